@@ -1,0 +1,244 @@
+/**
+ * Loads test-network-config/network.yaml — the single description of orgs, channel and
+ * chaincodes shared by the devnet and the Fabric scripts — validates it with a JSON schema and
+ * resolves port offsets into absolute ports. Bad config fails at start-up with every problem listed.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import { parse as parseYaml } from 'yaml';
+
+export interface CollectionConfig {
+  name: string;
+  policy: string;
+  memberOnlyRead: boolean;
+  memberOnlyWrite: boolean;
+  endorsementPolicy: string | null;
+}
+
+export interface ChaincodeConfig {
+  name: string;
+  /** host:port of the chaincode-as-a-service server the devnet dials (as Fabric's ccaas builder does). */
+  address: string;
+  endorsementPolicy: string;
+  collections: CollectionConfig[];
+}
+
+export interface OrgConfig {
+  name: string;
+  mspId: string;
+  domain: string;
+  peerPort: number;
+  caPort: number;
+  opsPort: number;
+}
+
+export interface IdentityConfig {
+  org: string;
+  name: string;
+  type: 'client' | 'admin' | 'peer' | 'orderer';
+  attrs: Record<string, string>;
+}
+
+export interface NetworkConfig {
+  portBase: number;
+  channel: string;
+  orderer: {
+    name: string;
+    mspId: string;
+    domain: string;
+    caPort: number;
+    batch: { maxMessageCount: number; timeoutMs: number };
+  };
+  organizations: OrgConfig[];
+  identities: IdentityConfig[];
+  chaincodes: ChaincodeConfig[];
+  gateway: { port: number };
+}
+
+const schema = {
+  type: 'object',
+  required: ['portBase', 'channel', 'orderer', 'organizations', 'chaincodes'],
+  additionalProperties: false,
+  properties: {
+    portBase: { type: 'integer', minimum: 1024, maximum: 65000 },
+    channel: { type: 'string', pattern: '^[a-z][a-z0-9.-]{0,248}$' },
+    orderer: {
+      type: 'object',
+      required: ['name', 'mspId', 'domain', 'batch', 'caPortOffset'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        mspId: { type: 'string', minLength: 1 },
+        domain: { type: 'string', minLength: 1 },
+        caPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
+        batch: {
+          type: 'object',
+          required: ['maxMessageCount', 'timeoutMs'],
+          additionalProperties: false,
+          properties: {
+            maxMessageCount: { type: 'integer', minimum: 1, maximum: 10000 },
+            timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 },
+          },
+        },
+      },
+    },
+    organizations: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'mspId', 'domain', 'peerPortOffset', 'caPortOffset', 'opsPortOffset'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+          mspId: { type: 'string', minLength: 1 },
+          domain: { type: 'string', minLength: 1 },
+          peerPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
+          caPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
+          opsPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
+        },
+      },
+    },
+    identities: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['org', 'name', 'type'],
+        additionalProperties: false,
+        properties: {
+          org: { type: 'string' },
+          name: { type: 'string', pattern: '^[A-Za-z0-9._@-]+$' },
+          type: { enum: ['client', 'admin', 'peer', 'orderer'] },
+          attrs: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+    chaincodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'addressPortOffset', 'endorsementPolicy'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' },
+          addressPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
+          endorsementPolicy: { type: 'string', minLength: 1 },
+          collections: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'policy'],
+              additionalProperties: false,
+              properties: {
+                name: { type: 'string', minLength: 1 },
+                policy: { type: 'string', minLength: 1 },
+                memberOnlyRead: { type: 'boolean' },
+                memberOnlyWrite: { type: 'boolean' },
+                endorsementPolicy: { type: ['string', 'null'] },
+              },
+            },
+          },
+        },
+      },
+    },
+    gateway: {
+      type: 'object',
+      required: ['portOffset'],
+      additionalProperties: false,
+      properties: { portOffset: { type: 'integer', minimum: 0, maximum: 499 } },
+    },
+  },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(file: string, problems: string[]) {
+    super(`invalid network config ${file}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates a network.yaml document; `portBase` overrides the file's value. */
+export function parseNetworkConfig(text: string, file = 'network.yaml', portBaseOverride?: number): NetworkConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  const ajv = new Ajv({ allErrors: true });
+  const validate = ajv.compile(schema);
+  if (!validate(raw)) {
+    throw new ConfigError(file, (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r = raw as any;
+  const base: number = portBaseOverride ?? r.portBase;
+  const problems: string[] = [];
+  const orgNames = new Set<string>();
+  for (const o of r.organizations) {
+    if (orgNames.has(o.name)) problems.push(`organization ${o.name} is defined twice`);
+    orgNames.add(o.name);
+  }
+  for (const id of r.identities ?? []) {
+    if (!orgNames.has(id.org)) problems.push(`identity ${id.name} names unknown org ${id.org}`);
+  }
+  const cfg: NetworkConfig = {
+    portBase: base,
+    channel: r.channel,
+    orderer: {
+      name: r.orderer.name,
+      mspId: r.orderer.mspId,
+      domain: r.orderer.domain,
+      caPort: base + r.orderer.caPortOffset,
+      batch: { ...r.orderer.batch },
+    },
+    organizations: r.organizations.map((o: Record<string, unknown>) => ({
+      name: o.name,
+      mspId: o.mspId,
+      domain: o.domain,
+      peerPort: base + (o.peerPortOffset as number),
+      caPort: base + (o.caPortOffset as number),
+      opsPort: base + (o.opsPortOffset as number),
+    })),
+    identities: (r.identities ?? []).map((i: IdentityConfig) => ({ ...i, attrs: i.attrs ?? {} })),
+    chaincodes: r.chaincodes.map((c: Record<string, unknown>) => ({
+      name: c.name,
+      address: `127.0.0.1:${base + (c.addressPortOffset as number)}`,
+      endorsementPolicy: c.endorsementPolicy,
+      collections: ((c.collections as CollectionConfig[] | undefined) ?? []).map((col) => ({
+        name: col.name,
+        policy: col.policy,
+        memberOnlyRead: col.memberOnlyRead ?? false,
+        memberOnlyWrite: col.memberOnlyWrite ?? false,
+        endorsementPolicy: col.endorsementPolicy ?? null,
+      })),
+    })),
+    gateway: { port: base + (r.gateway?.portOffset ?? 80) },
+  };
+  const ports = new Map<number, string>();
+  const claim = (port: number, what: string) => {
+    const prev = ports.get(port);
+    if (prev) problems.push(`port ${port} is used by both ${prev} and ${what}`);
+    ports.set(port, what);
+  };
+  claim(cfg.orderer.caPort, 'orderer CA');
+  for (const o of cfg.organizations) {
+    claim(o.peerPort, `${o.name} peer`);
+    claim(o.caPort, `${o.name} CA`);
+    claim(o.opsPort, `${o.name} operations`);
+  }
+  for (const c of cfg.chaincodes) claim(Number(c.address.split(':')[1]), `chaincode ${c.name}`);
+  claim(cfg.gateway.port, 'gateway');
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return cfg;
+}
+
+export function loadNetworkConfig(file: string, portBaseOverride?: number): NetworkConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
+  }
+  return parseNetworkConfig(text, file, portBaseOverride);
+}
