@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every test: lint, typecheck, unit tests of each workspace, then the end-to-end suites
+# (devnet conformance + REST flows) against a private network instance this script starts on its
+# own ports and home, and stops afterwards. Ends with one line "N passed, N failed".
+#
+#   npm test                     devnet tier (what CI runs)
+#   npm run test:fabric          the same end-to-end suites against real Fabric (needs its binaries)
+#   GRIDLEDGER_TEST_PORT_BASE=N  ports of the private instance (default 21000)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TIER=devnet
+UNIT=1
+for arg in "$@"; do
+  case "$arg" in
+    --tier=*) TIER="${arg#--tier=}" ;;
+    --e2e-only) UNIT=0 ;;
+    *) die "unknown argument $arg (use --tier=devnet|fabric, --e2e-only)" ;;
+  esac
+done
+
+ensure_dependencies
+build_all
+RESULTS="$(mktemp -d)"
+FAILED_STEPS=()
+
+run_step() { # name, command...
+  local name="$1"; shift
+  log "── $name"
+  if ! "$@"; then FAILED_STEPS+=("$name"); fi
+}
+
+if [ "$UNIT" = "1" ]; then
+  run_step "lint (eslint)" npx --no-install eslint "$REPO_ROOT"
+  for ws in chaincode network/devnet gateway test/e2e; do
+    run_step "typecheck $ws" npx --no-install tsc -p "$REPO_ROOT/$ws/tsconfig.json" --noEmit
+  done
+  for ws in chaincode network/devnet gateway; do
+    run_step "unit tests $ws" bash -c "cd '$REPO_ROOT/$ws' && npx --no-install jest --ci --maxWorkers=2 --json --outputFile='$RESULTS/$(basename "$ws").json'"
+  done
+fi
+
+E2E_HOME="$(mktemp -d "${TMPDIR:-/tmp}/gridledger-e2e.XXXXXX")"
+export GRIDLEDGER_HOME="$E2E_HOME"
+export GRIDLEDGER_PORT_BASE="${GRIDLEDGER_TEST_PORT_BASE:-21000}"
+cleanup() {
+  GRIDLEDGER_HOME="$E2E_HOME" bash "$REPO_ROOT/network/scripts/stop.sh" || true
+  if [ ${#FAILED_STEPS[@]} -gt 0 ]; then log "logs of the end-to-end network: $E2E_HOME/logs"; else rm -rf "$E2E_HOME"; fi
+}
+trap cleanup EXIT
+log "── end-to-end on the $TIER tier (home $E2E_HOME, port base $GRIDLEDGER_PORT_BASE)"
+if GRIDLEDGER_TIER="$TIER" GRIDLEDGER_SKIP_BUILD=1 bash "$REPO_ROOT/network/scripts/start.sh"; then
+  run_step "end-to-end ($TIER)" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand --json --outputFile='$RESULTS/e2e.json'"
+else
+  FAILED_STEPS+=("start the $TIER network")
+  for f in "$E2E_HOME"/logs/*.log; do [ -f "$f" ] && { log "tail of $f:"; tail -n 30 "$f" >&2; }; done
+fi
+
+node -e '
+  const fs = require("fs"); const path = require("path");
+  let passed = 0, failed = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests;
+    console.log(`  ${path.basename(f, ".json").padEnd(10)} ${r.numPassedTests} passed, ${r.numFailedTests} failed (${r.numTotalTestSuites} suites)`);
+  }
+  fs.writeFileSync(path.join(process.argv[1], "..", path.basename(process.argv[1]) + ".total"), `${passed} ${failed}`);
+' "$RESULTS"
+read -r PASSED FAILED < "$RESULTS.total"
+if [ ${#FAILED_STEPS[@]} -gt 0 ]; then
+  log "failed steps: ${FAILED_STEPS[*]}"
+fi
+echo "$PASSED passed, $FAILED failed"
+[ ${#FAILED_STEPS[@]} -eq 0 ] && [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
