@@ -1,0 +1,6 @@
+export { LedgerStore } from './ledgerStore';
+export type { LedgerOpenOptions } from './ledgerStore';
+export { LedgerError } from './errors';
+export type { LedgerFailure } from './errors';
+export { compareKeys } from './keys';
+export type * from './types';
