@@ -1,0 +1,140 @@
+/**
+ * Control commands named in network.json (`control.*`): crash the ledger with SIGKILL through its pid
+ * files, bring it back with `control.restartLedger`, and put a CRL into the channel MSP with
+ * `control.applyCrl`. The suites never know how a tier does these things — only the argv.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NetworkDescriptor } from './network';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function readLedgerPids(net: NetworkDescriptor): number[] {
+  return net.control.ledgerPidFiles.map((file) => {
+    if (!existsSync(file)) throw new Error(`ledger pid file ${file} (control.ledgerPidFiles) does not exist`);
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`ledger pid file ${file} holds no pid`);
+    return pid;
+  });
+}
+
+/** True while the process exists and is not a zombie waiting to be reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no procfs: trust kill(0)
+  }
+}
+
+/** SIGKILLs every ledger process (a crash: no shutdown hooks run) and waits until all are gone. */
+export async function killLedger(net: NetworkDescriptor, timeoutMs = 15_000): Promise<number[]> {
+  const pids = readLedgerPids(net);
+  for (const pid of pids) {
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  const until = Date.now() + timeoutMs;
+  while (pids.some(isAlive)) {
+    if (Date.now() > until) throw new Error(`ledger processes ${pids.filter(isAlive).join(', ')} still alive after SIGKILL`);
+    await sleep(100);
+  }
+  return pids;
+}
+
+function requireArgv(net: NetworkDescriptor, name: 'restartLedger' | 'applyCrl'): string[] {
+  const argv = net.control[name];
+  if (!Array.isArray(argv) || argv.length === 0) throw new Error(`network.json has no control.${name} argv`);
+  return argv;
+}
+
+/** Substitutes `{name}` placeholders; when the argv has none, the values are appended in order. */
+export function bindArgv(argv: string[], values: Array<[string, string]>): string[] {
+  const hasPlaceholder = argv.some((a) => values.some(([k]) => a.includes(`{${k}}`)));
+  if (!hasPlaceholder) return [...argv, ...values.map(([, v]) => v)];
+  return argv.map((a) => values.reduce((acc, [k, v]) => acc.split(`{${k}}`).join(v), a));
+}
+
+/** Runs a control command to completion; rejects with its output when it fails or times out. */
+export function runControl(argv: string[], timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`control command timed out after ${timeoutMs} ms: ${argv.join(' ')}\n${out}`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`control command failed (${code ?? signal}): ${argv.join(' ')}\n${out}`));
+    });
+  });
+}
+
+/**
+ * Starts `control.restartLedger` detached (it may be the long-running ledger itself or a launcher that
+ * exits) with output in a log file, then polls `ready` until the network answers again.
+ */
+export async function restartLedger(
+  net: NetworkDescriptor,
+  ready: () => Promise<void>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const argv = requireArgv(net, 'restartLedger');
+  const logPath = join(mkdtempSync(join(tmpdir(), 'gridledger-restart-')), 'restart.log');
+  const fd = openSync(logPath, 'a');
+  const [cmd, ...args] = argv;
+  const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let failure: string | undefined;
+  child.on('exit', (code, signal) => {
+    if (code !== 0) failure = `control.restartLedger exited with ${code ?? signal}; log ${logPath}`;
+  });
+  child.on('error', (err) => (failure = `control.restartLedger could not start: ${err.message}`));
+  child.unref();
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    if (failure) throw new Error(`${failure}\n${safeRead(logPath)}`);
+    try {
+      await ready();
+      return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > until) {
+      throw new Error(`network not ready ${timeoutMs} ms after control.restartLedger: ${String(lastError)}\n${safeRead(logPath)}`);
+    }
+    await sleep(500);
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
+}
+
+/** Writes the CRL to a file and runs `control.applyCrl` with {mspId} and {crlFile}. */
+export async function applyCrl(net: NetworkDescriptor, mspId: string, crlPem: string): Promise<string> {
+  const crlFile = join(mkdtempSync(join(tmpdir(), 'gridledger-crl-')), 'crl.pem');
+  writeFileSync(crlFile, crlPem);
+  return runControl(bindArgv(requireArgv(net, 'applyCrl'), [['mspId', mspId], ['crlFile', crlFile]]));
+}

@@ -1,0 +1,5 @@
+export * from './network';
+export * from './gateway';
+export * from './ca';
+export * from './control';
+export * from './fabric';
