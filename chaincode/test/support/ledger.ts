@@ -1,0 +1,120 @@
+/**
+ * Scenario harness: run a contract function as a given identity at a given time, and commit its
+ * writes like a VALID Fabric transaction. Tests then read like scenarios:
+ *
+ *   const ledger = new TestLedger();
+ *   await ledger.submit(regulator, 'governance:setParameters', [JSON.stringify({ f: 1 })]);
+ *   const p = await ledger.evaluate(meter, 'participants:whoAmI');
+ *
+ * - `submit` commits on success; on a thrown error nothing is committed (as Fabric drops a failed
+ *   simulation) and the error is rethrown.
+ * - Time is virtual: `ledger.nowMs` is the tx timestamp unless `at` is given; the endorsing
+ *   peer's clock (what the clock guard compares with) is `peerClockMs` or else the same instant.
+ * - Every call gets a fresh, unique tx id unless `txId` is given.
+ */
+import { Context, Contract } from 'fabric-contract-api';
+import { contracts as defaultContracts } from '../../src';
+import { EVENT_NAME } from '../../src/events';
+import { FakeClientIdentity, IdentitySpec } from './fakeIdentity';
+import { FakeStub, WorldState } from './fakeStub';
+
+export interface CallOptions {
+  at?: number;
+  peerClockMs?: number;
+  txId?: string;
+  transient?: Record<string, string>;
+}
+
+export interface CallResult<T = unknown> {
+  result: T;
+  raw: string;
+  events: Array<{ name: string; payload: Record<string, unknown> }>;
+  stub: FakeStub;
+}
+
+type ContractClass = new () => Contract;
+
+export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+export class TestLedger {
+  world: WorldState;
+  nowMs = T0;
+  private txCounter = 0;
+  private readonly byName = new Map<string, Contract>();
+
+  constructor(contracts: ContractClass[] = defaultContracts as unknown as ContractClass[], world = new WorldState()) {
+    this.world = world;
+    for (const C of contracts) {
+      const c = new C();
+      this.byName.set(c.getName(), c);
+    }
+  }
+
+  /** A copy with the same committed state and clock (for determinism tests). */
+  fork(): TestLedger {
+    const copy = new TestLedger([], this.world.clone());
+    for (const [k, v] of this.byName) copy.byName.set(k, v);
+    copy.nowMs = this.nowMs;
+    copy.txCounter = this.txCounter;
+    return copy;
+  }
+
+  advance(seconds: number): void {
+    this.nowMs += seconds * 1000;
+  }
+
+  async submit<T = unknown>(who: IdentitySpec, fn: string, args: string[] = [], opts: CallOptions = {}): Promise<CallResult<T>> {
+    const r = await this.run<T>(who, fn, args, opts);
+    r.stub.commitTo(this.world);
+    return r;
+  }
+
+  async evaluate<T = unknown>(who: IdentitySpec, fn: string, args: string[] = [], opts: CallOptions = {}): Promise<T> {
+    return (await this.run<T>(who, fn, args, opts)).result;
+  }
+
+  /** Runs without committing, returning the stub so tests can inspect reads/writes. */
+  async run<T = unknown>(who: IdentitySpec, fn: string, args: string[] = [], opts: CallOptions = {}): Promise<CallResult<T>> {
+    const [contractName, method] = fn.split(':');
+    const contract = this.byName.get(contractName);
+    if (!contract) throw new Error(`test harness: no contract named ${contractName}`);
+    const impl = (contract as unknown as Record<string, unknown>)[method];
+    if (typeof impl !== 'function') throw new Error(`test harness: ${contractName} has no function ${method}`);
+
+    const at = opts.at ?? this.nowMs;
+    const txId = opts.txId ?? `tx-${String(++this.txCounter).padStart(6, '0')}`;
+    const transient = new Map(Object.entries(opts.transient ?? {}).map(([k, v]) => [k, Buffer.from(v)]));
+    const stub = new FakeStub(this.world, { txId, timestampMs: at, creatorMspId: who.mspId, transient, args: [fn, ...args] });
+    const ctx = new Context();
+    ctx.stub = stub as unknown as Context['stub'];
+    ctx.clientIdentity = new FakeClientIdentity(who);
+
+    // The clock guard compares with the endorsing peer's clock; fake it for this call only.
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(opts.peerClockMs ?? at);
+    let raw: unknown;
+    try {
+      raw = await (impl as (...a: unknown[]) => Promise<unknown>).apply(contract, [ctx, ...args]);
+    } finally {
+      spy.mockRestore();
+    }
+    const text = typeof raw === 'string' ? raw : raw === undefined ? '' : JSON.stringify(raw);
+    const events = stub.event && stub.event.name === EVENT_NAME
+      ? (JSON.parse(Buffer.from(stub.event.payload).toString('utf8')).events as CallResult['events'])
+      : [];
+    return { result: (text === '' ? undefined : JSON.parse(text)) as T, raw: text, events, stub };
+  }
+}
+
+/** Awaits a promise that must reject with a GridLedgerError of the given code; returns the message. */
+export async function expectCode(p: Promise<unknown>, code: string, messagePart?: string | RegExp): Promise<string> {
+  let err: unknown;
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
+  if (!(err instanceof Error)) throw new Error(`expected a [${code}] error, but the call succeeded`);
+  expect(err.message).toMatch(new RegExp(`^\\[${code}\\] `));
+  if (messagePart !== undefined) expect(err.message).toMatch(messagePart);
+  return err.message;
+}
