@@ -1,0 +1,417 @@
+/**
+ * Fabric's gateway.Gateway service as one org's peer runs it (P§1, P§6; F internal/pkg/gateway):
+ * Evaluate, Endorse (multi-org, payload byte-compare, prepared transaction assembly), Submit (to the
+ * orderer), CommitStatus (Readers ACL, waits for the commit) and ChaincodeEvents (server stream).
+ * Every failure carries Fabric's gRPC code, message and ErrorDetail trailer so the real
+ * @hyperledger/fabric-gateway client raises the same errors as against Fabric.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { common, gateway, peer } from '@hyperledger/fabric-protos';
+import type { ChaincodeConfig } from '../config/networkConfig';
+import type { LedgerStore } from '../ledger';
+import type { BroadcastResult } from '../orderer/orderer';
+import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from '../peer/deps';
+import { Endorser, EndorsementOutcome, ProposalRejectedError } from '../peer/endorser';
+import { ProposalFormatError, UnpackedProposal, unpackSignedProposal } from '../peer/proposal';
+import { assembleTransaction } from '../peer/transaction';
+import { EndpointDetail, rpcError, toServiceError } from './errors';
+import { completeLayout, eligiblePeers, requiredPolicies } from './plan';
+
+export interface GatewayPeer {
+  endorser: Endorser;
+  mspId: string;
+  /** host:port shown in ErrorDetail.address */
+  address: string;
+  /** the peer's own identity (for planning which orgs satisfy a policy) */
+  identity: PeerIdentity;
+}
+
+export interface GatewayServiceOptions {
+  channel: string;
+  local: GatewayPeer;
+  /** every org's peer, local included, in network order */
+  peers: GatewayPeer[];
+  chaincodes: ReadonlyMap<string, ChaincodeConfig>;
+  policies: PolicyEvaluator;
+  msp: ChannelMsp;
+  ledger: LedgerStore;
+  orderer: { broadcast(envelope: Uint8Array): BroadcastResult; address: string; mspId: string };
+}
+
+const S = grpc.status;
+const READER_ROLES = new Set(['admin', 'peer', 'client']);
+const READERS_ACL_ERROR =
+  "failed evaluating policy on signed data during check policy [/Channel/Application/Readers]: [implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Readers' sub-policies to be satisfied]";
+const statusNames = new Map<number, string>(Object.entries(common.Status).map(([k, v]) => [v as number, k]));
+
+type Classified =
+  | { ok: true; outcome: EndorsementOutcome }
+  | { ok: false; message: string; retry: boolean; rejected: boolean; chaincode: boolean };
+
+export class GatewayService {
+  private closed = false;
+  private readonly closers = new Set<() => void>();
+
+  constructor(private readonly opts: GatewayServiceOptions) {}
+
+  /** grpc-js handlers for gateway.GatewayService */
+  handlers(): grpc.UntypedServiceImplementation {
+    const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
+      (call, callback) => {
+        fn(call.request, call).then(
+          (res) => callback(null, res),
+          (err) => callback(toServiceError(err) as grpc.ServiceError),
+        );
+      };
+    return {
+      evaluate: unary((req: gateway.EvaluateRequest) => this.evaluate(req)),
+      endorse: unary((req: gateway.EndorseRequest) => this.endorse(req)),
+      submit: unary((req: gateway.SubmitRequest) => this.submit(req)),
+      commitStatus: unary((req: gateway.SignedCommitStatusRequest, call) => this.commitStatus(req, call)),
+      chaincodeEvents: (call: grpc.ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>) => {
+        this.chaincodeEvents(call).catch((err) => {
+          // grpc-js ends a server stream with this status when 'error' is emitted
+          if (!call.cancelled) call.emit('error', toServiceError(err));
+        });
+      },
+    };
+  }
+
+  /** Ends waiting CommitStatus calls and event streams (shutdown). */
+  close(): void {
+    this.closed = true;
+    for (const c of [...this.closers]) c();
+  }
+
+  // ---------------------------------------------------------------- Evaluate
+  async evaluate(req: gateway.EvaluateRequest | undefined): Promise<gateway.EvaluateResponse> {
+    if (!req) throw rpcError(S.INVALID_ARGUMENT, 'an evaluate request is required');
+    const sp = req.getProposedTransaction();
+    if (!sp) throw rpcError(S.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
+    const up = this.unpack(sp);
+    if (up.channelId !== this.opts.channel) {
+      throw rpcError(S.UNAVAILABLE, `failed to get config for channel [${up.channelId}]: could not get last config for channel ${up.channelId}`);
+    }
+    if (!this.opts.chaincodes.has(up.chaincodeName)) {
+      throw rpcError(S.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${up.chaincodeName} in channel ${up.channelId}`);
+    }
+    const targets = req.getTargetOrganizationsList();
+    let candidates: GatewayPeer[];
+    if (targets.length > 0) candidates = this.opts.peers.filter((p) => targets.includes(p.mspId));
+    else if (up.transient.size > 0) candidates = [this.opts.local];
+    else candidates = [this.opts.local, ...this.opts.peers.filter((p) => p !== this.opts.local)];
+    if (candidates.length === 0) {
+      throw rpcError(S.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${up.chaincodeName} in channel ${up.channelId}`);
+    }
+    const details: EndpointDetail[] = [];
+    for (const p of candidates) {
+      const r = await this.call(p, sp, true);
+      if (r.ok) {
+        const result = r.outcome.response.getResponse() ?? new peer.Response();
+        result.setPayload(chaincodeResponsePayload(r.outcome.response));
+        const res = new gateway.EvaluateResponse();
+        res.setResult(result);
+        return res;
+      }
+      details.push(this.detail(p, r.message));
+      if (r.rejected) throw rpcError(S.FAILED_PRECONDITION, `evaluate call to endorser returned error: ${r.message}`, details);
+      if (r.chaincode) throw rpcError(S.UNKNOWN, `evaluate call to endorser returned error: ${r.message}`, details);
+    }
+    throw rpcError(S.ABORTED, 'failed to evaluate transaction, see attached details for more info', details);
+  }
+
+  // ---------------------------------------------------------------- Endorse
+  async endorse(req: gateway.EndorseRequest | undefined): Promise<gateway.EndorseResponse> {
+    if (!req) throw rpcError(S.INVALID_ARGUMENT, 'an endorse request is required');
+    const sp = req.getProposedTransaction();
+    if (!sp) throw rpcError(S.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
+    const up = this.unpack(sp);
+    const cc = this.opts.chaincodes.get(up.chaincodeName);
+    if (up.channelId !== this.opts.channel || !cc) {
+      throw rpcError(
+        S.FAILED_PRECONDITION,
+        `no combination of peers can be derived which satisfy the endorsement policy: No metadata was found for chaincode ${up.chaincodeName} in channel ${up.channelId}`,
+      );
+    }
+    const orgs = req.getEndorsingOrganizationsList();
+    const endorsements: peer.Endorsement[] = [];
+    let firstPayload: Buffer;
+    const details: EndpointDetail[] = [];
+
+    if (orgs.length > 0) {
+      // Explicit orgs: one peer per org, all in parallel, no policy reasoning (P§1.2.2, §1.2.4).
+      const missing = orgs.filter((o) => !this.opts.peers.some((p) => p.mspId === o));
+      if (missing.length > 0) throw rpcError(S.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
+      const chosen = orgs.map((o) => this.opts.peers.find((p) => p.mspId === o)!);
+      const results = await Promise.all(chosen.map((p) => this.call(p, sp, false)));
+      let first: Buffer | undefined;
+      results.forEach((r, i) => {
+        if (!r.ok) return void details.push(this.detail(chosen[i], r.message));
+        const payload = Buffer.from(r.outcome.response.getPayload_asU8());
+        if (!first) first = payload;
+        else if (!payload.equals(first)) return void details.push(this.detail(chosen[i], 'ProposalResponsePayloads do not match'));
+        endorsements.push(r.outcome.response.getEndorsement()!);
+      });
+      if (details.length > 0 || !first) {
+        throw rpcError(S.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
+      }
+      firstPayload = first;
+    } else {
+      const local = this.opts.local;
+      const r = await this.call(local, sp, false);
+      if (!r.ok) throw rpcError(S.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(local, r.message)]);
+      firstPayload = Buffer.from(r.outcome.response.getPayload_asU8());
+      endorsements.push(r.outcome.response.getEndorsement()!);
+      const planInput = {
+        chaincode: cc,
+        collections: [...new Set(r.outcome.collections.filter((c) => c.ns === cc.name).map((c) => c.coll))],
+        hasTransientData: up.transient.size > 0,
+        policies: this.opts.policies,
+      };
+      const policies = requiredPolicies(planInput);
+      let remaining = eligiblePeers(this.opts.peers, planInput).filter((p) => p !== local);
+      const have: PeerIdentity[] = [local.identity];
+      if (!completeLayout(have, remaining, policies, this.opts.policies)) {
+        throw rpcError(
+          S.FAILED_PRECONDITION,
+          'no combination of peers can be derived which satisfy the endorsement policy: required chaincodes are not installed on sufficient peers',
+        );
+      }
+      // Call the smallest completing set in parallel; on failures fall back to other layouts.
+      for (;;) {
+        const next = completeLayout(have, remaining, policies, this.opts.policies);
+        if (!next) throw rpcError(S.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
+        if (next.length === 0) break;
+        remaining = remaining.filter((p) => !next.includes(p));
+        const results = await Promise.all(next.map((p) => this.call(p, sp, false)));
+        results.forEach((res, i) => {
+          if (!res.ok) return void details.push(this.detail(next[i], res.message));
+          if (!Buffer.from(res.outcome.response.getPayload_asU8()).equals(firstPayload)) {
+            return void details.push(this.detail(next[i], 'ProposalResponsePayloads do not match'));
+          }
+          endorsements.push(res.outcome.response.getEndorsement()!);
+          have.push(next[i].identity);
+        });
+      }
+    }
+    const env = assembleTransaction(up, firstPayload, endorsements);
+    const res = new gateway.EndorseResponse();
+    res.setPreparedTransaction(env);
+    return res;
+  }
+
+  // ---------------------------------------------------------------- Submit
+  async submit(req: gateway.SubmitRequest | undefined): Promise<gateway.SubmitResponse> {
+    if (!req) throw rpcError(S.INVALID_ARGUMENT, 'a submit request is required');
+    const env = req.getPreparedTransaction();
+    if (!env) throw rpcError(S.INVALID_ARGUMENT, 'a prepared transaction is required');
+    if (env.getSignature_asU8().length === 0) throw rpcError(S.INVALID_ARGUMENT, 'prepared transaction must be signed');
+    const ch = req.getChannelId();
+    if (ch !== this.opts.channel) {
+      throw rpcError(S.FAILED_PRECONDITION, `failed to get config for channel [${ch}]: could not get last config for channel ${ch}`);
+    }
+    const r = this.opts.orderer.broadcast(env.serializeBinary());
+    if (r.status === common.Status.SUCCESS) return new gateway.SubmitResponse();
+    const text = `received unsuccessful response from orderer: status=${statusNames.get(r.status) ?? r.status}, info=${r.info}`;
+    if (r.status >= 400 && r.status < 500) throw rpcError(S.ABORTED, text);
+    throw rpcError(S.UNAVAILABLE, 'no orderers could successfully process transaction', [
+      { address: this.opts.orderer.address, mspId: this.opts.orderer.mspId, message: text },
+    ]);
+  }
+
+  // ---------------------------------------------------------------- CommitStatus
+  async commitStatus(
+    signed: gateway.SignedCommitStatusRequest | undefined,
+    call: grpc.ServerUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>,
+  ): Promise<gateway.CommitStatusResponse> {
+    if (!signed) throw rpcError(S.INVALID_ARGUMENT, 'a commit status request is required');
+    let req: gateway.CommitStatusRequest;
+    try {
+      req = gateway.CommitStatusRequest.deserializeBinary(signed.getRequest_asU8());
+    } catch (err) {
+      throw rpcError(S.INVALID_ARGUMENT, `invalid status request: ${(err as Error).message}`);
+    }
+    if (req.getIdentity_asU8().length === 0) throw rpcError(S.INVALID_ARGUMENT, 'no identity provided');
+    if (!req.getChannelId()) throw rpcError(S.INVALID_ARGUMENT, 'no channel ID provided');
+    if (!req.getTransactionId()) throw rpcError(S.INVALID_ARGUMENT, 'transaction ID should not be empty');
+    this.checkReaders(req.getChannelId(), req.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
+    const txId = req.getTransactionId();
+    const ledger = this.opts.ledger;
+    return new Promise<gateway.CommitStatusResponse>((resolve, reject) => {
+      let done = false;
+      const finish = (fn: () => void): void => {
+        if (done) return;
+        done = true;
+        ledger.off('block', onBlock);
+        this.closers.delete(onClose);
+        fn();
+      };
+      const check = (): void => {
+        ledger.getTxStatus(txId).then(
+          (st) => {
+            if (!st) return;
+            const res = new gateway.CommitStatusResponse();
+            res.setResult(st.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+            res.setBlockNumber(st.blockNum);
+            finish(() => resolve(res));
+          },
+          (err) => finish(() => reject(rpcError(S.ABORTED, (err as Error).message))),
+        );
+      };
+      const onBlock = (): void => check();
+      const onClose = (): void => finish(() => reject(rpcError(S.UNAVAILABLE, 'peer is shutting down')));
+      // Subscribe before the first look-up so a commit in between is never missed.
+      ledger.on('block', onBlock);
+      this.closers.add(onClose);
+      call.on('cancelled', () => finish(() => reject(rpcError(S.CANCELLED, 'context canceled'))));
+      if (this.closed) onClose();
+      else check();
+    });
+  }
+
+  // ---------------------------------------------------------------- ChaincodeEvents
+  private async chaincodeEvents(call: grpc.ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>): Promise<void> {
+    const signed = call.request;
+    let req: gateway.ChaincodeEventsRequest;
+    try {
+      req = gateway.ChaincodeEventsRequest.deserializeBinary(signed.getRequest_asU8());
+    } catch (err) {
+      throw rpcError(S.INVALID_ARGUMENT, `invalid event request: ${(err as Error).message}`);
+    }
+    this.checkReaders(req.getChannelId(), req.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
+    const ledger = this.opts.ledger;
+    const chaincodeId = req.getChaincodeId();
+    let next: number;
+    let skipThroughTx = -1;
+    const after = req.getAfterTransactionId();
+    const afterStatus = after ? await ledger.getTxStatus(after) : undefined;
+    if (afterStatus) {
+      next = afterStatus.blockNum;
+      skipThroughTx = afterStatus.txIndex;
+    } else {
+      const pos = req.getStartPosition();
+      const kind = pos?.getTypeCase() ?? 0;
+      if (!pos || kind === 0 || pos.hasNextCommit()) next = ledger.height();
+      else if (pos.hasSpecified()) next = pos.getSpecified()!.getNumber();
+      else throw rpcError(S.INVALID_ARGUMENT, `invalid start position type: ${kind}`);
+    }
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const onBlock = (): void => wake?.();
+    const end = (): void => {
+      ended = true;
+      wake?.();
+    };
+    ledger.on('block', onBlock);
+    this.closers.add(end);
+    call.on('cancelled', end);
+    try {
+      while (!ended) {
+        if (next >= ledger.height()) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (ended || next < ledger.height()) resolve();
+          });
+          wake = undefined;
+          continue;
+        }
+        const events = (await ledger.getBlockEvents(next)).filter(
+          (e) =>
+            e.chaincodeId === chaincodeId && e.eventName !== '' && e.txId !== '' && !(next === afterStatus?.blockNum && e.txIndex <= skipThroughTx),
+        );
+        if (events.length > 0 && !ended) {
+          const res = new gateway.ChaincodeEventsResponse();
+          res.setBlockNumber(next);
+          res.setEventsList(
+            events.map((e) => {
+              const ev = new peer.ChaincodeEvent();
+              ev.setChaincodeId(e.chaincodeId);
+              ev.setTxId(e.txId);
+              ev.setEventName(e.eventName);
+              ev.setPayload(e.payload);
+              return ev;
+            }),
+          );
+          call.write(res);
+        }
+        next += 1;
+      }
+      if (this.closed && !call.cancelled) throw rpcError(S.UNAVAILABLE, 'peer is shutting down');
+    } finally {
+      ledger.off('block', onBlock);
+      this.closers.delete(end);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+  private unpack(sp: peer.SignedProposal): UnpackedProposal {
+    try {
+      return unpackSignedProposal(sp.serializeBinary());
+    } catch (err) {
+      const msg = err instanceof ProposalFormatError ? err.message : String(err);
+      throw rpcError(S.INVALID_ARGUMENT, `failed to unpack transaction proposal: ${msg}`);
+    }
+  }
+
+  /** Fabric's responseStatus (F apiutils.go): success, peer error (retry), chaincode error, rejection. */
+  private async call(p: GatewayPeer, sp: peer.SignedProposal, readOnly: boolean): Promise<Classified> {
+    let outcome: EndorsementOutcome;
+    try {
+      outcome = await p.endorser.processProposal(sp.serializeBinary(), readOnly);
+    } catch (err) {
+      if (err instanceof ProposalRejectedError) return { ok: false, message: err.message, retry: false, rejected: true, chaincode: false };
+      return { ok: false, message: (err as Error).message, retry: true, rejected: false, chaincode: false };
+    }
+    const resp = outcome.response.getResponse();
+    const status = resp?.getStatus() ?? 500;
+    if (status < 200 || status >= 400) {
+      if (outcome.response.getPayload_asU8().length === 0 && status === 500) {
+        return { ok: false, message: resp?.getMessage() ?? '', retry: true, rejected: false, chaincode: false };
+      }
+      return { ok: false, message: `chaincode response ${status}, ${resp?.getMessage() ?? ''}`, retry: false, rejected: false, chaincode: true };
+    }
+    return { ok: true, outcome };
+  }
+
+  private detail(p: GatewayPeer, message: string): EndpointDetail {
+    return { address: p.address, mspId: p.mspId, message };
+  }
+
+  /** ACL gateway/CommitStatus and gateway/ChaincodeEvents = /Channel/Application/Readers. */
+  private checkReaders(channel: string, identity: Uint8Array, data: Uint8Array, signature: Uint8Array): void {
+    if (channel !== this.opts.channel) throw rpcError(S.PERMISSION_DENIED, `Failed to get policy manager for channel [${channel}]`);
+    let id: PeerIdentity;
+    try {
+      id = this.opts.msp.deserialize(identity);
+    } catch {
+      throw rpcError(S.PERMISSION_DENIED, READERS_ACL_ERROR);
+    }
+    if (!this.opts.msp.verify(id, data, signature) || !READER_ROLES.has(id.role)) throw rpcError(S.PERMISSION_DENIED, READERS_ACL_ERROR);
+  }
+}
+
+/** ChaincodeAction.response.payload from the ProposalResponsePayload (F evaluate.go getResultFromProposalResponse). */
+function chaincodeResponsePayload(pr: peer.ProposalResponse): Uint8Array {
+  const prp = peer.ProposalResponsePayload.deserializeBinary(pr.getPayload_asU8());
+  const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+  return action.getResponse()?.getPayload_asU8() ?? new Uint8Array(0);
+}
+
+export interface GatewayServerOptions {
+  host: string;
+  port: number;
+  tlsCertPem: string;
+  tlsKeyPem: string;
+  service: GatewayService;
+}
+
+/** Starts a TLS grpc-js server offering gateway.Gateway; resolves with the bound port. */
+export async function startGatewayServer(o: GatewayServerOptions): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+  server.addService(gateway.GatewayService, o.service.handlers());
+  const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(o.tlsKeyPem), cert_chain: Buffer.from(o.tlsCertPem) }], false);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${o.host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return { server, port };
+}

@@ -1,0 +1,72 @@
+/**
+ * Which orgs endorse (P§1.2.3, P§3.6): the local org first, then — in network order — as few other
+ * orgs as the chaincode (and every written collection with its own endorsement policy) needs.
+ * With transient data and no explicit orgs, only orgs that are members of the collections the
+ * simulation touched may endorse (Fabric's gateway restricts the ChaincodeInterest the same way),
+ * so private values never leave the orgs allowed to hold them.
+ */
+import type { ChaincodeConfig } from '../config/networkConfig';
+import type { PeerIdentity, PolicyEvaluator } from '../peer/deps';
+
+export interface PlanPeer {
+  mspId: string;
+  identity: PeerIdentity;
+}
+
+export interface PlanInput {
+  chaincode: ChaincodeConfig;
+  /** collections the first simulation read or wrote (namespace = this chaincode) */
+  collections: string[];
+  hasTransientData: boolean;
+  policies: PolicyEvaluator;
+}
+
+export function requiredPolicies(input: PlanInput): string[] {
+  const out = [input.chaincode.endorsementPolicy];
+  for (const name of input.collections) {
+    const c = input.chaincode.collections.find((x) => x.name === name);
+    if (c?.endorsementPolicy) out.push(c.endorsementPolicy);
+  }
+  return out;
+}
+
+/** Orgs that may endorse at all, given the transient-data restriction. */
+export function eligiblePeers<T extends PlanPeer>(peers: T[], input: PlanInput): T[] {
+  if (!input.hasTransientData || input.collections.length === 0) return peers;
+  const allowed = input.collections.map((name) => {
+    const c = input.chaincode.collections.find((x) => x.name === name);
+    return new Set(c ? input.policies.memberMsps(c.policy) : []);
+  });
+  return peers.filter((p) => allowed.every((s) => s.has(p.mspId)));
+}
+
+export function satisfiesAll(policies: string[], ids: PeerIdentity[], evaluator: PolicyEvaluator): boolean {
+  return policies.every((p) => evaluator.satisfied(p, ids));
+}
+
+/**
+ * Greedy completion: adds candidates in order until every policy is satisfied by `have` plus the
+ * additions. Returns the additions, or undefined when even all candidates are not enough.
+ */
+export function completeLayout<T extends PlanPeer>(have: PeerIdentity[], candidates: T[], policies: string[], evaluator: PolicyEvaluator): T[] | undefined {
+  const chosen: T[] = [];
+  const ids = [...have];
+  if (satisfiesAll(policies, ids, evaluator)) return chosen;
+  for (const c of candidates) {
+    chosen.push(c);
+    ids.push(c.identity);
+    if (satisfiesAll(policies, ids, evaluator)) return prune(have, chosen, policies, evaluator);
+  }
+  return undefined;
+}
+
+/** Drops additions that turned out unnecessary (keeps the layout minimal, as discovery's layouts are). */
+function prune<T extends PlanPeer>(have: PeerIdentity[], chosen: T[], policies: string[], evaluator: PolicyEvaluator): T[] {
+  let current = chosen;
+  for (let i = 0; i < current.length; ) {
+    const without = current.filter((_, j) => j !== i);
+    if (satisfiesAll(policies, [...have, ...without.map((c) => c.identity)], evaluator)) current = without;
+    else i++;
+  }
+  return current;
+}

@@ -1,0 +1,212 @@
+/**
+ * One org's endorsing peer (P§1.1-1.2, F core/endorser/endorser.go): validates a SignedProposal
+ * (header, creator via the channel MSP, low-S signature, Writers ACL, txid, duplicate txid),
+ * simulates it on this org's own chaincode connection, and — unless the chaincode answered
+ * status ≥ 400 — signs SHA-256(ProposalResponsePayload ‖ endorser) with the org's peer key (ESCC).
+ */
+import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
+import type { ChaincodeConfig } from '../config/networkConfig';
+import type { ChannelMsp, PeerIdentity, PeerSigner } from './deps';
+import { computeTxId, ProposalFormatError, UnpackedProposal, unpackSignedProposal } from './proposal';
+import { decodeTxRwset } from './rwset';
+import type { PrivateWrite, TransientStore } from './transientStore';
+
+/** What the endorser hands the chaincode runtime (DESIGN.md ProposalContext). */
+export interface ProposalContext {
+  org: string;
+  mspId: string;
+  channel: string;
+  chaincode: string;
+  txId: string;
+  signedProposal: Buffer;
+  input: Buffer;
+  creator: PeerIdentity;
+  transient: Map<string, Buffer>;
+  readOnly?: boolean;
+}
+
+export interface SimulationResult {
+  response: { status: number; message: string; payload: Buffer };
+  rwsetBytes: Buffer;
+  eventBytes?: Buffer;
+  privateData: PrivateWrite[];
+}
+
+export interface ChaincodeExecutor {
+  execute(ctx: ProposalContext): Promise<SimulationResult>;
+}
+
+/**
+ * A proposal rejected before simulation (Fabric returns a 500 response AND an error, which the
+ * gateway reports without retrying on another peer, P§6.2).
+ */
+export class ProposalRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProposalRejectedError';
+  }
+}
+
+export interface EndorserOptions {
+  org: string;
+  mspId: string;
+  channel: string;
+  msp: ChannelMsp;
+  signer: PeerSigner;
+  chaincodes: ReadonlyMap<string, ChaincodeConfig>;
+  runtime(chaincode: string): ChaincodeExecutor | undefined;
+  txIdCommitted(txId: string): Promise<boolean>;
+  transient: TransientStore;
+  /** chaincode definition version written into ChaincodeAction.chaincode_id (INVALID_CHAINCODE if empty) */
+  chaincodeVersion?: string;
+  onEndorsed?: (durationMs: number, ok: boolean) => void;
+}
+
+export interface EndorsementOutcome {
+  response: peer.ProposalResponse;
+  /** collections the simulation read or wrote, per namespace (the gateway's ChaincodeInterest) */
+  collections: Array<{ ns: string; coll: string }>;
+  proposal: UnpackedProposal;
+}
+
+const WRITERS_ACL_ERROR =
+  "failed evaluating policy on signed data during check policy [/Channel/Application/Writers]: [implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Writers' sub-policies to be satisfied]";
+const WRITER_ROLES = new Set(['admin', 'client']);
+
+export class Endorser {
+  constructor(private readonly opts: EndorserOptions) {}
+
+  get org(): string {
+    return this.opts.org;
+  }
+  get mspId(): string {
+    return this.opts.mspId;
+  }
+
+  /**
+   * ProcessProposal. Throws ProposalRejectedError for validation failures; otherwise returns the
+   * ProposalResponse: status 500 without payload for peer-side simulation failures, the
+   * chaincode's own ≥400 response (with payload for ≥500) unsigned, or an endorsed response.
+   */
+  async processProposal(signedProposal: Uint8Array, readOnly = false): Promise<EndorsementOutcome> {
+    const started = Date.now();
+    let up: UnpackedProposal;
+    try {
+      up = unpackSignedProposal(signedProposal);
+    } catch (err) {
+      throw new ProposalRejectedError(err instanceof ProposalFormatError ? err.message : String(err));
+    }
+    const creator = this.preProcess(up);
+    if (await this.opts.txIdCommitted(up.txId)) {
+      throw new ProposalRejectedError(`duplicate transaction found [${up.txId}]. Creator [${up.creator.toString('hex')}]`);
+    }
+    // ACL peer/Propose after the uniqueness check, in Fabric's order
+    if (!WRITER_ROLES.has(creator.role)) throw new ProposalRejectedError(WRITERS_ACL_ERROR);
+    const outcome = await this.simulateAndEndorse(up, creator, readOnly);
+    this.opts.onEndorsed?.(Date.now() - started, outcome.response.hasEndorsement());
+    return outcome;
+  }
+
+  private preProcess(up: UnpackedProposal): PeerIdentity {
+    const ch = this.opts.channel;
+    if (up.headerType !== common.HeaderType.ENDORSER_TRANSACTION) {
+      throw new ProposalRejectedError(`error validating proposal: invalid header type ${up.headerType}`);
+    }
+    if (up.epoch !== 0) throw new ProposalRejectedError('error validating proposal: invalid Epoch in ChannelHeader. Expected 0, got [' + up.epoch + ']');
+    if (!up.chaincodeName) throw new ProposalRejectedError('error validating proposal: ChaincodeHeaderExtension.ChaincodeId.Name is empty');
+    if (up.nonce.length === 0) throw new ProposalRejectedError('error validating proposal: invalid nonce specified in the header');
+    let creator: PeerIdentity;
+    try {
+      creator = this.opts.msp.deserialize(up.creator);
+    } catch (err) {
+      const e = err as { kind?: string };
+      if (e.kind === 'unknown-msp' || e.kind === 'malformed') {
+        throw new ProposalRejectedError(`error validating proposal: access denied: channel [${ch}] creator org unknown, creator is malformed`);
+      }
+      throw new ProposalRejectedError(`error validating proposal: access denied: channel [${ch}] creator org [${creatorMsp(up.creator)}]`);
+    }
+    if (!this.opts.msp.verify(creator, up.proposalBytes, up.signature)) {
+      throw new ProposalRejectedError(`error validating proposal: access denied: channel [${ch}] creator org [${creator.mspId}]`);
+    }
+    const expected = computeTxId(up.nonce, up.creator);
+    if (expected !== up.txId) {
+      throw new ProposalRejectedError(`error validating proposal: invalid txid. got [${up.txId}], expected [${expected}]`);
+    }
+    if (up.channelId !== ch) {
+      throw new ProposalRejectedError(`channel '${up.channelId}' not found`);
+    }
+    return creator;
+  }
+
+  private async simulateAndEndorse(up: UnpackedProposal, creator: PeerIdentity, readOnly: boolean): Promise<EndorsementOutcome> {
+    const fail500 = (message: string): EndorsementOutcome => {
+      const r = new peer.Response();
+      r.setStatus(500);
+      r.setMessage(message);
+      const pr = new peer.ProposalResponse();
+      pr.setResponse(r);
+      return { response: pr, collections: [], proposal: up };
+    };
+    const runtime = this.opts.runtime(up.chaincodeName);
+    if (!this.opts.chaincodes.has(up.chaincodeName) || !runtime) {
+      return fail500(`make sure the chaincode ${up.chaincodeName} has been successfully defined on channel ${this.opts.channel} and try again: chaincode ${up.chaincodeName} not found`);
+    }
+    let sim: SimulationResult;
+    try {
+      sim = await runtime.execute({
+        org: this.opts.org, mspId: this.opts.mspId, channel: this.opts.channel, chaincode: up.chaincodeName,
+        txId: up.txId, signedProposal: up.signedProposal, input: up.input, creator, transient: up.transient, readOnly,
+      });
+    } catch (err) {
+      return fail500(`error in simulation: ${(err as Error).message}`);
+    }
+    const response = new peer.Response();
+    response.setStatus(sim.response.status);
+    response.setMessage(sim.response.message);
+    response.setPayload(sim.response.payload);
+    const ccId = new peer.ChaincodeID();
+    ccId.setName(up.chaincodeName);
+    ccId.setVersion(this.opts.chaincodeVersion ?? '1.0');
+    const action = new peer.ChaincodeAction();
+    action.setResults(sim.rwsetBytes);
+    if (sim.eventBytes && sim.eventBytes.length > 0) action.setEvents(sim.eventBytes);
+    action.setResponse(response);
+    action.setChaincodeId(ccId);
+    const prp = new peer.ProposalResponsePayload();
+    prp.setProposalHash(up.proposalHash);
+    prp.setExtension$(action.serializeBinary());
+    const prpBytes = Buffer.from(prp.serializeBinary());
+
+    const pr = new peer.ProposalResponse();
+    pr.setVersion(1);
+    pr.setResponse(response);
+    const collections = collectionsOf(sim.rwsetBytes);
+    if (sim.response.status >= 400) {
+      if (sim.response.status >= 500) pr.setPayload(prpBytes);
+      return { response: pr, collections, proposal: up };
+    }
+    pr.setPayload(prpBytes);
+    const endorsement = new peer.Endorsement();
+    endorsement.setEndorser(this.opts.signer.serialized);
+    endorsement.setSignature(this.opts.signer.sign(Buffer.concat([prpBytes, this.opts.signer.serialized])));
+    pr.setEndorsement(endorsement);
+    if (!readOnly) this.opts.transient.put(up.txId, sim.privateData);
+    return { response: pr, collections, proposal: up };
+  }
+}
+
+function creatorMsp(serialized: Buffer): string {
+  try {
+    return mspProto.SerializedIdentity.deserializeBinary(serialized).getMspid();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function collectionsOf(rwsetBytes: Buffer): Array<{ ns: string; coll: string }> {
+  try {
+    return decodeTxRwset(rwsetBytes).flatMap((ns) => ns.collections.map((c) => ({ ns: ns.namespace, coll: c.name })));
+  } catch {
+    return [];
+  }
+}
