@@ -1,0 +1,77 @@
+/** JSON Schema (ajv) of the gateway's configuration, after file + environment are merged. */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port', 'dataDir', 'network', 'walletKey'],
+  properties: {
+    host: { type: 'string', minLength: 1, description: 'interface to listen on (127.0.0.1 by default)' },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    dataDir: { type: 'string', minLength: 1 },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    walletKey: {
+      type: 'string',
+      pattern: '^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$',
+      description: '32-byte AES-256-GCM key: 64 hex characters or 44 base64 characters',
+    },
+    apiKeysFile: { type: 'string', minLength: 1 },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'org'],
+      properties: {
+        path: { type: 'string', minLength: 1, description: 'network.json written by the devnet or the Fabric scripts' },
+        org: { type: 'string', minLength: 1, description: 'organisation name (or MSP ID) whose peer and operator identity the gateway uses' },
+        operatorUser: { type: 'string', minLength: 1 },
+        regulatorUser: { type: 'string', minLength: 1 },
+        chaincode: { type: 'string', minLength: 1 },
+        channel: { type: 'string', minLength: 1 },
+      },
+    },
+    timeouts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        evaluateMs: { type: 'integer', minimum: 1 },
+        endorseMs: { type: 'integer', minimum: 1 },
+        submitMs: { type: 'integer', minimum: 1 },
+        commitStatusMs: { type: 'integer', minimum: 1 },
+        syncWaitMs: { type: 'integer', minimum: 0 },
+        shutdownMs: { type: 'integer', minimum: 0 },
+      },
+    },
+    retry: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+        baseDelayMs: { type: 'integer', minimum: 0 },
+        maxDelayMs: { type: 'integer', minimum: 0 },
+      },
+    },
+    queue: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        pollIntervalMs: { type: 'integer', minimum: 1 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+        maxBatchReadings: { type: 'integer', minimum: 1, maximum: 10000 },
+      },
+    },
+    ca: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxEnrollments: { type: 'integer', minimum: -1 },
+        affiliation: { type: 'string' },
+      },
+    },
+    idempotency: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        required: { type: 'boolean' },
+        retentionHours: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,142 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { connect, type Contract, type Gateway, signers } from '@hyperledger/fabric-gateway';
+import { LedgerError, normalizeLedgerError, type LedgerStage } from './errors';
+import type { OrgDescriptor } from './network';
+
+/** An identity the gateway signs with: the org's operator/regulator, or an enrolled meter from the wallet. */
+export interface ActingIdentity {
+  /** stable cache key, e.g. `operator` or `meter:m-17` */
+  key: string;
+  mspId: string;
+  certPem: string;
+  privateKeyPem: string;
+}
+
+export interface PreparedTx {
+  txId: string;
+  /** fabric-gateway PreparedTransaction bytes (endorsed; signed again identically-identified on each send) */
+  bytes: Uint8Array;
+  result: Uint8Array;
+}
+
+export interface CommittedTx {
+  txId: string;
+  blockNumber: number;
+  result: Uint8Array;
+}
+
+/** What the rest of the gateway needs from Fabric. Unit tests inject a fake; production uses FabricLedger. */
+export interface LedgerClient {
+  evaluate(id: ActingIdentity, fn: string, args: string[]): Promise<Uint8Array>;
+  /** Builds, signs and endorses a new proposal (a new tx id). Nothing is sent to the orderer. */
+  endorse(id: ActingIdentity, fn: string, args: string[]): Promise<PreparedTx>;
+  /** Sends an endorsed transaction to the orderer and waits (with a deadline) for its commit status. Re-sending the same bytes is safe. */
+  submitPrepared(id: ActingIdentity, bytes: Uint8Array): Promise<CommittedTx>;
+  /** True if the peer's gateway endpoint accepts a connection within the deadline. */
+  reachable(timeoutMs: number): Promise<boolean>;
+  forget(key: string): void;
+  close(): void;
+}
+
+export interface FabricLedgerOptions {
+  org: OrgDescriptor;
+  channel: string;
+  chaincode: string;
+  timeouts: { evaluateMs: number; endorseMs: number; submitMs: number; commitStatusMs: number };
+}
+
+export function newGrpcClient(org: OrgDescriptor): grpc.Client {
+  const tlsRoot = fs.readFileSync(org.peer.tlsRootCertPath);
+  return new grpc.Client(org.peer.endpoint, grpc.credentials.createSsl(tlsRoot), {
+    'grpc.ssl_target_name_override': org.peer.hostAlias,
+    'grpc.default_authority': org.peer.hostAlias,
+  });
+}
+
+/** @hyperledger/fabric-gateway over one TLS gRPC connection to the org's peer; one Gateway per acting identity. */
+export class FabricLedger implements LedgerClient {
+  private readonly client: grpc.Client;
+  private readonly gateways = new Map<string, { gateway: Gateway; contract: Contract }>();
+
+  constructor(private readonly opts: FabricLedgerOptions) {
+    this.client = newGrpcClient(opts.org);
+  }
+
+  private contractFor(id: ActingIdentity): { gateway: Gateway; contract: Contract } {
+    let entry = this.gateways.get(id.key);
+    if (!entry) {
+      const t = this.opts.timeouts;
+      const gateway = connect({
+        client: this.client,
+        identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
+        signer: signers.newPrivateKeySigner(crypto.createPrivateKey(id.privateKeyPem)),
+        evaluateOptions: () => ({ deadline: Date.now() + t.evaluateMs }),
+        endorseOptions: () => ({ deadline: Date.now() + t.endorseMs }),
+        submitOptions: () => ({ deadline: Date.now() + t.submitMs }),
+        // CommitStatus waits forever for an unknown tx id (devnet-protocol.md §8.13): always a deadline.
+        commitStatusOptions: () => ({ deadline: Date.now() + t.commitStatusMs }),
+      });
+      const contract = gateway.getNetwork(this.opts.channel).getContract(this.opts.chaincode);
+      entry = { gateway, contract };
+      this.gateways.set(id.key, entry);
+    }
+    return entry;
+  }
+
+  private async call<T>(stage: LedgerStage, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw normalizeLedgerError(e, stage);
+    }
+  }
+
+  evaluate(id: ActingIdentity, fn: string, args: string[]): Promise<Uint8Array> {
+    return this.call('evaluate', () => this.contractFor(id).contract.evaluate(fn, { arguments: args }));
+  }
+
+  async endorse(id: ActingIdentity, fn: string, args: string[]): Promise<PreparedTx> {
+    const { contract } = this.contractFor(id);
+    const tx = await this.call('endorse', () => contract.newProposal(fn, { arguments: args }).endorse());
+    return { txId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() };
+  }
+
+  async submitPrepared(id: ActingIdentity, bytes: Uint8Array): Promise<CommittedTx> {
+    const { gateway } = this.contractFor(id);
+    const tx = gateway.newTransaction(bytes);
+    const txId = tx.getTransactionId();
+    const commit = await this.call('submit', () => tx.submit());
+    const status = await this.call('commitStatus', () => commit.getStatus());
+    if (!status.successful) {
+      throw new LedgerError({
+        stage: 'commit',
+        message: `Transaction ${txId} failed to commit with status code ${status.code}`,
+        validationCode: status.code,
+        txId,
+      });
+    }
+    return { txId, blockNumber: Number(status.blockNumber), result: tx.getResult() };
+  }
+
+  reachable(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.client.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err));
+    });
+  }
+
+  forget(key: string): void {
+    const entry = this.gateways.get(key);
+    if (entry) {
+      entry.gateway.close();
+      this.gateways.delete(key);
+    }
+  }
+
+  close(): void {
+    for (const { gateway } of this.gateways.values()) gateway.close();
+    this.gateways.clear();
+    this.client.close();
+  }
+}

@@ -1,0 +1,105 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ActingIdentity } from '../fabric/ledger';
+import { HttpProblem } from '../rest/problem';
+import { CaError, type MeterCa } from './ca';
+import type { MeterRecord, Wallet } from './wallet';
+
+export interface EnrolResult {
+  meter: MeterRecord;
+  certPem: string;
+}
+
+/**
+ * Meter identities: registration + enrolment at the utility's Fabric CA, the encrypted wallet, revocation.
+ * Crash-safe: the CA registration secret is sealed in the wallet before the CA is asked to register, so a
+ * retried enrolment after a crash enrols with it instead of failing on "already registered".
+ */
+export class MeterIdentities {
+  constructor(
+    private readonly wallet: Wallet,
+    private readonly ca: MeterCa,
+    private readonly opts: { maxEnrollments: number; affiliation: string; crlDir: string },
+  ) {}
+
+  async enrol(meterId: string, zone: string): Promise<EnrolResult> {
+    let rec = this.wallet.get(meterId);
+    if (rec?.status === 'active') {
+      throw new HttpProblem(409, 'meter-already-enrolled', 'Meter already enrolled', `meter ${meterId} is already enrolled (since ${new Date(rec.enrolledAt!).toISOString()}); revoke it first to replace its identity`, { meterId });
+    }
+    if (rec?.status === 'revoked') {
+      throw new HttpProblem(409, 'meter-revoked', 'Meter revoked', `meter ${meterId} was revoked; a revoked meter id cannot be enrolled again — use a new meter id`, { meterId });
+    }
+    if (rec && rec.zone !== zone) {
+      throw new HttpProblem(409, 'meter-zone-mismatch', 'Meter registered with another zone', `meter ${meterId} was registered with zone ${rec.zone}, not ${zone}; retry with zone ${rec.zone}`, { meterId });
+    }
+    if (!rec) {
+      const secret = crypto.randomBytes(18).toString('base64url');
+      this.wallet.recordRegistration(meterId, zone, this.ca.mspId, meterId, secret);
+      try {
+        await this.ca.register({ meterId, zone, enrollmentId: meterId, secret, maxEnrollments: this.opts.maxEnrollments, affiliation: this.opts.affiliation });
+      } catch (e) {
+        if (e instanceof CaError && e.kind === 'already-registered') {
+          // A registration this wallet did not make (or lost): refuse rather than guess its secret.
+          this.wallet.markRevoked(meterId, 'registration refused by the CA: identity already registered');
+          throw new HttpProblem(409, 'meter-registered-elsewhere', 'Meter id already registered at the CA', `the CA already has an identity named ${meterId} that this gateway did not register; choose another meter id`, { meterId });
+        }
+        this.wallet.deleteRegistration(meterId); // the CA did not register it: a retry starts afresh
+        throw caProblem(e);
+      }
+      rec = this.wallet.get(meterId)!;
+    }
+    const secret = this.wallet.registrationSecret(meterId);
+    let enrolled: { certPem: string; keyPem: string };
+    try {
+      enrolled = await this.ca.enroll(rec.enrollmentId, secret);
+    } catch (e) {
+      throw caProblem(e);
+    }
+    this.wallet.recordEnrolment(meterId, enrolled.certPem, enrolled.keyPem);
+    return { meter: this.wallet.get(meterId)!, certPem: enrolled.certPem };
+  }
+
+  async revoke(meterId: string, reason: string): Promise<{ meter: MeterRecord; crlPem: string | null }> {
+    const rec = this.wallet.get(meterId);
+    if (!rec) throw new HttpProblem(404, 'meter-not-found', 'Unknown meter', `meter ${meterId} is not enrolled at this gateway`, { meterId });
+    if (rec.status === 'revoked') throw new HttpProblem(409, 'meter-revoked', 'Meter already revoked', `meter ${meterId} was already revoked at ${new Date(rec.revokedAt!).toISOString()}`, { meterId });
+    // Refuse the meter at the gateway first: from here on nothing is signed with its key.
+    this.wallet.markRevoked(meterId, reason);
+    let crlPem: string | null;
+    try {
+      ({ crlPem } = await this.ca.revoke(rec.enrollmentId, reason));
+    } catch (e) {
+      throw caProblem(e, 'the gateway now refuses the meter, but the CA revocation failed; retry this request');
+    }
+    if (crlPem) {
+      fs.mkdirSync(this.opts.crlDir, { recursive: true });
+      fs.writeFileSync(path.join(this.opts.crlDir, `${rec.mspId}.crl.pem`), crlPem);
+    }
+    return { meter: this.wallet.get(meterId)!, crlPem };
+  }
+
+  /** The identity to sign with for a meter, or a 403/404 problem saying why not. */
+  actingIdentity(meterId: string): ActingIdentity {
+    const rec = this.wallet.get(meterId);
+    if (!rec || rec.status === 'registered') {
+      throw new HttpProblem(404, 'meter-not-enrolled', 'Meter not enrolled', `meter ${meterId} has no enrolled identity at this gateway; an operator must enrol it first (POST /api/v1/meters)`, { meterId });
+    }
+    if (rec.status === 'revoked') {
+      throw new HttpProblem(403, 'meter-revoked', 'Meter revoked', `meter ${meterId} was revoked${rec.revocationReason ? ` (${rec.revocationReason})` : ''}; the gateway no longer acts for it`, { meterId });
+    }
+    return { key: `meter:${meterId}`, mspId: rec.mspId, certPem: rec.certPem!, privateKeyPem: this.wallet.privateKeyPem(meterId) };
+  }
+
+  get(meterId: string): MeterRecord | undefined {
+    return this.wallet.get(meterId);
+  }
+}
+
+function caProblem(e: unknown, prefix?: string): HttpProblem {
+  const err = e instanceof CaError ? e : new CaError('other', (e as Error)?.message ?? String(e));
+  const detail = `${prefix ? prefix + ': ' : ''}${err.message}`;
+  if (err.kind === 'unavailable') return new HttpProblem(503, 'ca-unavailable', 'The Fabric CA is unavailable', detail, {}, { 'Retry-After': '5' });
+  return new HttpProblem(502, 'ca-error', 'The Fabric CA refused the request', detail, { caErrors: err.caErrors });
+}

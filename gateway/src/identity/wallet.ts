@@ -1,0 +1,120 @@
+import crypto from 'node:crypto';
+import type { Db } from '../store/db';
+
+/** AES-256-GCM with a random 96-bit IV; the AAD binds the ciphertext to its row, so rows cannot be swapped. */
+export function sealSecret(key: Buffer, plaintext: string, aad: string): string {
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join('.');
+}
+
+export function openSecret(key: Buffer, sealed: string, aad: string): string {
+  const [v, iv, tag, ct] = sealed.split('.');
+  if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error('wallet entry has an unknown format');
+  const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64'));
+  try {
+    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64')), decipher.final()]).toString('utf8');
+  } catch {
+    throw new Error('cannot decrypt wallet entry: wrong GATEWAY_WALLET_KEY or tampered data');
+  }
+}
+
+export type MeterStatus = 'registered' | 'active' | 'revoked';
+
+export interface MeterRecord {
+  meterId: string;
+  zone: string;
+  mspId: string;
+  enrollmentId: string;
+  status: MeterStatus;
+  certPem: string | null;
+  enrolledAt: number | null;
+  revokedAt: number | null;
+  revocationReason: string | null;
+}
+
+/**
+ * The custodial wallet: each meter's certificate and its private key, encrypted at rest.
+ * A meter is `registered` (CA registration done, enrolment secret sealed) → `active` (key + cert) → `revoked`.
+ */
+export class Wallet {
+  constructor(
+    private readonly db: Db,
+    private readonly key: Buffer,
+  ) {
+    if (key.length !== 32) throw new Error('wallet key must be 32 bytes');
+    db.exec(`CREATE TABLE IF NOT EXISTS meter_identities (
+      meter_id TEXT PRIMARY KEY,
+      zone TEXT NOT NULL,
+      msp_id TEXT NOT NULL,
+      enrollment_id TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('registered', 'active', 'revoked')),
+      secret_enc TEXT,
+      cert_pem TEXT,
+      key_enc TEXT,
+      enrolled_at INTEGER,
+      revoked_at INTEGER,
+      revocation_reason TEXT,
+      created_at INTEGER NOT NULL
+    )`);
+  }
+
+  private aad(meterId: string, what: string): string {
+    return `gridledger-wallet:v1:${meterId}:${what}`;
+  }
+
+  get(meterId: string): MeterRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM meter_identities WHERE meter_id = ?').get(meterId) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    return {
+      meterId: r.meter_id as string,
+      zone: r.zone as string,
+      mspId: r.msp_id as string,
+      enrollmentId: r.enrollment_id as string,
+      status: r.status as MeterStatus,
+      certPem: (r.cert_pem as string | null) ?? null,
+      enrolledAt: (r.enrolled_at as number | null) ?? null,
+      revokedAt: (r.revoked_at as number | null) ?? null,
+      revocationReason: (r.revocation_reason as string | null) ?? null,
+    };
+  }
+
+  recordRegistration(meterId: string, zone: string, mspId: string, enrollmentId: string, secret: string): void {
+    this.db
+      .prepare("INSERT INTO meter_identities (meter_id, zone, msp_id, enrollment_id, status, secret_enc, created_at) VALUES (?, ?, ?, ?, 'registered', ?, ?)")
+      .run(meterId, zone, mspId, enrollmentId, sealSecret(this.key, secret, this.aad(meterId, 'secret')), Date.now());
+  }
+
+  registrationSecret(meterId: string): string {
+    const r = this.db.prepare('SELECT secret_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { secret_enc: string | null } | undefined;
+    if (!r?.secret_enc) throw new Error(`no registration secret for meter ${meterId}`);
+    return openSecret(this.key, r.secret_enc, this.aad(meterId, 'secret'));
+  }
+
+  recordEnrolment(meterId: string, certPem: string, keyPem: string): void {
+    const res = this.db
+      .prepare("UPDATE meter_identities SET status = 'active', cert_pem = ?, key_enc = ?, secret_enc = NULL, enrolled_at = ? WHERE meter_id = ? AND status = 'registered'")
+      .run(certPem, sealSecret(this.key, keyPem, this.aad(meterId, 'key')), Date.now(), meterId);
+    if (res.changes !== 1) throw new Error(`meter ${meterId} is not awaiting enrolment`);
+  }
+
+  privateKeyPem(meterId: string): string {
+    const r = this.db.prepare('SELECT key_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { key_enc: string | null } | undefined;
+    if (!r?.key_enc) throw new Error(`meter ${meterId} has no enrolled key`);
+    return openSecret(this.key, r.key_enc, this.aad(meterId, 'key'));
+  }
+
+  deleteRegistration(meterId: string): void {
+    this.db.prepare("DELETE FROM meter_identities WHERE meter_id = ? AND status = 'registered'").run(meterId);
+  }
+
+  markRevoked(meterId: string, reason: string): void {
+    this.db
+      .prepare("UPDATE meter_identities SET status = 'revoked', revoked_at = ?, revocation_reason = ?, key_enc = NULL, secret_enc = NULL WHERE meter_id = ?")
+      .run(Date.now(), reason, meterId);
+  }
+}

@@ -1,0 +1,108 @@
+import { Grpc, LedgerError, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT } from '../fabric/errors';
+
+/** RFC 9457 problem details. `type` is a URN documented in docs/api.md ("Problem types"). */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_BASE = 'urn:gridledger:problem:';
+
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly slug: string;
+  readonly title: string;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, slug: string, title: string, detail: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    super(detail);
+    this.name = 'HttpProblem';
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+    this.extensions = extensions;
+    this.headers = headers;
+  }
+
+  body(instance?: string): ProblemBody {
+    return {
+      type: PROBLEM_BASE + this.slug,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...(instance ? { instance } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+/** CONTRACTS.md: chaincode error code → HTTP status. */
+export const CHAINCODE_CODE_STATUS: Record<string, { status: number; title: string }> = {
+  INVALID_ARGUMENT: { status: 400, title: 'The ledger rejected an argument' },
+  UNAUTHENTICATED: { status: 401, title: 'The ledger does not accept this identity' },
+  FORBIDDEN: { status: 403, title: 'Not allowed by the ledger' },
+  NOT_FOUND: { status: 404, title: 'Not found on the ledger' },
+  CONFLICT: { status: 409, title: 'Conflicts with ledger state' },
+  PRECONDITION_FAILED: { status: 412, title: 'A ledger precondition is not met' },
+  INSUFFICIENT_FUNDS: { status: 422, title: 'Insufficient funds' },
+  INSUFFICIENT_ENERGY: { status: 422, title: 'Insufficient energy' },
+};
+
+/** Maps a (normalised) ledger failure to a problem. `attempts` is how many tries the submitter made. */
+export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
+  const tx = e.txId ? { txId: e.txId } : {};
+  if (e.chaincode) {
+    const c = e.chaincode;
+    const mapped = c.code ? CHAINCODE_CODE_STATUS[c.code] : undefined;
+    if (mapped) {
+      return new HttpProblem(mapped.status, `chaincode-${c.code!.toLowerCase().replace(/_/g, '-')}`, mapped.title, c.text, {
+        chaincodeCode: c.code,
+        chaincodeMessage: c.message,
+        ...tx,
+      });
+    }
+    return new HttpProblem(502, 'chaincode-error', 'The chaincode failed', `the chaincode answered status ${c.status}: ${c.message}`, {
+      chaincodeMessage: c.message,
+      ...tx,
+    });
+  }
+  if (e.stage === 'commit') {
+    const name = e.validationName ?? 'UNKNOWN';
+    if (e.validationCode === MVCC_READ_CONFLICT || e.validationCode === PHANTOM_READ_CONFLICT) {
+      return new HttpProblem(
+        409,
+        'ledger-conflict',
+        'Concurrent update conflict',
+        `the transaction kept conflicting with concurrent updates (${name})${attempts ? ` after ${attempts} attempts` : ''}; retry the request`,
+        { validationCode: name, ...tx },
+        { 'Retry-After': '1' },
+      );
+    }
+    return new HttpProblem(502, 'transaction-invalid', 'The transaction was not valid on commit', `the ledger marked the transaction ${name}`, {
+      validationCode: name,
+      ...tx,
+    });
+  }
+  if (e.stage === 'commitStatus') {
+    return new HttpProblem(
+      504,
+      'commit-status-unknown',
+      'Commit not confirmed in time',
+      `transaction ${e.txId ?? '(unknown id)'} was sent to the orderer but its commit was not confirmed in time; it may still commit — do not resend it as a new request, retry with the same Idempotency-Key or look up the transaction id later`,
+      tx,
+    );
+  }
+  const all = [e.message, ...e.details.map((d) => d.message)].join(' | ');
+  if (/access denied|creator org|creator is malformed|permission denied|check policy/i.test(all)) {
+    return new HttpProblem(403, 'identity-refused', 'The network refused the signing identity', `the peer or orderer refused the identity this request is signed with (revoked, unknown CA, or not a channel member): ${e.details[0]?.message ?? e.message}`, tx);
+  }
+  if (e.stage === 'connect' || e.grpcCode === Grpc.UNAVAILABLE || e.grpcCode === Grpc.DEADLINE_EXCEEDED || e.grpcCode === Grpc.RESOURCE_EXHAUSTED) {
+    return new HttpProblem(503, 'ledger-unavailable', 'The ledger is unavailable', `the Fabric network did not answer (${e.message}); retry later`, tx, { 'Retry-After': '5' });
+  }
+  return new HttpProblem(502, 'ledger-error', 'The ledger call failed', e.details[0]?.message ?? e.message, tx);
+}

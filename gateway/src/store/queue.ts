@@ -1,0 +1,189 @@
+import crypto from 'node:crypto';
+import type { Db } from './db';
+
+export type ReceiptState = 'queued' | 'submitted' | 'committed' | 'rejected';
+
+export interface Receipt {
+  id: string;
+  seq: number;
+  meterId: string;
+  principal: string;
+  fn: string;
+  args: string[];
+  itemCount: number;
+  state: ReceiptState;
+  txId: string | null;
+  txBytes: Buffer | null;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  result: unknown;
+  reason: string | null;
+  problem: unknown;
+  blockNumber: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  meter_id: string;
+  principal: string;
+  fn: string;
+  args: string;
+  item_count: number;
+  state: ReceiptState;
+  tx_id: string | null;
+  tx_bytes: Buffer | null;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  result: string | null;
+  reason: string | null;
+  problem: string | null;
+  block_number: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toReceipt(r: Row): Receipt {
+  return {
+    id: r.id,
+    seq: r.seq,
+    meterId: r.meter_id,
+    principal: r.principal,
+    fn: r.fn,
+    args: JSON.parse(r.args) as string[],
+    itemCount: r.item_count,
+    state: r.state,
+    txId: r.tx_id,
+    txBytes: r.tx_bytes,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    result: r.result === null ? null : (JSON.parse(r.result) as unknown),
+    reason: r.reason,
+    problem: r.problem === null ? null : (JSON.parse(r.problem) as unknown),
+    blockNumber: r.block_number,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/**
+ * Durable queue of ledger submissions (meter readings), one SQLite table.
+ *
+ * States: queued → submitted(txId, signed-ready transaction bytes) → committed | rejected(reason).
+ * A row is `submitted` only after its endorsed transaction is stored, so after a crash the very same
+ * transaction (same tx id) is re-sent and its commit status read: Fabric never commits one tx id twice.
+ * Rows of one meter are delivered strictly in `seq` order: only the oldest unfinished row of a meter
+ * is ever handed out.
+ */
+export class DurableQueue {
+  constructor(private readonly db: Db) {
+    db.exec(`CREATE TABLE IF NOT EXISTS receipts (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      meter_id TEXT NOT NULL,
+      principal TEXT NOT NULL,
+      fn TEXT NOT NULL,
+      args TEXT NOT NULL,
+      item_count INTEGER NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('queued', 'submitted', 'committed', 'rejected')),
+      tx_id TEXT,
+      tx_bytes BLOB,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      result TEXT,
+      reason TEXT,
+      problem TEXT,
+      block_number INTEGER,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS receipts_pending ON receipts (meter_id, seq) WHERE state IN ('queued', 'submitted');`);
+  }
+
+  /** Inserts and returns once the row is durable (fsynced WAL). */
+  enqueue(item: { meterId: string; principal: string; fn: string; args: string[]; itemCount: number }): Receipt {
+    const id = `rcpt_${crypto.randomUUID()}`;
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO receipts (id, meter_id, principal, fn, args, item_count, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      )
+      .run(id, item.meterId, item.principal, item.fn, JSON.stringify(item.args), item.itemCount, now, now);
+    return this.get(id)!;
+  }
+
+  get(id: string): Receipt | undefined {
+    const row = this.db.prepare('SELECT * FROM receipts WHERE id = ?').get(id) as Row | undefined;
+    return row ? toReceipt(row) : undefined;
+  }
+
+  /**
+   * The oldest unfinished row of each meter that is due, oldest first, skipping meters in `busy`.
+   */
+  due(now: number, limit: number, busy: ReadonlySet<string> = new Set()): Receipt[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.* FROM receipts r
+         JOIN (SELECT meter_id, MIN(seq) AS seq FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id) h
+           ON r.seq = h.seq
+         WHERE r.next_attempt_at <= ?
+         ORDER BY r.seq`,
+      )
+      .all(now) as Row[];
+    const out: Receipt[] = [];
+    for (const r of rows) {
+      if (busy.has(r.meter_id)) continue;
+      out.push(toReceipt(r));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Earliest next_attempt_at among unfinished rows (for the worker's timer), or undefined if none. */
+  nextDueAt(): number | undefined {
+    const row = this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM receipts WHERE state IN ('queued', 'submitted')").get() as { t: number | null };
+    return row.t ?? undefined;
+  }
+
+  markSubmitted(id: string, txId: string, txBytes: Uint8Array): void {
+    this.update(id, "state = 'submitted', tx_id = ?, tx_bytes = ?", [txId, Buffer.from(txBytes)], ['queued', 'submitted']);
+  }
+
+  markCommitted(id: string, txId: string, blockNumber: number, result: unknown): void {
+    this.update(id, "state = 'committed', tx_id = ?, block_number = ?, result = ?, tx_bytes = NULL, last_error = NULL", [txId, blockNumber, JSON.stringify(result ?? null)], ['queued', 'submitted']);
+  }
+
+  markRejected(id: string, reason: string, problem?: unknown): void {
+    this.update(id, "state = 'rejected', reason = ?, problem = ?, tx_bytes = NULL", [reason, problem === undefined ? null : JSON.stringify(problem)], ['queued', 'submitted']);
+  }
+
+  /** Try again later. `newProposal` drops the stored transaction so the next attempt endorses afresh (new tx id). */
+  retryLater(id: string, error: string, delayMs: number, newProposal: boolean): void {
+    const set = newProposal
+      ? "state = 'queued', tx_id = NULL, tx_bytes = NULL, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+      : 'attempts = attempts + 1, last_error = ?, next_attempt_at = ?';
+    this.update(id, set, [error, Date.now() + delayMs], ['queued', 'submitted']);
+  }
+
+  counts(): Record<ReceiptState, number> {
+    const out: Record<ReceiptState, number> = { queued: 0, submitted: 0, committed: 0, rejected: 0 };
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM receipts GROUP BY state').all() as Array<{ state: ReceiptState; n: number }>) {
+      out[r.state] = r.n;
+    }
+    return out;
+  }
+
+  private update(id: string, set: string, params: unknown[], fromStates: ReceiptState[]): void {
+    const res = this.db
+      .prepare(`UPDATE receipts SET ${set}, updated_at = ? WHERE id = ? AND state IN (${fromStates.map(() => '?').join(', ')})`)
+      .run(...params, Date.now(), id, ...fromStates);
+    if (res.changes !== 1) throw new Error(`receipt ${id} is not in state ${fromStates.join('/')}`);
+  }
+}

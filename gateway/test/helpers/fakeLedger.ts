@@ -1,0 +1,89 @@
+import { LedgerError } from '../../src/fabric/errors';
+import type { ActingIdentity, CommittedTx, LedgerClient, PreparedTx } from '../../src/fabric/ledger';
+
+interface Tx {
+  txId: string;
+  fn: string;
+  args: string[];
+  signer: string;
+}
+
+/**
+ * An in-memory stand-in for Fabric with its at-most-once-per-tx-id semantics: a tx id commits once;
+ * re-sending it returns the original status (devnet-protocol.md §8.12). Failures are scripted.
+ */
+export class FakeLedger implements LedgerClient {
+  private seq = 0;
+  readonly endorsed = new Map<string, Tx>();
+  /** commit status per tx id: validation code and block */
+  readonly status = new Map<string, { code: number; block: number; result: string }>();
+  /** VALID transactions in commit order */
+  readonly applied: Tx[] = [];
+  /** scripted failures, consumed in order: for the n-th call of a stage */
+  readonly script: Array<{ stage: 'endorse' | 'submit' | 'commitStatus' | 'conflict'; error?: LedgerError }> = [];
+  /** if set, submitPrepared commits and then never answers (simulates the gateway dying mid-flight) */
+  hangAfterCommit = false;
+  endorseCalls = 0;
+  submitCalls = 0;
+  evaluateImpl: (id: ActingIdentity, fn: string, args: string[]) => Promise<Uint8Array> = async () => Buffer.from('{}');
+  result: (tx: Tx) => unknown = (tx) => ({ fn: tx.fn, ok: true });
+
+  private take(stage: string): { stage: string; error?: LedgerError } | undefined {
+    const i = this.script.findIndex((s) => s.stage === stage);
+    return i >= 0 ? this.script.splice(i, 1)[0] : undefined;
+  }
+
+  async evaluate(id: ActingIdentity, fn: string, args: string[]): Promise<Uint8Array> {
+    return this.evaluateImpl(id, fn, args);
+  }
+
+  async endorse(id: ActingIdentity, fn: string, args: string[]): Promise<PreparedTx> {
+    this.endorseCalls++;
+    const s = this.take('endorse');
+    if (s?.error) throw s.error;
+    const txId = `tx${++this.seq}`;
+    const tx = { txId, fn, args, signer: id.key };
+    this.endorsed.set(txId, tx);
+    return { txId, bytes: Buffer.from(txId), result: Buffer.from(JSON.stringify(this.result(tx))) };
+  }
+
+  async submitPrepared(_id: ActingIdentity, bytes: Uint8Array): Promise<CommittedTx> {
+    this.submitCalls++;
+    const txId = Buffer.from(bytes).toString();
+    const tx = this.endorsed.get(txId);
+    if (!tx) throw new Error(`unknown transaction bytes ${txId}`);
+    const sub = this.take('submit');
+    if (sub?.error) throw sub.error;
+    if (!this.status.has(txId)) {
+      const conflict = this.take('conflict');
+      const code = conflict ? 11 : 0;
+      this.status.set(txId, { code, block: this.status.size + 1, result: JSON.stringify(this.result(tx)) });
+      if (code === 0) this.applied.push(tx);
+    }
+    const cs = this.take('commitStatus');
+    if (cs?.error) throw cs.error;
+    if (this.hangAfterCommit) return new Promise<CommittedTx>(() => undefined);
+    const st = this.status.get(txId)!;
+    if (st.code !== 0) throw new LedgerError({ stage: 'commit', message: `Transaction ${txId} failed to commit with status code ${st.code}`, validationCode: st.code, txId });
+    return { txId, blockNumber: st.block, result: Buffer.from(st.result) };
+  }
+
+  async reachable(): Promise<boolean> {
+    return true;
+  }
+  forget(): void {}
+  close(): void {}
+}
+
+export const unavailable = (stage: 'endorse' | 'submit' | 'commitStatus' = 'endorse') =>
+  new LedgerError({ stage, message: '14 UNAVAILABLE: no connection', grpcCode: 14 });
+
+export const chaincodeError = (msg: string) =>
+  new LedgerError({
+    stage: 'endorse',
+    message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
+    grpcCode: 10,
+    details: [{ address: 'peer0:7051', mspId: 'Utility1MSP', message: `chaincode response 500, ${msg}` }],
+  });
+
+export const identity = (key = 'operator'): ActingIdentity => ({ key, mspId: 'Utility1MSP', certPem: 'CERT', privateKeyPem: 'KEY' });
