@@ -1,0 +1,136 @@
+/**
+ * Benchmark (prints figures; not a test): committed tx/s and p50/p99 commit latency of a one-key put
+ * (a distinct key per transaction) with a fixed number of transactions in flight, then evaluate/s.
+ * Talks to whatever network $GRIDLEDGER_HOME/network.json describes, so `bench:fabric` reuses it.
+ *
+ *   npm run bench -w test/e2e            (BENCH_TXS=2000 BENCH_INFLIGHT=50 BENCH_EVALS=2000 BENCH_CHAINCODE=conformance)
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
+import { connectOrg, loadNetwork, newRunId, repoRoot, type NetworkDescriptor } from '../support';
+
+const TXS = intEnv('BENCH_TXS', 2000);
+const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
+const EVALS = intEnv('BENCH_EVALS', 2000);
+const WARMUP = intEnv('BENCH_WARMUP', 50);
+const CHAINCODE = process.env.BENCH_CHAINCODE ?? 'conformance';
+
+function intEnv(name: string, dflt: number): number {
+  const v = process.env[name];
+  return v && /^\d+$/.test(v) ? Number(v) : dflt;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Runs `total` jobs with `concurrency` in flight; returns wall time in ms. */
+async function pool(total: number, concurrency: number, job: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, total) }, async () => {
+      while (next < total) await job(next++);
+    }),
+  );
+  return performance.now() - started;
+}
+
+interface PutStats { valid: number; invalid: Map<number, number>; errors: Map<string, number>; latencies: number[]; endorseSubmit: number[]; wallMs: number }
+
+async function benchPuts(contract: Contract, run: string, total: number, inflight: number): Promise<PutStats> {
+  const s: PutStats = { valid: 0, invalid: new Map(), errors: new Map(), latencies: [], endorseSubmit: [], wallMs: 0 };
+  s.wallMs = await pool(total, inflight, async (i) => {
+    const t0 = performance.now();
+    try {
+      const submitted = await contract.submitAsync('put', { arguments: [`${run}:bench:${i}`, 'v'] });
+      const t1 = performance.now();
+      const status = await submitted.getStatus();
+      const t2 = performance.now();
+      if (status.code === StatusCode.VALID) {
+        s.valid++;
+        s.latencies.push(t2 - t0);
+        s.endorseSubmit.push(t1 - t0);
+      } else {
+        s.invalid.set(status.code, (s.invalid.get(status.code) ?? 0) + 1);
+      }
+    } catch (err) {
+      const msg = err instanceof Error ? err.message.slice(0, 120) : String(err);
+      s.errors.set(msg, (s.errors.get(msg) ?? 0) + 1);
+    }
+  });
+  s.latencies.sort((a, b) => a - b);
+  s.endorseSubmit.sort((a, b) => a - b);
+  return s;
+}
+
+async function benchEvaluate(contract: Contract, key: string, total: number, inflight: number): Promise<{ ok: number; wallMs: number; latencies: number[] }> {
+  let ok = 0;
+  const latencies: number[] = [];
+  const wallMs = await pool(total, inflight, async () => {
+    const t0 = performance.now();
+    await contract.evaluateTransaction('get', key);
+    latencies.push(performance.now() - t0);
+    ok++;
+  });
+  latencies.sort((a, b) => a - b);
+  return { ok, wallMs, latencies };
+}
+
+/** Batch settings: from network.json when the tier writes them, else the shared network.yaml. */
+function batchSettings(net: NetworkDescriptor): string {
+  const fromJson = (net.orderer as { batch?: unknown } | undefined)?.batch ?? net.batch;
+  if (fromJson) return `${JSON.stringify(fromJson)} (network.json)`;
+  try {
+    const yaml = readFileSync(join(repoRoot, 'test-network-config', 'network.yaml'), 'utf8');
+    const count = /maxMessageCount:\s*(\d+)/.exec(yaml)?.[1];
+    const timeout = /timeoutMs:\s*(\d+)/.exec(yaml)?.[1];
+    return `maxMessageCount=${count} timeoutMs=${timeout} (test-network-config/network.yaml)`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+async function main(): Promise<void> {
+  const net = loadNetwork();
+  const org = net.organizations[0]!;
+  const conn = connectOrg(org);
+  const contract = conn.gateway.getNetwork(net.channel).getContract(CHAINCODE);
+  const run = newRunId();
+  try {
+    console.log(`network: tier=${net.tier} channel=${net.channel} org=${org.name} chaincode=${CHAINCODE}`);
+    console.log(`batch:   ${batchSettings(net)}`);
+    console.log(`load:    ${TXS} puts (distinct keys), ${INFLIGHT} in flight; ${EVALS} evaluates; warm-up ${WARMUP}`);
+    await benchPuts(contract, `${run}w`, WARMUP, Math.min(INFLIGHT, WARMUP));
+
+    const puts = await benchPuts(contract, run, TXS, INFLIGHT);
+    const evals = await benchEvaluate(contract, `${run}:bench:0`, EVALS, INFLIGHT);
+
+    const rows: Array<[string, string]> = [
+      ['committed tx/s', fmt((puts.valid / puts.wallMs) * 1000)],
+      ['commit latency p50 (ms)', fmt(percentile(puts.latencies, 50))],
+      ['commit latency p99 (ms)', fmt(percentile(puts.latencies, 99))],
+      ['endorse+submit p50 (ms)', fmt(percentile(puts.endorseSubmit, 50))],
+      ['valid / total', `${puts.valid} / ${TXS}`],
+      ['invalid (code:count)', [...puts.invalid].map(([c, n]) => `${c}:${n}`).join(' ') || '0'],
+      ['errors', [...puts.errors].map(([m, n]) => `${n}x ${m}`).join('; ') || '0'],
+      ['evaluate/s', fmt((evals.ok / evals.wallMs) * 1000)],
+      ['evaluate latency p50 (ms)', fmt(percentile(evals.latencies, 50))],
+      ['evaluate latency p99 (ms)', fmt(percentile(evals.latencies, 99))],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    console.log('');
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  } finally {
+    conn.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
