@@ -312,7 +312,12 @@ export class FabricCa {
    * SHA-256("METHOD.b64(uri).b64(body).b64(cert)"); the cert must be issued by this CA, be in the
    * registry, not revoked and not expired, and its identity must be active.
    */
-  authenticateToken(method: string, uri: string, body: Buffer, authorization: string | undefined): RegisteredIdentity {
+  authenticateToken(
+    method: string,
+    uri: string,
+    body: Buffer,
+    authorization: string | undefined,
+  ): { identity: RegisteredIdentity; certPem: string } {
     if (!authorization) throw new CaError(401, CaErrorCode.NoAuthHeader, 'No authorization header');
     const parts = authorization.split('.');
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw authenticationError('Invalid token in authorization header');
@@ -346,7 +351,7 @@ export class FabricCa {
     const identity = this.registry.getIdentity(rec.id);
     if (!identity) throw authenticationError(`Identity '${rec.id}' of token certificate not found`);
     if (identity.state !== 0) throw authenticationError(`Identity '${rec.id}' is revoked`);
-    return identity;
+    return { identity, certPem };
   }
 
   // ---------------------------------------------------------------- register
