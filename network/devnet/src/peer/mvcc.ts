@@ -3,6 +3,7 @@
  * plus the writes of earlier VALID transactions of the same block
  * (F core/ledger/kvledger/txmgmt/validation/validator.go, rangequery_validator.go).
  */
+import { RangeQueryResultsHelper } from '../chaincode/rangeQueryHelper';
 import type { NsRwset, Version } from './rwset';
 
 export const MVCC_READ_CONFLICT = 11;
@@ -83,19 +84,29 @@ export async function validateReads(rwset: NsRwset[], state: CommittedVersions, 
 }
 
 async function rangeUnchanged(ns: string, q: NsRwset['ranges'][number], state: CommittedVersions, updates: BlockUpdates): Promise<boolean> {
-  // A Merkle summary is only produced for very large ranges; our simulator records raw reads.
-  // Without raw reads we cannot re-run the comparison, so we only check for in-block writes.
   // When the iterator stopped early the recorded end key is the last key handed out, inclusive.
   const end = q.itrExhausted || q.endKey === '' ? q.endKey : `${q.endKey}\u0000`;
   const combined = new Map<string, Version>();
   for await (const kv of state.range(ns, q.startKey, end)) combined.set(kv.key, kv.version);
   const inBlock = updates.inRange(ns, q.startKey, end);
-  if (q.rawReads === null) return inBlock.length === 0;
   for (const u of inBlock) {
     if (u.isDelete) combined.delete(u.key);
     else combined.set(u.key, u.version);
   }
   const keys = [...combined.keys()].sort(compareKeys);
+  if (q.rawReads === null) {
+    // Large ranges are recorded as a Merkle summary: recompute it over today's results (F rangeQueryHashValidator).
+    if (!q.merkle) return false;
+    const helper = new RangeQueryResultsHelper(true, q.merkle.maxDegree);
+    for (const k of keys) helper.add({ key: k, version: combined.get(k)! });
+    const got = helper.done();
+    if (!got.merkle) return false;
+    return (
+      got.merkle.maxLevel === q.merkle.maxLevel &&
+      got.merkle.maxLevelHashes.length === q.merkle.maxLevelHashes.length &&
+      got.merkle.maxLevelHashes.every((h, i) => h.equals(q.merkle!.maxLevelHashes[i]))
+    );
+  }
   if (keys.length !== q.rawReads.length) return false;
   for (let i = 0; i < keys.length; i++) {
     const r = q.rawReads[i];

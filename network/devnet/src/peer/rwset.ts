@@ -12,6 +12,7 @@ export interface RangeRead {
   itrExhausted: boolean;
   /** null when the simulator recorded a Merkle summary instead of raw reads */
   rawReads: Array<{ key: string; version: Version | null }> | null;
+  merkle: { maxDegree: number; maxLevel: number; maxLevelHashes: Buffer[] } | null;
 }
 
 export interface CollectionRwset {
@@ -41,6 +42,11 @@ export class RwsetFormatError extends Error {
 const b = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const ver = (v: ledger.rwset.kvrwset.Version | undefined): Version | null =>
   v ? { blockNum: v.getBlockNum(), txNum: v.getTxNum() } : null;
+
+function merkleOf(m: ledger.rwset.kvrwset.QueryReadsMerkleSummary | undefined): RangeRead['merkle'] {
+  if (!m) return null;
+  return { maxDegree: m.getMaxDegree(), maxLevel: m.getMaxLevel(), maxLevelHashes: m.getMaxLevelHashesList_asU8().map(b) };
+}
 
 export function decodeTxRwset(bytes: Uint8Array): NsRwset[] {
   let tx: ledger.rwset.TxReadWriteSet;
@@ -80,7 +86,8 @@ export function decodeTxRwset(bytes: Uint8Array): NsRwset[] {
         startKey: q.getStartKey(),
         endKey: q.getEndKey(),
         itrExhausted: q.getItrExhausted(),
-        rawReads: q.hasRawReads() ? (q.getRawReads()?.getKvReadsList() ?? []).map((r) => ({ key: r.getKey(), version: ver(r.getVersion()) })) : q.hasReadsMerkleHashes() ? null : [],
+        rawReads: q.hasReadsMerkleHashes() ? null : (q.getRawReads()?.getKvReadsList() ?? []).map((r) => ({ key: r.getKey(), version: ver(r.getVersion()) })),
+        merkle: merkleOf(q.getReadsMerkleHashes()),
       })),
       writes: kv.getWritesList().map((w) => ({ key: w.getKey(), isDelete: w.getIsDelete(), value: b(w.getValue_asU8()) })),
       metadataWrites: kv.getMetadataWritesList().map((m) => {

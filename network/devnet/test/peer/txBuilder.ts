@@ -1,0 +1,245 @@
+/**
+ * Test helpers: hand-built identities (a fake channel MSP over real P-256 keys), proposals,
+ * read-write sets and endorsed envelopes, shaped exactly as the gateway client and gateway build them.
+ */
+import { generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
+import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import type { ChaincodeConfig } from '../../src/config/networkConfig';
+import { signLowS, verifyLowS } from '../../src/identity/crypto';
+import type { ChannelMsp, NodeOuRole, PeerIdentity, PolicyEvaluator } from '../../src/peer/deps';
+import { computeTxId, unpackSignedProposal } from '../../src/peer/proposal';
+import { assembleTransaction } from '../../src/peer/transaction';
+
+export interface TestIdentity extends PeerIdentity {
+  key: KeyObject;
+  publicKey: KeyObject;
+}
+
+export class FakeMsp implements ChannelMsp {
+  readonly byLabel = new Map<string, TestIdentity>();
+  readonly revoked = new Set<string>();
+
+  create(mspId: string, label: string, role: NodeOuRole): TestIdentity {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const si = new msp.SerializedIdentity();
+    si.setMspid(mspId);
+    si.setIdBytes(Buffer.from(label));
+    const id: TestIdentity = { mspId, certPem: label, role, id: label, serialized: Buffer.from(si.serializeBinary()), key: privateKey, publicKey };
+    this.byLabel.set(label, id);
+    return id;
+  }
+
+  deserialize(bytes: Uint8Array): PeerIdentity {
+    const si = msp.SerializedIdentity.deserializeBinary(bytes);
+    const id = this.byLabel.get(Buffer.from(si.getIdBytes_asU8()).toString());
+    if (!id || id.mspId !== si.getMspid()) throw Object.assign(new Error('unknown identity'), { kind: 'unknown-msp' });
+    if (this.revoked.has(id.id)) throw Object.assign(new Error('The certificate has been revoked'), { kind: 'revoked' });
+    return id;
+  }
+
+  verify(identity: PeerIdentity, message: Uint8Array, signature: Uint8Array): boolean {
+    const id = this.byLabel.get(identity.id);
+    return !!id && verifyLowS(id.publicKey, message, signature);
+  }
+}
+
+/** "MAJORITY Endorsement" / "ANY" / "OR('A.member','B.member')" over peer identities — enough for tests. */
+export const simplePolicies = (orgCount: number): PolicyEvaluator => ({
+  satisfied(policy, ids) {
+    const orgs = new Set(ids.filter((i) => i.role === 'peer' || policy.includes('.member')).map((i) => i.mspId));
+    if (policy === 'MAJORITY Endorsement') return orgs.size > orgCount / 2;
+    if (policy === 'ANY Endorsement') return orgs.size >= 1;
+    const named = [...policy.matchAll(/'([^'.]+)\.member'/g)].map((m) => m[1]);
+    return named.some((m) => orgs.has(m));
+  },
+  memberMsps(policy) {
+    return [...policy.matchAll(/'([^'.]+)\.member'/g)].map((m) => m[1]);
+  },
+});
+
+export function chaincodeConfig(name: string, policy = 'MAJORITY Endorsement', collections: ChaincodeConfig['collections'] = []): ChaincodeConfig {
+  return { name, address: '127.0.0.1:1', endorsementPolicy: policy, collections };
+}
+
+export interface ProposalOptions {
+  channel?: string;
+  chaincode?: string;
+  args?: string[];
+  transient?: Record<string, Buffer>;
+  txIdOverride?: string;
+  highS?: boolean;
+}
+
+export function signedProposal(creator: TestIdentity, o: ProposalOptions = {}): Buffer {
+  const nonce = randomBytes(24);
+  const ch = new common.ChannelHeader();
+  ch.setType(common.HeaderType.ENDORSER_TRANSACTION);
+  const ts = new Timestamp();
+  ts.setSeconds(1_700_000_000);
+  ch.setTimestamp(ts);
+  ch.setChannelId(o.channel ?? 'energy');
+  ch.setTxId(o.txIdOverride ?? computeTxId(nonce, creator.serialized));
+  const ccid = new peer.ChaincodeID();
+  ccid.setName(o.chaincode ?? 'cc');
+  const ext = new peer.ChaincodeHeaderExtension();
+  ext.setChaincodeId(ccid);
+  ch.setExtension$(ext.serializeBinary());
+  const sh = new common.SignatureHeader();
+  sh.setCreator(creator.serialized);
+  sh.setNonce(nonce);
+  const hdr = new common.Header();
+  hdr.setChannelHeader(ch.serializeBinary());
+  hdr.setSignatureHeader(sh.serializeBinary());
+  const input = new peer.ChaincodeInput();
+  input.setArgsList((o.args ?? ['fn']).map((a) => Buffer.from(a)));
+  const spec = new peer.ChaincodeSpec();
+  spec.setType(peer.ChaincodeSpec.Type.NODE);
+  spec.setChaincodeId(ccid);
+  spec.setInput(input);
+  const cis = new peer.ChaincodeInvocationSpec();
+  cis.setChaincodeSpec(spec);
+  const cpp = new peer.ChaincodeProposalPayload();
+  cpp.setInput(cis.serializeBinary());
+  for (const [k, v] of Object.entries(o.transient ?? {})) cpp.getTransientmapMap().set(k, v);
+  const prop = new peer.Proposal();
+  prop.setHeader(hdr.serializeBinary());
+  prop.setPayload(cpp.serializeBinary());
+  const sp = new peer.SignedProposal();
+  const bytes = prop.serializeBinary();
+  sp.setProposalBytes(bytes);
+  sp.setSignature(signLowS(creator.key, bytes));
+  return Buffer.from(sp.serializeBinary());
+}
+
+export interface RwsetSpec {
+  ns: string;
+  reads?: Array<{ key: string; version?: { blockNum: number; txNum: number } }>;
+  writes?: Array<{ key: string; value?: string; isDelete?: boolean }>;
+  ranges?: Array<{ start: string; end: string; exhausted: boolean; reads: Array<{ key: string; version?: { blockNum: number; txNum: number } }> }>;
+  collections?: Array<{ name: string; hashedWrites?: Buffer[]; hashedReads?: Array<{ keyHash: Buffer; version?: { blockNum: number; txNum: number } }> }>;
+}
+
+const kv = ledger.rwset.kvrwset;
+function kvRead(r: { key: string; version?: { blockNum: number; txNum: number } }) {
+  const read = new kv.KVRead();
+  read.setKey(r.key);
+  if (r.version) {
+    const v = new kv.Version();
+    v.setBlockNum(r.version.blockNum);
+    v.setTxNum(r.version.txNum);
+    read.setVersion(v);
+  }
+  return read;
+}
+
+export function rwsetBytes(spec: RwsetSpec[]): Buffer {
+  const tx = new ledger.rwset.TxReadWriteSet();
+  tx.setNsRwsetList(
+    spec.map((s) => {
+      const set = new kv.KVRWSet();
+      set.setReadsList((s.reads ?? []).map(kvRead));
+      set.setWritesList(
+        (s.writes ?? []).map((w) => {
+          const kw = new kv.KVWrite();
+          kw.setKey(w.key);
+          kw.setIsDelete(!!w.isDelete);
+          if (w.value !== undefined) kw.setValue(Buffer.from(w.value));
+          return kw;
+        }),
+      );
+      set.setRangeQueriesInfoList(
+        (s.ranges ?? []).map((r) => {
+          const q = new kv.RangeQueryInfo();
+          q.setStartKey(r.start);
+          q.setEndKey(r.end);
+          q.setItrExhausted(r.exhausted);
+          const raw = new kv.QueryReads();
+          raw.setKvReadsList(r.reads.map(kvRead));
+          q.setRawReads(raw);
+          return q;
+        }),
+      );
+      const ns = new ledger.rwset.NsReadWriteSet();
+      ns.setNamespace(s.ns);
+      ns.setRwset(set.serializeBinary());
+      ns.setCollectionHashedRwsetList(
+        (s.collections ?? []).map((c) => {
+          const h = new kv.HashedRWSet();
+          h.setHashedWritesList(
+            (c.hashedWrites ?? []).map((kh) => {
+              const w = new kv.KVWriteHash();
+              w.setKeyHash(kh);
+              w.setValueHash(Buffer.alloc(32, 1));
+              return w;
+            }),
+          );
+          h.setHashedReadsList(
+            (c.hashedReads ?? []).map((r) => {
+              const hr = new kv.KVReadHash();
+              hr.setKeyHash(r.keyHash);
+              if (r.version) {
+                const v = new kv.Version();
+                v.setBlockNum(r.version.blockNum);
+                v.setTxNum(r.version.txNum);
+                hr.setVersion(v);
+              }
+              return hr;
+            }),
+          );
+          const chs = new ledger.rwset.CollectionHashedReadWriteSet();
+          chs.setCollectionName(c.name);
+          chs.setHashedRwset(h.serializeBinary());
+          return chs;
+        }),
+      );
+      return ns;
+    }),
+  );
+  return Buffer.from(tx.serializeBinary());
+}
+
+export interface EnvelopeOptions extends ProposalOptions {
+  rwset?: Buffer;
+  endorsers?: TestIdentity[];
+  /** sign the envelope with this identity instead of the creator */
+  envelopeSigner?: TestIdentity;
+  tamperProposalHash?: boolean;
+  event?: { chaincodeId: string; name: string };
+  ccVersion?: string;
+}
+
+/** An endorsed, signed transaction envelope as the gateway assembles and the client signs it. */
+export function endorsedEnvelope(creator: TestIdentity, o: EnvelopeOptions = {}): { envelope: Buffer; txId: string } {
+  const up = unpackSignedProposal(signedProposal(creator, o));
+  const resp = new peer.Response();
+  resp.setStatus(200);
+  resp.setPayload(Buffer.from('ok'));
+  const ccid = new peer.ChaincodeID();
+  ccid.setName(o.chaincode ?? 'cc');
+  ccid.setVersion(o.ccVersion ?? '1.0');
+  const action = new peer.ChaincodeAction();
+  action.setResults(o.rwset ?? rwsetBytes([{ ns: o.chaincode ?? 'cc', writes: [{ key: 'k', value: 'v' }] }]));
+  action.setResponse(resp);
+  action.setChaincodeId(ccid);
+  if (o.event) {
+    const ev = new peer.ChaincodeEvent();
+    ev.setChaincodeId(o.event.chaincodeId);
+    ev.setTxId(up.txId);
+    ev.setEventName(o.event.name);
+    action.setEvents(ev.serializeBinary());
+  }
+  const prp = new peer.ProposalResponsePayload();
+  prp.setProposalHash(o.tamperProposalHash ? Buffer.alloc(32) : up.proposalHash);
+  prp.setExtension$(action.serializeBinary());
+  const prpBytes = Buffer.from(prp.serializeBinary());
+  const endorsements = (o.endorsers ?? []).map((e) => {
+    const en = new peer.Endorsement();
+    en.setEndorser(e.serialized);
+    en.setSignature(signLowS(e.key, Buffer.concat([prpBytes, e.serialized])));
+    return en;
+  });
+  const env = assembleTransaction(up, prpBytes, endorsements);
+  env.setSignature(signLowS((o.envelopeSigner ?? creator).key, env.getPayload_asU8()));
+  return { envelope: Buffer.from(env.serializeBinary()), txId: up.txId };
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { common } from '@hyperledger/fabric-protos';
+import { checkTransaction, TxCheckContext } from '../../src/peer/txValidator';
+import { TxCode } from '../../src/peer/validationCodes';
+import { chaincodeConfig, endorsedEnvelope, FakeMsp, rwsetBytes, simplePolicies } from './txBuilder';
+
+const fake = new FakeMsp();
+const client = fake.create('Org1MSP', 'client1', 'client');
+const p1 = fake.create('Org1MSP', 'peer1', 'peer');
+const p2 = fake.create('Org2MSP', 'peer2', 'peer');
+const p1again = fake.byLabel.get('peer1')!;
+const collHash = createHash('sha256').update('secret-key').digest();
+
+function ctx(committed: string[] = []): TxCheckContext {
+  return {
+    channel: 'energy',
+    msp: fake,
+    policies: simplePolicies(3),
+    chaincodes: new Map([
+      ['cc', chaincodeConfig('cc', 'MAJORITY Endorsement', [
+        { name: 'open', policy: "OR('Org1MSP.member')", memberOnlyRead: false, memberOnlyWrite: false, endorsementPolicy: "OR('Org1MSP.member')" },
+      ])],
+    ]),
+    txIdCommitted: async (id) => committed.includes(id),
+  };
+}
+
+describe('committer transaction checks (P§5)', () => {
+  it('accepts a well-formed tx endorsed by a majority of orgs', async () => {
+    const { envelope, txId } = endorsedEnvelope(client, { endorsers: [p1, p2] });
+    const r = await checkTransaction(envelope, ctx());
+    expect(r.code).toBe(TxCode.VALID);
+    expect(r.txId).toBe(txId);
+    expect(r.rwset?.[0].writes[0].key).toBe('k');
+  });
+
+  it('NIL_ENVELOPE and BAD_PAYLOAD', async () => {
+    expect((await checkTransaction(Buffer.alloc(0), ctx())).code).toBe(TxCode.NIL_ENVELOPE);
+    const env = new common.Envelope();
+    env.setPayload(Buffer.from([0xff, 0xff, 0xff]));
+    expect((await checkTransaction(env.serializeBinary(), ctx())).code).toBe(TxCode.BAD_PAYLOAD);
+  });
+
+  it('BAD_CREATOR_SIGNATURE when the envelope is signed by someone else or the creator is revoked', async () => {
+    const other = fake.create('Org1MSP', 'client2', 'client');
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1, p2], envelopeSigner: other });
+    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.BAD_CREATOR_SIGNATURE);
+    const { envelope: e2 } = endorsedEnvelope(other, { endorsers: [p1, p2] });
+    fake.revoked.add('client2');
+    expect((await checkTransaction(e2, ctx())).code).toBe(TxCode.BAD_CREATOR_SIGNATURE);
+    fake.revoked.delete('client2');
+  });
+
+  it('BAD_PROPOSAL_TXID when the txid is not SHA-256(nonce ‖ creator)', async () => {
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1, p2], txIdOverride: 'f'.repeat(64) });
+    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.BAD_PROPOSAL_TXID);
+  });
+
+  it('INVALID_ENDORSER_TRANSACTION when the proposal hash does not match', async () => {
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1, p2], tamperProposalHash: true });
+    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.INVALID_ENDORSER_TRANSACTION);
+  });
+
+  it('DUPLICATE_TXID when the txid is already in the ledger', async () => {
+    const { envelope, txId } = endorsedEnvelope(client, { endorsers: [p1, p2] });
+    expect((await checkTransaction(envelope, ctx([txId]))).code).toBe(TxCode.DUPLICATE_TXID);
+  });
+
+  it('TARGET_CHAIN_NOT_FOUND for another channel', async () => {
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1, p2], channel: 'other' });
+    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.TARGET_CHAIN_NOT_FOUND);
+  });
+
+  it('ENDORSEMENT_POLICY_FAILURE with one org, or the same endorser twice (de-duplicated)', async () => {
+    const one = endorsedEnvelope(client, { endorsers: [p1] });
+    expect((await checkTransaction(one.envelope, ctx())).code).toBe(TxCode.ENDORSEMENT_POLICY_FAILURE);
+    const twice = endorsedEnvelope(client, { endorsers: [p1, p1again] });
+    expect((await checkTransaction(twice.envelope, ctx())).code).toBe(TxCode.ENDORSEMENT_POLICY_FAILURE);
+  });
+
+  it('ignores endorsements whose signature does not verify', async () => {
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1, p2] });
+    const { parseEnvelopeHeader, parseEndorserTransaction } = await import('../../src/peer/transaction');
+    const { validEndorsers } = await import('../../src/peer/txValidator');
+    const tx = parseEndorserTransaction(parseEnvelopeHeader(envelope));
+    const badSig = Buffer.from(tx.endorsements[1].signature);
+    badSig[10] ^= 0xff;
+    const ids = validEndorsers(tx.prpBytes, [tx.endorsements[0], { endorser: tx.endorsements[1].endorser, signature: badSig }], fake);
+    expect(ids.map((i) => i.id)).toEqual(['peer1']);
+  });
+
+  it('does not policy-check read-only transactions (P§8.11)', async () => {
+    const rw = rwsetBytes([{ ns: 'cc', reads: [{ key: 'k' }] }]);
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1], rwset: rw });
+    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.VALID);
+  });
+
+  it('uses the collection endorsement policy for private writes', async () => {
+    const rw = rwsetBytes([{ ns: 'cc', collections: [{ name: 'open', hashedWrites: [collHash] }] }]);
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1], rwset: rw }).envelope, ctx())).code).toBe(TxCode.VALID);
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p2], rwset: rw }).envelope, ctx())).code).toBe(
+      TxCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+  });
+
+  it('INVALID_CHAINCODE for an empty chaincode version or an undefined written namespace', async () => {
+    const noVersion = endorsedEnvelope(client, { endorsers: [p1, p2], ccVersion: '' });
+    expect((await checkTransaction(noVersion.envelope, ctx())).code).toBe(TxCode.INVALID_CHAINCODE);
+    const rw = rwsetBytes([{ ns: 'other', writes: [{ key: 'x', value: '1' }] }]);
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1, p2], rwset: rw }).envelope, ctx())).code).toBe(
+      TxCode.INVALID_CHAINCODE,
+    );
+  });
+
+  it('ILLEGAL_WRITESET when a namespace appears twice', async () => {
+    const rw = rwsetBytes([{ ns: 'cc', writes: [{ key: 'a', value: '1' }] }, { ns: 'cc', writes: [{ key: 'b', value: '1' }] }]);
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1, p2], rwset: rw }).envelope, ctx())).code).toBe(
+      TxCode.ILLEGAL_WRITESET,
+    );
+  });
+
+  it('INVALID_OTHER_REASON when the event names another chaincode; keeps a matching event', async () => {
+    const bad = endorsedEnvelope(client, { endorsers: [p1, p2], event: { chaincodeId: 'x', name: 'E' } });
+    expect((await checkTransaction(bad.envelope, ctx())).code).toBe(TxCode.INVALID_OTHER_REASON);
+    const good = endorsedEnvelope(client, { endorsers: [p1, p2], event: { chaincodeId: 'cc', name: 'E' } });
+    const r = await checkTransaction(good.envelope, ctx());
+    expect(r.code).toBe(TxCode.VALID);
+    expect(r.event).toMatchObject({ chaincodeId: 'cc', eventName: 'E', txId: good.txId });
+  });
+});
