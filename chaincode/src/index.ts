@@ -4,7 +4,14 @@
  */
 import { GovernanceContract } from './contracts/governance';
 import { HealthContract } from './contracts/health';
+import { MetersContract } from './contracts/meters.contract';
+import { WalletsContract } from './contracts/wallets.contract';
+import { EnergyContract } from './contracts/energy.contract';
 
 export { GovernanceContract, HealthContract };
 
-export const contracts: Array<new () => object> = [HealthContract, GovernanceContract];
+export const contracts: Array<new () => object> = [HealthContract, GovernanceContract,
+  MetersContract,
+  WalletsContract,
+  EnergyContract,
+];

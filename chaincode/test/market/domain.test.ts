@@ -67,7 +67,7 @@ describe('money', () => {
     expect(bpsOf(999, 1000)).toBe(99);
   });
   it('validates regulator parameters', () => {
-    expect(mergeMarketParams(P, { penaltyThreshold: 1 }).penaltyThreshold).toBe(1);
+    expect(mergeMarketParams(P, { faultForfeitBps: 1 }).faultForfeitBps).toBe(1);
     expect(codeOf(() => mergeMarketParams(P, { collateralBps: 10_001 }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => mergeMarketParams(P, { minPricePerKwh: 0 }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => mergeMarketParams(P, { maxPricePerKwh: 2 }))).toBe('INVALID_ARGUMENT');

@@ -1,6 +1,8 @@
 /**
- * Market parameters set by the regulator (seed 000 P_k; seed 001 collateral, forfeits, k, ban).
+ * Market parameters set by the regulator (seed 000 P_k; seed 001 collateral and forfeits).
  * All integers: prices in minor units per kWh, shares in basis points, durations in seconds.
+ * The penalty threshold k and the ban length are governance parameters (governance:setParameters),
+ * because a ban is a participant status shared with committee eligibility.
  */
 import { fail } from './fail';
 import { MAX_QUANTITY, Obj, int, onlyKeys } from './validate';
@@ -10,10 +12,6 @@ export interface MarketParams {
   minPricePerKwh: number;
   /** Optional cap on any price per kWh; 0 = no cap. */
   maxPricePerKwh: number;
-  /** k: a seller with MORE than k penalties is banned (seed 001 scenario 5). */
-  penaltyThreshold: number;
-  /** How long a ban lasts. */
-  banSeconds: number;
   /** Seller collateral (commitment to send, CTS) as a share of the offer's cost. */
   collateralBps: number;
   /** Share of the collateral kept when the seller gives up BEFORE expiry (seed 001 scenario 2). */
@@ -34,8 +32,6 @@ export interface MarketParams {
 export const DEFAULT_MARKET_PARAMS: MarketParams = {
   minPricePerKwh: 5,
   maxPricePerKwh: 0,
-  penaltyThreshold: 3,
-  banSeconds: 7 * 86_400,
   collateralBps: 2_000,
   giveUpForfeitBps: 1_000,
   faultForfeitBps: 2_500,

@@ -1,0 +1,105 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { EnergyPacket, checkMintBound, packetIdFor, parseMint } from '../domain/market/energy';
+import { fail } from '../domain/market/fail';
+import { ID_PATTERN } from '../domain/market/validate';
+import { emit } from '../events';
+import { getCaller, requireMeter } from '../identity/caller';
+import { canonicalJson } from '../ledger/codec';
+import { ensureAccount } from '../ledger/market/directory';
+import { MintedCounter, getPacket, mintedKey, putPacket } from '../ledger/market/energy';
+import { MKT } from '../ledger/market/keys';
+import { openMarketTx } from '../ledger/market/marketParams';
+import { transientReading, verifiedReading } from '../ledger/market/readings';
+import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
+
+/**
+ * Energy packets (issue 3 §2). Minted by the meter itself from its own measured surplus export;
+ * transferred only by trade settlement (there is deliberately no transfer function).
+ */
+@Info({ title: 'energy', description: 'Energy packets minted from metered surplus' })
+export class EnergyContract extends Contract {
+  constructor() {
+    super('energy');
+  }
+
+  /**
+   * `mintJson` = {intervalStart, amountWh, source}; transient `reading` = the meter's reading for
+   * that interval (checked against the hash on the channel; its export bounds the mint).
+   */
+  @Transaction()
+  @Returns('string')
+  async mint(ctx: Context, mintJson: string): Promise<string> {
+    const m = requireMeter(ctx, 'energy:mint');
+    const input = parseMint(jsonArg(mintJson, 'mintJson'));
+    const { tx } = await openMarketTx(ctx);
+    const reading = transientReading(ctx, 'reading');
+    if (!reading) fail('INVALID_ARGUMENT', 'energy:mint needs the interval\'s reading as transient "reading" (it stays off the block)');
+    if (reading.meterId !== m.meterId) fail('FORBIDDEN', `meter ${m.meterId} may only mint from its own readings`);
+    if (reading.intervalStart !== input.intervalStart) fail('INVALID_ARGUMENT', 'transient reading is for a different interval than mintJson.intervalStart');
+    await verifiedReading(tx, m.mspId, reading, 'energy:mint');
+    await ensureAccount(tx, m);
+    const ckey = mintedKey(tx, m.mspId, m.meterId, input.intervalStart);
+    const counter = (await tx.get<MintedCounter>(ckey)) ?? { mintedWh: 0 };
+    checkMintBound(counter.mintedWh, input.amountWh, reading.exportWh, 'energy:mint');
+    await tx.put(ckey, { mintedWh: counter.mintedWh + input.amountWh });
+    const packet: EnergyPacket = {
+      packetId: packetIdFor(tx.nextLocalId()),
+      owner: m.participantId,
+      mspId: m.mspId,
+      meterId: m.meterId,
+      source: input.source,
+      intervalStart: reading.intervalStart,
+      intervalLength: reading.intervalLength,
+      amountWh: input.amountWh,
+      availableWh: input.amountWh,
+      escrowedWh: 0,
+      soldWh: 0,
+      claimedWh: 0,
+      origin: 'mint',
+      createdAt: tx.nowS,
+    };
+    await putPacket(tx, packet, true);
+    emit(ctx, 'EnergyMinted', { packetId: packet.packetId, owner: packet.owner, amountWh: packet.amountWh, intervalStart: packet.intervalStart, source: packet.source });
+    return canonicalJson(packet);
+  }
+
+  /** Any caller: packets are public (pseudonymous owner, amount, source, interval). */
+  @Transaction(false)
+  @Returns('string')
+  async get(ctx: Context, packetId: string): Promise<string> {
+    getCaller(ctx);
+    if (!ID_PATTERN.test(packetId)) fail('INVALID_ARGUMENT', 'packetId is not a valid id');
+    const { tx } = await openMarketTx(ctx);
+    return canonicalJson(await getPacket(tx, packetId));
+  }
+
+  /** A participant's packets, paginated (index by owner: never a scan of all packets). */
+  @Transaction(false)
+  @Returns('string')
+  async listByOwner(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const page = await pageByPartialKey<{ packetId: string }>(ctx, MKT.packetByOwner, [participantId], pageSizeArg(pageSize), bookmark ?? '');
+    const items: EnergyPacket[] = [];
+    for (const i of page.items) items.push(await getPacket(tx, i.value.packetId));
+    return canonicalJson({ items, bookmark: page.bookmark });
+  }
+
+  /** Energy balance: available, escrowed and sold Wh over the owner's minted packets, claimed Wh over bought ones. */
+  @Transaction(false)
+  @Returns('string')
+  async balance(ctx: Context, participantId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const idx = await tx.list<{ packetId: string }>(MKT.packetByOwner, [participantId]);
+    const sum = { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: idx.length };
+    for (const i of idx) {
+      const p = await getPacket(tx, i.value.packetId);
+      sum.availableWh += p.availableWh;
+      sum.escrowedWh += p.escrowedWh;
+      sum.soldWh += p.soldWh;
+      sum.claimedWh += p.claimedWh;
+    }
+    return canonicalJson({ participantId, ...sum });
+  }
+}

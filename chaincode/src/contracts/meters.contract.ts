@@ -1,0 +1,93 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { fail } from '../domain/market/fail';
+import * as R from '../domain/market/reading';
+import { ID_PATTERN, argInt } from '../domain/market/validate';
+import { emit } from '../events';
+import { getCaller, requireMeter } from '../identity/caller';
+import { canonicalJson } from '../ledger/codec';
+import { openMarketTx } from '../ledger/market/marketParams';
+import * as readings from '../ledger/market/readings';
+import { jsonArgOrTransient } from './market.support';
+
+/**
+ * Meter readings (issue 3 §1). A meter identity posts only readings carrying its own meterId.
+ * Pass the reading JSON as the argument, or leave the argument empty and pass it as transient
+ * `reading` / `readings` so the raw values never appear in the block (recommended; docs/market.md).
+ */
+@Info({ title: 'meters', description: 'Meter readings: private values, public hashes' })
+export class MetersContract extends Contract {
+  constructor() {
+    super('meters');
+  }
+
+  @Transaction()
+  @Returns('string')
+  async postReading(ctx: Context, readingJson: string): Promise<string> {
+    const meter = requireMeter(ctx, 'meters:postReading');
+    const { tx } = await openMarketTx(ctx);
+    const r = R.parseReading(jsonArgOrTransient(ctx, readingJson, 'readingJson', 'reading'), 'reading');
+    if (r.meterId !== meter.meterId) fail('FORBIDDEN', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
+    const [res] = await readings.postReadings(tx, meter.mspId, meter.meterId, [r], readings.transientReading(ctx, 'previousReading'));
+    if (res.status === 'recorded') emit(ctx, 'ReadingRecorded', { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
+    return canonicalJson({ meterId: meter.meterId, intervalStart: r.intervalStart, status: res.status });
+  }
+
+  /** `{ meterId, readings: [ {intervalStart, intervalLength, importWh, ...}, ... ] }` in interval order, at most 96. */
+  @Transaction()
+  @Returns('string')
+  async postReadings(ctx: Context, batchJson: string): Promise<string> {
+    const meter = requireMeter(ctx, 'meters:postReadings');
+    const { tx } = await openMarketTx(ctx);
+    const batch = jsonArgOrTransient(ctx, batchJson, 'batchJson', 'readings');
+    for (const k of Object.keys(batch)) if (k !== 'meterId' && k !== 'readings') fail('INVALID_ARGUMENT', `batch: unknown field "${k}" (allowed: meterId, readings)`);
+    if (batch.meterId !== meter.meterId) fail('FORBIDDEN', `meter ${meter.meterId} may only post its own readings, not meter ${String(batch.meterId)}'s`);
+    const items = batch.readings;
+    if (!Array.isArray(items) || items.length === 0 || items.length > R.MAX_BATCH) {
+      fail('INVALID_ARGUMENT', `batch.readings must be an array of 1 to ${R.MAX_BATCH} readings`);
+    }
+    const parsed = items.map((o, i) => {
+      if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', `batch.readings[${i}] must be an object`);
+      const r = R.parseReading(o as Record<string, unknown>, `readings[${i}]`, meter.meterId);
+      if (r.meterId !== meter.meterId) fail('FORBIDDEN', `readings[${i}] carries meter ${r.meterId}; a batch holds one meter's readings`);
+      return r;
+    });
+    for (let i = 1; i < parsed.length; i++) {
+      if (parsed[i].intervalStart <= parsed[i - 1].intervalStart) fail('INVALID_ARGUMENT', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
+    }
+    const res = await readings.postReadings(tx, meter.mspId, meter.meterId, parsed, readings.transientReading(ctx, 'previousReading'));
+    const recorded = res.filter((x) => x.status === 'recorded').map((x) => x.intervalStart);
+    if (recorded.length) emit(ctx, 'ReadingRecorded', { mspId: meter.mspId, meterId: meter.meterId, intervals: recorded });
+    return canonicalJson({ meterId: meter.meterId, recorded: recorded.length, duplicates: res.length - recorded.length, results: res });
+  }
+
+  /**
+   * The meter itself or an operator of its utility. Evaluate on a peer of that utility: only its
+   * peers hold the raw reading; elsewhere `reading` is absent and only the public summary returns.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async getReading(ctx: Context, meterId: string, intervalStart: string): Promise<string> {
+    const c = getCaller(ctx);
+    if (!ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'meterId is not a valid meter id');
+    if (!((c.role === 'meter' && c.meterId === meterId) || c.role === 'operator')) {
+      fail('FORBIDDEN', `only meter ${meterId} itself or an operator of its utility may read its readings`);
+    }
+    const start = argInt(intervalStart, 'intervalStart', 0, 4_102_444_800);
+    const { tx } = await openMarketTx(ctx);
+    const summary = await readings.getSummary(tx, c.mspId, meterId, start);
+    if (!summary) fail('NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
+    const reading = await readings.privateReading(tx, c.mspId, meterId, start);
+    return canonicalJson({ ...summary, reading });
+  }
+
+  /** Public: the meter's last posted interval and its hash (what `previousReading` must match). */
+  @Transaction(false)
+  @Returns('string')
+  async getHead(ctx: Context, mspId: string, meterId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const head = await readings.getHead(tx, mspId, meterId);
+    if (!head) fail('NOT_FOUND', `meter ${meterId} of ${mspId} has posted no reading`);
+    return canonicalJson(head);
+  }
+}

@@ -1,0 +1,80 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { fail } from '../domain/market/fail';
+import { ID_PATTERN, MAX_QUANTITY, argInt } from '../domain/market/validate';
+import { emit } from '../events';
+import { getCaller, requireMeter, requireOperator } from '../identity/caller';
+import { canonicalJson } from '../ledger/codec';
+import { ensureAccount, lookupParticipant } from '../ledger/market/directory';
+import { MKT, PENALTY_POOL } from '../ledger/market/keys';
+import { openMarketTx } from '../ledger/market/marketParams';
+import { AuditEntry, balanceOf, credit } from '../ledger/market/wallets';
+import { pageByPartialKey, pageSizeArg } from './market.support';
+
+/**
+ * Wallets (issue 3 §3): operators credit their own utility's participants (the fiat on-ramp);
+ * everything else moves only through escrow, settlement and penalties.
+ */
+@Info({ title: 'wallets', description: 'Integer-minor-unit wallets with an audit trail' })
+export class WalletsContract extends Contract {
+  constructor() {
+    super('wallets');
+  }
+
+  /** A meter opens its market account (also done implicitly by its first market action). */
+  @Transaction()
+  @Returns('string')
+  async open(ctx: Context): Promise<string> {
+    const m = requireMeter(ctx, 'wallets:open');
+    const { tx } = await openMarketTx(ctx);
+    await ensureAccount(tx, m);
+    return canonicalJson({ participantId: m.participantId, balance: await balanceOf(tx, m.participantId) });
+  }
+
+  @Transaction()
+  @Returns('string')
+  async credit(ctx: Context, participantId: string, amount: string, reference: string): Promise<string> {
+    const op = requireOperator(ctx, 'wallets:credit');
+    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
+    const value = argInt(amount, 'amount', 1, MAX_QUANTITY);
+    if (typeof reference !== 'string' || reference.length < 1 || reference.length > 128) fail('INVALID_ARGUMENT', 'reference must be 1-128 characters (e.g. the payment reference)');
+    const { tx } = await openMarketTx(ctx);
+    const p = await lookupParticipant(tx, participantId);
+    if (!p) fail('NOT_FOUND', `participant ${participantId} has no market account; the meter must join or open its wallet first`);
+    if (p.mspId !== op.mspId) fail('FORBIDDEN', `operators of ${op.mspId} may only credit participants of their own utility (this one belongs to ${p.mspId})`);
+    await credit(tx, participantId, value, 'topup', reference);
+    emit(ctx, 'WalletCredited', { participantId, amount: value, reference });
+    return canonicalJson({ participantId, balance: await balanceOf(tx, participantId) });
+  }
+
+  /** The owner, operators of its utility, or the regulator (who also sees the penalty pool). */
+  @Transaction(false)
+  @Returns('string')
+  async get(ctx: Context, participantId: string): Promise<string> {
+    const c = getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    await this.checkReader(tx, c, participantId);
+    return canonicalJson({ participantId, balance: await balanceOf(tx, participantId) });
+  }
+
+  /** Audit trail, oldest first, paginated. Same readers as `get`. */
+  @Transaction(false)
+  @Returns('string')
+  async history(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+    const c = getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    await this.checkReader(tx, c, participantId);
+    const page = await pageByPartialKey<AuditEntry>(ctx, MKT.walletAudit, [participantId], pageSizeArg(pageSize), bookmark ?? '');
+    return canonicalJson({ items: page.items.map((i) => i.value), bookmark: page.bookmark });
+  }
+
+  private async checkReader(tx: Parameters<typeof balanceOf>[0], c: ReturnType<typeof getCaller>, participantId: string): Promise<void> {
+    if (c.role === 'regulator' || c.participantId === participantId) return;
+    if (participantId === PENALTY_POOL) fail('FORBIDDEN', 'only the regulator may read the penalty pool');
+    if (c.role === 'operator') {
+      const p = await lookupParticipant(tx, participantId);
+      if (!p) fail('NOT_FOUND', `participant ${participantId} has no market account`);
+      if (p.mspId === c.mspId) return;
+    }
+    fail('FORBIDDEN', 'a wallet is readable by its owner, operators of its utility and the regulator');
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Who a participant is, for market rules that need its utility (operators credit only their own
+ * utility's participants; the buyer's readings live in its utility's collection).
+ *
+ * Source of truth is the governance participant record (gl.participant) when it exists; until a
+ * meter has joined through governance, the market keeps a minimal account (mkt.account) created by
+ * the meter's own first market call. Nothing here is personal data: pseudonym, MSP, meter, zone.
+ */
+import { KEY } from '../keys';
+import type { MeterCaller } from '../../identity/caller';
+import { MarketTx } from './txState';
+
+export interface MarketAccount {
+  participantId: string;
+  mspId: string;
+  meterId: string;
+  zone: string;
+  openedAt: number;
+}
+
+export const ACCOUNT = 'mkt.account';
+
+export async function lookupParticipant(tx: MarketTx, participantId: string): Promise<{ mspId: string; meterId?: string; status?: string } | undefined> {
+  const gov = await tx.get<Record<string, unknown>>(tx.key(KEY.participant, [participantId]));
+  if (gov && typeof gov.mspId === 'string') {
+    return { mspId: gov.mspId, meterId: typeof gov.meterId === 'string' ? gov.meterId : undefined, status: typeof gov.status === 'string' ? gov.status : undefined };
+  }
+  const acc = await tx.get<MarketAccount>(tx.key(ACCOUNT, [participantId]));
+  return acc ? { mspId: acc.mspId, meterId: acc.meterId } : undefined;
+}
+
+/** Creates the caller's market account on its first market call (one read afterwards). */
+export async function ensureAccount(tx: MarketTx, c: MeterCaller): Promise<void> {
+  const key = tx.key(ACCOUNT, [c.participantId]);
+  if (await tx.get(key)) return;
+  const acc: MarketAccount = { participantId: c.participantId, mspId: c.mspId, meterId: c.meterId, zone: c.zone, openedAt: tx.nowS };
+  await tx.put(key, acc);
+}

@@ -1,0 +1,123 @@
+import { expectCode, TestLedger } from '../support/ledger';
+import { checkInvariants, MeterSim, newLedger, T0S, U1, who } from './marketLedger';
+
+const I0 = T0S; // first interval of day 1 (all of day 1 has ended at ledger time)
+
+describe('meter readings', () => {
+  let ledger: TestLedger;
+  let m: MeterSim;
+  beforeEach(() => {
+    ledger = newLedger();
+    m = new MeterSim(who.seller);
+  });
+  afterEach(() => checkInvariants(ledger.world));
+
+  it('records a reading privately, with only its hash on the channel', async () => {
+    const r = m.next(I0, 120, 480);
+    const res = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
+    expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0, status: 'recorded' });
+    const priv = [...(ledger.world.privateData.get('Utility1MSPPrivateCollection')?.values() ?? [])];
+    expect(priv).toHaveLength(1);
+    expect(JSON.parse(Buffer.from(priv[0]).toString())).toMatchObject({ importWh: 120, exportWh: 480 });
+    const publicText = [...ledger.world.state.values()].map((v) => Buffer.from(v).toString()).join('\n');
+    expect(publicText).not.toMatch(/importWh|exportWh|Register/);
+    expect(res.events.map((e) => e.name)).toEqual(['ReadingRecorded']);
+  });
+
+  it('keeps raw values off the block when passed as transient', async () => {
+    const r = m.next(I0, 120, 480);
+    const res = await ledger.submit(who.seller, 'meters:postReading', [''], { transient: { reading: JSON.stringify(r) } });
+    expect(res.result).toMatchObject({ status: 'recorded' });
+    expect(res.stub.getArgs().join('')).not.toContain('480');
+  });
+
+  it('an identical re-post is a no-op; a conflicting one is rejected', async () => {
+    const r = m.next(I0, 120, 480);
+    await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
+    const again = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
+    expect(again.result).toMatchObject({ status: 'duplicate' });
+    expect(again.stub.writes.size).toBe(0);
+    expect(again.stub.privateWrites.size).toBe(0);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify({ ...r, exportWh: 481 })]), 'CONFLICT', /already posted a different reading/);
+  });
+
+  it('only the meter itself may post its readings', async () => {
+    const r = m.next(I0, 1, 1);
+    await expectCode(ledger.submit(who.buyer2, 'meters:postReading', [JSON.stringify(r)]), 'FORBIDDEN', /only post its own/);
+    await expectCode(ledger.submit(who.op1, 'meters:postReading', [JSON.stringify(r)]), 'FORBIDDEN', /needs role meter/);
+    await expectCode(ledger.submit({ mspId: U1, id: 'x', attrs: {} }, 'meters:postReading', [JSON.stringify(r)]), 'UNAUTHENTICATED');
+  });
+
+  it('validates shape and interval bounds', async () => {
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', ['{']), 'INVALID_ARGUMENT', /did not parse/);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify({ ...m.next(I0, 1, 1), importWh: 0.5 })]), 'INVALID_ARGUMENT', /importWh must be an integer/);
+    const future = m.next(ledger.nowMs / 1000 - 300, 1, 1);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(future)]), 'INVALID_ARGUMENT', /aligned/);
+    const open = m.next(ledger.nowMs / 1000 - 450 - 450, 1, 1); // aligned interval that ends in the future? ends now-0
+    open.intervalStart = ledger.nowMs / 1000; // the current interval has not ended
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(open)]), 'PRECONDITION_FAILED', /has not ended/);
+  });
+
+  it('registers never go backwards; the previous reading is checked against its hash', async () => {
+    await m.post(ledger, m.next(I0, 100, 100));
+    const next = m.next(I0 + 900, 50, 60);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)]), 'PRECONDITION_FAILED', /previousReading/);
+    await expectCode(
+      ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)], { transient: { previousReading: JSON.stringify({ ...m.last, importWh: 99 }) } }),
+      'CONFLICT', /not meter meter-s1's last posted reading/,
+    );
+    const backwards = { ...next, importRegisterWh: (m.last as { importRegisterWh: number }).importRegisterWh - 1 };
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(backwards)], { transient: { previousReading: JSON.stringify(m.last) } }), 'CONFLICT', /went backwards/);
+    await m.post(ledger, next);
+    const older = m.next(I0 - 900, 1, 1);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(older)], { transient: { previousReading: JSON.stringify(m.last) } }), 'CONFLICT', /interval order/);
+  });
+
+  it('posts a batch of intervals in one transaction, idempotently', async () => {
+    const rs = [0, 1, 2, 3].map((i) => m.next(I0 + i * 900, 10 * i, 20 * i));
+    const batch = { meterId: 'meter-s1', readings: rs.map(({ meterId: _m, ...rest }) => rest) };
+    const res = await ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(batch)]);
+    expect(res.result).toMatchObject({ meterId: 'meter-s1', recorded: 4, duplicates: 0 });
+    const retry = await ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(batch)]);
+    expect(retry.result).toMatchObject({ recorded: 0, duplicates: 4 });
+    expect(retry.stub.writes.size).toBe(0);
+    // A retried batch that overlaps and extends: duplicates plus new ones, chained without transient.
+    const more = [4, 5].map((i) => m.next(I0 + i * 900, 1, 2));
+    const overlap = { meterId: 'meter-s1', readings: [...rs.slice(2), ...more] };
+    expect((await ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(overlap)])).result).toMatchObject({ recorded: 2, duplicates: 2 });
+    const head = await ledger.evaluate<{ lastIntervalStart: number; readings: number }>(who.seller, 'meters:getHead', [U1, 'meter-s1']);
+    expect(head).toMatchObject({ lastIntervalStart: I0 + 5 * 900, readings: 6 });
+  });
+
+  it('rejects bad batches', async () => {
+    const rs = [0, 1].map((i) => m.next(I0 + i * 900, 1, 1));
+    await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify({ meterId: 'meter-b2', readings: rs })]), 'FORBIDDEN');
+    await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify({ meterId: 'meter-s1', readings: [rs[1], rs[0]] })]), 'INVALID_ARGUMENT', /increasing/);
+    await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify({ meterId: 'meter-s1', readings: [] })]), 'INVALID_ARGUMENT');
+    await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify({ meterId: 'meter-s1', readings: [rs[0], { ...rs[1], meterId: 'other' }] })]), 'FORBIDDEN');
+    // A bad item fails the whole batch: nothing is half-written.
+    const bad = { meterId: 'meter-s1', readings: [rs[0], { ...rs[1], importRegisterWh: 0 }] };
+    await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(bad)]), 'INVALID_ARGUMENT');
+    expect(ledger.world.state.size).toBe(0);
+  });
+
+  it('meters posting the same interval at once touch disjoint keys (no MVCC conflict)', async () => {
+    const meters = Array.from({ length: 20 }, (_, i) => new MeterSim({ mspId: U1, id: `m-${i}`, attrs: { role: 'meter', meterId: `m-${i}`, zone: 'z' } }));
+    const runs = await Promise.all(meters.map((mm) => ledger.run(mm.spec, 'meters:postReading', [JSON.stringify(mm.next(I0, 5, 5))])));
+    const touched = runs.map((r) => new Set([...r.stub.readKeys, ...r.stub.writes.keys()]));
+    for (let i = 0; i < touched.length; i++) for (let j = i + 1; j < touched.length; j++) {
+      const shared = [...touched[i]].filter((k) => touched[j].has(k) && !k.includes('gl.parameters'));
+      expect(shared).toEqual([]);
+    }
+  });
+
+  it('the meter and its utility read the raw reading; others cannot', async () => {
+    await m.post(ledger, m.next(I0, 7, 8));
+    const own = await ledger.evaluate<{ reading: { exportWh: number } }>(who.seller, 'meters:getReading', ['meter-s1', String(I0)]);
+    expect(own.reading.exportWh).toBe(8);
+    const op = await ledger.evaluate<{ reading: { exportWh: number }; readingHash: string }>(who.op1, 'meters:getReading', ['meter-s1', String(I0)]);
+    expect(op.reading.exportWh).toBe(8);
+    await expectCode(ledger.evaluate(who.op2, 'meters:getReading', ['meter-s1', String(I0)]), 'NOT_FOUND');
+    await expectCode(ledger.evaluate(who.buyer2, 'meters:getReading', ['meter-s1', String(I0)]), 'FORBIDDEN');
+  });
+});
