@@ -1,0 +1,12 @@
+export { ChaincodeRuntime } from './runtime';
+export type { ChaincodeRuntimeOptions, ProposalContext, SimulationResult, RuntimeLogger } from './runtime';
+export { ChaincodeRuntimeError, HandlerError } from './errors';
+export type { ChaincodeFailure } from './errors';
+export type { ChaincodeTlsOptions } from './connection';
+export { accessOf, defaultMembership, principalsOfPolicyText } from './collections';
+export type { CreatorIdentity, MembershipCheck } from './collections';
+export { RangeQueryResultsHelper, MAX_DEGREE_QUERY_READS_HASHING } from './rangeQueryHelper';
+export type { PlainRead, MerkleSummary } from './rangeQueryHelper';
+export { RwSetBuilder } from './rwsetBuilder';
+export type { BuiltRwset, PrivateWrite, RangeQueryRecord } from './rwsetBuilder';
+export { MAX_RESULT_LIMIT } from './handler';
