@@ -457,10 +457,16 @@ export class FabricCa {
   /** Enrol with id+secret (basic auth) — used by the REST handler and by org material generation. */
   async enrollWithSecret(id: string, secret: string, req: EnrollRequest): Promise<EnrollResult> {
     const identity = this.authenticateBasic(id, secret);
-    const result = await this.issueFor(identity, req);
+    // Reserve the enrolment before the async issuing, so concurrent enrols cannot exceed the max.
     identity.enrollments += 1;
-    this.registry.putIdentity(identity);
-    return result;
+    try {
+      const result = await this.issueFor(identity, req);
+      this.registry.putIdentity(identity);
+      return result;
+    } catch (err) {
+      identity.enrollments -= 1;
+      throw err;
+    }
   }
 
   /** Re-enrol an identity already authenticated by token (does not count against max enrolments). */

@@ -12,9 +12,34 @@ import {
   X509Certificate as NodeX509,
 } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { p256 } from '@noble/curves/nist';
 import { derToPem, normalizeHex, pemToDer } from './crypto';
 
-x509.cryptoProvider.set(webcrypto);
+/**
+ * Fabric CA signs with bccsp, which always emits low-S ECDSA signatures (P§4.2) — certificates
+ * and CRLs included. WebCrypto does not normalise, so @peculiar/x509 gets a provider whose
+ * `subtle.sign` normalises ECDSA P-256 output (IEEE-P1363 r||s) to low-S.
+ */
+const lowSSubtle = new Proxy(webcrypto.subtle, {
+  get(target, prop) {
+    if (prop === 'sign') {
+      return async (alg: unknown, key: webcrypto.CryptoKey, data: webcrypto.BufferSource): Promise<ArrayBuffer> => {
+        const sig = await target.sign(alg as webcrypto.AlgorithmIdentifier, key, data);
+        const name = typeof alg === 'string' ? alg : (alg as { name?: string }).name;
+        if (name?.toUpperCase() !== 'ECDSA' || sig.byteLength !== 64) return sig;
+        const low = p256.Signature.fromCompact(new Uint8Array(sig)).normalizeS().toCompactRawBytes();
+        return low.buffer.slice(low.byteOffset, low.byteOffset + low.byteLength) as ArrayBuffer;
+      };
+    }
+    const v: unknown = Reflect.get(target, prop, target);
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  },
+});
+x509.cryptoProvider.set({
+  subtle: lowSSubtle,
+  getRandomValues: webcrypto.getRandomValues.bind(webcrypto),
+  randomUUID: webcrypto.randomUUID.bind(webcrypto),
+});
 
 /** Fabric CA attribute extension (CA `lib/attrmgr/attrmgr.go`). */
 export const ATTR_EXTENSION_OID = '1.2.3.4.5.6.7.8.1';
@@ -326,6 +351,13 @@ export function certificateInfo(certPem: string | Uint8Array): CertificateInfo {
     notAfter: cert.notAfter,
     attrs,
   };
+}
+
+/** DER ECDSA signatureValue of a certificate (to check it is low-S, as Fabric CA's always are). */
+export function certificateSignature(certPem: string): Buffer {
+  const cert = new x509.X509Certificate(certPem);
+  // `asn` is protected in the typings; signatureValue is the DER ECDSA signature.
+  return Buffer.from((cert as unknown as { asn: { signatureValue: ArrayBuffer } }).asn.signatureValue);
 }
 
 export interface ParsedCrl {
