@@ -1,6 +1,6 @@
 import { DeliveryWorker } from '../src/delivery/worker';
 import { LedgerError } from '../src/fabric/errors';
-import { openDatabase, type Db } from '../src/store/db';
+import { openDatabase } from '../src/store/db';
 import { DurableQueue } from '../src/store/queue';
 import { chaincodeError, FakeLedger, identity, unavailable } from './helpers/fakeLedger';
 import { silentLogger, tmpDir } from './helpers/tmp';

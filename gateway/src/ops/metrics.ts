@@ -1,0 +1,64 @@
+import client from 'prom-client';
+import type { FailureClass } from '../fabric/errors';
+
+/** Prometheus metrics, in a registry of their own (several gateways may live in one test process). */
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly httpRequests = new client.Counter({
+    name: 'gateway_http_requests_total',
+    help: 'HTTP requests by operation, method and status',
+    labelNames: ['operation', 'method', 'status'],
+    registers: [this.registry],
+  });
+  readonly httpDuration = new client.Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'HTTP request latency by operation',
+    labelNames: ['operation', 'method'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly submitDuration = new client.Histogram({
+    name: 'gateway_fabric_submit_duration_seconds',
+    help: 'Synchronous submit latency (endorse + order + commit status), by function and outcome',
+    labelNames: ['function', 'outcome'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly deliveryDuration = new client.Histogram({
+    name: 'gateway_queue_delivery_seconds',
+    help: 'Time from a receipt being queued to its final state (committed / rejected)',
+    labelNames: ['outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+    registers: [this.registry],
+  });
+  readonly retries = new client.Counter({
+    name: 'gateway_fabric_retries_total',
+    help: 'Retries of ledger submissions by reason (conflict = MVCC/phantom → new proposal; retry-endorse; resend; unknown-outcome)',
+    labelNames: ['reason', 'path'],
+    registers: [this.registry],
+  });
+  readonly queueDepth: client.Gauge<'state'>;
+
+  constructor(queueCounts?: () => Record<string, number>) {
+    this.queueDepth = new client.Gauge({
+      name: 'gateway_queue_depth',
+      help: 'Receipts not yet final, by state (queued, submitted)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        if (!queueCounts) return;
+        const c = queueCounts();
+        this.set({ state: 'queued' }, c.queued ?? 0);
+        this.set({ state: 'submitted' }, c.submitted ?? 0);
+      },
+    });
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+
+  workerHooks() {
+    return {
+      retry: (reason: FailureClass) => this.retries.inc({ reason, path: 'queue' }),
+      delivered: (outcome: 'committed' | 'rejected', seconds: number) => this.deliveryDuration.observe({ outcome }, seconds),
+    };
+  }
+}

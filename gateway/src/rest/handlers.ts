@@ -1,0 +1,217 @@
+import type { Principal } from '../auth/apiKeys';
+import type { ApiKeyStore } from '../auth/apiKeys';
+import type { DeliveryWorker } from '../delivery/worker';
+import { parseResult } from '../delivery/worker';
+import type { ActingIdentity, LedgerClient } from '../fabric/ledger';
+import type { Submitter } from '../fabric/submitter';
+import type { MeterIdentities } from '../identity/meters';
+import type { MeterRecord } from '../identity/wallet';
+import type { Metrics } from '../ops/metrics';
+import type { CheckResult } from '../ops/readiness';
+import type { IdempotencyStore } from '../store/idempotency';
+import type { DurableQueue, Receipt } from '../store/queue';
+import type { ApiSpec } from './openapi';
+import type { Handler, HandlerContext, Reply } from './app';
+import { HttpProblem } from './problem';
+
+export interface HandlerDeps {
+  spec: ApiSpec;
+  metrics: Metrics;
+  apiKeys: ApiKeyStore;
+  idempotency: IdempotencyStore;
+  queue: DurableQueue;
+  worker: Pick<DeliveryWorker, 'kick' | 'waitForSettled'>;
+  ledger: LedgerClient;
+  submitter: Submitter;
+  meters: MeterIdentities;
+  operator: ActingIdentity;
+  regulator: ActingIdentity | undefined;
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, CheckResult> }>;
+  syncWaitMs: number;
+  startedAt: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function receiptView(r: Receipt) {
+  return {
+    receiptId: r.id,
+    meterId: r.meterId,
+    function: r.fn,
+    itemCount: r.itemCount,
+    state: r.state,
+    txId: r.txId,
+    blockNumber: r.blockNumber,
+    attempts: r.attempts,
+    result: r.result,
+    reason: r.reason,
+    problem: r.problem,
+    lastError: r.lastError,
+    createdAt: new Date(r.createdAt).toISOString(),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+  };
+}
+
+export function meterView(m: MeterRecord) {
+  return {
+    meterId: m.meterId,
+    zone: m.zone,
+    mspId: m.mspId,
+    enrollmentId: m.enrollmentId,
+    status: m.status,
+    certificatePem: m.certPem,
+    enrolledAt: iso(m.enrolledAt),
+    revokedAt: iso(m.revokedAt),
+    revocationReason: m.revocationReason,
+  };
+}
+
+export function createHandlers(d: HandlerDeps): Record<string, Handler> {
+  /** The Fabric identity a request acts as: the meter for meter keys, else the gateway's operator / regulator. */
+  const actingFor = (p: Principal, meterId?: string): ActingIdentity => {
+    if (p.roles.includes('meter') && (meterId || p.meters.length === 1)) {
+      const m = meterId ?? p.meters[0]!;
+      if (!p.meters.includes(m)) {
+        throw new HttpProblem(403, 'forbidden-meter', 'Not your meter', `API key ${p.keyId} may act only for meter(s) ${p.meters.join(', ')}, not for meter ${m}`);
+      }
+      return d.meters.actingIdentity(m);
+    }
+    if (p.roles.includes('meter') && p.meters.length > 1 && !p.roles.includes('operator') && !p.roles.includes('regulator')) {
+      throw new HttpProblem(400, 'meter-id-required', 'Which meter?', `API key ${p.keyId} acts for several meters (${p.meters.join(', ')}); add ?meterId=<one of them>`);
+    }
+    if (p.roles.includes('operator')) return d.operator;
+    if (p.roles.includes('regulator')) {
+      if (!d.regulator) throw new HttpProblem(503, 'regulator-identity-missing', 'No regulator identity', 'this gateway has no regulator identity configured (network.regulatorUser); use the regulator organisation\'s gateway');
+      return d.regulator;
+    }
+    throw new HttpProblem(403, 'forbidden-role', 'Not allowed for this API key', `API key ${p.keyId} has no role that can make this call`);
+  };
+
+  const evaluateJson = async (id: ActingIdentity, fn: string, args: string[]): Promise<unknown> => parseResult(await d.ledger.evaluate(id, fn, args));
+
+  const submitSync = async (ctx: HandlerContext, id: ActingIdentity, fn: string, args: string[]): Promise<Reply> => {
+    const started = process.hrtime.bigint();
+    let outcome = 'error';
+    try {
+      const r = await d.submitter.submit(id, fn, args, {
+        onEndorsed: (tx) => {
+          if (ctx.idempotency) d.idempotency.noteTxId(ctx.idempotency.principal, ctx.idempotency.key, tx.txId);
+        },
+        onRetry: (cls) => d.metrics.retries.inc({ reason: cls, path: 'sync' }),
+      });
+      outcome = 'committed';
+      return { status: 201, body: { txId: r.txId, blockNumber: r.blockNumber, attempts: r.attempts, result: parseResult(r.result) } };
+    } finally {
+      d.metrics.submitDuration.observe({ function: fn, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  const enqueue = (ctx: HandlerContext, meterId: string, fn: string, args: string[], itemCount: number): { receipt: Receipt; reply: Reply } => {
+    const out = d.idempotency.atomically(() => {
+      const receipt = d.queue.enqueue({ meterId, principal: ctx.principal!.keyId, fn, args, itemCount });
+      const reply: Reply = { status: 202, body: receiptView(receipt), headers: { Location: `/api/v1/receipts/${receipt.id}` }, idempotencyDone: true };
+      if (ctx.idempotency) d.idempotency.complete(ctx.idempotency.principal, ctx.idempotency.key, { status: 202, headers: reply.headers!, body: reply.body });
+      return { receipt, reply };
+    });
+    d.worker.kick();
+    return out;
+  };
+
+  const checkBodyMeter = (pathMeter: string, bodyMeter: unknown, where: string) => {
+    if (bodyMeter !== undefined && bodyMeter !== pathMeter) {
+      throw new HttpProblem(400, 'validation-failed', 'The request is invalid', `${where} is ${String(bodyMeter)} but the path names meter ${pathMeter}; they must match (or omit it)`, {
+        errors: [{ in: 'body', pointer: where.replace(/^body/, '').replace(/\./g, '/').replace(/\[(\d+)\]/g, '/$1'), message: `must equal ${pathMeter}` }],
+      });
+    }
+  };
+
+  return {
+    getHealth: async () => ({ status: 200, body: { status: 'ok', uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000) } }),
+    getReady: async () => {
+      const r = await d.readiness();
+      return { status: r.ready ? 200 : 503, body: { status: r.ready ? 'ready' : 'unavailable', checks: r.checks } };
+    },
+    getMetrics: async () => ({ status: 200, body: await d.metrics.registry.metrics(), contentType: d.metrics.registry.contentType }),
+    getOpenApi: async () => ({ status: 200, body: d.spec.doc }),
+
+    enrolMeter: async (ctx) => {
+      const { meterId, zone } = ctx.body as { meterId: string; zone: string };
+      const { meter } = await d.meters.enrol(meterId, zone);
+      const key = d.apiKeys.issueMeterKey(meterId);
+      const body = { ...meterView(meter), apiKey: key.apiKey, apiKeyId: key.keyId };
+      return {
+        status: 201,
+        body,
+        headers: { Location: `/api/v1/meters/${encodeURIComponent(meterId)}` },
+        // never keep the plaintext key, not even for idempotent replays
+        storedBody: { ...body, apiKey: '(shown only in the first response)' },
+      };
+    },
+    getMeter: async (ctx) => {
+      const m = d.meters.get(ctx.params.meterId!);
+      if (!m) throw new HttpProblem(404, 'meter-not-found', 'Unknown meter', `meter ${ctx.params.meterId} is not enrolled at this gateway`);
+      return { status: 200, body: meterView(m) };
+    },
+    revokeMeter: async (ctx) => {
+      const meterId = ctx.params.meterId!;
+      const reason = ((ctx.body as { reason?: string } | undefined)?.reason ?? 'cessationofoperation') as string;
+      const { meter, crlPem } = await d.meters.revoke(meterId, reason);
+      d.apiKeys.revokeKeysForMeter(meterId);
+      d.ledger.forget(`meter:${meterId}`);
+      return { status: 200, body: { ...meterView(meter), crlPem } };
+    },
+
+    postReading: async (ctx) => {
+      const meterId = ctx.params.meterId!;
+      const body = ctx.body as Record<string, unknown>;
+      checkBodyMeter(meterId, body.meterId, 'body.meterId');
+      d.meters.actingIdentity(meterId); // refuse now if revoked / not enrolled
+      const { receipt, reply } = enqueue(ctx, meterId, 'meters:postReading', [JSON.stringify({ ...body, meterId })], 1);
+      if (ctx.query.sync === true) {
+        const settled = await d.worker.waitForSettled(receipt.id, d.syncWaitMs);
+        if (settled?.state === 'committed') return { ...reply, status: 200, body: receiptView(settled) };
+        if (settled) return { ...reply, body: receiptView(settled) };
+      }
+      return reply;
+    },
+    postReadingBatch: async (ctx) => {
+      const meterId = ctx.params.meterId!;
+      const readings = (ctx.body as { readings: Array<Record<string, unknown>> }).readings;
+      readings.forEach((r, i) => checkBodyMeter(meterId, r.meterId, `body.readings[${i}].meterId`));
+      d.meters.actingIdentity(meterId);
+      const batch = { meterId, readings: readings.map((r) => ({ ...r, meterId })) };
+      return enqueue(ctx, meterId, 'meters:postReadings', [JSON.stringify(batch)], readings.length).reply;
+    },
+    getReceipt: async (ctx) => {
+      const r = d.queue.get(ctx.params.receiptId!);
+      const p = ctx.principal!;
+      if (!r || (r.principal !== p.keyId && !p.roles.includes('operator'))) {
+        // the same answer for "not yours" and "does not exist": receipt ids are not an oracle
+        throw new HttpProblem(404, 'receipt-not-found', 'Unknown receipt', `no receipt ${ctx.params.receiptId} was issued to API key ${p.keyId}`);
+      }
+      return { status: 200, body: receiptView(r) };
+    },
+
+    joinParticipant: async (ctx) => {
+      const body = ctx.body as { meterId: string; request?: unknown };
+      const id = d.meters.actingIdentity(body.meterId);
+      return submitSync(ctx, id, 'participants:requestJoin', [JSON.stringify(body.request ?? {})]);
+    },
+    getMe: async (ctx) => {
+      const id = actingFor(ctx.principal!, ctx.query.meterId as string | undefined);
+      return { status: 200, body: await evaluateJson(id, 'participants:whoAmI', []) };
+    },
+    getParticipant: async (ctx) => {
+      const id = actingFor(ctx.principal!);
+      return { status: 200, body: await evaluateJson(id, 'participants:get', [ctx.params.participantId!]) };
+    },
+    getWallet: async (ctx) => {
+      const id = actingFor(ctx.principal!);
+      return { status: 200, body: await evaluateJson(id, 'wallets:get', [ctx.params.participantId!]) };
+    },
+    creditWallet: async (ctx) => {
+      const { amount, reference } = ctx.body as { amount: number; reference: string };
+      return submitSync(ctx, d.operator, 'wallets:credit', [ctx.params.participantId!, String(amount), reference]);
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import YAML from 'yaml';
+import type { Role } from '../auth/apiKeys';
+
+export type RoleSpec = Role | 'meter-self';
+
+export interface FieldError {
+  in: 'path' | 'query' | 'header' | 'body';
+  pointer: string;
+  message: string;
+}
+
+export interface Operation {
+  operationId: string;
+  method: string;
+  pathTemplate: string;
+  regex: RegExp;
+  paramNames: string[];
+  auth: 'none' | 'apiKey';
+  roles: RoleSpec[];
+  idempotent: boolean;
+  bodyRequired: boolean;
+  validatePath: ValidateFunction | undefined;
+  validateQuery: ValidateFunction | undefined;
+  validateHeaders: ValidateFunction | undefined;
+  validateBody: ValidateFunction | undefined;
+  responses: Map<string, ValidateFunction | null>;
+}
+
+type Json = Record<string, unknown>;
+
+/** Locates openapi.yaml next to the compiled file (dist/rest) or in src/rest. */
+export function openApiPath(): string {
+  const candidates = [path.join(__dirname, 'openapi.yaml'), path.join(__dirname, '..', '..', 'src', 'rest', 'openapi.yaml')];
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`openapi.yaml not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+function rewriteRefs(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(rewriteRefs);
+  if (v && typeof v === 'object') {
+    const out: Json = {};
+    for (const [k, x] of Object.entries(v as Json)) {
+      out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#/') ? `doc${x}` : rewriteRefs(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+function resolveRef(doc: Json, v: unknown): Json {
+  const ref = (v as Json | undefined)?.$ref;
+  if (typeof ref !== 'string') return v as Json;
+  let cur: unknown = doc;
+  for (const part of ref.replace(/^#\//, '').split('/')) cur = (cur as Json)[part];
+  return resolveRef(doc, cur);
+}
+
+/** The OpenAPI document, compiled into a route table with ajv validators for params, bodies and responses. */
+export class ApiSpec {
+  readonly doc: Json;
+  readonly operations: Operation[] = [];
+  private readonly ajv: Ajv2020;
+  private readonly ajvCoerce: Ajv2020;
+
+  constructor(file = openApiPath()) {
+    this.doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Json;
+    const common = { allErrors: true, strict: false, validateFormats: false } as const;
+    this.ajv = new Ajv2020(common);
+    this.ajvCoerce = new Ajv2020({ ...common, coerceTypes: true, useDefaults: true });
+    const componentsOnly = { $id: 'doc', components: rewriteRefs(this.doc.components) };
+    this.ajv.addSchema(componentsOnly);
+    this.ajvCoerce.addSchema(componentsOnly);
+
+    for (const [pathTemplate, item] of Object.entries(this.doc.paths as Json)) {
+      for (const [method, opRaw] of Object.entries(item as Json)) {
+        if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+        const op = opRaw as Json;
+        const paramNames: string[] = [];
+        const regex = new RegExp(
+          '^' +
+            pathTemplate.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
+              paramNames.push(name);
+              return '([^/]+)';
+            }) +
+            '$',
+        );
+        const params = ((op.parameters as unknown[]) ?? []).map((p) => resolveRef(this.doc, p));
+        const group = (where: string) => {
+          const ps = params.filter((p) => p.in === where);
+          if (!ps.length) return undefined;
+          const properties: Json = {};
+          const required: string[] = [];
+          for (const p of ps) {
+            const name = where === 'header' ? String(p.name).toLowerCase() : String(p.name);
+            properties[name] = rewriteRefs(p.schema);
+            if (p.required) required.push(name);
+          }
+          const schema = { type: 'object', properties, required, additionalProperties: where === 'path' ? false : true };
+          return (where === 'body' ? this.ajv : this.ajvCoerce).compile(schema);
+        };
+        const rb = op.requestBody ? resolveRef(this.doc, op.requestBody) : undefined;
+        const bodySchema = (rb?.content as Json | undefined)?.['application/json'] as Json | undefined;
+        const responses = new Map<string, ValidateFunction | null>();
+        for (const [status, r] of Object.entries((op.responses as Json) ?? {})) {
+          const resp = resolveRef(this.doc, r);
+          const content = resp.content as Json | undefined;
+          const media = (content?.['application/json'] ?? content?.['application/problem+json']) as Json | undefined;
+          responses.set(status, media?.schema ? this.ajv.compile(rewriteRefs(media.schema) as Json) : null);
+        }
+        this.operations.push({
+          operationId: String(op.operationId),
+          method: method.toUpperCase(),
+          pathTemplate,
+          regex,
+          paramNames,
+          auth: op['x-auth'] === 'none' ? 'none' : 'apiKey',
+          roles: (op['x-roles'] as RoleSpec[] | undefined) ?? [],
+          idempotent: op['x-idempotent'] === true,
+          bodyRequired: rb?.required === true,
+          validatePath: group('path'),
+          validateQuery: group('query'),
+          validateHeaders: group('header'),
+          validateBody: bodySchema?.schema ? this.ajv.compile(rewriteRefs(bodySchema.schema) as Json) : undefined,
+          responses,
+        });
+      }
+    }
+  }
+
+  /** The operation for a method + path, or which methods the path allows. */
+  match(method: string, urlPath: string): { op: Operation; params: Record<string, string> } | { allowed: string[] } | undefined {
+    const allowed: string[] = [];
+    for (const op of this.operations) {
+      const m = op.regex.exec(urlPath);
+      if (!m) continue;
+      if (op.method !== method.toUpperCase() && !(method.toUpperCase() === 'HEAD' && op.method === 'GET')) {
+        allowed.push(op.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      op.paramNames.forEach((n, i) => {
+        try {
+          params[n] = decodeURIComponent(m[i + 1]!);
+        } catch {
+          params[n] = m[i + 1]!;
+        }
+      });
+      return { op, params };
+    }
+    return allowed.length ? { allowed } : undefined;
+  }
+
+  operation(operationId: string): Operation {
+    const op = this.operations.find((o) => o.operationId === operationId);
+    if (!op) throw new Error(`no operation ${operationId} in openapi.yaml`);
+    return op;
+  }
+
+  /** Validates a response body against the documented schema (exact status, else `default`). Returns problems, [] if valid. */
+  checkResponse(operationId: string, status: number, body: unknown): string[] {
+    const op = this.operation(operationId);
+    const key = op.responses.has(String(status)) ? String(status) : op.responses.has('default') ? 'default' : undefined;
+    if (!key) return [`status ${status} is not documented for ${operationId}`];
+    const v = op.responses.get(key);
+    if (!v) return [];
+    return v(body) ? [] : fieldErrors('body', v.errors).map((e) => `${e.pointer || '(root)'} ${e.message}`);
+  }
+}
+
+/** ajv errors → one message per field, in words a client developer can act on. */
+export function fieldErrors(where: FieldError['in'], errors: ErrorObject[] | null | undefined): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors ?? []) {
+    if (e.keyword === 'if' || e.keyword === 'allOf') continue;
+    let pointer = e.instancePath;
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      pointer = `${pointer}/${String(e.params.missingProperty)}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      pointer = `${pointer}/${String(e.params.additionalProperty)}`;
+      message = 'is not a known field (remove it)';
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`;
+    } else if (e.keyword === 'pattern') {
+      message = `must match ${String(e.params.pattern)}`;
+    }
+    if (where !== 'body') pointer = pointer.replace(/^\//, '');
+    out.push({ in: where, pointer, message });
+  }
+  return out;
+}

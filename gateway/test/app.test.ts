@@ -1,0 +1,265 @@
+import request from 'supertest';
+import { chaincodeError, unavailable } from './helpers/fakeLedger';
+import { drain, makeTestGateway, type TestGateway } from './helpers/testGateway';
+
+const reading = (n = 0) => ({
+  intervalStart: 1_700_000_100 + n * 900 - (1_700_000_100 % 900),
+  intervalLength: 900,
+  importWh: 120,
+  exportWh: 450,
+  importRegisterWh: 10_000 + n,
+  exportRegisterWh: 20_000 + n,
+});
+
+const bearer = (k: string) => ({ Authorization: `Bearer ${k}` });
+
+async function enrol(gw: TestGateway, meterId: string, zone = 'feeder-7'): Promise<string> {
+  const res = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId, zone });
+  expect(res.status).toBe(201);
+  return res.body.apiKey as string;
+}
+
+describe('REST app (fake ledger + fake CA)', () => {
+  let gw: TestGateway;
+  beforeEach(() => {
+    gw = makeTestGateway();
+  });
+  afterEach(async () => {
+    await gw.close();
+  });
+
+  it('serves liveness, the OpenAPI document and metrics without a key', async () => {
+    const health = await request(gw.app).get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('ok');
+    expect(health.headers['x-request-id']).toBeTruthy();
+    const doc = await request(gw.app).get('/openapi.json');
+    expect(doc.body.openapi).toBe('3.1.0');
+    const metrics = await request(gw.app).get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('gateway_queue_depth');
+    expect(metrics.text).toContain('gateway_http_requests_total');
+  });
+
+  it('reports readiness per check, 503 when the CA is down', async () => {
+    const ok = await request(gw.app).get('/ready');
+    expect(ok.status).toBe(200);
+    expect(Object.keys(ok.body.checks).sort()).toEqual(['ca', 'chaincode', 'peerGateway']);
+    gw.ca.up = false;
+    const down = await request(gw.app).get('/ready');
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('unavailable');
+    expect(down.body.checks.ca).toMatchObject({ ok: false, detail: expect.stringContaining('ECONNREFUSED') });
+    expect(down.body.checks.chaincode.ok).toBe(true);
+  });
+
+  it('401 with a reason for missing, malformed and unknown keys', async () => {
+    const none = await request(gw.app).get('/api/v1/participants/me');
+    expect(none.status).toBe(401);
+    expect(none.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(none.headers['www-authenticate']).toMatch(/Bearer/);
+    expect(none.body).toMatchObject({ type: 'urn:gridledger:problem:unauthenticated', status: 401, detail: expect.stringContaining('Bearer') });
+    const bad = await request(gw.app).get('/api/v1/participants/me').set('Authorization', 'Basic abc');
+    expect(bad.body.detail).toMatch(/must be "Bearer/);
+    const unknown = await request(gw.app).get('/api/v1/participants/me').set(bearer('glk_nope'));
+    expect(unknown.body.detail).toMatch(/unknown or has been revoked/);
+  });
+
+  it('enrols a meter (operator only) and its key acts for that meter only', async () => {
+    const refused = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.regulator)).send({ meterId: 'm-1', zone: 'z' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toMatch(/for operator keys/);
+
+    const k1 = await enrol(gw, 'm-1');
+    await enrol(gw, 'm-2');
+    const reg = gw.ca.registered.get('m-1')!;
+    expect(reg).toMatchObject({ meterId: 'm-1', zone: 'feeder-7', maxEnrollments: 1 });
+
+    const meter = await request(gw.app).get('/api/v1/meters/m-1').set(bearer(k1));
+    expect(meter.body).toMatchObject({ meterId: 'm-1', status: 'active', mspId: 'Utility1MSP' });
+    const other = await request(gw.app).post('/api/v1/meters/m-2/readings').set(bearer(k1)).send(reading());
+    expect(other.status).toBe(403);
+    expect(other.body).toMatchObject({ type: 'urn:gridledger:problem:forbidden-meter', detail: expect.stringContaining('not for meter m-2') });
+    const asOperator = await request(gw.app).post('/api/v1/meters').set(bearer(k1)).send({ meterId: 'm-3', zone: 'z' });
+    expect(asOperator.status).toBe(403);
+    const dup = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-1', zone: 'feeder-7' });
+    expect(dup.status).toBe(409);
+  });
+
+  it('validates requests against the OpenAPI document with field-level errors', async () => {
+    const k = await enrol(gw, 'm-1');
+    const res = await request(gw.app)
+      .post('/api/v1/meters/m-1/readings')
+      .set(bearer(k))
+      .send({ ...reading(), importWh: -1, intervalLength: 7, colour: 'red' });
+    expect(res.status).toBe(400);
+    expect(res.body.type).toBe('urn:gridledger:problem:validation-failed');
+    const pointers = (res.body.errors as Array<{ pointer: string }>).map((e) => e.pointer).sort();
+    expect(pointers).toEqual(['/colour', '/importWh', '/intervalLength']);
+    const badJson = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Content-Type', 'application/json').send('{"a":');
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.type).toBe('urn:gridledger:problem:malformed-json');
+    const text = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Content-Type', 'text/plain').send('hi');
+    expect(text.status).toBe(415);
+    const mismatch = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send({ ...reading(), meterId: 'm-9' });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.detail).toMatch(/must match/);
+    expect((await request(gw.app).get('/api/v1/nope').set(bearer(k))).status).toBe(404);
+    const wrongMethod = await request(gw.app).delete('/api/v1/meters').set(bearer(k));
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+  });
+
+  it('queues a reading durably (202 + receipt) and delivers it', async () => {
+    const k = await enrol(gw, 'm-1');
+    const res = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send(reading());
+    expect(res.status).toBe(202);
+    expect(res.headers.location).toBe(`/api/v1/receipts/${res.body.receiptId}`);
+    expect(res.body).toMatchObject({ state: 'queued', meterId: 'm-1', itemCount: 1 });
+    await drain(gw);
+    const receipt = await request(gw.app).get(res.headers.location!).set(bearer(k));
+    expect(receipt.body).toMatchObject({ state: 'committed', txId: 'tx1', blockNumber: 1 });
+    expect(gw.ledger.applied[0]).toMatchObject({ fn: 'meters:postReading', signer: 'meter:m-1' });
+    expect(JSON.parse(gw.ledger.applied[0]!.args[0]!)).toMatchObject({ meterId: 'm-1', importWh: 120 });
+    // another meter's key cannot read it; an operator can
+    const k2 = await enrol(gw, 'm-2');
+    expect((await request(gw.app).get(res.headers.location!).set(bearer(k2))).status).toBe(404);
+    expect((await request(gw.app).get(res.headers.location!).set(bearer(gw.keys.operator))).status).toBe(200);
+  });
+
+  it('queues a batch as one transaction', async () => {
+    const k = await enrol(gw, 'm-1');
+    const res = await request(gw.app)
+      .post('/api/v1/meters/m-1/reading-batches')
+      .set(bearer(k))
+      .send({ readings: [reading(0), reading(1), reading(2)] });
+    expect(res.status).toBe(202);
+    expect(res.body.itemCount).toBe(3);
+    await drain(gw);
+    expect(gw.ledger.applied).toHaveLength(1);
+    const batch = JSON.parse(gw.ledger.applied[0]!.args[0]!);
+    expect(batch.meterId).toBe('m-1');
+    expect(batch.readings).toHaveLength(3);
+  });
+
+  it('?sync=true waits for the commit and answers 200 with the tx id', async () => {
+    const k = await enrol(gw, 'm-1');
+    gw.worker.start();
+    const res = await request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).send(reading());
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ state: 'committed', txId: 'tx1' });
+  });
+
+  it('Idempotency-Key: a retried POST returns the original response and queues once; a different body is 422', async () => {
+    const k = await enrol(gw, 'm-1');
+    const first = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', 'r-1').send(reading());
+    const again = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', 'r-1').send(reading());
+    expect(again.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.receiptId).toBe(first.body.receiptId);
+    expect(gw.queue.counts().queued).toBe(1);
+    const different = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', 'r-1').send(reading(1));
+    expect(different.status).toBe(422);
+    expect(different.body.type).toBe('urn:gridledger:problem:idempotency-key-reused');
+    await drain(gw);
+    expect(gw.ledger.applied).toHaveLength(1);
+  });
+
+  it('a duplicate synchronous POST with the same Idempotency-Key submits once', async () => {
+    const k = await enrol(gw, 'm-1');
+    const send = () =>
+      request(gw.app).post('/api/v1/participants/join').set(bearer(k)).set('Idempotency-Key', 'join-1').send({ meterId: 'm-1', request: { contact: 'x' } });
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ txId: 'tx1', blockNumber: 1, attempts: 1 });
+    const second = await send();
+    expect(second.status).toBe(201);
+    expect(second.body.txId).toBe('tx1');
+    expect(gw.ledger.endorseCalls).toBe(1);
+  });
+
+  it('maps chaincode errors to problem+json per CONTRACTS.md', async () => {
+    const k = await enrol(gw, 'm-1');
+    gw.ledger.script.push({ stage: 'endorse', error: chaincodeError('[FORBIDDEN] meter m-1 may not join twice') });
+    const res = await request(gw.app).post('/api/v1/participants/join').set(bearer(k)).send({ meterId: 'm-1' });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({
+      type: 'urn:gridledger:problem:chaincode-forbidden',
+      detail: 'meter m-1 may not join twice',
+      chaincodeCode: 'FORBIDDEN',
+      chaincodeMessage: '[FORBIDDEN] meter m-1 may not join twice',
+    });
+    gw.ledger.script.push({ stage: 'endorse', error: chaincodeError('[INSUFFICIENT_FUNDS] balance 5 < 10') });
+    const funds = await request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).send({ amount: 10, reference: 'dep-1' });
+    expect(funds.status).toBe(422);
+  });
+
+  it('retries MVCC conflicts with a new proposal, then gives up with 409', async () => {
+    gw.ledger.script.push({ stage: 'conflict' });
+    const ok = await request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).send({ amount: 500, reference: 'dep-1' });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ txId: 'tx2', attempts: 2 });
+    expect(gw.ledger.applied[0]).toMatchObject({ fn: 'wallets:credit', args: ['p1', '500', 'dep-1'], signer: 'operator' });
+    gw.ledger.script.push({ stage: 'conflict' }, { stage: 'conflict' }, { stage: 'conflict' });
+    const gaveUp = await request(gw.app)
+      .post('/api/v1/wallets/p1/credits')
+      .set(bearer(gw.keys.operator))
+      .set('Idempotency-Key', 'c-2')
+      .send({ amount: 1, reference: 'dep-2' });
+    expect(gaveUp.status).toBe(409);
+    expect(gaveUp.body).toMatchObject({ type: 'urn:gridledger:problem:ledger-conflict', validationCode: 'MVCC_READ_CONFLICT' });
+    // nothing took effect, so the same key may be retried
+    const retried = await request(gw.app)
+      .post('/api/v1/wallets/p1/credits')
+      .set(bearer(gw.keys.operator))
+      .set('Idempotency-Key', 'c-2')
+      .send({ amount: 1, reference: 'dep-2' });
+    expect(retried.status).toBe(201);
+  });
+
+  it('503 with Retry-After when the peer is unreachable', async () => {
+    gw.ledger.script.push({ stage: 'endorse', error: unavailable() }, { stage: 'endorse', error: unavailable() }, { stage: 'endorse', error: unavailable() });
+    const res = await request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).send({ amount: 1, reference: 'x' });
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
+  it('whoAmI acts as the caller: meter, operator; a multi-meter key must name its meter', async () => {
+    const k = await enrol(gw, 'm-1');
+    const seen: string[] = [];
+    gw.ledger.evaluateImpl = async (id) => {
+      seen.push(id.key);
+      return Buffer.from(JSON.stringify({ participantId: `p-${id.key}`, mspId: id.mspId, role: id.key.startsWith('meter') ? 'meter' : id.key }));
+    };
+    expect((await request(gw.app).get('/api/v1/participants/me').set(bearer(k))).body.participantId).toBe('p-meter:m-1');
+    expect((await request(gw.app).get('/api/v1/participants/me').set(bearer(gw.keys.operator))).body.role).toBe('operator');
+    const multi = await request(gw.app).get('/api/v1/participants/me').set(bearer(gw.keys.twoMeters));
+    expect(multi.status).toBe(400);
+    expect(multi.body.detail).toMatch(/\?meterId=/);
+    expect(seen).toEqual(['meter:m-1', 'operator']);
+  });
+
+  it('wallet read is for operators and regulators only', async () => {
+    const k = await enrol(gw, 'm-1');
+    gw.ledger.evaluateImpl = async (id, fn, args) => Buffer.from(JSON.stringify({ participantId: args[0], balance: 0, readBy: id.key, fn }));
+    expect((await request(gw.app).get('/api/v1/wallets/p1').set(bearer(gw.keys.regulator))).body.readBy).toBe('regulator');
+    expect((await request(gw.app).get('/api/v1/wallets/p1').set(bearer(k))).status).toBe(403);
+  });
+
+  it('a revoked meter is refused: its key stops working and queued readings are rejected', async () => {
+    const k = await enrol(gw, 'm-1');
+    const queued = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send(reading());
+    const rev = await request(gw.app).post('/api/v1/meters/m-1/revocation').set(bearer(gw.keys.operator)).send({ reason: 'keycompromise' });
+    expect(rev.status).toBe(200);
+    expect(rev.body).toMatchObject({ status: 'revoked', revocationReason: 'keycompromise', crlPem: expect.stringContaining('X509 CRL') });
+    expect(gw.ca.registered.get('m-1')!.revoked).toBe(true);
+    const after = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send(reading(1));
+    expect(after.status).toBe(401);
+    await drain(gw);
+    const r = gw.queue.get(queued.body.receiptId)!;
+    expect(r).toMatchObject({ state: 'rejected', reason: expect.stringContaining('revoked') });
+    expect(gw.ledger.applied).toHaveLength(0);
+    const again = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-1', zone: 'feeder-7' });
+    expect(again.status).toBe(409);
+  });
+});
