@@ -14,7 +14,8 @@ export interface CreatorIdentity {
   role: string;
 }
 
-export type MembershipCheck = (creator: CreatorIdentity, collection: CollectionConfig) => boolean;
+/** `C` is whatever identity type the endorser passes as ProposalContext.creator (e.g. identity/msp Identity). */
+export type MembershipCheck<C extends CreatorIdentity = CreatorIdentity> = (creator: C, collection: CollectionConfig) => boolean;
 
 export function principalsOfPolicyText(policy: string): Array<{ mspId: string; role: string }> {
   const out: Array<{ mspId: string; role: string }> = [];

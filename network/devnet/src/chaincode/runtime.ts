@@ -28,7 +28,7 @@ import { TxSimulator } from './simulator';
 
 const T = peer.ChaincodeMessage.Type;
 
-export interface ProposalContext {
+export interface ProposalContext<C extends CreatorIdentity = CreatorIdentity> {
   org: string; // simulating org (name) — whose private data copy is read
   mspId: string;
   channel: string;
@@ -36,7 +36,7 @@ export interface ProposalContext {
   txId: string;
   signedProposal: Buffer; // protos.SignedProposal bytes, sent in TRANSACTION (P§8.2)
   input: Buffer; // protos.ChaincodeInput bytes
-  creator: CreatorIdentity; // validated proposal creator (identity/msp Identity fits), for collection ACLs
+  creator: C; // validated proposal creator (identity/msp Identity fits), for collection ACLs
   transient: Map<string, Buffer>;
   readOnly?: boolean;
 }
@@ -57,13 +57,13 @@ export interface RuntimeLogger {
   warn(obj: object, msg?: string): void;
 }
 
-export interface ChaincodeRuntimeOptions {
+export interface ChaincodeRuntimeOptions<C extends CreatorIdentity = CreatorIdentity> {
   name: string; // chaincode name (the namespace)
   address: string; // host:port of the ccaas server
   org: string;
   ledger: LedgerStore;
   collections: CollectionConfig[];
-  isCollectionMember?: MembershipCheck;
+  isCollectionMember?: MembershipCheck<C>;
   tls?: ChaincodeTlsOptions;
   dialTimeoutMs?: number;
   executeTimeoutMs?: number;
@@ -81,7 +81,7 @@ interface Execution {
   settle: (r: { ok: SimulationResult } | { err: ChaincodeRuntimeError }) => void;
 }
 
-export class ChaincodeRuntime {
+export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
   private conn: ChaincodeConnection | undefined;
   private dialing: Promise<ChaincodeConnection> | undefined;
   private readonly executions = new Map<string, Execution>();
@@ -89,12 +89,12 @@ export class ChaincodeRuntime {
   private readonly executeTimeoutMs: number;
   private readonly totalQueryLimit: number;
 
-  constructor(private readonly opts: ChaincodeRuntimeOptions) {
+  constructor(private readonly opts: ChaincodeRuntimeOptions<C>) {
     this.executeTimeoutMs = opts.executeTimeoutMs ?? 30_000;
     this.totalQueryLimit = opts.totalQueryLimit ?? 100_000;
   }
 
-  async execute(p: ProposalContext): Promise<SimulationResult> {
+  async execute(p: ProposalContext<C>): Promise<SimulationResult> {
     const fail = (kind: ChaincodeRuntimeError['kind'], cause: string): ChaincodeRuntimeError =>
       new ChaincodeRuntimeError(kind, `failed to execute transaction ${p.txId}: ${cause}`);
     if (this.closed) throw fail('closed', 'chaincode runtime is closed');
@@ -109,7 +109,7 @@ export class ChaincodeRuntime {
       sim,
       p.creator,
       this.opts.collections,
-      this.opts.isCollectionMember ?? defaultMembership,
+      (this.opts.isCollectionMember ?? defaultMembership) as MembershipCheck,
       this.totalQueryLimit,
     );
     let settle!: Execution['settle'];
