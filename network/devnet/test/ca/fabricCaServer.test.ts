@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadNetworkConfig } from '../../src/config/networkConfig';
 import { ensureOrgMaterial, OrgMaterial } from '../../src/identity/orgMaterial';
 import { certificateInfo } from '../../src/identity/certificates';
+import { signLowS } from '../../src/identity/crypto';
 import { MspError, MspRegistry, serializeIdentity } from '../../src/identity/msp';
 import { RunningCaServer, startCaServer } from '../../src/ca/fabricCaServer';
 
@@ -51,14 +52,20 @@ async function rejection(p: Promise<unknown>): Promise<any> {
 }
 
 /** Raw HTTPS POST, for what the client library does not expose (status codes, bad requests). */
-function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+function post(
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port: server.port, path, method: 'POST', ca: org.tlsCaCertPem, servername: 'localhost', headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()), headers: res.headers }),
+        );
       },
     );
     req.on('error', reject);
@@ -78,8 +85,17 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** Fabric CA token (P§7.3) computed independently of fabric-ca-client. */
+function token(certPem: string, keyPem: string, method: string, uri: string, body: string): string {
+  const b64cert = Buffer.from(certPem).toString('base64');
+  const msg = `${method}.${Buffer.from(uri).toString('base64')}.${Buffer.from(body).toString('base64')}.${b64cert}`;
+  return `${b64cert}.${signLowS(keyPem, Buffer.from(msg)).toString('base64')}`;
+}
+
 describe('Fabric CA server with the real fabric-ca-client', () => {
   let admin: any;
+  let adminCertPem: string;
+  let adminKeyPem: string;
 
   test('enrolls the bootstrap admin over TLS and returns the CA chain', async () => {
     const e = await client().enroll({ enrollmentID: 'admin', enrollmentSecret: 'adminpw' });
@@ -88,6 +104,22 @@ describe('Fabric CA server with the real fabric-ca-client', () => {
     expect(info.commonName).toBe('admin');
     expect(info.organizationalUnits).toEqual(['client']);
     admin = userOf('admin', e);
+    adminCertPem = e.certificate;
+    adminKeyPem = e.key.toBytes();
+  });
+
+  test('HTTP level: register answers 201 + Location, a duplicate 409 code 74 (case-insensitive JSON fields)', async () => {
+    const body = JSON.stringify({ ID: 'raw-1', Type: 'client', Affiliation: '', Max_Enrollments: 2 });
+    const first = await post('/api/v1/register', body, { Authorization: token(adminCertPem, adminKeyPem, 'POST', '/api/v1/register', body) });
+    expect(first.status).toBe(201);
+    expect(first.headers.location).toBe('/api/v1/identities/raw-1');
+    expect(first.json).toEqual({ result: { secret: expect.stringMatching(/^[A-Za-z0-9]{12}$/) }, errors: [], messages: [], success: true });
+    const again = await post('/api/v1/register', body, { Authorization: token(adminCertPem, adminKeyPem, 'POST', '/api/v1/register', body) });
+    expect(again.status).toBe(409);
+    expect(again.json.errors).toEqual([{ code: 74, message: "Identity 'raw-1' is already registered" }]);
+    // the token covers the URI: the same token on another endpoint is refused
+    const misused = await post('/api/v1/gencrl', body, { Authorization: token(adminCertPem, adminKeyPem, 'POST', '/api/v1/register', body) });
+    expect(misused.status).toBe(401);
   });
 
   test('register + enroll a meter with attr_reqs; the chaincode sees its attributes', async () => {
@@ -174,7 +206,7 @@ describe('Fabric CA server with the real fabric-ca-client', () => {
     expect(other.errors[0].code).toBe(19);
   });
 
-  test('status codes and envelope: register 201 + Location, forged token 401, cainfo', async () => {
+  test('cainfo envelope; forged or missing token ⇒ 401', async () => {
     const info = await post('/api/v1/cainfo', '{}');
     expect(info.status).toBe(200);
     expect(info.json.success).toBe(true);
