@@ -1,0 +1,43 @@
+import { IdempotencyStore, canonicalJson, requestFingerprint } from '../src/store/idempotency';
+import { openDatabase } from '../src/store/db';
+import { tmpDir } from './helpers/tmp';
+
+describe('IdempotencyStore', () => {
+  it('claims, replays, refuses a different request, and is scoped per principal', () => {
+    const db = openDatabase(tmpDir());
+    const s = new IdempotencyStore(db);
+    const f1 = requestFingerprint('POST', '/a', { x: 1, y: [1, 2] });
+    expect(requestFingerprint('post', '/a', { y: [1, 2], x: 1 })).toBe(f1); // key order does not matter
+    expect(s.begin('k1', 'key', f1)).toEqual({ kind: 'new' });
+    expect(s.begin('k1', 'key', f1)).toEqual({ kind: 'in-progress', txId: null, fromEarlierRun: false });
+    s.noteTxId('k1', 'key', 'tx5');
+    expect(s.begin('k1', 'key', f1)).toMatchObject({ kind: 'in-progress', txId: 'tx5' });
+    s.complete('k1', 'key', { status: 201, headers: { Location: '/x' }, body: { ok: 1 } });
+    expect(s.begin('k1', 'key', f1)).toEqual({ kind: 'replay', response: { status: 201, headers: { Location: '/x' }, body: { ok: 1 } } });
+    expect(s.begin('k1', 'key', requestFingerprint('POST', '/a', { x: 2 }))).toEqual({ kind: 'mismatch' });
+    expect(s.begin('k2', 'key', f1)).toEqual({ kind: 'new' }); // another client's key space
+    db.close();
+  });
+
+  it('survives a restart: completed responses replay, interrupted ones are reported as such', () => {
+    const dir = tmpDir();
+    const db1 = openDatabase(dir);
+    const s1 = new IdempotencyStore(db1);
+    s1.begin('k', 'done', 'f');
+    s1.complete('k', 'done', { status: 202, headers: {}, body: { receiptId: 'r' } });
+    s1.begin('k', 'cut', 'g');
+    s1.noteTxId('k', 'cut', 'tx1');
+    db1.close();
+    const s2 = new IdempotencyStore(openDatabase(dir));
+    expect(s2.begin('k', 'done', 'f')).toMatchObject({ kind: 'replay', response: { status: 202 } });
+    expect(s2.begin('k', 'cut', 'g')).toEqual({ kind: 'in-progress', txId: 'tx1', fromEarlierRun: true });
+  });
+
+  it('release frees a claim; canonical JSON sorts keys at every level', () => {
+    const s = new IdempotencyStore(openDatabase(tmpDir()));
+    s.begin('k', 'x', 'f');
+    s.release('k', 'x');
+    expect(s.begin('k', 'x', 'other')).toEqual({ kind: 'new' });
+    expect(canonicalJson({ b: { d: 1, c: [{ f: 1, e: 2 }] }, a: null })).toBe('{"a":null,"b":{"c":[{"e":2,"f":1}],"d":1}}');
+  });
+});

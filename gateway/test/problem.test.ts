@@ -1,0 +1,87 @@
+import { CommitError, CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { classifyFailure, extractChaincodeFailure, LedgerError, normalizeLedgerError } from '../src/fabric/errors';
+import { ledgerProblem } from '../src/rest/problem';
+
+const detail = (message: string) => ({ address: 'peer0.utility1:7051', mspId: 'Utility1MSP', message });
+
+describe('chaincode message extraction (devnet-protocol.md §6)', () => {
+  it('reads the code and text from details[].message', () => {
+    expect(extractChaincodeFailure([detail('chaincode response 500, [NOT_FOUND] participant p9 does not exist')])).toEqual({
+      status: 500,
+      message: '[NOT_FOUND] participant p9 does not exist',
+      code: 'NOT_FOUND',
+      text: 'participant p9 does not exist',
+    });
+    expect(extractChaincodeFailure([], 'evaluate call to endorser returned error: chaincode response 500, [CONFLICT] x')).toMatchObject({ code: 'CONFLICT', text: 'x' });
+    expect(extractChaincodeFailure([detail('chaincode response 500, You\'ve asked to invoke a function that does not exist: nope')])).not.toHaveProperty('code');
+    expect(extractChaincodeFailure([detail('ProposalResponsePayloads do not match')])).toBeUndefined();
+  });
+});
+
+describe('problem mapping from the real fabric-gateway error classes', () => {
+  const endorse = (msg: string, code = 10) =>
+    new EndorseError({ code, message: `${code} ABORTED: failed to endorse transaction`, details: [detail(msg), detail(msg)], transactionId: 'tx9', cause: new Error('x') } as never);
+
+  it.each([
+    ['INVALID_ARGUMENT', 400],
+    ['UNAUTHENTICATED', 401],
+    ['FORBIDDEN', 403],
+    ['NOT_FOUND', 404],
+    ['CONFLICT', 409],
+    ['PRECONDITION_FAILED', 412],
+    ['INSUFFICIENT_FUNDS', 422],
+    ['INSUFFICIENT_ENERGY', 422],
+  ])('[%s] → %i', (code, status) => {
+    const e = normalizeLedgerError(endorse(`chaincode response 500, [${code}] something specific`), 'endorse');
+    expect(e.stage).toBe('endorse');
+    expect(classifyFailure(e)).toBe('permanent');
+    const p = ledgerProblem(e);
+    expect(p.status).toBe(status);
+    expect(p.body()).toMatchObject({ detail: 'something specific', chaincodeCode: code, txId: 'tx9' });
+  });
+
+  it('evaluate GatewayError with a chaincode message', () => {
+    const g = new GatewayError({ code: 2, message: '2 UNKNOWN: evaluate call to endorser returned error: chaincode response 500, [NOT_FOUND] no wallet', details: [detail('chaincode response 500, [NOT_FOUND] no wallet')], cause: new Error('x') } as never);
+    expect(ledgerProblem(normalizeLedgerError(g, 'evaluate')).status).toBe(404);
+  });
+
+  it('a chaincode error without a code is a 502', () => {
+    const e = normalizeLedgerError(endorse("chaincode response 500, You've asked to invoke a function that does not exist: x"), 'endorse');
+    expect(ledgerProblem(e)).toMatchObject({ status: 502, slug: 'chaincode-error' });
+  });
+
+  it('CommitError MVCC/phantom → conflict (new proposal); other codes permanent', () => {
+    const mvcc = normalizeLedgerError(new CommitError({ code: 11, transactionId: 't1', message: 'Transaction t1 failed to commit with status code 11 (MVCC_READ_CONFLICT)' } as never), 'submit');
+    expect(mvcc).toMatchObject({ stage: 'commit', validationCode: 11, txId: 't1', validationName: 'MVCC_READ_CONFLICT' });
+    expect(classifyFailure(mvcc)).toBe('conflict');
+    expect(ledgerProblem(mvcc, 5)).toMatchObject({ status: 409, slug: 'ledger-conflict' });
+    const phantom = new LedgerError({ stage: 'commit', message: 'x', validationCode: 12 });
+    expect(classifyFailure(phantom)).toBe('conflict');
+    const policy = new LedgerError({ stage: 'commit', message: 'x', validationCode: 10 });
+    expect(classifyFailure(policy)).toBe('permanent');
+    expect(ledgerProblem(policy).body()).toMatchObject({ status: 502, validationCode: 'ENDORSEMENT_POLICY_FAILURE' });
+  });
+
+  it('CommitStatusError deadline → unknown outcome, 504 with the tx id', () => {
+    const e = normalizeLedgerError(new CommitStatusError({ code: 4, message: '4 DEADLINE_EXCEEDED: Deadline exceeded', details: [], transactionId: 'tx7', cause: new Error('x') } as never), 'commitStatus');
+    expect(e.stage).toBe('commitStatus');
+    expect(classifyFailure(e)).toBe('unknown-outcome');
+    expect(ledgerProblem(e)).toMatchObject({ status: 504, slug: 'commit-status-unknown' });
+    expect(ledgerProblem(e).body().txId).toBe('tx7');
+  });
+
+  it('transient gRPC failures: new proposal before ordering, resend after', () => {
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 14 }))).toBe('retry-endorse');
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 4 }))).toBe('retry-endorse');
+    expect(classifyFailure(new LedgerError({ stage: 'submit', message: 'x', grpcCode: 14 }))).toBe('resend');
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('error in simulation: chaincode stream terminated')] }))).toBe('retry-endorse');
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('ProposalResponsePayloads do not match')] }))).toBe('permanent');
+    expect(ledgerProblem(new LedgerError({ stage: 'endorse', message: '14 UNAVAILABLE: No connection established', grpcCode: 14 }))).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+  });
+
+  it('an identity refused by the peer is a 403', () => {
+    const e = new LedgerError({ stage: 'evaluate', message: '9 FAILED_PRECONDITION: evaluate call to endorser returned error: error validating proposal: access denied: channel [energy] creator org [Utility1MSP]', grpcCode: 9 });
+    expect(classifyFailure(e)).toBe('permanent');
+    expect(ledgerProblem(e)).toMatchObject({ status: 403, slug: 'identity-refused' });
+  });
+});

@@ -1,0 +1,72 @@
+import { MeterIdentities } from '../src/identity/meters';
+import { openSecret, sealSecret, Wallet } from '../src/identity/wallet';
+import { HttpProblem } from '../src/rest/problem';
+import { openDatabase } from '../src/store/db';
+import { FakeCa } from './helpers/fakeCa';
+import { tmpDir } from './helpers/tmp';
+
+const KEY = Buffer.alloc(32, 1);
+
+describe('wallet encryption', () => {
+  it('AES-256-GCM round trip; wrong key, wrong row or tampering fail', () => {
+    const sealed = sealSecret(KEY, 'secret key pem', 'row-a');
+    expect(sealed).not.toContain('secret');
+    expect(openSecret(KEY, sealed, 'row-a')).toBe('secret key pem');
+    expect(() => openSecret(Buffer.alloc(32, 2), sealed, 'row-a')).toThrow(/wrong GATEWAY_WALLET_KEY/);
+    expect(() => openSecret(KEY, sealed, 'row-b')).toThrow(/wrong GATEWAY_WALLET_KEY or tampered/);
+    const parts = sealed.split('.');
+    parts[3] = Buffer.from('x' + Buffer.from(parts[3]!, 'base64').toString('latin1').slice(1), 'latin1').toString('base64');
+    expect(() => openSecret(KEY, parts.join('.'), 'row-a')).toThrow();
+  });
+});
+
+describe('MeterIdentities', () => {
+  it('enrols with role/meterId/zone, keeps the key encrypted on disk, revokes', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const ids = new MeterIdentities(new Wallet(db, KEY), ca, { maxEnrollments: 1, affiliation: '', crlDir: `${dir}/crls` });
+    const { meter } = await ids.enrol('m-1', 'z-1');
+    expect(meter).toMatchObject({ meterId: 'm-1', zone: 'z-1', status: 'active', enrollmentId: 'm-1' });
+    expect(ca.registered.get('m-1')).toMatchObject({ zone: 'z-1', maxEnrollments: 1 });
+    const acting = ids.actingIdentity('m-1');
+    expect(acting.privateKeyPem).toMatch(/BEGIN PRIVATE KEY/);
+    const raw = JSON.stringify(db.prepare('SELECT * FROM meter_identities').all());
+    expect(raw).not.toContain('BEGIN PRIVATE KEY');
+    // the wallet key is needed to use it
+    expect(() => new MeterIdentities(new Wallet(db, Buffer.alloc(32, 9)), ca, { maxEnrollments: 1, affiliation: '', crlDir: dir }).actingIdentity('m-1')).toThrow(/wrong GATEWAY_WALLET_KEY/);
+
+    const { crlPem } = await ids.revoke('m-1', 'keycompromise');
+    expect(crlPem).toContain('X509 CRL');
+    expect(ca.registered.get('m-1')!.revoked).toBe(true);
+    let err: unknown;
+    try {
+      ids.actingIdentity('m-1');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HttpProblem);
+    expect(err).toMatchObject({ status: 403, slug: 'meter-revoked' });
+    expect(JSON.stringify(db.prepare('SELECT key_enc FROM meter_identities').all())).toBe('[{"key_enc":null}]');
+    db.close();
+  });
+
+  it('a crash between CA registration and enrolment is resumed with the sealed secret', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const wallet = new Wallet(db, KEY);
+    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    const realEnroll = ca.enroll.bind(ca);
+    ca.enroll = async () => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    await expect(ids.enrol('m-2', 'z')).rejects.toMatchObject({ status: 502 });
+    expect(wallet.get('m-2')!.status).toBe('registered');
+    ca.enroll = realEnroll;
+    const { meter } = await ids.enrol('m-2', 'z');
+    expect(meter.status).toBe('active');
+    expect(ca.registered.get('m-2')!.enrolments).toBe(1);
+    db.close();
+  });
+});
