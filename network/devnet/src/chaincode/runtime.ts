@@ -101,7 +101,9 @@ export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
     const key = `${p.channel}\u0000${p.txId}`;
     if (this.executions.has(key)) throw fail('duplicate-txid', `txid: ${p.txId}(${p.channel}) exists`);
 
-    const sim = new TxSimulator(this.opts.ledger, p.org, p.txId);
+    // All reads of one simulation see one consistent committed state, as under Fabric's state read lock.
+    const view = this.opts.ledger.snapshot();
+    const sim = new TxSimulator(view, p.org, p.txId);
     const ctx = new TransactionContext(
       this.opts.name,
       p.channel,
@@ -136,6 +138,7 @@ export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
       clearTimeout(timer);
       this.executions.delete(key);
       await ctx.closeAll();
+      await view.release();
     }
   }
 

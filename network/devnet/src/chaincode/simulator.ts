@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { ledger as lpb } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import type { LedgerStore, Version, VersionedValue } from '../ledger';
+import type { LedgerReader, Version, VersionedValue } from '../ledger';
 import { HandlerError } from './errors';
 import { RangeQueryResultsHelper } from './rangeQueryHelper';
 import { RwSetBuilder, type BuiltRwset } from './rwsetBuilder';
@@ -50,7 +50,7 @@ class RangeIterator implements ResultIterator {
   private readonly inner: AsyncIterator<{ key: string; vv: VersionedValue }>;
 
   constructor(
-    store: LedgerStore,
+    store: LedgerReader,
     readonly ns: string,
     readonly startKey: string,
     readonly endKey: string,
@@ -88,7 +88,7 @@ class RangeIterator implements ResultIterator {
 class PrivateRangeIterator implements ResultIterator {
   private readonly inner: AsyncIterator<{ key: string; vv: VersionedValue }>;
   constructor(
-    store: LedgerStore,
+    store: LedgerReader,
     org: string,
     private readonly ns: string,
     coll: string,
@@ -125,7 +125,8 @@ export class TxSimulator {
   private pvtdataQueriesPerformed = false;
 
   constructor(
-    private readonly store: LedgerStore,
+    /** Committed state as of simulation start (a ledger snapshot, P§3.7). */
+    private readonly store: LedgerReader,
     private readonly org: string,
     private readonly txId: string,
   ) {}

@@ -1,5 +1,5 @@
 export { LedgerStore } from './ledgerStore';
-export type { LedgerOpenOptions } from './ledgerStore';
+export type { LedgerOpenOptions, LedgerReader, LedgerSnapshot } from './ledgerStore';
 export { LedgerError } from './errors';
 export type { LedgerFailure } from './errors';
 export { compareKeys } from './keys';

@@ -13,6 +13,10 @@
  *   default false survives a process crash/SIGKILL, which is what the devnet needs.
  * - `getBlockEvents(blockNum)`: chaincode events of the VALID txs of a block, in tx order.
  * - `off('block', fn)`.
+ * - `snapshot()`: a LedgerSnapshot (the read methods on one consistent LevelDB snapshot, released
+ *   with `release()`). The simulator reads through one so a block committed mid-simulation is
+ *   invisible to it — the effect of the state read lock Fabric's simulation holds (F lockbased txmgr).
+ * - `LedgerReader`: the read-only interface shared by LedgerStore and LedgerSnapshot.
  */
 import { EventEmitter } from 'node:events';
 import { ClassicLevel } from 'classic-level';
@@ -24,6 +28,22 @@ import type { CommitBatch, KeyModification, StoredEvent, TxStatus, Version, Vers
 const VALID = 0;
 
 type Db = ClassicLevel<Buffer, Buffer>;
+type Snapshot = ReturnType<Db['snapshot']>;
+
+/** Read access to committed state; implemented by LedgerStore (latest) and LedgerSnapshot (frozen). */
+export interface LedgerReader {
+  getState(ns: string, key: string): Promise<VersionedValue | undefined>;
+  range(ns: string, start: string, end: string): AsyncIterable<{ key: string; vv: VersionedValue }>;
+  getHashedState(ns: string, coll: string, keyHash: Buffer): Promise<{ valueHash: Buffer; version: Version } | undefined>;
+  getPrivate(org: string, ns: string, coll: string, key: string): Promise<VersionedValue | undefined>;
+  rangePrivate(org: string, ns: string, coll: string, start: string, end: string): AsyncIterable<{ key: string; vv: VersionedValue }>;
+  getHistory(ns: string, key: string): Promise<KeyModification[]>;
+}
+
+export interface LedgerSnapshot extends LedgerReader {
+  /** Frees the snapshot; close every iterator obtained from it first. */
+  release(): Promise<void>;
+}
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 export interface LedgerOpenOptions {
@@ -31,7 +51,7 @@ export interface LedgerOpenOptions {
   sync?: boolean;
 }
 
-export class LedgerStore {
+export class LedgerStore implements LedgerReader {
   private readonly emitter = new EventEmitter();
   private closed = false;
   /** Tail of the commit queue: commits run strictly one after another. */
@@ -71,43 +91,89 @@ export class LedgerStore {
     this.emitter.off(event, fn);
   }
 
-  async getState(ns: string, key: string): Promise<VersionedValue | undefined> {
-    this.assertOpen();
-    const buf = await this.db.get(K.stateKey(ns, key));
-    return buf ? codec.decodeState(buf) : undefined;
+  getState(ns: string, key: string): Promise<VersionedValue | undefined> {
+    return this.readState(ns, key, undefined);
   }
 
   /** [start, end) in UTF-8 byte order; end '' = unbounded. */
   range(ns: string, start: string, end: string): AsyncIterable<{ key: string; vv: VersionedValue }> {
-    this.assertOpen();
-    const prefix = K.statePrefix(ns);
-    return this.scan(prefix, K.stateKey(ns, start), end === '' ? K.prefixEnd(prefix) : K.stateKey(ns, end));
+    return this.readRange(ns, start, end, undefined);
   }
 
-  async getHashedState(ns: string, coll: string, keyHash: Buffer): Promise<{ valueHash: Buffer; version: Version } | undefined> {
-    this.assertOpen();
-    const buf = await this.db.get(K.hashedKey(ns, coll, keyHash));
-    return buf ? codec.decodeHashed(buf) : undefined;
+  getHashedState(ns: string, coll: string, keyHash: Buffer): Promise<{ valueHash: Buffer; version: Version } | undefined> {
+    return this.readHashed(ns, coll, keyHash, undefined);
   }
 
-  async getPrivate(org: string, ns: string, coll: string, key: string): Promise<VersionedValue | undefined> {
-    this.assertOpen();
-    const buf = await this.db.get(K.privateKey(org, ns, coll, key));
-    return buf ? codec.decodeState(buf) : undefined;
+  getPrivate(org: string, ns: string, coll: string, key: string): Promise<VersionedValue | undefined> {
+    return this.readPrivate(org, ns, coll, key, undefined);
   }
 
   rangePrivate(org: string, ns: string, coll: string, start: string, end: string): AsyncIterable<{ key: string; vv: VersionedValue }> {
-    this.assertOpen();
-    const prefix = K.privatePrefix(org, ns, coll);
-    return this.scan(prefix, K.privateKey(org, ns, coll, start), end === '' ? K.prefixEnd(prefix) : K.privateKey(org, ns, coll, end));
+    return this.readPrivateRange(org, ns, coll, start, end, undefined);
   }
 
   /** Newest first, valid transactions only. */
-  async getHistory(ns: string, key: string): Promise<KeyModification[]> {
+  getHistory(ns: string, key: string): Promise<KeyModification[]> {
+    return this.readHistory(ns, key, undefined);
+  }
+
+  /** A consistent, frozen view of everything committed so far. */
+  snapshot(): LedgerSnapshot {
+    this.assertOpen();
+    const snap = this.db.snapshot();
+    return {
+      getState: (ns, key) => this.readState(ns, key, snap),
+      range: (ns, start, end) => this.readRange(ns, start, end, snap),
+      getHashedState: (ns, coll, keyHash) => this.readHashed(ns, coll, keyHash, snap),
+      getPrivate: (org, ns, coll, key) => this.readPrivate(org, ns, coll, key, snap),
+      rangePrivate: (org, ns, coll, start, end) => this.readPrivateRange(org, ns, coll, start, end, snap),
+      getHistory: (ns, key) => this.readHistory(ns, key, snap),
+      release: () => (this.closed ? Promise.resolve() : snap.close()),
+    };
+  }
+
+  private async readState(ns: string, key: string, snapshot: Snapshot | undefined): Promise<VersionedValue | undefined> {
+    this.assertOpen();
+    const buf = await this.db.get(K.stateKey(ns, key), { snapshot });
+    return buf ? codec.decodeState(buf) : undefined;
+  }
+
+  private readRange(ns: string, start: string, end: string, snapshot: Snapshot | undefined): AsyncIterable<{ key: string; vv: VersionedValue }> {
+    this.assertOpen();
+    const prefix = K.statePrefix(ns);
+    return this.scan(prefix, K.stateKey(ns, start), end === '' ? K.prefixEnd(prefix) : K.stateKey(ns, end), snapshot);
+  }
+
+  private async readHashed(ns: string, coll: string, keyHash: Buffer, snapshot: Snapshot | undefined): Promise<{ valueHash: Buffer; version: Version } | undefined> {
+    this.assertOpen();
+    const buf = await this.db.get(K.hashedKey(ns, coll, keyHash), { snapshot });
+    return buf ? codec.decodeHashed(buf) : undefined;
+  }
+
+  private async readPrivate(org: string, ns: string, coll: string, key: string, snapshot: Snapshot | undefined): Promise<VersionedValue | undefined> {
+    this.assertOpen();
+    const buf = await this.db.get(K.privateKey(org, ns, coll, key), { snapshot });
+    return buf ? codec.decodeState(buf) : undefined;
+  }
+
+  private readPrivateRange(
+    org: string,
+    ns: string,
+    coll: string,
+    start: string,
+    end: string,
+    snapshot: Snapshot | undefined,
+  ): AsyncIterable<{ key: string; vv: VersionedValue }> {
+    this.assertOpen();
+    const prefix = K.privatePrefix(org, ns, coll);
+    return this.scan(prefix, K.privateKey(org, ns, coll, start), end === '' ? K.prefixEnd(prefix) : K.privateKey(org, ns, coll, end), snapshot);
+  }
+
+  private async readHistory(ns: string, key: string, snapshot: Snapshot | undefined): Promise<KeyModification[]> {
     this.assertOpen();
     const prefix = K.historyPrefix(ns, key);
     const out: KeyModification[] = [];
-    for await (const [, value] of this.db.iterator({ gte: prefix, lt: K.prefixEnd(prefix), reverse: true })) {
+    for await (const [, value] of this.db.iterator({ gte: prefix, lt: K.prefixEnd(prefix), reverse: true, snapshot })) {
       out.push(codec.decodeHistory(value));
     }
     return out;
@@ -227,10 +293,10 @@ export class LedgerStore {
     this.emitter.emit('block', batch.blockNum);
   }
 
-  private async *scan(prefix: Buffer, gte: Buffer, lt: Buffer): AsyncGenerator<{ key: string; vv: VersionedValue }> {
+  private async *scan(prefix: Buffer, gte: Buffer, lt: Buffer, snapshot: Snapshot | undefined): AsyncGenerator<{ key: string; vv: VersionedValue }> {
     if (Buffer.compare(gte, lt) >= 0) return;
-    // LevelDB iterators read from an implicit snapshot, so a concurrent commit never tears a scan.
-    for await (const [k, v] of this.db.iterator({ gte, lt })) {
+    // LevelDB iterators read from a snapshot (implicit if none given), so a concurrent commit never tears a scan.
+    for await (const [k, v] of this.db.iterator({ gte, lt, snapshot })) {
       yield { key: k.subarray(prefix.length).toString('utf8'), vv: codec.decodeState(v) };
     }
   }

@@ -133,6 +133,18 @@ describe('ChaincodeRuntime: state and rwset', () => {
     expect(a.response).toEqual(b.response);
   });
 
+  it('reads the state as of simulation start even if a block commits meanwhile', async () => {
+    const rt = runtime();
+    const before = await store.getState(CC, 'k2');
+    const pending = rt.execute(proposal(['get', 'k2'])); // snapshot taken synchronously here
+    await commit({ publicWrites: [w('k2', 'two-later')] });
+    const r = await pending;
+    expect(ok(r)).toBe('two');
+    expect(decodeRwset(r.rwsetBytes)[0]!.reads).toEqual([{ key: 'k2', version: before!.version }]);
+    // Restore the seed value for the other tests.
+    await commit({ publicWrites: [w('k2', 'two')] });
+  });
+
   it('passes the SignedProposal: creator, channel, txid, timestamp and transient reach the chaincode', async () => {
     const p = proposal(['whoami'], { transient: { t: 'secret' } });
     const r = await runtime().execute(p);

@@ -212,6 +212,37 @@ describe('LedgerStore', () => {
     expect((await store.getState('cc', 'k'))?.version).toEqual({ blockNum: 2, txNum: 0 });
   });
 
+  it('snapshots freeze state, ranges, private data and history until released', async () => {
+    await store.commit(
+      block(0, [
+        tx('t0', 0, {
+          publicWrites: [{ ns: 'cc', key: 'a', value: b('1') }],
+          privateWrites: [{ org: 'o1', ns: 'cc', coll: 'c', key: 'p', value: b('x') }],
+          hashedWrites: [{ ns: 'cc', coll: 'c', keyHash: sha('p'), valueHash: sha('x') }],
+        }),
+      ]),
+    );
+    const snap = store.snapshot();
+    await store.commit(
+      block(1, [
+        tx('t1', 0, {
+          publicWrites: [{ ns: 'cc', key: 'a', value: b('2') }, { ns: 'cc', key: 'b', value: b('new') }],
+          privateWrites: [{ org: 'o1', ns: 'cc', coll: 'c', key: 'p', value: b('y') }],
+          hashedWrites: [{ ns: 'cc', coll: 'c', keyHash: sha('p'), valueHash: sha('y') }],
+        }),
+      ]),
+    );
+    expect(await snap.getState('cc', 'a')).toEqual({ value: b('1'), version: { blockNum: 0, txNum: 0 } });
+    expect((await collect(snap.range('cc', '', ''))).map((r) => r.key)).toEqual(['a']);
+    expect((await snap.getPrivate('o1', 'cc', 'c', 'p'))?.value).toEqual(b('x'));
+    expect((await collect(snap.rangePrivate('o1', 'cc', 'c', '', ''))).map((r) => r.vv.value.toString())).toEqual(['x']);
+    expect((await snap.getHashedState('cc', 'c', sha('p')))?.valueHash).toEqual(sha('x'));
+    expect((await snap.getHistory('cc', 'a')).map((m) => m.txId)).toEqual(['t0']);
+    await snap.release();
+    expect((await store.getState('cc', 'a'))?.value).toEqual(b('2'));
+    expect((await store.getHistory('cc', 'a')).map((m) => m.txId)).toEqual(['t1', 't0']);
+  });
+
   it('gives identical state after close and reopen', async () => {
     await store.commit(
       block(0, [
