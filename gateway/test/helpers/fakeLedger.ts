@@ -23,6 +23,8 @@ export class FakeLedger implements LedgerClient {
   readonly script: Array<{ stage: 'endorse' | 'submit' | 'commitStatus' | 'conflict'; error?: LedgerError }> = [];
   /** if set, submitPrepared commits and then never answers (simulates the gateway dying mid-flight) */
   hangAfterCommit = false;
+  /** if set, submitPrepared waits for it before doing anything (lets a test hold a delivery in flight) */
+  gate: Promise<void> | undefined;
   endorseCalls = 0;
   submitCalls = 0;
   evaluateImpl: (id: ActingIdentity, fn: string, args: string[]) => Promise<Uint8Array> = async () => Buffer.from('{}');
@@ -49,6 +51,7 @@ export class FakeLedger implements LedgerClient {
 
   async submitPrepared(_id: ActingIdentity, bytes: Uint8Array): Promise<CommittedTx> {
     this.submitCalls++;
+    if (this.gate) await this.gate;
     const txId = Buffer.from(bytes).toString();
     const tx = this.endorsed.get(txId);
     if (!tx) throw new Error(`unknown transaction bytes ${txId}`);
