@@ -16,6 +16,8 @@ export interface GovernanceParameters {
   clockToleranceSeconds: number;
   /** Committee eligibility: minimum Q-score (fixed point, Q_SCALE = 10^6). */
   minQScore: number;
+  /** Trading eligibility: minimum Q-score to make or accept trades (fixed point). */
+  minTradingQScore: number;
   /** Committee eligibility: minimum Q-score pledged as stake (fixed point). */
   minStake: number;
   /** k: a participant whose penalty count exceeds k is banned. */
@@ -47,6 +49,7 @@ export const DEFAULT_PARAMETERS: GovernanceParameters = {
   genesisMs: 1_767_225_600_000, // 2026-01-01T00:00:00Z
   clockToleranceSeconds: 60,
   minQScore: 5 * Q_SCALE,
+  minTradingQScore: 2 * Q_SCALE,
   minStake: 1 * Q_SCALE,
   penaltyThreshold: 3,
   banSeconds: 7 * 24 * 3600,
@@ -65,6 +68,7 @@ const RANGES: Record<keyof GovernanceParameters, Range> = {
   genesisMs: [0, 8_640_000_000_000],
   clockToleranceSeconds: [5, 600],
   minQScore: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
+  minTradingQScore: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
   minStake: [0, 1_000_000 * Q_SCALE],
   penaltyThreshold: [0, 1000],
   banSeconds: [60, 10 * 365 * 86_400],
@@ -105,7 +109,7 @@ export function mergeParameters(current: GovernanceParameters, update: Record<st
 
 export function checkInvariants(p: GovernanceParameters): void {
   if (p.qScoreMin >= p.qScoreMax) throw invalidArgument(`qScoreMin (${p.qScoreMin}) must be below qScoreMax (${p.qScoreMax})`);
-  for (const name of ['qScoreInitial', 'minQScore'] as const) {
+  for (const name of ['qScoreInitial', 'minQScore', 'minTradingQScore'] as const) {
     if (p[name] < p.qScoreMin || p[name] > p.qScoreMax) {
       throw invalidArgument(`${name} (${p[name]}) must lie within [qScoreMin, qScoreMax] = [${p.qScoreMin}, ${p.qScoreMax}]`);
     }

@@ -89,3 +89,13 @@ export function toBigInt(value: unknown, field = 'value'): bigint {
   if (typeof value === 'string' && /^-?(0|[1-9][0-9]*)$/.test(value)) return BigInt(value);
   throw invalidArgument(`${field} must be an integer (number or decimal string), got ${JSON.stringify(value)}`);
 }
+
+/** Parses an integer argument passed as a string (every Fabric argument is a string). */
+export function parseIntArg(text: string, argName: string, min: number, max: number): number {
+  if (typeof text !== 'string' || !/^-?(0|[1-9][0-9]*)$/.test(text.trim())) {
+    throw invalidArgument(`${argName} must be an integer, got ${JSON.stringify(text)}`);
+  }
+  const n = Number(text.trim());
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalidArgument(`${argName} must be in [${min}, ${max}], got ${text}`);
+  return n;
+}

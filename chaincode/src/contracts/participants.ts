@@ -1,0 +1,148 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { effectiveStatus, Participant } from '../domain/participant';
+import { invalidArgument } from '../errors';
+import { getCaller, requireMeter, requireOperator, requireRegulator } from '../identity/caller';
+import { canonicalJson, parseIntArg, parseJsonArg } from '../ledger/codec';
+import { KEY } from '../ledger/keys';
+import { mustReadParticipant, QScoreHistoryEntry, readPage } from '../ledger/participantStore';
+import { readParameters } from '../ledger/parametersStore';
+import * as registry from '../participants/registry';
+import { txTimeMs } from '../time/txTime';
+
+/**
+ * What a caller may see of a participant: the owner, its utility's operators and the regulator see
+ * the whole record; everyone else sees the pseudonymous public view (no meterId), as spec §5 asks.
+ */
+function view(p: Participant, nowMs: number, full: boolean): Record<string, unknown> {
+  const pub = {
+    participantId: p.participantId,
+    mspId: p.mspId,
+    zone: p.zone,
+    status: effectiveStatus(p, nowMs),
+    bannedUntilMs: p.bannedUntilMs,
+    qScore: p.qScore,
+    stake: p.stake,
+    penaltyCount: p.penaltyCount,
+    joinedAtMs: p.joinedAtMs,
+    admittedAtMs: p.admittedAtMs,
+    admissionTaskId: p.admissionTaskId,
+  };
+  return full ? { ...pub, meterId: p.meterId, attempts: p.attempts } : pub;
+}
+
+const PAGE_MAX = 100;
+
+@Info({ title: 'participants', description: 'Participant registry: enrolment, join, status, Q-score queries' })
+export class ParticipantsContract extends Contract {
+  constructor() {
+    super('participants');
+  }
+
+  /** Operator: registers a meter of the operator's OWN utility (the MSP comes from the certificate). */
+  @Transaction()
+  @Returns('string')
+  async enrolMeter(ctx: Context, meterId: string, zone: string): Promise<string> {
+    const op = requireOperator(ctx, 'participants:enrolMeter');
+    const now = await txTimeMs(ctx);
+    return canonicalJson(await registry.enrolMeter(ctx, op, meterId, zone, now));
+  }
+
+  /** Meter: asks to join; opens its admission task. `requestJson` = `{"stake"?: int}`. */
+  @Transaction()
+  @Returns('string')
+  async requestJoin(ctx: Context, requestJson: string): Promise<string> {
+    const meter = requireMeter(ctx, 'participants:requestJoin');
+    const req = parseJsonArg(requestJson, 'requestJson');
+    for (const k of Object.keys(req)) if (k !== 'stake') throw invalidArgument(`requestJson: unknown field "${k}" (allowed: stake)`);
+    const params = await readParameters(ctx);
+    const now = await txTimeMs(ctx, params);
+    return canonicalJson(view(await registry.requestJoin(ctx, meter, req, now, params), now, true));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async get(ctx: Context, participantId: string): Promise<string> {
+    const caller = getCaller(ctx);
+    const now = await txTimeMs(ctx);
+    const p = await mustReadParticipant(ctx, participantId);
+    const full = caller.participantId === p.participantId || registry.canManage(caller, p);
+    return canonicalJson(view(p, now, full));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async whoAmI(ctx: Context): Promise<string> {
+    const c = getCaller(ctx);
+    return canonicalJson({ participantId: c.participantId, mspId: c.mspId, role: c.role, meterId: c.meterId, zone: c.zone });
+  }
+
+  /** Meter: pledges part of its Q-score for committee service (0 withdraws from committees). */
+  @Transaction()
+  @Returns('string')
+  async setStake(ctx: Context, amount: string): Promise<string> {
+    const meter = requireMeter(ctx, 'participants:setStake');
+    const now = await txTimeMs(ctx);
+    const p = await registry.setStake(ctx, meter, parseIntArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER));
+    return canonicalJson(view(p, now, true));
+  }
+
+  /** Regulator: admits a founding member while the community is smaller than one committee. */
+  @Transaction()
+  @Returns('string')
+  async admitFounding(ctx: Context, participantId: string): Promise<string> {
+    requireRegulator(ctx, 'participants:admitFounding');
+    const params = await readParameters(ctx);
+    const now = await txTimeMs(ctx, params);
+    return canonicalJson(view(await registry.admitFounding(ctx, participantId, now, params), now, true));
+  }
+
+  /** Operator of the participant's utility, or the regulator. */
+  @Transaction()
+  @Returns('string')
+  async suspend(ctx: Context, participantId: string, reason: string): Promise<string> {
+    const caller = getCaller(ctx);
+    const now = await txTimeMs(ctx);
+    return canonicalJson(view(await registry.suspend(ctx, caller, participantId, String(reason ?? '').slice(0, 280)), now, true));
+  }
+
+  /** Operator of the participant's utility (suspension), or the regulator (suspension or ban). */
+  @Transaction()
+  @Returns('string')
+  async reinstate(ctx: Context, participantId: string): Promise<string> {
+    const caller = getCaller(ctx);
+    const now = await txTimeMs(ctx);
+    return canonicalJson(view(await registry.reinstate(ctx, caller, participantId, now), now, true));
+  }
+
+  /** Regulator: bans for `seconds` (the ban expires by itself). */
+  @Transaction()
+  @Returns('string')
+  async ban(ctx: Context, participantId: string, seconds: string, reason: string): Promise<string> {
+    requireRegulator(ctx, 'participants:ban');
+    const now = await txTimeMs(ctx);
+    const p = await registry.ban(ctx, participantId, parseIntArg(seconds, 'seconds', 1, 315_360_000), String(reason ?? '').slice(0, 280), now);
+    return canonicalJson(view(p, now, true));
+  }
+
+  /** Any caller: a participant's Q-score history, oldest first, paginated (`bookmark` "" for the first page). */
+  @Transaction(false)
+  @Returns('string')
+  async getQScoreHistory(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    await mustReadParticipant(ctx, participantId);
+    const page = await readPage<QScoreHistoryEntry>(ctx, KEY.qscoreHistory, [participantId], parseIntArg(pageSize, 'pageSize', 1, PAGE_MAX), bookmark ?? '');
+    return canonicalJson({ participantId, entries: page.items, bookmark: page.bookmark });
+  }
+
+  /**
+   * Any caller: participants by Q-score, highest first, paginated. Shows pseudonyms and scores only
+   * (no MSP, zone or meter), so it does not reveal identities.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async leaderboard(ctx: Context, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    const page = await readPage<{ participantId: string; qScore: number }>(ctx, KEY.qscoreRank, [], parseIntArg(pageSize, 'pageSize', 1, PAGE_MAX), bookmark ?? '');
+    return canonicalJson({ entries: page.items.map((e) => ({ participantId: e.participantId, qScore: e.qScore })), bookmark: page.bookmark });
+  }
+}

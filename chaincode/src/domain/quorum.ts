@@ -1,0 +1,26 @@
+/**
+ * PBFT-style quorum rule (spec §3): committee n = 3f + 1; a ballot is approved by 2f + 1
+ * approvals and rejected by f + 1 refusals. With one vote per member both cannot happen
+ * (2f+1 + f+1 > n), so f Byzantine members can neither forge an approval (they would need f+1
+ * honest approvals more) nor stop honest members from rejecting; f + 1 refusals block an approval.
+ */
+export type BallotOutcome = 'approved' | 'rejected';
+
+export interface Tally {
+  approvals: number;
+  refusals: number;
+}
+
+export function approvalQuorum(f: number): number {
+  return 2 * f + 1;
+}
+export function blockingQuorum(f: number): number {
+  return f + 1;
+}
+
+/** The decided outcome, or undefined while neither quorum is reached. */
+export function decide(t: Tally, f: number): BallotOutcome | undefined {
+  if (t.approvals >= approvalQuorum(f)) return 'approved';
+  if (t.refusals >= blockingQuorum(f)) return 'rejected';
+  return undefined;
+}

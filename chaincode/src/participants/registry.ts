@@ -1,0 +1,196 @@
+/**
+ * The participant registry (issue 8 items 1–2): enrolment of meters by their utility, join
+ * requests, admission, suspension, bans, stake. Callers pass the already-checked caller and the
+ * guarded time; every function validates its own preconditions and throws typed errors.
+ */
+import type { Context } from 'fabric-contract-api';
+import { effectiveStatus, Participant } from '../domain/participant';
+import { committeeSize, StoredParameters } from '../domain/parameters';
+import { conflict, forbidden, invalidArgument, notFound, preconditionFailed } from '../errors';
+import { emit, EVENTS } from '../events';
+import { Caller, MeterCaller, NAME_PATTERN, privateCollectionOf } from '../identity/caller';
+import { canonicalJson } from '../ledger/codec';
+import { addToIndex, readZones } from '../ledger/eligibilityIndex';
+import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writeEnrolment, writeParticipant } from '../ledger/participantStore';
+import { cancelTask, openTask } from '../committees/tasks';
+
+export const ADMISSION_KIND = 'admission';
+export const ADMISSION_BALLOT = 'admission';
+/** Fig. 4: replicas check Condition 1 (entry by the slot's leader) and Condition 2 (no other entry by it in the slot). */
+export const ADMISSION_CONDITIONS = ['condition1', 'condition2'];
+
+export async function enrolMeter(ctx: Context, operator: Caller, meterId: string, zone: string, nowMs: number) {
+  if (!NAME_PATTERN.test(meterId)) throw invalidArgument(`meterId must match ${NAME_PATTERN.source}`);
+  if (!NAME_PATTERN.test(zone)) throw invalidArgument(`zone must match ${NAME_PATTERN.source}`);
+  const existing = await readEnrolment(ctx, operator.mspId, meterId);
+  if (existing) {
+    if (existing.zone === zone) return existing; // idempotent re-post
+    throw conflict(`meter ${meterId} of ${operator.mspId} is already enrolled in zone ${existing.zone}`);
+  }
+  const e = { mspId: operator.mspId, meterId, zone, enrolledAtMs: nowMs, enrolledBy: operator.participantId };
+  await writeEnrolment(ctx, e);
+  emit(ctx, EVENTS.meterEnrolled, { mspId: operator.mspId, meterId, zone });
+  return e;
+}
+
+/**
+ * A meter asks to join (Fig. 4 "join request"). Its certificate's meterId and zone must match
+ * what its utility enrolled (the "identity provided by the certified authority" check). Opens the
+ * admission task; contact data, if given in the transient map under `contact`, goes only to the
+ * utility's private collection.
+ */
+export async function requestJoin(
+  ctx: Context,
+  meter: MeterCaller,
+  request: { stake?: unknown },
+  nowMs: number,
+  params: StoredParameters,
+): Promise<Participant> {
+  const stake = request.stake ?? 0;
+  if (typeof stake !== 'number' || !Number.isSafeInteger(stake) || stake < 0 || stake > params.qScoreInitial) {
+    throw invalidArgument(`stake must be an integer in [0, qScoreInitial = ${params.qScoreInitial}] (fixed point, 10^6 = 1 point)`);
+  }
+  const enrolment = await readEnrolment(ctx, meter.mspId, meter.meterId);
+  if (!enrolment) {
+    throw preconditionFailed(`meter ${meter.meterId} is not enrolled by ${meter.mspId}; an operator of ${meter.mspId} must call participants:enrolMeter first`);
+  }
+  if (enrolment.zone !== meter.zone) {
+    throw forbidden(`certificate zone ${meter.zone} does not match the zone ${enrolment.zone} that ${meter.mspId} enrolled for meter ${meter.meterId}`);
+  }
+  if (enrolment.participantId && enrolment.participantId !== meter.participantId) {
+    throw conflict(`meter ${meter.meterId} already joined under another certificate subject`);
+  }
+  const existing = await readParticipant(ctx, meter.participantId);
+  if (existing && existing.status !== 'rejected') {
+    throw conflict(`participant ${meter.participantId} already exists with status ${effectiveStatus(existing, nowMs)}`);
+  }
+  const attempts = (existing?.attempts ?? 0) + 1;
+  const task = await openTask(
+    ctx,
+    {
+      kind: ADMISSION_KIND,
+      subjectId: `${meter.participantId}#${attempts}`,
+      parties: [meter.participantId],
+      ballots: [{ name: ADMISSION_BALLOT, conditions: ADMISSION_CONDITIONS, requiresEntry: true }],
+    },
+    nowMs,
+    params,
+  );
+  const p: Participant = {
+    participantId: meter.participantId,
+    mspId: meter.mspId,
+    meterId: meter.meterId,
+    zone: meter.zone,
+    status: 'pending',
+    bannedUntilMs: 0,
+    qScore: 0,
+    stake,
+    penaltyCount: existing?.penaltyCount ?? 0,
+    attempts,
+    admissionTaskId: task.taskId,
+    joinedAtMs: nowMs,
+    admittedAtMs: 0,
+    qHistoryCount: existing?.qHistoryCount ?? 0,
+  };
+  await writeParticipant(ctx, p);
+  await writeEnrolment(ctx, { ...enrolment, participantId: meter.participantId });
+  const contact = ctx.stub.getTransient().get('contact');
+  if (contact && contact.length > 0) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(contact).toString('utf8'));
+    } catch {
+      throw invalidArgument('transient "contact" must be JSON');
+    }
+    await ctx.stub.putPrivateData(privateCollectionOf(meter.mspId), enrolmentKey(ctx, meter.mspId, meter.meterId), Buffer.from(canonicalJson(parsed)));
+  }
+  emit(ctx, EVENTS.participantJoined, { participantId: p.participantId, mspId: p.mspId, zone: p.zone, taskId: task.taskId });
+  return p;
+}
+
+/** Admission (by committee decision or founding): active, initial Q-score, into the committee index. */
+export async function admit(ctx: Context, p: Participant, nowMs: number, params: StoredParameters, how: string): Promise<Participant> {
+  if (p.status !== 'pending') throw conflict(`participant ${p.participantId} is ${p.status}, not pending`);
+  p.status = 'active';
+  p.admittedAtMs = nowMs;
+  p.qScore = params.qScoreInitial;
+  p.stake = Math.min(p.stake, p.qScore);
+  await writeParticipant(ctx, p, undefined);
+  await addToIndex(ctx, p.participantId, p.zone);
+  emit(ctx, EVENTS.participantAdmitted, { participantId: p.participantId, zone: p.zone, qScore: p.qScore, how });
+  return p;
+}
+
+export async function reject(ctx: Context, p: Participant, reason: string): Promise<Participant> {
+  p.status = 'rejected';
+  await writeParticipant(ctx, p);
+  emit(ctx, EVENTS.participantRejected, { participantId: p.participantId, reason });
+  return p;
+}
+
+/**
+ * Bootstrap (deviation from seed 002, which does not say where the first verifiers come from):
+ * while fewer than n = 3f+1 participants are in the committee index, the regulator admits
+ * founding members directly. Counting uses the per-zone counters (bounded by the number of zones).
+ */
+export async function admitFounding(ctx: Context, pid: string, nowMs: number, params: StoredParameters): Promise<Participant> {
+  const total = (await readZones(ctx)).reduce((s, z) => s + z.count, 0);
+  const n = committeeSize(params.f);
+  if (total >= n) throw preconditionFailed(`the community already has ${total} ≥ 3f+1 = ${n} members; new members are admitted by committee`);
+  const p = await mustReadParticipant(ctx, pid);
+  const admitted = await admit(ctx, p, nowMs, params, 'founding');
+  // The founding admission closes the pending admission task without a committee.
+  await cancelTask(ctx, p.admissionTaskId, nowMs, 'founding member admitted by the regulator');
+  return admitted;
+}
+
+export function canManage(caller: Caller, p: Participant): boolean {
+  return caller.role === 'regulator' || (caller.role === 'operator' && caller.mspId === p.mspId);
+}
+
+export async function suspend(ctx: Context, caller: Caller, pid: string, reason: string): Promise<Participant> {
+  const p = await mustReadParticipant(ctx, pid);
+  if (!canManage(caller, p)) throw forbidden(`only the regulator or operators of ${p.mspId} may suspend ${pid}`);
+  if (p.status !== 'active') throw conflict(`participant ${pid} is ${p.status}; only active participants can be suspended`);
+  p.status = 'suspended';
+  await writeParticipant(ctx, p, p.qScore);
+  emit(ctx, EVENTS.participantSuspended, { participantId: pid, reason });
+  return p;
+}
+
+export async function reinstate(ctx: Context, caller: Caller, pid: string, nowMs: number): Promise<Participant> {
+  const p = await mustReadParticipant(ctx, pid);
+  if (!canManage(caller, p)) throw forbidden(`only the regulator or operators of ${p.mspId} may reinstate ${pid}`);
+  const status = effectiveStatus(p, nowMs);
+  if (status !== 'suspended' && !(status === 'banned' && caller.role === 'regulator')) {
+    throw conflict(`participant ${pid} is ${status}; only suspended participants (or banned ones, by the regulator) can be reinstated`);
+  }
+  p.status = 'active';
+  p.bannedUntilMs = 0;
+  await writeParticipant(ctx, p, p.qScore);
+  emit(ctx, EVENTS.participantReinstated, { participantId: pid });
+  return p;
+}
+
+export async function ban(ctx: Context, pid: string, seconds: number, reason: string, nowMs: number): Promise<Participant> {
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 10 * 365 * 86_400) throw invalidArgument('ban seconds must be an integer in [1, 315360000]');
+  const p = await mustReadParticipant(ctx, pid);
+  if (p.status === 'pending' || p.status === 'rejected') throw conflict(`participant ${pid} is ${p.status}; only admitted participants can be banned`);
+  p.status = 'banned';
+  p.bannedUntilMs = nowMs + seconds * 1000;
+  await writeParticipant(ctx, p, p.qScore);
+  emit(ctx, EVENTS.participantBanned, { participantId: pid, bannedUntilMs: p.bannedUntilMs, reason });
+  return p;
+}
+
+export async function setStake(ctx: Context, meter: MeterCaller, amount: number): Promise<Participant> {
+  const p = await readParticipant(ctx, meter.participantId);
+  if (!p) throw notFound(`participant ${meter.participantId} does not exist; call participants:requestJoin first`);
+  if (!Number.isSafeInteger(amount) || amount < 0 || amount > p.qScore) {
+    throw invalidArgument(`stake must be an integer in [0, your Q-score ${p.qScore}] (fixed point)`);
+  }
+  p.stake = amount;
+  await writeParticipant(ctx, p, p.qScore);
+  return p;
+}
+

@@ -1,0 +1,91 @@
+import { combineSeed, streamValue } from '../../src/domain/entropy';
+import { leaderIndex, slotOf } from '../../src/domain/leader';
+import { approvalQuorum, blockingQuorum, decide } from '../../src/domain/quorum';
+import { clusteredDraw } from '../../src/domain/sampling';
+
+describe('Eq. (1) leader rotation', () => {
+  const t0 = 1_767_225_600_000;
+  it('slot = floor((t − t0)/α), also before t0', () => {
+    expect(slotOf(t0, t0, 300)).toBe(0n);
+    expect(slotOf(t0 + 299_999, t0, 300)).toBe(0n);
+    expect(slotOf(t0 + 300_000, t0, 300)).toBe(1n);
+    expect(slotOf(t0 - 1, t0, 300)).toBe(-1n);
+  });
+  it('l = (slot + offset) mod η rotates through every member', () => {
+    const seen = [0, 1, 2, 3].map((k) => leaderIndex(t0 + k * 300_000, t0, 300, 4, 0));
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(leaderIndex(t0, t0, 300, 4, 3)).toBe(3);
+    expect(leaderIndex(t0 - 1, t0, 300, 4, 0)).toBe(3);
+  });
+});
+
+describe('quorum rule', () => {
+  it('n = 4 (f = 1): 3 approvals approve, 2 refusals reject, otherwise undecided', () => {
+    expect(approvalQuorum(1)).toBe(3);
+    expect(blockingQuorum(1)).toBe(2);
+    expect(decide({ approvals: 3, refusals: 1 }, 1)).toBe('approved');
+    expect(decide({ approvals: 2, refusals: 2 }, 1)).toBe('rejected');
+    expect(decide({ approvals: 2, refusals: 1 }, 1)).toBeUndefined();
+  });
+  it('f = 2 (n = 7): 2 faulty approvals plus 2 honest ones cannot approve', () => {
+    expect(decide({ approvals: 4, refusals: 0 }, 2)).toBeUndefined();
+    expect(decide({ approvals: 5, refusals: 0 }, 2)).toBe('approved');
+  });
+});
+
+describe('beacon seed', () => {
+  it('does not depend on the order contributions arrived in, but on each one', () => {
+    const a = { mspId: 'Org1MSP', signatureHex: 'aa' };
+    const b = { mspId: 'Org2MSP', signatureHex: 'bb' };
+    expect(combineSeed('t', 0, [a, b])).toBe(combineSeed('t', 0, [b, a]));
+    expect(combineSeed('t', 0, [a, b])).not.toBe(combineSeed('t', 0, [a, { ...b, signatureHex: 'bc' }]));
+    expect(combineSeed('t', 0, [a, b])).not.toBe(combineSeed('t', 1, [a, b]));
+    expect(streamValue('00', 'member', 0)).not.toBe(streamValue('00', 'member', 1));
+  });
+});
+
+describe('clustered sampling', () => {
+  // 3 zones × 5 members; slot lookup from an in-memory table.
+  const table: Record<string, string[]> = {
+    A: ['a0', 'a1', 'a2', 'a3', 'a4'],
+    B: ['b0', 'b1', 'b2', 'b3', 'b4'],
+    C: ['c0', 'c1', 'c2', 'c3', 'c4'],
+  };
+  const zones = Object.keys(table).map((zone) => ({ zone, count: table[zone].length }));
+  const lookup = async (z: string, i: number) => table[z][i];
+  const all = async () => true;
+
+  it('is deterministic for a seed and spreads members across zones (≤ ceil(n/Z) per zone)', async () => {
+    const r1 = await clusteredDraw('seed-1', 4, zones, new Set(), lookup, all);
+    const r2 = await clusteredDraw('seed-1', 4, zones, new Set(), lookup, all);
+    expect(r1).toEqual(r2);
+    expect(new Set(r1.members).size).toBe(4);
+    for (const z of ['A', 'B', 'C']) expect(r1.memberZones.filter((x) => x === z).length).toBeLessThanOrEqual(2);
+  });
+
+  it('never picks excluded or ineligible participants', async () => {
+    const excluded = new Set(['a0', 'a1', 'b0']);
+    const eligible = async (pid: string) => !pid.endsWith('4');
+    for (const seed of ['s1', 's2', 's3', 's4', 's5']) {
+      const r = await clusteredDraw(seed, 4, zones, excluded, lookup, eligible);
+      expect(r.members).toHaveLength(4);
+      for (const m of r.members) {
+        expect(excluded.has(m)).toBe(false);
+        expect(m.endsWith('4')).toBe(false);
+      }
+    }
+  });
+
+  it('lifts the zone cap only when the zones cannot fill the committee otherwise', async () => {
+    const lopsided = [{ zone: 'A', count: 5 }, { zone: 'B', count: 1 }];
+    const r = await clusteredDraw('s', 4, lopsided, new Set(), async (z, i) => (z === 'A' ? table.A[i] : 'b0'), all);
+    expect(r.members).toHaveLength(4);
+    expect(r.memberZones.filter((z) => z === 'B')).toHaveLength(1);
+  });
+
+  it('gives up after a bounded number of attempts when too few are eligible', async () => {
+    const r = await clusteredDraw('s', 4, zones, new Set(), lookup, async () => false);
+    expect(r.members).toHaveLength(0);
+    expect(r.attempts).toBeLessThanOrEqual(8 * 4 + 8);
+  });
+});
