@@ -16,6 +16,7 @@
  * writes. Material that exists is never regenerated; missing pieces (e.g. an identity newly added
  * to network.yaml) are created. Private keys are written 0600.
  */
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkConfig } from '../config/networkConfig';
@@ -105,8 +106,10 @@ async function loadOrCreateRoot(dir: string, certFile: string, domain: string, c
 }
 
 /**
- * Registers (if needed, with the well-known secret `<id>pw` so a half-finished first start can
- * resume) and enrols `id` at `ca`, returning a fresh key and its certificate.
+ * Registers (if needed) and enrols `id` at `ca`, returning a fresh key and its certificate.
+ * The enrolment secret is derived from the CA's private key (HMAC), so a half-finished first
+ * start can resume, yet nobody without the CA key can enrol these identities through the REST
+ * CA (test-network's well-known `user1pw`-style secrets would allow exactly that).
  */
 async function registerAndEnroll(
   ca: FabricCa,
@@ -115,7 +118,7 @@ async function registerAndEnroll(
   attrs: Record<string, string>,
   opts: { profile?: 'tls'; hosts?: string[] } = {},
 ): Promise<KeyPair> {
-  const secret = `${id}pw`;
+  const secret = createHmac('sha256', ca.signer.keyPem).update(`enrollment-secret:${id}`).digest('base64url').slice(0, 24);
   if (!ca.getIdentity(id)) {
     const admin = ca.getIdentity('admin');
     if (!admin) throw new Error(`CA ${ca.caName} has no bootstrap admin`);

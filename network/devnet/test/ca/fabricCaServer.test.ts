@@ -198,6 +198,10 @@ describe('Fabric CA server with the real fabric-ca-client', () => {
     const viaClient = await rejection(client().enroll({ enrollmentID: 'admin', enrollmentSecret: 'nope' }));
     expect(viaClient.errors).toEqual([{ code: 20, message: 'Authentication failure' }]);
 
+    // org material identities do not have guessable test-network style secrets
+    const guessed = await rejection(client().enroll({ enrollmentID: 'operator1', enrollmentSecret: 'operator1pw' }));
+    expect(guessed.errors).toEqual([{ code: 20, message: 'Authentication failure' }]);
+
     const dup = await rejection(client().register({ enrollmentID: 'meter-1', role: 'client', affiliation: '' }, admin));
     expect(dup.errors).toEqual([{ code: 74, message: "Identity 'meter-1' is already registered" }]);
     expect(String(dup.message)).toContain('fabric-ca request register failed');
