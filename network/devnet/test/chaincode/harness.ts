@@ -41,6 +41,8 @@ export class ChaincodeServer {
   constructor(
     readonly port: number,
     readonly id: string,
+    /** PEM files for --chaincode-tls-cert-file / --chaincode-tls-key-file (server-side TLS). */
+    private readonly tls?: { certFile: string; keyFile: string },
   ) {}
 
   get address(): string {
@@ -48,7 +50,9 @@ export class ChaincodeServer {
   }
 
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, [SHIM_CLI, 'server', '--chaincode-address', this.address, '--chaincode-id', this.id], {
+    const args = [SHIM_CLI, 'server', '--chaincode-address', this.address, '--chaincode-id', this.id];
+    if (this.tls) args.push('--chaincode-tls-cert-file', this.tls.certFile, '--chaincode-tls-key-file', this.tls.keyFile);
+    const proc = spawn(process.execPath, args, {
       cwd: FIXTURE_DIR,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CORE_PEER_LOCALMSPID: 'Utility1MSP' },
@@ -93,6 +97,31 @@ export async function creatorCertPem(): Promise<string> {
   });
   certCache = cert.toString('pem');
   return certCache;
+}
+
+/** Self-signed TLS server certificate for 127.0.0.1 (SAN IP) with its PKCS#8 key, both PEM. */
+export async function tlsServerCert(): Promise<{ certPem: string; keyPem: string }> {
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as Parameters<
+    typeof x509.X509CertificateGenerator.createSelfSigned
+  >[0]['keys'];
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '02',
+    name: 'CN=chaincode.test',
+    notBefore: new Date('2025-01-01T00:00:00Z'),
+    notAfter: new Date('2035-01-01T00:00:00Z'),
+    signingAlgorithm: alg,
+    keys,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'chaincode.test' }]),
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as Parameters<typeof webcrypto.subtle.exportKey>[1]);
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+  return { certPem: cert.toString('pem'), keyPem: keyPem.replace(/\n\n/g, '\n') };
 }
 
 export interface BuiltProposal {

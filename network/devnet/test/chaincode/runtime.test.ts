@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledger as lpb, peer } from '@hyperledger/fabric-protos';
 import type { CollectionConfig } from '../../src/config/networkConfig';
 import { ChaincodeRuntime, ChaincodeRuntimeError, type ProposalContext, type SimulationResult } from '../../src/chaincode';
 import { LedgerStore, compareKeys, type CommitTx } from '../../src/ledger';
-import { ChaincodeServer, buildProposal, creatorCertPem, decodeRwset, freePort, sha256hex } from './harness';
+import { ChaincodeServer, buildProposal, creatorCertPem, decodeRwset, freePort, sha256hex, tlsServerCert } from './harness';
 
 const CHANNEL = 'energy';
 const CC = 'testcc';
@@ -380,6 +380,25 @@ describe('ChaincodeRuntime: connection lifecycle', () => {
     const err = await rt.execute(p).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'launch' });
     expect((err as Error).message).toMatch(new RegExp(`^failed to execute transaction ${p.txId}: could not launch chaincode ${CC}: connection to ${CC} failed: `));
+  });
+
+  it('connects over TLS when the chaincode server uses TLS', async () => {
+    const { certPem, keyPem } = await tlsServerCert();
+    writeFileSync(join(dir, 'cc-tls.crt'), certPem);
+    writeFileSync(join(dir, 'cc-tls.key'), keyPem);
+    const tlsServer = new ChaincodeServer(await freePort(), `${CC}:tls`, { certFile: join(dir, 'cc-tls.crt'), keyFile: join(dir, 'cc-tls.key') });
+    await tlsServer.start();
+    try {
+      const rt = new ChaincodeRuntime({ name: CC, address: tlsServer.address, org: 'utility1', ledger: store, collections: [], tls: { rootCertPem: certPem } });
+      runtimes.push(rt);
+      expect(ok(await rt.execute(proposal(['get', 'k2'])))).toBe('two');
+      // A plaintext client cannot talk to it.
+      const plain = new ChaincodeRuntime({ name: CC, address: tlsServer.address, org: 'utility1', ledger: store, collections: [], dialTimeoutMs: 300 });
+      runtimes.push(plain);
+      expect(await plain.execute(proposal(['get', 'k2'])).catch((e: unknown) => e)).toMatchObject({ kind: 'launch' });
+    } finally {
+      await tlsServer.stop();
+    }
   });
 
   it('fails executing txs when the server dies and redials after it restarts', async () => {
