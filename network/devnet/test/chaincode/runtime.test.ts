@@ -355,6 +355,14 @@ describe('ChaincodeRuntime: private data', () => {
 });
 
 describe('ChaincodeRuntime: connection lifecycle', () => {
+  it('runs concurrent transactions on one stream, each with its own rwset', async () => {
+    const rt = runtime();
+    const keys = ['r001', 'r002', 'r003', 'r004', 'r005'];
+    const results = await Promise.all(keys.map((k) => rt.execute(proposal(['get', k]))));
+    expect(results.map(ok)).toEqual(['v1', 'v2', 'v3', 'v4', 'v5']);
+    expect(results.map((r) => decodeRwset(r.rwsetBytes)[0]!.reads.map((x) => x.key))).toEqual(keys.map((k) => [k]));
+  });
+
   it('rejects a duplicate channel+txid executing on the same runtime', async () => {
     const rt = runtime('utility1', { executeTimeoutMs: 60_000 });
     const p = proposal(['get', 'k2']);
