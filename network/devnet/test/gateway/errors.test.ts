@@ -12,7 +12,8 @@ describe('gateway gRPC error encoding (P§6.1)', () => {
     const se = toServiceError(err);
     expect(se.code).toBe(grpc.status.ABORTED);
     expect(se.details).toBe('failed to endorse transaction, see attached details for more info');
-    const ge = newGatewayError(Object.assign(new Error(`10 ABORTED: ${se.details}`), se) as grpc.ServiceError);
+    // two grpc-js copies (devnet pins its own) — the client only reads code, message and metadata.get
+    const ge = newGatewayError(Object.assign(new Error(`10 ABORTED: ${se.details}`), se) as never);
     expect(ge.code).toBe(10);
     expect(ge.details).toEqual([
       { address: 'peer0.org1:7051', mspId: 'Org1MSP', message: 'chaincode response 500, boom' },

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * devnet command line.
+ *
+ *   devnet start [--config test-network-config/network.yaml] [--home DIR] [--port-base N]
+ *       Runs the devnet in the foreground (start scripts background it). Writes <home>/devnet.pid,
+ *       then <home>/network.json once every endpoint listens, and logs "devnet ready".
+ *       SIGTERM/SIGINT: stop accepting, finish the current block, close the ledger, exit 0.
+ *       A bad config prints every problem and exits 2.
+ *   devnet apply-crl --home DIR <mspId> <crlPemFile>
+ *       Puts the CRL(s) in the file into the channel MSP of <mspId> (on Fabric: a channel config
+ *       update) through the running devnet's operations endpoint.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from './config/networkConfig';
+import { Devnet, NetworkJson } from './devnet';
+import { createLogger } from './ops/logger';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface Parsed {
+  command: string;
+  flags: Map<string, string>;
+  positional: string[];
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const [command = 'help', ...rest] = argv;
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else {
+        const v = rest[i + 1];
+        if (v === undefined || v.startsWith('--')) throw new UsageError(`option ${a} needs a value`);
+        flags.set(a.slice(2), v);
+        i++;
+      }
+    } else positional.push(a);
+  }
+  return { command, flags, positional };
+}
+
+const abs = (p: string): string => (isAbsolute(p) ? p : resolve(process.cwd(), p));
+
+function homeOf(flags: Map<string, string>): string {
+  const h = flags.get('home') ?? process.env.GRIDLEDGER_HOME;
+  return h ? abs(h) : join(REPO_ROOT, '.runtime', 'devnet');
+}
+
+function portBaseOf(flags: Map<string, string>): number | undefined {
+  const raw = flags.get('port-base') ?? process.env.DEVNET_PORT_BASE ?? process.env.GRIDLEDGER_PORT_BASE;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1024 || n > 65000) throw new UsageError(`--port-base must be an integer in 1024..65000, got ${raw}`);
+  return n;
+}
+
+async function start(p: Parsed): Promise<void> {
+  const log = createLogger();
+  const configFile = abs(p.flags.get('config') ?? join(REPO_ROOT, 'test-network-config', 'network.yaml'));
+  const home = homeOf(p.flags);
+  const portBase = portBaseOf(p.flags);
+  const pidFile = join(home, 'devnet.pid');
+  rmSync(join(home, 'network.json'), { force: true }); // its presence is the readiness signal
+  const devnet = await Devnet.start({ configFile, home, portBase, logger: log, cliArgv: { node: process.execPath, script: __filename } });
+  writeFileSync(pidFile, `${process.pid}\n`);
+  const networkJson = devnet.writeNetworkJson(pidFile);
+  log.info({ endpoints: devnet.endpoints(), networkJson, home }, 'devnet ready');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    devnet.stop().then(
+      () => {
+        rmSync(pidFile, { force: true });
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function post(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolvePost, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/x-pem-file', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePost({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function applyCrl(p: Parsed): Promise<void> {
+  const [mspId, crlFile] = p.positional;
+  if (!mspId || !crlFile) throw new UsageError('usage: devnet apply-crl --home DIR <mspId> <crlPemFile>');
+  const home = homeOf(p.flags);
+  const nj = join(home, 'network.json');
+  if (!existsSync(nj)) throw new UsageError(`no running devnet: ${nj} does not exist`);
+  const net = JSON.parse(readFileSync(nj, 'utf8')) as NetworkJson;
+  const ops = net.organizations[0]?.operations;
+  if (!ops) throw new UsageError(`${nj} names no operations endpoint`);
+  const pem = readFileSync(abs(crlFile), 'utf8');
+  const url = `${ops}/admin/channels/${encodeURIComponent(net.channel)}/msps/${encodeURIComponent(mspId)}/crls`;
+  const res = await post(url, pem);
+  if (res.status !== 200) throw new Error(`CRL update rejected (HTTP ${res.status}): ${res.text}`);
+  process.stdout.write(`${res.text}\n`);
+}
+
+const HELP = `usage:
+  devnet start [--config FILE] [--home DIR] [--port-base N]
+  devnet apply-crl --home DIR <mspId> <crlPemFile>
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const p = parseArgs(argv);
+  switch (p.command) {
+    case 'start':
+      return start(p);
+    case 'apply-crl':
+      return applyCrl(p);
+    case 'help':
+    case '--help':
+      process.stdout.write(HELP);
+      return;
+    default:
+      throw new UsageError(`unknown command ${p.command}\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof UsageError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`devnet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

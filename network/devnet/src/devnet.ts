@@ -1,0 +1,316 @@
+/**
+ * Wiring of the whole devnet in one process: per utility org a Fabric CA, an endorsing/committing
+ * peer with the gateway service (TLS) and an operations endpoint, one chaincode connection per
+ * (org, chaincode); one ordering service and one ledger store shared by all peers (they are
+ * always in sync in one process). Restart on the same home reuses everything: org material,
+ * CA registries, ledger (blocks, state, tx index) and channel MSP CRLs.
+ */
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { common } from '@hyperledger/fabric-protos';
+import { startCaServer, RunningCaServer } from './ca/fabricCaServer';
+import { ChaincodeRuntime } from './chaincode';
+import { loadNetworkConfig, NetworkConfig, ChaincodeConfig } from './config/networkConfig';
+import { GatewayService, GatewayPeer, startGatewayServer } from './gateway/gatewayService';
+import { signLowS } from './identity/crypto';
+import { MspRegistry, serializeIdentity } from './identity/msp';
+import { ensureOrgMaterial, OrgMaterial } from './identity/orgMaterial';
+import { LedgerStore } from './ledger';
+import { CrlStore } from './ops/crlStore';
+import { createLogger, Logger } from './ops/logger';
+import { PeerMetrics } from './ops/metrics';
+import { CrlUpdateError, startOpsServer } from './ops/opsServer';
+import { blockHeaderHash } from './orderer/block';
+import { genesisBlock } from './orderer/genesis';
+import { Orderer } from './orderer/orderer';
+import { Committer } from './peer/committer';
+import type { PeerSigner } from './peer/deps';
+import { Endorser } from './peer/endorser';
+import { TransientStore } from './peer/transientStore';
+import { ChannelPolicies } from './policy';
+
+export interface DevnetStartOptions {
+  configFile: string;
+  home: string;
+  portBase?: number;
+  logger?: Logger;
+  /** argv of this CLI (for network.json's control commands); omitted ⇒ no control argv */
+  cliArgv?: { node: string; script: string };
+}
+
+export interface NetworkJson {
+  tier: 'devnet';
+  channel: string;
+  home: string;
+  organizations: Array<{
+    name: string;
+    mspId: string;
+    peer: { endpoint: string; hostAlias: string; tlsRootCertPath: string };
+    ca: { url: string; caName: string; tlsRootCertPath: string; registrar: { enrollmentId: string; enrollmentSecret: string } };
+    users: Record<string, { certPath: string; keyPath: string }>;
+    operations: string;
+  }>;
+  chaincodes: Array<{ name: string; address: string }>;
+  orderer: { batch: { maxMessageCount: number; timeoutMs: number } };
+  control: { ledgerPidFiles: string[]; restartLedger?: string[]; applyCrl?: string[] };
+}
+
+/** Shutdown phases, in order: stop serving, finish the current block, drop connections, close the ledger. */
+type Phase = 'serving' | 'ordering' | 'connections' | 'ledger';
+interface Closable {
+  name: string;
+  phase: Phase;
+  close(): Promise<void> | void;
+}
+const PHASES: Phase[] = ['serving', 'ordering', 'connections', 'ledger'];
+
+const HOST = '127.0.0.1';
+
+export class Devnet {
+  private readonly closables: Closable[] = [];
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: NetworkConfig,
+    readonly home: string,
+    readonly ledger: LedgerStore,
+    readonly msp: MspRegistry,
+    readonly material: Map<string, OrgMaterial>,
+    private readonly log: Logger,
+    private readonly orderer: Orderer,
+    private readonly gateways: GatewayService[],
+    private readonly cliArgv: DevnetStartOptions['cliArgv'],
+    private readonly configFileAbs: string,
+  ) {}
+
+  static async start(opts: DevnetStartOptions): Promise<Devnet> {
+    const log = opts.logger ?? createLogger();
+    const config = loadNetworkConfig(opts.configFile, opts.portBase);
+    mkdirSync(opts.home, { recursive: true });
+    const material = await ensureOrgMaterial(config, opts.home);
+    const channel = config.channel;
+    const crlStore = new CrlStore(opts.home, channel);
+    const savedCrls = crlStore.load();
+    const allOrgs = [...config.organizations.map((o) => ({ name: o.name, mspId: o.mspId })), { name: config.orderer.name, mspId: config.orderer.mspId }];
+    const msp = new MspRegistry(
+      allOrgs.map((o) => ({ mspId: o.mspId, rootCertsPem: [material.get(o.name)!.caCertPem], crlsPem: savedCrls.get(o.mspId) ?? [] })),
+    );
+    const orgMspIds = config.organizations.map((o) => o.mspId);
+    const policies = new ChannelPolicies({ orgMspIds, msp });
+    const chaincodes = new Map<string, ChaincodeConfig>(config.chaincodes.map((c) => [c.name, c]));
+    const ledger = await LedgerStore.open(join(opts.home, 'ledger'));
+    const transient = new TransientStore();
+    const metrics = new Map(config.organizations.map((o, i) => [o.name, new PeerMetrics(o.name, channel, i === 0)]));
+
+    const committer = new Committer({
+      channel, ledger, msp, policies, chaincodes, orgs: config.organizations, transient,
+      onCommitted: ({ blockNum, codes, durationMs }) => {
+        for (const m of metrics.values()) m.blockCommitted(codes, durationMs);
+        log.info({ blockNum, txs: codes.length, invalid: codes.filter((c) => c !== 0).length, durationMs }, 'block committed');
+      },
+      log: (msg, fields) => log.info(fields ?? {}, msg),
+    });
+
+    // Block 0 = channel config, as on Fabric; later restarts continue the chain.
+    const ordererMat = material.get(config.orderer.name)!;
+    if (ledger.height() === 0) {
+      const ordererId = serializeIdentity(config.orderer.mspId, ordererMat.orderer!.identity.certPem);
+      await committer.commitBlock(genesisBlock(channel, ordererId, (m) => signLowS(ordererMat.orderer!.identity.keyPem, m)));
+    }
+    const lastBlock = common.Block.deserializeBinary((await ledger.getBlock(ledger.height() - 1))!);
+    const orderer = new Orderer({
+      channel, msp,
+      maxMessageCount: config.orderer.batch.maxMessageCount,
+      timeoutMs: config.orderer.batch.timeoutMs,
+      nextBlockNumber: ledger.height(),
+      previousHash: blockHeaderHash(lastBlock.getHeader()!),
+      deliver: async (block) => {
+        await committer.commitBlock(block);
+      },
+      onError: (err) => log.error({ err }, 'block commit failed'),
+    });
+
+    // Per org: endorser (own chaincode connections, own signing key) and gateway peer record.
+    const runtimes: ChaincodeRuntime[] = [];
+    const peers: GatewayPeer[] = config.organizations.map((o) => {
+      const mat = material.get(o.name)!;
+      const serialized = serializeIdentity(o.mspId, mat.peer!.identity.certPem);
+      const keyPem = mat.peer!.identity.keyPem;
+      const signer: PeerSigner = { mspId: o.mspId, serialized, sign: (m) => signLowS(keyPem, m) };
+      const orgRuntimes = new Map<string, ChaincodeRuntime>();
+      for (const cc of config.chaincodes) {
+        const rt = new ChaincodeRuntime({
+          name: cc.name, address: cc.address, org: o.name, ledger, collections: cc.collections,
+          isCollectionMember: (creator, coll) => policies.isMember(coll.policy, creator as never),
+          logger: log.child({ org: o.name, chaincode: cc.name }),
+        });
+        orgRuntimes.set(cc.name, rt);
+        runtimes.push(rt);
+      }
+      const m = metrics.get(o.name)!;
+      const endorser = new Endorser({
+        org: o.name, mspId: o.mspId, channel, msp, signer, chaincodes,
+        runtime: (name) => orgRuntimes.get(name),
+        txIdCommitted: async (txId) => (await ledger.getTxStatus(txId)) !== undefined,
+        transient,
+        onEndorsed: (ms, ok) => m.proposalProcessed(ms, ok),
+      });
+      return { endorser, mspId: o.mspId, address: `peer0.${o.domain}:${o.peerPort}`, identity: msp.deserialize(serialized) };
+    });
+
+    const gateways = peers.map(
+      (local) =>
+        new GatewayService({
+          channel, local, peers, chaincodes, policies, msp, ledger,
+          orderer: { broadcast: (env) => orderer.broadcast(env), address: `orderer.${config.orderer.domain}:0`, mspId: config.orderer.mspId },
+        }),
+    );
+    const devnet = new Devnet(config, opts.home, ledger, msp, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));
+    // Waiting CommitStatus calls and event streams end first, so the gRPC servers can drain.
+    devnet.closables.push({ name: 'gateway waiters', phase: 'serving', close: () => gateways.forEach((g) => g.close()) });
+    devnet.closables.push({ name: 'orderer', phase: 'ordering', close: () => orderer.stop() });
+    devnet.closables.push({ name: 'chaincode connections', phase: 'connections', close: () => runtimes.forEach((r) => r.close()) });
+    devnet.closables.push({
+      name: 'ledger', phase: 'ledger',
+      close: async () => {
+        devnet.ledgerClosed = true;
+        await ledger.close();
+      },
+    });
+    try {
+      for (let i = 0; i < config.organizations.length; i++) {
+        const o = config.organizations[i];
+        const mat = material.get(o.name)!;
+        const { server } = await startGatewayServer({ host: HOST, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem, service: gateways[i] });
+        devnet.closables.push({ name: `${o.name} gateway`, phase: 'serving', close: () => shutdownGrpc(server) });
+        const ca = await startCaServer({ org: mat, caName: mat.caName, port: o.caPort, host: HOST, home: opts.home, logger: log.child({ org: o.name, component: 'ca' }) });
+        devnet.closables.push({ name: `${o.name} CA`, phase: 'serving', close: () => ca.close() });
+        const ops = await startOpsServer({
+          host: HOST, port: o.opsPort, metrics: metrics.get(o.name)!, logger: log.child({ org: o.name, component: 'operations' }),
+          checks: [{ component: 'ledger', check: () => (devnet.ledgerOpen() ? undefined : 'ledger is not open') }],
+          applyCrls: (ch, mspId, crls) => devnet.applyCrls(crlStore, ch, mspId, crls),
+        });
+        devnet.closables.push({ name: `${o.name} operations`, phase: 'connections', close: () => ops.close() });
+      }
+      const ordererCa: RunningCaServer = await startCaServer({
+        org: ordererMat, caName: ordererMat.caName, port: config.orderer.caPort, host: HOST, home: opts.home, logger: log.child({ org: config.orderer.name, component: 'ca' }),
+      });
+      devnet.closables.push({ name: 'orderer CA', phase: 'serving', close: () => ordererCa.close() });
+    } catch (err) {
+      await devnet.stop();
+      throw err;
+    }
+    log.info({ height: ledger.height() }, 'devnet started');
+    return devnet;
+  }
+
+  private ledgerClosed = false;
+  ledgerOpen(): boolean {
+    return !this.ledgerClosed;
+  }
+
+  private applyCrls(store: CrlStore, channel: string, mspId: string, crls: string[]): void {
+    if (channel !== this.config.channel) throw new CrlUpdateError(404, `channel ${channel} not found`);
+    if (!this.msp.has(mspId)) throw new CrlUpdateError(404, `MSP ${mspId} is not a member of channel ${channel}`);
+    this.msp.setCrls(mspId, crls); // validates (throws MspError for an unparsable CRL) before we persist
+    store.save(mspId, crls);
+  }
+
+  /** Every endpoint, for the "ready" log line. */
+  endpoints(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const o of this.config.organizations) {
+      out[`${o.name}.peer`] = `${HOST}:${o.peerPort}`;
+      out[`${o.name}.ca`] = `https://${HOST}:${o.caPort}`;
+      out[`${o.name}.operations`] = `http://${HOST}:${o.opsPort}`;
+    }
+    out['orderer.ca'] = `https://${HOST}:${this.config.orderer.caPort}`;
+    for (const c of this.config.chaincodes) out[`chaincode.${c.name}`] = c.address;
+    return out;
+  }
+
+  networkJson(pidFile: string): NetworkJson {
+    const cli = this.cliArgv;
+    const control: NetworkJson['control'] = { ledgerPidFiles: [pidFile] };
+    if (cli) {
+      control.restartLedger = [cli.node, cli.script, 'start', '--config', this.configFileAbs, '--home', this.home, '--port-base', String(this.config.portBase)];
+      control.applyCrl = [cli.node, cli.script, 'apply-crl', '--home', this.home];
+    }
+    return {
+      tier: 'devnet',
+      channel: this.config.channel,
+      home: this.home,
+      organizations: this.config.organizations.map((o) => {
+        const mat = this.material.get(o.name)!;
+        return {
+          name: o.name,
+          mspId: o.mspId,
+          peer: { endpoint: `${HOST}:${o.peerPort}`, hostAlias: `peer0.${o.domain}`, tlsRootCertPath: mat.tlsCaCertPath },
+          ca: {
+            url: `https://${HOST}:${o.caPort}`, caName: mat.caName, tlsRootCertPath: mat.tlsCaCertPath,
+            registrar: { enrollmentId: 'admin', enrollmentSecret: 'adminpw' },
+          },
+          users: mat.userPaths,
+          operations: `http://${HOST}:${o.opsPort}`,
+        };
+      }),
+      chaincodes: this.config.chaincodes.map((c) => ({ name: c.name, address: c.address })),
+      orderer: { batch: { ...this.config.orderer.batch } },
+      control,
+    };
+  }
+
+  /** Writes <home>/network.json atomically (readers poll for it as the readiness signal). */
+  writeNetworkJson(pidFile: string): string {
+    const path = join(this.home, 'network.json');
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.networkJson(pidFile), null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+    return path;
+  }
+
+  /** Graceful stop: stop accepting, finish the current block, close the ledger. Idempotent. */
+  stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        for (const phase of PHASES) {
+          await Promise.all(
+            this.closables
+              .filter((c) => c.phase === phase)
+              .map(async (c) => {
+                try {
+                  await c.close();
+                } catch (err) {
+                  this.log.warn({ err, component: c.name }, 'error while stopping');
+                }
+              }),
+          );
+        }
+        this.log.info({}, 'devnet stopped');
+      })();
+    }
+    return this.stopping;
+  }
+
+  /** For tests and the CLI: the gateway services (e.g. to end streams). */
+  get gatewayServices(): readonly GatewayService[] {
+    return this.gateways;
+  }
+
+  get ordering(): Orderer {
+    return this.orderer;
+  }
+}
+
+function shutdownGrpc(server: grpc.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,250 @@
+/**
+ * Integration: a whole devnet (3 utility orgs, MAJORITY endorsement) started through its CLI in a
+ * temp home, a real ccaas chaincode server (fabric-chaincode-node, shim 2.5.8) and the REAL
+ * @hyperledger/fabric-gateway client over TLS — the contract the product and the conformance suite
+ * rely on. The devnet runs in a child process, as in production: fabric-gateway ships its own copy of
+ * @hyperledger/fabric-protos, and two jspb copies in one process overwrite each other's global
+ * message registry.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  connect, EndorseError, Gateway, signers, type GrpcClient, StatusCode,
+} from '@hyperledger/fabric-gateway';
+import type { NetworkJson } from '../../src/devnet';
+import { ChaincodeServer, freePort } from '../chaincode/harness';
+
+// The grpc-js copy fabric-gateway loads (its error decoding checks `instanceof Metadata` of that copy).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const grpc: typeof import('@grpc/grpc-js') = require(require.resolve('@grpc/grpc-js', { paths: [dirname(require.resolve('@hyperledger/fabric-gateway'))] }));
+
+const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+
+/** A port base whose whole 0..399 offset window is free enough for our few offsets. */
+async function portBase(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p > 1100 && p < 64000) return p - 1; // offsets used below are small (1..40)
+  }
+}
+
+function yamlFor(base: number): string {
+  return `portBase: ${base}
+channel: energy
+orderer:
+  name: orderer
+  mspId: OrdererMSP
+  domain: orderer.test.local
+  batch: { maxMessageCount: 10, timeoutMs: 20 }
+  caPortOffset: 1
+organizations:
+  - { name: utility1, mspId: Utility1MSP, domain: utility1.test.local, peerPortOffset: 2, caPortOffset: 3, opsPortOffset: 4 }
+  - { name: utility2, mspId: Utility2MSP, domain: utility2.test.local, peerPortOffset: 5, caPortOffset: 6, opsPortOffset: 7 }
+  - { name: utility3, mspId: Utility3MSP, domain: utility3.test.local, peerPortOffset: 8, caPortOffset: 9, opsPortOffset: 10 }
+identities:
+  - { org: utility1, name: operator1, type: client, attrs: { role: operator } }
+  - { org: utility2, name: operator2, type: client, attrs: { role: operator } }
+chaincodes:
+  - name: testcc
+    addressPortOffset: 11
+    endorsementPolicy: "MAJORITY Endorsement"
+    collections:
+      - { name: u1, policy: "OR('Utility1MSP.member')", memberOnlyRead: true, memberOnlyWrite: false, endorsementPolicy: null }
+gateway:
+  portOffset: 12
+`;
+}
+
+function getText(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject).end();
+  });
+}
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli.ts');
+const TSCONFIG = join(__dirname, '..', '..', 'tsconfig.json');
+
+let home: string;
+let configFile: string;
+let nj: NetworkJson;
+let proc: ChildProcess;
+let procOutput = '';
+let cc: ChaincodeServer;
+const gateways: Gateway[] = [];
+const clients: Array<{ close(): void }> = [];
+
+function gatewayFor(orgIndex: number, user: string): Gateway {
+  const o = nj.organizations[orgIndex];
+  const client = new grpc.Client(o.peer.endpoint, grpc.credentials.createSsl(readFileSync(o.peer.tlsRootCertPath)), {
+    'grpc.ssl_target_name_override': o.peer.hostAlias,
+  });
+  clients.push(client);
+  const files = o.users[user];
+  const gw = connect({
+    client: client as unknown as GrpcClient,
+    identity: { mspId: o.mspId, credentials: readFileSync(files.certPath) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(files.keyPath))),
+    evaluateOptions: () => ({ deadline: Date.now() + 20_000 }),
+    endorseOptions: () => ({ deadline: Date.now() + 20_000 }),
+    submitOptions: () => ({ deadline: Date.now() + 20_000 }),
+    commitStatusOptions: () => ({ deadline: Date.now() + 30_000 }),
+  });
+  gateways.push(gw);
+  return gw;
+}
+
+/** Starts `devnet start` and waits for network.json (the readiness signal start scripts use too). */
+async function startDevnet(): Promise<void> {
+  procOutput = '';
+  const file = join(home, 'network.json');
+  rmSync(file, { force: true }); // a stale copy from the previous run must not count as "ready"
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, 'start', '--config', configFile, '--home', home], {
+    env: { ...process.env, TS_NODE_PROJECT: TSCONFIG, DEVNET_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc = child;
+  child.stdout!.on('data', (d: Buffer) => (procOutput += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (procOutput += d.toString()));
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  while (!existsSync(file)) {
+    if (exited !== undefined) throw new Error(`devnet exited with ${exited}:\n${procOutput}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  nj = JSON.parse(readFileSync(file, 'utf8')) as NetworkJson;
+}
+
+/** SIGTERM and wait for the exit code. */
+async function stopDevnet(): Promise<number | null> {
+  const p = proc;
+  if (p.exitCode !== null || p.signalCode !== null) return p.exitCode;
+  const code = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+  p.kill('SIGTERM');
+  return code;
+}
+
+function closeClients(): void {
+  gateways.splice(0).forEach((g) => g.close());
+  clients.splice(0).forEach((c) => c.close());
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'devnet-it-'));
+  const base = await portBase();
+  configFile = join(home, 'network.yaml');
+  writeFileSync(configFile, yamlFor(base));
+  cc = new ChaincodeServer(base + 11, 'testcc:1');
+  await cc.start();
+  await startDevnet();
+}, 120_000);
+
+afterAll(async () => {
+  closeClients();
+  if (proc) await stopDevnet();
+  await cc?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('devnet with the real fabric-gateway client', () => {
+  it('submit returns the result and commits VALID; evaluate reads it on every org', async () => {
+    const contract = gatewayFor(0, 'operator1').getNetwork('energy').getContract('testcc', 'test');
+    const commit = await contract.submitAsync('putThenGet', { arguments: ['k1', 'v1'] });
+    expect(utf8(commit.getResult())).toBe(''); // no read-your-writes (P§3.7)
+    const status = await commit.getStatus();
+    expect(status.code).toBe(StatusCode.VALID);
+    expect(status.successful).toBe(true);
+    expect(status.blockNumber).toBeGreaterThanOrEqual(1n); // block 0 is the channel config
+    expect(utf8(await contract.evaluateTransaction('get', 'k1'))).toBe('v1');
+    const other = gatewayFor(1, 'operator2').getNetwork('energy').getContract('testcc', 'test');
+    expect(utf8(await other.evaluateTransaction('get', 'k1'))).toBe('v1');
+  });
+
+  it('a chaincode error is an EndorseError carrying the chaincode message', async () => {
+    const contract = gatewayFor(0, 'operator1').getNetwork('energy').getContract('testcc', 'test');
+    const err = await contract.submitTransaction('fail', 'no such meter').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EndorseError);
+    const e = err as EndorseError;
+    expect(e.code).toBe(grpc.status.ABORTED);
+    expect(e.message).toContain('failed to endorse transaction, see attached details for more info');
+    expect(e.details[0].message).toBe('chaincode response 500, no such meter');
+    expect(e.details[0].mspId).toBe('Utility1MSP');
+  });
+
+  it('two concurrent read-modify-writes: one VALID, one CommitError MVCC_READ_CONFLICT', async () => {
+    const contract = gatewayFor(0, 'operator1').getNetwork('energy').getContract('testcc', 'test');
+    await contract.submitTransaction('put', 'counter', '0');
+    const a = await contract.newProposal('putThenGet', { arguments: ['counter', 'a'] }).endorse();
+    const b = await contract.newProposal('putThenGet', { arguments: ['counter', 'b'] }).endorse();
+    const [ca, cb] = await Promise.all([a.submit(), b.submit()]);
+    const codes = [(await ca.getStatus()).code, (await cb.getStatus()).code].sort();
+    expect(codes).toEqual([StatusCode.VALID, StatusCode.MVCC_READ_CONFLICT]);
+    const loser = (await ca.getStatus()).code === StatusCode.VALID ? b : a;
+    const err = await loser.submit().then((c) => c.getStatus()).catch((e: unknown) => e);
+    // resubmitting the same envelope is accepted and CommitStatus reports the original result (P§8.12)
+    expect((err as { code: number }).code).toBe(StatusCode.MVCC_READ_CONFLICT);
+    const viaSubmit = await contract.submitTransaction('putThenGet', 'counter', 'c').then(() => 'ok');
+    expect(viaSubmit).toBe('ok');
+  });
+
+  it('delivers chaincode events of committed transactions', async () => {
+    const network = gatewayFor(0, 'operator1').getNetwork('energy');
+    const contract = network.getContract('testcc', 'test');
+    const commit = await contract.submitAsync('emit', { arguments: ['MeterRead', 'payload-1'] });
+    const status = await commit.getStatus();
+    const events = await network.getChaincodeEvents('testcc', { startBlock: status.blockNumber });
+    try {
+      const first = await events[Symbol.asyncIterator]().next();
+      expect(first.done).toBe(false);
+      expect(first.value.eventName).toBe('MeterRead');
+      expect(utf8(first.value.payload)).toBe('payload-1');
+      expect(first.value.transactionId).toBe(commit.getTransactionId());
+      expect(first.value.blockNumber).toBe(status.blockNumber);
+    } finally {
+      events.close();
+    }
+  });
+
+  it('operations: /healthz and /metrics', async () => {
+    const h = await getText(`${nj.organizations[0].operations}/healthz`);
+    expect(h.status).toBe(200);
+    expect(JSON.parse(h.body)).toMatchObject({ status: 'OK' });
+    const m = await getText(`${nj.organizations[1].operations}/metrics`);
+    expect(m.body).toContain('ledger_blocks_committed_total');
+    expect(m.body).toMatch(/ledger_transactions_total\{[^}]*validation_code="MVCC_READ_CONFLICT"/);
+  });
+
+  it('network.json, pid file and control argv match DESIGN.md', () => {
+    expect(nj.tier).toBe('devnet');
+    expect(nj.channel).toBe('energy');
+    expect(nj.organizations.map((o) => o.mspId)).toEqual(['Utility1MSP', 'Utility2MSP', 'Utility3MSP']);
+    expect(nj.organizations[0].peer.hostAlias).toBe('peer0.utility1.test.local');
+    expect(Object.keys(nj.organizations[0].users)).toEqual(expect.arrayContaining(['admin', 'operator1']));
+    expect(nj.chaincodes).toEqual([{ name: 'testcc', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }]);
+    expect(nj.control.ledgerPidFiles).toEqual([join(home, 'devnet.pid')]);
+    expect(Number(readFileSync(nj.control.ledgerPidFiles[0], 'utf8'))).toBe(proc.pid);
+    expect(nj.control.applyCrl).toEqual(expect.arrayContaining(['apply-crl', '--home', home]));
+    expect(nj.control.restartLedger).toEqual(expect.arrayContaining(['start', '--home', home]));
+  });
+
+  it('SIGTERM stops gracefully; a restart on the same home keeps state and continues the chain', async () => {
+    const contract = gatewayFor(0, 'operator1').getNetwork('energy').getContract('testcc', 'test');
+    const before = await (await contract.submitAsync('put', { arguments: ['durable', 'yes'] })).getStatus();
+    closeClients();
+    expect(await stopDevnet()).toBe(0);
+    expect(procOutput).toContain('devnet stopped');
+    await startDevnet();
+    const again = gatewayFor(1, 'operator2').getNetwork('energy').getContract('testcc', 'test');
+    expect(utf8(await again.evaluateTransaction('get', 'durable'))).toBe('yes');
+    const after = await (await again.submitAsync('put', { arguments: ['durable', 'still'] })).getStatus();
+    expect(after.code).toBe(StatusCode.VALID);
+    expect(after.blockNumber).toBe(before.blockNumber + 1n);
+  });
+});
