@@ -1,0 +1,103 @@
+import type { Task } from '../../src/ledger/taskStore';
+import { identities } from '../support/fakeIdentity';
+import { expectCode, TestLedger } from '../support/ledger';
+import { beaconPublicKeyHex, beaconSignatureHex, getTask, join, registerUtilities, regulator, runBeacon, seedMembers } from '../support/community';
+
+async function community(count = 12): Promise<TestLedger> {
+  const ledger = new TestLedger();
+  await registerUtilities(ledger);
+  await seedMembers(ledger, count, ['z1', 'z2', 'z3']);
+  return ledger;
+}
+
+describe('committee entropy that no party to the task can steer', () => {
+  it('a requester grinding tx ids and timestamps gets the same task id, seed, committee and leader offset', async () => {
+    const base = await community();
+    await base.submit(identities.operator('Org2MSP'), 'participants:enrolMeter', ['new-1', 'z2']);
+    const meter = identities.meter('Org2MSP', 'new-1', 'z2');
+    const outcomes = new Set<string>();
+    for (let k = 0; k < 12; k++) {
+      const attempt = base.fork();
+      // a different tx id (nonce) and a timestamp anywhere within the clock guard's ±60 s
+      const r = await attempt.submit<{ admissionTaskId: string }>(meter, 'participants:requestJoin', ['{}'], {
+        txId: `ground-nonce-${k}-${(k * 7919) % 1000}`,
+        at: attempt.nowMs - 57_000 + k * 10_000,
+        peerClockMs: attempt.nowMs,
+      });
+      attempt.advance(30);
+      const task = await runBeacon(attempt, r.result.admissionTaskId);
+      outcomes.add(JSON.stringify({ taskId: task.taskId, seed: task.seedHex, committee: task.committee, offset: task.leaderOffset }));
+    }
+    expect(outcomes.size).toBe(1);
+  });
+
+  it('which utilities contribute changes the committee, so no single utility fixes it alone', async () => {
+    const ledger = await community();
+    const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
+    const a = await runBeacon(ledger.fork(), j.taskId, ['Org1MSP', 'Org2MSP']);
+    const b = await runBeacon(ledger.fork(), j.taskId, ['Org2MSP', 'Org3MSP']);
+    expect(a.seedHex).not.toBe(b.seedHex);
+    // arrival order does not matter
+    const c = await runBeacon(ledger.fork(), j.taskId, ['Org2MSP', 'Org1MSP']);
+    expect(c.seedHex).toBe(a.seedHex);
+    expect(c.committee).toEqual(a.committee);
+  });
+
+  it('accepts only THE unique BLS signature of the announced message from a utility with a snapshotted key', async () => {
+    const ledger = await community();
+    const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
+    const op1 = identities.operator('Org1MSP');
+    // another message's signature (e.g. ground on a different round or task) is not valid here
+    await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 1)]), 'INVALID_ARGUMENT', /not Org1MSP's BLS signature/);
+    await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org2MSP', j.taskId, 0)]), 'INVALID_ARGUMENT', /not Org1MSP's BLS signature/);
+    await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '0', 'abcd']), 'INVALID_ARGUMENT', /192 lowercase hex/);
+    await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '1', beaconSignatureHex('Org1MSP', j.taskId, 1)]), 'CONFLICT', /round 0, not 1/);
+    const first = await ledger.submit<Task>(op1, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]);
+    expect(first.result.status).toBe('awaiting-entropy');
+    expect(first.events[0]).toMatchObject({ name: 'EntropyContributed', payload: { contributions: 1, quorum: 2 } });
+    await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]), 'CONFLICT', /already contributed/);
+    // a utility that registers its key after the task opened is not part of this task's beacon
+    await expectCode(ledger.submit(identities.operator('Org4MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org4MSP', j.taskId, 0)]), 'FORBIDDEN', /had no beacon key/);
+    const m = identities.meter('Org1MSP', 'seed-0', 'z1');
+    await expectCode(ledger.submit(m, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]), 'FORBIDDEN', /needs role operator/);
+    const done = await ledger.submit<Task>(identities.operator('Org3MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org3MSP', j.taskId, 0)]);
+    expect(done.result.status).toBe('active');
+    expect(done.events.map((e) => e.name)).toEqual(['EntropyContributed', 'CommitteeDrawn']);
+    await expectCode(ledger.submit(identities.operator('Org2MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org2MSP', j.taskId, 0)]), 'CONFLICT', /already has its beacon/);
+  });
+
+  it('beacon keys: one per utility, validated, replaceable only after the regulator revokes it', async () => {
+    const ledger = new TestLedger();
+    const op = identities.operator('Org1MSP');
+    await expectCode(ledger.submit(op, 'committees:registerBeaconKey', ['00'.repeat(48)]), 'INVALID_ARGUMENT', /not a valid BLS12-381 G1 point/);
+    await expectCode(ledger.submit(identities.meter('Org1MSP', 'm', 'z'), 'committees:registerBeaconKey', [beaconPublicKeyHex('Org1MSP')]), 'FORBIDDEN');
+    await ledger.submit(op, 'committees:registerBeaconKey', [beaconPublicKeyHex('Org1MSP')]);
+    await ledger.submit(op, 'committees:registerBeaconKey', [beaconPublicKeyHex('Org1MSP')]); // idempotent
+    await expectCode(ledger.submit(op, 'committees:registerBeaconKey', [beaconPublicKeyHex('other')]), 'CONFLICT', /revoke it first/);
+    await expectCode(ledger.submit(op, 'committees:revokeBeaconKey', ['Org1MSP']), 'FORBIDDEN');
+    await ledger.submit(regulator, 'committees:revokeBeaconKey', ['Org1MSP']);
+    await ledger.submit(op, 'committees:registerBeaconKey', [beaconPublicKeyHex('other')]);
+    const keys = await ledger.evaluate<Array<{ mspId: string; publicKeyHex: string }>>(regulator, 'committees:getBeaconKeys');
+    expect(keys).toEqual([expect.objectContaining({ mspId: 'Org1MSP', publicKeyHex: beaconPublicKeyHex('other') })]);
+  });
+
+  it('a task cannot open without beaconQuorum utility keys', async () => {
+    const ledger = new TestLedger();
+    await registerUtilities(ledger, ['Org1MSP']);
+    await ledger.submit(identities.operator('Org1MSP'), 'participants:enrolMeter', ['m-1', 'z1']);
+    await expectCode(ledger.submit(identities.meter('Org1MSP', 'm-1', 'z1'), 'participants:requestJoin', ['{}']), 'PRECONDITION_FAILED', /needs 2 utility keys, 1 registered/);
+  });
+
+  it('with too few eligible members the task stays seeded and can be drawn later', async () => {
+    const ledger = await community(3);
+    const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
+    const seeded = await runBeacon(ledger, j.taskId);
+    expect(seeded).toMatchObject({ status: 'seeded', committee: [] });
+    expect(seeded.drawError).toMatch(/only 3 of 4 eligible members/);
+    await expectCode(ledger.submit(regulator, 'committees:draw', [j.taskId]), 'PRECONDITION_FAILED', /only 3 of 4/);
+    await seedMembers(ledger, 3, ['z1', 'z2', 'z3'], 'late');
+    const drawn = await ledger.submit<Task>(regulator, 'committees:draw', [j.taskId]);
+    expect(drawn.result.status).toBe('active');
+    expect((await getTask(ledger, j.taskId)).committee).toHaveLength(4);
+  });
+});

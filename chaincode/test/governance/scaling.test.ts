@@ -1,0 +1,31 @@
+import type { Task } from '../../src/ledger/taskStore';
+import { maxDrawAttempts } from '../../src/domain/sampling';
+import { identities } from '../support/fakeIdentity';
+import { TestLedger } from '../support/ledger';
+import { beaconSignatureHex, join, registerUtilities, seedMembers } from '../support/community';
+
+/** Reads made by the transaction that completes the beacon and draws the committee. */
+async function drawReads(communitySize: number): Promise<{ reads: string[]; task: Task }> {
+  const ledger = new TestLedger();
+  await registerUtilities(ledger);
+  await seedMembers(ledger, communitySize, ['z1', 'z2', 'z3', 'z4', 'z5']);
+  const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
+  await ledger.submit(identities.operator('Org1MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]);
+  const r = await ledger.run<Task>(identities.operator('Org3MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org3MSP', j.taskId, 0)]);
+  expect(r.result.status).toBe('active');
+  return { reads: r.stub.readKeys, task: r.result };
+}
+
+describe('committee selection cost does not grow with the community', () => {
+  it('touches a bounded number of keys for 10 and for 10,000 participants', async () => {
+    const small = await drawReads(10);
+    const large = await drawReads(10_000);
+    // parameters + task + 5 zone counters + at most 2 keys (slot, record) per attempt
+    const bound = 2 + 5 + 2 * maxDrawAttempts(4);
+    expect(small.reads.length).toBeLessThanOrEqual(bound);
+    expect(large.reads.length).toBeLessThanOrEqual(bound);
+    // with plenty of eligible members the draw needs about one attempt per seat
+    expect(large.reads.length).toBeLessThanOrEqual(2 + 5 + 2 * 8);
+    expect(large.task.committee).toHaveLength(4);
+  }, 120_000);
+});
