@@ -10,6 +10,9 @@ import { ParticipantsContract } from './contracts/participants';
 import { MetersContract } from './contracts/meters.contract';
 import { WalletsContract } from './contracts/wallets.contract';
 import { EnergyContract } from './contracts/energy.contract';
+import { OffersContract } from './contracts/offers.contract';
+import { TradesContract } from './contracts/trades.contract';
+import { AuctionsContract } from './contracts/auctions.contract';
 
 export { AdmissionsContract, CommitteesContract, GovernanceContract, HealthContract, ParticipantsContract };
 
@@ -20,4 +23,7 @@ export const contracts: Array<new () => object> = [HealthContract, GovernanceCon
   MetersContract,
   WalletsContract,
   EnergyContract,
+  OffersContract,
+  TradesContract,
+  AuctionsContract,
 ];

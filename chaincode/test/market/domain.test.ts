@@ -113,25 +113,31 @@ describe('offers (seed 001)', () => {
   });
 });
 
-const committee: T.Committee = { taskId: 't', members: ['v1', 'v2', 'v3', 'v4'], leader: 'v2', quorum: 3, rejectQuorum: 2 };
 const buyer = { participantId: 'p-buyer', mspId: 'Utility2MSP', meterId: 'm-b' };
 
 describe('trade stages (seed 002 Fig. 5)', () => {
-  const t0 = T.newTrade({ origin: 'offer', originId: 'ofr-1', seller, buyer, amountWh: 2000, pricePerKwh: 30, collateral: 12, deliveryStart: NOW + 3600, deliveryLength: 900 }, committee, NOW, P);
+  const t0 = T.newTrade({ origin: 'offer', originId: 'ofr-1', seller, buyer, amountWh: 2000, pricePerKwh: 30, collateral: 12, deliveryStart: NOW + 3600, deliveryLength: 900 }, 't-1', NOW, P);
   it('fixes the contract and escrows', () => {
     expect(t0.state).toBe('AWAITING_ENERGY');
     expect(t0.paymentEscrow).toBe(60);
     expect(t0.contractHash).toMatch(/^[0-9a-f]{64}$/);
     expect(t0.deliveryDeadline).toBe(NOW + 3600 + 900 + P.deliveryGraceSeconds);
   });
-  it('decides stages by quorum, with facts as the fallback', () => {
-    expect(T.decideStage(true, { approvals: 3, rejections: 0 }, committee, false)).toBe('pass');
-    expect(T.decideStage(true, { approvals: 2, rejections: 1 }, committee, false)).toBe('pending');
-    expect(T.decideStage(false, { approvals: 3, rejections: 0 }, committee, false)).toBe('pending');
-    expect(T.decideStage(false, { approvals: 0, rejections: 2 }, committee, false)).toBe('decline');
-    expect(T.decideStage(true, { approvals: 1, rejections: 2 }, committee, false)).toBe('decline');
-    expect(T.decideStage(true, { approvals: 0, rejections: 0 }, committee, true)).toBe('pass');
-    expect(T.decideStage(false, { approvals: 3, rejections: 0 }, committee, true)).toBe('decline');
+  it('ends stages by committee outcome, never against the facts', () => {
+    const ok = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW, P);
+    const over = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2001 }], NOW, P);
+    expect(T.stageEnd(ok, 'execution', 'approved')).toBe('advance');
+    expect(T.stageEnd(ok, 'execution', undefined)).toBe('advance');
+    expect(T.stageEnd(ok, 'execution', 'rejected')).toBe('no-fault-declined');
+    expect(T.stageEnd(over, 'execution', 'approved')).toBe('seller-declined');
+    expect(T.stageEnd(over, 'execution', 'rejected')).toBe('seller-declined');
+    const fin = { ...ok, state: 'FINAL' as const };
+    expect(T.stageEnd(fin, 'final', undefined)).toBe('buyer-fault');
+    expect(T.stageEnd(T.recordEvidence(fin, 2000, 2000, 'h'), 'final', 'approved')).toBe('settled');
+    expect(T.stageEnd(T.recordEvidence(fin, 1000, 1000, 'h'), 'final', undefined)).toBe('settled');
+    expect(T.stageEnd(T.recordEvidence(fin, 2000, 2000, 'h'), 'final', 'rejected')).toBe('no-fault-declined');
+    expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'approved')).toBe('buyer-fault');
+    expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'rejected')).toBe('buyer-fault');
   });
   it('conditions 1-4', () => {
     const ex = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW, P);

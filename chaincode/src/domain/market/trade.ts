@@ -21,14 +21,16 @@ export type TradeState = 'AWAITING_ENERGY' | 'EXECUTION' | 'FINAL' | 'SETTLED' |
 export type Stage = 'execution' | 'final';
 export type Fault = 'none' | 'seller' | 'buyer';
 
-export interface Committee {
+/** The governance committee task validating this trade (src/committees/tasks.ts). */
+export interface TradeValidation {
+  /** taskIdFor('trade', tradeId): fixed at creation, opened when the execution stage begins. */
   taskId: string;
-  members: string[];
-  leader: string;
-  /** 2f + 1 */
-  quorum: number;
-  /** f + 1 */
-  rejectQuorum: number;
+  opened: boolean;
+  /** Committee members whose votes matched decided ballots (rewarded on success), and the leaders. */
+  honest: string[];
+  leader?: string;
+  /** Set when a stage was decided by the facts after its window closed without a committee decision. */
+  decidedByFacts: boolean;
 }
 
 export interface PacketUse {
@@ -72,7 +74,9 @@ export interface Trade {
   deliveryDeadline: number;
   createdAt: number;
   state: TradeState;
-  committee: Committee;
+  validation: TradeValidation;
+  /** Eq. (2) record of the trade once closed (fixed point, decimal strings). */
+  qScore?: { x: string; alpha: number; v: string; L: string; f: string; q: string };
   stageDeadline?: number;
   /** What the buyer declared it received, and what its meter evidences (both Wh). */
   buyerDeclaredWh?: number;
@@ -103,7 +107,7 @@ export function contractHashOf(t: { tradeId: string; seller: string; buyer: stri
 }
 
 /** Preparation stage: the contract, both escrows already locked, committee and leader assigned. */
-export function newTrade(terms: TradeTerms, committee: Committee, nowS: number, params: MarketParams): Trade {
+export function newTrade(terms: TradeTerms, taskId: string, nowS: number, params: MarketParams): Trade {
   const tradeId = tradeIdFor(terms.origin, terms.originId);
   const cost = costOf(terms.amountWh, terms.pricePerKwh);
   const base = {
@@ -132,7 +136,7 @@ export function newTrade(terms: TradeTerms, committee: Committee, nowS: number, 
     deliveryDeadline: terms.deliveryStart + terms.deliveryLength + params.deliveryGraceSeconds,
     createdAt: nowS,
     state: 'AWAITING_ENERGY',
-    committee,
+    validation: { taskId, opened: false, honest: [], decidedByFacts: false },
   };
 }
 
@@ -163,22 +167,31 @@ export function stageOf(t: Trade): Stage {
   return fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; no validation stage is open`);
 }
 
-export interface Tally {
-  approvals: number;
-  rejections: number;
+/** The facts a stage's committee attests, as the chaincode itself evaluates them. */
+export function stageFacts(t: Trade, stage: Stage): { hold: boolean; conditions: Record<string, boolean> } {
+  const conditions: Record<string, boolean> =
+    stage === 'execution' ? { condition1: condition1(t), condition2: condition2(t) } : { condition3: condition3(t), condition4: condition4(t) };
+  return { hold: Object.values(conditions).every(Boolean), conditions };
 }
 
-export type StageDecision = 'pass' | 'decline' | 'pending';
-
 /**
- * PBFT-style decision for one stage: 2f+1 approvals pass it if the facts hold; f+1 rejections
- * decline it; otherwise it waits — until the stage window closes, when the facts decide alone.
+ * How a stage ends. `committee` is the governance ballot outcome, or undefined when the stage
+ * window closed without one (then the facts decide). Money never moves against the facts: an
+ * approval of a stage whose facts fail declines it all the same.
  */
-export function decideStage(factsHold: boolean, tally: Tally, committee: Committee, windowOver: boolean): StageDecision {
-  if (tally.rejections >= committee.rejectQuorum) return 'decline';
-  if (factsHold && tally.approvals >= committee.quorum) return 'pass';
-  if (windowOver) return factsHold ? 'pass' : 'decline';
-  return 'pending';
+export type StageEnd = 'advance' | 'settled' | 'buyer-fault' | 'seller-declined' | 'no-fault-declined';
+
+export function stageEnd(t: Trade, stage: Stage, committee: 'approved' | 'rejected' | undefined): StageEnd {
+  const facts = stageFacts(t, stage);
+  if (stage === 'execution') {
+    if (facts.hold && committee !== 'rejected') return 'advance';
+    if (!facts.conditions.condition1) return 'seller-declined';
+    return 'no-fault-declined';
+  }
+  if (t.meteredWh === undefined) return 'buyer-fault'; // no evidence by the end of the window
+  if (!facts.conditions.condition3) return 'buyer-fault';
+  if (facts.hold && committee !== 'rejected') return 'settled';
+  return 'no-fault-declined';
 }
 
 /** Energy escrow (seed 002 execution stage / seed 001 sendenergy). */

@@ -1,0 +1,195 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import * as A from '../domain/market/auction';
+import { fail } from '../domain/market/fail';
+import { bpsOf, costOf } from '../domain/market/money';
+import { argInt } from '../domain/market/validate';
+import { emit } from '../events';
+import { getCaller, requireMeter } from '../identity/caller';
+import { canonicalJson } from '../ledger/codec';
+import { padUint } from '../ledger/keys';
+import * as store from '../ledger/market/auctions';
+import { MKT } from '../ledger/market/keys';
+import { openMarketTx } from '../ledger/market/marketParams';
+import { requireTrader } from '../ledger/market/parties';
+import { createTrade } from '../ledger/market/trades';
+import { credit, debit } from '../ledger/market/wallets';
+import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
+import { checkId } from './offers.contract';
+
+/**
+ * Sealed-bid reverse auction (seed 000): reqEng = `request`, sellEng = `bid`, sendPlainOffer =
+ * `reveal`, getBidL1 = `close`, verifyConsumer/verifyProsumer = `claimBuyer`/`claimSeller`.
+ * The winning pair's trade then settles like any other (trades contract).
+ */
+@Info({ title: 'auctions', description: 'Sealed-bid reverse auctions with commit-reveal prices' })
+export class AuctionsContract extends Contract {
+  constructor() {
+    super('auctions');
+  }
+
+  /** Buyer: {amountWh (E_a), maxPricePerKwh (P_m), t1, t2, buyerCommitment (H(U_vb)), deliveryStart, deliveryLength}. Returns the pseudonymous request. */
+  @Transaction()
+  @Returns('string')
+  async request(ctx: Context, requestJson: string): Promise<string> {
+    const m = requireMeter(ctx, 'auctions:request');
+    const o = jsonArg(requestJson, 'requestJson');
+    const { tx, gov, market } = await openMarketTx(ctx);
+    await requireTrader(tx, gov, m.participantId, 'auctions:request');
+    const commitment = typeof o.buyerCommitment === 'string' ? o.buyerCommitment : '';
+    const r = A.parseRequest(o, tx.nowS, await market(), A.requestIdFor(tx.txId, commitment));
+    await store.putRequest(tx, r, true);
+    emit(ctx, 'AuctionRequested', { requestId: r.requestId, amountWh: r.amountWh, maxPricePerKwh: r.maxPricePerKwh, t1: r.t1, t2: r.t2, deliveryStart: r.deliveryStart });
+    return canonicalJson(r);
+  }
+
+  /** Seller, before t1: {energyWh (E_s), priceCommitment (H(P_s ‖ salt)), sellerCommitment (H(U_vs))}. Filter 1 on entry. */
+  @Transaction()
+  @Returns('string')
+  async bid(ctx: Context, requestId: string, bidJson: string): Promise<string> {
+    const m = requireMeter(ctx, 'auctions:bid');
+    const o = jsonArg(bidJson, 'bidJson');
+    const { tx, gov } = await openMarketTx(ctx);
+    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    await requireTrader(tx, gov, m.participantId, 'auctions:bid');
+    const b = A.newBid(r, o, tx.nowS);
+    await store.putBid(tx, b, true);
+    emit(ctx, 'AuctionBid', { requestId: r.requestId, offerId: b.offerId, energyWh: b.energyWh });
+    return canonicalJson(b);
+  }
+
+  /** Between t1 and t2: {pricePerKwh (P_s), salt}. Filter 2; a hash mismatch is refused, a replay is a conflict. */
+  @Transaction()
+  @Returns('string')
+  async reveal(ctx: Context, requestId: string, offerId: string, revealJson: string): Promise<string> {
+    requireMeter(ctx, 'auctions:reveal');
+    const o = jsonArg(revealJson, 'revealJson');
+    const { tx, market } = await openMarketTx(ctx);
+    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const b = A.reveal(r, await store.getBid(tx, r.requestId, checkId(offerId, 'offerId')), o, tx.nowS, await market());
+    await store.putBid(tx, b);
+    emit(ctx, 'AuctionRevealed', { requestId: r.requestId, offerId: b.offerId, status: b.status, pricePerKwh: b.pricePerKwh });
+    return canonicalJson(b);
+  }
+
+  /** Anyone, at or after t2: lowest valid price wins (deterministic tie-break). */
+  @Transaction()
+  @Returns('string')
+  async close(ctx: Context, requestId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const closed = A.close(r, await store.listBids(tx, r.requestId), tx.nowS);
+    await store.putRequest(tx, closed);
+    emit(ctx, 'AuctionClosed', { requestId: r.requestId, status: closed.status, winnerOfferId: closed.winnerOfferId, pricePerKwh: closed.winnerPricePerKwh });
+    return canonicalJson(closed);
+  }
+
+  /** Buyer reveals U_vb (identity verification) and escrows E_a × P_s. */
+  @Transaction()
+  @Returns('string')
+  async claimBuyer(ctx: Context, requestId: string, secret: string): Promise<string> {
+    const m = requireMeter(ctx, 'auctions:claimBuyer');
+    const { tx, gov, market } = await openMarketTx(ctx);
+    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    A.checkClaimWindow(r, tx.nowS);
+    if (r.buyerClaim) fail('CONFLICT', `the buyer of auction ${r.requestId} has already claimed`);
+    A.checkIdentity(r.buyerCommitment, m.participantId, secret, 'auctions:claimBuyer');
+    await requireTrader(tx, gov, m.participantId, 'auctions:claimBuyer');
+    const payment = costOf(r.amountWh, r.winnerPricePerKwh as number);
+    await debit(tx, m.participantId, payment, 'payment-lock', `auction:${r.requestId}`);
+    const next: A.AuctionRequest = { ...r, buyerClaim: { participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, payment } };
+    return canonicalJson(await this.maybeTrade(tx, next, await market()));
+  }
+
+  /** Winning seller reveals U_vs (identity verification) and escrows its collateral. */
+  @Transaction()
+  @Returns('string')
+  async claimSeller(ctx: Context, requestId: string, secret: string): Promise<string> {
+    const m = requireMeter(ctx, 'auctions:claimSeller');
+    const { tx, gov, market } = await openMarketTx(ctx);
+    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    A.checkClaimWindow(r, tx.nowS);
+    if (r.sellerClaim) fail('CONFLICT', `the seller of auction ${r.requestId} has already claimed`);
+    const winner = await store.getBid(tx, r.requestId, r.winnerOfferId as string);
+    A.checkIdentity(winner.sellerCommitment, m.participantId, secret, 'auctions:claimSeller');
+    if (r.buyerClaim && r.buyerClaim.participantId === m.participantId) fail('FORBIDDEN', 'the buyer cannot also be the seller');
+    await requireTrader(tx, gov, m.participantId, 'auctions:claimSeller');
+    const params = await market();
+    const collateral = bpsOf(costOf(r.amountWh, r.winnerPricePerKwh as number), params.collateralBps);
+    await debit(tx, m.participantId, collateral, 'collateral-lock', `auction:${r.requestId}`);
+    const next: A.AuctionRequest = { ...r, sellerClaim: { participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, collateral } };
+    return canonicalJson(await this.maybeTrade(tx, next, params));
+  }
+
+  /** Anyone, after the claim deadline without both claims: returns whatever was escrowed; FAILED. */
+  @Transaction()
+  @Returns('string')
+  async expire(ctx: Context, requestId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    if (r.status !== 'AWARDED') fail('CONFLICT', `auction ${r.requestId} is ${r.status}, not AWARDED`);
+    if (tx.nowS < r.claimDeadline) fail('PRECONDITION_FAILED', `claims are open until ${r.claimDeadline} (ledger time ${tx.nowS})`);
+    if (r.buyerClaim) await credit(tx, r.buyerClaim.participantId, r.buyerClaim.payment, 'payment-refund', `auction:${r.requestId}`);
+    if (r.sellerClaim) await credit(tx, r.sellerClaim.participantId, r.sellerClaim.collateral, 'collateral-release', `auction:${r.requestId}`);
+    const failed: A.AuctionRequest = { ...r, status: 'FAILED', closedAt: tx.nowS };
+    await store.putRequest(tx, failed);
+    emit(ctx, 'AuctionFailed', { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
+    return canonicalJson(failed);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async get(ctx: Context, requestId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    return canonicalJson(await store.getRequest(tx, checkId(requestId, 'requestId')));
+  }
+
+  /** Bids of one auction: hashes until revealed, prices after. */
+  @Transaction(false)
+  @Returns('string')
+  async listBids(ctx: Context, requestId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    return canonicalJson({ items: await store.listBids(tx, checkId(requestId, 'requestId')) });
+  }
+
+  /** OPEN auctions for one delivery interval (or all), in delivery order; paginated. */
+  @Transaction(false)
+  @Returns('string')
+  async listOpen(ctx: Context, deliveryStart: string, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const attrs = deliveryStart ? [padUint(argInt(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
+    const page = await pageByPartialKey<{ requestId: string }>(ctx, MKT.openAuction, attrs, pageSizeArg(pageSize), bookmark ?? '');
+    const items = [];
+    for (const i of page.items) items.push(await store.getRequest(tx, i.value.requestId));
+    return canonicalJson({ items, bookmark: page.bookmark });
+  }
+
+  /** When both winners have claimed, the escrows move into a trade (seed 000 → seed 002 settlement). */
+  private async maybeTrade(tx: Parameters<typeof store.putRequest>[0], r: A.AuctionRequest, params: Awaited<ReturnType<Awaited<ReturnType<typeof openMarketTx>>['market']>>): Promise<A.AuctionRequest> {
+    if (!r.buyerClaim || !r.sellerClaim) {
+      await store.putRequest(tx, r);
+      emit(tx.ctx, 'AuctionClaimed', { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
+      return r;
+    }
+    const trade = await createTrade(tx, {
+      origin: 'auction',
+      originId: r.requestId,
+      seller: r.sellerClaim,
+      buyer: r.buyerClaim,
+      amountWh: r.amountWh,
+      pricePerKwh: r.winnerPricePerKwh as number,
+      collateral: r.sellerClaim.collateral,
+      deliveryStart: r.deliveryStart,
+      deliveryLength: r.deliveryLength,
+    }, params);
+    if (trade.paymentEscrow !== r.buyerClaim.payment) fail('CONFLICT', 'internal: auction payment and trade cost differ');
+    const traded: A.AuctionRequest = { ...r, status: 'TRADED', tradeId: trade.tradeId };
+    await store.putRequest(tx, traded);
+    emit(tx.ctx, 'AuctionTraded', { requestId: r.requestId, tradeId: trade.tradeId });
+    return traded;
+  }
+}

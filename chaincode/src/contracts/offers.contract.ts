@@ -1,0 +1,128 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { fail } from '../domain/market/fail';
+import * as O from '../domain/market/offer';
+import { ID_PATTERN, MAX_QUANTITY, argInt } from '../domain/market/validate';
+import { emit } from '../events';
+import { getCaller, requireMeter } from '../identity/caller';
+import { canonicalJson } from '../ledger/codec';
+import { padUint } from '../ledger/keys';
+import { MKT, PENALTY_POOL } from '../ledger/market/keys';
+import { openMarketTx } from '../ledger/market/marketParams';
+import { getOffer, putOffer } from '../ledger/market/offers';
+import { requireTrader } from '../ledger/market/parties';
+import { createTrade } from '../ledger/market/trades';
+import { credit, debit } from '../ledger/market/wallets';
+import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
+
+/**
+ * Fixed-price offers with escrow (seed 001): makeOffer = `create` (CTS, collateral locked),
+ * acceptOffer = `accept` (CTP, payment locked, trade created), `giveUp` (CCS), `expire`.
+ */
+@Info({ title: 'offers', description: 'Fixed-price energy offers with escrowed collateral and payment' })
+export class OffersContract extends Contract {
+  constructor() {
+    super('offers');
+  }
+
+  /** `offerJson` = {amountWh, pricePerKwh, deliveryStart, deliveryLength, ttlSeconds}. */
+  @Transaction()
+  @Returns('string')
+  async create(ctx: Context, offerJson: string): Promise<string> {
+    const m = requireMeter(ctx, 'offers:create');
+    const input = O.parseOfferInput(jsonArg(offerJson, 'offerJson'));
+    const { tx, gov, market } = await openMarketTx(ctx);
+    await requireTrader(tx, gov, m.participantId, 'offers:create');
+    const offer = O.newOffer(input, m, tx.nowS, await market(), O.offerIdFor(tx.txId));
+    await debit(tx, m.participantId, offer.collateral, 'collateral-lock', `offer:${offer.offerId}`);
+    await putOffer(tx, offer, true);
+    emit(ctx, 'OfferCreated', { offerId: offer.offerId, amountWh: offer.amountWh, pricePerKwh: offer.pricePerKwh, deliveryStart: offer.deliveryStart, expiresAt: offer.expiresAt });
+    return canonicalJson(offer);
+  }
+
+  /** The buyer restates amountWh and pricePerKwh; they must match the offer (seed 001 "P1 = P2 and X1 = X2"). */
+  @Transaction()
+  @Returns('string')
+  async accept(ctx: Context, offerId: string, amountWh: string, pricePerKwh: string): Promise<string> {
+    const b = requireMeter(ctx, 'offers:accept');
+    const amount = argInt(amountWh, 'amountWh', 1, 10_000_000);
+    const price = argInt(pricePerKwh, 'pricePerKwh', 1, MAX_QUANTITY);
+    const { tx, gov, market } = await openMarketTx(ctx);
+    const offer = await getOffer(tx, checkId(offerId, 'offerId'));
+    O.checkAcceptance(offer, b.participantId, amount, price, tx.nowS);
+    await requireTrader(tx, gov, b.participantId, 'offers:accept');
+    const params = await market();
+    await debit(tx, b.participantId, offer.cost, 'payment-lock', `offer:${offer.offerId}`);
+    const trade = await createTrade(tx, {
+      origin: 'offer',
+      originId: offer.offerId,
+      seller: { participantId: offer.seller, mspId: offer.sellerMspId, meterId: offer.sellerMeterId },
+      buyer: { participantId: b.participantId, mspId: b.mspId, meterId: b.meterId },
+      amountWh: offer.amountWh,
+      pricePerKwh: offer.pricePerKwh,
+      collateral: offer.collateral,
+      deliveryStart: offer.deliveryStart,
+      deliveryLength: offer.deliveryLength,
+    }, params);
+    await putOffer(tx, { ...offer, status: 'ACCEPTED', tradeId: trade.tradeId, closedAt: tx.nowS });
+    emit(ctx, 'OfferAccepted', { offerId: offer.offerId, tradeId: trade.tradeId });
+    return canonicalJson(trade);
+  }
+
+  /** Seller withdraws: before expiry giveUpForfeitBps of the collateral goes to the penalty pool; after it, all comes back. */
+  @Transaction()
+  @Returns('string')
+  async giveUp(ctx: Context, offerId: string): Promise<string> {
+    const m = requireMeter(ctx, 'offers:giveUp');
+    const { tx, market } = await openMarketTx(ctx);
+    const offer = await getOffer(tx, checkId(offerId, 'offerId'));
+    if (offer.seller !== m.participantId) fail('FORBIDDEN', `only the seller may give up offer ${offer.offerId}`);
+    const c = O.giveUp(offer, tx.nowS, await market());
+    await this.release(tx, c);
+    return canonicalJson(c.offer);
+  }
+
+  /** Anyone, after expiry: closes the OPEN offer and returns the seller's collateral in full. */
+  @Transaction()
+  @Returns('string')
+  async expire(ctx: Context, offerId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const c = O.expire(await getOffer(tx, checkId(offerId, 'offerId')), tx.nowS);
+    await this.release(tx, c);
+    return canonicalJson(c.offer);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async get(ctx: Context, offerId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    return canonicalJson(await getOffer(tx, checkId(offerId, 'offerId')));
+  }
+
+  /** OPEN offers for one delivery interval (deliveryStart given) or all, in delivery order; paginated. */
+  @Transaction(false)
+  @Returns('string')
+  async listOpen(ctx: Context, deliveryStart: string, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const attrs = deliveryStart ? [padUint(argInt(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
+    const page = await pageByPartialKey<{ offerId: string }>(ctx, MKT.openOffer, attrs, pageSizeArg(pageSize), bookmark ?? '');
+    const items = [];
+    for (const i of page.items) items.push(await getOffer(tx, i.value.offerId));
+    return canonicalJson({ items, bookmark: page.bookmark });
+  }
+
+  private async release(tx: Parameters<typeof putOffer>[0], c: O.OfferClosure): Promise<void> {
+    const ref = `offer:${c.offer.offerId}`;
+    await credit(tx, c.offer.seller, c.returned, 'collateral-release', ref);
+    await credit(tx, PENALTY_POOL, c.forfeited, 'forfeit', ref);
+    await putOffer(tx, c.offer);
+    emit(tx.ctx, 'OfferClosed', { offerId: c.offer.offerId, status: c.offer.status, returned: c.returned, forfeited: c.forfeited });
+  }
+}
+
+export function checkId(v: string, name: string): string {
+  if (typeof v !== 'string' || !ID_PATTERN.test(v)) fail('INVALID_ARGUMENT', `${name} is not a valid id`);
+  return v;
+}

@@ -1,0 +1,193 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { castVote, recordLeaderEntry } from '../committees/tasks';
+import { fail } from '../domain/market/fail';
+import * as T from '../domain/market/trade';
+import { argInt } from '../domain/market/validate';
+import { emit } from '../events';
+import { getCaller, requireMeter } from '../identity/caller';
+import { canonicalJson, decode } from '../ledger/codec';
+import { ImportClaim, importClaimKey } from '../ledger/market/energy';
+import { MKT } from '../ledger/market/keys';
+import { openMarketTx } from '../ledger/market/marketParams';
+import { transientReading, verifiedReading } from '../ledger/market/readings';
+import { closeTrade, decideStage, endStage, escrowEnergy, getTrade, putTrade, tradeKey } from '../ledger/market/trades';
+import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
+import { checkId } from './offers.contract';
+
+/**
+ * Validated settlement of trades (seed 002 Fig. 5 on top of seed 001's escrow). See docs/market.md
+ * for the state machine; every stage needs 2f+1 attestations of the governance committee.
+ */
+@Info({ title: 'trades', description: 'Escrowed trades validated by a rotating committee' })
+export class TradesContract extends Contract {
+  constructor() {
+    super('trades');
+  }
+
+  /**
+   * Seller (seed 001 sendenergy): `packetsJson` = [{packetId, amountWh}] from its own meter's
+   * packets of the delivery interval. After the delivery deadline this does not escrow: the trade
+   * fails as late delivery (buyer refunded, collateral share forfeited, seller penalised).
+   */
+  @Transaction()
+  @Returns('string')
+  async deliverEnergy(ctx: Context, tradeId: string, packetsJson: string): Promise<string> {
+    const m = requireMeter(ctx, 'trades:deliverEnergy');
+    const { tx, gov, market } = await openMarketTx(ctx);
+    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    if (t.seller !== m.participantId) fail('FORBIDDEN', `only the seller of trade ${t.tradeId} may deliver its energy`);
+    if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
+    const params = await market();
+    if (tx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(tx, gov, params, t, 'late'));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(packetsJson);
+    } catch {
+      fail('INVALID_ARGUMENT', 'packetsJson must be a JSON array of {packetId, amountWh}');
+    }
+    if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 16) fail('INVALID_ARGUMENT', 'packetsJson must be an array of 1 to 16 {packetId, amountWh}');
+    const uses: T.PacketUse[] = parsed.map((u, i) => {
+      if (typeof u !== 'object' || u === null) fail('INVALID_ARGUMENT', `packetsJson[${i}] must be an object`);
+      const o = u as Record<string, unknown>;
+      if (Object.keys(o).some((k) => k !== 'packetId' && k !== 'amountWh')) fail('INVALID_ARGUMENT', `packetsJson[${i}] may only hold packetId and amountWh`);
+      const amount = o.amountWh;
+      if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) fail('INVALID_ARGUMENT', `packetsJson[${i}].amountWh must be a positive integer`);
+      return { packetId: checkId(String(o.packetId), `packetsJson[${i}].packetId`), amountWh: amount };
+    });
+    const next = await escrowEnergy(tx, gov, params, t, uses);
+    await putTrade(tx, next);
+    emit(ctx, 'TradeEnergyEscrowed', { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
+    return canonicalJson(next);
+  }
+
+  /**
+   * Buyer's meter evidence (seed 001 ERC): `receivedWh` is what the buyer declares; transient
+   * `reading` is its reading for the delivery interval, checked against the channel hash. The
+   * chaincode records min(escrowed energy, unclaimed import) as metered delivery.
+   */
+  @Transaction()
+  @Returns('string')
+  async confirmDelivery(ctx: Context, tradeId: string, receivedWh: string): Promise<string> {
+    const m = requireMeter(ctx, 'trades:confirmDelivery');
+    const declared = argInt(receivedWh, 'receivedWh', 0, 10_000_000);
+    const { tx } = await openMarketTx(ctx);
+    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    if (t.buyer !== m.participantId || t.buyerMeterId !== m.meterId) fail('FORBIDDEN', `only the buyer's meter of trade ${t.tradeId} may confirm delivery`);
+    if (t.state !== 'FINAL') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; delivery is confirmed in the FINAL stage, after the execution stage is approved`);
+    const reading = transientReading(ctx, 'reading');
+    if (!reading) fail('INVALID_ARGUMENT', 'trades:confirmDelivery needs the buyer meter\'s reading for the delivery interval as transient "reading"');
+    if (reading.meterId !== m.meterId || reading.intervalStart !== t.deliveryStart) fail('INVALID_ARGUMENT', `transient reading must be meter ${m.meterId}'s reading of interval ${t.deliveryStart}`);
+    const summary = await verifiedReading(tx, m.mspId, reading, 'trades:confirmDelivery');
+    const ckey = importClaimKey(tx, m.mspId, m.meterId, t.deliveryStart);
+    const claim = (await tx.get<ImportClaim>(ckey)) ?? { claimedWh: 0 };
+    const next = T.recordEvidence(t, declared, Math.max(0, reading.importWh - claim.claimedWh), summary.readingHash);
+    await tx.put(ckey, { claimedWh: claim.claimedWh + (next.meteredWh as number) });
+    await putTrade(tx, next);
+    emit(ctx, 'TradeDeliveryEvidenced', { tradeId: t.tradeId, declaredWh: declared, meteredWh: next.meteredWh });
+    return canonicalJson(next);
+  }
+
+  /** The committee's slot leader records the stage entry (Conditions 1–2 / 3–4 facts as payload). */
+  @Transaction()
+  @Returns('string')
+  async recordEntry(ctx: Context, tradeId: string): Promise<string> {
+    const m = requireMeter(ctx, 'trades:recordEntry');
+    const { tx } = await openMarketTx(ctx);
+    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const stage = T.stageOf(t);
+    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
+    const payload = { contractHash: t.contractHash, stage, energyEscrowWh: t.energyEscrowWh, paymentEscrow: t.paymentEscrow, meteredWh: t.meteredWh, buyerDeclaredWh: t.buyerDeclaredWh };
+    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, tx.nowMs);
+    return canonicalJson(ballot);
+  }
+
+  /** A committee member attests the current stage: `voteJson` = {approve, conditions?: {conditionN: bool}, reason?}. */
+  @Transaction()
+  @Returns('string')
+  async vote(ctx: Context, tradeId: string, voteJson: string): Promise<string> {
+    const m = requireMeter(ctx, 'trades:vote');
+    const v = jsonArg(voteJson, 'voteJson');
+    const { tx } = await openMarketTx(ctx);
+    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const stage = T.stageOf(t);
+    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: nothing to attest before the buyer's delivery evidence`);
+    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v as never, tx.nowMs);
+    return canonicalJson(vote);
+  }
+
+  /** Anyone: tallies the current stage (2f+1 approvals / f+1 refusals) and applies it. */
+  @Transaction()
+  @Returns('string')
+  async decide(ctx: Context, tradeId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx, gov, market } = await openMarketTx(ctx);
+    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    return canonicalJson(await decideStage(tx, gov, await market(), t));
+  }
+
+  /**
+   * Anyone, after a deadline: AWAITING_ENERGY past deliveryDeadline → late delivery (seller fault);
+   * a stage past its window without a committee decision → the facts decide (liveness fallback).
+   */
+  @Transaction()
+  @Returns('string')
+  async timeout(ctx: Context, tradeId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx, gov, market } = await openMarketTx(ctx);
+    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const params = await market();
+    if (t.state === 'AWAITING_ENERGY') {
+      if (tx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${tx.nowS})`);
+      return canonicalJson(await closeTrade(tx, gov, params, t, 'late'));
+    }
+    const stage = T.stageOf(t);
+    if (tx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${tx.nowS})`);
+    const marked: T.Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
+    return canonicalJson(await endStage(tx, gov, params, marked, stage, undefined));
+  }
+
+  /** Any caller: trades are pseudonymous (participant ids, amounts, prices after the contract). */
+  @Transaction(false)
+  @Returns('string')
+  async get(ctx: Context, tradeId: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    return canonicalJson(await getTrade(tx, checkId(tradeId, 'tradeId')));
+  }
+
+  /** A participant's trades (as seller or buyer), paginated through the per-party index. */
+  @Transaction(false)
+  @Returns('string')
+  async listByParticipant(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    const page = await pageByPartialKey<{ role: string }>(ctx, MKT.tradeByParty, [checkId(participantId, 'participantId')], pageSizeArg(pageSize), bookmark ?? '');
+    const items = [];
+    for (const i of page.items) items.push({ role: i.value.role, trade: await getTrade(tx, i.attributes[1]) });
+    return canonicalJson({ items, bookmark: page.bookmark });
+  }
+
+  /** Every committed version of the trade record, oldest first (Fabric key history), paginated by index. */
+  @Transaction(false)
+  @Returns('string')
+  async history(ctx: Context, tradeId: string, pageSize: string, bookmark: string): Promise<string> {
+    getCaller(ctx);
+    const { tx } = await openMarketTx(ctx);
+    await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const size = pageSizeArg(pageSize);
+    const start = bookmark ? argInt(bookmark, 'bookmark', 0, 1_000_000) : 0;
+    const it = await ctx.stub.getHistoryForKey(tradeKey(tx, tradeId));
+    const all: Array<{ txId: string; timestamp: number; state: string; trade: T.Trade }> = [];
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        const trade = decode<T.Trade>(r.value.value);
+        all.push({ txId: r.value.txId, timestamp: Number(String(r.value.timestamp.seconds)), state: trade.state, trade });
+      }
+    } finally {
+      await it.close();
+    }
+    all.reverse(); // Fabric returns newest first
+    const items = all.slice(start, start + size);
+    return canonicalJson({ items, bookmark: start + size < all.length ? String(start + size) : '' });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Trades on the ledger: escrow movements, the governance validation task, closing effects.
+ * Every closing path goes through `closeTrade`, which moves exactly the escrowed money and energy
+ * (domain/market/trade.ts `closeOutcome`) — so money and energy are conserved by construction.
+ */
+import { cancelTask, decideBallot, openTask, taskIdFor } from '../../committees/tasks';
+import { readTask } from '../taskStore';
+import { EnergyPacket } from '../../domain/market/energy';
+import { fail } from '../../domain/market/fail';
+import { MarketParams } from '../../domain/market/params';
+import * as T from '../../domain/market/trade';
+import type { StoredParameters } from '../../domain/parameters';
+import { applyCommitteeDecision } from '../../participants/reputation';
+import { emit } from '../../events';
+import { getPacket, putPacket } from './energy';
+import { MKT, PENALTY_POOL } from './keys';
+import { applyReputation } from './parties';
+import { MarketTx } from './txState';
+import { credit } from './wallets';
+
+export const TRADE_KIND = 'trade';
+export const STAGE_BALLOTS = [
+  { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+  { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+];
+
+export const tradeKey = (tx: MarketTx, tradeId: string): string => tx.key(MKT.trade, [tradeId]);
+
+export async function getTrade(tx: MarketTx, tradeId: string): Promise<T.Trade> {
+  const t = await tx.get<T.Trade>(tradeKey(tx, tradeId));
+  if (!t) fail('NOT_FOUND', `trade ${tradeId} does not exist`);
+  return t;
+}
+
+export async function putTrade(tx: MarketTx, t: T.Trade, isNew = false): Promise<void> {
+  if (isNew) {
+    if (await tx.get(tradeKey(tx, t.tradeId))) fail('CONFLICT', `trade ${t.tradeId} already exists`);
+    await tx.put(tx.key(MKT.tradeByParty, [t.seller, t.tradeId]), { role: 'seller' });
+    await tx.put(tx.key(MKT.tradeByParty, [t.buyer, t.tradeId]), { role: 'buyer' });
+  }
+  await tx.put(tradeKey(tx, t.tradeId), t);
+}
+
+export async function createTrade(tx: MarketTx, terms: T.TradeTerms, params: MarketParams): Promise<T.Trade> {
+  const tradeId = T.tradeIdFor(terms.origin, terms.originId);
+  const t = T.newTrade(terms, taskIdFor(TRADE_KIND, tradeId), tx.nowS, params);
+  await putTrade(tx, t, true);
+  emit(tx.ctx, 'TradeCreated', { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
+  return t;
+}
+
+/** Seller moves metered energy from packets of its own meter, generated in the delivery interval, into escrow. */
+export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
+  const seen = new Set<string>();
+  for (const u of uses) {
+    if (seen.has(u.packetId)) fail('INVALID_ARGUMENT', `packet ${u.packetId} is listed twice`);
+    seen.add(u.packetId);
+    const p = await getPacket(tx, u.packetId);
+    if (p.owner !== t.seller || p.origin !== 'mint') fail('FORBIDDEN', `packet ${u.packetId} is not a minted packet of the trade's seller`);
+    if (p.meterId !== t.sellerMeterId || p.mspId !== t.sellerMspId) fail('CONFLICT', `packet ${u.packetId} was not metered by the seller's meter ${t.sellerMeterId}`);
+    if (p.intervalStart !== t.deliveryStart || p.intervalLength !== t.deliveryLength) {
+      fail('CONFLICT', `packet ${u.packetId} was generated in interval ${p.intervalStart}, not in the delivery interval ${t.deliveryStart}`);
+    }
+    if (p.availableWh < u.amountWh) fail('INSUFFICIENT_ENERGY', `packet ${u.packetId} has ${p.availableWh} Wh available, ${u.amountWh} Wh requested`);
+    await putPacket(tx, { ...p, availableWh: p.availableWh - u.amountWh, escrowedWh: p.escrowedWh + u.amountWh }, false);
+  }
+  const next = T.recordEnergyEscrow(t, uses, tx.nowS, params);
+  // Preparation → execution: the validator committee is drawn for this trade now (seed 002 Fig. 5).
+  await openTask(tx.ctx, { kind: TRADE_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, tx.nowMs, gov);
+  next.validation = { ...next.validation, opened: true };
+  return next;
+}
+
+type CloseKind = Parameters<typeof T.closeOutcome>[1];
+
+/** Ends a trade: pays out the escrows, settles the energy, applies reputation, closes the committee task. */
+export async function closeTrade(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade, kind: CloseKind): Promise<T.Trade> {
+  const { trade, outcome } = T.closeOutcome(t, kind, tx.nowS, params);
+  const ref = `trade:${t.tradeId}`;
+  await credit(tx, t.seller, outcome.paidToSeller, 'trade-payout', ref);
+  await credit(tx, t.buyer, outcome.refundedToBuyer, 'payment-refund', ref);
+  await credit(tx, t.seller, outcome.collateralReturned, 'collateral-release', ref);
+  await credit(tx, PENALTY_POOL, outcome.forfeited, 'forfeit', ref);
+  for (const part of T.splitPackets(t.packets, outcome.energyToBuyerWh)) {
+    const p = await getPacket(tx, part.packetId);
+    await putPacket(tx, { ...p, escrowedWh: p.escrowedWh - part.amountWh, soldWh: p.soldWh + part.deliveredWh, availableWh: p.availableWh + part.returnedWh }, false);
+  }
+  if (outcome.energyToBuyerWh > 0) {
+    const first = t.packets.length ? await getPacket(tx, t.packets[0].packetId) : undefined;
+    const bought: EnergyPacket = {
+      packetId: `pkt-${t.tradeId.slice(4)}`,
+      owner: t.buyer,
+      mspId: t.buyerMspId,
+      meterId: t.buyerMeterId,
+      source: first?.source ?? 'other',
+      intervalStart: t.deliveryStart,
+      intervalLength: t.deliveryLength,
+      amountWh: outcome.energyToBuyerWh,
+      availableWh: 0,
+      escrowedWh: 0,
+      soldWh: 0,
+      claimedWh: outcome.energyToBuyerWh,
+      origin: 'trade',
+      tradeId: t.tradeId,
+      createdAt: tx.nowS,
+    };
+    await putPacket(tx, bought, true);
+  }
+  trade.qScore = await applyReputation(tx, gov, trade);
+  if (t.validation.opened && (await readTask(tx.ctx, t.validation.taskId))?.status !== 'closed') {
+    await cancelTask(tx.ctx, t.validation.taskId, tx.nowMs, `trade ${t.tradeId} ${trade.state}: ${outcome.reason}`);
+  }
+  await putTrade(tx, trade);
+  emit(tx.ctx, 'TradeClosed', { tradeId: t.tradeId, state: trade.state, ...outcome });
+  return trade;
+}
+
+/** Applies the end of a validation stage (committee decision or window timeout). */
+export async function endStage(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<T.Trade> {
+  const end = T.stageEnd(t, stage, committee);
+  if (end === 'advance') {
+    const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: tx.nowS + params.stageWindowSeconds };
+    await putTrade(tx, next);
+    emit(tx.ctx, 'TradeStageAdvanced', { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
+    return next;
+  }
+  return closeTrade(tx, gov, params, t, end);
+}
+
+/** Tally the current stage's ballot through governance, then act on it. */
+export async function decideStage(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade): Promise<T.Trade> {
+  const stage = T.stageOf(t);
+  if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
+  const d = await decideBallot(tx.ctx, t.validation.taskId, stage, tx.nowMs);
+  // Members who voted against the decided outcome lose reputation (governance rule); rewards wait for the trade's outcome.
+  await applyCommitteeDecision(tx.ctx, d, gov, tx.nowMs, 0n);
+  const honest = [...new Set([...t.validation.honest, ...d.honest])].sort();
+  const withVotes: T.Trade = { ...t, validation: { ...t.validation, honest, leader: d.leader ?? t.validation.leader } };
+  return endStage(tx, gov, params, withVotes, stage, d.outcome);
+}
