@@ -13,6 +13,7 @@ import { EnergyContract } from './contracts/energy.contract';
 import { OffersContract } from './contracts/offers.contract';
 import { TradesContract } from './contracts/trades.contract';
 import { AuctionsContract } from './contracts/auctions.contract';
+import { MarketContract } from './contracts/market.contract';
 
 export { AdmissionsContract, CommitteesContract, GovernanceContract, HealthContract, ParticipantsContract };
 
@@ -26,4 +27,5 @@ export const contracts: Array<new () => object> = [HealthContract, GovernanceCon
   OffersContract,
   TradesContract,
   AuctionsContract,
+  MarketContract,
 ];

@@ -33,12 +33,11 @@ export class TradesContract extends Contract {
   @Returns('string')
   async deliverEnergy(ctx: Context, tradeId: string, packetsJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:deliverEnergy');
-    const { tx, gov, market } = await openMarketTx(ctx);
+    const { tx, gov } = await openMarketTx(ctx);
     const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
     if (t.seller !== m.participantId) fail('FORBIDDEN', `only the seller of trade ${t.tradeId} may deliver its energy`);
     if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
-    const params = await market();
-    if (tx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(tx, gov, params, t, 'late'));
+    if (tx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(tx, gov, t, 'late'));
     let parsed: unknown;
     try {
       parsed = JSON.parse(packetsJson);
@@ -54,7 +53,7 @@ export class TradesContract extends Contract {
       if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) fail('INVALID_ARGUMENT', `packetsJson[${i}].amountWh must be a positive integer`);
       return { packetId: checkId(String(o.packetId), `packetsJson[${i}].packetId`), amountWh: amount };
     });
-    const next = await escrowEnergy(tx, gov, params, t, uses);
+    const next = await escrowEnergy(tx, gov, t, uses);
     await putTrade(tx, next);
     emit(ctx, 'TradeEnergyEscrowed', { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
     return canonicalJson(next);
@@ -120,9 +119,9 @@ export class TradesContract extends Contract {
   @Returns('string')
   async decide(ctx: Context, tradeId: string): Promise<string> {
     getCaller(ctx);
-    const { tx, gov, market } = await openMarketTx(ctx);
+    const { tx, gov } = await openMarketTx(ctx);
     const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
-    return canonicalJson(await decideStage(tx, gov, await market(), t));
+    return canonicalJson(await decideStage(tx, gov, t));
   }
 
   /**
@@ -133,17 +132,16 @@ export class TradesContract extends Contract {
   @Returns('string')
   async timeout(ctx: Context, tradeId: string): Promise<string> {
     getCaller(ctx);
-    const { tx, gov, market } = await openMarketTx(ctx);
+    const { tx, gov } = await openMarketTx(ctx);
     const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
-    const params = await market();
     if (t.state === 'AWAITING_ENERGY') {
       if (tx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${tx.nowS})`);
-      return canonicalJson(await closeTrade(tx, gov, params, t, 'late'));
+      return canonicalJson(await closeTrade(tx, gov, t, 'late'));
     }
     const stage = T.stageOf(t);
     if (tx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${tx.nowS})`);
     const marked: T.Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
-    return canonicalJson(await endStage(tx, gov, params, marked, stage, undefined));
+    return canonicalJson(await endStage(tx, gov, marked, stage, undefined));
   }
 
   /** Any caller: trades are pseudonymous (participant ids, amounts, prices after the contract). */

@@ -124,8 +124,8 @@ describe('trade stages (seed 002 Fig. 5)', () => {
     expect(t0.deliveryDeadline).toBe(NOW + 3600 + 900 + P.deliveryGraceSeconds);
   });
   it('ends stages by committee outcome, never against the facts', () => {
-    const ok = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW, P);
-    const over = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2001 }], NOW, P);
+    const ok = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW);
+    const over = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2001 }], NOW);
     expect(T.stageEnd(ok, 'execution', 'approved')).toBe('advance');
     expect(T.stageEnd(ok, 'execution', undefined)).toBe('advance');
     expect(T.stageEnd(ok, 'execution', 'rejected')).toBe('no-fault-declined');
@@ -140,9 +140,9 @@ describe('trade stages (seed 002 Fig. 5)', () => {
     expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'rejected')).toBe('buyer-fault');
   });
   it('conditions 1-4', () => {
-    const ex = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW, P);
+    const ex = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW);
     expect(T.condition1(ex) && T.condition2(ex)).toBe(true);
-    const over = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2500 }], NOW, P);
+    const over = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2500 }], NOW);
     expect(T.condition1(over)).toBe(false);
     const fin = T.recordEvidence({ ...ex, state: 'FINAL' }, 1500, 1500, 'h');
     expect(fin.meteredWh).toBe(1500);
@@ -151,7 +151,7 @@ describe('trade stages (seed 002 Fig. 5)', () => {
     expect(T.condition3(lie)).toBe(false);
   });
   it('outcomes conserve escrowed money and energy', () => {
-    const ex = { ...T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 1200 }, { packetId: 'b', amountWh: 800 }], NOW, P), state: 'FINAL' as const };
+    const ex = { ...T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 1200 }, { packetId: 'b', amountWh: 800 }], NOW), state: 'FINAL' as const };
     const cases: Array<[T.Trade, Parameters<typeof T.closeOutcome>[1]]> = [
       [T.recordEvidence(ex, 2000, 5000, 'h'), 'settled'],
       [T.recordEvidence(ex, 1500, 1500, 'h'), 'settled'],
@@ -162,14 +162,14 @@ describe('trade stages (seed 002 Fig. 5)', () => {
       [ex, 'no-fault-declined'],
     ];
     for (const [t, kind] of cases) {
-      const { outcome } = T.closeOutcome(t, kind, NOW, P);
+      const { outcome } = T.closeOutcome(t, kind, NOW);
       expect(outcome.paidToSeller + outcome.refundedToBuyer).toBe(t.paymentEscrow);
       expect(outcome.collateralReturned + outcome.forfeited).toBe(t.collateralEscrow);
       expect(outcome.energyToBuyerWh + outcome.energyReturnedWh).toBe(t.energyEscrowWh);
     }
-    const pro = T.closeOutcome(T.recordEvidence(ex, 1500, 1500, 'h'), 'settled', NOW, P).outcome;
+    const pro = T.closeOutcome(T.recordEvidence(ex, 1500, 1500, 'h'), 'settled', NOW).outcome;
     expect(pro).toMatchObject({ fault: 'seller', paidToSeller: 45, refundedToBuyer: 15, energyToBuyerWh: 1500, energyReturnedWh: 500 });
-    const full = T.closeOutcome(T.recordEvidence(ex, 2000, 5000, 'h'), 'settled', NOW, P).outcome;
+    const full = T.closeOutcome(T.recordEvidence(ex, 2000, 5000, 'h'), 'settled', NOW).outcome;
     expect(full).toMatchObject({ fault: 'none', paidToSeller: 60, forfeited: 0 });
     expect(T.splitPackets(ex.packets, 1500)).toEqual([
       { packetId: 'a', amountWh: 1200, deliveredWh: 1200, returnedWh: 0 },

@@ -6,6 +6,7 @@ import { createHash } from 'crypto';
 import { GovernanceContract } from '../../src/contracts/governance';
 import { HealthContract } from '../../src/contracts/health';
 import { EnergyContract } from '../../src/contracts/energy.contract';
+import { MarketContract } from '../../src/contracts/market.contract';
 import { MetersContract } from '../../src/contracts/meters.contract';
 import { WalletsContract } from '../../src/contracts/wallets.contract';
 import { participantIdFor } from '../../src/identity/caller';
@@ -41,7 +42,7 @@ export function operatorOf(spec: IdentitySpec): IdentitySpec {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const MARKET_CONTRACTS: any[] = [HealthContract, GovernanceContract, MetersContract, WalletsContract, EnergyContract];
+export const MARKET_CONTRACTS: any[] = [HealthContract, GovernanceContract, MetersContract, WalletsContract, EnergyContract, MarketContract];
 
 export function newLedger(extra: unknown[] = []): TestLedger {
   const l = new TestLedger([...MARKET_CONTRACTS, ...extra] as never);

@@ -72,6 +72,9 @@ export interface Trade {
   deliveryStart: number;
   deliveryLength: number;
   deliveryDeadline: number;
+  /** Snapshotted at creation so a later parameter change never alters a running trade. */
+  faultForfeitBps: number;
+  stageWindowSeconds: number;
   createdAt: number;
   state: TradeState;
   validation: TradeValidation;
@@ -134,6 +137,8 @@ export function newTrade(terms: TradeTerms, taskId: string, nowS: number, params
     energyEscrowWh: 0,
     packets: [],
     deliveryDeadline: terms.deliveryStart + terms.deliveryLength + params.deliveryGraceSeconds,
+    faultForfeitBps: params.faultForfeitBps,
+    stageWindowSeconds: params.stageWindowSeconds,
     createdAt: nowS,
     state: 'AWAITING_ENERGY',
     validation: { taskId, opened: false, honest: [], decidedByFacts: false },
@@ -195,10 +200,10 @@ export function stageEnd(t: Trade, stage: Stage, committee: 'approved' | 'reject
 }
 
 /** Energy escrow (seed 002 execution stage / seed 001 sendenergy). */
-export function recordEnergyEscrow(t: Trade, uses: PacketUse[], nowS: number, params: MarketParams): Trade {
+export function recordEnergyEscrow(t: Trade, uses: PacketUse[], nowS: number): Trade {
   if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; energy can be escrowed only while AWAITING_ENERGY`);
   const total = uses.reduce((s, u) => s + u.amountWh, 0);
-  return { ...t, packets: uses, energyEscrowWh: total, state: 'EXECUTION', stageDeadline: nowS + params.stageWindowSeconds };
+  return { ...t, packets: uses, energyEscrowWh: total, state: 'EXECUTION', stageDeadline: nowS + t.stageWindowSeconds };
 }
 
 export function recordEvidence(t: Trade, declaredWh: number, availableImportWh: number, readingHash: string): Trade {
@@ -213,7 +218,6 @@ export function closeOutcome(
   t: Trade,
   kind: 'settled' | 'buyer-fault' | 'seller-declined' | 'late' | 'no-fault-declined',
   nowS: number,
-  params: MarketParams,
 ): { trade: Trade; outcome: Outcome } {
   let deliveredWh = 0;
   let fault: Fault = 'none';
@@ -244,7 +248,7 @@ export function closeOutcome(
       break;
   }
   const paidToSeller = Math.min(costOf(deliveredWh, t.pricePerKwh), t.paymentEscrow);
-  const forfeited = fault === 'seller' ? bpsOf(t.collateralEscrow, params.faultForfeitBps) : 0;
+  const forfeited = fault === 'seller' ? bpsOf(t.collateralEscrow, t.faultForfeitBps) : 0;
   const outcome: Outcome = {
     fault,
     reason,

@@ -50,7 +50,7 @@ export async function createTrade(tx: MarketTx, terms: T.TradeTerms, params: Mar
 }
 
 /** Seller moves metered energy from packets of its own meter, generated in the delivery interval, into escrow. */
-export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
+export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
   const seen = new Set<string>();
   for (const u of uses) {
     if (seen.has(u.packetId)) fail('INVALID_ARGUMENT', `packet ${u.packetId} is listed twice`);
@@ -64,7 +64,7 @@ export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, params: 
     if (p.availableWh < u.amountWh) fail('INSUFFICIENT_ENERGY', `packet ${u.packetId} has ${p.availableWh} Wh available, ${u.amountWh} Wh requested`);
     await putPacket(tx, { ...p, availableWh: p.availableWh - u.amountWh, escrowedWh: p.escrowedWh + u.amountWh }, false);
   }
-  const next = T.recordEnergyEscrow(t, uses, tx.nowS, params);
+  const next = T.recordEnergyEscrow(t, uses, tx.nowS);
   // Preparation → execution: the validator committee is drawn for this trade now (seed 002 Fig. 5).
   await openTask(tx.ctx, { kind: TRADE_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, tx.nowMs, gov);
   next.validation = { ...next.validation, opened: true };
@@ -74,8 +74,8 @@ export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, params: 
 type CloseKind = Parameters<typeof T.closeOutcome>[1];
 
 /** Ends a trade: pays out the escrows, settles the energy, applies reputation, closes the committee task. */
-export async function closeTrade(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade, kind: CloseKind): Promise<T.Trade> {
-  const { trade, outcome } = T.closeOutcome(t, kind, tx.nowS, params);
+export async function closeTrade(tx: MarketTx, gov: StoredParameters, t: T.Trade, kind: CloseKind): Promise<T.Trade> {
+  const { trade, outcome } = T.closeOutcome(t, kind, tx.nowS);
   const ref = `trade:${t.tradeId}`;
   await credit(tx, t.seller, outcome.paidToSeller, 'trade-payout', ref);
   await credit(tx, t.buyer, outcome.refundedToBuyer, 'payment-refund', ref);
@@ -116,19 +116,19 @@ export async function closeTrade(tx: MarketTx, gov: StoredParameters, params: Ma
 }
 
 /** Applies the end of a validation stage (committee decision or window timeout). */
-export async function endStage(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<T.Trade> {
+export async function endStage(tx: MarketTx, gov: StoredParameters, t: T.Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<T.Trade> {
   const end = T.stageEnd(t, stage, committee);
   if (end === 'advance') {
-    const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: tx.nowS + params.stageWindowSeconds };
+    const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: tx.nowS + t.stageWindowSeconds };
     await putTrade(tx, next);
     emit(tx.ctx, 'TradeStageAdvanced', { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
     return next;
   }
-  return closeTrade(tx, gov, params, t, end);
+  return closeTrade(tx, gov, t, end);
 }
 
 /** Tally the current stage's ballot through governance, then act on it. */
-export async function decideStage(tx: MarketTx, gov: StoredParameters, params: MarketParams, t: T.Trade): Promise<T.Trade> {
+export async function decideStage(tx: MarketTx, gov: StoredParameters, t: T.Trade): Promise<T.Trade> {
   const stage = T.stageOf(t);
   if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
   const d = await decideBallot(tx.ctx, t.validation.taskId, stage, tx.nowMs);
@@ -136,5 +136,5 @@ export async function decideStage(tx: MarketTx, gov: StoredParameters, params: M
   await applyCommitteeDecision(tx.ctx, d, gov, tx.nowMs, 0n);
   const honest = [...new Set([...t.validation.honest, ...d.honest])].sort();
   const withVotes: T.Trade = { ...t, validation: { ...t.validation, honest, leader: d.leader ?? t.validation.leader } };
-  return endStage(tx, gov, params, withVotes, stage, d.outcome);
+  return endStage(tx, gov, withVotes, stage, d.outcome);
 }
