@@ -47,7 +47,7 @@ describe('sealed-bid reverse auction', () => {
     const b1 = await bid(r, who.seller, 1, 25);
     const b2 = await bid(r, who.seller2, 2, 30);
     await expectCode(bid(r, who.buyer2, 3, 20, 999), 'PRECONDITION_FAILED', /filter 1/);
-    const auctionState = [...ledger.world.state.entries()].filter(([k]) => k.includes('mkt.auction')).map(([, v]) => Buffer.from(v).toString()).join('\n');
+    const auctionState = [...ledger.world.state.entries()].filter(([k]) => k.includes('gl.market.auction')).map(([, v]) => Buffer.from(v).toString()).join('\n');
     expect(auctionState).not.toMatch(/"pricePerKwh"/);
     for (const s of [who.buyer, who.seller, who.seller2]) expect(auctionState).not.toContain(pid(s));
 

@@ -7,21 +7,18 @@
  */
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
 import { Context, Contract, Transaction } from 'fabric-contract-api';
-import { contributeEntropy, leaderAt } from '../../src/committees/tasks';
+import { leaderAt } from '../../src/committees/tasks';
 import { beaconMessage } from '../../src/domain/entropy';
 import type { Participant } from '../../src/domain/participant';
-import { requireMeter, requireOperator } from '../../src/identity/caller';
+import { requireMeter } from '../../src/identity/caller';
 import { readParameters } from '../../src/ledger/parametersStore';
-import { readParticipant, writeParticipant } from '../../src/ledger/participantStore';
-import { Task, writeBeaconKey } from '../../src/ledger/taskStore';
+import type { Task } from '../../src/ledger/taskStore';
 import { admit } from '../../src/participants/registry';
 import { txTimeMs } from '../../src/time/txTime';
-import { AuctionsContract } from '../../src/contracts/auctions.contract';
-import { OffersContract } from '../../src/contracts/offers.contract';
-import { TradesContract } from '../../src/contracts/trades.contract';
+import { contracts } from '../../src';
 import { IdentitySpec, identities } from '../support/fakeIdentity';
 import { TestLedger } from '../support/ledger';
-import { MARKET_CONTRACTS, T0, U1, U2, U3, pid, who } from './marketLedger';
+import { T0, U1, U2, U3, pid, who } from './marketLedger';
 
 export class CommunityBootstrap extends Contract {
   constructor() {
@@ -40,32 +37,6 @@ export class CommunityBootstrap extends Contract {
     await admit(ctx, p, now, params, 'test bootstrap');
     return JSON.stringify(m.participantId);
   }
-
-  @Transaction()
-  async beaconKey(ctx: Context, publicKeyHex: string): Promise<void> {
-    const op = requireOperator(ctx, 'bootstrap:beaconKey');
-    const params = await readParameters(ctx);
-    await writeBeaconKey(ctx, { mspId: op.mspId, publicKeyHex, registeredAtMs: await txTimeMs(ctx, params) });
-  }
-
-  @Transaction()
-  async contribute(ctx: Context, taskId: string, round: string, signatureHex: string): Promise<void> {
-    const op = requireOperator(ctx, 'bootstrap:contribute');
-    const params = await readParameters(ctx);
-    await contributeEntropy(ctx, taskId, Number(round), signatureHex, op.mspId, await txTimeMs(ctx, params), params);
-  }
-
-  @Transaction(false)
-  async participant(ctx: Context, participantId: string): Promise<string> {
-    return JSON.stringify((await readParticipant(ctx, participantId)) ?? null);
-  }
-
-  @Transaction()
-  async setStatus(ctx: Context, participantId: string, status: string): Promise<void> {
-    const p = (await readParticipant(ctx, participantId)) as Participant;
-    p.status = status as Participant['status'];
-    await writeParticipant(ctx, p, p.qScore);
-  }
 }
 
 const SECRET: Record<string, string> = { [U1]: '11'.repeat(31) + '01', [U2]: '22'.repeat(31) + '02' };
@@ -78,7 +49,7 @@ export const validators: IdentitySpec[] = Array.from({ length: 8 }, (_, i) =>
 export const byPid = new Map<string, IdentitySpec>();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ALL_CONTRACTS: any[] = [...MARKET_CONTRACTS, OffersContract, TradesContract, AuctionsContract, CommunityBootstrap];
+export const ALL_CONTRACTS: any[] = [...contracts, CommunityBootstrap];
 
 /** Ledger with the community admitted and beacon keys registered. */
 export async function communityLedger(traders: IdentitySpec[] = [who.seller, who.seller2, who.buyer, who.buyer2]): Promise<TestLedger> {
@@ -89,7 +60,7 @@ export async function communityLedger(traders: IdentitySpec[] = [who.seller, who
     byPid.set(pid(spec), spec);
   }
   for (const [msp, op] of [[U1, who.op1], [U2, who.op2]] as const) {
-    await ledger.submit(op, 'bootstrap:beaconKey', [Buffer.from(bls.getPublicKey(SECRET[msp])).toString('hex')]);
+    await ledger.submit(op, 'committees:registerBeaconKey', [Buffer.from(bls.getPublicKey(SECRET[msp])).toString('hex')]);
   }
   return ledger;
 }
@@ -105,7 +76,7 @@ export async function drawCommittee(ledger: TestLedger, taskId: string): Promise
   const task = await readTaskOf(ledger, taskId);
   for (const [msp, op] of [[U1, who.op1], [U2, who.op2]] as const) {
     const sig = Buffer.from(bls.sign(beaconMessage('gridledger', taskId, task.round), SECRET[msp])).toString('hex');
-    await ledger.submit(op, 'bootstrap:contribute', [taskId, String(task.round), sig]);
+    await ledger.submit(op, 'committees:contributeEntropy', [taskId, String(task.round), sig]);
   }
   const drawn = await readTaskOf(ledger, taskId);
   expect(drawn.status).toBe('active');
@@ -135,5 +106,5 @@ export async function runStage(ledger: TestLedger, tradeId: string, taskId: stri
 }
 
 export async function participantOf(ledger: TestLedger, spec: IdentitySpec | string): Promise<Participant> {
-  return ledger.evaluate<Participant>(who.regulator, 'bootstrap:participant', [typeof spec === 'string' ? spec : pid(spec)]);
+  return ledger.evaluate<Participant>(who.regulator, 'participants:get', [typeof spec === 'string' ? spec : pid(spec)]);
 }

@@ -119,28 +119,28 @@ export function checkInvariants(world: WorldState): void {
   const of = (t: string) => rows.filter((r) => r.type === t);
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   let topups = 0;
-  for (const a of of('mkt.walletAudit')) if (a.value.kind === 'topup') topups += num(a.value.amount);
+  for (const a of of('gl.market.walletAudit')) if (a.value.kind === 'topup') topups += num(a.value.amount);
   let held = 0;
-  for (const w of of('mkt.wallet')) held += num(w.value.balance);
-  for (const c of of('mkt.walletCredit')) held += num(c.value.amount);
-  for (const o of of('mkt.offer')) if (o.value.status === 'OPEN') held += num(o.value.collateral);
-  for (const t of of('mkt.trade')) if (!TERMINAL.includes(String(t.value.status ?? t.value.state))) held += num(t.value.paymentEscrow) + num(t.value.collateralEscrow);
-  for (const a of of('mkt.auction')) {
+  for (const w of of('gl.market.wallet')) held += num(w.value.balance);
+  for (const c of of('gl.market.walletCredit')) held += num(c.value.amount);
+  for (const o of of('gl.market.offer')) if (o.value.status === 'OPEN') held += num(o.value.collateral);
+  for (const t of of('gl.market.trade')) if (!TERMINAL.includes(String(t.value.status ?? t.value.state))) held += num(t.value.paymentEscrow) + num(t.value.collateralEscrow);
+  for (const a of of('gl.market.auction')) {
     if (a.value.status !== 'AWARDED') continue;
     const bc = a.value.buyerClaim as Record<string, unknown> | undefined;
     const sc = a.value.sellerClaim as Record<string, unknown> | undefined;
     held += num(bc?.payment) + num(sc?.collateral);
   }
-  for (const w of [...of('mkt.wallet'), ...of('mkt.walletCredit')]) expect(num(w.value.balance ?? w.value.amount)).toBeGreaterThanOrEqual(0);
+  for (const w of [...of('gl.market.wallet'), ...of('gl.market.walletCredit')]) expect(num(w.value.balance ?? w.value.amount)).toBeGreaterThanOrEqual(0);
   expect(held).toBe(topups);
 
   let minted = 0;
-  for (const m of of('mkt.minted')) minted += num(m.value.mintedWh);
+  for (const m of of('gl.market.minted')) minted += num(m.value.mintedWh);
   let sellerSide = 0;
   let sold = 0;
   let claimed = 0;
   let packetEscrow = 0;
-  for (const p of of('mkt.packet')) {
+  for (const p of of('gl.market.packet')) {
     const v = p.value;
     if (v.origin === 'mint') {
       expect(num(v.availableWh) + num(v.escrowedWh) + num(v.soldWh)).toBe(num(v.amountWh));
@@ -155,7 +155,7 @@ export function checkInvariants(world: WorldState): void {
   expect(sellerSide).toBe(minted);
   expect(claimed).toBe(sold);
   let tradeEscrow = 0;
-  for (const t of of('mkt.trade')) if (!TERMINAL.includes(String(t.value.state))) tradeEscrow += num(t.value.energyEscrowWh);
+  for (const t of of('gl.market.trade')) if (!TERMINAL.includes(String(t.value.state))) tradeEscrow += num(t.value.energyEscrowWh);
   expect(packetEscrow).toBe(tradeEscrow);
 }
 

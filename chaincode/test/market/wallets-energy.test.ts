@@ -32,7 +32,7 @@ describe('wallets', () => {
     const wa = [...a.stub.writes.keys()];
     const wb = new Set(b.stub.writes.keys());
     expect(wa.filter((k) => wb.has(k))).toEqual([]);
-    expect(wa.some((k) => k.includes('mkt.wallet\u0000'))).toBe(false);
+    expect(wa.some((k) => k.includes('gl.market.wallet\u0000'))).toBe(false);
     a.stub.commitTo(ledger.world);
     b.stub.commitTo(ledger.world);
     expect(await balance(ledger, who.seller)).toBe(30);

@@ -3,7 +3,7 @@
  * utility's participants; the buyer's readings live in its utility's collection).
  *
  * Source of truth is the governance participant record (gl.participant) when it exists; until a
- * meter has joined through governance, the market keeps a minimal account (mkt.account) created by
+ * meter has joined through governance, the market keeps a minimal account (gl.market.account) created by
  * the meter's own first market call. Nothing here is personal data: pseudonym, MSP, meter, zone.
  */
 import { KEY } from '../keys';
@@ -18,7 +18,7 @@ export interface MarketAccount {
   openedAt: number;
 }
 
-export const ACCOUNT = 'mkt.account';
+export const ACCOUNT = 'gl.market.account';
 
 export async function lookupParticipant(tx: MarketTx, participantId: string): Promise<{ mspId: string; meterId?: string; status?: string } | undefined> {
   const gov = await tx.get<Record<string, unknown>>(tx.key(KEY.participant, [participantId]));

@@ -1,32 +1,32 @@
 /**
- * Composite-key object types of the market (prefix `mkt.`, disjoint from the foundation's `gl.`).
+ * Composite-key object types of the market (prefix `gl.market.`, as chaincode/README.md asks).
  * Each hot path touches only keys of its own meter/participant/object:
- * - a reading writes mkt.reading(meter, interval) and mkt.meterHead(meter): thousands of meters
+ * - a reading writes gl.market.reading(meter, interval) and gl.market.meterHead(meter): thousands of meters
  *   posting at once share no key;
- * - a wallet credit writes a NEW key mkt.walletCredit(participant, txId…), never the balance, so
+ * - a wallet credit writes a NEW key gl.market.walletCredit(participant, txId…), never the balance, so
  *   many trades paying one seller in the same block do not collide; the owner's next debit folds them;
  * - indexes (offers/auctions by delivery interval, trades by party) are one empty-ish key per entry.
  */
 export const MKT = {
-  params: 'mkt.params', // ('current') -> MarketParams
-  meterHead: 'mkt.meterHead', // (meterId) -> { lastIntervalStart, lastHash, mspId }
-  reading: 'mkt.reading', // (meterId, paddedIntervalStart) -> public reading summary (hash only)
-  wallet: 'mkt.wallet', // (participantId) -> folded balance
-  walletCredit: 'mkt.walletCredit', // (participantId, localId) -> pending credit
-  walletAudit: 'mkt.walletAudit', // (participantId, paddedTime, localId) -> audit entry
-  packet: 'mkt.packet', // (packetId) -> energy packet
-  packetByOwner: 'mkt.packetByOwner', // (participantId, packetId) -> ''
-  minted: 'mkt.minted', // (meterId, paddedIntervalStart) -> { mintedWh, exportWh }
-  importClaim: 'mkt.importClaim', // (meterId, paddedIntervalStart) -> { claimedWh, importWh }
-  offer: 'mkt.offer', // (offerId) -> offer
-  openOffer: 'mkt.openOffer', // (paddedDeliveryStart, offerId) -> '' (removed when the offer closes)
-  trade: 'mkt.trade', // (tradeId) -> trade
-  tradeByParty: 'mkt.tradeByParty', // (participantId, tradeId) -> { role }
-  tradeVote: 'mkt.tradeVote', // (tradeId, stage, validatorId) -> vote
-  standing: 'mkt.standing', // (participantId) -> { penalties, bannedUntil }
-  auction: 'mkt.auction', // (requestId) -> request
-  openAuction: 'mkt.openAuction', // (paddedDeliveryStart, requestId) -> ''
-  auctionBid: 'mkt.auctionBid', // (requestId, offerId) -> bid
+  params: 'gl.market.params', // ('current') -> MarketParams
+  meterHead: 'gl.market.meterHead', // (meterId) -> { lastIntervalStart, lastHash, mspId }
+  reading: 'gl.market.reading', // (meterId, paddedIntervalStart) -> public reading summary (hash only)
+  wallet: 'gl.market.wallet', // (participantId) -> folded balance
+  walletCredit: 'gl.market.walletCredit', // (participantId, localId) -> pending credit
+  walletAudit: 'gl.market.walletAudit', // (participantId, paddedTime, localId) -> audit entry
+  packet: 'gl.market.packet', // (packetId) -> energy packet
+  packetByOwner: 'gl.market.packetByOwner', // (participantId, packetId) -> ''
+  minted: 'gl.market.minted', // (meterId, paddedIntervalStart) -> { mintedWh, exportWh }
+  importClaim: 'gl.market.importClaim', // (meterId, paddedIntervalStart) -> { claimedWh, importWh }
+  offer: 'gl.market.offer', // (offerId) -> offer
+  openOffer: 'gl.market.openOffer', // (paddedDeliveryStart, offerId) -> '' (removed when the offer closes)
+  trade: 'gl.market.trade', // (tradeId) -> trade
+  tradeByParty: 'gl.market.tradeByParty', // (participantId, tradeId) -> { role }
+  tradeVote: 'gl.market.tradeVote', // (tradeId, stage, validatorId) -> vote
+  standing: 'gl.market.standing', // (participantId) -> { penalties, bannedUntil }
+  auction: 'gl.market.auction', // (requestId) -> request
+  openAuction: 'gl.market.openAuction', // (paddedDeliveryStart, requestId) -> ''
+  auctionBid: 'gl.market.auctionBid', // (requestId, offerId) -> bid
 } as const;
 
 /** The penalty pool: forfeited collateral goes here (regulator-visible), so money is conserved. */

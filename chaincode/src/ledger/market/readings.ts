@@ -2,9 +2,9 @@
  * Meter readings on the ledger.
  *
  * Private: the raw reading (canonical JSON) in the meter's utility collection
- * `<MSPID>PrivateCollection`, key mkt.reading(mspId, meterId, interval).
- * Public (channel): mkt.reading(mspId, meterId, interval) = { readingHash, interval, postedAt } and the
- * meter's head mkt.meterHead(mspId, meterId) = { lastIntervalStart, lastHash }. No quantity is public.
+ * `<MSPID>PrivateCollection`, key gl.market.reading(mspId, meterId, interval).
+ * Public (channel): gl.market.reading(mspId, meterId, interval) = { readingHash, interval, postedAt } and the
+ * meter's head gl.market.meterHead(mspId, meterId) = { lastIntervalStart, lastHash }. No quantity is public.
  *
  * Endorsers of other utilities cannot read the private collection, and every endorser must compute
  * the same result, so no decision reads private data: when a rule needs a raw reading (register

@@ -1,7 +1,7 @@
 /**
  * Wallets: integer minor units, never negative, with an audit trail.
  *
- * A wallet is a folded balance (mkt.wallet) plus pending credits (mkt.walletCredit, one new key per
+ * A wallet is a folded balance (gl.market.wallet) plus pending credits (gl.market.walletCredit, one new key per
  * credit). Credits never read or write the balance key, so concurrent trades, refunds and top-ups
  * for one participant commit together without MVCC conflicts. A debit (only the owner's own market
  * actions: collateral, payment) folds the pending credits into the balance, checks it covers the
