@@ -23,7 +23,6 @@ export async function addToIndex(ctx: Context, participantId: string, zone: stri
   const counter = (await getJson<ZoneCounter>(ctx, zoneKey)) ?? { zone, count: 0 };
   const position = counter.count;
   await putJson(ctx, compositeKey(ctx, KEY.eligibleSlot, [zone, padUint(position, 10)]), { participantId });
-  await putJson(ctx, compositeKey(ctx, KEY.eligiblePos, [participantId]), { zone, position });
   await putJson(ctx, zoneKey, { zone, count: position + 1 });
   return position;
 }

@@ -46,12 +46,10 @@ export const KEY = {
   enrolment: 'gl.enrolment',
   eligibleSlot: 'gl.elig.slot', // (zone, position) -> participantId : dense per-zone index
   eligibleZone: 'gl.elig.zone', // (zone) -> { count } : one small counter per zone
-  eligiblePos: 'gl.elig.pos', // (participantId) -> { zone, position } : reverse index for removal
   qscoreRank: 'gl.qrank', // (invertedScore, participantId) -> '' : leaderboard order
   qscoreHistory: 'gl.qhist', // (participantId, seq) -> entry
   beaconKey: 'gl.beacon.key', // (mspId) -> BLS public key of a utility
   task: 'gl.task', // (taskId) -> committee task
-  taskEntropy: 'gl.task.entropy', // (taskId, round, mspId) -> contribution
   ballot: 'gl.ballot', // (taskId, ballot) -> ballot tally
   vote: 'gl.vote', // (taskId, round, ballot, participantId) -> vote
   leaderEntry: 'gl.entry', // (leaderId, slot) -> entry (Condition 2: one entry per leader per slot)
