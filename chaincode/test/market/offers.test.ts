@@ -126,6 +126,26 @@ describe('scenario 1: energy sent and received', () => {
   });
 });
 
+describe('determinism', () => {
+  it('two endorsers produce byte-identical settlements (result, writes, event)', async () => {
+    const t = await accept(await makeOffer());
+    await afterDelivery(t, { exportWh: 2000, importWh: 2000, escrowWh: 2000 });
+    const ex = await trade(t.tradeId);
+    await drawCommittee(ledger, ex.validation.taskId);
+    await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll);
+    await confirm(t, 2000);
+    await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll, false);
+    const other = ledger.fork();
+    const a = await ledger.run(who.regulator, 'trades:decide', [t.tradeId], { txId: 'same-tx' });
+    const b = await other.run(who.seller, 'trades:decide', [t.tradeId], { txId: 'same-tx', peerClockMs: ledger.nowMs + 20_000 });
+    const dump = (m: Map<string, Uint8Array | null>) => [...m].map(([k, v]) => [k, v ? Buffer.from(v).toString('hex') : null]);
+    expect(a.raw).toBe(b.raw);
+    expect(dump(a.stub.writes)).toEqual(dump(b.stub.writes));
+    expect(a.stub.event?.payload).toEqual(b.stub.event?.payload);
+    a.stub.commitTo(ledger.world);
+  });
+});
+
 describe('scenario 2: give up an offer', () => {
   it('before expiry a share of the collateral is forfeited', async () => {
     const offer = await makeOffer();

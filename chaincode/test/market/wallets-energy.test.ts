@@ -38,6 +38,15 @@ describe('wallets', () => {
     expect(await balance(ledger, who.seller)).toBe(30);
   });
 
+  it('the conservation check is not vacuous: it catches minted money', async () => {
+    await fund(ledger, who.seller, 100);
+    const [key, v] = [...ledger.world.state].find(([k]) => k.includes('gl.market.walletCredit')) as [string, Uint8Array];
+    const forged = { ...JSON.parse(Buffer.from(v).toString()), amount: 101 };
+    const copy = ledger.world.clone();
+    copy.state.set(key, Buffer.from(JSON.stringify(forged)));
+    expect(() => checkInvariants(copy)).toThrow();
+  });
+
   it('is readable by owner, its utility operators and the regulator; has an audit trail', async () => {
     await fund(ledger, who.seller, 700);
     expect((await ledger.evaluate<{ balance: number }>(who.seller, 'wallets:get', [pid(who.seller)])).balance).toBe(700);
