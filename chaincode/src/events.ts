@@ -47,4 +47,5 @@ export const EVENTS = {
   leaderEntryRecorded: 'LeaderEntryRecorded',
   voteRecorded: 'VoteRecorded',
   ballotDecided: 'BallotDecided',
+  taskCancelled: 'TaskCancelled',
 } as const;

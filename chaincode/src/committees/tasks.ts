@@ -214,7 +214,7 @@ export async function retryDraw(ctx: Context, taskId: string, nowMs: number, par
 
 /** The committee member leading the slot that contains `tMs` (Eq. (1) with the task offset). */
 export function leaderAt(task: Task, tMs: number): { leader: string; slot: string } {
-  if (task.status !== 'active' && task.status !== 'closed') throw preconditionFailed(`task ${task.taskId} has no committee yet (status ${task.status})`);
+  if (task.committee.length === 0) throw preconditionFailed(`task ${task.taskId} has no committee (status ${task.status})`);
   const idx = leaderIndex(tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset);
   return { leader: task.committee[idx], slot: slotOf(tMs, task.genesisMs, task.slotSeconds).toString() };
 }
@@ -471,6 +471,6 @@ export async function cancelTask(ctx: Context, taskId: string, nowMs: number, re
   task.outcome = 'cancelled';
   task.closedAtMs = nowMs;
   await writeTask(ctx, task);
-  emit(ctx, EVENTS.ballotDecided, { taskId, kind: task.kind, subjectId: task.subjectId, ballot: '', round: task.round, outcome: 'cancelled', reason });
+  emit(ctx, EVENTS.taskCancelled, { taskId, kind: task.kind, subjectId: task.subjectId, round: task.round, reason });
   return task;
 }
