@@ -37,7 +37,7 @@ export interface GovernanceParameters {
 }
 
 export interface StoredParameters extends GovernanceParameters {
-  /** 0 for the built-in defaults, +1 per regulator change. */
+  /** Version: 0 for the built-in defaults, +1 per regulator change. */
   version: number;
   updatedAtMs: number;
   updatedBy: string;
