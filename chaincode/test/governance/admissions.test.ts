@@ -279,6 +279,19 @@ describe('participant registry around admission', () => {
     expect(st.result.stake).toBe(3 * Q_SCALE);
   });
 
+  it('validates request and vote JSON at the contract boundary', async () => {
+    const { ledger, joiner, leader, others, task } = await setup();
+    await expectCode(ledger.submit(identities.meter('Org1MSP', 'x', 'z1'), 'participants:requestJoin', ['{"stake":1,"name":"alice"}']), 'INVALID_ARGUMENT', /unknown field "name"/);
+    await expectCode(ledger.submit(identities.meter('Org1MSP', 'x', 'z1'), 'participants:requestJoin', ['{"stake":-1}']), 'INVALID_ARGUMENT', /stake must be an integer/);
+    await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
+    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, '{"approve":"yes"}']), 'INVALID_ARGUMENT', /approve must be true or false/);
+    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, '{"approve":true,"weight":9}']), 'INVALID_ARGUMENT', /unknown field "weight"/);
+    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, 'approve']), 'INVALID_ARGUMENT', /voteJson is not valid JSON/);
+    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', ['p-unknown', approve]), 'NOT_FOUND', /participant p-unknown/);
+    const lead = await ledger.evaluate<{ leader: string; slot: string; round: number }>(regulator, 'committees:leaderOf', [task.taskId]);
+    expect(lead).toMatchObject({ leader: leader.participantId, round: 0 });
+  });
+
   it('answers whoAmI from the certificate', async () => {
     const ledger = new TestLedger();
     const me = await ledger.evaluate<Record<string, string>>(identities.meter('Org1MSP', 'm-1', 'z1'), 'participants:whoAmI');
