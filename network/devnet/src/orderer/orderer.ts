@@ -5,6 +5,7 @@
  * construction with chained header hashes. Cut blocks are handed, strictly in order, to the
  * deliver callback (the committer). Like Raft it does not de-duplicate txids (P§8.12).
  */
+import { X509Certificate } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import type { ChannelMsp, PeerIdentity } from '../peer/deps';
 import { parseEnvelopeHeader } from '../peer/transaction';
@@ -26,6 +27,8 @@ export interface OrdererOptions {
   previousHash: Buffer;
   deliver: (block: common.Block) => Promise<void>;
   onError?: (err: unknown) => void;
+  /** clock for the identity expiry check (tests) */
+  now?: () => number;
 }
 
 export class OrdererStoppedError extends Error {
@@ -42,6 +45,7 @@ const WRITERS_POLICY_ERROR =
 
 export class Orderer {
   private readonly cutter: BlockCutter<Buffer>;
+  private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private nextNumber: number;
   private previousHash: Buffer;
@@ -50,6 +54,7 @@ export class Orderer {
 
   constructor(private readonly opts: OrdererOptions) {
     this.cutter = new BlockCutter<Buffer>(opts.maxMessageCount);
+    this.now = opts.now ?? Date.now;
     this.nextNumber = opts.nextBlockNumber;
     this.previousHash = opts.previousHash;
   }
@@ -90,6 +95,8 @@ export class Orderer {
       // Fabric logs why the creator failed; the client only sees the policy text.
       return { status: common.Status.FORBIDDEN, info: `${WRITERS_POLICY_ERROR}: permission denied` };
     }
+    // ExpirationCheck capability: only the orderer looks at NotAfter (the MSP ignores expiry, P§8.14).
+    if (isExpired(creator.certPem, this.now())) return { status: common.Status.BAD_REQUEST, info: 'broadcast client identity expired' };
     if (!this.opts.msp.verify(creator, h.payloadBytes, h.signature) || !WRITER_ROLES.has(creator.role)) {
       return { status: common.Status.FORBIDDEN, info: `${WRITERS_POLICY_ERROR}: permission denied` };
     }
@@ -117,4 +124,14 @@ export class Orderer {
     if (batch.length > 0) this.emit(batch);
     await this.delivering;
   }
+}
+
+function isExpired(certPem: string, now: number): boolean {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    return false; // not an X.509 identity: nothing to expire
+  }
+  return Date.parse(cert.validTo) < now;
 }

@@ -1,4 +1,6 @@
 import { common } from '@hyperledger/fabric-protos';
+import { createSelfSignedCa } from '../../src/identity/certificates';
+import { generateEcKeyPair } from '../../src/identity/crypto';
 import { blockHeaderHash } from '../../src/orderer/block';
 import { Orderer } from '../../src/orderer/orderer';
 import { endorsedEnvelope, FakeMsp } from '../peer/txBuilder';
@@ -7,11 +9,12 @@ const fake = new FakeMsp();
 const client = fake.create('Org1MSP', 'client1', 'client');
 const peerId = fake.create('Org1MSP', 'peer1', 'peer');
 
-function collect(maxMessageCount: number, timeoutMs = 60_000) {
+function collect(maxMessageCount: number, timeoutMs = 60_000, now?: () => number) {
   const blocks: common.Block[] = [];
   let notify: (() => void) | undefined;
   const orderer = new Orderer({
     channel: 'energy', msp: fake, maxMessageCount, timeoutMs, nextBlockNumber: 5, previousHash: Buffer.alloc(32, 7),
+    now,
     deliver: async (b) => {
       blocks.push(b);
       notify?.();
@@ -66,5 +69,17 @@ describe('Orderer', () => {
     expect(orderer.broadcast(env).status).toBe(common.Status.SUCCESS);
     expect(orderer.broadcast(Buffer.from([1, 2, 3])).status).toBe(common.Status.BAD_REQUEST);
     await orderer.stop();
+  });
+
+  it('BAD_REQUEST "broadcast client identity expired" once the creator certificate is past NotAfter', async () => {
+    const withCert = fake.create('Org1MSP', 'client-expiring', 'client');
+    withCert.certPem = await createSelfSignedCa({ subject: { commonName: 'c' }, keyPem: generateEcKeyPair().privateKeyPem, validityHours: 1 });
+    const later = collect(100, 60_000, () => Date.now() + 2 * 3600_000);
+    const r = later.orderer.broadcast(endorsedEnvelope(withCert).envelope);
+    expect(r).toEqual({ status: common.Status.BAD_REQUEST, info: 'broadcast client identity expired' });
+    const today = collect(100);
+    expect(today.orderer.broadcast(endorsedEnvelope(withCert).envelope).status).toBe(common.Status.SUCCESS);
+    await later.orderer.stop();
+    await today.orderer.stop();
   });
 });
