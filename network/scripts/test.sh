@@ -50,6 +50,9 @@ trap cleanup EXIT
 log "── end-to-end on the $TIER tier (home $E2E_HOME, port base $GRIDLEDGER_PORT_BASE)"
 if GRIDLEDGER_TIER="$TIER" GRIDLEDGER_SKIP_BUILD=1 bash "$REPO_ROOT/network/scripts/start.sh"; then
   run_step "end-to-end ($TIER)" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand --json --outputFile='$RESULTS/e2e.json'"
+  if [ "$TIER" = "fabric" ]; then # orderer/peer fault tests: Fabric only (test/e2e/fabric)
+    run_step "fabric faults" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand -c fabric/jest.config.js --json --outputFile='$RESULTS/fabric-faults.json'"
+  fi
 else
   FAILED_STEPS+=("start the $TIER network")
   for f in "$E2E_HOME"/logs/*.log; do [ -f "$f" ] && { log "tail of $f:"; tail -n 30 "$f" >&2; }; done

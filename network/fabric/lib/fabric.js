@@ -1,0 +1,432 @@
+#!/usr/bin/env node
+/*
+ * Helper of network/fabric/network.sh: everything that is easier in JavaScript than in shell.
+ *
+ *   fabric.js env            <network.yaml> <portBase> <home>   shell assignments (names, ports, paths)
+ *   fabric.js render         <network.yaml> <portBase> <home> <fabricCfgDir> <buildersDir>
+ *                            writes core.yaml per peer, orderer.yaml per orderer, configtx.yaml,
+ *                            NodeOU config.yaml per MSP, collections_config.json + connection.json per chaincode
+ *   fabric.js network-json   <network.yaml> <portBase> <home> <networkShPath>
+ *                            writes <home>/network.json (the devnet's format, tier "fabric")
+ *   fabric.js crl-update     <config.json> <mspId> <crlPemFile> <out.json>
+ *                            adds a CRL to an org's MSP in a decoded channel config (configtxlator JSON)
+ *   fabric.js wrap-update    <update.json> <channel> <out.json>      config update → envelope JSON
+ *
+ * Ports: network.yaml gives peers, CAs, operations, chaincodes and the gateway. What a real network
+ * needs beyond that is derived from portBase with the offsets below (documented in docs/operations.md):
+ *   orderer N (1..4): listen portBase+20+N, admin (osnadmin) portBase+30+N, operations portBase+40+N
+ *   CA operations:    caPort+1 (utility CAs) — the orderer CA: portBase+5
+ *   peer chaincode listener: peerPort+1 (ccaas does not use it, but the peer always binds it)
+ */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const YAML = require(require.resolve('yaml', { paths: [path.join(REPO_ROOT, 'network', 'devnet'), REPO_ROOT] }));
+
+const HOST = '127.0.0.1';
+const ORDERER_COUNT = 4;
+const OFFSETS = { ordererListen: 20, ordererAdmin: 30, ordererOps: 40, ordererCaOps: 5 };
+
+function loadConfig(file, portBase) {
+  const { loadNetworkConfig } = require(path.join(REPO_ROOT, 'network', 'devnet', 'dist', 'config', 'networkConfig.js'));
+  return loadNetworkConfig(file, portBase ? Number(portBase) : undefined);
+}
+
+/** Every name, port and path of the network, resolved. */
+function layout(cfgFile, portBase, home) {
+  const cfg = loadConfig(cfgFile, portBase);
+  const B = cfg.portBase;
+  const org = (o) => {
+    const dir = path.join(home, 'organizations', 'peerOrganizations', o.domain);
+    const peerHost = `peer0.${o.domain}`;
+    return {
+      name: o.name, mspId: o.mspId, domain: o.domain, dir,
+      caName: `ca-${o.name}`, caPort: o.caPort, caOpsPort: o.caPort + 1, caHome: path.join(home, 'fabric-ca', o.name),
+      caCert: path.join(home, 'fabric-ca', o.name, 'ca-cert.pem'),
+      peer: {
+        name: peerHost, host: peerHost, port: o.peerPort, ccPort: o.peerPort + 1, opsPort: o.opsPort,
+        dir: path.join(dir, 'peers', peerHost), cfgDir: path.join(home, 'config', peerHost), dataDir: path.join(home, 'data', peerHost),
+      },
+      adminMsp: path.join(dir, 'users', `Admin@${o.domain}`, 'msp'),
+    };
+  };
+  const orgs = cfg.organizations.map(org);
+  const od = cfg.orderer.domain;
+  const ordererOrg = {
+    name: cfg.orderer.name, mspId: cfg.orderer.mspId, domain: od,
+    dir: path.join(home, 'organizations', 'ordererOrganizations', od),
+    caName: `ca-${cfg.orderer.name}`, caPort: cfg.orderer.caPort, caOpsPort: B + OFFSETS.ordererCaOps,
+    caHome: path.join(home, 'fabric-ca', cfg.orderer.name), caCert: path.join(home, 'fabric-ca', cfg.orderer.name, 'ca-cert.pem'),
+  };
+  ordererOrg.adminMsp = path.join(ordererOrg.dir, 'users', `Admin@${od}`, 'msp');
+  ordererOrg.adminTls = path.join(ordererOrg.dir, 'users', `Admin@${od}`, 'tls');
+  const orderers = [];
+  for (let n = 1; n <= ORDERER_COUNT; n++) {
+    const host = `orderer${n}.${od}`;
+    orderers.push({
+      id: n, name: `orderer${n}`, host, port: B + OFFSETS.ordererListen + n, adminPort: B + OFFSETS.ordererAdmin + n,
+      opsPort: B + OFFSETS.ordererOps + n, dir: path.join(ordererOrg.dir, 'orderers', host),
+      cfgDir: path.join(home, 'config', `orderer${n}`), dataDir: path.join(home, 'data', `orderer${n}`),
+    });
+  }
+  const chaincodes = cfg.chaincodes.map((c) => ({ ...c, dir: path.join(home, 'chaincode', c.name) }));
+  return { cfg, home, portBase: B, channel: cfg.channel, orgs, ordererOrg, orderers, chaincodes, gatewayPort: cfg.gateway.port };
+}
+
+const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+const ident = (s) => String(s).replace(/[^A-Za-z0-9_]/g, '_');
+
+function envCommand(L) {
+  const out = [];
+  const set = (k, v) => out.push(`${k}=${shq(v)}`);
+  set('CHANNEL', L.channel);
+  set('PORT_BASE', L.portBase);
+  set('GATEWAY_PORT', L.gatewayPort);
+  const cas = [L.ordererOrg, ...L.orgs];
+  set('CAS', cas.map((c) => ident(c.name)).join(' '));
+  for (const c of cas) {
+    const p = `CA_${ident(c.name)}_`;
+    set(`${p}NAME`, c.caName); set(`${p}PORT`, c.caPort); set(`${p}OPS`, c.caOpsPort); set(`${p}HOME`, c.caHome);
+    set(`${p}CERT`, c.caCert); set(`${p}DOMAIN`, c.domain); set(`${p}MSPID`, c.mspId); set(`${p}ORGDIR`, c.dir); set(`${p}ORG`, c.name);
+  }
+  set('ORDERER_ORG', ident(L.ordererOrg.name));
+  set('PEER_ORGS', L.orgs.map((o) => ident(o.name)).join(' '));
+  for (const o of L.orgs) {
+    const p = `PEER_${ident(o.name)}_`;
+    set(`${p}NAME`, o.peer.name); set(`${p}PORT`, o.peer.port); set(`${p}OPS`, o.peer.opsPort); set(`${p}DIR`, o.peer.dir);
+    set(`${p}CFG`, o.peer.cfgDir); set(`${p}DATA`, o.peer.dataDir); set(`${p}ADMINMSP`, o.adminMsp); set(`${p}MSPID`, o.mspId);
+    set(`${p}TLSROOT`, o.caCert);
+  }
+  set('ORDERERS', L.orderers.map((o) => o.name).join(' '));
+  for (const o of L.orderers) {
+    const p = `ORD_${o.name}_`;
+    set(`${p}HOST`, o.host); set(`${p}PORT`, o.port); set(`${p}ADMIN`, o.adminPort); set(`${p}OPS`, o.opsPort);
+    set(`${p}DIR`, o.dir); set(`${p}CFG`, o.cfgDir); set(`${p}DATA`, o.dataDir);
+  }
+  set('ORDERER_CA_CERT', L.ordererOrg.caCert);
+  set('ORDERER_ADMIN_MSP', L.ordererOrg.adminMsp);
+  set('ORDERER_ADMIN_TLS', L.ordererOrg.adminTls);
+  // identities from network.yaml: org:name:type:attrs (attrs as fabric-ca-client --id.attrs, all ecert)
+  set('IDENTITIES', L.cfg.identities.map((i) => {
+    const attrs = Object.entries(i.attrs || {}).map(([k, v]) => `${k}=${v}:ecert`).join(',');
+    return `${ident(i.org)}|${i.name}|${i.type}|${attrs}`;
+  }).join(' '));
+  set('CHAINCODES', L.chaincodes.map((c) => c.name).join(' '));
+  for (const c of L.chaincodes) {
+    const p = `CC_${ident(c.name)}_`;
+    set(`${p}ADDRESS`, c.address); set(`${p}DIR`, c.dir);
+    set(`${p}POLICY`, c.endorsementPolicy);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function write(file, text) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+function nodeOuConfig(caFile = 'cacerts/ca-cert.pem') {
+  const ou = (name) => ({ Certificate: caFile, OrganizationalUnitIdentifier: name });
+  return YAML.stringify({
+    NodeOUs: {
+      Enable: true,
+      ClientOUIdentifier: ou('client'), PeerOUIdentifier: ou('peer'),
+      AdminOUIdentifier: ou('admin'), OrdererOUIdentifier: ou('orderer'),
+    },
+  });
+}
+
+function setPath(obj, dotted, value) {
+  const parts = dotted.split('.');
+  let o = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (o[p] == null || typeof o[p] !== 'object') o[p] = {};
+    o = o[p];
+  }
+  o[parts[parts.length - 1]] = value;
+}
+
+function render(L, fabricCfgDir, buildersDir) {
+  const coreTpl = fs.readFileSync(path.join(fabricCfgDir, 'core.yaml'), 'utf8');
+  const ordTpl = fs.readFileSync(path.join(fabricCfgDir, 'orderer.yaml'), 'utf8');
+  const batch = L.cfg.orderer.batch;
+
+  // NodeOU config.yaml in every MSP folder that exists (org MSPs, nodes, users)
+  for (const base of [L.ordererOrg.dir, ...L.orgs.map((o) => o.dir)]) {
+    const walk = (d) => {
+      if (!fs.existsSync(d)) return;
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const full = path.join(d, e.name);
+        if (e.name === 'msp') write(path.join(full, 'config.yaml'), nodeOuConfig());
+        else walk(full);
+      }
+    };
+    walk(base);
+  }
+
+  for (const o of L.orgs) {
+    const core = YAML.parse(coreTpl);
+    const p = o.peer;
+    const tls = path.join(p.dir, 'tls');
+    const set = (k, v) => setPath(core, k, v);
+    set('peer.id', p.name);
+    set('peer.networkId', `gridledger-${L.portBase}`);
+    set('peer.listenAddress', `${HOST}:${p.port}`);
+    set('peer.address', `${HOST}:${p.port}`);
+    set('peer.chaincodeListenAddress', `${HOST}:${p.ccPort}`);
+    set('peer.chaincodeAddress', `${HOST}:${p.ccPort}`);
+    set('peer.gossip.bootstrap', `${HOST}:${p.port}`);
+    set('peer.gossip.endpoint', `${HOST}:${p.port}`);
+    set('peer.gossip.externalEndpoint', `${HOST}:${p.port}`);
+    set('peer.gossip.useLeaderElection', false);
+    set('peer.gossip.orgLeader', true);
+    set('peer.tls.enabled', true);
+    set('peer.tls.clientAuthRequired', false);
+    set('peer.tls.cert.file', path.join(tls, 'server.crt'));
+    set('peer.tls.key.file', path.join(tls, 'server.key'));
+    set('peer.tls.rootcert.file', path.join(tls, 'ca.crt'));
+    set('peer.tls.clientRootCAs.files', [path.join(tls, 'ca.crt')]);
+    set('peer.mspConfigPath', path.join(p.dir, 'msp'));
+    set('peer.localMspId', o.mspId);
+    set('peer.fileSystemPath', p.dataDir);
+    set('peer.gateway.enabled', true);
+    set('ledger.state.stateDatabase', 'goleveldb');
+    set('ledger.snapshots.rootDir', path.join(p.dataDir, 'snapshots'));
+    set('vm.endpoint', '');
+    set('chaincode.externalBuilders', [{ name: 'ccaas_builder', path: path.join(buildersDir, 'ccaas'), propagateEnvironment: ['CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG'] }]);
+    set('chaincode.startuptimeout', '60s');
+    set('chaincode.keepalive', 0);
+    set('operations.listenAddress', `${HOST}:${p.opsPort}`);
+    set('operations.tls.enabled', false);
+    set('metrics.provider', 'prometheus');
+    write(path.join(p.cfgDir, 'core.yaml'), YAML.stringify(core));
+  }
+
+  for (const n of L.orderers) {
+    const oy = YAML.parse(ordTpl);
+    const set = (k, v) => setPath(oy, k, v);
+    const tls = path.join(n.dir, 'tls');
+    set('General.ListenAddress', HOST);
+    set('General.ListenPort', n.port);
+    set('General.TLS.Enabled', true);
+    set('General.TLS.PrivateKey', path.join(tls, 'server.key'));
+    set('General.TLS.Certificate', path.join(tls, 'server.crt'));
+    set('General.TLS.RootCAs', [path.join(tls, 'ca.crt')]);
+    set('General.TLS.ClientAuthRequired', false);
+    // Cluster traffic (SmartBFT) shares the general listener; the node authenticates with its TLS cert.
+    set('General.Cluster.ClientCertificate', path.join(tls, 'server.crt'));
+    set('General.Cluster.ClientPrivateKey', path.join(tls, 'server.key'));
+    set('General.Cluster.ListenPort', '');
+    set('General.Cluster.ListenAddress', '');
+    set('General.Cluster.ServerCertificate', '');
+    set('General.Cluster.ServerPrivateKey', '');
+    set('General.Cluster.RootCAs', [path.join(tls, 'ca.crt')]);
+    set('General.BootstrapMethod', 'none');
+    set('General.LocalMSPDir', path.join(n.dir, 'msp'));
+    set('General.LocalMSPID', L.ordererOrg.mspId);
+    set('FileLedger.Location', n.dataDir);
+    set('Consensus.WALDir', path.join(n.dataDir, 'wal'));
+    set('Consensus.SnapDir', path.join(n.dataDir, 'snapshot'));
+    set('Operations.ListenAddress', `${HOST}:${n.opsPort}`);
+    set('Operations.TLS.Enabled', false);
+    set('Metrics.Provider', 'prometheus');
+    set('Admin.ListenAddress', `${HOST}:${n.adminPort}`);
+    set('Admin.TLS.Enabled', true);
+    set('Admin.TLS.PrivateKey', path.join(tls, 'server.key'));
+    set('Admin.TLS.Certificate', path.join(tls, 'server.crt'));
+    set('Admin.TLS.RootCAs', [path.join(tls, 'ca.crt')]);
+    set('Admin.TLS.ClientAuthRequired', true);
+    set('Admin.TLS.ClientRootCAs', [path.join(tls, 'ca.crt')]);
+    set('ChannelParticipation.Enabled', true);
+    write(path.join(n.cfgDir, 'orderer.yaml'), YAML.stringify(oy));
+  }
+
+  // configtx.yaml: one profile, the application channel with 4 SmartBFT consenters (no system channel)
+  const orgPolicies = (msp, endorsement) => {
+    const p = {
+      Readers: { Type: 'Signature', Rule: endorsement ? `OR('${msp}.admin', '${msp}.peer', '${msp}.client')` : `OR('${msp}.member')` },
+      Writers: { Type: 'Signature', Rule: endorsement ? `OR('${msp}.admin', '${msp}.client')` : `OR('${msp}.member')` },
+      Admins: { Type: 'Signature', Rule: `OR('${msp}.admin')` },
+    };
+    if (endorsement) p.Endorsement = { Type: 'Signature', Rule: `OR('${msp}.peer')` };
+    return p;
+  };
+  const ordererOrg = {
+    Name: L.ordererOrg.mspId, ID: L.ordererOrg.mspId, MSPDir: path.join(L.ordererOrg.dir, 'msp'),
+    Policies: orgPolicies(L.ordererOrg.mspId, false),
+    OrdererEndpoints: L.orderers.map((n) => `${HOST}:${n.port}`),
+  };
+  const appOrgs = L.orgs.map((o) => ({
+    Name: o.mspId, ID: o.mspId, MSPDir: path.join(o.dir, 'msp'), Policies: orgPolicies(o.mspId, true),
+    AnchorPeers: [{ Host: HOST, Port: o.peer.port }],
+  }));
+  const implicit = (rule) => ({ Type: 'ImplicitMeta', Rule: rule });
+  const timeout = `${batch.timeoutMs}ms`;
+  const configtx = {
+    Organizations: [ordererOrg, ...appOrgs],
+    Profiles: {
+      EnergyChannel: {
+        Capabilities: { V3_0: true },
+        Policies: { Readers: implicit('ANY Readers'), Writers: implicit('ANY Writers'), Admins: implicit('MAJORITY Admins') },
+        Orderer: {
+          OrdererType: 'BFT',
+          BatchTimeout: timeout,
+          BatchSize: { MaxMessageCount: batch.maxMessageCount, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
+          SmartBFT: {
+            RequestBatchMaxCount: batch.maxMessageCount,
+            RequestBatchMaxBytes: 10485760,
+            RequestBatchMaxInterval: timeout,
+            IncomingMessageBufferSize: 200,
+            RequestPoolSize: 100000,
+            RequestForwardTimeout: '2s',
+            RequestComplainTimeout: '8s',
+            RequestAutoRemoveTimeout: '3m',
+            ViewChangeResendInterval: '2s',
+            ViewChangeTimeout: '10s',
+            LeaderHeartbeatTimeout: '10s',
+            LeaderHeartbeatCount: 10,
+            CollectTimeout: '1s',
+            SyncOnStart: true,
+            SpeedUpViewChange: false,
+          },
+          ConsenterMapping: L.orderers.map((n) => ({
+            ID: n.id, Host: HOST, Port: n.port, MSPID: L.ordererOrg.mspId,
+            Identity: path.join(n.dir, 'msp', 'signcerts', 'cert.pem'),
+            ClientTLSCert: path.join(n.dir, 'tls', 'server.crt'),
+            ServerTLSCert: path.join(n.dir, 'tls', 'server.crt'),
+          })),
+          Organizations: [ordererOrg],
+          Policies: {
+            Readers: implicit('ANY Readers'), Writers: implicit('ANY Writers'), Admins: implicit('MAJORITY Admins'),
+            BlockValidation: implicit('ANY Writers'),
+          },
+          Capabilities: { V2_0: true },
+        },
+        Application: {
+          Organizations: appOrgs,
+          Policies: {
+            Readers: implicit('ANY Readers'), Writers: implicit('ANY Writers'), Admins: implicit('MAJORITY Admins'),
+            LifecycleEndorsement: implicit('MAJORITY Endorsement'), Endorsement: implicit('MAJORITY Endorsement'),
+          },
+          Capabilities: { V2_5: true },
+        },
+      },
+    },
+  };
+  write(path.join(L.home, 'config', 'configtx', 'configtx.yaml'), YAML.stringify(configtx, { aliasDuplicateObjects: false }));
+
+  // chaincode-as-a-service package inputs and collection definitions
+  const memberCount = L.orgs.length;
+  for (const c of L.chaincodes) {
+    write(path.join(c.dir, 'src', 'connection.json'), JSON.stringify({ address: c.address, dial_timeout: '10s', tls_required: false }, null, 2) + '\n');
+    write(path.join(c.dir, 'src', 'metadata.json'), JSON.stringify({ type: 'ccaas', label: c.name }) + '\n');
+    const colls = c.collections.map((k) => {
+      const out = {
+        name: k.name, policy: k.policy, requiredPeerCount: 0, maxPeerCount: memberCount - 1,
+        blockToLive: 0, memberOnlyRead: k.memberOnlyRead, memberOnlyWrite: k.memberOnlyWrite,
+      };
+      if (k.endorsementPolicy) out.endorsementPolicy = { signaturePolicy: k.endorsementPolicy };
+      return out;
+    });
+    write(path.join(c.dir, 'collections_config.json'), JSON.stringify(colls, null, 2) + '\n');
+  }
+}
+
+function networkJson(L, networkSh) {
+  const read = (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : undefined);
+  const keyOf = (msp) => path.join(msp, 'keystore', 'priv_sk');
+  const certOf = (msp) => path.join(msp, 'signcerts', 'cert.pem');
+  const pids = path.join(L.home, 'pids');
+  const ctl = (...args) => ['env', `GRIDLEDGER_HOME=${L.home}`, 'bash', networkSh, ...args];
+  const doc = {
+    tier: 'fabric',
+    channel: L.channel,
+    home: L.home,
+    organizations: L.orgs.map((o) => {
+      const users = { admin: { certPath: certOf(o.adminMsp), keyPath: keyOf(o.adminMsp) } };
+      for (const i of L.cfg.identities.filter((x) => x.org === o.name)) {
+        const msp = path.join(o.dir, 'users', `${i.name}@${o.domain}`, 'msp');
+        users[i.name] = { certPath: certOf(msp), keyPath: keyOf(msp) };
+      }
+      return {
+        name: o.name,
+        mspId: o.mspId,
+        peer: { endpoint: `${HOST}:${o.peer.port}`, hostAlias: o.peer.host, tlsRootCertPath: o.caCert },
+        ca: {
+          url: `https://${HOST}:${o.caPort}`, caName: o.caName, tlsRootCertPath: o.caCert,
+          registrar: { enrollmentId: 'admin', enrollmentSecret: 'adminpw' },
+        },
+        users,
+        operations: `http://${HOST}:${o.peer.opsPort}`,
+      };
+    }),
+    chaincodes: L.chaincodes.map((c) => ({ name: c.name, address: c.address, packageId: read(path.join(c.dir, 'package-id')) })),
+    orderer: {
+      batch: { ...L.cfg.orderer.batch },
+      consensus: 'BFT',
+      mspId: L.ordererOrg.mspId,
+      tlsRootCertPath: L.ordererOrg.caCert,
+      nodes: L.orderers.map((n) => ({
+        name: n.name, endpoint: `${HOST}:${n.port}`, hostAlias: n.host, admin: `${HOST}:${n.adminPort}`,
+        operations: `http://${HOST}:${n.opsPort}`, pidFile: path.join(pids, `${n.name}.pid`),
+      })),
+    },
+    control: {
+      // every process holding a copy of the ledger: the peers and the orderers
+      ledgerPidFiles: [...L.orgs.map((o) => path.join(pids, `${o.peer.name}.pid`)), ...L.orderers.map((n) => path.join(pids, `${n.name}.pid`))],
+      restartLedger: ctl('restart-ledger'),
+      applyCrl: ctl('apply-crl', '{mspId}', '{crlFile}'),
+    },
+  };
+  const file = path.join(L.home, 'network.json');
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2) + '\n');
+  fs.renameSync(`${file}.tmp`, file);
+  process.stdout.write(file + '\n');
+}
+
+function crlUpdate(configFile, mspId, crlFile, outFile) {
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const groups = config.channel_group.groups.Application.groups;
+  const orgKey = Object.keys(groups).find((k) => groups[k].values?.MSP?.value?.config?.name === mspId);
+  if (!orgKey) throw new Error(`MSP ${mspId} is not a member of the application channel`);
+  const mspConfig = groups[orgKey].values.MSP.value.config;
+  const pems = fs.readFileSync(crlFile, 'utf8').match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----\s*/g);
+  if (!pems || pems.length === 0) throw new Error(`${crlFile} holds no PEM CRL`);
+  const list = mspConfig.revocation_list || [];
+  for (const pem of pems) {
+    const b64 = Buffer.from(pem.trim() + '\n').toString('base64');
+    if (!list.includes(b64)) list.push(b64);
+  }
+  mspConfig.revocation_list = list;
+  fs.writeFileSync(outFile, JSON.stringify(config));
+}
+
+function wrapUpdate(updateFile, channel, outFile) {
+  const update = JSON.parse(fs.readFileSync(updateFile, 'utf8'));
+  const env = { payload: { header: { channel_header: { channel_id: channel, type: 2 } }, data: { config_update: update } } };
+  fs.writeFileSync(outFile, JSON.stringify(env));
+}
+
+function main() {
+  const [cmd, ...a] = process.argv.slice(2);
+  switch (cmd) {
+    case 'env': return envCommand(layout(a[0], a[1], a[2]));
+    case 'render': return render(layout(a[0], a[1], a[2]), a[3], a[4]);
+    case 'network-json': return networkJson(layout(a[0], a[1], a[2]), a[3]);
+    case 'crl-update': return crlUpdate(a[0], a[1], a[2], a[3]);
+    case 'wrap-update': return wrapUpdate(a[0], a[1], a[2]);
+    default:
+      process.stderr.write('usage: fabric.js env|render|network-json|crl-update|wrap-update ...\n');
+      process.exit(2);
+  }
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`fabric.js: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

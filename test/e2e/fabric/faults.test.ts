@@ -1,0 +1,236 @@
+/**
+ * Fault tolerance of the real network (Fabric tier only; run by `npm run test:fabric` through
+ * fabric/jest.config.js — the devnet has no orderers to kill).
+ *
+ * 4 SmartBFT orderers tolerate f = 1 faulty node; the peer gateway broadcasts every transaction to
+ * all orderers and needs a quorum of 3 acceptances (Fabric `internal/pkg/gateway/submit.go`).
+ *
+ *  1. under a steady submit load, SIGKILL one follower, then the current leader (metric
+ *     consensus_smartbft_view_leader_id): every submission commits VALID exactly once;
+ *  2. with two orderers killed, submissions fail with UNAVAILABLE, and once the orderers are back
+ *     each failed transaction is either committed everywhere or nowhere (nothing half-done);
+ *  3. a restarted orderer and a restarted peer catch up to the same block height.
+ *
+ * Each submission is endorsed once and its signed envelope re-sent on a submit error, so a
+ * transaction can never be applied twice, and its outcome is read back with CommitStatus.
+ */
+import { readFileSync } from 'node:fs';
+import { StatusCode, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import {
+  connectOrg, isAlive, loadNetwork, newRunId, restartLedger, sleep, utf8,
+  type Connection, type NetworkDescriptor, type OrgDescriptor,
+} from '../support';
+
+const CHAINCODE = 'conformance';
+
+interface OrdererNode { name: string; endpoint: string; operations: string; pidFile: string }
+
+let net: NetworkDescriptor;
+let conn: Connection;
+let contract: Contract;
+const run = newRunId();
+
+function orderers(): OrdererNode[] {
+  const nodes = (net.orderer as { nodes?: OrdererNode[] } | undefined)?.nodes;
+  if (!nodes || nodes.length !== 4) throw new Error('network.json has no orderer.nodes (4 SmartBFT orderers): not a Fabric-tier network');
+  return nodes;
+}
+
+const pidOf = (file: string): number => Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+
+async function metric(url: string, name: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(`channel="${net.channel}"`));
+    return line ? Number(line.trim().split(/\s+/).pop()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SmartBFT leader (consenter id = orderer index + 1, network/fabric/lib/fabric.js), as the live orderers report it. */
+async function leader(): Promise<OrdererNode> {
+  const nodes = orderers();
+  for (const n of nodes) {
+    if (!isAlive(pidOf(n.pidFile))) continue;
+    const id = await metric(n.operations, 'consensus_smartbft_view_leader_id');
+    if (id && id >= 1 && id <= nodes.length) return nodes[id - 1]!;
+  }
+  throw new Error('no live orderer reports consensus_smartbft_view_leader_id');
+}
+
+async function kill(n: OrdererNode | OrgDescriptor): Promise<void> {
+  const file = 'pidFile' in n ? n.pidFile : net.control.ledgerPidFiles.find((f) => f.includes(`peer0.${(n as OrgDescriptor).name}.`))!;
+  const pid = pidOf(file);
+  process.kill(pid, 'SIGKILL');
+  const until = Date.now() + 15_000;
+  while (isAlive(pid)) {
+    if (Date.now() > until) throw new Error(`pid ${pid} survived SIGKILL`);
+    await sleep(100);
+  }
+}
+
+/** Brings every dead ledger process back (control.restartLedger starts only what is not running). */
+async function restore(): Promise<void> {
+  await restartLedger(net, async () => {
+    await contract.evaluateTransaction('get', `${run}:probe`);
+  }, 180_000);
+}
+
+interface Outcome { key: string; txId: string; code?: number; error?: string }
+
+/** One transaction: endorse once, submit (re-sending the same envelope on error), then its commit status. */
+async function submitOnce(gateway: Gateway, key: string, value: string, resendForMs: number): Promise<Outcome> {
+  const tx = await gateway.getNetwork(net.channel).getContract(CHAINCODE).newProposal('put', { arguments: [key, value] }).endorse();
+  const until = Date.now() + resendForMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const commit = await tx.submit();
+      const status = await commit.getStatus();
+      return { key, txId: tx.getTransactionId(), code: status.code };
+    } catch (err) {
+      lastError = err;
+      if (Date.now() > until) break;
+      await sleep(500);
+    }
+  }
+  return { key, txId: tx.getTransactionId(), error: describeError(lastError) };
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: number; message?: string; details?: Array<{ message: string }> };
+  return `${e.code ?? ''} ${e.message ?? String(err)} ${(e.details ?? []).map((d) => d.message).join('; ')}`.trim();
+}
+
+/** Steady load: `concurrency` workers submitting distinct keys until stop() is called. */
+function startLoad(tag: string, concurrency = 4): { stop: () => Promise<Outcome[]> } {
+  let stopping = false;
+  let i = 0;
+  const outcomes: Outcome[] = [];
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (!stopping) {
+      const key = `${run}:${tag}:${i++}`;
+      outcomes.push(await submitOnce(conn.gateway, key, key, 90_000));
+    }
+  });
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(workers);
+      return outcomes;
+    },
+  };
+}
+
+/** Every key committed exactly once, with its own value, on every peer. */
+async function expectExactlyOnce(outcomes: Outcome[]): Promise<void> {
+  expect(outcomes.filter((o) => o.error)).toEqual([]);
+  expect(outcomes.filter((o) => o.code !== StatusCode.VALID)).toEqual([]);
+  for (const org of net.organizations) {
+    const c = connectOrg(org);
+    try {
+      const cc = c.gateway.getNetwork(net.channel).getContract(CHAINCODE);
+      for (const o of outcomes) {
+        expect(utf8(await cc.evaluateTransaction('get', o.key))).toBe(o.key);
+        const history = JSON.parse(utf8(await cc.evaluateTransaction('history', o.key))) as Array<{ txId: string }>;
+        expect(history.map((h) => h.txId)).toEqual([o.txId]);
+      }
+    } finally {
+      c.close();
+    }
+  }
+}
+
+async function heights(): Promise<Record<string, number | undefined>> {
+  const out: Record<string, number | undefined> = {};
+  for (const n of orderers()) out[n.name] = await metric(n.operations, 'ledger_blockchain_height');
+  for (const o of net.organizations) out[o.name] = await metric((o as unknown as { operations: string }).operations, 'ledger_blockchain_height');
+  return out;
+}
+
+/** Waits until every orderer and peer reports the same block height (and at least `min`). */
+async function expectSameHeight(min: number, timeoutMs = 120_000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  let last: Record<string, number | undefined> = {};
+  for (;;) {
+    last = await heights();
+    const values = Object.values(last);
+    if (values.every((h) => h !== undefined && h === values[0] && h >= min)) return values[0]!;
+    if (Date.now() > until) throw new Error(`nodes did not converge on one height ≥ ${min}: ${JSON.stringify(last)}`);
+    await sleep(1000);
+  }
+}
+
+beforeAll(() => {
+  net = loadNetwork();
+  orderers();
+  conn = connectOrg(net.organizations[0]!);
+  contract = conn.gateway.getNetwork(net.channel).getContract(CHAINCODE);
+});
+
+afterAll(async () => {
+  conn?.close();
+});
+
+describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
+  it('keeps committing exactly once when a follower, then the leader, is killed under load', async () => {
+    const lead = await leader();
+    const follower = orderers().find((n) => n.name !== lead.name)!;
+    const load = startLoad('f1');
+    await sleep(3000);
+    await kill(follower);
+    await sleep(8000);
+    await restore(); // f = 1: bring the follower back before the next fault
+    const newLead = await leader();
+    await kill(newLead);
+    await sleep(25_000); // long enough for a view change (LeaderHeartbeatTimeout 10 s)
+    const outcomes = await load.stop();
+    expect(outcomes.length).toBeGreaterThan(10);
+    await expectExactlyOnce(outcomes);
+    const after = await leader();
+    expect(after.name).not.toBe(newLead.name);
+    await restore();
+  }, 600_000);
+
+  it('refuses submissions with UNAVAILABLE when two orderers are down, and leaves nothing half-done', async () => {
+    const [a, b] = orderers().slice(2);
+    await kill(a!);
+    await kill(b!);
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await submitOnce(conn.gateway, `${run}:f2:${i}`, 'v', 0));
+    for (const o of outcomes) {
+      expect(o.error).toMatch(/^14 .*insufficient number of orderers/s); // gRPC UNAVAILABLE
+    }
+    await restore();
+    const height = await expectSameHeight(1);
+    // each refused transaction is now either committed on every peer or on none
+    for (const o of outcomes) {
+      const seen: string[] = [];
+      for (const org of net.organizations) {
+        const c = connectOrg(org);
+        try {
+          seen.push(utf8(await c.gateway.getNetwork(net.channel).getContract(CHAINCODE).evaluateTransaction('get', o.key)));
+        } finally {
+          c.close();
+        }
+      }
+      expect(new Set(seen).size).toBe(1);
+    }
+    expect(height).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('a restarted orderer and a restarted peer catch up to the same block height', async () => {
+    const target = orderers()[0]!;
+    const peerOrg = net.organizations[1]!;
+    await kill(target);
+    await kill(peerOrg);
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await submitOnce(conn.gateway, `${run}:catchup:${i}`, `${run}:catchup:${i}`, 30_000));
+    expect(outcomes.filter((o) => o.code !== StatusCode.VALID)).toEqual([]);
+    await restore();
+    const h = await expectSameHeight(1);
+    expect(h).toBeGreaterThan(0);
+    await expectExactlyOnce(outcomes);
+  }, 600_000);
+});
