@@ -6,9 +6,10 @@
  *   npm run bench -w test/e2e            (BENCH_TXS=2000 BENCH_INFLIGHT=50 BENCH_EVALS=2000 BENCH_CHAINCODE=conformance)
  */
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
-import { connectOrg, loadNetwork, newRunId, repoRoot, type NetworkDescriptor } from '../support';
+import { connectOrg, loadNetwork, newRunId, readLedgerPids, repoRoot, type NetworkDescriptor } from '../support';
 
 const TXS = intEnv('BENCH_TXS', 2000);
 const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
@@ -93,6 +94,26 @@ function batchSettings(net: NetworkDescriptor): string {
   }
 }
 
+/**
+ * CPU time (ms) used so far by the ledger processes (control.ledgerPidFiles, via /proc) and by this
+ * client — to say what limits throughput on a shared machine. NaN where /proc is unavailable.
+ */
+function cpuSnapshot(net: NetworkDescriptor): { ledgerMs: number; clientMs: number } {
+  let ledgerMs = 0;
+  try {
+    const tick = 1000 / 100; // USER_HZ is 100 on Linux
+    for (const pid of readLedgerPids(net)) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ledgerMs += (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+    }
+  } catch {
+    ledgerMs = NaN;
+  }
+  const c = process.cpuUsage();
+  return { ledgerMs, clientMs: (c.user + c.system) / 1000 };
+}
+
 const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 async function main(): Promise<void> {
@@ -107,8 +128,12 @@ async function main(): Promise<void> {
     console.log(`load:    ${TXS} puts (distinct keys), ${INFLIGHT} in flight; ${EVALS} evaluates; warm-up ${WARMUP}`);
     await benchPuts(contract, `${run}w`, WARMUP, Math.min(INFLIGHT, WARMUP));
 
+    const cpu0 = cpuSnapshot(net);
     const puts = await benchPuts(contract, run, TXS, INFLIGHT);
+    const cpu1 = cpuSnapshot(net);
     const evals = await benchEvaluate(contract, `${run}:bench:0`, EVALS, INFLIGHT);
+    const cpu2 = cpuSnapshot(net);
+    const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 
     const rows: Array<[string, string]> = [
       ['committed tx/s', fmt((puts.valid / puts.wallMs) * 1000)],
@@ -121,6 +146,11 @@ async function main(): Promise<void> {
       ['evaluate/s', fmt((evals.ok / evals.wallMs) * 1000)],
       ['evaluate latency p50 (ms)', fmt(percentile(evals.latencies, 50))],
       ['evaluate latency p99 (ms)', fmt(percentile(evals.latencies, 99))],
+      ['ledger CPU ms / committed tx', fmt((cpu1.ledgerMs - cpu0.ledgerMs) / Math.max(1, puts.valid), 2)],
+      ['client CPU ms / committed tx', fmt((cpu1.clientMs - cpu0.clientMs) / Math.max(1, puts.valid), 2)],
+      ['ledger CPU ms / evaluate', fmt((cpu2.ledgerMs - cpu1.ledgerMs) / Math.max(1, evals.ok), 2)],
+      ['ledger CPU share during puts', `${fmt(((cpu1.ledgerMs - cpu0.ledgerMs) / puts.wallMs) * 100, 0)}% of one core`],
+      ['machine', `${cpus().length} cores, load average ${load}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log('');
