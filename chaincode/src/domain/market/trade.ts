@@ -26,8 +26,10 @@ export interface TradeValidation {
   /** taskIdFor('trade', tradeId): fixed at creation, opened when the execution stage begins. */
   taskId: string;
   opened: boolean;
-  /** Committee members whose votes matched decided ballots (rewarded on success), and the leaders. */
+  /** Committee members whose votes matched every decided ballot they voted on (rewarded on success). */
   honest: string[];
+  /** Members who voted against a decided ballot (penalised by governance, never rewarded). */
+  contrary: string[];
   leader?: string;
   /** Set when a stage was decided by the facts after its window closed without a committee decision. */
   decidedByFacts: boolean;
@@ -141,7 +143,7 @@ export function newTrade(terms: TradeTerms, taskId: string, nowS: number, params
     stageWindowSeconds: params.stageWindowSeconds,
     createdAt: nowS,
     state: 'AWAITING_ENERGY',
-    validation: { taskId, opened: false, honest: [], decidedByFacts: false },
+    validation: { taskId, opened: false, honest: [], contrary: [], decidedByFacts: false },
   };
 }
 

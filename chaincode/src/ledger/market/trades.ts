@@ -134,7 +134,10 @@ export async function decideStage(tx: MarketTx, gov: StoredParameters, t: T.Trad
   const d = await decideBallot(tx.ctx, t.validation.taskId, stage, tx.nowMs);
   // Members who voted against the decided outcome lose reputation (governance rule); rewards wait for the trade's outcome.
   await applyCommitteeDecision(tx.ctx, d, gov, tx.nowMs, 0n);
-  const honest = [...new Set([...t.validation.honest, ...d.honest])].sort();
-  const withVotes: T.Trade = { ...t, validation: { ...t.validation, honest, leader: d.leader ?? t.validation.leader } };
+  // A member contrary in any ballot is never rewarded — and must not be: governance has just written
+  // its penalised record in this transaction, which a reward would overwrite with a stale copy.
+  const contrary = [...new Set([...t.validation.contrary, ...d.contrary])].sort();
+  const honest = [...new Set([...t.validation.honest, ...d.honest])].filter((id) => !contrary.includes(id)).sort();
+  const withVotes: T.Trade = { ...t, validation: { ...t.validation, honest, contrary, leader: d.leader ?? t.validation.leader } };
   return endStage(tx, gov, withVotes, stage, d.outcome);
 }

@@ -1,0 +1,107 @@
+/**
+ * Validated settlement details: committee rules (Condition 1 leader, one vote per member,
+ * contrary voters), the liveness fallback when no committee decides, and flat costs.
+ */
+import { leaderAt } from '../../src/committees/tasks';
+import type { Offer } from '../../src/domain/market/offer';
+import type { Trade } from '../../src/domain/market/trade';
+import { identities, IdentitySpec } from '../support/fakeIdentity';
+import { expectCode, TestLedger } from '../support/ledger';
+import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from './community';
+import { checkInvariants, fund, MeterSim, pid, T0S, U2, who } from './marketLedger';
+
+const D = T0S + 2 * 86_400;
+const OFFER = { amountWh: 1000, pricePerKwh: 40, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
+
+let ledger: TestLedger;
+let sm: MeterSim;
+let bm: MeterSim;
+beforeEach(async () => {
+  ledger = await communityLedger();
+  sm = new MeterSim(who.seller);
+  bm = new MeterSim(who.buyer);
+  await fund(ledger, who.seller, 500);
+  await fund(ledger, who.buyer, 500);
+});
+afterEach(() => checkInvariants(ledger.world));
+
+async function escrowedTrade(): Promise<Trade> {
+  const offer = (await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)])).result;
+  const t = (await ledger.submit<Trade>(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'])).result;
+  ledger.nowMs = (D + 960) * 1000;
+  await sm.post(ledger, sm.next(D, 0, 1000));
+  await bm.post(ledger, bm.next(D, 1000, 0));
+  const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { reading: JSON.stringify(sm.last) } });
+  return (await ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])])).result;
+}
+const confirm = (t: Trade, wh: number) => ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(wh)], { transient: { reading: JSON.stringify(bm.last) } });
+
+describe('committee rules on trades', () => {
+  it('only the slot leader records the entry, once per slot; one vote per member; non-members cannot vote', async () => {
+    const t = await escrowedTrade();
+    await expectCode(ledger.submit(validators[0], 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'FORBIDDEN', /not on the committee/);
+    const task = await drawCommittee(ledger, t.validation.taskId);
+    const { leader } = leaderAt(task, ledger.nowMs);
+    const other = task.committee.find((m) => m !== leader) as string;
+    await expectCode(ledger.submit(byPid.get(other) as IdentitySpec, 'trades:recordEntry', [t.tradeId]), 'FORBIDDEN', /Condition 1/);
+    await expectCode(ledger.submit(byPid.get(other) as IdentitySpec, 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'PRECONDITION_FAILED', /no leader entry/);
+    await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
+    await ledger.submit(byPid.get(other) as IdentitySpec, 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]);
+    await expectCode(ledger.submit(byPid.get(other) as IdentitySpec, 'trades:vote', [t.tradeId, JSON.stringify({ approve: false })]), 'CONFLICT', /one vote per member/);
+    const outsider = validators.map((v) => pid(v)).find((p) => !task.committee.includes(p)) as string;
+    await expectCode(ledger.submit(byPid.get(outsider) as IdentitySpec, 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'FORBIDDEN');
+    await expectCode(ledger.submit(who.regulator, 'trades:decide', [t.tradeId]), 'PRECONDITION_FAILED', /undecided/);
+    await expectCode(ledger.submit(byPid.get(other) as IdentitySpec, 'trades:vote', ['trd-unknown', '{"approve":true}']), 'NOT_FOUND');
+  });
+
+  it('a member voting against the decided final ballot is penalised and not rewarded; honest members are', async () => {
+    const t = await escrowedTrade();
+    await drawCommittee(ledger, t.validation.taskId);
+    await runStage(ledger, t.tradeId, t.validation.taskId, [{ approve: true }, { approve: true }, { approve: true }]);
+    await confirm(t, 1000);
+    ledger.advance(300);
+    const task = await readTaskOf(ledger, t.validation.taskId);
+    const { leader } = leaderAt(task, ledger.nowMs);
+    const [a, b, dissenter] = task.committee.filter((m) => m !== leader);
+    const before = { d: await participantOf(ledger, dissenter), a: await participantOf(ledger, a) };
+    await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
+    await ledger.submit(byPid.get(a) as IdentitySpec, 'trades:vote', [t.tradeId, '{"approve":true}']);
+    await ledger.submit(byPid.get(b) as IdentitySpec, 'trades:vote', [t.tradeId, '{"approve":true}']);
+    await ledger.submit(byPid.get(dissenter) as IdentitySpec, 'trades:vote', [t.tradeId, '{"approve":false,"conditions":{"condition3":false}}']);
+    const done = (await ledger.submit<Trade>(who.regulator, 'trades:decide', [t.tradeId])).result;
+    expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'none' } });
+    expect(done.validation.contrary).toEqual([dissenter]);
+    expect(done.validation.honest).not.toContain(dissenter);
+    const after = { d: await participantOf(ledger, dissenter), a: await participantOf(ledger, a) };
+    expect(after.d.penaltyCount).toBe(before.d.penaltyCount + 1);
+    expect(after.d.qScore).toBeLessThan(before.d.qScore);
+    expect(after.a.qScore).toBeGreaterThan(before.a.qScore);
+  });
+});
+
+describe('liveness fallback', () => {
+  it('when no committee decides in the stage window, the facts decide each stage', async () => {
+    const t = await escrowedTrade();
+    await expectCode(ledger.submit(who.buyer, 'trades:timeout', [t.tradeId]), 'PRECONDITION_FAILED', /execution stage runs until/);
+    ledger.nowMs = (t.stageDeadline as number) * 1000;
+    const fin = (await ledger.submit<Trade>(who.buyer, 'trades:timeout', [t.tradeId])).result;
+    expect(fin).toMatchObject({ state: 'FINAL', validation: { decidedByFacts: true } });
+    await confirm(t, 1000);
+    ledger.nowMs = (fin.stageDeadline as number) * 1000;
+    const done = (await ledger.submit<Trade>(who.seller, 'trades:timeout', [t.tradeId])).result;
+    expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'none', paidToSeller: 40 } });
+    const task = await readTaskOf(ledger, t.validation.taskId);
+    expect(task).toMatchObject({ status: 'closed', outcome: 'cancelled' });
+  });
+});
+
+describe('flat costs', () => {
+  it('accepting an offer reads the same keys whether the community has 12 or 42 members', async () => {
+    const offer = (await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)])).result;
+    const small = await ledger.run(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'], { txId: 'probe' });
+    for (let i = 0; i < 30; i++) await ledger.submit(identities.meter(U2, `meter-x${i}`, `zone-${i % 5}`), 'bootstrap:join', ['0']);
+    const large = await ledger.run(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'], { txId: 'probe' });
+    expect(large.stub.readKeys).toEqual(small.stub.readKeys);
+    expect(small.stub.readKeys.length).toBeLessThan(15);
+  });
+});
