@@ -146,13 +146,15 @@ export class AuctionsContract extends Contract {
     return canonicalJson(await store.getRequest(tx, checkId(requestId, 'requestId')));
   }
 
-  /** Bids of one auction: hashes until revealed, prices after. */
+  /** Bids of one auction: hashes until revealed, prices after; paginated. */
   @Transaction(false)
   @Returns('string')
-  async listBids(ctx: Context, requestId: string): Promise<string> {
+  async listBids(ctx: Context, requestId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    return canonicalJson({ items: await store.listBids(tx, checkId(requestId, 'requestId')) });
+    await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const page = await pageByPartialKey<A.AuctionBid>(ctx, MKT.auctionBid, [requestId], pageSizeArg(pageSize), bookmark ?? '');
+    return canonicalJson({ items: page.items.map((i) => i.value), bookmark: page.bookmark });
   }
 
   /** OPEN auctions for one delivery interval (or all), in delivery order; paginated. */

@@ -113,8 +113,11 @@ describe('sealed-bid reverse auction', () => {
     const b = (await fork.submit<AuctionRequest>(who.seller, 'auctions:close', [r.requestId], { txId: 'another-tx' })).result;
     expect(a.winnerOfferId).toBe(b.winnerOfferId);
     expect([b1.offerId, b2.offerId]).toContain(a.winnerOfferId);
-    const bids = await ledger.evaluate<{ items: AuctionBid[] }>(who.buyer, 'auctions:listBids', [r.requestId]);
-    expect(bids.items).toHaveLength(3);
+    const bids = await ledger.evaluate<{ items: AuctionBid[]; bookmark: string }>(who.buyer, 'auctions:listBids', [r.requestId, '2', '']);
+    expect(bids.items).toHaveLength(2);
+    const rest = await ledger.evaluate<{ items: AuctionBid[]; bookmark: string }>(who.buyer, 'auctions:listBids', [r.requestId, '2', bids.bookmark]);
+    expect(rest).toMatchObject({ bookmark: '' });
+    expect(rest.items).toHaveLength(1);
   });
 
   it('rejects P_m ≤ P_k, bad deadlines; no valid reveal means no winner', async () => {

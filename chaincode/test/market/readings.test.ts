@@ -89,6 +89,14 @@ describe('meter readings', () => {
     expect(head).toMatchObject({ lastIntervalStart: I0 + 5 * 900, readings: 6 });
   });
 
+  it('takes a batch from the transient map, keeping it off the block', async () => {
+    const rs = [0, 1].map((i) => m.next(I0 + i * 900, 11, 22));
+    const res = await ledger.submit(who.seller, 'meters:postReadings', [''], { transient: { readings: JSON.stringify({ meterId: 'meter-s1', readings: rs }) } });
+    expect(res.result).toMatchObject({ recorded: 2 });
+    expect(res.stub.getArgs().join(' ')).not.toContain('22');
+    await expectCode(ledger.submit(who.seller, 'meters:postReadings', ['']), 'INVALID_ARGUMENT', /transient "readings" is missing/);
+  });
+
   it('rejects bad batches', async () => {
     const rs = [0, 1].map((i) => m.next(I0 + i * 900, 1, 1));
     await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify({ meterId: 'meter-b2', readings: rs })]), 'FORBIDDEN');
