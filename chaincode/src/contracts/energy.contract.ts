@@ -78,6 +78,7 @@ export class EnergyContract extends Contract {
   @Returns('string')
   async listByOwner(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
+    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
     const { tx } = await openMarketTx(ctx);
     const page = await pageByPartialKey<{ packetId: string }>(ctx, MKT.packetByOwner, [participantId], pageSizeArg(pageSize), bookmark ?? '');
     const items: EnergyPacket[] = [];
@@ -90,6 +91,7 @@ export class EnergyContract extends Contract {
   @Returns('string')
   async balance(ctx: Context, participantId: string): Promise<string> {
     getCaller(ctx);
+    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
     const { tx } = await openMarketTx(ctx);
     const idx = await tx.list<{ packetId: string }>(MKT.packetByOwner, [participantId]);
     const sum = { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: idx.length };

@@ -85,6 +85,7 @@ export class MetersContract extends Contract {
   @Returns('string')
   async getHead(ctx: Context, mspId: string, meterId: string): Promise<string> {
     getCaller(ctx);
+    if (!ID_PATTERN.test(mspId) || !ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'mspId and meterId must be valid ids');
     const { tx } = await openMarketTx(ctx);
     const head = await readings.getHead(tx, mspId, meterId);
     if (!head) fail('NOT_FOUND', `meter ${meterId} of ${mspId} has posted no reading`);

@@ -2,7 +2,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 import { castVote, recordLeaderEntry } from '../committees/tasks';
 import { fail } from '../domain/market/fail';
 import * as T from '../domain/market/trade';
-import { argInt } from '../domain/market/validate';
+import { argInt, onlyKeys } from '../domain/market/validate';
 import { emit } from '../events';
 import { getCaller, requireMeter } from '../identity/caller';
 import { canonicalJson, decode } from '../ledger/codec';
@@ -106,6 +106,7 @@ export class TradesContract extends Contract {
   async vote(ctx: Context, tradeId: string, voteJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:vote');
     const v = jsonArg(voteJson, 'voteJson');
+    onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
     const { tx } = await openMarketTx(ctx);
     const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
     const stage = T.stageOf(t);

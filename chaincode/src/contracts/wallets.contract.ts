@@ -68,6 +68,7 @@ export class WalletsContract extends Contract {
   }
 
   private async checkReader(tx: Parameters<typeof balanceOf>[0], c: ReturnType<typeof getCaller>, participantId: string): Promise<void> {
+    if (typeof participantId !== 'string' || !ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
     if (c.role === 'regulator' || c.participantId === participantId) return;
     if (participantId === PENALTY_POOL) fail('FORBIDDEN', 'only the regulator may read the penalty pool');
     if (c.role === 'operator') {

@@ -106,3 +106,15 @@ describe('energy packets', () => {
     expect(U1).toBe('Utility1MSP');
   });
 });
+
+describe('query argument validation', () => {
+  it('refuses malformed ids with INVALID_ARGUMENT, never a crash', async () => {
+    const ledger = newLedger();
+    await expectCode(ledger.evaluate(who.regulator, 'wallets:get', ['bad\u0000id']), 'INVALID_ARGUMENT');
+    await expectCode(ledger.evaluate(who.regulator, 'wallets:history', ['', '10', '']), 'INVALID_ARGUMENT');
+    await expectCode(ledger.evaluate(who.regulator, 'energy:balance', ['bad id']), 'INVALID_ARGUMENT');
+    await expectCode(ledger.evaluate(who.regulator, 'energy:listByOwner', ['x', '0', '']), 'INVALID_ARGUMENT', /pageSize/);
+    await expectCode(ledger.evaluate(who.regulator, 'meters:getHead', ['', 'm']), 'INVALID_ARGUMENT');
+    await expectCode(ledger.evaluate(who.regulator, 'energy:get', ['pkt-none']), 'NOT_FOUND');
+  });
+});
