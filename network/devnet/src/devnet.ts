@@ -16,7 +16,8 @@ import { GatewayService, GatewayPeer, startGatewayServer } from './gateway/gatew
 import { signLowS } from './identity/crypto';
 import { MspRegistry, serializeIdentity } from './identity/msp';
 import { ensureOrgMaterial, OrgMaterial } from './identity/orgMaterial';
-import { LedgerStore } from './ledger';
+import { LedgerStore, TxStatus } from './ledger';
+import { CommitNotifier } from './peer/commitNotifier';
 import { CrlStore } from './ops/crlStore';
 import { createLogger, Logger } from './ops/logger';
 import { PeerMetrics } from './ops/metrics';
@@ -103,9 +104,11 @@ export class Devnet {
     const transient = new TransientStore();
     const metrics = new Map(config.organizations.map((o, i) => [o.name, new PeerMetrics(o.name, channel, i === 0)]));
 
+    const notifier = new CommitNotifier<TxStatus>((txId) => ledger.getTxStatus(txId));
     const committer = new Committer({
       channel, ledger, msp, policies, chaincodes, orgs: config.organizations, transient,
-      onCommitted: ({ blockNum, codes, durationMs }) => {
+      onCommitted: ({ blockNum, codes, txIds, durationMs }) => {
+        notifier.committed(blockNum, txIds);
         for (const m of metrics.values()) m.blockCommitted(codes, durationMs);
         log.info({ blockNum, txs: codes.length, invalid: codes.filter((c) => c !== 0).length, durationMs }, 'block committed');
       },
@@ -162,7 +165,7 @@ export class Devnet {
     const gateways = peers.map(
       (local) =>
         new GatewayService({
-          channel, local, peers, chaincodes, policies, msp, ledger,
+          channel, local, peers, chaincodes, policies, msp, ledger, notifier,
           orderer: { broadcast: (env) => orderer.broadcast(env), address: `orderer.${config.orderer.domain}:0`, mspId: config.orderer.mspId },
         }),
     );

@@ -8,13 +8,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeConfig } from '../config/networkConfig';
-import type { LedgerStore } from '../ledger';
+import type { LedgerStore, TxStatus } from '../ledger';
+import type { CommitNotifier } from '../peer/commitNotifier';
 import type { BroadcastResult } from '../orderer/orderer';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from '../peer/deps';
 import { Endorser, EndorsementOutcome, ProposalRejectedError } from '../peer/endorser';
 import { ProposalFormatError, UnpackedProposal, unpackSignedProposal } from '../peer/proposal';
 import { assembleTransaction } from '../peer/transaction';
-import { EndpointDetail, rpcError, toServiceError } from './errors';
+import { EndpointDetail, GatewayRpcError, rpcError, toServiceError } from './errors';
 import { completeLayout, eligiblePeers, requiredPolicies } from './plan';
 
 export interface GatewayPeer {
@@ -35,6 +36,8 @@ export interface GatewayServiceOptions {
   policies: PolicyEvaluator;
   msp: ChannelMsp;
   ledger: LedgerStore;
+  /** wakes CommitStatus waiters and event streams after each committed block */
+  notifier: CommitNotifier<TxStatus>;
   orderer: { broadcast(envelope: Uint8Array): BroadcastResult; address: string; mspId: string };
 }
 
@@ -236,37 +239,28 @@ export class GatewayService {
     if (!req.getTransactionId()) throw rpcError(S.INVALID_ARGUMENT, 'transaction ID should not be empty');
     this.checkReaders(req.getChannelId(), req.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
     const txId = req.getTransactionId();
-    const ledger = this.opts.ledger;
-    return new Promise<gateway.CommitStatusResponse>((resolve, reject) => {
-      let done = false;
-      const finish = (fn: () => void): void => {
-        if (done) return;
-        done = true;
-        ledger.off('block', onBlock);
-        this.closers.delete(onClose);
-        fn();
-      };
-      const check = (): void => {
-        ledger.getTxStatus(txId).then(
-          (st) => {
-            if (!st) return;
-            const res = new gateway.CommitStatusResponse();
-            res.setResult(st.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
-            res.setBlockNumber(st.blockNum);
-            finish(() => resolve(res));
-          },
-          (err) => finish(() => reject(rpcError(S.ABORTED, (err as Error).message))),
-        );
-      };
-      const onBlock = (): void => check();
-      const onClose = (): void => finish(() => reject(rpcError(S.UNAVAILABLE, 'peer is shutting down')));
-      // Subscribe before the first look-up so a commit in between is never missed.
-      ledger.on('block', onBlock);
+    if (this.closed) throw rpcError(S.UNAVAILABLE, 'peer is shutting down');
+    const wait = this.opts.notifier.waitForTx(txId);
+    let onClose: (() => void) | undefined;
+    const ended = new Promise<never>((_, reject) => {
+      onClose = () => reject(rpcError(S.UNAVAILABLE, 'peer is shutting down'));
       this.closers.add(onClose);
-      call.on('cancelled', () => finish(() => reject(rpcError(S.CANCELLED, 'context canceled'))));
-      if (this.closed) onClose();
-      else check();
+      call.on('cancelled', () => reject(rpcError(S.CANCELLED, 'context canceled')));
     });
+    try {
+      const st = await Promise.race([wait.promise, ended]);
+      const res = new gateway.CommitStatusResponse();
+      res.setResult(st.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+      res.setBlockNumber(st.blockNum);
+      return res;
+    } catch (err) {
+      if (err instanceof GatewayRpcError) throw err;
+      throw rpcError(S.ABORTED, (err as Error).message);
+    } finally {
+      wait.cancel();
+      if (onClose) this.closers.delete(onClose);
+      ended.catch(() => undefined); // settled later by cancel/shutdown or never: not an unhandled rejection
+    }
   }
 
   // ---------------------------------------------------------------- ChaincodeEvents
@@ -297,12 +291,11 @@ export class GatewayService {
     }
     let wake: (() => void) | undefined;
     let ended = false;
-    const onBlock = (): void => wake?.();
     const end = (): void => {
       ended = true;
       wake?.();
     };
-    ledger.on('block', onBlock);
+    const unsubscribe = this.opts.notifier.onBlock(() => wake?.());
     this.closers.add(end);
     call.on('cancelled', end);
     try {
@@ -338,7 +331,7 @@ export class GatewayService {
       }
       if (this.closed && !call.cancelled) throw rpcError(S.UNAVAILABLE, 'peer is shutting down');
     } finally {
-      ledger.off('block', onBlock);
+      unsubscribe();
       this.closers.delete(end);
     }
   }

@@ -24,7 +24,7 @@ export interface CommitterOptions {
   /** utility orgs (name, mspId) — private data is kept by the members of each collection */
   orgs: Array<{ name: string; mspId: string }>;
   transient: TransientStore;
-  onCommitted?: (info: { blockNum: number; codes: number[]; durationMs: number }) => void;
+  onCommitted?: (info: { blockNum: number; codes: number[]; txIds: string[]; durationMs: number }) => void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -84,7 +84,7 @@ export class Committer {
     setTransactionsFilter(block, codes);
     await this.opts.ledger.commit({ blockNum, blockBytes: Buffer.from(block.serializeBinary()), txs });
     for (const c of checks) if (c.txId) this.opts.transient.delete(c.txId);
-    this.opts.onCommitted?.({ blockNum, codes, durationMs: Date.now() - started });
+    this.opts.onCommitted?.({ blockNum, codes, txIds: txs.map((t) => t.txId).filter((id) => id !== ''), durationMs: Date.now() - started });
     return codes;
   }
 

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
-import type { LedgerStore } from '../../src/ledger';
+import type { LedgerStore, TxStatus } from '../../src/ledger';
+import { CommitNotifier } from '../../src/peer/commitNotifier';
 import { GatewayRpcError } from '../../src/gateway/errors';
 import { GatewayPeer, GatewayService } from '../../src/gateway/gatewayService';
 import { signLowS } from '../../src/identity/crypto';
@@ -58,6 +59,7 @@ function setup(behaviours: Record<string, Behaviour> = {}, broadcastStatus = 200
   });
   const service = new GatewayService({
     channel: 'energy', local: peers[0], peers, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
+    notifier: new CommitNotifier<TxStatus>(async () => undefined),
     orderer: { broadcast: (env) => (broadcasts.push(Buffer.from(env)), { status: broadcastStatus, info: 'why' }), address: 'orderer:7050', mspId: 'OrdererMSP' },
   });
   return { service, calls, broadcasts };
