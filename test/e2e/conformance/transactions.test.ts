@@ -4,7 +4,7 @@
  * transaction, non-deterministic endorsement, range/pagination/history. Expected behaviour is real
  * Fabric 3.1's (network/devnet protocol reference P§5, P§6); nothing here knows which tier runs.
  */
-import { EndorseError, GatewayError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
+import { CommitError, EndorseError, GatewayError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { chaincodeMessages, rejectionOf, utf8, type OrgDescriptor } from '../support';
 import { openFixture, type Fixture } from './fixture';
 
@@ -145,6 +145,25 @@ describe('validation codes', () => {
     await expect(f.evaluate(org1, 'rangeKeys', prefix, end).then((s) => JSON.parse(s))).resolves.toEqual(
       ['a', 'b', 'c'].map((s) => prefix + s),
     );
+  });
+
+  it('a write endorsed by fewer orgs than the policy needs: submit() throws CommitError ENDORSEMENT_POLICY_FAILURE (10)', async () => {
+    const k = key('one-endorser');
+    // The gateway does not check client-chosen orgs against the policy (MAJORITY of three); the committer does.
+    const err = await rejectionOf(contract.submit('put', { arguments: [k, 'x'], endorsingOrganizations: [org1.mspId] }));
+    expect(err).toBeInstanceOf(CommitError);
+    const e = err as CommitError;
+    expect(e.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(e.message).toBe(`Transaction ${e.transactionId} failed to commit with status code 10 (ENDORSEMENT_POLICY_FAILURE)`);
+    await expect(f.evaluate(org1, 'get', k)).resolves.toBe('');
+  });
+
+  it('a read-only transaction is not policy-checked at commit: one endorsement commits VALID', async () => {
+    const k = key('read-only');
+    await contract.submitTransaction('put', k, 'r');
+    const submitted = await contract.submitAsync('get', { arguments: [k], endorsingOrganizations: [org1.mspId] });
+    expect(utf8(submitted.getResult())).toBe('r');
+    expect((await submitted.getStatus()).code).toBe(StatusCode.VALID);
   });
 
   it('the same signed transaction submitted twice commits once', async () => {
