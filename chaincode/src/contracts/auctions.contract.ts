@@ -121,21 +121,25 @@ export class AuctionsContract extends Contract {
     return canonicalJson(await this.maybeTrade(tx, next, params));
   }
 
-  /** Anyone, after the claim deadline without both claims: returns whatever was escrowed; FAILED. */
+  /**
+   * Anyone, after the claim deadline without both claims. If the buyer claimed but the winning
+   * seller did not, the award passes to the next-ranked valid bid (fresh claim window; the buyer's
+   * lock is returned and it claims again at the new price); otherwise the auction FAILS. Every lock
+   * made so far is returned.
+   */
   @Transaction()
   @Returns('string')
   async expire(ctx: Context, requestId: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
+    const { tx, market } = await openMarketTx(ctx);
     const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
-    if (r.status !== 'AWARDED') fail('CONFLICT', `auction ${r.requestId} is ${r.status}, not AWARDED`);
-    if (tx.nowS < r.claimDeadline) fail('PRECONDITION_FAILED', `claims are open until ${r.claimDeadline} (ledger time ${tx.nowS})`);
-    if (r.buyerClaim) await credit(tx, r.buyerClaim.participantId, r.buyerClaim.payment, 'payment-refund', `auction:${r.requestId}`);
-    if (r.sellerClaim) await credit(tx, r.sellerClaim.participantId, r.sellerClaim.collateral, 'collateral-release', `auction:${r.requestId}`);
-    const failed: A.AuctionRequest = { ...r, status: 'FAILED', closedAt: tx.nowS };
-    await store.putRequest(tx, failed);
-    emit(ctx, 'AuctionFailed', { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
-    return canonicalJson(failed);
+    const { request, refundBuyer, refundSeller } = A.afterClaimDeadline(r, await store.listBids(tx, r.requestId), tx.nowS, await market());
+    if (r.buyerClaim) await credit(tx, r.buyerClaim.participantId, refundBuyer, 'payment-refund', `auction:${r.requestId}`);
+    if (r.sellerClaim) await credit(tx, r.sellerClaim.participantId, refundSeller, 'collateral-release', `auction:${r.requestId}`);
+    await store.putRequest(tx, request);
+    if (request.status === 'FAILED') emit(ctx, 'AuctionFailed', { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
+    else emit(ctx, 'AuctionReawarded', { requestId: r.requestId, winnerOfferId: request.winnerOfferId, pricePerKwh: request.winnerPricePerKwh, claimDeadline: request.claimDeadline });
+    return canonicalJson(request);
   }
 
   @Transaction(false)

@@ -159,3 +159,29 @@ describe('sealed-bid reverse auction', () => {
     await expectCode(ledger.submit(who.buyer, 'auctions:claimBuyer', [r.requestId, U_VB]), 'INSUFFICIENT_FUNDS');
   });
 });
+
+describe('auction winner no-show', () => {
+  it('passes the award to the next-ranked bid when the winning seller does not claim', async () => {
+    const r = await request({ deliveryStart: D + 86_400 });
+    const b1 = await bid(r, who.seller, 1, 20);
+    const b2 = await bid(r, who.seller2, 2, 35);
+    ledger.nowMs = (NOW + 600) * 1000;
+    await reveal(r, b1, 1, 20);
+    await reveal(r, b2, 2, 35, who.seller2);
+    ledger.nowMs = (NOW + 1200) * 1000;
+    await ledger.submit(who.regulator, 'auctions:close', [r.requestId]);
+    await ledger.submit(who.buyer, 'auctions:claimBuyer', [r.requestId, U_VB]);
+    expect(await balance(ledger, who.buyer)).toBe(1000 - 20);
+    ledger.nowMs = (r.claimDeadline + 1) * 1000;
+    const re = (await ledger.submit<AuctionRequest>(who.seller2, 'auctions:expire', [r.requestId])).result;
+    expect(re).toMatchObject({ status: 'AWARDED', winnerOfferId: b2.offerId, winnerPricePerKwh: 35, passedOver: [b1.offerId] });
+    expect(re.buyerClaim).toBeUndefined();
+    expect(await balance(ledger, who.buyer)).toBe(1000);
+    await expectCode(ledger.submit(who.seller, 'auctions:claimSeller', [r.requestId, secret(1)]), 'FORBIDDEN');
+    await ledger.submit(who.seller2, 'auctions:claimSeller', [r.requestId, secret(2)]);
+    const traded = (await ledger.submit<AuctionRequest>(who.buyer, 'auctions:claimBuyer', [r.requestId, U_VB])).result;
+    expect(traded.status).toBe('TRADED');
+    const t = await ledger.evaluate<Trade>(who.regulator, 'trades:get', [traded.tradeId as string]);
+    expect(t).toMatchObject({ seller: pid(who.seller2), pricePerKwh: 35, paymentEscrow: 35 });
+  });
+});

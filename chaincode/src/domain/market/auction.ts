@@ -42,6 +42,8 @@ export interface AuctionRequest {
   sellerClaim?: { participantId: string; mspId: string; meterId: string; collateral: number };
   tradeId?: string;
   closedAt?: number;
+  /** Winners that did not claim in time; the award passes to the next-ranked valid bid. */
+  passedOver?: string[];
 }
 
 export interface AuctionBid {
@@ -161,9 +163,15 @@ export function reveal(req: AuctionRequest, bid: AuctionBid, o: Obj, nowS: numbe
  * bidder can steer the tie-break after seeing the others (it can only withhold its own reveal,
  * which also removes it from the auction).
  */
-export function selectWinner(bids: AuctionBid[]): { winner?: AuctionBid; beacon: string } {
-  const valid = bids.filter((b) => b.status === 'REVEALED').sort((a, b) => (a.offerId < b.offerId ? -1 : a.offerId > b.offerId ? 1 : 0));
-  const beacon = sha256hex('gridledger/auction/tiebreak\n' + valid.map((b) => `${b.offerId}:${b.salt}`).join('\n'));
+export function selectWinner(bids: AuctionBid[], exclude: readonly string[] = []): { winner?: AuctionBid; beacon: string } {
+  const all = bids.filter((b) => b.status === 'REVEALED').sort((a, b) => (a.offerId < b.offerId ? -1 : a.offerId > b.offerId ? 1 : 0));
+  // The beacon covers every valid reveal (also passed-over ones) so re-awards use the same ranking.
+  const beacon = sha256hex('gridledger/auction/tiebreak\n' + all.map((b) => `${b.offerId}:${b.salt}`).join('\n'));
+  const valid = all.filter((b) => !exclude.includes(b.offerId));
+  return { winner: lowest(valid, beacon), beacon };
+}
+
+function lowest(valid: AuctionBid[], beacon: string): AuctionBid | undefined {
   let winner: AuctionBid | undefined;
   let winnerKey = '';
   for (const b of valid) {
@@ -173,7 +181,7 @@ export function selectWinner(bids: AuctionBid[]): { winner?: AuctionBid; beacon:
       winnerKey = key;
     }
   }
-  return { winner, beacon };
+  return winner;
 }
 
 export function close(req: AuctionRequest, bids: AuctionBid[], nowS: number): AuctionRequest {
@@ -182,6 +190,27 @@ export function close(req: AuctionRequest, bids: AuctionBid[], nowS: number): Au
   const { winner, beacon } = selectWinner(bids);
   if (!winner) return { ...req, status: 'NO_WINNER', tieBreakBeacon: beacon, closedAt: nowS };
   return { ...req, status: 'AWARDED', winnerOfferId: winner.offerId, winnerPricePerKwh: winner.pricePerKwh, tieBreakBeacon: beacon, closedAt: nowS };
+}
+
+/**
+ * After the claim deadline: if the winning SELLER did not claim, the award passes to the next-ranked
+ * valid bid (seed 000's list L_s), with a fresh claim window that must end before delivery starts;
+ * a buyer claim made at the old price is refunded (the buyer claims again at the new price ≤ P_m).
+ * If the buyer did not claim, or no bid is left, the auction fails. Returns what to refund.
+ */
+export function afterClaimDeadline(req: AuctionRequest, bids: AuctionBid[], nowS: number, params: MarketParams): { request: AuctionRequest; refundBuyer: number; refundSeller: number } {
+  if (req.status !== 'AWARDED') fail('CONFLICT', `auction ${req.requestId} is ${req.status}, not AWARDED`);
+  if (nowS < req.claimDeadline) fail('PRECONDITION_FAILED', `claims are open until ${req.claimDeadline} (ledger time ${nowS})`);
+  const refundBuyer = req.buyerClaim?.payment ?? 0;
+  const refundSeller = req.sellerClaim?.collateral ?? 0;
+  const passedOver = [...(req.passedOver ?? []), req.winnerOfferId as string];
+  const next = selectWinner(bids, passedOver).winner;
+  const claimDeadline = nowS + params.auctionClaimSeconds;
+  if (!req.sellerClaim && req.buyerClaim && next && claimDeadline <= req.deliveryStart) {
+    const { buyerClaim: _b, sellerClaim: _s, ...rest } = req;
+    return { request: { ...rest, winnerOfferId: next.offerId, winnerPricePerKwh: next.pricePerKwh, claimDeadline, passedOver }, refundBuyer, refundSeller };
+  }
+  return { request: { ...req, status: 'FAILED', closedAt: nowS }, refundBuyer, refundSeller };
 }
 
 export function checkClaimWindow(req: AuctionRequest, nowS: number): void {
