@@ -1,24 +1,15 @@
 /**
- * The narrow views the peer, orderer and gateway take of the identity and policy modules
- * (DESIGN.md identity side API). Structural, so the real MspRegistry / policy evaluator plug in
- * unchanged and unit tests can pass small fakes.
+ * The narrow views the peer, orderer and gateway take of the identity and policy modules: the
+ * parts of MspRegistry / ChannelPolicies they call, so unit tests can pass small fakes while the
+ * devnet passes the real objects unchanged.
  */
-export type NodeOuRole = 'client' | 'peer' | 'admin' | 'orderer';
+import type { Identity, MspRegistry, NodeOuRole as MspNodeOuRole } from '../identity/msp';
 
-export interface PeerIdentity {
-  mspId: string;
-  certPem: string;
-  role: NodeOuRole;
-  /** hex SHA-256 of the certificate DER; de-duplicates endorsements */
-  id: string;
-  serialized: Buffer;
-}
+export type NodeOuRole = MspNodeOuRole;
+export type PeerIdentity = Identity;
 
-export interface ChannelMsp {
-  /** throws (MspError) when the identity is unknown, malformed, invalid or revoked */
-  deserialize(serializedIdentity: Uint8Array): PeerIdentity;
-  verify(identity: PeerIdentity, message: Uint8Array, signature: Uint8Array): boolean;
-}
+/** deserialize throws (MspError) when the identity is unknown, malformed, invalid or revoked. */
+export type ChannelMsp = Pick<MspRegistry, 'deserialize' | 'verify'>;
 
 /** Evaluates an endorsement/collection policy text ("MAJORITY Endorsement", "OR('A.member')") over identities. */
 export interface PolicyEvaluator {
@@ -33,10 +24,4 @@ export interface PeerSigner {
   /** msp.SerializedIdentity bytes of the peer's enrolment cert */
   serialized: Buffer;
   sign(message: Uint8Array): Buffer;
-}
-
-export interface MspErrorLike {
-  kind?: string;
-  mspId?: string;
-  message: string;
 }

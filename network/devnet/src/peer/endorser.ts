@@ -9,32 +9,13 @@ import type { ChaincodeConfig } from '../config/networkConfig';
 import type { ChannelMsp, PeerIdentity, PeerSigner } from './deps';
 import { computeTxId, ProposalFormatError, UnpackedProposal, unpackSignedProposal } from './proposal';
 import { decodeTxRwset } from './rwset';
-import type { PrivateWrite, TransientStore } from './transientStore';
+import type { TransientStore } from './transientStore';
+import type { ProposalContext, SimulationResult } from '../chaincode';
 
-/** What the endorser hands the chaincode runtime (DESIGN.md ProposalContext). */
-export interface ProposalContext {
-  org: string;
-  mspId: string;
-  channel: string;
-  chaincode: string;
-  txId: string;
-  signedProposal: Buffer;
-  input: Buffer;
-  creator: PeerIdentity;
-  transient: Map<string, Buffer>;
-  readOnly?: boolean;
-}
+export type { ProposalContext, SimulationResult };
 
-export interface SimulationResult {
-  response: { status: number; message: string; payload: Buffer };
-  rwsetBytes: Buffer;
-  eventBytes?: Buffer;
-  privateData: PrivateWrite[];
-}
-
-export interface ChaincodeExecutor {
-  execute(ctx: ProposalContext): Promise<SimulationResult>;
-}
+/** What the endorser needs of a ChaincodeRuntime. */
+export type ChaincodeExecutor = Pick<import('../chaincode').ChaincodeRuntime, 'execute'>;
 
 /**
  * A proposal rejected before simulation (Fabric returns a 500 response AND an error, which the

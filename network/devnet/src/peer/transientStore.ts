@@ -6,12 +6,9 @@
  * private values of those in-flight transactions (their hashes still commit), as a Fabric peer
  * would without reconciliation.
  */
-export interface PrivateWrite {
-  ns: string;
-  coll: string;
-  key: string;
-  value: Buffer | null;
-}
+import type { PrivateWrite } from '../chaincode';
+
+export type { PrivateWrite };
 
 interface Entry {
   writes: PrivateWrite[];
