@@ -75,7 +75,7 @@ async function start(p: Parsed): Promise<void> {
   const portBase = portBaseOf(p.flags);
   const pidFile = join(home, 'devnet.pid');
   rmSync(join(home, 'network.json'), { force: true }); // its presence is the readiness signal
-  const devnet = await Devnet.start({ configFile, home, portBase, logger: log, cliArgv: { node: process.execPath, script: __filename } });
+  const devnet = await Devnet.start({ configFile, home, portBase, logger: log, cliArgv: { node: process.execPath, execArgv: process.execArgv, script: __filename } });
   writeFileSync(pidFile, `${process.pid}\n`);
   const networkJson = devnet.writeNetworkJson(pidFile);
   log.info({ endpoints: devnet.endpoints(), networkJson, home }, 'devnet ready');

@@ -37,7 +37,7 @@ export interface DevnetStartOptions {
   portBase?: number;
   logger?: Logger;
   /** argv of this CLI (for network.json's control commands); omitted ⇒ no control argv */
-  cliArgv?: { node: string; script: string };
+  cliArgv?: { node: string; execArgv?: string[]; script: string };
 }
 
 export interface NetworkJson {
@@ -237,8 +237,9 @@ export class Devnet {
     const cli = this.cliArgv;
     const control: NetworkJson['control'] = { ledgerPidFiles: [pidFile] };
     if (cli) {
-      control.restartLedger = [cli.node, cli.script, 'start', '--config', this.configFileAbs, '--home', this.home, '--port-base', String(this.config.portBase)];
-      control.applyCrl = [cli.node, cli.script, 'apply-crl', '--home', this.home];
+      const node = [cli.node, ...(cli.execArgv ?? []), cli.script];
+      control.restartLedger = [...node, 'start', '--config', this.configFileAbs, '--home', this.home, '--port-base', String(this.config.portBase)];
+      control.applyCrl = [...node, 'apply-crl', '--home', this.home];
     }
     return {
       tier: 'devnet',

@@ -212,6 +212,18 @@ describe('devnet with the real fabric-gateway client', () => {
     }
   });
 
+  it('unknown channel / chaincode errors carry Fabric codes and messages', async () => {
+    const gw = gatewayFor(0, 'operator1');
+    const evalErr = (await gw.getNetwork('energy').getContract('nope').evaluateTransaction('x').catch((e: unknown) => e)) as { code: number; message: string };
+    expect(evalErr.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(evalErr.message).toContain('no peers available to evaluate chaincode nope in channel energy');
+    const events = await gw.getNetwork('nochannel').getChaincodeEvents('testcc');
+    const streamErr = (await events[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as { code: number; message: string };
+    events.close();
+    expect(streamErr.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(streamErr.message).toContain('Failed to get policy manager for channel [nochannel]');
+  });
+
   it('operations: /healthz and /metrics', async () => {
     const h = await getText(`${nj.organizations[0].operations}/healthz`);
     expect(h.status).toBe(200);
@@ -232,6 +244,28 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(Number(readFileSync(nj.control.ledgerPidFiles[0], 'utf8'))).toBe(proc.pid);
     expect(nj.control.applyCrl).toEqual(expect.arrayContaining(['apply-crl', '--home', home]));
     expect(nj.control.restartLedger).toEqual(expect.arrayContaining(['start', '--home', home]));
+  });
+
+  it('control.applyCrl runs the apply-crl subcommand against the running devnet', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const argv = [...nj.control.applyCrl!, ...args];
+        const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, TS_NODE_PROJECT: TSCONFIG }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const crlFile = join(home, 'bogus-crl.pem');
+    writeFileSync(crlFile, '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n');
+    const unknown = await run(['NoSuchMSP', crlFile]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain('CRL update rejected (HTTP 404)');
+    const bad = await run(['Utility1MSP', crlFile]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('CRL update rejected (HTTP 400)');
+    const usage = await run([]);
+    expect(usage.code).toBe(2);
   });
 
   it('SIGTERM stops gracefully; a restart on the same home keeps state and continues the chain', async () => {
