@@ -7,6 +7,9 @@ import { StatusCode, type Commit } from '@hyperledger/fabric-gateway';
 import { connectOrg, isAlive, killLedger, loadNetwork, readLedgerPids, restartLedger, utf8, type OrgDescriptor } from '../support';
 import { CHAINCODE, openFixture, type Fixture } from './fixture';
 
+/** A Fabric restart (orderers, peers catching up) takes far longer than the devnet's. */
+const RESTART_TIMEOUT_MS = 240_000;
+
 let f: Fixture;
 let org1: OrgDescriptor;
 
@@ -45,9 +48,13 @@ describe('crash and restart', () => {
     await killLedger(f.net);
     expect(pids.some(isAlive)).toBe(false);
 
-    await restartLedger(f.net, async () => {
-      await evaluateVia(org1, 'get', key);
-    });
+    await restartLedger(
+      f.net,
+      async () => {
+        await evaluateVia(org1, 'get', key);
+      },
+      RESTART_TIMEOUT_MS,
+    );
     // The restart rewrote network.json (pids may change); every org must be back.
     const net = loadNetwork(f.net.home);
 
@@ -74,5 +81,5 @@ describe('crash and restart', () => {
       conn.close();
     }
     await expect(evaluateVia(org1, 'get', key)).resolves.toBe('d3');
-  });
+  }, RESTART_TIMEOUT_MS + 60_000);
 });
