@@ -14,9 +14,10 @@ export const DEADLINES_MS = { evaluate: 15_000, endorse: 30_000, submit: 15_000,
 
 /**
  * The @grpc/grpc-js copy that fabric-gateway itself loads. npm may install a second copy for this
- * workspace (1.14.0 here vs 1.14.7 under fabric-gateway); fabric-gateway recognises gRPC errors with
- * `err.metadata instanceof Metadata` of ITS copy, so a client from another copy turns every
- * GatewayError/EndorseError into a bare gRPC error without details. Always build clients from this.
+ * workspace (1.14.0 here vs 1.14.7 under fabric-gateway); fabric-gateway recognises errors of
+ * streaming calls (chaincode/block events) with `err.metadata instanceof Metadata` of ITS copy, so with
+ * a client from another copy a stream failure surfaces as a bare gRPC error instead of a
+ * GatewayError (unary calls are unaffected). Build clients from the same copy to rule that out.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const grpc: typeof import('@grpc/grpc-js') = require(
