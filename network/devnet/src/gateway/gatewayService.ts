@@ -39,6 +39,17 @@ export interface GatewayServiceOptions {
   /** wakes CommitStatus waiters and event streams after each committed block */
   notifier: CommitNotifier<TxStatus>;
   orderer: { broadcast(envelope: Uint8Array): BroadcastResult; address: string; mspId: string };
+  /** Fabric's peer.gateway.endorsementTimeout (default 10 s) for Evaluate and Endorse */
+  endorsementTimeoutMs?: number;
+}
+
+/** Rejects with DEADLINE_EXCEEDED and `message` if `p` has not settled by `deadline` (epoch ms). */
+function beforeDeadline<T>(p: Promise<T>, deadline: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(rpcError(grpc.status.DEADLINE_EXCEEDED, message)), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
 }
 
 const S = grpc.status;
@@ -55,7 +66,11 @@ export class GatewayService {
   private closed = false;
   private readonly closers = new Set<() => void>();
 
-  constructor(private readonly opts: GatewayServiceOptions) {}
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: GatewayServiceOptions) {
+    this.timeoutMs = opts.endorsementTimeoutMs ?? 10_000;
+  }
 
   /** grpc-js handlers for gateway.GatewayService */
   handlers(): grpc.UntypedServiceImplementation {
@@ -107,8 +122,9 @@ export class GatewayService {
       throw rpcError(S.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${up.chaincodeName} in channel ${up.channelId}`);
     }
     const details: EndpointDetail[] = [];
+    const deadline = Date.now() + this.timeoutMs;
     for (const p of candidates) {
-      const r = await this.call(p, sp, true);
+      const r = await beforeDeadline(this.call(p, sp, true), deadline, 'evaluate timeout expired');
       if (r.ok) {
         const result = r.outcome.response.getResponse() ?? new peer.Response();
         result.setPayload(chaincodeResponsePayload(r.outcome.response));
@@ -140,13 +156,15 @@ export class GatewayService {
     const endorsements: peer.Endorsement[] = [];
     let firstPayload: Buffer;
     const details: EndpointDetail[] = [];
+    const deadline = Date.now() + this.timeoutMs;
+    const collecting = 'endorsement timeout expired while collecting endorsements';
 
     if (orgs.length > 0) {
       // Explicit orgs: one peer per org, all in parallel, no policy reasoning (P§1.2.2, §1.2.4).
       const missing = orgs.filter((o) => !this.opts.peers.some((p) => p.mspId === o));
       if (missing.length > 0) throw rpcError(S.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
       const chosen = orgs.map((o) => this.opts.peers.find((p) => p.mspId === o)!);
-      const results = await Promise.all(chosen.map((p) => this.call(p, sp, false)));
+      const results = await beforeDeadline(Promise.all(chosen.map((p) => this.call(p, sp, false))), deadline, collecting);
       let first: Buffer | undefined;
       results.forEach((r, i) => {
         if (!r.ok) return void details.push(this.detail(chosen[i], r.message));
@@ -161,7 +179,7 @@ export class GatewayService {
       firstPayload = first;
     } else {
       const local = this.opts.local;
-      const r = await this.call(local, sp, false);
+      const r = await beforeDeadline(this.call(local, sp, false), deadline, 'endorsement timeout expired while collecting first endorsement');
       if (!r.ok) throw rpcError(S.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(local, r.message)]);
       firstPayload = Buffer.from(r.outcome.response.getPayload_asU8());
       endorsements.push(r.outcome.response.getEndorsement()!);
@@ -186,7 +204,7 @@ export class GatewayService {
         if (!next) throw rpcError(S.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
         if (next.length === 0) break;
         remaining = remaining.filter((p) => !next.includes(p));
-        const results = await Promise.all(next.map((p) => this.call(p, sp, false)));
+        const results = await beforeDeadline(Promise.all(next.map((p) => this.call(p, sp, false))), deadline, collecting);
         results.forEach((res, i) => {
           if (!res.ok) return void details.push(this.detail(next[i], res.message));
           if (!Buffer.from(res.outcome.response.getPayload_asU8()).equals(firstPayload)) {

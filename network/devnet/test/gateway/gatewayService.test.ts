@@ -37,7 +37,8 @@ interface Setup {
   broadcasts: Buffer[];
 }
 
-function setup(behaviours: Record<string, Behaviour> = {}, broadcastStatus = 200): Setup {
+type AsyncBehaviour = (ctx: ProposalContext) => SimulationResult | Promise<SimulationResult>;
+function setup(behaviours: Record<string, AsyncBehaviour> = {}, broadcastStatus = 200, endorsementTimeoutMs?: number): Setup {
   const calls: string[] = [];
   const broadcasts: Buffer[] = [];
   const peers: GatewayPeer[] = MSPS.map((mspId, i) => {
@@ -60,6 +61,7 @@ function setup(behaviours: Record<string, Behaviour> = {}, broadcastStatus = 200
   const service = new GatewayService({
     channel: 'energy', local: peers[0], peers, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
     notifier: new CommitNotifier<TxStatus>(async () => undefined),
+    endorsementTimeoutMs,
     orderer: { broadcast: (env) => (broadcasts.push(Buffer.from(env)), { status: broadcastStatus, info: 'why' }), address: 'orderer:7050', mspId: 'OrdererMSP' },
   });
   return { service, calls, broadcasts };
@@ -199,5 +201,19 @@ describe('GatewayService', () => {
     expect(e2.message).toBe('received unsuccessful response from orderer: status=FORBIDDEN, info=why');
     req.setChannelId('other');
     expect((await rpcErr(service.submit(req))).code).toBe(grpc.status.FAILED_PRECONDITION);
+  });
+
+  it('Evaluate/Endorse past the endorsement timeout ⇒ DEADLINE_EXCEEDED with Fabric texts', async () => {
+    const never: AsyncBehaviour = () => new Promise<SimulationResult>(() => undefined);
+    const hungLocal = setup({ Org1MSP: never }, 200, 5);
+    const e1 = await rpcErr(hungLocal.service.evaluate(evaluateRequest()));
+    expect(e1.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(e1.message).toBe('evaluate timeout expired');
+    const e2 = await rpcErr(hungLocal.service.endorse(endorseRequest()));
+    expect(e2.message).toBe('endorsement timeout expired while collecting first endorsement');
+    const hungOthers = setup({ Org2MSP: never, Org3MSP: never }, 200, 5);
+    const e3 = await rpcErr(hungOthers.service.endorse(endorseRequest()));
+    expect(e3.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(e3.message).toBe('endorsement timeout expired while collecting endorsements');
   });
 });
