@@ -110,7 +110,13 @@ describe('scenario 1: energy sent and received', () => {
     const done = (await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll)) as Trade;
     expect(done.outcome).toMatchObject({ fault: 'seller', paidToSeller: 45, refundedToBuyer: 15, forfeited: 3, collateralReturned: 9, energyToBuyerWh: 1500 });
     expect(await balance(ledger, POOL)).toBe(3);
-    expect((await participantOf(ledger, who.seller)).penaltyCount).toBe(1);
+    const seller = await participantOf(ledger, who.seller);
+    expect(seller.penaltyCount).toBe(1);
+    // Eq. (2) term (x = -1/4) and the penalty step are two history entries, none overwritten.
+    const hist = await ledger.evaluate<{ entries: Array<{ seq: number; delta: number; qScore: number }> }>(who.seller, 'participants:getQScoreHistory', [pid(who.seller), '10', '']);
+    expect(hist.entries.map((e) => e.seq)).toEqual([0, 1]);
+    expect(hist.entries.every((e) => e.delta < 0)).toBe(true);
+    expect(hist.entries[1].qScore).toBe(seller.qScore);
   });
 
   it('the buyer meter evidences less than was escrowed: pro rata, rest returns to the seller', async () => {
