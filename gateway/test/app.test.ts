@@ -16,6 +16,10 @@ const bearer = (k: string) => ({ Authorization: `Bearer ${k}` });
 async function enrol(gw: TestGateway, meterId: string, zone = 'feeder-7'): Promise<string> {
   const res = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId, zone });
   expect(res.status).toBe(201);
+  // the utility recorded the meter on the ledger, as its operator
+  expect(gw.ledger.applied.at(-1)).toMatchObject({ fn: 'participants:enrolMeter', args: [meterId, zone], signer: 'operator' });
+  expect(res.body.ledgerTxId).toBe(gw.ledger.applied.at(-1)!.txId);
+  gw.ledger.reset();
   return res.body.apiKey as string;
 }
 
@@ -86,6 +90,19 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(dup.status).toBe(409);
   });
 
+  it('a failed ledger step of the enrolment is resumed by re-POSTing, without a second CA enrolment', async () => {
+    for (let i = 0; i < 3; i++) gw.ledger.script.push({ stage: 'endorse', error: unavailable() });
+    const first = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-5', zone: 'z' });
+    expect(first.status).toBe(503);
+    expect(gw.ca.registered.get('m-5')!.enrolments).toBe(1);
+    const again = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-5', zone: 'z' });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ status: 'active', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
+    expect(gw.ca.registered.get('m-5')!.enrolments).toBe(1);
+    const third = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-5', zone: 'z' });
+    expect(third.status).toBe(409);
+  });
+
   it('validates requests against the OpenAPI document with field-level errors', async () => {
     const k = await enrol(gw, 'm-1');
     const res = await request(gw.app)
@@ -120,7 +137,9 @@ describe('REST app (fake ledger + fake CA)', () => {
     const receipt = await request(gw.app).get(res.headers.location!).set(bearer(k));
     expect(receipt.body).toMatchObject({ state: 'committed', txId: 'tx1', blockNumber: 1 });
     expect(gw.ledger.applied[0]).toMatchObject({ fn: 'meters:postReading', signer: 'meter:m-1' });
-    expect(JSON.parse(gw.ledger.applied[0]!.args[0]!)).toMatchObject({ meterId: 'm-1', importWh: 120 });
+    // raw values travel as transient data only, never as a (block-visible) argument
+    expect(gw.ledger.applied[0]!.args).toEqual(['']);
+    expect(JSON.parse(gw.ledger.applied[0]!.transient!.reading!)).toMatchObject({ meterId: 'm-1', importWh: 120 });
     // another meter's key cannot read it; an operator can
     const k2 = await enrol(gw, 'm-2');
     expect((await request(gw.app).get(res.headers.location!).set(bearer(k2))).status).toBe(404);
@@ -137,7 +156,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(res.body.itemCount).toBe(3);
     await drain(gw);
     expect(gw.ledger.applied).toHaveLength(1);
-    const batch = JSON.parse(gw.ledger.applied[0]!.args[0]!);
+    const batch = JSON.parse(gw.ledger.applied[0]!.transient!.readings!);
     expect(batch.meterId).toBe('m-1');
     expect(batch.readings).toHaveLength(3);
   });
@@ -168,7 +187,7 @@ describe('REST app (fake ledger + fake CA)', () => {
   it('a duplicate synchronous POST with the same Idempotency-Key submits once', async () => {
     const k = await enrol(gw, 'm-1');
     const send = () =>
-      request(gw.app).post('/api/v1/participants/join').set(bearer(k)).set('Idempotency-Key', 'join-1').send({ meterId: 'm-1', request: { contact: 'x' } });
+      request(gw.app).post('/api/v1/participants/join').set(bearer(k)).set('Idempotency-Key', 'join-1').send({ meterId: 'm-1', request: { stake: 5 } });
     const first = await send();
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ txId: 'tx1', blockNumber: 1, attempts: 1 });

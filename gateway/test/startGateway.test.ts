@@ -44,8 +44,6 @@ describe('startGateway', () => {
     const { config, operatorKey } = fixture();
     expect(config.dataDir).toMatch(/gateway-utility1$/);
     const ledger = new FakeLedger();
-    let release!: () => void;
-    ledger.gate = new Promise<void>((r) => (release = r));
     const gw = await startGateway(config, { ledger, ca: new FakeCa(), logger: silentLogger, validateResponses: true });
     expect(gw.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(gw.port).toBeGreaterThan(0);
@@ -59,6 +57,9 @@ describe('startGateway', () => {
     });
     expect(enrol.status).toBe(201);
     const { apiKey } = (await enrol.json()) as { apiKey: string };
+    let release!: () => void;
+    ledger.gate = new Promise<void>((r) => (release = r));
+    const callsBefore = ledger.submitCalls;
     const post = await fetch(`${gw.url}/api/v1/meters/m-1/readings`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
@@ -68,7 +69,7 @@ describe('startGateway', () => {
     const { receiptId } = (await post.json()) as { receiptId: string };
 
     // the worker has the reading in flight (held at the ledger); shut down meanwhile
-    while (ledger.submitCalls === 0) await new Promise((r) => setImmediate(r));
+    while (ledger.submitCalls === callsBefore) await new Promise((r) => setImmediate(r));
     let closed = false;
     const closing = gw.close().then(() => (closed = true));
     await new Promise((r) => setImmediate(r));
@@ -77,7 +78,7 @@ describe('startGateway', () => {
     await closing;
 
     const db = openDatabase(config.dataDir);
-    expect(new DurableQueue(db).get(receiptId)).toMatchObject({ state: 'committed', txId: 'tx1' });
+    expect(new DurableQueue(db).get(receiptId)).toMatchObject({ state: 'committed', txId: 'tx2' });
     db.close();
   });
 

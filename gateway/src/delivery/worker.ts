@@ -179,7 +179,7 @@ export class DeliveryWorker extends EventEmitter {
         bytes = r.txBytes;
       } else {
         stage = 'endorse';
-        const prepared = await this.o.ledger.endorse(id, r.fn, r.args);
+        const prepared = await this.o.ledger.endorse(id, r.fn, r.args, r.transient ?? undefined);
         this.o.queue.markSubmitted(r.id, prepared.txId, prepared.bytes);
         txId = prepared.txId;
         bytes = prepared.bytes;

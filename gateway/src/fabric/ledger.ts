@@ -30,8 +30,11 @@ export interface CommittedTx {
 /** What the rest of the gateway needs from Fabric. Unit tests inject a fake; production uses FabricLedger. */
 export interface LedgerClient {
   evaluate(id: ActingIdentity, fn: string, args: string[]): Promise<Uint8Array>;
-  /** Builds, signs and endorses a new proposal (a new tx id). Nothing is sent to the orderer. */
-  endorse(id: ActingIdentity, fn: string, args: string[]): Promise<PreparedTx>;
+  /**
+   * Builds, signs and endorses a new proposal (a new tx id). Nothing is sent to the orderer.
+   * `transient` data reaches the chaincode but is never written to the block (private inputs).
+   */
+  endorse(id: ActingIdentity, fn: string, args: string[], transient?: Record<string, string>): Promise<PreparedTx>;
   /** Sends an endorsed transaction to the orderer and waits (with a deadline) for its commit status. Re-sending the same bytes is safe. */
   submitPrepared(id: ActingIdentity, bytes: Uint8Array): Promise<CommittedTx>;
   /** True if the peer's gateway endpoint accepts a connection within the deadline. */
@@ -97,9 +100,10 @@ export class FabricLedger implements LedgerClient {
     return this.call('evaluate', () => this.contractFor(id).contract.evaluate(fn, { arguments: args }));
   }
 
-  async endorse(id: ActingIdentity, fn: string, args: string[]): Promise<PreparedTx> {
+  async endorse(id: ActingIdentity, fn: string, args: string[], transient?: Record<string, string>): Promise<PreparedTx> {
     const { contract } = this.contractFor(id);
-    const tx = await this.call('endorse', () => contract.newProposal(fn, { arguments: args }).endorse());
+    const transientData = transient ? Object.fromEntries(Object.entries(transient).map(([k, v]) => [k, Buffer.from(v, 'utf8')])) : undefined;
+    const tx = await this.call('endorse', () => contract.newProposal(fn, { arguments: args, ...(transientData ? { transientData } : {}) }).endorse());
     return { txId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() };
   }
 

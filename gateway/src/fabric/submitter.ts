@@ -38,12 +38,12 @@ export class Submitter {
     private readonly delay: (ms: number) => Promise<unknown> = (ms) => sleep(ms),
   ) {}
 
-  async submit(id: ActingIdentity, fn: string, args: string[], hooks: SubmitHooks = {}): Promise<SubmitOutcome> {
+  async submit(id: ActingIdentity, fn: string, args: string[], hooks: SubmitHooks = {}, transient?: Record<string, string>): Promise<SubmitOutcome> {
     let prepared: PreparedTx | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         if (!prepared) {
-          prepared = await this.ledger.endorse(id, fn, args);
+          prepared = await this.ledger.endorse(id, fn, args, transient);
           hooks.onEndorsed?.(prepared);
         }
         const committed = await this.ledger.submitPrepared(id, prepared.bytes);

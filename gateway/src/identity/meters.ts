@@ -25,6 +25,13 @@ export class MeterIdentities {
 
   async enrol(meterId: string, zone: string): Promise<EnrolResult> {
     let rec = this.wallet.get(meterId);
+    if (rec?.status === 'active' && !rec.ledgerTxId) {
+      // CA enrolment done earlier, ledger step not confirmed: resume with the ledger step only
+      if (rec.zone !== zone) {
+        throw new HttpProblem(409, 'meter-zone-mismatch', 'Meter registered with another zone', `meter ${meterId} was enrolled with zone ${rec.zone}, not ${zone}; retry with zone ${rec.zone}`, { meterId });
+      }
+      return { meter: rec, certPem: rec.certPem! };
+    }
     if (rec?.status === 'active') {
       throw new HttpProblem(409, 'meter-already-enrolled', 'Meter already enrolled', `meter ${meterId} is already enrolled (since ${new Date(rec.enrolledAt!).toISOString()}); revoke it first to replace its identity`, { meterId });
     }
@@ -94,6 +101,10 @@ export class MeterIdentities {
 
   get(meterId: string): MeterRecord | undefined {
     return this.wallet.get(meterId);
+  }
+
+  recordLedgerEnrolment(meterId: string, txId: string): void {
+    this.wallet.recordLedgerEnrolment(meterId, txId);
   }
 }
 

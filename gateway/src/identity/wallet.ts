@@ -35,6 +35,8 @@ export interface MeterRecord {
   enrolledAt: number | null;
   revokedAt: number | null;
   revocationReason: string | null;
+  /** tx id of `participants:enrolMeter` (the utility recording the meter on the ledger), once committed */
+  ledgerTxId: string | null;
 }
 
 /**
@@ -59,6 +61,7 @@ export class Wallet {
       enrolled_at INTEGER,
       revoked_at INTEGER,
       revocation_reason TEXT,
+      ledger_tx_id TEXT,
       created_at INTEGER NOT NULL
     )`);
   }
@@ -80,6 +83,7 @@ export class Wallet {
       enrolledAt: (r.enrolled_at as number | null) ?? null,
       revokedAt: (r.revoked_at as number | null) ?? null,
       revocationReason: (r.revocation_reason as string | null) ?? null,
+      ledgerTxId: (r.ledger_tx_id as string | null) ?? null,
     };
   }
 
@@ -106,6 +110,10 @@ export class Wallet {
     const r = this.db.prepare('SELECT key_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { key_enc: string | null } | undefined;
     if (!r?.key_enc) throw new Error(`meter ${meterId} has no enrolled key`);
     return openSecret(this.key, r.key_enc, this.aad(meterId, 'key'));
+  }
+
+  recordLedgerEnrolment(meterId: string, txId: string): void {
+    this.db.prepare('UPDATE meter_identities SET ledger_tx_id = ? WHERE meter_id = ?').run(txId, meterId);
   }
 
   deleteRegistration(meterId: string): void {

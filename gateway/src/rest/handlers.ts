@@ -63,6 +63,7 @@ export function meterView(m: MeterRecord) {
     enrolledAt: iso(m.enrolledAt),
     revokedAt: iso(m.revokedAt),
     revocationReason: m.revocationReason,
+    ledgerTxId: m.ledgerTxId,
   };
 }
 
@@ -106,9 +107,17 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     }
   };
 
-  const enqueue = (ctx: HandlerContext, meterId: string, fn: string, args: string[], itemCount: number): { receipt: Receipt; reply: Reply } => {
+  const enqueue = (
+    ctx: HandlerContext,
+    meterId: string,
+    fn: string,
+    transient: Record<string, string>,
+    itemCount: number,
+  ): { receipt: Receipt; reply: Reply } => {
     const out = d.idempotency.atomically(() => {
-      const receipt = d.queue.enqueue({ meterId, principal: ctx.principal!.keyId, fn, args, itemCount });
+      // The reading goes in the transient map with an empty argument, so raw values never appear in a block
+      // (only the utility's private collection keeps them; chaincode meters.contract.ts).
+      const receipt = d.queue.enqueue({ meterId, principal: ctx.principal!.keyId, fn, args: [''], transient, itemCount });
       const reply: Reply = { status: 202, body: receiptView(receipt), headers: { Location: `/api/v1/receipts/${receipt.id}` }, idempotencyDone: true };
       if (ctx.idempotency) d.idempotency.complete(ctx.idempotency.principal, ctx.idempotency.key, { status: 202, headers: reply.headers!, body: reply.body });
       return { receipt, reply };
@@ -136,9 +145,14 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
 
     enrolMeter: async (ctx) => {
       const { meterId, zone } = ctx.body as { meterId: string; zone: string };
-      const { meter } = await d.meters.enrol(meterId, zone);
+      await d.meters.enrol(meterId, zone);
+      // The utility records the meter on the ledger (idempotent in the chaincode); requestJoin checks the
+      // certificate's meterId/zone against it. The API key is issued only once both steps are done, so a
+      // failed ledger step is retried by POSTing the same enrolment again.
+      const ledger = await submitSync(ctx, d.operator, 'participants:enrolMeter', [meterId, zone]);
+      d.meters.recordLedgerEnrolment(meterId, (ledger.body as { txId: string }).txId);
       const key = d.apiKeys.issueMeterKey(meterId);
-      const body = { ...meterView(meter), apiKey: key.apiKey, apiKeyId: key.keyId };
+      const body = { ...meterView(d.meters.get(meterId)!), apiKey: key.apiKey, apiKeyId: key.keyId };
       return {
         status: 201,
         body,
@@ -166,7 +180,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       const body = ctx.body as Record<string, unknown>;
       checkBodyMeter(meterId, body.meterId, 'body.meterId');
       d.meters.actingIdentity(meterId); // refuse now if revoked / not enrolled
-      const { receipt, reply } = enqueue(ctx, meterId, 'meters:postReading', [JSON.stringify({ ...body, meterId })], 1);
+      const { receipt, reply } = enqueue(ctx, meterId, 'meters:postReading', { reading: JSON.stringify({ ...body, meterId }) }, 1);
       if (ctx.query.sync === true) {
         const settled = await d.worker.waitForSettled(receipt.id, d.syncWaitMs);
         if (settled?.state === 'committed') return { ...reply, status: 200, body: receiptView(settled) };
@@ -180,7 +194,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       readings.forEach((r, i) => checkBodyMeter(meterId, r.meterId, `body.readings[${i}].meterId`));
       d.meters.actingIdentity(meterId);
       const batch = { meterId, readings: readings.map((r) => ({ ...r, meterId })) };
-      return enqueue(ctx, meterId, 'meters:postReadings', [JSON.stringify(batch)], readings.length).reply;
+      return enqueue(ctx, meterId, 'meters:postReadings', { readings: JSON.stringify(batch) }, readings.length).reply;
     },
     getReceipt: async (ctx) => {
       const r = d.queue.get(ctx.params.receiptId!);

@@ -10,6 +10,8 @@ export interface Receipt {
   principal: string;
   fn: string;
   args: string[];
+  /** private inputs passed as transient data (never written to a block) */
+  transient: Record<string, string> | null;
   itemCount: number;
   state: ReceiptState;
   txId: string | null;
@@ -32,6 +34,7 @@ interface Row {
   principal: string;
   fn: string;
   args: string;
+  transient: string | null;
   item_count: number;
   state: ReceiptState;
   tx_id: string | null;
@@ -55,6 +58,7 @@ function toReceipt(r: Row): Receipt {
     principal: r.principal,
     fn: r.fn,
     args: JSON.parse(r.args) as string[],
+    transient: r.transient === null ? null : (JSON.parse(r.transient) as Record<string, string>),
     itemCount: r.item_count,
     state: r.state,
     txId: r.tx_id,
@@ -89,6 +93,7 @@ export class DurableQueue {
       principal TEXT NOT NULL,
       fn TEXT NOT NULL,
       args TEXT NOT NULL,
+      transient TEXT,
       item_count INTEGER NOT NULL,
       state TEXT NOT NULL CHECK (state IN ('queued', 'submitted', 'committed', 'rejected')),
       tx_id TEXT,
@@ -107,15 +112,15 @@ export class DurableQueue {
   }
 
   /** Inserts and returns once the row is durable (fsynced WAL). */
-  enqueue(item: { meterId: string; principal: string; fn: string; args: string[]; itemCount: number }): Receipt {
+  enqueue(item: { meterId: string; principal: string; fn: string; args: string[]; transient?: Record<string, string>; itemCount: number }): Receipt {
     const id = `rcpt_${crypto.randomUUID()}`;
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO receipts (id, meter_id, principal, fn, args, item_count, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+        `INSERT INTO receipts (id, meter_id, principal, fn, args, transient, item_count, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
       )
-      .run(id, item.meterId, item.principal, item.fn, JSON.stringify(item.args), item.itemCount, now, now);
+      .run(id, item.meterId, item.principal, item.fn, JSON.stringify(item.args), item.transient ? JSON.stringify(item.transient) : null, item.itemCount, now, now);
     return this.get(id)!;
   }
 

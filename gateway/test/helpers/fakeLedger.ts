@@ -6,6 +6,7 @@ interface Tx {
   fn: string;
   args: string[];
   signer: string;
+  transient?: Record<string, string>;
 }
 
 /**
@@ -39,12 +40,12 @@ export class FakeLedger implements LedgerClient {
     return this.evaluateImpl(id, fn, args);
   }
 
-  async endorse(id: ActingIdentity, fn: string, args: string[]): Promise<PreparedTx> {
+  async endorse(id: ActingIdentity, fn: string, args: string[], transient?: Record<string, string>): Promise<PreparedTx> {
     this.endorseCalls++;
     const s = this.take('endorse');
     if (s?.error) throw s.error;
     const txId = `tx${++this.seq}`;
-    const tx = { txId, fn, args, signer: id.key };
+    const tx: Tx = { txId, fn, args, signer: id.key, ...(transient ? { transient } : {}) };
     this.endorsed.set(txId, tx);
     return { txId, bytes: Buffer.from(txId), result: Buffer.from(JSON.stringify(this.result(tx))) };
   }
@@ -69,6 +70,16 @@ export class FakeLedger implements LedgerClient {
     const st = this.status.get(txId)!;
     if (st.code !== 0) throw new LedgerError({ stage: 'commit', message: `Transaction ${txId} failed to commit with status code ${st.code}`, validationCode: st.code, txId });
     return { txId, blockNumber: st.block, result: Buffer.from(st.result) };
+  }
+
+  /** Forgets everything (tx ids restart at tx1) — lets a test start counting after its setup. */
+  reset(): void {
+    this.seq = 0;
+    this.endorsed.clear();
+    this.status.clear();
+    this.applied.length = 0;
+    this.endorseCalls = 0;
+    this.submitCalls = 0;
   }
 
   async reachable(): Promise<boolean> {
