@@ -4,11 +4,12 @@ import http from 'node:http';
 import path from 'node:path';
 import type express from 'express';
 import pino, { type Logger } from 'pino';
-import { ApiKeyStore, readBootstrapFile } from './auth/apiKeys';
-import type { GatewayConfig } from './config';
+import crypto from 'node:crypto';
+import { ApiKeyStore, generateApiKey, hashApiKey, readBootstrapFile } from './auth/apiKeys';
+import { ConfigError, type GatewayConfig } from './config';
 import { DeliveryWorker, parseResult } from './delivery/worker';
 import { FabricLedger, type ActingIdentity, type LedgerClient } from './fabric/ledger';
-import { loadNetwork, selectOrg, selectUser, type OrgDescriptor } from './fabric/network';
+import { loadNetwork, selectOrg, selectUser, type NetworkDescriptor, type OrgDescriptor } from './fabric/network';
 import { Submitter } from './fabric/submitter';
 import { FabricMeterCa, type MeterCa } from './identity/ca';
 import { MeterIdentities } from './identity/meters';
@@ -54,6 +55,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   idempotency.purgeOlderThan(config.idempotency.retentionHours * 3600_000);
   const queue = new DurableQueue(db);
   const metrics = new Metrics(() => queue.counts());
+  if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
   const wallet = new Wallet(db, config.walletKey);
   const meters = new MeterIdentities(wallet, deps.ca, {
     maxEnrollments: config.ca.maxEnrollments,
@@ -124,9 +126,48 @@ function userIdentity(org: OrgDescriptor, user: string, key: string): ActingIden
   return { key, mspId: org.mspId, certPem: fs.readFileSync(u.certPath, 'utf8'), privateKeyPem: fs.readFileSync(u.keyPath, 'utf8') };
 }
 
+/**
+ * Devnet conveniences, so `npm start` works with no secrets configured. Never on another tier:
+ * - no walletKey: a random key is kept in <dataDir>/wallet.key (0600) — beside the wallet, so it only
+ *   protects against copies of the database alone; production passes GATEWAY_WALLET_KEY.
+ * - no apiKeysFile: operator and regulator keys are generated once; hashes in <dataDir>/api-keys.json,
+ *   the plaintext keys for local use in <dataDir>/devnet-credentials.json (0600).
+ */
+export function applyDevnetDefaults(config: GatewayConfig, net: NetworkDescriptor, logger: Logger): GatewayConfig {
+  const devnet = net.tier === 'devnet';
+  const out: GatewayConfig = { ...config };
+  if (!out.walletKey) {
+    if (!devnet) throw new ConfigError([`walletKey is required on tier ${net.tier} (set GATEWAY_WALLET_KEY to 32 random bytes, e.g. \`openssl rand -hex 32\`)`]);
+    fs.mkdirSync(out.dataDir, { recursive: true, mode: 0o700 });
+    const file = path.join(out.dataDir, 'wallet.key');
+    if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    out.walletKey = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+    logger.warn({ file }, 'devnet: no GATEWAY_WALLET_KEY given; using the wallet key file in the data directory');
+  }
+  if (!out.apiKeysFile && devnet) {
+    const file = path.join(out.dataDir, 'api-keys.json');
+    const creds = path.join(out.dataDir, 'devnet-credentials.json');
+    if (!fs.existsSync(file)) {
+      const operator = generateApiKey();
+      const regulator = generateApiKey();
+      fs.writeFileSync(creds, JSON.stringify({ operator, regulator }, null, 2) + '\n', { mode: 0o600 });
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ apiKeys: [{ id: 'devnet-operator', sha256: hashApiKey(operator), roles: ['operator'] }, { id: 'devnet-regulator', sha256: hashApiKey(regulator), roles: ['regulator'] }] }, null, 2) + '\n',
+        { mode: 0o600 },
+      );
+    }
+    out.apiKeysFile = file;
+    logger.warn({ credentials: creds }, 'devnet: no GATEWAY_API_KEYS_FILE given; operator and regulator API keys are in the devnet credentials file');
+  }
+  return out;
+}
+
 export interface RunningGateway {
   url: string;
   port: number;
+  /** organisation name the gateway acts for */
+  org: string;
   gateway: GatewayApp;
   /** graceful: stop accepting, finish in-flight HTTP requests and deliveries, close Fabric and the database */
   close(): Promise<void>;
@@ -142,7 +183,8 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'gridledger-gateway' } });
   const net = loadNetwork(config.network.path);
-  const org = selectOrg(net, config.network.org, config.network.path);
+  const org = selectOrg(net, config.network.org ?? net.organizations[0]!.name, config.network.path);
+  config = applyDevnetDefaults({ ...config, network: { ...config.network, org: org.name } }, net, logger);
   const operatorUser = selectUser(org, config.network.operatorUser, 'operator');
   if (!operatorUser) throw new Error(`org ${org.name} lists no operator user in ${config.network.path}; set network.operatorUser`);
   const regulatorUser = selectUser(org, config.network.regulatorUser, 'regulator');
@@ -178,5 +220,5 @@ export async function startGateway(
       db.close();
       logger.info('gateway stopped');
     })());
-  return { url, port, gateway: gw, close };
+  return { url, port, org: org.name, gateway: gw, close };
 }

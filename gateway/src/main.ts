@@ -1,16 +1,27 @@
 #!/usr/bin/env node
+import { generateApiKey, hashApiKey } from './auth/apiKeys';
 import { ConfigError, loadConfig } from './config';
-import { startGateway } from './gateway';
 
 /** `node gateway/dist/main.js [--config <file>]` — see gateway/README.md for every setting. */
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write('usage: node gateway/dist/main.js [--config <file.json|yaml>]\nSettings and environment variables: gateway/README.md\n');
+    process.stdout.write(
+      'usage: node gateway/dist/main.js [--config <file.json|yaml>]   start the gateway\n' +
+        '       node gateway/dist/main.js api-key                         print a new API key and its sha256 (for the API keys file)\n' +
+        'Settings and environment variables: gateway/README.md\n',
+    );
+    return;
+  }
+  if (process.argv[2] === 'api-key') {
+    const apiKey = generateApiKey();
+    process.stdout.write(`${JSON.stringify({ apiKey, sha256: hashApiKey(apiKey) })}\n`);
     return;
   }
   const config = loadConfig({ argv: process.argv.slice(2) });
+  // loaded only now: fabric-common (via fabric-ca-client) parses process.argv with yargs when imported
+  const { startGateway } = await import('./gateway');
   const gw = await startGateway(config);
-  process.stdout.write(`gridledger gateway listening on ${gw.url} (org ${config.network.org}; OpenAPI at ${gw.url}/openapi.json)\n`);
+  process.stdout.write(`gridledger gateway listening on ${gw.url} (org ${gw.org}; OpenAPI at ${gw.url}/openapi.json)\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

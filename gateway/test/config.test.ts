@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     const p = problemsOf(() => loadConfig({ env: { GATEWAY_PORT: 'eighty', GATEWAY_WALLET_KEY: 'short', GATEWAY_LOG_LEVEL: 'loud' } }));
     expect(p).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^dataDir is required .*GATEWAY_DATA_DIR.*GRIDLEDGER_HOME/),
+        expect.stringMatching(/^dataDir is required .*GATEWAY_DATA_DIR.* or set GRIDLEDGER_HOME/),
         expect.stringMatching(/^network\.path is required .*GATEWAY_NETWORK_FILE.*GRIDLEDGER_HOME/),
         expect.stringMatching(/^port must be integer \(from environment variable GATEWAY_PORT\)/),
         expect.stringMatching(/^walletKey must be 32 random bytes/),

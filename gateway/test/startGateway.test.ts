@@ -9,14 +9,14 @@ import { FakeCa } from './helpers/fakeCa';
 import { FakeLedger } from './helpers/fakeLedger';
 import { silentLogger, tmpDir } from './helpers/tmp';
 
-function fixture() {
+function fixture(opts: { tier?: string; secrets?: boolean } = {}) {
   const home = tmpDir('gw-home-');
   for (const f of ['cert.pem', 'key.pem', 'tlsca.pem']) fs.writeFileSync(path.join(home, f), 'PEM');
   const users = { operator1: { certPath: path.join(home, 'cert.pem'), keyPath: path.join(home, 'key.pem') } };
   fs.writeFileSync(
     path.join(home, 'network.json'),
     JSON.stringify({
-      tier: 'devnet',
+      tier: opts.tier ?? 'devnet',
       channel: 'energy',
       organizations: [
         {
@@ -33,8 +33,13 @@ function fixture() {
   const operatorKey = generateApiKey();
   const keysFile = path.join(home, 'keys.json');
   fs.writeFileSync(keysFile, JSON.stringify({ apiKeys: [{ id: 'op', sha256: hashApiKey(operatorKey), roles: ['operator'] }] }));
+  const secrets = opts.secrets ?? true;
   const config = loadConfig({
-    env: { GRIDLEDGER_HOME: home, GATEWAY_ORG: 'utility1', GATEWAY_PORT: '0', GATEWAY_WALLET_KEY: 'c'.repeat(64), GATEWAY_API_KEYS_FILE: keysFile },
+    env: {
+      GRIDLEDGER_HOME: home,
+      GATEWAY_PORT: '0',
+      ...(secrets ? { GATEWAY_ORG: 'utility1', GATEWAY_WALLET_KEY: 'c'.repeat(64), GATEWAY_API_KEYS_FILE: keysFile } : {}),
+    },
   });
   return { home, config, operatorKey };
 }
@@ -80,6 +85,24 @@ describe('startGateway', () => {
     const db = openDatabase(config.dataDir);
     expect(new DurableQueue(db).get(receiptId)).toMatchObject({ state: 'committed', txId: 'tx2' });
     db.close();
+  });
+
+  it('devnet with no secrets configured: first org, wallet key file and generated operator key', async () => {
+    const { config } = fixture({ secrets: false });
+    expect(config.walletKey).toBeUndefined();
+    expect(config.dataDir).toMatch(/\/gateway$/);
+    const gw = await startGateway(config, { ledger: new FakeLedger(), ca: new FakeCa(), logger: silentLogger });
+    expect(gw.org).toBe('utility1');
+    const creds = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'devnet-credentials.json'), 'utf8')) as { operator: string };
+    expect((fs.statSync(path.join(config.dataDir, 'wallet.key')).mode & 0o777).toString(8)).toBe('600');
+    const me = await fetch(`${gw.url}/api/v1/meters/nobody`, { headers: { Authorization: `Bearer ${creds.operator}` } });
+    expect(me.status).toBe(404);
+    await gw.close();
+  });
+
+  it('other tiers require an explicit wallet key', async () => {
+    const { config } = fixture({ tier: 'fabric', secrets: false });
+    await expect(startGateway(config, { ledger: new FakeLedger(), ca: new FakeCa(), logger: silentLogger })).rejects.toThrow(/walletKey is required on tier fabric/);
   });
 
   it('refuses an unknown org with the list of known ones', async () => {

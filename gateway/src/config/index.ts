@@ -9,12 +9,12 @@ export interface GatewayConfig {
   port: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** 32 bytes, decoded */
-  walletKey: Buffer;
+  /** 32 bytes, decoded; absent = devnet only: a key file in dataDir is created/used (see startGateway) */
+  walletKey?: Buffer;
   apiKeysFile?: string;
   network: {
     path: string;
-    org: string;
+    org?: string;
     operatorUser?: string;
     regulatorUser?: string;
     chaincode: string;
@@ -174,8 +174,8 @@ export function loadConfig(opts: { argv?: string[]; env?: NodeJS.ProcessEnv; fil
       source.set('network.path', 'GRIDLEDGER_HOME');
     }
     const org = getPath(raw, 'network.org');
-    if (getPath(raw, 'dataDir') === undefined && typeof org === 'string') {
-      setPath(raw, 'dataDir', path.join(home, `gateway-${org}`));
+    if (getPath(raw, 'dataDir') === undefined) {
+      setPath(raw, 'dataDir', path.join(home, typeof org === 'string' ? `gateway-${org}` : 'gateway'));
       source.set('dataDir', 'GRIDLEDGER_HOME');
     }
   }
@@ -192,7 +192,7 @@ export function loadConfig(opts: { argv?: string[]; env?: NodeJS.ProcessEnv; fil
         const envs = ENV_SETTINGS.filter((s) => s.path === missing).map((s) => s.env);
         msg = `${missing} is required` + (envs.length ? ` (set it in the config file or with ${envs.join('/')})` : '');
         if (missing === 'network.path') msg += ' or set GRIDLEDGER_HOME';
-        if (missing === 'dataDir') msg += ' or set GRIDLEDGER_HOME together with GATEWAY_ORG';
+        if (missing === 'dataDir') msg += ' or set GRIDLEDGER_HOME';
       } else if (err.keyword === 'additionalProperties') {
         msg = `${where ? where + '.' : ''}${String(err.params.additionalProperty)} is not a known setting`;
       } else if (where === 'walletKey' && err.keyword === 'pattern') {
@@ -207,8 +207,9 @@ export function loadConfig(opts: { argv?: string[]; env?: NodeJS.ProcessEnv; fil
   }
   if (problems.length) throw new ConfigError(problems);
 
-  const cfg = raw as unknown as Omit<GatewayConfig, 'walletKey'> & { walletKey: string };
-  const resolved: GatewayConfig = { ...cfg, walletKey: decodeWalletKey(cfg.walletKey), dataDir: path.resolve(cfg.dataDir) };
+  const cfg = raw as unknown as Omit<GatewayConfig, 'walletKey'> & { walletKey?: string };
+  const { walletKey, ...rest } = cfg;
+  const resolved: GatewayConfig = { ...rest, dataDir: path.resolve(cfg.dataDir), ...(walletKey ? { walletKey: decodeWalletKey(walletKey) } : {}) };
   resolved.network = { ...cfg.network, path: path.resolve(cfg.network.path) };
   if (cfg.apiKeysFile) resolved.apiKeysFile = path.resolve(cfg.apiKeysFile);
   return resolved;

@@ -2,7 +2,7 @@
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'network', 'walletKey'],
+  required: ['host', 'port', 'dataDir', 'network'],
   properties: {
     host: { type: 'string', minLength: 1, description: 'interface to listen on (127.0.0.1 by default)' },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -17,10 +17,10 @@ export const configSchema = {
     network: {
       type: 'object',
       additionalProperties: false,
-      required: ['path', 'org'],
+      required: ['path'],
       properties: {
         path: { type: 'string', minLength: 1, description: 'network.json written by the devnet or the Fabric scripts' },
-        org: { type: 'string', minLength: 1, description: 'organisation name (or MSP ID) whose peer and operator identity the gateway uses' },
+        org: { type: 'string', minLength: 1, description: 'organisation name (or MSP ID) whose peer and operator identity the gateway uses; default: the first in network.json' },
         operatorUser: { type: 'string', minLength: 1 },
         regulatorUser: { type: 'string', minLength: 1 },
         chaincode: { type: 'string', minLength: 1 },
