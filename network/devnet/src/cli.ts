@@ -27,6 +27,14 @@ class UsageError extends Error {
   }
 }
 
+/** Start-up failures with a clear cause (exit 1, no stack trace). */
+class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
 interface Parsed {
   command: string;
   flags: Map<string, string>;
@@ -75,7 +83,17 @@ async function start(p: Parsed): Promise<void> {
   const portBase = portBaseOf(p.flags);
   const pidFile = join(home, 'devnet.pid');
   rmSync(join(home, 'network.json'), { force: true }); // its presence is the readiness signal
-  const devnet = await Devnet.start({ configFile, home, portBase, logger: log, cliArgv: { node: process.execPath, execArgv: process.execArgv, script: __filename } });
+  let devnet: Devnet;
+  try {
+    devnet = await Devnet.start({ configFile, home, portBase, logger: log, cliArgv: { node: process.execPath, execArgv: process.execArgv, script: __filename } });
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string }; message?: string };
+    if (e.code === 'EADDRINUSE') throw new StartError(`${e.message}: another process uses this port; pick another --port-base`);
+    if (e.code === 'LEVEL_DATABASE_NOT_OPEN' && e.cause?.code === 'LEVEL_LOCKED') {
+      throw new StartError(`the ledger in ${join(home, 'ledger')} is locked: another devnet runs on this home (pid file ${pidFile})`);
+    }
+    throw err;
+  }
   writeFileSync(pidFile, `${process.pid}\n`);
   const networkJson = devnet.writeNetworkJson(pidFile);
   log.info({ endpoints: devnet.endpoints(), networkJson, home }, 'devnet ready');
@@ -96,6 +114,8 @@ async function start(p: Parsed): Promise<void> {
       },
     );
   };
+  // A stray rejection in one request must not take every org's peer down with it; it is logged.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
@@ -153,6 +173,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof UsageError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof StartError) {
+    process.stderr.write(`devnet: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`devnet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -166,7 +166,7 @@ export class Devnet {
       (local) =>
         new GatewayService({
           channel, local, peers, chaincodes, policies, msp, ledger, notifier,
-          orderer: { broadcast: (env) => orderer.broadcast(env), address: `orderer.${config.orderer.domain}:0`, mspId: config.orderer.mspId },
+          orderer: { broadcast: (env) => orderer.broadcast(env), address: config.orderer.domain, mspId: config.orderer.mspId },
         }),
     );
     const devnet = new Devnet(config, opts.home, ledger, msp, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));

@@ -422,7 +422,14 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<{ ser
   server.addService(gateway.GatewayService, o.service.handlers());
   const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(o.tlsKeyPem), cert_chain: Buffer.from(o.tlsCertPem) }], false);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${o.host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${o.host}:${o.port}`, creds, (err, p) => {
+      if (!err) return resolve(p);
+      // grpc-js wraps the listen error in prose; surface the usual code so callers can say why.
+      if (/EADDRINUSE/.test(err.message)) {
+        return reject(Object.assign(new Error(`listen EADDRINUSE: address already in use ${o.host}:${o.port}`), { code: 'EADDRINUSE' }));
+      }
+      reject(err);
+    });
   });
   return { server, port };
 }
