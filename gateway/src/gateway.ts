@@ -193,7 +193,13 @@ export async function startGateway(
   const db = openDatabase(config.dataDir);
   const ledger =
     overrides.ledger ??
-    new FabricLedger({ org, channel: config.network.channel ?? net.channel, chaincode: config.network.chaincode, timeouts: config.timeouts });
+    new FabricLedger({
+      org,
+      channel: config.network.channel ?? net.channel,
+      chaincode: config.network.chaincode,
+      timeouts: config.timeouts,
+      transientEndorsers: config.network.transientEndorsers ?? net.organizations.map((o) => o.mspId),
+    });
   const ca = overrides.ca ?? new FabricMeterCa(org);
   const gw = createApp({ config, logger, db, ledger, ca, operator, ...(regulator ? { regulator } : {}), validateResponses: overrides.validateResponses ?? false });
   gw.worker.start();

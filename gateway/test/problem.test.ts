@@ -79,6 +79,12 @@ describe('problem mapping from the real fabric-gateway error classes', () => {
     expect(ledgerProblem(new LedgerError({ stage: 'endorse', message: '14 UNAVAILABLE: No connection established', grpcCode: 14 }))).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
   });
 
+  it('discovery failures are infrastructure (retried, 503), not verdicts', () => {
+    const e = new LedgerError({ stage: 'endorse', grpcCode: 9, message: '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy: required chaincodes are not installed on sufficient peers' });
+    expect(classifyFailure(e)).toBe('retry-endorse');
+    expect(ledgerProblem(e)).toMatchObject({ status: 503, slug: 'endorsers-unavailable' });
+  });
+
   it('an identity refused by the peer is a 403', () => {
     const e = new LedgerError({ stage: 'evaluate', message: '9 FAILED_PRECONDITION: evaluate call to endorser returned error: error validating proposal: access denied: channel [energy] creator org [Utility1MSP]', grpcCode: 9 });
     expect(classifyFailure(e)).toBe('permanent');

@@ -173,3 +173,46 @@ describe('DeliveryWorker', () => {
     db.close();
   });
 });
+
+describe('previousReading for the register check', () => {
+  const tReading = (meterId: string, intervalStart: number) => ({
+    meterId,
+    principal: 'k1',
+    fn: 'meters:postReading',
+    args: [''],
+    transient: { reading: JSON.stringify({ intervalStart, intervalLength: 900, importWh: 1 }) },
+    itemCount: 1,
+  });
+
+  it('passes the last reading this gateway recorded for the meter', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = (tx) => ({ meterId: 'm1', intervalStart: JSON.parse(tx.transient!.reading!).intervalStart, status: 'recorded' });
+    const { db, queue, worker } = setup(tmpDir(), ledger);
+    queue.enqueue(tReading('m1', 900));
+    queue.enqueue(tReading('m1', 1800));
+    await drain(worker);
+    expect(ledger.applied[0]!.transient!.previousReading).toBeUndefined();
+    expect(JSON.parse(ledger.applied[1]!.transient!.previousReading!)).toEqual({ intervalStart: 900, intervalLength: 900, importWh: 1, meterId: 'm1' });
+    db.close();
+  });
+
+  it('reads it back from the ledger when the chaincode asks for it', async () => {
+    const ledger = new FakeLedger();
+    ledger.script.push({
+      stage: 'endorse',
+      error: chaincodeError('[PRECONDITION_FAILED] reading: pass meter m1\'s last posted reading (interval 900) as transient "previousReading" so the registers can be checked'),
+    });
+    const asked: string[][] = [];
+    ledger.evaluateImpl = async (_id, fn, args) => {
+      asked.push([fn, ...args]);
+      return Buffer.from(JSON.stringify({ intervalStart: 900, reading: { meterId: 'm1', intervalStart: 900, importWh: 7 } }));
+    };
+    const { db, queue, worker } = setup(tmpDir(), ledger);
+    const r = queue.enqueue(tReading('m1', 1800));
+    await drain(worker);
+    expect(asked).toEqual([['meters:getReading', 'm1', '900']]);
+    expect(queue.get(r.id)!.state).toBe('committed');
+    expect(JSON.parse(ledger.applied[0]!.transient!.previousReading!)).toMatchObject({ intervalStart: 900, importWh: 7 });
+    db.close();
+  });
+});

@@ -19,6 +19,7 @@ export interface GatewayConfig {
     regulatorUser?: string;
     chaincode: string;
     channel?: string;
+    transientEndorsers?: string[];
   };
   timeouts: {
     evaluateMs: number;

@@ -25,6 +25,11 @@ export const configSchema = {
         regulatorUser: { type: 'string', minLength: 1 },
         chaincode: { type: 'string', minLength: 1 },
         channel: { type: 'string', minLength: 1 },
+        transientEndorsers: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          description: 'MSP IDs that endorse proposals carrying transient data (default: every organisation in network.json)',
+        },
       },
     },
     timeouts: {

@@ -5,6 +5,7 @@ import type { ActingIdentity, LedgerClient } from '../fabric/ledger';
 import { backoffMs, type RetryPolicy } from '../fabric/submitter';
 import { HttpProblem, ledgerProblem } from '../rest/problem';
 import type { DurableQueue, Receipt } from '../store/queue';
+import { fetchPreviousReading, lastRecordedReading, READING_FUNCTIONS } from './previousReading';
 
 export interface WorkerMetrics {
   retry(reason: FailureClass): void;
@@ -23,15 +24,9 @@ export interface DeliveryWorkerOptions {
   metrics?: WorkerMetrics;
 }
 
-export function parseResult(bytes: Uint8Array): unknown {
-  const text = Buffer.from(bytes).toString('utf8');
-  if (text === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
+import { parseResult } from '../fabric/result';
+
+export { parseResult };
 
 /**
  * Delivers queued receipts to Fabric exactly once, in order per meter.
@@ -179,7 +174,21 @@ export class DeliveryWorker extends EventEmitter {
         bytes = r.txBytes;
       } else {
         stage = 'endorse';
-        const prepared = await this.o.ledger.endorse(id, r.fn, r.args, r.transient ?? undefined);
+        let transient = r.transient ?? undefined;
+        if (READING_FUNCTIONS.has(r.fn)) {
+          const previous = lastRecordedReading(this.o.queue, r.meterId);
+          if (previous) transient = { ...transient, previousReading: previous };
+        }
+        let prepared;
+        try {
+          prepared = await this.o.ledger.endorse(id, r.fn, r.args, transient);
+        } catch (e) {
+          // the chaincode needs the meter's last posted reading and the gateway did not have it: read it back once
+          const previous = READING_FUNCTIONS.has(r.fn) ? await fetchPreviousReading(this.o.ledger, id, r.meterId, normalizeLedgerError(e, 'endorse')).catch(() => undefined) : undefined;
+          if (!previous) throw e;
+          log.info('fetched the previous reading from the ledger for the register check');
+          prepared = await this.o.ledger.endorse(id, r.fn, r.args, { ...transient, previousReading: previous });
+        }
         this.o.queue.markSubmitted(r.id, prepared.txId, prepared.bytes);
         txId = prepared.txId;
         bytes = prepared.bytes;

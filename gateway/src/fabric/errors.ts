@@ -137,6 +137,10 @@ export function classifyFailure(e: LedgerError): FailureClass {
   if (e.stage === 'submit') return transient || e.grpcCode === undefined ? 'resend' : 'permanent';
   if (e.stage === 'connect') return 'retry-endorse';
   if (transient || e.grpcCode === undefined) return 'retry-endorse';
+  // Discovery could not find enough endorsing peers (peers down, chaincode not yet installed): infrastructure, not a verdict.
+  if (e.grpcCode === Grpc.FAILED_PRECONDITION && /no combination of peers|unavailability of peers|failed to find any endorsing peers|no peers available/.test(e.message)) {
+    return 'retry-endorse';
+  }
   // ABORTED without a chaincode message: endorsement collection failed (peer crashed, chaincode unreachable);
   // "ProposalResponsePayloads do not match" is deterministic — do not retry it.
   if (e.grpcCode === Grpc.ABORTED) {

@@ -48,6 +48,12 @@ export interface FabricLedgerOptions {
   channel: string;
   chaincode: string;
   timeouts: { evaluateMs: number; endorseMs: number; submitMs: number; commitStatusMs: number };
+  /**
+   * MSP IDs to endorse proposals that carry transient data. Without it Fabric's gateway endorses such
+   * proposals only on members of the collections the chaincode touched, which cannot satisfy a
+   * chaincode-level MAJORITY policy when the collection belongs to one utility (docs in gateway/README.md).
+   */
+  transientEndorsers?: string[];
 }
 
 export function newGrpcClient(org: OrgDescriptor): grpc.Client {
@@ -103,7 +109,8 @@ export class FabricLedger implements LedgerClient {
   async endorse(id: ActingIdentity, fn: string, args: string[], transient?: Record<string, string>): Promise<PreparedTx> {
     const { contract } = this.contractFor(id);
     const transientData = transient ? Object.fromEntries(Object.entries(transient).map(([k, v]) => [k, Buffer.from(v, 'utf8')])) : undefined;
-    const tx = await this.call('endorse', () => contract.newProposal(fn, { arguments: args, ...(transientData ? { transientData } : {}) }).endorse());
+    const orgs = transientData && this.opts.transientEndorsers?.length ? { endorsingOrganizations: this.opts.transientEndorsers } : {};
+    const tx = await this.call('endorse', () => contract.newProposal(fn, { arguments: args, ...(transientData ? { transientData } : {}), ...orgs }).endorse());
     return { txId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() };
   }
 

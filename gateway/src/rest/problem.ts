@@ -101,6 +101,9 @@ export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
   if (/access denied|creator org|creator is malformed|permission denied|check policy/i.test(all)) {
     return new HttpProblem(403, 'identity-refused', 'The network refused the signing identity', `the peer or orderer refused the identity this request is signed with (revoked, unknown CA, or not a channel member): ${e.details[0]?.message ?? e.message}`, tx);
   }
+  if (e.grpcCode === Grpc.FAILED_PRECONDITION && /no combination of peers|unavailability of peers|failed to find any endorsing peers|no peers available/.test(e.message)) {
+    return new HttpProblem(503, 'endorsers-unavailable', 'Not enough endorsing peers', `the network could not find peers to satisfy the endorsement policy (${e.message}); retry later`, tx, { 'Retry-After': '5' });
+  }
   if (e.stage === 'connect' || e.grpcCode === Grpc.UNAVAILABLE || e.grpcCode === Grpc.DEADLINE_EXCEEDED || e.grpcCode === Grpc.RESOURCE_EXHAUSTED) {
     return new HttpProblem(503, 'ledger-unavailable', 'The ledger is unavailable', `the Fabric network did not answer (${e.message}); retry later`, tx, { 'Retry-After': '5' });
   }
