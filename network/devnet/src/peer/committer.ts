@@ -9,6 +9,7 @@ import type { ChaincodeConfig } from '../config/networkConfig';
 import type { CommitTx, LedgerStore, Version } from '../ledger';
 import { setTransactionsFilter } from '../orderer/block';
 import type { ChannelMsp, PolicyEvaluator } from './deps';
+import { VALIDATION_PARAMETER } from './keyLevelPolicy';
 import { BlockUpdates, CommittedVersions, validateReads } from './mvcc';
 import type { NsRwset } from './rwset';
 import type { TransientStore } from './transientStore';
@@ -58,12 +59,15 @@ export class Committer {
       policies: this.opts.policies,
       chaincodes: this.opts.chaincodes,
       txIdCommitted: async (txId: string) => (await this.opts.ledger.getTxStatus(txId)) !== undefined,
+      validationParameter: async (ns: string, key: string) => (await this.opts.ledger.getState(ns, key))?.metadata?.[VALIDATION_PARAMETER],
     };
     // Header/signature/policy checks are independent per tx (Fabric runs them in parallel).
     const checks: TxCheckResult[] = await Promise.all(envelopes.map((e) => checkTransaction(e, ctx)));
 
     const seen = new Set<string>();
     const updates = new BlockUpdates();
+    /** keys whose key-level policy an earlier valid tx of this block changed */
+    const policyChanged = new Set<string>();
     const txs: CommitTx[] = [];
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i];
@@ -73,9 +77,19 @@ export class Committer {
         seen.add(c.txId);
       }
       const version: Version = { blockNum, txNum: i };
+      if (code === TxCode.VALID && c.rwset && writesChangedPolicyKey(c.rwset, policyChanged)) {
+        // Fabric: the validation parameter of a written key was updated earlier in the block
+        // (statebased ValidationParameterUpdatedError) — the endorsement can no longer be judged.
+        code = TxCode.ENDORSEMENT_POLICY_FAILURE;
+      }
       if (code === TxCode.VALID && c.rwset) {
         code = await validateReads(c.rwset, this.versions, updates);
-        if (code === TxCode.VALID) updates.apply(c.rwset, version);
+        if (code === TxCode.VALID) {
+          updates.apply(c.rwset, version);
+          for (const ns of c.rwset) {
+            for (const m of ns.metadataWrites) if (VALIDATION_PARAMETER in m.entries) policyChanged.add(`${ns.namespace}\u0000${m.key}`);
+          }
+        }
       }
       if (code !== TxCode.VALID) this.opts.log?.('transaction invalid', { blockNum, txIndex: i, txId: c.txId, code: txCodeName(code), reason: c.reason });
       txs.push(this.commitTx(c, code, i));
@@ -128,4 +142,11 @@ export class Committer {
     }
     return out;
   }
+}
+
+function writesChangedPolicyKey(rwset: NsRwset[], changed: Set<string>): boolean {
+  if (changed.size === 0) return false;
+  return rwset.some(
+    (ns) => ns.writes.some((w) => changed.has(`${ns.namespace}\u0000${w.key}`)) || ns.metadataWrites.some((m) => changed.has(`${ns.namespace}\u0000${m.key}`)),
+  );
 }

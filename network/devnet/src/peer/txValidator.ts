@@ -10,6 +10,7 @@ import type { ChaincodeConfig } from '../config/networkConfig';
 import type { ChaincodeEventRecord } from '../ledger';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from './deps';
 import { computeTxId, proposalHash } from './proposal';
+import { KeyPolicyError, signaturePolicyEnvelopeToText } from './keyLevelPolicy';
 import { decodeTxRwset, NsRwset, RwsetFormatError, writesNamespace } from './rwset';
 import { EnvelopeFormatError, EnvelopeHeaderParts, parseEndorserTransaction, parseEnvelopeHeader } from './transaction';
 import { TxCode } from './validationCodes';
@@ -21,6 +22,8 @@ export interface TxCheckContext {
   chaincodes: ReadonlyMap<string, ChaincodeConfig>;
   /** txid already in the ledger's tx index */
   txIdCommitted(txId: string): Promise<boolean>;
+  /** committed VALIDATION_PARAMETER metadata of a key (state-based endorsement); absent = none */
+  validationParameter?(ns: string, key: string): Promise<Buffer | undefined>;
 }
 
 export interface TxCheckResult {
@@ -135,7 +138,24 @@ export async function checkTransaction(envBytes: Uint8Array, ctx: TxCheckContext
     for (const ns of written) {
       const cc = ctx.chaincodes.get(ns.namespace);
       if (!cc) return fail(TxCode.INVALID_CHAINCODE, `no chaincode definition for written namespace ${ns.namespace}`);
-      const needsCcPolicy = ns.writes.length > 0 || ns.metadataWrites.length > 0;
+      // Keys with a key-level policy answer to it; every other written key to the chaincode policy.
+      let needsCcPolicy = false;
+      for (const key of new Set([...ns.writes.map((w) => w.key), ...ns.metadataWrites.map((m) => m.key)])) {
+        const vp = ctx.validationParameter ? await ctx.validationParameter(ns.namespace, key) : undefined;
+        if (!vp || vp.length === 0) {
+          needsCcPolicy = true;
+          continue;
+        }
+        let text: string;
+        try {
+          text = signaturePolicyEnvelopeToText(vp);
+        } catch (err) {
+          return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `key-level policy of ${ns.namespace}/${key}: ${(err as KeyPolicyError).message}`);
+        }
+        if (!ctx.policies.satisfied(text, endorsers)) {
+          return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `key-level endorsement policy of ${ns.namespace}/${key} not satisfied`);
+        }
+      }
       if (needsCcPolicy && !ctx.policies.satisfied(cc.endorsementPolicy, endorsers)) {
         return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${ns.namespace} not satisfied`);
       }

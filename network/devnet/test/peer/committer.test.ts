@@ -9,7 +9,7 @@ import { Committer } from '../../src/peer/committer';
 import { TransientStore } from '../../src/peer/transientStore';
 import { TxCode } from '../../src/peer/validationCodes';
 import { ChannelPolicies } from '../../src/policy';
-import { chaincodeConfig, endorsedEnvelope, FakeMsp, rwsetBytes } from './txBuilder';
+import { chaincodeConfig, endorsedEnvelope, FakeMsp, rwsetBytes, signaturePolicyEnvelope } from './txBuilder';
 
 const fake = new FakeMsp();
 const client = fake.create('Org1MSP', 'c-client', 'client');
@@ -102,5 +102,21 @@ describe('Committer', () => {
     const tx = endorsedEnvelope(client, { endorsers: [p1, p2], event: { chaincodeId: 'cc', name: 'Ev' } });
     await commit([tx.envelope]);
     expect(await ledger.getBlockEvents(0)).toEqual([expect.objectContaining({ txId: tx.txId, eventName: 'Ev', chaincodeId: 'cc', txIndex: 0 })]);
+  });
+
+  it('key-level policy: enforced from committed metadata; a write after an in-block policy change is ENDORSEMENT_POLICY_FAILURE', async () => {
+    const p3 = fake.create('Org3MSP', 'c-peer3', 'peer');
+    const policy = signaturePolicyEnvelope(1, ['Org3MSP.peer']);
+    const setPolicy = endorsedEnvelope(client, {
+      endorsers: [p1, p2],
+      rwset: rwsetBytes([{ ns: 'cc', writes: [{ key: 'meter', value: 'v0' }], metadataWrites: [{ key: 'meter', entries: { VALIDATION_PARAMETER: policy } }] }]),
+    });
+    const writeSameBlock = endorsedEnvelope(client, { endorsers: [p3], rwset: rwsetBytes([{ ns: 'cc', writes: [{ key: 'meter', value: 'v1' }] }]) });
+    expect(await commit([setPolicy.envelope, writeSameBlock.envelope])).toEqual([TxCode.VALID, TxCode.ENDORSEMENT_POLICY_FAILURE]);
+    expect((await ledger.getState('cc', 'meter'))!.metadata?.VALIDATION_PARAMETER?.equals(policy)).toBe(true);
+    const byMajority = endorsedEnvelope(client, { endorsers: [p1, p2], rwset: rwsetBytes([{ ns: 'cc', writes: [{ key: 'meter', value: 'v2' }] }]) });
+    const byOwner = endorsedEnvelope(client, { endorsers: [p3], rwset: rwsetBytes([{ ns: 'cc', writes: [{ key: 'meter', value: 'v3' }] }]) });
+    expect(await commit([byMajority.envelope, byOwner.envelope])).toEqual([TxCode.ENDORSEMENT_POLICY_FAILURE, TxCode.VALID]);
+    expect((await ledger.getState('cc', 'meter'))!.value.toString()).toBe('v3');
   });
 });

@@ -7,7 +7,7 @@ import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import type { ChaincodeConfig } from '../../src/config/networkConfig';
 import { signLowS, verifyLowS } from '../../src/identity/crypto';
-import type { ChannelMsp, NodeOuRole, PeerIdentity, PolicyEvaluator } from '../../src/peer/deps';
+import type { ChannelMsp, NodeOuRole, PeerIdentity } from '../../src/peer/deps';
 import { computeTxId, unpackSignedProposal } from '../../src/peer/proposal';
 import { assembleTransaction } from '../../src/peer/transaction';
 
@@ -43,20 +43,6 @@ export class FakeMsp implements ChannelMsp {
     return !!id && verifyLowS(id.publicKey, message, signature);
   }
 }
-
-/** "MAJORITY Endorsement" / "ANY" / "OR('A.member','B.member')" over peer identities — enough for tests. */
-export const simplePolicies = (orgCount: number): PolicyEvaluator => ({
-  satisfied(policy, ids) {
-    const orgs = new Set(ids.filter((i) => i.role === 'peer' || policy.includes('.member')).map((i) => i.mspId));
-    if (policy === 'MAJORITY Endorsement') return orgs.size > orgCount / 2;
-    if (policy === 'ANY Endorsement') return orgs.size >= 1;
-    const named = [...policy.matchAll(/'([^'.]+)\.member'/g)].map((m) => m[1]);
-    return named.some((m) => orgs.has(m));
-  },
-  memberMsps(policy) {
-    return [...policy.matchAll(/'([^'.]+)\.member'/g)].map((m) => m[1]);
-  },
-});
 
 export function chaincodeConfig(name: string, policy = 'MAJORITY Endorsement', collections: ChaincodeConfig['collections'] = []): ChaincodeConfig {
   return { name, address: '127.0.0.1:1', endorsementPolicy: policy, collections };
@@ -118,6 +104,38 @@ export interface RwsetSpec {
   writes?: Array<{ key: string; value?: string; isDelete?: boolean }>;
   ranges?: Array<{ start: string; end: string; exhausted: boolean; reads: Array<{ key: string; version?: { blockNum: number; txNum: number } }> }>;
   collections?: Array<{ name: string; hashedWrites?: Buffer[]; hashedReads?: Array<{ keyHash: Buffer; version?: { blockNum: number; txNum: number } }> }>;
+  metadataWrites?: Array<{ key: string; entries: Record<string, Buffer> }>;
+}
+
+/** common.SignaturePolicyEnvelope: OutOf(n, principals...) over ROLE principals ("Org1MSP.peer"). */
+export function signaturePolicyEnvelope(n: number, principals: string[]): Buffer {
+  const roles: Record<string, number> = { member: 0, admin: 1, client: 2, peer: 3, orderer: 4 };
+  const env = new common.SignaturePolicyEnvelope();
+  env.setIdentitiesList(
+    principals.map((p) => {
+      const [mspId, role] = p.split('.');
+      const r = new msp.MSPRole();
+      r.setMspIdentifier(mspId);
+      r.setRole(roles[role] as msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]);
+      const mp = new msp.MSPPrincipal();
+      mp.setPrincipalClassification(msp.MSPPrincipal.Classification.ROLE);
+      mp.setPrincipal(r.serializeBinary());
+      return mp;
+    }),
+  );
+  const nOutOf = new common.SignaturePolicy.NOutOf();
+  nOutOf.setN(n);
+  nOutOf.setRulesList(
+    principals.map((_, i) => {
+      const sp = new common.SignaturePolicy();
+      sp.setSignedBy(i);
+      return sp;
+    }),
+  );
+  const rule = new common.SignaturePolicy();
+  rule.setNOutOf(nOutOf);
+  env.setRule(rule);
+  return Buffer.from(env.serializeBinary());
 }
 
 const kv = ledger.rwset.kvrwset;
@@ -146,6 +164,21 @@ export function rwsetBytes(spec: RwsetSpec[]): Buffer {
           kw.setIsDelete(!!w.isDelete);
           if (w.value !== undefined) kw.setValue(Buffer.from(w.value));
           return kw;
+        }),
+      );
+      set.setMetadataWritesList(
+        (s.metadataWrites ?? []).map((m) => {
+          const mw = new kv.KVMetadataWrite();
+          mw.setKey(m.key);
+          mw.setEntriesList(
+            Object.entries(m.entries).map(([name, value]) => {
+              const e = new kv.KVMetadataEntry();
+              e.setName(name);
+              e.setValue(value);
+              return e;
+            }),
+          );
+          return mw;
         }),
       );
       set.setRangeQueriesInfoList(

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { checkTransaction, TxCheckContext } from '../../src/peer/txValidator';
 import { TxCode } from '../../src/peer/validationCodes';
-import { chaincodeConfig, endorsedEnvelope, FakeMsp, rwsetBytes, simplePolicies } from './txBuilder';
+import { signaturePolicyEnvelopeToText } from '../../src/peer/keyLevelPolicy';
+import { ChannelPolicies } from '../../src/policy';
+import { chaincodeConfig, endorsedEnvelope, FakeMsp, rwsetBytes, signaturePolicyEnvelope } from './txBuilder';
 
 const fake = new FakeMsp();
 const client = fake.create('Org1MSP', 'client1', 'client');
@@ -11,17 +13,21 @@ const p2 = fake.create('Org2MSP', 'peer2', 'peer');
 const p1again = fake.byLabel.get('peer1')!;
 const collHash = createHash('sha256').update('secret-key').digest();
 
-function ctx(committed: string[] = []): TxCheckContext {
+function ctx(committed: string[] = [], sbe: Record<string, Buffer> = {}): TxCheckContext {
   return {
     channel: 'energy',
     msp: fake,
-    policies: simplePolicies(3),
+    policies: new ChannelPolicies({
+      orgMspIds: ['Org1MSP', 'Org2MSP', 'Org3MSP'],
+      msp: { satisfiesPrincipal: (id, p) => id.mspId === p.mspId && (p.role === 'member' || p.role === id.role) },
+    }),
     chaincodes: new Map([
       ['cc', chaincodeConfig('cc', 'MAJORITY Endorsement', [
         { name: 'open', policy: "OR('Org1MSP.member')", memberOnlyRead: false, memberOnlyWrite: false, endorsementPolicy: "OR('Org1MSP.member')" },
       ])],
     ]),
     txIdCommitted: async (id) => committed.includes(id),
+    validationParameter: async (_ns, key) => sbe[key],
   };
 }
 
@@ -126,5 +132,24 @@ describe('committer transaction checks (P§5)', () => {
     const r = await checkTransaction(good.envelope, ctx());
     expect(r.code).toBe(TxCode.VALID);
     expect(r.event).toMatchObject({ chaincodeId: 'cc', eventName: 'E', txId: good.txId });
+  });
+
+  it('key-level (state-based) policies: a key with VALIDATION_PARAMETER answers to it, others to the chaincode policy', async () => {
+    const p3 = fake.byLabel.get('peer3') ?? fake.create('Org3MSP', 'peer3', 'peer');
+    const sbe = { owned: signaturePolicyEnvelope(1, ['Org3MSP.peer']) };
+    expect(signaturePolicyEnvelopeToText(sbe.owned)).toBe("OutOf(1, 'Org3MSP.peer')");
+    const writeOwned = rwsetBytes([{ ns: 'cc', writes: [{ key: 'owned', value: 'x' }] }]);
+    // MAJORITY is met, but the key's own policy (Org3 peer) is not
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1, p2], rwset: writeOwned }).envelope, ctx([], sbe))).code).toBe(
+      TxCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    // the key's policy alone suffices when no other key is written
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p3], rwset: writeOwned }).envelope, ctx([], sbe))).code).toBe(TxCode.VALID);
+    // a second, policy-less key brings the chaincode policy back
+    const both = rwsetBytes([{ ns: 'cc', writes: [{ key: 'owned', value: 'x' }, { key: 'free', value: 'y' }] }]);
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p3], rwset: both }).envelope, ctx([], sbe))).code).toBe(
+      TxCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p2, p3], rwset: both }).envelope, ctx([], sbe))).code).toBe(TxCode.VALID);
   });
 });
