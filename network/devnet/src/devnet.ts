@@ -28,6 +28,7 @@ import { Orderer } from './orderer/orderer';
 import { Committer } from './peer/committer';
 import type { PeerSigner } from './peer/deps';
 import { Endorser } from './peer/endorser';
+import { VALIDATION_PARAMETER } from './peer/keyLevelPolicy';
 import { TransientStore } from './peer/transientStore';
 import { ChannelPolicies } from './policy';
 
@@ -156,6 +157,7 @@ export class Devnet {
         org: o.name, mspId: o.mspId, channel, msp, signer, chaincodes,
         runtime: (name) => orgRuntimes.get(name),
         txIdCommitted: async (txId) => (await ledger.getTxStatus(txId)) !== undefined,
+        validationParameter: async (ns, key) => (await ledger.getState(ns, key))?.metadata?.[VALIDATION_PARAMETER],
         transient,
         onEndorsed: (ms, ok) => m.proposalProcessed(ms, ok),
       });

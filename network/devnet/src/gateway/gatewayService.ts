@@ -188,6 +188,8 @@ export class GatewayService {
         collections: [...new Set(r.outcome.collections.filter((c) => c.ns === cc.name).map((c) => c.coll))],
         hasTransientData: up.transient.size > 0,
         policies: this.opts.policies,
+        keyPolicies: r.outcome.keyPolicies,
+        disregardNamespacePolicy: r.outcome.disregardNamespacePolicy,
       };
       const policies = requiredPolicies(planInput);
       let remaining = eligiblePeers(this.opts.peers, planInput).filter((p) => p !== local);

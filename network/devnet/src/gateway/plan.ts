@@ -19,10 +19,15 @@ export interface PlanInput {
   collections: string[];
   hasTransientData: boolean;
   policies: PolicyEvaluator;
+  /** key-level policies of written keys (state-based endorsement) */
+  keyPolicies?: string[];
+  /** every written key has a key-level policy: the chaincode policy is not required */
+  disregardNamespacePolicy?: boolean;
 }
 
 export function requiredPolicies(input: PlanInput): string[] {
-  const out = [input.chaincode.endorsementPolicy];
+  const out = input.disregardNamespacePolicy ? [] : [input.chaincode.endorsementPolicy];
+  out.push(...(input.keyPolicies ?? []));
   for (const name of input.collections) {
     const c = input.chaincode.collections.find((x) => x.name === name);
     if (c?.endorsementPolicy) out.push(c.endorsementPolicy);

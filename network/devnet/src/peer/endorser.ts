@@ -8,7 +8,8 @@ import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeConfig } from '../config/networkConfig';
 import type { ChannelMsp, PeerIdentity, PeerSigner } from './deps';
 import { computeTxId, ProposalFormatError, UnpackedProposal, unpackSignedProposal } from './proposal';
-import { decodeTxRwset } from './rwset';
+import { signaturePolicyEnvelopeToText } from './keyLevelPolicy';
+import { decodeTxRwset, NsRwset } from './rwset';
 import type { TransientStore } from './transientStore';
 import type { ProposalContext, SimulationResult } from '../chaincode';
 
@@ -37,6 +38,8 @@ export interface EndorserOptions {
   chaincodes: ReadonlyMap<string, ChaincodeConfig>;
   runtime(chaincode: string): ChaincodeExecutor | undefined;
   txIdCommitted(txId: string): Promise<boolean>;
+  /** committed VALIDATION_PARAMETER of a key, for the ChaincodeInterest's key policies */
+  validationParameter?(ns: string, key: string): Promise<Buffer | undefined>;
   transient: TransientStore;
   /** chaincode definition version written into ChaincodeAction.chaincode_id (INVALID_CHAINCODE if empty) */
   chaincodeVersion?: string;
@@ -47,6 +50,12 @@ export interface EndorsementOutcome {
   response: peer.ProposalResponse;
   /** collections the simulation read or wrote, per namespace (the gateway's ChaincodeInterest) */
   collections: Array<{ ns: string; coll: string }>;
+  /**
+   * Key-level policies (policy text) of the keys the simulation wrote, and whether every written
+   * key has one (then the chaincode policy is not needed: ChaincodeInterest.disregard_namespace_policy).
+   */
+  keyPolicies: string[];
+  disregardNamespacePolicy: boolean;
   proposal: UnpackedProposal;
 }
 
@@ -126,7 +135,7 @@ export class Endorser {
       r.setMessage(message);
       const pr = new peer.ProposalResponse();
       pr.setResponse(r);
-      return { response: pr, collections: [], proposal: up };
+      return { response: pr, collections: [], keyPolicies: [], disregardNamespacePolicy: false, proposal: up };
     };
     const runtime = this.opts.runtime(up.chaincodeName);
     if (!this.opts.chaincodes.has(up.chaincodeName) || !runtime) {
@@ -161,10 +170,10 @@ export class Endorser {
     const pr = new peer.ProposalResponse();
     pr.setVersion(1);
     pr.setResponse(response);
-    const collections = collectionsOf(sim.rwsetBytes);
+    const interest = await this.interestOf(sim.rwsetBytes);
     if (sim.response.status >= 400) {
       if (sim.response.status >= 500) pr.setPayload(prpBytes);
-      return { response: pr, collections, proposal: up };
+      return { response: pr, ...interest, proposal: up };
     }
     pr.setPayload(prpBytes);
     const endorsement = new peer.Endorsement();
@@ -172,7 +181,37 @@ export class Endorser {
     endorsement.setSignature(this.opts.signer.sign(Buffer.concat([prpBytes, this.opts.signer.serialized])));
     pr.setEndorsement(endorsement);
     if (!readOnly) this.opts.transient.put(up.txId, sim.privateData);
-    return { response: pr, collections, proposal: up };
+    return { response: pr, ...interest, proposal: up };
+  }
+
+  /** What the gateway needs to plan further endorsements (F core/endorser ChaincodeInterest). */
+  private async interestOf(rwsetBytes: Buffer): Promise<Pick<EndorsementOutcome, 'collections' | 'keyPolicies' | 'disregardNamespacePolicy'>> {
+    let rwset: NsRwset[];
+    try {
+      rwset = decodeTxRwset(rwsetBytes);
+    } catch {
+      return { collections: [], keyPolicies: [], disregardNamespacePolicy: false };
+    }
+    const collections = rwset.flatMap((ns) => ns.collections.map((c) => ({ ns: ns.namespace, coll: c.name })));
+    const keyPolicies = new Set<string>();
+    let written = 0;
+    let covered = 0;
+    for (const ns of rwset) {
+      for (const key of new Set([...ns.writes.map((w) => w.key), ...ns.metadataWrites.map((m) => m.key)])) {
+        written++;
+        const vp = this.opts.validationParameter ? await this.opts.validationParameter(ns.namespace, key) : undefined;
+        if (!vp || vp.length === 0) continue;
+        try {
+          keyPolicies.add(signaturePolicyEnvelopeToText(vp));
+          covered++;
+        } catch {
+          // an unreadable key policy fails at commit anyway; plan with the chaincode policy
+        }
+      }
+    }
+    // Private writes answer to collection/chaincode policies, so those cannot be disregarded then.
+    const privateWrites = rwset.some((ns) => ns.collections.some((c) => c.hashedWrites.length > 0));
+    return { collections, keyPolicies: [...keyPolicies], disregardNamespacePolicy: !privateWrites && written > 0 && covered === written };
   }
 }
 
@@ -181,13 +220,5 @@ function creatorMsp(serialized: Buffer): string {
     return mspProto.SerializedIdentity.deserializeBinary(serialized).getMspid();
   } catch {
     return 'unknown';
-  }
-}
-
-function collectionsOf(rwsetBytes: Buffer): Array<{ ns: string; coll: string }> {
-  try {
-    return decodeTxRwset(rwsetBytes).flatMap((ns) => ns.collections.map((c) => ({ ns: ns.namespace, coll: c.name })));
-  } catch {
-    return [];
   }
 }

@@ -9,7 +9,7 @@ import { Endorser, ProposalContext, SimulationResult } from '../../src/peer/endo
 import { TransientStore } from '../../src/peer/transientStore';
 import { parseEndorserTransaction, parseEnvelopeHeader } from '../../src/peer/transaction';
 import { ChannelPolicies } from '../../src/policy';
-import { chaincodeConfig, FakeMsp, rwsetBytes, signedProposal, TestIdentity } from '../peer/txBuilder';
+import { chaincodeConfig, FakeMsp, rwsetBytes, signaturePolicyEnvelope, signedProposal, TestIdentity } from '../peer/txBuilder';
 
 const fake = new FakeMsp();
 const MSPS = ['Org1MSP', 'Org2MSP', 'Org3MSP'];
@@ -38,7 +38,7 @@ interface Setup {
 }
 
 type AsyncBehaviour = (ctx: ProposalContext) => SimulationResult | Promise<SimulationResult>;
-function setup(behaviours: Record<string, AsyncBehaviour> = {}, broadcastStatus = 200, endorsementTimeoutMs?: number): Setup {
+function setup(behaviours: Record<string, AsyncBehaviour> = {}, broadcastStatus = 200, endorsementTimeoutMs?: number, sbe: Record<string, Buffer> = {}): Setup {
   const calls: string[] = [];
   const broadcasts: Buffer[] = [];
   const peers: GatewayPeer[] = MSPS.map((mspId, i) => {
@@ -54,6 +54,7 @@ function setup(behaviours: Record<string, AsyncBehaviour> = {}, broadcastStatus 
         },
       }),
       txIdCommitted: async () => false,
+      validationParameter: async (_ns, key) => sbe[key],
       transient: new TransientStore(),
     });
     return { endorser, mspId, address: `peer0.org${i + 1}:7051`, identity: id };
@@ -215,5 +216,17 @@ describe('GatewayService', () => {
     const e3 = await rpcErr(hungOthers.service.endorse(endorseRequest()));
     expect(e3.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     expect(e3.message).toBe('endorsement timeout expired while collecting endorsements');
+  });
+
+  it('Endorse: key-level policies of written keys steer org selection (chaincode policy disregarded when all keys have one)', async () => {
+    const sbe = { k: signaturePolicyEnvelope(1, ['Org3MSP.peer']) };
+    const owned = setup({}, 200, undefined, sbe);
+    await owned.service.endorse(endorseRequest());
+    expect(owned.calls).toEqual(['Org1MSP', 'Org3MSP']);
+    const writesTwo: AsyncBehaviour = () => okResult({ rwsetBytes: rwsetBytes([{ ns: 'cc', writes: [{ key: 'k', value: 'v' }, { key: 'free', value: 'w' }] }]) });
+    const mixed = setup({ Org1MSP: writesTwo, Org2MSP: writesTwo, Org3MSP: writesTwo }, 200, undefined, sbe);
+    await mixed.service.endorse(endorseRequest());
+    // MAJORITY (for 'free') and Org3 (for 'k'): local Org1 + Org3 satisfies both
+    expect(mixed.calls).toEqual(['Org1MSP', 'Org3MSP']);
   });
 });
