@@ -12,6 +12,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { startCaServer, RunningCaServer } from './ca/fabricCaServer';
 import { ChaincodeRuntime } from './chaincode';
 import { loadNetworkConfig, NetworkConfig, ChaincodeConfig } from './config/networkConfig';
+import { DeliverService } from './gateway/deliverService';
 import { GatewayService, GatewayPeer, startGatewayServer } from './gateway/gatewayService';
 import { signLowS } from './identity/crypto';
 import { MspRegistry, serializeIdentity } from './identity/msp';
@@ -171,9 +172,16 @@ export class Devnet {
           orderer: { broadcast: (env) => orderer.broadcast(env), address: config.orderer.domain, mspId: config.orderer.mspId },
         }),
     );
+    const delivers = config.organizations.map(() => new DeliverService({ channel, msp, ledger, notifier }));
     const devnet = new Devnet(config, opts.home, ledger, msp, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));
     // Waiting CommitStatus calls and event streams end first, so the gRPC servers can drain.
-    devnet.closables.push({ name: 'gateway waiters', phase: 'serving', close: () => gateways.forEach((g) => g.close()) });
+    devnet.closables.push({
+      name: 'gateway waiters', phase: 'serving',
+      close: () => {
+        gateways.forEach((g) => g.close());
+        delivers.forEach((d) => d.close());
+      },
+    });
     devnet.closables.push({ name: 'orderer', phase: 'ordering', close: () => orderer.stop() });
     devnet.closables.push({ name: 'chaincode connections', phase: 'connections', close: () => runtimes.forEach((r) => r.close()) });
     devnet.closables.push({
@@ -187,7 +195,7 @@ export class Devnet {
       for (let i = 0; i < config.organizations.length; i++) {
         const o = config.organizations[i];
         const mat = material.get(o.name)!;
-        const { server } = await startGatewayServer({ host: HOST, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem, service: gateways[i] });
+        const { server } = await startGatewayServer({ host: HOST, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem, service: gateways[i], deliver: delivers[i] });
         devnet.closables.push({ name: `${o.name} gateway`, phase: 'serving', close: () => shutdownGrpc(server) });
         const ca = await startCaServer({ org: mat, caName: mat.caName, port: o.caPort, host: HOST, home: opts.home, logger: log.child({ org: o.name, component: 'ca' }) });
         devnet.closables.push({ name: `${o.name} CA`, phase: 'serving', close: () => ca.close() });

@@ -16,6 +16,7 @@ import { Endorser, EndorsementOutcome, ProposalRejectedError } from '../peer/end
 import { ProposalFormatError, UnpackedProposal, unpackSignedProposal } from '../peer/proposal';
 import { assembleTransaction } from '../peer/transaction';
 import { EndpointDetail, GatewayRpcError, rpcError, toServiceError } from './errors';
+import type { DeliverService } from './deliverService';
 import { completeLayout, eligiblePeers, requiredPolicies } from './plan';
 
 export interface GatewayPeer {
@@ -416,12 +417,15 @@ export interface GatewayServerOptions {
   tlsCertPem: string;
   tlsKeyPem: string;
   service: GatewayService;
+  /** protos.Deliver on the same endpoint, as on a Fabric peer */
+  deliver?: DeliverService;
 }
 
 /** Starts a TLS grpc-js server offering gateway.Gateway; resolves with the bound port. */
 export async function startGatewayServer(o: GatewayServerOptions): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 });
   server.addService(gateway.GatewayService, o.service.handlers());
+  if (o.deliver) server.addService(peer.DeliverService, o.deliver.handlers());
   const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(o.tlsKeyPem), cert_chain: Buffer.from(o.tlsCertPem) }], false);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${o.host}:${o.port}`, creds, (err, p) => {

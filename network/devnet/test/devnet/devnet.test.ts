@@ -212,6 +212,32 @@ describe('devnet with the real fabric-gateway client', () => {
     }
   });
 
+  it('block and filtered block events (protos.Deliver) stream committed blocks with validation codes', async () => {
+    const network = gatewayFor(0, 'operator1').getNetwork('energy');
+    const commit = await network.getContract('testcc', 'test').submitAsync('emit', { arguments: ['Ev2', 'p'] });
+    const status = await commit.getStatus();
+    const blocks = await network.getBlockEvents({ startBlock: 0n });
+    try {
+      const first = await blocks[Symbol.asyncIterator]().next();
+      expect(first.value.getHeader()!.getNumber()).toBe(0); // the channel config block
+    } finally {
+      blocks.close();
+    }
+    const filtered = await network.getFilteredBlockEvents({ startBlock: status.blockNumber });
+    try {
+      const fb = (await filtered[Symbol.asyncIterator]().next()).value;
+      expect(BigInt(fb.getNumber())).toBe(status.blockNumber);
+      const txs = fb.getFilteredTransactionsList() as Array<import('@hyperledger/fabric-protos').peer.FilteredTransaction>;
+      const tx = txs.find((t) => t.getTxid() === commit.getTransactionId())!;
+      expect(tx.getTxValidationCode()).toBe(StatusCode.VALID);
+      const ev = tx.getTransactionActions()!.getChaincodeActionsList()[0].getChaincodeEvent()!;
+      expect(ev.getEventName()).toBe('Ev2');
+      expect(ev.getPayload_asU8().length).toBe(0);
+    } finally {
+      filtered.close();
+    }
+  });
+
   it('unknown channel / chaincode errors carry Fabric codes and messages', async () => {
     const gw = gatewayFor(0, 'operator1');
     const evalErr = (await gw.getNetwork('energy').getContract('nope').evaluateTransaction('x').catch((e: unknown) => e)) as { code: number; message: string };
