@@ -119,10 +119,11 @@ export class Devnet {
 
     // Block 0 = channel config, as on Fabric; later restarts continue the chain.
     const ordererMat = material.get(config.orderer.name)!;
-    if (ledger.height() === 0) {
-      const ordererId = serializeIdentity(config.orderer.mspId, ordererMat.orderer!.identity.certPem);
-      await committer.commitBlock(genesisBlock(channel, ordererId, (m) => signLowS(ordererMat.orderer!.identity.keyPem, m)));
-    }
+    const ordererSigner = {
+      serialized: serializeIdentity(config.orderer.mspId, ordererMat.orderer!.identity.certPem),
+      sign: (m: Uint8Array) => signLowS(ordererMat.orderer!.identity.keyPem, m),
+    };
+    if (ledger.height() === 0) await committer.commitBlock(genesisBlock(channel, ordererSigner.serialized, ordererSigner.sign));
     const lastBlock = common.Block.deserializeBinary((await ledger.getBlock(ledger.height() - 1))!);
     const orderer = new Orderer({
       channel, msp,
@@ -130,6 +131,7 @@ export class Devnet {
       timeoutMs: config.orderer.batch.timeoutMs,
       nextBlockNumber: ledger.height(),
       previousHash: blockHeaderHash(lastBlock.getHeader()!),
+      signer: ordererSigner,
       deliver: async (block) => {
         await committer.commitBlock(block);
       },

@@ -56,8 +56,8 @@ export function buildBlock(number: number, previousHash: Uint8Array, envelopes: 
   lastConfig.setIndex(0);
   const obm = new common.OrdererBlockMetadata();
   obm.setLastConfig(lastConfig);
-  // The devnet's orderer does not sign blocks (nothing on the client path verifies them);
-  // the SIGNATURES slot carries the OrdererBlockMetadata with last_config as Fabric's does.
+  // The SIGNATURES slot carries the OrdererBlockMetadata with last_config as Fabric's does;
+  // the orderer adds its signature with signBlock.
   const sigMeta = new common.Metadata();
   sigMeta.setValue(obm.serializeBinary());
   const metaList: Uint8Array[] = Array.from({ length: METADATA_SLOTS }, () => new Uint8Array(0));
@@ -83,4 +83,27 @@ export function setTransactionsFilter(block: common.Block, codes: number[]): voi
 
 export function transactionsFilter(block: common.Block): Uint8Array {
   return block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array(0);
+}
+
+/**
+ * Orderer signature over a block (F protoutil BlockSignatureVerifier / orderer blockwriter):
+ * SIGNATURES metadata = Metadata{value = OrdererBlockMetadata, signatures = [MetadataSignature{
+ * signature_header = SignatureHeader{creator, nonce}, signature = sign(value ‖ signature_header ‖
+ * DER block header)}]}.
+ */
+export function signBlock(block: common.Block, signer: { serialized: Buffer; sign(message: Uint8Array): Buffer }, nonce: Uint8Array): void {
+  const metaList = block.getMetadata()!.getMetadataList_asU8().slice();
+  const meta = common.Metadata.deserializeBinary(metaList[common.BlockMetadataIndex.SIGNATURES]);
+  const sh = new common.SignatureHeader();
+  sh.setCreator(signer.serialized);
+  sh.setNonce(nonce);
+  const shBytes = sh.serializeBinary();
+  const h = block.getHeader()!;
+  const signed = Buffer.concat([meta.getValue_asU8(), shBytes, blockHeaderBytes(h.getNumber(), h.getPreviousHash_asU8(), h.getDataHash_asU8())]);
+  const ms = new common.MetadataSignature();
+  ms.setSignatureHeader(shBytes);
+  ms.setSignature(signer.sign(signed));
+  meta.setSignaturesList([ms]);
+  metaList[common.BlockMetadataIndex.SIGNATURES] = meta.serializeBinary();
+  block.getMetadata()!.setMetadataList(metaList);
 }

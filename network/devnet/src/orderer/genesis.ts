@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { computeTxId } from '../peer/proposal';
-import { buildBlock } from './block';
+import { buildBlock, signBlock } from './block';
 
 export function genesisBlock(channel: string, creatorSerialized: Buffer, sign: (msg: Uint8Array) => Buffer): common.Block {
   const nonce = randomBytes(24);
@@ -40,5 +40,7 @@ export function genesisBlock(channel: string, creatorSerialized: Buffer, sign: (
   const pb = payload.serializeBinary();
   env.setPayload(pb);
   env.setSignature(sign(pb));
-  return buildBlock(0, new Uint8Array(0), [env.serializeBinary()]);
+  const block = buildBlock(0, new Uint8Array(0), [env.serializeBinary()]);
+  signBlock(block, { serialized: creatorSerialized, sign }, randomBytes(24));
+  return block;
 }

@@ -5,11 +5,11 @@
  * construction with chained header hashes. Cut blocks are handed, strictly in order, to the
  * deliver callback (the committer). Like Raft it does not de-duplicate txids (P§8.12).
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import type { ChannelMsp, PeerIdentity } from '../peer/deps';
 import { parseEnvelopeHeader } from '../peer/transaction';
-import { buildBlock, blockHeaderHash } from './block';
+import { buildBlock, blockHeaderHash, signBlock } from './block';
 import { BlockCutter } from './blockCutter';
 
 export interface BroadcastResult {
@@ -29,6 +29,8 @@ export interface OrdererOptions {
   onError?: (err: unknown) => void;
   /** clock for the identity expiry check (tests) */
   now?: () => number;
+  /** the orderer node identity that signs every block (SIGNATURES metadata) */
+  signer?: { serialized: Buffer; sign(message: Uint8Array): Buffer };
 }
 
 export class OrdererStoppedError extends Error {
@@ -105,6 +107,7 @@ export class Orderer {
 
   private emit(envelopes: Buffer[]): void {
     const block = buildBlock(this.nextNumber, this.previousHash, envelopes);
+    if (this.opts.signer) signBlock(block, this.opts.signer, randomBytes(24));
     this.nextNumber += 1;
     this.previousHash = blockHeaderHash(block.getHeader()!);
     this.delivering = this.delivering.then(() => this.opts.deliver(block)).catch((err) => this.opts.onError?.(err));

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash, buildBlock, setTransactionsFilter, transactionsFilter } from '../../src/orderer/block';
+import { generateKeyPairSync } from 'node:crypto';
+import { signLowS, verifyLowS } from '../../src/identity/crypto';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash, buildBlock, setTransactionsFilter, signBlock, transactionsFilter } from '../../src/orderer/block';
 import { BlockCutter } from '../../src/orderer/blockCutter';
 
 describe('block header hashing (P§1.4)', () => {
@@ -39,6 +41,25 @@ describe('block header hashing (P§1.4)', () => {
     setTransactionsFilter(b, [0, 11]);
     const round = common.Block.deserializeBinary(b.serializeBinary());
     expect([...transactionsFilter(round)]).toEqual([0, 11]);
+  });
+});
+
+describe('block signature (SIGNATURES metadata)', () => {
+  it('signs value ‖ signature header ‖ DER header; survives the TRANSACTIONS_FILTER update', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const b = buildBlock(7, Buffer.alloc(32, 1), [Buffer.from('tx')]);
+    signBlock(b, { serialized: Buffer.from('orderer-id'), sign: (m) => signLowS(privateKey, m) }, Buffer.alloc(24, 2));
+    setTransactionsFilter(b, [0]);
+    const round = common.Block.deserializeBinary(b.serializeBinary());
+    const meta = common.Metadata.deserializeBinary(round.getMetadata()!.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES]);
+    const lastConfig = common.OrdererBlockMetadata.deserializeBinary(meta.getValue_asU8()).getLastConfig()!.getIndex();
+    expect(lastConfig).toBe(0);
+    const [sig] = meta.getSignaturesList();
+    const sh = common.SignatureHeader.deserializeBinary(sig.getSignatureHeader_asU8());
+    expect(Buffer.from(sh.getCreator_asU8()).toString()).toBe('orderer-id');
+    const h = round.getHeader()!;
+    const signed = Buffer.concat([meta.getValue_asU8(), sig.getSignatureHeader_asU8(), blockHeaderBytes(h.getNumber(), h.getPreviousHash_asU8(), h.getDataHash_asU8())]);
+    expect(verifyLowS(publicKey, signed, sig.getSignature_asU8())).toBe(true);
   });
 });
 
