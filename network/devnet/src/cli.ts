@@ -95,6 +95,10 @@ async function start(p: Parsed): Promise<void> {
     throw err;
   }
   writeFileSync(pidFile, `${process.pid}\n`);
+  // The start/stop scripts keep their pid files in <home>/pids; after a crash-restart through
+  // control.restartLedger theirs would name the dead process, so keep it current too.
+  const scriptPidFile = join(home, 'pids', 'devnet.pid');
+  if (existsSync(join(home, 'pids'))) writeFileSync(scriptPidFile, `${process.pid}\n`);
   const networkJson = devnet.writeNetworkJson(pidFile);
   log.info({ endpoints: devnet.endpoints(), networkJson, home }, 'devnet ready');
 
@@ -106,6 +110,7 @@ async function start(p: Parsed): Promise<void> {
     devnet.stop().then(
       () => {
         rmSync(pidFile, { force: true });
+        if (existsSync(scriptPidFile) && readFileSync(scriptPidFile, 'utf8').trim() === String(process.pid)) rmSync(scriptPidFile, { force: true });
         process.exit(0);
       },
       (err) => {
