@@ -5,6 +5,7 @@
  * always in sync in one process). Restart on the same home reuses everything: org material,
  * CA registries, ledger (blocks, state, tx index) and channel MSP CRLs.
  */
+import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -31,6 +32,7 @@ import type { PeerSigner } from './peer/deps';
 import { Endorser } from './peer/endorser';
 import { VALIDATION_PARAMETER } from './peer/keyLevelPolicy';
 import { TransientStore } from './peer/transientStore';
+import { withCachedKeys } from './peer/verifierCache';
 import { ChannelPolicies } from './policy';
 
 export interface DevnetStartOptions {
@@ -96,11 +98,13 @@ export class Devnet {
     const crlStore = new CrlStore(opts.home, channel);
     const savedCrls = crlStore.load();
     const allOrgs = [...config.organizations.map((o) => ({ name: o.name, mspId: o.mspId })), { name: config.orderer.name, mspId: config.orderer.mspId }];
-    const msp = new MspRegistry(
+    const registry = new MspRegistry(
       allOrgs.map((o) => ({ mspId: o.mspId, rootCertsPem: [material.get(o.name)!.caCertPem], crlsPem: savedCrls.get(o.mspId) ?? [] })),
     );
+    // Peers, orderer and gateway verify through cached public keys; the registry validates identities.
+    const msp = withCachedKeys(registry);
     const orgMspIds = config.organizations.map((o) => o.mspId);
-    const policies = new ChannelPolicies({ orgMspIds, msp });
+    const policies = new ChannelPolicies({ orgMspIds, msp: registry });
     const chaincodes = new Map<string, ChaincodeConfig>(config.chaincodes.map((c) => [c.name, c]));
     const ledger = await LedgerStore.open(join(opts.home, 'ledger'));
     const transient = new TransientStore();
@@ -119,9 +123,11 @@ export class Devnet {
 
     // Block 0 = channel config, as on Fabric; later restarts continue the chain.
     const ordererMat = material.get(config.orderer.name)!;
+    // Keys parsed once: signLowS with a PEM string re-parses the key on every signature.
+    const ordererKey = createPrivateKey(ordererMat.orderer!.identity.keyPem);
     const ordererSigner = {
       serialized: serializeIdentity(config.orderer.mspId, ordererMat.orderer!.identity.certPem),
-      sign: (m: Uint8Array) => signLowS(ordererMat.orderer!.identity.keyPem, m),
+      sign: (m: Uint8Array) => signLowS(ordererKey, m),
     };
     if (ledger.height() === 0) await committer.commitBlock(genesisBlock(channel, ordererSigner.serialized, ordererSigner.sign));
     const lastBlock = common.Block.deserializeBinary((await ledger.getBlock(ledger.height() - 1))!);
@@ -132,6 +138,7 @@ export class Devnet {
       nextBlockNumber: ledger.height(),
       previousHash: blockHeaderHash(lastBlock.getHeader()!),
       signer: ordererSigner,
+      certs: msp.certs,
       deliver: async (block) => {
         await committer.commitBlock(block);
       },
@@ -143,8 +150,8 @@ export class Devnet {
     const peers: GatewayPeer[] = config.organizations.map((o) => {
       const mat = material.get(o.name)!;
       const serialized = serializeIdentity(o.mspId, mat.peer!.identity.certPem);
-      const keyPem = mat.peer!.identity.keyPem;
-      const signer: PeerSigner = { mspId: o.mspId, serialized, sign: (m) => signLowS(keyPem, m) };
+      const key = createPrivateKey(mat.peer!.identity.keyPem);
+      const signer: PeerSigner = { mspId: o.mspId, serialized, sign: (m) => signLowS(key, m) };
       const orgRuntimes = new Map<string, ChaincodeRuntime>();
       for (const cc of config.chaincodes) {
         const rt = new ChaincodeRuntime({
@@ -175,7 +182,7 @@ export class Devnet {
         }),
     );
     const delivers = config.organizations.map(() => new DeliverService({ channel, msp, ledger, notifier }));
-    const devnet = new Devnet(config, opts.home, ledger, msp, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));
+    const devnet = new Devnet(config, opts.home, ledger, registry, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));
     // Waiting CommitStatus calls and event streams end first, so the gRPC servers can drain.
     devnet.closables.push({
       name: 'gateway waiters', phase: 'serving',

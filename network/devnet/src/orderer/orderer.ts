@@ -5,10 +5,11 @@
  * construction with chained header hashes. Cut blocks are handed, strictly in order, to the
  * deliver callback (the committer). Like Raft it does not de-duplicate txids (P§8.12).
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import type { ChannelMsp, PeerIdentity } from '../peer/deps';
 import { parseEnvelopeHeader } from '../peer/transaction';
+import { CertCache } from '../peer/verifierCache';
 import { buildBlock, blockHeaderHash, signBlock } from './block';
 import { BlockCutter } from './blockCutter';
 
@@ -29,6 +30,8 @@ export interface OrdererOptions {
   onError?: (err: unknown) => void;
   /** clock for the identity expiry check (tests) */
   now?: () => number;
+  /** parsed certificate facts, shared with the peers' verifier */
+  certs?: CertCache;
   /** the orderer node identity that signs every block (SIGNATURES metadata) */
   signer?: { serialized: Buffer; sign(message: Uint8Array): Buffer };
 }
@@ -48,6 +51,7 @@ const WRITERS_POLICY_ERROR =
 export class Orderer {
   private readonly cutter: BlockCutter<Buffer>;
   private readonly now: () => number;
+  private readonly certs: CertCache;
   private timer: NodeJS.Timeout | undefined;
   private nextNumber: number;
   private previousHash: Buffer;
@@ -57,6 +61,7 @@ export class Orderer {
   constructor(private readonly opts: OrdererOptions) {
     this.cutter = new BlockCutter<Buffer>(opts.maxMessageCount);
     this.now = opts.now ?? Date.now;
+    this.certs = opts.certs ?? new CertCache();
     this.nextNumber = opts.nextBlockNumber;
     this.previousHash = opts.previousHash;
   }
@@ -98,7 +103,7 @@ export class Orderer {
       return { status: common.Status.FORBIDDEN, info: `${WRITERS_POLICY_ERROR}: permission denied` };
     }
     // ExpirationCheck capability: only the orderer looks at NotAfter (the MSP ignores expiry, P§8.14).
-    if (isExpired(creator.certPem, this.now())) return { status: common.Status.BAD_REQUEST, info: 'broadcast client identity expired' };
+    if (this.isExpired(creator)) return { status: common.Status.BAD_REQUEST, info: 'broadcast client identity expired' };
     if (!this.opts.msp.verify(creator, h.payloadBytes, h.signature) || !WRITER_ROLES.has(creator.role)) {
       return { status: common.Status.FORBIDDEN, info: `${WRITERS_POLICY_ERROR}: permission denied` };
     }
@@ -111,6 +116,11 @@ export class Orderer {
     this.nextNumber += 1;
     this.previousHash = blockHeaderHash(block.getHeader()!);
     this.delivering = this.delivering.then(() => this.opts.deliver(block)).catch((err) => this.opts.onError?.(err));
+  }
+
+  private isExpired(creator: PeerIdentity): boolean {
+    const facts = this.certs.get(creator);
+    return facts !== null && facts.notAfter < this.now();
   }
 
   /** Number the next cut block will get. */
@@ -127,14 +137,4 @@ export class Orderer {
     if (batch.length > 0) this.emit(batch);
     await this.delivering;
   }
-}
-
-function isExpired(certPem: string, now: number): boolean {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch {
-    return false; // not an X.509 identity: nothing to expire
-  }
-  return Date.parse(cert.validTo) < now;
 }

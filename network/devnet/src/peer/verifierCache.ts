@@ -1,0 +1,51 @@
+/**
+ * Signature verification with the identities' public keys kept, not re-parsed. MspRegistry.verify
+ * parses the PEM certificate on every call, and a transaction is verified five to seven times
+ * (proposal per endorser, endorsements, envelope at orderer and committer) — certificate parsing
+ * was the devnet's largest CPU cost under load. Same check (verifyLowS over the cert's key), cached
+ * by certificate hash; identity validation (chain, NodeOU, CRL) stays with the MSP on deserialize.
+ */
+import { KeyObject, X509Certificate } from 'node:crypto';
+import { verifyLowS } from '../identity/crypto';
+import type { ChannelMsp, PeerIdentity } from './deps';
+
+export interface CertFacts {
+  publicKey: KeyObject;
+  /** NotAfter, epoch ms */
+  notAfter: number;
+}
+
+export class CertCache {
+  private readonly facts = new Map<string, CertFacts | null>();
+
+  constructor(private readonly max = 10_000) {}
+
+  /** null when the identity's certPem is not a parsable X.509 certificate */
+  get(identity: Pick<PeerIdentity, 'id' | 'certPem'>): CertFacts | null {
+    const hit = this.facts.get(identity.id);
+    if (hit !== undefined) return hit;
+    let facts: CertFacts | null = null;
+    try {
+      const cert = new X509Certificate(identity.certPem);
+      facts = { publicKey: cert.publicKey, notAfter: Date.parse(cert.validTo) };
+    } catch {
+      facts = null;
+    }
+    // Bounded: drop the oldest entry (Map keeps insertion order).
+    if (this.facts.size >= this.max) this.facts.delete(this.facts.keys().next().value as string);
+    this.facts.set(identity.id, facts);
+    return facts;
+  }
+}
+
+/** A ChannelMsp whose verify uses cached public keys; deserialize is the MSP's own. */
+export function withCachedKeys(msp: ChannelMsp, cache = new CertCache()): ChannelMsp & { certs: CertCache } {
+  return {
+    certs: cache,
+    deserialize: (bytes) => msp.deserialize(bytes),
+    verify: (identity, message, signature) => {
+      const facts = cache.get(identity);
+      return facts ? verifyLowS(facts.publicKey, message, signature) : msp.verify(identity, message, signature);
+    },
+  };
+}
