@@ -72,7 +72,9 @@ export class Committer {
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i];
       let code = c.code;
-      if (code === TxCode.VALID && c.txId) {
+      // Any later copy of a txid in the block is DUPLICATE_TXID, whatever the first copy's fate
+      // (F txvalidator markTXIdDuplicates).
+      if (c.txId) {
         if (seen.has(c.txId)) code = TxCode.DUPLICATE_TXID;
         seen.add(c.txId);
       }
