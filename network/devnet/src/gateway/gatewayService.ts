@@ -198,7 +198,8 @@ export class GatewayService {
       if (!completeLayout(have, remaining, policies, this.opts.policies)) {
         throw rpcError(
           S.FAILED_PRECONDITION,
-          'no combination of peers can be derived which satisfy the endorsement policy: required chaincodes are not installed on sufficient peers',
+          // discovery's text, as a real gateway reports it for e.g. a transient write to a one-org collection (fabric#3328)
+          'no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy',
         );
       }
       // Call the smallest completing set in parallel; on failures fall back to other layouts.
