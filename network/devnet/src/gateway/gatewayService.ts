@@ -106,8 +106,10 @@ export class GatewayService {
   async evaluate(req: gateway.EvaluateRequest | undefined): Promise<gateway.EvaluateResponse> {
     if (!req) throw rpcError(S.INVALID_ARGUMENT, 'an evaluate request is required');
     const sp = req.getProposedTransaction();
-    if (!sp) throw rpcError(S.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
-    const up = this.unpack(sp);
+    if (!sp || sp.getProposalBytes_asU8().length === 0) {
+      throw rpcError(S.INVALID_ARGUMENT, 'failed to unpack transaction proposal: a signed proposal is required');
+    }
+    const up = this.unpack(sp, 'failed to unpack transaction proposal: ');
     if (up.channelId !== this.opts.channel) {
       throw rpcError(S.UNAVAILABLE, `failed to get config for channel [${up.channelId}]: could not get last config for channel ${up.channelId}`);
     }
@@ -144,8 +146,10 @@ export class GatewayService {
   async endorse(req: gateway.EndorseRequest | undefined): Promise<gateway.EndorseResponse> {
     if (!req) throw rpcError(S.INVALID_ARGUMENT, 'an endorse request is required');
     const sp = req.getProposedTransaction();
-    if (!sp) throw rpcError(S.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
-    const up = this.unpack(sp);
+    if (!sp || sp.getProposalBytes_asU8().length === 0) {
+      throw rpcError(S.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
+    }
+    const up = this.unpack(sp, '');
     const cc = this.opts.chaincodes.get(up.chaincodeName);
     if (up.channelId !== this.opts.channel || !cc) {
       throw rpcError(
@@ -184,21 +188,32 @@ export class GatewayService {
       if (!r.ok) throw rpcError(S.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(local, r.message)]);
       firstPayload = Buffer.from(r.outcome.response.getPayload_asU8());
       endorsements.push(r.outcome.response.getEndorsement()!);
+      const touched = r.outcome.collections.filter((c) => c.ns === cc.name);
       const planInput = {
         chaincode: cc,
-        collections: [...new Set(r.outcome.collections.filter((c) => c.ns === cc.name).map((c) => c.coll))],
+        collections: [...new Set(touched.map((c) => c.coll))],
+        privateReads: touched.some((c) => c.privateReads),
         hasTransientData: up.transient.size > 0,
         policies: this.opts.policies,
         keyPolicies: r.outcome.keyPolicies,
         disregardNamespacePolicy: r.outcome.disregardNamespacePolicy,
       };
       const policies = requiredPolicies(planInput);
-      let remaining = eligiblePeers(this.opts.peers, planInput).filter((p) => p !== local);
+      const others = (protect: boolean): GatewayPeer[] => eligiblePeers(this.opts.peers, planInput, protect).filter((p) => p !== local);
+      let remaining = others(true);
       const have: PeerIdentity[] = [local.identity];
       if (!completeLayout(have, remaining, policies, this.opts.policies)) {
+        // Unsatisfiable only because of the transient-data caution? Fabric says so explicitly.
+        const protectedCollections = planInput.hasTransientData && !planInput.privateReads ? planInput.collections : [];
+        if (protectedCollections.length > 0 && completeLayout(have, others(false), policies, this.opts.policies)) {
+          throw rpcError(
+            S.FAILED_PRECONDITION,
+            `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${protectedCollections.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
+          );
+        }
         throw rpcError(
           S.FAILED_PRECONDITION,
-          // discovery's text, as a real gateway reports it for e.g. a transient write to a one-org collection (fabric#3328)
+          // discovery's text (fabric#3328)
           'no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy',
         );
       }
@@ -359,13 +374,18 @@ export class GatewayService {
   }
 
   // ---------------------------------------------------------------- helpers
-  private unpack(sp: peer.SignedProposal): UnpackedProposal {
+  /** Evaluate prefixes unpack errors with "failed to unpack transaction proposal: ", Endorse does not (F evaluate.go, endorse.go). */
+  private unpack(sp: peer.SignedProposal, prefix: string): UnpackedProposal {
+    let up: UnpackedProposal;
     try {
-      return unpackSignedProposal(sp.serializeBinary());
+      up = unpackSignedProposal(sp.serializeBinary());
     } catch (err) {
       const msg = err instanceof ProposalFormatError ? err.message : String(err);
-      throw rpcError(S.INVALID_ARGUMENT, `failed to unpack transaction proposal: ${msg}`);
+      throw rpcError(S.INVALID_ARGUMENT, `${prefix}${msg}`);
     }
+    if (!up.channelId) throw rpcError(S.INVALID_ARGUMENT, `${prefix}no channel id provided`);
+    if (!up.chaincodeName) throw rpcError(S.INVALID_ARGUMENT, `${prefix}no chaincode name is provided, channel id [${up.channelId}]`);
+    return up;
   }
 
   /** Fabric's responseStatus (F apiutils.go): success, peer error (retry), chaincode error, rejection. */

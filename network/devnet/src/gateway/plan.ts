@@ -1,9 +1,10 @@
 /**
- * Which orgs endorse (P§1.2.3, P§3.6): the local org first, then — in network order — as few other
- * orgs as the chaincode (and every written collection with its own endorsement policy) needs.
- * With transient data and no explicit orgs, only orgs that are members of the collections the
- * simulation touched may endorse (Fabric's gateway restricts the ChaincodeInterest the same way),
- * so private values never leave the orgs allowed to hold them.
+ * Which orgs endorse (P§1.2.3, P§3.6; F internal/pkg/gateway/endorse.go planFromFirstEndorser): the
+ * local org first, then — in network order — as few other orgs as the chaincode policy, every
+ * touched collection's own endorsement policy and the written keys' key-level policies need.
+ * Collection membership limits the candidates as discovery does: always when the simulation read
+ * private data (no_private_reads = false), and — the gateway's caution — whenever the proposal
+ * carries transient data, so transient values never reach orgs outside the collections.
  */
 import type { ChaincodeConfig } from '../config/networkConfig';
 import type { PeerIdentity, PolicyEvaluator } from '../peer/deps';
@@ -17,6 +18,8 @@ export interface PlanInput {
   chaincode: ChaincodeConfig;
   /** collections the first simulation read or wrote (namespace = this chaincode) */
   collections: string[];
+  /** the simulation read private data in this chaincode's collections */
+  privateReads?: boolean;
   hasTransientData: boolean;
   policies: PolicyEvaluator;
   /** key-level policies of written keys (state-based endorsement) */
@@ -36,8 +39,9 @@ export function requiredPolicies(input: PlanInput): string[] {
 }
 
 /** Orgs that may endorse at all, given the transient-data restriction. */
-export function eligiblePeers<T extends PlanPeer>(peers: T[], input: PlanInput): T[] {
-  if (!input.hasTransientData || input.collections.length === 0) return peers;
+export function eligiblePeers<T extends PlanPeer>(peers: T[], input: PlanInput, protectTransient = true): T[] {
+  const restrict = input.privateReads || (protectTransient && input.hasTransientData);
+  if (!restrict || input.collections.length === 0) return peers;
   const allowed = input.collections.map((name) => {
     const c = input.chaincode.collections.find((x) => x.name === name);
     return new Set(c ? input.policies.memberMsps(c.policy) : []);

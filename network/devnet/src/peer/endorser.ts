@@ -48,8 +48,11 @@ export interface EndorserOptions {
 
 export interface EndorsementOutcome {
   response: peer.ProposalResponse;
-  /** collections the simulation read or wrote, per namespace (the gateway's ChaincodeInterest) */
-  collections: Array<{ ns: string; coll: string }>;
+  /**
+   * Collections the simulation read or wrote, per namespace, and whether it read private data there
+   * (the gateway's ChaincodeInterest: collection_names, no_private_reads).
+   */
+  collections: Array<{ ns: string; coll: string; privateReads: boolean }>;
   /**
    * Key-level policies (policy text) of the keys the simulation wrote, and whether every written
    * key has one (then the chaincode policy is not needed: ChaincodeInterest.disregard_namespace_policy).
@@ -192,7 +195,9 @@ export class Endorser {
     } catch {
       return { collections: [], keyPolicies: [], disregardNamespacePolicy: false };
     }
-    const collections = rwset.flatMap((ns) => ns.collections.map((c) => ({ ns: ns.namespace, coll: c.name })));
+    const collections = rwset.flatMap((ns) =>
+      ns.collections.map((c) => ({ ns: ns.namespace, coll: c.name, privateReads: c.hashedReads.length > 0 })),
+    );
     const keyPolicies = new Set<string>();
     let written = 0;
     let covered = 0;

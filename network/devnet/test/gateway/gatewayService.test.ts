@@ -140,7 +140,39 @@ describe('GatewayService', () => {
     const one = setup({ Org1MSP: touching('org1only') });
     const e = await rpcErr(one.service.endorse(endorseRequest({ transient: { secret: Buffer.from('x') } })));
     expect(e.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(e.message).toBe(
+      'requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [org1only]; retry specifying trusted endorsing organizations to protect transient data',
+    );
+    // the same write without transient data is endorsed by a majority as usual
+    const plain = setup({ Org1MSP: touching('org1only'), Org2MSP: touching('org1only') });
+    await plain.service.endorse(endorseRequest());
+    expect(plain.calls).toEqual(['Org1MSP', 'Org2MSP']);
+  });
+
+  it('Endorse after private reads: only collection members, as discovery filters them', async () => {
+    const reading: Behaviour = () =>
+      okResult({ rwsetBytes: rwsetBytes([{ ns: 'cc', writes: [{ key: 'k', value: 'v' }], collections: [{ name: 'org1only', hashedReads: [{ keyHash: Buffer.alloc(32, 2) }] }] }]) });
+    const { service } = setup({ Org1MSP: reading });
+    const e = await rpcErr(service.endorse(endorseRequest()));
+    expect(e.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(e.message).toBe('no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy');
+  });
+
+  it('malformed requests: Evaluate prefixes "failed to unpack transaction proposal", Endorse does not', async () => {
+    const { service } = setup();
+    const empty = new gateway.EvaluateRequest();
+    const e1 = await rpcErr(service.evaluate(empty));
+    expect(e1.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(e1.message).toBe('failed to unpack transaction proposal: a signed proposal is required');
+    const e2 = await rpcErr(service.endorse(new gateway.EndorseRequest()));
+    expect(e2.message).toBe('the proposed transaction must contain a signed proposal');
+    const garbage = new peer.SignedProposal();
+    garbage.setProposalBytes(Buffer.from([0xff, 0xff]));
+    const req = new gateway.EvaluateRequest();
+    req.setProposedTransaction(garbage);
+    const e3 = await rpcErr(service.evaluate(req));
+    expect(e3.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(e3.message).toMatch(/^failed to unpack transaction proposal: /);
   });
 
   it('Endorse: unknown chaincode or channel ⇒ FAILED_PRECONDITION', async () => {
