@@ -178,7 +178,7 @@ export class Devnet {
       (local) =>
         new GatewayService({
           channel, local, peers, chaincodes, policies, msp, ledger, notifier,
-          orderer: { broadcast: (env) => orderer.broadcast(env), address: config.orderer.domain, mspId: config.orderer.mspId },
+          orderer: { broadcast: (env) => orderer.broadcast(env) },
         }),
     );
     const delivers = config.organizations.map(() => new DeliverService({ channel, msp, ledger, notifier }));

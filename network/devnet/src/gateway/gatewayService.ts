@@ -39,7 +39,7 @@ export interface GatewayServiceOptions {
   ledger: LedgerStore;
   /** wakes CommitStatus waiters and event streams after each committed block */
   notifier: CommitNotifier<TxStatus>;
-  orderer: { broadcast(envelope: Uint8Array): BroadcastResult; address: string; mspId: string };
+  orderer: { broadcast(envelope: Uint8Array): BroadcastResult };
   /** Fabric's peer.gateway.endorsementTimeout (default 10 s) for Evaluate and Endorse */
   endorsementTimeoutMs?: number;
 }
@@ -254,9 +254,8 @@ export class GatewayService {
     if (r.status === common.Status.SUCCESS) return new gateway.SubmitResponse();
     const text = `received unsuccessful response from orderer: status=${statusNames.get(r.status) ?? r.status}, info=${r.info}`;
     if (r.status >= 400 && r.status < 500) throw rpcError(S.ABORTED, text);
-    throw rpcError(S.UNAVAILABLE, 'no orderers could successfully process transaction', [
-      { address: this.opts.orderer.address, mspId: this.opts.orderer.mspId, message: text },
-    ]);
+    // Fabric lists only transport failures as details; a 5xx status just moves on to the next orderer.
+    throw rpcError(S.UNAVAILABLE, 'no orderers could successfully process transaction');
   }
 
   // ---------------------------------------------------------------- CommitStatus

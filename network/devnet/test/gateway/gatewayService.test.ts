@@ -63,7 +63,7 @@ function setup(behaviours: Record<string, AsyncBehaviour> = {}, broadcastStatus 
     channel: 'energy', local: peers[0], peers, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
     notifier: new CommitNotifier<TxStatus>(async () => undefined),
     endorsementTimeoutMs,
-    orderer: { broadcast: (env) => (broadcasts.push(Buffer.from(env)), { status: broadcastStatus, info: 'why' }), address: 'orderer:7050', mspId: 'OrdererMSP' },
+    orderer: { broadcast: (env) => (broadcasts.push(Buffer.from(env)), { status: broadcastStatus, info: 'why' }) },
   });
   return { service, calls, broadcasts };
 }
