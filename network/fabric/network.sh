@@ -93,10 +93,11 @@ start_ca() {
   local c="$1" name port ops home domain
   name="$(v "CA_${c}_NAME")"; port="$(v "CA_${c}_PORT")"; ops="$(v "CA_${c}_OPS")"; home="$(v "CA_${c}_HOME")"; domain="$(v "CA_${c}_DOMAIN")"
   mkdir -p "$home"
-  start_process "$name" env FABRIC_CA_SERVER_HOME="$home" "$FABRIC_CA_BIN/fabric-ca-server" start \
+  # operations/metrics have no command-line flags in fabric-ca-server: environment only
+  start_process "$name" env FABRIC_CA_SERVER_HOME="$home" FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS="127.0.0.1:$ops" \
+    FABRIC_CA_SERVER_METRICS_PROVIDER=prometheus "$FABRIC_CA_BIN/fabric-ca-server" start \
     -b admin:adminpw --address 127.0.0.1 --port "$port" --ca.name "$name" \
     --tls.enabled --csr.hosts "localhost,127.0.0.1,ca.$domain" \
-    --operations.listenaddress "127.0.0.1:$ops" --metrics.provider prometheus \
     --registry.maxenrollments -1 --crl.expiry 24h
 }
 
@@ -133,9 +134,8 @@ normalise_msp() { # ca, mspdir
   rm -rf "$msp/cacerts" "$msp/tlscacerts" "$msp/intermediatecerts" "$msp/IssuerPublicKey" "$msp/IssuerRevocationPublicKey" "$msp/user"
   mkdir -p "$msp/cacerts" "$msp/tlscacerts"
   cp "$(v "CA_${c}_CERT")" "$msp/cacerts/ca-cert.pem"; cp "$(v "CA_${c}_CERT")" "$msp/tlscacerts/ca-cert.pem"
-  local k; k="$(ls "$msp/keystore/" | grep -v '^priv_sk$' | head -n1 || true)"
-  [ -n "$k" ] && mv "$msp/keystore/$k" "$msp/keystore/priv_sk"
-  rm -f "$msp"/keystore/*_sk
+  local k; k="$(ls "$msp/keystore/" | grep -v '^priv_sk$' | head -n1 || true)"   # a fresh enrolment holds one key
+  if [ -n "$k" ]; then mv "$msp/keystore/$k" "$msp/keystore/priv_sk"; fi
 }
 
 enroll_msp() { # ca, id, mspdir
@@ -344,8 +344,12 @@ deploy_chaincode() {
 
   for org in $PEER_ORGS; do
     if ! as_admin "$org" lifecycle chaincode queryinstalled 2>/dev/null | grep -q "Package ID: $pkgid,"; then
-      as_admin "$org" lifecycle chaincode install "$pkg" >>"$LOGS/deploy.log" 2>&1 ||
-        { tail -n 20 "$LOGS/deploy.log" >&2; die "installing $name on $(v "PEER_${org}_NAME") failed"; }
+      if ! as_admin "$org" lifecycle chaincode install "$pkg" >"$LOGS/install.out" 2>&1; then
+        cat "$LOGS/install.out" >>"$LOGS/deploy.log"
+        grep -q "chaincode already successfully installed" "$LOGS/install.out" ||
+          { tail -n 20 "$LOGS/install.out" >&2; die "installing $name on $(v "PEER_${org}_NAME") failed"; }
+      fi
+      cat "$LOGS/install.out" >>"$LOGS/deploy.log"; rm -f "$LOGS/install.out"
     fi
   done
   printf '%s\n' "$pkgid" > "$dir/package-id"
@@ -389,7 +393,8 @@ start_chaincode_server() {
     stop_pidfile "$PIDS/cc-$name.pid"
   fi
   if ! pid_alive "$PIDS/cc-$name.pid"; then
-    (cd "$src" && CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
+    # `cd; cmd &` (not `cd && cmd &`): the subshell must not wait for the server, or it holds our stdout
+    (cd "$src" || exit 1; CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
       setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
         --pid-file "$PIDS/cc-$name.pid" --log-file "$LOGS/chaincode-$name.log" \
         -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
@@ -412,7 +417,15 @@ deploy_all() {
 # ── gateway ─────────────────────────────────────────────────────────────────────────────────────
 start_gateway() {
   if ! pid_alive "$PIDS/gateway.pid"; then
-    GATEWAY_PORT="$GATEWAY_PORT" GATEWAY_DATA_DIR="$H/gateway" GRIDLEDGER_HOME="$H" \
+    # On Fabric the gateway encrypts its meter wallet: a key of the operator's (GATEWAY_WALLET_KEY), else
+    # one generated once for this home and kept beside the gateway's data (mode 600).
+    local key="${GATEWAY_WALLET_KEY:-}"
+    if [ -z "$key" ]; then
+      mkdir -p "$H/gateway"
+      [ -s "$H/gateway/wallet.key" ] || (umask 077; node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' > "$H/gateway/wallet.key")
+      key="$(cat "$H/gateway/wallet.key")"
+    fi
+    GATEWAY_WALLET_KEY="$key" GATEWAY_PORT="$GATEWAY_PORT" GATEWAY_DATA_DIR="$H/gateway" GRIDLEDGER_HOME="$H" \
       setsid node "$REPO_ROOT/gateway/dist/main.js" </dev/null >>"$LOGS/gateway.log" 2>&1 &
     echo $! > "$PIDS/gateway.pid"
   fi

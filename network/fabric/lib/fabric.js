@@ -219,11 +219,10 @@ function render(L, fabricCfgDir, buildersDir) {
     // Cluster traffic (SmartBFT) shares the general listener; the node authenticates with its TLS cert.
     set('General.Cluster.ClientCertificate', path.join(tls, 'server.crt'));
     set('General.Cluster.ClientPrivateKey', path.join(tls, 'server.key'));
-    set('General.Cluster.ListenPort', '');
-    set('General.Cluster.ListenAddress', '');
-    set('General.Cluster.ServerCertificate', '');
-    set('General.Cluster.ServerPrivateKey', '');
-    set('General.Cluster.RootCAs', [path.join(tls, 'ca.crt')]);
+    set('General.Cluster.ListenPort', null);
+    set('General.Cluster.ListenAddress', null);
+    set('General.Cluster.ServerCertificate', null);
+    set('General.Cluster.ServerPrivateKey', null);
     set('General.BootstrapMethod', 'none');
     set('General.LocalMSPDir', path.join(n.dir, 'msp'));
     set('General.LocalMSPID', L.ordererOrg.mspId);
