@@ -263,7 +263,7 @@ export class GatewayService {
     signed: gateway.SignedCommitStatusRequest | undefined,
     call: grpc.ServerUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>,
   ): Promise<gateway.CommitStatusResponse> {
-    if (!signed) throw rpcError(S.INVALID_ARGUMENT, 'a commit status request is required');
+    if (!signed || signed.getRequest_asU8().length === 0) throw rpcError(S.INVALID_ARGUMENT, 'a commit status request is required');
     let req: gateway.CommitStatusRequest;
     try {
       req = gateway.CommitStatusRequest.deserializeBinary(signed.getRequest_asU8());
@@ -302,22 +302,31 @@ export class GatewayService {
   // ---------------------------------------------------------------- ChaincodeEvents
   private async chaincodeEvents(call: grpc.ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>): Promise<void> {
     const signed = call.request;
+    if (!signed || signed.getRequest_asU8().length === 0) throw rpcError(S.INVALID_ARGUMENT, 'a chaincode events request is required');
     let req: gateway.ChaincodeEventsRequest;
     try {
       req = gateway.ChaincodeEventsRequest.deserializeBinary(signed.getRequest_asU8());
     } catch (err) {
-      throw rpcError(S.INVALID_ARGUMENT, `invalid event request: ${(err as Error).message}`);
+      throw rpcError(S.INVALID_ARGUMENT, `invalid chaincode events request: ${(err as Error).message}`);
     }
     this.checkReaders(req.getChannelId(), req.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
     const ledger = this.opts.ledger;
     const chaincodeId = req.getChaincodeId();
     let next: number;
-    let skipThroughTx = -1;
     const after = req.getAfterTransactionId();
     const afterStatus = after ? await ledger.getTxStatus(after) : undefined;
+    // Fabric's matcher (chaincodeevents.go chaincodeEventMatcher): with after_transaction_id, every
+    // event is skipped until one carrying that txid has gone by — whichever chaincode emitted it.
+    let passedAfterTx = after === '';
+    const isMatch = (e: { chaincodeId: string; txId: string }): boolean => {
+      if (!passedAfterTx) {
+        if (e.txId === after) passedAfterTx = true;
+        return false;
+      }
+      return e.chaincodeId === chaincodeId;
+    };
     if (afterStatus) {
       next = afterStatus.blockNum;
-      skipThroughTx = afterStatus.txIndex;
     } else {
       const pos = req.getStartPosition();
       const kind = pos?.getTypeCase() ?? 0;
@@ -344,10 +353,8 @@ export class GatewayService {
           wake = undefined;
           continue;
         }
-        const events = (await ledger.getBlockEvents(next)).filter(
-          (e) =>
-            e.chaincodeId === chaincodeId && e.eventName !== '' && e.txId !== '' && !(next === afterStatus?.blockNum && e.txIndex <= skipThroughTx),
-        );
+        // Only complete events count (F event/transaction.go), then the matcher, in transaction order.
+        const events = (await ledger.getBlockEvents(next)).filter((e) => e.chaincodeId !== '' && e.eventName !== '' && e.txId !== '').filter(isMatch);
         if (events.length > 0 && !ended) {
           const res = new gateway.ChaincodeEventsResponse();
           res.setBlockNumber(next);
