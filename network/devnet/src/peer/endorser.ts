@@ -65,6 +65,7 @@ export interface EndorsementOutcome {
 const WRITERS_ACL_ERROR =
   "failed evaluating policy on signed data during check policy [/Channel/Application/Writers]: [implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Writers' sub-policies to be satisfied]";
 const WRITER_ROLES = new Set(['admin', 'client']);
+const HEADER_TYPE_NAMES = new Map<number, string>(Object.entries(common.HeaderType).map(([k, v]) => [v as number, k]));
 
 export class Endorser {
   constructor(private readonly opts: EndorserOptions) {}
@@ -100,33 +101,33 @@ export class Endorser {
     return outcome;
   }
 
+  /** F core/endorser: channel lookup, then UnpackedProposal.Validate (msgvalidation.go) in its order and words. */
   private preProcess(up: UnpackedProposal): PeerIdentity {
     const ch = this.opts.channel;
-    if (up.headerType !== common.HeaderType.ENDORSER_TRANSACTION) {
-      throw new ProposalRejectedError(`error validating proposal: invalid header type ${up.headerType}`);
+    if (up.channelId !== ch) throw new ProposalRejectedError(`channel '${up.channelId}' not found`);
+    if (!up.chaincodeName) throw new ProposalRejectedError('ChaincodeHeaderExtension.ChaincodeId.Name is empty');
+    const invalid = (why: string): ProposalRejectedError => new ProposalRejectedError(`error validating proposal: ${why}`);
+    if (up.headerType !== common.HeaderType.ENDORSER_TRANSACTION && up.headerType !== common.HeaderType.CONFIG) {
+      throw invalid(`invalid header type ${HEADER_TYPE_NAMES.get(up.headerType) ?? up.headerType}`);
     }
-    if (up.epoch !== 0) throw new ProposalRejectedError('error validating proposal: invalid Epoch in ChannelHeader. Expected 0, got [' + up.epoch + ']');
-    if (!up.chaincodeName) throw new ProposalRejectedError('error validating proposal: ChaincodeHeaderExtension.ChaincodeId.Name is empty');
-    if (up.nonce.length === 0) throw new ProposalRejectedError('error validating proposal: invalid nonce specified in the header');
+    if (up.epoch !== 0) throw invalid('epoch is non-zero');
+    if (up.nonce.length === 0) throw invalid('nonce is empty');
+    if (up.creator.length === 0) throw invalid('creator is empty');
+    const expected = computeTxId(up.nonce, up.creator);
+    if (expected !== up.txId) throw invalid(`incorrectly computed txid '${up.txId}' -- expected '${expected}'`);
+    if (up.proposalBytes.length === 0) throw invalid('empty proposal bytes');
+    if (up.signature.length === 0) throw invalid('empty signature bytes');
     let creator: PeerIdentity;
     try {
       creator = this.opts.msp.deserialize(up.creator);
     } catch (err) {
+      // Fabric separates "cannot deserialize" from "deserialized but not valid" (chain, NodeOU, CRL).
       const e = err as { kind?: string };
-      if (e.kind === 'unknown-msp' || e.kind === 'malformed') {
-        throw new ProposalRejectedError(`error validating proposal: access denied: channel [${ch}] creator org unknown, creator is malformed`);
-      }
-      throw new ProposalRejectedError(`error validating proposal: access denied: channel [${ch}] creator org [${creatorMsp(up.creator)}]`);
+      if (e.kind === 'unknown-msp' || e.kind === 'malformed') throw invalid(`access denied: channel [${ch}] creator org unknown, creator is malformed`);
+      throw invalid(`access denied: channel [${ch}] creator org [${creatorMsp(up.creator)}]`);
     }
     if (!this.opts.msp.verify(creator, up.proposalBytes, up.signature)) {
-      throw new ProposalRejectedError(`error validating proposal: access denied: channel [${ch}] creator org [${creator.mspId}]`);
-    }
-    const expected = computeTxId(up.nonce, up.creator);
-    if (expected !== up.txId) {
-      throw new ProposalRejectedError(`error validating proposal: invalid txid. got [${up.txId}], expected [${expected}]`);
-    }
-    if (up.channelId !== ch) {
-      throw new ProposalRejectedError(`channel '${up.channelId}' not found`);
+      throw invalid(`access denied: channel [${ch}] creator org [${creator.mspId}]`);
     }
     return creator;
   }

@@ -91,7 +91,7 @@ describe('Endorser (ProcessProposal)', () => {
       'error validating proposal: access denied: channel [energy] creator org unknown, creator is malformed',
     );
     await expect(e.processProposal(signedProposal(peerIdentity))).rejects.toThrow(/\[\/Channel\/Application\/Writers\]/);
-    await expect(e.processProposal(signedProposal(client, { txIdOverride: 'abc' }))).rejects.toThrow(/invalid txid/);
+    await expect(e.processProposal(signedProposal(client, { txIdOverride: 'abc' }))).rejects.toThrow(/^error validating proposal: incorrectly computed txid 'abc' -- expected '[0-9a-f]{64}'$/);
     const dup = signedProposal(client);
     committed.add(unpackSignedProposal(dup).txId);
     await expect(e.processProposal(dup)).rejects.toThrow(/^duplicate transaction found \[[0-9a-f]{64}\]\. Creator \[[0-9a-f]+\]$/);
