@@ -84,5 +84,5 @@ wait_for() {
   log "$what is up"
 }
 
-tcp_open() { node -e "const s=require('net').connect(+process.argv[2],'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))" "$1"; }
+tcp_open() { node -e "const s=require('net').connect(+process.argv[1],'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))" "$1"; }
 http_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1"; }

@@ -22,7 +22,7 @@ if [ "$TIER" = "fabric" ]; then
   exec bash "$REPO_ROOT/network/fabric/network.sh" up
 fi
 
-if pid_alive "$PIDS/devnet.pid"; then
+if pid_alive "$PIDS/devnet.pid" || pid_alive "$GRIDLEDGER_HOME/devnet.pid"; then
   log "already running (devnet pid $(cat "$PIDS/devnet.pid"), home $GRIDLEDGER_HOME); stop it with: npm run stop"
   exit 0
 fi

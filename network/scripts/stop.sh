@@ -9,7 +9,8 @@ stop_home() {
   if [ -f "$REPO_ROOT/network/fabric/network.sh" ] && [ -f "$home/.fabric-tier" ]; then
     GRIDLEDGER_HOME="$home" bash "$REPO_ROOT/network/fabric/network.sh" down
   fi
-  for f in "$home/pids/gateway.pid" "$home/pids/devnet.pid" "$home"/pids/cc-*.pid; do
+  # devnet.pid in the home is written by the devnet itself — also by one a test restarted (control.restartLedger).
+  for f in "$home/pids/gateway.pid" "$home/pids/devnet.pid" "$home/devnet.pid" "$home"/pids/cc-*.pid; do
     [ -f "$f" ] || continue
     pid="$(cat "$f")"
     if kill -0 "$pid" 2>/dev/null; then
