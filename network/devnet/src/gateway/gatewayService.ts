@@ -109,7 +109,8 @@ export class GatewayService {
     if (!sp || sp.getProposalBytes_asU8().length === 0) {
       throw rpcError(S.INVALID_ARGUMENT, 'failed to unpack transaction proposal: a signed proposal is required');
     }
-    const up = this.unpack(sp, 'failed to unpack transaction proposal: ');
+    const spBytes = sp.serializeBinary();
+    const up = this.unpack(spBytes, 'failed to unpack transaction proposal: ');
     if (up.channelId !== this.opts.channel) {
       throw rpcError(S.UNAVAILABLE, `failed to get config for channel [${up.channelId}]: could not get last config for channel ${up.channelId}`);
     }
@@ -127,7 +128,7 @@ export class GatewayService {
     const details: EndpointDetail[] = [];
     const deadline = Date.now() + this.timeoutMs;
     for (const p of candidates) {
-      const r = await beforeDeadline(this.call(p, sp, true), deadline, 'evaluate timeout expired');
+      const r = await beforeDeadline(this.call(p, spBytes, true), deadline, 'evaluate timeout expired');
       if (r.ok) {
         const result = r.outcome.response.getResponse() ?? new peer.Response();
         result.setPayload(chaincodeResponsePayload(r.outcome.response));
@@ -149,7 +150,8 @@ export class GatewayService {
     if (!sp || sp.getProposalBytes_asU8().length === 0) {
       throw rpcError(S.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
     }
-    const up = this.unpack(sp, '');
+    const spBytes = sp.serializeBinary();
+    const up = this.unpack(spBytes, '');
     const cc = this.opts.chaincodes.get(up.chaincodeName);
     if (up.channelId !== this.opts.channel || !cc) {
       throw rpcError(
@@ -169,7 +171,7 @@ export class GatewayService {
       const missing = orgs.filter((o) => !this.opts.peers.some((p) => p.mspId === o));
       if (missing.length > 0) throw rpcError(S.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
       const chosen = orgs.map((o) => this.opts.peers.find((p) => p.mspId === o)!);
-      const results = await beforeDeadline(Promise.all(chosen.map((p) => this.call(p, sp, false))), deadline, collecting);
+      const results = await beforeDeadline(Promise.all(chosen.map((p) => this.call(p, spBytes, false))), deadline, collecting);
       let first: Buffer | undefined;
       results.forEach((r, i) => {
         if (!r.ok) return void details.push(this.detail(chosen[i], r.message));
@@ -184,7 +186,7 @@ export class GatewayService {
       firstPayload = first;
     } else {
       const local = this.opts.local;
-      const r = await beforeDeadline(this.call(local, sp, false), deadline, 'endorsement timeout expired while collecting first endorsement');
+      const r = await beforeDeadline(this.call(local, spBytes, false), deadline, 'endorsement timeout expired while collecting first endorsement');
       if (!r.ok) throw rpcError(S.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(local, r.message)]);
       firstPayload = Buffer.from(r.outcome.response.getPayload_asU8());
       endorsements.push(r.outcome.response.getEndorsement()!);
@@ -223,7 +225,7 @@ export class GatewayService {
         if (!next) throw rpcError(S.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details);
         if (next.length === 0) break;
         remaining = remaining.filter((p) => !next.includes(p));
-        const results = await beforeDeadline(Promise.all(next.map((p) => this.call(p, sp, false))), deadline, collecting);
+        const results = await beforeDeadline(Promise.all(next.map((p) => this.call(p, spBytes, false))), deadline, collecting);
         results.forEach((res, i) => {
           if (!res.ok) return void details.push(this.detail(next[i], res.message));
           if (!Buffer.from(res.outcome.response.getPayload_asU8()).equals(firstPayload)) {
@@ -381,10 +383,10 @@ export class GatewayService {
 
   // ---------------------------------------------------------------- helpers
   /** Evaluate prefixes unpack errors with "failed to unpack transaction proposal: ", Endorse does not (F evaluate.go, endorse.go). */
-  private unpack(sp: peer.SignedProposal, prefix: string): UnpackedProposal {
+  private unpack(spBytes: Uint8Array, prefix: string): UnpackedProposal {
     let up: UnpackedProposal;
     try {
-      up = unpackSignedProposal(sp.serializeBinary());
+      up = unpackSignedProposal(spBytes);
     } catch (err) {
       const msg = err instanceof ProposalFormatError ? err.message : String(err);
       throw rpcError(S.INVALID_ARGUMENT, `${prefix}${msg}`);
@@ -395,10 +397,10 @@ export class GatewayService {
   }
 
   /** Fabric's responseStatus (F apiutils.go): success, peer error (retry), chaincode error, rejection. */
-  private async call(p: GatewayPeer, sp: peer.SignedProposal, readOnly: boolean): Promise<Classified> {
+  private async call(p: GatewayPeer, spBytes: Uint8Array, readOnly: boolean): Promise<Classified> {
     let outcome: EndorsementOutcome;
     try {
-      outcome = await p.endorser.processProposal(sp.serializeBinary(), readOnly);
+      outcome = await p.endorser.processProposal(spBytes, readOnly);
     } catch (err) {
       if (err instanceof ProposalRejectedError) return { ok: false, message: err.message, retry: false, rejected: true, chaincode: false };
       return { ok: false, message: (err as Error).message, retry: true, rejected: false, chaincode: false };

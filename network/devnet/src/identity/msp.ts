@@ -80,6 +80,14 @@ export class MspRegistry {
   private readonly msps = new Map<string, LoadedMsp>();
   /** mspId + cert hash ⇒ validation result (chain/OU checks are pure functions of the cert). */
   private readonly cache = new Map<string, Validated>();
+  /**
+   * Serialized identity bytes (latin1) ⇒ what deserialize derived from them before revocation:
+   * a transaction carries the same few identities five or more times (proposal, endorsements,
+   * envelope, commit status request), each would be protobuf-decoded, PEM-decoded and hashed again.
+   * Per MSP, dropped when the MSP is (re)loaded; revocation is still checked on every call.
+   */
+  private readonly bySerialized = new Map<string, { mspId: string; certPem: string; id: string; v: Validated }>();
+  private static readonly MAX_SERIALIZED = 10_000;
 
   constructor(defs: MspDefinition[]) {
     for (const d of defs) this.load(d);
@@ -97,6 +105,7 @@ export class MspRegistry {
     this.applyCrls(loaded, def.crlsPem);
     this.msps.set(def.mspId, loaded);
     for (const key of [...this.cache.keys()]) if (key.startsWith(`${def.mspId}\u0000`)) this.cache.delete(key);
+    for (const [key, e] of [...this.bySerialized]) if (e.mspId === def.mspId) this.bySerialized.delete(key);
   }
 
   private applyCrls(m: LoadedMsp, crlsPem: string[]): void {
@@ -123,6 +132,14 @@ export class MspRegistry {
 
   /** Parses msp.SerializedIdentity bytes and validates the cert (chain, not a CA cert, one NodeOU, not revoked). */
   deserialize(serializedIdentity: Uint8Array): Identity {
+    const bytes = Buffer.from(serializedIdentity.buffer, serializedIdentity.byteOffset, serializedIdentity.byteLength);
+    const memoKey = bytes.toString('latin1');
+    const memo = this.bySerialized.get(memoKey);
+    if (memo) {
+      const m = this.msps.get(memo.mspId)!;
+      this.checkRevoked(m, memo.v);
+      return { mspId: memo.mspId, certPem: memo.certPem, role: memo.v.role, id: memo.id, serialized: Buffer.from(bytes) };
+    }
     let mspId: string;
     let idBytes: Uint8Array;
     try {
@@ -148,10 +165,16 @@ export class MspRegistry {
       v = this.validate(m, certPem);
       this.cache.set(key, v);
     }
-    if (m.revokedBySki.get(v.issuerSki)?.has(v.serialHex)) {
-      throw new MspError('revoked', `the certificate has been revoked (MSP ${mspId}, serial ${v.serialHex})`, mspId);
-    }
+    if (this.bySerialized.size >= MspRegistry.MAX_SERIALIZED) this.bySerialized.delete(this.bySerialized.keys().next().value as string);
+    this.bySerialized.set(memoKey, { mspId, certPem, id, v });
+    this.checkRevoked(m, v);
     return { mspId, certPem, role: v.role, id, serialized: Buffer.from(serializedIdentity) };
+  }
+
+  private checkRevoked(m: LoadedMsp, v: Validated): void {
+    if (m.revokedBySki.get(v.issuerSki)?.has(v.serialHex)) {
+      throw new MspError('revoked', `the certificate has been revoked (MSP ${m.def.mspId}, serial ${v.serialHex})`, m.def.mspId);
+    }
   }
 
   private validate(m: LoadedMsp, certPem: string): Validated {

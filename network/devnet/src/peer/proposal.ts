@@ -56,9 +56,20 @@ function decode<T>(what: string, fn: () => T): T {
   }
 }
 
+/**
+ * Unpacked proposals by the very bytes object they came from. The gateway unpacks a proposal and
+ * hands the same bytes to every endorser it calls; each would otherwise decode the seven nested
+ * messages again. Same bytes object ⇒ same result (the result is treated as read-only).
+ */
+const unpacked = new WeakMap<Uint8Array, UnpackedProposal>();
+
 export function unpackSignedProposal(signedProposalBytes: Uint8Array): UnpackedProposal {
+  const hit = unpacked.get(signedProposalBytes);
+  if (hit) return hit;
   const sp = decode('SignedProposal', () => peer.SignedProposal.deserializeBinary(signedProposalBytes));
-  return unpackProposalMessage(sp, b(signedProposalBytes));
+  const up = unpackProposalMessage(sp, b(signedProposalBytes));
+  unpacked.set(signedProposalBytes, up);
+  return up;
 }
 
 export function unpackProposalMessage(sp: peer.SignedProposal, signedProposalBytes?: Buffer): UnpackedProposal {

@@ -130,6 +130,10 @@ describe('MspRegistry', () => {
     expect(id.role).toBe('client');
     expect(id.id).toMatch(/^[0-9a-f]{64}$/);
     expect(id.serialized.equals(bytes)).toBe(true);
+    // the second answer (remembered per serialized bytes) is the same identity, with its own bytes
+    const again = msp.deserialize(Buffer.from(bytes));
+    expect(again).toEqual(id);
+    expect(again.serialized).not.toBe(id.serialized);
     expect(msp.deserialize(serializeIdentity('Utility1MSP', u1.users.admin!.certPem)).role).toBe('admin');
     const peer = msp.deserialize(serializeIdentity('Utility1MSP', u1.peer!.identity.certPem));
     expect(peer.role).toBe('peer');
@@ -154,6 +158,7 @@ describe('MspRegistry', () => {
     expectMspError(() => msp.deserialize(serializeIdentity('Utility1MSP', 'not a cert')), 'malformed');
     // utility2's operator claiming to be Utility1MSP: does not chain
     expectMspError(() => msp.deserialize(serializeIdentity('Utility1MSP', u2.users.operator2!.certPem)), 'invalid');
+    expectMspError(() => msp.deserialize(serializeIdentity('Utility1MSP', u2.users.operator2!.certPem)), 'invalid'); // not remembered as valid
     // the CA itself cannot be an identity
     expectMspError(() => msp.deserialize(serializeIdentity('Utility1MSP', u1.caCertPem)), 'invalid');
   });
