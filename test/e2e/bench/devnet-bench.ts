@@ -4,18 +4,59 @@
  * Talks to whatever network $GRIDLEDGER_HOME/network.json describes, so `bench:fabric` reuses it.
  *
  *   npm run bench -w test/e2e            (BENCH_TXS=2000 BENCH_INFLIGHT=50 BENCH_EVALS=2000 BENCH_CHAINCODE=conformance)
+ *
+ * BENCH_SIGNER=native (default) signs in the client with Node's crypto (OpenSSL, ~35 µs) through
+ * fabric-gateway's `hash.none` + a custom Signer; BENCH_SIGNER=gateway uses
+ * `signers.newPrivateKeySigner` (pure-JS @noble/curves, ~0.8 ms per signature, three signatures per
+ * submitted transaction) — on a 2-core machine that client cost alone caps the figure, so the
+ * default keeps the benchmark about the ledger. Both produce low-S DER ECDSA signatures.
+ * BENCH_CHAINCODE_PID=<pid> adds the chaincode server's CPU per transaction to the figures.
  */
+import { sign as nodeSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
-import { connectOrg, loadNetwork, newRunId, readLedgerPids, repoRoot, type NetworkDescriptor } from '../support';
+import { connect, hash, StatusCode, type Contract, type Signer } from '@hyperledger/fabric-gateway';
+import { connectOrg, loadNetwork, loadUser, newGrpcClient, newRunId, readLedgerPids, repoRoot, toIdentity, type Connection, type NetworkDescriptor, type OrgDescriptor } from '../support';
 
 const TXS = intEnv('BENCH_TXS', 2000);
 const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
 const EVALS = intEnv('BENCH_EVALS', 2000);
 const WARMUP = intEnv('BENCH_WARMUP', 50);
 const CHAINCODE = process.env.BENCH_CHAINCODE ?? 'conformance';
+const SIGNER = process.env.BENCH_SIGNER === 'gateway' ? 'gateway' : 'native';
+const CHAINCODE_PID = process.env.BENCH_CHAINCODE_PID;
+
+/** P-256 group order: a signature (r, s) with s > n/2 is re-expressed as (r, n - s) (Fabric refuses high S). */
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function derInt(v: bigint): Buffer {
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let b = Buffer.from(hex, 'hex');
+  if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return Buffer.concat([Buffer.from([0x02, b.length]), b]);
+}
+
+/** Signer over the whole message (used with hash.none): ECDSA-SHA256 by OpenSSL, low-S, DER. */
+function nativeSigner(key: KeyObject): Signer {
+  return (message) => {
+    const raw = nodeSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
+    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
+    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
+    if (s > P256_N >> 1n) s = P256_N - s;
+    const body = Buffer.concat([derInt(r), derInt(s)]);
+    return Promise.resolve(Buffer.concat([Buffer.from([0x30, body.length]), body]));
+  };
+}
+
+function connectBench(org: OrgDescriptor): Connection {
+  if (SIGNER === 'gateway') return connectOrg(org);
+  const client = newGrpcClient(org);
+  const creds = loadUser(org);
+  const gateway = connect({ client, identity: toIdentity(creds), signer: nativeSigner(creds.privateKey), hash: hash.none });
+  return { org, client, gateway, close: () => (gateway.close(), client.close()) };
+}
 
 function intEnv(name: string, dflt: number): number {
   const v = process.env[name];
@@ -98,20 +139,28 @@ function batchSettings(net: NetworkDescriptor): string {
  * CPU time (ms) used so far by the ledger processes (control.ledgerPidFiles, via /proc) and by this
  * client — to say what limits throughput on a shared machine. NaN where /proc is unavailable.
  */
-function cpuSnapshot(net: NetworkDescriptor): { ledgerMs: number; clientMs: number } {
+function procCpuMs(pid: number | string): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+}
+
+function cpuSnapshot(net: NetworkDescriptor): { ledgerMs: number; clientMs: number; chaincodeMs: number } {
   let ledgerMs = 0;
   try {
-    const tick = 1000 / 100; // USER_HZ is 100 on Linux
-    for (const pid of readLedgerPids(net)) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ledgerMs += (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
-    }
+    for (const pid of readLedgerPids(net)) ledgerMs += procCpuMs(pid);
   } catch {
     ledgerMs = NaN;
   }
+  let chaincodeMs = NaN;
+  try {
+    if (CHAINCODE_PID) chaincodeMs = procCpuMs(CHAINCODE_PID);
+  } catch {
+    chaincodeMs = NaN;
+  }
   const c = process.cpuUsage();
-  return { ledgerMs, clientMs: (c.user + c.system) / 1000 };
+  return { ledgerMs, clientMs: (c.user + c.system) / 1000, chaincodeMs };
 }
 
 const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -119,12 +168,13 @@ const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '
 async function main(): Promise<void> {
   const net = loadNetwork();
   const org = net.organizations[0]!;
-  const conn = connectOrg(org);
+  const conn = connectBench(org);
   const contract = conn.gateway.getNetwork(net.channel).getContract(CHAINCODE);
   const run = newRunId();
   try {
     console.log(`network: tier=${net.tier} channel=${net.channel} org=${org.name} chaincode=${CHAINCODE}`);
     console.log(`batch:   ${batchSettings(net)}`);
+    console.log(`client:  ${SIGNER === 'native' ? 'native signer (OpenSSL ECDSA, hash.none)' : 'fabric-gateway signers.newPrivateKeySigner'}`);
     console.log(`load:    ${TXS} puts (distinct keys), ${INFLIGHT} in flight; ${EVALS} evaluates; warm-up ${WARMUP}`);
     await benchPuts(contract, `${run}w`, WARMUP, Math.min(INFLIGHT, WARMUP));
 
@@ -148,6 +198,7 @@ async function main(): Promise<void> {
       ['evaluate latency p99 (ms)', fmt(percentile(evals.latencies, 99))],
       ['ledger CPU ms / committed tx', fmt((cpu1.ledgerMs - cpu0.ledgerMs) / Math.max(1, puts.valid), 2)],
       ['client CPU ms / committed tx', fmt((cpu1.clientMs - cpu0.clientMs) / Math.max(1, puts.valid), 2)],
+      ['chaincode CPU ms / committed tx', fmt((cpu1.chaincodeMs - cpu0.chaincodeMs) / Math.max(1, puts.valid), 2)],
       ['ledger CPU ms / evaluate', fmt((cpu2.ledgerMs - cpu1.ledgerMs) / Math.max(1, evals.ok), 2)],
       ['ledger CPU share during puts', `${fmt(((cpu1.ledgerMs - cpu0.ledgerMs) / puts.wallMs) * 100, 0)}% of one core`],
       ['machine', `${cpus().length} cores, load average ${load}`],
