@@ -60,12 +60,21 @@ EOF
   eval "$envfile"
 }
 
+# Like lib.sh's pid_alive, but a killed process that is not reaped yet (a zombie) counts as dead:
+# restart-ledger runs right after the tests SIGKILL the ledger processes.
+alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)" != "Z" ]
+}
+
 v() { eval "printf '%s' \"\${$1}\""; }    # v CA_utility1_PORT → value
 
 # ── processes ───────────────────────────────────────────────────────────────────────────────────
 start_process() { # name, command... (env assignments allowed via env)
   local name="$1"; shift
-  if pid_alive "$PIDS/$name.pid"; then return 0; fi
+  if alive "$PIDS/$name.pid"; then return 0; fi
   setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
   echo $! > "$PIDS/$name.pid"
 }
@@ -207,10 +216,15 @@ start_orderer() {
   start_process "$o" env FABRIC_CFG_PATH="$(v "ORD_${o}_CFG")" "$FABRIC_BIN/orderer"
 }
 
+# /healthz answers as soon as the operations server runs; the admin (and client) listeners open only
+# after the orderer has loaded its channels (SmartBFT may first try to sync), so wait for osnadmin too.
 wait_orderer() {
   local o="$1"
-  wait_for "$o (127.0.0.1:$(v "ORD_${o}_PORT"))" 60 http_ok "http://127.0.0.1:$(v "ORD_${o}_OPS")/healthz" ||
-    fail_with_log "$o" "$o did not become healthy in 60 s"
+  wait_for "$o (127.0.0.1:$(v "ORD_${o}_PORT"))" 90 bash -c "
+    node -e \"fetch('http://127.0.0.1:$(v "ORD_${o}_OPS")/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\" &&
+    '$FABRIC_BIN/osnadmin' channel list -o 127.0.0.1:$(v "ORD_${o}_ADMIN") --ca-file '$ORDERER_CA_CERT' \
+      --client-cert '$ORDERER_ADMIN_TLS/server.crt' --client-key '$ORDERER_ADMIN_TLS/server.key' | grep -q '^Status: 200'" ||
+    fail_with_log "$o" "$o did not become healthy (operations /healthz and admin endpoint) in 90 s"
 }
 
 orderer_channel_active() { osnadmin_ "$1" channel list --channelID "$CHANNEL" 2>/dev/null | grep -q '"status": *"active"'; }
@@ -231,7 +245,7 @@ join_orderers() {
 # first orderer whose process is alive (the fault tests kill some)
 live_orderer() {
   local o
-  for o in $ORDERERS; do pid_alive "$PIDS/$o.pid" && { printf '%s' "$o"; return 0; }; done
+  for o in $ORDERERS; do alive "$PIDS/$o.pid" && { printf '%s' "$o"; return 0; }; done
   return 1
 }
 orderer_args() {
@@ -265,7 +279,7 @@ peer_height() { as_admin "$1" channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n
 orderer_height() {
   local o h best=0
   for o in $ORDERERS; do
-    pid_alive "$PIDS/$o.pid" || continue
+    alive "$PIDS/$o.pid" || continue
     h="$(osnadmin_ "$o" channel list --channelID "$CHANNEL" 2>/dev/null | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')"
     [ -n "$h" ] && [ "$h" -gt "$best" ] && best="$h"
   done
@@ -274,6 +288,21 @@ orderer_height() {
 
 peer_caught_up() { # org, height
   local h; h="$(peer_height "$1")"; [ -n "$h" ] && [ "$h" -ge "$2" ]
+}
+
+# Real readiness of the gateway's endorsement planning: every peer sees every other peer of the
+# channel through gossip (the discovery service answers from that view).
+gossip_complete() {
+  local org want n; want=$(( $(set -- $PEER_ORGS; echo $#) - 1 ))
+  for org in $PEER_ORGS; do
+    n="$(node -e "fetch(process.argv[1]).then(r=>r.text()).then(t=>{const l=t.split('\\n').find(x=>x.startsWith('gossip_membership_total_peers_known')&&x.includes('channel=\"'+process.argv[2]+'\"'));console.log(l?l.trim().split(/\\s+/).pop():0)},()=>console.log(0))" "http://127.0.0.1:$(v "PEER_${org}_OPS")/metrics" "$CHANNEL")"
+    [ "${n%.*}" -ge "$want" ] || return 1
+  done
+}
+
+wait_gossip() {
+  wait_for "gossip membership of channel $CHANNEL on every peer" 120 gossip_complete ||
+    die "peers do not see each other through gossip after 120 s (anchor peers, TLS, peer.gossip.externalEndpoint); see $LOGS/peer0.*.log"
 }
 
 join_peers() {
@@ -289,6 +318,7 @@ join_peers() {
     wait_for "$(v "PEER_${org}_NAME") at height $target" 120 peer_caught_up "$org" "$target" ||
       fail_with_log "$(v "PEER_${org}_NAME")" "$(v "PEER_${org}_NAME") did not reach height $target"
   done
+  wait_gossip
 }
 
 # ── chaincode as a service ──────────────────────────────────────────────────────────────────────
@@ -388,11 +418,11 @@ start_chaincode_server() {
   src="$(chaincode_source_dir "$name")"; addr="$(v "CC_${name}_ADDRESS")"; pkgid="$(cat "$(v "CC_${name}_DIR")/package-id")"
   [ -n "$src" ] && [ -d "$src" ] || die "no source directory for chaincode $name"
   running="$(cat "$PIDS/cc-$name.id" 2>/dev/null || true)"
-  if pid_alive "$PIDS/cc-$name.pid" && [ "$running" != "$pkgid" ]; then
+  if alive "$PIDS/cc-$name.pid" && [ "$running" != "$pkgid" ]; then
     log "chaincode $name: package changed ($running → $pkgid); restarting its server"
     stop_pidfile "$PIDS/cc-$name.pid"
   fi
-  if ! pid_alive "$PIDS/cc-$name.pid"; then
+  if ! alive "$PIDS/cc-$name.pid"; then
     # `cd; cmd &` (not `cd && cmd &`): the subshell must not wait for the server, or it holds our stdout
     (cd "$src" || exit 1; CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
       setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
@@ -414,9 +444,17 @@ deploy_all() {
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
 }
 
+# Real readiness for clients: every org's gateway can plan and run an endorsement of every chaincode.
+wait_endorsable() {
+  wait_for "endorsement across orgs (every org's peer gateway, every chaincode)" 120 node "$FABRIC_DIR/lib/probe.js" "$H" || {
+    node "$FABRIC_DIR/lib/probe.js" "$H" || true
+    die "the peer gateways cannot plan endorsements after 120 s"
+  }
+}
+
 # ── gateway ─────────────────────────────────────────────────────────────────────────────────────
 start_gateway() {
-  if ! pid_alive "$PIDS/gateway.pid"; then
+  if ! alive "$PIDS/gateway.pid"; then
     # On Fabric the gateway encrypts its meter wallet: a key of the operator's (GATEWAY_WALLET_KEY), else
     # one generated once for this home and kept beside the gateway's data (mode 600).
     local key="${GATEWAY_WALLET_KEY:-}"
@@ -444,8 +482,8 @@ all_names() { # every process name, in start order
 cmd_up() {
   local c o org running=1 n
   load_settings
-  for n in $(all_names) gateway; do pid_alive "$PIDS/$n.pid" || running=0; done
-  for n in $CHAINCODES; do [ -z "$(chaincode_source_dir "$n")" ] || pid_alive "$PIDS/cc-$n.pid" || running=0; done
+  for n in $(all_names) gateway; do alive "$PIDS/$n.pid" || running=0; done
+  for n in $CHAINCODES; do [ -z "$(chaincode_source_dir "$n")" ] || alive "$PIDS/cc-$n.pid" || running=0; done
   if [ "$running" = 1 ] && [ -s "$H/network.json" ]; then
     log "already running (Fabric, home $H); stop it with: npm run stop"
     print_summary; return 0
@@ -470,6 +508,7 @@ cmd_up() {
   for org in $PEER_ORGS; do wait_peer "$org"; done
   join_peers
   deploy_all
+  wait_endorsable
   start_gateway
   print_summary
 }
@@ -514,7 +553,9 @@ cmd_restart_ledger() {
     wait_for "$(v "PEER_${org}_NAME") at height $target" 120 peer_caught_up "$org" "$target" ||
       fail_with_log "$(v "PEER_${org}_NAME")" "$(v "PEER_${org}_NAME") did not catch up to height $target"
   done
+  wait_gossip
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
+  wait_endorsable
 }
 
 # A channel config update that puts the CRL into the org's MSP (signed by that org's admin, whose
@@ -574,19 +615,19 @@ cmd_status() {
   echo
   echo "channel $CHANNEL heights:"
   for o in $ORDERERS; do
-    pid_alive "$PIDS/$o.pid" || { printf '  %-28s down\n' "$o"; continue; }
+    alive "$PIDS/$o.pid" || { printf '  %-28s down\n' "$o"; continue; }
     h="$(osnadmin_ "$o" channel list --channelID "$CHANNEL" 2>/dev/null | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')"
     printf '  %-28s %s\n' "$o" "${h:-?}"
   done
   for org in $PEER_ORGS; do
-    pid_alive "$PIDS/$(v "PEER_${org}_NAME").pid" || { printf '  %-28s down\n' "$(v "PEER_${org}_NAME")"; continue; }
+    alive "$PIDS/$(v "PEER_${org}_NAME").pid" || { printf '  %-28s down\n' "$(v "PEER_${org}_NAME")"; continue; }
     printf '  %-28s %s\n' "$(v "PEER_${org}_NAME")" "$(peer_height "$org" || echo '?')"
   done
 }
 
 status_line() { # name, health url
   local name="$1" url="$2" pid="-" state=down health="-"
-  if pid_alive "$PIDS/$name.pid"; then
+  if alive "$PIDS/$name.pid"; then
     pid="$(cat "$PIDS/$name.pid")"; state=up
     if [ -n "$url" ]; then http_ok "$url" && health=ok || health=failing; fi
   fi

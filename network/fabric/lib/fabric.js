@@ -183,6 +183,13 @@ function render(L, fabricCfgDir, buildersDir) {
     set('peer.gossip.externalEndpoint', `${HOST}:${p.port}`);
     set('peer.gossip.useLeaderElection', false);
     set('peer.gossip.orgLeader', true);
+    // faster re-discovery after a restart (defaults: 5 s alive, 25 s expiry, 25 s reconnect, 4 s state info); the
+    // gateway can only plan endorsements across orgs once gossip membership is back
+    set('peer.gossip.aliveTimeInterval', '1s');
+    set('peer.gossip.aliveExpirationTimeout', '5s');
+    set('peer.gossip.reconnectInterval', '1s');
+    set('peer.gossip.publishStateInfoInterval', '1s');
+    set('peer.gossip.requestStateInfoInterval', '1s');
     set('peer.tls.enabled', true);
     set('peer.tls.clientAuthRequired', false);
     set('peer.tls.cert.file', path.join(tls, 'server.crt'));
