@@ -66,7 +66,7 @@ node -e '
     passed += r.numPassedTests; failed += r.numFailedTests;
     console.log(`  ${path.basename(f, ".json").padEnd(10)} ${r.numPassedTests} passed, ${r.numFailedTests} failed (${r.numTotalTestSuites} suites)`);
   }
-  fs.writeFileSync(path.join(process.argv[1], "..", path.basename(process.argv[1]) + ".total"), `${passed} ${failed}`);
+  fs.writeFileSync(path.join(process.argv[1], "..", path.basename(process.argv[1]) + ".total"), `${passed} ${failed}\n`);
 ' "$RESULTS"
 read -r PASSED FAILED < "$RESULTS.total"
 if [ ${#FAILED_STEPS[@]} -gt 0 ]; then
