@@ -17,7 +17,7 @@ import { Wallet } from './identity/wallet';
 import { Metrics } from './ops/metrics';
 import { runChecks } from './ops/readiness';
 import { createHttpApp } from './rest/app';
-import { createHandlers } from './rest/handlers';
+import { createHandlers, createResume } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
 import { openDatabase, type Db } from './store/db';
 import { IdempotencyStore } from './store/idempotency';
@@ -92,7 +92,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       },
       checkTimeout + 1000,
     );
-  const handlers = createHandlers({
+  const handlerDeps = {
     spec,
     metrics,
     apiKeys,
@@ -107,7 +107,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     readiness,
     syncWaitMs: config.timeouts.syncWaitMs,
     startedAt: Date.now(),
-  });
+  };
+  const handlers = createHandlers(handlerDeps);
   const app = createHttpApp({
     spec,
     logger,
@@ -115,6 +116,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     apiKeys,
     idempotency,
     handlers,
+    resumeSubmission: createResume(handlerDeps),
     requireIdempotencyKey: config.idempotency.required,
     validateResponses: deps.validateResponses ?? false,
   });

@@ -197,6 +197,39 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(gw.ledger.endorseCalls).toBe(1);
   });
 
+  it('a synchronous POST cut by a crash after endorsement is finished with the SAME transaction on retry', async () => {
+    // first run: the credit was endorsed and sent, then the gateway died before answering
+    gw.ledger.hangAfterCommit = true;
+    void request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-9').send({ amount: 9, reference: 'dep-9' }).then(() => undefined, () => undefined);
+    while (gw.ledger.applied.length === 0) await new Promise((r) => setImmediate(r));
+    await gw.close();
+    gw.ledger.hangAfterCommit = false;
+    // restart on the same data directory and ledger
+    gw = makeTestGateway({ dataDir: gw.config.dataDir, ledger: gw.ledger, ca: gw.ca, keys: gw.keys });
+    const retry = await request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-9').send({ amount: 9, reference: 'dep-9' });
+    expect(retry.status).toBe(201);
+    expect(retry.body.txId).toBe('tx1');
+    expect(gw.ledger.endorseCalls).toBe(1);
+    expect(gw.ledger.applied).toHaveLength(1);
+    const replay = await request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-9').send({ amount: 9, reference: 'dep-9' });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('504 when the commit is not confirmed in time; a retry with the same key re-sends that transaction', async () => {
+    const { LedgerError } = await import('../src/fabric/errors');
+    gw.ledger.script.push({ stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED: Deadline exceeded', grpcCode: 4 }) });
+    const send = () =>
+      request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-10').send({ amount: 10, reference: 'dep-10' });
+    const first = await send();
+    expect(first.status).toBe(504);
+    expect(first.body).toMatchObject({ type: 'urn:gridledger:problem:commit-status-unknown', txId: 'tx1' });
+    const second = await send();
+    expect(second.status).toBe(201);
+    expect(second.body.txId).toBe('tx1');
+    expect(gw.ledger.endorseCalls).toBe(1);
+    expect(gw.ledger.applied).toHaveLength(1);
+  });
+
   it('maps chaincode errors to problem+json per CONTRACTS.md', async () => {
     const k = await enrol(gw, 'm-1');
     gw.ledger.script.push({ stage: 'endorse', error: chaincodeError('[FORBIDDEN] meter m-1 may not join twice') });

@@ -10,7 +10,7 @@ describe('IdempotencyStore', () => {
     expect(requestFingerprint('post', '/a', { y: [1, 2], x: 1 })).toBe(f1); // key order does not matter
     expect(s.begin('k1', 'key', f1)).toEqual({ kind: 'new' });
     expect(s.begin('k1', 'key', f1)).toEqual({ kind: 'in-progress', txId: null, fromEarlierRun: false });
-    s.noteTxId('k1', 'key', 'tx5');
+    s.notePrepared('k1', 'key', 'tx5', Buffer.from('bytes'), 'operator');
     expect(s.begin('k1', 'key', f1)).toMatchObject({ kind: 'in-progress', txId: 'tx5' });
     s.complete('k1', 'key', { status: 201, headers: { Location: '/x' }, body: { ok: 1 } });
     expect(s.begin('k1', 'key', f1)).toEqual({ kind: 'replay', response: { status: 201, headers: { Location: '/x' }, body: { ok: 1 } } });
@@ -26,11 +26,15 @@ describe('IdempotencyStore', () => {
     s1.begin('k', 'done', 'f');
     s1.complete('k', 'done', { status: 202, headers: {}, body: { receiptId: 'r' } });
     s1.begin('k', 'cut', 'g');
-    s1.noteTxId('k', 'cut', 'tx1');
+    s1.notePrepared('k', 'cut', 'tx1', Buffer.from('signed tx'), 'meter:m-1');
+    s1.begin('k', 'early', 'h'); // cut before anything was endorsed
     db1.close();
     const s2 = new IdempotencyStore(openDatabase(dir));
     expect(s2.begin('k', 'done', 'f')).toMatchObject({ kind: 'replay', response: { status: 202 } });
-    expect(s2.begin('k', 'cut', 'g')).toEqual({ kind: 'in-progress', txId: 'tx1', fromEarlierRun: true });
+    expect(s2.begin('k', 'cut', 'g')).toEqual({ kind: 'resume', txId: 'tx1', txBytes: Buffer.from('signed tx'), actingKey: 'meter:m-1' });
+    // taken over by this run: a concurrent duplicate now waits
+    expect(s2.begin('k', 'cut', 'g')).toMatchObject({ kind: 'in-progress', fromEarlierRun: false });
+    expect(s2.begin('k', 'early', 'h')).toEqual({ kind: 'new' });
   });
 
   it('release frees a claim; canonical JSON sorts keys at every level', () => {

@@ -59,7 +59,6 @@ export const configSchema = {
       properties: {
         pollIntervalMs: { type: 'integer', minimum: 1 },
         concurrency: { type: 'integer', minimum: 1, maximum: 64 },
-        maxBatchReadings: { type: 'integer', minimum: 1, maximum: 10000 },
       },
     },
     ca: {

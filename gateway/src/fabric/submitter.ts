@@ -38,6 +38,24 @@ export class Submitter {
     private readonly delay: (ms: number) => Promise<unknown> = (ms) => sleep(ms),
   ) {}
 
+  /**
+   * Finishes an already endorsed transaction: re-sends the same bytes (same tx id) until its commit
+   * status is known. A conflict is final for that tx id and is reported, not re-endorsed (the caller's
+   * request is not known here).
+   */
+  async resend(id: ActingIdentity, bytes: Uint8Array): Promise<SubmitOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ...(await this.ledger.submitPrepared(id, bytes)), attempts: attempt };
+      } catch (e) {
+        const err = normalizeLedgerError(e, 'submit');
+        const cls = classifyFailure(err);
+        if (cls !== 'resend' || attempt >= this.policy.maxAttempts) throw Object.assign(err, { attempts: attempt });
+        await this.delay(backoffMs(attempt, this.policy));
+      }
+    }
+  }
+
   async submit(id: ActingIdentity, fn: string, args: string[], hooks: SubmitHooks = {}, transient?: Record<string, string>): Promise<SubmitOutcome> {
     let prepared: PreparedTx | undefined;
     for (let attempt = 1; ; attempt++) {

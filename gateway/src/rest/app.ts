@@ -36,6 +36,9 @@ export interface HandlerContext {
 
 export type Handler = (ctx: HandlerContext) => Promise<Reply>;
 
+/** Finishes a synchronous submission cut by a crash: re-sends its stored transaction and answers as the handler would have. */
+export type ResumeSubmission = (txBytes: Buffer, actingKey: string) => Promise<Reply>;
+
 export interface AppCoreDeps {
   spec: ApiSpec;
   logger: Logger;
@@ -43,6 +46,7 @@ export interface AppCoreDeps {
   apiKeys: ApiKeyStore;
   idempotency: IdempotencyStore;
   handlers: Record<string, Handler>;
+  resumeSubmission: ResumeSubmission;
   requireIdempotencyKey: boolean;
   /** validate every response against the OpenAPI document (tests); an invalid one becomes a 500 */
   validateResponses: boolean;
@@ -149,6 +153,7 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
 
       // idempotency
       let idem: HandlerContext['idempotency'];
+      let resumed: { txBytes: Buffer; actingKey: string } | undefined;
       const key = req.get('idempotency-key');
       if (op.idempotent && principal) {
         if (!key && d.requireIdempotencyKey) {
@@ -165,12 +170,14 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
               409,
               'idempotency-in-progress',
               'A request with this Idempotency-Key is still in progress',
-              begun.fromEarlierRun
-                ? `the first request with Idempotency-Key "${key}" was interrupted by a gateway restart${begun.txId ? `; its transaction ${begun.txId} may have committed — check before retrying with a new key` : ' before anything was submitted'}`
-                : `the first request with Idempotency-Key "${key}" has not finished yet; retry later`,
+              `the first request with Idempotency-Key "${key}" has not finished yet${begun.txId ? ` (transaction ${begun.txId})` : ''}; retry later`,
               begun.txId ? { txId: begun.txId } : {},
               { 'Retry-After': '1' },
             );
+          }
+          if (begun.kind === 'resume') {
+            req.log?.info({ txId: begun.txId }, 'finishing a submission interrupted by a restart');
+            resumed = begun;
           }
           if (begun.kind === 'replay') {
             res.setHeader('Idempotent-Replayed', 'true');
@@ -187,7 +194,7 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
       if (!handler) throw new HttpProblem(501, 'not-implemented', 'Not implemented', `${op.operationId} is documented but not implemented yet`);
       let reply: Reply;
       try {
-        reply = await handler(ctx);
+        reply = resumed ? await d.resumeSubmission(resumed.txBytes, resumed.actingKey) : await handler(ctx);
       } catch (e) {
         if (idem) finishIdempotencyOnError(d.idempotency, idem, e);
         throw e;
@@ -252,8 +259,11 @@ function authorize(p: Principal, op: Operation, params: Record<string, string>, 
 
 function finishIdempotencyOnError(store: IdempotencyStore, idem: { principal: string; key: string }, e: unknown): void {
   const p = toProblem(e);
-  // Outcome unknown (commit not confirmed): keep the claim so a retry cannot submit twice.
-  if (p.slug === 'commit-status-unknown') return;
+  // Outcome unknown (commit not confirmed): keep the stored transaction; a retry re-sends that same transaction.
+  if (p.slug === 'commit-status-unknown') {
+    store.abandon(idem.principal, idem.key);
+    return;
+  }
   // Nothing took effect (gateway/network trouble, retries exhausted): free the key so the client can retry it.
   if (p.status >= 500 || p.slug === 'ledger-conflict') {
     store.release(idem.principal, idem.key);

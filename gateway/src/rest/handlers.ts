@@ -67,6 +67,17 @@ export function meterView(m: MeterRecord) {
   };
 }
 
+/** Re-sends a stored transaction (same tx id) and answers like a synchronous submit route. */
+export function createResume(d: HandlerDeps) {
+  return async (txBytes: Buffer, actingKey: string): Promise<Reply> => {
+    const id =
+      actingKey === d.operator.key ? d.operator : actingKey === d.regulator?.key ? d.regulator : actingKey.startsWith('meter:') ? d.meters.actingIdentity(actingKey.slice('meter:'.length)) : undefined;
+    if (!id) throw new HttpProblem(500, 'internal', 'Internal error', `cannot resume a submission signed by unknown identity ${actingKey}`);
+    const r = await d.submitter.resend(id, txBytes);
+    return { status: 201, body: { txId: r.txId, blockNumber: r.blockNumber, attempts: r.attempts, result: parseResult(r.result) } };
+  };
+}
+
 export function createHandlers(d: HandlerDeps): Record<string, Handler> {
   /** The Fabric identity a request acts as: the meter for meter keys, else the gateway's operator / regulator. */
   const actingFor = (p: Principal, meterId?: string): ActingIdentity => {
@@ -96,7 +107,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     try {
       const r = await d.submitter.submit(id, fn, args, {
         onEndorsed: (tx) => {
-          if (ctx.idempotency) d.idempotency.noteTxId(ctx.idempotency.principal, ctx.idempotency.key, tx.txId);
+          if (ctx.idempotency) d.idempotency.notePrepared(ctx.idempotency.principal, ctx.idempotency.key, tx.txId, tx.bytes, id.key);
         },
         onRetry: (cls) => d.metrics.retries.inc({ reason: cls, path: 'sync' }),
       });

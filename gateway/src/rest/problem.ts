@@ -93,7 +93,7 @@ export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
       504,
       'commit-status-unknown',
       'Commit not confirmed in time',
-      `transaction ${e.txId ?? '(unknown id)'} was sent to the orderer but its commit was not confirmed in time; it may still commit — do not resend it as a new request, retry with the same Idempotency-Key or look up the transaction id later`,
+      `transaction ${e.txId ?? '(unknown id)'} was sent to the orderer but its commit was not confirmed in time; it may still commit — retry with the same Idempotency-Key (the gateway then re-sends this same transaction), never as a new request`,
       tx,
     );
   }

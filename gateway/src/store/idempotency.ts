@@ -11,7 +11,9 @@ export type IdempotencyBegin =
   | { kind: 'new' }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch' }
-  | { kind: 'in-progress'; txId: string | null; fromEarlierRun: boolean };
+  | { kind: 'in-progress'; txId: string | null; fromEarlierRun: boolean }
+  /** claimed by an earlier run that was cut after its transaction was endorsed: re-send it, never re-endorse */
+  | { kind: 'resume'; txId: string; txBytes: Buffer; actingKey: string };
 
 /** SHA-256 over method, path and a canonical (sorted-key) JSON of the body. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
@@ -37,6 +39,8 @@ export function canonicalJson(v: unknown): string {
  */
 export class IdempotencyStore {
   private readonly bootId = crypto.randomUUID();
+  /** claims whose request is running in this process right now */
+  private readonly active = new Set<string>();
 
   constructor(private readonly db: Db) {
     db.exec(`CREATE TABLE IF NOT EXISTS idempotency (
@@ -48,6 +52,8 @@ export class IdempotencyStore {
       headers TEXT,
       body TEXT,
       tx_id TEXT,
+      tx_bytes BLOB,
+      acting_key TEXT,
       boot_id TEXT NOT NULL,
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL,
@@ -59,9 +65,19 @@ export class IdempotencyStore {
   begin(principal: string, key: string, fingerprint: string): IdempotencyBegin {
     return this.db.transaction((): IdempotencyBegin => {
       const row = this.db
-        .prepare('SELECT fingerprint, state, status, headers, body, tx_id, boot_id FROM idempotency WHERE principal = ? AND key = ?')
+        .prepare('SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, boot_id FROM idempotency WHERE principal = ? AND key = ?')
         .get(principal, key) as
-        | { fingerprint: string; state: string; status: number; headers: string; body: string; tx_id: string | null; boot_id: string }
+        | {
+            fingerprint: string;
+            state: string;
+            status: number;
+            headers: string;
+            body: string;
+            tx_id: string | null;
+            tx_bytes: Buffer | null;
+            acting_key: string | null;
+            boot_id: string;
+          }
         | undefined;
       if (!row) {
         const now = Date.now();
@@ -70,6 +86,7 @@ export class IdempotencyStore {
             "INSERT INTO idempotency (principal, key, fingerprint, state, boot_id, created_at, updated_at) VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
           )
           .run(principal, key, fingerprint, this.bootId, now, now);
+        this.active.add(`${principal}\n${key}`);
         return { kind: 'new' };
       }
       if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
@@ -79,23 +96,48 @@ export class IdempotencyStore {
           response: { status: row.status, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body === '' ? undefined : JSON.parse(row.body) },
         };
       }
-      return { kind: 'in-progress', txId: row.tx_id, fromEarlierRun: row.boot_id !== this.bootId };
+      const fromEarlierRun = row.boot_id !== this.bootId;
+      if (!this.active.has(`${principal}\n${key}`)) {
+        // Nobody is running it (the process that claimed it died, or it ended with an unknown outcome).
+        // Take it over: with nothing endorsed it simply runs again; with an endorsed transaction, that same
+        // transaction is re-sent (Fabric commits a tx id at most once).
+        this.active.add(`${principal}\n${key}`);
+        this.db.prepare('UPDATE idempotency SET boot_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(this.bootId, Date.now(), principal, key);
+        if (!row.tx_id || !row.tx_bytes || !row.acting_key) {
+          this.db.prepare('UPDATE idempotency SET tx_id = NULL, tx_bytes = NULL, acting_key = NULL WHERE principal = ? AND key = ?').run(principal, key);
+          return { kind: 'new' };
+        }
+        return { kind: 'resume', txId: row.tx_id, txBytes: row.tx_bytes, actingKey: row.acting_key };
+      }
+      return { kind: 'in-progress', txId: row.tx_id, fromEarlierRun };
     })();
   }
 
-  /** Records the transaction id as soon as it is known, so an interrupted request can be traced. */
-  noteTxId(principal: string, key: string, txId: string): void {
-    this.db.prepare('UPDATE idempotency SET tx_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(txId, Date.now(), principal, key);
+  /**
+   * Records the endorsed transaction before it is sent, so a request cut by a crash is finished by
+   * re-sending the same transaction rather than endorsing a new one.
+   */
+  notePrepared(principal: string, key: string, txId: string, txBytes: Uint8Array, actingKey: string): void {
+    this.db
+      .prepare('UPDATE idempotency SET tx_id = ?, tx_bytes = ?, acting_key = ?, updated_at = ? WHERE principal = ? AND key = ?')
+      .run(txId, Buffer.from(txBytes), actingKey, Date.now(), principal, key);
+  }
+
+  /** The request stopped running without a final answer (outcome unknown); a retry takes the claim over. */
+  abandon(principal: string, key: string): void {
+    this.active.delete(`${principal}\n${key}`);
   }
 
   complete(principal: string, key: string, response: StoredResponse): void {
+    this.active.delete(`${principal}\n${key}`);
     this.db
-      .prepare("UPDATE idempotency SET state = 'completed', status = ?, headers = ?, body = ?, updated_at = ? WHERE principal = ? AND key = ?")
+      .prepare("UPDATE idempotency SET state = 'completed', status = ?, headers = ?, body = ?, tx_bytes = NULL, updated_at = ? WHERE principal = ? AND key = ?")
       .run(response.status, JSON.stringify(response.headers), response.body === undefined ? '' : JSON.stringify(response.body), Date.now(), principal, key);
   }
 
   /** Releases a claim whose request failed before it could have had any effect (e.g. a 4xx), so the client may retry. */
   release(principal: string, key: string): void {
+    this.active.delete(`${principal}\n${key}`);
     this.db.prepare("DELETE FROM idempotency WHERE principal = ? AND key = ? AND state = 'in_progress'").run(principal, key);
   }
 
