@@ -130,7 +130,9 @@ export class DeliveryWorker extends EventEmitter {
       if (started > 0) continue;
       if (!this.running) break;
       const next = this.o.queue.nextDueAt();
-      const wait = next === undefined ? this.o.pollIntervalMs : Math.max(1, Math.min(this.o.pollIntervalMs, next - Date.now()));
+      // Something due but every due meter is busy: wait for a delivery to finish (it kicks) or the poll interval.
+      const now = Date.now();
+      const wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(this.o.pollIntervalMs, next - now);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, wait);
