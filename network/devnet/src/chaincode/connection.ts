@@ -114,6 +114,8 @@ function channelOptions(tls: ChaincodeTlsOptions | undefined): grpc.ChannelOptio
     // Fabric's chaincode connection has no message size limits (shim side is -1 too, P§3.1).
     'grpc.max_receive_message_length': -1,
     'grpc.max_send_message_length': -1,
+    // channelz bookkeeping (per-call counters and traces) costs CPU on every message; nothing reads it
+    'grpc.enable_channelz': 0,
   };
   if (tls?.serverNameOverride) o['grpc.ssl_target_name_override'] = tls.serverNameOverride;
   return o;
