@@ -70,32 +70,58 @@ async function kill(n: OrdererNode | OrgDescriptor): Promise<void> {
   }
 }
 
-/** Brings every dead ledger process back (control.restartLedger starts only what is not running). */
+/**
+ * Brings every dead ledger process back (control.restartLedger starts only what is not running),
+ * then waits until every orderer and peer reports a block height at least the one the survivors had.
+ */
 async function restore(): Promise<void> {
+  const before = Math.max(0, ...Object.values(await heights()).filter((h): h is number => h !== undefined));
   await restartLedger(net, async () => {
     await contract.evaluateTransaction('get', `${run}:probe`);
+    const now = Object.values(await heights());
+    if (!now.every((h) => h !== undefined && h >= before)) throw new Error(`not every node is back at height ${before}: ${JSON.stringify(now)}`);
   }, 180_000);
 }
 
 interface Outcome { key: string; txId: string; code?: number; error?: string }
 
-/** One transaction: endorse once, submit (re-sending the same envelope on error), then its commit status. */
+/** True once `txId` is the transaction that wrote `key` (the conformance chaincode's `history`). */
+async function committedOnLedger(gateway: Gateway, key: string, txId: string): Promise<boolean> {
+  try {
+    const cc = gateway.getNetwork(net.channel).getContract(CHAINCODE);
+    const history = JSON.parse(utf8(await cc.evaluateTransaction('history', key))) as Array<{ txId: string }>;
+    return history.some((h) => h.txId === txId);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One transaction: endorse once, submit; on a submit error (e.g. SERVICE_UNAVAILABLE while SmartBFT
+ * changes view) first look whether it was ordered after all, else re-send the same signed envelope —
+ * so it can never be applied twice. Returns its validation code, or the last error.
+ */
 async function submitOnce(gateway: Gateway, key: string, value: string, resendForMs: number): Promise<Outcome> {
   const tx = await gateway.getNetwork(net.channel).getContract(CHAINCODE).newProposal('put', { arguments: [key, value] }).endorse();
+  const txId = tx.getTransactionId();
   const until = Date.now() + resendForMs;
   let lastError: unknown;
   for (;;) {
     try {
       const commit = await tx.submit();
       const status = await commit.getStatus();
-      return { key, txId: tx.getTransactionId(), code: status.code };
+      return { key, txId, code: status.code };
     } catch (err) {
       lastError = err;
       if (Date.now() > until) break;
-      await sleep(500);
+      const lookUntil = Math.min(until, Date.now() + 15_000);
+      while (Date.now() < lookUntil) {
+        if (await committedOnLedger(gateway, key, txId)) return { key, txId, code: StatusCode.VALID };
+        await sleep(1000);
+      }
     }
   }
-  return { key, txId: tx.getTransactionId(), error: describeError(lastError) };
+  return { key, txId, error: describeError(lastError) };
 }
 
 function describeError(err: unknown): string {
@@ -175,17 +201,23 @@ afterAll(async () => {
 
 describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
   it('keeps committing exactly once when a follower, then the leader, is killed under load', async () => {
+    await restore(); // every node up before the first fault
     const lead = await leader();
     const follower = orderers().find((n) => n.name !== lead.name)!;
     const load = startLoad('f1');
-    await sleep(3000);
-    await kill(follower);
-    await sleep(8000);
-    await restore(); // f = 1: bring the follower back before the next fault
-    const newLead = await leader();
-    await kill(newLead);
-    await sleep(25_000); // long enough for a view change (LeaderHeartbeatTimeout 10 s)
-    const outcomes = await load.stop();
+    let outcomes: Outcome[];
+    let newLead: OrdererNode;
+    try {
+      await sleep(3000);
+      await kill(follower);
+      await sleep(8000);
+      await restore(); // f = 1: bring the follower back before the next fault
+      newLead = await leader();
+      await kill(newLead);
+      await sleep(25_000); // long enough for a view change (LeaderHeartbeatTimeout 10 s)
+    } finally {
+      outcomes = await load.stop(); // never leave workers running past the test
+    }
     expect(outcomes.length).toBeGreaterThan(10);
     await expectExactlyOnce(outcomes);
     const after = await leader();
@@ -203,6 +235,9 @@ describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
       expect(o.error).toMatch(/^14 .*insufficient number of orderers/s); // gRPC UNAVAILABLE
     }
     await restore();
+    // consensus is back: a new transaction commits (and with it anything the survivors still held)
+    const probe = await submitOnce(conn.gateway, `${run}:f2:after`, 'v', 120_000);
+    expect(probe.code).toBe(StatusCode.VALID);
     const height = await expectSameHeight(1);
     // each refused transaction is now either committed on every peer or on none
     for (const o of outcomes) {
