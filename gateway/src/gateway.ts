@@ -54,6 +54,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const idempotency = new IdempotencyStore(db);
   idempotency.purgeOlderThan(config.idempotency.retentionHours * 3600_000);
   const queue = new DurableQueue(db);
+  const purged = queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
+  if (purged) logger.info({ purged }, 'deleted final receipts past the retention period');
   const metrics = new Metrics(() => queue.counts());
   if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
   const wallet = new Wallet(db, config.walletKey);
@@ -205,6 +207,10 @@ export async function startGateway(
   const ca = overrides.ca ?? new FabricMeterCa(org);
   const gw = createApp({ config, logger, db, ledger, ca, operator, ...(regulator ? { regulator } : {}), validateResponses: overrides.validateResponses ?? false });
   gw.worker.start();
+  const housekeeping = setInterval(() => {
+    gw.queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
+  }, 86_400_000);
+  housekeeping.unref();
 
   const server = http.createServer(gw.app);
   await new Promise<void>((resolve, reject) => {
@@ -219,6 +225,7 @@ export async function startGateway(
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down: draining in-flight requests and deliveries');
+      clearInterval(housekeeping);
       const timer = setTimeout(() => server.closeAllConnections(), config.timeouts.shutdownMs);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -216,3 +216,18 @@ describe('previousReading for the register check', () => {
     db.close();
   });
 });
+
+describe('retention', () => {
+  it('purges only final receipts older than the cut-off', () => {
+    const db = openDatabase(tmpDir());
+    const q = new DurableQueue(db);
+    const done = q.enqueue(reading('m1', 1));
+    q.markCommitted(done.id, 'tx1', 1, {});
+    const pending = q.enqueue(reading('m1', 2));
+    expect(q.purgeFinished(Date.now() - 60_000)).toBe(0);
+    expect(q.purgeFinished(Date.now() + 60_000)).toBe(1);
+    expect(q.get(done.id)).toBeUndefined();
+    expect(q.get(pending.id)!.state).toBe('queued');
+    db.close();
+  });
+});

@@ -31,7 +31,7 @@ export interface GatewayConfig {
     shutdownMs: number;
   };
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
-  queue: { pollIntervalMs: number; concurrency: number };
+  queue: { pollIntervalMs: number; concurrency: number; retentionDays: number };
   ca: { maxEnrollments: number; affiliation: string };
   idempotency: { required: boolean; retentionHours: number };
 }
@@ -71,7 +71,7 @@ const DEFAULTS = {
   network: { chaincode: 'gridledger' },
   timeouts: { evaluateMs: 5000, endorseMs: 15000, submitMs: 5000, commitStatusMs: 60000, syncWaitMs: 30000, shutdownMs: 15000 },
   retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5000 },
-  queue: { pollIntervalMs: 200, concurrency: 4 },
+  queue: { pollIntervalMs: 200, concurrency: 4, retentionDays: 30 },
   ca: { maxEnrollments: 1, affiliation: '' },
   idempotency: { required: false, retentionHours: 24 * 7 },
 };

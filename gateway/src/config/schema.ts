@@ -59,6 +59,7 @@ export const configSchema = {
       properties: {
         pollIntervalMs: { type: 'integer', minimum: 1 },
         concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+        retentionDays: { type: 'integer', minimum: 1, description: 'final receipts older than this are deleted (at start and daily)' },
       },
     },
     ca: {

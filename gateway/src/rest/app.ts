@@ -223,6 +223,12 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
     if (p.status >= 500) req.log?.error({ err }, 'request failed');
     else req.log?.info({ problem: p.slug, detail: p.message }, 'request refused');
     if (res.headersSent) return;
+    if (d.validateResponses) {
+      const problems = d.spec.checkProblem({ ...p.body(req.originalUrl), requestId });
+      if (problems.length) {
+        return sendProblem(res, new HttpProblem(500, 'response-invalid', 'Response does not match the API document', `problem ${p.slug}: ${problems.join('; ')}`), requestId, req.originalUrl);
+      }
+    }
     sendProblem(res, p, requestId, req.originalUrl);
   });
 

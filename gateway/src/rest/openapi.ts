@@ -160,6 +160,14 @@ export class ApiSpec {
     return op;
   }
 
+  private problemValidator: ValidateFunction | undefined;
+
+  /** Validates a problem+json body against components.schemas.Problem. Returns problems, [] if valid. */
+  checkProblem(body: unknown): string[] {
+    this.problemValidator ??= this.ajv.compile({ $ref: 'doc#/components/schemas/Problem' });
+    return this.problemValidator(body) ? [] : fieldErrors('body', this.problemValidator.errors).map((e) => `${e.pointer || '(root)'} ${e.message}`);
+  }
+
   /** Validates a response body against the documented schema (exact status, else `default`). Returns problems, [] if valid. */
   checkResponse(operationId: string, status: number, body: unknown): string[] {
     const op = this.operation(operationId);

@@ -151,6 +151,11 @@ export class DurableQueue {
     return out;
   }
 
+  /** Deletes final (committed / rejected) receipts last updated before `beforeMs`; returns how many. */
+  purgeFinished(beforeMs: number): number {
+    return this.db.prepare("DELETE FROM receipts WHERE state IN ('committed', 'rejected') AND updated_at < ?").run(beforeMs).changes;
+  }
+
   /** Committed receipts of a meter for the given functions, newest first. */
   committedOf(meterId: string, fns: string[], limit: number): Receipt[] {
     const rows = this.db
