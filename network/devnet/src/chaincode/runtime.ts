@@ -4,7 +4,7 @@
  * (the chaincode server may restart) — plus the transaction simulation that turns one proposal
  * into a response, a deterministic rwset and an optional chaincode event.
  *
- * Additions to DESIGN.md's contract:
+ * Additions to the contract in docs/devnet.md:
  * - constructor options: `isCollectionMember` (default: creator's MSP named in the collection
  *   policy, see collections.ts), `tls`, `dialTimeoutMs` (3 s), `executeTimeoutMs` (30 s),
  *   `totalQueryLimit` (100000, core.yaml), `expectedChaincodeId`, `logger`.

@@ -41,7 +41,7 @@ export interface OrgMaterial {
   ca: { tls: KeyPair }; // TLS server cert of the org's Fabric CA endpoint
   users: Record<string, KeyPair>; // 'admin', 'operator1', 'regulator', ...
   dir: string; // <home>/organizations/peerOrganizations/<domain> (test-network layout)
-  // ---- additions beyond DESIGN.md ----
+  // ---- additions beyond the docs/devnet.md contract ----
   /** The signing CA's private key (the Fabric CA server signs with it). */
   caKeyPem: string;
   tlsCaKeyPem: string;

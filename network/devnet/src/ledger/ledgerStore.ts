@@ -8,7 +8,7 @@
  * earlier transactions of the same block (an in-memory overlay), exactly like Fabric applies the
  * valid transactions of a block in order.
  *
- * Additions to DESIGN.md's LedgerStore contract:
+ * Additions to the LedgerStore contract in docs/devnet.md:
  * - `open(dir, { sync })`: `sync: true` fsyncs every block (survives power loss, slower);
  *   default false survives a process crash/SIGKILL, which is what the devnet needs.
  * - `getBlockEvents(blockNum)`: chaincode events of the VALID txs of a block, in tx order.

@@ -1,7 +1,7 @@
 /**
- * Types of the devnet ledger store (DESIGN.md "Transaction side API").
+ * Types of the devnet ledger store (docs/devnet.md "Transaction side contracts").
  *
- * Additions to the DESIGN.md contract (documented for the committer / gateway engineers):
+ * Additions to the docs/devnet.md contract (documented for the committer / gateway engineers):
  * - `CommitBatch.txs[].event` is stored and can be read back per block with
  *   `LedgerStore.getBlockEvents(blockNum)` (for the gateway's ChaincodeEvents service).
  */

@@ -259,7 +259,7 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(m.body).toMatch(/ledger_transactions_total\{[^}]*validation_code="MVCC_READ_CONFLICT"/);
   });
 
-  it('network.json, pid file and control argv match DESIGN.md', () => {
+  it('network.json, pid file and control argv match docs/devnet.md', () => {
     expect(nj.tier).toBe('devnet');
     expect(nj.channel).toBe('energy');
     expect(nj.organizations.map((o) => o.mspId)).toEqual(['Utility1MSP', 'Utility2MSP', 'Utility3MSP']);
