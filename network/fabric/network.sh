@@ -603,7 +603,7 @@ cmd_apply_crl() {
 cmd_status() {
   load_settings
   local n health url h org o
-  printf '%-28s %-8s %-8s %s\n' PROCESS PID STATE HEALTH
+  printf '%-34s %-8s %-8s %s\n' PROCESS PID STATE HEALTH
   for c in $CAS; do
     n="$(v "CA_${c}_NAME")"; url="http://127.0.0.1:$(v "CA_${c}_OPS")/healthz"
     status_line "$n" "$url"
@@ -615,13 +615,13 @@ cmd_status() {
   echo
   echo "channel $CHANNEL heights:"
   for o in $ORDERERS; do
-    alive "$PIDS/$o.pid" || { printf '  %-28s down\n' "$o"; continue; }
+    alive "$PIDS/$o.pid" || { printf '  %-34s down\n' "$o"; continue; }
     h="$(osnadmin_ "$o" channel list --channelID "$CHANNEL" 2>/dev/null | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')"
-    printf '  %-28s %s\n' "$o" "${h:-?}"
+    printf '  %-34s %s\n' "$o" "${h:-?}"
   done
   for org in $PEER_ORGS; do
-    alive "$PIDS/$(v "PEER_${org}_NAME").pid" || { printf '  %-28s down\n' "$(v "PEER_${org}_NAME")"; continue; }
-    printf '  %-28s %s\n' "$(v "PEER_${org}_NAME")" "$(peer_height "$org" || echo '?')"
+    alive "$PIDS/$(v "PEER_${org}_NAME").pid" || { printf '  %-34s down\n' "$(v "PEER_${org}_NAME")"; continue; }
+    printf '  %-34s %s\n' "$(v "PEER_${org}_NAME")" "$(peer_height "$org" || echo '?')"
   done
 }
 
@@ -631,7 +631,7 @@ status_line() { # name, health url
     pid="$(cat "$PIDS/$name.pid")"; state=up
     if [ -n "$url" ]; then http_ok "$url" && health=ok || health=failing; fi
   fi
-  printf '%-28s %-8s %-8s %s\n' "$name" "$pid" "$state" "$health"
+  printf '%-34s %-8s %-8s %s\n' "$name" "$pid" "$state" "$health"
 }
 
 cmd_logs() {

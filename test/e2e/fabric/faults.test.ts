@@ -9,7 +9,9 @@
  *     consensus_smartbft_view_leader_id): every submission commits VALID exactly once;
  *  2. with two orderers killed, submissions fail with UNAVAILABLE, and once the orderers are back
  *     each failed transaction is either committed everywhere or nowhere (nothing half-done);
- *  3. a restarted orderer and a restarted peer catch up to the same block height.
+ *  3. the chaincode server (fabric-shim exits the process on one unexpected message) is restarted by
+ *     its supervisor and every peer's next invocation reaches it again;
+ *  4. a restarted orderer and a restarted peer catch up to the same block height.
  *
  * Each submission is endorsed once and its signed envelope re-sent on a submit error, so a
  * transaction can never be applied twice, and its outcome is read back with CommitStatus.
@@ -254,6 +256,39 @@ describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
     }
     expect(height).toBeGreaterThan(0);
   }, 600_000);
+
+  it('the peers recover when the chaincode server exits (its supervisor restarts it)', async () => {
+    // What fabric-shim does when one Connect stream sends an unexpected message: process.exit.
+    const supervisorPidFile = `${net.home}/pids/cc-${CHAINCODE}.pid`;
+    const supervisor = pidOf(supervisorPidFile);
+    const childOf = (pid: number): number[] => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const [server] = childOf(supervisor);
+    expect(server).toBeGreaterThan(1);
+    process.kill(server!, 'SIGKILL');
+    while (isAlive(server!)) await sleep(100);
+    // Endorsements fail (ABORTED) until the supervisor has the server back; then the peers redial it.
+    const recoveredBy = Date.now() + 60_000;
+    let recovered: Outcome | undefined;
+    while (!recovered) {
+      try {
+        recovered = await submitOnce(conn.gateway, `${run}:cc:first`, `${run}:cc:first`, 60_000);
+      } catch (err) {
+        if (Date.now() > recoveredBy) throw err;
+        await sleep(500);
+      }
+    }
+    const outcomes: Outcome[] = [recovered];
+    for (let i = 0; i < 3; i++) outcomes.push(await submitOnce(conn.gateway, `${run}:cc:${i}`, `${run}:cc:${i}`, 60_000));
+    expect(isAlive(supervisor)).toBe(true);
+    expect(childOf(supervisor)[0]).not.toBe(server);
+    await expectExactlyOnce(outcomes); // endorsed by a majority of orgs, read back on every peer
+  }, 300_000);
 
   it('a restarted orderer and a restarted peer catch up to the same block height', async () => {
     const target = orderers()[0]!;
