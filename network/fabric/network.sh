@@ -658,7 +658,7 @@ cmd_clean() {
 case "$CMD" in
   up) cmd_up ;;
   down) cmd_down ;;
-  deploy) load_settings; deploy_all; log "deployed: $(node -e 'console.log(require(process.argv[1]).chaincodes.map(c=>c.name+"="+c.packageId).join(" "))' "$H/network.json")" ;;
+  deploy) load_settings; deploy_all; wait_endorsable; log "deployed: $(node -e 'console.log(require(process.argv[1]).chaincodes.map(c=>c.name+"="+c.packageId).join(" "))' "$H/network.json")" ;;
   status) cmd_status ;;
   logs) cmd_logs "$@" ;;
   clean) cmd_clean ;;

@@ -40,7 +40,7 @@ file_sha256() { sha256sum "$1" | cut -d' ' -f1; }
 download_release() {
   local url="$1" dest="$2" pinned="$3" tmp archive expected="" sumurl
   command -v curl >/dev/null || { log "curl is not installed: cannot download $url"; return 1; }
-  if ! curl -fsSIL --max-time 15 -o /dev/null "$url"; then
+  if ! curl -fsIL --max-time 15 -o /dev/null "$url" 2>/dev/null; then
     log "cannot reach $url (no internet access from this machine?)"
     return 1
   fi
