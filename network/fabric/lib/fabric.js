@@ -371,7 +371,10 @@ function networkJson(L, networkSh) {
     }),
     chaincodes: L.chaincodes.map((c) => ({ name: c.name, address: c.address, packageId: read(path.join(c.dir, 'package-id')) })),
     orderer: {
-      batch: { ...L.cfg.orderer.batch },
+      // what the channel was created with (a later edit of network.yaml needs a channel config update)
+      batch: fs.existsSync(path.join(L.home, 'channel-artifacts', 'batch.json'))
+        ? JSON.parse(fs.readFileSync(path.join(L.home, 'channel-artifacts', 'batch.json'), 'utf8'))
+        : { ...L.cfg.orderer.batch },
       consensus: 'BFT',
       mspId: L.ordererOrg.mspId,
       tlsRootCertPath: L.ordererOrg.caCert,
