@@ -86,3 +86,55 @@ wait_for() {
 
 tcp_open() { node -e "const s=require('net').connect(+process.argv[1],'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))" "$1"; }
 http_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1"; }
+
+# Starts the REST gateway of every utility org (each utility runs its own gateway, acting with its own
+# operator identity and CA) for the network described by $GRIDLEDGER_HOME/network.json, on both tiers.
+# Secrets are generated once per home and never leave it: each gateway's wallet encryption key and the
+# operator/regulator API keys (stored hashed for the gateway; plaintext only in gateways.json, mode 600,
+# for local clients and the end-to-end tests).
+start_gateways() {
+  local home="$GRIDLEDGER_HOME" base_port orgs i=0 org port dir
+  base_port="$(net_get gateway.port)"
+  orgs="$(node -e 'for (const o of require(process.argv[1]).organizations) console.log(o.name)' "$home/network.json")"
+  for org in $orgs; do
+    port=$((base_port + i)); i=$((i + 1))
+    dir="$home/gateway-$org"
+    mkdir -p "$dir"; chmod 700 "$dir"
+    if [ ! -s "$dir/credentials.json" ]; then
+      (umask 077; node -e '
+        const c = require("crypto");
+        const key = () => "glk_" + c.randomBytes(32).toString("base64url");
+        const sha = (k) => c.createHash("sha256").update(k).digest("hex");
+        const operator = key(), regulator = key();
+        const fs = require("fs"), d = process.argv[1];
+        fs.writeFileSync(d + "/wallet.key", c.randomBytes(32).toString("hex") + "\n");
+        fs.writeFileSync(d + "/api-keys.json", JSON.stringify({ apiKeys: [
+          { id: "operator", sha256: sha(operator), roles: ["operator"] },
+          { id: "regulator", sha256: sha(regulator), roles: ["regulator"] } ] }, null, 2) + "\n");
+        fs.writeFileSync(d + "/credentials.json", JSON.stringify({ operator, regulator }, null, 2) + "\n");
+      ' "$dir")
+    fi
+    if ! pid_alive "$home/pids/gateway-$org.pid"; then
+      GATEWAY_ORG="$org" GATEWAY_PORT="$port" GATEWAY_DATA_DIR="$dir" \
+      GATEWAY_WALLET_KEY="${GATEWAY_WALLET_KEY:-$(cat "$dir/wallet.key")}" \
+      GATEWAY_API_KEYS_FILE="${GATEWAY_API_KEYS_FILE:-$dir/api-keys.json}" \
+        setsid node "$REPO_ROOT/gateway/dist/main.js" </dev/null >>"$home/logs/gateway-$org.log" 2>&1 &
+      echo $! > "$home/pids/gateway-$org.pid"
+    fi
+  done
+  i=0
+  for org in $orgs; do
+    port=$((base_port + i)); i=$((i + 1))
+    wait_for "gateway of $org (:$port)" 90 http_ok "http://127.0.0.1:$port/ready" ||
+      die "the gateway of $org did not become ready in 90 s; see $home/logs/gateway-$org.log"
+  done
+  # One descriptor for clients and tests, whatever the tier.
+  (umask 077; node -e '
+    const fs = require("fs"); const [home, basePort] = process.argv.slice(1);
+    const net = require(home + "/network.json");
+    const gateways = net.organizations.map((o, i) => ({
+      org: o.name, mspId: o.mspId, url: `http://127.0.0.1:${+basePort + i}`,
+      apiKeys: JSON.parse(fs.readFileSync(`${home}/gateway-${o.name}/credentials.json`, "utf8")) }));
+    fs.writeFileSync(home + "/gateways.json", JSON.stringify({ gateways }, null, 2) + "\n");
+  ' "$home" "$base_port")
+}

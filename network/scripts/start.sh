@@ -33,11 +33,12 @@ start_chaincode() {
   local name="$1" dir="$2" addr
   addr="$(net_get "chaincodes.$name.address")"
   if pid_alive "$PIDS/cc-$name.pid"; then return 0; fi
+  # exec: the subshell becomes the supervisor, so nothing of ours keeps the caller's stdout open.
   (cd "$dir" && CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="${name}:devnet" \
-    setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
+    exec setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
       --pid-file "$PIDS/cc-$name.pid" --log-file "$LOGS/chaincode-$name.log" \
       -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-         --chaincode-address "$addr" --chaincode-id "${name}:devnet" </dev/null >/dev/null 2>&1 &)
+         --chaincode-address "$addr" --chaincode-id "${name}:devnet") </dev/null >/dev/null 2>&1 &
   wait_for "chaincode $name ($addr)" 30 tcp_open "${addr##*:}" || die "chaincode $name did not start; see $LOGS/chaincode-$name.log"
 }
 start_chaincode gridledger "$REPO_ROOT/chaincode"
@@ -52,19 +53,15 @@ echo $! > "$PIDS/devnet.pid"
 wait_for "devnet" 60 test -s "$GRIDLEDGER_HOME/network.json" ||
   die "the devnet did not become ready in 60 s; see $LOGS/devnet.log"
 
-GATEWAY_PORT="$(net_get gateway.port)"
-if ! pid_alive "$PIDS/gateway.pid"; then
-  GATEWAY_PORT="$GATEWAY_PORT" GATEWAY_DATA_DIR="$GRIDLEDGER_HOME/gateway" \
-    setsid node "$REPO_ROOT/gateway/dist/main.js" </dev/null >>"$LOGS/gateway.log" 2>&1 &
-  echo $! > "$PIDS/gateway.pid"
-fi
-wait_for "gateway" 60 http_ok "http://127.0.0.1:$GATEWAY_PORT/ready" ||
-  die "the gateway did not become ready in 60 s; see $LOGS/gateway.log and $LOGS/devnet.log"
+start_gateways
 
 cat <<SUMMARY
 
 GridLedger is running on the devnet (home: $GRIDLEDGER_HOME)
-  REST gateway     http://127.0.0.1:$GATEWAY_PORT   (API docs: /openapi.json, readiness: /ready)
+$(node -e '
+  for (const g of require(process.argv[1]).gateways) console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
+' "$GRIDLEDGER_HOME/gateways.json")
+  API keys         $GRIDLEDGER_HOME/gateway-<org>/credentials.json
 $(node -e '
   const n = require(process.argv[1]);
   for (const o of n.organizations) console.log(`  ${o.name.padEnd(16)} peer ${o.peer.endpoint}   CA ${o.ca.url}`);

@@ -10,7 +10,7 @@ stop_home() {
     GRIDLEDGER_HOME="$home" bash "$REPO_ROOT/network/fabric/network.sh" down
   fi
   # devnet.pid in the home is written by the devnet itself — also by one a test restarted (control.restartLedger).
-  for f in "$home/pids/gateway.pid" "$home/pids/devnet.pid" "$home/devnet.pid" "$home"/pids/cc-*.pid; do
+  for f in "$home/pids/gateway.pid" "$home"/pids/gateway-*.pid "$home/pids/devnet.pid" "$home/devnet.pid" "$home"/pids/cc-*.pid; do
     [ -f "$f" ] || continue
     pid="$(cat "$f")"
     if kill -0 "$pid" 2>/dev/null; then
