@@ -1,0 +1,271 @@
+/**
+ * REST suite support: gateways.json (written by start.sh on every tier), a small typed HTTP client over
+ * the global fetch, meter enrolment through the operator route, reading generators and receipt polling.
+ * Tier-agnostic: only $GRIDLEDGER_HOME/gateways.json and network.json are read.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { networkHome, repoRoot } from '../support/network';
+import { isAlive, sleep } from '../support/control';
+import { newRunId } from '../support/fabric';
+
+export interface GatewayDescriptor {
+  org: string;
+  mspId: string;
+  url: string;
+  apiKeys: { operator: string; regulator: string };
+}
+
+export function loadGateways(home: string = networkHome()): GatewayDescriptor[] {
+  const path = join(home, 'gateways.json');
+  if (!existsSync(path)) throw new Error(`no ${path}: start the network with network/scripts/start.sh (it writes gateways.json)`);
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { gateways?: GatewayDescriptor[] };
+  if (!Array.isArray(parsed.gateways) || parsed.gateways.length === 0) throw new Error(`${path} lists no gateways`);
+  return parsed.gateways;
+}
+
+/** One id per test file run: every meter id, idempotency key and reference carries it (re-runs on a persistent network). */
+export const RUN = newRunId();
+
+export interface HttpResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  idempotencyKey?: string;
+  /** overrides the client's key; `null` sends no key at all */
+  apiKey?: string | null;
+}
+
+export class RestClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly apiKey?: string,
+  ) {}
+
+  withKey(apiKey: string | undefined): RestClient {
+    return new RestClient(this.baseUrl, apiKey);
+  }
+
+  async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    const key = opts.apiKey === undefined ? this.apiKey : opts.apiKey;
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+    let body: string | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const res = await fetch(this.baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    const ct = res.headers.get('content-type') ?? '';
+    if (ct.includes('json') && text !== '') parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as T, text };
+  }
+
+  get<T = any>(path: string, opts?: RequestOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('GET', path, opts);
+  }
+
+  post<T = any>(path: string, body: unknown, opts: Omit<RequestOptions, 'body'> = {}): Promise<HttpResponse<T>> {
+    return this.request<T>('POST', path, { ...opts, body });
+  }
+}
+
+/** Expects a status and, for errors, a problem body; the message shows the whole response on mismatch. */
+export function expectStatus(res: HttpResponse, status: number, problemType?: string): void {
+  const info = `${res.status} ${res.text.slice(0, 1500)}`;
+  if (res.status !== status) throw new Error(`expected HTTP ${status}, got ${info}`);
+  if (problemType !== undefined) {
+    const ct = res.headers.get('content-type') ?? '';
+    if (!ct.startsWith('application/problem+json')) throw new Error(`expected application/problem+json, got ${ct}: ${info}`);
+    const type = (res.body as { type?: string }).type;
+    if (type !== `urn:gridledger:problem:${problemType}`) throw new Error(`expected problem ${problemType}, got ${info}`);
+    if (typeof (res.body as { detail?: unknown }).detail !== 'string' || (res.body as { detail: string }).detail === '') {
+      throw new Error(`problem without a detail: ${info}`);
+    }
+  }
+}
+
+export interface EnrolledMeter {
+  meterId: string;
+  zone: string;
+  mspId: string;
+  apiKey: string;
+  certificatePem: string;
+  ledgerTxId: string;
+  gateway: GatewayDescriptor;
+  client: RestClient;
+}
+
+/** Enrols a meter through `POST /api/v1/meters` with the gateway's operator key and returns its one-time API key. */
+export async function enrolMeter(gw: GatewayDescriptor, meterId: string, zone: string): Promise<EnrolledMeter> {
+  const operator = new RestClient(gw.url, gw.apiKeys.operator);
+  const res = await operator.post('/api/v1/meters', { meterId, zone }, { idempotencyKey: `enrol-${meterId}` });
+  expectStatus(res, 201);
+  const b = res.body as { apiKey: string; certificatePem: string; ledgerTxId: string; mspId: string; meterId: string };
+  if (b.meterId !== meterId || typeof b.apiKey !== 'string') throw new Error(`unexpected enrolment body ${res.text}`);
+  return {
+    meterId,
+    zone,
+    mspId: b.mspId,
+    apiKey: b.apiKey,
+    certificatePem: b.certificatePem,
+    ledgerTxId: b.ledgerTxId,
+    gateway: gw,
+    client: new RestClient(gw.url, b.apiKey),
+  };
+}
+
+export interface Reading {
+  intervalStart: number;
+  intervalLength: number;
+  importWh: number;
+  exportWh: number;
+  importRegisterWh: number;
+  exportRegisterWh: number;
+  nonce?: string;
+}
+
+/**
+ * Consecutive, ended 15-minute readings for a fresh meter, oldest first, with registers that grow by
+ * each interval's flow. `count` intervals ending at least one hour ago.
+ */
+export function readingSeries(count: number, opts: { importWh?: number; exportWh?: number; endBeforeNowSeconds?: number } = {}): Reading[] {
+  const len = 900;
+  const now = Math.floor(Date.now() / 1000);
+  const lastStart = Math.floor((now - (opts.endBeforeNowSeconds ?? 3600)) / len) * len - len;
+  const first = lastStart - (count - 1) * len;
+  const out: Reading[] = [];
+  let imp = 10_000;
+  let exp = 20_000;
+  for (let i = 0; i < count; i++) {
+    const importWh = opts.importWh ?? 100 + i;
+    const exportWh = opts.exportWh ?? 400 + i;
+    imp += importWh;
+    exp += exportWh;
+    out.push({ intervalStart: first + i * len, intervalLength: len, importWh, exportWh, importRegisterWh: imp, exportRegisterWh: exp });
+  }
+  return out;
+}
+
+export interface Receipt {
+  receiptId: string;
+  meterId: string;
+  function?: string;
+  itemCount: number;
+  state: 'queued' | 'submitted' | 'committed' | 'rejected';
+  txId: string | null;
+  blockNumber: number | null;
+  attempts: number;
+  result: any;
+  reason: string | null;
+  problem: any;
+  lastError: string | null;
+}
+
+/** Polls `GET /api/v1/receipts/{id}` until the receipt is committed or rejected (bounded). */
+export async function waitReceipt(client: RestClient, receiptId: string, timeoutMs = 90_000): Promise<Receipt> {
+  const until = Date.now() + timeoutMs;
+  let last: HttpResponse<Receipt> | undefined;
+  for (;;) {
+    last = await client.get<Receipt>(`/api/v1/receipts/${receiptId}`);
+    if (last.status === 200 && (last.body.state === 'committed' || last.body.state === 'rejected')) return last.body;
+    if (last.status !== 200 && last.status !== 503) throw new Error(`GET receipt ${receiptId}: ${last.status} ${last.text}`);
+    if (Date.now() > until) throw new Error(`receipt ${receiptId} not final after ${timeoutMs} ms: ${last.status} ${last.text}`);
+    await sleep(250);
+  }
+}
+
+/** Polls until `check` returns a value (not undefined) or the deadline passes; the error shows the last attempt. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > until) throw new Error(`${what}: not reached in ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    await sleep(250);
+  }
+}
+
+/** pid of a utility's gateway from `$GRIDLEDGER_HOME/pids/gateway-<org>.pid`. */
+export function gatewayPid(org: string, home: string = networkHome()): number {
+  const file = join(home, 'pids', `gateway-${org}.pid`);
+  if (!existsSync(file)) throw new Error(`gateway pid file ${file} does not exist`);
+  const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`gateway pid file ${file} holds no pid`);
+  return pid;
+}
+
+/** SIGKILLs a utility's gateway (a crash: nothing drains) and waits until the process is gone. */
+export async function killGateway(org: string, timeoutMs = 15_000): Promise<number> {
+  const pid = gatewayPid(org);
+  process.kill(pid, 'SIGKILL');
+  const until = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > until) throw new Error(`gateway ${org} (pid ${pid}) still alive after SIGKILL`);
+    await sleep(100);
+  }
+  return pid;
+}
+
+/**
+ * Brings the gateways back exactly as start.sh does: runs start.sh's own `start_gateways` (lib.sh) with
+ * the same environment — it starts only the gateways whose pid is not alive, waits for /ready and rewrites
+ * gateways.json. (start.sh itself returns early while the ledger is up, so the function is called directly.)
+ * The port base is taken from the environment, else derived from the gateways' recorded URLs.
+ */
+export async function restartGateways(timeoutMs = 180_000): Promise<string> {
+  const home = networkHome();
+  const env: NodeJS.ProcessEnv = { ...process.env, GRIDLEDGER_HOME: home };
+  if (!env.GRIDLEDGER_PORT_BASE) env.GRIDLEDGER_PORT_BASE = String(await derivePortBase(home));
+  const script = `source "${join(repoRoot, 'network', 'scripts', 'lib.sh')}" && start_gateways`;
+  return run(['bash', '-c', script], env, timeoutMs);
+}
+
+async function derivePortBase(home: string): Promise<number> {
+  const gws = loadGateways(home);
+  const firstPort = Math.min(...gws.map((g) => Number(new URL(g.url).port)));
+  const netinfo = join(repoRoot, 'network', 'scripts', 'netinfo.js');
+  const config = process.env.GRIDLEDGER_NETWORK_CONFIG ?? join(repoRoot, 'test-network-config', 'network.yaml');
+  const defaultBase = Number((await run(['node', netinfo, config, '', 'portBase'], process.env, 30_000)).trim());
+  const defaultGatewayPort = Number((await run(['node', netinfo, config, '', 'gateway.port'], process.env, 30_000)).trim());
+  return firstPort - (defaultGatewayPort - defaultBase);
+}
+
+function run(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`timed out after ${timeoutMs} ms: ${argv.join(' ')}\n${out}${err}`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${argv.join(' ')} failed (${code ?? signal})\n${out}${err}`));
+    });
+  });
+}
