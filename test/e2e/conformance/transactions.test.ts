@@ -5,7 +5,7 @@
  * Fabric 3.1's (network/devnet protocol reference P§5, P§6); nothing here knows which tier runs.
  */
 import { CommitError, EndorseError, GatewayError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
-import { chaincodeMessages, rejectionOf, utf8, type OrgDescriptor } from '../support';
+import { awaitBlock, chaincodeMessages, rejectionOf, utf8, type OrgDescriptor } from '../support';
 import { openFixture, type Fixture } from './fixture';
 
 let f: Fixture;
@@ -35,6 +35,7 @@ describe('submit and evaluate', () => {
     expect(status.blockNumber).toBeGreaterThan(0n);
 
     for (const o of f.orgs) {
+      await awaitBlock(f.network(o), status.blockNumber); // each peer commits on its own
       await expect(f.evaluate(o, 'get', k)).resolves.toBe('value-1');
     }
   });
@@ -110,6 +111,8 @@ describe('validation codes', () => {
     const winner = statuses.find((s) => s.successful)!;
     const loser = statuses.find((s) => !s.successful)!;
     expect(loser.blockNumber).toBeGreaterThanOrEqual(winner.blockNumber);
+    // org1's peer reported both commits; org2's peer commits the same blocks on its own schedule
+    await awaitBlock(f.network(org2), loser.blockNumber);
     await expect(f.evaluate(org2, 'get', k)).resolves.toBe('2');
   });
 
@@ -158,12 +161,21 @@ describe('validation codes', () => {
     await expect(f.evaluate(org1, 'get', k)).resolves.toBe('');
   });
 
-  it('a read-only transaction is not policy-checked at commit: one endorsement commits VALID', async () => {
+  // Fabric 3.1.5 validates the invoked chaincode's namespace even without writes (plugindispatcher/
+  // dispatcher.go: wrNamespace[ccID] = true; statebased v20 CheckCCEPIfNoEPChecked), so a read-only
+  // transaction submitted for ordering must satisfy the chaincode's endorsement policy like any other.
+  it('a read-only transaction is policy-checked at commit: one endorsement of a majority policy is ENDORSEMENT_POLICY_FAILURE (10)', async () => {
     const k = key('read-only');
     await contract.submitTransaction('put', k, 'r');
-    const submitted = await contract.submitAsync('get', { arguments: [k], endorsingOrganizations: [org1.mspId] });
-    expect(utf8(submitted.getResult())).toBe('r');
-    expect((await submitted.getStatus()).code).toBe(StatusCode.VALID);
+    const lone = await contract.submitAsync('get', { arguments: [k], endorsingOrganizations: [org1.mspId] });
+    expect(utf8(lone.getResult())).toBe('r');
+    const status = await lone.getStatus();
+    expect(status.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(status.successful).toBe(false);
+
+    const planned = await contract.submitAsync('get', { arguments: [k] });
+    expect(utf8(planned.getResult())).toBe('r');
+    expect((await planned.getStatus()).code).toBe(StatusCode.VALID);
   });
 
   it('the same signed transaction submitted twice commits once', async () => {

@@ -5,7 +5,7 @@
  */
 import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { ChaincodeEvent, CloseableAsyncIterable, GatewayError } from '@hyperledger/fabric-gateway';
+import type { ChaincodeEvent, CloseableAsyncIterable, GatewayError, Network } from '@hyperledger/fabric-gateway';
 import type { UserCredentials } from './gateway';
 
 /** Unique per run so suites can re-run on a persistent network. */
@@ -49,6 +49,30 @@ function describe(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/**
+ * Waits until the peer behind `network` (one org's gateway connection) has committed block
+ * `blockNumber`. Each Fabric peer commits blocks on its own, so a commit status from org A says
+ * nothing about org B's peer; its Deliver service hands out a block only once the block, state and
+ * history are committed (kv_ledger.go: blocksItr.Next takes the read lock commit holds), so a read
+ * through that org afterwards sees every write of the block.
+ */
+export async function awaitBlock(network: Network, blockNumber: bigint, timeoutMs = 30_000): Promise<void> {
+  const blocks = await network.getBlockEvents({ startBlock: blockNumber });
+  const timer = setTimeout(() => blocks.close(), timeoutMs);
+  try {
+    for await (const block of blocks) {
+      const n = BigInt(block.getHeader()?.getNumber() ?? -1);
+      if (n >= blockNumber) return;
+    }
+  } catch (err) {
+    throw new Error(`block ${blockNumber} not delivered within ${timeoutMs} ms: ${String(err)}`);
+  } finally {
+    clearTimeout(timer);
+    blocks.close();
+  }
+  throw new Error(`block ${blockNumber} not delivered within ${timeoutMs} ms`);
 }
 
 /**

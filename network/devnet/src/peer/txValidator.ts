@@ -2,7 +2,7 @@
  * The per-transaction checks a committing peer runs before MVCC (P§5, F core/common/validation/
  * msgvalidation.go, core/committer/txvalidator/v20, plugindispatcher): header, creator and
  * signature, txid, endorser-transaction structure and proposal hash, chaincode identity, and the
- * endorsement policy of every written namespace / collection. Stateless apart from the ledger's
+ * endorsement policy of the invoked chaincode and of every written namespace / collection. Stateless apart from the ledger's
  * tx index, so it can be unit-tested over hand-built envelopes.
  */
 import { common, peer } from '@hyperledger/fabric-protos';
@@ -132,42 +132,51 @@ export async function checkTransaction(envBytes: Uint8Array, ctx: TxCheckContext
     event = { chaincodeId: ev.getChaincodeId(), txId: ev.getTxId(), eventName: ev.getEventName(), payload: Buffer.from(ev.getPayload_asU8()) };
   }
 
-  const written = rwset.filter(writesNamespace);
-  if (written.length > 0) {
-    const endorsers = validEndorsers(tx.prpBytes, tx.endorsements, ctx.msp);
-    for (const ns of written) {
-      const cc = ctx.chaincodes.get(ns.namespace);
-      if (!cc) return fail(TxCode.INVALID_CHAINCODE, `no chaincode definition for written namespace ${ns.namespace}`);
-      // Keys with a key-level policy answer to it; every other written key to the chaincode policy.
-      let needsCcPolicy = false;
-      for (const key of new Set([...ns.writes.map((w) => w.key), ...ns.metadataWrites.map((m) => m.key)])) {
-        const vp = ctx.validationParameter ? await ctx.validationParameter(ns.namespace, key) : undefined;
-        if (!vp || vp.length === 0) {
-          needsCcPolicy = true;
-          continue;
-        }
-        let text: string;
-        try {
-          text = signaturePolicyEnvelopeToText(vp);
-        } catch (err) {
-          return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `key-level policy of ${ns.namespace}/${key}: ${(err as KeyPolicyError).message}`);
-        }
-        if (!ctx.policies.satisfied(text, endorsers)) {
-          return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `key-level endorsement policy of ${ns.namespace}/${key} not satisfied`);
-        }
+  // Fabric's dispatcher (core/committer/txvalidator/v20/plugindispatcher/dispatcher.go, v3.1.5 L159-L187)
+  // validates the INVOKED chaincode's namespace always (`wrNamespace[ccID] = true`), plus every namespace
+  // the tx writes to. The v20 state-based evaluator (core/common/validation/statebased/validator_keylevel.go
+  // Evaluate, v20.go CheckCCEPIfNoEPChecked) checks the chaincode policy of a validated namespace when no
+  // write there was checked against some policy — so a read-only tx must still satisfy the invoked
+  // chaincode's endorsement policy (the gateway plans it so; a lone endorsement fails here).
+  const toValidate = [tx.invokedChaincode, ...rwset.filter(writesNamespace).map((ns) => ns.namespace).filter((n) => n !== tx.invokedChaincode)];
+  const endorsers = validEndorsers(tx.prpBytes, tx.endorsements, ctx.msp);
+  for (const name of toValidate) {
+    const ns: NsRwset = rwset.find((n) => n.namespace === name) ?? { namespace: name, reads: [], ranges: [], writes: [], metadataWrites: [], collections: [] };
+    const cc = ctx.chaincodes.get(name);
+    if (!cc) return fail(TxCode.INVALID_CHAINCODE, `no chaincode definition for ${name === tx.invokedChaincode ? 'invoked chaincode' : 'written namespace'} ${name}`);
+    // Keys with a key-level policy answer to it; every other written key to the chaincode policy.
+    let someChecked = false;
+    let needsCcPolicy = false;
+    for (const key of new Set([...ns.writes.map((w) => w.key), ...ns.metadataWrites.map((m) => m.key)])) {
+      const vp = ctx.validationParameter ? await ctx.validationParameter(ns.namespace, key) : undefined;
+      if (!vp || vp.length === 0) {
+        needsCcPolicy = true;
+        continue;
       }
-      if (needsCcPolicy && !ctx.policies.satisfied(cc.endorsementPolicy, endorsers)) {
-        return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${ns.namespace} not satisfied`);
+      let text: string;
+      try {
+        text = signaturePolicyEnvelopeToText(vp);
+      } catch (err) {
+        return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `key-level policy of ${ns.namespace}/${key}: ${(err as KeyPolicyError).message}`);
       }
-      for (const c of ns.collections) {
-        if (c.hashedWrites.length === 0 && c.metadataWrites === 0) continue;
-        const coll = cc.collections.find((x) => x.name === c.name);
-        if (!coll) return fail(TxCode.INVALID_OTHER_REASON, `collection ${c.name} is not defined for ${ns.namespace}`);
-        const policy = coll.endorsementPolicy ?? cc.endorsementPolicy;
-        if (!ctx.policies.satisfied(policy, endorsers)) {
-          return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${ns.namespace}/${c.name} not satisfied`);
-        }
+      someChecked = true;
+      if (!ctx.policies.satisfied(text, endorsers)) {
+        return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `key-level endorsement policy of ${ns.namespace}/${key} not satisfied`);
       }
+    }
+    for (const c of ns.collections) {
+      if (c.hashedWrites.length === 0 && c.metadataWrites === 0) continue;
+      const coll = cc.collections.find((x) => x.name === c.name);
+      if (!coll) return fail(TxCode.INVALID_OTHER_REASON, `collection ${c.name} is not defined for ${ns.namespace}`);
+      someChecked = true;
+      const policy = coll.endorsementPolicy ?? cc.endorsementPolicy;
+      if (!ctx.policies.satisfied(policy, endorsers)) {
+        return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${ns.namespace}/${c.name} not satisfied`);
+      }
+    }
+    // CheckCCEPIfNotChecked for unpoliced public writes; CheckCCEPIfNoEPChecked when nothing was checked
+    if ((needsCcPolicy || !someChecked) && !ctx.policies.satisfied(cc.endorsementPolicy, endorsers)) {
+      return fail(TxCode.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${ns.namespace} not satisfied`);
     }
   }
   return { ...base, code: TxCode.VALID, rwset, chaincode: tx.invokedChaincode, event };

@@ -95,10 +95,35 @@ describe('committer transaction checks (P§5)', () => {
     expect(ids.map((i) => i.id)).toEqual(['peer1']);
   });
 
-  it('does not policy-check read-only transactions (P§8.11)', async () => {
+  // Fabric 3.1.5 plugindispatcher/dispatcher.go L159-160: wrNamespace[ccID] = true — the invoked chaincode's
+  // namespace is validated even without writes, and statebased v20 CheckCCEPIfNoEPChecked then applies its policy.
+  it('policy-checks a read-only transaction against the invoked chaincode policy, as Fabric does', async () => {
     const rw = rwsetBytes([{ ns: 'cc', reads: [{ key: 'k' }] }]);
-    const { envelope } = endorsedEnvelope(client, { endorsers: [p1], rwset: rw });
-    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.VALID);
+    const lone = endorsedEnvelope(client, { endorsers: [p1], rwset: rw });
+    expect((await checkTransaction(lone.envelope, ctx())).code).toBe(TxCode.ENDORSEMENT_POLICY_FAILURE);
+    const majority = endorsedEnvelope(client, { endorsers: [p1, p2], rwset: rw });
+    expect((await checkTransaction(majority.envelope, ctx())).code).toBe(TxCode.VALID);
+  });
+
+  it('policy-checks the invoked chaincode even when its namespace is absent from the rwset', async () => {
+    const empty = rwsetBytes([]);
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1], rwset: empty }).envelope, ctx())).code).toBe(
+      TxCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1, p2], rwset: empty }).envelope, ctx())).code).toBe(TxCode.VALID);
+  });
+
+  it('does not policy-check a namespace that is only read and not invoked', async () => {
+    // written 'cc' key answers to a key-level policy Org1 alone satisfies; 'other' (no definition) is only read
+    const rw = rwsetBytes([{ ns: 'cc', writes: [{ key: 'sbe', value: '1' }] }, { ns: 'other', reads: [{ key: 'x' }] }]);
+    const sbe = { sbe: signaturePolicyEnvelope(1, ['Org1MSP.member']) };
+    expect((await checkTransaction(endorsedEnvelope(client, { endorsers: [p1], rwset: rw }).envelope, ctx([], sbe))).code).toBe(TxCode.VALID);
+  });
+
+  it('INVALID_CHAINCODE when the invoked chaincode has no definition, even read-only', async () => {
+    const rw = rwsetBytes([{ ns: 'nocc', reads: [{ key: 'k' }] }]);
+    const { envelope } = endorsedEnvelope(client, { endorsers: [p1, p2], rwset: rw, chaincode: 'nocc' });
+    expect((await checkTransaction(envelope, ctx())).code).toBe(TxCode.INVALID_CHAINCODE);
   });
 
   it('uses the collection endorsement policy for private writes', async () => {
