@@ -7,11 +7,17 @@
  *       then <home>/network.json once every endpoint listens, and logs "devnet ready".
  *       SIGTERM/SIGINT: stop accepting, finish the current block, close the ledger, exit 0.
  *       A bad config prints every problem and exits 2.
+ *   devnet restart [--config FILE] [--home DIR] [--port-base N]
+ *       Starts `devnet start` in the background (own session, output appended to <home>/logs/devnet.log,
+ *       else <home>/devnet.log) and exits 0 only once it is ready (network.json written); exits 1 if it
+ *       died or was not ready in 60 s. This is control.restartLedger in network.json: a caller that
+ *       waits for its exit knows the ledger serves again, as with network.sh restart-ledger on Fabric.
  *   devnet apply-crl --home DIR <mspId> <crlPemFile>
  *       Puts the CRL(s) in the file into the channel MSP of <mspId> (on Fabric: a channel config
  *       update) through the running devnet's operations endpoint.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './config/networkConfig';
@@ -125,6 +131,32 @@ async function start(p: Parsed): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** Launches `start` detached with the same options and returns once it reports ready. */
+async function restart(p: Parsed, argv: string[]): Promise<void> {
+  const home = homeOf(p.flags);
+  const networkJson = join(home, 'network.json');
+  const logFile = existsSync(join(home, 'logs')) ? join(home, 'logs', 'devnet.log') : join(home, 'devnet.log');
+  rmSync(networkJson, { force: true }); // start rewrites it once every endpoint listens
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...process.execArgv, __filename, 'start', ...argv.slice(1)], { detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => (exited = `devnet start exited with ${code ?? signal}`));
+  child.on('error', (err) => (exited = `devnet start could not run: ${err.message}`));
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new StartError(`${exited}; see ${logFile}`);
+    if (existsSync(networkJson) && statSync(networkJson).size > 0) break;
+    if (Date.now() > until) {
+      child.kill('SIGTERM');
+      throw new StartError(`the devnet was not ready 60 s after restart; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.unref();
+  process.stdout.write(`devnet ready (pid ${child.pid}, home ${home})\n`);
+}
+
 function post(url: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolvePost, reject) => {
     const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/x-pem-file', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
@@ -155,6 +187,7 @@ async function applyCrl(p: Parsed): Promise<void> {
 
 const HELP = `usage:
   devnet start [--config FILE] [--home DIR] [--port-base N]
+  devnet restart [--config FILE] [--home DIR] [--port-base N]
   devnet apply-crl --home DIR <mspId> <crlPemFile>
 `;
 
@@ -163,6 +196,8 @@ async function main(argv: string[]): Promise<void> {
   switch (p.command) {
     case 'start':
       return start(p);
+    case 'restart':
+      return restart(p, argv);
     case 'apply-crl':
       return applyCrl(p);
     case 'help':

@@ -257,7 +257,7 @@ export class Devnet {
     const control: NetworkJson['control'] = { ledgerPidFiles: [pidFile] };
     if (cli) {
       const node = [cli.node, ...(cli.execArgv ?? []), cli.script];
-      control.restartLedger = [...node, 'start', '--config', this.configFileAbs, '--home', this.home, '--port-base', String(this.config.portBase)];
+      control.restartLedger = [...node, 'restart', '--config', this.configFileAbs, '--home', this.home, '--port-base', String(this.config.portBase)];
       control.applyCrl = [...node, 'apply-crl', '--home', this.home];
     }
     return {

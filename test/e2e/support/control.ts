@@ -87,13 +87,16 @@ export function runControl(argv: string[], timeoutMs = 60_000): Promise<string> 
 }
 
 /**
- * Starts `control.restartLedger` detached (it may be the long-running ledger itself or a launcher that
- * exits) with output in a log file, then polls `ready` until the network answers again.
+ * Runs `control.restartLedger` and waits for it to EXIT 0: both tiers' restart commands exit only once
+ * the ledger is really ready (devnet: `devnet restart` returns when the relaunched devnet wrote
+ * network.json; Fabric: `network.sh restart-ledger` returns when orderers, peers, gossip and the
+ * endorsement probe are back). Output goes to a log file (the relaunched ledger may keep it open).
+ * `ready` then confirms the network answers this client.
  */
 export async function restartLedger(
   net: NetworkDescriptor,
   ready: () => Promise<void>,
-  timeoutMs = 120_000,
+  timeoutMs = 180_000,
 ): Promise<void> {
   const argv = requireArgv(net, 'restartLedger');
   const logPath = join(mkdtempSync(join(tmpdir(), 'gridledger-restart-')), 'restart.log');
@@ -101,27 +104,23 @@ export async function restartLedger(
   const [cmd, ...args] = argv;
   const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  let failure: string | undefined;
-  child.on('exit', (code, signal) => {
-    if (code !== 0) failure = `control.restartLedger exited with ${code ?? signal}; log ${logPath}`;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`control.restartLedger did not finish in ${timeoutMs} ms: ${argv.join(' ')}\n${safeRead(logPath)}`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`control.restartLedger could not start: ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`control.restartLedger exited with ${code ?? signal}; log ${logPath}\n${safeRead(logPath)}`));
+    });
   });
-  child.on('error', (err) => (failure = `control.restartLedger could not start: ${err.message}`));
   child.unref();
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    if (failure) throw new Error(`${failure}\n${safeRead(logPath)}`);
-    try {
-      await ready();
-      return;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > until) {
-      throw new Error(`network not ready ${timeoutMs} ms after control.restartLedger: ${String(lastError)}\n${safeRead(logPath)}`);
-    }
-    await sleep(500);
-  }
+  await ready();
 }
 
 function safeRead(path: string): string {

@@ -269,7 +269,7 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(nj.control.ledgerPidFiles).toEqual([join(home, 'devnet.pid')]);
     expect(Number(readFileSync(nj.control.ledgerPidFiles[0], 'utf8'))).toBe(proc.pid);
     expect(nj.control.applyCrl).toEqual(expect.arrayContaining(['apply-crl', '--home', home]));
-    expect(nj.control.restartLedger).toEqual(expect.arrayContaining(['start', '--home', home]));
+    expect(nj.control.restartLedger).toEqual(expect.arrayContaining(['restart', '--home', home]));
   });
 
   it('control.applyCrl runs the apply-crl subcommand against the running devnet', async () => {
