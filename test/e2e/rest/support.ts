@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { networkHome, repoRoot } from '../support/network';
+import { loadNetwork, networkHome, org, repoRoot } from '../support/network';
+import { connectOrg } from '../support/gateway';
 import { isAlive, sleep } from '../support/control';
 import { newRunId } from '../support/fabric';
 
@@ -268,4 +269,17 @@ function run(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise
       else reject(new Error(`${argv.join(' ')} failed (${code ?? signal})\n${out}${err}`));
     });
   });
+}
+
+/** Evaluates a chaincode function directly on an org's peer as that org's operator (reads the ledger behind the gateway). */
+export async function ledgerEvaluate(orgName: string, fn: string, args: string[]): Promise<any> {
+  const net = loadNetwork();
+  const conn = connectOrg(org(net, orgName));
+  try {
+    const contract = conn.gateway.getNetwork(net.channel).getContract('gridledger');
+    const bytes = await contract.evaluateTransaction(fn, ...args);
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } finally {
+    conn.close();
+  }
 }
