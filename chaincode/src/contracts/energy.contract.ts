@@ -9,7 +9,7 @@ import { ensureAccount } from '../ledger/market/directory';
 import { MintedCounter, getPacket, mintedKey, putPacket } from '../ledger/market/energy';
 import { MKT } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
-import { transientReading, verifiedReading } from '../ledger/market/readings';
+import { transientProof, verifiedProof } from '../ledger/market/readings';
 import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
 
 /**
@@ -23,8 +23,9 @@ export class EnergyContract extends Contract {
   }
 
   /**
-   * `mintJson` = {intervalStart, amountWh, source}; transient `reading` = the meter's reading for
-   * that interval (checked against the hash on the channel; its export bounds the mint).
+   * `mintJson` = {intervalStart, amountWh, source}; transient `exportProof` = the meter's export
+   * proof for that interval (meters:getProof, checked against the hash on the channel; its `wh`
+   * bounds the mint). Other endorsers learn that interval's export and nothing else of the reading.
    */
   @Transaction()
   @Returns('string')
@@ -32,11 +33,13 @@ export class EnergyContract extends Contract {
     const m = requireMeter(ctx, 'energy:mint');
     const input = parseMint(jsonArg(mintJson, 'mintJson'));
     const { tx } = await openMarketTx(ctx);
-    const reading = transientReading(ctx, 'reading');
-    if (!reading) fail('INVALID_ARGUMENT', 'energy:mint needs the interval\'s reading as transient "reading" (it stays off the block)');
-    if (reading.meterId !== m.meterId) fail('FORBIDDEN', `meter ${m.meterId} may only mint from its own readings`);
-    if (reading.intervalStart !== input.intervalStart) fail('INVALID_ARGUMENT', 'transient reading is for a different interval than mintJson.intervalStart');
-    await verifiedReading(tx, m.mspId, reading, 'energy:mint');
+    const proof = transientProof(ctx, 'exportProof');
+    if (!proof) fail('INVALID_ARGUMENT', 'energy:mint needs the interval\'s export proof (meters:getProof) as transient "exportProof" (it stays off the block)');
+    if (proof.direction !== 'export') fail('INVALID_ARGUMENT', 'transient exportProof must be an export proof');
+    if (proof.meterId !== m.meterId) fail('FORBIDDEN', `meter ${m.meterId} may only mint from its own readings`);
+    if (proof.intervalStart !== input.intervalStart) fail('INVALID_ARGUMENT', 'transient exportProof is for a different interval than mintJson.intervalStart');
+    await verifiedProof(tx, m.mspId, proof, 'energy:mint');
+    const reading = { intervalStart: proof.intervalStart, intervalLength: proof.intervalLength, exportWh: proof.wh };
     await ensureAccount(tx, m);
     const ckey = mintedKey(tx, m.mspId, m.meterId, input.intervalStart);
     const counter = (await tx.get<MintedCounter>(ckey)) ?? { mintedWh: 0 };

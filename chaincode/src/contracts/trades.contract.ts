@@ -1,6 +1,8 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { createHash } from 'crypto';
 import { castVote, recordLeaderEntry } from '../committees/tasks';
 import { fail } from '../domain/market/fail';
+import { flowProofRecord } from '../domain/market/reading';
 import * as T from '../domain/market/trade';
 import { argInt, onlyKeys } from '../domain/market/validate';
 import { emit } from '../events';
@@ -9,7 +11,7 @@ import { canonicalJson, decode } from '../ledger/codec';
 import { ImportClaim, importClaimKey } from '../ledger/market/energy';
 import { MKT } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
-import { transientReading, verifiedReading } from '../ledger/market/readings';
+import { transientProof, verifiedProof } from '../ledger/market/readings';
 import { closeTrade, decideStage, endStage, escrowEnergy, getTrade, putTrade, tradeKey } from '../ledger/market/trades';
 import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
 import { checkId } from './offers.contract';
@@ -61,7 +63,8 @@ export class TradesContract extends Contract {
 
   /**
    * Buyer's meter evidence (seed 001 ERC): `receivedWh` is what the buyer declares; transient
-   * `reading` is its reading for the delivery interval, checked against the channel hash. The
+   * `importProof` is its meter's import proof for the delivery interval (meters:getProof), checked
+   * against the channel hash — the endorsers learn that interval's import only. The
    * chaincode records min(escrowed energy, unclaimed import) as metered delivery.
    */
   @Transaction()
@@ -73,13 +76,16 @@ export class TradesContract extends Contract {
     const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
     if (t.buyer !== m.participantId || t.buyerMeterId !== m.meterId) fail('FORBIDDEN', `only the buyer's meter of trade ${t.tradeId} may confirm delivery`);
     if (t.state !== 'FINAL') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; delivery is confirmed in the FINAL stage, after the execution stage is approved`);
-    const reading = transientReading(ctx, 'reading');
-    if (!reading) fail('INVALID_ARGUMENT', 'trades:confirmDelivery needs the buyer meter\'s reading for the delivery interval as transient "reading"');
-    if (reading.meterId !== m.meterId || reading.intervalStart !== t.deliveryStart) fail('INVALID_ARGUMENT', `transient reading must be meter ${m.meterId}'s reading of interval ${t.deliveryStart}`);
-    const summary = await verifiedReading(tx, m.mspId, reading, 'trades:confirmDelivery');
+    const proof = transientProof(ctx, 'importProof');
+    if (!proof) fail('INVALID_ARGUMENT', 'trades:confirmDelivery needs the buyer meter\'s import proof for the delivery interval (meters:getProof) as transient "importProof"');
+    if (proof.direction !== 'import' || proof.meterId !== m.meterId || proof.intervalStart !== t.deliveryStart) {
+      fail('INVALID_ARGUMENT', `transient importProof must be meter ${m.meterId}'s import proof of interval ${t.deliveryStart}`);
+    }
+    await verifiedProof(tx, m.mspId, proof, 'trades:confirmDelivery');
+    const evidenceHash = createHash('sha256').update(flowProofRecord(proof), 'utf8').digest('hex');
     const ckey = importClaimKey(tx, m.mspId, m.meterId, t.deliveryStart);
     const claim = (await tx.get<ImportClaim>(ckey)) ?? { claimedWh: 0 };
-    const next = T.recordEvidence(t, declared, Math.max(0, reading.importWh - claim.claimedWh), summary.readingHash);
+    const next = T.recordEvidence(t, declared, Math.max(0, proof.wh - claim.claimedWh), evidenceHash);
     await tx.put(ckey, { claimedWh: claim.claimedWh + (next.meteredWh as number) });
     await putTrade(tx, next);
     emit(ctx, 'TradeDeliveryEvidenced', { tradeId: t.tradeId, declaredWh: declared, meteredWh: next.meteredWh });

@@ -8,7 +8,7 @@ import type { AuctionBid, AuctionRequest } from '../../src/domain/market/auction
 import type { Trade } from '../../src/domain/market/trade';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, runStage } from './community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who } from './marketLedger';
+import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from './marketLedger';
 
 const NOW = T0S + 86_400;
 const D = T0S + 2 * 86_400;
@@ -85,13 +85,13 @@ describe('sealed-bid reverse auction', () => {
     ledger.nowMs = (D + 960) * 1000;
     await sm.post(ledger, sm.next(D, 0, 1200));
     await bm.post(ledger, bm.next(D, 1500, 0));
-    const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { reading: JSON.stringify(sm.last) } });
+    const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
     await ledger.submit(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])]);
     const taskId = t.validation.taskId;
     await drawCommittee(ledger, taskId);
     const approve = [{ approve: true }, { approve: true }, { approve: true }];
     await runStage(ledger, t.tradeId, taskId, approve);
-    await ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, '1000'], { transient: { reading: JSON.stringify(bm.last) } });
+    await ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, '1000'], { transient: { importProof: importProof(bm.last!) } });
     const done = (await runStage(ledger, t.tradeId, taskId, approve)) as Trade;
     expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'none', paidToSeller: 25 } });
     expect(await balance(ledger, who.seller)).toBe(1025);

@@ -1,3 +1,4 @@
+import { flowProof } from '../../src/domain/market/reading';
 /**
  * Market test support: a TestLedger with the market contracts, named identities, helpers that
  * post readings / fund wallets, and the conservation invariants checked after every test.
@@ -60,6 +61,10 @@ export interface ReadingJson {
   exportRegisterWh: number;
   nonce?: string;
 }
+
+/** The settlement proofs a meter discloses (what meters:getProof returns from its utility's collection). */
+export const exportProof = (r: ReadingJson): string => JSON.stringify(flowProof({ nonce: '', ...r }, 'export'));
+export const importProof = (r: ReadingJson): string => JSON.stringify(flowProof({ nonce: '', ...r }, 'import'));
 
 /** Keeps each meter's registers consistent across the readings a test posts. */
 export class MeterSim {

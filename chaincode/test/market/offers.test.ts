@@ -6,7 +6,7 @@ import type { Offer } from '../../src/domain/market/offer';
 import type { Trade } from '../../src/domain/market/trade';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, participantOf, runStage } from './community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who } from './marketLedger';
+import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from './marketLedger';
 
 const D = T0S + 2 * 86_400; // delivery interval [D, D+900), day 3
 const OFFER = { amountWh: 2000, pricePerKwh: 30, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
@@ -42,7 +42,7 @@ async function afterDelivery(t: Trade, o: { exportWh: number; importWh: number; 
   ledger.nowMs = (D + 900 + 60) * 1000;
   await sellerMeter.post(ledger, sellerMeter.next(D, 10, o.exportWh));
   await buyerMeter.post(ledger, buyerMeter.next(D, o.importWh, 0));
-  const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: o.mintWh ?? o.exportWh, source: 'solar' })], { transient: { reading: JSON.stringify(sellerMeter.last) } });
+  const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: o.mintWh ?? o.exportWh, source: 'solar' })], { transient: { exportProof: exportProof(sellerMeter.last!) } });
   if (o.escrowWh !== undefined) {
     await ledger.submit(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: o.escrowWh }])]);
   }
@@ -51,7 +51,7 @@ async function afterDelivery(t: Trade, o: { exportWh: number; importWh: number; 
 
 const approveAll = [{ approve: true }, { approve: true }, undefined];
 const confirm = (t: Trade, receivedWh: number) =>
-  ledger.submit<Trade>(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(receivedWh)], { transient: { reading: JSON.stringify(buyerMeter.last) } });
+  ledger.submit<Trade>(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(receivedWh)], { transient: { importProof: importProof(buyerMeter.last!) } });
 
 describe('scenario 1: energy sent and received', () => {
   it('offer → accept → escrow → execution (2f+1) → buyer meter evidence → final (2f+1) → settled', async () => {
@@ -294,7 +294,7 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     // A packet metered in the interval before delivery is not evidence of this delivery.
     ledger.nowMs = (D + 960) * 1000;
     await sellerMeter.post(ledger, sellerMeter.next(D - 900, 0, 500));
-    const early = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D - 900, amountWh: 500, source: 'wind' })], { transient: { reading: JSON.stringify(sellerMeter.last) } });
+    const early = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D - 900, amountWh: 500, source: 'wind' })], { transient: { exportProof: exportProof(sellerMeter.last!) } });
     const pkt = await afterDelivery(t, { exportWh: 1800, importWh: 2000 });
     const deliver = (who_: typeof who.seller, uses: object) => ledger.submit(who_, 'trades:deliverEnergy', [t.tradeId, JSON.stringify(uses)]);
     await expectCode(deliver(who.buyer, [{ packetId: pkt.packetId, amountWh: 10 }]), 'FORBIDDEN');
@@ -310,8 +310,8 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     await drawCommittee(ledger, ex.validation.taskId);
     await expectCode(ledger.submit(who.seller, 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'FORBIDDEN', /not on the committee/);
     await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll);
-    await expectCode(ledger.submit(who.seller, 'trades:confirmDelivery', [t.tradeId, '1800'], { transient: { reading: JSON.stringify(buyerMeter.last) } }), 'FORBIDDEN');
-    await expectCode(ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, '1800'], { transient: { reading: JSON.stringify({ ...buyerMeter.last, importWh: 1 }) } }), 'CONFLICT', /hash/);
+    await expectCode(ledger.submit(who.seller, 'trades:confirmDelivery', [t.tradeId, '1800'], { transient: { importProof: importProof(buyerMeter.last!) } }), 'FORBIDDEN');
+    await expectCode(ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, '1800'], { transient: { importProof: importProof({ ...buyerMeter.last!, importWh: 1 }) } }), 'CONFLICT', /hash/);
     await expectCode(ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, '1800']), 'INVALID_ARGUMENT', /transient/);
     await confirm(t, 1800);
     const done = (await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll)) as Trade;

@@ -1,5 +1,5 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { checkInvariants, MeterSim, newLedger, T0S, U1, who } from './marketLedger';
+import { checkInvariants, exportProof, MeterSim, newLedger, T0S, U1, who } from './marketLedger';
 
 const I0 = T0S; // first interval of day 1 (all of day 1 has ended at ledger time)
 
@@ -12,16 +12,38 @@ describe('meter readings', () => {
   });
   afterEach(() => checkInvariants(ledger.world));
 
-  it('records a reading privately, with only its hash on the channel', async () => {
+  it('writes ONLY to the meter utility collection (no public key), hashes on the channel', async () => {
     const r = m.next(I0, 120, 480);
     const res = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
     expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0, status: 'recorded' });
-    const priv = [...(ledger.world.privateData.get('Utility1MSPPrivateCollection')?.values() ?? [])];
-    expect(priv).toHaveLength(1);
-    expect(JSON.parse(Buffer.from(priv[0]).toString())).toMatchObject({ importWh: 120, exportWh: 480 });
-    const publicText = [...ledger.world.state.values()].map((v) => Buffer.from(v).toString()).join('\n');
-    expect(publicText).not.toMatch(/importWh|exportWh|Register/);
+    // No public write at all: Fabric then validates against the collection's endorsement policy only.
+    expect(res.stub.writes.size).toBe(0);
+    expect([...res.stub.privateWrites.keys()]).toEqual(['Utility1MSPPrivateCollection']);
+    const priv = ledger.world.privateData.get('Utility1MSPPrivateCollection')!;
+    const records = [...priv.entries()].map(([k, v]) => ({ type: k.split('\u0000')[1], value: JSON.parse(Buffer.from(v).toString()) }));
+    expect(records.map((x) => x.type).sort()).toEqual(['gl.market.meterHead', 'gl.market.reading', 'gl.market.readingProof', 'gl.market.readingProof']);
+    expect(records.find((x) => x.type === 'gl.market.reading')!.value).toMatchObject({ importWh: 120, exportWh: 480 });
+    expect(ledger.world.state.size).toBe(0);
     expect(res.events.map((e) => e.name)).toEqual(['ReadingRecorded']);
+    // Anyone (any peer) can see that the reading exists and its hash, never its values.
+    const h = await ledger.evaluate<{ readingHash: string }>(who.op2, 'meters:getReadingHash', [U1, 'meter-s1', String(I0)]);
+    expect(h.readingHash).toMatch(/^[0-9a-f]{64}$/);
+    await expectCode(ledger.evaluate(who.op2, 'meters:getReadingHash', [U1, 'meter-s1', String(I0 + 900)]), 'NOT_FOUND');
+  });
+
+  it('the export/import proofs disclose one flow each and match the channel hashes', async () => {
+    const r = m.next(I0, 120, 480);
+    await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
+    const exp = await ledger.evaluate<Record<string, unknown>>(who.seller, 'meters:getProof', ['meter-s1', String(I0), 'export']);
+    expect(exp).toEqual(JSON.parse(exportProof(r)));
+    expect(Object.keys(exp).sort()).toEqual(['direction', 'intervalLength', 'intervalStart', 'meterId', 'salt', 'wh']);
+    expect(exp.wh).toBe(480);
+    const imp = await ledger.evaluate<Record<string, unknown>>(who.op1, 'meters:getProof', ['meter-s1', String(I0), 'import']);
+    expect(imp).toMatchObject({ direction: 'import', wh: 120 });
+    expect(imp.salt).not.toBe(exp.salt);
+    await expectCode(ledger.evaluate(who.buyer2, 'meters:getProof', ['meter-s1', String(I0), 'export']), 'FORBIDDEN');
+    await expectCode(ledger.evaluate(who.op2, 'meters:getProof', ['meter-s1', String(I0), 'export']), 'NOT_FOUND');
+    await expectCode(ledger.evaluate(who.seller, 'meters:getProof', ['meter-s1', String(I0), 'both']), 'INVALID_ARGUMENT');
   });
 
   it('keeps raw values off the block when passed as transient', async () => {
@@ -58,19 +80,23 @@ describe('meter readings', () => {
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(open)]), 'PRECONDITION_FAILED', /has not ended/);
   });
 
-  it('registers never go backwards; the previous reading is checked against its hash', async () => {
+  it('registers never go backwards: checked against the head kept in the utility collection', async () => {
     await m.post(ledger, m.next(I0, 100, 100));
     const next = m.next(I0 + 900, 50, 60);
-    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)]), 'PRECONDITION_FAILED', /previousReading/);
-    await expectCode(
-      ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)], { transient: { previousReading: JSON.stringify({ ...m.last, importWh: 99 }) } }),
-      'CONFLICT', /not meter meter-s1's last posted reading/,
-    );
     const backwards = { ...next, importRegisterWh: (m.last as { importRegisterWh: number }).importRegisterWh - 1 };
-    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(backwards)], { transient: { previousReading: JSON.stringify(m.last) } }), 'CONFLICT', /went backwards/);
-    await m.post(ledger, next);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(backwards)]), 'CONFLICT', /went backwards/);
+    const tooSmall = { ...next, exportRegisterWh: (m.last as { exportRegisterWh: number }).exportRegisterWh + 59 };
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(tooSmall)]), 'CONFLICT', /exportRegisterWh/);
+    // No transient previousReading needed (an old gateway's one is ignored, even a wrong one).
+    const ok = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)], { transient: { previousReading: '{"bogus":1}' } });
+    expect(ok.result).toMatchObject({ status: 'recorded' });
+    m.last = next;
     const older = m.next(I0 - 900, 1, 1);
-    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(older)], { transient: { previousReading: JSON.stringify(m.last) } }), 'CONFLICT', /interval order/);
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(older)]), 'CONFLICT', /interval order/);
+    const head = await ledger.evaluate<Record<string, unknown>>(who.op1, 'meters:getHead', [U1, 'meter-s1']);
+    expect(head).toMatchObject({ lastIntervalStart: I0 + 900, readings: 2 });
+    expect(head.last).toBeUndefined();
+    await expectCode(ledger.evaluate(who.op2, 'meters:getHead', [U1, 'meter-s1']), 'FORBIDDEN');
   });
 
   it('posts a batch of intervals in one transaction, idempotently', async () => {
@@ -81,6 +107,7 @@ describe('meter readings', () => {
     const retry = await ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(batch)]);
     expect(retry.result).toMatchObject({ recorded: 0, duplicates: 4 });
     expect(retry.stub.writes.size).toBe(0);
+    expect(retry.stub.privateWrites.size).toBe(0);
     // A retried batch that overlaps and extends: duplicates plus new ones, chained without transient.
     const more = [4, 5].map((i) => m.next(I0 + i * 900, 1, 2));
     const overlap = { meterId: 'meter-s1', readings: [...rs.slice(2), ...more] };
@@ -107,12 +134,14 @@ describe('meter readings', () => {
     const bad = { meterId: 'meter-s1', readings: [rs[0], { ...rs[1], importRegisterWh: 0 }] };
     await expectCode(ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(bad)]), 'INVALID_ARGUMENT');
     expect(ledger.world.state.size).toBe(0);
+    expect(ledger.world.privateData.size).toBe(0);
   });
 
   it('meters posting the same interval at once touch disjoint keys (no MVCC conflict)', async () => {
     const meters = Array.from({ length: 20 }, (_, i) => new MeterSim({ mspId: U1, id: `m-${i}`, attrs: { role: 'meter', meterId: `m-${i}`, zone: 'z' } }));
     const runs = await Promise.all(meters.map((mm) => ledger.run(mm.spec, 'meters:postReading', [JSON.stringify(mm.next(I0, 5, 5))])));
-    const touched = runs.map((r) => new Set([...r.stub.readKeys, ...r.stub.writes.keys()]));
+    const touched = runs.map((r) => new Set([...r.stub.readKeys, ...r.stub.writes.keys(), ...[...r.stub.privateWrites.values()].flatMap((w) => [...w.keys()])]));
+    for (const r of runs) expect(r.stub.writes.size).toBe(0);
     for (let i = 0; i < touched.length; i++) for (let j = i + 1; j < touched.length; j++) {
       const shared = [...touched[i]].filter((k) => touched[j].has(k) && !k.includes('gl.parameters'));
       expect(shared).toEqual([]);

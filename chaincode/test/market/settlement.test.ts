@@ -8,7 +8,7 @@ import type { Trade } from '../../src/domain/market/trade';
 import { identities, IdentitySpec } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from './community';
-import { checkInvariants, fund, MeterSim, pid, T0S, U2, who } from './marketLedger';
+import { checkInvariants, fund, MeterSim, pid, T0S, U2, who, exportProof, importProof } from './marketLedger';
 
 const D = T0S + 2 * 86_400;
 const OFFER = { amountWh: 1000, pricePerKwh: 40, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
@@ -31,10 +31,10 @@ async function escrowedTrade(): Promise<Trade> {
   ledger.nowMs = (D + 960) * 1000;
   await sm.post(ledger, sm.next(D, 0, 1000));
   await bm.post(ledger, bm.next(D, 1000, 0));
-  const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { reading: JSON.stringify(sm.last) } });
+  const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
   return (await ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])])).result;
 }
-const confirm = (t: Trade, wh: number) => ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(wh)], { transient: { reading: JSON.stringify(bm.last) } });
+const confirm = (t: Trade, wh: number) => ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(wh)], { transient: { importProof: importProof(bm.last!) } });
 
 describe('committee rules on trades', () => {
   it('only the slot leader records the entry, once per slot; one vote per member; non-members cannot vote', async () => {

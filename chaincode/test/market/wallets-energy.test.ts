@@ -1,5 +1,5 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who } from './marketLedger';
+import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who, exportProof, ReadingJson } from './marketLedger';
 
 const I0 = T0S;
 
@@ -75,7 +75,7 @@ describe('energy packets', () => {
   const mint = (amountWh: number, reading: object | undefined, spec = who.seller) =>
     ledger.submit<{ packetId: string; amountWh: number; availableWh: number; owner: string }>(
       spec, 'energy:mint', [JSON.stringify({ intervalStart: I0, amountWh, source: 'solar' })],
-      { transient: reading ? { reading: JSON.stringify(reading) } : {} },
+      { transient: reading ? { exportProof: exportProof(reading as ReadingJson) } : {} },
     );
 
   it('mints from measured surplus export, never more than the export in total', async () => {
@@ -92,10 +92,10 @@ describe('energy packets', () => {
 
   it('refuses a forged reading, someone else\'s reading, or none', async () => {
     await expectCode(mint(10, { ...m.last, exportWh: 999_999, exportRegisterWh: 99_999_999 }), 'CONFLICT', /does not match the hash/);
-    await expectCode(mint(10, undefined), 'INVALID_ARGUMENT', /transient "reading"/);
+    await expectCode(mint(10, undefined), 'INVALID_ARGUMENT', /transient "exportProof"/);
     await expectCode(mint(10, m.last, who.buyer2), 'FORBIDDEN', /own readings/);
     await expectCode(mint(10, m.last, who.op1), 'FORBIDDEN');
-    await expectCode(ledger.submit(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: I0, amountWh: 10, source: 'coal' })], { transient: { reading: JSON.stringify(m.last) } }), 'INVALID_ARGUMENT', /source/);
+    await expectCode(ledger.submit(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: I0, amountWh: 10, source: 'coal' })], { transient: { exportProof: exportProof(m.last!) } }), 'INVALID_ARGUMENT', /source/);
   });
 
   it('the export value stays off the channel and off the block', async () => {

@@ -80,6 +80,53 @@ export function readingHash(r: Reading): string {
 }
 
 /**
+ * Settlement view of one reading: ONE flow (export for minting, import for delivery) of one
+ * interval, as a salted commitment stored beside the raw reading in the utility's collection. Its
+ * SHA-256 is on the channel (Fabric's hashed write), so any endorser can check a disclosed proof with
+ * getPrivateDataHash without seeing the raw reading. The salt is SHA-256 over a domain tag and the
+ * full raw record: unguessable without the registers, identical on every re-post of the same reading.
+ */
+export type FlowDirection = 'export' | 'import';
+
+export interface FlowProof {
+  direction: FlowDirection;
+  meterId: string;
+  intervalStart: number;
+  intervalLength: number;
+  wh: number;
+  salt: string;
+}
+
+export function flowProof(r: Reading, direction: FlowDirection): FlowProof {
+  const salt = createHash('sha256').update(`gl.market.readingProof|${direction}|`, 'utf8').update(readingRecord(r), 'utf8').digest('hex');
+  const wh = direction === 'export' ? r.exportWh : r.importWh;
+  return { direction, meterId: r.meterId, intervalStart: r.intervalStart, intervalLength: r.intervalLength, wh, salt };
+}
+
+/** Canonical bytes of a proof (sorted keys): what is stored privately and hashed on the channel. */
+export function flowProofRecord(p: FlowProof): string {
+  return JSON.stringify({ direction: p.direction, intervalLength: p.intervalLength, intervalStart: p.intervalStart, meterId: p.meterId, salt: p.salt, wh: p.wh });
+}
+
+const PROOF_FIELDS = ['direction', 'meterId', 'intervalStart', 'intervalLength', 'wh', 'salt'] as const;
+
+export function parseFlowProof(o: Obj, what: string): FlowProof {
+  onlyKeys(o, PROOF_FIELDS, what);
+  const direction = o.direction;
+  if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', `${what}.direction must be "export" or "import"`);
+  const salt = o.salt;
+  if (typeof salt !== 'string' || !/^[0-9a-f]{64}$/.test(salt)) fail('INVALID_ARGUMENT', `${what}.salt must be 64 lowercase hex digits`);
+  return {
+    direction,
+    meterId: str(o, 'meterId', ID_PATTERN, what, 'a meter id'),
+    intervalStart: int(o, 'intervalStart', EARLIEST_INTERVAL, 4_102_444_800, what),
+    intervalLength: int(o, 'intervalLength', 1, 86_400, what),
+    wh: int(o, 'wh', 0, MAX_INTERVAL_WH, what),
+    salt,
+  };
+}
+
+/**
  * Registers never go backwards, and the growth between two readings must cover the later interval's
  * own flow (the meter cannot report more energy for one interval than its register advanced).
  */

@@ -1,16 +1,17 @@
 /**
  * Composite-key object types of the market (prefix `gl.market.`, as chaincode/README.md asks).
  * Each hot path touches only keys of its own meter/participant/object:
- * - a reading writes gl.market.reading(meter, interval) and gl.market.meterHead(meter): thousands of meters
- *   posting at once share no key;
+ * - a reading writes ONLY to its utility's private collection: gl.market.reading / readingProof(meter, interval)
+ *   and gl.market.meterHead(meter): thousands of meters posting at once share no key;
  * - a wallet credit writes a NEW key gl.market.walletCredit(participant, txId…), never the balance, so
  *   many trades paying one seller in the same block do not collide; the owner's next debit folds them;
  * - indexes (offers/auctions by delivery interval, trades by party) are one empty-ish key per entry.
  */
 export const MKT = {
   params: 'gl.market.params', // ('current') -> MarketParams
-  meterHead: 'gl.market.meterHead', // (meterId) -> { lastIntervalStart, lastHash, mspId }
-  reading: 'gl.market.reading', // (meterId, paddedIntervalStart) -> public reading summary (hash only)
+  meterHead: 'gl.market.meterHead', // PRIVATE (mspId, meterId) -> { lastIntervalStart, lastHash, last }
+  reading: 'gl.market.reading', // PRIVATE (mspId, meterId, paddedIntervalStart) -> raw reading
+  readingProof: 'gl.market.readingProof', // PRIVATE (mspId, meterId, paddedIntervalStart, export|import) -> flow proof
   wallet: 'gl.market.wallet', // (participantId) -> folded balance
   walletCredit: 'gl.market.walletCredit', // (participantId, localId) -> pending credit
   walletAudit: 'gl.market.walletAudit', // (participantId, paddedTime, localId) -> audit entry

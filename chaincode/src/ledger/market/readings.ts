@@ -1,18 +1,30 @@
 /**
- * Meter readings on the ledger.
+ * Meter readings on the ledger — private to the meter's utility (issue 3 §1, docs/market.md
+ * "Readings and privacy").
  *
- * Private: the raw reading (canonical JSON) in the meter's utility collection
- * `<MSPID>PrivateCollection`, key gl.market.reading(mspId, meterId, interval).
- * Public (channel): gl.market.reading(mspId, meterId, interval) = { readingHash, interval, postedAt } and the
- * meter's head gl.market.meterHead(mspId, meterId) = { lastIntervalStart, lastHash }. No quantity is public.
+ * A reading transaction writes ONLY to the meter's utility collection `<MSPID>PrivateCollection`
+ * (no public key at all), so Fabric's validator checks its hashed writes against the collection's
+ * endorsement policy `OR('<MSPID>.peer')` and the chaincode policy is not needed
+ * (core/common/validation/statebased v20.go CheckCCEPIfNotChecked / CheckCCEPIfNoEPChecked), and the
+ * endorser's ChaincodeInterest names only the collection (core/endorser/endorser.go
+ * buildChaincodeInterest), so the gateway plans endorsement by the meter's own utility alone: no
+ * other organisation's peer ever receives the raw reading. Per reading, in the collection:
  *
- * Endorsers of other utilities cannot read the private collection, and every endorser must compute
- * the same result, so no decision reads private data: when a rule needs a raw reading (register
- * monotonicity, minting from export, delivery evidence) the meter's gateway hands the reading in the
- * transient map and the chaincode checks it against the public hash. The hash is SHA-256 of exactly
- * the bytes stored privately, i.e. the same digest Fabric's getPrivateDataHash returns.
+ * - gl.market.reading(mspId, meterId, interval)              raw record (canonical JSON)
+ * - gl.market.readingProof(mspId, meterId, interval, export) salted commitment to exportWh
+ * - gl.market.readingProof(mspId, meterId, interval, import) salted commitment to importWh
+ * - gl.market.meterHead(mspId, meterId)                      last reading (register monotonicity)
+ *
+ * On the channel every org sees only the SHA-256 of key and value (Fabric's hashed rwset). Settlement
+ * (energy:mint, trades:confirmDelivery) is endorsed by several orgs, so it takes ONE flow of ONE
+ * interval, disclosed as its proof in the transient map, checked with getPrivateDataHash: the other
+ * endorsers learn that interval's exportWh (mint) or importWh (delivery) and nothing else.
+ *
+ * Keys: one head per meter, readings per (meter, interval): thousands of meters posting at once
+ * share no key; a meter's own concurrent posts conflict on its head (MVCC), as they must.
  */
 import type { Context } from 'fabric-contract-api';
+import { createHash } from 'crypto';
 import { fail } from '../../domain/market/fail';
 import * as R from '../../domain/market/reading';
 import { privateCollectionOf } from '../../identity/caller';
@@ -26,8 +38,6 @@ export interface ReadingSummary {
   intervalStart: number;
   intervalLength: number;
   readingHash: string;
-  postedAt: number;
-  txId: string;
 }
 
 export interface MeterHead {
@@ -36,39 +46,79 @@ export interface MeterHead {
   lastIntervalStart: number;
   lastHash: string;
   readings: number;
+  last: R.Reading;
 }
 
 export const readingKey = (tx: MarketTx, mspId: string, meterId: string, intervalStart: number): string =>
   tx.key(MKT.reading, [mspId, meterId, padUint(intervalStart, 12)]);
+export const proofKey = (tx: MarketTx, mspId: string, meterId: string, intervalStart: number, direction: R.FlowDirection): string =>
+  tx.key(MKT.readingProof, [mspId, meterId, padUint(intervalStart, 12), direction]);
 const headKey = (tx: MarketTx, mspId: string, meterId: string): string => tx.key(MKT.meterHead, [mspId, meterId]);
 
-export async function getSummary(tx: MarketTx, mspId: string, meterId: string, intervalStart: number): Promise<ReadingSummary | undefined> {
-  return tx.get<ReadingSummary>(readingKey(tx, mspId, meterId, intervalStart));
+const sha256hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+async function getPrivateJson<T>(tx: MarketTx, mspId: string, key: string): Promise<T | undefined> {
+  const bytes = await tx.ctx.stub.getPrivateData(privateCollectionOf(mspId), key);
+  if (!bytes || bytes.length === 0) return undefined;
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 }
 
+async function putPrivate(tx: MarketTx, mspId: string, key: string, text: string): Promise<void> {
+  await tx.ctx.stub.putPrivateData(privateCollectionOf(mspId), key, Buffer.from(text, 'utf8'));
+}
+
+/** The raw reading, from the meter's utility collection (only that utility's peers hold it). */
+export async function privateReading(tx: MarketTx, mspId: string, meterId: string, intervalStart: number): Promise<R.Reading | undefined> {
+  return getPrivateJson<R.Reading>(tx, mspId, readingKey(tx, mspId, meterId, intervalStart));
+}
+
+/** The meter's head, from its utility collection. */
 export async function getHead(tx: MarketTx, mspId: string, meterId: string): Promise<MeterHead | undefined> {
-  return tx.get<MeterHead>(headKey(tx, mspId, meterId));
+  return getPrivateJson<MeterHead>(tx, mspId, headKey(tx, mspId, meterId));
 }
 
-/** Reads a reading handed over in the transient map and checks it against the public hash. */
-export function transientReading(ctx: Context, name: string): R.Reading | undefined {
+export function summaryOf(mspId: string, r: R.Reading): ReadingSummary {
+  return { mspId, meterId: r.meterId, intervalStart: r.intervalStart, intervalLength: r.intervalLength, readingHash: R.readingHash(r) };
+}
+
+/** The channel's hash of a reading (any peer: Fabric keeps the hashed rwset on every peer), or undefined. */
+export async function channelReadingHash(tx: MarketTx, mspId: string, meterId: string, intervalStart: number): Promise<string | undefined> {
+  const h = await tx.ctx.stub.getPrivateDataHash(privateCollectionOf(mspId), readingKey(tx, mspId, meterId, intervalStart));
+  return h && h.length > 0 ? Buffer.from(h).toString('hex') : undefined;
+}
+
+/** A flow proof from the meter's own collection (the meter / its utility fetch it to disclose it). */
+export async function privateProof(tx: MarketTx, mspId: string, meterId: string, intervalStart: number, direction: R.FlowDirection): Promise<R.FlowProof | undefined> {
+  return getPrivateJson<R.FlowProof>(tx, mspId, proofKey(tx, mspId, meterId, intervalStart, direction));
+}
+
+/** Reads a proof disclosed in the transient map (shape only; `verifiedProof` checks it). */
+export function transientProof(ctx: Context, name: string): R.FlowProof | undefined {
   const bytes = ctx.stub.getTransient().get(name);
   if (!bytes || bytes.length === 0) return undefined;
   let o: unknown;
   try {
     o = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    fail('INVALID_ARGUMENT', `transient "${name}" must be the reading as JSON`);
+    fail('INVALID_ARGUMENT', `transient "${name}" must be a reading proof as JSON (meters:getProof)`);
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', `transient "${name}" must be a JSON object`);
-  return R.parseReading(o as Record<string, unknown>, `transient ${name}`);
+  return R.parseFlowProof(o as Record<string, unknown>, `transient ${name}`);
 }
 
-export async function verifiedReading(tx: MarketTx, mspId: string, r: R.Reading, what: string): Promise<ReadingSummary> {
-  const s = await getSummary(tx, mspId, r.meterId, r.intervalStart);
-  if (!s) fail('NOT_FOUND', `${what}: meter ${r.meterId} has no reading for interval ${r.intervalStart}`);
-  if (s.readingHash !== R.readingHash(r)) fail('CONFLICT', `${what}: the reading supplied does not match the hash recorded on the channel for interval ${r.intervalStart}`);
-  return s;
+/**
+ * Checks a disclosed proof against the hash on the channel. Works on every endorser, member of the
+ * meter's collection or not (getPrivateDataHash reads the public hashed state), and reads no private
+ * value, so every endorser computes the same result.
+ */
+export async function verifiedProof(tx: MarketTx, mspId: string, p: R.FlowProof, what: string): Promise<R.FlowProof> {
+  const key = proofKey(tx, mspId, p.meterId, p.intervalStart, p.direction);
+  const h = await tx.ctx.stub.getPrivateDataHash(privateCollectionOf(mspId), key);
+  if (!h || h.length === 0) fail('NOT_FOUND', `${what}: meter ${p.meterId} has no reading for interval ${p.intervalStart}`);
+  if (Buffer.from(h).toString('hex') !== sha256hex(R.flowProofRecord(p))) {
+    fail('CONFLICT', `${what}: the ${p.direction} proof supplied does not match the hash recorded on the channel for interval ${p.intervalStart}`);
+  }
+  return p;
 }
 
 export interface PostResult {
@@ -77,52 +127,30 @@ export interface PostResult {
 }
 
 /**
- * Posts readings of ONE meter in interval order (a batch or a single one). `previous` is the
- * meter's last posted reading (transient), needed only when the first new reading follows one
- * posted by an earlier transaction.
+ * Posts readings of ONE meter in interval order (a batch or a single one). Reads and writes only
+ * the meter's utility collection: the registers are checked against the head kept there.
  */
-export async function postReadings(tx: MarketTx, mspId: string, meterId: string, readings: R.Reading[], previous: R.Reading | undefined): Promise<PostResult[]> {
+export async function postReadings(tx: MarketTx, mspId: string, meterId: string, readings: R.Reading[]): Promise<PostResult[]> {
   const results: PostResult[] = [];
-  let head = await getHead(tx, mspId, meterId);
-  // The reading that corresponds to `head`, once known (verified against head.lastHash).
-  let headReading: R.Reading | undefined;
-  if (previous && head) {
-    if (previous.meterId !== meterId || R.readingHash(previous) !== head.lastHash) {
-      fail('CONFLICT', `transient previousReading is not meter ${meterId}'s last posted reading (interval ${head.lastIntervalStart})`);
-    }
-    headReading = previous;
-  }
+  const head0 = await getHead(tx, mspId, meterId);
+  let head = head0;
   for (const [i, r] of readings.entries()) {
     const what = readings.length > 1 ? `readings[${i}]` : 'reading';
     R.checkIntervalEnded(r, tx.nowS, what);
-    const existing = await getSummary(tx, mspId, meterId, r.intervalStart);
+    const existing = head0 && r.intervalStart <= head0.lastIntervalStart ? await privateReading(tx, mspId, meterId, r.intervalStart) : undefined;
     if (existing) {
-      results.push({ intervalStart: r.intervalStart, status: R.classifyRepost(existing.readingHash, r, what) });
-      if (head && r.intervalStart === head.lastIntervalStart) headReading = r;
+      results.push({ intervalStart: r.intervalStart, status: R.classifyRepost(R.readingHash(existing), r, what) });
       continue;
     }
-    if (head) {
-      if (!headReading) {
-        fail('PRECONDITION_FAILED', `${what}: pass meter ${meterId}'s last posted reading (interval ${head.lastIntervalStart}) as transient "previousReading" so the registers can be checked`);
-      }
-      R.checkSuccessor(headReading, r, what);
+    if (head) R.checkSuccessor(head.last, r, what);
+    const record = R.readingRecord(r);
+    await putPrivate(tx, mspId, readingKey(tx, mspId, meterId, r.intervalStart), record);
+    for (const d of ['export', 'import'] as const) {
+      await putPrivate(tx, mspId, proofKey(tx, mspId, meterId, r.intervalStart, d), R.flowProofRecord(R.flowProof(r, d)));
     }
-    const hash = R.readingHash(r);
-    const key = readingKey(tx, mspId, meterId, r.intervalStart);
-    await tx.ctx.stub.putPrivateData(privateCollectionOf(mspId), key, Buffer.from(R.readingRecord(r), 'utf8'));
-    const summary: ReadingSummary = { mspId, meterId, intervalStart: r.intervalStart, intervalLength: r.intervalLength, readingHash: hash, postedAt: tx.nowS, txId: tx.txId };
-    await tx.put(key, summary);
-    head = { mspId, meterId, lastIntervalStart: r.intervalStart, lastHash: hash, readings: (head?.readings ?? 0) + 1 };
-    headReading = r;
+    head = { mspId, meterId, lastIntervalStart: r.intervalStart, lastHash: sha256hex(record), readings: (head?.readings ?? 0) + 1, last: r };
     results.push({ intervalStart: r.intervalStart, status: 'recorded' });
   }
-  if (head && results.some((x) => x.status === 'recorded')) await tx.put(headKey(tx, mspId, meterId), head);
+  if (head && head !== head0) await putPrivate(tx, mspId, headKey(tx, mspId, meterId), JSON.stringify(head));
   return results;
-}
-
-/** The raw reading from the caller's own utility collection (only member peers hold it). */
-export async function privateReading(tx: MarketTx, mspId: string, meterId: string, intervalStart: number): Promise<R.Reading | undefined> {
-  const bytes = await tx.ctx.stub.getPrivateData(privateCollectionOf(mspId), readingKey(tx, mspId, meterId, intervalStart));
-  if (!bytes || bytes.length === 0) return undefined;
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as R.Reading;
 }
