@@ -5,11 +5,11 @@
 # like the devnet and writes the same <home>/network.json, so the gateway and every test run unchanged.
 #
 #   network.sh up        start what is not running (CAs → identities → orderers → channel → peers →
-#                        chaincode → gateway), waiting on health endpoints and real readiness
-#   network.sh down      stop everything these scripts started (pid files only), gateway first
+#                        chaincode → one REST gateway per utility org), waiting on health endpoints and real readiness
+#   network.sh down      stop everything these scripts started (pid files only), gateways first
 #   network.sh deploy    (re)package, install, approve, commit every chaincode; a change bumps the sequence
 #   network.sh status    every process, its health, and the channel height on each node
-#   network.sh logs [-f] [NAME]   the logs (NAME: ca-utility1, orderer2, peer0.utility1..., chaincode-gridledger, gateway)
+#   network.sh logs [-f] [NAME]   the logs (NAME: ca-utility1, orderer2, peer0.utility1..., chaincode-gridledger, gateway-utility1...)
 #   network.sh clean     down, then delete the home directory
 #   internal (named in network.json control.*): restart-ledger, apply-crl <mspId> <crlFile>
 #
@@ -452,23 +452,16 @@ wait_endorsable() {
   }
 }
 
-# ── gateway ─────────────────────────────────────────────────────────────────────────────────────
-start_gateway() {
-  if ! alive "$PIDS/gateway.pid"; then
-    # On Fabric the gateway encrypts its meter wallet: a key of the operator's (GATEWAY_WALLET_KEY), else
-    # one generated once for this home and kept beside the gateway's data (mode 600).
-    local key="${GATEWAY_WALLET_KEY:-}"
-    if [ -z "$key" ]; then
-      mkdir -p "$H/gateway"
-      [ -s "$H/gateway/wallet.key" ] || (umask 077; node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' > "$H/gateway/wallet.key")
-      key="$(cat "$H/gateway/wallet.key")"
-    fi
-    GATEWAY_WALLET_KEY="$key" GATEWAY_PORT="$GATEWAY_PORT" GATEWAY_DATA_DIR="$H/gateway" GRIDLEDGER_HOME="$H" \
-      setsid node "$REPO_ROOT/gateway/dist/main.js" </dev/null >>"$LOGS/gateway.log" 2>&1 &
-    echo $! > "$PIDS/gateway.pid"
-  fi
-  wait_for "gateway" 90 http_ok "http://127.0.0.1:$GATEWAY_PORT/ready" ||
-    fail_with_log gateway "the gateway did not become ready in 90 s"
+# ── gateways ────────────────────────────────────────────────────────────────────────────────────
+# One REST gateway per utility org, started by lib.sh's start_gateways exactly as on the devnet
+# (ports gateway.port+i, secrets per home, pids/gateway-<org>.pid, <home>/gateways.json).
+gateway_orgs() { # org names from network.json (empty before the first deploy wrote it)
+  [ -s "$H/network.json" ] || return 0
+  node -e 'for (const o of require(process.argv[1]).organizations) console.log(o.name)' "$H/network.json"
+}
+
+run_gateways() {
+  GRIDLEDGER_PORT_BASE="${PORT_BASE_SETTING:-}" NETWORK_CONFIG="$NETWORK_CONFIG" start_gateways
 }
 
 all_names() { # every process name, in start order
@@ -482,7 +475,9 @@ all_names() { # every process name, in start order
 cmd_up() {
   local c o org running=1 n
   load_settings
-  for n in $(all_names) gateway; do alive "$PIDS/$n.pid" || running=0; done
+  for n in $(all_names); do alive "$PIDS/$n.pid" || running=0; done
+  [ -n "$(gateway_orgs)" ] || running=0
+  for n in $(gateway_orgs); do alive "$PIDS/gateway-$n.pid" || running=0; done
   for n in $CHAINCODES; do [ -z "$(chaincode_source_dir "$n")" ] || alive "$PIDS/cc-$n.pid" || running=0; done
   if [ "$running" = 1 ] && [ -s "$H/network.json" ]; then
     log "already running (Fabric, home $H); stop it with: npm run stop"
@@ -512,7 +507,7 @@ cmd_up() {
   join_peers
   deploy_all
   wait_endorsable
-  start_gateway
+  run_gateways
   print_summary
 }
 
@@ -520,7 +515,10 @@ print_summary() {
   cat <<SUMMARY
 
 GridLedger is running on Fabric $FABRIC_VERSION (home: $H)
-  REST gateway     http://127.0.0.1:$GATEWAY_PORT   (API docs: /openapi.json, readiness: /ready)
+$(node -e '
+  for (const g of require(process.argv[1]).gateways) console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
+' "$H/gateways.json")
+  API keys         $H/gateway-<org>/credentials.json
 $(node -e '
   const n = require(process.argv[1]);
   for (const o of n.organizations) console.log(`  ${o.name.padEnd(16)} peer ${o.peer.endpoint}   CA ${o.ca.url}   ops ${o.operations}`);
@@ -535,7 +533,7 @@ SUMMARY
 cmd_down() {
   [ -d "$PIDS" ] || { log "nothing to stop in $H"; return 0; }
   local f
-  stop_pidfile "$PIDS/gateway.pid"
+  for f in "$PIDS"/gateway-*.pid "$PIDS/gateway.pid"; do stop_pidfile "$f"; done   # gateway.pid: homes from before start_gateways
   for f in "$PIDS"/cc-*.pid; do stop_pidfile "$f"; done
   rm -f "$PIDS"/cc-*.id
   for f in "$PIDS"/peer*.pid; do stop_pidfile "$f"; done
@@ -614,7 +612,11 @@ cmd_status() {
   for o in $ORDERERS; do status_line "$o" "http://127.0.0.1:$(v "ORD_${o}_OPS")/healthz"; done
   for org in $PEER_ORGS; do status_line "$(v "PEER_${org}_NAME")" "http://127.0.0.1:$(v "PEER_${org}_OPS")/healthz"; done
   for n in $CHAINCODES; do status_line "cc-$n" ""; done
-  status_line gateway "http://127.0.0.1:$GATEWAY_PORT/ready"
+  if [ -s "$H/gateways.json" ]; then
+    while read -r n url; do status_line "gateway-$n" "$url/ready"; done < <(node -e 'for (const g of require(process.argv[1]).gateways) console.log(g.org, g.url)' "$H/gateways.json")
+  else
+    for n in $(gateway_orgs); do status_line "gateway-$n" ""; done
+  fi
   echo
   echo "channel $CHANNEL heights:"
   for o in $ORDERERS; do
