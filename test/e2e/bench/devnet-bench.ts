@@ -11,6 +11,7 @@
  * submitted transaction) — on a 2-core machine that client cost alone caps the figure, so the
  * default keeps the benchmark about the ledger. Both produce low-S DER ECDSA signatures.
  * BENCH_CHAINCODE_PID=<pid> adds the chaincode server's CPU per transaction to the figures.
+ * BENCH_TIER=devnet|fabric refuses to run against another tier (`npm run bench:fabric` sets fabric).
  */
 import { sign as nodeSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -167,6 +168,10 @@ const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '
 
 async function main(): Promise<void> {
   const net = loadNetwork();
+  const wantTier = process.env.BENCH_TIER;
+  if (wantTier && net.tier !== wantTier) {
+    throw new Error(`${net.home}/network.json describes a ${net.tier} network, not ${wantTier}: set GRIDLEDGER_HOME to a running ${wantTier} network's home`);
+  }
   const org = net.organizations[0]!;
   const conn = connectBench(org);
   const contract = conn.gateway.getNetwork(net.channel).getContract(CHAINCODE);
