@@ -1,7 +1,8 @@
 /**
  * Which orgs endorse (P§1.2.3, P§3.6; F internal/pkg/gateway/endorse.go planFromFirstEndorser): the
- * local org first, then — in network order — as few other orgs as the chaincode policy, every
- * touched collection's own endorsement policy and the written keys' key-level policies need.
+ * local org first, then — in network order — as few other orgs as the policies of the first
+ * endorser's ChaincodeInterest need (`requiredPolicies`: chaincode policy unless disregarded, every
+ * named collection's endorsement policy or else the chaincode policy, key-level policies).
  * Collection membership limits the candidates as discovery does: always when the simulation read
  * private data (no_private_reads = false), and — the gateway's caution — whenever the proposal
  * carries transient data, so transient values never reach orgs outside the collections.
@@ -28,12 +29,28 @@ export interface PlanInput {
   disregardNamespacePolicy?: boolean;
 }
 
+/**
+ * The policies one layout must satisfy, as discovery computes them (F discovery/endorsement/
+ * endorsement.go computePrincipalSets; discovery/support/chaincode/support.go PoliciesByChaincode):
+ * a named collection contributes ITS endorsement policy, or the chaincode policy when it has none;
+ * the chaincode policy itself only when the interest needs it (not disregarded: the endorser omits
+ * the namespace's public call when the tx writes only to collections, or marks it
+ * disregard_namespace_policy when every public write has a key-level policy); key-level policies
+ * always. So a tx writing only to `Utility1MSPPrivateCollection` with endorsementPolicy
+ * OR('Utility1MSP.peer') plans on Utility1MSP alone.
+ */
 export function requiredPolicies(input: PlanInput): string[] {
-  const out = input.disregardNamespacePolicy ? [] : [input.chaincode.endorsementPolicy];
-  out.push(...(input.keyPolicies ?? []));
+  const out: string[] = [];
+  const add = (p: string): void => {
+    if (!out.includes(p)) out.push(p);
+  };
+  if (!input.disregardNamespacePolicy || (input.collections.length === 0 && (input.keyPolicies ?? []).length === 0)) {
+    add(input.chaincode.endorsementPolicy);
+  }
+  for (const p of input.keyPolicies ?? []) add(p);
   for (const name of input.collections) {
     const c = input.chaincode.collections.find((x) => x.name === name);
-    if (c?.endorsementPolicy) out.push(c.endorsementPolicy);
+    add(c?.endorsementPolicy ?? input.chaincode.endorsementPolicy);
   }
   return out;
 }

@@ -59,6 +59,8 @@ export interface EndorsementOutcome {
    */
   keyPolicies: string[];
   disregardNamespacePolicy: boolean;
+  /** the ChaincodeInterest as Fabric's endorser returns it (ProposalResponse.interest) */
+  interest: InterestCall[];
   proposal: UnpackedProposal;
 }
 
@@ -139,7 +141,7 @@ export class Endorser {
       r.setMessage(message);
       const pr = new peer.ProposalResponse();
       pr.setResponse(r);
-      return { response: pr, collections: [], keyPolicies: [], disregardNamespacePolicy: false, proposal: up };
+      return { response: pr, collections: [], keyPolicies: [], disregardNamespacePolicy: false, interest: [], proposal: up };
     };
     const runtime = this.opts.runtime(up.chaincodeName);
     if (!this.opts.chaincodes.has(up.chaincodeName) || !runtime) {
@@ -174,7 +176,7 @@ export class Endorser {
     const pr = new peer.ProposalResponse();
     pr.setVersion(1);
     pr.setResponse(response);
-    const interest = await this.interestOf(sim.rwsetBytes);
+    const interest = await this.interestOf(sim.rwsetBytes, up.chaincodeName, (sim as SimulationResult & { privateReads?: Array<{ ns: string; coll: string }> }).privateReads);
     if (sim.response.status >= 400) {
       if (sim.response.status >= 500) pr.setPayload(prpBytes);
       return { response: pr, ...interest, proposal: up };
@@ -188,37 +190,96 @@ export class Endorser {
     return { response: pr, ...interest, proposal: up };
   }
 
-  /** What the gateway needs to plan further endorsements (F core/endorser ChaincodeInterest). */
-  private async interestOf(rwsetBytes: Buffer): Promise<Pick<EndorsementOutcome, 'collections' | 'keyPolicies' | 'disregardNamespacePolicy'>> {
+  /**
+   * The ChaincodeInterest exactly as Fabric v3.1.5 builds it (core/endorser/endorser.go
+   * buildChaincodeInterest + parseWritesetMetadata; tx_simulator.go checkStateMetadata), plus the
+   * flattened view the gateway plans with:
+   *
+   * - every namespace WRITTEN (public, metadata or collection writes) starts as "chaincode policy not
+   *   required"; a public write to a key without a VALIDATION_PARAMETER makes it required; a key with
+   *   one adds its policy to key_policies;
+   * - a collection write (the devnet has no private key-level policies) yields its own call
+   *   {name, collection_names: [coll], no_private_reads}; so does a private read;
+   * - a namespace only READ (public rwset, nothing written) requires the chaincode policy;
+   * - the namespace's public call is emitted with key_policies (disregard_namespace_policy when not
+   *   required), or plain when required, or NOT AT ALL when neither — a tx that writes only to
+   *   collections therefore names only those collections, and discovery plans it with the
+   *   collections' endorsement policies alone (discovery/support/chaincode/support.go
+   *   PoliciesByChaincode returns only the named collections' policies, the chaincode policy standing
+   *   in for a collection without one).
+   *
+   * Fabric sets no_public_writes nowhere (v3.1.5: only the generated protobuf mentions it); it is
+   * not set here either. Fabric counts as a private read only GetPrivateData/private queries
+   * (txmgr/query_executor.go privateReads.Add), not GetPrivateDataHash; the devnet rwset cannot tell
+   * the two apart, so a hashed read counts as a private read unless the runtime reports
+   * `privateReads` itself (conservative: it can only narrow the endorsers to collection members).
+   */
+  private async interestOf(
+    rwsetBytes: Buffer,
+    chaincodeName: string,
+    privateReadsReported?: Array<{ ns: string; coll: string }>,
+  ): Promise<Pick<EndorsementOutcome, 'collections' | 'keyPolicies' | 'disregardNamespacePolicy' | 'interest'>> {
+    const empty = { collections: [], keyPolicies: [], disregardNamespacePolicy: false, interest: [] };
     let rwset: NsRwset[];
     try {
       rwset = decodeTxRwset(rwsetBytes);
     } catch {
-      return { collections: [], keyPolicies: [], disregardNamespacePolicy: false };
+      return empty;
     }
-    const collections = rwset.flatMap((ns) =>
-      ns.collections.map((c) => ({ ns: ns.namespace, coll: c.name, privateReads: c.hashedReads.length > 0 })),
-    );
-    const keyPolicies = new Set<string>();
-    let written = 0;
-    let covered = 0;
+    const interest: InterestCall[] = [];
     for (const ns of rwset) {
-      for (const key of new Set([...ns.writes.map((w) => w.key), ...ns.metadataWrites.map((m) => m.key)])) {
-        written++;
+      const publicKeys = [...new Set([...ns.writes.map((w) => w.key), ...ns.metadataWrites.map((m) => m.key)])];
+      const writtenColls = ns.collections.filter((c) => c.hashedWrites.length > 0 || c.metadataWrites > 0).map((c) => c.name);
+      const privatelyRead = (coll: string): boolean =>
+        privateReadsReported
+          ? privateReadsReported.some((r) => r.ns === ns.namespace && r.coll === coll)
+          : (ns.collections.find((c) => c.name === coll)?.hashedReads.length ?? 0) > 0;
+      const readColls = ns.collections.map((c) => c.name).filter(privatelyRead);
+      const written = publicKeys.length > 0 || writtenColls.length > 0;
+      // parseWritesetMetadata: written namespaces start with "" -> false
+      let requireCcPolicy = !written; // a namespace only read needs the chaincode policy
+      const keyPolicies = new Set<string>();
+      for (const key of publicKeys) {
         const vp = this.opts.validationParameter ? await this.opts.validationParameter(ns.namespace, key) : undefined;
-        if (!vp || vp.length === 0) continue;
+        if (!vp || vp.length === 0) {
+          requireCcPolicy = true;
+          continue;
+        }
         try {
           keyPolicies.add(signaturePolicyEnvelopeToText(vp));
-          covered++;
         } catch {
-          // an unreadable key policy fails at commit anyway; plan with the chaincode policy
+          requireCcPolicy = true; // an unreadable key policy fails at commit anyway; plan with the chaincode policy
         }
       }
+      if (keyPolicies.size > 0) {
+        interest.push({ name: ns.namespace, collectionNames: [], noPrivateReads: false, keyPolicies: [...keyPolicies], disregardNamespacePolicy: !requireCcPolicy });
+      } else if (requireCcPolicy) {
+        interest.push({ name: ns.namespace, collectionNames: [], noPrivateReads: false, keyPolicies: [], disregardNamespacePolicy: false });
+      }
+      for (const coll of [...new Set([...writtenColls, ...readColls])]) {
+        interest.push({ name: ns.namespace, collectionNames: [coll], noPrivateReads: !privatelyRead(coll), keyPolicies: [], disregardNamespacePolicy: false });
+      }
     }
-    // Private writes answer to collection/chaincode policies, so those cannot be disregarded then.
-    const privateWrites = rwset.some((ns) => ns.collections.some((c) => c.hashedWrites.length > 0));
-    return { collections, keyPolicies: [...keyPolicies], disregardNamespacePolicy: !privateWrites && written > 0 && covered === written };
+    // The gateway's flattened view, for the invoked chaincode (the one it plans for).
+    const mine = interest.filter((c) => c.name === chaincodeName);
+    const collections = mine.flatMap((c) => c.collectionNames.map((coll) => ({ ns: c.name, coll, privateReads: !c.noPrivateReads })));
+    const keyPolicies = [...new Set(mine.flatMap((c) => c.keyPolicies))];
+    // The chaincode policy is needed unless Fabric's interest names this namespace only through
+    // collections and/or a public call that disregards it. No call at all = the gateway's default
+    // interest {name} = the chaincode policy.
+    const publicCall = mine.find((c) => c.collectionNames.length === 0);
+    const disregardNamespacePolicy = mine.length > 0 && (publicCall === undefined || publicCall.disregardNamespacePolicy);
+    return { collections, keyPolicies, disregardNamespacePolicy, interest };
   }
+}
+
+/** One ChaincodeCall of Fabric's ChaincodeInterest (protos peer/proposal_response.proto), policies as text. */
+export interface InterestCall {
+  name: string;
+  collectionNames: string[];
+  noPrivateReads: boolean;
+  keyPolicies: string[];
+  disregardNamespacePolicy: boolean;
 }
 
 function creatorMsp(serialized: Buffer): string {
