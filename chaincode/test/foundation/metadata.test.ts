@@ -1,0 +1,63 @@
+/**
+ * `org.hyperledger.fabric:GetMetadata` through fabric-shim's own contract runtime
+ * (ChaincodeFromContract, as `fabric-chaincode-node server` loads us). It used to fail with
+ * "classToPlain is not a function": fabric-contract-api 2.5.8 asks for class-transformer ^0.4.0 and
+ * destructures `classToPlain`, but class-transformer 0.4.1 was published with the 0.5 renames
+ * (`instanceToPlain`) — every non-string result (GetMetadata's object) hit an undefined function.
+ * chaincode/package.json pins class-transformer 0.4.0.
+ */
+import { JSONSerializer } from 'fabric-contract-api';
+import { contracts } from '../../src';
+
+// fabric-shim ships no types for its contract SPI
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract');
+
+/** A throwaway self-signed client certificate (the runtime parses the creator before any function). */
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBzzCCAXWgAwIBAgIUTOwbGrFq5cUSjB19ztsx/yrxMicwCgYIKoZIzj0EAwIw
+PDEWMBQGA1UEAwwNbWV0YWRhdGEtdGVzdDEPMA0GA1UECwwGY2xpZW50MREwDwYD
+VQQKDAhVdGlsaXR5MTAgFw0yNjExMjEyMDQzNTdaGA8yMTI2MTAyODIwNDM1N1ow
+PDEWMBQGA1UEAwwNbWV0YWRhdGEtdGVzdDEPMA0GA1UECwwGY2xpZW50MREwDwYD
+VQQKDAhVdGlsaXR5MTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABM5h+KZrVo91
+S0K9I0uSNNpNuv7+2Zx36lNr/UucvfYRwZfHIPX1S0s2DXF6pZ9jRa3XW8feJTah
+M+5/kC+9boWjUzBRMB0GA1UdDgQWBBRIswr7zTmFTyYi+ea/pVbKu+ceBTAfBgNV
+HSMEGDAWgBRIswr7zTmFTyYi+ea/pVbKu+ceBTAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMCA0gAMEUCIQDAdNZSyrzNSaueaqqNKRXPNLyjWNn9VWPqiyPgvX+G
+DgIgOIKBUgTM5qMgSzNxnEMT+WnyN1OU+66Qs/luqv3qj2w=
+-----END CERTIFICATE-----`;
+
+function stubFor(fn: string, args: string[] = []) {
+  const buffers = [fn, ...args].map((a) => Buffer.from(a));
+  return {
+    getBufferArgs: () => buffers,
+    getTxID: () => 'tx-metadata',
+    getChannelID: () => 'energy',
+    getCreator: () => ({ mspid: 'Utility1MSP', idBytes: Buffer.from(CERT) }),
+  };
+}
+
+describe('GetMetadata through fabric-shim ChaincodeFromContract', () => {
+  const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
+  const cc = new ChaincodeFromContract(contracts, serializers, {}, '@gridledger/chaincode', '0.1.0');
+
+  it('class-transformer exposes what fabric-contract-api destructures', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ct = require('class-transformer');
+    expect(typeof ct.classToPlain).toBe('function');
+    expect(typeof ct.plainToClass).toBe('function');
+  });
+
+  it('returns status 200 and the metadata of every contract', async () => {
+    const res = await cc.invokeFunctionality(stubFor('org.hyperledger.fabric:GetMetadata'));
+    expect(res.message ?? '').toBe('');
+    expect(res.status).toBe(200);
+    const md = JSON.parse(Buffer.from(res.payload).toString('utf8'));
+    const names = Object.keys(md.contracts);
+    for (const c of ['health', 'governance', 'participants', 'committees', 'admissions', 'meters', 'wallets', 'energy', 'offers', 'trades', 'auctions', 'market']) {
+      expect(names).toContain(c);
+    }
+    const meters = md.contracts.meters.transactions.map((t: { name: string }) => t.name);
+    expect(meters).toEqual(expect.arrayContaining(['postReading', 'postReadings', 'getReading', 'getProof', 'getReadingHash', 'getHead']));
+  });
+});
