@@ -80,6 +80,12 @@ export interface TradeReputationInput {
   /** Committee members whose attestations matched the outcome (leader excluded automatically). */
   honest: string[];
   outcome: TradeOutcome;
+  /**
+   * Also count one penalty (penalty count + 1, score − qStep, ban beyond k) against the party at
+   * fault — the seller for a seller fault, the buyer for a buyer fault — in the same call, on the
+   * same in-memory record (a transaction cannot re-read its own writes). `reason` names the fault.
+   */
+  penaliseFaulty?: { reason: string };
 }
 
 export interface TradeReputationResult {
@@ -95,7 +101,7 @@ export interface TradeReputationResult {
  * a seller fault lowers only the seller; a buyer fault only the buyer. Also computes the trade's
  * Eq. (2) score Q_i (v_{i-1} = mean score of the honest members, L_{i-1} = leader's score,
  * S and B = seller's and buyer's scores before the update) for the market to record on the trade.
- * Penalty counts (and bans) are the market's call: use `penalise` for the party at fault.
+ * With `penaliseFaulty` the faulty party also gets one penalty (docs/governance.md "Trade outcomes").
  */
 export async function settleTradeReputation(ctx: Context, input: TradeReputationInput, params: StoredParameters, nowMs: number): Promise<TradeReputationResult> {
   const { x, alpha } = xForOutcome(input.outcome);
@@ -122,6 +128,10 @@ export async function settleTradeReputation(ctx: Context, input: TradeReputation
   await setScore(ctx, buyer, next.buyer, params, reason, ref, nowMs);
   if (leader && next.leader !== undefined) await setScore(ctx, leader, next.leader, params, reason, ref, nowMs);
   for (const [id, p] of honest) await setScore(ctx, p, next.honest[id], params, reason, ref, nowMs);
+  if (input.penaliseFaulty && input.outcome.kind !== 'success') {
+    const faulty = input.outcome.kind === 'seller-fault' ? seller : buyer;
+    await penalise(ctx, faulty, params, input.penaliseFaulty.reason, ref, nowMs);
+  }
 
   const scores: Record<string, number> = { [seller.participantId]: seller.qScore, [buyer.participantId]: buyer.qScore };
   if (leader) scores[leader.participantId] = leader.qScore;

@@ -97,6 +97,25 @@ describe('trade outcome → Q-scores (spec §5) through settleTradeReputation', 
     expect((await score(ledger, s)).qScore).toBe(9 * Q_SCALE);
   });
 
+  it('one call applies the outcome AND the faulty party\'s penalty (seller or buyer), ban beyond k', async () => {
+    const { ledger, params, s, b, l, v1 } = await community();
+    const k = params.penaltyThreshold;
+    await inTx(ledger, null, (ctx, now) => settleTradeReputation(ctx, { tradeId: 'tr-1', seller: s, buyer: b, leader: l, honest: [v1], outcome: { kind: 'seller-fault', contractedWh: 1000, deliveredWh: 0 }, penaliseFaulty: { reason: 'late' } }, params, now), 'a');
+    const seller = await score(ledger, s);
+    // Eq. (2) update (−Δ) then the penalty (−qStep) on the same record: both survive, count + 1
+    expect(seller.qScore).toBe(9 * Q_SCALE - params.qStep);
+    expect(seller.penaltyCount).toBe(1);
+    expect((await score(ledger, b)).penaltyCount).toBe(0);
+    // A buyer fault counts against the buyer (spec §3: the faulty party is penalised); k + 1 of them ban it.
+    for (let i = 0; i <= k; i++) {
+      await inTx(ledger, null, (ctx, now) => settleTradeReputation(ctx, { tradeId: `tb-${i}`, seller: s, buyer: b, honest: [], outcome: { kind: 'buyer-fault' }, penaliseFaulty: { reason: 'withheld evidence' } }, params, now), `b${i}`);
+    }
+    const buyer = await score(ledger, b);
+    expect(buyer.penaltyCount).toBe(k + 1);
+    expect(buyer.status).toBe('banned');
+    expect((await score(ledger, s)).penaltyCount).toBe(1);
+  });
+
   it('history and a leaderboard of pseudonyms, highest first, paginated', async () => {
     const { ledger, params, s, b, l } = await community();
     await inTx(ledger, null, (ctx, now) => settleTradeReputation(ctx, { tradeId: 'tr-1', seller: s, buyer: b, leader: l, honest: [], outcome: { kind: 'seller-fault', contractedWh: 100, deliveredWh: 50 } }, params, now));

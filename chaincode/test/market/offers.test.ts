@@ -273,6 +273,9 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'buyer', paidToSeller: COST, collateralReturned: COLLATERAL, energyToBuyerWh: 2000 } });
     expect((await participantOf(ledger, who.buyer)).qScore).toBeLessThan(buyerQ);
     expect((await participantOf(ledger, who.seller)).qScore).toBe(sellerQ);
+    // the faulty party is penalised: a buyer fault counts toward the BUYER's penalty count
+    expect((await participantOf(ledger, who.buyer)).penaltyCount).toBe(1);
+    expect((await participantOf(ledger, who.seller)).penaltyCount).toBe(0);
     expect(await balance(ledger, who.seller)).toBe(1000 + COST);
   });
 
@@ -287,6 +290,7 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     ledger.nowMs = (fin.stageDeadline as number) * 1000;
     const done = (await ledger.submit<Trade>(who.regulator, 'trades:timeout', [t.tradeId])).result;
     expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'buyer', paidToSeller: COST }, validation: { decidedByFacts: true } });
+    expect((await participantOf(ledger, who.buyer)).penaltyCount).toBe(1);
   });
 
   it('wrong identities, forged evidence, bad packets and insufficient energy are refused', async () => {

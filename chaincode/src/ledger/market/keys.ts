@@ -24,7 +24,6 @@ export const MKT = {
   trade: 'gl.market.trade', // (tradeId) -> trade
   tradeByParty: 'gl.market.tradeByParty', // (participantId, tradeId) -> { role }
   tradeVote: 'gl.market.tradeVote', // (tradeId, stage, validatorId) -> vote
-  standing: 'gl.market.standing', // (participantId) -> { penalties, bannedUntil }
   auction: 'gl.market.auction', // (requestId) -> request
   openAuction: 'gl.market.openAuction', // (paddedDeliveryStart, requestId) -> ''
   auctionBid: 'gl.market.auctionBid', // (requestId, offerId) -> bid

@@ -1,16 +1,15 @@
 /**
  * Trading eligibility and reputation effects, through the governance modules (participant registry,
- * Q-score, penalties). Kept in one place because those modules write participant records directly
- * and Fabric has no read-your-writes: the order of calls below is what keeps one transaction from
- * overwriting its own update of a participant.
+ * Q-score, penalties). Penalty count, threshold k and ban length live ONLY in the regulator's
+ * governance parameters (governance:setParameters); the market has no copy.
  */
 import { effectiveStatus, canTrade, Participant } from '../../domain/participant';
 import type { StoredParameters } from '../../domain/parameters';
 import type { TradeOutcome } from '../../domain/qscore';
 import { fail } from '../../domain/market/fail';
 import type { Trade } from '../../domain/market/trade';
-import { mustReadParticipant, readParticipant } from '../participantStore';
-import { penalise, settleTradeReputation } from '../../participants/reputation';
+import { readParticipant } from '../participantStore';
+import { settleTradeReputation } from '../../participants/reputation';
 import { MarketTx } from './txState';
 
 /** The caller must be an admitted participant allowed to trade (not banned, suspended, or below the Q gate). */
@@ -36,28 +35,26 @@ export function tradeOutcomeOf(t: Trade): TradeOutcome | undefined {
 }
 
 /**
- * Q-score (Eq. 2, α = +1 seller fault / −1 buyer fault) for the trade's parties, and — for a seller
- * fault (late, undelivered, over-declared, under-delivered) — one penalty (count, ban above k).
- * A success rewards seller, buyer, the stage leader and every honest validator; a fault changes
- * only the faulty party. Returns the trade's Eq. (2) record.
+ * Q-score (Eq. 2, α = +1 seller fault / −1 buyer fault) for the trade's parties and, for a fault,
+ * one penalty for the faulty party (count, ban above k) — seller faults (late, undelivered,
+ * over-declared, under-delivered) and buyer faults (contradicts its meter, withholds evidence)
+ * alike, in ONE governance call (settleTradeReputation with `penaliseFaulty`). A success rewards
+ * seller, buyer, the stage leader and every honest validator; a fault changes only the faulty
+ * party. Returns the trade's Eq. (2) record.
  */
 export async function applyReputation(tx: MarketTx, gov: StoredParameters, t: Trade): Promise<Trade['qScore']> {
   const outcome = tradeOutcomeOf(t);
   if (!outcome) return undefined;
   const success = outcome.kind === 'success';
-  const before = await mustReadParticipant(tx.ctx, t.seller);
   const r = await settleTradeReputation(
     tx.ctx,
-    { tradeId: t.tradeId, seller: t.seller, buyer: t.buyer, leader: success ? t.validation.leader : undefined, honest: success ? t.validation.honest : [], outcome },
+    {
+      tradeId: t.tradeId, seller: t.seller, buyer: t.buyer,
+      leader: success ? t.validation.leader : undefined, honest: success ? t.validation.honest : [], outcome,
+      penaliseFaulty: success ? undefined : { reason: `trade ${t.tradeId}: ${t.outcome?.reason ?? outcome.kind}` },
+    },
     gov,
     tx.nowMs,
   );
-  if (outcome.kind === 'seller-fault') {
-    // settleTradeReputation wrote the seller's new score (and one history entry if it changed);
-    // continue from that state rather than the committed one, which this transaction cannot re-read.
-    const after = r.scores[t.seller];
-    const seller: Participant = { ...before, qScore: after, stake: Math.min(before.stake, Math.max(0, after)), qHistoryCount: before.qHistoryCount + (after !== before.qScore ? 1 : 0) };
-    await penalise(tx.ctx, seller, gov, `trade ${t.tradeId}: ${t.outcome?.reason ?? 'seller fault'}`, t.tradeId, tx.nowMs);
-  }
   return { x: r.x, alpha: r.alpha, v: r.eq2.v, L: r.eq2.L, f: r.eq2.f, q: r.eq2.q };
 }
