@@ -4,7 +4,7 @@
  * re-post is a no-op, a conflicting re-post is refused with a 409 problem.
  */
 import * as x509 from '@peculiar/x509';
-import { RUN, enrolMeter, expectStatus, ledgerEvaluate, loadGateways, readingSeries, waitReceipt, type EnrolledMeter } from './support';
+import { RUN, enrolMeter, expectCommittedBy, expectStatus, ledgerEvaluate, loadGateways, readingSeries, waitReceipt, type EnrolledMeter } from './support';
 
 const gateways = loadGateways();
 const gw = gateways[0]!;
@@ -56,13 +56,13 @@ describe('readings', () => {
     meter = await enrolMeter(gw, `read-${RUN}`, 'feeder-8');
   });
 
-  test('single reading, sync: 200 with the committed receipt; the ledger holds it under that tx id', async () => {
+  test('single reading, sync: 200 with the committed receipt; its tx is valid in that block, signed by the meter certificate; the reading is on the ledger', async () => {
     const r = series[0]!;
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
     expect(res.body).toMatchObject({ state: 'committed', itemCount: 1, result: { status: 'recorded', intervalStart: r.intervalStart } });
+    await expectCommittedBy(gw.org, meter.certificatePem, res.body.txId, res.body.blockNumber);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
-    expect(onLedger.txId).toBe(res.body.txId);
     expect(onLedger.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh, exportRegisterWh: r.exportRegisterWh });
   });
 
@@ -75,8 +75,9 @@ describe('readings', () => {
     const done = await waitReceipt(meter.client, res.body.receiptId);
     expect(done).toMatchObject({ state: 'committed', meterId: meter.meterId, result: { status: 'recorded', intervalStart: r.intervalStart } });
     expect(done.txId).toMatch(/^[0-9a-f]{64}$/);
+    await expectCommittedBy(gw.org, meter.certificatePem, done.txId!, done.blockNumber!);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
-    expect(onLedger.txId).toBe(done.txId);
+    expect(onLedger.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh });
   });
 
   test('batch of 5 readings: one transaction, all recorded', async () => {
@@ -86,21 +87,22 @@ describe('readings', () => {
     expect(res.body.itemCount).toBe(5);
     const done = await waitReceipt(meter.client, res.body.receiptId);
     expect(done).toMatchObject({ state: 'committed', function: 'meters:postReadings', result: { meterId: meter.meterId, recorded: 5, duplicates: 0 } });
+    await expectCommittedBy(gw.org, meter.certificatePem, done.txId!, done.blockNumber!);
     for (const r of batch) {
       const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
-      expect(onLedger.txId).toBe(done.txId);
+      expect(onLedger.reading).toMatchObject({ intervalStart: r.intervalStart, importWh: r.importWh, exportRegisterWh: r.exportRegisterWh });
     }
   });
 
-  test('re-posting an identical reading is a no-op (duplicate); the ledger keeps the first transaction', async () => {
+  test('re-posting an identical reading is a no-op (duplicate); the ledger keeps the first reading', async () => {
     const r = series[1]!;
     const first = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
     expect(res.body).toMatchObject({ state: 'committed', result: { status: 'duplicate', intervalStart: r.intervalStart } });
     const after = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
-    expect(after.txId).toBe(first.txId);
     expect(after.readingHash).toBe(first.readingHash);
+    expect(after.reading).toEqual(first.reading);
   });
 
   test('a conflicting re-post of a recorded interval is rejected with a 409 chaincode-conflict problem; the ledger is unchanged', async () => {

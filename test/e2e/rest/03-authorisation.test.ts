@@ -47,8 +47,6 @@ describe('authorisation at the gateway', () => {
       const credit = await a.client.post('/api/v1/wallets/p-00000000000000000000000000000000/credits', { amount: 1, reference: `authz-${RUN}` }, { apiKey: key });
       expectStatus(credit, 403, 'forbidden-role');
     }
-    const wallet = await a.client.get('/api/v1/wallets/p-00000000000000000000000000000000');
-    expectStatus(wallet, 403, 'forbidden-role');
     // B is still active: the refused revocation had no effect
     const bState = await b.client.get(`/api/v1/meters/${b.meterId}`);
     expect(bState.body.status).toBe('active');
@@ -76,13 +74,12 @@ describe('the chaincode refuses the same when the gateway is bypassed', () => {
     const conn = connectOrg(o, direct);
     try {
       const contract = conn.gateway.getNetwork(net.channel).getContract('gridledger');
-      const endorsingOrganizations = net.organizations.map((x) => x.mspId);
       const [r] = readingSeries(1);
       const who = JSON.parse(utf8(await contract.evaluateTransaction('participants:whoAmI')));
       expect(who).toMatchObject({ role: 'meter', meterId: a.meterId, mspId: gw.mspId });
 
       const forB = { ...r!, meterId: b.meterId };
-      const err = await rejectionOf(contract.submit('meters:postReading', { arguments: [''], transientData: { reading: JSON.stringify(forB) }, endorsingOrganizations }));
+      const err = await rejectionOf(contract.submit('meters:postReading', { arguments: [''], transientData: { reading: JSON.stringify(forB) } }));
       expect(err).toBeInstanceOf(EndorseError);
       const messages = (err as EndorseError).details.map((d) => d.message).join('\n') + (err as Error).message;
       expect(messages).toContain(`[FORBIDDEN] meter ${a.meterId} may only post its own readings, not meter ${b.meterId}'s`);
@@ -90,7 +87,7 @@ describe('the chaincode refuses the same when the gateway is bypassed', () => {
       expect(String((notThere as Error).message) + JSON.stringify((notThere as EndorseError).details ?? [])).toMatch(/NOT_FOUND/);
 
       // control: the same identity may post its own meter's reading, so the refusal above is about the meter
-      const own = JSON.parse(utf8(await contract.submit('meters:postReading', { arguments: [''], transientData: { reading: JSON.stringify({ ...r!, meterId: a.meterId }) }, endorsingOrganizations })));
+      const own = JSON.parse(utf8(await contract.submit('meters:postReading', { arguments: [''], transientData: { reading: JSON.stringify({ ...r!, meterId: a.meterId }) }, })));
       expect(own).toEqual({ meterId: a.meterId, intervalStart: r!.intervalStart, status: 'recorded' });
     } finally {
       conn.close();

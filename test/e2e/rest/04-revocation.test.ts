@@ -70,7 +70,6 @@ describe('revocation', () => {
         contract.submit('meters:postReading', {
           arguments: [''],
           transientData: { reading: JSON.stringify({ ...series[1]!, meterId: meter.meterId }) },
-          endorsingOrganizations: net.organizations.map((x) => x.mspId),
         }),
       );
       expect(endorse).toBeInstanceOf(EndorseError);

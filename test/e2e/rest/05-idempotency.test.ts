@@ -2,17 +2,22 @@
  * Idempotency-Key: the same POST twice commits once (same receipt / tx id, replay flagged, one effect on
  * the ledger); the same key with another body is 422; keys are scoped per API key.
  */
-import { RUN, enrolMeter, expectStatus, ledgerEvaluate, loadGateways, readingSeries, waitReceipt, type EnrolledMeter } from './support';
+import { BlockCeiling, RUN, enrolMeter, expectStatus, ledgerEvaluate, loadGateways, readingSeries, validTxsSignedBy, waitReceipt, type EnrolledMeter } from './support';
 
 const gateways = loadGateways();
 const gw = gateways[2] ?? gateways[0]!;
 
 describe('Idempotency-Key', () => {
   let meter: EnrolledMeter;
+  let ceiling: BlockCeiling;
   const series = readingSeries(4);
   beforeAll(async () => {
     meter = await enrolMeter(gw, `idem-${RUN}`, 'feeder-i');
+    ceiling = await BlockCeiling.create(gw, `idem-marker-${RUN}`);
   });
+
+  /** Every valid transaction the meter's certificate signed from `from` up to now. */
+  const meterTxsSince = async (from: number) => validTxsSignedBy(gw.org, meter.certificatePem, from, await ceiling.block());
 
   test('a queued reading POSTed twice with one key: one receipt, one transaction, one reading on the ledger', async () => {
     const key = `idem-reading-${meter.meterId}`;
@@ -31,8 +36,10 @@ describe('Idempotency-Key', () => {
     expect(again.txId).toBe(done.txId);
     expect(again.result.status).toBe('recorded'); // never re-submitted (a second submit would be a 'duplicate')
 
+    // the ledger: exactly one transaction by this meter since the first commit — the receipt's
+    expect((await meterTxsSince(done.blockNumber!)).map((t) => t.txId)).toEqual([done.txId]);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(series[0]!.intervalStart)]);
-    expect(onLedger.txId).toBe(done.txId);
+    expect(onLedger.reading).toMatchObject({ intervalStart: series[0]!.intervalStart, importWh: series[0]!.importWh });
   });
 
   test('a synchronous reading POSTed twice with one key: the replay names the same transaction', async () => {
@@ -46,8 +53,7 @@ describe('Idempotency-Key', () => {
     expect(second.body.receiptId).toBe(first.body.receiptId);
     const settled = await waitReceipt(meter.client, second.body.receiptId);
     expect(settled.txId).toBe(first.body.txId);
-    const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(series[1]!.intervalStart)]);
-    expect(onLedger.txId).toBe(first.body.txId);
+    expect((await meterTxsSince(first.body.blockNumber)).map((t) => t.txId)).toEqual([first.body.txId]);
   });
 
   test('concurrent duplicates with one key: one receipt; the others are the replay or 409 idempotency-in-progress', async () => {
@@ -62,8 +68,7 @@ describe('Idempotency-Key', () => {
     }
     const done = await waitReceipt(meter.client, accepted[0]!.body.receiptId);
     expect(done.result.status).toBe('recorded');
-    const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(series[2]!.intervalStart)]);
-    expect(onLedger.txId).toBe(done.txId);
+    expect((await meterTxsSince(done.blockNumber!)).map((t) => t.txId)).toEqual([done.txId]);
   });
 
   test('the same key with a different body is 422 idempotency-key-reused and submits nothing', async () => {
@@ -71,7 +76,7 @@ describe('Idempotency-Key', () => {
     const path = `/api/v1/meters/${meter.meterId}/readings`;
     const first = await meter.client.post(path, series[3], { idempotencyKey: key });
     expectStatus(first, 202);
-    await waitReceipt(meter.client, first.body.receiptId);
+    const done = await waitReceipt(meter.client, first.body.receiptId);
     const other = { ...series[3]!, importWh: series[3]!.importWh + 5 };
     const reused = await meter.client.post(path, other, { idempotencyKey: key });
     expectStatus(reused, 422, 'idempotency-key-reused');
@@ -80,6 +85,7 @@ describe('Idempotency-Key', () => {
     expectStatus(otherUrl, 422, 'idempotency-key-reused');
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(series[3]!.intervalStart)]);
     expect(onLedger.reading.importWh).toBe(series[3]!.importWh);
+    expect((await meterTxsSince(done.blockNumber!)).map((t) => t.txId)).toEqual([done.txId]);
   });
 
   test('an operator enrolment replayed with its key returns the same meter without issuing a second API key', async () => {
