@@ -6,7 +6,7 @@ import { emit } from '../events';
 import { getCaller, requireMeter } from '../identity/caller';
 import { canonicalJson } from '../ledger/codec';
 import { ensureAccount } from '../ledger/market/directory';
-import { MintedCounter, getPacket, mintedKey, putPacket } from '../ledger/market/energy';
+import { MintedCounter, energyBalance, getPacket, mintedKey, putPacket } from '../ledger/market/energy';
 import { MKT } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
 import { transientProof, verifiedProof } from '../ledger/market/readings';
@@ -89,22 +89,17 @@ export class EnergyContract extends Contract {
     return canonicalJson({ items, bookmark: page.bookmark });
   }
 
-  /** Energy balance: available, escrowed and sold Wh over the owner's minted packets, claimed Wh over bought ones. */
+  /**
+   * Energy balance: available, escrowed and sold Wh over the owner's minted packets, claimed Wh over
+   * bought ones — from the owner's running balance shards (a constant number of reads).
+   */
   @Transaction(false)
   @Returns('string')
   async balance(ctx: Context, participantId: string): Promise<string> {
     getCaller(ctx);
     if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
     const { tx } = await openMarketTx(ctx);
-    const idx = await tx.list<{ packetId: string }>(MKT.packetByOwner, [participantId]);
-    const sum = { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: idx.length };
-    for (const i of idx) {
-      const p = await getPacket(tx, i.value.packetId);
-      sum.availableWh += p.availableWh;
-      sum.escrowedWh += p.escrowedWh;
-      sum.soldWh += p.soldWh;
-      sum.claimedWh += p.claimedWh;
-    }
+    const sum = await energyBalance(tx, participantId);
     return canonicalJson({ participantId, ...sum });
   }
 }

@@ -22,7 +22,7 @@ async function inTx<T>(ledger: TestLedger, who: Member | null, fn: (ctx: Context
 const viewer = identities.meter('Org1MSP', 'viewer', 'z1');
 
 const score = async (ledger: TestLedger, pid: string) =>
-  (await ledger.evaluate<{ qScore: number; penaltyCount: number }>(regulator, 'participants:get', [pid]));
+  (await ledger.evaluate<{ qScore: number; penaltyCount: number; status: string }>(regulator, 'participants:get', [pid]));
 
 describe('generic quorum machinery as the market uses it (two ordered ballots)', () => {
   it('opens a task with parties excluded, enforces ballot order, and decides each ballot by quorum', async () => {

@@ -162,6 +162,19 @@ export function checkInvariants(world: WorldState): void {
   let tradeEscrow = 0;
   for (const t of of('gl.market.trade')) if (!TERMINAL.includes(String(t.value.state))) tradeEscrow += num(t.value.energyEscrowWh);
   expect(packetEscrow).toBe(tradeEscrow);
+
+  // The running per-owner balance shards equal the sums over the owner's packets.
+  const fromPackets = new Map<string, Record<string, number>>();
+  const fromShards = new Map<string, Record<string, number>>();
+  const add = (m: Map<string, Record<string, number>>, owner: string, v: Record<string, unknown>, packets: number) => {
+    const cur = m.get(owner) ?? { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: 0 };
+    for (const f of ['availableWh', 'escrowedWh', 'soldWh', 'claimedWh']) cur[f] += num(v[f]);
+    cur.packets += packets;
+    m.set(owner, cur);
+  };
+  for (const p of of('gl.market.packet')) add(fromPackets, String(p.value.owner), p.value, 1);
+  for (const b of of('gl.market.energyBalance')) add(fromShards, b.attrs[0], b.value, num(b.value.packets));
+  expect(Object.fromEntries(fromShards)).toEqual(Object.fromEntries(fromPackets));
 }
 
 export function sha256(text: string): string {

@@ -98,6 +98,16 @@ describe('energy packets', () => {
     await expectCode(ledger.submit(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: I0, amountWh: 10, source: 'coal' })], { transient: { exportProof: exportProof(m.last!) } }), 'INVALID_ARGUMENT', /source/);
   });
 
+  it('energy:balance reads a constant number of keys, however many packets the owner has', async () => {
+    const readsFor = async () => (await ledger.run(who.buyer, 'energy:balance', [pid(who.seller)])).stub.readKeys.length;
+    await mint(10, m.last);
+    const one = await readsFor();
+    for (let i = 0; i < 24; i++) await mint(10, m.last);
+    expect(await readsFor()).toBe(one);
+    const bal = await ledger.evaluate<{ availableWh: number; packets: number }>(who.buyer, 'energy:balance', [pid(who.seller)]);
+    expect(bal).toMatchObject({ availableWh: 250, packets: 25 });
+  });
+
   it('the export value stays off the channel and off the block', async () => {
     const r = await mint(500, m.last);
     const text = [...ledger.world.state.values()].map((v) => Buffer.from(v).toString()).join('\n');

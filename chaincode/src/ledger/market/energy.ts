@@ -3,6 +3,7 @@
  * delivery evidence (one buyer import cannot evidence two trades). Counters are keyed by meter and
  * interval, so only that meter's own transactions touch them.
  */
+import { createHash } from 'crypto';
 import { EnergyPacket } from '../../domain/market/energy';
 import { fail } from '../../domain/market/fail';
 import { padUint } from '../keys';
@@ -28,7 +29,54 @@ export async function getPacket(tx: MarketTx, packetId: string): Promise<EnergyP
   return p;
 }
 
+/**
+ * Running energy balance per owner, split into BALANCE_SHARDS keys by packet: a packet's changes go
+ * to shard sha256(packetId)[0] mod BALANCE_SHARDS, so `energy:balance` reads a constant number of
+ * keys (O(1), not O(history)), unrelated owners never share a key, and two concurrent transactions
+ * on different packets of the SAME owner collide only when their packets share a shard.
+ */
+export const BALANCE_SHARDS = 16;
+
+export interface EnergyBalance {
+  availableWh: number;
+  escrowedWh: number;
+  soldWh: number;
+  claimedWh: number;
+  packets: number;
+}
+
+const ZERO: EnergyBalance = { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: 0 };
+
+export const shardOf = (packetId: string): number => createHash('sha256').update(packetId, 'utf8').digest()[0] % BALANCE_SHARDS;
+const balanceKey = (tx: MarketTx, owner: string, shard: number): string => tx.key(MKT.energyBalance, [owner, padUint(shard, 2)]);
+
 export async function putPacket(tx: MarketTx, p: EnergyPacket, isNew: boolean): Promise<void> {
+  const before = isNew ? undefined : await tx.get<EnergyPacket>(packetKey(tx, p.packetId));
+  if (before && before.owner !== p.owner) fail('CONFLICT', `packet ${p.packetId} cannot change owner`);
   await tx.put(packetKey(tx, p.packetId), p);
   if (isNew) await tx.put(tx.key(MKT.packetByOwner, [p.owner, p.packetId]), { packetId: p.packetId });
+  const key = balanceKey(tx, p.owner, shardOf(p.packetId));
+  const cur = (await tx.get<EnergyBalance>(key)) ?? ZERO;
+  await tx.put(key, {
+    availableWh: cur.availableWh + p.availableWh - (before?.availableWh ?? 0),
+    escrowedWh: cur.escrowedWh + p.escrowedWh - (before?.escrowedWh ?? 0),
+    soldWh: cur.soldWh + p.soldWh - (before?.soldWh ?? 0),
+    claimedWh: cur.claimedWh + p.claimedWh - (before?.claimedWh ?? 0),
+    packets: cur.packets + (isNew ? 1 : 0),
+  });
+}
+
+/** The owner's energy balance: BALANCE_SHARDS point reads, whatever the owner's history. */
+export async function energyBalance(tx: MarketTx, owner: string): Promise<EnergyBalance> {
+  const sum = { ...ZERO };
+  for (let i = 0; i < BALANCE_SHARDS; i++) {
+    const b = await tx.get<EnergyBalance>(balanceKey(tx, owner, i));
+    if (!b) continue;
+    sum.availableWh += b.availableWh;
+    sum.escrowedWh += b.escrowedWh;
+    sum.soldWh += b.soldWh;
+    sum.claimedWh += b.claimedWh;
+    sum.packets += b.packets;
+  }
+  return sum;
 }

@@ -17,6 +17,7 @@ export const MKT = {
   walletAudit: 'gl.market.walletAudit', // (participantId, paddedTime, localId) -> audit entry
   packet: 'gl.market.packet', // (packetId) -> energy packet
   packetByOwner: 'gl.market.packetByOwner', // (participantId, packetId) -> ''
+  energyBalance: 'gl.market.energyBalance', // (participantId, shard 00-15) -> running sums of that shard's packets
   minted: 'gl.market.minted', // (meterId, paddedIntervalStart) -> { mintedWh, exportWh }
   importClaim: 'gl.market.importClaim', // (meterId, paddedIntervalStart) -> { claimedWh, importWh }
   offer: 'gl.market.offer', // (offerId) -> offer
