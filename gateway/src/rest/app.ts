@@ -149,7 +149,7 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
 
       // authorisation (x-roles)
       const principal = req.principal;
-      if (principal && op.roles.length) authorize(principal, op, params, body);
+      if (principal && op.roles.length) authorize(principal, op, params, body, query);
 
       // idempotency
       let idem: HandlerContext['idempotency'];
@@ -249,8 +249,8 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
   return wrapped;
 }
 
-function authorize(p: Principal, op: Operation, params: Record<string, string>, body: unknown): void {
-  const meterId = params.meterId ?? ((body as { meterId?: unknown } | undefined)?.meterId as string | undefined);
+function authorize(p: Principal, op: Operation, params: Record<string, string>, body: unknown, query: Record<string, unknown>): void {
+  const meterId = params.meterId ?? ((body as { meterId?: unknown } | undefined)?.meterId as string | undefined) ?? (query.meterId as string | undefined);
   const roles = op.roles;
   if (roles.includes('meter-self')) {
     if (p.roles.includes('meter') && meterId !== undefined && p.meters.includes(meterId)) return;

@@ -10,7 +10,8 @@ import type { Metrics } from '../ops/metrics';
 import type { CheckResult } from '../ops/readiness';
 import type { IdempotencyStore } from '../store/idempotency';
 import type { DurableQueue, Receipt } from '../store/queue';
-import type { ApiSpec } from './openapi';
+import type { ApiSpec, ChaincodeMapping } from './openapi';
+import { checkMeter } from '../auth/middleware';
 import type { Handler, HandlerContext, Reply } from './app';
 import { HttpProblem } from './problem';
 
@@ -101,7 +102,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
 
   const evaluateJson = async (id: ActingIdentity, fn: string, args: string[]): Promise<unknown> => parseResult(await d.ledger.evaluate(id, fn, args));
 
-  const submitSync = async (ctx: HandlerContext, id: ActingIdentity, fn: string, args: string[]): Promise<Reply> => {
+  const submitSync = async (ctx: HandlerContext, id: ActingIdentity, fn: string, args: string[], transient?: Record<string, string>): Promise<Reply> => {
     const started = process.hrtime.bigint();
     let outcome = 'error';
     try {
@@ -110,7 +111,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
           if (ctx.idempotency) d.idempotency.notePrepared(ctx.idempotency.principal, ctx.idempotency.key, tx.txId, tx.bytes, id.key);
         },
         onRetry: (cls) => d.metrics.retries.inc({ reason: cls, path: 'sync' }),
-      });
+      }, transient);
       outcome = 'committed';
       return { status: 201, body: { txId: r.txId, blockNumber: r.blockNumber, attempts: r.attempts, result: parseResult(r.result) } };
     } finally {
@@ -145,7 +146,43 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     }
   };
 
+  /** The generic handler of an operation with `x-chaincode`: arguments from the request, the right identity, evaluate or submit. */
+  const ledgerRoute = (m: ChaincodeMapping): Handler => async (ctx) => {
+    const body = (ctx.body ?? {}) as Record<string, unknown>;
+    let id: ActingIdentity;
+    if (m.as === 'meter') {
+      const meterId = (body.meterId ?? ctx.query.meterId) as string | undefined;
+      const p = ctx.principal!;
+      if (meterId === undefined) throw new HttpProblem(400, 'meter-id-required', 'Which meter?', `${ctx.op.operationId} acts as a meter: name it with meterId`);
+      if (!p.roles.includes('meter') || !p.meters.includes(meterId)) checkMeter(p, meterId);
+      id = d.meters.actingIdentity(meterId);
+    } else if (m.as === 'operator') id = d.operator;
+    else if (m.as === 'regulator') {
+      if (!d.regulator) throw new HttpProblem(503, 'regulator-identity-missing', 'No regulator identity', "this gateway has no regulator identity configured (network.regulatorUser); use the regulator organisation's gateway");
+      id = d.regulator;
+    } else id = actingFor(ctx.principal!, (body.meterId ?? ctx.query.meterId) as string | undefined);
+    const omit = new Set(['meterId', ...Object.values(m.transient ?? {}).map((e) => e.replace(/^body:/, ''))]);
+    const json = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    const arg = (expr: string): string => {
+      const [kind, name = ''] = expr.split(/:(.*)/s) as [string, string?];
+      if (kind === 'path') return ctx.params[name] ?? '';
+      if (kind === 'query') return json(ctx.query[name]);
+      if (kind === 'literal') return name;
+      if (kind === 'body' && name) return json(body[name]);
+      if (kind === 'body') return JSON.stringify(Object.fromEntries(Object.entries(body).filter(([k]) => !omit.has(k))));
+      throw new Error(`bad x-chaincode argument ${expr} in ${ctx.op.operationId}`);
+    };
+    const args = m.args.map(arg);
+    if (m.mode === 'evaluate') return { status: 200, body: await evaluateJson(id, m.fn, args) };
+    const transient = m.transient ? Object.fromEntries(Object.entries(m.transient).map(([k, e]) => [k, arg(e)]).filter(([, v]) => v !== '')) : undefined;
+    return submitSync(ctx, id, m.fn, args, transient && Object.keys(transient).length ? transient : undefined);
+  };
+
+  const generic: Record<string, Handler> = {};
+  for (const op of d.spec.operations) if (op.chaincode) generic[op.operationId] = ledgerRoute(op.chaincode);
+
   return {
+    ...generic,
     getHealth: async () => ({ status: 200, body: { status: 'ok', uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000) } }),
     getReady: async () => {
       const r = await d.readiness();

@@ -27,6 +27,24 @@ export interface Operation {
   validateHeaders: ValidateFunction | undefined;
   validateBody: ValidateFunction | undefined;
   responses: Map<string, ValidateFunction | null>;
+  /** `x-chaincode`: the chaincode function a generic ledger route maps to (rest/ledgerRoutes.ts) */
+  chaincode: ChaincodeMapping | undefined;
+}
+
+/**
+ * `x-chaincode` on an operation. `args` are expressions: `path:<name>`, `query:<name>` (absent → ""),
+ * `body:<field>` (objects/arrays as JSON, absent → ""), `body` (the whole body as JSON without `meterId`
+ * and the `transient` fields), `literal:<text>`. `as` is the acting identity: `meter` (the meter named by
+ * `meterId` in the body or query — the API key must own it), `operator`, `regulator`, or `caller` (a meter
+ * key acts as its meter, an operator/regulator key as the gateway's operator/regulator).
+ */
+export interface ChaincodeMapping {
+  fn: string;
+  mode: 'submit' | 'evaluate';
+  as: 'meter' | 'operator' | 'regulator' | 'caller';
+  args: string[];
+  /** transient map entries: name → `body:<field>` (sent as JSON, kept off the block) */
+  transient?: Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
@@ -126,15 +144,20 @@ export class ApiSpec {
           validateHeaders: group('header'),
           validateBody: bodySchema?.schema ? this.ajv.compile(rewriteRefs(bodySchema.schema) as Json) : undefined,
           responses,
+          chaincode: op['x-chaincode'] as ChaincodeMapping | undefined,
         });
       }
     }
   }
 
+  /** Literal paths win over templates (`/participants/leaderboard` before `/participants/{participantId}`). */
+  private sorted: Operation[] | undefined;
+
   /** The operation for a method + path, or which methods the path allows. */
   match(method: string, urlPath: string): { op: Operation; params: Record<string, string> } | { allowed: string[] } | undefined {
     const allowed: string[] = [];
-    for (const op of this.operations) {
+    this.sorted ??= [...this.operations].sort((a, b) => a.paramNames.length - b.paramNames.length);
+    for (const op of this.sorted) {
       const m = op.regex.exec(urlPath);
       if (!m) continue;
       if (op.method !== method.toUpperCase() && !(method.toUpperCase() === 'HEAD' && op.method === 'GET')) {
