@@ -64,7 +64,13 @@ export class RestClient {
     if (opts.rawBody !== undefined) body = opts.rawBody;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const res = await fetch(this.baseUrl + path, { method, headers, body });
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, { method, headers, body });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`${method} ${this.baseUrl}${path}: ${(err as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`);
+    }
     const text = await res.text();
     let parsed: unknown = text;
     const ct = res.headers.get('content-type') ?? '';
