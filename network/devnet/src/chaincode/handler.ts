@@ -30,6 +30,13 @@ interface QueryContext {
 /** Everything the handler needs about one executing transaction. */
 export class TransactionContext {
   readonly queries = new Map<string, QueryContext>();
+  /**
+   * Collections whose private VALUES the chaincode read (GetPrivateData, private range queries) — what
+   * Fabric's simulator records as privateReads (txmgr/query_executor.go); GetPrivateDataHash does not
+   * count. The endorser turns it into ChaincodeInterest.no_private_reads, which decides whether the
+   * gateway may plan endorsers outside the collection's members.
+   */
+  readonly privateReads = new Set<string>();
 
   constructor(
     readonly chaincode: string,
@@ -93,6 +100,7 @@ async function dispatch(ctx: TransactionContext, msg: Msg): Promise<Uint8Array> 
       const coll = req.getCollection();
       if (coll) {
         readAccess(ctx, coll);
+        ctx.privateReads.add(coll);
         return ctx.sim.getPrivateData(cc, coll, req.getKey());
       }
       return ctx.sim.getState(cc, req.getKey());
@@ -177,6 +185,7 @@ async function dispatch(ctx: TransactionContext, msg: Msg): Promise<Uint8Array> 
       let paginated = false;
       if (coll) {
         readAccess(ctx, coll);
+        ctx.privateReads.add(coll);
         iter = ctx.sim.privateRangeIterator(cc, coll, req.getStartkey(), req.getEndkey());
       } else if (metadata && isPaginated(metadata)) {
         paginated = true;

@@ -50,6 +50,12 @@ export interface SimulationResult {
   /** protos.ChaincodeEvent bytes with chaincode_id and tx_id filled in by the peer (P§1.7). */
   eventBytes?: Buffer;
   privateData: PrivateWrite[];
+  /**
+   * Collections whose private values were read (not hashes): Fabric's privateReads, for the interest.
+   * Always set by the runtime; absent only in hand-built results, where the endorser conservatively
+   * treats hashed reads as private reads.
+   */
+  privateReads?: Array<{ ns: string; coll: string }>;
 }
 
 export interface RuntimeLogger {
@@ -216,6 +222,7 @@ export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
       response: { status: res.getStatus(), message: res.getMessage(), payload: Buffer.from(res.getPayload_asU8()) },
       rwsetBytes: built.rwsetBytes,
       privateData: built.privateData,
+      privateReads: [...ctx.privateReads].sort().map((coll) => ({ ns: this.opts.name, coll })),
     };
     if (built.pvtRwsetBytes) result.pvtRwsetBytes = built.pvtRwsetBytes;
     const ev = msg.getChaincodeEvent();

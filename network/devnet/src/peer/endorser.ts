@@ -176,7 +176,7 @@ export class Endorser {
     const pr = new peer.ProposalResponse();
     pr.setVersion(1);
     pr.setResponse(response);
-    const interest = await this.interestOf(sim.rwsetBytes, up.chaincodeName, (sim as SimulationResult & { privateReads?: Array<{ ns: string; coll: string }> }).privateReads);
+    const interest = await this.interestOf(sim.rwsetBytes, up.chaincodeName, sim.privateReads);
     if (sim.response.status >= 400) {
       if (sim.response.status >= 500) pr.setPayload(prpBytes);
       return { response: pr, ...interest, proposal: up };

@@ -320,6 +320,16 @@ describe('ChaincodeRuntime: private data', () => {
     expect(noCopy.response.message).toContain(`private data matching public hash version is not available. Public hash version = {BlockNum: ${blockNum}, TxNum: 0}, Private data version = <nil>`);
   });
 
+  it('reports private VALUE reads as privateReads, hash reads and writes not (Fabric query_executor privateReads)', async () => {
+    const read = await run(runtime(), ['getPrivate', COLL, 'p1']);
+    expect(read.privateReads).toEqual([{ ns: CC, coll: COLL }]);
+    const hashOnly = await run(runtime('utility2'), ['getPrivateHash', COLL, 'p1'], { mspId: 'Utility2MSP', org: 'utility2' });
+    expect(hashOnly.response.status).toBe(200);
+    expect(hashOnly.privateReads).toEqual([]);
+    const write = await run(runtime(), ['putPrivate', COLL, 'meter-8', 'x']);
+    expect(write.privateReads).toEqual([]);
+  });
+
   it('enforces memberOnlyRead / memberOnlyWrite for non-members', async () => {
     const rt = runtime('utility2');
     const opts = { mspId: 'Utility2MSP', org: 'utility2' };
