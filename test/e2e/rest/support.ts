@@ -4,7 +4,7 @@
  * Tier-agnostic: only $GRIDLEDGER_HOME/gateways.json and network.json are read.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadNetwork, networkHome, org, repoRoot } from '../support/network';
 import { connectOrg } from '../support/gateway';
@@ -239,6 +239,14 @@ export async function restartGateways(timeoutMs = 180_000): Promise<string> {
   const home = networkHome();
   const env: NodeJS.ProcessEnv = { ...process.env, GRIDLEDGER_HOME: home };
   if (!env.GRIDLEDGER_PORT_BASE) env.GRIDLEDGER_PORT_BASE = String(await derivePortBase(home));
+  // lib.sh's pid_alive is `kill -0`, which succeeds on a zombie: a SIGKILLed gateway whose parent has not
+  // reaped it yet would count as running and never be restarted. A dead or zombie pid's file is stale; drop it.
+  for (const g of loadGateways(home)) {
+    const file = join(home, 'pids', `gateway-${g.org}.pid`);
+    if (!existsSync(file)) continue;
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) rmSync(file, { force: true });
+  }
   const script = `source "${join(repoRoot, 'network', 'scripts', 'lib.sh')}" && start_gateways`;
   return run(['bash', '-c', script], env, timeoutMs);
 }
@@ -388,4 +396,72 @@ export async function expectCommittedBy(orgName: string, certPem: string, txId: 
   if (!tx) throw new Error(`tx ${txId} is not in block ${blockNumber} (block holds ${txs.map((t) => t.txId).join(', ')})`);
   if (!tx.valid) throw new Error(`tx ${txId} in block ${blockNumber} has validation code ${tx.validationCode}`);
   if (normPem(tx.creatorCertPem) !== normPem(certPem)) throw new Error(`tx ${txId} was signed by another certificate`);
+}
+
+/** A community member this suite created, with the meter key that acts for it (kept in the home for re-runs). */
+export interface Member {
+  meterId: string;
+  apiKey: string;
+  participantId: string;
+  org: string;
+}
+
+const membersFile = (home: string) => join(home, 'rest-e2e-members.json');
+
+export function loadMembers(home: string = networkHome()): Member[] {
+  const f = membersFile(home);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Member[]) : [];
+}
+
+export function saveMember(m: Member, home: string = networkHome()): void {
+  const all = loadMembers(home).filter((x) => x.participantId !== m.participantId);
+  all.push(m);
+  writeFileSync(membersFile(home), JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
+}
+
+export function memberClient(m: Member): RestClient {
+  const gw = loadGateways().find((g) => g.org === m.org);
+  if (!gw) throw new Error(`no gateway for ${m.org}`);
+  return new RestClient(gw.url, m.apiKey);
+}
+
+/** Enrols a meter and asks to join (stake in fixed point); returns the pending participant. */
+export async function enrolAndJoin(gw: GatewayDescriptor, meterId: string, zone: string, stake: number): Promise<{ meter: EnrolledMeter; participant: any }> {
+  const meter = await enrolMeter(gw, meterId, zone);
+  const res = await meter.client.post('/api/v1/participants/join', { meterId, request: { stake } }, { idempotencyKey: `join-${meterId}` });
+  expectStatus(res, 201);
+  return { meter, participant: res.body.result };
+}
+
+/**
+ * The community the committees are drawn from: at least n = 3f+1 active, committee-eligible members whose
+ * meter keys this suite holds. On a fresh network the regulator admits founding members (one per
+ * utility in turn, distinct zones); members are remembered in the home so a re-run acts for them again.
+ */
+export async function ensureCommunity(): Promise<{ members: Member[]; params: any }> {
+  const gws = loadGateways();
+  const regulator = new RestClient(gws[0]!.url, gws[0]!.apiKeys.regulator);
+  const p = await regulator.get('/api/v1/governance/parameters');
+  expectStatus(p, 200);
+  const params = p.body;
+  const n = 3 * params.f + 1;
+  const members: Member[] = [];
+  for (const m of loadMembers()) {
+    const got = await memberClient(m).get(`/api/v1/participants/${m.participantId}?meterId=${m.meterId}`);
+    if (got.status === 200 && got.body.status === 'active') members.push(m);
+  }
+  let i = members.length;
+  while (members.length < n) {
+    const gw = gws[i % gws.length]!;
+    const meterId = `founder-${RUN}-${i}`;
+    const { meter, participant } = await enrolAndJoin(gw, meterId, `zone-${i % 3}`, params.minStake);
+    const admitted = await regulator.post(`/api/v1/participants/${participant.participantId}/founding-admission`, {}, { idempotencyKey: `found-${meterId}` });
+    expectStatus(admitted, 201);
+    if (admitted.body.result.status !== 'active') throw new Error(`founding admission left ${participant.participantId} ${admitted.body.result.status}`);
+    const m = { meterId, apiKey: meter.apiKey, participantId: participant.participantId, org: gw.org };
+    saveMember(m);
+    members.push(m);
+    i++;
+  }
+  return { members, params };
 }
