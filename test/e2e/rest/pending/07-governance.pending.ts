@@ -1,0 +1,97 @@
+/**
+ * Governance through the gateways (issue 8): one admission decided by a committee with four distinct
+ * meter identities voting — founding members admitted by the regulator, a committee drawn from the
+ * utilities' beacon (each utility's gateway contributes), the slot leader's entry, votes, the decision,
+ * and the Q-scores that result.
+ */
+import { RUN, enrolAndJoin, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from '../support';
+
+const gateways = loadGateways();
+
+describe('admission by committee', () => {
+  test('a candidate is admitted by a drawn committee: leader entry + votes from four distinct meters, decision, Q-scores', async () => {
+    const { members, params } = await ensureCommunity();
+    const n = 3 * params.f + 1;
+    const gw = gateways[1] ?? gateways[0]!;
+    const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+
+    const { meter, participant } = await enrolAndJoin(gw, `candidate-${RUN}`, 'zone-c', 0);
+    expect(participant).toMatchObject({ status: 'pending', mspId: gw.mspId });
+    const pid = participant.participantId as string;
+    const taskId = participant.admissionTaskId as string;
+    expect(taskId).toMatch(/^t-[0-9a-f]{32}$/);
+
+    // the utilities' gateways contribute beacon entropy; the committee appears once the quorum is reached
+    const task = await eventually('committee drawn', async () => {
+      const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
+      expectStatus(t, 200);
+      return t.body.status === 'active' ? t.body : undefined;
+    }, 120_000);
+    expect(task.committee).toHaveLength(n);
+    expect(task.committee).not.toContain(pid);
+    expect(task.contributions.length).toBeGreaterThanOrEqual(params.beaconQuorum);
+    expect(new Set(task.contributions.map((c: { mspId: string }) => c.mspId)).size).toBe(task.contributions.length);
+    const byPid = new Map(members.map((m) => [m.participantId, m]));
+    const committee: Member[] = task.committee.map((p: string) => {
+      const m = byPid.get(p);
+      if (!m) throw new Error(`committee member ${p} is not a member this suite holds a key for`);
+      return m;
+    });
+    expect(new Set(committee.map((m) => m.meterId)).size).toBe(n);
+
+    const before = new Map<string, number>();
+    for (const m of committee) {
+      const got = await regulator.get(`/api/v1/participants/${m.participantId}`);
+      expectStatus(got, 200);
+      before.set(m.participantId, got.body.qScore);
+    }
+
+    // the slot leader (Eq. (1)) records the entry; a slot may turn between asking and entering, so ask again then
+    let leader: Member | undefined;
+    await eventually('leader entry recorded', async () => {
+      const l = await regulator.get(`/api/v1/committees/tasks/${taskId}/leader`);
+      expectStatus(l, 200);
+      leader = byPid.get(l.body.leader);
+      if (!leader) throw new Error(`leader ${l.body.leader} is not on the committee`);
+      const entry = await memberClient(leader).post(`/api/v1/admissions/${pid}/entry`, { meterId: leader.meterId });
+      if (entry.status === 403 && /leader/.test(entry.text)) return undefined;
+      expectStatus(entry, 201);
+      return entry.body;
+    }, 60_000);
+
+    // every other member votes approve with both conditions attested
+    for (const m of committee.filter((c) => c !== leader)) {
+      const vote = await memberClient(m).post(`/api/v1/admissions/${pid}/votes`, { meterId: m.meterId, approve: true, conditions: { condition1: true, condition2: true } });
+      expectStatus(vote, 201);
+      expect(vote.body.txId).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // a member cannot vote twice; a non-member cannot vote
+    const again = await memberClient(committee.find((c) => c !== leader)!).post(`/api/v1/admissions/${pid}/votes`, { meterId: committee.find((c) => c !== leader)!.meterId, approve: true });
+    expectStatus(again, 409, 'chaincode-conflict');
+    const outsider = await meter.client.post(`/api/v1/admissions/${pid}/votes`, { meterId: meter.meterId, approve: true });
+    expectStatus(outsider, 403, 'chaincode-forbidden');
+
+    const decided = await regulator.post(`/api/v1/admissions/${pid}/decision`, {});
+    expectStatus(decided, 201);
+    expect(decided.body.result).toMatchObject({ participantId: pid, status: 'active', decision: { outcome: 'approved' } });
+    expect(decided.body.result.decision.approvals).toBeGreaterThanOrEqual(2 * params.f + 1);
+    expect(decided.body.result.decision.contrary).toEqual([]);
+
+    const admitted = await meter.client.get(`/api/v1/participants/${pid}`);
+    expectStatus(admitted, 200);
+    expect(admitted.body).toMatchObject({ status: 'active', qScore: params.qScoreInitial });
+    saveMember({ meterId: meter.meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org });
+
+    // honest committee members and the leader are rewarded; the history shows it
+    for (const m of committee) {
+      const got = await regulator.get(`/api/v1/participants/${m.participantId}`);
+      expect(got.body.qScore).toBeGreaterThan(before.get(m.participantId)!);
+    }
+    const history = await regulator.get(`/api/v1/participants/${leader!.participantId}/qscore-history?pageSize=10`);
+    expectStatus(history, 200);
+    expect(JSON.stringify(history.body)).toContain(taskId);
+    const board = await regulator.get('/api/v1/participants/leaderboard?pageSize=100');
+    expectStatus(board, 200);
+    expect(board.body.entries.length).toBeGreaterThan(0);
+  });
+});
