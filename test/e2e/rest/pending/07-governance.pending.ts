@@ -4,7 +4,7 @@
  * utilities' beacon (each utility's gateway contributes), the slot leader's entry, votes, the decision,
  * and the Q-scores that result.
  */
-import { RUN, enrolAndJoin, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from '../support';
+import { RUN, collectSse, enrolAndJoin, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from '../support';
 
 const gateways = loadGateways();
 
@@ -15,7 +15,7 @@ describe('admission by committee', () => {
     const gw = gateways[1] ?? gateways[0]!;
     const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
 
-    const { meter, participant } = await enrolAndJoin(gw, `candidate-${RUN}`, 'zone-c', 0);
+    const { meter, participant, blockNumber } = await enrolAndJoin(gw, `candidate-${RUN}`, 'zone-c', 0);
     expect(participant).toMatchObject({ status: 'pending', mspId: gw.mspId });
     const pid = participant.participantId as string;
     const taskId = participant.admissionTaskId as string;
@@ -90,6 +90,20 @@ describe('admission by committee', () => {
     const history = await regulator.get(`/api/v1/participants/${leader!.participantId}/qscore-history?pageSize=10`);
     expectStatus(history, 200);
     expect(JSON.stringify(history.body)).toContain(taskId);
+    // the whole admission as events on the SSE stream, in ledger order
+    const names = ['TaskOpened', 'CommitteeDrawn', 'BallotDecided', 'ParticipantAdmitted'];
+    const seen = await collectSse(
+      regulator,
+      `?fromBlock=${blockNumber}&names=${names.join(',')}`,
+      (e) => e.data.payload?.taskId === taskId || e.data.payload?.participantId === pid,
+      (c) => c.some((e) => e.event === 'ParticipantAdmitted'),
+    );
+    expect(seen.status).toBe(200);
+    const order = seen.events.map((e) => e.event);
+    for (const name of names) expect(order).toContain(name);
+    expect(order.indexOf('TaskOpened')).toBeLessThan(order.indexOf('CommitteeDrawn'));
+    expect(order.indexOf('CommitteeDrawn')).toBeLessThan(order.indexOf('BallotDecided'));
+
     const board = await regulator.get('/api/v1/participants/leaderboard?pageSize=100');
     expectStatus(board, 200);
     expect(board.body.entries.length).toBeGreaterThan(0);
