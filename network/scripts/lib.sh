@@ -71,7 +71,13 @@ net_get() {
   node "$REPO_ROOT/network/scripts/netinfo.js" "$NETWORK_CONFIG" "${GRIDLEDGER_PORT_BASE:-}" "$1"
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process killed but not reaped yet (a zombie) counts as dead, so a SIGKILLed gateway or devnet is restarted.
+pid_alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)" != "Z" ]
+}
 
 # Waits (without fixed sleeps beyond a short poll) until a command succeeds or the deadline passes.
 wait_for() {
