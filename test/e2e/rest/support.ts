@@ -455,6 +455,14 @@ export async function ensureCommunity(): Promise<{ members: Member[]; params: an
     const gw = gws[i % gws.length]!;
     const meterId = `founder-${RUN}-${i}`;
     const { meter, participant } = await enrolAndJoin(gw, meterId, `zone-${i % 3}`, params.minStake);
+    // The join opened an admission task that the utilities' beacon contributors seed right away. Admitting
+    // while those contributions commit races them (endorsers at different heights: "ProposalResponsePayloads
+    // do not match", 502, not retried by the gateway), so wait until the task is seeded.
+    await eventually(`admission task ${participant.admissionTaskId} seeded`, async () => {
+      const t = await regulator.get(`/api/v1/committees/tasks/${participant.admissionTaskId}`);
+      expectStatus(t, 200);
+      return t.body.status !== 'awaiting-entropy' ? true : undefined;
+    }, 120_000);
     const admitted = await regulator.post(`/api/v1/participants/${participant.participantId}/founding-admission`, {}, { idempotencyKey: `found-${meterId}` });
     expectStatus(admitted, 201);
     if (admitted.body.result.status !== 'active') throw new Error(`founding admission left ${participant.participantId} ${admitted.body.result.status}`);
