@@ -22,6 +22,10 @@ import { ApiSpec } from './rest/openapi';
 import { openDatabase, type Db } from './store/db';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
+import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
+import { createEventsHandler } from './events/sse';
+import { BeaconStore } from './events/store';
+import { ordererCheck } from './ops/orderers';
 
 /** Everything the HTTP app needs; tests may build it with a fake ledger and CA. */
 export interface GatewayDeps {
@@ -34,6 +38,10 @@ export interface GatewayDeps {
   regulator?: ActingIdentity;
   /** validate responses against the OpenAPI document (on in tests) */
   validateResponses?: boolean;
+  /** channel name (the beacon signs it into each contribution's message) */
+  channel?: string;
+  /** readiness of the ordering service (network.json `orderer`); absent = not checked */
+  ordererCheck?: () => Promise<string>;
 }
 
 export interface GatewayApp {
@@ -43,6 +51,14 @@ export interface GatewayApp {
   apiKeys: ApiKeyStore;
   metrics: Metrics;
   meters: MeterIdentities;
+  /** this utility's beacon contributor (undefined when beacon.enabled is false) */
+  beacon: BeaconService | undefined;
+  beaconStore: BeaconStore;
+  idempotency: IdempotencyStore;
+  /** registration state of the beacon key (for GET /api/v1/beacon) */
+  beaconRegistration: { state: string };
+  /** ends every open SSE stream */
+  closeEventStreams(): void;
 }
 
 /** Wires stores, worker, handlers and the express app. Does not listen and does not start the worker. */
@@ -91,6 +107,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
           const i = await deps.ca.info(checkTimeout);
           return `${i.caName} ${i.version}`.trim();
         },
+        orderers: deps.ordererCheck ?? (async () => 'not checked: network.json lists no orderers'),
       },
       checkTimeout + 1000,
     );
@@ -110,7 +127,50 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     syncWaitMs: config.timeouts.syncWaitMs,
     startedAt: Date.now(),
   };
-  const handlers = createHandlers(handlerDeps);
+  const beaconStore = new BeaconStore(db);
+  const beaconRegistration = { state: 'pending' };
+  let beacon: BeaconService | undefined;
+  if (config.beacon.enabled) {
+    const key = loadOrCreateBeaconKey(config.dataDir, config.walletKey, deps.operator.mspId);
+    if (key.created) logger.info({ publicKeyHex: key.publicKeyHex }, 'beacon key created (encrypted with the wallet key)');
+    beacon = new BeaconService({
+      ledger,
+      submitter,
+      store: beaconStore,
+      operator: deps.operator,
+      channel: deps.channel ?? config.network.channel ?? '',
+      secretKey: key.secretKey,
+      publicKeyHex: key.publicKeyHex,
+      logger: logger.child({ component: 'beacon' }),
+      metrics,
+      startBlock: config.beacon.startBlock,
+      retryBaseMs: config.beacon.retryBaseMs,
+      retryMaxMs: config.beacon.retryMaxMs,
+      reconnectMs: config.beacon.reconnectMs,
+    });
+  }
+  const streamEvents = createEventsHandler({ ledger, operator: deps.operator, metrics, logger: logger.child({ component: 'sse' }), heartbeatMs: config.events.heartbeatMs, maxClients: config.events.maxClients });
+  const handlers = {
+    ...createHandlers(handlerDeps),
+    streamEvents,
+    getBeaconStatus: async () => {
+      const all = beaconStore.all();
+      return {
+        status: 200,
+        body: beacon
+          ? {
+              enabled: true,
+              mspId: deps.operator.mspId,
+              publicKeyHex: beacon.publicKeyHex,
+              registration: beaconRegistration.state,
+              checkpoint: beaconStore.checkpoint(CHECKPOINT_NAME) ?? null,
+              pending: all.filter((j) => j.state === 'pending').length,
+              contributions: all.slice(-50).map((j) => ({ taskId: j.taskId, round: j.round, state: j.state, attempts: j.attempts, txId: j.txId, lastError: j.lastError })),
+            }
+          : { enabled: false },
+      };
+    },
+  };
   const app = createHttpApp({
     spec,
     logger,
@@ -122,7 +182,27 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     requireIdempotencyKey: config.idempotency.required,
     validateResponses: deps.validateResponses ?? false,
   });
-  return { app, worker, queue, apiKeys, metrics, meters };
+  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, closeEventStreams: () => streamEvents.closeAll() };
+}
+
+/** Registers the beacon key in the background until it is done (the network may still be starting). */
+async function registerBeaconKey(gw: GatewayApp, logger: Logger, retryMs: number, stopped: () => boolean): Promise<void> {
+  for (let attempt = 1; gw.beacon && !stopped(); attempt++) {
+    try {
+      gw.beaconRegistration.state = await gw.beacon.registerKey();
+      logger.info({ state: gw.beaconRegistration.state }, 'beacon key checked');
+      return;
+    } catch (e) {
+      const msg = (e as Error).message;
+      gw.beaconRegistration.state = `failed: ${msg}`;
+      if (/another beacon key/.test(msg)) {
+        logger.error({ err: msg }, 'beacon key conflict: this utility will not contribute until it is resolved');
+        return;
+      }
+      logger.warn({ err: msg, attempt }, 'beacon key registration failed; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(30_000, retryMs * attempt)).unref());
+    }
+  }
 }
 
 function userIdentity(org: OrgDescriptor, user: string, key: string): ActingIdentity {
@@ -205,12 +285,34 @@ export async function startGateway(
       transientEndorsers: config.network.transientEndorsers ?? net.organizations.map((o) => o.mspId),
     });
   const ca = overrides.ca ?? new FabricMeterCa(org);
-  const gw = createApp({ config, logger, db, ledger, ca, operator, ...(regulator ? { regulator } : {}), validateResponses: overrides.validateResponses ?? false });
+  const channel = config.network.channel ?? net.channel;
+  const gw = createApp({
+    config,
+    logger,
+    db,
+    ledger,
+    ca,
+    operator,
+    ...(regulator ? { regulator } : {}),
+    validateResponses: overrides.validateResponses ?? false,
+    channel,
+    ordererCheck: ordererCheck(net, Math.min(config.timeouts.evaluateMs, 5000)),
+  });
   gw.worker.start();
+  let stopping = false;
+  if (gw.beacon) {
+    gw.beacon.start();
+    void registerBeaconKey(gw, logger.child({ component: 'beacon' }), config.beacon.retryBaseMs, () => stopping);
+  }
   const housekeeping = setInterval(() => {
     gw.queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   }, 86_400_000);
   housekeeping.unref();
+  const idempotencyPurge = setInterval(() => {
+    const n = gw.idempotency.purgeOlderThan(config.idempotency.retentionHours * 3600_000);
+    if (n) logger.info({ purged: n }, 'purged completed idempotency keys past their retention');
+  }, config.idempotency.purgeIntervalMinutes * 60_000);
+  idempotencyPurge.unref();
 
   const server = http.createServer(gw.app);
   await new Promise<void>((resolve, reject) => {
@@ -226,10 +328,13 @@ export async function startGateway(
     (closing ??= (async () => {
       logger.info('shutting down: draining in-flight requests and deliveries');
       clearInterval(housekeeping);
+      clearInterval(idempotencyPurge);
+      stopping = true;
       const timer = setTimeout(() => server.closeAllConnections(), config.timeouts.shutdownMs);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await Promise.all([serverClosed, gw.worker.stop()]);
+      gw.closeEventStreams();
+      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop()]);
       clearTimeout(timer);
       ledger.close();
       db.close();

@@ -48,7 +48,8 @@ describe('REST app (fake ledger + fake CA)', () => {
   it('reports readiness per check, 503 when the CA is down', async () => {
     const ok = await request(gw.app).get('/ready');
     expect(ok.status).toBe(200);
-    expect(Object.keys(ok.body.checks).sort()).toEqual(['ca', 'chaincode', 'peerGateway']);
+    expect(Object.keys(ok.body.checks).sort()).toEqual(['ca', 'chaincode', 'orderers', 'peerGateway']);
+    expect(ok.body.checks.orderers.detail).toMatch(/^not checked/);
     gw.ca.up = false;
     const down = await request(gw.app).get('/ready');
     expect(down.status).toBe(503);
@@ -291,11 +292,12 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(seen).toEqual(['meter:m-1', 'operator']);
   });
 
-  it('wallet read is for operators and regulators only', async () => {
+  it('wallet read acts as the caller (regulator, operator, or the meter itself); the chaincode decides whose wallet it may see', async () => {
     const k = await enrol(gw, 'm-1');
     gw.ledger.evaluateImpl = async (id, fn, args) => Buffer.from(JSON.stringify({ participantId: args[0], balance: 0, readBy: id.key, fn }));
     expect((await request(gw.app).get('/api/v1/wallets/p1').set(bearer(gw.keys.regulator))).body.readBy).toBe('regulator');
-    expect((await request(gw.app).get('/api/v1/wallets/p1').set(bearer(k))).status).toBe(403);
+    expect((await request(gw.app).get('/api/v1/wallets/p1').set(bearer(gw.keys.operator))).body.readBy).toBe('operator');
+    expect((await request(gw.app).get('/api/v1/wallets/p1').set(bearer(k))).body.readBy).toBe('meter:m-1');
   });
 
   it('a revoked meter is refused: its key stops working and queued readings are rejected', async () => {

@@ -33,7 +33,9 @@ export interface GatewayConfig {
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   queue: { pollIntervalMs: number; concurrency: number; retentionDays: number };
   ca: { maxEnrollments: number; affiliation: string };
-  idempotency: { required: boolean; retentionHours: number };
+  idempotency: { required: boolean; retentionHours: number; purgeIntervalMinutes: number };
+  beacon: { enabled: boolean; startBlock: number; retryBaseMs: number; retryMaxMs: number; reconnectMs: number };
+  events: { heartbeatMs: number; maxClients: number };
 }
 
 export class ConfigError extends Error {
@@ -62,6 +64,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: 'str
   { env: 'GATEWAY_RETRY_MAX_ATTEMPTS', path: 'retry.maxAttempts', kind: 'int' },
   { env: 'GATEWAY_IDEMPOTENCY_REQUIRED', path: 'idempotency.required', kind: 'bool' },
   { env: 'GATEWAY_CA_MAX_ENROLLMENTS', path: 'ca.maxEnrollments', kind: 'int' },
+  { env: 'GATEWAY_BEACON_ENABLED', path: 'beacon.enabled', kind: 'bool' },
 ];
 
 const DEFAULTS = {
@@ -73,7 +76,9 @@ const DEFAULTS = {
   retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5000 },
   queue: { pollIntervalMs: 200, concurrency: 4, retentionDays: 30 },
   ca: { maxEnrollments: 1, affiliation: '' },
-  idempotency: { required: false, retentionHours: 24 * 7 },
+  idempotency: { required: false, retentionHours: 24 * 7, purgeIntervalMinutes: 60 },
+  beacon: { enabled: true, startBlock: 0, retryBaseMs: 1000, retryMaxMs: 60_000, reconnectMs: 2000 },
+  events: { heartbeatMs: 15_000, maxClients: 100 },
 };
 
 type Json = Record<string, unknown>;

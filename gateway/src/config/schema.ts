@@ -76,6 +76,26 @@ export const configSchema = {
       properties: {
         required: { type: 'boolean' },
         retentionHours: { type: 'integer', minimum: 1 },
+        purgeIntervalMinutes: { type: 'integer', minimum: 1, description: 'how often completed keys past retentionHours are purged' },
+      },
+    },
+    beacon: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', description: "contribute this utility's BLS beacon entropy (register the key, listen for TaskOpened)" },
+        startBlock: { type: 'integer', minimum: 0, description: 'where the listener starts when it has no checkpoint yet (0 = the whole chain)' },
+        retryBaseMs: { type: 'integer', minimum: 1 },
+        retryMaxMs: { type: 'integer', minimum: 1 },
+        reconnectMs: { type: 'integer', minimum: 1 },
+      },
+    },
+    events: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        heartbeatMs: { type: 'integer', minimum: 1000, description: 'SSE keep-alive comment interval' },
+        maxClients: { type: 'integer', minimum: 1, description: 'concurrent SSE streams (each is one Fabric event stream)' },
       },
     },
   },

@@ -27,6 +27,28 @@ export interface CommittedTx {
   result: Uint8Array;
 }
 
+/** One chaincode event (Fabric keeps at most one per transaction; ours is `gridledger` with a batch of named events). */
+export interface LedgerEvent {
+  blockNumber: number;
+  txId: string;
+  eventName: string;
+  payload: Uint8Array;
+}
+
+/** A live stream of chaincode events in ledger order; `close()` ends the iteration. */
+export interface EventStream extends AsyncIterable<LedgerEvent> {
+  close(): void;
+}
+
+/**
+ * Where a stream starts: `startBlock` (default: the next block to be committed); with `afterTxId` the
+ * events of `startBlock` up to and including that transaction are skipped (Fabric's checkpoint semantics).
+ */
+export interface EventStreamOptions {
+  startBlock?: number;
+  afterTxId?: string;
+}
+
 /** What the rest of the gateway needs from Fabric. Unit tests inject a fake; production uses FabricLedger. */
 export interface LedgerClient {
   evaluate(id: ActingIdentity, fn: string, args: string[]): Promise<Uint8Array>;
@@ -39,6 +61,8 @@ export interface LedgerClient {
   submitPrepared(id: ActingIdentity, bytes: Uint8Array): Promise<CommittedTx>;
   /** True if the peer's gateway endpoint accepts a connection within the deadline. */
   reachable(timeoutMs: number): Promise<boolean>;
+  /** Chaincode events of this gateway's chaincode, read with the given identity (fabric-gateway getChaincodeEvents). */
+  chaincodeEvents(id: ActingIdentity, opts: EventStreamOptions): Promise<EventStream>;
   forget(key: string): void;
   close(): void;
 }
@@ -129,6 +153,29 @@ export class FabricLedger implements LedgerClient {
       });
     }
     return { txId, blockNumber: Number(status.blockNumber), result: tx.getResult() };
+  }
+
+  async chaincodeEvents(id: ActingIdentity, opts: EventStreamOptions): Promise<EventStream> {
+    const { gateway } = this.contractFor(id);
+    const network = gateway.getNetwork(this.opts.channel);
+    const start = opts.startBlock;
+    const events = await this.call('evaluate', () =>
+      network.getChaincodeEvents(this.opts.chaincode, {
+        ...(opts.afterTxId !== undefined && start !== undefined
+          ? { checkpoint: { getBlockNumber: () => BigInt(start), getTransactionId: () => opts.afterTxId } }
+          : start !== undefined
+            ? { startBlock: BigInt(start) }
+            : {}),
+      }),
+    );
+    return {
+      close: () => events.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const e of events) {
+          yield { blockNumber: Number(e.blockNumber), txId: e.transactionId, eventName: e.eventName, payload: e.payload };
+        }
+      },
+    };
   }
 
   reachable(timeoutMs: number): Promise<boolean> {

@@ -9,6 +9,8 @@ export interface NetworkDescriptor {
   home?: string;
   organizations: OrgDescriptor[];
   chaincodes: Array<{ name: string; address?: string }>;
+  /** the ordering service, when the network scripts list it (Fabric tier) */
+  orderer?: { mspId?: string; consensus?: string; tlsRootCertPath: string; nodes: Array<{ name: string; endpoint: string; hostAlias: string }> };
 }
 export interface OrgDescriptor {
   name: string;

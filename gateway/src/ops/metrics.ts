@@ -37,6 +37,27 @@ export class Metrics {
     labelNames: ['reason', 'path'],
     registers: [this.registry],
   });
+  readonly beaconContributions = new client.Counter({
+    name: 'gateway_beacon_contributions_total',
+    help: "This utility's beacon contributions by outcome (contributed, superseded = the round had its beacon or moved on, refused = the ledger will never accept it, retry)",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly beaconPending = new client.Gauge({
+    name: 'gateway_beacon_pending',
+    help: 'Beacon contributions waiting to be (re)tried',
+    registers: [this.registry],
+  });
+  readonly eventsCheckpointBlock = new client.Gauge({
+    name: 'gateway_events_checkpoint_block',
+    help: 'Block of the last chaincode event the beacon listener handled',
+    registers: [this.registry],
+  });
+  readonly sseClients = new client.Gauge({
+    name: 'gateway_sse_clients',
+    help: 'Open Server-Sent Events streams',
+    registers: [this.registry],
+  });
   readonly queueDepth: client.Gauge<'state'>;
 
   constructor(queueCounts?: () => Record<string, number>) {

@@ -20,6 +20,8 @@ export interface Reply {
   idempotencyDone?: boolean;
   /** what to store for idempotent replay instead of `body` (e.g. without a one-time secret) */
   storedBody?: unknown;
+  /** a streaming answer (Server-Sent Events): the dispatcher hands over the response and does nothing else */
+  stream?: (res: Response) => Promise<void>;
 }
 
 export interface HandlerContext {
@@ -198,6 +200,10 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
       } catch (e) {
         if (idem) finishIdempotencyOnError(d.idempotency, idem, e);
         throw e;
+      }
+      if (reply.stream) {
+        await reply.stream(res);
+        return;
       }
       if (idem && !reply.idempotencyDone) {
         d.idempotency.complete(idem.principal, idem.key, { status: reply.status, headers: reply.headers ?? {}, body: reply.storedBody ?? reply.body });

@@ -1,5 +1,5 @@
 import { LedgerError } from '../../src/fabric/errors';
-import type { ActingIdentity, CommittedTx, LedgerClient, PreparedTx } from '../../src/fabric/ledger';
+import type { ActingIdentity, CommittedTx, EventStream, EventStreamOptions, LedgerClient, LedgerEvent, PreparedTx } from '../../src/fabric/ledger';
 
 interface Tx {
   txId: string;
@@ -84,6 +84,60 @@ export class FakeLedger implements LedgerClient {
 
   async reachable(): Promise<boolean> {
     return true;
+  }
+
+  /** chaincode events in ledger order (tests append with `emitEvents`) */
+  readonly chain: LedgerEvent[] = [];
+  readonly streamOptions: EventStreamOptions[] = [];
+  private listeners = new Set<() => void>();
+  /** if set, the next chaincodeEvents call fails with it (consumed) */
+  failNextStream: Error | undefined;
+
+  /** Appends one `gridledger` event (a batch of named events) in a new block, or in `block` if given. */
+  emitEvents(events: Array<{ name: string; payload: unknown }>, o: { block?: number; txId?: string } = {}): LedgerEvent {
+    const block = o.block ?? (this.chain.at(-1)?.blockNumber ?? 0) + 1;
+    const ev: LedgerEvent = { blockNumber: block, txId: o.txId ?? `evtx${this.chain.length + 1}`, eventName: 'gridledger', payload: Buffer.from(JSON.stringify({ events })) };
+    this.chain.push(ev);
+    for (const l of this.listeners) l();
+    return ev;
+  }
+
+  async chaincodeEvents(_id: ActingIdentity, opts: EventStreamOptions): Promise<EventStream> {
+    this.streamOptions.push(opts);
+    if (this.failNextStream) {
+      const e = this.failNextStream;
+      this.failNextStream = undefined;
+      throw e;
+    }
+    const start = opts.startBlock ?? (this.chain.at(-1)?.blockNumber ?? 0) + 1;
+    let i = this.chain.findIndex((e) => e.blockNumber >= start);
+    if (i < 0) i = this.chain.length;
+    if (opts.afterTxId !== undefined) {
+      const j = this.chain.findIndex((e, k) => k >= i && e.blockNumber === start && e.txId === opts.afterTxId);
+      if (j >= 0) i = j + 1;
+    }
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const listener = () => wake?.();
+    this.listeners.add(listener);
+    const chain = this.chain;
+    const listeners = this.listeners;
+    return {
+      close: () => {
+        closed = true;
+        listeners.delete(listener);
+        wake?.();
+      },
+      async *[Symbol.asyncIterator]() {
+        while (!closed) {
+          if (i < chain.length) {
+            yield chain[i++]!;
+            continue;
+          }
+          await new Promise<void>((r) => (wake = r));
+        }
+      },
+    };
   }
   forget(): void {}
   close(): void {}

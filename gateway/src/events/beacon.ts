@@ -1,0 +1,270 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import type { Logger } from 'pino';
+import { parseResult } from '../delivery/worker';
+import { LedgerError, normalizeLedgerError } from '../fabric/errors';
+import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
+import type { Submitter } from '../fabric/submitter';
+import type { Metrics } from '../ops/metrics';
+import type { BeaconStore, ContributionJob } from './store';
+
+export const CHECKPOINT_NAME = 'beacon';
+export const EVENT_NAME = 'gridledger';
+
+/** The exact message the chaincode verifies (chaincode/src/domain/entropy.ts `beaconMessage`). */
+export function beaconMessage(channel: string, taskId: string, round: number): string {
+  return `gridledger/beacon/v1|${channel}|${taskId}|${round}`;
+}
+
+/** The named events inside one `gridledger` chaincode event (`{"events":[{name, payload}]}`); [] if unreadable. */
+export function unpackEvents(ev: Pick<LedgerEvent, 'eventName' | 'payload'>): Array<{ name: string; payload: Record<string, unknown> }> {
+  if (ev.eventName !== EVENT_NAME) return [];
+  try {
+    const body = JSON.parse(Buffer.from(ev.payload).toString('utf8')) as { events?: Array<{ name: string; payload: Record<string, unknown> }> };
+    return Array.isArray(body.events) ? body.events.filter((e) => e && typeof e.name === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The utility's BLS12-381 beacon key, kept in `<dataDir>/beacon.key` encrypted with the wallet key
+ * (AES-256-GCM, the MSP ID in the AAD). Created once; never replaced by the gateway (the ledger refuses a
+ * second key until the regulator revokes the first).
+ */
+export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId: string): { secretKey: Uint8Array; publicKeyHex: string; created: boolean } {
+  const file = path.join(dataDir, 'beacon.key');
+  const aad = Buffer.from(`gridledger-beacon:${mspId}`);
+  let created = false;
+  if (!fs.existsSync(file)) {
+    const sk = bls.utils.randomPrivateKey();
+    const iv = crypto.randomBytes(12);
+    const c = crypto.createCipheriv('aes-256-gcm', walletKey, iv).setAAD(aad);
+    const ct = Buffer.concat([c.update(sk), c.final()]);
+    const sealed = { version: 1, mspId, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ciphertext: ct.toString('base64') };
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      fs.writeFileSync(file, JSON.stringify(sealed) + '\n', { mode: 0o600, flag: 'wx' });
+      created = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  const sealed = JSON.parse(fs.readFileSync(file, 'utf8')) as { mspId: string; iv: string; tag: string; ciphertext: string };
+  if (sealed.mspId !== mspId) throw new Error(`${file} holds the beacon key of ${sealed.mspId}, not ${mspId}; use this org's data directory`);
+  let sk: Buffer;
+  try {
+    const d = crypto.createDecipheriv('aes-256-gcm', walletKey, Buffer.from(sealed.iv, 'base64')).setAAD(aad);
+    d.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    sk = Buffer.concat([d.update(Buffer.from(sealed.ciphertext, 'base64')), d.final()]);
+  } catch {
+    throw new Error(`cannot decrypt ${file} with the configured walletKey (a different key than the one it was created with?)`);
+  }
+  return { secretKey: new Uint8Array(sk), publicKeyHex: Buffer.from(bls.getPublicKey(sk)).toString('hex'), created };
+}
+
+export interface BeaconOptions {
+  ledger: LedgerClient;
+  submitter: Pick<Submitter, 'submit'>;
+  store: BeaconStore;
+  operator: ActingIdentity;
+  channel: string;
+  secretKey: Uint8Array;
+  publicKeyHex: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** block to start from when there is no checkpoint yet (0 = the whole chain: no TaskOpened is missed) */
+  startBlock: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** how long to wait before re-opening a broken event stream */
+  reconnectMs: number;
+}
+
+type Outcome = 'contributed' | 'superseded' | 'refused' | 'retry';
+
+/**
+ * This utility's contributor to the committee beacon (docs/governance.md §5):
+ * 1. `registerKey()` — registers the BLS key once (`committees:registerBeaconKey` as the operator), skipped
+ *    if the ledger already has it.
+ * 2. A listener on the chaincode events, resumed from a checkpoint in SQLite: every `TaskOpened` (first
+ *    round and re-drawn rounds) naming this utility becomes a durable job in the same SQLite transaction
+ *    that moves the checkpoint past its event — a restart neither misses nor repeats an event.
+ * 3. A worker that signs the beacon message and submits `committees:contributeEntropy`. Transient
+ *    failures are retried with capped exponential backoff; the ledger accepts one contribution per
+ *    utility and round, and a re-sent contribution after a crash is answered "already contributed",
+ *    which counts as done — so each round gets exactly one contribution.
+ */
+export class BeaconService {
+  private stopped = true;
+  private stream: EventStream | undefined;
+  private listening: Promise<void> | undefined;
+  private working: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly mspId: string;
+
+  constructor(private readonly o: BeaconOptions) {
+    this.mspId = o.operator.mspId;
+  }
+
+  get publicKeyHex(): string {
+    return this.o.publicKeyHex;
+  }
+
+  /** Registers the key unless the ledger has it. Throws with what to do if the ledger holds a different key. */
+  async registerKey(): Promise<'registered' | 'already-registered'> {
+    const keys = parseResult(await this.o.ledger.evaluate(this.o.operator, 'committees:getBeaconKeys', [])) as Array<{ mspId: string; publicKeyHex: string }> | Record<string, unknown>;
+    const list = Array.isArray(keys) ? keys : Object.values(keys ?? {}) as Array<{ mspId: string; publicKeyHex: string }>;
+    const mine = list.find((k) => k && k.mspId === this.mspId);
+    if (mine) {
+      if (mine.publicKeyHex !== this.o.publicKeyHex) {
+        throw new Error(
+          `the ledger holds another beacon key for ${this.mspId} (${mine.publicKeyHex.slice(0, 16)}…) than this gateway's (${this.o.publicKeyHex.slice(0, 16)}…); restore the gateway's beacon.key, or have the regulator revoke the old key (committees:revokeBeaconKey)`,
+        );
+      }
+      return 'already-registered';
+    }
+    await this.o.submitter.submit(this.o.operator, 'committees:registerBeaconKey', [this.o.publicKeyHex]);
+    this.o.logger.info({ mspId: this.mspId, publicKeyHex: this.o.publicKeyHex }, 'beacon key registered');
+    return 'registered';
+  }
+
+  /** Handles one chaincode event: its contribution jobs and the checkpoint, in one SQLite transaction. */
+  handleEvent(ev: LedgerEvent): number {
+    const jobs: Array<{ taskId: string; round: number; message: string }> = [];
+    for (const e of unpackEvents(ev)) {
+      if (e.name !== 'TaskOpened') continue;
+      const p = e.payload as { taskId?: unknown; round?: unknown; beaconMessage?: unknown; utilities?: unknown };
+      if (typeof p.taskId !== 'string' || typeof p.round !== 'number') continue;
+      if (Array.isArray(p.utilities) && !p.utilities.includes(this.mspId)) continue; // our key was not in the task's snapshot
+      const message = beaconMessage(this.o.channel, p.taskId, p.round);
+      if (p.beaconMessage !== message) {
+        this.o.logger.warn({ taskId: p.taskId, round: p.round, announced: p.beaconMessage, expected: message }, 'TaskOpened announces another beacon message than this channel expects; signing the expected one');
+      }
+      jobs.push({ taskId: p.taskId, round: p.round, message });
+    }
+    const added = this.o.store.advance(CHECKPOINT_NAME, { block: ev.blockNumber, txId: ev.txId }, jobs);
+    this.o.metrics.eventsCheckpointBlock.set(ev.blockNumber);
+    if (added) {
+      this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, tasks: jobs.map((j) => `${j.taskId}#${j.round}`) }, 'task opened: beacon contribution due');
+      this.kick();
+    }
+    return added;
+  }
+
+  /** Contributes every due job once; returns how many were attempted. */
+  async runOnce(now = Date.now()): Promise<number> {
+    const due = this.o.store.due(now);
+    for (const job of due) await this.contribute(job);
+    this.o.metrics.beaconPending.set(this.o.store.all().filter((j) => j.state === 'pending').length);
+    return due.length;
+  }
+
+  private async contribute(job: ContributionJob): Promise<Outcome> {
+    const sig = Buffer.from(bls.sign(Buffer.from(job.message, 'utf8'), this.o.secretKey)).toString('hex');
+    const log = this.o.logger.child({ taskId: job.taskId, round: job.round, attempt: job.attempts + 1 });
+    let outcome: Outcome;
+    try {
+      const r = await this.o.submitter.submit(this.o.operator, 'committees:contributeEntropy', [job.taskId, String(job.round), sig]);
+      this.o.store.finish(job.taskId, job.round, 'contributed', r.txId, null);
+      const task = parseResult(r.result) as { status?: string; contributions?: unknown[] } | null;
+      log.info({ txId: r.txId, block: r.blockNumber, status: task?.status, contributions: task?.contributions?.length }, 'beacon contribution committed');
+      outcome = 'contributed';
+    } catch (e) {
+      const err = e instanceof LedgerError ? e : normalizeLedgerError(e, 'endorse');
+      const code = err.chaincode?.code;
+      const text = err.chaincode?.text ?? err.message;
+      if (code === 'CONFLICT' && /already contributed/.test(text)) {
+        this.o.store.finish(job.taskId, job.round, 'contributed', null, `ledger: ${text}`);
+        log.info({ reason: text }, 'beacon contribution already on the ledger (an earlier attempt committed)');
+        outcome = 'contributed';
+      } else if (code === 'CONFLICT') {
+        this.o.store.finish(job.taskId, job.round, 'superseded', null, text);
+        log.info({ reason: text }, 'beacon contribution not needed any more');
+        outcome = 'superseded';
+      } else if (code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' || code === 'UNAUTHENTICATED') {
+        this.o.store.finish(job.taskId, job.round, 'refused', null, `${code}: ${text}`);
+        log.error({ code, reason: text }, 'beacon contribution refused by the ledger');
+        outcome = 'refused';
+      } else {
+        const delay = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(job.attempts, 20));
+        const at = Date.now() + Math.round(delay / 2 + Math.random() * (delay / 2));
+        this.o.store.retryLater(job.taskId, job.round, `${code ? `${code}: ` : ''}${text}`.slice(0, 500), at);
+        log.warn({ err: text, retryInMs: at - Date.now() }, 'beacon contribution failed; retrying');
+        outcome = 'retry';
+        this.arm(at);
+      }
+    }
+    this.o.metrics.beaconContributions.inc({ outcome });
+    return outcome;
+  }
+
+  /** Starts the event listener and the contribution worker. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.listening = this.listen();
+    this.working = this.work();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stream?.close();
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    await Promise.allSettled([this.listening, this.working]);
+  }
+
+  kick(): void {
+    this.wake?.();
+  }
+
+  private arm(at: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), Math.max(0, at - Date.now()));
+    this.timer.unref();
+  }
+
+  private async listen(): Promise<void> {
+    while (!this.stopped) {
+      const cp = this.o.store.checkpoint(CHECKPOINT_NAME);
+      const opts = cp ? { startBlock: cp.block, afterTxId: cp.txId } : { startBlock: this.o.startBlock };
+      try {
+        this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
+        this.o.logger.info({ ...opts }, 'listening for chaincode events (beacon)');
+        for await (const ev of this.stream) {
+          if (this.stopped) break;
+          this.handleEvent(ev);
+        }
+      } catch (e) {
+        if (this.stopped) break;
+        this.o.logger.warn({ err: (e as Error).message }, 'chaincode event stream failed; reconnecting from the checkpoint');
+      } finally {
+        this.stream?.close();
+        this.stream = undefined;
+      }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, this.o.reconnectMs).unref());
+    }
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runOnce();
+      } catch (e) {
+        this.o.logger.error({ err: (e as Error).message }, 'beacon worker pass failed');
+      }
+      if (this.stopped) break;
+      const next = this.o.store.nextDueAt();
+      if (next !== undefined) this.arm(next);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import { BeaconService, beaconMessage, CHECKPOINT_NAME, loadOrCreateBeaconKey } from '../src/events/beacon';
+import { BeaconStore } from '../src/events/store';
+import { Submitter } from '../src/fabric/submitter';
+import { Metrics } from '../src/ops/metrics';
+import { openDatabase, type Db } from '../src/store/db';
+import { chaincodeError, FakeLedger, identity, unavailable } from './helpers/fakeLedger';
+import { silentLogger, tmpDir } from './helpers/tmp';
+
+const WALLET_KEY = Buffer.alloc(32, 7);
+const MSP = 'Utility1MSP';
+
+/** Lets queued promise callbacks and I/O run until `cond` holds (no wall-clock timing). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+const taskOpened = (taskId: string, round: number, utilities = [MSP, 'Utility2MSP']) => ({
+  name: 'TaskOpened',
+  payload: { taskId, kind: 'admission', subjectId: 'p-1#1', round, beaconMessage: beaconMessage('energy', taskId, round), utilities },
+});
+
+describe('beacon key at rest', () => {
+  it('is created once, encrypted with the wallet key, and reloads to the same key', () => {
+    const dir = tmpDir();
+    const a = loadOrCreateBeaconKey(dir, WALLET_KEY, MSP);
+    expect(a.created).toBe(true);
+    expect(a.publicKeyHex).toMatch(/^[0-9a-f]{96}$/);
+    const b = loadOrCreateBeaconKey(dir, WALLET_KEY, MSP);
+    expect(b.created).toBe(false);
+    expect(b.publicKeyHex).toBe(a.publicKeyHex);
+    const file = fs.readFileSync(path.join(dir, 'beacon.key'), 'utf8');
+    expect(file).not.toContain(Buffer.from(a.secretKey).toString('hex'));
+    expect(fs.statSync(path.join(dir, 'beacon.key')).mode & 0o777).toBe(0o600);
+    expect(() => loadOrCreateBeaconKey(dir, Buffer.alloc(32, 8), MSP)).toThrow(/cannot decrypt .* walletKey/);
+    expect(() => loadOrCreateBeaconKey(dir, WALLET_KEY, 'Utility2MSP')).toThrow(/holds the beacon key of Utility1MSP/);
+  });
+});
+
+describe('BeaconService', () => {
+  let db: Db;
+  let dir: string;
+  let ledger: FakeLedger;
+  let store: BeaconStore;
+  let metrics: Metrics;
+  let key: ReturnType<typeof loadOrCreateBeaconKey>;
+  const services: BeaconService[] = [];
+
+  const make = () => {
+    const s = new BeaconService({
+      ledger,
+      submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }),
+      store,
+      operator: identity('operator'),
+      channel: 'energy',
+      secretKey: key.secretKey,
+      publicKeyHex: key.publicKeyHex,
+      logger: silentLogger,
+      metrics,
+      startBlock: 0,
+      retryBaseMs: 1000,
+      retryMaxMs: 60_000,
+      reconnectMs: 1,
+    });
+    services.push(s);
+    return s;
+  };
+  const contributions = () => ledger.applied.filter((t) => t.fn === 'committees:contributeEntropy');
+
+  beforeEach(() => {
+    dir = tmpDir();
+    db = openDatabase(dir);
+    ledger = new FakeLedger();
+    store = new BeaconStore(db);
+    metrics = new Metrics();
+    key = loadOrCreateBeaconKey(dir, WALLET_KEY, MSP);
+  });
+  afterEach(async () => {
+    for (const s of services.splice(0)) await s.stop();
+    db.close();
+  });
+
+  it('registers the key once as the operator; skips when the ledger has it; refuses to overwrite another key', async () => {
+    const s = make();
+    ledger.evaluateImpl = async () => Buffer.from('[]');
+    expect(await s.registerKey()).toBe('registered');
+    expect(ledger.applied).toMatchObject([{ fn: 'committees:registerBeaconKey', args: [key.publicKeyHex], signer: 'operator' }]);
+    ledger.evaluateImpl = async () => Buffer.from(JSON.stringify([{ mspId: 'Utility2MSP', publicKeyHex: 'aa' }, { mspId: MSP, publicKeyHex: key.publicKeyHex, registeredAtMs: 1 }]));
+    expect(await s.registerKey()).toBe('already-registered');
+    expect(ledger.applied).toHaveLength(1);
+    ledger.evaluateImpl = async () => Buffer.from(JSON.stringify([{ mspId: MSP, publicKeyHex: 'bb'.repeat(48) }]));
+    await expect(s.registerKey()).rejects.toThrow(/another beacon key .* revoke/);
+    expect(ledger.applied).toHaveLength(1);
+  });
+
+  it('contributes exactly once per task round, with THE BLS signature of the beacon message', async () => {
+    const s = make();
+    const e1 = ledger.emitEvents([taskOpened('t-1', 0), { name: 'ParticipantJoined', payload: {} }]);
+    expect(s.handleEvent(e1)).toBe(1);
+    expect(s.handleEvent(e1)).toBe(0); // the same event again (e.g. replayed): no second job
+    ledger.emitEvents([taskOpened('t-other', 0, ['Utility2MSP', 'Utility3MSP'])]); // our key is not in this task's snapshot
+    s.handleEvent(ledger.chain.at(-1)!);
+    expect(await s.runOnce()).toBe(1);
+    expect(await s.runOnce()).toBe(0);
+    expect(contributions()).toHaveLength(1);
+    const [taskId, round, sig] = contributions()[0]!.args;
+    expect([taskId, round, contributions()[0]!.signer]).toEqual(['t-1', '0', 'operator']);
+    expect(bls.verify(sig!, Buffer.from('gridledger/beacon/v1|energy|t-1|0'), key.publicKeyHex)).toBe(true);
+    expect(store.get('t-1', 0)).toMatchObject({ state: 'contributed', txId: contributions()[0]!.txId, attempts: 1 });
+
+    // a re-drawn round is a new contribution
+    s.handleEvent(ledger.emitEvents([{ name: 'TaskOpened', payload: { ...taskOpened('t-1', 1).payload } }]));
+    await s.runOnce();
+    expect(contributions().map((t) => t.args.slice(0, 2))).toEqual([['t-1', '0'], ['t-1', '1']]);
+    expect(await metrics.registry.getSingleMetricAsString('gateway_beacon_contributions_total')).toMatch(/outcome="contributed"} 2/);
+  });
+
+  it('retries a failed contribution with backoff; "already contributed" after an unknown outcome counts as done', async () => {
+    const s = make();
+    s.handleEvent(ledger.emitEvents([taskOpened('t-2', 0)]));
+    ledger.script.push({ stage: 'endorse', error: unavailable() }, { stage: 'endorse', error: unavailable() });
+    const before = Date.now();
+    expect(await s.runOnce()).toBe(1);
+    const job = store.get('t-2', 0)!;
+    expect(job).toMatchObject({ state: 'pending', attempts: 1, lastError: expect.stringContaining('UNAVAILABLE') });
+    expect(job.nextAttemptAt).toBeGreaterThanOrEqual(before + 500);
+    expect(await s.runOnce(before)).toBe(0); // not due yet
+    // the next attempt: the ledger already has it (an earlier attempt committed without us learning it)
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] Utility1MSP already contributed to task t-2 round 0') });
+    expect(await s.runOnce(job.nextAttemptAt)).toBe(1);
+    expect(store.get('t-2', 0)).toMatchObject({ state: 'contributed', attempts: 2 });
+    expect(await s.runOnce(Number.MAX_SAFE_INTEGER)).toBe(0);
+  });
+
+  it('stops on a verdict: a round that moved on is superseded, a refused one is not retried', async () => {
+    const s = make();
+    s.handleEvent(ledger.emitEvents([taskOpened('t-3', 0), taskOpened('t-4', 0)]));
+    ledger.script.push(
+      { stage: 'endorse', error: chaincodeError('[CONFLICT] task t-3 round 0 already has its beacon (status active)') },
+      { stage: 'endorse', error: chaincodeError('[FORBIDDEN] Utility1MSP had no beacon key when task t-4 was opened, so it cannot contribute') },
+    );
+    await s.runOnce();
+    expect(store.get('t-3', 0)!.state).toBe('superseded');
+    expect(store.get('t-4', 0)).toMatchObject({ state: 'refused', lastError: expect.stringContaining('FORBIDDEN') });
+    expect(await s.runOnce(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(contributions()).toHaveLength(0);
+  });
+
+  it('listens from its checkpoint: a restart neither misses nor repeats an event', async () => {
+    ledger.emitEvents([taskOpened('t-a', 0)]);
+    ledger.emitEvents([{ name: 'OfferCreated', payload: {} }]);
+    const last = ledger.emitEvents([taskOpened('t-b', 0)], { block: 2, txId: 'b2-second' });
+    const s1 = make();
+    s1.start();
+    await until(() => store.checkpoint(CHECKPOINT_NAME)?.txId === last.txId && contributions().length === 2, 'first pass');
+    expect(ledger.streamOptions[0]).toEqual({ startBlock: 0 });
+    await s1.stop();
+
+    // while the gateway is down: a tx in the SAME block as the checkpoint, then a new block
+    ledger.emitEvents([taskOpened('t-c', 0)], { block: 2, txId: 'b2-third' });
+    ledger.emitEvents([taskOpened('t-d', 0)]);
+    const s2 = make();
+    const seen: string[] = [];
+    const orig = s2.handleEvent.bind(s2);
+    jest.spyOn(s2, 'handleEvent').mockImplementation((ev) => {
+      seen.push(ev.txId);
+      return orig(ev);
+    });
+    s2.start();
+    await until(() => contributions().length === 4, 'resumed pass');
+    expect(ledger.streamOptions[1]).toEqual({ startBlock: 2, afterTxId: 'b2-second' });
+    expect(seen).toEqual(['b2-third', ledger.chain.at(-1)!.txId]);
+    expect(contributions().map((t) => t.args[0])).toEqual(['t-a', 't-b', 't-c', 't-d']);
+
+    // a live event while running
+    ledger.emitEvents([taskOpened('t-e', 0)]);
+    await until(() => contributions().length === 5, 'live event');
+    expect(store.all().map((j) => j.state)).toEqual(['contributed', 'contributed', 'contributed', 'contributed', 'contributed']);
+  });
+
+  it('reconnects from the checkpoint when the event stream fails', async () => {
+    ledger.failNextStream = unavailable('endorse');
+    ledger.emitEvents([taskOpened('t-x', 0)]);
+    const s = make();
+    s.start();
+    await until(() => contributions().length === 1, 'contribution after reconnect');
+    expect(ledger.streamOptions).toHaveLength(2);
+  });
+});
