@@ -57,11 +57,12 @@ const cases: Case[] = [
     method: 'post',
     url: '/api/v1/energy/packets',
     who: 'm1',
-    body: { meterId: 'm-1', intervalStart: reading.intervalStart, amountWh: 400, source: 'solar', reading: { ...reading, meterId: 'm-1' } },
+    body: { meterId: 'm-1', intervalStart: reading.intervalStart, amountWh: 400, source: 'solar' },
     fn: 'energy:mint',
     args: [JSON.stringify({ intervalStart: reading.intervalStart, amountWh: 400, source: 'solar' })],
     signer: 'meter:m-1',
-    transient: { reading: { ...reading, meterId: 'm-1' } },
+    // the gateway fetched the meter's export proof of that interval itself, as the meter
+    transient: { exportProof: { proofOf: ['m-1', String(reading.intervalStart), 'export'], by: 'meter:m-1' } },
   },
   { method: 'get', url: '/api/v1/energy/packets/pk-1', who: 'm1', fn: 'energy:get', args: ['pk-1'], signer: 'meter:m-1' },
   {
@@ -86,11 +87,12 @@ const cases: Case[] = [
     method: 'post',
     url: '/api/v1/trades/tr-1/delivery-confirmation',
     who: 'm2',
-    body: { meterId: 'm-2', receivedWh: 100, reading: { ...reading, meterId: 'm-2' } },
+    body: { meterId: 'm-2', receivedWh: 100 },
     fn: 'trades:confirmDelivery',
     args: ['tr-1', '100'],
     signer: 'meter:m-2',
-    transient: { reading: { ...reading, meterId: 'm-2' } },
+    // import proof of the trade's delivery interval (read from trades:get)
+    transient: { importProof: { proofOf: ['m-2', '1795297500', 'import'], by: 'meter:m-2' } },
   },
   { method: 'post', url: '/api/v1/trades/tr-1/entry', who: 'm1', body: { meterId: 'm-1' }, fn: 'trades:recordEntry', args: ['tr-1'], signer: 'meter:m-1' },
   { method: 'post', url: '/api/v1/trades/tr-1/votes', who: 'm1', body: { meterId: 'm-1', approve: false, reason: 'short' }, fn: 'trades:vote', args: ['tr-1', '{"approve":false,"reason":"short"}'], signer: 'meter:m-1' },
@@ -120,10 +122,13 @@ describe('ledger routes: mapping, identities, authorisation, pagination', () => 
   let gw: TestGateway;
   let keys: Record<Who, string>;
   const evaluated: Array<{ signer: string; fn: string; args: string[] }> = [];
+  let inSubmit = false;
   beforeAll(async () => {
     gw = makeTestGateway();
     keys = { m1: await enrol(gw, 'm-1'), m2: await enrol(gw, 'm-2'), operator: gw.keys.operator, regulator: gw.keys.regulator };
     gw.ledger.evaluateImpl = async (id, fn, args) => {
+      if (fn === 'meters:getProof') return Buffer.from(JSON.stringify({ proofOf: args, by: id.key }));
+      if (fn === 'trades:get' && args[0] === 'tr-1' && evaluated.length === 0 && gw.ledger.endorseCalls === 0 && inSubmit) return Buffer.from(JSON.stringify({ tradeId: 'tr-1', deliveryStart: 1795297500 }));
       evaluated.push({ signer: id.key, fn, args });
       return Buffer.from(JSON.stringify(fn.includes('list') || fn.includes('History') || fn.includes('history') || fn.includes('leaderboard') ? { items: [], bookmark: '' } : { fn }));
     };
@@ -143,6 +148,7 @@ describe('ledger routes: mapping, identities, authorisation, pagination', () => 
 
   it.each(cases.map((c) => [`${c.method.toUpperCase()} ${c.url} as ${c.who}`, c] as const))('%s', async (_name, c) => {
     let req = request(gw.app)[c.method](c.url).set(bearer(keys[c.who]));
+    inSubmit = c.method === 'post';
     if (c.method === 'post') req = req.set('Idempotency-Key', `k-${c.url}-${c.who}`).send(c.body ?? {});
     const res = await req;
     if (c.method === 'get') {

@@ -174,8 +174,19 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     };
     const args = m.args.map(arg);
     if (m.mode === 'evaluate') return { status: 200, body: await evaluateJson(id, m.fn, args) };
-    const transient = m.transient ? Object.fromEntries(Object.entries(m.transient).map(([k, e]) => [k, arg(e)]).filter(([, v]) => v !== '')) : undefined;
-    return submitSync(ctx, id, m.fn, args, transient && Object.keys(transient).length ? transient : undefined);
+    const transient: Record<string, string> = m.transient ? Object.fromEntries(Object.entries(m.transient).map(([k, e]) => [k, arg(e)]).filter(([, v]) => v !== '')) : {};
+    for (const [name, p] of Object.entries(m.proofs ?? {})) {
+      // The meter's reading proof stays off the block: fetched from its utility's peer, sent as transient data.
+      let interval: string;
+      if (typeof p.intervalStart === 'string') interval = arg(p.intervalStart);
+      else {
+        const obj = (await evaluateJson(id, p.intervalStart.fn, p.intervalStart.args.map(arg))) as Record<string, unknown> | null;
+        interval = json(obj?.[p.intervalStart.field]);
+      }
+      const meterId = String(body.meterId ?? ctx.query.meterId);
+      transient[name] = JSON.stringify(await evaluateJson(id, 'meters:getProof', [meterId, interval, p.direction]));
+    }
+    return submitSync(ctx, id, m.fn, args, Object.keys(transient).length ? transient : undefined);
   };
 
   const generic: Record<string, Handler> = {};

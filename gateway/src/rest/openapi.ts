@@ -45,6 +45,12 @@ export interface ChaincodeMapping {
   args: string[];
   /** transient map entries: name → `body:<field>` (sent as JSON, kept off the block) */
   transient?: Record<string, string>;
+  /**
+   * transient reading proofs the gateway fetches itself with `meters:getProof(meterId, intervalStart,
+   * direction)` as the acting meter: name → direction + where the interval comes from (an argument
+   * expression, or a field of another chaincode read, e.g. the trade's `deliveryStart`)
+   */
+  proofs?: Record<string, { direction: 'export' | 'import'; intervalStart: string | { fn: string; args: string[]; field: string } }>;
 }
 
 type Json = Record<string, unknown>;
