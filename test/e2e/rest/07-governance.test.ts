@@ -4,7 +4,7 @@
  * utilities' beacon (each utility's gateway contributes), the slot leader's entry, votes, the decision,
  * and the Q-scores that result.
  */
-import { RUN, collectSse, enrolAndJoin, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from '../support';
+import { RUN, collectSse, enrolAndJoin, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from './support';
 
 const gateways = loadGateways();
 

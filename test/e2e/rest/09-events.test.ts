@@ -1,27 +1,32 @@
 /**
- * Chaincode events through the gateway as Server-Sent Events (issue 4 item 6): readings of a fresh
- * meter produce ReadingRecorded events, seen from a block number, once each, in ledger order; a
+ * Chaincode events through the gateway as Server-Sent Events (issue 4 item 6): readings of three fresh
+ * meters produce ReadingRecorded events, seen from a block number, once each, in ledger order; a
  * reconnect with Last-Event-ID resumes right after that event (no gap, no repeat).
  */
-import { RUN, collectSse, enrolMeter, expectStatus, loadGateways, readingSeries, type SseEvent } from '../support';
+import { RUN, collectSse, enrolMeter, expectStatus, loadGateways, readingSeries, type SseEvent } from './support';
 
 const gw = loadGateways()[0]!;
 
 describe('GET /api/v1/events (SSE)', () => {
   test('events from a block number, exactly once each; Last-Event-ID resumes after the given event', async () => {
-    const meter = await enrolMeter(gw, `sse-${RUN}`, 'feeder-s');
-    const series = readingSeries(3);
+    // three meters, one reading each (distinct identities; each a ReadingRecorded event)
+    const meters = [];
+    for (const i of [0, 1, 2]) meters.push(await enrolMeter(gw, `sse-${RUN}-${i}`, 'feeder-s'));
+    const [r] = readingSeries(1);
     const blocks: number[] = [];
-    for (const r of series) {
-      const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
+    for (const m of meters) {
+      const res = await m.client.post(`/api/v1/meters/${m.meterId}/readings?sync=true`, r);
       expectStatus(res, 200);
       blocks.push(res.body.blockNumber);
     }
-    const mine = (e: SseEvent) => e.event === 'ReadingRecorded' && e.data.payload?.meterId === meter.meterId;
+    const ids = new Set(meters.map((m) => m.meterId));
+    const mine = (e: SseEvent) => e.event === 'ReadingRecorded' && ids.has(e.data.payload?.meterId);
+    const meter = meters[0]!;
     const all = await collectSse(meter.client, `?fromBlock=${blocks[0]}&names=ReadingRecorded`, mine, (c) => c.length >= 3);
     expect(all.status).toBe(200);
     expect(all.contentType).toMatch(/^text\/event-stream/);
-    expect(all.events.map((e) => e.data.payload.intervals)).toEqual(series.map((r) => [r.intervalStart]));
+    expect(all.events.map((e) => e.data.payload.meterId)).toEqual(meters.map((m) => m.meterId));
+    expect(all.events.map((e) => e.data.payload.intervals)).toEqual([[r!.intervalStart], [r!.intervalStart], [r!.intervalStart]]);
     expect(all.events.map((e) => e.data.blockNumber)).toEqual(blocks);
     for (const e of all.events) expect(e.id).toBe(`${e.data.blockNumber}:${e.data.txId}:${e.data.index}`);
 
