@@ -282,7 +282,10 @@ export async function startGateway(
       channel: config.network.channel ?? net.channel,
       chaincode: config.network.chaincode,
       timeouts: config.timeouts,
-      transientEndorsers: config.network.transientEndorsers ?? net.organizations.map((o) => o.mspId),
+      // Default: let Fabric plan endorsers from the proposal's chaincode interest. Reading txs write only
+      // the meter utility's collection (collection endorsement policy), so only that utility endorses and
+      // no other org's peer sees the raw reading; mint/confirm carry one flow proof and plan on MAJORITY.
+      transientEndorsers: config.network.transientEndorsers ?? [],
     });
   const ca = overrides.ca ?? new FabricMeterCa(org);
   const channel = config.network.channel ?? net.channel;

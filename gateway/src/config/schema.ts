@@ -28,7 +28,7 @@ export const configSchema = {
         transientEndorsers: {
           type: 'array',
           items: { type: 'string', minLength: 1 },
-          description: 'MSP IDs that endorse proposals carrying transient data (default: every organisation in network.json)',
+          description: 'MSP IDs named as endorsers of proposals carrying transient data (default: none — Fabric plans from the chaincode interest)',
         },
       },
     },
