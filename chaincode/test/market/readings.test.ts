@@ -59,7 +59,13 @@ describe('meter readings', () => {
     const again = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
     expect(again.result).toMatchObject({ status: 'duplicate' });
     expect(again.stub.writes.size).toBe(0);
-    expect(again.stub.privateWrites.size).toBe(0);
+    // Only the meter head is rewritten, byte for byte (so the re-post plans on the collection policy).
+    const pw = again.stub.privateWrites;
+    expect([...pw.keys()]).toEqual([`${U1}PrivateCollection`]);
+    const [[headKey, headBytes]] = [...pw.get(`${U1}PrivateCollection`)!.entries()];
+    expect(headKey).toContain('meter-s1');
+    const stored = await ledger.evaluate<Record<string, unknown>>(who.seller, 'meters:getHead', [U1, 'meter-s1']);
+    expect(JSON.parse(Buffer.from(headBytes!).toString('utf8'))).toMatchObject({ lastIntervalStart: stored.lastIntervalStart, readings: stored.readings });
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify({ ...r, exportWh: 481 })]), 'CONFLICT', /already posted a different reading/);
   });
 
@@ -107,7 +113,8 @@ describe('meter readings', () => {
     const retry = await ledger.submit(who.seller, 'meters:postReadings', [JSON.stringify(batch)]);
     expect(retry.result).toMatchObject({ recorded: 0, duplicates: 4 });
     expect(retry.stub.writes.size).toBe(0);
-    expect(retry.stub.privateWrites.size).toBe(0);
+    // Only the unchanged meter head is rewritten (one private key); no reading or proof is written again.
+    expect([...retry.stub.privateWrites.get(`${U1}PrivateCollection`)!.keys()]).toHaveLength(1);
     // A retried batch that overlaps and extends: duplicates plus new ones, chained without transient.
     const more = [4, 5].map((i) => m.next(I0 + i * 900, 1, 2));
     const overlap = { meterId: 'meter-s1', readings: [...rs.slice(2), ...more] };

@@ -152,5 +152,10 @@ export async function postReadings(tx: MarketTx, mspId: string, meterId: string,
     results.push({ intervalStart: r.intervalStart, status: 'recorded' });
   }
   if (head && head !== head0) await putPrivate(tx, mspId, headKey(tx, mspId, meterId), JSON.stringify(head));
+  // Only re-posts: rewrite the unchanged head. A transaction that writes nothing needs the chaincode's
+  // MAJORITY policy (Fabric validates the invoked namespace even without writes), while its private reads
+  // keep endorsement on the collection's members — no plan satisfies both. Writing the collection keeps the
+  // re-post on the collection endorsement policy, like a first post; the stored content does not change.
+  else if (head0) await putPrivate(tx, mspId, headKey(tx, mspId, meterId), JSON.stringify(head0));
   return results;
 }
