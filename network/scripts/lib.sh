@@ -10,16 +10,29 @@ FABRIC_CA_VERSION="1.5.21"
 log() { printf '%s\n' "[gridledger] $*" >&2; }
 die() { printf '%s\n' "[gridledger] ERROR: $*" >&2; exit 1; }
 
-# npm ci when node_modules is missing or older than the lockfile: a fresh clone needs nothing else.
+# Installs dependencies when node_modules is missing (npm ci) or the lockfile changed since our last
+# install (npm install, which only fixes the difference). Serialised with flock: two starts at once
+# (tests restart parts of the network) must not run npm in the same tree concurrently.
 ensure_dependencies() {
   command -v node >/dev/null || die "Node.js 20 is required (see README.md)"
   local major; major="$(node -p 'process.versions.node.split(".")[0]')"
   [ "$major" -ge 20 ] || die "Node.js >= 20 is required, found $(node --version)"
-  if [ ! -f "$REPO_ROOT/node_modules/.package-lock.json" ] ||
-     [ "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules/.package-lock.json" ]; then
-    log "installing dependencies (npm ci)"
-    (cd "$REPO_ROOT" && npm ci --no-audit --no-fund)
-  fi
+  local stamp="$REPO_ROOT/node_modules/.gridledger-lock.sha256" want
+  want="$(sha256sum "$REPO_ROOT/package-lock.json" | cut -d' ' -f1)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  (
+    flock 9
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && exit 0
+    cd "$REPO_ROOT"
+    if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ]; then
+      log "installing dependencies (npm ci)"
+      npm ci --no-audit --no-fund
+    else
+      log "package-lock.json changed: updating dependencies (npm install)"
+      npm install --no-audit --no-fund
+    fi
+    printf '%s\n' "$want" > "$stamp"
+  ) 9>"$REPO_ROOT/.npm-install.lock"
 }
 
 # Compiles chaincode, devnet and gateway (tsc). GRIDLEDGER_SKIP_BUILD=1 skips it when a caller already built.
