@@ -1,7 +1,7 @@
 /**
  * DRAFT (not yet runnable on main — see the report): one sealed-bid reverse auction through the gateways,
  * request → two sealed bids → reveals → close (lowest price wins) → identity claims → trade → delivery
- * metered by distinct meters → validated settlement; money conserved. Same blockers as 08.
+ * metered by distinct meters → validated settlement; money conserved. Same status as 08.
  */
 import { createHash } from 'node:crypto';
 import { ensureCommunity, expectStatus, loadGateways, memberClient, RestClient, RUN } from '../support';
@@ -65,7 +65,7 @@ describe('sealed-bid reverse auction', () => {
     expectStatus(claimed, 201);
     const tradeId = claimed.body.result.tradeId as string;
     const trade = await deliverAndSettle({ tradeId, seller: cheap, buyer, deliveryStart, len, amountWh: 200, byPid, regulator });
-    expect(trade.status).toBe('SETTLED');
+    expect(trade.state).toBe('SETTLED');
     expect(await total()).toBe(before);
   }, 25 * 60_000);
 });

@@ -2,7 +2,7 @@
  * Shared by the pending market flows: wallets, balances and the validated settlement of a trade
  * (seed 002 Fig. 5) through the gateways. Not a test file.
  */
-import { RUN, eventually, expectStatus, memberClient, RestClient, type GatewayDescriptor, type Member } from '../support';
+import { RUN, enrolAndJoin, eventually, expectStatus, memberClient, RestClient, saveMember, type GatewayDescriptor, type Member } from '../support';
 import { sleep } from '../../support';
 
 export async function runBallot(tradeId: string, taskId: string, ballot: string, conditions: Record<string, boolean>, byPid: Map<string, Member>, regulator: RestClient) {
@@ -14,9 +14,11 @@ export async function runBallot(tradeId: string, taskId: string, ballot: string,
     if (!leader) throw new Error(`leader ${l.body.leader} is not a member this suite holds`);
     const e = await memberClient(leader).post(`/api/v1/trades/${tradeId}/entry`, { meterId: leader.meterId });
     if (e.status === 403 && /leader/.test(e.text)) return undefined;
+    // Condition 2: this leader already entered another task in this slot — wait for the next slot's leader
+    if (e.status === 409 && /Condition 2/.test(e.text)) return undefined;
     expectStatus(e, 201);
     return e.body;
-  }, 60_000);
+  }, 420_000);
   const task = (await regulator.get(`/api/v1/committees/tasks/${taskId}`)).body;
   for (const pid of task.committee as string[]) {
     const m = byPid.get(pid)!;
@@ -48,17 +50,50 @@ export async function deliverAndSettle(opts: {
   const buyerClient = memberClient(buyer);
   expectStatus(await sellerClient.post(`/api/v1/meters/${seller.meterId}/readings?sync=true`, reading(0, amountWh + 300)), 200);
   expectStatus(await buyerClient.post(`/api/v1/meters/${buyer.meterId}/readings?sync=true`, reading(amountWh + 100, 0)), 200);
-  const mint = await sellerClient.post('/api/v1/energy/packets', { meterId: seller.meterId, intervalStart: deliveryStart, amountWh, source: 'solar', reading: { ...reading(0, amountWh + 300), meterId: seller.meterId } });
+  const mint = await sellerClient.post('/api/v1/energy/packets', { meterId: seller.meterId, intervalStart: deliveryStart, amountWh, source: 'solar' });
   expectStatus(mint, 201);
   const delivered = await sellerClient.post(`/api/v1/trades/${tradeId}/deliveries`, { meterId: seller.meterId, packets: [{ packetId: mint.body.result.packetId, amountWh }] });
   expectStatus(delivered, 201);
-  const taskId = delivered.body.result.taskId as string;
+  const taskId = delivered.body.result.validation.taskId as string; // trades:deliverEnergy opens the validation task
   await eventually('validator committee drawn', async () => ((await regulator.get(`/api/v1/committees/tasks/${taskId}`)).body.status === 'active' ? true : undefined), 120_000);
   await runBallot(tradeId, taskId, 'execution', { condition1: true, condition2: true }, byPid, regulator);
-  const confirm = await buyerClient.post(`/api/v1/trades/${tradeId}/delivery-confirmation`, { meterId: buyer.meterId, receivedWh: amountWh, reading: { ...reading(amountWh + 100, 0), meterId: buyer.meterId } });
+  const confirm = await buyerClient.post(`/api/v1/trades/${tradeId}/delivery-confirmation`, { meterId: buyer.meterId, receivedWh: amountWh });
   expectStatus(confirm, 201);
   await runBallot(tradeId, taskId, 'final', { condition3: true, condition4: true }, byPid, regulator);
   const trade = await regulator.get(`/api/v1/trades/${tradeId}`);
   expectStatus(trade, 200);
   return trade.body;
+}
+
+/** A fresh meter joins and is admitted by a drawn committee of members this suite holds (as in 07); returns the new member. */
+export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, zone: string, byPid: Map<string, Member>, regulator: RestClient): Promise<Member> {
+  const { meter, participant } = await enrolAndJoin(gw, meterId, zone, 0);
+  const pid = participant.participantId as string;
+  const taskId = participant.admissionTaskId as string;
+  const task = await eventually('committee drawn', async () => {
+    const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
+    return t.body.status === 'active' ? t.body : undefined;
+  }, 120_000);
+  let leader: Member | undefined;
+  await eventually('leader entry', async () => {
+    const l = await regulator.get(`/api/v1/committees/tasks/${taskId}/leader`);
+    leader = byPid.get(l.body.leader);
+    if (!leader) throw new Error(`leader ${l.body.leader} unknown`);
+    const e = await memberClient(leader).post(`/api/v1/admissions/${pid}/entry`, { meterId: leader.meterId });
+    if (e.status === 403 && /leader/.test(e.text)) return undefined;
+    // Condition 2: this leader already entered another task in this slot — wait for the next slot's leader
+    if (e.status === 409 && /Condition 2/.test(e.text)) return undefined;
+    expectStatus(e, 201);
+    return true;
+  }, 420_000);
+  for (const p of task.committee as string[]) {
+    const m = byPid.get(p)!;
+    if (m === leader) continue;
+    expectStatus(await memberClient(m).post(`/api/v1/admissions/${pid}/votes`, { meterId: m.meterId, approve: true, conditions: { condition1: true, condition2: true } }), 201);
+  }
+  const d = await regulator.post(`/api/v1/admissions/${pid}/decision`, {});
+  expectStatus(d, 201);
+  const member = { meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org };
+  saveMember(member);
+  return member;
 }
