@@ -4,8 +4,8 @@
  * (lib.sh start_gateways), and every receipt ends committed exactly once — the ledger holds N valid
  * transactions signed by the meter, one per reading, none twice.
  */
-import { BlockCeiling, RUN, enrolMeter, expectStatus, gatewayPid, killGateway, ledgerEvaluate, loadGateways, readingSeries, restartGateways, RestClient, scanTransactions, validTxsSignedBy, waitReceipt } from '../support';
-import { isAlive } from '../../support';
+import { BlockCeiling, RUN, enrolMeter, expectStatus, gatewayPid, killGateway, ledgerEvaluate, loadGateways, readingSeries, restartGateways, RestClient, scanTransactions, validTxsSignedBy, waitReceipt } from './support';
+import { isAlive } from '../support';
 
 const gateways = loadGateways();
 const victim = gateways[gateways.length - 1]!;
