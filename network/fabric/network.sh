@@ -79,18 +79,6 @@ start_process() { # name, command... (env assignments allowed via env)
   echo $! > "$PIDS/$name.pid"
 }
 
-stop_pidfile() {
-  local f="$1" pid
-  [ -f "$f" ] || return 0
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.125; done
-    if kill -0 "$pid" 2>/dev/null; then log "$(basename "$f" .pid) did not stop in 10 s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
-    log "stopped $(basename "$f" .pid) ($pid)"
-  fi
-  rm -f "$f"
-}
 
 fail_with_log() { # name, message
   log "tail of $LOGS/$1.log:"; tail -n 25 "$LOGS/$1.log" >&2 || true

@@ -92,6 +92,20 @@ pid_alive() {
   [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)" != "Z" ]
 }
 
+# Stops the process named by a pid file we wrote: SIGTERM, up to 10 s to finish, then SIGKILL; removes the file.
+stop_pidfile() {
+  local f="$1" pid
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.125; done
+    if kill -0 "$pid" 2>/dev/null; then log "$(basename "$f" .pid) did not stop in 10 s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    log "stopped $(basename "$f" .pid) ($pid)"
+  fi
+  rm -f "$f"
+}
+
 # Waits (without fixed sleeps beyond a short poll) until a command succeeds or the deadline passes.
 wait_for() {
   local what="$1" timeout="$2"; shift 2

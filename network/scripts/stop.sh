@@ -4,22 +4,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop_home() {
-  local home="$1" f pid
+  local home="$1" f
   [ -d "$home/pids" ] || return 0
   if [ -f "$REPO_ROOT/network/fabric/network.sh" ] && [ -f "$home/.fabric-tier" ]; then
     GRIDLEDGER_HOME="$home" bash "$REPO_ROOT/network/fabric/network.sh" down
   fi
   # devnet.pid in the home is written by the devnet itself — also by one a test restarted (control.restartLedger).
   for f in "$home/pids/gateway.pid" "$home"/pids/gateway-*.pid "$home/pids/devnet.pid" "$home/devnet.pid" "$home"/pids/cc-*.pid; do
-    [ -f "$f" ] || continue
-    pid="$(cat "$f")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.125; done
-      if kill -0 "$pid" 2>/dev/null; then log "$(basename "$f" .pid) did not stop in 10 s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
-      log "stopped $(basename "$f" .pid) ($pid)"
-    fi
-    rm -f "$f"
+    stop_pidfile "$f"
   done
 }
 
