@@ -7,7 +7,7 @@ import { mustReadParticipant } from '../ledger/participantStore';
 import { readParameters } from '../ledger/parametersStore';
 import { castVote, decideBallot, recordLeaderEntry } from '../committees/tasks';
 import { applyCommitteeDecision } from '../participants/reputation';
-import { admit, ADMISSION_BALLOT, reject } from '../participants/registry';
+import { admit, ADMISSION_BALLOT, reject, syncCommitteeIndex } from '../participants/registry';
 import { invalidArgument } from '../errors';
 import { txTimeMs } from '../time/txTime';
 
@@ -62,7 +62,8 @@ export class AdmissionsContract extends Contract {
   /**
    * Any caller: tallies the admission ballot. 2f+1 approvals admit the prosumer, f+1 refusals
    * reject it; members whose vote contradicts the outcome are penalised, and on admission the
-   * leader and honest verifiers gain Q-score (x = +1).
+   * leader and honest verifiers gain Q-score (x = +1). Verifiers banned by their penalty leave the
+   * committee index in this same (governance) transaction.
    */
   @Transaction()
   @Returns('string')
@@ -75,7 +76,8 @@ export class AdmissionsContract extends Contract {
     const decision = await decideBallot(ctx, p.admissionTaskId, ADMISSION_BALLOT, now);
     if (decision.outcome === 'approved') await admit(ctx, p, now, params, 'committee');
     else await reject(ctx, p, `rejected by ${decision.refusals} of ${decision.approvals + decision.refusals} verifiers`);
-    await applyCommitteeDecision(ctx, decision, params, now, decision.outcome === 'approved' ? Q_SCALE_N : 0n);
+    const banned = await applyCommitteeDecision(ctx, decision, params, now, decision.outcome === 'approved' ? Q_SCALE_N : 0n);
+    for (const b of banned) await syncCommitteeIndex(ctx, b, now);
     return canonicalJson({ participantId, status: p.status, decision });
   }
 }

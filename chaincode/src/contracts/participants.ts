@@ -82,7 +82,7 @@ export class ParticipantsContract extends Contract {
   async setStake(ctx: Context, amount: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:setStake');
     const now = await txTimeMs(ctx);
-    const p = await registry.setStake(ctx, meter, parseIntArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER));
+    const p = await registry.setStake(ctx, meter, parseIntArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER), now);
     return canonicalJson(view(p, now, true));
   }
 
@@ -102,7 +102,7 @@ export class ParticipantsContract extends Contract {
   async suspend(ctx: Context, participantId: string, reason: string): Promise<string> {
     const caller = getCaller(ctx);
     const now = await txTimeMs(ctx);
-    return canonicalJson(view(await registry.suspend(ctx, caller, participantId, String(reason ?? '').slice(0, 280)), now, true));
+    return canonicalJson(view(await registry.suspend(ctx, caller, participantId, String(reason ?? '').slice(0, 280), now), now, true));
   }
 
   /** Operator of the participant's utility (suspension), or the regulator (suspension or ban). */
@@ -122,6 +122,20 @@ export class ParticipantsContract extends Contract {
     const now = await txTimeMs(ctx);
     const p = await registry.ban(ctx, participantId, parseIntArg(seconds, 'seconds', 1, 315_360_000), String(reason ?? '').slice(0, 280), now);
     return canonicalJson(view(p, now, true));
+  }
+
+  /**
+   * Any caller: makes the committee index agree with the participant's status now — re-adds a
+   * participant whose ban has run out (bans expire lazily, without a transaction), removes one
+   * banned automatically by a penalty. Writes nothing if they already agree (so it cannot be used
+   * to churn the index). Result: `{participantId, zone, status, indexed, position?, change}`.
+   */
+  @Transaction()
+  @Returns('string')
+  async syncCommitteeIndex(ctx: Context, participantId: string): Promise<string> {
+    getCaller(ctx);
+    const now = await txTimeMs(ctx);
+    return canonicalJson(await registry.syncParticipantIndex(ctx, participantId, now));
   }
 
   /** Any caller: a participant's Q-score history, oldest first, paginated (`bookmark` "" for the first page). */

@@ -39,6 +39,16 @@ export function effectiveStatus(p: Participant, nowMs: number): ParticipantStatu
   return p.status;
 }
 
+/**
+ * Whether the participant belongs in the committee index (`ledger/eligibilityIndex.ts`): admitted
+ * and not out for a lasting reason (suspended, or banned with the ban still running). Only status
+ * decides: Q-score and stake move with every trade and are checked lazily at draw time
+ * (`isEligibleForCommittee`), so that trades never move index entries (MVCC hot spots).
+ */
+export function belongsInCommitteeIndex(p: Participant, nowMs: number): boolean {
+  return effectiveStatus(p, nowMs) === 'active';
+}
+
 /** Committee eligibility (spec §3): active, Q-score and stake at least the regulator's minimum. */
 export function isEligibleForCommittee(p: Participant, nowMs: number, params: GovernanceParameters): boolean {
   return effectiveStatus(p, nowMs) === 'active' && p.qScore >= params.minQScore && p.stake >= params.minStake && p.stake > 0;

@@ -1,39 +1,176 @@
 /**
- * The committee index: per zone, a dense array of admitted participants
- * (`gl.elig.slot~<zone>~<position>` → participant id) plus a per-zone size
- * (`gl.elig.zone~<zone>` → {count}). A draw reads the zone sizes (one small key per zone) and then
- * only the positions it samples, so its cost does not grow with the community.
+ * The committee index: per zone, a dense array of participants that may serve on committees
+ * (`gl.elig.slot~<zone>~<position>` → participant id), a per-zone size (`gl.elig.zone~<zone>` →
+ * {zone, count}) and, per indexed participant, where it sits (`gl.elig.pos~<pid>` → {zone, position}).
+ * A draw reads the zone sizes (one small key per zone) and then only the positions it samples, so
+ * its cost does not grow with the community. Draws never read the position keys.
  *
- * Entries are added on admission and never removed: suspension, bans and low Q-scores are checked
- * lazily on the sampled participant's current record, so Q-score updates after every trade never
- * touch the shared per-zone counter (no MVCC collisions between unrelated trades).
+ * WHAT IS IN THE INDEX. Admission adds a participant. A participant whose status leaves `active`
+ * for a lasting reason (suspension, ban) is removed by the transaction that changes the status,
+ * and re-added when it comes back (reinstatement; after a ban's lazy expiry on the next
+ * `participants:syncCommitteeIndex` or `participants:setStake` about it) — see
+ * `participants/registry.ts`. Removal is swap-with-last: the zone's last entry moves into the freed
+ * position and the counter drops by one, so positions 0..count-1 stay dense and every draw attempt
+ * lands on a live entry.
+ *
+ * WHAT IS CHECKED LAZILY. Q-score and stake thresholds (and, as a safety net, the status itself)
+ * are checked at draw time on the sampled participant's current record (`isEligibleForCommittee`).
+ * Scores and stakes move with every trade; moving index entries on every score change would make
+ * every trade settlement write its zone's counter, and unrelated trades in one zone would then
+ * collide under MVCC. Bans imposed automatically by a penalty inside a trade settlement or a
+ * committee decision therefore do not touch the index either; the banned entry is skipped when
+ * drawn until anyone calls `participants:syncCommitteeIndex` for it.
+ *
+ * MVCC. An add or a removal writes the zone counter, at most two slots and two position keys.
+ * Two such changes in one zone in the same block conflict (one is invalidated and resubmitted),
+ * and a committee draw that read the counter or a moved slot in that block is invalidated too
+ * (the beacon contributor resubmits it). This is acceptable because these are rare governance
+ * transactions (admissions, suspensions, bans, reinstatements — a handful per day even in a
+ * 10,000-household community), whereas the hot paths — meter readings, offers, trades and their
+ * settlement, votes, leader entries — never read or write any `gl.elig.*` key (test
+ * `test/governance/committeeIndex.test.ts`). Position keys are separate from the participant
+ * record on purpose: a swap moves ANOTHER participant, and writing its record would collide with
+ * that participant's own trades.
+ *
+ * READ-YOUR-WRITES. Fabric does not return a transaction's own writes, so this module keeps a
+ * per-transaction overlay of the index keys it wrote: several index changes in one transaction
+ * (e.g. an admission and a ban in one zone) see each other and stay consistent.
  */
 import type { Context } from 'fabric-contract-api';
 import type { ZoneSize } from '../domain/sampling';
+import { conflict } from '../errors';
+import { decode, encode } from './codec';
 import { compositeKey, KEY, padUint } from './keys';
-import { getJson, listByPartialKey, putJson } from './state';
+import { listByPartialKey } from './state';
 
 interface ZoneCounter {
   zone: string;
   count: number;
 }
 
+interface SlotEntry {
+  participantId: string;
+}
+
+/** Where a participant sits in the committee index. */
+export interface IndexEntry {
+  zone: string;
+  position: number;
+}
+
+// Keyed by the transaction's stub (as the event batch): index keys this transaction read or
+// wrote (null = absent or deleted), so later reads in the same transaction see its own writes
+// and each key is read from the ledger at most once.
+const overlays = new WeakMap<object, Map<string, unknown>>();
+
+function overlayOf(ctx: Context): Map<string, unknown> {
+  let o = overlays.get(ctx.stub);
+  if (!o) {
+    o = new Map();
+    overlays.set(ctx.stub, o);
+  }
+  return o;
+}
+
+async function read<T>(ctx: Context, key: string): Promise<T | undefined> {
+  const o = overlayOf(ctx);
+  if (o.has(key)) return (o.get(key) ?? undefined) as T | undefined;
+  const bytes = await ctx.stub.getState(key);
+  const value = bytes && bytes.length > 0 ? decode<T>(bytes) : undefined;
+  o.set(key, value ?? null); // a second read in this transaction would return the same committed value
+  return value;
+}
+
+async function write(ctx: Context, key: string, value: unknown): Promise<void> {
+  overlayOf(ctx).set(key, value);
+  await ctx.stub.putState(key, encode(value));
+}
+
+async function remove(ctx: Context, key: string): Promise<void> {
+  overlayOf(ctx).set(key, null);
+  await ctx.stub.deleteState(key);
+}
+
+const zoneKey = (ctx: Context, zone: string) => compositeKey(ctx, KEY.eligibleZone, [zone]);
+const slotKey = (ctx: Context, zone: string, position: number) => compositeKey(ctx, KEY.eligibleSlot, [zone, padUint(position, 10)]);
+const positionKey = (ctx: Context, pid: string) => compositeKey(ctx, KEY.eligiblePosition, [pid]);
+
+function inconsistent(detail: string): Error {
+  return conflict(`committee index is inconsistent: ${detail}; the index must be rebuilt by a chaincode upgrade before changing it`);
+}
+
+/** Where `participantId` sits in the index, or undefined if it is not indexed. */
+export function readIndexEntry(ctx: Context, participantId: string): Promise<IndexEntry | undefined> {
+  return read<IndexEntry>(ctx, positionKey(ctx, participantId));
+}
+
+/**
+ * Appends `participantId` to its zone (idempotent: an indexed participant keeps its position).
+ * Writes the slot, the position key and the zone counter. Returns the position.
+ */
 export async function addToIndex(ctx: Context, participantId: string, zone: string): Promise<number> {
-  const zoneKey = compositeKey(ctx, KEY.eligibleZone, [zone]);
-  const counter = (await getJson<ZoneCounter>(ctx, zoneKey)) ?? { zone, count: 0 };
+  const existing = await readIndexEntry(ctx, participantId);
+  if (existing) {
+    if (existing.zone !== zone) throw inconsistent(`participant ${participantId} is indexed in zone ${existing.zone}, not ${zone}`);
+    return existing.position;
+  }
+  const zk = zoneKey(ctx, zone);
+  const counter = (await read<ZoneCounter>(ctx, zk)) ?? { zone, count: 0 };
   const position = counter.count;
-  await putJson(ctx, compositeKey(ctx, KEY.eligibleSlot, [zone, padUint(position, 10)]), { participantId });
-  await putJson(ctx, zoneKey, { zone, count: position + 1 });
+  await write(ctx, slotKey(ctx, zone, position), { participantId } satisfies SlotEntry);
+  await write(ctx, positionKey(ctx, participantId), { zone, position } satisfies IndexEntry);
+  await write(ctx, zk, { zone, count: position + 1 } satisfies ZoneCounter);
   return position;
+}
+
+/**
+ * Removes `participantId` from its zone by swap-with-last: the zone's last entry moves into the
+ * freed position (its slot and position key are rewritten), the last slot and the removed
+ * participant's position key are deleted, and the counter drops by one. Returns false (and writes
+ * nothing) if the participant is not indexed.
+ */
+export async function removeFromIndex(ctx: Context, participantId: string): Promise<boolean> {
+  const entry = await readIndexEntry(ctx, participantId);
+  if (!entry) return false;
+  const { zone, position } = entry;
+  const zk = zoneKey(ctx, zone);
+  const counter = await read<ZoneCounter>(ctx, zk);
+  if (!counter || position >= counter.count) {
+    throw inconsistent(`participant ${participantId} points at position ${position} of zone ${zone}, which has ${counter?.count ?? 0} entries`);
+  }
+  const at = await read<SlotEntry>(ctx, slotKey(ctx, zone, position));
+  if (at?.participantId !== participantId) {
+    throw inconsistent(`position ${position} of zone ${zone} holds ${at?.participantId ?? 'nothing'}, not ${participantId}`);
+  }
+  const last = counter.count - 1;
+  if (position !== last) {
+    const moved = await read<SlotEntry>(ctx, slotKey(ctx, zone, last));
+    if (!moved) throw inconsistent(`the last position ${last} of zone ${zone} is empty`);
+    await write(ctx, slotKey(ctx, zone, position), { participantId: moved.participantId } satisfies SlotEntry);
+    await write(ctx, positionKey(ctx, moved.participantId), { zone, position } satisfies IndexEntry);
+  }
+  await remove(ctx, slotKey(ctx, zone, last));
+  await remove(ctx, positionKey(ctx, participantId));
+  // The counter stays (count 0 for an emptied zone): draws skip empty zones.
+  await write(ctx, zk, { zone, count: last } satisfies ZoneCounter);
+  return true;
 }
 
 /** Zone sizes in byte order of zone names (bounded by the number of feeders, not participants). */
 export async function readZones(ctx: Context): Promise<ZoneSize[]> {
   const rows = await listByPartialKey<ZoneCounter>(ctx, KEY.eligibleZone, []);
-  return rows.map((r) => ({ zone: r.value.zone, count: r.value.count }));
+  const byZone = new Map(rows.map((r) => [r.value.zone, r.value.count]));
+  // Counters this transaction changed (zones are few; this loop is over the overlay only).
+  for (const [key, value] of overlayOf(ctx)) {
+    const c = value as ZoneCounter | null;
+    if (c && key === zoneKey(ctx, c.zone)) byZone.set(c.zone, c.count);
+  }
+  return [...byZone.entries()]
+    .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
+    .map(([zone, count]) => ({ zone, count }));
 }
 
 export async function lookupSlot(ctx: Context, zone: string, position: number): Promise<string | undefined> {
-  const v = await getJson<{ participantId: string }>(ctx, compositeKey(ctx, KEY.eligibleSlot, [zone, padUint(position, 10)]));
+  const v = await read<SlotEntry>(ctx, slotKey(ctx, zone, position));
   return v?.participantId;
 }

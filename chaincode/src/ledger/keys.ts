@@ -46,6 +46,7 @@ export const KEY = {
   enrolment: 'gl.enrolment',
   eligibleSlot: 'gl.elig.slot', // (zone, position) -> participantId : dense per-zone index
   eligibleZone: 'gl.elig.zone', // (zone) -> { count } : one small counter per zone
+  eligiblePosition: 'gl.elig.pos', // (participantId) -> { zone, position } : where it sits in the dense index
   qscoreRank: 'gl.qrank', // (invertedScore, participantId) -> '' : leaderboard order
   qscoreHistory: 'gl.qhist', // (participantId, seq) -> entry
   beaconKey: 'gl.beacon.key', // (mspId) -> BLS public key of a utility

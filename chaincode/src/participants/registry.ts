@@ -2,15 +2,28 @@
  * The participant registry (issue 8 items 1–2): enrolment of meters by their utility, join
  * requests, admission, suspension, bans, stake. Callers pass the already-checked caller and the
  * guarded time; every function validates its own preconditions and throws typed errors.
+ *
+ * Committee index maintenance (`ledger/eligibilityIndex.ts`, docs/governance.md §6): a
+ * participant is in its zone's index exactly while its status is active (`belongsInCommitteeIndex`).
+ * The governance transactions that change a status keep it so: admission adds; `suspend` and
+ * `ban` remove (swap-with-last); `reinstate` re-adds. A ban EXPIRES lazily (`effectiveStatus`
+ * compares `bannedUntilMs` with the guarded time; no transaction runs at expiry), so the
+ * participant re-enters the index with the next transaction that syncs it:
+ * `participants:syncCommitteeIndex` (any caller — it only makes the index agree with the record,
+ * and writes nothing when they already agree) or its own `participants:setStake`. Until then it is
+ * simply not drawn, which is safe (a draw can only miss it, never pick an ineligible member).
+ * Bans imposed by a penalty inside a trade settlement or committee decision (`reputation.ts`) do
+ * not touch the index on the hot path; such entries are skipped lazily at draw time until synced
+ * (`admissions:decide`, itself a governance transaction, syncs the voters it banned).
  */
 import type { Context } from 'fabric-contract-api';
-import { effectiveStatus, Participant } from '../domain/participant';
+import { belongsInCommitteeIndex, effectiveStatus, Participant, ParticipantStatus } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { conflict, forbidden, invalidArgument, notFound, preconditionFailed } from '../errors';
 import { emit, EVENTS } from '../events';
 import { Caller, MeterCaller, NAME_PATTERN, privateCollectionOf } from '../identity/caller';
 import { canonicalJson } from '../ledger/codec';
-import { addToIndex, readZones } from '../ledger/eligibilityIndex';
+import { addToIndex, readIndexEntry, readZones, removeFromIndex } from '../ledger/eligibilityIndex';
 import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writeEnrolment, writeParticipant } from '../ledger/participantStore';
 import { cancelTask, openTask } from '../committees/tasks';
 
@@ -148,12 +161,49 @@ export function canManage(caller: Caller, p: Participant): boolean {
   return caller.role === 'regulator' || (caller.role === 'operator' && caller.mspId === p.mspId);
 }
 
-export async function suspend(ctx: Context, caller: Caller, pid: string, reason: string): Promise<Participant> {
+export interface CommitteeIndexSync {
+  participantId: string;
+  zone: string;
+  /** Effective status (a ban that has run out reads as active). */
+  status: ParticipantStatus;
+  /** In the committee index after this call. */
+  indexed: boolean;
+  /** Position in the zone's dense index, when indexed. */
+  position?: number;
+  change: 'added' | 'removed' | 'none';
+}
+
+/**
+ * Makes the committee index agree with `p`'s status at `nowMs`: adds an active participant that is
+ * missing (e.g. after its ban ran out), removes a suspended or banned one that is still there
+ * (e.g. banned automatically by a penalty). Writes nothing when they already agree.
+ */
+export async function syncCommitteeIndex(ctx: Context, p: Participant, nowMs: number): Promise<CommitteeIndexSync> {
+  const entry = await readIndexEntry(ctx, p.participantId);
+  const base = { participantId: p.participantId, zone: p.zone, status: effectiveStatus(p, nowMs) };
+  const belongs = belongsInCommitteeIndex(p, nowMs);
+  if (belongs && !entry) return { ...base, indexed: true, position: await addToIndex(ctx, p.participantId, p.zone), change: 'added' };
+  if (!belongs && entry) {
+    await removeFromIndex(ctx, p.participantId);
+    return { ...base, indexed: false, change: 'removed' };
+  }
+  return entry ? { ...base, indexed: true, position: entry.position, change: 'none' } : { ...base, indexed: false, change: 'none' };
+}
+
+/** Any caller: re-syncs one participant's committee index entry with its record (see the module comment). */
+export async function syncParticipantIndex(ctx: Context, pid: string, nowMs: number): Promise<CommitteeIndexSync> {
+  return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), nowMs);
+}
+
+export async function suspend(ctx: Context, caller: Caller, pid: string, reason: string, nowMs: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
   if (!canManage(caller, p)) throw forbidden(`only the regulator or operators of ${p.mspId} may suspend ${pid}`);
-  if (p.status !== 'active') throw conflict(`participant ${pid} is ${p.status}; only active participants can be suspended`);
+  const status = effectiveStatus(p, nowMs);
+  if (status !== 'active') throw conflict(`participant ${pid} is ${status}; only active participants can be suspended`);
   p.status = 'suspended';
+  p.bannedUntilMs = 0; // a ban that had run out is over
   await writeParticipant(ctx, p, p.qScore);
+  await syncCommitteeIndex(ctx, p, nowMs); // removes it from its zone's committee index
   emit(ctx, EVENTS.participantSuspended, { participantId: pid, reason });
   return p;
 }
@@ -162,12 +212,16 @@ export async function reinstate(ctx: Context, caller: Caller, pid: string, nowMs
   const p = await mustReadParticipant(ctx, pid);
   if (!canManage(caller, p)) throw forbidden(`only the regulator or operators of ${p.mspId} may reinstate ${pid}`);
   const status = effectiveStatus(p, nowMs);
+  if (status === 'active' && p.status === 'banned') {
+    throw conflict(`participant ${pid}'s ban ran out at ${p.bannedUntilMs}; it needs no reinstatement — call participants:syncCommitteeIndex to put it back into the committee index`);
+  }
   if (status !== 'suspended' && !(status === 'banned' && caller.role === 'regulator')) {
     throw conflict(`participant ${pid} is ${status}; only suspended participants (or banned ones, by the regulator) can be reinstated`);
   }
   p.status = 'active';
   p.bannedUntilMs = 0;
   await writeParticipant(ctx, p, p.qScore);
+  await syncCommitteeIndex(ctx, p, nowMs); // back into its zone's committee index
   emit(ctx, EVENTS.participantReinstated, { participantId: pid });
   return p;
 }
@@ -179,11 +233,19 @@ export async function ban(ctx: Context, pid: string, seconds: number, reason: st
   p.status = 'banned';
   p.bannedUntilMs = nowMs + seconds * 1000;
   await writeParticipant(ctx, p, p.qScore);
+  await syncCommitteeIndex(ctx, p, nowMs); // out of its zone's committee index for the ban
   emit(ctx, EVENTS.participantBanned, { participantId: pid, bannedUntilMs: p.bannedUntilMs, reason });
   return p;
 }
 
-export async function setStake(ctx: Context, meter: MeterCaller, amount: number): Promise<Participant> {
+/**
+ * The participant's own pledge. Stake thresholds are checked lazily at draw time (a stake of 0
+ * leaves the entry in the index, skipped when drawn): stake moves with the score after trades, and
+ * a participant toggling its stake must not be able to rewrite its zone's counter at will. The
+ * call also syncs the participant's index entry, so a participant whose ban ran out re-enters the
+ * committee index by re-pledging.
+ */
+export async function setStake(ctx: Context, meter: MeterCaller, amount: number, nowMs: number): Promise<Participant> {
   const p = await readParticipant(ctx, meter.participantId);
   if (!p) throw notFound(`participant ${meter.participantId} does not exist; call participants:requestJoin first`);
   if (!Number.isSafeInteger(amount) || amount < 0 || amount > p.qScore) {
@@ -191,6 +253,7 @@ export async function setStake(ctx: Context, meter: MeterCaller, amount: number)
   }
   p.stake = amount;
   await writeParticipant(ctx, p, p.qScore);
+  await syncCommitteeIndex(ctx, p, nowMs);
   return p;
 }
 

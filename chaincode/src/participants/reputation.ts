@@ -27,9 +27,12 @@ export async function setScore(ctx: Context, p: Participant, newScore: number, p
 
 /**
  * A penalty: score − qStep, penalty count + 1, and a ban of `banSeconds` when the count exceeds k.
- * Mutates and writes `p`.
+ * Mutates and writes `p`; returns true if it banned `p`. It does NOT touch the committee index:
+ * penalties happen on hot paths (trade settlement), and index writes there would collide under
+ * MVCC; the banned entry is skipped lazily at draw time until a governance transaction syncs it
+ * (`registry.syncCommitteeIndex`).
  */
-export async function penalise(ctx: Context, p: Participant, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<void> {
+export async function penalise(ctx: Context, p: Participant, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<boolean> {
   p.penaltyCount += 1;
   emit(ctx, EVENTS.participantPenalised, { participantId: p.participantId, penaltyCount: p.penaltyCount, reason, ref });
   if (p.penaltyCount > params.penaltyThreshold) {
@@ -38,19 +41,24 @@ export async function penalise(ctx: Context, p: Participant, params: StoredParam
     emit(ctx, EVENTS.participantBanned, { participantId: p.participantId, bannedUntilMs: p.bannedUntilMs, reason: `penalty count ${p.penaltyCount} exceeds k = ${params.penaltyThreshold}` });
   }
   await setScore(ctx, p, p.qScore - params.qStep, params, reason, ref, nowMs);
+  return p.penaltyCount > params.penaltyThreshold;
 }
 
 /**
  * Reputation after a committee decision: members whose vote contradicts the outcome are
  * penalised; when `rewardX` > 0 the honest members gain Δ·x and an honest leader Δ·x³ (their
  * Eq. (2) terms). Admission passes x = +1 when admitted and 0 (no reward) when rejected.
+ * Returns the (updated, in-memory) records of the members this decision banned, so a governance
+ * caller can take them out of the committee index in the same transaction; trade validation
+ * ignores it (hot path: the entries are skipped lazily when drawn).
  */
-export async function applyCommitteeDecision(ctx: Context, d: Decision, params: StoredParameters, nowMs: number, rewardX: bigint): Promise<void> {
+export async function applyCommitteeDecision(ctx: Context, d: Decision, params: StoredParameters, nowMs: number, rewardX: bigint): Promise<Participant[]> {
+  const banned: Participant[] = [];
   for (const pid of d.contrary) {
     const p = await mustReadParticipant(ctx, pid);
-    await penalise(ctx, p, params, `vote contradicts the decided outcome (${d.outcome})`, `${d.taskId}/${d.ballot}`, nowMs);
+    if (await penalise(ctx, p, params, `vote contradicts the decided outcome (${d.outcome})`, `${d.taskId}/${d.ballot}`, nowMs)) banned.push(p);
   }
-  if (rewardX <= 0n) return;
+  if (rewardX <= 0n) return banned;
   const scores: Record<string, number> = {};
   const records = new Map<string, Participant>();
   for (const pid of d.honest) {
@@ -70,6 +78,7 @@ export async function applyCommitteeDecision(ctx: Context, d: Decision, params: 
     const q = pid === d.leader ? (next.leader as number) : next.honest[pid];
     await setScore(ctx, p, q, params, pid === d.leader ? 'led a decided task' : 'voted with the decided outcome', `${d.taskId}/${d.ballot}`, nowMs);
   }
+  return banned;
 }
 
 export interface TradeReputationInput {

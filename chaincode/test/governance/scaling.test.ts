@@ -2,18 +2,25 @@ import type { Task } from '../../src/ledger/taskStore';
 import { maxDrawAttempts } from '../../src/domain/sampling';
 import { identities } from '../support/fakeIdentity';
 import { TestLedger } from '../support/ledger';
-import { beaconSignatureHex, join, registerUtilities, seedMembers } from '../support/community';
+import { beaconSignatureHex, join, Member, registerUtilities, regulator, seedMembers } from '../support/community';
 
 /** Reads made by the transaction that completes the beacon and draws the committee. */
-async function drawReads(communitySize: number): Promise<{ reads: string[]; task: Task }> {
+async function drawReads(communitySize: number): Promise<{ reads: string[]; task: Task; ledger: TestLedger; members: Member[] }> {
   const ledger = new TestLedger();
   await registerUtilities(ledger);
-  await seedMembers(ledger, communitySize, ['z1', 'z2', 'z3', 'z4', 'z5']);
+  const members = await seedMembers(ledger, communitySize, ['z1', 'z2', 'z3', 'z4', 'z5']);
   const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
   await ledger.submit(identities.operator('Org1MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]);
   const r = await ledger.run<Task>(identities.operator('Org3MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org3MSP', j.taskId, 0)]);
   expect(r.result.status).toBe('active');
-  return { reads: r.stub.readKeys, task: r.result };
+  r.stub.commitTo(ledger.world);
+  return { reads: r.stub.readKeys, task: r.result, ledger, members };
+}
+
+/** Keys read and written by a regulator's ban of the first seeded member (an index removal with a swap). */
+async function banCost(ledger: TestLedger, members: Member[]): Promise<{ reads: number; writes: number; indexWrites: number }> {
+  const r = await ledger.run(regulator, 'participants:ban', [members[0].participantId, '3600', 'fraud']);
+  return { reads: r.stub.readKeys.length, writes: r.stub.writes.size, indexWrites: [...r.stub.writes.keys()].filter((k) => k.startsWith('\u0000gl.elig.')).length };
 }
 
 describe('committee selection cost does not grow with the community', () => {
@@ -27,5 +34,14 @@ describe('committee selection cost does not grow with the community', () => {
     // with plenty of eligible members the draw needs about one attempt per seat
     expect(large.reads.length).toBeLessThanOrEqual(2 + 5 + 2 * 8);
     expect(large.task.committee).toHaveLength(4);
+
+    // removing a participant from the index costs the same for 10 and 10,000 participants:
+    // parameters, record, position key, zone counter, its slot, the last slot (6 reads);
+    // record + leaderboard unchanged, counter, moved slot, moved position, last slot, own position.
+    const smallBan = await banCost(small.ledger, small.members);
+    const largeBan = await banCost(large.ledger, large.members);
+    expect(largeBan).toEqual(smallBan);
+    expect(largeBan.indexWrites).toBe(5);
+    expect(largeBan.reads).toBeLessThanOrEqual(6);
   }, 120_000);
 });
