@@ -138,6 +138,20 @@ export class ParticipantsContract extends Contract {
     return canonicalJson(await registry.syncParticipantIndex(ctx, participantId, now));
   }
 
+  /**
+   * Regulator, once after upgrading from a version without committee-index position keys: walks
+   * `pageSize` (1–500) more entries of `zone`'s index and writes their position keys; repeat until
+   * `complete`, then call syncCommitteeIndex for each participant listed in `outOfStep`.
+   * Result: `{zone, count, written, backfilledTo, complete, outOfStep}`.
+   */
+  @Transaction()
+  @Returns('string')
+  async backfillCommitteeIndex(ctx: Context, zone: string, pageSize: string): Promise<string> {
+    requireRegulator(ctx, 'participants:backfillCommitteeIndex');
+    const now = await txTimeMs(ctx);
+    return canonicalJson(await registry.backfillCommitteeIndex(ctx, String(zone ?? ''), parseIntArg(pageSize, 'pageSize', 1, 500), now));
+  }
+
   /** Any caller: a participant's Q-score history, oldest first, paginated (`bookmark` "" for the first page). */
   @Transaction(false)
   @Returns('string')

@@ -38,7 +38,7 @@
  */
 import type { Context } from 'fabric-contract-api';
 import type { ZoneSize } from '../domain/sampling';
-import { conflict } from '../errors';
+import { conflict, notFound, preconditionFailed } from '../errors';
 import { decode, encode } from './codec';
 import { compositeKey, KEY, padUint } from './keys';
 import { listByPartialKey } from './state';
@@ -46,6 +46,15 @@ import { listByPartialKey } from './state';
 interface ZoneCounter {
   zone: string;
   count: number;
+  /**
+   * true once every entry of the zone has a position key. Zones created by this version start
+   * with it; a zone indexed by an earlier version (entries were never removed, no position keys)
+   * lacks it until `backfillPositions` has walked all its entries. Until then the zone is left
+   * as it was (no removals, no re-adds: its suspended/banned entries are skipped lazily).
+   */
+  positionKeys?: boolean;
+  /** Backfill progress of such a zone: positions below this have position keys. */
+  backfilledTo?: number;
 }
 
 interface SlotEntry {
@@ -115,11 +124,11 @@ export async function addToIndex(ctx: Context, participantId: string, zone: stri
     return existing.position;
   }
   const zk = zoneKey(ctx, zone);
-  const counter = (await read<ZoneCounter>(ctx, zk)) ?? { zone, count: 0 };
+  const counter: ZoneCounter = (await read<ZoneCounter>(ctx, zk)) ?? { zone, count: 0, positionKeys: true };
   const position = counter.count;
   await write(ctx, slotKey(ctx, zone, position), { participantId } satisfies SlotEntry);
   await write(ctx, positionKey(ctx, participantId), { zone, position } satisfies IndexEntry);
-  await write(ctx, zk, { zone, count: position + 1 } satisfies ZoneCounter);
+  await write(ctx, zk, { ...counter, count: position + 1 } satisfies ZoneCounter);
   return position;
 }
 
@@ -135,6 +144,7 @@ export async function removeFromIndex(ctx: Context, participantId: string): Prom
   const { zone, position } = entry;
   const zk = zoneKey(ctx, zone);
   const counter = await read<ZoneCounter>(ctx, zk);
+  if (counter && counter.positionKeys !== true) throw legacyZone(zone);
   if (!counter || position >= counter.count) {
     throw inconsistent(`participant ${participantId} points at position ${position} of zone ${zone}, which has ${counter?.count ?? 0} entries`);
   }
@@ -152,8 +162,69 @@ export async function removeFromIndex(ctx: Context, participantId: string): Prom
   await remove(ctx, slotKey(ctx, zone, last));
   await remove(ctx, positionKey(ctx, participantId));
   // The counter stays (count 0 for an emptied zone): draws skip empty zones.
-  await write(ctx, zk, { zone, count: last } satisfies ZoneCounter);
+  await write(ctx, zk, { ...counter, count: last } satisfies ZoneCounter);
   return true;
+}
+
+function legacyZone(zone: string): Error {
+  return preconditionFailed(`the committee index of zone ${zone} predates position keys; the regulator must first run participants:backfillCommitteeIndex for zone ${zone} until it reports complete`);
+}
+
+/**
+ * Whether entries of `zone` can be removed and re-added: false for a zone indexed by an earlier
+ * version whose backfill has not completed (a zone without index yet counts as maintained).
+ */
+export async function zoneIsMaintained(ctx: Context, zone: string): Promise<boolean> {
+  const counter = await read<ZoneCounter>(ctx, zoneKey(ctx, zone));
+  return counter === undefined || counter.positionKeys === true;
+}
+
+/** Throws PRECONDITION_FAILED (saying to run the backfill) unless `zone` is maintained. */
+export async function requireMaintainedZone(ctx: Context, zone: string): Promise<void> {
+  if (!(await zoneIsMaintained(ctx, zone))) throw legacyZone(zone);
+}
+
+export interface BackfillPage {
+  zone: string;
+  count: number;
+  /** Participants whose entries this page visited (to check their status). */
+  visited: string[];
+  written: number;
+  backfilledTo: number;
+  complete: boolean;
+}
+
+/**
+ * Upgrade step for a zone indexed before position keys existed: writes the missing position keys
+ * of the next `pageSize` entries (progress kept in the zone counter, so pages cannot be skipped)
+ * and marks the zone maintained after the last one. Idempotent; bounded work per call.
+ */
+export async function backfillPositions(ctx: Context, zone: string, pageSize: number): Promise<BackfillPage> {
+  const zk = zoneKey(ctx, zone);
+  const counter = await read<ZoneCounter>(ctx, zk);
+  if (!counter) throw notFound(`zone ${zone} has no committee index`);
+  if (counter.positionKeys === true) return { zone, count: counter.count, visited: [], written: 0, backfilledTo: counter.count, complete: true };
+  const from = Math.min(counter.backfilledTo ?? 0, counter.count);
+  const end = Math.min(counter.count, from + pageSize);
+  const visited: string[] = [];
+  let written = 0;
+  for (let position = from; position < end; position++) {
+    const slot = await read<SlotEntry>(ctx, slotKey(ctx, zone, position));
+    if (!slot) throw inconsistent(`position ${position} of zone ${zone} (count ${counter.count}) is empty`);
+    const existing = await readIndexEntry(ctx, slot.participantId);
+    if (existing && (existing.zone !== zone || existing.position !== position)) {
+      throw inconsistent(`participant ${slot.participantId} is at position ${position} of zone ${zone} but its position key says ${existing.zone}/${existing.position}`);
+    }
+    if (!existing) {
+      await write(ctx, positionKey(ctx, slot.participantId), { zone, position } satisfies IndexEntry);
+      written++;
+    }
+    visited.push(slot.participantId);
+  }
+  const complete = end === counter.count;
+  const next: ZoneCounter = complete ? { zone, count: counter.count, positionKeys: true } : { ...counter, backfilledTo: end };
+  await write(ctx, zk, next);
+  return { zone, count: counter.count, visited, written, backfilledTo: end, complete };
 }
 
 /** Zone sizes in byte order of zone names (bounded by the number of feeders, not participants). */

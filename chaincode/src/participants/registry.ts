@@ -23,7 +23,7 @@ import { conflict, forbidden, invalidArgument, notFound, preconditionFailed } fr
 import { emit, EVENTS } from '../events';
 import { Caller, MeterCaller, NAME_PATTERN, privateCollectionOf } from '../identity/caller';
 import { canonicalJson } from '../ledger/codec';
-import { addToIndex, readIndexEntry, readZones, removeFromIndex } from '../ledger/eligibilityIndex';
+import { addToIndex, backfillPositions, readIndexEntry, readZones, removeFromIndex, requireMaintainedZone, zoneIsMaintained } from '../ledger/eligibilityIndex';
 import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writeEnrolment, writeParticipant } from '../ledger/participantStore';
 import { cancelTask, openTask } from '../committees/tasks';
 
@@ -177,10 +177,19 @@ export interface CommitteeIndexSync {
  * Makes the committee index agree with `p`'s status at `nowMs`: adds an active participant that is
  * missing (e.g. after its ban ran out), removes a suspended or banned one that is still there
  * (e.g. banned automatically by a penalty). Writes nothing when they already agree.
+ *
+ * In a zone indexed before position keys existed (not yet backfilled, see
+ * `backfillCommitteeIndex`) nothing is moved — entries there were never removed, so re-adding
+ * could duplicate one — and the status is only checked lazily, as before; `strict` (the explicit
+ * `participants:syncCommitteeIndex`) then throws PRECONDITION_FAILED naming the backfill.
  */
-export async function syncCommitteeIndex(ctx: Context, p: Participant, nowMs: number): Promise<CommitteeIndexSync> {
+export async function syncCommitteeIndex(ctx: Context, p: Participant, nowMs: number, strict = false): Promise<CommitteeIndexSync> {
   const entry = await readIndexEntry(ctx, p.participantId);
   const base = { participantId: p.participantId, zone: p.zone, status: effectiveStatus(p, nowMs) };
+  if (!(await zoneIsMaintained(ctx, p.zone))) {
+    if (strict) await requireMaintainedZone(ctx, p.zone);
+    return { ...base, indexed: entry !== undefined, position: entry?.position, change: 'none' };
+  }
   const belongs = belongsInCommitteeIndex(p, nowMs);
   if (belongs && !entry) return { ...base, indexed: true, position: await addToIndex(ctx, p.participantId, p.zone), change: 'added' };
   if (!belongs && entry) {
@@ -192,7 +201,23 @@ export async function syncCommitteeIndex(ctx: Context, p: Participant, nowMs: nu
 
 /** Any caller: re-syncs one participant's committee index entry with its record (see the module comment). */
 export async function syncParticipantIndex(ctx: Context, pid: string, nowMs: number): Promise<CommitteeIndexSync> {
-  return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), nowMs);
+  return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), nowMs, true);
+}
+
+/**
+ * Upgrade step (regulator) for a zone indexed by a chaincode version without position keys:
+ * writes the position keys of the next `pageSize` entries; call again until `complete`. Returns the
+ * visited participants that should no longer be indexed (suspended, banned) in `outOfStep`: once
+ * the zone is complete, `participants:syncCommitteeIndex` removes each of them.
+ */
+export async function backfillCommitteeIndex(ctx: Context, zone: string, pageSize: number, nowMs: number) {
+  const page = await backfillPositions(ctx, zone, pageSize);
+  const outOfStep: string[] = [];
+  for (const pid of page.visited) {
+    const p = await readParticipant(ctx, pid);
+    if (!p || !belongsInCommitteeIndex(p, nowMs)) outOfStep.push(pid);
+  }
+  return { zone, count: page.count, written: page.written, backfilledTo: page.backfilledTo, complete: page.complete, outOfStep };
 }
 
 export async function suspend(ctx: Context, caller: Caller, pid: string, reason: string, nowMs: number): Promise<Participant> {

@@ -344,6 +344,55 @@ describe('hot paths never touch the committee index', () => {
   });
 });
 
+describe('upgrade from an index without position keys', () => {
+  /** Rewrites the committed index as the previous chaincode version left it: no position keys, counters {zone, count}. */
+  function makeLegacy(ledger: TestLedger): void {
+    for (const [key, value] of [...ledger.world.state]) {
+      if (key.startsWith(prefixOf(KEY.eligiblePosition))) ledger.world.state.delete(key);
+      if (key.startsWith(prefixOf(KEY.eligibleZone))) {
+        const c = decodeValue<{ zone: string; count: number }>(value);
+        ledger.world.state.set(key, Buffer.from(JSON.stringify({ count: c.count, zone: c.zone })));
+      }
+    }
+  }
+
+  it('leaves a legacy zone as it was until the regulator backfilled it page by page, then maintains it', async () => {
+    const { ledger, members } = await community(7, ['z1', 'z2']); // z1: 0,2,4,6  z2: 1,3,5
+    makeLegacy(ledger);
+    const op1 = identities.operator('Org1MSP');
+    // status changes still work; the legacy zone is not touched (skipped lazily, as before)
+    const susp = await ledger.submit(regulator, 'participants:suspend', [members[2].participantId, 'x']);
+    expect([...susp.stub.writes.keys()].filter(isIndexKey)).toEqual([]);
+    await ledger.submit(regulator, 'participants:ban', [members[3].participantId, '3600', 'fraud']);
+    await expectCode(ledger.submit(regulator, 'participants:syncCommitteeIndex', [members[2].participantId]), 'PRECONDITION_FAILED', /zone z1 predates position keys; the regulator must first run participants:backfillCommitteeIndex/);
+    await expectCode(ledger.submit(op1, 'participants:backfillCommitteeIndex', ['z1', '2']), 'FORBIDDEN');
+    await expectCode(ledger.submit(regulator, 'participants:backfillCommitteeIndex', ['z9', '2']), 'NOT_FOUND', /zone z9/);
+
+    const p1 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z1', '2']);
+    expect(p1.result).toEqual({ zone: 'z1', count: 4, written: 2, backfilledTo: 2, complete: false, outOfStep: [members[2].participantId] });
+    // an admission in the middle of the backfill appends with its own position key
+    const late = await seedMembers(ledger, 1, ['z1'], 'late');
+    const p2 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z1', '500']);
+    expect(p2.result).toEqual({ zone: 'z1', count: 5, written: 2, backfilledTo: 5, complete: true, outOfStep: [] });
+    const p3 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z1', '500']);
+    expect(p3.result).toMatchObject({ complete: true, written: 0 });
+    expect(p3.stub.writes.size).toBe(0);
+    const z2 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z2', '10']);
+    expect(z2.result).toMatchObject({ complete: true, written: 3, outOfStep: [members[3].participantId] });
+
+    expect(checkIndex(ledger).get('z1')).toEqual([...ids(members, 0, 2, 4, 6), late[0].participantId]);
+    for (const m of [members[2], members[3]]) {
+      const r = await ledger.submit<{ change: string }>(regulator, 'participants:syncCommitteeIndex', [m.participantId]);
+      expect(r.result.change).toBe('removed');
+    }
+    await ledger.submit(regulator, 'participants:ban', [members[0].participantId, '3600', 'fraud']);
+    const idx = checkIndex(ledger);
+    // [0,2,4,6,late] - 2 (late moves to 1) - 0 (6 moves to 0)
+    expect(idx.get('z1')).toEqual([members[6].participantId, late[0].participantId, members[4].participantId]);
+    expect(idx.get('z2')).toEqual(ids(members, 1, 5));
+  });
+});
+
 describe('determinism of index maintenance', () => {
   it('a ban that swaps entries, and a re-add, write identical bytes on copies of the same state', async () => {
     const { ledger, members } = await community(9, ['z1', 'z2', 'z3']);
