@@ -5,4 +5,5 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
   testTimeout: 30000,
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/noOpenHandles.ts'],
 };

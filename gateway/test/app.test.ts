@@ -1,3 +1,4 @@
+import http from 'node:http';
 import request from 'supertest';
 import { chaincodeError, unavailable } from './helpers/fakeLedger';
 import { drain, makeTestGateway, type TestGateway } from './helpers/testGateway';
@@ -201,8 +202,14 @@ describe('REST app (fake ledger + fake CA)', () => {
   it('a synchronous POST cut by a crash after endorsement is finished with the SAME transaction on retry', async () => {
     // first run: the credit was endorsed and sent, then the gateway died before answering
     gw.ledger.hangAfterCommit = true;
-    void request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-9').send({ amount: 9, reference: 'dep-9' }).then(() => undefined, () => undefined);
+    // our own server, so the "crash" can cut the connection of the request that never gets an answer
+    // (supertest's ephemeral server would stay open waiting for it and keep jest from exiting)
+    const server = http.createServer(gw.app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    void request(server).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-9').send({ amount: 9, reference: 'dep-9' }).then(() => undefined, () => undefined);
     while (gw.ledger.applied.length === 0) await new Promise((r) => setImmediate(r));
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
     await gw.close();
     gw.ledger.hangAfterCommit = false;
     // restart on the same data directory and ledger
