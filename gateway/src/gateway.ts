@@ -17,7 +17,7 @@ import { Wallet } from './identity/wallet';
 import { Metrics } from './ops/metrics';
 import { runChecks } from './ops/readiness';
 import { createHttpApp } from './rest/app';
-import { createHandlers, createResume } from './rest/handlers';
+import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
 import { openDatabase, type Db } from './store/db';
 import { IdempotencyStore } from './store/idempotency';
@@ -178,7 +178,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     apiKeys,
     idempotency,
     handlers,
-    resumeSubmission: createResume(handlerDeps),
     requireIdempotencyKey: config.idempotency.required,
     validateResponses: deps.validateResponses ?? false,
   });

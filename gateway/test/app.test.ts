@@ -3,6 +3,8 @@ import request from 'supertest';
 import { chaincodeError, unavailable } from './helpers/fakeLedger';
 import { drain, makeTestGateway, type TestGateway } from './helpers/testGateway';
 
+type GatewayAppLike = TestGateway['app'];
+
 const reading = (n = 0) => ({
   intervalStart: 1_700_000_100 + n * 900 - (1_700_000_100 % 900),
   intervalLength: 900,
@@ -169,6 +171,114 @@ describe('REST app (fake ledger + fake CA)', () => {
     const res = await request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).send(reading());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ state: 'committed', txId: 'tx1' });
+  });
+
+  it('?sync=true replayed with its Idempotency-Key returns the original 200 and body, never the 202 queued; queued once', async () => {
+    const k = await enrol(gw, 'm-1');
+    gw.worker.start();
+    const send = () => request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).set('Idempotency-Key', 'sync-1').send(reading());
+    const first = await send();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ state: 'committed', txId: 'tx1' });
+    const again = await send();
+    expect(again.status).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.location).toBe(`/api/v1/receipts/${first.body.receiptId}`);
+    expect(again.body).toEqual(first.body);
+    expect(gw.queue.counts()).toMatchObject({ committed: 1, queued: 0, submitted: 0 });
+    expect(gw.ledger.endorseCalls).toBe(1);
+  });
+
+  it('?sync=true: a duplicate while the first still waits is 409; a replay after a 202 (commit not in time) returns that same 202', async () => {
+    await gw.close();
+    gw = makeTestGateway({ overrides: { 'timeouts.syncWaitMs': 300 } });
+    const k = await enrol(gw, 'm-1');
+    const send = () => request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).set('Idempotency-Key', 'sync-2').send(reading());
+    const pending = send().then((r) => r); // (started now) the worker is not running: it waits syncWaitMs
+    while (gw.queue.counts().queued === 0) await new Promise((r) => setTimeout(r, 5));
+    const during = await send();
+    expect(during.status).toBe(409);
+    expect(during.body.type).toBe('urn:gridledger:problem:idempotency-in-progress');
+    const first = await pending;
+    expect(first.status).toBe(202);
+    expect(first.body.state).toBe('queued');
+    await drain(gw); // committed meanwhile; the replay still answers what the request answered
+    const again = await send();
+    expect(again.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(gw.ledger.applied).toHaveLength(1);
+    expect(gw.queue.counts()).toMatchObject({ committed: 1, queued: 0 });
+  });
+
+  it('?sync=true cut by a crash while waiting: the retry with the key answers from THAT receipt (200 once committed), never queues again', async () => {
+    const k = await enrol(gw, 'm-1');
+    const server = http.createServer(gw.app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const send = (target: http.Server | GatewayAppLike) =>
+      request(target).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).set('Idempotency-Key', 'sync-3').send(reading());
+    void send(server).then(() => undefined, () => undefined);
+    while (gw.queue.counts().queued === 0) await new Promise((r) => setTimeout(r, 5));
+    // the crash: nothing more reaches the database, no answer reaches the client
+    await gw.crash();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    gw = makeTestGateway({ dataDir: gw.config.dataDir, ledger: gw.ledger, ca: gw.ca, keys: gw.keys });
+    gw.worker.start();
+    const retry = await send(gw.app);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ state: 'committed', txId: 'tx1' });
+    expect(gw.queue.counts()).toMatchObject({ committed: 1, queued: 0, submitted: 0 });
+    const replay = await send(gw.app);
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(retry.body);
+    expect(gw.ledger.applied).toHaveLength(1);
+  });
+
+  it('a failed send to the orderer (outcome unknown) keeps the transaction: the retry with the key re-sends it, never endorses another', async () => {
+    for (let i = 0; i < 3; i++) gw.ledger.script.push({ stage: 'submit', error: unavailable('submit') });
+    const send = () => request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-11').send({ amount: 11, reference: 'dep-11' });
+    const first = await send();
+    expect(first.status).toBe(503);
+    expect(first.body.txId).toBe('tx1');
+    const second = await send();
+    expect(second.status).toBe(201);
+    expect(second.body.txId).toBe('tx1');
+    expect(gw.ledger.endorseCalls).toBe(1);
+    expect(gw.ledger.applied).toHaveLength(1);
+  });
+
+  it('an enrolment cut after its ledger transaction was endorsed resumes with the enrolment answer (key issued), not a bare submit result', async () => {
+    gw.ledger.hangAfterCommit = true;
+    const server = http.createServer(gw.app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const send = (target: http.Server | GatewayAppLike) =>
+      request(target).post('/api/v1/meters').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'enrol-7').send({ meterId: 'm-7', zone: 'z' });
+    void send(server).then(() => undefined, () => undefined);
+    while (gw.ledger.applied.length === 0) await new Promise((r) => setImmediate(r));
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await gw.close();
+    gw.ledger.hangAfterCommit = false;
+    gw = makeTestGateway({ dataDir: gw.config.dataDir, ledger: gw.ledger, ca: gw.ca, keys: gw.keys });
+    const retry = await send(gw.app);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ meterId: 'm-7', status: 'active', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
+    expect(gw.ledger.endorseCalls).toBe(1);
+    const meter = await request(gw.app).get('/api/v1/meters/m-7').set(bearer(retry.body.apiKey));
+    expect(meter.status).toBe(200);
+  });
+
+  it('a stored transaction that turned out INVALID by a conflict is replaced by a new proposal on the retry', async () => {
+    const { LedgerError } = await import('../src/fabric/errors');
+    gw.ledger.script.push({ stage: 'conflict' }, { stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: 4 }) });
+    const send = () => request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-12').send({ amount: 12, reference: 'dep-12' });
+    expect((await send()).status).toBe(504);
+    const second = await send();
+    expect(second.status).toBe(201);
+    expect(second.body.txId).toBe('tx2');
+    expect(gw.ledger.applied.map((t) => t.txId)).toEqual(['tx2']);
   });
 
   it('Idempotency-Key: a retried POST returns the original response and queues once; a different body is 422', async () => {

@@ -37,6 +37,39 @@ describe('IdempotencyStore', () => {
     expect(s2.begin('k', 'early', 'h')).toEqual({ kind: 'new' });
   });
 
+  it('a claim that queued a receipt (sync reading) survives release and a restart, and resumes from that receipt', () => {
+    const dir = tmpDir();
+    const db1 = openDatabase(dir);
+    const s1 = new IdempotencyStore(db1);
+    expect(s1.begin('k', 'sync', 'f')).toEqual({ kind: 'new' });
+    s1.noteReceipt('k', 'sync', 'rcpt_1');
+    expect(s1.begin('k', 'sync', 'f')).toMatchObject({ kind: 'in-progress' }); // still waiting for the commit
+    expect(s1.release('k', 'sync')).toBe(false); // the receipt exists: not forgotten
+    expect(s1.begin('k', 'sync', 'f')).toEqual({ kind: 'resume-receipt', receiptId: 'rcpt_1' });
+    db1.close();
+    const db2 = openDatabase(dir);
+    const s2 = new IdempotencyStore(db2);
+    expect(s2.begin('k', 'sync', 'f')).toEqual({ kind: 'resume-receipt', receiptId: 'rcpt_1' });
+    s2.complete('k', 'sync', { status: 200, headers: { Location: '/api/v1/receipts/rcpt_1' }, body: { state: 'committed' } });
+    expect(s2.begin('k', 'sync', 'f')).toEqual({ kind: 'replay', response: { status: 200, headers: { Location: '/api/v1/receipts/rcpt_1' }, body: { state: 'committed' } } });
+    db2.close();
+  });
+
+  it('adds the receipt_id column to a database created before it existed', () => {
+    const dir = tmpDir();
+    const db1 = openDatabase(dir);
+    new IdempotencyStore(db1);
+    db1.exec('ALTER TABLE idempotency DROP COLUMN receipt_id');
+    db1.close();
+    const db2 = openDatabase(dir);
+    const s = new IdempotencyStore(db2);
+    s.begin('k', 'x', 'f');
+    s.noteReceipt('k', 'x', 'rcpt_9');
+    s.abandon('k', 'x');
+    expect(s.begin('k', 'x', 'f')).toEqual({ kind: 'resume-receipt', receiptId: 'rcpt_9' });
+    db2.close();
+  });
+
   it('release frees a claim; canonical JSON sorts keys at every level', () => {
     const s = new IdempotencyStore(openDatabase(tmpDir()));
     s.begin('k', 'x', 'f');

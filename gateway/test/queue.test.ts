@@ -27,6 +27,25 @@ const reading = (meterId: string, n: number) => ({
   itemCount: 1,
 });
 
+describe('DeliveryWorker.waitForSettled', () => {
+  it('answers a waiter on settlement, and every pending waiter when the worker stops (no timer left behind)', async () => {
+    const { db, queue, worker } = setup(tmpDir(), new FakeLedger());
+    const a = queue.enqueue(reading('m1', 1));
+    const b = queue.enqueue(reading('m2', 1));
+    const settled = worker.waitForSettled(a.id, 60_000);
+    await worker.runOnce();
+    expect((await settled)!.state).toBe('committed');
+    const c = queue.enqueue(reading('m1', 2));
+    const started = Date.now();
+    const pending = worker.waitForSettled(c.id, 60_000);
+    await worker.stop();
+    expect((await pending)!.state).toBe('queued');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(queue.get(b.id)!.state).toBe('committed');
+    db.close();
+  });
+});
+
 describe('DurableQueue', () => {
   it('persists an enqueued receipt across close and reopen', () => {
     const dir = tmpDir();

@@ -42,6 +42,8 @@ export class DeliveryWorker extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private loopPromise: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** pending waitForSettled calls: each answers now (stop) */
+  private readonly waiters = new Set<() => void>();
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     super();
@@ -60,6 +62,8 @@ export class DeliveryWorker extends EventEmitter {
     this.kick();
     await this.loopPromise;
     await Promise.allSettled([...this.inFlight.values()]);
+    // nothing settles any more: answer every waiter with the receipt's state now (and clear its timer)
+    for (const answer of [...this.waiters]) answer();
   }
 
   kick(): void {
@@ -73,23 +77,31 @@ export class DeliveryWorker extends EventEmitter {
   }
 
   /** Resolves with the receipt once it is committed or rejected, or with its current state after timeoutMs. */
+  /**
+   * Resolves with the receipt once it is committed or rejected, or with its current state after
+   * timeoutMs or when the worker stops (undefined if the database is gone by then).
+   */
   waitForSettled(id: string, timeoutMs: number): Promise<Receipt | undefined> {
     const current = this.o.queue.get(id);
     if (!current || current.state === 'committed' || current.state === 'rejected' || timeoutMs <= 0) return Promise.resolve(current);
     return new Promise((resolve) => {
-      const onSettled = (settledId: string) => {
-        if (settledId !== id) return;
-        cleanup();
-        resolve(this.o.queue.get(id));
-      };
-      const t = setTimeout(() => {
-        cleanup();
-        resolve(this.o.queue.get(id));
-      }, timeoutMs);
-      const cleanup = () => {
+      const answer = () => {
         clearTimeout(t);
         this.off('settled', onSettled);
+        this.waiters.delete(answer);
+        let r: Receipt | undefined;
+        try {
+          r = this.o.queue.get(id);
+        } catch {
+          r = undefined; // database closed under us
+        }
+        resolve(r);
       };
+      const onSettled = (settledId: string) => {
+        if (settledId === id) answer();
+      };
+      const t = setTimeout(answer, timeoutMs);
+      this.waiters.add(answer);
       this.on('settled', onSettled);
     });
   }

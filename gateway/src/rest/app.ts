@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { ApiKeyStore, Principal } from '../auth/apiKeys';
 import { authenticate, checkMeter, checkRoles } from '../auth/middleware';
-import { LedgerError } from '../fabric/errors';
+import { classifyFailure, LedgerError } from '../fabric/errors';
 import type { Metrics } from '../ops/metrics';
 import { requestFingerprint, type IdempotencyStore } from '../store/idempotency';
 import { fieldErrors, type ApiSpec, type FieldError, type Operation } from './openapi';
@@ -34,12 +34,17 @@ export interface HandlerContext {
   requestId: string;
   /** set when the request carries an Idempotency-Key */
   idempotency: { principal: string; key: string } | undefined;
+  /**
+   * Set when an earlier request with this Idempotency-Key was cut after it had an effect: the handler
+   * must finish THAT effect (re-send the stored transaction / wait for the queued receipt) and answer
+   * as it would have, never start a second one.
+   */
+  resume: Resume | undefined;
 }
 
-export type Handler = (ctx: HandlerContext) => Promise<Reply>;
+export type Resume = { txId: string; txBytes: Buffer; actingKey: string; receiptId?: undefined } | { receiptId: string; txBytes?: undefined };
 
-/** Finishes a synchronous submission cut by a crash: re-sends its stored transaction and answers as the handler would have. */
-export type ResumeSubmission = (txBytes: Buffer, actingKey: string) => Promise<Reply>;
+export type Handler = (ctx: HandlerContext) => Promise<Reply>;
 
 export interface AppCoreDeps {
   spec: ApiSpec;
@@ -48,7 +53,6 @@ export interface AppCoreDeps {
   apiKeys: ApiKeyStore;
   idempotency: IdempotencyStore;
   handlers: Record<string, Handler>;
-  resumeSubmission: ResumeSubmission;
   requireIdempotencyKey: boolean;
   /** validate every response against the OpenAPI document (tests); an invalid one becomes a 500 */
   validateResponses: boolean;
@@ -155,7 +159,7 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
 
       // idempotency
       let idem: HandlerContext['idempotency'];
-      let resumed: { txBytes: Buffer; actingKey: string } | undefined;
+      let resume: Resume | undefined;
       const key = req.get('idempotency-key');
       if (op.idempotent && principal) {
         if (!key && d.requireIdempotencyKey) {
@@ -178,8 +182,12 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
             );
           }
           if (begun.kind === 'resume') {
-            req.log?.info({ txId: begun.txId }, 'finishing a submission interrupted by a restart');
-            resumed = begun;
+            req.log?.info({ txId: begun.txId }, 'finishing a submission interrupted before its answer');
+            resume = { txId: begun.txId, txBytes: begun.txBytes, actingKey: begun.actingKey };
+          }
+          if (begun.kind === 'resume-receipt') {
+            req.log?.info({ receiptId: begun.receiptId }, 'answering from the receipt of a request interrupted before its answer');
+            resume = { receiptId: begun.receiptId };
           }
           if (begun.kind === 'replay') {
             res.setHeader('Idempotent-Replayed', 'true');
@@ -191,14 +199,16 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
         }
       }
 
-      const ctx: HandlerContext = { req, op, principal, params, query, body, requestId, idempotency: idem };
+      const ctx: HandlerContext = { req, op, principal, params, query, body, requestId, idempotency: idem, resume };
       const handler = d.handlers[op.operationId];
       if (!handler) throw new HttpProblem(501, 'not-implemented', 'Not implemented', `${op.operationId} is documented but not implemented yet`);
       let reply: Reply;
       try {
-        reply = resumed ? await d.resumeSubmission(resumed.txBytes, resumed.actingKey) : await handler(ctx);
+        reply = await handler(ctx);
       } catch (e) {
-        if (idem) finishIdempotencyOnError(d.idempotency, idem, e);
+        // A stored transaction the handler did not get to re-send stays stored for the next try with the key.
+        if (idem && ctx.resume?.txBytes) d.idempotency.abandon(idem.principal, idem.key);
+        else if (idem) finishIdempotencyOnError(d.idempotency, idem, e);
         throw e;
       }
       if (reply.stream) {
@@ -271,12 +281,14 @@ function authorize(p: Principal, op: Operation, params: Record<string, string>, 
 
 function finishIdempotencyOnError(store: IdempotencyStore, idem: { principal: string; key: string }, e: unknown): void {
   const p = toProblem(e);
-  // Outcome unknown (commit not confirmed): keep the stored transaction; a retry re-sends that same transaction.
-  if (p.slug === 'commit-status-unknown') {
+  // Outcome unknown (commit not confirmed, or sending to the orderer failed — it may have arrived): keep the
+  // stored transaction; a retry with the key re-sends that same transaction, never a second one.
+  if (p.slug === 'commit-status-unknown' || (e instanceof LedgerError && classifyFailure(e) === 'resend')) {
     store.abandon(idem.principal, idem.key);
     return;
   }
-  // Nothing took effect (gateway/network trouble, retries exhausted): free the key so the client can retry it.
+  // Nothing took effect (gateway/network trouble, retries exhausted): free the key so the client can retry it
+  // (a claim that already queued a receipt is kept by the store: the retry answers from that receipt).
   if (p.status >= 500 || p.slug === 'ledger-conflict') {
     store.release(idem.principal, idem.key);
     return;

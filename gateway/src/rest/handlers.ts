@@ -3,7 +3,8 @@ import type { ApiKeyStore } from '../auth/apiKeys';
 import type { DeliveryWorker } from '../delivery/worker';
 import { parseResult } from '../delivery/worker';
 import type { ActingIdentity, LedgerClient } from '../fabric/ledger';
-import type { Submitter } from '../fabric/submitter';
+import type { Submitter, SubmitOutcome } from '../fabric/submitter';
+import { classifyFailure, normalizeLedgerError } from '../fabric/errors';
 import type { MeterIdentities } from '../identity/meters';
 import type { MeterRecord } from '../identity/wallet';
 import type { Metrics } from '../ops/metrics';
@@ -68,17 +69,6 @@ export function meterView(m: MeterRecord) {
   };
 }
 
-/** Re-sends a stored transaction (same tx id) and answers like a synchronous submit route. */
-export function createResume(d: HandlerDeps) {
-  return async (txBytes: Buffer, actingKey: string): Promise<Reply> => {
-    const id =
-      actingKey === d.operator.key ? d.operator : actingKey === d.regulator?.key ? d.regulator : actingKey.startsWith('meter:') ? d.meters.actingIdentity(actingKey.slice('meter:'.length)) : undefined;
-    if (!id) throw new HttpProblem(500, 'internal', 'Internal error', `cannot resume a submission signed by unknown identity ${actingKey}`);
-    const r = await d.submitter.resend(id, txBytes);
-    return { status: 201, body: { txId: r.txId, blockNumber: r.blockNumber, attempts: r.attempts, result: parseResult(r.result) } };
-  };
-}
-
 export function createHandlers(d: HandlerDeps): Record<string, Handler> {
   /** The Fabric identity a request acts as: the meter for meter keys, else the gateway's operator / regulator. */
   const actingFor = (p: Principal, meterId?: string): ActingIdentity => {
@@ -102,16 +92,43 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
 
   const evaluateJson = async (id: ActingIdentity, fn: string, args: string[]): Promise<unknown> => parseResult(await d.ledger.evaluate(id, fn, args));
 
+  /** The identity that signed a stored transaction (its idempotency record keeps the identity's key). */
+  const identityByKey = (key: string): ActingIdentity => {
+    if (key === d.operator.key) return d.operator;
+    if (d.regulator && key === d.regulator.key) return d.regulator;
+    if (key.startsWith('meter:')) return d.meters.actingIdentity(key.slice('meter:'.length));
+    throw new HttpProblem(500, 'internal', 'Internal error', `cannot resume a submission signed by unknown identity ${key}`);
+  };
+
+  /** Finishes the transaction stored under the Idempotency-Key (same tx id); undefined if it turned out invalid by a conflict (then a new proposal is due). */
+  const resendStored = async (ctx: HandlerContext): Promise<SubmitOutcome | undefined> => {
+    const r = ctx.resume;
+    if (!r?.txBytes) return undefined;
+    const signer = identityByKey(r.actingKey); // if it fails, the stored transaction stays for a later try
+    ctx.resume = undefined; // one stored transaction per request
+    try {
+      return await d.submitter.resend(signer, r.txBytes);
+    } catch (e) {
+      const err = normalizeLedgerError(e, 'submit');
+      if (classifyFailure(err) !== 'conflict') throw err;
+      // that tx id is final and INVALID (MVCC/phantom): nothing happened, so this request may endorse anew
+      d.metrics.retries.inc({ reason: 'conflict', path: 'sync' });
+      return undefined;
+    }
+  };
+
   const submitSync = async (ctx: HandlerContext, id: ActingIdentity, fn: string, args: string[], transient?: Record<string, string>): Promise<Reply> => {
     const started = process.hrtime.bigint();
     let outcome = 'error';
     try {
-      const r = await d.submitter.submit(id, fn, args, {
-        onEndorsed: (tx) => {
-          if (ctx.idempotency) d.idempotency.notePrepared(ctx.idempotency.principal, ctx.idempotency.key, tx.txId, tx.bytes, id.key);
-        },
-        onRetry: (cls) => d.metrics.retries.inc({ reason: cls, path: 'sync' }),
-      }, transient);
+      const r =
+        (await resendStored(ctx)) ??
+        (await d.submitter.submit(id, fn, args, {
+          onEndorsed: (tx) => {
+            if (ctx.idempotency) d.idempotency.notePrepared(ctx.idempotency.principal, ctx.idempotency.key, tx.txId, tx.bytes, id.key);
+          },
+          onRetry: (cls) => d.metrics.retries.inc({ reason: cls, path: 'sync' }),
+        }, transient));
       outcome = 'committed';
       return { status: 201, body: { txId: r.txId, blockNumber: r.blockNumber, attempts: r.attempts, result: parseResult(r.result) } };
     } finally {
@@ -119,23 +136,44 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     }
   };
 
+  const receiptReply = (r: Receipt): Reply => ({ status: 202, body: receiptView(r), headers: { Location: `/api/v1/receipts/${r.id}` } });
+
+  /**
+   * Queues a submission. The receipt and the Idempotency-Key record are written in ONE SQLite
+   * transaction: either the 202 is stored as the key's answer, or (`answerLater`, for `?sync=true`) the
+   * receipt id is, and the answer is stored once the request has waited for it.
+   */
   const enqueue = (
     ctx: HandlerContext,
     meterId: string,
     fn: string,
     transient: Record<string, string>,
     itemCount: number,
+    answerLater = false,
   ): { receipt: Receipt; reply: Reply } => {
     const out = d.idempotency.atomically(() => {
       // The reading goes in the transient map with an empty argument, so raw values never appear in a block
       // (only the utility's private collection keeps them; chaincode meters.contract.ts).
       const receipt = d.queue.enqueue({ meterId, principal: ctx.principal!.keyId, fn, args: [''], transient, itemCount });
-      const reply: Reply = { status: 202, body: receiptView(receipt), headers: { Location: `/api/v1/receipts/${receipt.id}` }, idempotencyDone: true };
-      if (ctx.idempotency) d.idempotency.complete(ctx.idempotency.principal, ctx.idempotency.key, { status: 202, headers: reply.headers!, body: reply.body });
+      const reply = receiptReply(receipt);
+      if (ctx.idempotency) {
+        const { principal, key } = ctx.idempotency;
+        if (answerLater) d.idempotency.noteReceipt(principal, key, receipt.id);
+        else {
+          d.idempotency.complete(principal, key, { status: 202, headers: reply.headers!, body: reply.body });
+          reply.idempotencyDone = true;
+        }
+      }
       return { receipt, reply };
     });
     d.worker.kick();
     return out;
+  };
+
+  /** `?sync=true`: waits (bounded) for the receipt to settle; 200 once committed, else 202 with its state then. */
+  const awaitReceipt = async (receipt: Receipt): Promise<Reply> => {
+    const settled = (await d.worker.waitForSettled(receipt.id, d.syncWaitMs)) ?? receipt;
+    return { ...receiptReply(settled), status: settled.state === 'committed' ? 200 : 202 };
   };
 
   const checkBodyMeter = (pathMeter: string, bodyMeter: unknown, where: string) => {
@@ -236,16 +274,20 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
 
     postReading: async (ctx) => {
       const meterId = ctx.params.meterId!;
+      const sync = ctx.query.sync === true;
+      if (ctx.resume?.receiptId) {
+        // the first request with this Idempotency-Key queued it and was cut while waiting: answer from it
+        const earlier = d.queue.get(ctx.resume.receiptId);
+        if (!earlier) throw new HttpProblem(404, 'receipt-not-found', 'Unknown receipt', `the receipt ${ctx.resume.receiptId} of the first request with this Idempotency-Key no longer exists (past its retention); use a new Idempotency-Key`);
+        return sync ? awaitReceipt(earlier) : receiptReply(earlier);
+      }
       const body = ctx.body as Record<string, unknown>;
       checkBodyMeter(meterId, body.meterId, 'body.meterId');
       d.meters.actingIdentity(meterId); // refuse now if revoked / not enrolled
-      const { receipt, reply } = enqueue(ctx, meterId, 'meters:postReading', { reading: JSON.stringify({ ...body, meterId }) }, 1);
-      if (ctx.query.sync === true) {
-        const settled = await d.worker.waitForSettled(receipt.id, d.syncWaitMs);
-        if (settled?.state === 'committed') return { ...reply, status: 200, body: receiptView(settled) };
-        if (settled) return { ...reply, body: receiptView(settled) };
-      }
-      return reply;
+      // With ?sync=true the Idempotency-Key stores the answer this request ends up giving (200 committed, or
+      // 202 with the receipt's state after syncWaitMs), not the 202 'queued' it would give without waiting.
+      const { receipt, reply } = enqueue(ctx, meterId, 'meters:postReading', { reading: JSON.stringify({ ...body, meterId }) }, 1, sync);
+      return sync ? awaitReceipt(receipt) : reply;
     },
     postReadingBatch: async (ctx) => {
       const meterId = ctx.params.meterId!;

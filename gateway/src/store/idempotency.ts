@@ -13,7 +13,9 @@ export type IdempotencyBegin =
   | { kind: 'mismatch' }
   | { kind: 'in-progress'; txId: string | null; fromEarlierRun: boolean }
   /** claimed by an earlier run that was cut after its transaction was endorsed: re-send it, never re-endorse */
-  | { kind: 'resume'; txId: string; txBytes: Buffer; actingKey: string };
+  | { kind: 'resume'; txId: string; txBytes: Buffer; actingKey: string }
+  /** claimed by an earlier run that was cut after it queued its receipt (a synchronous reading): answer from that receipt, never queue again */
+  | { kind: 'resume-receipt'; receiptId: string };
 
 /** SHA-256 over method, path and a canonical (sorted-key) JSON of the body. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
@@ -36,6 +38,12 @@ export function canonicalJson(v: unknown): string {
  * Idempotency-Key records, scoped per authenticated principal. A key is claimed (in_progress) before
  * the request runs and completed with the response; a replay returns the stored response, a
  * different request under the same key is refused.
+ *
+ * A claim whose request already had an effect remembers it while the request runs: the endorsed
+ * transaction (`notePrepared`, synchronous submits) or the queued receipt (`noteReceipt`, synchronous
+ * readings waiting for their commit). Such a claim is never deleted by `release`; if its request ends
+ * without a final answer (crash, unknown outcome), the next request with the key resumes that very
+ * transaction / receipt instead of running again.
  */
 export class IdempotencyStore {
   private readonly bootId = crypto.randomUUID();
@@ -54,18 +62,22 @@ export class IdempotencyStore {
       tx_id TEXT,
       tx_bytes BLOB,
       acting_key TEXT,
+      receipt_id TEXT,
       boot_id TEXT NOT NULL,
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL,
       PRIMARY KEY (principal, key)
     )`);
+    // databases created before receipt_id existed
+    const columns = db.prepare('PRAGMA table_info(idempotency)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'receipt_id')) db.exec('ALTER TABLE idempotency ADD COLUMN receipt_id TEXT');
   }
 
   /** Atomically claims the key or reports what is already stored under it. */
   begin(principal: string, key: string, fingerprint: string): IdempotencyBegin {
     return this.db.transaction((): IdempotencyBegin => {
       const row = this.db
-        .prepare('SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, boot_id FROM idempotency WHERE principal = ? AND key = ?')
+        .prepare('SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, receipt_id, boot_id FROM idempotency WHERE principal = ? AND key = ?')
         .get(principal, key) as
         | {
             fingerprint: string;
@@ -76,6 +88,7 @@ export class IdempotencyStore {
             tx_id: string | null;
             tx_bytes: Buffer | null;
             acting_key: string | null;
+            receipt_id: string | null;
             boot_id: string;
           }
         | undefined;
@@ -100,9 +113,11 @@ export class IdempotencyStore {
       if (!this.active.has(`${principal}\n${key}`)) {
         // Nobody is running it (the process that claimed it died, or it ended with an unknown outcome).
         // Take it over: with nothing endorsed it simply runs again; with an endorsed transaction, that same
-        // transaction is re-sent (Fabric commits a tx id at most once).
+        // transaction is re-sent (Fabric commits a tx id at most once); with a queued receipt, the answer
+        // comes from that receipt.
         this.active.add(`${principal}\n${key}`);
         this.db.prepare('UPDATE idempotency SET boot_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(this.bootId, Date.now(), principal, key);
+        if (row.receipt_id) return { kind: 'resume-receipt', receiptId: row.receipt_id };
         if (!row.tx_id || !row.tx_bytes || !row.acting_key) {
           this.db.prepare('UPDATE idempotency SET tx_id = NULL, tx_bytes = NULL, acting_key = NULL WHERE principal = ? AND key = ?').run(principal, key);
           return { kind: 'new' };
@@ -123,6 +138,14 @@ export class IdempotencyStore {
       .run(txId, Buffer.from(txBytes), actingKey, Date.now(), principal, key);
   }
 
+  /**
+   * Records the receipt a request queued (in the same SQLite transaction as the receipt), for requests
+   * that answer only once it settles (`?sync=true`): the claim stays in progress until `complete`.
+   */
+  noteReceipt(principal: string, key: string, receiptId: string): void {
+    this.db.prepare('UPDATE idempotency SET receipt_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(receiptId, Date.now(), principal, key);
+  }
+
   /** The request stopped running without a final answer (outcome unknown); a retry takes the claim over. */
   abandon(principal: string, key: string): void {
     this.active.delete(`${principal}\n${key}`);
@@ -135,10 +158,14 @@ export class IdempotencyStore {
       .run(response.status, JSON.stringify(response.headers), response.body === undefined ? '' : JSON.stringify(response.body), Date.now(), principal, key);
   }
 
-  /** Releases a claim whose request failed before it could have had any effect (e.g. a 4xx), so the client may retry. */
-  release(principal: string, key: string): void {
+  /**
+   * Releases a claim whose request failed without any effect, so the client may run it again with the
+   * key. A claim that queued a receipt is kept (as by `abandon`): its effect exists, and the next
+   * request with the key answers from that receipt. Returns whether the claim was deleted.
+   */
+  release(principal: string, key: string): boolean {
     this.active.delete(`${principal}\n${key}`);
-    this.db.prepare("DELETE FROM idempotency WHERE principal = ? AND key = ? AND state = 'in_progress'").run(principal, key);
+    return this.db.prepare("DELETE FROM idempotency WHERE principal = ? AND key = ? AND state = 'in_progress' AND receipt_id IS NULL").run(principal, key).changes > 0;
   }
 
   purgeOlderThan(ms: number): number {

@@ -15,6 +15,8 @@ export interface TestGateway extends GatewayApp {
   ca: FakeCa;
   keys: { operator: string; regulator: string; twoMeters: string };
   close(): Promise<void>;
+  /** a crash: the database is closed first (nothing more reaches it), then the worker's loop and timers stop */
+  crash(): Promise<void>;
 }
 
 export const WALLET_KEY = 'a'.repeat(64);
@@ -67,6 +69,10 @@ export function makeTestGateway(opts: { dataDir?: string; ledger?: FakeLedger; c
     close: async () => {
       await gw.worker.stop();
       db.close();
+    },
+    crash: async () => {
+      db.close();
+      await gw.worker.stop();
     },
   };
 }
