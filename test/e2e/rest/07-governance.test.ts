@@ -4,7 +4,7 @@
  * utilities' beacon (each utility's gateway contributes), the slot leader's entry, votes, the decision,
  * and the Q-scores that result.
  */
-import { RUN, collectSse, enrolAndJoin, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from './support';
+import { RUN, collectSse, enrolAndJoin, ensureCommunity, enterAsLeader, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from './support';
 
 const gateways = loadGateways();
 
@@ -46,20 +46,8 @@ describe('admission by committee', () => {
       before.set(m.participantId, got.body.qScore);
     }
 
-    // the slot leader (Eq. (1)) records the entry; a slot may turn between asking and entering, so ask again then
-    let leader: Member | undefined;
-    await eventually('leader entry recorded', async () => {
-      const l = await regulator.get(`/api/v1/committees/tasks/${taskId}/leader`);
-      expectStatus(l, 200);
-      leader = byPid.get(l.body.leader);
-      if (!leader) throw new Error(`leader ${l.body.leader} is not on the committee`);
-      const entry = await memberClient(leader).post(`/api/v1/admissions/${pid}/entry`, { meterId: leader.meterId });
-      if (entry.status === 403 && /leader/.test(entry.text)) return undefined;
-      // Condition 2: this leader already entered another task in this slot — wait for the next slot's leader
-      if (entry.status === 409 && /Condition 2/.test(entry.text)) return undefined;
-      expectStatus(entry, 201);
-      return entry.body;
-    }, (params.slotSeconds + 60) * 1000);
+    // the slot leader (Eq. (1)) records the entry
+    const { leader } = await enterAsLeader(taskId, `/api/v1/admissions/${pid}/entry`, byPid, regulator, (params.slotSeconds * 4 + 60) * 1000);
 
     // every other member votes approve with both conditions attested
     for (const m of committee.filter((c) => c !== leader)) {
@@ -89,7 +77,7 @@ describe('admission by committee', () => {
       const got = await regulator.get(`/api/v1/participants/${m.participantId}`);
       expect(got.body.qScore).toBeGreaterThan(before.get(m.participantId)!);
     }
-    const history = await regulator.get(`/api/v1/participants/${leader!.participantId}/qscore-history?pageSize=10`);
+    const history = await regulator.get(`/api/v1/participants/${leader.participantId}/qscore-history?pageSize=10`);
     expectStatus(history, 200);
     expect(JSON.stringify(history.body)).toContain(taskId);
     // the whole admission as events on the SSE stream, in ledger order

@@ -1,14 +1,11 @@
 /**
- * DRAFT (not yet runnable on main — see the report): one escrowed fixed-price trade through the gateways,
- * offer → acceptance → delivery interval metered by two distinct meters → mint → delivery → execution
- * ballot → delivery confirmation → final ballot → SETTLED; money conserved across seller, buyer and pool.
- * Status: 08 ran on main up to the EXECUTION stage (traders admitted by committee, wallets funded,
- * offer, acceptance, both meters' readings, mint, delivery → validation task opened); the ballots and
- * settlement steps have not run yet. A run waits for the delivery interval to end (>= 6 minutes) and
- * possibly for Eq. (1) slots (Condition 2: one entry per leader per slot).
+ * One escrowed fixed-price trade through the gateways (seed 001, issue 3): offer → acceptance → delivery
+ * interval metered by two distinct meters → mint → delivery → execution ballot → delivery confirmation →
+ * final ballot → SETTLED; money conserved across seller, buyer and the penalty pool. The run waits out a
+ * real metering interval (the shortest is 300 s).
  */
-import { RUN, ensureCommunity, expectStatus, loadGateways, memberClient, RestClient } from '../support';
-import { admitByCommittee, deliverAndSettle, fundWallet } from './market-support';
+import { RUN, ensureCommunity, expectStatus, loadGateways, memberClient, RestClient } from './support';
+import { admitByCommittee, balance, deliverAndSettle, fundWallet } from './market';
 
 const gateways = loadGateways();
 
@@ -23,9 +20,7 @@ describe('escrowed fixed-price trade', () => {
     const buyer = await admitByCommittee(gateways[1] ?? gateways[0]!, `buyer-${RUN}`, 'zone-b', byPid, regulator);
     await fundWallet(seller, gwOf(seller.org), 100_000);
     await fundWallet(buyer, gwOf(buyer.org), 100_000);
-    const balance = async (pid: string) => (await regulator.get(`/api/v1/wallets/${pid}`)).body.balance as number;
-    const total = async () => (await balance(seller.participantId)) + (await balance(buyer.participantId)) + (await balance('pool:penalties'));
-    const before = await total();
+    const [sellerFunds, buyerFunds, pool] = [await balance(regulator, seller.participantId), await balance(regulator, buyer.participantId), await balance(regulator, 'pool:penalties')];
 
     const len = 300;
     const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
@@ -35,6 +30,10 @@ describe('escrowed fixed-price trade', () => {
     expectStatus(accepted, 201);
     const trade = await deliverAndSettle({ tradeId: accepted.body.result.tradeId, seller, buyer, deliveryStart, len, amountWh: 200, byPid, regulator });
     expect(trade.state).toBe('SETTLED');
-    expect(await total()).toBe(before);
+    // the buyer paid exactly 200 Wh at 250 per kWh; the seller got that and its collateral back; nothing forfeited
+    expect(trade.cost).toBe(50);
+    expect(await balance(regulator, seller.participantId)).toBe(sellerFunds + 50);
+    expect(await balance(regulator, buyer.participantId)).toBe(buyerFunds - 50);
+    expect(await balance(regulator, 'pool:penalties')).toBe(pool);
   }, 20 * 60_000);
 });

@@ -1,12 +1,12 @@
 /**
- * DRAFT (not yet runnable on main — see the report): one sealed-bid reverse auction through the gateways,
- * request → two sealed bids → reveals → close (lowest price wins) → identity claims → trade → delivery
- * metered by distinct meters → validated settlement; money conserved. Same status as 08.
+ * One sealed-bid reverse auction through the gateways (seed 000, issue 3): request → two sealed bids →
+ * reveals → close (lowest price wins) → identity claims → trade → delivery metered by distinct meters →
+ * validated settlement (seed 002 Fig. 5); money conserved.
  */
 import { createHash } from 'node:crypto';
-import { ensureCommunity, expectStatus, loadGateways, memberClient, RestClient, RUN } from '../support';
-import { sleep } from '../../support';
-import { deliverAndSettle, fundWallet } from './market-support';
+import { ensureCommunity, expectStatus, loadGateways, memberClient, RestClient, RUN } from './support';
+import { sleep } from '../support';
+import { admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_MARKET } from './market';
 
 const gateways = loadGateways();
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -21,18 +21,23 @@ describe('sealed-bid reverse auction', () => {
     const { members } = await ensureCommunity();
     const byPid = new Map(members.map((m) => [m.participantId, m]));
     const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
-    const [buyer, cheap, dear] = [members[0]!, members[1]!, members[2]!];
     const gwOf = (org: string) => gateways.find((g) => g.org === org)!;
+    // the trade's validator committee excludes its two parties: they are admitted by the founding committee,
+    // so 3f+1 founders remain eligible; the losing bidder may be a founder
+    const buyer = await admitByCommittee(gateways[0]!, `a-buyer-${RUN}`, 'zone-b', byPid, regulator);
+    const cheap = await admitByCommittee(gateways[2] ?? gateways[0]!, `a-cheap-${RUN}`, 'zone-s', byPid, regulator);
+    const dear = members[0]!;
     for (const m of [buyer, cheap, dear]) await fundWallet(m, gwOf(m.org), 100_000);
-    const balance = async (pid: string) => (await regulator.get(`/api/v1/wallets/${pid}`)).body.balance as number;
-    const total = async () => (await Promise.all([buyer, cheap, dear].map((m) => balance(m.participantId)))).reduce((a, b) => a + b, 0) + (await balance('pool:penalties'));
-    const before = await total();
+    const funds = async () => Promise.all([buyer, cheap, dear].map((m) => balance(regulator, m.participantId)));
+    const [buyerFunds, cheapFunds, dearFunds] = await funds();
+    const pool = await balance(regulator, 'pool:penalties');
 
+    await ensureMarketParameters(regulator);
     const now = Math.floor(Date.now() / 1000);
     const len = 300;
     const t1 = now + 60;
     const t2 = now + 120;
-    const deliveryStart = Math.ceil((t2 + 60) / len) * len;
+    const deliveryStart = Math.ceil((t2 + TEST_MARKET.auctionClaimSeconds + 30) / len) * len;
     const buyerSecret = `buyer-secret-${RUN}`;
     const req = await memberClient(buyer).post('/api/v1/auctions', {
       meterId: buyer.meterId, amountWh: 200, maxPricePerKwh: 300, t1, t2, buyerCommitment: identity(buyer.participantId, buyerSecret), deliveryStart, deliveryLength: len,
@@ -59,13 +64,17 @@ describe('sealed-bid reverse auction', () => {
     await until(t2);
     const closed = await regulator.post(`/api/v1/auctions/${requestId}/close`, {});
     expectStatus(closed, 201);
-    expect(closed.body.result.winningOfferId ?? closed.body.result.winner?.offerId).toBe(offerIds[0]);
+    expect(closed.body.result).toMatchObject({ status: 'AWARDED', winnerOfferId: offerIds[0], winnerPricePerKwh: 200 });
     expectStatus(await memberClient(buyer).post(`/api/v1/auctions/${requestId}/buyer-claim`, { meterId: buyer.meterId, secret: buyerSecret }), 201);
     const claimed = await memberClient(cheap).post(`/api/v1/auctions/${requestId}/seller-claim`, { meterId: cheap.meterId, secret: bids[0]!.secret });
     expectStatus(claimed, 201);
     const tradeId = claimed.body.result.tradeId as string;
     const trade = await deliverAndSettle({ tradeId, seller: cheap, buyer, deliveryStart, len, amountWh: 200, byPid, regulator });
     expect(trade.state).toBe('SETTLED');
-    expect(await total()).toBe(before);
+    // the winner's price, not the buyer's maximum: 200 Wh at 200 per kWh; the losing bidder is untouched
+    expect(trade.pricePerKwh).toBe(200);
+    expect(trade.cost).toBe(40);
+    expect(await funds()).toEqual([buyerFunds - 40, cheapFunds + 40, dearFunds]);
+    expect(await balance(regulator, 'pool:penalties')).toBe(pool);
   }, 25 * 60_000);
 });

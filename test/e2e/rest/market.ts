@@ -1,24 +1,33 @@
 /**
- * Shared by the pending market flows: wallets, balances and the validated settlement of a trade
+ * Shared by the market flows (08 escrow, 10 auction): wallets, balances and the validated settlement of a trade
  * (seed 002 Fig. 5) through the gateways. Not a test file.
  */
-import { RUN, enrolAndJoin, eventually, expectStatus, memberClient, RestClient, saveMember, type GatewayDescriptor, type Member } from '../support';
-import { sleep } from '../../support';
+import { RUN, TEST_GOVERNANCE, enrolAndJoin, enterAsLeader, eventually, expectStatus, memberClient, RestClient, saveMember, type GatewayDescriptor, type Member } from './support';
+import { sleep } from '../support';
 
+/** A task's leader may have to wait for the next slots (403 not the leader / 409 Condition 2). */
+const LEADER_WAIT_MS = (TEST_GOVERNANCE.slotSeconds * 4 + 60) * 1000;
+
+/**
+ * Market parameters the auction flow runs with (regulator, through REST; same on both tiers): winners get
+ * 60 s instead of an hour to claim after t2, so the delivery interval may start minutes after the request.
+ */
+export const TEST_MARKET = { auctionClaimSeconds: 60 } as const;
+
+export async function ensureMarketParameters(regulator: RestClient): Promise<any> {
+  let p = await regulator.get('/api/v1/market/parameters');
+  expectStatus(p, 200);
+  if (p.body.auctionClaimSeconds !== TEST_MARKET.auctionClaimSeconds) {
+    expectStatus(await regulator.post('/api/v1/market/parameters', TEST_MARKET), 201);
+    p = await regulator.get('/api/v1/market/parameters');
+    expectStatus(p, 200);
+  }
+  return p.body;
+}
+
+/** One validation stage (seed 002 Fig. 5): the task's slot leader enters, every other member attests, the regulator decides. */
 export async function runBallot(tradeId: string, taskId: string, ballot: string, conditions: Record<string, boolean>, byPid: Map<string, Member>, regulator: RestClient) {
-  let leader: Member | undefined;
-  await eventually(`${ballot} entry`, async () => {
-    const l = await regulator.get(`/api/v1/committees/tasks/${taskId}/leader`);
-    expectStatus(l, 200);
-    leader = byPid.get(l.body.leader);
-    if (!leader) throw new Error(`leader ${l.body.leader} is not a member this suite holds`);
-    const e = await memberClient(leader).post(`/api/v1/trades/${tradeId}/entry`, { meterId: leader.meterId });
-    if (e.status === 403 && /leader/.test(e.text)) return undefined;
-    // Condition 2: this leader already entered another task in this slot — wait for the next slot's leader
-    if (e.status === 409 && /Condition 2/.test(e.text)) return undefined;
-    expectStatus(e, 201);
-    return e.body;
-  }, 420_000);
+  const { leader } = await enterAsLeader(taskId, `/api/v1/trades/${tradeId}/entry`, byPid, regulator, LEADER_WAIT_MS);
   const task = (await regulator.get(`/api/v1/committees/tasks/${taskId}`)).body;
   for (const pid of task.committee as string[]) {
     const m = byPid.get(pid)!;
@@ -27,8 +36,20 @@ export async function runBallot(tradeId: string, taskId: string, ballot: string,
     expectStatus(v, 201);
   }
   const d = await regulator.post(`/api/v1/trades/${tradeId}/decision`, {});
-  expectStatus(d, 201);
+  if (d.status !== 201) throw new Error(`${ballot} ballot of trade ${tradeId}: decision answered ${d.status} ${d.text}`);
   return d.body.result;
+}
+
+export async function balance(regulator: RestClient, participantId: string): Promise<number> {
+  const w = await regulator.get(`/api/v1/wallets/${participantId}`);
+  expectStatus(w, 200);
+  return w.body.balance as number;
+}
+
+export async function qScore(regulator: RestClient, m: Member): Promise<number> {
+  const p = await regulator.get(`/api/v1/participants/${m.participantId}`);
+  expectStatus(p, 200);
+  return p.body.qScore as number;
 }
 
 /** Opens (if needed) and credits a member's wallet through its utility's operator. */
@@ -44,6 +65,7 @@ export async function deliverAndSettle(opts: {
   tradeId: string; seller: Member; buyer: Member; deliveryStart: number; len: number; amountWh: number; byPid: Map<string, Member>; regulator: RestClient;
 }): Promise<any> {
   const { tradeId, seller, buyer, deliveryStart, len, amountWh, byPid, regulator } = opts;
+  const [sellerBefore, buyerBefore] = [await qScore(regulator, seller), await qScore(regulator, buyer)];
   while (Date.now() / 1000 < deliveryStart + len + 5) await sleep(2000);
   const reading = (importWh: number, exportWh: number) => ({ intervalStart: deliveryStart, intervalLength: len, importWh, exportWh, importRegisterWh: 1_000_000 + importWh, exportRegisterWh: 1_000_000 + exportWh });
   const sellerClient = memberClient(seller);
@@ -60,9 +82,26 @@ export async function deliverAndSettle(opts: {
   const confirm = await buyerClient.post(`/api/v1/trades/${tradeId}/delivery-confirmation`, { meterId: buyer.meterId, receivedWh: amountWh });
   expectStatus(confirm, 201);
   await runBallot(tradeId, taskId, 'final', { condition3: true, condition4: true }, byPid, regulator);
-  const trade = await regulator.get(`/api/v1/trades/${tradeId}`);
-  expectStatus(trade, 200);
-  return trade.body;
+  const got = await regulator.get(`/api/v1/trades/${tradeId}`);
+  expectStatus(got, 200);
+  const trade = got.body;
+  // delivered in full and attested by the committee (not decided by the stage window's facts)
+  expect(trade).toMatchObject({ state: 'SETTLED', meteredWh: amountWh, outcome: { fault: 'none', paidToSeller: trade.cost, refundedToBuyer: 0, forfeited: 0, energyToBuyerWh: amountWh } });
+  expect(trade.validation.decidedByFacts).toBe(false);
+  expect(trade.validation.contrary).toEqual([]);
+  expect(trade.validation.honest).not.toContain(seller.participantId);
+  expect(trade.validation.honest).not.toContain(buyer.participantId);
+  // α = +1 raised both parties' Q-scores
+  expect(await qScore(regulator, seller)).toBeGreaterThan(sellerBefore);
+  expect(await qScore(regulator, buyer)).toBeGreaterThan(buyerBefore);
+  // the trade's history holds every state it went through, in order
+  const history = await regulator.get(`/api/v1/trades/${tradeId}/history?pageSize=50`);
+  expectStatus(history, 200);
+  const states = (history.body.items as Array<{ state: string }>).map((h) => h.state).filter((st, i, all) => i === 0 || all[i - 1] !== st);
+  for (const st of ['EXECUTION', 'FINAL', 'SETTLED']) expect(states).toContain(st);
+  expect(states.indexOf('EXECUTION')).toBeLessThan(states.indexOf('FINAL'));
+  expect(states.indexOf('FINAL')).toBeLessThan(states.indexOf('SETTLED'));
+  return trade;
 }
 
 /** A fresh meter joins and is admitted by a drawn committee of members this suite holds (as in 07); returns the new member. */
@@ -74,18 +113,7 @@ export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, z
     const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
     return t.body.status === 'active' ? t.body : undefined;
   }, 120_000);
-  let leader: Member | undefined;
-  await eventually('leader entry', async () => {
-    const l = await regulator.get(`/api/v1/committees/tasks/${taskId}/leader`);
-    leader = byPid.get(l.body.leader);
-    if (!leader) throw new Error(`leader ${l.body.leader} unknown`);
-    const e = await memberClient(leader).post(`/api/v1/admissions/${pid}/entry`, { meterId: leader.meterId });
-    if (e.status === 403 && /leader/.test(e.text)) return undefined;
-    // Condition 2: this leader already entered another task in this slot — wait for the next slot's leader
-    if (e.status === 409 && /Condition 2/.test(e.text)) return undefined;
-    expectStatus(e, 201);
-    return true;
-  }, 420_000);
+  const { leader } = await enterAsLeader(taskId, `/api/v1/admissions/${pid}/entry`, byPid, regulator, LEADER_WAIT_MS);
   for (const p of task.committee as string[]) {
     const m = byPid.get(p)!;
     if (m === leader) continue;

@@ -434,6 +434,37 @@ export async function enrolAndJoin(gw: GatewayDescriptor, meterId: string, zone:
 }
 
 /**
+ * Governance parameters the community flows run with, set by the regulator through the REST API (same on
+ * both tiers): Eq. (1) leader slots of 30 s instead of 300 s, so a flow waiting for its task's leader —
+ * or, after Condition 2 (one entry per leader per slot), for the next slot's leader — waits seconds, not
+ * minutes. The clock guard's tolerance must stay at most half a slot (governance:setParameters checks it);
+ * 15 s is far above the skew between a gateway and a peer on one machine.
+ */
+export const TEST_GOVERNANCE = { slotSeconds: 30, clockToleranceSeconds: 15 } as const;
+
+/**
+ * The slot leader of a committee task records its entry (`entryPath`, e.g. `/api/v1/admissions/<pid>/entry`).
+ * The leader is asked again whenever the slot turns between asking and entering (403 "not the leader"), or
+ * when it already entered another task in this slot (409 Condition 2: wait for the next slot's leader).
+ * Returns the leader and the entry's response body.
+ */
+export async function enterAsLeader(taskId: string, entryPath: string, byPid: Map<string, Member>, regulator: RestClient, timeoutMs: number): Promise<{ leader: Member; body: any }> {
+  return eventually(`leader entry for task ${taskId}`, async () => {
+    const l = await regulator.get(`/api/v1/committees/tasks/${taskId}/leader`);
+    expectStatus(l, 200);
+    const leader = byPid.get(l.body.leader);
+    if (!leader) throw new Error(`leader ${l.body.leader} of task ${taskId} is not a member this suite holds a key for`);
+    const entry = await memberClient(leader).post(entryPath, { meterId: leader.meterId });
+    if ((entry.status === 403 && /leader/.test(entry.text)) || (entry.status === 409 && /Condition 2/.test(entry.text))) {
+      await sleep(1000);
+      return undefined;
+    }
+    expectStatus(entry, 201);
+    return { leader, body: entry.body };
+  }, timeoutMs);
+}
+
+/**
  * The community the committees are drawn from: at least n = 3f+1 active, committee-eligible members whose
  * meter keys this suite holds. On a fresh network the regulator admits founding members (one per
  * utility in turn, distinct zones); members are remembered in the home so a re-run acts for them again.
@@ -441,8 +472,13 @@ export async function enrolAndJoin(gw: GatewayDescriptor, meterId: string, zone:
 export async function ensureCommunity(): Promise<{ members: Member[]; params: any }> {
   const gws = loadGateways();
   const regulator = new RestClient(gws[0]!.url, gws[0]!.apiKeys.regulator);
-  const p = await regulator.get('/api/v1/governance/parameters');
+  let p = await regulator.get('/api/v1/governance/parameters');
   expectStatus(p, 200);
+  if (p.body.slotSeconds !== TEST_GOVERNANCE.slotSeconds || p.body.clockToleranceSeconds !== TEST_GOVERNANCE.clockToleranceSeconds) {
+    expectStatus(await regulator.post('/api/v1/governance/parameters', TEST_GOVERNANCE), 201);
+    p = await regulator.get('/api/v1/governance/parameters');
+    expectStatus(p, 200);
+  }
   const params = p.body;
   const n = 3 * params.f + 1;
   const members: Member[] = [];
