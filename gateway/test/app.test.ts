@@ -1,6 +1,6 @@
 import http from 'node:http';
 import request from 'supertest';
-import { chaincodeError, unavailable } from './helpers/fakeLedger';
+import { chaincodeError, mismatch, unavailable } from './helpers/fakeLedger';
 import { drain, makeTestGateway, type TestGateway } from './helpers/testGateway';
 
 type GatewayAppLike = TestGateway['app'];
@@ -385,6 +385,22 @@ describe('REST app (fake ledger + fake CA)', () => {
       .set('Idempotency-Key', 'c-2')
       .send({ amount: 1, reference: 'dep-2' });
     expect(retried.status).toBe(201);
+  });
+
+  it('retries an endorsement mismatch with a new proposal (metric), then gives up with 503 endorsements-differ and frees the key', async () => {
+    gw.ledger.script.push({ stage: 'endorse', error: mismatch() });
+    const ok = await request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).send({ amount: 5, reference: 'dep-m1' });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ txId: 'tx1', attempts: 2 });
+    expect((await request(gw.app).get('/metrics')).text).toMatch(/gateway_fabric_retries_total\{reason="endorsement-mismatch",path="sync"\} 1/);
+    for (let i = 0; i < 3; i++) gw.ledger.script.push({ stage: 'endorse', error: mismatch() });
+    const send = () => request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'm-2').send({ amount: 6, reference: 'dep-m2' });
+    const gaveUp = await send();
+    expect(gaveUp.status).toBe(503);
+    expect(gaveUp.headers['retry-after']).toBe('1');
+    expect(gaveUp.body).toMatchObject({ type: 'urn:gridledger:problem:endorsements-differ', detail: expect.stringContaining('3 attempts') });
+    expect((await send()).status).toBe(201); // nothing was submitted: the key is free again
+    expect(gw.ledger.applied).toHaveLength(2);
   });
 
   it('503 with Retry-After when the peer is unreachable', async () => {

@@ -75,8 +75,23 @@ describe('problem mapping from the real fabric-gateway error classes', () => {
     expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 4 }))).toBe('retry-endorse');
     expect(classifyFailure(new LedgerError({ stage: 'submit', message: 'x', grpcCode: 14 }))).toBe('resend');
     expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('error in simulation: chaincode stream terminated')] }))).toBe('retry-endorse');
-    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('ProposalResponsePayloads do not match')] }))).toBe('permanent');
     expect(ledgerProblem(new LedgerError({ stage: 'endorse', message: '14 UNAVAILABLE: No connection established', grpcCode: 14 }))).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+  });
+
+  it('endorsements that differ between peers are transient (new proposal), 503 once retries run out', () => {
+    // Fabric 2.5+/3.x: the mismatch is a detail of an ABORTED endorse; 2.4: in the message of "failed to assemble transaction"
+    const inDetails = normalizeLedgerError(
+      new EndorseError({ code: 10, message: '10 ABORTED: failed to collect enough transaction endorsements, see attached details for more info', details: [detail('ProposalResponsePayloads do not match')], transactionId: 'tx4', cause: new Error('x') } as never),
+      'endorse',
+    );
+    expect(classifyFailure(inDetails)).toBe('endorsement-mismatch');
+    const inMessage = new LedgerError({ stage: 'endorse', message: '10 ABORTED: failed to assemble transaction: ProposalResponsePayloads do not match (base64): CiAx…', grpcCode: 10 });
+    expect(classifyFailure(inMessage)).toBe('endorsement-mismatch');
+    expect(ledgerProblem(inDetails, 5)).toMatchObject({ status: 503, slug: 'endorsements-differ', headers: { 'Retry-After': '1' } });
+    expect(ledgerProblem(inDetails, 5).message).toMatch(/different results on each of 5 attempts/);
+    // a chaincode verdict in the details still wins: that is not a mismatch
+    const verdict = new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('chaincode response 500, [CONFLICT] offer closed'), detail('ProposalResponsePayloads do not match')] });
+    expect(classifyFailure(verdict)).toBe('permanent');
   });
 
   it('discovery failures are infrastructure (retried, 503), not verdicts', () => {

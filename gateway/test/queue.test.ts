@@ -2,7 +2,7 @@ import { DeliveryWorker } from '../src/delivery/worker';
 import { LedgerError } from '../src/fabric/errors';
 import { openDatabase } from '../src/store/db';
 import { DurableQueue } from '../src/store/queue';
-import { chaincodeError, FakeLedger, identity, unavailable } from './helpers/fakeLedger';
+import { chaincodeError, FakeLedger, identity, mismatch, unavailable } from './helpers/fakeLedger';
 import { silentLogger, tmpDir } from './helpers/tmp';
 
 const retry = { maxAttempts: 5, baseDelayMs: 0, maxDelayMs: 0 };
@@ -103,6 +103,23 @@ describe('DeliveryWorker', () => {
     expect(done.txId).toBe('tx2'); // second proposal committed
     expect(ledger.applied).toHaveLength(1);
     expect(done.attempts).toBe(2);
+    db.close();
+  });
+
+  it('an endorsement mismatch is transient: a new proposal later, counted as endorsement-mismatch, never a rejection', async () => {
+    const ledger = new FakeLedger();
+    ledger.script.push({ stage: 'endorse', error: mismatch() }, { stage: 'endorse', error: mismatch() });
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const retried: string[] = [];
+    const worker = new DeliveryWorker({ queue, ledger, identityFor: (m) => identity(`meter:${m}`), retry, pollIntervalMs: 10, concurrency: 4, logger: silentLogger, metrics: { retry: (c) => retried.push(c), delivered: () => undefined } });
+    const r = queue.enqueue(reading('m1', 1));
+    await worker.runOnce();
+    expect(queue.get(r.id)).toMatchObject({ state: 'queued', attempts: 1, lastError: expect.stringMatching(/^endorsement-mismatch: /) });
+    await drain(worker);
+    expect(queue.get(r.id)).toMatchObject({ state: 'committed', txId: 'tx1', attempts: 2 });
+    expect(retried).toEqual(['endorsement-mismatch', 'endorsement-mismatch']);
+    expect(ledger.endorseCalls).toBe(3);
     db.close();
   });
 

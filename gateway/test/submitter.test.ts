@@ -1,6 +1,6 @@
 import { LedgerError } from '../src/fabric/errors';
 import { backoffMs, Submitter } from '../src/fabric/submitter';
-import { chaincodeError, FakeLedger, identity, unavailable } from './helpers/fakeLedger';
+import { chaincodeError, FakeLedger, identity, mismatch, unavailable } from './helpers/fakeLedger';
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
 
@@ -42,6 +42,22 @@ describe('Submitter', () => {
     expect(reasons).toEqual(['conflict', 'conflict']);
     expect(delays).toHaveLength(2);
     expect(ledger.applied.map((t) => t.txId)).toEqual(['tx3']);
+  });
+
+  it('endorsement mismatch (peers at different heights) → a NEW proposal with backoff, bounded by maxAttempts', async () => {
+    const ledger = new FakeLedger();
+    ledger.script.push({ stage: 'endorse', error: mismatch() }, { stage: 'endorse', error: mismatch() });
+    const { s, delays } = submitterWith(ledger);
+    const reasons: string[] = [];
+    const r = await s.submit(identity(), 'offers:accept', ['o-1'], { onRetry: (cls) => reasons.push(cls) });
+    expect(r).toMatchObject({ txId: 'tx1', attempts: 3 });
+    expect(reasons).toEqual(['endorsement-mismatch', 'endorsement-mismatch']);
+    expect(delays).toHaveLength(2);
+    expect(ledger.endorseCalls).toBe(3);
+    for (let i = 0; i < 4; i++) ledger.script.push({ stage: 'endorse', error: mismatch() });
+    await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ stage: 'endorse', grpcCode: 10, attempts: 4 });
+    expect(ledger.endorseCalls).toBe(7);
+    expect(ledger.submitCalls).toBe(1);
   });
 
   it('transient send failure → the SAME transaction is re-sent', async () => {

@@ -226,9 +226,12 @@ export class DeliveryWorker extends EventEmitter {
       this.o.metrics?.retry(cls);
       // conflict: that tx id is final (INVALID) → new proposal. retry-endorse: nothing was ordered.
       // resend / unknown-outcome: keep the stored transaction and send it again.
-      const newProposal = cls === 'conflict' || (cls === 'retry-endorse' && stage === 'endorse');
+      // endorsement-mismatch: the endorsers disagreed (different block heights) — a new proposal, like a conflict.
+      const newProposal = cls === 'conflict' || cls === 'endorsement-mismatch' || (cls === 'retry-endorse' && stage === 'endorse');
       this.o.queue.retryLater(r.id, `${cls}: ${err.message}`, delay, newProposal);
-      log.info({ txId: err.txId ?? txId, cls, delayMs: delay, error: err.message }, 'receipt delivery will be retried');
+      const line = { txId: err.txId ?? txId, cls, attempts: r.attempts + 1, delayMs: delay, error: err.message, details: err.details.map((x) => `${x.mspId}: ${x.message}`) };
+      if (cls === 'endorsement-mismatch') log.warn(line, 'endorsements differed between peers; a new proposal will be endorsed');
+      else log.info(line, 'receipt delivery will be retried');
     }
   }
 }

@@ -118,12 +118,23 @@ export function normalizeLedgerError(err: unknown, stage: LedgerStage): LedgerEr
 /**
  * What to do about a failure:
  * - `conflict`: MVCC/phantom read conflict at commit — endorse a NEW proposal (new tx id) and retry.
+ * - `endorsement-mismatch`: the endorsers' ProposalResponsePayloads differed — typically peers at different
+ *   block heights while a transaction touching the same keys is being committed; nothing reached the
+ *   orderer, so endorse a NEW proposal after a backoff (counted apart from other retries: if it never
+ *   stops, the chaincode is not deterministic).
  * - `retry-endorse`: transient failure before anything reached the orderer — a new proposal is safe.
  * - `resend`: transient failure sending to the orderer — re-send the SAME signed transaction (same tx id; never commits twice).
  * - `unknown-outcome`: the transaction may or may not commit (commit status not known yet) — ask again later, never re-endorse.
  * - `permanent`: the ledger refused it (chaincode error, access denied, invalid commit) — report, do not retry.
  */
-export type FailureClass = 'conflict' | 'retry-endorse' | 'resend' | 'unknown-outcome' | 'permanent';
+export type FailureClass = 'conflict' | 'endorsement-mismatch' | 'retry-endorse' | 'resend' | 'unknown-outcome' | 'permanent';
+
+const MISMATCH = /ProposalResponsePayloads do not match/;
+
+/** The endorsing peers returned different results for the same proposal (Fabric's gateway: ABORTED; the text is in a detail, or in the message on Fabric 2.4's "failed to assemble transaction"). */
+export function isEndorsementMismatch(e: LedgerError): boolean {
+  return e.stage === 'endorse' && !e.chaincode && (MISMATCH.test(e.message) || e.details.some((d) => MISMATCH.test(d.message)));
+}
 
 const TRANSIENT_GRPC = new Set<number>([Grpc.UNAVAILABLE, Grpc.DEADLINE_EXCEEDED, Grpc.RESOURCE_EXHAUSTED, Grpc.CANCELLED]);
 
@@ -133,6 +144,7 @@ export function classifyFailure(e: LedgerError): FailureClass {
   }
   if (e.stage === 'commitStatus') return 'unknown-outcome';
   if (e.chaincode) return 'permanent';
+  if (isEndorsementMismatch(e)) return 'endorsement-mismatch';
   const transient = e.grpcCode !== undefined && TRANSIENT_GRPC.has(e.grpcCode);
   if (e.stage === 'submit') return transient || e.grpcCode === undefined ? 'resend' : 'permanent';
   if (e.stage === 'connect') return 'retry-endorse';
@@ -141,10 +153,7 @@ export function classifyFailure(e: LedgerError): FailureClass {
   if (e.grpcCode === Grpc.FAILED_PRECONDITION && /no combination of peers|unavailability of peers|failed to find any endorsing peers|no peers available/.test(e.message)) {
     return 'retry-endorse';
   }
-  // ABORTED without a chaincode message: endorsement collection failed (peer crashed, chaincode unreachable);
-  // "ProposalResponsePayloads do not match" is deterministic — do not retry it.
-  if (e.grpcCode === Grpc.ABORTED) {
-    return e.details.some((d) => /do not match/.test(d.message)) ? 'permanent' : 'retry-endorse';
-  }
+  // ABORTED without a chaincode message: endorsement collection failed (peer crashed, chaincode unreachable).
+  if (e.grpcCode === Grpc.ABORTED) return 'retry-endorse';
   return 'permanent';
 }

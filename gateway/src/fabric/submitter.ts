@@ -27,7 +27,8 @@ export interface SubmitOutcome extends CommittedTx {
 
 /**
  * Synchronous submit with retries: endorse → send → commit status (with deadline).
- * MVCC/phantom conflicts and transient endorsement failures get a NEW proposal (new tx id); a transient
+ * MVCC/phantom conflicts, endorsement mismatches (peers at different heights) and transient endorsement
+ * failures get a NEW proposal (new tx id) after a backoff, at most maxAttempts in all; a transient
  * failure sending to the orderer re-sends the SAME transaction; an unknown outcome (commit status
  * deadline) and permanent failures are thrown as LedgerError (never re-endorsed: that could commit twice).
  */
@@ -72,7 +73,7 @@ export class Submitter {
         if (cls === 'permanent' || cls === 'unknown-outcome' || attempt >= this.policy.maxAttempts) {
           throw Object.assign(err, { attempts: attempt, txId: err.txId ?? prepared?.txId });
         }
-        if (cls === 'conflict' || cls === 'retry-endorse') prepared = undefined;
+        if (cls === 'conflict' || cls === 'endorsement-mismatch' || cls === 'retry-endorse') prepared = undefined;
         hooks.onRetry?.(cls, attempt, err);
         await this.delay(backoffMs(attempt, this.policy));
       }

@@ -33,7 +33,7 @@ export class Metrics {
   });
   readonly retries = new client.Counter({
     name: 'gateway_fabric_retries_total',
-    help: 'Retries of ledger submissions by reason (conflict = MVCC/phantom → new proposal; retry-endorse; resend; unknown-outcome)',
+    help: 'Retries of ledger submissions by reason (conflict = MVCC/phantom → new proposal; endorsement-mismatch = peers returned different results → new proposal; retry-endorse; resend; unknown-outcome)',
     labelNames: ['reason', 'path'],
     registers: [this.registry],
   });

@@ -127,7 +127,12 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
           onEndorsed: (tx) => {
             if (ctx.idempotency) d.idempotency.notePrepared(ctx.idempotency.principal, ctx.idempotency.key, tx.txId, tx.bytes, id.key);
           },
-          onRetry: (cls) => d.metrics.retries.inc({ reason: cls, path: 'sync' }),
+          onRetry: (cls, attempt, err) => {
+            d.metrics.retries.inc({ reason: cls, path: 'sync' });
+            const line = { fn, cls, attempt, error: err.message, details: err.details.map((x) => `${x.mspId}: ${x.message}`) };
+            if (cls === 'endorsement-mismatch') ctx.req.log?.warn(line, 'endorsements differed between peers; endorsing a new proposal');
+            else ctx.req.log?.info(line, 'retrying the submission');
+          },
         }, transient));
       outcome = 'committed';
       return { status: 201, body: { txId: r.txId, blockNumber: r.blockNumber, attempts: r.attempts, result: parseResult(r.result) } };

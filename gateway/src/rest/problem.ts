@@ -1,4 +1,4 @@
-import { Grpc, LedgerError, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT } from '../fabric/errors';
+import { Grpc, isEndorsementMismatch, LedgerError, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT } from '../fabric/errors';
 
 /** RFC 9457 problem details. `type` is a URN documented in docs/api.md ("Problem types"). */
 export interface ProblemBody {
@@ -95,6 +95,16 @@ export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
       'Commit not confirmed in time',
       `transaction ${e.txId ?? '(unknown id)'} was sent to the orderer but its commit was not confirmed in time; it may still commit — retry with the same Idempotency-Key (the gateway then re-sends this same transaction), never as a new request`,
       tx,
+    );
+  }
+  if (isEndorsementMismatch(e)) {
+    return new HttpProblem(
+      503,
+      'endorsements-differ',
+      'The endorsing peers disagreed',
+      `the endorsing peers returned different results${attempts ? ` on each of ${attempts} attempts` : ''} (usually peers at different block heights while a concurrent transaction on the same data commits); nothing was submitted — retry`,
+      tx,
+      { 'Retry-After': '1' },
     );
   }
   const all = [e.message, ...e.details.map((d) => d.message)].join(' | ');

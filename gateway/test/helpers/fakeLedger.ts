@@ -154,4 +154,13 @@ export const chaincodeError = (msg: string) =>
     details: [{ address: 'peer0:7051', mspId: 'Utility1MSP', message: `chaincode response 500, ${msg}` }],
   });
 
+/** What Fabric's gateway answers when the endorsers' results differ (e.g. peers at different block heights). */
+export const mismatch = () =>
+  new LedgerError({
+    stage: 'endorse',
+    message: '10 ABORTED: failed to collect enough transaction endorsements, see attached details for more info',
+    grpcCode: 10,
+    details: [{ address: 'peer0.utility2:7051', mspId: 'Utility2MSP', message: 'ProposalResponsePayloads do not match' }],
+  });
+
 export const identity = (key = 'operator'): ActingIdentity => ({ key, mspId: 'Utility1MSP', certPem: 'CERT', privateKeyPem: 'KEY' });
