@@ -210,7 +210,7 @@ describe('DeliveryWorker', () => {
   });
 });
 
-describe('previousReading for the register check', () => {
+describe('reading transactions carry only the reading (the chaincode checks registers against its private head)', () => {
   const tReading = (meterId: string, intervalStart: number) => ({
     meterId,
     principal: 'k1',
@@ -220,35 +220,32 @@ describe('previousReading for the register check', () => {
     itemCount: 1,
   });
 
-  it('passes the last reading this gateway recorded for the meter', async () => {
+  it('sends exactly the queued transient map, also after an earlier recorded reading of the meter', async () => {
     const ledger = new FakeLedger();
     ledger.result = (tx) => ({ meterId: 'm1', intervalStart: JSON.parse(tx.transient!.reading!).intervalStart, status: 'recorded' });
     const { db, queue, worker } = setup(tmpDir(), ledger);
     queue.enqueue(tReading('m1', 900));
     queue.enqueue(tReading('m1', 1800));
     await drain(worker);
-    expect(ledger.applied[0]!.transient!.previousReading).toBeUndefined();
-    expect(JSON.parse(ledger.applied[1]!.transient!.previousReading!)).toEqual({ intervalStart: 900, intervalLength: 900, importWh: 1, meterId: 'm1' });
+    expect(ledger.applied.map((t) => Object.keys(t.transient!))).toEqual([['reading'], ['reading']]);
+    expect(JSON.parse(ledger.applied[1]!.transient!.reading!)).toEqual({ intervalStart: 1800, intervalLength: 900, importWh: 1 });
     db.close();
   });
 
-  it('reads it back from the ledger when the chaincode asks for it', async () => {
+  it('a register refusal is the receipt\'s verdict: rejected, nothing read back from the ledger, no second endorsement', async () => {
     const ledger = new FakeLedger();
-    ledger.script.push({
-      stage: 'endorse',
-      error: chaincodeError('[PRECONDITION_FAILED] reading: pass meter m1\'s last posted reading (interval 900) as transient "previousReading" so the registers can be checked'),
-    });
-    const asked: string[][] = [];
-    ledger.evaluateImpl = async (_id, fn, args) => {
-      asked.push([fn, ...args]);
-      return Buffer.from(JSON.stringify({ intervalStart: 900, reading: { meterId: 'm1', intervalStart: 900, importWh: 7 } }));
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[PRECONDITION_FAILED] reading: importRegisterWh 5 is below the last reading\'s 10') });
+    const asked: string[] = [];
+    ledger.evaluateImpl = async (_id, fn) => {
+      asked.push(fn);
+      return Buffer.from('{}');
     };
     const { db, queue, worker } = setup(tmpDir(), ledger);
     const r = queue.enqueue(tReading('m1', 1800));
     await drain(worker);
-    expect(asked).toEqual([['meters:getReading', 'm1', '900']]);
-    expect(queue.get(r.id)!.state).toBe('committed');
-    expect(JSON.parse(ledger.applied[0]!.transient!.previousReading!)).toMatchObject({ intervalStart: 900, importWh: 7 });
+    expect(queue.get(r.id)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('below the last reading') });
+    expect(asked).toEqual([]);
+    expect(ledger.endorseCalls).toBe(1);
     db.close();
   });
 });

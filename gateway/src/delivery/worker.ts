@@ -5,7 +5,6 @@ import type { ActingIdentity, LedgerClient } from '../fabric/ledger';
 import { backoffMs, type RetryPolicy } from '../fabric/submitter';
 import { HttpProblem, ledgerProblem } from '../rest/problem';
 import type { DurableQueue, Receipt } from '../store/queue';
-import { fetchPreviousReading, lastRecordedReading, READING_FUNCTIONS } from './previousReading';
 
 export interface WorkerMetrics {
   retry(reason: FailureClass): void;
@@ -188,21 +187,9 @@ export class DeliveryWorker extends EventEmitter {
         bytes = r.txBytes;
       } else {
         stage = 'endorse';
-        let transient = r.transient ?? undefined;
-        if (READING_FUNCTIONS.has(r.fn)) {
-          const previous = lastRecordedReading(this.o.queue, r.meterId);
-          if (previous) transient = { ...transient, previousReading: previous };
-        }
-        let prepared;
-        try {
-          prepared = await this.o.ledger.endorse(id, r.fn, r.args, transient);
-        } catch (e) {
-          // the chaincode needs the meter's last posted reading and the gateway did not have it: read it back once
-          const previous = READING_FUNCTIONS.has(r.fn) ? await fetchPreviousReading(this.o.ledger, id, r.meterId, normalizeLedgerError(e, 'endorse')).catch(() => undefined) : undefined;
-          if (!previous) throw e;
-          log.info('fetched the previous reading from the ledger for the register check');
-          prepared = await this.o.ledger.endorse(id, r.fn, r.args, { ...transient, previousReading: previous });
-        }
+        // The reading(s) only: the chaincode checks the registers against the meter's head in its
+        // utility's private collection (chaincode meters.contract.ts).
+        const prepared = await this.o.ledger.endorse(id, r.fn, r.args, r.transient ?? undefined);
         this.o.queue.markSubmitted(r.id, prepared.txId, prepared.bytes);
         txId = prepared.txId;
         bytes = prepared.bytes;

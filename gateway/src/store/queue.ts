@@ -156,14 +156,6 @@ export class DurableQueue {
     return this.db.prepare("DELETE FROM receipts WHERE state IN ('committed', 'rejected') AND updated_at < ?").run(beforeMs).changes;
   }
 
-  /** Committed receipts of a meter for the given functions, newest first. */
-  committedOf(meterId: string, fns: string[], limit: number): Receipt[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM receipts WHERE meter_id = ? AND state = 'committed' AND fn IN (${fns.map(() => '?').join(', ')}) ORDER BY seq DESC LIMIT ?`)
-      .all(meterId, ...fns, limit) as Row[];
-    return rows.map(toReceipt);
-  }
-
   /** Earliest next_attempt_at among unfinished rows (for the worker's timer), or undefined if none. */
   nextDueAt(): number | undefined {
     const row = this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM receipts WHERE state IN ('queued', 'submitted')").get() as { t: number | null };
