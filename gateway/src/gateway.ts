@@ -149,7 +149,24 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       reconnectMs: config.beacon.reconnectMs,
     });
   }
-  const streamEvents = createEventsHandler({ ledger, operator: deps.operator, metrics, logger: logger.child({ component: 'sse' }), heartbeatMs: config.events.heartbeatMs, maxClients: config.events.maxClients });
+  const streamEvents = createEventsHandler({
+    ledger,
+    operator: deps.operator,
+    metrics,
+    logger: logger.child({ component: 'sse' }),
+    heartbeatMs: config.events.heartbeatMs,
+    maxClients: config.events.maxClients,
+    participantOf: async (meterId) => {
+      let id: ActingIdentity;
+      try {
+        id = meters.actingIdentity(meterId);
+      } catch {
+        return undefined; // not enrolled here / revoked: only events naming the meter id reach its key
+      }
+      const me = parseResult(await ledger.evaluate(id, 'participants:whoAmI', [])) as { participantId?: unknown } | null;
+      return typeof me?.participantId === 'string' ? me.participantId : undefined;
+    },
+  });
   const handlers = {
     ...createHandlers(handlerDeps),
     streamEvents,

@@ -103,6 +103,45 @@ describe('GET /api/v1/events (Server-Sent Events)', () => {
     expect(live.messages.map((m) => m.id)).toEqual(['3:evtx4:0']);
   });
 
+  it('scopes the stream: a meter key gets its own events and public market information; operator and regulator keys get all', async () => {
+    const enrolled = await request(gw.app).post('/api/v1/meters').set(auth).send({ meterId: 'm-1', zone: 'z' });
+    expect(enrolled.status).toBe(201);
+    const records: Record<string, unknown> = {
+      'participants:whoAmI meter:m-1': { participantId: 'p-me', role: 'meter', meterId: 'm-1' },
+      'trades:get tr-mine': { tradeId: 'tr-mine', seller: 'p-x', buyer: 'p-me' },
+      'trades:get tr-theirs': { tradeId: 'tr-theirs', seller: 'p-x', buyer: 'p-y' },
+    };
+    const asked: string[] = [];
+    gw.ledger.evaluateImpl = async (id, fn, args) => {
+      asked.push(`${fn}${args[0] ? ` ${args[0]}` : ''} as ${id.key}`);
+      return Buffer.from(JSON.stringify(records[`${fn} ${args[0] ?? id.key}`] ?? records[`${fn} ${id.key}`] ?? null));
+    };
+    const from = gw.ledger.chain.at(-1)!.blockNumber + 1;
+    gw.ledger.emitEvents([
+      { name: 'WalletCredited', payload: { participantId: 'p-y', amount: 1 } },
+      { name: 'WalletCredited', payload: { participantId: 'p-me', amount: 2 } },
+    ]);
+    gw.ledger.emitEvents([{ name: 'TradeClosed', payload: { tradeId: 'tr-theirs' } }, { name: 'TradeClosed', payload: { tradeId: 'tr-mine' } }]);
+    gw.ledger.emitEvents([{ name: 'ReadingRecorded', payload: { meterId: 'm-2' } }, { name: 'MarketParametersChanged', payload: { changed: ['fee'] } }]);
+    gw.ledger.emitEvents([{ name: 'ReadingRecorded', payload: { meterId: 'm-1', intervals: [900] } }]);
+    const meterKey = { Authorization: `Bearer ${enrolled.body.apiKey}` };
+    const mine = await collect(port, `/api/v1/events?fromBlock=${from}`, meterKey, 4);
+    expect(mine.messages.map((m) => [m.event, m.data.payload])).toEqual([
+      ['WalletCredited', { participantId: 'p-me', amount: 2 }],
+      ['TradeClosed', { tradeId: 'tr-mine' }],
+      ['MarketParametersChanged', { changed: ['fee'] }],
+      ['ReadingRecorded', { meterId: 'm-1', intervals: [900] }],
+    ]);
+    // the ids stay those of the unfiltered stream, so Last-Event-ID resumes correctly
+    expect(mine.messages.map((m) => m.id)).toEqual([`${from}:evtx${from + 1}:1`, `${from + 1}:evtx${from + 2}:1`, `${from + 2}:evtx${from + 3}:1`, `${from + 3}:evtx${from + 4}:0`]);
+    expect(asked).toContain('participants:whoAmI as meter:m-1');
+    expect(asked.filter((a) => a.startsWith('trades:get'))).toEqual(['trades:get tr-theirs as operator', 'trades:get tr-mine as operator']);
+    for (const key of [gw.keys.operator, gw.keys.regulator]) {
+      const all = await collect(port, `/api/v1/events?fromBlock=${from}`, { Authorization: `Bearer ${key}` }, 7);
+      expect(all.messages).toHaveLength(7);
+    }
+  });
+
   it('is authenticated and validates its parameters', async () => {
     expect((await request(gw.app).get('/api/v1/events')).status).toBe(401);
     const badId = await request(gw.app).get('/api/v1/events').set(auth).set('Last-Event-ID', 'nonsense');

@@ -4,7 +4,9 @@ import type { ActingIdentity, EventStreamOptions, LedgerClient } from '../fabric
 import type { Metrics } from '../ops/metrics';
 import type { Handler } from '../rest/app';
 import { HttpProblem } from '../rest/problem';
+import { parseResult } from '../fabric/result';
 import { unpackEvents } from './beacon';
+import { audienceOf, BoundedCache, concerns, type RecordKind, type RecordLookup } from './scope';
 
 export interface SseDeps {
   ledger: LedgerClient;
@@ -13,7 +15,11 @@ export interface SseDeps {
   logger: Logger;
   heartbeatMs: number;
   maxClients: number;
+  /** the participant id a meter is on the ledger (`participants:whoAmI` as the meter); undefined if the gateway cannot act for it */
+  participantOf(meterId: string): Promise<string | undefined>;
 }
+
+const RECORD_FN: Record<RecordKind, string> = { trade: 'trades:get', offer: 'offers:get', task: 'committees:getTask' };
 
 const EVENT_ID = /^(\d{1,15}):([^:\s]{1,128}):(\d{1,6})$/;
 
@@ -22,11 +28,43 @@ const EVENT_ID = /^(\d{1,15}):([^:\s]{1,128}):(\d{1,6})$/;
  * transaction's `gridledger` batch is one SSE message with `id: <block>:<txId>:<index>`, `event: <name>`
  * and `data: {"name","blockNumber","txId","index","payload"}`. Resume with `Last-Event-ID` (what
  * EventSource sends on reconnect) or `?fromBlock=`; `?names=A,B` filters by name. Each client gets its own
- * Fabric event stream (read as the operator), closed when the client goes away.
+ * Fabric event stream (read as the operator), closed when the client goes away. What a key may see is
+ * decided by `concerns` (events/scope.ts): operator/regulator everything, a meter key its own events and
+ * public market information.
  */
 export function createEventsHandler(d: SseDeps): Handler & { closeAll(): void } {
   let clients = 0;
   const open = new Set<() => void>();
+  // Shared by all streams: who a trade / offer concerns never changes; a task's committee changes on a
+  // (re)draw, so its entry is dropped whenever a CommitteeDrawn passes by.
+  const records = new BoundedCache<Promise<Record<string, unknown> | undefined>>();
+  const lookup: RecordLookup = (kind, id) => {
+    const key = `${kind}:${id}`;
+    let rec = records.get(key);
+    if (!rec) {
+      rec = d.ledger.evaluate(d.operator, RECORD_FN[kind], [id]).then(
+        (bytes) => {
+          const v = parseResult(bytes);
+          return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+        },
+        (e: unknown) => {
+          records.delete(key); // not cached: the next event asks again
+          d.logger.warn({ kind, id, err: (e as Error).message }, 'could not read the record an event refers to; not sent to meter-scoped streams');
+          return undefined;
+        },
+      );
+      records.set(key, rec);
+    }
+    return rec;
+  };
+  const participants = new BoundedCache<string>();
+  const participantOf = async (meterId: string): Promise<string | undefined> => {
+    const known = participants.get(meterId);
+    if (known) return known;
+    const pid = await d.participantOf(meterId);
+    if (pid) participants.set(meterId, pid);
+    return pid;
+  };
   const handler: Handler = async (ctx) => {
     const q = ctx.query as { fromBlock?: number; names?: string };
     const lastId = ctx.req.get('last-event-id');
@@ -38,6 +76,7 @@ export function createEventsHandler(d: SseDeps): Handler & { closeAll(): void } 
     }
     if (clients >= d.maxClients) throw new HttpProblem(503, 'too-many-streams', 'Too many event streams', `this gateway serves at most ${d.maxClients} event streams; retry later`, {}, { 'Retry-After': '5' });
     const names = q.names ? new Set(q.names.split(',').filter(Boolean)) : undefined;
+    const audience = await audienceOf(ctx.principal!, participantOf);
     const opts: EventStreamOptions = resume ? { startBlock: resume.block } : q.fromBlock !== undefined ? { startBlock: q.fromBlock } : {};
     const stream = await d.ledger.chaincodeEvents(d.operator, opts);
     return {
@@ -70,11 +109,17 @@ export function createEventsHandler(d: SseDeps): Handler & { closeAll(): void } 
                 minIndex = resume.index + 1;
               } else continue; // an earlier transaction of the resumed block: already delivered
             }
-            events.forEach((e, index) => {
-              if (index < minIndex || (names && !names.has(e.name))) return;
+            for (const [index, e] of events.entries()) {
+              if (e.name === 'CommitteeDrawn') {
+                const taskId = (e.payload as { taskId?: unknown } | null)?.taskId;
+                if (typeof taskId === 'string') records.delete(`task:${taskId}`);
+              }
+              if (index < minIndex || (names && !names.has(e.name))) continue;
+              if (!(await concerns(audience, e.name, e.payload, lookup))) continue;
+              if (res.destroyed) break;
               const data = JSON.stringify({ name: e.name, blockNumber: ev.blockNumber, txId: ev.txId, index, payload: e.payload });
               res.write(`id: ${ev.blockNumber}:${ev.txId}:${index}\nevent: ${e.name}\ndata: ${data}\n\n`);
-            });
+            }
           }
         } catch (e) {
           if (!res.destroyed) {
