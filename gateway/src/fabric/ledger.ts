@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { connect, type Contract, type Gateway, signers } from '@hyperledger/fabric-gateway';
+import { connect, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
 import { LedgerError, normalizeLedgerError, type LedgerStage } from './errors';
 import type { OrgDescriptor } from './network';
+import { newGatewaySigning } from './signer';
 
 /** An identity the gateway signs with: the org's operator/regulator, or an enrolled meter from the wallet. */
 export interface ActingIdentity {
@@ -101,10 +102,13 @@ export class FabricLedger implements LedgerClient {
     let entry = this.gateways.get(id.key);
     if (!entry) {
       const t = this.opts.timeouts;
+      // node:crypto ECDSA for P-256 keys (low-S, DER; signer.ts), fabric-gateway's signer otherwise
+      const { signer, hash } = newGatewaySigning(crypto.createPrivateKey(id.privateKeyPem));
       const gateway = connect({
         client: this.client,
         identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
-        signer: signers.newPrivateKeySigner(crypto.createPrivateKey(id.privateKeyPem)),
+        signer,
+        hash,
         evaluateOptions: () => ({ deadline: Date.now() + t.evaluateMs }),
         endorseOptions: () => ({ deadline: Date.now() + t.endorseMs }),
         submitOptions: () => ({ deadline: Date.now() + t.submitMs }),
