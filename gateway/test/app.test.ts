@@ -242,6 +242,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     const first = await send();
     expect(first.status).toBe(503);
     expect(first.body.txId).toBe('tx1');
+    expect(first.body.detail).toMatch(/retry with the same Idempotency-Key/);
     const second = await send();
     expect(second.status).toBe(201);
     expect(second.body.txId).toBe('tx1');

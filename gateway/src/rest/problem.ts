@@ -1,4 +1,4 @@
-import { Grpc, isEndorsementMismatch, LedgerError, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT } from '../fabric/errors';
+import { classifyFailure, Grpc, isEndorsementMismatch, LedgerError, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT } from '../fabric/errors';
 
 /** RFC 9457 problem details. `type` is a URN documented in docs/api.md ("Problem types"). */
 export interface ProblemBody {
@@ -113,6 +113,16 @@ export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
   }
   if (e.grpcCode === Grpc.FAILED_PRECONDITION && /no combination of peers|unavailability of peers|failed to find any endorsing peers|no peers available/.test(e.message)) {
     return new HttpProblem(503, 'endorsers-unavailable', 'Not enough endorsing peers', `the network could not find peers to satisfy the endorsement policy (${e.message}); retry later`, tx, { 'Retry-After': '5' });
+  }
+  if (e.txId && classifyFailure(e) === 'resend') {
+    return new HttpProblem(
+      503,
+      'ledger-unavailable',
+      'The ledger is unavailable',
+      `sending transaction ${e.txId} to the orderer failed (${e.message}); it may have arrived — retry with the same Idempotency-Key (the gateway then re-sends this same transaction), never as a new request`,
+      tx,
+      { 'Retry-After': '5' },
+    );
   }
   if (e.stage === 'connect' || e.grpcCode === Grpc.UNAVAILABLE || e.grpcCode === Grpc.DEADLINE_EXCEEDED || e.grpcCode === Grpc.RESOURCE_EXHAUSTED) {
     return new HttpProblem(503, 'ledger-unavailable', 'The ledger is unavailable', `the Fabric network did not answer (${e.message}); retry later`, tx, { 'Retry-After': '5' });
