@@ -205,7 +205,10 @@ describe('queries', () => {
     const prefix = key('range:');
     const end = key('range;');
     const keys = ['k1', 'k2', 'k3', 'k4', 'k5'].map((s) => prefix + s);
-    await Promise.all(keys.map((k, i) => contract.submitTransaction('put', k, `v${i}`)));
+    const puts = await Promise.all(keys.map(async (k, i) => (await contract.submitAsync('put', { arguments: [k, `v${i}`] })).getStatus()));
+    expect(puts.every((st) => st.successful)).toBe(true);
+    // committed on org1's peer; org2's peer commits on its own (seen on Fabric: an empty range without this)
+    await awaitBlock(f.network(org2), puts.reduce((max, st) => (st.blockNumber > max ? st.blockNumber : max), 0n));
 
     await expect(f.evaluate(org2, 'rangeKeys', prefix, end).then((s) => JSON.parse(s))).resolves.toEqual(keys);
 
@@ -229,6 +232,7 @@ describe('queries', () => {
     const tx3 = await contract.submitAsync('del', { arguments: [hk] });
     expect((await tx3.getStatus()).successful).toBe(true);
     await expect(f.evaluate(org1, 'get', hk)).resolves.toBe('');
+    await awaitBlock(f.network(org2), (await tx3.getStatus()).blockNumber);
     expect(JSON.parse(await f.evaluate(org2, 'history', hk))).toEqual([
       { txId: tx3.getTransactionId(), value: '', isDelete: true },
       { txId: tx2.getTransactionId(), value: 'h2', isDelete: false },

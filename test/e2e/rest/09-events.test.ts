@@ -1,9 +1,10 @@
 /**
  * Chaincode events through the gateway as Server-Sent Events (issue 4 item 6): readings of three fresh
  * meters produce ReadingRecorded events, seen from a block number, once each, in ledger order; a
- * reconnect with Last-Event-ID resumes right after that event (no gap, no repeat).
+ * reconnect with Last-Event-ID resumes right after that event (no gap, no repeat). The stream is scoped: the
+ * operator sees every event, a meter's key only those that concern its own meter (docs/api.md, Events).
  */
-import { RUN, collectSse, enrolMeter, expectStatus, loadGateways, readingSeries, type SseEvent } from './support';
+import { RUN, RestClient, collectSse, enrolMeter, expectStatus, loadGateways, readingSeries, type SseEvent } from './support';
 
 const gw = loadGateways()[0]!;
 
@@ -21,8 +22,8 @@ describe('GET /api/v1/events (SSE)', () => {
     }
     const ids = new Set(meters.map((m) => m.meterId));
     const mine = (e: SseEvent) => e.event === 'ReadingRecorded' && ids.has(e.data.payload?.meterId);
-    const meter = meters[0]!;
-    const all = await collectSse(meter.client, `?fromBlock=${blocks[0]}&names=ReadingRecorded`, mine, (c) => c.length >= 3);
+    const operator = new RestClient(gw.url, gw.apiKeys.operator);
+    const all = await collectSse(operator, `?fromBlock=${blocks[0]}&names=ReadingRecorded`, mine, (c) => c.length >= 3);
     expect(all.status).toBe(200);
     expect(all.contentType).toMatch(/^text\/event-stream/);
     expect(all.events.map((e) => e.data.payload.meterId)).toEqual(meters.map((m) => m.meterId));
@@ -31,8 +32,14 @@ describe('GET /api/v1/events (SSE)', () => {
     for (const e of all.events) expect(e.id).toBe(`${e.data.blockNumber}:${e.data.txId}:${e.data.index}`);
 
     // resume after the first event: the next ones arrive, the first never again
-    const resumed = await collectSse(meter.client, `?names=ReadingRecorded`, mine, (c) => c.length >= 2, { headers: { 'last-event-id': all.events[0]!.id } });
+    const resumed = await collectSse(operator, `?names=ReadingRecorded`, mine, (c) => c.length >= 2, { headers: { 'last-event-id': all.events[0]!.id } });
     expect(resumed.events.map((e) => e.id)).toEqual(all.events.slice(1).map((e) => e.id));
+
+    // a meter's key sees its own reading and none of the other meters' (the stream ends when the third
+    // meter's event has passed the gateway: the operator saw it, so the meter's stream had its chance)
+    const own = await collectSse(meters[1]!.client, `?fromBlock=${blocks[0]}&names=ReadingRecorded`, mine, (c) => c.length >= 2, { timeoutMs: 10_000 });
+    expect(own.status).toBe(200);
+    expect(own.events.map((e) => e.data.payload.meterId)).toEqual([meters[1]!.meterId]);
   });
 
   test('no key is a 401', async () => {

@@ -493,7 +493,7 @@ export async function ensureCommunity(): Promise<{ members: Member[]; params: an
     const { meter, participant } = await enrolAndJoin(gw, meterId, `zone-${i % 3}`, params.minStake);
     // The join opened an admission task that the utilities' beacon contributors seed right away. Admitting
     // while those contributions commit races them (endorsers at different heights: "ProposalResponsePayloads
-    // do not match", 502, not retried by the gateway), so wait until the task is seeded.
+    // do not match" — the gateway retries it, but a founding admission is clearer on a seeded task), so wait.
     await eventually(`admission task ${participant.admissionTaskId} seeded`, async () => {
       const t = await regulator.get(`/api/v1/committees/tasks/${participant.admissionTaskId}`);
       expectStatus(t, 200);
