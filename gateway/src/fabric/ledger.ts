@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import { gateway as gatewayProto, msp } from '@hyperledger/fabric-protos';
 import { LedgerError, normalizeLedgerError, type LedgerStage } from './errors';
 import type { OrgDescriptor } from './network';
 import { newGatewaySigning } from './signer';
@@ -89,6 +90,9 @@ export function newGrpcClient(org: OrgDescriptor): grpc.Client {
   });
 }
 
+/** How long a failed send waits for the peer to report the transaction as committed anyway. */
+const PROBE_MS = 3_000;
+
 /** @hyperledger/fabric-gateway over one TLS gRPC connection to the org's peer; one Gateway per acting identity. */
 export class FabricLedger implements LedgerClient {
   private readonly client: grpc.Client;
@@ -146,7 +150,18 @@ export class FabricLedger implements LedgerClient {
     const { gateway } = this.contractFor(id);
     const tx = gateway.newTransaction(bytes);
     const txId = tx.getTransactionId();
-    const commit = await this.call('submit', () => tx.submit());
+    let commit;
+    try {
+      commit = await this.call('submit', () => tx.submit());
+    } catch (e) {
+      // A send can fail although the transaction was ordered: after a crash the gateway re-sends what it
+      // may already have sent, and SmartBFT orderers refuse a request they already hold or processed
+      // ("insufficient number of orderers could successfully process transaction to satisfy quorum
+      // requirement") — re-sending would fail until their cache forgets it. So ask the peer first.
+      const probed = await this.committedStatus(id, txId, Math.min(PROBE_MS, this.opts.timeouts.commitStatusMs)).catch(() => undefined);
+      if (!probed) throw e;
+      commit = probed;
+    }
     const status = await this.call('commitStatus', () => commit.getStatus());
     if (!status.successful) {
       throw new LedgerError({
@@ -157,6 +172,27 @@ export class FabricLedger implements LedgerClient {
       });
     }
     return { txId, blockNumber: Number(status.blockNumber), result: tx.getResult() };
+  }
+
+  /**
+   * The commit of `txId` if the peer has committed it within `waitMs`, else undefined. CommitStatus waits
+   * for an unknown tx id, so the deadline bounds the probe. The request names the acting identity as
+   * fabric-gateway's own Transaction.submit does (gateway.CommitStatusRequest), signed when sent.
+   */
+  private async committedStatus(id: ActingIdentity, txId: string, waitMs: number) {
+    const { gateway } = this.contractFor(id);
+    const creator = new msp.SerializedIdentity();
+    creator.setMspid(id.mspId);
+    creator.setIdBytes(Buffer.from(id.certPem));
+    const request = new gatewayProto.CommitStatusRequest();
+    request.setTransactionId(txId);
+    request.setChannelId(this.opts.channel);
+    request.setIdentity(creator.serializeBinary());
+    const signed = new gatewayProto.SignedCommitStatusRequest();
+    signed.setRequest(request.serializeBinary());
+    const commit = gateway.newCommit(signed.serializeBinary());
+    await commit.getStatus({ deadline: Date.now() + waitMs }); // throws DEADLINE_EXCEEDED if not committed
+    return commit;
   }
 
   async chaincodeEvents(id: ActingIdentity, opts: EventStreamOptions): Promise<EventStream> {
