@@ -159,8 +159,16 @@ async function expectExactlyOnce(outcomes: Outcome[]): Promise<void> {
     const c = connectOrg(org);
     try {
       const cc = c.gateway.getNetwork(net.channel).getContract(CHAINCODE);
+      // a commit status comes from org1's peer; every other peer commits the same blocks on its own
+      // time (a peer restarted by restore() may still be catching up), so give each a minute to show it
+      const until = Date.now() + 60_000;
       for (const o of outcomes) {
-        expect(utf8(await cc.evaluateTransaction('get', o.key))).toBe(o.key);
+        let value = utf8(await cc.evaluateTransaction('get', o.key));
+        while (value !== o.key && Date.now() < until) {
+          await sleep(500);
+          value = utf8(await cc.evaluateTransaction('get', o.key));
+        }
+        expect(value).toBe(o.key);
         const history = JSON.parse(utf8(await cc.evaluateTransaction('history', o.key))) as Array<{ txId: string }>;
         expect(history.map((h) => h.txId)).toEqual([o.txId]);
       }

@@ -67,5 +67,5 @@ describe('gateway crash while readings are queued', () => {
       const got = await ledgerEvaluate(victim.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
       expect(got.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh, importRegisterWh: r.importRegisterWh });
     }
-  });
+  }, 300_000); // a Fabric gateway restart + redelivery through SmartBFT takes longer than jest's 120 s default
 });
