@@ -11,11 +11,13 @@
 FABRIC_CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/gridledger"
 FABRIC_RELEASE_URL="https://github.com/hyperledger/fabric/releases/download/v$FABRIC_VERSION/hyperledger-fabric-linux-amd64-$FABRIC_VERSION.tar.gz"
 FABRIC_CA_RELEASE_URL="https://github.com/hyperledger/fabric-ca/releases/download/v$FABRIC_CA_VERSION/hyperledger-fabric-ca-linux-amd64-$FABRIC_CA_VERSION.tar.gz"
-# Pinned SHA-256 of the two archives. They could not be fetched where these scripts were written
-# (that machine reaches package registries only), so they are empty here: the download then needs a
-# checksum file published next to the archive, or GRIDLEDGER_FABRIC_SHA256 / GRIDLEDGER_FABRIC_CA_SHA256
-# set by the operator from a source they trust. Fill these in once known.
-FABRIC_ARCHIVE_SHA256="${GRIDLEDGER_FABRIC_SHA256:-}"
+# Pinned SHA-256 of the release archives. The machine these scripts were written on reaches package
+# registries only, so the archives could not be hashed here: the Fabric 3.1.5 value is the one two
+# independent public pins agree on (a Homebrew formula and a release-download script, both for
+# hyperledger-fabric-linux-amd64-3.1.5.tar.gz). No public pin of the Fabric CA 1.5.21 archive was found:
+# its download needs a checksum file published next to the archive, or GRIDLEDGER_FABRIC_CA_SHA256 set
+# by the operator from a source they trust. Either may be overridden with GRIDLEDGER_FABRIC(_CA)_SHA256.
+FABRIC_ARCHIVE_SHA256="${GRIDLEDGER_FABRIC_SHA256:-b9c31fd490991e76f8acb1835dee09fc19fee5428cb13e190ee6e0bdd2c37858}"
 FABRIC_CA_ARCHIVE_SHA256="${GRIDLEDGER_FABRIC_CA_SHA256:-}"
 
 binaries_help() {
