@@ -27,6 +27,9 @@ import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
 
+/** How long an idle HTTP keep-alive connection stays open (see startGateway). */
+export const KEEP_ALIVE_MS = 65_000;
+
 /** Everything the HTTP app needs; tests may build it with a fake ledger and CA. */
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -334,6 +337,13 @@ export async function startGateway(
   idempotencyPurge.unref();
 
   const server = http.createServer(gw.app);
+  // Node closes an idle keep-alive connection after 5 s, and advertises it. A client whose event loop was
+  // busy for a few seconds (seen: the e2e runner compiling the next test file) still holds that socket
+  // as alive, writes its next request into it and gets "other side closed" before any response. Keep
+  // idle connections a minute instead (what load balancers in front of such services commonly expect);
+  // headers must be allowed to take longer than that.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateApiKey, hashApiKey } from '../src/auth/apiKeys';
 import { loadConfig } from '../src/config';
-import { startGateway } from '../src/gateway';
+import { KEEP_ALIVE_MS, startGateway } from '../src/gateway';
 import { openDatabase } from '../src/store/db';
 import { DurableQueue } from '../src/store/queue';
 import { FakeCa } from './helpers/fakeCa';
@@ -55,6 +55,8 @@ describe('startGateway', () => {
 
     const health = await fetch(`${gw.url}/health`);
     expect(health.status).toBe(200);
+    // idle keep-alive connections are kept a minute and the client is told so (not Node's 5 s)
+    expect(health.headers.get('keep-alive')).toBe(`timeout=${KEEP_ALIVE_MS / 1000}`);
     const enrol = await fetch(`${gw.url}/api/v1/meters`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${operatorKey}`, 'Content-Type': 'application/json' },
