@@ -4,7 +4,7 @@
  * utilities' beacon (each utility's gateway contributes), the slot leader's entry, votes, the decision,
  * and the Q-scores that result.
  */
-import { RUN, collectSse, enrolAndJoin, ensureCommunity, enterAsLeader, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, type Member } from './support';
+import { RUN, collectSse, enrolAndJoin, ensureCommunity, enterAsLeader, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, voteAfterEntry, type Member } from './support';
 
 const gateways = loadGateways();
 
@@ -51,7 +51,7 @@ describe('admission by committee', () => {
 
     // every other member votes approve with both conditions attested
     for (const m of committee.filter((c) => c !== leader)) {
-      const vote = await memberClient(m).post(`/api/v1/admissions/${pid}/votes`, { meterId: m.meterId, approve: true, conditions: { condition1: true, condition2: true } });
+      const vote = await voteAfterEntry(m, `/api/v1/admissions/${pid}/votes`, { approve: true, conditions: { condition1: true, condition2: true } });
       expectStatus(vote, 201);
       expect(vote.body.txId).toMatch(/^[0-9a-f]{64}$/);
     }

@@ -2,7 +2,7 @@
  * Shared by the market flows (08 escrow, 10 auction): wallets, balances and the validated settlement of a trade
  * (seed 002 Fig. 5) through the gateways. Not a test file.
  */
-import { RUN, TEST_GOVERNANCE, enrolAndJoin, enterAsLeader, eventually, expectStatus, memberClient, RestClient, saveMember, type GatewayDescriptor, type Member } from './support';
+import { RUN, TEST_GOVERNANCE, enrolAndJoin, enterAsLeader, eventually, expectStatus, memberClient, RestClient, saveMember, voteAfterEntry, type GatewayDescriptor, type Member } from './support';
 import { sleep } from '../support';
 
 /** A task's leader may have to wait for the next slots (403 not the leader / 409 Condition 2). */
@@ -32,7 +32,7 @@ export async function runBallot(tradeId: string, taskId: string, ballot: string,
   for (const pid of task.committee as string[]) {
     const m = byPid.get(pid)!;
     if (m === leader) continue;
-    const v = await memberClient(m).post(`/api/v1/trades/${tradeId}/votes`, { meterId: m.meterId, approve: true, conditions });
+    const v = await voteAfterEntry(m, `/api/v1/trades/${tradeId}/votes`, { approve: true, conditions });
     expectStatus(v, 201);
   }
   const d = await regulator.post(`/api/v1/trades/${tradeId}/decision`, {});
@@ -117,7 +117,7 @@ export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, z
   for (const p of task.committee as string[]) {
     const m = byPid.get(p)!;
     if (m === leader) continue;
-    expectStatus(await memberClient(m).post(`/api/v1/admissions/${pid}/votes`, { meterId: m.meterId, approve: true, conditions: { condition1: true, condition2: true } }), 201);
+    expectStatus(await voteAfterEntry(m, `/api/v1/admissions/${pid}/votes`, { approve: true, conditions: { condition1: true, condition2: true } }), 201);
   }
   const d = await regulator.post(`/api/v1/admissions/${pid}/decision`, {});
   expectStatus(d, 201);

@@ -465,6 +465,24 @@ export async function enterAsLeader(taskId: string, entryPath: string, byPid: Ma
 }
 
 /**
+ * A committee member votes right after the leader's entry committed. On Fabric each org's peer commits on
+ * its own, so the member's endorsers may not have the entry yet (412 "no leader entry yet"): like a real
+ * client it tries again for a little while. Any other answer is returned as is.
+ */
+export async function voteAfterEntry(m: Member, votePath: string, body: Record<string, unknown>): Promise<HttpResponse> {
+  let last: HttpResponse | undefined;
+  await eventually(`vote of ${m.meterId} on ${votePath}`, async () => {
+    last = await memberClient(m).post(votePath, { meterId: m.meterId, ...body });
+    if (last.status === 412 && /no leader entry yet/.test(last.text)) {
+      await sleep(500);
+      return undefined;
+    }
+    return true;
+  }, 30_000);
+  return last!;
+}
+
+/**
  * The community the committees are drawn from: at least n = 3f+1 active, committee-eligible members whose
  * meter keys this suite holds. On a fresh network the regulator admits founding members (one per
  * utility in turn, distinct zones); members are remembered in the home so a re-run acts for them again.
