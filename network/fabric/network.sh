@@ -87,25 +87,33 @@ fail_with_log() { # name, message
 
 # ── Fabric CAs and identities ───────────────────────────────────────────────────────────────────
 start_ca() {
-  local c="$1" name port ops home domain
-  name="$(v "CA_${c}_NAME")"; port="$(v "CA_${c}_PORT")"; ops="$(v "CA_${c}_OPS")"; home="$(v "CA_${c}_HOME")"; domain="$(v "CA_${c}_DOMAIN")"
+  local c="$1" name port ops home domain addr
+  addr="$(v "CA_${c}_ADDR")"; name="$(v "CA_${c}_NAME")"; port="$(v "CA_${c}_PORT")"; ops="$(v "CA_${c}_OPS")"; home="$(v "CA_${c}_HOME")"; domain="$(v "CA_${c}_DOMAIN")"
   mkdir -p "$home"
   # operations/metrics have no command-line flags in fabric-ca-server: environment only
-  start_process "$name" env FABRIC_CA_SERVER_HOME="$home" FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS="127.0.0.1:$ops" \
+  start_process "$name" env FABRIC_CA_SERVER_HOME="$home" FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS="$addr:$ops" \
     FABRIC_CA_SERVER_METRICS_PROVIDER=prometheus "$FABRIC_CA_BIN/fabric-ca-server" start \
-    -b admin:adminpw --address 127.0.0.1 --port "$port" --ca.name "$name" \
-    --tls.enabled --csr.hosts "localhost,127.0.0.1,ca.$domain" \
+    -b admin:adminpw --address "$addr" --port "$port" --ca.name "$name" \
+    --tls.enabled --csr.hosts "$(tls_hosts "ca.$domain" "$addr")" \
     --registry.maxenrollments -1 --crl.expiry 24h
 }
 
 wait_ca() {
   local c="$1" name ops cert
   name="$(v "CA_${c}_NAME")"; ops="$(v "CA_${c}_OPS")"; cert="$(v "CA_${c}_CERT")"
-  wait_for "$name (https://127.0.0.1:$(v "CA_${c}_PORT"))" 60 bash -c "[ -s '$cert' ] && node -e \"fetch('http://127.0.0.1:$ops/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\"" ||
+  wait_for "$name ($(ca_url "$c"))" 60 bash -c "[ -s '$cert' ] && node -e \"fetch('http://$(v "CA_${c}_ADDR"):$ops/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\"" ||
     fail_with_log "$name" "$name did not become healthy in 60 s"
 }
 
 ca_client() { "$FABRIC_CA_BIN/fabric-ca-client" "$@"; }
+ca_url() { printf 'https://%s:%s' "$(v "CA_${1}_ADDR")" "$(v "CA_${1}_PORT")"; }
+# TLS certificate names of a node: its host name, the address it is reached at (network.yaml
+# `host`), and the loopback names the local CLIs use.
+tls_hosts() {
+  local out="" h
+  for h in "$@" 127.0.0.1 localhost; do case ",$out," in *",$h,"*) ;; *) out="${out:+$out,}$h" ;; esac; done
+  printf '%s' "$out"
+}
 
 secret_of() { # ca, id → persistent random enrolment secret
   local f; f="$(v "CA_${1}_HOME")/secrets/$2"
@@ -117,7 +125,7 @@ secret_of() { # ca, id → persistent random enrolment secret
 
 register_identity() { # ca, id, type, attrs
   local c="$1" id="$2" type="$3" attrs="$4" out args
-  args=(register -H "$(v "CA_${c}_HOME")/registrar" -u "https://127.0.0.1:$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")"
+  args=(register -H "$(v "CA_${c}_HOME")/registrar" -u "$(ca_url "$c")" --caname "$(v "CA_${c}_NAME")"
         --tls.certfiles "$(v "CA_${c}_CERT")" --id.name "$id" --id.secret "$(secret_of "$c" "$id")" --id.type "$type" --id.maxenrollments -1)
   [ -n "$attrs" ] && args+=(--id.attrs "$attrs")
   if ! out="$(ca_client "${args[@]}" 2>&1)"; then
@@ -139,7 +147,7 @@ enroll_msp() { # ca, id, mspdir
   local c="$1" id="$2" msp="$3"
   [ -s "$msp/signcerts/cert.pem" ] && [ -s "$msp/keystore/priv_sk" ] && return 0
   rm -rf "$msp"; mkdir -p "$msp"
-  ca_client enroll -u "https://$id:$(secret_of "$c" "$id")@127.0.0.1:$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")" \
+  ca_client enroll -u "https://$id:$(secret_of "$c" "$id")@$(v "CA_${c}_ADDR"):$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")" \
     --tls.certfiles "$(v "CA_${c}_CERT")" -M "$msp" >>"$LOGS/enroll.log" 2>&1 || die "enrolling $id at $(v "CA_${c}_NAME") failed; see $LOGS/enroll.log"
   normalise_msp "$c" "$msp"
 }
@@ -148,7 +156,7 @@ enroll_tls() { # ca, id, tlsdir, hosts
   local c="$1" id="$2" dir="$3" hosts="$4" tmp
   [ -s "$dir/server.crt" ] && [ -s "$dir/server.key" ] && return 0
   tmp="$dir.enroll"; rm -rf "$tmp"; mkdir -p "$tmp"
-  ca_client enroll -u "https://$id:$(secret_of "$c" "$id")@127.0.0.1:$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")" \
+  ca_client enroll -u "https://$id:$(secret_of "$c" "$id")@$(v "CA_${c}_ADDR"):$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")" \
     --tls.certfiles "$(v "CA_${c}_CERT")" --enrollment.profile tls --csr.hosts "$hosts" -M "$tmp" >>"$LOGS/enroll.log" 2>&1 ||
     die "TLS enrolment of $id at $(v "CA_${c}_NAME") failed; see $LOGS/enroll.log"
   mkdir -p "$dir"
@@ -161,7 +169,7 @@ enroll_identities() {
   for c in $CAS; do
     dir="$(v "CA_${c}_ORGDIR")"; domain="$(v "CA_${c}_DOMAIN")"
     if [ ! -s "$(v "CA_${c}_HOME")/registrar/msp/signcerts/cert.pem" ]; then
-      ca_client enroll -u "https://admin:adminpw@127.0.0.1:$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")" \
+      ca_client enroll -u "https://admin:adminpw@$(v "CA_${c}_ADDR"):$(v "CA_${c}_PORT")" --caname "$(v "CA_${c}_NAME")" \
         --tls.certfiles "$(v "CA_${c}_CERT")" -H "$(v "CA_${c}_HOME")/registrar" >>"$LOGS/enroll.log" 2>&1 ||
         die "enrolling the registrar of $(v "CA_${c}_NAME") failed; see $LOGS/enroll.log"
     fi
@@ -172,16 +180,16 @@ enroll_identities() {
     register_identity "$c" "${org}admin" admin ""
     enroll_msp "$c" "${org}admin" "$dir/users/Admin@$domain/msp"
     if [ "$c" = "$ORDERER_ORG" ]; then
-      enroll_tls "$c" "${org}admin" "$dir/users/Admin@$domain/tls" "localhost,127.0.0.1"   # osnadmin client cert
+      enroll_tls "$c" "${org}admin" "$dir/users/Admin@$domain/tls" "$(tls_hosts "$(v "CA_${c}_ADDR")")"   # osnadmin client cert
       for o in $ORDERERS; do
         register_identity "$c" "$o" orderer ""
         enroll_msp "$c" "$o" "$(v "ORD_${o}_DIR")/msp"
-        enroll_tls "$c" "$o" "$(v "ORD_${o}_DIR")/tls" "$(v "ORD_${o}_HOST"),localhost,127.0.0.1"
+        enroll_tls "$c" "$o" "$(v "ORD_${o}_DIR")/tls" "$(tls_hosts "$(v "ORD_${o}_HOST")" "$(v "ORD_${o}_ADDR")")"
       done
     else
       register_identity "$c" "peer0" peer ""
       enroll_msp "$c" "peer0" "$(v "PEER_${c}_DIR")/msp"
-      enroll_tls "$c" "peer0" "$(v "PEER_${c}_DIR")/tls" "$(v "PEER_${c}_NAME"),localhost,127.0.0.1"
+      enroll_tls "$c" "peer0" "$(v "PEER_${c}_DIR")/tls" "$(tls_hosts "$(v "PEER_${c}_NAME")" "$(v "PEER_${c}_ADDR")")"
     fi
   done
   for entry in $IDENTITIES; do
@@ -194,7 +202,7 @@ enroll_identities() {
 # ── orderers and the channel ────────────────────────────────────────────────────────────────────
 osnadmin_() { # orderer, args...
   local o="$1"; shift
-  "$FABRIC_BIN/osnadmin" "$@" -o "127.0.0.1:$(v "ORD_${o}_ADMIN")" --ca-file "$ORDERER_CA_CERT" \
+  "$FABRIC_BIN/osnadmin" "$@" -o "$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_ADMIN")" --ca-file "$ORDERER_CA_CERT" \
     --client-cert "$ORDERER_ADMIN_TLS/server.crt" --client-key "$ORDERER_ADMIN_TLS/server.key"
 }
 
@@ -208,9 +216,9 @@ start_orderer() {
 # after the orderer has loaded its channels (SmartBFT may first try to sync), so wait for osnadmin too.
 wait_orderer() {
   local o="$1"
-  wait_for "$o (127.0.0.1:$(v "ORD_${o}_PORT"))" 90 bash -c "
-    node -e \"fetch('http://127.0.0.1:$(v "ORD_${o}_OPS")/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\" &&
-    '$FABRIC_BIN/osnadmin' channel list -o 127.0.0.1:$(v "ORD_${o}_ADMIN") --ca-file '$ORDERER_CA_CERT' \
+  wait_for "$o ($(v "ORD_${o}_ADDR"):$(v "ORD_${o}_PORT"))" 90 bash -c "
+    node -e \"fetch('http://$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_OPS")/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\" &&
+    '$FABRIC_BIN/osnadmin' channel list -o $(v "ORD_${o}_ADDR"):$(v "ORD_${o}_ADMIN") --ca-file '$ORDERER_CA_CERT' \
       --client-cert '$ORDERER_ADMIN_TLS/server.crt' --client-key '$ORDERER_ADMIN_TLS/server.key' | grep -q '^Status: 200'" ||
     fail_with_log "$o" "$o did not become healthy (operations /healthz and admin endpoint) in 90 s"
 }
@@ -238,14 +246,14 @@ live_orderer() {
 }
 orderer_args() {
   local o; o="$(live_orderer)" || die "no orderer is running"
-  printf '%s\n' -o "127.0.0.1:$(v "ORD_${o}_PORT")" --tls --cafile "$ORDERER_CA_CERT"
+  printf '%s\n' -o "$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_PORT")" --tls --cafile "$ORDERER_CA_CERT"
 }
 
 # ── peers ───────────────────────────────────────────────────────────────────────────────────────
 as_admin() { # org, peer CLI args...
   local org="$1"; shift
   FABRIC_CFG_PATH="$(v "PEER_${org}_CFG")" CORE_PEER_LOCALMSPID="$(v "PEER_${org}_MSPID")" \
-  CORE_PEER_MSPCONFIGPATH="$(v "PEER_${org}_ADMINMSP")" CORE_PEER_ADDRESS="127.0.0.1:$(v "PEER_${org}_PORT")" \
+  CORE_PEER_MSPCONFIGPATH="$(v "PEER_${org}_ADMINMSP")" CORE_PEER_ADDRESS="$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_PORT")" \
   CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE="$(v "PEER_${org}_TLSROOT")" \
     "$FABRIC_BIN/peer" "$@"
 }
@@ -258,7 +266,7 @@ start_peer() {
 
 wait_peer() {
   local org="$1" name; name="$(v "PEER_${org}_NAME")"
-  wait_for "$name (127.0.0.1:$(v "PEER_${org}_PORT"))" 60 http_ok "http://127.0.0.1:$(v "PEER_${org}_OPS")/healthz" ||
+  wait_for "$name ($(v "PEER_${org}_ADDR"):$(v "PEER_${org}_PORT"))" 60 http_ok "http://$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_OPS")/healthz" ||
     fail_with_log "$name" "$name did not become healthy in 60 s"
 }
 
@@ -283,7 +291,7 @@ peer_caught_up() { # org, height
 gossip_complete() {
   local org want n; want=$(( $(set -- $PEER_ORGS; echo $#) - 1 ))
   for org in $PEER_ORGS; do
-    n="$(node -e "fetch(process.argv[1]).then(r=>r.text()).then(t=>{const l=t.split('\\n').find(x=>x.startsWith('gossip_membership_total_peers_known')&&x.includes('channel=\"'+process.argv[2]+'\"'));console.log(l?l.trim().split(/\\s+/).pop():0)},()=>console.log(0))" "http://127.0.0.1:$(v "PEER_${org}_OPS")/metrics" "$CHANNEL")"
+    n="$(node -e "fetch(process.argv[1]).then(r=>r.text()).then(t=>{const l=t.split('\\n').find(x=>x.startsWith('gossip_membership_total_peers_known')&&x.includes('channel=\"'+process.argv[2]+'\"'));console.log(l?l.trim().split(/\\s+/).pop():0)},()=>console.log(0))" "http://$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_OPS")/metrics" "$CHANNEL")"
     [ "${n%.*}" -ge "$want" ] || return 1
   done
 }
@@ -388,7 +396,7 @@ deploy_chaincode() {
   wait_for "approvals of $name sequence $want" 60 commit_ready "$(set -- $PEER_ORGS; echo "$1")" "$name" "$want" "${policy[@]}" ||
     die "$name sequence $want is not approved by every org"
   for org in $PEER_ORGS; do
-    peers+=(--peerAddresses "127.0.0.1:$(v "PEER_${org}_PORT")" --tlsRootCertFiles "$(v "PEER_${org}_TLSROOT")")
+    peers+=(--peerAddresses "$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_PORT")" --tlsRootCertFiles "$(v "PEER_${org}_TLSROOT")")
   done
   as_admin "$(set -- $PEER_ORGS; echo "$1")" lifecycle chaincode commit "${orderer[@]}" -C "$CHANNEL" -n "$name" -v "$want" \
     --sequence "$want" --collections-config "$dir/collections_config.json" "${policy[@]}" "${peers[@]}" \
@@ -472,6 +480,7 @@ cmd_up() {
     print_summary; return 0
   fi
   log "tier: Fabric $FABRIC_VERSION (binaries: $FABRIC_BIN, CA: $FABRIC_CA_BIN; home $H, port base $PORT_BASE)"
+  check_addresses
   rm -f "$H/network.json"
   for c in $CAS; do start_ca "$c"; done
   for c in $CAS; do wait_ca "$c"; done
@@ -497,6 +506,24 @@ cmd_up() {
   wait_endorsable
   run_gateways
   print_summary
+}
+
+# The nodes' addresses (network.yaml `host`) are in their TLS certificates and in the channel's
+# genesis block (consenters, orderer endpoints, anchor peers): they cannot change under an existing
+# network without re-enrolment and a channel config update, so `up` refuses instead of half-working.
+check_addresses() {
+  local now c o org
+  now="$(for c in $CAS; do printf 'ca %s %s\n' "$c" "$(v "CA_${c}_ADDR")"; done
+         for o in $ORDERERS; do printf 'orderer %s %s\n' "$o" "$(v "ORD_${o}_ADDR")"; done
+         for org in $PEER_ORGS; do printf 'peer %s %s\n' "$org" "$(v "PEER_${org}_ADDR")"; done)"
+  if [ -s "$H/addresses" ]; then
+    [ "$(cat "$H/addresses")" = "$now" ] ||
+      die "the node addresses in $NETWORK_CONFIG (host:) changed since the network in $H was created:
+$(diff <(cat "$H/addresses") <(printf '%s\n' "$now") | sed -n 's/^[<>]/  &/p')
+  certificates and the channel configuration name the old ones; run 'network/fabric/network.sh clean' (deletes this network) or restore them"
+  else
+    printf '%s\n' "$now" > "$H/addresses"
+  fi
 }
 
 print_summary() {
@@ -594,11 +621,11 @@ cmd_status() {
   local n health url h org o
   printf '%-34s %-8s %-8s %s\n' PROCESS PID STATE HEALTH
   for c in $CAS; do
-    n="$(v "CA_${c}_NAME")"; url="http://127.0.0.1:$(v "CA_${c}_OPS")/healthz"
+    n="$(v "CA_${c}_NAME")"; url="http://$(v "CA_${c}_ADDR"):$(v "CA_${c}_OPS")/healthz"
     status_line "$n" "$url"
   done
-  for o in $ORDERERS; do status_line "$o" "http://127.0.0.1:$(v "ORD_${o}_OPS")/healthz"; done
-  for org in $PEER_ORGS; do status_line "$(v "PEER_${org}_NAME")" "http://127.0.0.1:$(v "PEER_${org}_OPS")/healthz"; done
+  for o in $ORDERERS; do status_line "$o" "http://$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_OPS")/healthz"; done
+  for org in $PEER_ORGS; do status_line "$(v "PEER_${org}_NAME")" "http://$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_OPS")/healthz"; done
   for n in $CHAINCODES; do status_line "cc-$n" ""; done
   if [ -s "$H/gateways.json" ]; then
     while read -r n url; do status_line "gateway-$n" "$url/ready"; done < <(node -e 'for (const g of require(process.argv[1]).gateways) console.log(g.org, g.url)' "$H/gateways.json")

@@ -70,8 +70,6 @@ interface Closable {
 }
 const PHASES: Phase[] = ['serving', 'ordering', 'connections', 'ledger'];
 
-const HOST = '127.0.0.1';
-
 export class Devnet {
   private readonly closables: Closable[] = [];
   private stopping: Promise<void> | undefined;
@@ -204,19 +202,19 @@ export class Devnet {
       for (let i = 0; i < config.organizations.length; i++) {
         const o = config.organizations[i];
         const mat = material.get(o.name)!;
-        const { server } = await startGatewayServer({ host: HOST, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem, service: gateways[i], deliver: delivers[i] });
+        const { server } = await startGatewayServer({ host: o.host, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem, service: gateways[i], deliver: delivers[i] });
         devnet.closables.push({ name: `${o.name} gateway`, phase: 'serving', close: () => shutdownGrpc(server) });
-        const ca = await startCaServer({ org: mat, caName: mat.caName, port: o.caPort, host: HOST, home: opts.home, logger: log.child({ org: o.name, component: 'ca' }) });
+        const ca = await startCaServer({ org: mat, caName: mat.caName, port: o.caPort, host: o.host, home: opts.home, logger: log.child({ org: o.name, component: 'ca' }) });
         devnet.closables.push({ name: `${o.name} CA`, phase: 'serving', close: () => ca.close() });
         const ops = await startOpsServer({
-          host: HOST, port: o.opsPort, metrics: metrics.get(o.name)!, logger: log.child({ org: o.name, component: 'operations' }),
+          host: o.host, port: o.opsPort, metrics: metrics.get(o.name)!, logger: log.child({ org: o.name, component: 'operations' }),
           checks: [{ component: 'ledger', check: () => (devnet.ledgerOpen() ? undefined : 'ledger is not open') }],
           applyCrls: (ch, mspId, crls) => devnet.applyCrls(crlStore, ch, mspId, crls),
         });
         devnet.closables.push({ name: `${o.name} operations`, phase: 'connections', close: () => ops.close() });
       }
       const ordererCa: RunningCaServer = await startCaServer({
-        org: ordererMat, caName: ordererMat.caName, port: config.orderer.caPort, host: HOST, home: opts.home, logger: log.child({ org: config.orderer.name, component: 'ca' }),
+        org: ordererMat, caName: ordererMat.caName, port: config.orderer.caPort, host: config.orderer.host, home: opts.home, logger: log.child({ org: config.orderer.name, component: 'ca' }),
       });
       devnet.closables.push({ name: 'orderer CA', phase: 'serving', close: () => ordererCa.close() });
     } catch (err) {
@@ -243,11 +241,11 @@ export class Devnet {
   endpoints(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const o of this.config.organizations) {
-      out[`${o.name}.peer`] = `${HOST}:${o.peerPort}`;
-      out[`${o.name}.ca`] = `https://${HOST}:${o.caPort}`;
-      out[`${o.name}.operations`] = `http://${HOST}:${o.opsPort}`;
+      out[`${o.name}.peer`] = `${o.host}:${o.peerPort}`;
+      out[`${o.name}.ca`] = `https://${o.host}:${o.caPort}`;
+      out[`${o.name}.operations`] = `http://${o.host}:${o.opsPort}`;
     }
-    out['orderer.ca'] = `https://${HOST}:${this.config.orderer.caPort}`;
+    out['orderer.ca'] = `https://${this.config.orderer.host}:${this.config.orderer.caPort}`;
     for (const c of this.config.chaincodes) out[`chaincode.${c.name}`] = c.address;
     return out;
   }
@@ -269,13 +267,13 @@ export class Devnet {
         return {
           name: o.name,
           mspId: o.mspId,
-          peer: { endpoint: `${HOST}:${o.peerPort}`, hostAlias: `peer0.${o.domain}`, tlsRootCertPath: mat.tlsCaCertPath },
+          peer: { endpoint: `${o.host}:${o.peerPort}`, hostAlias: `peer0.${o.domain}`, tlsRootCertPath: mat.tlsCaCertPath },
           ca: {
-            url: `https://${HOST}:${o.caPort}`, caName: mat.caName, tlsRootCertPath: mat.tlsCaCertPath,
+            url: `https://${o.host}:${o.caPort}`, caName: mat.caName, tlsRootCertPath: mat.tlsCaCertPath,
             registrar: { enrollmentId: 'admin', enrollmentSecret: 'adminpw' },
           },
           users: mat.userPaths,
-          operations: `http://${HOST}:${o.opsPort}`,
+          operations: `http://${o.host}:${o.opsPort}`,
         };
       }),
       chaincodes: this.config.chaincodes.map((c) => ({ name: c.name, address: c.address })),

@@ -25,7 +25,8 @@ const path = require('node:path');
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const YAML = require(require.resolve('yaml', { paths: [path.join(REPO_ROOT, 'network', 'devnet'), REPO_ROOT] }));
 
-const HOST = '127.0.0.1';
+// Every node listens on, and is reached at, its organisation's `host` from network.yaml (default
+// 127.0.0.1): one org per host in production, distinct loopback addresses to try that on one machine.
 const ORDERER_COUNT = 4;
 const OFFSETS = { ordererListen: 20, ordererAdmin: 30, ordererOps: 40, ordererCaOps: 5 };
 
@@ -42,7 +43,7 @@ function layout(cfgFile, portBase, home) {
     const dir = path.join(home, 'organizations', 'peerOrganizations', o.domain);
     const peerHost = `peer0.${o.domain}`;
     return {
-      name: o.name, mspId: o.mspId, domain: o.domain, dir,
+      name: o.name, mspId: o.mspId, domain: o.domain, dir, addr: o.host,
       caName: `ca-${o.name}`, caPort: o.caPort, caOpsPort: o.caPort + 1, caHome: path.join(home, 'fabric-ca', o.name),
       caCert: path.join(home, 'fabric-ca', o.name, 'ca-cert.pem'),
       peer: {
@@ -55,7 +56,7 @@ function layout(cfgFile, portBase, home) {
   const orgs = cfg.organizations.map(org);
   const od = cfg.orderer.domain;
   const ordererOrg = {
-    name: cfg.orderer.name, mspId: cfg.orderer.mspId, domain: od,
+    name: cfg.orderer.name, mspId: cfg.orderer.mspId, domain: od, addr: cfg.orderer.host,
     dir: path.join(home, 'organizations', 'ordererOrganizations', od),
     caName: `ca-${cfg.orderer.name}`, caPort: cfg.orderer.caPort, caOpsPort: B + OFFSETS.ordererCaOps,
     caHome: path.join(home, 'fabric-ca', cfg.orderer.name), caCert: path.join(home, 'fabric-ca', cfg.orderer.name, 'ca-cert.pem'),
@@ -66,7 +67,7 @@ function layout(cfgFile, portBase, home) {
   for (let n = 1; n <= ORDERER_COUNT; n++) {
     const host = `orderer${n}.${od}`;
     orderers.push({
-      id: n, name: `orderer${n}`, host, port: B + OFFSETS.ordererListen + n, adminPort: B + OFFSETS.ordererAdmin + n,
+      id: n, name: `orderer${n}`, host, addr: cfg.orderer.host, port: B + OFFSETS.ordererListen + n, adminPort: B + OFFSETS.ordererAdmin + n,
       opsPort: B + OFFSETS.ordererOps + n, dir: path.join(ordererOrg.dir, 'orderers', host),
       cfgDir: path.join(home, 'config', `orderer${n}`), dataDir: path.join(home, 'data', `orderer${n}`),
     });
@@ -89,20 +90,20 @@ function envCommand(L) {
   for (const c of cas) {
     const p = `CA_${ident(c.name)}_`;
     set(`${p}NAME`, c.caName); set(`${p}PORT`, c.caPort); set(`${p}OPS`, c.caOpsPort); set(`${p}HOME`, c.caHome);
-    set(`${p}CERT`, c.caCert); set(`${p}DOMAIN`, c.domain); set(`${p}MSPID`, c.mspId); set(`${p}ORGDIR`, c.dir); set(`${p}ORG`, c.name);
+    set(`${p}ADDR`, c.addr); set(`${p}CERT`, c.caCert); set(`${p}DOMAIN`, c.domain); set(`${p}MSPID`, c.mspId); set(`${p}ORGDIR`, c.dir); set(`${p}ORG`, c.name);
   }
   set('ORDERER_ORG', ident(L.ordererOrg.name));
   set('PEER_ORGS', L.orgs.map((o) => ident(o.name)).join(' '));
   for (const o of L.orgs) {
     const p = `PEER_${ident(o.name)}_`;
-    set(`${p}NAME`, o.peer.name); set(`${p}PORT`, o.peer.port); set(`${p}OPS`, o.peer.opsPort); set(`${p}DIR`, o.peer.dir);
+    set(`${p}NAME`, o.peer.name); set(`${p}ADDR`, o.addr); set(`${p}PORT`, o.peer.port); set(`${p}OPS`, o.peer.opsPort); set(`${p}DIR`, o.peer.dir);
     set(`${p}CFG`, o.peer.cfgDir); set(`${p}DATA`, o.peer.dataDir); set(`${p}ADMINMSP`, o.adminMsp); set(`${p}MSPID`, o.mspId);
     set(`${p}TLSROOT`, o.caCert);
   }
   set('ORDERERS', L.orderers.map((o) => o.name).join(' '));
   for (const o of L.orderers) {
     const p = `ORD_${o.name}_`;
-    set(`${p}HOST`, o.host); set(`${p}PORT`, o.port); set(`${p}ADMIN`, o.adminPort); set(`${p}OPS`, o.opsPort);
+    set(`${p}HOST`, o.host); set(`${p}ADDR`, o.addr); set(`${p}PORT`, o.port); set(`${p}ADMIN`, o.adminPort); set(`${p}OPS`, o.opsPort);
     set(`${p}DIR`, o.dir); set(`${p}CFG`, o.cfgDir); set(`${p}DATA`, o.dataDir);
   }
   set('ORDERER_CA_CERT', L.ordererOrg.caCert);
@@ -174,13 +175,13 @@ function render(L, fabricCfgDir, buildersDir) {
     const set = (k, v) => setPath(core, k, v);
     set('peer.id', p.name);
     set('peer.networkId', `gridledger-${L.portBase}`);
-    set('peer.listenAddress', `${HOST}:${p.port}`);
-    set('peer.address', `${HOST}:${p.port}`);
-    set('peer.chaincodeListenAddress', `${HOST}:${p.ccPort}`);
-    set('peer.chaincodeAddress', `${HOST}:${p.ccPort}`);
-    set('peer.gossip.bootstrap', `${HOST}:${p.port}`);
-    set('peer.gossip.endpoint', `${HOST}:${p.port}`);
-    set('peer.gossip.externalEndpoint', `${HOST}:${p.port}`);
+    set('peer.listenAddress', `${o.addr}:${p.port}`);
+    set('peer.address', `${o.addr}:${p.port}`);
+    set('peer.chaincodeListenAddress', `${o.addr}:${p.ccPort}`);
+    set('peer.chaincodeAddress', `${o.addr}:${p.ccPort}`);
+    set('peer.gossip.bootstrap', `${o.addr}:${p.port}`);
+    set('peer.gossip.endpoint', `${o.addr}:${p.port}`);
+    set('peer.gossip.externalEndpoint', `${o.addr}:${p.port}`);
     set('peer.gossip.useLeaderElection', false);
     set('peer.gossip.orgLeader', true);
     // faster re-discovery after a restart (defaults: 5 s alive, 25 s expiry, 25 s reconnect, 4 s state info); the
@@ -206,7 +207,7 @@ function render(L, fabricCfgDir, buildersDir) {
     set('chaincode.externalBuilders', [{ name: 'ccaas_builder', path: path.join(buildersDir, 'ccaas'), propagateEnvironment: ['CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG'] }]);
     set('chaincode.startuptimeout', '60s');
     set('chaincode.keepalive', 0);
-    set('operations.listenAddress', `${HOST}:${p.opsPort}`);
+    set('operations.listenAddress', `${o.addr}:${p.opsPort}`);
     set('operations.tls.enabled', false);
     set('metrics.provider', 'prometheus');
     write(path.join(p.cfgDir, 'core.yaml'), YAML.stringify(core));
@@ -216,7 +217,7 @@ function render(L, fabricCfgDir, buildersDir) {
     const oy = YAML.parse(ordTpl);
     const set = (k, v) => setPath(oy, k, v);
     const tls = path.join(n.dir, 'tls');
-    set('General.ListenAddress', HOST);
+    set('General.ListenAddress', n.addr);
     set('General.ListenPort', n.port);
     set('General.TLS.Enabled', true);
     set('General.TLS.PrivateKey', path.join(tls, 'server.key'));
@@ -236,10 +237,10 @@ function render(L, fabricCfgDir, buildersDir) {
     set('FileLedger.Location', n.dataDir);
     set('Consensus.WALDir', path.join(n.dataDir, 'wal'));
     set('Consensus.SnapDir', path.join(n.dataDir, 'snapshot'));
-    set('Operations.ListenAddress', `${HOST}:${n.opsPort}`);
+    set('Operations.ListenAddress', `${n.addr}:${n.opsPort}`);
     set('Operations.TLS.Enabled', false);
     set('Metrics.Provider', 'prometheus');
-    set('Admin.ListenAddress', `${HOST}:${n.adminPort}`);
+    set('Admin.ListenAddress', `${n.addr}:${n.adminPort}`);
     set('Admin.TLS.Enabled', true);
     set('Admin.TLS.PrivateKey', path.join(tls, 'server.key'));
     set('Admin.TLS.Certificate', path.join(tls, 'server.crt'));
@@ -263,11 +264,11 @@ function render(L, fabricCfgDir, buildersDir) {
   const ordererOrg = {
     Name: L.ordererOrg.mspId, ID: L.ordererOrg.mspId, MSPDir: path.join(L.ordererOrg.dir, 'msp'),
     Policies: orgPolicies(L.ordererOrg.mspId, false),
-    OrdererEndpoints: L.orderers.map((n) => `${HOST}:${n.port}`),
+    OrdererEndpoints: L.orderers.map((n) => `${n.addr}:${n.port}`),
   };
   const appOrgs = L.orgs.map((o) => ({
     Name: o.mspId, ID: o.mspId, MSPDir: path.join(o.dir, 'msp'), Policies: orgPolicies(o.mspId, true),
-    AnchorPeers: [{ Host: HOST, Port: o.peer.port }],
+    AnchorPeers: [{ Host: o.addr, Port: o.peer.port }],
   }));
   const implicit = (rule) => ({ Type: 'ImplicitMeta', Rule: rule });
   const timeout = `${batch.timeoutMs}ms`;
@@ -299,7 +300,7 @@ function render(L, fabricCfgDir, buildersDir) {
             SpeedUpViewChange: false,
           },
           ConsenterMapping: L.orderers.map((n) => ({
-            ID: n.id, Host: HOST, Port: n.port, MSPID: L.ordererOrg.mspId,
+            ID: n.id, Host: n.addr, Port: n.port, MSPID: L.ordererOrg.mspId,
             Identity: path.join(n.dir, 'msp', 'signcerts', 'cert.pem'),
             ClientTLSCert: path.join(n.dir, 'tls', 'server.crt'),
             ServerTLSCert: path.join(n.dir, 'tls', 'server.crt'),
@@ -360,13 +361,13 @@ function networkJson(L, networkSh) {
       return {
         name: o.name,
         mspId: o.mspId,
-        peer: { endpoint: `${HOST}:${o.peer.port}`, hostAlias: o.peer.host, tlsRootCertPath: o.caCert },
+        peer: { endpoint: `${o.addr}:${o.peer.port}`, hostAlias: o.peer.host, tlsRootCertPath: o.caCert },
         ca: {
-          url: `https://${HOST}:${o.caPort}`, caName: o.caName, tlsRootCertPath: o.caCert,
+          url: `https://${o.addr}:${o.caPort}`, caName: o.caName, tlsRootCertPath: o.caCert,
           registrar: { enrollmentId: 'admin', enrollmentSecret: 'adminpw' },
         },
         users,
-        operations: `http://${HOST}:${o.peer.opsPort}`,
+        operations: `http://${o.addr}:${o.peer.opsPort}`,
       };
     }),
     chaincodes: L.chaincodes.map((c) => ({ name: c.name, address: c.address, packageId: read(path.join(c.dir, 'package-id')) })),
@@ -379,8 +380,8 @@ function networkJson(L, networkSh) {
       mspId: L.ordererOrg.mspId,
       tlsRootCertPath: L.ordererOrg.caCert,
       nodes: L.orderers.map((n) => ({
-        name: n.name, endpoint: `${HOST}:${n.port}`, hostAlias: n.host, admin: `${HOST}:${n.adminPort}`,
-        operations: `http://${HOST}:${n.opsPort}`, pidFile: path.join(pids, `${n.name}.pid`),
+        name: n.name, endpoint: `${n.addr}:${n.port}`, hostAlias: n.host, admin: `${n.addr}:${n.adminPort}`,
+        operations: `http://${n.addr}:${n.opsPort}`, pidFile: path.join(pids, `${n.name}.pid`),
       })),
     },
     control: {

@@ -27,6 +27,8 @@ export interface OrgConfig {
   name: string;
   mspId: string;
   domain: string;
+  /** Address the org's nodes listen on and are reached at (one org per host); default 127.0.0.1. */
+  host: string;
   peerPort: number;
   caPort: number;
   opsPort: number;
@@ -46,6 +48,8 @@ export interface NetworkConfig {
     name: string;
     mspId: string;
     domain: string;
+    /** Address of the orderer org's nodes (its CA; on Fabric also the orderers); default 127.0.0.1. */
+    host: string;
     caPort: number;
     batch: { maxMessageCount: number; timeoutMs: number };
   };
@@ -54,6 +58,13 @@ export interface NetworkConfig {
   chaincodes: ChaincodeConfig[];
   gateway: { port: number };
 }
+
+/**
+ * An IPv4 address or a DNS name: what `host:port` endpoints, TLS certificate SANs and listen
+ * addresses are built from. IPv6 literals would need brackets in every endpoint, so they are refused.
+ */
+const HOST_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$' } as const;
+export const DEFAULT_HOST = '127.0.0.1';
 
 const schema = {
   type: 'object',
@@ -70,6 +81,7 @@ const schema = {
         name: { type: 'string', minLength: 1 },
         mspId: { type: 'string', minLength: 1 },
         domain: { type: 'string', minLength: 1 },
+        host: HOST_SCHEMA,
         caPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
         batch: {
           type: 'object',
@@ -93,6 +105,7 @@ const schema = {
           name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
           mspId: { type: 'string', minLength: 1 },
           domain: { type: 'string', minLength: 1 },
+          host: HOST_SCHEMA,
           peerPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
           caPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
           opsPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
@@ -189,6 +202,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
       name: r.orderer.name,
       mspId: r.orderer.mspId,
       domain: r.orderer.domain,
+      host: r.orderer.host ?? DEFAULT_HOST,
       caPort: base + r.orderer.caPortOffset,
       batch: { ...r.orderer.batch },
     },
@@ -196,6 +210,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
       name: o.name,
       mspId: o.mspId,
       domain: o.domain,
+      host: (o.host as string | undefined) ?? DEFAULT_HOST,
       peerPort: base + (o.peerPortOffset as number),
       caPort: base + (o.caPortOffset as number),
       opsPort: base + (o.opsPortOffset as number),

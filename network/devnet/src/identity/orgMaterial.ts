@@ -19,6 +19,7 @@
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SubjectAlternativeNameExtension, X509Certificate } from '@peculiar/x509';
 import type { NetworkConfig } from '../config/networkConfig';
 import { caNameOf, caRegistryDir, defaultAffiliations, FabricCa } from '../ca/fabricCa';
 import { CaError } from '../ca/fabricCa';
@@ -87,6 +88,8 @@ interface OrgSpec {
   name: string;
   mspId: string;
   domain: string;
+  /** network.yaml `host`: the address clients reach this org's servers at (a TLS SAN). */
+  host: string;
   kind: 'peer' | 'orderer';
 }
 
@@ -180,11 +183,25 @@ async function ensureMspIdentity(
   return kp;
 }
 
-/** A TLS server folder (server.crt, server.key, ca.crt) issued by the org's TLS CA. */
-async function ensureTls(tlsDir: string, tlsCa: FabricCa, tlsCaCertPem: string, host: string, type: NodeOuRole): Promise<KeyPair> {
+/** The DNS names and IP addresses a certificate's subjectAltName lists. */
+function sanNames(certPem: string): Set<string> {
+  const ext = new X509Certificate(certPem).getExtension(SubjectAlternativeNameExtension);
+  return new Set((ext?.names.items ?? []).map((n) => n.value));
+}
+
+/**
+ * A TLS server folder (server.crt, server.key, ca.crt) issued by the org's TLS CA. Reused on
+ * restart unless it does not cover every name clients use: after network.yaml's `host` changed,
+ * the same identity is enrolled again for the new names.
+ */
+async function ensureTls(tlsDir: string, tlsCa: FabricCa, tlsCaCertPem: string, name: string, address: string, type: NodeOuRole): Promise<KeyPair> {
+  const hosts = [...new Set([name, address, ...LOCAL_HOSTS])];
   const existing = readIfBoth(join(tlsDir, 'server.crt'), join(tlsDir, 'server.key'));
-  if (existing) return existing;
-  const kp = await registerAndEnroll(tlsCa, host, type, {}, { profile: 'tls', hosts: [host, ...LOCAL_HOSTS] });
+  if (existing) {
+    const covered = sanNames(existing.certPem);
+    if (hosts.every((h) => covered.has(h))) return existing;
+  }
+  const kp = await registerAndEnroll(tlsCa, name, type, {}, { profile: 'tls', hosts });
   writeFile(join(tlsDir, 'ca.crt'), tlsCaCertPem);
   writeFile(join(tlsDir, 'server.crt'), kp.certPem);
   writeFile(join(tlsDir, 'server.key'), kp.keyPem, true);
@@ -214,7 +231,7 @@ async function ensureOne(config: NetworkConfig, home: string, spec: OrgSpec): Pr
     affiliations: defaultAffiliations(spec.name),
   });
   try {
-    const caTls = await ensureTls(join(base, 'ca', 'tls'), tlsCa, tlsRoot.certPem, `ca.${spec.domain}`, 'client');
+    const caTls = await ensureTls(join(base, 'ca', 'tls'), tlsCa, tlsRoot.certPem, `ca.${spec.domain}`, spec.host, 'client');
 
     let peer: OrgMaterial['peer'] = null;
     let orderer: OrgMaterial['orderer'] = null;
@@ -223,14 +240,14 @@ async function ensureOne(config: NetworkConfig, home: string, spec: OrgSpec): Pr
       const nodeDir = join(base, 'peers', host);
       peer = {
         identity: await ensureMspIdentity(join(nodeDir, 'msp'), files, ca, 'peer0', 'peer', {}),
-        tls: await ensureTls(join(nodeDir, 'tls'), tlsCa, tlsRoot.certPem, host, 'peer'),
+        tls: await ensureTls(join(nodeDir, 'tls'), tlsCa, tlsRoot.certPem, host, spec.host, 'peer'),
       };
     } else {
       const host = `orderer.${spec.domain}`;
       const nodeDir = join(base, 'orderers', host);
       orderer = {
         identity: await ensureMspIdentity(join(nodeDir, 'msp'), files, ca, 'orderer', 'orderer', {}),
-        tls: await ensureTls(join(nodeDir, 'tls'), tlsCa, tlsRoot.certPem, host, 'orderer'),
+        tls: await ensureTls(join(nodeDir, 'tls'), tlsCa, tlsRoot.certPem, host, spec.host, 'orderer'),
       };
     }
 
@@ -276,8 +293,8 @@ async function ensureOne(config: NetworkConfig, home: string, spec: OrgSpec): Pr
  */
 export async function ensureOrgMaterial(config: NetworkConfig, home: string): Promise<Map<string, OrgMaterial>> {
   const specs: OrgSpec[] = [
-    ...config.organizations.map((o) => ({ name: o.name, mspId: o.mspId, domain: o.domain, kind: 'peer' as const })),
-    { name: config.orderer.name, mspId: config.orderer.mspId, domain: config.orderer.domain, kind: 'orderer' as const },
+    ...config.organizations.map((o) => ({ name: o.name, mspId: o.mspId, domain: o.domain, host: o.host, kind: 'peer' as const })),
+    { name: config.orderer.name, mspId: config.orderer.mspId, domain: config.orderer.domain, host: config.orderer.host, kind: 'orderer' as const },
   ];
   const out = new Map<string, OrgMaterial>();
   // Sequential on purpose: key generation and signing are CPU work on a small shared machine.

@@ -43,8 +43,9 @@ orderer:
   caPortOffset: 1
 organizations:
   - { name: utility1, mspId: Utility1MSP, domain: utility1.test.local, peerPortOffset: 2, caPortOffset: 3, opsPortOffset: 4 }
-  - { name: utility2, mspId: Utility2MSP, domain: utility2.test.local, peerPortOffset: 5, caPortOffset: 6, opsPortOffset: 7 }
-  - { name: utility3, mspId: Utility3MSP, domain: utility3.test.local, peerPortOffset: 8, caPortOffset: 9, opsPortOffset: 10 }
+  # one org per host, tried on loopback addresses (utility1 keeps the default 127.0.0.1)
+  - { name: utility2, mspId: Utility2MSP, domain: utility2.test.local, host: 127.0.0.2, peerPortOffset: 5, caPortOffset: 6, opsPortOffset: 7 }
+  - { name: utility3, mspId: Utility3MSP, domain: utility3.test.local, host: 127.0.0.3, peerPortOffset: 8, caPortOffset: 9, opsPortOffset: 10 }
 identities:
   - { org: utility1, name: operator1, type: client, attrs: { role: operator } }
   - { org: utility2, name: operator2, type: client, attrs: { role: operator } }
@@ -264,6 +265,10 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(nj.channel).toBe('energy');
     expect(nj.organizations.map((o) => o.mspId)).toEqual(['Utility1MSP', 'Utility2MSP', 'Utility3MSP']);
     expect(nj.organizations[0].peer.hostAlias).toBe('peer0.utility1.test.local');
+    // every endpoint of an org is on its network.yaml host (the other tests reach them there)
+    expect(nj.organizations.map((o) => o.peer.endpoint.split(':')[0])).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+    expect(nj.organizations[2].ca.url).toMatch(/^https:\/\/127\.0\.0\.3:\d+$/);
+    expect(nj.organizations[2].operations).toMatch(/^http:\/\/127\.0\.0\.3:\d+$/);
     expect(Object.keys(nj.organizations[0].users)).toEqual(expect.arrayContaining(['admin', 'operator1']));
     expect(nj.chaincodes).toEqual([{ name: 'testcc', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }]);
     expect(nj.control.ledgerPidFiles).toEqual([join(home, 'devnet.pid')]);

@@ -117,6 +117,32 @@ describe('org material', () => {
       expect(o2.peer).toEqual(org.peer);
     }
   });
+
+  test("an org moved to another host (network.yaml host:) gets TLS certs for it on restart; nothing else changes", async () => {
+    const moved: NetworkConfig = {
+      ...config,
+      organizations: config.organizations.map((o) => (o.name === 'utility2' ? { ...o, host: '127.0.0.22' } : o)),
+    };
+    const again = await ensureOrgMaterial(moved, home);
+    const before = orgs.get('utility2')!;
+    const after = again.get('utility2')!;
+    for (const kp of [after.peer!.tls, after.ca.tls]) {
+      const c = new X509Certificate(kp.certPem);
+      expect(c.checkIP('127.0.0.22')).toBe('127.0.0.22');
+      expect(c.checkIP('127.0.0.1')).toBe('127.0.0.1'); // local CLIs keep working
+      expect(c.verify(new X509Certificate(after.tlsCaCertPem).publicKey)).toBe(true);
+    }
+    expect(new X509Certificate(after.peer!.tls.certPem).checkHost('peer0.utility2.gridledger.local')).toBe('peer0.utility2.gridledger.local');
+    expect(after.peer!.tls).not.toEqual(before.peer!.tls);
+    // identities and CAs stay: only the TLS server certs name addresses
+    expect(after.caCertPem).toBe(before.caCertPem);
+    expect(after.peer!.identity).toEqual(before.peer!.identity);
+    expect(after.users).toEqual(before.users);
+    expect(again.get('utility1')!.peer!.tls).toEqual(orgs.get('utility1')!.peer!.tls);
+    // and the files on disk now hold the new cert, so the next restart reuses it
+    const third = await ensureOrgMaterial(moved, home);
+    expect(third.get('utility2')!.peer!.tls).toEqual(after.peer!.tls);
+  });
 });
 
 describe('MspRegistry', () => {

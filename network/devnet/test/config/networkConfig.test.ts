@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, parseNetworkConfig } from '../../src/config/networkConfig';
+
+const SHIPPED = readFileSync(join(__dirname, '../../../../test-network-config/network.yaml'), 'utf8');
+
+function withOrgHost(host: string): string {
+  return SHIPPED.replace('  - name: utility2\n', `  - name: utility2\n    host: ${JSON.stringify(host)}\n`);
+}
+
+function problemsOf(text: string): string {
+  try {
+    parseNetworkConfig(text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('network.yaml host (one org per host)', () => {
+  test('defaults to 127.0.0.1 for every org and the orderer org', () => {
+    const cfg = parseNetworkConfig(SHIPPED);
+    expect(cfg.organizations.map((o) => o.host)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    expect(cfg.orderer.host).toBe('127.0.0.1');
+  });
+
+  test('an org may name an IPv4 address or a DNS name; the others keep the default', () => {
+    expect(parseNetworkConfig(withOrgHost('127.0.0.12')).organizations.map((o) => o.host)).toEqual(['127.0.0.1', '127.0.0.12', '127.0.0.1']);
+    expect(parseNetworkConfig(withOrgHost('peer-host.utility2.example')).organizations[1].host).toBe('peer-host.utility2.example');
+    const orderer = parseNetworkConfig(SHIPPED.replace('  domain: orderer.gridledger.local\n', '  domain: orderer.gridledger.local\n  host: 127.0.0.10\n'));
+    expect(orderer.orderer.host).toBe('127.0.0.10');
+  });
+
+  test.each([
+    ['an endpoint', '127.0.0.2:7051'],
+    ['a URL', 'https://host'],
+    ['an IPv6 literal (endpoints would need brackets)', '::1'],
+    ['an empty string', ''],
+    ['a name with a space', 'utility 2'],
+  ])('refuses %s with the field that is wrong', (_what, host) => {
+    expect(problemsOf(withOrgHost(host))).toMatch(/\/organizations\/1\/host must match pattern/);
+  });
+});
