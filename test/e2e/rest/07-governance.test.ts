@@ -67,8 +67,13 @@ describe('admission by committee', () => {
     expect(decided.body.result.decision.approvals).toBeGreaterThanOrEqual(2 * params.f + 1);
     expect(decided.body.result.decision.contrary).toEqual([]);
 
-    const admitted = await meter.client.get(`/api/v1/participants/${pid}`);
-    expectStatus(admitted, 200);
+    // the decision committed on the regulator's org's peer; the candidate reads through its own
+    // org's gateway, whose peer commits the same block independently (on Fabric, moments later)
+    const admitted = await eventually('the admission visible through the candidate\'s own gateway', async () => {
+      const r = await meter.client.get(`/api/v1/participants/${pid}`);
+      expectStatus(r, 200);
+      return r.body.status === 'pending' ? undefined : r;
+    }, 30_000);
     expect(admitted.body).toMatchObject({ status: 'active', qScore: params.qScoreInitial });
     saveMember({ meterId: meter.meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org });
 
