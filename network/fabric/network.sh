@@ -519,7 +519,7 @@ check_addresses() {
   if [ -s "$H/addresses" ]; then
     [ "$(cat "$H/addresses")" = "$now" ] ||
       die "the node addresses in $NETWORK_CONFIG (host:) changed since the network in $H was created:
-$(diff <(cat "$H/addresses") <(printf '%s\n' "$now") | sed -n 's/^[<>]/  &/p')
+$(diff <(cat "$H/addresses") <(printf '%s\n' "$now") | sed -n -e 's/^</  was:/p' -e 's/^>/  now:/p')
   certificates and the channel configuration name the old ones; run 'network/fabric/network.sh clean' (deletes this network) or restore them"
   else
     printf '%s\n' "$now" > "$H/addresses"
