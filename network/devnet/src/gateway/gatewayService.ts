@@ -18,6 +18,7 @@ import { assembleTransaction } from '../peer/transaction';
 import { EndpointDetail, GatewayRpcError, rpcError, toServiceError } from './errors';
 import type { DeliverService } from './deliverService';
 import { completeLayout, eligiblePeers, requiredPolicies } from './plan';
+import { guardStreamResetBudget } from './resetBudget';
 
 export interface GatewayPeer {
   endorser: Endorser;
@@ -471,5 +472,7 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<{ ser
       reject(err);
     });
   });
+  // grpc-js ≤ 1.10.3 clients reset every finished stream; see resetBudget.ts
+  guardStreamResetBudget(server);
   return { server, port };
 }

@@ -1,0 +1,76 @@
+/**
+ * Conformance: an older gRPC client keeps its connection under sustained load. Hyperledger Caliper 0.6's
+ * `fabric:fabric-gateway` binding runs fabric-gateway with @grpc/grpc-js 1.10.3, which resets every
+ * finished stream (fixed in 1.10.4, grpc/grpc-node#2695). A Fabric peer (Go gRPC) accepts that at any
+ * rate; a Node HTTP/2 server's rapid-reset limiter would drop the connection every ~1000 calls
+ * (network/devnet/src/gateway/resetBudget.ts). The unmodified fabric-gateway client is given a
+ * grpc-js 1.10.3 channel (npm alias `grpc-js-1-10`, test/e2e devDependencies).
+ */
+import { readFileSync } from 'node:fs';
+import type { GrpcClient } from '@hyperledger/fabric-gateway';
+import { StatusCode } from '@hyperledger/fabric-gateway';
+import { connectGateway, loadUser, utf8 } from '../support';
+import { CHAINCODE, openFixture, type Fixture } from './fixture';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const oldGrpc: typeof import('@grpc/grpc-js') = require('grpc-js-1-10');
+
+const TRANSACTIONS = 2000; // half evaluate, half submit (each submit is Endorse + Submit + CommitStatus)
+const CONCURRENCY = 50;
+
+let f: Fixture;
+
+beforeAll(() => {
+  f = openFixture();
+});
+
+afterAll(() => f.close());
+
+describe('grpc-js 1.10.3 client under load', () => {
+  it(`${TRANSACTIONS} evaluate/submit calls at concurrency ${CONCURRENCY} on one connection all succeed`, async () => {
+    const o = f.orgs[0]!;
+    const version = (JSON.parse(readFileSync(require.resolve('grpc-js-1-10/package.json'), 'utf8')) as { version: string }).version;
+    expect(version).toBe('1.10.3');
+    const client = new oldGrpc.Client(o.peer.endpoint, oldGrpc.credentials.createSsl(readFileSync(o.peer.tlsRootCertPath)), {
+      'grpc.ssl_target_name_override': o.peer.hostAlias,
+    });
+    const gw = connectGateway(client as unknown as GrpcClient, loadUser(o));
+    const contract = gw.getNetwork(f.net.channel).getContract(CHAINCODE);
+    const failures: string[] = [];
+    let valid = 0;
+    let evaluated = 0;
+    let next = 0;
+    const one = async (i: number): Promise<void> => {
+      const key = `${f.run}:load:${i >> 1}`;
+      try {
+        if (i % 2 === 0) {
+          const commit = await contract.submitAsync('put', { arguments: [key, String(i)] });
+          const status = await commit.getStatus();
+          if (status.code === StatusCode.VALID) valid++;
+          else failures.push(`${key}: commit status ${status.code}`);
+        } else {
+          await contract.evaluateTransaction('get', key);
+          evaluated++;
+        }
+      } catch (err) {
+        failures.push(`${key}: ${(err as Error).message}`);
+      }
+    };
+    try {
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < TRANSACTIONS) await one(next++);
+        }),
+      );
+      expect({ failed: failures.length, first: failures.slice(0, 5) }).toEqual({ failed: 0, first: [] });
+      expect(valid).toBe(TRANSACTIONS / 2);
+      expect(evaluated).toBe(TRANSACTIONS / 2);
+      // the last write is readable through the same (old) client
+      const last = `${f.run}:load:${(TRANSACTIONS - 2) >> 1}`;
+      expect(utf8(await contract.evaluateTransaction('get', last))).toBe(String(TRANSACTIONS - 2));
+    } finally {
+      gw.close();
+      client.close();
+    }
+  }, 900_000);
+});
