@@ -7,6 +7,10 @@ const COLLECTION = 'utility1Only';
 /** Event name set by emit(); the suite filters on it. */
 const EVENT_NAME = 'conformance.emitted';
 
+function implicitCollection(mspId) {
+  return `_implicit_org_${mspId}`;
+}
+
 function text(bytes) {
   return Buffer.from(bytes || []).toString('utf8');
 }
@@ -107,6 +111,28 @@ class ConformanceContract extends Contract {
   /** Hex SHA-256 of the private value as every peer of the channel holds it ('' if absent). */
   async privateHash(ctx, key) {
     return Buffer.from(await ctx.stub.getPrivateDataHash(COLLECTION, key)).toString('hex');
+  }
+
+  /**
+   * Private write to the implicit collection Fabric defines for org `mspId` (`_implicit_org_<mspId>`,
+   * F core/chaincode/lifecycle GenerateImplicitCollectionForOrg); the value travels in the transient map.
+   */
+  async implicitPut(ctx, mspId, key) {
+    const value = ctx.stub.getTransient().get('value');
+    if (!value || value.length === 0) {
+      throw new Error('transient field "value" is required');
+    }
+    await ctx.stub.putPrivateData(implicitCollection(mspId), key, Buffer.from(value));
+    return '';
+  }
+
+  async implicitGet(ctx, mspId, key) {
+    return text(await ctx.stub.getPrivateData(implicitCollection(mspId), key));
+  }
+
+  /** Hex SHA-256 of the value in org `mspId`'s implicit collection, as every peer holds it ('' if absent). */
+  async implicitHash(ctx, mspId, key) {
+    return Buffer.from(await ctx.stub.getPrivateDataHash(implicitCollection(mspId), key)).toString('hex');
   }
 
   /** Writes key=value and emits one chaincode event whose payload is the value. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { peer } from '@hyperledger/fabric-protos';
-import type { CollectionConfig } from '../config/networkConfig';
+import { findCollection, type CollectionConfig } from '../config/networkConfig';
 import { accessOf, type CreatorIdentity, type MembershipCheck } from './collections';
 import { HandlerError } from './errors';
 import type { ResultIterator, TxSimulator } from './simulator';
@@ -234,7 +234,7 @@ async function dispatch(ctx: TransactionContext, msg: Msg): Promise<Uint8Array> 
 }
 
 function collection(ctx: TransactionContext, name: string): CollectionConfig {
-  const c = ctx.collections.find((x) => x.name === name);
+  const c = findCollection(ctx.collections, name);
   if (!c) throw new HandlerError(`collection [${name}] not defined in the collection config for chaincode [${ctx.chaincode}]`);
   return c;
 }

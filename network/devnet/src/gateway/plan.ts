@@ -7,7 +7,7 @@
  * private data (no_private_reads = false), and — the gateway's caution — whenever the proposal
  * carries transient data, so transient values never reach orgs outside the collections.
  */
-import type { ChaincodeConfig } from '../config/networkConfig';
+import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
 import type { PeerIdentity, PolicyEvaluator } from '../peer/deps';
 
 export interface PlanPeer {
@@ -49,7 +49,7 @@ export function requiredPolicies(input: PlanInput): string[] {
   }
   for (const p of input.keyPolicies ?? []) add(p);
   for (const name of input.collections) {
-    const c = input.chaincode.collections.find((x) => x.name === name);
+    const c = findCollection(input.chaincode.collections, name);
     add(c?.endorsementPolicy ?? input.chaincode.endorsementPolicy);
   }
   return out;
@@ -60,7 +60,7 @@ export function eligiblePeers<T extends PlanPeer>(peers: T[], input: PlanInput, 
   const restrict = input.privateReads || (protectTransient && input.hasTransientData);
   if (!restrict || input.collections.length === 0) return peers;
   const allowed = input.collections.map((name) => {
-    const c = input.chaincode.collections.find((x) => x.name === name);
+    const c = findCollection(input.chaincode.collections, name);
     return new Set(c ? input.policies.memberMsps(c.policy) : []);
   });
   return peers.filter((p) => allowed.every((s) => s.has(p.mspId)));

@@ -5,7 +5,7 @@
  * emits only after the batch is durable.
  */
 import { common } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig } from '../config/networkConfig';
+import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
 import type { CommitTx, LedgerStore, Version } from '../ledger';
 import { setTransactionsFilter } from '../orderer/block';
 import type { ChannelMsp, PolicyEvaluator } from './deps';
@@ -135,7 +135,8 @@ export class Committer {
     const out: CommitTx['privateWrites'] = [];
     for (const w of pvt) {
       if (!written.has(`${w.ns}\u0000${w.coll}`)) continue;
-      const coll = this.opts.chaincodes.get(w.ns)?.collections.find((x) => x.name === w.coll);
+      const cc = this.opts.chaincodes.get(w.ns);
+      const coll = cc && findCollection(cc.collections, w.coll);
       if (!coll) continue;
       const members = new Set(this.opts.policies.memberMsps(coll.policy));
       for (const org of this.opts.orgs) {

@@ -6,7 +6,7 @@
  * tx index, so it can be unit-tested over hand-built envelopes.
  */
 import { common, peer } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig } from '../config/networkConfig';
+import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
 import type { ChaincodeEventRecord } from '../ledger';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from './deps';
 import { computeTxId, proposalHash } from './proposal';
@@ -166,7 +166,7 @@ export async function checkTransaction(envBytes: Uint8Array, ctx: TxCheckContext
     }
     for (const c of ns.collections) {
       if (c.hashedWrites.length === 0 && c.metadataWrites === 0) continue;
-      const coll = cc.collections.find((x) => x.name === c.name);
+      const coll = findCollection(cc.collections, c.name);
       if (!coll) return fail(TxCode.INVALID_OTHER_REASON, `collection ${c.name} is not defined for ${ns.namespace}`);
       someChecked = true;
       const policy = coll.endorsementPolicy ?? cc.endorsementPolicy;

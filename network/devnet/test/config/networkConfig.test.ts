@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, parseNetworkConfig } from '../../src/config/networkConfig';
+import { ConfigError, findCollection, implicitCollectionForOrg, parseNetworkConfig } from '../../src/config/networkConfig';
 
 const SHIPPED = readFileSync(join(__dirname, '../../../../test-network-config/network.yaml'), 'utf8');
 
@@ -40,5 +40,28 @@ describe('network.yaml host (one org per host)', () => {
     ['a name with a space', 'utility 2'],
   ])('refuses %s with the field that is wrong', (_what, host) => {
     expect(problemsOf(withOrgHost(host))).toMatch(/\/organizations\/1\/host must match pattern/);
+  });
+});
+
+describe('implicit per-org collections (F GenerateImplicitCollectionForOrg)', () => {
+  test('any _implicit_org_<MSPID> resolves to a collection of that org alone, endorsed by its peers', () => {
+    const cfg = parseNetworkConfig(SHIPPED);
+    const cc = cfg.chaincodes[0];
+    expect(findCollection(cc.collections, '_implicit_org_Utility2MSP')).toEqual({
+      name: '_implicit_org_Utility2MSP',
+      policy: "OR('Utility2MSP.member')",
+      memberOnlyRead: false,
+      memberOnlyWrite: false,
+      endorsementPolicy: "OR('Utility2MSP.peer')",
+    });
+    expect(findCollection(cc.collections, '_implicit_org_')).toBeUndefined();
+    expect(findCollection(cc.collections, 'nosuch')).toBeUndefined();
+    expect(implicitCollectionForOrg('X').name).toBe('_implicit_org_X');
+  });
+
+  test("an explicit collection may not take Fabric's reserved form (leading '_')", () => {
+    const text = SHIPPED.replace('- name: utility1Only\n', '- name: _implicit_org_Utility1MSP\n');
+    expect(text).not.toBe(SHIPPED);
+    expect(problemsOf(text)).toMatch(/collections\/0\/name must match pattern/);
   });
 });

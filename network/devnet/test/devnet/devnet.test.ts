@@ -6,14 +6,14 @@
  * @hyperledger/fabric-protos, and two jspb copies in one process overwrite each other's global
  * message registry.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  connect, EndorseError, Gateway, signers, type GrpcClient, StatusCode,
+  connect, EndorseError, Gateway, GatewayError, signers, type GrpcClient, StatusCode,
 } from '@hyperledger/fabric-gateway';
 import type { NetworkJson } from '../../src/devnet';
 import { ChaincodeServer, freePort } from '../chaincode/harness';
@@ -193,6 +193,30 @@ describe('devnet with the real fabric-gateway client', () => {
     expect((err as { code: number }).code).toBe(StatusCode.MVCC_READ_CONFLICT);
     const viaSubmit = await contract.submitTransaction('putThenGet', 'counter', 'c').then(() => 'ok');
     expect(viaSubmit).toBe('ok');
+  });
+
+  it("implicit collection _implicit_org_<MSP>: only that org's peer stores the value, every peer the hash; its org endorses", async () => {
+    const c1 = gatewayFor(0, 'operator1').getNetwork('energy').getContract('testcc', 'test');
+    const c2 = gatewayFor(1, 'operator2').getNetwork('energy').getContract('testcc', 'test');
+    const coll = '_implicit_org_Utility1MSP';
+    // planned from the collection's policy: Utility1's peer alone satisfies it
+    const tx = await c1.newProposal('putPrivate', { arguments: [coll, 'ik', 'secret'] }).endorse();
+    expect((await (await tx.submit()).getStatus()).code).toBe(StatusCode.VALID);
+    expect(utf8(await c1.evaluateTransaction('getPrivate', coll, 'ik'))).toBe('secret');
+    const hash = createHash('sha256').update('secret').digest('hex');
+    expect(utf8(await c2.evaluateTransaction('getPrivateHash', coll, 'ik'))).toBe(hash);
+    const err = await c2.evaluateTransaction('getPrivate', coll, 'ik').catch((e: unknown) => e as GatewayError);
+    expect((err as GatewayError).details.map((d) => d.message).join('\n')).toMatch(
+      /private data matching public hash version is not available\. Public hash version = \{BlockNum: \d+, TxNum: \d+\}, Private data version = <nil>/,
+    );
+    // Utility2's peer may simulate the write (not memberOnlyWrite) but does not satisfy OR('Utility1MSP.peer')
+    const foreign = await c2.newProposal('putPrivate', { arguments: [coll, 'ik2', 'x'], endorsingOrganizations: ['Utility2MSP'] }).endorse();
+    expect((await (await foreign.submit()).getStatus()).code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+    // as in Fabric's CollectionInfo, any MSP id names an implicit collection: empty for an org outside the channel
+    expect(utf8(await c1.evaluateTransaction('getPrivate', '_implicit_org_NoSuchMSP', 'ik'))).toBe('');
+    // while an undefined explicit collection is refused with Fabric's text
+    const none = await c1.evaluateTransaction('getPrivate', 'nosuch', 'ik').catch((e: unknown) => e as GatewayError);
+    expect((none as GatewayError).details.map((d) => d.message).join('\n')).toMatch(/collection \[nosuch\] not defined/);
   });
 
   it('delivers chaincode events of committed transactions', async () => {
