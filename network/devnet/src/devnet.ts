@@ -15,6 +15,8 @@ import { ChaincodeRuntime } from './chaincode';
 import { loadNetworkConfig, NetworkConfig, ChaincodeConfig } from './config/networkConfig';
 import { DeliverService } from './gateway/deliverService';
 import { GatewayService, GatewayPeer, startGatewayServer } from './gateway/gatewayService';
+import { DiscoveryService, type DiscoveryMsp, type DiscoveryPeer } from './gateway/discoveryService';
+import { startOrdererServer } from './orderer/ordererServer';
 import { signLowS } from './identity/crypto';
 import { MspRegistry, serializeIdentity } from './identity/msp';
 import { ensureOrgMaterial, OrgMaterial } from './identity/orgMaterial';
@@ -57,7 +59,13 @@ export interface NetworkJson {
     operations: string;
   }>;
   chaincodes: Array<{ name: string; address: string }>;
-  orderer: { batch: { maxMessageCount: number; timeoutMs: number } };
+  orderer: {
+    batch: { maxMessageCount: number; timeoutMs: number };
+    consensus: string;
+    mspId: string;
+    tlsRootCertPath: string;
+    nodes: Array<{ name: string; endpoint: string; hostAlias: string }>;
+  };
   control: { ledgerPidFiles: string[]; restartLedger?: string[]; applyCrl?: string[] };
 }
 
@@ -145,6 +153,7 @@ export class Devnet {
 
     // Per org: endorser (own chaincode connections, own signing key) and gateway peer record.
     const runtimes: ChaincodeRuntime[] = [];
+    const discoveryPeers: DiscoveryPeer[] = [];
     const peers: GatewayPeer[] = config.organizations.map((o) => {
       const mat = material.get(o.name)!;
       const serialized = serializeIdentity(o.mspId, mat.peer!.identity.certPem);
@@ -169,6 +178,7 @@ export class Devnet {
         transient,
         onEndorsed: (ms, ok) => m.proposalProcessed(ms, ok),
       });
+      discoveryPeers.push({ mspId: o.mspId, endpoint: `${o.host}:${o.peerPort}`, serialized, identity: msp.deserialize(serialized), sign: signer.sign });
       return { endorser, mspId: o.mspId, address: `peer0.${o.domain}:${o.peerPort}`, identity: msp.deserialize(serialized) };
     });
 
@@ -180,6 +190,18 @@ export class Devnet {
         }),
     );
     const delivers = config.organizations.map(() => new DeliverService({ channel, msp, ledger, notifier }));
+    const ordererDeliver = new DeliverService({ channel, msp, ledger, notifier });
+    const discoveryMsps: DiscoveryMsp[] = allOrgs.map((o) => {
+      const mat = material.get(o.name)!;
+      return { mspId: o.mspId, rootCertsPem: [mat.caCertPem], tlsRootCertsPem: [mat.tlsCaCertPem] };
+    });
+    const discoveries = discoveryPeers.map(
+      (local) =>
+        new DiscoveryService({
+          channel, msp, policies, ledger, chaincodes, peers: discoveryPeers, local, msps: discoveryMsps,
+          orderers: [{ mspId: config.orderer.mspId, host: config.orderer.host, port: config.orderer.port }],
+        }),
+    );
     const devnet = new Devnet(config, opts.home, ledger, registry, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));
     // Waiting CommitStatus calls and event streams end first, so the gRPC servers can drain.
     devnet.closables.push({
@@ -187,6 +209,7 @@ export class Devnet {
       close: () => {
         gateways.forEach((g) => g.close());
         delivers.forEach((d) => d.close());
+        ordererDeliver.close();
       },
     });
     devnet.closables.push({ name: 'orderer', phase: 'ordering', close: () => orderer.stop() });
@@ -202,7 +225,10 @@ export class Devnet {
       for (let i = 0; i < config.organizations.length; i++) {
         const o = config.organizations[i];
         const mat = material.get(o.name)!;
-        const { server } = await startGatewayServer({ host: o.host, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem, service: gateways[i], deliver: delivers[i] });
+        const { server } = await startGatewayServer({
+          host: o.host, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem,
+          service: gateways[i], deliver: delivers[i], endorser: peers[i].endorser, discovery: discoveries[i],
+        });
         devnet.closables.push({ name: `${o.name} gateway`, phase: 'serving', close: () => shutdownGrpc(server) });
         const ca = await startCaServer({ org: mat, caName: mat.caName, port: o.caPort, host: o.host, home: opts.home, logger: log.child({ org: o.name, component: 'ca' }) });
         devnet.closables.push({ name: `${o.name} CA`, phase: 'serving', close: () => ca.close() });
@@ -217,6 +243,11 @@ export class Devnet {
         org: ordererMat, caName: ordererMat.caName, port: config.orderer.caPort, host: config.orderer.host, home: opts.home, logger: log.child({ org: config.orderer.name, component: 'ca' }),
       });
       devnet.closables.push({ name: 'orderer CA', phase: 'serving', close: () => ordererCa.close() });
+      const ordererServer = await startOrdererServer({
+        host: config.orderer.host, port: config.orderer.port, tlsCertPem: ordererMat.orderer!.tls.certPem, tlsKeyPem: ordererMat.orderer!.tls.keyPem,
+        orderer: { broadcast: (env) => orderer.broadcast(env) }, deliver: ordererDeliver,
+      });
+      devnet.closables.push({ name: 'orderer endpoint', phase: 'serving', close: () => shutdownGrpc(ordererServer.server) });
     } catch (err) {
       await devnet.stop();
       throw err;
@@ -246,6 +277,7 @@ export class Devnet {
       out[`${o.name}.operations`] = `http://${o.host}:${o.opsPort}`;
     }
     out['orderer.ca'] = `https://${this.config.orderer.host}:${this.config.orderer.caPort}`;
+    out['orderer'] = `${this.config.orderer.host}:${this.config.orderer.port}`;
     for (const c of this.config.chaincodes) out[`chaincode.${c.name}`] = c.address;
     return out;
   }
@@ -277,7 +309,14 @@ export class Devnet {
         };
       }),
       chaincodes: this.config.chaincodes.map((c) => ({ name: c.name, address: c.address })),
-      orderer: { batch: { ...this.config.orderer.batch } },
+      orderer: {
+        batch: { ...this.config.orderer.batch },
+        // as network/fabric/lib/fabric.js writes it; one node, ordering in the devnet process
+        consensus: 'solo',
+        mspId: this.config.orderer.mspId,
+        tlsRootCertPath: this.material.get(this.config.orderer.name)!.tlsCaCertPath,
+        nodes: [{ name: this.config.orderer.name, endpoint: `${this.config.orderer.host}:${this.config.orderer.port}`, hostAlias: `orderer.${this.config.orderer.domain}` }],
+      },
       control,
     };
   }

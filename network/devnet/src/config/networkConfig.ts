@@ -51,6 +51,8 @@ export interface NetworkConfig {
     /** Address of the orderer org's nodes (its CA; on Fabric also the orderers); default 127.0.0.1. */
     host: string;
     caPort: number;
+    /** The orderer node's gRPC endpoint (Broadcast, Deliver): port base + 21, where the Fabric tier's orderer1 listens. */
+    port: number;
     batch: { maxMessageCount: number; timeoutMs: number };
   };
   organizations: OrgConfig[];
@@ -205,6 +207,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
       domain: r.orderer.domain,
       host: r.orderer.host ?? DEFAULT_HOST,
       caPort: base + r.orderer.caPortOffset,
+      port: base + ORDERER_PORT_OFFSET,
       batch: { ...r.orderer.batch },
     },
     organizations: r.organizations.map((o: Record<string, unknown>) => ({
@@ -238,6 +241,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
     ports.set(port, what);
   };
   claim(cfg.orderer.caPort, 'orderer CA');
+  claim(cfg.orderer.port, 'orderer');
   for (const o of cfg.organizations) {
     claim(o.peerPort, `${o.name} peer`);
     claim(o.caPort, `${o.name} CA`);
@@ -248,6 +252,9 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
   if (problems.length > 0) throw new ConfigError(file, problems);
   return cfg;
 }
+
+/** network/fabric/lib/fabric.js OFFSETS.ordererListen + 1: the devnet's one orderer sits where the Fabric tier's orderer1 does. */
+export const ORDERER_PORT_OFFSET = 21;
 
 /** Fabric's name of an org's implicit collection (F core/common/privdata/implicitcollection: `_implicit_org_` + MSP id). */
 export const IMPLICIT_COLLECTION_PREFIX = '_implicit_org_';

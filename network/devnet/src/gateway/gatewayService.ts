@@ -6,7 +6,7 @@
  * @hyperledger/fabric-gateway client raises the same errors as against Fabric.
  */
 import * as grpc from '@grpc/grpc-js';
-import { common, gateway, peer } from '@hyperledger/fabric-protos';
+import { common, discovery, gateway, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeConfig } from '../config/networkConfig';
 import type { LedgerStore, TxStatus } from '../ledger';
 import type { CommitNotifier } from '../peer/commitNotifier';
@@ -17,6 +17,8 @@ import { ProposalFormatError, UnpackedProposal, unpackSignedProposal } from '../
 import { assembleTransaction } from '../peer/transaction';
 import { EndpointDetail, GatewayRpcError, rpcError, toServiceError } from './errors';
 import type { DeliverService } from './deliverService';
+import type { DiscoveryService } from './discoveryService';
+import { endorserHandlers, RAW_ENDORSER_SERVICE } from './endorserService';
 import { completeLayout, eligiblePeers, requiredPolicies } from './plan';
 import { guardStreamResetBudget } from './resetBudget';
 
@@ -449,9 +451,13 @@ export interface GatewayServerOptions {
   service: GatewayService;
   /** protos.Deliver on the same endpoint, as on a Fabric peer */
   deliver?: DeliverService;
+  /** protos.Endorser (ProcessProposal) of this org's peer */
+  endorser?: Endorser;
+  /** discovery.Discovery */
+  discovery?: DiscoveryService;
 }
 
-/** Starts a TLS grpc-js server offering gateway.Gateway; resolves with the bound port. */
+/** Starts a TLS grpc-js server offering gateway.Gateway (and the peer's other services given); resolves with the bound port. */
 export async function startGatewayServer(o: GatewayServerOptions): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 100 * 1024 * 1024,
@@ -461,6 +467,8 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<{ ser
   });
   server.addService(gateway.GatewayService, o.service.handlers());
   if (o.deliver) server.addService(peer.DeliverService, o.deliver.handlers());
+  if (o.endorser) server.addService(RAW_ENDORSER_SERVICE, endorserHandlers(o.endorser));
+  if (o.discovery) server.addService(discovery.DiscoveryService, o.discovery.handlers());
   const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(o.tlsKeyPem), cert_chain: Buffer.from(o.tlsCertPem) }], false);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${o.host}:${o.port}`, creds, (err, p) => {
