@@ -6,9 +6,8 @@
  * - peer membership query (channel and local): one peer per org with its gossip alive message
  *   (endpoint, PKI-ID) and, for the channel query, its state info (ledger height, chaincodes);
  * - chaincode query: an EndorsementDescriptor whose groups are orgs and whose layouts are the minimal
- *   sets of orgs satisfying the interest's policies (chaincode policy unless disregarded, each
- *   named collection's policy, key-level policies) — the same policies the peer gateway plans with
- *   (plan.ts `requiredPolicies`), restricted to collection members when the interest reads privately.
+ *   sets of orgs satisfying the interest's policies (`discoveryPolicies`), restricted to collection
+ *   members when the interest reads privately (plan.ts `eligiblePeers`).
  * Each query is checked as Fabric's does: channel exists and the signed request satisfies the
  * channel's Readers (else the result is the error "access denied"); a malformed request or one
  * without client identity fails the call.
@@ -18,10 +17,10 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { discovery, gossip, msp, peer } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig } from '../config/networkConfig';
+import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
 import type { LedgerStore } from '../ledger';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from '../peer/deps';
-import { eligiblePeers, requiredPolicies, satisfiesAll, type PlanInput } from './plan';
+import { eligiblePeers, satisfiesAll, type PlanInput } from './plan';
 import { rpcError, toServiceError } from './errors';
 
 export interface DiscoveryPeer {
@@ -253,7 +252,7 @@ export class DiscoveryService {
         disregardNamespacePolicy: call.getDisregardNamespacePolicy(),
       };
       candidates = eligiblePeers(candidates, input, false);
-      for (const p of requiredPolicies(input)) if (!policies.includes(p)) policies.push(p);
+      for (const p of discoveryPolicies(cc, call)) if (!policies.includes(p)) policies.push(p);
     }
     const layouts: DiscoveryPeer[][] = [];
     const n = candidates.length;
@@ -286,6 +285,24 @@ export class DiscoveryService {
     }
     return desc;
   }
+}
+
+/**
+ * The policies of one ChaincodeCall as discovery takes them (F discovery/support/chaincode/support.go
+ * PoliciesByChaincode, discovery/endorsement/endorsement.go computePrincipalSets): the chaincode
+ * policy when no collection is named; else each named collection's endorsement policy, or the
+ * chaincode policy for a collection without one. With disregard_namespace_policy the first is
+ * dropped when there are more. (Key-level policies of the interest are not taken into account.)
+ */
+function discoveryPolicies(cc: ChaincodeConfig, call: peer.ChaincodeCall): string[] {
+  const names = call.getCollectionNamesList();
+  if (names.length === 0) return [cc.endorsementPolicy];
+  const out: string[] = [];
+  for (const name of names) {
+    const p = findCollection(cc.collections, name)?.endorsementPolicy ?? cc.endorsementPolicy;
+    if (!out.includes(p)) out.push(p);
+  }
+  return call.getDisregardNamespacePolicy() && out.length > 1 ? out.slice(1) : out;
 }
 
 function popcount(x: number): number {

@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 import {
   connect, EndorseError, Gateway, GatewayError, signers, type GrpcClient, StatusCode,
 } from '@hyperledger/fabric-gateway';
+import { common, msp, orderer } from '@hyperledger/fabric-protos';
+import { signLowS } from '../../src/identity/crypto';
 import type { NetworkJson } from '../../src/devnet';
 import { ChaincodeServer, freePort } from '../chaincode/harness';
 
@@ -217,6 +219,69 @@ describe('devnet with the real fabric-gateway client', () => {
     // while an undefined explicit collection is refused with Fabric's text
     const none = await c1.evaluateTransaction('getPrivate', 'nosuch', 'ik').catch((e: unknown) => e as GatewayError);
     expect((none as GatewayError).details.map((d) => d.message).join('\n')).toMatch(/collection \[nosuch\] not defined/);
+  });
+
+  it('the orderer endpoint of network.json serves Deliver (blocks by SeekInfo) and refuses a bad Broadcast envelope', async () => {
+    const node = nj.orderer.nodes[0];
+    const client = new grpc.Client(node.endpoint, grpc.credentials.createSsl(readFileSync(nj.orderer.tlsRootCertPath)), {
+      'grpc.ssl_target_name_override': node.hostAlias,
+    });
+    clients.push(client);
+    const files = nj.organizations[0].users.operator1;
+    const key = createPrivateKey(readFileSync(files.keyPath));
+    const creator = new msp.SerializedIdentity();
+    creator.setMspid(nj.organizations[0].mspId);
+    creator.setIdBytes(readFileSync(files.certPath));
+    const seek = (n: number): orderer.SeekPosition => {
+      const p = new orderer.SeekPosition();
+      const s = new orderer.SeekSpecified();
+      s.setNumber(n);
+      p.setSpecified(s);
+      return p;
+    };
+    const info = new orderer.SeekInfo();
+    info.setStart(seek(0));
+    info.setStop(seek(1));
+    const ch = new common.ChannelHeader();
+    ch.setType(common.HeaderType.DELIVER_SEEK_INFO);
+    ch.setChannelId('energy');
+    const sh = new common.SignatureHeader();
+    sh.setCreator(creator.serializeBinary());
+    sh.setNonce(Buffer.alloc(24, 1));
+    const hdr = new common.Header();
+    hdr.setChannelHeader(ch.serializeBinary());
+    hdr.setSignatureHeader(sh.serializeBinary());
+    const payload = new common.Payload();
+    payload.setHeader(hdr);
+    payload.setData(info.serializeBinary());
+    const env = new common.Envelope();
+    env.setPayload(payload.serializeBinary());
+    env.setSignature(signLowS(key, payload.serializeBinary()));
+    const ser = (m: { serializeBinary(): Uint8Array }): Buffer => Buffer.from(m.serializeBinary());
+    const deliver = client.makeBidiStreamRequest('/orderer.AtomicBroadcast/Deliver', ser, (b: Buffer) => orderer.DeliverResponse.deserializeBinary(b));
+    const got: orderer.DeliverResponse[] = await new Promise((resolve, reject) => {
+      const out: orderer.DeliverResponse[] = [];
+      deliver.on('data', (r: orderer.DeliverResponse) => {
+        out.push(r);
+        if (r.hasStatus()) {
+          deliver.end();
+          resolve(out);
+        }
+      });
+      deliver.on('error', reject);
+      deliver.write(env);
+    });
+    expect(got.filter((r) => r.hasBlock()).map((r) => r.getBlock()!.getHeader()!.getNumber())).toEqual([0, 1]);
+    expect(got[got.length - 1].getStatus()).toBe(common.Status.SUCCESS);
+
+    const broadcast = client.makeBidiStreamRequest('/orderer.AtomicBroadcast/Broadcast', ser, (b: Buffer) => orderer.BroadcastResponse.deserializeBinary(b));
+    const refused: orderer.BroadcastResponse = await new Promise((resolve, reject) => {
+      broadcast.on('data', resolve);
+      broadcast.on('error', reject);
+      broadcast.write(new common.Envelope()); // no payload
+    });
+    expect(refused.getStatus()).toBe(common.Status.BAD_REQUEST);
+    broadcast.end();
   });
 
   it('delivers chaincode events of committed transactions', async () => {
