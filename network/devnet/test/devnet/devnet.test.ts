@@ -386,7 +386,8 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(bad.out).toContain('CRL update rejected (HTTP 400)');
     const usage = await run([]);
     expect(usage.code).toBe(2);
-  });
+    // three CLI runs through ts-node: 6 s each when idle, over 10 s each beside other suites on 2 cores
+  }, 120_000);
 
   it('SIGTERM stops gracefully; a restart on the same home keeps state and continues the chain', async () => {
     const contract = gatewayFor(0, 'operator1').getNetwork('energy').getContract('testcc', 'test');
