@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
-import { chaincodeMessages, rejectionOf, utf8 } from '../support';
+import { awaitBlock, chaincodeMessages, rejectionOf, utf8 } from '../support';
 import { openFixture, type Fixture } from './fixture';
 
 let f: Fixture;
@@ -23,6 +23,11 @@ beforeAll(() => {
 afterAll(() => f.close());
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** Each Fabric peer commits on its own: read through every org only once its peer has the block. */
+async function everyPeerHas(blockNumber: bigint): Promise<void> {
+  await Promise.all(f.orgs.map((o) => awaitBlock(f.network(o), blockNumber)));
+}
 
 describe('implicit per-org collections', () => {
   it("only the owning org's peer holds the value; every peer holds its hash; another org's peer cannot read it", async () => {
@@ -38,6 +43,7 @@ describe('implicit per-org collections', () => {
     expect(Buffer.from(transaction.getBytes()).includes(Buffer.from(secret))).toBe(false);
     const status = await (await transaction.submit()).getStatus();
     expect(status.code).toBe(StatusCode.VALID);
+    await everyPeerHas(status.blockNumber);
 
     await expect(f.evaluate(owner, 'implicitGet', owner.mspId, key)).resolves.toBe(secret);
     for (const o of f.orgs) {
@@ -68,6 +74,7 @@ describe('implicit per-org collections', () => {
     // ... but only the owning org's peers satisfy its endorsement policy.
     const status = await (await transaction.submit()).getStatus();
     expect(status.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+    await everyPeerHas(status.blockNumber);
     await expect(f.evaluate(owner, 'implicitHash', owner.mspId, key)).resolves.toBe('');
     await expect(f.evaluate(owner, 'implicitGet', owner.mspId, key)).resolves.toBe('');
   });
@@ -78,7 +85,9 @@ describe('implicit per-org collections', () => {
     const key = `${f.run}:implicit-own`;
     const secret = `own ${f.run}`;
     const commit = await f.contract(second).submitAsync('implicitPut', { arguments: [second.mspId, key], transientData: { value: secret } });
-    expect((await commit.getStatus()).code).toBe(StatusCode.VALID);
+    const status = await commit.getStatus();
+    expect(status.code).toBe(StatusCode.VALID);
+    await everyPeerHas(status.blockNumber);
     await expect(f.evaluate(second, 'implicitGet', second.mspId, key)).resolves.toBe(secret);
     const err = await rejectionOf(f.contract(first).evaluateTransaction('implicitGet', second.mspId, key));
     expect(chaincodeMessages(err as GatewayError).map((m) => m.message)).toContainEqual(

@@ -75,9 +75,15 @@ describe('fabric-network 2.2 with discovery', () => {
     const result = await contract.submitTransaction('put', key, 'written by fabric-network 2.2');
     expect(result.toString('utf8')).toBe('written by fabric-network 2.2');
     expect((await contract.evaluateTransaction('get', key)).toString('utf8')).toBe('written by fabric-network 2.2');
-    // another org's client reads it through its own legacy gateway
+    // another org's client reads it through its own legacy gateway, once that org's peer has
+    // committed the block (each Fabric peer commits on its own; fabric-network waited for org 1's)
     const other = (await connectLegacy(f.orgs[1]!)).getContract(CHAINCODE);
-    expect((await other.evaluateTransaction('get', key)).toString('utf8')).toBe('written by fabric-network 2.2');
+    let seen = '';
+    for (const until = Date.now() + 30_000; seen === '' && Date.now() < until; ) {
+      seen = (await other.evaluateTransaction('get', key)).toString('utf8');
+      if (seen === '') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(seen).toBe('written by fabric-network 2.2');
   });
 
   it('a chaincode error reaches the legacy client with the chaincode message', async () => {
