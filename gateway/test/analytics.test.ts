@@ -227,7 +227,7 @@ describe('analytics routes', () => {
   it('governance: tasks with committee, leader, votes and decision; sanctions scoped to the utility', async () => {
     const tasks = ((await h.getAnalyticsTasks!(ctx(principal(['operator'])))).body as { tasks: Array<Record<string, unknown>> }).tasks;
     expect(tasks).toHaveLength(1);
-    expect(tasks[0]).toMatchObject({ taskId: 'adm-1', status: 'active', outcome: 'approved', committee: ['p-a', 'p-b', 'p-c'], leaders: [{ ballot: 'admission', round: 1, leader: 'p-a' }], beacon: [{ round: 1, mspId: MSP }] });
+    expect(tasks[0]).toMatchObject({ taskId: 'adm-1', status: 'closed', outcome: 'approved', committee: ['p-a', 'p-b', 'p-c'], leaders: [{ ballot: 'admission', round: 1, leader: 'p-a' }], beacon: [{ round: 1, mspId: MSP }] });
     expect((tasks[0]!.votes as unknown[]).length).toBe(2);
     expect(((await h.getAnalyticsSanctions!(ctx(principal(['operator'])))).body as { sanctions: unknown[] }).sanctions).toEqual([]);
     const all = ((await h.getAnalyticsSanctions!(ctx(principal(['regulator'])))).body as { sanctions: Array<{ kind: string }> }).sanctions;

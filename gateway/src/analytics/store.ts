@@ -48,6 +48,9 @@ export interface AnalyticsCheckpoint {
 
 export const CHECKPOINT = 'analytics';
 
+/** The ballot that ends a task when approved, per task kind's ballot list in the chaincode. */
+const LAST_BALLOTS: ReadonlySet<string> = new Set(['admission', 'final']);
+
 export const emptyEnrichment = (): Enrichment => ({ trades: new Map(), offers: new Map(), readings: new Map() });
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -276,7 +279,12 @@ export class AnalyticsStore {
           'INSERT INTO an_decisions (task_id, ballot, round, outcome, approvals, refusals, block_number) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round) DO NOTHING',
           str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.outcome) ?? '', int(p.approvals) ?? 0, int(p.refusals) ?? 0, b,
         );
-        this.run('UPDATE an_tasks SET outcome = ?, updated_block = ? WHERE task_id = ?', str(p.outcome), b, str(p.taskId));
+        // The chaincode closes a task on a rejection or on its last ballot (committees/tasks.ts decideBallot);
+        // the last ballots are `admission` (participants/registry.ts) and `final` (ledger/market/trades.ts).
+        this.run(
+          'UPDATE an_tasks SET outcome = ?, status = ?, updated_block = ? WHERE task_id = ?',
+          str(p.outcome), p.outcome === 'rejected' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'closed' : 'active', b, str(p.taskId),
+        );
         return;
       case 'TaskCancelled':
         this.run("UPDATE an_tasks SET status = 'cancelled', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
