@@ -19,6 +19,7 @@ for arg in "$@"; do
 done
 
 ensure_dependencies
+ensure_chromium
 build_all
 RESULTS="$(mktemp -d)"
 FAILED_STEPS=()
@@ -31,7 +32,7 @@ run_step() { # name, command...
 
 if [ "$UNIT" = "1" ]; then
   run_step "lint (eslint)" npx --no-install eslint "$REPO_ROOT"
-  for ws in chaincode network/devnet gateway test/e2e; do
+  for ws in chaincode network/devnet gateway dashboard test/e2e; do
     run_step "typecheck $ws" npx --no-install tsc -p "$REPO_ROOT/$ws/tsconfig.json" --noEmit
   done
   for ws in chaincode network/devnet gateway; do
