@@ -59,7 +59,12 @@ function writeChain(ledger: FakeLedger): void {
     { name: 'OfferAccepted', payload: { offerId: 'O2', tradeId: 'T2' } },
     { name: 'TradeCreated', payload: { tradeId: 'T2', origin: 'offer', originId: 'O2', amountWh: 300, pricePerKwh: 150, deliveryStart: T0, deliveryDeadline: T0 + 600 } },
   ]);
-  ledger.emitEvents([{ name: 'TradeEnergyEscrowed', payload: { tradeId: 'T1', energyEscrowWh: 500, taskId: 'trade-T1' } }]);
+  ledger.emitEvents([
+    { name: 'TradeEnergyEscrowed', payload: { tradeId: 'T1', energyEscrowWh: 500, taskId: 'trade-T1' } },
+    { name: 'TaskOpened', payload: { taskId: 'trade-T1', kind: 'trade', subjectId: 'T1', round: 0, utilities: [MSP, 'Utility2MSP'] } },
+  ]);
+  ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 'trade-T1', round: 0, mspId: MSP, contributions: 1, quorum: 2 } }]);
+  ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 'trade-T1', round: 0, mspId: 'Utility2MSP', contributions: 2, quorum: 2 } }]);
   ledger.emitEvents([{ name: 'TradeDeliveryEvidenced', payload: { tradeId: 'T1', declaredWh: 500, meteredWh: 500 } }]);
   ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'T1', state: 'FINAL', decidedBy: 'facts' } }]);
   ledger.emitEvents([
@@ -225,8 +230,11 @@ describe('analytics routes', () => {
   });
 
   it('governance: tasks with committee, leader, votes and decision; sanctions scoped to the utility', async () => {
-    const tasks = ((await h.getAnalyticsTasks!(ctx(principal(['operator'])))).body as { tasks: Array<Record<string, unknown>> }).tasks;
-    expect(tasks).toHaveLength(1);
+    const tasks = ((await h.getAnalyticsTasks!(ctx(principal(['operator'])))).body as { tasks: Array<Record<string, unknown>> }).tasks.sort((a, b) => String(a.taskId).localeCompare(String(b.taskId)));
+    expect(tasks.map((t) => t.taskId)).toEqual(['adm-1', 'trade-T1']);
+    // the trade's task: seeded (beacon quorum reached), no committee drawn yet; visible to the seller's utility only
+    expect(tasks[1]).toMatchObject({ kind: 'trade', subjectId: 'T1', status: 'seeded', committee: [], beacon: [{ round: 0, mspId: MSP }, { round: 0, mspId: 'Utility2MSP' }] });
+    expect(((await h.getAnalyticsTasks!(ctx(principal(['meter'], ['m-home'])))).body as { tasks: unknown[] }).tasks).toEqual([]);
     expect(tasks[0]).toMatchObject({ taskId: 'adm-1', status: 'closed', outcome: 'approved', committee: ['p-a', 'p-b', 'p-c'], leaders: [{ ballot: 'admission', round: 1, leader: 'p-a' }], beacon: [{ round: 1, mspId: MSP }] });
     expect((tasks[0]!.votes as unknown[]).length).toBe(2);
     expect(((await h.getAnalyticsSanctions!(ctx(principal(['operator'])))).body as { sanctions: unknown[] }).sanctions).toEqual([]);

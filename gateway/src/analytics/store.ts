@@ -255,6 +255,11 @@ export class AnalyticsStore {
         return;
       case 'EntropyContributed':
         this.run('INSERT INTO an_beacon (task_id, round, msp_id, block_number) VALUES (?, ?, ?, ?) ON CONFLICT (task_id, round, msp_id) DO NOTHING', str(p.taskId), int(p.round) ?? 0, str(p.mspId), b);
+        // quorum reached: the seed is fixed (committees/tasks.ts); the committee is drawn now or, when too few
+        // members are eligible yet, by a later draw — until then the task waits `seeded`
+        if ((int(p.contributions) ?? 0) >= (int(p.quorum) ?? Number.MAX_SAFE_INTEGER)) {
+          this.run("UPDATE an_tasks SET status = 'seeded', updated_block = ? WHERE task_id = ? AND status = 'awaiting-entropy'", b, str(p.taskId));
+        }
         return;
       case 'CommitteeDrawn':
         this.run(
