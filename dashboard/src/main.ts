@@ -19,6 +19,8 @@ const state = {
   asOfBlock: null as number | null,
   /** the last data request failed because the gateway could not be reached */
   unreachable: false,
+  /** what the key sees (from the analytics answers): all (regulator), utility (operator), meters */
+  scope: '' as string,
   refreshing: false,
   stream: undefined as LiveStream | undefined,
   feed: [] as LiveEvent[],
@@ -45,6 +47,7 @@ async function renderOverview(): Promise<void> {
   const zone = $<HTMLSelectElement>('zone').value;
   const r = await api<{ scope: string; mspId: string; asOfBlock: number | null; intervals: Interval[] }>(`/api/v1/analytics/intervals${zone ? `?zone=${encodeURIComponent(zone)}` : ''}`);
   state.asOfBlock = r.asOfBlock;
+  state.scope = r.scope;
   $('who').textContent = `${r.mspId} · ${r.scope === 'all' ? 'regulator' : r.scope === 'utility' ? 'operator' : 'meter'} view`;
   const zones = $<HTMLSelectElement>('zone');
   const known = new Set([...zones.options].map((o) => o.value));
@@ -219,6 +222,10 @@ async function renderOperations(): Promise<void> {
       { h: 'Latency (ms)', v: (c) => (c[1].latencyMs === undefined ? '—' : Math.round(c[1].latencyMs)), num: true },
     ], Object.entries(ready.checks), (c) => ({ 'data-check': c[0] })),
   );
+  if (state.scope === 'meters') {
+    $('ops-status').replaceChildren(el('p', { class: 'note' }, 'Queue depth and ingest rate are shown to operator and regulator keys.'));
+    return;
+  }
   try {
     const s = await api<{ checkpoint: { block: number } | null; eventsApplied: number; lastSeenBlock: number | null; ingestPerSecond: number; queue: Record<string, number>; sseClients: number }>('/api/v1/analytics/status');
     $('ops-status').replaceChildren(
@@ -252,7 +259,9 @@ async function refresh(): Promise<void> {
   try {
     if (state.view !== 'overview') {
       // keeps asOfBlock (the "behind" indicator) current whatever the view
-      state.asOfBlock = (await api<{ asOfBlock: number | null }>('/api/v1/analytics/intervals?from=4102444800')).asOfBlock;
+      const r = await api<{ asOfBlock: number | null; scope: string }>('/api/v1/analytics/intervals?from=4102444800');
+      state.asOfBlock = r.asOfBlock;
+      state.scope = r.scope;
     }
     await RENDER[state.view]();
     state.unreachable = false;

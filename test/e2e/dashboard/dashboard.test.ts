@@ -189,6 +189,7 @@ describe('dashboard in headless Chromium', () => {
     // the operations figures are for operator and regulator keys; the meter key is told so
     await page.goto(gw1.url + '/#operations');
     await page.locator('#ops-status', { hasText: 'operator and regulator' }).waitFor();
+    expect(problems).toEqual([]);
     // another utility's gateway does not know this key at all
     await page.evaluate('sessionStorage.clear()');
     await page.goto(gw2.url + '/');
