@@ -177,6 +177,19 @@ describe('analytics store', () => {
     again.db.close();
   });
 
+  it('a store written by another schema version is dropped and rebuilt from block 0', async () => {
+    const ledger = fakeLedger();
+    const { store, db, dir } = await build(ledger);
+    const dump = store.dump();
+    db.prepare("UPDATE an_meta SET value = '0' WHERE name = 'schema'").run();
+    db.close();
+    const again = await build(ledger, dir);
+    expect(again.store.rebuilt).toBe(true);
+    expect(ledger.streamOptions.at(-1)).toEqual({ startBlock: 0 });
+    expect(again.store.dump()).toEqual(dump);
+    again.db.close();
+  });
+
   it('keeps portable SQL: no SQLite-only syntax in the schema and the statements', () => {
     const code = ['store.ts', 'routes.ts'].map((f) => fs.readFileSync(path.join(__dirname, '..', 'src', 'analytics', f), 'utf8')).join('\n');
     for (const sql of [DDL, code]) expect(sql).not.toMatch(/AUTOINCREMENT|WITHOUT ROWID|INSERT OR REPLACE|INSERT OR IGNORE|json_extract|\browid\b|PRAGMA/i);

@@ -3,6 +3,7 @@ import { unpackEvents } from '../events/beacon';
 import { LedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import { parseResult } from '../fabric/result';
+import { SCHEMA_VERSION } from './schema';
 import { emptyEnrichment, type AnalyticsStore, type Enrichment, type NamedEvent } from './store';
 
 export interface AnalyticsListenerOptions {
@@ -106,6 +107,7 @@ export class AnalyticsListener {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    if (this.o.store.rebuilt) this.o.logger.info({ schemaVersion: SCHEMA_VERSION }, 'analytics: store written by another schema version dropped; replaying the chain from block 0');
     this.running = this.listen();
   }
 

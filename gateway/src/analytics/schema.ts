@@ -12,7 +12,11 @@
  * Every row is derived from the ledger only (event payloads and immutable record fields), never from
  * the wall clock, so replaying the chain into an empty file gives the same rows byte for byte.
  */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bump whenever a table or the way a row is derived from events changes: a store written by another
+ * version is dropped and rebuilt from block 0 when the gateway starts (AnalyticsStore's constructor).
+ */
+export const SCHEMA_VERSION = 2;
 
 export const TABLES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'an_checkpoint', key: 'name' },
@@ -32,6 +36,8 @@ export const TABLES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'an_qscores', key: 'block_number, tx_id, idx' },
   { name: 'an_beacon', key: 'task_id, round, msp_id' },
 ];
+
+export const META_DDL = 'CREATE TABLE IF NOT EXISTS an_meta (name VARCHAR(32) PRIMARY KEY, value VARCHAR(64) NOT NULL)';
 
 export const DDL = `
 CREATE TABLE IF NOT EXISTS an_checkpoint (name VARCHAR(32) PRIMARY KEY, block_number INTEGER NOT NULL, tx_id VARCHAR(128) NOT NULL, events INTEGER NOT NULL);

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db';
-import { DDL, TABLES } from './schema';
+import { DDL, META_DDL, SCHEMA_VERSION, TABLES } from './schema';
 
 /** One named event of a transaction's `gridledger` batch (chaincode/src/events.ts). */
 export interface NamedEvent {
@@ -68,8 +68,21 @@ export class AnalyticsStore {
     /** the MSP whose meters' readings this store keeps (the gateway's own utility) */
     readonly mspId: string,
   ) {
-    db.exec(DDL);
+    db.exec(META_DDL);
+    const v = (db.prepare("SELECT value FROM an_meta WHERE name = 'schema'").get() as { value: string } | undefined)?.value;
+    if (v !== String(SCHEMA_VERSION)) {
+      // written by another version (or new): start over; the listener replays the chain from block 0
+      this.rebuilt = v !== undefined;
+      db.transaction(() => {
+        for (const t of TABLES) db.exec(`DROP TABLE IF EXISTS ${t.name}`);
+        db.exec(DDL);
+        db.prepare("INSERT INTO an_meta (name, value) VALUES ('schema', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
+      })();
+    } else db.exec(DDL);
   }
+
+  /** true when the constructor dropped a store written by another schema version (to be rebuilt) */
+  readonly rebuilt: boolean = false;
 
   checkpoint(): AnalyticsCheckpoint | undefined {
     const r = this.db.prepare('SELECT block_number, tx_id, events FROM an_checkpoint WHERE name = ?').get(CHECKPOINT) as { block_number: number; tx_id: string; events: number } | undefined;
