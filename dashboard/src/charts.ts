@@ -13,7 +13,16 @@ function byInterval(rows: Interval[]): Map<number, Interval[]> {
   return new Map([...m.entries()].sort((a, b) => a[0] - b[0]));
 }
 
-function draw(box: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData, empty: string): void {
+/** One time axis for both charts: every interval shown, half an interval of margin (never a zero-width range). */
+function xRange(rows: Interval[]): [number, number] {
+  const xs = rows.map((r) => r.intervalStart);
+  const min = Math.min(...xs);
+  const max = Math.max(...xs);
+  const pad = Math.max(450, Math.round((max - min) / 40));
+  return [min - pad, max + pad];
+}
+
+function draw(box: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData, empty: string, range: [number, number]): void {
   charts.get(box)?.destroy();
   charts.delete(box);
   box.replaceChildren();
@@ -27,7 +36,7 @@ function draw(box: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData,
     height: 240,
     series: [{ label: 'Interval' }, ...series],
     axes: [{ stroke: '#111' }, { stroke: '#111', size: 70 }],
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: () => range } },
     legend: { live: true },
   };
   charts.set(box, new uPlot(opts, data, box));
@@ -46,11 +55,12 @@ export function drawEnergy(box: HTMLElement, rows: Interval[]): void {
     ],
     [xs, sum((i) => i.productionWh), sum((i) => i.consumptionWh), sum((i) => i.tradedWh)],
     'No readings or trades in the intervals shown yet.',
+    xRange(rows),
   );
 }
 
 export function drawPrice(box: HTMLElement, rows: Interval[]): void {
-  const g = byInterval(rows.filter((r) => r.price));
+  const g = byInterval(rows.filter((r) => r.price)); // the axis still spans every interval shown (xRange(rows))
   const xs = [...g.keys()];
   const pick = (f: (p: { min: number; avg: number; max: number }) => number, agg: (a: number[]) => number) => xs.map((x) => agg(g.get(x)!.map((i) => f(i.price!))));
   draw(
@@ -62,5 +72,6 @@ export function drawPrice(box: HTMLElement, rows: Interval[]): void {
     ],
     [xs, pick((p) => p.min, (a) => Math.min(...a)), pick((p) => p.avg, (a) => Math.round(a.reduce((s, v) => s + v, 0) / a.length)), pick((p) => p.max, (a) => Math.max(...a))],
     'No trades in the intervals shown yet: no clearing prices.',
+    xRange(rows),
   );
 }
