@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import request from 'supertest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DDL } from '../src/analytics/schema';
@@ -6,9 +7,12 @@ import type { Principal } from '../src/auth/apiKeys';
 import { AnalyticsListener } from '../src/analytics/listener';
 import { createAnalyticsHandlers } from '../src/analytics/routes';
 import { AnalyticsStore } from '../src/analytics/store';
+import { createHttpApp } from '../src/rest/app';
+import { ApiSpec } from '../src/rest/openapi';
 import { openDatabase } from '../src/store/db';
 import type { HandlerContext } from '../src/rest/app';
 import { chaincodeError, FakeLedger, identity, unavailable } from './helpers/fakeLedger';
+import { makeTestGateway, type TestGateway } from './helpers/testGateway';
 import { silentLogger, tmpDir } from './helpers/tmp';
 
 const MSP = 'Utility1MSP';
@@ -256,5 +260,58 @@ describe('analytics routes', () => {
     const q = (await h.getAnalyticsQScores!(ctx(principal(['meter'], ['m-home']), { participantId: 'p-sun' }))).body as { leaderboard: Array<{ participantId: string }>; history: unknown[] };
     expect(q.leaderboard.map((l) => l.participantId)).toEqual(['p-sun', 'p-far']);
     expect(q.history).toEqual([]); // not this meter's participant
+  });
+});
+
+describe('analytics over HTTP (responses validated against the OpenAPI document)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    const ledger = fakeLedger();
+    gw = makeTestGateway({ ledger });
+    gw.analytics.listener.start();
+    await until(() => gw.analytics.store.checkpoint()?.txId === lastOf(ledger).txId, 'the gateway listener to reach the last event');
+  });
+  afterAll(async () => {
+    await gw.analytics.listener.stop();
+    gw.analytics.db.close();
+    await gw.close();
+  });
+  const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+
+  it.each(['intervals', 'offers?status=OPEN', 'auctions', 'trades', 'trades/T1', 'tasks', 'sanctions', 'qscores?participantId=p-sun', 'beacon', 'status'])('GET /api/v1/analytics/%s answers 200 as the document says', async (route) => {
+    const res = await request(gw.app).get(`/api/v1/analytics/${route}`).set(bearer(gw.keys.regulator));
+    expect(res.status).toBe(200);
+  });
+
+  it('status reports the checkpoint and the queue; a meter key may not read it; without a key nothing is answered', async () => {
+    const s = await request(gw.app).get('/api/v1/analytics/status').set(bearer(gw.keys.operator));
+    expect(s.body).toMatchObject({ mspId: 'Utility1MSP', listening: true, eventsApplied: eventCount(gw.ledger), queue: { queued: 0 } });
+    expect((await request(gw.app).get('/api/v1/analytics/status').set(bearer(gw.keys.twoMeters))).status).toBe(403);
+    expect((await request(gw.app).get('/api/v1/analytics/intervals')).status).toBe(401);
+  });
+
+  it('refuses a bad query with a problem that says what to fix', async () => {
+    const res = await request(gw.app).get('/api/v1/analytics/intervals?from=20&to=10').set(bearer(gw.keys.operator));
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/to \(10\) is before from \(20\)/);
+    expect((await request(gw.app).get('/api/v1/analytics/trades?state=LOST').set(bearer(gw.keys.operator))).status).toBe(400);
+  });
+});
+
+describe('the dashboard files at /', () => {
+  it('serves the built directory with a same-origin-only policy; API routes and unknown paths are unchanged', async () => {
+    const dir = tmpDir('dash-static-');
+    fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>GridLedger dashboard</title>');
+    const gw = makeTestGateway();
+    const app = createHttpApp({ spec: new ApiSpec(), logger: silentLogger, metrics: gw.metrics, apiKeys: gw.apiKeys, idempotency: gw.idempotency, handlers: {}, requireIdempotencyKey: false, validateResponses: false, staticDir: dir });
+    const res = await request(app).get('/');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('GridLedger dashboard');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    const missing = await request(app).get('/no-such-page');
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/problem\+json/);
+    gw.analytics.db.close();
+    await gw.close();
   });
 });
