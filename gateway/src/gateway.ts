@@ -180,7 +180,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   // The analytics store lives in its own file: it can be deleted and rebuilt from the chain at any time.
   const analyticsDb = openDatabase(config.dataDir, 'analytics.sqlite');
   const analyticsStore = new AnalyticsStore(analyticsDb, deps.operator.mspId);
-  const analyticsListener = new AnalyticsListener({ ledger, store: analyticsStore, operator: deps.operator, logger: logger.child({ component: 'analytics' }), reconnectMs: config.beacon.reconnectMs });
+  const analyticsListener = new AnalyticsListener({ ledger, store: analyticsStore, operator: deps.operator, logger: logger.child({ component: 'analytics' }), reconnectMs: config.beacon.reconnectMs, metrics });
   const analyticsHandlers = createAnalyticsHandlers({
     store: analyticsStore,
     listener: analyticsListener,

@@ -287,6 +287,9 @@ describe('analytics over HTTP (responses validated against the OpenAPI document)
     const s = await request(gw.app).get('/api/v1/analytics/status').set(bearer(gw.keys.operator));
     expect(s.body).toMatchObject({ mspId: 'Utility1MSP', listening: true, eventsApplied: eventCount(gw.ledger), queue: { queued: 0 } });
     expect((await request(gw.app).get('/api/v1/analytics/status').set(bearer(gw.keys.twoMeters))).status).toBe(403);
+    const metrics = (await request(gw.app).get('/metrics')).text;
+    expect(metrics).toContain(`gateway_analytics_events_total ${eventCount(gw.ledger)}`);
+    expect(metrics).toContain(`gateway_analytics_checkpoint_block ${lastOf(gw.ledger).blockNumber}`);
     expect((await request(gw.app).get('/api/v1/analytics/intervals')).status).toBe(401);
   });
 

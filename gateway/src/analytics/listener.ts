@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { unpackEvents } from '../events/beacon';
 import { LedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
+import type { Metrics } from '../ops/metrics';
 import { parseResult } from '../fabric/result';
 import { SCHEMA_VERSION } from './schema';
 import { emptyEnrichment, type AnalyticsStore, type Enrichment, type NamedEvent } from './store';
@@ -12,6 +13,8 @@ export interface AnalyticsListenerOptions {
   operator: ActingIdentity;
   logger: Logger;
   reconnectMs: number;
+  /** Prometheus: gateway_analytics_checkpoint_block, gateway_analytics_events_total */
+  metrics?: Pick<Metrics, 'analyticsCheckpointBlock' | 'analyticsEvents'>;
 }
 
 /** A record that is not there (or not ours to read) is stored as unknown; anything else is transient. */
@@ -89,7 +92,11 @@ export class AnalyticsListener {
     this.lastSeenBlock = Math.max(this.lastSeenBlock ?? 0, ev.blockNumber);
     const enrich = events.length ? await this.enrich(events) : emptyEnrichment();
     const fresh = this.o.store.apply({ blockNumber: ev.blockNumber, txId: ev.txId, events }, enrich);
-    if (fresh) this.sample(events.length);
+    if (fresh) {
+      this.sample(events.length);
+      this.o.metrics?.analyticsEvents.inc(events.length);
+      this.o.metrics?.analyticsCheckpointBlock.set(ev.blockNumber);
+    }
     return fresh;
   }
 
