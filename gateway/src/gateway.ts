@@ -26,6 +26,10 @@ import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/
 import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
+import { AnalyticsListener } from './analytics/listener';
+import { createAnalyticsHandlers } from './analytics/routes';
+import { AnalyticsStore } from './analytics/store';
+import { dashboardDir } from './analytics/static';
 
 /** How long an idle HTTP keep-alive connection stays open (see startGateway). */
 export const KEEP_ALIVE_MS = 65_000;
@@ -62,6 +66,8 @@ export interface GatewayApp {
   beaconRegistration: { state: string };
   /** ends every open SSE stream */
   closeEventStreams(): void;
+  /** the off-chain analytics store (its own SQLite file) and its listener (started by startGateway) */
+  analytics: { store: AnalyticsStore; listener: AnalyticsListener; db: Db };
 }
 
 /** Wires stores, worker, handlers and the express app. Does not listen and does not start the worker. */
@@ -152,6 +158,16 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       reconnectMs: config.beacon.reconnectMs,
     });
   }
+  const participantOf = async (meterId: string): Promise<string | undefined> => {
+    let id: ActingIdentity;
+    try {
+      id = meters.actingIdentity(meterId);
+    } catch {
+      return undefined; // not enrolled here / revoked: only events naming the meter id reach its key
+    }
+    const me = parseResult(await ledger.evaluate(id, 'participants:whoAmI', [])) as { participantId?: unknown } | null;
+    return typeof me?.participantId === 'string' ? me.participantId : undefined;
+  };
   const streamEvents = createEventsHandler({
     ledger,
     operator: deps.operator,
@@ -159,19 +175,23 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     logger: logger.child({ component: 'sse' }),
     heartbeatMs: config.events.heartbeatMs,
     maxClients: config.events.maxClients,
-    participantOf: async (meterId) => {
-      let id: ActingIdentity;
-      try {
-        id = meters.actingIdentity(meterId);
-      } catch {
-        return undefined; // not enrolled here / revoked: only events naming the meter id reach its key
-      }
-      const me = parseResult(await ledger.evaluate(id, 'participants:whoAmI', [])) as { participantId?: unknown } | null;
-      return typeof me?.participantId === 'string' ? me.participantId : undefined;
-    },
+    participantOf,
+  });
+  // The analytics store lives in its own file: it can be deleted and rebuilt from the chain at any time.
+  const analyticsDb = openDatabase(config.dataDir, 'analytics.sqlite');
+  const analyticsStore = new AnalyticsStore(analyticsDb, deps.operator.mspId);
+  const analyticsListener = new AnalyticsListener({ ledger, store: analyticsStore, operator: deps.operator, logger: logger.child({ component: 'analytics' }), reconnectMs: config.beacon.reconnectMs, metrics });
+  const analyticsHandlers = createAnalyticsHandlers({
+    store: analyticsStore,
+    listener: analyticsListener,
+    mspId: deps.operator.mspId,
+    participantOf,
+    queueCounts: () => queue.counts(),
+    sseClients: async () => (await metrics.sseClients.get()).values[0]?.value ?? 0,
   });
   const handlers = {
     ...createHandlers(handlerDeps),
+    ...analyticsHandlers,
     streamEvents,
     getBeaconStatus: async () => {
       const all = beaconStore.all();
@@ -200,8 +220,9 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     handlers,
     requireIdempotencyKey: config.idempotency.required,
     validateResponses: deps.validateResponses ?? false,
+    staticDir: dashboardDir(),
   });
-  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, closeEventStreams: () => streamEvents.closeAll() };
+  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
 }
 
 /** Registers the beacon key in the background until it is done (the network may still be starting). */
@@ -321,6 +342,7 @@ export async function startGateway(
     ordererCheck: ordererCheck(net, Math.min(config.timeouts.evaluateMs, 5000)),
   });
   gw.worker.start();
+  gw.analytics.listener.start();
   let stopping = false;
   if (gw.beacon) {
     gw.beacon.start();
@@ -363,9 +385,10 @@ export async function startGateway(
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       gw.closeEventStreams();
-      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop()]);
+      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop(), gw.analytics.listener.stop()]);
       clearTimeout(timer);
       ledger.close();
+      gw.analytics.db.close();
       db.close();
       logger.info('gateway stopped');
     })());

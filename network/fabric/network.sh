@@ -531,7 +531,10 @@ print_summary() {
 
 GridLedger is running on Fabric $FABRIC_VERSION (home: $H)
 $(node -e '
-  for (const g of require(process.argv[1]).gateways) console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
+  for (const g of require(process.argv[1]).gateways) {
+    console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
+    console.log(`  dashboard        ${g.url}/  (open in a browser; sign in with an API key of ${g.org}, e.g. its operator key)`);
+  }
 ' "$H/gateways.json")
   API keys         $H/gateway-<org>/credentials.json
 $(node -e '

@@ -35,11 +35,27 @@ ensure_dependencies() {
   ) 9>"$REPO_ROOT/.npm-install.lock"
 }
 
-# Compiles chaincode, devnet and gateway (tsc). GRIDLEDGER_SKIP_BUILD=1 skips it when a caller already built.
+# Compiles chaincode, devnet and gateway (tsc) and bundles the dashboard (Vite → dashboard/dist, served
+# by each gateway at /). GRIDLEDGER_SKIP_BUILD=1 skips it when a caller already built.
 build_all() {
   if [ "${GRIDLEDGER_SKIP_BUILD:-0}" = "1" ]; then return 0; fi
-  log "building (tsc)"
+  log "building (tsc, vite)"
   (cd "$REPO_ROOT" && npm run build --silent)
+}
+
+# The browser the dashboard tests drive (test/e2e/dashboard): Debian's chromium package, installed with
+# apt when missing (as root, or with password-less sudo); never a browser download at run time.
+# GRIDLEDGER_CHROMIUM points the tests at another Chromium binary.
+ensure_chromium() {
+  local bin="${GRIDLEDGER_CHROMIUM:-/usr/bin/chromium}"
+  [ -x "$bin" ] && return 0
+  local sudo=""
+  [ "$(id -u)" = "0" ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo="sudo -n"; } || true
+  if command -v apt-get >/dev/null && { [ "$(id -u)" = "0" ] || [ -n "$sudo" ]; }; then
+    log "installing Debian's chromium for the dashboard browser tests (apt-get install chromium)"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+  [ -x "$bin" ] || log "no Chromium at $bin: the dashboard browser tests will fail; install it (apt-get install -y chromium) or set GRIDLEDGER_CHROMIUM"
 }
 
 # Prints the directory holding Fabric's binaries, looking in FABRIC_BIN, on PATH, then in the per-user cache.

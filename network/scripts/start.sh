@@ -59,7 +59,10 @@ cat <<SUMMARY
 
 GridLedger is running on the devnet (home: $GRIDLEDGER_HOME)
 $(node -e '
-  for (const g of require(process.argv[1]).gateways) console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
+  for (const g of require(process.argv[1]).gateways) {
+    console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
+    console.log(`  dashboard        ${g.url}/  (open in a browser; sign in with an API key of ${g.org}, e.g. its operator key)`);
+  }
 ' "$GRIDLEDGER_HOME/gateways.json")
   API keys         $GRIDLEDGER_HOME/gateway-<org>/credentials.json
 $(node -e '

@@ -19,6 +19,7 @@ for arg in "$@"; do
 done
 
 ensure_dependencies
+ensure_chromium
 build_all
 RESULTS="$(mktemp -d)"
 FAILED_STEPS=()
@@ -31,7 +32,7 @@ run_step() { # name, command...
 
 if [ "$UNIT" = "1" ]; then
   run_step "lint (eslint)" npx --no-install eslint "$REPO_ROOT"
-  for ws in chaincode network/devnet gateway test/e2e; do
+  for ws in chaincode network/devnet gateway dashboard test/e2e; do
     run_step "typecheck $ws" npx --no-install tsc -p "$REPO_ROOT/$ws/tsconfig.json" --noEmit
   done
   for ws in chaincode network/devnet gateway; do
@@ -44,6 +45,11 @@ export GRIDLEDGER_HOME="$E2E_HOME"
 export GRIDLEDGER_PORT_BASE="${GRIDLEDGER_TEST_PORT_BASE:-21000}"
 cleanup() {
   GRIDLEDGER_HOME="$E2E_HOME" bash "$REPO_ROOT/network/scripts/stop.sh" || true
+  # test artifacts (the dashboard's screenshots) outlive the private home: kept under .runtime (ignored by git)
+  if [ -d "$E2E_HOME/artifacts" ]; then
+    rm -rf "$REPO_ROOT/.runtime/test-artifacts"; mkdir -p "$REPO_ROOT/.runtime"
+    cp -r "$E2E_HOME/artifacts" "$REPO_ROOT/.runtime/test-artifacts" && log "test artifacts (screenshots): $REPO_ROOT/.runtime/test-artifacts"
+  fi
   if [ ${#FAILED_STEPS[@]} -gt 0 ]; then log "logs of the end-to-end network: $E2E_HOME/logs"; else rm -rf "$E2E_HOME"; fi
 }
 trap cleanup EXIT

@@ -4,7 +4,7 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
-  testMatch: ['<rootDir>/conformance/**/*.test.ts', '<rootDir>/rest/**/*.test.ts'],
+  testMatch: ['<rootDir>/conformance/**/*.test.ts', '<rootDir>/rest/**/*.test.ts', '<rootDir>/dashboard/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
   testTimeout: 120000,
 };

@@ -53,6 +53,16 @@ export class Metrics {
     help: 'Block of the last chaincode event the beacon listener handled',
     registers: [this.registry],
   });
+  readonly analyticsCheckpointBlock = new client.Gauge({
+    name: 'gateway_analytics_checkpoint_block',
+    help: 'Block of the last transaction the analytics store applied (docs/dashboard.md)',
+    registers: [this.registry],
+  });
+  readonly analyticsEvents = new client.Counter({
+    name: 'gateway_analytics_events_total',
+    help: 'Named chaincode events the analytics store applied (rate() is its ingest rate)',
+    registers: [this.registry],
+  });
   readonly sseClients = new client.Gauge({
     name: 'gateway_sse_clients',
     help: 'Open Server-Sent Events streams',

@@ -56,6 +56,8 @@ export interface AppCoreDeps {
   requireIdempotencyKey: boolean;
   /** validate every response against the OpenAPI document (tests); an invalid one becomes a 500 */
   validateResponses: boolean;
+  /** the dashboard's built files, served at `/` (docs/dashboard.md); absent = not built, `/` is a 404 */
+  staticDir?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -113,6 +115,17 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   const auth = authenticate(d.apiKeys);
+
+  if (d.staticDir) {
+    // Only what Vite built (hashed assets + index.html); no route of the API is a file there. The policy
+    // allows nothing from elsewhere: the bundle has every script, style and font inside.
+    app.use(
+      express.static(d.staticDir, {
+        index: 'index.html',
+        setHeaders: (res) => res.setHeader('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'"),
+      }),
+    );
+  }
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const requestId = (req as Request & { id: string }).id;

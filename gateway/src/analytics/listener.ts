@@ -1,0 +1,148 @@
+import type { Logger } from 'pino';
+import { unpackEvents } from '../events/beacon';
+import { LedgerError } from '../fabric/errors';
+import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
+import type { Metrics } from '../ops/metrics';
+import { parseResult } from '../fabric/result';
+import { SCHEMA_VERSION } from './schema';
+import { emptyEnrichment, type AnalyticsStore, type Enrichment, type NamedEvent } from './store';
+
+export interface AnalyticsListenerOptions {
+  ledger: LedgerClient;
+  store: AnalyticsStore;
+  operator: ActingIdentity;
+  logger: Logger;
+  reconnectMs: number;
+  /** Prometheus: gateway_analytics_checkpoint_block, gateway_analytics_events_total */
+  metrics?: Pick<Metrics, 'analyticsCheckpointBlock' | 'analyticsEvents'>;
+}
+
+/** A record that is not there (or not ours to read) is stored as unknown; anything else is transient. */
+function absent(e: unknown): boolean {
+  const code = e instanceof LedgerError ? e.chaincode?.code : undefined;
+  return code === 'NOT_FOUND' || code === 'FORBIDDEN';
+}
+
+/**
+ * The checkpointed listener of the analytics store — fabric-samples `off_chain_data`'s pattern
+ * (a listener that resumes from a stored checkpoint and writes each transaction's effect and the new
+ * checkpoint together), on chaincode events like events/beacon.ts:
+ * - with no checkpoint it reads from block 0, so an empty store is rebuilt from the whole chain;
+ * - otherwise from the checkpoint's block after its transaction (Fabric's checkpoint semantics);
+ * - per transaction it first reads the immutable fields its events refer to but do not carry (the
+ *   trade's and offer's parties, the values of this utility's own readings), then applies the events
+ *   and the checkpoint in one SQLite transaction (AnalyticsStore.apply). A transient read failure ends
+ *   the pass without applying: the next pass resumes at that same transaction.
+ */
+export class AnalyticsListener {
+  private stopped = true;
+  private stream: EventStream | undefined;
+  private running: Promise<void> | undefined;
+  /** (time ms, events applied) samples of the last minute: the ingest rate */
+  private readonly samples: Array<[number, number]> = [];
+  /** the block of the newest event seen on the stream (applied or not) */
+  lastSeenBlock: number | undefined;
+
+  constructor(private readonly o: AnalyticsListenerOptions) {}
+
+  /** Reads what `ev`'s events need from the ledger (as the operator). */
+  async enrich(events: NamedEvent[]): Promise<Enrichment> {
+    const x = emptyEnrichment();
+    const read = async (fn: string, args: string[]): Promise<Record<string, unknown> | undefined> => {
+      try {
+        const v = parseResult(await this.o.ledger.evaluate(this.o.operator, fn, args));
+        return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+      } catch (e) {
+        if (absent(e)) return undefined;
+        throw e;
+      }
+    };
+    const s = (v: unknown) => (typeof v === 'string' ? v : null);
+    const n = (v: unknown) => (typeof v === 'number' ? v : null);
+    for (const e of events) {
+      const p = e.payload;
+      if (e.name === 'TradeCreated' && typeof p.tradeId === 'string') {
+        const t = await read('trades:get', [p.tradeId]);
+        x.trades.set(p.tradeId, {
+          seller: s(t?.seller), buyer: s(t?.buyer), sellerMspId: s(t?.sellerMspId), buyerMspId: s(t?.buyerMspId), sellerMeterId: s(t?.sellerMeterId), buyerMeterId: s(t?.buyerMeterId),
+        });
+      } else if (e.name === 'OfferCreated' && typeof p.offerId === 'string') {
+        const o = await read('offers:get', [p.offerId]);
+        x.offers.set(p.offerId, { seller: s(o?.seller), sellerMspId: s(o?.sellerMspId), sellerMeterId: s(o?.sellerMeterId) });
+      } else if (e.name === 'ReadingRecorded' && p.mspId === this.o.store.mspId && typeof p.meterId === 'string' && Array.isArray(p.intervals)) {
+        const meterId = p.meterId;
+        const starts = p.intervals.filter((v): v is number => typeof v === 'number');
+        // a batch holds up to 96 intervals: read them 16 at a time rather than one after another
+        for (let i = 0; i < starts.length; i += 16) {
+          await Promise.all(
+            starts.slice(i, i + 16).map(async (start) => {
+              const r = (await read('meters:getReading', [meterId, String(start)]))?.reading as Record<string, unknown> | undefined;
+              x.readings.set(`${meterId}@${start}`, { intervalLength: n(r?.intervalLength), importWh: n(r?.importWh), exportWh: n(r?.exportWh) });
+            }),
+          );
+        }
+      }
+    }
+    return x;
+  }
+
+  /** Handles one chaincode event (one transaction): enrich, then apply atomically with the checkpoint. */
+  async handle(ev: LedgerEvent): Promise<boolean> {
+    const events = unpackEvents(ev) as NamedEvent[];
+    this.lastSeenBlock = Math.max(this.lastSeenBlock ?? 0, ev.blockNumber);
+    const enrich = events.length ? await this.enrich(events) : emptyEnrichment();
+    const fresh = this.o.store.apply({ blockNumber: ev.blockNumber, txId: ev.txId, events }, enrich);
+    if (fresh) {
+      this.sample(events.length);
+      this.o.metrics?.analyticsEvents.inc(events.length);
+      this.o.metrics?.analyticsCheckpointBlock.set(ev.blockNumber);
+    }
+    return fresh;
+  }
+
+  private sample(n: number, now = Date.now()): void {
+    this.samples.push([now, n]);
+    while (this.samples.length && this.samples[0]![0] < now - 60_000) this.samples.shift();
+  }
+
+  /** Named events applied per second over the last minute. */
+  ingestRate(now = Date.now()): number {
+    const recent = this.samples.filter(([t]) => t >= now - 60_000);
+    return recent.reduce((a, [, n]) => a + n, 0) / 60;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    if (this.o.store.rebuilt) this.o.logger.info({ schemaVersion: SCHEMA_VERSION }, 'analytics: store written by another schema version dropped; replaying the chain from block 0');
+    this.running = this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stream?.close();
+    await this.running;
+  }
+
+  private async listen(): Promise<void> {
+    while (!this.stopped) {
+      const cp = this.o.store.checkpoint();
+      const opts = cp ? { startBlock: cp.block, afterTxId: cp.txId } : { startBlock: 0 };
+      try {
+        this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
+        this.o.logger.info({ ...opts }, 'analytics: listening for chaincode events');
+        for await (const ev of this.stream) {
+          if (this.stopped) break;
+          await this.handle(ev);
+        }
+      } catch (e) {
+        if (this.stopped) break;
+        this.o.logger.warn({ err: (e as Error).message }, 'analytics: event stream or record read failed; resuming from the checkpoint');
+      } finally {
+        this.stream?.close();
+        this.stream = undefined;
+      }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, this.o.reconnectMs).unref());
+    }
+  }
+}

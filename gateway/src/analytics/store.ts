@@ -1,0 +1,336 @@
+import type { Db } from '../store/db';
+import { DDL, META_DDL, SCHEMA_VERSION, TABLES } from './schema';
+
+/** One named event of a transaction's `gridledger` batch (chaincode/src/events.ts). */
+export interface NamedEvent {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+/** Immutable fields of records an event names but does not carry, read from the ledger before applying. */
+export interface TradeFacts {
+  seller: string | null;
+  buyer: string | null;
+  sellerMspId: string | null;
+  buyerMspId: string | null;
+  sellerMeterId: string | null;
+  buyerMeterId: string | null;
+}
+export interface OfferFacts {
+  seller: string | null;
+  sellerMspId: string | null;
+  sellerMeterId: string | null;
+}
+export interface ReadingFacts {
+  intervalLength: number | null;
+  importWh: number | null;
+  exportWh: number | null;
+}
+export interface Enrichment {
+  trades: Map<string, TradeFacts>;
+  offers: Map<string, OfferFacts>;
+  /** key `<meterId>@<intervalStart>` */
+  readings: Map<string, ReadingFacts>;
+}
+
+export interface AppliedTx {
+  blockNumber: number;
+  txId: string;
+  events: NamedEvent[];
+}
+
+export interface AnalyticsCheckpoint {
+  block: number;
+  txId: string;
+  /** named events applied so far (the ingest counter) */
+  events: number;
+}
+
+export const CHECKPOINT = 'analytics';
+
+/** The ballot that ends a task when approved, per task kind's ballot list in the chaincode. */
+const LAST_BALLOTS: ReadonlySet<string> = new Set(['admission', 'final']);
+
+export const emptyEnrichment = (): Enrichment => ({ trades: new Map(), offers: new Map(), readings: new Map() });
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+
+/**
+ * The off-chain analytics tables of one utility (schema.ts). `apply` handles one transaction's events
+ * and moves the checkpoint past it in ONE SQLite transaction, so after a crash the store resumes exactly
+ * after the last transaction it holds; a transaction already applied (its id is recorded) changes nothing —
+ * re-applying never counts anything twice.
+ */
+export class AnalyticsStore {
+  constructor(
+    readonly db: Db,
+    /** the MSP whose meters' readings this store keeps (the gateway's own utility) */
+    readonly mspId: string,
+  ) {
+    db.exec(META_DDL);
+    const v = (db.prepare("SELECT value FROM an_meta WHERE name = 'schema'").get() as { value: string } | undefined)?.value;
+    if (v !== String(SCHEMA_VERSION)) {
+      // written by another version (or new): start over; the listener replays the chain from block 0
+      this.rebuilt = v !== undefined;
+      db.transaction(() => {
+        for (const t of TABLES) db.exec(`DROP TABLE IF EXISTS ${t.name}`);
+        db.exec(DDL);
+        db.prepare("INSERT INTO an_meta (name, value) VALUES ('schema', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
+      })();
+    } else db.exec(DDL);
+  }
+
+  /** true when the constructor dropped a store written by another schema version (to be rebuilt) */
+  readonly rebuilt: boolean = false;
+
+  checkpoint(): AnalyticsCheckpoint | undefined {
+    const r = this.db.prepare('SELECT block_number, tx_id, events FROM an_checkpoint WHERE name = ?').get(CHECKPOINT) as { block_number: number; tx_id: string; events: number } | undefined;
+    return r ? { block: r.block_number, txId: r.tx_id, events: r.events } : undefined;
+  }
+
+  /** Applies one transaction; returns false when it had been applied before (nothing counted again). */
+  apply(tx: AppliedTx, enrich: Enrichment = emptyEnrichment()): boolean {
+    return this.db.transaction(() => {
+      // Already applied (a stream that re-delivers, a replayed test input): nothing changes, not even the
+      // checkpoint, which is at or after this transaction.
+      if (this.db.prepare('SELECT 1 AS x FROM an_applied_tx WHERE tx_id = ?').get(tx.txId)) return false;
+      const events = this.checkpoint()?.events ?? 0;
+      tx.events.forEach((e, idx) => this.applyEvent(tx, idx, e, enrich));
+      this.db.prepare('INSERT INTO an_applied_tx (tx_id, block_number) VALUES (?, ?)').run(tx.txId, tx.blockNumber);
+      this.db
+        .prepare(
+          'INSERT INTO an_checkpoint (name, block_number, tx_id, events) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET block_number = excluded.block_number, tx_id = excluded.tx_id, events = excluded.events',
+        )
+        .run(CHECKPOINT, tx.blockNumber, tx.txId, events + tx.events.length);
+      return true;
+    })();
+  }
+
+  /** Every table in key order (rebuild comparisons, debugging). */
+  dump(): Record<string, unknown[]> {
+    const out: Record<string, unknown[]> = {};
+    for (const t of TABLES) out[t.name] = this.db.prepare(`SELECT * FROM ${t.name} ORDER BY ${t.key}`).all();
+    return out;
+  }
+
+  private run(sql: string, ...args: unknown[]): void {
+    this.db.prepare(sql).run(...args);
+  }
+
+  private applyEvent(tx: AppliedTx, idx: number, e: NamedEvent, x: Enrichment): void {
+    const p = e.payload;
+    const b = tx.blockNumber;
+    switch (e.name) {
+      case 'MeterEnrolled':
+        this.run(
+          'INSERT INTO an_meters (meter_id, msp_id, zone, block_number) VALUES (?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, block_number = excluded.block_number',
+          str(p.meterId), str(p.mspId), str(p.zone) ?? 'unknown', b,
+        );
+        return;
+      case 'ParticipantJoined':
+        this.run(
+          `INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, ?, ?, 'pending', NULL, 0, NULL, ?)
+           ON CONFLICT (participant_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, status = 'pending', block_number = excluded.block_number`,
+          str(p.participantId), str(p.mspId), str(p.zone), b,
+        );
+        return;
+      case 'ParticipantAdmitted':
+        this.participant(str(p.participantId), b);
+        this.run('UPDATE an_participants SET status = ?, q_score = ?, zone = COALESCE(?, zone), block_number = ? WHERE participant_id = ?', 'active', int(p.qScore), str(p.zone), b, str(p.participantId));
+        return;
+      case 'ParticipantRejected':
+        this.participant(str(p.participantId), b);
+        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'rejected', b, str(p.participantId));
+        return;
+      case 'ParticipantReinstated':
+        this.participant(str(p.participantId), b);
+        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'active', b, str(p.participantId));
+        return;
+      case 'ParticipantSuspended':
+      case 'ParticipantBanned':
+      case 'ParticipantPenalised': {
+        const pid = str(p.participantId);
+        this.participant(pid, b);
+        const kind = e.name === 'ParticipantSuspended' ? 'suspension' : e.name === 'ParticipantBanned' ? 'ban' : 'penalty';
+        if (kind === 'penalty') this.run('UPDATE an_participants SET penalty_count = ?, block_number = ? WHERE participant_id = ?', int(p.penaltyCount) ?? 0, b, pid);
+        else this.run('UPDATE an_participants SET status = ?, banned_until_ms = COALESCE(?, banned_until_ms), block_number = ? WHERE participant_id = ?', kind === 'ban' ? 'banned' : 'suspended', int(p.bannedUntilMs), b, pid);
+        this.run(
+          'INSERT INTO an_sanctions (block_number, tx_id, idx, participant_id, kind, reason, penalty_count, banned_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
+          b, tx.txId, idx, pid, kind, str(p.reason) ?? '', int(p.penaltyCount), int(p.bannedUntilMs),
+        );
+        return;
+      }
+      case 'QScoreChanged': {
+        const pid = str(p.participantId);
+        this.participant(pid, b);
+        this.run('UPDATE an_participants SET q_score = ?, block_number = ? WHERE participant_id = ?', int(p.qScore), b, pid);
+        this.run(
+          'INSERT INTO an_qscores (block_number, tx_id, idx, participant_id, q_score, delta, reason) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
+          b, tx.txId, idx, pid, int(p.qScore) ?? 0, int(p.delta) ?? 0, str(p.reason) ?? '',
+        );
+        return;
+      }
+      case 'ReadingRecorded': {
+        // Other utilities' readings are private to them (their collection): this store keeps only its own.
+        if (str(p.mspId) !== this.mspId) return;
+        const meterId = str(p.meterId);
+        const zone = (this.db.prepare('SELECT zone FROM an_meters WHERE meter_id = ?').get(meterId) as { zone: string } | undefined)?.zone ?? 'unknown';
+        for (const start of Array.isArray(p.intervals) ? p.intervals : []) {
+          if (int(start) === null) continue;
+          const r = x.readings.get(`${meterId}@${start}`);
+          this.run(
+            `INSERT INTO an_readings (meter_id, interval_start, msp_id, zone, interval_length, import_wh, export_wh, block_number, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (meter_id, interval_start) DO NOTHING`,
+            meterId, start, this.mspId, zone, r?.intervalLength ?? null, r?.importWh ?? null, r?.exportWh ?? null, b, tx.txId,
+          );
+        }
+        return;
+      }
+      case 'OfferCreated': {
+        const f = x.offers.get(str(p.offerId) ?? '');
+        this.run(
+          `INSERT INTO an_offers (offer_id, seller, seller_msp_id, seller_meter_id, amount_wh, price_per_kwh, delivery_start, expires_at, status, trade_id, created_block, updated_block)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'OPEN', NULL, ?, ?) ON CONFLICT (offer_id) DO NOTHING`,
+          str(p.offerId), f?.seller ?? null, f?.sellerMspId ?? null, f?.sellerMeterId ?? null, int(p.amountWh) ?? 0, int(p.pricePerKwh) ?? 0, int(p.deliveryStart) ?? 0, int(p.expiresAt) ?? 0, b, b,
+        );
+        return;
+      }
+      case 'OfferAccepted':
+        this.run("UPDATE an_offers SET status = 'ACCEPTED', trade_id = ?, updated_block = ? WHERE offer_id = ?", str(p.tradeId), b, str(p.offerId));
+        return;
+      case 'OfferClosed':
+        this.run('UPDATE an_offers SET status = ?, updated_block = ? WHERE offer_id = ?', str(p.status) ?? 'CLOSED', b, str(p.offerId));
+        return;
+      case 'AuctionRequested':
+        this.run(
+          `INSERT INTO an_auctions (request_id, amount_wh, max_price_per_kwh, t1, t2, delivery_start, status, phase, bids, revealed, winner_offer_id, price_per_kwh, trade_id, created_block, updated_block)
+           VALUES (?, ?, ?, ?, ?, ?, 'OPEN', 'commit', 0, 0, NULL, NULL, NULL, ?, ?) ON CONFLICT (request_id) DO NOTHING`,
+          str(p.requestId), int(p.amountWh) ?? 0, int(p.maxPricePerKwh) ?? 0, int(p.t1) ?? 0, int(p.t2) ?? 0, int(p.deliveryStart) ?? 0, b, b,
+        );
+        return;
+      case 'AuctionBid':
+        this.run('UPDATE an_auctions SET bids = bids + 1, updated_block = ? WHERE request_id = ?', b, str(p.requestId));
+        return;
+      case 'AuctionRevealed':
+        this.run("UPDATE an_auctions SET revealed = revealed + ?, phase = 'reveal', updated_block = ? WHERE request_id = ?", p.status === 'REVEALED' ? 1 : 0, b, str(p.requestId));
+        return;
+      case 'AuctionClosed':
+      case 'AuctionReawarded':
+        this.run(
+          `UPDATE an_auctions SET status = COALESCE(?, status), phase = 'claim', winner_offer_id = ?, price_per_kwh = ?, updated_block = ? WHERE request_id = ?`,
+          str(p.status) ?? 'AWARDED', str(p.winnerOfferId), int(p.pricePerKwh), b, str(p.requestId),
+        );
+        if (p.status === 'NO_WINNER') this.run("UPDATE an_auctions SET phase = 'closed' WHERE request_id = ?", str(p.requestId));
+        return;
+      case 'AuctionFailed':
+        this.run("UPDATE an_auctions SET status = 'FAILED', phase = 'closed', updated_block = ? WHERE request_id = ?", b, str(p.requestId));
+        return;
+      case 'AuctionTraded':
+        this.run("UPDATE an_auctions SET status = 'TRADED', phase = 'closed', trade_id = ?, updated_block = ? WHERE request_id = ?", str(p.tradeId), b, str(p.requestId));
+        return;
+      case 'TradeCreated': {
+        const tradeId = str(p.tradeId) ?? '';
+        const f = x.trades.get(tradeId);
+        const zone =
+          (this.db.prepare('SELECT zone FROM an_meters WHERE meter_id = ?').get(f?.sellerMeterId ?? null) as { zone: string } | undefined)?.zone ??
+          (this.db.prepare('SELECT zone FROM an_participants WHERE participant_id = ?').get(f?.seller ?? null) as { zone: string | null } | undefined)?.zone ??
+          'unknown';
+        this.run(
+          `INSERT INTO an_trades (trade_id, origin, origin_id, seller, buyer, seller_msp_id, buyer_msp_id, seller_meter_id, buyer_meter_id, zone, amount_wh, price_per_kwh,
+             delivery_start, delivery_deadline, state, fault, energy_to_buyer_wh, created_block, updated_block)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'AWAITING_ENERGY', NULL, NULL, ?, ?) ON CONFLICT (trade_id) DO NOTHING`,
+          tradeId, str(p.origin) ?? 'offer', str(p.originId) ?? '', f?.seller ?? null, f?.buyer ?? null, f?.sellerMspId ?? null, f?.buyerMspId ?? null,
+          f?.sellerMeterId ?? null, f?.buyerMeterId ?? null, zone, int(p.amountWh) ?? 0, int(p.pricePerKwh) ?? 0, int(p.deliveryStart) ?? 0, int(p.deliveryDeadline) ?? 0, b, b,
+        );
+        this.tradeEvent(tx, idx, tradeId, e, 'AWAITING_ENERGY');
+        return;
+      }
+      case 'TradeEnergyEscrowed':
+        this.tradeState(tx, idx, e, 'EXECUTION');
+        return;
+      case 'TradeDeliveryEvidenced':
+        this.tradeEvent(tx, idx, str(p.tradeId) ?? '', e, null);
+        return;
+      case 'TradeStageAdvanced':
+        this.tradeState(tx, idx, e, str(p.state) ?? 'FINAL');
+        return;
+      case 'TradeClosed':
+        this.tradeState(tx, idx, e, str(p.state) ?? 'SETTLED');
+        this.run('UPDATE an_trades SET fault = ?, energy_to_buyer_wh = ? WHERE trade_id = ?', str(p.fault), int(p.energyToBuyerWh), str(p.tradeId));
+        return;
+      case 'TaskOpened':
+        this.run(
+          `INSERT INTO an_tasks (task_id, kind, subject_id, round, status, committee, zones, outcome, reason, opened_block, updated_block) VALUES (?, ?, ?, ?, 'awaiting-entropy', NULL, NULL, NULL, NULL, ?, ?)
+           ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, status = 'awaiting-entropy', committee = NULL, zones = NULL, updated_block = excluded.updated_block`,
+          str(p.taskId), str(p.kind) ?? '', str(p.subjectId) ?? '', int(p.round) ?? 1, b, b,
+        );
+        return;
+      case 'EntropyContributed':
+        this.run('INSERT INTO an_beacon (task_id, round, msp_id, block_number) VALUES (?, ?, ?, ?) ON CONFLICT (task_id, round, msp_id) DO NOTHING', str(p.taskId), int(p.round) ?? 0, str(p.mspId), b);
+        // quorum reached: the seed is fixed (committees/tasks.ts); the committee is drawn now or, when too few
+        // members are eligible yet, by a later draw — until then the task waits `seeded`
+        if ((int(p.contributions) ?? 0) >= (int(p.quorum) ?? Number.MAX_SAFE_INTEGER)) {
+          this.run("UPDATE an_tasks SET status = 'seeded', updated_block = ? WHERE task_id = ? AND status = 'awaiting-entropy'", b, str(p.taskId));
+        }
+        return;
+      case 'CommitteeDrawn':
+        this.run(
+          "UPDATE an_tasks SET status = 'active', round = ?, committee = ?, zones = ?, updated_block = ? WHERE task_id = ?",
+          int(p.round) ?? 1, JSON.stringify(Array.isArray(p.committee) ? p.committee : []), JSON.stringify(Array.isArray(p.zones) ? p.zones : []), b, str(p.taskId),
+        );
+        return;
+      case 'LeaderEntryRecorded':
+        this.run(
+          'INSERT INTO an_leaders (task_id, ballot, round, leader, block_number) VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round) DO NOTHING',
+          str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.leader) ?? '', b,
+        );
+        return;
+      case 'VoteRecorded':
+        this.run(
+          'INSERT INTO an_votes (task_id, ballot, round, voter, approve, block_number) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round, voter) DO NOTHING',
+          str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.voter) ?? '', p.approve === true ? 1 : 0, b,
+        );
+        return;
+      case 'BallotDecided':
+        this.run(
+          'INSERT INTO an_decisions (task_id, ballot, round, outcome, approvals, refusals, block_number) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round) DO NOTHING',
+          str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.outcome) ?? '', int(p.approvals) ?? 0, int(p.refusals) ?? 0, b,
+        );
+        // The chaincode closes a task on a rejection or on its last ballot (committees/tasks.ts decideBallot);
+        // the last ballots are `admission` (participants/registry.ts) and `final` (ledger/market/trades.ts).
+        this.run(
+          'UPDATE an_tasks SET outcome = ?, status = ?, updated_block = ? WHERE task_id = ?',
+          str(p.outcome), p.outcome === 'rejected' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'closed' : 'active', b, str(p.taskId),
+        );
+        return;
+      case 'TaskCancelled':
+        this.run("UPDATE an_tasks SET status = 'cancelled', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
+        return;
+      default:
+        return; // wallets, packets, parameters, beacon keys: not part of these tables
+    }
+  }
+
+  /** A participant row for events about participants the store has not seen join (founding members). */
+  private participant(pid: string | null, b: number): void {
+    if (!pid) return;
+    this.run(
+      "INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, NULL, NULL, 'active', NULL, 0, NULL, ?) ON CONFLICT (participant_id) DO NOTHING",
+      pid, b,
+    );
+  }
+
+  private tradeEvent(tx: AppliedTx, idx: number, tradeId: string, e: NamedEvent, state: string | null): void {
+    this.run(
+      'INSERT INTO an_trade_events (trade_id, block_number, tx_id, idx, name, state, detail) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trade_id, block_number, tx_id, idx) DO NOTHING',
+      tradeId, tx.blockNumber, tx.txId, idx, e.name, state, JSON.stringify(e.payload),
+    );
+  }
+
+  private tradeState(tx: AppliedTx, idx: number, e: NamedEvent, state: string): void {
+    const tradeId = str(e.payload.tradeId) ?? '';
+    this.run('UPDATE an_trades SET state = ?, updated_block = ? WHERE trade_id = ?', state, tx.blockNumber, tradeId);
+    this.tradeEvent(tx, idx, tradeId, e, state);
+  }
+}
