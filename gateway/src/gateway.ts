@@ -328,7 +328,7 @@ export async function startGateway(
     operator,
     ...(regulator ? { regulator } : {}),
     ...(regulatorOrg ? { regulatorOrg } : {}),
-    validateResponses: overrides.validateResponses ?? false,
+    validateResponses: overrides.validateResponses ?? config.validateResponses ?? false,
     channel,
     ordererCheck: ordererCheck(net, Math.min(config.timeouts.evaluateMs, 5000)),
   });
