@@ -113,6 +113,22 @@ describe('edge hardening: refusals come before the ledger, as problem+json', () 
     expect(evaluated).toEqual([]);
   });
 
+  it('participant and wallet reads take ?meterId= (what their 400 meter-id-required asks a multi-meter key for)', async () => {
+    for (const m of ['m-a', 'm-b']) {
+      expect((await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: m, zone: 'z1' })).status).toBe(201);
+    }
+    const signers: string[] = [];
+    gw.ledger.evaluateImpl = async (id, fn) => {
+      signers.push(`${fn} ${id.key}`);
+      return Buffer.from('{}');
+    };
+    const ask = await request(gw.app).get('/api/v1/participants/p-1').set(bearer(gw.keys.twoMeters));
+    expect([ask.status, ask.body.type]).toEqual([400, 'urn:gridledger:problem:meter-id-required']);
+    expect((await request(gw.app).get('/api/v1/participants/p-1?meterId=m-b').set(bearer(gw.keys.twoMeters))).status).toBe(200);
+    expect((await request(gw.app).get('/api/v1/wallets/p-1?meterId=m-a').set(bearer(gw.keys.twoMeters))).status).toBe(200);
+    expect(signers).toEqual(['participants:get meter:m-b', 'wallets:get meter:m-a']);
+  });
+
   it("ids follow the chaincode's pattern (no ~)", async () => {
     const res = await request(gw.app).get('/api/v1/offers/o~1').set(bearer(gw.keys.operator));
     expect(res.status).toBe(400);

@@ -334,11 +334,11 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       return { status: 200, body: await evaluateJson(id, 'participants:whoAmI', []) };
     },
     getParticipant: async (ctx) => {
-      const id = actingFor(ctx.principal!);
+      const id = actingFor(ctx.principal!, ctx.query.meterId as string | undefined);
       return { status: 200, body: await evaluateJson(id, 'participants:get', [ctx.params.participantId!]) };
     },
     getWallet: async (ctx) => {
-      const id = actingFor(ctx.principal!);
+      const id = actingFor(ctx.principal!, ctx.query.meterId as string | undefined);
       return { status: 200, body: await evaluateJson(id, 'wallets:get', [ctx.params.participantId!]) };
     },
     creditWallet: async (ctx) => {
