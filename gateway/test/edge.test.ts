@@ -2,12 +2,17 @@
  * The edge refuses bad input itself, as 4xx problem+json, before anything reaches the ledger
  * (issue 16: zero 5xx from any input; the fuzzer's findings each have a case here).
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { loadConfig } from '../src/config';
+import type { NetworkDescriptor, OrgDescriptor } from '../src/fabric/network';
+import { applyDevnetDefaults, regulatorHolder } from '../src/gateway';
 import { answerClientErrors } from '../src/rest/app';
-import { silentLogger } from './helpers/tmp';
+import { silentLogger, tmpDir } from './helpers/tmp';
 import { makeTestGateway, type TestGateway } from './helpers/testGateway';
 
 const bearer = (k: string) => ({ Authorization: `Bearer ${k}` });
@@ -209,5 +214,25 @@ describe('a gateway without the regulator identity', () => {
     expect(gw.ledger.endorseCalls).toBe(0);
     // the operator key of the same gateway is unaffected
     expect((await request(gw.app).get('/api/v1/governance/parameters').set(bearer(gw.keys.operator))).status).toBe(200);
+  });
+});
+
+describe('devnet API keys', () => {
+  const user = { certPath: 'c', keyPath: 'k' };
+  const org = (name: string, users: string[]) => ({ name, mspId: `${name}MSP`, users: Object.fromEntries(users.map((u) => [u, user])) }) as unknown as OrgDescriptor;
+  const net = { tier: 'devnet', channel: 'energy', chaincodes: [], organizations: [org('utility1', ['admin', 'operator', 'regulator']), org('utility2', ['admin', 'operator'])] } as unknown as NetworkDescriptor;
+  const keysOf = (orgName: string) => {
+    const dataDir = tmpDir();
+    const config = loadConfig({ env: {}, overrides: { dataDir, walletKey: 'a'.repeat(64), network: { path: 'network.json', org: orgName } } });
+    applyDevnetDefaults(config, net, silentLogger);
+    const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'devnet-credentials.json'), 'utf8')) as Record<string, string>;
+    const roles = (JSON.parse(fs.readFileSync(path.join(dataDir, 'api-keys.json'), 'utf8')) as { apiKeys: Array<{ roles: string[] }> }).apiKeys.flatMap((k) => k.roles);
+    return { creds: Object.keys(creds).sort(), roles: roles.sort() };
+  };
+
+  it('a regulator key is issued only by the gateway of the org holding the regulator identity', () => {
+    expect(regulatorHolder(net)).toBe('utility1');
+    expect(keysOf('utility1')).toEqual({ creds: ['operator', 'regulator'], roles: ['operator', 'regulator'] });
+    expect(keysOf('utility2')).toEqual({ creds: ['operator'], roles: ['operator'] });
   });
 });
