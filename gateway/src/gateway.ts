@@ -16,7 +16,7 @@ import { MeterIdentities } from './identity/meters';
 import { Wallet } from './identity/wallet';
 import { Metrics } from './ops/metrics';
 import { runChecks } from './ops/readiness';
-import { createHttpApp } from './rest/app';
+import { answerClientErrors, createHttpApp } from './rest/app';
 import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
 import { openDatabase, type Db } from './store/db';
@@ -43,6 +43,8 @@ export interface GatewayDeps {
   ca: MeterCa;
   operator: ActingIdentity;
   regulator?: ActingIdentity;
+  /** the organisation whose gateway holds the regulator identity (network.json), when it is not this one */
+  regulatorOrg?: string;
   /** validate responses against the OpenAPI document (on in tests) */
   validateResponses?: boolean;
   /** channel name (the beacon signs it into each contribution's message) */
@@ -132,6 +134,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     meters,
     operator: deps.operator,
     regulator: deps.regulator,
+    regulatorOrg: deps.regulatorOrg,
     readiness,
     syncWaitMs: config.timeouts.syncWaitMs,
     startedAt: Date.now(),
@@ -245,6 +248,11 @@ async function registerBeaconKey(gw: GatewayApp, logger: Logger, retryMs: number
   }
 }
 
+/** The organisation that lists a regulator user (`regulator*`) in network.json, if any. */
+export function regulatorHolder(net: NetworkDescriptor): string | undefined {
+  return net.organizations.find((o) => selectUser(o, undefined, 'regulator') !== undefined)?.name;
+}
+
 function userIdentity(org: OrgDescriptor, user: string, key: string): ActingIdentity {
   const u = org.users[user]!;
   return { key, mspId: org.mspId, certPem: fs.readFileSync(u.certPath, 'utf8'), privateKeyPem: fs.readFileSync(u.keyPath, 'utf8') };
@@ -254,8 +262,9 @@ function userIdentity(org: OrgDescriptor, user: string, key: string): ActingIden
  * Devnet conveniences, so `npm start` works with no secrets configured. Never on another tier:
  * - no walletKey: a random key is kept in <dataDir>/wallet.key (0600) — beside the wallet, so it only
  *   protects against copies of the database alone; production passes GATEWAY_WALLET_KEY.
- * - no apiKeysFile: operator and regulator keys are generated once; hashes in <dataDir>/api-keys.json,
- *   the plaintext keys for local use in <dataDir>/devnet-credentials.json (0600).
+ * - no apiKeysFile: an operator key (and a regulator key if this org holds the regulator identity) is
+ *   generated once; hashes in <dataDir>/api-keys.json, the plaintext keys for local use in
+ *   <dataDir>/devnet-credentials.json (0600).
  */
 export function applyDevnetDefaults(config: GatewayConfig, net: NetworkDescriptor, logger: Logger): GatewayConfig {
   const devnet = net.tier === 'devnet';
@@ -272,17 +281,18 @@ export function applyDevnetDefaults(config: GatewayConfig, net: NetworkDescripto
     const file = path.join(out.dataDir, 'api-keys.json');
     const creds = path.join(out.dataDir, 'devnet-credentials.json');
     if (!fs.existsSync(file)) {
+      // A regulator key only where the regulator identity is: elsewhere it could never act.
+      const org = net.organizations.find((o) => o.name === out.network.org);
+      const withRegulator = org !== undefined && selectUser(org, out.network.regulatorUser, 'regulator') !== undefined;
       const operator = generateApiKey();
-      const regulator = generateApiKey();
-      fs.writeFileSync(creds, JSON.stringify({ operator, regulator }, null, 2) + '\n', { mode: 0o600 });
-      fs.writeFileSync(
-        file,
-        JSON.stringify({ apiKeys: [{ id: 'devnet-operator', sha256: hashApiKey(operator), roles: ['operator'] }, { id: 'devnet-regulator', sha256: hashApiKey(regulator), roles: ['regulator'] }] }, null, 2) + '\n',
-        { mode: 0o600 },
-      );
+      const regulator = withRegulator ? generateApiKey() : undefined;
+      fs.writeFileSync(creds, JSON.stringify({ operator, ...(regulator ? { regulator } : {}) }, null, 2) + '\n', { mode: 0o600 });
+      const keys = [{ id: 'devnet-operator', sha256: hashApiKey(operator), roles: ['operator'] }];
+      if (regulator) keys.push({ id: 'devnet-regulator', sha256: hashApiKey(regulator), roles: ['regulator'] });
+      fs.writeFileSync(file, JSON.stringify({ apiKeys: keys }, null, 2) + '\n', { mode: 0o600 });
     }
     out.apiKeysFile = file;
-    logger.warn({ credentials: creds }, 'devnet: no GATEWAY_API_KEYS_FILE given; operator and regulator API keys are in the devnet credentials file');
+    logger.warn({ credentials: creds }, 'devnet: no GATEWAY_API_KEYS_FILE given; the API keys are in the devnet credentials file');
   }
   return out;
 }
@@ -314,6 +324,7 @@ export async function startGateway(
   const regulatorUser = selectUser(org, config.network.regulatorUser, 'regulator');
   const operator = userIdentity(org, operatorUser, 'operator');
   const regulator = regulatorUser ? userIdentity(org, regulatorUser, 'regulator') : undefined;
+  const regulatorOrg = regulator ? org.name : regulatorHolder(net);
   const db = openDatabase(config.dataDir);
   const ledger =
     overrides.ledger ??
@@ -337,7 +348,8 @@ export async function startGateway(
     ca,
     operator,
     ...(regulator ? { regulator } : {}),
-    validateResponses: overrides.validateResponses ?? false,
+    ...(regulatorOrg ? { regulatorOrg } : {}),
+    validateResponses: overrides.validateResponses ?? config.validateResponses ?? false,
     channel,
     ordererCheck: ordererCheck(net, Math.min(config.timeouts.evaluateMs, 5000)),
   });
@@ -359,6 +371,7 @@ export async function startGateway(
   idempotencyPurge.unref();
 
   const server = http.createServer(gw.app);
+  answerClientErrors(server, logger);
   // Node closes an idle keep-alive connection after 5 s, and advertises it. A client whose event loop was
   // busy for a few seconds (seen: the e2e runner compiling the next test file) still holds that socket
   // as alive, writes its next request into it and gets "other side closed" before any response. Keep

@@ -139,7 +139,8 @@ http_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>p
 # Starts the REST gateway of every utility org (each utility runs its own gateway, acting with its own
 # operator identity and CA) for the network described by $GRIDLEDGER_HOME/network.json, on both tiers.
 # Secrets are generated once per home and never leave it: each gateway's wallet encryption key and the
-# operator/regulator API keys (stored hashed for the gateway; plaintext only in gateways.json, mode 600,
+# operator API key, plus the regulator key at the org holding the regulator identity (stored hashed for
+# the gateway; plaintext only in gateways.json, mode 600,
 # for local clients and the end-to-end tests).
 start_gateways() {
   local home="$GRIDLEDGER_HOME" base_port orgs i=0 org port dir
@@ -154,14 +155,18 @@ start_gateways() {
         const c = require("crypto");
         const key = () => "glk_" + c.randomBytes(32).toString("base64url");
         const sha = (k) => c.createHash("sha256").update(k).digest("hex");
-        const operator = key(), regulator = key();
-        const fs = require("fs"), d = process.argv[1];
+        const fs = require("fs"), [d, netFile, orgName] = process.argv.slice(1);
+        // A regulator key only at the gateway of the org that holds the regulator identity (a user
+        // named regulator*): anywhere else it could never act (gateway/src/gateway.ts regulatorHolder).
+        const o = require(netFile).organizations.find((x) => x.name === orgName);
+        const hasRegulator = Object.keys(o.users || {}).some((u) => u.startsWith("regulator"));
+        const operator = key(), regulator = hasRegulator ? key() : undefined;
         fs.writeFileSync(d + "/wallet.key", c.randomBytes(32).toString("hex") + "\n");
-        fs.writeFileSync(d + "/api-keys.json", JSON.stringify({ apiKeys: [
-          { id: "operator", sha256: sha(operator), roles: ["operator"] },
-          { id: "regulator", sha256: sha(regulator), roles: ["regulator"] } ] }, null, 2) + "\n");
-        fs.writeFileSync(d + "/credentials.json", JSON.stringify({ operator, regulator }, null, 2) + "\n");
-      ' "$dir")
+        const apiKeys = [{ id: "operator", sha256: sha(operator), roles: ["operator"] }];
+        if (regulator) apiKeys.push({ id: "regulator", sha256: sha(regulator), roles: ["regulator"] });
+        fs.writeFileSync(d + "/api-keys.json", JSON.stringify({ apiKeys }, null, 2) + "\n");
+        fs.writeFileSync(d + "/credentials.json", JSON.stringify(regulator ? { operator, regulator } : { operator }, null, 2) + "\n");
+      ' "$dir" "$home/network.json" "$org")
     fi
     if ! pid_alive "$home/pids/gateway-$org.pid"; then
       GATEWAY_ORG="$org" GATEWAY_PORT="$port" GATEWAY_DATA_DIR="$dir" \

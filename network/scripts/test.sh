@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: lint, typecheck, unit tests of each workspace, then the end-to-end suites
 # (devnet conformance + REST flows) against a private network instance this script starts on its
-# own ports and home, and stops afterwards. Ends with one line "N passed, N failed".
+# own ports and home, and stops afterwards; last, the API fuzz test (test/fuzz/run.sh) against that
+# network. Ends with one line "N passed, N failed".
 #
 #   npm test                     devnet tier (what CI runs)
 #   npm run test:fabric          the same end-to-end suites against real Fabric (needs its binaries)
@@ -43,6 +44,8 @@ fi
 E2E_HOME="$(mktemp -d "${TMPDIR:-/tmp}/gridledger-e2e.XXXXXX")"
 export GRIDLEDGER_HOME="$E2E_HOME"
 export GRIDLEDGER_PORT_BASE="${GRIDLEDGER_TEST_PORT_BASE:-21000}"
+# Every gateway answer is checked against its OpenAPI document: a mismatch is a 500 the suites see.
+export GATEWAY_VALIDATE_RESPONSES=true
 cleanup() {
   GRIDLEDGER_HOME="$E2E_HOME" bash "$REPO_ROOT/network/scripts/stop.sh" || true
   # test artifacts (the dashboard's screenshots) outlive the private home: kept under .runtime (ignored by git)
@@ -59,6 +62,8 @@ if GRIDLEDGER_TIER="$TIER" GRIDLEDGER_SKIP_BUILD=1 bash "$REPO_ROOT/network/scri
   if [ "$TIER" = "fabric" ]; then # orderer/peer fault tests: Fabric only (test/e2e/fabric)
     run_step "fabric faults" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand -c fabric/jest.config.js --json --outputFile='$RESULTS/fabric-faults.json'"
   fi
+  # Last: the fuzzer's writes (parameters, credits, enrolments) cannot disturb the suites above.
+  run_step "API fuzz (schemathesis)" bash "$REPO_ROOT/test/fuzz/run.sh" "$RESULTS/fuzz.json"
 else
   FAILED_STEPS+=("start the $TIER network")
   for f in "$E2E_HOME"/logs/*.log; do [ -f "$f" ] && { log "tail of $f:"; tail -n 30 "$f" >&2; }; done

@@ -12,6 +12,8 @@ export interface GatewayConfig {
   /** 32 bytes, decoded; absent = devnet only: a key file in dataDir is created/used (see startGateway) */
   walletKey?: Buffer;
   apiKeysFile?: string;
+  /** check every answer against openapi.yaml; a mismatch becomes a 500 `response-invalid` (test networks) */
+  validateResponses?: boolean;
   network: {
     path: string;
     org?: string;
@@ -65,6 +67,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: 'str
   { env: 'GATEWAY_IDEMPOTENCY_REQUIRED', path: 'idempotency.required', kind: 'bool' },
   { env: 'GATEWAY_CA_MAX_ENROLLMENTS', path: 'ca.maxEnrollments', kind: 'int' },
   { env: 'GATEWAY_BEACON_ENABLED', path: 'beacon.enabled', kind: 'bool' },
+  { env: 'GATEWAY_VALIDATE_RESPONSES', path: 'validateResponses', kind: 'bool' },
 ];
 
 const DEFAULTS = {

@@ -14,6 +14,7 @@ export const configSchema = {
       description: '32-byte AES-256-GCM key: 64 hex characters or 44 base64 characters',
     },
     apiKeysFile: { type: 'string', minLength: 1 },
+    validateResponses: { type: 'boolean', description: 'check every answer against openapi.yaml (test networks); a mismatch becomes a 500 response-invalid' },
     network: {
       type: 'object',
       additionalProperties: false,

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -8,7 +10,7 @@ import { classifyFailure, LedgerError } from '../fabric/errors';
 import type { Metrics } from '../ops/metrics';
 import { requestFingerprint, type IdempotencyStore } from '../store/idempotency';
 import { fieldErrors, type ApiSpec, type FieldError, type Operation } from './openapi';
-import { HttpProblem, ledgerProblem } from './problem';
+import { HttpProblem, ledgerProblem, PROBLEM_BASE } from './problem';
 
 /** What a handler returns; the dispatcher validates, records for idempotency and sends it. */
 export interface Reply {
@@ -85,6 +87,11 @@ export function toProblem(e: unknown): HttpProblem {
   if (err?.type === 'entity.parse.failed') return new HttpProblem(400, 'malformed-json', 'The body is not valid JSON', `the request body could not be parsed as JSON: ${err.message}`);
   if (err?.type === 'entity.too.large') return new HttpProblem(413, 'body-too-large', 'The body is too large', 'the request body exceeds 1 MB; send fewer readings per batch');
   if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') return new HttpProblem(415, 'unsupported-encoding', 'Unsupported body encoding', err.message ?? 'send UTF-8 JSON');
+  // Any other refusal of the body reader (http-errors with a 4xx status: aborted upload, a Content-Length
+  // that does not match the body, …) is the client's to fix, never a 500.
+  if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+    return new HttpProblem(err.status, 'bad-request', 'The request could not be read', `${err.message ?? 'the request was refused'}${err.type ? ` (${err.type})` : ''}`);
+  }
   return new HttpProblem(500, 'internal', 'Internal error', 'the gateway failed unexpectedly; the error is logged with this request id');
 }
 
@@ -149,7 +156,10 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
       const params: Record<string, string> = { ...m.params };
       if (op.validatePath && !op.validatePath(params)) errors.push(...fieldErrors('path', op.validatePath.errors));
       const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
-      if (op.validateQuery && !op.validateQuery(query)) errors.push(...fieldErrors('query', op.validateQuery.errors));
+      // `?a=1&a=2` parses to an array: which one was meant is a guess, so a repeated parameter is refused.
+      const repeated = Object.keys(query).filter((k) => Array.isArray(query[k]));
+      for (const k of repeated) errors.push({ in: 'query', pointer: k, message: 'is repeated (send it once)' });
+      if (!repeated.length && op.validateQuery && !op.validateQuery(query)) errors.push(...fieldErrors('query', op.validateQuery.errors));
       const headers: Record<string, unknown> = { ...req.headers };
       if (op.validateHeaders && !op.validateHeaders(headers)) errors.push(...fieldErrors('header', op.validateHeaders.errors));
       let body: unknown = req.body;
@@ -307,4 +317,29 @@ function finishIdempotencyOnError(store: IdempotencyStore, idem: { principal: st
     return;
   }
   store.complete(idem.principal, idem.key, { status: p.status, headers: p.headers, body: p.body() });
+}
+
+/**
+ * Refusals Node's HTTP parser makes before express sees the request (headers or request line over
+ * `maxHeaderSize` — a long query string counts — malformed HTTP, header timeout) come as
+ * problem+json too; Node's own answer is an empty body. Node `http` docs, event 'clientError'.
+ */
+export function answerClientErrors(server: http.Server, logger: Logger): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, slug, title, detail] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers-too-large', 'Request line or headers too large', `the request line and headers exceed ${http.maxHeaderSize} bytes; shorten the URL (query string) or the headers`]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request-timeout', 'Request timeout', 'the request headers did not arrive in time']
+          : [400, 'malformed-request', 'Malformed HTTP request', `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`];
+    logger.info({ problem: slug, code: err.code }, 'request refused by the HTTP parser');
+    const body = JSON.stringify({ type: PROBLEM_BASE + slug, title, status, detail });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

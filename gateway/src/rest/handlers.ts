@@ -28,6 +28,8 @@ export interface HandlerDeps {
   meters: MeterIdentities;
   operator: ActingIdentity;
   regulator: ActingIdentity | undefined;
+  /** the organisation whose gateway holds the regulator identity (named in the 403 a regulator call gets elsewhere) */
+  regulatorOrg?: string | undefined;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, CheckResult> }>;
   syncWaitMs: number;
   startedAt: number;
@@ -70,6 +72,18 @@ export function meterView(m: MeterRecord) {
 }
 
 export function createHandlers(d: HandlerDeps): Record<string, Handler> {
+  /**
+   * The regulator identity lives at one organisation's gateway (network.json). Elsewhere a regulator call
+   * is the caller's mistake — the wrong gateway — so it is a 403 that says which gateway to use, not a 5xx.
+   */
+  const regulatorIdentity = (): ActingIdentity => {
+    if (d.regulator) return d.regulator;
+    const where = d.regulatorOrg
+      ? `the regulator identity is held by ${d.regulatorOrg}'s gateway: send regulator calls there, with the regulator key it issued`
+      : 'no organisation in network.json holds a regulator identity (a user named regulator*, or network.regulatorUser)';
+    throw new HttpProblem(403, 'regulator-not-here', 'This gateway has no regulator identity', `this gateway (${d.operator.mspId}) cannot act as the regulator; ${where}`, d.regulatorOrg ? { regulatorOrg: d.regulatorOrg } : {});
+  };
+
   /** The Fabric identity a request acts as: the meter for meter keys, else the gateway's operator / regulator. */
   const actingFor = (p: Principal, meterId?: string): ActingIdentity => {
     if (p.roles.includes('meter') && (meterId || p.meters.length === 1)) {
@@ -84,8 +98,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     }
     if (p.roles.includes('operator')) return d.operator;
     if (p.roles.includes('regulator')) {
-      if (!d.regulator) throw new HttpProblem(503, 'regulator-identity-missing', 'No regulator identity', 'this gateway has no regulator identity configured (network.regulatorUser); use the regulator organisation\'s gateway');
-      return d.regulator;
+      return regulatorIdentity();
     }
     throw new HttpProblem(403, 'forbidden-role', 'Not allowed for this API key', `API key ${p.keyId} has no role that can make this call`);
   };
@@ -201,8 +214,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       id = d.meters.actingIdentity(meterId);
     } else if (m.as === 'operator') id = d.operator;
     else if (m.as === 'regulator') {
-      if (!d.regulator) throw new HttpProblem(503, 'regulator-identity-missing', 'No regulator identity', "this gateway has no regulator identity configured (network.regulatorUser); use the regulator organisation's gateway");
-      id = d.regulator;
+      id = regulatorIdentity();
     } else id = actingFor(ctx.principal!, (body.meterId ?? ctx.query.meterId) as string | undefined);
     const omit = new Set(['meterId', ...Object.values(m.transient ?? {}).map((e) => e.replace(/^body:/, ''))]);
     const json = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -322,11 +334,11 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       return { status: 200, body: await evaluateJson(id, 'participants:whoAmI', []) };
     },
     getParticipant: async (ctx) => {
-      const id = actingFor(ctx.principal!);
+      const id = actingFor(ctx.principal!, ctx.query.meterId as string | undefined);
       return { status: 200, body: await evaluateJson(id, 'participants:get', [ctx.params.participantId!]) };
     },
     getWallet: async (ctx) => {
-      const id = actingFor(ctx.principal!);
+      const id = actingFor(ctx.principal!, ctx.query.meterId as string | undefined);
       return { status: 200, body: await evaluateJson(id, 'wallets:get', [ctx.params.participantId!]) };
     },
     creditWallet: async (ctx) => {

@@ -115,7 +115,9 @@ export class ApiSpec {
         const params = ((op.parameters as unknown[]) ?? []).map((p) => resolveRef(this.doc, p));
         const group = (where: string) => {
           const ps = params.filter((p) => p.in === where);
-          if (!ps.length) return undefined;
+          // The query is always checked, so a parameter the operation does not define is refused
+          // (400 naming it) instead of being silently ignored.
+          if (!ps.length && where !== 'query') return undefined;
           const properties: Json = {};
           const required: string[] = [];
           for (const p of ps) {
@@ -123,7 +125,8 @@ export class ApiSpec {
             properties[name] = rewriteRefs(p.schema);
             if (p.required) required.push(name);
           }
-          const schema = { type: 'object', properties, required, additionalProperties: where === 'path' ? false : true };
+          // Headers are open (clients and proxies add their own); path and query list every name there is.
+          const schema = { type: 'object', properties, required, additionalProperties: where === 'header' };
           return (where === 'body' ? this.ajv : this.ajvCoerce).compile(schema);
         };
         const rb = op.requestBody ? resolveRef(this.doc, op.requestBody) : undefined;
@@ -220,7 +223,7 @@ export function fieldErrors(where: FieldError['in'], errors: ErrorObject[] | nul
       message = 'is required';
     } else if (e.keyword === 'additionalProperties') {
       pointer = `${pointer}/${String(e.params.additionalProperty)}`;
-      message = 'is not a known field (remove it)';
+      message = where === 'query' ? 'is not a parameter of this operation (remove it)' : 'is not a known field (remove it)';
     } else if (e.keyword === 'enum') {
       message = `must be one of ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`;
     } else if (e.keyword === 'pattern') {

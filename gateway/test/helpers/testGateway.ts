@@ -21,7 +21,17 @@ export interface TestGateway extends GatewayApp {
 
 export const WALLET_KEY = 'a'.repeat(64);
 
-export function makeTestGateway(opts: { dataDir?: string; ledger?: FakeLedger; ca?: FakeCa; keys?: TestGateway['keys']; overrides?: Record<string, unknown> } = {}): TestGateway {
+export function makeTestGateway(
+  opts: {
+    dataDir?: string;
+    ledger?: FakeLedger;
+    ca?: FakeCa;
+    keys?: TestGateway['keys'];
+    overrides?: Record<string, unknown>;
+    /** a gateway without a regulator identity; the string names the org that holds it */
+    regulatorElsewhere?: string;
+  } = {},
+): TestGateway {
   const dataDir = opts.dataDir ?? tmpDir();
   const keys = opts.keys ?? { operator: generateApiKey(), regulator: generateApiKey(), twoMeters: generateApiKey() };
   const keysFile = path.join(dataDir, 'api-keys.json');
@@ -56,7 +66,7 @@ export function makeTestGateway(opts: { dataDir?: string; ledger?: FakeLedger; c
     ledger,
     ca,
     operator: identity('operator'),
-    regulator: identity('regulator'),
+    ...(opts.regulatorElsewhere === undefined ? { regulator: identity('regulator') } : { regulatorOrg: opts.regulatorElsewhere }),
     validateResponses: true,
   });
   return {

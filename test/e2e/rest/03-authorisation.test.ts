@@ -39,7 +39,8 @@ describe('authorisation at the gateway', () => {
   });
 
   test('meter and regulator keys cannot use operator routes (403 forbidden-role)', async () => {
-    for (const key of [a.apiKey, gw.apiKeys.regulator]) {
+    const regulatorKey = gateways.find((g) => g.apiKeys.regulator)!.apiKeys.regulator!;
+    for (const key of [a.apiKey, regulatorKey]) {
       const enrol = await a.client.post('/api/v1/meters', { meterId: `authz-x-${RUN}`, zone: 'z' }, { apiKey: key });
       expectStatus(enrol, 403, 'forbidden-role');
       const revoke = await a.client.post(`/api/v1/meters/${b.meterId}/revocation`, {}, { apiKey: key });
@@ -50,6 +51,13 @@ describe('authorisation at the gateway', () => {
     // B is still active: the refused revocation had no effect
     const bState = await b.client.get(`/api/v1/meters/${b.meterId}`);
     expect(bState.body.status).toBe('active');
+  });
+
+  test('only the gateway of the org holding the regulator identity issues a regulator key (network.json)', () => {
+    const net = loadNetwork();
+    const holders = net.organizations.filter((o) => Object.keys(o.users).some((u) => u.startsWith('regulator'))).map((o) => o.name);
+    expect(holders).toHaveLength(1);
+    expect(gateways.filter((g) => g.apiKeys.regulator).map((g) => g.org)).toEqual(holders);
   });
 
   test('no key, a malformed header and an unknown key are 401 with WWW-Authenticate: Bearer', async () => {

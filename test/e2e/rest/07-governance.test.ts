@@ -4,7 +4,7 @@
  * utilities' beacon (each utility's gateway contributes), the slot leader's entry, votes, the decision,
  * and the Q-scores that result.
  */
-import { RUN, collectSse, enrolAndJoin, ensureCommunity, enterAsLeader, eventually, expectStatus, loadGateways, memberClient, RestClient, saveMember, voteAfterEntry, type Member } from './support';
+import { RUN, collectSse, enrolAndJoin, ensureCommunity, enterAsLeader, eventually, expectStatus, loadGateways, memberClient, regulatorClient, saveMember, voteAfterEntry, type Member } from './support';
 
 const gateways = loadGateways();
 
@@ -13,7 +13,7 @@ describe('admission by committee', () => {
     const { members, params } = await ensureCommunity();
     const n = 3 * params.f + 1;
     const gw = gateways[1] ?? gateways[0]!;
-    const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+    const regulator = regulatorClient(gateways);
 
     const { meter, participant, blockNumber } = await enrolAndJoin(gw, `candidate-${RUN}`, 'zone-c', 0);
     expect(participant).toMatchObject({ status: 'pending', mspId: gw.mspId });

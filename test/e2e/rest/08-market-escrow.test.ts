@@ -4,7 +4,7 @@
  * final ballot → SETTLED; money conserved across seller, buyer and the penalty pool. The run waits out a
  * real metering interval (the shortest is 300 s).
  */
-import { RUN, ensureCommunity, expectStatus, loadGateways, memberClient, RestClient } from './support';
+import { RUN, ensureCommunity, expectStatus, loadGateways, memberClient, regulatorClient } from './support';
 import { admitByCommittee, balance, deliverAndSettle, fundWallet } from './market';
 
 const gateways = loadGateways();
@@ -13,7 +13,7 @@ describe('escrowed fixed-price trade', () => {
   test('offer to settled, metered by two distinct meters; balances conserved', async () => {
     const { members } = await ensureCommunity();
     const byPid = new Map(members.map((m) => [m.participantId, m]));
-    const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+    const regulator = regulatorClient(gateways);
     const gwOf = (org: string) => gateways.find((g) => g.org === org)!;
     // traders outside the founding committee, admitted by it (the trade's committee excludes both parties)
     const seller = await admitByCommittee(gateways[0]!, `seller-${RUN}`, 'zone-s', byPid, regulator);

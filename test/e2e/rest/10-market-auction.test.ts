@@ -4,7 +4,7 @@
  * validated settlement (seed 002 Fig. 5); money conserved.
  */
 import { createHash } from 'node:crypto';
-import { ensureCommunity, expectStatus, loadGateways, memberClient, RestClient, RUN } from './support';
+import { ensureCommunity, expectStatus, loadGateways, memberClient, regulatorClient, RUN } from './support';
 import { sleep } from '../support';
 import { admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_MARKET } from './market';
 
@@ -20,7 +20,7 @@ describe('sealed-bid reverse auction', () => {
   test('request to settled: lowest revealed price wins, trade settled, balances conserved', async () => {
     const { members } = await ensureCommunity();
     const byPid = new Map(members.map((m) => [m.participantId, m]));
-    const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+    const regulator = regulatorClient(gateways);
     const gwOf = (org: string) => gateways.find((g) => g.org === org)!;
     // the trade's validator committee excludes its two parties: they are admitted by the founding committee,
     // so 3f+1 founders remain eligible; the losing bidder may be a founder
