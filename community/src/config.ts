@@ -47,7 +47,7 @@ const FLAGS = {
   seed: { env: 'COMMUNITY_SEED', help: 'seed of every random draw (default 1)' },
   interval: { env: 'COMMUNITY_INTERVAL_SECONDS', help: 'metering interval in seconds (default 300)' },
   speed: { env: 'COMMUNITY_SPEED', help: 'profile seconds per real second (default 12)' },
-  'profile-start': { env: 'COMMUNITY_PROFILE_START', help: 'profile time of the first interval, ISO 8601 (default 2026-06-21T06:00:00Z)' },
+  'profile-start': { env: 'COMMUNITY_PROFILE_START', help: 'profile time of the first interval, ISO 8601 (default 2026-06-21T07:00:00Z)' },
   latitude: { env: 'COMMUNITY_LATITUDE', help: 'site latitude, degrees (default 48.14)' },
   longitude: { env: 'COMMUNITY_LONGITUDE', help: 'site longitude, degrees east (default 11.58)' },
   'pv-share': { env: 'COMMUNITY_PV_SHARE', help: 'share of households with PV, 0..1 (default 0.6)' },
@@ -89,7 +89,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
 
   const home = get('home');
   if (!home) throw new ConfigError(`the network home is required: --home DIR or GRIDLEDGER_HOME (the directory holding gateways.json)\n${usage()}`);
-  const startRaw = get('profile-start') ?? '2026-06-21T06:00:00Z';
+  const startRaw = get('profile-start') ?? '2026-06-21T07:00:00Z';
   const startMs = Date.parse(startRaw);
   if (!Number.isFinite(startMs)) throw new ConfigError(`profile-start must be an ISO 8601 time, got '${startRaw}'`);
   const intervalSeconds = num('interval', get('interval'), 300, 60, 3600, true);

@@ -11,7 +11,8 @@
  *
  * Times are Unix seconds (UTC). "Profile time" is the instant the profile is evaluated at; the simulator
  * maps wall-clock metering intervals onto profile time (see `profileTime`), so a demo can run a summer
- * noon at any hour of the real day and compress a day into minutes (`speed`).
+ * noon at any hour of the real day and compress a day into minutes (`speed`): a metering interval of L
+ * seconds then stands for L · speed seconds of profile time, and its reading holds that span's energy.
  */
 import { normal, stream, uniform, type Rng } from './prng';
 
@@ -202,33 +203,57 @@ export function makeHouseholds(spec: CommunitySpec): Household[] {
 /** One interval's metered flows (Wh, integers) and the profile's components behind them. */
 export interface IntervalFlows {
   pvWh: number;
+  /** consumption: pvWh − exportWh + importWh exactly */
   loadWh: number;
   importWh: number;
   exportWh: number;
 }
 
+/** Sub-step of the integration over an interval's profile span, seconds (15 profile minutes at most). */
+export const SUB_STEP_SECONDS = 900;
+
 /**
- * What a household's meter measures over one metering interval of `lengthSeconds` whose profile time is
- * `t` (the interval's midpoint on the profile clock): PV from the zone's weather, load with ±10 % noise
- * drawn from (seed, meter, t) — so the same interval always gives the same reading.
- * The meter nets the two: export = surplus, import = deficit.
+ * What a household's meter measures over one metering interval standing for `spanSeconds` of profile
+ * time centred on `t`: PV from the zone's weather and load with ±10 % noise drawn from (seed, meter,
+ * sub-step), integrated in sub-steps of at most 15 profile minutes. As a real bidirectional meter does,
+ * each sub-step's surplus advances the export register and its deficit the import register, so a long
+ * interval around sunrise can show both. The same interval always gives the same reading.
  */
-export function intervalFlows(h: Household, t: number, lengthSeconds: number, site: Site, weather: Weather): IntervalFlows {
-  const hours = lengthSeconds / 3600;
-  const pvWh = Math.round(pvPowerW(h.kWp, t, site, weather.at(h.zone, t)) * hours);
-  const noise = 1 + 0.1 * Math.max(-2, Math.min(2, normal(stream(weather.seed, 'load', h.meterId, Math.floor(t)))));
-  const loadWh = Math.max(1, Math.round(loadPowerW(h.annualKWh, t, site) * noise * hours));
-  const net = pvWh - loadWh;
-  return { pvWh, loadWh, exportWh: Math.max(0, net), importWh: Math.max(0, -net) };
+export function intervalFlows(h: Household, t: number, spanSeconds: number, site: Site, weather: Weather): IntervalFlows {
+  const n = Math.max(1, Math.ceil(spanSeconds / SUB_STEP_SECONDS));
+  const dtHours = spanSeconds / n / 3600;
+  let pv = 0, exp = 0, imp = 0;
+  for (let i = 0; i < n; i++) {
+    const ti = t - spanSeconds / 2 + (i + 0.5) * (spanSeconds / n);
+    const pvWh = pvPowerW(h.kWp, ti, site, weather.at(h.zone, ti)) * dtHours;
+    const noise = 1 + 0.1 * Math.max(-2, Math.min(2, normal(stream(weather.seed, 'load', h.meterId, Math.floor(ti)))));
+    const loadWh = Math.max(0, loadPowerW(h.annualKWh, ti, site) * noise * dtHours);
+    pv += pvWh;
+    if (pvWh >= loadWh) exp += pvWh - loadWh;
+    else imp += loadWh - pvWh;
+  }
+  const pvWh = Math.round(pv);
+  const exportWh = Math.round(exp);
+  const importWh = Math.round(imp);
+  return { pvWh, exportWh, importWh, loadWh: Math.max(0, pvWh - exportWh + importWh) };
 }
 
 /**
- * What a household expects for a future interval: clear-sky PV damped by the cloud cover NOW (a
- * persistence forecast — clouds persist for hours, φ = 0.85) and the noiseless load. Signed: > 0 surplus.
+ * What a household expects to export and import over a future interval (`spanSeconds` of profile time
+ * centred on `tFuture`): clear-sky PV damped by the cloud cover NOW (a persistence forecast — clouds
+ * persist for hours, φ = 0.85) against the noiseless load, in the same sub-steps as the meter.
  */
-export function forecastNetWh(h: Household, tFuture: number, cloudNow: number, lengthSeconds: number, site: Site): number {
-  const hours = lengthSeconds / 3600;
-  return Math.round((pvPowerW(h.kWp, tFuture, site, cloudNow) - loadPowerW(h.annualKWh, tFuture, site)) * hours);
+export function forecastFlows(h: Household, tFuture: number, cloudNow: number, spanSeconds: number, site: Site): { exportWh: number; importWh: number } {
+  const n = Math.max(1, Math.ceil(spanSeconds / SUB_STEP_SECONDS));
+  const dtHours = spanSeconds / n / 3600;
+  let exp = 0, imp = 0;
+  for (let i = 0; i < n; i++) {
+    const ti = tFuture - spanSeconds / 2 + (i + 0.5) * (spanSeconds / n);
+    const net = (pvPowerW(h.kWp, ti, site, cloudNow) - loadPowerW(h.annualKWh, ti, site)) * dtHours;
+    if (net >= 0) exp += net;
+    else imp -= net;
+  }
+  return { exportWh: Math.round(exp), importWh: Math.round(imp) };
 }
 
 /**

@@ -19,9 +19,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { problemType, RestClient, type HttpResult } from './client';
 import type { CommunityConfig } from './config';
-import { forecastNetWh, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
+import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
-import { askPrice, assignBehaviours, auctionTiming, bidFor, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
+import { askPrice, assignBehaviours, auctionTiming, bidFor, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
 
 export interface GatewayDescriptor {
   org: string;
@@ -134,6 +134,7 @@ export class Community {
       await this.until(boundary + 2);
       if (this.signal.aborted) break;
       await this.guard('phase A', () => this.phaseA(boundary - L, boundary));
+      this.writeStatus();
       await this.until(boundary + Math.floor(L / 2));
       if (this.signal.aborted) break;
       await this.guard('phase B', () => this.phaseB(boundary));
@@ -324,10 +325,20 @@ export class Community {
     return profileTime(wall, this.store.state.epoch!, this.cfg.profileStart, this.cfg.speed);
   }
 
-  private forecast(h: Household2, deliveryStart: number, now: number): number {
+  /** Profile seconds one metering interval stands for (its reading holds that span's energy). */
+  private get span(): number {
+    return this.cfg.intervalSeconds * this.cfg.speed;
+  }
+
+  private forecast(h: Household2, deliveryStart: number, now: number): { exportWh: number; importWh: number } {
     const L = this.cfg.intervalSeconds;
     const cloudNow = this.weather.at(h.zone, this.profileAt(now));
-    return forecastNetWh(h, this.profileAt(deliveryStart + L / 2), cloudNow, L, this.site);
+    return forecastFlows(h, this.profileAt(deliveryStart + L / 2), cloudNow, this.span, this.site);
+  }
+
+  /** A seller's PV capacity over one interval's span, Wh. */
+  private capacity(h: Household2): number {
+    return Math.round((h.kWp * 1000 * this.span) / 3600);
   }
 
   private async band(): Promise<PriceBand & { auctionClaimSeconds: number; minOfferTtlSeconds: number }> {
@@ -348,25 +359,27 @@ export class Community {
     const active = this.households.filter((h) => h.state.status === 'active' && h.state.funded);
     const now = nowSeconds();
     const deliveryStart = boundary + L; // offers for the interval after the running one
-    const capacity = (h: Household2) => Math.round((h.kWp * 1000 * L) / 3600);
+    const lotWh = lotSizeWh(this.households.reduce((a, h) => a + h.annualKWh, 0) / this.households.length, this.span);
     await mapLimit(active, 4, (h) => this.safe(h, 'offer', async () => {
-      const net = this.forecast(h, deliveryStart, now);
-      const amountWh = offerAmountWh(net) - (h.state.soldWh[deliveryStart] ?? 0);
-      if (amountWh < 20) return;
-      const ttlSeconds = deliveryStart - nowSeconds() - 15;
-      if (ttlSeconds < band.minOfferTtlSeconds) return;
-      const pricePerKwh = askPrice(band, net, capacity(h), this.cfg.seed, h.meterId, deliveryStart);
-      const res = await this.meterClient(h).post<{ result: { offerId: string } }>('/api/v1/offers', { meterId: h.meterId, amountWh, pricePerKwh, deliveryStart, deliveryLength: L, ttlSeconds }, `community-offer-${h.meterId}-${deliveryStart}`);
-      if (res.status !== 201) return this.marketError(h, 'offer', res);
-      h.state.soldWh[deliveryStart] = (h.state.soldWh[deliveryStart] ?? 0) + amountWh;
-      this.counters.offers++;
-      this.log.info({ meterId: h.meterId, offerId: res.body.result.offerId, amountWh, pricePerKwh, deliveryStart, forecastNetWh: net }, 'offer created');
+      const { exportWh } = this.forecast(h, deliveryStart, now);
+      const offerable = offerAmountWh(exportWh) - (h.state.soldWh[deliveryStart] ?? 0);
+      const ask = askPrice(band, exportWh, this.capacity(h), this.cfg.seed, h.meterId, deliveryStart);
+      for (const [i, amountWh] of lots(offerable, lotWh).entries()) {
+        const ttlSeconds = deliveryStart - nowSeconds() - 15;
+        if (ttlSeconds < band.minOfferTtlSeconds) return;
+        const pricePerKwh = lotPrice(band, ask, i);
+        const res = await this.meterClient(h).post<{ result: { offerId: string } }>('/api/v1/offers', { meterId: h.meterId, amountWh, pricePerKwh, deliveryStart, deliveryLength: L, ttlSeconds }, `community-offer-${h.meterId}-${deliveryStart}-${i}`);
+        if (res.status !== 201) return this.marketError(h, 'offer', res);
+        h.state.soldWh[deliveryStart] = (h.state.soldWh[deliveryStart] ?? 0) + amountWh;
+        this.counters.offers++;
+        this.log.info({ meterId: h.meterId, offerId: res.body.result.offerId, amountWh, pricePerKwh, deliveryStart, forecastExportWh: exportWh }, 'offer created');
+      }
     }));
     // a share of buyers asks for sealed bids on an interval far enough ahead for bids, reveals and claims
     const timing = auctionTiming(now, L, band.auctionClaimSeconds, L);
     await mapLimit(active, 4, (h) => this.safe(h, 'auction request', async () => {
       if (!runsAuction(this.cfg.seed, h.meterId, timing.deliveryStart, this.cfg.auctionShare)) return;
-      const amountWh = purchaseNeedWh(this.forecast(h, timing.deliveryStart, now)) - (h.state.boughtWh[timing.deliveryStart] ?? 0);
+      const amountWh = purchaseNeedWh(this.forecast(h, timing.deliveryStart, now).importWh) - (h.state.boughtWh[timing.deliveryStart] ?? 0);
       if (amountWh < 20) return;
       const secret = this.secretFor('buyer', h.meterId, String(timing.deliveryStart));
       const res = await this.meterClient(h).post<{ result: { requestId: string } }>('/api/v1/auctions', {
@@ -391,7 +404,7 @@ export class Community {
     const now = nowSeconds();
     const buyers: Buyer[] = [];
     for (const h of active) {
-      const need = purchaseNeedWh(this.forecast(h, deliveryStart, now)) - (h.state.boughtWh[deliveryStart] ?? 0);
+      const need = purchaseNeedWh(this.forecast(h, deliveryStart, now).importWh) - (h.state.boughtWh[deliveryStart] ?? 0);
       if (need >= 20) buyers.push({ meterId: h.meterId, participantId: h.state.participantId!, needWh: need, maxPricePerKwh: band.retail });
     }
     if (buyers.length > 0) {
@@ -411,9 +424,9 @@ export class Community {
     for (const auction of auctions) {
       for (const h of active) {
         if (h.state.bidOn.includes(auction.requestId) || h.kWp === 0) continue;
-        const net = this.forecast(h, auction.deliveryStart, nowSeconds());
-        const offerable = offerAmountWh(net) - (h.state.soldWh[auction.deliveryStart] ?? 0);
-        const ask = askPrice(band, net, Math.round((h.kWp * 1000 * L) / 3600), this.cfg.seed, h.meterId, auction.deliveryStart);
+        const { exportWh } = this.forecast(h, auction.deliveryStart, nowSeconds());
+        const offerable = offerAmountWh(exportWh) - (h.state.soldWh[auction.deliveryStart] ?? 0);
+        const ask = askPrice(band, exportWh, this.capacity(h), this.cfg.seed, h.meterId, auction.deliveryStart);
         const bid = bidFor(auction, offerable, ask, band, nowSeconds(), 30);
         if (!bid) continue;
         await this.safe(h, 'bid', () => this.placeBid(h, auction, bid));
@@ -440,7 +453,7 @@ export class Community {
   private async postReading(h: Household2, start: number): Promise<void> {
     const L = this.cfg.intervalSeconds;
     if (h.state.lastIntervalStart !== undefined && h.state.lastIntervalStart >= start) return;
-    const flows = intervalFlows(h, this.profileAt(start + L / 2), L, this.site, this.weather);
+    const flows = intervalFlows(h, this.profileAt(start + L / 2), this.span, this.site, this.weather);
     const importRegisterWh = h.state.importRegisterWh + flows.importWh;
     const exportRegisterWh = h.state.exportRegisterWh + flows.exportWh;
     const reading = { intervalStart: start, intervalLength: L, importWh: flows.importWh, exportWh: flows.exportWh, importRegisterWh, exportRegisterWh };

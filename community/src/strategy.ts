@@ -2,9 +2,11 @@
  * The households' trading strategy: pure decisions, no I/O. The simulator feeds them what it read from
  * the ledger (market parameters, open offers and auctions) and its forecasts, and submits what they say.
  *
- * - A household whose forecast for the delivery interval is a surplus SELLS a safe share of it
+ * - A household whose forecast for the delivery interval is an export SELLS a safe share of it
  *   (`SELL_MARGIN`): the chaincode mints only what the meter proves it exported, and a seller who
- *   delivers less than it sold is penalised, so it offers less than it expects.
+ *   delivers less than it sold is penalised, so it offers less than it expects. It offers in lots sized
+ *   like a neighbour's need (an acceptance takes a whole offer), a few per interval, each a little
+ *   dearer than the last (a supply curve).
  * - Its price lies between the regulator's floor P_k (`minPricePerKwh`) and the retail price: the more
  *   of its capacity it has to sell, the lower it goes (a PV owner with a big surplus wants it gone), with
  *   a small seeded jitter so sellers differ. Grid Singularity's gsy-e PV agents likewise move between an
@@ -37,18 +39,46 @@ function down10(wh: number): number {
   return Math.floor(wh / 10) * 10;
 }
 
-/** Wh a seller offers for a forecast surplus (0 = nothing worth offering). */
-export function offerAmountWh(forecastNetWh: number): number {
-  if (forecastNetWh <= 0) return 0;
-  const wh = down10(forecastNetWh * SELL_MARGIN);
+/** Wh a seller can offer for a forecast export (0 = nothing worth offering). */
+export function offerAmountWh(forecastExportWh: number): number {
+  if (forecastExportWh <= 0) return 0;
+  const wh = down10(forecastExportWh * SELL_MARGIN);
   return wh >= MIN_TRADE_WH ? wh : 0;
 }
 
-/** Wh a buyer wants for a forecast deficit (0 = none). */
-export function purchaseNeedWh(forecastNetWh: number): number {
-  if (forecastNetWh >= 0) return 0;
-  const wh = down10(-forecastNetWh * BUY_MARGIN);
+/** Wh a buyer wants for a forecast import (0 = none). */
+export function purchaseNeedWh(forecastImportWh: number): number {
+  if (forecastImportWh <= 0) return 0;
+  const wh = down10(forecastImportWh * BUY_MARGIN);
   return wh >= MIN_TRADE_WH ? wh : 0;
+}
+
+/** At most this many offers per seller and interval (the rest of its surplus goes to the grid). */
+export const MAX_LOTS = 4;
+
+/**
+ * Splits what a seller can offer into lots: an acceptance takes a whole offer (it restates amount and
+ * price), so offers sized like a neighbour's need sell where one big offer would find no buyer.
+ * `lotWh` lots, at most MAX_LOTS; a seller with less than one lot offers what it has.
+ */
+export function lots(offerableWh: number, lotWh: number): number[] {
+  if (offerableWh < MIN_TRADE_WH) return [];
+  const n = Math.min(MAX_LOTS, Math.floor(offerableWh / lotWh));
+  return n === 0 ? [down10(offerableWh)] : Array.from({ length: n }, () => lotWh);
+}
+
+/**
+ * The lot size of a community: 30 % of the average household's consumption over one interval (what a
+ * buyer with a deficit typically needs at the 80 % margin, leaving room for several lots), in 10 Wh.
+ */
+export function lotSizeWh(averageAnnualKWh: number, spanSeconds: number): number {
+  const wh = ((averageAnnualKWh * 1000) / (365 * 86_400)) * spanSeconds * 0.3;
+  return Math.max(MIN_TRADE_WH, down10(wh));
+}
+
+/** The i-th lot's price: a supply curve rising by 2 % of the band per lot from the ask, capped at retail. */
+export function lotPrice(band: PriceBand, ask: number, i: number): number {
+  return Math.min(band.retail, ask + i * Math.max(1, Math.round((band.retail - band.floor) * 0.02)));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { mulberry32, stream } from '../src/prng';
 import {
-  clearSkyGhi, dayOfYear, forecastNetWh, intervalFlows, loadPowerW, loadShape, makeHouseholds, pvPowerW, sinSolarElevation, solarHour, Weather, type Household, type Site,
+  clearSkyGhi, dayOfYear, forecastFlows, intervalFlows, loadPowerW, loadShape, makeHouseholds, pvPowerW, sinSolarElevation, solarHour, Weather, type Household, type Site,
 } from '../src/profiles';
 
 const MUNICH: Site = { latitude: 48.14, longitude: 11.58 };
@@ -160,10 +160,29 @@ describe('interval readings', () => {
     expect(a.slice(120, 150).some((f) => f.exportWh > 0)).toBe(true);
     expect(a.slice(0, 24).every((f) => f.exportWh === 0 && f.importWh > 0)).toBe(true);
   });
-  test('a persistence forecast is a surplus at noon for a PV house and a deficit at night', () => {
+  test('an interval standing for an hour of profile time holds about twelve 5-minute intervals of energy', () => {
+    const w = new Weather(11, JUNE21);
     const noon = JUNE21 + 11 * 3600;
-    expect(forecastNetWh(h, noon, 0.3, 300, MUNICH)).toBeGreaterThan(0);
-    expect(forecastNetWh(h, JUNE21 + 23 * 3600, 0.3, 300, MUNICH)).toBeLessThan(0);
-    expect(forecastNetWh({ ...h, kWp: 0 }, noon, 0, 300, MUNICH)).toBeLessThan(0);
+    const hour = intervalFlows(h, noon, 3600, MUNICH, w);
+    let pv = 0;
+    for (let i = 0; i < 12; i++) pv += intervalFlows(h, noon - 1800 + i * 300 + 150, 300, MUNICH, w).pvWh;
+    expect(Math.abs(hour.pvWh - pv) / pv).toBeLessThan(0.03);
+    expect(hour.exportWh - hour.importWh).toBe(hour.pvWh - hour.loadWh);
+  });
+  test('around sunrise a long interval advances both registers, as a bidirectional meter does', () => {
+    const w = new Weather(11, JUNE21);
+    const big: Household = { ...h, kWp: 10 };
+    const found = Array.from({ length: 12 }, (_, i) => intervalFlows(big, JUNE21 + (3 + i * 0.5) * 3600, 4 * 3600, MUNICH, w)).some((f) => f.importWh > 0 && f.exportWh > 0);
+    expect(found).toBe(true);
+  });
+  test('a persistence forecast expects export at noon for a PV house and import at night', () => {
+    const noon = JUNE21 + 11 * 3600;
+    expect(forecastFlows(h, noon, 0.3, 3600, MUNICH)).toMatchObject({ importWh: 0 });
+    expect(forecastFlows(h, noon, 0.3, 3600, MUNICH).exportWh).toBeGreaterThan(1000);
+    expect(forecastFlows(h, JUNE21 + 23 * 3600, 0.3, 3600, MUNICH)).toMatchObject({ exportWh: 0 });
+    expect(forecastFlows(h, JUNE21 + 23 * 3600, 0.3, 3600, MUNICH).importWh).toBeGreaterThan(100);
+    expect(forecastFlows({ ...h, kWp: 0 }, noon, 0, 3600, MUNICH).exportWh).toBe(0);
+    // clouds now lower the expected export
+    expect(forecastFlows(h, noon, 0.9, 3600, MUNICH).exportWh).toBeLessThan(forecastFlows(h, noon, 0.1, 3600, MUNICH).exportWh);
   });
 });

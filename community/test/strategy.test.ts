@@ -1,5 +1,5 @@
 import {
-  askPrice, assignBehaviours, auctionTiming, bidFor, FAULTY_BEHAVIOURS, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
+  askPrice, assignBehaviours, auctionTiming, bidFor, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, MAX_LOTS, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
 } from '../src/strategy';
 import { identityCommitment, priceCommitment } from '../src/simulator';
 
@@ -7,17 +7,33 @@ const band = { floor: 5, retail: 300 };
 const offer = (offerId: string, seller: string, amountWh: number, pricePerKwh: number, expiresAt = 2_000): OpenOffer => ({ offerId, seller, amountWh, pricePerKwh, deliveryStart: 3_000, expiresAt });
 
 describe('amounts', () => {
-  test('a seller offers 70 % of its forecast surplus in 10 Wh steps; nothing for a deficit or a crumb', () => {
+  test('a seller offers 70 % of its forecast export in 10 Wh steps; nothing without export or for a crumb', () => {
     expect(offerAmountWh(1000)).toBe(700);
     expect(offerAmountWh(157)).toBe(100);
     expect(offerAmountWh(20)).toBe(0);
     expect(offerAmountWh(0)).toBe(0);
-    expect(offerAmountWh(-500)).toBe(0);
   });
-  test('a buyer buys 80 % of its forecast deficit; nothing for a surplus', () => {
-    expect(purchaseNeedWh(-1000)).toBe(800);
-    expect(purchaseNeedWh(-24)).toBe(0);
-    expect(purchaseNeedWh(300)).toBe(0);
+  test('a buyer buys 80 % of its forecast import; nothing without import', () => {
+    expect(purchaseNeedWh(1000)).toBe(800);
+    expect(purchaseNeedWh(24)).toBe(0);
+    expect(purchaseNeedWh(0)).toBe(0);
+  });
+  test('lots: whole lots up to MAX_LOTS; a small seller offers what it has', () => {
+    expect(lots(1000, 300)).toEqual([300, 300, 300]);
+    expect(lots(100_000, 300)).toEqual(Array(MAX_LOTS).fill(300));
+    expect(lots(257, 300)).toEqual([250]);
+    expect(lots(MIN_TRADE_WH - 1, 300)).toEqual([]);
+    for (const l of lots(5000, 130)) expect(l).toBe(130);
+  });
+  test('lot size: 30 % of the average household consumption over the interval span, in 10 Wh', () => {
+    // 4000 kWh a year = 456.6 W on average; one hour → 137 Wh → 130
+    expect(lotSizeWh(4000, 3600)).toBe(130);
+    expect(lotSizeWh(4000, 300)).toBe(MIN_TRADE_WH);
+  });
+  test('lot prices rise by 2 % of the band per lot and never pass retail', () => {
+    expect(lotPrice(band, 100, 0)).toBe(100);
+    expect(lotPrice(band, 100, 1)).toBe(106);
+    expect(lotPrice(band, 299, 3)).toBe(300);
   });
 });
 
