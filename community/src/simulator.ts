@@ -2,7 +2,7 @@
  * The simulator: one process acting for N households through their utilities' REST gateways, exactly as
  * meter gateways and household apps would. It
  *   1. enrols each household's meter with its utility's operator key (`POST /api/v1/meters`), asks to join
- *      (`POST /participants/join`), has the regulator admit the first 3f+1 as founders while the community
+ *      (`POST /participants/join`), has the regulator admit 3f+1 of them as founders while the community
  *      is smaller than one committee (`POST /participants/{id}/founding-admission`), and leaves every other
  *      admission to the committee — the meters' agents (gateway/src/agents) do those duties; until they
  *      run, the others stay `pending` and the simulator only posts their readings;
@@ -21,7 +21,7 @@ import { problemType, RestClient, type HttpResult } from './client';
 import type { CommunityConfig } from './config';
 import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
-import { askPrice, assignBehaviours, auctionTiming, bidFor, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
+import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
 
 export interface GatewayDescriptor {
   org: string;
@@ -171,9 +171,9 @@ export class Community {
       await this.guard(`enrolment of ${h.meterId}`, () => this.enrol(h));
     }
     await mapLimit(this.households.filter((h) => h.state.apiKey), 4, (h) => this.guard(`join of ${h.meterId}`, () => this.join(h)));
-    // founders: the first 3f+1 households (utilities round-robin) while the community has no committee yet
+    // founders while the community has no committee yet: 3f+1 households, utilities in turn, sellers and buyers
     const n = 3 * this.governance.f + 1;
-    for (const h of this.households.slice(0, n)) {
+    for (const h of chooseFounders(this.households, n)) {
       if (this.signal.aborted) return;
       if (h.state.status === 'pending') await this.guard(`founding admission of ${h.meterId}`, () => this.found(h));
     }

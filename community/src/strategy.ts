@@ -207,3 +207,28 @@ export function assignBehaviours(seed: number, meterIds: readonly string[], foun
   }
   return out;
 }
+
+/**
+ * The founding members (admitted by the regulator while the community is smaller than one committee,
+ * n = 3f+1): utilities in turn, so no utility holds more than ⌈n/U⌉ seats, and within a utility the
+ * first household whose PV status differs from the previous founder's when there is one — so the
+ * founders, who trade before any committee admits the others, include sellers and buyers.
+ */
+export function chooseFounders<T extends { meterId: string; org: string; kWp: number }>(households: readonly T[], n: number): T[] {
+  const orgs = [...new Set(households.map((h) => h.org))];
+  const left = households.slice();
+  const out: T[] = [];
+  for (let i = 0; out.length < n && left.length > 0; i++) {
+    const org = orgs[i % orgs.length]!;
+    const mine = left.filter((h) => h.org === org);
+    if (mine.length === 0) {
+      if (!left.some((h) => orgs.includes(h.org))) break;
+      continue;
+    }
+    const prevPv = out.length > 0 ? out[out.length - 1]!.kWp > 0 : false;
+    const pick = mine.find((h) => h.kWp > 0 !== prevPv) ?? mine[0]!;
+    out.push(pick);
+    left.splice(left.indexOf(pick), 1);
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import {
-  askPrice, assignBehaviours, auctionTiming, bidFor, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, MAX_LOTS, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
+  askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, MAX_LOTS, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
 } from '../src/strategy';
 import { identityCommitment, priceCommitment } from '../src/simulator';
 
@@ -143,5 +143,25 @@ describe('faulty behaviours', () => {
   test('share 0 → everyone honest; share 1 → every non-founder faulty', () => {
     expect([...assignBehaviours(5, meters, founders, 0).values()].every((v) => v === 'honest')).toBe(true);
     expect([...assignBehaviours(5, meters, founders, 1).values()].filter((v) => v !== 'honest')).toHaveLength(8);
+  });
+});
+
+describe('founders', () => {
+  const hh = (i: number, org: string, kWp: number) => ({ meterId: `hh-${i}`, org, kWp });
+  test('utilities in turn, alternating sellers (PV) and buyers where a utility has both', () => {
+    const hs = [hh(1, 'u1', 0), hh(2, 'u2', 0), hh(3, 'u3', 6), hh(4, 'u1', 0), hh(5, 'u2', 5), hh(6, 'u3', 0), hh(7, 'u1', 7)];
+    const f = chooseFounders(hs, 4);
+    expect(f.map((h) => h.org)).toEqual(['u1', 'u2', 'u3', 'u1']);
+    expect(f.map((h) => h.meterId)).toEqual(['hh-7', 'hh-2', 'hh-3', 'hh-1']); // a seller first, then alternating
+    expect(f.filter((h) => h.kWp > 0).length).toBeGreaterThanOrEqual(2);
+    expect(chooseFounders(hs, 4)).toEqual(f);
+  });
+  test('no utility gets more than ⌈n/U⌉ seats; fewer households than n gives them all', () => {
+    const hs = Array.from({ length: 12 }, (_, i) => hh(i, `u${(i % 3) + 1}`, i % 2 ? 5 : 0));
+    const f = chooseFounders(hs, 4);
+    const per = new Map<string, number>();
+    for (const h of f) per.set(h.org, (per.get(h.org) ?? 0) + 1);
+    expect(Math.max(...per.values())).toBeLessThanOrEqual(2);
+    expect(chooseFounders(hs.slice(0, 2), 4)).toHaveLength(2);
   });
 });
