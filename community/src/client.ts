@@ -55,6 +55,11 @@ export class RestClient {
     return this.send<T>('POST', path, body, idempotencyKey);
   }
 
+  /** PUT replaces a resource's state: repeating it is harmless by itself, so it carries no key. */
+  put<T = unknown>(path: string, body: unknown): Promise<HttpResult<T>> {
+    return this.send<T>('PUT', path, body, undefined);
+  }
+
   private async send<T>(method: string, path: string, body: unknown, idempotencyKey: string | undefined): Promise<HttpResult<T>> {
     const attempts = this.opts.attempts ?? 6;
     let last: HttpResult<T> | undefined;

@@ -72,7 +72,7 @@ export class Community {
   private readonly regulator: RestClient;
   private readonly counters: Counters = { intervals: 0, readings: 0, readingErrors: 0, offers: 0, acceptances: 0, auctions: 0, bids: 0, marketErrors: 0 };
   private governance: { f: number; minStake: number } = { f: 1, minStake: 0 };
-  private behaviourRoute: 'unknown' | 'present' | 'absent' = 'unknown';
+  private agentRoute: 'unknown' | 'present' | 'absent' = 'unknown';
   private secretRoute: 'unknown' | 'present' | 'absent' = 'unknown';
 
   constructor(
@@ -178,7 +178,7 @@ export class Community {
       if (h.state.status === 'pending') await this.guard(`founding admission of ${h.meterId}`, () => this.found(h));
     }
     await mapLimit(this.households.filter((h) => h.state.participantId && !h.state.funded), 4, (h) => this.guard(`funding of ${h.meterId}`, () => this.fund(h)));
-    await this.guard('behaviours', () => this.setBehaviours());
+    await this.guard('agent settings', () => this.setAgents());
     this.writeStatus();
     const byStatus: Record<string, number> = {};
     for (const h of this.households) byStatus[h.state.status ?? 'not-joined'] = (byStatus[h.state.status ?? 'not-joined'] ?? 0) + 1;
@@ -269,31 +269,30 @@ export class Community {
   }
 
   /**
-   * Faulty behaviours go to the agents through their gateway (operator key). The agents' REST route is
-   * being added by another change (issue 17 item 1); where a gateway answers 404 no-such-route the
-   * behaviour is logged as not applied and the household behaves honestly.
+   * Each household's agent (gateway/src/agents, issue 17 item 1) gets the household autopilot — mint and
+   * deliver what it sold, confirm what it bought — and its behaviour (`honest`, or a faulty one for
+   * `--faulty-share`), through `PUT /api/v1/meters/{meterId}/agent` with the utility's operator key. A
+   * gateway without agents answers 404 no-such-route: the settings are logged as not applied, and the
+   * household's trades wait for someone to settle them.
    */
-  private async setBehaviours(): Promise<void> {
+  private async setAgents(): Promise<void> {
     const founders = new Set(this.households.filter((h) => h.state.founder).map((h) => h.meterId));
     const wanted = assignBehaviours(this.cfg.seed, this.households.map((h) => h.meterId), founders, this.cfg.faultyShare);
     for (const h of this.households) {
-      const b = wanted.get(h.meterId) ?? 'honest';
-      if (b === 'honest' && (h.state.behaviour ?? 'honest') === 'honest') continue;
-      if (h.state.behaviour === b || !h.state.apiKey) continue;
-      if (this.behaviourRoute === 'absent') {
-        this.log.warn({ meterId: h.meterId, behaviour: b }, 'agent behaviour not applied: this gateway has no agent behaviour route');
-        continue;
-      }
-      const res = await this.operator(h).post(`/api/v1/agents/${h.meterId}/behaviour`, { behaviour: b }, `community-behaviour-${h.meterId}-${b}`);
+      if (!h.state.apiKey || this.agentRoute === 'absent') continue;
+      const behaviour = wanted.get(h.meterId) ?? 'honest';
+      if (h.state.behaviour === behaviour) continue;
+      const res = await this.operator(h).put<{ enabled?: boolean }>(`/api/v1/meters/${h.meterId}/agent`, { behaviour, autopilot: true });
       if (res.status === 404 && problemType(res) === 'no-such-route') {
-        this.behaviourRoute = 'absent';
-        this.log.warn({ meterId: h.meterId, behaviour: b }, 'agent behaviour not applied: this gateway has no agent behaviour route (POST /api/v1/agents/{meterId}/behaviour)');
-        continue;
+        this.agentRoute = 'absent';
+        this.log.warn({ faulty: [...wanted.values()].filter((b) => b !== 'honest').length }, 'agent settings not applied: this gateway has no agents (PUT /api/v1/meters/{meterId}/agent); no autopilot delivers or confirms, no faulty behaviour is set');
+        return;
       }
-      if (res.status !== 200 && res.status !== 201) throw new Error(`POST agents/${h.meterId}/behaviour: ${res.status} ${res.text.slice(0, 300)}`);
-      this.behaviourRoute = 'present';
-      h.state.behaviour = b;
-      this.log.info({ meterId: h.meterId, behaviour: b }, 'agent behaviour set');
+      if (res.status !== 200) throw new Error(`PUT meters/${h.meterId}/agent: ${res.status} ${res.text.slice(0, 300)}`);
+      if (res.body.enabled === false) this.log.warn({ meterId: h.meterId }, 'agents are disabled in this gateway (agents.enabled): the settings are stored but nothing acts on them');
+      this.agentRoute = 'present';
+      h.state.behaviour = behaviour;
+      this.log.info({ meterId: h.meterId, behaviour, autopilot: true }, 'agent set');
     }
   }
 
@@ -517,7 +516,7 @@ export class Community {
       households: this.households.map((h) => ({
         meterId: h.meterId, org: h.org, zone: h.zone, kWp: h.kWp, annualKWh: h.annualKWh,
         participantId: h.state.participantId ?? null, status: h.state.status ?? null, founder: h.state.founder ?? false,
-        behaviour: h.state.behaviour ?? 'honest', lastIntervalStart: h.state.lastIntervalStart ?? null, lastReceiptId: h.state.lastReceiptId ?? null,
+        agentBehaviour: h.state.behaviour ?? null, lastIntervalStart: h.state.lastIntervalStart ?? null, lastReceiptId: h.state.lastReceiptId ?? null,
       })),
     });
   }
