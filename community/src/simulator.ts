@@ -170,13 +170,18 @@ export class Community {
       if (this.signal.aborted) return;
       await this.guard(`enrolment of ${h.meterId}`, () => this.enrol(h));
     }
-    await mapLimit(this.households.filter((h) => h.state.apiKey), 4, (h) => this.guard(`join of ${h.meterId}`, () => this.join(h)));
-    // founders while the community has no committee yet: 3f+1 households, utilities in turn, sellers and buyers
+    // founders while the community has no committee yet: 3f+1 households, utilities in turn, sellers and
+    // buyers. They join and are admitted FIRST: a join opens an admission task whose committee is drawn from
+    // the members eligible then, so the others join once there is a committee to draw.
     const n = 3 * this.governance.f + 1;
-    for (const h of chooseFounders(this.households, n)) {
+    const founders = chooseFounders(this.households.filter((h) => h.state.apiKey), n);
+    for (const h of founders) {
       if (this.signal.aborted) return;
+      await this.guard(`join of ${h.meterId}`, () => this.join(h));
       if (h.state.status === 'pending') await this.guard(`founding admission of ${h.meterId}`, () => this.found(h));
     }
+    await mapLimit(this.households.filter((h) => h.state.apiKey && !founders.includes(h)), 4, (h) => this.guard(`join of ${h.meterId}`, () => this.join(h)));
+    await mapLimit(this.households.filter((h) => h.state.status === 'pending'), 4, (h) => this.guard(`draw for ${h.meterId}`, () => this.drawIfStuck(h)));
     await mapLimit(this.households.filter((h) => h.state.participantId && !h.state.funded), 4, (h) => this.guard(`funding of ${h.meterId}`, () => this.fund(h)));
     await this.guard('agent settings', () => this.setAgents());
     this.writeStatus();
@@ -253,6 +258,22 @@ export class Community {
       throw new Error(`founding admission: ${res.status} ${res.text.slice(0, 300)}`);
     }
     this.store.save();
+  }
+
+  /**
+   * An admission task opened while too few members were eligible stays `seeded` with a `drawError`
+   * ("retry with committees:draw when more participants are eligible") — e.g. a community whose members
+   * joined before its founders were admitted. Once there is a committee to draw, the household asks for
+   * the draw of its own task (anyone may); everything after the draw is the committee's.
+   */
+  private async drawIfStuck(h: Household2): Promise<void> {
+    const taskId = h.state.admissionTaskId;
+    if (!taskId) return;
+    const t = await this.regulator.get<{ status: string; drawError?: string; round: number }>(`/api/v1/committees/tasks/${taskId}`);
+    if (t.status !== 200 || t.body.status !== 'seeded' || !t.body.drawError) return;
+    const res = await this.meterClient(h).post<{ result: { status: string } }>(`/api/v1/committees/tasks/${taskId}/draw`, { meterId: h.meterId }, `community-draw-${taskId}-${t.body.round}-${Math.floor(Date.now() / 60_000)}`);
+    if (res.status === 201) this.log.info({ meterId: h.meterId, taskId, status: res.body.result.status }, 'admission committee drawn');
+    else this.log.warn({ meterId: h.meterId, taskId, status: res.status, problem: problemType(res), detail: (res.body as { detail?: string }).detail }, 'admission committee not drawn yet');
   }
 
   private async fund(h: Household2): Promise<void> {
@@ -353,6 +374,7 @@ export class Community {
     const L = this.cfg.intervalSeconds;
     await mapLimit(this.households.filter((h) => h.state.apiKey), 4, (h) => this.postReading(h, start));
     await mapLimit(this.households.filter((h) => h.state.participantId && h.state.status !== 'active'), 4, (h) => this.refreshStatus(h).catch(() => undefined));
+    await mapLimit(this.households.filter((h) => h.state.status === 'pending'), 4, (h) => this.drawIfStuck(h).catch(() => undefined));
     await mapLimit(this.households.filter((h) => h.state.status === 'active' && !h.state.funded), 4, (h) => this.guard(`funding of ${h.meterId}`, () => this.fund(h)));
     const band = await this.band();
     const active = this.households.filter((h) => h.state.status === 'active' && h.state.funded);
