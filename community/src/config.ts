@@ -32,6 +32,8 @@ export interface CommunityConfig {
   faultyShare: number;
   /** retail price, minor units per kWh: the ceiling of every ask and bid */
   retailPricePerKwh: number;
+  /** at most this many offers (lots) per seller and interval */
+  maxLots: number;
   /** wallet credit each household gets once, minor units */
   fundsPerHousehold: number;
   meterPrefix: string;
@@ -54,6 +56,7 @@ const FLAGS = {
   'auction-share': { env: 'COMMUNITY_AUCTION_SHARE', help: 'share of buyers running auctions, 0..1 (default 0.25)' },
   'faulty-share': { env: 'COMMUNITY_FAULTY_SHARE', help: 'share of households with a faulty agent behaviour, 0..1 (default 0)' },
   'retail-price': { env: 'COMMUNITY_RETAIL_PRICE', help: 'retail price, minor units per kWh (default 300)' },
+  lots: { env: 'COMMUNITY_LOTS', help: 'at most this many offers per seller and interval (default 2)' },
   funds: { env: 'COMMUNITY_FUNDS', help: 'wallet credit per household, minor units (default 1000000)' },
   'meter-prefix': { env: 'COMMUNITY_METER_PREFIX', help: 'meter id prefix (default hh-)' },
   'log-level': { env: 'COMMUNITY_LOG_LEVEL', help: 'pino level (default info)' },
@@ -112,6 +115,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     auctionShare: num('auction-share', get('auction-share'), 0.25, 0, 1, false),
     faultyShare: num('faulty-share', get('faulty-share'), 0, 0, 1, false),
     retailPricePerKwh: num('retail-price', get('retail-price'), 300, 1, 1_000_000, true),
+    maxLots: num('lots', get('lots'), 2, 0, 100, true),
     fundsPerHousehold: num('funds', get('funds'), 1_000_000, 0, 1_000_000_000, true),
     meterPrefix: prefix,
     logLevel: get('log-level') ?? 'info',

@@ -385,7 +385,7 @@ export class Community {
       const { exportWh } = this.forecast(h, deliveryStart, now);
       const offerable = offerAmountWh(exportWh) - (h.state.soldWh[deliveryStart] ?? 0);
       const ask = askPrice(band, exportWh, this.capacity(h), this.cfg.seed, h.meterId, deliveryStart);
-      for (const [i, amountWh] of lots(offerable, lotWh).entries()) {
+      for (const [i, amountWh] of lots(offerable, lotWh, this.cfg.maxLots).entries()) {
         const ttlSeconds = deliveryStart - nowSeconds() - 15;
         if (ttlSeconds < band.minOfferTtlSeconds) return;
         const pricePerKwh = lotPrice(band, ask, i);

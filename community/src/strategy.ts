@@ -53,17 +53,15 @@ export function purchaseNeedWh(forecastImportWh: number): number {
   return wh >= MIN_TRADE_WH ? wh : 0;
 }
 
-/** At most this many offers per seller and interval (the rest of its surplus goes to the grid). */
-export const MAX_LOTS = 4;
-
 /**
  * Splits what a seller can offer into lots: an acceptance takes a whole offer (it restates amount and
  * price), so offers sized like a neighbour's need sell where one big offer would find no buyer.
- * `lotWh` lots, at most MAX_LOTS; a seller with less than one lot offers what it has.
+ * `lotWh` lots, at most `maxLots` (the rest of its surplus goes to the grid); a seller with less than one
+ * lot offers what it has.
  */
-export function lots(offerableWh: number, lotWh: number): number[] {
-  if (offerableWh < MIN_TRADE_WH) return [];
-  const n = Math.min(MAX_LOTS, Math.floor(offerableWh / lotWh));
+export function lots(offerableWh: number, lotWh: number, maxLots: number): number[] {
+  if (offerableWh < MIN_TRADE_WH || maxLots < 1) return [];
+  const n = Math.min(maxLots, Math.floor(offerableWh / lotWh));
   return n === 0 ? [down10(offerableWh)] : Array.from({ length: n }, () => lotWh);
 }
 

@@ -1,5 +1,5 @@
 import {
-  askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, MAX_LOTS, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
+  askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
 } from '../src/strategy';
 import { identityCommitment, priceCommitment } from '../src/simulator';
 
@@ -18,12 +18,13 @@ describe('amounts', () => {
     expect(purchaseNeedWh(24)).toBe(0);
     expect(purchaseNeedWh(0)).toBe(0);
   });
-  test('lots: whole lots up to MAX_LOTS; a small seller offers what it has', () => {
-    expect(lots(1000, 300)).toEqual([300, 300, 300]);
-    expect(lots(100_000, 300)).toEqual(Array(MAX_LOTS).fill(300));
-    expect(lots(257, 300)).toEqual([250]);
-    expect(lots(MIN_TRADE_WH - 1, 300)).toEqual([]);
-    for (const l of lots(5000, 130)) expect(l).toBe(130);
+  test('lots: whole lots up to the maximum; a small seller offers what it has', () => {
+    expect(lots(1000, 300, 4)).toEqual([300, 300, 300]);
+    expect(lots(100_000, 300, 2)).toEqual([300, 300]);
+    expect(lots(257, 300, 2)).toEqual([250]);
+    expect(lots(MIN_TRADE_WH - 1, 300, 2)).toEqual([]);
+    expect(lots(1000, 300, 0)).toEqual([]);
+    for (const l of lots(5000, 130, 10)) expect(l).toBe(130);
   });
   test('lot size: 30 % of the average household consumption over the interval span, in 10 Wh', () => {
     // 4000 kWh a year = 456.6 W on average; one hour → 137 Wh → 130
