@@ -192,3 +192,46 @@ start_gateways() {
     fs.writeFileSync(home + "/gateways.json", JSON.stringify({ gateways }, null, 2) + "\n");
   ' "$home" "$base_port")
 }
+
+# The simulated community (community/, see community/README.md): households whose meters post readings
+# and trade through the gateways of $GRIDLEDGER_HOME. On by default on the devnet, opt-in on Fabric;
+# GRIDLEDGER_COMMUNITY=0|1 decides either way. test.sh sets 0: the end-to-end suites need a quiet ledger.
+community_wanted() { # tier
+  local want="${GRIDLEDGER_COMMUNITY:-}"
+  if [ -z "$want" ]; then [ "$1" = "devnet" ] && want=1 || want=0; fi
+  case "$want" in
+    1) return 0 ;;
+    0) return 1 ;;
+    *) die "GRIDLEDGER_COMMUNITY must be 0 or 1 (got '$want')" ;;
+  esac
+}
+
+# Starts the community supervised (restarted if it dies, like the chaincode servers) with a pid file that
+# stop.sh stops; its settings come from the environment (COMMUNITY_*, community/README.md).
+start_community() {
+  local home="$GRIDLEDGER_HOME"
+  if pid_alive "$home/pids/community.pid"; then return 0; fi
+  [ -f "$REPO_ROOT/community/dist/main.js" ] || die "the community is not built (npm run build)"
+  mkdir -p "$home/pids" "$home/logs"
+  (exec setsid node "$REPO_ROOT/network/scripts/supervise.js" --name community \
+    --pid-file "$home/pids/community.pid" --log-file "$home/logs/community.log" \
+    -- node "$REPO_ROOT/community/dist/main.js" --home "$home") </dev/null >/dev/null 2>&1 &
+  wait_for "community" 15 test -s "$home/pids/community.pid" || die "the community did not start; see $home/logs/community.log"
+}
+
+# How to watch the community, for start.sh's summary.
+print_community_summary() {
+  local home="$GRIDLEDGER_HOME" url
+  url="$(node -p 'require(process.argv[1]).gateways[0].url' "$home/gateways.json")"
+  cat <<WATCH
+  community        ${COMMUNITY_HOUSEHOLDS:-12} households trading (community/README.md)
+                   log $home/logs/community.log, status $home/community/status.json
+Watch the market (the first readings and offers come after one metering interval, 5 minutes):
+  KEY=\$(node -p 'require("$home/gateways.json").gateways[0].apiKeys.operator')
+  curl -N -H "Authorization: Bearer \$KEY" $url/api/v1/events                  # every ledger event, live
+  curl -s -H "Authorization: Bearer \$KEY" $url/api/v1/offers                  # the open offers
+  curl -s -H "Authorization: Bearer \$KEY" $url/api/v1/auctions                # the open sealed-bid auctions
+  curl -s -H "Authorization: Bearer \$KEY" $url/api/v1/participants/leaderboard  # members by Q-score
+  node -p 'require("$home/community/status.json").counters'                    # what the community did
+WATCH
+}

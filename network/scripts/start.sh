@@ -6,6 +6,8 @@
 #   GRIDLEDGER_TIER=auto|devnet|fabric   which ledger (default auto)
 #   GRIDLEDGER_HOME=DIR                   runtime dir: keys, ledger, logs, pid files (default .runtime/<tier>)
 #   GRIDLEDGER_PORT_BASE=N                move every port (default: portBase in network.yaml)
+#   GRIDLEDGER_COMMUNITY=0|1              a simulated community of households (default: 1 on the devnet,
+#                                         0 on Fabric); COMMUNITY_* settings in community/README.md
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dependencies
@@ -19,11 +21,14 @@ PORT_BASE="${GRIDLEDGER_PORT_BASE:-$(net_get portBase)}"
 export GRIDLEDGER_PORT_BASE="$PORT_BASE"
 
 if [ "$TIER" = "fabric" ]; then
-  exec bash "$REPO_ROOT/network/fabric/network.sh" up
+  bash "$REPO_ROOT/network/fabric/network.sh" up
+  if community_wanted fabric; then start_community; print_community_summary; fi
+  exit 0
 fi
 
 if pid_alive "$PIDS/devnet.pid" || pid_alive "$GRIDLEDGER_HOME/devnet.pid"; then
   log "already running (devnet pid $(cat "$PIDS/devnet.pid"), home $GRIDLEDGER_HOME); stop it with: npm run stop"
+  if community_wanted devnet; then start_community; print_community_summary; fi
   exit 0
 fi
 
@@ -54,6 +59,8 @@ wait_for "devnet" 60 test -s "$GRIDLEDGER_HOME/network.json" ||
   die "the devnet did not become ready in 60 s; see $LOGS/devnet.log"
 
 start_gateways
+COMMUNITY=0
+if community_wanted devnet; then start_community; COMMUNITY=1; fi
 
 cat <<SUMMARY
 
@@ -71,5 +78,6 @@ $(node -e '
   for (const c of n.chaincodes || []) console.log(`  chaincode ${c.name.padEnd(7)}  ${c.address}`);
 ' "$GRIDLEDGER_HOME/network.json")
   logs             $LOGS
+$(if [ "$COMMUNITY" = 1 ]; then print_community_summary; else echo "  community        not started (GRIDLEDGER_COMMUNITY=0): an empty network"; fi)
 Stop everything with: npm run stop
 SUMMARY

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Stops what start.sh started — by pid file only, never by process name — gateway first so it can
+# Stops what start.sh started — by pid file only, never by process name — the community, then the gateway so it can
 # drain in-flight work while the ledger is still up, then the ledger, then the chaincode servers.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop_home() {
   local home="$1" f
   [ -d "$home/pids" ] || return 0
+  # the community first: it is a client of the gateways
+  stop_pidfile "$home/pids/community.pid"
   if [ -f "$REPO_ROOT/network/fabric/network.sh" ] && [ -f "$home/.fabric-tier" ]; then
     GRIDLEDGER_HOME="$home" bash "$REPO_ROOT/network/fabric/network.sh" down
   fi
