@@ -20,9 +20,8 @@ import { isEligibleForCommittee } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { BallotOutcome, decide, approvalQuorum, blockingQuorum } from '../domain/quorum';
 import { clusteredDraw } from '../domain/sampling';
-import { conflict, forbidden, invalidArgument, notFound, preconditionFailed } from '../errors';
-import { emit, EVENTS } from '../events';
-import { canonicalJson } from '../ledger/codec';
+import { emit, EVENTS } from '../kernel/events';
+import { canonicalJson } from '../kernel/codec';
 import { lookupSlot, readZones } from '../ledger/eligibilityIndex';
 import { checkKeyPart } from '../ledger/keys';
 import { readParticipant } from '../ledger/participantStore';
@@ -43,6 +42,7 @@ import {
   writeTask,
   writeVote,
 } from '../ledger/taskStore';
+import { fail, quote } from '../kernel/errors';
 
 export type { Ballot, BallotSpec, Task, Vote } from '../ledger/taskStore';
 
@@ -64,20 +64,20 @@ export interface OpenTaskInput {
 }
 
 export async function openTask(ctx: Context, input: OpenTaskInput, nowMs: number, params: StoredParameters): Promise<Task> {
-  if (!NAME.test(input.kind)) throw invalidArgument(`task kind "${input.kind}" must match ${NAME.source}`);
+  if (!NAME.test(input.kind)) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task kind ${quote(input.kind)} must match ${NAME.source}`);
   checkKeyPart(input.subjectId, 'task subjectId');
-  if (input.ballots.length === 0) throw invalidArgument('a task needs at least one ballot');
+  if (input.ballots.length === 0) fail('INVALID_ARGUMENT', 'NO_BALLOTS', 'a task needs at least one ballot');
   const names = new Set<string>();
   for (const b of input.ballots) {
-    if (!NAME.test(b.name) || names.has(b.name)) throw invalidArgument(`ballot name "${b.name}" must be unique and match ${NAME.source}`);
+    if (!NAME.test(b.name) || names.has(b.name)) fail('INVALID_ARGUMENT', 'BAD_BALLOT_NAME', `ballot name "${b.name}" must be unique and match ${NAME.source}`);
     names.add(b.name);
   }
   const taskId = taskIdFor(input.kind, input.subjectId);
-  if (await readTask(ctx, taskId)) throw conflict(`task ${taskId} for ${input.kind} ${input.subjectId} already exists`);
+  if (await readTask(ctx, taskId)) fail('CONFLICT', 'TASK_EXISTS', `task ${taskId} for ${input.kind} ${input.subjectId} already exists`);
 
   const keys = await readBeaconKeys(ctx);
   if (keys.length < params.beaconQuorum) {
-    throw preconditionFailed(
+    fail('PRECONDITION_FAILED', 'TOO_FEW_BEACON_KEYS', 
       `committee beacon needs ${params.beaconQuorum} utility keys, ${keys.length} registered; operators call committees:registerBeaconKey`,
     );
   }
@@ -144,15 +144,15 @@ export async function contributeEntropy(
 ): Promise<Task> {
   checkSignatureHex(signatureHex);
   const task = await mustReadTask(ctx, taskId);
-  if (round !== task.round) throw conflict(`task ${taskId} is in round ${task.round}, not ${round}; sign the current round's beacon message`);
-  if (task.status !== 'awaiting-entropy') throw conflict(`task ${taskId} round ${round} already has its beacon (status ${task.status})`);
+  if (round !== task.round) fail('CONFLICT', 'WRONG_ROUND', `task ${taskId} is in round ${task.round}, not ${round}; sign the current round's beacon message`);
+  if (task.status !== 'awaiting-entropy') fail('CONFLICT', 'BEACON_COMPLETE', `task ${taskId} round ${round} already has its beacon (status ${task.status})`);
   const publicKey = task.beaconKeys[contributorMspId];
-  if (!publicKey) throw forbidden(`${contributorMspId} had no beacon key when task ${taskId} was opened, so it cannot contribute`);
+  if (!publicKey) fail('FORBIDDEN', 'NO_BEACON_KEY', `${contributorMspId} had no beacon key when task ${taskId} was opened, so it cannot contribute`);
   if (task.contributions.some((c) => c.mspId === contributorMspId)) {
-    throw conflict(`${contributorMspId} already contributed to task ${taskId} round ${round}`);
+    fail('CONFLICT', 'ALREADY_CONTRIBUTED', `${contributorMspId} already contributed to task ${taskId} round ${round}`, { taskId, round, mspId: contributorMspId });
   }
   if (!verifyContribution(publicKey, signatureHex, beaconMessage(ctx.stub.getChannelID(), taskId, round))) {
-    throw invalidArgument(`signatureHex is not ${contributorMspId}'s BLS signature of the beacon message for ${taskId} round ${round}`);
+    fail('INVALID_ARGUMENT', 'BAD_SIGNATURE', `signatureHex is not ${contributorMspId}'s BLS signature of the beacon message for ${taskId} round ${round}`);
   }
   task.contributions.push({ mspId: contributorMspId, signatureHex, atMs: nowMs });
   emit(ctx, EVENTS.entropyContributed, { taskId, round, mspId: contributorMspId, contributions: task.contributions.length, quorum: task.beaconQuorum });
@@ -205,31 +205,31 @@ async function drawInto(ctx: Context, task: Task, nowMs: number, params: StoredP
 /** Retries the draw of a seeded task (e.g. after more participants became eligible). */
 export async function retryDraw(ctx: Context, taskId: string, nowMs: number, params: StoredParameters): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status !== 'seeded') throw conflict(`task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
+  if (task.status !== 'seeded') fail('CONFLICT', 'NOT_SEEDED', `task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
   await drawInto(ctx, task, nowMs, params);
-  if ((task.status as string) !== 'active') throw preconditionFailed(`task ${taskId}: ${task.drawError}`);
+  if ((task.status as string) !== 'active') fail('PRECONDITION_FAILED', 'TOO_FEW_ELIGIBLE', `task ${taskId}: ${task.drawError}`);
   await writeTask(ctx, task);
   return task;
 }
 
 /** The committee member leading the slot that contains `tMs` (Eq. (1) with the task offset). */
 export function leaderAt(task: Task, tMs: number): { leader: string; slot: string } {
-  if (task.committee.length === 0) throw preconditionFailed(`task ${task.taskId} has no committee (status ${task.status})`);
+  if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
   const idx = leaderIndex(tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset);
   return { leader: task.committee[idx], slot: slotOf(tMs, task.genesisMs, task.slotSeconds).toString() };
 }
 
 function requireActive(task: Task, nowMs: number): void {
-  if (task.status === 'closed') throw conflict(`task ${task.taskId} is closed (${task.outcome})`);
-  if (task.status !== 'active') throw preconditionFailed(`task ${task.taskId} has no committee yet (status ${task.status})`);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${task.taskId} is closed (${task.outcome})`);
+  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee yet (status ${task.status})`);
   if (nowMs > task.deadlineMs) {
-    throw preconditionFailed(`task ${task.taskId} round ${task.round} passed its deadline ${new Date(task.deadlineMs).toISOString()}; call committees:redraw`);
+    fail('PRECONDITION_FAILED', 'DEADLINE_PASSED', `task ${task.taskId} round ${task.round} passed its deadline ${new Date(task.deadlineMs).toISOString()}; call committees:redraw`);
   }
 }
 
 function ballotSpec(task: Task, name: string): BallotSpec {
   const spec = task.ballots.find((b) => b.name === name);
-  if (!spec) throw notFound(`task ${task.taskId} has no ballot "${name}" (ballots: ${task.ballots.map((b) => b.name).join(', ')})`);
+  if (!spec) fail('NOT_FOUND', 'BALLOT_NOT_FOUND', `task ${task.taskId} has no ballot "${name}" (ballots: ${task.ballots.map((b) => b.name).join(', ')})`);
   return spec;
 }
 
@@ -246,16 +246,16 @@ async function requirePreviousApproved(ctx: Context, task: Task, name: string): 
   const i = task.ballots.findIndex((b) => b.name === name);
   if (i <= 0) return;
   const prev = await readBallot(ctx, task.taskId, task.ballots[i - 1].name);
-  if (!prev || prev.status !== 'approved') throw preconditionFailed(`ballot "${name}" opens after ballot "${task.ballots[i - 1].name}" is approved`);
+  if (!prev || prev.status !== 'approved') fail('PRECONDITION_FAILED', 'PREVIOUS_BALLOT_OPEN', `ballot "${name}" opens after ballot "${task.ballots[i - 1].name}" is approved`);
 }
 
 function checkConditions(spec: BallotSpec, conditions: Record<string, boolean>, approve: boolean): void {
   for (const [k, v] of Object.entries(conditions)) {
-    if (!spec.conditions.includes(k)) throw invalidArgument(`ballot "${spec.name}" has no condition "${k}" (conditions: ${spec.conditions.join(', ')})`);
-    if (typeof v !== 'boolean') throw invalidArgument(`condition ${k} must be true or false`);
+    if (!spec.conditions.includes(k)) fail('INVALID_ARGUMENT', 'UNKNOWN_CONDITION', `ballot "${spec.name}" has no condition ${quote(k)} (conditions: ${spec.conditions.join(', ')})`);
+    if (typeof v !== 'boolean') fail('INVALID_ARGUMENT', 'BAD_CONDITION', `condition ${k} must be true or false`);
   }
   if (approve && spec.conditions.some((c) => conditions[c] === false)) {
-    throw invalidArgument('an approving vote cannot report a failed condition; vote approve=false instead');
+    fail('INVALID_ARGUMENT', 'APPROVAL_WITH_FAILED_CONDITION', 'an approving vote cannot report a failed condition; vote approve=false instead');
   }
 }
 
@@ -275,18 +275,18 @@ export async function recordLeaderEntry(
   const task = await mustReadTask(ctx, taskId);
   requireActive(task, nowMs);
   const spec = ballotSpec(task, ballotName);
-  if (!spec.requiresEntry) throw conflict(`ballot "${ballotName}" of task ${taskId} takes no leader entry`);
-  if (!task.committee.includes(callerPid)) throw forbidden(`${callerPid} is not on the committee of task ${taskId} round ${task.round}`);
+  if (!spec.requiresEntry) fail('CONFLICT', 'NO_ENTRY_BALLOT', `ballot "${ballotName}" of task ${taskId} takes no leader entry`);
+  if (!task.committee.includes(callerPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${callerPid} is not on the committee of task ${taskId} round ${task.round}`);
   await requirePreviousApproved(ctx, task, ballotName);
   const { leader, slot } = leaderAt(task, nowMs);
   if (leader !== callerPid) {
-    throw forbidden(`Condition 1: slot ${slot} of task ${taskId} is led by ${leader}, not ${callerPid}; wait for your slot`);
+    fail('FORBIDDEN', 'NOT_SLOT_LEADER', `Condition 1: slot ${slot} of task ${taskId} is led by ${leader}, not ${callerPid}; wait for your slot`, { taskId, slot, leader });
   }
   const existing = await currentBallot(ctx, task, ballotName);
-  if (existing?.entry || (existing && existing.status !== 'open')) throw conflict(`ballot "${ballotName}" of task ${taskId} already has a leader entry`);
+  if (existing?.entry || (existing && existing.status !== 'open')) fail('CONFLICT', 'ENTRY_EXISTS', `ballot "${ballotName}" of task ${taskId} already has a leader entry`);
   const previous = await readLeaderEntry(ctx, callerPid, slot);
   if (previous) {
-    throw conflict(`Condition 2: leader ${callerPid} already made an entry in slot ${slot} (task ${previous.taskId}, ballot ${previous.ballot}); one entry per leader per slot`);
+    fail('CONFLICT', 'LEADER_SLOT_USED', `Condition 2: leader ${callerPid} already made an entry in slot ${slot} (task ${previous.taskId}, ballot ${previous.ballot}); one entry per leader per slot`);
   }
   const payloadText = canonicalJson(payload ?? {});
   const txId = ctx.stub.getTxID();
@@ -329,21 +329,21 @@ export async function castVote(
   input: VoteInput,
   nowMs: number,
 ): Promise<Vote> {
-  if (typeof input.approve !== 'boolean') throw invalidArgument('vote.approve must be true or false');
+  if (typeof input.approve !== 'boolean') fail('INVALID_ARGUMENT', 'BAD_VOTE', 'vote.approve must be true or false');
   const reason = input.reason ?? '';
-  if (typeof reason !== 'string' || reason.length > 280) throw invalidArgument('vote.reason must be a string of at most 280 characters');
+  if (typeof reason !== 'string' || reason.length > 280) fail('INVALID_ARGUMENT', 'BAD_VOTE_REASON', 'vote.reason must be a string of at most 280 characters');
   const task = await mustReadTask(ctx, taskId);
-  if (!task.committee.includes(voterPid)) throw forbidden(`${voterPid} is not on the committee of task ${taskId} round ${task.round}; only its members vote`);
+  if (!task.committee.includes(voterPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${voterPid} is not on the committee of task ${taskId} round ${task.round}; only its members vote`);
   requireActive(task, nowMs);
   const spec = ballotSpec(task, ballotName);
   const conditions = input.conditions ?? {};
   checkConditions(spec, conditions, input.approve);
   await requirePreviousApproved(ctx, task, ballotName);
   const ballot = await currentBallot(ctx, task, ballotName);
-  if (ballot && ballot.status !== 'open') throw conflict(`ballot "${ballotName}" of task ${taskId} is already ${ballot.status}`);
-  if (spec.requiresEntry && !ballot?.entry) throw preconditionFailed(`ballot "${ballotName}" of task ${taskId} has no leader entry yet; nothing to vote on`);
+  if (ballot && ballot.status !== 'open') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${ballot.status}`);
+  if (spec.requiresEntry && !ballot?.entry) fail('PRECONDITION_FAILED', 'NO_ENTRY_YET', `ballot "${ballotName}" of task ${taskId} has no leader entry yet; nothing to vote on`);
   if (await readVote(ctx, taskId, task.round, ballotName, voterPid)) {
-    throw conflict(`${voterPid} already voted on ballot "${ballotName}" of task ${taskId} round ${task.round}; one vote per member`);
+    fail('CONFLICT', 'ALREADY_VOTED', `${voterPid} already voted on ballot "${ballotName}" of task ${taskId} round ${task.round}; one vote per member`);
   }
   const vote: Vote = { taskId, round: task.round, ballot: ballotName, voter: voterPid, approve: input.approve, conditions, reason, atMs: nowMs, txId: ctx.stub.getTxID() };
   await writeVote(ctx, vote);
@@ -377,12 +377,12 @@ export interface Decision {
  */
 export async function decideBallot(ctx: Context, taskId: string, ballotName: string, nowMs: number): Promise<Decision> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status === 'closed') throw conflict(`task ${taskId} is closed (${task.outcome})`);
-  if (task.status !== 'active') throw preconditionFailed(`task ${taskId} has no committee yet (status ${task.status})`);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee yet (status ${task.status})`);
   const spec = ballotSpec(task, ballotName);
   const existing = await currentBallot(ctx, task, ballotName);
-  if (existing && existing.status !== 'open') throw conflict(`ballot "${ballotName}" of task ${taskId} is already ${existing.status}`);
-  if (spec.requiresEntry && !existing?.entry) throw preconditionFailed(`ballot "${ballotName}" of task ${taskId} has no leader entry yet`);
+  if (existing && existing.status !== 'open') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${existing.status}`);
+  if (spec.requiresEntry && !existing?.entry) fail('PRECONDITION_FAILED', 'NO_ENTRY_YET', `ballot "${ballotName}" of task ${taskId} has no leader entry yet`);
   const members = new Set(task.committee);
   const votes = (await readVotes(ctx, taskId, task.round, ballotName)).filter((v) => members.has(v.voter));
   const approvals = votes.filter((v) => v.approve).length;
@@ -390,7 +390,7 @@ export async function decideBallot(ctx: Context, taskId: string, ballotName: str
   const outcome = decide({ approvals, refusals }, task.f);
   if (!outcome) {
     const late = nowMs > task.deadlineMs ? '; the deadline has passed — call committees:redraw for a new committee' : '';
-    throw preconditionFailed(
+    fail('PRECONDITION_FAILED', 'UNDECIDED', 
       `ballot "${ballotName}" of task ${taskId} is undecided: ${approvals} approvals, ${refusals} refusals of ${task.n}; ` +
         `needs ${approvalQuorum(task.f)} approvals or ${blockingQuorum(task.f)} refusals${late}`,
     );
@@ -443,10 +443,10 @@ export async function decideBallot(ctx: Context, taskId: string, ballotName: str
  */
 export async function redrawTask(ctx: Context, taskId: string, nowMs: number): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status === 'closed') throw conflict(`task ${taskId} is closed (${task.outcome})`);
-  if (task.status !== 'active') throw preconditionFailed(`task ${taskId} has no committee to replace (status ${task.status})`);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee to replace (status ${task.status})`);
   if (nowMs <= task.deadlineMs) {
-    throw preconditionFailed(`task ${taskId} round ${task.round} runs until ${new Date(task.deadlineMs).toISOString()}; it can be re-drawn only after that`);
+    fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `task ${taskId} round ${task.round} runs until ${new Date(task.deadlineMs).toISOString()}; it can be re-drawn only after that`);
   }
   task.round += 1;
   task.status = 'awaiting-entropy';
@@ -466,7 +466,7 @@ export async function redrawTask(ctx: Context, taskId: string, nowMs: number): P
 /** Ends a task without a committee decision (e.g. the trade was cancelled before validation). */
 export async function cancelTask(ctx: Context, taskId: string, nowMs: number, reason: string): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status === 'closed') throw conflict(`task ${taskId} is closed (${task.outcome})`);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
   task.status = 'closed';
   task.outcome = 'cancelled';
   task.closedAtMs = nowMs;

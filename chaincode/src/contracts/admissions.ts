@@ -1,15 +1,15 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { Q_SCALE_N } from '../domain/fixedPoint';
-import { conflict } from '../errors';
 import { getCaller, requireMeter } from '../identity/caller';
-import { canonicalJson, parseJsonArg } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { mustReadParticipant } from '../ledger/participantStore';
 import { readParameters } from '../ledger/parametersStore';
 import { castVote, decideBallot, recordLeaderEntry } from '../committees/tasks';
 import { applyCommitteeDecision } from '../participants/reputation';
 import { admit, ADMISSION_BALLOT, reject, syncCommitteeIndex } from '../participants/registry';
-import { invalidArgument } from '../errors';
 import { txTimeMs } from '../time/txTime';
+import { fail } from '../kernel/errors';
+import { jsonObjectArg, onlyKeys } from '../kernel/args';
 
 /**
  * Verification of a new prosumer (seed 002 Fig. 4) on top of the generic committee machinery.
@@ -31,7 +31,7 @@ export class AdmissionsContract extends Contract {
     const leader = requireMeter(ctx, 'admissions:recordEntry');
     const now = await txTimeMs(ctx);
     const p = await mustReadParticipant(ctx, participantId);
-    if (p.status !== 'pending') throw conflict(`participant ${participantId} is ${p.status}, not pending admission`);
+    if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
     const payload = { participantId: p.participantId, mspId: p.mspId, zone: p.zone };
     return canonicalJson(await recordLeaderEntry(ctx, p.admissionTaskId, ADMISSION_BALLOT, leader.participantId, payload, now));
   }
@@ -41,10 +41,10 @@ export class AdmissionsContract extends Contract {
   @Returns('string')
   async vote(ctx: Context, participantId: string, voteJson: string): Promise<string> {
     const voter = requireMeter(ctx, 'admissions:vote');
-    const v = parseJsonArg(voteJson, 'voteJson');
-    for (const k of Object.keys(v)) if (!['approve', 'conditions', 'reason'].includes(k)) throw invalidArgument(`voteJson: unknown field "${k}"`);
+    const v = jsonObjectArg(voteJson, 'voteJson');
+    onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
     if (v.conditions !== undefined && (typeof v.conditions !== 'object' || v.conditions === null || Array.isArray(v.conditions))) {
-      throw invalidArgument('voteJson.conditions must be an object of booleans');
+      fail('INVALID_ARGUMENT', 'BAD_CONDITION', 'voteJson.conditions must be an object of booleans');
     }
     const now = await txTimeMs(ctx);
     const p = await mustReadParticipant(ctx, participantId);
@@ -72,7 +72,7 @@ export class AdmissionsContract extends Contract {
     const params = await readParameters(ctx);
     const now = await txTimeMs(ctx, params);
     const p = await mustReadParticipant(ctx, participantId);
-    if (p.status !== 'pending') throw conflict(`participant ${participantId} is ${p.status}, not pending admission`);
+    if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
     const decision = await decideBallot(ctx, p.admissionTaskId, ADMISSION_BALLOT, now);
     if (decision.outcome === 'approved') await admit(ctx, p, now, params, 'committee');
     else await reject(ctx, p, `rejected by ${decision.refusals} of ${decision.approvals + decision.refusals} verifiers`);

@@ -1,11 +1,9 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import * as A from '../domain/market/auction';
-import { fail } from '../domain/market/fail';
 import { bpsOf, costOf } from '../domain/market/money';
-import { argInt } from '../domain/market/validate';
-import { emit } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { padUint } from '../ledger/keys';
 import * as store from '../ledger/market/auctions';
 import { MKT } from '../ledger/market/keys';
@@ -13,8 +11,9 @@ import { openMarketTx } from '../ledger/market/marketParams';
 import { requireTrader } from '../ledger/market/parties';
 import { createTrade } from '../ledger/market/trades';
 import { credit, debit } from '../ledger/market/wallets';
-import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
-import { checkId } from './offers.contract';
+import { fail } from '../kernel/errors';
+import { idArg, intArg, jsonObjectArg } from '../kernel/args';
+import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 
 /**
  * Sealed-bid reverse auction (seed 000): reqEng = `request`, sellEng = `bid`, sendPlainOffer =
@@ -32,13 +31,13 @@ export class AuctionsContract extends Contract {
   @Returns('string')
   async request(ctx: Context, requestJson: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:request');
-    const o = jsonArg(requestJson, 'requestJson');
+    const o = jsonObjectArg(requestJson, 'requestJson');
     const { tx, gov, market } = await openMarketTx(ctx);
     await requireTrader(tx, gov, m.participantId, 'auctions:request');
     const commitment = typeof o.buyerCommitment === 'string' ? o.buyerCommitment : '';
     const r = A.parseRequest(o, tx.nowS, await market(), A.requestIdFor(tx.txId, commitment));
     await store.putRequest(tx, r, true);
-    emit(ctx, 'AuctionRequested', { requestId: r.requestId, amountWh: r.amountWh, maxPricePerKwh: r.maxPricePerKwh, t1: r.t1, t2: r.t2, deliveryStart: r.deliveryStart });
+    emit(ctx, EVENTS.auctionRequested, { requestId: r.requestId, amountWh: r.amountWh, maxPricePerKwh: r.maxPricePerKwh, t1: r.t1, t2: r.t2, deliveryStart: r.deliveryStart });
     return canonicalJson(r);
   }
 
@@ -47,13 +46,13 @@ export class AuctionsContract extends Contract {
   @Returns('string')
   async bid(ctx: Context, requestId: string, bidJson: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:bid');
-    const o = jsonArg(bidJson, 'bidJson');
+    const o = jsonObjectArg(bidJson, 'bidJson');
     const { tx, gov } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
     await requireTrader(tx, gov, m.participantId, 'auctions:bid');
     const b = A.newBid(r, o, tx.nowS);
     await store.putBid(tx, b, true);
-    emit(ctx, 'AuctionBid', { requestId: r.requestId, offerId: b.offerId, energyWh: b.energyWh });
+    emit(ctx, EVENTS.auctionBid, { requestId: r.requestId, offerId: b.offerId, energyWh: b.energyWh });
     return canonicalJson(b);
   }
 
@@ -62,12 +61,12 @@ export class AuctionsContract extends Contract {
   @Returns('string')
   async reveal(ctx: Context, requestId: string, offerId: string, revealJson: string): Promise<string> {
     requireMeter(ctx, 'auctions:reveal');
-    const o = jsonArg(revealJson, 'revealJson');
+    const o = jsonObjectArg(revealJson, 'revealJson');
     const { tx, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
-    const b = A.reveal(r, await store.getBid(tx, r.requestId, checkId(offerId, 'offerId')), o, tx.nowS, await market());
+    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
+    const b = A.reveal(r, await store.getBid(tx, r.requestId, idArg(offerId, 'offerId')), o, tx.nowS, await market());
     await store.putBid(tx, b);
-    emit(ctx, 'AuctionRevealed', { requestId: r.requestId, offerId: b.offerId, status: b.status, pricePerKwh: b.pricePerKwh });
+    emit(ctx, EVENTS.auctionRevealed, { requestId: r.requestId, offerId: b.offerId, status: b.status, pricePerKwh: b.pricePerKwh });
     return canonicalJson(b);
   }
 
@@ -77,10 +76,10 @@ export class AuctionsContract extends Contract {
   async close(ctx: Context, requestId: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
     const closed = A.close(r, await store.listBids(tx, r.requestId), tx.nowS);
     await store.putRequest(tx, closed);
-    emit(ctx, 'AuctionClosed', { requestId: r.requestId, status: closed.status, winnerOfferId: closed.winnerOfferId, pricePerKwh: closed.winnerPricePerKwh });
+    emit(ctx, EVENTS.auctionClosed, { requestId: r.requestId, status: closed.status, winnerOfferId: closed.winnerOfferId, pricePerKwh: closed.winnerPricePerKwh });
     return canonicalJson(closed);
   }
 
@@ -90,9 +89,9 @@ export class AuctionsContract extends Contract {
   async claimBuyer(ctx: Context, requestId: string, secret: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:claimBuyer');
     const { tx, gov, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
     A.checkClaimWindow(r, tx.nowS);
-    if (r.buyerClaim) fail('CONFLICT', `the buyer of auction ${r.requestId} has already claimed`);
+    if (r.buyerClaim) fail('CONFLICT', 'ALREADY_CLAIMED', `the buyer of auction ${r.requestId} has already claimed`);
     A.checkIdentity(r.buyerCommitment, m.participantId, secret, 'auctions:claimBuyer');
     await requireTrader(tx, gov, m.participantId, 'auctions:claimBuyer');
     const payment = costOf(r.amountWh, r.winnerPricePerKwh as number);
@@ -107,12 +106,12 @@ export class AuctionsContract extends Contract {
   async claimSeller(ctx: Context, requestId: string, secret: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:claimSeller');
     const { tx, gov, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
     A.checkClaimWindow(r, tx.nowS);
-    if (r.sellerClaim) fail('CONFLICT', `the seller of auction ${r.requestId} has already claimed`);
+    if (r.sellerClaim) fail('CONFLICT', 'ALREADY_CLAIMED', `the seller of auction ${r.requestId} has already claimed`);
     const winner = await store.getBid(tx, r.requestId, r.winnerOfferId as string);
     A.checkIdentity(winner.sellerCommitment, m.participantId, secret, 'auctions:claimSeller');
-    if (r.buyerClaim && r.buyerClaim.participantId === m.participantId) fail('FORBIDDEN', 'the buyer cannot also be the seller');
+    if (r.buyerClaim && r.buyerClaim.participantId === m.participantId) fail('FORBIDDEN', 'SELF_TRADE', 'the buyer cannot also be the seller');
     await requireTrader(tx, gov, m.participantId, 'auctions:claimSeller');
     const params = await market();
     const collateral = bpsOf(costOf(r.amountWh, r.winnerPricePerKwh as number), params.collateralBps);
@@ -132,13 +131,13 @@ export class AuctionsContract extends Contract {
   async expire(ctx: Context, requestId: string): Promise<string> {
     getCaller(ctx);
     const { tx, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, checkId(requestId, 'requestId'));
+    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
     const { request, refundBuyer, refundSeller } = A.afterClaimDeadline(r, await store.listBids(tx, r.requestId), tx.nowS, await market());
     if (r.buyerClaim) await credit(tx, r.buyerClaim.participantId, refundBuyer, 'payment-refund', `auction:${r.requestId}`);
     if (r.sellerClaim) await credit(tx, r.sellerClaim.participantId, refundSeller, 'collateral-release', `auction:${r.requestId}`);
     await store.putRequest(tx, request);
-    if (request.status === 'FAILED') emit(ctx, 'AuctionFailed', { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
-    else emit(ctx, 'AuctionReawarded', { requestId: r.requestId, winnerOfferId: request.winnerOfferId, pricePerKwh: request.winnerPricePerKwh, claimDeadline: request.claimDeadline });
+    if (request.status === 'FAILED') emit(ctx, EVENTS.auctionFailed, { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
+    else emit(ctx, EVENTS.auctionReawarded, { requestId: r.requestId, winnerOfferId: request.winnerOfferId, pricePerKwh: request.winnerPricePerKwh, claimDeadline: request.claimDeadline });
     return canonicalJson(request);
   }
 
@@ -147,7 +146,7 @@ export class AuctionsContract extends Contract {
   async get(ctx: Context, requestId: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    return canonicalJson(await store.getRequest(tx, checkId(requestId, 'requestId')));
+    return canonicalJson(await store.getRequest(tx, idArg(requestId, 'requestId')));
   }
 
   /** Bids of one auction: hashes until revealed, prices after; paginated. */
@@ -156,7 +155,7 @@ export class AuctionsContract extends Contract {
   async listBids(ctx: Context, requestId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    await store.getRequest(tx, checkId(requestId, 'requestId'));
+    await store.getRequest(tx, idArg(requestId, 'requestId'));
     const page = await pageByPartialKey<A.AuctionBid>(ctx, MKT.auctionBid, [requestId], pageSizeArg(pageSize), bookmark ?? '');
     return canonicalJson({ items: page.items.map((i) => i.value), bookmark: page.bookmark });
   }
@@ -167,7 +166,7 @@ export class AuctionsContract extends Contract {
   async listOpen(ctx: Context, deliveryStart: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    const attrs = deliveryStart ? [padUint(argInt(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
+    const attrs = deliveryStart ? [padUint(intArg(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
     const page = await pageByPartialKey<{ requestId: string }>(ctx, MKT.openAuction, attrs, pageSizeArg(pageSize), bookmark ?? '');
     const items = [];
     for (const i of page.items) items.push(await store.getRequest(tx, i.value.requestId));
@@ -178,7 +177,7 @@ export class AuctionsContract extends Contract {
   private async maybeTrade(tx: Parameters<typeof store.putRequest>[0], r: A.AuctionRequest, params: Awaited<ReturnType<Awaited<ReturnType<typeof openMarketTx>>['market']>>): Promise<A.AuctionRequest> {
     if (!r.buyerClaim || !r.sellerClaim) {
       await store.putRequest(tx, r);
-      emit(tx.ctx, 'AuctionClaimed', { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
+      emit(tx.ctx, EVENTS.auctionClaimed, { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
       return r;
     }
     const trade = await createTrade(tx, {
@@ -192,10 +191,10 @@ export class AuctionsContract extends Contract {
       deliveryStart: r.deliveryStart,
       deliveryLength: r.deliveryLength,
     }, params);
-    if (trade.paymentEscrow !== r.buyerClaim.payment) fail('CONFLICT', 'internal: auction payment and trade cost differ');
+    if (trade.paymentEscrow !== r.buyerClaim.payment) fail('CONFLICT', 'ESCROW_MISMATCH', 'internal: auction payment and trade cost differ');
     const traded: A.AuctionRequest = { ...r, status: 'TRADED', tradeId: trade.tradeId };
     await store.putRequest(tx, traded);
-    emit(tx.ctx, 'AuctionTraded', { requestId: r.requestId, tradeId: trade.tradeId });
+    emit(tx.ctx, EVENTS.auctionTraded, { requestId: r.requestId, tradeId: trade.tradeId });
     return traded;
   }
 }

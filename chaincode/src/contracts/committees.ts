@@ -1,13 +1,14 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { checkPublicKeyHex } from '../domain/entropy';
-import { conflict, notFound } from '../errors';
-import { emit, EVENTS } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireOperator, requireRegulator } from '../identity/caller';
-import { canonicalJson, parseIntArg } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { readParameters } from '../ledger/parametersStore';
 import { deleteBeaconKey, mustReadTask, readBallot, readBeaconKey, readBeaconKeys, readVotes, writeBeaconKey } from '../ledger/taskStore';
 import { contributeEntropy, leaderAt, redrawTask, retryDraw } from '../committees/tasks';
 import { txTimeMs } from '../time/txTime';
+import { fail } from '../kernel/errors';
+import { intArg } from '../kernel/args';
 
 @Info({ title: 'committees', description: 'Utility beacon, committee draws, leader slots, task queries' })
 export class CommitteesContract extends Contract {
@@ -28,7 +29,7 @@ export class CommitteesContract extends Contract {
     const existing = await readBeaconKey(ctx, op.mspId);
     if (existing) {
       if (existing.publicKeyHex === publicKeyHex) return canonicalJson(existing);
-      throw conflict(`${op.mspId} already has a beacon key; the regulator must revoke it first (committees:revokeBeaconKey)`);
+      fail('CONFLICT', 'BEACON_KEY_EXISTS', `${op.mspId} already has a beacon key; the regulator must revoke it first (committees:revokeBeaconKey)`, { mspId: op.mspId });
     }
     const key = { mspId: op.mspId, publicKeyHex, registeredAtMs: now };
     await writeBeaconKey(ctx, key);
@@ -42,7 +43,7 @@ export class CommitteesContract extends Contract {
   async revokeBeaconKey(ctx: Context, mspId: string): Promise<string> {
     requireRegulator(ctx, 'committees:revokeBeaconKey');
     await txTimeMs(ctx);
-    if (!(await readBeaconKey(ctx, mspId))) throw notFound(`${mspId} has no beacon key`);
+    if (!(await readBeaconKey(ctx, mspId))) fail('NOT_FOUND', 'BEACON_KEY_NOT_FOUND', `${mspId} has no beacon key`);
     await deleteBeaconKey(ctx, mspId);
     return canonicalJson({ mspId, revoked: true });
   }
@@ -64,7 +65,7 @@ export class CommitteesContract extends Contract {
     const op = requireOperator(ctx, 'committees:contributeEntropy');
     const params = await readParameters(ctx);
     const now = await txTimeMs(ctx, params);
-    return canonicalJson(await contributeEntropy(ctx, taskId, parseIntArg(round, 'round', 0, 1_000_000), signatureHex, op.mspId, now, params));
+    return canonicalJson(await contributeEntropy(ctx, taskId, intArg(round, 'round', 0, 1_000_000), signatureHex, op.mspId, now, params));
   }
 
   /** Any caller: retries the draw of a seeded task that found too few eligible members. */

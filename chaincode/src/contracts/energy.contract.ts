@@ -1,16 +1,16 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { EnergyPacket, checkMintBound, packetIdFor, parseMint } from '../domain/market/energy';
-import { fail } from '../domain/market/fail';
-import { ID_PATTERN } from '../domain/market/validate';
-import { emit } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { ensureAccount } from '../ledger/market/directory';
 import { MintedCounter, energyBalance, getPacket, mintedKey, putPacket } from '../ledger/market/energy';
 import { MKT } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
 import { transientProof, verifiedProof } from '../ledger/market/readings';
-import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
+import { fail } from '../kernel/errors';
+import { ID_PATTERN, jsonObjectArg } from '../kernel/args';
+import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 
 /**
  * Energy packets (issue 3 §2). Minted by the meter itself from its own measured surplus export;
@@ -31,13 +31,13 @@ export class EnergyContract extends Contract {
   @Returns('string')
   async mint(ctx: Context, mintJson: string): Promise<string> {
     const m = requireMeter(ctx, 'energy:mint');
-    const input = parseMint(jsonArg(mintJson, 'mintJson'));
+    const input = parseMint(jsonObjectArg(mintJson, 'mintJson'));
     const { tx } = await openMarketTx(ctx);
     const proof = transientProof(ctx, 'exportProof');
-    if (!proof) fail('INVALID_ARGUMENT', 'energy:mint needs the interval\'s export proof (meters:getProof) as transient "exportProof" (it stays off the block)');
-    if (proof.direction !== 'export') fail('INVALID_ARGUMENT', 'transient exportProof must be an export proof');
-    if (proof.meterId !== m.meterId) fail('FORBIDDEN', `meter ${m.meterId} may only mint from its own readings`);
-    if (proof.intervalStart !== input.intervalStart) fail('INVALID_ARGUMENT', 'transient exportProof is for a different interval than mintJson.intervalStart');
+    if (!proof) fail('INVALID_ARGUMENT', 'MISSING_PROOF', 'energy:mint needs the interval\'s export proof (meters:getProof) as transient "exportProof" (it stays off the block)');
+    if (proof.direction !== 'export') fail('INVALID_ARGUMENT', 'WRONG_PROOF', 'transient exportProof must be an export proof');
+    if (proof.meterId !== m.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${m.meterId} may only mint from its own readings`);
+    if (proof.intervalStart !== input.intervalStart) fail('INVALID_ARGUMENT', 'WRONG_PROOF', 'transient exportProof is for a different interval than mintJson.intervalStart');
     await verifiedProof(tx, m.mspId, proof, 'energy:mint');
     const reading = { intervalStart: proof.intervalStart, intervalLength: proof.intervalLength, exportWh: proof.wh };
     await ensureAccount(tx, m);
@@ -62,7 +62,7 @@ export class EnergyContract extends Contract {
       createdAt: tx.nowS,
     };
     await putPacket(tx, packet, true);
-    emit(ctx, 'EnergyMinted', { packetId: packet.packetId, owner: packet.owner, amountWh: packet.amountWh, intervalStart: packet.intervalStart, source: packet.source });
+    emit(ctx, EVENTS.energyMinted, { packetId: packet.packetId, owner: packet.owner, amountWh: packet.amountWh, intervalStart: packet.intervalStart, source: packet.source });
     return canonicalJson(packet);
   }
 
@@ -71,7 +71,7 @@ export class EnergyContract extends Contract {
   @Returns('string')
   async get(ctx: Context, packetId: string): Promise<string> {
     getCaller(ctx);
-    if (!ID_PATTERN.test(packetId)) fail('INVALID_ARGUMENT', 'packetId is not a valid id');
+    if (!ID_PATTERN.test(packetId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'packetId is not a valid id');
     const { tx } = await openMarketTx(ctx);
     return canonicalJson(await getPacket(tx, packetId));
   }
@@ -81,7 +81,7 @@ export class EnergyContract extends Contract {
   @Returns('string')
   async listByOwner(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
+    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
     const { tx } = await openMarketTx(ctx);
     const page = await pageByPartialKey<{ packetId: string }>(ctx, MKT.packetByOwner, [participantId], pageSizeArg(pageSize), bookmark ?? '');
     const items: EnergyPacket[] = [];
@@ -97,7 +97,7 @@ export class EnergyContract extends Contract {
   @Returns('string')
   async balance(ctx: Context, participantId: string): Promise<string> {
     getCaller(ctx);
-    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
+    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
     const { tx } = await openMarketTx(ctx);
     const sum = await energyBalance(tx, participantId);
     return canonicalJson({ participantId, ...sum });

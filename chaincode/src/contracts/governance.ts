@@ -1,11 +1,12 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { mergeParameters, StoredParameters } from '../domain/parameters';
-import { emit, EVENTS } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { requireRegulator } from '../identity/caller';
-import { canonicalJson, parseJsonArg } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { readParameters, writeParameters } from '../ledger/parametersStore';
 import { txTimeMs } from '../time/txTime';
-import { invalidArgument } from '../errors';
+import { fail } from '../kernel/errors';
+import { jsonObjectArg } from '../kernel/args';
 
 @Info({ title: 'governance', description: 'Regulator-set market and committee parameters' })
 export class GovernanceContract extends Contract {
@@ -28,15 +29,15 @@ export class GovernanceContract extends Contract {
   @Returns('string')
   async setParameters(ctx: Context, paramsJson: string): Promise<string> {
     const regulator = requireRegulator(ctx, 'governance:setParameters');
-    const update = parseJsonArg(paramsJson, 'paramsJson');
-    if (Object.keys(update).length === 0) throw invalidArgument('paramsJson must set at least one parameter');
+    const update = jsonObjectArg(paramsJson, 'paramsJson');
+    if (Object.keys(update).length === 0) fail('INVALID_ARGUMENT', 'EMPTY_UPDATE', 'paramsJson must set at least one parameter');
     const current = await readParameters(ctx);
     const { version: _v, updatedAtMs: _u, updatedBy: _b, ...currentValues } = current;
     const merged = mergeParameters(currentValues, update);
     // Time under the tolerance that will be in force: a regulator cannot widen the guard for the
     // very transaction that widens it.
     const now = await txTimeMs(ctx, current);
-    if (merged.genesisMs > now) throw invalidArgument(`genesisMs (${merged.genesisMs}) must not be in the future (now ${now})`);
+    if (merged.genesisMs > now) fail('INVALID_ARGUMENT', 'GENESIS_IN_FUTURE', `genesisMs (${merged.genesisMs}) must not be in the future (now ${now})`);
     const next: StoredParameters = { ...merged, version: current.version + 1, updatedAtMs: now, updatedBy: regulator.mspId };
     await writeParameters(ctx, next);
     emit(ctx, EVENTS.parametersChanged, { changed: Object.keys(update).sort(), version: next.version });

@@ -1,5 +1,5 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { CHAINCODE_NAME, CHAINCODE_VERSION } from '../version';
 
 @Info({ title: 'health', description: 'Liveness of the chaincode' })

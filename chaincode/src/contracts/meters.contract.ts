@@ -1,13 +1,12 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { fail } from '../domain/market/fail';
 import * as R from '../domain/market/reading';
-import { ID_PATTERN, argInt } from '../domain/market/validate';
-import { emit } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { openMarketTx } from '../ledger/market/marketParams';
 import * as readings from '../ledger/market/readings';
-import { jsonArgOrTransient } from './market.support';
+import { fail, quote } from '../kernel/errors';
+import { ID_PATTERN, intArg, jsonObjectArgOrTransient, onlyKeys } from '../kernel/args';
 
 /**
  * Meter readings (issue 3 §1). A meter identity posts only readings carrying its own meterId.
@@ -28,10 +27,10 @@ export class MetersContract extends Contract {
   async postReading(ctx: Context, readingJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReading');
     const { tx } = await openMarketTx(ctx);
-    const r = R.parseReading(jsonArgOrTransient(ctx, readingJson, 'readingJson', 'reading'), 'reading');
-    if (r.meterId !== meter.meterId) fail('FORBIDDEN', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
+    const r = R.parseReading(jsonObjectArgOrTransient(ctx.stub.getTransient(), readingJson, 'readingJson', 'reading'), 'reading');
+    if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
     const [res] = await readings.postReadings(tx, meter.mspId, meter.meterId, [r]);
-    if (res.status === 'recorded') emit(ctx, 'ReadingRecorded', { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
+    if (res.status === 'recorded') emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
     return canonicalJson({ meterId: meter.meterId, intervalStart: r.intervalStart, status: res.status });
   }
 
@@ -41,25 +40,25 @@ export class MetersContract extends Contract {
   async postReadings(ctx: Context, batchJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReadings');
     const { tx } = await openMarketTx(ctx);
-    const batch = jsonArgOrTransient(ctx, batchJson, 'batchJson', 'readings');
-    for (const k of Object.keys(batch)) if (k !== 'meterId' && k !== 'readings') fail('INVALID_ARGUMENT', `batch: unknown field "${k}" (allowed: meterId, readings)`);
-    if (batch.meterId !== meter.meterId) fail('FORBIDDEN', `meter ${meter.meterId} may only post its own readings, not meter ${String(batch.meterId)}'s`);
+    const batch = jsonObjectArgOrTransient(ctx.stub.getTransient(), batchJson, 'batchJson', 'readings');
+    onlyKeys(batch, ['meterId', 'readings'], 'batch');
+    if (batch.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${quote(batch.meterId)}'s`);
     const items = batch.readings;
     if (!Array.isArray(items) || items.length === 0 || items.length > R.MAX_BATCH) {
-      fail('INVALID_ARGUMENT', `batch.readings must be an array of 1 to ${R.MAX_BATCH} readings`);
+      fail('INVALID_ARGUMENT', 'BAD_BATCH', `batch.readings must be an array of 1 to ${R.MAX_BATCH} readings`);
     }
     const parsed = items.map((o, i) => {
-      if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', `batch.readings[${i}] must be an object`);
+      if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', 'NOT_OBJECT', `batch.readings[${i}] must be an object`);
       const r = R.parseReading(o as Record<string, unknown>, `readings[${i}]`, meter.meterId);
-      if (r.meterId !== meter.meterId) fail('FORBIDDEN', `readings[${i}] carries meter ${r.meterId}; a batch holds one meter's readings`);
+      if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `readings[${i}] carries meter ${r.meterId}; a batch holds one meter's readings`);
       return r;
     });
     for (let i = 1; i < parsed.length; i++) {
-      if (parsed[i].intervalStart <= parsed[i - 1].intervalStart) fail('INVALID_ARGUMENT', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
+      if (parsed[i].intervalStart <= parsed[i - 1].intervalStart) fail('INVALID_ARGUMENT', 'BAD_ORDER', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
     }
     const res = await readings.postReadings(tx, meter.mspId, meter.meterId, parsed);
     const recorded = res.filter((x) => x.status === 'recorded').map((x) => x.intervalStart);
-    if (recorded.length) emit(ctx, 'ReadingRecorded', { mspId: meter.mspId, meterId: meter.meterId, intervals: recorded });
+    if (recorded.length) emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: recorded });
     return canonicalJson({ meterId: meter.meterId, recorded: recorded.length, duplicates: res.length - recorded.length, results: res });
   }
 
@@ -71,10 +70,10 @@ export class MetersContract extends Contract {
   @Returns('string')
   async getReading(ctx: Context, meterId: string, intervalStart: string): Promise<string> {
     const c = ownMeterOrOperator(ctx, meterId, 'read its readings');
-    const start = argInt(intervalStart, 'intervalStart', 0, 4_102_444_800);
+    const start = intArg(intervalStart, 'intervalStart', 0, 4_102_444_800);
     const { tx } = await openMarketTx(ctx);
     const reading = await readings.privateReading(tx, c.mspId, meterId, start);
-    if (!reading) fail('NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
+    if (!reading) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
     return canonicalJson({ ...readings.summaryOf(c.mspId, reading), reading });
   }
 
@@ -87,11 +86,11 @@ export class MetersContract extends Contract {
   @Returns('string')
   async getProof(ctx: Context, meterId: string, intervalStart: string, direction: string): Promise<string> {
     const c = ownMeterOrOperator(ctx, meterId, 'read its reading proofs');
-    const start = argInt(intervalStart, 'intervalStart', 0, 4_102_444_800);
-    if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', 'direction must be "export" or "import"');
+    const start = intArg(intervalStart, 'intervalStart', 0, 4_102_444_800);
+    if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', 'BAD_DIRECTION', 'direction must be "export" or "import"');
     const { tx } = await openMarketTx(ctx);
     const proof = await readings.privateProof(tx, c.mspId, meterId, start, direction);
-    if (!proof) fail('NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
+    if (!proof) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
     return canonicalJson(proof);
   }
 
@@ -100,11 +99,11 @@ export class MetersContract extends Contract {
   @Returns('string')
   async getReadingHash(ctx: Context, mspId: string, meterId: string, intervalStart: string): Promise<string> {
     getCaller(ctx);
-    if (!ID_PATTERN.test(mspId) || !ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'mspId and meterId must be valid ids');
-    const start = argInt(intervalStart, 'intervalStart', 0, 4_102_444_800);
+    if (!ID_PATTERN.test(mspId) || !ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'mspId and meterId must be valid ids');
+    const start = intArg(intervalStart, 'intervalStart', 0, 4_102_444_800);
     const { tx } = await openMarketTx(ctx);
     const readingHash = await readings.channelReadingHash(tx, mspId, meterId, start);
-    if (!readingHash) fail('NOT_FOUND', `meter ${meterId} of ${mspId} has no reading for interval ${start}`);
+    if (!readingHash) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${mspId} has no reading for interval ${start}`);
     return canonicalJson({ mspId, meterId, intervalStart: start, readingHash });
   }
 
@@ -112,12 +111,12 @@ export class MetersContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async getHead(ctx: Context, mspId: string, meterId: string): Promise<string> {
-    if (!ID_PATTERN.test(mspId)) fail('INVALID_ARGUMENT', 'mspId is not a valid MSP id');
+    if (!ID_PATTERN.test(mspId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'mspId is not a valid MSP id');
     const c = ownMeterOrOperator(ctx, meterId, 'read its head');
-    if (mspId !== c.mspId) fail('FORBIDDEN', `only meter ${meterId} or an operator of ${mspId} may read its head`);
+    if (mspId !== c.mspId) fail('FORBIDDEN', 'OTHER_UTILITY', `only meter ${meterId} or an operator of ${mspId} may read its head`);
     const { tx } = await openMarketTx(ctx);
     const head = await readings.getHead(tx, mspId, meterId);
-    if (!head) fail('NOT_FOUND', `meter ${meterId} of ${mspId} has posted no reading`);
+    if (!head) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${mspId} has posted no reading`);
     const { last: _last, ...summary } = head;
     return canonicalJson(summary);
   }
@@ -125,9 +124,9 @@ export class MetersContract extends Contract {
 
 function ownMeterOrOperator(ctx: Context, meterId: string, action: string): ReturnType<typeof getCaller> {
   const c = getCaller(ctx);
-  if (!ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'meterId is not a valid meter id');
+  if (!ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'meterId is not a valid meter id');
   if (!((c.role === 'meter' && c.meterId === meterId) || c.role === 'operator')) {
-    fail('FORBIDDEN', `only meter ${meterId} itself or an operator of its utility may ${action}`);
+    fail('FORBIDDEN', 'OTHER_METER', `only meter ${meterId} itself or an operator of its utility may ${action}`);
   }
   return c;
 }

@@ -1,10 +1,9 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { fail } from '../domain/market/fail';
 import * as O from '../domain/market/offer';
-import { ID_PATTERN, MAX_QUANTITY, argInt } from '../domain/market/validate';
-import { emit } from '../events';
+import { MAX_QUANTITY } from '../domain/market/validate';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { padUint } from '../ledger/keys';
 import { MKT, PENALTY_POOL } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
@@ -12,7 +11,9 @@ import { getOffer, putOffer } from '../ledger/market/offers';
 import { requireTrader } from '../ledger/market/parties';
 import { createTrade } from '../ledger/market/trades';
 import { credit, debit } from '../ledger/market/wallets';
-import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
+import { fail } from '../kernel/errors';
+import { idArg, intArg, jsonObjectArg } from '../kernel/args';
+import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 
 /**
  * Fixed-price offers with escrow (seed 001): makeOffer = `create` (CTS, collateral locked),
@@ -29,13 +30,13 @@ export class OffersContract extends Contract {
   @Returns('string')
   async create(ctx: Context, offerJson: string): Promise<string> {
     const m = requireMeter(ctx, 'offers:create');
-    const input = O.parseOfferInput(jsonArg(offerJson, 'offerJson'));
+    const input = O.parseOfferInput(jsonObjectArg(offerJson, 'offerJson'));
     const { tx, gov, market } = await openMarketTx(ctx);
     await requireTrader(tx, gov, m.participantId, 'offers:create');
     const offer = O.newOffer(input, m, tx.nowS, await market(), O.offerIdFor(tx.txId));
     await debit(tx, m.participantId, offer.collateral, 'collateral-lock', `offer:${offer.offerId}`);
     await putOffer(tx, offer, true);
-    emit(ctx, 'OfferCreated', { offerId: offer.offerId, amountWh: offer.amountWh, pricePerKwh: offer.pricePerKwh, deliveryStart: offer.deliveryStart, expiresAt: offer.expiresAt });
+    emit(ctx, EVENTS.offerCreated, { offerId: offer.offerId, amountWh: offer.amountWh, pricePerKwh: offer.pricePerKwh, deliveryStart: offer.deliveryStart, expiresAt: offer.expiresAt });
     return canonicalJson(offer);
   }
 
@@ -44,10 +45,10 @@ export class OffersContract extends Contract {
   @Returns('string')
   async accept(ctx: Context, offerId: string, amountWh: string, pricePerKwh: string): Promise<string> {
     const b = requireMeter(ctx, 'offers:accept');
-    const amount = argInt(amountWh, 'amountWh', 1, 10_000_000);
-    const price = argInt(pricePerKwh, 'pricePerKwh', 1, MAX_QUANTITY);
+    const amount = intArg(amountWh, 'amountWh', 1, 10_000_000);
+    const price = intArg(pricePerKwh, 'pricePerKwh', 1, MAX_QUANTITY);
     const { tx, gov, market } = await openMarketTx(ctx);
-    const offer = await getOffer(tx, checkId(offerId, 'offerId'));
+    const offer = await getOffer(tx, idArg(offerId, 'offerId'));
     O.checkAcceptance(offer, b.participantId, amount, price, tx.nowS);
     await requireTrader(tx, gov, b.participantId, 'offers:accept');
     const params = await market();
@@ -64,7 +65,7 @@ export class OffersContract extends Contract {
       deliveryLength: offer.deliveryLength,
     }, params);
     await putOffer(tx, { ...offer, status: 'ACCEPTED', tradeId: trade.tradeId, closedAt: tx.nowS });
-    emit(ctx, 'OfferAccepted', { offerId: offer.offerId, tradeId: trade.tradeId });
+    emit(ctx, EVENTS.offerAccepted, { offerId: offer.offerId, tradeId: trade.tradeId });
     return canonicalJson(trade);
   }
 
@@ -74,8 +75,8 @@ export class OffersContract extends Contract {
   async giveUp(ctx: Context, offerId: string): Promise<string> {
     const m = requireMeter(ctx, 'offers:giveUp');
     const { tx, market } = await openMarketTx(ctx);
-    const offer = await getOffer(tx, checkId(offerId, 'offerId'));
-    if (offer.seller !== m.participantId) fail('FORBIDDEN', `only the seller may give up offer ${offer.offerId}`);
+    const offer = await getOffer(tx, idArg(offerId, 'offerId'));
+    if (offer.seller !== m.participantId) fail('FORBIDDEN', 'NOT_SELLER', `only the seller may give up offer ${offer.offerId}`);
     const c = O.giveUp(offer, tx.nowS, await market());
     await this.release(tx, c);
     return canonicalJson(c.offer);
@@ -87,7 +88,7 @@ export class OffersContract extends Contract {
   async expire(ctx: Context, offerId: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    const c = O.expire(await getOffer(tx, checkId(offerId, 'offerId')), tx.nowS);
+    const c = O.expire(await getOffer(tx, idArg(offerId, 'offerId')), tx.nowS);
     await this.release(tx, c);
     return canonicalJson(c.offer);
   }
@@ -97,7 +98,7 @@ export class OffersContract extends Contract {
   async get(ctx: Context, offerId: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    return canonicalJson(await getOffer(tx, checkId(offerId, 'offerId')));
+    return canonicalJson(await getOffer(tx, idArg(offerId, 'offerId')));
   }
 
   /** OPEN offers for one delivery interval (deliveryStart given) or all, in delivery order; paginated. */
@@ -106,7 +107,7 @@ export class OffersContract extends Contract {
   async listOpen(ctx: Context, deliveryStart: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    const attrs = deliveryStart ? [padUint(argInt(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
+    const attrs = deliveryStart ? [padUint(intArg(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
     const page = await pageByPartialKey<{ offerId: string }>(ctx, MKT.openOffer, attrs, pageSizeArg(pageSize), bookmark ?? '');
     const items = [];
     for (const i of page.items) items.push(await getOffer(tx, i.value.offerId));
@@ -118,11 +119,6 @@ export class OffersContract extends Contract {
     await credit(tx, c.offer.seller, c.returned, 'collateral-release', ref);
     await credit(tx, PENALTY_POOL, c.forfeited, 'forfeit', ref);
     await putOffer(tx, c.offer);
-    emit(tx.ctx, 'OfferClosed', { offerId: c.offer.offerId, status: c.offer.status, returned: c.returned, forfeited: c.forfeited });
+    emit(tx.ctx, EVENTS.offerClosed, { offerId: c.offer.offerId, status: c.offer.status, returned: c.returned, forfeited: c.forfeited });
   }
-}
-
-export function checkId(v: string, name: string): string {
-  if (typeof v !== 'string' || !ID_PATTERN.test(v)) fail('INVALID_ARGUMENT', `${name} is not a valid id`);
-  return v;
 }

@@ -1,13 +1,14 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { effectiveStatus, Participant } from '../domain/participant';
-import { invalidArgument } from '../errors';
 import { getCaller, requireMeter, requireOperator, requireRegulator } from '../identity/caller';
-import { canonicalJson, parseIntArg, parseJsonArg } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { KEY } from '../ledger/keys';
-import { mustReadParticipant, QScoreHistoryEntry, readPage } from '../ledger/participantStore';
+import { mustReadParticipant, QScoreHistoryEntry } from '../ledger/participantStore';
+import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 import { readParameters } from '../ledger/parametersStore';
 import * as registry from '../participants/registry';
 import { txTimeMs } from '../time/txTime';
+import { intArg, jsonObjectArg, onlyKeys } from '../kernel/args';
 
 /**
  * What a caller may see of a participant: the owner, its utility's operators and the regulator see
@@ -30,8 +31,6 @@ function view(p: Participant, nowMs: number, full: boolean): Record<string, unkn
   return full ? { ...pub, meterId: p.meterId, attempts: p.attempts } : pub;
 }
 
-const PAGE_MAX = 100;
-
 @Info({ title: 'participants', description: 'Participant registry: enrolment, join, status, Q-score queries' })
 export class ParticipantsContract extends Contract {
   constructor() {
@@ -52,8 +51,8 @@ export class ParticipantsContract extends Contract {
   @Returns('string')
   async requestJoin(ctx: Context, requestJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:requestJoin');
-    const req = parseJsonArg(requestJson, 'requestJson');
-    for (const k of Object.keys(req)) if (k !== 'stake') throw invalidArgument(`requestJson: unknown field "${k}" (allowed: stake)`);
+    const req = jsonObjectArg(requestJson, 'requestJson');
+    onlyKeys(req, ['stake'], 'requestJson');
     const params = await readParameters(ctx);
     const now = await txTimeMs(ctx, params);
     return canonicalJson(view(await registry.requestJoin(ctx, meter, req, now, params), now, true));
@@ -82,7 +81,7 @@ export class ParticipantsContract extends Contract {
   async setStake(ctx: Context, amount: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:setStake');
     const now = await txTimeMs(ctx);
-    const p = await registry.setStake(ctx, meter, parseIntArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER), now);
+    const p = await registry.setStake(ctx, meter, intArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER), now);
     return canonicalJson(view(p, now, true));
   }
 
@@ -120,7 +119,7 @@ export class ParticipantsContract extends Contract {
   async ban(ctx: Context, participantId: string, seconds: string, reason: string): Promise<string> {
     requireRegulator(ctx, 'participants:ban');
     const now = await txTimeMs(ctx);
-    const p = await registry.ban(ctx, participantId, parseIntArg(seconds, 'seconds', 1, 315_360_000), String(reason ?? '').slice(0, 280), now);
+    const p = await registry.ban(ctx, participantId, intArg(seconds, 'seconds', 1, 315_360_000), String(reason ?? '').slice(0, 280), now);
     return canonicalJson(view(p, now, true));
   }
 
@@ -149,7 +148,7 @@ export class ParticipantsContract extends Contract {
   async backfillCommitteeIndex(ctx: Context, zone: string, pageSize: string): Promise<string> {
     requireRegulator(ctx, 'participants:backfillCommitteeIndex');
     const now = await txTimeMs(ctx);
-    return canonicalJson(await registry.backfillCommitteeIndex(ctx, String(zone ?? ''), parseIntArg(pageSize, 'pageSize', 1, 500), now));
+    return canonicalJson(await registry.backfillCommitteeIndex(ctx, String(zone ?? ''), intArg(pageSize, 'pageSize', 1, 500), now));
   }
 
   /** Any caller: a participant's Q-score history, oldest first, paginated (`bookmark` "" for the first page). */
@@ -158,8 +157,8 @@ export class ParticipantsContract extends Contract {
   async getQScoreHistory(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     await mustReadParticipant(ctx, participantId);
-    const page = await readPage<QScoreHistoryEntry>(ctx, KEY.qscoreHistory, [participantId], parseIntArg(pageSize, 'pageSize', 1, PAGE_MAX), bookmark ?? '');
-    return canonicalJson({ participantId, entries: page.items, bookmark: page.bookmark });
+    const page = await pageByPartialKey<QScoreHistoryEntry>(ctx, KEY.qscoreHistory, [participantId], pageSizeArg(pageSize), bookmark ?? '');
+    return canonicalJson({ participantId, entries: page.items.map((i) => i.value), bookmark: page.bookmark });
   }
 
   /**
@@ -170,7 +169,7 @@ export class ParticipantsContract extends Contract {
   @Returns('string')
   async leaderboard(ctx: Context, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    const page = await readPage<{ participantId: string; qScore: number }>(ctx, KEY.qscoreRank, [], parseIntArg(pageSize, 'pageSize', 1, PAGE_MAX), bookmark ?? '');
-    return canonicalJson({ entries: page.items.map((e) => ({ participantId: e.participantId, qScore: e.qScore })), bookmark: page.bookmark });
+    const page = await pageByPartialKey<{ participantId: string; qScore: number }>(ctx, KEY.qscoreRank, [], pageSizeArg(pageSize), bookmark ?? '');
+    return canonicalJson({ entries: page.items.map(({ value: e }) => ({ participantId: e.participantId, qScore: e.qScore })), bookmark: page.bookmark });
   }
 }

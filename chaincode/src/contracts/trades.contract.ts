@@ -1,20 +1,19 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { createHash } from 'crypto';
 import { castVote, recordLeaderEntry } from '../committees/tasks';
-import { fail } from '../domain/market/fail';
 import { flowProofRecord } from '../domain/market/reading';
 import * as T from '../domain/market/trade';
-import { argInt, onlyKeys } from '../domain/market/validate';
-import { emit } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
-import { canonicalJson, decode } from '../ledger/codec';
+import { canonicalJson, decode } from '../kernel/codec';
 import { ImportClaim, importClaimKey } from '../ledger/market/energy';
 import { MKT } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
 import { transientProof, verifiedProof } from '../ledger/market/readings';
 import { closeTrade, decideStage, endStage, escrowEnergy, getTrade, putTrade, tradeKey } from '../ledger/market/trades';
-import { jsonArg, pageByPartialKey, pageSizeArg } from './market.support';
-import { checkId } from './offers.contract';
+import { fail } from '../kernel/errors';
+import { idArg, intArg, jsonArg, jsonObjectArg, onlyKeys } from '../kernel/args';
+import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 
 /**
  * Validated settlement of trades (seed 002 Fig. 5 on top of seed 001's escrow). See docs/market.md
@@ -36,28 +35,23 @@ export class TradesContract extends Contract {
   async deliverEnergy(ctx: Context, tradeId: string, packetsJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:deliverEnergy');
     const { tx, gov } = await openMarketTx(ctx);
-    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
-    if (t.seller !== m.participantId) fail('FORBIDDEN', `only the seller of trade ${t.tradeId} may deliver its energy`);
-    if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
+    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    if (t.seller !== m.participantId) fail('FORBIDDEN', 'NOT_SELLER', `only the seller of trade ${t.tradeId} may deliver its energy`);
+    if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
     if (tx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(tx, gov, t, 'late'));
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(packetsJson);
-    } catch {
-      fail('INVALID_ARGUMENT', 'packetsJson must be a JSON array of {packetId, amountWh}');
-    }
-    if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 16) fail('INVALID_ARGUMENT', 'packetsJson must be an array of 1 to 16 {packetId, amountWh}');
+    const parsed = jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}');
+    if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 16) fail('INVALID_ARGUMENT', 'BAD_PACKETS', 'packetsJson must be an array of 1 to 16 {packetId, amountWh}');
     const uses: T.PacketUse[] = parsed.map((u, i) => {
-      if (typeof u !== 'object' || u === null) fail('INVALID_ARGUMENT', `packetsJson[${i}] must be an object`);
+      if (typeof u !== 'object' || u === null) fail('INVALID_ARGUMENT', 'BAD_PACKETS', `packetsJson[${i}] must be an object`);
       const o = u as Record<string, unknown>;
-      if (Object.keys(o).some((k) => k !== 'packetId' && k !== 'amountWh')) fail('INVALID_ARGUMENT', `packetsJson[${i}] may only hold packetId and amountWh`);
+      if (Object.keys(o).some((k) => k !== 'packetId' && k !== 'amountWh')) fail('INVALID_ARGUMENT', 'UNKNOWN_FIELD', `packetsJson[${i}] may only hold packetId and amountWh`);
       const amount = o.amountWh;
-      if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) fail('INVALID_ARGUMENT', `packetsJson[${i}].amountWh must be a positive integer`);
-      return { packetId: checkId(String(o.packetId), `packetsJson[${i}].packetId`), amountWh: amount };
+      if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) fail('INVALID_ARGUMENT', 'BAD_PACKETS', `packetsJson[${i}].amountWh must be a positive integer`);
+      return { packetId: idArg(String(o.packetId), `packetsJson[${i}].packetId`), amountWh: amount };
     });
     const next = await escrowEnergy(tx, gov, t, uses);
     await putTrade(tx, next);
-    emit(ctx, 'TradeEnergyEscrowed', { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
+    emit(ctx, EVENTS.tradeEnergyEscrowed, { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
     return canonicalJson(next);
   }
 
@@ -71,15 +65,15 @@ export class TradesContract extends Contract {
   @Returns('string')
   async confirmDelivery(ctx: Context, tradeId: string, receivedWh: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:confirmDelivery');
-    const declared = argInt(receivedWh, 'receivedWh', 0, 10_000_000);
+    const declared = intArg(receivedWh, 'receivedWh', 0, 10_000_000);
     const { tx } = await openMarketTx(ctx);
-    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
-    if (t.buyer !== m.participantId || t.buyerMeterId !== m.meterId) fail('FORBIDDEN', `only the buyer's meter of trade ${t.tradeId} may confirm delivery`);
-    if (t.state !== 'FINAL') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; delivery is confirmed in the FINAL stage, after the execution stage is approved`);
+    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    if (t.buyer !== m.participantId || t.buyerMeterId !== m.meterId) fail('FORBIDDEN', 'NOT_BUYER', `only the buyer's meter of trade ${t.tradeId} may confirm delivery`);
+    if (t.state !== 'FINAL') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; delivery is confirmed in the FINAL stage, after the execution stage is approved`);
     const proof = transientProof(ctx, 'importProof');
-    if (!proof) fail('INVALID_ARGUMENT', 'trades:confirmDelivery needs the buyer meter\'s import proof for the delivery interval (meters:getProof) as transient "importProof"');
+    if (!proof) fail('INVALID_ARGUMENT', 'MISSING_PROOF', 'trades:confirmDelivery needs the buyer meter\'s import proof for the delivery interval (meters:getProof) as transient "importProof"');
     if (proof.direction !== 'import' || proof.meterId !== m.meterId || proof.intervalStart !== t.deliveryStart) {
-      fail('INVALID_ARGUMENT', `transient importProof must be meter ${m.meterId}'s import proof of interval ${t.deliveryStart}`);
+      fail('INVALID_ARGUMENT', 'WRONG_PROOF', `transient importProof must be meter ${m.meterId}'s import proof of interval ${t.deliveryStart}`);
     }
     await verifiedProof(tx, m.mspId, proof, 'trades:confirmDelivery');
     const evidenceHash = createHash('sha256').update(flowProofRecord(proof), 'utf8').digest('hex');
@@ -88,7 +82,7 @@ export class TradesContract extends Contract {
     const next = T.recordEvidence(t, declared, Math.max(0, proof.wh - claim.claimedWh), evidenceHash);
     await tx.put(ckey, { claimedWh: claim.claimedWh + (next.meteredWh as number) });
     await putTrade(tx, next);
-    emit(ctx, 'TradeDeliveryEvidenced', { tradeId: t.tradeId, declaredWh: declared, meteredWh: next.meteredWh });
+    emit(ctx, EVENTS.tradeDeliveryEvidenced, { tradeId: t.tradeId, declaredWh: declared, meteredWh: next.meteredWh });
     return canonicalJson(next);
   }
 
@@ -98,9 +92,9 @@ export class TradesContract extends Contract {
   async recordEntry(ctx: Context, tradeId: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:recordEntry');
     const { tx } = await openMarketTx(ctx);
-    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
     const stage = T.stageOf(t);
-    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
+    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
     const payload = { contractHash: t.contractHash, stage, energyEscrowWh: t.energyEscrowWh, paymentEscrow: t.paymentEscrow, meteredWh: t.meteredWh, buyerDeclaredWh: t.buyerDeclaredWh };
     const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, tx.nowMs);
     return canonicalJson(ballot);
@@ -111,12 +105,12 @@ export class TradesContract extends Contract {
   @Returns('string')
   async vote(ctx: Context, tradeId: string, voteJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:vote');
-    const v = jsonArg(voteJson, 'voteJson');
+    const v = jsonObjectArg(voteJson, 'voteJson');
     onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
     const { tx } = await openMarketTx(ctx);
-    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
     const stage = T.stageOf(t);
-    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: nothing to attest before the buyer's delivery evidence`);
+    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: nothing to attest before the buyer's delivery evidence`);
     const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v as never, tx.nowMs);
     return canonicalJson(vote);
   }
@@ -127,7 +121,7 @@ export class TradesContract extends Contract {
   async decide(ctx: Context, tradeId: string): Promise<string> {
     getCaller(ctx);
     const { tx, gov } = await openMarketTx(ctx);
-    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
     return canonicalJson(await decideStage(tx, gov, t));
   }
 
@@ -140,13 +134,13 @@ export class TradesContract extends Contract {
   async timeout(ctx: Context, tradeId: string): Promise<string> {
     getCaller(ctx);
     const { tx, gov } = await openMarketTx(ctx);
-    const t = await getTrade(tx, checkId(tradeId, 'tradeId'));
+    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
     if (t.state === 'AWAITING_ENERGY') {
-      if (tx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${tx.nowS})`);
+      if (tx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${tx.nowS})`);
       return canonicalJson(await closeTrade(tx, gov, t, 'late'));
     }
     const stage = T.stageOf(t);
-    if (tx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${tx.nowS})`);
+    if (tx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${tx.nowS})`);
     const marked: T.Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
     return canonicalJson(await endStage(tx, gov, marked, stage, undefined));
   }
@@ -157,7 +151,7 @@ export class TradesContract extends Contract {
   async get(ctx: Context, tradeId: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    return canonicalJson(await getTrade(tx, checkId(tradeId, 'tradeId')));
+    return canonicalJson(await getTrade(tx, idArg(tradeId, 'tradeId')));
   }
 
   /** A participant's trades (as seller or buyer), paginated through the per-party index. */
@@ -166,7 +160,7 @@ export class TradesContract extends Contract {
   async listByParticipant(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    const page = await pageByPartialKey<{ role: string }>(ctx, MKT.tradeByParty, [checkId(participantId, 'participantId')], pageSizeArg(pageSize), bookmark ?? '');
+    const page = await pageByPartialKey<{ role: string }>(ctx, MKT.tradeByParty, [idArg(participantId, 'participantId')], pageSizeArg(pageSize), bookmark ?? '');
     const items = [];
     for (const i of page.items) items.push({ role: i.value.role, trade: await getTrade(tx, i.attributes[1]) });
     return canonicalJson({ items, bookmark: page.bookmark });
@@ -178,9 +172,9 @@ export class TradesContract extends Contract {
   async history(ctx: Context, tradeId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const { tx } = await openMarketTx(ctx);
-    await getTrade(tx, checkId(tradeId, 'tradeId'));
+    await getTrade(tx, idArg(tradeId, 'tradeId'));
     const size = pageSizeArg(pageSize);
-    const start = bookmark ? argInt(bookmark, 'bookmark', 0, 1_000_000) : 0;
+    const start = bookmark ? intArg(bookmark, 'bookmark', 0, 1_000_000) : 0;
     const it = await ctx.stub.getHistoryForKey(tradeKey(tx, tradeId));
     const all: Array<{ txId: string; timestamp: number; state: string; trade: T.Trade }> = [];
     try {

@@ -1,14 +1,15 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { fail } from '../domain/market/fail';
-import { ID_PATTERN, MAX_QUANTITY, argInt } from '../domain/market/validate';
-import { emit } from '../events';
+import { MAX_QUANTITY } from '../domain/market/validate';
+import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter, requireOperator } from '../identity/caller';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { ensureAccount, lookupParticipant } from '../ledger/market/directory';
 import { MKT, PENALTY_POOL } from '../ledger/market/keys';
 import { openMarketTx } from '../ledger/market/marketParams';
 import { AuditEntry, balanceOf, credit } from '../ledger/market/wallets';
-import { pageByPartialKey, pageSizeArg } from './market.support';
+import { fail } from '../kernel/errors';
+import { ID_PATTERN, intArg } from '../kernel/args';
+import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 
 /**
  * Wallets (issue 3 §3): operators credit their own utility's participants (the fiat on-ramp);
@@ -34,15 +35,15 @@ export class WalletsContract extends Contract {
   @Returns('string')
   async credit(ctx: Context, participantId: string, amount: string, reference: string): Promise<string> {
     const op = requireOperator(ctx, 'wallets:credit');
-    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
-    const value = argInt(amount, 'amount', 1, MAX_QUANTITY);
-    if (typeof reference !== 'string' || reference.length < 1 || reference.length > 128) fail('INVALID_ARGUMENT', 'reference must be 1-128 characters (e.g. the payment reference)');
+    if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
+    const value = intArg(amount, 'amount', 1, MAX_QUANTITY);
+    if (typeof reference !== 'string' || reference.length < 1 || reference.length > 128) fail('INVALID_ARGUMENT', 'BAD_REFERENCE', 'reference must be 1-128 characters (e.g. the payment reference)');
     const { tx } = await openMarketTx(ctx);
     const p = await lookupParticipant(tx, participantId);
-    if (!p) fail('NOT_FOUND', `participant ${participantId} has no market account; the meter must join or open its wallet first`);
-    if (p.mspId !== op.mspId) fail('FORBIDDEN', `operators of ${op.mspId} may only credit participants of their own utility (this one belongs to ${p.mspId})`);
+    if (!p) fail('NOT_FOUND', 'NO_ACCOUNT', `participant ${participantId} has no market account; the meter must join or open its wallet first`);
+    if (p.mspId !== op.mspId) fail('FORBIDDEN', 'OTHER_UTILITY', `operators of ${op.mspId} may only credit participants of their own utility (this one belongs to ${p.mspId})`);
     await credit(tx, participantId, value, 'topup', reference);
-    emit(ctx, 'WalletCredited', { participantId, amount: value, reference });
+    emit(ctx, EVENTS.walletCredited, { participantId, amount: value, reference });
     return canonicalJson({ participantId, balance: await balanceOf(tx, participantId) });
   }
 
@@ -68,14 +69,14 @@ export class WalletsContract extends Contract {
   }
 
   private async checkReader(tx: Parameters<typeof balanceOf>[0], c: ReturnType<typeof getCaller>, participantId: string): Promise<void> {
-    if (typeof participantId !== 'string' || !ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'participantId is not a valid participant id');
+    if (typeof participantId !== 'string' || !ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
     if (c.role === 'regulator' || c.participantId === participantId) return;
-    if (participantId === PENALTY_POOL) fail('FORBIDDEN', 'only the regulator may read the penalty pool');
+    if (participantId === PENALTY_POOL) fail('FORBIDDEN', 'POOL_REGULATOR_ONLY', 'only the regulator may read the penalty pool');
     if (c.role === 'operator') {
       const p = await lookupParticipant(tx, participantId);
-      if (!p) fail('NOT_FOUND', `participant ${participantId} has no market account`);
+      if (!p) fail('NOT_FOUND', 'NO_ACCOUNT', `participant ${participantId} has no market account`);
       if (p.mspId === c.mspId) return;
     }
-    fail('FORBIDDEN', 'a wallet is readable by its owner, operators of its utility and the regulator');
+    fail('FORBIDDEN', 'NOT_WALLET_READER', 'a wallet is readable by its owner, operators of its utility and the regulator');
   }
 }

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'crypto';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { invalidArgument } from '../errors';
+import { fail } from '../kernel/errors';
 
 const HEX = /^[0-9a-f]+$/;
 
@@ -30,22 +30,22 @@ export function beaconMessage(channelId: string, taskId: string, round: number):
 
 export function checkPublicKeyHex(hex: string): string {
   if (typeof hex !== 'string' || hex.length !== PUBLIC_KEY_HEX_LENGTH || !HEX.test(hex)) {
-    throw invalidArgument(`publicKeyHex must be ${PUBLIC_KEY_HEX_LENGTH} lowercase hex characters (a compressed BLS12-381 G1 point)`);
+    fail('INVALID_ARGUMENT', 'BAD_PUBLIC_KEY', `publicKeyHex must be ${PUBLIC_KEY_HEX_LENGTH} lowercase hex characters (a compressed BLS12-381 G1 point)`);
   }
   try {
     bls.G1.ProjectivePoint.fromHex(hex).assertValidity();
   } catch (e) {
-    throw invalidArgument(`publicKeyHex is not a valid BLS12-381 G1 point: ${(e as Error).message}`);
+    fail('INVALID_ARGUMENT', 'BAD_PUBLIC_KEY', `publicKeyHex is not a valid BLS12-381 G1 point: ${(e as Error).message}`);
   }
   if (bls.G1.ProjectivePoint.fromHex(hex).equals(bls.G1.ProjectivePoint.ZERO)) {
-    throw invalidArgument('publicKeyHex must not be the identity point');
+    fail('INVALID_ARGUMENT', 'BAD_PUBLIC_KEY', 'publicKeyHex must not be the identity point');
   }
   return hex;
 }
 
 export function checkSignatureHex(hex: string): string {
   if (typeof hex !== 'string' || hex.length !== SIGNATURE_HEX_LENGTH || !HEX.test(hex)) {
-    throw invalidArgument(`signatureHex must be ${SIGNATURE_HEX_LENGTH} lowercase hex characters (a compressed BLS12-381 G2 signature)`);
+    fail('INVALID_ARGUMENT', 'BAD_SIGNATURE', `signatureHex must be ${SIGNATURE_HEX_LENGTH} lowercase hex characters (a compressed BLS12-381 G2 signature)`);
   }
   return hex;
 }

@@ -2,8 +2,8 @@
  * Governance parameters set by the regulator (spec §1, §3; issue 8 item 3), their defaults and
  * validation. Pure: no ledger access here.
  */
-import { invalidArgument } from '../errors';
 import { Q_SCALE } from './fixedPoint';
+import { fail, quote } from '../kernel/errors';
 
 export interface GovernanceParameters {
   /** Committee fault bound; committee size n = 3f + 1, decisions at 2f + 1, blocked at f + 1. */
@@ -94,13 +94,13 @@ export function mergeParameters(current: GovernanceParameters, update: Record<st
   const next: GovernanceParameters = { ...current };
   for (const [name, value] of Object.entries(update)) {
     if (!(name in RANGES)) {
-      throw invalidArgument(`unknown parameter "${name}"; known parameters: ${PARAMETER_NAMES.join(', ')}`);
+      fail('INVALID_ARGUMENT', 'UNKNOWN_PARAMETER', `unknown parameter ${quote(name)}; known parameters: ${PARAMETER_NAMES.join(', ')}`);
     }
     const [lo, hi] = RANGES[name as keyof GovernanceParameters];
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-      throw invalidArgument(`parameter ${name} must be an integer, got ${JSON.stringify(value)}`);
+      fail('INVALID_ARGUMENT', 'NOT_INTEGER', `parameter ${name} must be an integer, got ${quote(value)}`);
     }
-    if (value < lo || value > hi) throw invalidArgument(`parameter ${name} must be in [${lo}, ${hi}], got ${value}`);
+    if (value < lo || value > hi) fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `parameter ${name} must be in [${lo}, ${hi}], got ${value}`);
     next[name as keyof GovernanceParameters] = value;
   }
   checkInvariants(next);
@@ -108,24 +108,24 @@ export function mergeParameters(current: GovernanceParameters, update: Record<st
 }
 
 export function checkInvariants(p: GovernanceParameters): void {
-  if (p.qScoreMin >= p.qScoreMax) throw invalidArgument(`qScoreMin (${p.qScoreMin}) must be below qScoreMax (${p.qScoreMax})`);
+  if (p.qScoreMin >= p.qScoreMax) fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', `qScoreMin (${p.qScoreMin}) must be below qScoreMax (${p.qScoreMax})`);
   for (const name of ['qScoreInitial', 'minQScore', 'minTradingQScore'] as const) {
     if (p[name] < p.qScoreMin || p[name] > p.qScoreMax) {
-      throw invalidArgument(`${name} (${p[name]}) must lie within [qScoreMin, qScoreMax] = [${p.qScoreMin}, ${p.qScoreMax}]`);
+      fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', `${name} (${p[name]}) must lie within [qScoreMin, qScoreMax] = [${p.qScoreMin}, ${p.qScoreMax}]`);
     }
   }
-  if (p.minStake > p.qScoreMax) throw invalidArgument(`minStake (${p.minStake}) cannot exceed qScoreMax (${p.qScoreMax}): stake is pledged Q-score`);
+  if (p.minStake > p.qScoreMax) fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', `minStake (${p.minStake}) cannot exceed qScoreMax (${p.qScoreMax}): stake is pledged Q-score`);
   // With the clock guard a submitter may place its timestamp anywhere in ±tolerance; slots at least
   // twice that wide leave it a choice of at most two adjacent slots (docs/governance.md, threat model).
   if (p.slotSeconds < 2 * p.clockToleranceSeconds) {
-    throw invalidArgument(
+    fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 
       `slotSeconds (${p.slotSeconds}) must be at least 2 × clockToleranceSeconds (${p.clockToleranceSeconds}) so the clock guard bounds the choice of leader slot`,
     );
   }
   // Every committee member gets at least one leader slot before the deadline (view change within the task).
   const n = committeeSize(p.f);
   if (p.taskDeadlineSeconds < p.slotSeconds * n) {
-    throw invalidArgument(
+    fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 
       `taskDeadlineSeconds (${p.taskDeadlineSeconds}) must be at least slotSeconds × (3f+1) = ${p.slotSeconds * n} so every member can lead once`,
     );
   }

@@ -15,8 +15,8 @@
  * and with α = −1 the f term is POSITIVE for a faulty buyer (−1 · B · x⁵ with x⁵ < 0). The spec
  * (§5) says the text wins: see `updatePartyScores` and docs/governance.md.
  */
-import { invalidArgument } from '../errors';
 import { clamp, floorDiv, Q_SCALE_N, toSafeNumber } from './fixedPoint';
+import { fail } from '../kernel/errors';
 
 export type Alpha = 1 | -1;
 
@@ -53,7 +53,7 @@ export function fEq2(x: bigint, S: bigint, B: bigint, alpha?: Alpha): bigint {
   if (x === 0n) return 0n;
   if (alpha === 1) return floorDiv(1n * S * x5, S5);
   if (alpha === -1) return floorDiv(-1n * B * x5, S5);
-  throw invalidArgument('Eq. (2): α must be +1 (seller at fault) or −1 (buyer at fault) when x < 0');
+  fail('INVALID_ARGUMENT', 'BAD_ALPHA', 'Eq. (2): α must be +1 (seller at fault) or −1 (buyer at fault) when x < 0');
 }
 
 /** Eq. (2) verbatim on fixed-point integers. */
@@ -89,7 +89,7 @@ export function xForOutcome(o: TradeOutcome): { x: bigint; alpha?: Alpha } {
       const c = BigInt(o.contractedWh);
       const d = BigInt(o.deliveredWh);
       if (c <= 0n || d < 0n || d >= c) {
-        throw invalidArgument(`seller fault needs 0 ≤ deliveredWh < contractedWh, got ${o.deliveredWh} of ${o.contractedWh}`);
+        fail('INVALID_ARGUMENT', 'BAD_OUTCOME', `seller fault needs 0 ≤ deliveredWh < contractedWh, got ${o.deliveredWh} of ${o.contractedWh}`);
       }
       // −ceil(shortfall/c) in fixed point: any shortfall yields a strictly negative x.
       const x = -((c - d) * Q_SCALE_N + c - 1n) / c;
@@ -141,5 +141,5 @@ export function updatePartyScores(s: PartyScores, x: bigint, alpha: Alpha | unde
   if (x === 0n) return { ...s, honest: { ...s.honest } };
   if (alpha === 1) return { ...s, honest: { ...s.honest }, seller: bound(s.seller + term(5)) };
   if (alpha === -1) return { ...s, honest: { ...s.honest }, buyer: bound(s.buyer + term(5)) };
-  throw invalidArgument('α must be +1 (seller at fault) or −1 (buyer at fault) when x < 0');
+  fail('INVALID_ARGUMENT', 'BAD_ALPHA', 'α must be +1 (seller at fault) or −1 (buyer at fault) when x < 0');
 }

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'crypto';
 import type { Context } from 'fabric-contract-api';
-import { forbidden, unauthenticated } from '../errors';
+import { fail, quote } from '../kernel/errors';
 
 export type Role = 'meter' | 'operator' | 'regulator';
 const ROLES: readonly Role[] = ['meter', 'operator', 'regulator'];
@@ -38,23 +38,23 @@ export function getCaller(ctx: Context): Caller {
   const ci = ctx.clientIdentity;
   const mspId = ci.getMSPID();
   const x509Id = ci.getID();
-  if (!mspId || !x509Id) throw unauthenticated('caller has no MSP ID or X.509 identity');
+  if (!mspId || !x509Id) fail('UNAUTHENTICATED', 'NO_IDENTITY', 'caller has no MSP ID or X.509 identity');
   const role = ci.getAttributeValue('role');
   if (role === null || role === undefined || role === '') {
-    throw unauthenticated('caller certificate has no "role" attribute (expected meter, operator or regulator)');
+    fail('UNAUTHENTICATED', 'NO_ROLE', 'caller certificate has no "role" attribute (expected meter, operator or regulator)');
   }
   if (!(ROLES as readonly string[]).includes(role)) {
-    throw unauthenticated(`caller certificate role "${role}" is not one of ${ROLES.join(', ')}`);
+    fail('UNAUTHENTICATED', 'UNKNOWN_ROLE', `caller certificate role ${quote(role)} is not one of ${ROLES.join(', ')}`);
   }
   const caller: Caller = { mspId, x509Id, role: role as Role, participantId: participantIdFor(mspId, x509Id) };
   if (role === 'meter') {
     const meterId = ci.getAttributeValue('meterId');
     const zone = ci.getAttributeValue('zone');
     if (!meterId || !NAME_PATTERN.test(meterId)) {
-      throw unauthenticated('meter certificate needs a "meterId" attribute matching ' + NAME_PATTERN.source);
+      fail('UNAUTHENTICATED', 'BAD_METER_ATTRIBUTE', 'meter certificate needs a "meterId" attribute matching ' + NAME_PATTERN.source);
     }
     if (!zone || !NAME_PATTERN.test(zone)) {
-      throw unauthenticated('meter certificate needs a "zone" attribute matching ' + NAME_PATTERN.source);
+      fail('UNAUTHENTICATED', 'BAD_ZONE_ATTRIBUTE', 'meter certificate needs a "zone" attribute matching ' + NAME_PATTERN.source);
     }
     caller.meterId = meterId;
     caller.zone = zone;
@@ -64,7 +64,7 @@ export function getCaller(ctx: Context): Caller {
 
 export function requireRole(caller: Caller, roles: readonly Role[], action: string): void {
   if (!roles.includes(caller.role)) {
-    throw forbidden(`${action} needs role ${roles.join(' or ')}; caller has role ${caller.role}`);
+    fail('FORBIDDEN', 'WRONG_ROLE', `${action} needs role ${roles.join(' or ')}; caller has role ${caller.role}`);
   }
 }
 
@@ -81,7 +81,7 @@ export function requireOperator(ctx: Context, action: string, ofMspId?: string):
   const c = getCaller(ctx);
   requireRole(c, ['operator'], action);
   if (ofMspId !== undefined && c.mspId !== ofMspId) {
-    throw forbidden(`${action}: operators of ${c.mspId} may only act for their own utility, not ${ofMspId}`);
+    fail('FORBIDDEN', 'OTHER_UTILITY', `${action}: operators of ${c.mspId} may only act for their own utility, not ${ofMspId}`);
   }
   return c;
 }

@@ -38,10 +38,10 @@
  */
 import type { Context } from 'fabric-contract-api';
 import type { ZoneSize } from '../domain/sampling';
-import { conflict, notFound, preconditionFailed } from '../errors';
-import { decode, encode } from './codec';
+import { decode, encode } from '../kernel/codec';
 import { compositeKey, KEY, padUint } from './keys';
 import { listByPartialKey } from './state';
+import { GridLedgerError, fail } from '../kernel/errors';
 
 interface ZoneCounter {
   zone: string;
@@ -105,7 +105,7 @@ const slotKey = (ctx: Context, zone: string, position: number) => compositeKey(c
 const positionKey = (ctx: Context, pid: string) => compositeKey(ctx, KEY.eligiblePosition, [pid]);
 
 function inconsistent(detail: string): Error {
-  return conflict(`committee index is inconsistent: ${detail}; the index must be rebuilt by a chaincode upgrade before changing it`);
+  return new GridLedgerError('CONFLICT', 'INDEX_INCONSISTENT', `committee index is inconsistent: ${detail}; the index must be rebuilt by a chaincode upgrade before changing it`);
 }
 
 /** Where `participantId` sits in the index, or undefined if it is not indexed. */
@@ -167,7 +167,7 @@ export async function removeFromIndex(ctx: Context, participantId: string): Prom
 }
 
 function legacyZone(zone: string): Error {
-  return preconditionFailed(`the committee index of zone ${zone} predates position keys; the regulator must first run participants:backfillCommitteeIndex for zone ${zone} until it reports complete`);
+  return new GridLedgerError('PRECONDITION_FAILED', 'INDEX_NOT_BACKFILLED', `the committee index of zone ${zone} predates position keys; the regulator must first run participants:backfillCommitteeIndex for zone ${zone} until it reports complete`);
 }
 
 /**
@@ -202,7 +202,7 @@ export interface BackfillPage {
 export async function backfillPositions(ctx: Context, zone: string, pageSize: number): Promise<BackfillPage> {
   const zk = zoneKey(ctx, zone);
   const counter = await read<ZoneCounter>(ctx, zk);
-  if (!counter) throw notFound(`zone ${zone} has no committee index`);
+  if (!counter) fail('NOT_FOUND', 'ZONE_NOT_FOUND', `zone ${zone} has no committee index`);
   if (counter.positionKeys === true) return { zone, count: counter.count, visited: [], written: 0, backfilledTo: counter.count, complete: true };
   const from = Math.min(counter.backfilledTo ?? 0, counter.count);
   const end = Math.min(counter.count, from + pageSize);

@@ -7,16 +7,16 @@
  * bounded number of keys instead of scanning every participant.
  */
 import type { Context } from 'fabric-contract-api';
-import { invalidArgument } from '../errors';
+import { fail } from '../kernel/errors';
 
 const MIN_UNICODE = '\u0000';
 const MAX_UNICODE = '\u{10FFFF}';
 
 /** Validates one attribute of a composite key (Fabric rejects these characters). */
 export function checkKeyPart(part: string, what: string): string {
-  if (typeof part !== 'string' || part.length === 0) throw invalidArgument(`${what} must be a non-empty string`);
+  if (typeof part !== 'string' || part.length === 0) fail('INVALID_ARGUMENT', 'EMPTY_KEY_PART', `${what} must be a non-empty string`);
   if (part.includes(MIN_UNICODE) || part.includes(MAX_UNICODE)) {
-    throw invalidArgument(`${what} must not contain U+0000 or U+10FFFF`);
+    fail('INVALID_ARGUMENT', 'BAD_KEY_PART', `${what} must not contain U+0000 or U+10FFFF`);
   }
   return part;
 }

@@ -44,7 +44,7 @@ export function readParticipant(ctx: Context, pid: string): Promise<Participant 
 }
 
 export function mustReadParticipant(ctx: Context, pid: string): Promise<Participant> {
-  return mustGetJson<Participant>(ctx, participantKey(ctx, pid), `participant ${pid}`);
+  return mustGetJson<Participant>(ctx, participantKey(ctx, pid), `participant ${pid}`, 'PARTICIPANT_NOT_FOUND');
 }
 
 function rankKey(ctx: Context, qScore: number, pid: string): string {
@@ -77,23 +77,4 @@ export async function readEnrolment(ctx: Context, mspId: string, meterId: string
 
 export async function writeEnrolment(ctx: Context, e: Enrolment): Promise<void> {
   await putJson(ctx, enrolmentKey(ctx, e.mspId, e.meterId), e);
-}
-
-export interface Page<T> {
-  items: T[];
-  bookmark: string;
-}
-
-/** Paginated read of a partial composite key (read-only transactions only, as in Fabric). */
-export async function readPage<T>(ctx: Context, objectType: string, attrs: string[], pageSize: number, bookmark: string): Promise<Page<T>> {
-  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(objectType, attrs, pageSize, bookmark);
-  const items: T[] = [];
-  try {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-      items.push(JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T);
-    }
-  } finally {
-    await iterator.close();
-  }
-  return { items, bookmark: metadata.bookmark };
 }

@@ -4,8 +4,8 @@
  * keeps the updated object in memory instead of re-reading it.
  */
 import type { Context } from 'fabric-contract-api';
-import { notFound } from '../errors';
-import { decode, encode } from './codec';
+import { decode, encode } from '../kernel/codec';
+import { fail } from '../kernel/errors';
 
 export async function getJson<T>(ctx: Context, key: string): Promise<T | undefined> {
   const bytes = await ctx.stub.getState(key);
@@ -13,9 +13,9 @@ export async function getJson<T>(ctx: Context, key: string): Promise<T | undefin
   return decode<T>(bytes);
 }
 
-export async function mustGetJson<T>(ctx: Context, key: string, what: string): Promise<T> {
+export async function mustGetJson<T>(ctx: Context, key: string, what: string, subCode: string): Promise<T> {
   const v = await getJson<T>(ctx, key);
-  if (v === undefined) throw notFound(`${what} does not exist`);
+  if (v === undefined) fail('NOT_FOUND', subCode, `${what} does not exist`);
   return v;
 }
 

@@ -106,7 +106,7 @@ const entryKey = (ctx: Context, leader: string, slot: string) => compositeKey(ct
 const beaconKeyKey = (ctx: Context, mspId: string) => compositeKey(ctx, KEY.beaconKey, [mspId]);
 
 export const readTask = (ctx: Context, taskId: string) => getJson<Task>(ctx, taskKey(ctx, taskId));
-export const mustReadTask = (ctx: Context, taskId: string) => mustGetJson<Task>(ctx, taskKey(ctx, taskId), `task ${taskId}`);
+export const mustReadTask = (ctx: Context, taskId: string) => mustGetJson<Task>(ctx, taskKey(ctx, taskId), `task ${taskId}`, 'TASK_NOT_FOUND');
 export const writeTask = (ctx: Context, t: Task) => putJson(ctx, taskKey(ctx, t.taskId), t);
 
 export const readBallot = (ctx: Context, taskId: string, ballot: string) => getJson<Ballot>(ctx, ballotKey(ctx, taskId, ballot));

@@ -19,13 +19,14 @@
 import type { Context } from 'fabric-contract-api';
 import { belongsInCommitteeIndex, effectiveStatus, Participant, ParticipantStatus } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
-import { conflict, forbidden, invalidArgument, notFound, preconditionFailed } from '../errors';
-import { emit, EVENTS } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { Caller, MeterCaller, NAME_PATTERN, privateCollectionOf } from '../identity/caller';
-import { canonicalJson } from '../ledger/codec';
+import { canonicalJson } from '../kernel/codec';
 import { addToIndex, backfillPositions, readIndexEntry, readZones, removeFromIndex, requireMaintainedZone, zoneIsMaintained } from '../ledger/eligibilityIndex';
 import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writeEnrolment, writeParticipant } from '../ledger/participantStore';
 import { cancelTask, openTask } from '../committees/tasks';
+import { fail } from '../kernel/errors';
+import { jsonArg } from '../kernel/args';
 
 export const ADMISSION_KIND = 'admission';
 export const ADMISSION_BALLOT = 'admission';
@@ -33,12 +34,12 @@ export const ADMISSION_BALLOT = 'admission';
 export const ADMISSION_CONDITIONS = ['condition1', 'condition2'];
 
 export async function enrolMeter(ctx: Context, operator: Caller, meterId: string, zone: string, nowMs: number) {
-  if (!NAME_PATTERN.test(meterId)) throw invalidArgument(`meterId must match ${NAME_PATTERN.source}`);
-  if (!NAME_PATTERN.test(zone)) throw invalidArgument(`zone must match ${NAME_PATTERN.source}`);
+  if (!NAME_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_METER_ID', `meterId must match ${NAME_PATTERN.source}`);
+  if (!NAME_PATTERN.test(zone)) fail('INVALID_ARGUMENT', 'BAD_ZONE', `zone must match ${NAME_PATTERN.source}`);
   const existing = await readEnrolment(ctx, operator.mspId, meterId);
   if (existing) {
     if (existing.zone === zone) return existing; // idempotent re-post
-    throw conflict(`meter ${meterId} of ${operator.mspId} is already enrolled in zone ${existing.zone}`);
+    fail('CONFLICT', 'METER_ENROLLED_ELSEWHERE', `meter ${meterId} of ${operator.mspId} is already enrolled in zone ${existing.zone}`);
   }
   const e = { mspId: operator.mspId, meterId, zone, enrolledAtMs: nowMs, enrolledBy: operator.participantId };
   await writeEnrolment(ctx, e);
@@ -61,21 +62,21 @@ export async function requestJoin(
 ): Promise<Participant> {
   const stake = request.stake ?? 0;
   if (typeof stake !== 'number' || !Number.isSafeInteger(stake) || stake < 0 || stake > params.qScoreInitial) {
-    throw invalidArgument(`stake must be an integer in [0, qScoreInitial = ${params.qScoreInitial}] (fixed point, 10^6 = 1 point)`);
+    fail('INVALID_ARGUMENT', 'BAD_STAKE', `stake must be an integer in [0, qScoreInitial = ${params.qScoreInitial}] (fixed point, 10^6 = 1 point)`);
   }
   const enrolment = await readEnrolment(ctx, meter.mspId, meter.meterId);
   if (!enrolment) {
-    throw preconditionFailed(`meter ${meter.meterId} is not enrolled by ${meter.mspId}; an operator of ${meter.mspId} must call participants:enrolMeter first`);
+    fail('PRECONDITION_FAILED', 'METER_NOT_ENROLLED', `meter ${meter.meterId} is not enrolled by ${meter.mspId}; an operator of ${meter.mspId} must call participants:enrolMeter first`);
   }
   if (enrolment.zone !== meter.zone) {
-    throw forbidden(`certificate zone ${meter.zone} does not match the zone ${enrolment.zone} that ${meter.mspId} enrolled for meter ${meter.meterId}`);
+    fail('FORBIDDEN', 'ZONE_MISMATCH', `certificate zone ${meter.zone} does not match the zone ${enrolment.zone} that ${meter.mspId} enrolled for meter ${meter.meterId}`);
   }
   if (enrolment.participantId && enrolment.participantId !== meter.participantId) {
-    throw conflict(`meter ${meter.meterId} already joined under another certificate subject`);
+    fail('CONFLICT', 'METER_ALREADY_JOINED', `meter ${meter.meterId} already joined under another certificate subject`);
   }
   const existing = await readParticipant(ctx, meter.participantId);
   if (existing && existing.status !== 'rejected') {
-    throw conflict(`participant ${meter.participantId} already exists with status ${effectiveStatus(existing, nowMs)}`);
+    fail('CONFLICT', 'PARTICIPANT_EXISTS', `participant ${meter.participantId} already exists with status ${effectiveStatus(existing, nowMs)}`);
   }
   const attempts = (existing?.attempts ?? 0) + 1;
   const task = await openTask(
@@ -109,12 +110,7 @@ export async function requestJoin(
   await writeEnrolment(ctx, { ...enrolment, participantId: meter.participantId });
   const contact = ctx.stub.getTransient().get('contact');
   if (contact && contact.length > 0) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(contact).toString('utf8'));
-    } catch {
-      throw invalidArgument('transient "contact" must be JSON');
-    }
+    const parsed = jsonArg(Buffer.from(contact).toString('utf8'), 'transient "contact"', 'JSON');
     await ctx.stub.putPrivateData(privateCollectionOf(meter.mspId), enrolmentKey(ctx, meter.mspId, meter.meterId), Buffer.from(canonicalJson(parsed)));
   }
   emit(ctx, EVENTS.participantJoined, { participantId: p.participantId, mspId: p.mspId, zone: p.zone, taskId: task.taskId });
@@ -123,7 +119,7 @@ export async function requestJoin(
 
 /** Admission (by committee decision or founding): active, initial Q-score, into the committee index. */
 export async function admit(ctx: Context, p: Participant, nowMs: number, params: StoredParameters, how: string): Promise<Participant> {
-  if (p.status !== 'pending') throw conflict(`participant ${p.participantId} is ${p.status}, not pending`);
+  if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${p.participantId} is ${p.status}, not pending`);
   p.status = 'active';
   p.admittedAtMs = nowMs;
   p.qScore = params.qScoreInitial;
@@ -149,7 +145,7 @@ export async function reject(ctx: Context, p: Participant, reason: string): Prom
 export async function admitFounding(ctx: Context, pid: string, nowMs: number, params: StoredParameters): Promise<Participant> {
   const total = (await readZones(ctx)).reduce((s, z) => s + z.count, 0);
   const n = committeeSize(params.f);
-  if (total >= n) throw preconditionFailed(`the community already has ${total} ≥ 3f+1 = ${n} members; new members are admitted by committee`);
+  if (total >= n) fail('PRECONDITION_FAILED', 'COMMUNITY_FOUNDED', `the community already has ${total} ≥ 3f+1 = ${n} members; new members are admitted by committee`);
   const p = await mustReadParticipant(ctx, pid);
   const admitted = await admit(ctx, p, nowMs, params, 'founding');
   // The founding admission closes the pending admission task without a committee.
@@ -222,9 +218,9 @@ export async function backfillCommitteeIndex(ctx: Context, zone: string, pageSiz
 
 export async function suspend(ctx: Context, caller: Caller, pid: string, reason: string, nowMs: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
-  if (!canManage(caller, p)) throw forbidden(`only the regulator or operators of ${p.mspId} may suspend ${pid}`);
+  if (!canManage(caller, p)) fail('FORBIDDEN', 'NOT_MANAGER', `only the regulator or operators of ${p.mspId} may suspend ${pid}`);
   const status = effectiveStatus(p, nowMs);
-  if (status !== 'active') throw conflict(`participant ${pid} is ${status}; only active participants can be suspended`);
+  if (status !== 'active') fail('CONFLICT', 'NOT_ACTIVE', `participant ${pid} is ${status}; only active participants can be suspended`);
   p.status = 'suspended';
   p.bannedUntilMs = 0; // a ban that had run out is over
   await writeParticipant(ctx, p, p.qScore);
@@ -235,13 +231,13 @@ export async function suspend(ctx: Context, caller: Caller, pid: string, reason:
 
 export async function reinstate(ctx: Context, caller: Caller, pid: string, nowMs: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
-  if (!canManage(caller, p)) throw forbidden(`only the regulator or operators of ${p.mspId} may reinstate ${pid}`);
+  if (!canManage(caller, p)) fail('FORBIDDEN', 'NOT_MANAGER', `only the regulator or operators of ${p.mspId} may reinstate ${pid}`);
   const status = effectiveStatus(p, nowMs);
   if (status === 'active' && p.status === 'banned') {
-    throw conflict(`participant ${pid}'s ban ran out at ${p.bannedUntilMs}; it needs no reinstatement — call participants:syncCommitteeIndex to put it back into the committee index`);
+    fail('CONFLICT', 'BAN_EXPIRED', `participant ${pid}'s ban ran out at ${p.bannedUntilMs}; it needs no reinstatement — call participants:syncCommitteeIndex to put it back into the committee index`);
   }
   if (status !== 'suspended' && !(status === 'banned' && caller.role === 'regulator')) {
-    throw conflict(`participant ${pid} is ${status}; only suspended participants (or banned ones, by the regulator) can be reinstated`);
+    fail('CONFLICT', 'NOT_SUSPENDED', `participant ${pid} is ${status}; only suspended participants (or banned ones, by the regulator) can be reinstated`);
   }
   p.status = 'active';
   p.bannedUntilMs = 0;
@@ -252,9 +248,9 @@ export async function reinstate(ctx: Context, caller: Caller, pid: string, nowMs
 }
 
 export async function ban(ctx: Context, pid: string, seconds: number, reason: string, nowMs: number): Promise<Participant> {
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 10 * 365 * 86_400) throw invalidArgument('ban seconds must be an integer in [1, 315360000]');
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 10 * 365 * 86_400) fail('INVALID_ARGUMENT', 'BAD_BAN_SECONDS', 'ban seconds must be an integer in [1, 315360000]');
   const p = await mustReadParticipant(ctx, pid);
-  if (p.status === 'pending' || p.status === 'rejected') throw conflict(`participant ${pid} is ${p.status}; only admitted participants can be banned`);
+  if (p.status === 'pending' || p.status === 'rejected') fail('CONFLICT', 'NOT_ADMITTED', `participant ${pid} is ${p.status}; only admitted participants can be banned`);
   p.status = 'banned';
   p.bannedUntilMs = nowMs + seconds * 1000;
   await writeParticipant(ctx, p, p.qScore);
@@ -272,9 +268,9 @@ export async function ban(ctx: Context, pid: string, seconds: number, reason: st
  */
 export async function setStake(ctx: Context, meter: MeterCaller, amount: number, nowMs: number): Promise<Participant> {
   const p = await readParticipant(ctx, meter.participantId);
-  if (!p) throw notFound(`participant ${meter.participantId} does not exist; call participants:requestJoin first`);
+  if (!p) fail('NOT_FOUND', 'PARTICIPANT_NOT_FOUND', `participant ${meter.participantId} does not exist; call participants:requestJoin first`);
   if (!Number.isSafeInteger(amount) || amount < 0 || amount > p.qScore) {
-    throw invalidArgument(`stake must be an integer in [0, your Q-score ${p.qScore}] (fixed point)`);
+    fail('INVALID_ARGUMENT', 'BAD_STAKE', `stake must be an integer in [0, your Q-score ${p.qScore}] (fixed point)`);
   }
   p.stake = amount;
   await writeParticipant(ctx, p, p.qScore);

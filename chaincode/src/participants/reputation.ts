@@ -7,7 +7,7 @@ import { clamp, floorDiv, Q_SCALE_N } from '../domain/fixedPoint';
 import type { Participant } from '../domain/participant';
 import type { StoredParameters } from '../domain/parameters';
 import { Alpha, qScoreEq2, TradeOutcome, updatePartyScores, xForOutcome } from '../domain/qscore';
-import { emit, EVENTS } from '../events';
+import { emit, EVENTS } from '../kernel/events';
 import { appendQScoreHistory, mustReadParticipant, writeParticipant } from '../ledger/participantStore';
 import type { Decision } from '../committees/tasks';
 

@@ -17,7 +17,7 @@
  * length α ≥ 2 × tolerance, enforced by the parameter validation) — see docs/governance.md.
  */
 import type { Context } from 'fabric-contract-api';
-import { preconditionFailed } from '../errors';
+import { fail } from '../kernel/errors';
 
 /** The transaction timestamp in integer milliseconds since the Unix epoch, unchecked. */
 export function rawTxTimeMs(ctx: Context): number {
@@ -26,7 +26,7 @@ export function rawTxTimeMs(ctx: Context): number {
   const seconds = Number(String(ts.seconds));
   const nanos = Number(ts.nanos ?? 0);
   if (!Number.isSafeInteger(seconds) || !Number.isSafeInteger(nanos)) {
-    throw preconditionFailed('transaction timestamp is unreadable');
+    fail('PRECONDITION_FAILED', 'BAD_TIMESTAMP', 'transaction timestamp is unreadable');
   }
   return seconds * 1000 + Math.floor(nanos / 1_000_000);
 }
@@ -35,7 +35,7 @@ export function rawTxTimeMs(ctx: Context): number {
 export function checkTxTime(txMs: number, peerNowMs: number, toleranceSeconds: number): void {
   const skewMs = txMs - peerNowMs;
   if (Math.abs(skewMs) > toleranceSeconds * 1000) {
-    throw preconditionFailed(
+    fail('PRECONDITION_FAILED', 'CLOCK_SKEW', 
       `transaction timestamp ${new Date(txMs).toISOString()} is ${Math.round(skewMs / 1000)} s from the endorsing ` +
         `peer's clock; the clock guard accepts at most ±${toleranceSeconds} s — resubmit with a current timestamp`,
     );

@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import { getCaller, participantIdFor, requireMeter, requireOperator, requireRegulator } from '../../src/identity/caller';
-import { emit } from '../../src/events';
+import { emit, EVENTS } from '../../src/kernel/events';
 import { FakeClientIdentity, IdentitySpec, identities } from '../support/fakeIdentity';
 import { FakeStub, WorldState } from '../support/fakeStub';
 
@@ -27,16 +27,16 @@ describe('caller identity', () => {
   });
 
   it('refuses certificates without a usable role or meter attributes (UNAUTHENTICATED)', () => {
-    expect(() => getCaller(ctxAs({ mspId: 'Org1MSP', id: 'x' }))).toThrow(/^\[UNAUTHENTICATED\] .*no "role"/);
-    expect(() => getCaller(ctxAs({ mspId: 'Org1MSP', id: 'x', attrs: { role: 'admin' } }))).toThrow(/^\[UNAUTHENTICATED\] .*role "admin"/);
+    expect(() => getCaller(ctxAs({ mspId: 'Org1MSP', id: 'x' }))).toThrow(/^\[UNAUTHENTICATED:NO_ROLE\] .*no "role"/);
+    expect(() => getCaller(ctxAs({ mspId: 'Org1MSP', id: 'x', attrs: { role: 'admin' } }))).toThrow(/^\[UNAUTHENTICATED:UNKNOWN_ROLE\] .*role "admin"/);
     expect(() => getCaller(ctxAs({ mspId: 'Org1MSP', id: 'x', attrs: { role: 'meter', zone: 'z' } }))).toThrow(/meterId/);
     expect(() => getCaller(ctxAs({ mspId: 'Org1MSP', id: 'x', attrs: { role: 'meter', meterId: 'm', zone: 'bad zone' } }))).toThrow(/zone/);
   });
 
   it('role helpers say which role is needed (FORBIDDEN)', () => {
     const meter = ctxAs(identities.meter('Org1MSP', 'm-1', 'z'));
-    expect(() => requireRegulator(meter, 'governance:setParameters')).toThrow(/^\[FORBIDDEN\] governance:setParameters needs role regulator; caller has role meter/);
-    expect(() => requireOperator(ctxAs(identities.operator('Org2MSP')), 'x', 'Org1MSP')).toThrow(/^\[FORBIDDEN\] .*own utility/);
+    expect(() => requireRegulator(meter, 'governance:setParameters')).toThrow(/^\[FORBIDDEN:WRONG_ROLE\] governance:setParameters needs role regulator; caller has role meter/);
+    expect(() => requireOperator(ctxAs(identities.operator('Org2MSP')), 'x', 'Org1MSP')).toThrow(/^\[FORBIDDEN:OTHER_UTILITY\] .*own utility/);
     expect(requireOperator(ctxAs(identities.operator('Org1MSP')), 'x', 'Org1MSP').mspId).toBe('Org1MSP');
     expect(requireMeter(meter, 'x').meterId).toBe('m-1');
   });
@@ -45,9 +45,9 @@ describe('caller identity', () => {
 describe('event batching', () => {
   it('sends every event of a transaction in one Fabric event, in order', () => {
     const ctx = ctxAs(identities.regulator());
-    emit(ctx, 'A', { n: 1 });
-    emit(ctx, 'B', { z: 2, a: 1 });
+    emit(ctx, EVENTS.taskOpened, { n: 1 });
+    emit(ctx, EVENTS.offerCreated, { z: 2, a: 1 });
     expect(ctx.stub.event?.name).toBe('gridledger');
-    expect(Buffer.from(ctx.stub.event!.payload).toString()).toBe('{"events":[{"name":"A","payload":{"n":1}},{"name":"B","payload":{"a":1,"z":2}}]}');
+    expect(Buffer.from(ctx.stub.event!.payload).toString()).toBe('{"events":[{"name":"TaskOpened","payload":{"n":1}},{"name":"OfferCreated","payload":{"a":1,"z":2}}]}');
   });
 });

@@ -6,7 +6,7 @@ describe('clock guard', () => {
   it('accepts timestamps within the tolerance and refuses those outside, both directions', () => {
     expect(() => checkTxTime(T0 + 60_000, T0, 60)).not.toThrow();
     expect(() => checkTxTime(T0 - 60_000, T0, 60)).not.toThrow();
-    expect(() => checkTxTime(T0 + 60_001, T0, 60)).toThrow(/^\[PRECONDITION_FAILED\] .*±60 s/);
+    expect(() => checkTxTime(T0 + 60_001, T0, 60)).toThrow(/^\[PRECONDITION_FAILED:CLOCK_SKEW\] .*±60 s/);
     expect(() => checkTxTime(T0 - 61_000, T0, 60)).toThrow(/-61 s from the endorsing peer's clock/);
   });
 

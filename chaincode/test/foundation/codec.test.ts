@@ -1,5 +1,5 @@
-import { canonicalJson, decode, encode, parseJsonArg, toBigInt } from '../../src/ledger/codec';
-import { GridLedgerError, parseErrorCode } from '../../src/errors';
+import { canonicalJson, decode, encode, toBigInt } from '../../src/kernel/codec';
+import { jsonObjectArg } from '../../src/kernel/args';
 
 describe('canonical JSON codec', () => {
   it('sorts keys at every depth, independent of insertion order', () => {
@@ -29,15 +29,8 @@ describe('canonical JSON codec', () => {
   });
 
   it('turns malformed argument JSON into INVALID_ARGUMENT naming the argument', () => {
-    expect(() => parseJsonArg('{nope', 'requestJson')).toThrow(/^\[INVALID_ARGUMENT\] requestJson is not valid JSON/);
-    expect(() => parseJsonArg('[1]', 'requestJson')).toThrow(/^\[INVALID_ARGUMENT\] requestJson must be a JSON object/);
-    expect(parseJsonArg('{"x":1}', 'a')).toEqual({ x: 1 });
-  });
-
-  it('GridLedgerError carries a stable code prefix', () => {
-    const e = new GridLedgerError('CONFLICT', 'already voted');
-    expect(e.message).toBe('[CONFLICT] already voted');
-    expect(parseErrorCode(e.message)).toBe('CONFLICT');
-    expect(parseErrorCode('[NOPE] x')).toBeUndefined();
+    expect(() => jsonObjectArg('{nope', 'requestJson')).toThrow(/^\[INVALID_ARGUMENT:NOT_JSON\] requestJson is not valid JSON/);
+    expect(() => jsonObjectArg('[1]', 'requestJson')).toThrow(/^\[INVALID_ARGUMENT:NOT_OBJECT\] requestJson must be a JSON object/);
+    expect(jsonObjectArg('{"x":1}', 'a')).toEqual({ x: 1 });
   });
 });

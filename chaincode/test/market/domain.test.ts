@@ -13,7 +13,7 @@ const codeOf = (f: () => unknown): string => {
   try {
     f();
   } catch (e) {
-    return (/^\[([A-Z_]+)\]/.exec((e as Error).message) ?? [])[1] ?? 'NO_CODE';
+    return (/^\[([A-Z_]+):[A-Z][A-Z0-9_]*\] /.exec((e as Error).message) ?? [])[1] ?? 'NO_CODE';
   }
   return 'NO_ERROR';
 };

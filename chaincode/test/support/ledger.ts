@@ -14,7 +14,7 @@
  */
 import { Context, Contract } from 'fabric-contract-api';
 import { contracts as defaultContracts } from '../../src';
-import { EVENT_NAME } from '../../src/events';
+import { EVENT_NAME } from '../../src/kernel/events';
 import { FakeClientIdentity, IdentitySpec } from './fakeIdentity';
 import { FakeStub, WorldState } from './fakeStub';
 
@@ -105,7 +105,10 @@ export class TestLedger {
   }
 }
 
-/** Awaits a promise that must reject with a GridLedgerError of the given code; returns the message. */
+/**
+ * Awaits a promise that must reject with a GridLedgerError of the given code (`CODE`, or
+ * `CODE:SUB_CODE` to pin the sub-code too); returns the message.
+ */
 export async function expectCode(p: Promise<unknown>, code: string, messagePart?: string | RegExp): Promise<string> {
   let err: unknown;
   try {
@@ -114,7 +117,8 @@ export async function expectCode(p: Promise<unknown>, code: string, messagePart?
     err = e;
   }
   if (!(err instanceof Error)) throw new Error(`expected a [${code}] error, but the call succeeded`);
-  expect(err.message).toMatch(new RegExp(`^\\[${code}\\] `));
+  // Every refusal carries a sub-code: `[CODE:SUB_CODE] detail`.
+  expect(err.message).toMatch(code.includes(':') ? new RegExp(`^\\[${code}\\] `) : new RegExp(`^\\[${code}:[A-Z][A-Z0-9_]*\\] `));
   if (messagePart !== undefined) expect(err.message).toMatch(messagePart);
   return err.message;
 }

@@ -15,10 +15,11 @@
  * commitment being replayed in another auction. No price is on the ledger before its reveal.
  */
 import { createHash } from 'crypto';
-import { fail } from './fail';
 import { MarketParams, checkPrice } from './params';
 import { checkDeliveryInterval } from './offer';
-import { HEX64, MAX_QUANTITY, Obj, SECRET_PATTERN, int, onlyKeys, str } from './validate';
+import { HEX64, MAX_QUANTITY, Obj, SECRET_PATTERN, int, str } from './validate';
+import { fail } from '../../kernel/errors';
+import { onlyKeys } from '../../kernel/args';
 
 export type AuctionStatus = 'OPEN' | 'AWARDED' | 'NO_WINNER' | 'TRADED' | 'FAILED';
 export type BidStatus = 'COMMITTED' | 'REVEALED' | 'FILTERED';
@@ -97,13 +98,13 @@ export function parseRequest(o: Obj, nowS: number, params: MarketParams, request
   };
   // Seed 000: rejected unless P_m > P_k.
   if (!(r.maxPricePerKwh > params.minPricePerKwh)) {
-    fail('PRECONDITION_FAILED', `auctionRequest.maxPricePerKwh (P_m = ${r.maxPricePerKwh}) must exceed the regulator's minimum P_k = ${params.minPricePerKwh}`);
+    fail('PRECONDITION_FAILED', 'PRICE_BELOW_MINIMUM', `auctionRequest.maxPricePerKwh (P_m = ${r.maxPricePerKwh}) must exceed the regulator's minimum P_k = ${params.minPricePerKwh}`);
   }
-  if (!(nowS < r.t1 && r.t1 < r.t2)) fail('INVALID_ARGUMENT', `auctionRequest: need ledger time (${nowS}) < t1 < t2`);
+  if (!(nowS < r.t1 && r.t1 < r.t2)) fail('INVALID_ARGUMENT', 'BAD_WINDOW', `auctionRequest: need ledger time (${nowS}) < t1 < t2`);
   r.claimDeadline = r.t2 + params.auctionClaimSeconds;
   checkDeliveryInterval(r.deliveryStart, r.deliveryLength, 'auctionRequest');
   if (r.deliveryStart < r.claimDeadline) {
-    fail('INVALID_ARGUMENT', `auctionRequest.deliveryStart must not be before the claim deadline t2 + ${params.auctionClaimSeconds} = ${r.claimDeadline}`);
+    fail('INVALID_ARGUMENT', 'BAD_WINDOW', `auctionRequest.deliveryStart must not be before the claim deadline t2 + ${params.auctionClaimSeconds} = ${r.claimDeadline}`);
   }
   return r;
 }
@@ -111,14 +112,14 @@ export function parseRequest(o: Obj, nowS: number, params: MarketParams, request
 /** Hashed offer before t1; filter 1 (E_s ≥ E_a) is applied on entry. */
 export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
   onlyKeys(o, ['energyWh', 'priceCommitment', 'sellerCommitment'], 'auctionBid');
-  if (req.status !== 'OPEN') fail('CONFLICT', `auction ${req.requestId} is ${req.status}`);
-  if (nowS >= req.t1) fail('PRECONDITION_FAILED', `auction ${req.requestId} stopped taking offers at t1 = ${req.t1} (ledger time ${nowS})`);
+  if (req.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}`);
+  if (nowS >= req.t1) fail('PRECONDITION_FAILED', 'BIDDING_CLOSED', `auction ${req.requestId} stopped taking offers at t1 = ${req.t1} (ledger time ${nowS})`);
   const energyWh = int(o, 'energyWh', 1, 10_000_000, 'auctionBid');
   if (energyWh < req.amountWh) {
-    fail('PRECONDITION_FAILED', `filter 1: offered energy E_s = ${energyWh} Wh is less than the requested E_a = ${req.amountWh} Wh`);
+    fail('PRECONDITION_FAILED', 'BID_TOO_SMALL', `filter 1: offered energy E_s = ${energyWh} Wh is less than the requested E_a = ${req.amountWh} Wh`);
   }
   const sellerCommitment = str(o, 'sellerCommitment', HEX64, 'auctionBid', '64 lowercase hex digits');
-  if (sellerCommitment === req.buyerCommitment) fail('FORBIDDEN', 'auctionBid: the buyer cannot bid in its own auction');
+  if (sellerCommitment === req.buyerCommitment) fail('FORBIDDEN', 'SELF_TRADE', 'auctionBid: the buyer cannot bid in its own auction');
   return {
     requestId: req.requestId,
     offerId: bidIdFor(req.requestId, sellerCommitment),
@@ -136,13 +137,13 @@ export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
  */
 export function reveal(req: AuctionRequest, bid: AuctionBid, o: Obj, nowS: number, params: MarketParams): AuctionBid {
   onlyKeys(o, ['pricePerKwh', 'salt'], 'auctionReveal');
-  if (nowS < req.t1) fail('PRECONDITION_FAILED', `reveals open at t1 = ${req.t1} (ledger time ${nowS})`);
-  if (nowS >= req.t2) fail('PRECONDITION_FAILED', `reveals closed at t2 = ${req.t2} (ledger time ${nowS})`);
-  if (bid.status !== 'COMMITTED') fail('CONFLICT', `offer ${bid.offerId} was already revealed (${bid.status}); a reveal cannot be replayed`);
+  if (nowS < req.t1) fail('PRECONDITION_FAILED', 'REVEAL_NOT_OPEN', `reveals open at t1 = ${req.t1} (ledger time ${nowS})`);
+  if (nowS >= req.t2) fail('PRECONDITION_FAILED', 'REVEAL_CLOSED', `reveals closed at t2 = ${req.t2} (ledger time ${nowS})`);
+  if (bid.status !== 'COMMITTED') fail('CONFLICT', 'ALREADY_REVEALED', `offer ${bid.offerId} was already revealed (${bid.status}); a reveal cannot be replayed`);
   const pricePerKwh = int(o, 'pricePerKwh', 0, MAX_QUANTITY, 'auctionReveal');
   const salt = str(o, 'salt', SECRET_PATTERN, 'auctionReveal', '16-256 printable ASCII characters');
   if (priceCommitment(req.requestId, pricePerKwh, salt) !== bid.priceCommitment) {
-    fail('INVALID_ARGUMENT', `auctionReveal: price and salt do not match the commitment of offer ${bid.offerId}`);
+    fail('INVALID_ARGUMENT', 'COMMITMENT_MISMATCH', `auctionReveal: price and salt do not match the commitment of offer ${bid.offerId}`);
   }
   const revealed: AuctionBid = { ...bid, status: 'REVEALED', pricePerKwh, salt, revealedAt: nowS };
   let reason: string | undefined;
@@ -185,8 +186,8 @@ function lowest(valid: AuctionBid[], beacon: string): AuctionBid | undefined {
 }
 
 export function close(req: AuctionRequest, bids: AuctionBid[], nowS: number): AuctionRequest {
-  if (req.status !== 'OPEN') fail('CONFLICT', `auction ${req.requestId} is already ${req.status}`);
-  if (nowS < req.t2) fail('PRECONDITION_FAILED', `auction ${req.requestId} can be closed at t2 = ${req.t2} (ledger time ${nowS})`);
+  if (req.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is already ${req.status}`);
+  if (nowS < req.t2) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `auction ${req.requestId} can be closed at t2 = ${req.t2} (ledger time ${nowS})`);
   const { winner, beacon } = selectWinner(bids);
   if (!winner) return { ...req, status: 'NO_WINNER', tieBreakBeacon: beacon, closedAt: nowS };
   return { ...req, status: 'AWARDED', winnerOfferId: winner.offerId, winnerPricePerKwh: winner.pricePerKwh, tieBreakBeacon: beacon, closedAt: nowS };
@@ -199,8 +200,8 @@ export function close(req: AuctionRequest, bids: AuctionBid[], nowS: number): Au
  * If the buyer did not claim, or no bid is left, the auction fails. Returns what to refund.
  */
 export function afterClaimDeadline(req: AuctionRequest, bids: AuctionBid[], nowS: number, params: MarketParams): { request: AuctionRequest; refundBuyer: number; refundSeller: number } {
-  if (req.status !== 'AWARDED') fail('CONFLICT', `auction ${req.requestId} is ${req.status}, not AWARDED`);
-  if (nowS < req.claimDeadline) fail('PRECONDITION_FAILED', `claims are open until ${req.claimDeadline} (ledger time ${nowS})`);
+  if (req.status !== 'AWARDED') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}, not AWARDED`);
+  if (nowS < req.claimDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `claims are open until ${req.claimDeadline} (ledger time ${nowS})`);
   const refundBuyer = req.buyerClaim?.payment ?? 0;
   const refundSeller = req.sellerClaim?.collateral ?? 0;
   const passedOver = [...(req.passedOver ?? []), req.winnerOfferId as string];
@@ -214,13 +215,13 @@ export function afterClaimDeadline(req: AuctionRequest, bids: AuctionBid[], nowS
 }
 
 export function checkClaimWindow(req: AuctionRequest, nowS: number): void {
-  if (req.status !== 'AWARDED') fail('CONFLICT', `auction ${req.requestId} is ${req.status}, not AWARDED`);
-  if (nowS >= req.claimDeadline) fail('PRECONDITION_FAILED', `the claim window closed at ${req.claimDeadline} (ledger time ${nowS})`);
+  if (req.status !== 'AWARDED') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}, not AWARDED`);
+  if (nowS >= req.claimDeadline) fail('PRECONDITION_FAILED', 'CLAIM_CLOSED', `the claim window closed at ${req.claimDeadline} (ledger time ${nowS})`);
 }
 
 export function checkIdentity(commitment: string, participantId: string, secret: string, who: string): void {
-  if (!SECRET_PATTERN.test(secret)) fail('INVALID_ARGUMENT', `${who} secret must be 16-256 printable ASCII characters`);
+  if (!SECRET_PATTERN.test(secret)) fail('INVALID_ARGUMENT', 'BAD_SECRET', `${who} secret must be 16-256 printable ASCII characters`);
   if (identityCommitment(participantId, secret) !== commitment) {
-    fail('FORBIDDEN', `${who}: the secret does not open the identity commitment for this caller`);
+    fail('FORBIDDEN', 'IDENTITY_MISMATCH', `${who}: the secret does not open the identity commitment for this caller`);
   }
 }

@@ -6,8 +6,9 @@
  * packet (origin "trade") is claimedWh = amountWh — energy is transferred only by trades.
  */
 import { createHash } from 'crypto';
-import { fail } from './fail';
-import { Obj, int, oneOf, onlyKeys } from './validate';
+import { Obj, int, oneOf } from './validate';
+import { fail } from '../../kernel/errors';
+import { onlyKeys } from '../../kernel/args';
 
 export const SOURCES = ['solar', 'wind', 'hydro', 'storage', 'grid', 'other'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -48,7 +49,7 @@ export function parseMint(o: Obj): MintInput {
 /** No phantom energy: already minted + this mint must fit in the interval's measured export. */
 export function checkMintBound(alreadyMintedWh: number, amountWh: number, exportWh: number, what: string): void {
   if (alreadyMintedWh + amountWh > exportWh) {
-    fail('INSUFFICIENT_ENERGY', `${what}: ${amountWh} Wh would bring the energy minted for this interval to ${alreadyMintedWh + amountWh} Wh, above the meter's measured export; at most ${Math.max(0, exportWh - alreadyMintedWh)} Wh can still be minted`);
+    fail('INSUFFICIENT_ENERGY', 'MINT_EXCEEDS_EXPORT', `${what}: ${amountWh} Wh would bring the energy minted for this interval to ${alreadyMintedWh + amountWh} Wh, above the meter's measured export; at most ${Math.max(0, exportWh - alreadyMintedWh)} Wh can still be minted`);
   }
 }
 

@@ -4,10 +4,10 @@
  * fraction of a minor unit, and because every payout is computed as "escrow minus what was paid",
  * the rounding remainder always returns to whoever put it in escrow — money is conserved exactly.
  */
-import { fail } from './fail';
+import { fail } from '../../kernel/errors';
 
 function toSafe(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < 0n) fail('INVALID_ARGUMENT', `${what} is out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < 0n) fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `${what} is out of range`);
   return Number(v);
 }
 

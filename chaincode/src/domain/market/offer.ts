@@ -10,11 +10,12 @@
  * seller's collateral comes back in full through giveUp/expire.
  */
 import { createHash } from 'crypto';
-import { fail } from './fail';
 import { bpsOf, costOf } from './money';
 import { MarketParams, checkPrice } from './params';
 import { INTERVAL_LENGTHS } from './reading';
-import { MAX_QUANTITY, Obj, int, onlyKeys } from './validate';
+import { MAX_QUANTITY, Obj, int } from './validate';
+import { fail } from '../../kernel/errors';
+import { onlyKeys } from '../../kernel/args';
 
 export type OfferStatus = 'OPEN' | 'ACCEPTED' | 'WITHDRAWN' | 'EXPIRED';
 
@@ -60,9 +61,9 @@ export function parseOfferInput(o: Obj): OfferInput {
 /** A delivery interval is exactly one metering interval, so both meters' readings can evidence it. */
 export function checkDeliveryInterval(start: number, length: number, what: string): void {
   if (!(INTERVAL_LENGTHS as readonly number[]).includes(length)) {
-    fail('INVALID_ARGUMENT', `${what}.deliveryLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds (one metering interval)`);
+    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.deliveryLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds (one metering interval)`);
   }
-  if (start % length !== 0) fail('INVALID_ARGUMENT', `${what}.deliveryStart must be aligned to deliveryLength`);
+  if (start % length !== 0) fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.deliveryStart must be aligned to deliveryLength`);
 }
 
 export function offerIdFor(txId: string): string {
@@ -79,14 +80,14 @@ export function newOffer(
   checkDeliveryInterval(input.deliveryStart, input.deliveryLength, 'offer');
   checkPrice(input.pricePerKwh, params, 'offer.pricePerKwh');
   if (input.ttlSeconds < params.minOfferTtlSeconds || input.ttlSeconds > params.maxOfferTtlSeconds) {
-    fail('INVALID_ARGUMENT', `offer.ttlSeconds must be between ${params.minOfferTtlSeconds} and ${params.maxOfferTtlSeconds}`);
+    fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `offer.ttlSeconds must be between ${params.minOfferTtlSeconds} and ${params.maxOfferTtlSeconds}`);
   }
   const expiresAt = nowS + input.ttlSeconds;
   if (input.deliveryStart < expiresAt) {
-    fail('INVALID_ARGUMENT', `offer.deliveryStart (${input.deliveryStart}) must not be before the offer expires (${expiresAt}): acceptance closes before delivery begins`);
+    fail('INVALID_ARGUMENT', 'BAD_WINDOW', `offer.deliveryStart (${input.deliveryStart}) must not be before the offer expires (${expiresAt}): acceptance closes before delivery begins`);
   }
   const cost = costOf(input.amountWh, input.pricePerKwh);
-  if (cost < 1) fail('INVALID_ARGUMENT', 'offer: amountWh * pricePerKwh / 1000 must be at least 1 minor unit');
+  if (cost < 1) fail('INVALID_ARGUMENT', 'COST_TOO_SMALL', 'offer: amountWh * pricePerKwh / 1000 must be at least 1 minor unit');
   return {
     offerId,
     seller: seller.participantId,
@@ -106,13 +107,13 @@ export function newOffer(
 
 /** Checks an acceptance (CTP). Throws when it must be refused; nothing is written then. */
 export function checkAcceptance(offer: Offer, buyer: string, amountWh: number, pricePerKwh: number, nowS: number): void {
-  if (offer.status !== 'OPEN') fail('CONFLICT', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
+  if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
   if (nowS >= offer.expiresAt) {
-    fail('PRECONDITION_FAILED', `offer ${offer.offerId} expired at ${offer.expiresAt} (ledger time ${nowS}); nothing was charged`);
+    fail('PRECONDITION_FAILED', 'EXPIRED', `offer ${offer.offerId} expired at ${offer.expiresAt} (ledger time ${nowS}); nothing was charged`);
   }
-  if (buyer === offer.seller) fail('FORBIDDEN', 'a participant cannot accept its own offer');
+  if (buyer === offer.seller) fail('FORBIDDEN', 'SELF_TRADE', 'a participant cannot accept its own offer');
   if (amountWh !== offer.amountWh || pricePerKwh !== offer.pricePerKwh) {
-    fail('CONFLICT', `acceptance must match the offer exactly: amountWh ${offer.amountWh} and pricePerKwh ${offer.pricePerKwh} (got ${amountWh} and ${pricePerKwh})`);
+    fail('CONFLICT', 'TERMS_MISMATCH', `acceptance must match the offer exactly: amountWh ${offer.amountWh} and pricePerKwh ${offer.pricePerKwh} (got ${amountWh} and ${pricePerKwh})`);
   }
 }
 
@@ -124,7 +125,7 @@ export interface OfferClosure {
 
 /** giveUp by the seller (CCS): before expiry a share is forfeited, at/after expiry all is returned. */
 export function giveUp(offer: Offer, nowS: number, params: MarketParams): OfferClosure {
-  if (offer.status !== 'OPEN') fail('CONFLICT', `offer ${offer.offerId} is ${offer.status}; only an OPEN offer can be given up`);
+  if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}; only an OPEN offer can be given up`);
   const early = nowS < offer.expiresAt;
   const forfeited = early ? bpsOf(offer.collateral, params.giveUpForfeitBps) : 0;
   const returned = offer.collateral - forfeited;
@@ -137,7 +138,7 @@ export function giveUp(offer: Offer, nowS: number, params: MarketParams): OfferC
 
 /** Anyone may close an expired OPEN offer; the seller's collateral is returned in full. */
 export function expire(offer: Offer, nowS: number): OfferClosure {
-  if (offer.status !== 'OPEN') fail('CONFLICT', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
-  if (nowS < offer.expiresAt) fail('PRECONDITION_FAILED', `offer ${offer.offerId} expires at ${offer.expiresAt}; ledger time is ${nowS}`);
+  if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
+  if (nowS < offer.expiresAt) fail('PRECONDITION_FAILED', 'NOT_EXPIRED', `offer ${offer.offerId} expires at ${offer.expiresAt}; ledger time is ${nowS}`);
   return { offer: { ...offer, status: 'EXPIRED', closedAt: nowS, collateralReturned: offer.collateral, forfeited: 0 }, returned: offer.collateral, forfeited: 0 };
 }

@@ -4,8 +4,9 @@
  * The penalty threshold k and the ban length are governance parameters (governance:setParameters),
  * because a ban is a participant status shared with committee eligibility.
  */
-import { fail } from './fail';
-import { MAX_QUANTITY, Obj, int, onlyKeys } from './validate';
+import { MAX_QUANTITY, Obj, int } from './validate';
+import { fail } from '../../kernel/errors';
+import { onlyKeys } from '../../kernel/args';
 
 export interface MarketParams {
   /** P_k: minimum price per kWh a seller may receive (seed 000). */
@@ -53,22 +54,22 @@ export function mergeMarketParams(current: MarketParams, update: Obj): MarketPar
     const bps = k.endsWith('Bps');
     next[k] = int(update, k, 0, bps ? 10_000 : MAX_QUANTITY, 'marketParams');
   }
-  if (next.minPricePerKwh < 1) fail('INVALID_ARGUMENT', 'marketParams.minPricePerKwh (P_k) must be at least 1');
+  if (next.minPricePerKwh < 1) fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams.minPricePerKwh (P_k) must be at least 1');
   if (next.maxPricePerKwh !== 0 && next.maxPricePerKwh < next.minPricePerKwh) {
-    fail('INVALID_ARGUMENT', 'marketParams.maxPricePerKwh must be 0 (no cap) or at least minPricePerKwh');
+    fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams.maxPricePerKwh must be 0 (no cap) or at least minPricePerKwh');
   }
   if (next.minOfferTtlSeconds < 1 || next.maxOfferTtlSeconds < next.minOfferTtlSeconds) {
-    fail('INVALID_ARGUMENT', 'marketParams: need 1 <= minOfferTtlSeconds <= maxOfferTtlSeconds');
+    fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams: need 1 <= minOfferTtlSeconds <= maxOfferTtlSeconds');
   }
   if (next.stageWindowSeconds < 60 || next.auctionClaimSeconds < 60) {
-    fail('INVALID_ARGUMENT', 'marketParams: stageWindowSeconds and auctionClaimSeconds must be at least 60 (clock-guard tolerance)');
+    fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams: stageWindowSeconds and auctionClaimSeconds must be at least 60 (clock-guard tolerance)');
   }
   return next;
 }
 
 export function checkPrice(price: number, p: MarketParams, what: string): void {
-  if (price < p.minPricePerKwh) fail('PRECONDITION_FAILED', `${what} ${price} is below the regulator's minimum price P_k = ${p.minPricePerKwh} per kWh`);
+  if (price < p.minPricePerKwh) fail('PRECONDITION_FAILED', 'PRICE_BELOW_MINIMUM', `${what} ${price} is below the regulator's minimum price P_k = ${p.minPricePerKwh} per kWh`);
   if (p.maxPricePerKwh !== 0 && price > p.maxPricePerKwh) {
-    fail('PRECONDITION_FAILED', `${what} ${price} is above the regulator's price cap ${p.maxPricePerKwh} per kWh`);
+    fail('PRECONDITION_FAILED', 'PRICE_ABOVE_CAP', `${what} ${price} is above the regulator's price cap ${p.maxPricePerKwh} per kWh`);
   }
 }

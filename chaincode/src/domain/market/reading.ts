@@ -7,8 +7,9 @@
  * SHA-256 (`readingHash`, computed over the canonical sorted-key JSON we store privately) is public.
  */
 import { createHash } from 'crypto';
-import { fail } from './fail';
-import { MAX_QUANTITY, NONCE_PATTERN, ID_PATTERN, Obj, int, onlyKeys, optStr, str } from './validate';
+import { MAX_QUANTITY, NONCE_PATTERN, Obj, int, optStr, str } from './validate';
+import { fail } from '../../kernel/errors';
+import { ID_PATTERN, onlyKeys } from '../../kernel/args';
 
 /** Interval lengths a meter may report, in seconds (5, 15, 30, 60 minutes). */
 export const INTERVAL_LENGTHS = [300, 900, 1800, 3600] as const;
@@ -48,13 +49,13 @@ export function parseReading(o: Obj, what: string, meterIdDefault?: string): Rea
     nonce: optStr(src, 'nonce', NONCE_PATTERN, what, 'at most 128 of A-Z a-z 0-9 . _ : -', ''),
   };
   if (!(INTERVAL_LENGTHS as readonly number[]).includes(r.intervalLength)) {
-    fail('INVALID_ARGUMENT', `${what}.intervalLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds`);
+    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.intervalLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds`);
   }
   if (r.intervalStart % r.intervalLength !== 0) {
-    fail('INVALID_ARGUMENT', `${what}.intervalStart must be aligned to intervalLength (${r.intervalLength} s)`);
+    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.intervalStart must be aligned to intervalLength (${r.intervalLength} s)`);
   }
   if (r.importRegisterWh < r.importWh || r.exportRegisterWh < r.exportWh) {
-    fail('INVALID_ARGUMENT', `${what}: a cumulative register cannot be smaller than the interval's own flow`);
+    fail('INVALID_ARGUMENT', 'BAD_REGISTER', `${what}: a cumulative register cannot be smaller than the interval's own flow`);
   }
   return r;
 }
@@ -63,7 +64,7 @@ export function parseReading(o: Obj, what: string, meterIdDefault?: string): Rea
 export function checkIntervalEnded(r: Reading, nowSeconds: number, what: string): void {
   const end = r.intervalStart + r.intervalLength;
   if (end > nowSeconds) {
-    fail('PRECONDITION_FAILED', `${what}: interval ending at ${end} has not ended yet (ledger time ${nowSeconds})`);
+    fail('PRECONDITION_FAILED', 'INTERVAL_NOT_ENDED', `${what}: interval ending at ${end} has not ended yet (ledger time ${nowSeconds})`);
   }
 }
 
@@ -113,9 +114,9 @@ const PROOF_FIELDS = ['direction', 'meterId', 'intervalStart', 'intervalLength',
 export function parseFlowProof(o: Obj, what: string): FlowProof {
   onlyKeys(o, PROOF_FIELDS, what);
   const direction = o.direction;
-  if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', `${what}.direction must be "export" or "import"`);
+  if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', 'BAD_DIRECTION', `${what}.direction must be "export" or "import"`);
   const salt = o.salt;
-  if (typeof salt !== 'string' || !/^[0-9a-f]{64}$/.test(salt)) fail('INVALID_ARGUMENT', `${what}.salt must be 64 lowercase hex digits`);
+  if (typeof salt !== 'string' || !/^[0-9a-f]{64}$/.test(salt)) fail('INVALID_ARGUMENT', 'BAD_SALT', `${what}.salt must be 64 lowercase hex digits`);
   return {
     direction,
     meterId: str(o, 'meterId', ID_PATTERN, what, 'a meter id'),
@@ -132,13 +133,13 @@ export function parseFlowProof(o: Obj, what: string): FlowProof {
  */
 export function checkSuccessor(prev: Reading, next: Reading, what: string): void {
   if (next.intervalStart < prev.intervalStart + prev.intervalLength) {
-    fail('CONFLICT', `${what}: readings are posted in interval order; interval ${next.intervalStart} overlaps or precedes the last posted interval ${prev.intervalStart}`);
+    fail('CONFLICT', 'OUT_OF_ORDER', `${what}: readings are posted in interval order; interval ${next.intervalStart} overlaps or precedes the last posted interval ${prev.intervalStart}`);
   }
   if (next.importRegisterWh - prev.importRegisterWh < next.importWh) {
-    fail('CONFLICT', `${what}: importRegisterWh went backwards or advanced less than importWh since interval ${prev.intervalStart}`);
+    fail('CONFLICT', 'REGISTER_MISMATCH', `${what}: importRegisterWh went backwards or advanced less than importWh since interval ${prev.intervalStart}`);
   }
   if (next.exportRegisterWh - prev.exportRegisterWh < next.exportWh) {
-    fail('CONFLICT', `${what}: exportRegisterWh went backwards or advanced less than exportWh since interval ${prev.intervalStart}`);
+    fail('CONFLICT', 'REGISTER_MISMATCH', `${what}: exportRegisterWh went backwards or advanced less than exportWh since interval ${prev.intervalStart}`);
   }
 }
 
@@ -147,5 +148,5 @@ export type PostOutcome = 'recorded' | 'duplicate';
 /** An identical re-post is a no-op; any other content for the same interval is a conflict. */
 export function classifyRepost(existingHash: string, r: Reading, what: string): PostOutcome {
   if (existingHash === readingHash(r)) return 'duplicate';
-  return fail('CONFLICT', `${what}: meter ${r.meterId} already posted a different reading for interval ${r.intervalStart}; readings are immutable`);
+  return fail('CONFLICT', 'READING_IMMUTABLE', `${what}: meter ${r.meterId} already posted a different reading for interval ${r.intervalStart}; readings are immutable`);
 }

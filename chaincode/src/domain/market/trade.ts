@@ -13,9 +13,9 @@
  * and when the committee does not reach a quorum in time the facts decide (liveness fallback).
  */
 import { createHash } from 'crypto';
-import { fail } from './fail';
 import { bpsOf, costOf } from './money';
 import { MarketParams } from './params';
+import { fail } from '../../kernel/errors';
 
 export type TradeState = 'AWAITING_ENERGY' | 'EXECUTION' | 'FINAL' | 'SETTLED' | 'DECLINED' | 'FAILED_LATE';
 export type Stage = 'execution' | 'final';
@@ -171,7 +171,7 @@ export function condition4(t: Trade): boolean {
 export function stageOf(t: Trade): Stage {
   if (t.state === 'EXECUTION') return 'execution';
   if (t.state === 'FINAL') return 'final';
-  return fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; no validation stage is open`);
+  return fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; no validation stage is open`);
 }
 
 /** The facts a stage's committee attests, as the chaincode itself evaluates them. */
@@ -203,14 +203,14 @@ export function stageEnd(t: Trade, stage: Stage, committee: 'approved' | 'reject
 
 /** Energy escrow (seed 002 execution stage / seed 001 sendenergy). */
 export function recordEnergyEscrow(t: Trade, uses: PacketUse[], nowS: number): Trade {
-  if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; energy can be escrowed only while AWAITING_ENERGY`);
+  if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; energy can be escrowed only while AWAITING_ENERGY`);
   const total = uses.reduce((s, u) => s + u.amountWh, 0);
   return { ...t, packets: uses, energyEscrowWh: total, state: 'EXECUTION', stageDeadline: nowS + t.stageWindowSeconds };
 }
 
 export function recordEvidence(t: Trade, declaredWh: number, availableImportWh: number, readingHash: string): Trade {
-  if (t.state !== 'FINAL') fail('CONFLICT', `trade ${t.tradeId} is ${t.state}; delivery evidence is recorded in the FINAL stage`);
-  if (t.meteredWh !== undefined) fail('CONFLICT', `trade ${t.tradeId} already has delivery evidence`);
+  if (t.state !== 'FINAL') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; delivery evidence is recorded in the FINAL stage`);
+  if (t.meteredWh !== undefined) fail('CONFLICT', 'EVIDENCE_EXISTS', `trade ${t.tradeId} already has delivery evidence`);
   const meteredWh = Math.min(t.energyEscrowWh, availableImportWh);
   return { ...t, buyerDeclaredWh: declaredWh, meteredWh, evidenceReadingHash: readingHash };
 }

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'crypto';
 import { EnergyPacket } from '../../domain/market/energy';
-import { fail } from '../../domain/market/fail';
 import { padUint } from '../keys';
 import { MKT } from './keys';
 import { MarketTx } from './txState';
+import { fail } from '../../kernel/errors';
 
 export interface MintedCounter {
   mintedWh: number;
@@ -25,7 +25,7 @@ export const importClaimKey = (tx: MarketTx, mspId: string, meterId: string, int
 
 export async function getPacket(tx: MarketTx, packetId: string): Promise<EnergyPacket> {
   const p = await tx.get<EnergyPacket>(packetKey(tx, packetId));
-  if (!p) fail('NOT_FOUND', `energy packet ${packetId} does not exist`);
+  if (!p) fail('NOT_FOUND', 'PACKET_NOT_FOUND', `energy packet ${packetId} does not exist`);
   return p;
 }
 
@@ -52,7 +52,7 @@ const balanceKey = (tx: MarketTx, owner: string, shard: number): string => tx.ke
 
 export async function putPacket(tx: MarketTx, p: EnergyPacket, isNew: boolean): Promise<void> {
   const before = isNew ? undefined : await tx.get<EnergyPacket>(packetKey(tx, p.packetId));
-  if (before && before.owner !== p.owner) fail('CONFLICT', `packet ${p.packetId} cannot change owner`);
+  if (before && before.owner !== p.owner) fail('CONFLICT', 'PACKET_OWNER_CHANGE', `packet ${p.packetId} cannot change owner`);
   await tx.put(packetKey(tx, p.packetId), p);
   if (isNew) await tx.put(tx.key(MKT.packetByOwner, [p.owner, p.packetId]), { packetId: p.packetId });
   const key = balanceKey(tx, p.owner, shardOf(p.packetId));

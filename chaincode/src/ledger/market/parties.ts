@@ -6,21 +6,21 @@
 import { effectiveStatus, canTrade, Participant } from '../../domain/participant';
 import type { StoredParameters } from '../../domain/parameters';
 import type { TradeOutcome } from '../../domain/qscore';
-import { fail } from '../../domain/market/fail';
 import type { Trade } from '../../domain/market/trade';
 import { readParticipant } from '../participantStore';
 import { settleTradeReputation } from '../../participants/reputation';
 import { MarketTx } from './txState';
+import { fail } from '../../kernel/errors';
 
 /** The caller must be an admitted participant allowed to trade (not banned, suspended, or below the Q gate). */
 export async function requireTrader(tx: MarketTx, gov: StoredParameters, participantId: string, action: string): Promise<Participant> {
   const p = await readParticipant(tx.ctx, participantId);
-  if (!p) fail('PRECONDITION_FAILED', `${action}: participant ${participantId} has not joined; call participants:requestJoin and be admitted first`);
+  if (!p) fail('PRECONDITION_FAILED', 'NOT_JOINED', `${action}: participant ${participantId} has not joined; call participants:requestJoin and be admitted first`);
   if (!canTrade(p, tx.nowMs, gov)) {
     const status = effectiveStatus(p, tx.nowMs);
-    if (status === 'banned') fail('FORBIDDEN', `${action}: participant ${participantId} is banned from trading until ${new Date(p.bannedUntilMs).toISOString()}`);
-    if (status !== 'active') fail('FORBIDDEN', `${action}: participant ${participantId} is ${status}, not active`);
-    fail('FORBIDDEN', `${action}: Q-score ${p.qScore} is below the trading minimum ${gov.minTradingQScore}`);
+    if (status === 'banned') fail('FORBIDDEN', 'BANNED', `${action}: participant ${participantId} is banned from trading until ${new Date(p.bannedUntilMs).toISOString()}`);
+    if (status !== 'active') fail('FORBIDDEN', 'NOT_ACTIVE', `${action}: participant ${participantId} is ${status}, not active`);
+    fail('FORBIDDEN', 'Q_SCORE_TOO_LOW', `${action}: Q-score ${p.qScore} is below the trading minimum ${gov.minTradingQScore}`);
   }
   return p;
 }

@@ -25,12 +25,13 @@
  */
 import type { Context } from 'fabric-contract-api';
 import { createHash } from 'crypto';
-import { fail } from '../../domain/market/fail';
 import * as R from '../../domain/market/reading';
 import { privateCollectionOf } from '../../identity/caller';
 import { padUint } from '../keys';
 import { MKT } from './keys';
 import { MarketTx } from './txState';
+import { fail } from '../../kernel/errors';
+import { jsonObjectArg } from '../../kernel/args';
 
 export interface ReadingSummary {
   mspId: string;
@@ -96,14 +97,8 @@ export async function privateProof(tx: MarketTx, mspId: string, meterId: string,
 export function transientProof(ctx: Context, name: string): R.FlowProof | undefined {
   const bytes = ctx.stub.getTransient().get(name);
   if (!bytes || bytes.length === 0) return undefined;
-  let o: unknown;
-  try {
-    o = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    fail('INVALID_ARGUMENT', `transient "${name}" must be a reading proof as JSON (meters:getProof)`);
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', `transient "${name}" must be a JSON object`);
-  return R.parseFlowProof(o as Record<string, unknown>, `transient ${name}`);
+  const o = jsonObjectArg(Buffer.from(bytes).toString('utf8'), `transient "${name}" (a reading proof from meters:getProof)`);
+  return R.parseFlowProof(o, `transient ${name}`);
 }
 
 /**
@@ -114,9 +109,9 @@ export function transientProof(ctx: Context, name: string): R.FlowProof | undefi
 export async function verifiedProof(tx: MarketTx, mspId: string, p: R.FlowProof, what: string): Promise<R.FlowProof> {
   const key = proofKey(tx, mspId, p.meterId, p.intervalStart, p.direction);
   const h = await tx.ctx.stub.getPrivateDataHash(privateCollectionOf(mspId), key);
-  if (!h || h.length === 0) fail('NOT_FOUND', `${what}: meter ${p.meterId} has no reading for interval ${p.intervalStart}`);
+  if (!h || h.length === 0) fail('NOT_FOUND', 'READING_NOT_FOUND', `${what}: meter ${p.meterId} has no reading for interval ${p.intervalStart}`);
   if (Buffer.from(h).toString('hex') !== sha256hex(R.flowProofRecord(p))) {
-    fail('CONFLICT', `${what}: the ${p.direction} proof supplied does not match the hash recorded on the channel for interval ${p.intervalStart}`);
+    fail('CONFLICT', 'PROOF_MISMATCH', `${what}: the ${p.direction} proof supplied does not match the hash recorded on the channel for interval ${p.intervalStart}`);
   }
   return p;
 }

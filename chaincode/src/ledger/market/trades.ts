@@ -6,17 +6,17 @@
 import { cancelTask, decideBallot, openTask, taskIdFor } from '../../committees/tasks';
 import { readTask } from '../taskStore';
 import { EnergyPacket } from '../../domain/market/energy';
-import { fail } from '../../domain/market/fail';
 import { MarketParams } from '../../domain/market/params';
 import * as T from '../../domain/market/trade';
 import type { StoredParameters } from '../../domain/parameters';
 import { applyCommitteeDecision } from '../../participants/reputation';
-import { emit } from '../../events';
+import { emit, EVENTS } from '../../kernel/events';
 import { getPacket, putPacket } from './energy';
 import { MKT, PENALTY_POOL } from './keys';
 import { applyReputation } from './parties';
 import { MarketTx } from './txState';
 import { credit } from './wallets';
+import { fail } from '../../kernel/errors';
 
 export const TRADE_KIND = 'trade';
 export const STAGE_BALLOTS = [
@@ -28,13 +28,13 @@ export const tradeKey = (tx: MarketTx, tradeId: string): string => tx.key(MKT.tr
 
 export async function getTrade(tx: MarketTx, tradeId: string): Promise<T.Trade> {
   const t = await tx.get<T.Trade>(tradeKey(tx, tradeId));
-  if (!t) fail('NOT_FOUND', `trade ${tradeId} does not exist`);
+  if (!t) fail('NOT_FOUND', 'TRADE_NOT_FOUND', `trade ${tradeId} does not exist`);
   return t;
 }
 
 export async function putTrade(tx: MarketTx, t: T.Trade, isNew = false): Promise<void> {
   if (isNew) {
-    if (await tx.get(tradeKey(tx, t.tradeId))) fail('CONFLICT', `trade ${t.tradeId} already exists`);
+    if (await tx.get(tradeKey(tx, t.tradeId))) fail('CONFLICT', 'TRADE_EXISTS', `trade ${t.tradeId} already exists`);
     await tx.put(tx.key(MKT.tradeByParty, [t.seller, t.tradeId]), { role: 'seller' });
     await tx.put(tx.key(MKT.tradeByParty, [t.buyer, t.tradeId]), { role: 'buyer' });
   }
@@ -45,7 +45,7 @@ export async function createTrade(tx: MarketTx, terms: T.TradeTerms, params: Mar
   const tradeId = T.tradeIdFor(terms.origin, terms.originId);
   const t = T.newTrade(terms, taskIdFor(TRADE_KIND, tradeId), tx.nowS, params);
   await putTrade(tx, t, true);
-  emit(tx.ctx, 'TradeCreated', { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
+  emit(tx.ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
   return t;
 }
 
@@ -53,15 +53,15 @@ export async function createTrade(tx: MarketTx, terms: T.TradeTerms, params: Mar
 export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
   const seen = new Set<string>();
   for (const u of uses) {
-    if (seen.has(u.packetId)) fail('INVALID_ARGUMENT', `packet ${u.packetId} is listed twice`);
+    if (seen.has(u.packetId)) fail('INVALID_ARGUMENT', 'DUPLICATE_PACKET', `packet ${u.packetId} is listed twice`);
     seen.add(u.packetId);
     const p = await getPacket(tx, u.packetId);
-    if (p.owner !== t.seller || p.origin !== 'mint') fail('FORBIDDEN', `packet ${u.packetId} is not a minted packet of the trade's seller`);
-    if (p.meterId !== t.sellerMeterId || p.mspId !== t.sellerMspId) fail('CONFLICT', `packet ${u.packetId} was not metered by the seller's meter ${t.sellerMeterId}`);
+    if (p.owner !== t.seller || p.origin !== 'mint') fail('FORBIDDEN', 'NOT_SELLER_PACKET', `packet ${u.packetId} is not a minted packet of the trade's seller`);
+    if (p.meterId !== t.sellerMeterId || p.mspId !== t.sellerMspId) fail('CONFLICT', 'WRONG_METER', `packet ${u.packetId} was not metered by the seller's meter ${t.sellerMeterId}`);
     if (p.intervalStart !== t.deliveryStart || p.intervalLength !== t.deliveryLength) {
-      fail('CONFLICT', `packet ${u.packetId} was generated in interval ${p.intervalStart}, not in the delivery interval ${t.deliveryStart}`);
+      fail('CONFLICT', 'WRONG_INTERVAL', `packet ${u.packetId} was generated in interval ${p.intervalStart}, not in the delivery interval ${t.deliveryStart}`);
     }
-    if (p.availableWh < u.amountWh) fail('INSUFFICIENT_ENERGY', `packet ${u.packetId} has ${p.availableWh} Wh available, ${u.amountWh} Wh requested`);
+    if (p.availableWh < u.amountWh) fail('INSUFFICIENT_ENERGY', 'PACKET_SHORT', `packet ${u.packetId} has ${p.availableWh} Wh available, ${u.amountWh} Wh requested`);
     await putPacket(tx, { ...p, availableWh: p.availableWh - u.amountWh, escrowedWh: p.escrowedWh + u.amountWh }, false);
   }
   const next = T.recordEnergyEscrow(t, uses, tx.nowS);
@@ -111,7 +111,7 @@ export async function closeTrade(tx: MarketTx, gov: StoredParameters, t: T.Trade
     await cancelTask(tx.ctx, t.validation.taskId, tx.nowMs, `trade ${t.tradeId} ${trade.state}: ${outcome.reason}`);
   }
   await putTrade(tx, trade);
-  emit(tx.ctx, 'TradeClosed', { tradeId: t.tradeId, state: trade.state, ...outcome });
+  emit(tx.ctx, EVENTS.tradeClosed, { tradeId: t.tradeId, state: trade.state, ...outcome });
   return trade;
 }
 
@@ -121,7 +121,7 @@ export async function endStage(tx: MarketTx, gov: StoredParameters, t: T.Trade, 
   if (end === 'advance') {
     const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: tx.nowS + t.stageWindowSeconds };
     await putTrade(tx, next);
-    emit(tx.ctx, 'TradeStageAdvanced', { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
+    emit(tx.ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
     return next;
   }
   return closeTrade(tx, gov, t, end);
@@ -130,7 +130,7 @@ export async function endStage(tx: MarketTx, gov: StoredParameters, t: T.Trade, 
 /** Tally the current stage's ballot through governance, then act on it. */
 export async function decideStage(tx: MarketTx, gov: StoredParameters, t: T.Trade): Promise<T.Trade> {
   const stage = T.stageOf(t);
-  if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
+  if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
   const d = await decideBallot(tx.ctx, t.validation.taskId, stage, tx.nowMs);
   // Members who voted against the decided outcome lose reputation (governance rule); rewards wait for the trade's outcome.
   await applyCommitteeDecision(tx.ctx, d, gov, tx.nowMs, 0n);

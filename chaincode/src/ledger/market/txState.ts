@@ -6,7 +6,7 @@
  * never acts on a stale value. Writes go to the stub immediately, so the rwset is the same as without it.
  */
 import type { Context } from 'fabric-contract-api';
-import { decode, encode } from '../codec';
+import { decode, encode } from '../../kernel/codec';
 import { compositeKey } from '../keys';
 
 export class MarketTx {

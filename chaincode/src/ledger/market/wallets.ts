@@ -8,10 +8,10 @@
  * amount, and writes the new balance; it reads a range bounded by this participant's unfolded
  * credits, never other participants'. Every movement also appends an immutable audit entry.
  */
-import { fail } from '../../domain/market/fail';
 import { padUint } from '../keys';
 import { MKT } from './keys';
 import { MarketTx } from './txState';
+import { fail } from '../../kernel/errors';
 
 export type WalletEntryKind =
   | 'topup'
@@ -67,7 +67,7 @@ export async function debit(tx: MarketTx, participantId: string, amount: number,
   if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`wallet debit of ${amount} is not a non-negative integer`);
   const { base, pendingKeys } = await fold(tx, participantId);
   if (base.balance < amount) {
-    fail('INSUFFICIENT_FUNDS', `${kind} needs ${amount} minor units but the wallet holds ${base.balance}; top up through your utility's operator`);
+    fail('INSUFFICIENT_FUNDS', 'INSUFFICIENT_BALANCE', `${kind} needs ${amount} minor units but the wallet holds ${base.balance}; top up through your utility's operator`);
   }
   if (amount === 0) return base.balance;
   for (const k of pendingKeys) await tx.del(k);

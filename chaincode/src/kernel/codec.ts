@@ -11,7 +11,7 @@
  * - `undefined` object members are dropped (as JSON.stringify does) so optional fields do not
  *   change bytes; `undefined` inside arrays is an error.
  */
-import { invalidArgument } from '../errors';
+import { fail, quote } from './errors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -65,37 +65,10 @@ export function decode<T>(bytes: Uint8Array): T {
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 }
 
-/**
- * Parses caller-supplied JSON (an argument string) into a plain object. Throws INVALID_ARGUMENT
- * naming the argument, never a SyntaxError crash.
- */
-export function parseJsonArg(text: string, argName: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw invalidArgument(`${argName} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw invalidArgument(`${argName} must be a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
 /** Reads a BigInt written by the codec (decimal string) or a safe integer. */
 export function toBigInt(value: unknown, field = 'value'): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   if (typeof value === 'string' && /^-?(0|[1-9][0-9]*)$/.test(value)) return BigInt(value);
-  throw invalidArgument(`${field} must be an integer (number or decimal string), got ${JSON.stringify(value)}`);
-}
-
-/** Parses an integer argument passed as a string (every Fabric argument is a string). */
-export function parseIntArg(text: string, argName: string, min: number, max: number): number {
-  if (typeof text !== 'string' || !/^-?(0|[1-9][0-9]*)$/.test(text.trim())) {
-    throw invalidArgument(`${argName} must be an integer, got ${JSON.stringify(text)}`);
-  }
-  const n = Number(text.trim());
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalidArgument(`${argName} must be in [${min}, ${max}], got ${text}`);
-  return n;
+  fail('INVALID_ARGUMENT', 'NOT_INTEGER', `${field} must be an integer (number or decimal string), got ${quote(value)}`);
 }

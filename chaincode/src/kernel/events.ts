@@ -6,7 +6,7 @@
  * Listeners filter on the inner `name`.
  */
 import type { Context } from 'fabric-contract-api';
-import { encode } from './ledger/codec';
+import { encode } from './codec';
 
 export const EVENT_NAME = 'gridledger';
 
@@ -18,7 +18,7 @@ export interface EmittedEvent {
 // Keyed by the transaction's stub: one batch per transaction, garbage-collected with it.
 const batches = new WeakMap<object, EmittedEvent[]>();
 
-export function emit(ctx: Context, name: string, payload: unknown): void {
+export function emit(ctx: Context, name: EventName, payload: unknown): void {
   let batch = batches.get(ctx.stub);
   if (!batch) {
     batch = [];
@@ -28,8 +28,12 @@ export function emit(ctx: Context, name: string, payload: unknown): void {
   ctx.stub.setEvent(EVENT_NAME, encode({ events: batch }));
 }
 
-/** Event names (stable; the gateway and applications subscribe to them). */
+/**
+ * Every event name the chaincode emits, governance and market alike (stable: the gateway and
+ * applications subscribe to them; docs/api.md lists their payloads). `emit` takes only these.
+ */
 export const EVENTS = {
+  // governance
   parametersChanged: 'ParametersChanged',
   meterEnrolled: 'MeterEnrolled',
   participantJoined: 'ParticipantJoined',
@@ -48,4 +52,27 @@ export const EVENTS = {
   voteRecorded: 'VoteRecorded',
   ballotDecided: 'BallotDecided',
   taskCancelled: 'TaskCancelled',
+  // market
+  auctionBid: 'AuctionBid',
+  auctionClaimed: 'AuctionClaimed',
+  auctionClosed: 'AuctionClosed',
+  auctionFailed: 'AuctionFailed',
+  auctionReawarded: 'AuctionReawarded',
+  auctionRequested: 'AuctionRequested',
+  auctionRevealed: 'AuctionRevealed',
+  auctionTraded: 'AuctionTraded',
+  energyMinted: 'EnergyMinted',
+  marketParametersChanged: 'MarketParametersChanged',
+  offerAccepted: 'OfferAccepted',
+  offerClosed: 'OfferClosed',
+  offerCreated: 'OfferCreated',
+  readingRecorded: 'ReadingRecorded',
+  tradeClosed: 'TradeClosed',
+  tradeCreated: 'TradeCreated',
+  tradeDeliveryEvidenced: 'TradeDeliveryEvidenced',
+  tradeEnergyEscrowed: 'TradeEnergyEscrowed',
+  tradeStageAdvanced: 'TradeStageAdvanced',
+  walletCredited: 'WalletCredited',
 } as const;
+
+export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
