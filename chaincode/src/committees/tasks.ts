@@ -10,10 +10,9 @@
  *
  * Domain effects of a decision (admitting a prosumer, releasing escrow) belong to the caller:
  * `decideBallot` returns a `Decision` and the caller acts on it in the same transaction.
- * Every function takes the guarded time `nowMs` (from txTimeMs) and the parameters it needs.
+ * Every function takes the guarded time `nowMs` (`await ctx.time()`) and the parameters it needs.
  */
 import { createHash } from 'crypto';
-import type { Context } from 'fabric-contract-api';
 import { beaconMessage, checkSignatureHex, combineSeed, streamValue, verifyContribution } from '../domain/entropy';
 import { leaderIndex, slotOf } from '../domain/leader';
 import { isEligibleForCommittee } from '../domain/participant';
@@ -23,7 +22,6 @@ import { clusteredDraw } from '../domain/sampling';
 import { emit, EVENTS } from '../kernel/events';
 import { canonicalJson } from '../kernel/codec';
 import { lookupSlot, readZones } from '../ledger/eligibilityIndex';
-import { checkKeyPart } from '../ledger/keys';
 import { readParticipant } from '../ledger/participantStore';
 import {
   Ballot,
@@ -43,6 +41,8 @@ import {
   writeVote,
 } from '../ledger/taskStore';
 import { fail, quote } from '../kernel/errors';
+import { GridLedgerContext } from '../kernel/context';
+import { checkKeyPart } from '../kernel/keys';
 
 export type { Ballot, BallotSpec, Task, Vote } from '../ledger/taskStore';
 
@@ -63,7 +63,7 @@ export interface OpenTaskInput {
   ballots: BallotSpec[];
 }
 
-export async function openTask(ctx: Context, input: OpenTaskInput, nowMs: number, params: StoredParameters): Promise<Task> {
+export async function openTask(ctx: GridLedgerContext, input: OpenTaskInput, nowMs: number, params: StoredParameters): Promise<Task> {
   if (!NAME.test(input.kind)) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task kind ${quote(input.kind)} must match ${NAME.source}`);
   checkKeyPart(input.subjectId, 'task subjectId');
   if (input.ballots.length === 0) fail('INVALID_ARGUMENT', 'NO_BALLOTS', 'a task needs at least one ballot');
@@ -117,7 +117,7 @@ export async function openTask(ctx: Context, input: OpenTaskInput, nowMs: number
   return task;
 }
 
-function emitTaskOpened(ctx: Context, t: Task): void {
+function emitTaskOpened(ctx: GridLedgerContext, t: Task): void {
   emit(ctx, EVENTS.taskOpened, {
     taskId: t.taskId,
     kind: t.kind,
@@ -134,7 +134,7 @@ function emitTaskOpened(ctx: Context, t: Task): void {
  * is fixed and the committee is drawn in the same transaction.
  */
 export async function contributeEntropy(
-  ctx: Context,
+  ctx: GridLedgerContext,
   taskId: string,
   round: number,
   signatureHex: string,
@@ -166,7 +166,7 @@ export async function contributeEntropy(
 }
 
 /** Draws the committee of a seeded task; on too few eligible members the task stays seeded. */
-async function drawInto(ctx: Context, task: Task, nowMs: number, params: StoredParameters): Promise<void> {
+async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, params: StoredParameters): Promise<void> {
   const zones = await readZones(ctx);
   const excluded = new Set(task.parties);
   const result = await clusteredDraw(
@@ -203,7 +203,7 @@ async function drawInto(ctx: Context, task: Task, nowMs: number, params: StoredP
 }
 
 /** Retries the draw of a seeded task (e.g. after more participants became eligible). */
-export async function retryDraw(ctx: Context, taskId: string, nowMs: number, params: StoredParameters): Promise<Task> {
+export async function retryDraw(ctx: GridLedgerContext, taskId: string, nowMs: number, params: StoredParameters): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
   if (task.status !== 'seeded') fail('CONFLICT', 'NOT_SEEDED', `task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
   await drawInto(ctx, task, nowMs, params);
@@ -234,7 +234,7 @@ function ballotSpec(task: Task, name: string): BallotSpec {
 }
 
 /** The ballot as seen in the current round: an undecided ballot of an earlier round counts as absent. */
-async function currentBallot(ctx: Context, task: Task, name: string): Promise<Ballot | undefined> {
+async function currentBallot(ctx: GridLedgerContext, task: Task, name: string): Promise<Ballot | undefined> {
   const b = await readBallot(ctx, task.taskId, name);
   if (!b) return undefined;
   if (b.status === 'open' && b.round !== task.round) return undefined;
@@ -242,7 +242,7 @@ async function currentBallot(ctx: Context, task: Task, name: string): Promise<Ba
 }
 
 /** Ballots are decided in order: a later stage opens only after the earlier one was approved. */
-async function requirePreviousApproved(ctx: Context, task: Task, name: string): Promise<void> {
+async function requirePreviousApproved(ctx: GridLedgerContext, task: Task, name: string): Promise<void> {
   const i = task.ballots.findIndex((b) => b.name === name);
   if (i <= 0) return;
   const prev = await readBallot(ctx, task.taskId, task.ballots[i - 1].name);
@@ -265,7 +265,7 @@ function checkConditions(spec: BallotSpec, conditions: Record<string, boolean>, 
  * other entry in that slot, for any task). The entry is also the leader's approving vote.
  */
 export async function recordLeaderEntry(
-  ctx: Context,
+  ctx: GridLedgerContext,
   taskId: string,
   ballotName: string,
   callerPid: string,
@@ -322,7 +322,7 @@ export interface VoteInput {
  * key, so concurrent votes never collide; the tally happens in `decideBallot`.
  */
 export async function castVote(
-  ctx: Context,
+  ctx: GridLedgerContext,
   taskId: string,
   ballotName: string,
   voterPid: string,
@@ -375,7 +375,7 @@ export interface Decision {
  * Tallies a ballot: 2f+1 approvals ⇒ approved, f+1 refusals ⇒ rejected, else PRECONDITION_FAILED
  * saying what is missing. Votes cast before the deadline count even if the tally comes later.
  */
-export async function decideBallot(ctx: Context, taskId: string, ballotName: string, nowMs: number): Promise<Decision> {
+export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballotName: string, nowMs: number): Promise<Decision> {
   const task = await mustReadTask(ctx, taskId);
   if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
   if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee yet (status ${task.status})`);
@@ -441,7 +441,7 @@ export async function decideBallot(ctx: Context, taskId: string, ballotName: str
  * round — fresh beacon contributions, hence a fresh committee and leader offset. Decided ballots
  * stay decided. Anyone may call it; it only works once the deadline has passed.
  */
-export async function redrawTask(ctx: Context, taskId: string, nowMs: number): Promise<Task> {
+export async function redrawTask(ctx: GridLedgerContext, taskId: string, nowMs: number): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
   if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
   if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee to replace (status ${task.status})`);
@@ -464,7 +464,7 @@ export async function redrawTask(ctx: Context, taskId: string, nowMs: number): P
 }
 
 /** Ends a task without a committee decision (e.g. the trade was cancelled before validation). */
-export async function cancelTask(ctx: Context, taskId: string, nowMs: number, reason: string): Promise<Task> {
+export async function cancelTask(ctx: GridLedgerContext, taskId: string, nowMs: number, reason: string): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
   if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
   task.status = 'closed';

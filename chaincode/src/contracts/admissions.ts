@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import { Q_SCALE_N } from '../domain/fixedPoint';
 import { getCaller, requireMeter } from '../identity/caller';
 import { canonicalJson } from '../kernel/codec';
@@ -7,16 +8,16 @@ import { readParameters } from '../ledger/parametersStore';
 import { castVote, decideBallot, recordLeaderEntry } from '../committees/tasks';
 import { applyCommitteeDecision } from '../participants/reputation';
 import { admit, ADMISSION_BALLOT, reject, syncCommitteeIndex } from '../participants/registry';
-import { txTimeMs } from '../time/txTime';
 import { fail } from '../kernel/errors';
 import { jsonObjectArg, onlyKeys } from '../kernel/args';
+import { GridLedgerContext } from '../kernel/context';
 
 /**
  * Verification of a new prosumer (seed 002 Fig. 4) on top of the generic committee machinery.
  * The task of a pending participant is `participants:get(...).admissionTaskId`.
  */
 @Info({ title: 'admissions', description: 'Committee verification of new prosumers (seed 002 Fig. 4)' })
-export class AdmissionsContract extends Contract {
+export class AdmissionsContract extends GridLedgerContract {
   constructor() {
     super('admissions');
   }
@@ -27,9 +28,9 @@ export class AdmissionsContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async recordEntry(ctx: Context, participantId: string): Promise<string> {
+  async recordEntry(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const leader = requireMeter(ctx, 'admissions:recordEntry');
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const p = await mustReadParticipant(ctx, participantId);
     if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
     const payload = { participantId: p.participantId, mspId: p.mspId, zone: p.zone };
@@ -39,14 +40,14 @@ export class AdmissionsContract extends Contract {
   /** A verifier's vote: `{"approve": bool, "conditions": {"condition1": bool, "condition2": bool}, "reason"?: string}`. */
   @Transaction()
   @Returns('string')
-  async vote(ctx: Context, participantId: string, voteJson: string): Promise<string> {
+  async vote(ctx: GridLedgerContext, participantId: string, voteJson: string): Promise<string> {
     const voter = requireMeter(ctx, 'admissions:vote');
     const v = jsonObjectArg(voteJson, 'voteJson');
     onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
     if (v.conditions !== undefined && (typeof v.conditions !== 'object' || v.conditions === null || Array.isArray(v.conditions))) {
       fail('INVALID_ARGUMENT', 'BAD_CONDITION', 'voteJson.conditions must be an object of booleans');
     }
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const p = await mustReadParticipant(ctx, participantId);
     const vote = await castVote(
       ctx,
@@ -67,10 +68,10 @@ export class AdmissionsContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async decide(ctx: Context, participantId: string): Promise<string> {
+  async decide(ctx: GridLedgerContext, participantId: string): Promise<string> {
     getCaller(ctx);
     const params = await readParameters(ctx);
-    const now = await txTimeMs(ctx, params);
+    const now = await ctx.time(params);
     const p = await mustReadParticipant(ctx, participantId);
     if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
     const decision = await decideBallot(ctx, p.admissionTaskId, ADMISSION_BALLOT, now);

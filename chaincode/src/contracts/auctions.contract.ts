@@ -1,19 +1,21 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import * as A from '../domain/market/auction';
 import { bpsOf, costOf } from '../domain/market/money';
 import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
 import { canonicalJson } from '../kernel/codec';
-import { padUint } from '../ledger/keys';
 import * as store from '../ledger/market/auctions';
 import { MKT } from '../ledger/market/keys';
-import { openMarketTx } from '../ledger/market/marketParams';
+import { openMarketTx, StoredMarketParams } from '../ledger/market/marketParams';
 import { requireTrader } from '../ledger/market/parties';
 import { createTrade } from '../ledger/market/trades';
 import { credit, debit } from '../ledger/market/wallets';
 import { fail } from '../kernel/errors';
 import { idArg, intArg, jsonObjectArg } from '../kernel/args';
 import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
+import { GridLedgerContext } from '../kernel/context';
+import { padUint } from '../kernel/keys';
 
 /**
  * Sealed-bid reverse auction (seed 000): reqEng = `request`, sellEng = `bid`, sendPlainOffer =
@@ -21,7 +23,7 @@ import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
  * The winning pair's trade then settles like any other (trades contract).
  */
 @Info({ title: 'auctions', description: 'Sealed-bid reverse auctions with commit-reveal prices' })
-export class AuctionsContract extends Contract {
+export class AuctionsContract extends GridLedgerContract {
   constructor() {
     super('auctions');
   }
@@ -29,14 +31,14 @@ export class AuctionsContract extends Contract {
   /** Buyer: {amountWh (E_a), maxPricePerKwh (P_m), t1, t2, buyerCommitment (H(U_vb)), deliveryStart, deliveryLength}. Returns the pseudonymous request. */
   @Transaction()
   @Returns('string')
-  async request(ctx: Context, requestJson: string): Promise<string> {
+  async request(ctx: GridLedgerContext, requestJson: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:request');
     const o = jsonObjectArg(requestJson, 'requestJson');
-    const { tx, gov, market } = await openMarketTx(ctx);
-    await requireTrader(tx, gov, m.participantId, 'auctions:request');
+    const { gov, market } = await openMarketTx(ctx);
+    await requireTrader(ctx, gov, m.participantId, 'auctions:request');
     const commitment = typeof o.buyerCommitment === 'string' ? o.buyerCommitment : '';
-    const r = A.parseRequest(o, tx.nowS, await market(), A.requestIdFor(tx.txId, commitment));
-    await store.putRequest(tx, r, true);
+    const r = A.parseRequest(o, ctx.nowS, await market(), A.requestIdFor(ctx.txId, commitment));
+    await store.putRequest(ctx, r, true);
     emit(ctx, EVENTS.auctionRequested, { requestId: r.requestId, amountWh: r.amountWh, maxPricePerKwh: r.maxPricePerKwh, t1: r.t1, t2: r.t2, deliveryStart: r.deliveryStart });
     return canonicalJson(r);
   }
@@ -44,14 +46,14 @@ export class AuctionsContract extends Contract {
   /** Seller, before t1: {energyWh (E_s), priceCommitment (H(P_s ‖ salt)), sellerCommitment (H(U_vs))}. Filter 1 on entry. */
   @Transaction()
   @Returns('string')
-  async bid(ctx: Context, requestId: string, bidJson: string): Promise<string> {
+  async bid(ctx: GridLedgerContext, requestId: string, bidJson: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:bid');
     const o = jsonObjectArg(bidJson, 'bidJson');
-    const { tx, gov } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
-    await requireTrader(tx, gov, m.participantId, 'auctions:bid');
-    const b = A.newBid(r, o, tx.nowS);
-    await store.putBid(tx, b, true);
+    const { gov } = await openMarketTx(ctx);
+    const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
+    await requireTrader(ctx, gov, m.participantId, 'auctions:bid');
+    const b = A.newBid(r, o, ctx.nowS);
+    await store.putBid(ctx, b, true);
     emit(ctx, EVENTS.auctionBid, { requestId: r.requestId, offerId: b.offerId, energyWh: b.energyWh });
     return canonicalJson(b);
   }
@@ -59,13 +61,13 @@ export class AuctionsContract extends Contract {
   /** Between t1 and t2: {pricePerKwh (P_s), salt}. Filter 2; a hash mismatch is refused, a replay is a conflict. */
   @Transaction()
   @Returns('string')
-  async reveal(ctx: Context, requestId: string, offerId: string, revealJson: string): Promise<string> {
+  async reveal(ctx: GridLedgerContext, requestId: string, offerId: string, revealJson: string): Promise<string> {
     requireMeter(ctx, 'auctions:reveal');
     const o = jsonObjectArg(revealJson, 'revealJson');
-    const { tx, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
-    const b = A.reveal(r, await store.getBid(tx, r.requestId, idArg(offerId, 'offerId')), o, tx.nowS, await market());
-    await store.putBid(tx, b);
+    const { market } = await openMarketTx(ctx);
+    const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
+    const b = A.reveal(r, await store.getBid(ctx, r.requestId, idArg(offerId, 'offerId')), o, ctx.nowS, await market());
+    await store.putBid(ctx, b);
     emit(ctx, EVENTS.auctionRevealed, { requestId: r.requestId, offerId: b.offerId, status: b.status, pricePerKwh: b.pricePerKwh });
     return canonicalJson(b);
   }
@@ -73,12 +75,12 @@ export class AuctionsContract extends Contract {
   /** Anyone, at or after t2: lowest valid price wins (deterministic tie-break). */
   @Transaction()
   @Returns('string')
-  async close(ctx: Context, requestId: string): Promise<string> {
+  async close(ctx: GridLedgerContext, requestId: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
-    const closed = A.close(r, await store.listBids(tx, r.requestId), tx.nowS);
-    await store.putRequest(tx, closed);
+    await openMarketTx(ctx);
+    const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
+    const closed = A.close(r, await store.listBids(ctx, r.requestId), ctx.nowS);
+    await store.putRequest(ctx, closed);
     emit(ctx, EVENTS.auctionClosed, { requestId: r.requestId, status: closed.status, winnerOfferId: closed.winnerOfferId, pricePerKwh: closed.winnerPricePerKwh });
     return canonicalJson(closed);
   }
@@ -86,38 +88,38 @@ export class AuctionsContract extends Contract {
   /** Buyer reveals U_vb (identity verification) and escrows E_a × P_s. */
   @Transaction()
   @Returns('string')
-  async claimBuyer(ctx: Context, requestId: string, secret: string): Promise<string> {
+  async claimBuyer(ctx: GridLedgerContext, requestId: string, secret: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:claimBuyer');
-    const { tx, gov, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
-    A.checkClaimWindow(r, tx.nowS);
+    const { gov, market } = await openMarketTx(ctx);
+    const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
+    A.checkClaimWindow(r, ctx.nowS);
     if (r.buyerClaim) fail('CONFLICT', 'ALREADY_CLAIMED', `the buyer of auction ${r.requestId} has already claimed`);
     A.checkIdentity(r.buyerCommitment, m.participantId, secret, 'auctions:claimBuyer');
-    await requireTrader(tx, gov, m.participantId, 'auctions:claimBuyer');
+    await requireTrader(ctx, gov, m.participantId, 'auctions:claimBuyer');
     const payment = costOf(r.amountWh, r.winnerPricePerKwh as number);
-    await debit(tx, m.participantId, payment, 'payment-lock', `auction:${r.requestId}`);
+    await debit(ctx, m.participantId, payment, 'payment-lock', `auction:${r.requestId}`);
     const next: A.AuctionRequest = { ...r, buyerClaim: { participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, payment } };
-    return canonicalJson(await this.maybeTrade(tx, next, await market()));
+    return canonicalJson(await this.maybeTrade(ctx, next, await market()));
   }
 
   /** Winning seller reveals U_vs (identity verification) and escrows its collateral. */
   @Transaction()
   @Returns('string')
-  async claimSeller(ctx: Context, requestId: string, secret: string): Promise<string> {
+  async claimSeller(ctx: GridLedgerContext, requestId: string, secret: string): Promise<string> {
     const m = requireMeter(ctx, 'auctions:claimSeller');
-    const { tx, gov, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
-    A.checkClaimWindow(r, tx.nowS);
+    const { gov, market } = await openMarketTx(ctx);
+    const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
+    A.checkClaimWindow(r, ctx.nowS);
     if (r.sellerClaim) fail('CONFLICT', 'ALREADY_CLAIMED', `the seller of auction ${r.requestId} has already claimed`);
-    const winner = await store.getBid(tx, r.requestId, r.winnerOfferId as string);
+    const winner = await store.getBid(ctx, r.requestId, r.winnerOfferId as string);
     A.checkIdentity(winner.sellerCommitment, m.participantId, secret, 'auctions:claimSeller');
     if (r.buyerClaim && r.buyerClaim.participantId === m.participantId) fail('FORBIDDEN', 'SELF_TRADE', 'the buyer cannot also be the seller');
-    await requireTrader(tx, gov, m.participantId, 'auctions:claimSeller');
+    await requireTrader(ctx, gov, m.participantId, 'auctions:claimSeller');
     const params = await market();
     const collateral = bpsOf(costOf(r.amountWh, r.winnerPricePerKwh as number), params.collateralBps);
-    await debit(tx, m.participantId, collateral, 'collateral-lock', `auction:${r.requestId}`);
+    await debit(ctx, m.participantId, collateral, 'collateral-lock', `auction:${r.requestId}`);
     const next: A.AuctionRequest = { ...r, sellerClaim: { participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, collateral } };
-    return canonicalJson(await this.maybeTrade(tx, next, params));
+    return canonicalJson(await this.maybeTrade(ctx, next, params));
   }
 
   /**
@@ -128,14 +130,14 @@ export class AuctionsContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async expire(ctx: Context, requestId: string): Promise<string> {
+  async expire(ctx: GridLedgerContext, requestId: string): Promise<string> {
     getCaller(ctx);
-    const { tx, market } = await openMarketTx(ctx);
-    const r = await store.getRequest(tx, idArg(requestId, 'requestId'));
-    const { request, refundBuyer, refundSeller } = A.afterClaimDeadline(r, await store.listBids(tx, r.requestId), tx.nowS, await market());
-    if (r.buyerClaim) await credit(tx, r.buyerClaim.participantId, refundBuyer, 'payment-refund', `auction:${r.requestId}`);
-    if (r.sellerClaim) await credit(tx, r.sellerClaim.participantId, refundSeller, 'collateral-release', `auction:${r.requestId}`);
-    await store.putRequest(tx, request);
+    const { market } = await openMarketTx(ctx);
+    const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
+    const { request, refundBuyer, refundSeller } = A.afterClaimDeadline(r, await store.listBids(ctx, r.requestId), ctx.nowS, await market());
+    if (r.buyerClaim) await credit(ctx, r.buyerClaim.participantId, refundBuyer, 'payment-refund', `auction:${r.requestId}`);
+    if (r.sellerClaim) await credit(ctx, r.sellerClaim.participantId, refundSeller, 'collateral-release', `auction:${r.requestId}`);
+    await store.putRequest(ctx, request);
     if (request.status === 'FAILED') emit(ctx, EVENTS.auctionFailed, { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
     else emit(ctx, EVENTS.auctionReawarded, { requestId: r.requestId, winnerOfferId: request.winnerOfferId, pricePerKwh: request.winnerPricePerKwh, claimDeadline: request.claimDeadline });
     return canonicalJson(request);
@@ -143,19 +145,19 @@ export class AuctionsContract extends Contract {
 
   @Transaction(false)
   @Returns('string')
-  async get(ctx: Context, requestId: string): Promise<string> {
+  async get(ctx: GridLedgerContext, requestId: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    return canonicalJson(await store.getRequest(tx, idArg(requestId, 'requestId')));
+    await openMarketTx(ctx);
+    return canonicalJson(await store.getRequest(ctx, idArg(requestId, 'requestId')));
   }
 
   /** Bids of one auction: hashes until revealed, prices after; paginated. */
   @Transaction(false)
   @Returns('string')
-  async listBids(ctx: Context, requestId: string, pageSize: string, bookmark: string): Promise<string> {
+  async listBids(ctx: GridLedgerContext, requestId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    await store.getRequest(tx, idArg(requestId, 'requestId'));
+    await openMarketTx(ctx);
+    await store.getRequest(ctx, idArg(requestId, 'requestId'));
     const page = await pageByPartialKey<A.AuctionBid>(ctx, MKT.auctionBid, [requestId], pageSizeArg(pageSize), bookmark ?? '');
     return canonicalJson({ items: page.items.map((i) => i.value), bookmark: page.bookmark });
   }
@@ -163,24 +165,24 @@ export class AuctionsContract extends Contract {
   /** OPEN auctions for one delivery interval (or all), in delivery order; paginated. */
   @Transaction(false)
   @Returns('string')
-  async listOpen(ctx: Context, deliveryStart: string, pageSize: string, bookmark: string): Promise<string> {
+  async listOpen(ctx: GridLedgerContext, deliveryStart: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
+    await openMarketTx(ctx);
     const attrs = deliveryStart ? [padUint(intArg(deliveryStart, 'deliveryStart', 0, 4_102_444_800), 12)] : [];
     const page = await pageByPartialKey<{ requestId: string }>(ctx, MKT.openAuction, attrs, pageSizeArg(pageSize), bookmark ?? '');
     const items = [];
-    for (const i of page.items) items.push(await store.getRequest(tx, i.value.requestId));
+    for (const i of page.items) items.push(await store.getRequest(ctx, i.value.requestId));
     return canonicalJson({ items, bookmark: page.bookmark });
   }
 
   /** When both winners have claimed, the escrows move into a trade (seed 000 → seed 002 settlement). */
-  private async maybeTrade(tx: Parameters<typeof store.putRequest>[0], r: A.AuctionRequest, params: Awaited<ReturnType<Awaited<ReturnType<typeof openMarketTx>>['market']>>): Promise<A.AuctionRequest> {
+  private async maybeTrade(ctx: GridLedgerContext, r: A.AuctionRequest, params: StoredMarketParams): Promise<A.AuctionRequest> {
     if (!r.buyerClaim || !r.sellerClaim) {
-      await store.putRequest(tx, r);
-      emit(tx.ctx, EVENTS.auctionClaimed, { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
+      await store.putRequest(ctx, r);
+      emit(ctx, EVENTS.auctionClaimed, { requestId: r.requestId, buyerClaimed: !!r.buyerClaim, sellerClaimed: !!r.sellerClaim });
       return r;
     }
-    const trade = await createTrade(tx, {
+    const trade = await createTrade(ctx, {
       origin: 'auction',
       originId: r.requestId,
       seller: r.sellerClaim,
@@ -193,8 +195,8 @@ export class AuctionsContract extends Contract {
     }, params);
     if (trade.paymentEscrow !== r.buyerClaim.payment) fail('CONFLICT', 'ESCROW_MISMATCH', 'internal: auction payment and trade cost differ');
     const traded: A.AuctionRequest = { ...r, status: 'TRADED', tradeId: trade.tradeId };
-    await store.putRequest(tx, traded);
-    emit(tx.ctx, EVENTS.auctionTraded, { requestId: r.requestId, tradeId: trade.tradeId });
+    await store.putRequest(ctx, traded);
+    emit(ctx, EVENTS.auctionTraded, { requestId: r.requestId, tradeId: trade.tradeId });
     return traded;
   }
 }

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import { checkPublicKeyHex } from '../domain/entropy';
 import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireOperator, requireRegulator } from '../identity/caller';
@@ -6,12 +7,12 @@ import { canonicalJson } from '../kernel/codec';
 import { readParameters } from '../ledger/parametersStore';
 import { deleteBeaconKey, mustReadTask, readBallot, readBeaconKey, readBeaconKeys, readVotes, writeBeaconKey } from '../ledger/taskStore';
 import { contributeEntropy, leaderAt, redrawTask, retryDraw } from '../committees/tasks';
-import { txTimeMs } from '../time/txTime';
 import { fail } from '../kernel/errors';
 import { intArg } from '../kernel/args';
+import { GridLedgerContext } from '../kernel/context';
 
 @Info({ title: 'committees', description: 'Utility beacon, committee draws, leader slots, task queries' })
-export class CommitteesContract extends Contract {
+export class CommitteesContract extends GridLedgerContract {
   constructor() {
     super('committees');
   }
@@ -22,10 +23,10 @@ export class CommitteesContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async registerBeaconKey(ctx: Context, publicKeyHex: string): Promise<string> {
+  async registerBeaconKey(ctx: GridLedgerContext, publicKeyHex: string): Promise<string> {
     const op = requireOperator(ctx, 'committees:registerBeaconKey');
     checkPublicKeyHex(publicKeyHex);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const existing = await readBeaconKey(ctx, op.mspId);
     if (existing) {
       if (existing.publicKeyHex === publicKeyHex) return canonicalJson(existing);
@@ -40,9 +41,9 @@ export class CommitteesContract extends Contract {
   /** Regulator: removes a utility's beacon key (compromise, utility leaving). Running tasks keep their snapshot. */
   @Transaction()
   @Returns('string')
-  async revokeBeaconKey(ctx: Context, mspId: string): Promise<string> {
+  async revokeBeaconKey(ctx: GridLedgerContext, mspId: string): Promise<string> {
     requireRegulator(ctx, 'committees:revokeBeaconKey');
-    await txTimeMs(ctx);
+    await ctx.time();
     if (!(await readBeaconKey(ctx, mspId))) fail('NOT_FOUND', 'BEACON_KEY_NOT_FOUND', `${mspId} has no beacon key`);
     await deleteBeaconKey(ctx, mspId);
     return canonicalJson({ mspId, revoked: true });
@@ -50,7 +51,7 @@ export class CommitteesContract extends Contract {
 
   @Transaction(false)
   @Returns('string')
-  async getBeaconKeys(ctx: Context): Promise<string> {
+  async getBeaconKeys(ctx: GridLedgerContext): Promise<string> {
     getCaller(ctx);
     return canonicalJson(await readBeaconKeys(ctx));
   }
@@ -61,42 +62,42 @@ export class CommitteesContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async contributeEntropy(ctx: Context, taskId: string, round: string, signatureHex: string): Promise<string> {
+  async contributeEntropy(ctx: GridLedgerContext, taskId: string, round: string, signatureHex: string): Promise<string> {
     const op = requireOperator(ctx, 'committees:contributeEntropy');
     const params = await readParameters(ctx);
-    const now = await txTimeMs(ctx, params);
+    const now = await ctx.time(params);
     return canonicalJson(await contributeEntropy(ctx, taskId, intArg(round, 'round', 0, 1_000_000), signatureHex, op.mspId, now, params));
   }
 
   /** Any caller: retries the draw of a seeded task that found too few eligible members. */
   @Transaction()
   @Returns('string')
-  async draw(ctx: Context, taskId: string): Promise<string> {
+  async draw(ctx: GridLedgerContext, taskId: string): Promise<string> {
     getCaller(ctx);
     const params = await readParameters(ctx);
-    const now = await txTimeMs(ctx, params);
+    const now = await ctx.time(params);
     return canonicalJson(await retryDraw(ctx, taskId, now, params));
   }
 
   /** Any caller, after the round's deadline without decision: new round, fresh beacon, new committee. */
   @Transaction()
   @Returns('string')
-  async redraw(ctx: Context, taskId: string): Promise<string> {
+  async redraw(ctx: GridLedgerContext, taskId: string): Promise<string> {
     getCaller(ctx);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     return canonicalJson(await redrawTask(ctx, taskId, now));
   }
 
   @Transaction(false)
   @Returns('string')
-  async getTask(ctx: Context, taskId: string): Promise<string> {
+  async getTask(ctx: GridLedgerContext, taskId: string): Promise<string> {
     getCaller(ctx);
     return canonicalJson(await mustReadTask(ctx, taskId));
   }
 
   @Transaction(false)
   @Returns('string')
-  async getBallot(ctx: Context, taskId: string, ballot: string): Promise<string> {
+  async getBallot(ctx: GridLedgerContext, taskId: string, ballot: string): Promise<string> {
     getCaller(ctx);
     const task = await mustReadTask(ctx, taskId);
     const b = await readBallot(ctx, taskId, ballot);
@@ -107,9 +108,9 @@ export class CommitteesContract extends Contract {
   /** Any caller: the committee member leading the current slot (guarded time) and the slot number. */
   @Transaction(false)
   @Returns('string')
-  async leaderOf(ctx: Context, taskId: string): Promise<string> {
+  async leaderOf(ctx: GridLedgerContext, taskId: string): Promise<string> {
     getCaller(ctx);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const task = await mustReadTask(ctx, taskId);
     return canonicalJson({ taskId, round: task.round, ...leaderAt(task, now), atMs: now });
   }

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import { EnergyPacket, checkMintBound, packetIdFor, parseMint } from '../domain/market/energy';
 import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
@@ -11,13 +12,14 @@ import { transientProof, verifiedProof } from '../ledger/market/readings';
 import { fail } from '../kernel/errors';
 import { ID_PATTERN, jsonObjectArg } from '../kernel/args';
 import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
+import { GridLedgerContext } from '../kernel/context';
 
 /**
  * Energy packets (issue 3 §2). Minted by the meter itself from its own measured surplus export;
  * transferred only by trade settlement (there is deliberately no transfer function).
  */
 @Info({ title: 'energy', description: 'Energy packets minted from metered surplus' })
-export class EnergyContract extends Contract {
+export class EnergyContract extends GridLedgerContract {
   constructor() {
     super('energy');
   }
@@ -29,24 +31,24 @@ export class EnergyContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async mint(ctx: Context, mintJson: string): Promise<string> {
+  async mint(ctx: GridLedgerContext, mintJson: string): Promise<string> {
     const m = requireMeter(ctx, 'energy:mint');
     const input = parseMint(jsonObjectArg(mintJson, 'mintJson'));
-    const { tx } = await openMarketTx(ctx);
+    await openMarketTx(ctx);
     const proof = transientProof(ctx, 'exportProof');
     if (!proof) fail('INVALID_ARGUMENT', 'MISSING_PROOF', 'energy:mint needs the interval\'s export proof (meters:getProof) as transient "exportProof" (it stays off the block)');
     if (proof.direction !== 'export') fail('INVALID_ARGUMENT', 'WRONG_PROOF', 'transient exportProof must be an export proof');
     if (proof.meterId !== m.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${m.meterId} may only mint from its own readings`);
     if (proof.intervalStart !== input.intervalStart) fail('INVALID_ARGUMENT', 'WRONG_PROOF', 'transient exportProof is for a different interval than mintJson.intervalStart');
-    await verifiedProof(tx, m.mspId, proof, 'energy:mint');
+    await verifiedProof(ctx, m.mspId, proof, 'energy:mint');
     const reading = { intervalStart: proof.intervalStart, intervalLength: proof.intervalLength, exportWh: proof.wh };
-    await ensureAccount(tx, m);
-    const ckey = mintedKey(tx, m.mspId, m.meterId, input.intervalStart);
-    const counter = (await tx.get<MintedCounter>(ckey)) ?? { mintedWh: 0 };
+    await ensureAccount(ctx, m);
+    const ckey = mintedKey(ctx, m.mspId, m.meterId, input.intervalStart);
+    const counter = (await ctx.state.get<MintedCounter>(ckey)) ?? { mintedWh: 0 };
     checkMintBound(counter.mintedWh, input.amountWh, reading.exportWh, 'energy:mint');
-    await tx.put(ckey, { mintedWh: counter.mintedWh + input.amountWh });
+    await ctx.state.put(ckey, { mintedWh: counter.mintedWh + input.amountWh });
     const packet: EnergyPacket = {
-      packetId: packetIdFor(tx.nextLocalId()),
+      packetId: packetIdFor(ctx.nextLocalId()),
       owner: m.participantId,
       mspId: m.mspId,
       meterId: m.meterId,
@@ -59,9 +61,9 @@ export class EnergyContract extends Contract {
       soldWh: 0,
       claimedWh: 0,
       origin: 'mint',
-      createdAt: tx.nowS,
+      createdAt: ctx.nowS,
     };
-    await putPacket(tx, packet, true);
+    await putPacket(ctx, packet, true);
     emit(ctx, EVENTS.energyMinted, { packetId: packet.packetId, owner: packet.owner, amountWh: packet.amountWh, intervalStart: packet.intervalStart, source: packet.source });
     return canonicalJson(packet);
   }
@@ -69,23 +71,23 @@ export class EnergyContract extends Contract {
   /** Any caller: packets are public (pseudonymous owner, amount, source, interval). */
   @Transaction(false)
   @Returns('string')
-  async get(ctx: Context, packetId: string): Promise<string> {
+  async get(ctx: GridLedgerContext, packetId: string): Promise<string> {
     getCaller(ctx);
     if (!ID_PATTERN.test(packetId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'packetId is not a valid id');
-    const { tx } = await openMarketTx(ctx);
-    return canonicalJson(await getPacket(tx, packetId));
+    await openMarketTx(ctx);
+    return canonicalJson(await getPacket(ctx, packetId));
   }
 
   /** A participant's packets, paginated (index by owner: never a scan of all packets). */
   @Transaction(false)
   @Returns('string')
-  async listByOwner(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+  async listByOwner(ctx: GridLedgerContext, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
-    const { tx } = await openMarketTx(ctx);
+    await openMarketTx(ctx);
     const page = await pageByPartialKey<{ packetId: string }>(ctx, MKT.packetByOwner, [participantId], pageSizeArg(pageSize), bookmark ?? '');
     const items: EnergyPacket[] = [];
-    for (const i of page.items) items.push(await getPacket(tx, i.value.packetId));
+    for (const i of page.items) items.push(await getPacket(ctx, i.value.packetId));
     return canonicalJson({ items, bookmark: page.bookmark });
   }
 
@@ -95,11 +97,11 @@ export class EnergyContract extends Contract {
    */
   @Transaction(false)
   @Returns('string')
-  async balance(ctx: Context, participantId: string): Promise<string> {
+  async balance(ctx: GridLedgerContext, participantId: string): Promise<string> {
     getCaller(ctx);
     if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
-    const { tx } = await openMarketTx(ctx);
-    const sum = await energyBalance(tx, participantId);
+    await openMarketTx(ctx);
+    const sum = await energyBalance(ctx, participantId);
     return canonicalJson({ participantId, ...sum });
   }
 }

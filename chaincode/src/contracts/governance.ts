@@ -1,15 +1,16 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import { mergeParameters, StoredParameters } from '../domain/parameters';
 import { emit, EVENTS } from '../kernel/events';
 import { requireRegulator } from '../identity/caller';
 import { canonicalJson } from '../kernel/codec';
 import { readParameters, writeParameters } from '../ledger/parametersStore';
-import { txTimeMs } from '../time/txTime';
 import { fail } from '../kernel/errors';
 import { jsonObjectArg } from '../kernel/args';
+import { GridLedgerContext } from '../kernel/context';
 
 @Info({ title: 'governance', description: 'Regulator-set market and committee parameters' })
-export class GovernanceContract extends Contract {
+export class GovernanceContract extends GridLedgerContract {
   constructor() {
     super('governance');
   }
@@ -17,7 +18,7 @@ export class GovernanceContract extends Contract {
   /** Any caller. Returns the built-in defaults (version 0) until the regulator sets parameters. */
   @Transaction(false)
   @Returns('string')
-  async getParameters(ctx: Context): Promise<string> {
+  async getParameters(ctx: GridLedgerContext): Promise<string> {
     return canonicalJson(await readParameters(ctx));
   }
 
@@ -27,7 +28,7 @@ export class GovernanceContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async setParameters(ctx: Context, paramsJson: string): Promise<string> {
+  async setParameters(ctx: GridLedgerContext, paramsJson: string): Promise<string> {
     const regulator = requireRegulator(ctx, 'governance:setParameters');
     const update = jsonObjectArg(paramsJson, 'paramsJson');
     if (Object.keys(update).length === 0) fail('INVALID_ARGUMENT', 'EMPTY_UPDATE', 'paramsJson must set at least one parameter');
@@ -36,7 +37,7 @@ export class GovernanceContract extends Contract {
     const merged = mergeParameters(currentValues, update);
     // Time under the tolerance that will be in force: a regulator cannot widen the guard for the
     // very transaction that widens it.
-    const now = await txTimeMs(ctx, current);
+    const now = await ctx.time(current);
     if (merged.genesisMs > now) fail('INVALID_ARGUMENT', 'GENESIS_IN_FUTURE', `genesisMs (${merged.genesisMs}) must not be in the future (now ${now})`);
     const next: StoredParameters = { ...merged, version: current.version + 1, updatedAtMs: now, updatedBy: regulator.mspId };
     await writeParameters(ctx, next);

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import * as R from '../domain/market/reading';
 import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter } from '../identity/caller';
@@ -7,6 +8,7 @@ import { openMarketTx } from '../ledger/market/marketParams';
 import * as readings from '../ledger/market/readings';
 import { fail, quote } from '../kernel/errors';
 import { ID_PATTERN, intArg, jsonObjectArgOrTransient, onlyKeys } from '../kernel/args';
+import { GridLedgerContext } from '../kernel/context';
 
 /**
  * Meter readings (issue 3 §1). A meter identity posts only readings carrying its own meterId.
@@ -17,19 +19,19 @@ import { ID_PATTERN, intArg, jsonObjectArgOrTransient, onlyKeys } from '../kerne
  * `previousReading` (older gateways) is ignored: the registers are checked against the private head.
  */
 @Info({ title: 'meters', description: 'Meter readings: private values, public hashes' })
-export class MetersContract extends Contract {
+export class MetersContract extends GridLedgerContract {
   constructor() {
     super('meters');
   }
 
   @Transaction()
   @Returns('string')
-  async postReading(ctx: Context, readingJson: string): Promise<string> {
+  async postReading(ctx: GridLedgerContext, readingJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReading');
-    const { tx } = await openMarketTx(ctx);
+    await openMarketTx(ctx);
     const r = R.parseReading(jsonObjectArgOrTransient(ctx.stub.getTransient(), readingJson, 'readingJson', 'reading'), 'reading');
     if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
-    const [res] = await readings.postReadings(tx, meter.mspId, meter.meterId, [r]);
+    const [res] = await readings.postReadings(ctx, meter.mspId, meter.meterId, [r]);
     if (res.status === 'recorded') emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
     return canonicalJson({ meterId: meter.meterId, intervalStart: r.intervalStart, status: res.status });
   }
@@ -37,9 +39,9 @@ export class MetersContract extends Contract {
   /** `{ meterId, readings: [ {intervalStart, intervalLength, importWh, ...}, ... ] }` in interval order, at most 96. */
   @Transaction()
   @Returns('string')
-  async postReadings(ctx: Context, batchJson: string): Promise<string> {
+  async postReadings(ctx: GridLedgerContext, batchJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReadings');
-    const { tx } = await openMarketTx(ctx);
+    await openMarketTx(ctx);
     const batch = jsonObjectArgOrTransient(ctx.stub.getTransient(), batchJson, 'batchJson', 'readings');
     onlyKeys(batch, ['meterId', 'readings'], 'batch');
     if (batch.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${quote(batch.meterId)}'s`);
@@ -56,7 +58,7 @@ export class MetersContract extends Contract {
     for (let i = 1; i < parsed.length; i++) {
       if (parsed[i].intervalStart <= parsed[i - 1].intervalStart) fail('INVALID_ARGUMENT', 'BAD_ORDER', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
     }
-    const res = await readings.postReadings(tx, meter.mspId, meter.meterId, parsed);
+    const res = await readings.postReadings(ctx, meter.mspId, meter.meterId, parsed);
     const recorded = res.filter((x) => x.status === 'recorded').map((x) => x.intervalStart);
     if (recorded.length) emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: recorded });
     return canonicalJson({ meterId: meter.meterId, recorded: recorded.length, duplicates: res.length - recorded.length, results: res });
@@ -68,11 +70,11 @@ export class MetersContract extends Contract {
    */
   @Transaction(false)
   @Returns('string')
-  async getReading(ctx: Context, meterId: string, intervalStart: string): Promise<string> {
+  async getReading(ctx: GridLedgerContext, meterId: string, intervalStart: string): Promise<string> {
     const c = ownMeterOrOperator(ctx, meterId, 'read its readings');
     const start = intArg(intervalStart, 'intervalStart', 0, 4_102_444_800);
-    const { tx } = await openMarketTx(ctx);
-    const reading = await readings.privateReading(tx, c.mspId, meterId, start);
+    await openMarketTx(ctx);
+    const reading = await readings.privateReading(ctx, c.mspId, meterId, start);
     if (!reading) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
     return canonicalJson({ ...readings.summaryOf(c.mspId, reading), reading });
   }
@@ -84,12 +86,12 @@ export class MetersContract extends Contract {
    */
   @Transaction(false)
   @Returns('string')
-  async getProof(ctx: Context, meterId: string, intervalStart: string, direction: string): Promise<string> {
+  async getProof(ctx: GridLedgerContext, meterId: string, intervalStart: string, direction: string): Promise<string> {
     const c = ownMeterOrOperator(ctx, meterId, 'read its reading proofs');
     const start = intArg(intervalStart, 'intervalStart', 0, 4_102_444_800);
     if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', 'BAD_DIRECTION', 'direction must be "export" or "import"');
-    const { tx } = await openMarketTx(ctx);
-    const proof = await readings.privateProof(tx, c.mspId, meterId, start, direction);
+    await openMarketTx(ctx);
+    const proof = await readings.privateProof(ctx, c.mspId, meterId, start, direction);
     if (!proof) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${c.mspId} has no reading for interval ${start}`);
     return canonicalJson(proof);
   }
@@ -97,12 +99,12 @@ export class MetersContract extends Contract {
   /** Any caller, any peer: whether a reading exists and its hash as recorded on the channel. */
   @Transaction(false)
   @Returns('string')
-  async getReadingHash(ctx: Context, mspId: string, meterId: string, intervalStart: string): Promise<string> {
+  async getReadingHash(ctx: GridLedgerContext, mspId: string, meterId: string, intervalStart: string): Promise<string> {
     getCaller(ctx);
     if (!ID_PATTERN.test(mspId) || !ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'mspId and meterId must be valid ids');
     const start = intArg(intervalStart, 'intervalStart', 0, 4_102_444_800);
-    const { tx } = await openMarketTx(ctx);
-    const readingHash = await readings.channelReadingHash(tx, mspId, meterId, start);
+    await openMarketTx(ctx);
+    const readingHash = await readings.channelReadingHash(ctx, mspId, meterId, start);
     if (!readingHash) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${mspId} has no reading for interval ${start}`);
     return canonicalJson({ mspId, meterId, intervalStart: start, readingHash });
   }
@@ -110,19 +112,19 @@ export class MetersContract extends Contract {
   /** The meter's last posted interval: the meter itself or an operator of its utility (private head). */
   @Transaction(false)
   @Returns('string')
-  async getHead(ctx: Context, mspId: string, meterId: string): Promise<string> {
+  async getHead(ctx: GridLedgerContext, mspId: string, meterId: string): Promise<string> {
     if (!ID_PATTERN.test(mspId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'mspId is not a valid MSP id');
     const c = ownMeterOrOperator(ctx, meterId, 'read its head');
     if (mspId !== c.mspId) fail('FORBIDDEN', 'OTHER_UTILITY', `only meter ${meterId} or an operator of ${mspId} may read its head`);
-    const { tx } = await openMarketTx(ctx);
-    const head = await readings.getHead(tx, mspId, meterId);
+    await openMarketTx(ctx);
+    const head = await readings.getHead(ctx, mspId, meterId);
     if (!head) fail('NOT_FOUND', 'READING_NOT_FOUND', `meter ${meterId} of ${mspId} has posted no reading`);
     const { last: _last, ...summary } = head;
     return canonicalJson(summary);
   }
 }
 
-function ownMeterOrOperator(ctx: Context, meterId: string, action: string): ReturnType<typeof getCaller> {
+function ownMeterOrOperator(ctx: GridLedgerContext, meterId: string, action: string): ReturnType<typeof getCaller> {
   const c = getCaller(ctx);
   if (!ID_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'meterId is not a valid meter id');
   if (!((c.role === 'meter' && c.meterId === meterId) || c.role === 'operator')) {

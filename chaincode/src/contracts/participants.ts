@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import { effectiveStatus, Participant } from '../domain/participant';
 import { getCaller, requireMeter, requireOperator, requireRegulator } from '../identity/caller';
 import { canonicalJson } from '../kernel/codec';
@@ -7,8 +8,8 @@ import { mustReadParticipant, QScoreHistoryEntry } from '../ledger/participantSt
 import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
 import { readParameters } from '../ledger/parametersStore';
 import * as registry from '../participants/registry';
-import { txTimeMs } from '../time/txTime';
 import { intArg, jsonObjectArg, onlyKeys } from '../kernel/args';
+import { GridLedgerContext } from '../kernel/context';
 
 /**
  * What a caller may see of a participant: the owner, its utility's operators and the regulator see
@@ -32,7 +33,7 @@ function view(p: Participant, nowMs: number, full: boolean): Record<string, unkn
 }
 
 @Info({ title: 'participants', description: 'Participant registry: enrolment, join, status, Q-score queries' })
-export class ParticipantsContract extends Contract {
+export class ParticipantsContract extends GridLedgerContract {
   constructor() {
     super('participants');
   }
@@ -40,29 +41,29 @@ export class ParticipantsContract extends Contract {
   /** Operator: registers a meter of the operator's OWN utility (the MSP comes from the certificate). */
   @Transaction()
   @Returns('string')
-  async enrolMeter(ctx: Context, meterId: string, zone: string): Promise<string> {
+  async enrolMeter(ctx: GridLedgerContext, meterId: string, zone: string): Promise<string> {
     const op = requireOperator(ctx, 'participants:enrolMeter');
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     return canonicalJson(await registry.enrolMeter(ctx, op, meterId, zone, now));
   }
 
   /** Meter: asks to join; opens its admission task. `requestJson` = `{"stake"?: int}`. */
   @Transaction()
   @Returns('string')
-  async requestJoin(ctx: Context, requestJson: string): Promise<string> {
+  async requestJoin(ctx: GridLedgerContext, requestJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:requestJoin');
     const req = jsonObjectArg(requestJson, 'requestJson');
     onlyKeys(req, ['stake'], 'requestJson');
     const params = await readParameters(ctx);
-    const now = await txTimeMs(ctx, params);
+    const now = await ctx.time(params);
     return canonicalJson(view(await registry.requestJoin(ctx, meter, req, now, params), now, true));
   }
 
   @Transaction(false)
   @Returns('string')
-  async get(ctx: Context, participantId: string): Promise<string> {
+  async get(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const caller = getCaller(ctx);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const p = await mustReadParticipant(ctx, participantId);
     const full = caller.participantId === p.participantId || registry.canManage(caller, p);
     return canonicalJson(view(p, now, full));
@@ -70,7 +71,7 @@ export class ParticipantsContract extends Contract {
 
   @Transaction(false)
   @Returns('string')
-  async whoAmI(ctx: Context): Promise<string> {
+  async whoAmI(ctx: GridLedgerContext): Promise<string> {
     const c = getCaller(ctx);
     return canonicalJson({ participantId: c.participantId, mspId: c.mspId, role: c.role, meterId: c.meterId, zone: c.zone });
   }
@@ -78,9 +79,9 @@ export class ParticipantsContract extends Contract {
   /** Meter: pledges part of its Q-score for committee service (0 withdraws from committees). */
   @Transaction()
   @Returns('string')
-  async setStake(ctx: Context, amount: string): Promise<string> {
+  async setStake(ctx: GridLedgerContext, amount: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:setStake');
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const p = await registry.setStake(ctx, meter, intArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER), now);
     return canonicalJson(view(p, now, true));
   }
@@ -88,37 +89,37 @@ export class ParticipantsContract extends Contract {
   /** Regulator: admits a founding member while the community is smaller than one committee. */
   @Transaction()
   @Returns('string')
-  async admitFounding(ctx: Context, participantId: string): Promise<string> {
+  async admitFounding(ctx: GridLedgerContext, participantId: string): Promise<string> {
     requireRegulator(ctx, 'participants:admitFounding');
     const params = await readParameters(ctx);
-    const now = await txTimeMs(ctx, params);
+    const now = await ctx.time(params);
     return canonicalJson(view(await registry.admitFounding(ctx, participantId, now, params), now, true));
   }
 
   /** Operator of the participant's utility, or the regulator. */
   @Transaction()
   @Returns('string')
-  async suspend(ctx: Context, participantId: string, reason: string): Promise<string> {
+  async suspend(ctx: GridLedgerContext, participantId: string, reason: string): Promise<string> {
     const caller = getCaller(ctx);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     return canonicalJson(view(await registry.suspend(ctx, caller, participantId, String(reason ?? '').slice(0, 280), now), now, true));
   }
 
   /** Operator of the participant's utility (suspension), or the regulator (suspension or ban). */
   @Transaction()
   @Returns('string')
-  async reinstate(ctx: Context, participantId: string): Promise<string> {
+  async reinstate(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const caller = getCaller(ctx);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     return canonicalJson(view(await registry.reinstate(ctx, caller, participantId, now), now, true));
   }
 
   /** Regulator: bans for `seconds` (the ban expires by itself). */
   @Transaction()
   @Returns('string')
-  async ban(ctx: Context, participantId: string, seconds: string, reason: string): Promise<string> {
+  async ban(ctx: GridLedgerContext, participantId: string, seconds: string, reason: string): Promise<string> {
     requireRegulator(ctx, 'participants:ban');
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     const p = await registry.ban(ctx, participantId, intArg(seconds, 'seconds', 1, 315_360_000), String(reason ?? '').slice(0, 280), now);
     return canonicalJson(view(p, now, true));
   }
@@ -131,9 +132,9 @@ export class ParticipantsContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async syncCommitteeIndex(ctx: Context, participantId: string): Promise<string> {
+  async syncCommitteeIndex(ctx: GridLedgerContext, participantId: string): Promise<string> {
     getCaller(ctx);
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     return canonicalJson(await registry.syncParticipantIndex(ctx, participantId, now));
   }
 
@@ -145,16 +146,16 @@ export class ParticipantsContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async backfillCommitteeIndex(ctx: Context, zone: string, pageSize: string): Promise<string> {
+  async backfillCommitteeIndex(ctx: GridLedgerContext, zone: string, pageSize: string): Promise<string> {
     requireRegulator(ctx, 'participants:backfillCommitteeIndex');
-    const now = await txTimeMs(ctx);
+    const now = await ctx.time();
     return canonicalJson(await registry.backfillCommitteeIndex(ctx, String(zone ?? ''), intArg(pageSize, 'pageSize', 1, 500), now));
   }
 
   /** Any caller: a participant's Q-score history, oldest first, paginated (`bookmark` "" for the first page). */
   @Transaction(false)
   @Returns('string')
-  async getQScoreHistory(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+  async getQScoreHistory(ctx: GridLedgerContext, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     await mustReadParticipant(ctx, participantId);
     const page = await pageByPartialKey<QScoreHistoryEntry>(ctx, KEY.qscoreHistory, [participantId], pageSizeArg(pageSize), bookmark ?? '');
@@ -167,7 +168,7 @@ export class ParticipantsContract extends Contract {
    */
   @Transaction(false)
   @Returns('string')
-  async leaderboard(ctx: Context, pageSize: string, bookmark: string): Promise<string> {
+  async leaderboard(ctx: GridLedgerContext, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
     const page = await pageByPartialKey<{ participantId: string; qScore: number }>(ctx, KEY.qscoreRank, [], pageSizeArg(pageSize), bookmark ?? '');
     return canonicalJson({ entries: page.items.map(({ value: e }) => ({ participantId: e.participantId, qScore: e.qScore })), bookmark: page.bookmark });

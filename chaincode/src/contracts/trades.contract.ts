@@ -1,4 +1,6 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
+import { GridLedgerContext } from '../kernel/context';
 import { createHash } from 'crypto';
 import { castVote, recordLeaderEntry } from '../committees/tasks';
 import { flowProofRecord } from '../domain/market/reading';
@@ -20,7 +22,7 @@ import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
  * for the state machine; every stage needs 2f+1 attestations of the governance committee.
  */
 @Info({ title: 'trades', description: 'Escrowed trades validated by a rotating committee' })
-export class TradesContract extends Contract {
+export class TradesContract extends GridLedgerContract {
   constructor() {
     super('trades');
   }
@@ -32,13 +34,13 @@ export class TradesContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async deliverEnergy(ctx: Context, tradeId: string, packetsJson: string): Promise<string> {
+  async deliverEnergy(ctx: GridLedgerContext, tradeId: string, packetsJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:deliverEnergy');
-    const { tx, gov } = await openMarketTx(ctx);
-    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    const { gov } = await openMarketTx(ctx);
+    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     if (t.seller !== m.participantId) fail('FORBIDDEN', 'NOT_SELLER', `only the seller of trade ${t.tradeId} may deliver its energy`);
     if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
-    if (tx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(tx, gov, t, 'late'));
+    if (ctx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
     const parsed = jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}');
     if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 16) fail('INVALID_ARGUMENT', 'BAD_PACKETS', 'packetsJson must be an array of 1 to 16 {packetId, amountWh}');
     const uses: T.PacketUse[] = parsed.map((u, i) => {
@@ -49,8 +51,8 @@ export class TradesContract extends Contract {
       if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) fail('INVALID_ARGUMENT', 'BAD_PACKETS', `packetsJson[${i}].amountWh must be a positive integer`);
       return { packetId: idArg(String(o.packetId), `packetsJson[${i}].packetId`), amountWh: amount };
     });
-    const next = await escrowEnergy(tx, gov, t, uses);
-    await putTrade(tx, next);
+    const next = await escrowEnergy(ctx, gov, t, uses);
+    await putTrade(ctx, next);
     emit(ctx, EVENTS.tradeEnergyEscrowed, { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
     return canonicalJson(next);
   }
@@ -63,11 +65,11 @@ export class TradesContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async confirmDelivery(ctx: Context, tradeId: string, receivedWh: string): Promise<string> {
+  async confirmDelivery(ctx: GridLedgerContext, tradeId: string, receivedWh: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:confirmDelivery');
     const declared = intArg(receivedWh, 'receivedWh', 0, 10_000_000);
-    const { tx } = await openMarketTx(ctx);
-    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    await openMarketTx(ctx);
+    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     if (t.buyer !== m.participantId || t.buyerMeterId !== m.meterId) fail('FORBIDDEN', 'NOT_BUYER', `only the buyer's meter of trade ${t.tradeId} may confirm delivery`);
     if (t.state !== 'FINAL') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; delivery is confirmed in the FINAL stage, after the execution stage is approved`);
     const proof = transientProof(ctx, 'importProof');
@@ -75,13 +77,13 @@ export class TradesContract extends Contract {
     if (proof.direction !== 'import' || proof.meterId !== m.meterId || proof.intervalStart !== t.deliveryStart) {
       fail('INVALID_ARGUMENT', 'WRONG_PROOF', `transient importProof must be meter ${m.meterId}'s import proof of interval ${t.deliveryStart}`);
     }
-    await verifiedProof(tx, m.mspId, proof, 'trades:confirmDelivery');
+    await verifiedProof(ctx, m.mspId, proof, 'trades:confirmDelivery');
     const evidenceHash = createHash('sha256').update(flowProofRecord(proof), 'utf8').digest('hex');
-    const ckey = importClaimKey(tx, m.mspId, m.meterId, t.deliveryStart);
-    const claim = (await tx.get<ImportClaim>(ckey)) ?? { claimedWh: 0 };
+    const ckey = importClaimKey(ctx, m.mspId, m.meterId, t.deliveryStart);
+    const claim = (await ctx.state.get<ImportClaim>(ckey)) ?? { claimedWh: 0 };
     const next = T.recordEvidence(t, declared, Math.max(0, proof.wh - claim.claimedWh), evidenceHash);
-    await tx.put(ckey, { claimedWh: claim.claimedWh + (next.meteredWh as number) });
-    await putTrade(tx, next);
+    await ctx.state.put(ckey, { claimedWh: claim.claimedWh + (next.meteredWh as number) });
+    await putTrade(ctx, next);
     emit(ctx, EVENTS.tradeDeliveryEvidenced, { tradeId: t.tradeId, declaredWh: declared, meteredWh: next.meteredWh });
     return canonicalJson(next);
   }
@@ -89,40 +91,40 @@ export class TradesContract extends Contract {
   /** The committee's slot leader records the stage entry (Conditions 1–2 / 3–4 facts as payload). */
   @Transaction()
   @Returns('string')
-  async recordEntry(ctx: Context, tradeId: string): Promise<string> {
+  async recordEntry(ctx: GridLedgerContext, tradeId: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:recordEntry');
-    const { tx } = await openMarketTx(ctx);
-    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    await openMarketTx(ctx);
+    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     const stage = T.stageOf(t);
     if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
     const payload = { contractHash: t.contractHash, stage, energyEscrowWh: t.energyEscrowWh, paymentEscrow: t.paymentEscrow, meteredWh: t.meteredWh, buyerDeclaredWh: t.buyerDeclaredWh };
-    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, tx.nowMs);
+    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, ctx.nowMs);
     return canonicalJson(ballot);
   }
 
   /** A committee member attests the current stage: `voteJson` = {approve, conditions?: {conditionN: bool}, reason?}. */
   @Transaction()
   @Returns('string')
-  async vote(ctx: Context, tradeId: string, voteJson: string): Promise<string> {
+  async vote(ctx: GridLedgerContext, tradeId: string, voteJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:vote');
     const v = jsonObjectArg(voteJson, 'voteJson');
     onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
-    const { tx } = await openMarketTx(ctx);
-    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    await openMarketTx(ctx);
+    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     const stage = T.stageOf(t);
     if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: nothing to attest before the buyer's delivery evidence`);
-    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v as never, tx.nowMs);
+    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v as never, ctx.nowMs);
     return canonicalJson(vote);
   }
 
   /** Anyone: tallies the current stage (2f+1 approvals / f+1 refusals) and applies it. */
   @Transaction()
   @Returns('string')
-  async decide(ctx: Context, tradeId: string): Promise<string> {
+  async decide(ctx: GridLedgerContext, tradeId: string): Promise<string> {
     getCaller(ctx);
-    const { tx, gov } = await openMarketTx(ctx);
-    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
-    return canonicalJson(await decideStage(tx, gov, t));
+    const { gov } = await openMarketTx(ctx);
+    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
+    return canonicalJson(await decideStage(ctx, gov, t));
   }
 
   /**
@@ -131,51 +133,51 @@ export class TradesContract extends Contract {
    */
   @Transaction()
   @Returns('string')
-  async timeout(ctx: Context, tradeId: string): Promise<string> {
+  async timeout(ctx: GridLedgerContext, tradeId: string): Promise<string> {
     getCaller(ctx);
-    const { tx, gov } = await openMarketTx(ctx);
-    const t = await getTrade(tx, idArg(tradeId, 'tradeId'));
+    const { gov } = await openMarketTx(ctx);
+    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     if (t.state === 'AWAITING_ENERGY') {
-      if (tx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${tx.nowS})`);
-      return canonicalJson(await closeTrade(tx, gov, t, 'late'));
+      if (ctx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${ctx.nowS})`);
+      return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
     }
     const stage = T.stageOf(t);
-    if (tx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${tx.nowS})`);
+    if (ctx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${ctx.nowS})`);
     const marked: T.Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
-    return canonicalJson(await endStage(tx, gov, marked, stage, undefined));
+    return canonicalJson(await endStage(ctx, gov, marked, stage, undefined));
   }
 
   /** Any caller: trades are pseudonymous (participant ids, amounts, prices after the contract). */
   @Transaction(false)
   @Returns('string')
-  async get(ctx: Context, tradeId: string): Promise<string> {
+  async get(ctx: GridLedgerContext, tradeId: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    return canonicalJson(await getTrade(tx, idArg(tradeId, 'tradeId')));
+    await openMarketTx(ctx);
+    return canonicalJson(await getTrade(ctx, idArg(tradeId, 'tradeId')));
   }
 
   /** A participant's trades (as seller or buyer), paginated through the per-party index. */
   @Transaction(false)
   @Returns('string')
-  async listByParticipant(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+  async listByParticipant(ctx: GridLedgerContext, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
+    await openMarketTx(ctx);
     const page = await pageByPartialKey<{ role: string }>(ctx, MKT.tradeByParty, [idArg(participantId, 'participantId')], pageSizeArg(pageSize), bookmark ?? '');
     const items = [];
-    for (const i of page.items) items.push({ role: i.value.role, trade: await getTrade(tx, i.attributes[1]) });
+    for (const i of page.items) items.push({ role: i.value.role, trade: await getTrade(ctx, i.attributes[1]) });
     return canonicalJson({ items, bookmark: page.bookmark });
   }
 
   /** Every committed version of the trade record, oldest first (Fabric key history), paginated by index. */
   @Transaction(false)
   @Returns('string')
-  async history(ctx: Context, tradeId: string, pageSize: string, bookmark: string): Promise<string> {
+  async history(ctx: GridLedgerContext, tradeId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    await getTrade(tx, idArg(tradeId, 'tradeId'));
+    await openMarketTx(ctx);
+    await getTrade(ctx, idArg(tradeId, 'tradeId'));
     const size = pageSizeArg(pageSize);
     const start = bookmark ? intArg(bookmark, 'bookmark', 0, 1_000_000) : 0;
-    const it = await ctx.stub.getHistoryForKey(tradeKey(tx, tradeId));
+    const it = await ctx.stub.getHistoryForKey(tradeKey(ctx, tradeId));
     const all: Array<{ txId: string; timestamp: number; state: string; trade: T.Trade }> = [];
     try {
       for (let r = await it.next(); !r.done; r = await it.next()) {

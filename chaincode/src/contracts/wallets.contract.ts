@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../kernel/contract';
 import { MAX_QUANTITY } from '../domain/market/validate';
 import { emit, EVENTS } from '../kernel/events';
 import { getCaller, requireMeter, requireOperator } from '../identity/caller';
@@ -10,13 +11,14 @@ import { AuditEntry, balanceOf, credit } from '../ledger/market/wallets';
 import { fail } from '../kernel/errors';
 import { ID_PATTERN, intArg } from '../kernel/args';
 import { pageByPartialKey, pageSizeArg } from '../kernel/paging';
+import { GridLedgerContext } from '../kernel/context';
 
 /**
  * Wallets (issue 3 §3): operators credit their own utility's participants (the fiat on-ramp);
  * everything else moves only through escrow, settlement and penalties.
  */
 @Info({ title: 'wallets', description: 'Integer-minor-unit wallets with an audit trail' })
-export class WalletsContract extends Contract {
+export class WalletsContract extends GridLedgerContract {
   constructor() {
     super('wallets');
   }
@@ -24,56 +26,56 @@ export class WalletsContract extends Contract {
   /** A meter opens its market account (also done implicitly by its first market action). */
   @Transaction()
   @Returns('string')
-  async open(ctx: Context): Promise<string> {
+  async open(ctx: GridLedgerContext): Promise<string> {
     const m = requireMeter(ctx, 'wallets:open');
-    const { tx } = await openMarketTx(ctx);
-    await ensureAccount(tx, m);
-    return canonicalJson({ participantId: m.participantId, balance: await balanceOf(tx, m.participantId) });
+    await openMarketTx(ctx);
+    await ensureAccount(ctx, m);
+    return canonicalJson({ participantId: m.participantId, balance: await balanceOf(ctx, m.participantId) });
   }
 
   @Transaction()
   @Returns('string')
-  async credit(ctx: Context, participantId: string, amount: string, reference: string): Promise<string> {
+  async credit(ctx: GridLedgerContext, participantId: string, amount: string, reference: string): Promise<string> {
     const op = requireOperator(ctx, 'wallets:credit');
     if (!ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
     const value = intArg(amount, 'amount', 1, MAX_QUANTITY);
     if (typeof reference !== 'string' || reference.length < 1 || reference.length > 128) fail('INVALID_ARGUMENT', 'BAD_REFERENCE', 'reference must be 1-128 characters (e.g. the payment reference)');
-    const { tx } = await openMarketTx(ctx);
-    const p = await lookupParticipant(tx, participantId);
+    await openMarketTx(ctx);
+    const p = await lookupParticipant(ctx, participantId);
     if (!p) fail('NOT_FOUND', 'NO_ACCOUNT', `participant ${participantId} has no market account; the meter must join or open its wallet first`);
     if (p.mspId !== op.mspId) fail('FORBIDDEN', 'OTHER_UTILITY', `operators of ${op.mspId} may only credit participants of their own utility (this one belongs to ${p.mspId})`);
-    await credit(tx, participantId, value, 'topup', reference);
+    await credit(ctx, participantId, value, 'topup', reference);
     emit(ctx, EVENTS.walletCredited, { participantId, amount: value, reference });
-    return canonicalJson({ participantId, balance: await balanceOf(tx, participantId) });
+    return canonicalJson({ participantId, balance: await balanceOf(ctx, participantId) });
   }
 
   /** The owner, operators of its utility, or the regulator (who also sees the penalty pool). */
   @Transaction(false)
   @Returns('string')
-  async get(ctx: Context, participantId: string): Promise<string> {
+  async get(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const c = getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    await this.checkReader(tx, c, participantId);
-    return canonicalJson({ participantId, balance: await balanceOf(tx, participantId) });
+    await openMarketTx(ctx);
+    await this.checkReader(ctx, c, participantId);
+    return canonicalJson({ participantId, balance: await balanceOf(ctx, participantId) });
   }
 
   /** Audit trail, oldest first, paginated. Same readers as `get`. */
   @Transaction(false)
   @Returns('string')
-  async history(ctx: Context, participantId: string, pageSize: string, bookmark: string): Promise<string> {
+  async history(ctx: GridLedgerContext, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     const c = getCaller(ctx);
-    const { tx } = await openMarketTx(ctx);
-    await this.checkReader(tx, c, participantId);
+    await openMarketTx(ctx);
+    await this.checkReader(ctx, c, participantId);
     const page = await pageByPartialKey<AuditEntry>(ctx, MKT.walletAudit, [participantId], pageSizeArg(pageSize), bookmark ?? '');
     return canonicalJson({ items: page.items.map((i) => i.value), bookmark: page.bookmark });
   }
 
-  private async checkReader(tx: Parameters<typeof balanceOf>[0], c: ReturnType<typeof getCaller>, participantId: string): Promise<void> {
+  private async checkReader(ctx: GridLedgerContext, c: ReturnType<typeof getCaller>, participantId: string): Promise<void> {
     if (typeof participantId !== 'string' || !ID_PATTERN.test(participantId)) fail('INVALID_ARGUMENT', 'BAD_ID', 'participantId is not a valid participant id');
     if (c.role === 'regulator' || c.participantId === participantId) return;
     if (participantId === PENALTY_POOL) fail('FORBIDDEN', 'POOL_REGULATOR_ONLY', 'only the regulator may read the penalty pool');
     if (c.role === 'operator') {
-      const p = await lookupParticipant(tx, participantId);
+      const p = await lookupParticipant(ctx, participantId);
       if (!p) fail('NOT_FOUND', 'NO_ACCOUNT', `participant ${participantId} has no market account`);
       if (p.mspId === c.mspId) return;
     }

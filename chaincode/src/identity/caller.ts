@@ -5,8 +5,8 @@
  * certificate subject/issuer, so the ledger never shows the enrollment name, and a re-enrolled
  * certificate for the same subject keeps the same id.
  */
-import { createHash } from 'crypto';
 import type { Context } from 'fabric-contract-api';
+import { createHash } from 'crypto';
 import { fail, quote } from '../kernel/errors';
 
 export type Role = 'meter' | 'operator' | 'regulator';

@@ -5,8 +5,8 @@
  * payload is `{"events":[{"name":..., "payload":...}, ...]}` (canonical JSON, in emission order).
  * Listeners filter on the inner `name`.
  */
-import type { Context } from 'fabric-contract-api';
 import { encode } from './codec';
+import { GridLedgerContext } from './context';
 
 export const EVENT_NAME = 'gridledger';
 
@@ -18,7 +18,7 @@ export interface EmittedEvent {
 // Keyed by the transaction's stub: one batch per transaction, garbage-collected with it.
 const batches = new WeakMap<object, EmittedEvent[]>();
 
-export function emit(ctx: Context, name: EventName, payload: unknown): void {
+export function emit(ctx: GridLedgerContext, name: EventName, payload: unknown): void {
   let batch = batches.get(ctx.stub);
   if (!batch) {
     batch = [];

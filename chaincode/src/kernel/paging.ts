@@ -8,9 +8,9 @@
  * (fabric core/ledger/kvledger/txmgmt/txmgr/tx_simulator.go refuses writes after a paginated query), so list
  * transactions are evaluate-only (`@Transaction(false)`).
  */
-import type { Context } from 'fabric-contract-api';
 import { decode } from './codec';
 import { intArg } from './args';
+import { GridLedgerContext } from './context';
 
 export const PAGE_DEFAULT = 50;
 export const PAGE_MAX = 100;
@@ -25,7 +25,7 @@ export function pageSizeArg(v: string | undefined): number {
 }
 
 /** A page of entries under a partial composite key, with each entry's key attributes. */
-export async function pageByPartialKey<T>(ctx: Context, type: string, attrs: string[], pageSize: number, bookmark: string): Promise<Page<{ attributes: string[]; value: T }>> {
+export async function pageByPartialKey<T>(ctx: GridLedgerContext, type: string, attrs: string[], pageSize: number, bookmark: string): Promise<Page<{ attributes: string[]; value: T }>> {
   const res = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attrs, pageSize, bookmark ?? '');
   const items: Array<{ attributes: string[]; value: T }> = [];
   const it = res.iterator;

@@ -36,12 +36,11 @@
  * per-transaction overlay of the index keys it wrote: several index changes in one transaction
  * (e.g. an admission and a ban in one zone) see each other and stay consistent.
  */
-import type { Context } from 'fabric-contract-api';
 import type { ZoneSize } from '../domain/sampling';
-import { decode, encode } from '../kernel/codec';
-import { compositeKey, KEY, padUint } from './keys';
-import { listByPartialKey } from './state';
+import { KEY } from './keys';
 import { GridLedgerError, fail } from '../kernel/errors';
+import { GridLedgerContext } from '../kernel/context';
+import { padUint } from '../kernel/keys';
 
 interface ZoneCounter {
   zone: string;
@@ -67,49 +66,22 @@ export interface IndexEntry {
   position: number;
 }
 
-// Keyed by the transaction's stub (as the event batch): index keys this transaction read or
-// wrote (null = absent or deleted), so later reads in the same transaction see its own writes
-// and each key is read from the ledger at most once.
-const overlays = new WeakMap<object, Map<string, unknown>>();
+// Reads and writes go through the transaction's one state view (ctx.state): later reads in the
+// same transaction see its own writes, and each key is read from the ledger at most once.
+const read = <T>(ctx: GridLedgerContext, key: string): Promise<T | undefined> => ctx.state.get<T>(key);
+const write = (ctx: GridLedgerContext, key: string, value: unknown): Promise<void> => ctx.state.put(key, value);
+const remove = (ctx: GridLedgerContext, key: string): Promise<void> => ctx.state.del(key);
 
-function overlayOf(ctx: Context): Map<string, unknown> {
-  let o = overlays.get(ctx.stub);
-  if (!o) {
-    o = new Map();
-    overlays.set(ctx.stub, o);
-  }
-  return o;
-}
-
-async function read<T>(ctx: Context, key: string): Promise<T | undefined> {
-  const o = overlayOf(ctx);
-  if (o.has(key)) return (o.get(key) ?? undefined) as T | undefined;
-  const bytes = await ctx.stub.getState(key);
-  const value = bytes && bytes.length > 0 ? decode<T>(bytes) : undefined;
-  o.set(key, value ?? null); // a second read in this transaction would return the same committed value
-  return value;
-}
-
-async function write(ctx: Context, key: string, value: unknown): Promise<void> {
-  overlayOf(ctx).set(key, value);
-  await ctx.stub.putState(key, encode(value));
-}
-
-async function remove(ctx: Context, key: string): Promise<void> {
-  overlayOf(ctx).set(key, null);
-  await ctx.stub.deleteState(key);
-}
-
-const zoneKey = (ctx: Context, zone: string) => compositeKey(ctx, KEY.eligibleZone, [zone]);
-const slotKey = (ctx: Context, zone: string, position: number) => compositeKey(ctx, KEY.eligibleSlot, [zone, padUint(position, 10)]);
-const positionKey = (ctx: Context, pid: string) => compositeKey(ctx, KEY.eligiblePosition, [pid]);
+const zoneKey = (ctx: GridLedgerContext, zone: string) => ctx.state.key(KEY.eligibleZone, [zone]);
+const slotKey = (ctx: GridLedgerContext, zone: string, position: number) => ctx.state.key(KEY.eligibleSlot, [zone, padUint(position, 10)]);
+const positionKey = (ctx: GridLedgerContext, pid: string) => ctx.state.key(KEY.eligiblePosition, [pid]);
 
 function inconsistent(detail: string): Error {
   return new GridLedgerError('CONFLICT', 'INDEX_INCONSISTENT', `committee index is inconsistent: ${detail}; the index must be rebuilt by a chaincode upgrade before changing it`);
 }
 
 /** Where `participantId` sits in the index, or undefined if it is not indexed. */
-export function readIndexEntry(ctx: Context, participantId: string): Promise<IndexEntry | undefined> {
+export function readIndexEntry(ctx: GridLedgerContext, participantId: string): Promise<IndexEntry | undefined> {
   return read<IndexEntry>(ctx, positionKey(ctx, participantId));
 }
 
@@ -117,7 +89,7 @@ export function readIndexEntry(ctx: Context, participantId: string): Promise<Ind
  * Appends `participantId` to its zone (idempotent: an indexed participant keeps its position).
  * Writes the slot, the position key and the zone counter. Returns the position.
  */
-export async function addToIndex(ctx: Context, participantId: string, zone: string): Promise<number> {
+export async function addToIndex(ctx: GridLedgerContext, participantId: string, zone: string): Promise<number> {
   const existing = await readIndexEntry(ctx, participantId);
   if (existing) {
     if (existing.zone !== zone) throw inconsistent(`participant ${participantId} is indexed in zone ${existing.zone}, not ${zone}`);
@@ -138,7 +110,7 @@ export async function addToIndex(ctx: Context, participantId: string, zone: stri
  * participant's position key are deleted, and the counter drops by one. Returns false (and writes
  * nothing) if the participant is not indexed.
  */
-export async function removeFromIndex(ctx: Context, participantId: string): Promise<boolean> {
+export async function removeFromIndex(ctx: GridLedgerContext, participantId: string): Promise<boolean> {
   const entry = await readIndexEntry(ctx, participantId);
   if (!entry) return false;
   const { zone, position } = entry;
@@ -174,13 +146,13 @@ function legacyZone(zone: string): Error {
  * Whether entries of `zone` can be removed and re-added: false for a zone indexed by an earlier
  * version whose backfill has not completed (a zone without index yet counts as maintained).
  */
-export async function zoneIsMaintained(ctx: Context, zone: string): Promise<boolean> {
+export async function zoneIsMaintained(ctx: GridLedgerContext, zone: string): Promise<boolean> {
   const counter = await read<ZoneCounter>(ctx, zoneKey(ctx, zone));
   return counter === undefined || counter.positionKeys === true;
 }
 
 /** Throws PRECONDITION_FAILED (saying to run the backfill) unless `zone` is maintained. */
-export async function requireMaintainedZone(ctx: Context, zone: string): Promise<void> {
+export async function requireMaintainedZone(ctx: GridLedgerContext, zone: string): Promise<void> {
   if (!(await zoneIsMaintained(ctx, zone))) throw legacyZone(zone);
 }
 
@@ -199,7 +171,7 @@ export interface BackfillPage {
  * of the next `pageSize` entries (progress kept in the zone counter, so pages cannot be skipped)
  * and marks the zone maintained after the last one. Idempotent; bounded work per call.
  */
-export async function backfillPositions(ctx: Context, zone: string, pageSize: number): Promise<BackfillPage> {
+export async function backfillPositions(ctx: GridLedgerContext, zone: string, pageSize: number): Promise<BackfillPage> {
   const zk = zoneKey(ctx, zone);
   const counter = await read<ZoneCounter>(ctx, zk);
   if (!counter) fail('NOT_FOUND', 'ZONE_NOT_FOUND', `zone ${zone} has no committee index`);
@@ -228,20 +200,16 @@ export async function backfillPositions(ctx: Context, zone: string, pageSize: nu
 }
 
 /** Zone sizes in byte order of zone names (bounded by the number of feeders, not participants). */
-export async function readZones(ctx: Context): Promise<ZoneSize[]> {
-  const rows = await listByPartialKey<ZoneCounter>(ctx, KEY.eligibleZone, []);
+export async function readZones(ctx: GridLedgerContext): Promise<ZoneSize[]> {
+  // The state view overlays counters this transaction changed.
+  const rows = await ctx.state.list<ZoneCounter>(KEY.eligibleZone, []);
   const byZone = new Map(rows.map((r) => [r.value.zone, r.value.count]));
-  // Counters this transaction changed (zones are few; this loop is over the overlay only).
-  for (const [key, value] of overlayOf(ctx)) {
-    const c = value as ZoneCounter | null;
-    if (c && key === zoneKey(ctx, c.zone)) byZone.set(c.zone, c.count);
-  }
   return [...byZone.entries()]
     .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
     .map(([zone, count]) => ({ zone, count }));
 }
 
-export async function lookupSlot(ctx: Context, zone: string, position: number): Promise<string | undefined> {
+export async function lookupSlot(ctx: GridLedgerContext, zone: string, position: number): Promise<string | undefined> {
   const v = await read<SlotEntry>(ctx, slotKey(ctx, zone, position));
   return v?.participantId;
 }

@@ -6,10 +6,10 @@
  * - `gl.qrank~<inverted score>~<pid>`: leaderboard order (highest first) without a scan-and-sort;
  * - `gl.qhist~<pid>~<seq>`: per-participant Q-score history.
  */
-import type { Context } from 'fabric-contract-api';
 import type { Participant } from '../domain/participant';
-import { compositeKey, KEY, padUint } from './keys';
-import { getJson, mustGetJson, putJson } from './state';
+import { KEY } from './keys';
+import { GridLedgerContext } from '../kernel/context';
+import { padUint } from '../kernel/keys';
 
 export interface Enrolment {
   mspId: string;
@@ -36,19 +36,19 @@ export interface QScoreHistoryEntry {
 /** Scores are bounded far below this (parameter ranges), so RANK_OFFSET − score is positive. */
 const RANK_OFFSET = 1_000_000_000_000_000n;
 
-export const participantKey = (ctx: Context, pid: string) => compositeKey(ctx, KEY.participant, [pid]);
-export const enrolmentKey = (ctx: Context, mspId: string, meterId: string) => compositeKey(ctx, KEY.enrolment, [mspId, meterId]);
+export const participantKey = (ctx: GridLedgerContext, pid: string) => ctx.state.key(KEY.participant, [pid]);
+export const enrolmentKey = (ctx: GridLedgerContext, mspId: string, meterId: string) => ctx.state.key(KEY.enrolment, [mspId, meterId]);
 
-export function readParticipant(ctx: Context, pid: string): Promise<Participant | undefined> {
-  return getJson<Participant>(ctx, participantKey(ctx, pid));
+export function readParticipant(ctx: GridLedgerContext, pid: string): Promise<Participant | undefined> {
+  return ctx.state.get<Participant>(participantKey(ctx, pid));
 }
 
-export function mustReadParticipant(ctx: Context, pid: string): Promise<Participant> {
-  return mustGetJson<Participant>(ctx, participantKey(ctx, pid), `participant ${pid}`, 'PARTICIPANT_NOT_FOUND');
+export function mustReadParticipant(ctx: GridLedgerContext, pid: string): Promise<Participant> {
+  return ctx.state.mustGet<Participant>(participantKey(ctx, pid), `participant ${pid}`, 'PARTICIPANT_NOT_FOUND');
 }
 
-function rankKey(ctx: Context, qScore: number, pid: string): string {
-  return compositeKey(ctx, KEY.qscoreRank, [padUint(RANK_OFFSET - BigInt(qScore), 20), pid]);
+function rankKey(ctx: GridLedgerContext, qScore: number, pid: string): string {
+  return ctx.state.key(KEY.qscoreRank, [padUint(RANK_OFFSET - BigInt(qScore), 20), pid]);
 }
 
 /**
@@ -56,25 +56,25 @@ function rankKey(ctx: Context, qScore: number, pid: string): string {
  * (undefined for a participant not yet on the leaderboard); the rank key moves if it changed.
  * Only active-or-later participants are ranked (pending ones have no score yet).
  */
-export async function writeParticipant(ctx: Context, p: Participant, previousScore?: number): Promise<void> {
-  await putJson(ctx, participantKey(ctx, p.participantId), p);
+export async function writeParticipant(ctx: GridLedgerContext, p: Participant, previousScore?: number): Promise<void> {
+  await ctx.state.put(participantKey(ctx, p.participantId), p);
   if (p.status === 'pending' || p.status === 'rejected') return;
   if (previousScore === p.qScore) return;
-  if (previousScore !== undefined) await ctx.stub.deleteState(rankKey(ctx, previousScore, p.participantId));
-  await putJson(ctx, rankKey(ctx, p.qScore, p.participantId), { participantId: p.participantId, qScore: p.qScore });
+  if (previousScore !== undefined) await ctx.state.del(rankKey(ctx, previousScore, p.participantId));
+  await ctx.state.put(rankKey(ctx, p.qScore, p.participantId), { participantId: p.participantId, qScore: p.qScore });
 }
 
-export async function appendQScoreHistory(ctx: Context, p: Participant, e: Omit<QScoreHistoryEntry, 'seq' | 'txId'>): Promise<void> {
+export async function appendQScoreHistory(ctx: GridLedgerContext, p: Participant, e: Omit<QScoreHistoryEntry, 'seq' | 'txId'>): Promise<void> {
   const seq = p.qHistoryCount;
   p.qHistoryCount = seq + 1;
   const entry: QScoreHistoryEntry = { ...e, seq, txId: ctx.stub.getTxID() };
-  await putJson(ctx, compositeKey(ctx, KEY.qscoreHistory, [p.participantId, padUint(seq, 10)]), entry);
+  await ctx.state.put(ctx.state.key(KEY.qscoreHistory, [p.participantId, padUint(seq, 10)]), entry);
 }
 
-export async function readEnrolment(ctx: Context, mspId: string, meterId: string): Promise<Enrolment | undefined> {
-  return getJson<Enrolment>(ctx, enrolmentKey(ctx, mspId, meterId));
+export async function readEnrolment(ctx: GridLedgerContext, mspId: string, meterId: string): Promise<Enrolment | undefined> {
+  return ctx.state.get<Enrolment>(enrolmentKey(ctx, mspId, meterId));
 }
 
-export async function writeEnrolment(ctx: Context, e: Enrolment): Promise<void> {
-  await putJson(ctx, enrolmentKey(ctx, e.mspId, e.meterId), e);
+export async function writeEnrolment(ctx: GridLedgerContext, e: Enrolment): Promise<void> {
+  await ctx.state.put(enrolmentKey(ctx, e.mspId, e.meterId), e);
 }

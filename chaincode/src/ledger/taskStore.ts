@@ -7,9 +7,9 @@
  * - `gl.entry~<leaderPid>~<slot>`: Condition 2 — at most one entry per leader per slot, across tasks;
  * - `gl.beacon.key~<mspId>`: a utility's BLS public key (bounded by the number of utilities).
  */
-import type { Context } from 'fabric-contract-api';
-import { compositeKey, KEY, padUint } from './keys';
-import { getJson, listByPartialKey, mustGetJson, putJson } from './state';
+import { KEY } from './keys';
+import { GridLedgerContext } from '../kernel/context';
+import { padUint } from '../kernel/keys';
 
 export interface BallotSpec {
   name: string;
@@ -98,33 +98,33 @@ export interface Vote {
   txId: string;
 }
 
-export const taskKey = (ctx: Context, taskId: string) => compositeKey(ctx, KEY.task, [taskId]);
-const ballotKey = (ctx: Context, taskId: string, ballot: string) => compositeKey(ctx, KEY.ballot, [taskId, ballot]);
-const voteKey = (ctx: Context, taskId: string, round: number, ballot: string, pid: string) =>
-  compositeKey(ctx, KEY.vote, [taskId, padUint(round, 6), ballot, pid]);
-const entryKey = (ctx: Context, leader: string, slot: string) => compositeKey(ctx, KEY.leaderEntry, [leader, slot]);
-const beaconKeyKey = (ctx: Context, mspId: string) => compositeKey(ctx, KEY.beaconKey, [mspId]);
+export const taskKey = (ctx: GridLedgerContext, taskId: string) => ctx.state.key(KEY.task, [taskId]);
+const ballotKey = (ctx: GridLedgerContext, taskId: string, ballot: string) => ctx.state.key(KEY.ballot, [taskId, ballot]);
+const voteKey = (ctx: GridLedgerContext, taskId: string, round: number, ballot: string, pid: string) =>
+  ctx.state.key(KEY.vote, [taskId, padUint(round, 6), ballot, pid]);
+const entryKey = (ctx: GridLedgerContext, leader: string, slot: string) => ctx.state.key(KEY.leaderEntry, [leader, slot]);
+const beaconKeyKey = (ctx: GridLedgerContext, mspId: string) => ctx.state.key(KEY.beaconKey, [mspId]);
 
-export const readTask = (ctx: Context, taskId: string) => getJson<Task>(ctx, taskKey(ctx, taskId));
-export const mustReadTask = (ctx: Context, taskId: string) => mustGetJson<Task>(ctx, taskKey(ctx, taskId), `task ${taskId}`, 'TASK_NOT_FOUND');
-export const writeTask = (ctx: Context, t: Task) => putJson(ctx, taskKey(ctx, t.taskId), t);
+export const readTask = (ctx: GridLedgerContext, taskId: string) => ctx.state.get<Task>(taskKey(ctx, taskId));
+export const mustReadTask = (ctx: GridLedgerContext, taskId: string) => ctx.state.mustGet<Task>(taskKey(ctx, taskId), `task ${taskId}`, 'TASK_NOT_FOUND');
+export const writeTask = (ctx: GridLedgerContext, t: Task) => ctx.state.put(taskKey(ctx, t.taskId), t);
 
-export const readBallot = (ctx: Context, taskId: string, ballot: string) => getJson<Ballot>(ctx, ballotKey(ctx, taskId, ballot));
-export const writeBallot = (ctx: Context, b: Ballot) => putJson(ctx, ballotKey(ctx, b.taskId, b.name), b);
+export const readBallot = (ctx: GridLedgerContext, taskId: string, ballot: string) => ctx.state.get<Ballot>(ballotKey(ctx, taskId, ballot));
+export const writeBallot = (ctx: GridLedgerContext, b: Ballot) => ctx.state.put(ballotKey(ctx, b.taskId, b.name), b);
 
-export const readVote = (ctx: Context, taskId: string, round: number, ballot: string, pid: string) =>
-  getJson<Vote>(ctx, voteKey(ctx, taskId, round, ballot, pid));
-export const writeVote = (ctx: Context, v: Vote) => putJson(ctx, voteKey(ctx, v.taskId, v.round, v.ballot, v.voter), v);
+export const readVote = (ctx: GridLedgerContext, taskId: string, round: number, ballot: string, pid: string) =>
+  ctx.state.get<Vote>(voteKey(ctx, taskId, round, ballot, pid));
+export const writeVote = (ctx: GridLedgerContext, v: Vote) => ctx.state.put(voteKey(ctx, v.taskId, v.round, v.ballot, v.voter), v);
 
-export async function readVotes(ctx: Context, taskId: string, round: number, ballot: string): Promise<Vote[]> {
-  const rows = await listByPartialKey<Vote>(ctx, KEY.vote, [taskId, padUint(round, 6), ballot]);
+export async function readVotes(ctx: GridLedgerContext, taskId: string, round: number, ballot: string): Promise<Vote[]> {
+  const rows = await ctx.state.list<Vote>(KEY.vote, [taskId, padUint(round, 6), ballot]);
   return rows.map((r) => r.value);
 }
 
-export const readLeaderEntry = (ctx: Context, leader: string, slot: string) =>
-  getJson<{ taskId: string; ballot: string; txId: string }>(ctx, entryKey(ctx, leader, slot));
-export const writeLeaderEntry = (ctx: Context, leader: string, slot: string, v: { taskId: string; ballot: string; txId: string }) =>
-  putJson(ctx, entryKey(ctx, leader, slot), v);
+export const readLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: string) =>
+  ctx.state.get<{ taskId: string; ballot: string; txId: string }>(entryKey(ctx, leader, slot));
+export const writeLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: string, v: { taskId: string; ballot: string; txId: string }) =>
+  ctx.state.put(entryKey(ctx, leader, slot), v);
 
 export interface BeaconKey {
   mspId: string;
@@ -132,10 +132,10 @@ export interface BeaconKey {
   registeredAtMs: number;
 }
 
-export const readBeaconKey = (ctx: Context, mspId: string) => getJson<BeaconKey>(ctx, beaconKeyKey(ctx, mspId));
-export const writeBeaconKey = (ctx: Context, k: BeaconKey) => putJson(ctx, beaconKeyKey(ctx, k.mspId), k);
-export const deleteBeaconKey = (ctx: Context, mspId: string) => ctx.stub.deleteState(beaconKeyKey(ctx, mspId));
+export const readBeaconKey = (ctx: GridLedgerContext, mspId: string) => ctx.state.get<BeaconKey>(beaconKeyKey(ctx, mspId));
+export const writeBeaconKey = (ctx: GridLedgerContext, k: BeaconKey) => ctx.state.put(beaconKeyKey(ctx, k.mspId), k);
+export const deleteBeaconKey = (ctx: GridLedgerContext, mspId: string) => ctx.state.del(beaconKeyKey(ctx, mspId));
 
-export async function readBeaconKeys(ctx: Context): Promise<BeaconKey[]> {
-  return (await listByPartialKey<BeaconKey>(ctx, KEY.beaconKey, [])).map((r) => r.value);
+export async function readBeaconKeys(ctx: GridLedgerContext): Promise<BeaconKey[]> {
+  return (await ctx.state.list<BeaconKey>(KEY.beaconKey, [])).map((r) => r.value);
 }

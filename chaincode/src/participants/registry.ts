@@ -16,7 +16,6 @@
  * not touch the index on the hot path; such entries are skipped lazily at draw time until synced
  * (`admissions:decide`, itself a governance transaction, syncs the voters it banned).
  */
-import type { Context } from 'fabric-contract-api';
 import { belongsInCommitteeIndex, effectiveStatus, Participant, ParticipantStatus } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { emit, EVENTS } from '../kernel/events';
@@ -27,13 +26,14 @@ import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writ
 import { cancelTask, openTask } from '../committees/tasks';
 import { fail } from '../kernel/errors';
 import { jsonArg } from '../kernel/args';
+import { GridLedgerContext } from '../kernel/context';
 
 export const ADMISSION_KIND = 'admission';
 export const ADMISSION_BALLOT = 'admission';
 /** Fig. 4: replicas check Condition 1 (entry by the slot's leader) and Condition 2 (no other entry by it in the slot). */
 export const ADMISSION_CONDITIONS = ['condition1', 'condition2'];
 
-export async function enrolMeter(ctx: Context, operator: Caller, meterId: string, zone: string, nowMs: number) {
+export async function enrolMeter(ctx: GridLedgerContext, operator: Caller, meterId: string, zone: string, nowMs: number) {
   if (!NAME_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_METER_ID', `meterId must match ${NAME_PATTERN.source}`);
   if (!NAME_PATTERN.test(zone)) fail('INVALID_ARGUMENT', 'BAD_ZONE', `zone must match ${NAME_PATTERN.source}`);
   const existing = await readEnrolment(ctx, operator.mspId, meterId);
@@ -54,7 +54,7 @@ export async function enrolMeter(ctx: Context, operator: Caller, meterId: string
  * utility's private collection.
  */
 export async function requestJoin(
-  ctx: Context,
+  ctx: GridLedgerContext,
   meter: MeterCaller,
   request: { stake?: unknown },
   nowMs: number,
@@ -118,7 +118,7 @@ export async function requestJoin(
 }
 
 /** Admission (by committee decision or founding): active, initial Q-score, into the committee index. */
-export async function admit(ctx: Context, p: Participant, nowMs: number, params: StoredParameters, how: string): Promise<Participant> {
+export async function admit(ctx: GridLedgerContext, p: Participant, nowMs: number, params: StoredParameters, how: string): Promise<Participant> {
   if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${p.participantId} is ${p.status}, not pending`);
   p.status = 'active';
   p.admittedAtMs = nowMs;
@@ -130,7 +130,7 @@ export async function admit(ctx: Context, p: Participant, nowMs: number, params:
   return p;
 }
 
-export async function reject(ctx: Context, p: Participant, reason: string): Promise<Participant> {
+export async function reject(ctx: GridLedgerContext, p: Participant, reason: string): Promise<Participant> {
   p.status = 'rejected';
   await writeParticipant(ctx, p);
   emit(ctx, EVENTS.participantRejected, { participantId: p.participantId, reason });
@@ -142,7 +142,7 @@ export async function reject(ctx: Context, p: Participant, reason: string): Prom
  * while fewer than n = 3f+1 participants are in the committee index, the regulator admits
  * founding members directly. Counting uses the per-zone counters (bounded by the number of zones).
  */
-export async function admitFounding(ctx: Context, pid: string, nowMs: number, params: StoredParameters): Promise<Participant> {
+export async function admitFounding(ctx: GridLedgerContext, pid: string, nowMs: number, params: StoredParameters): Promise<Participant> {
   const total = (await readZones(ctx)).reduce((s, z) => s + z.count, 0);
   const n = committeeSize(params.f);
   if (total >= n) fail('PRECONDITION_FAILED', 'COMMUNITY_FOUNDED', `the community already has ${total} ≥ 3f+1 = ${n} members; new members are admitted by committee`);
@@ -179,7 +179,7 @@ export interface CommitteeIndexSync {
  * could duplicate one — and the status is only checked lazily, as before; `strict` (the explicit
  * `participants:syncCommitteeIndex`) then throws PRECONDITION_FAILED naming the backfill.
  */
-export async function syncCommitteeIndex(ctx: Context, p: Participant, nowMs: number, strict = false): Promise<CommitteeIndexSync> {
+export async function syncCommitteeIndex(ctx: GridLedgerContext, p: Participant, nowMs: number, strict = false): Promise<CommitteeIndexSync> {
   const entry = await readIndexEntry(ctx, p.participantId);
   const base = { participantId: p.participantId, zone: p.zone, status: effectiveStatus(p, nowMs) };
   if (!(await zoneIsMaintained(ctx, p.zone))) {
@@ -196,7 +196,7 @@ export async function syncCommitteeIndex(ctx: Context, p: Participant, nowMs: nu
 }
 
 /** Any caller: re-syncs one participant's committee index entry with its record (see the module comment). */
-export async function syncParticipantIndex(ctx: Context, pid: string, nowMs: number): Promise<CommitteeIndexSync> {
+export async function syncParticipantIndex(ctx: GridLedgerContext, pid: string, nowMs: number): Promise<CommitteeIndexSync> {
   return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), nowMs, true);
 }
 
@@ -206,7 +206,7 @@ export async function syncParticipantIndex(ctx: Context, pid: string, nowMs: num
  * visited participants that should no longer be indexed (suspended, banned) in `outOfStep`: once
  * the zone is complete, `participants:syncCommitteeIndex` removes each of them.
  */
-export async function backfillCommitteeIndex(ctx: Context, zone: string, pageSize: number, nowMs: number) {
+export async function backfillCommitteeIndex(ctx: GridLedgerContext, zone: string, pageSize: number, nowMs: number) {
   const page = await backfillPositions(ctx, zone, pageSize);
   const outOfStep: string[] = [];
   for (const pid of page.visited) {
@@ -216,7 +216,7 @@ export async function backfillCommitteeIndex(ctx: Context, zone: string, pageSiz
   return { zone, count: page.count, written: page.written, backfilledTo: page.backfilledTo, complete: page.complete, outOfStep };
 }
 
-export async function suspend(ctx: Context, caller: Caller, pid: string, reason: string, nowMs: number): Promise<Participant> {
+export async function suspend(ctx: GridLedgerContext, caller: Caller, pid: string, reason: string, nowMs: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
   if (!canManage(caller, p)) fail('FORBIDDEN', 'NOT_MANAGER', `only the regulator or operators of ${p.mspId} may suspend ${pid}`);
   const status = effectiveStatus(p, nowMs);
@@ -229,7 +229,7 @@ export async function suspend(ctx: Context, caller: Caller, pid: string, reason:
   return p;
 }
 
-export async function reinstate(ctx: Context, caller: Caller, pid: string, nowMs: number): Promise<Participant> {
+export async function reinstate(ctx: GridLedgerContext, caller: Caller, pid: string, nowMs: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
   if (!canManage(caller, p)) fail('FORBIDDEN', 'NOT_MANAGER', `only the regulator or operators of ${p.mspId} may reinstate ${pid}`);
   const status = effectiveStatus(p, nowMs);
@@ -247,7 +247,7 @@ export async function reinstate(ctx: Context, caller: Caller, pid: string, nowMs
   return p;
 }
 
-export async function ban(ctx: Context, pid: string, seconds: number, reason: string, nowMs: number): Promise<Participant> {
+export async function ban(ctx: GridLedgerContext, pid: string, seconds: number, reason: string, nowMs: number): Promise<Participant> {
   if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 10 * 365 * 86_400) fail('INVALID_ARGUMENT', 'BAD_BAN_SECONDS', 'ban seconds must be an integer in [1, 315360000]');
   const p = await mustReadParticipant(ctx, pid);
   if (p.status === 'pending' || p.status === 'rejected') fail('CONFLICT', 'NOT_ADMITTED', `participant ${pid} is ${p.status}; only admitted participants can be banned`);
@@ -266,7 +266,7 @@ export async function ban(ctx: Context, pid: string, seconds: number, reason: st
  * call also syncs the participant's index entry, so a participant whose ban ran out re-enters the
  * committee index by re-pledging.
  */
-export async function setStake(ctx: Context, meter: MeterCaller, amount: number, nowMs: number): Promise<Participant> {
+export async function setStake(ctx: GridLedgerContext, meter: MeterCaller, amount: number, nowMs: number): Promise<Participant> {
   const p = await readParticipant(ctx, meter.participantId);
   if (!p) fail('NOT_FOUND', 'PARTICIPANT_NOT_FOUND', `participant ${meter.participantId} does not exist; call participants:requestJoin first`);
   if (!Number.isSafeInteger(amount) || amount < 0 || amount > p.qScore) {

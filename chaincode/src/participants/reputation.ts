@@ -2,7 +2,6 @@
  * Q-score and penalty bookkeeping on the ledger: the only place participant scores change.
  * Used by admissions (committee decisions) and by the market (trade outcomes).
  */
-import type { Context } from 'fabric-contract-api';
 import { clamp, floorDiv, Q_SCALE_N } from '../domain/fixedPoint';
 import type { Participant } from '../domain/participant';
 import type { StoredParameters } from '../domain/parameters';
@@ -10,9 +9,10 @@ import { Alpha, qScoreEq2, TradeOutcome, updatePartyScores, xForOutcome } from '
 import { emit, EVENTS } from '../kernel/events';
 import { appendQScoreHistory, mustReadParticipant, writeParticipant } from '../ledger/participantStore';
 import type { Decision } from '../committees/tasks';
+import { GridLedgerContext } from '../kernel/context';
 
 /** Sets a participant's score (bounded), records history and the leaderboard, emits QScoreChanged. Writes `p`. */
-export async function setScore(ctx: Context, p: Participant, newScore: number, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<void> {
+export async function setScore(ctx: GridLedgerContext, p: Participant, newScore: number, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<void> {
   const before = p.qScore;
   const after = clamp(newScore, params.qScoreMin, params.qScoreMax);
   if (after !== before) {
@@ -32,7 +32,7 @@ export async function setScore(ctx: Context, p: Participant, newScore: number, p
  * MVCC; the banned entry is skipped lazily at draw time until a governance transaction syncs it
  * (`registry.syncCommitteeIndex`).
  */
-export async function penalise(ctx: Context, p: Participant, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<boolean> {
+export async function penalise(ctx: GridLedgerContext, p: Participant, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<boolean> {
   p.penaltyCount += 1;
   emit(ctx, EVENTS.participantPenalised, { participantId: p.participantId, penaltyCount: p.penaltyCount, reason, ref });
   if (p.penaltyCount > params.penaltyThreshold) {
@@ -48,11 +48,11 @@ export async function penalise(ctx: Context, p: Participant, params: StoredParam
  * Reputation after a committee decision: members whose vote contradicts the outcome are
  * penalised; when `rewardX` > 0 the honest members gain Δ·x and an honest leader Δ·x³ (their
  * Eq. (2) terms). Admission passes x = +1 when admitted and 0 (no reward) when rejected.
- * Returns the (updated, in-memory) records of the members this decision banned, so a governance
+ * Returns the (updated) records of the members this decision banned, so a governance
  * caller can take them out of the committee index in the same transaction; trade validation
  * ignores it (hot path: the entries are skipped lazily when drawn).
  */
-export async function applyCommitteeDecision(ctx: Context, d: Decision, params: StoredParameters, nowMs: number, rewardX: bigint): Promise<Participant[]> {
+export async function applyCommitteeDecision(ctx: GridLedgerContext, d: Decision, params: StoredParameters, nowMs: number, rewardX: bigint): Promise<Participant[]> {
   const banned: Participant[] = [];
   for (const pid of d.contrary) {
     const p = await mustReadParticipant(ctx, pid);
@@ -92,7 +92,7 @@ export interface TradeReputationInput {
   /**
    * Also count one penalty (penalty count + 1, score − qStep, ban beyond k) against the party at
    * fault — the seller for a seller fault, the buyer for a buyer fault — in the same call, on the
-   * same in-memory record (a transaction cannot re-read its own writes). `reason` names the fault.
+   * same record. `reason` names the fault.
    */
   penaliseFaulty?: { reason: string };
 }
@@ -112,7 +112,7 @@ export interface TradeReputationResult {
  * S and B = seller's and buyer's scores before the update) for the market to record on the trade.
  * With `penaliseFaulty` the faulty party also gets one penalty (docs/governance.md "Trade outcomes").
  */
-export async function settleTradeReputation(ctx: Context, input: TradeReputationInput, params: StoredParameters, nowMs: number): Promise<TradeReputationResult> {
+export async function settleTradeReputation(ctx: GridLedgerContext, input: TradeReputationInput, params: StoredParameters, nowMs: number): Promise<TradeReputationResult> {
   const { x, alpha } = xForOutcome(input.outcome);
   const seller = await mustReadParticipant(ctx, input.seller);
   const buyer = await mustReadParticipant(ctx, input.buyer);

@@ -1,11 +1,11 @@
-import { Context } from 'fabric-contract-api';
+import { GridLedgerContext } from '../../src/kernel/context';
 import { getCaller, participantIdFor, requireMeter, requireOperator, requireRegulator } from '../../src/identity/caller';
 import { emit, EVENTS } from '../../src/kernel/events';
 import { FakeClientIdentity, IdentitySpec, identities } from '../support/fakeIdentity';
 import { FakeStub, WorldState } from '../support/fakeStub';
 
-function ctxAs(spec: IdentitySpec): Context & { stub: FakeStub } {
-  const ctx = new Context() as Context & { stub: FakeStub };
+function ctxAs(spec: IdentitySpec): GridLedgerContext & { stub: FakeStub } {
+  const ctx = new GridLedgerContext() as GridLedgerContext & { stub: FakeStub };
   (ctx as { stub: unknown }).stub = new FakeStub(new WorldState(), { txId: 't', timestampMs: 0, creatorMspId: spec.mspId });
   ctx.clientIdentity = new FakeClientIdentity(spec);
   return ctx;

@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'fs';
 import { join as joinPath, relative } from 'path';
-import { Context } from 'fabric-contract-api';
+import { GridLedgerContext } from '../../src/kernel/context';
 import { Q_SCALE } from '../../src/domain/fixedPoint';
 import { addToIndex, removeFromIndex } from '../../src/ledger/eligibilityIndex';
 import { KEY } from '../../src/ledger/keys';
@@ -71,9 +71,9 @@ function checkIndex(ledger: TestLedger): Map<string, string[]> {
 }
 
 /** Runs a library function inside one transaction and commits it (as a contract would). */
-async function inTx<T>(ledger: TestLedger, fn: (ctx: Context, now: number) => Promise<T>, txId = `lib-${ledger.nowMs}`): Promise<{ out: T; stub: FakeStub }> {
+async function inTx<T>(ledger: TestLedger, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${ledger.nowMs}`): Promise<{ out: T; stub: FakeStub }> {
   const stub = new FakeStub(ledger.world, { txId, timestampMs: ledger.nowMs, creatorMspId: 'RegulatorMSP' });
-  const ctx = new Context();
+  const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   ctx.clientIdentity = new FakeClientIdentity(regulator);
   const out = await fn(ctx, ledger.nowMs);

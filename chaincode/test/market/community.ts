@@ -6,7 +6,9 @@
  * (covered by the governance tests); everything the market does goes through its real contracts.
  */
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { Context, Contract, Transaction } from 'fabric-contract-api';
+import { Transaction } from 'fabric-contract-api';
+import { GridLedgerContext } from '../../src/kernel/context';
+import { GridLedgerContract } from '../../src/kernel/contract';
 import { leaderAt } from '../../src/committees/tasks';
 import { beaconMessage } from '../../src/domain/entropy';
 import type { Participant } from '../../src/domain/participant';
@@ -14,22 +16,21 @@ import { requireMeter } from '../../src/identity/caller';
 import { readParameters } from '../../src/ledger/parametersStore';
 import type { Task } from '../../src/ledger/taskStore';
 import { admit } from '../../src/participants/registry';
-import { txTimeMs } from '../../src/time/txTime';
 import { contracts } from '../../src';
 import { IdentitySpec, identities } from '../support/fakeIdentity';
 import { TestLedger } from '../support/ledger';
 import { T0, U1, U2, U3, pid, who } from './marketLedger';
 
-export class CommunityBootstrap extends Contract {
+export class CommunityBootstrap extends GridLedgerContract {
   constructor() {
     super('bootstrap');
   }
 
   @Transaction()
-  async join(ctx: Context, stake: string): Promise<string> {
+  async join(ctx: GridLedgerContext, stake: string): Promise<string> {
     const m = requireMeter(ctx, 'bootstrap:join');
     const params = await readParameters(ctx);
-    const now = await txTimeMs(ctx, params);
+    const now = await ctx.time(params);
     const p: Participant = {
       participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, zone: m.zone, status: 'pending', bannedUntilMs: 0,
       qScore: 0, stake: Number(stake), penaltyCount: 0, attempts: 1, admissionTaskId: '', joinedAtMs: now, admittedAtMs: 0, qHistoryCount: 0,

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'crypto';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { Context } from 'fabric-contract-api';
+import { GridLedgerContext } from '../../src/kernel/context';
 import { beaconMessage } from '../../src/domain/entropy';
 import type { Participant } from '../../src/domain/participant';
 import { DEFAULT_PARAMETERS } from '../../src/domain/parameters';
@@ -56,7 +56,7 @@ export function memberIdentity(mspId: string, meterId: string, zone: string): Me
 export async function seedMembers(ledger: TestLedger, count: number, zones: string[], prefix = 'seed'): Promise<Member[]> {
   const members: Member[] = [];
   const stub = new FakeStub(ledger.world, { txId: `seed-${prefix}`, timestampMs: ledger.nowMs, creatorMspId: 'Org1MSP' });
-  const ctx = new Context();
+  const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   for (let i = 0; i < count; i++) {
     const zone = zones[i % zones.length];
@@ -78,7 +78,6 @@ export async function seedMembers(ledger: TestLedger, count: number, zones: stri
       admittedAtMs: ledger.nowMs,
       qHistoryCount: 0,
     };
-    // Commit after each member: addToIndex reads the committed zone counter (no read-your-writes).
     await writeParticipant(ctx, p, undefined);
     await addToIndex(ctx, p.participantId, zone);
     stub.commitTo(ledger.world);

@@ -8,7 +8,7 @@
  */
 import { KEY } from '../keys';
 import type { MeterCaller } from '../../identity/caller';
-import { MarketTx } from './txState';
+import { GridLedgerContext } from '../../kernel/context';
 
 export interface MarketAccount {
   participantId: string;
@@ -20,19 +20,19 @@ export interface MarketAccount {
 
 export const ACCOUNT = 'gl.market.account';
 
-export async function lookupParticipant(tx: MarketTx, participantId: string): Promise<{ mspId: string; meterId?: string; status?: string } | undefined> {
-  const gov = await tx.get<Record<string, unknown>>(tx.key(KEY.participant, [participantId]));
+export async function lookupParticipant(ctx: GridLedgerContext, participantId: string): Promise<{ mspId: string; meterId?: string; status?: string } | undefined> {
+  const gov = await ctx.state.get<Record<string, unknown>>(ctx.state.key(KEY.participant, [participantId]));
   if (gov && typeof gov.mspId === 'string') {
     return { mspId: gov.mspId, meterId: typeof gov.meterId === 'string' ? gov.meterId : undefined, status: typeof gov.status === 'string' ? gov.status : undefined };
   }
-  const acc = await tx.get<MarketAccount>(tx.key(ACCOUNT, [participantId]));
+  const acc = await ctx.state.get<MarketAccount>(ctx.state.key(ACCOUNT, [participantId]));
   return acc ? { mspId: acc.mspId, meterId: acc.meterId } : undefined;
 }
 
 /** Creates the caller's market account on its first market call (one read afterwards). */
-export async function ensureAccount(tx: MarketTx, c: MeterCaller): Promise<void> {
-  const key = tx.key(ACCOUNT, [c.participantId]);
-  if (await tx.get(key)) return;
-  const acc: MarketAccount = { participantId: c.participantId, mspId: c.mspId, meterId: c.meterId, zone: c.zone, openedAt: tx.nowS };
-  await tx.put(key, acc);
+export async function ensureAccount(ctx: GridLedgerContext, c: MeterCaller): Promise<void> {
+  const key = ctx.state.key(ACCOUNT, [c.participantId]);
+  if (await ctx.state.get(key)) return;
+  const acc: MarketAccount = { participantId: c.participantId, mspId: c.mspId, meterId: c.meterId, zone: c.zone, openedAt: ctx.nowS };
+  await ctx.state.put(key, acc);
 }

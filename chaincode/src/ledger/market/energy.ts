@@ -5,10 +5,10 @@
  */
 import { createHash } from 'crypto';
 import { EnergyPacket } from '../../domain/market/energy';
-import { padUint } from '../keys';
 import { MKT } from './keys';
-import { MarketTx } from './txState';
 import { fail } from '../../kernel/errors';
+import { GridLedgerContext } from '../../kernel/context';
+import { padUint } from '../../kernel/keys';
 
 export interface MintedCounter {
   mintedWh: number;
@@ -17,14 +17,14 @@ export interface ImportClaim {
   claimedWh: number;
 }
 
-export const packetKey = (tx: MarketTx, packetId: string): string => tx.key(MKT.packet, [packetId]);
-export const mintedKey = (tx: MarketTx, mspId: string, meterId: string, intervalStart: number): string =>
-  tx.key(MKT.minted, [mspId, meterId, padUint(intervalStart, 12)]);
-export const importClaimKey = (tx: MarketTx, mspId: string, meterId: string, intervalStart: number): string =>
-  tx.key(MKT.importClaim, [mspId, meterId, padUint(intervalStart, 12)]);
+export const packetKey = (ctx: GridLedgerContext, packetId: string): string => ctx.state.key(MKT.packet, [packetId]);
+export const mintedKey = (ctx: GridLedgerContext, mspId: string, meterId: string, intervalStart: number): string =>
+  ctx.state.key(MKT.minted, [mspId, meterId, padUint(intervalStart, 12)]);
+export const importClaimKey = (ctx: GridLedgerContext, mspId: string, meterId: string, intervalStart: number): string =>
+  ctx.state.key(MKT.importClaim, [mspId, meterId, padUint(intervalStart, 12)]);
 
-export async function getPacket(tx: MarketTx, packetId: string): Promise<EnergyPacket> {
-  const p = await tx.get<EnergyPacket>(packetKey(tx, packetId));
+export async function getPacket(ctx: GridLedgerContext, packetId: string): Promise<EnergyPacket> {
+  const p = await ctx.state.get<EnergyPacket>(packetKey(ctx, packetId));
   if (!p) fail('NOT_FOUND', 'PACKET_NOT_FOUND', `energy packet ${packetId} does not exist`);
   return p;
 }
@@ -48,16 +48,16 @@ export interface EnergyBalance {
 const ZERO: EnergyBalance = { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: 0 };
 
 export const shardOf = (packetId: string): number => createHash('sha256').update(packetId, 'utf8').digest()[0] % BALANCE_SHARDS;
-const balanceKey = (tx: MarketTx, owner: string, shard: number): string => tx.key(MKT.energyBalance, [owner, padUint(shard, 2)]);
+const balanceKey = (ctx: GridLedgerContext, owner: string, shard: number): string => ctx.state.key(MKT.energyBalance, [owner, padUint(shard, 2)]);
 
-export async function putPacket(tx: MarketTx, p: EnergyPacket, isNew: boolean): Promise<void> {
-  const before = isNew ? undefined : await tx.get<EnergyPacket>(packetKey(tx, p.packetId));
+export async function putPacket(ctx: GridLedgerContext, p: EnergyPacket, isNew: boolean): Promise<void> {
+  const before = isNew ? undefined : await ctx.state.get<EnergyPacket>(packetKey(ctx, p.packetId));
   if (before && before.owner !== p.owner) fail('CONFLICT', 'PACKET_OWNER_CHANGE', `packet ${p.packetId} cannot change owner`);
-  await tx.put(packetKey(tx, p.packetId), p);
-  if (isNew) await tx.put(tx.key(MKT.packetByOwner, [p.owner, p.packetId]), { packetId: p.packetId });
-  const key = balanceKey(tx, p.owner, shardOf(p.packetId));
-  const cur = (await tx.get<EnergyBalance>(key)) ?? ZERO;
-  await tx.put(key, {
+  await ctx.state.put(packetKey(ctx, p.packetId), p);
+  if (isNew) await ctx.state.put(ctx.state.key(MKT.packetByOwner, [p.owner, p.packetId]), { packetId: p.packetId });
+  const key = balanceKey(ctx, p.owner, shardOf(p.packetId));
+  const cur = (await ctx.state.get<EnergyBalance>(key)) ?? ZERO;
+  await ctx.state.put(key, {
     availableWh: cur.availableWh + p.availableWh - (before?.availableWh ?? 0),
     escrowedWh: cur.escrowedWh + p.escrowedWh - (before?.escrowedWh ?? 0),
     soldWh: cur.soldWh + p.soldWh - (before?.soldWh ?? 0),
@@ -67,10 +67,10 @@ export async function putPacket(tx: MarketTx, p: EnergyPacket, isNew: boolean): 
 }
 
 /** The owner's energy balance: BALANCE_SHARDS point reads, whatever the owner's history. */
-export async function energyBalance(tx: MarketTx, owner: string): Promise<EnergyBalance> {
+export async function energyBalance(ctx: GridLedgerContext, owner: string): Promise<EnergyBalance> {
   const sum = { ...ZERO };
   for (let i = 0; i < BALANCE_SHARDS; i++) {
-    const b = await tx.get<EnergyBalance>(balanceKey(tx, owner, i));
+    const b = await ctx.state.get<EnergyBalance>(balanceKey(ctx, owner, i));
     if (!b) continue;
     sum.availableWh += b.availableWh;
     sum.escrowedWh += b.escrowedWh;

@@ -9,15 +9,15 @@ import type { TradeOutcome } from '../../domain/qscore';
 import type { Trade } from '../../domain/market/trade';
 import { readParticipant } from '../participantStore';
 import { settleTradeReputation } from '../../participants/reputation';
-import { MarketTx } from './txState';
 import { fail } from '../../kernel/errors';
+import { GridLedgerContext } from '../../kernel/context';
 
 /** The caller must be an admitted participant allowed to trade (not banned, suspended, or below the Q gate). */
-export async function requireTrader(tx: MarketTx, gov: StoredParameters, participantId: string, action: string): Promise<Participant> {
-  const p = await readParticipant(tx.ctx, participantId);
+export async function requireTrader(ctx: GridLedgerContext, gov: StoredParameters, participantId: string, action: string): Promise<Participant> {
+  const p = await readParticipant(ctx, participantId);
   if (!p) fail('PRECONDITION_FAILED', 'NOT_JOINED', `${action}: participant ${participantId} has not joined; call participants:requestJoin and be admitted first`);
-  if (!canTrade(p, tx.nowMs, gov)) {
-    const status = effectiveStatus(p, tx.nowMs);
+  if (!canTrade(p, ctx.nowMs, gov)) {
+    const status = effectiveStatus(p, ctx.nowMs);
     if (status === 'banned') fail('FORBIDDEN', 'BANNED', `${action}: participant ${participantId} is banned from trading until ${new Date(p.bannedUntilMs).toISOString()}`);
     if (status !== 'active') fail('FORBIDDEN', 'NOT_ACTIVE', `${action}: participant ${participantId} is ${status}, not active`);
     fail('FORBIDDEN', 'Q_SCORE_TOO_LOW', `${action}: Q-score ${p.qScore} is below the trading minimum ${gov.minTradingQScore}`);
@@ -42,19 +42,19 @@ export function tradeOutcomeOf(t: Trade): TradeOutcome | undefined {
  * seller, buyer, the stage leader and every honest validator; a fault changes only the faulty
  * party. Returns the trade's Eq. (2) record.
  */
-export async function applyReputation(tx: MarketTx, gov: StoredParameters, t: Trade): Promise<Trade['qScore']> {
+export async function applyReputation(ctx: GridLedgerContext, gov: StoredParameters, t: Trade): Promise<Trade['qScore']> {
   const outcome = tradeOutcomeOf(t);
   if (!outcome) return undefined;
   const success = outcome.kind === 'success';
   const r = await settleTradeReputation(
-    tx.ctx,
+    ctx,
     {
       tradeId: t.tradeId, seller: t.seller, buyer: t.buyer,
       leader: success ? t.validation.leader : undefined, honest: success ? t.validation.honest : [], outcome,
       penaliseFaulty: success ? undefined : { reason: `trade ${t.tradeId}: ${t.outcome?.reason ?? outcome.kind}` },
     },
     gov,
-    tx.nowMs,
+    ctx.nowMs,
   );
   return { x: r.x, alpha: r.alpha, v: r.eq2.v, L: r.eq2.L, f: r.eq2.f, q: r.eq2.q };
 }

@@ -14,9 +14,9 @@ import { emit, EVENTS } from '../../kernel/events';
 import { getPacket, putPacket } from './energy';
 import { MKT, PENALTY_POOL } from './keys';
 import { applyReputation } from './parties';
-import { MarketTx } from './txState';
 import { credit } from './wallets';
 import { fail } from '../../kernel/errors';
+import { GridLedgerContext } from '../../kernel/context';
 
 export const TRADE_KIND = 'trade';
 export const STAGE_BALLOTS = [
@@ -24,49 +24,49 @@ export const STAGE_BALLOTS = [
   { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
 ];
 
-export const tradeKey = (tx: MarketTx, tradeId: string): string => tx.key(MKT.trade, [tradeId]);
+export const tradeKey = (ctx: GridLedgerContext, tradeId: string): string => ctx.state.key(MKT.trade, [tradeId]);
 
-export async function getTrade(tx: MarketTx, tradeId: string): Promise<T.Trade> {
-  const t = await tx.get<T.Trade>(tradeKey(tx, tradeId));
+export async function getTrade(ctx: GridLedgerContext, tradeId: string): Promise<T.Trade> {
+  const t = await ctx.state.get<T.Trade>(tradeKey(ctx, tradeId));
   if (!t) fail('NOT_FOUND', 'TRADE_NOT_FOUND', `trade ${tradeId} does not exist`);
   return t;
 }
 
-export async function putTrade(tx: MarketTx, t: T.Trade, isNew = false): Promise<void> {
+export async function putTrade(ctx: GridLedgerContext, t: T.Trade, isNew = false): Promise<void> {
   if (isNew) {
-    if (await tx.get(tradeKey(tx, t.tradeId))) fail('CONFLICT', 'TRADE_EXISTS', `trade ${t.tradeId} already exists`);
-    await tx.put(tx.key(MKT.tradeByParty, [t.seller, t.tradeId]), { role: 'seller' });
-    await tx.put(tx.key(MKT.tradeByParty, [t.buyer, t.tradeId]), { role: 'buyer' });
+    if (await ctx.state.get(tradeKey(ctx, t.tradeId))) fail('CONFLICT', 'TRADE_EXISTS', `trade ${t.tradeId} already exists`);
+    await ctx.state.put(ctx.state.key(MKT.tradeByParty, [t.seller, t.tradeId]), { role: 'seller' });
+    await ctx.state.put(ctx.state.key(MKT.tradeByParty, [t.buyer, t.tradeId]), { role: 'buyer' });
   }
-  await tx.put(tradeKey(tx, t.tradeId), t);
+  await ctx.state.put(tradeKey(ctx, t.tradeId), t);
 }
 
-export async function createTrade(tx: MarketTx, terms: T.TradeTerms, params: MarketParams): Promise<T.Trade> {
+export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, params: MarketParams): Promise<T.Trade> {
   const tradeId = T.tradeIdFor(terms.origin, terms.originId);
-  const t = T.newTrade(terms, taskIdFor(TRADE_KIND, tradeId), tx.nowS, params);
-  await putTrade(tx, t, true);
-  emit(tx.ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
+  const t = T.newTrade(terms, taskIdFor(TRADE_KIND, tradeId), ctx.nowS, params);
+  await putTrade(ctx, t, true);
+  emit(ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
   return t;
 }
 
 /** Seller moves metered energy from packets of its own meter, generated in the delivery interval, into escrow. */
-export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
+export async function escrowEnergy(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
   const seen = new Set<string>();
   for (const u of uses) {
     if (seen.has(u.packetId)) fail('INVALID_ARGUMENT', 'DUPLICATE_PACKET', `packet ${u.packetId} is listed twice`);
     seen.add(u.packetId);
-    const p = await getPacket(tx, u.packetId);
+    const p = await getPacket(ctx, u.packetId);
     if (p.owner !== t.seller || p.origin !== 'mint') fail('FORBIDDEN', 'NOT_SELLER_PACKET', `packet ${u.packetId} is not a minted packet of the trade's seller`);
     if (p.meterId !== t.sellerMeterId || p.mspId !== t.sellerMspId) fail('CONFLICT', 'WRONG_METER', `packet ${u.packetId} was not metered by the seller's meter ${t.sellerMeterId}`);
     if (p.intervalStart !== t.deliveryStart || p.intervalLength !== t.deliveryLength) {
       fail('CONFLICT', 'WRONG_INTERVAL', `packet ${u.packetId} was generated in interval ${p.intervalStart}, not in the delivery interval ${t.deliveryStart}`);
     }
     if (p.availableWh < u.amountWh) fail('INSUFFICIENT_ENERGY', 'PACKET_SHORT', `packet ${u.packetId} has ${p.availableWh} Wh available, ${u.amountWh} Wh requested`);
-    await putPacket(tx, { ...p, availableWh: p.availableWh - u.amountWh, escrowedWh: p.escrowedWh + u.amountWh }, false);
+    await putPacket(ctx, { ...p, availableWh: p.availableWh - u.amountWh, escrowedWh: p.escrowedWh + u.amountWh }, false);
   }
-  const next = T.recordEnergyEscrow(t, uses, tx.nowS);
+  const next = T.recordEnergyEscrow(t, uses, ctx.nowS);
   // Preparation → execution: the validator committee is drawn for this trade now (seed 002 Fig. 5).
-  await openTask(tx.ctx, { kind: TRADE_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, tx.nowMs, gov);
+  await openTask(ctx, { kind: TRADE_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, ctx.nowMs, gov);
   next.validation = { ...next.validation, opened: true };
   return next;
 }
@@ -74,19 +74,19 @@ export async function escrowEnergy(tx: MarketTx, gov: StoredParameters, t: T.Tra
 type CloseKind = Parameters<typeof T.closeOutcome>[1];
 
 /** Ends a trade: pays out the escrows, settles the energy, applies reputation, closes the committee task. */
-export async function closeTrade(tx: MarketTx, gov: StoredParameters, t: T.Trade, kind: CloseKind): Promise<T.Trade> {
-  const { trade, outcome } = T.closeOutcome(t, kind, tx.nowS);
+export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade, kind: CloseKind): Promise<T.Trade> {
+  const { trade, outcome } = T.closeOutcome(t, kind, ctx.nowS);
   const ref = `trade:${t.tradeId}`;
-  await credit(tx, t.seller, outcome.paidToSeller, 'trade-payout', ref);
-  await credit(tx, t.buyer, outcome.refundedToBuyer, 'payment-refund', ref);
-  await credit(tx, t.seller, outcome.collateralReturned, 'collateral-release', ref);
-  await credit(tx, PENALTY_POOL, outcome.forfeited, 'forfeit', ref);
+  await credit(ctx, t.seller, outcome.paidToSeller, 'trade-payout', ref);
+  await credit(ctx, t.buyer, outcome.refundedToBuyer, 'payment-refund', ref);
+  await credit(ctx, t.seller, outcome.collateralReturned, 'collateral-release', ref);
+  await credit(ctx, PENALTY_POOL, outcome.forfeited, 'forfeit', ref);
   for (const part of T.splitPackets(t.packets, outcome.energyToBuyerWh)) {
-    const p = await getPacket(tx, part.packetId);
-    await putPacket(tx, { ...p, escrowedWh: p.escrowedWh - part.amountWh, soldWh: p.soldWh + part.deliveredWh, availableWh: p.availableWh + part.returnedWh }, false);
+    const p = await getPacket(ctx, part.packetId);
+    await putPacket(ctx, { ...p, escrowedWh: p.escrowedWh - part.amountWh, soldWh: p.soldWh + part.deliveredWh, availableWh: p.availableWh + part.returnedWh }, false);
   }
   if (outcome.energyToBuyerWh > 0) {
-    const first = t.packets.length ? await getPacket(tx, t.packets[0].packetId) : undefined;
+    const first = t.packets.length ? await getPacket(ctx, t.packets[0].packetId) : undefined;
     const bought: EnergyPacket = {
       packetId: `pkt-${t.tradeId.slice(4)}`,
       owner: t.buyer,
@@ -102,42 +102,43 @@ export async function closeTrade(tx: MarketTx, gov: StoredParameters, t: T.Trade
       claimedWh: outcome.energyToBuyerWh,
       origin: 'trade',
       tradeId: t.tradeId,
-      createdAt: tx.nowS,
+      createdAt: ctx.nowS,
     };
-    await putPacket(tx, bought, true);
+    await putPacket(ctx, bought, true);
   }
-  trade.qScore = await applyReputation(tx, gov, trade);
-  if (t.validation.opened && (await readTask(tx.ctx, t.validation.taskId))?.status !== 'closed') {
-    await cancelTask(tx.ctx, t.validation.taskId, tx.nowMs, `trade ${t.tradeId} ${trade.state}: ${outcome.reason}`);
+  trade.qScore = await applyReputation(ctx, gov, trade);
+  if (t.validation.opened && (await readTask(ctx, t.validation.taskId))?.status !== 'closed') {
+    await cancelTask(ctx, t.validation.taskId, ctx.nowMs, `trade ${t.tradeId} ${trade.state}: ${outcome.reason}`);
   }
-  await putTrade(tx, trade);
-  emit(tx.ctx, EVENTS.tradeClosed, { tradeId: t.tradeId, state: trade.state, ...outcome });
+  await putTrade(ctx, trade);
+  emit(ctx, EVENTS.tradeClosed, { tradeId: t.tradeId, state: trade.state, ...outcome });
   return trade;
 }
 
 /** Applies the end of a validation stage (committee decision or window timeout). */
-export async function endStage(tx: MarketTx, gov: StoredParameters, t: T.Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<T.Trade> {
+export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<T.Trade> {
   const end = T.stageEnd(t, stage, committee);
   if (end === 'advance') {
-    const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: tx.nowS + t.stageWindowSeconds };
-    await putTrade(tx, next);
-    emit(tx.ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
+    const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: ctx.nowS + t.stageWindowSeconds };
+    await putTrade(ctx, next);
+    emit(ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
     return next;
   }
-  return closeTrade(tx, gov, t, end);
+  return closeTrade(ctx, gov, t, end);
 }
 
 /** Tally the current stage's ballot through governance, then act on it. */
-export async function decideStage(tx: MarketTx, gov: StoredParameters, t: T.Trade): Promise<T.Trade> {
+export async function decideStage(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade): Promise<T.Trade> {
   const stage = T.stageOf(t);
   if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
-  const d = await decideBallot(tx.ctx, t.validation.taskId, stage, tx.nowMs);
+  const d = await decideBallot(ctx, t.validation.taskId, stage, ctx.nowMs);
   // Members who voted against the decided outcome lose reputation (governance rule); rewards wait for the trade's outcome.
-  await applyCommitteeDecision(tx.ctx, d, gov, tx.nowMs, 0n);
-  // A member contrary in any ballot is never rewarded — and must not be: governance has just written
-  // its penalised record in this transaction, which a reward would overwrite with a stale copy.
+  await applyCommitteeDecision(ctx, d, gov, ctx.nowMs, 0n);
+  // A member contrary in any ballot is never rewarded for the trade (docs/governance.md "Trade
+  // outcomes"). Governance and market share ctx.state, so the records penalised above are re-read
+  // with their penalty whatever the order of the calls (test/kernel/stateView.test.ts).
   const contrary = [...new Set([...t.validation.contrary, ...d.contrary])].sort();
   const honest = [...new Set([...t.validation.honest, ...d.honest])].filter((id) => !contrary.includes(id)).sort();
   const withVotes: T.Trade = { ...t, validation: { ...t.validation, honest, contrary, leader: d.leader ?? t.validation.leader } };
-  return endStage(tx, gov, withVotes, stage, d.outcome);
+  return endStage(ctx, gov, withVotes, stage, d.outcome);
 }

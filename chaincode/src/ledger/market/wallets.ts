@@ -8,10 +8,10 @@
  * amount, and writes the new balance; it reads a range bounded by this participant's unfolded
  * credits, never other participants'. Every movement also appends an immutable audit entry.
  */
-import { padUint } from '../keys';
 import { MKT } from './keys';
-import { MarketTx } from './txState';
 import { fail } from '../../kernel/errors';
+import { GridLedgerContext } from '../../kernel/context';
+import { padUint } from '../../kernel/keys';
 
 export type WalletEntryKind =
   | 'topup'
@@ -43,41 +43,41 @@ export interface AuditEntry {
   at: number;
 }
 
-async function audit(tx: MarketTx, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<void> {
-  const entry: AuditEntry = { participantId, amount, kind, reference, txId: tx.txId, at: tx.nowS };
-  await tx.put(tx.key(MKT.walletAudit, [participantId, padUint(tx.nowS, 12), tx.nextLocalId()]), entry);
+async function audit(ctx: GridLedgerContext, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<void> {
+  const entry: AuditEntry = { participantId, amount, kind, reference, txId: ctx.txId, at: ctx.nowS };
+  await ctx.state.put(ctx.state.key(MKT.walletAudit, [participantId, padUint(ctx.nowS, 12), ctx.nextLocalId()]), entry);
 }
 
-export async function credit(tx: MarketTx, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<void> {
+export async function credit(ctx: GridLedgerContext, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<void> {
   if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`wallet credit of ${amount} is not a non-negative integer`);
   if (amount === 0) return;
   const pending: PendingCredit = { amount, kind, reference };
-  await tx.put(tx.key(MKT.walletCredit, [participantId, tx.nextLocalId()]), pending);
-  await audit(tx, participantId, amount, kind, reference);
+  await ctx.state.put(ctx.state.key(MKT.walletCredit, [participantId, ctx.nextLocalId()]), pending);
+  await audit(ctx, participantId, amount, kind, reference);
 }
 
-async function fold(tx: MarketTx, participantId: string): Promise<{ base: WalletBase; pendingKeys: string[] }> {
-  const base = (await tx.get<WalletBase>(tx.key(MKT.wallet, [participantId]))) ?? { participantId, balance: 0, updatedAt: 0 };
-  const pending = await tx.list<PendingCredit>(MKT.walletCredit, [participantId]);
+async function fold(ctx: GridLedgerContext, participantId: string): Promise<{ base: WalletBase; pendingKeys: string[] }> {
+  const base = (await ctx.state.get<WalletBase>(ctx.state.key(MKT.wallet, [participantId]))) ?? { participantId, balance: 0, updatedAt: 0 };
+  const pending = await ctx.state.list<PendingCredit>(MKT.walletCredit, [participantId]);
   const balance = pending.reduce((s, p) => s + p.value.amount, base.balance);
   return { base: { ...base, balance }, pendingKeys: pending.map((p) => p.key) };
 }
 
-export async function debit(tx: MarketTx, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<number> {
+export async function debit(ctx: GridLedgerContext, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<number> {
   if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`wallet debit of ${amount} is not a non-negative integer`);
-  const { base, pendingKeys } = await fold(tx, participantId);
+  const { base, pendingKeys } = await fold(ctx, participantId);
   if (base.balance < amount) {
     fail('INSUFFICIENT_FUNDS', 'INSUFFICIENT_BALANCE', `${kind} needs ${amount} minor units but the wallet holds ${base.balance}; top up through your utility's operator`);
   }
   if (amount === 0) return base.balance;
-  for (const k of pendingKeys) await tx.del(k);
-  const next: WalletBase = { participantId, balance: base.balance - amount, updatedAt: tx.nowS };
-  await tx.put(tx.key(MKT.wallet, [participantId]), next);
-  await audit(tx, participantId, -amount, kind, reference);
+  for (const k of pendingKeys) await ctx.state.del(k);
+  const next: WalletBase = { participantId, balance: base.balance - amount, updatedAt: ctx.nowS };
+  await ctx.state.put(ctx.state.key(MKT.wallet, [participantId]), next);
+  await audit(ctx, participantId, -amount, kind, reference);
   return next.balance;
 }
 
 /** Read-only view: folded balance plus pending credits. */
-export async function balanceOf(tx: MarketTx, participantId: string): Promise<number> {
-  return (await fold(tx, participantId)).base.balance;
+export async function balanceOf(ctx: GridLedgerContext, participantId: string): Promise<number> {
+  return (await fold(ctx, participantId)).base.balance;
 }
