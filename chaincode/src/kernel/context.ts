@@ -14,10 +14,10 @@
  * - `txId` and `nextLocalId()` for keys this transaction creates.
  */
 import { Context } from 'fabric-contract-api';
-import type { StoredParameters } from '../domain/parameters';
-import { readParameters } from '../ledger/parametersStore';
-import { Caller, getCaller } from '../identity/caller';
-import { guardedTxTimeMs } from '../time/clock';
+import type { StoredParameters } from '../governance/domain/parameters';
+import { readParameters } from '../governance/ledger/parameters';
+import { Caller, getCaller } from './caller';
+import { guardedTxTimeMs } from './clock';
 import { StateView } from './state';
 
 export class GridLedgerContext extends Context {

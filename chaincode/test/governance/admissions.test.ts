@@ -1,6 +1,6 @@
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { leaderAt } from '../../src/committees/tasks';
-import type { Task } from '../../src/ledger/taskStore';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { leaderAt } from '../../src/governance/services/tasks';
+import type { Task } from '../../src/governance/ledger/tasks';
 import { identities } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byId, join, Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';

@@ -1,5 +1,5 @@
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { fEq2, qScoreEq2, updatePartyScores, xForOutcome } from '../../src/domain/qscore';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { fEq2, qScoreEq2, updatePartyScores, xForOutcome } from '../../src/governance/domain/qscore';
 
 const q = (whole: number) => BigInt(whole * Q_SCALE);
 const bounds = { qStep: 1 * Q_SCALE, qScoreMin: 0, qScoreMax: 100 * Q_SCALE };

@@ -1,8 +1,8 @@
 import { GridLedgerContext } from '../../src/kernel/context';
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { readParameters } from '../../src/ledger/parametersStore';
-import { castVote, decideBallot, openTask, recordLeaderEntry } from '../../src/committees/tasks';
-import { settleTradeReputation } from '../../src/participants/reputation';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { readParameters } from '../../src/governance/ledger/parameters';
+import { castVote, decideBallot, openTask, recordLeaderEntry } from '../../src/governance/services/tasks';
+import { settleTradeReputation } from '../../src/governance/services/reputation';
 import { FakeClientIdentity, identities } from '../support/fakeIdentity';
 import { FakeStub } from '../support/fakeStub';
 import { expectCode, TestLedger } from '../support/ledger';

@@ -3,11 +3,11 @@
  * bug class it removes: two modules of ONE transaction updating the same record, the second from a
  * stale copy, so the final write silently drops the first change.
  */
-import { DEFAULT_PARAMETERS } from '../../src/domain/parameters';
+import { DEFAULT_PARAMETERS } from '../../src/governance/domain/parameters';
 import { GridLedgerContext } from '../../src/kernel/context';
-import { mustReadParticipant } from '../../src/ledger/participantStore';
-import { readParameters } from '../../src/ledger/parametersStore';
-import { penalise, settleTradeReputation } from '../../src/participants/reputation';
+import { mustReadParticipant } from '../../src/governance/ledger/participants';
+import { readParameters } from '../../src/governance/ledger/parameters';
+import { penalise, settleTradeReputation } from '../../src/governance/services/reputation';
 import { seedMembers } from '../support/community';
 import { FakeStub, WorldState } from '../support/fakeStub';
 import { TestLedger } from '../support/ledger';

@@ -2,11 +2,11 @@
  * Fixed-price offers with escrow — seed 001's five scenarios — and their validated settlement
  * (seed 002 Fig. 5), including the §4 attack scenarios. Invariants are checked after every test.
  */
-import type { Offer } from '../../src/domain/market/offer';
-import type { Trade } from '../../src/domain/market/trade';
+import type { Offer } from '../../src/market/domain/offer';
+import type { Trade } from '../../src/market/domain/trade';
 import { expectCode, TestLedger } from '../support/ledger';
-import { communityLedger, drawCommittee, participantOf, runStage } from './community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from './marketLedger';
+import { communityLedger, drawCommittee, participantOf, runStage } from '../support/community';
+import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';
 
 const D = T0S + 2 * 86_400; // delivery interval [D, D+900), day 3
 const OFFER = { amountWh: 2000, pricePerKwh: 30, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };

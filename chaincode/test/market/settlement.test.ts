@@ -2,13 +2,13 @@
  * Validated settlement details: committee rules (Condition 1 leader, one vote per member,
  * contrary voters), the liveness fallback when no committee decides, and flat costs.
  */
-import { leaderAt } from '../../src/committees/tasks';
-import type { Offer } from '../../src/domain/market/offer';
-import type { Trade } from '../../src/domain/market/trade';
+import { leaderAt } from '../../src/governance/services/tasks';
+import type { Offer } from '../../src/market/domain/offer';
+import type { Trade } from '../../src/market/domain/trade';
 import { identities, IdentitySpec } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
-import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from './community';
-import { checkInvariants, fund, MeterSim, pid, T0S, U2, who, exportProof, importProof } from './marketLedger';
+import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from '../support/community';
+import { checkInvariants, fund, MeterSim, pid, T0S, U2, who, exportProof, importProof } from '../support/marketLedger';
 
 const D = T0S + 2 * 86_400;
 const OFFER = { amountWh: 1000, pricePerKwh: 40, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };

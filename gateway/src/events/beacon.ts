@@ -13,7 +13,7 @@ import type { BeaconStore, ContributionJob } from './store';
 export const CHECKPOINT_NAME = 'beacon';
 export const EVENT_NAME = 'gridledger';
 
-/** The exact message the chaincode verifies (chaincode/src/domain/entropy.ts `beaconMessage`). */
+/** The exact message the chaincode verifies (chaincode/src/governance/domain/entropy.ts `beaconMessage`). */
 export function beaconMessage(channel: string, taskId: string, round: number): string {
   return `gridledger/beacon/v1|${channel}|${taskId}|${round}`;
 }
