@@ -6,7 +6,7 @@ import { getCaller, requireOperator, requireRegulator } from '../../kernel/calle
 import { canonicalJson } from '../../kernel/codec';
 import { readParameters } from '../ledger/parameters';
 import { deleteBeaconKey, mustReadTask, readBallot, readBeaconKey, readBeaconKeys, readVotes, writeBeaconKey } from '../ledger/tasks';
-import { contributeEntropy, leaderAt, redrawTask, retryDraw } from '../services/tasks';
+import { contributeEntropy, leaderAt, nextLeaderSlots, redrawTask, retryDraw } from '../services/tasks';
 import { fail } from '../../kernel/errors';
 import { intArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
@@ -103,6 +103,21 @@ export class CommitteesContract extends GridLedgerContract {
     const b = await readBallot(ctx, taskId, ballot);
     const votes = await readVotes(ctx, taskId, task.round, ballot);
     return canonicalJson({ ballot: b ?? null, round: task.round, votes });
+  }
+
+  /**
+   * Any caller: the next `count` (1–100, "" = 1) slots in which committee member `memberId` leads
+   * the task's current round, from the slot of the guarded time on — computed from the task, no scan.
+   * Result: `{taskId, round, memberId, slots: [{slot, startMs, endMs}], atMs}`.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async nextLeaderSlots(ctx: GridLedgerContext, taskId: string, memberId: string, count: string): Promise<string> {
+    getCaller(ctx);
+    const n = count === undefined || count === '' ? 1 : intArg(count, 'count', 1, 100);
+    const now = await ctx.time();
+    const task = await mustReadTask(ctx, taskId);
+    return canonicalJson({ taskId, round: task.round, memberId, slots: nextLeaderSlots(task, memberId, now, n), atMs: now });
   }
 
   /** Any caller: the committee member leading the current slot (guarded time) and the slot number. */

@@ -22,3 +22,29 @@ export function slotOf(tMs: number, genesisMs: number, slotSeconds: number): big
 export function leaderIndex(tMs: number, genesisMs: number, slotSeconds: number, eta: number, offset: number): number {
   return Number(mod(slotOf(tMs, genesisMs, slotSeconds) + BigInt(offset), BigInt(eta)));
 }
+
+export interface LedSlot {
+  /** Slot number (Eq. (1) numerator), as a decimal string like `committees:leaderOf`'s `slot`. */
+  slot: string;
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * The next `count` slots, from the one containing `fromMs` on, that committee member `index` leads:
+ * member i leads slot s iff (s + offset) mod η = i, so they are every η-th slot from the first —
+ * computed, never searched.
+ */
+export function slotsLedBy(index: number, fromMs: number, genesisMs: number, slotSeconds: number, eta: number, offset: number, count: number): LedSlot[] {
+  const current = slotOf(fromMs, genesisMs, slotSeconds);
+  const n = BigInt(eta);
+  const first = current + mod(BigInt(index) - mod(current + BigInt(offset), n), n);
+  const len = BigInt(slotSeconds) * 1000n;
+  const out: LedSlot[] = [];
+  for (let k = 0; k < count; k++) {
+    const s = first + BigInt(k) * n;
+    const start = BigInt(genesisMs) + s * len;
+    out.push({ slot: s.toString(), startMs: Number(start), endMs: Number(start + len) });
+  }
+  return out;
+}

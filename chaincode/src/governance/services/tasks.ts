@@ -14,7 +14,7 @@
  */
 import { createHash } from 'crypto';
 import { beaconMessage, checkSignatureHex, combineSeed, streamValue, verifyContribution } from '../domain/entropy';
-import { leaderIndex, slotOf } from '../domain/leader';
+import { LedSlot, leaderIndex, slotOf, slotsLedBy } from '../domain/leader';
 import { isEligibleForCommittee } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { BallotOutcome, decide, approvalQuorum, blockingQuorum } from '../domain/quorum';
@@ -218,6 +218,17 @@ export function leaderAt(task: Task, tMs: number): { leader: string; slot: strin
   if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
   const idx = leaderIndex(tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset);
   return { leader: task.committee[idx], slot: slotOf(tMs, task.genesisMs, task.slotSeconds).toString() };
+}
+
+/**
+ * The next `count` slots (from the one containing `tMs`) in which `memberId` leads the task's
+ * current round — what a member needs to schedule its leader entry instead of polling leaderOf.
+ */
+export function nextLeaderSlots(task: Task, memberId: string, tMs: number, count: number): LedSlot[] {
+  if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
+  const index = task.committee.indexOf(memberId);
+  if (index < 0) fail('NOT_FOUND', 'NOT_A_MEMBER', `${memberId} is not on the committee of task ${task.taskId} round ${task.round}`, { taskId: task.taskId, round: task.round });
+  return slotsLedBy(index, tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset, count);
 }
 
 function requireActive(task: Task, nowMs: number): void {
