@@ -98,10 +98,10 @@ export async function seedMembers(ledger: TestLedger, count: number, zones: stri
 }
 
 /** Enrols and asks to join; returns the joiner and its admission task id. */
-export async function join(ledger: TestLedger, mspId: string, meterId: string, zone: string): Promise<Member & { taskId: string }> {
+export async function join(ledger: TestLedger, mspId: string, meterId: string, zone: string, stake?: number): Promise<Member & { taskId: string }> {
   const m = memberIdentity(mspId, meterId, zone);
   await ledger.submit(identities.operator(mspId), 'participants:enrolMeter', [meterId, zone]);
-  const r = await ledger.submit<{ admissionTaskId: string }>(m.identity, 'participants:requestJoin', ['{}']);
+  const r = await ledger.submit<{ admissionTaskId: string }>(m.identity, 'participants:requestJoin', [stake === undefined ? '{}' : JSON.stringify({ stake })]);
   return { ...m, taskId: r.result.admissionTaskId };
 }
 

@@ -16,12 +16,12 @@
  * not touch the index on the hot path; such entries are skipped lazily at draw time until synced
  * (`admissions:decide`, itself a governance transaction, syncs the voters it banned).
  */
-import { belongsInCommitteeIndex, effectiveStatus, Participant, ParticipantStatus } from '../domain/participant';
+import { belongsInCommitteeIndex, effectiveStatus, isEligibleForCommittee, Participant, ParticipantStatus } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { emit, EVENTS } from '../../kernel/events';
 import { Caller, MeterCaller, NAME_PATTERN, privateCollectionOf } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
-import { addToIndex, backfillPositions, readIndexEntry, readZones, removeFromIndex, requireMaintainedZone, zoneIsMaintained } from '../ledger/eligibilityIndex';
+import { addToIndex, backfillPositions, lookupSlot, readIndexEntry, readZones, removeFromIndex, requireMaintainedZone, zoneIsMaintained } from '../ledger/eligibilityIndex';
 import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writeEnrolment, writeParticipant } from '../ledger/participants';
 import { cancelTask, openTask } from './tasks';
 import { fail } from '../../kernel/errors';
@@ -139,18 +139,39 @@ export async function reject(ctx: GridLedgerContext, p: Participant, reason: str
 
 /**
  * Bootstrap (deviation from seed 002, which does not say where the first verifiers come from):
- * while fewer than n = 3f+1 participants are in the committee index, the regulator admits
- * founding members directly. Counting uses the per-zone counters (bounded by the number of zones).
+ * while fewer than n = 3f+1 members could sit on a committee (`isEligibleForCommittee`: active,
+ * Q ≥ minQScore, stake ≥ minStake and > 0), the regulator admits founding members directly.
+ * Stake-0 traders are in the index but cannot verify anyone, so they do not count (issue 16).
  */
 export async function admitFounding(ctx: GridLedgerContext, pid: string, nowMs: number, params: StoredParameters): Promise<Participant> {
-  const total = (await readZones(ctx)).reduce((s, z) => s + z.count, 0);
   const n = committeeSize(params.f);
-  if (total >= n) fail('PRECONDITION_FAILED', 'COMMUNITY_FOUNDED', `the community already has ${total} ≥ 3f+1 = ${n} members; new members are admitted by committee`);
+  const eligible = await countCommitteeEligible(ctx, nowMs, params, n);
+  if (eligible >= n) {
+    fail('PRECONDITION_FAILED', 'COMMUNITY_FOUNDED', `the community already has ${eligible} committee-eligible members ≥ 3f+1 = ${n}; new members are admitted by committee`);
+  }
   const p = await mustReadParticipant(ctx, pid);
   const admitted = await admit(ctx, p, nowMs, params, 'founding');
   // The founding admission closes the pending admission task without a committee.
   await cancelTask(ctx, p.admissionTaskId, nowMs, 'founding member admitted by the regulator');
   return admitted;
+}
+
+/**
+ * Committee-eligible members in the index, counted until `atLeast` is reached: a regulator-only
+ * bootstrap check, so it may read up to the whole (founding-size) index, but stops as soon as the
+ * answer is known — never on a hot path.
+ */
+async function countCommitteeEligible(ctx: GridLedgerContext, nowMs: number, params: StoredParameters, atLeast: number): Promise<number> {
+  let count = 0;
+  for (const z of await readZones(ctx)) {
+    for (let position = 0; position < z.count && count < atLeast; position++) {
+      const pid = await lookupSlot(ctx, z.zone, position);
+      const p = pid === undefined ? undefined : await readParticipant(ctx, pid);
+      if (p && isEligibleForCommittee(p, nowMs, params)) count += 1;
+    }
+    if (count >= atLeast) break;
+  }
+  return count;
 }
 
 export function canManage(caller: Caller, p: Participant): boolean {
