@@ -13,6 +13,6 @@ export type { StoredParameters } from './domain/parameters';
 export type { TradeOutcome } from './domain/qscore';
 export { readParticipant } from './ledger/participants';
 export { readParameters } from './ledger/parameters';
-export type { Ballot, BallotSpec, Decision, Task, Vote, VoteInput } from './services/tasks';
+export type { Ballot, BallotSpec, Decision, LeaderVerdict, Task, Vote, VoteInput } from './services/tasks';
 export { cancelTask, castVote, decideBallot, openTask, readTask, recordLeaderEntry, taskIdFor } from './services/tasks';
 export { applyCommitteeDecision, settleTradeReputation } from './services/reputation';

@@ -255,7 +255,9 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     await afterDelivery(t, { exportWh: 3000, importWh: 3000, escrowWh: 2500 });
     const ex = await trade(t.tradeId);
     await drawCommittee(ledger, ex.validation.taskId);
-    const done = (await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll)) as Trade;
+    // The leader's entry refuses (its verdict follows the facts), so it takes all three other
+    // members to approve: the committee approves, and the facts still decline.
+    const done = (await runStage(ledger, t.tradeId, ex.validation.taskId, [{ approve: true }, { approve: true }, { approve: true }])) as Trade;
     expect(done).toMatchObject({ state: 'DECLINED', outcome: { fault: 'seller' } });
   });
 

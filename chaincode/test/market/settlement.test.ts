@@ -77,6 +77,31 @@ describe('committee rules on trades', () => {
     expect(after.d.qScore).toBeLessThan(before.d.qScore);
     expect(after.a.qScore).toBeGreaterThan(before.a.qScore);
   });
+
+  it('the leader\'s entry carries its verdict on the facts: an honest leader is never penalised when the committee correctly refuses', async () => {
+    const t = await escrowedTrade();
+    await drawCommittee(ledger, t.validation.taskId);
+    await runStage(ledger, t.tradeId, t.validation.taskId, [{ approve: true }, { approve: true }, { approve: true }]);
+    await confirm(t, 900); // the buyer declares less than its meter shows: Condition 3 fails
+    ledger.advance(300);
+    const task = await readTaskOf(ledger, t.validation.taskId);
+    const { leader } = leaderAt(task, ledger.nowMs);
+    const [a, b] = task.committee.filter((m) => m !== leader);
+    const before = await participantOf(ledger, leader);
+    await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
+    const ballot = await ledger.evaluate<{ votes: Array<{ voter: string; approve: boolean; conditions: Record<string, boolean>; reason: string }> }>(who.regulator, 'committees:getBallot', [t.validation.taskId, 'final']);
+    expect(ballot.votes.find((v) => v.voter === leader)).toMatchObject({ approve: false, conditions: { condition3: false, condition4: true }, reason: 'leader entry: condition3 fail' });
+    const refuse = '{"approve":false,"conditions":{"condition3":false}}';
+    await ledger.submit(byPid.get(a) as IdentitySpec, 'trades:vote', [t.tradeId, refuse]);
+    await ledger.submit(byPid.get(b) as IdentitySpec, 'trades:vote', [t.tradeId, refuse]);
+    const done = (await ledger.submit<Trade>(who.regulator, 'trades:decide', [t.tradeId])).result;
+    expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'buyer' } }); // seller paid per the meter
+    expect(done.validation.contrary).not.toContain(leader);
+    expect(done.validation.honest).toContain(leader);
+    const after = await participantOf(ledger, leader);
+    expect(after.penaltyCount).toBe(before.penaltyCount);
+    expect(after.qScore).toBe(before.qScore); // a fault rewards nobody but changes only the faulty party
+  });
 });
 
 describe('liveness fallback', () => {

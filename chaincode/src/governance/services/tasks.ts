@@ -271,10 +271,20 @@ function checkConditions(spec: BallotSpec, conditions: Record<string, boolean>, 
   }
 }
 
+/** The leader's own verdict on the ballot's conditions, recorded as its vote with the entry. */
+export interface LeaderVerdict {
+  approve: boolean;
+  conditions: Record<string, boolean>;
+  reason: string;
+}
+
 /**
  * The slot leader's entry for a ballot (seed 002 Fig. 4: the leader records the request). Checks
  * Condition 1 (the caller leads the slot of the guarded tx time) and Condition 2 (it made no
- * other entry in that slot, for any task). The entry is also the leader's approving vote.
+ * other entry in that slot, for any task). The entry is also the leader's vote, carrying its own
+ * verdict on the ballot's conditions (default: approve, every condition holds). A leader whose
+ * entry records failing facts refuses with them, so when the committee correctly refuses the
+ * leader votes with it and is never penalised for it (docs/governance.md "Leader entry").
  */
 export async function recordLeaderEntry(
   ctx: GridLedgerContext,
@@ -283,6 +293,7 @@ export async function recordLeaderEntry(
   callerPid: string,
   payload: unknown,
   nowMs: number,
+  verdict?: LeaderVerdict,
 ): Promise<Ballot> {
   const task = await mustReadTask(ctx, taskId);
   requireActive(task, nowMs);
@@ -318,7 +329,9 @@ export async function recordLeaderEntry(
   await writeLeaderEntry(ctx, callerPid, slot, { taskId, ballot: ballotName, txId });
   const conditions: Record<string, boolean> = {};
   for (const c of spec.conditions) conditions[c] = true;
-  await writeVote(ctx, { taskId, round: task.round, ballot: ballotName, voter: callerPid, approve: true, conditions, reason: 'leader entry', atMs: nowMs, txId });
+  const own: LeaderVerdict = verdict ?? { approve: true, conditions, reason: 'leader entry' };
+  checkConditions(spec, own.conditions, own.approve);
+  await writeVote(ctx, { taskId, round: task.round, ballot: ballotName, voter: callerPid, approve: own.approve, conditions: own.conditions, reason: own.reason, atMs: nowMs, txId });
   emit(ctx, EVENTS.leaderEntryRecorded, { taskId, ballot: ballotName, round: task.round, leader: callerPid, slot });
   return ballot;
 }

@@ -89,7 +89,12 @@ export class TradesContract extends GridLedgerContract {
     return canonicalJson(next);
   }
 
-  /** The committee's slot leader records the stage entry (Conditions 1–2 / 3–4 facts as payload). */
+  /**
+   * The committee's slot leader records the stage entry (Conditions 1–2 / 3–4 facts as payload).
+   * Its vote is its verdict on those same facts, as the chaincode evaluates them (stageFacts): it
+   * approves when they hold and refuses with the failing conditions when they do not, so an honest
+   * leader is never recorded contrary to a committee that correctly refuses.
+   */
   @Transaction()
   @Returns('string')
   async recordEntry(ctx: GridLedgerContext, tradeId: string): Promise<string> {
@@ -99,7 +104,10 @@ export class TradesContract extends GridLedgerContract {
     const stage = T.stageOf(t);
     if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
     const payload = { contractHash: t.contractHash, stage, energyEscrowWh: t.energyEscrowWh, paymentEscrow: t.paymentEscrow, meteredWh: t.meteredWh, buyerDeclaredWh: t.buyerDeclaredWh };
-    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, ctx.nowMs);
+    const facts = T.stageFacts(t, stage);
+    const failing = Object.keys(facts.conditions).filter((c) => !facts.conditions[c]);
+    const verdict = { approve: facts.hold, conditions: facts.conditions, reason: facts.hold ? 'leader entry' : `leader entry: ${failing.join(', ')} fail` };
+    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, ctx.nowMs, verdict);
     return canonicalJson(ballot);
   }
 
