@@ -5,7 +5,7 @@
  * seed-derived zone, with at most ceil(n / Z) members per zone, so one feeder cannot dominate a
  * committee; only if the zones cannot fill the committee under that cap is it lifted. Inside a
  * zone a member is a seed-derived position in the zone's dense index. Suspended and banned
- * participants are removed from that index by the status transactions (participants/registry.ts),
+ * participants are removed from that index by the status transactions (governance/services/registry.ts),
  * so they cost no attempts; a drawn candidate that is a party to the task, already chosen, or not
  * eligible for a lazily checked reason (Q-score, stake, a penalty ban not yet synced — checked on
  * its current record) costs one attempt. Attempts are capped, so the keys read per draw are bounded by

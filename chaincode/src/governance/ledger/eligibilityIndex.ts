@@ -9,7 +9,7 @@
  * for a lasting reason (suspension, ban) is removed by the transaction that changes the status,
  * and re-added when it comes back (reinstatement; after a ban's lazy expiry on the next
  * `participants:syncCommitteeIndex` or `participants:setStake` about it) — see
- * `participants/registry.ts`. Removal is swap-with-last: the zone's last entry moves into the freed
+ * `services/registry.ts`. Removal is swap-with-last: the zone's last entry moves into the freed
  * position and the counter drops by one, so positions 0..count-1 stay dense and every draw attempt
  * lands on a live entry.
  *

@@ -21,7 +21,7 @@ export type TradeState = 'AWAITING_ENERGY' | 'EXECUTION' | 'FINAL' | 'SETTLED' |
 export type Stage = 'execution' | 'final';
 export type Fault = 'none' | 'seller' | 'buyer';
 
-/** The governance committee task validating this trade (src/committees/tasks.ts). */
+/** The governance committee task validating this trade (src/governance/services/tasks.ts). */
 export interface TradeValidation {
   /** taskIdFor('trade', tradeId): fixed at creation, opened when the execution stage begins. */
   taskId: string;
