@@ -3,6 +3,33 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Chaincode bounded contexts (docs/architecture.md "Chaincode layout"): the market reaches
+// governance only through governance/index.ts; governance never imports the market; contracts never
+// import contracts; pure domain code never imports Fabric, the context, persistence or services.
+// ESLint replaces (does not merge) a rule's options across matching blocks, so each folder gets ONE
+// block with every pattern that applies to it.
+const boundary = {
+  marketToGovernance: { group: ['**/governance/*'], message: 'The market may import governance only through governance/index.ts (import from \'../../governance\').' },
+  governanceToMarket: { group: ['**/market', '**/market/**'], message: 'Governance never imports the market (bounded contexts, docs/architecture.md).' },
+  // (gitignore semantics: a file under an excluded folder cannot be re-included, hence '*/*'.)
+  kernelToContexts: { group: ['**/market', '**/market/**', '**/governance/index', '**/governance/*/*', '!**/governance/*/parameters'], message: 'The kernel is shared by every context and imports none of them (only the governance parameters document, for the clock guard).' },
+  contractToContract: { group: ['./*', '**/contracts/*', '**/*.contract'], message: 'Contracts never import contracts: move the shared helper to the kernel or a service.' },
+  domainPurity: { group: ['fabric-contract-api', 'fabric-shim', 'fabric-shim-api', '**/kernel/context', '**/kernel/contract', '**/kernel/state', '**/kernel/paging', '**/ledger/*', '**/services/*', '**/contracts/*'], message: 'Domain modules are pure functions over plain values: no Fabric, context, persistence or services.' },
+};
+const restrict = (files, ...groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
+const boundaries = [
+  restrict(['chaincode/src/market/contracts/**/*.ts'], boundary.marketToGovernance, boundary.contractToContract),
+  restrict(['chaincode/src/market/domain/**/*.ts'], boundary.marketToGovernance, boundary.domainPurity),
+  restrict(['chaincode/src/market/services/**/*.ts', 'chaincode/src/market/ledger/**/*.ts'], boundary.marketToGovernance),
+  restrict(['chaincode/src/governance/contracts/**/*.ts'], boundary.governanceToMarket, boundary.contractToContract),
+  restrict(['chaincode/src/governance/domain/**/*.ts'], boundary.governanceToMarket, boundary.domainPurity),
+  restrict(['chaincode/src/governance/services/**/*.ts', 'chaincode/src/governance/ledger/**/*.ts', 'chaincode/src/governance/index.ts'], boundary.governanceToMarket),
+  {
+    files: ['chaincode/src/kernel/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '../governance', message: boundary.kernelToContexts.message }], patterns: [boundary.kernelToContexts] }] },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '.runtime/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -25,4 +52,5 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval'],
     },
   },
+  ...boundaries,
 );

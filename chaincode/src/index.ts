@@ -1,19 +1,19 @@
 /**
- * Chaincode entry point: fabric-contract-api starts every class in `contracts`.
- * Other chaincode areas (e.g. the market) append their contract classes to this array.
+ * Chaincode entry point: fabric-contract-api starts every class in `contracts`. The contracts of
+ * each bounded context live in `<context>/contracts/` (docs/architecture.md "Chaincode layout").
  */
-import { AdmissionsContract } from './contracts/admissions';
-import { CommitteesContract } from './contracts/committees';
-import { GovernanceContract } from './contracts/governance';
-import { HealthContract } from './contracts/health';
-import { ParticipantsContract } from './contracts/participants';
-import { MetersContract } from './contracts/meters.contract';
-import { WalletsContract } from './contracts/wallets.contract';
-import { EnergyContract } from './contracts/energy.contract';
-import { OffersContract } from './contracts/offers.contract';
-import { TradesContract } from './contracts/trades.contract';
-import { AuctionsContract } from './contracts/auctions.contract';
-import { MarketContract } from './contracts/market.contract';
+import { AdmissionsContract } from './governance/contracts/admissions.contract';
+import { CommitteesContract } from './governance/contracts/committees.contract';
+import { GovernanceContract } from './governance/contracts/governance.contract';
+import { HealthContract } from './health.contract';
+import { ParticipantsContract } from './governance/contracts/participants.contract';
+import { MetersContract } from './market/contracts/meters.contract';
+import { WalletsContract } from './market/contracts/wallets.contract';
+import { EnergyContract } from './market/contracts/energy.contract';
+import { OffersContract } from './market/contracts/offers.contract';
+import { TradesContract } from './market/contracts/trades.contract';
+import { AuctionsContract } from './market/contracts/auctions.contract';
+import { MarketContract } from './market/contracts/market.contract';
 
 export { AdmissionsContract, CommitteesContract, GovernanceContract, HealthContract, ParticipantsContract };
 

@@ -22,7 +22,7 @@ import { ApiSpec } from './rest/openapi';
 import { openDatabase, type Db } from './store/db';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
-import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
+import { BeaconKeyConflictError, BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
 import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
@@ -238,7 +238,7 @@ async function registerBeaconKey(gw: GatewayApp, logger: Logger, retryMs: number
     } catch (e) {
       const msg = (e as Error).message;
       gw.beaconRegistration.state = `failed: ${msg}`;
-      if (/another beacon key/.test(msg)) {
+      if (e instanceof BeaconKeyConflictError) {
         logger.error({ err: msg }, 'beacon key conflict: this utility will not contribute until it is resolved');
         return;
       }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { BeaconService, beaconMessage, CHECKPOINT_NAME, loadOrCreateBeaconKey } from '../src/events/beacon';
+import { BeaconKeyConflictError, BeaconService, beaconMessage, CHECKPOINT_NAME, loadOrCreateBeaconKey } from '../src/events/beacon';
 import { BeaconStore } from '../src/events/store';
 import { Submitter } from '../src/fabric/submitter';
 import { Metrics } from '../src/ops/metrics';
@@ -95,8 +95,13 @@ describe('BeaconService', () => {
     expect(await s.registerKey()).toBe('already-registered');
     expect(ledger.applied).toHaveLength(1);
     ledger.evaluateImpl = async () => Buffer.from(JSON.stringify([{ mspId: MSP, publicKeyHex: 'bb'.repeat(48) }]));
+    await expect(s.registerKey()).rejects.toThrow(BeaconKeyConflictError);
     await expect(s.registerKey()).rejects.toThrow(/another beacon key .* revoke/);
     expect(ledger.applied).toHaveLength(1);
+    // A key registered by someone else between the read and the submit: the chaincode's sub-code, not its prose, says so.
+    ledger.evaluateImpl = async () => Buffer.from('[]');
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:BEACON_KEY_EXISTS] Utility1MSP already has a beacon key; the regulator must revoke it first\n{"mspId":"Utility1MSP"}') });
+    await expect(s.registerKey()).rejects.toThrow(BeaconKeyConflictError);
   });
 
   it('contributes exactly once per task round, with THE BLS signature of the beacon message', async () => {
@@ -132,18 +137,26 @@ describe('BeaconService', () => {
     expect(job.nextAttemptAt).toBeGreaterThanOrEqual(before + 500);
     expect(await s.runOnce(before)).toBe(0); // not due yet
     // the next attempt: the ledger already has it (an earlier attempt committed without us learning it)
-    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] Utility1MSP already contributed to task t-2 round 0') });
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:ALREADY_CONTRIBUTED] Utility1MSP already contributed to task t-2 round 0\n{"mspId":"Utility1MSP","round":0,"taskId":"t-2"}') });
     expect(await s.runOnce(job.nextAttemptAt)).toBe(1);
     expect(store.get('t-2', 0)).toMatchObject({ state: 'contributed', attempts: 2 });
     expect(await s.runOnce(Number.MAX_SAFE_INTEGER)).toBe(0);
+  });
+
+  it('branches on the sub-code, not the prose: a CONFLICT that merely says "already contributed" is not taken as done', async () => {
+    const s = make();
+    s.handleEvent(ledger.emitEvents([taskOpened('t-5', 0)]));
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:WRONG_ROUND] someone already contributed to task t-5 round 1; sign the current round') });
+    await s.runOnce();
+    expect(store.get('t-5', 0)!.state).toBe('superseded');
   });
 
   it('stops on a verdict: a round that moved on is superseded, a refused one is not retried', async () => {
     const s = make();
     s.handleEvent(ledger.emitEvents([taskOpened('t-3', 0), taskOpened('t-4', 0)]));
     ledger.script.push(
-      { stage: 'endorse', error: chaincodeError('[CONFLICT] task t-3 round 0 already has its beacon (status active)') },
-      { stage: 'endorse', error: chaincodeError('[FORBIDDEN] Utility1MSP had no beacon key when task t-4 was opened, so it cannot contribute') },
+      { stage: 'endorse', error: chaincodeError('[CONFLICT:BEACON_COMPLETE] task t-3 round 0 already has its beacon (status active)') },
+      { stage: 'endorse', error: chaincodeError('[FORBIDDEN:NO_BEACON_KEY] Utility1MSP had no beacon key when task t-4 was opened, so it cannot contribute') },
     );
     await s.runOnce();
     expect(store.get('t-3', 0)!.state).toBe('superseded');

@@ -16,6 +16,31 @@ describe('chaincode message extraction (devnet-protocol.md §6)', () => {
     expect(extractChaincodeFailure([detail('chaincode response 500, You\'ve asked to invoke a function that does not exist: nope')])).not.toHaveProperty('code');
     expect(extractChaincodeFailure([detail('ProposalResponsePayloads do not match')])).toBeUndefined();
   });
+
+  it('reads the sub-code and the structured payload of `[CODE:SUB_CODE] detail\\n{payload}` (chaincode kernel/errors.ts)', () => {
+    expect(extractChaincodeFailure([detail('chaincode response 500, [CONFLICT:ALREADY_CONTRIBUTED] Utility1MSP already contributed to task t-1 round 0\n{"mspId":"Utility1MSP","round":0,"taskId":"t-1"}')])).toEqual({
+      status: 500,
+      message: '[CONFLICT:ALREADY_CONTRIBUTED] Utility1MSP already contributed to task t-1 round 0\n{"mspId":"Utility1MSP","round":0,"taskId":"t-1"}',
+      code: 'CONFLICT',
+      subCode: 'ALREADY_CONTRIBUTED',
+      payload: { mspId: 'Utility1MSP', round: 0, taskId: 't-1' },
+      text: 'Utility1MSP already contributed to task t-1 round 0',
+    });
+    expect(extractChaincodeFailure([detail('chaincode response 500, [FORBIDDEN:OTHER_METER] meter m-1 may only post its own readings')])).toEqual({
+      status: 500,
+      message: '[FORBIDDEN:OTHER_METER] meter m-1 may only post its own readings',
+      code: 'FORBIDDEN',
+      subCode: 'OTHER_METER',
+      text: 'meter m-1 may only post its own readings',
+    });
+  });
+
+  it('exposes the sub-code and payload in problem+json', () => {
+    const e = new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, txId: 'tx7', details: [detail('chaincode response 500, [CONFLICT:ALREADY_VOTED] p-1 already voted\n{"taskId":"t-9"}')] });
+    const p = ledgerProblem(e);
+    expect(p.status).toBe(409);
+    expect(p.body()).toMatchObject({ detail: 'p-1 already voted', chaincodeCode: 'CONFLICT', subCode: 'ALREADY_VOTED', chaincodePayload: { taskId: 't-9' }, txId: 'tx7' });
+  });
 });
 
 describe('problem mapping from the real fabric-gateway error classes', () => {

@@ -52,6 +52,8 @@ const cases: Case[] = [
   { method: 'get', url: '/api/v1/committees/tasks/t-1', who: 'm1', fn: 'committees:getTask', args: ['t-1'], signer: 'meter:m-1' },
   { method: 'get', url: '/api/v1/committees/tasks/t-1/ballots/admission', who: 'm1', fn: 'committees:getBallot', args: ['t-1', 'admission'], signer: 'meter:m-1' },
   { method: 'get', url: '/api/v1/committees/tasks/t-1/leader', who: 'm1', fn: 'committees:leaderOf', args: ['t-1'], signer: 'meter:m-1' },
+  { method: 'get', url: '/api/v1/committees/tasks/t-1/members/p-1/slots?count=3', who: 'm1', fn: 'committees:nextLeaderSlots', args: ['t-1', 'p-1', '3'], signer: 'meter:m-1' },
+  { method: 'get', url: '/api/v1/committees/tasks/t-1/members/p-1/slots', who: 'operator', fn: 'committees:nextLeaderSlots', args: ['t-1', 'p-1', ''], signer: 'operator' },
   { method: 'post', url: '/api/v1/committees/tasks/t-1/draw', who: 'm1', fn: 'committees:draw', args: ['t-1'], signer: 'meter:m-1' },
   { method: 'post', url: '/api/v1/committees/tasks/t-1/redraw', who: 'operator', fn: 'committees:redraw', args: ['t-1'], signer: 'operator' },
   { method: 'post', url: '/api/v1/wallets', who: 'm1', body: { meterId: 'm-1' }, fn: 'wallets:open', args: [], signer: 'meter:m-1' },

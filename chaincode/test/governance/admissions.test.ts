@@ -1,6 +1,6 @@
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { leaderAt } from '../../src/committees/tasks';
-import type { Task } from '../../src/ledger/taskStore';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { leaderAt } from '../../src/governance/services/tasks';
+import type { Task } from '../../src/governance/ledger/tasks';
 import { identities } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byId, join, Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
@@ -246,8 +246,9 @@ describe('participant registry around admission', () => {
     const ledger = new TestLedger();
     await registerUtilities(ledger);
     const founders: string[] = [];
+    // Founders pledge stake: only committee-eligible members count toward 3f+1 (issue 16).
     for (let i = 0; i < 5; i++) {
-      const j = await join(ledger, 'Org1MSP', `f-${i}`, `z${i % 2}`);
+      const j = await join(ledger, 'Org1MSP', `f-${i}`, `z${i % 2}`, 2 * Q_SCALE);
       founders.push(j.participantId);
     }
     await expectCode(ledger.submit(identities.operator('Org1MSP'), 'participants:admitFounding', [founders[0]]), 'FORBIDDEN');
@@ -257,7 +258,22 @@ describe('participant registry around admission', () => {
     }
     await expectCode(ledger.submit(regulator, 'participants:admitFounding', [founders[4]]), 'PRECONDITION_FAILED', /admitted by committee/);
     const p = await participant(ledger, founders[0]);
-    expect(p).toMatchObject({ status: 'active', qScore: 10 * Q_SCALE, stake: 0 });
+    expect(p).toMatchObject({ status: 'active', qScore: 10 * Q_SCALE, stake: 2 * Q_SCALE });
+  });
+
+  it('founding admission counts committee-eligible members only: stake-0 traders do not close the bootstrap', async () => {
+    const ledger = new TestLedger();
+    await registerUtilities(ledger);
+    const traders: string[] = [];
+    for (let i = 0; i < 6; i++) traders.push((await join(ledger, 'Org2MSP', `t-${i}`, 'z1')).participantId);
+    // six stake-0 traders admitted: the index holds 6 ≥ 3f+1 = 4, but none can sit on a committee
+    for (const t of traders) await ledger.submit(regulator, 'participants:admitFounding', [t]);
+    const founders: string[] = [];
+    for (let i = 0; i < 5; i++) founders.push((await join(ledger, 'Org1MSP', `f-${i}`, `z${i % 2}`, 2 * Q_SCALE)).participantId);
+    for (let i = 0; i < 4; i++) await ledger.submit(regulator, 'participants:admitFounding', [founders[i]]);
+    await expectCode(ledger.submit(regulator, 'participants:admitFounding', [founders[4]]), 'PRECONDITION_FAILED:COMMUNITY_FOUNDED', /already has 4 committee-eligible members/);
+    // the traders were admitted all the same (they trade; they just cannot verify)
+    expect(await participant(ledger, traders[0])).toMatchObject({ status: 'active', stake: 0 });
   });
 
   it('suspension, reinstatement, bans with expiry, stake limits', async () => {

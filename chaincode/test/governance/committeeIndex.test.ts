@@ -5,15 +5,15 @@
  */
 import { readFileSync, readdirSync, statSync } from 'fs';
 import { join as joinPath, relative } from 'path';
-import { Context } from 'fabric-contract-api';
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { addToIndex, removeFromIndex } from '../../src/ledger/eligibilityIndex';
-import { KEY } from '../../src/ledger/keys';
-import { mustReadParticipant } from '../../src/ledger/participantStore';
-import { readParameters } from '../../src/ledger/parametersStore';
-import type { Task } from '../../src/ledger/taskStore';
-import { castVote } from '../../src/committees/tasks';
-import { penalise, settleTradeReputation } from '../../src/participants/reputation';
+import { GridLedgerContext } from '../../src/kernel/context';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { addToIndex, removeFromIndex } from '../../src/governance/ledger/eligibilityIndex';
+import { KEY } from '../../src/governance/ledger/keys';
+import { mustReadParticipant } from '../../src/governance/ledger/participants';
+import { readParameters } from '../../src/governance/ledger/parameters';
+import type { Task } from '../../src/governance/ledger/tasks';
+import { castVote } from '../../src/governance/services/tasks';
+import { penalise, settleTradeReputation } from '../../src/governance/services/reputation';
 import { FakeClientIdentity, identities } from '../support/fakeIdentity';
 import { FakeStub } from '../support/fakeStub';
 import { CallResult, expectCode, TestLedger } from '../support/ledger';
@@ -71,9 +71,9 @@ function checkIndex(ledger: TestLedger): Map<string, string[]> {
 }
 
 /** Runs a library function inside one transaction and commits it (as a contract would). */
-async function inTx<T>(ledger: TestLedger, fn: (ctx: Context, now: number) => Promise<T>, txId = `lib-${ledger.nowMs}`): Promise<{ out: T; stub: FakeStub }> {
+async function inTx<T>(ledger: TestLedger, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${ledger.nowMs}`): Promise<{ out: T; stub: FakeStub }> {
   const stub = new FakeStub(ledger.world, { txId, timestampMs: ledger.nowMs, creatorMspId: 'RegulatorMSP' });
-  const ctx = new Context();
+  const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   ctx.clientIdentity = new FakeClientIdentity(regulator);
   const out = await fn(ctx, ledger.nowMs);
@@ -336,11 +336,11 @@ describe('hot paths never touch the committee index', () => {
     const walk = (d: string) => readdirSync(d).forEach((f) => (statSync(joinPath(d, f)).isDirectory() ? walk(joinPath(d, f)) : f.endsWith('.ts') && files.push(joinPath(d, f))));
     walk(root);
     const importers = (mod: RegExp) => files.filter((f) => mod.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f)).sort();
-    expect(importers(/from '[./]*\/?(ledger\/)?eligibilityIndex'/)).toEqual(['committees/tasks.ts', 'participants/registry.ts']);
+    expect(importers(/from '[./]*\/?(ledger\/)?eligibilityIndex'/)).toEqual(['governance/services/registry.ts', 'governance/services/tasks.ts']);
     // registry functions (which may move index entries) are called only from the governance contracts
-    expect(importers(/from '[./]*participants\/registry'/)).toEqual(['contracts/admissions.ts', 'contracts/participants.ts']);
+    expect(importers(/from '[./]*services\/registry'/)).toEqual(['governance/contracts/admissions.contract.ts', 'governance/contracts/participants.contract.ts']);
     // and tasks.ts only reads it
-    expect(readFileSync(joinPath(root, 'committees/tasks.ts'), 'utf8')).toMatch(/import \{ lookupSlot, readZones \} from '..\/ledger\/eligibilityIndex'/);
+    expect(readFileSync(joinPath(root, 'governance/services/tasks.ts'), 'utf8')).toMatch(/import \{ lookupSlot, readZones \} from '..\/ledger\/eligibilityIndex'/);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Task } from '../../src/ledger/taskStore';
+import type { Task } from '../../src/governance/ledger/tasks';
 import { identities } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { beaconPublicKeyHex, beaconSignatureHex, getTask, join, registerUtilities, regulator, runBeacon, seedMembers } from '../support/community';

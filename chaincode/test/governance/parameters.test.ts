@@ -1,4 +1,4 @@
-import { DEFAULT_PARAMETERS } from '../../src/domain/parameters';
+import { DEFAULT_PARAMETERS } from '../../src/governance/domain/parameters';
 import { identities } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 

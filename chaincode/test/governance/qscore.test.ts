@@ -1,5 +1,5 @@
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { fEq2, qScoreEq2, updatePartyScores, xForOutcome } from '../../src/domain/qscore';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { fEq2, qScoreEq2, updatePartyScores, xForOutcome } from '../../src/governance/domain/qscore';
 
 const q = (whole: number) => BigInt(whole * Q_SCALE);
 const bounds = { qStep: 1 * Q_SCALE, qScoreMin: 0, qScoreMax: 100 * Q_SCALE };
@@ -36,7 +36,7 @@ describe('Eq. (2) verbatim, fixed point (Q_SCALE = 10^6), hand-computed vectors'
 
   it('defines x = 0 as f = 0 and requires α when x < 0', () => {
     expect(qScoreEq2({ x: 0, vPrev: q(2), lPrev: q(4), S: q(3), B: q(5) })).toEqual({ v: 0n, L: 0n, f: 0n, q: 0n });
-    expect(() => fEq2(-1n, 1n, 1n)).toThrow(/^\[INVALID_ARGUMENT\] Eq. \(2\): α must be/);
+    expect(() => fEq2(-1n, 1n, 1n)).toThrow(/^\[INVALID_ARGUMENT:BAD_ALPHA\] Eq. \(2\): α must be/);
   });
 
   it('stays exact where floats would not: x⁵ of 10^6-scaled values exceeds 2^53', () => {

@@ -1,17 +1,17 @@
-import { Context } from 'fabric-contract-api';
-import { Q_SCALE } from '../../src/domain/fixedPoint';
-import { readParameters } from '../../src/ledger/parametersStore';
-import { castVote, decideBallot, openTask, recordLeaderEntry } from '../../src/committees/tasks';
-import { settleTradeReputation } from '../../src/participants/reputation';
+import { GridLedgerContext } from '../../src/kernel/context';
+import { Q_SCALE } from '../../src/governance/domain/fixedPoint';
+import { readParameters } from '../../src/governance/ledger/parameters';
+import { castVote, decideBallot, openTask, recordLeaderEntry } from '../../src/governance/services/tasks';
+import { settleTradeReputation } from '../../src/governance/services/reputation';
 import { FakeClientIdentity, identities } from '../support/fakeIdentity';
 import { FakeStub } from '../support/fakeStub';
 import { expectCode, TestLedger } from '../support/ledger';
 import { Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
 
 /** Runs a library function inside one transaction on the ledger and commits it (like a market contract would). */
-async function inTx<T>(ledger: TestLedger, who: Member | null, fn: (ctx: Context, now: number) => Promise<T>, txId = `lib-${Math.floor(ledger.nowMs)}`): Promise<T> {
+async function inTx<T>(ledger: TestLedger, who: Member | null, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${Math.floor(ledger.nowMs)}`): Promise<T> {
   const stub = new FakeStub(ledger.world, { txId, timestampMs: ledger.nowMs, creatorMspId: who?.identity.mspId ?? 'RegulatorMSP' });
-  const ctx = new Context();
+  const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   ctx.clientIdentity = new FakeClientIdentity(who?.identity ?? regulator);
   const out = await fn(ctx, ledger.nowMs);

@@ -1,7 +1,7 @@
-import { combineSeed, streamValue } from '../../src/domain/entropy';
-import { leaderIndex, slotOf } from '../../src/domain/leader';
-import { approvalQuorum, blockingQuorum, decide } from '../../src/domain/quorum';
-import { clusteredDraw } from '../../src/domain/sampling';
+import { combineSeed, streamValue } from '../../src/governance/domain/entropy';
+import { leaderIndex, slotOf } from '../../src/governance/domain/leader';
+import { approvalQuorum, blockingQuorum, decide } from '../../src/governance/domain/quorum';
+import { clusteredDraw } from '../../src/governance/domain/sampling';
 
 describe('Eq. (1) leader rotation', () => {
   const t0 = 1_767_225_600_000;

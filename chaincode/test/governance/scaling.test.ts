@@ -1,5 +1,5 @@
-import type { Task } from '../../src/ledger/taskStore';
-import { maxDrawAttempts } from '../../src/domain/sampling';
+import type { Task } from '../../src/governance/ledger/tasks';
+import { maxDrawAttempts } from '../../src/governance/domain/sampling';
 import { identities } from '../support/fakeIdentity';
 import { TestLedger } from '../support/ledger';
 import { beaconSignatureHex, join, Member, registerUtilities, regulator, seedMembers } from '../support/community';

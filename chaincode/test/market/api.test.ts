@@ -3,13 +3,13 @@
  * (fabric-contract-api refuses any other count). This pins the market API of docs/market.md §11.
  */
 import 'reflect-metadata';
-import { AuctionsContract } from '../../src/contracts/auctions.contract';
-import { EnergyContract } from '../../src/contracts/energy.contract';
-import { MarketContract } from '../../src/contracts/market.contract';
-import { MetersContract } from '../../src/contracts/meters.contract';
-import { OffersContract } from '../../src/contracts/offers.contract';
-import { TradesContract } from '../../src/contracts/trades.contract';
-import { WalletsContract } from '../../src/contracts/wallets.contract';
+import { AuctionsContract } from '../../src/market/contracts/auctions.contract';
+import { EnergyContract } from '../../src/market/contracts/energy.contract';
+import { MarketContract } from '../../src/market/contracts/market.contract';
+import { MetersContract } from '../../src/market/contracts/meters.contract';
+import { OffersContract } from '../../src/market/contracts/offers.contract';
+import { TradesContract } from '../../src/market/contracts/trades.contract';
+import { WalletsContract } from '../../src/market/contracts/wallets.contract';
 import { contracts } from '../../src';
 import '../support/quietLogs';
 

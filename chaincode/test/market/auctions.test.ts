@@ -3,12 +3,12 @@
  * reveals (filter 2), close with deterministic tie-break, identity reveal by the winners, then the
  * escrowed trade settles through the committee. Invariants are checked after every test.
  */
-import { identityCommitment, priceCommitment } from '../../src/domain/market/auction';
-import type { AuctionBid, AuctionRequest } from '../../src/domain/market/auction';
-import type { Trade } from '../../src/domain/market/trade';
+import { identityCommitment, priceCommitment } from '../../src/market/domain/auction';
+import type { AuctionBid, AuctionRequest } from '../../src/market/domain/auction';
+import type { Trade } from '../../src/market/domain/trade';
 import { expectCode, TestLedger } from '../support/ledger';
-import { communityLedger, drawCommittee, runStage } from './community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from './marketLedger';
+import { communityLedger, drawCommittee, runStage } from '../support/community';
+import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';
 
 const NOW = T0S + 86_400;
 const D = T0S + 2 * 86_400;

@@ -2,18 +2,18 @@
  * Pure market rules: reading validation, money arithmetic, offer transitions (seed 001), stage
  * decisions (seed 002 Fig. 5), auction commitments/filters/winner (seed 000).
  */
-import * as A from '../../src/domain/market/auction';
-import { bpsOf, costOf } from '../../src/domain/market/money';
-import * as O from '../../src/domain/market/offer';
-import { DEFAULT_MARKET_PARAMS as P, mergeMarketParams } from '../../src/domain/market/params';
-import * as R from '../../src/domain/market/reading';
-import * as T from '../../src/domain/market/trade';
+import * as A from '../../src/market/domain/auction';
+import { bpsOf, costOf } from '../../src/market/domain/money';
+import * as O from '../../src/market/domain/offer';
+import { DEFAULT_MARKET_PARAMS as P, mergeMarketParams } from '../../src/market/domain/params';
+import * as R from '../../src/market/domain/reading';
+import * as T from '../../src/market/domain/trade';
 
 const codeOf = (f: () => unknown): string => {
   try {
     f();
   } catch (e) {
-    return (/^\[([A-Z_]+)\]/.exec((e as Error).message) ?? [])[1] ?? 'NO_CODE';
+    return (/^\[([A-Z_]+):[A-Z][A-Z0-9_]*\] /.exec((e as Error).message) ?? [])[1] ?? 'NO_CODE';
   }
   return 'NO_ERROR';
 };

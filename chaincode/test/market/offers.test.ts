@@ -2,11 +2,11 @@
  * Fixed-price offers with escrow — seed 001's five scenarios — and their validated settlement
  * (seed 002 Fig. 5), including the §4 attack scenarios. Invariants are checked after every test.
  */
-import type { Offer } from '../../src/domain/market/offer';
-import type { Trade } from '../../src/domain/market/trade';
+import type { Offer } from '../../src/market/domain/offer';
+import type { Trade } from '../../src/market/domain/trade';
 import { expectCode, TestLedger } from '../support/ledger';
-import { communityLedger, drawCommittee, participantOf, runStage } from './community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from './marketLedger';
+import { communityLedger, drawCommittee, participantOf, runStage } from '../support/community';
+import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';
 
 const D = T0S + 2 * 86_400; // delivery interval [D, D+900), day 3
 const OFFER = { amountWh: 2000, pricePerKwh: 30, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
@@ -255,7 +255,9 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     await afterDelivery(t, { exportWh: 3000, importWh: 3000, escrowWh: 2500 });
     const ex = await trade(t.tradeId);
     await drawCommittee(ledger, ex.validation.taskId);
-    const done = (await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll)) as Trade;
+    // The leader's entry refuses (its verdict follows the facts), so it takes all three other
+    // members to approve: the committee approves, and the facts still decline.
+    const done = (await runStage(ledger, t.tradeId, ex.validation.taskId, [{ approve: true }, { approve: true }, { approve: true }])) as Trade;
     expect(done).toMatchObject({ state: 'DECLINED', outcome: { fault: 'seller' } });
   });
 

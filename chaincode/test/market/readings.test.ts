@@ -1,5 +1,5 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { checkInvariants, exportProof, MeterSim, newLedger, T0S, U1, who } from './marketLedger';
+import { checkInvariants, exportProof, MeterSim, newLedger, T0S, U1, who } from '../support/marketLedger';
 
 const I0 = T0S; // first interval of day 1 (all of day 1 has ended at ledger time)
 

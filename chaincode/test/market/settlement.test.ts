@@ -2,13 +2,13 @@
  * Validated settlement details: committee rules (Condition 1 leader, one vote per member,
  * contrary voters), the liveness fallback when no committee decides, and flat costs.
  */
-import { leaderAt } from '../../src/committees/tasks';
-import type { Offer } from '../../src/domain/market/offer';
-import type { Trade } from '../../src/domain/market/trade';
+import { leaderAt } from '../../src/governance/services/tasks';
+import type { Offer } from '../../src/market/domain/offer';
+import type { Trade } from '../../src/market/domain/trade';
 import { identities, IdentitySpec } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
-import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from './community';
-import { checkInvariants, fund, MeterSim, pid, T0S, U2, who, exportProof, importProof } from './marketLedger';
+import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from '../support/community';
+import { checkInvariants, fund, MeterSim, pid, T0S, U2, who, exportProof, importProof } from '../support/marketLedger';
 
 const D = T0S + 2 * 86_400;
 const OFFER = { amountWh: 1000, pricePerKwh: 40, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
@@ -76,6 +76,31 @@ describe('committee rules on trades', () => {
     expect(after.d.penaltyCount).toBe(before.d.penaltyCount + 1);
     expect(after.d.qScore).toBeLessThan(before.d.qScore);
     expect(after.a.qScore).toBeGreaterThan(before.a.qScore);
+  });
+
+  it('the leader\'s entry carries its verdict on the facts: an honest leader is never penalised when the committee correctly refuses', async () => {
+    const t = await escrowedTrade();
+    await drawCommittee(ledger, t.validation.taskId);
+    await runStage(ledger, t.tradeId, t.validation.taskId, [{ approve: true }, { approve: true }, { approve: true }]);
+    await confirm(t, 900); // the buyer declares less than its meter shows: Condition 3 fails
+    ledger.advance(300);
+    const task = await readTaskOf(ledger, t.validation.taskId);
+    const { leader } = leaderAt(task, ledger.nowMs);
+    const [a, b] = task.committee.filter((m) => m !== leader);
+    const before = await participantOf(ledger, leader);
+    await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
+    const ballot = await ledger.evaluate<{ votes: Array<{ voter: string; approve: boolean; conditions: Record<string, boolean>; reason: string }> }>(who.regulator, 'committees:getBallot', [t.validation.taskId, 'final']);
+    expect(ballot.votes.find((v) => v.voter === leader)).toMatchObject({ approve: false, conditions: { condition3: false, condition4: true }, reason: 'leader entry: condition3 fail' });
+    const refuse = '{"approve":false,"conditions":{"condition3":false}}';
+    await ledger.submit(byPid.get(a) as IdentitySpec, 'trades:vote', [t.tradeId, refuse]);
+    await ledger.submit(byPid.get(b) as IdentitySpec, 'trades:vote', [t.tradeId, refuse]);
+    const done = (await ledger.submit<Trade>(who.regulator, 'trades:decide', [t.tradeId])).result;
+    expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'buyer' } }); // seller paid per the meter
+    expect(done.validation.contrary).not.toContain(leader);
+    expect(done.validation.honest).toContain(leader);
+    const after = await participantOf(ledger, leader);
+    expect(after.penaltyCount).toBe(before.penaltyCount);
+    expect(after.qScore).toBe(before.qScore); // a fault rewards nobody but changes only the faulty party
   });
 });
 

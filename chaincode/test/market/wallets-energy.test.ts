@@ -1,5 +1,5 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who, exportProof, ReadingJson } from './marketLedger';
+import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who, exportProof, ReadingJson } from '../support/marketLedger';
 
 const I0 = T0S;
 

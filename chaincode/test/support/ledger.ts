@@ -11,10 +11,16 @@
  * - Time is virtual: `ledger.nowMs` is the tx timestamp unless `at` is given; the endorsing
  *   peer's clock (what the clock guard compares with) is `peerClockMs` or else the same instant.
  * - Every call gets a fresh, unique tx id unless `txId` is given.
+ * - Dispatch is the runtime's (fabric-shim lib/contract-spi/chaincodefromcontract.js
+ *   `invokeFunctionality`): only functions declared with @Transaction are callable; the contract's
+ *   `createContext()` makes the context, then `beforeTransaction`, the function (through
+ *   `aroundTransaction`) and `afterTransaction` run — so every test exercises GridLedgerContext.
+ *   The identity is a FakeClientIdentity (the runtime would parse a real certificate).
  */
-import { Context, Contract } from 'fabric-contract-api';
+import { Contract } from 'fabric-contract-api';
+import type { GridLedgerContext } from '../../src/kernel/context';
 import { contracts as defaultContracts } from '../../src';
-import { EVENT_NAME } from '../../src/events';
+import { EVENT_NAME } from '../../src/kernel/events';
 import { FakeClientIdentity, IdentitySpec } from './fakeIdentity';
 import { FakeStub, WorldState } from './fakeStub';
 
@@ -78,22 +84,27 @@ export class TestLedger {
     const [contractName, method] = fn.split(':');
     const contract = this.byName.get(contractName);
     if (!contract) throw new Error(`test harness: no contract named ${contractName}`);
-    const impl = (contract as unknown as Record<string, unknown>)[method];
-    if (typeof impl !== 'function') throw new Error(`test harness: ${contractName} has no function ${method}`);
+    const declared = (Reflect.getMetadata('fabric:transactions', contract) ?? []) as Array<{ name: string }>;
+    if (!declared.some((t) => t.name === method)) throw new Error(`test harness: ${contractName} has no transaction ${method}`);
 
     const at = opts.at ?? this.nowMs;
     const txId = opts.txId ?? `tx-${String(++this.txCounter).padStart(6, '0')}`;
     const transient = new Map(Object.entries(opts.transient ?? {}).map(([k, v]) => [k, Buffer.from(v)]));
     const stub = new FakeStub(this.world, { txId, timestampMs: at, creatorMspId: who.mspId, transient, args: [fn, ...args] });
-    const ctx = new Context();
-    ctx.stub = stub as unknown as Context['stub'];
-    ctx.clientIdentity = new FakeClientIdentity(who);
+    const ctx = contract.createContext() as GridLedgerContext;
+    // fabric-contract-api's Context has setChaincodeStub/setClientIdentity at run time; its typings omit them.
+    const runtime = ctx as unknown as { setChaincodeStub(s: unknown): void; setClientIdentity(c: unknown): void };
+    runtime.setChaincodeStub(stub);
+    runtime.setClientIdentity(new FakeClientIdentity(who));
 
     // The clock guard compares with the endorsing peer's clock; fake it for this call only.
     const spy = jest.spyOn(Date, 'now').mockReturnValue(opts.peerClockMs ?? at);
     let raw: unknown;
     try {
-      raw = await (impl as (...a: unknown[]) => Promise<unknown>).apply(contract, [ctx, ...args]);
+      await contract.beforeTransaction(ctx);
+      // The typings say `fn: Function`; the runtime passes the function's name (chaincodefromcontract.js).
+      raw = await contract.aroundTransaction(ctx, method as unknown as Parameters<Contract["aroundTransaction"]>[1], args);
+      await contract.afterTransaction(ctx, raw);
     } finally {
       spy.mockRestore();
     }
@@ -105,7 +116,10 @@ export class TestLedger {
   }
 }
 
-/** Awaits a promise that must reject with a GridLedgerError of the given code; returns the message. */
+/**
+ * Awaits a promise that must reject with a GridLedgerError of the given code (`CODE`, or
+ * `CODE:SUB_CODE` to pin the sub-code too); returns the message.
+ */
 export async function expectCode(p: Promise<unknown>, code: string, messagePart?: string | RegExp): Promise<string> {
   let err: unknown;
   try {
@@ -114,7 +128,8 @@ export async function expectCode(p: Promise<unknown>, code: string, messagePart?
     err = e;
   }
   if (!(err instanceof Error)) throw new Error(`expected a [${code}] error, but the call succeeded`);
-  expect(err.message).toMatch(new RegExp(`^\\[${code}\\] `));
+  // Every refusal carries a sub-code: `[CODE:SUB_CODE] detail`.
+  expect(err.message).toMatch(code.includes(':') ? new RegExp(`^\\[${code}\\] `) : new RegExp(`^\\[${code}:[A-Z][A-Z0-9_]*\\] `));
   if (messagePart !== undefined) expect(err.message).toMatch(messagePart);
   return err.message;
 }

@@ -13,7 +13,7 @@ import type { BeaconStore, ContributionJob } from './store';
 export const CHECKPOINT_NAME = 'beacon';
 export const EVENT_NAME = 'gridledger';
 
-/** The exact message the chaincode verifies (chaincode/src/domain/entropy.ts `beaconMessage`). */
+/** The exact message the chaincode verifies (chaincode/src/governance/domain/entropy.ts `beaconMessage`). */
 export function beaconMessage(channel: string, taskId: string, round: number): string {
   return `gridledger/beacon/v1|${channel}|${taskId}|${round}`;
 }
@@ -97,6 +97,17 @@ type Outcome = 'contributed' | 'superseded' | 'refused' | 'retry';
  *    utility and round, and a re-sent contribution after a crash is answered "already contributed",
  *    which counts as done — so each round gets exactly one contribution.
  */
+/**
+ * The ledger holds another beacon key for this utility than this gateway's: the gateway must not
+ * contribute until an operator restores its key or the regulator revokes the old one.
+ */
+export class BeaconKeyConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BeaconKeyConflictError';
+  }
+}
+
 export class BeaconService {
   private stopped = true;
   private stream: EventStream | undefined;
@@ -121,13 +132,22 @@ export class BeaconService {
     const mine = list.find((k) => k && k.mspId === this.mspId);
     if (mine) {
       if (mine.publicKeyHex !== this.o.publicKeyHex) {
-        throw new Error(
+        throw new BeaconKeyConflictError(
           `the ledger holds another beacon key for ${this.mspId} (${mine.publicKeyHex.slice(0, 16)}…) than this gateway's (${this.o.publicKeyHex.slice(0, 16)}…); restore the gateway's beacon.key, or have the regulator revoke the old key (committees:revokeBeaconKey)`,
         );
       }
       return 'already-registered';
     }
-    await this.o.submitter.submit(this.o.operator, 'committees:registerBeaconKey', [this.o.publicKeyHex]);
+    try {
+      await this.o.submitter.submit(this.o.operator, 'committees:registerBeaconKey', [this.o.publicKeyHex]);
+    } catch (e) {
+      // Another key was registered between the read above and this submit.
+      const err = e instanceof LedgerError ? e : undefined;
+      if (err?.chaincode?.subCode === 'BEACON_KEY_EXISTS') {
+        throw new BeaconKeyConflictError(`the ledger holds another beacon key for ${this.mspId} than this gateway's: ${err.chaincode.text}`);
+      }
+      throw e;
+    }
     this.o.logger.info({ mspId: this.mspId, publicKeyHex: this.o.publicKeyHex }, 'beacon key registered');
     return 'registered';
   }
@@ -177,7 +197,7 @@ export class BeaconService {
       const err = e instanceof LedgerError ? e : normalizeLedgerError(e, 'endorse');
       const code = err.chaincode?.code;
       const text = err.chaincode?.text ?? err.message;
-      if (code === 'CONFLICT' && /already contributed/.test(text)) {
+      if (code === 'CONFLICT' && err.chaincode?.subCode === 'ALREADY_CONTRIBUTED') {
         this.o.store.finish(job.taskId, job.round, 'contributed', null, `ledger: ${text}`);
         log.info({ reason: text }, 'beacon contribution already on the ledger (an earlier attempt committed)');
         outcome = 'contributed';

@@ -27,9 +27,13 @@ export interface ChaincodeFailure {
   status: number;
   /** the chaincode's full message, e.g. `[FORBIDDEN] meter m-17 may only post its own readings` */
   message: string;
-  /** the bracketed code, when the chaincode used one (CONTRACTS.md) */
+  /** the bracketed code, when the chaincode used one (CONTRACTS.md "Errors") */
   code?: string;
-  /** the message without its `[CODE] ` prefix */
+  /** which rule refused, e.g. `ALREADY_CONTRIBUTED` from `[CONFLICT:ALREADY_CONTRIBUTED] …`; stable, so branch on it, never on `text` */
+  subCode?: string;
+  /** the chaincode's structured facts of the refusal (the JSON line after the detail), when it sent one */
+  payload?: Record<string, unknown>;
+  /** the message without its `[CODE:SUB_CODE] ` prefix and payload line */
   text: string;
 }
 
@@ -67,7 +71,9 @@ export class LedgerError extends Error {
 }
 
 const CHAINCODE_RESPONSE = /^chaincode response (\d+), ([\s\S]*)$/;
-const BRACKET_CODE = /^\[([A-Z][A-Z0-9_]*)\]\s*([\s\S]*)$/;
+// `[CODE:SUB_CODE] detail` + optional `\n{payload}` (chaincode/src/kernel/errors.ts); `[CODE] detail` from older chaincode.
+const BRACKET_CODE = /^\[([A-Z][A-Z0-9_]*)(?::([A-Z][A-Z0-9_]*))?\]\s*([\s\S]*)$/;
+const PAYLOAD_LINE = /\n(\{[^\n]*\})$/;
 
 /** Extracts the chaincode's own message from details[].message (devnet-protocol.md §6). */
 export function extractChaincodeFailure(details: Array<{ message: string }>, statusMessage = ''): ChaincodeFailure | undefined {
@@ -77,7 +83,22 @@ export function extractChaincodeFailure(details: Array<{ message: string }>, sta
     if (!match) continue;
     const message = match[2]!;
     const coded = BRACKET_CODE.exec(message);
-    return coded ? { status: Number(match[1]), message, code: coded[1]!, text: coded[2]! } : { status: Number(match[1]), message, text: message };
+    if (!coded) return { status: Number(match[1]), message, text: message };
+    let text = coded[3]!;
+    let payload: Record<string, unknown> | undefined;
+    const line = PAYLOAD_LINE.exec(text);
+    if (line) {
+      try {
+        const parsed: unknown = JSON.parse(line[1]!);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+          payload = parsed as Record<string, unknown>;
+          text = text.slice(0, line.index);
+        }
+      } catch {
+        // not a payload line: keep it as part of the text
+      }
+    }
+    return { status: Number(match[1]), message, code: coded[1]!, ...(coded[2] ? { subCode: coded[2] } : {}), ...(payload ? { payload } : {}), text };
   }
   return undefined;
 }

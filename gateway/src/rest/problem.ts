@@ -62,6 +62,8 @@ export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
     if (mapped) {
       return new HttpProblem(mapped.status, `chaincode-${c.code!.toLowerCase().replace(/_/g, '-')}`, mapped.title, c.text, {
         chaincodeCode: c.code,
+        ...(c.subCode ? { subCode: c.subCode } : {}),
+        ...(c.payload ? { chaincodePayload: c.payload } : {}),
         chaincodeMessage: c.message,
         ...tx,
       });

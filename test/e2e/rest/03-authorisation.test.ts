@@ -72,7 +72,7 @@ describe('authorisation at the gateway', () => {
 });
 
 describe('the chaincode refuses the same when the gateway is bypassed', () => {
-  test("meter A's own CA-issued identity, straight to the peer gateway: own reading committed, meter B's reading → EndorseError [FORBIDDEN]", async () => {
+  test("meter A's own CA-issued identity, straight to the peer gateway: own reading committed, meter B's reading → EndorseError [FORBIDDEN:OTHER_METER]", async () => {
     const net = loadNetwork();
     const o = org(net, gw.org);
     const a = await enrolMeter(gw, `bypass-a-${RUN}`, 'feeder-a');
@@ -90,7 +90,7 @@ describe('the chaincode refuses the same when the gateway is bypassed', () => {
       const err = await rejectionOf(contract.submit('meters:postReading', { arguments: [''], transientData: { reading: JSON.stringify(forB) } }));
       expect(err).toBeInstanceOf(EndorseError);
       const messages = (err as EndorseError).details.map((d) => d.message).join('\n') + (err as Error).message;
-      expect(messages).toContain(`[FORBIDDEN] meter ${a.meterId} may only post its own readings, not meter ${b.meterId}'s`);
+      expect(messages).toContain(`[FORBIDDEN:OTHER_METER] meter ${a.meterId} may only post its own readings, not meter ${b.meterId}'s`);
       const notThere = await rejectionOf(ledgerEvaluate(gw.org, 'meters:getReading', [b.meterId, String(r!.intervalStart)]));
       expect(String((notThere as Error).message) + JSON.stringify((notThere as EndorseError).details ?? [])).toMatch(/NOT_FOUND/);
 

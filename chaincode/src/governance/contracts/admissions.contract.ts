@@ -1,0 +1,84 @@
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../../kernel/contract';
+import { Q_SCALE_N } from '../domain/fixedPoint';
+import { getCaller, requireMeter } from '../../kernel/caller';
+import { canonicalJson } from '../../kernel/codec';
+import { mustReadParticipant } from '../ledger/participants';
+import { readParameters } from '../ledger/parameters';
+import { castVote, decideBallot, recordLeaderEntry } from '../services/tasks';
+import { applyCommitteeDecision } from '../services/reputation';
+import { admit, ADMISSION_BALLOT, reject, syncCommitteeIndex } from '../services/registry';
+import { fail } from '../../kernel/errors';
+import { jsonObjectArg, onlyKeys } from '../../kernel/args';
+import { GridLedgerContext } from '../../kernel/context';
+
+/**
+ * Verification of a new prosumer (seed 002 Fig. 4) on top of the generic committee machinery.
+ * The task of a pending participant is `participants:get(...).admissionTaskId`.
+ */
+@Info({ title: 'admissions', description: 'Committee verification of new prosumers (seed 002 Fig. 4)' })
+export class AdmissionsContract extends GridLedgerContract {
+  constructor() {
+    super('admissions');
+  }
+
+  /**
+   * The slot leader's entry for the join request (Condition 1 and 2 checked). The entry records the
+   * identity the utility enrolled, which the leader attests matches the requesting certificate.
+   */
+  @Transaction()
+  @Returns('string')
+  async recordEntry(ctx: GridLedgerContext, participantId: string): Promise<string> {
+    const leader = requireMeter(ctx, 'admissions:recordEntry');
+    const now = await ctx.time();
+    const p = await mustReadParticipant(ctx, participantId);
+    if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
+    const payload = { participantId: p.participantId, mspId: p.mspId, zone: p.zone };
+    return canonicalJson(await recordLeaderEntry(ctx, p.admissionTaskId, ADMISSION_BALLOT, leader.participantId, payload, now));
+  }
+
+  /** A verifier's vote: `{"approve": bool, "conditions": {"condition1": bool, "condition2": bool}, "reason"?: string}`. */
+  @Transaction()
+  @Returns('string')
+  async vote(ctx: GridLedgerContext, participantId: string, voteJson: string): Promise<string> {
+    const voter = requireMeter(ctx, 'admissions:vote');
+    const v = jsonObjectArg(voteJson, 'voteJson');
+    onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
+    if (v.conditions !== undefined && (typeof v.conditions !== 'object' || v.conditions === null || Array.isArray(v.conditions))) {
+      fail('INVALID_ARGUMENT', 'BAD_CONDITION', 'voteJson.conditions must be an object of booleans');
+    }
+    const now = await ctx.time();
+    const p = await mustReadParticipant(ctx, participantId);
+    const vote = await castVote(
+      ctx,
+      p.admissionTaskId,
+      ADMISSION_BALLOT,
+      voter.participantId,
+      { approve: v.approve as boolean, conditions: v.conditions as Record<string, boolean> | undefined, reason: v.reason as string | undefined },
+      now,
+    );
+    return canonicalJson(vote);
+  }
+
+  /**
+   * Any caller: tallies the admission ballot. 2f+1 approvals admit the prosumer, f+1 refusals
+   * reject it; members whose vote contradicts the outcome are penalised, and on admission the
+   * leader and honest verifiers gain Q-score (x = +1). Verifiers banned by their penalty leave the
+   * committee index in this same (governance) transaction.
+   */
+  @Transaction()
+  @Returns('string')
+  async decide(ctx: GridLedgerContext, participantId: string): Promise<string> {
+    getCaller(ctx);
+    const params = await readParameters(ctx);
+    const now = await ctx.time(params);
+    const p = await mustReadParticipant(ctx, participantId);
+    if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
+    const decision = await decideBallot(ctx, p.admissionTaskId, ADMISSION_BALLOT, now);
+    if (decision.outcome === 'approved') await admit(ctx, p, now, params, 'committee');
+    else await reject(ctx, p, `rejected by ${decision.refusals} of ${decision.approvals + decision.refusals} verifiers`);
+    const banned = await applyCommitteeDecision(ctx, decision, params, now, decision.outcome === 'approved' ? Q_SCALE_N : 0n);
+    for (const b of banned) await syncCommitteeIndex(ctx, b, now);
+    return canonicalJson({ participantId, status: p.status, decision });
+  }
+}

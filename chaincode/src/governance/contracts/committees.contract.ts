@@ -1,0 +1,132 @@
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { GridLedgerContract } from '../../kernel/contract';
+import { checkPublicKeyHex } from '../domain/entropy';
+import { emit, EVENTS } from '../../kernel/events';
+import { getCaller, requireOperator, requireRegulator } from '../../kernel/caller';
+import { canonicalJson } from '../../kernel/codec';
+import { readParameters } from '../ledger/parameters';
+import { deleteBeaconKey, mustReadTask, readBallot, readBeaconKey, readBeaconKeys, readVotes, writeBeaconKey } from '../ledger/tasks';
+import { contributeEntropy, leaderAt, nextLeaderSlots, redrawTask, retryDraw } from '../services/tasks';
+import { fail } from '../../kernel/errors';
+import { intArg } from '../../kernel/args';
+import { GridLedgerContext } from '../../kernel/context';
+
+@Info({ title: 'committees', description: 'Utility beacon, committee draws, leader slots, task queries' })
+export class CommitteesContract extends GridLedgerContract {
+  constructor() {
+    super('committees');
+  }
+
+  /**
+   * Operator: registers its utility's BLS12-381 public key (48-byte compressed G1, hex). Once per
+   * utility: a key that could be swapped at will would let a utility re-roll its contributions.
+   */
+  @Transaction()
+  @Returns('string')
+  async registerBeaconKey(ctx: GridLedgerContext, publicKeyHex: string): Promise<string> {
+    const op = requireOperator(ctx, 'committees:registerBeaconKey');
+    checkPublicKeyHex(publicKeyHex);
+    const now = await ctx.time();
+    const existing = await readBeaconKey(ctx, op.mspId);
+    if (existing) {
+      if (existing.publicKeyHex === publicKeyHex) return canonicalJson(existing);
+      fail('CONFLICT', 'BEACON_KEY_EXISTS', `${op.mspId} already has a beacon key; the regulator must revoke it first (committees:revokeBeaconKey)`, { mspId: op.mspId });
+    }
+    const key = { mspId: op.mspId, publicKeyHex, registeredAtMs: now };
+    await writeBeaconKey(ctx, key);
+    emit(ctx, EVENTS.beaconKeyRegistered, { mspId: op.mspId });
+    return canonicalJson(key);
+  }
+
+  /** Regulator: removes a utility's beacon key (compromise, utility leaving). Running tasks keep their snapshot. */
+  @Transaction()
+  @Returns('string')
+  async revokeBeaconKey(ctx: GridLedgerContext, mspId: string): Promise<string> {
+    requireRegulator(ctx, 'committees:revokeBeaconKey');
+    await ctx.time();
+    if (!(await readBeaconKey(ctx, mspId))) fail('NOT_FOUND', 'BEACON_KEY_NOT_FOUND', `${mspId} has no beacon key`);
+    await deleteBeaconKey(ctx, mspId);
+    return canonicalJson({ mspId, revoked: true });
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getBeaconKeys(ctx: GridLedgerContext): Promise<string> {
+    getCaller(ctx);
+    return canonicalJson(await readBeaconKeys(ctx));
+  }
+
+  /**
+   * Operator: its utility's contribution to a task round = BLS signature (96-byte G2, hex) of the
+   * beacon message announced in the TaskOpened event. The quorum-th contribution draws the committee.
+   */
+  @Transaction()
+  @Returns('string')
+  async contributeEntropy(ctx: GridLedgerContext, taskId: string, round: string, signatureHex: string): Promise<string> {
+    const op = requireOperator(ctx, 'committees:contributeEntropy');
+    const params = await readParameters(ctx);
+    const now = await ctx.time(params);
+    return canonicalJson(await contributeEntropy(ctx, taskId, intArg(round, 'round', 0, 1_000_000), signatureHex, op.mspId, now, params));
+  }
+
+  /** Any caller: retries the draw of a seeded task that found too few eligible members. */
+  @Transaction()
+  @Returns('string')
+  async draw(ctx: GridLedgerContext, taskId: string): Promise<string> {
+    getCaller(ctx);
+    const params = await readParameters(ctx);
+    const now = await ctx.time(params);
+    return canonicalJson(await retryDraw(ctx, taskId, now, params));
+  }
+
+  /** Any caller, after the round's deadline without decision: new round, fresh beacon, new committee. */
+  @Transaction()
+  @Returns('string')
+  async redraw(ctx: GridLedgerContext, taskId: string): Promise<string> {
+    getCaller(ctx);
+    const now = await ctx.time();
+    return canonicalJson(await redrawTask(ctx, taskId, now));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getTask(ctx: GridLedgerContext, taskId: string): Promise<string> {
+    getCaller(ctx);
+    return canonicalJson(await mustReadTask(ctx, taskId));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getBallot(ctx: GridLedgerContext, taskId: string, ballot: string): Promise<string> {
+    getCaller(ctx);
+    const task = await mustReadTask(ctx, taskId);
+    const b = await readBallot(ctx, taskId, ballot);
+    const votes = await readVotes(ctx, taskId, task.round, ballot);
+    return canonicalJson({ ballot: b ?? null, round: task.round, votes });
+  }
+
+  /**
+   * Any caller: the next `count` (1–100, "" = 1) slots in which committee member `memberId` leads
+   * the task's current round, from the slot of the guarded time on — computed from the task, no scan.
+   * Result: `{taskId, round, memberId, slots: [{slot, startMs, endMs}], atMs}`.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async nextLeaderSlots(ctx: GridLedgerContext, taskId: string, memberId: string, count: string): Promise<string> {
+    getCaller(ctx);
+    const n = count === undefined || count === '' ? 1 : intArg(count, 'count', 1, 100);
+    const now = await ctx.time();
+    const task = await mustReadTask(ctx, taskId);
+    return canonicalJson({ taskId, round: task.round, memberId, slots: nextLeaderSlots(task, memberId, now, n), atMs: now });
+  }
+
+  /** Any caller: the committee member leading the current slot (guarded time) and the slot number. */
+  @Transaction(false)
+  @Returns('string')
+  async leaderOf(ctx: GridLedgerContext, taskId: string): Promise<string> {
+    getCaller(ctx);
+    const now = await ctx.time();
+    const task = await mustReadTask(ctx, taskId);
+    return canonicalJson({ taskId, round: task.round, ...leaderAt(task, now), atMs: now });
+  }
+}

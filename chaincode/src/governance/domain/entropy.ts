@@ -1,0 +1,83 @@
+/**
+ * Committee entropy from a utility beacon (issue 8 item 4; docs/governance.md "Entropy").
+ *
+ * Each utility (MSP) registers one BLS12-381 public key. For every task round, a utility's
+ * contribution is its BLS signature on `beaconMessage(channel, taskId, round)`. BLS signatures are
+ * UNIQUE: for a given key and message exactly one valid signature exists, so a utility cannot
+ * grind its own contribution, and nobody without the secret key can predict it. The seed is the
+ * SHA-256 of the first `beaconQuorum` valid contributions (sorted by MSP ID), so it is fixed only
+ * after the task exists, and no single party — in particular no party to the task, who only
+ * chooses tx ids, timestamps and arguments — can steer it. The task id itself is derived from the
+ * task's subject, not from the tx id, so grinding tx ids does not even change the signed message.
+ *
+ * Library: @noble/curves (audited, pure JS, no native code — it runs on any peer), "long
+ * signature" variant: public keys in G1 (48 bytes), signatures in G2 (96 bytes), hash-to-curve
+ * with the standard DST BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_.
+ */
+import { createHash } from 'crypto';
+import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import { fail } from '../../kernel/errors';
+
+const HEX = /^[0-9a-f]+$/;
+
+export const PUBLIC_KEY_HEX_LENGTH = 96; // 48 bytes, compressed G1
+export const SIGNATURE_HEX_LENGTH = 192; // 96 bytes, compressed G2
+
+/** The exact bytes a utility signs for a task round. The channel id prevents cross-channel replay. */
+export function beaconMessage(channelId: string, taskId: string, round: number): Uint8Array {
+  return Buffer.from(`gridledger/beacon/v1|${channelId}|${taskId}|${round}`, 'utf8');
+}
+
+export function checkPublicKeyHex(hex: string): string {
+  if (typeof hex !== 'string' || hex.length !== PUBLIC_KEY_HEX_LENGTH || !HEX.test(hex)) {
+    fail('INVALID_ARGUMENT', 'BAD_PUBLIC_KEY', `publicKeyHex must be ${PUBLIC_KEY_HEX_LENGTH} lowercase hex characters (a compressed BLS12-381 G1 point)`);
+  }
+  try {
+    bls.G1.ProjectivePoint.fromHex(hex).assertValidity();
+  } catch (e) {
+    fail('INVALID_ARGUMENT', 'BAD_PUBLIC_KEY', `publicKeyHex is not a valid BLS12-381 G1 point: ${(e as Error).message}`);
+  }
+  if (bls.G1.ProjectivePoint.fromHex(hex).equals(bls.G1.ProjectivePoint.ZERO)) {
+    fail('INVALID_ARGUMENT', 'BAD_PUBLIC_KEY', 'publicKeyHex must not be the identity point');
+  }
+  return hex;
+}
+
+export function checkSignatureHex(hex: string): string {
+  if (typeof hex !== 'string' || hex.length !== SIGNATURE_HEX_LENGTH || !HEX.test(hex)) {
+    fail('INVALID_ARGUMENT', 'BAD_SIGNATURE', `signatureHex must be ${SIGNATURE_HEX_LENGTH} lowercase hex characters (a compressed BLS12-381 G2 signature)`);
+  }
+  return hex;
+}
+
+/** True iff `signatureHex` is THE BLS signature of `message` under `publicKeyHex`. */
+export function verifyContribution(publicKeyHex: string, signatureHex: string, message: Uint8Array): boolean {
+  try {
+    return bls.verify(signatureHex, message, publicKeyHex);
+  } catch {
+    return false;
+  }
+}
+
+export interface Contribution {
+  mspId: string;
+  signatureHex: string;
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** seed = SHA-256(domain ‖ taskId ‖ round ‖ (mspId ‖ signature)* sorted by MSP ID). */
+export function combineSeed(taskId: string, round: number, contributions: readonly Contribution[]): string {
+  const h = createHash('sha256').update(`gridledger/seed/v1|${taskId}|${round}`);
+  for (const c of [...contributions].sort((a, b) => byteOrder(a.mspId, b.mspId))) {
+    h.update(`|${c.mspId}|${c.signatureHex}`);
+  }
+  return h.digest('hex');
+}
+
+/** The i-th 256-bit draw of the labelled stream derived from a seed. */
+export function streamValue(seedHex: string, label: string, i: number): bigint {
+  return BigInt('0x' + createHash('sha256').update(`${seedHex}|${label}|${i}`).digest('hex'));
+}

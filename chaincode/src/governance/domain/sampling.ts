@@ -1,0 +1,85 @@
+/**
+ * Clustered committee sampling (seed 002 §2.2.1; spec §3), deterministic from a beacon seed.
+ *
+ * Clusters are zones (feeders). Members are drawn zone by zone in a round-robin that starts at a
+ * seed-derived zone, with at most ceil(n / Z) members per zone, so one feeder cannot dominate a
+ * committee; only if the zones cannot fill the committee under that cap is it lifted. Inside a
+ * zone a member is a seed-derived position in the zone's dense index. Suspended and banned
+ * participants are removed from that index by the status transactions (governance/services/registry.ts),
+ * so they cost no attempts; a drawn candidate that is a party to the task, already chosen, or not
+ * eligible for a lazily checked reason (Q-score, stake, a penalty ban not yet synced — checked on
+ * its current record) costs one attempt. Attempts are capped, so the keys read per draw are bounded by
+ * Z (zone sizes) + 2 × maxAttempts — independent of how many participants exist.
+ */
+import { streamValue } from './entropy';
+
+export interface ZoneSize {
+  zone: string;
+  count: number;
+}
+
+export interface DrawResult {
+  members: string[];
+  /** Zone of each member, same order. */
+  memberZones: string[];
+  attempts: number;
+}
+
+export type SlotLookup = (zone: string, position: number) => Promise<string | undefined>;
+export type EligibilityCheck = (participantId: string) => Promise<boolean>;
+
+export function maxDrawAttempts(n: number): number {
+  return 8 * n + 8;
+}
+
+export async function clusteredDraw(
+  seedHex: string,
+  n: number,
+  zonesIn: readonly ZoneSize[],
+  excluded: ReadonlySet<string>,
+  lookup: SlotLookup,
+  isEligible: EligibilityCheck,
+): Promise<DrawResult> {
+  const zones = zonesIn.filter((z) => z.count > 0);
+  const members: string[] = [];
+  const memberZones: string[] = [];
+  const chosen = new Set<string>();
+  let attempts = 0;
+  const maxAttempts = maxDrawAttempts(n);
+  if (zones.length === 0) return { members, memberZones, attempts };
+
+  const Z = zones.length;
+  const zoneStart = Number(streamValue(seedHex, 'zone', 0) % BigInt(Z));
+  for (const cap of [Math.ceil(n / Z), n]) {
+    const perZone = new Map<string, number>();
+    memberZones.forEach((z) => perZone.set(z, (perZone.get(z) ?? 0) + 1));
+    const zoneAttempts = new Map<string, number>();
+    const zoneLimit = 4 * cap + 4;
+    let r = 0;
+    while (members.length < n && attempts < maxAttempts) {
+      // Next zone in round-robin that still has room and attempts left; stop if none.
+      let zone: ZoneSize | undefined;
+      for (let j = 0; j < Z; j++) {
+        const z = zones[(zoneStart + r + j) % Z];
+        if ((perZone.get(z.zone) ?? 0) < cap && (zoneAttempts.get(z.zone) ?? 0) < zoneLimit) {
+          zone = z;
+          r += j + 1;
+          break;
+        }
+      }
+      if (!zone) break;
+      const position = Number(streamValue(seedHex, 'member', attempts) % BigInt(zone.count));
+      attempts++;
+      zoneAttempts.set(zone.zone, (zoneAttempts.get(zone.zone) ?? 0) + 1);
+      const pid = await lookup(zone.zone, position);
+      if (!pid || excluded.has(pid) || chosen.has(pid)) continue;
+      if (!(await isEligible(pid))) continue;
+      chosen.add(pid);
+      members.push(pid);
+      memberZones.push(zone.zone);
+      perZone.set(zone.zone, (perZone.get(zone.zone) ?? 0) + 1);
+    }
+    if (members.length >= n || cap >= n) break;
+  }
+  return { members, memberZones, attempts };
+}

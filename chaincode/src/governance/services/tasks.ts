@@ -1,0 +1,501 @@
+/**
+ * Generic committee + quorum machinery (issue 8 items 4–7), used by prosumer admission and by
+ * trade validation. A TASK is one unit of committee work on a subject (a join request, a trade):
+ *
+ *   openTask ──► utilities contribute beacon signatures ──► (quorum) committee drawn
+ *     ──► per ballot: slot leader records an entry (Condition 1: it leads the slot;
+ *         Condition 2: no other entry by it in that slot) ──► members vote, one key per vote
+ *     ──► decideBallot: 2f+1 approvals ⇒ approved, f+1 refusals ⇒ rejected
+ *     ──► after the deadline without a decision: redrawTask (new round, fresh beacon, new committee)
+ *
+ * Domain effects of a decision (admitting a prosumer, releasing escrow) belong to the caller:
+ * `decideBallot` returns a `Decision` and the caller acts on it in the same transaction.
+ * Every function takes the guarded time `nowMs` (`await ctx.time()`) and the parameters it needs.
+ */
+import { createHash } from 'crypto';
+import { beaconMessage, checkSignatureHex, combineSeed, streamValue, verifyContribution } from '../domain/entropy';
+import { LedSlot, leaderIndex, slotOf, slotsLedBy } from '../domain/leader';
+import { isEligibleForCommittee } from '../domain/participant';
+import { committeeSize, StoredParameters } from '../domain/parameters';
+import { BallotOutcome, decide, approvalQuorum, blockingQuorum } from '../domain/quorum';
+import { clusteredDraw } from '../domain/sampling';
+import { emit, EVENTS } from '../../kernel/events';
+import { canonicalJson } from '../../kernel/codec';
+import { lookupSlot, readZones } from '../ledger/eligibilityIndex';
+import { readParticipant } from '../ledger/participants';
+import {
+  Ballot,
+  BallotSpec,
+  mustReadTask,
+  readBallot,
+  readBeaconKeys,
+  readLeaderEntry,
+  readTask,
+  readVote,
+  readVotes,
+  Task,
+  Vote,
+  writeBallot,
+  writeLeaderEntry,
+  writeTask,
+  writeVote,
+} from '../ledger/tasks';
+import { fail, quote } from '../../kernel/errors';
+import { GridLedgerContext } from '../../kernel/context';
+import { checkKeyPart } from '../../kernel/keys';
+
+export type { Ballot, BallotSpec, Task, Vote } from '../ledger/tasks';
+export { readTask } from '../ledger/tasks';
+
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Task id from what the task is about — never from the tx id or time, so they cannot be ground. */
+export function taskIdFor(kind: string, subjectId: string): string {
+  return 't-' + createHash('sha256').update(`gridledger/task/v1|${kind}|${subjectId}`).digest('hex').slice(0, 32);
+}
+
+export interface OpenTaskInput {
+  /** e.g. 'admission', 'trade' (lowercase, ≤ 32 chars). */
+  kind: string;
+  /** What the task is about (participant id, trade id); unique per kind. */
+  subjectId: string;
+  /** Participant ids that must not sit on the committee (requester, seller, buyer). */
+  parties: string[];
+  ballots: BallotSpec[];
+}
+
+export async function openTask(ctx: GridLedgerContext, input: OpenTaskInput, nowMs: number, params: StoredParameters): Promise<Task> {
+  if (!NAME.test(input.kind)) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task kind ${quote(input.kind)} must match ${NAME.source}`);
+  checkKeyPart(input.subjectId, 'task subjectId');
+  if (input.ballots.length === 0) fail('INVALID_ARGUMENT', 'NO_BALLOTS', 'a task needs at least one ballot');
+  const names = new Set<string>();
+  for (const b of input.ballots) {
+    if (!NAME.test(b.name) || names.has(b.name)) fail('INVALID_ARGUMENT', 'BAD_BALLOT_NAME', `ballot name "${b.name}" must be unique and match ${NAME.source}`);
+    names.add(b.name);
+  }
+  const taskId = taskIdFor(input.kind, input.subjectId);
+  if (await readTask(ctx, taskId)) fail('CONFLICT', 'TASK_EXISTS', `task ${taskId} for ${input.kind} ${input.subjectId} already exists`);
+
+  const keys = await readBeaconKeys(ctx);
+  if (keys.length < params.beaconQuorum) {
+    fail('PRECONDITION_FAILED', 'TOO_FEW_BEACON_KEYS', 
+      `committee beacon needs ${params.beaconQuorum} utility keys, ${keys.length} registered; operators call committees:registerBeaconKey`,
+    );
+  }
+  const beaconKeys: Record<string, string> = {};
+  for (const k of keys) beaconKeys[k.mspId] = k.publicKeyHex;
+
+  const task: Task = {
+    taskId,
+    kind: input.kind,
+    subjectId: input.subjectId,
+    parties: [...new Set(input.parties)].sort(),
+    ballots: input.ballots.map((b) => ({ name: b.name, conditions: [...b.conditions], requiresEntry: b.requiresEntry })),
+    status: 'awaiting-entropy',
+    outcome: '',
+    round: 0,
+    f: params.f,
+    n: committeeSize(params.f),
+    genesisMs: params.genesisMs,
+    slotSeconds: params.slotSeconds,
+    deadlineSeconds: params.taskDeadlineSeconds,
+    beaconQuorum: params.beaconQuorum,
+    beaconKeys,
+    contributions: [],
+    seedHex: '',
+    committee: [],
+    committeeZones: [],
+    leaderOffset: 0,
+    drawError: '',
+    openedAtMs: nowMs,
+    roundOpenedAtMs: nowMs,
+    drawnAtMs: 0,
+    deadlineMs: 0,
+    closedAtMs: 0,
+  };
+  await writeTask(ctx, task);
+  emitTaskOpened(ctx, task);
+  return task;
+}
+
+function emitTaskOpened(ctx: GridLedgerContext, t: Task): void {
+  emit(ctx, EVENTS.taskOpened, {
+    taskId: t.taskId,
+    kind: t.kind,
+    subjectId: t.subjectId,
+    round: t.round,
+    beaconMessage: Buffer.from(beaconMessage(ctx.stub.getChannelID(), t.taskId, t.round)).toString('utf8'),
+    utilities: Object.keys(t.beaconKeys).sort(),
+  });
+}
+
+/**
+ * A utility's beacon contribution for the task's current round: its unique BLS signature on
+ * `beaconMessage(channel, taskId, round)`. When `beaconQuorum` utilities have contributed, the seed
+ * is fixed and the committee is drawn in the same transaction.
+ */
+export async function contributeEntropy(
+  ctx: GridLedgerContext,
+  taskId: string,
+  round: number,
+  signatureHex: string,
+  contributorMspId: string,
+  nowMs: number,
+  params: StoredParameters,
+): Promise<Task> {
+  checkSignatureHex(signatureHex);
+  const task = await mustReadTask(ctx, taskId);
+  if (round !== task.round) fail('CONFLICT', 'WRONG_ROUND', `task ${taskId} is in round ${task.round}, not ${round}; sign the current round's beacon message`);
+  if (task.status !== 'awaiting-entropy') fail('CONFLICT', 'BEACON_COMPLETE', `task ${taskId} round ${round} already has its beacon (status ${task.status})`);
+  const publicKey = task.beaconKeys[contributorMspId];
+  if (!publicKey) fail('FORBIDDEN', 'NO_BEACON_KEY', `${contributorMspId} had no beacon key when task ${taskId} was opened, so it cannot contribute`);
+  if (task.contributions.some((c) => c.mspId === contributorMspId)) {
+    fail('CONFLICT', 'ALREADY_CONTRIBUTED', `${contributorMspId} already contributed to task ${taskId} round ${round}`, { taskId, round, mspId: contributorMspId });
+  }
+  if (!verifyContribution(publicKey, signatureHex, beaconMessage(ctx.stub.getChannelID(), taskId, round))) {
+    fail('INVALID_ARGUMENT', 'BAD_SIGNATURE', `signatureHex is not ${contributorMspId}'s BLS signature of the beacon message for ${taskId} round ${round}`);
+  }
+  task.contributions.push({ mspId: contributorMspId, signatureHex, atMs: nowMs });
+  emit(ctx, EVENTS.entropyContributed, { taskId, round, mspId: contributorMspId, contributions: task.contributions.length, quorum: task.beaconQuorum });
+  if (task.contributions.length >= task.beaconQuorum) {
+    task.seedHex = combineSeed(taskId, round, task.contributions);
+    task.status = 'seeded';
+    await drawInto(ctx, task, nowMs, params);
+  }
+  await writeTask(ctx, task);
+  return task;
+}
+
+/** Draws the committee of a seeded task; on too few eligible members the task stays seeded. */
+async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, params: StoredParameters): Promise<void> {
+  const zones = await readZones(ctx);
+  const excluded = new Set(task.parties);
+  const result = await clusteredDraw(
+    task.seedHex,
+    task.n,
+    zones,
+    excluded,
+    (zone, position) => lookupSlot(ctx, zone, position),
+    async (pid) => {
+      const p = await readParticipant(ctx, pid);
+      return p !== undefined && isEligibleForCommittee(p, nowMs, params);
+    },
+  );
+  if (result.members.length < task.n) {
+    task.drawError = `only ${result.members.length} of ${task.n} eligible members found in ${result.attempts} attempts; retry with committees:draw when more participants are eligible`;
+    return;
+  }
+  task.drawError = '';
+  task.committee = result.members;
+  task.committeeZones = result.memberZones;
+  task.leaderOffset = Number(streamValue(task.seedHex, 'leader', 0) % BigInt(task.n));
+  task.status = 'active';
+  task.drawnAtMs = nowMs;
+  task.deadlineMs = nowMs + task.deadlineSeconds * 1000;
+  emit(ctx, EVENTS.committeeDrawn, {
+    taskId: task.taskId,
+    kind: task.kind,
+    subjectId: task.subjectId,
+    round: task.round,
+    committee: task.committee,
+    zones: task.committeeZones,
+    deadlineMs: task.deadlineMs,
+  });
+}
+
+/** Retries the draw of a seeded task (e.g. after more participants became eligible). */
+export async function retryDraw(ctx: GridLedgerContext, taskId: string, nowMs: number, params: StoredParameters): Promise<Task> {
+  const task = await mustReadTask(ctx, taskId);
+  if (task.status !== 'seeded') fail('CONFLICT', 'NOT_SEEDED', `task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
+  await drawInto(ctx, task, nowMs, params);
+  if ((task.status as string) !== 'active') fail('PRECONDITION_FAILED', 'TOO_FEW_ELIGIBLE', `task ${taskId}: ${task.drawError}`);
+  await writeTask(ctx, task);
+  return task;
+}
+
+/** The committee member leading the slot that contains `tMs` (Eq. (1) with the task offset). */
+export function leaderAt(task: Task, tMs: number): { leader: string; slot: string } {
+  if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
+  const idx = leaderIndex(tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset);
+  return { leader: task.committee[idx], slot: slotOf(tMs, task.genesisMs, task.slotSeconds).toString() };
+}
+
+/**
+ * The next `count` slots (from the one containing `tMs`) in which `memberId` leads the task's
+ * current round — what a member needs to schedule its leader entry instead of polling leaderOf.
+ */
+export function nextLeaderSlots(task: Task, memberId: string, tMs: number, count: number): LedSlot[] {
+  if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
+  const index = task.committee.indexOf(memberId);
+  if (index < 0) fail('NOT_FOUND', 'NOT_A_MEMBER', `${memberId} is not on the committee of task ${task.taskId} round ${task.round}`, { taskId: task.taskId, round: task.round });
+  return slotsLedBy(index, tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset, count);
+}
+
+function requireActive(task: Task, nowMs: number): void {
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${task.taskId} is closed (${task.outcome})`);
+  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee yet (status ${task.status})`);
+  if (nowMs > task.deadlineMs) {
+    fail('PRECONDITION_FAILED', 'DEADLINE_PASSED', `task ${task.taskId} round ${task.round} passed its deadline ${new Date(task.deadlineMs).toISOString()}; call committees:redraw`);
+  }
+}
+
+function ballotSpec(task: Task, name: string): BallotSpec {
+  const spec = task.ballots.find((b) => b.name === name);
+  if (!spec) fail('NOT_FOUND', 'BALLOT_NOT_FOUND', `task ${task.taskId} has no ballot "${name}" (ballots: ${task.ballots.map((b) => b.name).join(', ')})`);
+  return spec;
+}
+
+/** The ballot as seen in the current round: an undecided ballot of an earlier round counts as absent. */
+async function currentBallot(ctx: GridLedgerContext, task: Task, name: string): Promise<Ballot | undefined> {
+  const b = await readBallot(ctx, task.taskId, name);
+  if (!b) return undefined;
+  if (b.status === 'open' && b.round !== task.round) return undefined;
+  return b;
+}
+
+/** Ballots are decided in order: a later stage opens only after the earlier one was approved. */
+async function requirePreviousApproved(ctx: GridLedgerContext, task: Task, name: string): Promise<void> {
+  const i = task.ballots.findIndex((b) => b.name === name);
+  if (i <= 0) return;
+  const prev = await readBallot(ctx, task.taskId, task.ballots[i - 1].name);
+  if (!prev || prev.status !== 'approved') fail('PRECONDITION_FAILED', 'PREVIOUS_BALLOT_OPEN', `ballot "${name}" opens after ballot "${task.ballots[i - 1].name}" is approved`);
+}
+
+function checkConditions(spec: BallotSpec, conditions: Record<string, boolean>, approve: boolean): void {
+  for (const [k, v] of Object.entries(conditions)) {
+    if (!spec.conditions.includes(k)) fail('INVALID_ARGUMENT', 'UNKNOWN_CONDITION', `ballot "${spec.name}" has no condition ${quote(k)} (conditions: ${spec.conditions.join(', ')})`);
+    if (typeof v !== 'boolean') fail('INVALID_ARGUMENT', 'BAD_CONDITION', `condition ${k} must be true or false`);
+  }
+  if (approve && spec.conditions.some((c) => conditions[c] === false)) {
+    fail('INVALID_ARGUMENT', 'APPROVAL_WITH_FAILED_CONDITION', 'an approving vote cannot report a failed condition; vote approve=false instead');
+  }
+}
+
+/** The leader's own verdict on the ballot's conditions, recorded as its vote with the entry. */
+export interface LeaderVerdict {
+  approve: boolean;
+  conditions: Record<string, boolean>;
+  reason: string;
+}
+
+/**
+ * The slot leader's entry for a ballot (seed 002 Fig. 4: the leader records the request). Checks
+ * Condition 1 (the caller leads the slot of the guarded tx time) and Condition 2 (it made no
+ * other entry in that slot, for any task). The entry is also the leader's vote, carrying its own
+ * verdict on the ballot's conditions (default: approve, every condition holds). A leader whose
+ * entry records failing facts refuses with them, so when the committee correctly refuses the
+ * leader votes with it and is never penalised for it (docs/governance.md "Leader entry").
+ */
+export async function recordLeaderEntry(
+  ctx: GridLedgerContext,
+  taskId: string,
+  ballotName: string,
+  callerPid: string,
+  payload: unknown,
+  nowMs: number,
+  verdict?: LeaderVerdict,
+): Promise<Ballot> {
+  const task = await mustReadTask(ctx, taskId);
+  requireActive(task, nowMs);
+  const spec = ballotSpec(task, ballotName);
+  if (!spec.requiresEntry) fail('CONFLICT', 'NO_ENTRY_BALLOT', `ballot "${ballotName}" of task ${taskId} takes no leader entry`);
+  if (!task.committee.includes(callerPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${callerPid} is not on the committee of task ${taskId} round ${task.round}`);
+  await requirePreviousApproved(ctx, task, ballotName);
+  const { leader, slot } = leaderAt(task, nowMs);
+  if (leader !== callerPid) {
+    fail('FORBIDDEN', 'NOT_SLOT_LEADER', `Condition 1: slot ${slot} of task ${taskId} is led by ${leader}, not ${callerPid}; wait for your slot`, { taskId, slot, leader });
+  }
+  const existing = await currentBallot(ctx, task, ballotName);
+  if (existing?.entry || (existing && existing.status !== 'open')) fail('CONFLICT', 'ENTRY_EXISTS', `ballot "${ballotName}" of task ${taskId} already has a leader entry`);
+  const previous = await readLeaderEntry(ctx, callerPid, slot);
+  if (previous) {
+    fail('CONFLICT', 'LEADER_SLOT_USED', `Condition 2: leader ${callerPid} already made an entry in slot ${slot} (task ${previous.taskId}, ballot ${previous.ballot}); one entry per leader per slot`);
+  }
+  const payloadText = canonicalJson(payload ?? {});
+  const txId = ctx.stub.getTxID();
+  const ballot: Ballot = {
+    taskId,
+    name: ballotName,
+    round: task.round,
+    status: 'open',
+    entry: { leader: callerPid, slot, atMs: nowMs, txId, payloadHash: createHash('sha256').update(payloadText).digest('hex'), payload: JSON.parse(payloadText) },
+    approvals: 0,
+    refusals: 0,
+    honest: [],
+    contrary: [],
+    decidedAtMs: 0,
+  };
+  await writeBallot(ctx, ballot);
+  await writeLeaderEntry(ctx, callerPid, slot, { taskId, ballot: ballotName, txId });
+  const conditions: Record<string, boolean> = {};
+  for (const c of spec.conditions) conditions[c] = true;
+  const own: LeaderVerdict = verdict ?? { approve: true, conditions, reason: 'leader entry' };
+  checkConditions(spec, own.conditions, own.approve);
+  await writeVote(ctx, { taskId, round: task.round, ballot: ballotName, voter: callerPid, approve: own.approve, conditions: own.conditions, reason: own.reason, atMs: nowMs, txId });
+  emit(ctx, EVENTS.leaderEntryRecorded, { taskId, ballot: ballotName, round: task.round, leader: callerPid, slot });
+  return ballot;
+}
+
+export interface VoteInput {
+  approve: boolean;
+  conditions?: Record<string, boolean>;
+  reason?: string;
+}
+
+/**
+ * One committee member's vote, signed by its own identity (the caller). Writes only the vote's own
+ * key, so concurrent votes never collide; the tally happens in `decideBallot`.
+ */
+export async function castVote(
+  ctx: GridLedgerContext,
+  taskId: string,
+  ballotName: string,
+  voterPid: string,
+  input: VoteInput,
+  nowMs: number,
+): Promise<Vote> {
+  if (typeof input.approve !== 'boolean') fail('INVALID_ARGUMENT', 'BAD_VOTE', 'vote.approve must be true or false');
+  const reason = input.reason ?? '';
+  if (typeof reason !== 'string' || reason.length > 280) fail('INVALID_ARGUMENT', 'BAD_VOTE_REASON', 'vote.reason must be a string of at most 280 characters');
+  const task = await mustReadTask(ctx, taskId);
+  if (!task.committee.includes(voterPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${voterPid} is not on the committee of task ${taskId} round ${task.round}; only its members vote`);
+  requireActive(task, nowMs);
+  const spec = ballotSpec(task, ballotName);
+  const conditions = input.conditions ?? {};
+  checkConditions(spec, conditions, input.approve);
+  await requirePreviousApproved(ctx, task, ballotName);
+  const ballot = await currentBallot(ctx, task, ballotName);
+  if (ballot && ballot.status !== 'open') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${ballot.status}`);
+  if (spec.requiresEntry && !ballot?.entry) fail('PRECONDITION_FAILED', 'NO_ENTRY_YET', `ballot "${ballotName}" of task ${taskId} has no leader entry yet; nothing to vote on`);
+  if (await readVote(ctx, taskId, task.round, ballotName, voterPid)) {
+    fail('CONFLICT', 'ALREADY_VOTED', `${voterPid} already voted on ballot "${ballotName}" of task ${taskId} round ${task.round}; one vote per member`);
+  }
+  const vote: Vote = { taskId, round: task.round, ballot: ballotName, voter: voterPid, approve: input.approve, conditions, reason, atMs: nowMs, txId: ctx.stub.getTxID() };
+  await writeVote(ctx, vote);
+  emit(ctx, EVENTS.voteRecorded, { taskId, ballot: ballotName, round: task.round, voter: voterPid, approve: input.approve });
+  return vote;
+}
+
+export interface Decision {
+  taskId: string;
+  kind: string;
+  subjectId: string;
+  parties: string[];
+  ballot: string;
+  round: number;
+  outcome: BallotOutcome;
+  /** Leader who made the entry (undefined for ballots without entry). */
+  leader?: string;
+  approvals: number;
+  refusals: number;
+  /** Voters whose vote matches the outcome (incl. the leader if it does). */
+  honest: string[];
+  /** Voters whose vote contradicts the outcome (to be penalised). */
+  contrary: string[];
+  /** True when this decision closed the task (rejected, or the last ballot approved). */
+  taskClosed: boolean;
+}
+
+/**
+ * Tallies a ballot: 2f+1 approvals ⇒ approved, f+1 refusals ⇒ rejected, else PRECONDITION_FAILED
+ * saying what is missing. Votes cast before the deadline count even if the tally comes later.
+ */
+export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballotName: string, nowMs: number): Promise<Decision> {
+  const task = await mustReadTask(ctx, taskId);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee yet (status ${task.status})`);
+  const spec = ballotSpec(task, ballotName);
+  const existing = await currentBallot(ctx, task, ballotName);
+  if (existing && existing.status !== 'open') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${existing.status}`);
+  if (spec.requiresEntry && !existing?.entry) fail('PRECONDITION_FAILED', 'NO_ENTRY_YET', `ballot "${ballotName}" of task ${taskId} has no leader entry yet`);
+  const members = new Set(task.committee);
+  const votes = (await readVotes(ctx, taskId, task.round, ballotName)).filter((v) => members.has(v.voter));
+  const approvals = votes.filter((v) => v.approve).length;
+  const refusals = votes.length - approvals;
+  const outcome = decide({ approvals, refusals }, task.f);
+  if (!outcome) {
+    const late = nowMs > task.deadlineMs ? '; the deadline has passed — call committees:redraw for a new committee' : '';
+    fail('PRECONDITION_FAILED', 'UNDECIDED', 
+      `ballot "${ballotName}" of task ${taskId} is undecided: ${approvals} approvals, ${refusals} refusals of ${task.n}; ` +
+        `needs ${approvalQuorum(task.f)} approvals or ${blockingQuorum(task.f)} refusals${late}`,
+    );
+  }
+  const honest = votes.filter((v) => v.approve === (outcome === 'approved')).map((v) => v.voter).sort();
+  const contrary = votes.filter((v) => v.approve !== (outcome === 'approved')).map((v) => v.voter).sort();
+  const ballot: Ballot = {
+    taskId,
+    name: ballotName,
+    round: task.round,
+    status: outcome,
+    entry: existing?.entry,
+    approvals,
+    refusals,
+    honest,
+    contrary,
+    decidedAtMs: nowMs,
+  };
+  await writeBallot(ctx, ballot);
+  const isLast = task.ballots[task.ballots.length - 1].name === ballotName;
+  const taskClosed = outcome === 'rejected' || isLast;
+  if (taskClosed) {
+    task.status = 'closed';
+    task.outcome = outcome;
+    task.closedAtMs = nowMs;
+    await writeTask(ctx, task);
+  }
+  emit(ctx, EVENTS.ballotDecided, { taskId, kind: task.kind, subjectId: task.subjectId, ballot: ballotName, round: task.round, outcome, approvals, refusals });
+  return {
+    taskId,
+    kind: task.kind,
+    subjectId: task.subjectId,
+    parties: task.parties,
+    ballot: ballotName,
+    round: task.round,
+    outcome,
+    leader: existing?.entry?.leader,
+    approvals,
+    refusals,
+    honest,
+    contrary,
+    taskClosed,
+  };
+}
+
+/**
+ * View change: after the deadline of a round without a decision on every ballot, start a new
+ * round — fresh beacon contributions, hence a fresh committee and leader offset. Decided ballots
+ * stay decided. Anyone may call it; it only works once the deadline has passed.
+ */
+export async function redrawTask(ctx: GridLedgerContext, taskId: string, nowMs: number): Promise<Task> {
+  const task = await mustReadTask(ctx, taskId);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee to replace (status ${task.status})`);
+  if (nowMs <= task.deadlineMs) {
+    fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `task ${taskId} round ${task.round} runs until ${new Date(task.deadlineMs).toISOString()}; it can be re-drawn only after that`);
+  }
+  task.round += 1;
+  task.status = 'awaiting-entropy';
+  task.contributions = [];
+  task.seedHex = '';
+  task.committee = [];
+  task.committeeZones = [];
+  task.leaderOffset = 0;
+  task.roundOpenedAtMs = nowMs;
+  task.drawnAtMs = 0;
+  task.deadlineMs = 0;
+  await writeTask(ctx, task);
+  emitTaskOpened(ctx, task);
+  return task;
+}
+
+/** Ends a task without a committee decision (e.g. the trade was cancelled before validation). */
+export async function cancelTask(ctx: GridLedgerContext, taskId: string, nowMs: number, reason: string): Promise<Task> {
+  const task = await mustReadTask(ctx, taskId);
+  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  task.status = 'closed';
+  task.outcome = 'cancelled';
+  task.closedAtMs = nowMs;
+  await writeTask(ctx, task);
+  emit(ctx, EVENTS.taskCancelled, { taskId, kind: task.kind, subjectId: task.subjectId, round: task.round, reason });
+  return task;
+}

@@ -1,0 +1,58 @@
+/**
+ * Energy packets (seed 002's Energy class), pure rules.
+ * A packet is minted only from a meter's measured surplus export: for one meter and interval the
+ * sum of all packets minted never exceeds the export its (hash-verified) reading shows.
+ * Per packet, always: amountWh = availableWh + escrowedWh + soldWh (seller packets), and a buyer's
+ * packet (origin "trade") is claimedWh = amountWh — energy is transferred only by trades.
+ */
+import { createHash } from 'crypto';
+import { Obj, int, oneOf } from './validate';
+import { fail } from '../../kernel/errors';
+import { onlyKeys } from '../../kernel/args';
+
+export const SOURCES = ['solar', 'wind', 'hydro', 'storage', 'grid', 'other'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export interface EnergyPacket {
+  packetId: string;
+  owner: string;
+  mspId: string;
+  meterId: string;
+  source: Source;
+  intervalStart: number;
+  intervalLength: number;
+  amountWh: number;
+  availableWh: number;
+  escrowedWh: number;
+  soldWh: number;
+  claimedWh: number;
+  origin: 'mint' | 'trade';
+  tradeId?: string;
+  createdAt: number;
+}
+
+export interface MintInput {
+  intervalStart: number;
+  amountWh: number;
+  source: Source;
+}
+
+export function parseMint(o: Obj): MintInput {
+  onlyKeys(o, ['intervalStart', 'amountWh', 'source'], 'mint');
+  return {
+    intervalStart: int(o, 'intervalStart', 0, 4_102_444_800, 'mint'),
+    amountWh: int(o, 'amountWh', 1, 10_000_000, 'mint'),
+    source: oneOf(o, 'source', SOURCES, 'mint'),
+  };
+}
+
+/** No phantom energy: already minted + this mint must fit in the interval's measured export. */
+export function checkMintBound(alreadyMintedWh: number, amountWh: number, exportWh: number, what: string): void {
+  if (alreadyMintedWh + amountWh > exportWh) {
+    fail('INSUFFICIENT_ENERGY', 'MINT_EXCEEDS_EXPORT', `${what}: ${amountWh} Wh would bring the energy minted for this interval to ${alreadyMintedWh + amountWh} Wh, above the meter's measured export; at most ${Math.max(0, exportWh - alreadyMintedWh)} Wh can still be minted`);
+  }
+}
+
+export function packetIdFor(localId: string): string {
+  return 'pkt-' + createHash('sha256').update(`gridledger/packet\n${localId}`).digest('hex').slice(0, 32);
+}

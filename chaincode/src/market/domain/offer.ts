@@ -1,0 +1,144 @@
+/**
+ * Fixed-price offers with escrow (seed 001), pure state transitions.
+ *
+ *   OPEN ──accept (before expiry, amount & price match, funds locked)──▶ ACCEPTED (a trade exists)
+ *   OPEN ──giveUp before expiry──▶ WITHDRAWN   (giveUpForfeitBps of the collateral is kept: scenario 2)
+ *   OPEN ──giveUp / expire at or after expiry──▶ EXPIRED (collateral returned in full: scenarios 2, 3)
+ *
+ * An acceptance at or after expiry is refused with PRECONDITION_FAILED and nothing is taken from the
+ * buyer (seed 001 scenario 3's "refund" is atomic on Fabric: the payment is never locked); the
+ * seller's collateral comes back in full through giveUp/expire.
+ */
+import { createHash } from 'crypto';
+import { bpsOf, costOf } from './money';
+import { MarketParams, checkPrice } from './params';
+import { INTERVAL_LENGTHS } from './reading';
+import { MAX_QUANTITY, Obj, int } from './validate';
+import { fail } from '../../kernel/errors';
+import { onlyKeys } from '../../kernel/args';
+
+export type OfferStatus = 'OPEN' | 'ACCEPTED' | 'WITHDRAWN' | 'EXPIRED';
+
+export interface Offer {
+  offerId: string;
+  seller: string;
+  sellerMspId: string;
+  sellerMeterId: string;
+  amountWh: number;
+  pricePerKwh: number;
+  cost: number;
+  collateral: number;
+  deliveryStart: number;
+  deliveryLength: number;
+  createdAt: number;
+  expiresAt: number;
+  status: OfferStatus;
+  tradeId?: string;
+  closedAt?: number;
+  collateralReturned?: number;
+  forfeited?: number;
+}
+
+export interface OfferInput {
+  amountWh: number;
+  pricePerKwh: number;
+  deliveryStart: number;
+  deliveryLength: number;
+  ttlSeconds: number;
+}
+
+export function parseOfferInput(o: Obj): OfferInput {
+  onlyKeys(o, ['amountWh', 'pricePerKwh', 'deliveryStart', 'deliveryLength', 'ttlSeconds'], 'offer');
+  return {
+    amountWh: int(o, 'amountWh', 1, 10_000_000, 'offer'),
+    pricePerKwh: int(o, 'pricePerKwh', 1, MAX_QUANTITY, 'offer'),
+    deliveryStart: int(o, 'deliveryStart', 0, 4_102_444_800, 'offer'),
+    deliveryLength: int(o, 'deliveryLength', 1, 86_400, 'offer'),
+    ttlSeconds: int(o, 'ttlSeconds', 1, MAX_QUANTITY, 'offer'),
+  };
+}
+
+/** A delivery interval is exactly one metering interval, so both meters' readings can evidence it. */
+export function checkDeliveryInterval(start: number, length: number, what: string): void {
+  if (!(INTERVAL_LENGTHS as readonly number[]).includes(length)) {
+    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.deliveryLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds (one metering interval)`);
+  }
+  if (start % length !== 0) fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.deliveryStart must be aligned to deliveryLength`);
+}
+
+export function offerIdFor(txId: string): string {
+  return 'ofr-' + createHash('sha256').update(`gridledger/offer\n${txId}`).digest('hex').slice(0, 32);
+}
+
+export function newOffer(
+  input: OfferInput,
+  seller: { participantId: string; mspId: string; meterId: string },
+  nowS: number,
+  params: MarketParams,
+  offerId: string,
+): Offer {
+  checkDeliveryInterval(input.deliveryStart, input.deliveryLength, 'offer');
+  checkPrice(input.pricePerKwh, params, 'offer.pricePerKwh');
+  if (input.ttlSeconds < params.minOfferTtlSeconds || input.ttlSeconds > params.maxOfferTtlSeconds) {
+    fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `offer.ttlSeconds must be between ${params.minOfferTtlSeconds} and ${params.maxOfferTtlSeconds}`);
+  }
+  const expiresAt = nowS + input.ttlSeconds;
+  if (input.deliveryStart < expiresAt) {
+    fail('INVALID_ARGUMENT', 'BAD_WINDOW', `offer.deliveryStart (${input.deliveryStart}) must not be before the offer expires (${expiresAt}): acceptance closes before delivery begins`);
+  }
+  const cost = costOf(input.amountWh, input.pricePerKwh);
+  if (cost < 1) fail('INVALID_ARGUMENT', 'COST_TOO_SMALL', 'offer: amountWh * pricePerKwh / 1000 must be at least 1 minor unit');
+  return {
+    offerId,
+    seller: seller.participantId,
+    sellerMspId: seller.mspId,
+    sellerMeterId: seller.meterId,
+    amountWh: input.amountWh,
+    pricePerKwh: input.pricePerKwh,
+    cost,
+    collateral: bpsOf(cost, params.collateralBps),
+    deliveryStart: input.deliveryStart,
+    deliveryLength: input.deliveryLength,
+    createdAt: nowS,
+    expiresAt,
+    status: 'OPEN',
+  };
+}
+
+/** Checks an acceptance (CTP). Throws when it must be refused; nothing is written then. */
+export function checkAcceptance(offer: Offer, buyer: string, amountWh: number, pricePerKwh: number, nowS: number): void {
+  if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
+  if (nowS >= offer.expiresAt) {
+    fail('PRECONDITION_FAILED', 'EXPIRED', `offer ${offer.offerId} expired at ${offer.expiresAt} (ledger time ${nowS}); nothing was charged`);
+  }
+  if (buyer === offer.seller) fail('FORBIDDEN', 'SELF_TRADE', 'a participant cannot accept its own offer');
+  if (amountWh !== offer.amountWh || pricePerKwh !== offer.pricePerKwh) {
+    fail('CONFLICT', 'TERMS_MISMATCH', `acceptance must match the offer exactly: amountWh ${offer.amountWh} and pricePerKwh ${offer.pricePerKwh} (got ${amountWh} and ${pricePerKwh})`);
+  }
+}
+
+export interface OfferClosure {
+  offer: Offer;
+  returned: number;
+  forfeited: number;
+}
+
+/** giveUp by the seller (CCS): before expiry a share is forfeited, at/after expiry all is returned. */
+export function giveUp(offer: Offer, nowS: number, params: MarketParams): OfferClosure {
+  if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}; only an OPEN offer can be given up`);
+  const early = nowS < offer.expiresAt;
+  const forfeited = early ? bpsOf(offer.collateral, params.giveUpForfeitBps) : 0;
+  const returned = offer.collateral - forfeited;
+  return {
+    offer: { ...offer, status: early ? 'WITHDRAWN' : 'EXPIRED', closedAt: nowS, collateralReturned: returned, forfeited },
+    returned,
+    forfeited,
+  };
+}
+
+/** Anyone may close an expired OPEN offer; the seller's collateral is returned in full. */
+export function expire(offer: Offer, nowS: number): OfferClosure {
+  if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
+  if (nowS < offer.expiresAt) fail('PRECONDITION_FAILED', 'NOT_EXPIRED', `offer ${offer.offerId} expires at ${offer.expiresAt}; ledger time is ${nowS}`);
+  return { offer: { ...offer, status: 'EXPIRED', closedAt: nowS, collateralReturned: offer.collateral, forfeited: 0 }, returned: offer.collateral, forfeited: 0 };
+}
