@@ -76,7 +76,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const queue = new DurableQueue(db);
   const purged = queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   if (purged) logger.info({ purged }, 'deleted final receipts past the retention period');
-  const metrics = new Metrics(() => queue.counts());
+  const metrics = new Metrics(() => queue.pendingCounts());
   const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook() });
   if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
   const wallet = new Wallet(db, config.walletKey);

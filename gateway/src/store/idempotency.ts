@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Db } from './db';
+import { withoutFsync, type Db } from './db';
 
 export interface StoredResponse {
   status: number;
@@ -83,13 +83,7 @@ export class IdempotencyStore {
    * power cut is a key never claimed: the client's retry runs the request, which had no effect.
    */
   begin(principal: string, key: string, fingerprint: string): IdempotencyBegin {
-    const full = this.db.pragma('synchronous', { simple: true }) === 2;
-    if (full) this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.claim(principal, key, fingerprint);
-    } finally {
-      if (full) this.db.pragma('synchronous = FULL');
-    }
+    return withoutFsync(this.db, () => this.claim(principal, key, fingerprint));
   }
 
   private claim(principal: string, key: string, fingerprint: string): IdempotencyBegin {

@@ -119,6 +119,7 @@ export class DurableQueue {
       get: db.prepare('SELECT * FROM receipts WHERE id = ?'),
       pendingOf: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('queued', 'submitted') ORDER BY seq LIMIT ?"),
       inTx: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('queued', 'submitted') AND tx_id = ? ORDER BY seq"),
+      pendingCounts: db.prepare("SELECT state, COUNT(*) AS n FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY state"),
       due: db.prepare(
         `SELECT r.* FROM receipts r
          JOIN (SELECT meter_id, MIN(seq) AS seq FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id) h
@@ -135,6 +136,7 @@ export class DurableQueue {
     pendingOf: Database.Statement;
     inTx: Database.Statement;
     due: Database.Statement;
+    pendingCounts: Database.Statement;
   };
 
   /**
@@ -216,6 +218,13 @@ export class DurableQueue {
       ? "state = 'queued', tx_id = NULL, tx_bytes = NULL, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
       : 'attempts = attempts + 1, last_error = ?, next_attempt_at = ?';
     for (const id of typeof ids === 'string' ? [ids] : ids) this.update(id, set, [error, Date.now() + delayMs], ['queued', 'submitted']);
+  }
+
+  /** Unfinished receipts by state (the partial index only: cheap however many final receipts are kept). */
+  pendingCounts(): { queued: number; submitted: number } {
+    const out = { queued: 0, submitted: 0 };
+    for (const r of this.stmt.pendingCounts.all() as Array<{ state: 'queued' | 'submitted'; n: number }>) out[r.state] = r.n;
+    return out;
   }
 
   counts(): Record<ReceiptState, number> {
