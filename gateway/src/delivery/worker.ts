@@ -230,9 +230,11 @@ export class DeliveryWorker extends EventEmitter {
       id = this.o.identityFor(r.meterId);
     } catch (e) {
       const p = e instanceof HttpProblem ? e : new HttpProblem(500, 'internal', 'Internal error', String((e as Error)?.message ?? e));
-      await this.writes.run(() => this.o.queue.markRejected(r.id, p.message, p.body()));
-      log.warn({ reason: p.message }, 'receipt rejected: meter identity unusable');
-      this.settle(r, 'rejected');
+      // a stored coalesced transaction settles all of its receipts together, refused ones too
+      const group = r.state === 'submitted' && r.txBytes ? this.o.queue.inTransaction(r) : [r];
+      await this.writes.run(() => group.forEach((g) => this.o.queue.markRejected(g.id, p.message, p.body())));
+      log.warn({ reason: p.message, receipts: group.length }, 'receipt rejected: meter identity unusable');
+      for (const g of group) this.settle(g, 'rejected');
       return;
     }
     const { group, fn, args, transient } = this.plan(r);

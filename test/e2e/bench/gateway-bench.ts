@@ -225,9 +225,10 @@ async function main(): Promise<void> {
     const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 
     const rate = (p: RestPhase) => (p.committed / p.commitWallMs) * 1000;
-    const restRows = (name: string, p: RestPhase): Array<[string, string]> => [
+    const restRows = (name: string, p: RestPhase, offered?: number): Array<[string, string]> => [
       [`${name}: committed readings/s`, fmt(rate(p))],
-      [`${name}: REST ÷ direct`, fmt(rate(p) / direct, 2)],
+      // a paced phase cannot commit faster than it posts: its ratio says nothing about capacity
+      offered === undefined ? [`${name}: REST ÷ direct`, fmt(rate(p) / direct, 2)] : [`${name}: offered readings/s`, fmt(offered)],
       [`${name}: ack p50 / p99 (ms)`, `${fmt(percentile(p.acks, 50))} / ${fmt(percentile(p.acks, 99))}`],
       [`${name}: queued→committed p50 / p99 (ms)`, `${fmt(percentile(p.commitLatencies, 50), 0)} / ${fmt(percentile(p.commitLatencies, 99), 0)}`],
       [`${name}: acknowledged/s`, fmt((p.acks.length / Math.max(1, p.ackWallMs)) * 1000)],
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
       ['direct: commit p50 / p99 (ms)', `${fmt(percentile(puts.latencies, 50))} / ${fmt(percentile(puts.latencies, 99))}`],
       ['direct: valid / total', `${puts.valid} / ${TXS}${puts.errors.size ? ` (errors: ${[...puts.errors].map(([m, n]) => `${n}x ${m}`).join('; ')})` : ''}`],
       ...restRows(`REST ${METERS}×1 burst`, one),
-      ...(steady ? restRows(`REST ${METERS}×${STEADY} steady`, steady) : []),
+      ...(steady ? restRows(`REST ${METERS}×${STEADY} steady`, steady, (METERS * 1000) / STEADY_INTERVAL_MS) : []),
       ...(backlog ? restRows(`REST ${METERS}×${BACKLOG} backlog`, backlog) : []),
       ['machine', `${cpus().length} cores, load average ${load}`],
     ]);
