@@ -16,6 +16,9 @@ export interface WorkerMetrics {
   transaction?(receipts: number, readings: number): void;
 }
 
+/** Deliveries started per event-loop turn (see loop). */
+const STARTS_PER_TURN = 8;
+
 /** The single-reading transaction whose queued receipts may be coalesced into one batch transaction. */
 const SINGLE = 'meters:postReading';
 /** The chaincode's batch transaction (chaincode meters.contract.ts postReadings: `{meterId, readings}`, transient `readings`). */
@@ -160,13 +163,19 @@ export class DeliveryWorker extends EventEmitter {
       const free = this.o.concurrency - this.inFlight.size;
       let started = 0;
       if (free > 0) {
-        const due = this.o.queue.due(Date.now(), free, new Set(this.inFlight.keys()));
+        const due = this.o.queue.due(Date.now(), Math.min(free, STARTS_PER_TURN), new Set(this.inFlight.keys()));
         for (const r of due) {
           void this.begin(r);
           started++;
         }
       }
-      if (started > 0) continue;
+      if (started > 0) {
+        // Starting a delivery runs synchronously up to its endorsement call (key import and gateway
+        // connection for a meter's first transaction, proposal building, signing): dozens at once would
+        // hold the event loop for hundreds of ms while acknowledgements wait. Let them in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (!this.running) break;
       const next = this.o.queue.nextDueAt();
       // Something due but every due meter is busy: wait for a delivery to finish (it kicks) or the poll interval.

@@ -141,7 +141,18 @@ async function restPhase(
         }
         const r = readings[k]!;
         const s = performance.now();
-        const res = await postJson(`${gw.url}/api/v1/meters/${meter.meterId}/readings`, meter.apiKey, r, `bench-${meter.meterId}-${r.intervalStart}`);
+        let res: { status: number; text: string };
+        for (let attempt = 1; ; attempt++) {
+          try {
+            res = await postJson(`${gw.url}/api/v1/meters/${meter.meterId}/readings`, meter.apiKey, r, `bench-${meter.meterId}-${r.intervalStart}`);
+            break;
+          } catch (e) {
+            // a connection reset: the same request again with its Idempotency-Key, as a meter would (counted)
+            const key = `network error: ${String((e as Error).message ?? e)}`;
+            refused.set(key, (refused.get(key) ?? 0) + 1);
+            if (attempt >= 5) throw e;
+          }
+        }
         const ms = performance.now() - s;
         if (process.env.BENCH_TRACE && ms > 1000) console.log(`slow ack: meter ${m} reading ${k - from} started at +${Date.now() - ms - t0} ms took ${ms.toFixed(0)} ms`);
         if (res.status === 202) {
