@@ -20,6 +20,7 @@ import { answerClientErrors, createHttpApp } from './rest/app';
 import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
 import { openDatabase, type Db } from './store/db';
+import { GroupCommit } from './store/groupCommit';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
 import { BeaconKeyConflictError, BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
@@ -83,7 +84,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const queue = new DurableQueue(db);
   const purged = queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   if (purged) logger.info({ purged }, 'deleted final receipts past the retention period');
-  const metrics = new Metrics(() => queue.counts());
+  const metrics = new Metrics(() => queue.pendingCounts());
+  const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook() });
   if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
   const wallet = new Wallet(db, config.walletKey);
   const meters = new MeterIdentities(wallet, deps.ca, {
@@ -98,6 +100,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     retry: config.retry,
     pollIntervalMs: config.queue.pollIntervalMs,
     concurrency: config.queue.concurrency,
+    maxCoalesce: config.queue.maxCoalesce,
+    writes,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.workerHooks(),
   });
@@ -128,6 +132,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     apiKeys,
     idempotency,
     queue,
+    writes,
     worker,
     ledger,
     submitter,

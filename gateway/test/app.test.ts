@@ -282,6 +282,28 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(gw.ledger.applied.map((t) => t.txId)).toEqual(['tx2']);
   });
 
+  it('group commit: a reading is acknowledged only once its row is committed — a failing COMMIT answers no 202, keeps nothing and frees the key', async () => {
+    const k = await enrol(gw, 'm-1');
+    // a deferred foreign key violated by every queued receipt: SQLite refuses the group's COMMIT
+    gw.db.exec(`CREATE TABLE ack_guard_parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE ack_guard (p INTEGER REFERENCES ack_guard_parent(id) DEFERRABLE INITIALLY DEFERRED);
+      CREATE TRIGGER ack_guard_t AFTER INSERT ON receipts BEGIN INSERT INTO ack_guard (p) VALUES (42); END;`);
+    const post = (n: number) => request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', `gc-${n}`).send(reading(n));
+    const refused = await Promise.all([post(0), post(1), post(2)]);
+    for (const res of refused) {
+      expect(res.status).toBe(500);
+      expect(res.headers.location).toBeUndefined();
+    }
+    expect(gw.queue.counts()).toMatchObject({ queued: 0, submitted: 0, committed: 0 });
+    gw.db.exec('DROP TRIGGER ack_guard_t');
+    // nothing took effect: the same keys run again, and each reading is queued once
+    const accepted = await Promise.all([post(0), post(1), post(2)]);
+    for (const res of accepted) expect(res.status).toBe(202);
+    expect(gw.queue.counts().queued).toBe(3);
+    expect((await post(1)).headers['idempotent-replayed']).toBe('true');
+    expect(gw.queue.counts().queued).toBe(3);
+  });
+
   it('Idempotency-Key: a retried POST returns the original response and queues once; a different body is 422', async () => {
     const k = await enrol(gw, 'm-1');
     const first = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', 'r-1').send(reading());

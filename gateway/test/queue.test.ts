@@ -1,6 +1,7 @@
 import { DeliveryWorker } from '../src/delivery/worker';
 import { LedgerError } from '../src/fabric/errors';
 import { openDatabase } from '../src/store/db';
+import { GroupCommit } from '../src/store/groupCommit';
 import { DurableQueue } from '../src/store/queue';
 import { chaincodeError, FakeLedger, identity, mismatch, unavailable } from './helpers/fakeLedger';
 import { silentLogger, tmpDir } from './helpers/tmp';
@@ -261,6 +262,264 @@ describe('retention', () => {
     expect(q.purgeFinished(Date.now() + 60_000)).toBe(1);
     expect(q.get(done.id)).toBeUndefined();
     expect(q.get(pending.id)!.state).toBe('queued');
+    db.close();
+  });
+});
+
+describe('ingest at the ledger\'s speed (issue 16)', () => {
+  const single = (meterId: string, intervalStart: number) => ({
+    meterId,
+    principal: 'k1',
+    fn: 'meters:postReading',
+    args: [''],
+    transient: { reading: JSON.stringify({ meterId, intervalStart, intervalLength: 900, importWh: 1 }) },
+    itemCount: 1,
+  });
+  /** What the chaincode answers: postReading `{meterId, intervalStart, status}`, postReadings `{meterId, recorded, duplicates, results}`. */
+  const chaincodeResult = (tx: { fn: string; transient?: Record<string, string> }) => {
+    if (tx.fn === 'meters:postReadings') {
+      const b = JSON.parse(tx.transient!.readings!) as { meterId: string; readings: Array<{ intervalStart: number }> };
+      return { meterId: b.meterId, recorded: b.readings.length, duplicates: 0, results: b.readings.map((r) => ({ intervalStart: r.intervalStart, status: 'recorded' })) };
+    }
+    const r = JSON.parse(tx.transient!.reading!) as { meterId: string; intervalStart: number };
+    return { meterId: r.meterId, intervalStart: r.intervalStart, status: 'recorded' };
+  };
+  const startsOf = (tx: { fn: string; transient?: Record<string, string> }): number[] =>
+    tx.fn === 'meters:postReadings'
+      ? (JSON.parse(tx.transient!.readings!) as { readings: Array<{ intervalStart: number }> }).readings.map((r) => r.intervalStart)
+      : [(JSON.parse(tx.transient!.reading!) as { intervalStart: number }).intervalStart];
+
+  /** Counts transactions between endorse and the end of submitPrepared, per signer and in total. */
+  class TrackingLedger extends FakeLedger {
+    readonly active = new Map<string, number>();
+    maxPerSigner = 0;
+    maxTotal = 0;
+    private total = 0;
+    private enter(k: string) {
+      const n = (this.active.get(k) ?? 0) + 1;
+      this.active.set(k, n);
+      this.total++;
+      this.maxPerSigner = Math.max(this.maxPerSigner, n);
+      this.maxTotal = Math.max(this.maxTotal, this.total);
+    }
+    private leave(k: string) {
+      this.active.set(k, this.active.get(k)! - 1);
+      this.total--;
+    }
+    override async endorse(...a: Parameters<FakeLedger['endorse']>) {
+      this.enter(a[0].key);
+      try {
+        return await super.endorse(...a);
+      } catch (e) {
+        this.leave(a[0].key);
+        throw e;
+      }
+    }
+    override async submitPrepared(...a: Parameters<FakeLedger['submitPrepared']>) {
+      try {
+        await new Promise((r) => setTimeout(r, 2)); // the ledger takes a while: others overlap meanwhile
+        return await super.submitPrepared(...a);
+      } finally {
+        this.leave(a[0].key);
+      }
+    }
+  }
+
+  function worker(queue: DurableQueue, ledger: FakeLedger, o: { concurrency?: number; maxCoalesce?: number; pollIntervalMs?: number; writes?: GroupCommit; metrics?: ConstructorParameters<typeof DeliveryWorker>[0]['metrics'] } = {}) {
+    return new DeliveryWorker({
+      queue,
+      ledger,
+      identityFor: (m) => identity(`meter:${m}`),
+      retry,
+      pollIntervalMs: o.pollIntervalMs ?? 10,
+      concurrency: o.concurrency ?? 64,
+      maxCoalesce: o.maxCoalesce ?? 96,
+      logger: silentLogger,
+      ...(o.writes ? { writes: o.writes } : {}),
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+    });
+  }
+
+  it('many meters in flight at once, never two transactions of one meter, each meter in order', async () => {
+    const ledger = new TrackingLedger();
+    ledger.result = chaincodeResult;
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const w = worker(queue, ledger, { concurrency: 16, maxCoalesce: 1 });
+    const meters = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    const ids: string[] = [];
+    for (let n = 1; n <= 4; n++) for (const m of meters) ids.push(queue.enqueue(single(m, n * 900)).id);
+    w.start();
+    await Promise.all(ids.map((id) => w.waitForSettled(id, 30_000)));
+    await w.stop();
+    for (const id of ids) expect(queue.get(id)!.state).toBe('committed');
+    expect(ledger.maxPerSigner).toBe(1);
+    expect(ledger.maxTotal).toBeGreaterThan(4); // more than the old fixed 4
+    expect(ledger.maxTotal).toBeLessThanOrEqual(12);
+    for (const m of meters) {
+      expect(ledger.applied.filter((t) => t.signer === `meter:${m}`).flatMap(startsOf)).toEqual([900, 1800, 2700, 3600]);
+    }
+    db.close();
+  });
+
+  it('coalesces a meter\'s queued single readings into one postReadings transaction; each receipt gets its own result', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincodeResult;
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const txs: Array<[number, number]> = [];
+    const w = worker(queue, ledger, { metrics: { retry: () => undefined, delivered: () => undefined, transaction: (r, n) => txs.push([r, n]) } });
+    const ids = [900, 1800, 2700, 3600, 4500].map((s) => queue.enqueue(single('m1', s)).id);
+    const other = queue.enqueue(single('m2', 900)).id;
+    await drain(w);
+    expect(ledger.applied).toHaveLength(2);
+    const batch = ledger.applied.find((t) => t.signer === 'meter:m1')!;
+    expect(batch.fn).toBe('meters:postReadings');
+    expect(batch.args).toEqual(['']);
+    expect(JSON.parse(batch.transient!.readings!)).toEqual({
+      meterId: 'm1',
+      readings: [900, 1800, 2700, 3600, 4500].map((s) => ({ meterId: 'm1', intervalStart: s, intervalLength: 900, importWh: 1 })),
+    });
+    ids.forEach((id, i) => expect(queue.get(id)).toMatchObject({ state: 'committed', txId: batch.txId, result: { meterId: 'm1', intervalStart: 900 * (i + 1), status: 'recorded' } }));
+    // a lone reading stays a postReading, exactly as before
+    expect(ledger.applied.find((t) => t.signer === 'meter:m2')!.fn).toBe('meters:postReading');
+    expect(queue.get(other)!.result).toEqual({ meterId: 'm2', intervalStart: 900, status: 'recorded' });
+    expect(txs.sort()).toEqual([[1, 1], [5, 5]]);
+    db.close();
+  });
+
+  it('coalesces only while intervals strictly increase and at most maxCoalesce; batches and stored transactions are never merged', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincodeResult;
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    for (const s of [900, 1800, 1800, 2700, 3600, 4500]) queue.enqueue(single('m1', s));
+    queue.enqueue({ ...single('m1', 0), fn: 'meters:postReadings', transient: { readings: JSON.stringify({ meterId: 'm1', readings: [{ intervalStart: 5400 }, { intervalStart: 6300 }] }) }, itemCount: 2 });
+    queue.enqueue(single('m1', 9000));
+    await drain(worker(queue, ledger, { maxCoalesce: 3 }));
+    expect(ledger.applied.map((t) => [t.fn, startsOf(t)])).toEqual([
+      ['meters:postReadings', [900, 1800]], // the repeated 1800 ends the first batch
+      ['meters:postReadings', [1800, 2700, 3600]], // maxCoalesce 3
+      ['meters:postReading', [4500]], // the client's own batch is next: not merged into
+      ['meters:postReadings', [5400, 6300]],
+      ['meters:postReading', [9000]],
+    ]);
+    db.close();
+  });
+
+  it('a coalesced batch the chaincode refuses is delivered one by one: only the bad reading is rejected, with its own reason', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincodeResult;
+    const real = ledger.endorse.bind(ledger);
+    ledger.endorse = async (id, fn, args, transient) => {
+      if (startsOf({ fn, transient }).includes(2700)) {
+        ledger.endorseCalls++;
+        throw chaincodeError(`[PRECONDITION_FAILED] ${fn === 'meters:postReadings' ? 'readings[2]' : 'reading'}: importRegisterWh 5 is below the last reading's 10`);
+      }
+      return real(id, fn, args, transient);
+    };
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const ids = [900, 1800, 2700, 3600].map((s) => queue.enqueue(single('m1', s)).id);
+    await drain(worker(queue, ledger));
+    expect(ids.map((id) => queue.get(id)!.state)).toEqual(['committed', 'committed', 'rejected', 'committed']);
+    expect(queue.get(ids[2]!)!.reason).toBe("reading: importRegisterWh 5 is below the last reading's 10");
+    // 900 and 1800 each alone, 3600 alone (the refused batch's receipts are delivered one by one), in order
+    expect(ledger.applied.map((t) => [t.fn, startsOf(t)])).toEqual([
+      ['meters:postReading', [900]],
+      ['meters:postReading', [1800]],
+      ['meters:postReading', [3600]],
+    ]);
+    db.close();
+  });
+
+  it('crash after a coalesced batch was endorsed: the same transaction is re-sent and settles every receipt it carries, once', async () => {
+    const dir = tmpDir();
+    const ledger = new FakeLedger();
+    ledger.result = chaincodeResult;
+    const db1 = openDatabase(dir);
+    const q1 = new DurableQueue(db1);
+    const ids = [900, 1800, 2700].map((s) => q1.enqueue(single('m1', s)).id);
+    ledger.hangAfterCommit = true;
+    void worker(q1, ledger).runOnce();
+    while (ledger.applied.length === 0) await new Promise((r) => setImmediate(r));
+    db1.close(); // crash: committed on the ledger, not recorded here
+    ledger.hangAfterCommit = false;
+    const db2 = openDatabase(dir);
+    const q2 = new DurableQueue(db2);
+    const inDoubt = ids.map((id) => q2.get(id)!);
+    expect(inDoubt.map((r) => r.state)).toEqual(['submitted', 'submitted', 'submitted']);
+    expect(new Set(inDoubt.map((r) => r.txId)).size).toBe(1);
+    await drain(worker(q2, ledger));
+    expect(ids.map((id) => q2.get(id)!)).toEqual(ids.map(() => expect.objectContaining({ state: 'committed', txId: inDoubt[0]!.txId })));
+    expect(ledger.applied).toHaveLength(1);
+    expect(ledger.endorseCalls).toBe(1);
+    db2.close();
+  });
+
+  it('wakes on enqueue: with a one-minute poll interval a kicked reading is delivered at once', async () => {
+    const ledger = new FakeLedger();
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const w = worker(queue, ledger, { pollIntervalMs: 60_000 });
+    w.start();
+    await new Promise((r) => setTimeout(r, 20)); // the loop is idle, waiting
+    const r = queue.enqueue(single('m1', 900));
+    w.kick(); // what the REST handler does after queuing
+    const settled = await w.waitForSettled(r.id, 10_000); // far less than the poll interval
+    expect(settled!.state).toBe('committed');
+    await w.stop();
+    db.close();
+  });
+});
+
+describe('GroupCommit', () => {
+  it('commits the writes of one moment in ONE SQLite transaction and resolves each only after the COMMIT', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const queue = new DurableQueue(db);
+    const reader = openDatabase(dir); // another connection sees committed data only
+    const commits: number[] = [];
+    const writes = new GroupCommit(db, { maxBatch: 100, maxDelayMs: 0, onCommit: (n) => commits.push(n) });
+    const pending = Array.from({ length: 10 }, (_, i) => writes.run(() => queue.enqueue(reading(`m${i}`, 1))));
+    const countCommitted = () => (reader.prepare('SELECT COUNT(*) AS n FROM receipts').get() as { n: number }).n;
+    expect(countCommitted()).toBe(0); // nothing answered yet, nothing committed yet
+    let resolvedBeforeCommit = false;
+    void pending[0]!.then(() => {
+      if (countCommitted() !== 10) resolvedBeforeCommit = true;
+    });
+    const receipts = await Promise.all(pending);
+    expect(resolvedBeforeCommit).toBe(false);
+    expect(countCommitted()).toBe(10);
+    expect(commits).toEqual([10]);
+    expect(new Set(receipts.map((r) => r.id)).size).toBe(10);
+    reader.close();
+    db.close();
+  });
+
+  it('a write that throws is rolled back alone; the others of its group commit', async () => {
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const writes = new GroupCommit(db, { maxBatch: 100, maxDelayMs: 0 });
+    const ok = writes.run(() => queue.enqueue(reading('m1', 1)));
+    const bad = writes.run(() => {
+      queue.enqueue(reading('m2', 1));
+      throw new Error('no');
+    });
+    await Promise.all([expect(bad).rejects.toThrow('no'), expect(ok).resolves.toMatchObject({ meterId: 'm1' })]);
+    expect(queue.counts().queued).toBe(1);
+    // a COMMIT that fails (no 202, nothing kept, key freed): app.test.ts 'group commit: ...'
+    expect(db.inTransaction).toBe(false);
+    db.close();
+  });
+
+  it('flushes at once when maxBatch writes wait', async () => {
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const commits: number[] = [];
+    const writes = new GroupCommit(db, { maxBatch: 3, maxDelayMs: 60_000, onCommit: (n) => commits.push(n) });
+    await Promise.all([1, 2, 3].map((n) => writes.run(() => queue.enqueue(reading('m1', n)))));
+    expect(commits).toEqual([3]);
     db.close();
   });
 });

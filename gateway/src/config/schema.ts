@@ -58,8 +58,11 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        pollIntervalMs: { type: 'integer', minimum: 1 },
-        concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+        pollIntervalMs: { type: 'integer', minimum: 1, description: 'longest idle wait of the delivery worker (enqueues and finished deliveries wake it at once)' },
+        concurrency: { type: 'integer', minimum: 1, maximum: 1024, description: 'transactions in flight at once, each for a different meter' },
+        maxCoalesce: { type: 'integer', minimum: 1, maximum: 96, description: "most queued single readings of a meter sent as one meters:postReadings transaction (the chaincode's MAX_BATCH is 96); 1 = never coalesce" },
+        groupCommitMaxDelayMs: { type: 'integer', minimum: 0, maximum: 1000, description: 'how long a write waits for others to share its SQLite commit (0 = the end of the event-loop turn)' },
+        groupCommitMaxBatch: { type: 'integer', minimum: 1, description: 'most writes per SQLite commit' },
         retentionDays: { type: 'integer', minimum: 1, description: 'final receipts older than this are deleted (at start and daily)' },
       },
     },

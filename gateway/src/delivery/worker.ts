@@ -4,12 +4,25 @@ import { classifyFailure, normalizeLedgerError, type FailureClass } from '../fab
 import type { ActingIdentity, LedgerClient } from '../fabric/ledger';
 import { backoffMs, type RetryPolicy } from '../fabric/submitter';
 import { HttpProblem, ledgerProblem } from '../rest/problem';
+import { directWriter, type Writer } from '../store/groupCommit';
 import type { DurableQueue, Receipt } from '../store/queue';
 
 export interface WorkerMetrics {
   retry(reason: FailureClass): void;
   delivered(outcome: 'committed' | 'rejected', seconds: number): void;
+  /** transactions in flight now (one per meter at most) */
+  inFlight?(n: number): void;
+  /** a transaction was endorsed for this many queued receipts / readings */
+  transaction?(receipts: number, readings: number): void;
 }
+
+/** Deliveries started per event-loop turn (see loop). */
+const STARTS_PER_TURN = 8;
+
+/** The single-reading transaction whose queued receipts may be coalesced into one batch transaction. */
+const SINGLE = 'meters:postReading';
+/** The chaincode's batch transaction (chaincode meters.contract.ts postReadings: `{meterId, readings}`, transient `readings`). */
+const BATCH = 'meters:postReadings';
 
 export interface DeliveryWorkerOptions {
   queue: DurableQueue;
@@ -17,8 +30,17 @@ export interface DeliveryWorkerOptions {
   /** the identity to sign a meter's transactions with; throws HttpProblem if the meter may not be used */
   identityFor(meterId: string): ActingIdentity;
   retry: RetryPolicy;
+  /** upper bound of an idle wait: enqueues and finished deliveries wake the worker at once (kick) */
   pollIntervalMs: number;
+  /** transactions in flight at once, each for a different meter */
   concurrency: number;
+  /**
+   * Most queued single readings of a meter delivered by one batch transaction (chaincode reading.ts
+   * MAX_BATCH = 96); 1 = never coalesce. Default 1.
+   */
+  maxCoalesce?: number;
+  /** where the worker's state changes are written (group commit); default: each its own transaction */
+  writes?: Writer;
   logger: Logger;
   metrics?: WorkerMetrics;
 }
@@ -29,6 +51,13 @@ export { parseResult };
 
 /**
  * Delivers queued receipts to Fabric exactly once, in order per meter.
+ *
+ * Up to `concurrency` meters have a transaction in flight at once, one per meter, so a meter's
+ * readings commit in the order they were queued. A meter's consecutive queued single readings (in
+ * strictly increasing interval order) go out as ONE `meters:postReadings` transaction of at most
+ * `maxCoalesce`; every receipt of it gets its own reading's result. If the chaincode refuses such a
+ * coalesced batch, its receipts go back to the queue and are delivered one by one, so a bad reading
+ * is refused alone with its own reason, exactly as it would have been without coalescing.
  *
  * queued: endorse a new proposal → store tx id + transaction bytes (state submitted) → send → commit status.
  * submitted (after a crash, a send failure or a commit-status deadline): re-send the SAME stored transaction
@@ -43,10 +72,14 @@ export class DeliveryWorker extends EventEmitter {
   private wake: (() => void) | undefined;
   /** pending waitForSettled calls: each answers now (stop) */
   private readonly waiters = new Set<() => void>();
+  /** meter → last seq to deliver one receipt per transaction (after its coalesced batch was refused) */
+  private readonly solo = new Map<string, number>();
+  private readonly writes: Writer;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     super();
     this.setMaxListeners(0);
+    this.writes = o.writes ?? directWriter;
   }
 
   start(): void {
@@ -110,17 +143,19 @@ export class DeliveryWorker extends EventEmitter {
     const free = this.o.concurrency - this.inFlight.size;
     if (free <= 0) return 0;
     const due = this.o.queue.due(Date.now(), free, new Set(this.inFlight.keys()));
-    const started: Promise<void>[] = [];
-    for (const r of due) {
-      const p = this.deliver(r).finally(() => {
-        this.inFlight.delete(r.meterId);
-        this.kick();
-      });
-      this.inFlight.set(r.meterId, p);
-      started.push(p);
-    }
-    await Promise.all(started);
+    await Promise.all(due.map((r) => this.begin(r)));
     return due.length;
+  }
+
+  private begin(r: Receipt): Promise<void> {
+    const p = this.deliver(r).finally(() => {
+      this.inFlight.delete(r.meterId);
+      this.o.metrics?.inFlight?.(this.inFlight.size);
+      this.kick();
+    });
+    this.inFlight.set(r.meterId, p);
+    this.o.metrics?.inFlight?.(this.inFlight.size);
+    return p;
   }
 
   private async loop(): Promise<void> {
@@ -128,17 +163,19 @@ export class DeliveryWorker extends EventEmitter {
       const free = this.o.concurrency - this.inFlight.size;
       let started = 0;
       if (free > 0) {
-        const due = this.o.queue.due(Date.now(), free, new Set(this.inFlight.keys()));
+        const due = this.o.queue.due(Date.now(), Math.min(free, STARTS_PER_TURN), new Set(this.inFlight.keys()));
         for (const r of due) {
-          const p = this.deliver(r).finally(() => {
-            this.inFlight.delete(r.meterId);
-            this.kick();
-          });
-          this.inFlight.set(r.meterId, p);
+          void this.begin(r);
           started++;
         }
       }
-      if (started > 0) continue;
+      if (started > 0) {
+        // Starting a delivery runs synchronously up to its endorsement call (key import and gateway
+        // connection for a meter's first transaction, proposal building, signing): dozens at once would
+        // hold the event loop for hundreds of ms while acknowledgements wait. Let them in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (!this.running) break;
       const next = this.o.queue.nextDueAt();
       // Something due but every due meter is busy: wait for a delivery to finish (it kicks) or the poll interval.
@@ -167,6 +204,34 @@ export class DeliveryWorker extends EventEmitter {
     }
   }
 
+  /**
+   * The receipts one transaction delivers, starting at the meter's oldest unfinished receipt `head`, and
+   * the transaction to endorse for them. A receipt already `submitted` is finished by its stored
+   * transaction (with every receipt that transaction carries); otherwise the meter's following queued
+   * single readings join it while their intervals strictly increase (the batch transaction's rule).
+   */
+  private plan(head: Receipt): { group: Receipt[]; fn: string; args: string[]; transient: Record<string, string> | undefined } {
+    const own = { fn: head.fn, args: head.args, transient: head.transient ?? undefined };
+    if (head.state === 'submitted' && head.txBytes) return { group: this.o.queue.inTransaction(head), ...own };
+    const max = Math.min(this.o.maxCoalesce ?? 1, 96);
+    const soloUntil = this.solo.get(head.meterId);
+    if (soloUntil !== undefined && head.seq > soloUntil) this.solo.delete(head.meterId);
+    if (max <= 1 || head.fn !== SINGLE || (soloUntil !== undefined && head.seq <= soloUntil)) return { group: [head], ...own };
+    const first = readingOf(head);
+    if (!first) return { group: [head], ...own };
+    const group = [head];
+    const readings = [first];
+    for (const r of this.o.queue.pendingOf(head.meterId, max).slice(1)) {
+      if (r.state !== 'queued' || r.fn !== SINGLE || (soloUntil !== undefined && r.seq <= soloUntil)) break;
+      const reading = readingOf(r);
+      if (!reading || (reading.intervalStart as number) <= (readings[readings.length - 1]!.intervalStart as number)) break;
+      group.push(r);
+      readings.push(reading);
+    }
+    if (group.length === 1) return { group, ...own };
+    return { group, fn: BATCH, args: [''], transient: { readings: JSON.stringify({ meterId: head.meterId, readings }) } };
+  }
+
   private async deliverOnce(r: Receipt): Promise<void> {
     const log = this.o.logger.child({ receiptId: r.id, meterId: r.meterId });
     let id: ActingIdentity;
@@ -174,11 +239,16 @@ export class DeliveryWorker extends EventEmitter {
       id = this.o.identityFor(r.meterId);
     } catch (e) {
       const p = e instanceof HttpProblem ? e : new HttpProblem(500, 'internal', 'Internal error', String((e as Error)?.message ?? e));
-      this.o.queue.markRejected(r.id, p.message, p.body());
-      log.warn({ reason: p.message }, 'receipt rejected: meter identity unusable');
-      this.settle(r, 'rejected');
+      // a stored coalesced transaction settles all of its receipts together, refused ones too
+      const group = r.state === 'submitted' && r.txBytes ? this.o.queue.inTransaction(r) : [r];
+      await this.writes.run(() => group.forEach((g) => this.o.queue.markRejected(g.id, p.message, p.body())));
+      log.warn({ reason: p.message, receipts: group.length }, 'receipt rejected: meter identity unusable');
+      for (const g of group) this.settle(g, 'rejected');
       return;
     }
+    const { group, fn, args, transient } = this.plan(r);
+    const ids = group.map((g) => g.id);
+    const coalesced = group.length > 1;
     let stage: 'endorse' | 'submit' = 'submit';
     let txId = r.txId;
     try {
@@ -189,22 +259,33 @@ export class DeliveryWorker extends EventEmitter {
         stage = 'endorse';
         // The reading(s) only: the chaincode checks the registers against the meter's head in its
         // utility's private collection (chaincode meters.contract.ts).
-        const prepared = await this.o.ledger.endorse(id, r.fn, r.args, r.transient ?? undefined);
-        this.o.queue.markSubmitted(r.id, prepared.txId, prepared.bytes);
+        const prepared = await this.o.ledger.endorse(id, fn, args, transient);
+        // stored (durably) before it is sent: after a crash the same tx id is re-sent, never a second one
+        await this.writes.run(() => this.o.queue.markSubmitted(ids, prepared.txId, prepared.bytes));
+        this.o.metrics?.transaction?.(group.length, group.reduce((n, g) => n + g.itemCount, 0));
         txId = prepared.txId;
         bytes = prepared.bytes;
         stage = 'submit';
       }
       const committed = await this.o.ledger.submitPrepared(id, bytes);
-      this.o.queue.markCommitted(r.id, committed.txId, committed.blockNumber, parseResult(committed.result));
-      log.info({ txId: committed.txId, blockNumber: committed.blockNumber }, 'receipt committed');
-      this.settle(r, 'committed');
+      const result = parseResult(committed.result);
+      const results = coalesced ? splitBatchResult(result, group) : [result];
+      await this.writes.run(() => group.forEach((g, i) => this.o.queue.markCommitted(g.id, committed.txId, committed.blockNumber, results[i])));
+      log.info({ txId: committed.txId, blockNumber: committed.blockNumber, receipts: group.length }, 'receipt committed');
+      for (const g of group) this.settle(g, 'committed');
     } catch (e) {
       const err = normalizeLedgerError(e, stage);
       const cls = classifyFailure(err);
+      if (cls === 'permanent' && coalesced) {
+        // One reading of the batch may be bad: deliver these one by one, each gets its own verdict.
+        this.solo.set(r.meterId, group[group.length - 1]!.seq);
+        await this.writes.run(() => this.o.queue.retryLater(ids, `coalesced batch refused, delivering one by one: ${err.message}`, 0, true));
+        log.info({ txId: err.txId ?? txId, receipts: group.length, error: err.message }, 'coalesced batch refused; delivering its readings one by one');
+        return;
+      }
       if (cls === 'permanent') {
         const p = ledgerProblem(err);
-        this.o.queue.markRejected(r.id, p.message, p.body());
+        await this.writes.run(() => this.o.queue.markRejected(r.id, p.message, p.body()));
         log.warn({ txId: err.txId ?? txId, reason: p.message }, 'receipt rejected by the ledger');
         this.settle(r, 'rejected');
         return;
@@ -215,10 +296,37 @@ export class DeliveryWorker extends EventEmitter {
       // resend / unknown-outcome: keep the stored transaction and send it again.
       // endorsement-mismatch: the endorsers disagreed (different block heights) — a new proposal, like a conflict.
       const newProposal = cls === 'conflict' || cls === 'endorsement-mismatch' || (cls === 'retry-endorse' && stage === 'endorse');
-      this.o.queue.retryLater(r.id, `${cls}: ${err.message}`, delay, newProposal);
-      const line = { txId: err.txId ?? txId, cls, attempts: r.attempts + 1, delayMs: delay, error: err.message, details: err.details.map((x) => `${x.mspId}: ${x.message}`) };
+      await this.writes.run(() => this.o.queue.retryLater(ids, `${cls}: ${err.message}`, delay, newProposal));
+      const line = { txId: err.txId ?? txId, cls, attempts: r.attempts + 1, delayMs: delay, receipts: group.length, error: err.message, details: err.details.map((x) => `${x.mspId}: ${x.message}`) };
       if (cls === 'endorsement-mismatch') log.warn(line, 'endorsements differed between peers; a new proposal will be endorsed');
       else log.info(line, 'receipt delivery will be retried');
     }
   }
+}
+
+/** The reading a queued single-reading receipt carries (transient `reading`), if it is one the batch can take. */
+function readingOf(r: Receipt): Record<string, unknown> | undefined {
+  if (r.args.length !== 1 || r.args[0] !== '' || typeof r.transient?.reading !== 'string' || Object.keys(r.transient).length !== 1) return undefined;
+  try {
+    const o = JSON.parse(r.transient.reading) as unknown;
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+    const reading = o as Record<string, unknown>;
+    return Number.isSafeInteger(reading.intervalStart) && (reading.meterId === undefined || reading.meterId === r.meterId) ? reading : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each receipt's share of a coalesced batch's result — what `meters:postReading` answers for one
+ * reading, `{meterId, intervalStart, status}` — from postReadings' `{meterId, recorded, duplicates,
+ * results: [{intervalStart, status}]}` (chaincode meters.contract.ts), matched by interval.
+ */
+function splitBatchResult(result: unknown, group: Receipt[]): unknown[] {
+  const r = result as { meterId?: unknown; results?: Array<{ intervalStart?: unknown; status?: unknown }> } | null;
+  const byStart = new Map((Array.isArray(r?.results) ? r.results : []).map((x) => [x.intervalStart, x.status]));
+  return group.map((g) => {
+    const start = readingOf(g)?.intervalStart;
+    return byStart.has(start) ? { meterId: r?.meterId ?? g.meterId, intervalStart: start, status: byStart.get(start) } : result;
+  });
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import { withoutFsync, type Db } from '../store/db';
 
 /**
  * Durable state of the beacon listener (SQLite, same fsynced database as the queue):
@@ -44,10 +44,16 @@ export class BeaconStore {
     return r ? { block: r.block, txId: r.tx_id } : undefined;
   }
 
-  /** Records the handled event and the jobs it created, atomically. A job already known is left as it is. */
+  /**
+   * Records the handled event and the jobs it created, atomically. A job already known is left as it is.
+   * A checkpoint that creates no job is committed without its own fsync (db.ts withoutFsync): every
+   * reading transaction emits an event, and losing such a checkpoint in a power cut only means handling
+   * events again that create nothing (jobs are INSERT OR IGNORE).
+   */
   advance(name: string, cp: Checkpoint, jobs: Array<{ taskId: string; round: number; message: string }>, now = Date.now()): number {
     let added = 0;
-    this.db.transaction(() => {
+    const write = jobs.length ? <T>(f: () => T) => f() : <T>(f: () => T) => withoutFsync(this.db, f);
+    write(() => this.db.transaction(() => {
       const ins = this.db.prepare(
         `INSERT OR IGNORE INTO beacon_contributions (task_id, round, message, state, attempts, next_attempt_at, opened_block, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`,
       );
@@ -55,7 +61,7 @@ export class BeaconStore {
       this.db
         .prepare('INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at')
         .run(name, cp.block, cp.txId, now);
-    })();
+    })());
     return added;
   }
 

@@ -31,6 +31,35 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
     registers: [this.registry],
   });
+  readonly queueInFlight = new client.Gauge({
+    name: 'gateway_queue_in_flight',
+    help: 'Queue transactions in flight now (endorsed or being endorsed, not yet settled); at most one per meter',
+    registers: [this.registry],
+  });
+  readonly queueTransactionReceipts = new client.Histogram({
+    name: 'gateway_queue_transaction_receipts',
+    help: 'Queued receipts delivered by one transaction (> 1: coalesced single readings of one meter)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 96],
+    registers: [this.registry],
+  });
+  readonly queueTransactionReadings = new client.Histogram({
+    name: 'gateway_queue_transaction_readings',
+    help: 'Readings carried by one queue transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 96],
+    registers: [this.registry],
+  });
+  readonly groupCommitWrites = new client.Histogram({
+    name: 'gateway_store_group_commit_writes',
+    help: 'Writes (queued receipts, state changes) committed by one SQLite transaction (one fsync)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+  readonly groupCommitDuration = new client.Histogram({
+    name: 'gateway_store_group_commit_seconds',
+    help: 'Time to run and commit (fsync) one group of writes',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
   readonly retries = new client.Counter({
     name: 'gateway_fabric_retries_total',
     help: 'Retries of ledger submissions by reason (conflict = MVCC/phantom → new proposal; endorsement-mismatch = peers returned different results → new proposal; retry-endorse; resend; unknown-outcome)',
@@ -90,6 +119,18 @@ export class Metrics {
     return {
       retry: (reason: FailureClass) => this.retries.inc({ reason, path: 'queue' }),
       delivered: (outcome: 'committed' | 'rejected', seconds: number) => this.deliveryDuration.observe({ outcome }, seconds),
+      inFlight: (n: number) => this.queueInFlight.set(n),
+      transaction: (receipts: number, readings: number) => {
+        this.queueTransactionReceipts.observe(receipts);
+        this.queueTransactionReadings.observe(readings);
+      },
+    };
+  }
+
+  groupCommitHook() {
+    return (writes: number, seconds: number) => {
+      this.groupCommitWrites.observe(writes);
+      this.groupCommitDuration.observe(seconds);
     };
   }
 }

@@ -9,6 +9,7 @@ import type { MeterIdentities } from '../identity/meters';
 import type { MeterRecord } from '../identity/wallet';
 import type { Metrics } from '../ops/metrics';
 import type { CheckResult } from '../ops/readiness';
+import type { Writer } from '../store/groupCommit';
 import type { IdempotencyStore } from '../store/idempotency';
 import type { DurableQueue, Receipt } from '../store/queue';
 import type { ApiSpec, ChaincodeMapping } from './openapi';
@@ -22,6 +23,8 @@ export interface HandlerDeps {
   apiKeys: ApiKeyStore;
   idempotency: IdempotencyStore;
   queue: DurableQueue;
+  /** group commit: queued receipts are acknowledged only once their SQLite transaction committed */
+  writes: Writer;
   worker: Pick<DeliveryWorker, 'kick' | 'waitForSettled'>;
   ledger: LedgerClient;
   submitter: Submitter;
@@ -159,17 +162,19 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
   /**
    * Queues a submission. The receipt and the Idempotency-Key record are written in ONE SQLite
    * transaction: either the 202 is stored as the key's answer, or (`answerLater`, for `?sync=true`) the
-   * receipt id is, and the answer is stored once the request has waited for it.
+   * receipt id is, and the answer is stored once the request has waited for it. That transaction is a
+   * savepoint of a group commit shared with the other requests of the moment (store/groupCommit.ts):
+   * this resolves — and the 202 goes out — only after the group's COMMIT (fsync) returned.
    */
-  const enqueue = (
+  const enqueue = async (
     ctx: HandlerContext,
     meterId: string,
     fn: string,
     transient: Record<string, string>,
     itemCount: number,
     answerLater = false,
-  ): { receipt: Receipt; reply: Reply } => {
-    const out = d.idempotency.atomically(() => {
+  ): Promise<{ receipt: Receipt; reply: Reply }> => {
+    const out = await d.writes.run(() => {
       // The reading goes in the transient map with an empty argument, so raw values never appear in a block
       // (only the utility's private collection keeps them; chaincode meters.contract.ts).
       const receipt = d.queue.enqueue({ meterId, principal: ctx.principal!.keyId, fn, args: [''], transient, itemCount });
@@ -303,7 +308,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       d.meters.actingIdentity(meterId); // refuse now if revoked / not enrolled
       // With ?sync=true the Idempotency-Key stores the answer this request ends up giving (200 committed, or
       // 202 with the receipt's state after syncWaitMs), not the 202 'queued' it would give without waiting.
-      const { receipt, reply } = enqueue(ctx, meterId, 'meters:postReading', { reading: JSON.stringify({ ...body, meterId }) }, 1, sync);
+      const { receipt, reply } = await enqueue(ctx, meterId, 'meters:postReading', { reading: JSON.stringify({ ...body, meterId }) }, 1, sync);
       return sync ? awaitReceipt(receipt) : reply;
     },
     postReadingBatch: async (ctx) => {
@@ -312,7 +317,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       readings.forEach((r, i) => checkBodyMeter(meterId, r.meterId, `body.readings[${i}].meterId`));
       d.meters.actingIdentity(meterId);
       const batch = { meterId, readings: readings.map((r) => ({ ...r, meterId })) };
-      return enqueue(ctx, meterId, 'meters:postReadings', { readings: JSON.stringify(batch) }, readings.length).reply;
+      return (await enqueue(ctx, meterId, 'meters:postReadings', { readings: JSON.stringify(batch) }, readings.length)).reply;
     },
     getReceipt: async (ctx) => {
       const r = d.queue.get(ctx.params.receiptId!);

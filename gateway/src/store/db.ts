@@ -19,6 +19,23 @@ export function openDatabase(dataDir: string, fileName = 'gateway.sqlite'): Db {
   return db;
 }
 
+/**
+ * Runs `fn` (which commits its own transaction) with `synchronous = NORMAL`: its commit is written to the
+ * WAL but not fsynced; the next commit under FULL fsyncs the WAL and so makes it durable too, and a crash
+ * of the process alone loses nothing (the OS has the write). For writes whose loss in a power cut is
+ * harmless — nothing was answered on their strength and redoing them has no effect — so they do not pay
+ * an fsync that blocks the event loop.
+ */
+export function withoutFsync<T>(db: Db, fn: () => T): T {
+  const full = db.pragma('synchronous', { simple: true }) === 2;
+  if (full) db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    if (full) db.pragma('synchronous = FULL');
+  }
+}
+
 export function nowMs(): number {
   return Date.now();
 }

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Db } from './db';
+import { withoutFsync, type Db } from './db';
 
 export interface StoredResponse {
   status: number;
@@ -73,8 +73,20 @@ export class IdempotencyStore {
     if (!columns.some((c) => c.name === 'receipt_id')) db.exec('ALTER TABLE idempotency ADD COLUMN receipt_id TEXT');
   }
 
-  /** Atomically claims the key or reports what is already stored under it. */
+  /**
+   * Atomically claims the key or reports what is already stored under it.
+   *
+   * The claim is committed without its own fsync (synchronous = NORMAL for this one transaction, WAL
+   * mode: db.ts): nothing is answered on the strength of a claim alone, and the write that does answer
+   * (the queued receipt with the completed key, `notePrepared` before a send, `complete`) commits with
+   * synchronous = FULL, whose fsync of the WAL makes the earlier claim durable too. A claim lost to a
+   * power cut is a key never claimed: the client's retry runs the request, which had no effect.
+   */
   begin(principal: string, key: string, fingerprint: string): IdempotencyBegin {
+    return withoutFsync(this.db, () => this.claim(principal, key, fingerprint));
+  }
+
+  private claim(principal: string, key: string, fingerprint: string): IdempotencyBegin {
     return this.db.transaction((): IdempotencyBegin => {
       const row = this.db
         .prepare('SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, receipt_id, boot_id FROM idempotency WHERE principal = ? AND key = ?')

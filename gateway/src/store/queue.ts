@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type Database from 'better-sqlite3';
 import type { Db } from './db';
 
 export type ReceiptState = 'queued' | 'submitted' | 'committed' | 'rejected';
@@ -82,7 +83,8 @@ function toReceipt(r: Row): Receipt {
  * A row is `submitted` only after its endorsed transaction is stored, so after a crash the very same
  * transaction (same tx id) is re-sent and its commit status read: Fabric never commits one tx id twice.
  * Rows of one meter are delivered strictly in `seq` order: only the oldest unfinished row of a meter
- * is ever handed out.
+ * is ever handed out. Several consecutive rows of a meter may be delivered by one transaction (a
+ * coalesced batch, delivery/worker.ts): they carry the same tx id and settle together.
  */
 export class DurableQueue {
   constructor(private readonly db: Db) {
@@ -109,39 +111,70 @@ export class DurableQueue {
       updated_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS receipts_pending ON receipts (meter_id, seq) WHERE state IN ('queued', 'submitted');`);
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO receipts (id, meter_id, principal, fn, args, transient, item_count, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      ),
+      get: db.prepare('SELECT * FROM receipts WHERE id = ?'),
+      pendingOf: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('queued', 'submitted') ORDER BY seq LIMIT ?"),
+      inTx: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('queued', 'submitted') AND tx_id = ? ORDER BY seq"),
+      pendingCounts: db.prepare("SELECT state, COUNT(*) AS n FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY state"),
+      due: db.prepare(
+        `SELECT r.* FROM receipts r
+         JOIN (SELECT meter_id, MIN(seq) AS seq FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id) h
+           ON r.seq = h.seq
+         WHERE r.next_attempt_at <= ?
+         ORDER BY r.seq`,
+      ),
+    };
   }
 
-  /** Inserts and returns once the row is durable (fsynced WAL). */
+  private readonly stmt: {
+    insert: Database.Statement;
+    get: Database.Statement;
+    pendingOf: Database.Statement;
+    inTx: Database.Statement;
+    due: Database.Statement;
+    pendingCounts: Database.Statement;
+  };
+
+  /**
+   * Inserts a queued receipt. Durable once the enclosing SQLite transaction commits: callers that
+   * acknowledge it run this through the group-commit writer (groupCommit.ts) and answer after it resolved.
+   */
   enqueue(item: { meterId: string; principal: string; fn: string; args: string[]; transient?: Record<string, string>; itemCount: number }): Receipt {
     const id = `rcpt_${crypto.randomUUID()}`;
     const now = Date.now();
-    this.db
-      .prepare(
-        `INSERT INTO receipts (id, meter_id, principal, fn, args, transient, item_count, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-      )
-      .run(id, item.meterId, item.principal, item.fn, JSON.stringify(item.args), item.transient ? JSON.stringify(item.transient) : null, item.itemCount, now, now);
+    this.stmt.insert.run(id, item.meterId, item.principal, item.fn, JSON.stringify(item.args), item.transient ? JSON.stringify(item.transient) : null, item.itemCount, now, now);
     return this.get(id)!;
   }
 
   get(id: string): Receipt | undefined {
-    const row = this.db.prepare('SELECT * FROM receipts WHERE id = ?').get(id) as Row | undefined;
+    const row = this.stmt.get.get(id) as Row | undefined;
     return row ? toReceipt(row) : undefined;
+  }
+
+  /** A meter's unfinished receipts in delivery (seq) order, at most `limit`. */
+  pendingOf(meterId: string, limit: number): Receipt[] {
+    return (this.stmt.pendingOf.all(meterId, limit) as Row[]).map(toReceipt);
+  }
+
+  /**
+   * The receipts delivered together by `head`'s stored transaction (a coalesced batch: the same tx id on
+   * every row, the transaction bytes on the first), in seq order. Just `[head]` for a lone receipt.
+   */
+  inTransaction(head: Receipt): Receipt[] {
+    if (head.txId === null) return [head];
+    const rows = (this.stmt.inTx.all(head.meterId, head.txId) as Row[]).map(toReceipt);
+    return rows.length && rows[0]!.id === head.id ? rows : [head];
   }
 
   /**
    * The oldest unfinished row of each meter that is due, oldest first, skipping meters in `busy`.
    */
   due(now: number, limit: number, busy: ReadonlySet<string> = new Set()): Receipt[] {
-    const rows = this.db
-      .prepare(
-        `SELECT r.* FROM receipts r
-         JOIN (SELECT meter_id, MIN(seq) AS seq FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id) h
-           ON r.seq = h.seq
-         WHERE r.next_attempt_at <= ?
-         ORDER BY r.seq`,
-      )
-      .all(now) as Row[];
+    const rows = this.stmt.due.all(now) as Row[];
     const out: Receipt[] = [];
     for (const r of rows) {
       if (busy.has(r.meter_id)) continue;
@@ -162,8 +195,13 @@ export class DurableQueue {
     return row.t ?? undefined;
   }
 
-  markSubmitted(id: string, txId: string, txBytes: Uint8Array): void {
-    this.update(id, "state = 'submitted', tx_id = ?, tx_bytes = ?", [txId, Buffer.from(txBytes)], ['queued', 'submitted']);
+  /**
+   * `ids` (one meter's receipts, oldest first) are delivered by this endorsed transaction: all submitted with
+   * its tx id, the bytes kept on the first (the one `due` hands out) so a crash re-sends that very transaction.
+   */
+  markSubmitted(ids: string | string[], txId: string, txBytes: Uint8Array): void {
+    const all = typeof ids === 'string' ? [ids] : ids;
+    all.forEach((id, i) => this.update(id, "state = 'submitted', tx_id = ?, tx_bytes = ?", [txId, i === 0 ? Buffer.from(txBytes) : null], ['queued', 'submitted']));
   }
 
   markCommitted(id: string, txId: string, blockNumber: number, result: unknown): void {
@@ -175,11 +213,18 @@ export class DurableQueue {
   }
 
   /** Try again later. `newProposal` drops the stored transaction so the next attempt endorses afresh (new tx id). */
-  retryLater(id: string, error: string, delayMs: number, newProposal: boolean): void {
+  retryLater(ids: string | string[], error: string, delayMs: number, newProposal: boolean): void {
     const set = newProposal
       ? "state = 'queued', tx_id = NULL, tx_bytes = NULL, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
       : 'attempts = attempts + 1, last_error = ?, next_attempt_at = ?';
-    this.update(id, set, [error, Date.now() + delayMs], ['queued', 'submitted']);
+    for (const id of typeof ids === 'string' ? [ids] : ids) this.update(id, set, [error, Date.now() + delayMs], ['queued', 'submitted']);
+  }
+
+  /** Unfinished receipts by state (the partial index only: cheap however many final receipts are kept). */
+  pendingCounts(): { queued: number; submitted: number } {
+    const out = { queued: 0, submitted: 0 };
+    for (const r of this.stmt.pendingCounts.all() as Array<{ state: 'queued' | 'submitted'; n: number }>) out[r.state] = r.n;
+    return out;
   }
 
   counts(): Record<ReceiptState, number> {
@@ -190,10 +235,13 @@ export class DurableQueue {
     return out;
   }
 
+  private readonly updates = new Map<string, Database.Statement>();
+
   private update(id: string, set: string, params: unknown[], fromStates: ReceiptState[]): void {
-    const res = this.db
-      .prepare(`UPDATE receipts SET ${set}, updated_at = ? WHERE id = ? AND state IN (${fromStates.map(() => '?').join(', ')})`)
-      .run(...params, Date.now(), id, ...fromStates);
+    const sql = `UPDATE receipts SET ${set}, updated_at = ? WHERE id = ? AND state IN (${fromStates.map(() => '?').join(', ')})`;
+    let st = this.updates.get(sql);
+    if (!st) this.updates.set(sql, (st = this.db.prepare(sql)));
+    const res = st.run(...params, Date.now(), id, ...fromStates);
     if (res.changes !== 1) throw new Error(`receipt ${id} is not in state ${fromStates.join('/')}`);
   }
 }
