@@ -26,6 +26,9 @@ import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/
 import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
+import { AgentService } from './agents/service';
+import { AgentStore } from './agents/store';
+import { agentHandlers } from './agents/rest';
 
 /** How long an idle HTTP keep-alive connection stays open (see startGateway). */
 export const KEEP_ALIVE_MS = 65_000;
@@ -60,6 +63,8 @@ export interface GatewayApp {
   idempotency: IdempotencyStore;
   /** registration state of the beacon key (for GET /api/v1/beacon) */
   beaconRegistration: { state: string };
+  /** the meters' agents (undefined when agents.enabled is false; docs/agents.md) */
+  agents: AgentService | undefined;
   /** ends every open SSE stream */
   closeEventStreams(): void;
 }
@@ -170,8 +175,13 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       return typeof me?.participantId === 'string' ? me.participantId : undefined;
     },
   });
+  const agentStore = new AgentStore(db);
+  const agents = config.agents.enabled
+    ? new AgentService({ ledger, submitter, store: agentStore, operator: deps.operator, meters, logger: logger.child({ component: 'agents' }), metrics, config: config.agents })
+    : undefined;
   const handlers = {
     ...createHandlers(handlerDeps),
+    ...agentHandlers({ agents, store: agentStore, meters }),
     streamEvents,
     getBeaconStatus: async () => {
       const all = beaconStore.all();
@@ -201,7 +211,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     requireIdempotencyKey: config.idempotency.required,
     validateResponses: deps.validateResponses ?? false,
   });
-  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, closeEventStreams: () => streamEvents.closeAll() };
+  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll() };
 }
 
 /** Registers the beacon key in the background until it is done (the network may still be starting). */
@@ -326,6 +336,7 @@ export async function startGateway(
     gw.beacon.start();
     void registerBeaconKey(gw, logger.child({ component: 'beacon' }), config.beacon.retryBaseMs, () => stopping);
   }
+  gw.agents?.start();
   const housekeeping = setInterval(() => {
     gw.queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   }, 86_400_000);
@@ -363,7 +374,7 @@ export async function startGateway(
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       gw.closeEventStreams();
-      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop()]);
+      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop(), gw.agents?.stop()]);
       clearTimeout(timer);
       ledger.close();
       db.close();
