@@ -1,0 +1,153 @@
+/**
+ * The meters' agents (issue 17, docs/agents.md): nobody calls an entry, a vote or a decision here. Each
+ * utility's gateway runs an agent per meter it holds; the agents follow the chaincode events, lead their
+ * Eq. (1) slots, check the ballot's conditions themselves from the ledger, vote, decide, and — as keepers —
+ * re-draw a committee whose round ran out. The test only enrols, asks to join, sets behaviours, and reads.
+ */
+import {
+  collectSse,
+  enrolAndJoin,
+  ensureCommunity,
+  eventually,
+  expectStatus,
+  loadGateways,
+  RestClient,
+  RUN,
+  saveMember,
+  setAgentBehaviour,
+  TEST_GOVERNANCE,
+  type GatewayDescriptor,
+  type Member,
+  type SseEvent,
+} from './support';
+
+const gateways = loadGateways();
+const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+const gwOf = (m: Member) => gateways.find((g) => g.org === m.org)!;
+/** Eq. (1) needs every member's slot before the deadline: α·n = 30 s × 4 (the chaincode's minimum). */
+const TASK_DEADLINE_SECONDS = TEST_GOVERNANCE.slotSeconds * 4;
+const NAMES = ['TaskOpened', 'CommitteeDrawn', 'LeaderEntryRecorded', 'VoteRecorded', 'BallotDecided', 'ParticipantAdmitted', 'TaskCancelled'];
+
+async function participant(pid: string): Promise<any> {
+  const r = await regulator.get(`/api/v1/participants/${pid}`);
+  expectStatus(r, 200);
+  return r.body;
+}
+
+/** A meter joins; the agents of the community admit it. Returns the new member and the join's block. */
+async function joinAndWaitForAgents(gw: GatewayDescriptor, meterId: string, zone: string, stake: number, timeoutMs: number): Promise<{ member: Member; taskId: string; fromBlock: number }> {
+  const { meter, participant: p, blockNumber } = await enrolAndJoin(gw, meterId, zone, stake, 'honest');
+  const pid = p.participantId as string;
+  await eventually(`admission of ${meterId} by the agents`, async () => ((await participant(pid)).status === 'active' ? true : undefined), timeoutMs);
+  const member = { meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org };
+  saveMember(member);
+  return { member, taskId: p.admissionTaskId as string, fromBlock: blockNumber };
+}
+
+describe('meter agents', () => {
+  let deadlineBefore: number | undefined;
+
+  afterAll(async () => {
+    if (deadlineBefore !== undefined) await regulator.post('/api/v1/governance/parameters', { taskDeadlineSeconds: deadlineBefore });
+  });
+
+  test('a community of 8 meters (one silent, one refuse-all) admits a newcomer by committee with no manual entry, vote or decision', async () => {
+    const { members: founders, params } = await ensureCommunity('honest');
+    const n = 3 * params.f + 1;
+    expect(params.f).toBe(1);
+    deadlineBefore = params.taskDeadlineSeconds;
+    expectStatus(await regulator.post('/api/v1/governance/parameters', { taskDeadlineSeconds: TASK_DEADLINE_SECONDS }), 201);
+
+    // Grow the committee-eligible community to 8 across the three utilities — each newcomer admitted by
+    // the agents alone. (Members other suites admitted with stake 0 are never drawn: they do not count.)
+    const community: Member[] = [];
+    for (const m of founders) {
+      const v = await participant(m.participantId);
+      if (v.stake >= params.minStake && v.qScore >= params.minQScore) community.push(m);
+    }
+    for (let i = 0; community.length < 8; i++) {
+      const gw = gateways[i % gateways.length]!;
+      const { member } = await joinAndWaitForAgents(gw, `agent-${RUN}-${i}`, `zone-${i % 3}`, params.minStake, 5 * 60_000);
+      community.push(member);
+    }
+    expect(new Set(community.map((m) => m.org)).size).toBe(Math.min(3, gateways.length));
+
+    // The newcomer. Its committee is drawn from the beacon; once drawn, two of its members turn faulty:
+    // one silent, one refuse-all — more than f = 1, so round 0 cannot decide and a keeper re-draws it.
+    const gw = gateways[2] ?? gateways[0]!;
+    const { meter, participant: p, blockNumber } = await enrolAndJoin(gw, `newcomer-${RUN}`, 'zone-n', 0, 'honest');
+    const pid = p.participantId as string;
+    const taskId = p.admissionTaskId as string;
+    const task0 = await eventually('committee drawn for the newcomer', async () => {
+      const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
+      expectStatus(t, 200);
+      return t.body.status === 'active' ? t.body : undefined;
+    }, 120_000);
+    // Not the leader of this slot or the last one (it may be entering right now): the two other seats.
+    const leaderOfSlot = (s: number) => (task0.committee as string[])[(((s + task0.leaderOffset) % n) + n) % n]!;
+    const slotNow = Math.floor((Date.now() - task0.genesisMs) / (task0.slotSeconds * 1000));
+    const byPid = new Map(community.map((m) => [m.participantId, m]));
+    const seats = (task0.committee as string[]).filter((x) => x !== leaderOfSlot(slotNow) && x !== leaderOfSlot(slotNow - 1)).map((x) => byPid.get(x)!);
+    expect(seats.length).toBeGreaterThanOrEqual(2);
+    for (const m of seats) if (!m) throw new Error(`committee ${JSON.stringify(task0.committee)} holds a member this suite has no key for`);
+    const [silent, refuser] = seats as [Member, Member];
+    await Promise.all([setAgentBehaviour(gwOf(silent), silent.meterId, 'silent'), setAgentBehaviour(gwOf(refuser), refuser.meterId, 'refuse-all')]);
+
+    // Nothing else: the agents enter, vote, decide; the keepers re-draw a stuck round.
+    await eventually('the newcomer admitted by the agents', async () => ((await participant(pid)).status === 'active' ? true : undefined), 12 * 60_000);
+
+    // The whole admission, from the SSE stream, in ledger order.
+    const seen = await collectSse(
+      regulator,
+      `?fromBlock=${blockNumber}&names=${NAMES.join(',')}`,
+      (e) => e.data.payload?.taskId === taskId || e.data.payload?.participantId === pid,
+      (c) => c.some((e) => e.event === 'ParticipantAdmitted'),
+      { timeoutMs: 60_000 },
+    );
+    expect(seen.status).toBe(200);
+    const of = (name: string) => seen.events.filter((e: SseEvent) => e.event === name).map((e) => e.data.payload);
+    const drawn = of('CommitteeDrawn');
+    const decided = of('BallotDecided');
+    const entries = of('LeaderEntryRecorded');
+    const votes = of('VoteRecorded');
+    expect(of('TaskCancelled')).toEqual([]); // not a founding admission
+    expect(decided).toHaveLength(1);
+    expect(decided[0]).toMatchObject({ taskId, ballot: 'admission', outcome: 'approved' });
+    expect(decided[0].approvals).toBeGreaterThanOrEqual(2 * params.f + 1);
+    expect(of('ParticipantAdmitted')).toHaveLength(1);
+
+    // Round 0 held both faulty members: it could not decide; a keeper re-drew it after its deadline.
+    expect(drawn[0]).toMatchObject({ round: 0 });
+    expect(decided[0].round).toBeGreaterThan(0);
+    expect(of('TaskOpened').some((t) => t.round === decided[0].round)).toBe(true);
+
+    // The silent member never entered nor voted; the refuse-all member refused in round 0 and never approved.
+    const acts = [...entries.map((e) => ({ round: e.round, voter: e.leader, approve: true })), ...votes.map((v) => ({ round: v.round, voter: v.voter, approve: v.approve }))];
+    expect(acts.filter((a) => a.voter === silent.participantId)).toEqual([]);
+    expect(acts.filter((a) => a.voter === refuser.participantId && a.approve)).toEqual([]);
+    expect(votes.filter((v) => v.round === 0 && v.voter === refuser.participantId)).toEqual([expect.objectContaining({ approve: false })]);
+    // Every act in a round came from that round's committee, and no member acted twice in a round.
+    for (const a of acts) expect(drawn.find((d) => d.round === a.round)!.committee).toContain(a.voter);
+    const keys = acts.map((a) => `${a.round}|${a.voter}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Exactly one entry per round that reached one, and the deciding round's entry came before its votes.
+    expect(new Set(entries.map((e) => e.round)).size).toBe(entries.length);
+
+    // The agents' own view: nothing left pending for the newcomer's task.
+    for (const g of gateways) {
+      const r = await new RestClient(g.url, g.apiKeys.operator).get('/api/v1/agents');
+      expectStatus(r, 200);
+      expect(r.body.enabled).toBe(true);
+      expect(r.body.pending.filter((d: { subject: string; kind: string }) => d.subject === taskId && d.kind === 'member')).toEqual([]);
+    }
+    // A meter key sees its own agent; another meter's agent is not its business.
+    const own = await meter.client.get(`/api/v1/meters/${meter.meterId}/agent`);
+    expectStatus(own, 200);
+    expect(own.body).toMatchObject({ meterId: meter.meterId, behaviour: 'honest', participantId: pid });
+    expectStatus(await meter.client.get(`/api/v1/meters/${silent.meterId}/agent`), 403, 'forbidden-meter');
+    saveMember({ meterId: meter.meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org });
+
+    // Back to honest, for whoever runs next on this network.
+    await Promise.all([setAgentBehaviour(gwOf(silent), silent.meterId, 'honest'), setAgentBehaviour(gwOf(refuser), refuser.meterId, 'honest')]);
+  }, 25 * 60_000);
+});
