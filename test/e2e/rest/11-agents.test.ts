@@ -19,7 +19,9 @@ import {
   type GatewayDescriptor,
   type Member,
   type SseEvent,
+  memberClient,
 } from './support';
+import { balance, fundWallet } from './market';
 
 const gateways = loadGateways();
 const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
@@ -150,4 +152,34 @@ describe('meter agents', () => {
     // Back to honest, for whoever runs next on this network.
     await Promise.all([setAgentBehaviour(gwOf(silent), silent.meterId, 'honest'), setAgentBehaviour(gwOf(refuser), refuser.meterId, 'honest')]);
   }, 25 * 60_000);
+
+  test('an offer nobody accepted is closed by a keeper once it expired, its collateral returned', async () => {
+    const { members } = await ensureCommunity('honest');
+    const seller = members[0]!;
+    const market = await regulator.get('/api/v1/market/parameters');
+    expectStatus(market, 200);
+    await fundWallet(seller, gwOf(seller), 10_000);
+    const before = await balance(regulator, seller.participantId);
+    const len = 300;
+    const ttl = market.body.minOfferTtlSeconds as number;
+    const deliveryStart = Math.ceil((Date.now() / 1000 + ttl + 60) / len) * len;
+    const created = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 100, pricePerKwh: 200, deliveryStart, deliveryLength: len, ttlSeconds: ttl });
+    expectStatus(created, 201);
+    const offer = created.body.result;
+    expect(offer).toMatchObject({ status: 'OPEN' });
+    expect(offer.collateral).toBeGreaterThan(0);
+    expect(await balance(regulator, seller.participantId)).toBe(before - offer.collateral);
+
+    // Nobody calls offers:expire: every utility's keeper has it scheduled for expiresAt (+ its margin).
+    const duties = await new RestClient(gwOf(seller).url, gwOf(seller).apiKeys.operator).get('/api/v1/agents');
+    expect(duties.body.pending).toContainEqual(expect.objectContaining({ kind: 'offer-expire', subject: offer.offerId, meterId: null }));
+    const closed = await eventually('the offer expired by a keeper', async () => {
+      const o = await regulator.get(`/api/v1/offers/${offer.offerId}`);
+      expectStatus(o, 200);
+      return o.body.status === 'OPEN' ? undefined : o.body;
+    }, (ttl + 90) * 1000);
+    expect(closed).toMatchObject({ status: 'EXPIRED', collateralReturned: offer.collateral, forfeited: 0 });
+    expect(closed.closedAt).toBeGreaterThanOrEqual(offer.expiresAt);
+    expect(await balance(regulator, seller.participantId)).toBe(before);
+  }, 5 * 60_000);
 });
