@@ -9,6 +9,7 @@ import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
 import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
 import { admissionConditions, executionConditions, finalConditions } from './duties/conditions';
+import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type Duty, type DutyInput } from './store';
@@ -136,6 +137,7 @@ export class AgentService {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
+    const wakeKinds: Array<'household'> = [];
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
     const now = this.now();
     const keeper = this.o.config.keeper.enabled;
@@ -179,6 +181,9 @@ export class AgentService {
         case 'TradeCreated': {
           const tradeId = s('tradeId');
           const deadline = n('deliveryDeadline');
+          const start = n('deliveryStart');
+          // the autopilot looks at the trade when its delivery interval starts (it reads who the parties are)
+          if (tradeId && start !== undefined) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
           if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
           break;
         }
@@ -190,6 +195,9 @@ export class AgentService {
           if (tradeId) wake.push(tradeId, taskIdFor('trade', tradeId));
           break;
         }
+        case 'ReadingRecorded':
+          wakeKinds.push('household'); // a reading a seller or buyer autopilot may be waiting for
+          break;
         case 'OfferCreated': {
           const offerId = s('offerId');
           const expiresAt = n('expiresAt');
@@ -229,7 +237,7 @@ export class AgentService {
           break;
       }
     }
-    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, entries }, now);
+    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, entries }, now);
     if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
     if (r.added || r.woken) this.kick();
     return r;
@@ -263,6 +271,7 @@ export class AgentService {
 
   async runDuty(d: Duty): Promise<void> {
     if (d.kind === 'member') return this.runMember(d);
+    if (d.kind === 'household') return this.runHousehold(d);
     return this.runKeeper(d);
   }
 
@@ -296,11 +305,11 @@ export class AgentService {
    * CONFLICT = someone else did it or it is already done (a lost race, fine); FORBIDDEN = not (any more)
    * this meter's turn; PRECONDITION_FAILED / transient = try again later.
    */
-  private async act(d: Duty, id: ActingIdentity, actKey: string, fn: string, args: string[]): Promise<{ outcome: ActOutcome; code?: string; text?: string }> {
+  private async act(d: Duty, id: ActingIdentity, actKey: string, fn: string, args: string[], transient?: Record<string, string>): Promise<{ outcome: ActOutcome; code?: string; text?: string }> {
     const log = this.o.logger.child({ duty: d.id, act: actKey, fn });
     const started = this.now();
     try {
-      const r = await this.o.submitter.submit(id, fn, args);
+      const r = await this.o.submitter.submit(id, fn, args, {}, transient);
       this.o.store.recordAct(actKey, d.id, r.txId, 'committed');
       this.o.metrics.agentActs.inc({ act: actKey.split('|')[0]!, outcome: 'acted' });
       const since = Math.max(d.eventAt ?? 0, Math.min(d.dueAt, started));
@@ -353,6 +362,67 @@ export class AgentService {
     if (r.outcome === 'refused') return this.finish(d, `refused: ${r.code} ${r.text}`, 'failed');
     // lost race or not yet (clock skew, peers behind): re-read a little later
     this.retry(d, `${r.code ?? ''} ${r.text ?? ''}`.trim());
+  }
+
+  /** The held meter (of this utility) among a trade's parties, if any. */
+  private heldMeter(meterId: string, mspId: string | undefined): boolean {
+    return (mspId === undefined || mspId === this.o.operator.mspId) && this.o.meters.activeMeters().some((m) => m.meterId === meterId && m.mspId === this.o.operator.mspId);
+  }
+
+  /** A flow of a held meter in an interval, from its own utility's peer; null when it has no reading yet. */
+  private async flowWh(meterId: string, intervalStart: number, direction: 'export' | 'import'): Promise<{ wh: number; proof: unknown } | null> {
+    try {
+      const proof = await this.read<{ wh: number }>('meters:getProof', [meterId, String(intervalStart), direction], this.identityFor(meterId));
+      return { wh: proof.wh, proof };
+    } catch (e) {
+      if (normalizeLedgerError(e, 'evaluate').chaincode?.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  private async runHousehold(d: Duty): Promise<void> {
+    const trade = await this.read<TradeView>('trades:get', [d.subject]);
+    const sellerHeld = this.heldMeter(trade.sellerMeterId, trade.sellerMspId);
+    const buyerHeld = this.heldMeter(trade.buyerMeterId, trade.buyerMspId);
+    const seller = sellerHeld ? this.settings(trade.sellerMeterId) : undefined;
+    const buyer = buyerHeld ? this.settings(trade.buyerMeterId) : undefined;
+    const input: HouseholdInput = { trade, nowMs: this.now(), ...(seller ? { seller } : {}), ...(buyer ? { buyer } : {}) };
+    let exportProof: unknown;
+    let importProof: unknown;
+    const ended = this.now() >= (trade.deliveryStart + trade.deliveryLength) * 1000;
+    if (seller?.autopilot && trade.state === 'AWAITING_ENERGY' && ended) {
+      const f = await this.flowWh(trade.sellerMeterId, trade.deliveryStart, 'export');
+      input.exportWh = f?.wh ?? null;
+      exportProof = f?.proof;
+      const page = await this.read<{ items: PacketView[] }>('energy:listByOwner', [trade.seller, '100', '']);
+      input.packets = page.items
+        .filter((p) => p.meterId === trade.sellerMeterId && p.intervalStart === trade.deliveryStart && !p.tradeId)
+        .map((p) => ({ packetId: p.packetId, availableWh: p.availableWh ?? 0 }));
+    }
+    if (buyer?.autopilot && trade.state === 'FINAL' && trade.meteredWh === undefined) {
+      const f = await this.flowWh(trade.buyerMeterId, trade.deliveryStart, 'import');
+      input.importWh = f?.wh ?? null;
+      importProof = f?.proof;
+    }
+    const step = nextHouseholdStep(input);
+    switch (step.kind) {
+      case 'done':
+        return this.finish(d, step.why);
+      case 'wait':
+        return this.reschedule(d, step.atMs ?? Math.max(this.now() + 1000, trade.deliveryDeadline * 1000, (trade.stageDeadline ?? 0) * 1000), step.why);
+      case 'mint': {
+        const r = await this.act(d, this.identityFor(trade.sellerMeterId), `mint|${trade.tradeId}`, 'energy:mint', [JSON.stringify({ intervalStart: step.intervalStart, amountWh: step.amountWh, source: 'solar' })], { exportProof: JSON.stringify(exportProof) });
+        return this.after(d, r);
+      }
+      case 'deliver': {
+        const r = await this.act(d, this.identityFor(trade.sellerMeterId), `deliver|${trade.tradeId}`, 'trades:deliverEnergy', [trade.tradeId, JSON.stringify([{ packetId: step.packetId, amountWh: step.amountWh }])]);
+        return this.after(d, r);
+      }
+      case 'confirm': {
+        const r = await this.act(d, this.identityFor(trade.buyerMeterId), `confirm|${trade.tradeId}`, 'trades:confirmDelivery', [trade.tradeId, String(step.receivedWh)], { importProof: JSON.stringify(importProof) });
+        return this.after(d, r);
+      }
+    }
   }
 
   private async runMember(d: Duty): Promise<void> {

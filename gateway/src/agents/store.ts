@@ -16,7 +16,7 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  *   Condition 2 against;
  * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot).
  */
-export type DutyKind = 'member' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
+export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
 export type DutyState = 'pending' | 'done' | 'failed';
 
 export interface Duty {
@@ -83,7 +83,7 @@ export class AgentStore {
    */
   advance(
     cp: Checkpoint,
-    change: { add: DutyInput[]; wake: string[]; entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> },
+    change: { add: DutyInput[]; wake: string[]; wakeKinds?: DutyKind[]; entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> },
     now = Date.now(),
     name = AGENTS_CHECKPOINT,
   ): { added: number; woken: number } {
@@ -96,6 +96,8 @@ export class AgentStore {
       for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
       const wake = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'pending'`);
       for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
+      const wakeKind = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'pending'`);
+      for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
       const ent = this.db.prepare('INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
       for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
       this.db

@@ -153,6 +153,56 @@ describe('meter agents', () => {
     await Promise.all([setAgentBehaviour(gwOf(silent), silent.meterId, 'honest'), setAgentBehaviour(gwOf(refuser), refuser.meterId, 'honest')]);
   }, 25 * 60_000);
 
+  test('a fixed-price trade is delivered, validated by committee and settled by the agents: the test only offers, accepts and posts the meters\' readings', async () => {
+    const { members } = await ensureCommunity('honest');
+    const params = (await regulator.get('/api/v1/governance/parameters')).body;
+    // seller and buyer: fresh meters (stake 0: never drawn), admitted by the agents, autopilot on
+    const sellerGw = gateways[0]!;
+    const buyerGw = gateways[1] ?? gateways[0]!;
+    const [{ member: seller }, { member: buyer }] = await Promise.all([
+      joinAndWaitForAgents(sellerGw, `seller-${RUN}`, 'zone-s', 0, 5 * 60_000),
+      joinAndWaitForAgents(buyerGw, `buyer-${RUN}`, 'zone-b', 0, 5 * 60_000),
+    ]);
+    expect(members.length).toBeGreaterThanOrEqual(3 * params.f + 1);
+    for (const [gw, m] of [[sellerGw, seller], [buyerGw, buyer]] as const) {
+      const r = await new RestClient(gw.url, gw.apiKeys.operator).request('PUT', `/api/v1/meters/${m.meterId}/agent`, { body: { autopilot: true } });
+      expectStatus(r, 200);
+      expect(r.body).toMatchObject({ behaviour: 'honest', autopilot: true });
+    }
+    await fundWallet(seller, sellerGw, 100_000);
+    await fundWallet(buyer, buyerGw, 100_000);
+    const [sellerBefore, buyerBefore] = [await balance(regulator, seller.participantId), await balance(regulator, buyer.participantId)];
+
+    const len = 300;
+    const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
+    const offer = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
+    expectStatus(offer, 201);
+    const accepted = await memberClient(buyer).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: buyer.meterId, amountWh: 200, pricePerKwh: 250 });
+    expectStatus(accepted, 201);
+    const tradeId = accepted.body.result.tradeId as string;
+
+    // The meters report the delivery interval once it ended (a meter's job, not an agent's) ...
+    while (Date.now() / 1000 < deliveryStart + len + 5) await new Promise((r) => setTimeout(r, 2000));
+    const reading = (importWh: number, exportWh: number) => ({ intervalStart: deliveryStart, intervalLength: len, importWh, exportWh, importRegisterWh: 1_000_000 + importWh, exportRegisterWh: 1_000_000 + exportWh });
+    expectStatus(await memberClient(seller).post(`/api/v1/meters/${seller.meterId}/readings?sync=true`, reading(0, 500)), 200);
+    expectStatus(await memberClient(buyer).post(`/api/v1/meters/${buyer.meterId}/readings?sync=true`, reading(300, 0)), 200);
+
+    // ... and everything else is the agents': mint + delivery, execution ballot, confirmation, final ballot.
+    const trade = await eventually('the trade settled by the agents', async () => {
+      const t = await regulator.get(`/api/v1/trades/${tradeId}`);
+      expectStatus(t, 200);
+      return ['SETTLED', 'DECLINED', 'FAILED_LATE'].includes(t.body.state) ? t.body : undefined;
+    }, 8 * 60_000);
+    expect(trade).toMatchObject({ state: 'SETTLED', meteredWh: 200, buyerDeclaredWh: 200, outcome: { fault: 'none', paidToSeller: trade.cost, refundedToBuyer: 0, forfeited: 0 } });
+    expect(trade.validation.decidedByFacts).toBe(false); // by committee votes, not by a stage window
+    expect(trade.validation.contrary).toEqual([]);
+    expect(await balance(regulator, seller.participantId)).toBe(sellerBefore + trade.cost);
+    expect(await balance(regulator, buyer.participantId)).toBe(buyerBefore - trade.cost);
+    const history = await regulator.get(`/api/v1/trades/${tradeId}/history?pageSize=50`);
+    const states = (history.body.items as Array<{ state: string }>).map((h) => h.state).filter((st, i, all) => i === 0 || all[i - 1] !== st);
+    expect(states).toEqual(['AWAITING_ENERGY', 'EXECUTION', 'FINAL', 'SETTLED']);
+  }, 20 * 60_000);
+
   test('an offer nobody accepted is closed by a keeper once it expired, its collateral returned', async () => {
     const { members } = await ensureCommunity('honest');
     const seller = members[0]!;

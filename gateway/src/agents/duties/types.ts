@@ -75,6 +75,8 @@ export interface TradeView {
   tradeId: string;
   seller: string;
   buyer: string;
+  sellerMspId?: string;
+  buyerMspId?: string;
   sellerMeterId: string;
   buyerMeterId: string;
   amountWh: number;
@@ -100,6 +102,7 @@ export interface PacketView {
   meterId: string;
   intervalStart: number;
   escrowedWh: number;
+  availableWh?: number;
   tradeId?: string;
 }
 
