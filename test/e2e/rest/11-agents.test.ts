@@ -30,7 +30,7 @@ const gwOf = (m: Member) => gateways.find((g) => g.org === m.org)!;
 const TASK_DEADLINE_SECONDS = TEST_GOVERNANCE.slotSeconds * 4;
 const NAMES = ['TaskOpened', 'CommitteeDrawn', 'LeaderEntryRecorded', 'VoteRecorded', 'BallotDecided', 'ParticipantAdmitted', 'TaskCancelled'];
 
-async function participant(pid: string): Promise<any> {
+async function participant(pid: string): Promise<{ status: string; stake: number; qScore: number }> {
   const r = await regulator.get(`/api/v1/participants/${pid}`);
   expectStatus(r, 200);
   return r.body;
