@@ -208,6 +208,35 @@ describe('AgentService', () => {
     expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
   });
 
+  it('keeper: expires an offer at its expiry as the operator; a keeper of another utility that was first is a lost race', async () => {
+    const offer = { offerId: 'o-1', expiresAt: 1_767_300_000, status: 'OPEN' };
+    const base = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(offer)) : base(id, fn, args));
+    const store = new AgentStore(db);
+    const s = make(store);
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-1', expiresAt: offer.expiresAt } }]));
+    expect(store.get('offer-expire|o-1')!.dueAt).toBe(offer.expiresAt * 1000); // margin 0 in this config
+    now = offer.expiresAt * 1000 - 5000;
+    await s.runOnce();
+    expect(acts()).toEqual([]); // not due yet
+    now = offer.expiresAt * 1000;
+    await s.runOnce();
+    expect(acts()).toEqual(['operator offers:expire o-1']);
+    // a second offer: another utility's keeper expired it first
+    const other = { ...offer, offerId: 'o-2' };
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(args[0] === 'o-2' ? other : { ...offer, status: 'EXPIRED' })) : base(id, fn, args));
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-2', expiresAt: other.expiresAt } }]));
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] offer o-2 is EXPIRED') });
+    await s.runOnce();
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'pending', attempts: 1 });
+    other.status = 'EXPIRED';
+    now += 10;
+    await s.runOnce();
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'done', note: 'offer expired' });
+    expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'done' });
+    expect(acts()).toEqual(['operator offers:expire o-1']);
+  });
+
   it('the follower resumes from its checkpoint after a restart and does not add duties twice', async () => {
     const s = make();
     s.start();
