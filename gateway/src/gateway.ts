@@ -31,6 +31,9 @@ import { AnalyticsListener } from './analytics/listener';
 import { createAnalyticsHandlers } from './analytics/routes';
 import { AnalyticsStore } from './analytics/store';
 import { dashboardDir } from './analytics/static';
+import { AgentService } from './agents/service';
+import { AgentStore } from './agents/store';
+import { agentHandlers } from './agents/rest';
 
 /** How long an idle HTTP keep-alive connection stays open (see startGateway). */
 export const KEEP_ALIVE_MS = 65_000;
@@ -67,6 +70,8 @@ export interface GatewayApp {
   idempotency: IdempotencyStore;
   /** registration state of the beacon key (for GET /api/v1/beacon) */
   beaconRegistration: { state: string };
+  /** the meters' agents (undefined when agents.enabled is false; docs/agents.md) */
+  agents: AgentService | undefined;
   /** ends every open SSE stream */
   closeEventStreams(): void;
   /** the off-chain analytics store (its own SQLite file) and its listener (started by startGateway) */
@@ -197,9 +202,14 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     queueCounts: () => queue.counts(),
     sseClients: async () => (await metrics.sseClients.get()).values[0]?.value ?? 0,
   });
+  const agentStore = new AgentStore(db);
+  const agents = config.agents.enabled
+    ? new AgentService({ ledger, submitter, store: agentStore, operator: deps.operator, meters, logger: logger.child({ component: 'agents' }), metrics, config: config.agents })
+    : undefined;
   const handlers = {
     ...createHandlers(handlerDeps),
     ...analyticsHandlers,
+    ...agentHandlers({ agents, store: agentStore, meters }),
     streamEvents,
     getBeaconStatus: async () => {
       const all = beaconStore.all();
@@ -230,7 +240,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     validateResponses: deps.validateResponses ?? false,
     staticDir: dashboardDir(),
   });
-  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
+  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
 }
 
 /** Registers the beacon key in the background until it is done (the network may still be starting). */
@@ -365,6 +375,7 @@ export async function startGateway(
     gw.beacon.start();
     void registerBeaconKey(gw, logger.child({ component: 'beacon' }), config.beacon.retryBaseMs, () => stopping);
   }
+  gw.agents?.start();
   const housekeeping = setInterval(() => {
     gw.queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   }, 86_400_000);
@@ -403,7 +414,7 @@ export async function startGateway(
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       gw.closeEventStreams();
-      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop(), gw.analytics.listener.stop()]);
+      await Promise.all([serverClosed, gw.worker.stop(), gw.beacon?.stop(), gw.agents?.stop(), gw.analytics.listener.stop()]);
       clearTimeout(timer);
       ledger.close();
       gw.analytics.db.close();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import YAML from 'yaml';
+import type { AgentsConfig } from '../agents/service';
 import { configSchema } from './schema';
 
 export interface GatewayConfig {
@@ -38,6 +39,7 @@ export interface GatewayConfig {
   idempotency: { required: boolean; retentionHours: number; purgeIntervalMinutes: number };
   beacon: { enabled: boolean; startBlock: number; retryBaseMs: number; retryMaxMs: number; reconnectMs: number };
   events: { heartbeatMs: number; maxClients: number };
+  agents: AgentsConfig;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +72,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: 'str
   { env: 'GATEWAY_CA_MAX_ENROLLMENTS', path: 'ca.maxEnrollments', kind: 'int' },
   { env: 'GATEWAY_BEACON_ENABLED', path: 'beacon.enabled', kind: 'bool' },
   { env: 'GATEWAY_VALIDATE_RESPONSES', path: 'validateResponses', kind: 'bool' },
+  { env: 'GATEWAY_AGENTS_ENABLED', path: 'agents.enabled', kind: 'bool' },
 ];
 
 const DEFAULTS = {
@@ -86,6 +89,18 @@ const DEFAULTS = {
   idempotency: { required: false, retentionHours: 24 * 7, purgeIntervalMinutes: 60 },
   beacon: { enabled: true, startBlock: 0, retryBaseMs: 1000, retryMaxMs: 60_000, reconnectMs: 2000 },
   events: { heartbeatMs: 15_000, maxClients: 100 },
+  agents: {
+    enabled: true,
+    startBlock: 0,
+    reconnectMs: 2000,
+    retryBaseMs: 500,
+    retryMaxMs: 30_000,
+    maxAttempts: 40,
+    concurrency: 8,
+    keeper: { enabled: true, marginMs: 2000, staggerMs: 3000 },
+    defaults: { behaviour: 'honest', autopilot: false },
+    meters: {},
+  },
 };
 
 type Json = Record<string, unknown>;

@@ -3,6 +3,16 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['host', 'port', 'dataDir', 'network'],
+  definitions: {
+    agentSettings: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        behaviour: { enum: ['honest', 'silent', 'approve-all', 'refuse-all', 'withhold-delivery', 'under-deliver', 'lying-buyer'] },
+        autopilot: { type: 'boolean', description: 'household autopilot (off by default; on for simulated households)' },
+      },
+    },
+  },
   properties: {
     host: { type: 'string', minLength: 1, description: 'interface to listen on (127.0.0.1 by default)' },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -92,6 +102,31 @@ export const configSchema = {
         retryBaseMs: { type: 'integer', minimum: 1 },
         retryMaxMs: { type: 'integer', minimum: 1 },
         reconnectMs: { type: 'integer', minimum: 1 },
+      },
+    },
+    agents: {
+      type: 'object',
+      additionalProperties: false,
+      description: "the meters' agents (docs/agents.md): committee member and keeper duties for every meter this gateway holds",
+      properties: {
+        enabled: { type: 'boolean' },
+        startBlock: { type: 'integer', minimum: 0, description: 'where the event follower starts when it has no checkpoint yet' },
+        reconnectMs: { type: 'integer', minimum: 1 },
+        retryBaseMs: { type: 'integer', minimum: 1 },
+        retryMaxMs: { type: 'integer', minimum: 1 },
+        maxAttempts: { type: 'integer', minimum: 1 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+        keeper: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            marginMs: { type: 'integer', minimum: 0, description: 'how long after a ledger deadline the keeper acts (clock skew)' },
+            staggerMs: { type: 'integer', minimum: 0, description: "per-utility offset so the consortium's keepers do not collide" },
+          },
+        },
+        defaults: { $ref: '#/definitions/agentSettings' },
+        meters: { type: 'object', additionalProperties: { $ref: '#/definitions/agentSettings' }, description: 'per meter id' },
       },
     },
     events: {

@@ -99,6 +99,11 @@ export class MeterIdentities {
     return { key: `meter:${meterId}`, mspId: rec.mspId, certPem: rec.certPem!, privateKeyPem: this.wallet.privateKeyPem(meterId) };
   }
 
+  /** Meters this gateway holds an enrolled key for. */
+  activeMeters(): Array<{ meterId: string; mspId: string; zone: string }> {
+    return this.wallet.activeMeters();
+  }
+
   get(meterId: string): MeterRecord | undefined {
     return this.wallet.get(meterId);
   }

@@ -93,6 +93,15 @@ export class Wallet {
       .run(meterId, zone, mspId, enrollmentId, sealSecret(this.key, secret, this.aad(meterId, 'secret')), Date.now());
   }
 
+  /** Meters with an enrolled key (the ones the gateway can sign for). */
+  activeMeters(): Array<{ meterId: string; mspId: string; zone: string }> {
+    return (this.db.prepare("SELECT meter_id, msp_id, zone FROM meter_identities WHERE status = 'active' ORDER BY meter_id").all() as Array<{ meter_id: string; msp_id: string; zone: string }>).map((r) => ({
+      meterId: r.meter_id,
+      mspId: r.msp_id,
+      zone: r.zone,
+    }));
+  }
+
   registrationSecret(meterId: string): string {
     const r = this.db.prepare('SELECT secret_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { secret_enc: string | null } | undefined;
     if (!r?.secret_enc) throw new Error(`no registration secret for meter ${meterId}`);

@@ -92,6 +92,31 @@ export class Metrics {
     help: 'Named chaincode events the analytics store applied (rate() is its ingest rate)',
     registers: [this.registry],
   });
+  readonly agentDuties = new client.Counter({
+    name: 'gateway_agent_duties_total',
+    help: "Agent duties ended, by kind (member, offer-expire, trade-timeout, auction-close, auction-expire, task-redraw, index-sync) and outcome (done, failed)",
+    labelNames: ['kind', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly agentActs = new client.Counter({
+    name: 'gateway_agent_acts_total',
+    help: 'Acts the agents submitted, by act (enter, vote, decide, or the keeper duty) and outcome (acted, lost-race = already done on the ledger, refused, retry)',
+    labelNames: ['act', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly agentLag = new client.Histogram({
+    name: 'gateway_agent_act_lag_seconds',
+    help: 'Time from the event or ledger time that made an agent act due to the act committed, by duty kind',
+    labelNames: ['kind'],
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly agentPending = new client.Gauge({
+    name: 'gateway_agent_pending_duties',
+    help: 'Agent duties not finished yet, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
   readonly sseClients = new client.Gauge({
     name: 'gateway_sse_clients',
     help: 'Open Server-Sent Events streams',

@@ -121,11 +121,25 @@ export interface EnrolledMeter {
   client: RestClient;
 }
 
+/**
+ * The behaviour of a meter's agent in its gateway (docs/agents.md). The suites that play every protocol
+ * call by hand (07, 08, 10, ...) keep their meters' agents `silent`, so an agent never enters, votes or
+ * decides before the test does; 11-agents switches them on.
+ */
+export type AgentBehaviour = 'honest' | 'silent' | 'approve-all' | 'refuse-all' | 'withhold-delivery' | 'under-deliver' | 'lying-buyer';
+
+export async function setAgentBehaviour(gw: GatewayDescriptor, meterId: string, behaviour: AgentBehaviour): Promise<any> {
+  const res = await new RestClient(gw.url, gw.apiKeys.operator).request('PUT', `/api/v1/meters/${meterId}/agent`, { body: { behaviour } });
+  expectStatus(res, 200);
+  return res.body;
+}
+
 /** Enrols a meter through `POST /api/v1/meters` with the gateway's operator key and returns its one-time API key. */
-export async function enrolMeter(gw: GatewayDescriptor, meterId: string, zone: string): Promise<EnrolledMeter> {
+export async function enrolMeter(gw: GatewayDescriptor, meterId: string, zone: string, agent: AgentBehaviour = 'silent'): Promise<EnrolledMeter> {
   const operator = new RestClient(gw.url, gw.apiKeys.operator);
   const res = await operator.post('/api/v1/meters', { meterId, zone }, { idempotencyKey: `enrol-${meterId}` });
   expectStatus(res, 201);
+  await setAgentBehaviour(gw, meterId, agent);
   const b = res.body as { apiKey: string; certificatePem: string; ledgerTxId: string; mspId: string; meterId: string };
   if (b.meterId !== meterId || typeof b.apiKey !== 'string') throw new Error(`unexpected enrolment body ${res.text}`);
   return {
@@ -434,8 +448,8 @@ export function memberClient(m: Member): RestClient {
 }
 
 /** Enrols a meter and asks to join (stake in fixed point); returns the pending participant. */
-export async function enrolAndJoin(gw: GatewayDescriptor, meterId: string, zone: string, stake: number): Promise<{ meter: EnrolledMeter; participant: any; blockNumber: number }> {
-  const meter = await enrolMeter(gw, meterId, zone);
+export async function enrolAndJoin(gw: GatewayDescriptor, meterId: string, zone: string, stake: number, agent: AgentBehaviour = 'silent'): Promise<{ meter: EnrolledMeter; participant: any; blockNumber: number }> {
+  const meter = await enrolMeter(gw, meterId, zone, agent);
   const res = await meter.client.post('/api/v1/participants/join', { meterId, request: { stake } }, { idempotencyKey: `join-${meterId}` });
   expectStatus(res, 201);
   return { meter, participant: res.body.result, blockNumber: res.body.blockNumber };
@@ -495,7 +509,7 @@ export async function voteAfterEntry(m: Member, votePath: string, body: Record<s
  * meter keys this suite holds. On a fresh network the regulator admits founding members (one per
  * utility in turn, distinct zones); members are remembered in the home so a re-run acts for them again.
  */
-export async function ensureCommunity(): Promise<{ members: Member[]; params: any }> {
+export async function ensureCommunity(agent: AgentBehaviour = 'silent'): Promise<{ members: Member[]; params: any }> {
   const gws = loadGateways();
   const regulator = regulatorClient(gws);
   let p = await regulator.get('/api/v1/governance/parameters');
@@ -510,13 +524,16 @@ export async function ensureCommunity(): Promise<{ members: Member[]; params: an
   const members: Member[] = [];
   for (const m of loadMembers()) {
     const got = await memberClient(m).get(`/api/v1/participants/${m.participantId}?meterId=${m.meterId}`);
-    if (got.status === 200 && got.body.status === 'active') members.push(m);
+    if (got.status === 200 && got.body.status === 'active') {
+      await setAgentBehaviour(gws.find((g) => g.org === m.org)!, m.meterId, agent);
+      members.push(m);
+    }
   }
   let i = members.length;
   while (members.length < n) {
     const gw = gws[i % gws.length]!;
     const meterId = `founder-${RUN}-${i}`;
-    const { meter, participant } = await enrolAndJoin(gw, meterId, `zone-${i % 3}`, params.minStake);
+    const { meter, participant } = await enrolAndJoin(gw, meterId, `zone-${i % 3}`, params.minStake, agent);
     // The join opened an admission task that the utilities' beacon contributors seed right away. Admitting
     // while those contributions commit races them (endorsers at different heights: "ProposalResponsePayloads
     // do not match" — the gateway retries it, but a founding admission is clearer on a seeded task), so wait.

@@ -1,0 +1,98 @@
+/**
+ * A committee member's next step on a task (admission or trade validation), as a pure function of what
+ * the agent read from the ledger a moment ago. The agent re-reads and re-decides after every event that
+ * names the task and at the slot starts this returns, so a crash, a lost race or a restart only ever
+ * leads to the same decision on fresher facts (the ledger, not the agent's memory, says what was done).
+ *
+ * Quorums (docs/governance.md §7): a ballot is approved by 2f+1 approvals and rejected by f+1 refusals;
+ * the leader's entry counts as its approval.
+ */
+import type { Behaviour } from '../behaviour';
+import { leaderAt, nextLeadSlot } from './slots';
+import { holds, type BallotSpecView, type BallotState, type TaskView, type Verdict } from './types';
+
+export type MemberStep =
+  /** record the slot leader's entry for `ballot` now (this meter leads the current slot) */
+  | { kind: 'enter'; ballot: string; slot: number }
+  /** vote on `ballot` with these conditions */
+  | { kind: 'vote'; ballot: string; approve: boolean; conditions: Record<string, boolean>; reason: string }
+  /** tally `ballot`: it has its quorum */
+  | { kind: 'decide'; ballot: string }
+  /** nothing to do until `atMs` (a slot this meter leads), or until an event names the task (`atMs` undefined) */
+  | { kind: 'wait'; atMs?: number; why: string }
+  /** this meter's part in this task round is over */
+  | { kind: 'done'; why: string };
+
+export const approvalQuorum = (f: number) => 2 * f + 1;
+export const blockingQuorum = (f: number) => f + 1;
+
+/** The ballot that is open now: the first one not approved (ballots open in order). */
+export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<string, BallotState | undefined>, round: number): { spec: BallotSpecView; state: BallotState | undefined } | { closed: string } {
+  for (const spec of task.ballots) {
+    const s = states[spec.name];
+    const b = s?.ballot && s.ballot.round === round ? s.ballot : null;
+    if (b?.status === 'approved') continue;
+    if (b?.status === 'rejected') return { closed: `ballot "${spec.name}" was rejected` };
+    return { spec, state: s };
+  }
+  return { closed: 'every ballot is approved' };
+}
+
+export interface MemberInput {
+  task: TaskView;
+  /** `committees:getBallot` per ballot name (read for this round) */
+  ballots: Record<string, BallotState | undefined>;
+  me: string;
+  nowMs: number;
+  behaviour: Behaviour;
+  /** this meter's own check of the open ballot's conditions, from the ledger (undefined: facts not there yet) */
+  verdict: Verdict | undefined;
+  /** why the facts are not there yet (e.g. waiting for the buyer's delivery evidence) */
+  notReady?: string;
+  /** slots in which this meter already made an entry (for any task): Condition 2 allows one */
+  enteredSlots?: ReadonlySet<number>;
+}
+
+/** How the behaviour turns this meter's own verdict into its vote. */
+export function voteFor(behaviour: Behaviour, verdict: Verdict, spec: BallotSpecView): { approve: boolean; conditions: Record<string, boolean>; reason: string } {
+  if (behaviour === 'approve-all') {
+    return { approve: true, conditions: Object.fromEntries(spec.conditions.map((c) => [c, true])), reason: 'approve-all (test behaviour)' };
+  }
+  if (behaviour === 'refuse-all') {
+    return { approve: false, conditions: { ...verdict.conditions }, reason: 'refuse-all (test behaviour)' };
+  }
+  const ok = holds(verdict);
+  const conditions: Record<string, boolean> = {};
+  for (const c of spec.conditions) conditions[c] = verdict.conditions[c] === true;
+  return { approve: ok, conditions, reason: ok ? 'conditions checked on the ledger' : verdict.reasons.join('; ').slice(0, 280) };
+}
+
+export function nextMemberStep(i: MemberInput): MemberStep {
+  const { task, me, nowMs } = i;
+  if (i.behaviour === 'silent') return { kind: 'done', why: 'behaviour silent' };
+  if (task.status === 'closed') return { kind: 'done', why: `task closed (${task.outcome})` };
+  if (task.status !== 'active') return { kind: 'done', why: `task is ${task.status} (round ${task.round} replaced)` };
+  if (!task.committee.includes(me)) return { kind: 'done', why: `not on the committee of round ${task.round}` };
+  const cur = currentBallot(task, i.ballots, task.round);
+  if ('closed' in cur) return { kind: 'done', why: cur.closed };
+  const { spec, state } = cur;
+  const ballot = state?.ballot && state.ballot.round === task.round ? state.ballot : null;
+  const votes = (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
+  const approvals = votes.filter((v) => v.approve).length;
+  const refusals = votes.length - approvals;
+  if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) return { kind: 'decide', ballot: spec.name };
+  if (nowMs > task.deadlineMs) return { kind: 'wait', why: `round ${task.round} passed its deadline; a keeper re-draws the committee` };
+  if (!i.verdict) return { kind: 'wait', why: i.notReady ?? 'facts not on the ledger yet' };
+
+  if (spec.requiresEntry && !ballot?.entry) {
+    // Entering = approving (the entry counts as the leader's approval), so only a meter that approves enters.
+    const wouldApprove = voteFor(i.behaviour, i.verdict, spec).approve;
+    const { leader, slot } = leaderAt(task, nowMs);
+    if (leader === me && wouldApprove && !i.enteredSlots?.has(slot)) return { kind: 'enter', ballot: spec.name, slot };
+    const next = nextLeadSlot(task, me, nowMs + (leader === me ? task.slotSeconds * 1000 : 0));
+    if (!wouldApprove || !next || next.startMs > task.deadlineMs) return { kind: 'wait', why: `ballot "${spec.name}" waits for another member's entry` };
+    return { kind: 'wait', atMs: next.startMs, why: `this meter leads slot ${next.slot}` };
+  }
+  if (votes.some((v) => v.voter === me)) return { kind: 'wait', why: `voted on ballot "${spec.name}"; waiting for the quorum` };
+  return { kind: 'vote', ballot: spec.name, ...voteFor(i.behaviour, i.verdict, spec) };
+}

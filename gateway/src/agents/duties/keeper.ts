@@ -1,0 +1,95 @@
+/**
+ * Keeper duties: the transactions anyone may call once a deadline has passed (docs/market.md §7,
+ * docs/governance.md §6–7). Every utility's agents run them, so a stuck trade never stays stuck because
+ * one utility is down; duplicates are harmless — the loser of a race gets CONFLICT (already closed) or
+ * PRECONDITION_FAILED, re-reads, and finds nothing left to do.
+ *
+ * Each function says, from the object as read now, either when to act (ledger time, ms), or that the
+ * duty is over. Ledger times are the clock-guarded transaction time, so the keeper acts a margin after
+ * the deadline (its own clock may be a little behind the endorsers').
+ */
+import type { AuctionView, OfferView, ParticipantView, TaskView, TradeView } from './types';
+
+export type KeeperKind = 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
+
+/** The chaincode function each keeper duty submits (its one argument is the duty's subject). */
+export const KEEPER_FN: Record<KeeperKind, string> = {
+  'offer-expire': 'offers:expire',
+  'trade-timeout': 'trades:timeout',
+  'auction-close': 'auctions:close',
+  'auction-expire': 'auctions:expire',
+  'task-redraw': 'committees:redraw',
+  'index-sync': 'participants:syncCommitteeIndex',
+};
+
+/** The read that tells whether the duty still applies. */
+export const KEEPER_READ: Record<KeeperKind, string> = {
+  'offer-expire': 'offers:get',
+  'trade-timeout': 'trades:get',
+  'auction-close': 'auctions:get',
+  'auction-expire': 'auctions:get',
+  'task-redraw': 'committees:getTask',
+  'index-sync': 'participants:get',
+};
+
+export type KeeperPlan = { act: true } | { act: false; atMs: number } | { done: string };
+
+const at = (deadlineMs: number, nowMs: number): KeeperPlan => (nowMs >= deadlineMs ? { act: true } : { act: false, atMs: deadlineMs });
+
+/** `offers:expire` from `expiresAt` on (seconds), while the offer is open. */
+export function offerPlan(o: OfferView, nowMs: number): KeeperPlan {
+  if (o.status !== 'OPEN') return { done: `offer ${o.status.toLowerCase()}` };
+  return at(o.expiresAt * 1000, nowMs);
+}
+
+/** `trades:timeout`: past the delivery deadline while awaiting energy, past the stage window in a stage. */
+export function tradePlan(t: TradeView, nowMs: number): KeeperPlan {
+  if (t.state === 'AWAITING_ENERGY') return at(t.deliveryDeadline * 1000, nowMs);
+  if (t.state === 'EXECUTION' || t.state === 'FINAL') {
+    if (t.stageDeadline === undefined) return { done: 'stage without a window' };
+    return at(t.stageDeadline * 1000, nowMs);
+  }
+  return { done: `trade ${t.state}` };
+}
+
+/** `auctions:close` from t2 on while open. */
+export function auctionClosePlan(a: AuctionView, nowMs: number): KeeperPlan {
+  if (a.status !== 'OPEN') return { done: `auction ${a.status}` };
+  return at(a.t2 * 1000, nowMs);
+}
+
+/** `auctions:expire` from the claim deadline on while awarded (a re-award moves the deadline). */
+export function auctionExpirePlan(a: AuctionView, nowMs: number): KeeperPlan {
+  if (a.status === 'OPEN') return { act: false, atMs: Math.max(a.t2 * 1000, nowMs) + 60_000 };
+  if (a.status !== 'AWARDED') return { done: `auction ${a.status}` };
+  return at(a.claimDeadline * 1000, nowMs);
+}
+
+/** `committees:redraw` once an active round's deadline passed without a decision (the chaincode refuses at the deadline itself). */
+export function redrawPlan(t: TaskView, round: number, nowMs: number): KeeperPlan {
+  if (t.status === 'closed') return { done: `task closed (${t.outcome})` };
+  if (t.round !== round) return { done: `round ${round} already replaced by round ${t.round}` };
+  if (t.status !== 'active') return { done: `task ${t.status}` };
+  return at(t.deadlineMs + 1, nowMs);
+}
+
+/**
+ * `participants:syncCommitteeIndex` once a ban ran out. The public view shows the effective status, so
+ * a lapsed ban reads `active` with `bannedUntilMs` in the past: that is when the index is synced (once).
+ */
+export function indexSyncPlan(p: ParticipantView, nowMs: number): KeeperPlan {
+  if (!p.bannedUntilMs) return { done: 'no ban' };
+  if (p.status === 'banned') return at(p.bannedUntilMs + 1, nowMs);
+  if (p.status === 'active' && nowMs > p.bannedUntilMs) return { act: true };
+  return { done: `participant ${p.status}` };
+}
+
+/**
+ * How long after a deadline this utility's keeper acts: a base margin for clock skew, plus a stagger per
+ * utility so the consortium's keepers do not all collide on the same key in the same block.
+ */
+export function keeperDelayMs(mspId: string, baseMs: number, staggerMs: number): number {
+  let h = 0;
+  for (const ch of mspId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return baseMs + (h % 3) * staggerMs;
+}

@@ -1,0 +1,599 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import { parseResult } from '../delivery/worker';
+import { unpackEvents } from '../events/beacon';
+import { LedgerError, normalizeLedgerError } from '../fabric/errors';
+import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
+import type { Submitter } from '../fabric/submitter';
+import type { Metrics } from '../ops/metrics';
+import type { AgentSettings, Behaviour } from './behaviour';
+import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
+import { admissionConditions, executionConditions, finalConditions } from './duties/conditions';
+import { nextHouseholdStep, type HouseholdInput } from './duties/household';
+import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
+import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
+import { AGENTS_CHECKPOINT, type AgentStore, type Duty, type DutyInput } from './store';
+
+/** The meters whose keys this gateway holds (the wallet), and the identity to sign with for one. */
+export interface MeterKeys {
+  activeMeters(): Array<{ meterId: string; mspId: string }>;
+  actingIdentity(meterId: string): ActingIdentity;
+}
+
+export interface AgentsConfig {
+  enabled: boolean;
+  /** block to start from when there is no checkpoint yet (0 = the whole chain) */
+  startBlock: number;
+  reconnectMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** a duty that failed this many times in a row is given up (logged, counted, listed as failed) */
+  maxAttempts: number;
+  /** how many duties run at once */
+  concurrency: number;
+  keeper: { enabled: boolean; marginMs: number; staggerMs: number };
+  /** settings of a meter the operator did not set through the API */
+  defaults: AgentSettings;
+  /** per-meter settings from the configuration (the API overrides them) */
+  meters: Record<string, Partial<AgentSettings>>;
+}
+
+export interface AgentOptions {
+  ledger: LedgerClient;
+  submitter: Pick<Submitter, 'submit'>;
+  store: AgentStore;
+  operator: ActingIdentity;
+  meters: MeterKeys;
+  logger: Logger;
+  metrics: Metrics;
+  config: AgentsConfig;
+  now?: () => number;
+}
+
+/** taskIdFor('trade', tradeId) of chaincode/src/governance/services/tasks.ts: trade events name the trade, duties the task. */
+export function taskIdFor(kind: string, subjectId: string): string {
+  return 't-' + crypto.createHash('sha256').update(`gridledger/task/v1|${kind}|${subjectId}`).digest('hex').slice(0, 32);
+}
+
+export class NotHeldError extends Error {}
+
+type ActOutcome = 'acted' | 'lost-race' | 'refused' | 'retry' | 'failed';
+
+/**
+ * The agents of this utility's meters (issue 17; docs/agents.md): ONE checkpointed follower of the
+ * chaincode events for all of them, a duty scheduler that wakes on events and on ledger-derived times
+ * (slot starts, deadlines), and an executor that re-reads the ledger, decides with the pure functions in
+ * `duties/`, and submits through the gateway's Submitter (MVCC conflicts and transient failures retried,
+ * a new tx id each time).
+ *
+ * Exactly once: the duty rows and the checkpoint move together (SQLite transaction), and before every act
+ * the duty reads the ledger, which shows an act that committed even if its record did not survive a crash;
+ * the chaincode refuses a second vote/entry (CONFLICT), which therefore counts as a lost race, not an error.
+ */
+export class AgentService {
+  private stopped = true;
+  private stream: EventStream | undefined;
+  private listening: Promise<void> | undefined;
+  private working: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** duty id → when its current run started (an event after that keeps it due) */
+  private readonly running = new Map<string, number>();
+  /** (meter|slot) where an entry was refused by Condition 2 before the agent saw the other entry's event */
+  private readonly refusedSlots = new Set<string>();
+  private readonly now: () => number;
+  private readonly keeperDelay: number;
+
+  constructor(private readonly o: AgentOptions) {
+    this.now = o.now ?? Date.now;
+    this.keeperDelay = keeperDelayMs(o.operator.mspId, o.config.keeper.marginMs, o.config.keeper.staggerMs);
+  }
+
+  /** A meter's effective settings: API-set, else configured per meter, else the defaults. */
+  settings(meterId: string): AgentSettings {
+    const configured = { ...this.o.config.defaults, ...(this.o.config.meters[meterId] ?? {}) };
+    return this.o.store.settings(meterId, configured);
+  }
+
+  setSettings(meterId: string, s: { behaviour?: Behaviour; autopilot?: boolean }): AgentSettings {
+    this.identityFor(meterId); // only meters this gateway holds
+    const configured = { ...this.o.config.defaults, ...(this.o.config.meters[meterId] ?? {}) };
+    const next = this.o.store.setSettings(meterId, s, configured);
+    if (next.behaviour !== 'silent' && this.o.store.reopenForMeter(meterId)) this.kick();
+    this.o.logger.info({ meterId, ...next }, 'agent settings changed');
+    return next;
+  }
+
+  /**
+   * The identity an agent signs with: only a meter whose key this gateway holds, of this gateway's own
+   * utility. Anything else is refused here (and the chaincode would refuse it too).
+   */
+  identityFor(meterId: string): ActingIdentity {
+    const held = this.o.meters.activeMeters().find((m) => m.meterId === meterId);
+    if (!held || held.mspId !== this.o.operator.mspId) throw new NotHeldError(`meter ${meterId} is not held by this gateway (${this.o.operator.mspId})`);
+    const id = this.o.meters.actingIdentity(meterId);
+    if (id.mspId !== this.o.operator.mspId) throw new NotHeldError(`meter ${meterId} belongs to ${id.mspId}, not ${this.o.operator.mspId}`);
+    return id;
+  }
+
+  /** Learns the participant id of every held meter not known yet (`participants:whoAmI`). */
+  async refreshMeters(): Promise<Map<string, string>> {
+    for (const m of this.o.meters.activeMeters()) {
+      if (m.mspId !== this.o.operator.mspId || this.o.store.participantOf(m.meterId)) continue;
+      try {
+        const me = parseResult(await this.o.ledger.evaluate(this.identityFor(m.meterId), 'participants:whoAmI', [])) as { participantId?: unknown } | null;
+        if (typeof me?.participantId === 'string') this.o.store.setParticipant(m.meterId, me.participantId);
+      } catch (e) {
+        this.o.logger.warn({ meterId: m.meterId, err: (e as Error).message }, 'could not learn the participant id of a meter');
+      }
+    }
+    return this.o.store.meterByParticipant();
+  }
+
+  // ---------------------------------------------------------------- events → duties
+
+  /** Turns one chaincode event into new and woken duties, recorded with the checkpoint in one SQLite transaction. */
+  async handleEvent(ev: LedgerEvent): Promise<{ added: number; woken: number }> {
+    const events = unpackEvents(ev);
+    const add: DutyInput[] = [];
+    const wake: string[] = [];
+    const wakeKinds: Array<'household'> = [];
+    const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
+    const now = this.now();
+    const keeper = this.o.config.keeper.enabled;
+    const later = (ms: number) => ms + this.keeperDelay;
+    let local: Map<string, string> | undefined;
+    for (const { name, payload: p } of events) {
+      const s = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
+      const n = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
+      switch (name) {
+        case 'CommitteeDrawn': {
+          const taskId = s('taskId');
+          const round = n('round');
+          if (!taskId || round === undefined || !Array.isArray(p.committee)) break;
+          local ??= await this.refreshMeters();
+          for (const pid of p.committee as string[]) {
+            const meterId = local.get(pid);
+            if (meterId) add.push({ id: `member|${taskId}|${round}|${meterId}`, kind: 'member', meterId, subject: taskId, round, dueAt: now });
+          }
+          const deadline = n('deadlineMs');
+          if (keeper && deadline !== undefined) add.push({ id: `task-redraw|${taskId}|${round}`, kind: 'task-redraw', meterId: '', subject: taskId, round, dueAt: later(deadline + 1) });
+          wake.push(taskId);
+          break;
+        }
+        case 'LeaderEntryRecorded': {
+          const taskId = s('taskId');
+          const leader = s('leader');
+          const ballot = s('ballot');
+          const slot = Number(p.slot);
+          if (taskId && leader && ballot && Number.isSafeInteger(slot)) entries.push({ leader, slot, taskId, ballot });
+          if (taskId) wake.push(taskId);
+          break;
+        }
+        case 'VoteRecorded':
+        case 'BallotDecided':
+        case 'TaskCancelled':
+        case 'TaskOpened': {
+          const taskId = s('taskId');
+          if (taskId) wake.push(taskId);
+          break;
+        }
+        case 'TradeCreated': {
+          const tradeId = s('tradeId');
+          const deadline = n('deliveryDeadline');
+          const start = n('deliveryStart');
+          // the autopilot looks at the trade when its delivery interval starts (it reads who the parties are)
+          if (tradeId && start !== undefined) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
+          if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
+          break;
+        }
+        case 'TradeEnergyEscrowed':
+        case 'TradeDeliveryEvidenced':
+        case 'TradeStageAdvanced':
+        case 'TradeClosed': {
+          const tradeId = s('tradeId');
+          if (tradeId) wake.push(tradeId, taskIdFor('trade', tradeId));
+          break;
+        }
+        case 'ReadingRecorded':
+          wakeKinds.push('household'); // a reading a seller or buyer autopilot may be waiting for
+          break;
+        case 'OfferCreated': {
+          const offerId = s('offerId');
+          const expiresAt = n('expiresAt');
+          if (keeper && offerId && expiresAt !== undefined) add.push({ id: `offer-expire|${offerId}`, kind: 'offer-expire', meterId: '', subject: offerId, round: 0, dueAt: later(expiresAt * 1000) });
+          break;
+        }
+        case 'OfferAccepted':
+        case 'OfferClosed': {
+          const offerId = s('offerId');
+          if (offerId) wake.push(offerId);
+          break;
+        }
+        case 'AuctionRequested': {
+          const requestId = s('requestId');
+          const t2 = n('t2');
+          if (keeper && requestId && t2 !== undefined) {
+            add.push({ id: `auction-close|${requestId}`, kind: 'auction-close', meterId: '', subject: requestId, round: 0, dueAt: later(t2 * 1000) });
+            add.push({ id: `auction-expire|${requestId}`, kind: 'auction-expire', meterId: '', subject: requestId, round: 0, dueAt: later(t2 * 1000) });
+          }
+          break;
+        }
+        case 'AuctionClosed':
+        case 'AuctionReawarded':
+        case 'AuctionFailed':
+        case 'AuctionTraded': {
+          const requestId = s('requestId');
+          if (requestId) wake.push(requestId);
+          break;
+        }
+        case 'ParticipantBanned': {
+          const pid = s('participantId');
+          const until = n('bannedUntilMs');
+          if (keeper && pid && until !== undefined) add.push({ id: `index-sync|${pid}|${until}`, kind: 'index-sync', meterId: '', subject: pid, round: 0, dueAt: later(until + 1) });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, entries }, now);
+    if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
+    if (r.added || r.woken) this.kick();
+    return r;
+  }
+
+  // ---------------------------------------------------------------- executing duties
+
+  /** Runs every due duty once (at most `concurrency` at a time); returns how many ran. */
+  async runOnce(): Promise<number> {
+    const due = this.o.store.due(this.now(), 64).filter((d) => !this.running.has(d.id));
+    let i = 0;
+    const workers = Array.from({ length: Math.min(this.o.config.concurrency, due.length) }, async () => {
+      while (i < due.length) {
+        const d = due[i++]!;
+        this.running.set(d.id, this.now());
+        try {
+          await this.runDuty(d);
+        } catch (e) {
+          this.o.logger.error({ duty: d.id, err: (e as Error).message }, 'agent duty failed unexpectedly');
+          this.retry(d, (e as Error).message);
+        } finally {
+          this.running.delete(d.id);
+        }
+      }
+    });
+    await Promise.all(workers);
+    this.o.metrics.agentPending.reset();
+    for (const [kind, c] of Object.entries(this.o.store.counts())) this.o.metrics.agentPending.set({ kind }, c);
+    return due.length;
+  }
+
+  async runDuty(d: Duty): Promise<void> {
+    if (d.kind === 'member') return this.runMember(d);
+    if (d.kind === 'household') return this.runHousehold(d);
+    return this.runKeeper(d);
+  }
+
+  private async read<T>(fn: string, args: string[], as: ActingIdentity = this.o.operator): Promise<T> {
+    return parseResult(await this.o.ledger.evaluate(as, fn, args)) as T;
+  }
+
+  private reschedule(d: Duty, at: number, note: string, opts: { attempt?: boolean; error?: string } = {}): void {
+    this.o.store.reschedule(d.id, at, note, { ...opts, since: this.running.get(d.id) ?? this.now() }, this.now());
+  }
+
+  private retry(d: Duty, error: string): void {
+    if (d.attempts + 1 >= this.o.config.maxAttempts) {
+      this.o.store.finish(d.id, 'failed', `gave up after ${d.attempts + 1} attempts`, error.slice(0, 500));
+      this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: 'failed' });
+      this.o.logger.error({ duty: d.id, err: error }, 'agent duty given up');
+      return;
+    }
+    const delay = Math.min(this.o.config.retryMaxMs, this.o.config.retryBaseMs * 2 ** Math.min(d.attempts, 20));
+    this.reschedule(d, this.now() + Math.round(delay / 2 + Math.random() * (delay / 2)), d.note, { attempt: true, error: error.slice(0, 500) });
+  }
+
+  private finish(d: Duty, why: string, state: 'done' | 'failed' = 'done'): void {
+    this.o.store.finish(d.id, state, why);
+    this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: state === 'done' ? 'done' : 'failed' });
+    this.o.logger.info({ duty: d.id, why }, state === 'done' ? 'agent duty over' : 'agent duty failed');
+  }
+
+  /**
+   * Submits one act. Outcomes by the chaincode's error CODE (never its wording), then the duty re-reads:
+   * CONFLICT = someone else did it or it is already done (a lost race, fine); FORBIDDEN = not (any more)
+   * this meter's turn; PRECONDITION_FAILED / transient = try again later.
+   */
+  private async act(d: Duty, id: ActingIdentity, actKey: string, fn: string, args: string[], transient?: Record<string, string>): Promise<{ outcome: ActOutcome; code?: string; text?: string }> {
+    const log = this.o.logger.child({ duty: d.id, act: actKey, fn });
+    const started = this.now();
+    try {
+      const r = await this.o.submitter.submit(id, fn, args, {}, transient);
+      this.o.store.recordAct(actKey, d.id, r.txId, 'committed');
+      this.o.metrics.agentActs.inc({ act: actKey.split('|')[0]!, outcome: 'acted' });
+      const since = Math.max(d.eventAt ?? 0, Math.min(d.dueAt, started));
+      this.o.metrics.agentLag.observe({ kind: d.kind }, Math.max(0, this.now() - since) / 1000);
+      log.info({ txId: r.txId, block: r.blockNumber, attempts: r.attempts }, 'agent act committed');
+      return { outcome: 'acted' };
+    } catch (e) {
+      if (e instanceof NotHeldError) throw e;
+      const err = e instanceof LedgerError ? e : normalizeLedgerError(e, 'endorse');
+      const code = err.chaincode?.code;
+      const text = err.chaincode?.text ?? err.message;
+      const outcome: ActOutcome = code === 'CONFLICT' ? 'lost-race' : code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' ? 'refused' : 'retry';
+      this.o.metrics.agentActs.inc({ act: actKey.split('|')[0]!, outcome });
+      log[outcome === 'retry' ? 'warn' : 'info']({ code, reason: text }, outcome === 'lost-race' ? 'agent act not needed: already done on the ledger' : 'agent act refused');
+      return { outcome, ...(code ? { code } : {}), text };
+    }
+  }
+
+  private async runKeeper(d: Duty): Promise<void> {
+    const kind = d.kind as KeeperKind;
+    let obj: unknown;
+    try {
+      obj = await this.read(KEEPER_READ[kind], [d.subject]);
+    } catch (e) {
+      const err = normalizeLedgerError(e, 'evaluate');
+      if (err.chaincode?.code === 'NOT_FOUND') return this.finish(d, `${d.subject} not on the ledger`, 'failed');
+      return this.retry(d, err.message);
+    }
+    const now = this.now();
+    let plan: KeeperPlan;
+    switch (kind) {
+      case 'offer-expire': plan = offerPlan(obj as OfferView, now); break;
+      case 'trade-timeout': plan = tradePlan(obj as TradeView, now); break;
+      case 'auction-close': plan = auctionClosePlan(obj as AuctionView, now); break;
+      case 'auction-expire': plan = auctionExpirePlan(obj as AuctionView, now); break;
+      case 'task-redraw': plan = redrawPlan(obj as TaskView, d.round, now); break;
+      case 'index-sync': plan = indexSyncPlan(obj as ParticipantView, now); break;
+    }
+    if ('done' in plan) return this.finish(d, plan.done);
+    if (!plan.act) {
+      this.reschedule(d, plan.atMs + this.keeperDelay, `waits for ${new Date(plan.atMs).toISOString()}`);
+      return;
+    }
+    const r = await this.act(d, this.o.operator, `${kind}|${d.subject}|${d.round}`, KEEPER_FN[kind], [d.subject]);
+    if (r.outcome === 'acted') {
+      if (kind === 'index-sync') return this.finish(d, 'committee index synced');
+      this.reschedule(d, this.now(), 'acted; re-reading');
+      return;
+    }
+    if (r.outcome === 'refused') return this.finish(d, `refused: ${r.code} ${r.text}`, 'failed');
+    // lost race or not yet (clock skew, peers behind): re-read a little later
+    this.retry(d, `${r.code ?? ''} ${r.text ?? ''}`.trim());
+  }
+
+  /** The held meter (of this utility) among a trade's parties, if any. */
+  private heldMeter(meterId: string, mspId: string | undefined): boolean {
+    return (mspId === undefined || mspId === this.o.operator.mspId) && this.o.meters.activeMeters().some((m) => m.meterId === meterId && m.mspId === this.o.operator.mspId);
+  }
+
+  /** A flow of a held meter in an interval, from its own utility's peer; null when it has no reading yet. */
+  private async flowWh(meterId: string, intervalStart: number, direction: 'export' | 'import'): Promise<{ wh: number; proof: unknown } | null> {
+    try {
+      const proof = await this.read<{ wh: number }>('meters:getProof', [meterId, String(intervalStart), direction], this.identityFor(meterId));
+      return { wh: proof.wh, proof };
+    } catch (e) {
+      if (normalizeLedgerError(e, 'evaluate').chaincode?.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  private async runHousehold(d: Duty): Promise<void> {
+    const trade = await this.read<TradeView>('trades:get', [d.subject]);
+    const sellerHeld = this.heldMeter(trade.sellerMeterId, trade.sellerMspId);
+    const buyerHeld = this.heldMeter(trade.buyerMeterId, trade.buyerMspId);
+    const seller = sellerHeld ? this.settings(trade.sellerMeterId) : undefined;
+    const buyer = buyerHeld ? this.settings(trade.buyerMeterId) : undefined;
+    const input: HouseholdInput = { trade, nowMs: this.now(), ...(seller ? { seller } : {}), ...(buyer ? { buyer } : {}) };
+    let exportProof: unknown;
+    let importProof: unknown;
+    const ended = this.now() >= (trade.deliveryStart + trade.deliveryLength) * 1000;
+    if (seller?.autopilot && trade.state === 'AWAITING_ENERGY' && ended) {
+      const f = await this.flowWh(trade.sellerMeterId, trade.deliveryStart, 'export');
+      input.exportWh = f?.wh ?? null;
+      exportProof = f?.proof;
+      const page = await this.read<{ items: PacketView[] }>('energy:listByOwner', [trade.seller, '100', '']);
+      input.packets = page.items
+        .filter((p) => p.meterId === trade.sellerMeterId && p.intervalStart === trade.deliveryStart && !p.tradeId)
+        .map((p) => ({ packetId: p.packetId, availableWh: p.availableWh ?? 0 }));
+    }
+    if (buyer?.autopilot && trade.state === 'FINAL' && trade.meteredWh === undefined) {
+      const f = await this.flowWh(trade.buyerMeterId, trade.deliveryStart, 'import');
+      input.importWh = f?.wh ?? null;
+      importProof = f?.proof;
+    }
+    const step = nextHouseholdStep(input);
+    switch (step.kind) {
+      case 'done':
+        return this.finish(d, step.why);
+      case 'wait':
+        return this.reschedule(d, step.atMs ?? Math.max(this.now() + 1000, trade.deliveryDeadline * 1000, (trade.stageDeadline ?? 0) * 1000), step.why);
+      case 'mint': {
+        const r = await this.act(d, this.identityFor(trade.sellerMeterId), `mint|${trade.tradeId}`, 'energy:mint', [JSON.stringify({ intervalStart: step.intervalStart, amountWh: step.amountWh, source: 'solar' })], { exportProof: JSON.stringify(exportProof) });
+        return this.after(d, r);
+      }
+      case 'deliver': {
+        const r = await this.act(d, this.identityFor(trade.sellerMeterId), `deliver|${trade.tradeId}`, 'trades:deliverEnergy', [trade.tradeId, JSON.stringify([{ packetId: step.packetId, amountWh: step.amountWh }])]);
+        return this.after(d, r);
+      }
+      case 'confirm': {
+        const r = await this.act(d, this.identityFor(trade.buyerMeterId), `confirm|${trade.tradeId}`, 'trades:confirmDelivery', [trade.tradeId, String(step.receivedWh)], { importProof: JSON.stringify(importProof) });
+        return this.after(d, r);
+      }
+    }
+  }
+
+  private async runMember(d: Duty): Promise<void> {
+    const meterId = d.meterId;
+    const settings = this.settings(meterId);
+    let id: ActingIdentity;
+    try {
+      id = this.identityFor(meterId);
+    } catch (e) {
+      return this.finish(d, (e as Error).message, 'failed');
+    }
+    const me = this.o.store.participantOf(meterId);
+    if (!me) return this.finish(d, 'participant id unknown', 'failed');
+    if (settings.behaviour === 'silent') return this.finish(d, 'behaviour silent');
+
+    const task = await this.read<TaskView>('committees:getTask', [d.subject]);
+    if (task.round !== d.round) return this.finish(d, `round ${d.round} replaced by round ${task.round}`);
+    const ballots: Record<string, BallotState> = {};
+    for (const b of task.ballots) {
+      ballots[b.name] = await this.read<BallotState>('committees:getBallot', [task.taskId, b.name]);
+      if (ballots[b.name]!.ballot?.status !== 'approved' || ballots[b.name]!.ballot?.round !== task.round) break;
+    }
+    const cur = currentBallot(task, ballots, task.round);
+    let verdict: Verdict | undefined;
+    let notReady: string | undefined;
+    let subjectArg = task.subjectId;
+    if (task.status === 'active' && !('closed' in cur)) {
+      if (task.kind === 'admission') {
+        subjectArg = task.subjectId.split('#')[0]!;
+        const candidate = await this.read<ParticipantView>('participants:get', [subjectArg]);
+        const ballot = cur.state?.ballot && cur.state.ballot.round === task.round ? cur.state.ballot : null;
+        if (ballot?.entry) {
+          verdict = admissionConditions(task, ballot, candidate, this.o.store.entriesInSlot(ballot.entry.leader, Number(ballot.entry.slot)));
+        } else {
+          // as the would-be leader: the request is pending on this task (the chaincode writes the identity the utility enrolled into the entry)
+          const ok = candidate.status === 'pending' && candidate.admissionTaskId === task.taskId;
+          verdict = { conditions: { condition1: ok, condition2: true }, reasons: ok ? [] : [`${candidate.participantId} is ${candidate.status}`] };
+        }
+      } else if (task.kind === 'trade') {
+        const trade = await this.read<TradeView>('trades:get', [task.subjectId]);
+        const stage = trade.state === 'EXECUTION' ? 'execution' : trade.state === 'FINAL' ? 'final' : undefined;
+        if (!stage) return this.finish(d, `trade ${trade.state}`);
+        if (stage !== cur.spec.name) notReady = `the trade is in its ${stage} stage, the open ballot is ${cur.spec.name}`;
+        else if (stage === 'execution') {
+          const packets: Record<string, PacketView | undefined> = {};
+          for (const u of trade.packets) packets[u.packetId] = await this.read<PacketView>('energy:get', [u.packetId]).catch(() => undefined);
+          verdict = executionConditions(trade, packets);
+        } else {
+          verdict = finalConditions(trade);
+          if (!verdict) notReady = "waiting for the buyer's delivery evidence";
+        }
+      } else {
+        return this.finish(d, `no duty for task kind ${task.kind}`);
+      }
+    }
+    const enteredSlots = this.o.store.enteredSlots(me);
+    for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
+    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), enteredSlots });
+    await this.perform(d, id, task, subjectArg, step);
+  }
+
+  private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep): Promise<void> {
+    const contract = task.kind === 'admission' ? 'admissions' : 'trades';
+    switch (step.kind) {
+      case 'done':
+        return this.finish(d, step.why);
+      case 'wait': {
+        // Without a time, the next event naming the task wakes the duty; the deadline is the backstop.
+        const at = step.atMs ?? Math.max(this.now() + 1000, task.deadlineMs + 1000);
+        this.reschedule(d, at, step.why);
+        return;
+      }
+      case 'enter': {
+        const key = `enter|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
+        const r = await this.act(d, id, key, `${contract}:recordEntry`, [subjectArg]);
+        if (r.outcome === 'lost-race') this.refusedSlots.add(`${d.meterId}|${step.slot}`);
+        return this.after(d, r);
+      }
+      case 'vote': {
+        const key = `vote|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
+        if (this.o.store.hasAct(key)) {
+          // recorded as done but not on the ledger we read: our peer is behind; look again shortly
+          return this.retry(d, 'vote recorded, not visible on the peer yet');
+        }
+        const vote = { approve: step.approve, conditions: step.conditions, reason: step.reason };
+        const r = await this.act(d, id, key, `${contract}:vote`, [subjectArg, JSON.stringify(vote)]);
+        return this.after(d, r);
+      }
+      case 'decide': {
+        const key = `decide|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
+        const r = await this.act(d, id, key, `${contract}:decide`, [subjectArg]);
+        return this.after(d, r);
+      }
+    }
+  }
+
+  private after(d: Duty, r: { outcome: ActOutcome; code?: string; text?: string }): void {
+    if (r.outcome === 'acted' || r.outcome === 'lost-race' || r.outcome === 'refused') {
+      // look again at once: the next step (vote → decide, next ballot) or the end of the duty
+      if (r.outcome === 'acted') this.reschedule(d, this.now(), 'acted; re-reading');
+      else this.retry(d, `${r.code ?? ''} ${r.text ?? ''}`.trim());
+      return;
+    }
+    this.retry(d, `${r.code ?? ''} ${r.text ?? ''}`.trim());
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.listening = this.listen();
+    this.working = this.work();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stream?.close();
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    await Promise.allSettled([this.listening, this.working]);
+  }
+
+  kick(): void {
+    this.wake?.();
+  }
+
+  private arm(at: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1)));
+    this.timer.unref();
+  }
+
+  private async listen(): Promise<void> {
+    while (!this.stopped) {
+      const cp = this.o.store.checkpoint(AGENTS_CHECKPOINT);
+      const opts = cp ? { startBlock: cp.block, afterTxId: cp.txId } : { startBlock: this.o.config.startBlock };
+      try {
+        await this.refreshMeters();
+        this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
+        this.o.logger.info({ ...opts }, 'listening for chaincode events (agents)');
+        for await (const ev of this.stream) {
+          if (this.stopped) break;
+          await this.handleEvent(ev);
+        }
+      } catch (e) {
+        if (this.stopped) break;
+        this.o.logger.warn({ err: (e as Error).message }, 'chaincode event stream failed; reconnecting from the checkpoint');
+      } finally {
+        this.stream?.close();
+        this.stream = undefined;
+      }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, this.o.config.reconnectMs).unref());
+    }
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runOnce();
+      } catch (e) {
+        this.o.logger.error({ err: (e as Error).message }, 'agent worker pass failed');
+      }
+      if (this.stopped) break;
+      const next = this.o.store.nextDueAt();
+      if (next !== undefined) this.arm(next);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+  }
+}

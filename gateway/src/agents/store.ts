@@ -1,0 +1,251 @@
+import type { Db } from '../store/db';
+import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } from './behaviour';
+
+/**
+ * Durable state of the gateway's agents, in the gateway's SQLite database (fsynced, like the queue):
+ * - the event checkpoint `agents` (table `event_checkpoints`, shared with the beacon listener under its
+ *   own name): the last chaincode event whose duties were recorded;
+ * - `agent_duties`: one row per duty (a committee seat of one meter in one task round, or a keeper
+ *   deadline), written in the SAME transaction as the checkpoint that moves past the event creating or
+ *   waking it — a restart neither misses a duty nor creates one twice;
+ * - `agent_acts`: every act submitted and committed (entry, vote, decision, keeper call), keyed by what it
+ *   was (`vote|task|round|ballot|meter`): the agent's own record of what it did. The ledger stays the
+ *   authority — a duty re-reads it before acting, so an act whose record was lost in a crash is seen
+ *   there and never repeated;
+ * - `agent_entries`: leader entries seen in the event stream, by (leader, slot) — what a member checks
+ *   Condition 2 against;
+ * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot).
+ */
+export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
+export type DutyState = 'pending' | 'done' | 'failed';
+
+export interface Duty {
+  id: string;
+  kind: DutyKind;
+  /** the meter acting ('' for keeper duties, which the operator identity performs) */
+  meterId: string;
+  /** task id, offer id, trade id, auction request id or participant id */
+  subject: string;
+  round: number;
+  state: DutyState;
+  dueAt: number;
+  attempts: number;
+  /** what the duty waits for, or how it ended */
+  note: string;
+  lastError: string | null;
+  /** when the event that last woke it was seen (the lag metric's start) */
+  eventAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DutyInput {
+  id: string;
+  kind: DutyKind;
+  meterId: string;
+  subject: string;
+  round: number;
+  dueAt: number;
+}
+
+export interface Checkpoint {
+  block: number;
+  txId: string;
+}
+
+export const AGENTS_CHECKPOINT = 'agents';
+
+export class AgentStore {
+  constructor(private readonly db: Db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS event_checkpoints (name TEXT PRIMARY KEY, block INTEGER NOT NULL, tx_id TEXT NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS agent_duties (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, meter_id TEXT NOT NULL, subject TEXT NOT NULL, round INTEGER NOT NULL,
+        state TEXT NOT NULL, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',
+        last_error TEXT, event_at INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS agent_duties_due ON agent_duties (state, due_at);
+      CREATE INDEX IF NOT EXISTS agent_duties_subject ON agent_duties (subject, state);
+      CREATE INDEX IF NOT EXISTS agent_duties_meter ON agent_duties (meter_id, state);
+      CREATE TABLE IF NOT EXISTS agent_acts (act TEXT PRIMARY KEY, duty_id TEXT NOT NULL, tx_id TEXT, outcome TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS agent_entries (leader TEXT NOT NULL, slot INTEGER NOT NULL, task_id TEXT NOT NULL, ballot TEXT NOT NULL, PRIMARY KEY (leader, slot, task_id, ballot));
+      CREATE TABLE IF NOT EXISTS agent_meters (meter_id TEXT PRIMARY KEY, participant_id TEXT, behaviour TEXT, autopilot INTEGER, updated_at INTEGER NOT NULL);
+    `);
+  }
+
+  checkpoint(name = AGENTS_CHECKPOINT): Checkpoint | undefined {
+    const r = this.db.prepare('SELECT block, tx_id FROM event_checkpoints WHERE name = ?').get(name) as { block: number; tx_id: string } | undefined;
+    return r ? { block: r.block, txId: r.tx_id } : undefined;
+  }
+
+  /**
+   * Records one handled event atomically: new duties (a duty already known is left alone), duties woken
+   * (their subject named by the event: due now, unless already done), leader entries seen, the checkpoint.
+   */
+  advance(
+    cp: Checkpoint,
+    change: { add: DutyInput[]; wake: string[]; wakeKinds?: DutyKind[]; entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> },
+    now = Date.now(),
+    name = AGENTS_CHECKPOINT,
+  ): { added: number; woken: number } {
+    let added = 0;
+    let woken = 0;
+    this.db.transaction(() => {
+      const ins = this.db.prepare(
+        `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+      );
+      for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
+      const wake = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'pending'`);
+      for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
+      const wakeKind = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'pending'`);
+      for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
+      const ent = this.db.prepare('INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
+      for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
+      this.db
+        .prepare('INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at')
+        .run(name, cp.block, cp.txId, now);
+    })();
+    return { added, woken };
+  }
+
+  due(now: number, limit = 32): Duty[] {
+    return (this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`).all(now, limit) as Row[]).map(toDuty);
+  }
+
+  nextDueAt(): number | undefined {
+    const r = this.db.prepare(`SELECT MIN(due_at) AS t FROM agent_duties WHERE state = 'pending'`).get() as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  get(id: string): Duty | undefined {
+    const r = this.db.prepare('SELECT * FROM agent_duties WHERE id = ?').get(id) as Row | undefined;
+    return r ? toDuty(r) : undefined;
+  }
+
+  pending(meterIds?: string[]): Duty[] {
+    const rows = this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'pending' ORDER BY due_at, id`).all() as Row[];
+    const all = rows.map(toDuty);
+    return meterIds ? all.filter((d) => meterIds.includes(d.meterId)) : all;
+  }
+
+  counts(): Record<string, number> {
+    const rows = this.db.prepare('SELECT kind, COUNT(*) AS c FROM agent_duties WHERE state = ? GROUP BY kind').all('pending') as Array<{ kind: string; c: number }>;
+    return Object.fromEntries(rows.map((r) => [r.kind, r.c]));
+  }
+
+  /** Reschedules a pending duty (what it waits for in `note`); `attempt` counts a failed try. */
+  /**
+   * Reschedules a pending duty (what it waits for in `note`); `attempt` counts a failed try. An event that
+   * woke the duty after `since` (while it was running on older reads) keeps it due now.
+   */
+  reschedule(id: string, dueAt: number, note: string, opts: { attempt?: boolean; error?: string | null; since?: number } = {}, now = Date.now()): void {
+    this.db
+      .prepare(
+        `UPDATE agent_duties SET due_at = CASE WHEN COALESCE(event_at, 0) > ? THEN MIN(?, ?) ELSE ? END, note = ?, attempts = attempts + ?,
+         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'pending'`,
+      )
+      .run(opts.since ?? Number.MAX_SAFE_INTEGER, now, dueAt, dueAt, note, opts.attempt ? 1 : 0, opts.error ?? null, now, id);
+  }
+
+  finish(id: string, state: Exclude<DutyState, 'pending'>, note: string, error: string | null = null, now = Date.now()): void {
+    this.db.prepare('UPDATE agent_duties SET state = ?, note = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?').run(state, note, error, now, id);
+  }
+
+  /** Reopens a finished duty (e.g. a meter's behaviour changed back from silent). */
+  reopenForMeter(meterId: string, now = Date.now()): number {
+    return this.db.prepare(`UPDATE agent_duties SET state = 'pending', due_at = ?, updated_at = ? WHERE meter_id = ? AND state = 'done' AND note = 'behaviour silent'`).run(now, now, meterId).changes;
+  }
+
+  hasAct(act: string): boolean {
+    return this.db.prepare('SELECT 1 FROM agent_acts WHERE act = ?').get(act) !== undefined;
+  }
+
+  recordAct(act: string, dutyId: string, txId: string | null, outcome: string, now = Date.now()): void {
+    this.db.prepare('INSERT OR IGNORE INTO agent_acts (act, duty_id, tx_id, outcome, at) VALUES (?, ?, ?, ?, ?)').run(act, dutyId, txId, outcome, now);
+  }
+
+  acts(dutyId: string): Array<{ act: string; txId: string | null; outcome: string; at: number }> {
+    return (this.db.prepare('SELECT act, tx_id, outcome, at FROM agent_acts WHERE duty_id = ? ORDER BY at, act').all(dutyId) as Array<{ act: string; tx_id: string | null; outcome: string; at: number }>).map((r) => ({
+      act: r.act,
+      txId: r.tx_id,
+      outcome: r.outcome,
+      at: r.at,
+    }));
+  }
+
+  /** Other entries by `leader` in `slot` seen on the ledger (admission Condition 2). */
+  entriesInSlot(leader: string, slot: number): Array<{ taskId: string; ballot: string }> {
+    return (this.db.prepare('SELECT task_id, ballot FROM agent_entries WHERE leader = ? AND slot = ?').all(leader, slot) as Array<{ task_id: string; ballot: string }>).map((r) => ({ taskId: r.task_id, ballot: r.ballot }));
+  }
+
+  /** Slots in which `leader` made an entry, among `slots`. */
+  enteredSlots(leader: string): Set<number> {
+    return new Set((this.db.prepare('SELECT slot FROM agent_entries WHERE leader = ?').all(leader) as Array<{ slot: number }>).map((r) => r.slot));
+  }
+
+  participantOf(meterId: string): string | undefined {
+    const r = this.db.prepare('SELECT participant_id FROM agent_meters WHERE meter_id = ?').get(meterId) as { participant_id: string | null } | undefined;
+    return r?.participant_id ?? undefined;
+  }
+
+  setParticipant(meterId: string, participantId: string, now = Date.now()): void {
+    this.db
+      .prepare(`INSERT INTO agent_meters (meter_id, participant_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(meter_id) DO UPDATE SET participant_id = excluded.participant_id, updated_at = excluded.updated_at`)
+      .run(meterId, participantId, now);
+  }
+
+  /** meterId by participant id, for the meters whose participant id is known. */
+  meterByParticipant(): Map<string, string> {
+    const rows = this.db.prepare('SELECT meter_id, participant_id FROM agent_meters WHERE participant_id IS NOT NULL').all() as Array<{ meter_id: string; participant_id: string }>;
+    return new Map(rows.map((r) => [r.participant_id, r.meter_id]));
+  }
+
+  /** A meter's settings: what the operator set through the API, else the configured defaults. */
+  settings(meterId: string, defaults: AgentSettings = DEFAULT_SETTINGS): AgentSettings {
+    const r = this.db.prepare('SELECT behaviour, autopilot FROM agent_meters WHERE meter_id = ?').get(meterId) as { behaviour: string | null; autopilot: number | null } | undefined;
+    return {
+      behaviour: r && isBehaviour(r.behaviour) ? r.behaviour : defaults.behaviour,
+      autopilot: r && r.autopilot !== null ? r.autopilot === 1 : defaults.autopilot,
+    };
+  }
+
+  setSettings(meterId: string, s: { behaviour?: Behaviour; autopilot?: boolean }, defaults: AgentSettings = DEFAULT_SETTINGS, now = Date.now()): AgentSettings {
+    const cur = this.settings(meterId, defaults);
+    const next: AgentSettings = { behaviour: s.behaviour ?? cur.behaviour, autopilot: s.autopilot ?? cur.autopilot };
+    this.db
+      .prepare(`INSERT INTO agent_meters (meter_id, behaviour, autopilot, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(meter_id) DO UPDATE SET behaviour = excluded.behaviour, autopilot = excluded.autopilot, updated_at = excluded.updated_at`)
+      .run(meterId, next.behaviour, next.autopilot ? 1 : 0, now);
+    return next;
+  }
+}
+
+interface Row {
+  id: string;
+  kind: DutyKind;
+  meter_id: string;
+  subject: string;
+  round: number;
+  state: DutyState;
+  due_at: number;
+  attempts: number;
+  note: string;
+  last_error: string | null;
+  event_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toDuty = (r: Row): Duty => ({
+  id: r.id,
+  kind: r.kind,
+  meterId: r.meter_id,
+  subject: r.subject,
+  round: r.round,
+  state: r.state,
+  dueAt: r.due_at,
+  attempts: r.attempts,
+  note: r.note,
+  lastError: r.last_error,
+  eventAt: r.event_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});

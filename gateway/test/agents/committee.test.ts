@@ -1,0 +1,139 @@
+import { nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
+import type { Verdict } from '../../src/agents/duties/types';
+import { ballot, GENESIS, inSlot, SLOT_MS, task } from './fixtures';
+
+const ok: Verdict = { conditions: { condition1: true, condition2: true }, reasons: [] };
+const bad: Verdict = { conditions: { condition1: false, condition2: true }, reasons: ['Condition 1: the entry is by p-X'] };
+
+const input = (over: Partial<MemberInput> = {}): MemberInput => ({
+  task: task(),
+  ballots: { admission: ballot('admission') },
+  me: 'p-A',
+  nowMs: inSlot(11), // slot 11 is led by committee[(11 + 1) mod 4] = p-A
+  behaviour: 'honest',
+  verdict: ok,
+  ...over,
+});
+
+describe('Eq. (1) slots', () => {
+  it('computes the leader of a slot from the task offset, like committees:leaderOf', () => {
+    expect(slotOf(inSlot(11), GENESIS, 30)).toBe(11);
+    expect(leaderAt(task(), inSlot(11))).toEqual({ leader: 'p-A', slot: 11 });
+    expect(leaderAt(task(), inSlot(12)).leader).toBe('p-B');
+    expect(leaderAt(task(), inSlot(14)).leader).toBe('p-D');
+    expect(leaderAt(task(), GENESIS - 1).slot).toBe(-1); // floor also before t0
+  });
+
+  it('tells each member when its next slot starts (so the agent sleeps until then instead of polling)', () => {
+    expect(nextLeadSlot(task(), 'p-A', inSlot(11))).toEqual({ slot: 11, startMs: GENESIS + 11 * SLOT_MS });
+    expect(nextLeadSlot(task(), 'p-A', inSlot(12))).toEqual({ slot: 15, startMs: GENESIS + 15 * SLOT_MS });
+    expect(nextLeadSlot(task(), 'p-C', inSlot(11))).toEqual({ slot: 13, startMs: GENESIS + 13 * SLOT_MS });
+    expect(nextLeadSlot(task(), 'p-X', inSlot(11))).toBeUndefined();
+    for (let s = 0; s < 12; s++) {
+      const next = nextLeadSlot(task(), 'p-D', inSlot(s))!;
+      expect(leaderAt(task(), next.startMs).leader).toBe('p-D');
+      expect(next.slot - s).toBeLessThan(4);
+    }
+  });
+});
+
+describe('committee member: the slot leader', () => {
+  it('enters when its meter leads the current slot and its own check holds', () => {
+    expect(nextMemberStep(input())).toEqual({ kind: 'enter', ballot: 'admission', slot: 11 });
+  });
+
+  it('waits for the start of its own slot when another member leads', () => {
+    const step = nextMemberStep(input({ me: 'p-C' }));
+    expect(step).toEqual({ kind: 'wait', atMs: GENESIS + 13 * SLOT_MS, why: 'this meter leads slot 13' });
+  });
+
+  it('does not enter when the conditions fail (an entry counts as approval), nor when it behaves refuse-all or silent', () => {
+    expect(nextMemberStep(input({ verdict: bad })).kind).toBe('wait');
+    expect(nextMemberStep(input({ behaviour: 'refuse-all' })).kind).toBe('wait');
+    expect(nextMemberStep(input({ behaviour: 'silent' }))).toEqual({ kind: 'done', why: 'behaviour silent' });
+    expect(nextMemberStep(input({ behaviour: 'approve-all', verdict: bad })).kind).toBe('enter');
+  });
+
+  it('after an entry in this slot for another task (Condition 2) it waits for its next slot', () => {
+    expect(nextMemberStep(input({ enteredSlots: new Set([11]) }))).toEqual({ kind: 'wait', atMs: GENESIS + 15 * SLOT_MS, why: 'this meter leads slot 15' });
+  });
+
+  it('gives up leading once its next slot would start after the round deadline', () => {
+    const step = nextMemberStep(input({ me: 'p-C', task: task({ deadlineMs: inSlot(12) }) }));
+    expect(step.kind).toBe('wait');
+    expect((step as { atMs?: number }).atMs).toBeUndefined();
+  });
+});
+
+describe('committee member: votes', () => {
+  it('votes with its own verdict after the entry: approve when the conditions hold, refuse with the failed condition otherwise', () => {
+    const b = { admission: ballot('admission', { entryBy: 'p-D' }) };
+    expect(nextMemberStep(input({ ballots: b }))).toEqual({ kind: 'vote', ballot: 'admission', approve: true, conditions: { condition1: true, condition2: true }, reason: 'conditions checked on the ledger' });
+    const refusal = nextMemberStep(input({ ballots: b, verdict: bad }));
+    expect(refusal).toMatchObject({ kind: 'vote', approve: false, conditions: { condition1: false, condition2: true } });
+    expect((refusal as { reason: string }).reason).toContain('Condition 1');
+  });
+
+  it('votes only once: after its vote it waits for the quorum', () => {
+    const b = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-A', true]] }) };
+    expect(nextMemberStep(input({ ballots: b })).kind).toBe('wait');
+  });
+
+  it('behaviours: approve-all approves failed facts, refuse-all refuses true ones', () => {
+    const spec = task().ballots[0]!;
+    expect(voteFor('approve-all', bad, spec)).toMatchObject({ approve: true, conditions: { condition1: true, condition2: true } });
+    expect(voteFor('refuse-all', ok, spec)).toMatchObject({ approve: false });
+    const b = { admission: ballot('admission', { entryBy: 'p-D' }) };
+    expect(nextMemberStep(input({ ballots: b, behaviour: 'refuse-all' }))).toMatchObject({ kind: 'vote', approve: false });
+  });
+
+  it('waits while the facts are not on the ledger yet (e.g. no delivery evidence)', () => {
+    const b = { admission: ballot('admission', { entryBy: 'p-D' }) };
+    expect(nextMemberStep(input({ ballots: b, verdict: undefined, notReady: 'no evidence' }))).toEqual({ kind: 'wait', why: 'no evidence' });
+  });
+});
+
+describe('committee member: decisions and races', () => {
+  it('decides at 2f+1 approvals (the entry counts) and at f+1 refusals', () => {
+    const approved = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] }) };
+    expect(nextMemberStep(input({ ballots: approved }))).toEqual({ kind: 'decide', ballot: 'admission' });
+    const rejected = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', false], ['p-C', false]] }) };
+    expect(nextMemberStep(input({ ballots: rejected }))).toEqual({ kind: 'decide', ballot: 'admission' });
+    const open = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', false]] }) };
+    expect(nextMemberStep(input({ ballots: open })).kind).toBe('vote');
+  });
+
+  it('ignores votes of non-members when counting', () => {
+    const b = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-X', true]] }) };
+    expect(nextMemberStep(input({ ballots: b })).kind).toBe('vote');
+  });
+
+  it('another member decided first (lost race): re-reading shows the ballot decided and the duty ends', () => {
+    const decided = { admission: ballot('admission', { entryBy: 'p-D', status: 'approved' }) };
+    expect(nextMemberStep(input({ ballots: decided }))).toEqual({ kind: 'done', why: 'every ballot is approved' });
+    expect(nextMemberStep(input({ task: task({ status: 'closed', outcome: 'approved' }) }))).toEqual({ kind: 'done', why: 'task closed (approved)' });
+    const rejected = { admission: ballot('admission', { entryBy: 'p-D', status: 'rejected' }) };
+    expect(nextMemberStep(input({ ballots: rejected })).kind).toBe('done');
+  });
+
+  it('a re-drawn round ends the old duty; a member not drawn again has nothing to do', () => {
+    expect(nextMemberStep(input({ task: task({ status: 'awaiting-entropy', round: 1 }) })).kind).toBe('done');
+    expect(nextMemberStep(input({ task: task({ committee: ['p-B', 'p-C', 'p-D', 'p-E'] }) })).kind).toBe('done');
+  });
+
+  it('after the round deadline it waits for the keeper to re-draw (votes would be refused)', () => {
+    const b = { admission: ballot('admission', { entryBy: 'p-D' }) };
+    expect(nextMemberStep(input({ ballots: b, task: task({ deadlineMs: inSlot(10) }) })).kind).toBe('wait');
+  });
+
+  it('trade tasks: the final ballot is the open one once execution is approved', () => {
+    const t = task({ kind: 'trade', subjectId: 'trd-1', ballots: [
+      { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+      { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+    ] });
+    const ballots = { execution: ballot('execution', { entryBy: 'p-D', status: 'approved' }), final: ballot('final', { entryBy: 'p-B' }) };
+    const v: Verdict = { conditions: { condition3: true, condition4: true }, reasons: [] };
+    expect(nextMemberStep(input({ task: t, ballots, verdict: v }))).toMatchObject({ kind: 'vote', ballot: 'final', approve: true, conditions: { condition3: true, condition4: true } });
+  });
+});

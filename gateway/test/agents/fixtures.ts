@@ -1,0 +1,75 @@
+import type { BallotState, TaskView, TradeView, VoteView } from '../../src/agents/duties/types';
+import { contractHashOf } from '../../src/agents/duties/conditions';
+
+export const SLOT_MS = 30_000;
+export const GENESIS = 1_767_225_600_000; // 2026-01-01T00:00Z
+
+/** An admission task with committee A..D, offset 1: slot s is led by committee[(s + 1) mod 4]. */
+export function task(over: Partial<TaskView> = {}): TaskView {
+  return {
+    taskId: 't-1',
+    kind: 'admission',
+    subjectId: 'p-new#1',
+    parties: ['p-new'],
+    ballots: [{ name: 'admission', conditions: ['condition1', 'condition2'], requiresEntry: true }],
+    status: 'active',
+    outcome: '',
+    round: 0,
+    f: 1,
+    n: 4,
+    genesisMs: GENESIS,
+    slotSeconds: 30,
+    committee: ['p-A', 'p-B', 'p-C', 'p-D'],
+    leaderOffset: 1,
+    deadlineMs: GENESIS + 1000 * SLOT_MS,
+    ...over,
+  };
+}
+
+/** A time inside slot `s` (5 s after its start). */
+export const inSlot = (s: number) => GENESIS + s * SLOT_MS + 5000;
+
+export function ballot(name: string, opts: { entryBy?: string; slot?: number; votes?: Array<[string, boolean]>; status?: string; round?: number; payload?: Record<string, unknown> } = {}): BallotState {
+  const round = opts.round ?? 0;
+  const votes: VoteView[] = (opts.votes ?? []).map(([voter, approve]) => ({ voter, approve, round, ballot: name }));
+  const slot = opts.slot ?? 10;
+  return {
+    ballot: opts.entryBy
+      ? {
+          taskId: 't-1',
+          name,
+          round,
+          status: opts.status ?? 'open',
+          entry: { leader: opts.entryBy, slot, atMs: inSlot(slot), txId: 'tx-entry', payload: opts.payload ?? { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c' } },
+        }
+      : null,
+    round,
+    votes: opts.entryBy ? [{ voter: opts.entryBy, approve: true, round, ballot: name }, ...votes] : votes,
+  };
+}
+
+export function trade(over: Partial<TradeView> = {}): TradeView {
+  const t: TradeView = {
+    tradeId: 'trd-1',
+    seller: 'p-S',
+    buyer: 'p-B',
+    sellerMeterId: 'm-s',
+    buyerMeterId: 'm-b',
+    amountWh: 200,
+    pricePerKwh: 250,
+    cost: 50,
+    contractHash: '',
+    paymentEscrow: 50,
+    energyEscrowWh: 200,
+    packets: [{ packetId: 'pkt-1', amountWh: 200 }],
+    deliveryStart: 1_767_300_000,
+    deliveryLength: 300,
+    deliveryDeadline: 1_767_300_600,
+    state: 'EXECUTION',
+    stageDeadline: 1_767_301_000,
+    validation: { taskId: 't-1', opened: true },
+    ...over,
+  };
+  if (!over.contractHash) t.contractHash = contractHashOf(t);
+  return t;
+}

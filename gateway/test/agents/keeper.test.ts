@@ -1,0 +1,53 @@
+import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
+import { task, trade } from './fixtures';
+
+const S = 1_767_300_000;
+
+describe('keeper plans', () => {
+  it('offers:expire from expiresAt while the offer is open', () => {
+    expect(offerPlan({ offerId: 'o', expiresAt: S, status: 'OPEN' }, S * 1000 - 1)).toEqual({ act: false, atMs: S * 1000 });
+    expect(offerPlan({ offerId: 'o', expiresAt: S, status: 'OPEN' }, S * 1000)).toEqual({ act: true });
+    expect(offerPlan({ offerId: 'o', expiresAt: S, status: 'ACCEPTED' }, S * 1000 + 5)).toEqual({ done: 'offer accepted' });
+  });
+
+  it('trades:timeout after the delivery deadline, then after each stage window; never on a closed trade', () => {
+    const t = trade({ state: 'AWAITING_ENERGY', deliveryDeadline: S });
+    expect(tradePlan(t, S * 1000 - 1)).toEqual({ act: false, atMs: S * 1000 });
+    expect(tradePlan(t, S * 1000)).toEqual({ act: true });
+    expect(tradePlan(trade({ state: 'FINAL', stageDeadline: S + 60 }), S * 1000)).toEqual({ act: false, atMs: (S + 60) * 1000 });
+    expect(tradePlan(trade({ state: 'SETTLED' }), S * 1000)).toEqual({ done: 'trade SETTLED' });
+  });
+
+  it('auctions:close from t2; auctions:expire from the claim deadline while awarded (a re-award moves it)', () => {
+    const a = { requestId: 'r', t1: S, t2: S + 60, claimDeadline: S + 120, status: 'OPEN' };
+    expect(auctionClosePlan(a, (S + 59) * 1000)).toEqual({ act: false, atMs: (S + 60) * 1000 });
+    expect(auctionClosePlan(a, (S + 60) * 1000)).toEqual({ act: true });
+    expect(auctionClosePlan({ ...a, status: 'AWARDED' }, (S + 60) * 1000)).toEqual({ done: 'auction AWARDED' });
+    expect(auctionExpirePlan({ ...a, status: 'AWARDED' }, (S + 100) * 1000)).toEqual({ act: false, atMs: (S + 120) * 1000 });
+    expect(auctionExpirePlan({ ...a, status: 'AWARDED' }, (S + 120) * 1000)).toEqual({ act: true });
+    expect(auctionExpirePlan({ ...a, status: 'TRADED' }, (S + 120) * 1000)).toEqual({ done: 'auction TRADED' });
+    expect('act' in auctionExpirePlan(a, (S + 10) * 1000) && !(auctionExpirePlan(a, (S + 10) * 1000) as { act: boolean }).act).toBe(true);
+  });
+
+  it('committees:redraw strictly after the round deadline, for that round only', () => {
+    const t = task();
+    expect(redrawPlan(t, 0, t.deadlineMs)).toEqual({ act: false, atMs: t.deadlineMs + 1 });
+    expect(redrawPlan(t, 0, t.deadlineMs + 1)).toEqual({ act: true });
+    expect(redrawPlan({ ...t, round: 1 }, 0, t.deadlineMs + 1)).toEqual({ done: 'round 0 already replaced by round 1' });
+    expect(redrawPlan({ ...t, status: 'closed', outcome: 'approved' }, 0, t.deadlineMs + 1)).toEqual({ done: 'task closed (approved)' });
+  });
+
+  it('participants:syncCommitteeIndex once the ban ran out (the view then reads active)', () => {
+    const p = { participantId: 'p', mspId: 'M', zone: 'z', status: 'banned', bannedUntilMs: 1000 };
+    expect(indexSyncPlan(p, 500)).toEqual({ act: false, atMs: 1001 });
+    expect(indexSyncPlan({ ...p, status: 'active' }, 1001)).toEqual({ act: true });
+    expect(indexSyncPlan({ ...p, status: 'suspended' }, 1001)).toEqual({ done: 'participant suspended' });
+    expect(indexSyncPlan({ ...p, bannedUntilMs: 0, status: 'active' }, 1001)).toEqual({ done: 'no ban' });
+  });
+
+  it('staggers the utilities\' keepers so they do not all collide on one key', () => {
+    const delays = new Set(['Utility1MSP', 'Utility2MSP', 'Utility3MSP'].map((m) => keeperDelayMs(m, 2000, 3000)));
+    for (const d of delays) expect([2000, 5000, 8000]).toContain(d);
+    expect(delays.size).toBeGreaterThan(1);
+  });
+});

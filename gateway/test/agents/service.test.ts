@@ -1,0 +1,256 @@
+import { AgentService, NotHeldError, type AgentsConfig } from '../../src/agents/service';
+import { AgentStore } from '../../src/agents/store';
+import type { BallotState, TaskView } from '../../src/agents/duties/types';
+import { Submitter } from '../../src/fabric/submitter';
+import { Metrics } from '../../src/ops/metrics';
+import { openDatabase, type Db } from '../../src/store/db';
+import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
+import { silentLogger, tmpDir } from '../helpers/tmp';
+import { ballot, inSlot, task } from './fixtures';
+
+const MSP = 'Utility1MSP';
+const CONFIG: AgentsConfig = {
+  enabled: true,
+  startBlock: 0,
+  reconnectMs: 10,
+  retryBaseMs: 1,
+  retryMaxMs: 2,
+  maxAttempts: 10,
+  concurrency: 4,
+  keeper: { enabled: true, marginMs: 0, staggerMs: 0 },
+  defaults: { behaviour: 'honest', autopilot: false },
+  meters: {},
+};
+
+/**
+ * The ledger as the agents read it: one admission task (committee p-A..p-D; this gateway holds m-a = p-A
+ * and m-c = p-C; p-B and p-D belong to other utilities), its ballot, and the candidate.
+ */
+class World {
+  task: TaskView = task();
+  ballot: BallotState = ballot('admission', { entryBy: 'p-D', slot: 10 });
+  candidate = { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c', status: 'pending', admissionTaskId: 't-1' };
+  pids: Record<string, string> = { 'meter:m-a': 'p-A', 'meter:m-c': 'p-C' };
+}
+
+describe('AgentService', () => {
+  let db: Db;
+  let ledger: FakeLedger;
+  let world: World;
+  let now: number;
+  const services: AgentService[] = [];
+
+  const meters = {
+    activeMeters: () => [
+      { meterId: 'm-a', mspId: MSP },
+      { meterId: 'm-c', mspId: MSP },
+      { meterId: 'm-foreign', mspId: 'Utility2MSP' }, // a record that is not this utility's: never used
+    ],
+    actingIdentity: (meterId: string) => ({ ...identity(`meter:${meterId}`), mspId: meterId === 'm-foreign' ? 'Utility2MSP' : MSP }),
+  };
+
+  const make = (store = new AgentStore(db)) => {
+    const s = new AgentService({
+      ledger,
+      submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }),
+      store,
+      operator: identity('operator'),
+      meters,
+      logger: silentLogger,
+      metrics: new Metrics(),
+      config: CONFIG,
+      now: () => now,
+    });
+    services.push(s);
+    return s;
+  };
+
+  const drawn = (round = 0) => [{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', round, committee: world.task.committee, deadlineMs: world.task.deadlineMs } }];
+  const acts = () => ledger.applied.map((t) => `${t.signer} ${t.fn} ${t.args.join(' ')}`);
+
+  beforeEach(() => {
+    db = openDatabase(tmpDir());
+    ledger = new FakeLedger();
+    world = new World();
+    now = inSlot(12); // slot 12 is led by p-B (another utility)
+    ledger.evaluateImpl = async (id, fn, args) => {
+      const out = (() => {
+        switch (fn) {
+          case 'participants:whoAmI':
+            return { participantId: world.pids[id.key] };
+          case 'committees:getTask':
+            return world.task;
+          case 'committees:getBallot':
+            return world.ballot;
+          case 'participants:get':
+            return world.candidate;
+          default:
+            throw new Error(`unexpected read ${fn} ${args.join(',')}`);
+        }
+      })();
+      return Buffer.from(JSON.stringify(out));
+    };
+  });
+
+  afterEach(async () => {
+    await Promise.all(services.splice(0).map((s) => s.stop()));
+    db.close();
+  });
+
+  it('creates a member duty only for the committee seats of meters this gateway holds, and a keeper duty for the round', async () => {
+    const s = make();
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    const pending = new AgentStore(db).pending().map((d) => d.id).sort();
+    expect(pending).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c', 'task-redraw|t-1|0']);
+  });
+
+  it('never signs for a meter its utility does not hold', () => {
+    const s = make();
+    expect(() => s.identityFor('m-foreign')).toThrow(NotHeldError);
+    expect(() => s.identityFor('m-unknown')).toThrow(/not held by this gateway/);
+    expect(() => s.setSettings('m-unknown', { behaviour: 'silent' })).toThrow(NotHeldError);
+    expect(s.identityFor('m-a').key).toBe('meter:m-a');
+  });
+
+  it('votes once per seat with the conditions it checked itself; a restart replaying the event does not vote again', async () => {
+    const s = make();
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    // The world records each committed vote, as the ledger would.
+    ledger.result = (tx) => {
+      if (tx.fn === 'admissions:vote') world.ballot.votes.push({ voter: world.pids[tx.signer]!, approve: JSON.parse(tx.args[1]!).approve, round: 0, ballot: 'admission' });
+      return {};
+    };
+    await s.runOnce();
+    expect(acts().sort()).toEqual([
+      'meter:m-a admissions:vote p-new {"approve":true,"conditions":{"condition1":true,"condition2":true},"reason":"conditions checked on the ledger"}',
+      'meter:m-c admissions:vote p-new {"approve":true,"conditions":{"condition1":true,"condition2":true},"reason":"conditions checked on the ledger"}',
+    ]);
+    // 3 approvals now (entry + 2 votes): both seats race to decide; the second loses (CONFLICT) and that is fine.
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] participant p-new is active, not pending admission') });
+    ledger.result = (tx) => {
+      if (tx.fn === 'admissions:decide') {
+        world.task = { ...world.task, status: 'closed', outcome: 'approved' };
+        world.ballot.ballot = { ...world.ballot.ballot!, status: 'approved' };
+      }
+      return {};
+    };
+    await s.runOnce();
+    expect(acts().filter((a) => a.includes('decide'))).toHaveLength(1);
+    now += 10; // the loser re-reads after its (short) backoff
+    await s.runOnce();
+    const store = new AgentStore(db);
+    expect(store.pending().filter((d) => d.kind === 'member')).toEqual([]);
+    expect(store.get('member|t-1|0|m-a')!.state).toBe('done');
+    await s.stop();
+
+    // restart on the same database; the follower replays the CommitteeDrawn event (crash before the checkpoint)
+    const before = acts().length;
+    const again = make(new AgentStore(db));
+    await again.handleEvent(ledger.chain[0]!);
+    await again.runOnce();
+    expect(acts().length).toBe(before);
+  });
+
+  it('after a crash between commit and record, the vote seen on the ledger is not repeated', async () => {
+    const s = make();
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    // m-a's vote committed earlier but its agent_acts row was lost: the ledger shows it
+    world.ballot.votes.push({ voter: 'p-A', approve: true, round: 0, ballot: 'admission' });
+    await s.runOnce();
+    expect(acts().filter((a) => a.startsWith('meter:m-a'))).toEqual([]);
+    expect(acts().filter((a) => a.startsWith('meter:m-c'))).toHaveLength(1);
+    // a second vote the chaincode refuses (CONFLICT: already voted) is a lost race, not an error
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] p-C already voted on ballot "admission"') });
+    world.ballot.votes = world.ballot.votes.filter((v) => v.voter !== 'p-C'); // our peer is behind
+    const store = new AgentStore(db);
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    await s.runOnce();
+    expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
+  });
+
+  it('refuses with the failed condition when the entry was not made by the slot leader', async () => {
+    world.ballot = ballot('admission', { entryBy: 'p-B', slot: 10 }); // slot 10 is p-D's
+    const s = make();
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    await s.runOnce();
+    const votes = ledger.applied.filter((t) => t.fn === 'admissions:vote').map((t) => JSON.parse(t.args[1]!));
+    expect(votes).toHaveLength(2);
+    for (const v of votes) {
+      expect(v).toMatchObject({ approve: false, conditions: { condition1: false, condition2: true } });
+      expect(v.reason).toMatch(/Condition 1: slot 10 is led by p-D/);
+    }
+  });
+
+  it('as the slot leader it enters at its slot; silent and refuse-all seats do nothing / refuse', async () => {
+    world.ballot = { ballot: null, round: 0, votes: [] };
+    const store = new AgentStore(db);
+    const s = make(store);
+    s.setSettings('m-c', { behaviour: 'silent' });
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    now = inSlot(12); // p-B leads: m-a (p-A) waits for slot 15 (its next)
+    await s.runOnce();
+    expect(acts()).toEqual([]);
+    expect(store.get('member|t-1|0|m-a')!.note).toBe('this meter leads slot 15');
+    expect(store.get('member|t-1|0|m-c')).toMatchObject({ state: 'done', note: 'behaviour silent' });
+    now = store.get('member|t-1|0|m-a')!.dueAt;
+    await s.runOnce();
+    expect(acts()).toEqual(['meter:m-a admissions:recordEntry p-new']);
+
+    // refuse-all: never enters (an entry is an approval), votes no
+    s.setSettings('m-a', { behaviour: 'refuse-all' });
+    world.ballot = ballot('admission', { entryBy: 'p-D', slot: 10 });
+    store.reschedule('member|t-1|0|m-a', 0, 'test');
+    await s.runOnce();
+    const v = ledger.applied.filter((t) => t.fn === 'admissions:vote').map((t) => JSON.parse(t.args[1]!));
+    expect(v).toEqual([expect.objectContaining({ approve: false, reason: 'refuse-all (test behaviour)' })]);
+    // switching the silent meter back to honest reopens its seat
+    s.setSettings('m-c', { behaviour: 'honest' });
+    expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
+  });
+
+  it('keeper: expires an offer at its expiry as the operator; a keeper of another utility that was first is a lost race', async () => {
+    const offer = { offerId: 'o-1', expiresAt: 1_767_300_000, status: 'OPEN' };
+    const base = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(offer)) : base(id, fn, args));
+    const store = new AgentStore(db);
+    const s = make(store);
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-1', expiresAt: offer.expiresAt } }]));
+    expect(store.get('offer-expire|o-1')!.dueAt).toBe(offer.expiresAt * 1000); // margin 0 in this config
+    now = offer.expiresAt * 1000 - 5000;
+    await s.runOnce();
+    expect(acts()).toEqual([]); // not due yet
+    now = offer.expiresAt * 1000;
+    await s.runOnce();
+    expect(acts()).toEqual(['operator offers:expire o-1']);
+    // a second offer: another utility's keeper expired it first
+    const other = { ...offer, offerId: 'o-2' };
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(args[0] === 'o-2' ? other : { ...offer, status: 'EXPIRED' })) : base(id, fn, args));
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-2', expiresAt: other.expiresAt } }]));
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] offer o-2 is EXPIRED') });
+    await s.runOnce();
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'pending', attempts: 1 });
+    other.status = 'EXPIRED';
+    now += 10;
+    await s.runOnce();
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'done', note: 'offer expired' });
+    expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'done' });
+    expect(acts()).toEqual(['operator offers:expire o-1']);
+  });
+
+  it('the follower resumes from its checkpoint after a restart and does not add duties twice', async () => {
+    const s = make();
+    s.start();
+    ledger.emitEvents(drawn());
+    const store = new AgentStore(db);
+    for (let i = 0; i < 5000 && !store.checkpoint(); i++) await new Promise((r) => setImmediate(r));
+    await s.stop();
+    expect(store.checkpoint()).toEqual({ block: 1, txId: 'evtx1' });
+    const t = make();
+    t.start();
+    ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-1', expiresAt: 2_000_000_000 } }]);
+    for (let i = 0; i < 5000 && store.checkpoint()!.block < 2; i++) await new Promise((r) => setImmediate(r));
+    await t.stop();
+    expect(ledger.streamOptions.at(-1)).toEqual({ startBlock: 1, afterTxId: 'evtx1' });
+    expect(store.pending().map((d) => d.id).sort()).toContain('offer-expire|o-1');
+  });
+});
