@@ -5,10 +5,10 @@ import { TestLedger } from '../support/ledger';
 import { beaconSignatureHex, join, Member, registerUtilities, regulator, seedMembers } from '../support/community';
 
 /** Reads made by the transaction that completes the beacon and draws the committee. */
-async function drawReads(communitySize: number): Promise<{ reads: string[]; task: Task; ledger: TestLedger; members: Member[] }> {
+async function drawReads(communitySize: number, mspOf?: (i: number) => string): Promise<{ reads: string[]; task: Task; ledger: TestLedger; members: Member[] }> {
   const ledger = new TestLedger();
   await registerUtilities(ledger);
-  const members = await seedMembers(ledger, communitySize, ['z1', 'z2', 'z3', 'z4', 'z5']);
+  const members = await seedMembers(ledger, communitySize, ['z1', 'z2', 'z3', 'z4', 'z5'], 'seed', mspOf);
   const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
   await ledger.submit(identities.operator('Org1MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]);
   const r = await ledger.run<Task>(identities.operator('Org3MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org3MSP', j.taskId, 0)]);
@@ -43,5 +43,21 @@ describe('committee selection cost does not grow with the community', () => {
     expect(largeBan).toEqual(smallBan);
     expect(largeBan.indexWrites).toBe(5);
     expect(largeBan.reads).toBeLessThanOrEqual(6);
+  }, 120_000);
+
+  it('stays bounded with the custodian rule at work (70% of members at one utility), for 10 and 10,000 participants', async () => {
+    const uneven = (i: number): string => (i % 10 < 7 ? 'Org1MSP' : i % 10 < 9 ? 'Org2MSP' : 'Org3MSP');
+    const bound = 2 + 5 + 2 * maxDrawAttempts(4);
+    for (const size of [10, 10_000]) {
+      const { reads, task, members } = await drawReads(size, uneven);
+      const custodianOf = new Map(members.map((m, i) => [m.participantId, uneven(i)]));
+      expect(task.committee).toHaveLength(4);
+      const seats = new Map<string, number>();
+      for (const m of task.committee) seats.set(custodianOf.get(m)!, (seats.get(custodianOf.get(m)!) ?? 0) + 1);
+      expect(Math.max(...seats.values())).toBeLessThanOrEqual(2);
+      // the custodian is read from the record the eligibility check read: no key beyond slot + record per attempt
+      expect(reads.length).toBeLessThanOrEqual(bound);
+      expect(new Set(reads).size).toBe(reads.length);
+    }
   }, 120_000);
 });

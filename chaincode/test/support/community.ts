@@ -61,16 +61,23 @@ export function memberIdentity(mspId: string, meterId: string, zone: string): Me
 
 /**
  * Writes `count` admitted, staked members straight into the world state (as if admitted earlier),
- * spread round-robin over `zones` and utilities. Used to build communities of any size quickly.
+ * spread round-robin over `zones` and (unless `mspOf` says otherwise) utilities. Used to build
+ * communities of any size quickly.
  */
-export async function seedMembers(ledger: TestLedger, count: number, zones: string[], prefix = 'seed'): Promise<Member[]> {
+export async function seedMembers(
+  ledger: TestLedger,
+  count: number,
+  zones: string[],
+  prefix = 'seed',
+  mspOf: (i: number) => string = (i) => UTILITIES[i % UTILITIES.length],
+): Promise<Member[]> {
   const members: Member[] = [];
   const stub = new FakeStub(ledger.world, { txId: `seed-${prefix}`, timestampMs: ledger.nowMs, creatorMspId: 'Org1MSP' });
   const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   for (let i = 0; i < count; i++) {
     const zone = zones[i % zones.length];
-    const msp = UTILITIES[i % UTILITIES.length];
+    const msp = mspOf(i);
     const m = memberIdentity(msp, `${prefix}-${i}`, zone);
     const p: Participant = {
       participantId: m.participantId,

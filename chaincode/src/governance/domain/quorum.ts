@@ -18,6 +18,15 @@ export function blockingQuorum(f: number): number {
   return f + 1;
 }
 
+/**
+ * Most seats one custodian (a utility holding its meters' keys) may hold: one short of the
+ * approval quorum, so no utility approves alone (docs/governance.md "Independence of committee
+ * members"). It still may hold f + 1 and block; blocking only declines and refunds.
+ */
+export function maxCustodianSeats(f: number): number {
+  return approvalQuorum(f) - 1;
+}
+
 /** The decided outcome, or undefined while neither quorum is reached. */
 export function decide(t: Tally, f: number): BallotOutcome | undefined {
   if (t.approvals >= approvalQuorum(f)) return 'approved';

@@ -10,6 +10,13 @@
  * eligible for a lazily checked reason (Q-score, stake, a penalty ban not yet synced — checked on
  * its current record) costs one attempt. Attempts are capped, so the keys read per draw are bounded by
  * Z (zone sizes) + 2 × maxAttempts — independent of how many participants exist.
+ *
+ * CUSTODIANS (docs/governance.md "Independence of committee members"). A utility's gateway holds
+ * the keys of all its meters, so the meters of one utility are one custodian. With a custodian
+ * rule (`CustodianRule`) a candidate whose custodian already holds `maxSeats` seats is skipped
+ * (one attempt, no extra read: the custodian comes from the record the eligibility check read).
+ * Unlike the zone cap this rule is never lifted: the draw then fails instead (`custodianSkips`
+ * tells the caller why), so no custodian can reach the 2f+1 approval quorum alone.
  */
 import { streamValue } from './entropy';
 
@@ -23,10 +30,18 @@ export interface DrawResult {
   /** Zone of each member, same order. */
   memberZones: string[];
   attempts: number;
+  /** Eligible candidates skipped because their custodian already held its maximum of seats. */
+  custodianSkips: number;
 }
 
 export type SlotLookup = (zone: string, position: number) => Promise<string | undefined>;
 export type EligibilityCheck = (participantId: string) => Promise<boolean>;
+
+/** At most `maxSeats` members per custodian; `custodianOf` is asked only about eligible candidates. */
+export interface CustodianRule {
+  maxSeats: number;
+  custodianOf: (participantId: string) => Promise<string>;
+}
 
 export function maxDrawAttempts(n: number): number {
   return 8 * n + 8;
@@ -39,14 +54,17 @@ export async function clusteredDraw(
   excluded: ReadonlySet<string>,
   lookup: SlotLookup,
   isEligible: EligibilityCheck,
+  custodians?: CustodianRule,
 ): Promise<DrawResult> {
   const zones = zonesIn.filter((z) => z.count > 0);
   const members: string[] = [];
   const memberZones: string[] = [];
   const chosen = new Set<string>();
+  const seatsOf = new Map<string, number>();
   let attempts = 0;
+  let custodianSkips = 0;
   const maxAttempts = maxDrawAttempts(n);
-  if (zones.length === 0) return { members, memberZones, attempts };
+  if (zones.length === 0) return { members, memberZones, attempts, custodianSkips };
 
   const Z = zones.length;
   const zoneStart = Number(streamValue(seedHex, 'zone', 0) % BigInt(Z));
@@ -74,6 +92,15 @@ export async function clusteredDraw(
       const pid = await lookup(zone.zone, position);
       if (!pid || excluded.has(pid) || chosen.has(pid)) continue;
       if (!(await isEligible(pid))) continue;
+      if (custodians) {
+        const custodian = await custodians.custodianOf(pid);
+        const seats = seatsOf.get(custodian) ?? 0;
+        if (seats >= custodians.maxSeats) {
+          custodianSkips++;
+          continue;
+        }
+        seatsOf.set(custodian, seats + 1);
+      }
       chosen.add(pid);
       members.push(pid);
       memberZones.push(zone.zone);
@@ -81,5 +108,5 @@ export async function clusteredDraw(
     }
     if (members.length >= n || cap >= n) break;
   }
-  return { members, memberZones, attempts };
+  return { members, memberZones, attempts, custodianSkips };
 }

@@ -17,7 +17,7 @@ import { beaconMessage, checkSignatureHex, combineSeed, streamValue, verifyContr
 import { LedSlot, leaderIndex, slotOf, slotsLedBy } from '../domain/leader';
 import { isEligibleForCommittee } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
-import { BallotOutcome, decide, approvalQuorum, blockingQuorum } from '../domain/quorum';
+import { BallotOutcome, decide, approvalQuorum, blockingQuorum, maxCustodianSeats } from '../domain/quorum';
 import { clusteredDraw } from '../domain/sampling';
 import { emit, EVENTS } from '../../kernel/events';
 import { canonicalJson } from '../../kernel/codec';
@@ -48,6 +48,9 @@ export type { Ballot, BallotSpec, Task, Vote } from '../ledger/tasks';
 export { readTask } from '../ledger/tasks';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Sub-code (and `drawError` prefix) of a draw that could not keep every utility below 2f+1 seats. */
+export const CUSTODIAN_CAP = 'CUSTODIAN_CAP';
 
 /** Task id from what the task is about — never from the tx id or time, so they cannot be ground. */
 export function taskIdFor(kind: string, subjectId: string): string {
@@ -166,10 +169,16 @@ export async function contributeEntropy(
   return task;
 }
 
-/** Draws the committee of a seeded task; on too few eligible members the task stays seeded. */
+/**
+ * Draws the committee of a seeded task; on too few eligible members, or when the custodian rule
+ * cannot be met, the task stays seeded with `drawError` saying why (`retryDraw` then fails with
+ * TOO_FEW_ELIGIBLE or CUSTODIAN_CAP). Custodian of a member = the MSP of the utility that enrolled
+ * its meter (`Participant.mspId`, read with the eligibility check — no extra key per attempt).
+ */
 async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, params: StoredParameters): Promise<void> {
   const zones = await readZones(ctx);
   const excluded = new Set(task.parties);
+  const maxSeats = maxCustodianSeats(task.f);
   const result = await clusteredDraw(
     task.seedHex,
     task.n,
@@ -180,7 +189,19 @@ async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, param
       const p = await readParticipant(ctx, pid);
       return p !== undefined && isEligibleForCommittee(p, nowMs, params);
     },
+    {
+      maxSeats,
+      // The state view returns the record the eligibility check just read.
+      custodianOf: async (pid) => (await readParticipant(ctx, pid))?.mspId ?? '',
+    },
   );
+  if (result.members.length < task.n && result.custodianSkips > 0) {
+    task.drawError =
+      `${CUSTODIAN_CAP}: only ${result.members.length} of ${task.n} members found in ${result.attempts} attempts without giving one utility more than ` +
+      `${maxSeats} seats (2f; ${result.custodianSkips} eligible candidates skipped because their utility was full); ` +
+      `members of more utilities must be eligible (stake and Q-score) before committees:draw can succeed`;
+    return;
+  }
   if (result.members.length < task.n) {
     task.drawError = `only ${result.members.length} of ${task.n} eligible members found in ${result.attempts} attempts; retry with committees:draw when more participants are eligible`;
     return;
@@ -208,7 +229,10 @@ export async function retryDraw(ctx: GridLedgerContext, taskId: string, nowMs: n
   const task = await mustReadTask(ctx, taskId);
   if (task.status !== 'seeded') fail('CONFLICT', 'NOT_SEEDED', `task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
   await drawInto(ctx, task, nowMs, params);
-  if ((task.status as string) !== 'active') fail('PRECONDITION_FAILED', 'TOO_FEW_ELIGIBLE', `task ${taskId}: ${task.drawError}`);
+  if ((task.status as string) !== 'active') {
+    if (task.drawError.startsWith(CUSTODIAN_CAP)) fail('PRECONDITION_FAILED', 'CUSTODIAN_CAP', `task ${taskId}: ${task.drawError}`);
+    fail('PRECONDITION_FAILED', 'TOO_FEW_ELIGIBLE', `task ${taskId}: ${task.drawError}`);
+  }
   await writeTask(ctx, task);
   return task;
 }
