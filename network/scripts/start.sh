@@ -59,6 +59,7 @@ wait_for "devnet" 60 test -s "$GRIDLEDGER_HOME/network.json" ||
   die "the devnet did not become ready in 60 s; see $LOGS/devnet.log"
 
 start_gateways
+apply_development_settings
 COMMUNITY=0
 if community_wanted devnet; then start_community; COMMUNITY=1; fi
 

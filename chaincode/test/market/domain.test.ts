@@ -18,13 +18,16 @@ const codeOf = (f: () => unknown): string => {
   return 'NO_ERROR';
 };
 
+/** Readings under the production market parameters (minIntervalSeconds 300). */
+const parse = (o: Record<string, unknown>, what: string) => R.parseReading(o, what, P.minIntervalSeconds);
+
 const base = { meterId: 'm-1', intervalStart: 1_767_225_600, intervalLength: 900, importWh: 100, exportWh: 250, importRegisterWh: 1000, exportRegisterWh: 5000 };
 
 describe('readings', () => {
   it('accepts a well-formed reading and hashes it canonically', () => {
-    const r = R.parseReading({ ...base }, 'reading');
+    const r = parse({ ...base }, 'reading');
     expect(r.nonce).toBe('');
-    const reordered = R.parseReading(JSON.parse(JSON.stringify({ ...base, exportWh: 250 })), 'reading');
+    const reordered = parse(JSON.parse(JSON.stringify({ ...base, exportWh: 250 })), 'reading');
     expect(R.readingHash(reordered)).toBe(R.readingHash(r));
     expect(R.readingRecord(r)).toBe(JSON.stringify(JSON.parse(R.readingRecord(r)), Object.keys(JSON.parse(R.readingRecord(r))).sort()));
   });
@@ -38,25 +41,37 @@ describe('readings', () => {
     ['register below flow', { ...base, importRegisterWh: 50 }],
     ['string number', { ...base, importWh: '100' }],
   ])('rejects %s', (_n, o) => {
-    expect(codeOf(() => R.parseReading(o as never, 'reading'))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => parse(o as never, 'reading'))).toBe('INVALID_ARGUMENT');
+  });
+  it('60 s intervals: refused under production parameters, accepted once the regulator lowered minIntervalSeconds, aligned to 60 s', () => {
+    const short = { ...base, intervalStart: base.intervalStart + 60, intervalLength: 60 };
+    expect(P.minIntervalSeconds).toBe(300);
+    expect(R.allowedIntervalLengths(P.minIntervalSeconds)).toEqual([300, 900, 1800, 3600]);
+    expect(() => parse(short, 'reading')).toThrow(/minIntervalSeconds <= 60; it is 300/);
+    const dev = mergeMarketParams(P, { minIntervalSeconds: 60 });
+    expect(R.parseReading(short, 'reading', dev.minIntervalSeconds)).toMatchObject({ intervalLength: 60, intervalStart: base.intervalStart + 60 });
+    expect(codeOf(() => R.parseReading({ ...short, intervalStart: short.intervalStart + 30 }, 'reading', dev.minIntervalSeconds))).toBe('INVALID_ARGUMENT');
+    // the longer intervals stay valid on a development network; other lengths never are
+    expect(R.parseReading({ ...base }, 'reading', dev.minIntervalSeconds).intervalLength).toBe(900);
+    expect(codeOf(() => R.parseReading({ ...short, intervalLength: 120 }, 'reading', dev.minIntervalSeconds))).toBe('INVALID_ARGUMENT');
   });
   it('refuses an interval that has not ended yet', () => {
-    const r = R.parseReading({ ...base }, 'reading');
+    const r = parse({ ...base }, 'reading');
     expect(codeOf(() => R.checkIntervalEnded(r, base.intervalStart + 899, 'reading'))).toBe('PRECONDITION_FAILED');
     expect(codeOf(() => R.checkIntervalEnded(r, base.intervalStart + 900, 'reading'))).toBe('NO_ERROR');
   });
   it('registers never go backwards and must cover the interval flow', () => {
-    const a = R.parseReading({ ...base }, 'r');
+    const a = parse({ ...base }, 'r');
     const next = { ...base, intervalStart: base.intervalStart + 900, importRegisterWh: 1100, exportRegisterWh: 5250 };
-    expect(codeOf(() => R.checkSuccessor(a, R.parseReading(next, 'r'), 'r'))).toBe('NO_ERROR');
-    expect(codeOf(() => R.checkSuccessor(a, R.parseReading({ ...next, importRegisterWh: 999 }, 'r'), 'r'))).toBe('CONFLICT');
-    expect(codeOf(() => R.checkSuccessor(a, R.parseReading({ ...next, exportRegisterWh: 5100 }, 'r'), 'r'))).toBe('CONFLICT');
-    expect(codeOf(() => R.checkSuccessor(a, R.parseReading({ ...base }, 'r'), 'r'))).toBe('CONFLICT');
+    expect(codeOf(() => R.checkSuccessor(a, parse(next, 'r'), 'r'))).toBe('NO_ERROR');
+    expect(codeOf(() => R.checkSuccessor(a, parse({ ...next, importRegisterWh: 999 }, 'r'), 'r'))).toBe('CONFLICT');
+    expect(codeOf(() => R.checkSuccessor(a, parse({ ...next, exportRegisterWh: 5100 }, 'r'), 'r'))).toBe('CONFLICT');
+    expect(codeOf(() => R.checkSuccessor(a, parse({ ...base }, 'r'), 'r'))).toBe('CONFLICT');
   });
   it('identical re-post is a duplicate, a different one a conflict', () => {
-    const a = R.parseReading({ ...base }, 'r');
+    const a = parse({ ...base }, 'r');
     expect(R.classifyRepost(R.readingHash(a), a, 'r')).toBe('duplicate');
-    expect(codeOf(() => R.classifyRepost(R.readingHash(a), R.parseReading({ ...base, importWh: 101 }, 'r'), 'r'))).toBe('CONFLICT');
+    expect(codeOf(() => R.classifyRepost(R.readingHash(a), parse({ ...base, importWh: 101 }, 'r'), 'r'))).toBe('CONFLICT');
   });
 });
 
@@ -91,6 +106,18 @@ describe('offers (seed 001)', () => {
     expect(codeOf(() => O.newOffer({ ...input, deliveryStart: NOW + 3601 }, seller, NOW, P, 'x'))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => O.newOffer({ ...input, deliveryStart: NOW + 300 }, seller, NOW, P, 'x'))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => O.newOffer({ ...input, ttlSeconds: 1 }, seller, NOW, P, 'x'))).toBe('INVALID_ARGUMENT');
+  });
+  it('60 s delivery intervals only where the regulator enabled them, aligned to 60 s', () => {
+    const short = { ...input, deliveryStart: NOW + 660, deliveryLength: 60 };
+    expect(codeOf(() => O.newOffer(short, seller, NOW, P, 'x'))).toBe('INVALID_ARGUMENT');
+    const dev = mergeMarketParams(P, { minIntervalSeconds: 60 });
+    expect(O.newOffer(short, seller, NOW, dev, 'x')).toMatchObject({ deliveryStart: NOW + 660, deliveryLength: 60, status: 'OPEN' });
+    expect(codeOf(() => O.newOffer({ ...short, deliveryStart: NOW + 690 }, seller, NOW, dev, 'x'))).toBe('INVALID_ARGUMENT');
+  });
+  it('minIntervalSeconds is one of the metering interval lengths', () => {
+    expect(mergeMarketParams(P, { minIntervalSeconds: 60 }).minIntervalSeconds).toBe(60);
+    expect(mergeMarketParams(P, { minIntervalSeconds: 900 }).minIntervalSeconds).toBe(900);
+    for (const bad of [0, 30, 120, 600]) expect(codeOf(() => mergeMarketParams(P, { minIntervalSeconds: bad }))).toBe('INVALID_ARGUMENT');
   });
   it('acceptance: match, expiry, self-dealing', () => {
     expect(codeOf(() => O.checkAcceptance(offer, 'p-b', 2000, 30, NOW + 599))).toBe('NO_ERROR');

@@ -149,8 +149,10 @@ describe('meter readings', () => {
     const runs = await Promise.all(meters.map((mm) => ledger.run(mm.spec, 'meters:postReading', [JSON.stringify(mm.next(I0, 5, 5))])));
     const touched = runs.map((r) => new Set([...r.stub.readKeys, ...r.stub.writes.keys(), ...[...r.stub.privateWrites.values()].flatMap((w) => [...w.keys()])]));
     for (const r of runs) expect(r.stub.writes.size).toBe(0);
+    // Only the regulator's parameter documents (governance, and market for minIntervalSeconds) are read by all:
+    // read-only here, so they never conflict.
     for (let i = 0; i < touched.length; i++) for (let j = i + 1; j < touched.length; j++) {
-      const shared = [...touched[i]].filter((k) => touched[j].has(k) && !k.includes('gl.parameters'));
+      const shared = [...touched[i]].filter((k) => touched[j].has(k) && !k.includes('gl.parameters') && !k.includes('gl.market.params'));
       expect(shared).toEqual([]);
     }
   });
@@ -163,5 +165,16 @@ describe('meter readings', () => {
     expect(op.reading.exportWh).toBe(8);
     await expectCode(ledger.evaluate(who.op2, 'meters:getReading', ['meter-s1', String(I0)]), 'NOT_FOUND');
     await expectCode(ledger.evaluate(who.buyer2, 'meters:getReading', ['meter-s1', String(I0)]), 'FORBIDDEN');
+  });
+
+  it('a 60 s reading is refused under production parameters and accepted once the regulator set minIntervalSeconds 60', async () => {
+    const short = { ...m.next(I0 + 60, 5, 6), intervalLength: 60 };
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(short)]), 'INVALID_ARGUMENT');
+    await expectCode(ledger.submit(who.op1, 'market:setParameters', [JSON.stringify({ minIntervalSeconds: 60 })]), 'FORBIDDEN');
+    await ledger.submit(who.regulator, 'market:setParameters', [JSON.stringify({ minIntervalSeconds: 60 })]);
+    const res = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(short)]);
+    expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0 + 60, status: 'recorded' });
+    const next = { ...m.next(I0 + 150, 1, 1), intervalLength: 60 };
+    await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)]), 'INVALID_ARGUMENT');
   });
 });

@@ -2,10 +2,10 @@
  * One escrowed fixed-price trade through the gateways (seed 001, issue 3): offer → acceptance → delivery
  * interval metered by two distinct meters → mint → delivery → execution ballot → delivery confirmation →
  * final ballot → SETTLED; money conserved across seller, buyer and the penalty pool. The run waits out a
- * real metering interval (the shortest is 300 s).
+ * real metering interval: 60 s, the test network's minIntervalSeconds (TEST_MARKET).
  */
 import { RUN, ensureCommunity, expectStatus, loadGateways, memberClient, regulatorClient } from './support';
-import { admitByCommittee, balance, deliverAndSettle, fundWallet } from './market';
+import { admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
 
@@ -22,7 +22,8 @@ describe('escrowed fixed-price trade', () => {
     await fundWallet(buyer, gwOf(buyer.org), 100_000);
     const [sellerFunds, buyerFunds, pool] = [await balance(regulator, seller.participantId), await balance(regulator, buyer.participantId), await balance(regulator, 'pool:penalties')];
 
-    const len = 300;
+    await ensureMarketParameters(regulator);
+    const len = TEST_INTERVAL;
     const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
     const offer = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
     expectStatus(offer, 201);

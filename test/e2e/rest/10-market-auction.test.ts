@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ensureCommunity, expectStatus, loadGateways, memberClient, regulatorClient, RUN } from './support';
 import { sleep } from '../support';
-import { admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_MARKET } from './market';
+import { admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_INTERVAL, TEST_MARKET } from './market';
 
 const gateways = loadGateways();
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -34,7 +34,7 @@ describe('sealed-bid reverse auction', () => {
 
     await ensureMarketParameters(regulator);
     const now = Math.floor(Date.now() / 1000);
-    const len = 300;
+    const len = TEST_INTERVAL;
     const t1 = now + 60;
     const t2 = now + 120;
     const deliveryStart = Math.ceil((t2 + TEST_MARKET.auctionClaimSeconds + 30) / len) * len;

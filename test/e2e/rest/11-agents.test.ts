@@ -21,7 +21,7 @@ import {
   type SseEvent,
   memberClient,
 } from './support';
-import { balance, fundWallet } from './market';
+import { balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
 const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
@@ -175,7 +175,8 @@ describe('meter agents', () => {
     await fundWallet(buyer, buyerGw, 100_000);
     const [sellerBefore, buyerBefore] = [await balance(regulator, seller.participantId), await balance(regulator, buyer.participantId)];
 
-    const len = 300;
+    await ensureMarketParameters(regulator); // 60 s metering intervals (docs/market.md "Metering intervals")
+    const len = TEST_INTERVAL;
     const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
     const offer = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
     expectStatus(offer, 201);
@@ -208,11 +209,12 @@ describe('meter agents', () => {
   test('an offer nobody accepted is closed by a keeper once it expired, its collateral returned', async () => {
     const { members } = await ensureCommunity('honest');
     const seller = members[0]!;
+    await ensureMarketParameters(regulator);
     const market = await regulator.get('/api/v1/market/parameters');
     expectStatus(market, 200);
     await fundWallet(seller, gwOf(seller), 10_000);
     const before = await balance(regulator, seller.participantId);
-    const len = 300;
+    const len = TEST_INTERVAL;
     const ttl = market.body.minOfferTtlSeconds as number;
     const deliveryStart = Math.ceil((Date.now() / 1000 + ttl + 60) / len) * len;
     const created = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 100, pricePerKwh: 200, deliveryStart, deliveryLength: len, ttlSeconds: ttl });

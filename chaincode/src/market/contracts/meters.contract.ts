@@ -28,8 +28,9 @@ export class MetersContract extends GridLedgerContract {
   @Returns('string')
   async postReading(ctx: GridLedgerContext, readingJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReading');
-    await openMarketTx(ctx);
-    const r = R.parseReading(jsonObjectArgOrTransient(ctx.stub.getTransient(), readingJson, 'readingJson', 'reading'), 'reading');
+    const env = await openMarketTx(ctx);
+    const { minIntervalSeconds } = await env.market();
+    const r = R.parseReading(jsonObjectArgOrTransient(ctx.stub.getTransient(), readingJson, 'readingJson', 'reading'), 'reading', minIntervalSeconds);
     if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
     const [res] = await readings.postReadings(ctx, meter.mspId, meter.meterId, [r]);
     if (res.status === 'recorded') emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
@@ -41,7 +42,7 @@ export class MetersContract extends GridLedgerContract {
   @Returns('string')
   async postReadings(ctx: GridLedgerContext, batchJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReadings');
-    await openMarketTx(ctx);
+    const env = await openMarketTx(ctx);
     const batch = jsonObjectArgOrTransient(ctx.stub.getTransient(), batchJson, 'batchJson', 'readings');
     onlyKeys(batch, ['meterId', 'readings'], 'batch');
     if (batch.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${quote(batch.meterId)}'s`);
@@ -49,9 +50,10 @@ export class MetersContract extends GridLedgerContract {
     if (!Array.isArray(items) || items.length === 0 || items.length > R.MAX_BATCH) {
       fail('INVALID_ARGUMENT', 'BAD_BATCH', `batch.readings must be an array of 1 to ${R.MAX_BATCH} readings`);
     }
+    const { minIntervalSeconds } = await env.market();
     const parsed = items.map((o, i) => {
       if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', 'NOT_OBJECT', `batch.readings[${i}] must be an object`);
-      const r = R.parseReading(o as Record<string, unknown>, `readings[${i}]`, meter.meterId);
+      const r = R.parseReading(o as Record<string, unknown>, `readings[${i}]`, minIntervalSeconds, meter.meterId);
       if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `readings[${i}] carries meter ${r.meterId}; a batch holds one meter's readings`);
       return r;
     });

@@ -102,7 +102,7 @@ export function parseRequest(o: Obj, nowS: number, params: MarketParams, request
   }
   if (!(nowS < r.t1 && r.t1 < r.t2)) fail('INVALID_ARGUMENT', 'BAD_WINDOW', `auctionRequest: need ledger time (${nowS}) < t1 < t2`);
   r.claimDeadline = r.t2 + params.auctionClaimSeconds;
-  checkDeliveryInterval(r.deliveryStart, r.deliveryLength, 'auctionRequest');
+  checkDeliveryInterval(r.deliveryStart, r.deliveryLength, params, 'auctionRequest');
   if (r.deliveryStart < r.claimDeadline) {
     fail('INVALID_ARGUMENT', 'BAD_WINDOW', `auctionRequest.deliveryStart must not be before the claim deadline t2 + ${params.auctionClaimSeconds} = ${r.claimDeadline}`);
   }

@@ -12,7 +12,7 @@
 import { createHash } from 'crypto';
 import { bpsOf, costOf } from './money';
 import { MarketParams, checkPrice } from './params';
-import { INTERVAL_LENGTHS } from './reading';
+import { checkIntervalLength } from './reading';
 import { MAX_QUANTITY, Obj, int } from './validate';
 import { fail } from '../../kernel/errors';
 import { onlyKeys } from '../../kernel/args';
@@ -58,11 +58,12 @@ export function parseOfferInput(o: Obj): OfferInput {
   };
 }
 
-/** A delivery interval is exactly one metering interval, so both meters' readings can evidence it. */
-export function checkDeliveryInterval(start: number, length: number, what: string): void {
-  if (!(INTERVAL_LENGTHS as readonly number[]).includes(length)) {
-    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.deliveryLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds (one metering interval)`);
-  }
+/**
+ * A delivery interval is exactly one metering interval of this network (market parameter
+ * `minIntervalSeconds`), so both meters' readings can evidence it.
+ */
+export function checkDeliveryInterval(start: number, length: number, params: MarketParams, what: string): void {
+  checkIntervalLength(length, params.minIntervalSeconds, `${what}.deliveryLength (one metering interval)`);
   if (start % length !== 0) fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.deliveryStart must be aligned to deliveryLength`);
 }
 
@@ -77,7 +78,7 @@ export function newOffer(
   params: MarketParams,
   offerId: string,
 ): Offer {
-  checkDeliveryInterval(input.deliveryStart, input.deliveryLength, 'offer');
+  checkDeliveryInterval(input.deliveryStart, input.deliveryLength, params, 'offer');
   checkPrice(input.pricePerKwh, params, 'offer.pricePerKwh');
   if (input.ttlSeconds < params.minOfferTtlSeconds || input.ttlSeconds > params.maxOfferTtlSeconds) {
     fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `offer.ttlSeconds must be between ${params.minOfferTtlSeconds} and ${params.maxOfferTtlSeconds}`);

@@ -4,6 +4,7 @@
  * The penalty threshold k and the ban length are governance parameters (governance:setParameters),
  * because a ban is a participant status shared with committee eligibility.
  */
+import { INTERVAL_LENGTHS, PRODUCTION_MIN_INTERVAL_SECONDS } from './reading';
 import { MAX_QUANTITY, Obj, int } from './validate';
 import { fail } from '../../kernel/errors';
 import { onlyKeys } from '../../kernel/args';
@@ -28,6 +29,13 @@ export interface MarketParams {
   stageWindowSeconds: number;
   /** After the auction's t2, winners have this long to reveal their identity and escrow. */
   auctionClaimSeconds: number;
+  /**
+   * Shortest metering interval (readings, offers' and auctions' delivery intervals) this network
+   * accepts: one of 60, 300, 900, 1800, 3600. Production keeps 300; 60 is for development and test
+   * networks, set at bootstrap from test-network-config/network.yaml `development.intervalSeconds`
+   * (docs/operations.md).
+   */
+  minIntervalSeconds: number;
 }
 
 export const DEFAULT_MARKET_PARAMS: MarketParams = {
@@ -41,6 +49,7 @@ export const DEFAULT_MARKET_PARAMS: MarketParams = {
   deliveryGraceSeconds: 3_600,
   stageWindowSeconds: 3_600,
   auctionClaimSeconds: 3_600,
+  minIntervalSeconds: PRODUCTION_MIN_INTERVAL_SECONDS,
 };
 
 const FIELDS = Object.keys(DEFAULT_MARKET_PARAMS) as Array<keyof MarketParams>;
@@ -63,6 +72,9 @@ export function mergeMarketParams(current: MarketParams, update: Obj): MarketPar
   }
   if (next.stageWindowSeconds < 60 || next.auctionClaimSeconds < 60) {
     fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams: stageWindowSeconds and auctionClaimSeconds must be at least 60 (clock-guard tolerance)');
+  }
+  if (!(INTERVAL_LENGTHS as readonly number[]).includes(next.minIntervalSeconds)) {
+    fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', `marketParams.minIntervalSeconds must be one of ${INTERVAL_LENGTHS.join(', ')} (60 only on development and test networks)`);
   }
   return next;
 }

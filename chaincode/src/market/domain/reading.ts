@@ -11,8 +11,31 @@ import { MAX_QUANTITY, NONCE_PATTERN, Obj, int, optStr, str } from './validate';
 import { fail } from '../../kernel/errors';
 import { ID_PATTERN, onlyKeys } from '../../kernel/args';
 
-/** Interval lengths a meter may report, in seconds (5, 15, 30, 60 minutes). */
-export const INTERVAL_LENGTHS = [300, 900, 1800, 3600] as const;
+/**
+ * Interval lengths a meter may report, in seconds (1, 5, 15, 30, 60 minutes). Which of them a network
+ * accepts is the regulator's market parameter `minIntervalSeconds`: production keeps its default of
+ * 300 (5 to 60 minutes); a development or test network lowers it to 60 so a trade settles in about
+ * two minutes (docs/market.md "Metering intervals", docs/operations.md).
+ */
+export const INTERVAL_LENGTHS = [60, 300, 900, 1800, 3600] as const;
+/** The production floor: `minIntervalSeconds`'s default. */
+export const PRODUCTION_MIN_INTERVAL_SECONDS = 300;
+
+/** The interval lengths a network with this `minIntervalSeconds` accepts. */
+export function allowedIntervalLengths(minIntervalSeconds: number): number[] {
+  return INTERVAL_LENGTHS.filter((l) => l >= minIntervalSeconds);
+}
+
+/** Refuses a length that is not one of the network's metering intervals, saying which are. */
+export function checkIntervalLength(length: number, minIntervalSeconds: number, what: string): void {
+  const allowed = allowedIntervalLengths(minIntervalSeconds);
+  if (!allowed.includes(length)) {
+    const hint = length < minIntervalSeconds && (INTERVAL_LENGTHS as readonly number[]).includes(length)
+      ? ` (${length} s needs the regulator's market parameter minIntervalSeconds <= ${length}; it is ${minIntervalSeconds})`
+      : '';
+    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what} must be one of ${allowed.join(', ')} seconds${hint}`);
+  }
+}
 /** Earliest interval we accept: 2020-01-01T00:00:00Z — older data is a clock error, not a reading. */
 export const EARLIEST_INTERVAL = 1_577_836_800;
 /** A batch is bounded so that one transaction stays small (one day of 15-minute intervals). */
@@ -34,8 +57,11 @@ export interface Reading {
 
 const READING_FIELDS = ['meterId', 'intervalStart', 'intervalLength', 'importWh', 'exportWh', 'importRegisterWh', 'exportRegisterWh', 'nonce'] as const;
 
-/** Schema + interval-bound checks. `meterIdDefault` fills the meterId of batch items. */
-export function parseReading(o: Obj, what: string, meterIdDefault?: string): Reading {
+/**
+ * Schema + interval-bound checks against the network's `minIntervalSeconds` (market parameter).
+ * `meterIdDefault` fills the meterId of batch items.
+ */
+export function parseReading(o: Obj, what: string, minIntervalSeconds: number, meterIdDefault?: string): Reading {
   onlyKeys(o, READING_FIELDS, what);
   const src: Obj = o.meterId === undefined && meterIdDefault !== undefined ? { ...o, meterId: meterIdDefault } : o;
   const r: Reading = {
@@ -48,9 +74,7 @@ export function parseReading(o: Obj, what: string, meterIdDefault?: string): Rea
     exportRegisterWh: int(src, 'exportRegisterWh', 0, MAX_QUANTITY, what),
     nonce: optStr(src, 'nonce', NONCE_PATTERN, what, 'at most 128 of A-Z a-z 0-9 . _ : -', ''),
   };
-  if (!(INTERVAL_LENGTHS as readonly number[]).includes(r.intervalLength)) {
-    fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.intervalLength must be one of ${INTERVAL_LENGTHS.join(', ')} seconds`);
-  }
+  checkIntervalLength(r.intervalLength, minIntervalSeconds, `${what}.intervalLength`);
   if (r.intervalStart % r.intervalLength !== 0) {
     fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what}.intervalStart must be aligned to intervalLength (${r.intervalLength} s)`);
   }

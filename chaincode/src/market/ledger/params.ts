@@ -9,7 +9,10 @@ export interface StoredMarketParams extends MarketParams {
 }
 
 export async function readMarketParams(ctx: GridLedgerContext): Promise<StoredMarketParams> {
-  return (await ctx.state.get<StoredMarketParams>(ctx.state.key(MKT.params, ['current']))) ?? { ...DEFAULT_MARKET_PARAMS, version: 0, updatedAt: 0 };
+  const stored = await ctx.state.get<StoredMarketParams>(ctx.state.key(MKT.params, ['current']));
+  // Defaults under the stored document: a parameter added later (minIntervalSeconds) reads as its
+  // production default on a ledger written before it existed.
+  return stored ? { ...DEFAULT_MARKET_PARAMS, ...stored } : { ...DEFAULT_MARKET_PARAMS, version: 0, updatedAt: 0 };
 }
 
 export async function writeMarketParams(ctx: GridLedgerContext, p: StoredMarketParams): Promise<void> {

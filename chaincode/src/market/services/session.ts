@@ -8,7 +8,7 @@ import { readMarketParams, StoredMarketParams } from '../ledger/params';
 
 export interface MarketEnv {
   gov: StoredParameters;
-  /** Loaded lazily by the functions that need it (readings do not). */
+  /** Loaded lazily by the functions that need it (readings only for minIntervalSeconds). */
   market: () => Promise<StoredMarketParams>;
 }
 

@@ -59,6 +59,11 @@ export interface NetworkConfig {
   identities: IdentityConfig[];
   chaincodes: ChaincodeConfig[];
   gateway: { port: number };
+  /**
+   * Development settings the start scripts apply at bootstrap, as the regulator, on the devnet
+   * (docs/operations.md "Short intervals on development networks"). Absent: production defaults.
+   */
+  development?: { intervalSeconds: 60 | 300 };
 }
 
 /**
@@ -163,6 +168,13 @@ const schema = {
       additionalProperties: false,
       properties: { portOffset: { type: 'integer', minimum: 0, maximum: 499 } },
     },
+    development: {
+      type: 'object',
+      required: ['intervalSeconds'],
+      additionalProperties: false,
+      // 60: one-minute metering intervals with slots and windows scaled to match; 300: the production floor
+      properties: { intervalSeconds: { enum: [60, 300] } },
+    },
   },
 } as const;
 
@@ -233,6 +245,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
       })),
     })),
     gateway: { port: base + (r.gateway?.portOffset ?? 80) },
+    ...(r.development ? { development: { intervalSeconds: r.development.intervalSeconds as 60 | 300 } } : {}),
   };
   const ports = new Map<number, string>();
   const claim = (port: number, what: string) => {

@@ -65,3 +65,18 @@ describe('implicit per-org collections (F GenerateImplicitCollectionForOrg)', ()
     expect(problemsOf(text)).toMatch(/collections\/0\/name must match pattern/);
   });
 });
+
+describe('network.yaml development settings (docs/operations.md "Short intervals on development networks")', () => {
+  const without = SHIPPED.replace(/\ndevelopment:\n {2}intervalSeconds: 60\n/, '\n');
+  test('the shipped file asks for 60 s intervals; without the block there is no development setting', () => {
+    expect(parseNetworkConfig(SHIPPED).development).toEqual({ intervalSeconds: 60 });
+    expect(without).not.toContain('development:');
+    expect(parseNetworkConfig(without).development).toBeUndefined();
+  });
+  test.each([
+    ['an interval no meter reports', '\ndevelopment:\n  intervalSeconds: 30\n', /\/development\/intervalSeconds must be equal to one of the allowed values/],
+    ['an unknown field', '\ndevelopment:\n  intervalSeconds: 60\n  slotSeconds: 5\n', /\/development must NOT have additional properties/],
+  ])('refuses %s', (_what, block, problem) => {
+    expect(problemsOf(without + block)).toMatch(problem);
+  });
+});
