@@ -83,6 +83,33 @@ describe('clustered sampling', () => {
     expect(r.memberZones.filter((z) => z === 'B')).toHaveLength(1);
   });
 
+  it('fills the committee when several zones hold only ineligible (stake-0) participants — the end-to-end suite\'s layout', async () => {
+    // 4 founders in zones 0 (two), 1 and 2; traders with stake 0 in four more zones. Before barren and
+    // exhausted zones were skipped, their misses used up the attempt budget for some seeds.
+    const layout: Record<string, string[]> = {
+      'zone-0': ['f0', 'f3'], 'zone-1': ['f1'], 'zone-2': ['f2'],
+      'zone-s': ['s0', 's1', 's2'], 'zone-b': ['b0', 'b1'], 'zone-c': ['c0'], 'zone-x': ['x0', 'x1', 'x2', 'x3'],
+    };
+    const layoutZones = Object.keys(layout).map((zone) => ({ zone, count: layout[zone]!.length }));
+    const founders = async (pid: string) => pid.startsWith('f');
+    let failures = 0;
+    for (let i = 0; i < 500; i++) {
+      const r = await clusteredDraw(`e2e-${i}`, 4, layoutZones, new Set(), async (z, p) => layout[z]![p], founders);
+      if (r.members.length !== 4) failures++;
+      expect(r.attempts).toBeLessThanOrEqual(8 * 4 + 8);
+    }
+    expect(failures).toBe(0);
+  });
+
+  it('still draws from a zone whose first candidates were excluded or already chosen', async () => {
+    const t: Record<string, string[]> = { A: ['a0', 'a1', 'a2'], B: ['b0'] };
+    const tz = Object.keys(t).map((zone) => ({ zone, count: t[zone]!.length }));
+    for (const seed of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']) {
+      const r = await clusteredDraw(seed, 3, tz, new Set(['b0']), async (z, p) => t[z]![p], all);
+      expect(r.members.sort()).toEqual(['a0', 'a1', 'a2']);
+    }
+  });
+
   it('gives up after a bounded number of attempts when too few are eligible', async () => {
     const r = await clusteredDraw('s', 4, zones, new Set(), lookup, async () => false);
     expect(r.members).toHaveLength(0);

@@ -11,6 +11,14 @@
  * its current record) costs one attempt. Attempts are capped, so the keys read per draw are bounded by
  * Z (zone sizes) + 2 × maxAttempts — independent of how many participants exist.
  *
+ * Attempts are not spent where they cannot succeed: a zone all of whose indexed participants are
+ * already chosen is skipped, and so is a BARREN zone — one whose first `BARREN_AFTER` attempts in this
+ * draw found no eligible candidate (e.g. a feeder of stake-0 traders, who are indexed but never
+ * eligible). Without this, each such zone took up to 4·cap+4 attempts per phase, and a few of them
+ * used up the whole budget before the committee was full ("only 3 of 4 eligible members found", seen
+ * in the end-to-end suite). A zone with eligible members is mistaken for barren only if its first
+ * BARREN_AFTER draws all miss; the draw stays deterministic either way.
+ *
  * CUSTODIANS (docs/governance.md "Independence of committee members"). A utility's gateway holds
  * the keys of all its meters, so the meters of one utility are one custodian. With a custodian
  * rule (`CustodianRule`) a candidate whose custodian already holds `maxSeats` seats is skipped
@@ -43,6 +51,9 @@ export interface CustodianRule {
   custodianOf: (participantId: string) => Promise<string>;
 }
 
+/** Attempts in a zone with no eligible candidate after which the draw stops visiting it. */
+export const BARREN_AFTER = 3;
+
 export function maxDrawAttempts(n: number): number {
   return 8 * n + 8;
 }
@@ -67,6 +78,12 @@ export async function clusteredDraw(
   if (zones.length === 0) return { members, memberZones, attempts, custodianSkips };
 
   const Z = zones.length;
+  // Across both phases: how many attempts each zone took, how many eligible candidates it yielded.
+  const tried = new Map<string, number>();
+  const hits = new Map<string, number>();
+  const chosenIn = new Map<string, number>();
+  const hopeless = (z: ZoneSize): boolean =>
+    (chosenIn.get(z.zone) ?? 0) >= z.count || ((hits.get(z.zone) ?? 0) === 0 && (tried.get(z.zone) ?? 0) >= BARREN_AFTER);
   const zoneStart = Number(streamValue(seedHex, 'zone', 0) % BigInt(Z));
   for (const cap of [Math.ceil(n / Z), n]) {
     const perZone = new Map<string, number>();
@@ -79,7 +96,7 @@ export async function clusteredDraw(
       let zone: ZoneSize | undefined;
       for (let j = 0; j < Z; j++) {
         const z = zones[(zoneStart + r + j) % Z];
-        if ((perZone.get(z.zone) ?? 0) < cap && (zoneAttempts.get(z.zone) ?? 0) < zoneLimit) {
+        if ((perZone.get(z.zone) ?? 0) < cap && (zoneAttempts.get(z.zone) ?? 0) < zoneLimit && !hopeless(z)) {
           zone = z;
           r += j + 1;
           break;
@@ -89,9 +106,15 @@ export async function clusteredDraw(
       const position = Number(streamValue(seedHex, 'member', attempts) % BigInt(zone.count));
       attempts++;
       zoneAttempts.set(zone.zone, (zoneAttempts.get(zone.zone) ?? 0) + 1);
+      tried.set(zone.zone, (tried.get(zone.zone) ?? 0) + 1);
       const pid = await lookup(zone.zone, position);
-      if (!pid || excluded.has(pid) || chosen.has(pid)) continue;
+      if (!pid || excluded.has(pid)) continue;
+      if (chosen.has(pid)) {
+        hits.set(zone.zone, (hits.get(zone.zone) ?? 0) + 1); // it did yield an eligible member before
+        continue;
+      }
       if (!(await isEligible(pid))) continue;
+      hits.set(zone.zone, (hits.get(zone.zone) ?? 0) + 1);
       if (custodians) {
         const custodian = await custodians.custodianOf(pid);
         const seats = seatsOf.get(custodian) ?? 0;
@@ -105,6 +128,7 @@ export async function clusteredDraw(
       members.push(pid);
       memberZones.push(zone.zone);
       perZone.set(zone.zone, (perZone.get(zone.zone) ?? 0) + 1);
+      chosenIn.set(zone.zone, (chosenIn.get(zone.zone) ?? 0) + 1);
     }
     if (members.length >= n || cap >= n) break;
   }
