@@ -78,6 +78,9 @@ describe('meter agents', () => {
     // one silent, one refuse-all — more than f = 1, so round 0 cannot decide and a keeper re-draws it.
     // (zone-c, as 07's candidate: a zone holding only stake-0 members costs every later draw attempts —
     // chaincode/src/governance/domain/sampling.ts — so the suite keeps to the zones it already uses)
+    // Every member holds still until the faulty seats are assigned: honest agents act within a second of
+    // CommitteeDrawn, faster than a test can turn two of them faulty (seen: round 0 decided before that).
+    await Promise.all(community.map((m) => setAgentBehaviour(gwOf(m), m.meterId, 'silent')));
     const gw = gateways[2] ?? gateways[0]!;
     const { meter, participant: p, blockNumber } = await enrolAndJoin(gw, `newcomer-${RUN}`, 'zone-c', 0, 'honest');
     const pid = p.participantId as string;
@@ -95,7 +98,9 @@ describe('meter agents', () => {
     expect(seats.length).toBeGreaterThanOrEqual(2);
     for (const m of seats) if (!m) throw new Error(`committee ${JSON.stringify(task0.committee)} holds a member this suite has no key for`);
     const [silent, refuser] = seats as [Member, Member];
-    await Promise.all([setAgentBehaviour(gwOf(silent), silent.meterId, 'silent'), setAgentBehaviour(gwOf(refuser), refuser.meterId, 'refuse-all')]);
+    // The refuser and every other member wake up (a silent agent's finished duties reopen); the silent one stays.
+    await Promise.all(community.filter((m) => m.participantId !== silent.participantId).map((m) =>
+      setAgentBehaviour(gwOf(m), m.meterId, m.participantId === refuser.participantId ? 'refuse-all' : 'honest')));
 
     // Nothing else: the agents enter, vote, decide; the keepers re-draw a stuck round.
     await eventually('the newcomer admitted by the agents', async () => ((await participant(pid)).status === 'active' ? true : undefined), 12 * 60_000);
