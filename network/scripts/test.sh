@@ -33,10 +33,10 @@ run_step() { # name, command...
 
 if [ "$UNIT" = "1" ]; then
   run_step "lint (eslint)" npx --no-install eslint "$REPO_ROOT"
-  for ws in chaincode network/devnet gateway dashboard test/e2e community; do
+  for ws in packages/protocol chaincode network/devnet gateway dashboard test/e2e community; do
     run_step "typecheck $ws" npx --no-install tsc -p "$REPO_ROOT/$ws/tsconfig.json" --noEmit
   done
-  for ws in chaincode network/devnet gateway community; do
+  for ws in packages/protocol chaincode network/devnet gateway community; do
     run_step "unit tests $ws" bash -c "cd '$REPO_ROOT/$ws' && npx --no-install jest --ci --maxWorkers=2 --json --outputFile='$RESULTS/$(basename "$ws").json'"
   done
 fi

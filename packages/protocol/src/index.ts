@@ -1,0 +1,9 @@
+/**
+ * @gridledger/protocol — the one definition of every shape that crosses a workspace boundary
+ * (docs/architecture.md "Wire contract"). Chaincode, gateway, devnet, community and the e2e suite
+ * import these; none of them re-declares a shape defined here.
+ *
+ * This module must stay dependency-light and deterministic: the chaincode imports it, so nothing here
+ * may read the clock, the environment or randomness.
+ */
+export const PROTOCOL_VERSION = '0.1.0';

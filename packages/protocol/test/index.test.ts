@@ -1,0 +1,7 @@
+import { PROTOCOL_VERSION } from '../src';
+
+describe('@gridledger/protocol', () => {
+  it('exports its version as semver', () => {
+    expect(PROTOCOL_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
