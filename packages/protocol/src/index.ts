@@ -7,3 +7,10 @@
  * may read the clock, the environment or randomness.
  */
 export const PROTOCOL_VERSION = '0.1.0';
+export * from './errors';
+export * from './events';
+export * from './beacon';
+export * from './reading';
+export * from './tasks';
+export * from './trade';
+export * from './network';
