@@ -14,5 +14,5 @@ export type { TradeOutcome } from './domain/qscore';
 export { readParticipant } from './ledger/participants';
 export { readParameters } from './ledger/parameters';
 export type { Ballot, BallotSpec, Decision, LeaderVerdict, Task, Vote, VoteInput } from './services/tasks';
-export { cancelTask, castVote, decideBallot, openTask, readTask, recordLeaderEntry, taskIdFor } from './services/tasks';
+export { cancelTask, castVote, decideBallot, openTask, readTask, recordLeaderEntry } from './services/tasks';
 export { applyCommitteeDecision, settleTradeReputation } from './services/reputation';

@@ -15,6 +15,7 @@
  * the one module that owns it, never twice in one transaction.
  */
 import type { ChaincodeStub } from 'fabric-shim-api';
+import type { SubCodeOf } from '@gridledger/protocol';
 import { fail } from './errors';
 import { decode, encode } from './codec';
 import { compositeKey } from './keys';
@@ -55,7 +56,7 @@ export class StateView {
   }
 
   /** `get`, or NOT_FOUND `<subCode>` saying "<what> does not exist". */
-  async mustGet<T>(key: string, what: string, subCode: string): Promise<T> {
+  async mustGet<T>(key: string, what: string, subCode: SubCodeOf<'NOT_FOUND'>): Promise<T> {
     const v = await this.get<T>(key);
     if (v === undefined) fail('NOT_FOUND', subCode, `${what} does not exist`);
     return v;

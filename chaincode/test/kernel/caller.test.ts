@@ -1,6 +1,7 @@
 import { GridLedgerContext } from '../../src/kernel/context';
 import { getCaller, participantIdFor, requireMeter, requireOperator, requireRegulator } from '../../src/kernel/caller';
-import { emit, EVENTS } from '../../src/kernel/events';
+import { EVENTS } from '@gridledger/protocol';
+import { emit } from '../../src/kernel/events';
 import { FakeClientIdentity, IdentitySpec, identities } from '../support/fakeIdentity';
 import { FakeStub, WorldState } from '../support/fakeStub';
 

@@ -1,11 +1,12 @@
 /**
- * The error catalogue in CONTRACTS.md lists every (code, sub-code) pair the chaincode throws, so
- * client developers can branch on sub-codes they can look up. Adding a refusal without documenting
- * its sub-code fails here.
+ * The protocol's ERROR_CATALOGUE (packages/protocol/src/errors.ts) lists every (code, sub-code) pair
+ * the chaincode throws — `fail` is typed against it, so an unlisted sub-code does not compile — and
+ * only those; CONTRACTS.md shows the same table to client developers. Adding a refusal without
+ * cataloguing and documenting its sub-code fails here.
  */
 import { readFileSync, readdirSync, statSync } from 'fs';
 import { join } from 'path';
-import { ERROR_CODES } from '../../src/kernel/errors';
+import { ERROR_CATALOGUE, ERROR_CODES } from '@gridledger/protocol';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -17,14 +18,20 @@ function sources(dir: string): string[] {
 describe('error catalogue', () => {
   const thrown = new Set<string>();
   for (const f of sources(join(__dirname, '../../src'))) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/(?:fail|GridLedgerError)\('([A-Z_]+)', '([A-Z0-9_]+)'/g)) thrown.add(`${m[1]}:${m[2]}`);
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/(?:fail|GridLedgerError)\('([A-Z_]+)', '([A-Z0-9_]+)'/g)) thrown.add(`${m[1]}:${m[2]}`);
+    // state.mustGet(key, what, 'SUB_CODE') refuses with NOT_FOUND
+    for (const m of text.matchAll(/mustGet(?:<[^>]*>)?\([^;]*?'([A-Z][A-Z0-9_]+)'\)/g)) thrown.add(`NOT_FOUND:${m[1]}`);
   }
+  const catalogued = new Set<string>(ERROR_CODES.flatMap((c) => ERROR_CATALOGUE[c].subCodes.map((s) => `${c}:${s}`)));
   const doc = readFileSync(join(__dirname, '../../CONTRACTS.md'), 'utf8');
   const documented = new Set<string>();
+  const docStatus = new Map<string, number>();
   for (const line of doc.split('\n')) {
-    const row = /^\| `([A-Z_]+)` \| \d+ \| [^|]+\| ([^|]*)\|$/.exec(line);
+    const row = /^\| `([A-Z_]+)` \| (\d+) \| [^|]+\| ([^|]*)\|$/.exec(line);
     if (!row) continue;
-    for (const s of row[2].matchAll(/`([A-Z0-9_]+)`/g)) documented.add(`${row[1]}:${s[1]}`);
+    docStatus.set(row[1], Number(row[2]));
+    for (const s of row[3].matchAll(/`([A-Z0-9_]+)`/g)) documented.add(`${row[1]}:${s[1]}`);
   }
 
   it('finds the refusals in the source (the scan works)', () => {
@@ -32,9 +39,14 @@ describe('error catalogue', () => {
     expect(thrown).toContain('CONFLICT:ALREADY_CONTRIBUTED');
   });
 
-  it('documents every code:sub-code the chaincode throws, and only those', () => {
-    expect([...thrown].filter((p) => !documented.has(p)).sort()).toEqual([]);
-    expect([...documented].filter((p) => !thrown.has(p)).sort()).toEqual([]);
-    for (const p of thrown) expect(ERROR_CODES).toContain(p.split(':')[0]);
+  it('catalogues every code:sub-code the chaincode throws, and only those', () => {
+    expect([...thrown].filter((p) => !catalogued.has(p)).sort()).toEqual([]);
+    expect([...catalogued].filter((p) => !thrown.has(p)).sort()).toEqual([]);
+  });
+
+  it('CONTRACTS.md documents the catalogue: the same sub-codes and HTTP statuses', () => {
+    expect([...catalogued].filter((p) => !documented.has(p)).sort()).toEqual([]);
+    expect([...documented].filter((p) => !catalogued.has(p)).sort()).toEqual([]);
+    expect(Object.fromEntries(docStatus)).toEqual(Object.fromEntries(ERROR_CODES.map((c) => [c, ERROR_CATALOGUE[c].httpStatus])));
   });
 });

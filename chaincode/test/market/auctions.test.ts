@@ -5,7 +5,7 @@
  */
 import { identityCommitment, priceCommitment } from '../../src/market/domain/auction';
 import type { AuctionBid, AuctionRequest } from '../../src/market/domain/auction';
-import type { Trade } from '../../src/market/domain/trade';
+import type { Trade } from '@gridledger/protocol';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, runStage } from '../support/community';
 import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';

@@ -7,6 +7,7 @@ import { bpsOf, costOf } from '../../src/market/domain/money';
 import * as O from '../../src/market/domain/offer';
 import { DEFAULT_MARKET_PARAMS as P, mergeMarketParams } from '../../src/market/domain/params';
 import * as R from '../../src/market/domain/reading';
+import type { Trade } from '@gridledger/protocol';
 import * as T from '../../src/market/domain/trade';
 
 const codeOf = (f: () => unknown): string => {
@@ -179,7 +180,7 @@ describe('trade stages (seed 002 Fig. 5)', () => {
   });
   it('outcomes conserve escrowed money and energy', () => {
     const ex = { ...T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 1200 }, { packetId: 'b', amountWh: 800 }], NOW), state: 'FINAL' as const };
-    const cases: Array<[T.Trade, Parameters<typeof T.closeOutcome>[1]]> = [
+    const cases: Array<[Trade, Parameters<typeof T.closeOutcome>[1]]> = [
       [T.recordEvidence(ex, 2000, 5000, 'h'), 'settled'],
       [T.recordEvidence(ex, 1500, 1500, 'h'), 'settled'],
       [T.recordEvidence(ex, 0, 1000, 'h'), 'buyer-fault'],

@@ -3,7 +3,7 @@
  * (seed 002 Fig. 5), including the §4 attack scenarios. Invariants are checked after every test.
  */
 import type { Offer } from '../../src/market/domain/offer';
-import type { Trade } from '../../src/market/domain/trade';
+import type { Trade } from '@gridledger/protocol';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, participantOf, runStage } from '../support/community';
 import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';

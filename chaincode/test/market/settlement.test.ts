@@ -4,7 +4,7 @@
  */
 import { leaderAt } from '../../src/governance/services/tasks';
 import type { Offer } from '../../src/market/domain/offer';
-import type { Trade } from '../../src/market/domain/trade';
+import type { Trade } from '@gridledger/protocol';
 import { identities, IdentitySpec } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from '../support/community';

@@ -1,5 +1,6 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who, exportProof, ReadingJson } from '../support/marketLedger';
+import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who, exportProof } from '../support/marketLedger';
+import type { Reading } from '@gridledger/protocol';
 
 const I0 = T0S;
 
@@ -75,7 +76,7 @@ describe('energy packets', () => {
   const mint = (amountWh: number, reading: object | undefined, spec = who.seller) =>
     ledger.submit<{ packetId: string; amountWh: number; availableWh: number; owner: string }>(
       spec, 'energy:mint', [JSON.stringify({ intervalStart: I0, amountWh, source: 'solar' })],
-      { transient: reading ? { exportProof: exportProof(reading as ReadingJson) } : {} },
+      { transient: reading ? { exportProof: exportProof(reading as Reading) } : {} },
     );
 
   it('mints from measured surplus export, never more than the export in total', async () => {

@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
 import { Transaction } from 'fabric-contract-api';
 import { contracts } from '../../src';
-import { beaconMessage } from '../../src/governance/domain/entropy';
+import { beaconMessage } from '@gridledger/protocol';
 import type { Participant } from '../../src/governance/domain/participant';
 import { DEFAULT_PARAMETERS } from '../../src/governance/domain/parameters';
 import { addToIndex } from '../../src/governance/ledger/eligibilityIndex';
@@ -42,7 +42,7 @@ export function beaconPublicKeyHex(mspId: string): string {
 }
 
 export function beaconSignatureHex(mspId: string, taskId: string, round: number, channel = 'gridledger'): string {
-  return Buffer.from(bls.sign(beaconMessage(channel, taskId, round), beaconSecret(mspId))).toString('hex');
+  return Buffer.from(bls.sign(Buffer.from(beaconMessage(channel, taskId, round), 'utf8'), beaconSecret(mspId))).toString('hex');
 }
 
 export async function registerUtilities(ledger: TestLedger, msps = UTILITIES): Promise<void> {

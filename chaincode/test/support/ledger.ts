@@ -20,7 +20,7 @@
 import { Contract } from 'fabric-contract-api';
 import type { GridLedgerContext } from '../../src/kernel/context';
 import { contracts as defaultContracts } from '../../src';
-import { EVENT_NAME } from '../../src/kernel/events';
+import { CHAINCODE_EVENT_NAME } from '@gridledger/protocol';
 import { FakeClientIdentity, IdentitySpec } from './fakeIdentity';
 import { FakeStub, WorldState } from './fakeStub';
 
@@ -109,7 +109,7 @@ export class TestLedger {
       spy.mockRestore();
     }
     const text = typeof raw === 'string' ? raw : raw === undefined ? '' : JSON.stringify(raw);
-    const events = stub.event && stub.event.name === EVENT_NAME
+    const events = stub.event && stub.event.name === CHAINCODE_EVENT_NAME
       ? (JSON.parse(Buffer.from(stub.event.payload).toString('utf8')).events as CallResult['events'])
       : [];
     return { result: (text === '' ? undefined : JSON.parse(text)) as T, raw: text, events, stub };

@@ -1,3 +1,4 @@
+import type { Reading } from '@gridledger/protocol';
 import { flowProof } from '../../src/market/domain/reading';
 /**
  * Market test support: a TestLedger with the market contracts, named identities, helpers that
@@ -51,36 +52,26 @@ export function newLedger(extra: unknown[] = []): TestLedger {
   return l;
 }
 
-export interface ReadingJson {
-  meterId: string;
-  intervalStart: number;
-  intervalLength: number;
-  importWh: number;
-  exportWh: number;
-  importRegisterWh: number;
-  exportRegisterWh: number;
-  nonce?: string;
-}
 
 /** The settlement proofs a meter discloses (what meters:getProof returns from its utility's collection). */
-export const exportProof = (r: ReadingJson): string => JSON.stringify(flowProof({ nonce: '', ...r }, 'export'));
-export const importProof = (r: ReadingJson): string => JSON.stringify(flowProof({ nonce: '', ...r }, 'import'));
+export const exportProof = (r: Reading): string => JSON.stringify(flowProof({ nonce: '', ...r }, 'export'));
+export const importProof = (r: Reading): string => JSON.stringify(flowProof({ nonce: '', ...r }, 'import'));
 
 /** Keeps each meter's registers consistent across the readings a test posts. */
 export class MeterSim {
   private importReg = 1_000_000;
   private exportReg = 2_000_000;
-  last?: ReadingJson;
+  last?: Reading;
   constructor(readonly spec: IdentitySpec) {}
   get meterId(): string {
     return (this.spec.attrs as Record<string, string>).meterId;
   }
-  next(intervalStart: number, importWh: number, exportWh: number): ReadingJson {
+  next(intervalStart: number, importWh: number, exportWh: number): Reading {
     this.importReg += importWh;
     this.exportReg += exportWh;
     return { meterId: this.meterId, intervalStart, intervalLength: 900, importWh, exportWh, importRegisterWh: this.importReg, exportRegisterWh: this.exportReg, nonce: `n-${intervalStart}` };
   }
-  async post(ledger: TestLedger, r: ReadingJson): Promise<void> {
+  async post(ledger: TestLedger, r: Reading): Promise<void> {
     const transient: Record<string, string> = this.last ? { previousReading: JSON.stringify(this.last) } : {};
     await ledger.submit(this.spec, 'meters:postReading', [JSON.stringify(r)], { transient });
     this.last = r;

@@ -1,7 +1,8 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { GridLedgerContract } from '../../kernel/contract';
 import { mergeParameters, StoredParameters } from '../domain/parameters';
-import { emit, EVENTS } from '../../kernel/events';
+import { EVENTS } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { requireRegulator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { readParameters, writeParameters } from '../ledger/parameters';

@@ -23,10 +23,6 @@ const HEX = /^[0-9a-f]+$/;
 export const PUBLIC_KEY_HEX_LENGTH = 96; // 48 bytes, compressed G1
 export const SIGNATURE_HEX_LENGTH = 192; // 96 bytes, compressed G2
 
-/** The exact bytes a utility signs for a task round. The channel id prevents cross-channel replay. */
-export function beaconMessage(channelId: string, taskId: string, round: number): Uint8Array {
-  return Buffer.from(`gridledger/beacon/v1|${channelId}|${taskId}|${round}`, 'utf8');
-}
 
 export function checkPublicKeyHex(hex: string): string {
   if (typeof hex !== 'string' || hex.length !== PUBLIC_KEY_HEX_LENGTH || !HEX.test(hex)) {
@@ -51,9 +47,10 @@ export function checkSignatureHex(hex: string): string {
 }
 
 /** True iff `signatureHex` is THE BLS signature of `message` under `publicKeyHex`. */
-export function verifyContribution(publicKeyHex: string, signatureHex: string, message: Uint8Array): boolean {
+/** `message` is the protocol's `beaconMessage(channel, taskId, round)`, signed as its UTF-8 bytes. */
+export function verifyContribution(publicKeyHex: string, signatureHex: string, message: string): boolean {
   try {
-    return bls.verify(signatureHex, message, publicKeyHex);
+    return bls.verify(signatureHex, Buffer.from(message, 'utf8'), publicKeyHex);
   } catch {
     return false;
   }

@@ -18,7 +18,8 @@
  */
 import { belongsInCommitteeIndex, effectiveStatus, isEligibleForCommittee, Participant, ParticipantStatus } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
-import { emit, EVENTS } from '../../kernel/events';
+import { EVENTS } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { Caller, MeterCaller, NAME_PATTERN, privateCollectionOf } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { addToIndex, backfillPositions, lookupSlot, readIndexEntry, readZones, removeFromIndex, requireMaintainedZone, zoneIsMaintained } from '../ledger/eligibilityIndex';

@@ -13,13 +13,14 @@
  * Every function takes the guarded time `nowMs` (`await ctx.time()`) and the parameters it needs.
  */
 import { createHash } from 'crypto';
-import { beaconMessage, checkSignatureHex, combineSeed, streamValue, verifyContribution } from '../domain/entropy';
+import { checkSignatureHex, combineSeed, streamValue, verifyContribution } from '../domain/entropy';
 import { LedSlot, leaderIndex, slotOf, slotsLedBy } from '../domain/leader';
 import { isEligibleForCommittee } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { BallotOutcome, decide, approvalQuorum, blockingQuorum, maxCustodianSeats } from '../domain/quorum';
 import { clusteredDraw } from '../domain/sampling';
-import { emit, EVENTS } from '../../kernel/events';
+import { beaconMessage, EVENTS, taskIdFor } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { canonicalJson } from '../../kernel/codec';
 import { lookupSlot, readZones } from '../ledger/eligibilityIndex';
 import { readParticipant } from '../ledger/participants';
@@ -52,10 +53,6 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 /** Sub-code (and `drawError` prefix) of a draw that could not keep every utility below 2f+1 seats. */
 export const CUSTODIAN_CAP = 'CUSTODIAN_CAP';
 
-/** Task id from what the task is about — never from the tx id or time, so they cannot be ground. */
-export function taskIdFor(kind: string, subjectId: string): string {
-  return 't-' + createHash('sha256').update(`gridledger/task/v1|${kind}|${subjectId}`).digest('hex').slice(0, 32);
-}
 
 export interface OpenTaskInput {
   /** e.g. 'admission', 'trade' (lowercase, ≤ 32 chars). */
@@ -127,7 +124,7 @@ function emitTaskOpened(ctx: GridLedgerContext, t: Task): void {
     kind: t.kind,
     subjectId: t.subjectId,
     round: t.round,
-    beaconMessage: Buffer.from(beaconMessage(ctx.stub.getChannelID(), t.taskId, t.round)).toString('utf8'),
+    beaconMessage: beaconMessage(ctx.stub.getChannelID(), t.taskId, t.round),
     utilities: Object.keys(t.beaconKeys).sort(),
   });
 }

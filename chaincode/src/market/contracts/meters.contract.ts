@@ -1,7 +1,8 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { GridLedgerContract } from '../../kernel/contract';
 import * as R from '../domain/reading';
-import { emit, EVENTS } from '../../kernel/events';
+import { EVENTS } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { getCaller, requireMeter } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import * as readings from '../ledger/readings';

@@ -4,7 +4,8 @@ import { GridLedgerContext } from '../../kernel/context';
 import { createHash } from 'crypto';
 import { flowProofRecord } from '../domain/reading';
 import * as T from '../domain/trade';
-import { emit, EVENTS } from '../../kernel/events';
+import { EVENTS, type PacketUse, type Trade } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { getCaller, requireMeter } from '../../kernel/caller';
 import { canonicalJson, decode } from '../../kernel/codec';
 import { ImportClaim, importClaimKey } from '../ledger/energy';
@@ -44,7 +45,7 @@ export class TradesContract extends GridLedgerContract {
     if (ctx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
     const parsed = jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}');
     if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 16) fail('INVALID_ARGUMENT', 'BAD_PACKETS', 'packetsJson must be an array of 1 to 16 {packetId, amountWh}');
-    const uses: T.PacketUse[] = parsed.map((u, i) => {
+    const uses: PacketUse[] = parsed.map((u, i) => {
       if (typeof u !== 'object' || u === null) fail('INVALID_ARGUMENT', 'BAD_PACKETS', `packetsJson[${i}] must be an object`);
       const o = u as Record<string, unknown>;
       if (Object.keys(o).some((k) => k !== 'packetId' && k !== 'amountWh')) fail('INVALID_ARGUMENT', 'UNKNOWN_FIELD', `packetsJson[${i}] may only hold packetId and amountWh`);
@@ -152,7 +153,7 @@ export class TradesContract extends GridLedgerContract {
     }
     const stage = T.stageOf(t);
     if (ctx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${ctx.nowS})`);
-    const marked: T.Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
+    const marked: Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
     return canonicalJson(await endStage(ctx, gov, marked, stage, undefined));
   }
 
@@ -187,10 +188,10 @@ export class TradesContract extends GridLedgerContract {
     const size = pageSizeArg(pageSize);
     const start = bookmark ? intArg(bookmark, 'bookmark', 0, 1_000_000) : 0;
     const it = await ctx.stub.getHistoryForKey(tradeKey(ctx, tradeId));
-    const all: Array<{ txId: string; timestamp: number; state: string; trade: T.Trade }> = [];
+    const all: Array<{ txId: string; timestamp: number; state: string; trade: Trade }> = [];
     try {
       for (let r = await it.next(); !r.done; r = await it.next()) {
-        const trade = decode<T.Trade>(r.value.value);
+        const trade = decode<Trade>(r.value.value);
         all.push({ txId: r.value.txId, timestamp: Number(String(r.value.timestamp.seconds)), state: trade.state, trade });
       }
     } finally {

@@ -1,7 +1,8 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { GridLedgerContract } from '../../kernel/contract';
 import { MAX_QUANTITY } from '../domain/validate';
-import { emit, EVENTS } from '../../kernel/events';
+import { EVENTS } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { getCaller, requireMeter, requireOperator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { ensureAccount, lookupParticipant } from '../ledger/directory';

@@ -4,6 +4,7 @@
  * fraction of a minor unit, and because every payout is computed as "escrow minus what was paid",
  * the rounding remainder always returns to whoever put it in escrow — money is conserved exactly.
  */
+import { tradeCost } from '@gridledger/protocol';
 import { fail } from '../../kernel/errors';
 
 function toSafe(v: bigint, what: string): number {
@@ -11,8 +12,9 @@ function toSafe(v: bigint, what: string): number {
   return Number(v);
 }
 
+/** The protocol's `tradeCost` (the agents recompute the same), refused when it is not a safe integer. */
 export function costOf(amountWh: number, priceMinorPerKwh: number): number {
-  return toSafe((BigInt(amountWh) * BigInt(priceMinorPerKwh)) / 1000n, 'cost (amountWh * price / 1000)');
+  return toSafe(tradeCost(amountWh, priceMinorPerKwh), 'cost (amountWh * price / 1000)');
 }
 
 /** `bps` basis points (1/10000) of an amount, rounded down. */

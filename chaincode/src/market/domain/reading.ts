@@ -7,6 +7,7 @@
  * SHA-256 (`readingHash`, computed over the canonical sorted-key JSON we store privately) is public.
  */
 import { createHash } from 'crypto';
+import type { Reading as WireReading } from '@gridledger/protocol';
 import { MAX_QUANTITY, NONCE_PATTERN, Obj, int, optStr, str } from './validate';
 import { fail } from '../../kernel/errors';
 import { ID_PATTERN, onlyKeys } from '../../kernel/args';
@@ -43,17 +44,8 @@ export const MAX_BATCH = 96;
 /** Physical ceiling on one interval's flow through a household/feeder meter (10 MWh). */
 export const MAX_INTERVAL_WH = 10_000_000;
 
-export interface Reading {
-  meterId: string;
-  intervalStart: number;
-  intervalLength: number;
-  importWh: number;
-  exportWh: number;
-  importRegisterWh: number;
-  exportRegisterWh: number;
-  /** Optional meter-chosen nonce: makes the public hash unguessable by dictionary attack. Never used in a decision. */
-  nonce: string;
-}
+/** A parsed reading: the protocol's `Reading` with its `nonce` always present (`''` when none was sent), as stored and hashed. */
+export type Reading = Required<WireReading>;
 
 const READING_FIELDS = ['meterId', 'intervalStart', 'intervalLength', 'importWh', 'exportWh', 'importRegisterWh', 'exportRegisterWh', 'nonce'] as const;
 

@@ -9,86 +9,18 @@
  *   FINAL ──buyer's declared receipt contradicts its meter, or no evidence by the window's end──▶ SETTLED as buyer fault
  *   FINAL ──f+1 rejections──▶ DECLINED
  *
+ * The stored shape (`Trade`) and the formulas clients recompute (`tradeIdFor`, `contractHashOf`) are
+ * the wire contract's (packages/protocol/src/trade.ts); this module owns the state machine.
+ *
  * Money and energy only ever move as the facts say: approvals cannot move money against the facts,
  * and when the committee does not reach a quorum in time the facts decide (liveness fallback).
  */
-import { createHash } from 'crypto';
+import { contractHashOf, tradeIdFor, type PacketUse, type Trade, type TradeFault as Fault, type TradeOutcomeRecord as Outcome, type TradeState } from '@gridledger/protocol';
 import { bpsOf, costOf } from './money';
 import { MarketParams } from './params';
 import { fail } from '../../kernel/errors';
 
-export type TradeState = 'AWAITING_ENERGY' | 'EXECUTION' | 'FINAL' | 'SETTLED' | 'DECLINED' | 'FAILED_LATE';
 export type Stage = 'execution' | 'final';
-export type Fault = 'none' | 'seller' | 'buyer';
-
-/** The governance committee task validating this trade (src/governance/services/tasks.ts). */
-export interface TradeValidation {
-  /** taskIdFor('trade', tradeId): fixed at creation, opened when the execution stage begins. */
-  taskId: string;
-  opened: boolean;
-  /** Committee members whose votes matched every decided ballot they voted on (rewarded on success). */
-  honest: string[];
-  /** Members who voted against a decided ballot (penalised by governance, never rewarded). */
-  contrary: string[];
-  leader?: string;
-  /** Set when a stage was decided by the facts after its window closed without a committee decision. */
-  decidedByFacts: boolean;
-}
-
-export interface PacketUse {
-  packetId: string;
-  amountWh: number;
-}
-
-export interface Outcome {
-  fault: Fault;
-  reason: string;
-  paidToSeller: number;
-  refundedToBuyer: number;
-  collateralReturned: number;
-  forfeited: number;
-  energyToBuyerWh: number;
-  energyReturnedWh: number;
-  closedAt: number;
-}
-
-export interface Trade {
-  tradeId: string;
-  origin: 'offer' | 'auction';
-  originId: string;
-  seller: string;
-  buyer: string;
-  sellerMspId: string;
-  buyerMspId: string;
-  sellerMeterId: string;
-  buyerMeterId: string;
-  amountWh: number;
-  pricePerKwh: number;
-  cost: number;
-  /** SHA-256 of the contract terms; validators attest against it (seed 002 "smart contract"). */
-  contractHash: string;
-  paymentEscrow: number;
-  collateralEscrow: number;
-  energyEscrowWh: number;
-  packets: PacketUse[];
-  deliveryStart: number;
-  deliveryLength: number;
-  deliveryDeadline: number;
-  /** Snapshotted at creation so a later parameter change never alters a running trade. */
-  faultForfeitBps: number;
-  stageWindowSeconds: number;
-  createdAt: number;
-  state: TradeState;
-  validation: TradeValidation;
-  /** Eq. (2) record of the trade once closed (fixed point, decimal strings). */
-  qScore?: { x: string; alpha: number; v: string; L: string; f: string; q: string };
-  stageDeadline?: number;
-  /** What the buyer declared it received, and what its meter evidences (both Wh). */
-  buyerDeclaredWh?: number;
-  meteredWh?: number;
-  evidenceReadingHash?: string;
-  outcome?: Outcome;
-}
 
 export interface TradeTerms {
   origin: 'offer' | 'auction';
@@ -100,15 +32,6 @@ export interface TradeTerms {
   collateral: number;
   deliveryStart: number;
   deliveryLength: number;
-}
-
-export function tradeIdFor(origin: string, originId: string): string {
-  return 'trd-' + createHash('sha256').update(`gridledger/trade\n${origin}\n${originId}`).digest('hex').slice(0, 32);
-}
-
-export function contractHashOf(t: { tradeId: string; seller: string; buyer: string; amountWh: number; pricePerKwh: number; cost: number; deliveryStart: number; deliveryLength: number }): string {
-  const text = [t.tradeId, t.seller, t.buyer, t.amountWh, t.pricePerKwh, t.cost, t.deliveryStart, t.deliveryLength].join('\n');
-  return createHash('sha256').update(`gridledger/contract/v1\n${text}`).digest('hex');
 }
 
 /** Preparation stage: the contract, both escrows already locked, committee and leader assigned. */

@@ -3,7 +3,7 @@
  * Q-score, penalties). Penalty count, threshold k and ban length live ONLY in the regulator's
  * governance parameters (governance:setParameters); the market has no copy.
  */
-import type { Trade } from '../domain/trade';
+import type { Trade } from '@gridledger/protocol';
 import { fail } from '../../kernel/errors';
 import { GridLedgerContext } from '../../kernel/context';
 import { canTrade, effectiveStatus, readParticipant, settleTradeReputation } from '../../governance';

@@ -5,12 +5,13 @@
  * escrowed money and energy (domain/trade.ts `closeOutcome`) — so money and energy are conserved
  * by construction. Governance is reached only through governance/index.ts.
  */
-import { applyCommitteeDecision, cancelTask, decideBallot, openTask, readTask, taskIdFor } from '../../governance';
+import { applyCommitteeDecision, cancelTask, decideBallot, openTask, readTask } from '../../governance';
 import type { StoredParameters } from '../../governance';
 import { EnergyPacket } from '../domain/energy';
 import { MarketParams } from '../domain/params';
 import * as T from '../domain/trade';
-import { emit, EVENTS } from '../../kernel/events';
+import { EVENTS, taskIdFor, tradeIdFor, TRADE_TASK_KIND, type PacketUse, type Trade } from '@gridledger/protocol';
+import { emit } from '../../kernel/events';
 import { getPacket, putPacket } from '../ledger/energy';
 import { PENALTY_POOL } from '../ledger/keys';
 import { putTrade } from '../ledger/trades';
@@ -19,23 +20,21 @@ import { applyReputation } from './parties';
 import { fail } from '../../kernel/errors';
 import { GridLedgerContext } from '../../kernel/context';
 
-
-export const TRADE_KIND = 'trade';
 export const STAGE_BALLOTS = [
   { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
   { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
 ];
 
-export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, params: MarketParams): Promise<T.Trade> {
-  const tradeId = T.tradeIdFor(terms.origin, terms.originId);
-  const t = T.newTrade(terms, taskIdFor(TRADE_KIND, tradeId), ctx.nowS, params);
+export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, params: MarketParams): Promise<Trade> {
+  const tradeId = tradeIdFor(terms.origin, terms.originId);
+  const t = T.newTrade(terms, taskIdFor(TRADE_TASK_KIND, tradeId), ctx.nowS, params);
   await putTrade(ctx, t, true);
   emit(ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
   return t;
 }
 
 /** Seller moves metered energy from packets of its own meter, generated in the delivery interval, into escrow. */
-export async function escrowEnergy(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade, uses: T.PacketUse[]): Promise<T.Trade> {
+export async function escrowEnergy(ctx: GridLedgerContext, gov: StoredParameters, t: Trade, uses: PacketUse[]): Promise<Trade> {
   const seen = new Set<string>();
   for (const u of uses) {
     if (seen.has(u.packetId)) fail('INVALID_ARGUMENT', 'DUPLICATE_PACKET', `packet ${u.packetId} is listed twice`);
@@ -51,7 +50,7 @@ export async function escrowEnergy(ctx: GridLedgerContext, gov: StoredParameters
   }
   const next = T.recordEnergyEscrow(t, uses, ctx.nowS);
   // Preparation → execution: the validator committee is drawn for this trade now (seed 002 Fig. 5).
-  await openTask(ctx, { kind: TRADE_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, ctx.nowMs, gov);
+  await openTask(ctx, { kind: TRADE_TASK_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, ctx.nowMs, gov);
   next.validation = { ...next.validation, opened: true };
   return next;
 }
@@ -59,7 +58,7 @@ export async function escrowEnergy(ctx: GridLedgerContext, gov: StoredParameters
 type CloseKind = Parameters<typeof T.closeOutcome>[1];
 
 /** Ends a trade: pays out the escrows, settles the energy, applies reputation, closes the committee task. */
-export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade, kind: CloseKind): Promise<T.Trade> {
+export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, t: Trade, kind: CloseKind): Promise<Trade> {
   const { trade, outcome } = T.closeOutcome(t, kind, ctx.nowS);
   const ref = `trade:${t.tradeId}`;
   await credit(ctx, t.seller, outcome.paidToSeller, 'trade-payout', ref);
@@ -101,10 +100,10 @@ export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, 
 }
 
 /** Applies the end of a validation stage (committee decision or window timeout). */
-export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<T.Trade> {
+export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t: Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<Trade> {
   const end = T.stageEnd(t, stage, committee);
   if (end === 'advance') {
-    const next: T.Trade = { ...t, state: 'FINAL', stageDeadline: ctx.nowS + t.stageWindowSeconds };
+    const next: Trade = { ...t, state: 'FINAL', stageDeadline: ctx.nowS + t.stageWindowSeconds };
     await putTrade(ctx, next);
     emit(ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
     return next;
@@ -113,7 +112,7 @@ export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t:
 }
 
 /** Tally the current stage's ballot through governance, then act on it. */
-export async function decideStage(ctx: GridLedgerContext, gov: StoredParameters, t: T.Trade): Promise<T.Trade> {
+export async function decideStage(ctx: GridLedgerContext, gov: StoredParameters, t: Trade): Promise<Trade> {
   const stage = T.stageOf(t);
   if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
   const d = await decideBallot(ctx, t.validation.taskId, stage, ctx.nowMs);
@@ -124,6 +123,6 @@ export async function decideStage(ctx: GridLedgerContext, gov: StoredParameters,
   // with their penalty whatever the order of the calls (test/kernel/stateView.test.ts).
   const contrary = [...new Set([...t.validation.contrary, ...d.contrary])].sort();
   const honest = [...new Set([...t.validation.honest, ...d.honest])].filter((id) => !contrary.includes(id)).sort();
-  const withVotes: T.Trade = { ...t, validation: { ...t.validation, honest, contrary, leader: d.leader ?? t.validation.leader } };
+  const withVotes: Trade = { ...t, validation: { ...t.validation, honest, contrary, leader: d.leader ?? t.validation.leader } };
   return endStage(ctx, gov, withVotes, stage, d.outcome);
 }
