@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import request from 'supertest';
 import fs from 'node:fs';
 import path from 'node:path';
+import { unpackEvents } from '@gridledger/protocol';
 import { DDL } from '../src/analytics/schema';
 import type { Principal } from '../src/auth/apiKeys';
 import { AnalyticsListener } from '../src/analytics/listener';
@@ -137,7 +138,7 @@ describe('analytics store', () => {
     const { store, db } = await build(ledger);
     const before = store.dump();
     const ev = ledger.chain.find((e) => Buffer.from(e.payload).toString().includes('TradeCreated'))!;
-    const events = (JSON.parse(Buffer.from(ev.payload).toString()) as { events: Array<{ name: string; payload: Record<string, unknown> }> }).events;
+    const events = unpackEvents(ev);
     expect(store.apply({ blockNumber: ev.blockNumber, txId: ev.txId, events })).toBe(false);
     // every table, the checkpoint and the event count are unchanged
     expect(store.dump()).toEqual(before);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { BeaconKeyConflictError, BeaconService, beaconMessage, CHECKPOINT_NAME, loadOrCreateBeaconKey } from '../src/events/beacon';
+import { beaconMessage } from '@gridledger/protocol';
+import { BeaconKeyConflictError, BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from '../src/events/beacon';
 import { BeaconStore } from '../src/events/store';
 import { Submitter } from '../src/fabric/submitter';
 import { Metrics } from '../src/ops/metrics';

@@ -18,6 +18,7 @@ function fixture(opts: { tier?: string; secrets?: boolean } = {}) {
     JSON.stringify({
       tier: opts.tier ?? 'devnet',
       channel: 'energy',
+      home,
       organizations: [
         {
           name: 'utility1',
@@ -27,7 +28,15 @@ function fixture(opts: { tier?: string; secrets?: boolean } = {}) {
           users,
         },
       ],
-      chaincodes: [{ name: 'gridledger' }],
+      chaincodes: [{ name: 'gridledger', address: '127.0.0.1:1' }],
+      orderer: {
+        batch: { maxMessageCount: 10, timeoutMs: 100 },
+        consensus: 'solo',
+        mspId: 'OrdererMSP',
+        tlsRootCertPath: path.join(home, 'tlsca.pem'),
+        nodes: [{ name: 'orderer', endpoint: '127.0.0.1:1', hostAlias: 'orderer.gridledger.local' }],
+      },
+      control: { ledgerPidFiles: [] },
     }),
   );
   const operatorKey = generateApiKey();

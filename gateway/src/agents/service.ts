@@ -1,7 +1,6 @@
-import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import { parseResult } from '../delivery/worker';
-import { unpackEvents } from '../events/beacon';
+import { EVENTS, taskIdFor, TRADE_TASK_KIND, unpackEvents } from '@gridledger/protocol';
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
@@ -48,11 +47,6 @@ export interface AgentOptions {
   metrics: Metrics;
   config: AgentsConfig;
   now?: () => number;
-}
-
-/** taskIdFor('trade', tradeId) of chaincode/src/governance/services/tasks.ts: trade events name the trade, duties the task. */
-export function taskIdFor(kind: string, subjectId: string): string {
-  return 't-' + crypto.createHash('sha256').update(`gridledger/task/v1|${kind}|${subjectId}`).digest('hex').slice(0, 32);
 }
 
 export class NotHeldError extends Error {}
@@ -147,7 +141,7 @@ export class AgentService {
       const s = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
       const n = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
       switch (name) {
-        case 'CommitteeDrawn': {
+        case EVENTS.committeeDrawn: {
           const taskId = s('taskId');
           const round = n('round');
           if (!taskId || round === undefined || !Array.isArray(p.committee)) break;
@@ -161,7 +155,7 @@ export class AgentService {
           wake.push(taskId);
           break;
         }
-        case 'LeaderEntryRecorded': {
+        case EVENTS.leaderEntryRecorded: {
           const taskId = s('taskId');
           const leader = s('leader');
           const ballot = s('ballot');
@@ -170,15 +164,15 @@ export class AgentService {
           if (taskId) wake.push(taskId);
           break;
         }
-        case 'VoteRecorded':
-        case 'BallotDecided':
-        case 'TaskCancelled':
-        case 'TaskOpened': {
+        case EVENTS.voteRecorded:
+        case EVENTS.ballotDecided:
+        case EVENTS.taskCancelled:
+        case EVENTS.taskOpened: {
           const taskId = s('taskId');
           if (taskId) wake.push(taskId);
           break;
         }
-        case 'TradeCreated': {
+        case EVENTS.tradeCreated: {
           const tradeId = s('tradeId');
           const deadline = n('deliveryDeadline');
           const start = n('deliveryStart');
@@ -187,30 +181,30 @@ export class AgentService {
           if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
           break;
         }
-        case 'TradeEnergyEscrowed':
-        case 'TradeDeliveryEvidenced':
-        case 'TradeStageAdvanced':
-        case 'TradeClosed': {
+        case EVENTS.tradeEnergyEscrowed:
+        case EVENTS.tradeDeliveryEvidenced:
+        case EVENTS.tradeStageAdvanced:
+        case EVENTS.tradeClosed: {
           const tradeId = s('tradeId');
-          if (tradeId) wake.push(tradeId, taskIdFor('trade', tradeId));
+          if (tradeId) wake.push(tradeId, taskIdFor(TRADE_TASK_KIND, tradeId)); // trade events name the trade, duties the task
           break;
         }
-        case 'ReadingRecorded':
+        case EVENTS.readingRecorded:
           wakeKinds.push('household'); // a reading a seller or buyer autopilot may be waiting for
           break;
-        case 'OfferCreated': {
+        case EVENTS.offerCreated: {
           const offerId = s('offerId');
           const expiresAt = n('expiresAt');
           if (keeper && offerId && expiresAt !== undefined) add.push({ id: `offer-expire|${offerId}`, kind: 'offer-expire', meterId: '', subject: offerId, round: 0, dueAt: later(expiresAt * 1000) });
           break;
         }
-        case 'OfferAccepted':
-        case 'OfferClosed': {
+        case EVENTS.offerAccepted:
+        case EVENTS.offerClosed: {
           const offerId = s('offerId');
           if (offerId) wake.push(offerId);
           break;
         }
-        case 'AuctionRequested': {
+        case EVENTS.auctionRequested: {
           const requestId = s('requestId');
           const t2 = n('t2');
           if (keeper && requestId && t2 !== undefined) {
@@ -219,15 +213,15 @@ export class AgentService {
           }
           break;
         }
-        case 'AuctionClosed':
-        case 'AuctionReawarded':
-        case 'AuctionFailed':
-        case 'AuctionTraded': {
+        case EVENTS.auctionClosed:
+        case EVENTS.auctionReawarded:
+        case EVENTS.auctionFailed:
+        case EVENTS.auctionTraded: {
           const requestId = s('requestId');
           if (requestId) wake.push(requestId);
           break;
         }
-        case 'ParticipantBanned': {
+        case EVENTS.participantBanned: {
           const pid = s('participantId');
           const until = n('bannedUntilMs');
           if (keeper && pid && until !== undefined) add.push({ id: `index-sync|${pid}|${until}`, kind: 'index-sync', meterId: '', subject: pid, round: 0, dueAt: later(until + 1) });

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { unpackEvents } from '../events/beacon';
+import { EVENTS, unpackEvents, type ChaincodeEvent } from '@gridledger/protocol';
 import { LedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Metrics } from '../ops/metrics';
 import { parseResult } from '../fabric/result';
 import { SCHEMA_VERSION } from './schema';
-import { emptyEnrichment, type AnalyticsStore, type Enrichment, type NamedEvent } from './store';
+import { emptyEnrichment, type AnalyticsStore, type Enrichment } from './store';
 
 export interface AnalyticsListenerOptions {
   ledger: LedgerClient;
@@ -46,7 +46,7 @@ export class AnalyticsListener {
   constructor(private readonly o: AnalyticsListenerOptions) {}
 
   /** Reads what `ev`'s events need from the ledger (as the operator). */
-  async enrich(events: NamedEvent[]): Promise<Enrichment> {
+  async enrich(events: ChaincodeEvent[]): Promise<Enrichment> {
     const x = emptyEnrichment();
     const read = async (fn: string, args: string[]): Promise<Record<string, unknown> | undefined> => {
       try {
@@ -61,15 +61,15 @@ export class AnalyticsListener {
     const n = (v: unknown) => (typeof v === 'number' ? v : null);
     for (const e of events) {
       const p = e.payload;
-      if (e.name === 'TradeCreated' && typeof p.tradeId === 'string') {
+      if (e.name === EVENTS.tradeCreated && typeof p.tradeId === 'string') {
         const t = await read('trades:get', [p.tradeId]);
         x.trades.set(p.tradeId, {
           seller: s(t?.seller), buyer: s(t?.buyer), sellerMspId: s(t?.sellerMspId), buyerMspId: s(t?.buyerMspId), sellerMeterId: s(t?.sellerMeterId), buyerMeterId: s(t?.buyerMeterId),
         });
-      } else if (e.name === 'OfferCreated' && typeof p.offerId === 'string') {
+      } else if (e.name === EVENTS.offerCreated && typeof p.offerId === 'string') {
         const o = await read('offers:get', [p.offerId]);
         x.offers.set(p.offerId, { seller: s(o?.seller), sellerMspId: s(o?.sellerMspId), sellerMeterId: s(o?.sellerMeterId) });
-      } else if (e.name === 'ReadingRecorded' && p.mspId === this.o.store.mspId && typeof p.meterId === 'string' && Array.isArray(p.intervals)) {
+      } else if (e.name === EVENTS.readingRecorded && p.mspId === this.o.store.mspId && typeof p.meterId === 'string' && Array.isArray(p.intervals)) {
         const meterId = p.meterId;
         const starts = p.intervals.filter((v): v is number => typeof v === 'number');
         // a batch holds up to 96 intervals: read them 16 at a time rather than one after another
@@ -88,7 +88,7 @@ export class AnalyticsListener {
 
   /** Handles one chaincode event (one transaction): enrich, then apply atomically with the checkpoint. */
   async handle(ev: LedgerEvent): Promise<boolean> {
-    const events = unpackEvents(ev) as NamedEvent[];
+    const events = unpackEvents(ev);
     this.lastSeenBlock = Math.max(this.lastSeenBlock ?? 0, ev.blockNumber);
     const enrich = events.length ? await this.enrich(events) : emptyEnrichment();
     const fresh = this.o.store.apply({ blockNumber: ev.blockNumber, txId: ev.txId, events }, enrich);

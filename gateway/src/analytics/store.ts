@@ -1,11 +1,7 @@
+import { EVENTS, type ChaincodeEvent } from '@gridledger/protocol';
 import type { Db } from '../store/db';
 import { DDL, META_DDL, SCHEMA_VERSION, TABLES } from './schema';
 
-/** One named event of a transaction's `gridledger` batch (chaincode/src/events.ts). */
-export interface NamedEvent {
-  name: string;
-  payload: Record<string, unknown>;
-}
 
 /** Immutable fields of records an event names but does not carry, read from the ledger before applying. */
 export interface TradeFacts {
@@ -36,7 +32,7 @@ export interface Enrichment {
 export interface AppliedTx {
   blockNumber: number;
   txId: string;
-  events: NamedEvent[];
+  events: ChaincodeEvent[];
 }
 
 export interface AnalyticsCheckpoint {
@@ -118,41 +114,41 @@ export class AnalyticsStore {
     this.db.prepare(sql).run(...args);
   }
 
-  private applyEvent(tx: AppliedTx, idx: number, e: NamedEvent, x: Enrichment): void {
+  private applyEvent(tx: AppliedTx, idx: number, e: ChaincodeEvent, x: Enrichment): void {
     const p = e.payload;
     const b = tx.blockNumber;
     switch (e.name) {
-      case 'MeterEnrolled':
+      case EVENTS.meterEnrolled:
         this.run(
           'INSERT INTO an_meters (meter_id, msp_id, zone, block_number) VALUES (?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, block_number = excluded.block_number',
           str(p.meterId), str(p.mspId), str(p.zone) ?? 'unknown', b,
         );
         return;
-      case 'ParticipantJoined':
+      case EVENTS.participantJoined:
         this.run(
           `INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, ?, ?, 'pending', NULL, 0, NULL, ?)
            ON CONFLICT (participant_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, status = 'pending', block_number = excluded.block_number`,
           str(p.participantId), str(p.mspId), str(p.zone), b,
         );
         return;
-      case 'ParticipantAdmitted':
+      case EVENTS.participantAdmitted:
         this.participant(str(p.participantId), b);
         this.run('UPDATE an_participants SET status = ?, q_score = ?, zone = COALESCE(?, zone), block_number = ? WHERE participant_id = ?', 'active', int(p.qScore), str(p.zone), b, str(p.participantId));
         return;
-      case 'ParticipantRejected':
+      case EVENTS.participantRejected:
         this.participant(str(p.participantId), b);
         this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'rejected', b, str(p.participantId));
         return;
-      case 'ParticipantReinstated':
+      case EVENTS.participantReinstated:
         this.participant(str(p.participantId), b);
         this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'active', b, str(p.participantId));
         return;
-      case 'ParticipantSuspended':
-      case 'ParticipantBanned':
-      case 'ParticipantPenalised': {
+      case EVENTS.participantSuspended:
+      case EVENTS.participantBanned:
+      case EVENTS.participantPenalised: {
         const pid = str(p.participantId);
         this.participant(pid, b);
-        const kind = e.name === 'ParticipantSuspended' ? 'suspension' : e.name === 'ParticipantBanned' ? 'ban' : 'penalty';
+        const kind = e.name === EVENTS.participantSuspended ? 'suspension' : e.name === EVENTS.participantBanned ? 'ban' : 'penalty';
         if (kind === 'penalty') this.run('UPDATE an_participants SET penalty_count = ?, block_number = ? WHERE participant_id = ?', int(p.penaltyCount) ?? 0, b, pid);
         else this.run('UPDATE an_participants SET status = ?, banned_until_ms = COALESCE(?, banned_until_ms), block_number = ? WHERE participant_id = ?', kind === 'ban' ? 'banned' : 'suspended', int(p.bannedUntilMs), b, pid);
         this.run(
@@ -161,7 +157,7 @@ export class AnalyticsStore {
         );
         return;
       }
-      case 'QScoreChanged': {
+      case EVENTS.qScoreChanged: {
         const pid = str(p.participantId);
         this.participant(pid, b);
         this.run('UPDATE an_participants SET q_score = ?, block_number = ? WHERE participant_id = ?', int(p.qScore), b, pid);
@@ -171,7 +167,7 @@ export class AnalyticsStore {
         );
         return;
       }
-      case 'ReadingRecorded': {
+      case EVENTS.readingRecorded: {
         // Other utilities' readings are private to them (their collection): this store keeps only its own.
         if (str(p.mspId) !== this.mspId) return;
         const meterId = str(p.meterId);
@@ -187,7 +183,7 @@ export class AnalyticsStore {
         }
         return;
       }
-      case 'OfferCreated': {
+      case EVENTS.offerCreated: {
         const f = x.offers.get(str(p.offerId) ?? '');
         this.run(
           `INSERT INTO an_offers (offer_id, seller, seller_msp_id, seller_meter_id, amount_wh, price_per_kwh, delivery_start, expires_at, status, trade_id, created_block, updated_block)
@@ -196,40 +192,40 @@ export class AnalyticsStore {
         );
         return;
       }
-      case 'OfferAccepted':
+      case EVENTS.offerAccepted:
         this.run("UPDATE an_offers SET status = 'ACCEPTED', trade_id = ?, updated_block = ? WHERE offer_id = ?", str(p.tradeId), b, str(p.offerId));
         return;
-      case 'OfferClosed':
+      case EVENTS.offerClosed:
         this.run('UPDATE an_offers SET status = ?, updated_block = ? WHERE offer_id = ?', str(p.status) ?? 'CLOSED', b, str(p.offerId));
         return;
-      case 'AuctionRequested':
+      case EVENTS.auctionRequested:
         this.run(
           `INSERT INTO an_auctions (request_id, amount_wh, max_price_per_kwh, t1, t2, delivery_start, status, phase, bids, revealed, winner_offer_id, price_per_kwh, trade_id, created_block, updated_block)
            VALUES (?, ?, ?, ?, ?, ?, 'OPEN', 'commit', 0, 0, NULL, NULL, NULL, ?, ?) ON CONFLICT (request_id) DO NOTHING`,
           str(p.requestId), int(p.amountWh) ?? 0, int(p.maxPricePerKwh) ?? 0, int(p.t1) ?? 0, int(p.t2) ?? 0, int(p.deliveryStart) ?? 0, b, b,
         );
         return;
-      case 'AuctionBid':
+      case EVENTS.auctionBid:
         this.run('UPDATE an_auctions SET bids = bids + 1, updated_block = ? WHERE request_id = ?', b, str(p.requestId));
         return;
-      case 'AuctionRevealed':
+      case EVENTS.auctionRevealed:
         this.run("UPDATE an_auctions SET revealed = revealed + ?, phase = 'reveal', updated_block = ? WHERE request_id = ?", p.status === 'REVEALED' ? 1 : 0, b, str(p.requestId));
         return;
-      case 'AuctionClosed':
-      case 'AuctionReawarded':
+      case EVENTS.auctionClosed:
+      case EVENTS.auctionReawarded:
         this.run(
           `UPDATE an_auctions SET status = COALESCE(?, status), phase = 'claim', winner_offer_id = ?, price_per_kwh = ?, updated_block = ? WHERE request_id = ?`,
           str(p.status) ?? 'AWARDED', str(p.winnerOfferId), int(p.pricePerKwh), b, str(p.requestId),
         );
         if (p.status === 'NO_WINNER') this.run("UPDATE an_auctions SET phase = 'closed' WHERE request_id = ?", str(p.requestId));
         return;
-      case 'AuctionFailed':
+      case EVENTS.auctionFailed:
         this.run("UPDATE an_auctions SET status = 'FAILED', phase = 'closed', updated_block = ? WHERE request_id = ?", b, str(p.requestId));
         return;
-      case 'AuctionTraded':
+      case EVENTS.auctionTraded:
         this.run("UPDATE an_auctions SET status = 'TRADED', phase = 'closed', trade_id = ?, updated_block = ? WHERE request_id = ?", str(p.tradeId), b, str(p.requestId));
         return;
-      case 'TradeCreated': {
+      case EVENTS.tradeCreated: {
         const tradeId = str(p.tradeId) ?? '';
         const f = x.trades.get(tradeId);
         const zone =
@@ -246,27 +242,27 @@ export class AnalyticsStore {
         this.tradeEvent(tx, idx, tradeId, e, 'AWAITING_ENERGY');
         return;
       }
-      case 'TradeEnergyEscrowed':
+      case EVENTS.tradeEnergyEscrowed:
         this.tradeState(tx, idx, e, 'EXECUTION');
         return;
-      case 'TradeDeliveryEvidenced':
+      case EVENTS.tradeDeliveryEvidenced:
         this.tradeEvent(tx, idx, str(p.tradeId) ?? '', e, null);
         return;
-      case 'TradeStageAdvanced':
+      case EVENTS.tradeStageAdvanced:
         this.tradeState(tx, idx, e, str(p.state) ?? 'FINAL');
         return;
-      case 'TradeClosed':
+      case EVENTS.tradeClosed:
         this.tradeState(tx, idx, e, str(p.state) ?? 'SETTLED');
         this.run('UPDATE an_trades SET fault = ?, energy_to_buyer_wh = ? WHERE trade_id = ?', str(p.fault), int(p.energyToBuyerWh), str(p.tradeId));
         return;
-      case 'TaskOpened':
+      case EVENTS.taskOpened:
         this.run(
           `INSERT INTO an_tasks (task_id, kind, subject_id, round, status, committee, zones, outcome, reason, opened_block, updated_block) VALUES (?, ?, ?, ?, 'awaiting-entropy', NULL, NULL, NULL, NULL, ?, ?)
            ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, status = 'awaiting-entropy', committee = NULL, zones = NULL, updated_block = excluded.updated_block`,
           str(p.taskId), str(p.kind) ?? '', str(p.subjectId) ?? '', int(p.round) ?? 1, b, b,
         );
         return;
-      case 'EntropyContributed':
+      case EVENTS.entropyContributed:
         this.run('INSERT INTO an_beacon (task_id, round, msp_id, block_number) VALUES (?, ?, ?, ?) ON CONFLICT (task_id, round, msp_id) DO NOTHING', str(p.taskId), int(p.round) ?? 0, str(p.mspId), b);
         // quorum reached: the seed is fixed (committees/tasks.ts); the committee is drawn now or, when too few
         // members are eligible yet, by a later draw — until then the task waits `seeded`
@@ -274,25 +270,25 @@ export class AnalyticsStore {
           this.run("UPDATE an_tasks SET status = 'seeded', updated_block = ? WHERE task_id = ? AND status = 'awaiting-entropy'", b, str(p.taskId));
         }
         return;
-      case 'CommitteeDrawn':
+      case EVENTS.committeeDrawn:
         this.run(
           "UPDATE an_tasks SET status = 'active', round = ?, committee = ?, zones = ?, updated_block = ? WHERE task_id = ?",
           int(p.round) ?? 1, JSON.stringify(Array.isArray(p.committee) ? p.committee : []), JSON.stringify(Array.isArray(p.zones) ? p.zones : []), b, str(p.taskId),
         );
         return;
-      case 'LeaderEntryRecorded':
+      case EVENTS.leaderEntryRecorded:
         this.run(
           'INSERT INTO an_leaders (task_id, ballot, round, leader, block_number) VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round) DO NOTHING',
           str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.leader) ?? '', b,
         );
         return;
-      case 'VoteRecorded':
+      case EVENTS.voteRecorded:
         this.run(
           'INSERT INTO an_votes (task_id, ballot, round, voter, approve, block_number) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round, voter) DO NOTHING',
           str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.voter) ?? '', p.approve === true ? 1 : 0, b,
         );
         return;
-      case 'BallotDecided':
+      case EVENTS.ballotDecided:
         this.run(
           'INSERT INTO an_decisions (task_id, ballot, round, outcome, approvals, refusals, block_number) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, ballot, round) DO NOTHING',
           str(p.taskId), str(p.ballot) ?? '', int(p.round) ?? 0, str(p.outcome) ?? '', int(p.approvals) ?? 0, int(p.refusals) ?? 0, b,
@@ -304,7 +300,7 @@ export class AnalyticsStore {
           str(p.outcome), p.outcome === 'rejected' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'closed' : 'active', b, str(p.taskId),
         );
         return;
-      case 'TaskCancelled':
+      case EVENTS.taskCancelled:
         this.run("UPDATE an_tasks SET status = 'cancelled', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
         return;
       default:
@@ -321,14 +317,14 @@ export class AnalyticsStore {
     );
   }
 
-  private tradeEvent(tx: AppliedTx, idx: number, tradeId: string, e: NamedEvent, state: string | null): void {
+  private tradeEvent(tx: AppliedTx, idx: number, tradeId: string, e: ChaincodeEvent, state: string | null): void {
     this.run(
       'INSERT INTO an_trade_events (trade_id, block_number, tx_id, idx, name, state, detail) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trade_id, block_number, tx_id, idx) DO NOTHING',
       tradeId, tx.blockNumber, tx.txId, idx, e.name, state, JSON.stringify(e.payload),
     );
   }
 
-  private tradeState(tx: AppliedTx, idx: number, e: NamedEvent, state: string): void {
+  private tradeState(tx: AppliedTx, idx: number, e: ChaincodeEvent, state: string): void {
     const tradeId = str(e.payload.tradeId) ?? '';
     this.run('UPDATE an_trades SET state = ?, updated_block = ? WHERE trade_id = ?', state, tx.blockNumber, tradeId);
     this.tradeEvent(tx, idx, tradeId, e, state);

@@ -5,29 +5,13 @@ import { bls12_381 as bls } from '@noble/curves/bls12-381';
 import type { Logger } from 'pino';
 import { parseResult } from '../delivery/worker';
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
+import { beaconMessage, EVENTS, unpackEvents, type SubCodeOf } from '@gridledger/protocol';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { BeaconStore, ContributionJob } from './store';
 
 export const CHECKPOINT_NAME = 'beacon';
-export const EVENT_NAME = 'gridledger';
-
-/** The exact message the chaincode verifies (chaincode/src/governance/domain/entropy.ts `beaconMessage`). */
-export function beaconMessage(channel: string, taskId: string, round: number): string {
-  return `gridledger/beacon/v1|${channel}|${taskId}|${round}`;
-}
-
-/** The named events inside one `gridledger` chaincode event (`{"events":[{name, payload}]}`); [] if unreadable. */
-export function unpackEvents(ev: Pick<LedgerEvent, 'eventName' | 'payload'>): Array<{ name: string; payload: Record<string, unknown> }> {
-  if (ev.eventName !== EVENT_NAME) return [];
-  try {
-    const body = JSON.parse(Buffer.from(ev.payload).toString('utf8')) as { events?: Array<{ name: string; payload: Record<string, unknown> }> };
-    return Array.isArray(body.events) ? body.events.filter((e) => e && typeof e.name === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 /**
  * The utility's BLS12-381 beacon key, kept in `<dataDir>/beacon.key` encrypted with the wallet key
@@ -143,7 +127,7 @@ export class BeaconService {
     } catch (e) {
       // Another key was registered between the read above and this submit.
       const err = e instanceof LedgerError ? e : undefined;
-      if (err?.chaincode?.subCode === 'BEACON_KEY_EXISTS') {
+      if (err?.chaincode?.subCode === ('BEACON_KEY_EXISTS' satisfies SubCodeOf<'CONFLICT'>)) {
         throw new BeaconKeyConflictError(`the ledger holds another beacon key for ${this.mspId} than this gateway's: ${err.chaincode.text}`);
       }
       throw e;
@@ -156,7 +140,7 @@ export class BeaconService {
   handleEvent(ev: LedgerEvent): number {
     const jobs: Array<{ taskId: string; round: number; message: string }> = [];
     for (const e of unpackEvents(ev)) {
-      if (e.name !== 'TaskOpened') continue;
+      if (e.name !== EVENTS.taskOpened) continue;
       const p = e.payload as { taskId?: unknown; round?: unknown; beaconMessage?: unknown; utilities?: unknown };
       if (typeof p.taskId !== 'string' || typeof p.round !== 'number') continue;
       if (Array.isArray(p.utilities) && !p.utilities.includes(this.mspId)) continue; // our key was not in the task's snapshot
@@ -197,7 +181,7 @@ export class BeaconService {
       const err = e instanceof LedgerError ? e : normalizeLedgerError(e, 'endorse');
       const code = err.chaincode?.code;
       const text = err.chaincode?.text ?? err.message;
-      if (code === 'CONFLICT' && err.chaincode?.subCode === 'ALREADY_CONTRIBUTED') {
+      if (code === 'CONFLICT' && err.chaincode?.subCode === ('ALREADY_CONTRIBUTED' satisfies SubCodeOf<'CONFLICT'>)) {
         this.o.store.finish(job.taskId, job.round, 'contributed', null, `ledger: ${text}`);
         log.info({ reason: text }, 'beacon contribution already on the ledger (an earlier attempt committed)');
         outcome = 'contributed';

@@ -1,3 +1,4 @@
+import { EVENTS, type EventName } from '@gridledger/protocol';
 import type { Principal } from '../auth/apiKeys';
 
 /** Who an event stream is for: everything (operator, regulator) or the meters of a meter key and the participants they are. */
@@ -13,7 +14,7 @@ export type RecordLookup = (kind: RecordKind, id: string) => Promise<Record<stri
  * book and the rules of the market are. Not public: what happened to someone's offer, trade, wallet,
  * energy, participant record, reputation or committee task.
  */
-export const PUBLIC_EVENTS: ReadonlySet<string> = new Set(['OfferCreated', 'AuctionRequested', 'ParametersChanged', 'MarketParametersChanged']);
+export const PUBLIC_EVENTS: ReadonlySet<string> = new Set<EventName>([EVENTS.offerCreated, EVENTS.auctionRequested, EVENTS.parametersChanged, EVENTS.marketParametersChanged]);
 
 /** Payload fields that name a participant (pseudonymous id) or a meter directly. */
 const PARTICIPANT_FIELDS = ['participantId', 'owner', 'leader', 'voter', 'seller', 'buyer', 'sellerId', 'buyerId'] as const;

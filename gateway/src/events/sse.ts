@@ -5,7 +5,7 @@ import type { Metrics } from '../ops/metrics';
 import type { Handler } from '../rest/app';
 import { HttpProblem } from '../rest/problem';
 import { parseResult } from '../fabric/result';
-import { unpackEvents } from './beacon';
+import { EVENTS, eventId, parseEventId, unpackEvents, type EventEnvelope } from '@gridledger/protocol';
 import { audienceOf, BoundedCache, concerns, type RecordKind, type RecordLookup } from './scope';
 
 export interface SseDeps {
@@ -21,12 +21,10 @@ export interface SseDeps {
 
 const RECORD_FN: Record<RecordKind, string> = { trade: 'trades:get', offer: 'offers:get', task: 'committees:getTask' };
 
-const EVENT_ID = /^(\d{1,15}):([^:\s]{1,128}):(\d{1,6})$/;
-
 /**
  * `GET /api/v1/events`: the chaincode events as Server-Sent Events. Each named event inside a
  * transaction's `gridledger` batch is one SSE message with `id: <block>:<txId>:<index>`, `event: <name>`
- * and `data: {"name","blockNumber","txId","index","payload"}`. Resume with `Last-Event-ID` (what
+ * and `data:` the protocol's `EventEnvelope` (packages/protocol/src/events.ts). Resume with `Last-Event-ID` (what
  * EventSource sends on reconnect) or `?fromBlock=`; `?names=A,B` filters by name. Each client gets its own
  * Fabric event stream (read as the operator), closed when the client goes away. What a key may see is
  * decided by `concerns` (events/scope.ts): operator/regulator everything, a meter key its own events and
@@ -70,9 +68,9 @@ export function createEventsHandler(d: SseDeps): Handler & { closeAll(): void } 
     const lastId = ctx.req.get('last-event-id');
     let resume: { block: number; txId: string; index: number } | undefined;
     if (lastId) {
-      const m = EVENT_ID.exec(lastId);
+      const m = parseEventId(lastId);
       if (!m) throw new HttpProblem(400, 'validation-failed', 'The request is invalid', `Last-Event-ID "${lastId}" is not an event id of this stream (<block>:<txId>:<index>); omit it or use ?fromBlock=`, { errors: [{ in: 'header', pointer: 'last-event-id', message: 'must be <block>:<txId>:<index>' }] });
-      resume = { block: Number(m[1]), txId: m[2]!, index: Number(m[3]) };
+      resume = { block: m.blockNumber, txId: m.txId, index: m.index };
     }
     if (clients >= d.maxClients) throw new HttpProblem(503, 'too-many-streams', 'Too many event streams', `this gateway serves at most ${d.maxClients} event streams; retry later`, {}, { 'Retry-After': '5' });
     const names = q.names ? new Set(q.names.split(',').filter(Boolean)) : undefined;
@@ -110,15 +108,15 @@ export function createEventsHandler(d: SseDeps): Handler & { closeAll(): void } 
               } else continue; // an earlier transaction of the resumed block: already delivered
             }
             for (const [index, e] of events.entries()) {
-              if (e.name === 'CommitteeDrawn') {
+              if (e.name === EVENTS.committeeDrawn) {
                 const taskId = (e.payload as { taskId?: unknown } | null)?.taskId;
                 if (typeof taskId === 'string') records.delete(`task:${taskId}`);
               }
               if (index < minIndex || (names && !names.has(e.name))) continue;
               if (!(await concerns(audience, e.name, e.payload, lookup))) continue;
               if (res.destroyed) break;
-              const data = JSON.stringify({ name: e.name, blockNumber: ev.blockNumber, txId: ev.txId, index, payload: e.payload });
-              res.write(`id: ${ev.blockNumber}:${ev.txId}:${index}\nevent: ${e.name}\ndata: ${data}\n\n`);
+              const envelope: EventEnvelope = { name: e.name, blockNumber: ev.blockNumber, txId: ev.txId, index, payload: e.payload };
+              res.write(`id: ${eventId(envelope)}\nevent: ${e.name}\ndata: ${JSON.stringify(envelope)}\n\n`);
             }
           }
         } catch (e) {

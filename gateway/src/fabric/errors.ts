@@ -1,24 +1,9 @@
-import { CommitError, CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { status as Grpc } from '@grpc/grpc-js';
+import { CommitError, CommitStatusError, EndorseError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
+import { parseErrorMessage } from '@gridledger/protocol';
 
-/** gRPC status codes used below (grpc-js `status`). */
-export const Grpc = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
-} as const;
-
-/** peer.TxValidationCode names (devnet-protocol.md §5). */
-export const TX_VALIDATION_NAMES: Record<number, string> = {
-  0: 'VALID', 1: 'NIL_ENVELOPE', 2: 'BAD_PAYLOAD', 3: 'BAD_COMMON_HEADER', 4: 'BAD_CREATOR_SIGNATURE',
-  5: 'INVALID_ENDORSER_TRANSACTION', 6: 'INVALID_CONFIG_TRANSACTION', 7: 'UNSUPPORTED_TX_PAYLOAD',
-  8: 'BAD_PROPOSAL_TXID', 9: 'DUPLICATE_TXID', 10: 'ENDORSEMENT_POLICY_FAILURE', 11: 'MVCC_READ_CONFLICT',
-  12: 'PHANTOM_READ_CONFLICT', 13: 'UNKNOWN_TX_TYPE', 14: 'TARGET_CHAIN_NOT_FOUND', 15: 'MARSHAL_TX_ERROR',
-  16: 'NIL_TXACTION', 17: 'EXPIRED_CHAINCODE', 18: 'CHAINCODE_VERSION_CONFLICT', 19: 'BAD_HEADER_EXTENSION',
-  20: 'BAD_CHANNEL_HEADER', 21: 'BAD_RESPONSE_PAYLOAD', 22: 'BAD_RWSET', 23: 'ILLEGAL_WRITESET',
-  24: 'INVALID_WRITESET', 25: 'INVALID_CHAINCODE', 254: 'NOT_VALIDATED', 255: 'INVALID_OTHER_REASON',
-};
-export const MVCC_READ_CONFLICT = 11;
-export const PHANTOM_READ_CONFLICT = 12;
+/** peer.TxValidationCode names by value (fabric-gateway's `StatusCode`), as Fabric prints them. */
+const TX_VALIDATION_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code as number, name]));
 
 export type LedgerStage = 'connect' | 'evaluate' | 'endorse' | 'submit' | 'commitStatus' | 'commit';
 
@@ -66,39 +51,33 @@ export class LedgerError extends Error {
   }
 
   get validationName(): string | undefined {
-    return this.validationCode === undefined ? undefined : (TX_VALIDATION_NAMES[this.validationCode] ?? `CODE_${this.validationCode}`);
+    return this.validationCode === undefined ? undefined : (TX_VALIDATION_NAMES.get(this.validationCode) ?? `CODE_${this.validationCode}`);
   }
 }
 
 const CHAINCODE_RESPONSE = /^chaincode response (\d+), ([\s\S]*)$/;
-// `[CODE:SUB_CODE] detail` + optional `\n{payload}` (chaincode/src/kernel/errors.ts); `[CODE] detail` from older chaincode.
-const BRACKET_CODE = /^\[([A-Z][A-Z0-9_]*)(?::([A-Z][A-Z0-9_]*))?\]\s*([\s\S]*)$/;
-const PAYLOAD_LINE = /\n(\{[^\n]*\})$/;
 
-/** Extracts the chaincode's own message from details[].message (devnet-protocol.md §6). */
+/**
+ * Extracts the chaincode's own message from details[].message (devnet-protocol.md §6) and reads its
+ * `[CODE:SUB_CODE] detail` + optional payload line with the protocol's `parseErrorMessage`
+ * (packages/protocol/src/errors.ts; `[CODE] detail` from older chaincode).
+ */
 export function extractChaincodeFailure(details: Array<{ message: string }>, statusMessage = ''): ChaincodeFailure | undefined {
   const candidates = [...details.map((d) => d.message), statusMessage.replace(/^.*?returned error: /, '')];
   for (const m of candidates) {
     const match = CHAINCODE_RESPONSE.exec(m);
     if (!match) continue;
     const message = match[2]!;
-    const coded = BRACKET_CODE.exec(message);
-    if (!coded) return { status: Number(match[1]), message, text: message };
-    let text = coded[3]!;
-    let payload: Record<string, unknown> | undefined;
-    const line = PAYLOAD_LINE.exec(text);
-    if (line) {
-      try {
-        const parsed: unknown = JSON.parse(line[1]!);
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-          payload = parsed as Record<string, unknown>;
-          text = text.slice(0, line.index);
-        }
-      } catch {
-        // not a payload line: keep it as part of the text
-      }
-    }
-    return { status: Number(match[1]), message, code: coded[1]!, ...(coded[2] ? { subCode: coded[2] } : {}), ...(payload ? { payload } : {}), text };
+    const parsed = parseErrorMessage(message);
+    if (!parsed) return { status: Number(match[1]), message, text: message };
+    return {
+      status: Number(match[1]),
+      message,
+      code: parsed.code,
+      ...(parsed.subCode ? { subCode: parsed.subCode } : {}),
+      ...(parsed.payload ? { payload: parsed.payload } : {}),
+      text: parsed.detail,
+    };
   }
   return undefined;
 }
@@ -161,7 +140,7 @@ const TRANSIENT_GRPC = new Set<number>([Grpc.UNAVAILABLE, Grpc.DEADLINE_EXCEEDED
 
 export function classifyFailure(e: LedgerError): FailureClass {
   if (e.stage === 'commit') {
-    return e.validationCode === MVCC_READ_CONFLICT || e.validationCode === PHANTOM_READ_CONFLICT ? 'conflict' : 'permanent';
+    return e.validationCode === StatusCode.MVCC_READ_CONFLICT || e.validationCode === StatusCode.PHANTOM_READ_CONFLICT ? 'conflict' : 'permanent';
   }
   if (e.stage === 'commitStatus') return 'unknown-outcome';
   if (e.chaincode) return 'permanent';

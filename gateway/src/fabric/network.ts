@@ -1,95 +1,18 @@
-import fs from 'node:fs';
-import Ajv from 'ajv';
+import { loadNetworkJson, NetworkConfigError, type NetworkJson, type NetworkOrg } from '@gridledger/protocol';
 import { ConfigError } from '../config';
 
-/** The `network.json` descriptor written by the devnet and by the Fabric scripts (network/devnet/DESIGN.md). */
-export interface NetworkDescriptor {
-  tier: string;
-  channel: string;
-  home?: string;
-  organizations: OrgDescriptor[];
-  chaincodes: Array<{ name: string; address?: string }>;
-  /** the ordering service, when the network scripts list it (Fabric tier) */
-  orderer?: { mspId?: string; consensus?: string; tlsRootCertPath: string; nodes: Array<{ name: string; endpoint: string; hostAlias: string }> };
-}
-export interface OrgDescriptor {
-  name: string;
-  mspId: string;
-  peer: { endpoint: string; hostAlias: string; tlsRootCertPath: string };
-  ca: {
-    url: string;
-    caName: string;
-    tlsRootCertPath: string;
-    registrar: { enrollmentId: string; enrollmentSecret: string };
-  };
-  users: Record<string, { certPath: string; keyPath: string }>;
-}
+/** The `network.json` descriptor written by the devnet and by the Fabric scripts: the protocol's `NetworkJson`. */
+export type NetworkDescriptor = NetworkJson;
+export type OrgDescriptor = NetworkOrg;
 
-const schema = {
-  type: 'object',
-  required: ['channel', 'organizations'],
-  properties: {
-    tier: { type: 'string' },
-    channel: { type: 'string', minLength: 1 },
-    organizations: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['name', 'mspId', 'peer', 'ca', 'users'],
-        properties: {
-          name: { type: 'string' },
-          mspId: { type: 'string' },
-          peer: {
-            type: 'object',
-            required: ['endpoint', 'hostAlias', 'tlsRootCertPath'],
-            properties: { endpoint: { type: 'string' }, hostAlias: { type: 'string' }, tlsRootCertPath: { type: 'string' } },
-          },
-          ca: {
-            type: 'object',
-            required: ['url', 'caName', 'tlsRootCertPath', 'registrar'],
-            properties: {
-              url: { type: 'string' },
-              caName: { type: 'string' },
-              tlsRootCertPath: { type: 'string' },
-              registrar: {
-                type: 'object',
-                required: ['enrollmentId', 'enrollmentSecret'],
-                properties: { enrollmentId: { type: 'string' }, enrollmentSecret: { type: 'string' } },
-              },
-            },
-          },
-          users: {
-            type: 'object',
-            additionalProperties: {
-              type: 'object',
-              required: ['certPath', 'keyPath'],
-              properties: { certPath: { type: 'string' }, keyPath: { type: 'string' } },
-            },
-          },
-        },
-      },
-    },
-    chaincodes: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
-  },
-};
-const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-
+/** Reads and validates network.json (the protocol's schema); a problem is a gateway ConfigError naming the file. */
 export function loadNetwork(file: string): NetworkDescriptor {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return loadNetworkJson(file);
   } catch (e) {
-    throw new ConfigError([
-      `network descriptor ${file}: ${(e as Error).message} (start the devnet or the Fabric network first; it writes network.json)`,
-    ]);
+    if (e instanceof NetworkConfigError) throw new ConfigError(e.problems.map((p) => `network descriptor ${file}: ${p}`));
+    throw e;
   }
-  if (!validate(parsed)) {
-    throw new ConfigError(
-      (validate.errors ?? []).map((e) => `network descriptor ${file}: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`),
-    );
-  }
-  return parsed as unknown as NetworkDescriptor;
 }
 
 /** Finds the org by name or MSP ID. */

@@ -1,4 +1,7 @@
-import { classifyFailure, Grpc, isEndorsementMismatch, LedgerError, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT } from '../fabric/errors';
+import { status as Grpc } from '@grpc/grpc-js';
+import { StatusCode } from '@hyperledger/fabric-gateway';
+import { ERROR_CATALOGUE, isErrorCode } from '@gridledger/protocol';
+import { classifyFailure, isEndorsementMismatch, LedgerError } from '../fabric/errors';
 
 /** RFC 9457 problem details. `type` is a URN documented in docs/api.md ("Problem types"). */
 export interface ProblemBody {
@@ -41,26 +44,15 @@ export class HttpProblem extends Error {
   }
 }
 
-/** CONTRACTS.md: chaincode error code → HTTP status. */
-export const CHAINCODE_CODE_STATUS: Record<string, { status: number; title: string }> = {
-  INVALID_ARGUMENT: { status: 400, title: 'The ledger rejected an argument' },
-  UNAUTHENTICATED: { status: 401, title: 'The ledger does not accept this identity' },
-  FORBIDDEN: { status: 403, title: 'Not allowed by the ledger' },
-  NOT_FOUND: { status: 404, title: 'Not found on the ledger' },
-  CONFLICT: { status: 409, title: 'Conflicts with ledger state' },
-  PRECONDITION_FAILED: { status: 412, title: 'A ledger precondition is not met' },
-  INSUFFICIENT_FUNDS: { status: 422, title: 'Insufficient funds' },
-  INSUFFICIENT_ENERGY: { status: 422, title: 'Insufficient energy' },
-};
-
 /** Maps a (normalised) ledger failure to a problem. `attempts` is how many tries the submitter made. */
 export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
   const tx = e.txId ? { txId: e.txId } : {};
   if (e.chaincode) {
     const c = e.chaincode;
-    const mapped = c.code ? CHAINCODE_CODE_STATUS[c.code] : undefined;
-    if (mapped) {
-      return new HttpProblem(mapped.status, `chaincode-${c.code!.toLowerCase().replace(/_/g, '-')}`, mapped.title, c.text, {
+    // the one code → HTTP mapping (packages/protocol/src/errors.ts ERROR_CATALOGUE; CONTRACTS.md "Errors")
+    if (c.code && isErrorCode(c.code)) {
+      const mapped = ERROR_CATALOGUE[c.code];
+      return new HttpProblem(mapped.httpStatus, `chaincode-${c.code.toLowerCase().replace(/_/g, '-')}`, mapped.title, c.text, {
         chaincodeCode: c.code,
         ...(c.subCode ? { subCode: c.subCode } : {}),
         ...(c.payload ? { chaincodePayload: c.payload } : {}),
@@ -75,7 +67,7 @@ export function ledgerProblem(e: LedgerError, attempts?: number): HttpProblem {
   }
   if (e.stage === 'commit') {
     const name = e.validationName ?? 'UNKNOWN';
-    if (e.validationCode === MVCC_READ_CONFLICT || e.validationCode === PHANTOM_READ_CONFLICT) {
+    if (e.validationCode === StatusCode.MVCC_READ_CONFLICT || e.validationCode === StatusCode.PHANTOM_READ_CONFLICT) {
       return new HttpProblem(
         409,
         'ledger-conflict',

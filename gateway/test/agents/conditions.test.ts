@@ -1,4 +1,5 @@
-import { admissionConditions, contractHashOf, costOf, executionConditions, finalConditions } from '../../src/agents/duties/conditions';
+import { contractHashOf } from '@gridledger/protocol';
+import { admissionConditions, costOf, executionConditions, finalConditions } from '../../src/agents/duties/conditions';
 import type { PacketView, ParticipantView } from '../../src/agents/duties/types';
 import { ballot, task, trade } from './fixtures';
 

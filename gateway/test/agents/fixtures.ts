@@ -1,5 +1,5 @@
 import type { BallotState, TaskView, TradeView, VoteView } from '../../src/agents/duties/types';
-import { contractHashOf } from '../../src/agents/duties/conditions';
+import { contractHashOf } from '@gridledger/protocol';
 
 export const SLOT_MS = 30_000;
 export const GENESIS = 1_767_225_600_000; // 2026-01-01T00:00Z

@@ -4,7 +4,7 @@
  * independent evidence: a member attests what it saw on its own peer, and a leader that entered false
  * facts is refused by every honest member.
  */
-import crypto from 'node:crypto';
+import { contractHashOf, tradeCost } from '@gridledger/protocol';
 import { slotOf, leaderAt } from './slots';
 import type { BallotView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './types';
 
@@ -44,15 +44,9 @@ export function admissionConditions(
   return { conditions: { condition1: c1, condition2: c2 }, reasons };
 }
 
-/** floor(amountWh × price / 1000) in BigInt, as chaincode/src/market/domain/money.ts `costOf`. */
+/** The protocol's `tradeCost` (the chaincode charges the same), as a number. */
 export function costOf(amountWh: number, pricePerKwh: number): number {
-  return Number((BigInt(amountWh) * BigInt(pricePerKwh)) / 1000n);
-}
-
-/** chaincode/src/market/domain/trade.ts `contractHashOf`: the contract terms the validators attest against. */
-export function contractHashOf(t: Pick<TradeView, 'tradeId' | 'seller' | 'buyer' | 'amountWh' | 'pricePerKwh' | 'cost' | 'deliveryStart' | 'deliveryLength'>): string {
-  const text = [t.tradeId, t.seller, t.buyer, t.amountWh, t.pricePerKwh, t.cost, t.deliveryStart, t.deliveryLength].join('\n');
-  return crypto.createHash('sha256').update(`gridledger/contract/v1\n${text}`).digest('hex');
+  return Number(tradeCost(amountWh, pricePerKwh));
 }
 
 /**

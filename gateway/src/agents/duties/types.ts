@@ -1,8 +1,9 @@
 /**
  * The ledger views the agents read, as the chaincode returns them (chaincode/src/governance/ledger/tasks.ts,
  * chaincode/src/market/domain/*.ts). Only the fields a duty decides on are typed; stored field names
- * are those of today's chaincode.
+ * are those of today's chaincode. The trade is the wire contract's (packages/protocol/src/trade.ts).
  */
+import type { Trade, TradeValidation } from '@gridledger/protocol';
 
 export interface BallotSpecView {
   name: string;
@@ -71,30 +72,14 @@ export interface ParticipantView {
   bannedUntilMs?: number;
 }
 
-export interface TradeView {
-  tradeId: string;
-  seller: string;
-  buyer: string;
-  sellerMspId?: string;
-  buyerMspId?: string;
-  sellerMeterId: string;
-  buyerMeterId: string;
-  amountWh: number;
-  pricePerKwh: number;
-  cost: number;
-  contractHash: string;
-  paymentEscrow: number;
-  energyEscrowWh: number;
-  packets: Array<{ packetId: string; amountWh: number }>;
-  deliveryStart: number;
-  deliveryLength: number;
-  deliveryDeadline: number;
-  state: 'AWAITING_ENERGY' | 'EXECUTION' | 'FINAL' | 'SETTLED' | 'DECLINED' | 'FAILED_LATE' | string;
-  stageDeadline?: number;
-  buyerDeclaredWh?: number;
-  meteredWh?: number;
-  validation: { taskId: string; opened: boolean };
-}
+/** The fields of the protocol's `Trade` (`trades:get`) a duty decides on. */
+export type TradeView = Pick<
+  Trade,
+  | 'tradeId' | 'seller' | 'buyer' | 'sellerMeterId' | 'buyerMeterId' | 'amountWh' | 'pricePerKwh' | 'cost' | 'contractHash'
+  | 'paymentEscrow' | 'energyEscrowWh' | 'packets' | 'deliveryStart' | 'deliveryLength' | 'deliveryDeadline' | 'state'
+  | 'stageDeadline' | 'buyerDeclaredWh' | 'meteredWh'
+> &
+  Partial<Pick<Trade, 'sellerMspId' | 'buyerMspId'>> & { validation: Pick<TradeValidation, 'taskId' | 'opened'> };
 
 export interface PacketView {
   packetId: string;
