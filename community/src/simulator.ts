@@ -22,6 +22,7 @@ import type { CommunityConfig } from './config';
 import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
 import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
+import type { Reading } from '@gridledger/protocol';
 
 export interface GatewayDescriptor {
   org: string;
@@ -477,7 +478,7 @@ export class Community {
     const flows = intervalFlows(h, this.profileAt(start + L / 2), this.span, this.site, this.weather);
     const importRegisterWh = h.state.importRegisterWh + flows.importWh;
     const exportRegisterWh = h.state.exportRegisterWh + flows.exportWh;
-    const reading = { intervalStart: start, intervalLength: L, importWh: flows.importWh, exportWh: flows.exportWh, importRegisterWh, exportRegisterWh };
+    const reading: Omit<Reading, 'meterId'> = { intervalStart: start, intervalLength: L, importWh: flows.importWh, exportWh: flows.exportWh, importRegisterWh, exportRegisterWh };
     try {
       const res = await this.meterClient(h).post<{ receiptId: string }>(`/api/v1/meters/${h.meterId}/readings`, reading, `community-reading-${h.meterId}-${start}`);
       if (res.status !== 202 && res.status !== 200) {
