@@ -494,7 +494,7 @@ cmd_up() {
       { tail -n 20 "$LOGS/channel.log" >&2; die "configtxgen could not create the genesis block of $CHANNEL"; }
     # the batch settings the channel was created with (network.json reports these, not a later network.yaml)
     node -e 'const y=require(require.resolve("yaml",{paths:[process.argv[2]]}));const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8"));const o=c.Profiles.EnergyChannel.Orderer;console.log(JSON.stringify({maxMessageCount:o.BatchSize.MaxMessageCount,timeoutMs:parseInt(o.BatchTimeout,10)}))' \
-      "$H/config/configtx/configtx.yaml" "$REPO_ROOT/network/devnet" > "$H/channel-artifacts/batch.json"
+      "$H/config/configtx/configtx.yaml" "$REPO_ROOT/packages/protocol" > "$H/channel-artifacts/batch.json"
   fi
   for o in $ORDERERS; do start_orderer "$o"; done
   for o in $ORDERERS; do wait_orderer "$o"; done

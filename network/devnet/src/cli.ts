@@ -20,8 +20,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from './config/networkConfig';
-import { Devnet, NetworkJson } from './devnet';
+import { NetworkConfigError, type NetworkJson } from '@gridledger/protocol';
+import { Devnet } from './devnet';
 import { createLogger } from './ops/logger';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -210,7 +210,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError) {
+  if (err instanceof NetworkConfigError || err instanceof UsageError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

@@ -12,7 +12,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { common } from '@hyperledger/fabric-protos';
 import { startCaServer, RunningCaServer } from './ca/fabricCaServer';
 import { ChaincodeRuntime } from './chaincode';
-import { loadNetworkConfig, NetworkConfig, ChaincodeConfig } from './config/networkConfig';
+import { loadNetworkConfig, type ChaincodeConfig, type NetworkConfig, type NetworkJson } from '@gridledger/protocol';
 import { DeliverService } from './gateway/deliverService';
 import { GatewayService, GatewayPeer, startGatewayServer } from './gateway/gatewayService';
 import { DiscoveryService, type DiscoveryMsp, type DiscoveryPeer } from './gateway/discoveryService';
@@ -44,29 +44,6 @@ export interface DevnetStartOptions {
   logger?: Logger;
   /** argv of this CLI (for network.json's control commands); omitted ⇒ no control argv */
   cliArgv?: { node: string; execArgv?: string[]; script: string };
-}
-
-export interface NetworkJson {
-  tier: 'devnet';
-  channel: string;
-  home: string;
-  organizations: Array<{
-    name: string;
-    mspId: string;
-    peer: { endpoint: string; hostAlias: string; tlsRootCertPath: string };
-    ca: { url: string; caName: string; tlsRootCertPath: string; registrar: { enrollmentId: string; enrollmentSecret: string } };
-    users: Record<string, { certPath: string; keyPath: string }>;
-    operations: string;
-  }>;
-  chaincodes: Array<{ name: string; address: string }>;
-  orderer: {
-    batch: { maxMessageCount: number; timeoutMs: number };
-    consensus: string;
-    mspId: string;
-    tlsRootCertPath: string;
-    nodes: Array<{ name: string; endpoint: string; hostAlias: string }>;
-  };
-  control: { ledgerPidFiles: string[]; restartLedger?: string[]; applyCrl?: string[] };
 }
 
 /** Shutdown phases, in order: stop serving, finish the current block, drop connections, close the ledger. */

@@ -23,7 +23,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-const YAML = require(require.resolve('yaml', { paths: [path.join(REPO_ROOT, 'network', 'devnet'), REPO_ROOT] }));
+const YAML = require(require.resolve('yaml', { paths: [path.join(REPO_ROOT, 'packages', 'protocol'), REPO_ROOT] }));
+// The wire contract's network.yaml loader and network.json schema (packages/protocol/src/network.ts, built by npm run build).
+const protocol = require(path.join(REPO_ROOT, 'packages', 'protocol', 'dist', 'index.js'));
 
 // Every node listens on, and is reached at, its organisation's `host` from network.yaml (default
 // 127.0.0.1): one org per host in production, distinct loopback addresses to try that on one machine.
@@ -31,8 +33,7 @@ const ORDERER_COUNT = 4;
 const OFFSETS = { ordererListen: 20, ordererAdmin: 30, ordererOps: 40, ordererCaOps: 5 };
 
 function loadConfig(file, portBase) {
-  const { loadNetworkConfig } = require(path.join(REPO_ROOT, 'network', 'devnet', 'dist', 'config', 'networkConfig.js'));
-  return loadNetworkConfig(file, portBase ? Number(portBase) : undefined);
+  return protocol.loadNetworkConfig(file, portBase ? Number(portBase) : undefined);
 }
 
 /** Every name, port and path of the network, resolved. */
@@ -392,6 +393,7 @@ function networkJson(L, networkSh) {
     },
   };
   const file = path.join(L.home, 'network.json');
+  protocol.parseNetworkJson(doc, file); // what every reader validates it against: fail here, not in the gateway
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2) + '\n');
   fs.renameSync(`${file}.tmp`, file);
   process.stdout.write(file + '\n');

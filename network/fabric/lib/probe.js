@@ -17,12 +17,13 @@ const crypto = require('node:crypto');
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const gwPath = require.resolve('@hyperledger/fabric-gateway', { paths: [path.join(REPO_ROOT, 'test', 'e2e'), REPO_ROOT] });
 const { connect, signers } = require(gwPath);
+const { loadNetworkJson } = require(path.join(REPO_ROOT, 'packages', 'protocol', 'dist', 'index.js'));
 // the @grpc/grpc-js copy fabric-gateway itself loads (its error classes are checked by instanceof)
 const grpc = require(require.resolve('@grpc/grpc-js', { paths: [path.dirname(gwPath)] }));
 
 async function main() {
   const home = process.argv[2];
-  const net = JSON.parse(fs.readFileSync(path.join(home, 'network.json'), 'utf8'));
+  const net = loadNetworkJson(path.join(home, 'network.json')); // validated against the protocol's schema
   for (const org of net.organizations) {
     const client = new grpc.Client(org.peer.endpoint, grpc.credentials.createSsl(fs.readFileSync(org.peer.tlsRootCertPath)), {
       'grpc.ssl_target_name_override': org.peer.hostAlias,

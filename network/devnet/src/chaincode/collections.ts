@@ -7,7 +7,7 @@
  * module lands, principals are taken from the policy text ('MSP.role' terms); role 'member'
  * matches any identity of the MSP, other roles must equal the creator's NodeOU role.
  */
-import type { CollectionConfig } from '../config/networkConfig';
+import type { CollectionConfig } from '@gridledger/protocol';
 
 export interface CreatorIdentity {
   mspId: string;

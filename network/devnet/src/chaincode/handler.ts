@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { peer } from '@hyperledger/fabric-protos';
-import { findCollection, type CollectionConfig } from '../config/networkConfig';
+import type { CollectionConfig } from '@gridledger/protocol';
+import { findCollection } from '../config/collections';
 import { accessOf, type CreatorIdentity, type MembershipCheck } from './collections';
 import { HandlerError } from './errors';
 import type { ResultIterator, TxSimulator } from './simulator';

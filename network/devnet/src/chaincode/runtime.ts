@@ -17,7 +17,7 @@
  *   ledger keeps no metadata for private keys, so GET_STATE_METADATA on a collection reads {}.
  */
 import { peer } from '@hyperledger/fabric-protos';
-import type { CollectionConfig } from '../config/networkConfig';
+import type { CollectionConfig } from '@gridledger/protocol';
 import type { LedgerStore } from '../ledger';
 import { defaultMembership, type CreatorIdentity, type MembershipCheck } from './collections';
 import { ChaincodeConnection, type ChaincodeTlsOptions } from './connection';

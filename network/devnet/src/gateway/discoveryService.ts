@@ -17,7 +17,8 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { discovery, gossip, msp, peer } from '@hyperledger/fabric-protos';
-import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
+import { findCollection } from '../config/collections';
 import type { LedgerStore } from '../ledger';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from '../peer/deps';
 import { eligiblePeers, satisfiesAll, type PlanInput } from './plan';

@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { common, discovery, gateway, peer } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig } from '../config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
 import type { LedgerStore, TxStatus } from '../ledger';
 import type { CommitNotifier } from '../peer/commitNotifier';
 import type { BroadcastResult } from '../orderer/orderer';

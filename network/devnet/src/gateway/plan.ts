@@ -7,7 +7,8 @@
  * private data (no_private_reads = false), and — the gateway's caution — whenever the proposal
  * carries transient data, so transient values never reach orgs outside the collections.
  */
-import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
+import { findCollection } from '../config/collections';
 import type { PeerIdentity, PolicyEvaluator } from '../peer/deps';
 
 export interface PlanPeer {

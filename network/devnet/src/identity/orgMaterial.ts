@@ -20,7 +20,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SubjectAlternativeNameExtension, X509Certificate } from '@peculiar/x509';
-import type { NetworkConfig } from '../config/networkConfig';
+import type { NetworkConfig } from '@gridledger/protocol';
 import { caNameOf, caRegistryDir, defaultAffiliations, FabricCa } from '../ca/fabricCa';
 import { CaError } from '../ca/fabricCa';
 import { createCsr, createSelfSignedCa } from './certificates';

@@ -5,7 +5,8 @@
  * emits only after the batch is durable.
  */
 import { common } from '@hyperledger/fabric-protos';
-import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
+import { findCollection } from '../config/collections';
 import type { CommitTx, LedgerStore, Version } from '../ledger';
 import { setTransactionsFilter } from '../orderer/block';
 import type { ChannelMsp, PolicyEvaluator } from './deps';

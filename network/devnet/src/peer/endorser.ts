@@ -5,7 +5,7 @@
  * status ≥ 400 — signs SHA-256(ProposalResponsePayload ‖ endorser) with the org's peer key (ESCC).
  */
 import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig } from '../config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
 import type { ChannelMsp, PeerIdentity, PeerSigner } from './deps';
 import { computeTxId, ProposalFormatError, UnpackedProposal, unpackSignedProposal } from './proposal';
 import { signaturePolicyEnvelopeToText } from './keyLevelPolicy';

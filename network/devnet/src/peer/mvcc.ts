@@ -5,9 +5,7 @@
  */
 import { RangeQueryResultsHelper } from '../chaincode/rangeQueryHelper';
 import type { NsRwset, Version } from './rwset';
-
-export const MVCC_READ_CONFLICT = 11;
-export const PHANTOM_READ_CONFLICT = 12;
+import { TxCode } from './validationCodes';
 
 /** What the validator needs from the committed state (LedgerStore adapts to it). */
 export interface CommittedVersions {
@@ -65,19 +63,19 @@ export function sameVersion(a: Version | null | undefined, b: Version | null | u
 export async function validateReads(rwset: NsRwset[], state: CommittedVersions, updates: BlockUpdates): Promise<number> {
   for (const ns of rwset) {
     for (const r of ns.reads) {
-      if (updates.has(ns.namespace, r.key)) return MVCC_READ_CONFLICT;
-      if (!sameVersion(await state.version(ns.namespace, r.key), r.version)) return MVCC_READ_CONFLICT;
+      if (updates.has(ns.namespace, r.key)) return TxCode.MVCC_READ_CONFLICT;
+      if (!sameVersion(await state.version(ns.namespace, r.key), r.version)) return TxCode.MVCC_READ_CONFLICT;
     }
     for (const c of ns.collections) {
       for (const r of c.hashedReads) {
-        if (updates.hasHashed(ns.namespace, c.name, r.keyHash)) return MVCC_READ_CONFLICT;
-        if (!sameVersion(await state.hashedVersion(ns.namespace, c.name, r.keyHash), r.version)) return MVCC_READ_CONFLICT;
+        if (updates.hasHashed(ns.namespace, c.name, r.keyHash)) return TxCode.MVCC_READ_CONFLICT;
+        if (!sameVersion(await state.hashedVersion(ns.namespace, c.name, r.keyHash), r.version)) return TxCode.MVCC_READ_CONFLICT;
       }
     }
   }
   for (const ns of rwset) {
     for (const q of ns.ranges) {
-      if (!(await rangeUnchanged(ns.namespace, q, state, updates))) return PHANTOM_READ_CONFLICT;
+      if (!(await rangeUnchanged(ns.namespace, q, state, updates))) return TxCode.PHANTOM_READ_CONFLICT;
     }
   }
   return 0;

@@ -6,7 +6,8 @@
  * tx index, so it can be unit-tested over hand-built envelopes.
  */
 import { common, peer } from '@hyperledger/fabric-protos';
-import { findCollection, type ChaincodeConfig } from '../config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
+import { findCollection } from '../config/collections';
 import type { ChaincodeEventRecord } from '../ledger';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from './deps';
 import { computeTxId, proposalHash } from './proposal';

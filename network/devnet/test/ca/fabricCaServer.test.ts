@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadNetworkConfig } from '../../src/config/networkConfig';
+import { loadNetworkConfig } from '@gridledger/protocol';
 import { ensureOrgMaterial, OrgMaterial } from '../../src/identity/orgMaterial';
 import { certificateInfo } from '../../src/identity/certificates';
 import { signLowS } from '../../src/identity/crypto';

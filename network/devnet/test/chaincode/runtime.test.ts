@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledger as lpb, peer } from '@hyperledger/fabric-protos';
-import type { CollectionConfig } from '../../src/config/networkConfig';
+import type { CollectionConfig } from '@gridledger/protocol';
 import { ChaincodeRuntime, ChaincodeRuntimeError, type ProposalContext, type SimulationResult } from '../../src/chaincode';
 import { LedgerStore, compareKeys, type CommitTx } from '../../src/ledger';
 import { ChaincodeServer, buildProposal, creatorCertPem, decodeRwset, freePort, sha256hex, tlsServerCert } from './harness';

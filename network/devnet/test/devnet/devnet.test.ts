@@ -17,7 +17,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { signLowS } from '../../src/identity/crypto';
-import type { NetworkJson } from '../../src/devnet';
+import { loadNetworkJson, type NetworkJson } from '@gridledger/protocol';
 import { ChaincodeServer, freePort } from '../chaincode/harness';
 
 // The grpc-js copy fabric-gateway loads (its error decoding checks `instanceof Metadata` of that copy).
@@ -122,7 +122,7 @@ async function startDevnet(): Promise<void> {
     if (exited !== undefined) throw new Error(`devnet exited with ${exited}:\n${procOutput}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  nj = JSON.parse(readFileSync(file, 'utf8')) as NetworkJson;
+  nj = loadNetworkJson(file); // what the devnet writes passes the protocol's schema, as every reader checks it
 }
 
 /** SIGTERM and wait for the exit code. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, existsSync, readFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { loadNetworkConfig, NetworkConfig } from '../../src/config/networkConfig';
+import { loadNetworkConfig, type NetworkConfig } from '@gridledger/protocol';
 import { ensureOrgMaterial, OrgMaterial } from '../../src/identity/orgMaterial';
 import { certificateInfo, createCsr, issueCertificate } from '../../src/identity/certificates';
 import { generateEcKeyPair, signLowS } from '../../src/identity/crypto';

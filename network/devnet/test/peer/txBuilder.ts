@@ -5,7 +5,7 @@
 import { generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import type { ChaincodeConfig } from '../../src/config/networkConfig';
+import type { ChaincodeConfig } from '@gridledger/protocol';
 import { signLowS, verifyLowS } from '../../src/identity/crypto';
 import type { ChannelMsp, NodeOuRole, PeerIdentity } from '../../src/peer/deps';
 import { computeTxId, unpackSignedProposal } from '../../src/peer/proposal';
