@@ -5,9 +5,8 @@
  */
 import { sign as nodeSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect, hash, StatusCode, type Contract, type Signer } from '@hyperledger/fabric-gateway';
-import { connectOrg, loadUser, newGrpcClient, readLedgerPids, repoRoot, toIdentity, type Connection, type NetworkDescriptor, type OrgDescriptor } from '../support';
+import { connectOrg, loadUser, newGrpcClient, readLedgerPids, toIdentity, type Connection, type NetworkDescriptor, type OrgDescriptor } from '../support';
 
 export function intEnv(name: string, dflt: number): number {
   const v = process.env[name];
@@ -99,18 +98,9 @@ export async function benchPuts(contract: Contract, run: string, total: number, 
   return s;
 }
 
-/** Batch settings: from network.json when the tier writes them, else the shared network.yaml. */
+/** Batch settings, as network.json reports them (every tier writes them: the protocol's schema requires them). */
 export function batchSettings(net: NetworkDescriptor): string {
-  const fromJson = (net.orderer as { batch?: unknown } | undefined)?.batch ?? net.batch;
-  if (fromJson) return `${JSON.stringify(fromJson)} (network.json)`;
-  try {
-    const yaml = readFileSync(join(repoRoot, 'test-network-config', 'network.yaml'), 'utf8');
-    const count = /maxMessageCount:\s*(\d+)/.exec(yaml)?.[1];
-    const timeout = /timeoutMs:\s*(\d+)/.exec(yaml)?.[1];
-    return `maxMessageCount=${count} timeoutMs=${timeout} (test-network-config/network.yaml)`;
-  } catch {
-    return 'unknown';
-  }
+  return `${JSON.stringify(net.orderer.batch)} (network.json)`;
 }
 
 /** CPU time (ms) a process has used so far (utime + stime from /proc). Throws where /proc is unavailable. */

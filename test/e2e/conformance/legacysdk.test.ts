@@ -62,7 +62,7 @@ describe('fabric-network 2.2 with discovery', () => {
     for (const o of f.orgs) {
       expect(channel.getEndorsers(o.mspId).map((e) => e.name)).toContain(o.peer.endpoint);
     }
-    const orderer = f.net.orderer as { mspId: string; nodes: Array<{ endpoint: string }> } | undefined;
+    const orderer = f.net.orderer;
     expect(orderer?.nodes?.length).toBeGreaterThan(0);
     const committers = channel.getCommitters().map((c) => c.name).sort();
     expect(committers).toEqual(orderer!.nodes.map((n) => n.endpoint).sort());

@@ -18,6 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { StatusCode, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import type { NetworkOrdererNode } from '@gridledger/protocol';
 import {
   connectOrg, isAlive, loadNetwork, newRunId, restartLedger, sleep, utf8,
   type Connection, type NetworkDescriptor, type OrgDescriptor,
@@ -25,7 +26,8 @@ import {
 
 const CHAINCODE = 'conformance';
 
-interface OrdererNode { name: string; endpoint: string; operations: string; pidFile: string }
+/** A Fabric-tier orderer as network.json lists it (the devnet's one orderer has no operations endpoint or pid file). */
+type OrdererNode = Required<Pick<NetworkOrdererNode, 'name' | 'endpoint' | 'operations' | 'pidFile'>>;
 
 let net: NetworkDescriptor;
 let conn: Connection;
@@ -33,8 +35,8 @@ let contract: Contract;
 const run = newRunId();
 
 function orderers(): OrdererNode[] {
-  const nodes = (net.orderer as { nodes?: OrdererNode[] } | undefined)?.nodes;
-  if (!nodes || nodes.length !== 4) throw new Error('network.json has no orderer.nodes (4 SmartBFT orderers): not a Fabric-tier network');
+  const nodes = net.orderer.nodes.filter((n): n is NetworkOrdererNode & OrdererNode => !!n.operations && !!n.pidFile);
+  if (nodes.length !== 4) throw new Error('network.json has no orderer.nodes (4 SmartBFT orderers): not a Fabric-tier network');
   return nodes;
 }
 

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { EventEnvelope, Reading as ProtocolReading } from '@gridledger/protocol';
 import { loadNetwork, networkHome, org, repoRoot } from '../support/network';
 import { connectOrg } from '../support/gateway';
 import { isAlive, sleep } from '../support/control';
@@ -154,15 +155,8 @@ export async function enrolMeter(gw: GatewayDescriptor, meterId: string, zone: s
   };
 }
 
-export interface Reading {
-  intervalStart: number;
-  intervalLength: number;
-  importWh: number;
-  exportWh: number;
-  importRegisterWh: number;
-  exportRegisterWh: number;
-  nonce?: string;
-}
+/** A reading as a REST body carries it: the protocol's `Reading` without `meterId` (the path names the meter). */
+export type Reading = Omit<ProtocolReading, 'meterId'>;
 
 /**
  * Consecutive, ended 15-minute readings for a fresh meter, oldest first, with registers that grow by
@@ -557,7 +551,8 @@ export async function ensureCommunity(agent: AgentBehaviour = 'silent'): Promise
 export interface SseEvent {
   id: string;
   event: string;
-  data: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the suites read event-specific payload fields
+  data: EventEnvelope<any>;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { status } from '@grpc/grpc-js';
 import type { ChaincodeEvent, CloseableAsyncIterable, GatewayError, Network } from '@hyperledger/fabric-gateway';
 import type { UserCredentials } from './gateway';
 
@@ -107,7 +108,7 @@ export async function collectEvents(
 }
 
 function isCancelled(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 1;
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === status.CANCELLED;
 }
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);

@@ -3,51 +3,15 @@
  * network/devnet/DESIGN.md). It is the ONLY source of endpoints, certificates and control commands
  * for the e2e suites, so the same suites run against the devnet and against real Fabric.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { loadNetworkJson, type NetworkChaincode, type NetworkJson, type NetworkOrg, type NetworkUserFiles } from '@gridledger/protocol';
 import { isAbsolute, join, resolve } from 'node:path';
 
-export interface UserFiles {
-  certPath: string;
-  keyPath: string;
-}
-
-export interface OrgDescriptor {
-  name: string;
-  mspId: string;
-  peer: { endpoint: string; hostAlias: string; tlsRootCertPath: string };
-  ca: {
-    url: string;
-    caName: string;
-    tlsRootCertPath: string;
-    registrar: { enrollmentId: string; enrollmentSecret: string };
-  };
-  users: Record<string, UserFiles>;
-}
-
-export interface ChaincodeDescriptor {
-  name: string;
-  address: string;
-}
-
-export interface ControlDescriptor {
-  /** pid files of every process that holds the ledger; SIGKILL them to simulate a crash. */
-  ledgerPidFiles: string[];
-  /** argv that brings the ledger back on the same home after a crash. */
-  restartLedger?: string[];
-  /** argv that puts an org's CRL into the channel MSP (a channel config update on Fabric). */
-  applyCrl?: string[];
-}
-
-export interface NetworkDescriptor {
-  tier: string;
-  channel: string;
-  home: string;
-  organizations: OrgDescriptor[];
-  chaincodes: ChaincodeDescriptor[];
-  control: ControlDescriptor;
-  /** Optional extras a tier may add (e.g. orderer batch settings); printed by the benchmark. */
-  [extra: string]: unknown;
-}
+/** network.json as the protocol defines it (packages/protocol/src/network.ts); the aliases keep the suites' names. */
+export type NetworkDescriptor = NetworkJson;
+export type OrgDescriptor = NetworkOrg;
+export type UserFiles = NetworkUserFiles;
+export type ChaincodeDescriptor = NetworkChaincode;
 
 export class NetworkNotStartedError extends Error {
   constructor(path: string) {
@@ -66,18 +30,11 @@ export function networkHome(): string {
   return join(repoRoot, '.runtime', 'devnet');
 }
 
-/** Loads and sanity-checks network.json; throws NetworkNotStartedError when the file is absent. */
+/** Loads network.json and validates it against the protocol's schema; throws NetworkNotStartedError when the file is absent. */
 export function loadNetwork(home: string = networkHome()): NetworkDescriptor {
   const path = join(home, 'network.json');
   if (!existsSync(path)) throw new NetworkNotStartedError(path);
-  const net = JSON.parse(readFileSync(path, 'utf8')) as NetworkDescriptor;
-  const problems: string[] = [];
-  if (typeof net.channel !== 'string' || net.channel === '') problems.push('channel missing');
-  if (!Array.isArray(net.organizations) || net.organizations.length === 0) problems.push('organizations missing');
-  if (!Array.isArray(net.chaincodes)) problems.push('chaincodes missing');
-  if (!net.control || !Array.isArray(net.control.ledgerPidFiles)) problems.push('control.ledgerPidFiles missing');
-  if (problems.length > 0) throw new Error(`invalid ${path}: ${problems.join('; ')}`);
-  return net;
+  return loadNetworkJson(path);
 }
 
 export function org(net: NetworkDescriptor, name: string): OrgDescriptor {
