@@ -1,3 +1,4 @@
+import { status as Grpc } from '@grpc/grpc-js';
 import http from 'node:http';
 import request from 'supertest';
 import { chaincodeError, mismatch, unavailable } from './helpers/fakeLedger';
@@ -273,7 +274,7 @@ describe('REST app (fake ledger + fake CA)', () => {
 
   it('a stored transaction that turned out INVALID by a conflict is replaced by a new proposal on the retry', async () => {
     const { LedgerError } = await import('../src/fabric/errors');
-    gw.ledger.script.push({ stage: 'conflict' }, { stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: 4 }) });
+    gw.ledger.script.push({ stage: 'conflict' }, { stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: Grpc.DEADLINE_EXCEEDED }) });
     const send = () => request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-12').send({ amount: 12, reference: 'dep-12' });
     expect((await send()).status).toBe(504);
     const second = await send();
@@ -358,7 +359,7 @@ describe('REST app (fake ledger + fake CA)', () => {
 
   it('504 when the commit is not confirmed in time; a retry with the same key re-sends that transaction', async () => {
     const { LedgerError } = await import('../src/fabric/errors');
-    gw.ledger.script.push({ stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED: Deadline exceeded', grpcCode: 4 }) });
+    gw.ledger.script.push({ stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED: Deadline exceeded', grpcCode: Grpc.DEADLINE_EXCEEDED }) });
     const send = () =>
       request(gw.app).post('/api/v1/wallets/p1/credits').set(bearer(gw.keys.operator)).set('Idempotency-Key', 'dep-10').send({ amount: 10, reference: 'dep-10' });
     const first = await send();

@@ -1,4 +1,5 @@
-import { CommitError, CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { status as Grpc } from '@grpc/grpc-js';
+import { CommitError, CommitStatusError, EndorseError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
 import { classifyFailure, extractChaincodeFailure, LedgerError, normalizeLedgerError } from '../src/fabric/errors';
 import { ledgerProblem } from '../src/rest/problem';
 
@@ -36,7 +37,7 @@ describe('chaincode message extraction (devnet-protocol.md §6)', () => {
   });
 
   it('exposes the sub-code and payload in problem+json', () => {
-    const e = new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, txId: 'tx7', details: [detail('chaincode response 500, [CONFLICT:ALREADY_VOTED] p-1 already voted\n{"taskId":"t-9"}')] });
+    const e = new LedgerError({ stage: 'endorse', message: 'x', grpcCode: Grpc.ABORTED, txId: 'tx7', details: [detail('chaincode response 500, [CONFLICT:ALREADY_VOTED] p-1 already voted\n{"taskId":"t-9"}')] });
     const p = ledgerProblem(e);
     expect(p.status).toBe(409);
     expect(p.body()).toMatchObject({ detail: 'p-1 already voted', chaincodeCode: 'CONFLICT', subCode: 'ALREADY_VOTED', chaincodePayload: { taskId: 't-9' }, txId: 'tx7' });
@@ -66,7 +67,7 @@ describe('problem mapping from the real fabric-gateway error classes', () => {
   });
 
   it('evaluate GatewayError with a chaincode message', () => {
-    const g = new GatewayError({ code: 2, message: '2 UNKNOWN: evaluate call to endorser returned error: chaincode response 500, [NOT_FOUND] no wallet', details: [detail('chaincode response 500, [NOT_FOUND] no wallet')], cause: new Error('x') } as never);
+    const g = new GatewayError({ code: Grpc.UNKNOWN, message: '2 UNKNOWN: evaluate call to endorser returned error: chaincode response 500, [NOT_FOUND] no wallet', details: [detail('chaincode response 500, [NOT_FOUND] no wallet')], cause: new Error('x') } as never);
     expect(ledgerProblem(normalizeLedgerError(g, 'evaluate')).status).toBe(404);
   });
 
@@ -76,19 +77,19 @@ describe('problem mapping from the real fabric-gateway error classes', () => {
   });
 
   it('CommitError MVCC/phantom → conflict (new proposal); other codes permanent', () => {
-    const mvcc = normalizeLedgerError(new CommitError({ code: 11, transactionId: 't1', message: 'Transaction t1 failed to commit with status code 11 (MVCC_READ_CONFLICT)' } as never), 'submit');
-    expect(mvcc).toMatchObject({ stage: 'commit', validationCode: 11, txId: 't1', validationName: 'MVCC_READ_CONFLICT' });
+    const mvcc = normalizeLedgerError(new CommitError({ code: StatusCode.MVCC_READ_CONFLICT, transactionId: 't1', message: 'Transaction t1 failed to commit with status code 11 (MVCC_READ_CONFLICT)' } as never), 'submit');
+    expect(mvcc).toMatchObject({ stage: 'commit', validationCode: StatusCode.MVCC_READ_CONFLICT, txId: 't1', validationName: 'MVCC_READ_CONFLICT' });
     expect(classifyFailure(mvcc)).toBe('conflict');
     expect(ledgerProblem(mvcc, 5)).toMatchObject({ status: 409, slug: 'ledger-conflict' });
-    const phantom = new LedgerError({ stage: 'commit', message: 'x', validationCode: 12 });
+    const phantom = new LedgerError({ stage: 'commit', message: 'x', validationCode: StatusCode.PHANTOM_READ_CONFLICT });
     expect(classifyFailure(phantom)).toBe('conflict');
-    const policy = new LedgerError({ stage: 'commit', message: 'x', validationCode: 10 });
+    const policy = new LedgerError({ stage: 'commit', message: 'x', validationCode: StatusCode.ENDORSEMENT_POLICY_FAILURE });
     expect(classifyFailure(policy)).toBe('permanent');
     expect(ledgerProblem(policy).body()).toMatchObject({ status: 502, validationCode: 'ENDORSEMENT_POLICY_FAILURE' });
   });
 
   it('CommitStatusError deadline → unknown outcome, 504 with the tx id', () => {
-    const e = normalizeLedgerError(new CommitStatusError({ code: 4, message: '4 DEADLINE_EXCEEDED: Deadline exceeded', details: [], transactionId: 'tx7', cause: new Error('x') } as never), 'commitStatus');
+    const e = normalizeLedgerError(new CommitStatusError({ code: Grpc.DEADLINE_EXCEEDED, message: '4 DEADLINE_EXCEEDED: Deadline exceeded', details: [], transactionId: 'tx7', cause: new Error('x') } as never), 'commitStatus');
     expect(e.stage).toBe('commitStatus');
     expect(classifyFailure(e)).toBe('unknown-outcome');
     expect(ledgerProblem(e)).toMatchObject({ status: 504, slug: 'commit-status-unknown' });
@@ -96,37 +97,37 @@ describe('problem mapping from the real fabric-gateway error classes', () => {
   });
 
   it('transient gRPC failures: new proposal before ordering, resend after', () => {
-    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 14 }))).toBe('retry-endorse');
-    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 4 }))).toBe('retry-endorse');
-    expect(classifyFailure(new LedgerError({ stage: 'submit', message: 'x', grpcCode: 14 }))).toBe('resend');
-    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('error in simulation: chaincode stream terminated')] }))).toBe('retry-endorse');
-    expect(ledgerProblem(new LedgerError({ stage: 'endorse', message: '14 UNAVAILABLE: No connection established', grpcCode: 14 }))).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: Grpc.UNAVAILABLE }))).toBe('retry-endorse');
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: Grpc.DEADLINE_EXCEEDED }))).toBe('retry-endorse');
+    expect(classifyFailure(new LedgerError({ stage: 'submit', message: 'x', grpcCode: Grpc.UNAVAILABLE }))).toBe('resend');
+    expect(classifyFailure(new LedgerError({ stage: 'endorse', message: 'x', grpcCode: Grpc.ABORTED, details: [detail('error in simulation: chaincode stream terminated')] }))).toBe('retry-endorse');
+    expect(ledgerProblem(new LedgerError({ stage: 'endorse', message: '14 UNAVAILABLE: No connection established', grpcCode: Grpc.UNAVAILABLE }))).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
   });
 
   it('endorsements that differ between peers are transient (new proposal), 503 once retries run out', () => {
     // Fabric 2.5+/3.x: the mismatch is a detail of an ABORTED endorse; 2.4: in the message of "failed to assemble transaction"
     const inDetails = normalizeLedgerError(
-      new EndorseError({ code: 10, message: '10 ABORTED: failed to collect enough transaction endorsements, see attached details for more info', details: [detail('ProposalResponsePayloads do not match')], transactionId: 'tx4', cause: new Error('x') } as never),
+      new EndorseError({ code: Grpc.ABORTED, message: '10 ABORTED: failed to collect enough transaction endorsements, see attached details for more info', details: [detail('ProposalResponsePayloads do not match')], transactionId: 'tx4', cause: new Error('x') } as never),
       'endorse',
     );
     expect(classifyFailure(inDetails)).toBe('endorsement-mismatch');
-    const inMessage = new LedgerError({ stage: 'endorse', message: '10 ABORTED: failed to assemble transaction: ProposalResponsePayloads do not match (base64): CiAx…', grpcCode: 10 });
+    const inMessage = new LedgerError({ stage: 'endorse', message: '10 ABORTED: failed to assemble transaction: ProposalResponsePayloads do not match (base64): CiAx…', grpcCode: Grpc.ABORTED });
     expect(classifyFailure(inMessage)).toBe('endorsement-mismatch');
     expect(ledgerProblem(inDetails, 5)).toMatchObject({ status: 503, slug: 'endorsements-differ', headers: { 'Retry-After': '1' } });
     expect(ledgerProblem(inDetails, 5).message).toMatch(/different results on each of 5 attempts/);
     // a chaincode verdict in the details still wins: that is not a mismatch
-    const verdict = new LedgerError({ stage: 'endorse', message: 'x', grpcCode: 10, details: [detail('chaincode response 500, [CONFLICT] offer closed'), detail('ProposalResponsePayloads do not match')] });
+    const verdict = new LedgerError({ stage: 'endorse', message: 'x', grpcCode: Grpc.ABORTED, details: [detail('chaincode response 500, [CONFLICT] offer closed'), detail('ProposalResponsePayloads do not match')] });
     expect(classifyFailure(verdict)).toBe('permanent');
   });
 
   it('discovery failures are infrastructure (retried, 503), not verdicts', () => {
-    const e = new LedgerError({ stage: 'endorse', grpcCode: 9, message: '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy: required chaincodes are not installed on sufficient peers' });
+    const e = new LedgerError({ stage: 'endorse', grpcCode: Grpc.FAILED_PRECONDITION, message: '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy: required chaincodes are not installed on sufficient peers' });
     expect(classifyFailure(e)).toBe('retry-endorse');
     expect(ledgerProblem(e)).toMatchObject({ status: 503, slug: 'endorsers-unavailable' });
   });
 
   it('an identity refused by the peer is a 403', () => {
-    const e = new LedgerError({ stage: 'evaluate', message: '9 FAILED_PRECONDITION: evaluate call to endorser returned error: error validating proposal: access denied: channel [energy] creator org [Utility1MSP]', grpcCode: 9 });
+    const e = new LedgerError({ stage: 'evaluate', message: '9 FAILED_PRECONDITION: evaluate call to endorser returned error: error validating proposal: access denied: channel [energy] creator org [Utility1MSP]', grpcCode: Grpc.FAILED_PRECONDITION });
     expect(classifyFailure(e)).toBe('permanent');
     expect(ledgerProblem(e)).toMatchObject({ status: 403, slug: 'identity-refused' });
   });

@@ -1,3 +1,4 @@
+import { status as Grpc } from '@grpc/grpc-js';
 import { DeliveryWorker } from '../src/delivery/worker';
 import { LedgerError } from '../src/fabric/errors';
 import { openDatabase } from '../src/store/db';
@@ -128,7 +129,7 @@ describe('DeliveryWorker', () => {
     const ledger = new FakeLedger();
     ledger.script.push(
       { stage: 'submit', error: unavailable('submit') },
-      { stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: 4 }) },
+      { stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: Grpc.DEADLINE_EXCEEDED }) },
     );
     const { db, queue, worker } = setup(tmpDir(), ledger);
     const r = queue.enqueue(reading('m1', 1));

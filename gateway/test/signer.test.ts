@@ -1,3 +1,4 @@
+import { status as Grpc } from '@grpc/grpc-js';
 import crypto from 'node:crypto';
 import { p256 } from '@noble/curves/nist';
 import { connect, hash, signers, type GrpcClient } from '@hyperledger/fabric-gateway';
@@ -71,7 +72,7 @@ describe('node:crypto P-256 signer (low-S, DER)', () => {
     const client = {
       makeUnaryRequest: (_method: string, _ser: unknown, _de: unknown, request: (typeof sent)[number], _options: unknown, callback: (e: unknown) => void) => {
         sent.push(request);
-        callback(Object.assign(new Error('14 UNAVAILABLE: test'), { code: 14, details: 'test', metadata: { getMap: () => ({}) } }));
+        callback(Object.assign(new Error('14 UNAVAILABLE: test'), { code: Grpc.UNAVAILABLE, details: 'test', metadata: { getMap: () => ({}) } }));
       },
     } as unknown as GrpcClient;
     const { signer, hash: h } = newGatewaySigning(privateKey);

@@ -1,3 +1,4 @@
+import { status as Grpc } from '@grpc/grpc-js';
 import { LedgerError } from '../src/fabric/errors';
 import { backoffMs, Submitter } from '../src/fabric/submitter';
 import { chaincodeError, FakeLedger, identity, mismatch, unavailable } from './helpers/fakeLedger';
@@ -55,7 +56,7 @@ describe('Submitter', () => {
     expect(delays).toHaveLength(2);
     expect(ledger.endorseCalls).toBe(3);
     for (let i = 0; i < 4; i++) ledger.script.push({ stage: 'endorse', error: mismatch() });
-    await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ stage: 'endorse', grpcCode: 10, attempts: 4 });
+    await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ stage: 'endorse', grpcCode: Grpc.ABORTED, attempts: 4 });
     expect(ledger.endorseCalls).toBe(7);
     expect(ledger.submitCalls).toBe(1);
   });
@@ -74,7 +75,7 @@ describe('Submitter', () => {
     const ledger = new FakeLedger();
     for (let i = 0; i < 4; i++) ledger.script.push({ stage: 'endorse', error: unavailable() });
     const { s, delays } = submitterWith(ledger);
-    await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ grpcCode: 14, attempts: 4 });
+    await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ grpcCode: Grpc.UNAVAILABLE, attempts: 4 });
     expect(delays).toHaveLength(3);
   });
 
@@ -83,7 +84,7 @@ describe('Submitter', () => {
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[FORBIDDEN] no') });
     const { s } = submitterWith(ledger);
     await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ chaincode: { code: 'FORBIDDEN' }, attempts: 1 });
-    ledger.script.push({ stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: 4 }) });
+    ledger.script.push({ stage: 'commitStatus', error: new LedgerError({ stage: 'commitStatus', message: '4 DEADLINE_EXCEEDED', grpcCode: Grpc.DEADLINE_EXCEEDED }) });
     await expect(s.submit(identity(), 'f', [])).rejects.toMatchObject({ stage: 'commitStatus', txId: 'tx1', attempts: 1 });
     expect(ledger.endorseCalls).toBe(2);
   });

@@ -1,3 +1,4 @@
+import { status as Grpc } from '@grpc/grpc-js';
 import { LedgerError } from '../../src/fabric/errors';
 import type { ActingIdentity, CommittedTx, EventStream, EventStreamOptions, LedgerClient, LedgerEvent, PreparedTx } from '../../src/fabric/ledger';
 
@@ -144,13 +145,13 @@ export class FakeLedger implements LedgerClient {
 }
 
 export const unavailable = (stage: 'endorse' | 'submit' | 'commitStatus' = 'endorse') =>
-  new LedgerError({ stage, message: '14 UNAVAILABLE: no connection', grpcCode: 14 });
+  new LedgerError({ stage, message: '14 UNAVAILABLE: no connection', grpcCode: Grpc.UNAVAILABLE });
 
 export const chaincodeError = (msg: string) =>
   new LedgerError({
     stage: 'endorse',
     message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
-    grpcCode: 10,
+    grpcCode: Grpc.ABORTED,
     details: [{ address: 'peer0:7051', mspId: 'Utility1MSP', message: `chaincode response 500, ${msg}` }],
   });
 
@@ -159,7 +160,7 @@ export const mismatch = () =>
   new LedgerError({
     stage: 'endorse',
     message: '10 ABORTED: failed to collect enough transaction endorsements, see attached details for more info',
-    grpcCode: 10,
+    grpcCode: Grpc.ABORTED,
     details: [{ address: 'peer0.utility2:7051', mspId: 'Utility2MSP', message: 'ProposalResponsePayloads do not match' }],
   });
 

@@ -6,6 +6,7 @@ import type { CollectionConfig } from '@gridledger/protocol';
 import { ChaincodeRuntime, ChaincodeRuntimeError, type ProposalContext, type SimulationResult } from '../../src/chaincode';
 import { LedgerStore, compareKeys, type CommitTx } from '../../src/ledger';
 import { ChaincodeServer, buildProposal, creatorCertPem, decodeRwset, freePort, sha256hex, tlsServerCert } from './harness';
+import { TxCode } from '../../src/peer/validationCodes';
 
 const CHANNEL = 'energy';
 const CC = 'testcc';
@@ -249,7 +250,7 @@ describe('ChaincodeRuntime: range queries and pagination', () => {
 describe('ChaincodeRuntime: history, events, errors', () => {
   it('returns key history newest first from valid txs only', async () => {
     const b1 = await commit({ txId: 'h-1', publicWrites: [w('hist', 'a')] });
-    await commit({ txId: 'h-bad', code: 11, publicWrites: [w('hist', 'zzz')] });
+    await commit({ txId: 'h-bad', code: TxCode.MVCC_READ_CONFLICT, publicWrites: [w('hist', 'zzz')] });
     await commit({ txId: 'h-2', publicWrites: [w('hist', 'b')] });
     const b4 = await commit({ txId: 'h-3', publicWrites: [w('hist', null)] });
     const r = await run(runtime(), ['history', 'hist']);

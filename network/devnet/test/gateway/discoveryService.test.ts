@@ -14,6 +14,7 @@ import { Endorser } from '../../src/peer/endorser';
 import { TransientStore } from '../../src/peer/transientStore';
 import { ChannelPolicies } from '../../src/policy';
 import { chaincodeConfig, FakeMsp, signedProposal } from '../peer/txBuilder';
+import { status } from '@grpc/grpc-js';
 
 const fake = new FakeMsp();
 const MSPS = ['Org1MSP', 'Org2MSP', 'Org3MSP'];
@@ -158,7 +159,7 @@ describe('peer ProcessProposal and orderer Broadcast', () => {
 
   it('a proposal failing validation fails the call (UNKNOWN); an unknown chaincode is a 500 response', async () => {
     const bad = await call(signedProposal(stranger));
-    expect(bad.err?.code).toBe(2);
+    expect(bad.err?.code).toBe(status.UNKNOWN);
     expect(bad.err?.details).toMatch(/^error validating proposal: access denied/);
     const unknownChannel = await call(signedProposal(client, { channel: 'other' }));
     expect(unknownChannel.err).toBeNull();

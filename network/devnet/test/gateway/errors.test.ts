@@ -14,7 +14,7 @@ describe('gateway gRPC error encoding (P§6.1)', () => {
     expect(se.details).toBe('failed to endorse transaction, see attached details for more info');
     // two grpc-js copies (devnet pins its own) — the client only reads code, message and metadata.get
     const ge = newGatewayError(Object.assign(new Error(`10 ABORTED: ${se.details}`), se) as never);
-    expect(ge.code).toBe(10);
+    expect(ge.code).toBe(grpc.status.ABORTED);
     expect(ge.details).toEqual([
       { address: 'peer0.org1:7051', mspId: 'Org1MSP', message: 'chaincode response 500, boom' },
       { address: 'peer0.org2:9051', mspId: 'Org2MSP', message: 'ProposalResponsePayloads do not match' },

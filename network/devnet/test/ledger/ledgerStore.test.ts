@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerError, LedgerStore, compareKeys } from '../../src/ledger';
 import { block, collect, tx } from './helpers';
+import { TxCode } from '../../src/peer/validationCodes';
 
 const sha = (s: string | Buffer): Buffer => createHash('sha256').update(s).digest();
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -93,13 +94,13 @@ describe('LedgerStore', () => {
     await store.commit(
       block(0, [
         tx('a', 0, { publicWrites: [{ ns: 'cc', key: 'k', value: b('1') }, { ns: 'cc', key: 'gone', value: b('g') }] }),
-        tx('bad', 1, { code: 11, publicWrites: [{ ns: 'cc', key: 'k', value: b('invalid') }] }),
+        tx('bad', 1, { code: TxCode.MVCC_READ_CONFLICT, publicWrites: [{ ns: 'cc', key: 'k', value: b('invalid') }] }),
         tx('c', 2, { publicWrites: [{ ns: 'cc', key: 'gone', value: null }, { ns: 'cc', key: 'k', value: b('3') }] }),
       ]),
     );
     expect(await store.getState('cc', 'k')).toEqual({ value: b('3'), version: { blockNum: 0, txNum: 2 } });
     expect(await store.getState('cc', 'gone')).toBeUndefined();
-    expect(await store.getTxStatus('bad')).toEqual({ code: 11, blockNum: 0, txIndex: 1 });
+    expect(await store.getTxStatus('bad')).toEqual({ code: TxCode.MVCC_READ_CONFLICT, blockNum: 0, txIndex: 1 });
     expect((await store.getHistory('cc', 'k')).map((m) => m.txId)).toEqual(['c', 'a']);
   });
 
@@ -188,16 +189,16 @@ describe('LedgerStore', () => {
   });
 
   it('indexes every tx and keeps the first occurrence of a txId (P§1.6)', async () => {
-    await store.commit(block(0, [tx('dup', 0), tx('dup', 1, { code: 9 })]));
-    await store.commit(block(1, [tx('dup', 0, { code: 9 }), tx('x', 1, { code: 10 })]));
+    await store.commit(block(0, [tx('dup', 0), tx('dup', 1, { code: TxCode.DUPLICATE_TXID })]));
+    await store.commit(block(1, [tx('dup', 0, { code: TxCode.DUPLICATE_TXID }), tx('x', 1, { code: TxCode.ENDORSEMENT_POLICY_FAILURE })]));
     expect(await store.getTxStatus('dup')).toEqual({ code: 0, blockNum: 0, txIndex: 0 });
-    expect(await store.getTxStatus('x')).toEqual({ code: 10, blockNum: 1, txIndex: 1 });
+    expect(await store.getTxStatus('x')).toEqual({ code: TxCode.ENDORSEMENT_POLICY_FAILURE, blockNum: 1, txIndex: 1 });
     expect(await store.getTxStatus('nope')).toBeUndefined();
   });
 
   it('stores chaincode events of valid txs per block', async () => {
     const ev = (id: string) => ({ chaincodeId: 'cc', txId: id, eventName: 'E', payload: b(id) });
-    await store.commit(block(0, [tx('a', 0, { event: ev('a') }), tx('bad', 1, { code: 11, event: ev('bad') }), tx('c', 2, { event: ev('c') })]));
+    await store.commit(block(0, [tx('a', 0, { event: ev('a') }), tx('bad', 1, { code: TxCode.MVCC_READ_CONFLICT, event: ev('bad') }), tx('c', 2, { event: ev('c') })]));
     expect(await store.getBlockEvents(0)).toEqual([
       { ...ev('a'), txIndex: 0 },
       { ...ev('c'), txIndex: 2 },
@@ -255,7 +256,7 @@ describe('LedgerStore', () => {
         }),
       ]),
     );
-    await store.commit(block(1, [tx('t1', 0, { code: 11 })]));
+    await store.commit(block(1, [tx('t1', 0, { code: TxCode.MVCC_READ_CONFLICT })]));
     const snapshot = async (s: LedgerStore) => ({
       height: s.height(),
       state: await collect(s.range('cc', '', '')),
