@@ -1,4 +1,5 @@
 /** The gateway's REST API, as the signed-in key (same origin: the gateway serves this page). */
+import type { EventEnvelope } from '@gridledger/protocol';
 
 const KEY = 'gridledger.apiKey';
 
@@ -55,13 +56,8 @@ export interface Interval {
   selfSufficiencyPct: number | null;
 }
 
-export interface LiveEvent {
-  id: string;
-  name: string;
-  blockNumber: number;
-  txId: string;
-  payload: Record<string, unknown>;
-}
+/** One event of `GET /api/v1/events`: the protocol's SSE envelope and its SSE id. */
+export type LiveEvent = EventEnvelope & { id: string };
 
 export type LiveState = 'connecting' | 'live' | 'disconnected';
 
