@@ -7,7 +7,7 @@
  *                            writes core.yaml per peer, orderer.yaml per orderer, configtx.yaml,
  *                            NodeOU config.yaml per MSP, collections_config.json + connection.json per chaincode
  *   fabric.js network-json   <network.yaml> <portBase> <home> <networkShPath>
- *                            writes <home>/network.json (the devnet's format, tier "fabric")
+ *                            writes <home>/network.json (the protocol's NetworkJson, tier "fabric"; schema-checked)
  *   fabric.js crl-update     <config.json> <mspId> <crlPemFile> <out.json>
  *                            adds a CRL to an org's MSP in a decoded channel config (configtxlator JSON)
  *   fabric.js wrap-update    <update.json> <channel> <out.json>      config update → envelope JSON
