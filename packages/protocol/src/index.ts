@@ -7,3 +7,4 @@
  * may read the clock, the environment or randomness.
  */
 export const PROTOCOL_VERSION = '0.1.0';
+export * from './schemas';

@@ -1,0 +1,22 @@
+/** Every named input schema: what the build compiles into standalone validators (scripts/compile-schemas.js). */
+import type { JsonSchema } from './fields';
+import { AuctionBidInput, AuctionRequestInput, AuctionRevealInput, MarketParametersInput, MintInput, OfferInput, PacketsInput, ReadingBatchInput, ReadingInput, ReadingItem } from './market';
+import { GovernanceParametersInput, JoinInput, VoteInput } from './governance';
+
+export const INPUT_SCHEMAS = {
+  OfferInput,
+  AuctionRequestInput,
+  AuctionBidInput,
+  AuctionRevealInput,
+  MintInput,
+  PacketsInput,
+  ReadingInput,
+  ReadingItem,
+  ReadingBatchInput,
+  VoteInput,
+  JoinInput,
+  GovernanceParametersInput,
+  MarketParametersInput,
+} satisfies Record<string, JsonSchema>;
+
+export type InputSchemaName = keyof typeof INPUT_SCHEMAS;
