@@ -5,10 +5,23 @@
  *
  * No Fabric dependency: domain modules use `onlyKeys` too.
  */
+import { checkInput, ID_PATTERN_SOURCE, type InputSchemaName } from '@gridledger/protocol';
 import { fail, quote } from './errors';
 
-/** Ids of ledger objects (offers, trades, auctions, packets, participants) as they appear in arguments. */
-export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Ids of ledger objects (offers, trades, auctions, packets, participants) as they appear in arguments (packages/protocol/src/schemas/fields.ts). */
+export const ID_PATTERN = new RegExp(ID_PATTERN_SOURCE);
+
+/**
+ * A parsed JSON input checked against its one schema (packages/protocol/src/schemas, docs/transactions.md)
+ * by the validator compiled ahead at the protocol package's build — no hand-written field loops. A
+ * refusal is INVALID_ARGUMENT with the field schema's sub-code and a detail naming the field;
+ * `what` names the value (e.g. `offer`, `voteJson`).
+ */
+export function inputOf<T>(name: InputSchemaName, value: unknown, what: string): T {
+  const r = checkInput<T>(name, value, what, quote);
+  if (!r.ok) fail('INVALID_ARGUMENT', r.subCode, r.detail);
+  return r.value;
+}
 
 /** Caller-supplied JSON (an argument or a transient value) of any shape; `expected` names the shape for the message. */
 export function jsonArg(text: string, name: string, expected = 'a JSON object'): unknown {
@@ -44,6 +57,12 @@ export function intArg(text: string, name: string, min: number, max: number): nu
   const n = Number(t);
   if (!Number.isSafeInteger(n) || n < min || n > max) fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/** A free-text argument of `min` to `max` characters (a reason, a reference). */
+export function textArg(v: string, name: string, min: number, max: number): string {
+  if (typeof v !== 'string' || v.length < min || v.length > max) fail('INVALID_ARGUMENT', 'BAD_FORMAT', `${name} must be ${min}-${max} characters, got ${quote(v)}`);
+  return v;
 }
 
 /** An id argument (ID_PATTERN). */

@@ -1,10 +1,12 @@
 /**
  * The error catalogue in CONTRACTS.md lists every (code, sub-code) pair the chaincode throws, so
  * client developers can branch on sub-codes they can look up. Adding a refusal without documenting
- * its sub-code fails here.
+ * its sub-code fails here. The sub-codes of the transaction input schemas (packages/protocol) count
+ * as thrown: the chaincode refuses with them through kernel/args.ts `inputOf`.
  */
 import { readFileSync, readdirSync, statSync } from 'fs';
 import { join } from 'path';
+import { INPUT_SCHEMAS, schemaSubCodes } from '@gridledger/protocol';
 import { ERROR_CODES } from '../../src/kernel/errors';
 
 function sources(dir: string): string[] {
@@ -19,6 +21,8 @@ describe('error catalogue', () => {
   for (const f of sources(join(__dirname, '../../src'))) {
     for (const m of readFileSync(f, 'utf8').matchAll(/(?:fail|GridLedgerError)\('([A-Z_]+)', '([A-Z0-9_]+)'/g)) thrown.add(`${m[1]}:${m[2]}`);
   }
+  // refusals by the transaction input schemas (kernel/args.ts inputOf → packages/protocol checkInput)
+  for (const sub of schemaSubCodes(INPUT_SCHEMAS)) thrown.add(`INVALID_ARGUMENT:${sub}`);
   const doc = readFileSync(join(__dirname, '../../CONTRACTS.md'), 'utf8');
   const documented = new Set<string>();
   for (const line of doc.split('\n')) {
