@@ -21,6 +21,12 @@
 import { INPUT_SCHEMAS, hintOf, transaction, type TxArg } from '@gridledger/protocol';
 import type { Contract } from 'fabric-contract-api';
 
+/** fabric-contract-api's annotations load reflect-metadata, which adds these to `Reflect`. */
+const metadata = Reflect as unknown as {
+  getMetadata(key: string, target: object): unknown;
+  defineMetadata(key: string, value: unknown, target: object): void;
+};
+
 interface FabricParameter {
   name: string;
   description?: string;
@@ -51,7 +57,7 @@ function parameterOf(a: TxArg): FabricParameter {
 export function describeTransactions(contracts: ReadonlyArray<new () => Contract>): void {
   for (const C of contracts) {
     const contractName = new C().getName();
-    const txs = (Reflect.getMetadata('fabric:transactions', C.prototype) ?? []) as FabricTransaction[];
+    const txs = (metadata.getMetadata('fabric:transactions', C.prototype) ?? []) as FabricTransaction[];
     for (const t of txs) {
       const name = `${contractName}:${t.name}`;
       const def = transaction(name);
@@ -66,7 +72,7 @@ export function describeTransactions(contracts: ReadonlyArray<new () => Contract
       t.parameters = def.args.map(parameterOf);
     }
   }
-  const objects = (Reflect.getMetadata('fabric:objects', global) ?? {}) as Record<string, unknown>;
+  const objects = (metadata.getMetadata('fabric:objects', global) ?? {}) as Record<string, unknown>;
   for (const [name, schema] of Object.entries(INPUT_SCHEMAS)) objects[name] = { $id: name, ...schema };
-  Reflect.defineMetadata('fabric:objects', objects, global);
+  metadata.defineMetadata('fabric:objects', objects, global);
 }
