@@ -3,7 +3,7 @@
  * into a value or refuse with INVALID_ARGUMENT naming the argument and what to fix. Caller-supplied
  * text is quoted with `quote()` (first 64 characters), never echoed in full.
  *
- * No Fabric dependency: domain modules use `onlyKeys` too.
+ * No Fabric dependency: domain modules use `inputOf` too.
  */
 import { checkInput, ID_PATTERN_SOURCE, type InputSchemaName } from '@gridledger/protocol';
 import { fail, quote } from './errors';
@@ -71,9 +71,3 @@ export function idArg(v: string, name: string): string {
   return v;
 }
 
-/** Refuses members of a parsed object other than `allowed`. */
-export function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) fail('INVALID_ARGUMENT', 'UNKNOWN_FIELD', `${what}: unknown field ${quote(k)} (allowed: ${allowed.join(', ')})`);
-  }
-}

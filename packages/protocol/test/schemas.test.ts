@@ -69,7 +69,7 @@ describe('the transaction catalogue', () => {
     for (const t of TRANSACTIONS) {
       for (const a of t.args) if (a.kind === 'json') expect(a.schemaName && INPUT_SCHEMAS[a.schemaName]).toBe(a.schema);
     }
-    const used = new Set(TRANSACTIONS.flatMap((t) => t.args.map((a) => a.schemaName)));
+    const used = new Set(TRANSACTIONS.flatMap((t) => [...t.args.map((a) => a.schemaName), ...(t.transient ?? []).map((x) => x.schemaName)]));
     // ReadingItem is the item schema of ReadingBatchInput
     for (const name of Object.keys(INPUT_SCHEMAS)) if (name !== 'ReadingItem') expect(used).toContain(name);
   });

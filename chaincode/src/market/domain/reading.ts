@@ -8,9 +8,9 @@
  */
 import { createHash } from 'crypto';
 import { EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH } from '@gridledger/protocol';
-import { Obj, int, str } from './validate';
+import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
-import { ID_PATTERN, inputOf, onlyKeys } from '../../kernel/args';
+import { inputOf } from '../../kernel/args';
 
 export { EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH };
 
@@ -129,22 +129,9 @@ export function flowProofRecord(p: FlowProof): string {
   return JSON.stringify({ direction: p.direction, intervalLength: p.intervalLength, intervalStart: p.intervalStart, meterId: p.meterId, salt: p.salt, wh: p.wh });
 }
 
-const PROOF_FIELDS = ['direction', 'meterId', 'intervalStart', 'intervalLength', 'wh', 'salt'] as const;
-
+/** A disclosed proof, checked against its schema (FlowProofInput, packages/protocol). */
 export function parseFlowProof(o: Obj, what: string): FlowProof {
-  onlyKeys(o, PROOF_FIELDS, what);
-  const direction = o.direction;
-  if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', 'BAD_DIRECTION', `${what}.direction must be "export" or "import"`);
-  const salt = o.salt;
-  if (typeof salt !== 'string' || !/^[0-9a-f]{64}$/.test(salt)) fail('INVALID_ARGUMENT', 'BAD_SALT', `${what}.salt must be 64 lowercase hex digits`);
-  return {
-    direction,
-    meterId: str(o, 'meterId', ID_PATTERN, what, 'a meter id'),
-    intervalStart: int(o, 'intervalStart', EARLIEST_INTERVAL, 4_102_444_800, what),
-    intervalLength: int(o, 'intervalLength', 1, 86_400, what),
-    wh: int(o, 'wh', 0, MAX_INTERVAL_WH, what),
-    salt,
-  };
+  return inputOf<FlowProof>('FlowProofInput', o, what);
 }
 
 /**

@@ -40,7 +40,8 @@ export function renderCatalogue(): string {
     '|---|---|---|---|---|---|',
   ];
   for (const t of TRANSACTIONS) {
-    const args = t.args.length ? t.args.map(argText).join('<br>') : '—';
+    const transient = (t.transient ?? []).map((x) => `transient \`${x.name}\`: JSON [${x.schemaName}](#${x.schemaName.toLowerCase()}) (required)`);
+    const args = t.args.length || transient.length ? [...t.args.map(argText), ...transient].join('<br>') : '—';
     out.push(`| \`${t.name}\` | ${t.mode} | ${cell(t.caller)} | ${cell(args)} | ${cell(t.summary)} | ${cell(t.returns ?? 'the object')} |`);
   }
   out.push('', '## Input schemas', '');

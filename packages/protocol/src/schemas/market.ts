@@ -134,3 +134,20 @@ export const MarketParametersInput: JsonSchema = {
   maxProperties: 11,
   'x-subCode': 'EMPTY_UPDATE',
 };
+
+/**
+ * A reading's settlement proof of one flow (meters:getProof), disclosed as transient `exportProof`
+ * (energy:mint) or `importProof` (trades:confirmDelivery) and checked against its channel hash.
+ */
+export const FlowProofInput: JsonSchema = object(
+  {
+    direction: { enum: ['export', 'import'], 'x-subCode': 'BAD_DIRECTION' },
+    meterId: id('the meter'),
+    intervalStart: int(EARLIEST_INTERVAL, MAX_UNIX_SECONDS, 'Unix seconds'),
+    intervalLength: int(1, 86_400, 'seconds'),
+    wh: int(0, MAX_INTERVAL_WH, 'the flow, Wh'),
+    salt: { ...hex64('the proof\'s salt'), 'x-subCode': 'BAD_SALT' },
+  },
+  ['direction', 'meterId', 'intervalStart', 'intervalLength', 'wh', 'salt'],
+  'a reading\'s settlement proof of one flow (transient exportProof / importProof)',
+);

@@ -1,6 +1,6 @@
 /** Every named input schema: what the build compiles into standalone validators (scripts/compile-schemas.js). */
 import type { JsonSchema } from './fields';
-import { AuctionBidInput, AuctionRequestInput, AuctionRevealInput, MarketParametersInput, MintInput, OfferInput, PacketsInput, ReadingBatchInput, ReadingInput, ReadingItem } from './market';
+import { AuctionBidInput, AuctionRequestInput, AuctionRevealInput, FlowProofInput, MarketParametersInput, MintInput, OfferInput, PacketsInput, ReadingBatchInput, ReadingInput, ReadingItem } from './market';
 import { GovernanceParametersInput, JoinInput, VoteInput } from './governance';
 
 export const INPUT_SCHEMAS = {
@@ -10,6 +10,7 @@ export const INPUT_SCHEMAS = {
   AuctionRevealInput,
   MintInput,
   PacketsInput,
+  FlowProofInput,
   ReadingInput,
   ReadingItem,
   ReadingBatchInput,

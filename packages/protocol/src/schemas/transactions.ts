@@ -38,6 +38,8 @@ export interface TxDef {
   args: TxArg[];
   /** what it answers (UTF-8 JSON, sorted keys), where more than the object itself */
   returns?: string;
+  /** transient fields it requires (kept off the block), each JSON of an input schema */
+  transient?: Array<{ name: string; schemaName: InputSchemaName }>;
 }
 
 const json = (name: string, schemaName: InputSchemaName, extra: Partial<TxArg> = {}): TxArg => ({ name, kind: 'json', schema: INPUT_SCHEMAS[schemaName], schemaName, ...extra });
@@ -134,6 +136,13 @@ export const TRANSACTIONS: readonly TxDef[] = [
   tx('auctions:listBids', 'evaluate', 'anyone', 'An auction\'s bids; paginated.', [idArg('requestId'), ...PAGE]),
   tx('auctions:listOpen', 'evaluate', 'anyone', 'Open auction requests, optionally for one delivery interval; paginated.', [integer('deliveryStart', unixSeconds(), { optional: true }), ...PAGE]),
 ];
+
+/** Transient fields a transaction requires besides its arguments: the meter's disclosed reading proofs. */
+const TRANSIENT: Record<string, TxDef['transient']> = {
+  'energy:mint': [{ name: 'exportProof', schemaName: 'FlowProofInput' }],
+  'trades:confirmDelivery': [{ name: 'importProof', schemaName: 'FlowProofInput' }],
+};
+for (const t of TRANSACTIONS) if (TRANSIENT[t.name]) t.transient = TRANSIENT[t.name];
 
 /** The catalogue entry of `contract:function`, or undefined. */
 export function transaction(name: string): TxDef | undefined {
