@@ -14,6 +14,7 @@ import { OffersContract } from './market/contracts/offers.contract';
 import { TradesContract } from './market/contracts/trades.contract';
 import { AuctionsContract } from './market/contracts/auctions.contract';
 import { MarketContract } from './market/contracts/market.contract';
+import { describeTransactions } from './kernel/metadata';
 
 export { AdmissionsContract, CommitteesContract, GovernanceContract, HealthContract, ParticipantsContract };
 
@@ -29,3 +30,6 @@ export const contracts: Array<new () => object> = [HealthContract, GovernanceCon
   AuctionsContract,
   MarketContract,
 ];
+
+// GetMetadata describes every transaction's arguments from the one catalogue (kernel/metadata.ts).
+describeTransactions(contracts as never);

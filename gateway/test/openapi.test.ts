@@ -3,12 +3,11 @@
  * in a flow mapping silently adds a key with a null value) and bounded request inputs, so no body or
  * parameter can carry an arbitrarily large value to the ledger (issue 16).
  */
-import fs from 'node:fs';
-import YAML from 'yaml';
-import { openApiPath } from '../src/rest/openapi';
+import { loadOpenApiDocument } from '../src/rest/openapi';
 
 type Json = Record<string, unknown>;
-const doc = YAML.parse(fs.readFileSync(openApiPath(), 'utf8')) as Json;
+// the document as served: openapi.yaml with its protocol request bodies completed (src/rest/openapi.ts)
+const doc = loadOpenApiDocument();
 
 /** JSON Schema 2020-12 keywords (validation, applicators, annotations) plus OpenAPI 3.1's own. */
 const KEYWORDS = new Set([

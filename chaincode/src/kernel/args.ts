@@ -3,12 +3,25 @@
  * into a value or refuse with INVALID_ARGUMENT naming the argument and what to fix. Caller-supplied
  * text is quoted with `quote()` (first 64 characters), never echoed in full.
  *
- * No Fabric dependency: domain modules use `onlyKeys` too.
+ * No Fabric dependency: domain modules use `inputOf` too.
  */
+import { checkInput, ID_PATTERN_SOURCE, type InputSchemaName } from '@gridledger/protocol';
 import { fail, quote } from './errors';
 
-/** Ids of ledger objects (offers, trades, auctions, packets, participants) as they appear in arguments. */
-export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Ids of ledger objects (offers, trades, auctions, packets, participants) as they appear in arguments (packages/protocol/src/schemas/fields.ts). */
+export const ID_PATTERN = new RegExp(ID_PATTERN_SOURCE);
+
+/**
+ * A parsed JSON input checked against its one schema (packages/protocol/src/schemas, docs/transactions.md)
+ * by the validator compiled ahead at the protocol package's build — no hand-written field loops. A
+ * refusal is INVALID_ARGUMENT with the field schema's sub-code and a detail naming the field;
+ * `what` names the value (e.g. `offer`, `voteJson`).
+ */
+export function inputOf<T>(name: InputSchemaName, value: unknown, what: string): T {
+  const r = checkInput<T>(name, value, what, quote);
+  if (!r.ok) fail('INVALID_ARGUMENT', r.subCode, r.detail);
+  return r.value;
+}
 
 /** Caller-supplied JSON (an argument or a transient value) of any shape; `expected` names the shape for the message. */
 export function jsonArg(text: string, name: string, expected = 'a JSON object'): unknown {
@@ -46,15 +59,15 @@ export function intArg(text: string, name: string, min: number, max: number): nu
   return n;
 }
 
+/** A free-text argument of `min` to `max` characters (a reason, a reference). */
+export function textArg(v: string, name: string, min: number, max: number): string {
+  if (typeof v !== 'string' || v.length < min || v.length > max) fail('INVALID_ARGUMENT', 'BAD_FORMAT', `${name} must be ${min}-${max} characters, got ${quote(v)}`);
+  return v;
+}
+
 /** An id argument (ID_PATTERN). */
 export function idArg(v: string, name: string): string {
   if (typeof v !== 'string' || !ID_PATTERN.test(v)) fail('INVALID_ARGUMENT', 'BAD_ID', `${name} is not a valid id (1-128 of A-Z a-z 0-9 . _ : -), got ${quote(v)}`);
   return v;
 }
 
-/** Refuses members of a parsed object other than `allowed`. */
-export function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) fail('INVALID_ARGUMENT', 'UNKNOWN_FIELD', `${what}: unknown field ${quote(k)} (allowed: ${allowed.join(', ')})`);
-  }
-}

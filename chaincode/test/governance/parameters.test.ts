@@ -29,9 +29,9 @@ describe('governance parameters', () => {
 
   it('validates each field and the invariants between fields, writing nothing on error', async () => {
     const ledger = new TestLedger();
-    await expectCode(set(ledger, { f: 0 }), 'INVALID_ARGUMENT', /parameter f must be in \[1, 10\]/);
-    await expectCode(set(ledger, { f: 1.5 }), 'INVALID_ARGUMENT', /must be an integer/);
-    await expectCode(set(ledger, { quorum: 3 }), 'INVALID_ARGUMENT', /unknown parameter "quorum"/);
+    await expectCode(set(ledger, { f: 0 }), 'INVALID_ARGUMENT:OUT_OF_RANGE', /paramsJson\.f must be between 1 and 10 \(got 0\)/);
+    await expectCode(set(ledger, { f: 1.5 }), 'INVALID_ARGUMENT:NOT_INTEGER', /paramsJson\.f must be an integer/);
+    await expectCode(set(ledger, { quorum: 3 }), 'INVALID_ARGUMENT:UNKNOWN_FIELD', /unknown field "quorum" \(allowed: f, slotSeconds/);
     await expectCode(set(ledger, { qScoreMin: 10, qScoreMax: 5 }), 'INVALID_ARGUMENT', /qScoreMin .* below qScoreMax/);
     await expectCode(set(ledger, { slotSeconds: 60 }), 'INVALID_ARGUMENT', /2 × clockToleranceSeconds/);
     await expectCode(set(ledger, { taskDeadlineSeconds: 600 }), 'INVALID_ARGUMENT', /every member can lead once/);

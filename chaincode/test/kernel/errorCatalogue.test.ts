@@ -1,12 +1,13 @@
 /**
  * The protocol's ERROR_CATALOGUE (packages/protocol/src/errors.ts) lists every (code, sub-code) pair
  * the chaincode throws — `fail` is typed against it, so an unlisted sub-code does not compile — and
- * only those; CONTRACTS.md shows the same table to client developers. Adding a refusal without
+ * only those (the sub-codes of the transaction input schemas count as thrown: the chaincode refuses
+ * with them through kernel/args.ts `inputOf`); CONTRACTS.md shows the same table to client developers. Adding a refusal without
  * cataloguing and documenting its sub-code fails here.
  */
 import { readFileSync, readdirSync, statSync } from 'fs';
 import { join } from 'path';
-import { ERROR_CATALOGUE, ERROR_CODES } from '@gridledger/protocol';
+import { ERROR_CATALOGUE, ERROR_CODES, INPUT_SCHEMAS, schemaSubCodes } from '@gridledger/protocol';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -24,6 +25,8 @@ describe('error catalogue', () => {
     for (const m of text.matchAll(/mustGet(?:<[^>]*>)?\([^;]*?'([A-Z][A-Z0-9_]+)'\)/g)) thrown.add(`NOT_FOUND:${m[1]}`);
   }
   const catalogued = new Set<string>(ERROR_CODES.flatMap((c) => ERROR_CATALOGUE[c].subCodes.map((s) => `${c}:${s}`)));
+  // refusals by the transaction input schemas (kernel/args.ts inputOf → packages/protocol checkInput)
+  for (const sub of schemaSubCodes(INPUT_SCHEMAS)) thrown.add(`INVALID_ARGUMENT:${sub}`);
   const doc = readFileSync(join(__dirname, '../../CONTRACTS.md'), 'utf8');
   const documented = new Set<string>();
   const docStatus = new Map<string, number>();

@@ -7,6 +7,7 @@
  * chaincode/package.json pins class-transformer 0.4.0.
  */
 import { JSONSerializer } from 'fabric-contract-api';
+import { INPUT_SCHEMAS, TRANSACTIONS } from '@gridledger/protocol';
 import { contracts } from '../../src';
 
 // fabric-shim ships no types for its contract SPI
@@ -60,4 +61,37 @@ describe('GetMetadata through fabric-shim ChaincodeFromContract', () => {
     const meters = md.contracts.meters.transactions.map((t: { name: string }) => t.name);
     expect(meters).toEqual(expect.arrayContaining(['postReading', 'postReadings', 'getReading', 'getProof', 'getReadingHash', 'getHead']));
   });
+
+  it('describes every transaction\'s arguments from the one catalogue, and ships the input schemas as components', async () => {
+    const res = await cc.invokeFunctionality(stubFor('org.hyperledger.fabric:GetMetadata'));
+    const md = JSON.parse(Buffer.from(res.payload).toString('utf8'));
+    const listed: string[] = [];
+    for (const [contract, c] of Object.entries(md.contracts as Record<string, { transactions: Array<{ name: string; parameters?: Array<{ name: string; description: string; required: boolean; schema: { type: string; description: string } }> }> }>)) {
+      if (contract === 'org.hyperledger.fabric') continue;
+      for (const t of c.transactions) {
+        listed.push(`${contract}:${t.name}`);
+        const def = TRANSACTIONS.find((d) => d.name === `${contract}:${t.name}`)!;
+        expect((t.parameters ?? []).map((p) => p.name)).toEqual(def.args.map((a) => a.name));
+        for (const p of t.parameters ?? []) expect(p.schema.type).toBe('string');
+      }
+    }
+    // the catalogue lists exactly the transactions the contracts declare
+    expect(listed.sort()).toEqual(TRANSACTIONS.map((t) => t.name).sort());
+    const create = md.contracts.offers.transactions.find((t: { name: string }) => t.name === 'create');
+    expect(create.parameters[0]).toMatchObject({ name: 'offerJson', required: true, schema: { type: 'string', description: 'JSON text of #/components/schemas/OfferInput' } });
+    const accept = md.contracts.offers.transactions.find((t: { name: string }) => t.name === 'accept');
+    expect(accept.parameters[1].description).toMatch(/^an integer between 1 and 10000000, in decimal digits/);
+    for (const [name, schema] of Object.entries(INPUT_SCHEMAS)) expect(md.components.schemas[name]).toEqual({ $id: name, ...schema });
+  });
+
+  it('leaves argument checking to the chaincode: the shim passes a bad argument through to the contract', async () => {
+    // fabric-shim validates each argument against its parameter schema before the function runs
+    // (datamarshall.js handleParameters); the schemas stay {type: string}, so a 300-character id with
+    // `~` reaches offers:get, whose first refusal here is the caller check ([CODE:SUB_CODE], ours).
+    const res = await cc.invokeFunctionality(stubFor('offers:get', ['~'.repeat(300)]));
+    expect(res.status).toBe(500);
+    expect(res.message).toMatch(/^\[UNAUTHENTICATED:NO_ROLE\] /);
+    expect(res.message).not.toMatch(/Unable to validate parameter/);
+  });
 });
+

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import YAML from 'yaml';
+import { INPUT_SCHEMAS, type InputSchemaName } from '@gridledger/protocol';
 import type { Role } from '../auth/apiKeys';
 
 export type RoleSpec = Role | 'meter-self';
@@ -63,6 +64,44 @@ export function openApiPath(): string {
   return found;
 }
 
+/**
+ * A request-body schema the chaincode also checks is not written in openapi.yaml: the YAML holds a
+ * marker, `{ x-protocol-input: <Name>, x-meter: required | optional }`, and the document is completed
+ * here from the one definition in @gridledger/protocol (packages/protocol/src/schemas, the same
+ * schema the chaincode's ahead-compiled validator checks), so edge and ledger cannot drift
+ * (docs/architecture.md "Transaction schemas"). `x-meter` adds the body's `meterId` (the meter acting,
+ * which the gateway strips before the chaincode call); the marker stays in the served document.
+ */
+function protocolBody(marker: Json): Json {
+  const name = marker['x-protocol-input'] as InputSchemaName;
+  const schema = INPUT_SCHEMAS[name] as Json | undefined;
+  if (!schema) throw new Error(`openapi.yaml: x-protocol-input ${String(name)} is not a schema of @gridledger/protocol`);
+  const body = JSON.parse(JSON.stringify(schema)) as Json;
+  const meter = marker['x-meter'];
+  if (meter === 'required' || meter === 'optional') {
+    const { meterId: _chaincodeMeterId, ...rest } = (body.properties as Json | undefined) ?? {};
+    body.properties = { meterId: { $ref: '#/components/schemas/MeterIdValue' }, ...rest };
+    const required = ((body.required as string[] | undefined) ?? []).filter((f) => f !== 'meterId');
+    body.required = meter === 'required' ? ['meterId', ...required] : required;
+  }
+  return { ...body, 'x-protocol-input': name, ...(meter ? { 'x-meter': meter } : {}) };
+}
+
+function completeProtocolBodies(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(completeProtocolBodies);
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Json;
+  if (typeof o['x-protocol-input'] === 'string') return protocolBody(o);
+  const out: Json = {};
+  for (const [k, x] of Object.entries(o)) out[k] = completeProtocolBodies(x);
+  return out;
+}
+
+/** openapi.yaml as served: parsed, its protocol request bodies completed. */
+export function loadOpenApiDocument(file = openApiPath()): Json {
+  return completeProtocolBodies(YAML.parse(fs.readFileSync(file, 'utf8'))) as Json;
+}
+
 function rewriteRefs(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(rewriteRefs);
   if (v && typeof v === 'object') {
@@ -91,7 +130,7 @@ export class ApiSpec {
   private readonly ajvCoerce: Ajv2020;
 
   constructor(file = openApiPath()) {
-    this.doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Json;
+    this.doc = loadOpenApiDocument(file);
     const common = { allErrors: true, strict: false, validateFormats: false } as const;
     this.ajv = new Ajv2020(common);
     this.ajvCoerce = new Ajv2020({ ...common, coerceTypes: true, useDefaults: true });

@@ -14,3 +14,4 @@ export * from './reading';
 export * from './tasks';
 export * from './trade';
 export * from './network';
+export * from './schemas';

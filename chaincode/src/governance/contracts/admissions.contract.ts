@@ -5,11 +5,11 @@ import { getCaller, requireMeter } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { mustReadParticipant } from '../ledger/participants';
 import { readParameters } from '../ledger/parameters';
-import { castVote, decideBallot, recordLeaderEntry } from '../services/tasks';
+import { castVote, decideBallot, recordLeaderEntry, type VoteInput } from '../services/tasks';
 import { applyCommitteeDecision } from '../services/reputation';
 import { admit, ADMISSION_BALLOT, reject, syncCommitteeIndex } from '../services/registry';
 import { fail } from '../../kernel/errors';
-import { jsonObjectArg, onlyKeys } from '../../kernel/args';
+import { inputOf, jsonObjectArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 
 /**
@@ -42,11 +42,7 @@ export class AdmissionsContract extends GridLedgerContract {
   @Returns('string')
   async vote(ctx: GridLedgerContext, participantId: string, voteJson: string): Promise<string> {
     const voter = requireMeter(ctx, 'admissions:vote');
-    const v = jsonObjectArg(voteJson, 'voteJson');
-    onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
-    if (v.conditions !== undefined && (typeof v.conditions !== 'object' || v.conditions === null || Array.isArray(v.conditions))) {
-      fail('INVALID_ARGUMENT', 'BAD_CONDITION', 'voteJson.conditions must be an object of booleans');
-    }
+    const v = inputOf<VoteInput>('VoteInput', jsonObjectArg(voteJson, 'voteJson'), 'voteJson');
     const now = await ctx.time();
     const p = await mustReadParticipant(ctx, participantId);
     const vote = await castVote(
@@ -54,7 +50,7 @@ export class AdmissionsContract extends GridLedgerContract {
       p.admissionTaskId,
       ADMISSION_BALLOT,
       voter.participantId,
-      { approve: v.approve as boolean, conditions: v.conditions as Record<string, boolean> | undefined, reason: v.reason as string | undefined },
+      v,
       now,
     );
     return canonicalJson(vote);

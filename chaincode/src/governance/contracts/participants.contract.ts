@@ -8,7 +8,8 @@ import { mustReadParticipant, QScoreHistoryEntry } from '../ledger/participants'
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { readParameters } from '../ledger/parameters';
 import * as registry from '../services/registry';
-import { intArg, jsonObjectArg, onlyKeys } from '../../kernel/args';
+import { MAX_QUANTITY } from '@gridledger/protocol';
+import { inputOf, intArg, jsonObjectArg, textArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 
 /**
@@ -52,8 +53,7 @@ export class ParticipantsContract extends GridLedgerContract {
   @Returns('string')
   async requestJoin(ctx: GridLedgerContext, requestJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:requestJoin');
-    const req = jsonObjectArg(requestJson, 'requestJson');
-    onlyKeys(req, ['stake'], 'requestJson');
+    const req = inputOf<Record<string, unknown>>('JoinInput', jsonObjectArg(requestJson, 'requestJson'), 'requestJson');
     const params = await readParameters(ctx);
     const now = await ctx.time(params);
     return canonicalJson(view(await registry.requestJoin(ctx, meter, req, now, params), now, true));
@@ -82,7 +82,7 @@ export class ParticipantsContract extends GridLedgerContract {
   async setStake(ctx: GridLedgerContext, amount: string): Promise<string> {
     const meter = requireMeter(ctx, 'participants:setStake');
     const now = await ctx.time();
-    const p = await registry.setStake(ctx, meter, intArg(amount, 'amount', 0, Number.MAX_SAFE_INTEGER), now);
+    const p = await registry.setStake(ctx, meter, intArg(amount, 'amount', 0, MAX_QUANTITY), now);
     return canonicalJson(view(p, now, true));
   }
 
@@ -102,7 +102,7 @@ export class ParticipantsContract extends GridLedgerContract {
   async suspend(ctx: GridLedgerContext, participantId: string, reason: string): Promise<string> {
     const caller = getCaller(ctx);
     const now = await ctx.time();
-    return canonicalJson(view(await registry.suspend(ctx, caller, participantId, String(reason ?? '').slice(0, 280), now), now, true));
+    return canonicalJson(view(await registry.suspend(ctx, caller, participantId, textArg(reason, 'reason', 1, 256), now), now, true));
   }
 
   /** Operator of the participant's utility (suspension), or the regulator (suspension or ban). */
@@ -120,7 +120,7 @@ export class ParticipantsContract extends GridLedgerContract {
   async ban(ctx: GridLedgerContext, participantId: string, seconds: string, reason: string): Promise<string> {
     requireRegulator(ctx, 'participants:ban');
     const now = await ctx.time();
-    const p = await registry.ban(ctx, participantId, intArg(seconds, 'seconds', 1, 315_360_000), String(reason ?? '').slice(0, 280), now);
+    const p = await registry.ban(ctx, participantId, intArg(seconds, 'seconds', 1, 315_360_000), textArg(reason, 'reason', 1, 256), now);
     return canonicalJson(view(p, now, true));
   }
 

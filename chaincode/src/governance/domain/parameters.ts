@@ -3,7 +3,8 @@
  * validation. Pure: no ledger access here.
  */
 import { Q_SCALE } from './fixedPoint';
-import { fail, quote } from '../../kernel/errors';
+import { fail } from '../../kernel/errors';
+import { inputOf } from '../../kernel/args';
 
 export interface GovernanceParameters {
   /** Committee fault bound; committee size n = 3f + 1, decisions at 2f + 1, blocked at f + 1. */
@@ -61,27 +62,6 @@ export const DEFAULT_PARAMETERS: GovernanceParameters = {
   beaconQuorum: 2,
 };
 
-type Range = [min: number, max: number];
-const RANGES: Record<keyof GovernanceParameters, Range> = {
-  f: [1, 10],
-  slotSeconds: [10, 86_400],
-  genesisMs: [0, 8_640_000_000_000],
-  clockToleranceSeconds: [5, 600],
-  minQScore: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
-  minTradingQScore: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
-  minStake: [0, 1_000_000 * Q_SCALE],
-  penaltyThreshold: [0, 1000],
-  banSeconds: [60, 10 * 365 * 86_400],
-  qScoreMin: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
-  qScoreMax: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
-  qScoreInitial: [-1_000_000 * Q_SCALE, 1_000_000 * Q_SCALE],
-  qStep: [1, 1_000_000 * Q_SCALE],
-  taskDeadlineSeconds: [60, 30 * 86_400],
-  beaconQuorum: [1, 64],
-};
-
-export const PARAMETER_NAMES = Object.keys(RANGES) as Array<keyof GovernanceParameters>;
-
 export function committeeSize(f: number): number {
   return 3 * f + 1;
 }
@@ -92,16 +72,9 @@ export function committeeSize(f: number): number {
  */
 export function mergeParameters(current: GovernanceParameters, update: Record<string, unknown>): GovernanceParameters {
   const next: GovernanceParameters = { ...current };
-  for (const [name, value] of Object.entries(update)) {
-    if (!(name in RANGES)) {
-      fail('INVALID_ARGUMENT', 'UNKNOWN_PARAMETER', `unknown parameter ${quote(name)}; known parameters: ${PARAMETER_NAMES.join(', ')}`);
-    }
-    const [lo, hi] = RANGES[name as keyof GovernanceParameters];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-      fail('INVALID_ARGUMENT', 'NOT_INTEGER', `parameter ${name} must be an integer, got ${quote(value)}`);
-    }
-    if (value < lo || value > hi) fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `parameter ${name} must be in [${lo}, ${hi}], got ${value}`);
-    next[name as keyof GovernanceParameters] = value;
+  // each field's type and range: the one schema (GovernanceParametersInput, packages/protocol)
+  for (const [name, value] of Object.entries(inputOf<Partial<GovernanceParameters>>('GovernanceParametersInput', update, 'paramsJson'))) {
+    next[name as keyof GovernanceParameters] = value as number;
   }
   checkInvariants(next);
   return next;

@@ -229,6 +229,7 @@ export async function syncParticipantIndex(ctx: GridLedgerContext, pid: string, 
  * the zone is complete, `participants:syncCommitteeIndex` removes each of them.
  */
 export async function backfillCommitteeIndex(ctx: GridLedgerContext, zone: string, pageSize: number, nowMs: number) {
+  if (!NAME_PATTERN.test(zone)) fail('INVALID_ARGUMENT', 'BAD_ZONE', `zone must match ${NAME_PATTERN.source}`);
   const page = await backfillPositions(ctx, zone, pageSize);
   const outOfStep: string[] = [];
   for (const pid of page.visited) {

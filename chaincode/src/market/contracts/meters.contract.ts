@@ -7,7 +7,7 @@ import { getCaller, requireMeter } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import * as readings from '../ledger/readings';
 import { fail, quote } from '../../kernel/errors';
-import { ID_PATTERN, intArg, jsonObjectArgOrTransient, onlyKeys } from '../../kernel/args';
+import { ID_PATTERN, inputOf, intArg, jsonObjectArgOrTransient } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 import { openMarketTx } from '../services/session';
 
@@ -44,17 +44,15 @@ export class MetersContract extends GridLedgerContract {
   async postReadings(ctx: GridLedgerContext, batchJson: string): Promise<string> {
     const meter = requireMeter(ctx, 'meters:postReadings');
     const env = await openMarketTx(ctx);
-    const batch = jsonObjectArgOrTransient(ctx.stub.getTransient(), batchJson, 'batchJson', 'readings');
-    onlyKeys(batch, ['meterId', 'readings'], 'batch');
+    const batch = inputOf<{ meterId: string; readings: Array<Record<string, unknown>> }>(
+      'ReadingBatchInput',
+      jsonObjectArgOrTransient(ctx.stub.getTransient(), batchJson, 'batchJson', 'readings'),
+      'batch',
+    );
     if (batch.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${quote(batch.meterId)}'s`);
-    const items = batch.readings;
-    if (!Array.isArray(items) || items.length === 0 || items.length > R.MAX_BATCH) {
-      fail('INVALID_ARGUMENT', 'BAD_BATCH', `batch.readings must be an array of 1 to ${R.MAX_BATCH} readings`);
-    }
     const { minIntervalSeconds } = await env.market();
-    const parsed = items.map((o, i) => {
-      if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('INVALID_ARGUMENT', 'NOT_OBJECT', `batch.readings[${i}] must be an object`);
-      const r = R.parseReading(o as Record<string, unknown>, `readings[${i}]`, minIntervalSeconds, meter.meterId);
+    const parsed = batch.readings.map((o, i) => {
+      const r = R.parseReading(o, `readings[${i}]`, minIntervalSeconds, meter.meterId);
       if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `readings[${i}] carries meter ${r.meterId}; a batch holds one meter's readings`);
       return r;
     });

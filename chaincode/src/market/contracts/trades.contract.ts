@@ -13,9 +13,9 @@ import { MKT } from '../ledger/keys';
 import { transientProof, verifiedProof } from '../ledger/readings';
 import { getTrade, putTrade, tradeKey } from '../ledger/trades';
 import { fail } from '../../kernel/errors';
-import { idArg, intArg, jsonArg, jsonObjectArg, onlyKeys } from '../../kernel/args';
+import { idArg, inputOf, intArg, jsonArg, jsonObjectArg } from '../../kernel/args';
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
-import { castVote, recordLeaderEntry } from '../../governance';
+import { castVote, recordLeaderEntry, type VoteInput } from '../../governance';
 import { openMarketTx } from '../services/session';
 import { closeTrade, decideStage, endStage, escrowEnergy } from '../services/settlement';
 
@@ -43,16 +43,7 @@ export class TradesContract extends GridLedgerContract {
     if (t.seller !== m.participantId) fail('FORBIDDEN', 'NOT_SELLER', `only the seller of trade ${t.tradeId} may deliver its energy`);
     if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
     if (ctx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
-    const parsed = jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}');
-    if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 16) fail('INVALID_ARGUMENT', 'BAD_PACKETS', 'packetsJson must be an array of 1 to 16 {packetId, amountWh}');
-    const uses: PacketUse[] = parsed.map((u, i) => {
-      if (typeof u !== 'object' || u === null) fail('INVALID_ARGUMENT', 'BAD_PACKETS', `packetsJson[${i}] must be an object`);
-      const o = u as Record<string, unknown>;
-      if (Object.keys(o).some((k) => k !== 'packetId' && k !== 'amountWh')) fail('INVALID_ARGUMENT', 'UNKNOWN_FIELD', `packetsJson[${i}] may only hold packetId and amountWh`);
-      const amount = o.amountWh;
-      if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) fail('INVALID_ARGUMENT', 'BAD_PACKETS', `packetsJson[${i}].amountWh must be a positive integer`);
-      return { packetId: idArg(String(o.packetId), `packetsJson[${i}].packetId`), amountWh: amount };
-    });
+    const uses = inputOf<PacketUse[]>('PacketsInput', jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}'), 'packetsJson');
     const next = await escrowEnergy(ctx, gov, t, uses);
     await putTrade(ctx, next);
     emit(ctx, EVENTS.tradeEnergyEscrowed, { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
@@ -117,13 +108,12 @@ export class TradesContract extends GridLedgerContract {
   @Returns('string')
   async vote(ctx: GridLedgerContext, tradeId: string, voteJson: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:vote');
-    const v = jsonObjectArg(voteJson, 'voteJson');
-    onlyKeys(v, ['approve', 'conditions', 'reason'], 'voteJson');
+    const v = inputOf<VoteInput>('VoteInput', jsonObjectArg(voteJson, 'voteJson'), 'voteJson');
     await openMarketTx(ctx);
     const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     const stage = T.stageOf(t);
     if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: nothing to attest before the buyer's delivery evidence`);
-    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v as never, ctx.nowMs);
+    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v, ctx.nowMs);
     return canonicalJson(vote);
   }
 

@@ -17,9 +17,9 @@
 import { createHash } from 'crypto';
 import { MarketParams, checkPrice } from './params';
 import { checkDeliveryInterval } from './offer';
-import { HEX64, MAX_QUANTITY, Obj, SECRET_PATTERN, int, str } from './validate';
+import { Obj, SECRET_PATTERN } from './validate';
 import { fail } from '../../kernel/errors';
-import { onlyKeys } from '../../kernel/args';
+import { inputOf } from '../../kernel/args';
 
 export type AuctionStatus = 'OPEN' | 'AWARDED' | 'NO_WINNER' | 'TRADED' | 'FAILED';
 export type BidStatus = 'COMMITTED' | 'REVEALED' | 'FILTERED';
@@ -82,17 +82,17 @@ export function bidIdFor(requestId: string, sellerCommitment: string): string {
 }
 
 export function parseRequest(o: Obj, nowS: number, params: MarketParams, requestId: string): AuctionRequest {
-  onlyKeys(o, ['amountWh', 'maxPricePerKwh', 't1', 't2', 'buyerCommitment', 'deliveryStart', 'deliveryLength'], 'auctionRequest');
+  const i = inputOf<Pick<AuctionRequest, 'amountWh' | 'maxPricePerKwh' | 't1' | 't2' | 'buyerCommitment' | 'deliveryStart' | 'deliveryLength'>>('AuctionRequestInput', o, 'auctionRequest');
   const r: AuctionRequest = {
     requestId,
-    amountWh: int(o, 'amountWh', 1, 10_000_000, 'auctionRequest'),
-    maxPricePerKwh: int(o, 'maxPricePerKwh', 1, MAX_QUANTITY, 'auctionRequest'),
-    t1: int(o, 't1', 0, 4_102_444_800, 'auctionRequest'),
-    t2: int(o, 't2', 0, 4_102_444_800, 'auctionRequest'),
+    amountWh: i.amountWh,
+    maxPricePerKwh: i.maxPricePerKwh,
+    t1: i.t1,
+    t2: i.t2,
     claimDeadline: 0,
-    buyerCommitment: str(o, 'buyerCommitment', HEX64, 'auctionRequest', '64 lowercase hex digits (SHA-256 of the identity commitment)'),
-    deliveryStart: int(o, 'deliveryStart', 0, 4_102_444_800, 'auctionRequest'),
-    deliveryLength: int(o, 'deliveryLength', 1, 86_400, 'auctionRequest'),
+    buyerCommitment: i.buyerCommitment,
+    deliveryStart: i.deliveryStart,
+    deliveryLength: i.deliveryLength,
     createdAt: nowS,
     status: 'OPEN',
   };
@@ -111,20 +111,19 @@ export function parseRequest(o: Obj, nowS: number, params: MarketParams, request
 
 /** Hashed offer before t1; filter 1 (E_s ≥ E_a) is applied on entry. */
 export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
-  onlyKeys(o, ['energyWh', 'priceCommitment', 'sellerCommitment'], 'auctionBid');
+  const i = inputOf<{ energyWh: number; priceCommitment: string; sellerCommitment: string }>('AuctionBidInput', o, 'auctionBid');
   if (req.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}`);
   if (nowS >= req.t1) fail('PRECONDITION_FAILED', 'BIDDING_CLOSED', `auction ${req.requestId} stopped taking offers at t1 = ${req.t1} (ledger time ${nowS})`);
-  const energyWh = int(o, 'energyWh', 1, 10_000_000, 'auctionBid');
+  const { energyWh, sellerCommitment } = i;
   if (energyWh < req.amountWh) {
     fail('PRECONDITION_FAILED', 'BID_TOO_SMALL', `filter 1: offered energy E_s = ${energyWh} Wh is less than the requested E_a = ${req.amountWh} Wh`);
   }
-  const sellerCommitment = str(o, 'sellerCommitment', HEX64, 'auctionBid', '64 lowercase hex digits');
   if (sellerCommitment === req.buyerCommitment) fail('FORBIDDEN', 'SELF_TRADE', 'auctionBid: the buyer cannot bid in its own auction');
   return {
     requestId: req.requestId,
     offerId: bidIdFor(req.requestId, sellerCommitment),
     energyWh,
-    priceCommitment: str(o, 'priceCommitment', HEX64, 'auctionBid', '64 lowercase hex digits'),
+    priceCommitment: i.priceCommitment,
     sellerCommitment,
     committedAt: nowS,
     status: 'COMMITTED',
@@ -136,12 +135,10 @@ export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
  * sealed and so never wins); a matching reveal outside [P_k, P_m] is recorded as FILTERED.
  */
 export function reveal(req: AuctionRequest, bid: AuctionBid, o: Obj, nowS: number, params: MarketParams): AuctionBid {
-  onlyKeys(o, ['pricePerKwh', 'salt'], 'auctionReveal');
+  const { pricePerKwh, salt } = inputOf<{ pricePerKwh: number; salt: string }>('AuctionRevealInput', o, 'auctionReveal');
   if (nowS < req.t1) fail('PRECONDITION_FAILED', 'REVEAL_NOT_OPEN', `reveals open at t1 = ${req.t1} (ledger time ${nowS})`);
   if (nowS >= req.t2) fail('PRECONDITION_FAILED', 'REVEAL_CLOSED', `reveals closed at t2 = ${req.t2} (ledger time ${nowS})`);
   if (bid.status !== 'COMMITTED') fail('CONFLICT', 'ALREADY_REVEALED', `offer ${bid.offerId} was already revealed (${bid.status}); a reveal cannot be replayed`);
-  const pricePerKwh = int(o, 'pricePerKwh', 0, MAX_QUANTITY, 'auctionReveal');
-  const salt = str(o, 'salt', SECRET_PATTERN, 'auctionReveal', '16-256 printable ASCII characters');
   if (priceCommitment(req.requestId, pricePerKwh, salt) !== bid.priceCommitment) {
     fail('INVALID_ARGUMENT', 'COMMITMENT_MISMATCH', `auctionReveal: price and salt do not match the commitment of offer ${bid.offerId}`);
   }

@@ -6,9 +6,9 @@
  * packet (origin "trade") is claimedWh = amountWh — energy is transferred only by trades.
  */
 import { createHash } from 'crypto';
-import { Obj, int, oneOf } from './validate';
+import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
-import { onlyKeys } from '../../kernel/args';
+import { inputOf } from '../../kernel/args';
 
 export const SOURCES = ['solar', 'wind', 'hydro', 'storage', 'grid', 'other'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -37,13 +37,9 @@ export interface MintInput {
   source: Source;
 }
 
+/** `mintJson`, checked against its schema (MintInput, packages/protocol). */
 export function parseMint(o: Obj): MintInput {
-  onlyKeys(o, ['intervalStart', 'amountWh', 'source'], 'mint');
-  return {
-    intervalStart: int(o, 'intervalStart', 0, 4_102_444_800, 'mint'),
-    amountWh: int(o, 'amountWh', 1, 10_000_000, 'mint'),
-    source: oneOf(o, 'source', SOURCES, 'mint'),
-  };
+  return inputOf<MintInput>('MintInput', o, 'mint');
 }
 
 /** No phantom energy: already minted + this mint must fit in the interval's measured export. */

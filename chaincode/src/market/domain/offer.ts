@@ -13,9 +13,9 @@ import { createHash } from 'crypto';
 import { bpsOf, costOf } from './money';
 import { MarketParams, checkPrice } from './params';
 import { checkIntervalLength } from './reading';
-import { MAX_QUANTITY, Obj, int } from './validate';
+import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
-import { onlyKeys } from '../../kernel/args';
+import { inputOf } from '../../kernel/args';
 
 export type OfferStatus = 'OPEN' | 'ACCEPTED' | 'WITHDRAWN' | 'EXPIRED';
 
@@ -47,15 +47,9 @@ export interface OfferInput {
   ttlSeconds: number;
 }
 
+/** `offerJson`, checked against its schema (OfferInput, packages/protocol). */
 export function parseOfferInput(o: Obj): OfferInput {
-  onlyKeys(o, ['amountWh', 'pricePerKwh', 'deliveryStart', 'deliveryLength', 'ttlSeconds'], 'offer');
-  return {
-    amountWh: int(o, 'amountWh', 1, 10_000_000, 'offer'),
-    pricePerKwh: int(o, 'pricePerKwh', 1, MAX_QUANTITY, 'offer'),
-    deliveryStart: int(o, 'deliveryStart', 0, 4_102_444_800, 'offer'),
-    deliveryLength: int(o, 'deliveryLength', 1, 86_400, 'offer'),
-    ttlSeconds: int(o, 'ttlSeconds', 1, MAX_QUANTITY, 'offer'),
-  };
+  return inputOf<OfferInput>('OfferInput', o, 'offer');
 }
 
 /**

@@ -5,9 +5,9 @@
  * because a ban is a participant status shared with committee eligibility.
  */
 import { INTERVAL_LENGTHS, PRODUCTION_MIN_INTERVAL_SECONDS } from './reading';
-import { MAX_QUANTITY, Obj, int } from './validate';
+import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
-import { onlyKeys } from '../../kernel/args';
+import { inputOf } from '../../kernel/args';
 
 export interface MarketParams {
   /** P_k: minimum price per kWh a seller may receive (seed 000). */
@@ -52,17 +52,10 @@ export const DEFAULT_MARKET_PARAMS: MarketParams = {
   minIntervalSeconds: PRODUCTION_MIN_INTERVAL_SECONDS,
 };
 
-const FIELDS = Object.keys(DEFAULT_MARKET_PARAMS) as Array<keyof MarketParams>;
-
 /** Validates a full or partial update from the regulator and returns the merged parameters. */
 export function mergeMarketParams(current: MarketParams, update: Obj): MarketParams {
-  onlyKeys(update, FIELDS, 'marketParams');
-  const next: MarketParams = { ...current };
-  for (const k of FIELDS) {
-    if (update[k] === undefined) continue;
-    const bps = k.endsWith('Bps');
-    next[k] = int(update, k, 0, bps ? 10_000 : MAX_QUANTITY, 'marketParams');
-  }
+  // each field's type and range: the one schema (MarketParametersInput, packages/protocol)
+  const next: MarketParams = { ...current, ...inputOf<Partial<MarketParams>>('MarketParametersInput', update, 'marketParams') };
   if (next.minPricePerKwh < 1) fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams.minPricePerKwh (P_k) must be at least 1');
   if (next.maxPricePerKwh !== 0 && next.maxPricePerKwh < next.minPricePerKwh) {
     fail('INVALID_ARGUMENT', 'INCONSISTENT_PARAMETERS', 'marketParams.maxPricePerKwh must be 0 (no cap) or at least minPricePerKwh');

@@ -8,17 +8,19 @@
  */
 import { createHash } from 'crypto';
 import type { Reading as WireReading } from '@gridledger/protocol';
-import { MAX_QUANTITY, NONCE_PATTERN, Obj, int, optStr, str } from './validate';
+import { EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH } from '@gridledger/protocol';
+import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
-import { ID_PATTERN, onlyKeys } from '../../kernel/args';
+import { inputOf } from '../../kernel/args';
 
-/**
- * Interval lengths a meter may report, in seconds (1, 5, 15, 30, 60 minutes). Which of them a network
+export { EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH };
+
+/*
+ * INTERVAL_LENGTHS (packages/protocol): the interval lengths a meter may report. Which of them a network
  * accepts is the regulator's market parameter `minIntervalSeconds`: production keeps its default of
  * 300 (5 to 60 minutes); a development or test network lowers it to 60 so a trade settles in about
  * two minutes (docs/market.md "Metering intervals", docs/operations.md).
  */
-export const INTERVAL_LENGTHS = [60, 300, 900, 1800, 3600] as const;
 /** The production floor: `minIntervalSeconds`'s default. */
 export const PRODUCTION_MIN_INTERVAL_SECONDS = 300;
 
@@ -37,12 +39,6 @@ export function checkIntervalLength(length: number, minIntervalSeconds: number, 
     fail('INVALID_ARGUMENT', 'BAD_INTERVAL', `${what} must be one of ${allowed.join(', ')} seconds${hint}`);
   }
 }
-/** Earliest interval we accept: 2020-01-01T00:00:00Z — older data is a clock error, not a reading. */
-export const EARLIEST_INTERVAL = 1_577_836_800;
-/** A batch is bounded so that one transaction stays small (one day of 15-minute intervals). */
-export const MAX_BATCH = 96;
-/** Physical ceiling on one interval's flow through a household/feeder meter (10 MWh). */
-export const MAX_INTERVAL_WH = 10_000_000;
 
 /** A parsed reading: the protocol's `Reading` with its `nonce` always present (`''` when none was sent), as stored and hashed. */
 export type Reading = Required<WireReading>;
@@ -50,21 +46,21 @@ export type Reading = Required<WireReading>;
 const READING_FIELDS = ['meterId', 'intervalStart', 'intervalLength', 'importWh', 'exportWh', 'importRegisterWh', 'exportRegisterWh', 'nonce'] as const;
 
 /**
- * Schema + interval-bound checks against the network's `minIntervalSeconds` (market parameter).
- * `meterIdDefault` fills the meterId of batch items.
+ * The schema (ReadingInput, or ReadingItem for batch items, packages/protocol) + interval-bound checks
+ * against the network's `minIntervalSeconds` (market parameter). `meterIdDefault` fills the meterId
+ * of batch items.
  */
 export function parseReading(o: Obj, what: string, minIntervalSeconds: number, meterIdDefault?: string): Reading {
-  onlyKeys(o, READING_FIELDS, what);
-  const src: Obj = o.meterId === undefined && meterIdDefault !== undefined ? { ...o, meterId: meterIdDefault } : o;
+  const input = inputOf<Omit<Reading, 'meterId' | 'nonce'> & { meterId?: string; nonce?: string }>(meterIdDefault === undefined ? 'ReadingInput' : 'ReadingItem', o, what);
   const r: Reading = {
-    meterId: str(src, 'meterId', ID_PATTERN, what, 'a meter id (1-128 of A-Z a-z 0-9 . _ : -)'),
-    intervalStart: int(src, 'intervalStart', EARLIEST_INTERVAL, 4_102_444_800, what),
-    intervalLength: int(src, 'intervalLength', 1, 86_400, what),
-    importWh: int(src, 'importWh', 0, MAX_INTERVAL_WH, what),
-    exportWh: int(src, 'exportWh', 0, MAX_INTERVAL_WH, what),
-    importRegisterWh: int(src, 'importRegisterWh', 0, MAX_QUANTITY, what),
-    exportRegisterWh: int(src, 'exportRegisterWh', 0, MAX_QUANTITY, what),
-    nonce: optStr(src, 'nonce', NONCE_PATTERN, what, 'at most 128 of A-Z a-z 0-9 . _ : -', ''),
+    meterId: input.meterId ?? (meterIdDefault as string),
+    intervalStart: input.intervalStart,
+    intervalLength: input.intervalLength,
+    importWh: input.importWh,
+    exportWh: input.exportWh,
+    importRegisterWh: input.importRegisterWh,
+    exportRegisterWh: input.exportRegisterWh,
+    nonce: input.nonce ?? '',
   };
   checkIntervalLength(r.intervalLength, minIntervalSeconds, `${what}.intervalLength`);
   if (r.intervalStart % r.intervalLength !== 0) {
@@ -125,22 +121,9 @@ export function flowProofRecord(p: FlowProof): string {
   return JSON.stringify({ direction: p.direction, intervalLength: p.intervalLength, intervalStart: p.intervalStart, meterId: p.meterId, salt: p.salt, wh: p.wh });
 }
 
-const PROOF_FIELDS = ['direction', 'meterId', 'intervalStart', 'intervalLength', 'wh', 'salt'] as const;
-
+/** A disclosed proof, checked against its schema (FlowProofInput, packages/protocol). */
 export function parseFlowProof(o: Obj, what: string): FlowProof {
-  onlyKeys(o, PROOF_FIELDS, what);
-  const direction = o.direction;
-  if (direction !== 'export' && direction !== 'import') fail('INVALID_ARGUMENT', 'BAD_DIRECTION', `${what}.direction must be "export" or "import"`);
-  const salt = o.salt;
-  if (typeof salt !== 'string' || !/^[0-9a-f]{64}$/.test(salt)) fail('INVALID_ARGUMENT', 'BAD_SALT', `${what}.salt must be 64 lowercase hex digits`);
-  return {
-    direction,
-    meterId: str(o, 'meterId', ID_PATTERN, what, 'a meter id'),
-    intervalStart: int(o, 'intervalStart', EARLIEST_INTERVAL, 4_102_444_800, what),
-    intervalLength: int(o, 'intervalLength', 1, 86_400, what),
-    wh: int(o, 'wh', 0, MAX_INTERVAL_WH, what),
-    salt,
-  };
+  return inputOf<FlowProof>('FlowProofInput', o, what);
 }
 
 /**

@@ -1,0 +1,78 @@
+/**
+ * What `org.hyperledger.fabric:GetMetadata` says about each transaction, from the one catalogue of
+ * transactions (packages/protocol/src/schemas/transactions.ts, docs/transactions.md).
+ *
+ * fabric-contract-api builds the metadata from the `@Transaction` decorators
+ * (fabric-contract-api/lib/annotations/transaction.js: `fabric:transactions` on each contract's
+ * prototype) and takes `components.schemas` from its object registry (`fabric:objects` on `global`,
+ * what `@Object()` fills; fabric-shim/lib/contract-spi/chaincodefromcontract.js
+ * `_augmentMetadataFromCode`). We fill both from the catalogue:
+ * - each parameter gets its name, a description of its value and `required`; its `schema` stays
+ *   `{type: 'string'}`, because fabric-shim validates and converts arguments by that schema before
+ *   the function runs (lib/contract-spi/datamarshall.js `handleParameters`) — anything richer would
+ *   refuse bad input in the shim's words instead of our `[CODE:SUB_CODE]` ones, and a `$ref` would
+ *   make the shim parse the JSON itself;
+ * - every JSON input schema is a component (`components.schemas.<Name>`, with `$id`), and the
+ *   parameters holding that JSON name it: `schema.description` = `JSON text of #/components/schemas/<Name>`.
+ *
+ * `describeTransactions` throws when a `@Transaction` is missing from the catalogue or its arguments
+ * differ, so the catalogue cannot fall behind the code (test/kernel/metadata.test.ts).
+ */
+import { INPUT_SCHEMAS, hintOf, transaction, type TxArg } from '@gridledger/protocol';
+import type { Contract } from 'fabric-contract-api';
+
+/** fabric-contract-api's annotations load reflect-metadata, which adds these to `Reflect`. */
+const metadata = Reflect as unknown as {
+  getMetadata(key: string, target: object): unknown;
+  defineMetadata(key: string, value: unknown, target: object): void;
+};
+
+interface FabricParameter {
+  name: string;
+  description?: string;
+  required?: boolean;
+  schema: Record<string, unknown>;
+}
+interface FabricTransaction {
+  name: string;
+  tag?: string[];
+  parameters?: FabricParameter[];
+}
+
+/** The JSON-text reference a parameter's schema description carries. */
+export const componentRef = (name: string): string => `#/components/schemas/${name}`;
+
+function parameterOf(a: TxArg): FabricParameter {
+  const value = a.kind === 'json' && a.schemaName ? `JSON text of ${componentRef(a.schemaName)}` : a.kind === 'integer' ? `${hintOf(a.schema)}, in decimal digits` : hintOf(a.schema);
+  const notes = [String(a.schema.description ?? ''), a.optional ? 'empty = absent' : '', a.transient ? `may be empty when transient "${a.transient}" holds it (kept off the block)` : ''].filter(Boolean);
+  return {
+    name: a.name,
+    description: notes.length ? `${value}; ${notes.join('; ')}` : value,
+    required: !a.optional && !a.transient,
+    schema: { type: 'string', description: value },
+  };
+}
+
+/** Annotates the contracts' `@Transaction` metadata and the object registry from the catalogue. */
+export function describeTransactions(contracts: ReadonlyArray<new () => Contract>): void {
+  for (const C of contracts) {
+    const contractName = new C().getName();
+    const txs = (metadata.getMetadata('fabric:transactions', C.prototype) ?? []) as FabricTransaction[];
+    for (const t of txs) {
+      const name = `${contractName}:${t.name}`;
+      const def = transaction(name);
+      if (!def) throw new Error(`transaction ${name} is not in the catalogue (packages/protocol/src/schemas/transactions.ts)`);
+      const declared = (t.parameters ?? []).map((p) => p.name);
+      const catalogued = def.args.map((a) => a.name);
+      if (declared.join(',') !== catalogued.join(',')) {
+        throw new Error(`transaction ${name} takes (${declared.join(', ')}) but the catalogue lists (${catalogued.join(', ')})`);
+      }
+      const mode = t.tag?.includes('SUBMIT') ? 'submit' : 'evaluate';
+      if (mode !== def.mode) throw new Error(`transaction ${name} is ${mode} but the catalogue says ${def.mode}`);
+      t.parameters = def.args.map(parameterOf);
+    }
+  }
+  const objects = (metadata.getMetadata('fabric:objects', global) ?? {}) as Record<string, unknown>;
+  for (const [name, schema] of Object.entries(INPUT_SCHEMAS)) objects[name] = { $id: name, ...schema };
+  metadata.defineMetadata('fabric:objects', objects, global);
+}

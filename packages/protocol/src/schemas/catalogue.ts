@@ -1,0 +1,54 @@
+/**
+ * docs/transactions.md, rendered from the catalogue (`npm run catalogue --workspace packages/protocol`
+ * writes it; packages/protocol/test/schemas.test.ts fails when the file is not current).
+ */
+import { TRANSACTIONS, type TxArg } from './transactions';
+import { INPUT_SCHEMAS } from './registry';
+import { hintOf, schemaSubCodes } from './validate';
+import type { JsonSchema } from './fields';
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function argText(a: TxArg): string {
+  const how = a.kind === 'json' ? (a.schemaName ? `JSON [${a.schemaName}](#${a.schemaName.toLowerCase()})` : `JSON (${hintOf(a.schema)})`) : a.kind === 'integer' ? hintOf(a.schema) : hintOf(a.schema);
+  const extra = [a.optional ? 'optional (empty = absent)' : '', a.transient ? `or empty with transient \`${a.transient}\`` : ''].filter(Boolean).join(', ');
+  return `\`${a.name}\`: ${how}${extra ? ` — ${extra}` : ''}`;
+}
+
+function fieldRows(s: JsonSchema): string[] {
+  const props = (s.properties as Record<string, JsonSchema> | undefined) ?? {};
+  const required = (s.required as string[] | undefined) ?? [];
+  return Object.entries(props).map(([k, p]) => {
+    const inner = p.type === 'array' && p.items ? ` of ${String((p.items as JsonSchema).description ?? 'items')}` : '';
+    return `| \`${k}\` | ${required.includes(k) ? 'yes' : 'no'} | ${cell(hintOf(p) + inner)} | ${cell(String(p.description ?? ''))} | ${schemaSubCodes({ [k]: p }).map((c) => `\`${c}\``).join(', ')} |`;
+  });
+}
+
+export function renderCatalogue(): string {
+  const out: string[] = [
+    '# Transaction catalogue',
+    '',
+    '<!-- Generated from packages/protocol/src/schemas by `npm run catalogue --workspace packages/protocol`; do not edit by hand. -->',
+    '',
+    'Every chaincode transaction, who may call it and its arguments (each a string on the wire). The',
+    'JSON inputs are defined once in `packages/protocol/src/schemas/` and used by the chaincode\'s',
+    'validation, the gateway\'s OpenAPI request bodies and `org.hyperledger.fabric:GetMetadata`',
+    '([architecture](architecture.md#transaction-schemas)). Refusals are `INVALID_ARGUMENT` with the',
+    'sub-code listed ([CONTRACTS.md](../chaincode/CONTRACTS.md) "Errors"); the REST routes are in [api.md](api.md).',
+    '',
+    '| transaction | mode | caller | arguments | what it does | answer |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const t of TRANSACTIONS) {
+    const transient = (t.transient ?? []).map((x) => `transient \`${x.name}\`: JSON [${x.schemaName}](#${x.schemaName.toLowerCase()}) (required)`);
+    const args = t.args.length || transient.length ? [...t.args.map(argText), ...transient].join('<br>') : '—';
+    out.push(`| \`${t.name}\` | ${t.mode} | ${cell(t.caller)} | ${cell(args)} | ${cell(t.summary)} | ${cell(t.returns ?? 'the object')} |`);
+  }
+  out.push('', '## Input schemas', '');
+  for (const [name, s] of Object.entries(INPUT_SCHEMAS)) {
+    const kind = s.type === 'array' ? `An array of ${String(s.minItems)} to ${String(s.maxItems)} items, each:` : s.additionalProperties === false ? 'No other field is accepted (`UNKNOWN_FIELD`).' : '';
+    out.push(`### ${name}`, '', `${String(s.description ?? '')}. ${kind}`.trim(), '');
+    out.push('| field | required | value | meaning | sub-codes |', '|---|---|---|---|---|', ...fieldRows(s.type === 'array' ? (s.items as JsonSchema) : s), '');
+  }
+  return out.join('\n');
+}
