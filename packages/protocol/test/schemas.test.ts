@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { INPUT_SCHEMAS, TRANSACTIONS, checkInput, renderCatalogue } from '../src';
+import { ERROR_CATALOGUE, INPUT_SCHEMAS, TRANSACTIONS, checkInput, renderCatalogue, schemaSubCodes } from '../src';
 
 const OFFER = { amountWh: 1500, pricePerKwh: 25, deliveryStart: 1_767_225_600, deliveryLength: 900, ttlSeconds: 600 };
 
@@ -59,6 +59,13 @@ describe('input schemas, compiled ahead', () => {
     expect(r.subCode).toBe('UNKNOWN_FIELD');
     const huge = refusal('OfferInput', { ...OFFER, ['k'.repeat(300_000)]: 1 }, 'offer');
     expect(huge.detail.length).toBeLessThan(400);
+  });
+
+  it('refuses only with sub-codes INVALID_ARGUMENT catalogues (errors.ts), so the chaincode\'s typed fail() holds', () => {
+    const subCodes = schemaSubCodes(INPUT_SCHEMAS);
+    expect(subCodes.length).toBeGreaterThan(5);
+    const catalogued = new Set<string>(ERROR_CATALOGUE.INVALID_ARGUMENT.subCodes);
+    expect(subCodes.filter((s) => !catalogued.has(s))).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@
  */
 import type { InputSchemaName } from './registry';
 import type { JsonSchema } from './fields';
+import type { SubCodeOf } from '../errors';
 
 /** The subset of an ajv error (compiled with `verbose`) we read. */
 interface AjvError {
@@ -38,7 +39,13 @@ function validators(): Record<string, Validator> {
   throw new Error('@gridledger/protocol: the compiled validators are missing; run `npm run build --workspace packages/protocol`');
 }
 
-export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; subCode: string; detail: string };
+/**
+ * A refusal's sub-code is one of INVALID_ARGUMENT's catalogued sub-codes (errors.ts). The schemas'
+ * `x-subCode` strings are checked against the catalogue by test/schemas.test.ts and the chaincode's
+ * error-catalogue test, so the cast in `subCodeOf` cannot let an uncatalogued code through unnoticed.
+ */
+export type InputSubCode = SubCodeOf<'INVALID_ARGUMENT'>;
+export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; subCode: InputSubCode; detail: string };
 
 /** Checks `value` against the input schema `name`; `what` names the value in a refusal (e.g. `offer`). */
 export function checkInput<T = Record<string, unknown>>(name: InputSchemaName, value: unknown, what: string, quote: (v: unknown) => string = defaultQuote): SchemaCheck<T> {
@@ -87,8 +94,8 @@ export function hintOf(s: JsonSchema | undefined): string {
   }
 }
 
-function subCodeOf(s: JsonSchema | undefined, keyword: string): string {
-  if (s && typeof s['x-subCode'] === 'string') return s['x-subCode'];
+function subCodeOf(s: JsonSchema | undefined, keyword: string): InputSubCode {
+  if (s && typeof s['x-subCode'] === 'string') return s['x-subCode'] as InputSubCode;
   if (keyword === 'minimum' || keyword === 'maximum') return 'OUT_OF_RANGE';
   if (keyword === 'enum' || keyword === 'const') return 'NOT_ALLOWED_VALUE';
   switch (s?.type) {
