@@ -130,22 +130,22 @@ export class AnalyticsStore {
         return;
       case 'ParticipantJoined':
         this.run(
-          `INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, ?, ?, 'pending', NULL, 0, NULL, ?)
-           ON CONFLICT (participant_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, status = 'pending', block_number = excluded.block_number`,
+          `INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until, block_number) VALUES (?, ?, ?, 'PENDING', NULL, 0, NULL, ?)
+           ON CONFLICT (participant_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, status = 'PENDING', block_number = excluded.block_number`,
           str(p.participantId), str(p.mspId), str(p.zone), b,
         );
         return;
       case 'ParticipantAdmitted':
         this.participant(str(p.participantId), b);
-        this.run('UPDATE an_participants SET status = ?, q_score = ?, zone = COALESCE(?, zone), block_number = ? WHERE participant_id = ?', 'active', int(p.qScore), str(p.zone), b, str(p.participantId));
+        this.run('UPDATE an_participants SET status = ?, q_score = ?, zone = COALESCE(?, zone), block_number = ? WHERE participant_id = ?', 'ACTIVE', int(p.qScore), str(p.zone), b, str(p.participantId));
         return;
       case 'ParticipantRejected':
         this.participant(str(p.participantId), b);
-        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'rejected', b, str(p.participantId));
+        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'REJECTED', b, str(p.participantId));
         return;
       case 'ParticipantReinstated':
         this.participant(str(p.participantId), b);
-        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'active', b, str(p.participantId));
+        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'ACTIVE', b, str(p.participantId));
         return;
       case 'ParticipantSuspended':
       case 'ParticipantBanned':
@@ -154,10 +154,10 @@ export class AnalyticsStore {
         this.participant(pid, b);
         const kind = e.name === 'ParticipantSuspended' ? 'suspension' : e.name === 'ParticipantBanned' ? 'ban' : 'penalty';
         if (kind === 'penalty') this.run('UPDATE an_participants SET penalty_count = ?, block_number = ? WHERE participant_id = ?', int(p.penaltyCount) ?? 0, b, pid);
-        else this.run('UPDATE an_participants SET status = ?, banned_until_ms = COALESCE(?, banned_until_ms), block_number = ? WHERE participant_id = ?', kind === 'ban' ? 'banned' : 'suspended', int(p.bannedUntilMs), b, pid);
+        else this.run('UPDATE an_participants SET status = ?, banned_until = COALESCE(?, banned_until), block_number = ? WHERE participant_id = ?', kind === 'ban' ? 'BANNED' : 'SUSPENDED', int(p.bannedUntil), b, pid);
         this.run(
-          'INSERT INTO an_sanctions (block_number, tx_id, idx, participant_id, kind, reason, penalty_count, banned_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
-          b, tx.txId, idx, pid, kind, str(p.reason) ?? '', int(p.penaltyCount), int(p.bannedUntilMs),
+          'INSERT INTO an_sanctions (block_number, tx_id, idx, participant_id, kind, reason, penalty_count, banned_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
+          b, tx.txId, idx, pid, kind, str(p.reason) ?? '', int(p.penaltyCount), int(p.bannedUntil),
         );
         return;
       }
@@ -261,8 +261,8 @@ export class AnalyticsStore {
         return;
       case 'TaskOpened':
         this.run(
-          `INSERT INTO an_tasks (task_id, kind, subject_id, round, status, committee, zones, outcome, reason, opened_block, updated_block) VALUES (?, ?, ?, ?, 'awaiting-entropy', NULL, NULL, NULL, NULL, ?, ?)
-           ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, status = 'awaiting-entropy', committee = NULL, zones = NULL, updated_block = excluded.updated_block`,
+          `INSERT INTO an_tasks (task_id, kind, subject_id, round, status, committee, zones, outcome, reason, opened_block, updated_block) VALUES (?, ?, ?, ?, 'AWAITING_ENTROPY', NULL, NULL, NULL, NULL, ?, ?)
+           ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, status = 'AWAITING_ENTROPY', committee = NULL, zones = NULL, updated_block = excluded.updated_block`,
           str(p.taskId), str(p.kind) ?? '', str(p.subjectId) ?? '', int(p.round) ?? 1, b, b,
         );
         return;
@@ -271,12 +271,12 @@ export class AnalyticsStore {
         // quorum reached: the seed is fixed (committees/tasks.ts); the committee is drawn now or, when too few
         // members are eligible yet, by a later draw — until then the task waits `seeded`
         if ((int(p.contributions) ?? 0) >= (int(p.quorum) ?? Number.MAX_SAFE_INTEGER)) {
-          this.run("UPDATE an_tasks SET status = 'seeded', updated_block = ? WHERE task_id = ? AND status = 'awaiting-entropy'", b, str(p.taskId));
+          this.run("UPDATE an_tasks SET status = 'SEEDED', updated_block = ? WHERE task_id = ? AND status = 'AWAITING_ENTROPY'", b, str(p.taskId));
         }
         return;
       case 'CommitteeDrawn':
         this.run(
-          "UPDATE an_tasks SET status = 'active', round = ?, committee = ?, zones = ?, updated_block = ? WHERE task_id = ?",
+          "UPDATE an_tasks SET status = 'ACTIVE', round = ?, committee = ?, zones = ?, updated_block = ? WHERE task_id = ?",
           int(p.round) ?? 1, JSON.stringify(Array.isArray(p.committee) ? p.committee : []), JSON.stringify(Array.isArray(p.zones) ? p.zones : []), b, str(p.taskId),
         );
         return;
@@ -301,11 +301,11 @@ export class AnalyticsStore {
         // the last ballots are `admission` (participants/registry.ts) and `final` (ledger/market/trades.ts).
         this.run(
           'UPDATE an_tasks SET outcome = ?, status = ?, updated_block = ? WHERE task_id = ?',
-          str(p.outcome), p.outcome === 'rejected' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'closed' : 'active', b, str(p.taskId),
+          str(p.outcome), p.outcome === 'REJECTED' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'CLOSED' : 'ACTIVE', b, str(p.taskId),
         );
         return;
       case 'TaskCancelled':
-        this.run("UPDATE an_tasks SET status = 'cancelled', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
+        this.run("UPDATE an_tasks SET status = 'CANCELLED', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
         return;
       default:
         return; // wallets, packets, parameters, beacon keys: not part of these tables
@@ -316,7 +316,7 @@ export class AnalyticsStore {
   private participant(pid: string | null, b: number): void {
     if (!pid) return;
     this.run(
-      "INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, NULL, NULL, 'active', NULL, 0, NULL, ?) ON CONFLICT (participant_id) DO NOTHING",
+      "INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until, block_number) VALUES (?, NULL, NULL, 'ACTIVE', NULL, 0, NULL, ?) ON CONFLICT (participant_id) DO NOTHING",
       pid, b,
     );
   }
