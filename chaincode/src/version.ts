@@ -1,3 +1,3 @@
 /** Chaincode version reported by health:ping; bump with the package version. */
 export const CHAINCODE_NAME = 'gridledger';
-export const CHAINCODE_VERSION = '0.1.0';
+export const CHAINCODE_VERSION = '0.2.0';

@@ -5,7 +5,7 @@
  *      (`POST /participants/join`), has the regulator admit 3f+1 of them as founders while the community
  *      is smaller than one committee (`POST /participants/{id}/founding-admission`), and leaves every other
  *      admission to the committee — the meters' agents (gateway/src/agents) do those duties; until they
- *      run, the others stay `pending` and the simulator only posts their readings;
+ *      run, the others stay `PENDING` and the simulator only posts their readings;
  *   2. posts one reading per meter per metering interval (`POST /meters/{id}/readings`, as the meter) from
  *      the seeded profiles (profiles.ts);
  *   3. trades with the strategy of strategy.ts: offers, acceptances, auction requests and sealed bids.
@@ -141,7 +141,7 @@ export class Community {
       await this.guard('phase B', () => this.phaseB(boundary));
       this.counters.intervals++;
       this.writeStatus();
-      this.log.info({ interval: boundary - L, ...this.counters, active: this.households.filter((h) => h.state.status === 'active').length }, 'interval done');
+      this.log.info({ interval: boundary - L, ...this.counters, active: this.households.filter((h) => h.state.status === 'ACTIVE').length }, 'interval done');
     }
     this.store.save();
     this.writeStatus();
@@ -179,10 +179,10 @@ export class Community {
     for (const h of founders) {
       if (this.signal.aborted) return;
       await this.guard(`join of ${h.meterId}`, () => this.join(h));
-      if (h.state.status === 'pending') await this.guard(`founding admission of ${h.meterId}`, () => this.found(h));
+      if (h.state.status === 'PENDING') await this.guard(`founding admission of ${h.meterId}`, () => this.found(h));
     }
     await mapLimit(this.households.filter((h) => h.state.apiKey && !founders.includes(h)), 4, (h) => this.guard(`join of ${h.meterId}`, () => this.join(h)));
-    await mapLimit(this.households.filter((h) => h.state.status === 'pending'), 4, (h) => this.guard(`draw for ${h.meterId}`, () => this.drawIfStuck(h)));
+    await mapLimit(this.households.filter((h) => h.state.status === 'PENDING'), 4, (h) => this.guard(`draw for ${h.meterId}`, () => this.drawIfStuck(h)));
     await mapLimit(this.households.filter((h) => h.state.participantId && !h.state.funded), 4, (h) => this.guard(`funding of ${h.meterId}`, () => this.fund(h)));
     await this.guard('agent settings', () => this.setAgents());
     this.writeStatus();
@@ -213,7 +213,7 @@ export class Community {
       h.state.participantId = who.body.participantId;
     }
     await this.refreshStatus(h);
-    if (h.state.status === undefined || h.state.status === 'rejected') {
+    if (h.state.status === undefined || h.state.status === 'REJECTED') {
       h.state.joinAttempts++;
       const res = await me.post<{ result: { status: string; admissionTaskId?: string } }>('/api/v1/participants/join', { meterId: h.meterId, request: { stake: this.governance.minStake } }, `community-join-${h.meterId}-${h.state.joinAttempts}`);
       if (res.status !== 201) throw new Error(`POST participants/join: ${res.status} ${res.text.slice(0, 300)}`);
@@ -243,7 +243,7 @@ export class Community {
     if (taskId) {
       for (let i = 0; i < 120 && !this.signal.aborted; i++) {
         const t = await this.regulator.get<{ status: string }>(`/api/v1/committees/tasks/${taskId}`);
-        if (t.status === 200 && t.body.status !== 'awaiting-entropy') break;
+        if (t.status === 200 && t.body.status !== 'AWAITING_ENTROPY') break;
         await sleep(1000, undefined, { signal: this.signal }).catch(() => undefined);
       }
     }
@@ -271,7 +271,7 @@ export class Community {
     const taskId = h.state.admissionTaskId;
     if (!taskId) return;
     const t = await this.regulator.get<{ status: string; drawError?: string; round: number }>(`/api/v1/committees/tasks/${taskId}`);
-    if (t.status !== 200 || t.body.status !== 'seeded' || !t.body.drawError) return;
+    if (t.status !== 200 || t.body.status !== 'SEEDED' || !t.body.drawError) return;
     const res = await this.meterClient(h).post<{ result: { status: string } }>(`/api/v1/committees/tasks/${taskId}/draw`, { meterId: h.meterId }, `community-draw-${taskId}-${t.body.round}-${Math.floor(Date.now() / 60_000)}`);
     if (res.status === 201) this.log.info({ meterId: h.meterId, taskId, status: res.body.result.status }, 'admission committee drawn');
     else this.log.warn({ meterId: h.meterId, taskId, status: res.status, problem: problemType(res), detail: (res.body as { detail?: string }).detail }, 'admission committee not drawn yet');
@@ -374,11 +374,11 @@ export class Community {
   private async phaseA(start: number, boundary: number): Promise<void> {
     const L = this.cfg.intervalSeconds;
     await mapLimit(this.households.filter((h) => h.state.apiKey), 4, (h) => this.postReading(h, start));
-    await mapLimit(this.households.filter((h) => h.state.participantId && h.state.status !== 'active'), 4, (h) => this.refreshStatus(h).catch(() => undefined));
-    await mapLimit(this.households.filter((h) => h.state.status === 'pending'), 4, (h) => this.drawIfStuck(h).catch(() => undefined));
-    await mapLimit(this.households.filter((h) => h.state.status === 'active' && !h.state.funded), 4, (h) => this.guard(`funding of ${h.meterId}`, () => this.fund(h)));
+    await mapLimit(this.households.filter((h) => h.state.participantId && h.state.status !== 'ACTIVE'), 4, (h) => this.refreshStatus(h).catch(() => undefined));
+    await mapLimit(this.households.filter((h) => h.state.status === 'PENDING'), 4, (h) => this.drawIfStuck(h).catch(() => undefined));
+    await mapLimit(this.households.filter((h) => h.state.status === 'ACTIVE' && !h.state.funded), 4, (h) => this.guard(`funding of ${h.meterId}`, () => this.fund(h)));
     const band = await this.band();
-    const active = this.households.filter((h) => h.state.status === 'active' && h.state.funded);
+    const active = this.households.filter((h) => h.state.status === 'ACTIVE' && h.state.funded);
     const now = nowSeconds();
     const deliveryStart = boundary + L; // offers for the interval after the running one
     const lotWh = lotSizeWh(this.households.reduce((a, h) => a + h.annualKWh, 0) / this.households.length, this.span);
@@ -422,7 +422,7 @@ export class Community {
     const L = this.cfg.intervalSeconds;
     const deliveryStart = boundary + L;
     const band = await this.band();
-    const active = this.households.filter((h) => h.state.status === 'active' && h.state.funded);
+    const active = this.households.filter((h) => h.state.status === 'ACTIVE' && h.state.funded);
     const now = nowSeconds();
     const buyers: Buyer[] = [];
     for (const h of active) {

@@ -41,13 +41,13 @@ function writeChain(ledger: FakeLedger): void {
   ]);
   ledger.emitEvents([
     { name: 'EntropyContributed', payload: { taskId: 'adm-1', round: 1, mspId: MSP, contributions: 1, quorum: 1 } },
-    { name: 'CommitteeDrawn', payload: { taskId: 'adm-1', kind: 'admission', subjectId: 'p-sun#1', round: 1, committee: ['p-a', 'p-b', 'p-c'], zones: ['north'], deadlineMs: 1 } },
+    { name: 'CommitteeDrawn', payload: { taskId: 'adm-1', kind: 'admission', subjectId: 'p-sun#1', round: 1, committee: ['p-a', 'p-b', 'p-c'], zones: ['north'], deadlineAt: 1 } },
   ]);
   ledger.emitEvents([{ name: 'LeaderEntryRecorded', payload: { taskId: 'adm-1', ballot: 'admission', round: 1, leader: 'p-a', slot: 0 } }]);
   ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 'adm-1', ballot: 'admission', round: 1, voter: 'p-b', approve: true } }]);
   ledger.emitEvents([
     { name: 'VoteRecorded', payload: { taskId: 'adm-1', ballot: 'admission', round: 1, voter: 'p-c', approve: true } },
-    { name: 'BallotDecided', payload: { taskId: 'adm-1', kind: 'admission', subjectId: 'p-sun#1', ballot: 'admission', round: 1, outcome: 'approved', approvals: 2, refusals: 0 } },
+    { name: 'BallotDecided', payload: { taskId: 'adm-1', kind: 'admission', subjectId: 'p-sun#1', ballot: 'admission', round: 1, outcome: 'APPROVED', approvals: 2, refusals: 0 } },
     { name: 'ParticipantAdmitted', payload: { participantId: 'p-sun', zone: 'north', qScore: 500000, how: 'committee' } },
   ]);
   ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-sun', intervals: [T0] } }]);
@@ -83,7 +83,7 @@ function writeChain(ledger: FakeLedger): void {
   ]);
   ledger.emitEvents([{ name: 'AuctionRequested', payload: { requestId: 'A1', amountWh: 1000, maxPricePerKwh: 200, t1: T0 - 600, t2: T0 - 300, deliveryStart: T0 } }]);
   ledger.emitEvents([{ name: 'AuctionBid', payload: { requestId: 'A1', offerId: 'O9', energyWh: 1000 } }]);
-  ledger.emitEvents([{ name: 'ParticipantBanned', payload: { participantId: 'p-far', bannedUntilMs: 99, reason: 'regulator' } }]);
+  ledger.emitEvents([{ name: 'ParticipantBanned', payload: { participantId: 'p-far', bannedUntil: 99, reason: 'regulator' } }]);
 }
 
 function fakeLedger(): FakeLedger {
@@ -251,9 +251,9 @@ describe('analytics routes', () => {
     const tasks = ((await h.getAnalyticsTasks!(ctx(principal(['operator'])))).body as { tasks: Array<Record<string, unknown>> }).tasks.sort((a, b) => String(a.taskId).localeCompare(String(b.taskId)));
     expect(tasks.map((t) => t.taskId)).toEqual(['adm-1', 'trade-T1']);
     // the trade's task: seeded (beacon quorum reached), no committee drawn yet; visible to the seller's utility only
-    expect(tasks[1]).toMatchObject({ kind: 'trade', subjectId: 'T1', status: 'seeded', committee: [], beacon: [{ round: 0, mspId: MSP }, { round: 0, mspId: 'Utility2MSP' }] });
+    expect(tasks[1]).toMatchObject({ kind: 'trade', subjectId: 'T1', status: 'SEEDED', committee: [], beacon: [{ round: 0, mspId: MSP }, { round: 0, mspId: 'Utility2MSP' }] });
     expect(((await h.getAnalyticsTasks!(ctx(principal(['meter'], ['m-home'])))).body as { tasks: unknown[] }).tasks).toEqual([]);
-    expect(tasks[0]).toMatchObject({ taskId: 'adm-1', status: 'closed', outcome: 'approved', committee: ['p-a', 'p-b', 'p-c'], leaders: [{ ballot: 'admission', round: 1, leader: 'p-a' }], beacon: [{ round: 1, mspId: MSP }] });
+    expect(tasks[0]).toMatchObject({ taskId: 'adm-1', status: 'CLOSED', outcome: 'APPROVED', committee: ['p-a', 'p-b', 'p-c'], leaders: [{ ballot: 'admission', round: 1, leader: 'p-a' }], beacon: [{ round: 1, mspId: MSP }] });
     expect((tasks[0]!.votes as unknown[]).length).toBe(2);
     expect(((await h.getAnalyticsSanctions!(ctx(principal(['operator'])))).body as { sanctions: unknown[] }).sanctions).toEqual([]);
     const all = ((await h.getAnalyticsSanctions!(ctx(principal(['regulator'])))).body as { sanctions: Array<{ kind: string }> }).sanctions;

@@ -92,7 +92,7 @@ describe('BeaconService', () => {
     ledger.evaluateImpl = async () => Buffer.from('[]');
     expect(await s.registerKey()).toBe('registered');
     expect(ledger.applied).toMatchObject([{ fn: 'committees:registerBeaconKey', args: [key.publicKeyHex], signer: 'operator' }]);
-    ledger.evaluateImpl = async () => Buffer.from(JSON.stringify([{ mspId: 'Utility2MSP', publicKeyHex: 'aa' }, { mspId: MSP, publicKeyHex: key.publicKeyHex, registeredAtMs: 1 }]));
+    ledger.evaluateImpl = async () => Buffer.from(JSON.stringify([{ mspId: 'Utility2MSP', publicKeyHex: 'aa' }, { mspId: MSP, publicKeyHex: key.publicKeyHex, registeredAt: 1 }]));
     expect(await s.registerKey()).toBe('already-registered');
     expect(ledger.applied).toHaveLength(1);
     ledger.evaluateImpl = async () => Buffer.from(JSON.stringify([{ mspId: MSP, publicKeyHex: 'bb'.repeat(48) }]));

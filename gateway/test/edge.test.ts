@@ -43,7 +43,7 @@ describe('edge hardening: refusals come before the ledger, as problem+json', () 
     evaluated.length = 0;
     gw.ledger.evaluateImpl = async (_id, fn, args) => {
       evaluated.push({ fn, args });
-      return Buffer.from(JSON.stringify(fn === 'committees:getBeaconKeys' ? [{ mspId: 'Utility1MSP', publicKeyHex: 'ab', registeredAtMs: 1 }] : { entries: [], bookmark: '' }));
+      return Buffer.from(JSON.stringify(fn === 'committees:getBeaconKeys' ? [{ mspId: 'Utility1MSP', publicKeyHex: 'ab', registeredAt: 1 }] : { entries: [], bookmark: '' }));
     };
   });
   afterEach(async () => {
@@ -82,7 +82,7 @@ describe('edge hardening: refusals come before the ledger, as problem+json', () 
   it('beacon keys are answered as the documented array (responses are validated in tests)', async () => {
     const res = await request(gw.app).get('/api/v1/committees/beacon-keys').set(bearer(gw.keys.operator));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual([{ mspId: 'Utility1MSP', publicKeyHex: 'ab', registeredAtMs: 1 }]);
+    expect(res.body).toEqual([{ mspId: 'Utility1MSP', publicKeyHex: 'ab', registeredAt: 1 }]);
     // an object is not what the document promises: the test gateway's response validation says so
     gw.ledger.evaluateImpl = async () => Buffer.from('{"keys":[]}');
     const wrong = await request(gw.app).get('/api/v1/committees/beacon-keys').set(bearer(gw.keys.operator));

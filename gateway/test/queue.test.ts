@@ -224,7 +224,7 @@ describe('reading transactions carry only the reading (the chaincode checks regi
 
   it('sends exactly the queued transient map, also after an earlier recorded reading of the meter', async () => {
     const ledger = new FakeLedger();
-    ledger.result = (tx) => ({ meterId: 'm1', intervalStart: JSON.parse(tx.transient!.reading!).intervalStart, status: 'recorded' });
+    ledger.result = (tx) => ({ meterId: 'm1', intervalStart: JSON.parse(tx.transient!.reading!).intervalStart, status: 'RECORDED' });
     const { db, queue, worker } = setup(tmpDir(), ledger);
     queue.enqueue(tReading('m1', 900));
     queue.enqueue(tReading('m1', 1800));
@@ -280,10 +280,10 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
   const chaincodeResult = (tx: { fn: string; transient?: Record<string, string> }) => {
     if (tx.fn === 'meters:postReadings') {
       const b = JSON.parse(tx.transient!.readings!) as { meterId: string; readings: Array<{ intervalStart: number }> };
-      return { meterId: b.meterId, recorded: b.readings.length, duplicates: 0, results: b.readings.map((r) => ({ intervalStart: r.intervalStart, status: 'recorded' })) };
+      return { meterId: b.meterId, recorded: b.readings.length, duplicates: 0, results: b.readings.map((r) => ({ intervalStart: r.intervalStart, status: 'RECORDED' })) };
     }
     const r = JSON.parse(tx.transient!.reading!) as { meterId: string; intervalStart: number };
-    return { meterId: r.meterId, intervalStart: r.intervalStart, status: 'recorded' };
+    return { meterId: r.meterId, intervalStart: r.intervalStart, status: 'RECORDED' };
   };
   const startsOf = (tx: { fn: string; transient?: Record<string, string> }): number[] =>
     tx.fn === 'meters:postReadings'
@@ -381,10 +381,10 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
       meterId: 'm1',
       readings: [900, 1800, 2700, 3600, 4500].map((s) => ({ meterId: 'm1', intervalStart: s, intervalLength: 900, importWh: 1 })),
     });
-    ids.forEach((id, i) => expect(queue.get(id)).toMatchObject({ state: 'committed', txId: batch.txId, result: { meterId: 'm1', intervalStart: 900 * (i + 1), status: 'recorded' } }));
+    ids.forEach((id, i) => expect(queue.get(id)).toMatchObject({ state: 'committed', txId: batch.txId, result: { meterId: 'm1', intervalStart: 900 * (i + 1), status: 'RECORDED' } }));
     // a lone reading stays a postReading, exactly as before
     expect(ledger.applied.find((t) => t.signer === 'meter:m2')!.fn).toBe('meters:postReading');
-    expect(queue.get(other)!.result).toEqual({ meterId: 'm2', intervalStart: 900, status: 'recorded' });
+    expect(queue.get(other)!.result).toEqual({ meterId: 'm2', intervalStart: 900, status: 'RECORDED' });
     expect(txs.sort()).toEqual([[1, 1], [5, 5]]);
     db.close();
   });

@@ -56,7 +56,7 @@ describe('event scoping (who may see which chaincode event)', () => {
     ['VoteRecorded', { taskId: 't-x', voter: 'p-me', approve: true }],
     ['LeaderEntryRecorded', { taskId: 't-x', leader: 'p-me' }],
     ['ParticipantJoined', { participantId: 'p-me', taskId: 't-x' }],
-    ['BallotDecided', { taskId: 't-x', kind: 'admission', subjectId: 'p-me#1', outcome: 'approved' }],
+    ['BallotDecided', { taskId: 't-x', kind: 'admission', subjectId: 'p-me#1', outcome: 'APPROVED' }],
   ])('a meter key sees %s naming its meter or participant directly', async (name, payload) => {
     const { lookup, asked } = lookupOf();
     expect(await concerns(me, name, payload, lookup)).toBe(true);

@@ -339,6 +339,14 @@ policy_args() { # network.yaml endorsementPolicy → peer lifecycle flags
   esac
 }
 
+# The lifecycle version label of a chaincode: its package.json version (chaincode/package.json for
+# gridledger, so health:ping and `querycommitted` agree). A new version is a new definition, so it
+# is part of the deploy fingerprint and bumps the sequence even when the ccaas package is unchanged.
+chaincode_version() { # name → version label
+  local src; src="$(chaincode_source_dir "$1")"
+  node -e 'try{console.log(require(process.argv[1]).version||"1.0")}catch{console.log("1.0")}' "$src/package.json"
+}
+
 committed_sequence() { # org, name → sequence or 0
   local out; out="$(as_admin "$1" lifecycle chaincode querycommitted -C "$CHANNEL" -n "$2" -O json 2>/dev/null)" || { echo 0; return; }
   printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).sequence||0)}catch{console.log(0)}})'
@@ -346,7 +354,7 @@ committed_sequence() { # org, name → sequence or 0
 
 commit_ready() { # org, name, seq, policy args...
   local org="$1" name="$2" seq="$3"; shift 3
-  as_admin "$org" lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n "$name" -v "$seq" --sequence "$seq" \
+  as_admin "$org" lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n "$name" -v "$(chaincode_version "$name")" --sequence "$seq" \
     --collections-config "$(v "CC_${name}_DIR")/collections_config.json" "$@" -O json 2>/dev/null |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s).approvals||{};process.exit(Object.values(a).length&&Object.values(a).every(Boolean)?0:1)})'
 }
@@ -357,7 +365,7 @@ sequence_committed_everywhere() { # name, seq
 }
 
 deploy_chaincode() {
-  local name="$1" dir pkg pkgid seq want org policy=() peers=() orderer=() fingerprint
+  local name="$1" dir pkg pkgid seq want org policy=() peers=() orderer=() fingerprint version
   dir="$(v "CC_${name}_DIR")"
   mapfile -t policy < <(policy_args "$(v "CC_${name}_POLICY")")
   mapfile -t orderer < <(orderer_args)
@@ -366,7 +374,8 @@ deploy_chaincode() {
   pkg="$dir/$name.tar.gz"
   deterministic_tgz "$pkg" "$dir" code.tar.gz metadata.json
   pkgid="$(as_admin "$(set -- $PEER_ORGS; echo "$1")" lifecycle chaincode calculatepackageid "$pkg" 2>/dev/null)" || die "cannot compute the package id of $pkg"
-  fingerprint="$pkgid $(sha256sum "$dir/collections_config.json" | cut -d' ' -f1) $(v "CC_${name}_POLICY")"
+  version="$(chaincode_version "$name")"
+  fingerprint="$pkgid $version $(sha256sum "$dir/collections_config.json" | cut -d' ' -f1) $(v "CC_${name}_POLICY")"
 
   for org in $PEER_ORGS; do
     if ! as_admin "$org" lifecycle chaincode queryinstalled 2>/dev/null | grep -q "Package ID: $pkgid,"; then
@@ -386,9 +395,9 @@ deploy_chaincode() {
     return 0
   fi
   want=$((seq + 1))
-  log "chaincode $name: approving and committing sequence $want (package $pkgid)"
+  log "chaincode $name: approving and committing version $version, sequence $want (package $pkgid)"
   for org in $PEER_ORGS; do
-    as_admin "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$CHANNEL" -n "$name" -v "$want" \
+    as_admin "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$CHANNEL" -n "$name" -v "$version" \
       --package-id "$pkgid" --sequence "$want" --collections-config "$dir/collections_config.json" "${policy[@]}" \
       --waitForEventTimeout 60s >>"$LOGS/deploy.log" 2>&1 ||
       { tail -n 20 "$LOGS/deploy.log" >&2; die "approving $name for $(v "PEER_${org}_MSPID") failed"; }
@@ -398,7 +407,7 @@ deploy_chaincode() {
   for org in $PEER_ORGS; do
     peers+=(--peerAddresses "$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_PORT")" --tlsRootCertFiles "$(v "PEER_${org}_TLSROOT")")
   done
-  as_admin "$(set -- $PEER_ORGS; echo "$1")" lifecycle chaincode commit "${orderer[@]}" -C "$CHANNEL" -n "$name" -v "$want" \
+  as_admin "$(set -- $PEER_ORGS; echo "$1")" lifecycle chaincode commit "${orderer[@]}" -C "$CHANNEL" -n "$name" -v "$version" \
     --sequence "$want" --collections-config "$dir/collections_config.json" "${policy[@]}" "${peers[@]}" \
     --waitForEventTimeout 60s >>"$LOGS/deploy.log" 2>&1 ||
     { tail -n 20 "$LOGS/deploy.log" >&2; die "committing $name sequence $want failed"; }

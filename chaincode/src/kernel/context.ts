@@ -10,27 +10,28 @@
  * - `parameters()`: the regulator's governance parameters, read lazily through `state`;
  * - `time()`: the guarded transaction time (kernel/clock.ts), computed once, lazily — a
  *   transaction that never asks (health:ping, participants:whoAmI) is not refused by the clock
- *   guard, as before; after it, `nowMs` / `nowS` read it synchronously;
+ *   guard, as before; after it, `now` reads it synchronously. Integer Unix seconds, the one
+ *   time unit of the product (docs/architecture.md "Time and status values");
  * - `txId` and `nextLocalId()` for keys this transaction creates.
  */
 import { Context } from 'fabric-contract-api';
 import type { StoredParameters } from '../governance/domain/parameters';
 import { readParameters } from '../governance/ledger/parameters';
 import { Caller, getCaller } from './caller';
-import { guardedTxTimeMs } from './clock';
+import { guardedTxTime } from './clock';
 import { StateView } from './state';
 
 export class GridLedgerContext extends Context {
   private view: StateView | undefined;
   private who: Caller | undefined;
-  private guardedMs: number | undefined;
+  private guarded: number | undefined;
   private seq = 0;
 
   /** Called by GridLedgerContract.beforeTransaction: a fresh view for this transaction. */
   begin(): void {
     this.view = new StateView(this.stub);
     this.who = undefined;
-    this.guardedMs = undefined;
+    this.guarded = undefined;
     this.seq = 0;
   }
 
@@ -54,25 +55,21 @@ export class GridLedgerContext extends Context {
   }
 
   /**
-   * The guarded transaction time in ms, checked once against the clock guard with the tolerance
+   * The guarded transaction time in integer Unix seconds, checked once against the clock guard with the tolerance
    * of `params` (default: the parameters in force). Later calls return the same instant.
    */
   async time(params?: StoredParameters): Promise<number> {
-    if (this.guardedMs === undefined) {
+    if (this.guarded === undefined) {
       const p = params ?? (await this.parameters());
-      this.guardedMs = guardedTxTimeMs(this, p.clockToleranceSeconds);
+      this.guarded = guardedTxTime(this, p.clockToleranceSeconds);
     }
-    return this.guardedMs;
+    return this.guarded;
   }
 
-  /** The guarded time in ms; only after `await ctx.time()` (a programming error otherwise). */
-  get nowMs(): number {
-    if (this.guardedMs === undefined) throw new Error('GridLedgerContext: await ctx.time() before reading nowMs');
-    return this.guardedMs;
-  }
-
-  get nowS(): number {
-    return Math.floor(this.nowMs / 1000);
+  /** The guarded time in Unix seconds; only after `await ctx.time()` (a programming error otherwise). */
+  get now(): number {
+    if (this.guarded === undefined) throw new Error('GridLedgerContext: await ctx.time() before reading now');
+    return this.guarded;
   }
 
   /** A unique, deterministic suffix for keys this transaction creates (txId + counter). */

@@ -25,9 +25,9 @@ async function setup(memberCount = 12): Promise<Setup> {
   const joiner = await join(ledger, 'Org2MSP', 'new-1', 'z2');
   ledger.advance(10);
   const task = await runBeacon(ledger, joiner.taskId);
-  expect(task.status).toBe('active');
+  expect(task.status).toBe('ACTIVE');
   const leaderPid = task.committee[0];
-  ledger.nowMs = whenLeads(task, leaderPid, ledger.nowMs);
+  ledger.now = whenLeads(task, leaderPid, ledger.now);
   const leader = byId(members, leaderPid);
   const others = task.committee.filter((p) => p !== leaderPid).map((p) => byId(members, p));
   return { ledger, members, joiner, task, leader, others };
@@ -52,11 +52,11 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const v = await ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, approve]);
     expect(v.events).toEqual([{ name: 'VoteRecorded', payload: expect.objectContaining({ approve: true, voter: others[1].participantId }) }]);
     const d = await ledger.submit<{ status: string; decision: { outcome: string; approvals: number } }>(regulator, 'admissions:decide', [joiner.participantId]);
-    expect(d.result.status).toBe('active');
-    expect(d.result.decision).toMatchObject({ outcome: 'approved', approvals: 3 });
+    expect(d.result.status).toBe('ACTIVE');
+    expect(d.result.decision).toMatchObject({ outcome: 'APPROVED', approvals: 3 });
     expect(d.events.map((e) => e.name)).toEqual(expect.arrayContaining(['BallotDecided', 'ParticipantAdmitted', 'QScoreChanged']));
     const admitted = await participant(ledger, joiner.participantId);
-    expect(admitted).toMatchObject({ status: 'active', qScore: 10 * Q_SCALE });
+    expect(admitted).toMatchObject({ status: 'ACTIVE', qScore: 10 * Q_SCALE });
     expect((await participant(ledger, leader.participantId)).qScore).toBe(11 * Q_SCALE);
     expect((await participant(ledger, others[0].participantId)).qScore).toBe(11 * Q_SCALE);
     // the silent member is neither rewarded nor penalised
@@ -70,7 +70,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     await ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, approve]);
     await ledger.submit(others[2].identity, 'admissions:vote', [joiner.participantId, approve]);
     const d = await ledger.submit<{ status: string }>(regulator, 'admissions:decide', [joiner.participantId]);
-    expect(d.result.status).toBe('active');
+    expect(d.result.status).toBe('ACTIVE');
     expect(await participant(ledger, others[0].participantId)).toMatchObject({ penaltyCount: 1, qScore: 9 * Q_SCALE });
   });
 
@@ -83,9 +83,9 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     await ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, refuse]);
     await ledger.submit(others[2].identity, 'admissions:vote', [joiner.participantId, refuse]);
     const d = await ledger.submit<{ status: string; decision: { outcome: string; contrary: string[] } }>(regulator, 'admissions:decide', [joiner.participantId]);
-    expect(d.result.status).toBe('rejected');
+    expect(d.result.status).toBe('REJECTED');
     expect(d.result.decision.contrary.sort()).toEqual([leader.participantId, others[0].participantId].sort());
-    expect((await participant(ledger, joiner.participantId)).status).toBe('rejected');
+    expect((await participant(ledger, joiner.participantId)).status).toBe('REJECTED');
     expect((await participant(ledger, leader.participantId)).penaltyCount).toBe(1);
     // a decided ballot takes no more votes or decisions
     await expectCode(ledger.submit(regulator, 'admissions:decide', [joiner.participantId]), 'CONFLICT');
@@ -106,7 +106,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
       'INVALID_ARGUMENT',
       /approving vote cannot report a failed condition/,
     );
-    ledger.nowMs = task.deadlineMs + 1;
+    ledger.now = task.deadlineAt + 1;
     await expectCode(ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, approve]), 'PRECONDITION_FAILED', /passed its deadline/);
   });
 
@@ -114,7 +114,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const { ledger, joiner, leader, others } = await setup();
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
     await expectCode(
-      ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve], { at: ledger.nowMs - 120_000, peerClockMs: ledger.nowMs }),
+      ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve], { at: ledger.now - 120, peerClock: ledger.now }),
       'PRECONDITION_FAILED',
       /clock guard/,
     );
@@ -125,7 +125,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     await expectCode(ledger.submit(others[0].identity, 'admissions:recordEntry', [joiner.participantId]), 'FORBIDDEN', /Condition 1: slot \d+ of task .* is led by/);
     await expectCode(ledger.submit(joiner.identity, 'admissions:recordEntry', [joiner.participantId]), 'FORBIDDEN', /not on the committee/);
     // in its own slot, the other member may
-    ledger.nowMs = whenLeads(task, others[0].participantId, ledger.nowMs);
+    ledger.now = whenLeads(task, others[0].participantId, ledger.now);
     const r = await ledger.submit(others[0].identity, 'admissions:recordEntry', [joiner.participantId]);
     expect(r.events[0].payload).toMatchObject({ leader: others[0].participantId });
     await expectCode(ledger.submit(others[0].identity, 'admissions:recordEntry', [joiner.participantId]), 'CONFLICT', /already has a leader entry/);
@@ -141,12 +141,12 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
       const j = await join(ledger, 'Org1MSP', `new-${i}`, 'z1');
       tasks.push(await runBeacon(ledger, j.taskId));
     }
-    const from = ledger.nowMs;
+    const from = ledger.now;
     let found: { a: Task; b: Task; t: number; leader: string } | undefined;
     for (let i = 0; i < tasks.length && !found; i++) {
       for (let j = i + 1; j < tasks.length && !found; j++) {
         for (let s = 1; s <= 4 && !found; s++) {
-          const t = whenLeads(tasks[i], tasks[i].committee[0], from) + (s - 1) * 300_000;
+          const t = whenLeads(tasks[i], tasks[i].committee[0], from) + (s - 1) * 300;
           const la = leaderAt(tasks[i], t).leader;
           if (la === leaderAt(tasks[j], t).leader) found = { a: tasks[i], b: tasks[j], t, leader: la };
         }
@@ -154,13 +154,13 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     }
     expect(found).toBeDefined();
     const { a, b, t, leader } = found as NonNullable<typeof found>;
-    ledger.nowMs = t;
+    ledger.now = t;
     const who = byId(members, leader).identity;
     const subject = (task: Task) => task.subjectId.split('#')[0];
     await ledger.submit(who, 'admissions:recordEntry', [subject(a)]);
     await expectCode(ledger.submit(who, 'admissions:recordEntry', [subject(b)]), 'CONFLICT', /Condition 2: leader .* already made an entry in slot/);
     // in its next own slot, it may lead task b
-    ledger.nowMs = whenLeads(b, leader, t + 300_000);
+    ledger.now = whenLeads(b, leader, t + 300);
     await ledger.submit(who, 'admissions:recordEntry', [subject(b)]);
   });
 
@@ -169,13 +169,13 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
     await ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve]);
     await expectCode(ledger.submit(regulator, 'committees:redraw', [joiner.taskId]), 'PRECONDITION_FAILED', /can be re-drawn only after/);
-    ledger.nowMs = task.deadlineMs + 1000;
+    ledger.now = task.deadlineAt + 1;
     await expectCode(ledger.submit(regulator, 'admissions:decide', [joiner.participantId]), 'PRECONDITION_FAILED', /deadline has passed — call committees:redraw/);
     const r = await ledger.submit<Task>(regulator, 'committees:redraw', [joiner.taskId]);
-    expect(r.result).toMatchObject({ round: 1, status: 'awaiting-entropy', committee: [] });
+    expect(r.result).toMatchObject({ round: 1, status: 'AWAITING_ENTROPY', committee: [] });
     expect(r.events[0]).toMatchObject({ name: 'TaskOpened', payload: expect.objectContaining({ round: 1 }) });
     const t2 = await runBeacon(ledger, joiner.taskId, ['Org2MSP', 'Org3MSP']);
-    expect(t2.status).toBe('active');
+    expect(t2.status).toBe('ACTIVE');
     expect(t2.seedHex).not.toBe(task.seedHex);
     // the new round starts with no entry and no votes
     const ballot = await ledger.evaluate<{ votes: unknown[] }>(regulator, 'committees:getBallot', [joiner.taskId, 'admission']);
@@ -190,7 +190,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const members = await seedMembers(ledger, 5, ['z1']);
     const j = await join(ledger, 'Org1MSP', 'new-1', 'z1');
     const task = await runBeacon(ledger, j.taskId);
-    ledger.nowMs = whenLeads(task, task.committee[0], ledger.nowMs);
+    ledger.now = whenLeads(task, task.committee[0], ledger.now);
     const [l, a, b, c] = task.committee.map((p) => byId(members, p));
     await ledger.submit(l.identity, 'admissions:recordEntry', [j.participantId]);
     await ledger.submit(a.identity, 'admissions:vote', [j.participantId, approve]);
@@ -198,7 +198,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     await ledger.submit(c.identity, 'admissions:vote', [j.participantId, refuse]);
     const d = await ledger.submit(regulator, 'admissions:decide', [j.participantId]);
     expect(d.events.map((e) => e.name)).toContain('ParticipantBanned');
-    expect((await participant(ledger, c.participantId)).status).toBe('banned');
+    expect((await participant(ledger, c.participantId)).status).toBe('BANNED');
     // the next committee never contains the banned member: exactly the 4 unbanned staked members remain eligible
     const j2 = await join(ledger, 'Org2MSP', 'new-2', 'z1');
     const t2 = await runBeacon(ledger, j2.taskId);
@@ -227,7 +227,7 @@ describe('participant registry around admission', () => {
     const r = await ledger.submit<{ participantId: string; status: string }>(identities.meter('Org1MSP', 'm-1', 'z1'), 'participants:requestJoin', ['{}'], {
       transient: { contact: JSON.stringify({ email: 'alice@example.org' }) },
     });
-    expect(r.result.status).toBe('pending');
+    expect(r.result.status).toBe('PENDING');
     expect(r.events.map((e) => e.name)).toEqual(['TaskOpened', 'ParticipantJoined']);
     const publicBytes = [...ledger.world.state.values()].map((v) => Buffer.from(v).toString()).join('\n');
     expect(publicBytes).not.toContain('alice@example.org');
@@ -239,7 +239,7 @@ describe('participant registry around admission', () => {
     expect(otherView.meterId).toBeUndefined();
     const ownView = await ledger.evaluate<Record<string, unknown>>(identities.meter('Org1MSP', 'm-1', 'z1'), 'participants:get', [r.result.participantId]);
     expect(ownView.meterId).toBe('m-1');
-    await expectCode(ledger.submit(identities.meter('Org1MSP', 'm-1', 'z1'), 'participants:requestJoin', ['{}']), 'CONFLICT', /already exists with status pending/);
+    await expectCode(ledger.submit(identities.meter('Org1MSP', 'm-1', 'z1'), 'participants:requestJoin', ['{}']), 'CONFLICT', /already exists with status PENDING/);
   });
 
   it('bootstraps founding members by the regulator only while the community is smaller than a committee', async () => {
@@ -258,7 +258,7 @@ describe('participant registry around admission', () => {
     }
     await expectCode(ledger.submit(regulator, 'participants:admitFounding', [founders[4]]), 'PRECONDITION_FAILED', /admitted by committee/);
     const p = await participant(ledger, founders[0]);
-    expect(p).toMatchObject({ status: 'active', qScore: 10 * Q_SCALE, stake: 2 * Q_SCALE });
+    expect(p).toMatchObject({ status: 'ACTIVE', qScore: 10 * Q_SCALE, stake: 2 * Q_SCALE });
   });
 
   it('founding admission counts committee-eligible members only: stake-0 traders do not close the bootstrap', async () => {
@@ -273,7 +273,7 @@ describe('participant registry around admission', () => {
     for (let i = 0; i < 4; i++) await ledger.submit(regulator, 'participants:admitFounding', [founders[i]]);
     await expectCode(ledger.submit(regulator, 'participants:admitFounding', [founders[4]]), 'PRECONDITION_FAILED:COMMUNITY_FOUNDED', /already has 4 committee-eligible members/);
     // the traders were admitted all the same (they trade; they just cannot verify)
-    expect(await participant(ledger, traders[0])).toMatchObject({ status: 'active', stake: 0 });
+    expect(await participant(ledger, traders[0])).toMatchObject({ status: 'ACTIVE', stake: 0 });
   });
 
   it('suspension, reinstatement, bans with expiry, stake limits', async () => {
@@ -283,13 +283,13 @@ describe('participant registry around admission', () => {
     const op1 = identities.operator('Org1MSP');
     await expectCode(ledger.submit(identities.operator('Org2MSP'), 'participants:suspend', [m.participantId, 'x']), 'FORBIDDEN', /operators of Org1MSP/);
     const s = await ledger.submit<{ status: string }>(op1, 'participants:suspend', [m.participantId, 'meter tampering suspected']);
-    expect(s.result.status).toBe('suspended');
+    expect(s.result.status).toBe('SUSPENDED');
     expect(s.events[0].name).toBe('ParticipantSuspended');
     await ledger.submit(op1, 'participants:reinstate', [m.participantId]);
-    const b = await ledger.submit<{ status: string; bannedUntilMs: number }>(regulator, 'participants:ban', [m.participantId, '3600', 'fraud']);
-    expect(b.result.status).toBe('banned');
+    const b = await ledger.submit<{ status: string; bannedUntil: number }>(regulator, 'participants:ban', [m.participantId, '3600', 'fraud']);
+    expect(b.result.status).toBe('BANNED');
     ledger.advance(3601);
-    expect((await participant(ledger, m.participantId)).status).toBe('active'); // ban expired by itself
+    expect((await participant(ledger, m.participantId)).status).toBe('ACTIVE'); // ban expired by itself
     await expectCode(ledger.submit(m.identity, 'participants:setStake', [String(11 * Q_SCALE)]), 'INVALID_ARGUMENT', /your Q-score/);
     const st = await ledger.submit<{ stake: number }>(m.identity, 'participants:setStake', [String(3 * Q_SCALE)]);
     expect(st.result.stake).toBe(3 * Q_SCALE);

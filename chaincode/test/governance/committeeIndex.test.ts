@@ -71,12 +71,12 @@ function checkIndex(ledger: TestLedger): Map<string, string[]> {
 }
 
 /** Runs a library function inside one transaction and commits it (as a contract would). */
-async function inTx<T>(ledger: TestLedger, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${ledger.nowMs}`): Promise<{ out: T; stub: FakeStub }> {
-  const stub = new FakeStub(ledger.world, { txId, timestampMs: ledger.nowMs, creatorMspId: 'RegulatorMSP' });
+async function inTx<T>(ledger: TestLedger, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${ledger.now}`): Promise<{ out: T; stub: FakeStub }> {
+  const stub = new FakeStub(ledger.world, { txId, timestamp: ledger.now, creatorMspId: 'RegulatorMSP' });
   const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   ctx.clientIdentity = new FakeClientIdentity(regulator);
-  const out = await fn(ctx, ledger.nowMs);
+  const out = await fn(ctx, ledger.now);
   stub.commitTo(ledger.world);
   return { out, stub };
 }
@@ -169,16 +169,16 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     await ledger.submit(regulator, 'participants:ban', [m2.participantId, '3600', 'fraud']);
     expect(checkIndex(ledger).get('z1')).not.toContain(m2.participantId);
     const during = await ledger.submit<{ change: string; indexed: boolean }>(members[1].identity, 'participants:syncCommitteeIndex', [m2.participantId]);
-    expect(during.result).toMatchObject({ change: 'none', indexed: false, status: 'banned' });
+    expect(during.result).toMatchObject({ change: 'none', indexed: false, status: 'BANNED' });
     expect(during.stub.writes.size).toBe(0);
 
     // the ban runs out lazily: active by the rules, but not back in the index until synced
     ledger.advance(3601);
-    expect(await status(ledger, m2.participantId)).toBe('active');
+    expect(await status(ledger, m2.participantId)).toBe('ACTIVE');
     expect(checkIndex(ledger).get('z1')).not.toContain(m2.participantId);
     await expectCode(ledger.submit(regulator, 'participants:reinstate', [m2.participantId]), 'CONFLICT', /ban ran out .* call participants:syncCommitteeIndex/);
     const back = await ledger.submit<{ change: string; position: number }>(identities.meter('Org3MSP', 'anyone', 'z9'), 'participants:syncCommitteeIndex', [m2.participantId]);
-    expect(back.result).toMatchObject({ change: 'added', indexed: true, position: 4, status: 'active' });
+    expect(back.result).toMatchObject({ change: 'added', indexed: true, position: 4, status: 'ACTIVE' });
     expect(checkIndex(ledger).get('z1')?.[4]).toBe(m2.participantId);
     const idle = await ledger.submit<{ change: string }>(regulator, 'participants:syncCommitteeIndex', [m2.participantId]);
     expect(idle.result.change).toBe('none');
@@ -207,7 +207,7 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     const pen = await inTx(ledger, async (ctx, now) => penalise(ctx, await mustReadParticipant(ctx, members[1].participantId), params, 'late delivery', 'tr-1', now));
     expect(pen.out).toBe(true);
     expect(indexKeysTouched(pen.stub)).toEqual([]);
-    expect(await status(ledger, members[1].participantId)).toBe('banned');
+    expect(await status(ledger, members[1].participantId)).toBe('BANNED');
     expect(checkIndex(ledger).get('z1')).toContain(members[1].participantId);
     const r = await ledger.submit<{ change: string }>(regulator, 'participants:syncCommitteeIndex', [members[1].participantId]);
     expect(r.result.change).toBe('removed');
@@ -219,7 +219,7 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     await ledger.submit(regulator, 'governance:setParameters', [JSON.stringify({ penaltyThreshold: 0 })]);
     const j = await join(ledger, 'Org1MSP', 'new-1', 'z1');
     const task = await runBeacon(ledger, j.taskId);
-    ledger.nowMs = whenLeads(task, task.committee[0], ledger.nowMs);
+    ledger.now = whenLeads(task, task.committee[0], ledger.now);
     const [l, a, b, c] = task.committee.map((p) => byId(members, p));
     const yes = JSON.stringify({ approve: true, conditions: { condition1: true, condition2: true } });
     await ledger.submit(l.identity, 'admissions:recordEntry', [j.participantId]);
@@ -244,7 +244,7 @@ describe('draws after removal', () => {
     for (const m of banned) await ledger.submit(regulator, 'participants:ban', [m.participantId, '86400', 'fraud']);
     expect(checkIndex(ledger).get('z1')).toHaveLength(4);
     const draw = await drawTx(ledger, j.taskId);
-    expect(draw.result.status).toBe('active');
+    expect(draw.result.status).toBe('ACTIVE');
     expect([...draw.result.committee].sort()).toEqual(pidsOf(members.slice(4)).sort());
     for (const m of banned) expect(draw.stub.readKeys.some((k) => k.includes(m.participantId))).toBe(false);
 
@@ -284,13 +284,13 @@ describe('draws after removal', () => {
       for (const m of members.slice(0, 96)) await penalise(ctx, await mustReadParticipant(ctx, m.participantId), params, 'late', 'tr', now);
     });
     const lazyDraw = await drawTx(lazy, j.taskId);
-    expect(lazyDraw.result.status).toBe('seeded');
+    expect(lazyDraw.result.status).toBe('SEEDED');
     expect(lazyDraw.result.drawError).toMatch(/only \d of 4 eligible members found in \d+ attempts/);
 
     for (const m of members.slice(0, 96)) await ledger.submit(regulator, 'participants:ban', [m.participantId, '86400', 'fraud']);
     expect(checkIndex(ledger).get('z1')).toHaveLength(4);
     const draw = await drawTx(ledger, j.taskId);
-    expect(draw.result.status).toBe('active');
+    expect(draw.result.status).toBe('ACTIVE');
     expect([...draw.result.committee].sort()).toEqual(pidsOf(keep).sort());
   }, 60_000);
 
@@ -309,7 +309,7 @@ describe('hot paths never touch the committee index', () => {
     const { ledger, members } = await community(8, ['z1', 'z2']);
     const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
     const task = await runBeacon(ledger, j.taskId);
-    ledger.nowMs = whenLeads(task, task.committee[0], ledger.nowMs);
+    ledger.now = whenLeads(task, task.committee[0], ledger.now);
     const [l, a] = task.committee.map((p) => byId(members, p));
     const entry = await ledger.submit(l.identity, 'admissions:recordEntry', [j.participantId]);
     const vote = await ledger.submit(a.identity, 'admissions:vote', [j.participantId, JSON.stringify({ approve: true })]);
@@ -326,7 +326,7 @@ describe('hot paths never touch the committee index', () => {
     const settle = await inTx(ledger, (ctx, now) =>
       settleTradeReputation(ctx, { tradeId: 'tr-1', seller: seller.participantId, buyer: buyer.participantId, honest: [], outcome: { kind: 'buyer-fault' }, penaliseFaulty: { reason: 'did not pay' } }, params, now),
     );
-    expect(await status(ledger, buyer.participantId)).toBe('banned');
+    expect(await status(ledger, buyer.participantId)).toBe('BANNED');
     expect(indexKeysTouched(settle.stub)).toEqual([]);
   });
 
@@ -399,15 +399,15 @@ describe('determinism of index maintenance', () => {
     const fingerprint = (r: CallResult) =>
       JSON.stringify({ writes: [...r.stub.writes.entries()].map(([k, v]) => [k, v === null ? null : Buffer.from(v).toString('base64')]), response: r.raw });
     const banArgs = [members[0].participantId, '600', 'fraud'];
-    const a = await ledger.fork().run(regulator, 'participants:ban', banArgs, { txId: 'tx-ban', peerClockMs: ledger.nowMs - 30_000 });
-    const b = await ledger.fork().run(regulator, 'participants:ban', banArgs, { txId: 'tx-ban', peerClockMs: ledger.nowMs + 50_000 });
+    const a = await ledger.fork().run(regulator, 'participants:ban', banArgs, { txId: 'tx-ban', peerClock: ledger.now - 30 });
+    const b = await ledger.fork().run(regulator, 'participants:ban', banArgs, { txId: 'tx-ban', peerClock: ledger.now + 50 });
     expect([...a.stub.writes.keys()].filter(isIndexKey)).toHaveLength(5); // counter, moved slot, moved position, last slot, own position
     expect(fingerprint(a)).toBe(fingerprint(b));
 
     await ledger.submit(regulator, 'participants:ban', banArgs);
     ledger.advance(601);
     const s1 = await ledger.fork().run(members[1].identity, 'participants:syncCommitteeIndex', [members[0].participantId], { txId: 'tx-sync' });
-    const s2 = await ledger.fork().run(regulator, 'participants:syncCommitteeIndex', [members[0].participantId], { txId: 'tx-sync', peerClockMs: ledger.nowMs + 59_000 });
+    const s2 = await ledger.fork().run(regulator, 'participants:syncCommitteeIndex', [members[0].participantId], { txId: 'tx-sync', peerClock: ledger.now + 59 });
     expect([...s1.stub.writes.keys()].filter(isIndexKey)).toHaveLength(3); // slot, position, counter
     expect(fingerprint(s1)).toBe(fingerprint(s2));
   });

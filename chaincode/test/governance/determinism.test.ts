@@ -17,20 +17,20 @@ describe('determinism: the same transaction on copies of the same state writes i
 
     // The quorum-th contribution draws the committee: endorse it on two peers (forks).
     const args = [j.taskId, '0', beaconSignatureHex('Org2MSP', j.taskId, 0)];
-    const peerA = await ledger.fork().run(identities.operator('Org2MSP'), 'committees:contributeEntropy', args, { txId: 'tx-draw', peerClockMs: ledger.nowMs - 20_000 });
-    const peerB = await ledger.fork().run(identities.operator('Org2MSP'), 'committees:contributeEntropy', args, { txId: 'tx-draw', peerClockMs: ledger.nowMs + 45_000 });
+    const peerA = await ledger.fork().run(identities.operator('Org2MSP'), 'committees:contributeEntropy', args, { txId: 'tx-draw', peerClock: ledger.now - 20 });
+    const peerB = await ledger.fork().run(identities.operator('Org2MSP'), 'committees:contributeEntropy', args, { txId: 'tx-draw', peerClock: ledger.now + 45 });
     expect(peerA.stub.writes.size).toBeGreaterThan(0);
     expect(fingerprint(peerA)).toBe(fingerprint(peerB));
 
     // Carry on to a decision, then endorse the decision twice.
     const task = await runBeacon(ledger, j.taskId, ['Org2MSP']);
-    ledger.nowMs = whenLeads(task, task.committee[0], ledger.nowMs);
+    ledger.now = whenLeads(task, task.committee[0], ledger.now);
     const vote = JSON.stringify({ approve: true, conditions: { condition1: true, condition2: true } });
     await ledger.submit(byId(members, task.committee[0]).identity, 'admissions:recordEntry', [j.participantId]);
     await ledger.submit(byId(members, task.committee[1]).identity, 'admissions:vote', [j.participantId, vote]);
     await ledger.submit(byId(members, task.committee[2]).identity, 'admissions:vote', [j.participantId, vote]);
     const d1 = await ledger.fork().run(regulator, 'admissions:decide', [j.participantId], { txId: 'tx-decide' });
-    const d2 = await ledger.fork().run(regulator, 'admissions:decide', [j.participantId], { txId: 'tx-decide', peerClockMs: ledger.nowMs + 59_000 });
+    const d2 = await ledger.fork().run(regulator, 'admissions:decide', [j.participantId], { txId: 'tx-decide', peerClock: ledger.now + 59 });
     expect(d1.stub.writes.size).toBeGreaterThan(5);
     expect(fingerprint(d1)).toBe(fingerprint(d2));
   });

@@ -21,8 +21,8 @@ describe('committee entropy that no party to the task can steer', () => {
       // a different tx id (nonce) and a timestamp anywhere within the clock guard's ±60 s
       const r = await attempt.submit<{ admissionTaskId: string }>(meter, 'participants:requestJoin', ['{}'], {
         txId: `ground-nonce-${k}-${(k * 7919) % 1000}`,
-        at: attempt.nowMs - 57_000 + k * 10_000,
-        peerClockMs: attempt.nowMs,
+        at: attempt.now - 57 + k * 10,
+        peerClock: attempt.now,
       });
       attempt.advance(30);
       const task = await runBeacon(attempt, r.result.admissionTaskId);
@@ -53,7 +53,7 @@ describe('committee entropy that no party to the task can steer', () => {
     await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '0', 'abcd']), 'INVALID_ARGUMENT', /192 lowercase hex/);
     await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '1', beaconSignatureHex('Org1MSP', j.taskId, 1)]), 'CONFLICT', /round 0, not 1/);
     const first = await ledger.submit<Task>(op1, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]);
-    expect(first.result.status).toBe('awaiting-entropy');
+    expect(first.result.status).toBe('AWAITING_ENTROPY');
     expect(first.events[0]).toMatchObject({ name: 'EntropyContributed', payload: { contributions: 1, quorum: 2 } });
     await expectCode(ledger.submit(op1, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]), 'CONFLICT', /already contributed/);
     // a utility that registers its key after the task opened is not part of this task's beacon
@@ -61,7 +61,7 @@ describe('committee entropy that no party to the task can steer', () => {
     const m = identities.meter('Org1MSP', 'seed-0', 'z1');
     await expectCode(ledger.submit(m, 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]), 'FORBIDDEN', /needs role operator/);
     const done = await ledger.submit<Task>(identities.operator('Org3MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org3MSP', j.taskId, 0)]);
-    expect(done.result.status).toBe('active');
+    expect(done.result.status).toBe('ACTIVE');
     expect(done.events.map((e) => e.name)).toEqual(['EntropyContributed', 'CommitteeDrawn']);
     await expectCode(ledger.submit(identities.operator('Org2MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org2MSP', j.taskId, 0)]), 'CONFLICT', /already has its beacon/);
   });
@@ -92,12 +92,12 @@ describe('committee entropy that no party to the task can steer', () => {
     const ledger = await community(3);
     const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
     const seeded = await runBeacon(ledger, j.taskId);
-    expect(seeded).toMatchObject({ status: 'seeded', committee: [] });
+    expect(seeded).toMatchObject({ status: 'SEEDED', committee: [] });
     expect(seeded.drawError).toMatch(/only 3 of 4 eligible members/);
     await expectCode(ledger.submit(regulator, 'committees:draw', [j.taskId]), 'PRECONDITION_FAILED', /only 3 of 4/);
     await seedMembers(ledger, 3, ['z1', 'z2', 'z3'], 'late');
     const drawn = await ledger.submit<Task>(regulator, 'committees:draw', [j.taskId]);
-    expect(drawn.result.status).toBe('active');
+    expect(drawn.result.status).toBe('ACTIVE');
     expect((await getTask(ledger, j.taskId)).committee).toHaveLength(4);
   });
 });

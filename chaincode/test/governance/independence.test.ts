@@ -105,7 +105,7 @@ describe('custodian rule in the committee draw (chaincode)', () => {
       for (let k = 0; k < 20; k++) {
         const j = await join(ledger, 'Org2MSP', `new-${k}`, ZONES[k % ZONES.length]);
         const task = await runBeacon(ledger, j.taskId);
-        expect(task.status).toBe('active');
+        expect(task.status).toBe('ACTIVE');
         expect(task.committee).toHaveLength(task.n);
         for (const seats of seatsPerCustodian(task.committee, custodianOf).values()) expect(seats).toBeLessThanOrEqual(maxCustodianSeats(task.f));
       }
@@ -119,7 +119,7 @@ describe('custodian rule in the committee draw (chaincode)', () => {
     const copy = ledger.fork();
     const a = await runBeacon(ledger, j.taskId, ['Org3MSP']);
     const b = await runBeacon(copy, j.taskId, ['Org3MSP']);
-    expect(a.status).toBe('active');
+    expect(a.status).toBe('ACTIVE');
     expect(b.committee).toEqual(a.committee);
     expect(b.committeeZones).toEqual(a.committeeZones);
     expect(b.leaderOffset).toBe(a.leaderOffset);
@@ -131,13 +131,13 @@ describe('custodian rule in the committee draw (chaincode)', () => {
     await seedMembers(ledger, 40, ZONES, 'org1', () => 'Org1MSP');
     const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
     const seeded = await runBeacon(ledger, j.taskId);
-    expect(seeded).toMatchObject({ status: 'seeded', committee: [] });
+    expect(seeded).toMatchObject({ status: 'SEEDED', committee: [] });
     expect(seeded.drawError).toMatch(/^CUSTODIAN_CAP: only 2 of 4 members .* more than 2 seats/);
     await expectCode(ledger.submit(regulator, 'committees:draw', [j.taskId]), 'PRECONDITION_FAILED', /CUSTODIAN_CAP/);
     // two utilities suffice for f = 1 (2 + 2 seats)
     await seedMembers(ledger, 20, ZONES, 'org3', () => 'Org3MSP');
     const drawn = await ledger.submit<Task>(regulator, 'committees:draw', [j.taskId]);
-    expect(drawn.result.status).toBe('active');
+    expect(drawn.result.status).toBe('ACTIVE');
     expect((await getTask(ledger, j.taskId)).committee).toHaveLength(4);
   }, 60_000);
 });

@@ -12,8 +12,8 @@ interface Slots {
   taskId: string;
   round: number;
   memberId: string;
-  slots: Array<{ slot: string; startMs: number; endMs: number }>;
-  atMs: number;
+  slots: Array<{ slot: string; startAt: number; endAt: number }>;
+  at: number;
 }
 
 async function drawnTask(): Promise<{ ledger: TestLedger; task: Task; members: Awaited<ReturnType<typeof seedMembers>> }> {
@@ -23,31 +23,30 @@ async function drawnTask(): Promise<{ ledger: TestLedger; task: Task; members: A
   const joiner = await join(ledger, 'Org2MSP', 'new-1', 'z2');
   ledger.advance(10);
   const task = await runBeacon(ledger, joiner.taskId);
-  expect(task.status).toBe('active');
+  expect(task.status).toBe('ACTIVE');
   return { ledger, task, members };
 }
 
 describe('committees:nextLeaderSlots', () => {
   it('lists, for every member, exactly the slots Eq. (1) gives it, every n-th slot from the current one', async () => {
     const { ledger, task } = await drawnTask();
-    const slotMs = task.slotSeconds * 1000;
-    const firsts: bigint[] = [];
+        const firsts: bigint[] = [];
     for (const member of task.committee) {
       const r = await ledger.evaluate<Slots>(regulator, 'committees:nextLeaderSlots', [task.taskId, member, '3']);
-      expect(r).toMatchObject({ taskId: task.taskId, round: task.round, memberId: member, atMs: ledger.nowMs });
+      expect(r).toMatchObject({ taskId: task.taskId, round: task.round, memberId: member, at: ledger.now });
       expect(r.slots).toHaveLength(3);
       for (const s of r.slots) {
-        expect(s.endMs - s.startMs).toBe(slotMs);
-        expect(leaderAt(task, s.startMs)).toEqual({ leader: member, slot: s.slot });
-        expect(leaderAt(task, s.endMs - 1).leader).toBe(member);
+        expect(s.endAt - s.startAt).toBe(task.slotSeconds);
+        expect(leaderAt(task, s.startAt)).toEqual({ leader: member, slot: s.slot });
+        expect(leaderAt(task, s.endAt - 1).leader).toBe(member);
       }
       expect(BigInt(r.slots[1].slot) - BigInt(r.slots[0].slot)).toBe(BigInt(task.n));
       expect(BigInt(r.slots[2].slot) - BigInt(r.slots[1].slot)).toBe(BigInt(task.n));
-      expect(r.slots[0].endMs).toBeGreaterThan(ledger.nowMs); // never a slot that is over
+      expect(r.slots[0].endAt).toBeGreaterThan(ledger.now); // never a slot that is over
       firsts.push(BigInt(r.slots[0].slot));
     }
     // The members' first slots are the n slots from the current one, each led by exactly one member.
-    const current = BigInt(leaderAt(task, ledger.nowMs).slot);
+    const current = BigInt(leaderAt(task, ledger.now).slot);
     expect(firsts.sort((a, b) => (a < b ? -1 : 1))).toEqual(Array.from({ length: task.n }, (_, i) => current + BigInt(i)));
   });
 
@@ -56,7 +55,7 @@ describe('committees:nextLeaderSlots', () => {
     const member = task.committee[task.n - 1];
     const r = await ledger.evaluate<Slots>(regulator, 'committees:nextLeaderSlots', [task.taskId, member, '']);
     expect(r.slots).toHaveLength(1); // "" = the next one
-    ledger.nowMs = r.slots[0].startMs;
+    ledger.now = r.slots[0].startAt;
     const entry = await ledger.submit<{ entry: { leader: string; slot: string } }>(byId(members, member).identity, 'admissions:recordEntry', [task.subjectId.split('#')[0]]);
     expect(entry.result.entry).toMatchObject({ leader: member, slot: r.slots[0].slot });
   });
@@ -79,8 +78,8 @@ describe('committees:nextLeaderSlots', () => {
 
   it('matches Eq. (1) before genesis and for negative offsets alike (pure function)', () => {
     // genesis 10 s slots, η = 4, offset 3: member i leads slot s iff (s + 3) mod 4 = i.
-    const slots = slotsLedBy(2, -25_000, 0, 10, 4, 3, 3);
+    const slots = slotsLedBy(2, -25, 0, 10, 4, 3, 3);
     expect(slots.map((s) => s.slot)).toEqual(['-1', '3', '7']);
-    expect(slots[0]).toEqual({ slot: '-1', startMs: -10_000, endMs: 0 });
+    expect(slots[0]).toEqual({ slot: '-1', startAt: -10, endAt: 0 });
   });
 });

@@ -35,7 +35,7 @@ describe('governance parameters', () => {
     await expectCode(set(ledger, { qScoreMin: 10, qScoreMax: 5 }), 'INVALID_ARGUMENT', /qScoreMin .* below qScoreMax/);
     await expectCode(set(ledger, { slotSeconds: 60 }), 'INVALID_ARGUMENT', /2 × clockToleranceSeconds/);
     await expectCode(set(ledger, { taskDeadlineSeconds: 600 }), 'INVALID_ARGUMENT', /every member can lead once/);
-    await expectCode(set(ledger, { genesisMs: ledger.nowMs + 1000 }), 'INVALID_ARGUMENT', /future/);
+    await expectCode(set(ledger, { genesisAt: ledger.now + 1 }), 'INVALID_ARGUMENT', /future/);
     await expectCode(set(ledger, {}), 'INVALID_ARGUMENT', /at least one/);
     await expectCode(ledger.submit(regulator, 'governance:setParameters', ['{']), 'INVALID_ARGUMENT', /paramsJson is not valid JSON/);
     expect(ledger.world.state.size).toBe(0);

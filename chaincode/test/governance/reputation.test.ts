@@ -9,12 +9,12 @@ import { expectCode, TestLedger } from '../support/ledger';
 import { Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
 
 /** Runs a library function inside one transaction on the ledger and commits it (like a market contract would). */
-async function inTx<T>(ledger: TestLedger, who: Member | null, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${Math.floor(ledger.nowMs)}`): Promise<T> {
-  const stub = new FakeStub(ledger.world, { txId, timestampMs: ledger.nowMs, creatorMspId: who?.identity.mspId ?? 'RegulatorMSP' });
+async function inTx<T>(ledger: TestLedger, who: Member | null, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${Math.floor(ledger.now)}`): Promise<T> {
+  const stub = new FakeStub(ledger.world, { txId, timestamp: ledger.now, creatorMspId: who?.identity.mspId ?? 'RegulatorMSP' });
   const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   ctx.clientIdentity = new FakeClientIdentity(who?.identity ?? regulator);
-  const out = await fn(ctx, ledger.nowMs);
+  const out = await fn(ctx, ledger.now);
   stub.commitTo(ledger.world);
   return out;
 }
@@ -48,24 +48,24 @@ describe('generic quorum machinery as the market uses it (two ordered ballots)',
     expect(drawn.committee).not.toContain(buyer.participantId);
     const m = (pid: string) => members.find((x) => x.participantId === pid) as Member;
     const [l, a, b, c] = drawn.committee;
-    ledger.nowMs = whenLeads(drawn, l, ledger.nowMs);
+    ledger.now = whenLeads(drawn, l, ledger.now);
     await expectCode(inTx(ledger, m(l), (ctx, now) => recordLeaderEntry(ctx, task.taskId, 'final', l, {}, now)), 'PRECONDITION_FAILED', /after ballot "execution" is approved/);
     await inTx(ledger, m(l), (ctx, now) => recordLeaderEntry(ctx, task.taskId, 'execution', l, { escrowed: true }, now));
     await inTx(ledger, m(a), (ctx, now) => castVote(ctx, task.taskId, 'execution', a, { approve: true, conditions: { condition1: true, condition2: true } }, now));
     await inTx(ledger, m(b), (ctx, now) => castVote(ctx, task.taskId, 'execution', b, { approve: true }, now));
     await expectCode(inTx(ledger, m(c), (ctx, now) => castVote(ctx, task.taskId, 'execution', c, { approve: false, conditions: { condition3: false } }, now)), 'INVALID_ARGUMENT', /no condition "condition3"/);
     const d1 = await inTx(ledger, null, (ctx, now) => decideBallot(ctx, task.taskId, 'execution', now));
-    expect(d1).toMatchObject({ outcome: 'approved', taskClosed: false, leader: l, approvals: 3 });
+    expect(d1).toMatchObject({ outcome: 'APPROVED', taskClosed: false, leader: l, approvals: 3 });
     // final stage: a new slot, a new entry, and a rejection by f+1
     const l2 = drawn.committee[1];
-    ledger.nowMs = whenLeads(drawn, l2, ledger.nowMs + 1);
+    ledger.now = whenLeads(drawn, l2, ledger.now + 1);
     await inTx(ledger, m(l2), (ctx, now) => recordLeaderEntry(ctx, task.taskId, 'final', l2, {}, now));
     await inTx(ledger, m(c), (ctx, now) => castVote(ctx, task.taskId, 'final', c, { approve: false, conditions: { condition3: false } }, now));
     await inTx(ledger, m(l), (ctx, now) => castVote(ctx, task.taskId, 'final', l, { approve: false, conditions: { condition4: false } }, now));
     const d2 = await inTx(ledger, null, (ctx, now) => decideBallot(ctx, task.taskId, 'final', now));
-    expect(d2).toMatchObject({ outcome: 'rejected', taskClosed: true, refusals: 2, contrary: [l2] });
+    expect(d2).toMatchObject({ outcome: 'REJECTED', taskClosed: true, refusals: 2, contrary: [l2] });
     const closed = await ledger.evaluate<{ status: string; outcome: string }>(regulator, 'committees:getTask', [task.taskId]);
-    expect(closed).toMatchObject({ status: 'closed', outcome: 'rejected' });
+    expect(closed).toMatchObject({ status: 'CLOSED', outcome: 'REJECTED' });
   });
 });
 
@@ -112,7 +112,7 @@ describe('trade outcome → Q-scores (spec §5) through settleTradeReputation', 
     }
     const buyer = await score(ledger, b);
     expect(buyer.penaltyCount).toBe(k + 1);
-    expect(buyer.status).toBe('banned');
+    expect(buyer.status).toBe('BANNED');
     expect((await score(ledger, s)).penaltyCount).toBe(1);
   });
 

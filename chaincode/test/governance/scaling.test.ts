@@ -12,7 +12,7 @@ async function drawReads(communitySize: number, mspOf?: (i: number) => string): 
   const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
   await ledger.submit(identities.operator('Org1MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org1MSP', j.taskId, 0)]);
   const r = await ledger.run<Task>(identities.operator('Org3MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org3MSP', j.taskId, 0)]);
-  expect(r.result.status).toBe('active');
+  expect(r.result.status).toBe('ACTIVE');
   r.stub.commitTo(ledger.world);
   return { reads: r.stub.readKeys, task: r.result, ledger, members };
 }

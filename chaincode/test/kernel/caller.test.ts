@@ -7,7 +7,7 @@ import { FakeStub, WorldState } from '../support/fakeStub';
 
 function ctxAs(spec: IdentitySpec): GridLedgerContext & { stub: FakeStub } {
   const ctx = new GridLedgerContext() as GridLedgerContext & { stub: FakeStub };
-  (ctx as { stub: unknown }).stub = new FakeStub(new WorldState(), { txId: 't', timestampMs: 0, creatorMspId: spec.mspId });
+  (ctx as { stub: unknown }).stub = new FakeStub(new WorldState(), { txId: 't', timestamp: 0, creatorMspId: spec.mspId });
   ctx.clientIdentity = new FakeClientIdentity(spec);
   return ctx;
 }

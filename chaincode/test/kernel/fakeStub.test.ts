@@ -4,7 +4,7 @@ const enc = (s: string) => Buffer.from(s);
 const txt = (b: Uint8Array) => Buffer.from(b).toString();
 
 function stubOn(world: WorldState, txId = 'tx1'): FakeStub {
-  return new FakeStub(world, { txId, timestampMs: 1_000, creatorMspId: 'Org1MSP' });
+  return new FakeStub(world, { txId, timestamp: 1, creatorMspId: 'Org1MSP' });
 }
 
 async function keysOf(p: AsyncIterable<{ key: string }>): Promise<string[]> {

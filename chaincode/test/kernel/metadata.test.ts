@@ -40,7 +40,7 @@ function stubFor(fn: string, args: string[] = []) {
 
 describe('GetMetadata through fabric-shim ChaincodeFromContract', () => {
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
-  const cc = new ChaincodeFromContract(contracts, serializers, {}, '@gridledger/chaincode', '0.1.0');
+  const cc = new ChaincodeFromContract(contracts, serializers, {}, '@gridledger/chaincode', '0.2.0');
 
   it('class-transformer exposes what fabric-contract-api destructures', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

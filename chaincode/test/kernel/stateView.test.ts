@@ -13,7 +13,7 @@ import { FakeStub, WorldState } from '../support/fakeStub';
 import { TestLedger } from '../support/ledger';
 
 function contextOn(world: WorldState, txId = 'tx-view'): { ctx: GridLedgerContext; stub: FakeStub } {
-  const stub = new FakeStub(world, { txId, timestampMs: Date.UTC(2026, 0, 1), creatorMspId: 'Org1MSP' });
+  const stub = new FakeStub(world, { txId, timestamp: Date.UTC(2026, 0, 1) / 1000, creatorMspId: 'Org1MSP' });
   const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   ctx.begin();
@@ -71,7 +71,7 @@ describe('one state view for governance and market alike (the stale-copy bug cla
     const [seller, buyer, member] = await seedMembers(ledger, 3, ['z1']);
     const { ctx, stub } = contextOn(ledger.world, 'tx-settle');
     const params = await readParameters(ctx);
-    const now = ledger.nowMs;
+    const now = ledger.now;
 
     // governance (trade validation): the member voted against the decided outcome
     await penalise(ctx, await mustReadParticipant(ctx, member.participantId), params, 'vote contradicts the decided outcome', 't-1/execution', now);

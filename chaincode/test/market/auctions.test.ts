@@ -8,10 +8,10 @@ import type { AuctionBid, AuctionRequest } from '../../src/market/domain/auction
 import type { Trade } from '@gridledger/protocol';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, runStage } from '../support/community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';
+import { balance, checkInvariants, fund, MeterSim, pid, T0, who, exportProof, importProof } from '../support/marketLedger';
 
-const NOW = T0S + 86_400;
-const D = T0S + 2 * 86_400;
+const NOW = T0 + 86_400;
+const D = T0 + 2 * 86_400;
 const U_VB = 'buyer-unique-value-0001';
 const secret = (n: number) => `seller-unique-value-000${n}`;
 const salt = (n: number) => `price-salt-abcdef-${n}`;
@@ -52,7 +52,7 @@ describe('sealed-bid reverse auction', () => {
     for (const s of [who.buyer, who.seller, who.seller2]) expect(auctionState).not.toContain(pid(s));
 
     await expectCode(reveal(r, b1, 1, 25), 'PRECONDITION_FAILED', /reveals open at t1/);
-    ledger.nowMs = (NOW + 600) * 1000;
+    ledger.now = NOW + 600;
     await expectCode(bid(r, who.buyer2, 4, 20), 'PRECONDITION_FAILED', /t1/);
     await expectCode(reveal(r, b1, 1, 24), 'INVALID_ARGUMENT', /do not match the commitment/);
     expect((await reveal(r, b1, 1, 25)).result).toMatchObject({ status: 'REVEALED', pricePerKwh: 25 });
@@ -60,7 +60,7 @@ describe('sealed-bid reverse auction', () => {
     expect((await reveal(r, b2, 2, 30, who.seller2)).result.status).toBe('REVEALED');
     await expectCode(ledger.submit(who.regulator, 'auctions:close', [r.requestId]), 'PRECONDITION_FAILED');
 
-    ledger.nowMs = (NOW + 1200) * 1000;
+    ledger.now = NOW + 1200;
     await expectCode(reveal(r, b2, 2, 30, who.seller2), 'PRECONDITION_FAILED', /closed at t2/);
     const closed = (await ledger.submit<AuctionRequest>(who.regulator, 'auctions:close', [r.requestId])).result;
     expect(closed).toMatchObject({ status: 'AWARDED', winnerOfferId: b1.offerId, winnerPricePerKwh: 25 });
@@ -82,7 +82,7 @@ describe('sealed-bid reverse auction', () => {
     // Delivery, with readings from two distinct meter identities, then validated settlement.
     const sm = new MeterSim(who.seller);
     const bm = new MeterSim(who.buyer);
-    ledger.nowMs = (D + 960) * 1000;
+    ledger.now = D + 960;
     await sm.post(ledger, sm.next(D, 0, 1200));
     await bm.post(ledger, bm.next(D, 1500, 0));
     const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
@@ -103,11 +103,11 @@ describe('sealed-bid reverse auction', () => {
     const b1 = await bid(r, who.seller, 1, 30);
     const b2 = await bid(r, who.seller2, 2, 30);
     const b3 = await bid(r, who.buyer2, 3, 41);
-    ledger.nowMs = (NOW + 600) * 1000;
+    ledger.now = NOW + 600;
     await reveal(r, b2, 2, 30);
     await reveal(r, b1, 1, 30);
     expect((await reveal(r, b3, 3, 41)).result).toMatchObject({ status: 'FILTERED', filterReason: expect.stringMatching(/P_m/) });
-    ledger.nowMs = (NOW + 1200) * 1000;
+    ledger.now = NOW + 1200;
     const fork = ledger.fork();
     const a = (await ledger.submit<AuctionRequest>(who.regulator, 'auctions:close', [r.requestId])).result;
     const b = (await fork.submit<AuctionRequest>(who.seller, 'auctions:close', [r.requestId], { txId: 'another-tx' })).result;
@@ -126,20 +126,20 @@ describe('sealed-bid reverse auction', () => {
     await expectCode(ledger.submit(who.op1, 'auctions:request', [JSON.stringify({ ...REQ, buyerCommitment: 'a'.repeat(64) })]), 'FORBIDDEN');
     const r = await request();
     await bid(r, who.seller, 1, 30);
-    ledger.nowMs = (NOW + 1200) * 1000; // never revealed
+    ledger.now = NOW + 1200; // never revealed
     expect((await ledger.submit<AuctionRequest>(who.regulator, 'auctions:close', [r.requestId])).result.status).toBe('NO_WINNER');
   });
 
   it('a winner who does not claim in time: escrow returned, auction FAILED', async () => {
     const r = await request();
     const b1 = await bid(r, who.seller, 1, 30);
-    ledger.nowMs = (NOW + 600) * 1000;
+    ledger.now = NOW + 600;
     await reveal(r, b1, 1, 30);
-    ledger.nowMs = (NOW + 1200) * 1000;
+    ledger.now = NOW + 1200;
     await ledger.submit(who.regulator, 'auctions:close', [r.requestId]);
     await ledger.submit(who.buyer, 'auctions:claimBuyer', [r.requestId, U_VB]);
     await expectCode(ledger.submit(who.regulator, 'auctions:expire', [r.requestId]), 'PRECONDITION_FAILED');
-    ledger.nowMs = (r.claimDeadline + 1) * 1000;
+    ledger.now = r.claimDeadline + 1;
     await expectCode(ledger.submit(who.seller, 'auctions:claimSeller', [r.requestId, secret(1)]), 'PRECONDITION_FAILED', /claim window/);
     expect((await ledger.submit<AuctionRequest>(who.regulator, 'auctions:expire', [r.requestId])).result.status).toBe('FAILED');
     expect(await balance(ledger, who.buyer)).toBe(1000);
@@ -151,10 +151,10 @@ describe('sealed-bid reverse auction', () => {
     const r = await request({ amountWh: 100_000 });
     const b1 = await bid(r, who.seller, 1, 19, 100_000);
     const b2 = await bid(r, who.seller2, 2, 39, 100_000);
-    ledger.nowMs = (NOW + 600) * 1000;
+    ledger.now = NOW + 600;
     expect((await reveal(r, b1, 1, 19)).result.status).toBe('FILTERED');
     await reveal(r, b2, 2, 39, who.seller2);
-    ledger.nowMs = (NOW + 1200) * 1000;
+    ledger.now = NOW + 1200;
     await ledger.submit(who.regulator, 'auctions:close', [r.requestId]);
     await expectCode(ledger.submit(who.buyer, 'auctions:claimBuyer', [r.requestId, U_VB]), 'INSUFFICIENT_FUNDS');
   });
@@ -165,14 +165,14 @@ describe('auction winner no-show', () => {
     const r = await request({ deliveryStart: D + 86_400 });
     const b1 = await bid(r, who.seller, 1, 20);
     const b2 = await bid(r, who.seller2, 2, 35);
-    ledger.nowMs = (NOW + 600) * 1000;
+    ledger.now = NOW + 600;
     await reveal(r, b1, 1, 20);
     await reveal(r, b2, 2, 35, who.seller2);
-    ledger.nowMs = (NOW + 1200) * 1000;
+    ledger.now = NOW + 1200;
     await ledger.submit(who.regulator, 'auctions:close', [r.requestId]);
     await ledger.submit(who.buyer, 'auctions:claimBuyer', [r.requestId, U_VB]);
     expect(await balance(ledger, who.buyer)).toBe(1000 - 20);
-    ledger.nowMs = (r.claimDeadline + 1) * 1000;
+    ledger.now = r.claimDeadline + 1;
     const re = (await ledger.submit<AuctionRequest>(who.seller2, 'auctions:expire', [r.requestId])).result;
     expect(re).toMatchObject({ status: 'AWARDED', winnerOfferId: b2.offerId, winnerPricePerKwh: 35, passedOver: [b1.offerId] });
     expect(re.buyerClaim).toBeUndefined();

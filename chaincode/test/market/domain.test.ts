@@ -71,7 +71,7 @@ describe('readings', () => {
   });
   it('identical re-post is a duplicate, a different one a conflict', () => {
     const a = parse({ ...base }, 'r');
-    expect(R.classifyRepost(R.readingHash(a), a, 'r')).toBe('duplicate');
+    expect(R.classifyRepost(R.readingHash(a), a, 'r')).toBe('DUPLICATE');
     expect(codeOf(() => R.classifyRepost(R.readingHash(a), parse({ ...base, importWh: 101 }, 'r'), 'r'))).toBe('CONFLICT');
   });
 });
@@ -154,18 +154,18 @@ describe('trade stages (seed 002 Fig. 5)', () => {
   it('ends stages by committee outcome, never against the facts', () => {
     const ok = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW);
     const over = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2001 }], NOW);
-    expect(T.stageEnd(ok, 'execution', 'approved')).toBe('advance');
+    expect(T.stageEnd(ok, 'execution', 'APPROVED')).toBe('advance');
     expect(T.stageEnd(ok, 'execution', undefined)).toBe('advance');
-    expect(T.stageEnd(ok, 'execution', 'rejected')).toBe('no-fault-declined');
-    expect(T.stageEnd(over, 'execution', 'approved')).toBe('seller-declined');
-    expect(T.stageEnd(over, 'execution', 'rejected')).toBe('seller-declined');
+    expect(T.stageEnd(ok, 'execution', 'REJECTED')).toBe('no-fault-declined');
+    expect(T.stageEnd(over, 'execution', 'APPROVED')).toBe('seller-declined');
+    expect(T.stageEnd(over, 'execution', 'REJECTED')).toBe('seller-declined');
     const fin = { ...ok, state: 'FINAL' as const };
     expect(T.stageEnd(fin, 'final', undefined)).toBe('buyer-fault');
-    expect(T.stageEnd(T.recordEvidence(fin, 2000, 2000, 'h'), 'final', 'approved')).toBe('settled');
+    expect(T.stageEnd(T.recordEvidence(fin, 2000, 2000, 'h'), 'final', 'APPROVED')).toBe('settled');
     expect(T.stageEnd(T.recordEvidence(fin, 1000, 1000, 'h'), 'final', undefined)).toBe('settled');
-    expect(T.stageEnd(T.recordEvidence(fin, 2000, 2000, 'h'), 'final', 'rejected')).toBe('no-fault-declined');
-    expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'approved')).toBe('buyer-fault');
-    expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'rejected')).toBe('buyer-fault');
+    expect(T.stageEnd(T.recordEvidence(fin, 2000, 2000, 'h'), 'final', 'REJECTED')).toBe('no-fault-declined');
+    expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'APPROVED')).toBe('buyer-fault');
+    expect(T.stageEnd(T.recordEvidence(fin, 0, 2000, 'h'), 'final', 'REJECTED')).toBe('buyer-fault');
   });
   it('conditions 1-4', () => {
     const ex = T.recordEnergyEscrow(t0, [{ packetId: 'a', amountWh: 2000 }], NOW);

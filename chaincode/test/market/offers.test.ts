@@ -6,9 +6,9 @@ import type { Offer } from '../../src/market/domain/offer';
 import type { Trade } from '@gridledger/protocol';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, participantOf, runStage } from '../support/community';
-import { balance, checkInvariants, fund, MeterSim, pid, T0S, who, exportProof, importProof } from '../support/marketLedger';
+import { balance, checkInvariants, fund, MeterSim, pid, T0, who, exportProof, importProof } from '../support/marketLedger';
 
-const D = T0S + 2 * 86_400; // delivery interval [D, D+900), day 3
+const D = T0 + 2 * 86_400; // delivery interval [D, D+900), day 3
 const OFFER = { amountWh: 2000, pricePerKwh: 30, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
 const COST = 60;
 const COLLATERAL = 12; // 20 % of the cost (collateralBps 2000)
@@ -39,7 +39,7 @@ async function trade(id: string): Promise<Trade> {
 
 /** After the delivery interval: both meters report, the seller mints, and (optionally) escrows. */
 async function afterDelivery(t: Trade, o: { exportWh: number; importWh: number; mintWh?: number; escrowWh?: number }): Promise<{ packetId: string }> {
-  ledger.nowMs = (D + 900 + 60) * 1000;
+  ledger.now = D + 900 + 60;
   await sellerMeter.post(ledger, sellerMeter.next(D, 10, o.exportWh));
   await buyerMeter.post(ledger, buyerMeter.next(D, o.importWh, 0));
   const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: o.mintWh ?? o.exportWh, source: 'solar' })], { transient: { exportProof: exportProof(sellerMeter.last!) } });
@@ -143,7 +143,7 @@ describe('determinism', () => {
     await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll, false);
     const other = ledger.fork();
     const a = await ledger.run(who.regulator, 'trades:decide', [t.tradeId], { txId: 'same-tx' });
-    const b = await other.run(who.seller, 'trades:decide', [t.tradeId], { txId: 'same-tx', peerClockMs: ledger.nowMs + 20_000 });
+    const b = await other.run(who.seller, 'trades:decide', [t.tradeId], { txId: 'same-tx', peerClock: ledger.now + 20 });
     const dump = (m: Map<string, Uint8Array | null>) => [...m].map(([k, v]) => [k, v ? Buffer.from(v).toString('hex') : null]);
     expect(a.raw).toBe(b.raw);
     expect(dump(a.stub.writes)).toEqual(dump(b.stub.writes));
@@ -198,7 +198,7 @@ describe('scenario 4: late delivery', () => {
   it('a late deliverEnergy refunds the buyer, forfeits a share and counts a penalty', async () => {
     const t = await accept(await makeOffer());
     const pkt = await afterDelivery(t, { exportWh: 2000, importWh: 2000 });
-    ledger.nowMs = (t.deliveryDeadline + 1) * 1000;
+    ledger.now = t.deliveryDeadline + 1;
     const r = await ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.packetId, amountWh: 2000 }])]);
     expect(r.result).toMatchObject({ state: 'FAILED_LATE', outcome: { fault: 'seller', refundedToBuyer: COST, forfeited: 3, collateralReturned: 9 } });
     expect(await balance(ledger, who.buyer)).toBe(1000);
@@ -209,7 +209,7 @@ describe('scenario 4: late delivery', () => {
   it('anyone may time out an undelivered trade after the deadline, not before', async () => {
     const t = await accept(await makeOffer());
     await expectCode(ledger.submit(who.buyer, 'trades:timeout', [t.tradeId]), 'PRECONDITION_FAILED');
-    ledger.nowMs = t.deliveryDeadline * 1000;
+    ledger.now = t.deliveryDeadline;
     expect((await ledger.submit<Trade>(who.buyer, 'trades:timeout', [t.tradeId])).result.state).toBe('FAILED_LATE');
   });
 });
@@ -219,16 +219,16 @@ describe('scenario 5: more than k penalties bans the seller', () => {
     await ledger.submit(who.regulator, 'governance:setParameters', [JSON.stringify({ penaltyThreshold: 1, banSeconds: 86_400 })]);
     for (let i = 0; i < 2; i++) {
       const t = await accept(await makeOffer({ ...OFFER, deliveryStart: D + i * 900 }));
-      ledger.nowMs = t.deliveryDeadline * 1000;
+      ledger.now = t.deliveryDeadline;
       await ledger.submit(who.buyer, 'trades:timeout', [t.tradeId]);
-      ledger.nowMs = (T0S + 86_400) * 1000;
+      ledger.now = T0 + 86_400;
     }
     const p = await participantOf(ledger, who.seller);
-    expect(p).toMatchObject({ penaltyCount: 2, status: 'banned' });
-    ledger.nowMs = p.bannedUntilMs - 1000;
+    expect(p).toMatchObject({ penaltyCount: 2, status: 'BANNED' });
+    ledger.now = p.bannedUntil - 1;
     const later = { ...OFFER, deliveryStart: D + 7 * 86_400 };
     await expectCode(makeOffer(later), 'FORBIDDEN', /banned/);
-    ledger.nowMs = p.bannedUntilMs;
+    ledger.now = p.bannedUntil;
     expect((await makeOffer(later)).status).toBe('OPEN');
   });
 });
@@ -289,7 +289,7 @@ describe('seed 002 §4 attacks and wrong identities', () => {
     const fin = (await runStage(ledger, t.tradeId, ex.validation.taskId, approveAll)) as Trade;
     await expectCode(ledger.submit(who.regulator, 'trades:timeout', [t.tradeId]), 'PRECONDITION_FAILED');
     await expectCode(ledger.submit(who.regulator, 'trades:decide', [t.tradeId]), 'PRECONDITION_FAILED', /evidence/);
-    ledger.nowMs = (fin.stageDeadline as number) * 1000;
+    ledger.now = fin.stageDeadline as number;
     const done = (await ledger.submit<Trade>(who.regulator, 'trades:timeout', [t.tradeId])).result;
     expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'buyer', paidToSeller: COST }, validation: { decidedByFacts: true } });
     expect((await participantOf(ledger, who.buyer)).penaltyCount).toBe(1);
@@ -298,7 +298,7 @@ describe('seed 002 §4 attacks and wrong identities', () => {
   it('wrong identities, forged evidence, bad packets and insufficient energy are refused', async () => {
     const t = await accept(await makeOffer());
     // A packet metered in the interval before delivery is not evidence of this delivery.
-    ledger.nowMs = (D + 960) * 1000;
+    ledger.now = D + 960;
     await sellerMeter.post(ledger, sellerMeter.next(D - 900, 0, 500));
     const early = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D - 900, amountWh: 500, source: 'wind' })], { transient: { exportProof: exportProof(sellerMeter.last!) } });
     const pkt = await afterDelivery(t, { exportWh: 1800, importWh: 2000 });

@@ -1,7 +1,7 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { checkInvariants, exportProof, MeterSim, newLedger, T0S, U1, who } from '../support/marketLedger';
+import { checkInvariants, exportProof, MeterSim, newLedger, T0, U1, who } from '../support/marketLedger';
 
-const I0 = T0S; // first interval of day 1 (all of day 1 has ended at ledger time)
+const I0 = T0; // first interval of day 1 (all of day 1 has ended at ledger time)
 
 describe('meter readings', () => {
   let ledger: TestLedger;
@@ -15,7 +15,7 @@ describe('meter readings', () => {
   it('writes ONLY to the meter utility collection (no public key), hashes on the channel', async () => {
     const r = m.next(I0, 120, 480);
     const res = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
-    expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0, status: 'recorded' });
+    expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0, status: 'RECORDED' });
     // No public write at all: Fabric then validates against the collection's endorsement policy only.
     expect(res.stub.writes.size).toBe(0);
     expect([...res.stub.privateWrites.keys()]).toEqual(['Utility1MSPPrivateCollection']);
@@ -49,7 +49,7 @@ describe('meter readings', () => {
   it('keeps raw values off the block when passed as transient', async () => {
     const r = m.next(I0, 120, 480);
     const res = await ledger.submit(who.seller, 'meters:postReading', [''], { transient: { reading: JSON.stringify(r) } });
-    expect(res.result).toMatchObject({ status: 'recorded' });
+    expect(res.result).toMatchObject({ status: 'RECORDED' });
     expect(res.stub.getArgs().join('')).not.toContain('480');
   });
 
@@ -57,7 +57,7 @@ describe('meter readings', () => {
     const r = m.next(I0, 120, 480);
     await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
     const again = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(r)]);
-    expect(again.result).toMatchObject({ status: 'duplicate' });
+    expect(again.result).toMatchObject({ status: 'DUPLICATE' });
     expect(again.stub.writes.size).toBe(0);
     // Only the meter head is rewritten, byte for byte (so the re-post plans on the collection policy).
     const pw = again.stub.privateWrites;
@@ -79,10 +79,10 @@ describe('meter readings', () => {
   it('validates shape and interval bounds', async () => {
     await expectCode(ledger.submit(who.seller, 'meters:postReading', ['{']), 'INVALID_ARGUMENT', /did not parse/);
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify({ ...m.next(I0, 1, 1), importWh: 0.5 })]), 'INVALID_ARGUMENT', /importWh must be an integer/);
-    const future = m.next(ledger.nowMs / 1000 - 300, 1, 1);
+    const future = m.next(ledger.now - 300, 1, 1);
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(future)]), 'INVALID_ARGUMENT', /aligned/);
-    const open = m.next(ledger.nowMs / 1000 - 450 - 450, 1, 1); // aligned interval that ends in the future? ends now-0
-    open.intervalStart = ledger.nowMs / 1000; // the current interval has not ended
+    const open = m.next(ledger.now - 450 - 450, 1, 1); // aligned interval that ends in the future? ends now-0
+    open.intervalStart = ledger.now; // the current interval has not ended
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(open)]), 'PRECONDITION_FAILED', /has not ended/);
   });
 
@@ -95,7 +95,7 @@ describe('meter readings', () => {
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(tooSmall)]), 'CONFLICT', /exportRegisterWh/);
     // No transient previousReading needed (an old gateway's one is ignored, even a wrong one).
     const ok = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)], { transient: { previousReading: '{"bogus":1}' } });
-    expect(ok.result).toMatchObject({ status: 'recorded' });
+    expect(ok.result).toMatchObject({ status: 'RECORDED' });
     m.last = next;
     const older = m.next(I0 - 900, 1, 1);
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(older)]), 'CONFLICT', /interval order/);
@@ -173,7 +173,7 @@ describe('meter readings', () => {
     await expectCode(ledger.submit(who.op1, 'market:setParameters', [JSON.stringify({ minIntervalSeconds: 60 })]), 'FORBIDDEN');
     await ledger.submit(who.regulator, 'market:setParameters', [JSON.stringify({ minIntervalSeconds: 60 })]);
     const res = await ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(short)]);
-    expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0 + 60, status: 'recorded' });
+    expect(res.result).toEqual({ meterId: 'meter-s1', intervalStart: I0 + 60, status: 'RECORDED' });
     const next = { ...m.next(I0 + 150, 1, 1), intervalLength: 60 };
     await expectCode(ledger.submit(who.seller, 'meters:postReading', [JSON.stringify(next)]), 'INVALID_ARGUMENT');
   });

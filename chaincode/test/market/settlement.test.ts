@@ -8,9 +8,9 @@ import type { Trade } from '@gridledger/protocol';
 import { identities, IdentitySpec } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from '../support/community';
-import { checkInvariants, fund, MeterSim, pid, T0S, U2, who, exportProof, importProof } from '../support/marketLedger';
+import { checkInvariants, fund, MeterSim, pid, T0, U2, who, exportProof, importProof } from '../support/marketLedger';
 
-const D = T0S + 2 * 86_400;
+const D = T0 + 2 * 86_400;
 const OFFER = { amountWh: 1000, pricePerKwh: 40, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
 
 let ledger: TestLedger;
@@ -28,7 +28,7 @@ afterEach(() => checkInvariants(ledger.world));
 async function escrowedTrade(): Promise<Trade> {
   const offer = (await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)])).result;
   const t = (await ledger.submit<Trade>(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'])).result;
-  ledger.nowMs = (D + 960) * 1000;
+  ledger.now = D + 960;
   await sm.post(ledger, sm.next(D, 0, 1000));
   await bm.post(ledger, bm.next(D, 1000, 0));
   const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
@@ -41,7 +41,7 @@ describe('committee rules on trades', () => {
     const t = await escrowedTrade();
     await expectCode(ledger.submit(validators[0], 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'FORBIDDEN', /not on the committee/);
     const task = await drawCommittee(ledger, t.validation.taskId);
-    const { leader } = leaderAt(task, ledger.nowMs);
+    const { leader } = leaderAt(task, ledger.now);
     const other = task.committee.find((m) => m !== leader) as string;
     await expectCode(ledger.submit(byPid.get(other) as IdentitySpec, 'trades:recordEntry', [t.tradeId]), 'FORBIDDEN', /Condition 1/);
     await expectCode(ledger.submit(byPid.get(other) as IdentitySpec, 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'PRECONDITION_FAILED', /no leader entry/);
@@ -61,7 +61,7 @@ describe('committee rules on trades', () => {
     await confirm(t, 1000);
     ledger.advance(300);
     const task = await readTaskOf(ledger, t.validation.taskId);
-    const { leader } = leaderAt(task, ledger.nowMs);
+    const { leader } = leaderAt(task, ledger.now);
     const [a, b, dissenter] = task.committee.filter((m) => m !== leader);
     const before = { d: await participantOf(ledger, dissenter), a: await participantOf(ledger, a) };
     await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
@@ -85,7 +85,7 @@ describe('committee rules on trades', () => {
     await confirm(t, 900); // the buyer declares less than its meter shows: Condition 3 fails
     ledger.advance(300);
     const task = await readTaskOf(ledger, t.validation.taskId);
-    const { leader } = leaderAt(task, ledger.nowMs);
+    const { leader } = leaderAt(task, ledger.now);
     const [a, b] = task.committee.filter((m) => m !== leader);
     const before = await participantOf(ledger, leader);
     await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
@@ -108,15 +108,15 @@ describe('liveness fallback', () => {
   it('when no committee decides in the stage window, the facts decide each stage', async () => {
     const t = await escrowedTrade();
     await expectCode(ledger.submit(who.buyer, 'trades:timeout', [t.tradeId]), 'PRECONDITION_FAILED', /execution stage runs until/);
-    ledger.nowMs = (t.stageDeadline as number) * 1000;
+    ledger.now = t.stageDeadline as number;
     const fin = (await ledger.submit<Trade>(who.buyer, 'trades:timeout', [t.tradeId])).result;
     expect(fin).toMatchObject({ state: 'FINAL', validation: { decidedByFacts: true } });
     await confirm(t, 1000);
-    ledger.nowMs = (fin.stageDeadline as number) * 1000;
+    ledger.now = fin.stageDeadline as number;
     const done = (await ledger.submit<Trade>(who.seller, 'trades:timeout', [t.tradeId])).result;
     expect(done).toMatchObject({ state: 'SETTLED', outcome: { fault: 'none', paidToSeller: 40 } });
     const task = await readTaskOf(ledger, t.validation.taskId);
-    expect(task).toMatchObject({ status: 'closed', outcome: 'cancelled' });
+    expect(task).toMatchObject({ status: 'CLOSED', outcome: 'CANCELLED' });
   });
 });
 

@@ -1,8 +1,8 @@
 import { expectCode, TestLedger } from '../support/ledger';
-import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0S, U1, who, exportProof } from '../support/marketLedger';
+import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0, U1, who, exportProof } from '../support/marketLedger';
 import type { Reading } from '@gridledger/protocol';
 
-const I0 = T0S;
+const I0 = T0;
 
 describe('wallets', () => {
   let ledger: TestLedger;

@@ -72,7 +72,7 @@ export async function seedMembers(
   mspOf: (i: number) => string = (i) => UTILITIES[i % UTILITIES.length],
 ): Promise<Member[]> {
   const members: Member[] = [];
-  const stub = new FakeStub(ledger.world, { txId: `seed-${prefix}`, timestampMs: ledger.nowMs, creatorMspId: 'Org1MSP' });
+  const stub = new FakeStub(ledger.world, { txId: `seed-${prefix}`, timestamp: ledger.now, creatorMspId: 'Org1MSP' });
   const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   for (let i = 0; i < count; i++) {
@@ -84,15 +84,15 @@ export async function seedMembers(
       mspId: msp,
       meterId: `${prefix}-${i}`,
       zone,
-      status: 'active',
-      bannedUntilMs: 0,
+      status: 'ACTIVE',
+      bannedUntil: 0,
       qScore: DEFAULT_PARAMETERS.qScoreInitial,
       stake: DEFAULT_PARAMETERS.minStake * 2,
       penaltyCount: 0,
       attempts: 1,
-      admissionTaskId: 'seeded',
-      joinedAtMs: ledger.nowMs,
-      admittedAtMs: ledger.nowMs,
+      admissionTaskId: 'SEEDED',
+      joinedAt: ledger.now,
+      admittedAt: ledger.now,
       qHistoryCount: 0,
     };
     await writeParticipant(ctx, p, undefined);
@@ -127,11 +127,11 @@ export async function runBeacon(ledger: TestLedger, taskId: string, msps = UTILI
   return last;
 }
 
-/** The earliest time ≥ fromMs (at a slot start) when `pid` leads the task. */
-export function whenLeads(task: Task, pid: string, fromMs: number): number {
-  const slotMs = task.slotSeconds * 1000;
-  let t = task.genesisMs + Math.ceil((fromMs - task.genesisMs) / slotMs) * slotMs;
-  for (let i = 0; i < task.n * 2; i++, t += slotMs) if (leaderAt(task, t).leader === pid) return t;
+/** The earliest time ≥ from (at a slot start) when `pid` leads the task. */
+export function whenLeads(task: Task, pid: string, from: number): number {
+  const slot = task.slotSeconds;
+  let t = task.genesisAt + Math.ceil((from - task.genesisAt) / slot) * slot;
+  for (let i = 0; i < task.n * 2; i++, t += slot) if (leaderAt(task, t).leader === pid) return t;
   throw new Error(`${pid} never leads task ${task.taskId}`);
 }
 
@@ -155,8 +155,8 @@ export class CommunityBootstrap extends GridLedgerContract {
     const params = await ctx.parameters();
     const now = await ctx.time(params);
     const p: Participant = {
-      participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, zone: m.zone, status: 'pending', bannedUntilMs: 0,
-      qScore: 0, stake: Number(stake), penaltyCount: 0, attempts: 1, admissionTaskId: '', joinedAtMs: now, admittedAtMs: 0, qHistoryCount: 0,
+      participantId: m.participantId, mspId: m.mspId, meterId: m.meterId, zone: m.zone, status: 'PENDING', bannedUntil: 0,
+      qScore: 0, stake: Number(stake), penaltyCount: 0, attempts: 1, admissionTaskId: '', joinedAt: now, admittedAt: 0, qHistoryCount: 0,
     };
     await admit(ctx, p, now, params, 'test bootstrap');
     return JSON.stringify(m.participantId);
@@ -176,7 +176,7 @@ export const ALL_CONTRACTS: any[] = [...contracts, CommunityBootstrap];
 /** Ledger with the community admitted and beacon keys registered. */
 export async function communityLedger(traders: IdentitySpec[] = [who.seller, who.seller2, who.buyer, who.buyer2]): Promise<TestLedger> {
   const ledger = new TestLedger(ALL_CONTRACTS as never);
-  ledger.nowMs = T0 + 86_400_000;
+  ledger.now = T0 + 86_400;
   for (const spec of [...traders, ...validators]) {
     await ledger.submit(spec, 'bootstrap:join', ['2000000']);
     byPid.set(pid(spec), spec);
@@ -201,7 +201,7 @@ export async function drawCommittee(ledger: TestLedger, taskId: string): Promise
     await ledger.submit(op, 'committees:contributeEntropy', [taskId, String(task.round), beaconSignatureHex(msp, taskId, task.round)]);
   }
   const drawn = await readTaskOf(ledger, taskId);
-  expect(drawn.status).toBe('active');
+  expect(drawn.status).toBe('ACTIVE');
   return drawn;
 }
 
@@ -217,7 +217,7 @@ export interface StageVotes {
 export async function runStage(ledger: TestLedger, tradeId: string, taskId: string, votes: StageVotes['votes'], decide = true): Promise<unknown> {
   ledger.advance(300);
   const task = await readTaskOf(ledger, taskId);
-  const { leader } = leaderAt(task, ledger.nowMs);
+  const { leader } = leaderAt(task, ledger.now);
   await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [tradeId]);
   const others = task.committee.filter((m) => m !== leader);
   for (const [i, v] of votes.entries()) {

@@ -18,7 +18,8 @@ const EMPTY = new Uint8Array(0);
 
 export interface HistoryEntry {
   txId: string;
-  timestampMs: number;
+  /** Unix seconds. */
+  timestamp: number;
   isDelete: boolean;
   value: Uint8Array;
 }
@@ -89,7 +90,10 @@ function queryResult<T>(items: T[]): Promise<Iterators.CommonIterator<T>> & Asyn
 
 export interface FakeStubOptions {
   txId: string;
-  timestampMs: number;
+  /** Unix seconds (the chaincode's one time unit). */
+  timestamp: number;
+  /** The Timestamp's sub-second part, which the chaincode ignores (default 0). */
+  timestampNanos?: number;
   creatorMspId: string;
   creatorIdBytes?: Uint8Array;
   transient?: Map<string, Uint8Array>;
@@ -136,14 +140,14 @@ export class FakeStub implements Partial<ChaincodeStub> {
     return this.opts.transient ?? new Map();
   }
   getTxTimestamp(): Timestamp {
-    const ms = this.opts.timestampMs;
-    const seconds = Math.floor(ms / 1000);
+    // `timestamp` is in Unix seconds; a real client also sets nanos, which the clock guard drops.
+    const seconds = this.opts.timestamp;
     // fabric-shim hands out a protobuf Long; its string form is what the chaincode relies on.
     const long = { low: seconds, high: 0, unsigned: false, toString: () => String(seconds), toNumber: () => seconds };
-    return { seconds: long as unknown as Timestamp['seconds'], nanos: (ms - seconds * 1000) * 1_000_000 };
+    return { seconds: long as unknown as Timestamp['seconds'], nanos: this.opts.timestampNanos ?? 0 };
   }
   getDateTimestamp(): Date {
-    return new Date(this.opts.timestampMs);
+    return new Date(this.opts.timestamp * 1000);
   }
 
   async getState(key: string): Promise<Uint8Array> {
@@ -215,8 +219,8 @@ export class FakeStub implements Partial<ChaincodeStub> {
         value: e.value,
         txId: e.txId,
         timestamp: {
-          seconds: { toString: () => String(Math.floor(e.timestampMs / 1000)) } as unknown as Timestamp['seconds'],
-          nanos: (e.timestampMs % 1000) * 1_000_000,
+          seconds: { toString: () => String(e.timestamp) } as unknown as Timestamp['seconds'],
+          nanos: 0,
         },
       }));
     return queryResult(entries);
@@ -264,7 +268,7 @@ export class FakeStub implements Partial<ChaincodeStub> {
       if (v === null) world.state.delete(key);
       else world.state.set(key, v);
       const h = world.history.get(key) ?? [];
-      h.push({ txId: this.opts.txId, timestampMs: this.opts.timestampMs, isDelete: v === null, value: v ?? EMPTY });
+      h.push({ txId: this.opts.txId, timestamp: this.opts.timestamp, isDelete: v === null, value: v ?? EMPTY });
       world.history.set(key, h);
     }
     for (const [c, m] of this.privateWrites) {

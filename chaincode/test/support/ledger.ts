@@ -8,8 +8,8 @@
  *
  * - `submit` commits on success; on a thrown error nothing is committed (as Fabric drops a failed
  *   simulation) and the error is rethrown.
- * - Time is virtual: `ledger.nowMs` is the tx timestamp unless `at` is given; the endorsing
- *   peer's clock (what the clock guard compares with) is `peerClockMs` or else the same instant.
+ * - Time is virtual: `ledger.now` is the tx timestamp unless `at` is given; the endorsing
+ *   peer's clock (what the clock guard compares with) is `peerClock` or else the same instant.
  * - Every call gets a fresh, unique tx id unless `txId` is given.
  * - Dispatch is the runtime's (fabric-shim lib/contract-spi/chaincodefromcontract.js
  *   `invokeFunctionality`): only functions declared with @Transaction are callable; the contract's
@@ -26,7 +26,7 @@ import { FakeStub, WorldState } from './fakeStub';
 
 export interface CallOptions {
   at?: number;
-  peerClockMs?: number;
+  peerClock?: number;
   txId?: string;
   transient?: Record<string, string>;
 }
@@ -40,11 +40,12 @@ export interface CallResult<T = unknown> {
 
 type ContractClass = new () => Contract;
 
-export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+/** 2026-01-01T00:00:00Z in Unix seconds, the unit of every time on the ledger. */
+export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0) / 1000;
 
 export class TestLedger {
   world: WorldState;
-  nowMs = T0;
+  now = T0;
   private txCounter = 0;
   private readonly byName = new Map<string, Contract>();
 
@@ -60,13 +61,13 @@ export class TestLedger {
   fork(): TestLedger {
     const copy = new TestLedger([], this.world.clone());
     for (const [k, v] of this.byName) copy.byName.set(k, v);
-    copy.nowMs = this.nowMs;
+    copy.now = this.now;
     copy.txCounter = this.txCounter;
     return copy;
   }
 
   advance(seconds: number): void {
-    this.nowMs += seconds * 1000;
+    this.now += seconds;
   }
 
   async submit<T = unknown>(who: IdentitySpec, fn: string, args: string[] = [], opts: CallOptions = {}): Promise<CallResult<T>> {
@@ -87,10 +88,10 @@ export class TestLedger {
     const declared = (Reflect.getMetadata('fabric:transactions', contract) ?? []) as Array<{ name: string }>;
     if (!declared.some((t) => t.name === method)) throw new Error(`test harness: ${contractName} has no transaction ${method}`);
 
-    const at = opts.at ?? this.nowMs;
+    const at = opts.at ?? this.now;
     const txId = opts.txId ?? `tx-${String(++this.txCounter).padStart(6, '0')}`;
     const transient = new Map(Object.entries(opts.transient ?? {}).map(([k, v]) => [k, Buffer.from(v)]));
-    const stub = new FakeStub(this.world, { txId, timestampMs: at, creatorMspId: who.mspId, transient, args: [fn, ...args] });
+    const stub = new FakeStub(this.world, { txId, timestamp: at, creatorMspId: who.mspId, transient, args: [fn, ...args] });
     const ctx = contract.createContext() as GridLedgerContext;
     // fabric-contract-api's Context has setChaincodeStub/setClientIdentity at run time; its typings omit them.
     const runtime = ctx as unknown as { setChaincodeStub(s: unknown): void; setClientIdentity(c: unknown): void };
@@ -98,7 +99,7 @@ export class TestLedger {
     runtime.setClientIdentity(new FakeClientIdentity(who));
 
     // The clock guard compares with the endorsing peer's clock; fake it for this call only.
-    const spy = jest.spyOn(Date, 'now').mockReturnValue(opts.peerClockMs ?? at);
+    const spy = jest.spyOn(Date, 'now').mockReturnValue((opts.peerClock ?? at) * 1000);
     let raw: unknown;
     try {
       await contract.beforeTransaction(ctx);

@@ -18,7 +18,6 @@ import { WorldState } from './fakeStub';
 import '../support/quietLogs';
 
 export { T0 };
-export const T0S = T0 / 1000;
 export const U1 = 'Utility1MSP';
 export const U2 = 'Utility2MSP';
 export const U3 = 'Utility3MSP';
@@ -48,7 +47,7 @@ export const MARKET_CONTRACTS: any[] = [HealthContract, GovernanceContract, Mete
 
 export function newLedger(extra: unknown[] = []): TestLedger {
   const l = new TestLedger([...MARKET_CONTRACTS, ...extra] as never);
-  l.nowMs = T0 + 86_400_000; // day 2: intervals of day 1 have ended
+  l.now = T0 + 86_400; // day 2: intervals of day 1 have ended
   return l;
 }
 

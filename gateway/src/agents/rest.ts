@@ -1,5 +1,6 @@
 import type { Handler, HandlerContext } from '../rest/app';
 import { HttpProblem } from '../rest/problem';
+import { unixSeconds } from '../rest/handlers';
 import type { MeterIdentities } from '../identity/meters';
 import type { AgentService } from './service';
 import { AGENTS_CHECKPOINT, type AgentStore, type Duty } from './store';
@@ -12,7 +13,7 @@ const dutyView = (d: Duty) => ({
   subject: d.subject,
   round: d.round,
   state: d.state,
-  dueAt: new Date(d.dueAt).toISOString(),
+  dueAt: unixSeconds(d.dueAt),
   attempts: d.attempts,
   note: d.note,
   lastError: d.lastError,

@@ -150,8 +150,8 @@ export class AgentService {
             const meterId = local.get(pid);
             if (meterId) add.push({ id: `member|${taskId}|${round}|${meterId}`, kind: 'member', meterId, subject: taskId, round, dueAt: now });
           }
-          const deadline = n('deadlineMs');
-          if (keeper && deadline !== undefined) add.push({ id: `task-redraw|${taskId}|${round}`, kind: 'task-redraw', meterId: '', subject: taskId, round, dueAt: later(deadline + 1) });
+          const deadline = n('deadlineAt');
+          if (keeper && deadline !== undefined) add.push({ id: `task-redraw|${taskId}|${round}`, kind: 'task-redraw', meterId: '', subject: taskId, round, dueAt: later((deadline + 1) * 1000) });
           wake.push(taskId);
           break;
         }
@@ -223,8 +223,8 @@ export class AgentService {
         }
         case EVENTS.participantBanned: {
           const pid = s('participantId');
-          const until = n('bannedUntilMs');
-          if (keeper && pid && until !== undefined) add.push({ id: `index-sync|${pid}|${until}`, kind: 'index-sync', meterId: '', subject: pid, round: 0, dueAt: later(until + 1) });
+          const until = n('bannedUntil');
+          if (keeper && pid && until !== undefined) add.push({ id: `index-sync|${pid}|${until}`, kind: 'index-sync', meterId: '', subject: pid, round: 0, dueAt: later((until + 1) * 1000) });
           break;
         }
         default:
@@ -437,13 +437,13 @@ export class AgentService {
     const ballots: Record<string, BallotState> = {};
     for (const b of task.ballots) {
       ballots[b.name] = await this.read<BallotState>('committees:getBallot', [task.taskId, b.name]);
-      if (ballots[b.name]!.ballot?.status !== 'approved' || ballots[b.name]!.ballot?.round !== task.round) break;
+      if (ballots[b.name]!.ballot?.status !== 'APPROVED' || ballots[b.name]!.ballot?.round !== task.round) break;
     }
     const cur = currentBallot(task, ballots, task.round);
     let verdict: Verdict | undefined;
     let notReady: string | undefined;
     let subjectArg = task.subjectId;
-    if (task.status === 'active' && !('closed' in cur)) {
+    if (task.status === 'ACTIVE' && !('closed' in cur)) {
       if (task.kind === 'admission') {
         subjectArg = task.subjectId.split('#')[0]!;
         const candidate = await this.read<ParticipantView>('participants:get', [subjectArg]);
@@ -452,7 +452,7 @@ export class AgentService {
           verdict = admissionConditions(task, ballot, candidate, this.o.store.entriesInSlot(ballot.entry.leader, Number(ballot.entry.slot)));
         } else {
           // as the would-be leader: the request is pending on this task (the chaincode writes the identity the utility enrolled into the entry)
-          const ok = candidate.status === 'pending' && candidate.admissionTaskId === task.taskId;
+          const ok = candidate.status === 'PENDING' && candidate.admissionTaskId === task.taskId;
           verdict = { conditions: { condition1: ok, condition2: true }, reasons: ok ? [] : [`${candidate.participantId} is ${candidate.status}`] };
         }
       } else if (task.kind === 'trade') {
@@ -485,7 +485,7 @@ export class AgentService {
         return this.finish(d, step.why);
       case 'wait': {
         // Without a time, the next event naming the task wakes the duty; the deadline is the backstop.
-        const at = step.atMs ?? Math.max(this.now() + 1000, task.deadlineMs + 1000);
+        const at = step.atMs ?? Math.max(this.now() + 1000, (task.deadlineAt + 1) * 1000);
         this.reschedule(d, at, step.why);
         return;
       }

@@ -236,7 +236,7 @@ export function createAnalyticsHandlers(d: AnalyticsRouteDeps): Record<string, H
       const [w, args] = participantsIn(s, ['participant_id']);
       const rows = db
         .prepare(
-          `SELECT block_number AS "blockNumber", tx_id AS "txId", participant_id AS "participantId", kind, reason, penalty_count AS "penaltyCount", banned_until_ms AS "bannedUntilMs"
+          `SELECT block_number AS "blockNumber", tx_id AS "txId", participant_id AS "participantId", kind, reason, penalty_count AS "penaltyCount", banned_until AS "bannedUntil"
            FROM an_sanctions WHERE ${w} ORDER BY block_number DESC, tx_id, idx LIMIT ${MAX_ROWS}`,
         )
         .all(...args);

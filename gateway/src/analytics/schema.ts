@@ -16,7 +16,8 @@
  * Bump whenever a table or the way a row is derived from events changes: a store written by another
  * version is dropped and rebuilt from block 0 when the gateway starts (AnalyticsStore's constructor).
  */
-export const SCHEMA_VERSION = 2;
+// 3: chaincode 0.2.0 — times in Unix seconds (banned_until), UPPER_SNAKE_CASE statuses.
+export const SCHEMA_VERSION = 3;
 
 export const TABLES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'an_checkpoint', key: 'name' },
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS an_applied_tx (tx_id VARCHAR(128) PRIMARY KEY, block_
 CREATE TABLE IF NOT EXISTS an_meters (meter_id VARCHAR(128) PRIMARY KEY, msp_id VARCHAR(128) NOT NULL, zone VARCHAR(128) NOT NULL, block_number INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS an_participants (
   participant_id VARCHAR(128) PRIMARY KEY, msp_id VARCHAR(128), zone VARCHAR(128), status VARCHAR(32) NOT NULL,
-  q_score INTEGER, penalty_count INTEGER NOT NULL, banned_until_ms INTEGER, block_number INTEGER NOT NULL);
+  q_score INTEGER, penalty_count INTEGER NOT NULL, banned_until INTEGER, block_number INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS an_readings (
   meter_id VARCHAR(128) NOT NULL, interval_start INTEGER NOT NULL, msp_id VARCHAR(128) NOT NULL, zone VARCHAR(128) NOT NULL,
   interval_length INTEGER, import_wh INTEGER, export_wh INTEGER, block_number INTEGER NOT NULL, tx_id VARCHAR(128) NOT NULL,
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS an_decisions (
   approvals INTEGER NOT NULL, refusals INTEGER NOT NULL, block_number INTEGER NOT NULL, PRIMARY KEY (task_id, ballot, round));
 CREATE TABLE IF NOT EXISTS an_sanctions (
   block_number INTEGER NOT NULL, tx_id VARCHAR(128) NOT NULL, idx INTEGER NOT NULL, participant_id VARCHAR(128) NOT NULL,
-  kind VARCHAR(16) NOT NULL, reason TEXT NOT NULL, penalty_count INTEGER, banned_until_ms INTEGER, PRIMARY KEY (block_number, tx_id, idx));
+  kind VARCHAR(16) NOT NULL, reason TEXT NOT NULL, penalty_count INTEGER, banned_until INTEGER, PRIMARY KEY (block_number, tx_id, idx));
 CREATE TABLE IF NOT EXISTS an_qscores (
   block_number INTEGER NOT NULL, tx_id VARCHAR(128) NOT NULL, idx INTEGER NOT NULL, participant_id VARCHAR(128) NOT NULL,
   q_score INTEGER NOT NULL, delta INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (block_number, tx_id, idx));

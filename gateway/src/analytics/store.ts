@@ -126,22 +126,22 @@ export class AnalyticsStore {
         return;
       case EVENTS.participantJoined:
         this.run(
-          `INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, ?, ?, 'pending', NULL, 0, NULL, ?)
-           ON CONFLICT (participant_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, status = 'pending', block_number = excluded.block_number`,
+          `INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until, block_number) VALUES (?, ?, ?, 'PENDING', NULL, 0, NULL, ?)
+           ON CONFLICT (participant_id) DO UPDATE SET msp_id = excluded.msp_id, zone = excluded.zone, status = 'PENDING', block_number = excluded.block_number`,
           str(p.participantId), str(p.mspId), str(p.zone), b,
         );
         return;
       case EVENTS.participantAdmitted:
         this.participant(str(p.participantId), b);
-        this.run('UPDATE an_participants SET status = ?, q_score = ?, zone = COALESCE(?, zone), block_number = ? WHERE participant_id = ?', 'active', int(p.qScore), str(p.zone), b, str(p.participantId));
+        this.run('UPDATE an_participants SET status = ?, q_score = ?, zone = COALESCE(?, zone), block_number = ? WHERE participant_id = ?', 'ACTIVE', int(p.qScore), str(p.zone), b, str(p.participantId));
         return;
       case EVENTS.participantRejected:
         this.participant(str(p.participantId), b);
-        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'rejected', b, str(p.participantId));
+        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'REJECTED', b, str(p.participantId));
         return;
       case EVENTS.participantReinstated:
         this.participant(str(p.participantId), b);
-        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'active', b, str(p.participantId));
+        this.run('UPDATE an_participants SET status = ?, block_number = ? WHERE participant_id = ?', 'ACTIVE', b, str(p.participantId));
         return;
       case EVENTS.participantSuspended:
       case EVENTS.participantBanned:
@@ -150,10 +150,10 @@ export class AnalyticsStore {
         this.participant(pid, b);
         const kind = e.name === EVENTS.participantSuspended ? 'suspension' : e.name === EVENTS.participantBanned ? 'ban' : 'penalty';
         if (kind === 'penalty') this.run('UPDATE an_participants SET penalty_count = ?, block_number = ? WHERE participant_id = ?', int(p.penaltyCount) ?? 0, b, pid);
-        else this.run('UPDATE an_participants SET status = ?, banned_until_ms = COALESCE(?, banned_until_ms), block_number = ? WHERE participant_id = ?', kind === 'ban' ? 'banned' : 'suspended', int(p.bannedUntilMs), b, pid);
+        else this.run('UPDATE an_participants SET status = ?, banned_until = COALESCE(?, banned_until), block_number = ? WHERE participant_id = ?', kind === 'ban' ? 'BANNED' : 'SUSPENDED', int(p.bannedUntil), b, pid);
         this.run(
-          'INSERT INTO an_sanctions (block_number, tx_id, idx, participant_id, kind, reason, penalty_count, banned_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
-          b, tx.txId, idx, pid, kind, str(p.reason) ?? '', int(p.penaltyCount), int(p.bannedUntilMs),
+          'INSERT INTO an_sanctions (block_number, tx_id, idx, participant_id, kind, reason, penalty_count, banned_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
+          b, tx.txId, idx, pid, kind, str(p.reason) ?? '', int(p.penaltyCount), int(p.bannedUntil),
         );
         return;
       }
@@ -257,8 +257,8 @@ export class AnalyticsStore {
         return;
       case EVENTS.taskOpened:
         this.run(
-          `INSERT INTO an_tasks (task_id, kind, subject_id, round, status, committee, zones, outcome, reason, opened_block, updated_block) VALUES (?, ?, ?, ?, 'awaiting-entropy', NULL, NULL, NULL, NULL, ?, ?)
-           ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, status = 'awaiting-entropy', committee = NULL, zones = NULL, updated_block = excluded.updated_block`,
+          `INSERT INTO an_tasks (task_id, kind, subject_id, round, status, committee, zones, outcome, reason, opened_block, updated_block) VALUES (?, ?, ?, ?, 'AWAITING_ENTROPY', NULL, NULL, NULL, NULL, ?, ?)
+           ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, status = 'AWAITING_ENTROPY', committee = NULL, zones = NULL, updated_block = excluded.updated_block`,
           str(p.taskId), str(p.kind) ?? '', str(p.subjectId) ?? '', int(p.round) ?? 1, b, b,
         );
         return;
@@ -267,12 +267,12 @@ export class AnalyticsStore {
         // quorum reached: the seed is fixed (committees/tasks.ts); the committee is drawn now or, when too few
         // members are eligible yet, by a later draw — until then the task waits `seeded`
         if ((int(p.contributions) ?? 0) >= (int(p.quorum) ?? Number.MAX_SAFE_INTEGER)) {
-          this.run("UPDATE an_tasks SET status = 'seeded', updated_block = ? WHERE task_id = ? AND status = 'awaiting-entropy'", b, str(p.taskId));
+          this.run("UPDATE an_tasks SET status = 'SEEDED', updated_block = ? WHERE task_id = ? AND status = 'AWAITING_ENTROPY'", b, str(p.taskId));
         }
         return;
       case EVENTS.committeeDrawn:
         this.run(
-          "UPDATE an_tasks SET status = 'active', round = ?, committee = ?, zones = ?, updated_block = ? WHERE task_id = ?",
+          "UPDATE an_tasks SET status = 'ACTIVE', round = ?, committee = ?, zones = ?, updated_block = ? WHERE task_id = ?",
           int(p.round) ?? 1, JSON.stringify(Array.isArray(p.committee) ? p.committee : []), JSON.stringify(Array.isArray(p.zones) ? p.zones : []), b, str(p.taskId),
         );
         return;
@@ -297,11 +297,11 @@ export class AnalyticsStore {
         // the last ballots are `admission` (participants/registry.ts) and `final` (ledger/market/trades.ts).
         this.run(
           'UPDATE an_tasks SET outcome = ?, status = ?, updated_block = ? WHERE task_id = ?',
-          str(p.outcome), p.outcome === 'rejected' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'closed' : 'active', b, str(p.taskId),
+          str(p.outcome), p.outcome === 'REJECTED' || LAST_BALLOTS.has(str(p.ballot) ?? '') ? 'CLOSED' : 'ACTIVE', b, str(p.taskId),
         );
         return;
       case EVENTS.taskCancelled:
-        this.run("UPDATE an_tasks SET status = 'cancelled', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
+        this.run("UPDATE an_tasks SET status = 'CANCELLED', reason = ?, updated_block = ? WHERE task_id = ?", str(p.reason), b, str(p.taskId));
         return;
       default:
         return; // wallets, packets, parameters, beacon keys: not part of these tables
@@ -312,7 +312,7 @@ export class AnalyticsStore {
   private participant(pid: string | null, b: number): void {
     if (!pid) return;
     this.run(
-      "INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until_ms, block_number) VALUES (?, NULL, NULL, 'active', NULL, 0, NULL, ?) ON CONFLICT (participant_id) DO NOTHING",
+      "INSERT INTO an_participants (participant_id, msp_id, zone, status, q_score, penalty_count, banned_until, block_number) VALUES (?, NULL, NULL, 'ACTIVE', NULL, 0, NULL, ?) ON CONFLICT (participant_id) DO NOTHING",
       pid, b,
     );
   }

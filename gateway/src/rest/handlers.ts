@@ -38,7 +38,9 @@ export interface HandlerDeps {
   startedAt: number;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Every time the API answers is integer Unix seconds, like the ledger's (docs/api.md "Changes in 0.2.0"). */
+export const unixSeconds = (ms: number) => Math.floor(ms / 1000);
+const seconds = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
 
 export function receiptView(r: Receipt) {
   return {
@@ -54,8 +56,8 @@ export function receiptView(r: Receipt) {
     reason: r.reason,
     problem: r.problem,
     lastError: r.lastError,
-    createdAt: new Date(r.createdAt).toISOString(),
-    updatedAt: new Date(r.updatedAt).toISOString(),
+    createdAt: unixSeconds(r.createdAt),
+    updatedAt: unixSeconds(r.updatedAt),
   };
 }
 
@@ -67,8 +69,8 @@ export function meterView(m: MeterRecord) {
     enrollmentId: m.enrollmentId,
     status: m.status,
     certificatePem: m.certPem,
-    enrolledAt: iso(m.enrolledAt),
-    revokedAt: iso(m.revokedAt),
+    enrolledAt: seconds(m.enrolledAt),
+    revokedAt: seconds(m.revokedAt),
     revocationReason: m.revocationReason,
     ledgerTxId: m.ledgerTxId,
   };

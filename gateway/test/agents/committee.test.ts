@@ -1,7 +1,7 @@
 import { nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
-import { ballot, GENESIS, inSlot, SLOT_MS, task } from './fixtures';
+import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
 
 const ok: Verdict = { conditions: { condition1: true, condition2: true }, reasons: [] };
 const bad: Verdict = { conditions: { condition1: false, condition2: true }, reasons: ['Condition 1: the entry is by p-X'] };
@@ -18,21 +18,21 @@ const input = (over: Partial<MemberInput> = {}): MemberInput => ({
 
 describe('Eq. (1) slots', () => {
   it('computes the leader of a slot from the task offset, like committees:leaderOf', () => {
-    expect(slotOf(inSlot(11), GENESIS, 30)).toBe(11);
-    expect(leaderAt(task(), inSlot(11))).toEqual({ leader: 'p-A', slot: 11 });
-    expect(leaderAt(task(), inSlot(12)).leader).toBe('p-B');
-    expect(leaderAt(task(), inSlot(14)).leader).toBe('p-D');
+    expect(slotOf(inSlotAt(11), GENESIS, 30)).toBe(11);
+    expect(leaderAt(task(), inSlotAt(11))).toEqual({ leader: 'p-A', slot: 11 });
+    expect(leaderAt(task(), inSlotAt(12)).leader).toBe('p-B');
+    expect(leaderAt(task(), inSlotAt(14)).leader).toBe('p-D');
     expect(leaderAt(task(), GENESIS - 1).slot).toBe(-1); // floor also before t0
   });
 
   it('tells each member when its next slot starts (so the agent sleeps until then instead of polling)', () => {
-    expect(nextLeadSlot(task(), 'p-A', inSlot(11))).toEqual({ slot: 11, startMs: GENESIS + 11 * SLOT_MS });
-    expect(nextLeadSlot(task(), 'p-A', inSlot(12))).toEqual({ slot: 15, startMs: GENESIS + 15 * SLOT_MS });
-    expect(nextLeadSlot(task(), 'p-C', inSlot(11))).toEqual({ slot: 13, startMs: GENESIS + 13 * SLOT_MS });
-    expect(nextLeadSlot(task(), 'p-X', inSlot(11))).toBeUndefined();
+    expect(nextLeadSlot(task(), 'p-A', inSlotAt(11))).toEqual({ slot: 11, startAt: GENESIS + 11 * SLOT });
+    expect(nextLeadSlot(task(), 'p-A', inSlotAt(12))).toEqual({ slot: 15, startAt: GENESIS + 15 * SLOT });
+    expect(nextLeadSlot(task(), 'p-C', inSlotAt(11))).toEqual({ slot: 13, startAt: GENESIS + 13 * SLOT });
+    expect(nextLeadSlot(task(), 'p-X', inSlotAt(11))).toBeUndefined();
     for (let s = 0; s < 12; s++) {
-      const next = nextLeadSlot(task(), 'p-D', inSlot(s))!;
-      expect(leaderAt(task(), next.startMs).leader).toBe('p-D');
+      const next = nextLeadSlot(task(), 'p-D', inSlotAt(s))!;
+      expect(leaderAt(task(), next.startAt).leader).toBe('p-D');
       expect(next.slot - s).toBeLessThan(4);
     }
   });
@@ -45,7 +45,7 @@ describe('committee member: the slot leader', () => {
 
   it('waits for the start of its own slot when another member leads', () => {
     const step = nextMemberStep(input({ me: 'p-C' }));
-    expect(step).toEqual({ kind: 'wait', atMs: GENESIS + 13 * SLOT_MS, why: 'this meter leads slot 13' });
+    expect(step).toEqual({ kind: 'wait', atMs: (GENESIS + 13 * SLOT) * 1000, why: 'this meter leads slot 13' });
   });
 
   it('does not enter when the conditions fail (an entry counts as approval), nor when it behaves refuse-all or silent', () => {
@@ -56,11 +56,11 @@ describe('committee member: the slot leader', () => {
   });
 
   it('after an entry in this slot for another task (Condition 2) it waits for its next slot', () => {
-    expect(nextMemberStep(input({ enteredSlots: new Set([11]) }))).toEqual({ kind: 'wait', atMs: GENESIS + 15 * SLOT_MS, why: 'this meter leads slot 15' });
+    expect(nextMemberStep(input({ enteredSlots: new Set([11]) }))).toEqual({ kind: 'wait', atMs: (GENESIS + 15 * SLOT) * 1000, why: 'this meter leads slot 15' });
   });
 
   it('gives up leading once its next slot would start after the round deadline', () => {
-    const step = nextMemberStep(input({ me: 'p-C', task: task({ deadlineMs: inSlot(12) }) }));
+    const step = nextMemberStep(input({ me: 'p-C', task: task({ deadlineAt: inSlotAt(12) }) }));
     expect(step.kind).toBe('wait');
     expect((step as { atMs?: number }).atMs).toBeUndefined();
   });
@@ -110,21 +110,21 @@ describe('committee member: decisions and races', () => {
   });
 
   it('another member decided first (lost race): re-reading shows the ballot decided and the duty ends', () => {
-    const decided = { admission: ballot('admission', { entryBy: 'p-D', status: 'approved' }) };
+    const decided = { admission: ballot('admission', { entryBy: 'p-D', status: 'APPROVED' }) };
     expect(nextMemberStep(input({ ballots: decided }))).toEqual({ kind: 'done', why: 'every ballot is approved' });
-    expect(nextMemberStep(input({ task: task({ status: 'closed', outcome: 'approved' }) }))).toEqual({ kind: 'done', why: 'task closed (approved)' });
-    const rejected = { admission: ballot('admission', { entryBy: 'p-D', status: 'rejected' }) };
+    expect(nextMemberStep(input({ task: task({ status: 'CLOSED', outcome: 'APPROVED' }) }))).toEqual({ kind: 'done', why: 'task closed (APPROVED)' });
+    const rejected = { admission: ballot('admission', { entryBy: 'p-D', status: 'REJECTED' }) };
     expect(nextMemberStep(input({ ballots: rejected })).kind).toBe('done');
   });
 
   it('a re-drawn round ends the old duty; a member not drawn again has nothing to do', () => {
-    expect(nextMemberStep(input({ task: task({ status: 'awaiting-entropy', round: 1 }) })).kind).toBe('done');
+    expect(nextMemberStep(input({ task: task({ status: 'AWAITING_ENTROPY', round: 1 }) })).kind).toBe('done');
     expect(nextMemberStep(input({ task: task({ committee: ['p-B', 'p-C', 'p-D', 'p-E'] }) })).kind).toBe('done');
   });
 
   it('after the round deadline it waits for the keeper to re-draw (votes would be refused)', () => {
     const b = { admission: ballot('admission', { entryBy: 'p-D' }) };
-    expect(nextMemberStep(input({ ballots: b, task: task({ deadlineMs: inSlot(10) }) })).kind).toBe('wait');
+    expect(nextMemberStep(input({ ballots: b, task: task({ deadlineAt: inSlotAt(10) }) })).kind).toBe('wait');
   });
 
   it('trade tasks: the final ballot is the open one once execution is approved', () => {
@@ -132,7 +132,7 @@ describe('committee member: decisions and races', () => {
       { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
       { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
     ] });
-    const ballots = { execution: ballot('execution', { entryBy: 'p-D', status: 'approved' }), final: ballot('final', { entryBy: 'p-B' }) };
+    const ballots = { execution: ballot('execution', { entryBy: 'p-D', status: 'APPROVED' }), final: ballot('final', { entryBy: 'p-B' }) };
     const v: Verdict = { conditions: { condition3: true, condition4: true }, reasons: [] };
     expect(nextMemberStep(input({ task: t, ballots, verdict: v }))).toMatchObject({ kind: 'vote', ballot: 'final', approve: true, conditions: { condition3: true, condition4: true } });
   });

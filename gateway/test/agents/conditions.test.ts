@@ -3,7 +3,7 @@ import { admissionConditions, costOf, executionConditions, finalConditions } fro
 import type { PacketView, ParticipantView } from '../../src/agents/duties/types';
 import { ballot, task, trade } from './fixtures';
 
-const candidate: ParticipantView = { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c', status: 'pending', admissionTaskId: 't-1' };
+const candidate: ParticipantView = { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c', status: 'PENDING', admissionTaskId: 't-1' };
 
 describe('admission Conditions 1–2, checked from the ledger', () => {
   it('hold for the slot leader\'s entry about the pending request, alone in its slot', () => {
@@ -26,7 +26,7 @@ describe('admission Conditions 1–2, checked from the ledger', () => {
     const forged = ballot('admission', { entryBy: 'p-D', slot: 10, payload: { participantId: 'p-new', mspId: 'Utility3MSP', zone: 'zone-c' } }).ballot!;
     expect(admissionConditions(task(), forged, candidate, []).conditions.condition1).toBe(false);
     const ok = ballot('admission', { entryBy: 'p-D', slot: 10 }).ballot!;
-    expect(admissionConditions(task(), ok, { ...candidate, status: 'active' }, []).conditions.condition1).toBe(false);
+    expect(admissionConditions(task(), ok, { ...candidate, status: 'ACTIVE' }, []).conditions.condition1).toBe(false);
   });
 
   it('Condition 2 fails when the same leader made another entry in that slot', () => {

@@ -1,8 +1,9 @@
 import type { BallotState, TaskView, TradeView, VoteView } from '../../src/agents/duties/types';
 import { contractHashOf } from '@gridledger/protocol';
 
-export const SLOT_MS = 30_000;
-export const GENESIS = 1_767_225_600_000; // 2026-01-01T00:00Z
+/** Ledger times are Unix seconds; the agents' wall clock (`nowMs`, timers) is in ms. */
+export const SLOT = 30;
+export const GENESIS = 1_767_225_600; // 2026-01-01T00:00Z
 
 /** An admission task with committee A..D, offset 1: slot s is led by committee[(s + 1) mod 4]. */
 export function task(over: Partial<TaskView> = {}): TaskView {
@@ -12,22 +13,24 @@ export function task(over: Partial<TaskView> = {}): TaskView {
     subjectId: 'p-new#1',
     parties: ['p-new'],
     ballots: [{ name: 'admission', conditions: ['condition1', 'condition2'], requiresEntry: true }],
-    status: 'active',
+    status: 'ACTIVE',
     outcome: '',
     round: 0,
     f: 1,
     n: 4,
-    genesisMs: GENESIS,
+    genesisAt: GENESIS,
     slotSeconds: 30,
     committee: ['p-A', 'p-B', 'p-C', 'p-D'],
     leaderOffset: 1,
-    deadlineMs: GENESIS + 1000 * SLOT_MS,
+    deadlineAt: GENESIS + 1000 * SLOT,
     ...over,
   };
 }
 
-/** A time inside slot `s` (5 s after its start). */
-export const inSlot = (s: number) => GENESIS + s * SLOT_MS + 5000;
+/** A ledger time inside slot `s` (5 s after its start), Unix seconds. */
+export const inSlotAt = (s: number) => GENESIS + s * SLOT + 5;
+/** The same instant on the agents' wall clock (ms). */
+export const inSlot = (s: number) => inSlotAt(s) * 1000;
 
 export function ballot(name: string, opts: { entryBy?: string; slot?: number; votes?: Array<[string, boolean]>; status?: string; round?: number; payload?: Record<string, unknown> } = {}): BallotState {
   const round = opts.round ?? 0;
@@ -39,8 +42,8 @@ export function ballot(name: string, opts: { entryBy?: string; slot?: number; vo
           taskId: 't-1',
           name,
           round,
-          status: opts.status ?? 'open',
-          entry: { leader: opts.entryBy, slot, atMs: inSlot(slot), txId: 'tx-entry', payload: opts.payload ?? { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c' } },
+          status: opts.status ?? 'OPEN',
+          entry: { leader: opts.entryBy, slot, at: inSlotAt(slot), txId: 'tx-entry', payload: opts.payload ?? { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c' } },
         }
       : null,
     round,

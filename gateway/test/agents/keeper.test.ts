@@ -31,18 +31,20 @@ describe('keeper plans', () => {
 
   it('committees:redraw strictly after the round deadline, for that round only', () => {
     const t = task();
-    expect(redrawPlan(t, 0, t.deadlineMs)).toEqual({ act: false, atMs: t.deadlineMs + 1 });
-    expect(redrawPlan(t, 0, t.deadlineMs + 1)).toEqual({ act: true });
-    expect(redrawPlan({ ...t, round: 1 }, 0, t.deadlineMs + 1)).toEqual({ done: 'round 0 already replaced by round 1' });
-    expect(redrawPlan({ ...t, status: 'closed', outcome: 'approved' }, 0, t.deadlineMs + 1)).toEqual({ done: 'task closed (approved)' });
+    expect(redrawPlan(t, 0, t.deadlineAt * 1000)).toEqual({ act: false, atMs: (t.deadlineAt + 1) * 1000 });
+    expect(redrawPlan(t, 0, (t.deadlineAt + 1) * 1000 - 1)).toEqual({ act: false, atMs: (t.deadlineAt + 1) * 1000 });
+    expect(redrawPlan(t, 0, (t.deadlineAt + 1) * 1000)).toEqual({ act: true });
+    expect(redrawPlan({ ...t, round: 1 }, 0, (t.deadlineAt + 1) * 1000)).toEqual({ done: 'round 0 already replaced by round 1' });
+    expect(redrawPlan({ ...t, status: 'CLOSED', outcome: 'APPROVED' }, 0, (t.deadlineAt + 1) * 1000)).toEqual({ done: 'task closed (APPROVED)' });
   });
 
   it('participants:syncCommitteeIndex once the ban ran out (the view then reads active)', () => {
-    const p = { participantId: 'p', mspId: 'M', zone: 'z', status: 'banned', bannedUntilMs: 1000 };
-    expect(indexSyncPlan(p, 500)).toEqual({ act: false, atMs: 1001 });
-    expect(indexSyncPlan({ ...p, status: 'active' }, 1001)).toEqual({ act: true });
-    expect(indexSyncPlan({ ...p, status: 'suspended' }, 1001)).toEqual({ done: 'participant suspended' });
-    expect(indexSyncPlan({ ...p, bannedUntilMs: 0, status: 'active' }, 1001)).toEqual({ done: 'no ban' });
+    const p = { participantId: 'p', mspId: 'M', zone: 'z', status: 'BANNED', bannedUntil: 1000 };
+    expect(indexSyncPlan(p, 500_000)).toEqual({ act: false, atMs: 1_001_000 });
+    expect(indexSyncPlan({ ...p, status: 'ACTIVE' }, 1_001_000)).toEqual({ act: true });
+    expect(indexSyncPlan({ ...p, status: 'ACTIVE' }, 999_999)).toEqual({ done: 'participant ACTIVE' });
+    expect(indexSyncPlan({ ...p, status: 'SUSPENDED' }, 1_001_000)).toEqual({ done: 'participant SUSPENDED' });
+    expect(indexSyncPlan({ ...p, bannedUntil: 0, status: 'ACTIVE' }, 1_001_000)).toEqual({ done: 'no ban' });
   });
 
   it('staggers the utilities\' keepers so they do not all collide on one key', () => {

@@ -29,7 +29,7 @@ const CONFIG: AgentsConfig = {
 class World {
   task: TaskView = task();
   ballot: BallotState = ballot('admission', { entryBy: 'p-D', slot: 10 });
-  candidate = { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c', status: 'pending', admissionTaskId: 't-1' };
+  candidate = { participantId: 'p-new', mspId: 'Utility2MSP', zone: 'zone-c', status: 'PENDING', admissionTaskId: 't-1' };
   pids: Record<string, string> = { 'meter:m-a': 'p-A', 'meter:m-c': 'p-C' };
 }
 
@@ -65,7 +65,7 @@ describe('AgentService', () => {
     return s;
   };
 
-  const drawn = (round = 0) => [{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', round, committee: world.task.committee, deadlineMs: world.task.deadlineMs } }];
+  const drawn = (round = 0) => [{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', round, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }];
   const acts = () => ledger.applied.map((t) => `${t.signer} ${t.fn} ${t.args.join(' ')}`);
 
   beforeEach(() => {
@@ -129,8 +129,8 @@ describe('AgentService', () => {
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] participant p-new is active, not pending admission') });
     ledger.result = (tx) => {
       if (tx.fn === 'admissions:decide') {
-        world.task = { ...world.task, status: 'closed', outcome: 'approved' };
-        world.ballot.ballot = { ...world.ballot.ballot!, status: 'approved' };
+        world.task = { ...world.task, status: 'CLOSED', outcome: 'APPROVED' };
+        world.ballot.ballot = { ...world.ballot.ballot!, status: 'APPROVED' };
       }
       return {};
     };

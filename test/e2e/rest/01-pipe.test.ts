@@ -35,6 +35,6 @@ describe('thin pipe: health, readiness, one committed POST', () => {
     expect(res.body).toMatchObject({ meterId: meter.meterId, state: 'committed', function: 'meters:postReading' });
     expect(res.body.txId).toMatch(/^[0-9a-f]{64}$/);
     expect(Number.isInteger(res.body.blockNumber)).toBe(true);
-    expect(res.body.result).toEqual({ meterId: meter.meterId, intervalStart: reading!.intervalStart, status: 'recorded' });
+    expect(res.body.result).toEqual({ meterId: meter.meterId, intervalStart: reading!.intervalStart, status: 'RECORDED' });
   });
 });

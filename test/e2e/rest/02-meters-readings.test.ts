@@ -60,7 +60,7 @@ describe('readings', () => {
     const r = series[0]!;
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
-    expect(res.body).toMatchObject({ state: 'committed', itemCount: 1, result: { status: 'recorded', intervalStart: r.intervalStart } });
+    expect(res.body).toMatchObject({ state: 'committed', itemCount: 1, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
     await expectCommittedBy(gw.org, meter.certificatePem, res.body.txId, res.body.blockNumber);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     expect(onLedger.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh, exportRegisterWh: r.exportRegisterWh });
@@ -73,7 +73,7 @@ describe('readings', () => {
     expect(res.body.state).toMatch(/^(queued|submitted|committed)$/);
     expect(res.headers.get('location')).toBe(`/api/v1/receipts/${res.body.receiptId}`);
     const done = await waitReceipt(meter.client, res.body.receiptId);
-    expect(done).toMatchObject({ state: 'committed', meterId: meter.meterId, result: { status: 'recorded', intervalStart: r.intervalStart } });
+    expect(done).toMatchObject({ state: 'committed', meterId: meter.meterId, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
     expect(done.txId).toMatch(/^[0-9a-f]{64}$/);
     await expectCommittedBy(gw.org, meter.certificatePem, done.txId!, done.blockNumber!);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
@@ -99,7 +99,7 @@ describe('readings', () => {
     const first = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
-    expect(res.body).toMatchObject({ state: 'committed', result: { status: 'duplicate', intervalStart: r.intervalStart } });
+    expect(res.body).toMatchObject({ state: 'committed', result: { status: 'DUPLICATE', intervalStart: r.intervalStart } });
     const after = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     expect(after.readingHash).toBe(first.readingHash);
     expect(after.reading).toEqual(first.reading);

@@ -96,7 +96,7 @@ describe('the chaincode refuses the same when the gateway is bypassed', () => {
 
       // control: the same identity may post its own meter's reading, so the refusal above is about the meter
       const own = JSON.parse(utf8(await contract.submit('meters:postReading', { arguments: [''], transientData: { reading: JSON.stringify({ ...r!, meterId: a.meterId }) }, })));
-      expect(own).toEqual({ meterId: a.meterId, intervalStart: r!.intervalStart, status: 'recorded' });
+      expect(own).toEqual({ meterId: a.meterId, intervalStart: r!.intervalStart, status: 'RECORDED' });
     } finally {
       conn.close();
     }

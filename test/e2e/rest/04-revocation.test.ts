@@ -81,6 +81,6 @@ describe('revocation', () => {
     // only the revoked certificates are refused: another meter of the same utility still commits
     const other = await bystander.client.post(`/api/v1/meters/${bystander.meterId}/readings?sync=true`, series[0]);
     expectStatus(other, 200);
-    expect(other.body.result.status).toBe('recorded');
+    expect(other.body.result.status).toBe('RECORDED');
   });
 });

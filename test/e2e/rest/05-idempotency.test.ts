@@ -25,7 +25,7 @@ describe('Idempotency-Key', () => {
     const first = await meter.client.post(path, series[0], { idempotencyKey: key });
     expectStatus(first, 202);
     const done = await waitReceipt(meter.client, first.body.receiptId);
-    expect(done).toMatchObject({ state: 'committed', result: { status: 'recorded' } });
+    expect(done).toMatchObject({ state: 'committed', result: { status: 'RECORDED' } });
 
     const second = await meter.client.post(path, series[0], { idempotencyKey: key });
     expectStatus(second, 202);
@@ -34,7 +34,7 @@ describe('Idempotency-Key', () => {
     expect(second.headers.get('location')).toBe(first.headers.get('location'));
     const again = await waitReceipt(meter.client, second.body.receiptId);
     expect(again.txId).toBe(done.txId);
-    expect(again.result.status).toBe('recorded'); // never re-submitted (a second submit would be a 'duplicate')
+    expect(again.result.status).toBe('RECORDED'); // never re-submitted (a second submit would be a 'DUPLICATE')
 
     // the ledger: exactly one transaction by this meter since the first commit — the receipt's
     expect((await meterTxsSince(done.blockNumber!)).map((t) => t.txId)).toEqual([done.txId]);
@@ -47,7 +47,7 @@ describe('Idempotency-Key', () => {
     const path = `/api/v1/meters/${meter.meterId}/readings?sync=true`;
     const first = await meter.client.post(path, series[1], { idempotencyKey: key });
     expectStatus(first, 200);
-    expect(first.body.result.status).toBe('recorded');
+    expect(first.body.result.status).toBe('RECORDED');
     const second = await meter.client.post(path, series[1], { idempotencyKey: key });
     // the replay is the original answer: 200 with the same body (not a fresh 202 'queued')
     expectStatus(second, 200);
@@ -69,7 +69,7 @@ describe('Idempotency-Key', () => {
       else expectStatus(a, 409, 'idempotency-in-progress');
     }
     const done = await waitReceipt(meter.client, accepted[0]!.body.receiptId);
-    expect(done.result.status).toBe('recorded');
+    expect(done.result.status).toBe('RECORDED');
     expect((await meterTxsSince(done.blockNumber!)).map((t) => t.txId)).toEqual([done.txId]);
   });
 

@@ -16,7 +16,7 @@ describe('admission by committee', () => {
     const regulator = regulatorClient(gateways);
 
     const { meter, participant, blockNumber } = await enrolAndJoin(gw, `candidate-${RUN}`, 'zone-c', 0);
-    expect(participant).toMatchObject({ status: 'pending', mspId: gw.mspId });
+    expect(participant).toMatchObject({ status: 'PENDING', mspId: gw.mspId });
     const pid = participant.participantId as string;
     const taskId = participant.admissionTaskId as string;
     expect(taskId).toMatch(/^t-[0-9a-f]{32}$/);
@@ -25,7 +25,7 @@ describe('admission by committee', () => {
     const task = await eventually('committee drawn', async () => {
       const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
       expectStatus(t, 200);
-      return t.body.status === 'active' ? t.body : undefined;
+      return t.body.status === 'ACTIVE' ? t.body : undefined;
     }, 120_000);
     expect(task.committee).toHaveLength(n);
     expect(task.committee).not.toContain(pid);
@@ -63,7 +63,7 @@ describe('admission by committee', () => {
 
     const decided = await regulator.post(`/api/v1/admissions/${pid}/decision`, {});
     expectStatus(decided, 201);
-    expect(decided.body.result).toMatchObject({ participantId: pid, status: 'active', decision: { outcome: 'approved' } });
+    expect(decided.body.result).toMatchObject({ participantId: pid, status: 'ACTIVE', decision: { outcome: 'APPROVED' } });
     expect(decided.body.result.decision.approvals).toBeGreaterThanOrEqual(2 * params.f + 1);
     expect(decided.body.result.decision.contrary).toEqual([]);
 
@@ -72,9 +72,9 @@ describe('admission by committee', () => {
     const admitted = await eventually('the admission visible through the candidate\'s own gateway', async () => {
       const r = await meter.client.get(`/api/v1/participants/${pid}`);
       expectStatus(r, 200);
-      return r.body.status === 'pending' ? undefined : r;
+      return r.body.status === 'PENDING' ? undefined : r;
     }, 30_000);
-    expect(admitted.body).toMatchObject({ status: 'active', qScore: params.qScoreInitial });
+    expect(admitted.body).toMatchObject({ status: 'ACTIVE', qScore: params.qScoreInitial });
     saveMember({ meterId: meter.meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org });
 
     // honest committee members and the leader are rewarded; the history shows it

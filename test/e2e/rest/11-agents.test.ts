@@ -40,7 +40,7 @@ async function participant(pid: string): Promise<{ status: string; stake: number
 async function joinAndWaitForAgents(gw: GatewayDescriptor, meterId: string, zone: string, stake: number, timeoutMs: number): Promise<{ member: Member; taskId: string; fromBlock: number }> {
   const { meter, participant: p, blockNumber } = await enrolAndJoin(gw, meterId, zone, stake, 'honest');
   const pid = p.participantId as string;
-  await eventually(`admission of ${meterId} by the agents`, async () => ((await participant(pid)).status === 'active' ? true : undefined), timeoutMs);
+  await eventually(`admission of ${meterId} by the agents`, async () => ((await participant(pid)).status === 'ACTIVE' ? true : undefined), timeoutMs);
   const member = { meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org };
   saveMember(member);
   return { member, taskId: p.admissionTaskId as string, fromBlock: blockNumber };
@@ -88,11 +88,11 @@ describe('meter agents', () => {
     const task0 = await eventually('committee drawn for the newcomer', async () => {
       const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
       expectStatus(t, 200);
-      return t.body.status === 'active' ? t.body : undefined;
+      return t.body.status === 'ACTIVE' ? t.body : undefined;
     }, 120_000);
     // Not the leader of this slot or the last one (it may be entering right now): the two other seats.
     const leaderOfSlot = (s: number) => (task0.committee as string[])[(((s + task0.leaderOffset) % n) + n) % n]!;
-    const slotNow = Math.floor((Date.now() - task0.genesisMs) / (task0.slotSeconds * 1000));
+    const slotNow = Math.floor((Date.now() / 1000 - task0.genesisAt) / task0.slotSeconds); // ledger times are Unix seconds
     const byPid = new Map(community.map((m) => [m.participantId, m]));
     const seats = (task0.committee as string[]).filter((x) => x !== leaderOfSlot(slotNow) && x !== leaderOfSlot(slotNow - 1)).map((x) => byPid.get(x)!);
     expect(seats.length).toBeGreaterThanOrEqual(2);
@@ -103,7 +103,7 @@ describe('meter agents', () => {
       setAgentBehaviour(gwOf(m), m.meterId, m.participantId === refuser.participantId ? 'refuse-all' : 'honest')));
 
     // Nothing else: the agents enter, vote, decide; the keepers re-draw a stuck round.
-    await eventually('the newcomer admitted by the agents', async () => ((await participant(pid)).status === 'active' ? true : undefined), 12 * 60_000);
+    await eventually('the newcomer admitted by the agents', async () => ((await participant(pid)).status === 'ACTIVE' ? true : undefined), 12 * 60_000);
 
     // The whole admission, from the SSE stream, in ledger order.
     const seen = await collectSse(
@@ -121,7 +121,7 @@ describe('meter agents', () => {
     const votes = of('VoteRecorded');
     expect(of('TaskCancelled')).toEqual([]); // not a founding admission
     expect(decided).toHaveLength(1);
-    expect(decided[0]).toMatchObject({ taskId, ballot: 'admission', outcome: 'approved' });
+    expect(decided[0]).toMatchObject({ taskId, ballot: 'admission', outcome: 'APPROVED' });
     expect(decided[0].approvals).toBeGreaterThanOrEqual(2 * params.f + 1);
     expect(of('ParticipantAdmitted')).toHaveLength(1);
 

@@ -84,7 +84,7 @@ export async function deliverAndSettle(opts: {
   const delivered = await sellerClient.post(`/api/v1/trades/${tradeId}/deliveries`, { meterId: seller.meterId, packets: [{ packetId: mint.body.result.packetId, amountWh }] });
   expectStatus(delivered, 201);
   const taskId = delivered.body.result.validation.taskId as string; // trades:deliverEnergy opens the validation task
-  await eventually('validator committee drawn', async () => ((await regulator.get(`/api/v1/committees/tasks/${taskId}`)).body.status === 'active' ? true : undefined), 120_000);
+  await eventually('validator committee drawn', async () => ((await regulator.get(`/api/v1/committees/tasks/${taskId}`)).body.status === 'ACTIVE' ? true : undefined), 120_000);
   await runBallot(tradeId, taskId, 'execution', { condition1: true, condition2: true }, byPid, regulator);
   const confirm = await buyerClient.post(`/api/v1/trades/${tradeId}/delivery-confirmation`, { meterId: buyer.meterId, receivedWh: amountWh });
   expectStatus(confirm, 201);
@@ -118,7 +118,7 @@ export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, z
   const taskId = participant.admissionTaskId as string;
   const task = await eventually('committee drawn', async () => {
     const t = await regulator.get(`/api/v1/committees/tasks/${taskId}`);
-    return t.body.status === 'active' ? t.body : undefined;
+    return t.body.status === 'ACTIVE' ? t.body : undefined;
   }, 120_000);
   const { leader } = await enterAsLeader(taskId, `/api/v1/admissions/${pid}/entry`, byPid, regulator, LEADER_WAIT_MS);
   for (const p of task.committee as string[]) {

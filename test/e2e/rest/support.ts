@@ -518,7 +518,7 @@ export async function ensureCommunity(agent: AgentBehaviour = 'silent'): Promise
   const members: Member[] = [];
   for (const m of loadMembers()) {
     const got = await memberClient(m).get(`/api/v1/participants/${m.participantId}?meterId=${m.meterId}`);
-    if (got.status === 200 && got.body.status === 'active') {
+    if (got.status === 200 && got.body.status === 'ACTIVE') {
       await setAgentBehaviour(gws.find((g) => g.org === m.org)!, m.meterId, agent);
       members.push(m);
     }
@@ -534,11 +534,11 @@ export async function ensureCommunity(agent: AgentBehaviour = 'silent'): Promise
     await eventually(`admission task ${participant.admissionTaskId} seeded`, async () => {
       const t = await regulator.get(`/api/v1/committees/tasks/${participant.admissionTaskId}`);
       expectStatus(t, 200);
-      return t.body.status !== 'awaiting-entropy' ? true : undefined;
+      return t.body.status !== 'AWAITING_ENTROPY' ? true : undefined;
     }, 120_000);
     const admitted = await regulator.post(`/api/v1/participants/${participant.participantId}/founding-admission`, {}, { idempotencyKey: `found-${meterId}` });
     expectStatus(admitted, 201);
-    if (admitted.body.result.status !== 'active') throw new Error(`founding admission left ${participant.participantId} ${admitted.body.result.status}`);
+    if (admitted.body.result.status !== 'ACTIVE') throw new Error(`founding admission left ${participant.participantId} ${admitted.body.result.status}`);
     const m = { meterId, apiKey: meter.apiKey, participantId: participant.participantId, org: gw.org };
     saveMember(m);
     members.push(m);

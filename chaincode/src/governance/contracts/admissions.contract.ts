@@ -32,7 +32,7 @@ export class AdmissionsContract extends GridLedgerContract {
     const leader = requireMeter(ctx, 'admissions:recordEntry');
     const now = await ctx.time();
     const p = await mustReadParticipant(ctx, participantId);
-    if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
+    if (p.status !== 'PENDING') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
     const payload = { participantId: p.participantId, mspId: p.mspId, zone: p.zone };
     return canonicalJson(await recordLeaderEntry(ctx, p.admissionTaskId, ADMISSION_BALLOT, leader.participantId, payload, now));
   }
@@ -69,11 +69,11 @@ export class AdmissionsContract extends GridLedgerContract {
     const params = await readParameters(ctx);
     const now = await ctx.time(params);
     const p = await mustReadParticipant(ctx, participantId);
-    if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
+    if (p.status !== 'PENDING') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
     const decision = await decideBallot(ctx, p.admissionTaskId, ADMISSION_BALLOT, now);
-    if (decision.outcome === 'approved') await admit(ctx, p, now, params, 'committee');
+    if (decision.outcome === 'APPROVED') await admit(ctx, p, now, params, 'committee');
     else await reject(ctx, p, `rejected by ${decision.refusals} of ${decision.approvals + decision.refusals} verifiers`);
-    const banned = await applyCommitteeDecision(ctx, decision, params, now, decision.outcome === 'approved' ? Q_SCALE_N : 0n);
+    const banned = await applyCommitteeDecision(ctx, decision, params, now, decision.outcome === 'APPROVED' ? Q_SCALE_N : 0n);
     for (const b of banned) await syncCommitteeIndex(ctx, b, now);
     return canonicalJson({ participantId, status: p.status, decision });
   }

@@ -33,7 +33,7 @@ export class CommitteesContract extends GridLedgerContract {
       if (existing.publicKeyHex === publicKeyHex) return canonicalJson(existing);
       fail('CONFLICT', 'BEACON_KEY_EXISTS', `${op.mspId} already has a beacon key; the regulator must revoke it first (committees:revokeBeaconKey)`, { mspId: op.mspId });
     }
-    const key = { mspId: op.mspId, publicKeyHex, registeredAtMs: now };
+    const key = { mspId: op.mspId, publicKeyHex, registeredAt: now };
     await writeBeaconKey(ctx, key);
     emit(ctx, EVENTS.beaconKeyRegistered, { mspId: op.mspId });
     return canonicalJson(key);
@@ -109,7 +109,7 @@ export class CommitteesContract extends GridLedgerContract {
   /**
    * Any caller: the next `count` (1–100, "" = 1) slots in which committee member `memberId` leads
    * the task's current round, from the slot of the guarded time on — computed from the task, no scan.
-   * Result: `{taskId, round, memberId, slots: [{slot, startMs, endMs}], atMs}`.
+   * Result: `{taskId, round, memberId, slots: [{slot, startAt, endAt}], at}`.
    */
   @Transaction(false)
   @Returns('string')
@@ -118,7 +118,7 @@ export class CommitteesContract extends GridLedgerContract {
     const n = count === undefined || count === '' ? 1 : intArg(count, 'count', 1, 100);
     const now = await ctx.time();
     const task = await mustReadTask(ctx, taskId);
-    return canonicalJson({ taskId, round: task.round, memberId, slots: nextLeaderSlots(task, memberId, now, n), atMs: now });
+    return canonicalJson({ taskId, round: task.round, memberId, slots: nextLeaderSlots(task, memberId, now, n), at: now });
   }
 
   /** Any caller: the committee member leading the current slot (guarded time) and the slot number. */
@@ -128,6 +128,6 @@ export class CommitteesContract extends GridLedgerContract {
     getCaller(ctx);
     const now = await ctx.time();
     const task = await mustReadTask(ctx, taskId);
-    return canonicalJson({ taskId, round: task.round, ...leaderAt(task, now), atMs: now });
+    return canonicalJson({ taskId, round: task.round, ...leaderAt(task, now), at: now });
   }
 }

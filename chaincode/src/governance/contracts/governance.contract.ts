@@ -34,13 +34,13 @@ export class GovernanceContract extends GridLedgerContract {
     const update = jsonObjectArg(paramsJson, 'paramsJson');
     if (Object.keys(update).length === 0) fail('INVALID_ARGUMENT', 'EMPTY_UPDATE', 'paramsJson must set at least one parameter');
     const current = await readParameters(ctx);
-    const { version: _v, updatedAtMs: _u, updatedBy: _b, ...currentValues } = current;
+    const { version: _v, updatedAt: _u, updatedBy: _b, ...currentValues } = current;
     const merged = mergeParameters(currentValues, update);
     // Time under the tolerance that will be in force: a regulator cannot widen the guard for the
     // very transaction that widens it.
     const now = await ctx.time(current);
-    if (merged.genesisMs > now) fail('INVALID_ARGUMENT', 'GENESIS_IN_FUTURE', `genesisMs (${merged.genesisMs}) must not be in the future (now ${now})`);
-    const next: StoredParameters = { ...merged, version: current.version + 1, updatedAtMs: now, updatedBy: regulator.mspId };
+    if (merged.genesisAt > now) fail('INVALID_ARGUMENT', 'GENESIS_IN_FUTURE', `genesisAt (${merged.genesisAt}) must not be in the future (now ${now})`);
+    const next: StoredParameters = { ...merged, version: current.version + 1, updatedAt: now, updatedBy: regulator.mspId };
     await writeParameters(ctx, next);
     emit(ctx, EVENTS.parametersChanged, { changed: Object.keys(update).sort(), version: next.version });
     return canonicalJson(next);

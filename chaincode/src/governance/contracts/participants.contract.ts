@@ -16,18 +16,18 @@ import { GridLedgerContext } from '../../kernel/context';
  * What a caller may see of a participant: the owner, its utility's operators and the regulator see
  * the whole record; everyone else sees the pseudonymous public view (no meterId), as spec §5 asks.
  */
-function view(p: Participant, nowMs: number, full: boolean): Record<string, unknown> {
+function view(p: Participant, now: number, full: boolean): Record<string, unknown> {
   const pub = {
     participantId: p.participantId,
     mspId: p.mspId,
     zone: p.zone,
-    status: effectiveStatus(p, nowMs),
-    bannedUntilMs: p.bannedUntilMs,
+    status: effectiveStatus(p, now),
+    bannedUntil: p.bannedUntil,
     qScore: p.qScore,
     stake: p.stake,
     penaltyCount: p.penaltyCount,
-    joinedAtMs: p.joinedAtMs,
-    admittedAtMs: p.admittedAtMs,
+    joinedAt: p.joinedAt,
+    admittedAt: p.admittedAt,
     admissionTaskId: p.admissionTaskId,
   };
   return full ? { ...pub, meterId: p.meterId, attempts: p.attempts } : pub;

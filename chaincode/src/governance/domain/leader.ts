@@ -10,41 +10,41 @@
  */
 import { mod } from './fixedPoint';
 
-export function slotOf(tMs: number, genesisMs: number, slotSeconds: number): bigint {
-  const delta = BigInt(tMs) - BigInt(genesisMs);
-  const len = BigInt(slotSeconds) * 1000n;
+export function slotOf(time: number, genesisAt: number, slotSeconds: number): bigint {
+  const delta = BigInt(time) - BigInt(genesisAt);
+  const len = BigInt(slotSeconds);
   // floor division also for t < t_0 (negative slots), so the mapping is total.
   const q = delta / len;
   return delta % len !== 0n && delta < 0n ? q - 1n : q;
 }
 
 /** Eq. (1) with the task offset: index into the committee of the leader of the slot containing t. */
-export function leaderIndex(tMs: number, genesisMs: number, slotSeconds: number, eta: number, offset: number): number {
-  return Number(mod(slotOf(tMs, genesisMs, slotSeconds) + BigInt(offset), BigInt(eta)));
+export function leaderIndex(time: number, genesisAt: number, slotSeconds: number, eta: number, offset: number): number {
+  return Number(mod(slotOf(time, genesisAt, slotSeconds) + BigInt(offset), BigInt(eta)));
 }
 
 export interface LedSlot {
   /** Slot number (Eq. (1) numerator), as a decimal string like `committees:leaderOf`'s `slot`. */
   slot: string;
-  startMs: number;
-  endMs: number;
+  startAt: number;
+  endAt: number;
 }
 
 /**
- * The next `count` slots, from the one containing `fromMs` on, that committee member `index` leads:
+ * The next `count` slots, from the one containing `from` on, that committee member `index` leads:
  * member i leads slot s iff (s + offset) mod η = i, so they are every η-th slot from the first —
  * computed, never searched.
  */
-export function slotsLedBy(index: number, fromMs: number, genesisMs: number, slotSeconds: number, eta: number, offset: number, count: number): LedSlot[] {
-  const current = slotOf(fromMs, genesisMs, slotSeconds);
+export function slotsLedBy(index: number, from: number, genesisAt: number, slotSeconds: number, eta: number, offset: number, count: number): LedSlot[] {
+  const current = slotOf(from, genesisAt, slotSeconds);
   const n = BigInt(eta);
   const first = current + mod(BigInt(index) - mod(current + BigInt(offset), n), n);
-  const len = BigInt(slotSeconds) * 1000n;
+  const len = BigInt(slotSeconds);
   const out: LedSlot[] = [];
   for (let k = 0; k < count; k++) {
     const s = first + BigInt(k) * n;
-    const start = BigInt(genesisMs) + s * len;
-    out.push({ slot: s.toString(), startMs: Number(start), endMs: Number(start + len) });
+    const start = BigInt(genesisAt) + s * len;
+    out.push({ slot: s.toString(), startAt: Number(start), endAt: Number(start + len) });
   }
   return out;
 }

@@ -11,8 +11,8 @@ export interface GovernanceParameters {
   f: number;
   /** α of Eq. (1): leader slot length in seconds. */
   slotSeconds: number;
-  /** t_0 of Eq. (1): market genesis, ms since the Unix epoch. */
-  genesisMs: number;
+  /** t_0 of Eq. (1): market genesis, Unix seconds. */
+  genesisAt: number;
   /** Clock guard bound: a tx timestamp further than this from the endorser's clock is refused. */
   clockToleranceSeconds: number;
   /** Committee eligibility: minimum Q-score (fixed point, Q_SCALE = 10^6). */
@@ -40,14 +40,14 @@ export interface GovernanceParameters {
 export interface StoredParameters extends GovernanceParameters {
   /** Version: 0 for the built-in defaults, +1 per regulator change. */
   version: number;
-  updatedAtMs: number;
+  updatedAt: number;
   updatedBy: string;
 }
 
 export const DEFAULT_PARAMETERS: GovernanceParameters = {
   f: 1,
   slotSeconds: 300,
-  genesisMs: 1_767_225_600_000, // 2026-01-01T00:00:00Z
+  genesisAt: 1_767_225_600, // 2026-01-01T00:00:00Z
   clockToleranceSeconds: 60,
   minQScore: 5 * Q_SCALE,
   minTradingQScore: 2 * Q_SCALE,

@@ -1,14 +1,14 @@
 /**
  * The participant record and the rules on its status (spec §2). Pure.
  *
- * status: pending (asked to join, admission task open) → active (admitted) | rejected;
- * active ⇄ suspended (operator/regulator); banned with `bannedUntilMs` (regulator, or automatic
+ * status: PENDING (asked to join, admission task open) → ACTIVE (admitted) | REJECTED;
+ * active ⇄ suspended (operator/regulator); banned with `bannedUntil` (regulator, or automatic
  * when the penalty count exceeds k). A ban expires by itself: rules compare with the guarded time,
  * so no transaction is needed to lift it.
  */
 import type { GovernanceParameters } from './parameters';
 
-export type ParticipantStatus = 'pending' | 'active' | 'suspended' | 'banned' | 'rejected';
+export type ParticipantStatus = 'PENDING' | 'ACTIVE' | 'SUSPENDED' | 'BANNED' | 'REJECTED';
 
 export interface Participant {
   participantId: string;
@@ -16,8 +16,8 @@ export interface Participant {
   meterId: string;
   zone: string;
   status: ParticipantStatus;
-  /** While status is banned: end of the ban (ms). */
-  bannedUntilMs: number;
+  /** While status is BANNED: end of the ban (Unix seconds). */
+  bannedUntil: number;
   /** Fixed point, Q_SCALE = 10^6; bounded by qScoreMin/qScoreMax. */
   qScore: number;
   /** Q-score pledged for committee service (≤ qScore); 0 = not volunteering. */
@@ -27,15 +27,15 @@ export interface Participant {
   attempts: number;
   /** Current or last admission task. */
   admissionTaskId: string;
-  joinedAtMs: number;
-  admittedAtMs: number;
+  joinedAt: number;
+  admittedAt: number;
   /** Number of Q-score history entries (next sequence number). */
   qHistoryCount: number;
 }
 
-/** Status as of `nowMs`: a ban that has run out reads as active. */
-export function effectiveStatus(p: Participant, nowMs: number): ParticipantStatus {
-  if (p.status === 'banned' && nowMs >= p.bannedUntilMs) return 'active';
+/** Status as of `now`: a ban that has run out reads as active. */
+export function effectiveStatus(p: Participant, now: number): ParticipantStatus {
+  if (p.status === 'BANNED' && now >= p.bannedUntil) return 'ACTIVE';
   return p.status;
 }
 
@@ -45,16 +45,16 @@ export function effectiveStatus(p: Participant, nowMs: number): ParticipantStatu
  * decides: Q-score and stake move with every trade and are checked lazily at draw time
  * (`isEligibleForCommittee`), so that trades never move index entries (MVCC hot spots).
  */
-export function belongsInCommitteeIndex(p: Participant, nowMs: number): boolean {
-  return effectiveStatus(p, nowMs) === 'active';
+export function belongsInCommitteeIndex(p: Participant, now: number): boolean {
+  return effectiveStatus(p, now) === 'ACTIVE';
 }
 
 /** Committee eligibility (spec §3): active, Q-score and stake at least the regulator's minimum. */
-export function isEligibleForCommittee(p: Participant, nowMs: number, params: GovernanceParameters): boolean {
-  return effectiveStatus(p, nowMs) === 'active' && p.qScore >= params.minQScore && p.stake >= params.minStake && p.stake > 0;
+export function isEligibleForCommittee(p: Participant, now: number, params: GovernanceParameters): boolean {
+  return effectiveStatus(p, now) === 'ACTIVE' && p.qScore >= params.minQScore && p.stake >= params.minStake && p.stake > 0;
 }
 
 /** Trading eligibility (Q-score gates trading, spec §5): active or ban expired, Q ≥ minTradingQScore. */
-export function canTrade(p: Participant, nowMs: number, params: GovernanceParameters): boolean {
-  return effectiveStatus(p, nowMs) === 'active' && p.qScore >= params.minTradingQScore;
+export function canTrade(p: Participant, now: number, params: GovernanceParameters): boolean {
+  return effectiveStatus(p, now) === 'ACTIVE' && p.qScore >= params.minTradingQScore;
 }

@@ -4,7 +4,7 @@
  * (2f+1 + f+1 > n), so f Byzantine members can neither forge an approval (they would need f+1
  * honest approvals more) nor stop honest members from rejecting; f + 1 refusals block an approval.
  */
-export type BallotOutcome = 'approved' | 'rejected';
+export type BallotOutcome = 'APPROVED' | 'REJECTED';
 
 export interface Tally {
   approvals: number;
@@ -29,7 +29,7 @@ export function maxCustodianSeats(f: number): number {
 
 /** The decided outcome, or undefined while neither quorum is reached. */
 export function decide(t: Tally, f: number): BallotOutcome | undefined {
-  if (t.approvals >= approvalQuorum(f)) return 'approved';
-  if (t.refusals >= blockingQuorum(f)) return 'rejected';
+  if (t.approvals >= approvalQuorum(f)) return 'APPROVED';
+  if (t.refusals >= blockingQuorum(f)) return 'REJECTED';
   return undefined;
 }

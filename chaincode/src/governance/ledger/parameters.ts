@@ -9,7 +9,7 @@ function parametersKey(ctx: GridLedgerContext): string {
 
 export async function readParameters(ctx: GridLedgerContext): Promise<StoredParameters> {
   const stored = await ctx.state.get<StoredParameters>(parametersKey(ctx));
-  return stored ?? { ...DEFAULT_PARAMETERS, version: 0, updatedAtMs: 0, updatedBy: '' };
+  return stored ?? { ...DEFAULT_PARAMETERS, version: 0, updatedAt: 0, updatedBy: '' };
 }
 
 export async function writeParameters(ctx: GridLedgerContext, p: StoredParameters): Promise<void> {

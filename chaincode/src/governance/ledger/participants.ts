@@ -15,7 +15,7 @@ export interface Enrolment {
   mspId: string;
   meterId: string;
   zone: string;
-  enrolledAtMs: number;
+  enrolledAt: number;
   /** Pseudonym of the operator who enrolled it. */
   enrolledBy: string;
   /** Set when the meter asks to join. */
@@ -24,7 +24,7 @@ export interface Enrolment {
 
 export interface QScoreHistoryEntry {
   seq: number;
-  atMs: number;
+  at: number;
   txId: string;
   delta: number;
   qScore: number;
@@ -58,7 +58,7 @@ function rankKey(ctx: GridLedgerContext, qScore: number, pid: string): string {
  */
 export async function writeParticipant(ctx: GridLedgerContext, p: Participant, previousScore?: number): Promise<void> {
   await ctx.state.put(participantKey(ctx, p.participantId), p);
-  if (p.status === 'pending' || p.status === 'rejected') return;
+  if (p.status === 'PENDING' || p.status === 'REJECTED') return;
   if (previousScore === p.qScore) return;
   if (previousScore !== undefined) await ctx.state.del(rankKey(ctx, previousScore, p.participantId));
   await ctx.state.put(rankKey(ctx, p.qScore, p.participantId), { participantId: p.participantId, qScore: p.qScore });

@@ -22,10 +22,10 @@ export interface BallotSpec {
 export interface StoredContribution {
   mspId: string;
   signatureHex: string;
-  atMs: number;
+  at: number;
 }
 
-export type TaskStatus = 'awaiting-entropy' | 'seeded' | 'active' | 'closed';
+export type TaskStatus = 'AWAITING_ENTROPY' | 'SEEDED' | 'ACTIVE' | 'CLOSED';
 
 export interface Task {
   taskId: string;
@@ -41,7 +41,7 @@ export interface Task {
   /** Parameters snapshotted at opening, so a parameter change never alters a running task. */
   f: number;
   n: number;
-  genesisMs: number;
+  genesisAt: number;
   slotSeconds: number;
   deadlineSeconds: number;
   beaconQuorum: number;
@@ -54,24 +54,24 @@ export interface Task {
   committeeZones: string[];
   leaderOffset: number;
   drawError: string;
-  openedAtMs: number;
-  roundOpenedAtMs: number;
-  drawnAtMs: number;
-  deadlineMs: number;
-  closedAtMs: number;
+  openedAt: number;
+  roundOpenedAt: number;
+  drawnAt: number;
+  deadlineAt: number;
+  closedAt: number;
 }
 
 export interface LeaderEntry {
   leader: string;
   slot: string;
-  atMs: number;
+  at: number;
   txId: string;
   /** SHA-256 of the canonical payload the leader recorded. */
   payloadHash: string;
   payload: unknown;
 }
 
-export type BallotStatus = 'open' | 'approved' | 'rejected';
+export type BallotStatus = 'OPEN' | 'APPROVED' | 'REJECTED';
 
 export interface Ballot {
   taskId: string;
@@ -83,7 +83,7 @@ export interface Ballot {
   refusals: number;
   honest: string[];
   contrary: string[];
-  decidedAtMs: number;
+  decidedAt: number;
 }
 
 export interface Vote {
@@ -94,7 +94,7 @@ export interface Vote {
   approve: boolean;
   conditions: Record<string, boolean>;
   reason: string;
-  atMs: number;
+  at: number;
   txId: string;
 }
 
@@ -129,7 +129,7 @@ export const writeLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: s
 export interface BeaconKey {
   mspId: string;
   publicKeyHex: string;
-  registeredAtMs: number;
+  registeredAt: number;
 }
 
 export const readBeaconKey = (ctx: GridLedgerContext, mspId: string) => ctx.state.get<BeaconKey>(beaconKeyKey(ctx, mspId));

@@ -7,7 +7,7 @@
  * participant is in its zone's index exactly while its status is active (`belongsInCommitteeIndex`).
  * The governance transactions that change a status keep it so: admission adds; `suspend` and
  * `ban` remove (swap-with-last); `reinstate` re-adds. A ban EXPIRES lazily (`effectiveStatus`
- * compares `bannedUntilMs` with the guarded time; no transaction runs at expiry), so the
+ * compares `bannedUntil` with the guarded time; no transaction runs at expiry), so the
  * participant re-enters the index with the next transaction that syncs it:
  * `participants:syncCommitteeIndex` (any caller — it only makes the index agree with the record,
  * and writes nothing when they already agree) or its own `participants:setStake`. Until then it is
@@ -34,7 +34,7 @@ export const ADMISSION_BALLOT = 'admission';
 /** Fig. 4: replicas check Condition 1 (entry by the slot's leader) and Condition 2 (no other entry by it in the slot). */
 export const ADMISSION_CONDITIONS = ['condition1', 'condition2'];
 
-export async function enrolMeter(ctx: GridLedgerContext, operator: Caller, meterId: string, zone: string, nowMs: number) {
+export async function enrolMeter(ctx: GridLedgerContext, operator: Caller, meterId: string, zone: string, now: number) {
   if (!NAME_PATTERN.test(meterId)) fail('INVALID_ARGUMENT', 'BAD_METER_ID', `meterId must match ${NAME_PATTERN.source}`);
   if (!NAME_PATTERN.test(zone)) fail('INVALID_ARGUMENT', 'BAD_ZONE', `zone must match ${NAME_PATTERN.source}`);
   const existing = await readEnrolment(ctx, operator.mspId, meterId);
@@ -42,7 +42,7 @@ export async function enrolMeter(ctx: GridLedgerContext, operator: Caller, meter
     if (existing.zone === zone) return existing; // idempotent re-post
     fail('CONFLICT', 'METER_ENROLLED_ELSEWHERE', `meter ${meterId} of ${operator.mspId} is already enrolled in zone ${existing.zone}`);
   }
-  const e = { mspId: operator.mspId, meterId, zone, enrolledAtMs: nowMs, enrolledBy: operator.participantId };
+  const e = { mspId: operator.mspId, meterId, zone, enrolledAt: now, enrolledBy: operator.participantId };
   await writeEnrolment(ctx, e);
   emit(ctx, EVENTS.meterEnrolled, { mspId: operator.mspId, meterId, zone });
   return e;
@@ -58,7 +58,7 @@ export async function requestJoin(
   ctx: GridLedgerContext,
   meter: MeterCaller,
   request: { stake?: unknown },
-  nowMs: number,
+  now: number,
   params: StoredParameters,
 ): Promise<Participant> {
   const stake = request.stake ?? 0;
@@ -76,8 +76,8 @@ export async function requestJoin(
     fail('CONFLICT', 'METER_ALREADY_JOINED', `meter ${meter.meterId} already joined under another certificate subject`);
   }
   const existing = await readParticipant(ctx, meter.participantId);
-  if (existing && existing.status !== 'rejected') {
-    fail('CONFLICT', 'PARTICIPANT_EXISTS', `participant ${meter.participantId} already exists with status ${effectiveStatus(existing, nowMs)}`);
+  if (existing && existing.status !== 'REJECTED') {
+    fail('CONFLICT', 'PARTICIPANT_EXISTS', `participant ${meter.participantId} already exists with status ${effectiveStatus(existing, now)}`);
   }
   const attempts = (existing?.attempts ?? 0) + 1;
   const task = await openTask(
@@ -88,7 +88,7 @@ export async function requestJoin(
       parties: [meter.participantId],
       ballots: [{ name: ADMISSION_BALLOT, conditions: ADMISSION_CONDITIONS, requiresEntry: true }],
     },
-    nowMs,
+    now,
     params,
   );
   const p: Participant = {
@@ -96,15 +96,15 @@ export async function requestJoin(
     mspId: meter.mspId,
     meterId: meter.meterId,
     zone: meter.zone,
-    status: 'pending',
-    bannedUntilMs: 0,
+    status: 'PENDING',
+    bannedUntil: 0,
     qScore: 0,
     stake,
     penaltyCount: existing?.penaltyCount ?? 0,
     attempts,
     admissionTaskId: task.taskId,
-    joinedAtMs: nowMs,
-    admittedAtMs: 0,
+    joinedAt: now,
+    admittedAt: 0,
     qHistoryCount: existing?.qHistoryCount ?? 0,
   };
   await writeParticipant(ctx, p);
@@ -119,10 +119,10 @@ export async function requestJoin(
 }
 
 /** Admission (by committee decision or founding): active, initial Q-score, into the committee index. */
-export async function admit(ctx: GridLedgerContext, p: Participant, nowMs: number, params: StoredParameters, how: string): Promise<Participant> {
-  if (p.status !== 'pending') fail('CONFLICT', 'NOT_PENDING', `participant ${p.participantId} is ${p.status}, not pending`);
-  p.status = 'active';
-  p.admittedAtMs = nowMs;
+export async function admit(ctx: GridLedgerContext, p: Participant, now: number, params: StoredParameters, how: string): Promise<Participant> {
+  if (p.status !== 'PENDING') fail('CONFLICT', 'NOT_PENDING', `participant ${p.participantId} is ${p.status}, not pending`);
+  p.status = 'ACTIVE';
+  p.admittedAt = now;
   p.qScore = params.qScoreInitial;
   p.stake = Math.min(p.stake, p.qScore);
   await writeParticipant(ctx, p, undefined);
@@ -132,7 +132,7 @@ export async function admit(ctx: GridLedgerContext, p: Participant, nowMs: numbe
 }
 
 export async function reject(ctx: GridLedgerContext, p: Participant, reason: string): Promise<Participant> {
-  p.status = 'rejected';
+  p.status = 'REJECTED';
   await writeParticipant(ctx, p);
   emit(ctx, EVENTS.participantRejected, { participantId: p.participantId, reason });
   return p;
@@ -144,16 +144,16 @@ export async function reject(ctx: GridLedgerContext, p: Participant, reason: str
  * Q ≥ minQScore, stake ≥ minStake and > 0), the regulator admits founding members directly.
  * Stake-0 traders are in the index but cannot verify anyone, so they do not count (issue 16).
  */
-export async function admitFounding(ctx: GridLedgerContext, pid: string, nowMs: number, params: StoredParameters): Promise<Participant> {
+export async function admitFounding(ctx: GridLedgerContext, pid: string, now: number, params: StoredParameters): Promise<Participant> {
   const n = committeeSize(params.f);
-  const eligible = await countCommitteeEligible(ctx, nowMs, params, n);
+  const eligible = await countCommitteeEligible(ctx, now, params, n);
   if (eligible >= n) {
     fail('PRECONDITION_FAILED', 'COMMUNITY_FOUNDED', `the community already has ${eligible} committee-eligible members ≥ 3f+1 = ${n}; new members are admitted by committee`);
   }
   const p = await mustReadParticipant(ctx, pid);
-  const admitted = await admit(ctx, p, nowMs, params, 'founding');
+  const admitted = await admit(ctx, p, now, params, 'founding');
   // The founding admission closes the pending admission task without a committee.
-  await cancelTask(ctx, p.admissionTaskId, nowMs, 'founding member admitted by the regulator');
+  await cancelTask(ctx, p.admissionTaskId, now, 'founding member admitted by the regulator');
   return admitted;
 }
 
@@ -162,13 +162,13 @@ export async function admitFounding(ctx: GridLedgerContext, pid: string, nowMs: 
  * bootstrap check, so it may read up to the whole (founding-size) index, but stops as soon as the
  * answer is known — never on a hot path.
  */
-async function countCommitteeEligible(ctx: GridLedgerContext, nowMs: number, params: StoredParameters, atLeast: number): Promise<number> {
+async function countCommitteeEligible(ctx: GridLedgerContext, now: number, params: StoredParameters, atLeast: number): Promise<number> {
   let count = 0;
   for (const z of await readZones(ctx)) {
     for (let position = 0; position < z.count && count < atLeast; position++) {
       const pid = await lookupSlot(ctx, z.zone, position);
       const p = pid === undefined ? undefined : await readParticipant(ctx, pid);
-      if (p && isEligibleForCommittee(p, nowMs, params)) count += 1;
+      if (p && isEligibleForCommittee(p, now, params)) count += 1;
     }
     if (count >= atLeast) break;
   }
@@ -192,7 +192,7 @@ export interface CommitteeIndexSync {
 }
 
 /**
- * Makes the committee index agree with `p`'s status at `nowMs`: adds an active participant that is
+ * Makes the committee index agree with `p`'s status at `now`: adds an active participant that is
  * missing (e.g. after its ban ran out), removes a suspended or banned one that is still there
  * (e.g. banned automatically by a penalty). Writes nothing when they already agree.
  *
@@ -201,14 +201,14 @@ export interface CommitteeIndexSync {
  * could duplicate one — and the status is only checked lazily, as before; `strict` (the explicit
  * `participants:syncCommitteeIndex`) then throws PRECONDITION_FAILED naming the backfill.
  */
-export async function syncCommitteeIndex(ctx: GridLedgerContext, p: Participant, nowMs: number, strict = false): Promise<CommitteeIndexSync> {
+export async function syncCommitteeIndex(ctx: GridLedgerContext, p: Participant, now: number, strict = false): Promise<CommitteeIndexSync> {
   const entry = await readIndexEntry(ctx, p.participantId);
-  const base = { participantId: p.participantId, zone: p.zone, status: effectiveStatus(p, nowMs) };
+  const base = { participantId: p.participantId, zone: p.zone, status: effectiveStatus(p, now) };
   if (!(await zoneIsMaintained(ctx, p.zone))) {
     if (strict) await requireMaintainedZone(ctx, p.zone);
     return { ...base, indexed: entry !== undefined, position: entry?.position, change: 'none' };
   }
-  const belongs = belongsInCommitteeIndex(p, nowMs);
+  const belongs = belongsInCommitteeIndex(p, now);
   if (belongs && !entry) return { ...base, indexed: true, position: await addToIndex(ctx, p.participantId, p.zone), change: 'added' };
   if (!belongs && entry) {
     await removeFromIndex(ctx, p.participantId);
@@ -218,8 +218,8 @@ export async function syncCommitteeIndex(ctx: GridLedgerContext, p: Participant,
 }
 
 /** Any caller: re-syncs one participant's committee index entry with its record (see the module comment). */
-export async function syncParticipantIndex(ctx: GridLedgerContext, pid: string, nowMs: number): Promise<CommitteeIndexSync> {
-  return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), nowMs, true);
+export async function syncParticipantIndex(ctx: GridLedgerContext, pid: string, now: number): Promise<CommitteeIndexSync> {
+  return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), now, true);
 }
 
 /**
@@ -228,57 +228,57 @@ export async function syncParticipantIndex(ctx: GridLedgerContext, pid: string, 
  * visited participants that should no longer be indexed (suspended, banned) in `outOfStep`: once
  * the zone is complete, `participants:syncCommitteeIndex` removes each of them.
  */
-export async function backfillCommitteeIndex(ctx: GridLedgerContext, zone: string, pageSize: number, nowMs: number) {
+export async function backfillCommitteeIndex(ctx: GridLedgerContext, zone: string, pageSize: number, now: number) {
   if (!NAME_PATTERN.test(zone)) fail('INVALID_ARGUMENT', 'BAD_ZONE', `zone must match ${NAME_PATTERN.source}`);
   const page = await backfillPositions(ctx, zone, pageSize);
   const outOfStep: string[] = [];
   for (const pid of page.visited) {
     const p = await readParticipant(ctx, pid);
-    if (!p || !belongsInCommitteeIndex(p, nowMs)) outOfStep.push(pid);
+    if (!p || !belongsInCommitteeIndex(p, now)) outOfStep.push(pid);
   }
   return { zone, count: page.count, written: page.written, backfilledTo: page.backfilledTo, complete: page.complete, outOfStep };
 }
 
-export async function suspend(ctx: GridLedgerContext, caller: Caller, pid: string, reason: string, nowMs: number): Promise<Participant> {
+export async function suspend(ctx: GridLedgerContext, caller: Caller, pid: string, reason: string, now: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
   if (!canManage(caller, p)) fail('FORBIDDEN', 'NOT_MANAGER', `only the regulator or operators of ${p.mspId} may suspend ${pid}`);
-  const status = effectiveStatus(p, nowMs);
-  if (status !== 'active') fail('CONFLICT', 'NOT_ACTIVE', `participant ${pid} is ${status}; only active participants can be suspended`);
-  p.status = 'suspended';
-  p.bannedUntilMs = 0; // a ban that had run out is over
+  const status = effectiveStatus(p, now);
+  if (status !== 'ACTIVE') fail('CONFLICT', 'NOT_ACTIVE', `participant ${pid} is ${status}; only active participants can be suspended`);
+  p.status = 'SUSPENDED';
+  p.bannedUntil = 0; // a ban that had run out is over
   await writeParticipant(ctx, p, p.qScore);
-  await syncCommitteeIndex(ctx, p, nowMs); // removes it from its zone's committee index
+  await syncCommitteeIndex(ctx, p, now); // removes it from its zone's committee index
   emit(ctx, EVENTS.participantSuspended, { participantId: pid, reason });
   return p;
 }
 
-export async function reinstate(ctx: GridLedgerContext, caller: Caller, pid: string, nowMs: number): Promise<Participant> {
+export async function reinstate(ctx: GridLedgerContext, caller: Caller, pid: string, now: number): Promise<Participant> {
   const p = await mustReadParticipant(ctx, pid);
   if (!canManage(caller, p)) fail('FORBIDDEN', 'NOT_MANAGER', `only the regulator or operators of ${p.mspId} may reinstate ${pid}`);
-  const status = effectiveStatus(p, nowMs);
-  if (status === 'active' && p.status === 'banned') {
-    fail('CONFLICT', 'BAN_EXPIRED', `participant ${pid}'s ban ran out at ${p.bannedUntilMs}; it needs no reinstatement — call participants:syncCommitteeIndex to put it back into the committee index`);
+  const status = effectiveStatus(p, now);
+  if (status === 'ACTIVE' && p.status === 'BANNED') {
+    fail('CONFLICT', 'BAN_EXPIRED', `participant ${pid}'s ban ran out at ${p.bannedUntil}; it needs no reinstatement — call participants:syncCommitteeIndex to put it back into the committee index`);
   }
-  if (status !== 'suspended' && !(status === 'banned' && caller.role === 'regulator')) {
+  if (status !== 'SUSPENDED' && !(status === 'BANNED' && caller.role === 'regulator')) {
     fail('CONFLICT', 'NOT_SUSPENDED', `participant ${pid} is ${status}; only suspended participants (or banned ones, by the regulator) can be reinstated`);
   }
-  p.status = 'active';
-  p.bannedUntilMs = 0;
+  p.status = 'ACTIVE';
+  p.bannedUntil = 0;
   await writeParticipant(ctx, p, p.qScore);
-  await syncCommitteeIndex(ctx, p, nowMs); // back into its zone's committee index
+  await syncCommitteeIndex(ctx, p, now); // back into its zone's committee index
   emit(ctx, EVENTS.participantReinstated, { participantId: pid });
   return p;
 }
 
-export async function ban(ctx: GridLedgerContext, pid: string, seconds: number, reason: string, nowMs: number): Promise<Participant> {
+export async function ban(ctx: GridLedgerContext, pid: string, seconds: number, reason: string, now: number): Promise<Participant> {
   if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 10 * 365 * 86_400) fail('INVALID_ARGUMENT', 'BAD_BAN_SECONDS', 'ban seconds must be an integer in [1, 315360000]');
   const p = await mustReadParticipant(ctx, pid);
-  if (p.status === 'pending' || p.status === 'rejected') fail('CONFLICT', 'NOT_ADMITTED', `participant ${pid} is ${p.status}; only admitted participants can be banned`);
-  p.status = 'banned';
-  p.bannedUntilMs = nowMs + seconds * 1000;
+  if (p.status === 'PENDING' || p.status === 'REJECTED') fail('CONFLICT', 'NOT_ADMITTED', `participant ${pid} is ${p.status}; only admitted participants can be banned`);
+  p.status = 'BANNED';
+  p.bannedUntil = now + seconds;
   await writeParticipant(ctx, p, p.qScore);
-  await syncCommitteeIndex(ctx, p, nowMs); // out of its zone's committee index for the ban
-  emit(ctx, EVENTS.participantBanned, { participantId: pid, bannedUntilMs: p.bannedUntilMs, reason });
+  await syncCommitteeIndex(ctx, p, now); // out of its zone's committee index for the ban
+  emit(ctx, EVENTS.participantBanned, { participantId: pid, bannedUntil: p.bannedUntil, reason });
   return p;
 }
 
@@ -289,7 +289,7 @@ export async function ban(ctx: GridLedgerContext, pid: string, seconds: number, 
  * call also syncs the participant's index entry, so a participant whose ban ran out re-enters the
  * committee index by re-pledging.
  */
-export async function setStake(ctx: GridLedgerContext, meter: MeterCaller, amount: number, nowMs: number): Promise<Participant> {
+export async function setStake(ctx: GridLedgerContext, meter: MeterCaller, amount: number, now: number): Promise<Participant> {
   const p = await readParticipant(ctx, meter.participantId);
   if (!p) fail('NOT_FOUND', 'PARTICIPANT_NOT_FOUND', `participant ${meter.participantId} does not exist; call participants:requestJoin first`);
   if (!Number.isSafeInteger(amount) || amount < 0 || amount > p.qScore) {
@@ -297,7 +297,7 @@ export async function setStake(ctx: GridLedgerContext, meter: MeterCaller, amoun
   }
   p.stake = amount;
   await writeParticipant(ctx, p, p.qScore);
-  await syncCommitteeIndex(ctx, p, nowMs);
+  await syncCommitteeIndex(ctx, p, now);
   return p;
 }
 

@@ -13,14 +13,14 @@ import type { Decision } from './tasks';
 import { GridLedgerContext } from '../../kernel/context';
 
 /** Sets a participant's score (bounded), records history and the leaderboard, emits QScoreChanged. Writes `p`. */
-export async function setScore(ctx: GridLedgerContext, p: Participant, newScore: number, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<void> {
+export async function setScore(ctx: GridLedgerContext, p: Participant, newScore: number, params: StoredParameters, reason: string, ref: string, now: number): Promise<void> {
   const before = p.qScore;
   const after = clamp(newScore, params.qScoreMin, params.qScoreMax);
   if (after !== before) {
     p.qScore = after;
     // Stake is pledged Q-score: it can never exceed the score.
     if (p.stake > after) p.stake = Math.max(0, after);
-    await appendQScoreHistory(ctx, p, { atMs: nowMs, delta: after - before, qScore: after, reason, ref });
+    await appendQScoreHistory(ctx, p, { at: now, delta: after - before, qScore: after, reason, ref });
     emit(ctx, EVENTS.qScoreChanged, { participantId: p.participantId, qScore: after, delta: after - before, reason, ref });
   }
   await writeParticipant(ctx, p, before);
@@ -33,15 +33,15 @@ export async function setScore(ctx: GridLedgerContext, p: Participant, newScore:
  * MVCC; the banned entry is skipped lazily at draw time until a governance transaction syncs it
  * (`registry.syncCommitteeIndex`).
  */
-export async function penalise(ctx: GridLedgerContext, p: Participant, params: StoredParameters, reason: string, ref: string, nowMs: number): Promise<boolean> {
+export async function penalise(ctx: GridLedgerContext, p: Participant, params: StoredParameters, reason: string, ref: string, now: number): Promise<boolean> {
   p.penaltyCount += 1;
   emit(ctx, EVENTS.participantPenalised, { participantId: p.participantId, penaltyCount: p.penaltyCount, reason, ref });
   if (p.penaltyCount > params.penaltyThreshold) {
-    p.status = 'banned';
-    p.bannedUntilMs = Math.max(p.bannedUntilMs, nowMs + params.banSeconds * 1000);
-    emit(ctx, EVENTS.participantBanned, { participantId: p.participantId, bannedUntilMs: p.bannedUntilMs, reason: `penalty count ${p.penaltyCount} exceeds k = ${params.penaltyThreshold}` });
+    p.status = 'BANNED';
+    p.bannedUntil = Math.max(p.bannedUntil, now + params.banSeconds);
+    emit(ctx, EVENTS.participantBanned, { participantId: p.participantId, bannedUntil: p.bannedUntil, reason: `penalty count ${p.penaltyCount} exceeds k = ${params.penaltyThreshold}` });
   }
-  await setScore(ctx, p, p.qScore - params.qStep, params, reason, ref, nowMs);
+  await setScore(ctx, p, p.qScore - params.qStep, params, reason, ref, now);
   return p.penaltyCount > params.penaltyThreshold;
 }
 
@@ -53,11 +53,11 @@ export async function penalise(ctx: GridLedgerContext, p: Participant, params: S
  * caller can take them out of the committee index in the same transaction; trade validation
  * ignores it (hot path: the entries are skipped lazily when drawn).
  */
-export async function applyCommitteeDecision(ctx: GridLedgerContext, d: Decision, params: StoredParameters, nowMs: number, rewardX: bigint): Promise<Participant[]> {
+export async function applyCommitteeDecision(ctx: GridLedgerContext, d: Decision, params: StoredParameters, now: number, rewardX: bigint): Promise<Participant[]> {
   const banned: Participant[] = [];
   for (const pid of d.contrary) {
     const p = await mustReadParticipant(ctx, pid);
-    if (await penalise(ctx, p, params, `vote contradicts the decided outcome (${d.outcome})`, `${d.taskId}/${d.ballot}`, nowMs)) banned.push(p);
+    if (await penalise(ctx, p, params, `vote contradicts the decided outcome (${d.outcome})`, `${d.taskId}/${d.ballot}`, now)) banned.push(p);
   }
   if (rewardX <= 0n) return banned;
   const scores: Record<string, number> = {};
@@ -77,7 +77,7 @@ export async function applyCommitteeDecision(ctx: GridLedgerContext, d: Decision
   );
   for (const [pid, p] of records) {
     const q = pid === d.leader ? (next.leader as number) : next.honest[pid];
-    await setScore(ctx, p, q, params, pid === d.leader ? 'led a decided task' : 'voted with the decided outcome', `${d.taskId}/${d.ballot}`, nowMs);
+    await setScore(ctx, p, q, params, pid === d.leader ? 'led a decided task' : 'voted with the decided outcome', `${d.taskId}/${d.ballot}`, now);
   }
   return banned;
 }
@@ -113,7 +113,7 @@ export interface TradeReputationResult {
  * S and B = seller's and buyer's scores before the update) for the market to record on the trade.
  * With `penaliseFaulty` the faulty party also gets one penalty (docs/governance.md "Trade outcomes").
  */
-export async function settleTradeReputation(ctx: GridLedgerContext, input: TradeReputationInput, params: StoredParameters, nowMs: number): Promise<TradeReputationResult> {
+export async function settleTradeReputation(ctx: GridLedgerContext, input: TradeReputationInput, params: StoredParameters, now: number): Promise<TradeReputationResult> {
   const { x, alpha } = xForOutcome(input.outcome);
   const seller = await mustReadParticipant(ctx, input.seller);
   const buyer = await mustReadParticipant(ctx, input.buyer);
@@ -134,13 +134,13 @@ export async function settleTradeReputation(ctx: GridLedgerContext, input: Trade
   );
   const ref = input.tradeId;
   const reason = input.outcome.kind === 'success' ? 'trade settled' : `trade declined: ${input.outcome.kind}`;
-  await setScore(ctx, seller, next.seller, params, reason, ref, nowMs);
-  await setScore(ctx, buyer, next.buyer, params, reason, ref, nowMs);
-  if (leader && next.leader !== undefined) await setScore(ctx, leader, next.leader, params, reason, ref, nowMs);
-  for (const [id, p] of honest) await setScore(ctx, p, next.honest[id], params, reason, ref, nowMs);
+  await setScore(ctx, seller, next.seller, params, reason, ref, now);
+  await setScore(ctx, buyer, next.buyer, params, reason, ref, now);
+  if (leader && next.leader !== undefined) await setScore(ctx, leader, next.leader, params, reason, ref, now);
+  for (const [id, p] of honest) await setScore(ctx, p, next.honest[id], params, reason, ref, now);
   if (input.penaliseFaulty && input.outcome.kind !== 'success') {
     const faulty = input.outcome.kind === 'seller-fault' ? seller : buyer;
-    await penalise(ctx, faulty, params, input.penaliseFaulty.reason, ref, nowMs);
+    await penalise(ctx, faulty, params, input.penaliseFaulty.reason, ref, now);
   }
 
   const scores: Record<string, number> = { [seller.participantId]: seller.qScore, [buyer.participantId]: buyer.qScore };

@@ -10,7 +10,7 @@
  *
  * Domain effects of a decision (admitting a prosumer, releasing escrow) belong to the caller:
  * `decideBallot` returns a `Decision` and the caller acts on it in the same transaction.
- * Every function takes the guarded time `nowMs` (`await ctx.time()`) and the parameters it needs.
+ * Every function takes the guarded time `now` (`await ctx.time()`) and the parameters it needs.
  */
 import { createHash } from 'crypto';
 import { checkSignatureHex, combineSeed, streamValue, verifyContribution } from '../domain/entropy';
@@ -42,6 +42,7 @@ import {
   writeVote,
 } from '../ledger/tasks';
 import { fail, quote } from '../../kernel/errors';
+import { isoOf } from '../../kernel/clock';
 import { GridLedgerContext } from '../../kernel/context';
 import { checkKeyPart } from '../../kernel/keys';
 
@@ -64,7 +65,7 @@ export interface OpenTaskInput {
   ballots: BallotSpec[];
 }
 
-export async function openTask(ctx: GridLedgerContext, input: OpenTaskInput, nowMs: number, params: StoredParameters): Promise<Task> {
+export async function openTask(ctx: GridLedgerContext, input: OpenTaskInput, now: number, params: StoredParameters): Promise<Task> {
   if (!NAME.test(input.kind)) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task kind ${quote(input.kind)} must match ${NAME.source}`);
   checkKeyPart(input.subjectId, 'task subjectId');
   if (input.ballots.length === 0) fail('INVALID_ARGUMENT', 'NO_BALLOTS', 'a task needs at least one ballot');
@@ -91,12 +92,12 @@ export async function openTask(ctx: GridLedgerContext, input: OpenTaskInput, now
     subjectId: input.subjectId,
     parties: [...new Set(input.parties)].sort(),
     ballots: input.ballots.map((b) => ({ name: b.name, conditions: [...b.conditions], requiresEntry: b.requiresEntry })),
-    status: 'awaiting-entropy',
+    status: 'AWAITING_ENTROPY',
     outcome: '',
     round: 0,
     f: params.f,
     n: committeeSize(params.f),
-    genesisMs: params.genesisMs,
+    genesisAt: params.genesisAt,
     slotSeconds: params.slotSeconds,
     deadlineSeconds: params.taskDeadlineSeconds,
     beaconQuorum: params.beaconQuorum,
@@ -107,11 +108,11 @@ export async function openTask(ctx: GridLedgerContext, input: OpenTaskInput, now
     committeeZones: [],
     leaderOffset: 0,
     drawError: '',
-    openedAtMs: nowMs,
-    roundOpenedAtMs: nowMs,
-    drawnAtMs: 0,
-    deadlineMs: 0,
-    closedAtMs: 0,
+    openedAt: now,
+    roundOpenedAt: now,
+    drawnAt: 0,
+    deadlineAt: 0,
+    closedAt: 0,
   };
   await writeTask(ctx, task);
   emitTaskOpened(ctx, task);
@@ -140,13 +141,13 @@ export async function contributeEntropy(
   round: number,
   signatureHex: string,
   contributorMspId: string,
-  nowMs: number,
+  now: number,
   params: StoredParameters,
 ): Promise<Task> {
   checkSignatureHex(signatureHex);
   const task = await mustReadTask(ctx, taskId);
   if (round !== task.round) fail('CONFLICT', 'WRONG_ROUND', `task ${taskId} is in round ${task.round}, not ${round}; sign the current round's beacon message`);
-  if (task.status !== 'awaiting-entropy') fail('CONFLICT', 'BEACON_COMPLETE', `task ${taskId} round ${round} already has its beacon (status ${task.status})`);
+  if (task.status !== 'AWAITING_ENTROPY') fail('CONFLICT', 'BEACON_COMPLETE', `task ${taskId} round ${round} already has its beacon (status ${task.status})`);
   const publicKey = task.beaconKeys[contributorMspId];
   if (!publicKey) fail('FORBIDDEN', 'NO_BEACON_KEY', `${contributorMspId} had no beacon key when task ${taskId} was opened, so it cannot contribute`);
   if (task.contributions.some((c) => c.mspId === contributorMspId)) {
@@ -155,12 +156,12 @@ export async function contributeEntropy(
   if (!verifyContribution(publicKey, signatureHex, beaconMessage(ctx.stub.getChannelID(), taskId, round))) {
     fail('INVALID_ARGUMENT', 'BAD_SIGNATURE', `signatureHex is not ${contributorMspId}'s BLS signature of the beacon message for ${taskId} round ${round}`);
   }
-  task.contributions.push({ mspId: contributorMspId, signatureHex, atMs: nowMs });
+  task.contributions.push({ mspId: contributorMspId, signatureHex, at: now });
   emit(ctx, EVENTS.entropyContributed, { taskId, round, mspId: contributorMspId, contributions: task.contributions.length, quorum: task.beaconQuorum });
   if (task.contributions.length >= task.beaconQuorum) {
     task.seedHex = combineSeed(taskId, round, task.contributions);
-    task.status = 'seeded';
-    await drawInto(ctx, task, nowMs, params);
+    task.status = 'SEEDED';
+    await drawInto(ctx, task, now, params);
   }
   await writeTask(ctx, task);
   return task;
@@ -172,7 +173,7 @@ export async function contributeEntropy(
  * TOO_FEW_ELIGIBLE or CUSTODIAN_CAP). Custodian of a member = the MSP of the utility that enrolled
  * its meter (`Participant.mspId`, read with the eligibility check — no extra key per attempt).
  */
-async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, params: StoredParameters): Promise<void> {
+async function drawInto(ctx: GridLedgerContext, task: Task, now: number, params: StoredParameters): Promise<void> {
   const zones = await readZones(ctx);
   const excluded = new Set(task.parties);
   const maxSeats = maxCustodianSeats(task.f);
@@ -184,7 +185,7 @@ async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, param
     (zone, position) => lookupSlot(ctx, zone, position),
     async (pid) => {
       const p = await readParticipant(ctx, pid);
-      return p !== undefined && isEligibleForCommittee(p, nowMs, params);
+      return p !== undefined && isEligibleForCommittee(p, now, params);
     },
     {
       maxSeats,
@@ -207,9 +208,9 @@ async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, param
   task.committee = result.members;
   task.committeeZones = result.memberZones;
   task.leaderOffset = Number(streamValue(task.seedHex, 'leader', 0) % BigInt(task.n));
-  task.status = 'active';
-  task.drawnAtMs = nowMs;
-  task.deadlineMs = nowMs + task.deadlineSeconds * 1000;
+  task.status = 'ACTIVE';
+  task.drawnAt = now;
+  task.deadlineAt = now + task.deadlineSeconds;
   emit(ctx, EVENTS.committeeDrawn, {
     taskId: task.taskId,
     kind: task.kind,
@@ -217,16 +218,16 @@ async function drawInto(ctx: GridLedgerContext, task: Task, nowMs: number, param
     round: task.round,
     committee: task.committee,
     zones: task.committeeZones,
-    deadlineMs: task.deadlineMs,
+    deadlineAt: task.deadlineAt,
   });
 }
 
 /** Retries the draw of a seeded task (e.g. after more participants became eligible). */
-export async function retryDraw(ctx: GridLedgerContext, taskId: string, nowMs: number, params: StoredParameters): Promise<Task> {
+export async function retryDraw(ctx: GridLedgerContext, taskId: string, now: number, params: StoredParameters): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status !== 'seeded') fail('CONFLICT', 'NOT_SEEDED', `task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
-  await drawInto(ctx, task, nowMs, params);
-  if ((task.status as string) !== 'active') {
+  if (task.status !== 'SEEDED') fail('CONFLICT', 'NOT_SEEDED', `task ${taskId} is ${task.status}; only a seeded task without committee can be drawn`);
+  await drawInto(ctx, task, now, params);
+  if ((task.status as string) !== 'ACTIVE') {
     if (task.drawError.startsWith(CUSTODIAN_CAP)) fail('PRECONDITION_FAILED', 'CUSTODIAN_CAP', `task ${taskId}: ${task.drawError}`);
     fail('PRECONDITION_FAILED', 'TOO_FEW_ELIGIBLE', `task ${taskId}: ${task.drawError}`);
   }
@@ -234,29 +235,29 @@ export async function retryDraw(ctx: GridLedgerContext, taskId: string, nowMs: n
   return task;
 }
 
-/** The committee member leading the slot that contains `tMs` (Eq. (1) with the task offset). */
-export function leaderAt(task: Task, tMs: number): { leader: string; slot: string } {
+/** The committee member leading the slot that contains `time` (Eq. (1) with the task offset). */
+export function leaderAt(task: Task, time: number): { leader: string; slot: string } {
   if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
-  const idx = leaderIndex(tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset);
-  return { leader: task.committee[idx], slot: slotOf(tMs, task.genesisMs, task.slotSeconds).toString() };
+  const idx = leaderIndex(time, task.genesisAt, task.slotSeconds, task.n, task.leaderOffset);
+  return { leader: task.committee[idx], slot: slotOf(time, task.genesisAt, task.slotSeconds).toString() };
 }
 
 /**
- * The next `count` slots (from the one containing `tMs`) in which `memberId` leads the task's
+ * The next `count` slots (from the one containing `time`) in which `memberId` leads the task's
  * current round — what a member needs to schedule its leader entry instead of polling leaderOf.
  */
-export function nextLeaderSlots(task: Task, memberId: string, tMs: number, count: number): LedSlot[] {
+export function nextLeaderSlots(task: Task, memberId: string, time: number, count: number): LedSlot[] {
   if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
   const index = task.committee.indexOf(memberId);
   if (index < 0) fail('NOT_FOUND', 'NOT_A_MEMBER', `${memberId} is not on the committee of task ${task.taskId} round ${task.round}`, { taskId: task.taskId, round: task.round });
-  return slotsLedBy(index, tMs, task.genesisMs, task.slotSeconds, task.n, task.leaderOffset, count);
+  return slotsLedBy(index, time, task.genesisAt, task.slotSeconds, task.n, task.leaderOffset, count);
 }
 
-function requireActive(task: Task, nowMs: number): void {
-  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${task.taskId} is closed (${task.outcome})`);
-  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee yet (status ${task.status})`);
-  if (nowMs > task.deadlineMs) {
-    fail('PRECONDITION_FAILED', 'DEADLINE_PASSED', `task ${task.taskId} round ${task.round} passed its deadline ${new Date(task.deadlineMs).toISOString()}; call committees:redraw`);
+function requireActive(task: Task, now: number): void {
+  if (task.status === 'CLOSED') fail('CONFLICT', 'TASK_CLOSED', `task ${task.taskId} is closed (${task.outcome})`);
+  if (task.status !== 'ACTIVE') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee yet (status ${task.status})`);
+  if (now > task.deadlineAt) {
+    fail('PRECONDITION_FAILED', 'DEADLINE_PASSED', `task ${task.taskId} round ${task.round} passed its deadline ${isoOf(task.deadlineAt)}; call committees:redraw`);
   }
 }
 
@@ -270,7 +271,7 @@ function ballotSpec(task: Task, name: string): BallotSpec {
 async function currentBallot(ctx: GridLedgerContext, task: Task, name: string): Promise<Ballot | undefined> {
   const b = await readBallot(ctx, task.taskId, name);
   if (!b) return undefined;
-  if (b.status === 'open' && b.round !== task.round) return undefined;
+  if (b.status === 'OPEN' && b.round !== task.round) return undefined;
   return b;
 }
 
@@ -279,7 +280,7 @@ async function requirePreviousApproved(ctx: GridLedgerContext, task: Task, name:
   const i = task.ballots.findIndex((b) => b.name === name);
   if (i <= 0) return;
   const prev = await readBallot(ctx, task.taskId, task.ballots[i - 1].name);
-  if (!prev || prev.status !== 'approved') fail('PRECONDITION_FAILED', 'PREVIOUS_BALLOT_OPEN', `ballot "${name}" opens after ballot "${task.ballots[i - 1].name}" is approved`);
+  if (!prev || prev.status !== 'APPROVED') fail('PRECONDITION_FAILED', 'PREVIOUS_BALLOT_OPEN', `ballot "${name}" opens after ballot "${task.ballots[i - 1].name}" is approved`);
 }
 
 function checkConditions(spec: BallotSpec, conditions: Record<string, boolean>, approve: boolean): void {
@@ -313,21 +314,21 @@ export async function recordLeaderEntry(
   ballotName: string,
   callerPid: string,
   payload: unknown,
-  nowMs: number,
+  now: number,
   verdict?: LeaderVerdict,
 ): Promise<Ballot> {
   const task = await mustReadTask(ctx, taskId);
-  requireActive(task, nowMs);
+  requireActive(task, now);
   const spec = ballotSpec(task, ballotName);
   if (!spec.requiresEntry) fail('CONFLICT', 'NO_ENTRY_BALLOT', `ballot "${ballotName}" of task ${taskId} takes no leader entry`);
   if (!task.committee.includes(callerPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${callerPid} is not on the committee of task ${taskId} round ${task.round}`);
   await requirePreviousApproved(ctx, task, ballotName);
-  const { leader, slot } = leaderAt(task, nowMs);
+  const { leader, slot } = leaderAt(task, now);
   if (leader !== callerPid) {
     fail('FORBIDDEN', 'NOT_SLOT_LEADER', `Condition 1: slot ${slot} of task ${taskId} is led by ${leader}, not ${callerPid}; wait for your slot`, { taskId, slot, leader });
   }
   const existing = await currentBallot(ctx, task, ballotName);
-  if (existing?.entry || (existing && existing.status !== 'open')) fail('CONFLICT', 'ENTRY_EXISTS', `ballot "${ballotName}" of task ${taskId} already has a leader entry`);
+  if (existing?.entry || (existing && existing.status !== 'OPEN')) fail('CONFLICT', 'ENTRY_EXISTS', `ballot "${ballotName}" of task ${taskId} already has a leader entry`);
   const previous = await readLeaderEntry(ctx, callerPid, slot);
   if (previous) {
     fail('CONFLICT', 'LEADER_SLOT_USED', `Condition 2: leader ${callerPid} already made an entry in slot ${slot} (task ${previous.taskId}, ballot ${previous.ballot}); one entry per leader per slot`);
@@ -338,13 +339,13 @@ export async function recordLeaderEntry(
     taskId,
     name: ballotName,
     round: task.round,
-    status: 'open',
-    entry: { leader: callerPid, slot, atMs: nowMs, txId, payloadHash: createHash('sha256').update(payloadText).digest('hex'), payload: JSON.parse(payloadText) },
+    status: 'OPEN',
+    entry: { leader: callerPid, slot, at: now, txId, payloadHash: createHash('sha256').update(payloadText).digest('hex'), payload: JSON.parse(payloadText) },
     approvals: 0,
     refusals: 0,
     honest: [],
     contrary: [],
-    decidedAtMs: 0,
+    decidedAt: 0,
   };
   await writeBallot(ctx, ballot);
   await writeLeaderEntry(ctx, callerPid, slot, { taskId, ballot: ballotName, txId });
@@ -352,7 +353,7 @@ export async function recordLeaderEntry(
   for (const c of spec.conditions) conditions[c] = true;
   const own: LeaderVerdict = verdict ?? { approve: true, conditions, reason: 'leader entry' };
   checkConditions(spec, own.conditions, own.approve);
-  await writeVote(ctx, { taskId, round: task.round, ballot: ballotName, voter: callerPid, approve: own.approve, conditions: own.conditions, reason: own.reason, atMs: nowMs, txId });
+  await writeVote(ctx, { taskId, round: task.round, ballot: ballotName, voter: callerPid, approve: own.approve, conditions: own.conditions, reason: own.reason, at: now, txId });
   emit(ctx, EVENTS.leaderEntryRecorded, { taskId, ballot: ballotName, round: task.round, leader: callerPid, slot });
   return ballot;
 }
@@ -373,25 +374,25 @@ export async function castVote(
   ballotName: string,
   voterPid: string,
   input: VoteInput,
-  nowMs: number,
+  now: number,
 ): Promise<Vote> {
   if (typeof input.approve !== 'boolean') fail('INVALID_ARGUMENT', 'BAD_VOTE', 'vote.approve must be true or false');
   const reason = input.reason ?? '';
   if (typeof reason !== 'string' || reason.length > 280) fail('INVALID_ARGUMENT', 'BAD_VOTE_REASON', 'vote.reason must be a string of at most 280 characters');
   const task = await mustReadTask(ctx, taskId);
   if (!task.committee.includes(voterPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${voterPid} is not on the committee of task ${taskId} round ${task.round}; only its members vote`);
-  requireActive(task, nowMs);
+  requireActive(task, now);
   const spec = ballotSpec(task, ballotName);
   const conditions = input.conditions ?? {};
   checkConditions(spec, conditions, input.approve);
   await requirePreviousApproved(ctx, task, ballotName);
   const ballot = await currentBallot(ctx, task, ballotName);
-  if (ballot && ballot.status !== 'open') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${ballot.status}`);
+  if (ballot && ballot.status !== 'OPEN') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${ballot.status}`);
   if (spec.requiresEntry && !ballot?.entry) fail('PRECONDITION_FAILED', 'NO_ENTRY_YET', `ballot "${ballotName}" of task ${taskId} has no leader entry yet; nothing to vote on`);
   if (await readVote(ctx, taskId, task.round, ballotName, voterPid)) {
     fail('CONFLICT', 'ALREADY_VOTED', `${voterPid} already voted on ballot "${ballotName}" of task ${taskId} round ${task.round}; one vote per member`);
   }
-  const vote: Vote = { taskId, round: task.round, ballot: ballotName, voter: voterPid, approve: input.approve, conditions, reason, atMs: nowMs, txId: ctx.stub.getTxID() };
+  const vote: Vote = { taskId, round: task.round, ballot: ballotName, voter: voterPid, approve: input.approve, conditions, reason, at: now, txId: ctx.stub.getTxID() };
   await writeVote(ctx, vote);
   emit(ctx, EVENTS.voteRecorded, { taskId, ballot: ballotName, round: task.round, voter: voterPid, approve: input.approve });
   return vote;
@@ -421,13 +422,13 @@ export interface Decision {
  * Tallies a ballot: 2f+1 approvals ⇒ approved, f+1 refusals ⇒ rejected, else PRECONDITION_FAILED
  * saying what is missing. Votes cast before the deadline count even if the tally comes later.
  */
-export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballotName: string, nowMs: number): Promise<Decision> {
+export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballotName: string, now: number): Promise<Decision> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
-  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee yet (status ${task.status})`);
+  if (task.status === 'CLOSED') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  if (task.status !== 'ACTIVE') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee yet (status ${task.status})`);
   const spec = ballotSpec(task, ballotName);
   const existing = await currentBallot(ctx, task, ballotName);
-  if (existing && existing.status !== 'open') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${existing.status}`);
+  if (existing && existing.status !== 'OPEN') fail('CONFLICT', 'BALLOT_DECIDED', `ballot "${ballotName}" of task ${taskId} is already ${existing.status}`);
   if (spec.requiresEntry && !existing?.entry) fail('PRECONDITION_FAILED', 'NO_ENTRY_YET', `ballot "${ballotName}" of task ${taskId} has no leader entry yet`);
   const members = new Set(task.committee);
   const votes = (await readVotes(ctx, taskId, task.round, ballotName)).filter((v) => members.has(v.voter));
@@ -435,14 +436,14 @@ export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballo
   const refusals = votes.length - approvals;
   const outcome = decide({ approvals, refusals }, task.f);
   if (!outcome) {
-    const late = nowMs > task.deadlineMs ? '; the deadline has passed — call committees:redraw for a new committee' : '';
+    const late = now > task.deadlineAt ? '; the deadline has passed — call committees:redraw for a new committee' : '';
     fail('PRECONDITION_FAILED', 'UNDECIDED', 
       `ballot "${ballotName}" of task ${taskId} is undecided: ${approvals} approvals, ${refusals} refusals of ${task.n}; ` +
         `needs ${approvalQuorum(task.f)} approvals or ${blockingQuorum(task.f)} refusals${late}`,
     );
   }
-  const honest = votes.filter((v) => v.approve === (outcome === 'approved')).map((v) => v.voter).sort();
-  const contrary = votes.filter((v) => v.approve !== (outcome === 'approved')).map((v) => v.voter).sort();
+  const honest = votes.filter((v) => v.approve === (outcome === 'APPROVED')).map((v) => v.voter).sort();
+  const contrary = votes.filter((v) => v.approve !== (outcome === 'APPROVED')).map((v) => v.voter).sort();
   const ballot: Ballot = {
     taskId,
     name: ballotName,
@@ -453,15 +454,15 @@ export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballo
     refusals,
     honest,
     contrary,
-    decidedAtMs: nowMs,
+    decidedAt: now,
   };
   await writeBallot(ctx, ballot);
   const isLast = task.ballots[task.ballots.length - 1].name === ballotName;
-  const taskClosed = outcome === 'rejected' || isLast;
+  const taskClosed = outcome === 'REJECTED' || isLast;
   if (taskClosed) {
-    task.status = 'closed';
+    task.status = 'CLOSED';
     task.outcome = outcome;
-    task.closedAtMs = nowMs;
+    task.closedAt = now;
     await writeTask(ctx, task);
   }
   emit(ctx, EVENTS.ballotDecided, { taskId, kind: task.kind, subjectId: task.subjectId, ballot: ballotName, round: task.round, outcome, approvals, refusals });
@@ -487,35 +488,35 @@ export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballo
  * round — fresh beacon contributions, hence a fresh committee and leader offset. Decided ballots
  * stay decided. Anyone may call it; it only works once the deadline has passed.
  */
-export async function redrawTask(ctx: GridLedgerContext, taskId: string, nowMs: number): Promise<Task> {
+export async function redrawTask(ctx: GridLedgerContext, taskId: string, now: number): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
-  if (task.status !== 'active') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee to replace (status ${task.status})`);
-  if (nowMs <= task.deadlineMs) {
-    fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `task ${taskId} round ${task.round} runs until ${new Date(task.deadlineMs).toISOString()}; it can be re-drawn only after that`);
+  if (task.status === 'CLOSED') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  if (task.status !== 'ACTIVE') fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${taskId} has no committee to replace (status ${task.status})`);
+  if (now <= task.deadlineAt) {
+    fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `task ${taskId} round ${task.round} runs until ${isoOf(task.deadlineAt)}; it can be re-drawn only after that`);
   }
   task.round += 1;
-  task.status = 'awaiting-entropy';
+  task.status = 'AWAITING_ENTROPY';
   task.contributions = [];
   task.seedHex = '';
   task.committee = [];
   task.committeeZones = [];
   task.leaderOffset = 0;
-  task.roundOpenedAtMs = nowMs;
-  task.drawnAtMs = 0;
-  task.deadlineMs = 0;
+  task.roundOpenedAt = now;
+  task.drawnAt = 0;
+  task.deadlineAt = 0;
   await writeTask(ctx, task);
   emitTaskOpened(ctx, task);
   return task;
 }
 
 /** Ends a task without a committee decision (e.g. the trade was cancelled before validation). */
-export async function cancelTask(ctx: GridLedgerContext, taskId: string, nowMs: number, reason: string): Promise<Task> {
+export async function cancelTask(ctx: GridLedgerContext, taskId: string, now: number, reason: string): Promise<Task> {
   const task = await mustReadTask(ctx, taskId);
-  if (task.status === 'closed') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
-  task.status = 'closed';
-  task.outcome = 'cancelled';
-  task.closedAtMs = nowMs;
+  if (task.status === 'CLOSED') fail('CONFLICT', 'TASK_CLOSED', `task ${taskId} is closed (${task.outcome})`);
+  task.status = 'CLOSED';
+  task.outcome = 'CANCELLED';
+  task.closedAt = now;
   await writeTask(ctx, task);
   emit(ctx, EVENTS.taskCancelled, { taskId, kind: task.kind, subjectId: task.subjectId, round: task.round, reason });
   return task;

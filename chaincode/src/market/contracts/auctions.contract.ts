@@ -39,7 +39,7 @@ export class AuctionsContract extends GridLedgerContract {
     const { gov, market } = await openMarketTx(ctx);
     await requireTrader(ctx, gov, m.participantId, 'auctions:request');
     const commitment = typeof o.buyerCommitment === 'string' ? o.buyerCommitment : '';
-    const r = A.parseRequest(o, ctx.nowS, await market(), A.requestIdFor(ctx.txId, commitment));
+    const r = A.parseRequest(o, ctx.now, await market(), A.requestIdFor(ctx.txId, commitment));
     await store.putRequest(ctx, r, true);
     emit(ctx, EVENTS.auctionRequested, { requestId: r.requestId, amountWh: r.amountWh, maxPricePerKwh: r.maxPricePerKwh, t1: r.t1, t2: r.t2, deliveryStart: r.deliveryStart });
     return canonicalJson(r);
@@ -54,7 +54,7 @@ export class AuctionsContract extends GridLedgerContract {
     const { gov } = await openMarketTx(ctx);
     const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
     await requireTrader(ctx, gov, m.participantId, 'auctions:bid');
-    const b = A.newBid(r, o, ctx.nowS);
+    const b = A.newBid(r, o, ctx.now);
     await store.putBid(ctx, b, true);
     emit(ctx, EVENTS.auctionBid, { requestId: r.requestId, offerId: b.offerId, energyWh: b.energyWh });
     return canonicalJson(b);
@@ -68,7 +68,7 @@ export class AuctionsContract extends GridLedgerContract {
     const o = jsonObjectArg(revealJson, 'revealJson');
     const { market } = await openMarketTx(ctx);
     const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
-    const b = A.reveal(r, await store.getBid(ctx, r.requestId, idArg(offerId, 'offerId')), o, ctx.nowS, await market());
+    const b = A.reveal(r, await store.getBid(ctx, r.requestId, idArg(offerId, 'offerId')), o, ctx.now, await market());
     await store.putBid(ctx, b);
     emit(ctx, EVENTS.auctionRevealed, { requestId: r.requestId, offerId: b.offerId, status: b.status, pricePerKwh: b.pricePerKwh });
     return canonicalJson(b);
@@ -81,7 +81,7 @@ export class AuctionsContract extends GridLedgerContract {
     getCaller(ctx);
     await openMarketTx(ctx);
     const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
-    const closed = A.close(r, await store.listBids(ctx, r.requestId), ctx.nowS);
+    const closed = A.close(r, await store.listBids(ctx, r.requestId), ctx.now);
     await store.putRequest(ctx, closed);
     emit(ctx, EVENTS.auctionClosed, { requestId: r.requestId, status: closed.status, winnerOfferId: closed.winnerOfferId, pricePerKwh: closed.winnerPricePerKwh });
     return canonicalJson(closed);
@@ -94,7 +94,7 @@ export class AuctionsContract extends GridLedgerContract {
     const m = requireMeter(ctx, 'auctions:claimBuyer');
     const { gov, market } = await openMarketTx(ctx);
     const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
-    A.checkClaimWindow(r, ctx.nowS);
+    A.checkClaimWindow(r, ctx.now);
     if (r.buyerClaim) fail('CONFLICT', 'ALREADY_CLAIMED', `the buyer of auction ${r.requestId} has already claimed`);
     A.checkIdentity(r.buyerCommitment, m.participantId, secret, 'auctions:claimBuyer');
     await requireTrader(ctx, gov, m.participantId, 'auctions:claimBuyer');
@@ -111,7 +111,7 @@ export class AuctionsContract extends GridLedgerContract {
     const m = requireMeter(ctx, 'auctions:claimSeller');
     const { gov, market } = await openMarketTx(ctx);
     const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
-    A.checkClaimWindow(r, ctx.nowS);
+    A.checkClaimWindow(r, ctx.now);
     if (r.sellerClaim) fail('CONFLICT', 'ALREADY_CLAIMED', `the seller of auction ${r.requestId} has already claimed`);
     const winner = await store.getBid(ctx, r.requestId, r.winnerOfferId as string);
     A.checkIdentity(winner.sellerCommitment, m.participantId, secret, 'auctions:claimSeller');
@@ -136,7 +136,7 @@ export class AuctionsContract extends GridLedgerContract {
     getCaller(ctx);
     const { market } = await openMarketTx(ctx);
     const r = await store.getRequest(ctx, idArg(requestId, 'requestId'));
-    const { request, refundBuyer, refundSeller } = A.afterClaimDeadline(r, await store.listBids(ctx, r.requestId), ctx.nowS, await market());
+    const { request, refundBuyer, refundSeller } = A.afterClaimDeadline(r, await store.listBids(ctx, r.requestId), ctx.now, await market());
     if (r.buyerClaim) await credit(ctx, r.buyerClaim.participantId, refundBuyer, 'payment-refund', `auction:${r.requestId}`);
     if (r.sellerClaim) await credit(ctx, r.sellerClaim.participantId, refundSeller, 'collateral-release', `auction:${r.requestId}`);
     await store.putRequest(ctx, request);

@@ -62,7 +62,7 @@ export class EnergyContract extends GridLedgerContract {
       soldWh: 0,
       claimedWh: 0,
       origin: 'mint',
-      createdAt: ctx.nowS,
+      createdAt: ctx.now,
     };
     await putPacket(ctx, packet, true);
     emit(ctx, EVENTS.energyMinted, { packetId: packet.packetId, owner: packet.owner, amountWh: packet.amountWh, intervalStart: packet.intervalStart, source: packet.source });

@@ -36,7 +36,7 @@ export class MarketContract extends GridLedgerContract {
     await openMarketTx(ctx);
     const current = await readMarketParams(ctx);
     const { version, updatedAt: _u, ...values } = current;
-    const next = { ...mergeMarketParams(values, update), version: version + 1, updatedAt: ctx.nowS };
+    const next = { ...mergeMarketParams(values, update), version: version + 1, updatedAt: ctx.now };
     await writeMarketParams(ctx, next);
     emit(ctx, EVENTS.marketParametersChanged, { changed: Object.keys(update).sort(), version: next.version });
     return canonicalJson(next);

@@ -34,7 +34,7 @@ export class MetersContract extends GridLedgerContract {
     const r = R.parseReading(jsonObjectArgOrTransient(ctx.stub.getTransient(), readingJson, 'readingJson', 'reading'), 'reading', minIntervalSeconds);
     if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
     const [res] = await readings.postReadings(ctx, meter.mspId, meter.meterId, [r]);
-    if (res.status === 'recorded') emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
+    if (res.status === 'RECORDED') emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
     return canonicalJson({ meterId: meter.meterId, intervalStart: r.intervalStart, status: res.status });
   }
 
@@ -60,7 +60,7 @@ export class MetersContract extends GridLedgerContract {
       if (parsed[i].intervalStart <= parsed[i - 1].intervalStart) fail('INVALID_ARGUMENT', 'BAD_ORDER', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
     }
     const res = await readings.postReadings(ctx, meter.mspId, meter.meterId, parsed);
-    const recorded = res.filter((x) => x.status === 'recorded').map((x) => x.intervalStart);
+    const recorded = res.filter((x) => x.status === 'RECORDED').map((x) => x.intervalStart);
     if (recorded.length) emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: recorded });
     return canonicalJson({ meterId: meter.meterId, recorded: recorded.length, duplicates: res.length - recorded.length, results: res });
   }

@@ -36,7 +36,7 @@ export class OffersContract extends GridLedgerContract {
     const input = O.parseOfferInput(jsonObjectArg(offerJson, 'offerJson'));
     const { gov, market } = await openMarketTx(ctx);
     await requireTrader(ctx, gov, m.participantId, 'offers:create');
-    const offer = O.newOffer(input, m, ctx.nowS, await market(), O.offerIdFor(ctx.txId));
+    const offer = O.newOffer(input, m, ctx.now, await market(), O.offerIdFor(ctx.txId));
     await debit(ctx, m.participantId, offer.collateral, 'collateral-lock', `offer:${offer.offerId}`);
     await putOffer(ctx, offer, true);
     emit(ctx, EVENTS.offerCreated, { offerId: offer.offerId, amountWh: offer.amountWh, pricePerKwh: offer.pricePerKwh, deliveryStart: offer.deliveryStart, expiresAt: offer.expiresAt });
@@ -52,7 +52,7 @@ export class OffersContract extends GridLedgerContract {
     const price = intArg(pricePerKwh, 'pricePerKwh', 1, MAX_QUANTITY);
     const { gov, market } = await openMarketTx(ctx);
     const offer = await getOffer(ctx, idArg(offerId, 'offerId'));
-    O.checkAcceptance(offer, b.participantId, amount, price, ctx.nowS);
+    O.checkAcceptance(offer, b.participantId, amount, price, ctx.now);
     await requireTrader(ctx, gov, b.participantId, 'offers:accept');
     const params = await market();
     await debit(ctx, b.participantId, offer.cost, 'payment-lock', `offer:${offer.offerId}`);
@@ -67,7 +67,7 @@ export class OffersContract extends GridLedgerContract {
       deliveryStart: offer.deliveryStart,
       deliveryLength: offer.deliveryLength,
     }, params);
-    await putOffer(ctx, { ...offer, status: 'ACCEPTED', tradeId: trade.tradeId, closedAt: ctx.nowS });
+    await putOffer(ctx, { ...offer, status: 'ACCEPTED', tradeId: trade.tradeId, closedAt: ctx.now });
     emit(ctx, EVENTS.offerAccepted, { offerId: offer.offerId, tradeId: trade.tradeId });
     return canonicalJson(trade);
   }
@@ -80,7 +80,7 @@ export class OffersContract extends GridLedgerContract {
     const { market } = await openMarketTx(ctx);
     const offer = await getOffer(ctx, idArg(offerId, 'offerId'));
     if (offer.seller !== m.participantId) fail('FORBIDDEN', 'NOT_SELLER', `only the seller may give up offer ${offer.offerId}`);
-    const c = O.giveUp(offer, ctx.nowS, await market());
+    const c = O.giveUp(offer, ctx.now, await market());
     await this.release(ctx, c);
     return canonicalJson(c.offer);
   }
@@ -91,7 +91,7 @@ export class OffersContract extends GridLedgerContract {
   async expire(ctx: GridLedgerContext, offerId: string): Promise<string> {
     getCaller(ctx);
     await openMarketTx(ctx);
-    const c = O.expire(await getOffer(ctx, idArg(offerId, 'offerId')), ctx.nowS);
+    const c = O.expire(await getOffer(ctx, idArg(offerId, 'offerId')), ctx.now);
     await this.release(ctx, c);
     return canonicalJson(c.offer);
   }

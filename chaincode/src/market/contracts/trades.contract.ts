@@ -42,7 +42,7 @@ export class TradesContract extends GridLedgerContract {
     const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     if (t.seller !== m.participantId) fail('FORBIDDEN', 'NOT_SELLER', `only the seller of trade ${t.tradeId} may deliver its energy`);
     if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; energy was already escrowed or the trade is closed`);
-    if (ctx.nowS >= t.deliveryDeadline) return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
+    if (ctx.now >= t.deliveryDeadline) return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
     const uses = inputOf<PacketUse[]>('PacketsInput', jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}'), 'packetsJson');
     const next = await escrowEnergy(ctx, gov, t, uses);
     await putTrade(ctx, next);
@@ -99,7 +99,7 @@ export class TradesContract extends GridLedgerContract {
     const facts = T.stageFacts(t, stage);
     const failing = Object.keys(facts.conditions).filter((c) => !facts.conditions[c]);
     const verdict = { approve: facts.hold, conditions: facts.conditions, reason: facts.hold ? 'leader entry' : `leader entry: ${failing.join(', ')} fail` };
-    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, ctx.nowMs, verdict);
+    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, ctx.now, verdict);
     return canonicalJson(ballot);
   }
 
@@ -113,7 +113,7 @@ export class TradesContract extends GridLedgerContract {
     const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     const stage = T.stageOf(t);
     if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: nothing to attest before the buyer's delivery evidence`);
-    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v, ctx.nowMs);
+    const vote = await castVote(ctx, t.validation.taskId, stage, m.participantId, v, ctx.now);
     return canonicalJson(vote);
   }
 
@@ -138,11 +138,11 @@ export class TradesContract extends GridLedgerContract {
     const { gov } = await openMarketTx(ctx);
     const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
     if (t.state === 'AWAITING_ENERGY') {
-      if (ctx.nowS < t.deliveryDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${ctx.nowS})`);
+      if (ctx.now < t.deliveryDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the seller may deliver until ${t.deliveryDeadline} (ledger time ${ctx.now})`);
       return canonicalJson(await closeTrade(ctx, gov, t, 'late'));
     }
     const stage = T.stageOf(t);
-    if (ctx.nowS < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${ctx.nowS})`);
+    if (ctx.now < (t.stageDeadline ?? 0)) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `trade ${t.tradeId}: the ${stage} stage runs until ${t.stageDeadline} (ledger time ${ctx.now})`);
     const marked: Trade = { ...t, validation: { ...t.validation, decidedByFacts: true } };
     return canonicalJson(await endStage(ctx, gov, marked, stage, undefined));
   }

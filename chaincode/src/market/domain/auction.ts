@@ -81,7 +81,7 @@ export function bidIdFor(requestId: string, sellerCommitment: string): string {
   return 'bid-' + sha256hex(`gridledger/auction/bid\n${requestId}\n${sellerCommitment}`).slice(0, 32);
 }
 
-export function parseRequest(o: Obj, nowS: number, params: MarketParams, requestId: string): AuctionRequest {
+export function parseRequest(o: Obj, now: number, params: MarketParams, requestId: string): AuctionRequest {
   const i = inputOf<Pick<AuctionRequest, 'amountWh' | 'maxPricePerKwh' | 't1' | 't2' | 'buyerCommitment' | 'deliveryStart' | 'deliveryLength'>>('AuctionRequestInput', o, 'auctionRequest');
   const r: AuctionRequest = {
     requestId,
@@ -93,14 +93,14 @@ export function parseRequest(o: Obj, nowS: number, params: MarketParams, request
     buyerCommitment: i.buyerCommitment,
     deliveryStart: i.deliveryStart,
     deliveryLength: i.deliveryLength,
-    createdAt: nowS,
+    createdAt: now,
     status: 'OPEN',
   };
   // Seed 000: rejected unless P_m > P_k.
   if (!(r.maxPricePerKwh > params.minPricePerKwh)) {
     fail('PRECONDITION_FAILED', 'PRICE_BELOW_MINIMUM', `auctionRequest.maxPricePerKwh (P_m = ${r.maxPricePerKwh}) must exceed the regulator's minimum P_k = ${params.minPricePerKwh}`);
   }
-  if (!(nowS < r.t1 && r.t1 < r.t2)) fail('INVALID_ARGUMENT', 'BAD_WINDOW', `auctionRequest: need ledger time (${nowS}) < t1 < t2`);
+  if (!(now < r.t1 && r.t1 < r.t2)) fail('INVALID_ARGUMENT', 'BAD_WINDOW', `auctionRequest: need ledger time (${now}) < t1 < t2`);
   r.claimDeadline = r.t2 + params.auctionClaimSeconds;
   checkDeliveryInterval(r.deliveryStart, r.deliveryLength, params, 'auctionRequest');
   if (r.deliveryStart < r.claimDeadline) {
@@ -110,10 +110,10 @@ export function parseRequest(o: Obj, nowS: number, params: MarketParams, request
 }
 
 /** Hashed offer before t1; filter 1 (E_s ≥ E_a) is applied on entry. */
-export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
+export function newBid(req: AuctionRequest, o: Obj, now: number): AuctionBid {
   const i = inputOf<{ energyWh: number; priceCommitment: string; sellerCommitment: string }>('AuctionBidInput', o, 'auctionBid');
   if (req.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}`);
-  if (nowS >= req.t1) fail('PRECONDITION_FAILED', 'BIDDING_CLOSED', `auction ${req.requestId} stopped taking offers at t1 = ${req.t1} (ledger time ${nowS})`);
+  if (now >= req.t1) fail('PRECONDITION_FAILED', 'BIDDING_CLOSED', `auction ${req.requestId} stopped taking offers at t1 = ${req.t1} (ledger time ${now})`);
   const { energyWh, sellerCommitment } = i;
   if (energyWh < req.amountWh) {
     fail('PRECONDITION_FAILED', 'BID_TOO_SMALL', `filter 1: offered energy E_s = ${energyWh} Wh is less than the requested E_a = ${req.amountWh} Wh`);
@@ -125,7 +125,7 @@ export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
     energyWh,
     priceCommitment: i.priceCommitment,
     sellerCommitment,
-    committedAt: nowS,
+    committedAt: now,
     status: 'COMMITTED',
   };
 }
@@ -134,15 +134,15 @@ export function newBid(req: AuctionRequest, o: Obj, nowS: number): AuctionBid {
  * Reveal between t1 and t2 (filter 2). A hash mismatch is refused (nothing recorded, the bid stays
  * sealed and so never wins); a matching reveal outside [P_k, P_m] is recorded as FILTERED.
  */
-export function reveal(req: AuctionRequest, bid: AuctionBid, o: Obj, nowS: number, params: MarketParams): AuctionBid {
+export function reveal(req: AuctionRequest, bid: AuctionBid, o: Obj, now: number, params: MarketParams): AuctionBid {
   const { pricePerKwh, salt } = inputOf<{ pricePerKwh: number; salt: string }>('AuctionRevealInput', o, 'auctionReveal');
-  if (nowS < req.t1) fail('PRECONDITION_FAILED', 'REVEAL_NOT_OPEN', `reveals open at t1 = ${req.t1} (ledger time ${nowS})`);
-  if (nowS >= req.t2) fail('PRECONDITION_FAILED', 'REVEAL_CLOSED', `reveals closed at t2 = ${req.t2} (ledger time ${nowS})`);
+  if (now < req.t1) fail('PRECONDITION_FAILED', 'REVEAL_NOT_OPEN', `reveals open at t1 = ${req.t1} (ledger time ${now})`);
+  if (now >= req.t2) fail('PRECONDITION_FAILED', 'REVEAL_CLOSED', `reveals closed at t2 = ${req.t2} (ledger time ${now})`);
   if (bid.status !== 'COMMITTED') fail('CONFLICT', 'ALREADY_REVEALED', `offer ${bid.offerId} was already revealed (${bid.status}); a reveal cannot be replayed`);
   if (priceCommitment(req.requestId, pricePerKwh, salt) !== bid.priceCommitment) {
     fail('INVALID_ARGUMENT', 'COMMITMENT_MISMATCH', `auctionReveal: price and salt do not match the commitment of offer ${bid.offerId}`);
   }
-  const revealed: AuctionBid = { ...bid, status: 'REVEALED', pricePerKwh, salt, revealedAt: nowS };
+  const revealed: AuctionBid = { ...bid, status: 'REVEALED', pricePerKwh, salt, revealedAt: now };
   let reason: string | undefined;
   if (pricePerKwh > req.maxPricePerKwh) reason = `P_s ${pricePerKwh} > P_m ${req.maxPricePerKwh}`;
   else {
@@ -182,12 +182,12 @@ function lowest(valid: AuctionBid[], beacon: string): AuctionBid | undefined {
   return winner;
 }
 
-export function close(req: AuctionRequest, bids: AuctionBid[], nowS: number): AuctionRequest {
+export function close(req: AuctionRequest, bids: AuctionBid[], now: number): AuctionRequest {
   if (req.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is already ${req.status}`);
-  if (nowS < req.t2) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `auction ${req.requestId} can be closed at t2 = ${req.t2} (ledger time ${nowS})`);
+  if (now < req.t2) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `auction ${req.requestId} can be closed at t2 = ${req.t2} (ledger time ${now})`);
   const { winner, beacon } = selectWinner(bids);
-  if (!winner) return { ...req, status: 'NO_WINNER', tieBreakBeacon: beacon, closedAt: nowS };
-  return { ...req, status: 'AWARDED', winnerOfferId: winner.offerId, winnerPricePerKwh: winner.pricePerKwh, tieBreakBeacon: beacon, closedAt: nowS };
+  if (!winner) return { ...req, status: 'NO_WINNER', tieBreakBeacon: beacon, closedAt: now };
+  return { ...req, status: 'AWARDED', winnerOfferId: winner.offerId, winnerPricePerKwh: winner.pricePerKwh, tieBreakBeacon: beacon, closedAt: now };
 }
 
 /**
@@ -196,24 +196,24 @@ export function close(req: AuctionRequest, bids: AuctionBid[], nowS: number): Au
  * a buyer claim made at the old price is refunded (the buyer claims again at the new price ≤ P_m).
  * If the buyer did not claim, or no bid is left, the auction fails. Returns what to refund.
  */
-export function afterClaimDeadline(req: AuctionRequest, bids: AuctionBid[], nowS: number, params: MarketParams): { request: AuctionRequest; refundBuyer: number; refundSeller: number } {
+export function afterClaimDeadline(req: AuctionRequest, bids: AuctionBid[], now: number, params: MarketParams): { request: AuctionRequest; refundBuyer: number; refundSeller: number } {
   if (req.status !== 'AWARDED') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}, not AWARDED`);
-  if (nowS < req.claimDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `claims are open until ${req.claimDeadline} (ledger time ${nowS})`);
+  if (now < req.claimDeadline) fail('PRECONDITION_FAILED', 'DEADLINE_NOT_PASSED', `claims are open until ${req.claimDeadline} (ledger time ${now})`);
   const refundBuyer = req.buyerClaim?.payment ?? 0;
   const refundSeller = req.sellerClaim?.collateral ?? 0;
   const passedOver = [...(req.passedOver ?? []), req.winnerOfferId as string];
   const next = selectWinner(bids, passedOver).winner;
-  const claimDeadline = nowS + params.auctionClaimSeconds;
+  const claimDeadline = now + params.auctionClaimSeconds;
   if (!req.sellerClaim && req.buyerClaim && next && claimDeadline <= req.deliveryStart) {
     const { buyerClaim: _b, sellerClaim: _s, ...rest } = req;
     return { request: { ...rest, winnerOfferId: next.offerId, winnerPricePerKwh: next.pricePerKwh, claimDeadline, passedOver }, refundBuyer, refundSeller };
   }
-  return { request: { ...req, status: 'FAILED', closedAt: nowS }, refundBuyer, refundSeller };
+  return { request: { ...req, status: 'FAILED', closedAt: now }, refundBuyer, refundSeller };
 }
 
-export function checkClaimWindow(req: AuctionRequest, nowS: number): void {
+export function checkClaimWindow(req: AuctionRequest, now: number): void {
   if (req.status !== 'AWARDED') fail('CONFLICT', 'WRONG_STATE', `auction ${req.requestId} is ${req.status}, not AWARDED`);
-  if (nowS >= req.claimDeadline) fail('PRECONDITION_FAILED', 'CLAIM_CLOSED', `the claim window closed at ${req.claimDeadline} (ledger time ${nowS})`);
+  if (now >= req.claimDeadline) fail('PRECONDITION_FAILED', 'CLAIM_CLOSED', `the claim window closed at ${req.claimDeadline} (ledger time ${now})`);
 }
 
 export function checkIdentity(commitment: string, participantId: string, secret: string, who: string): void {

@@ -68,7 +68,7 @@ export function offerIdFor(txId: string): string {
 export function newOffer(
   input: OfferInput,
   seller: { participantId: string; mspId: string; meterId: string },
-  nowS: number,
+  now: number,
   params: MarketParams,
   offerId: string,
 ): Offer {
@@ -77,7 +77,7 @@ export function newOffer(
   if (input.ttlSeconds < params.minOfferTtlSeconds || input.ttlSeconds > params.maxOfferTtlSeconds) {
     fail('INVALID_ARGUMENT', 'OUT_OF_RANGE', `offer.ttlSeconds must be between ${params.minOfferTtlSeconds} and ${params.maxOfferTtlSeconds}`);
   }
-  const expiresAt = nowS + input.ttlSeconds;
+  const expiresAt = now + input.ttlSeconds;
   if (input.deliveryStart < expiresAt) {
     fail('INVALID_ARGUMENT', 'BAD_WINDOW', `offer.deliveryStart (${input.deliveryStart}) must not be before the offer expires (${expiresAt}): acceptance closes before delivery begins`);
   }
@@ -94,17 +94,17 @@ export function newOffer(
     collateral: bpsOf(cost, params.collateralBps),
     deliveryStart: input.deliveryStart,
     deliveryLength: input.deliveryLength,
-    createdAt: nowS,
+    createdAt: now,
     expiresAt,
     status: 'OPEN',
   };
 }
 
 /** Checks an acceptance (CTP). Throws when it must be refused; nothing is written then. */
-export function checkAcceptance(offer: Offer, buyer: string, amountWh: number, pricePerKwh: number, nowS: number): void {
+export function checkAcceptance(offer: Offer, buyer: string, amountWh: number, pricePerKwh: number, now: number): void {
   if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
-  if (nowS >= offer.expiresAt) {
-    fail('PRECONDITION_FAILED', 'EXPIRED', `offer ${offer.offerId} expired at ${offer.expiresAt} (ledger time ${nowS}); nothing was charged`);
+  if (now >= offer.expiresAt) {
+    fail('PRECONDITION_FAILED', 'EXPIRED', `offer ${offer.offerId} expired at ${offer.expiresAt} (ledger time ${now}); nothing was charged`);
   }
   if (buyer === offer.seller) fail('FORBIDDEN', 'SELF_TRADE', 'a participant cannot accept its own offer');
   if (amountWh !== offer.amountWh || pricePerKwh !== offer.pricePerKwh) {
@@ -119,21 +119,21 @@ export interface OfferClosure {
 }
 
 /** giveUp by the seller (CCS): before expiry a share is forfeited, at/after expiry all is returned. */
-export function giveUp(offer: Offer, nowS: number, params: MarketParams): OfferClosure {
+export function giveUp(offer: Offer, now: number, params: MarketParams): OfferClosure {
   if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}; only an OPEN offer can be given up`);
-  const early = nowS < offer.expiresAt;
+  const early = now < offer.expiresAt;
   const forfeited = early ? bpsOf(offer.collateral, params.giveUpForfeitBps) : 0;
   const returned = offer.collateral - forfeited;
   return {
-    offer: { ...offer, status: early ? 'WITHDRAWN' : 'EXPIRED', closedAt: nowS, collateralReturned: returned, forfeited },
+    offer: { ...offer, status: early ? 'WITHDRAWN' : 'EXPIRED', closedAt: now, collateralReturned: returned, forfeited },
     returned,
     forfeited,
   };
 }
 
 /** Anyone may close an expired OPEN offer; the seller's collateral is returned in full. */
-export function expire(offer: Offer, nowS: number): OfferClosure {
+export function expire(offer: Offer, now: number): OfferClosure {
   if (offer.status !== 'OPEN') fail('CONFLICT', 'WRONG_STATE', `offer ${offer.offerId} is ${offer.status}, not OPEN`);
-  if (nowS < offer.expiresAt) fail('PRECONDITION_FAILED', 'NOT_EXPIRED', `offer ${offer.offerId} expires at ${offer.expiresAt}; ledger time is ${nowS}`);
-  return { offer: { ...offer, status: 'EXPIRED', closedAt: nowS, collateralReturned: offer.collateral, forfeited: 0 }, returned: offer.collateral, forfeited: 0 };
+  if (now < offer.expiresAt) fail('PRECONDITION_FAILED', 'NOT_EXPIRED', `offer ${offer.offerId} expires at ${offer.expiresAt}; ledger time is ${now}`);
+  return { offer: { ...offer, status: 'EXPIRED', closedAt: now, collateralReturned: offer.collateral, forfeited: 0 }, returned: offer.collateral, forfeited: 0 };
 }

@@ -73,10 +73,10 @@ export function parseReading(o: Obj, what: string, minIntervalSeconds: number, m
 }
 
 /** A reading may only be posted once its interval has ended (by the guarded transaction time). */
-export function checkIntervalEnded(r: Reading, nowSeconds: number, what: string): void {
+export function checkIntervalEnded(r: Reading, now: number, what: string): void {
   const end = r.intervalStart + r.intervalLength;
-  if (end > nowSeconds) {
-    fail('PRECONDITION_FAILED', 'INTERVAL_NOT_ENDED', `${what}: interval ending at ${end} has not ended yet (ledger time ${nowSeconds})`);
+  if (end > now) {
+    fail('PRECONDITION_FAILED', 'INTERVAL_NOT_ENDED', `${what}: interval ending at ${end} has not ended yet (ledger time ${now})`);
   }
 }
 
@@ -142,10 +142,10 @@ export function checkSuccessor(prev: Reading, next: Reading, what: string): void
   }
 }
 
-export type PostOutcome = 'recorded' | 'duplicate';
+export type PostOutcome = 'RECORDED' | 'DUPLICATE';
 
 /** An identical re-post is a no-op; any other content for the same interval is a conflict. */
 export function classifyRepost(existingHash: string, r: Reading, what: string): PostOutcome {
-  if (existingHash === readingHash(r)) return 'duplicate';
+  if (existingHash === readingHash(r)) return 'DUPLICATE';
   return fail('CONFLICT', 'READING_IMMUTABLE', `${what}: meter ${r.meterId} already posted a different reading for interval ${r.intervalStart}; readings are immutable`);
 }

@@ -35,7 +35,7 @@ export interface TradeTerms {
 }
 
 /** Preparation stage: the contract, both escrows already locked, committee and leader assigned. */
-export function newTrade(terms: TradeTerms, taskId: string, nowS: number, params: MarketParams): Trade {
+export function newTrade(terms: TradeTerms, taskId: string, now: number, params: MarketParams): Trade {
   const tradeId = tradeIdFor(terms.origin, terms.originId);
   const cost = costOf(terms.amountWh, terms.pricePerKwh);
   const base = {
@@ -64,7 +64,7 @@ export function newTrade(terms: TradeTerms, taskId: string, nowS: number, params
     deliveryDeadline: terms.deliveryStart + terms.deliveryLength + params.deliveryGraceSeconds,
     faultForfeitBps: params.faultForfeitBps,
     stageWindowSeconds: params.stageWindowSeconds,
-    createdAt: nowS,
+    createdAt: now,
     state: 'AWAITING_ENERGY',
     validation: { taskId, opened: false, honest: [], contrary: [], decidedByFacts: false },
   };
@@ -111,24 +111,24 @@ export function stageFacts(t: Trade, stage: Stage): { hold: boolean; conditions:
  */
 export type StageEnd = 'advance' | 'settled' | 'buyer-fault' | 'seller-declined' | 'no-fault-declined';
 
-export function stageEnd(t: Trade, stage: Stage, committee: 'approved' | 'rejected' | undefined): StageEnd {
+export function stageEnd(t: Trade, stage: Stage, committee: 'APPROVED' | 'REJECTED' | undefined): StageEnd {
   const facts = stageFacts(t, stage);
   if (stage === 'execution') {
-    if (facts.hold && committee !== 'rejected') return 'advance';
+    if (facts.hold && committee !== 'REJECTED') return 'advance';
     if (!facts.conditions.condition1) return 'seller-declined';
     return 'no-fault-declined';
   }
   if (t.meteredWh === undefined) return 'buyer-fault'; // no evidence by the end of the window
   if (!facts.conditions.condition3) return 'buyer-fault';
-  if (facts.hold && committee !== 'rejected') return 'settled';
+  if (facts.hold && committee !== 'REJECTED') return 'settled';
   return 'no-fault-declined';
 }
 
 /** Energy escrow (seed 002 execution stage / seed 001 sendenergy). */
-export function recordEnergyEscrow(t: Trade, uses: PacketUse[], nowS: number): Trade {
+export function recordEnergyEscrow(t: Trade, uses: PacketUse[], now: number): Trade {
   if (t.state !== 'AWAITING_ENERGY') fail('CONFLICT', 'WRONG_STATE', `trade ${t.tradeId} is ${t.state}; energy can be escrowed only while AWAITING_ENERGY`);
   const total = uses.reduce((s, u) => s + u.amountWh, 0);
-  return { ...t, packets: uses, energyEscrowWh: total, state: 'EXECUTION', stageDeadline: nowS + t.stageWindowSeconds };
+  return { ...t, packets: uses, energyEscrowWh: total, state: 'EXECUTION', stageDeadline: now + t.stageWindowSeconds };
 }
 
 export function recordEvidence(t: Trade, declaredWh: number, availableImportWh: number, readingHash: string): Trade {
@@ -142,7 +142,7 @@ export function recordEvidence(t: Trade, declaredWh: number, availableImportWh: 
 export function closeOutcome(
   t: Trade,
   kind: 'settled' | 'buyer-fault' | 'seller-declined' | 'late' | 'no-fault-declined',
-  nowS: number,
+  now: number,
 ): { trade: Trade; outcome: Outcome } {
   let deliveredWh = 0;
   let fault: Fault = 'none';
@@ -183,7 +183,7 @@ export function closeOutcome(
     forfeited,
     energyToBuyerWh: deliveredWh,
     energyReturnedWh: t.energyEscrowWh - deliveredWh,
-    closedAt: nowS,
+    closedAt: now,
   };
   const state: TradeState = kind === 'settled' || kind === 'buyer-fault' ? 'SETTLED' : kind === 'late' ? 'FAILED_LATE' : 'DECLINED';
   return { trade: { ...t, state, stageDeadline: undefined, outcome }, outcome };

@@ -33,6 +33,6 @@ export async function lookupParticipant(ctx: GridLedgerContext, participantId: s
 export async function ensureAccount(ctx: GridLedgerContext, c: MeterCaller): Promise<void> {
   const key = ctx.state.key(ACCOUNT, [c.participantId]);
   if (await ctx.state.get(key)) return;
-  const acc: MarketAccount = { participantId: c.participantId, mspId: c.mspId, meterId: c.meterId, zone: c.zone, openedAt: ctx.nowS };
+  const acc: MarketAccount = { participantId: c.participantId, mspId: c.mspId, meterId: c.meterId, zone: c.zone, openedAt: ctx.now };
   await ctx.state.put(key, acc);
 }

@@ -130,7 +130,7 @@ export async function postReadings(ctx: GridLedgerContext, mspId: string, meterI
   let head = head0;
   for (const [i, r] of readings.entries()) {
     const what = readings.length > 1 ? `readings[${i}]` : 'reading';
-    R.checkIntervalEnded(r, ctx.nowS, what);
+    R.checkIntervalEnded(r, ctx.now, what);
     const existing = head0 && r.intervalStart <= head0.lastIntervalStart ? await privateReading(ctx, mspId, meterId, r.intervalStart) : undefined;
     if (existing) {
       results.push({ intervalStart: r.intervalStart, status: R.classifyRepost(R.readingHash(existing), r, what) });
@@ -143,7 +143,7 @@ export async function postReadings(ctx: GridLedgerContext, mspId: string, meterI
       await putPrivate(ctx, mspId, proofKey(ctx, mspId, meterId, r.intervalStart, d), R.flowProofRecord(R.flowProof(r, d)));
     }
     head = { mspId, meterId, lastIntervalStart: r.intervalStart, lastHash: sha256hex(record), readings: (head?.readings ?? 0) + 1, last: r };
-    results.push({ intervalStart: r.intervalStart, status: 'recorded' });
+    results.push({ intervalStart: r.intervalStart, status: 'RECORDED' });
   }
   if (head && head !== head0) await putPrivate(ctx, mspId, headKey(ctx, mspId, meterId), JSON.stringify(head));
   // Only re-posts: rewrite the unchanged head. A transaction that writes nothing needs the chaincode's

@@ -44,8 +44,8 @@ export interface AuditEntry {
 }
 
 async function audit(ctx: GridLedgerContext, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<void> {
-  const entry: AuditEntry = { participantId, amount, kind, reference, txId: ctx.txId, at: ctx.nowS };
-  await ctx.state.put(ctx.state.key(MKT.walletAudit, [participantId, padUint(ctx.nowS, 12), ctx.nextLocalId()]), entry);
+  const entry: AuditEntry = { participantId, amount, kind, reference, txId: ctx.txId, at: ctx.now };
+  await ctx.state.put(ctx.state.key(MKT.walletAudit, [participantId, padUint(ctx.now, 12), ctx.nextLocalId()]), entry);
 }
 
 export async function credit(ctx: GridLedgerContext, participantId: string, amount: number, kind: WalletEntryKind, reference: string): Promise<void> {
@@ -71,7 +71,7 @@ export async function debit(ctx: GridLedgerContext, participantId: string, amoun
   }
   if (amount === 0) return base.balance;
   for (const k of pendingKeys) await ctx.state.del(k);
-  const next: WalletBase = { participantId, balance: base.balance - amount, updatedAt: ctx.nowS };
+  const next: WalletBase = { participantId, balance: base.balance - amount, updatedAt: ctx.now };
   await ctx.state.put(ctx.state.key(MKT.wallet, [participantId]), next);
   await audit(ctx, participantId, -amount, kind, reference);
   return next.balance;

@@ -5,6 +5,7 @@
  */
 import type { Trade } from '@gridledger/protocol';
 import { fail } from '../../kernel/errors';
+import { isoOf } from '../../kernel/clock';
 import { GridLedgerContext } from '../../kernel/context';
 import { canTrade, effectiveStatus, readParticipant, settleTradeReputation } from '../../governance';
 import type { Participant, StoredParameters, TradeOutcome } from '../../governance';
@@ -13,10 +14,10 @@ import type { Participant, StoredParameters, TradeOutcome } from '../../governan
 export async function requireTrader(ctx: GridLedgerContext, gov: StoredParameters, participantId: string, action: string): Promise<Participant> {
   const p = await readParticipant(ctx, participantId);
   if (!p) fail('PRECONDITION_FAILED', 'NOT_JOINED', `${action}: participant ${participantId} has not joined; call participants:requestJoin and be admitted first`);
-  if (!canTrade(p, ctx.nowMs, gov)) {
-    const status = effectiveStatus(p, ctx.nowMs);
-    if (status === 'banned') fail('FORBIDDEN', 'BANNED', `${action}: participant ${participantId} is banned from trading until ${new Date(p.bannedUntilMs).toISOString()}`);
-    if (status !== 'active') fail('FORBIDDEN', 'NOT_ACTIVE', `${action}: participant ${participantId} is ${status}, not active`);
+  if (!canTrade(p, ctx.now, gov)) {
+    const status = effectiveStatus(p, ctx.now);
+    if (status === 'BANNED') fail('FORBIDDEN', 'BANNED', `${action}: participant ${participantId} is banned from trading until ${isoOf(p.bannedUntil)}`);
+    if (status !== 'ACTIVE') fail('FORBIDDEN', 'NOT_ACTIVE', `${action}: participant ${participantId} is ${status}, not active`);
     fail('FORBIDDEN', 'Q_SCORE_TOO_LOW', `${action}: Q-score ${p.qScore} is below the trading minimum ${gov.minTradingQScore}`);
   }
   return p;
@@ -51,7 +52,7 @@ export async function applyReputation(ctx: GridLedgerContext, gov: StoredParamet
       penaliseFaulty: success ? undefined : { reason: `trade ${t.tradeId}: ${t.outcome?.reason ?? outcome.kind}` },
     },
     gov,
-    ctx.nowMs,
+    ctx.now,
   );
   return { x: r.x, alpha: r.alpha, v: r.eq2.v, L: r.eq2.L, f: r.eq2.f, q: r.eq2.q };
 }

@@ -1,6 +1,6 @@
 /**
  * The opener every market transaction starts with: the governance parameters in force and the
- * guarded time (`ctx.nowMs` / `ctx.nowS` afterwards); the market parameters are read on first use.
+ * guarded time (`ctx.now` / `ctx.now` afterwards); the market parameters are read on first use.
  */
 import type { StoredParameters } from '../../governance';
 import { GridLedgerContext } from '../../kernel/context';

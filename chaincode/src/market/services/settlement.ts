@@ -27,7 +27,7 @@ export const STAGE_BALLOTS = [
 
 export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, params: MarketParams): Promise<Trade> {
   const tradeId = tradeIdFor(terms.origin, terms.originId);
-  const t = T.newTrade(terms, taskIdFor(TRADE_TASK_KIND, tradeId), ctx.nowS, params);
+  const t = T.newTrade(terms, taskIdFor(TRADE_TASK_KIND, tradeId), ctx.now, params);
   await putTrade(ctx, t, true);
   emit(ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
   return t;
@@ -48,9 +48,9 @@ export async function escrowEnergy(ctx: GridLedgerContext, gov: StoredParameters
     if (p.availableWh < u.amountWh) fail('INSUFFICIENT_ENERGY', 'PACKET_SHORT', `packet ${u.packetId} has ${p.availableWh} Wh available, ${u.amountWh} Wh requested`);
     await putPacket(ctx, { ...p, availableWh: p.availableWh - u.amountWh, escrowedWh: p.escrowedWh + u.amountWh }, false);
   }
-  const next = T.recordEnergyEscrow(t, uses, ctx.nowS);
+  const next = T.recordEnergyEscrow(t, uses, ctx.now);
   // Preparation → execution: the validator committee is drawn for this trade now (seed 002 Fig. 5).
-  await openTask(ctx, { kind: TRADE_TASK_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, ctx.nowMs, gov);
+  await openTask(ctx, { kind: TRADE_TASK_KIND, subjectId: t.tradeId, parties: [t.seller, t.buyer], ballots: STAGE_BALLOTS }, ctx.now, gov);
   next.validation = { ...next.validation, opened: true };
   return next;
 }
@@ -59,7 +59,7 @@ type CloseKind = Parameters<typeof T.closeOutcome>[1];
 
 /** Ends a trade: pays out the escrows, settles the energy, applies reputation, closes the committee task. */
 export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, t: Trade, kind: CloseKind): Promise<Trade> {
-  const { trade, outcome } = T.closeOutcome(t, kind, ctx.nowS);
+  const { trade, outcome } = T.closeOutcome(t, kind, ctx.now);
   const ref = `trade:${t.tradeId}`;
   await credit(ctx, t.seller, outcome.paidToSeller, 'trade-payout', ref);
   await credit(ctx, t.buyer, outcome.refundedToBuyer, 'payment-refund', ref);
@@ -86,13 +86,13 @@ export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, 
       claimedWh: outcome.energyToBuyerWh,
       origin: 'trade',
       tradeId: t.tradeId,
-      createdAt: ctx.nowS,
+      createdAt: ctx.now,
     };
     await putPacket(ctx, bought, true);
   }
   trade.qScore = await applyReputation(ctx, gov, trade);
-  if (t.validation.opened && (await readTask(ctx, t.validation.taskId))?.status !== 'closed') {
-    await cancelTask(ctx, t.validation.taskId, ctx.nowMs, `trade ${t.tradeId} ${trade.state}: ${outcome.reason}`);
+  if (t.validation.opened && (await readTask(ctx, t.validation.taskId))?.status !== 'CLOSED') {
+    await cancelTask(ctx, t.validation.taskId, ctx.now, `trade ${t.tradeId} ${trade.state}: ${outcome.reason}`);
   }
   await putTrade(ctx, trade);
   emit(ctx, EVENTS.tradeClosed, { tradeId: t.tradeId, state: trade.state, ...outcome });
@@ -100,10 +100,10 @@ export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, 
 }
 
 /** Applies the end of a validation stage (committee decision or window timeout). */
-export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t: Trade, stage: T.Stage, committee: 'approved' | 'rejected' | undefined): Promise<Trade> {
+export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t: Trade, stage: T.Stage, committee: 'APPROVED' | 'REJECTED' | undefined): Promise<Trade> {
   const end = T.stageEnd(t, stage, committee);
   if (end === 'advance') {
-    const next: Trade = { ...t, state: 'FINAL', stageDeadline: ctx.nowS + t.stageWindowSeconds };
+    const next: Trade = { ...t, state: 'FINAL', stageDeadline: ctx.now + t.stageWindowSeconds };
     await putTrade(ctx, next);
     emit(ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
     return next;
@@ -115,9 +115,9 @@ export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t:
 export async function decideStage(ctx: GridLedgerContext, gov: StoredParameters, t: Trade): Promise<Trade> {
   const stage = T.stageOf(t);
   if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: the final stage is decided after the buyer's delivery evidence is recorded`);
-  const d = await decideBallot(ctx, t.validation.taskId, stage, ctx.nowMs);
+  const d = await decideBallot(ctx, t.validation.taskId, stage, ctx.now);
   // Members who voted against the decided outcome lose reputation (governance rule); rewards wait for the trade's outcome.
-  await applyCommitteeDecision(ctx, d, gov, ctx.nowMs, 0n);
+  await applyCommitteeDecision(ctx, d, gov, ctx.now, 0n);
   // A member contrary in any ballot is never rewarded for the trade (docs/governance.md "Trade
   // outcomes"). Governance and market share ctx.state, so the records penalised above are re-read
   // with their penalty whatever the order of the calls (test/kernel/stateView.test.ts).

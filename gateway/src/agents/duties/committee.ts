@@ -31,8 +31,8 @@ export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<st
   for (const spec of task.ballots) {
     const s = states[spec.name];
     const b = s?.ballot && s.ballot.round === round ? s.ballot : null;
-    if (b?.status === 'approved') continue;
-    if (b?.status === 'rejected') return { closed: `ballot "${spec.name}" was rejected` };
+    if (b?.status === 'APPROVED') continue;
+    if (b?.status === 'REJECTED') return { closed: `ballot "${spec.name}" was rejected` };
     return { spec, state: s };
   }
   return { closed: 'every ballot is approved' };
@@ -69,9 +69,10 @@ export function voteFor(behaviour: Behaviour, verdict: Verdict, spec: BallotSpec
 
 export function nextMemberStep(i: MemberInput): MemberStep {
   const { task, me, nowMs } = i;
+  const now = Math.floor(nowMs / 1000); // the ledger's unit
   if (i.behaviour === 'silent') return { kind: 'done', why: 'behaviour silent' };
-  if (task.status === 'closed') return { kind: 'done', why: `task closed (${task.outcome})` };
-  if (task.status !== 'active') return { kind: 'done', why: `task is ${task.status} (round ${task.round} replaced)` };
+  if (task.status === 'CLOSED') return { kind: 'done', why: `task closed (${task.outcome})` };
+  if (task.status !== 'ACTIVE') return { kind: 'done', why: `task is ${task.status} (round ${task.round} replaced)` };
   if (!task.committee.includes(me)) return { kind: 'done', why: `not on the committee of round ${task.round}` };
   const cur = currentBallot(task, i.ballots, task.round);
   if ('closed' in cur) return { kind: 'done', why: cur.closed };
@@ -81,17 +82,17 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   const approvals = votes.filter((v) => v.approve).length;
   const refusals = votes.length - approvals;
   if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) return { kind: 'decide', ballot: spec.name };
-  if (nowMs > task.deadlineMs) return { kind: 'wait', why: `round ${task.round} passed its deadline; a keeper re-draws the committee` };
+  if (now > task.deadlineAt) return { kind: 'wait', why: `round ${task.round} passed its deadline; a keeper re-draws the committee` };
   if (!i.verdict) return { kind: 'wait', why: i.notReady ?? 'facts not on the ledger yet' };
 
   if (spec.requiresEntry && !ballot?.entry) {
     // Entering = approving (the entry counts as the leader's approval), so only a meter that approves enters.
     const wouldApprove = voteFor(i.behaviour, i.verdict, spec).approve;
-    const { leader, slot } = leaderAt(task, nowMs);
+    const { leader, slot } = leaderAt(task, now);
     if (leader === me && wouldApprove && !i.enteredSlots?.has(slot)) return { kind: 'enter', ballot: spec.name, slot };
-    const next = nextLeadSlot(task, me, nowMs + (leader === me ? task.slotSeconds * 1000 : 0));
-    if (!wouldApprove || !next || next.startMs > task.deadlineMs) return { kind: 'wait', why: `ballot "${spec.name}" waits for another member's entry` };
-    return { kind: 'wait', atMs: next.startMs, why: `this meter leads slot ${next.slot}` };
+    const next = nextLeadSlot(task, me, now + (leader === me ? task.slotSeconds : 0));
+    if (!wouldApprove || !next || next.startAt > task.deadlineAt) return { kind: 'wait', why: `ballot "${spec.name}" waits for another member's entry` };
+    return { kind: 'wait', atMs: next.startAt * 1000, why: `this meter leads slot ${next.slot}` };
   }
   if (votes.some((v) => v.voter === me)) return { kind: 'wait', why: `voted on ballot "${spec.name}"; waiting for the quorum` };
   return { kind: 'vote', ballot: spec.name, ...voteFor(i.behaviour, i.verdict, spec) };

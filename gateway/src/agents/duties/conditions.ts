@@ -27,16 +27,16 @@ export function admissionConditions(
   let c1 = false;
   if (!e) reasons.push('no leader entry');
   else {
-    const { leader, slot } = leaderAt(task, e.atMs);
-    const slotOk = Number(e.slot) === slot && slot === slotOf(e.atMs, task.genesisMs, task.slotSeconds);
+    const { leader, slot } = leaderAt(task, e.at);
+    const slotOk = Number(e.slot) === slot && slot === slotOf(e.at, task.genesisAt, task.slotSeconds);
     const payload = e.payload ?? {};
     const payloadOk = payload.participantId === candidate.participantId && payload.mspId === candidate.mspId && payload.zone === candidate.zone;
-    const pending = candidate.status === 'pending' && candidate.admissionTaskId === task.taskId;
+    const pending = candidate.status === 'PENDING' && candidate.admissionTaskId === task.taskId;
     c1 = leader === e.leader && slotOk && payloadOk && pending;
     if (leader !== e.leader) reasons.push(`Condition 1: slot ${slot} is led by ${leader}, the entry is by ${e.leader}`);
     if (!slotOk) reasons.push(`Condition 1: the entry names slot ${String(e.slot)}, its time is in slot ${slot}`);
     if (!payloadOk) reasons.push('Condition 1: the entry does not match the join request as enrolled');
-    if (!pending) reasons.push(`Condition 1: ${candidate.participantId} is ${candidate.status}, not pending on this task`);
+    if (!pending) reasons.push(`Condition 1: ${candidate.participantId} is ${candidate.status}, not PENDING on this task`);
   }
   const others = otherEntriesInSlot.filter((o) => !(o.taskId === task.taskId && o.ballot === ballot.name));
   const c2 = !!e && others.length === 0;

@@ -67,20 +67,20 @@ export function auctionExpirePlan(a: AuctionView, nowMs: number): KeeperPlan {
 
 /** `committees:redraw` once an active round's deadline passed without a decision (the chaincode refuses at the deadline itself). */
 export function redrawPlan(t: TaskView, round: number, nowMs: number): KeeperPlan {
-  if (t.status === 'closed') return { done: `task closed (${t.outcome})` };
+  if (t.status === 'CLOSED') return { done: `task closed (${t.outcome})` };
   if (t.round !== round) return { done: `round ${round} already replaced by round ${t.round}` };
-  if (t.status !== 'active') return { done: `task ${t.status}` };
-  return at(t.deadlineMs + 1, nowMs);
+  if (t.status !== 'ACTIVE') return { done: `task ${t.status}` };
+  return at((t.deadlineAt + 1) * 1000, nowMs);
 }
 
 /**
  * `participants:syncCommitteeIndex` once a ban ran out. The public view shows the effective status, so
- * a lapsed ban reads `active` with `bannedUntilMs` in the past: that is when the index is synced (once).
+ * a lapsed ban reads `ACTIVE` with `bannedUntil` (Unix seconds) in the past: that is when the index is synced (once).
  */
 export function indexSyncPlan(p: ParticipantView, nowMs: number): KeeperPlan {
-  if (!p.bannedUntilMs) return { done: 'no ban' };
-  if (p.status === 'banned') return at(p.bannedUntilMs + 1, nowMs);
-  if (p.status === 'active' && nowMs > p.bannedUntilMs) return { act: true };
+  if (!p.bannedUntil) return { done: 'no ban' };
+  if (p.status === 'BANNED') return at((p.bannedUntil + 1) * 1000, nowMs);
+  if (p.status === 'ACTIVE' && nowMs >= p.bannedUntil * 1000) return { act: true };
   return { done: `participant ${p.status}` };
 }
 

@@ -17,22 +17,23 @@ export interface TaskView {
   subjectId: string;
   parties: string[];
   ballots: BallotSpecView[];
-  status: 'awaiting-entropy' | 'seeded' | 'active' | 'closed' | string;
+  status: 'AWAITING_ENTROPY' | 'SEEDED' | 'ACTIVE' | 'CLOSED' | string;
   outcome: string;
   round: number;
   f: number;
   n: number;
-  genesisMs: number;
+  /** Unix seconds, like every ledger time. */
+  genesisAt: number;
   slotSeconds: number;
   committee: string[];
   leaderOffset: number;
-  deadlineMs: number;
+  deadlineAt: number;
 }
 
 export interface EntryView {
   leader: string;
   slot: number | string;
-  atMs: number;
+  at: number;
   txId: string;
   payloadHash?: string;
   payload?: Record<string, unknown>;
@@ -42,7 +43,7 @@ export interface BallotView {
   taskId: string;
   name: string;
   round: number;
-  status: 'open' | 'approved' | 'rejected' | string;
+  status: 'OPEN' | 'APPROVED' | 'REJECTED' | string;
   entry?: EntryView;
 }
 
@@ -69,7 +70,7 @@ export interface ParticipantView {
   zone: string;
   status: string;
   admissionTaskId?: string;
-  bannedUntilMs?: number;
+  bannedUntil?: number;
 }
 
 /** The fields of the protocol's `Trade` (`trades:get`) a duty decides on. */

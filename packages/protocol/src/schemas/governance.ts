@@ -38,7 +38,7 @@ export const GovernanceParametersInput: JsonSchema = {
     {
       f: int(1, 10, 'tolerated faulty committee members; committees have 3f+1 seats'),
       slotSeconds: int(10, 86_400, 'leader slot length'),
-      genesisMs: int(0, 8_640_000_000_000, 'slot 0 (Unix milliseconds)'),
+      genesisAt: int(0, 8_640_000_000, 't_0 of Eq. (1): the start of slot 0, Unix seconds'),
       clockToleranceSeconds: int(5, 600, 'clock-guard tolerance'),
       minQScore: qScore('lowest Q-score for committee service'),
       minTradingQScore: qScore('lowest Q-score for trading'),
