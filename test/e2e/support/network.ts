@@ -36,6 +36,10 @@ export interface ControlDescriptor {
   restartLedger?: string[];
   /** argv that puts an org's CRL into the channel MSP (a channel config update on Fabric). */
   applyCrl?: string[];
+  /** Fabric only: argv that adds one SmartBFT orderer to the consenters (network.sh add-orderer). */
+  addOrderer?: string[];
+  /** Fabric only: argv that removes the orderer {name} from the consenters (network.sh remove-orderer). */
+  removeOrderer?: string[];
 }
 
 export interface NetworkDescriptor {
