@@ -206,6 +206,12 @@ function render(L, fabricCfgDir, buildersDir) {
     set('peer.gossip.reconnectInterval', '1s');
     set('peer.gossip.publishStateInfoInterval', '1s');
     set('peer.gossip.requestStateInfoInterval', '1s');
+    // How long a peer keeps trying to pull private data it is eligible for but did not receive before
+    // it commits the block without it (and leaves it to the reconciler). Default 60 s: a block whose
+    // transaction wrote an org's collection without that org's endorsement (e.g. an invalid write to
+    // _implicit_org_<MSP> endorsed by another org) would hold that org's peer back a whole minute
+    // (core.yaml peer.gossip.pvtData.pullRetryThreshold; seen in conformance/implicitcollections).
+    set('peer.gossip.pvtData.pullRetryThreshold', '5s');
     set('peer.tls.enabled', true);
     set('peer.tls.clientAuthRequired', false);
     set('peer.tls.cert.file', path.join(tls, 'server.crt'));
