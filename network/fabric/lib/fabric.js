@@ -11,10 +11,12 @@
  *   fabric.js crl-update     <config.json> <mspId> <crlPemFile> <out.json>
  *                            adds a CRL to an org's MSP in a decoded channel config (configtxlator JSON)
  *   fabric.js wrap-update    <update.json> <channel> <out.json>      config update → envelope JSON
+ *   fabric.js consenters-update <network.yaml> <portBase> <home> <config.json> <out.json>
+ *                            makes a decoded channel config name the orderers of <home>/orderers
  *
  * Ports: network.yaml gives peers, CAs, operations, chaincodes and the gateway. What a real network
  * needs beyond that is derived from portBase with the offsets below (documented in docs/operations.md):
- *   orderer N (1..4): listen portBase+20+N, admin (osnadmin) portBase+30+N, operations portBase+40+N
+ *   orderer N (1..9): listen portBase+20+N, admin (osnadmin) portBase+30+N, operations portBase+40+N
  *   CA operations:    caPort+1 (utility CAs) — the orderer CA: portBase+5
  *   peer chaincode listener: peerPort+1 (ccaas does not use it, but the peer always binds it)
  */
@@ -29,11 +31,24 @@ const protocol = require(path.join(REPO_ROOT, 'packages', 'protocol', 'dist', 'i
 
 // Every node listens on, and is reached at, its organisation's `host` from network.yaml (default
 // 127.0.0.1): one org per host in production, distinct loopback addresses to try that on one machine.
-const ORDERER_COUNT = 4;
+// The orderers: ids 1..4 at creation; `network.sh add-orderer` / `remove-orderer` change the set, kept
+// in <home>/orderers (one line of ids). An id is never reused (it is the SmartBFT consenter id).
+const INITIAL_ORDERERS = [1, 2, 3, 4];
+const MAX_ORDERER_ID = 9; // ports portBase+20+id, +30+id, +40+id stay below the next block of offsets
 const OFFSETS = { ordererListen: 20, ordererAdmin: 30, ordererOps: 40, ordererCaOps: 5 };
 
 function loadConfig(file, portBase) {
   return protocol.loadNetworkConfig(file, portBase ? Number(portBase) : undefined);
+}
+
+function ordererIds(home) {
+  const file = path.join(home, 'orderers');
+  if (!fs.existsSync(file)) return INITIAL_ORDERERS;
+  const ids = fs.readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_ORDERER_ID)) {
+    throw new Error(`${file}: expected orderer ids 1..${MAX_ORDERER_ID}, got "${ids.join(' ')}"`);
+  }
+  return ids;
 }
 
 /** Every name, port and path of the network, resolved. */
@@ -65,7 +80,7 @@ function layout(cfgFile, portBase, home) {
   ordererOrg.adminMsp = path.join(ordererOrg.dir, 'users', `Admin@${od}`, 'msp');
   ordererOrg.adminTls = path.join(ordererOrg.dir, 'users', `Admin@${od}`, 'tls');
   const orderers = [];
-  for (let n = 1; n <= ORDERER_COUNT; n++) {
+  for (const n of ordererIds(home)) {
     const host = `orderer${n}.${od}`;
     orderers.push({
       id: n, name: `orderer${n}`, host, addr: cfg.orderer.host, port: B + OFFSETS.ordererListen + n, adminPort: B + OFFSETS.ordererAdmin + n,
@@ -192,6 +207,12 @@ function render(L, fabricCfgDir, buildersDir) {
     set('peer.gossip.reconnectInterval', '1s');
     set('peer.gossip.publishStateInfoInterval', '1s');
     set('peer.gossip.requestStateInfoInterval', '1s');
+    // How long a peer keeps trying to pull private data it is eligible for but did not receive before
+    // it commits the block without it (and leaves it to the reconciler). Default 60 s: a block whose
+    // transaction wrote an org's collection without that org's endorsement (e.g. an invalid write to
+    // _implicit_org_<MSP> endorsed by another org) would hold that org's peer back a whole minute
+    // (core.yaml peer.gossip.pvtData.pullRetryThreshold; seen in conformance/implicitcollections).
+    set('peer.gossip.pvtData.pullRetryThreshold', '5s');
     set('peer.tls.enabled', true);
     set('peer.tls.clientAuthRequired', false);
     set('peer.tls.cert.file', path.join(tls, 'server.crt'));
@@ -390,6 +411,9 @@ function networkJson(L, networkSh) {
       ledgerPidFiles: [...L.orgs.map((o) => path.join(pids, `${o.peer.name}.pid`)), ...L.orderers.map((n) => path.join(pids, `${n.name}.pid`))],
       restartLedger: ctl('restart-ledger'),
       applyCrl: ctl('apply-crl', '{mspId}', '{crlFile}'),
+      // consenter set changes (Fabric only; test/e2e/fabric/orderers.test.ts)
+      addOrderer: ctl('add-orderer'),
+      removeOrderer: ctl('remove-orderer', '{name}'),
     },
   };
   const file = path.join(L.home, 'network.json');
@@ -416,6 +440,44 @@ function crlUpdate(configFile, mspId, crlFile, outFile) {
   fs.writeFileSync(outFile, JSON.stringify(config));
 }
 
+/**
+ * Makes a decoded channel config (configtxlator JSON) name exactly the orderers of the layout
+ * (<home>/orderers) as SmartBFT consenters: the consenter mapping (kept entries unchanged, new ones from
+ * the node's enrolment certificate and TLS certificate), the orderer org's endpoints, and the
+ * BlockValidation policy, which the orderer requires to be "quorum of the consenters' identities" for the
+ * mapping it ships with (orderer/consensus/smartbft/configverifier.go checkConsentersMatchPolicy;
+ * quorum = ceil((n + f + 1) / 2), common/policies ComputeBFTQuorum).
+ */
+function consentersUpdate(L, configFile, outFile) {
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const og = config.channel_group.groups.Orderer;
+  const mapping = og.values.Orderers.value.consenter_mapping || [];
+  const b64 = (f) => fs.readFileSync(f).toString('base64');
+  const next = L.orderers.map((n) => mapping.find((c) => Number(c.id) === n.id) || {
+    id: n.id, host: n.addr, port: n.port, msp_id: L.ordererOrg.mspId,
+    identity: b64(path.join(n.dir, 'msp', 'signcerts', 'cert.pem')),
+    client_tls_cert: b64(path.join(n.dir, 'tls', 'server.crt')),
+    server_tls_cert: b64(path.join(n.dir, 'tls', 'server.crt')),
+  });
+  og.values.Orderers.value.consenter_mapping = next;
+  const org = og.groups[L.ordererOrg.mspId];
+  if (!org) throw new Error(`${L.ordererOrg.mspId} is not an orderer org of the channel`);
+  org.values.Endpoints.value.addresses = L.orderers.map((n) => `${n.addr}:${n.port}`);
+  const n = next.length, f = Math.floor((n - 1) / 3), quorum = Math.ceil((n + f + 1) / 2);
+  og.policies.BlockValidation.policy = {
+    type: 1,
+    value: {
+      identities: next.map((c) => ({
+        principal: { id_bytes: c.identity, mspid: c.msp_id }, principal_classification: 'IDENTITY',
+      })),
+      rule: { n_out_of: { n: quorum, rules: next.map((_, i) => ({ signed_by: i })) } },
+      version: 0,
+    },
+  };
+  fs.writeFileSync(outFile, JSON.stringify(config));
+  process.stdout.write(`${n} consenters (f = ${f}, quorum ${quorum}): ${next.map((c) => c.id).join(' ')}\n`);
+}
+
 function wrapUpdate(updateFile, channel, outFile) {
   const update = JSON.parse(fs.readFileSync(updateFile, 'utf8'));
   const env = { payload: { header: { channel_header: { channel_id: channel, type: 2 } }, data: { config_update: update } } };
@@ -430,8 +492,9 @@ function main() {
     case 'network-json': return networkJson(layout(a[0], a[1], a[2]), a[3]);
     case 'crl-update': return crlUpdate(a[0], a[1], a[2], a[3]);
     case 'wrap-update': return wrapUpdate(a[0], a[1], a[2]);
+    case 'consenters-update': return consentersUpdate(layout(a[0], a[1], a[2]), a[3], a[4]);
     default:
-      process.stderr.write('usage: fabric.js env|render|network-json|crl-update|wrap-update ...\n');
+      process.stderr.write('usage: fabric.js env|render|network-json|crl-update|wrap-update|consenters-update ...\n');
       process.exit(2);
   }
 }

@@ -352,6 +352,10 @@ export interface NetworkControl {
   restartLedger?: string[];
   /** argv that puts an org's CRL into the channel MSP (`{mspId}`, `{crlFile}` are placeholders). */
   applyCrl?: string[];
+  /** Fabric only: argv that adds one SmartBFT orderer to the consenters (network.sh add-orderer). */
+  addOrderer?: string[];
+  /** Fabric only: argv that removes the orderer `{name}` from the consenters (network.sh remove-orderer). */
+  removeOrderer?: string[];
 }
 
 /** `$GRIDLEDGER_HOME/network.json` (network/devnet/DESIGN.md, docs/operations.md). */
@@ -443,7 +447,7 @@ export const NETWORK_JSON_SCHEMA = {
     control: {
       type: 'object',
       required: ['ledgerPidFiles'],
-      properties: { ledgerPidFiles: STRS, restartLedger: STRS, applyCrl: STRS },
+      properties: { ledgerPidFiles: STRS, restartLedger: STRS, applyCrl: STRS, addOrderer: STRS, removeOrderer: STRS },
     },
   },
 } as const;

@@ -14,17 +14,16 @@
  *  4. a restarted orderer and a restarted peer catch up to the same block height.
  *
  * Each submission is endorsed once and its signed envelope re-sent on a submit error, so a
- * transaction can never be applied twice, and its outcome is read back with CommitStatus.
+ * transaction can never be applied twice, and its outcome is read back with CommitStatus (./load.ts).
  */
 import { readFileSync } from 'node:fs';
-import { StatusCode, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import type { NetworkOrdererNode } from '@gridledger/protocol';
 import {
   connectOrg, isAlive, loadNetwork, newRunId, restartLedger, sleep, utf8,
   type Connection, type NetworkDescriptor, type OrgDescriptor,
 } from '../support';
-
-const CHAINCODE = 'conformance';
+import { CHAINCODE, expectExactlyOnce as exactlyOnce, startLoad as load, submitOnce as submit, type Outcome } from './load';
 
 /** A Fabric-tier orderer as network.json lists it (the devnet's one orderer has no operations endpoint or pid file). */
 type OrdererNode = Required<Pick<NetworkOrdererNode, 'name' | 'endpoint' | 'operations' | 'pidFile'>>;
@@ -87,99 +86,6 @@ async function restore(): Promise<void> {
   }, 180_000);
 }
 
-interface Outcome { key: string; txId: string; code?: number; error?: string }
-
-/** True once `txId` is the transaction that wrote `key` (the conformance chaincode's `history`). */
-async function committedOnLedger(gateway: Gateway, key: string, txId: string): Promise<boolean> {
-  try {
-    const cc = gateway.getNetwork(net.channel).getContract(CHAINCODE);
-    const history = JSON.parse(utf8(await cc.evaluateTransaction('history', key))) as Array<{ txId: string }>;
-    return history.some((h) => h.txId === txId);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * One transaction: endorse once, submit; on a submit error (e.g. SERVICE_UNAVAILABLE while SmartBFT
- * changes view) first look whether it was ordered after all, else re-send the same signed envelope —
- * so it can never be applied twice. Returns its validation code, or the last error.
- */
-async function submitOnce(gateway: Gateway, key: string, value: string, resendForMs: number): Promise<Outcome> {
-  const tx = await gateway.getNetwork(net.channel).getContract(CHAINCODE).newProposal('put', { arguments: [key, value] }).endorse();
-  const txId = tx.getTransactionId();
-  const until = Date.now() + resendForMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const commit = await tx.submit();
-      const status = await commit.getStatus();
-      return { key, txId, code: status.code };
-    } catch (err) {
-      lastError = err;
-      if (Date.now() > until) break;
-      const lookUntil = Math.min(until, Date.now() + 15_000);
-      while (Date.now() < lookUntil) {
-        if (await committedOnLedger(gateway, key, txId)) return { key, txId, code: StatusCode.VALID };
-        await sleep(1000);
-      }
-    }
-  }
-  return { key, txId, error: describeError(lastError) };
-}
-
-function describeError(err: unknown): string {
-  const e = err as { code?: number; message?: string; details?: Array<{ message: string }> };
-  return `${e.code ?? ''} ${e.message ?? String(err)} ${(e.details ?? []).map((d) => d.message).join('; ')}`.trim();
-}
-
-/** Steady load: `concurrency` workers submitting distinct keys until stop() is called. */
-function startLoad(tag: string, concurrency = 4): { stop: () => Promise<Outcome[]> } {
-  let stopping = false;
-  let i = 0;
-  const outcomes: Outcome[] = [];
-  const workers = Array.from({ length: concurrency }, async () => {
-    while (!stopping) {
-      const key = `${run}:${tag}:${i++}`;
-      outcomes.push(await submitOnce(conn.gateway, key, key, 90_000));
-    }
-  });
-  return {
-    async stop() {
-      stopping = true;
-      await Promise.all(workers);
-      return outcomes;
-    },
-  };
-}
-
-/** Every key committed exactly once, with its own value, on every peer. */
-async function expectExactlyOnce(outcomes: Outcome[]): Promise<void> {
-  expect(outcomes.filter((o) => o.error)).toEqual([]);
-  expect(outcomes.filter((o) => o.code !== StatusCode.VALID)).toEqual([]);
-  for (const org of net.organizations) {
-    const c = connectOrg(org);
-    try {
-      const cc = c.gateway.getNetwork(net.channel).getContract(CHAINCODE);
-      // a commit status comes from org1's peer; every other peer commits the same blocks on its own
-      // time (a peer restarted by restore() may still be catching up), so give each a minute to show it
-      const until = Date.now() + 60_000;
-      for (const o of outcomes) {
-        let value = utf8(await cc.evaluateTransaction('get', o.key));
-        while (value !== o.key && Date.now() < until) {
-          await sleep(500);
-          value = utf8(await cc.evaluateTransaction('get', o.key));
-        }
-        expect(value).toBe(o.key);
-        const history = JSON.parse(utf8(await cc.evaluateTransaction('history', o.key))) as Array<{ txId: string }>;
-        expect(history.map((h) => h.txId)).toEqual([o.txId]);
-      }
-    } finally {
-      c.close();
-    }
-  }
-}
-
 async function heights(): Promise<Record<string, number | undefined>> {
   const out: Record<string, number | undefined> = {};
   for (const n of orderers()) out[n.name] = await metric(n.operations, 'ledger_blockchain_height');
@@ -199,6 +105,11 @@ async function expectSameHeight(min: number, timeoutMs = 120_000): Promise<numbe
     await sleep(1000);
   }
 }
+
+const submitOnce = (gateway: Connection['gateway'], key: string, value: string, resendForMs: number): Promise<Outcome> =>
+  submit(net, gateway, key, value, resendForMs);
+const startLoad = (tag: string, concurrency = 4) => load(net, conn.gateway, `${run}:${tag}`, concurrency);
+const expectExactlyOnce = (outcomes: Outcome[]): Promise<void> => exactlyOnce(net, outcomes);
 
 beforeAll(() => {
   net = loadNetwork();

@@ -49,7 +49,7 @@ export async function killLedger(net: NetworkDescriptor, timeoutMs = 15_000): Pr
   return pids;
 }
 
-function requireArgv(net: NetworkDescriptor, name: 'restartLedger' | 'applyCrl'): string[] {
+function requireArgv(net: NetworkDescriptor, name: 'restartLedger' | 'applyCrl' | 'addOrderer' | 'removeOrderer'): string[] {
   const argv = net.control[name];
   if (!Array.isArray(argv) || argv.length === 0) throw new Error(`network.json has no control.${name} argv`);
   return argv;
@@ -136,4 +136,14 @@ export async function applyCrl(net: NetworkDescriptor, mspId: string, crlPem: st
   const crlFile = join(mkdtempSync(join(tmpdir(), 'gridledger-crl-')), 'crl.pem');
   writeFileSync(crlFile, crlPem);
   return runControl(bindArgv(requireArgv(net, 'applyCrl'), [['mspId', mspId], ['crlFile', crlFile]]));
+}
+
+/** Fabric only: `control.addOrderer` (one more SmartBFT consenter); resolves with its output once the node is active. */
+export function addOrderer(net: NetworkDescriptor, timeoutMs = 300_000): Promise<string> {
+  return runControl(requireArgv(net, 'addOrderer'), timeoutMs);
+}
+
+/** Fabric only: `control.removeOrderer` with {name}; rejects with the command's output when it refuses. */
+export function removeOrderer(net: NetworkDescriptor, name: string, timeoutMs = 300_000): Promise<string> {
+  return runControl(bindArgv(requireArgv(net, 'removeOrderer'), [['name', name]]), timeoutMs);
 }
