@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import { ApiKeyStore, generateApiKey, hashApiKey, readBootstrapFile } from './auth/apiKeys';
 import { ConfigError, type GatewayConfig } from './config';
 import { DeliveryWorker, parseResult } from './delivery/worker';
-import { FabricLedger, type ActingIdentity, type LedgerClient } from './fabric/ledger';
+import { FabricLedger, type ActingIdentity, type FabricLedgerOptions, type LedgerClient } from './fabric/ledger';
+import { defaultThreadScript, ThreadedLedger } from './fabric/ledgerThread';
 import { loadNetwork, selectOrg, selectUser, type NetworkDescriptor, type OrgDescriptor } from './fabric/network';
 import { Submitter } from './fabric/submitter';
 import { FabricMeterCa, type MeterCa } from './identity/ca';
@@ -341,18 +342,18 @@ export async function startGateway(
   const regulator = regulatorUser ? userIdentity(org, regulatorUser, 'regulator') : undefined;
   const regulatorOrg = regulator ? org.name : regulatorHolder(net);
   const db = openDatabase(config.dataDir);
-  const ledger =
-    overrides.ledger ??
-    new FabricLedger({
-      org,
-      channel: config.network.channel ?? net.channel,
-      chaincode: config.network.chaincode,
-      timeouts: config.timeouts,
-      // Default: let Fabric plan endorsers from the proposal's chaincode interest. Reading txs write only
-      // the meter utility's collection (collection endorsement policy), so only that utility endorses and
-      // no other org's peer sees the raw reading; mint/confirm carry one flow proof and plan on MAJORITY.
-      transientEndorsers: config.network.transientEndorsers ?? [],
-    });
+  const ledgerOptions: FabricLedgerOptions = {
+    org,
+    channel: config.network.channel ?? net.channel,
+    chaincode: config.network.chaincode,
+    timeouts: config.timeouts,
+    // Default: let Fabric plan endorsers from the proposal's chaincode interest. Reading txs write only
+    // the meter utility's collection (collection endorsement policy), so only that utility endorses and
+    // no other org's peer sees the raw reading; mint/confirm carry one flow proof and plan on MAJORITY.
+    transientEndorsers: config.network.transientEndorsers ?? [],
+  };
+  const threadScript = config.queue.ledgerThread ? defaultThreadScript() : undefined;
+  const ledger = overrides.ledger ?? (threadScript ? new ThreadedLedger(ledgerOptions, threadScript) : new FabricLedger(ledgerOptions));
   const ca = overrides.ca ?? new FabricMeterCa(org);
   const channel = config.network.channel ?? net.channel;
   const gw = createApp({

@@ -76,6 +76,30 @@ describe('DurableQueue', () => {
     expect(() => q.markCommitted(a1.id, 'tx1', 3, {})).toThrow(/not in state/);
     db.close();
   });
+
+  it('schedule: the due heads oldest first, and when the next head not yet due (not busy) becomes due', () => {
+    const db = openDatabase(tmpDir());
+    const q = new DurableQueue(db);
+    const a1 = q.enqueue(reading('a', 1));
+    q.enqueue(reading('a', 2));
+    const b1 = q.enqueue(reading('b', 1));
+    const c1 = q.enqueue(reading('c', 1));
+    const now = Date.now();
+    q.retryLater(b1.id, 'later', 60_000, true);
+    q.retryLater(c1.id, 'later', 5_000, true);
+    const s = q.schedule(now, 10);
+    expect(s.due.map((r) => r.id)).toEqual([a1.id]);
+    expect(s.nextDueAt).toBeGreaterThanOrEqual(now + 5_000);
+    expect(s.nextDueAt).toBeLessThan(now + 60_000);
+    expect(q.schedule(now, 10, new Set(['c'])).nextDueAt).toBeGreaterThanOrEqual(now + 60_000);
+    expect(q.nextDueAt()).toBe(q.schedule(now, 10).due[0]!.nextAttemptAt); // a's head is due now
+    expect(q.schedule(now + 61_000, 1)).toMatchObject({ due: [{ id: a1.id }], nextDueAt: now + 61_000 }); // more due than handed out
+    expect(q.schedule(now + 61_000, 10).due.map((r) => r.id)).toEqual([a1.id, b1.id, c1.id]);
+    // the covering partial index answers the heads (no table rows read for meters not chosen)
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id").all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX receipts_unfinished/);
+    db.close();
+  });
 });
 
 describe('DeliveryWorker', () => {
