@@ -20,7 +20,7 @@ import { runChecks } from './ops/readiness';
 import { answerClientErrors, createHttpApp } from './rest/app';
 import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
-import { openDatabase, type Db } from './store/db';
+import { openDatabase, walSyncer, type Db } from './store/db';
 import { GroupCommit } from './store/groupCommit';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
@@ -91,7 +91,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const purged = queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   if (purged) logger.info({ purged }, 'deleted final receipts past the retention period');
   const metrics = new Metrics(() => queue.pendingCounts());
-  const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook() });
+  const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook(), sync: walSyncer(db) });
   if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
   const wallet = new Wallet(db, config.walletKey);
   const meters = new MeterIdentities(wallet, deps.ca, {

@@ -234,7 +234,9 @@ export class DeliveryWorker extends EventEmitter {
   }
 
   private async deliverOnce(r: Receipt): Promise<void> {
-    const log = this.o.logger.child({ receiptId: r.id, meterId: r.meterId });
+    // bindings per line, not a child logger per delivery: pino's child() cost ~2% of the HTTP thread under load
+    const at = { receiptId: r.id, meterId: r.meterId };
+    const log = { info: (o: object, m: string) => this.o.logger.info({ ...at, ...o }, m), warn: (o: object, m: string) => this.o.logger.warn({ ...at, ...o }, m) };
     let id: ActingIdentity;
     try {
       id = this.o.identityFor(r.meterId);
