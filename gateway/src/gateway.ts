@@ -20,7 +20,7 @@ import { runChecks } from './ops/readiness';
 import { answerClientErrors, createHttpApp } from './rest/app';
 import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
-import { openDatabase, walSyncer, type Db } from './store/db';
+import { openDatabase, startCheckpointer, walSyncer, type Db } from './store/db';
 import { GroupCommit } from './store/groupCommit';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
@@ -342,6 +342,7 @@ export async function startGateway(
   const regulator = regulatorUser ? userIdentity(org, regulatorUser, 'regulator') : undefined;
   const regulatorOrg = regulator ? org.name : regulatorHolder(net);
   const db = openDatabase(config.dataDir);
+  const stopCheckpointer = startCheckpointer(db);
   const ledgerOptions: FabricLedgerOptions = {
     org,
     channel: config.network.channel ?? net.channel,
@@ -419,6 +420,7 @@ export async function startGateway(
       clearTimeout(timer);
       ledger.close();
       gw.analytics.db.close();
+      await stopCheckpointer?.();
       db.close();
       logger.info('gateway stopped');
     })());

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
@@ -99,4 +100,34 @@ export function prepared(db: Db, sql: string): Database.Statement {
   let st = m.get(sql);
   if (!st) m.set(sql, (st = db.prepare(sql)));
   return st;
+}
+
+/**
+ * Moves the database's WAL checkpoints off the calling thread: automatic checkpoints (every 1000 WAL
+ * pages, run inside the COMMIT that crosses the mark, with two fsyncs) are turned off for this
+ * connection and a worker thread checkpoints every `intervalMs` instead (checkpointThread.ts). Under
+ * load the automatic checkpoints were most of the time the HTTP thread spent in COMMIT
+ * (docs/benchmarks.md "REST ingest"). Returns how to stop it (before the database is closed), or
+ * undefined where the compiled thread entry is missing (TypeScript sources: nothing changes).
+ */
+export function startCheckpointer(db: Db, intervalMs = 1000): (() => Promise<void>) | undefined {
+  const script = path.join(__dirname, 'checkpointThread.js');
+  if (!fs.existsSync(script) || db.memory) return undefined;
+  const worker = new Worker(script, { workerData: { file: db.name, intervalMs } });
+  worker.unref();
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma('journal_size_limit = 16777216'); // a WAL grown under a burst is cut back to 16 MB when it restarts
+  let failed = false;
+  worker.on('error', () => {
+    failed = true;
+    db.pragma('wal_autocheckpoint = 1000'); // back to SQLite's own checkpoints
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      if (failed) return resolve();
+      const done = () => resolve();
+      worker.once('message', () => void worker.terminate().then(done, done));
+      worker.once('exit', done);
+      worker.postMessage({ op: 'close' });
+    });
 }
