@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import { ApiKeyStore, generateApiKey, hashApiKey, readBootstrapFile } from './auth/apiKeys';
 import { ConfigError, type GatewayConfig } from './config';
 import { DeliveryWorker, parseResult } from './delivery/worker';
-import { FabricLedger, type ActingIdentity, type LedgerClient } from './fabric/ledger';
+import { FabricLedger, type ActingIdentity, type FabricLedgerOptions, type LedgerClient } from './fabric/ledger';
+import { defaultThreadScript, ThreadedLedger } from './fabric/ledgerThread';
 import { loadNetwork, selectOrg, selectUser, type NetworkDescriptor, type OrgDescriptor } from './fabric/network';
 import { Submitter } from './fabric/submitter';
 import { FabricMeterCa, type MeterCa } from './identity/ca';
@@ -19,7 +20,7 @@ import { runChecks } from './ops/readiness';
 import { answerClientErrors, createHttpApp } from './rest/app';
 import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
-import { openDatabase, type Db } from './store/db';
+import { openDatabase, startCheckpointer, walSyncer, type Db } from './store/db';
 import { GroupCommit } from './store/groupCommit';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
@@ -90,7 +91,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const purged = queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   if (purged) logger.info({ purged }, 'deleted final receipts past the retention period');
   const metrics = new Metrics(() => queue.pendingCounts());
-  const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook() });
+  const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook(), sync: walSyncer(db) });
   if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
   const wallet = new Wallet(db, config.walletKey);
   const meters = new MeterIdentities(wallet, deps.ca, {
@@ -341,18 +342,19 @@ export async function startGateway(
   const regulator = regulatorUser ? userIdentity(org, regulatorUser, 'regulator') : undefined;
   const regulatorOrg = regulator ? org.name : regulatorHolder(net);
   const db = openDatabase(config.dataDir);
-  const ledger =
-    overrides.ledger ??
-    new FabricLedger({
-      org,
-      channel: config.network.channel ?? net.channel,
-      chaincode: config.network.chaincode,
-      timeouts: config.timeouts,
-      // Default: let Fabric plan endorsers from the proposal's chaincode interest. Reading txs write only
-      // the meter utility's collection (collection endorsement policy), so only that utility endorses and
-      // no other org's peer sees the raw reading; mint/confirm carry one flow proof and plan on MAJORITY.
-      transientEndorsers: config.network.transientEndorsers ?? [],
-    });
+  const stopCheckpointer = startCheckpointer(db);
+  const ledgerOptions: FabricLedgerOptions = {
+    org,
+    channel: config.network.channel ?? net.channel,
+    chaincode: config.network.chaincode,
+    timeouts: config.timeouts,
+    // Default: let Fabric plan endorsers from the proposal's chaincode interest. Reading txs write only
+    // the meter utility's collection (collection endorsement policy), so only that utility endorses and
+    // no other org's peer sees the raw reading; mint/confirm carry one flow proof and plan on MAJORITY.
+    transientEndorsers: config.network.transientEndorsers ?? [],
+  };
+  const threadScript = config.queue.ledgerThread ? defaultThreadScript() : undefined;
+  const ledger = overrides.ledger ?? (threadScript ? new ThreadedLedger(ledgerOptions, threadScript) : new FabricLedger(ledgerOptions));
   const ca = overrides.ca ?? new FabricMeterCa(org);
   const channel = config.network.channel ?? net.channel;
   const gw = createApp({
@@ -418,6 +420,7 @@ export async function startGateway(
       clearTimeout(timer);
       ledger.close();
       gw.analytics.db.close();
+      await stopCheckpointer?.();
       db.close();
       logger.info('gateway stopped');
     })());

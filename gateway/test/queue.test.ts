@@ -1,7 +1,7 @@
 import { status as Grpc } from '@grpc/grpc-js';
 import { DeliveryWorker } from '../src/delivery/worker';
 import { LedgerError } from '../src/fabric/errors';
-import { openDatabase } from '../src/store/db';
+import { openDatabase, walSyncer } from '../src/store/db';
 import { GroupCommit } from '../src/store/groupCommit';
 import { DurableQueue } from '../src/store/queue';
 import { chaincodeError, FakeLedger, identity, mismatch, unavailable } from './helpers/fakeLedger';
@@ -75,6 +75,30 @@ describe('DurableQueue', () => {
     q.markCommitted(a1.id, 'tx1', 3, { ok: true });
     expect(q.due(Date.now(), 10)[0]!.args).toEqual(reading('a', 2).args);
     expect(() => q.markCommitted(a1.id, 'tx1', 3, {})).toThrow(/not in state/);
+    db.close();
+  });
+
+  it('schedule: the due heads oldest first, and when the next head not yet due (not busy) becomes due', () => {
+    const db = openDatabase(tmpDir());
+    const q = new DurableQueue(db);
+    const a1 = q.enqueue(reading('a', 1));
+    q.enqueue(reading('a', 2));
+    const b1 = q.enqueue(reading('b', 1));
+    const c1 = q.enqueue(reading('c', 1));
+    const now = Date.now();
+    q.retryLater(b1.id, 'later', 60_000, true);
+    q.retryLater(c1.id, 'later', 5_000, true);
+    const s = q.schedule(now, 10);
+    expect(s.due.map((r) => r.id)).toEqual([a1.id]);
+    expect(s.nextDueAt).toBeGreaterThanOrEqual(now + 5_000);
+    expect(s.nextDueAt).toBeLessThan(now + 60_000);
+    expect(q.schedule(now, 10, new Set(['c'])).nextDueAt).toBeGreaterThanOrEqual(now + 60_000);
+    expect(q.nextDueAt()).toBe(q.schedule(now, 10).due[0]!.nextAttemptAt); // a's head is due now
+    expect(q.schedule(now + 61_000, 1)).toMatchObject({ due: [{ id: a1.id }], nextDueAt: now + 61_000 }); // more due than handed out
+    expect(q.schedule(now + 61_000, 10).due.map((r) => r.id)).toEqual([a1.id, b1.id, c1.id]);
+    // the covering partial index answers the heads (no table rows read for meters not chosen)
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id").all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX receipts_unfinished/);
     db.close();
   });
 });
@@ -521,6 +545,65 @@ describe('GroupCommit', () => {
     const writes = new GroupCommit(db, { maxBatch: 3, maxDelayMs: 60_000, onCommit: (n) => commits.push(n) });
     await Promise.all([1, 2, 3].map((n) => writes.run(() => queue.enqueue(reading('m1', n)))));
     expect(commits).toEqual([3]);
+    db.close();
+  });
+
+  it('with an off-loop sync: commits without an fsync of its own and answers only after a sync that started after the COMMIT', async () => {
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    const syncs: Array<{ started: number; finish: (err?: Error) => void }> = [];
+    let commitsSeen = 0;
+    const countRows = () => (db.prepare('SELECT COUNT(*) AS n FROM receipts').get() as { n: number }).n;
+    const sync = () =>
+      new Promise<void>((resolve, reject) => {
+        syncs.push({ started: countRows(), finish: (err) => (err ? reject(err) : resolve()) });
+      });
+    let synchronousDuringCommit: unknown;
+    const writes = new GroupCommit(db, { maxBatch: 100, maxDelayMs: 0, onCommit: () => commitsSeen++, sync });
+    const first = writes.run(() => {
+      synchronousDuringCommit = db.pragma('synchronous', { simple: true });
+      return queue.enqueue(reading('m1', 1));
+    });
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(synchronousDuringCommit).toBe(1); // NORMAL: the COMMIT did not fsync on this thread
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL again for every other writer
+    expect(syncs).toHaveLength(1);
+    expect(syncs[0]!.started).toBe(1); // the sync started after the first group's COMMIT
+    expect(firstDone).toBe(false); // committed, not yet answered
+    syncs[0]!.finish();
+    await expect(first).resolves.toMatchObject({ meterId: 'm1' });
+    expect(commitsSeen).toBe(1);
+
+    // every group asks for a sync after its own COMMIT (walSyncer below makes the ones that come while a sync runs share the next)
+    const sA = writes.run(() => queue.enqueue(reading('m2', 1)));
+    await new Promise((r) => setImmediate(r));
+    const sB = writes.run(() => queue.enqueue(reading('m3', 1)));
+    await new Promise((r) => setImmediate(r));
+    expect(syncs.map((x) => x.started)).toEqual([1, 2, 3]);
+    let bDone = false;
+    void sB.then(() => (bDone = true), () => undefined);
+    syncs[1]!.finish();
+    await sA;
+    await new Promise((r) => setImmediate(r));
+    expect(bDone).toBe(false); // A's sync does not answer B
+    syncs[2]!.finish(new Error('EIO'));
+    await expect(sB).rejects.toThrow('EIO'); // a failed sync acknowledges nothing
+    db.close();
+  });
+
+  it('walSyncer: fdatasyncs the WAL file off the event loop; concurrent callers share the next sync', async () => {
+    const db = openDatabase(tmpDir());
+    const queue = new DurableQueue(db);
+    queue.enqueue(reading('m1', 1));
+    const sync = walSyncer(db);
+    const a = sync();
+    const b = sync();
+    const c = sync();
+    expect(b).toBe(c); // one follow-up sync for everyone who came while one ran
+    await expect(Promise.all([a, b, c])).resolves.toHaveLength(3);
     db.close();
   });
 });

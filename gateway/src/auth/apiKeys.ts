@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import Ajv from 'ajv';
 import YAML from 'yaml';
 import { ConfigError } from '../config';
-import type { Db } from '../store/db';
+import { prepared, type Db } from '../store/db';
 
 export type Role = 'operator' | 'regulator' | 'meter';
 export const ROLES: readonly Role[] = ['operator', 'regulator', 'meter'];
@@ -108,8 +108,8 @@ export class ApiKeyStore {
   /** Replaces all bootstrap keys with the file's entries (issued meter keys are kept). */
   loadBootstrap(entries: BootstrapEntry[]): void {
     this.db.transaction(() => {
-      this.db.prepare("DELETE FROM api_keys WHERE source = 'bootstrap'").run();
-      const ins = this.db.prepare("INSERT INTO api_keys (id, name, key_hash, roles, meters, source, created_at) VALUES (?, ?, ?, ?, ?, 'bootstrap', ?)");
+      prepared(this.db, "DELETE FROM api_keys WHERE source = 'bootstrap'").run();
+      const ins = prepared(this.db, "INSERT INTO api_keys (id, name, key_hash, roles, meters, source, created_at) VALUES (?, ?, ?, ?, ?, 'bootstrap', ?)");
       for (const e of entries) ins.run(e.id, e.name ?? e.id, e.sha256, JSON.stringify(e.roles), JSON.stringify(e.meters ?? []), Date.now());
     })();
   }
@@ -118,21 +118,19 @@ export class ApiKeyStore {
   issueMeterKey(meterId: string): { keyId: string; apiKey: string } {
     const apiKey = generateApiKey();
     const keyId = `meter-${meterId}-${crypto.randomBytes(4).toString('hex')}`;
-    this.db
-      .prepare("INSERT INTO api_keys (id, name, key_hash, roles, meters, source, created_at) VALUES (?, ?, ?, ?, ?, 'issued', ?)")
+    prepared(this.db, "INSERT INTO api_keys (id, name, key_hash, roles, meters, source, created_at) VALUES (?, ?, ?, ?, ?, 'issued', ?)")
       .run(keyId, `meter ${meterId}`, hashApiKey(apiKey), JSON.stringify(['meter']), JSON.stringify([meterId]), Date.now());
     return { keyId, apiKey };
   }
 
   revokeKeysForMeter(meterId: string): number {
-    return this.db
-      .prepare("UPDATE api_keys SET revoked_at = ? WHERE source = 'issued' AND revoked_at IS NULL AND meters = ?")
+    return prepared(this.db, "UPDATE api_keys SET revoked_at = ? WHERE source = 'issued' AND revoked_at IS NULL AND meters = ?")
       .run(Date.now(), JSON.stringify([meterId])).changes;
   }
 
   /** The principal for a presented key, or undefined if unknown or revoked. */
   lookup(presentedKey: string): Principal | undefined {
-    const row = this.db.prepare('SELECT id, name, roles, meters FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL').get(hashApiKey(presentedKey)) as
+    const row = prepared(this.db, 'SELECT id, name, roles, meters FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL').get(hashApiKey(presentedKey)) as
       | { id: string; name: string; roles: string; meters: string }
       | undefined;
     if (!row) return undefined;

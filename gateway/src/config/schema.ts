@@ -74,6 +74,7 @@ export const configSchema = {
         groupCommitMaxDelayMs: { type: 'integer', minimum: 0, maximum: 1000, description: 'how long a write waits for others to share its SQLite commit (0 = the end of the event-loop turn)' },
         groupCommitMaxBatch: { type: 'integer', minimum: 1, description: 'most writes per SQLite commit' },
         retentionDays: { type: 'integer', minimum: 1, description: 'final receipts older than this are deleted (at start and daily)' },
+        ledgerThread: { type: 'boolean', description: 'endorse and send transactions in a worker thread, so HTTP acknowledgements never wait behind that work (fabric/ledgerThread.ts)' },
       },
     },
     ca: {

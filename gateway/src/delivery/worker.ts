@@ -162,13 +162,15 @@ export class DeliveryWorker extends EventEmitter {
     while (this.running) {
       const free = this.o.concurrency - this.inFlight.size;
       let started = 0;
+      let next: number | undefined;
       if (free > 0) {
-        const due = this.o.queue.due(Date.now(), Math.min(free, STARTS_PER_TURN), new Set(this.inFlight.keys()));
-        for (const r of due) {
+        const plan = this.o.queue.schedule(Date.now(), Math.min(free, STARTS_PER_TURN), new Set(this.inFlight.keys()));
+        for (const r of plan.due) {
           void this.begin(r);
           started++;
         }
-      }
+        next = plan.nextDueAt;
+      } // else every slot is busy: the next finished delivery wakes the loop
       if (started > 0) {
         // Starting a delivery runs synchronously up to its endorsement call (key import and gateway
         // connection for a meter's first transaction, proposal building, signing): dozens at once would
@@ -177,7 +179,6 @@ export class DeliveryWorker extends EventEmitter {
         continue;
       }
       if (!this.running) break;
-      const next = this.o.queue.nextDueAt();
       // Something due but every due meter is busy: wait for a delivery to finish (it kicks) or the poll interval.
       const now = Date.now();
       const wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(this.o.pollIntervalMs, next - now);
@@ -233,7 +234,9 @@ export class DeliveryWorker extends EventEmitter {
   }
 
   private async deliverOnce(r: Receipt): Promise<void> {
-    const log = this.o.logger.child({ receiptId: r.id, meterId: r.meterId });
+    // bindings per line, not a child logger per delivery: pino's child() cost ~2% of the HTTP thread under load
+    const at = { receiptId: r.id, meterId: r.meterId };
+    const log = { info: (o: object, m: string) => this.o.logger.info({ ...at, ...o }, m), warn: (o: object, m: string) => this.o.logger.warn({ ...at, ...o }, m) };
     let id: ActingIdentity;
     try {
       id = this.o.identityFor(r.meterId);

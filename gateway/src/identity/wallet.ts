@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Db } from '../store/db';
+import { prepared, type Db } from '../store/db';
 
 /** AES-256-GCM with a random 96-bit IV; the AAD binds the ciphertext to its row, so rows cannot be swapped. */
 export function sealSecret(key: Buffer, plaintext: string, aad: string): string {
@@ -71,7 +71,7 @@ export class Wallet {
   }
 
   get(meterId: string): MeterRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM meter_identities WHERE meter_id = ?').get(meterId) as Record<string, unknown> | undefined;
+    const r = prepared(this.db, 'SELECT * FROM meter_identities WHERE meter_id = ?').get(meterId) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     return {
       meterId: r.meter_id as string,
@@ -88,14 +88,13 @@ export class Wallet {
   }
 
   recordRegistration(meterId: string, zone: string, mspId: string, enrollmentId: string, secret: string): void {
-    this.db
-      .prepare("INSERT INTO meter_identities (meter_id, zone, msp_id, enrollment_id, status, secret_enc, created_at) VALUES (?, ?, ?, ?, 'registered', ?, ?)")
+    prepared(this.db, "INSERT INTO meter_identities (meter_id, zone, msp_id, enrollment_id, status, secret_enc, created_at) VALUES (?, ?, ?, ?, 'registered', ?, ?)")
       .run(meterId, zone, mspId, enrollmentId, sealSecret(this.key, secret, this.aad(meterId, 'secret')), Date.now());
   }
 
   /** Meters with an enrolled key (the ones the gateway can sign for). */
   activeMeters(): Array<{ meterId: string; mspId: string; zone: string }> {
-    return (this.db.prepare("SELECT meter_id, msp_id, zone FROM meter_identities WHERE status = 'active' ORDER BY meter_id").all() as Array<{ meter_id: string; msp_id: string; zone: string }>).map((r) => ({
+    return (prepared(this.db, "SELECT meter_id, msp_id, zone FROM meter_identities WHERE status = 'active' ORDER BY meter_id").all() as Array<{ meter_id: string; msp_id: string; zone: string }>).map((r) => ({
       meterId: r.meter_id,
       mspId: r.msp_id,
       zone: r.zone,
@@ -103,35 +102,33 @@ export class Wallet {
   }
 
   registrationSecret(meterId: string): string {
-    const r = this.db.prepare('SELECT secret_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { secret_enc: string | null } | undefined;
+    const r = prepared(this.db, 'SELECT secret_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { secret_enc: string | null } | undefined;
     if (!r?.secret_enc) throw new Error(`no registration secret for meter ${meterId}`);
     return openSecret(this.key, r.secret_enc, this.aad(meterId, 'secret'));
   }
 
   recordEnrolment(meterId: string, certPem: string, keyPem: string): void {
-    const res = this.db
-      .prepare("UPDATE meter_identities SET status = 'active', cert_pem = ?, key_enc = ?, secret_enc = NULL, enrolled_at = ? WHERE meter_id = ? AND status = 'registered'")
+    const res = prepared(this.db, "UPDATE meter_identities SET status = 'active', cert_pem = ?, key_enc = ?, secret_enc = NULL, enrolled_at = ? WHERE meter_id = ? AND status = 'registered'")
       .run(certPem, sealSecret(this.key, keyPem, this.aad(meterId, 'key')), Date.now(), meterId);
     if (res.changes !== 1) throw new Error(`meter ${meterId} is not awaiting enrolment`);
   }
 
   privateKeyPem(meterId: string): string {
-    const r = this.db.prepare('SELECT key_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { key_enc: string | null } | undefined;
+    const r = prepared(this.db, 'SELECT key_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { key_enc: string | null } | undefined;
     if (!r?.key_enc) throw new Error(`meter ${meterId} has no enrolled key`);
     return openSecret(this.key, r.key_enc, this.aad(meterId, 'key'));
   }
 
   recordLedgerEnrolment(meterId: string, txId: string): void {
-    this.db.prepare('UPDATE meter_identities SET ledger_tx_id = ? WHERE meter_id = ?').run(txId, meterId);
+    prepared(this.db, 'UPDATE meter_identities SET ledger_tx_id = ? WHERE meter_id = ?').run(txId, meterId);
   }
 
   deleteRegistration(meterId: string): void {
-    this.db.prepare("DELETE FROM meter_identities WHERE meter_id = ? AND status = 'registered'").run(meterId);
+    prepared(this.db, "DELETE FROM meter_identities WHERE meter_id = ? AND status = 'registered'").run(meterId);
   }
 
   markRevoked(meterId: string, reason: string): void {
-    this.db
-      .prepare("UPDATE meter_identities SET status = 'revoked', revoked_at = ?, revocation_reason = ?, key_enc = NULL, secret_enc = NULL WHERE meter_id = ?")
+    prepared(this.db, "UPDATE meter_identities SET status = 'revoked', revoked_at = ?, revocation_reason = ?, key_enc = NULL, secret_enc = NULL WHERE meter_id = ?")
       .run(Date.now(), reason, meterId);
   }
 }

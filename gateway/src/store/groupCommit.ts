@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import { withoutFsync, type Db } from './db';
 
 /** Runs a write and resolves once it is durable. */
 export interface Writer {
@@ -19,14 +19,20 @@ export interface GroupCommitOptions {
    * the loop is committed together, and a lone write waits no timer at all.
    */
   maxDelayMs: number;
-  /** called after every commit with the number of writes it held and how long it took */
+  /** called after every commit with the number of writes it held and how long it took (until durable) */
   onCommit?(writes: number, seconds: number): void;
+  /**
+   * Makes what was committed durable without blocking the event loop (db.ts walSyncer): the COMMIT then
+   * runs under `synchronous = NORMAL` and the writers are answered once this resolved. Without it, the
+   * COMMIT fsyncs (synchronous = FULL) on the calling thread.
+   */
+  sync?: () => Promise<void>;
 }
 
 type Pending = { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 /**
- * Group commit: many writes per SQLite transaction, so per fsync. Each write runs in a savepoint of
+ * Group commit: many writes per SQLite transaction, so per fsync (with `sync`, the fsync runs off the event loop). Each write runs in a savepoint of
  * its own (better-sqlite3 nests `db.transaction` as SAVEPOINT), so one that throws is rolled back
  * alone and only its caller sees the error; the others commit. Every promise resolves only after
  * the COMMIT returned — with `synchronous = FULL` (db.ts) the WAL is fsynced by then — so a caller
@@ -74,7 +80,7 @@ export class GroupCommit implements Writer {
     if (batch.length === 0) return;
     const started = process.hrtime.bigint();
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
+    const commit = () =>
       this.db.transaction(() => {
         for (const w of batch) {
           try {
@@ -84,15 +90,24 @@ export class GroupCommit implements Writer {
           }
         }
       })();
+    try {
+      if (this.o.sync) withoutFsync(this.db, commit);
+      else commit();
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
     }
-    this.o.onCommit?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
-    batch.forEach((w, i) => {
-      const out = outcomes[i]!;
-      if (out.ok) w.resolve(out.value);
-      else w.reject(out.error);
-    });
+    const answer = () => {
+      this.o.onCommit?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+      batch.forEach((w, i) => {
+        const out = outcomes[i]!;
+        if (out.ok) w.resolve(out.value);
+        else w.reject(out.error);
+      });
+    };
+    // Not durable until synced: a failed sync answers every writer of the group with its error (nothing is
+    // acknowledged; the rows stay committed, so a retry with the Idempotency-Key finds them).
+    if (this.o.sync) this.o.sync().then(answer, (error: unknown) => batch.forEach((w) => w.reject(error)));
+    else answer();
   }
 }

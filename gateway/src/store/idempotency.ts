@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { withoutFsync, type Db } from './db';
+import { prepared, withoutFsync, type Db } from './db';
 
 export interface StoredResponse {
   status: number;
@@ -88,8 +88,7 @@ export class IdempotencyStore {
 
   private claim(principal: string, key: string, fingerprint: string): IdempotencyBegin {
     return this.db.transaction((): IdempotencyBegin => {
-      const row = this.db
-        .prepare('SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, receipt_id, boot_id FROM idempotency WHERE principal = ? AND key = ?')
+      const row = prepared(this.db, 'SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, receipt_id, boot_id FROM idempotency WHERE principal = ? AND key = ?')
         .get(principal, key) as
         | {
             fingerprint: string;
@@ -106,8 +105,7 @@ export class IdempotencyStore {
         | undefined;
       if (!row) {
         const now = Date.now();
-        this.db
-          .prepare(
+        prepared(this.db, 
             "INSERT INTO idempotency (principal, key, fingerprint, state, boot_id, created_at, updated_at) VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
           )
           .run(principal, key, fingerprint, this.bootId, now, now);
@@ -128,10 +126,10 @@ export class IdempotencyStore {
         // transaction is re-sent (Fabric commits a tx id at most once); with a queued receipt, the answer
         // comes from that receipt.
         this.active.add(`${principal}\n${key}`);
-        this.db.prepare('UPDATE idempotency SET boot_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(this.bootId, Date.now(), principal, key);
+        prepared(this.db, 'UPDATE idempotency SET boot_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(this.bootId, Date.now(), principal, key);
         if (row.receipt_id) return { kind: 'resume-receipt', receiptId: row.receipt_id };
         if (!row.tx_id || !row.tx_bytes || !row.acting_key) {
-          this.db.prepare('UPDATE idempotency SET tx_id = NULL, tx_bytes = NULL, acting_key = NULL WHERE principal = ? AND key = ?').run(principal, key);
+          prepared(this.db, 'UPDATE idempotency SET tx_id = NULL, tx_bytes = NULL, acting_key = NULL WHERE principal = ? AND key = ?').run(principal, key);
           return { kind: 'new' };
         }
         return { kind: 'resume', txId: row.tx_id, txBytes: row.tx_bytes, actingKey: row.acting_key };
@@ -145,8 +143,7 @@ export class IdempotencyStore {
    * re-sending the same transaction rather than endorsing a new one.
    */
   notePrepared(principal: string, key: string, txId: string, txBytes: Uint8Array, actingKey: string): void {
-    this.db
-      .prepare('UPDATE idempotency SET tx_id = ?, tx_bytes = ?, acting_key = ?, updated_at = ? WHERE principal = ? AND key = ?')
+    prepared(this.db, 'UPDATE idempotency SET tx_id = ?, tx_bytes = ?, acting_key = ?, updated_at = ? WHERE principal = ? AND key = ?')
       .run(txId, Buffer.from(txBytes), actingKey, Date.now(), principal, key);
   }
 
@@ -155,7 +152,7 @@ export class IdempotencyStore {
    * that answer only once it settles (`?sync=true`): the claim stays in progress until `complete`.
    */
   noteReceipt(principal: string, key: string, receiptId: string): void {
-    this.db.prepare('UPDATE idempotency SET receipt_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(receiptId, Date.now(), principal, key);
+    prepared(this.db, 'UPDATE idempotency SET receipt_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(receiptId, Date.now(), principal, key);
   }
 
   /** The request stopped running without a final answer (outcome unknown); a retry takes the claim over. */
@@ -165,8 +162,7 @@ export class IdempotencyStore {
 
   complete(principal: string, key: string, response: StoredResponse): void {
     this.active.delete(`${principal}\n${key}`);
-    this.db
-      .prepare("UPDATE idempotency SET state = 'completed', status = ?, headers = ?, body = ?, tx_bytes = NULL, updated_at = ? WHERE principal = ? AND key = ?")
+    prepared(this.db, "UPDATE idempotency SET state = 'completed', status = ?, headers = ?, body = ?, tx_bytes = NULL, updated_at = ? WHERE principal = ? AND key = ?")
       .run(response.status, JSON.stringify(response.headers), response.body === undefined ? '' : JSON.stringify(response.body), Date.now(), principal, key);
   }
 
@@ -177,11 +173,11 @@ export class IdempotencyStore {
    */
   release(principal: string, key: string): boolean {
     this.active.delete(`${principal}\n${key}`);
-    return this.db.prepare("DELETE FROM idempotency WHERE principal = ? AND key = ? AND state = 'in_progress' AND receipt_id IS NULL").run(principal, key).changes > 0;
+    return prepared(this.db, "DELETE FROM idempotency WHERE principal = ? AND key = ? AND state = 'in_progress' AND receipt_id IS NULL").run(principal, key).changes > 0;
   }
 
   purgeOlderThan(ms: number): number {
-    return this.db.prepare("DELETE FROM idempotency WHERE state = 'completed' AND updated_at < ?").run(Date.now() - ms).changes;
+    return prepared(this.db, "DELETE FROM idempotency WHERE state = 'completed' AND updated_at < ?").run(Date.now() - ms).changes;
   }
 
   /** Runs fn inside one SQLite transaction (used to store a queued item and its idempotent response atomically). */

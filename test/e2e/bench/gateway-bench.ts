@@ -18,7 +18,9 @@
  *
  *   npm run bench:gateway     (BENCH_TXS=2000 BENCH_INFLIGHT=50 BENCH_METERS=200 BENCH_BACKLOG=20 BENCH_ORG=<org>)
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { loadNetwork, newRunId, readLedgerPids, sleep } from '../support';
 import { enrolMeter, gatewayPid, loadGateways, readingSeries, RestClient, type EnrolledMeter, type GatewayDescriptor, type Receipt } from '../rest/support';
@@ -35,6 +37,27 @@ const ENROL_INFLIGHT = intEnv('BENCH_ENROL_INFLIGHT', 4);
 const SETTLE_TIMEOUT_MS = intEnv('BENCH_SETTLE_TIMEOUT_MS', 600_000);
 
 interface Posted { meter: EnrolledMeter; receiptId: string }
+
+/**
+ * The devnet's chaincode servers (children of the supervisors whose pids start.sh keeps in
+ * $GRIDLEDGER_HOME/pids/cc-<name>.pid), by name; empty where there are none (Fabric's are not ours to read).
+ */
+function chaincodePids(): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const dir = path.join(process.env.GRIDLEDGER_HOME ?? '', 'pids');
+  try {
+    for (const f of fs.readdirSync(dir)) {
+      const m = /^cc-(.+)\.pid$/.exec(f);
+      if (!m) continue;
+      const sup = fs.readFileSync(path.join(dir, f), 'utf8').trim();
+      const children = fs.readFileSync(`/proc/${sup}/task/${sup}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      out.set(m[1]!, children);
+    }
+  } catch {
+    // not a devnet started by start.sh: no chaincode figures
+  }
+  return out;
+}
 
 /**
  * The meters' POSTs go through node:http with a keep-alive agent, not the global fetch: on this machine
@@ -79,6 +102,8 @@ interface RestPhase {
   ackWallMs: number;
   gatewayCpuMs: number;
   ledgerCpuMs: number;
+  /** the gridledger chaincode server's CPU (devnet), NaN where unknown */
+  chaincodeCpuMs: number;
   transactions: number;
   /** queued → committed per receipt (ms, sorted) */
   commitLatencies: number[];
@@ -121,7 +146,7 @@ async function restPhase(
   series: Map<string, ReturnType<typeof readingSeries>>,
   from: number,
   perMeter: number,
-  pids: { gateway: number; ledger: number[] },
+  pids: { gateway: number; ledger: number[]; chaincode: number[] },
   intervalMs = 0,
 ): Promise<RestPhase> {
   const acks: number[] = [];
@@ -129,6 +154,7 @@ async function restPhase(
   const posted: Posted[] = [];
   const gw0 = cpuOf([pids.gateway]);
   const ledger0 = cpuOf(pids.ledger);
+  const cc0 = pids.chaincode.length ? cpuOf(pids.chaincode) : NaN;
   const t0 = Date.now();
   let lastAck = t0;
   await Promise.all(
@@ -169,6 +195,7 @@ async function restPhase(
   const receipts = await settle(gw, posted);
   const gw1 = cpuOf([pids.gateway]);
   const ledger1 = cpuOf(pids.ledger);
+  const cc1 = pids.chaincode.length ? cpuOf(pids.chaincode) : NaN;
   acks.sort((a, b) => a - b);
   const committed = receipts.filter((r) => r.state === 'committed');
   const lastCommit = Math.max(...committed.map((r) => Date.parse((r as Receipt & { updatedAt: string }).updatedAt)));
@@ -182,6 +209,7 @@ async function restPhase(
     ackWallMs: lastAck - t0,
     gatewayCpuMs: gw1 - gw0,
     ledgerCpuMs: ledger1 - ledger0,
+    chaincodeCpuMs: cc1 - cc0,
     transactions: new Set(committed.map((r) => r.txId)).size,
     commitLatencies: committed.map((r) => Date.parse((r as Receipt & { updatedAt: string }).updatedAt) - Date.parse((r as Receipt & { createdAt: string }).createdAt)).sort((a, b) => a - b),
   };
@@ -203,7 +231,9 @@ async function main(): Promise<void> {
   } catch {
     ledgerPids = [];
   }
-  const pids = { gateway: gatewayPid(gw.org), ledger: ledgerPids };
+  const cc = chaincodePids();
+  const pids = { gateway: gatewayPid(gw.org), ledger: ledgerPids, chaincode: cc.get('gridledger') ?? [] };
+  const conformancePids = cc.get('conformance') ?? [];
   try {
     console.log(`network: tier=${net.tier} channel=${net.channel} org=${org.name} gateway=${gw.url}`);
     console.log(`batch:   ${batchSettings(net)}`);
@@ -228,7 +258,9 @@ async function main(): Promise<void> {
     const series = new Map(meters.map((m) => [m.meterId, readingSeries(1 + STEADY + BACKLOG)]));
 
     await benchPuts(contract, `${run}w`, WARMUP, Math.min(INFLIGHT, WARMUP));
+    const putCpu0 = { ledger: cpuOf(ledgerPids), chaincode: conformancePids.length ? cpuOf(conformancePids) : NaN };
     const puts = await benchPuts(contract, run, TXS, INFLIGHT);
+    const putCpu = { ledger: (cpuOf(ledgerPids) - putCpu0.ledger) / Math.max(1, puts.valid), chaincode: ((conformancePids.length ? cpuOf(conformancePids) : NaN) - putCpu0.chaincode) / Math.max(1, puts.valid) };
     const direct = (puts.valid / puts.wallMs) * 1000;
     const one = await restPhase(gw, meters, series, 0, 1, pids);
     const steady = STEADY > 0 ? await restPhase(gw, meters, series, 1, STEADY, pids, STEADY_INTERVAL_MS) : undefined;
@@ -246,12 +278,14 @@ async function main(): Promise<void> {
       [`${name}: committed / rejected / posted`, `${p.committed} / ${p.rejected} / ${p.readings}`],
       [`${name}: refused POSTs`, [...p.refused].map(([m, n]) => `${n}x ${m}`).join('; ') || '0'],
       [`${name}: transactions (readings per tx)`, `${p.transactions} (${fmt(p.committed / Math.max(1, p.transactions), 2)})`],
-      [`${name}: gateway / ledger CPU ms per reading`, `${fmt(p.gatewayCpuMs / Math.max(1, p.committed), 2)} / ${fmt(p.ledgerCpuMs / Math.max(1, p.committed), 2)}`],
+      [`${name}: gateway / ledger / chaincode CPU ms per reading`, `${fmt(p.gatewayCpuMs / Math.max(1, p.committed), 2)} / ${fmt(p.ledgerCpuMs / Math.max(1, p.committed), 2)} / ${fmt(p.chaincodeCpuMs / Math.max(1, p.committed), 2)}`],
+      [`${name}: ledger + chaincode CPU ms per transaction`, fmt((p.ledgerCpuMs + p.chaincodeCpuMs) / Math.max(1, p.transactions), 2)],
     ];
     console.log('');
     printRows([
       ['direct: committed puts/s', fmt(direct)],
       ['direct: commit p50 / p99 (ms)', `${fmt(percentile(puts.latencies, 50))} / ${fmt(percentile(puts.latencies, 99))}`],
+      ['direct: ledger / chaincode CPU ms per put', `${fmt(putCpu.ledger, 2)} / ${fmt(putCpu.chaincode, 2)}`],
       ['direct: valid / total', `${puts.valid} / ${TXS}${puts.errors.size ? ` (errors: ${[...puts.errors].map(([m, n]) => `${n}x ${m}`).join('; ')})` : ''}`],
       ...restRows(`REST ${METERS}×1 burst`, one),
       ...(steady ? restRows(`REST ${METERS}×${STEADY} steady`, steady, (METERS * 1000) / STEADY_INTERVAL_MS) : []),
