@@ -21,7 +21,7 @@ import { problemType, RestClient, type HttpResult } from './client';
 import type { CommunityConfig } from './config';
 import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
-import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
+import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, offerLeadIntervals, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
 
 export interface GatewayDescriptor {
   org: string;
@@ -385,7 +385,7 @@ export class Community {
     const band = await this.band();
     const active = this.households.filter((h) => h.state.status === 'active' && h.state.funded);
     const now = nowSeconds();
-    const deliveryStart = boundary + L; // offers for the interval after the running one
+    const deliveryStart = boundary + offerLeadIntervals(L, band.minOfferTtlSeconds) * L; // the interval after the running one, or later (strategy.ts)
     const lotWh = lotSizeWh(this.households.reduce((a, h) => a + h.annualKWh, 0) / this.households.length, this.span);
     await mapLimit(active, 4, (h) => this.safe(h, 'offer', async () => {
       const { exportWh } = this.forecast(h, deliveryStart, now);
