@@ -104,6 +104,23 @@ async function markerBlock(contract: Contract, key: string): Promise<number> {
   return Number(status.blockNumber);
 }
 
+/** Sum over the gateways of the agents' acts and the ledger retries (their /metrics counters), by label set. */
+async function agentCounters(urls: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const url of urls) {
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      for (const m of text.matchAll(/^gateway_(agent_acts_total|fabric_retries_total)\{([^}]*)\} (\d+)/gm)) {
+        const key = `${m[1] === 'agent_acts_total' ? 'act' : 'retry'} ${m[2]!.replace(/"/g, '')}`;
+        out.set(key, (out.get(key) ?? 0) + Number(m[3]));
+      }
+    } catch {
+      /* a gateway without /metrics: left out */
+    }
+  }
+  return out;
+}
+
 interface CommunityStatus { counters?: { intervals: number; acceptances: number; offers: number }; households?: Array<{ status: string | null }> }
 
 function readStatus(stateDir: string): CommunityStatus | undefined {
@@ -199,6 +216,7 @@ async function main(): Promise<void> {
     const end = D0 + INTERVALS * L;
     const fromBlock = (await markerBlock(contract, `${run}:from`)) + 1;
     const cpu0 = cpuSample(net, orgs);
+    const acts0 = await agentCounters(gateways.map((g) => g.url));
     const community0 = cpuOf([communityPid]);
     const t0 = now();
     console.log(`measure: delivery intervals ${new Date(D0 * 1000).toISOString()} .. ${new Date(end * 1000).toISOString()} (from block ${fromBlock})`);
@@ -223,8 +241,13 @@ async function main(): Promise<void> {
     }
     const t1 = now();
     const cpu = cpuDelta(cpu0, cpuSample(net, orgs));
+    const acts1 = await agentCounters(gateways.map((g) => g.url));
     const toBlock = await markerBlock(contract, `${run}:to`);
-    const txs: LedgerTx[] = (await scanTransactions(net.organizations[0]!.name, fromBlock, toBlock, 300_000)).filter((t) => t.valid && !t.fn.endsWith(`/put`));
+    const scanned: LedgerTx[] = (await scanTransactions(net.organizations[0]!.name, fromBlock, toBlock, 300_000)).filter((t) => !t.fn.endsWith('/put'));
+    const txs = scanned.filter((t) => t.valid);
+    const invalidByFn = new Map<string, number>();
+    for (const t of scanned.filter((x) => !x.valid)) invalidByFn.set(`${t.fn}(${t.validationCode})`, (invalidByFn.get(`${t.fn}(${t.validationCode})`) ?? 0) + 1);
+    const actDelta = [...acts1].map(([k, v]) => [k, v - (acts0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
 
     // Figures.
     const all = [...trades.values()];
@@ -257,6 +280,8 @@ async function main(): Promise<void> {
       ['ledger txs in the window', `${txs.length} valid (blocks ${fromBlock}..${toBlock}); trade path ${tradePath.length}`],
       ['ledger txs / settled trade', `${fmt(txs.length / n)} all, ${fmt(tradePath.length / n)} trade path`],
       ['txs by function', [...byFn].sort((a, b) => b[1] - a[1]).map(([f, k]) => `${f.replace(/^gridledger\//, '')}:${k}`).join(' ')],
+      ['invalid txs (fn(code):count)', [...invalidByFn].map(([f, k]) => `${f.replace(/^gridledger\//, '')}:${k}`).join(' ') || '0'],
+      ['agents\' acts and retries (3 gateways)', actDelta.map(([k, v]) => `${k}:${v}`).join(' ') || '-'],
       ['CPU ms / settled trade', `${fmt(total / n, 0)} (ledger ${fmt(cpu.ledger / n, 0)}, gateways ${fmt(cpu.gateways / n, 0)}, chaincode ${fmt(cpu.chaincode / n, 0)})`],
       ['community (client) CPU ms / settled trade', fmt((community1 - community0) / n, 0)],
       ['CPU share of the network in the window', `${fmt((total / (windowS * 1000)) * 100, 0)}% of one core`],
