@@ -16,7 +16,8 @@ export interface CommunityConfig {
   /** use the first N utilities of gateways.json (0 = all) */
   utilities: number;
   seed: number;
-  /** metering interval, seconds (the chaincode accepts 300, 900, 1800, 3600) */
+  /** metering interval, seconds (60 where the network allows it, 300, 900, 1800, 3600); 0 = the network's
+   *  shortest (market parameter minIntervalSeconds), resolved by the simulator at start */
   intervalSeconds: number;
   /** profile seconds per wall-clock second (12: one hour of sun and load per 5 real minutes) */
   speed: number;
@@ -47,7 +48,7 @@ const FLAGS = {
   zones: { env: 'COMMUNITY_ZONES', help: 'number of grid zones (default 2)' },
   utilities: { env: 'COMMUNITY_UTILITIES', help: 'use the first N utilities (default 0 = all)' },
   seed: { env: 'COMMUNITY_SEED', help: 'seed of every random draw (default 1)' },
-  interval: { env: 'COMMUNITY_INTERVAL_SECONDS', help: 'metering interval in seconds (default 300)' },
+  interval: { env: 'COMMUNITY_INTERVAL_SECONDS', help: 'metering interval in seconds (default 0: the network\'s minIntervalSeconds)' },
   speed: { env: 'COMMUNITY_SPEED', help: 'profile seconds per real second (default 12)' },
   'profile-start': { env: 'COMMUNITY_PROFILE_START', help: 'profile time of the first interval, ISO 8601 (default 2026-06-21T07:00:00Z)' },
   latitude: { env: 'COMMUNITY_LATITUDE', help: 'site latitude, degrees (default 48.14)' },
@@ -95,8 +96,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   const startRaw = get('profile-start') ?? '2026-06-21T07:00:00Z';
   const startMs = Date.parse(startRaw);
   if (!Number.isFinite(startMs)) throw new ConfigError(`profile-start must be an ISO 8601 time, got '${startRaw}'`);
-  const intervalSeconds = num('interval', get('interval'), 300, 60, 3600, true);
-  if (86_400 % intervalSeconds !== 0) throw new ConfigError(`interval must divide a day (60, 300, 900, 1800, 3600, ...), got ${intervalSeconds}`);
+  const intervalSeconds = num('interval', get('interval'), 0, 0, 3600, true);
+  if (intervalSeconds !== 0 && (intervalSeconds < 60 || 86_400 % intervalSeconds !== 0)) throw new ConfigError(`interval must be 0 (the network's shortest) or at least 60 and divide a day (60, 300, 900, 1800, 3600, ...), got ${intervalSeconds}`);
   const prefix = get('meter-prefix') ?? 'hh-';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,55}$/.test(prefix)) throw new ConfigError(`meter-prefix must be 1-56 of A-Z a-z 0-9 . _ - starting with a letter or digit, got '${prefix}'`);
   return {

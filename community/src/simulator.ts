@@ -21,7 +21,7 @@ import { problemType, RestClient, type HttpResult } from './client';
 import type { CommunityConfig } from './config';
 import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
-import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
+import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, offerLeadIntervals, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
 import type { Reading } from '@gridledger/protocol';
 
 export interface GatewayDescriptor {
@@ -120,6 +120,12 @@ export class Community {
 
   /** Runs until the signal aborts: set-up, then two phases per metering interval. */
   async run(): Promise<void> {
+    if (this.cfg.intervalSeconds === 0) {
+      // Follow the network: 60 s on development networks (network.yaml `development`), else 300 s.
+      const m = await this.regulator.get<{ minIntervalSeconds?: number }>('/api/v1/market/parameters');
+      if (m.status !== 200) throw new Error(`GET market parameters: ${m.status} ${m.text}`);
+      this.cfg.intervalSeconds = m.body.minIntervalSeconds ?? 300;
+    }
     this.log.info({ households: this.households.length, utilities: this.gateways.map((g) => g.org), zones: this.cfg.zones, seed: this.cfg.seed, intervalSeconds: this.cfg.intervalSeconds, speed: this.cfg.speed, stateDir: this.cfg.stateDir }, 'community starting');
     const g = await this.regulator.get<{ f: number; minStake: number }>('/api/v1/governance/parameters');
     if (g.status !== 200) throw new Error(`GET governance parameters: ${g.status} ${g.text}`);
@@ -380,7 +386,7 @@ export class Community {
     const band = await this.band();
     const active = this.households.filter((h) => h.state.status === 'ACTIVE' && h.state.funded);
     const now = nowSeconds();
-    const deliveryStart = boundary + L; // offers for the interval after the running one
+    const deliveryStart = boundary + offerLeadIntervals(L, band.minOfferTtlSeconds) * L; // the interval after the running one, or later (strategy.ts)
     const lotWh = lotSizeWh(this.households.reduce((a, h) => a + h.annualKWh, 0) / this.households.length, this.span);
     await mapLimit(active, 4, (h) => this.safe(h, 'offer', async () => {
       const { exportWh } = this.forecast(h, deliveryStart, now);

@@ -46,6 +46,16 @@ export function offerAmountWh(forecastExportWh: number): number {
   return wh >= MIN_TRADE_WH ? wh : 0;
 }
 
+/**
+ * How many intervals ahead of the one just begun a seller offers: the next one when an offer made now
+ * (phase A, up to 15 s after the boundary) can still live the market's minimum TTL until 15 s before its
+ * delivery; otherwise further ahead (60 s intervals with a 60 s minimum TTL: two). Buyers still take
+ * offers for the interval after the running one, so the offer made now is taken one interval later.
+ */
+export function offerLeadIntervals(intervalSeconds: number, minOfferTtlSeconds: number): number {
+  return Math.max(1, Math.ceil((minOfferTtlSeconds + 30) / intervalSeconds));
+}
+
 /** Wh a buyer wants for a forecast import (0 = none). */
 export function purchaseNeedWh(forecastImportWh: number): number {
   if (forecastImportWh <= 0) return 0;

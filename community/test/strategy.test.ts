@@ -1,4 +1,5 @@
 import {
+  offerLeadIntervals,
   askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
 } from '../src/strategy';
 import { identityCommitment, priceCommitment } from '../src/simulator';
@@ -35,6 +36,16 @@ describe('amounts', () => {
     expect(lotPrice(band, 100, 0)).toBe(100);
     expect(lotPrice(band, 100, 1)).toBe(106);
     expect(lotPrice(band, 299, 3)).toBe(300);
+  });
+});
+
+describe('offer lead', () => {
+  test('the next interval when an offer made now lives the minimum TTL; further ahead for short intervals', () => {
+    expect(offerLeadIntervals(300, 60)).toBe(1);
+    expect(offerLeadIntervals(3600, 60)).toBe(1);
+    expect(offerLeadIntervals(60, 60)).toBe(2); // made at boundary + 15 s for boundary + 120 s: TTL 90 s ≥ 60 s
+    expect(offerLeadIntervals(60, 120)).toBe(3);
+    expect(offerLeadIntervals(300, 600)).toBe(3);
   });
 });
 

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { networkHome } from '../support/network';
-import { RUN, RestClient, enrolMeter, eventually, expectStatus, loadGateways, readingSeries, type EnrolledMeter, type GatewayDescriptor, type Reading } from '../rest/support';
+import { RUN, RestClient, enrolMeter, ensureCommunity, eventually, expectStatus, loadGateways, memberClient, readingSeries, regulatorClient, type EnrolledMeter, type GatewayDescriptor, type Reading } from '../rest/support';
+import { ensureMarketParameters, fundWallet, TEST_INTERVAL } from '../rest/market';
 
 const CHROMIUM = process.env.GRIDLEDGER_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(networkHome(), 'artifacts', 'dashboard');
@@ -173,6 +174,44 @@ describe('dashboard in headless Chromium', () => {
     expect(await shownRow(page, r.intervalStart, zoneA)).toEqual(expected(api));
     expect(problems).toEqual([]);
   });
+
+  test('a new trade appears live in the market view from the event stream (the 30 s refresh is switched off)', async () => {
+    // Seller at this gateway's utility (its operator sees trades involving it), buyer at another where there is one.
+    const { members } = await ensureCommunity('silent');
+    const seller = members.find((m) => m.org === gw1.org)!;
+    const buyer = members.find((m) => m !== seller && m.org !== gw1.org) ?? members.find((m) => m !== seller)!;
+    const gwOf = (org: string) => gateways.find((g) => g.org === org)!;
+    await fundWallet(seller, gwOf(seller.org), 10_000);
+    await fundWallet(buyer, gwOf(buyer.org), 10_000);
+    await ensureMarketParameters(regulatorClient(gateways));
+    // Only the live path may update the page: the dashboard's 30 s timer (clock-driven figures and a
+    // reachability probe, dashboard/src/main.ts) would otherwise show the trade late even with the stream broken.
+    await page.addInitScript({ content: 'const original = window.setInterval; window.setInterval = (fn, ms, ...rest) => ((ms ?? 0) >= 30000 ? 0 : original(fn, ms, ...rest));' });
+    await signIn(page, gw1, gw1.apiKeys.operator);
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: 15_000 });
+    await page.locator('nav a[data-view="market"]').click();
+    await page.locator('#market-trades table').waitFor();
+
+    const len = TEST_INTERVAL;
+    const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
+    const offer = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 100, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
+    expectStatus(offer, 201);
+    const accepted = await memberClient(buyer).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: buyer.meterId, amountWh: 100, pricePerKwh: 250 });
+    expectStatus(accepted, 201); // answered once committed
+    const committed = Date.now();
+    const tradeId = accepted.body.result.tradeId as string;
+    const row = page.locator('#market-trades tr', { has: page.locator(`button[data-trade="${tradeId}"]`) });
+    await row.waitFor({ timeout: 10_000 });
+    const seconds = (Date.now() - committed) / 1000;
+    console.log(`dashboard: trade ${tradeId} shown in the market view ${seconds.toFixed(1)} s after its commit`);
+    expect(seconds).toBeLessThan(10);
+    expect(await row.locator('td').last().textContent()).toBe('AWAITING_ENERGY');
+    await page.screenshot({ path: join(ARTIFACTS, 'market-live-trade.png'), fullPage: true });
+    // the same trade came in on the stream: the overview's event feed (filled only by the stream) lists it
+    await page.locator('nav a[data-view="overview"]').click();
+    await page.locator('#feed li[data-event="TradeCreated"]', { hasText: tradeId }).waitFor({ timeout: 5_000 });
+    expect(problems).toEqual([]);
+  }, 600_000);
 
   test("a meter key sees only its own meter's readings: not its neighbour's, not another utility's", async () => {
     // positive controls: each utility's operator sees its meters

@@ -328,6 +328,26 @@ export interface LedgerTx {
   validationCode: number;
   creatorMspId: string;
   creatorCertPem: string;
+  /** `<chaincode>/<function>` of the invocation (e.g. `gridledger/trades:vote`); '' when it cannot be read */
+  fn: string;
+  /** the channel header's timestamp, Unix seconds (the client's proposal time) */
+  timestamp: number;
+}
+
+/** `<chaincode>/<function>` of an endorser transaction: first action's ChaincodeInvocationSpec, args[0]. */
+function invokedFunction(payload: import('@hyperledger/fabric-protos').common.Payload): string {
+  try {
+    const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
+    const action = tx.getActionsList()[0];
+    if (!action) return '';
+    const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+    const cpp = protos.peer.ChaincodeProposalPayload.deserializeBinary(cap.getChaincodeProposalPayload_asU8());
+    const spec = protos.peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()).getChaincodeSpec();
+    const args = spec?.getInput()?.getArgsList_asU8() ?? [];
+    return `${spec?.getChaincodeId()?.getName() ?? ''}/${args[0] ? Buffer.from(args[0]).toString('utf8') : ''}`;
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -362,6 +382,8 @@ export async function scanTransactions(orgName: string, fromBlock: number, toBlo
           validationCode: code,
           creatorMspId: creator.getMspid(),
           creatorCertPem: Buffer.from(creator.getIdBytes_asU8()).toString('utf8'),
+          fn: invokedFunction(payload),
+          timestamp: ch.getTimestamp()?.getSeconds() ?? 0,
         });
       });
       last = number;

@@ -1,0 +1,302 @@
+/**
+ * Benchmark (prints figures; not a test): what a settled trade costs on a running network with honest
+ * agents (issue 17 item 5). In ONE run against whatever $GRIDLEDGER_HOME/network.json and gateways.json
+ * describe (devnet or Fabric; `npm run bench:market` / `npm run bench:market:fabric`):
+ *
+ *   1. trivial puts: the `bench:devnet` workload (common.ts: BENCH_TXS one-key puts, BENCH_INFLIGHT in
+ *      flight) on the same network, before the market starts, for the ratio below;
+ *   2. market: a community (community/, the simulator `npm start` runs) of BENCH_HOUSEHOLDS households
+ *      with its own meter prefix, every agent `honest`, no auctions (the agents have no auction
+ *      autopilot yet: docs/agents.md §7); once it is set up (every household admitted, or
+ *      BENCH_SETUP_TIMEOUT_S), the trades whose delivery interval is one of the next BENCH_INTERVALS
+ *      intervals are followed until each is closed (SETTLED, DECLINED, FAILED_LATE) or
+ *      BENCH_SETTLE_TIMEOUT_S after the last interval's end.
+ *
+ * Printed: settled trades per interval, settled trades/s, ledger transactions per settled trade (every
+ * valid transaction in the measured block range, by function, read from the blocks themselves), p50/p99
+ * from the delivery interval's end to SETTLED (trade.outcome.closedAt, ledger seconds), the share decided
+ * by committee votes (trade.validation.decidedByFacts false), CPU ms per settled trade of the ledger
+ * processes, the gateways and the chaincode servers (/proc), and trade-path tx/s ÷ trivial puts/s —
+ * measured, and the capacity ratio the CPU figures imply (ledger+gateway CPU per put ÷ per trade-path tx).
+ *
+ * Knobs (environment): BENCH_HOUSEHOLDS (12), BENCH_INTERVALS (3), BENCH_INTERVAL_SECONDS (the market's
+ * minIntervalSeconds: 60 on a development devnet, 300 otherwise), BENCH_ZONES (2), BENCH_SEED (1),
+ * BENCH_LOTS (community default 2: offers per seller and interval), BENCH_TXS (2000), BENCH_INFLIGHT (50),
+ * BENCH_SETUP_TIMEOUT_S (300), BENCH_SETTLE_TIMEOUT_S (600), BENCH_TIER=devnet|fabric (refuse another
+ * tier's network). Start the network with GRIDLEDGER_COMMUNITY=0 so nothing else trades beside it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
+import { loadNetwork, newRunId, readLedgerPids, repoRoot, sleep, type NetworkDescriptor } from '../support';
+import { gatewayPid, loadGateways, regulatorClient, scanTransactions, type LedgerTx } from '../rest/support';
+import { batchSettings, benchPuts, checkTier, connectBench, cpuOf, fmt, intEnv, percentile, printRows } from './common';
+
+const HOUSEHOLDS = intEnv('BENCH_HOUSEHOLDS', 12);
+const INTERVALS = intEnv('BENCH_INTERVALS', 3);
+const ZONES = intEnv('BENCH_ZONES', 2);
+const SEED = intEnv('BENCH_SEED', 1);
+const LOTS = process.env.BENCH_LOTS;
+const TXS = intEnv('BENCH_TXS', 2000);
+const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
+const SETUP_TIMEOUT_S = intEnv('BENCH_SETUP_TIMEOUT_S', 300);
+const SETTLE_TIMEOUT_S = intEnv('BENCH_SETTLE_TIMEOUT_S', 600);
+const CLOSED = new Set(['SETTLED', 'DECLINED', 'FAILED_LATE']);
+
+const now = (): number => Date.now() / 1000;
+
+/** The fields of a trade this benchmark reads (GET /api/v1/trades/{id}; chaincode market/domain/trade.ts). */
+interface TradeView {
+  tradeId: string;
+  state: string;
+  deliveryStart: number;
+  deliveryLength: number;
+  validation: { decidedByFacts: boolean };
+  outcome?: { closedAt: number; fault: string };
+}
+
+/** CPU ms so far of the processes behind the network: ledger (network.json), gateways and chaincode servers (pid files). */
+interface CpuSample { ledger: number; gateways: number; chaincode: number }
+
+/** The chaincode servers' pids: children of the supervisors in `<home>/pids/cc-*.pid` (devnet); none elsewhere. */
+function chaincodePids(home: string): number[] {
+  const dir = join(home, 'pids');
+  if (!existsSync(dir)) return [];
+  const out: number[] = [];
+  for (const f of readdirSync(dir).filter((n) => /^cc-.*\.pid$/.test(n))) {
+    const sup = readFileSync(join(dir, f), 'utf8').trim();
+    try {
+      out.push(...readFileSync(`/proc/${sup}/task/${sup}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      /* not Linux, or the supervisor is gone: left out of the figure */
+    }
+  }
+  return out;
+}
+
+function cpuSample(net: NetworkDescriptor, orgs: string[]): CpuSample {
+  let ledger = NaN;
+  try {
+    ledger = cpuOf(readLedgerPids(net));
+  } catch {
+    /* no pid files on this tier */
+  }
+  let gateways = NaN;
+  try {
+    gateways = cpuOf(orgs.map((o) => gatewayPid(o, net.home)));
+  } catch {
+    /* idem */
+  }
+  const cc = chaincodePids(net.home);
+  return { ledger, gateways, chaincode: cc.length ? cpuOf(cc) : NaN };
+}
+
+const cpuDelta = (a: CpuSample, b: CpuSample): CpuSample => ({ ledger: b.ledger - a.ledger, gateways: b.gateways - a.gateways, chaincode: b.chaincode - a.chaincode });
+
+/** One synchronous put through the conformance chaincode: its block number bounds everything committed before. */
+async function markerBlock(contract: Contract, key: string): Promise<number> {
+  const submitted = await contract.submitAsync('put', { arguments: [key, 'v'] });
+  const status = await submitted.getStatus();
+  if (status.code !== StatusCode.VALID) throw new Error(`marker put ${key}: validation code ${status.code}`);
+  return Number(status.blockNumber);
+}
+
+/** Sum over the gateways of the agents' acts and the ledger retries (their /metrics counters), by label set. */
+async function agentCounters(urls: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const url of urls) {
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      for (const m of text.matchAll(/^gateway_(agent_acts_total|fabric_retries_total)\{([^}]*)\} (\d+)/gm)) {
+        const key = `${m[1] === 'agent_acts_total' ? 'act' : 'retry'} ${m[2]!.replace(/"/g, '')}`;
+        out.set(key, (out.get(key) ?? 0) + Number(m[3]));
+      }
+    } catch {
+      /* a gateway without /metrics: left out */
+    }
+  }
+  return out;
+}
+
+interface CommunityStatus { counters?: { intervals: number; acceptances: number; offers: number }; households?: Array<{ status: string | null }> }
+
+function readStatus(stateDir: string): CommunityStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, 'status.json'), 'utf8')) as CommunityStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** tradeId → deliveryStart of every acceptance the community logged ("offer accepted", pino JSON lines). */
+async function acceptedTrades(logFile: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const lines = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"offer accepted"')) continue;
+    try {
+      const o = JSON.parse(line) as { tradeId?: string; deliveryStart?: number };
+      if (o.tradeId && typeof o.deliveryStart === 'number') out.set(o.tradeId, o.deliveryStart);
+    } catch {
+      /* a torn last line */
+    }
+  }
+  return out;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => (clearTimeout(timer), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+/** Transactions that are not the trade path: readings, the benchmark's own puts, enrolment and admission. */
+const notTradePath = (fn: string): boolean => /^conformance\/|^gridledger\/(meters|participants|admissions|wallets):/.test(fn);
+
+async function main(): Promise<void> {
+  const net = loadNetwork();
+  checkTier(net);
+  const gateways = loadGateways(net.home);
+  const regulator = regulatorClient(gateways);
+  const orgs = gateways.map((g) => g.org);
+  const market = await regulator.get<{ minIntervalSeconds?: number }>('/api/v1/market/parameters');
+  const governance = await regulator.get<{ slotSeconds: number }>('/api/v1/governance/parameters');
+  if (market.status !== 200 || governance.status !== 200) throw new Error(`parameters: market ${market.status}, governance ${governance.status}`);
+  const L = intEnv('BENCH_INTERVAL_SECONDS', market.body.minIntervalSeconds ?? 300);
+  const slot = governance.body.slotSeconds;
+  const run = newRunId();
+  const conn = connectBench(net.organizations[0]!);
+  const contract = conn.gateway.getNetwork(net.channel).getContract('conformance');
+  let community: ChildProcess | undefined;
+  try {
+    console.log(`network: tier=${net.tier} channel=${net.channel} utilities=${orgs.join(',')}; batch ${batchSettings(net)}`);
+    console.log(`market:  ${HOUSEHOLDS} households, ${ZONES} zones, seed ${SEED}, ${INTERVALS} intervals of ${L} s, Eq. (1) slots of ${slot} s; honest agents, no auctions`);
+
+    // 1. The trivial-put rate of this network, now (before the market loads it).
+    await benchPuts(contract, `${run}w`, 50, 50);
+    const putCpu0 = cpuSample(net, orgs);
+    const puts = await benchPuts(contract, run, TXS, INFLIGHT);
+    const putCpu = cpuDelta(putCpu0, cpuSample(net, orgs));
+    const putRate = (puts.valid / puts.wallMs) * 1000;
+    console.log(`puts:    ${puts.valid}/${TXS} valid, ${fmt(putRate)} tx/s, p50 ${fmt(percentile(puts.latencies, 50))} ms`);
+
+    // 2. The community, through the REST gateways like `npm start`'s, with its own prefix and state.
+    const stateDir = join(net.home, `bench-market-${run}`);
+    mkdirSync(stateDir, { recursive: true });
+    const logFile = join(stateDir, 'community.log');
+    const args = [join(repoRoot, 'community', 'dist', 'main.js'), '--home', net.home, '--state-dir', stateDir, '--households', String(HOUSEHOLDS),
+      '--zones', String(ZONES), '--seed', String(SEED), '--interval', String(L), '--auction-share', '0', '--faulty-share', '0', '--meter-prefix', `${run}-`,
+      ...(LOTS ? ['--lots', LOTS] : [])];
+    if (!existsSync(args[0]!)) throw new Error(`${args[0]} is missing: npm run build --workspace community`);
+    const fd = openSync(logFile, 'a');
+    community = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    const communityPid = community.pid!;
+    console.log(`community: pid ${communityPid}, log ${logFile}`);
+
+    const setupStart = now();
+    for (;;) {
+      if (community.exitCode !== null) throw new Error(`the community exited (${community.exitCode}); see ${logFile}`);
+      const s = readStatus(stateDir);
+      const active = s?.households?.filter((h) => h.status === 'active').length ?? 0;
+      if ((s?.counters?.intervals ?? 0) >= 1 && (active === HOUSEHOLDS || now() - setupStart > SETUP_TIMEOUT_S)) {
+        console.log(`set up:  ${active}/${HOUSEHOLDS} households admitted after ${fmt(now() - setupStart, 0)} s`);
+        break;
+      }
+      await sleep(2000);
+    }
+
+    // The measured delivery intervals: offers for D0 are made at D0 - L, after this point.
+    const D0 = Math.ceil(now() / L) * L + L;
+    const end = D0 + INTERVALS * L;
+    const fromBlock = (await markerBlock(contract, `${run}:from`)) + 1;
+    const cpu0 = cpuSample(net, orgs);
+    const acts0 = await agentCounters(gateways.map((g) => g.url));
+    const community0 = cpuOf([communityPid]);
+    const t0 = now();
+    console.log(`measure: delivery intervals ${new Date(D0 * 1000).toISOString()} .. ${new Date(end * 1000).toISOString()} (from block ${fromBlock})`);
+
+    // The community stops once it has posted the readings of the last interval (phase A at `end` + 2 s).
+    while (now() < end + L / 2) await sleep(1000);
+    const community1 = cpuOf([communityPid]);
+    await stopChild(community);
+
+    const tradeIds = [...(await acceptedTrades(logFile))].filter(([, ds]) => ds >= D0 && ds < end).map(([id]) => id);
+    const trades = new Map<string, TradeView>();
+    const deadline = end + SETTLE_TIMEOUT_S;
+    for (;;) {
+      for (const id of tradeIds) {
+        if (CLOSED.has(trades.get(id)?.state ?? '')) continue;
+        const r = await regulator.get<TradeView>(`/api/v1/trades/${id}`);
+        if (r.status === 200) trades.set(id, r.body);
+      }
+      const open = tradeIds.filter((id) => !CLOSED.has(trades.get(id)?.state ?? ''));
+      if (open.length === 0 || now() > deadline) break;
+      await sleep(3000);
+    }
+    const t1 = now();
+    const cpu = cpuDelta(cpu0, cpuSample(net, orgs));
+    const acts1 = await agentCounters(gateways.map((g) => g.url));
+    const toBlock = await markerBlock(contract, `${run}:to`);
+    const scanned: LedgerTx[] = (await scanTransactions(net.organizations[0]!.name, fromBlock, toBlock, 300_000)).filter((t) => !t.fn.endsWith('/put'));
+    const txs = scanned.filter((t) => t.valid);
+    const invalidByFn = new Map<string, number>();
+    for (const t of scanned.filter((x) => !x.valid)) invalidByFn.set(`${t.fn}(${t.validationCode})`, (invalidByFn.get(`${t.fn}(${t.validationCode})`) ?? 0) + 1);
+    const actDelta = [...acts1].map(([k, v]) => [k, v - (acts0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+
+    // Figures.
+    const all = [...trades.values()];
+    const settled = all.filter((t) => t.state === 'SETTLED');
+    const byVotes = settled.filter((t) => !t.validation.decidedByFacts);
+    const lag = settled.map((t) => t.outcome!.closedAt - (t.deliveryStart + t.deliveryLength)).sort((a, b) => a - b);
+    const withinTwoSlots = byVotes.filter((t) => t.outcome!.closedAt - (t.deliveryStart + t.deliveryLength) <= 2 * slot).length;
+    const perInterval = Array.from({ length: INTERVALS }, (_, i) => `${settled.filter((t) => t.deliveryStart === D0 + i * L).length}/${all.filter((t) => t.deliveryStart === D0 + i * L).length}`);
+    const byFn = new Map<string, number>();
+    for (const t of txs) byFn.set(t.fn, (byFn.get(t.fn) ?? 0) + 1);
+    const tradePath = txs.filter((t) => !notTradePath(t.fn));
+    const windowS = t1 - t0;
+    const tradeTxRate = tradePath.length / windowS;
+    const n = Math.max(1, settled.length);
+    const total = cpu.ledger + cpu.gateways + (Number.isNaN(cpu.chaincode) ? 0 : cpu.chaincode);
+    const putTotal = putCpu.ledger + putCpu.gateways + (Number.isNaN(putCpu.chaincode) ? 0 : putCpu.chaincode);
+    const cpuPerPut = putTotal / Math.max(1, puts.valid);
+    const cpuPerTradeTx = total / Math.max(1, txs.length); // the window's CPU over every transaction in it
+    const states = new Map<string, number>();
+    for (const t of all) states.set(t.state, (states.get(t.state) ?? 0) + 1);
+
+    console.log('');
+    printRows([
+      ['trades in the measured intervals', `${tradeIds.length} accepted; by state ${[...states].map(([s, k]) => `${s}:${k}`).join(' ') || '-'}`],
+      ['settled / trades per interval', perInterval.join('  ')],
+      ['settled trades/s', `${fmt(settled.length / windowS, 3)} (${settled.length} in ${fmt(windowS, 0)} s, measure start → last close)`],
+      ['settled by committee votes', `${byVotes.length}/${settled.length} (${fmt((byVotes.length / n) * 100, 0)}%)`],
+      ['…of which within two slots', `${withinTwoSlots}/${settled.length} (${fmt((withinTwoSlots / n) * 100, 0)}%; 2 slots = ${2 * slot} s)`],
+      ['interval end → SETTLED p50 / p99 (s)', `${fmt(percentile(lag, 50), 0)} / ${fmt(percentile(lag, 99), 0)} (min ${fmt(lag[0] ?? NaN, 0)}, max ${fmt(lag[lag.length - 1] ?? NaN, 0)})`],
+      ['ledger txs in the window', `${txs.length} valid (blocks ${fromBlock}..${toBlock}); trade path ${tradePath.length}`],
+      ['ledger txs / settled trade', `${fmt(txs.length / n)} all, ${fmt(tradePath.length / n)} trade path`],
+      ['txs by function', [...byFn].sort((a, b) => b[1] - a[1]).map(([f, k]) => `${f.replace(/^gridledger\//, '')}:${k}`).join(' ')],
+      ['invalid txs (fn(code):count)', [...invalidByFn].map(([f, k]) => `${f.replace(/^gridledger\//, '')}:${k}`).join(' ') || '0'],
+      ['agents\' acts and retries (3 gateways)', actDelta.map(([k, v]) => `${k}:${v}`).join(' ') || '-'],
+      ['CPU ms / settled trade', `${fmt(total / n, 0)} (ledger ${fmt(cpu.ledger / n, 0)}, gateways ${fmt(cpu.gateways / n, 0)}, chaincode ${fmt(cpu.chaincode / n, 0)})`],
+      ['community (client) CPU ms / settled trade', fmt((community1 - community0) / n, 0)],
+      ['CPU share of the network in the window', `${fmt((total / (windowS * 1000)) * 100, 0)}% of one core`],
+      ['trivial puts/s (same run)', `${fmt(putRate)} (CPU ${fmt(cpuPerPut, 2)} ms/put: ledger ${fmt(putCpu.ledger / Math.max(1, puts.valid), 2)}, chaincode ${fmt(putCpu.chaincode / Math.max(1, puts.valid), 2)})`],
+      ['trade-path tx/s, measured', `${fmt(tradeTxRate, 2)} → ratio ${fmt(tradeTxRate / putRate, 3)} of trivial puts/s (the offered load, not a ceiling)`],
+      ['CPU ms / market tx (window)', `${fmt(cpuPerTradeTx, 2)} → capacity ratio ≈ ${fmt(cpuPerPut / cpuPerTradeTx, 2)} of trivial puts/s (CPU per put ÷ per market tx)`],
+      ['machine', `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`],
+    ]);
+  } finally {
+    if (community) await stopChild(community);
+    conn.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});
