@@ -8,7 +8,7 @@ import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
 import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
-import { admissionConditions, executionConditions, finalConditions } from './duties/conditions';
+import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
@@ -448,6 +448,7 @@ export class AgentService {
     const cur = currentBallot(task, ballots, task.round);
     let verdict: Verdict | undefined;
     let notReady: string | undefined;
+    let entryVerdict: boolean | undefined;
     let subjectArg = task.subjectId;
     if (task.status === 'active' && !('closed' in cur)) {
       if (task.kind === 'admission') {
@@ -470,9 +471,11 @@ export class AgentService {
           const packets: Record<string, PacketView | undefined> = {};
           for (const u of trade.packets) packets[u.packetId] = await this.read<PacketView>('energy:get', [u.packetId]).catch(() => undefined);
           verdict = executionConditions(trade, packets);
+          entryVerdict = entryApproves(trade, stage);
         } else {
           verdict = finalConditions(trade);
           if (!verdict) notReady = "waiting for the buyer's delivery evidence";
+          entryVerdict = entryApproves(trade, stage);
         }
       } else {
         return this.finish(d, `no duty for task kind ${task.kind}`);
@@ -480,7 +483,7 @@ export class AgentService {
     }
     const enteredSlots = this.o.store.enteredSlots(me);
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
-    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), enteredSlots });
+    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots });
     await this.perform(d, id, task, subjectArg, step);
   }
 

@@ -6,7 +6,7 @@ import { Metrics } from '../../src/ops/metrics';
 import { openDatabase, type Db } from '../../src/store/db';
 import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
 import { silentLogger, tmpDir } from '../helpers/tmp';
-import { ballot, inSlot, task } from './fixtures';
+import { ballot, inSlot, task, trade } from './fixtures';
 
 const MSP = 'Utility1MSP';
 const CONFIG: AgentsConfig = {
@@ -206,6 +206,36 @@ describe('AgentService', () => {
     // switching the silent meter back to honest reopens its seat
     s.setSettings('m-c', { behaviour: 'honest' });
     expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
+  });
+
+  it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {
+    const t = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 100 });
+    world.task = task({ kind: 'trade', subjectId: t.tradeId, ballots: [
+      { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+      { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+    ] });
+    const ballots: Record<string, BallotState> = { execution: ballot('execution', { entryBy: 'p-D', status: 'approved' }), final: { ballot: null, round: 0, votes: [] } };
+    const inner = ledger.evaluateImpl!;
+    ledger.evaluateImpl = async (id, fn, args) => {
+      if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+      if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[1]!]));
+      return inner(id, fn, args);
+    };
+    const store = new AgentStore(db);
+    const s = make(store);
+    now = inSlot(11); // p-A (m-a) leads slot 11
+    await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, round: 0, committee: world.task.committee, deadlineMs: world.task.deadlineMs } }]));
+    await s.runOnce();
+    expect(acts()).toEqual([`meter:m-a trades:recordEntry ${t.tradeId}`]);
+    // p-C, not leading, waits for the entry (and then votes no: its own Condition 3 fails)
+    expect(store.get('member|t-1|0|m-c')!.note).toBe('this meter leads slot 13');
+    ballots.final = ballot('final', { entryBy: 'p-A', slot: 11 });
+    ballots.final.votes[0]!.approve = false;
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    store.reschedule('member|t-1|0|m-a', now + 60_000, 'test');
+    await s.runOnce();
+    const v = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => ({ signer: x.signer, vote: JSON.parse(x.args[1]!) }));
+    expect(v).toEqual([{ signer: 'meter:m-c', vote: expect.objectContaining({ approve: false, conditions: { condition3: false, condition4: true } }) }]);
   });
 
   it('keeper: expires an offer at its expiry as the operator; a keeper of another utility that was first is a lost race', async () => {
