@@ -10,7 +10,7 @@ import type { AgentSettings, Behaviour } from './behaviour';
 import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
-import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type Duty, type DutyInput } from './store';
 
@@ -137,7 +137,10 @@ export class AgentService {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
-    const wakeKinds: Array<'household'> = [];
+    const wakeKinds: Array<'household' | 'task-draw'> = [];
+    /** tasks whose committee was drawn in this transaction: their beacon's completion needs no keeper */
+    const drawnNow = new Set<string>();
+    const seeded: DutyInput[] = [];
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
     const now = this.now();
     const keeper = this.o.config.keeper.enabled;
@@ -156,11 +159,28 @@ export class AgentService {
             const meterId = local.get(pid);
             if (meterId) add.push({ id: `member|${taskId}|${round}|${meterId}`, kind: 'member', meterId, subject: taskId, round, dueAt: now });
           }
+          drawnNow.add(`${taskId}|${round}`);
           const deadline = n('deadlineMs');
           if (keeper && deadline !== undefined) add.push({ id: `task-redraw|${taskId}|${round}`, kind: 'task-redraw', meterId: '', subject: taskId, round, dueAt: later(deadline + 1) });
           wake.push(taskId);
           break;
         }
+        case 'EntropyContributed': {
+          // The beacon is complete: the draw ran in this transaction. If it drew no committee the task stays
+          // seeded (too few eligible members, or CUSTODIAN_CAP) and a keeper retries committees:draw.
+          const taskId = s('taskId');
+          const round = n('round');
+          const got = n('contributions');
+          const quorum = n('quorum');
+          if (keeper && taskId && round !== undefined && got !== undefined && quorum !== undefined && got >= quorum) {
+            seeded.push({ id: `task-draw|${taskId}|${round}`, kind: 'task-draw', meterId: '', subject: taskId, round, dueAt: later(now) });
+          }
+          break;
+        }
+        case 'ParticipantAdmitted':
+        case 'ParticipantReinstated':
+          wakeKinds.push('task-draw'); // one more eligible member: a seeded task's draw may succeed now
+          break;
         case 'LeaderEntryRecorded': {
           const taskId = s('taskId');
           const leader = s('leader');
@@ -237,6 +257,7 @@ export class AgentService {
           break;
       }
     }
+    for (const d of seeded) if (!drawnNow.has(`${d.subject}|${d.round}`)) add.push(d);
     const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, entries }, now);
     if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
     if (r.added || r.woken) this.kick();
@@ -346,6 +367,7 @@ export class AgentService {
       case 'auction-close': plan = auctionClosePlan(obj as AuctionView, now); break;
       case 'auction-expire': plan = auctionExpirePlan(obj as AuctionView, now); break;
       case 'task-redraw': plan = redrawPlan(obj as TaskView, d.round, now); break;
+      case 'task-draw': plan = drawPlan(obj as TaskView, d.round, now); break;
       case 'index-sync': plan = indexSyncPlan(obj as ParticipantView, now); break;
     }
     if ('done' in plan) return this.finish(d, plan.done);
@@ -360,6 +382,11 @@ export class AgentService {
       return;
     }
     if (r.outcome === 'refused') return this.finish(d, `refused: ${r.code} ${r.text}`, 'failed');
+    if (kind === 'task-draw' && r.code === 'PRECONDITION_FAILED') {
+      // still too few eligible members (or utilities): not an error; an admission or reinstatement wakes the duty
+      this.reschedule(d, this.now() + SEEDED_RETRY_MS, `seeded: ${(r.text ?? '').slice(0, 200)}`);
+      return;
+    }
     // lost race or not yet (clock skew, peers behind): re-read a little later
     this.retry(d, `${r.code ?? ''} ${r.text ?? ''}`.trim());
   }

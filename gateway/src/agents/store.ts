@@ -16,7 +16,7 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  *   Condition 2 against;
  * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot).
  */
-export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
+export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync';
 export type DutyState = 'pending' | 'done' | 'failed';
 
 export interface Duty {

@@ -1,5 +1,6 @@
 import { AgentService, NotHeldError, type AgentsConfig } from '../../src/agents/service';
 import { AgentStore } from '../../src/agents/store';
+import { SEEDED_RETRY_MS } from '../../src/agents/duties/keeper';
 import type { BallotState, TaskView } from '../../src/agents/duties/types';
 import { Submitter } from '../../src/fabric/submitter';
 import { Metrics } from '../../src/ops/metrics';
@@ -265,6 +266,39 @@ describe('AgentService', () => {
     expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'done', note: 'offer expired' });
     expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'done' });
     expect(acts()).toEqual(['operator offers:expire o-1']);
+  });
+
+  it('keeper: a task left seeded (its draw found too few eligible members) is drawn again once a member is admitted', async () => {
+    world.task = task({ status: 'seeded', committee: [] });
+    const store = new AgentStore(db);
+    const s = make(store);
+    // the beacon completed without a committee (no CommitteeDrawn in that transaction): a draw duty
+    await s.handleEvent(ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 't-1', round: 0, mspId: 'Utility2MSP', contributions: 2, quorum: 2 } }]));
+    // a beacon that drew its committee in the same transaction needs none; an incomplete one neither
+    await s.handleEvent(ledger.emitEvents([
+      { name: 'EntropyContributed', payload: { taskId: 't-2', round: 0, mspId: 'Utility2MSP', contributions: 2, quorum: 2 } },
+      { name: 'CommitteeDrawn', payload: { taskId: 't-2', kind: 'admission', subjectId: 'p-x#1', round: 0, committee: ['p-B', 'p-D', 'p-E', 'p-F'], deadlineMs: world.task.deadlineMs } },
+    ]));
+    await s.handleEvent(ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 't-3', round: 0, mspId: 'Utility2MSP', contributions: 1, quorum: 2 } }]));
+    expect(new AgentStore(db).pending().filter((d) => d.kind === 'task-draw').map((d) => d.id)).toEqual(['task-draw|t-1|0']);
+
+    // still too few eligible: the chaincode refuses the draw; that is a wait, not a failure
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[PRECONDITION_FAILED:TOO_FEW_ELIGIBLE] task t-1: only 3 of 4 eligible members found') });
+    await s.runOnce();
+    expect(acts()).toEqual([]);
+    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'pending', attempts: 0, dueAt: now + SEEDED_RETRY_MS });
+    expect(store.get('task-draw|t-1|0')!.note).toMatch(/^seeded: .*only 3 of 4/);
+    // an admission wakes it at once; the draw commits, the re-read shows the committee, the duty ends
+    await s.handleEvent(ledger.emitEvents([{ name: 'ParticipantAdmitted', payload: { participantId: 'p-E' } }]));
+    expect(store.get('task-draw|t-1|0')!.dueAt).toBe(now);
+    ledger.result = (tx) => {
+      if (tx.fn === 'committees:draw') world.task = task();
+      return { ok: true };
+    };
+    await s.runOnce();
+    expect(acts()).toEqual(['operator committees:draw t-1']);
+    await s.runOnce();
+    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'done', note: 'committee drawn' });
   });
 
   it('the follower resumes from its checkpoint after a restart and does not add duties twice', async () => {
