@@ -255,7 +255,7 @@ print_community_summary() {
   cat <<WATCH
   community        ${COMMUNITY_HOUSEHOLDS:-12} households trading (community/README.md)
                    log $home/logs/community.log, status $home/community/status.json
-Watch the market (the first readings and offers come after one metering interval, 5 minutes):
+Watch the market (the first readings and offers come after one metering interval: 60 s on the devnet, 300 s on Fabric):
   KEY=\$(node -p 'require("$home/gateways.json").gateways[0].apiKeys.operator')
   curl -N -H "Authorization: Bearer \$KEY" $url/api/v1/events                  # every ledger event, live
   curl -s -H "Authorization: Bearer \$KEY" $url/api/v1/offers                  # the open offers
