@@ -12,7 +12,8 @@ import { admissionConditions, entryApproves, executionConditions, finalCondition
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
-import { AGENTS_CHECKPOINT, type AgentStore, type Duty, type DutyInput } from './store';
+import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyInput } from './store';
+import { nextAuctionStep } from './duties/auction';
 
 /** The meters whose keys this gateway holds (the wallet), and the identity to sign with for one. */
 export interface MeterKeys {
@@ -128,6 +129,21 @@ export class AgentService {
       }
     }
     return this.o.store.meterByParticipant();
+  }
+
+  /**
+   * Takes a held meter's sealed-bid secrets for one auction (its own client made the commitments): the
+   * auction autopilot reveals and claims with them. Returns whether they were new; different secrets for
+   * the same (meter, auction, role) are refused (a commitment opens with one secret only).
+   */
+  storeAuctionSecret(s: AuctionSecret): 'stored' | 'same' | 'different' {
+    this.identityFor(s.meterId); // only meters this gateway holds
+    const out = this.o.store.putAuctionSecret(s, this.now());
+    if (out === 'stored') {
+      this.o.logger.info({ meterId: s.meterId, requestId: s.requestId, role: s.role }, 'auction secrets kept for the autopilot'); // never the secrets
+      this.kick();
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- events → duties
@@ -293,6 +309,7 @@ export class AgentService {
   async runDuty(d: Duty): Promise<void> {
     if (d.kind === 'member') return this.runMember(d);
     if (d.kind === 'household') return this.runHousehold(d);
+    if (d.kind === 'auction') return this.runAuction(d);
     return this.runKeeper(d);
   }
 
@@ -447,6 +464,44 @@ export class AgentService {
       }
       case 'confirm': {
         const r = await this.act(d, this.identityFor(trade.buyerMeterId), `confirm|${trade.tradeId}`, 'trades:confirmDelivery', [trade.tradeId, String(step.receivedWh)], { importProof: JSON.stringify(importProof) });
+        return this.after(d, r);
+      }
+    }
+  }
+
+  /** The auction autopilot of one held meter in one auction (duties/auction.ts). */
+  private async runAuction(d: Duty): Promise<void> {
+    const role = d.id.split('|')[2] as 'buyer' | 'seller';
+    const secret = this.o.store.auctionSecret(d.meterId, d.subject, role);
+    if (!secret) return this.finish(d, 'no secrets kept for this auction', 'failed');
+    if (!this.settings(d.meterId).autopilot) {
+      // kept until the operator turns the autopilot on (PUT …/agent {autopilot: true} reopens nothing: look again later)
+      return this.reschedule(d, this.now() + 60_000, 'autopilot off for this meter');
+    }
+    let id: ActingIdentity;
+    try {
+      id = this.identityFor(d.meterId);
+    } catch (e) {
+      return this.finish(d, (e as Error).message, 'failed');
+    }
+    const auction = await this.read<AuctionView>('auctions:get', [d.subject]);
+    const revealKey = `reveal|${d.subject}|${secret.offerId ?? ''}|${d.meterId}`;
+    const step = nextAuctionStep(auction, secret, { nowMs: this.now(), revealed: this.o.store.hasAct(revealKey), me: this.o.store.participantOf(d.meterId) });
+    switch (step.kind) {
+      case 'done':
+        return this.finish(d, step.why);
+      case 'wait':
+        // auction events (closed, re-awarded, traded, failed) name the request and wake the duty
+        return this.reschedule(d, step.atMs ?? Math.max(this.now() + 60_000, auction.claimDeadline * 1000 + 1000), step.why);
+      case 'reveal': {
+        const r = await this.act(d, id, revealKey, 'auctions:reveal', [d.subject, step.offerId, JSON.stringify({ pricePerKwh: step.pricePerKwh, salt: step.salt })]);
+        if (r.outcome === 'lost-race') this.o.store.recordAct(revealKey, d.id, null, 'already on the ledger'); // a replay: revealed before
+        return this.after(d, r.outcome === 'lost-race' ? { outcome: 'acted' } : r);
+      }
+      case 'claim-seller':
+      case 'claim-buyer': {
+        const fn = step.kind === 'claim-seller' ? 'auctions:claimSeller' : 'auctions:claimBuyer';
+        const r = await this.act(d, id, `${step.kind}|${d.subject}|${auction.winnerOfferId ?? ''}|${d.meterId}`, fn, [d.subject, secret.secret]);
         return this.after(d, r);
       }
     }

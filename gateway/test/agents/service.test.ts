@@ -1,6 +1,8 @@
 import { AgentService, NotHeldError, type AgentsConfig } from '../../src/agents/service';
 import { AgentStore } from '../../src/agents/store';
 import { SEEDED_RETRY_MS } from '../../src/agents/duties/keeper';
+import { agentHandlers } from '../../src/agents/rest';
+import type { HandlerContext } from '../../src/rest/app';
 import type { BallotState, TaskView } from '../../src/agents/duties/types';
 import { Submitter } from '../../src/fabric/submitter';
 import { Metrics } from '../../src/ops/metrics';
@@ -299,6 +301,65 @@ describe('AgentService', () => {
     expect(acts()).toEqual(['operator committees:draw t-1']);
     await s.runOnce();
     expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'done', note: 'committee drawn' });
+  });
+
+  it('auction autopilot: keeps the secrets of a held meter only, reveals at t1 and claims the award, never logging the secrets', async () => {
+    const a: { requestId: string; t1: number; t2: number; claimDeadline: number; status: string; winnerOfferId?: string; sellerClaim?: { participantId: string } } = {
+      requestId: 'r-1', t1: 1_767_300_000, t2: 1_767_300_060, claimDeadline: 1_767_300_120, status: 'OPEN',
+    };
+    const base = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'auctions:get' ? Buffer.from(JSON.stringify(a)) : base(id, fn, args));
+    const lines: string[] = [];
+    const logger = (await import('pino')).default({ level: 'debug' }, { write: (l: string) => lines.push(l) });
+    const store = new AgentStore(db);
+    const s = new AgentService({ ledger, submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }), store, operator: identity('operator'), meters, logger, metrics: new Metrics(), config: CONFIG, now: () => now });
+    services.push(s);
+    const secret = { meterId: 'm-a', requestId: 'r-1', role: 'seller' as const, secret: 'identity-secret-of-m-a', offerId: 'o-1', pricePerKwh: 180, salt: 'salt-of-the-bid-1234' };
+    expect(() => s.storeAuctionSecret({ ...secret, meterId: 'm-foreign' })).toThrow(NotHeldError);
+    expect(s.storeAuctionSecret(secret)).toBe('stored');
+    expect(s.storeAuctionSecret(secret)).toBe('same');
+    expect(s.storeAuctionSecret({ ...secret, salt: 'another-salt-entirely' })).toBe('different');
+    // the autopilot is a per-meter policy: off, nothing happens
+    now = a.t1 * 1000 + 1000;
+    await s.runOnce();
+    expect(acts()).toEqual([]);
+    expect(store.get('auction|r-1|seller|m-a')!.note).toBe('autopilot off for this meter');
+    s.setSettings('m-a', { autopilot: true });
+    store.reschedule('auction|r-1|seller|m-a', 0, 'test');
+    await s.runOnce();
+    expect(acts()).toEqual(['meter:m-a auctions:reveal r-1 o-1 {"pricePerKwh":180,"salt":"salt-of-the-bid-1234"}']);
+    await s.runOnce(); // re-read: revealed, waits for t2
+    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'pending', dueAt: a.t2 * 1000 });
+    // closed and awarded to this bid: an AuctionClosed event wakes it, it claims with its identity secret
+    a.status = 'AWARDED';
+    a.winnerOfferId = 'o-1';
+    now = a.t2 * 1000 + 5000;
+    await s.handleEvent(ledger.emitEvents([{ name: 'AuctionClosed', payload: { requestId: 'r-1', status: 'AWARDED', winnerOfferId: 'o-1' } }]));
+    await s.runOnce();
+    expect(acts()[1]).toBe('meter:m-a auctions:claimSeller r-1 identity-secret-of-m-a');
+    a.status = 'TRADED';
+    await s.runOnce();
+    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'done', note: 'auction TRADED' });
+    // never in a log line
+    expect(lines.join('\n')).not.toMatch(/identity-secret-of-m-a|salt-of-the-bid/);
+    expect(lines.some((l) => l.includes('auction secrets kept'))).toBe(true);
+  });
+
+  it('REST: POST /agents/{meterId}/auction-secrets answers what was kept, never the secrets; a mismatch is a 4xx', async () => {
+    const store = new AgentStore(db);
+    const s = make(store);
+    const h = agentHandlers({ agents: s, store, meters: { get: (id: string) => (id === 'm-a' ? ({ status: 'active' } as never) : undefined) } });
+    const call = (meterId: string, body: unknown) => h.putAuctionSecrets!({ params: { meterId }, body } as unknown as HandlerContext);
+    const body = { meterId: 'm-a', requestId: 'r-1', role: 'buyer', secret: 'identity-secret-of-m-a' };
+    const r = await call('m-a', body);
+    expect(r).toEqual({ status: 201, body: { meterId: 'm-a', requestId: 'r-1', role: 'buyer', stored: true } });
+    expect(JSON.stringify(r)).not.toContain('identity-secret');
+    expect((await call('m-a', body)).body).toMatchObject({ stored: false });
+    await expect(call('m-a', { ...body, secret: 'another-identity-secret' })).rejects.toMatchObject({ status: 409 });
+    await expect(call('m-a', { ...body, meterId: 'm-c' })).rejects.toMatchObject({ status: 400 });
+    await expect(call('m-a', { ...body, role: 'seller' })).rejects.toMatchObject({ status: 400 }); // a seller's bid is missing
+    await expect(call('m-b', { ...body, meterId: 'm-b' })).rejects.toMatchObject({ status: 404 }); // not held here
+    expect(store.pending().filter((d) => d.kind === 'auction').map((d) => d.id)).toEqual(['auction|r-1|buyer|m-a']);
   });
 
   it('the follower resumes from its checkpoint after a restart and does not add duties twice', async () => {
