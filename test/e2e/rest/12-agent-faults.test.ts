@@ -1,12 +1,15 @@
 /**
  * The household faults of the agents (issue 17, docs/agents.md §4–5), end to end: nobody calls a mint, a
- * delivery, a confirmation, an entry, a vote, a decision or a timeout here. Two fixed-price trades for one
+ * delivery, a confirmation, an entry, a vote, a decision or a timeout here. Three fixed-price trades for one
  * delivery interval run side by side, to keep the file short (about one interval plus the delivery grace):
  * - a `withhold-delivery` seller never escrows; after the delivery deadline a keeper calls trades:timeout:
  *   FAILED_LATE, the seller is penalised (collateral forfeited, Q-score down), the buyer refunded in full;
  * - a `lying-buyer` declares half of what its meter evidences; the final stage's slot leader enters with a
  *   refusal (its own check fails, and the chaincode records the same verdict), the committee refuses by
  *   votes, and the trade is settled per the buyer's meter, the buyer losing Q-score.
+ * - an `under-deliver` seller mints and escrows half the contract; the committee approves both stages
+ *   (the facts hold), and the trade settles pro rata with a seller fault: half paid, half refunded, part of
+ *   the collateral forfeited.
  * Then: no agent signs for a meter of another utility — the gateway does not act for it, and the
  * chaincode refuses an identity of one utility that asserts another utility's meter.
  */
@@ -67,45 +70,53 @@ describe('household faults run by the agents', () => {
   let seller: Member;
   let buyer: Member;
   let honestSeller: Member;
+  let underSeller: Member;
+  let honestBuyer: Member;
   let lyingTradeId: string;
 
   afterAll(async () => {
     if (graceBefore !== undefined) await regulator.post('/api/v1/market/parameters', { deliveryGraceSeconds: graceBefore });
   });
 
-  test('a withholding seller fails late, is penalised and the buyer refunded in full; a lying buyer is settled per its meter and loses Q-score', async () => {
+  test('a withholding seller fails late, is penalised and the buyer refunded in full; a lying buyer is settled per its meter and loses Q-score; an under-delivering seller is paid pro rata', async () => {
     await ensureCommunity('honest');
     const market = await ensureMarketParameters(regulator);
     graceBefore = market.deliveryGraceSeconds as number;
     expectStatus(await regulator.post('/api/v1/market/parameters', { deliveryGraceSeconds: GRACE_SECONDS }), 201);
 
     const [g0, g1, g2] = [gateways[0]!, gateways[1] ?? gateways[0]!, gateways[2] ?? gateways[0]!];
-    [seller, honestSeller, buyer] = await Promise.all([
+    [seller, honestSeller, buyer, underSeller, honestBuyer] = await Promise.all([
       household(g0, `withholder-${RUN}`, 'zone-s', 'withhold-delivery'),
       household(g1, `hseller-${RUN}`, 'zone-s', 'honest'),
       household(g2, `liar-${RUN}`, 'zone-b', 'lying-buyer'),
+      household(g0, `underdel-${RUN}`, 'zone-s', 'under-deliver'),
+      household(g1, `hbuyer-${RUN}`, 'zone-b', 'honest'),
     ]);
-    for (const m of [seller, honestSeller, buyer]) await fundWallet(m, gwOf(m), 100_000);
+    for (const m of [seller, honestSeller, buyer, underSeller, honestBuyer]) await fundWallet(m, gwOf(m), 100_000);
     const before = {
       seller: await balance(regulator, seller.participantId),
       honestSeller: await balance(regulator, honestSeller.participantId),
       buyer: await balance(regulator, buyer.participantId),
       sellerQ: (await participant(seller.participantId)).qScore,
       buyerQ: (await participant(buyer.participantId)).qScore,
+      underSeller: await balance(regulator, underSeller.participantId),
+      honestBuyer: await balance(regulator, honestBuyer.participantId),
+      underQ: (await participant(underSeller.participantId)).qScore,
     };
 
     // Both trades deliver in the same interval (the nearest one far enough ahead to offer and accept).
     const len = TEST_INTERVAL;
     const deliveryStart = Math.ceil((Date.now() / 1000 + 75) / len) * len; // an offer expires before its delivery starts (ttl 60 s)
-    const trade = async (s: Member) => {
+    const trade = async (s: Member, b: Member = buyer) => {
       const offer = await memberClient(s).post('/api/v1/offers', { meterId: s.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
       expectStatus(offer, 201);
-      const accepted = await memberClient(buyer).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: buyer.meterId, amountWh: 200, pricePerKwh: 250 });
+      const accepted = await memberClient(b).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: b.meterId, amountWh: 200, pricePerKwh: 250 });
       expectStatus(accepted, 201);
       return { tradeId: accepted.body.result.tradeId as string, collateral: offer.body.result.collateral as number };
     };
     const late = await trade(seller);
     const lying = await trade(honestSeller);
+    const under = await trade(underSeller, honestBuyer);
     lyingTradeId = lying.tradeId;
 
     // The meters report the interval once it ended (a meter's job, not an agent's): both sellers exported
@@ -116,9 +127,11 @@ describe('household faults run by the agents', () => {
       memberClient(seller).post(`/api/v1/meters/${seller.meterId}/readings?sync=true`, reading(0, 500)).then((r) => expectStatus(r, 200)),
       memberClient(honestSeller).post(`/api/v1/meters/${honestSeller.meterId}/readings?sync=true`, reading(0, 500)).then((r) => expectStatus(r, 200)),
       memberClient(buyer).post(`/api/v1/meters/${buyer.meterId}/readings?sync=true`, reading(400, 0)).then((r) => expectStatus(r, 200)),
+      memberClient(underSeller).post(`/api/v1/meters/${underSeller.meterId}/readings?sync=true`, reading(0, 500)).then((r) => expectStatus(r, 200)),
+      memberClient(honestBuyer).post(`/api/v1/meters/${honestBuyer.meterId}/readings?sync=true`, reading(300, 0)).then((r) => expectStatus(r, 200)),
     ]);
 
-    const [failed, settled] = await Promise.all([closedTrade(late.tradeId, 6 * 60_000), closedTrade(lying.tradeId, 6 * 60_000)]);
+    const [failed, settled, partial] = await Promise.all([closedTrade(late.tradeId, 6 * 60_000), closedTrade(lying.tradeId, 6 * 60_000), closedTrade(under.tradeId, 6 * 60_000)]);
 
     // withhold-delivery: nothing escrowed, closed late by a keeper, the buyer refunded in full
     expect(failed).toMatchObject({ state: 'FAILED_LATE', energyEscrowWh: 0, outcome: { fault: 'seller', paidToSeller: 0, refundedToBuyer: failed.cost } });
@@ -145,6 +158,16 @@ describe('household faults run by the agents', () => {
 
     // the buyer paid for the settled trade only: the late one was refunded in full
     expect(await balance(regulator, buyer.participantId)).toBe(before.buyer - settled.cost);
+
+    // under-deliver: half the contract escrowed, delivered and metered; both stages approved by committee;
+    // paid pro rata, the rest refunded, part of the collateral forfeited
+    const half = Math.floor(partial.cost / 2);
+    expect(partial).toMatchObject({ state: 'SETTLED', energyEscrowWh: 100, meteredWh: 100, buyerDeclaredWh: 100, outcome: { fault: 'seller', paidToSeller: half, refundedToBuyer: partial.cost - half } });
+    expect(partial.outcome.forfeited).toBeGreaterThan(0);
+    expect(partial.validation.decidedByFacts).toBe(false);
+    expect(await balance(regulator, underSeller.participantId)).toBe(before.underSeller + half - partial.outcome.forfeited);
+    expect(await balance(regulator, honestBuyer.participantId)).toBe(before.honestBuyer - half);
+    expect((await participant(underSeller.participantId)).qScore).toBeLessThan(before.underQ);
   }, 15 * 60_000);
 
   test("no agent signs for another utility's meter: the gateway does not act for it, and the chaincode refuses an identity that asserts it", async () => {
