@@ -16,8 +16,10 @@ export interface CommunityConfig {
   /** use the first N utilities of gateways.json (0 = all) */
   utilities: number;
   seed: number;
-  /** metering interval, seconds (60 where the network allows it, 300, 900, 1800, 3600); 0 = the network's
-   *  shortest (market parameter minIntervalSeconds), resolved by the simulator at start */
+  /**
+   * metering interval, seconds; 0 = the network's: its market parameter `minIntervalSeconds` (60 on a
+   * development network, 300 in production; docs/market.md "Metering intervals"), read at start
+   */
   intervalSeconds: number;
   /** profile seconds per wall-clock second (12: one hour of sun and load per 5 real minutes) */
   speed: number;
@@ -48,7 +50,7 @@ const FLAGS = {
   zones: { env: 'COMMUNITY_ZONES', help: 'number of grid zones (default 2)' },
   utilities: { env: 'COMMUNITY_UTILITIES', help: 'use the first N utilities (default 0 = all)' },
   seed: { env: 'COMMUNITY_SEED', help: 'seed of every random draw (default 1)' },
-  interval: { env: 'COMMUNITY_INTERVAL_SECONDS', help: 'metering interval in seconds (default 0: the network\'s minIntervalSeconds)' },
+  interval: { env: 'COMMUNITY_INTERVAL_SECONDS', help: "metering interval in seconds (default: the network's minIntervalSeconds)" },
   speed: { env: 'COMMUNITY_SPEED', help: 'profile seconds per real second (default 12)' },
   'profile-start': { env: 'COMMUNITY_PROFILE_START', help: 'profile time of the first interval, ISO 8601 (default 2026-06-21T07:00:00Z)' },
   latitude: { env: 'COMMUNITY_LATITUDE', help: 'site latitude, degrees (default 48.14)' },
@@ -96,8 +98,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
   const startRaw = get('profile-start') ?? '2026-06-21T07:00:00Z';
   const startMs = Date.parse(startRaw);
   if (!Number.isFinite(startMs)) throw new ConfigError(`profile-start must be an ISO 8601 time, got '${startRaw}'`);
-  const intervalSeconds = num('interval', get('interval'), 0, 0, 3600, true);
-  if (intervalSeconds !== 0 && (intervalSeconds < 60 || 86_400 % intervalSeconds !== 0)) throw new ConfigError(`interval must be 0 (the network's shortest) or at least 60 and divide a day (60, 300, 900, 1800, 3600, ...), got ${intervalSeconds}`);
+  const intervalSeconds = num('interval', get('interval'), 0, 60, 3600, true);
+  if (intervalSeconds !== 0 && 86_400 % intervalSeconds !== 0) throw new ConfigError(`interval must divide a day (60, 300, 900, 1800, 3600, ...), got ${intervalSeconds}`);
   const prefix = get('meter-prefix') ?? 'hh-';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,55}$/.test(prefix)) throw new ConfigError(`meter-prefix must be 1-56 of A-Z a-z 0-9 . _ - starting with a letter or digit, got '${prefix}'`);
   return {
@@ -121,4 +123,18 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     meterPrefix: prefix,
     logLevel: get('log-level') ?? 'info',
   };
+}
+
+/**
+ * The configuration with its metering interval settled: the configured one, else the network's shortest
+ * accepted interval (`GET /api/v1/market/parameters` → `minIntervalSeconds`), so the community follows the
+ * network (60 s on a development devnet) instead of a constant of its own.
+ */
+export async function withNetworkInterval(cfg: CommunityConfig, marketParameters: () => Promise<{ minIntervalSeconds?: unknown }>): Promise<CommunityConfig> {
+  if (cfg.intervalSeconds) return cfg;
+  const m = (await marketParameters()).minIntervalSeconds;
+  if (typeof m !== 'number' || !Number.isInteger(m) || m < 60 || 86_400 % m !== 0) {
+    throw new ConfigError(`the network's market parameter minIntervalSeconds is ${JSON.stringify(m)}; set --interval / COMMUNITY_INTERVAL_SECONDS`);
+  }
+  return { ...cfg, intervalSeconds: m };
 }

@@ -6,7 +6,9 @@
  * and the process exits 0.
  */
 import pino from 'pino';
-import { ConfigError, parseConfig, usage } from './config';
+import { RestClient } from './client';
+import { ConfigError, parseConfig, usage, withNetworkInterval } from './config';
+import { loadGateways } from './simulator';
 import { Community } from './simulator';
 
 async function main(): Promise<number> {
@@ -26,6 +28,18 @@ async function main(): Promise<number> {
   }
   const log = pino({ name: 'community', level: cfg.logLevel });
   const ac = new AbortController();
+  try {
+    // the regulator identity lives in the first utility (test-network-config/network.yaml identities)
+    const gw = loadGateways(cfg.home)[0]!;
+    cfg = await withNetworkInterval(cfg, async () => {
+      const r = await new RestClient(gw.url, gw.apiKeys.regulator, { signal: ac.signal }).get<{ minIntervalSeconds?: unknown }>('/api/v1/market/parameters');
+      if (r.status !== 200) throw new Error(`GET /api/v1/market/parameters answered ${r.status} ${r.text}`);
+      return r.body;
+    });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, "could not learn the network's metering interval");
+    return 1;
+  }
   const stop = (sig: string) => {
     if (ac.signal.aborted) return;
     log.info({ signal: sig }, 'stopping');

@@ -120,12 +120,8 @@ export class Community {
 
   /** Runs until the signal aborts: set-up, then two phases per metering interval. */
   async run(): Promise<void> {
-    if (this.cfg.intervalSeconds === 0) {
-      // Follow the network: 60 s on development networks (network.yaml `development`), else 300 s.
-      const m = await this.regulator.get<{ minIntervalSeconds?: number }>('/api/v1/market/parameters');
-      if (m.status !== 200) throw new Error(`GET market parameters: ${m.status} ${m.text}`);
-      this.cfg.intervalSeconds = m.body.minIntervalSeconds ?? 300;
-    }
+    // cfg.intervalSeconds is settled before the simulator starts (config.ts withNetworkInterval, main.ts).
+    if (!this.cfg.intervalSeconds) throw new Error('the community needs its metering interval: run it through main.ts, which reads the network\'s');
     this.log.info({ households: this.households.length, utilities: this.gateways.map((g) => g.org), zones: this.cfg.zones, seed: this.cfg.seed, intervalSeconds: this.cfg.intervalSeconds, speed: this.cfg.speed, stateDir: this.cfg.stateDir }, 'community starting');
     const g = await this.regulator.get<{ f: number; minStake: number }>('/api/v1/governance/parameters');
     if (g.status !== 200) throw new Error(`GET governance parameters: ${g.status} ${g.text}`);

@@ -15,7 +15,7 @@ export interface MeterState {
   zone: string;
   apiKey?: string;
   participantId?: string;
-  /** participant status as last read: pending | active | rejected | suspended | banned */
+  /** participant status as last read: PENDING | ACTIVE | REJECTED | SUSPENDED | BANNED (the ledger's values) */
   status?: string;
   admissionTaskId?: string;
   joinAttempts: number;

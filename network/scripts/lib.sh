@@ -256,7 +256,7 @@ print_community_summary() {
   community        ${COMMUNITY_HOUSEHOLDS:-12} households trading (community/README.md)
                    log $home/logs/community.log, status $home/community/status.json
 Watch the market (the first readings and offers come after one metering interval: 60 s on the development
-devnet, else 5 minutes; the first trades settle a few minutes later), or open a dashboard above:
+devnet, 300 s on Fabric; the first trades settle a few minutes later), or open a dashboard above:
   KEY=\$(node -p 'require("$home/gateways.json").gateways[0].apiKeys.operator')
   curl -N -H "Authorization: Bearer \$KEY" $url/api/v1/events                  # every ledger event, live
   curl -s -H "Authorization: Bearer \$KEY" $url/api/v1/offers                  # the open offers

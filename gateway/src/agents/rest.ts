@@ -56,6 +56,23 @@ export function agentHandlers(d: { agents: AgentService | undefined; store: Agen
       else d.store.setSettings(meterId, body);
       return { status: 200, body: view(meterId) };
     },
+    putAuctionSecrets: async (ctx: HandlerContext) => {
+      const meterId = ctx.params.meterId!;
+      held(meterId);
+      const b = ctx.body as { meterId: string; requestId: string; role: 'buyer' | 'seller'; secret: string; offerId?: string; pricePerKwh?: number; salt?: string };
+      if (b.meterId !== meterId) throw new HttpProblem(400, 'meter-mismatch', 'Meter mismatch', `the body names meter ${b.meterId}, the path ${meterId}`, { meterId });
+      const bid = [b.offerId, b.pricePerKwh, b.salt].filter((v) => v !== undefined).length;
+      if (b.role === 'seller' ? bid !== 3 : bid !== 0) {
+        throw new HttpProblem(400, 'invalid-auction-secrets', 'Invalid auction secrets', b.role === 'seller' ? 'a seller hands over its bid: offerId, pricePerKwh and salt' : 'a buyer hands over its identity secret only (no offerId, pricePerKwh or salt)');
+      }
+      if (!d.agents) throw new HttpProblem(409, 'agents-disabled', 'Agents disabled', 'this gateway runs no agents (agents.enabled), so nothing would reveal or claim with these secrets');
+      const secret = { meterId, requestId: b.requestId, role: b.role, secret: b.secret, ...(b.role === 'seller' ? { offerId: b.offerId!, pricePerKwh: b.pricePerKwh!, salt: b.salt! } : {}) };
+      const out = d.agents.storeAuctionSecret(secret);
+      if (out === 'different') {
+        throw new HttpProblem(409, 'auction-secrets-differ', 'Different auction secrets already kept', `meter ${meterId} already handed over other secrets as ${b.role} of auction ${b.requestId}; a commitment opens with one secret`, { meterId });
+      }
+      return { status: 201, body: { meterId, requestId: b.requestId, role: b.role, ...(b.offerId ? { offerId: b.offerId } : {}), stored: out === 'stored' } };
+    },
     listAgentDuties: async () => ({
       status: 200,
       body: { enabled: d.agents !== undefined, checkpoint: d.store.checkpoint(AGENTS_CHECKPOINT) ?? null, pending: d.store.pending().map(dutyView) },

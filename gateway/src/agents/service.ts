@@ -7,11 +7,12 @@ import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
 import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
-import { admissionConditions, executionConditions, finalConditions } from './duties/conditions';
+import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
-import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
-import { AGENTS_CHECKPOINT, type AgentStore, type Duty, type DutyInput } from './store';
+import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyInput } from './store';
+import { nextAuctionStep } from './duties/auction';
 
 /** The meters whose keys this gateway holds (the wallet), and the identity to sign with for one. */
 export interface MeterKeys {
@@ -124,6 +125,21 @@ export class AgentService {
     return this.o.store.meterByParticipant();
   }
 
+  /**
+   * Takes a held meter's sealed-bid secrets for one auction (its own client made the commitments): the
+   * auction autopilot reveals and claims with them. Returns whether they were new; different secrets for
+   * the same (meter, auction, role) are refused (a commitment opens with one secret only).
+   */
+  storeAuctionSecret(s: AuctionSecret): 'stored' | 'same' | 'different' {
+    this.identityFor(s.meterId); // only meters this gateway holds
+    const out = this.o.store.putAuctionSecret(s, this.now());
+    if (out === 'stored') {
+      this.o.logger.info({ meterId: s.meterId, requestId: s.requestId, role: s.role }, 'auction secrets kept for the autopilot'); // never the secrets
+      this.kick();
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- events → duties
 
   /** Turns one chaincode event into new and woken duties, recorded with the checkpoint in one SQLite transaction. */
@@ -131,7 +147,10 @@ export class AgentService {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
-    const wakeKinds: Array<'household'> = [];
+    const wakeKinds: Array<'household' | 'task-draw'> = [];
+    /** tasks whose committee was drawn in this transaction: their beacon's completion needs no keeper */
+    const drawnNow = new Set<string>();
+    const seeded: DutyInput[] = [];
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
     const now = this.now();
     const keeper = this.o.config.keeper.enabled;
@@ -150,11 +169,28 @@ export class AgentService {
             const meterId = local.get(pid);
             if (meterId) add.push({ id: `member|${taskId}|${round}|${meterId}`, kind: 'member', meterId, subject: taskId, round, dueAt: now });
           }
+          drawnNow.add(`${taskId}|${round}`);
           const deadline = n('deadlineAt');
           if (keeper && deadline !== undefined) add.push({ id: `task-redraw|${taskId}|${round}`, kind: 'task-redraw', meterId: '', subject: taskId, round, dueAt: later((deadline + 1) * 1000) });
           wake.push(taskId);
           break;
         }
+        case EVENTS.entropyContributed: {
+          // The beacon is complete: the draw ran in this transaction. If it drew no committee the task stays
+          // seeded (too few eligible members, or CUSTODIAN_CAP) and a keeper retries committees:draw.
+          const taskId = s('taskId');
+          const round = n('round');
+          const got = n('contributions');
+          const quorum = n('quorum');
+          if (keeper && taskId && round !== undefined && got !== undefined && quorum !== undefined && got >= quorum) {
+            seeded.push({ id: `task-draw|${taskId}|${round}`, kind: 'task-draw', meterId: '', subject: taskId, round, dueAt: later(now) });
+          }
+          break;
+        }
+        case EVENTS.participantAdmitted:
+        case EVENTS.participantReinstated:
+          wakeKinds.push('task-draw'); // one more eligible member: a seeded task's draw may succeed now
+          break;
         case EVENTS.leaderEntryRecorded: {
           const taskId = s('taskId');
           const leader = s('leader');
@@ -231,6 +267,7 @@ export class AgentService {
           break;
       }
     }
+    for (const d of seeded) if (!drawnNow.has(`${d.subject}|${d.round}`)) add.push(d);
     const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, entries }, now);
     if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
     if (r.added || r.woken) this.kick();
@@ -266,6 +303,7 @@ export class AgentService {
   async runDuty(d: Duty): Promise<void> {
     if (d.kind === 'member') return this.runMember(d);
     if (d.kind === 'household') return this.runHousehold(d);
+    if (d.kind === 'auction') return this.runAuction(d);
     return this.runKeeper(d);
   }
 
@@ -340,6 +378,7 @@ export class AgentService {
       case 'auction-close': plan = auctionClosePlan(obj as AuctionView, now); break;
       case 'auction-expire': plan = auctionExpirePlan(obj as AuctionView, now); break;
       case 'task-redraw': plan = redrawPlan(obj as TaskView, d.round, now); break;
+      case 'task-draw': plan = drawPlan(obj as TaskView, d.round, now); break;
       case 'index-sync': plan = indexSyncPlan(obj as ParticipantView, now); break;
     }
     if ('done' in plan) return this.finish(d, plan.done);
@@ -354,6 +393,11 @@ export class AgentService {
       return;
     }
     if (r.outcome === 'refused') return this.finish(d, `refused: ${r.code} ${r.text}`, 'failed');
+    if (kind === 'task-draw' && r.code === 'PRECONDITION_FAILED') {
+      // still too few eligible members (or utilities): not an error; an admission or reinstatement wakes the duty
+      this.reschedule(d, this.now() + SEEDED_RETRY_MS, `seeded: ${(r.text ?? '').slice(0, 200)}`);
+      return;
+    }
     // lost race or not yet (clock skew, peers behind): re-read a little later
     this.retry(d, `${r.code ?? ''} ${r.text ?? ''}`.trim());
   }
@@ -419,6 +463,44 @@ export class AgentService {
     }
   }
 
+  /** The auction autopilot of one held meter in one auction (duties/auction.ts). */
+  private async runAuction(d: Duty): Promise<void> {
+    const role = d.id.split('|')[2] as 'buyer' | 'seller';
+    const secret = this.o.store.auctionSecret(d.meterId, d.subject, role);
+    if (!secret) return this.finish(d, 'no secrets kept for this auction', 'failed');
+    if (!this.settings(d.meterId).autopilot) {
+      // kept until the operator turns the autopilot on (PUT …/agent {autopilot: true} reopens nothing: look again later)
+      return this.reschedule(d, this.now() + 60_000, 'autopilot off for this meter');
+    }
+    let id: ActingIdentity;
+    try {
+      id = this.identityFor(d.meterId);
+    } catch (e) {
+      return this.finish(d, (e as Error).message, 'failed');
+    }
+    const auction = await this.read<AuctionView>('auctions:get', [d.subject]);
+    const revealKey = `reveal|${d.subject}|${secret.offerId ?? ''}|${d.meterId}`;
+    const step = nextAuctionStep(auction, secret, { nowMs: this.now(), revealed: this.o.store.hasAct(revealKey), me: this.o.store.participantOf(d.meterId) });
+    switch (step.kind) {
+      case 'done':
+        return this.finish(d, step.why);
+      case 'wait':
+        // auction events (closed, re-awarded, traded, failed) name the request and wake the duty
+        return this.reschedule(d, step.atMs ?? Math.max(this.now() + 60_000, auction.claimDeadline * 1000 + 1000), step.why);
+      case 'reveal': {
+        const r = await this.act(d, id, revealKey, 'auctions:reveal', [d.subject, step.offerId, JSON.stringify({ pricePerKwh: step.pricePerKwh, salt: step.salt })]);
+        if (r.outcome === 'lost-race') this.o.store.recordAct(revealKey, d.id, null, 'already on the ledger'); // a replay: revealed before
+        return this.after(d, r.outcome === 'lost-race' ? { outcome: 'acted' } : r);
+      }
+      case 'claim-seller':
+      case 'claim-buyer': {
+        const fn = step.kind === 'claim-seller' ? 'auctions:claimSeller' : 'auctions:claimBuyer';
+        const r = await this.act(d, id, `${step.kind}|${d.subject}|${auction.winnerOfferId ?? ''}|${d.meterId}`, fn, [d.subject, secret.secret]);
+        return this.after(d, r);
+      }
+    }
+  }
+
   private async runMember(d: Duty): Promise<void> {
     const meterId = d.meterId;
     const settings = this.settings(meterId);
@@ -442,6 +524,7 @@ export class AgentService {
     const cur = currentBallot(task, ballots, task.round);
     let verdict: Verdict | undefined;
     let notReady: string | undefined;
+    let entryVerdict: boolean | undefined;
     let subjectArg = task.subjectId;
     if (task.status === 'ACTIVE' && !('closed' in cur)) {
       if (task.kind === 'admission') {
@@ -464,9 +547,11 @@ export class AgentService {
           const packets: Record<string, PacketView | undefined> = {};
           for (const u of trade.packets) packets[u.packetId] = await this.read<PacketView>('energy:get', [u.packetId]).catch(() => undefined);
           verdict = executionConditions(trade, packets);
+          entryVerdict = entryApproves(trade, stage);
         } else {
           verdict = finalConditions(trade);
           if (!verdict) notReady = "waiting for the buyer's delivery evidence";
+          entryVerdict = entryApproves(trade, stage);
         }
       } else {
         return this.finish(d, `no duty for task kind ${task.kind}`);
@@ -474,7 +559,7 @@ export class AgentService {
     }
     const enteredSlots = this.o.store.enteredSlots(me);
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
-    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), enteredSlots });
+    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots });
     await this.perform(d, id, task, subjectArg, step);
   }
 

@@ -16,7 +16,7 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  *   Condition 2 against;
  * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot).
  */
-export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
+export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync' | 'auction';
 export type DutyState = 'pending' | 'done' | 'failed';
 
 export interface Duty {
@@ -55,6 +55,18 @@ export interface Checkpoint {
 
 export const AGENTS_CHECKPOINT = 'agents';
 
+/** A meter's secrets for one sealed-bid auction (docs/agents.md §4): never logged, never returned by the API. */
+export interface AuctionSecret {
+  meterId: string;
+  requestId: string;
+  role: 'buyer' | 'seller';
+  /** the identity secret U_vb / U_vs that opens the identity commitment at the claim */
+  secret: string;
+  offerId?: string;
+  pricePerKwh?: number;
+  salt?: string;
+}
+
 export class AgentStore {
   constructor(private readonly db: Db) {
     db.exec(`
@@ -68,6 +80,8 @@ export class AgentStore {
       CREATE INDEX IF NOT EXISTS agent_duties_meter ON agent_duties (meter_id, state);
       CREATE TABLE IF NOT EXISTS agent_acts (act TEXT PRIMARY KEY, duty_id TEXT NOT NULL, tx_id TEXT, outcome TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS agent_entries (leader TEXT NOT NULL, slot INTEGER NOT NULL, task_id TEXT NOT NULL, ballot TEXT NOT NULL, PRIMARY KEY (leader, slot, task_id, ballot));
+      CREATE TABLE IF NOT EXISTS agent_auction_secrets (meter_id TEXT NOT NULL, request_id TEXT NOT NULL, role TEXT NOT NULL, secret TEXT NOT NULL,
+        offer_id TEXT, price INTEGER, salt TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (meter_id, request_id, role));
       CREATE TABLE IF NOT EXISTS agent_meters (meter_id TEXT PRIMARY KEY, participant_id TEXT, behaviour TEXT, autopilot INTEGER, updated_at INTEGER NOT NULL);
     `);
   }
@@ -153,6 +167,45 @@ export class AgentStore {
   /** Reopens a finished duty (e.g. a meter's behaviour changed back from silent). */
   reopenForMeter(meterId: string, now = Date.now()): number {
     return this.db.prepare(`UPDATE agent_duties SET state = 'pending', due_at = ?, updated_at = ? WHERE meter_id = ? AND state = 'done' AND note = 'behaviour silent'`).run(now, now, meterId).changes;
+  }
+
+  /**
+   * Keeps a meter's sealed-bid secrets for one auction and opens its `auction` duty, in one transaction.
+   * The same secrets again are accepted (a client's retry); different ones for the same (meter, auction,
+   * role) are refused: a commitment on the ledger opens with exactly one secret.
+   */
+  putAuctionSecret(s: AuctionSecret, now = Date.now()): 'stored' | 'same' | 'different' {
+    let out: 'stored' | 'same' | 'different' = 'stored';
+    this.db.transaction(() => {
+      const old = this.auctionSecret(s.meterId, s.requestId, s.role);
+      if (old) {
+        out = old.secret === s.secret && old.offerId === s.offerId && old.pricePerKwh === s.pricePerKwh && old.salt === s.salt ? 'same' : 'different';
+        return;
+      }
+      this.db
+        .prepare('INSERT INTO agent_auction_secrets (meter_id, request_id, role, secret, offer_id, price, salt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(s.meterId, s.requestId, s.role, s.secret, s.offerId ?? null, s.pricePerKwh ?? null, s.salt ?? null, now);
+      this.db
+        .prepare(`INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, 'auction', ?, ?, 0, 'pending', ?, ?, ?, ?)`)
+        .run(`auction|${s.requestId}|${s.role}|${s.meterId}`, s.meterId, s.requestId, now, now, now, now);
+    })();
+    return out;
+  }
+
+  auctionSecret(meterId: string, requestId: string, role: string): AuctionSecret | undefined {
+    const r = this.db.prepare('SELECT * FROM agent_auction_secrets WHERE meter_id = ? AND request_id = ? AND role = ?').get(meterId, requestId, role) as
+      | { meter_id: string; request_id: string; role: 'buyer' | 'seller'; secret: string; offer_id: string | null; price: number | null; salt: string | null }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      meterId: r.meter_id,
+      requestId: r.request_id,
+      role: r.role,
+      secret: r.secret,
+      ...(r.offer_id !== null ? { offerId: r.offer_id } : {}),
+      ...(r.price !== null ? { pricePerKwh: r.price } : {}),
+      ...(r.salt !== null ? { salt: r.salt } : {}),
+    };
   }
 
   hasAct(act: string): boolean {

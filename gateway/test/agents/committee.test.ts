@@ -1,4 +1,4 @@
-import { nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { enterAsLeader, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -48,11 +48,39 @@ describe('committee member: the slot leader', () => {
     expect(step).toEqual({ kind: 'wait', atMs: (GENESIS + 13 * SLOT) * 1000, why: 'this meter leads slot 13' });
   });
 
-  it('does not enter when the conditions fail (an entry counts as approval), nor when it behaves refuse-all or silent', () => {
+  it('does not enter when its check fails but the verdict recorded with the entry would approve, nor when it behaves refuse-all or silent', () => {
     expect(nextMemberStep(input({ verdict: bad })).kind).toBe('wait');
+    expect(nextMemberStep(input({ verdict: bad, entryApproves: true })).kind).toBe('wait');
+    expect(nextMemberStep(input({ me: 'p-C', verdict: bad }))).toEqual({ kind: 'wait', why: 'ballot "admission" waits for another member\'s entry' });
     expect(nextMemberStep(input({ behaviour: 'refuse-all' })).kind).toBe('wait');
     expect(nextMemberStep(input({ behaviour: 'silent' }))).toEqual({ kind: 'done', why: 'behaviour silent' });
     expect(nextMemberStep(input({ behaviour: 'approve-all', verdict: bad })).kind).toBe('enter');
+  });
+
+  it('enters with a refusal when its own check fails and the verdict recorded with the entry is a refusal too', () => {
+    // a trade stage whose facts fail (e.g. the buyer declared less than its meter): the chaincode's stageFacts refuse
+    expect(nextMemberStep(input({ verdict: bad, entryApproves: false }))).toEqual({ kind: 'enter', ballot: 'admission', slot: 11 });
+    // not its slot: it waits for the slot it leads, as when approving
+    expect(nextMemberStep(input({ me: 'p-C', verdict: bad, entryApproves: false }))).toEqual({ kind: 'wait', atMs: (GENESIS + 13 * SLOT) * 1000, why: 'this meter leads slot 13' });
+    // Condition 2 still holds for a refusing entry
+    expect(nextMemberStep(input({ verdict: bad, entryApproves: false, enteredSlots: new Set([11]) })).kind).toBe('wait');
+    // refuse-all never enters; approve-all enters whatever the verdict
+    expect(nextMemberStep(input({ verdict: bad, entryApproves: false, behaviour: 'refuse-all' })).kind).toBe('wait');
+    expect(nextMemberStep(input({ verdict: bad, entryApproves: false, behaviour: 'approve-all' })).kind).toBe('enter');
+  });
+
+  it('does not enter an approval the chaincode would record as a refusal (its check holds, the recorded facts fail)', () => {
+    expect(nextMemberStep(input({ verdict: ok, entryApproves: false })).kind).toBe('wait');
+  });
+
+  it('enterAsLeader: the recorded verdict must be its own', () => {
+    const spec = task().ballots[0]!;
+    expect(enterAsLeader({ behaviour: 'honest', verdict: ok }, spec)).toBe(true);
+    expect(enterAsLeader({ behaviour: 'honest', verdict: ok, entryApproves: true }, spec)).toBe(true);
+    expect(enterAsLeader({ behaviour: 'honest', verdict: bad, entryApproves: false }, spec)).toBe(true);
+    expect(enterAsLeader({ behaviour: 'honest', verdict: bad, entryApproves: true }, spec)).toBe(false);
+    expect(enterAsLeader({ behaviour: 'lying-buyer', verdict: bad, entryApproves: false }, spec)).toBe(true); // a household fault, an honest validator
+    expect(enterAsLeader({ behaviour: 'honest', verdict: undefined, entryApproves: false }, spec)).toBe(false);
   });
 
   it('after an entry in this slot for another task (Condition 2) it waits for its next slot', () => {

@@ -1,5 +1,5 @@
 import { contractHashOf } from '@gridledger/protocol';
-import { admissionConditions, costOf, executionConditions, finalConditions } from '../../src/agents/duties/conditions';
+import { admissionConditions, costOf, entryApproves, executionConditions, finalConditions } from '../../src/agents/duties/conditions';
 import type { PacketView, ParticipantView } from '../../src/agents/duties/types';
 import { ballot, task, trade } from './fixtures';
 
@@ -70,5 +70,26 @@ describe('trade Conditions 1–4, checked from the trade, escrow and packet view
     expect(finalConditions(trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200, paymentEscrow: 10 }))!.conditions.condition4).toBe(false);
     // under-delivery is paid pro rata: still within escrow
     expect(finalConditions(trade({ state: 'FINAL', meteredWh: 150, buyerDeclaredWh: 150 }))!.conditions).toEqual({ condition3: true, condition4: true });
+  });
+
+  it('entryApproves mirrors the verdict the chaincode records with a leader entry (stageFacts), which the agent\'s own check implies', () => {
+    expect(entryApproves(trade(), 'execution')).toBe(true);
+    expect(entryApproves(trade({ energyEscrowWh: 250 }), 'execution')).toBe(false);
+    expect(entryApproves(trade({ energyEscrowWh: 0, packets: [] }), 'execution')).toBe(false);
+    expect(entryApproves(trade({ paymentEscrow: 49 }), 'execution')).toBe(false);
+    // a packet the agent cannot find fails its own Condition 1, not the chaincode's: the entry would approve
+    expect(executionConditions(trade(), {}).conditions.condition1).toBe(false);
+    expect(entryApproves(trade(), 'execution')).toBe(true);
+    expect(entryApproves(trade({ state: 'FINAL' }), 'final')).toBe(false);
+    expect(entryApproves(trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200 }), 'final')).toBe(true);
+    expect(entryApproves(trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 100 }), 'final')).toBe(false); // a lying buyer
+    expect(entryApproves(trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200, paymentEscrow: 10 }), 'final')).toBe(false);
+    // every trade the agent's own check approves, the recorded entry approves too
+    for (const t of [trade(), trade({ state: 'FINAL', meteredWh: 150, buyerDeclaredWh: 150 })]) {
+      const stage = t.state === 'FINAL' ? 'final' : 'execution';
+      const own = stage === 'final' ? finalConditions(t)! : executionConditions(t, { 'pkt-1': packet() });
+      expect(Object.values(own.conditions).every(Boolean)).toBe(true);
+      expect(entryApproves(t, stage)).toBe(true);
+    }
   });
 });

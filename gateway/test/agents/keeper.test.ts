@@ -1,4 +1,4 @@
-import { auctionClosePlan, auctionExpirePlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
 import { task, trade } from './fixtures';
 
 const S = 1_767_300_000;
@@ -51,5 +51,14 @@ describe('keeper plans', () => {
     const delays = new Set(['Utility1MSP', 'Utility2MSP', 'Utility3MSP'].map((m) => keeperDelayMs(m, 2000, 3000)));
     for (const d of delays) expect([2000, 5000, 8000]).toContain(d);
     expect(delays.size).toBeGreaterThan(1);
+  });
+
+  it('committees:draw while the round is seeded without a committee; over once drawn, replaced or closed', () => {
+    expect(drawPlan(task({ status: 'SEEDED', committee: [] }), 0, S * 1000)).toEqual({ act: true });
+    expect(drawPlan(task(), 0, S * 1000)).toEqual({ done: 'committee drawn' });
+    expect(drawPlan(task({ status: 'SEEDED', round: 1 }), 0, S * 1000)).toEqual({ done: 'round 0 already replaced by round 1' });
+    expect(drawPlan(task({ status: 'CLOSED', outcome: 'CANCELLED' }), 0, S * 1000)).toEqual({ done: 'task closed (CANCELLED)' });
+    // a peer that has not seen the beacon complete yet: look again shortly
+    expect(drawPlan(task({ status: 'AWAITING_ENTROPY' }), 0, S * 1000)).toEqual({ act: false, atMs: S * 1000 + 5000 });
   });
 });

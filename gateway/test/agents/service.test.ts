@@ -1,12 +1,15 @@
 import { AgentService, NotHeldError, type AgentsConfig } from '../../src/agents/service';
 import { AgentStore } from '../../src/agents/store';
+import { SEEDED_RETRY_MS } from '../../src/agents/duties/keeper';
+import { agentHandlers } from '../../src/agents/rest';
+import type { HandlerContext } from '../../src/rest/app';
 import type { BallotState, TaskView } from '../../src/agents/duties/types';
 import { Submitter } from '../../src/fabric/submitter';
 import { Metrics } from '../../src/ops/metrics';
 import { openDatabase, type Db } from '../../src/store/db';
 import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
 import { silentLogger, tmpDir } from '../helpers/tmp';
-import { ballot, inSlot, task } from './fixtures';
+import { ballot, inSlot, task, trade } from './fixtures';
 
 const MSP = 'Utility1MSP';
 const CONFIG: AgentsConfig = {
@@ -208,6 +211,36 @@ describe('AgentService', () => {
     expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
   });
 
+  it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {
+    const t = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 100 });
+    world.task = task({ kind: 'trade', subjectId: t.tradeId, ballots: [
+      { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+      { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+    ] });
+    const ballots: Record<string, BallotState> = { execution: ballot('execution', { entryBy: 'p-D', status: 'APPROVED' }), final: { ballot: null, round: 0, votes: [] } };
+    const inner = ledger.evaluateImpl!;
+    ledger.evaluateImpl = async (id, fn, args) => {
+      if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+      if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[1]!]));
+      return inner(id, fn, args);
+    };
+    const store = new AgentStore(db);
+    const s = make(store);
+    now = inSlot(11); // p-A (m-a) leads slot 11
+    await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
+    await s.runOnce();
+    expect(acts()).toEqual([`meter:m-a trades:recordEntry ${t.tradeId}`]);
+    // p-C, not leading, waits for the entry (and then votes no: its own Condition 3 fails)
+    expect(store.get('member|t-1|0|m-c')!.note).toBe('this meter leads slot 13');
+    ballots.final = ballot('final', { entryBy: 'p-A', slot: 11 });
+    ballots.final.votes[0]!.approve = false;
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    store.reschedule('member|t-1|0|m-a', now + 60_000, 'test');
+    await s.runOnce();
+    const v = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => ({ signer: x.signer, vote: JSON.parse(x.args[1]!) }));
+    expect(v).toEqual([{ signer: 'meter:m-c', vote: expect.objectContaining({ approve: false, conditions: { condition3: false, condition4: true } }) }]);
+  });
+
   it('keeper: expires an offer at its expiry as the operator; a keeper of another utility that was first is a lost race', async () => {
     const offer = { offerId: 'o-1', expiresAt: 1_767_300_000, status: 'OPEN' };
     const base = ledger.evaluateImpl;
@@ -235,6 +268,98 @@ describe('AgentService', () => {
     expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'done', note: 'offer expired' });
     expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'done' });
     expect(acts()).toEqual(['operator offers:expire o-1']);
+  });
+
+  it('keeper: a task left seeded (its draw found too few eligible members) is drawn again once a member is admitted', async () => {
+    world.task = task({ status: 'SEEDED', committee: [] });
+    const store = new AgentStore(db);
+    const s = make(store);
+    // the beacon completed without a committee (no CommitteeDrawn in that transaction): a draw duty
+    await s.handleEvent(ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 't-1', round: 0, mspId: 'Utility2MSP', contributions: 2, quorum: 2 } }]));
+    // a beacon that drew its committee in the same transaction needs none; an incomplete one neither
+    await s.handleEvent(ledger.emitEvents([
+      { name: 'EntropyContributed', payload: { taskId: 't-2', round: 0, mspId: 'Utility2MSP', contributions: 2, quorum: 2 } },
+      { name: 'CommitteeDrawn', payload: { taskId: 't-2', kind: 'admission', subjectId: 'p-x#1', round: 0, committee: ['p-B', 'p-D', 'p-E', 'p-F'], deadlineAt: world.task.deadlineAt } },
+    ]));
+    await s.handleEvent(ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 't-3', round: 0, mspId: 'Utility2MSP', contributions: 1, quorum: 2 } }]));
+    expect(new AgentStore(db).pending().filter((d) => d.kind === 'task-draw').map((d) => d.id)).toEqual(['task-draw|t-1|0']);
+
+    // still too few eligible: the chaincode refuses the draw; that is a wait, not a failure
+    ledger.script.push({ stage: 'endorse', error: chaincodeError('[PRECONDITION_FAILED:TOO_FEW_ELIGIBLE] task t-1: only 3 of 4 eligible members found') });
+    await s.runOnce();
+    expect(acts()).toEqual([]);
+    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'pending', attempts: 0, dueAt: now + SEEDED_RETRY_MS });
+    expect(store.get('task-draw|t-1|0')!.note).toMatch(/^seeded: .*only 3 of 4/);
+    // an admission wakes it at once; the draw commits, the re-read shows the committee, the duty ends
+    await s.handleEvent(ledger.emitEvents([{ name: 'ParticipantAdmitted', payload: { participantId: 'p-E' } }]));
+    expect(store.get('task-draw|t-1|0')!.dueAt).toBe(now);
+    ledger.result = (tx) => {
+      if (tx.fn === 'committees:draw') world.task = task();
+      return { ok: true };
+    };
+    await s.runOnce();
+    expect(acts()).toEqual(['operator committees:draw t-1']);
+    await s.runOnce();
+    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'done', note: 'committee drawn' });
+  });
+
+  it('auction autopilot: keeps the secrets of a held meter only, reveals at t1 and claims the award, never logging the secrets', async () => {
+    const a: { requestId: string; t1: number; t2: number; claimDeadline: number; status: string; winnerOfferId?: string; sellerClaim?: { participantId: string } } = {
+      requestId: 'r-1', t1: 1_767_300_000, t2: 1_767_300_060, claimDeadline: 1_767_300_120, status: 'OPEN',
+    };
+    const base = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'auctions:get' ? Buffer.from(JSON.stringify(a)) : base(id, fn, args));
+    const lines: string[] = [];
+    const logger = (await import('pino')).default({ level: 'debug' }, { write: (l: string) => lines.push(l) });
+    const store = new AgentStore(db);
+    const s = new AgentService({ ledger, submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }), store, operator: identity('operator'), meters, logger, metrics: new Metrics(), config: CONFIG, now: () => now });
+    services.push(s);
+    const secret = { meterId: 'm-a', requestId: 'r-1', role: 'seller' as const, secret: 'identity-secret-of-m-a', offerId: 'o-1', pricePerKwh: 180, salt: 'salt-of-the-bid-1234' };
+    expect(() => s.storeAuctionSecret({ ...secret, meterId: 'm-foreign' })).toThrow(NotHeldError);
+    expect(s.storeAuctionSecret(secret)).toBe('stored');
+    expect(s.storeAuctionSecret(secret)).toBe('same');
+    expect(s.storeAuctionSecret({ ...secret, salt: 'another-salt-entirely' })).toBe('different');
+    // the autopilot is a per-meter policy: off, nothing happens
+    now = a.t1 * 1000 + 1000;
+    await s.runOnce();
+    expect(acts()).toEqual([]);
+    expect(store.get('auction|r-1|seller|m-a')!.note).toBe('autopilot off for this meter');
+    s.setSettings('m-a', { autopilot: true });
+    store.reschedule('auction|r-1|seller|m-a', 0, 'test');
+    await s.runOnce();
+    expect(acts()).toEqual(['meter:m-a auctions:reveal r-1 o-1 {"pricePerKwh":180,"salt":"salt-of-the-bid-1234"}']);
+    await s.runOnce(); // re-read: revealed, waits for t2
+    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'pending', dueAt: a.t2 * 1000 });
+    // closed and awarded to this bid: an AuctionClosed event wakes it, it claims with its identity secret
+    a.status = 'AWARDED';
+    a.winnerOfferId = 'o-1';
+    now = a.t2 * 1000 + 5000;
+    await s.handleEvent(ledger.emitEvents([{ name: 'AuctionClosed', payload: { requestId: 'r-1', status: 'AWARDED', winnerOfferId: 'o-1' } }]));
+    await s.runOnce();
+    expect(acts()[1]).toBe('meter:m-a auctions:claimSeller r-1 identity-secret-of-m-a');
+    a.status = 'TRADED';
+    await s.runOnce();
+    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'done', note: 'auction TRADED' });
+    // never in a log line
+    expect(lines.join('\n')).not.toMatch(/identity-secret-of-m-a|salt-of-the-bid/);
+    expect(lines.some((l) => l.includes('auction secrets kept'))).toBe(true);
+  });
+
+  it('REST: POST /agents/{meterId}/auction-secrets answers what was kept, never the secrets; a mismatch is a 4xx', async () => {
+    const store = new AgentStore(db);
+    const s = make(store);
+    const h = agentHandlers({ agents: s, store, meters: { get: (id: string) => (id === 'm-a' ? ({ status: 'active' } as never) : undefined) } });
+    const call = (meterId: string, body: unknown) => h.putAuctionSecrets!({ params: { meterId }, body } as unknown as HandlerContext);
+    const body = { meterId: 'm-a', requestId: 'r-1', role: 'buyer', secret: 'identity-secret-of-m-a' };
+    const r = await call('m-a', body);
+    expect(r).toEqual({ status: 201, body: { meterId: 'm-a', requestId: 'r-1', role: 'buyer', stored: true } });
+    expect(JSON.stringify(r)).not.toContain('identity-secret');
+    expect((await call('m-a', body)).body).toMatchObject({ stored: false });
+    await expect(call('m-a', { ...body, secret: 'another-identity-secret' })).rejects.toMatchObject({ status: 409 });
+    await expect(call('m-a', { ...body, meterId: 'm-c' })).rejects.toMatchObject({ status: 400 });
+    await expect(call('m-a', { ...body, role: 'seller' })).rejects.toMatchObject({ status: 400 }); // a seller's bid is missing
+    await expect(call('m-b', { ...body, meterId: 'm-b' })).rejects.toMatchObject({ status: 404 }); // not held here
+    expect(store.pending().filter((d) => d.kind === 'auction').map((d) => d.id)).toEqual(['auction|r-1|buyer|m-a']);
   });
 
   it('the follower resumes from its checkpoint after a restart and does not add duties twice', async () => {

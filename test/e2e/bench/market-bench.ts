@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     for (;;) {
       if (community.exitCode !== null) throw new Error(`the community exited (${community.exitCode}); see ${logFile}`);
       const s = readStatus(stateDir);
-      const active = s?.households?.filter((h) => h.status === 'active').length ?? 0;
+      const active = s?.households?.filter((h) => h.status === 'ACTIVE').length ?? 0;
       if ((s?.counters?.intervals ?? 0) >= 1 && (active === HOUSEHOLDS || now() - setupStart > SETUP_TIMEOUT_S)) {
         console.log(`set up:  ${active}/${HOUSEHOLDS} households admitted after ${fmt(now() - setupStart, 0)} s`);
         break;

@@ -51,6 +51,12 @@ export interface MemberInput {
   notReady?: string;
   /** slots in which this meter already made an entry (for any task): Condition 2 allows one */
   enteredSlots?: ReadonlySet<number>;
+  /**
+   * Whether the chaincode would record this meter's entry as an approval. A trade entry carries the
+   * verdict the chaincode evaluates on the stage's facts (`stageFacts`, chaincode/src/market/domain/trade.ts;
+   * `entryApproves` in ./conditions mirrors it); an admission entry always approves. Undefined = approves.
+   */
+  entryApproves?: boolean;
 }
 
 /** How the behaviour turns this meter's own verdict into its vote. */
@@ -65,6 +71,18 @@ export function voteFor(behaviour: Behaviour, verdict: Verdict, spec: BallotSpec
   const conditions: Record<string, boolean> = {};
   for (const c of spec.conditions) conditions[c] = verdict.conditions[c] === true;
   return { approve: ok, conditions, reason: ok ? 'conditions checked on the ledger' : verdict.reasons.join('; ').slice(0, 280) };
+}
+
+/**
+ * Whether this meter, as slot leader, records the entry of the open ballot. `approve-all` enters
+ * whatever the facts (a Byzantine leader); `refuse-all` never enters (it would not vote with the
+ * chaincode's verdict); an honest leader enters when the verdict recorded with its entry equals its own.
+ */
+export function enterAsLeader(i: Pick<MemberInput, 'behaviour' | 'verdict' | 'entryApproves'>, spec: BallotSpecView): boolean {
+  if (!i.verdict) return false;
+  if (i.behaviour === 'approve-all') return true;
+  if (i.behaviour === 'refuse-all') return false;
+  return voteFor(i.behaviour, i.verdict, spec).approve === (i.entryApproves ?? true);
 }
 
 export function nextMemberStep(i: MemberInput): MemberStep {
@@ -86,12 +104,16 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   if (!i.verdict) return { kind: 'wait', why: i.notReady ?? 'facts not on the ledger yet' };
 
   if (spec.requiresEntry && !ballot?.entry) {
-    // Entering = approving (the entry counts as the leader's approval), so only a meter that approves enters.
-    const wouldApprove = voteFor(i.behaviour, i.verdict, spec).approve;
+    // The entry is also the leader's vote, with the verdict the chaincode records for it. So a leader
+    // enters when that verdict is its own: an approval when its check holds, or — since the hardening
+    // change (docs/governance.md "Leader entry") — a refusal when its check fails and the recorded
+    // facts fail too; then the committee can refuse by votes instead of waiting out the stage window.
+    // It does not enter when the recorded verdict would contradict its own check.
+    if (!enterAsLeader(i, spec)) return { kind: 'wait', why: `ballot "${spec.name}" waits for another member's entry` };
     const { leader, slot } = leaderAt(task, now);
-    if (leader === me && wouldApprove && !i.enteredSlots?.has(slot)) return { kind: 'enter', ballot: spec.name, slot };
+    if (leader === me && !i.enteredSlots?.has(slot)) return { kind: 'enter', ballot: spec.name, slot };
     const next = nextLeadSlot(task, me, now + (leader === me ? task.slotSeconds : 0));
-    if (!wouldApprove || !next || next.startAt > task.deadlineAt) return { kind: 'wait', why: `ballot "${spec.name}" waits for another member's entry` };
+    if (!next || next.startAt > task.deadlineAt) return { kind: 'wait', why: `ballot "${spec.name}" waits for another member's entry` };
     return { kind: 'wait', atMs: next.startAt * 1000, why: `this meter leads slot ${next.slot}` };
   }
   if (votes.some((v) => v.voter === me)) return { kind: 'wait', why: `voted on ballot "${spec.name}"; waiting for the quorum` };

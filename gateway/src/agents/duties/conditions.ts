@@ -98,3 +98,16 @@ export function finalConditions(t: TradeView): Verdict | undefined {
   if (!c4) reasons.push(`Condition 4: the payout ${payout} exceeds the escrowed ${t.paymentEscrow}`);
   return { conditions: { condition3: c3, condition4: c4 }, reasons };
 }
+
+/**
+ * The verdict the chaincode records with a trade stage's leader entry: `stageFacts` of
+ * chaincode/src/market/domain/trade.ts (Conditions 1–2 / 3–4 on the trade's own fields, without the
+ * packet reads and the contract hash the agent adds). The agent's own check implies these facts, so a
+ * leader whose check holds always enters an approval; one whose check fails enters only when these fail
+ * too (its entry is then a refusal, like its check).
+ */
+export function entryApproves(t: TradeView, stage: 'execution' | 'final'): boolean {
+  if (stage === 'execution') return t.energyEscrowWh > 0 && t.energyEscrowWh <= t.amountWh && t.paymentEscrow === t.cost;
+  if (t.meteredWh === undefined) return false;
+  return t.buyerDeclaredWh === t.meteredWh && costOf(Math.min(t.meteredWh, t.amountWh), t.pricePerKwh) <= t.paymentEscrow;
+}

@@ -10,7 +10,7 @@
  */
 import type { AuctionView, OfferView, ParticipantView, TaskView, TradeView } from './types';
 
-export type KeeperKind = 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'index-sync';
+export type KeeperKind = 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync';
 
 /** The chaincode function each keeper duty submits (its one argument is the duty's subject). */
 export const KEEPER_FN: Record<KeeperKind, string> = {
@@ -19,6 +19,7 @@ export const KEEPER_FN: Record<KeeperKind, string> = {
   'auction-close': 'auctions:close',
   'auction-expire': 'auctions:expire',
   'task-redraw': 'committees:redraw',
+  'task-draw': 'committees:draw',
   'index-sync': 'participants:syncCommitteeIndex',
 };
 
@@ -29,6 +30,7 @@ export const KEEPER_READ: Record<KeeperKind, string> = {
   'auction-close': 'auctions:get',
   'auction-expire': 'auctions:get',
   'task-redraw': 'committees:getTask',
+  'task-draw': 'committees:getTask',
   'index-sync': 'participants:get',
 };
 
@@ -71,6 +73,26 @@ export function redrawPlan(t: TaskView, round: number, nowMs: number): KeeperPla
   if (t.round !== round) return { done: `round ${round} already replaced by round ${t.round}` };
   if (t.status !== 'ACTIVE') return { done: `task ${t.status}` };
   return at((t.deadlineAt + 1) * 1000, nowMs);
+}
+
+/**
+ * How long a task left `seeded` (its draw found too few eligible members, or only members of too few
+ * utilities: CUSTODIAN_CAP) waits before the keeper tries `committees:draw` again when no admission or
+ * reinstatement woke it first (docs/agents.md §3). A failed draw is an endorsement that commits nothing.
+ */
+export const SEEDED_RETRY_MS = 10 * 60_000;
+
+/**
+ * `committees:draw` while round `round` of the task is `SEEDED` without a committee (docs/governance.md
+ * §6: the beacon completed but the draw could not fill the committee). Over once a committee is drawn, the
+ * round replaced or the task closed; a task still collecting its beacon is looked at again shortly.
+ */
+export function drawPlan(t: TaskView, round: number, nowMs: number): KeeperPlan {
+  if (t.status === 'CLOSED') return { done: `task closed (${t.outcome})` };
+  if (t.round !== round) return { done: `round ${round} already replaced by round ${t.round}` };
+  if (t.status === 'ACTIVE') return { done: 'committee drawn' };
+  if (t.status !== 'SEEDED') return { act: false, atMs: nowMs + 5_000 };
+  return { act: true };
 }
 
 /**

@@ -104,6 +104,9 @@ export interface AuctionView {
   t2: number;
   claimDeadline: number;
   status: 'OPEN' | 'AWARDED' | 'NO_WINNER' | 'TRADED' | 'FAILED' | string;
+  winnerOfferId?: string;
+  buyerClaim?: { participantId: string };
+  sellerClaim?: { participantId: string };
 }
 
 /** A condition verdict: each named condition and, for the log and the vote's reason, why one failed. */
