@@ -37,7 +37,7 @@ describe('auction autopilot', () => {
   });
 
   it('ends with the auction', () => {
-    for (const status of ['NO_WINNER', 'TRADED', 'FAILED']) {
+    for (const status of ['NO_WINNER', 'TRADED', 'FAILED'] as const) {
       expect(nextAuctionStep(auction({ status }), seller, { nowMs: at(S + 200), revealed: true })).toEqual({ kind: 'done', why: `auction ${status}` });
       expect(nextAuctionStep(auction({ status }), buyer, { nowMs: at(S + 200), revealed: false }).kind).toBe('done');
     }

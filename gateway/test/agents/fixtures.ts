@@ -1,4 +1,5 @@
 import type { BallotState, TaskView, TradeView, VoteView } from '../../src/agents/duties/types';
+import type { BallotStatus } from '@gridledger/protocol';
 import { contractHashOf } from '@gridledger/protocol';
 
 /** Ledger times are Unix seconds; the agents' wall clock (`nowMs`, timers) is in ms. */
@@ -32,7 +33,7 @@ export const inSlotAt = (s: number) => GENESIS + s * SLOT + 5;
 /** The same instant on the agents' wall clock (ms). */
 export const inSlot = (s: number) => inSlotAt(s) * 1000;
 
-export function ballot(name: string, opts: { entryBy?: string; slot?: number; votes?: Array<[string, boolean]>; status?: string; round?: number; payload?: Record<string, unknown> } = {}): BallotState {
+export function ballot(name: string, opts: { entryBy?: string; slot?: number; votes?: Array<[string, boolean]>; status?: BallotStatus; round?: number; payload?: Record<string, unknown> } = {}): BallotState {
   const round = opts.round ?? 0;
   const votes: VoteView[] = (opts.votes ?? []).map(([voter, approve]) => ({ voter, approve, round, ballot: name }));
   const slot = opts.slot ?? 10;

@@ -1,5 +1,6 @@
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
 import { task, trade } from './fixtures';
+import type { AuctionView, ParticipantView } from '../../src/agents/duties/types';
 
 const S = 1_767_300_000;
 
@@ -19,7 +20,7 @@ describe('keeper plans', () => {
   });
 
   it('auctions:close from t2; auctions:expire from the claim deadline while awarded (a re-award moves it)', () => {
-    const a = { requestId: 'r', t1: S, t2: S + 60, claimDeadline: S + 120, status: 'OPEN' };
+    const a: AuctionView = { requestId: 'r', t1: S, t2: S + 60, claimDeadline: S + 120, status: 'OPEN' };
     expect(auctionClosePlan(a, (S + 59) * 1000)).toEqual({ act: false, atMs: (S + 60) * 1000 });
     expect(auctionClosePlan(a, (S + 60) * 1000)).toEqual({ act: true });
     expect(auctionClosePlan({ ...a, status: 'AWARDED' }, (S + 60) * 1000)).toEqual({ done: 'auction AWARDED' });
@@ -39,7 +40,7 @@ describe('keeper plans', () => {
   });
 
   it('participants:syncCommitteeIndex once the ban ran out (the view then reads active)', () => {
-    const p = { participantId: 'p', mspId: 'M', zone: 'z', status: 'BANNED', bannedUntil: 1000 };
+    const p: ParticipantView = { participantId: 'p', mspId: 'M', zone: 'z', status: 'BANNED', bannedUntil: 1000 };
     expect(indexSyncPlan(p, 500_000)).toEqual({ act: false, atMs: 1_001_000 });
     expect(indexSyncPlan({ ...p, status: 'ACTIVE' }, 1_001_000)).toEqual({ act: true });
     expect(indexSyncPlan({ ...p, status: 'ACTIVE' }, 999_999)).toEqual({ done: 'participant ACTIVE' });

@@ -15,3 +15,4 @@ export * from './tasks';
 export * from './trade';
 export * from './network';
 export * from './schemas';
+export * from './status';

@@ -8,7 +8,8 @@
  */
 import type { GovernanceParameters } from './parameters';
 
-export type ParticipantStatus = 'PENDING' | 'ACTIVE' | 'SUSPENDED' | 'BANNED' | 'REJECTED';
+import type { ParticipantStatus } from '@gridledger/protocol';
+export type { ParticipantStatus };
 
 export interface Participant {
   participantId: string;

@@ -25,7 +25,8 @@ export interface StoredContribution {
   at: number;
 }
 
-export type TaskStatus = 'AWAITING_ENTROPY' | 'SEEDED' | 'ACTIVE' | 'CLOSED';
+import type { TaskStatus } from '@gridledger/protocol';
+export type { TaskStatus };
 
 export interface Task {
   taskId: string;
@@ -71,7 +72,8 @@ export interface LeaderEntry {
   payload: unknown;
 }
 
-export type BallotStatus = 'OPEN' | 'APPROVED' | 'REJECTED';
+import type { BallotStatus } from '@gridledger/protocol';
+export type { BallotStatus };
 
 export interface Ballot {
   taskId: string;

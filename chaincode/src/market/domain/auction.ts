@@ -21,8 +21,8 @@ import { Obj, SECRET_PATTERN } from './validate';
 import { fail } from '../../kernel/errors';
 import { inputOf } from '../../kernel/args';
 
-export type AuctionStatus = 'OPEN' | 'AWARDED' | 'NO_WINNER' | 'TRADED' | 'FAILED';
-export type BidStatus = 'COMMITTED' | 'REVEALED' | 'FILTERED';
+import type { AuctionStatus, BidStatus } from '@gridledger/protocol';
+export type { AuctionStatus, BidStatus };
 
 export interface AuctionRequest {
   requestId: string;

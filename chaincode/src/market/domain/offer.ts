@@ -17,7 +17,8 @@ import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
 import { inputOf } from '../../kernel/args';
 
-export type OfferStatus = 'OPEN' | 'ACCEPTED' | 'WITHDRAWN' | 'EXPIRED';
+import type { OfferStatus } from '@gridledger/protocol';
+export type { OfferStatus };
 
 export interface Offer {
   offerId: string;

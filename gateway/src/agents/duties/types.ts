@@ -3,7 +3,7 @@
  * chaincode/src/market/domain/*.ts). Only the fields a duty decides on are typed; stored field names
  * are those of today's chaincode. The trade is the wire contract's (packages/protocol/src/trade.ts).
  */
-import type { Trade, TradeValidation } from '@gridledger/protocol';
+import type { AuctionStatus, BallotStatus, OfferStatus, ParticipantStatus, TaskOutcome, TaskStatus, Trade, TradeValidation } from '@gridledger/protocol';
 
 export interface BallotSpecView {
   name: string;
@@ -17,8 +17,9 @@ export interface TaskView {
   subjectId: string;
   parties: string[];
   ballots: BallotSpecView[];
-  status: 'AWAITING_ENTROPY' | 'SEEDED' | 'ACTIVE' | 'CLOSED' | string;
-  outcome: string;
+  status: TaskStatus;
+  /** '' while the task is open */
+  outcome: TaskOutcome | '';
   round: number;
   f: number;
   n: number;
@@ -43,7 +44,7 @@ export interface BallotView {
   taskId: string;
   name: string;
   round: number;
-  status: 'OPEN' | 'APPROVED' | 'REJECTED' | string;
+  status: BallotStatus;
   entry?: EntryView;
 }
 
@@ -68,7 +69,7 @@ export interface ParticipantView {
   participantId: string;
   mspId: string;
   zone: string;
-  status: string;
+  status: ParticipantStatus;
   admissionTaskId?: string;
   bannedUntil?: number;
 }
@@ -95,7 +96,7 @@ export interface PacketView {
 export interface OfferView {
   offerId: string;
   expiresAt: number;
-  status: 'OPEN' | 'ACCEPTED' | 'WITHDRAWN' | 'EXPIRED' | string;
+  status: OfferStatus;
 }
 
 export interface AuctionView {
@@ -103,7 +104,7 @@ export interface AuctionView {
   t1: number;
   t2: number;
   claimDeadline: number;
-  status: 'OPEN' | 'AWARDED' | 'NO_WINNER' | 'TRADED' | 'FAILED' | string;
+  status: AuctionStatus;
   winnerOfferId?: string;
   buyerClaim?: { participantId: string };
   sellerClaim?: { participantId: string };
