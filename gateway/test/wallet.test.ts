@@ -35,6 +35,9 @@ describe('MeterIdentities', () => {
     expect(ca.registered.get('m-1')).toMatchObject({ zone: 'z-1', maxEnrollments: 1 });
     const acting = ids.actingIdentity('m-1');
     expect(acting.privateKeyPem).toMatch(/BEGIN PRIVATE KEY/);
+    // the agents' keyed check of a held meter agrees with the list
+    expect(ids.activeMeter('m-1')).toEqual(ids.activeMeters()[0]);
+    expect(ids.activeMeter('m-unknown')).toBeUndefined();
     const raw = JSON.stringify(db.prepare('SELECT * FROM meter_identities').all());
     expect(raw).not.toContain('BEGIN PRIVATE KEY');
     // the wallet key is needed to use it
@@ -51,6 +54,7 @@ describe('MeterIdentities', () => {
     }
     expect(err).toBeInstanceOf(HttpProblem);
     expect(err).toMatchObject({ status: 403, slug: 'meter-revoked' });
+    expect(ids.activeMeter('m-1')).toBeUndefined(); // a revoked meter is no longer held for acting
     expect(JSON.stringify(db.prepare('SELECT key_enc FROM meter_identities').all())).toBe('[{"key_enc":null}]');
     db.close();
   });

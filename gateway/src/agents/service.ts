@@ -17,6 +17,8 @@ import { nextAuctionStep } from './duties/auction';
 /** The meters whose keys this gateway holds (the wallet), and the identity to sign with for one. */
 export interface MeterKeys {
   activeMeters(): Array<{ meterId: string; mspId: string }>;
+  /** One held meter by id (a keyed read: the agents check it on every act, so it must not scan all meters). */
+  activeMeter(meterId: string): { meterId: string; mspId: string } | undefined;
   actingIdentity(meterId: string): ActingIdentity;
 }
 
@@ -104,7 +106,7 @@ export class AgentService {
    * utility. Anything else is refused here (and the chaincode would refuse it too).
    */
   identityFor(meterId: string): ActingIdentity {
-    const held = this.o.meters.activeMeters().find((m) => m.meterId === meterId);
+    const held = this.o.meters.activeMeter(meterId);
     if (!held || held.mspId !== this.o.operator.mspId) throw new NotHeldError(`meter ${meterId} is not held by this gateway (${this.o.operator.mspId})`);
     const id = this.o.meters.actingIdentity(meterId);
     if (id.mspId !== this.o.operator.mspId) throw new NotHeldError(`meter ${meterId} belongs to ${id.mspId}, not ${this.o.operator.mspId}`);
@@ -404,7 +406,7 @@ export class AgentService {
 
   /** The held meter (of this utility) among a trade's parties, if any. */
   private heldMeter(meterId: string, mspId: string | undefined): boolean {
-    return (mspId === undefined || mspId === this.o.operator.mspId) && this.o.meters.activeMeters().some((m) => m.meterId === meterId && m.mspId === this.o.operator.mspId);
+    return (mspId === undefined || mspId === this.o.operator.mspId) && this.o.meters.activeMeter(meterId)?.mspId === this.o.operator.mspId;
   }
 
   /** A flow of a held meter in an interval, from its own utility's peer; null when it has no reading yet. */

@@ -104,6 +104,12 @@ export class MeterIdentities {
     return this.wallet.activeMeters();
   }
 
+  /** One meter this gateway holds an enrolled key for (a keyed read, for the agents' per-act check). */
+  activeMeter(meterId: string): { meterId: string; mspId: string; zone: string } | undefined {
+    const r = this.wallet.get(meterId);
+    return r && r.status === 'active' ? { meterId: r.meterId, mspId: r.mspId, zone: r.zone } : undefined;
+  }
+
   get(meterId: string): MeterRecord | undefined {
     return this.wallet.get(meterId);
   }

@@ -43,12 +43,14 @@ describe('AgentService', () => {
   let now: number;
   const services: AgentService[] = [];
 
+  const held = [
+    { meterId: 'm-a', mspId: MSP },
+    { meterId: 'm-c', mspId: MSP },
+    { meterId: 'm-foreign', mspId: 'Utility2MSP' }, // a record that is not this utility's: never used
+  ];
   const meters = {
-    activeMeters: () => [
-      { meterId: 'm-a', mspId: MSP },
-      { meterId: 'm-c', mspId: MSP },
-      { meterId: 'm-foreign', mspId: 'Utility2MSP' }, // a record that is not this utility's: never used
-    ],
+    activeMeters: () => held,
+    activeMeter: (meterId: string) => held.find((m) => m.meterId === meterId),
     actingIdentity: (meterId: string) => ({ ...identity(`meter:${meterId}`), mspId: meterId === 'm-foreign' ? 'Utility2MSP' : MSP }),
   };
 
