@@ -1,4 +1,4 @@
-import { enterAsLeader, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { DECIDE_TURN_MS, decideTurn, enterAsLeader, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -123,6 +123,21 @@ describe('committee member: votes', () => {
 });
 
 describe('committee member: decisions and races', () => {
+  it('takes turns to decide once the quorum is in: the leader of the quorum\'s slot first, then committee order, DECIDE_TURN_MS apart', () => {
+    // the quorum's last vote landed in slot 12, led by committee[(12 + 1) mod 4] = p-B
+    const at = inSlotAt(12);
+    const b = ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] });
+    const timed = { admission: { ...b, votes: b.votes.map((v) => ({ ...v, at })) } };
+    expect(decideTurn(task(), 'p-B', at)).toBe(0);
+    expect(['p-C', 'p-D', 'p-A'].map((m) => decideTurn(task(), m, at))).toEqual([1, 2, 3]);
+    const step = (me: string, nowMs: number) => nextMemberStep(input({ ballots: timed, me, nowMs }));
+    expect(step('p-B', at * 1000)).toEqual({ kind: 'decide', ballot: 'admission' });
+    expect(step('p-C', at * 1000)).toMatchObject({ kind: 'wait', atMs: at * 1000 + DECIDE_TURN_MS });
+    expect(step('p-A', at * 1000 + DECIDE_TURN_MS)).toMatchObject({ kind: 'wait', atMs: at * 1000 + 3 * DECIDE_TURN_MS });
+    // p-B (and the others before p-A) silent or down: p-A decides at its turn
+    expect(step('p-A', at * 1000 + 3 * DECIDE_TURN_MS)).toEqual({ kind: 'decide', ballot: 'admission' });
+  });
+
   it('decides at 2f+1 approvals (the entry counts) and at f+1 refusals', () => {
     const approved = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] }) };
     expect(nextMemberStep(input({ ballots: approved }))).toEqual({ kind: 'decide', ballot: 'admission' });

@@ -26,6 +26,22 @@ export type MemberStep =
 export const approvalQuorum = (f: number) => 2 * f + 1;
 export const blockingQuorum = (f: number) => f + 1;
 
+/**
+ * Members take turns to call decide once a ballot has its quorum: one decide is enough, and when every
+ * member raced, all but one committed as MVCC-invalid transactions (bench:market counted 166 for 30
+ * trades, docs/benchmarks.md). Turn 0 is the leader of the slot in which the quorum's last vote landed,
+ * then the members after it in committee order, DECIDE_TURN_MS apart; a member whose turn comes finds the
+ * ballot decided (and stops) unless every earlier member is silent or down. All members compute the same
+ * order from the ledger, so the order needs no coordination.
+ */
+export const DECIDE_TURN_MS = 2_000;
+
+export function decideTurn(task: Pick<TaskView, 'committee' | 'genesisAt' | 'slotSeconds' | 'leaderOffset' | 'n'>, me: string, quorumAt: number): number {
+  const { leader } = leaderAt(task, quorumAt);
+  const n = task.committee.length;
+  return (((task.committee.indexOf(me) - task.committee.indexOf(leader)) % n) + n) % n;
+}
+
 /** The ballot that is open now: the first one not approved (ballots open in order). */
 export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<string, BallotState | undefined>, round: number): { spec: BallotSpecView; state: BallotState | undefined } | { closed: string } {
   for (const spec of task.ballots) {
@@ -99,7 +115,13 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   const votes = (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
   const approvals = votes.filter((v) => v.approve).length;
   const refusals = votes.length - approvals;
-  if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) return { kind: 'decide', ballot: spec.name };
+  if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) {
+    // when the quorum was reached: the latest counted vote or entry (Unix seconds; 0 if the view has no times)
+    const quorumAt = Math.max(ballot?.entry?.at ?? 0, ...votes.map((v) => v.at ?? 0));
+    const dueMs = quorumAt * 1000 + decideTurn(task, me, quorumAt) * DECIDE_TURN_MS;
+    if (nowMs < dueMs) return { kind: 'wait', atMs: dueMs, why: `ballot "${spec.name}" has its quorum; this member decides at its turn unless another did` };
+    return { kind: 'decide', ballot: spec.name };
+  }
   if (now > task.deadlineAt) return { kind: 'wait', why: `round ${task.round} passed its deadline; a keeper re-draws the committee` };
   if (!i.verdict) return { kind: 'wait', why: i.notReady ?? 'facts not on the ledger yet' };
 

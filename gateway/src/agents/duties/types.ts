@@ -53,6 +53,8 @@ export interface VoteView {
   approve: boolean;
   round: number;
   ballot: string;
+  /** when it was recorded, Unix seconds */
+  at?: number;
   conditions?: Record<string, boolean>;
   reason?: string;
   txId?: string;
