@@ -2,6 +2,7 @@
 // determinism rules that matter most in chaincode (enforced again by review and the stop hook).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 // Chaincode bounded contexts (docs/architecture.md "Chaincode layout"): the market reaches
 // governance only through governance/index.ts; governance never imports the market; contracts never
@@ -31,7 +32,7 @@ const boundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '.runtime/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '.runtime/**', 'dashboard/**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -53,4 +54,12 @@ export default tseslint.config(
     },
   },
   ...boundaries,
+  // The scripts' JavaScript helpers (network/fabric/lib/*.js, network/scripts/*.js, the protocol package's
+  // build scripts, the conformance chaincode, jest configs): plain CommonJS run by node, linted with the
+  // same recommended rules, without the TypeScript-only ones.
+  {
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-var-requires': 'off' },
+  },
 );

@@ -12,7 +12,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const crypto = require('node:crypto');
+const { createPrivateKey } = require('node:crypto');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const gwPath = require.resolve('@hyperledger/fabric-gateway', { paths: [path.join(REPO_ROOT, 'test', 'e2e'), REPO_ROOT] });
@@ -32,7 +32,7 @@ async function main() {
     const gateway = connect({
       client,
       identity: { mspId: org.mspId, credentials: fs.readFileSync(user.certPath) },
-      signer: signers.newPrivateKeySigner(crypto.createPrivateKey(fs.readFileSync(user.keyPath))),
+      signer: signers.newPrivateKeySigner(createPrivateKey(fs.readFileSync(user.keyPath))),
       endorseOptions: () => ({ deadline: Date.now() + 15000 }),
     });
     try {

@@ -1,5 +1,5 @@
 'use strict';
-const crypto = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const { Contract } = require('fabric-contract-api');
 
 /** Private data collection defined for chaincode `conformance` in test-network-config/network.yaml. */
@@ -149,7 +149,7 @@ class ConformanceContract extends Contract {
 
   /** Deliberately faulty: each endorser writes a different random value, so endorsements cannot match. */
   async nondeterministic(ctx, key) {
-    const value = crypto.randomBytes(16).toString('hex');
+    const value = randomBytes(16).toString('hex');
     await ctx.stub.putState(key, Buffer.from(value, 'utf8'));
     return value;
   }
