@@ -1,16 +1,16 @@
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import type express from 'express';
 import pino, { type Logger } from 'pino';
-import crypto from 'node:crypto';
-import { ApiKeyStore, generateApiKey, hashApiKey, readBootstrapFile } from './auth/apiKeys';
+import { ApiKeyStore, readBootstrapFile } from './auth/apiKeys';
 import { ConfigError, type GatewayConfig } from './config';
+import { applyDevnetDefaults } from './config/devnetDefaults';
 import { DeliveryWorker, parseResult } from './delivery/worker';
 import { FabricLedger, type ActingIdentity, type FabricLedgerOptions, type LedgerClient } from './fabric/ledger';
 import { defaultThreadScript, ThreadedLedger } from './fabric/ledgerThread';
-import { loadNetwork, selectOrg, selectUser, type NetworkDescriptor, type OrgDescriptor } from './fabric/network';
+import { loadNetwork, selectOrg, selectUser } from './fabric/network';
+import { regulatorHolder, userIdentity } from './fabric/networkIdentities';
 import { Submitter } from './fabric/submitter';
 import { FabricMeterCa, type MeterCa } from './identity/ca';
 import { MeterIdentities } from './identity/meters';
@@ -24,7 +24,8 @@ import { openDatabase, startCheckpointer, walSyncer, type Db } from './store/db'
 import { GroupCommit } from './store/groupCommit';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
-import { BeaconKeyConflictError, BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
+import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
+import { registerBeaconKey } from './events/registerBeaconKey';
 import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
@@ -242,75 +243,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     staticDir: dashboardDir(),
   });
   return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
-}
-
-/** Registers the beacon key in the background until it is done (the network may still be starting). */
-async function registerBeaconKey(gw: GatewayApp, logger: Logger, retryMs: number, stopped: () => boolean): Promise<void> {
-  for (let attempt = 1; gw.beacon && !stopped(); attempt++) {
-    try {
-      gw.beaconRegistration.state = await gw.beacon.registerKey();
-      logger.info({ state: gw.beaconRegistration.state }, 'beacon key checked');
-      return;
-    } catch (e) {
-      const msg = (e as Error).message;
-      gw.beaconRegistration.state = `failed: ${msg}`;
-      if (e instanceof BeaconKeyConflictError) {
-        logger.error({ err: msg }, 'beacon key conflict: this utility will not contribute until it is resolved');
-        return;
-      }
-      logger.warn({ err: msg, attempt }, 'beacon key registration failed; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(30_000, retryMs * attempt)).unref());
-    }
-  }
-}
-
-/** The organisation that lists a regulator user (`regulator*`) in network.json, if any. */
-export function regulatorHolder(net: NetworkDescriptor): string | undefined {
-  return net.organizations.find((o) => selectUser(o, undefined, 'regulator') !== undefined)?.name;
-}
-
-function userIdentity(org: OrgDescriptor, user: string, key: string): ActingIdentity {
-  const u = org.users[user]!;
-  return { key, mspId: org.mspId, certPem: fs.readFileSync(u.certPath, 'utf8'), privateKeyPem: fs.readFileSync(u.keyPath, 'utf8') };
-}
-
-/**
- * Devnet conveniences, so `npm start` works with no secrets configured. Never on another tier:
- * - no walletKey: a random key is kept in <dataDir>/wallet.key (0600) — beside the wallet, so it only
- *   protects against copies of the database alone; production passes GATEWAY_WALLET_KEY.
- * - no apiKeysFile: an operator key (and a regulator key if this org holds the regulator identity) is
- *   generated once; hashes in <dataDir>/api-keys.json, the plaintext keys for local use in
- *   <dataDir>/devnet-credentials.json (0600).
- */
-export function applyDevnetDefaults(config: GatewayConfig, net: NetworkDescriptor, logger: Logger): GatewayConfig {
-  const devnet = net.tier === 'devnet';
-  const out: GatewayConfig = { ...config };
-  if (!out.walletKey) {
-    if (!devnet) throw new ConfigError([`walletKey is required on tier ${net.tier} (set GATEWAY_WALLET_KEY to 32 random bytes, e.g. \`openssl rand -hex 32\`)`]);
-    fs.mkdirSync(out.dataDir, { recursive: true, mode: 0o700 });
-    const file = path.join(out.dataDir, 'wallet.key');
-    if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-    out.walletKey = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
-    logger.warn({ file }, 'devnet: no GATEWAY_WALLET_KEY given; using the wallet key file in the data directory');
-  }
-  if (!out.apiKeysFile && devnet) {
-    const file = path.join(out.dataDir, 'api-keys.json');
-    const creds = path.join(out.dataDir, 'devnet-credentials.json');
-    if (!fs.existsSync(file)) {
-      // A regulator key only where the regulator identity is: elsewhere it could never act.
-      const org = net.organizations.find((o) => o.name === out.network.org);
-      const withRegulator = org !== undefined && selectUser(org, out.network.regulatorUser, 'regulator') !== undefined;
-      const operator = generateApiKey();
-      const regulator = withRegulator ? generateApiKey() : undefined;
-      fs.writeFileSync(creds, JSON.stringify({ operator, ...(regulator ? { regulator } : {}) }, null, 2) + '\n', { mode: 0o600 });
-      const keys = [{ id: 'devnet-operator', sha256: hashApiKey(operator), roles: ['operator'] }];
-      if (regulator) keys.push({ id: 'devnet-regulator', sha256: hashApiKey(regulator), roles: ['regulator'] });
-      fs.writeFileSync(file, JSON.stringify({ apiKeys: keys }, null, 2) + '\n', { mode: 0o600 });
-    }
-    out.apiKeysFile = file;
-    logger.warn({ credentials: creds }, 'devnet: no GATEWAY_API_KEYS_FILE given; the API keys are in the devnet credentials file');
-  }
-  return out;
 }
 
 export interface RunningGateway {
