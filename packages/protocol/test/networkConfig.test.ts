@@ -27,7 +27,7 @@ describe('network.yaml host (one org per host)', () => {
 
   test('an org may name an IPv4 address or a DNS name; the others keep the default', () => {
     expect(parseNetworkConfig(withOrgHost('127.0.0.12')).organizations.map((o) => o.host)).toEqual(['127.0.0.1', '127.0.0.12', '127.0.0.1']);
-    expect(parseNetworkConfig(withOrgHost('peer-host.utility2.example')).organizations[1].host).toBe('peer-host.utility2.example');
+    expect(parseNetworkConfig(withOrgHost('peer-host.utility2.example')).organizations[1]!.host).toBe('peer-host.utility2.example');
     const orderer = parseNetworkConfig(SHIPPED.replace('  domain: orderer.gridledger.local\n', '  domain: orderer.gridledger.local\n  host: 127.0.0.10\n'));
     expect(orderer.orderer.host).toBe('127.0.0.10');
   });

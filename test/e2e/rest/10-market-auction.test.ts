@@ -29,7 +29,7 @@ describe('sealed-bid reverse auction', () => {
     const dear = members[0]!;
     for (const m of [buyer, cheap, dear]) await fundWallet(m, gwOf(m.org), 100_000);
     const funds = async () => Promise.all([buyer, cheap, dear].map((m) => balance(regulator, m.participantId)));
-    const [buyerFunds, cheapFunds, dearFunds] = await funds();
+    const [buyerFunds, cheapFunds, dearFunds] = (await funds()) as [number, number, number];
     const pool = await balance(regulator, 'pool:penalties');
 
     await ensureMarketParameters(regulator);

@@ -65,6 +65,7 @@ describe('an agent that crashes mid-ballot', () => {
     for (const m of seats) if (!m) throw new Error(`committee ${JSON.stringify(task.committee)} holds a member this suite has no key for`);
     // victim: its vote is needed for 2f+1 = 3 approvals, because one other seat stays silent
     const [victim, mute, ...rest] = seats as Member[];
+    if (!victim || !mute) throw new Error(`committee ${JSON.stringify(task.committee)} has fewer than 2 seats`);
     await Promise.all(rest.map((m) => setAgentBehaviour(gwOf(m), m.meterId, 'honest')));
     const ballotNow = async (via: RestClient = regulator): Promise<BallotBody> => {
       const b = await via.get(`/api/v1/committees/tasks/${taskId}/ballots/admission`);
