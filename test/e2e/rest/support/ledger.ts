@@ -1,0 +1,146 @@
+/**
+ * REST suite support — direct ledger reads through Fabric's gateway: evaluate, block scans, who signed what.
+ * Tier-agnostic: only $GRIDLEDGER_HOME/gateways.json and network.json are read.
+ */
+import { dirname } from 'node:path';
+import { loadNetwork, org } from '../../support/network';
+import { connectOrg } from '../../support/gateway';
+import { GatewayDescriptor } from './gateways';
+import { expectStatus } from './http';
+import { EnrolledMeter, enrolMeter, readingSeries } from './meters';
+
+export async function ledgerEvaluate(orgName: string, fn: string, args: string[]): Promise<any> {
+  const net = loadNetwork();
+  const conn = connectOrg(org(net, orgName));
+  try {
+    const contract = conn.gateway.getNetwork(net.channel).getContract('gridledger');
+    const bytes = await contract.evaluateTransaction(fn, ...args);
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } finally {
+    conn.close();
+  }
+}
+
+// The @hyperledger/fabric-protos copy fabric-gateway loads (its block messages are instances of it).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const protos: typeof import('@hyperledger/fabric-protos') = require(
+  require.resolve('@hyperledger/fabric-protos', { paths: [dirname(require.resolve('@hyperledger/fabric-gateway'))] }),
+);
+
+/** One transaction as committed in a block: id, validity (TRANSACTIONS_FILTER code 0) and its creator. */
+export interface LedgerTx {
+  txId: string;
+  blockNumber: number;
+  valid: boolean;
+  validationCode: number;
+  creatorMspId: string;
+  creatorCertPem: string;
+  /** `<chaincode>/<function>` of the invocation (e.g. `gridledger/trades:vote`); '' when it cannot be read */
+  fn: string;
+  /** the channel header's timestamp, Unix seconds (the client's proposal time) */
+  timestamp: number;
+}
+
+/** `<chaincode>/<function>` of an endorser transaction: first action's ChaincodeInvocationSpec, args[0]. */
+function invokedFunction(payload: import('@hyperledger/fabric-protos').common.Payload): string {
+  try {
+    const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
+    const action = tx.getActionsList()[0];
+    if (!action) return '';
+    const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+    const cpp = protos.peer.ChaincodeProposalPayload.deserializeBinary(cap.getChaincodeProposalPayload_asU8());
+    const spec = protos.peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()).getChaincodeSpec();
+    const args = spec?.getInput()?.getArgsList_asU8() ?? [];
+    return `${spec?.getChaincodeId()?.getName() ?? ''}/${args[0] ? Buffer.from(args[0]).toString('utf8') : ''}`;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Reads blocks `fromBlock..toBlock` (inclusive) from an org's peer as its operator (Deliver through the
+ * peer gateway) and returns every endorser transaction in them. The ledger's own record, independent
+ * of the REST gateway's receipts.
+ */
+export async function scanTransactions(orgName: string, fromBlock: number, toBlock: number, timeoutMs = 60_000): Promise<LedgerTx[]> {
+  const net = loadNetwork();
+  const conn = connectOrg(org(net, orgName));
+  const out: LedgerTx[] = [];
+  const blocks = await conn.gateway.getNetwork(net.channel).getBlockEvents({ startBlock: BigInt(fromBlock) });
+  const timer = setTimeout(() => blocks.close(), timeoutMs);
+  let last = fromBlock - 1;
+  try {
+    for await (const block of blocks) {
+      const number = Number(block.getHeader()!.getNumber());
+      const filter = block.getMetadata()!.getMetadataList_asU8()[protos.common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array();
+      block.getData()!.getDataList_asU8().forEach((envBytes, i) => {
+        const env = protos.common.Envelope.deserializeBinary(envBytes);
+        const payload = protos.common.Payload.deserializeBinary(env.getPayload_asU8());
+        const header = payload.getHeader()!;
+        const ch = protos.common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+        if (ch.getType() !== protos.common.HeaderType.ENDORSER_TRANSACTION) return;
+        const sig = protos.common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
+        const creator = protos.msp.SerializedIdentity.deserializeBinary(sig.getCreator_asU8());
+        const code = filter[i] ?? 255;
+        out.push({
+          txId: ch.getTxId(),
+          blockNumber: number,
+          valid: code === 0,
+          validationCode: code,
+          creatorMspId: creator.getMspid(),
+          creatorCertPem: Buffer.from(creator.getIdBytes_asU8()).toString('utf8'),
+          fn: invokedFunction(payload),
+          timestamp: ch.getTimestamp()?.getSeconds() ?? 0,
+        });
+      });
+      last = number;
+      if (number >= toBlock) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    blocks.close();
+    conn.close();
+  }
+  if (last < toBlock) throw new Error(`read blocks ${fromBlock}..${last} of ${orgName}'s peer, expected up to ${toBlock} within ${timeoutMs} ms`);
+  return out;
+}
+
+const normPem = (pem: string) => pem.replace(/\r/g, '').trim();
+
+/** The valid transactions in blocks `from..to` signed with this certificate. */
+export async function validTxsSignedBy(orgName: string, certPem: string, fromBlock: number, toBlock: number): Promise<LedgerTx[]> {
+  const txs = await scanTransactions(orgName, fromBlock, toBlock);
+  return txs.filter((t) => t.valid && normPem(t.creatorCertPem) === normPem(certPem));
+}
+
+/**
+ * A block number at or above every commit so far: a marker meter posts its next reading synchronously
+ * and the commit's block is returned. Scanning up to it covers everything committed before the call.
+ */
+export class BlockCeiling {
+  private next = 0;
+  private readonly series = readingSeries(96, { endBeforeNowSeconds: 7200 });
+  private constructor(private readonly meter: EnrolledMeter) {}
+
+  static async create(gw: GatewayDescriptor, name: string): Promise<BlockCeiling> {
+    return new BlockCeiling(await enrolMeter(gw, name, 'marker'));
+  }
+
+  async block(): Promise<number> {
+    const r = this.series[this.next++];
+    const res = await this.meter.client.post(`/api/v1/meters/${this.meter.meterId}/readings?sync=true`, r);
+    expectStatus(res, 200);
+    return res.body.blockNumber as number;
+  }
+}
+
+/** The transaction is in block `blockNumber`, valid, and signed with exactly this certificate. */
+export async function expectCommittedBy(orgName: string, certPem: string, txId: string, blockNumber: number): Promise<void> {
+  const txs = await scanTransactions(orgName, blockNumber, blockNumber);
+  const tx = txs.find((t) => t.txId === txId);
+  if (!tx) throw new Error(`tx ${txId} is not in block ${blockNumber} (block holds ${txs.map((t) => t.txId).join(', ')})`);
+  if (!tx.valid) throw new Error(`tx ${txId} in block ${blockNumber} has validation code ${tx.validationCode}`);
+  if (normPem(tx.creatorCertPem) !== normPem(certPem)) throw new Error(`tx ${txId} was signed by another certificate`);
+}
+
+/** A community member this suite created, with the meter key that acts for it (kept in the home for re-runs). */
