@@ -26,7 +26,9 @@ let orderingRetries = 0;
  * GOAWAY or "Session closed") is what this test is about and is never retried. An ordering service
  * that refuses a transaction (SubmitError with the orderer's status, e.g. SmartBFT's "insufficient
  * number of orderers could successfully process transaction", seen on real Fabric) is retried with
- * the same signed envelope, as applications do; the count is printed.
+ * the same signed envelope, as applications do, up to 5 times with a growing pause (the refusal comes
+ * when the orderers are too busy to reach their quorum in time, so an immediate re-send meets the same
+ * busy orderers: seen failing after 3 immediate attempts on a loaded two-core machine); the count is printed.
  */
 async function submitRetryingOrdering(tx: Transaction): Promise<Commit> {
   for (let attempt = 1; ; attempt++) {
@@ -35,8 +37,9 @@ async function submitRetryingOrdering(tx: Transaction): Promise<Commit> {
     } catch (err) {
       const transport = /RST_STREAM|GOAWAY|Session closed|Connection dropped/i.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
       // fabric-gateway exports SubmitError as a type only; its instances are named so
-      if ((err as Error).name !== 'SubmitError' || transport || attempt >= 3) throw err;
+      if ((err as Error).name !== 'SubmitError' || transport || attempt >= 5) throw err;
       orderingRetries++;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
 }
