@@ -21,6 +21,13 @@ const CONCURRENCY = 50;
 let f: Fixture;
 let orderingRetries = 0;
 
+/** An ordering service's refusal (SubmitError), not a transport failure of the connection under test. */
+function isOrderingRefusal(err: unknown): boolean {
+  const transport = /RST_STREAM|GOAWAY|Session closed|Connection dropped/i.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
+  // fabric-gateway exports SubmitError as a type only; its instances are named so
+  return (err as Error).name === 'SubmitError' && !transport;
+}
+
 /**
  * A transport failure (the connection dropped under the client: INTERNAL/UNAVAILABLE with RST_STREAM,
  * GOAWAY or "Session closed") is what this test is about and is never retried. An ordering service
@@ -28,16 +35,15 @@ let orderingRetries = 0;
  * number of orderers could successfully process transaction", seen on real Fabric) is retried with
  * the same signed envelope, as applications do, up to 5 times with a growing pause (the refusal comes
  * when the orderers are too busy to reach their quorum in time, so an immediate re-send meets the same
- * busy orderers: seen failing after 3 immediate attempts on a loaded two-core machine); the count is printed.
+ * busy orderers: seen failing after 3 immediate attempts on a loaded two-core machine). A refusal that
+ * outlives the re-sends is resolved by reading the key back (see `one` below); both counts are printed.
  */
 async function submitRetryingOrdering(tx: Transaction): Promise<Commit> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await tx.submit();
     } catch (err) {
-      const transport = /RST_STREAM|GOAWAY|Session closed|Connection dropped/i.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
-      // fabric-gateway exports SubmitError as a type only; its instances are named so
-      if ((err as Error).name !== 'SubmitError' || transport || attempt >= 5) throw err;
+      if (!isOrderingRefusal(err) || attempt >= 5) throw err;
       orderingRetries++;
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
@@ -63,6 +69,7 @@ describe('grpc-js 1.10.3 client under load', () => {
     const failures: string[] = [];
     let valid = 0;
     let evaluated = 0;
+    let resolvedByReadBack = 0;
     let next = 0;
     const one = async (i: number): Promise<void> => {
       const key = `${f.run}:load:${i >> 1}`;
@@ -78,8 +85,24 @@ describe('grpc-js 1.10.3 client under load', () => {
           evaluated++;
         }
       } catch (err) {
+        // An ordering refusal that outlived the re-sends is ambiguous, not a loss: SmartBFT refuses a re-sent
+        // envelope that already sits in an orderer's request pool ("request already exists" in the orderer
+        // log), so the peer's gateway reports no quorum although the first copy may still be ordered. An
+        // application resolves that by reading back; so does this test (the put writes String(i)).
+        if (i % 2 === 0 && isOrderingRefusal(err) && (await readsBack(key, String(i)))) {
+          valid++;
+          resolvedByReadBack++;
+          return;
+        }
         failures.push(`${key}: ${(err as Error).message}`);
       }
+    };
+    const readsBack = async (key: string, want: string): Promise<boolean> => {
+      for (let t = 0; t < 30; t++) {
+        if (utf8(await contract.evaluateTransaction('get', key)) === want) return true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      return false;
     };
     try {
       await Promise.all(
@@ -87,7 +110,7 @@ describe('grpc-js 1.10.3 client under load', () => {
           while (next < TRANSACTIONS) await one(next++);
         }),
       );
-      console.log(`grpc-js 1.10.3 load: ${TRANSACTIONS} calls, ${failures.length} failed, ${orderingRetries} submits re-sent after an ordering refusal`);
+      console.log(`grpc-js 1.10.3 load: ${TRANSACTIONS} calls, ${failures.length} failed, ${orderingRetries} submits re-sent after an ordering refusal, ${resolvedByReadBack} resolved by reading back`);
       expect({ failed: failures.length, first: failures.slice(0, 5) }).toEqual({ failed: 0, first: [] });
       expect(valid).toBe(TRANSACTIONS / 2);
       expect(evaluated).toBe(TRANSACTIONS / 2);
