@@ -113,17 +113,13 @@ cmd_down() {
 
 cmd_restart_ledger() {
   load_settings
-  local o org target
+  local o org
   for o in $ORDERERS; do start_orderer "$o"; done
   for o in $ORDERERS; do wait_orderer "$o"; done
   for o in $ORDERERS; do wait_for "$o channel $CHANNEL" 60 orderer_channel_active "$o" || fail_with_log "$o" "$o: channel not active"; done
   for org in $PEER_ORGS; do start_peer "$org"; done
   for org in $PEER_ORGS; do wait_peer "$org"; done
-  target="$(orderer_height)"
-  for org in $PEER_ORGS; do
-    wait_for "$(v "PEER_${org}_NAME") at height $target" 120 peer_caught_up "$org" "$target" ||
-      fail_with_log "$(v "PEER_${org}_NAME")" "$(v "PEER_${org}_NAME") did not catch up to height $target"
-  done
+  wait_peers_caught_up
   wait_gossip
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
   wait_endorsable

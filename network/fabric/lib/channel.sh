@@ -28,18 +28,14 @@ join_orderers() {
 }
 
 join_peers() {
-  local org target
+  local org
   for org in $PEER_ORGS; do
     if ! as_admin "$org" channel list 2>/dev/null | grep -qx "$CHANNEL"; then
       as_admin "$org" channel join -b "$H/channel-artifacts/$CHANNEL.block" >>"$LOGS/channel.log" 2>&1 ||
         { tail -n 20 "$LOGS/channel.log" >&2; die "$(v "PEER_${org}_NAME") could not join channel $CHANNEL"; }
     fi
   done
-  target="$(orderer_height)"
-  for org in $PEER_ORGS; do
-    wait_for "$(v "PEER_${org}_NAME") at height $target" 120 peer_caught_up "$org" "$target" ||
-      fail_with_log "$(v "PEER_${org}_NAME")" "$(v "PEER_${org}_NAME") did not reach height $target"
-  done
+  wait_peers_caught_up
   wait_gossip
 }
 

@@ -27,6 +27,15 @@ peer_caught_up() { # org, height
   local h; h="$(peer_height "$1")"; [ -n "$h" ] && [ "$h" -ge "$2" ]
 }
 
+# Waits until every peer holds the orderers' current height (after a channel join or a restart).
+wait_peers_caught_up() {
+  local org target; target="$(orderer_height)"
+  for org in $PEER_ORGS; do
+    wait_for "$(v "PEER_${org}_NAME") at height $target" 120 peer_caught_up "$org" "$target" ||
+      fail_with_log "$(v "PEER_${org}_NAME")" "$(v "PEER_${org}_NAME") did not reach height $target"
+  done
+}
+
 # Real readiness of the gateway's endorsement planning: every peer sees every other peer of the
 # channel through gossip (the discovery service answers from that view).
 gossip_complete() {
