@@ -11,6 +11,7 @@ import {
   eventually,
   expectStatus,
   loadGateways,
+  regulatorClient,
   RestClient,
   RUN,
   saveMember,
@@ -24,7 +25,7 @@ import {
 import { balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
-const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+const regulator = regulatorClient(gateways);
 const gwOf = (m: Member) => gateways.find((g) => g.org === m.org)!;
 /** Eq. (1) needs every member's slot before the deadline: α·n = 30 s × 4 (the chaincode's minimum). */
 const TASK_DEADLINE_SECONDS = TEST_GOVERNANCE.slotSeconds * 4;

@@ -22,6 +22,7 @@ import {
   expectStatus,
   loadGateways,
   memberClient,
+  regulatorClient,
   RestClient,
   RUN,
   saveMember,
@@ -31,7 +32,7 @@ import {
 import { balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
-const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+const regulator = regulatorClient(gateways);
 const operator = (gw: GatewayDescriptor) => new RestClient(gw.url, gw.apiKeys.operator);
 const gwOf = (m: Member) => gateways.find((g) => g.org === m.org)!;
 /** The seller's delivery grace on this run (the market default is an hour): a late trade fails one interval after it ended. */

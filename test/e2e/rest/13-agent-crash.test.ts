@@ -18,6 +18,7 @@ import {
   killGateway,
   loadGateways,
   restartGateways,
+  regulatorClient,
   RestClient,
   RUN,
   setAgentBehaviour,
@@ -26,7 +27,7 @@ import {
 } from './support';
 
 const gateways = loadGateways();
-const regulator = new RestClient(gateways[0]!.url, gateways[0]!.apiKeys.regulator);
+const regulator = regulatorClient(gateways);
 const gwOf = (m: Member) => gateways.find((g) => g.org === m.org)!;
 
 interface BallotBody {
