@@ -63,22 +63,5 @@ apply_development_settings
 COMMUNITY=0
 if community_wanted devnet; then start_community; COMMUNITY=1; fi
 
-cat <<SUMMARY
-
-GridLedger is running on the devnet (home: $GRIDLEDGER_HOME)
-$(node -e '
-  for (const g of require(process.argv[1]).gateways) {
-    console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
-    console.log(`  dashboard        ${g.url}/  (open in a browser; sign in with an API key of ${g.org}, e.g. its operator key)`);
-  }
-' "$GRIDLEDGER_HOME/gateways.json")
-  API keys         $GRIDLEDGER_HOME/gateway-<org>/credentials.json
-$(node -e '
-  const n = require(process.argv[1]);
-  for (const o of n.organizations) console.log(`  ${o.name.padEnd(16)} peer ${o.peer.endpoint}   CA ${o.ca.url}`);
-  for (const c of n.chaincodes || []) console.log(`  chaincode ${c.name.padEnd(7)}  ${c.address}`);
-' "$GRIDLEDGER_HOME/network.json")
-  logs             $LOGS
-$(if [ "$COMMUNITY" = 1 ]; then print_community_summary; else echo "  community        not started (GRIDLEDGER_COMMUNITY=0): an empty network"; fi)
-Stop everything with: npm run stop
-SUMMARY
+node "$REPO_ROOT/network/scripts/summary.js" "$GRIDLEDGER_HOME" "the devnet" "$LOGS" \
+  "$(if [ "$COMMUNITY" = 1 ]; then print_community_summary; else echo "  community        not started (GRIDLEDGER_COMMUNITY=0): an empty network"; fi)"

@@ -1,25 +1,8 @@
 # Sourced by network/fabric/network.sh (after lib/common.sh). status, logs and the summary printed by up.
 
+# The start summary is the devnet's too: one printer, network/scripts/summary.js.
 print_summary() {
-  cat <<SUMMARY
-
-GridLedger is running on Fabric $FABRIC_VERSION (home: $H)
-$(node -e '
-  for (const g of require(process.argv[1]).gateways) {
-    console.log(`  REST gateway     ${g.url}   (${g.org}; API docs: /openapi.json, readiness: /ready)`);
-    console.log(`  dashboard        ${g.url}/  (open in a browser; sign in with an API key of ${g.org}, e.g. its operator key)`);
-  }
-' "$H/gateways.json")
-  API keys         $H/gateway-<org>/credentials.json
-$(node -e '
-  const n = require(process.argv[1]);
-  for (const o of n.organizations) console.log(`  ${o.name.padEnd(16)} peer ${o.peer.endpoint}   CA ${o.ca.url}   ops ${o.operations}`);
-  for (const o of n.orderer.nodes) console.log(`  ${o.name.padEnd(16)} ${o.endpoint}   admin ${o.admin}   ops ${o.operations}   (SmartBFT)`);
-  for (const c of n.chaincodes || []) console.log(`  chaincode ${c.name.padEnd(7)}  ${c.address}   ${c.packageId || ""}`);
-' "$H/network.json")
-  logs             $LOGS   (network/fabric/network.sh logs)
-Stop everything with: npm run stop
-SUMMARY
+  node "$REPO_ROOT/network/scripts/summary.js" "$H" "Fabric $FABRIC_VERSION" "$LOGS   (network/fabric/network.sh logs)"
 }
 
 cmd_status() {
