@@ -12,6 +12,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { common } from '@hyperledger/fabric-protos';
 import { startCaServer, RunningCaServer } from './ca/fabricCaServer';
 import { ChaincodeRuntime } from './chaincode';
+import { chaincodeDefinitionVersion, DEFAULT_CHAINCODE_VERSION } from './config/chaincodeVersion';
 import { loadNetworkConfig, type ChaincodeConfig, type NetworkConfig, type NetworkJson } from '@gridledger/protocol';
 import { DeliverService } from './gateway/deliverService';
 import { GatewayService, GatewayPeer, startGatewayServer } from './gateway/gatewayService';
@@ -89,6 +90,9 @@ export class Devnet {
     const orgMspIds = config.organizations.map((o) => o.mspId);
     const policies = new ChannelPolicies({ orgMspIds, msp: registry });
     const chaincodes = new Map<string, ChaincodeConfig>(config.chaincodes.map((c) => [c.name, c]));
+    // the version of each committed definition, as the Fabric tier commits it (config/chaincodeVersion.ts)
+    const versions = new Map(config.chaincodes.map((c) => [c.name, chaincodeDefinitionVersion(c.name)]));
+    const chaincodeVersion = (name: string) => versions.get(name) ?? DEFAULT_CHAINCODE_VERSION;
     const ledger = await LedgerStore.open(join(opts.home, 'ledger'));
     const transient = new TransientStore();
     const metrics = new Map(config.organizations.map((o, i) => [o.name, new PeerMetrics(o.name, channel, i === 0)]));
@@ -152,7 +156,7 @@ export class Devnet {
         runtime: (name) => orgRuntimes.get(name),
         txIdCommitted: async (txId) => (await ledger.getTxStatus(txId)) !== undefined,
         validationParameter: async (ns, key) => (await ledger.getState(ns, key))?.metadata?.[VALIDATION_PARAMETER],
-        transient,
+        transient, chaincodeVersion,
         onEndorsed: (ms, ok) => m.proposalProcessed(ms, ok),
       });
       discoveryPeers.push({ mspId: o.mspId, endpoint: `${o.host}:${o.peerPort}`, serialized, identity: msp.deserialize(serialized), sign: signer.sign });
@@ -177,6 +181,7 @@ export class Devnet {
         new DiscoveryService({
           channel, msp, policies, ledger, chaincodes, peers: discoveryPeers, local, msps: discoveryMsps,
           orderers: [{ mspId: config.orderer.mspId, host: config.orderer.host, port: config.orderer.port }],
+          chaincodeVersion,
         }),
     );
     const devnet = new Devnet(config, opts.home, ledger, registry, material, log, orderer, gateways, opts.cliArgv, resolve(opts.configFile));

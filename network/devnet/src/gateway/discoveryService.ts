@@ -19,6 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import { discovery, gossip, msp, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeConfig } from '@gridledger/protocol';
 import { findCollection } from '../config/collections';
+import { DEFAULT_CHAINCODE_VERSION } from '../config/chaincodeVersion';
 import type { LedgerStore } from '../ledger';
 import type { ChannelMsp, PeerIdentity, PolicyEvaluator } from '../peer/deps';
 import { eligiblePeers, satisfiesAll, type PlanInput } from './plan';
@@ -53,11 +54,11 @@ export interface DiscoveryServiceOptions {
   msps: DiscoveryMsp[];
   /** orderer endpoints by orderer MSP id */
   orderers: Array<{ mspId: string; host: string; port: number }>;
+  /** the version of a chaincode's committed definition (config/chaincodeVersion.ts; default `1.0`) */
+  chaincodeVersion?: (chaincode: string) => string;
 }
 
 const READER_ROLES = new Set(['admin', 'peer', 'client']);
-/** the version peers report for a chaincode (the devnet's ChaincodeAction version) */
-const CHAINCODE_VERSION = '1.0';
 
 function errorResult(message: string): discovery.QueryResult {
   const e = new discovery.Error();
@@ -183,7 +184,7 @@ export class DiscoveryService {
         [...this.opts.chaincodes.keys()].map((name) => {
           const c = new gossip.Chaincode();
           c.setName(name);
-          c.setVersion(CHAINCODE_VERSION);
+          c.setVersion(this.opts.chaincodeVersion?.(name) ?? DEFAULT_CHAINCODE_VERSION);
           return c;
         }),
       );

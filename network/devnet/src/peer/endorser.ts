@@ -12,6 +12,7 @@ import { signaturePolicyEnvelopeToText } from './keyLevelPolicy';
 import { decodeTxRwset, NsRwset } from './rwset';
 import type { TransientStore } from './transientStore';
 import type { ProposalContext, SimulationResult } from '../chaincode';
+import { DEFAULT_CHAINCODE_VERSION } from '../config/chaincodeVersion';
 
 export type { ProposalContext, SimulationResult };
 
@@ -41,8 +42,11 @@ export interface EndorserOptions {
   /** committed VALIDATION_PARAMETER of a key, for the ChaincodeInterest's key policies */
   validationParameter?(ns: string, key: string): Promise<Buffer | undefined>;
   transient: TransientStore;
-  /** chaincode definition version written into ChaincodeAction.chaincode_id (INVALID_CHAINCODE if empty) */
-  chaincodeVersion?: string;
+  /**
+   * the version of a chaincode's committed definition, written into ChaincodeAction.chaincode_id
+   * (config/chaincodeVersion.ts; default: chaincode.sh's fallback `1.0`)
+   */
+  chaincodeVersion?: (chaincode: string) => string;
   onEndorsed?: (durationMs: number, ok: boolean) => void;
 }
 
@@ -162,7 +166,7 @@ export class Endorser {
     response.setPayload(sim.response.payload);
     const ccId = new peer.ChaincodeID();
     ccId.setName(up.chaincodeName);
-    ccId.setVersion(this.opts.chaincodeVersion ?? '1.0');
+    ccId.setVersion(this.opts.chaincodeVersion?.(up.chaincodeName) ?? DEFAULT_CHAINCODE_VERSION);
     const action = new peer.ChaincodeAction();
     action.setResults(sim.rwsetBytes);
     if (sim.eventBytes && sim.eventBytes.length > 0) action.setEvents(sim.eventBytes);

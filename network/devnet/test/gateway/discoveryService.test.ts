@@ -42,6 +42,7 @@ const service = new DiscoveryService({
   local: peers[0]!,
   msps: [...MSPS, 'OrdererMSP'].map((m) => ({ mspId: m, rootCertsPem: [`root ${m}`], tlsRootCertsPem: [`tls ${m}`] })),
   orderers: [{ mspId: 'OrdererMSP', host: '127.0.0.1', port: 7050 }],
+  chaincodeVersion: (name) => (name === 'cc' ? '0.2.0' : 'wrong'),
 });
 
 function query(channel: string, set: (q: discovery.Query) => void): discovery.Query {
@@ -110,7 +111,8 @@ describe('discovery', () => {
     expect(alive.getAliveMsg()!.getMembership()!.getEndpoint()).toBe('127.0.0.1:7052');
     const state = gossip.GossipMessage.deserializeBinary(p2.getStateInfo()!.getPayload_asU8()).getStateInfo()!.getProperties()!;
     expect(state.getLedgerHeight()).toBe(42);
-    expect(state.getChaincodesList().map((c) => c.getName())).toEqual(['cc']);
+    // name and the committed definition's version (F common/chaincode/metadata.go AsChaincodes)
+    expect(state.getChaincodesList().map((c) => [c.getName(), c.getVersion()])).toEqual([['cc', '0.2.0']]);
   });
 
   it('layouts: MAJORITY of three orgs → the pairs; a collection with its own policy → that policy alone; private reads → members only', () => {

@@ -42,7 +42,7 @@ describe('Endorser (ProcessProposal)', () => {
     expect(Buffer.from(prp.getProposalHash_asU8()).equals(unpackSignedProposal(sp).proposalHash)).toBe(true);
     const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
     expect(action.getChaincodeId()!.getName()).toBe('cc');
-    expect(action.getChaincodeId()!.getVersion()).not.toBe('');
+    expect(action.getChaincodeId()!.getVersion()).toBe('1.0'); // no definition version given: chaincode.sh's fallback
     expect(Buffer.from(action.getResponse()!.getPayload_asU8()).toString()).toBe('result');
     const en = pr.getEndorsement()!;
     expect(Buffer.from(en.getEndorser_asU8()).equals(peerIdentity.serialized)).toBe(true);
@@ -50,6 +50,21 @@ describe('Endorser (ProcessProposal)', () => {
     expect(seen[0].transient.get('t')!.toString()).toBe('x');
     expect(seen[0].creator.mspId).toBe('Org1MSP');
     expect(transient.get(out.proposal.txId)).toEqual(ok().privateData);
+  });
+
+  it("writes the committed definition's version into ChaincodeAction.chaincode_id (F core/endorser/endorser.go)", async () => {
+    const e = new Endorser({
+      org: 'org1', mspId: 'Org1MSP', channel: 'energy', msp: fake,
+      signer: { mspId: 'Org1MSP', serialized: peerIdentity.serialized, sign: (m) => signLowS(peerIdentity.key, m) },
+      chaincodes: new Map([['cc', chaincodeConfig('cc')]]),
+      runtime: (name) => (name === 'cc' ? { execute: async () => ok() } : undefined),
+      txIdCommitted: async (id) => committed.has(id),
+      transient: new TransientStore(),
+      chaincodeVersion: (name) => (name === 'cc' ? '0.2.0' : 'wrong'),
+    });
+    const out = await e.processProposal(signedProposal(client));
+    const prp = peer.ProposalResponsePayload.deserializeBinary(out.response.getPayload_asU8());
+    expect(peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()).getChaincodeId()!.toObject()).toEqual({ name: 'cc', version: '0.2.0', path: '' });
   });
 
   it('does not keep private data of an evaluation', async () => {
