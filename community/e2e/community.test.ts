@@ -73,9 +73,9 @@ describe('the community on a running network', () => {
         const receipt = await eventually(`receipt of ${h.meterId}`, 120_000, async () => {
           const r = await operatorOf(h.org).get<{ state: string; meterId: string; result: { intervalStart: number; status: string }; txId: string }>(`/api/v1/receipts/${h.lastReceiptId}`);
           if (r.status !== 200) throw new Error(`GET receipt: ${r.status} ${r.text}`);
-          return r.body.state === 'committed' || r.body.state === 'rejected' ? r.body : undefined;
+          return r.body.state === 'COMMITTED' || r.body.state === 'REJECTED' ? r.body : undefined;
         });
-        expect(receipt).toMatchObject({ state: 'committed', meterId: h.meterId, result: { intervalStart: h.lastIntervalStart } });
+        expect(receipt).toMatchObject({ state: 'COMMITTED', meterId: h.meterId, result: { intervalStart: h.lastIntervalStart } });
         expect(['recorded', 'duplicate']).toContain(receipt.result.status);
         expect(receipt.txId).toMatch(/^[0-9a-f]{64}$/);
       }

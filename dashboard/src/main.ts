@@ -231,8 +231,8 @@ async function renderOperations(): Promise<void> {
     $('ops-status').replaceChildren(
       el('dl', { class: 'cards' },
         ...[
-          ['Delivery queue (queued)', fmt(s.queue.queued ?? 0), 'queued'],
-          ['Delivery queue (submitted)', fmt(s.queue.submitted ?? 0), 'submitted'],
+          ['Delivery queue (queued)', fmt(s.queue.QUEUED ?? 0), 'queued'],
+          ['Delivery queue (submitted)', fmt(s.queue.SUBMITTED ?? 0), 'submitted'],
           ['Ingest rate (events/s, last minute)', String(s.ingestPerSecond), 'ingest'],
           ['Events applied', fmt(s.eventsApplied), 'applied'],
           ['Analytics checkpoint block', s.checkpoint ? String(s.checkpoint.block) : '—', 'checkpoint'],

@@ -21,6 +21,7 @@ import { answerClientErrors, createHttpApp } from './rest/app';
 import { createHandlers } from './rest/handlers';
 import { ApiSpec } from './rest/openapi';
 import { openDatabase, startCheckpointer, walSyncer, type Db } from './store/db';
+import { migrateGatewayDb } from './store/migrations';
 import { GroupCommit } from './store/groupCommit';
 import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
@@ -84,6 +85,7 @@ export interface GatewayApp {
 export function createApp(deps: GatewayDeps): GatewayApp {
   const { config, logger, db, ledger } = deps;
   const spec = new ApiSpec();
+  migrateGatewayDb(db); // before the stores: a 0.1.0 database's rows get their 0.2.0 states
   const apiKeys = new ApiKeyStore(db);
   if (config.apiKeysFile) apiKeys.loadBootstrap(readBootstrapFile(config.apiKeysFile));
   const idempotency = new IdempotencyStore(db);
@@ -224,7 +226,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
               publicKeyHex: beacon.publicKeyHex,
               registration: beaconRegistration.state,
               checkpoint: beaconStore.checkpoint(CHECKPOINT_NAME) ?? null,
-              pending: all.filter((j) => j.state === 'pending').length,
+              pending: all.filter((j) => j.state === 'PENDING').length,
               contributions: all.slice(-50).map((j) => ({ taskId: j.taskId, round: j.round, state: j.state, attempts: j.attempts, txId: j.txId, lastError: j.lastError })),
             }
           : { enabled: false },

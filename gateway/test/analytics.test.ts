@@ -214,7 +214,7 @@ describe('analytics routes', () => {
       listener: undefined,
       mspId: MSP,
       participantOf: async (m) => ({ 'm-sun': 'p-sun', 'm-home': 'p-home' })[m],
-      queueCounts: () => ({ queued: 0 }),
+      queueCounts: () => ({ QUEUED: 0 }),
       sseClients: async () => 0,
     });
   });
@@ -286,7 +286,7 @@ describe('analytics over HTTP (responses validated against the OpenAPI document)
 
   it('status reports the checkpoint and the queue; a meter key may not read it; without a key nothing is answered', async () => {
     const s = await request(gw.app).get('/api/v1/analytics/status').set(bearer(gw.keys.operator));
-    expect(s.body).toMatchObject({ mspId: 'Utility1MSP', listening: true, eventsApplied: eventCount(gw.ledger), queue: { queued: 0 } });
+    expect(s.body).toMatchObject({ mspId: 'Utility1MSP', listening: true, eventsApplied: eventCount(gw.ledger), queue: { QUEUED: 0 } });
     expect((await request(gw.app).get('/api/v1/analytics/status').set(bearer(gw.keys.twoMeters))).status).toBe(403);
     const metrics = (await request(gw.app).get('/metrics')).text;
     expect(metrics).toContain(`gateway_analytics_events_total ${eventCount(gw.ledger)}`);

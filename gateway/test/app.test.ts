@@ -85,7 +85,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(reg).toMatchObject({ meterId: 'm-1', zone: 'feeder-7', maxEnrollments: 1 });
 
     const meter = await request(gw.app).get('/api/v1/meters/m-1').set(bearer(k1));
-    expect(meter.body).toMatchObject({ meterId: 'm-1', status: 'active', mspId: 'Utility1MSP' });
+    expect(meter.body).toMatchObject({ meterId: 'm-1', status: 'ACTIVE', mspId: 'Utility1MSP' });
     const other = await request(gw.app).post('/api/v1/meters/m-2/readings').set(bearer(k1)).send(reading());
     expect(other.status).toBe(403);
     expect(other.body).toMatchObject({ type: 'urn:gridledger:problem:forbidden-meter', detail: expect.stringContaining('not for meter m-2') });
@@ -102,7 +102,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(gw.ca.registered.get('m-5')!.enrolments).toBe(1);
     const again = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-5', zone: 'z' });
     expect(again.status).toBe(201);
-    expect(again.body).toMatchObject({ status: 'active', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
+    expect(again.body).toMatchObject({ status: 'ACTIVE', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
     expect(gw.ca.registered.get('m-5')!.enrolments).toBe(1);
     const third = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-5', zone: 'z' });
     expect(third.status).toBe(409);
@@ -137,10 +137,10 @@ describe('REST app (fake ledger + fake CA)', () => {
     const res = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send(reading());
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/api/v1/receipts/${res.body.receiptId}`);
-    expect(res.body).toMatchObject({ state: 'queued', meterId: 'm-1', itemCount: 1 });
+    expect(res.body).toMatchObject({ state: 'QUEUED', meterId: 'm-1', itemCount: 1 });
     await drain(gw);
     const receipt = await request(gw.app).get(res.headers.location!).set(bearer(k));
-    expect(receipt.body).toMatchObject({ state: 'committed', txId: 'tx1', blockNumber: 1 });
+    expect(receipt.body).toMatchObject({ state: 'COMMITTED', txId: 'tx1', blockNumber: 1 });
     expect(gw.ledger.applied[0]).toMatchObject({ fn: 'meters:postReading', signer: 'meter:m-1' });
     // raw values travel as transient data only, never as a (block-visible) argument
     expect(gw.ledger.applied[0]!.args).toEqual(['']);
@@ -171,7 +171,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     gw.worker.start();
     const res = await request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).send(reading());
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ state: 'committed', txId: 'tx1' });
+    expect(res.body).toMatchObject({ state: 'COMMITTED', txId: 'tx1' });
   });
 
   it('?sync=true replayed with its Idempotency-Key returns the original 200 and body, never the 202 queued; queued once', async () => {
@@ -180,13 +180,13 @@ describe('REST app (fake ledger + fake CA)', () => {
     const send = () => request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).set('Idempotency-Key', 'sync-1').send(reading());
     const first = await send();
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ state: 'committed', txId: 'tx1' });
+    expect(first.body).toMatchObject({ state: 'COMMITTED', txId: 'tx1' });
     const again = await send();
     expect(again.status).toBe(200);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.headers.location).toBe(`/api/v1/receipts/${first.body.receiptId}`);
     expect(again.body).toEqual(first.body);
-    expect(gw.queue.counts()).toMatchObject({ committed: 1, queued: 0, submitted: 0 });
+    expect(gw.queue.counts()).toMatchObject({ COMMITTED: 1, QUEUED: 0, SUBMITTED: 0 });
     expect(gw.ledger.endorseCalls).toBe(1);
   });
 
@@ -196,20 +196,20 @@ describe('REST app (fake ledger + fake CA)', () => {
     const k = await enrol(gw, 'm-1');
     const send = () => request(gw.app).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).set('Idempotency-Key', 'sync-2').send(reading());
     const pending = send().then((r) => r); // (started now) the worker is not running: it waits syncWaitMs
-    while (gw.queue.counts().queued === 0) await new Promise((r) => setTimeout(r, 5));
+    while (gw.queue.counts().QUEUED === 0) await new Promise((r) => setTimeout(r, 5));
     const during = await send();
     expect(during.status).toBe(409);
     expect(during.body.type).toBe('urn:gridledger:problem:idempotency-in-progress');
     const first = await pending;
     expect(first.status).toBe(202);
-    expect(first.body.state).toBe('queued');
+    expect(first.body.state).toBe('QUEUED');
     await drain(gw); // committed meanwhile; the replay still answers what the request answered
     const again = await send();
     expect(again.status).toBe(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(gw.ledger.applied).toHaveLength(1);
-    expect(gw.queue.counts()).toMatchObject({ committed: 1, queued: 0 });
+    expect(gw.queue.counts()).toMatchObject({ COMMITTED: 1, QUEUED: 0 });
   });
 
   it('?sync=true cut by a crash while waiting: the retry with the key answers from THAT receipt (200 once committed), never queues again', async () => {
@@ -219,7 +219,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     const send = (target: http.Server | GatewayAppLike) =>
       request(target).post('/api/v1/meters/m-1/readings?sync=true').set(bearer(k)).set('Idempotency-Key', 'sync-3').send(reading());
     void send(server).then(() => undefined, () => undefined);
-    while (gw.queue.counts().queued === 0) await new Promise((r) => setTimeout(r, 5));
+    while (gw.queue.counts().QUEUED === 0) await new Promise((r) => setTimeout(r, 5));
     // the crash: nothing more reaches the database, no answer reaches the client
     await gw.crash();
     server.closeAllConnections();
@@ -228,8 +228,8 @@ describe('REST app (fake ledger + fake CA)', () => {
     gw.worker.start();
     const retry = await send(gw.app);
     expect(retry.status).toBe(200);
-    expect(retry.body).toMatchObject({ state: 'committed', txId: 'tx1' });
-    expect(gw.queue.counts()).toMatchObject({ committed: 1, queued: 0, submitted: 0 });
+    expect(retry.body).toMatchObject({ state: 'COMMITTED', txId: 'tx1' });
+    expect(gw.queue.counts()).toMatchObject({ COMMITTED: 1, QUEUED: 0, SUBMITTED: 0 });
     const replay = await send(gw.app);
     expect(replay.status).toBe(200);
     expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -266,7 +266,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     gw = makeTestGateway({ dataDir: gw.config.dataDir, ledger: gw.ledger, ca: gw.ca, keys: gw.keys });
     const retry = await send(gw.app);
     expect(retry.status).toBe(201);
-    expect(retry.body).toMatchObject({ meterId: 'm-7', status: 'active', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
+    expect(retry.body).toMatchObject({ meterId: 'm-7', status: 'ACTIVE', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
     expect(gw.ledger.endorseCalls).toBe(1);
     const meter = await request(gw.app).get('/api/v1/meters/m-7').set(bearer(retry.body.apiKey));
     expect(meter.status).toBe(200);
@@ -295,14 +295,14 @@ describe('REST app (fake ledger + fake CA)', () => {
       expect(res.status).toBe(500);
       expect(res.headers.location).toBeUndefined();
     }
-    expect(gw.queue.counts()).toMatchObject({ queued: 0, submitted: 0, committed: 0 });
+    expect(gw.queue.counts()).toMatchObject({ QUEUED: 0, SUBMITTED: 0, COMMITTED: 0 });
     gw.db.exec('DROP TRIGGER ack_guard_t');
     // nothing took effect: the same keys run again, and each reading is queued once
     const accepted = await Promise.all([post(0), post(1), post(2)]);
     for (const res of accepted) expect(res.status).toBe(202);
-    expect(gw.queue.counts().queued).toBe(3);
+    expect(gw.queue.counts().QUEUED).toBe(3);
     expect((await post(1)).headers['idempotent-replayed']).toBe('true');
-    expect(gw.queue.counts().queued).toBe(3);
+    expect(gw.queue.counts().QUEUED).toBe(3);
   });
 
   it('Idempotency-Key: a retried POST returns the original response and queues once; a different body is 422', async () => {
@@ -312,7 +312,7 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(again.status).toBe(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.receiptId).toBe(first.body.receiptId);
-    expect(gw.queue.counts().queued).toBe(1);
+    expect(gw.queue.counts().QUEUED).toBe(1);
     const different = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', 'r-1').send(reading(1));
     expect(different.status).toBe(422);
     expect(different.body.type).toBe('urn:gridledger:problem:idempotency-key-reused');
@@ -462,13 +462,13 @@ describe('REST app (fake ledger + fake CA)', () => {
     const queued = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send(reading());
     const rev = await request(gw.app).post('/api/v1/meters/m-1/revocation').set(bearer(gw.keys.operator)).send({ reason: 'keycompromise' });
     expect(rev.status).toBe(200);
-    expect(rev.body).toMatchObject({ status: 'revoked', revocationReason: 'keycompromise', crlPem: expect.stringContaining('X509 CRL') });
+    expect(rev.body).toMatchObject({ status: 'REVOKED', revocationReason: 'keycompromise', crlPem: expect.stringContaining('X509 CRL') });
     expect(gw.ca.registered.get('m-1')!.revoked).toBe(true);
     const after = await request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).send(reading(1));
     expect(after.status).toBe(401);
     await drain(gw);
     const r = gw.queue.get(queued.body.receiptId)!;
-    expect(r).toMatchObject({ state: 'rejected', reason: expect.stringContaining('revoked') });
+    expect(r).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('revoked') });
     expect(gw.ledger.applied).toHaveLength(0);
     const again = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-1', zone: 'feeder-7' });
     expect(again.status).toBe(409);

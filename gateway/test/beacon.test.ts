@@ -118,7 +118,7 @@ describe('BeaconService', () => {
     const [taskId, round, sig] = contributions()[0]!.args;
     expect([taskId, round, contributions()[0]!.signer]).toEqual(['t-1', '0', 'operator']);
     expect(bls.verify(sig!, Buffer.from('gridledger/beacon/v1|energy|t-1|0'), key.publicKeyHex)).toBe(true);
-    expect(store.get('t-1', 0)).toMatchObject({ state: 'contributed', txId: contributions()[0]!.txId, attempts: 1 });
+    expect(store.get('t-1', 0)).toMatchObject({ state: 'CONTRIBUTED', txId: contributions()[0]!.txId, attempts: 1 });
 
     // a re-drawn round is a new contribution
     s.handleEvent(ledger.emitEvents([{ name: 'TaskOpened', payload: { ...taskOpened('t-1', 1).payload } }]));
@@ -134,13 +134,13 @@ describe('BeaconService', () => {
     const before = Date.now();
     expect(await s.runOnce()).toBe(1);
     const job = store.get('t-2', 0)!;
-    expect(job).toMatchObject({ state: 'pending', attempts: 1, lastError: expect.stringContaining('UNAVAILABLE') });
+    expect(job).toMatchObject({ state: 'PENDING', attempts: 1, lastError: expect.stringContaining('UNAVAILABLE') });
     expect(job.nextAttemptAt).toBeGreaterThanOrEqual(before + 500);
     expect(await s.runOnce(before)).toBe(0); // not due yet
     // the next attempt: the ledger already has it (an earlier attempt committed without us learning it)
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:ALREADY_CONTRIBUTED] Utility1MSP already contributed to task t-2 round 0\n{"mspId":"Utility1MSP","round":0,"taskId":"t-2"}') });
     expect(await s.runOnce(job.nextAttemptAt)).toBe(1);
-    expect(store.get('t-2', 0)).toMatchObject({ state: 'contributed', attempts: 2 });
+    expect(store.get('t-2', 0)).toMatchObject({ state: 'CONTRIBUTED', attempts: 2 });
     expect(await s.runOnce(Number.MAX_SAFE_INTEGER)).toBe(0);
   });
 
@@ -149,7 +149,7 @@ describe('BeaconService', () => {
     s.handleEvent(ledger.emitEvents([taskOpened('t-5', 0)]));
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:WRONG_ROUND] someone already contributed to task t-5 round 1; sign the current round') });
     await s.runOnce();
-    expect(store.get('t-5', 0)!.state).toBe('superseded');
+    expect(store.get('t-5', 0)!.state).toBe('SUPERSEDED');
   });
 
   it('stops on a verdict: a round that moved on is superseded, a refused one is not retried', async () => {
@@ -160,8 +160,8 @@ describe('BeaconService', () => {
       { stage: 'endorse', error: chaincodeError('[FORBIDDEN:NO_BEACON_KEY] Utility1MSP had no beacon key when task t-4 was opened, so it cannot contribute') },
     );
     await s.runOnce();
-    expect(store.get('t-3', 0)!.state).toBe('superseded');
-    expect(store.get('t-4', 0)).toMatchObject({ state: 'refused', lastError: expect.stringContaining('FORBIDDEN') });
+    expect(store.get('t-3', 0)!.state).toBe('SUPERSEDED');
+    expect(store.get('t-4', 0)).toMatchObject({ state: 'REFUSED', lastError: expect.stringContaining('FORBIDDEN') });
     expect(await s.runOnce(Number.MAX_SAFE_INTEGER)).toBe(0);
     expect(contributions()).toHaveLength(0);
   });
@@ -195,7 +195,7 @@ describe('BeaconService', () => {
     // a live event while running
     ledger.emitEvents([taskOpened('t-e', 0)]);
     await until(() => contributions().length === 5, 'live event');
-    expect(store.all().map((j) => j.state)).toEqual(['contributed', 'contributed', 'contributed', 'contributed', 'contributed']);
+    expect(store.all().map((j) => j.state)).toEqual(['CONTRIBUTED', 'CONTRIBUTED', 'CONTRIBUTED', 'CONTRIBUTED', 'CONTRIBUTED']);
   });
 
   it('reconnects from the checkpoint when the event stream fails', async () => {

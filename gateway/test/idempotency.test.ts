@@ -50,8 +50,8 @@ describe('IdempotencyStore', () => {
     const db2 = openDatabase(dir);
     const s2 = new IdempotencyStore(db2);
     expect(s2.begin('k', 'sync', 'f')).toEqual({ kind: 'resume-receipt', receiptId: 'rcpt_1' });
-    s2.complete('k', 'sync', { status: 200, headers: { Location: '/api/v1/receipts/rcpt_1' }, body: { state: 'committed' } });
-    expect(s2.begin('k', 'sync', 'f')).toEqual({ kind: 'replay', response: { status: 200, headers: { Location: '/api/v1/receipts/rcpt_1' }, body: { state: 'committed' } } });
+    s2.complete('k', 'sync', { status: 200, headers: { Location: '/api/v1/receipts/rcpt_1' }, body: { state: 'COMMITTED' } });
+    expect(s2.begin('k', 'sync', 'f')).toEqual({ kind: 'replay', response: { status: 200, headers: { Location: '/api/v1/receipts/rcpt_1' }, body: { state: 'COMMITTED' } } });
     db2.close();
   });
 

@@ -36,14 +36,14 @@ describe('DeliveryWorker.waitForSettled', () => {
     const b = queue.enqueue(reading('m2', 1));
     const settled = worker.waitForSettled(a.id, 60_000);
     await worker.runOnce();
-    expect((await settled)!.state).toBe('committed');
+    expect((await settled)!.state).toBe('COMMITTED');
     const c = queue.enqueue(reading('m1', 2));
     const started = Date.now();
     const pending = worker.waitForSettled(c.id, 60_000);
     await worker.stop();
-    expect((await pending)!.state).toBe('queued');
+    expect((await pending)!.state).toBe('QUEUED');
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(queue.get(b.id)!.state).toBe('committed');
+    expect(queue.get(b.id)!.state).toBe('COMMITTED');
     db.close();
   });
 });
@@ -56,7 +56,7 @@ describe('DurableQueue', () => {
     db1.close();
     const db2 = openDatabase(dir);
     const again = new DurableQueue(db2).get(r.id)!;
-    expect(again).toMatchObject({ id: r.id, meterId: 'm1', state: 'queued', args: r.args });
+    expect(again).toMatchObject({ id: r.id, meterId: 'm1', state: 'QUEUED', args: r.args });
     expect(db2.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db2.pragma('synchronous', { simple: true })).toBe(2); // FULL
     db2.close();
@@ -97,7 +97,7 @@ describe('DurableQueue', () => {
     expect(q.schedule(now + 61_000, 1)).toMatchObject({ due: [{ id: a1.id }], nextDueAt: now + 61_000 }); // more due than handed out
     expect(q.schedule(now + 61_000, 10).due.map((r) => r.id)).toEqual([a1.id, b1.id, c1.id]);
     // the covering partial index answers the heads (no table rows read for meters not chosen)
-    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id").all() as Array<{ detail: string }>;
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('QUEUED', 'SUBMITTED') GROUP BY meter_id").all() as Array<{ detail: string }>;
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX receipts_unfinished/);
     db.close();
   });
@@ -109,7 +109,7 @@ describe('DeliveryWorker', () => {
     const { db, queue, worker } = setup(tmpDir(), ledger);
     const ids = [1, 2, 3].flatMap((n) => ['m1', 'm2'].map((m) => queue.enqueue(reading(m, n)).id));
     await drain(worker);
-    for (const id of ids) expect(queue.get(id)!.state).toBe('committed');
+    for (const id of ids) expect(queue.get(id)!.state).toBe('COMMITTED');
     const m1 = ledger.applied.filter((t) => t.signer === 'meter:m1').map((t) => JSON.parse(t.args[0]!).intervalStart);
     expect(m1).toEqual([1, 2, 3]);
     expect(ledger.applied).toHaveLength(6);
@@ -124,7 +124,7 @@ describe('DeliveryWorker', () => {
     const r = queue.enqueue(reading('m1', 1));
     await drain(worker);
     const done = queue.get(r.id)!;
-    expect(done.state).toBe('committed');
+    expect(done.state).toBe('COMMITTED');
     expect(ledger.status.get('tx1')!.code).toBe(11); // first tx id INVALID
     expect(done.txId).toBe('tx2'); // second proposal committed
     expect(ledger.applied).toHaveLength(1);
@@ -141,9 +141,9 @@ describe('DeliveryWorker', () => {
     const worker = new DeliveryWorker({ queue, ledger, identityFor: (m) => identity(`meter:${m}`), retry, pollIntervalMs: 10, concurrency: 4, logger: silentLogger, metrics: { retry: (c) => retried.push(c), delivered: () => undefined } });
     const r = queue.enqueue(reading('m1', 1));
     await worker.runOnce();
-    expect(queue.get(r.id)).toMatchObject({ state: 'queued', attempts: 1, lastError: expect.stringMatching(/^endorsement-mismatch: /) });
+    expect(queue.get(r.id)).toMatchObject({ state: 'QUEUED', attempts: 1, lastError: expect.stringMatching(/^endorsement-mismatch: /) });
     await drain(worker);
-    expect(queue.get(r.id)).toMatchObject({ state: 'committed', txId: 'tx1', attempts: 2 });
+    expect(queue.get(r.id)).toMatchObject({ state: 'COMMITTED', txId: 'tx1', attempts: 2 });
     expect(retried).toEqual(['endorsement-mismatch', 'endorsement-mismatch']);
     expect(ledger.endorseCalls).toBe(3);
     db.close();
@@ -158,7 +158,7 @@ describe('DeliveryWorker', () => {
     const { db, queue, worker } = setup(tmpDir(), ledger);
     const r = queue.enqueue(reading('m1', 1));
     await drain(worker);
-    expect(queue.get(r.id)).toMatchObject({ state: 'committed', txId: 'tx1' });
+    expect(queue.get(r.id)).toMatchObject({ state: 'COMMITTED', txId: 'tx1' });
     expect(ledger.endorseCalls).toBe(1);
     expect(ledger.submitCalls).toBe(3);
     expect(ledger.applied).toHaveLength(1);
@@ -172,9 +172,9 @@ describe('DeliveryWorker', () => {
     const r1 = queue.enqueue(reading('m1', 1));
     const r2 = queue.enqueue(reading('m1', 2));
     await drain(worker);
-    expect(queue.get(r1.id)).toMatchObject({ state: 'rejected', reason: 'reading m1@1 conflicts with the recorded one' });
+    expect(queue.get(r1.id)).toMatchObject({ state: 'REJECTED', reason: 'reading m1@1 conflicts with the recorded one' });
     expect((queue.get(r1.id)!.problem as { status: number }).status).toBe(409);
-    expect(queue.get(r2.id)!.state).toBe('committed');
+    expect(queue.get(r2.id)!.state).toBe('COMMITTED');
     db.close();
   });
 
@@ -186,7 +186,7 @@ describe('DeliveryWorker', () => {
     });
     const r = queue.enqueue(reading('m9', 1));
     await drain(worker);
-    expect(queue.get(r.id)).toMatchObject({ state: 'rejected', reason: 'meter m9 was revoked' });
+    expect(queue.get(r.id)).toMatchObject({ state: 'REJECTED', reason: 'meter m9 was revoked' });
     expect(ledger.endorseCalls).toBe(0);
     db.close();
   });
@@ -210,10 +210,10 @@ describe('DeliveryWorker', () => {
     ledger.hangAfterCommit = false;
 
     const second = setup(dir, ledger);
-    const inDoubt = ids.map((id) => second.queue.get(id)!).filter((r) => r.state === 'submitted');
+    const inDoubt = ids.map((id) => second.queue.get(id)!).filter((r) => r.state === 'SUBMITTED');
     expect(inDoubt).toHaveLength(3);
     await drain(second.worker);
-    for (const id of ids) expect(second.queue.get(id)!.state).toBe('committed');
+    for (const id of ids) expect(second.queue.get(id)!.state).toBe('COMMITTED');
     // exactly once: 15 readings, 15 VALID transactions, each reading once
     const keys = ledger.applied.map((t) => `${t.signer}:${t.args[0]}`);
     expect(keys).toHaveLength(15);
@@ -230,7 +230,7 @@ describe('DeliveryWorker', () => {
     const r = queue.enqueue(reading('m1', 1));
     const waiting = worker.waitForSettled(r.id, 60_000);
     worker.start();
-    expect((await waiting)!.state).toBe('committed');
+    expect((await waiting)!.state).toBe('COMMITTED');
     await worker.stop();
     db.close();
   });
@@ -269,7 +269,7 @@ describe('reading transactions carry only the reading (the chaincode checks regi
     const { db, queue, worker } = setup(tmpDir(), ledger);
     const r = queue.enqueue(tReading('m1', 1800));
     await drain(worker);
-    expect(queue.get(r.id)).toMatchObject({ state: 'rejected', reason: expect.stringContaining('below the last reading') });
+    expect(queue.get(r.id)).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('below the last reading') });
     expect(asked).toEqual([]);
     expect(ledger.endorseCalls).toBe(1);
     db.close();
@@ -286,7 +286,7 @@ describe('retention', () => {
     expect(q.purgeFinished(Date.now() - 60_000)).toBe(0);
     expect(q.purgeFinished(Date.now() + 60_000)).toBe(1);
     expect(q.get(done.id)).toBeUndefined();
-    expect(q.get(pending.id)!.state).toBe('queued');
+    expect(q.get(pending.id)!.state).toBe('QUEUED');
     db.close();
   });
 });
@@ -377,7 +377,7 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
     w.start();
     await Promise.all(ids.map((id) => w.waitForSettled(id, 30_000)));
     await w.stop();
-    for (const id of ids) expect(queue.get(id)!.state).toBe('committed');
+    for (const id of ids) expect(queue.get(id)!.state).toBe('COMMITTED');
     expect(ledger.maxPerSigner).toBe(1);
     expect(ledger.maxTotal).toBeGreaterThan(4); // more than the old fixed 4
     expect(ledger.maxTotal).toBeLessThanOrEqual(12);
@@ -405,7 +405,7 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
       meterId: 'm1',
       readings: [900, 1800, 2700, 3600, 4500].map((s) => ({ meterId: 'm1', intervalStart: s, intervalLength: 900, importWh: 1 })),
     });
-    ids.forEach((id, i) => expect(queue.get(id)).toMatchObject({ state: 'committed', txId: batch.txId, result: { meterId: 'm1', intervalStart: 900 * (i + 1), status: 'RECORDED' } }));
+    ids.forEach((id, i) => expect(queue.get(id)).toMatchObject({ state: 'COMMITTED', txId: batch.txId, result: { meterId: 'm1', intervalStart: 900 * (i + 1), status: 'RECORDED' } }));
     // a lone reading stays a postReading, exactly as before
     expect(ledger.applied.find((t) => t.signer === 'meter:m2')!.fn).toBe('meters:postReading');
     expect(queue.get(other)!.result).toEqual({ meterId: 'm2', intervalStart: 900, status: 'RECORDED' });
@@ -447,7 +447,7 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
     const queue = new DurableQueue(db);
     const ids = [900, 1800, 2700, 3600].map((s) => queue.enqueue(single('m1', s)).id);
     await drain(worker(queue, ledger));
-    expect(ids.map((id) => queue.get(id)!.state)).toEqual(['committed', 'committed', 'rejected', 'committed']);
+    expect(ids.map((id) => queue.get(id)!.state)).toEqual(['COMMITTED', 'COMMITTED', 'REJECTED', 'COMMITTED']);
     expect(queue.get(ids[2]!)!.reason).toBe("reading: importRegisterWh 5 is below the last reading's 10");
     // 900 and 1800 each alone, 3600 alone (the refused batch's receipts are delivered one by one), in order
     expect(ledger.applied.map((t) => [t.fn, startsOf(t)])).toEqual([
@@ -473,10 +473,10 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
     const db2 = openDatabase(dir);
     const q2 = new DurableQueue(db2);
     const inDoubt = ids.map((id) => q2.get(id)!);
-    expect(inDoubt.map((r) => r.state)).toEqual(['submitted', 'submitted', 'submitted']);
+    expect(inDoubt.map((r) => r.state)).toEqual(['SUBMITTED', 'SUBMITTED', 'SUBMITTED']);
     expect(new Set(inDoubt.map((r) => r.txId)).size).toBe(1);
     await drain(worker(q2, ledger));
-    expect(ids.map((id) => q2.get(id)!)).toEqual(ids.map(() => expect.objectContaining({ state: 'committed', txId: inDoubt[0]!.txId })));
+    expect(ids.map((id) => q2.get(id)!)).toEqual(ids.map(() => expect.objectContaining({ state: 'COMMITTED', txId: inDoubt[0]!.txId })));
     expect(ledger.applied).toHaveLength(1);
     expect(ledger.endorseCalls).toBe(1);
     db2.close();
@@ -492,7 +492,7 @@ describe('ingest at the ledger\'s speed (issue 16)', () => {
     const r = queue.enqueue(single('m1', 900));
     w.kick(); // what the REST handler does after queuing
     const settled = await w.waitForSettled(r.id, 10_000); // far less than the poll interval
-    expect(settled!.state).toBe('committed');
+    expect(settled!.state).toBe('COMMITTED');
     await w.stop();
     db.close();
   });
@@ -532,7 +532,7 @@ describe('GroupCommit', () => {
       throw new Error('no');
     });
     await Promise.all([expect(bad).rejects.toThrow('no'), expect(ok).resolves.toMatchObject({ meterId: 'm1' })]);
-    expect(queue.counts().queued).toBe(1);
+    expect(queue.counts().QUEUED).toBe(1);
     // a COMMIT that fails (no 202, nothing kept, key freed): app.test.ts 'group commit: ...'
     expect(db.inTransaction).toBe(false);
     db.close();

@@ -96,7 +96,7 @@ describe('startGateway', () => {
     const db = openDatabase(config.dataDir);
     // the beacon registers the utility's key in the background (its own transaction), so find the reading's
     const readingTx = ledger.applied.find((t) => t.fn === 'meters:postReading')!;
-    expect(new DurableQueue(db).get(receiptId)).toMatchObject({ state: 'committed', txId: readingTx.txId });
+    expect(new DurableQueue(db).get(receiptId)).toMatchObject({ state: 'COMMITTED', txId: readingTx.txId });
     db.close();
   });
 

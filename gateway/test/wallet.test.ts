@@ -31,7 +31,7 @@ describe('MeterIdentities', () => {
     const ca = new FakeCa();
     const ids = new MeterIdentities(new Wallet(db, KEY), ca, { maxEnrollments: 1, affiliation: '', crlDir: `${dir}/crls` });
     const { meter } = await ids.enrol('m-1', 'z-1');
-    expect(meter).toMatchObject({ meterId: 'm-1', zone: 'z-1', status: 'active', enrollmentId: 'm-1' });
+    expect(meter).toMatchObject({ meterId: 'm-1', zone: 'z-1', status: 'ACTIVE', enrollmentId: 'm-1' });
     expect(ca.registered.get('m-1')).toMatchObject({ zone: 'z-1', maxEnrollments: 1 });
     const acting = ids.actingIdentity('m-1');
     expect(acting.privateKeyPem).toMatch(/BEGIN PRIVATE KEY/);
@@ -70,10 +70,10 @@ describe('MeterIdentities', () => {
       throw new Error('connect ECONNREFUSED');
     };
     await expect(ids.enrol('m-2', 'z')).rejects.toMatchObject({ status: 502 });
-    expect(wallet.get('m-2')!.status).toBe('registered');
+    expect(wallet.get('m-2')!.status).toBe('REGISTERED');
     ca.enroll = realEnroll;
     const { meter } = await ids.enrol('m-2', 'z');
-    expect(meter.status).toBe('active');
+    expect(meter.status).toBe('ACTIVE');
     expect(ca.registered.get('m-2')!.enrolments).toBe(1);
     db.close();
   });

@@ -27,7 +27,7 @@ const dutyView = (d: Duty) => ({
 export function agentHandlers(d: { agents: AgentService | undefined; store: AgentStore; meters: Pick<MeterIdentities, 'get'> }): Record<string, Handler> {
   const held = (meterId: string) => {
     const m = d.meters.get(meterId);
-    if (!m || m.status !== 'active') {
+    if (!m || m.status !== 'ACTIVE') {
       throw new HttpProblem(404, 'meter-not-enrolled', 'Meter not enrolled', `meter ${meterId} has no enrolled identity at this gateway, so no agent acts for it here`, { meterId });
     }
   };

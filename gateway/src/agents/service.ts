@@ -319,7 +319,7 @@ export class AgentService {
 
   private retry(d: Duty, error: string): void {
     if (d.attempts + 1 >= this.o.config.maxAttempts) {
-      this.o.store.finish(d.id, 'failed', `gave up after ${d.attempts + 1} attempts`, error.slice(0, 500));
+      this.o.store.finish(d.id, 'FAILED', `gave up after ${d.attempts + 1} attempts`, error.slice(0, 500));
       this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: 'failed' });
       this.o.logger.error({ duty: d.id, err: error }, 'agent duty given up');
       return;
@@ -328,10 +328,10 @@ export class AgentService {
     this.reschedule(d, this.now() + Math.round(delay / 2 + Math.random() * (delay / 2)), d.note, { attempt: true, error: error.slice(0, 500) });
   }
 
-  private finish(d: Duty, why: string, state: 'done' | 'failed' = 'done'): void {
+  private finish(d: Duty, why: string, state: 'DONE' | 'FAILED' = 'DONE'): void {
     this.o.store.finish(d.id, state, why);
-    this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: state === 'done' ? 'done' : 'failed' });
-    this.o.logger.info({ duty: d.id, why }, state === 'done' ? 'agent duty over' : 'agent duty failed');
+    this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: state === 'DONE' ? 'done' : 'failed' });
+    this.o.logger.info({ duty: d.id, why }, state === 'DONE' ? 'agent duty over' : 'agent duty failed');
   }
 
   /**
@@ -369,7 +369,7 @@ export class AgentService {
       obj = await this.read(KEEPER_READ[kind], [d.subject]);
     } catch (e) {
       const err = normalizeLedgerError(e, 'evaluate');
-      if (err.chaincode?.code === 'NOT_FOUND') return this.finish(d, `${d.subject} not on the ledger`, 'failed');
+      if (err.chaincode?.code === 'NOT_FOUND') return this.finish(d, `${d.subject} not on the ledger`, 'FAILED');
       return this.retry(d, err.message);
     }
     const now = this.now();
@@ -394,7 +394,7 @@ export class AgentService {
       this.reschedule(d, this.now(), 'acted; re-reading');
       return;
     }
-    if (r.outcome === 'refused') return this.finish(d, `refused: ${r.code} ${r.text}`, 'failed');
+    if (r.outcome === 'refused') return this.finish(d, `refused: ${r.code} ${r.text}`, 'FAILED');
     if (kind === 'task-draw' && r.code === 'PRECONDITION_FAILED') {
       // still too few eligible members (or utilities): not an error; an admission or reinstatement wakes the duty
       this.reschedule(d, this.now() + SEEDED_RETRY_MS, `seeded: ${(r.text ?? '').slice(0, 200)}`);
@@ -469,7 +469,7 @@ export class AgentService {
   private async runAuction(d: Duty): Promise<void> {
     const role = d.id.split('|')[2] as 'buyer' | 'seller';
     const secret = this.o.store.auctionSecret(d.meterId, d.subject, role);
-    if (!secret) return this.finish(d, 'no secrets kept for this auction', 'failed');
+    if (!secret) return this.finish(d, 'no secrets kept for this auction', 'FAILED');
     if (!this.settings(d.meterId).autopilot) {
       // kept until the operator turns the autopilot on (PUT …/agent {autopilot: true} reopens nothing: look again later)
       return this.reschedule(d, this.now() + 60_000, 'autopilot off for this meter');
@@ -478,7 +478,7 @@ export class AgentService {
     try {
       id = this.identityFor(d.meterId);
     } catch (e) {
-      return this.finish(d, (e as Error).message, 'failed');
+      return this.finish(d, (e as Error).message, 'FAILED');
     }
     const auction = await this.read<AuctionView>('auctions:get', [d.subject]);
     const revealKey = `reveal|${d.subject}|${secret.offerId ?? ''}|${d.meterId}`;
@@ -510,10 +510,10 @@ export class AgentService {
     try {
       id = this.identityFor(meterId);
     } catch (e) {
-      return this.finish(d, (e as Error).message, 'failed');
+      return this.finish(d, (e as Error).message, 'FAILED');
     }
     const me = this.o.store.participantOf(meterId);
-    if (!me) return this.finish(d, 'participant id unknown', 'failed');
+    if (!me) return this.finish(d, 'participant id unknown', 'FAILED');
     if (settings.behaviour === 'silent') return this.finish(d, 'behaviour silent');
 
     const task = await this.read<TaskView>('committees:getTask', [d.subject]);

@@ -1,3 +1,4 @@
+import type { DutyState } from '@gridledger/protocol';
 import type { Db } from '../store/db';
 import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } from './behaviour';
 
@@ -17,7 +18,7 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot).
  */
 export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync' | 'auction';
-export type DutyState = 'pending' | 'done' | 'failed';
+export type { DutyState };
 
 export interface Duty {
   id: string;
@@ -105,12 +106,12 @@ export class AgentStore {
     let woken = 0;
     this.db.transaction(() => {
       const ins = this.db.prepare(
-        `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`,
       );
       for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
-      const wake = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'pending'`);
+      const wake = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING'`);
       for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
-      const wakeKind = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'pending'`);
+      const wakeKind = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
       for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
       const ent = this.db.prepare('INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
       for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
@@ -122,11 +123,11 @@ export class AgentStore {
   }
 
   due(now: number, limit = 32): Duty[] {
-    return (this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`).all(now, limit) as Row[]).map(toDuty);
+    return (this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'PENDING' AND due_at <= ? ORDER BY due_at, id LIMIT ?`).all(now, limit) as Row[]).map(toDuty);
   }
 
   nextDueAt(): number | undefined {
-    const r = this.db.prepare(`SELECT MIN(due_at) AS t FROM agent_duties WHERE state = 'pending'`).get() as { t: number | null };
+    const r = this.db.prepare(`SELECT MIN(due_at) AS t FROM agent_duties WHERE state = 'PENDING'`).get() as { t: number | null };
     return r.t ?? undefined;
   }
 
@@ -136,13 +137,13 @@ export class AgentStore {
   }
 
   pending(meterIds?: string[]): Duty[] {
-    const rows = this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'pending' ORDER BY due_at, id`).all() as Row[];
+    const rows = this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'PENDING' ORDER BY due_at, id`).all() as Row[];
     const all = rows.map(toDuty);
     return meterIds ? all.filter((d) => meterIds.includes(d.meterId)) : all;
   }
 
   counts(): Record<string, number> {
-    const rows = this.db.prepare('SELECT kind, COUNT(*) AS c FROM agent_duties WHERE state = ? GROUP BY kind').all('pending') as Array<{ kind: string; c: number }>;
+    const rows = this.db.prepare('SELECT kind, COUNT(*) AS c FROM agent_duties WHERE state = ? GROUP BY kind').all('PENDING') as Array<{ kind: string; c: number }>;
     return Object.fromEntries(rows.map((r) => [r.kind, r.c]));
   }
 
@@ -155,18 +156,18 @@ export class AgentStore {
     this.db
       .prepare(
         `UPDATE agent_duties SET due_at = CASE WHEN COALESCE(event_at, 0) > ? THEN MIN(?, ?) ELSE ? END, note = ?, attempts = attempts + ?,
-         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'pending'`,
+         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'PENDING'`,
       )
       .run(opts.since ?? Number.MAX_SAFE_INTEGER, now, dueAt, dueAt, note, opts.attempt ? 1 : 0, opts.error ?? null, now, id);
   }
 
-  finish(id: string, state: Exclude<DutyState, 'pending'>, note: string, error: string | null = null, now = Date.now()): void {
+  finish(id: string, state: Exclude<DutyState, 'PENDING'>, note: string, error: string | null = null, now = Date.now()): void {
     this.db.prepare('UPDATE agent_duties SET state = ?, note = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?').run(state, note, error, now, id);
   }
 
   /** Reopens a finished duty (e.g. a meter's behaviour changed back from silent). */
   reopenForMeter(meterId: string, now = Date.now()): number {
-    return this.db.prepare(`UPDATE agent_duties SET state = 'pending', due_at = ?, updated_at = ? WHERE meter_id = ? AND state = 'done' AND note = 'behaviour silent'`).run(now, now, meterId).changes;
+    return this.db.prepare(`UPDATE agent_duties SET state = 'PENDING', due_at = ?, updated_at = ? WHERE meter_id = ? AND state = 'DONE' AND note = 'behaviour silent'`).run(now, now, meterId).changes;
   }
 
   /**
@@ -186,7 +187,7 @@ export class AgentStore {
         .prepare('INSERT INTO agent_auction_secrets (meter_id, request_id, role, secret, offer_id, price, salt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(s.meterId, s.requestId, s.role, s.secret, s.offerId ?? null, s.pricePerKwh ?? null, s.salt ?? null, now);
       this.db
-        .prepare(`INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, 'auction', ?, ?, 0, 'pending', ?, ?, ?, ?)`)
+        .prepare(`INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, 'auction', ?, ?, 0, 'PENDING', ?, ?, ?, ?)`)
         .run(`auction|${s.requestId}|${s.role}|${s.meterId}`, s.meterId, s.requestId, now, now, now, now);
     })();
     return out;

@@ -115,7 +115,7 @@ export class DeliveryWorker extends EventEmitter {
    */
   waitForSettled(id: string, timeoutMs: number): Promise<Receipt | undefined> {
     const current = this.o.queue.get(id);
-    if (!current || current.state === 'committed' || current.state === 'rejected' || timeoutMs <= 0) return Promise.resolve(current);
+    if (!current || current.state === 'COMMITTED' || current.state === 'REJECTED' || timeoutMs <= 0) return Promise.resolve(current);
     return new Promise((resolve) => {
       const answer = () => {
         clearTimeout(t);
@@ -213,7 +213,7 @@ export class DeliveryWorker extends EventEmitter {
    */
   private plan(head: Receipt): { group: Receipt[]; fn: string; args: string[]; transient: Record<string, string> | undefined } {
     const own = { fn: head.fn, args: head.args, transient: head.transient ?? undefined };
-    if (head.state === 'submitted' && head.txBytes) return { group: this.o.queue.inTransaction(head), ...own };
+    if (head.state === 'SUBMITTED' && head.txBytes) return { group: this.o.queue.inTransaction(head), ...own };
     const max = Math.min(this.o.maxCoalesce ?? 1, 96);
     const soloUntil = this.solo.get(head.meterId);
     if (soloUntil !== undefined && head.seq > soloUntil) this.solo.delete(head.meterId);
@@ -223,7 +223,7 @@ export class DeliveryWorker extends EventEmitter {
     const group = [head];
     const readings = [first];
     for (const r of this.o.queue.pendingOf(head.meterId, max).slice(1)) {
-      if (r.state !== 'queued' || r.fn !== SINGLE || (soloUntil !== undefined && r.seq <= soloUntil)) break;
+      if (r.state !== 'QUEUED' || r.fn !== SINGLE || (soloUntil !== undefined && r.seq <= soloUntil)) break;
       const reading = readingOf(r);
       if (!reading || (reading.intervalStart as number) <= (readings[readings.length - 1]!.intervalStart as number)) break;
       group.push(r);
@@ -243,7 +243,7 @@ export class DeliveryWorker extends EventEmitter {
     } catch (e) {
       const p = e instanceof HttpProblem ? e : new HttpProblem(500, 'internal', 'Internal error', String((e as Error)?.message ?? e));
       // a stored coalesced transaction settles all of its receipts together, refused ones too
-      const group = r.state === 'submitted' && r.txBytes ? this.o.queue.inTransaction(r) : [r];
+      const group = r.state === 'SUBMITTED' && r.txBytes ? this.o.queue.inTransaction(r) : [r];
       await this.writes.run(() => group.forEach((g) => this.o.queue.markRejected(g.id, p.message, p.body())));
       log.warn({ reason: p.message, receipts: group.length }, 'receipt rejected: meter identity unusable');
       for (const g of group) this.settle(g, 'rejected');
@@ -256,7 +256,7 @@ export class DeliveryWorker extends EventEmitter {
     let txId = r.txId;
     try {
       let bytes: Uint8Array;
-      if (r.state === 'submitted' && r.txBytes) {
+      if (r.state === 'SUBMITTED' && r.txBytes) {
         bytes = r.txBytes;
       } else {
         stage = 'endorse';

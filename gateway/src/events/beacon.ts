@@ -163,7 +163,7 @@ export class BeaconService {
   async runOnce(now = Date.now()): Promise<number> {
     const due = this.o.store.due(now);
     for (const job of due) await this.contribute(job);
-    this.o.metrics.beaconPending.set(this.o.store.all().filter((j) => j.state === 'pending').length);
+    this.o.metrics.beaconPending.set(this.o.store.all().filter((j) => j.state === 'PENDING').length);
     return due.length;
   }
 
@@ -173,7 +173,7 @@ export class BeaconService {
     let outcome: Outcome;
     try {
       const r = await this.o.submitter.submit(this.o.operator, 'committees:contributeEntropy', [job.taskId, String(job.round), sig]);
-      this.o.store.finish(job.taskId, job.round, 'contributed', r.txId, null);
+      this.o.store.finish(job.taskId, job.round, 'CONTRIBUTED', r.txId, null);
       const task = parseResult(r.result) as { status?: string; contributions?: unknown[] } | null;
       log.info({ txId: r.txId, block: r.blockNumber, status: task?.status, contributions: task?.contributions?.length }, 'beacon contribution committed');
       outcome = 'contributed';
@@ -182,15 +182,15 @@ export class BeaconService {
       const code = err.chaincode?.code;
       const text = err.chaincode?.text ?? err.message;
       if (code === 'CONFLICT' && err.chaincode?.subCode === ('ALREADY_CONTRIBUTED' satisfies SubCodeOf<'CONFLICT'>)) {
-        this.o.store.finish(job.taskId, job.round, 'contributed', null, `ledger: ${text}`);
+        this.o.store.finish(job.taskId, job.round, 'CONTRIBUTED', null, `ledger: ${text}`);
         log.info({ reason: text }, 'beacon contribution already on the ledger (an earlier attempt committed)');
         outcome = 'contributed';
       } else if (code === 'CONFLICT') {
-        this.o.store.finish(job.taskId, job.round, 'superseded', null, text);
+        this.o.store.finish(job.taskId, job.round, 'SUPERSEDED', null, text);
         log.info({ reason: text }, 'beacon contribution not needed any more');
         outcome = 'superseded';
       } else if (code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' || code === 'UNAUTHENTICATED') {
-        this.o.store.finish(job.taskId, job.round, 'refused', null, `${code}: ${text}`);
+        this.o.store.finish(job.taskId, job.round, 'REFUSED', null, `${code}: ${text}`);
         log.error({ code, reason: text }, 'beacon contribution refused by the ledger');
         outcome = 'refused';
       } else {

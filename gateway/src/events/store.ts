@@ -1,3 +1,4 @@
+import type { ContributionState } from '@gridledger/protocol';
 import { withoutFsync, type Db } from '../store/db';
 
 /**
@@ -12,7 +13,7 @@ export interface Checkpoint {
   txId: string;
 }
 
-export type ContributionState = 'pending' | 'contributed' | 'superseded' | 'refused';
+export type { ContributionState };
 
 export interface ContributionJob {
   taskId: string;
@@ -55,7 +56,7 @@ export class BeaconStore {
     const write = jobs.length ? <T>(f: () => T) => f() : <T>(f: () => T) => withoutFsync(this.db, f);
     write(() => this.db.transaction(() => {
       const ins = this.db.prepare(
-        `INSERT OR IGNORE INTO beacon_contributions (task_id, round, message, state, attempts, next_attempt_at, opened_block, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO beacon_contributions (task_id, round, message, state, attempts, next_attempt_at, opened_block, updated_at) VALUES (?, ?, ?, 'PENDING', 0, ?, ?, ?)`,
       );
       for (const j of jobs) added += ins.run(j.taskId, j.round, j.message, now, cp.block, now).changes;
       this.db
@@ -66,11 +67,11 @@ export class BeaconStore {
   }
 
   due(now: number, limit = 16): ContributionJob[] {
-    return (this.db.prepare(`SELECT * FROM beacon_contributions WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, task_id LIMIT ?`).all(now, limit) as Row[]).map(toJob);
+    return (this.db.prepare(`SELECT * FROM beacon_contributions WHERE state = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at, task_id LIMIT ?`).all(now, limit) as Row[]).map(toJob);
   }
 
   nextDueAt(): number | undefined {
-    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM beacon_contributions WHERE state = 'pending'`).get() as { t: number | null };
+    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM beacon_contributions WHERE state = 'PENDING'`).get() as { t: number | null };
     return r.t ?? undefined;
   }
 
@@ -83,7 +84,7 @@ export class BeaconStore {
     return (this.db.prepare('SELECT * FROM beacon_contributions ORDER BY opened_block, task_id, round').all() as Row[]).map(toJob);
   }
 
-  finish(taskId: string, round: number, state: Exclude<ContributionState, 'pending'>, txId: string | null, note: string | null, now = Date.now()): void {
+  finish(taskId: string, round: number, state: Exclude<ContributionState, 'PENDING'>, txId: string | null, note: string | null, now = Date.now()): void {
     this.db
       .prepare('UPDATE beacon_contributions SET state = ?, tx_id = ?, last_error = ?, attempts = attempts + 1, updated_at = ? WHERE task_id = ? AND round = ?')
       .run(state, txId, note, now, taskId, round);

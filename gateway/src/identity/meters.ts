@@ -25,17 +25,17 @@ export class MeterIdentities {
 
   async enrol(meterId: string, zone: string): Promise<EnrolResult> {
     let rec = this.wallet.get(meterId);
-    if (rec?.status === 'active' && !rec.ledgerTxId) {
+    if (rec?.status === 'ACTIVE' && !rec.ledgerTxId) {
       // CA enrolment done earlier, ledger step not confirmed: resume with the ledger step only
       if (rec.zone !== zone) {
         throw new HttpProblem(409, 'meter-zone-mismatch', 'Meter registered with another zone', `meter ${meterId} was enrolled with zone ${rec.zone}, not ${zone}; retry with zone ${rec.zone}`, { meterId });
       }
       return { meter: rec, certPem: rec.certPem! };
     }
-    if (rec?.status === 'active') {
+    if (rec?.status === 'ACTIVE') {
       throw new HttpProblem(409, 'meter-already-enrolled', 'Meter already enrolled', `meter ${meterId} is already enrolled (since ${new Date(rec.enrolledAt!).toISOString()}); revoke it first to replace its identity`, { meterId });
     }
-    if (rec?.status === 'revoked') {
+    if (rec?.status === 'REVOKED') {
       throw new HttpProblem(409, 'meter-revoked', 'Meter revoked', `meter ${meterId} was revoked; a revoked meter id cannot be enrolled again — use a new meter id`, { meterId });
     }
     if (rec && rec.zone !== zone) {
@@ -71,7 +71,7 @@ export class MeterIdentities {
   async revoke(meterId: string, reason: string): Promise<{ meter: MeterRecord; crlPem: string | null }> {
     const rec = this.wallet.get(meterId);
     if (!rec) throw new HttpProblem(404, 'meter-not-found', 'Unknown meter', `meter ${meterId} is not enrolled at this gateway`, { meterId });
-    if (rec.status === 'revoked') throw new HttpProblem(409, 'meter-revoked', 'Meter already revoked', `meter ${meterId} was already revoked at ${new Date(rec.revokedAt!).toISOString()}`, { meterId });
+    if (rec.status === 'REVOKED') throw new HttpProblem(409, 'meter-revoked', 'Meter already revoked', `meter ${meterId} was already revoked at ${new Date(rec.revokedAt!).toISOString()}`, { meterId });
     // Refuse the meter at the gateway first: from here on nothing is signed with its key.
     this.wallet.markRevoked(meterId, reason);
     let crlPem: string | null;
@@ -90,10 +90,10 @@ export class MeterIdentities {
   /** The identity to sign with for a meter, or a 403/404 problem saying why not. */
   actingIdentity(meterId: string): ActingIdentity {
     const rec = this.wallet.get(meterId);
-    if (!rec || rec.status === 'registered') {
+    if (!rec || rec.status === 'REGISTERED') {
       throw new HttpProblem(404, 'meter-not-enrolled', 'Meter not enrolled', `meter ${meterId} has no enrolled identity at this gateway; an operator must enrol it first (POST /api/v1/meters)`, { meterId });
     }
-    if (rec.status === 'revoked') {
+    if (rec.status === 'REVOKED') {
       throw new HttpProblem(403, 'meter-revoked', 'Meter revoked', `meter ${meterId} was revoked${rec.revocationReason ? ` (${rec.revocationReason})` : ''}; the gateway no longer acts for it`, { meterId });
     }
     return { key: `meter:${meterId}`, mspId: rec.mspId, certPem: rec.certPem!, privateKeyPem: this.wallet.privateKeyPem(meterId) };
@@ -107,7 +107,7 @@ export class MeterIdentities {
   /** One meter this gateway holds an enrolled key for (a keyed read, for the agents' per-act check). */
   activeMeter(meterId: string): { meterId: string; mspId: string; zone: string } | undefined {
     const r = this.wallet.get(meterId);
-    return r && r.status === 'active' ? { meterId: r.meterId, mspId: r.mspId, zone: r.zone } : undefined;
+    return r && r.status === 'ACTIVE' ? { meterId: r.meterId, mspId: r.mspId, zone: r.zone } : undefined;
   }
 
   get(meterId: string): MeterRecord | undefined {

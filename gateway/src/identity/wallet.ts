@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { METER_STATUSES, sqlValues, type MeterStatus } from '@gridledger/protocol';
 import { prepared, type Db } from '../store/db';
 
 /** AES-256-GCM with a random 96-bit IV; the AAD binds the ciphertext to its row, so rows cannot be swapped. */
@@ -23,7 +24,6 @@ export function openSecret(key: Buffer, sealed: string, aad: string): string {
   }
 }
 
-export type MeterStatus = 'registered' | 'active' | 'revoked';
 
 export interface MeterRecord {
   meterId: string;
@@ -41,7 +41,7 @@ export interface MeterRecord {
 
 /**
  * The custodial wallet: each meter's certificate and its private key, encrypted at rest.
- * A meter is `registered` (CA registration done, enrolment secret sealed) → `active` (key + cert) → `revoked`.
+ * A meter is `REGISTERED` (CA registration done, enrolment secret sealed) → `ACTIVE` (key + cert) → `REVOKED`.
  */
 export class Wallet {
   constructor(
@@ -54,7 +54,7 @@ export class Wallet {
       zone TEXT NOT NULL,
       msp_id TEXT NOT NULL,
       enrollment_id TEXT NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('registered', 'active', 'revoked')),
+      status TEXT NOT NULL CHECK (status IN (${sqlValues(METER_STATUSES)})),
       secret_enc TEXT,
       cert_pem TEXT,
       key_enc TEXT,
@@ -88,13 +88,13 @@ export class Wallet {
   }
 
   recordRegistration(meterId: string, zone: string, mspId: string, enrollmentId: string, secret: string): void {
-    prepared(this.db, "INSERT INTO meter_identities (meter_id, zone, msp_id, enrollment_id, status, secret_enc, created_at) VALUES (?, ?, ?, ?, 'registered', ?, ?)")
+    prepared(this.db, "INSERT INTO meter_identities (meter_id, zone, msp_id, enrollment_id, status, secret_enc, created_at) VALUES (?, ?, ?, ?, 'REGISTERED', ?, ?)")
       .run(meterId, zone, mspId, enrollmentId, sealSecret(this.key, secret, this.aad(meterId, 'secret')), Date.now());
   }
 
   /** Meters with an enrolled key (the ones the gateway can sign for). */
   activeMeters(): Array<{ meterId: string; mspId: string; zone: string }> {
-    return (prepared(this.db, "SELECT meter_id, msp_id, zone FROM meter_identities WHERE status = 'active' ORDER BY meter_id").all() as Array<{ meter_id: string; msp_id: string; zone: string }>).map((r) => ({
+    return (prepared(this.db, "SELECT meter_id, msp_id, zone FROM meter_identities WHERE status = 'ACTIVE' ORDER BY meter_id").all() as Array<{ meter_id: string; msp_id: string; zone: string }>).map((r) => ({
       meterId: r.meter_id,
       mspId: r.msp_id,
       zone: r.zone,
@@ -108,7 +108,7 @@ export class Wallet {
   }
 
   recordEnrolment(meterId: string, certPem: string, keyPem: string): void {
-    const res = prepared(this.db, "UPDATE meter_identities SET status = 'active', cert_pem = ?, key_enc = ?, secret_enc = NULL, enrolled_at = ? WHERE meter_id = ? AND status = 'registered'")
+    const res = prepared(this.db, "UPDATE meter_identities SET status = 'ACTIVE', cert_pem = ?, key_enc = ?, secret_enc = NULL, enrolled_at = ? WHERE meter_id = ? AND status = 'REGISTERED'")
       .run(certPem, sealSecret(this.key, keyPem, this.aad(meterId, 'key')), Date.now(), meterId);
     if (res.changes !== 1) throw new Error(`meter ${meterId} is not awaiting enrolment`);
   }
@@ -124,11 +124,11 @@ export class Wallet {
   }
 
   deleteRegistration(meterId: string): void {
-    prepared(this.db, "DELETE FROM meter_identities WHERE meter_id = ? AND status = 'registered'").run(meterId);
+    prepared(this.db, "DELETE FROM meter_identities WHERE meter_id = ? AND status = 'REGISTERED'").run(meterId);
   }
 
   markRevoked(meterId: string, reason: string): void {
-    prepared(this.db, "UPDATE meter_identities SET status = 'revoked', revoked_at = ?, revocation_reason = ?, key_enc = NULL, secret_enc = NULL WHERE meter_id = ?")
+    prepared(this.db, "UPDATE meter_identities SET status = 'REVOKED', revoked_at = ?, revocation_reason = ?, key_enc = NULL, secret_enc = NULL WHERE meter_id = ?")
       .run(Date.now(), reason, meterId);
   }
 }

@@ -133,8 +133,9 @@ export class Metrics {
       collect() {
         if (!queueCounts) return;
         const c = queueCounts();
-        this.set({ state: 'queued' }, c.queued ?? 0);
-        this.set({ state: 'submitted' }, c.submitted ?? 0);
+        // label values stay Prometheus-style lower case, not the API's state values (docs/api.md "Changes in 0.2.0")
+        this.set({ state: 'queued' }, c.QUEUED ?? 0);
+        this.set({ state: 'submitted' }, c.SUBMITTED ?? 0);
       },
     });
     client.collectDefaultMetrics({ register: this.registry });

@@ -198,7 +198,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
   /** `?sync=true`: waits (bounded) for the receipt to settle; 200 once committed, else 202 with its state then. */
   const awaitReceipt = async (receipt: Receipt): Promise<Reply> => {
     const settled = (await d.worker.waitForSettled(receipt.id, d.syncWaitMs)) ?? receipt;
-    return { ...receiptReply(settled), status: settled.state === 'committed' ? 200 : 202 };
+    return { ...receiptReply(settled), status: settled.state === 'COMMITTED' ? 200 : 202 };
   };
 
   const checkBodyMeter = (pathMeter: string, bodyMeter: unknown, where: string) => {
@@ -309,7 +309,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       checkBodyMeter(meterId, body.meterId, 'body.meterId');
       d.meters.actingIdentity(meterId); // refuse now if revoked / not enrolled
       // With ?sync=true the Idempotency-Key stores the answer this request ends up giving (200 committed, or
-      // 202 with the receipt's state after syncWaitMs), not the 202 'queued' it would give without waiting.
+      // 202 with the receipt's state after syncWaitMs), not the 202 'QUEUED' it would give without waiting.
       const { receipt, reply } = await enqueue(ctx, meterId, 'meters:postReading', { reading: JSON.stringify({ ...body, meterId }) }, 1, sync);
       return sync ? awaitReceipt(receipt) : reply;
     },

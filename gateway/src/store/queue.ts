@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { RECEIPT_STATES, sqlValues, type ReceiptState } from '@gridledger/protocol';
 import type { Db } from './db';
 
-export type ReceiptState = 'queued' | 'submitted' | 'committed' | 'rejected';
+export type { ReceiptState };
 
 export interface Receipt {
   id: string;
@@ -79,8 +80,8 @@ function toReceipt(r: Row): Receipt {
 /**
  * Durable queue of ledger submissions (meter readings), one SQLite table.
  *
- * States: queued → submitted(txId, signed-ready transaction bytes) → committed | rejected(reason).
- * A row is `submitted` only after its endorsed transaction is stored, so after a crash the very same
+ * States: QUEUED → SUBMITTED(txId, signed-ready transaction bytes) → COMMITTED | REJECTED(reason).
+ * A row is `SUBMITTED` only after its endorsed transaction is stored, so after a crash the very same
  * transaction (same tx id) is re-sent and its commit status read: Fabric never commits one tx id twice.
  * Rows of one meter are delivered strictly in `seq` order: only the oldest unfinished row of a meter
  * is ever handed out. Several consecutive rows of a meter may be delivered by one transaction (a
@@ -97,7 +98,7 @@ export class DurableQueue {
       args TEXT NOT NULL,
       transient TEXT,
       item_count INTEGER NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('queued', 'submitted', 'committed', 'rejected')),
+      state TEXT NOT NULL CHECK (state IN (${sqlValues(RECEIPT_STATES)})),
       tx_id TEXT,
       tx_bytes BLOB,
       attempts INTEGER NOT NULL DEFAULT 0,
@@ -110,20 +111,20 @@ export class DurableQueue {
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS receipts_unfinished ON receipts (meter_id, seq, state, next_attempt_at) WHERE state IN ('queued', 'submitted');
+    CREATE INDEX IF NOT EXISTS receipts_unfinished ON receipts (meter_id, seq, state, next_attempt_at) WHERE state IN ('QUEUED', 'SUBMITTED');
     DROP INDEX IF EXISTS receipts_pending;`);
     this.stmt = {
       insert: db.prepare(
         `INSERT INTO receipts (id, meter_id, principal, fn, args, transient, item_count, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?)`,
       ),
       get: db.prepare('SELECT * FROM receipts WHERE id = ?'),
-      pendingOf: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('queued', 'submitted') ORDER BY seq LIMIT ?"),
-      inTx: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('queued', 'submitted') AND tx_id = ? ORDER BY seq"),
-      pendingCounts: db.prepare("SELECT state, COUNT(*) AS n FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY state"),
+      pendingOf: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('QUEUED', 'SUBMITTED') ORDER BY seq LIMIT ?"),
+      inTx: db.prepare("SELECT * FROM receipts WHERE meter_id = ? AND state IN ('QUEUED', 'SUBMITTED') AND tx_id = ? ORDER BY seq"),
+      pendingCounts: db.prepare("SELECT state, COUNT(*) AS n FROM receipts WHERE state IN ('QUEUED', 'SUBMITTED') GROUP BY state"),
       // Each meter's oldest unfinished receipt, from the covering partial index alone (SQLite takes the bare
       // column next_attempt_at from the row whose seq is the MIN: sqlite.org/lang_select.html "bare columns").
-      heads: db.prepare("SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('queued', 'submitted') GROUP BY meter_id"),
+      heads: db.prepare("SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('QUEUED', 'SUBMITTED') GROUP BY meter_id"),
       bySeq: db.prepare('SELECT * FROM receipts WHERE seq = ?'),
     };
   }
@@ -198,7 +199,7 @@ export class DurableQueue {
 
   /** Deletes final (committed / rejected) receipts last updated before `beforeMs`; returns how many. */
   purgeFinished(beforeMs: number): number {
-    return this.db.prepare("DELETE FROM receipts WHERE state IN ('committed', 'rejected') AND updated_at < ?").run(beforeMs).changes;
+    return this.db.prepare("DELETE FROM receipts WHERE state IN ('COMMITTED', 'REJECTED') AND updated_at < ?").run(beforeMs).changes;
   }
 
   /** Earliest next_attempt_at of each meter's oldest unfinished receipt (the only ones delivered next; for the worker's timer), or undefined if none. */
@@ -214,34 +215,34 @@ export class DurableQueue {
    */
   markSubmitted(ids: string | string[], txId: string, txBytes: Uint8Array): void {
     const all = typeof ids === 'string' ? [ids] : ids;
-    all.forEach((id, i) => this.update(id, "state = 'submitted', tx_id = ?, tx_bytes = ?", [txId, i === 0 ? Buffer.from(txBytes) : null], ['queued', 'submitted']));
+    all.forEach((id, i) => this.update(id, "state = 'SUBMITTED', tx_id = ?, tx_bytes = ?", [txId, i === 0 ? Buffer.from(txBytes) : null], ['QUEUED', 'SUBMITTED']));
   }
 
   markCommitted(id: string, txId: string, blockNumber: number, result: unknown): void {
-    this.update(id, "state = 'committed', tx_id = ?, block_number = ?, result = ?, tx_bytes = NULL, last_error = NULL", [txId, blockNumber, JSON.stringify(result ?? null)], ['queued', 'submitted']);
+    this.update(id, "state = 'COMMITTED', tx_id = ?, block_number = ?, result = ?, tx_bytes = NULL, last_error = NULL", [txId, blockNumber, JSON.stringify(result ?? null)], ['QUEUED', 'SUBMITTED']);
   }
 
   markRejected(id: string, reason: string, problem?: unknown): void {
-    this.update(id, "state = 'rejected', reason = ?, problem = ?, tx_bytes = NULL", [reason, problem === undefined ? null : JSON.stringify(problem)], ['queued', 'submitted']);
+    this.update(id, "state = 'REJECTED', reason = ?, problem = ?, tx_bytes = NULL", [reason, problem === undefined ? null : JSON.stringify(problem)], ['QUEUED', 'SUBMITTED']);
   }
 
   /** Try again later. `newProposal` drops the stored transaction so the next attempt endorses afresh (new tx id). */
   retryLater(ids: string | string[], error: string, delayMs: number, newProposal: boolean): void {
     const set = newProposal
-      ? "state = 'queued', tx_id = NULL, tx_bytes = NULL, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+      ? "state = 'QUEUED', tx_id = NULL, tx_bytes = NULL, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
       : 'attempts = attempts + 1, last_error = ?, next_attempt_at = ?';
-    for (const id of typeof ids === 'string' ? [ids] : ids) this.update(id, set, [error, Date.now() + delayMs], ['queued', 'submitted']);
+    for (const id of typeof ids === 'string' ? [ids] : ids) this.update(id, set, [error, Date.now() + delayMs], ['QUEUED', 'SUBMITTED']);
   }
 
   /** Unfinished receipts by state (the partial index only: cheap however many final receipts are kept). */
-  pendingCounts(): { queued: number; submitted: number } {
-    const out = { queued: 0, submitted: 0 };
-    for (const r of this.stmt.pendingCounts.all() as Array<{ state: 'queued' | 'submitted'; n: number }>) out[r.state] = r.n;
+  pendingCounts(): { QUEUED: number; SUBMITTED: number } {
+    const out = { QUEUED: 0, SUBMITTED: 0 };
+    for (const r of this.stmt.pendingCounts.all() as Array<{ state: 'QUEUED' | 'SUBMITTED'; n: number }>) out[r.state] = r.n;
     return out;
   }
 
   counts(): Record<ReceiptState, number> {
-    const out: Record<ReceiptState, number> = { queued: 0, submitted: 0, committed: 0, rejected: 0 };
+    const out: Record<ReceiptState, number> = { QUEUED: 0, SUBMITTED: 0, COMMITTED: 0, REJECTED: 0 };
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM receipts GROUP BY state').all() as Array<{ state: ReceiptState; n: number }>) {
       out[r.state] = r.n;
     }

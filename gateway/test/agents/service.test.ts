@@ -145,7 +145,7 @@ describe('AgentService', () => {
     await s.runOnce();
     const store = new AgentStore(db);
     expect(store.pending().filter((d) => d.kind === 'member')).toEqual([]);
-    expect(store.get('member|t-1|0|m-a')!.state).toBe('done');
+    expect(store.get('member|t-1|0|m-a')!.state).toBe('DONE');
     await s.stop();
 
     // restart on the same database; the follower replays the CommitteeDrawn event (crash before the checkpoint)
@@ -170,7 +170,7 @@ describe('AgentService', () => {
     const store = new AgentStore(db);
     store.reschedule('member|t-1|0|m-c', 0, 'test');
     await s.runOnce();
-    expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
+    expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
   });
 
   it('refuses with the failed condition when the entry was not made by the slot leader', async () => {
@@ -196,7 +196,7 @@ describe('AgentService', () => {
     await s.runOnce();
     expect(acts()).toEqual([]);
     expect(store.get('member|t-1|0|m-a')!.note).toBe('this meter leads slot 15');
-    expect(store.get('member|t-1|0|m-c')).toMatchObject({ state: 'done', note: 'behaviour silent' });
+    expect(store.get('member|t-1|0|m-c')).toMatchObject({ state: 'DONE', note: 'behaviour silent' });
     now = store.get('member|t-1|0|m-a')!.dueAt;
     await s.runOnce();
     expect(acts()).toEqual(['meter:m-a admissions:recordEntry p-new']);
@@ -210,7 +210,7 @@ describe('AgentService', () => {
     expect(v).toEqual([expect.objectContaining({ approve: false, reason: 'refuse-all (test behaviour)' })]);
     // switching the silent meter back to honest reopens its seat
     s.setSettings('m-c', { behaviour: 'honest' });
-    expect(store.get('member|t-1|0|m-c')!.state).toBe('pending');
+    expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
   });
 
   it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {
@@ -263,12 +263,12 @@ describe('AgentService', () => {
     await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-2', expiresAt: other.expiresAt } }]));
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] offer o-2 is EXPIRED') });
     await s.runOnce();
-    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'PENDING', attempts: 1 });
     other.status = 'EXPIRED';
     now += 10;
     await s.runOnce();
-    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'done', note: 'offer expired' });
-    expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'done' });
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'DONE', note: 'offer expired' });
+    expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'DONE' });
     expect(acts()).toEqual(['operator offers:expire o-1']);
   });
 
@@ -290,7 +290,7 @@ describe('AgentService', () => {
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[PRECONDITION_FAILED:TOO_FEW_ELIGIBLE] task t-1: only 3 of 4 eligible members found') });
     await s.runOnce();
     expect(acts()).toEqual([]);
-    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'pending', attempts: 0, dueAt: now + SEEDED_RETRY_MS });
+    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'PENDING', attempts: 0, dueAt: now + SEEDED_RETRY_MS });
     expect(store.get('task-draw|t-1|0')!.note).toMatch(/^seeded: .*only 3 of 4/);
     // an admission wakes it at once; the draw commits, the re-read shows the committee, the duty ends
     await s.handleEvent(ledger.emitEvents([{ name: 'ParticipantAdmitted', payload: { participantId: 'p-E' } }]));
@@ -302,7 +302,7 @@ describe('AgentService', () => {
     await s.runOnce();
     expect(acts()).toEqual(['operator committees:draw t-1']);
     await s.runOnce();
-    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'done', note: 'committee drawn' });
+    expect(store.get('task-draw|t-1|0')).toMatchObject({ state: 'DONE', note: 'committee drawn' });
   });
 
   it('auction autopilot: keeps the secrets of a held meter only, reveals at t1 and claims the award, never logging the secrets', async () => {
@@ -331,7 +331,7 @@ describe('AgentService', () => {
     await s.runOnce();
     expect(acts()).toEqual(['meter:m-a auctions:reveal r-1 o-1 {"pricePerKwh":180,"salt":"salt-of-the-bid-1234"}']);
     await s.runOnce(); // re-read: revealed, waits for t2
-    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'pending', dueAt: a.t2 * 1000 });
+    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'PENDING', dueAt: a.t2 * 1000 });
     // closed and awarded to this bid: an AuctionClosed event wakes it, it claims with its identity secret
     a.status = 'AWARDED';
     a.winnerOfferId = 'o-1';
@@ -341,7 +341,7 @@ describe('AgentService', () => {
     expect(acts()[1]).toBe('meter:m-a auctions:claimSeller r-1 identity-secret-of-m-a');
     a.status = 'TRADED';
     await s.runOnce();
-    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'done', note: 'auction TRADED' });
+    expect(store.get('auction|r-1|seller|m-a')).toMatchObject({ state: 'DONE', note: 'auction TRADED' });
     // never in a log line
     expect(lines.join('\n')).not.toMatch(/identity-secret-of-m-a|salt-of-the-bid/);
     expect(lines.some((l) => l.includes('auction secrets kept'))).toBe(true);
@@ -350,7 +350,7 @@ describe('AgentService', () => {
   it('REST: POST /agents/{meterId}/auction-secrets answers what was kept, never the secrets; a mismatch is a 4xx', async () => {
     const store = new AgentStore(db);
     const s = make(store);
-    const h = agentHandlers({ agents: s, store, meters: { get: (id: string) => (id === 'm-a' ? ({ status: 'active' } as never) : undefined) } });
+    const h = agentHandlers({ agents: s, store, meters: { get: (id: string) => (id === 'm-a' ? ({ status: 'ACTIVE' } as never) : undefined) } });
     const call = (meterId: string, body: unknown) => h.putAuctionSecrets!({ params: { meterId }, body } as unknown as HandlerContext);
     const body = { meterId: 'm-a', requestId: 'r-1', role: 'buyer', secret: 'identity-secret-of-m-a' };
     const r = await call('m-a', body);

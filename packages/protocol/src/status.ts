@@ -26,3 +26,31 @@ export type AuctionStatus = (typeof AUCTION_STATUSES)[number];
 
 export const BID_STATUSES = ['COMMITTED', 'REVEALED', 'FILTERED'] as const;
 export type BidStatus = (typeof BID_STATUSES)[number];
+
+/*
+ * The gateway's own records (its SQLite store, not the ledger) follow the same convention, so a client
+ * reads one dialect whichever side a value comes from (docs/api.md "Changes in 0.2.0"). The gateway's
+ * stores take their SQL CHECK lists from these arrays (`sqlValues`), and a store written by 0.1.0 with
+ * the lower-case spellings is converted when the gateway opens it (gateway/src/store/migrations.ts).
+ */
+
+/** A meter identity in the gateway's custodial wallet: CA registration done → key enrolled → revoked. */
+export const METER_STATUSES = ['REGISTERED', 'ACTIVE', 'REVOKED'] as const;
+export type MeterStatus = (typeof METER_STATUSES)[number];
+
+/** A receipt of the gateway's durable delivery queue (`GET /receipts/{id}`). */
+export const RECEIPT_STATES = ['QUEUED', 'SUBMITTED', 'COMMITTED', 'REJECTED'] as const;
+export type ReceiptState = (typeof RECEIPT_STATES)[number];
+
+/** An agent duty (`GET /agents`). */
+export const DUTY_STATES = ['PENDING', 'DONE', 'FAILED'] as const;
+export type DutyState = (typeof DUTY_STATES)[number];
+
+/** A beacon contribution of the utility to one task round (`GET /beacon`). */
+export const CONTRIBUTION_STATES = ['PENDING', 'CONTRIBUTED', 'SUPERSEDED', 'REFUSED'] as const;
+export type ContributionState = (typeof CONTRIBUTION_STATES)[number];
+
+/** `'A', 'B'`: a vocabulary as the list of an SQL `IN (…)` (the values are fixed identifiers, never input). */
+export function sqlValues(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(', ');
+}

@@ -197,14 +197,14 @@ async function restPhase(
   const ledger1 = cpuOf(pids.ledger);
   const cc1 = pids.chaincode.length ? cpuOf(pids.chaincode) : NaN;
   acks.sort((a, b) => a - b);
-  const committed = receipts.filter((r) => r.state === 'committed');
+  const committed = receipts.filter((r) => r.state === 'COMMITTED');
   const lastCommit = Math.max(...committed.map((r) => Date.parse((r as Receipt & { updatedAt: string }).updatedAt)));
   return {
     readings: meters.length * perMeter,
     acks,
     refused,
     committed: committed.length,
-    rejected: receipts.filter((r) => r.state === 'rejected').length,
+    rejected: receipts.filter((r) => r.state === 'REJECTED').length,
     commitWallMs: lastCommit - t0,
     ackWallMs: lastAck - t0,
     gatewayCpuMs: gw1 - gw0,

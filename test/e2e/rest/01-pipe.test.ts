@@ -32,7 +32,7 @@ describe('thin pipe: health, readiness, one committed POST', () => {
     const [reading] = readingSeries(1);
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, reading, { idempotencyKey: `pipe-${meter.meterId}` });
     expectStatus(res, 200);
-    expect(res.body).toMatchObject({ meterId: meter.meterId, state: 'committed', function: 'meters:postReading' });
+    expect(res.body).toMatchObject({ meterId: meter.meterId, state: 'COMMITTED', function: 'meters:postReading' });
     expect(res.body.txId).toMatch(/^[0-9a-f]{64}$/);
     expect(Number.isInteger(res.body.blockNumber)).toBe(true);
     expect(res.body.result).toEqual({ meterId: meter.meterId, intervalStart: reading!.intervalStart, status: 'RECORDED' });

@@ -37,10 +37,10 @@ describe('meter enrolment by the operator', () => {
   test('GET /api/v1/meters/{id} shows it active to the operator and to the meter itself', async () => {
     const asOperator = await meter.client.withKey(gw.apiKeys.operator).get(`/api/v1/meters/${meter.meterId}`);
     expectStatus(asOperator, 200);
-    expect(asOperator.body).toMatchObject({ meterId: meter.meterId, zone: 'feeder-7', status: 'active', mspId: gw.mspId, ledgerTxId: meter.ledgerTxId });
+    expect(asOperator.body).toMatchObject({ meterId: meter.meterId, zone: 'feeder-7', status: 'ACTIVE', mspId: gw.mspId, ledgerTxId: meter.ledgerTxId });
     const asSelf = await meter.client.get(`/api/v1/meters/${meter.meterId}`);
     expectStatus(asSelf, 200);
-    expect(asSelf.body.status).toBe('active');
+    expect(asSelf.body.status).toBe('ACTIVE');
   });
 
   test('enrolling the same meter id again is a clear 409', async () => {
@@ -60,7 +60,7 @@ describe('readings', () => {
     const r = series[0]!;
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
-    expect(res.body).toMatchObject({ state: 'committed', itemCount: 1, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
+    expect(res.body).toMatchObject({ state: 'COMMITTED', itemCount: 1, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
     await expectCommittedBy(gw.org, meter.certificatePem, res.body.txId, res.body.blockNumber);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     expect(onLedger.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh, exportRegisterWh: r.exportRegisterWh });
@@ -70,10 +70,10 @@ describe('readings', () => {
     const r = series[1]!;
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings`, r);
     expectStatus(res, 202);
-    expect(res.body.state).toMatch(/^(queued|submitted|committed)$/);
+    expect(res.body.state).toMatch(/^(QUEUED|SUBMITTED|COMMITTED)$/);
     expect(res.headers.get('location')).toBe(`/api/v1/receipts/${res.body.receiptId}`);
     const done = await waitReceipt(meter.client, res.body.receiptId);
-    expect(done).toMatchObject({ state: 'committed', meterId: meter.meterId, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
+    expect(done).toMatchObject({ state: 'COMMITTED', meterId: meter.meterId, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
     expect(done.txId).toMatch(/^[0-9a-f]{64}$/);
     await expectCommittedBy(gw.org, meter.certificatePem, done.txId!, done.blockNumber!);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
@@ -86,7 +86,7 @@ describe('readings', () => {
     expectStatus(res, 202);
     expect(res.body.itemCount).toBe(5);
     const done = await waitReceipt(meter.client, res.body.receiptId);
-    expect(done).toMatchObject({ state: 'committed', function: 'meters:postReadings', result: { meterId: meter.meterId, recorded: 5, duplicates: 0 } });
+    expect(done).toMatchObject({ state: 'COMMITTED', function: 'meters:postReadings', result: { meterId: meter.meterId, recorded: 5, duplicates: 0 } });
     await expectCommittedBy(gw.org, meter.certificatePem, done.txId!, done.blockNumber!);
     for (const r of batch) {
       const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
@@ -99,7 +99,7 @@ describe('readings', () => {
     const first = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
-    expect(res.body).toMatchObject({ state: 'committed', result: { status: 'DUPLICATE', intervalStart: r.intervalStart } });
+    expect(res.body).toMatchObject({ state: 'COMMITTED', result: { status: 'DUPLICATE', intervalStart: r.intervalStart } });
     const after = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     expect(after.readingHash).toBe(first.readingHash);
     expect(after.reading).toEqual(first.reading);
@@ -115,7 +115,7 @@ describe('readings', () => {
     const res = await other.client.post(`/api/v1/meters/${other.meterId}/readings`, { ...r, importWh: r.importWh + 1 });
     expectStatus(res, 202);
     const done = await waitReceipt(other.client, res.body.receiptId);
-    expect(done.state).toBe('rejected');
+    expect(done.state).toBe('REJECTED');
     expect(done.reason).toMatch(/already posted a different reading/);
     expect(done.problem).toMatchObject({ status: 409, type: 'urn:gridledger:problem:chaincode-conflict' });
     const after = await ledgerEvaluate(gw.org, 'meters:getReading', [other.meterId, String(r.intervalStart)]);

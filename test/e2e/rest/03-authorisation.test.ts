@@ -50,7 +50,7 @@ describe('authorisation at the gateway', () => {
     }
     // B is still active: the refused revocation had no effect
     const bState = await b.client.get(`/api/v1/meters/${b.meterId}`);
-    expect(bState.body.status).toBe('active');
+    expect(bState.body.status).toBe('ACTIVE');
   });
 
   test('only the gateway of the org holding the regulator identity issues a regulator key (network.json)', () => {

@@ -38,7 +38,7 @@ describe('revocation', () => {
       // the operator revokes the meter through the gateway: CA revoke + gencrl; the CRL lists every revoked certificate of the CA
       const revoked = await operator.post(`/api/v1/meters/${meter.meterId}/revocation`, { reason: 'keycompromise' }, { idempotencyKey: `revoke-${meter.meterId}` });
       expectStatus(revoked, 200);
-      expect(revoked.body).toMatchObject({ meterId: meter.meterId, status: 'revoked', revocationReason: 'keycompromise' });
+      expect(revoked.body).toMatchObject({ meterId: meter.meterId, status: 'REVOKED', revocationReason: 'keycompromise' });
       expect(revoked.body.crlPem).toMatch(/-----BEGIN X509 CRL-----/);
       const crl = new x509.X509Crl(revoked.body.crlPem);
       const listed = crl.entries.map((e) => e.serialNumber.toLowerCase().replace(/^0+/, ''));
@@ -49,7 +49,7 @@ describe('revocation', () => {
       expectStatus(after, 401, 'unauthenticated');
       const state = await operator.get(`/api/v1/meters/${meter.meterId}`);
       expectStatus(state, 200);
-      expect(state.body.status).toBe('revoked');
+      expect(state.body.status).toBe('REVOKED');
       expect(state.body.revokedAt).not.toBeNull();
       // re-enrolling a revoked meter id is refused
       const reenrol = await operator.post('/api/v1/meters', { meterId: meter.meterId, zone: 'feeder-r' });

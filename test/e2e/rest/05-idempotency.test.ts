@@ -25,7 +25,7 @@ describe('Idempotency-Key', () => {
     const first = await meter.client.post(path, series[0], { idempotencyKey: key });
     expectStatus(first, 202);
     const done = await waitReceipt(meter.client, first.body.receiptId);
-    expect(done).toMatchObject({ state: 'committed', result: { status: 'RECORDED' } });
+    expect(done).toMatchObject({ state: 'COMMITTED', result: { status: 'RECORDED' } });
 
     const second = await meter.client.post(path, series[0], { idempotencyKey: key });
     expectStatus(second, 202);

@@ -56,7 +56,7 @@ describe('gateway crash while readings are queued', () => {
     const finals = [];
     for (const id of receipts) finals.push(await waitReceipt(meter.client, id, 120_000));
     finals.forEach((f, i) => {
-      expect(f).toMatchObject({ state: 'committed', result: { status: 'RECORDED', intervalStart: series[i]!.intervalStart } });
+      expect(f).toMatchObject({ state: 'COMMITTED', result: { status: 'RECORDED', intervalStart: series[i]!.intervalStart } });
     });
     // one transaction per reading, or fewer: the gateway coalesces a meter's queued readings into one batch
     const txIds = [...new Set(finals.map((f) => f.txId!))];
@@ -178,7 +178,7 @@ describe('gateway crash under a load of thousands of readings', () => {
     for (let m = 0; m < METERS; m++) {
       for (let k = 0; k < PER_METER; k++) {
         const f = await waitReceipt(meters[m]!.client, receipts[m]![k]!, 300_000);
-        expect(f).toMatchObject({ state: 'committed', meterId: meters[m]!.meterId, result: { status: 'RECORDED', intervalStart: series[m]![k]!.intervalStart } });
+        expect(f).toMatchObject({ state: 'COMMITTED', meterId: meters[m]!.meterId, result: { status: 'RECORDED', intervalStart: series[m]![k]!.intervalStart } });
         finals.push(f);
       }
     }

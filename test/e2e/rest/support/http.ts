@@ -2,6 +2,7 @@
  * REST suite support — a small typed HTTP client over the global fetch, problem+json assertions, polling helpers and receipts.
  * Tier-agnostic: only $GRIDLEDGER_HOME/gateways.json and network.json are read.
  */
+import type { ReceiptState } from '@gridledger/protocol';
 import { sleep } from '../../support/control';
 import { newRunId } from '../../support/fabric';
 
@@ -86,7 +87,7 @@ export interface Receipt {
   meterId: string;
   function?: string;
   itemCount: number;
-  state: 'queued' | 'submitted' | 'committed' | 'rejected';
+  state: ReceiptState;
   txId: string | null;
   blockNumber: number | null;
   attempts: number;
@@ -102,7 +103,7 @@ export async function waitReceipt(client: RestClient, receiptId: string, timeout
   let last: HttpResponse<Receipt> | undefined;
   for (;;) {
     last = await client.get<Receipt>(`/api/v1/receipts/${receiptId}`);
-    if (last.status === 200 && (last.body.state === 'committed' || last.body.state === 'rejected')) return last.body;
+    if (last.status === 200 && (last.body.state === 'COMMITTED' || last.body.state === 'REJECTED')) return last.body;
     if (last.status !== 200 && last.status !== 503) throw new Error(`GET receipt ${receiptId}: ${last.status} ${last.text}`);
     if (Date.now() > until) throw new Error(`receipt ${receiptId} not final after ${timeoutMs} ms: ${last.status} ${last.text}`);
     await sleep(250);
