@@ -15,7 +15,9 @@ $(node -e '
   const n = require(process.argv[1]);
   for (const o of n.organizations) console.log(`  ${o.name.padEnd(16)} peer ${o.peer.endpoint}   CA ${o.ca.url}   ops ${o.operations}`);
   for (const o of n.orderer.nodes) console.log(`  ${o.name.padEnd(16)} ${o.endpoint}   admin ${o.admin}   ops ${o.operations}   (SmartBFT)`);
-  for (const c of n.chaincodes || []) console.log(`  chaincode ${c.name.padEnd(7)}  ${c.address}   ${c.packageId || ""}`);
+  for (const c of n.chaincodes || []) {
+    for (const [org, a] of Object.entries(c.addresses)) console.log(`  chaincode ${c.name.padEnd(7)}  ${a} (${org})   ${(c.packageIds || {})[org] || ""}`);
+  }
 ' "$H/network.json")
   logs             $LOGS   (network/fabric/network.sh logs)
 Stop everything with: npm run stop
@@ -32,7 +34,7 @@ cmd_status() {
   done
   for o in $ORDERERS; do status_line "$o" "http://$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_OPS")/healthz"; done
   for org in $PEER_ORGS; do status_line "$(v "PEER_${org}_NAME")" "http://$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_OPS")/healthz"; done
-  for n in $CHAINCODES; do status_line "cc-$n" ""; done
+  for n in $CHAINCODES; do while read -r c _; do status_line "cc-$c" ""; done < <(chaincode_servers "$n"); done
   if [ -s "$H/gateways.json" ]; then
     while read -r n url; do status_line "gateway-$n" "$url/ready"; done < <(node -e 'for (const g of require(process.argv[1]).gateways) console.log(g.org, g.url)' "$H/gateways.json")
   else
