@@ -55,7 +55,10 @@ cmd_up() {
   for n in $(all_names); do alive "$PIDS/$n.pid" || running=0; done
   [ -n "$(gateway_orgs)" ] || running=0
   for n in $(gateway_orgs); do alive "$PIDS/gateway-$n.pid" || running=0; done
-  for n in $CHAINCODES; do [ -z "$(chaincode_source_dir "$n")" ] || alive "$PIDS/cc-$n.pid" || running=0; done
+  for n in $CHAINCODES; do
+    [ -n "$(chaincode_source_dir "$n")" ] || continue
+    while read -r c _; do alive "$PIDS/cc-$c.pid" || running=0; done < <(chaincode_servers "$n")
+  done
   if [ "$running" = 1 ] && [ -s "$H/network.json" ]; then
     log "already running (Fabric, home $H); stop it with: npm run stop"
     print_summary; return 0
@@ -137,7 +140,7 @@ cmd_clean() {
 case "$CMD" in
   up) cmd_up ;;
   down) cmd_down ;;
-  deploy) load_settings; deploy_all; wait_endorsable; log "deployed: $(node -e 'console.log(require(process.argv[1]).chaincodes.map(c=>c.name+"="+c.packageId).join(" "))' "$H/network.json")" ;;
+  deploy) load_settings; deploy_all; wait_endorsable; log "deployed: $(node -e 'console.log(require(process.argv[1]).chaincodes.map(c=>c.name+"="+[...new Set(Object.values(c.packageIds||{}))].join(",")).join(" "))' "$H/network.json")" ;;
   status) cmd_status ;;
   logs) cmd_logs "$@" ;;
   clean) cmd_clean ;;

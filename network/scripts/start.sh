@@ -32,24 +32,45 @@ if pid_alive "$PIDS/devnet.pid" || pid_alive "$GRIDLEDGER_HOME/devnet.pid"; then
   exit 0
 fi
 
+# The chaincode servers of chaincode $1, one line each: "<org> <mspId> <host:port>" per org when each org
+# has its own (network.yaml addressPortOffsets), else one line "- - <host:port>" for the server every org dials.
+devnet_chaincode_servers() {
+  node -e '
+    const [cc, orgs] = process.argv.slice(1).map((s) => JSON.parse(s));
+    if (!cc.perOrg) console.log(`- - ${Object.values(cc.addresses)[0]}`);
+    else for (const o of orgs) console.log(`${o.name} ${o.mspId} ${cc.addresses[o.name]}`);
+  ' "$(net_get "chaincodes.$1")" "$(net_get organizations)"
+}
+
 # Chaincode servers first (chaincode-as-a-service): the ledger dials them on first invocation,
 # exactly as a Fabric peer does with the ccaas builder. Supervised: fabric-shim exits on a stray message.
+# One server per org (network.yaml addressPortOffsets), run with that org's CORE_PEER_LOCALMSPID so that
+# stub.getMspID() names the org whose peer dialled it, as when each Fabric org runs its own; or one
+# server that every org dials (addressPortOffset), without an MSP id. All start at once, then we wait.
 start_chaincode() {
-  local name="$1" dir="$2" addr
-  addr="$(net_get "chaincodes.$name.address")"
-  if pid_alive "$PIDS/cc-$name.pid"; then return 0; fi
-  # exec: the subshell becomes the supervisor, so nothing of ours keeps the caller's stdout open.
-  (cd "$dir" && CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="${name}:devnet" \
-    exec setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
-      --pid-file "$PIDS/cc-$name.pid" --log-file "$LOGS/chaincode-$name.log" \
-      -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-         --chaincode-address "$addr" --chaincode-id "${name}:devnet") </dev/null >/dev/null 2>&1 &
-  wait_for "chaincode $name ($addr)" 30 tcp_open "${addr##*:}" || die "chaincode $name did not start; see $LOGS/chaincode-$name.log"
+  local name="$1" dir="$2" org msp addr tag
+  while read -r org msp addr; do
+    tag="$name"; [ "$org" = "-" ] || tag="$name-$org"
+    pid_alive "$PIDS/cc-$tag.pid" && continue
+    # exec: the subshell becomes the supervisor, so nothing of ours keeps the caller's stdout open.
+    (cd "$dir" && export CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="${name}:devnet" &&
+      { [ "$msp" = "-" ] || export CORE_PEER_LOCALMSPID="$msp"; } &&
+      exec setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$tag" \
+        --pid-file "$PIDS/cc-$tag.pid" --log-file "$LOGS/chaincode-$tag.log" \
+        -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
+           --chaincode-address "$addr" --chaincode-id "${name}:devnet") </dev/null >/dev/null 2>&1 &
+    CC_STARTED+=("$tag $addr")
+  done < <(devnet_chaincode_servers "$name")
 }
+CC_STARTED=()
 start_chaincode gridledger "$REPO_ROOT/chaincode"
 if [ -d "$REPO_ROOT/test/conformance-chaincode" ]; then
   start_chaincode conformance "$REPO_ROOT/test/conformance-chaincode"
 fi
+for started in "${CC_STARTED[@]}"; do
+  read -r tag addr <<<"$started"
+  wait_for "chaincode $tag ($addr)" 30 tcp_open "${addr##*:}" || die "chaincode $tag did not start; see $LOGS/chaincode-$tag.log"
+done
 
 rm -f "$GRIDLEDGER_HOME/network.json"
 setsid node "$REPO_ROOT/network/devnet/dist/cli.js" start --config "$NETWORK_CONFIG" \

@@ -26,7 +26,13 @@ for (const g of gateways) {
 out.push(`  API keys         ${home}/gateway-<org>/credentials.json`);
 for (const o of net.organizations) out.push(`  ${o.name.padEnd(16)} peer ${o.peer.endpoint}   CA ${o.ca.url}${fabric ? `   ops ${o.operations}` : ''}`);
 if (fabric) for (const o of net.orderer.nodes) out.push(`  ${o.name.padEnd(16)} ${o.endpoint}   admin ${o.admin}   ops ${o.operations}   (SmartBFT)`);
-for (const c of net.chaincodes || []) out.push(`  chaincode ${c.name.padEnd(7)}  ${c.address}${fabric ? `   ${c.packageId || ''}` : ''}`);
+// One chaincode server per peer org (network.yaml addressPortOffsets): a line per org, or one line when
+// every org dials the same server (addressPortOffset). Fabric adds each org's installed package id.
+for (const c of net.chaincodes || []) {
+  const addrs = Object.entries(c.addresses || {});
+  if (!fabric && new Set(addrs.map(([, a]) => a)).size === 1) out.push(`  chaincode ${c.name.padEnd(7)}  ${addrs[0][1]} (every org)`);
+  else for (const [org, a] of addrs) out.push(`  chaincode ${c.name.padEnd(7)}  ${a} (${org})${fabric ? `   ${(c.packageIds || {})[org] || ''}` : ''}`);
+}
 out.push(`  logs             ${logs}`);
 if (extra) out.push(extra.replace(/\n+$/, ''));
 out.push('Stop everything with: npm run stop');

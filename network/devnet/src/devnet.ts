@@ -143,7 +143,8 @@ export class Devnet {
       const orgRuntimes = new Map<string, ChaincodeRuntime>();
       for (const cc of config.chaincodes) {
         const rt = new ChaincodeRuntime({
-          name: cc.name, address: cc.address, org: o.name, ledger, collections: cc.collections,
+          // each org's peer dials its own chaincode server (network.yaml addressPortOffsets), or the shared one
+          name: cc.name, address: cc.addresses[o.name]!, org: o.name, ledger, collections: cc.collections,
           isCollectionMember: (creator, coll) => policies.isMember(coll.policy, creator as never),
           logger: log.child({ org: o.name, chaincode: cc.name }),
         });
@@ -260,7 +261,9 @@ export class Devnet {
     }
     out['orderer.ca'] = `https://${this.config.orderer.host}:${this.config.orderer.caPort}`;
     out['orderer'] = `${this.config.orderer.host}:${this.config.orderer.port}`;
-    for (const c of this.config.chaincodes) out[`chaincode.${c.name}`] = c.address;
+    for (const c of this.config.chaincodes) {
+      for (const o of this.config.organizations) out[`chaincode.${c.name}.${o.name}`] = c.addresses[o.name]!;
+    }
     return out;
   }
 
@@ -290,7 +293,7 @@ export class Devnet {
           operations: `http://${o.host}:${o.opsPort}`,
         };
       }),
-      chaincodes: this.config.chaincodes.map((c) => ({ name: c.name, address: c.address })),
+      chaincodes: this.config.chaincodes.map((c) => ({ name: c.name, addresses: { ...c.addresses } })),
       orderer: {
         batch: { ...this.config.orderer.batch },
         // as network/fabric/lib/fabric.js writes it; one node, ordering in the devnet process

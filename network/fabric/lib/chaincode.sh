@@ -49,19 +49,22 @@ sequence_committed_everywhere() { # name, seq
 }
 
 deploy_chaincode() {
-  local name="$1" dir pkg pkgid seq want org policy=() peers=() orderer=() fingerprint version
+  local name="$1" dir odir pkg pkgid pkgids="" seq want org policy=() peers=() orderer=() fingerprint version
   dir="$(v "CC_${name}_DIR")"
   mapfile -t policy < <(policy_args "$(v "CC_${name}_POLICY")")
   mapfile -t orderer < <(orderer_args)
-  deterministic_tgz "$dir/code.tar.gz" "$dir/src" connection.json
-  cp "$dir/src/metadata.json" "$dir/metadata.json"
-  pkg="$dir/$name.tar.gz"
-  deterministic_tgz "$pkg" "$dir" code.tar.gz metadata.json
-  pkgid="$(as_admin "$(set -- $PEER_ORGS; echo "$1")" lifecycle chaincode calculatepackageid "$pkg" 2>/dev/null)" || die "cannot compute the package id of $pkg"
-  version="$(chaincode_version "$name")"
-  fingerprint="$pkgid $version $(sha256sum "$dir/collections_config.json" | cut -d' ' -f1) $(v "CC_${name}_POLICY")"
-
+  # One ccaas package per org: its connection.json names that org's chaincode server, so the package,
+  # and with it the package id, is the org's own. Each org installs its package on its peer and
+  # approves the definition with its own package id (approveformyorg: only the definition must agree
+  # across orgs, the package is each org's choice). When every org dials one server the packages are
+  # byte-identical (deterministic_tgz), hence one package id.
   for org in $PEER_ORGS; do
+    odir="$dir/$org"
+    deterministic_tgz "$odir/code.tar.gz" "$odir/src" connection.json
+    cp "$odir/src/metadata.json" "$odir/metadata.json"
+    pkg="$odir/$name.tar.gz"
+    deterministic_tgz "$pkg" "$odir" code.tar.gz metadata.json
+    pkgid="$(as_admin "$org" lifecycle chaincode calculatepackageid "$pkg" 2>/dev/null)" || die "cannot compute the package id of $pkg"
     if ! as_admin "$org" lifecycle chaincode queryinstalled 2>/dev/null | grep -q "Package ID: $pkgid,"; then
       if ! as_admin "$org" lifecycle chaincode install "$pkg" >"$LOGS/install.out" 2>&1; then
         cat "$LOGS/install.out" >>"$LOGS/deploy.log"
@@ -70,19 +73,22 @@ deploy_chaincode() {
       fi
       cat "$LOGS/install.out" >>"$LOGS/deploy.log"; rm -f "$LOGS/install.out"
     fi
+    printf '%s\n' "$pkgid" > "$odir/package-id"
+    pkgids="$pkgids $pkgid"
   done
-  printf '%s\n' "$pkgid" > "$dir/package-id"
+  version="$(chaincode_version "$name")"
+  fingerprint="${pkgids# } $version $(sha256sum "$dir/collections_config.json" | cut -d' ' -f1) $(v "CC_${name}_POLICY")"
 
   seq="$(committed_sequence "$(set -- $PEER_ORGS; echo "$1")" "$name")"
   if [ "$seq" -gt 0 ] && [ -f "$dir/deployed" ] && [ "$(cat "$dir/deployed")" = "$seq $fingerprint" ]; then
-    log "chaincode $name is committed (sequence $seq, package $pkgid)"
+    log "chaincode $name is committed (sequence $seq, packages${pkgids})"
     return 0
   fi
   want=$((seq + 1))
-  log "chaincode $name: approving and committing version $version, sequence $want (package $pkgid)"
+  log "chaincode $name: approving and committing version $version, sequence $want (packages${pkgids})"
   for org in $PEER_ORGS; do
     as_admin "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$CHANNEL" -n "$name" -v "$version" \
-      --package-id "$pkgid" --sequence "$want" --collections-config "$dir/collections_config.json" "${policy[@]}" \
+      --package-id "$(cat "$dir/$org/package-id")" --sequence "$want" --collections-config "$dir/collections_config.json" "${policy[@]}" \
       --waitForEventTimeout 60s >>"$LOGS/deploy.log" 2>&1 ||
       { tail -n 20 "$LOGS/deploy.log" >&2; die "approving $name for $(v "PEER_${org}_MSPID") failed"; }
   done
@@ -100,27 +106,48 @@ deploy_chaincode() {
   printf '%s\n' "$want $fingerprint" > "$dir/deployed"
 }
 
-# The chaincode server: the devnet's process and command (network/scripts/supervise.js restarts it
-# when fabric-shim exits), with CHAINCODE_ID = the package id the peers launched.
-start_chaincode_server() {
-  local name="$1" src addr pkgid running
-  src="$(chaincode_source_dir "$name")"; addr="$(v "CC_${name}_ADDRESS")"; pkgid="$(cat "$(v "CC_${name}_DIR")/package-id")"
+# The chaincode servers of a chaincode, one line each: "<pid-file tag> <org>". Each org's own
+# (network.yaml addressPortOffsets: tag <name>-<org>), or the one every org dials (tag <name>; its
+# package, and so its CHAINCODE_ID, is the same for every org: the first org's is used).
+chaincode_servers() { # name
+  local org
+  if [ "$(v "CC_${1}_PERORG")" = 1 ]; then
+    for org in $PEER_ORGS; do printf '%s %s\n' "$1-$org" "$org"; done
+  else
+    printf '%s %s\n' "$1" "$(set -- $PEER_ORGS; echo "$1")"
+  fi
+}
+
+# The chaincode servers: the devnet's process and command (network/scripts/supervise.js restarts them
+# when fabric-shim exits), with CHAINCODE_ID = the package id the org's peer launched and, for an
+# org's own server, CORE_PEER_LOCALMSPID = the org's MSP id (what stub.getMspID() answers, as in the
+# environment a Fabric peer gives the chaincode it launches itself). All start, then we wait for each.
+start_chaincode_servers() {
+  local name="$1" src tag org addr pkgid running msp
+  src="$(chaincode_source_dir "$name")"
   [ -n "$src" ] && [ -d "$src" ] || die "no source directory for chaincode $name"
-  running="$(cat "$PIDS/cc-$name.id" 2>/dev/null || true)"
-  if alive "$PIDS/cc-$name.pid" && [ "$running" != "$pkgid" ]; then
-    log "chaincode $name: package changed ($running → $pkgid); restarting its server"
-    stop_pidfile "$PIDS/cc-$name.pid"
-  fi
-  if ! alive "$PIDS/cc-$name.pid"; then
-    # `cd; cmd &` (not `cd && cmd &`): the subshell must not wait for the server, or it holds our stdout
-    (cd "$src" || exit 1; CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
-      setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
-        --pid-file "$PIDS/cc-$name.pid" --log-file "$LOGS/chaincode-$name.log" \
-        -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-           --chaincode-address "$addr" --chaincode-id "$pkgid" </dev/null >/dev/null 2>&1 &)
-    printf '%s\n' "$pkgid" > "$PIDS/cc-$name.id"
-  fi
-  wait_for "chaincode $name ($addr)" 30 tcp_open "${addr##*:}" || fail_with_log "chaincode-$name" "chaincode $name did not start"
+  while read -r tag org; do
+    addr="$(v "CC_${name}_${org}_ADDRESS")"; pkgid="$(cat "$(v "CC_${name}_DIR")/$org/package-id")"
+    msp=""; [ "$tag" = "$name" ] || msp="$(v "PEER_${org}_MSPID")"
+    running="$(cat "$PIDS/cc-$tag.id" 2>/dev/null || true)"
+    if alive "$PIDS/cc-$tag.pid" && [ "$running" != "$pkgid" ]; then
+      log "chaincode $tag: package changed ($running → $pkgid); restarting its server"
+      stop_pidfile "$PIDS/cc-$tag.pid"
+    fi
+    if ! alive "$PIDS/cc-$tag.pid"; then
+      # `cd; cmd &` (not `cd && cmd &`): the subshell must not wait for the server, or it holds our stdout
+      (cd "$src" || exit 1; CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
+        setsid env ${msp:+CORE_PEER_LOCALMSPID="$msp"} node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$tag" \
+          --pid-file "$PIDS/cc-$tag.pid" --log-file "$LOGS/chaincode-$tag.log" \
+          -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
+             --chaincode-address "$addr" --chaincode-id "$pkgid" </dev/null >/dev/null 2>&1 &)
+      printf '%s\n' "$pkgid" > "$PIDS/cc-$tag.id"
+    fi
+  done < <(chaincode_servers "$name")
+  while read -r tag org; do
+    addr="$(v "CC_${name}_${org}_ADDRESS")"
+    wait_for "chaincode $tag ($addr)" 30 tcp_open "${addr##*:}" || fail_with_log "chaincode-$tag" "chaincode $tag did not start"
+  done < <(chaincode_servers "$name")
 }
 
 deploy_all() {
@@ -128,7 +155,7 @@ deploy_all() {
   for name in $CHAINCODES; do
     [ -n "$(chaincode_source_dir "$name")" ] && [ -d "$(chaincode_source_dir "$name")" ] || { log "chaincode $name: no source in this checkout; skipped"; continue; }
     deploy_chaincode "$name"
-    start_chaincode_server "$name"
+    start_chaincode_servers "$name"
   done
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
 }

@@ -5,7 +5,7 @@
  *   fabric.js env            <network.yaml> <portBase> <home>   shell assignments (names, ports, paths)
  *   fabric.js render         <network.yaml> <portBase> <home> <fabricCfgDir> <buildersDir>
  *                            writes core.yaml per peer, orderer.yaml per orderer, configtx.yaml,
- *                            NodeOU config.yaml per MSP, collections_config.json + connection.json per chaincode
+ *                            NodeOU config.yaml per MSP, collections_config.json per chaincode + connection.json per chaincode and org
  *   fabric.js network-json   <network.yaml> <portBase> <home> <networkShPath>
  *                            writes <home>/network.json (the protocol's NetworkJson, tier "fabric"; schema-checked)
  *   fabric.js crl-update     <config.json> <mspId> <crlPemFile> <out.json>
@@ -133,8 +133,11 @@ function envCommand(L) {
   set('CHAINCODES', L.chaincodes.map((c) => c.name).join(' '));
   for (const c of L.chaincodes) {
     const p = `CC_${ident(c.name)}_`;
-    set(`${p}ADDRESS`, c.address); set(`${p}DIR`, c.dir);
+    set(`${p}DIR`, c.dir);
     set(`${p}POLICY`, c.endorsementPolicy);
+    // each org's server (network.yaml addressPortOffsets), or one that every org dials (PERORG=0)
+    set(`${p}PERORG`, c.perOrg ? 1 : 0);
+    for (const o of L.orgs) set(`${p}${ident(o.name)}_ADDRESS`, c.addresses[o.name]);
   }
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -350,8 +353,13 @@ function render(L, fabricCfgDir, buildersDir) {
   // chaincode-as-a-service package inputs and collection definitions
   const memberCount = L.orgs.length;
   for (const c of L.chaincodes) {
-    write(path.join(c.dir, 'src', 'connection.json'), JSON.stringify({ address: c.address, dial_timeout: '10s', tls_required: false }, null, 2) + '\n');
-    write(path.join(c.dir, 'src', 'metadata.json'), JSON.stringify({ type: 'ccaas', label: c.name }) + '\n');
+    // One ccaas package per org (lib/chaincode.sh deploy_chaincode): its connection.json names the
+    // address of that org's chaincode server. Identical bytes when every org dials the same server.
+    for (const o of L.orgs) {
+      const src = path.join(c.dir, ident(o.name), 'src');
+      write(path.join(src, 'connection.json'), JSON.stringify({ address: c.addresses[o.name], dial_timeout: '10s', tls_required: false }, null, 2) + '\n');
+      write(path.join(src, 'metadata.json'), JSON.stringify({ type: 'ccaas', label: c.name }) + '\n');
+    }
     const colls = c.collections.map((k) => {
       const out = {
         name: k.name, policy: k.policy, requiredPeerCount: 0, maxPeerCount: memberCount - 1,
@@ -392,7 +400,14 @@ function networkJson(L, networkSh) {
         operations: `http://${o.addr}:${o.peer.opsPort}`,
       };
     }),
-    chaincodes: L.chaincodes.map((c) => ({ name: c.name, address: c.address, packageId: read(path.join(c.dir, 'package-id')) })),
+    chaincodes: L.chaincodes.map((c) => {
+      const packageIds = {};
+      for (const o of L.orgs) {
+        const id = read(path.join(c.dir, ident(o.name), 'package-id'));
+        if (id) packageIds[o.name] = id;
+      }
+      return { name: c.name, addresses: { ...c.addresses }, packageIds };
+    }),
     orderer: {
       // what the channel was created with (a later edit of network.yaml needs a channel config update)
       batch: fs.existsSync(path.join(L.home, 'channel-artifacts', 'batch.json'))

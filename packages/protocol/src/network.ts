@@ -27,8 +27,16 @@ export interface CollectionConfig {
 
 export interface ChaincodeConfig {
   name: string;
-  /** host:port of the chaincode-as-a-service server the devnet dials (as Fabric's ccaas builder does). */
-  address: string;
+  /**
+   * host:port of the chaincode-as-a-service server each org's peer dials (as Fabric's ccaas builder
+   * does, from the package's connection.json), by org name; every org is listed. With network.yaml
+   * `addressPortOffsets` each org has its own server, run with that org's `CORE_PEER_LOCALMSPID`
+   * (so `stub.getMspID()` names the endorsing org, as on a Fabric network where each org runs its
+   * chaincode); with `addressPortOffset` every org dials the same one.
+   */
+  addresses: Record<string, string>;
+  /** true when each org has its own server (`addressPortOffsets`) */
+  perOrg: boolean;
   endorsementPolicy: string;
   collections: CollectionConfig[];
 }
@@ -147,11 +155,18 @@ const NETWORK_YAML_SCHEMA = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'addressPortOffset', 'endorsementPolicy'],
+        required: ['name', 'endorsementPolicy'],
+        // one server for every org, or one per org (org name → offset; every org must be named)
+        oneOf: [{ required: ['addressPortOffset'] }, { required: ['addressPortOffsets'] }],
         additionalProperties: false,
         properties: {
           name: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' },
           addressPortOffset: { type: 'integer', minimum: 0, maximum: 499 },
+          addressPortOffsets: {
+            type: 'object',
+            minProperties: 1,
+            additionalProperties: { type: 'integer', minimum: 0, maximum: 499 },
+          },
           endorsementPolicy: { type: 'string', minLength: 1 },
           collections: {
             type: 'array',
@@ -225,6 +240,15 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
   for (const id of r.identities ?? []) {
     if (!orgNames.has(id.org)) problems.push(`identity ${id.name} names unknown org ${id.org}`);
   }
+  for (const c of r.chaincodes) {
+    if (!c.addressPortOffsets) continue;
+    for (const o of Object.keys(c.addressPortOffsets)) {
+      if (!orgNames.has(o)) problems.push(`chaincode ${c.name}: addressPortOffsets names unknown org ${o}`);
+    }
+    for (const o of orgNames) {
+      if (c.addressPortOffsets[o] === undefined) problems.push(`chaincode ${c.name}: addressPortOffsets has no server for org ${o}`);
+    }
+  }
   const cfg: NetworkConfig = {
     portBase: base,
     channel: r.channel,
@@ -249,7 +273,13 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
     identities: (r.identities ?? []).map((i: IdentityConfig) => ({ ...i, attrs: i.attrs ?? {} })),
     chaincodes: r.chaincodes.map((c: Record<string, unknown>) => ({
       name: c.name,
-      address: `127.0.0.1:${base + (c.addressPortOffset as number)}`,
+      addresses: Object.fromEntries(
+        (r.organizations as Array<{ name: string }>).map((o) => {
+          const perOrg = c.addressPortOffsets as Record<string, number> | undefined;
+          return [o.name, `127.0.0.1:${base + (perOrg ? (perOrg[o.name] ?? 0) : (c.addressPortOffset as number))}`];
+        }),
+      ),
+      perOrg: c.addressPortOffsets !== undefined,
       endorsementPolicy: c.endorsementPolicy,
       collections: ((c.collections as CollectionConfig[] | undefined) ?? []).map((col) => ({
         name: col.name,
@@ -275,7 +305,10 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
     claim(o.caPort, `${o.name} CA`);
     claim(o.opsPort, `${o.name} operations`);
   }
-  for (const c of cfg.chaincodes) claim(Number(c.address.split(':')[1]), `chaincode ${c.name}`);
+  for (const c of cfg.chaincodes) {
+    if (!c.perOrg) claim(Number(Object.values(c.addresses)[0]?.split(':')[1]), `chaincode ${c.name}`);
+    else for (const [o, a] of Object.entries(c.addresses)) claim(Number(a.split(':')[1]), `chaincode ${c.name} of ${o}`);
+  }
   claim(cfg.gateway.port, 'gateway');
   if (problems.length > 0) throw new NetworkConfigError(file, problems);
   return cfg;
@@ -320,10 +353,10 @@ export interface NetworkOrg {
 
 export interface NetworkChaincode {
   name: string;
-  /** host:port of the chaincode-as-a-service server */
-  address: string;
-  /** the installed package's id (Fabric tier) */
-  packageId?: string;
+  /** host:port of the chaincode-as-a-service server each org's peer dials, by org name (network.yaml; the same for every org when one server serves them all) */
+  addresses: Record<string, string>;
+  /** the package id installed on each org's peer, by org name (Fabric tier: one ccaas package per org, since the address is in the package) */
+  packageIds?: Record<string, string>;
 }
 
 export interface NetworkOrdererNode {
@@ -419,7 +452,15 @@ export const NETWORK_JSON_SCHEMA = {
     },
     chaincodes: {
       type: 'array',
-      items: { type: 'object', required: ['name', 'address'], properties: { name: STR, address: STR, packageId: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['name', 'addresses'],
+        properties: {
+          name: STR,
+          addresses: { type: 'object', minProperties: 1, additionalProperties: STR },
+          packageIds: { type: 'object', additionalProperties: STR },
+        },
+      },
     },
     orderer: {
       type: 'object',

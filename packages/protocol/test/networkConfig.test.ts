@@ -65,3 +65,34 @@ describe('network.yaml development settings (docs/operations.md "Short intervals
     expect(problemsOf(without + block)).toMatch(problem);
   });
 });
+
+describe('network.yaml chaincode servers (one per org, or one for all)', () => {
+  const GRIDLEDGER_OFFSETS = 'addressPortOffsets: { utility1: 190, utility2: 290, utility3: 390 }';
+
+  test('the shipped file gives each org its own server of every chaincode', () => {
+    const cfg = parseNetworkConfig(SHIPPED, 'network.yaml', 27000);
+    const gridledger = cfg.chaincodes.find((c) => c.name === 'gridledger')!;
+    expect(gridledger.perOrg).toBe(true);
+    expect(gridledger.addresses).toEqual({ utility1: '127.0.0.1:27190', utility2: '127.0.0.1:27290', utility3: '127.0.0.1:27390' });
+    expect(cfg.chaincodes.every((c) => c.perOrg && new Set(Object.values(c.addresses)).size === 3)).toBe(true);
+  });
+
+  test('addressPortOffset: every org dials the same server', () => {
+    const cfg = parseNetworkConfig(SHIPPED.replace(GRIDLEDGER_OFFSETS, 'addressPortOffset: 90'), 'network.yaml', 27000);
+    const gridledger = cfg.chaincodes.find((c) => c.name === 'gridledger')!;
+    expect(gridledger.perOrg).toBe(false);
+    expect(gridledger.addresses).toEqual({ utility1: '127.0.0.1:27090', utility2: '127.0.0.1:27090', utility3: '127.0.0.1:27090' });
+  });
+
+  test('refuses a per-org map that misses an org or names an unknown one, and a server port used twice', () => {
+    expect(problemsOf(SHIPPED.replace(GRIDLEDGER_OFFSETS, 'addressPortOffsets: { utility1: 190, utility2: 290, utility4: 390 }')))
+      .toMatch(/chaincode gridledger: addressPortOffsets names unknown org utility4[\s\S]*chaincode gridledger: addressPortOffsets has no server for org utility3/);
+    expect(problemsOf(SHIPPED.replace(GRIDLEDGER_OFFSETS, 'addressPortOffsets: { utility1: 190, utility2: 190, utility3: 390 }')))
+      .toMatch(/port 17190 is used by both chaincode gridledger of utility1 and chaincode gridledger of utility2/);
+  });
+
+  test('refuses both forms at once, and neither', () => {
+    expect(problemsOf(SHIPPED.replace(GRIDLEDGER_OFFSETS, `${GRIDLEDGER_OFFSETS}\n    addressPortOffset: 90`))).toMatch(/chaincodes\/0 must match exactly one schema in oneOf/);
+    expect(problemsOf(SHIPPED.replace(`    ${GRIDLEDGER_OFFSETS}\n`, ''))).toMatch(/chaincodes\/0 must match exactly one schema in oneOf/);
+  });
+});

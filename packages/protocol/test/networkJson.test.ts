@@ -16,7 +16,7 @@ const devnet: NetworkJson = {
   channel: 'energy',
   home: '/h',
   organizations: [org],
-  chaincodes: [{ name: 'gridledger', address: '127.0.0.1:27050' }],
+  chaincodes: [{ name: 'gridledger', addresses: { utility1: '127.0.0.1:27190' } }],
   orderer: { batch: { maxMessageCount: 10, timeoutMs: 100 }, consensus: 'solo', mspId: 'OrdererMSP', tlsRootCertPath: '/h/o.pem', nodes: [{ name: 'orderer', endpoint: '127.0.0.1:27021', hostAlias: 'orderer.gridledger.local' }] },
   control: { ledgerPidFiles: ['/h/devnet.pid'], restartLedger: ['node', 'cli.js', 'restart'] },
 };
@@ -34,7 +34,7 @@ function problems(value: unknown): string[] {
 describe('network.json schema', () => {
   it('accepts what the tiers write, extra facts included', () => {
     expect(parseNetworkJson(devnet)).toBe(devnet);
-    const fabric = { ...devnet, tier: 'fabric', chaincodes: [{ name: 'gridledger', address: '127.0.0.1:27050', packageId: 'gridledger:abc' }], extra: 1 };
+    const fabric = { ...devnet, tier: 'fabric', chaincodes: [{ name: 'gridledger', addresses: { utility1: '127.0.0.1:27190' }, packageIds: { utility1: 'gridledger:abc' } }], extra: 1 };
     expect(parseNetworkJson(fabric)).toBe(fabric);
   });
 
@@ -48,6 +48,8 @@ describe('network.json schema', () => {
       '/organizations/0/peer/endpoint must NOT have fewer than 1 characters',
     ]));
     expect(problems({ ...devnet, organizations: [] })).toEqual(['/organizations must NOT have fewer than 1 items']);
+    // the one-address form of earlier homes: a chaincode names each org's server
+    expect(problems({ ...devnet, chaincodes: [{ name: 'gridledger', address: '127.0.0.1:27050' }] })).toEqual(["/chaincodes/0 must have required property 'addresses'"]);
   });
 
   it('names the file it could not read or parse', () => {

@@ -154,6 +154,14 @@ class ConformanceContract extends Contract {
     return value;
   }
 
+  /**
+   * The MSP id of the org whose peer runs this chaincode: the server's CORE_PEER_LOCALMSPID. Each org
+   * runs its own server, so it names the endorsing org (and two orgs' results differ).
+   */
+  async peerMspId(ctx) {
+    return ctx.stub.getMspID();
+  }
+
   /** The caller as the chaincode sees it: MSP id and the certificate attribute `role`. */
   async whoAmI(ctx) {
     const cid = ctx.clientIdentity;

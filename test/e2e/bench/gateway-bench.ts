@@ -40,18 +40,19 @@ interface Posted { meter: EnrolledMeter; receiptId: string }
 
 /**
  * The devnet's chaincode servers (children of the supervisors whose pids start.sh keeps in
- * $GRIDLEDGER_HOME/pids/cc-<name>.pid), by name; empty where there are none (Fabric's are not ours to read).
+ * $GRIDLEDGER_HOME/pids/cc-<name>[-<org>].pid), by chaincode name; empty where there are none (Fabric's are not ours to read).
  */
 function chaincodePids(): Map<string, number[]> {
   const out = new Map<string, number[]>();
   const dir = path.join(process.env.GRIDLEDGER_HOME ?? '', 'pids');
   try {
     for (const f of fs.readdirSync(dir)) {
-      const m = /^cc-(.+)\.pid$/.exec(f);
+      // cc-<name>.pid (one server for every org) or cc-<name>-<org>.pid (one per org): summed by chaincode
+      const m = /^cc-(.+?)(-utility\d+)?\.pid$/.exec(f);
       if (!m) continue;
       const sup = fs.readFileSync(path.join(dir, f), 'utf8').trim();
       const children = fs.readFileSync(`/proc/${sup}/task/${sup}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-      out.set(m[1]!, children);
+      out.set(m[1]!, [...(out.get(m[1]!) ?? []), ...children]);
     }
   } catch {
     // not a devnet started by start.sh: no chaincode figures

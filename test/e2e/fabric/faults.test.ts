@@ -16,7 +16,7 @@
  * Each submission is endorsed once and its signed envelope re-sent on a submit error, so a
  * transaction can never be applied twice, and its outcome is read back with CommitStatus (./load.ts).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import type { NetworkOrdererNode } from '@gridledger/protocol';
 import {
@@ -180,7 +180,9 @@ describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
 
   it('the peers recover when the chaincode server exits (its supervisor restarts it)', async () => {
     // What fabric-shim does when one Connect stream sends an unexpected message: process.exit.
-    const supervisorPidFile = `${net.home}/pids/cc-${CHAINCODE}.pid`;
+    // the server of the org whose gateway we use: its own (network.yaml addressPortOffsets) or the shared one
+    const ownServer = `${net.home}/pids/cc-${CHAINCODE}-${net.organizations[0]!.name.replace(/[^A-Za-z0-9_]/g, '_')}.pid`;
+    const supervisorPidFile = existsSync(ownServer) ? ownServer : `${net.home}/pids/cc-${CHAINCODE}.pid`;
     const supervisor = pidOf(supervisorPidFile);
     const childOf = (pid: number): number[] => {
       try {

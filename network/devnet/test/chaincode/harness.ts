@@ -43,6 +43,8 @@ export class ChaincodeServer {
     readonly id: string,
     /** PEM files for --chaincode-tls-cert-file / --chaincode-tls-key-file (server-side TLS). */
     private readonly tls?: { certFile: string; keyFile: string },
+    /** the server's CORE_PEER_LOCALMSPID (what `stub.getMspID()` answers): the org whose peer it serves */
+    readonly mspId = 'Utility1MSP',
   ) {}
 
   get address(): string {
@@ -55,7 +57,7 @@ export class ChaincodeServer {
     const proc = spawn(process.execPath, args, {
       cwd: FIXTURE_DIR,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CORE_PEER_LOCALMSPID: 'Utility1MSP' },
+      env: { ...process.env, CORE_PEER_LOCALMSPID: this.mspId },
     });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));

@@ -57,6 +57,10 @@ chaincodes:
     endorsementPolicy: "MAJORITY Endorsement"
     collections:
       - { name: u1, policy: "OR('Utility1MSP.member')", memberOnlyRead: true, memberOnlyWrite: false, endorsementPolicy: null }
+  # one server per org, each run with its org's CORE_PEER_LOCALMSPID
+  - name: percc
+    addressPortOffsets: { utility1: 13, utility2: 14, utility3: 15 }
+    endorsementPolicy: "MAJORITY Endorsement"
 gateway:
   portOffset: 12
 `;
@@ -81,6 +85,7 @@ let nj: NetworkJson;
 let proc: ChildProcess;
 let procOutput = '';
 let cc: ChaincodeServer;
+let perOrg: ChaincodeServer[] = [];
 const gateways: Gateway[] = [];
 const clients: Array<{ close(): void }> = [];
 
@@ -145,7 +150,8 @@ beforeAll(async () => {
   configFile = join(home, 'network.yaml');
   writeFileSync(configFile, yamlFor(base));
   cc = new ChaincodeServer(base + 11, 'testcc:1');
-  await cc.start();
+  perOrg = ['Utility1MSP', 'Utility2MSP', 'Utility3MSP'].map((msp, i) => new ChaincodeServer(base + 13 + i, 'percc:1', undefined, msp));
+  await Promise.all([cc, ...perOrg].map((s) => s.start()));
   await startDevnet();
 }, 120_000);
 
@@ -153,6 +159,7 @@ afterAll(async () => {
   closeClients();
   if (proc) await stopDevnet();
   await cc?.stop();
+  for (const s of perOrg) await s.stop();
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -179,6 +186,23 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(e.message).toContain('failed to endorse transaction, see attached details for more info');
     expect(e.details[0].message).toBe('chaincode response 500, no such meter');
     expect(e.details[0].mspId).toBe('Utility1MSP');
+  });
+
+  it("each org's peer dials its own server (addressPortOffsets): stub.getMspID() names the org whose peer endorses", async () => {
+    const contract = gatewayFor(0, 'operator1').getNetwork('energy').getContract('percc', 'test');
+    for (const s of perOrg) {
+      // evaluate and endorse on one named org's peer, from utility1's gateway
+      expect(utf8(await contract.evaluate('peerMspId', { endorsingOrganizations: [s.mspId] }))).toBe(s.mspId);
+      const endorsed = await contract.newProposal('peerMspId', { endorsingOrganizations: [s.mspId] }).endorse();
+      expect(utf8(endorsed.getResult())).toBe(s.mspId);
+    }
+    // the shared server of testcc answers with its one MSP id on every org's peer
+    const shared = gatewayFor(1, 'operator2').getNetwork('energy').getContract('testcc', 'test');
+    expect(utf8(await shared.evaluate('peerMspId', { endorsingOrganizations: ['Utility3MSP'] }))).toBe('Utility1MSP');
+    // MAJORITY needs two orgs whose results differ: Fabric's gateway refuses the mismatch
+    const err = await contract.submitTransaction('peerMspId').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EndorseError);
+    expect((err as EndorseError).details.map((d) => d.message)).toContainEqual(expect.stringMatching(/ProposalResponsePayloads do not match/));
   });
 
   it('two concurrent read-modify-writes: one VALID, one CommitError MVCC_READ_CONFLICT', async () => {
@@ -359,7 +383,12 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(nj.organizations[2].ca.url).toMatch(/^https:\/\/127\.0\.0\.3:\d+$/);
     expect(nj.organizations[2].operations).toMatch(/^http:\/\/127\.0\.0\.3:\d+$/);
     expect(Object.keys(nj.organizations[0].users)).toEqual(expect.arrayContaining(['admin', 'operator1']));
-    expect(nj.chaincodes).toEqual([{ name: 'testcc', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }]);
+    const shared = expect.stringMatching(/^127\.0\.0\.1:\d+$/);
+    expect(nj.chaincodes).toEqual([
+      { name: 'testcc', addresses: { utility1: shared, utility2: shared, utility3: shared } },
+      { name: 'percc', addresses: Object.fromEntries(perOrg.map((s, i) => [`utility${i + 1}`, s.address])) },
+    ]);
+    expect(new Set(Object.values(nj.chaincodes[0]!.addresses)).size).toBe(1);
     expect(nj.control.ledgerPidFiles).toEqual([join(home, 'devnet.pid')]);
     expect(Number(readFileSync(nj.control.ledgerPidFiles[0], 'utf8'))).toBe(proc.pid);
     expect(nj.control.applyCrl).toEqual(expect.arrayContaining(['apply-crl', '--home', home]));

@@ -45,7 +45,7 @@ export class FakeMsp implements ChannelMsp {
 }
 
 export function chaincodeConfig(name: string, policy = 'MAJORITY Endorsement', collections: ChaincodeConfig['collections'] = []): ChaincodeConfig {
-  return { name, address: '127.0.0.1:1', endorsementPolicy: policy, collections };
+  return { name, addresses: {}, perOrg: false, endorsementPolicy: policy, collections };
 }
 
 export interface ProposalOptions {
