@@ -101,26 +101,45 @@ deploy_chaincode() {
 }
 
 # The chaincode server: the devnet's process and command (network/scripts/supervise.js restarts it
-# when fabric-shim exits), with CHAINCODE_ID = the package id the peers launched.
+# when fabric-shim exits), with CHAINCODE_ID = the package id the peers launched. In netns mode
+# (lib/netns.sh) each utility's host runs its own, on that namespace's 127.0.0.1 — the address the
+# ccaas package names, reachable only by the org's own peer (docs/operations.md §3).
+chaincode_pidfiles() { # name → the pid file of each of its servers
+  local org
+  if netns_enabled; then for org in $PEER_ORGS; do printf '%s\n' "$PIDS/cc-$1-$org.pid"; done
+  else printf '%s\n' "$PIDS/cc-$1.pid"; fi
+}
+
 start_chaincode_server() {
-  local name="$1" src addr pkgid running
+  local name="$1" org
+  if netns_enabled; then
+    for org in $PEER_ORGS; do start_chaincode_server_at "$name" "cc-$name-$org" "$(v "PEER_${org}_ADDR")"; done
+  else
+    start_chaincode_server_at "$name" "cc-$name" ""
+  fi
+}
+
+start_chaincode_server_at() { # name, pid-file stem, host address (netns mode) or ""
+  local name="$1" stem="$2" ns src addr pkgid running
+  ns="$(in_netns "$3")"
   src="$(chaincode_source_dir "$name")"; addr="$(v "CC_${name}_ADDRESS")"; pkgid="$(cat "$(v "CC_${name}_DIR")/package-id")"
   [ -n "$src" ] && [ -d "$src" ] || die "no source directory for chaincode $name"
-  running="$(cat "$PIDS/cc-$name.id" 2>/dev/null || true)"
-  if alive "$PIDS/cc-$name.pid" && [ "$running" != "$pkgid" ]; then
+  running="$(cat "$PIDS/$stem.id" 2>/dev/null || true)"
+  if alive "$PIDS/$stem.pid" && [ "$running" != "$pkgid" ]; then
     log "chaincode $name: package changed ($running → $pkgid); restarting its server"
-    stop_pidfile "$PIDS/cc-$name.pid"
+    stop_pidfile "$PIDS/$stem.pid"
   fi
-  if ! alive "$PIDS/cc-$name.pid"; then
+  if ! alive "$PIDS/$stem.pid"; then
     # `cd; cmd &` (not `cd && cmd &`): the subshell must not wait for the server, or it holds our stdout
     (cd "$src" || exit 1; CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
-      setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
-        --pid-file "$PIDS/cc-$name.pid" --log-file "$LOGS/chaincode-$name.log" \
+      setsid $ns node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$name" \
+        --pid-file "$PIDS/$stem.pid" --log-file "$LOGS/${stem/#cc-/chaincode-}.log" \
         -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
            --chaincode-address "$addr" --chaincode-id "$pkgid" </dev/null >/dev/null 2>&1 &)
-    printf '%s\n' "$pkgid" > "$PIDS/cc-$name.id"
+    printf '%s\n' "$pkgid" > "$PIDS/$stem.id"
   fi
-  wait_for "chaincode $name ($addr)" 30 tcp_open "${addr##*:}" || fail_with_log "chaincode-$name" "chaincode $name did not start"
+  wait_for "chaincode $name ($addr${3:+ on $3})" 30 $ns bash -c "$(declare -f tcp_open); tcp_open ${addr##*:}" ||
+    fail_with_log "${stem/#cc-/chaincode-}" "chaincode $name did not start"
 }
 
 deploy_all() {

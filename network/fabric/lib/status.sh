@@ -24,7 +24,7 @@ SUMMARY
 
 cmd_status() {
   load_settings
-  local n health url h org o
+  local n health url h org o f
   printf '%-34s %-8s %-8s %s\n' PROCESS PID STATE HEALTH
   for c in $CAS; do
     n="$(v "CA_${c}_NAME")"; url="http://$(v "CA_${c}_ADDR"):$(v "CA_${c}_OPS")/healthz"
@@ -32,7 +32,7 @@ cmd_status() {
   done
   for o in $ORDERERS; do status_line "$o" "http://$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_OPS")/healthz"; done
   for org in $PEER_ORGS; do status_line "$(v "PEER_${org}_NAME")" "http://$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_OPS")/healthz"; done
-  for n in $CHAINCODES; do status_line "cc-$n" ""; done
+  for n in $CHAINCODES; do for f in $(chaincode_pidfiles "$n"); do status_line "$(basename "$f" .pid)" ""; done; done
   if [ -s "$H/gateways.json" ]; then
     while read -r n url; do status_line "gateway-$n" "$url/ready"; done < <(node -e 'for (const g of require(process.argv[1]).gateways) console.log(g.org, g.url)' "$H/gateways.json")
   else
