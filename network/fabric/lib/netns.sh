@@ -27,7 +27,7 @@ netns_enabled() { [ -s "$H/netns/hosts" ]; }
 in_netns() { # address
   netns_enabled || return 0
   local ns; ns="$(awk -v a="$1" '$1 == a { print $2 }' "$H/netns/hosts")"
-  [ -n "$ns" ] && printf 'ip netns exec %s' "$ns"
+  [ -z "$ns" ] || printf 'ip netns exec %s' "$ns"
 }
 
 netns_require() {
