@@ -15,6 +15,8 @@
 #                        update signed by the orderer org's admin), start it, join it with osnadmin, wait until active
 #   network.sh remove-orderer ordererN  take it out of the consenters, leave the channel, stop it
 #                        (both refuse fewer than 4 consenters, or a change the running orderers cannot order)
+#   GRIDLEDGER_NETNS=1 network.sh up    each org in its own network namespace at its network.yaml `host:`,
+#                        only the documented ports reachable from the others (lib/netns.sh; root); down removes them
 #   internal (named in network.json control.*): restart-ledger, apply-crl <mspId> <crlFile>
 #
 #   GRIDLEDGER_HOME (default .runtime/fabric), GRIDLEDGER_PORT_BASE, GRIDLEDGER_NETWORK_CONFIG,
@@ -29,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 FABRIC_DIR="$REPO_ROOT/network/fabric"
 HELPER="$FABRIC_DIR/lib/fabric.js"
 NETWORK_SH="$FABRIC_DIR/network.sh"
-for f in binaries common cas orderers channel peers chaincode gateways status; do
+for f in binaries common cas orderers channel peers chaincode gateways status netns; do
   # shellcheck disable=SC1090
   source "$FABRIC_DIR/lib/$f.sh"
 done
@@ -65,6 +67,7 @@ cmd_up() {
   fi
   log "tier: Fabric $FABRIC_VERSION (binaries: $FABRIC_BIN, CA: $FABRIC_CA_BIN; home $H, port base $PORT_BASE)"
   check_addresses
+  if [ "${GRIDLEDGER_NETNS:-0}" = 1 ] || netns_enabled; then netns_up; fi   # each org in its own namespace (lib/netns.sh)
   rm -f "$H/network.json"
   for c in $CAS; do start_ca "$c"; done
   for c in $CAS; do wait_ca "$c"; done
@@ -112,6 +115,7 @@ cmd_down() {
   for f in "$PIDS"/peer*.pid; do stop_pidfile "$f"; done
   for f in "$PIDS"/orderer*.pid; do stop_pidfile "$f"; done
   for f in "$PIDS"/ca-*.pid; do stop_pidfile "$f"; done
+  if [ -d "$H/netns" ]; then load_settings; netns_down; fi
 }
 
 cmd_restart_ledger() {
@@ -148,6 +152,6 @@ case "$CMD" in
   apply-crl) cmd_apply_crl "${1:-}" "${2:-}" ;;
   add-orderer) cmd_add_orderer "${1:-}" ;;
   remove-orderer) cmd_remove_orderer "${1:-}" ;;
-  help|-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
+  help|-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command $CMD (up|down|deploy|status|logs|clean|add-orderer|remove-orderer)" ;;
 esac

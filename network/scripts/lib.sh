@@ -136,6 +136,15 @@ wait_for() {
 tcp_open() { node -e "const s=require('net').connect(+process.argv[1],'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))" "$1"; }
 http_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1"; }
 
+# Separate hosts on one machine (network/fabric/lib/netns.sh, <home>/netns/hosts): an org's gateway
+# runs in its org's namespace and listens on its host; otherwise on 127.0.0.1.
+gateway_host() { # home, org → address the org's gateway listens on
+  local addr
+  [ -s "$1/netns/hosts" ] && addr="$(awk -v o="$2" '$3 == o { print $1 }' "$1/netns/hosts")" && [ -n "$addr" ] &&
+    { printf '%s' "$addr"; return 0; }
+  printf '127.0.0.1'
+}
+
 # Starts the REST gateway of every utility org (each utility runs its own gateway, acting with its own
 # operator identity and CA) for the network described by $GRIDLEDGER_HOME/network.json, on both tiers.
 # Secrets are generated once per home and never leave it: each gateway's wallet encryption key and the
@@ -143,7 +152,7 @@ http_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>p
 # the gateway; plaintext only in gateways.json, mode 600,
 # for local clients and the end-to-end tests).
 start_gateways() {
-  local home="$GRIDLEDGER_HOME" base_port orgs i=0 org port dir
+  local home="$GRIDLEDGER_HOME" base_port orgs i=0 org port dir host ns hosts=""
   base_port="$(net_get gateway.port)"
   orgs="$(node -e 'for (const o of require(process.argv[1]).organizations) console.log(o.name)' "$home/network.json")"
   for org in $orgs; do
@@ -168,29 +177,33 @@ start_gateways() {
         fs.writeFileSync(d + "/credentials.json", JSON.stringify(regulator ? { operator, regulator } : { operator }, null, 2) + "\n");
       ' "$dir" "$home/network.json" "$org")
     fi
+    host="$(gateway_host "$home" "$org")"; hosts="$hosts $org=$host"
+    ns=""; [ "$host" = 127.0.0.1 ] || ns="ip netns exec $(awk -v o="$org" '$3 == o { print $2 }' "$home/netns/hosts")"
     if ! pid_alive "$home/pids/gateway-$org.pid"; then
-      GATEWAY_ORG="$org" GATEWAY_PORT="$port" GATEWAY_DATA_DIR="$dir" \
+      GATEWAY_ORG="$org" GATEWAY_PORT="$port" GATEWAY_HOST="$host" GATEWAY_DATA_DIR="$dir" \
       GATEWAY_WALLET_KEY="${GATEWAY_WALLET_KEY:-$(cat "$dir/wallet.key")}" \
       GATEWAY_API_KEYS_FILE="${GATEWAY_API_KEYS_FILE:-$dir/api-keys.json}" \
-        setsid node "$REPO_ROOT/gateway/dist/main.js" </dev/null >>"$home/logs/gateway-$org.log" 2>&1 &
+        setsid $ns node "$REPO_ROOT/gateway/dist/main.js" </dev/null >>"$home/logs/gateway-$org.log" 2>&1 &
       echo $! > "$home/pids/gateway-$org.pid"
     fi
   done
   i=0
   for org in $orgs; do
     port=$((base_port + i)); i=$((i + 1))
-    wait_for "gateway of $org (:$port)" 90 http_ok "http://127.0.0.1:$port/ready" ||
+    host="$(gateway_host "$home" "$org")"
+    wait_for "gateway of $org ($host:$port)" 90 http_ok "http://$host:$port/ready" ||
       die "the gateway of $org did not become ready in 90 s; see $home/logs/gateway-$org.log"
   done
   # One descriptor for clients and tests, whatever the tier.
   (umask 077; node -e '
-    const fs = require("fs"); const [home, basePort] = process.argv.slice(1);
+    const fs = require("fs"); const [home, basePort, hostList] = process.argv.slice(1);
     const net = require(home + "/network.json");
+    const hosts = Object.fromEntries(hostList.trim().split(/\s+/).map((h) => h.split("=")));
     const gateways = net.organizations.map((o, i) => ({
-      org: o.name, mspId: o.mspId, url: `http://127.0.0.1:${+basePort + i}`,
+      org: o.name, mspId: o.mspId, url: `http://${hosts[o.name] || "127.0.0.1"}:${+basePort + i}`,
       apiKeys: JSON.parse(fs.readFileSync(`${home}/gateway-${o.name}/credentials.json`, "utf8")) }));
     fs.writeFileSync(home + "/gateways.json", JSON.stringify({ gateways }, null, 2) + "\n");
-  ' "$home" "$base_port")
+  ' "$home" "$base_port" "$hosts")
 }
 
 # network.yaml `development.intervalSeconds: 60` (devnet only): as the regulator, allow 60 s metering

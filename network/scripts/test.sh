@@ -7,6 +7,8 @@
 #   npm test                     devnet tier (what CI runs)
 #   npm run test:fabric          the same end-to-end suites against real Fabric (needs its binaries)
 #   GRIDLEDGER_TEST_PORT_BASE=N  ports of the private instance (default 21000)
+#   GRIDLEDGER_NETNS=1 npm run test:fabric   the same, with each org in its own network namespace
+#                                (root; network/fabric/lib/netns.sh), then the isolation test (test/e2e/netns)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TIER=devnet
@@ -57,12 +59,29 @@ cleanup() {
   if [ ${#FAILED_STEPS[@]} -gt 0 ]; then log "logs of the end-to-end network: $E2E_HOME/logs"; else rm -rf "$E2E_HOME"; fi
 }
 trap cleanup EXIT
+if [ "${GRIDLEDGER_NETNS:-0}" = 1 ]; then
+  [ "$TIER" = fabric ] || die "GRIDLEDGER_NETNS=1 separates the Fabric tier's orgs (npm run test:fabric); the devnet is one process"
+  # Each org on its own host: network.yaml's `host:` settings, and where it has none one address per org
+  # in ${GRIDLEDGER_NETNS_SUBNET:-10.77.0}.0/24 (orderer org .10, utilities .11, .12, ...).
+  export GRIDLEDGER_NETNS GRIDLEDGER_NETWORK_CONFIG="$E2E_HOME/network.yaml"
+  node -e '
+    const fs = require("fs"); const [from, to, subnet, repo] = process.argv.slice(1);
+    const YAML = require(require.resolve("yaml", { paths: [repo + "/packages/protocol", repo] }));
+    const doc = YAML.parse(fs.readFileSync(from, "utf8"));
+    doc.orderer.host ??= `${subnet}.10`;
+    doc.organizations.forEach((o, i) => { o.host ??= `${subnet}.${11 + i}`; });
+    fs.writeFileSync(to, YAML.stringify(doc));
+  ' "$NETWORK_CONFIG" "$GRIDLEDGER_NETWORK_CONFIG" "${GRIDLEDGER_NETNS_SUBNET:-10.77.0}"  "$REPO_ROOT"
+fi
 log "── end-to-end on the $TIER tier (home $E2E_HOME, port base $GRIDLEDGER_PORT_BASE)"
 # GRIDLEDGER_COMMUNITY=0: the suites need a quiet ledger (no simulated households trading beside them)
 if GRIDLEDGER_COMMUNITY=0 GRIDLEDGER_TIER="$TIER" GRIDLEDGER_SKIP_BUILD=1 bash "$REPO_ROOT/network/scripts/start.sh"; then
   run_step "end-to-end ($TIER)" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand --json --outputFile='$RESULTS/e2e.json'"
   if [ "$TIER" = "fabric" ]; then # orderer/peer fault tests: Fabric only (test/e2e/fabric)
     run_step "fabric faults" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand -c fabric/jest.config.js --json --outputFile='$RESULTS/fabric-faults.json'"
+  fi
+  if [ "${GRIDLEDGER_NETNS:-0}" = 1 ]; then
+    run_step "network isolation (netns)" bash -c "cd '$REPO_ROOT/test/e2e' && npx --no-install jest --ci --runInBand -c netns/jest.config.js --json --outputFile='$RESULTS/netns.json'"
   fi
   # Last: the fuzzer's writes (parameters, credits, enrolments) cannot disturb the suites above.
   run_step "API fuzz (schemathesis)" bash "$REPO_ROOT/test/fuzz/run.sh" "$RESULTS/fuzz.json"

@@ -6,7 +6,7 @@ start_ca() {
   addr="$(v "CA_${c}_ADDR")"; name="$(v "CA_${c}_NAME")"; port="$(v "CA_${c}_PORT")"; ops="$(v "CA_${c}_OPS")"; home="$(v "CA_${c}_HOME")"; domain="$(v "CA_${c}_DOMAIN")"
   mkdir -p "$home"
   # operations/metrics have no command-line flags in fabric-ca-server: environment only
-  start_process "$name" env FABRIC_CA_SERVER_HOME="$home" FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS="$addr:$ops" \
+  start_process "$name" $(in_netns "$addr") env FABRIC_CA_SERVER_HOME="$home" FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS="$addr:$ops" \
     FABRIC_CA_SERVER_METRICS_PROVIDER=prometheus "$FABRIC_CA_BIN/fabric-ca-server" start \
     -b admin:adminpw --address "$addr" --port "$port" --ca.name "$name" \
     --tls.enabled --csr.hosts "$(tls_hosts "ca.$domain" "$addr")" \

@@ -111,7 +111,9 @@ deploy_chaincode() {
 # package, and so its CHAINCODE_ID, is the same for every org: the first org's is used).
 chaincode_servers() { # name
   local org
-  if [ "$(v "CC_${1}_PERORG")" = 1 ]; then
+  # In netns mode (lib/netns.sh) each utility's host runs its own server even when the servers are
+  # identical: the ccaas address is the namespace's own 127.0.0.1, reachable only by that org's peer.
+  if [ "$(v "CC_${1}_PERORG")" = 1 ] || netns_enabled; then
     for org in $PEER_ORGS; do printf '%s %s\n' "$1-$org" "$org"; done
   else
     printf '%s %s\n' "$1" "$(set -- $PEER_ORGS; echo "$1")"
@@ -123,12 +125,13 @@ chaincode_servers() { # name
 # org's own server, CORE_PEER_LOCALMSPID = the org's MSP id (what stub.getMspID() answers, as in the
 # environment a Fabric peer gives the chaincode it launches itself). All start, then we wait for each.
 start_chaincode_servers() {
-  local name="$1" src tag org addr pkgid running msp
+  local name="$1" src tag org addr pkgid running msp ns
   src="$(chaincode_source_dir "$name")"
   [ -n "$src" ] && [ -d "$src" ] || die "no source directory for chaincode $name"
   while read -r tag org; do
     addr="$(v "CC_${name}_${org}_ADDRESS")"; pkgid="$(cat "$(v "CC_${name}_DIR")/$org/package-id")"
     msp=""; [ "$tag" = "$name" ] || msp="$(v "PEER_${org}_MSPID")"
+    ns="$(in_netns "$(v "PEER_${org}_ADDR")")"
     running="$(cat "$PIDS/cc-$tag.id" 2>/dev/null || true)"
     if alive "$PIDS/cc-$tag.pid" && [ "$running" != "$pkgid" ]; then
       log "chaincode $tag: package changed ($running → $pkgid); restarting its server"
@@ -137,7 +140,7 @@ start_chaincode_servers() {
     if ! alive "$PIDS/cc-$tag.pid"; then
       # `cd; cmd &` (not `cd && cmd &`): the subshell must not wait for the server, or it holds our stdout
       (cd "$src" || exit 1; CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkgid" \
-        setsid env ${msp:+CORE_PEER_LOCALMSPID="$msp"} node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$tag" \
+        setsid $ns env ${msp:+CORE_PEER_LOCALMSPID="$msp"} node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$tag" \
           --pid-file "$PIDS/cc-$tag.pid" --log-file "$LOGS/chaincode-$tag.log" \
           -- node "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
              --chaincode-address "$addr" --chaincode-id "$pkgid" </dev/null >/dev/null 2>&1 &)
@@ -145,8 +148,10 @@ start_chaincode_servers() {
     fi
   done < <(chaincode_servers "$name")
   while read -r tag org; do
-    addr="$(v "CC_${name}_${org}_ADDRESS")"
-    wait_for "chaincode $tag ($addr)" 30 tcp_open "${addr##*:}" || fail_with_log "chaincode-$tag" "chaincode $tag did not start"
+    addr="$(v "CC_${name}_${org}_ADDRESS")"; ns="$(in_netns "$(v "PEER_${org}_ADDR")")"
+    # probed from inside the org's namespace in netns mode (its chaincode port is closed to others)
+    wait_for "chaincode $tag ($addr)" 30 $ns bash -c "$(declare -f tcp_open); tcp_open ${addr##*:}" ||
+      fail_with_log "chaincode-$tag" "chaincode $tag did not start"
   done < <(chaincode_servers "$name")
 }
 

@@ -10,7 +10,7 @@ osnadmin_() { # orderer, args...
 start_orderer() {
   local o="$1"
   mkdir -p "$(v "ORD_${o}_DATA")"
-  start_process "$o" env FABRIC_CFG_PATH="$(v "ORD_${o}_CFG")" "$FABRIC_BIN/orderer"
+  start_process "$o" $(in_netns "$(v "ORD_${o}_ADDR")") env FABRIC_CFG_PATH="$(v "ORD_${o}_CFG")" "$FABRIC_BIN/orderer"
 }
 
 # /healthz answers as soon as the operations server runs; the admin (and client) listeners open only

@@ -12,7 +12,7 @@ as_admin() { # org, peer CLI args...
 start_peer() {
   local org="$1" name; name="$(v "PEER_${org}_NAME")"
   mkdir -p "$(v "PEER_${org}_DATA")"
-  start_process "$name" env FABRIC_CFG_PATH="$(v "PEER_${org}_CFG")" CORE_PEER_TLS_ENABLED=true "$FABRIC_BIN/peer" node start
+  start_process "$name" $(in_netns "$(v "PEER_${org}_ADDR")") env FABRIC_CFG_PATH="$(v "PEER_${org}_CFG")" CORE_PEER_TLS_ENABLED=true "$FABRIC_BIN/peer" node start
 }
 
 wait_peer() {

@@ -7,7 +7,7 @@ print_summary() {
 
 cmd_status() {
   load_settings
-  local n health url h org o
+  local n health url h org o f
   printf '%-34s %-8s %-8s %s\n' PROCESS PID STATE HEALTH
   for c in $CAS; do
     n="$(v "CA_${c}_NAME")"; url="http://$(v "CA_${c}_ADDR"):$(v "CA_${c}_OPS")/healthz"

@@ -16,7 +16,7 @@
  * Each submission is endorsed once and its signed envelope re-sent on a submit error, so a
  * transaction can never be applied twice, and its outcome is read back with CommitStatus (./load.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import type { NetworkOrdererNode } from '@gridledger/protocol';
 import {
@@ -180,10 +180,12 @@ describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
 
   it('the peers recover when the chaincode server exits (its supervisor restarts it)', async () => {
     // What fabric-shim does when one Connect stream sends an unexpected message: process.exit.
-    // the server of the org whose gateway we use: its own (network.yaml addressPortOffsets) or the shared one
-    const ownServer = `${net.home}/pids/cc-${CHAINCODE}-${net.organizations[0]!.name.replace(/[^A-Za-z0-9_]/g, '_')}.pid`;
-    const supervisorPidFile = existsSync(ownServer) ? ownServer : `${net.home}/pids/cc-${CHAINCODE}.pid`;
-    const supervisor = pidOf(supervisorPidFile);
+    // Every server of the chaincode: one (pids/cc-<name>.pid), or one per org when each org runs its own
+    // (pids/cc-<name>-<org>.pid, each org on its own host: docs/operations.md §3).
+    const supervisors = readdirSync(`${net.home}/pids`)
+      .filter((f) => f === `cc-${CHAINCODE}.pid` || (f.startsWith(`cc-${CHAINCODE}-`) && f.endsWith('.pid')))
+      .map((f) => pidOf(`${net.home}/pids/${f}`));
+    expect(supervisors.length).toBeGreaterThan(0);
     const childOf = (pid: number): number[] => {
       try {
         return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -191,10 +193,12 @@ describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
         return [];
       }
     };
-    const [server] = childOf(supervisor);
-    expect(server).toBeGreaterThan(1);
-    process.kill(server!, 'SIGKILL');
-    while (isAlive(server!)) await sleep(100);
+    const servers = supervisors.map((pid) => childOf(pid)[0]!);
+    for (const server of servers) {
+      expect(server).toBeGreaterThan(1);
+      process.kill(server, 'SIGKILL');
+    }
+    for (const server of servers) while (isAlive(server)) await sleep(100);
     // Endorsements fail (ABORTED) until the supervisor has the server back; then the peers redial it.
     const recoveredBy = Date.now() + 60_000;
     let recovered: Outcome | undefined;
@@ -208,8 +212,10 @@ describe('SmartBFT ordering service (4 orderers, f = 1)', () => {
     }
     const outcomes: Outcome[] = [recovered];
     for (let i = 0; i < 3; i++) outcomes.push(await submitOnce(conn.gateway, `${run}:cc:${i}`, `${run}:cc:${i}`, 60_000));
-    expect(isAlive(supervisor)).toBe(true);
-    expect(childOf(supervisor)[0]).not.toBe(server);
+    supervisors.forEach((supervisor, i) => {
+      expect(isAlive(supervisor)).toBe(true);
+      expect(childOf(supervisor)[0]).not.toBe(servers[i]);
+    });
     await expectExactlyOnce(outcomes); // endorsed by a majority of orgs, read back on every peer
   }, 300_000);
 

@@ -5,7 +5,7 @@
  * real metering interval: 60 s, the test network's minIntervalSeconds (TEST_MARKET).
  */
 import { RUN, ensureCommunity, expectStatus, loadGateways, memberClient, regulatorClient } from './support';
-import { admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
+import { acceptOffer, admitByCommittee, balance, deliverAndSettle, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
 
@@ -27,7 +27,7 @@ describe('escrowed fixed-price trade', () => {
     const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
     const offer = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
     expectStatus(offer, 201);
-    const accepted = await memberClient(buyer).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: buyer.meterId, amountWh: 200, pricePerKwh: 250 });
+    const accepted = await acceptOffer(buyer, offer.body.result.offerId, { meterId: buyer.meterId, amountWh: 200, pricePerKwh: 250 });
     expectStatus(accepted, 201);
     const trade = await deliverAndSettle({ tradeId: accepted.body.result.tradeId, seller, buyer, deliveryStart, len, amountWh: 200, byPid, regulator });
     expect(trade.state).toBe('SETTLED');

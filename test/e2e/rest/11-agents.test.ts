@@ -22,7 +22,7 @@ import {
   type SseEvent,
   memberClient,
 } from './support';
-import { balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
+import { acceptOffer, balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
 const regulator = regulatorClient(gateways);
@@ -186,7 +186,7 @@ describe('meter agents', () => {
     const deliveryStart = Math.ceil((Date.now() / 1000 + 90) / len) * len;
     const offer = await memberClient(seller).post('/api/v1/offers', { meterId: seller.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
     expectStatus(offer, 201);
-    const accepted = await memberClient(buyer).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: buyer.meterId, amountWh: 200, pricePerKwh: 250 });
+    const accepted = await acceptOffer(buyer, offer.body.result.offerId, { meterId: buyer.meterId, amountWh: 200, pricePerKwh: 250 });
     expectStatus(accepted, 201);
     const tradeId = accepted.body.result.tradeId as string;
 

@@ -29,7 +29,7 @@ import {
   type GatewayDescriptor,
   type Member,
 } from './support';
-import { balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
+import { acceptOffer, balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
 const regulator = regulatorClient(gateways);
@@ -111,7 +111,7 @@ describe('household faults run by the agents', () => {
     const trade = async (s: Member, b: Member = buyer) => {
       const offer = await memberClient(s).post('/api/v1/offers', { meterId: s.meterId, amountWh: 200, pricePerKwh: 250, deliveryStart, deliveryLength: len, ttlSeconds: 60 });
       expectStatus(offer, 201);
-      const accepted = await memberClient(b).post(`/api/v1/offers/${offer.body.result.offerId}/acceptances`, { meterId: b.meterId, amountWh: 200, pricePerKwh: 250 });
+      const accepted = await acceptOffer(b, offer.body.result.offerId, { meterId: b.meterId, amountWh: 200, pricePerKwh: 250 });
       expectStatus(accepted, 201);
       return { tradeId: accepted.body.result.tradeId as string, collateral: offer.body.result.collateral as number };
     };

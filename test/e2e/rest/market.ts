@@ -2,7 +2,7 @@
  * Shared by the market flows (08 escrow, 10 auction): wallets, balances and the validated settlement of a trade
  * (seed 002 Fig. 5) through the gateways. Not a test file.
  */
-import { RUN, TEST_GOVERNANCE, enrolAndJoin, enterAsLeader, eventually, expectStatus, memberClient, RestClient, saveMember, voteAfterEntry, type GatewayDescriptor, type Member } from './support';
+import { RUN, TEST_GOVERNANCE, enrolAndJoin, enterAsLeader, eventually, expectStatus, memberClient, RestClient, saveMember, voteAfterEntry, type GatewayDescriptor, type HttpResponse, type Member } from './support';
 import { sleep } from '../support';
 
 /** A task's leader may have to wait for the next slots (403 not the leader / 409 Condition 2). */
@@ -57,6 +57,18 @@ export async function qScore(regulator: RestClient, m: Member): Promise<number> 
   const p = await regulator.get(`/api/v1/participants/${m.participantId}`);
   expectStatus(p, 200);
   return p.body.qScore as number;
+}
+
+/**
+ * Accepts an offer through the buyer's gateway once that gateway sees it. The seller's POST returned
+ * after the seller's own peer committed the offer; the buyer's org peer commits the same block a moment
+ * later (each peer pulls blocks from the orderers), so accepting at once can read "offer does not exist"
+ * there. Seen on Fabric with each org on its own host (docs/operations.md §3).
+ */
+export async function acceptOffer(buyer: Member, offerId: string, body: { meterId: string; amountWh: number; pricePerKwh: number }): Promise<HttpResponse> {
+  const client = memberClient(buyer);
+  await eventually(`offer ${offerId} visible at ${buyer.org}'s gateway`, async () => ((await client.get(`/api/v1/offers/${offerId}`)).status === 200 ? true : undefined));
+  return client.post(`/api/v1/offers/${offerId}/acceptances`, body);
 }
 
 /** Opens (if needed) and credits a member's wallet through its utility's operator. */
