@@ -28,7 +28,7 @@ function fixture(opts: { tier?: string; secrets?: boolean } = {}) {
           users,
         },
       ],
-      chaincodes: [{ name: 'gridledger', address: '127.0.0.1:1' }],
+      chaincodes: [{ name: 'gridledger', addresses: { utility1: '127.0.0.1:1' } }],
       orderer: {
         batch: { maxMessageCount: 10, timeoutMs: 100 },
         consensus: 'solo',

@@ -430,5 +430,5 @@ describe('devnet with the real fabric-gateway client', () => {
     const after = await (await again.submitAsync('put', { arguments: ['durable', 'still'] })).getStatus();
     expect(after.code).toBe(StatusCode.VALID);
     expect(after.blockNumber).toBe(before.blockNumber + 1n);
-  });
+  }, 120_000); // a whole devnet restart through ts-node, as beforeAll's (30 s was exceeded on a loaded 2-core box)
 });
