@@ -28,7 +28,7 @@
 # This file is the dispatcher: each concern lives in its own file under lib/ (in the spirit of
 # fabric-samples' test-network-nano-bash): common.sh (settings, processes), cas.sh (CAs, identities),
 # orderers.sh, channel.sh (genesis block, joins, config updates), peers.sh, chaincode.sh (lifecycle,
-# chaincode servers), gateways.sh, status.sh; binaries.sh finds the release binaries, fabric.js
+# chaincode servers), gateways.sh, status.sh, orgs.sh (add-org, remove-org); binaries.sh finds the release binaries, fabric.js
 # renders the configuration and network.json.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 FABRIC_DIR="$REPO_ROOT/network/fabric"
