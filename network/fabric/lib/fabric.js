@@ -542,9 +542,9 @@ function orgAdd(cfgFile, portBase, home, name, host, outFile) {
 
 /**
  * A removed utility leaves network.yaml, but not its collections: Fabric refuses a new chaincode
- * definition that drops a collection of the committed one, and one whose collection member policy names
- * an MSP that is not in the channel (core/chaincode/lifecycle: validateCollectionConfigs, and the
- * committed-definition check in core/common/privdata). Its collection stays, retired: readable and
+ * definition that drops a collection of the committed one, and checks collection member policies against
+ * the channel's MSPs (core/chaincode/lifecycle; the second was not tried here: the retired policy below
+ * names an MSP the channel has). Its collection stays, retired: readable and
  * writable by no peer (members: the orderer org's admins, which run no peer; endorsement by an orderer-org
  * peer, which does not exist). Its private data lived only on the removed org's peer.
  */
