@@ -17,6 +17,11 @@
 #                        (both refuse fewer than 4 consenters, or a change the running orderers cannot order)
 #   GRIDLEDGER_NETNS=1 network.sh up    each org in its own network namespace at its network.yaml `host:`,
 #                        only the documented ports reachable from the others (lib/netns.sh; root); down removes them
+#   network.sh add-org <name> [host]   a utility joins: its CA, identities, peer (joins, catches up), the channel
+#                        config update signed by a majority of the members' admins, new chaincode definitions
+#                        with its collection, its REST gateway; <home>/network.yaml and network.json updated
+#   network.sh remove-org <name>       it leaves: channel config update (majority), its processes stopped,
+#                        chaincode definitions without it (refuses the regulator's org and fewer than 3 utilities)
 #   internal (named in network.json control.*): restart-ledger, apply-crl <mspId> <crlFile>
 #
 #   GRIDLEDGER_HOME (default .runtime/fabric), GRIDLEDGER_PORT_BASE, GRIDLEDGER_NETWORK_CONFIG,
@@ -25,13 +30,13 @@
 # This file is the dispatcher: each concern lives in its own file under lib/ (in the spirit of
 # fabric-samples' test-network-nano-bash): common.sh (settings, processes), cas.sh (CAs, identities),
 # orderers.sh, channel.sh (genesis block, joins, config updates), peers.sh, chaincode.sh (lifecycle,
-# chaincode servers), gateways.sh, status.sh; binaries.sh finds the release binaries, fabric.js
+# chaincode servers), gateways.sh, status.sh, orgs.sh (add-org, remove-org); binaries.sh finds the release binaries, fabric.js
 # renders the configuration and network.json.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 FABRIC_DIR="$REPO_ROOT/network/fabric"
 HELPER="$FABRIC_DIR/lib/fabric.js"
 NETWORK_SH="$FABRIC_DIR/network.sh"
-for f in binaries common cas orderers channel peers chaincode gateways status netns; do
+for f in binaries common cas orderers channel peers chaincode gateways status netns orgs; do
   # shellcheck disable=SC1090
   source "$FABRIC_DIR/lib/$f.sh"
 done
@@ -90,11 +95,17 @@ cmd_up() {
 # The nodes' addresses (network.yaml `host`) are in their TLS certificates and in the channel's
 # genesis block (consenters, orderer endpoints, anchor peers): they cannot change under an existing
 # network without re-enrolment and a channel config update, so `up` refuses instead of half-working.
+# (add-org / remove-org rewrite the list: lib/orgs.sh)
+node_addresses() {
+  local c o org
+  for c in $CAS; do printf 'ca %s %s\n' "$c" "$(v "CA_${c}_ADDR")"; done
+  for o in $ORDERERS; do printf 'orderer %s %s\n' "$o" "$(v "ORD_${o}_ADDR")"; done
+  for org in $PEER_ORGS; do printf 'peer %s %s\n' "$org" "$(v "PEER_${org}_ADDR")"; done
+}
+
 check_addresses() {
-  local now c o org
-  now="$(for c in $CAS; do printf 'ca %s %s\n' "$c" "$(v "CA_${c}_ADDR")"; done
-         for o in $ORDERERS; do printf 'orderer %s %s\n' "$o" "$(v "ORD_${o}_ADDR")"; done
-         for org in $PEER_ORGS; do printf 'peer %s %s\n' "$org" "$(v "PEER_${org}_ADDR")"; done)"
+  local now
+  now="$(node_addresses)"
   if [ -s "$H/addresses" ]; then
     [ "$(cat "$H/addresses")" = "$now" ] ||
       die "the node addresses in $NETWORK_CONFIG (host:) changed since the network in $H was created:
@@ -152,6 +163,8 @@ case "$CMD" in
   apply-crl) cmd_apply_crl "${1:-}" "${2:-}" ;;
   add-orderer) cmd_add_orderer "${1:-}" ;;
   remove-orderer) cmd_remove_orderer "${1:-}" ;;
-  help|-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command $CMD (up|down|deploy|status|logs|clean|add-orderer|remove-orderer)" ;;
+  add-org) cmd_add_org "${1:-}" "${2:-}" ;;
+  remove-org) cmd_remove_org "${1:-}" ;;
+  help|-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command $CMD (up|down|deploy|status|logs|clean|add-orderer|remove-orderer|add-org|remove-org)" ;;
 esac

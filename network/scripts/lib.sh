@@ -155,10 +155,24 @@ start_gateways() {
   local home="$GRIDLEDGER_HOME" base_port orgs i=0 org port dir host ns hosts=""
   base_port="$(net_get gateway.port)"
   orgs="$(node -e 'for (const o of require(process.argv[1]).organizations) console.log(o.name)' "$home/network.json")"
+  # Each org's gateway keeps the port it first got (<dir>/port): gateway.port + its index at the time,
+  # or the next one no other member holds. A utility leaving the Fabric network (network.sh remove-org)
+  # must not move the others' gateways.
   for org in $orgs; do
-    port=$((base_port + i)); i=$((i + 1))
     dir="$home/gateway-$org"
     mkdir -p "$dir"; chmod 700 "$dir"
+    port="$(cat "$dir/port" 2>/dev/null || true)"
+    # a port from another port base (a devnet home restarted with another GRIDLEDGER_PORT_BASE) is assigned anew
+    if [ -z "$port" ] || [ "$port" -lt "$base_port" ] || [ "$port" -ge $((base_port + 10)) ]; then
+      rm -f "$dir/port"
+      port=$((base_port + i))
+      while cat $(for o in $orgs; do echo "$home/gateway-$o/port"; done) 2>/dev/null | grep -qx "$port"; do port=$((port + 1)); done
+      echo "$port" > "$dir/port"
+    fi
+    i=$((i + 1))
+  done
+  for org in $orgs; do
+    dir="$home/gateway-$org"; port="$(cat "$dir/port")"
     if [ ! -s "$dir/credentials.json" ]; then
       (umask 077; node -e '
         const c = require("crypto");
@@ -187,23 +201,23 @@ start_gateways() {
       echo $! > "$home/pids/gateway-$org.pid"
     fi
   done
-  i=0
   for org in $orgs; do
-    port=$((base_port + i)); i=$((i + 1))
+    port="$(cat "$home/gateway-$org/port")"
     host="$(gateway_host "$home" "$org")"
     wait_for "gateway of $org ($host:$port)" 90 http_ok "http://$host:$port/ready" ||
       die "the gateway of $org did not become ready in 90 s; see $home/logs/gateway-$org.log"
   done
   # One descriptor for clients and tests, whatever the tier.
   (umask 077; node -e '
-    const fs = require("fs"); const [home, basePort, hostList] = process.argv.slice(1);
+    const fs = require("fs"); const [home, hostList] = process.argv.slice(1);
     const net = require(home + "/network.json");
-    const hosts = Object.fromEntries(hostList.trim().split(/\s+/).map((h) => h.split("=")));
-    const gateways = net.organizations.map((o, i) => ({
-      org: o.name, mspId: o.mspId, url: `http://${hosts[o.name] || "127.0.0.1"}:${+basePort + i}`,
+    const hosts = Object.fromEntries(hostList.trim().split(/\s+/).filter(Boolean).map((h) => h.split("=")));
+    const gateways = net.organizations.map((o) => ({
+      org: o.name, mspId: o.mspId,
+      url: `http://${hosts[o.name] || "127.0.0.1"}:${+fs.readFileSync(`${home}/gateway-${o.name}/port`, "utf8")}`,
       apiKeys: JSON.parse(fs.readFileSync(`${home}/gateway-${o.name}/credentials.json`, "utf8")) }));
     fs.writeFileSync(home + "/gateways.json", JSON.stringify({ gateways }, null, 2) + "\n");
-  ' "$home" "$base_port" "$hosts")
+  ' "$home" "$hosts")
 }
 
 # network.yaml `development.intervalSeconds: 60` (devnet only): as the regulator, allow 60 s metering

@@ -54,8 +54,19 @@ channel_fetch_config() {
 }
 
 channel_submit_update() {
-  local dir="$1"; shift
+  local dir="$1" rc=0; shift
   local orderer=(); mapfile -t orderer < <(orderer_args)
+  channel_prepare_envelope "$dir" || rc=$?
+  [ "$rc" = 0 ] || return "$rc"
+  "$@" channel update -f "$dir/envelope.pb" -c "$CHANNEL" "${orderer[@]}" >>"$LOGS/channel.log" 2>&1 ||
+    { tail -n 20 "$LOGS/channel.log" >&2; die "the channel config update was refused"; }
+}
+
+# DIR/config.json + DIR/modified.json → DIR/envelope.pb, the unsigned config update envelope (returns 3
+# when there is nothing to change). Separate from the submission for updates that need several
+# signatures (lib/orgs.sh channel_update_signed).
+channel_prepare_envelope() {
+  local dir="$1"
   "$FABRIC_BIN/configtxlator" proto_encode --input "$dir/config.json" --type common.Config --output "$dir/config.pb"
   "$FABRIC_BIN/configtxlator" proto_encode --input "$dir/modified.json" --type common.Config --output "$dir/modified.pb"
   if ! "$FABRIC_BIN/configtxlator" compute_update --channel_id "$CHANNEL" --original "$dir/config.pb" --updated "$dir/modified.pb" --output "$dir/update.pb" 2>"$dir/err"; then
@@ -65,8 +76,6 @@ channel_submit_update() {
   "$FABRIC_BIN/configtxlator" proto_decode --input "$dir/update.pb" --type common.ConfigUpdate --output "$dir/update.json"
   node "$HELPER" wrap-update "$dir/update.json" "$CHANNEL" "$dir/envelope.json"
   "$FABRIC_BIN/configtxlator" proto_encode --input "$dir/envelope.json" --type common.Envelope --output "$dir/envelope.pb"
-  "$@" channel update -f "$dir/envelope.pb" -c "$CHANNEL" "${orderer[@]}" >>"$LOGS/channel.log" 2>&1 ||
-    { tail -n 20 "$LOGS/channel.log" >&2; die "the channel config update was refused"; }
 }
 
 # The number of the newest config block (the orderers' view), from a config block fetched into DIR/new.pb.

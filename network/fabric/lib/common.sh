@@ -27,6 +27,8 @@ NETWORK_CONFIG='$NETWORK_CONFIG'
 PORT_BASE_SETTING='$PORT_BASE_SETTING'
 EOF
   fi
+  # the consortium's current membership, once add-org / remove-org changed it (lib/orgs.sh)
+  if [ -s "$H/network.yaml" ]; then NETWORK_CONFIG="$H/network.yaml"; fi
   local envfile
   envfile="$(node "$HELPER" env "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H")" || die "cannot read $NETWORK_CONFIG (run npm run build first)"
   eval "$envfile"

@@ -13,6 +13,13 @@
  *   fabric.js wrap-update    <update.json> <channel> <out.json>      config update → envelope JSON
  *   fabric.js consenters-update <network.yaml> <portBase> <home> <config.json> <out.json>
  *                            makes a decoded channel config name the orderers of <home>/orderers
+ *   fabric.js org-add        <network.yaml> <portBase> <home> <name> <host|""> <out.yaml>
+ *   fabric.js org-remove     <network.yaml> <portBase> <home> <name> <out.yaml>
+ *                            the consortium's network.yaml with a utility added / removed (add-org, remove-org)
+ *   fabric.js org-join-update  <config.json> <mspId> <printOrg.json> <anchorHost> <anchorPort> <out.json>
+ *   fabric.js org-leave-update <config.json> <mspId> <out.json>
+ *                            a decoded channel config with the application org added / removed
+ *   fabric.js org-in-channel <config.json> → the application orgs' MSP IDs, one a line
  *
  * Ports: network.yaml gives peers, CAs, operations, chaincodes and the gateway. What a real network
  * needs beyond that is derived from portBase with the offsets below (documented in docs/operations.md):
@@ -429,6 +436,9 @@ function networkJson(L, networkSh) {
       // consenter set changes (Fabric only; test/e2e/fabric/orderers.test.ts)
       addOrderer: ctl('add-orderer'),
       removeOrderer: ctl('remove-orderer', '{name}'),
+      // consortium membership changes (Fabric only; test/e2e/fabric/orgs.test.ts)
+      addOrg: ctl('add-org', '{name}'),
+      removeOrg: ctl('remove-org', '{name}'),
     },
   };
   const file = path.join(L.home, 'network.json');
@@ -499,6 +509,116 @@ function wrapUpdate(updateFile, channel, outFile) {
   fs.writeFileSync(outFile, JSON.stringify(env));
 }
 
+// ── consortium membership (network.sh add-org / remove-org, lib/orgs.sh) ───────────────────────────
+// The consortium's current membership is <home>/network.yaml: a copy of the network.yaml the network was
+// created from, edited by add-org / remove-org with the yaml Document API (comments survive), and read
+// instead of the original from then on (lib/common.sh load_settings).
+const ORG_NAME = /^[a-z][a-z0-9]{0,30}$/;
+const privateCollection = (mspId) => `${mspId}PrivateCollection`;
+const quoted = (doc, s) => {
+  if (s == null) return s;
+  const n = doc.createNode(s);
+  n.type = 'QUOTE_DOUBLE'; // as network.yaml writes policies
+  return n;
+};
+
+function orgAdd(cfgFile, portBase, home, name, host, outFile) {
+  if (!ORG_NAME.test(name)) throw new Error(`org name "${name}": lower-case letters and digits, starting with a letter`);
+  const doc = YAML.parseDocument(fs.readFileSync(cfgFile, 'utf8'));
+  const raw = doc.toJS();
+  const orgs = raw.organizations;
+  if (orgs.some((o) => o.name === name)) throw new Error(`${name} is already an organisation of ${cfgFile}`);
+  const mspId = `${name[0].toUpperCase()}${name.slice(1)}MSP`;
+  if (orgs.some((o) => o.mspId === mspId)) throw new Error(`MSP ID ${mspId} is taken`);
+  const suffix = orgs[0].domain.split('.').slice(1).join('.');
+  // the next free block of 100 port offsets (utility N: N01 peer, N04 CA, N43 operations, as network.yaml lays out)
+  const block = Math.floor(Math.max(...orgs.map((o) => o.peerPortOffset)) / 100) * 100 + 100;
+  const org = { name, mspId, domain: `${name}.${suffix}`, peerPortOffset: block + 1, caPortOffset: block + 4, opsPortOffset: block + 43 };
+  if (host) org.host = host;
+  doc.get('organizations').add(doc.createNode(org));
+  const ident = doc.createNode({ org: name, name: `operator-${name}`, type: 'client', attrs: { role: 'operator' } });
+  ident.flow = true;
+  doc.get('identities').add(ident);
+  // every chaincode that gives each utility its own collection (`<MSPID>PrivateCollection`, e.g. meter
+  // readings) gets one for the new utility too, shaped like the others
+  const msps = orgs.map((o) => o.mspId);
+  raw.chaincodes.forEach((c, i) => {
+    const cols = c.collections || [];
+    const first = cols.find((k) => k.name === privateCollection(msps[0]));
+    if (!first || !msps.every((m) => cols.some((k) => k.name === privateCollection(m)))) return;
+    const swap = (s) => (s == null ? s : s.split(msps[0]).join(mspId));
+    const col = { name: privateCollection(mspId), policy: quoted(doc, swap(first.policy)), memberOnlyRead: first.memberOnlyRead, memberOnlyWrite: first.memberOnlyWrite, endorsementPolicy: quoted(doc, swap(first.endorsementPolicy)) };
+    doc.getIn(['chaincodes', i, 'collections']).add(doc.createNode(col));
+  });
+  // each org runs its own chaincode servers (addressPortOffsets, lib/chaincode.sh): the new utility's sit
+  // at the same place in its block of 100 as the first utility's in its own (utility4: 490, 491)
+  raw.chaincodes.forEach((c, i) => {
+    const offs = c.addressPortOffsets;
+    if (!offs || offs[orgs[0].name] === undefined) return;
+    const off = block + (offs[orgs[0].name] - Math.floor(orgs[0].peerPortOffset / 100) * 100);
+    doc.getIn(['chaincodes', i, 'addressPortOffsets']).set(name, off);
+  });
+  fs.writeFileSync(outFile, doc.toString({ lineWidth: 0 }));
+  loadConfig(outFile, portBase); // the loader's checks (ports, names) before anything uses it
+  process.stdout.write(`${name}: ${mspId}, peer offset ${org.peerPortOffset}, CA ${org.caPortOffset}, operations ${org.opsPortOffset}\n`);
+}
+
+/**
+ * A removed utility leaves network.yaml, but not its collections: Fabric refuses a new chaincode
+ * definition that drops a collection of the committed one, and checks collection member policies against
+ * the channel's MSPs (core/chaincode/lifecycle; the second was not tried here: the retired policy below
+ * names an MSP the channel has). Its collection stays, retired: readable and
+ * writable by no peer (members: the orderer org's admins, which run no peer; endorsement by an orderer-org
+ * peer, which does not exist). Its private data lived only on the removed org's peer.
+ */
+function orgRemove(cfgFile, portBase, home, name, outFile) {
+  const doc = YAML.parseDocument(fs.readFileSync(cfgFile, 'utf8'));
+  const raw = doc.toJS();
+  const i = raw.organizations.findIndex((o) => o.name === name);
+  if (i < 0) throw new Error(`${name} is not an organisation of ${cfgFile}`);
+  const mspId = raw.organizations[i].mspId;
+  const ordererMsp = raw.orderer.mspId;
+  doc.deleteIn(['organizations', i]);
+  for (let k = raw.identities.length - 1; k >= 0; k--) if (raw.identities[k].org === name) doc.deleteIn(['identities', k]);
+  raw.chaincodes.forEach((c, ci) => {
+    if (c.addressPortOffsets && name in c.addressPortOffsets) doc.deleteIn(['chaincodes', ci, 'addressPortOffsets', name]);
+    (c.collections || []).forEach((k, ki) => {
+      if (!(k.policy || '').includes(`'${mspId}.`) && !(k.endorsementPolicy || '').includes(`'${mspId}.`)) return;
+      const node = doc.getIn(['chaincodes', ci, 'collections', ki]);
+      node.set('policy', quoted(doc, `OR('${ordererMsp}.admin')`));
+      node.set('memberOnlyRead', true);
+      node.set('memberOnlyWrite', true);
+      node.set('endorsementPolicy', quoted(doc, `OR('${ordererMsp}.peer')`));
+      node.commentBefore = ` retired: ${mspId} left the channel (network.sh remove-org); Fabric never deletes a collection`;
+    });
+  });
+  fs.writeFileSync(outFile, doc.toString({ lineWidth: 0 }));
+  loadConfig(outFile, portBase);
+  process.stdout.write(`${name} (${mspId}) removed from the network definition\n`);
+}
+
+function orgJoinUpdate(configFile, mspId, orgFile, anchorHost, anchorPort, outFile) {
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const group = JSON.parse(fs.readFileSync(orgFile, 'utf8'));
+  // configtxgen -printOrg prints the org's MSP and policies; its anchor peer (how the other orgs' peers
+  // find it through gossip) is set here so that one config update does both
+  group.values = group.values || {};
+  group.values.AnchorPeers = { mod_policy: 'Admins', value: { anchor_peers: [{ host: anchorHost, port: Number(anchorPort) }] }, version: '0' };
+  config.channel_group.groups.Application.groups[mspId] = group;
+  fs.writeFileSync(outFile, JSON.stringify(config));
+}
+
+function orgLeaveUpdate(configFile, mspId, outFile) {
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  delete config.channel_group.groups.Application.groups[mspId];
+  fs.writeFileSync(outFile, JSON.stringify(config));
+}
+
+function orgsInChannel(configFile) {
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  process.stdout.write(Object.keys(config.channel_group.groups.Application.groups).sort().join('\n') + '\n');
+}
+
 function main() {
   const [cmd, ...a] = process.argv.slice(2);
   switch (cmd) {
@@ -508,8 +628,13 @@ function main() {
     case 'crl-update': return crlUpdate(a[0], a[1], a[2], a[3]);
     case 'wrap-update': return wrapUpdate(a[0], a[1], a[2]);
     case 'consenters-update': return consentersUpdate(layout(a[0], a[1], a[2]), a[3], a[4]);
+    case 'org-add': return orgAdd(a[0], a[1], a[2], a[3], a[4], a[5]);
+    case 'org-remove': return orgRemove(a[0], a[1], a[2], a[3], a[4]);
+    case 'org-join-update': return orgJoinUpdate(a[0], a[1], a[2], a[3], a[4], a[5]);
+    case 'org-leave-update': return orgLeaveUpdate(a[0], a[1], a[2]);
+    case 'org-in-channel': return orgsInChannel(a[0]);
     default:
-      process.stderr.write('usage: fabric.js env|render|network-json|crl-update|wrap-update|consenters-update ...\n');
+      process.stderr.write('usage: fabric.js env|render|network-json|crl-update|wrap-update|consenters-update|org-add|org-remove|org-join-update|org-leave-update|org-in-channel ...\n');
       process.exit(2);
   }
 }

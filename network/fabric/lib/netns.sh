@@ -52,7 +52,8 @@ netns_plan() {
       ops="$ops, $((PORT_BASE + 31))-$((PORT_BASE + 39)), $((PORT_BASE + 41))-$((PORT_BASE + 49))"
     else
       pub="$(v "PEER_${c}_PORT")"
-      ops="$ops, $(v "PEER_${c}_OPS"), $((GATEWAY_PORT + i))"   # gateways: gateway.port + index (lib.sh start_gateways)
+      # its gateway: the port it keeps (<home>/gateway-<org>/port), else gateway.port + index (lib.sh start_gateways)
+      ops="$ops, $(v "PEER_${c}_OPS"), $(cat "$H/gateway-$org/port" 2>/dev/null || echo $((GATEWAY_PORT + i)))"
       i=$((i + 1))
     fi
     printf '%s %s {%s} {%s}\n' "$addr" "$org" "$pub" "$ops"

@@ -389,6 +389,10 @@ export interface NetworkControl {
   addOrderer?: string[];
   /** Fabric only: argv that removes the orderer `{name}` from the consenters (network.sh remove-orderer). */
   removeOrderer?: string[];
+  /** Fabric only: argv that adds the utility `{name}` to the consortium (network.sh add-org). */
+  addOrg?: string[];
+  /** Fabric only: argv that removes the utility `{name}` from the consortium (network.sh remove-org). */
+  removeOrg?: string[];
 }
 
 /** `$GRIDLEDGER_HOME/network.json` (network/devnet/DESIGN.md, docs/operations.md). */
@@ -488,7 +492,7 @@ export const NETWORK_JSON_SCHEMA = {
     control: {
       type: 'object',
       required: ['ledgerPidFiles'],
-      properties: { ledgerPidFiles: STRS, restartLedger: STRS, applyCrl: STRS, addOrderer: STRS, removeOrderer: STRS },
+      properties: { ledgerPidFiles: STRS, restartLedger: STRS, applyCrl: STRS, addOrderer: STRS, removeOrderer: STRS, addOrg: STRS, removeOrg: STRS },
     },
   },
 } as const;

@@ -55,19 +55,38 @@ function describeError(err: unknown): string {
   return `${e.code ?? ''} ${e.message ?? String(err)} ${(e.details ?? []).map((d) => d.message).join('; ')}`.trim();
 }
 
-/** Steady load: `concurrency` workers submitting distinct keys until stop() is called. */
-export function startLoad(net: NetworkDescriptor, gateway: Gateway, prefix: string, concurrency = 4): { stop: () => Promise<Outcome[]>; outcomes: Outcome[] } {
+/**
+ * Validation codes after which a client endorses the same request anew: the transaction wrote nothing.
+ * A change of the channel's membership or of a chaincode definition between a transaction's endorsement
+ * and its validation invalidates it: MAJORITY Endorsement of the new member set is more signatures
+ * (ENDORSEMENT_POLICY_FAILURE), and the endorsement read the definition's sequence (MVCC_READ_CONFLICT;
+ * a put of a fresh key has no other read to conflict on). network.sh add-org / remove-org do both.
+ */
+const RE_ENDORSE = new Set<number>([StatusCode.ENDORSEMENT_POLICY_FAILURE, StatusCode.MVCC_READ_CONFLICT]);
+
+/**
+ * Steady load: `concurrency` workers submitting distinct keys until stop() is called. An outcome in
+ * RE_ENDORSE is kept in `superseded` and the key submitted again (at most 3 times), as a client would.
+ */
+export function startLoad(net: NetworkDescriptor, gateway: Gateway, prefix: string, concurrency = 4): { stop: () => Promise<Outcome[]>; outcomes: Outcome[]; superseded: Outcome[] } {
   let stopping = false;
   let i = 0;
   const outcomes: Outcome[] = [];
+  const superseded: Outcome[] = [];
   const workers = Array.from({ length: concurrency }, async () => {
     while (!stopping) {
       const key = `${prefix}:${i++}`;
-      outcomes.push(await submitOnce(net, gateway, key, key, 90_000));
+      let o = await submitOnce(net, gateway, key, key, 90_000);
+      for (let n = 0; n < 3 && o.code !== undefined && RE_ENDORSE.has(o.code); n++) {
+        superseded.push(o);
+        o = await submitOnce(net, gateway, key, key, 90_000);
+      }
+      outcomes.push(o);
     }
   });
   return {
     outcomes,
+    superseded,
     async stop() {
       stopping = true;
       await Promise.all(workers);

@@ -123,9 +123,12 @@ export async function deliverAndSettle(opts: {
   return trade;
 }
 
-/** A fresh meter joins and is admitted by a drawn committee of members this suite holds (as in 07); returns the new member. */
-export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, zone: string, byPid: Map<string, Member>, regulator: RestClient): Promise<Member> {
-  const { meter, participant } = await enrolAndJoin(gw, meterId, zone, 0);
+/**
+ * A fresh meter joins and is admitted by a drawn committee of members this suite holds (as in 07); returns the new member.
+ * With `stake` ≥ minStake the member is committee-eligible once admitted (a stake-0 trader is not).
+ */
+export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, zone: string, byPid: Map<string, Member>, regulator: RestClient, stake = 0): Promise<Member> {
+  const { meter, participant } = await enrolAndJoin(gw, meterId, zone, stake);
   const pid = participant.participantId as string;
   const taskId = participant.admissionTaskId as string;
   const task = await eventually('committee drawn', async () => {

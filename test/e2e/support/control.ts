@@ -49,7 +49,7 @@ export async function killLedger(net: NetworkDescriptor, timeoutMs = 15_000): Pr
   return pids;
 }
 
-function requireArgv(net: NetworkDescriptor, name: 'restartLedger' | 'applyCrl' | 'addOrderer' | 'removeOrderer'): string[] {
+function requireArgv(net: NetworkDescriptor, name: 'restartLedger' | 'applyCrl' | 'addOrderer' | 'removeOrderer' | 'addOrg' | 'removeOrg'): string[] {
   const argv = net.control[name];
   if (!Array.isArray(argv) || argv.length === 0) throw new Error(`network.json has no control.${name} argv`);
   return argv;
@@ -146,4 +146,14 @@ export function addOrderer(net: NetworkDescriptor, timeoutMs = 300_000): Promise
 /** Fabric only: `control.removeOrderer` with {name}; rejects with the command's output when it refuses. */
 export function removeOrderer(net: NetworkDescriptor, name: string, timeoutMs = 300_000): Promise<string> {
   return runControl(bindArgv(requireArgv(net, 'removeOrderer'), [['name', name]]), timeoutMs);
+}
+
+/** Fabric only: `control.addOrg` with {name} (a utility joins the channel); resolves with the command's output. */
+export function addOrg(net: NetworkDescriptor, name: string, timeoutMs = 900_000): Promise<string> {
+  return runControl(bindArgv(requireArgv(net, 'addOrg'), [['name', name]]), timeoutMs);
+}
+
+/** Fabric only: `control.removeOrg` with {name}; rejects with the command's output when it refuses. */
+export function removeOrg(net: NetworkDescriptor, name: string, timeoutMs = 900_000): Promise<string> {
+  return runControl(bindArgv(requireArgv(net, 'removeOrg'), [['name', name]]), timeoutMs);
 }
