@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { loadNetwork, newRunId, readLedgerPids, sleep } from '../support';
 import { enrolMeter, gatewayPid, loadGateways, readingSeries, RestClient, type EnrolledMeter, type GatewayDescriptor, type Receipt } from '../rest/support';
@@ -37,6 +38,101 @@ const ENROL_INFLIGHT = intEnv('BENCH_ENROL_INFLIGHT', 4);
 const SETTLE_TIMEOUT_MS = intEnv('BENCH_SETTLE_TIMEOUT_MS', 600_000);
 
 interface Posted { meter: EnrolledMeter; receiptId: string }
+
+/**
+ * Queued and committed instants (ms) of receipts, from the gateway's own SQLite (read-only; the REST
+ * receipt says `createdAt`/`updatedAt` in whole seconds, too coarse for a burst that lasts a few seconds).
+ * Undefined where the database is not readable (another machine's gateway): the seconds are used then.
+ */
+function receiptTimesMs(gw: GatewayDescriptor, ids: string[]): Map<string, { createdAt: number; updatedAt: number }> | undefined {
+  try {
+    // the gateway's own dependency (the bench reads its database as a tool would; nothing is written)
+    const Database = createRequire(path.join(__dirname, '../../../gateway/package.json'))('better-sqlite3') as new (f: string, o: object) => {
+      prepare(sql: string): { get(id: string): { created_at: number; updated_at: number } | undefined };
+      close(): void;
+    };
+    const db = new Database(path.join(process.env.GRIDLEDGER_HOME ?? '', `gateway-${gw.org}`, 'gateway.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      const q = db.prepare('SELECT created_at, updated_at FROM receipts WHERE id = ?');
+      const out = new Map<string, { createdAt: number; updatedAt: number }>();
+      for (const id of ids) {
+        const r = q.get(id);
+        if (r) out.set(id, { createdAt: r.created_at, updatedAt: r.updated_at });
+      }
+      return out;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The gateway's /metrics as text (a scrape also resets prom-client's event-loop delay histogram). */
+async function scrape(gw: GatewayDescriptor): Promise<string> {
+  return (await fetch(`${gw.url}/metrics`)).text();
+}
+
+/** A gauge's value (first sample of that name) in a /metrics text; NaN if absent. */
+function gauge(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** A histogram's cumulative buckets (le → count), sum and count for the samples whose labels contain `labels`. */
+function histogram(text: string, name: string, labels = ''): { buckets: Map<number, number>; sum: number; count: number } {
+  const buckets = new Map<number, number>();
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (labels && !line.includes(labels))) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name}_bucket`)) {
+      const le = /le="([^"]+)"/.exec(line)![1]!;
+      const k = le === '+Inf' ? Infinity : Number(le);
+      buckets.set(k, (buckets.get(k) ?? 0) + value);
+    } else if (line.startsWith(`${name}_sum`)) sum += value;
+    else if (line.startsWith(`${name}_count`)) count += value;
+  }
+  return { buckets, sum, count };
+}
+
+/** Upper bucket bound below which p% of the samples between two scrapes fall (ms), and the mean (ms). */
+function histogramDelta(a: ReturnType<typeof histogram>, b: ReturnType<typeof histogram>, ps: number[]): { quantiles: number[]; meanMs: number; count: number } {
+  const count = b.count - a.count;
+  const bounds = [...b.buckets.keys()].sort((x, y) => x - y);
+  const quantiles = ps.map((p) => {
+    const want = (count * p) / 100;
+    for (const le of bounds) if ((b.buckets.get(le) ?? 0) - (a.buckets.get(le) ?? 0) >= want) return le * 1000;
+    return Infinity;
+  });
+  return { quantiles, meanMs: count > 0 ? ((b.sum - a.sum) / count) * 1000 : NaN, count };
+}
+
+/** A thread's time on a CPU and waiting for one (ms), from /proc/<pid>/task/<tid>/schedstat; NaN where unreadable. */
+function schedstat(pid: number, tid: number = pid): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+  } catch {
+    return { runMs: NaN, waitMs: NaN };
+  }
+}
+
+/** Where the acknowledgement time went while a phase's POSTs were answered (first POST → last 202). */
+interface AckWindow {
+  /** the gateway's own request time for postReading (express in → response finished): p50/p99 bucket bounds, mean */
+  serverMs: { p50: number; p99: number; mean: number };
+  /** event-loop delay of the gateway's HTTP thread over the window (prom-client monitorEventLoopDelay) */
+  lagMs: { p50: number; p99: number; max: number };
+  /** group commits: mean writes per commit and mean time until durable (ms) */
+  groupCommit: { writes: number; ms: number };
+  /** the gateway's HTTP thread: on a CPU / runnable but waiting for a CPU (ms) */
+  httpThread: { runMs: number; waitMs: number };
+  /** this benchmark client's own CPU (ms) */
+  clientCpuMs: number;
+  wallMs: number;
+}
 
 /**
  * The devnet's chaincode servers (children of the supervisors whose pids start.sh keeps in
@@ -108,6 +204,7 @@ interface RestPhase {
   transactions: number;
   /** queued → committed per receipt (ms, sorted) */
   commitLatencies: number[];
+  ack: AckWindow;
 }
 
 /** `gateway_queue_depth` (queued + submitted) from the gateway's /metrics. */
@@ -156,6 +253,9 @@ async function restPhase(
   const gw0 = cpuOf([pids.gateway]);
   const ledger0 = cpuOf(pids.ledger);
   const cc0 = pids.chaincode.length ? cpuOf(pids.chaincode) : NaN;
+  const m0 = await scrape(gw); // also starts a fresh event-loop delay histogram
+  const sched0 = schedstat(pids.gateway);
+  const client0 = process.cpuUsage();
   const t0 = Date.now();
   let lastAck = t0;
   await Promise.all(
@@ -193,13 +293,34 @@ async function restPhase(
       }
     }),
   );
+  const clientCpu = process.cpuUsage(client0);
+  const sched1 = schedstat(pids.gateway);
+  const m1 = await scrape(gw);
+  const ackWallMs = Date.now() - t0;
+  const server = histogramDelta(histogram(m0, 'gateway_http_request_duration_seconds', 'operation="postReading"'), histogram(m1, 'gateway_http_request_duration_seconds', 'operation="postReading"'), [50, 99]);
+  const gc = histogramDelta(histogram(m0, 'gateway_store_group_commit_seconds'), histogram(m1, 'gateway_store_group_commit_seconds'), []);
+  const gcWrites = histogramDelta(histogram(m0, 'gateway_store_group_commit_writes'), histogram(m1, 'gateway_store_group_commit_writes'), []);
+  const ack: AckWindow = {
+    serverMs: { p50: server.quantiles[0]!, p99: server.quantiles[1]!, mean: server.meanMs },
+    lagMs: { p50: gauge(m1, 'nodejs_eventloop_lag_p50_seconds') * 1000, p99: gauge(m1, 'nodejs_eventloop_lag_p99_seconds') * 1000, max: gauge(m1, 'nodejs_eventloop_lag_max_seconds') * 1000 },
+    groupCommit: { writes: gcWrites.meanMs / 1000, ms: gc.meanMs },
+    httpThread: { runMs: sched1.runMs - sched0.runMs, waitMs: sched1.waitMs - sched0.waitMs },
+    clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
+    wallMs: ackWallMs,
+  };
   const receipts = await settle(gw, posted);
   const gw1 = cpuOf([pids.gateway]);
   const ledger1 = cpuOf(pids.ledger);
   const cc1 = pids.chaincode.length ? cpuOf(pids.chaincode) : NaN;
   acks.sort((a, b) => a - b);
   const committed = receipts.filter((r) => r.state === 'COMMITTED');
-  const lastCommit = Math.max(...committed.map((r) => Date.parse((r as Receipt & { updatedAt: string }).updatedAt)));
+  const exact = receiptTimesMs(gw, committed.map((r) => r.receiptId));
+  const times = (r: Receipt) => {
+    const t = exact?.get(r.receiptId);
+    const v = r as Receipt & { createdAt: number; updatedAt: number };
+    return t ?? { createdAt: v.createdAt * 1000, updatedAt: v.updatedAt * 1000 };
+  };
+  const lastCommit = Math.max(...committed.map((r) => times(r).updatedAt));
   return {
     readings: meters.length * perMeter,
     acks,
@@ -212,7 +333,8 @@ async function restPhase(
     ledgerCpuMs: ledger1 - ledger0,
     chaincodeCpuMs: cc1 - cc0,
     transactions: new Set(committed.map((r) => r.txId)).size,
-    commitLatencies: committed.map((r) => Date.parse((r as Receipt & { updatedAt: string }).updatedAt) - Date.parse((r as Receipt & { createdAt: string }).createdAt)).sort((a, b) => a - b),
+    commitLatencies: committed.map((r) => times(r).updatedAt - times(r).createdAt).sort((a, b) => a - b),
+    ack,
   };
 }
 
@@ -244,13 +366,15 @@ async function main(): Promise<void> {
     // enrolment (not measured): the operator route, as an installer would
     const meters: EnrolledMeter[] = new Array(METERS);
     const enrolMs = await pool(METERS, ENROL_INFLIGHT, async (i) => {
-      // a loaded CA may time out (503, the key is released): the same enrolment again
+      // A loaded CA may time out (503, the key is released), or time out at the gateway after it
+      // enrolled the identity, so that the retry is refused (502 'Authentication failure': an enrolment
+      // secret is good once). Enrolment is not what is measured: another meter id instead.
       for (let attempt = 1; ; attempt++) {
         try {
-          meters[i] = await enrolMeter(gw, `bench-${run}-${i}`, 'feeder-bench');
+          meters[i] = await enrolMeter(gw, `bench-${run}-${i}${attempt > 1 ? `r${attempt}` : ''}`, 'feeder-bench');
           return;
         } catch (e) {
-          if (attempt >= 5 || !/got 503/.test(String(e))) throw e;
+          if (attempt >= 5 || !/got 50[23]/.test(String(e))) throw e;
           await sleep(1000 * attempt);
         }
       }
@@ -276,6 +400,13 @@ async function main(): Promise<void> {
       [`${name}: ack p50 / p99 (ms)`, `${fmt(percentile(p.acks, 50))} / ${fmt(percentile(p.acks, 99))}`],
       [`${name}: queued→committed p50 / p99 (ms)`, `${fmt(percentile(p.commitLatencies, 50), 0)} / ${fmt(percentile(p.commitLatencies, 99), 0)}`],
       [`${name}: acknowledged/s`, fmt((p.acks.length / Math.max(1, p.ackWallMs)) * 1000)],
+      // where the ack time went (first POST → last 202): the gateway's own handling, its event loop, its
+      // HTTP thread's share of a CPU, the group commit, and this client's CPU on the same cores
+      [`${name}: ack window: gateway postReading p50 / p99 / mean (ms)`, `≤${fmt(p.ack.serverMs.p50, 0)} / ≤${fmt(p.ack.serverMs.p99, 0)} / ${fmt(p.ack.serverMs.mean)}`],
+      [`${name}: ack window: gateway event-loop delay p50 / p99 / max (ms)`, `${fmt(p.ack.lagMs.p50)} / ${fmt(p.ack.lagMs.p99)} / ${fmt(p.ack.lagMs.max)}`],
+      [`${name}: ack window: group commit writes / ms until durable (mean)`, `${fmt(p.ack.groupCommit.writes)} / ${fmt(p.ack.groupCommit.ms)}`],
+      [`${name}: ack window: gateway HTTP thread on CPU / waiting for a CPU (ms)`, `${fmt(p.ack.httpThread.runMs, 0)} / ${fmt(p.ack.httpThread.waitMs, 0)} of ${fmt(p.ack.wallMs, 0)} wall`],
+      [`${name}: ack window: client CPU ms (per reading)`, `${fmt(p.ack.clientCpuMs, 0)} (${fmt(p.ack.clientCpuMs / Math.max(1, p.readings), 2)})`],
       [`${name}: committed / rejected / posted`, `${p.committed} / ${p.rejected} / ${p.readings}`],
       [`${name}: refused POSTs`, [...p.refused].map(([m, n]) => `${n}x ${m}`).join('; ') || '0'],
       [`${name}: transactions (readings per tx)`, `${p.transactions} (${fmt(p.committed / Math.max(1, p.transactions), 2)})`],
