@@ -54,6 +54,8 @@ export interface GatewayDeps {
   regulatorOrg?: string;
   /** validate responses against the OpenAPI document (on in tests) */
   validateResponses?: boolean;
+  /** check chaincode answers only as any JSON (unit tests with a fake ledger; rest/openapi.ts) */
+  opaqueLedgerAnswers?: boolean;
   /** channel name (the beacon signs it into each contribution's message) */
   channel?: string;
   /** readiness of the ordering service (network.json `orderer`); absent = not checked */
@@ -84,7 +86,7 @@ export interface GatewayApp {
 /** Wires stores, worker, handlers and the express app. Does not listen and does not start the worker. */
 export function createApp(deps: GatewayDeps): GatewayApp {
   const { config, logger, db, ledger } = deps;
-  const spec = new ApiSpec();
+  const spec = new ApiSpec(undefined, { opaqueLedgerAnswers: deps.opaqueLedgerAnswers ?? false });
   migrateGatewayDb(db); // before the stores: a 0.1.0 database's rows get their 0.2.0 states
   const apiKeys = new ApiKeyStore(db);
   if (config.apiKeysFile) apiKeys.loadBootstrap(readBootstrapFile(config.apiKeysFile));

@@ -13,12 +13,17 @@
  *   refuse bad input in the shim's words instead of our `[CODE:SUB_CODE]` ones, and a `$ref` would
  *   make the shim parse the JSON itself;
  * - every JSON input schema is a component (`components.schemas.<Name>`, with `$id`), and the
- *   parameters holding that JSON name it: `schema.description` = `JSON text of #/components/schemas/<Name>`.
+ *   parameters holding that JSON name it: `schema.description` = `JSON text of #/components/schemas/<Name>`;
+ * - every output schema is a component too, and each transaction's `returns` names its own the same
+ *   way. `returns` stays `{type: 'string'}` for the same reason as the parameters: fabric-shim
+ *   serialises the result by that schema (lib/contract-spi/datamarshall.js `toWireBuffer`; with
+ *   `type: 'string'` it sends our canonical JSON text as it is, anything else would JSON-encode it
+ *   again).
  *
  * `describeTransactions` throws when a `@Transaction` is missing from the catalogue or its arguments
  * differ, so the catalogue cannot fall behind the code (test/kernel/metadata.test.ts).
  */
-import { INPUT_SCHEMAS, hintOf, transaction, type TxArg } from '@gridledger/protocol';
+import { INPUT_SCHEMAS, OUTPUT_SCHEMAS, hintOf, transaction, type TxArg } from '@gridledger/protocol';
 import type { Contract } from 'fabric-contract-api';
 
 /** fabric-contract-api's annotations load reflect-metadata, which adds these to `Reflect`. */
@@ -37,6 +42,7 @@ interface FabricTransaction {
   name: string;
   tag?: string[];
   parameters?: FabricParameter[];
+  returns?: Record<string, unknown>;
 }
 
 /** The JSON-text reference a parameter's schema description carries. */
@@ -70,9 +76,10 @@ export function describeTransactions(contracts: ReadonlyArray<new () => Contract
       const mode = t.tag?.includes('SUBMIT') ? 'submit' : 'evaluate';
       if (mode !== def.mode) throw new Error(`transaction ${name} is ${mode} but the catalogue says ${def.mode}`);
       t.parameters = def.args.map(parameterOf);
+      t.returns = { type: 'string', description: `JSON text of ${componentRef(def.output)}` };
     }
   }
   const objects = (metadata.getMetadata('fabric:objects', global) ?? {}) as Record<string, unknown>;
-  for (const [name, schema] of Object.entries(INPUT_SCHEMAS)) objects[name] = { $id: name, ...schema };
+  for (const [name, schema] of Object.entries({ ...INPUT_SCHEMAS, ...OUTPUT_SCHEMAS })) objects[name] = { $id: name, ...schema };
   metadata.defineMetadata('fabric:objects', objects, global);
 }

@@ -7,7 +7,7 @@
  * chaincode/package.json pins class-transformer 0.4.0.
  */
 import { JSONSerializer } from 'fabric-contract-api';
-import { INPUT_SCHEMAS, TRANSACTIONS } from '@gridledger/protocol';
+import { INPUT_SCHEMAS, OUTPUT_SCHEMAS, TRANSACTIONS } from '@gridledger/protocol';
 import { contracts } from '../../src';
 
 // fabric-shim ships no types for its contract SPI
@@ -82,6 +82,29 @@ describe('GetMetadata through fabric-shim ChaincodeFromContract', () => {
     const accept = md.contracts.offers.transactions.find((t: { name: string }) => t.name === 'accept');
     expect(accept.parameters[1].description).toMatch(/^an integer between 1 and 10000000, in decimal digits/);
     for (const [name, schema] of Object.entries(INPUT_SCHEMAS)) expect(md.components.schemas[name]).toEqual({ $id: name, ...schema });
+  });
+
+  it('names every transaction\'s output schema in `returns`, and ships the output schemas as components', async () => {
+    const res = await cc.invokeFunctionality(stubFor('org.hyperledger.fabric:GetMetadata'));
+    const md = JSON.parse(Buffer.from(res.payload).toString('utf8'));
+    let described = 0;
+    for (const [contract, c] of Object.entries(md.contracts as Record<string, { transactions: Array<{ name: string; returns?: { type: string; description?: string } }> }>)) {
+      if (contract === 'org.hyperledger.fabric') continue;
+      for (const t of c.transactions) {
+        const def = TRANSACTIONS.find((d) => d.name === `${contract}:${t.name}`)!;
+        // the shim serialises the answer by this schema: it must stay a string (our canonical JSON text)
+        expect(t.returns).toEqual({ type: 'string', description: `JSON text of #/components/schemas/${def.output}` });
+        described++;
+      }
+    }
+    expect(described).toBe(TRANSACTIONS.length);
+    for (const [name, schema] of Object.entries(OUTPUT_SCHEMAS)) expect(md.components.schemas[name]).toEqual({ $id: name, ...schema });
+  });
+
+  it('sends a result through the shim unchanged (returns type string: not JSON-encoded twice)', async () => {
+    const res = await cc.invokeFunctionality(stubFor('health:ping'));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(Buffer.from(res.payload).toString('utf8'))).toMatchObject({ chaincode: 'gridledger', status: 'ok' });
   });
 
   it('leaves argument checking to the chaincode: the shim passes a bad argument through to the contract', async () => {

@@ -20,7 +20,7 @@
 import { Contract } from 'fabric-contract-api';
 import type { GridLedgerContext } from '../../src/kernel/context';
 import { contracts as defaultContracts } from '../../src';
-import { CHAINCODE_EVENT_NAME } from '@gridledger/protocol';
+import { CHAINCODE_EVENT_NAME, checkOutput, transaction } from '@gridledger/protocol';
 import { FakeClientIdentity, IdentitySpec } from './fakeIdentity';
 import { FakeStub, WorldState } from './fakeStub';
 
@@ -113,7 +113,28 @@ export class TestLedger {
     const events = stub.event && stub.event.name === CHAINCODE_EVENT_NAME
       ? (JSON.parse(Buffer.from(stub.event.payload).toString('utf8')).events as CallResult['events'])
       : [];
-    return { result: (text === '' ? undefined : JSON.parse(text)) as T, raw: text, events, stub };
+    const result = (text === '' ? undefined : JSON.parse(text)) as T;
+    this.checkAnswer(contract, fn, result, text);
+    return { result, raw: text, events, stub };
+  }
+
+  /**
+   * Every answer of a chaincode transaction matches the output schema the catalogue names for it
+   * (packages/protocol/src/schemas/outputs.ts, checked by the validators compiled ahead at the
+   * protocol package's build), so every test that calls a transaction exercises the schemas and a
+   * drift between a record and its schema fails loudly. Only test-only contracts (CommunityBootstrap)
+   * are not catalogued.
+   */
+  private checkAnswer(contract: Contract, fn: string, result: unknown, text: string): void {
+    const def = transaction(fn);
+    if (!def) {
+      if (defaultContracts.some((C) => contract instanceof C)) throw new Error(`test harness: ${fn} is not in the transaction catalogue`);
+      return;
+    }
+    const problems = checkOutput(def.output, result);
+    if (problems.length) {
+      throw new Error(`test harness: ${fn} answered outside its output schema ${def.output} (packages/protocol/src/schemas/outputs.ts): ${problems.join('; ')}; the answer: ${text.slice(0, 2000)}`);
+    }
   }
 }
 

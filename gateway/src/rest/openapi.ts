@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import YAML from 'yaml';
-import { INPUT_SCHEMAS, type InputSchemaName } from '@gridledger/protocol';
+import { INPUT_SCHEMAS, OUTPUT_SCHEMAS, transaction, type InputSchemaName, type OutputSchemaName } from '@gridledger/protocol';
 import type { Role } from '../auth/apiKeys';
 
 export type RoleSpec = Role | 'meter-self';
@@ -87,19 +87,62 @@ function protocolBody(marker: Json): Json {
   return { ...body, 'x-protocol-input': name, ...(meter ? { 'x-meter': meter } : {}) };
 }
 
-function completeProtocolBodies(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(completeProtocolBodies);
+/**
+ * A response that carries a chaincode answer is not written in openapi.yaml either: the YAML holds
+ * `{ x-protocol-output: <Name> }` (the answer itself, for evaluations) or
+ * `{ x-protocol-output: <Name>, x-envelope: transaction }` (a committed submission: TransactionResult
+ * whose `result` is the answer), completed here from the transaction's output schema in
+ * @gridledger/protocol — the schema the chaincode's tests check every answer against. With
+ * GATEWAY_VALIDATE_RESPONSES on, the gateway checks its answers against it too.
+ */
+function protocolResponse(marker: Json, opaque: boolean): Json {
+  const name = marker['x-protocol-output'] as OutputSchemaName;
+  const schema = OUTPUT_SCHEMAS[name] as Json | undefined;
+  if (!schema) throw new Error(`openapi.yaml: x-protocol-output ${String(name)} is not an output schema of @gridledger/protocol`);
+  const answer = { ...(opaque ? { type: schema.type } : (JSON.parse(JSON.stringify(schema)) as Json)), 'x-protocol-output': name };
+  const envelope = marker['x-envelope'];
+  if (envelope === undefined) return answer;
+  if (envelope !== 'transaction') throw new Error(`openapi.yaml: x-envelope ${String(envelope)} is not known (transaction)`);
+  return { allOf: [{ $ref: '#/components/schemas/TransactionResult' }, { type: 'object', properties: { result: answer } }], 'x-protocol-output': name, 'x-envelope': envelope };
+}
+
+/**
+ * A field of a gateway-only body whose value the chaincode receives later (an agent's auction secrets,
+ * the zone of a meter enrolment, a wallet credit) is not written in openapi.yaml either:
+ * `{ x-protocol-arg: 'auctions:claimBuyer secret' }` is the catalogue's schema of that transaction
+ * argument, `{ x-protocol-field: 'AuctionRevealInput pricePerKwh' }` the schema of that input field.
+ */
+function protocolField(marker: Json): Json {
+  const ref = String(marker['x-protocol-arg'] ?? marker['x-protocol-field']);
+  const [owner = '', field = ''] = ref.split(' ');
+  let schema: Json | undefined;
+  if (marker['x-protocol-arg'] !== undefined) schema = transaction(owner)?.args.find((a) => a.name === field)?.schema as Json | undefined;
+  else schema = ((INPUT_SCHEMAS[owner as InputSchemaName] as Json | undefined)?.properties as Json | undefined)?.[field] as Json | undefined;
+  if (!schema) throw new Error(`openapi.yaml: ${ref} is not a ${marker['x-protocol-arg'] !== undefined ? 'transaction argument' : 'input field'} of @gridledger/protocol`);
+  const { 'x-protocol-arg': _a, 'x-protocol-field': _f, ...own } = marker;
+  return { ...(JSON.parse(JSON.stringify(schema)) as Json), ...own, [marker['x-protocol-arg'] !== undefined ? 'x-protocol-arg' : 'x-protocol-field']: ref };
+}
+
+function completeProtocolBodies(v: unknown, opaque = false): unknown {
+  if (Array.isArray(v)) return v.map((x) => completeProtocolBodies(x, opaque));
   if (!v || typeof v !== 'object') return v;
   const o = v as Json;
   if (typeof o['x-protocol-input'] === 'string') return protocolBody(o);
+  if (typeof o['x-protocol-output'] === 'string') return protocolResponse(o, opaque);
+  if (typeof o['x-protocol-arg'] === 'string' || typeof o['x-protocol-field'] === 'string') return protocolField(o);
   const out: Json = {};
-  for (const [k, x] of Object.entries(o)) out[k] = completeProtocolBodies(x);
+  for (const [k, x] of Object.entries(o)) out[k] = completeProtocolBodies(x, opaque);
   return out;
 }
 
-/** openapi.yaml as served: parsed, its protocol request bodies completed. */
-export function loadOpenApiDocument(file = openApiPath()): Json {
-  return completeProtocolBodies(YAML.parse(fs.readFileSync(file, 'utf8'))) as Json;
+/**
+ * openapi.yaml as served: parsed, its protocol request bodies and responses completed.
+ * `opaqueLedgerAnswers` checks only the JSON type of the chaincode's answers (an object, an array)
+ * inside the gateway's own envelopes: for the gateway's unit tests, whose FakeLedger answers canned
+ * values, not the chaincode's.
+ */
+export function loadOpenApiDocument(file = openApiPath(), opaqueLedgerAnswers = false): Json {
+  return completeProtocolBodies(YAML.parse(fs.readFileSync(file, 'utf8')), opaqueLedgerAnswers) as Json;
 }
 
 function rewriteRefs(v: unknown): unknown {
@@ -129,8 +172,8 @@ export class ApiSpec {
   private readonly ajv: Ajv2020;
   private readonly ajvCoerce: Ajv2020;
 
-  constructor(file = openApiPath()) {
-    this.doc = loadOpenApiDocument(file);
+  constructor(file = openApiPath(), opts: { opaqueLedgerAnswers?: boolean } = {}) {
+    this.doc = loadOpenApiDocument(file, opts.opaqueLedgerAnswers ?? false);
     const common = { allErrors: true, strict: false, validateFormats: false } as const;
     this.ajv = new Ajv2020(common);
     this.ajvCoerce = new Ajv2020({ ...common, coerceTypes: true, useDefaults: true });

@@ -3,7 +3,7 @@
  * writes it; packages/protocol/test/schemas.test.ts fails when the file is not current).
  */
 import { TRANSACTIONS, type TxArg } from './transactions';
-import { INPUT_SCHEMAS } from './registry';
+import { INPUT_SCHEMAS, OUTPUT_SCHEMAS } from './registry';
 import { hintOf, schemaSubCodes } from './validate';
 import type { JsonSchema } from './fields';
 
@@ -35,6 +35,8 @@ export function renderCatalogue(): string {
     'validation, the gateway\'s OpenAPI request bodies and `org.hyperledger.fabric:GetMetadata`',
     '([architecture](architecture.md#transaction-schemas)). Refusals are `INVALID_ARGUMENT` with the',
     'sub-code listed ([CONTRACTS.md](../chaincode/CONTRACTS.md) "Errors"); the REST routes are in [api.md](api.md).',
+    'Every answer is UTF-8 JSON with sorted keys, of the output schema named in the last column (the',
+    'same schemas are GetMetadata\'s `returns` and the gateway\'s response bodies).',
     '',
     '| transaction | mode | caller | arguments | what it does | answer |',
     '|---|---|---|---|---|---|',
@@ -42,7 +44,7 @@ export function renderCatalogue(): string {
   for (const t of TRANSACTIONS) {
     const transient = (t.transient ?? []).map((x) => `transient \`${x.name}\`: JSON [${x.schemaName}](#${x.schemaName.toLowerCase()}) (required)`);
     const args = t.args.length || transient.length ? [...t.args.map(argText), ...transient].join('<br>') : '—';
-    out.push(`| \`${t.name}\` | ${t.mode} | ${cell(t.caller)} | ${cell(args)} | ${cell(t.summary)} | ${cell(t.returns ?? 'the object')} |`);
+    out.push(`| \`${t.name}\` | ${t.mode} | ${cell(t.caller)} | ${cell(args)} | ${cell(t.summary)} | [${t.output}](#${t.output.toLowerCase()}) |`);
   }
   out.push('', '## Input schemas', '');
   for (const [name, s] of Object.entries(INPUT_SCHEMAS)) {
@@ -50,5 +52,28 @@ export function renderCatalogue(): string {
     out.push(`### ${name}`, '', `${String(s.description ?? '')}. ${kind}`.trim(), '');
     out.push('| field | required | value | meaning | sub-codes |', '|---|---|---|---|---|', ...fieldRows(s.type === 'array' ? (s.items as JsonSchema) : s), '');
   }
+  out.push('## Output schemas', '', 'Records are closed: no field is answered that is not listed here.', '');
+  for (const [name, s] of Object.entries(OUTPUT_SCHEMAS)) {
+    const body = s.type === 'array' ? (s.items as JsonSchema) : s;
+    const kind = s.type === 'array' ? 'An array, each item:' : '';
+    out.push(`### ${name}`, '', `${String(s.description ?? '')}. ${kind}`.trim(), '');
+    out.push('| field | always | value | meaning |', '|---|---|---|---|', ...outputRows(body), '');
+  }
   return out.join('\n');
+}
+
+/** How an answer's field is described: its type, enum, or the record/list it holds. */
+function outputHint(p: JsonSchema): string {
+  if (Array.isArray(p.enum)) return `one of ${p.enum.map((x) => JSON.stringify(x)).join(', ')}`;
+  if ('const' in p) return JSON.stringify(p.const);
+  if (Array.isArray(p.anyOf)) return (p.anyOf as JsonSchema[]).map(outputHint).join(' or ');
+  if (p.type === 'array') return `array of ${outputHint((p.items as JsonSchema | undefined) ?? {})}`;
+  if (p.type === 'object') return p.properties ? `{${Object.keys(p.properties as JsonSchema).join(', ')}}` : 'object';
+  return typeof p.type === 'string' ? p.type : 'any JSON';
+}
+
+function outputRows(s: JsonSchema): string[] {
+  const props = (s.properties as Record<string, JsonSchema> | undefined) ?? {};
+  const required = (s.required as string[] | undefined) ?? [];
+  return Object.entries(props).map(([k, p]) => `| \`${k}\` | ${required.includes(k) ? 'yes' : 'no'} | ${cell(outputHint(p))} | ${cell(String(p.description ?? ''))} |`);
 }

@@ -13,7 +13,7 @@
 import {
   MAX_INTERVAL_WH, MAX_QUANTITY, id, int, secret, text, unixSeconds, type JsonSchema,
 } from './fields';
-import { INPUT_SCHEMAS, type InputSchemaName } from './registry';
+import { INPUT_SCHEMAS, type InputSchemaName, type OutputSchemaName } from './registry';
 
 export type ArgKind = 'json' | 'integer' | 'text';
 
@@ -36,8 +36,8 @@ export interface TxDef {
   caller: string;
   summary: string;
   args: TxArg[];
-  /** what it answers (UTF-8 JSON, sorted keys), where more than the object itself */
-  returns?: string;
+  /** what it answers (UTF-8 JSON, sorted keys): the named output schema (outputs.ts) */
+  output: OutputSchemaName;
   /** transient fields it requires (kept off the block), each JSON of an input schema */
   transient?: Array<{ name: string; schemaName: InputSchemaName }>;
 }
@@ -57,84 +57,84 @@ const PAGE: TxArg[] = [
 const name = (subCode: string, description: string): JsonSchema => ({ type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$', 'x-subCode': subCode, 'x-hint': '1-64 of A-Z a-z 0-9 . _ : -, starting with a letter or digit', description });
 const ZONE = name('BAD_ZONE', 'feeder / cluster');
 
-const tx = (name: string, mode: TxDef['mode'], caller: string, summary: string, args: TxArg[] = [], returns?: string): TxDef => ({ name, mode, caller, summary, args, ...(returns ? { returns } : {}) });
+const tx = (name: string, mode: TxDef['mode'], caller: string, summary: string, args: TxArg[], output: OutputSchemaName): TxDef => ({ name, mode, caller, summary, args, output });
 
 
 export const TRANSACTIONS: readonly TxDef[] = [
-  tx('health:ping', 'evaluate', 'anyone', 'Liveness: the chaincode answers.', [], '`{chaincode: "gridledger", status: "ok", version}`'),
+  tx('health:ping', 'evaluate', 'anyone', 'Liveness: the chaincode answers.', [], 'HealthOutput'),
 
   // ---- governance (docs/governance.md)
-  tx('governance:getParameters', 'evaluate', 'anyone', 'The governance parameters.'),
-  tx('governance:setParameters', 'submit', 'regulator', 'Changes governance parameters.', [json('paramsJson', 'GovernanceParametersInput')]),
-  tx('participants:enrolMeter', 'submit', 'operator', 'Records a meter of the operator\'s utility and its zone.', [str('meterId', name('BAD_METER_ID', 'the meter (its CA enrollment id)')), str('zone', ZONE)]),
-  tx('participants:requestJoin', 'submit', 'meter', 'The meter\'s prosumer asks to join the community; opens the admission task.', [json('requestJson', 'JoinInput')]),
-  tx('participants:get', 'evaluate', 'anyone (full view: the participant, its operator, the regulator)', 'A participant.', [idArg('participantId')]),
-  tx('participants:whoAmI', 'evaluate', 'anyone', 'The caller as the chaincode sees it.', [], '`{participantId, mspId, role, meterId?, zone?}`'),
-  tx('participants:setStake', 'submit', 'meter', 'Pledges part of the Q-score for committee service (0 withdraws).', [integer('amount', int(0, MAX_QUANTITY, 'fixed point (10^6 = 1 point), at most the current Q-score'))]),
-  tx('participants:admitFounding', 'submit', 'regulator', 'Admits a founding member without a committee.', [idArg('participantId')]),
-  tx('participants:suspend', 'submit', 'operator of the participant\'s utility, or the regulator', 'Suspends a participant.', [idArg('participantId'), str('reason', text(1, 256))]),
-  tx('participants:reinstate', 'submit', 'operator of the participant\'s utility, or the regulator', 'Lifts a suspension.', [idArg('participantId')]),
-  tx('participants:ban', 'submit', 'regulator', 'Bans a participant for a time.', [idArg('participantId'), integer('seconds', int(1, 315_360_000)), str('reason', text(1, 256))]),
-  tx('participants:syncCommitteeIndex', 'submit', 'anyone', 'Brings a participant\'s committee-eligibility entry up to date: puts a participant whose ban ran out back into the committee index, takes one banned by a penalty out; writes nothing if already in step (docs/governance.md §6).', [idArg('participantId')], '`{participantId, zone, status, indexed, position?, change: "added"|"removed"|"none"}`'),
-  tx('participants:backfillCommitteeIndex', 'submit', 'regulator', 'One-off upgrade step for a zone indexed before position keys existed: indexes one page; repeat until `complete`, then sync each of `outOfStep`.', [str('zone', ZONE), integer('pageSize', int(1, 500))], '`{zone, count, written, backfilledTo, complete, outOfStep}`'),
-  tx('participants:getQScoreHistory', 'evaluate', 'anyone', 'A participant\'s Q-score changes, oldest first; paginated.', [idArg('participantId'), ...PAGE]),
-  tx('participants:leaderboard', 'evaluate', 'anyone', 'Participants by Q-score, highest first; paginated.', PAGE),
-  tx('admissions:recordEntry', 'submit', 'meter (the admission committee\'s slot leader)', 'The leader records the admission entry and its own verdict.', [idArg('participantId')]),
-  tx('admissions:vote', 'submit', 'meter (an admission committee member)', 'A verifier\'s vote on an admission.', [idArg('participantId'), json('voteJson', 'VoteInput')]),
-  tx('admissions:decide', 'submit', 'anyone', 'Tallies the admission ballot (2f+1 approvals admit, f+1 refusals reject).', [idArg('participantId')]),
-  tx('committees:registerBeaconKey', 'submit', 'operator', 'Registers the utility\'s BLS beacon key.', [str('publicKeyHex', { type: 'string', maxLength: 256, pattern: '^[0-9a-f]+$' })]),
-  tx('committees:revokeBeaconKey', 'submit', 'regulator', 'Revokes a utility\'s beacon key.', [idArg('mspId')]),
-  tx('committees:getBeaconKeys', 'evaluate', 'anyone', 'The registered beacon keys.'),
-  tx('committees:contributeEntropy', 'submit', 'operator', 'A utility\'s BLS signature over a task round (beacon entropy).', [idArg('taskId'), integer('round', int(0, 1_000_000)), str('signatureHex', { type: 'string', maxLength: 512, pattern: '^[0-9a-f]+$' })]),
-  tx('committees:draw', 'submit', 'anyone', 'Draws a task\'s committee once the beacon quorum contributed.', [idArg('taskId')]),
-  tx('committees:redraw', 'submit', 'anyone', 'Re-draws a task whose round passed its deadline undecided.', [idArg('taskId')]),
-  tx('committees:getTask', 'evaluate', 'anyone', 'A committee task.', [idArg('taskId')]),
-  tx('committees:getBallot', 'evaluate', 'anyone', 'A task\'s ballot with its votes.', [idArg('taskId'), str('ballot', { type: 'string', maxLength: 32, pattern: '^[a-z][a-z0-9-]{0,31}$' })]),
-  tx('committees:nextLeaderSlots', 'evaluate', 'anyone', 'The next slots in which a member leads the task.', [idArg('taskId'), idArg('memberId'), integer('count', int(1, 100, 'default 1'), { optional: true })]),
-  tx('committees:leaderOf', 'evaluate', 'anyone', 'The task\'s leader in the current slot.', [idArg('taskId')]),
+  tx('governance:getParameters', 'evaluate', 'anyone', 'The governance parameters.', [], 'GovernanceParameters'),
+  tx('governance:setParameters', 'submit', 'regulator', 'Changes governance parameters.', [json('paramsJson', 'GovernanceParametersInput')], 'GovernanceParameters'),
+  tx('participants:enrolMeter', 'submit', 'operator', 'Records a meter of the operator\'s utility and its zone.', [str('meterId', name('BAD_METER_ID', 'the meter (its CA enrollment id)')), str('zone', ZONE)], 'MeterRecord'),
+  tx('participants:requestJoin', 'submit', 'meter', 'The meter\'s prosumer asks to join the community; opens the admission task.', [json('requestJson', 'JoinInput')], 'Participant'),
+  tx('participants:get', 'evaluate', 'anyone (full view: the participant, its operator, the regulator)', 'A participant.', [idArg('participantId')], 'Participant'),
+  tx('participants:whoAmI', 'evaluate', 'anyone', 'The caller as the chaincode sees it.', [], 'WhoAmI'),
+  tx('participants:setStake', 'submit', 'meter', 'Pledges part of the Q-score for committee service (0 withdraws).', [integer('amount', int(0, MAX_QUANTITY, 'fixed point (10^6 = 1 point), at most the current Q-score'))], 'Participant'),
+  tx('participants:admitFounding', 'submit', 'regulator', 'Admits a founding member without a committee.', [idArg('participantId')], 'Participant'),
+  tx('participants:suspend', 'submit', 'operator of the participant\'s utility, or the regulator', 'Suspends a participant.', [idArg('participantId'), str('reason', text(1, 256))], 'Participant'),
+  tx('participants:reinstate', 'submit', 'operator of the participant\'s utility, or the regulator', 'Lifts a suspension.', [idArg('participantId')], 'Participant'),
+  tx('participants:ban', 'submit', 'regulator', 'Bans a participant for a time.', [idArg('participantId'), integer('seconds', int(1, 315_360_000)), str('reason', text(1, 256))], 'Participant'),
+  tx('participants:syncCommitteeIndex', 'submit', 'anyone', 'Brings a participant\'s committee-eligibility entry up to date: puts a participant whose ban ran out back into the committee index, takes one banned by a penalty out; writes nothing if already in step (docs/governance.md §6).', [idArg('participantId')], 'CommitteeIndexSync'),
+  tx('participants:backfillCommitteeIndex', 'submit', 'regulator', 'One-off upgrade step for a zone indexed before position keys existed: indexes one page; repeat until `complete`, then sync each of `outOfStep`.', [str('zone', ZONE), integer('pageSize', int(1, 500))], 'CommitteeIndexBackfill'),
+  tx('participants:getQScoreHistory', 'evaluate', 'anyone', 'A participant\'s Q-score changes, oldest first; paginated.', [idArg('participantId'), ...PAGE], 'QScoreHistoryPage'),
+  tx('participants:leaderboard', 'evaluate', 'anyone', 'Participants by Q-score, highest first; paginated.', PAGE, 'LeaderboardPage'),
+  tx('admissions:recordEntry', 'submit', 'meter (the admission committee\'s slot leader)', 'The leader records the admission entry and its own verdict.', [idArg('participantId')], 'Ballot'),
+  tx('admissions:vote', 'submit', 'meter (an admission committee member)', 'A verifier\'s vote on an admission.', [idArg('participantId'), json('voteJson', 'VoteInput')], 'Vote'),
+  tx('admissions:decide', 'submit', 'anyone', 'Tallies the admission ballot (2f+1 approvals admit, f+1 refusals reject).', [idArg('participantId')], 'AdmissionDecision'),
+  tx('committees:registerBeaconKey', 'submit', 'operator', 'Registers the utility\'s BLS beacon key.', [str('publicKeyHex', { type: 'string', maxLength: 256, pattern: '^[0-9a-f]+$' })], 'BeaconKey'),
+  tx('committees:revokeBeaconKey', 'submit', 'regulator', 'Revokes a utility\'s beacon key.', [idArg('mspId')], 'BeaconKeyRevocation'),
+  tx('committees:getBeaconKeys', 'evaluate', 'anyone', 'The registered beacon keys.', [], 'BeaconKeys'),
+  tx('committees:contributeEntropy', 'submit', 'operator', 'A utility\'s BLS signature over a task round (beacon entropy).', [idArg('taskId'), integer('round', int(0, 1_000_000)), str('signatureHex', { type: 'string', maxLength: 512, pattern: '^[0-9a-f]+$' })], 'Task'),
+  tx('committees:draw', 'submit', 'anyone', 'Draws a task\'s committee once the beacon quorum contributed.', [idArg('taskId')], 'Task'),
+  tx('committees:redraw', 'submit', 'anyone', 'Re-draws a task whose round passed its deadline undecided.', [idArg('taskId')], 'Task'),
+  tx('committees:getTask', 'evaluate', 'anyone', 'A committee task.', [idArg('taskId')], 'Task'),
+  tx('committees:getBallot', 'evaluate', 'anyone', 'A task\'s ballot with its votes.', [idArg('taskId'), str('ballot', { type: 'string', maxLength: 32, pattern: '^[a-z][a-z0-9-]{0,31}$' })], 'BallotView'),
+  tx('committees:nextLeaderSlots', 'evaluate', 'anyone', 'The next slots in which a member leads the task.', [idArg('taskId'), idArg('memberId'), integer('count', int(1, 100, 'default 1'), { optional: true })], 'LeaderSlots'),
+  tx('committees:leaderOf', 'evaluate', 'anyone', 'The task\'s leader in the current slot.', [idArg('taskId')], 'SlotLeader'),
 
   // ---- market (docs/market.md)
-  tx('market:getParameters', 'evaluate', 'anyone', 'The market parameters.'),
-  tx('market:setParameters', 'submit', 'regulator', 'Changes market parameters.', [json('paramsJson', 'MarketParametersInput')]),
-  tx('meters:postReading', 'submit', 'meter', 'Records one reading (raw value private to the utility, hash public).', [json('readingJson', 'ReadingInput', { transient: 'reading' })], '`{meterId, intervalStart, status: "recorded"|"duplicate"}`'),
-  tx('meters:postReadings', 'submit', 'meter', 'Records up to 96 readings of the meter, in interval order.', [json('batchJson', 'ReadingBatchInput', { transient: 'readings' })], '`{meterId, recorded, duplicates, results}`'),
-  tx('meters:getReading', 'evaluate', 'the meter, or an operator of its utility', 'A raw reading (on a peer of the meter\'s utility).', [idArg('meterId'), integer('intervalStart', unixSeconds())], 'the reading summary and `reading`'),
-  tx('meters:getProof', 'evaluate', 'the meter, or an operator of its utility', 'A reading\'s settlement proof of one flow.', [idArg('meterId'), integer('intervalStart', unixSeconds()), str('direction', { enum: ['export', 'import'] })]),
-  tx('meters:getReadingHash', 'evaluate', 'anyone', 'Whether a reading exists, and its public hash.', [idArg('mspId'), idArg('meterId'), integer('intervalStart', unixSeconds())]),
-  tx('meters:getHead', 'evaluate', 'the meter, or an operator of its utility', 'The meter\'s last posted interval.', [idArg('mspId'), idArg('meterId')]),
-  tx('wallets:open', 'submit', 'meter', 'Opens the caller\'s wallet.'),
-  tx('wallets:credit', 'submit', 'operator', 'Credits a fiat deposit to a participant\'s wallet.', [idArg('participantId'), integer('amount', int(1, MAX_QUANTITY, 'minor currency units')), str('reference', text(1, 128, 'payment reference of the deposit'))]),
-  tx('wallets:get', 'evaluate', 'the participant, its operator, the regulator', 'A wallet.', [idArg('participantId')]),
-  tx('wallets:history', 'evaluate', 'the participant, its operator, the regulator', 'A wallet\'s audit trail; paginated.', [idArg('participantId'), ...PAGE]),
-  tx('energy:mint', 'submit', 'meter', 'Mints energy packets from a recorded export (transient exportProof).', [json('mintJson', 'MintInput')]),
-  tx('energy:get', 'evaluate', 'anyone', 'An energy packet.', [idArg('packetId')]),
-  tx('energy:listByOwner', 'evaluate', 'anyone', 'A participant\'s packets; paginated.', [idArg('participantId'), ...PAGE]),
-  tx('energy:balance', 'evaluate', 'anyone', 'A participant\'s energy balance.', [idArg('participantId')]),
-  tx('offers:create', 'submit', 'meter', 'Offers energy at a fixed price; locks the collateral.', [json('offerJson', 'OfferInput')]),
-  tx('offers:accept', 'submit', 'meter', 'Accepts an offer, restating its amount and price; locks the payment and creates the trade.', [idArg('offerId'), integer('amountWh', int(1, MAX_INTERVAL_WH, 'the offer\'s amount')), integer('pricePerKwh', int(1, MAX_QUANTITY, 'the offer\'s price'))]),
-  tx('offers:giveUp', 'submit', 'meter (the seller)', 'The seller withdraws its offer (forfeit before expiry).', [idArg('offerId')]),
-  tx('offers:expire', 'submit', 'anyone', 'Closes an expired offer and returns the collateral.', [idArg('offerId')]),
-  tx('offers:get', 'evaluate', 'anyone', 'An offer.', [idArg('offerId')]),
-  tx('offers:listOpen', 'evaluate', 'anyone', 'Open offers, optionally for one delivery interval; paginated.', [integer('deliveryStart', unixSeconds(), { optional: true }), ...PAGE]),
-  tx('trades:deliverEnergy', 'submit', 'meter (the seller)', 'The seller escrows energy packets for the trade.', [idArg('tradeId'), json('packetsJson', 'PacketsInput')]),
-  tx('trades:confirmDelivery', 'submit', 'meter (the buyer)', 'The buyer declares what it received (transient importProof).', [idArg('tradeId'), integer('receivedWh', int(0, MAX_INTERVAL_WH))]),
-  tx('trades:recordEntry', 'submit', 'meter (the stage\'s slot leader)', 'The leader records the stage entry and its verdict.', [idArg('tradeId')]),
-  tx('trades:vote', 'submit', 'meter (a trade committee member)', 'A member attests the current stage.', [idArg('tradeId'), json('voteJson', 'VoteInput')]),
-  tx('trades:decide', 'submit', 'anyone', 'Tallies the current stage and applies it.', [idArg('tradeId')]),
-  tx('trades:timeout', 'submit', 'anyone', 'Applies a passed deadline (late delivery, stage timeout).', [idArg('tradeId')]),
-  tx('trades:get', 'evaluate', 'anyone', 'A trade.', [idArg('tradeId')]),
-  tx('trades:listByParticipant', 'evaluate', 'anyone', 'A participant\'s trades; paginated.', [idArg('participantId'), ...PAGE]),
-  tx('trades:history', 'evaluate', 'anyone', 'A trade\'s state changes; paginated.', [idArg('tradeId'), PAGE[0]!, integer('bookmark', int(0, 1_000_000), { optional: true })]),
-  tx('auctions:request', 'submit', 'meter', 'Opens a sealed-bid energy request; locks the payment.', [json('requestJson', 'AuctionRequestInput')]),
-  tx('auctions:bid', 'submit', 'meter', 'Places a sealed bid before t1.', [idArg('requestId'), json('bidJson', 'AuctionBidInput')]),
-  tx('auctions:reveal', 'submit', 'meter (the bidder)', 'Reveals a bid\'s price between t1 and t2.', [idArg('requestId'), idArg('offerId'), json('revealJson', 'AuctionRevealInput')]),
-  tx('auctions:close', 'submit', 'anyone', 'Picks the winner after t2.', [idArg('requestId')]),
-  tx('auctions:claimBuyer', 'submit', 'meter (the buyer)', 'The buyer opens its identity commitment; creates the trade.', [idArg('requestId'), str('secret', secret())]),
-  tx('auctions:claimSeller', 'submit', 'meter (the winning seller)', 'The winner opens its identity commitment.', [idArg('requestId'), str('secret', secret())]),
-  tx('auctions:expire', 'submit', 'anyone', 'Closes an auction nobody claimed in time.', [idArg('requestId')]),
-  tx('auctions:get', 'evaluate', 'anyone', 'An auction request.', [idArg('requestId')]),
-  tx('auctions:listBids', 'evaluate', 'anyone', 'An auction\'s bids; paginated.', [idArg('requestId'), ...PAGE]),
-  tx('auctions:listOpen', 'evaluate', 'anyone', 'Open auction requests, optionally for one delivery interval; paginated.', [integer('deliveryStart', unixSeconds(), { optional: true }), ...PAGE]),
+  tx('market:getParameters', 'evaluate', 'anyone', 'The market parameters.', [], 'MarketParameters'),
+  tx('market:setParameters', 'submit', 'regulator', 'Changes market parameters.', [json('paramsJson', 'MarketParametersInput')], 'MarketParameters'),
+  tx('meters:postReading', 'submit', 'meter', 'Records one reading (raw value private to the utility, hash public).', [json('readingJson', 'ReadingInput', { transient: 'reading' })], 'ReadingPosted'),
+  tx('meters:postReadings', 'submit', 'meter', 'Records up to 96 readings of the meter, in interval order.', [json('batchJson', 'ReadingBatchInput', { transient: 'readings' })], 'ReadingBatchPosted'),
+  tx('meters:getReading', 'evaluate', 'the meter, or an operator of its utility', 'A raw reading (on a peer of the meter\'s utility).', [idArg('meterId'), integer('intervalStart', unixSeconds())], 'Reading'),
+  tx('meters:getProof', 'evaluate', 'the meter, or an operator of its utility', 'A reading\'s settlement proof of one flow.', [idArg('meterId'), integer('intervalStart', unixSeconds()), str('direction', { enum: ['export', 'import'] })], 'FlowProof'),
+  tx('meters:getReadingHash', 'evaluate', 'anyone', 'Whether a reading exists, and its public hash.', [idArg('mspId'), idArg('meterId'), integer('intervalStart', unixSeconds())], 'ReadingHash'),
+  tx('meters:getHead', 'evaluate', 'the meter, or an operator of its utility', 'The meter\'s last posted interval.', [idArg('mspId'), idArg('meterId')], 'MeterHead'),
+  tx('wallets:open', 'submit', 'meter', 'Opens the caller\'s wallet.', [], 'Wallet'),
+  tx('wallets:credit', 'submit', 'operator', 'Credits a fiat deposit to a participant\'s wallet.', [idArg('participantId'), integer('amount', int(1, MAX_QUANTITY, 'minor currency units')), str('reference', text(1, 128, 'payment reference of the deposit'))], 'Wallet'),
+  tx('wallets:get', 'evaluate', 'the participant, its operator, the regulator', 'A wallet.', [idArg('participantId')], 'Wallet'),
+  tx('wallets:history', 'evaluate', 'the participant, its operator, the regulator', 'A wallet\'s audit trail; paginated.', [idArg('participantId'), ...PAGE], 'WalletHistoryPage'),
+  tx('energy:mint', 'submit', 'meter', 'Mints energy packets from a recorded export (transient exportProof).', [json('mintJson', 'MintInput')], 'EnergyPacket'),
+  tx('energy:get', 'evaluate', 'anyone', 'An energy packet.', [idArg('packetId')], 'EnergyPacket'),
+  tx('energy:listByOwner', 'evaluate', 'anyone', 'A participant\'s packets; paginated.', [idArg('participantId'), ...PAGE], 'EnergyPacketPage'),
+  tx('energy:balance', 'evaluate', 'anyone', 'A participant\'s energy balance.', [idArg('participantId')], 'EnergyBalance'),
+  tx('offers:create', 'submit', 'meter', 'Offers energy at a fixed price; locks the collateral.', [json('offerJson', 'OfferInput')], 'Offer'),
+  tx('offers:accept', 'submit', 'meter', 'Accepts an offer, restating its amount and price; locks the payment and creates the trade.', [idArg('offerId'), integer('amountWh', int(1, MAX_INTERVAL_WH, 'the offer\'s amount')), integer('pricePerKwh', int(1, MAX_QUANTITY, 'the offer\'s price'))], 'Trade'),
+  tx('offers:giveUp', 'submit', 'meter (the seller)', 'The seller withdraws its offer (forfeit before expiry).', [idArg('offerId')], 'Offer'),
+  tx('offers:expire', 'submit', 'anyone', 'Closes an expired offer and returns the collateral.', [idArg('offerId')], 'Offer'),
+  tx('offers:get', 'evaluate', 'anyone', 'An offer.', [idArg('offerId')], 'Offer'),
+  tx('offers:listOpen', 'evaluate', 'anyone', 'Open offers, optionally for one delivery interval; paginated.', [integer('deliveryStart', unixSeconds(), { optional: true }), ...PAGE], 'OfferPage'),
+  tx('trades:deliverEnergy', 'submit', 'meter (the seller)', 'The seller escrows energy packets for the trade.', [idArg('tradeId'), json('packetsJson', 'PacketsInput')], 'Trade'),
+  tx('trades:confirmDelivery', 'submit', 'meter (the buyer)', 'The buyer declares what it received (transient importProof).', [idArg('tradeId'), integer('receivedWh', int(0, MAX_INTERVAL_WH))], 'Trade'),
+  tx('trades:recordEntry', 'submit', 'meter (the stage\'s slot leader)', 'The leader records the stage entry and its verdict.', [idArg('tradeId')], 'Ballot'),
+  tx('trades:vote', 'submit', 'meter (a trade committee member)', 'A member attests the current stage.', [idArg('tradeId'), json('voteJson', 'VoteInput')], 'Vote'),
+  tx('trades:decide', 'submit', 'anyone', 'Tallies the current stage and applies it.', [idArg('tradeId')], 'Trade'),
+  tx('trades:timeout', 'submit', 'anyone', 'Applies a passed deadline (late delivery, stage timeout).', [idArg('tradeId')], 'Trade'),
+  tx('trades:get', 'evaluate', 'anyone', 'A trade.', [idArg('tradeId')], 'Trade'),
+  tx('trades:listByParticipant', 'evaluate', 'anyone', 'A participant\'s trades; paginated.', [idArg('participantId'), ...PAGE], 'TradePage'),
+  tx('trades:history', 'evaluate', 'anyone', 'A trade\'s state changes; paginated.', [idArg('tradeId'), PAGE[0]!, integer('bookmark', int(0, 1_000_000), { optional: true })], 'TradeHistoryPage'),
+  tx('auctions:request', 'submit', 'meter', 'Opens a sealed-bid energy request; locks the payment.', [json('requestJson', 'AuctionRequestInput')], 'AuctionRequest'),
+  tx('auctions:bid', 'submit', 'meter', 'Places a sealed bid before t1.', [idArg('requestId'), json('bidJson', 'AuctionBidInput')], 'AuctionBid'),
+  tx('auctions:reveal', 'submit', 'meter (the bidder)', 'Reveals a bid\'s price between t1 and t2.', [idArg('requestId'), idArg('offerId'), json('revealJson', 'AuctionRevealInput')], 'AuctionBid'),
+  tx('auctions:close', 'submit', 'anyone', 'Picks the winner after t2.', [idArg('requestId')], 'AuctionRequest'),
+  tx('auctions:claimBuyer', 'submit', 'meter (the buyer)', 'The buyer opens its identity commitment; creates the trade.', [idArg('requestId'), str('secret', secret())], 'AuctionRequest'),
+  tx('auctions:claimSeller', 'submit', 'meter (the winning seller)', 'The winner opens its identity commitment.', [idArg('requestId'), str('secret', secret())], 'AuctionRequest'),
+  tx('auctions:expire', 'submit', 'anyone', 'Closes an auction nobody claimed in time.', [idArg('requestId')], 'AuctionRequest'),
+  tx('auctions:get', 'evaluate', 'anyone', 'An auction request.', [idArg('requestId')], 'AuctionRequest'),
+  tx('auctions:listBids', 'evaluate', 'anyone', 'An auction\'s bids; paginated.', [idArg('requestId'), ...PAGE], 'AuctionBidPage'),
+  tx('auctions:listOpen', 'evaluate', 'anyone', 'Open auction requests, optionally for one delivery interval; paginated.', [integer('deliveryStart', unixSeconds(), { optional: true }), ...PAGE], 'AuctionRequestPage'),
 ];
 
 /** Transient fields a transaction requires besides its arguments: the meter's disclosed reading proofs. */

@@ -6,7 +6,7 @@
  * a stable sub-code (the field schema's `x-subCode`, else one per JSON Schema keyword) and a short
  * detail naming the field; caller values are echoed through `quote`, bounded.
  */
-import type { InputSchemaName } from './registry';
+import type { InputSchemaName, OutputSchemaName } from './registry';
 import type { JsonSchema } from './fields';
 import type { SubCodeOf } from '../errors';
 
@@ -55,6 +55,18 @@ export function checkInput<T = Record<string, unknown>>(name: InputSchemaName, v
   const e = v.errors?.[0];
   if (!e) return { ok: false, subCode: 'BAD_FORMAT', detail: `${what} is not valid` };
   return describeError(e, what, quote);
+}
+
+/**
+ * Checks a transaction's answer against its output schema (outputs.ts). Returns what does not match,
+ * [] when it does. The chaincode's unit-test ledger calls it on every result; production chaincode
+ * does not (docs/architecture.md "Transaction schemas").
+ */
+export function checkOutput(name: OutputSchemaName, value: unknown): string[] {
+  const v = validators()[name];
+  if (!v) throw new Error(`@gridledger/protocol: no compiled validator ${name}`);
+  if (v(value)) return [];
+  return (v.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.keyword} ${JSON.stringify(e.params)}`);
 }
 
 function defaultQuote(v: unknown): string {
