@@ -103,10 +103,14 @@ describe('each org in its own network namespace', () => {
   });
 
   test("a chaincode server is reachable only inside its org's namespace (127.0.0.1 there, as the ccaas package names)", () => {
-    const [ccHost, ccPort] = hostPort(net.chaincodes.find((c) => c.name === 'gridledger')!.address);
-    expect(ccHost).toBe('127.0.0.1');
+    // each org runs its own servers (network.yaml addressPortOffsets), at the namespace's 127.0.0.1
+    const addresses = net.chaincodes.find((c) => c.name === 'gridledger')!.addresses;
+    const [ccHost, ccPort] = hostPort(addresses['utility1']!);
+    const [cc2Host, cc2Port] = hostPort(addresses['utility2']!);
+    expect([ccHost, cc2Host]).toEqual(['127.0.0.1', '127.0.0.1']);
     expect(probe(nsOf('utility1'), ccHost, ccPort)).toBe('open');
-    expect(probe(nsOf('utility2'), ccHost, ccPort)).toBe('open'); // utility2's own server
+    expect(probe(nsOf('utility2'), cc2Host, cc2Port)).toBe('open'); // utility2's own server
+    expect(probe(nsOf('utility2'), ccHost, ccPort)).toBe('ECONNREFUSED'); // utility1's is not on utility2's host
     expect(probe(nsOf('orderer'), ccHost, ccPort)).toBe('ECONNREFUSED'); // no chaincode on the orderer host
     expect(probe(nsOf('utility2'), u1Host, ccPort)).toBe('EHOSTUNREACH'); // nor utility1's from elsewhere
   });
