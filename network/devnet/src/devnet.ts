@@ -156,7 +156,7 @@ export class Devnet {
         transient,
         onEndorsed: (ms, ok) => m.proposalProcessed(ms, ok),
       });
-      discoveryPeers.push({ mspId: o.mspId, endpoint: `${o.host}:${o.peerPort}`, serialized, identity: msp.deserialize(serialized), sign: signer.sign });
+      discoveryPeers.push({ mspId: o.mspId, endpoint: `${o.host}:${o.peerPort}`, serialized, identity: msp.deserialize(serialized), sign: (message) => signer.sign(message) });
       return { endorser, mspId: o.mspId, address: `peer0.${o.domain}:${o.peerPort}`, identity: msp.deserialize(serialized) };
     });
 

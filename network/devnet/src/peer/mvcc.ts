@@ -23,7 +23,7 @@ export class BlockUpdates {
   apply(rwset: NsRwset[], version: Version): void {
     for (const ns of rwset) {
       let m = this.pub.get(ns.namespace);
-      if (!m) this.pub.set(ns.namespace, (m = new Map()));
+      if (!m) this.pub.set(ns.namespace, (m = new Map<string, { version: Version; isDelete: boolean }>()));
       for (const w of ns.writes) m.set(w.key, { version, isDelete: w.isDelete });
       for (const mw of ns.metadataWrites) if (!m.has(mw.key)) m.set(mw.key, { version, isDelete: false });
       for (const c of ns.collections) {

@@ -116,8 +116,8 @@ async function startDevnet(): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc = child;
-  child.stdout!.on('data', (d: Buffer) => (procOutput += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (procOutput += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (procOutput += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (procOutput += d.toString()));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   while (!existsSync(file)) {
@@ -375,8 +375,8 @@ describe('devnet with the real fabric-gateway client', () => {
         const argv = [...nj.control.applyCrl!, ...args];
         const child = spawn(nth(argv, 0), argv.slice(1), { env: { ...process.env, TS_NODE_PROJECT: TSCONFIG }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
-        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
         child.on('exit', (code) => resolve({ code, out }));
       });
     const crlFile = join(home, 'bogus-crl.pem');
