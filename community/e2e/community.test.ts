@@ -43,7 +43,7 @@ async function eventually<T>(what: string, timeoutMs: number, check: () => Promi
     } catch (err) {
       last = err;
     }
-    if (Date.now() > until) throw new Error(`${what}: not reached in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > until) throw new Error(`${what}: not reached in ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await sleep(2000);
   }
 }

@@ -96,7 +96,7 @@ function renderFeed(): void {
   $('feed').replaceChildren(
     ...state.feed.map((e) => {
       const p = e.payload;
-      const ref = ['tradeId', 'offerId', 'requestId', 'taskId', 'participantId', 'meterId'].map((k) => (typeof p[k] === 'string' ? `${k}=${p[k] as string}` : '')).filter(Boolean).join(' ');
+      const ref = ['tradeId', 'offerId', 'requestId', 'taskId', 'participantId', 'meterId'].map((k) => (typeof p[k] === 'string' ? `${k}=${p[k]}` : '')).filter(Boolean).join(' ');
       return el('li', { 'data-event': e.name }, `block ${e.blockNumber} · ${e.name} ${ref}`);
     }),
   );
@@ -132,7 +132,7 @@ async function renderMarket(): Promise<void> {
       { h: 'Status', v: (a) => String(a.status) },
       { h: 'Bids', v: (a) => a.bids as number, num: true },
       { h: 'Revealed', v: (a) => a.revealed as number, num: true },
-      { h: 'Winning price', v: (a) => (a.pricePerKwh ?? '—') as number | string, num: true },
+      { h: 'Winning price', v: (a) => (a.pricePerKwh ?? '—'), num: true },
     ], auctions.auctions),
   );
   const cols: Column<Trade>[] = [

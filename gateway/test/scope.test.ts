@@ -79,7 +79,7 @@ describe('event scoping (who may see which chaincode event)', () => {
     ['TradeClosed', { tradeId: 'tr-unknown' }, false], // unreadable record: fail closed
   ])('a meter key sees %s %j only if the record it refers to concerns it (%s)', async (name, payload, expected) => {
     const { lookup } = lookupOf();
-    expect(await concerns(me, name as string, payload, lookup)).toBe(expected);
+    expect(await concerns(me, name, payload, lookup)).toBe(expected);
   });
 
   it('a meter key does not see other participants\' events', async () => {

@@ -39,7 +39,7 @@ function canon(value: unknown, path: string): Json {
         throw new Error(`codec: ${path} is binary; encode it as hex or base64 first`);
       }
       const out: { [key: string]: Json } = {};
-      for (const k of Object.keys(value as object).sort()) {
+      for (const k of Object.keys(value).sort()) {
         const v = (value as Record<string, unknown>)[k];
         if (v === undefined) continue;
         out[k] = canon(v, `${path}.${k}`);

@@ -50,7 +50,7 @@ export const componentRef = (name: string): string => `#/components/schemas/${na
 
 function parameterOf(a: TxArg): FabricParameter {
   const value = a.kind === 'json' && a.schemaName ? `JSON text of ${componentRef(a.schemaName)}` : a.kind === 'integer' ? `${hintOf(a.schema)}, in decimal digits` : hintOf(a.schema);
-  const notes = [String(a.schema.description ?? ''), a.optional ? 'empty = absent' : '', a.transient ? `may be empty when transient "${a.transient}" holds it (kept off the block)` : ''].filter(Boolean);
+  const notes = [typeof a.schema.description === 'string' ? a.schema.description : '', a.optional ? 'empty = absent' : '', a.transient ? `may be empty when transient "${a.transient}" holds it (kept off the block)` : ''].filter(Boolean);
   return {
     name: a.name,
     description: notes.length ? `${value}; ${notes.join('; ')}` : value,
@@ -63,7 +63,7 @@ function parameterOf(a: TxArg): FabricParameter {
 export function describeTransactions(contracts: ReadonlyArray<new () => Contract>): void {
   for (const C of contracts) {
     const contractName = new C().getName();
-    const txs = (metadata.getMetadata('fabric:transactions', C.prototype) ?? []) as FabricTransaction[];
+    const txs = (metadata.getMetadata('fabric:transactions', C.prototype as Contract) ?? []) as FabricTransaction[];
     for (const t of txs) {
       const name = `${contractName}:${t.name}`;
       const def = transaction(name);

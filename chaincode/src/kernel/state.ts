@@ -28,13 +28,13 @@ export interface Entry<T> {
 
 export class StateView {
   /** This transaction's writes: decoded value, or null for a deletion. */
-  private readonly written = new Map<string, unknown | null>();
+  private readonly written = new Map<string, unknown>();
   /**
    * Committed values this transaction already read (null = absent): the committed state cannot
    * change under a running simulation, so each key is fetched from the peer at most once (the read
    * set records a key's version once anyway).
    */
-  private readonly readCache = new Map<string, unknown | null>();
+  private readonly readCache = new Map<string, unknown>();
 
   constructor(private readonly stub: ChaincodeStub) {}
 

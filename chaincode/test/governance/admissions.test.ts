@@ -4,6 +4,7 @@ import type { Task } from '../../src/governance/ledger/tasks';
 import { identities } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byId, join, Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
+import { nth, take } from '../support/lists';
 
 const approve = JSON.stringify({ approve: true, conditions: { condition1: true, condition2: true } });
 const refuse = JSON.stringify({ approve: false, conditions: { condition1: false }, reason: 'entry not made by the slot leader' });
@@ -26,7 +27,7 @@ async function setup(memberCount = 12): Promise<Setup> {
   ledger.advance(10);
   const task = await runBeacon(ledger, joiner.taskId);
   expect(task.status).toBe('ACTIVE');
-  const leaderPid = task.committee[0];
+  const leaderPid = nth(task.committee, 0);
   ledger.now = whenLeads(task, leaderPid, ledger.now);
   const leader = byId(members, leaderPid);
   const others = task.committee.filter((p) => p !== leaderPid).map((p) => byId(members, p));
@@ -48,9 +49,9 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const { ledger, joiner, leader, others } = await setup();
     const entry = await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
     expect(entry.events.map((e) => e.name)).toEqual(['LeaderEntryRecorded']);
-    await ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve]);
-    const v = await ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, approve]);
-    expect(v.events).toEqual([{ name: 'VoteRecorded', payload: expect.objectContaining({ approve: true, voter: others[1].participantId }) }]);
+    await ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, approve]);
+    const v = await ledger.submit(nth(others, 1).identity, 'admissions:vote', [joiner.participantId, approve]);
+    expect(v.events).toEqual([{ name: 'VoteRecorded', payload: expect.objectContaining({ approve: true, voter: nth(others, 1).participantId }) }]);
     const d = await ledger.submit<{ status: string; decision: { outcome: string; approvals: number } }>(regulator, 'admissions:decide', [joiner.participantId]);
     expect(d.result.status).toBe('ACTIVE');
     expect(d.result.decision).toMatchObject({ outcome: 'APPROVED', approvals: 3 });
@@ -58,33 +59,33 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const admitted = await participant(ledger, joiner.participantId);
     expect(admitted).toMatchObject({ status: 'ACTIVE', qScore: 10 * Q_SCALE });
     expect((await participant(ledger, leader.participantId)).qScore).toBe(11 * Q_SCALE);
-    expect((await participant(ledger, others[0].participantId)).qScore).toBe(11 * Q_SCALE);
+    expect((await participant(ledger, nth(others, 0).participantId)).qScore).toBe(11 * Q_SCALE);
     // the silent member is neither rewarded nor penalised
-    expect(await participant(ledger, others[2].participantId)).toMatchObject({ qScore: 10 * Q_SCALE, penaltyCount: 0 });
+    expect(await participant(ledger, nth(others, 2).participantId)).toMatchObject({ qScore: 10 * Q_SCALE, penaltyCount: 0 });
   });
 
   it('f wrong votes cannot change the outcome, and the wrong voter is penalised', async () => {
     const { ledger, joiner, leader, others } = await setup();
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
-    await ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, refuse]); // Byzantine
-    await ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, approve]);
-    await ledger.submit(others[2].identity, 'admissions:vote', [joiner.participantId, approve]);
+    await ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, refuse]); // Byzantine
+    await ledger.submit(nth(others, 1).identity, 'admissions:vote', [joiner.participantId, approve]);
+    await ledger.submit(nth(others, 2).identity, 'admissions:vote', [joiner.participantId, approve]);
     const d = await ledger.submit<{ status: string }>(regulator, 'admissions:decide', [joiner.participantId]);
     expect(d.result.status).toBe('ACTIVE');
-    expect(await participant(ledger, others[0].participantId)).toMatchObject({ penaltyCount: 1, qScore: 9 * Q_SCALE });
+    expect(await participant(ledger, nth(others, 0).participantId)).toMatchObject({ penaltyCount: 1, qScore: 9 * Q_SCALE });
   });
 
   it('f+1 refusals block an admission; f+1 Byzantine approvals cannot forge one', async () => {
     const { ledger, joiner, leader, others } = await setup();
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
-    await ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve]);
+    await ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, approve]);
     // leader + one member approve = f+1 = 2 < 2f+1: no admission
     await expectCode(ledger.submit(regulator, 'admissions:decide', [joiner.participantId]), 'PRECONDITION_FAILED', /2 approvals, 0 refusals of 4; needs 3 approvals or 2 refusals/);
-    await ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, refuse]);
-    await ledger.submit(others[2].identity, 'admissions:vote', [joiner.participantId, refuse]);
+    await ledger.submit(nth(others, 1).identity, 'admissions:vote', [joiner.participantId, refuse]);
+    await ledger.submit(nth(others, 2).identity, 'admissions:vote', [joiner.participantId, refuse]);
     const d = await ledger.submit<{ status: string; decision: { outcome: string; contrary: string[] } }>(regulator, 'admissions:decide', [joiner.participantId]);
     expect(d.result.status).toBe('REJECTED');
-    expect(d.result.decision.contrary.sort()).toEqual([leader.participantId, others[0].participantId].sort());
+    expect(d.result.decision.contrary.sort()).toEqual([leader.participantId, nth(others, 0).participantId].sort());
     expect((await participant(ledger, joiner.participantId)).status).toBe('REJECTED');
     expect((await participant(ledger, leader.participantId)).penaltyCount).toBe(1);
     // a decided ballot takes no more votes or decisions
@@ -94,27 +95,27 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
   it('rejects a non-member vote, a double vote, a vote before the entry and a vote after the deadline', async () => {
     const { ledger, joiner, leader, others, members, task } = await setup();
     const outsider = members.find((m) => !task.committee.includes(m.participantId)) as Member;
-    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve]), 'PRECONDITION_FAILED', /no leader entry yet/);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, approve]), 'PRECONDITION_FAILED', /no leader entry yet/);
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
     await expectCode(ledger.submit(outsider.identity, 'admissions:vote', [joiner.participantId, approve]), 'FORBIDDEN', /not on the committee/);
     await expectCode(ledger.submit(joiner.identity, 'admissions:vote', [joiner.participantId, approve]), 'FORBIDDEN', /not on the committee/);
-    await ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve]);
-    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, refuse]), 'CONFLICT', /already voted/);
+    await ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, approve]);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, refuse]), 'CONFLICT', /already voted/);
     await expectCode(ledger.submit(leader.identity, 'admissions:vote', [joiner.participantId, approve]), 'CONFLICT', /already voted/);
     await expectCode(
-      ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, JSON.stringify({ approve: true, conditions: { condition2: false } })]),
+      ledger.submit(nth(others, 1).identity, 'admissions:vote', [joiner.participantId, JSON.stringify({ approve: true, conditions: { condition2: false } })]),
       'INVALID_ARGUMENT',
       /approving vote cannot report a failed condition/,
     );
     ledger.now = task.deadlineAt + 1;
-    await expectCode(ledger.submit(others[1].identity, 'admissions:vote', [joiner.participantId, approve]), 'PRECONDITION_FAILED', /passed its deadline/);
+    await expectCode(ledger.submit(nth(others, 1).identity, 'admissions:vote', [joiner.participantId, approve]), 'PRECONDITION_FAILED', /passed its deadline/);
   });
 
   it('refuses a vote whose timestamp is outside the clock guard, even from a member', async () => {
     const { ledger, joiner, leader, others } = await setup();
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
     await expectCode(
-      ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve], { at: ledger.now - 120, peerClock: ledger.now }),
+      ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, approve], { at: ledger.now - 120, peerClock: ledger.now }),
       'PRECONDITION_FAILED',
       /clock guard/,
     );
@@ -122,13 +123,13 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
 
   it('Condition 1: only the leader of the current slot may record the entry', async () => {
     const { ledger, joiner, others, task } = await setup();
-    await expectCode(ledger.submit(others[0].identity, 'admissions:recordEntry', [joiner.participantId]), 'FORBIDDEN', /Condition 1: slot \d+ of task .* is led by/);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:recordEntry', [joiner.participantId]), 'FORBIDDEN', /Condition 1: slot \d+ of task .* is led by/);
     await expectCode(ledger.submit(joiner.identity, 'admissions:recordEntry', [joiner.participantId]), 'FORBIDDEN', /not on the committee/);
     // in its own slot, the other member may
-    ledger.now = whenLeads(task, others[0].participantId, ledger.now);
-    const r = await ledger.submit(others[0].identity, 'admissions:recordEntry', [joiner.participantId]);
-    expect(r.events[0].payload).toMatchObject({ leader: others[0].participantId });
-    await expectCode(ledger.submit(others[0].identity, 'admissions:recordEntry', [joiner.participantId]), 'CONFLICT', /already has a leader entry/);
+    ledger.now = whenLeads(task, nth(others, 0).participantId, ledger.now);
+    const r = await ledger.submit(nth(others, 0).identity, 'admissions:recordEntry', [joiner.participantId]);
+    expect(nth(r.events, 0).payload).toMatchObject({ leader: nth(others, 0).participantId });
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:recordEntry', [joiner.participantId]), 'CONFLICT', /already has a leader entry/);
   });
 
   it('Condition 2: a leader cannot make a second entry in the same slot (equivocation), even for another task', async () => {
@@ -146,9 +147,9 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     for (let i = 0; i < tasks.length && !found; i++) {
       for (let j = i + 1; j < tasks.length && !found; j++) {
         for (let s = 1; s <= 4 && !found; s++) {
-          const t = whenLeads(tasks[i], tasks[i].committee[0], from) + (s - 1) * 300;
-          const la = leaderAt(tasks[i], t).leader;
-          if (la === leaderAt(tasks[j], t).leader) found = { a: tasks[i], b: tasks[j], t, leader: la };
+          const t = whenLeads(nth(tasks, i), nth(nth(tasks, i).committee, 0), from) + (s - 1) * 300;
+          const la = leaderAt(nth(tasks, i), t).leader;
+          if (la === leaderAt(nth(tasks, j), t).leader) found = { a: nth(tasks, i), b: nth(tasks, j), t, leader: la };
         }
       }
     }
@@ -156,7 +157,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const { a, b, t, leader } = found as NonNullable<typeof found>;
     ledger.now = t;
     const who = byId(members, leader).identity;
-    const subject = (task: Task) => task.subjectId.split('#')[0];
+    const subject = (task: Task) => nth(task.subjectId.split('#'), 0);
     await ledger.submit(who, 'admissions:recordEntry', [subject(a)]);
     await expectCode(ledger.submit(who, 'admissions:recordEntry', [subject(b)]), 'CONFLICT', /Condition 2: leader .* already made an entry in slot/);
     // in its next own slot, it may lead task b
@@ -167,7 +168,7 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
   it('after the deadline a task is re-drawn: new round, fresh beacon, new committee; old votes do not count', async () => {
     const { ledger, joiner, leader, others, task } = await setup();
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
-    await ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, approve]);
+    await ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, approve]);
     await expectCode(ledger.submit(regulator, 'committees:redraw', [joiner.taskId]), 'PRECONDITION_FAILED', /can be re-drawn only after/);
     ledger.now = task.deadlineAt + 1;
     await expectCode(ledger.submit(regulator, 'admissions:decide', [joiner.participantId]), 'PRECONDITION_FAILED', /deadline has passed — call committees:redraw/);
@@ -190,8 +191,8 @@ describe('verification of a new prosumer (seed 002 Fig. 4)', () => {
     const members = await seedMembers(ledger, 5, ['z1']);
     const j = await join(ledger, 'Org1MSP', 'new-1', 'z1');
     const task = await runBeacon(ledger, j.taskId);
-    ledger.now = whenLeads(task, task.committee[0], ledger.now);
-    const [l, a, b, c] = task.committee.map((p) => byId(members, p));
+    ledger.now = whenLeads(task, nth(task.committee, 0), ledger.now);
+    const [l, a, b, c] = take(task.committee.map((p) => byId(members, p)), 4);
     await ledger.submit(l.identity, 'admissions:recordEntry', [j.participantId]);
     await ledger.submit(a.identity, 'admissions:vote', [j.participantId, approve]);
     await ledger.submit(b.identity, 'admissions:vote', [j.participantId, approve]);
@@ -251,13 +252,13 @@ describe('participant registry around admission', () => {
       const j = await join(ledger, 'Org1MSP', `f-${i}`, `z${i % 2}`, 2 * Q_SCALE);
       founders.push(j.participantId);
     }
-    await expectCode(ledger.submit(identities.operator('Org1MSP'), 'participants:admitFounding', [founders[0]]), 'FORBIDDEN');
+    await expectCode(ledger.submit(identities.operator('Org1MSP'), 'participants:admitFounding', [nth(founders, 0)]), 'FORBIDDEN');
     for (let i = 0; i < 4; i++) {
-      const r = await ledger.submit(regulator, 'participants:admitFounding', [founders[i]]);
+      const r = await ledger.submit(regulator, 'participants:admitFounding', [nth(founders, i)]);
       expect(r.events.map((e) => e.name)).toEqual(['ParticipantAdmitted', 'TaskCancelled']);
     }
-    await expectCode(ledger.submit(regulator, 'participants:admitFounding', [founders[4]]), 'PRECONDITION_FAILED', /admitted by committee/);
-    const p = await participant(ledger, founders[0]);
+    await expectCode(ledger.submit(regulator, 'participants:admitFounding', [nth(founders, 4)]), 'PRECONDITION_FAILED', /admitted by committee/);
+    const p = await participant(ledger, nth(founders, 0));
     expect(p).toMatchObject({ status: 'ACTIVE', qScore: 10 * Q_SCALE, stake: 2 * Q_SCALE });
   });
 
@@ -270,21 +271,21 @@ describe('participant registry around admission', () => {
     for (const t of traders) await ledger.submit(regulator, 'participants:admitFounding', [t]);
     const founders: string[] = [];
     for (let i = 0; i < 5; i++) founders.push((await join(ledger, 'Org1MSP', `f-${i}`, `z${i % 2}`, 2 * Q_SCALE)).participantId);
-    for (let i = 0; i < 4; i++) await ledger.submit(regulator, 'participants:admitFounding', [founders[i]]);
-    await expectCode(ledger.submit(regulator, 'participants:admitFounding', [founders[4]]), 'PRECONDITION_FAILED:COMMUNITY_FOUNDED', /already has 4 committee-eligible members/);
+    for (let i = 0; i < 4; i++) await ledger.submit(regulator, 'participants:admitFounding', [nth(founders, i)]);
+    await expectCode(ledger.submit(regulator, 'participants:admitFounding', [nth(founders, 4)]), 'PRECONDITION_FAILED:COMMUNITY_FOUNDED', /already has 4 committee-eligible members/);
     // the traders were admitted all the same (they trade; they just cannot verify)
-    expect(await participant(ledger, traders[0])).toMatchObject({ status: 'ACTIVE', stake: 0 });
+    expect(await participant(ledger, nth(traders, 0))).toMatchObject({ status: 'ACTIVE', stake: 0 });
   });
 
   it('suspension, reinstatement, bans with expiry, stake limits', async () => {
     const ledger = new TestLedger();
     await registerUtilities(ledger);
-    const [m] = await seedMembers(ledger, 1, ['z1']);
+    const [m] = take(await seedMembers(ledger, 1, ['z1']), 1);
     const op1 = identities.operator('Org1MSP');
     await expectCode(ledger.submit(identities.operator('Org2MSP'), 'participants:suspend', [m.participantId, 'x']), 'FORBIDDEN', /operators of Org1MSP/);
     const s = await ledger.submit<{ status: string }>(op1, 'participants:suspend', [m.participantId, 'meter tampering suspected']);
     expect(s.result.status).toBe('SUSPENDED');
-    expect(s.events[0].name).toBe('ParticipantSuspended');
+    expect(nth(s.events, 0).name).toBe('ParticipantSuspended');
     await ledger.submit(op1, 'participants:reinstate', [m.participantId]);
     const b = await ledger.submit<{ status: string; bannedUntil: number }>(regulator, 'participants:ban', [m.participantId, '3600', 'fraud']);
     expect(b.result.status).toBe('BANNED');
@@ -300,10 +301,10 @@ describe('participant registry around admission', () => {
     await expectCode(ledger.submit(identities.meter('Org1MSP', 'x', 'z1'), 'participants:requestJoin', ['{"stake":1,"name":"alice"}']), 'INVALID_ARGUMENT', /unknown field "name"/);
     await expectCode(ledger.submit(identities.meter('Org1MSP', 'x', 'z1'), 'participants:requestJoin', ['{"stake":-1}']), 'INVALID_ARGUMENT:BAD_STAKE', /requestJson\.stake must be between 0 and/);
     await ledger.submit(leader.identity, 'admissions:recordEntry', [joiner.participantId]);
-    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, '{"approve":"yes"}']), 'INVALID_ARGUMENT', /approve must be true or false/);
-    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, '{"approve":true,"weight":9}']), 'INVALID_ARGUMENT', /unknown field "weight"/);
-    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', [joiner.participantId, 'approve']), 'INVALID_ARGUMENT', /voteJson is not valid JSON/);
-    await expectCode(ledger.submit(others[0].identity, 'admissions:vote', ['p-unknown', approve]), 'NOT_FOUND', /participant p-unknown/);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, '{"approve":"yes"}']), 'INVALID_ARGUMENT', /approve must be true or false/);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, '{"approve":true,"weight":9}']), 'INVALID_ARGUMENT', /unknown field "weight"/);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:vote', [joiner.participantId, 'approve']), 'INVALID_ARGUMENT', /voteJson is not valid JSON/);
+    await expectCode(ledger.submit(nth(others, 0).identity, 'admissions:vote', ['p-unknown', approve]), 'NOT_FOUND', /participant p-unknown/);
     const lead = await ledger.evaluate<{ leader: string; slot: string; round: number }>(regulator, 'committees:leaderOf', [task.taskId]);
     expect(lead).toMatchObject({ leader: leader.participantId, round: 0 });
   });

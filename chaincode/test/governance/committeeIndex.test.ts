@@ -18,6 +18,7 @@ import { FakeClientIdentity, identities } from '../support/fakeIdentity';
 import { FakeStub } from '../support/fakeStub';
 import { CallResult, expectCode, TestLedger } from '../support/ledger';
 import { beaconSignatureHex, byId, join, Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
+import { nth, take } from '../support/lists';
 
 const SEP = '\u0000';
 const prefixOf = (type: string) => `${SEP}${type}${SEP}`;
@@ -46,7 +47,7 @@ function checkIndex(ledger: TestLedger): Map<string, string[]> {
     } else if (key.startsWith(prefixOf(KEY.eligibleSlot))) {
       slots.set(`${parts[2]}${SEP}${Number(parts[3])}`, decodeValue<{ participantId: string }>(value).participantId);
     } else if (key.startsWith(prefixOf(KEY.eligiblePosition))) {
-      positions.set(parts[2], decodeValue<{ zone: string; position: number }>(value));
+      positions.set(nth(parts, 2), decodeValue<{ zone: string; position: number }>(value));
     }
   }
   const byZone = new Map<string, string[]>();
@@ -83,7 +84,7 @@ async function inTx<T>(ledger: TestLedger, fn: (ctx: GridLedgerContext, now: num
 
 const indexKeysTouched = (stub: FakeStub) => [...stub.readKeys, ...stub.writes.keys()].filter(isIndexKey);
 const pidsOf = (ms: Member[]) => ms.map((m) => m.participantId);
-const ids = (ms: Member[], ...is: number[]) => is.map((i) => ms[i].participantId);
+const ids = (ms: Member[], ...is: number[]) => is.map((i) => nth(ms, i).participantId);
 const status = async (ledger: TestLedger, pid: string) => (await ledger.evaluate<{ status: string }>(regulator, 'participants:get', [pid])).status;
 
 async function community(count: number, zones: string[]): Promise<{ ledger: TestLedger; members: Member[] }> {
@@ -108,30 +109,30 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     expect(checkIndex(ledger).get('z1')).toEqual(ids(members, 0, 2, 4));
 
     // middle of z1: the last (4) moves to position 0
-    const first = await inTx(ledger, (ctx) => removeFromIndex(ctx, members[0].participantId));
+    const first = await inTx(ledger, (ctx) => removeFromIndex(ctx, nth(members, 0).participantId));
     expect(first.out).toBe(true);
     expect(checkIndex(ledger).get('z1')).toEqual(ids(members, 4, 2));
     expect(checkIndex(ledger).get('z2')).toEqual(ids(members, 1, 3, 5)); // other zones untouched
     expect([...first.stub.writes.keys()].every((k) => !k.includes(`${SEP}z2${SEP}`))).toBe(true);
 
     // the last entry of z1: nothing moves
-    const last = await inTx(ledger, (ctx) => removeFromIndex(ctx, members[2].participantId));
+    const last = await inTx(ledger, (ctx) => removeFromIndex(ctx, nth(members, 2).participantId));
     expect(checkIndex(ledger).get('z1')).toEqual(ids(members, 4));
     expect(last.stub.writes.size).toBe(3); // slot deleted, position key deleted, counter
 
     // the only entry: the zone is empty (counter 0, no slots)
-    await inTx(ledger, (ctx) => removeFromIndex(ctx, members[4].participantId));
+    await inTx(ledger, (ctx) => removeFromIndex(ctx, nth(members, 4).participantId));
     expect(checkIndex(ledger).get('z1')).toEqual([]);
 
     // removing an unindexed participant is a no-op that writes nothing
-    const again = await inTx(ledger, (ctx) => removeFromIndex(ctx, members[4].participantId));
+    const again = await inTx(ledger, (ctx) => removeFromIndex(ctx, nth(members, 4).participantId));
     expect(again.out).toBe(false);
     expect(again.stub.writes.size).toBe(0);
 
     // re-add appends at the end; adding twice keeps one entry
-    await inTx(ledger, (ctx) => addToIndex(ctx, members[2].participantId, 'z1'));
-    await inTx(ledger, (ctx) => addToIndex(ctx, members[0].participantId, 'z1'));
-    const dup = await inTx(ledger, (ctx) => addToIndex(ctx, members[0].participantId, 'z1'));
+    await inTx(ledger, (ctx) => addToIndex(ctx, nth(members, 2).participantId, 'z1'));
+    await inTx(ledger, (ctx) => addToIndex(ctx, nth(members, 0).participantId, 'z1'));
+    const dup = await inTx(ledger, (ctx) => addToIndex(ctx, nth(members, 0).participantId, 'z1'));
     expect(dup.out).toBe(1);
     expect(dup.stub.writes.size).toBe(0);
     expect(checkIndex(ledger).get('z1')).toEqual(ids(members, 2, 0));
@@ -139,18 +140,18 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
 
   it('two removals in a row, in separate transactions and within ONE transaction (no read-your-writes in Fabric)', async () => {
     const a = await community(8, ['z1']);
-    await inTx(a.ledger, (ctx) => removeFromIndex(ctx, a.members[1].participantId));
-    await inTx(a.ledger, (ctx) => removeFromIndex(ctx, a.members[3].participantId), 'second');
+    await inTx(a.ledger, (ctx) => removeFromIndex(ctx, nth(a.members, 1).participantId));
+    await inTx(a.ledger, (ctx) => removeFromIndex(ctx, nth(a.members, 3).participantId), 'second');
     const separate = checkIndex(a.ledger).get('z1');
     expect(separate).toEqual(ids(a.members, 0, 7, 2, 6, 4, 5));
 
     const b = await community(8, ['z1']);
     await inTx(b.ledger, async (ctx) => {
-      await removeFromIndex(ctx, b.members[1].participantId);
-      await removeFromIndex(ctx, b.members[3].participantId);
+      await removeFromIndex(ctx, nth(b.members, 1).participantId);
+      await removeFromIndex(ctx, nth(b.members, 3).participantId);
       // and an add in the same zone, same transaction
-      await removeFromIndex(ctx, b.members[0].participantId);
-      await addToIndex(ctx, b.members[1].participantId, 'z1');
+      await removeFromIndex(ctx, nth(b.members, 0).participantId);
+      await addToIndex(ctx, nth(b.members, 1).participantId, 'z1');
     });
     expect(checkIndex(b.ledger).get('z1')).toEqual(ids(b.members, 5, 7, 2, 6, 4, 1));
   });
@@ -158,7 +159,7 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
   it('suspension, ban, reinstatement and syncCommitteeIndex move the entry; the record stays the source of truth', async () => {
     const { ledger, members } = await community(5, ['z1']);
     const op1 = identities.operator('Org1MSP');
-    const [m0, , m2] = members;
+    const [m0, , m2] = take(members, 3);
 
     await ledger.submit(op1, 'participants:suspend', [m0.participantId, 'meter tampering suspected']);
     expect(checkIndex(ledger).get('z1')).not.toContain(m0.participantId);
@@ -168,7 +169,7 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     // ban: out; while it runs, sync keeps it out and writes nothing
     await ledger.submit(regulator, 'participants:ban', [m2.participantId, '3600', 'fraud']);
     expect(checkIndex(ledger).get('z1')).not.toContain(m2.participantId);
-    const during = await ledger.submit<{ change: string; indexed: boolean }>(members[1].identity, 'participants:syncCommitteeIndex', [m2.participantId]);
+    const during = await ledger.submit<{ change: string; indexed: boolean }>(nth(members, 1).identity, 'participants:syncCommitteeIndex', [m2.participantId]);
     expect(during.result).toMatchObject({ change: 'none', indexed: false, status: 'BANNED' });
     expect(during.stub.writes.size).toBe(0);
 
@@ -204,12 +205,12 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     const { ledger, members } = await community(5, ['z1']);
     await ledger.submit(regulator, 'governance:setParameters', [JSON.stringify({ penaltyThreshold: 0 })]);
     const params = (await inTx(ledger, (ctx) => readParameters(ctx))).out;
-    const pen = await inTx(ledger, async (ctx, now) => penalise(ctx, await mustReadParticipant(ctx, members[1].participantId), params, 'late delivery', 'tr-1', now));
+    const pen = await inTx(ledger, async (ctx, now) => penalise(ctx, await mustReadParticipant(ctx, nth(members, 1).participantId), params, 'late delivery', 'tr-1', now));
     expect(pen.out).toBe(true);
     expect(indexKeysTouched(pen.stub)).toEqual([]);
-    expect(await status(ledger, members[1].participantId)).toBe('BANNED');
-    expect(checkIndex(ledger).get('z1')).toContain(members[1].participantId);
-    const r = await ledger.submit<{ change: string }>(regulator, 'participants:syncCommitteeIndex', [members[1].participantId]);
+    expect(await status(ledger, nth(members, 1).participantId)).toBe('BANNED');
+    expect(checkIndex(ledger).get('z1')).toContain(nth(members, 1).participantId);
+    const r = await ledger.submit<{ change: string }>(regulator, 'participants:syncCommitteeIndex', [nth(members, 1).participantId]);
     expect(r.result.change).toBe('removed');
     expect(checkIndex(ledger).get('z1')).toEqual(ids(members, 0, 4, 2, 3));
   });
@@ -219,8 +220,8 @@ describe('swap-with-last removal and re-add keep the index dense and consistent'
     await ledger.submit(regulator, 'governance:setParameters', [JSON.stringify({ penaltyThreshold: 0 })]);
     const j = await join(ledger, 'Org1MSP', 'new-1', 'z1');
     const task = await runBeacon(ledger, j.taskId);
-    ledger.now = whenLeads(task, task.committee[0], ledger.now);
-    const [l, a, b, c] = task.committee.map((p) => byId(members, p));
+    ledger.now = whenLeads(task, nth(task.committee, 0), ledger.now);
+    const [l, a, b, c] = take(task.committee.map((p) => byId(members, p)), 4);
     const yes = JSON.stringify({ approve: true, conditions: { condition1: true, condition2: true } });
     await ledger.submit(l.identity, 'admissions:recordEntry', [j.participantId]);
     await ledger.submit(a.identity, 'admissions:vote', [j.participantId, yes]);
@@ -298,7 +299,7 @@ describe('draws after removal', () => {
     const { ledger, members } = await community(4, ['z1']);
     const j = await join(ledger, 'Org1MSP', 'f-1', 'z1');
     await expectCode(ledger.submit(regulator, 'participants:admitFounding', [j.participantId]), 'PRECONDITION_FAILED', /already has 4/);
-    await ledger.submit(regulator, 'participants:ban', [members[0].participantId, '86400', 'fraud']);
+    await ledger.submit(regulator, 'participants:ban', [nth(members, 0).participantId, '86400', 'fraud']);
     await ledger.submit(regulator, 'participants:admitFounding', [j.participantId]);
     expect(checkIndex(ledger).get('z1')).toHaveLength(4);
   });
@@ -309,20 +310,20 @@ describe('hot paths never touch the committee index', () => {
     const { ledger, members } = await community(8, ['z1', 'z2']);
     const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
     const task = await runBeacon(ledger, j.taskId);
-    ledger.now = whenLeads(task, task.committee[0], ledger.now);
-    const [l, a] = task.committee.map((p) => byId(members, p));
+    ledger.now = whenLeads(task, nth(task.committee, 0), ledger.now);
+    const [l, a] = take(task.committee.map((p) => byId(members, p)), 2);
     const entry = await ledger.submit(l.identity, 'admissions:recordEntry', [j.participantId]);
     const vote = await ledger.submit(a.identity, 'admissions:vote', [j.participantId, JSON.stringify({ approve: true })]);
     expect(indexKeysTouched(entry.stub)).toEqual([]);
     expect(indexKeysTouched(vote.stub)).toEqual([]);
     // the library calls the market uses
-    const libVote = await inTx(ledger, (ctx, now) => castVote(ctx, task.taskId, 'admission', task.committee[2], { approve: true }, now));
+    const libVote = await inTx(ledger, (ctx, now) => castVote(ctx, task.taskId, 'admission', nth(task.committee, 2), { approve: true }, now));
     expect(libVote.out).toMatchObject({ approve: true });
     expect(indexKeysTouched(libVote.stub)).toEqual([]);
 
     await ledger.submit(regulator, 'governance:setParameters', [JSON.stringify({ penaltyThreshold: 0 })]);
     const params = (await inTx(ledger, (ctx) => readParameters(ctx))).out;
-    const [seller, buyer] = members.filter((m) => !task.committee.includes(m.participantId));
+    const [seller, buyer] = take(members.filter((m) => !task.committee.includes(m.participantId)), 2);
     const settle = await inTx(ledger, (ctx, now) =>
       settleTradeReputation(ctx, { tradeId: 'tr-1', seller: seller.participantId, buyer: buyer.participantId, honest: [], outcome: { kind: 'buyer-fault' }, penaliseFaulty: { reason: 'did not pay' } }, params, now),
     );
@@ -361,15 +362,15 @@ describe('upgrade from an index without position keys', () => {
     makeLegacy(ledger);
     const op1 = identities.operator('Org1MSP');
     // status changes still work; the legacy zone is not touched (skipped lazily, as before)
-    const susp = await ledger.submit(regulator, 'participants:suspend', [members[2].participantId, 'x']);
+    const susp = await ledger.submit(regulator, 'participants:suspend', [nth(members, 2).participantId, 'x']);
     expect([...susp.stub.writes.keys()].filter(isIndexKey)).toEqual([]);
-    await ledger.submit(regulator, 'participants:ban', [members[3].participantId, '3600', 'fraud']);
-    await expectCode(ledger.submit(regulator, 'participants:syncCommitteeIndex', [members[2].participantId]), 'PRECONDITION_FAILED', /zone z1 predates position keys; the regulator must first run participants:backfillCommitteeIndex/);
+    await ledger.submit(regulator, 'participants:ban', [nth(members, 3).participantId, '3600', 'fraud']);
+    await expectCode(ledger.submit(regulator, 'participants:syncCommitteeIndex', [nth(members, 2).participantId]), 'PRECONDITION_FAILED', /zone z1 predates position keys; the regulator must first run participants:backfillCommitteeIndex/);
     await expectCode(ledger.submit(op1, 'participants:backfillCommitteeIndex', ['z1', '2']), 'FORBIDDEN');
     await expectCode(ledger.submit(regulator, 'participants:backfillCommitteeIndex', ['z9', '2']), 'NOT_FOUND', /zone z9/);
 
     const p1 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z1', '2']);
-    expect(p1.result).toEqual({ zone: 'z1', count: 4, written: 2, backfilledTo: 2, complete: false, outOfStep: [members[2].participantId] });
+    expect(p1.result).toEqual({ zone: 'z1', count: 4, written: 2, backfilledTo: 2, complete: false, outOfStep: [nth(members, 2).participantId] });
     // an admission in the middle of the backfill appends with its own position key
     const late = await seedMembers(ledger, 1, ['z1'], 'late');
     const p2 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z1', '500']);
@@ -378,17 +379,17 @@ describe('upgrade from an index without position keys', () => {
     expect(p3.result).toMatchObject({ complete: true, written: 0 });
     expect(p3.stub.writes.size).toBe(0);
     const z2 = await ledger.submit<Record<string, unknown>>(regulator, 'participants:backfillCommitteeIndex', ['z2', '10']);
-    expect(z2.result).toMatchObject({ complete: true, written: 3, outOfStep: [members[3].participantId] });
+    expect(z2.result).toMatchObject({ complete: true, written: 3, outOfStep: [nth(members, 3).participantId] });
 
-    expect(checkIndex(ledger).get('z1')).toEqual([...ids(members, 0, 2, 4, 6), late[0].participantId]);
-    for (const m of [members[2], members[3]]) {
+    expect(checkIndex(ledger).get('z1')).toEqual([...ids(members, 0, 2, 4, 6), nth(late, 0).participantId]);
+    for (const m of [nth(members, 2), nth(members, 3)]) {
       const r = await ledger.submit<{ change: string }>(regulator, 'participants:syncCommitteeIndex', [m.participantId]);
       expect(r.result.change).toBe('removed');
     }
-    await ledger.submit(regulator, 'participants:ban', [members[0].participantId, '3600', 'fraud']);
+    await ledger.submit(regulator, 'participants:ban', [nth(members, 0).participantId, '3600', 'fraud']);
     const idx = checkIndex(ledger);
     // [0,2,4,6,late] - 2 (late moves to 1) - 0 (6 moves to 0)
-    expect(idx.get('z1')).toEqual([members[6].participantId, late[0].participantId, members[4].participantId]);
+    expect(idx.get('z1')).toEqual([nth(members, 6).participantId, nth(late, 0).participantId, nth(members, 4).participantId]);
     expect(idx.get('z2')).toEqual(ids(members, 1, 5));
   });
 });
@@ -398,7 +399,7 @@ describe('determinism of index maintenance', () => {
     const { ledger, members } = await community(9, ['z1', 'z2', 'z3']);
     const fingerprint = (r: CallResult) =>
       JSON.stringify({ writes: [...r.stub.writes.entries()].map(([k, v]) => [k, v === null ? null : Buffer.from(v).toString('base64')]), response: r.raw });
-    const banArgs = [members[0].participantId, '600', 'fraud'];
+    const banArgs = [nth(members, 0).participantId, '600', 'fraud'];
     const a = await ledger.fork().run(regulator, 'participants:ban', banArgs, { txId: 'tx-ban', peerClock: ledger.now - 30 });
     const b = await ledger.fork().run(regulator, 'participants:ban', banArgs, { txId: 'tx-ban', peerClock: ledger.now + 50 });
     expect([...a.stub.writes.keys()].filter(isIndexKey)).toHaveLength(5); // counter, moved slot, moved position, last slot, own position
@@ -406,8 +407,8 @@ describe('determinism of index maintenance', () => {
 
     await ledger.submit(regulator, 'participants:ban', banArgs);
     ledger.advance(601);
-    const s1 = await ledger.fork().run(members[1].identity, 'participants:syncCommitteeIndex', [members[0].participantId], { txId: 'tx-sync' });
-    const s2 = await ledger.fork().run(regulator, 'participants:syncCommitteeIndex', [members[0].participantId], { txId: 'tx-sync', peerClock: ledger.now + 59 });
+    const s1 = await ledger.fork().run(nth(members, 1).identity, 'participants:syncCommitteeIndex', [nth(members, 0).participantId], { txId: 'tx-sync' });
+    const s2 = await ledger.fork().run(regulator, 'participants:syncCommitteeIndex', [nth(members, 0).participantId], { txId: 'tx-sync', peerClock: ledger.now + 59 });
     expect([...s1.stub.writes.keys()].filter(isIndexKey)).toHaveLength(3); // slot, position, counter
     expect(fingerprint(s1)).toBe(fingerprint(s2));
   });

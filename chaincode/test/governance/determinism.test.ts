@@ -1,6 +1,7 @@
 import { identities } from '../support/fakeIdentity';
 import { CallResult, TestLedger } from '../support/ledger';
 import { beaconSignatureHex, byId, join, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
+import { nth } from '../support/lists';
 
 function fingerprint(r: CallResult): string {
   const writes = [...r.stub.writes.entries()].map(([k, v]) => [k, v === null ? null : Buffer.from(v).toString('base64')]);
@@ -24,11 +25,11 @@ describe('determinism: the same transaction on copies of the same state writes i
 
     // Carry on to a decision, then endorse the decision twice.
     const task = await runBeacon(ledger, j.taskId, ['Org2MSP']);
-    ledger.now = whenLeads(task, task.committee[0], ledger.now);
+    ledger.now = whenLeads(task, nth(task.committee, 0), ledger.now);
     const vote = JSON.stringify({ approve: true, conditions: { condition1: true, condition2: true } });
-    await ledger.submit(byId(members, task.committee[0]).identity, 'admissions:recordEntry', [j.participantId]);
-    await ledger.submit(byId(members, task.committee[1]).identity, 'admissions:vote', [j.participantId, vote]);
-    await ledger.submit(byId(members, task.committee[2]).identity, 'admissions:vote', [j.participantId, vote]);
+    await ledger.submit(byId(members, nth(task.committee, 0)).identity, 'admissions:recordEntry', [j.participantId]);
+    await ledger.submit(byId(members, nth(task.committee, 1)).identity, 'admissions:vote', [j.participantId, vote]);
+    await ledger.submit(byId(members, nth(task.committee, 2)).identity, 'admissions:vote', [j.participantId, vote]);
     const d1 = await ledger.fork().run(regulator, 'admissions:decide', [j.participantId], { txId: 'tx-decide' });
     const d2 = await ledger.fork().run(regulator, 'admissions:decide', [j.participantId], { txId: 'tx-decide', peerClock: ledger.now + 59 });
     expect(d1.stub.writes.size).toBeGreaterThan(5);

@@ -10,6 +10,7 @@ import { clusteredDraw, maxDrawAttempts } from '../../src/governance/domain/samp
 import { approvalQuorum, maxCustodianSeats } from '../../src/governance/domain/quorum';
 import { expectCode, TestLedger } from '../support/ledger';
 import { getTask, join, registerUtilities, regulator, runBeacon, seedMembers } from '../support/community';
+import { nth } from '../support/lists';
 
 const ZONES = ['z1', 'z2', 'z3', 'z4', 'z5'];
 /** 70% of members at Org1MSP, 20% at Org2MSP, 10% at Org3MSP. */
@@ -28,7 +29,7 @@ describe('custodian rule in the sampling (pure)', () => {
     const custodian = new Map<string, string>();
     for (let i = 0; i < size; i++) {
       const pid = `p${i}`;
-      table.get(ZONES[i % ZONES.length])!.push(pid);
+      table.get(nth(ZONES, i % ZONES.length))!.push(pid);
       custodian.set(pid, uneven(i));
     }
     const zones = ZONES.map((zone) => ({ zone, count: table.get(zone)!.length }));
@@ -103,7 +104,7 @@ describe('custodian rule in the committee draw (chaincode)', () => {
     it(`every committee of 20 admission tasks keeps each utility below 2f+1 seats (${size} participants, 70% at one utility)`, async () => {
       const { ledger, custodianOf } = await unevenCommunity(size);
       for (let k = 0; k < 20; k++) {
-        const j = await join(ledger, 'Org2MSP', `new-${k}`, ZONES[k % ZONES.length]);
+        const j = await join(ledger, 'Org2MSP', `new-${k}`, nth(ZONES, k % ZONES.length));
         const task = await runBeacon(ledger, j.taskId);
         expect(task.status).toBe('ACTIVE');
         expect(task.committee).toHaveLength(task.n);

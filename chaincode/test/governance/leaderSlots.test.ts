@@ -7,6 +7,7 @@ import type { Task } from '../../src/governance/ledger/tasks';
 import { leaderAt } from '../../src/governance/services/tasks';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byId, join, registerUtilities, regulator, runBeacon, seedMembers } from '../support/community';
+import { nth } from '../support/lists';
 
 interface Slots {
   taskId: string;
@@ -40,10 +41,10 @@ describe('committees:nextLeaderSlots', () => {
         expect(leaderAt(task, s.startAt)).toEqual({ leader: member, slot: s.slot });
         expect(leaderAt(task, s.endAt - 1).leader).toBe(member);
       }
-      expect(BigInt(r.slots[1].slot) - BigInt(r.slots[0].slot)).toBe(BigInt(task.n));
-      expect(BigInt(r.slots[2].slot) - BigInt(r.slots[1].slot)).toBe(BigInt(task.n));
-      expect(r.slots[0].endAt).toBeGreaterThan(ledger.now); // never a slot that is over
-      firsts.push(BigInt(r.slots[0].slot));
+      expect(BigInt(nth(r.slots, 1).slot) - BigInt(nth(r.slots, 0).slot)).toBe(BigInt(task.n));
+      expect(BigInt(nth(r.slots, 2).slot) - BigInt(nth(r.slots, 1).slot)).toBe(BigInt(task.n));
+      expect(nth(r.slots, 0).endAt).toBeGreaterThan(ledger.now); // never a slot that is over
+      firsts.push(BigInt(nth(r.slots, 0).slot));
     }
     // The members' first slots are the n slots from the current one, each led by exactly one member.
     const current = BigInt(leaderAt(task, ledger.now).slot);
@@ -52,17 +53,17 @@ describe('committees:nextLeaderSlots', () => {
 
   it('gives a slot in which the member\'s leader entry is accepted (Condition 1)', async () => {
     const { ledger, task, members } = await drawnTask();
-    const member = task.committee[task.n - 1];
+    const member = nth(task.committee, task.n - 1);
     const r = await ledger.evaluate<Slots>(regulator, 'committees:nextLeaderSlots', [task.taskId, member, '']);
     expect(r.slots).toHaveLength(1); // "" = the next one
-    ledger.now = r.slots[0].startAt;
-    const entry = await ledger.submit<{ entry: { leader: string; slot: string } }>(byId(members, member).identity, 'admissions:recordEntry', [task.subjectId.split('#')[0]]);
-    expect(entry.result.entry).toMatchObject({ leader: member, slot: r.slots[0].slot });
+    ledger.now = nth(r.slots, 0).startAt;
+    const entry = await ledger.submit<{ entry: { leader: string; slot: string } }>(byId(members, member).identity, 'admissions:recordEntry', [nth(task.subjectId.split('#'), 0)]);
+    expect(entry.result.entry).toMatchObject({ leader: member, slot: nth(r.slots, 0).slot });
   });
 
   it('is cheap: reads the task (and the parameters for the clock guard), nothing else', async () => {
     const { ledger, task } = await drawnTask();
-    const run = await ledger.run(regulator, 'committees:nextLeaderSlots', [task.taskId, task.committee[0], '100']);
+    const run = await ledger.run(regulator, 'committees:nextLeaderSlots', [task.taskId, nth(task.committee, 0), '100']);
     expect(new Set(run.stub.readKeys).size).toBeLessThanOrEqual(2);
     expect((run.result as Slots).slots).toHaveLength(100);
   });
@@ -70,10 +71,10 @@ describe('committees:nextLeaderSlots', () => {
   it('refuses a non-member, a bad count and a task without committee, saying which', async () => {
     const { ledger, task } = await drawnTask();
     await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', [task.taskId, 'p-nobody', '1']), 'NOT_FOUND:NOT_A_MEMBER', /p-nobody is not on the committee/);
-    await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', [task.taskId, task.committee[0], '101']), 'INVALID_ARGUMENT:OUT_OF_RANGE');
-    await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', ['t-missing', task.committee[0], '1']), 'NOT_FOUND:TASK_NOT_FOUND');
+    await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', [task.taskId, nth(task.committee, 0), '101']), 'INVALID_ARGUMENT:OUT_OF_RANGE');
+    await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', ['t-missing', nth(task.committee, 0), '1']), 'NOT_FOUND:TASK_NOT_FOUND');
     const pending = await join(ledger, 'Org3MSP', 'new-2', 'z3');
-    await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', [pending.taskId, task.committee[0], '1']), 'PRECONDITION_FAILED:NO_COMMITTEE');
+    await expectCode(ledger.evaluate(regulator, 'committees:nextLeaderSlots', [pending.taskId, nth(task.committee, 0), '1']), 'PRECONDITION_FAILED:NO_COMMITTEE');
   });
 
   it('matches Eq. (1) before genesis and for negative offsets alike (pure function)', () => {

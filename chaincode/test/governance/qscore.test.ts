@@ -67,7 +67,7 @@ describe('per-party update rule (spec §5)', () => {
 
   it('partial quality scales each party by its Eq. (2) power: x=0.5 → members Δ·x, leader Δ·x³, seller/buyer Δ·x⁵', () => {
     const r = updatePartyScores(before, 500_000n, undefined, bounds);
-    expect(r.honest.a - before.honest.a).toBe(500_000);
+    expect((r.honest.a ?? 0) - before.honest.a).toBe(500_000);
     expect((r.leader as number) - before.leader).toBe(125_000);
     expect(r.seller - before.seller).toBe(31_250);
   });

@@ -7,6 +7,7 @@ import { FakeClientIdentity, identities } from '../support/fakeIdentity';
 import { FakeStub } from '../support/fakeStub';
 import { expectCode, TestLedger } from '../support/ledger';
 import { Member, registerUtilities, regulator, runBeacon, seedMembers, whenLeads } from '../support/community';
+import { nth, take } from '../support/lists';
 
 /** Runs a library function inside one transaction on the ledger and commits it (like a market contract would). */
 async function inTx<T>(ledger: TestLedger, who: Member | null, fn: (ctx: GridLedgerContext, now: number) => Promise<T>, txId = `lib-${Math.floor(ledger.now)}`): Promise<T> {
@@ -29,7 +30,7 @@ describe('generic quorum machinery as the market uses it (two ordered ballots)',
     const ledger = new TestLedger();
     await registerUtilities(ledger);
     const members = await seedMembers(ledger, 10, ['z1', 'z2']);
-    const [seller, buyer] = members;
+    const [seller, buyer] = take(members, 2);
     const params = await inTx(ledger, null, (ctx) => readParameters(ctx));
     const task = await inTx(ledger, null, (ctx, now) =>
       openTask(ctx, {
@@ -47,7 +48,7 @@ describe('generic quorum machinery as the market uses it (two ordered ballots)',
     expect(drawn.committee).not.toContain(seller.participantId);
     expect(drawn.committee).not.toContain(buyer.participantId);
     const m = (pid: string) => members.find((x) => x.participantId === pid) as Member;
-    const [l, a, b, c] = drawn.committee;
+    const [l, a, b, c] = take(drawn.committee, 4);
     ledger.now = whenLeads(drawn, l, ledger.now);
     await expectCode(inTx(ledger, m(l), (ctx, now) => recordLeaderEntry(ctx, task.taskId, 'final', l, {}, now)), 'PRECONDITION_FAILED', /after ballot "execution" is approved/);
     await inTx(ledger, m(l), (ctx, now) => recordLeaderEntry(ctx, task.taskId, 'execution', l, { escrowed: true }, now));
@@ -57,7 +58,7 @@ describe('generic quorum machinery as the market uses it (two ordered ballots)',
     const d1 = await inTx(ledger, null, (ctx, now) => decideBallot(ctx, task.taskId, 'execution', now));
     expect(d1).toMatchObject({ outcome: 'APPROVED', taskClosed: false, leader: l, approvals: 3 });
     // final stage: a new slot, a new entry, and a rejection by f+1
-    const l2 = drawn.committee[1];
+    const l2 = nth(drawn.committee, 1);
     ledger.now = whenLeads(drawn, l2, ledger.now + 1);
     await inTx(ledger, m(l2), (ctx, now) => recordLeaderEntry(ctx, task.taskId, 'final', l2, {}, now));
     await inTx(ledger, m(c), (ctx, now) => castVote(ctx, task.taskId, 'final', c, { approve: false, conditions: { condition3: false } }, now));
@@ -74,8 +75,8 @@ describe('trade outcome → Q-scores (spec §5) through settleTradeReputation', 
     const ledger = new TestLedger();
     const members = await seedMembers(ledger, 6, ['z1']);
     const params = await inTx(ledger, null, (ctx) => readParameters(ctx));
-    const [s, b, l, v1, v2] = members.map((x) => x.participantId);
-    return { ledger, params, s, b, l, v1, v2, untouched: members[5].participantId };
+    const [s, b, l, v1, v2] = take(members.map((x) => x.participantId), 5);
+    return { ledger, params, s, b, l, v1, v2, untouched: nth(members, 5).participantId };
   }
 
   it('success raises seller, buyer, leader and honest validators, and records Eq. (2) for the trade', async () => {
@@ -125,7 +126,7 @@ describe('trade outcome → Q-scores (spec §5) through settleTradeReputation', 
     const page1 = await ledger.evaluate<{ entries: Array<{ participantId: string; qScore: number }>; bookmark: string }>(viewer, 'participants:leaderboard', ['4', '']);
     expect(page1.entries).toHaveLength(4);
     expect(page1.entries.map((e) => e.qScore)).toEqual([...page1.entries.map((e) => e.qScore)].sort((x, y) => y - x));
-    expect(Object.keys(page1.entries[0]).sort()).toEqual(['participantId', 'qScore']);
+    expect(Object.keys(nth(page1.entries, 0)).sort()).toEqual(['participantId', 'qScore']);
     const page2 = await ledger.evaluate<{ entries: Array<{ participantId: string; qScore: number }>; bookmark: string }>(viewer, 'participants:leaderboard', ['4', page1.bookmark]);
     expect(page2.entries.map((e) => e.participantId)).toContain(s);
     expect(page2.entries[page2.entries.length - 1]).toEqual({ participantId: s, qScore: 10 * Q_SCALE - 31_250 });

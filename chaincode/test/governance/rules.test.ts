@@ -51,8 +51,8 @@ describe('clustered sampling', () => {
     B: ['b0', 'b1', 'b2', 'b3', 'b4'],
     C: ['c0', 'c1', 'c2', 'c3', 'c4'],
   };
-  const zones = Object.keys(table).map((zone) => ({ zone, count: table[zone].length }));
-  const lookup = async (z: string, i: number) => table[z][i];
+  const zones = Object.entries(table).map(([zone, ids]) => ({ zone, count: ids.length }));
+  const lookup = async (z: string, i: number) => table[z]?.[i];
   const all = async () => true;
 
   it('is deterministic for a seed and spreads members across zones (≤ ceil(n/Z) per zone)', async () => {
@@ -78,7 +78,7 @@ describe('clustered sampling', () => {
 
   it('lifts the zone cap only when the zones cannot fill the committee otherwise', async () => {
     const lopsided = [{ zone: 'A', count: 5 }, { zone: 'B', count: 1 }];
-    const r = await clusteredDraw('s', 4, lopsided, new Set(), async (z, i) => (z === 'A' ? table.A[i] : 'b0'), all);
+    const r = await clusteredDraw('s', 4, lopsided, new Set(), async (z, i) => (z === 'A' ? table.A?.[i] : 'b0'), all);
     expect(r.members).toHaveLength(4);
     expect(r.memberZones.filter((z) => z === 'B')).toHaveLength(1);
   });

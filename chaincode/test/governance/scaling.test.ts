@@ -3,6 +3,7 @@ import { maxDrawAttempts } from '../../src/governance/domain/sampling';
 import { identities } from '../support/fakeIdentity';
 import { TestLedger } from '../support/ledger';
 import { beaconSignatureHex, join, Member, registerUtilities, regulator, seedMembers } from '../support/community';
+import { nth } from '../support/lists';
 
 /** Reads made by the transaction that completes the beacon and draws the committee. */
 async function drawReads(communitySize: number, mspOf?: (i: number) => string): Promise<{ reads: string[]; task: Task; ledger: TestLedger; members: Member[] }> {
@@ -19,7 +20,7 @@ async function drawReads(communitySize: number, mspOf?: (i: number) => string): 
 
 /** Keys read and written by a regulator's ban of the first seeded member (an index removal with a swap). */
 async function banCost(ledger: TestLedger, members: Member[]): Promise<{ reads: number; writes: number; indexWrites: number }> {
-  const r = await ledger.run(regulator, 'participants:ban', [members[0].participantId, '3600', 'fraud']);
+  const r = await ledger.run(regulator, 'participants:ban', [nth(members, 0).participantId, '3600', 'fraud']);
   return { reads: r.stub.readKeys.length, writes: r.stub.writes.size, indexWrites: [...r.stub.writes.keys()].filter((k) => k.startsWith('\u0000gl.elig.')).length };
 }
 

@@ -9,6 +9,7 @@ import { DEFAULT_MARKET_PARAMS as P, mergeMarketParams } from '../../src/market/
 import * as R from '../../src/market/domain/reading';
 import type { Trade } from '@gridledger/protocol';
 import * as T from '../../src/market/domain/trade';
+import { nth } from '../support/lists';
 
 const codeOf = (f: () => unknown): string => {
   try {
@@ -246,7 +247,7 @@ describe('sealed-bid auction (seed 000)', () => {
     const w1 = A.selectWinner(tie).winner?.offerId;
     const w2 = A.selectWinner([...tie].reverse()).winner?.offerId;
     expect(w1).toBe(w2);
-    expect([revealed[1].offerId, revealed[2].offerId]).toContain(w1);
+    expect([nth(revealed, 1).offerId, nth(revealed, 2).offerId]).toContain(w1);
     const closed = A.close(req, revealed, NOW + 200);
     expect(closed).toMatchObject({ status: 'AWARDED', winnerPricePerKwh: 20 });
     expect(A.close(req, [], NOW + 200).status).toBe('NO_WINNER');

@@ -7,6 +7,7 @@ import type { Trade } from '@gridledger/protocol';
 import { expectCode, TestLedger } from '../support/ledger';
 import { communityLedger, drawCommittee, participantOf, runStage } from '../support/community';
 import { balance, checkInvariants, fund, MeterSim, pid, T0, who, exportProof, importProof } from '../support/marketLedger';
+import { nth } from '../support/lists';
 
 const D = T0 + 2 * 86_400; // delivery interval [D, D+900), day 3
 const OFFER = { amountWh: 2000, pricePerKwh: 30, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
@@ -116,7 +117,7 @@ describe('scenario 1: energy sent and received', () => {
     const hist = await ledger.evaluate<{ entries: Array<{ seq: number; delta: number; qScore: number }> }>(who.seller, 'participants:getQScoreHistory', [pid(who.seller), '10', '']);
     expect(hist.entries.map((e) => e.seq)).toEqual([0, 1]);
     expect(hist.entries.every((e) => e.delta < 0)).toBe(true);
-    expect(hist.entries[1].qScore).toBe(seller.qScore);
+    expect(nth(hist.entries, 1).qScore).toBe(seller.qScore);
   });
 
   it('the buyer meter evidences less than was escrowed: pro rata, rest returns to the seller', async () => {

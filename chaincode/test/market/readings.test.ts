@@ -1,5 +1,6 @@
 import { expectCode, TestLedger } from '../support/ledger';
 import { checkInvariants, exportProof, MeterSim, newLedger, T0, U1, who } from '../support/marketLedger';
+import { nth } from '../support/lists';
 
 const I0 = T0; // first interval of day 1 (all of day 1 has ended at ledger time)
 
@@ -62,7 +63,7 @@ describe('meter readings', () => {
     // Only the meter head is rewritten, byte for byte (so the re-post plans on the collection policy).
     const pw = again.stub.privateWrites;
     expect([...pw.keys()]).toEqual([`${U1}PrivateCollection`]);
-    const [[headKey, headBytes]] = [...pw.get(`${U1}PrivateCollection`)!.entries()];
+    const [headKey, headBytes] = nth([...pw.get(`${U1}PrivateCollection`)!.entries()], 0);
     expect(headKey).toContain('meter-s1');
     const stored = await ledger.evaluate<Record<string, unknown>>(who.seller, 'meters:getHead', [U1, 'meter-s1']);
     expect(JSON.parse(Buffer.from(headBytes!).toString('utf8'))).toMatchObject({ lastIntervalStart: stored.lastIntervalStart, readings: stored.readings });
@@ -152,7 +153,7 @@ describe('meter readings', () => {
     // Only the regulator's parameter documents (governance, and market for minIntervalSeconds) are read by all:
     // read-only here, so they never conflict.
     for (let i = 0; i < touched.length; i++) for (let j = i + 1; j < touched.length; j++) {
-      const shared = [...touched[i]].filter((k) => touched[j].has(k) && !k.includes('gl.parameters') && !k.includes('gl.market.params'));
+      const shared = [...nth(touched, i)].filter((k) => nth(touched, j).has(k) && !k.includes('gl.parameters') && !k.includes('gl.market.params'));
       expect(shared).toEqual([]);
     }
   });

@@ -9,6 +9,7 @@ import { identities, IdentitySpec } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { byPid, communityLedger, drawCommittee, participantOf, readTaskOf, runStage, validators } from '../support/community';
 import { checkInvariants, fund, MeterSim, pid, T0, U2, who, exportProof, importProof } from '../support/marketLedger';
+import { nth, take } from '../support/lists';
 
 const D = T0 + 2 * 86_400;
 const OFFER = { amountWh: 1000, pricePerKwh: 40, deliveryStart: D, deliveryLength: 900, ttlSeconds: 3600 };
@@ -39,7 +40,7 @@ const confirm = (t: Trade, wh: number) => ledger.submit(who.buyer, 'trades:confi
 describe('committee rules on trades', () => {
   it('only the slot leader records the entry, once per slot; one vote per member; non-members cannot vote', async () => {
     const t = await escrowedTrade();
-    await expectCode(ledger.submit(validators[0], 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'FORBIDDEN', /not on the committee/);
+    await expectCode(ledger.submit(nth(validators, 0), 'trades:vote', [t.tradeId, JSON.stringify({ approve: true })]), 'FORBIDDEN', /not on the committee/);
     const task = await drawCommittee(ledger, t.validation.taskId);
     const { leader } = leaderAt(task, ledger.now);
     const other = task.committee.find((m) => m !== leader) as string;
@@ -62,7 +63,7 @@ describe('committee rules on trades', () => {
     ledger.advance(300);
     const task = await readTaskOf(ledger, t.validation.taskId);
     const { leader } = leaderAt(task, ledger.now);
-    const [a, b, dissenter] = task.committee.filter((m) => m !== leader);
+    const [a, b, dissenter] = take(task.committee.filter((m) => m !== leader), 3);
     const before = { d: await participantOf(ledger, dissenter), a: await participantOf(ledger, a) };
     await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
     await ledger.submit(byPid.get(a) as IdentitySpec, 'trades:vote', [t.tradeId, '{"approve":true}']);
@@ -86,7 +87,7 @@ describe('committee rules on trades', () => {
     ledger.advance(300);
     const task = await readTaskOf(ledger, t.validation.taskId);
     const { leader } = leaderAt(task, ledger.now);
-    const [a, b] = task.committee.filter((m) => m !== leader);
+    const [a, b] = take(task.committee.filter((m) => m !== leader), 2);
     const before = await participantOf(ledger, leader);
     await ledger.submit(byPid.get(leader) as IdentitySpec, 'trades:recordEntry', [t.tradeId]);
     const ballot = await ledger.evaluate<{ votes: Array<{ voter: string; approve: boolean; conditions: Record<string, boolean>; reason: string }> }>(who.regulator, 'committees:getBallot', [t.validation.taskId, 'final']);

@@ -1,6 +1,7 @@
 import { expectCode, TestLedger } from '../support/ledger';
 import { balance, checkInvariants, fund, MeterSim, newLedger, pid, T0, U1, who, exportProof } from '../support/marketLedger';
 import type { Reading } from '@gridledger/protocol';
+import { nth } from '../support/lists';
 
 const I0 = T0;
 
@@ -59,7 +60,7 @@ describe('wallets', () => {
     expect(page1.items).toHaveLength(1);
     expect(page1.bookmark).not.toBe('');
     const page2 = await ledger.evaluate<{ items: Array<{ amount: number; reference: string }>; bookmark: string }>(who.seller, 'wallets:history', [pid(who.seller), '1', page1.bookmark]);
-    expect([page1.items[0].reference, page2.items[0].reference].sort()).toEqual(['second', 'topup-700']);
+    expect([nth(page1.items, 0).reference, nth(page2.items, 0).reference].sort()).toEqual(['second', 'topup-700']);
   });
 });
 

@@ -26,6 +26,7 @@ import { FakeClientIdentity, IdentitySpec, identities } from './fakeIdentity';
 import { FakeStub } from './fakeStub';
 import { TestLedger } from './ledger';
 import { T0, U1, U2, U3, pid, who } from './marketLedger';
+import { nth } from './lists';
 
 export const UTILITIES = ['Org1MSP', 'Org2MSP', 'Org3MSP'];
 export const regulator = identities.regulator();
@@ -69,14 +70,14 @@ export async function seedMembers(
   count: number,
   zones: string[],
   prefix = 'seed',
-  mspOf: (i: number) => string = (i) => UTILITIES[i % UTILITIES.length],
+  mspOf: (i: number) => string = (i) => nth(UTILITIES, i % UTILITIES.length),
 ): Promise<Member[]> {
   const members: Member[] = [];
   const stub = new FakeStub(ledger.world, { txId: `seed-${prefix}`, timestamp: ledger.now, creatorMspId: 'Org1MSP' });
   const ctx = new GridLedgerContext();
   (ctx as { stub: unknown }).stub = stub;
   for (let i = 0; i < count; i++) {
-    const zone = zones[i % zones.length];
+    const zone = nth(zones, i % zones.length);
     const msp = mspOf(i);
     const m = memberIdentity(msp, `${prefix}-${i}`, zone);
     const p: Participant = {
@@ -165,7 +166,7 @@ export class CommunityBootstrap extends GridLedgerContract {
 
 /** Validators: eight meters over three zones and utilities, never party to the test trades. */
 export const validators: IdentitySpec[] = Array.from({ length: 8 }, (_, i) =>
-  identities.meter([U1, U2, U3][i % 3], `meter-v${i}`, ['zone-a', 'zone-b', 'zone-c'][i % 3]),
+  identities.meter(nth([U1, U2, U3], i % 3), `meter-v${i}`, nth(['zone-a', 'zone-b', 'zone-c'], i % 3)),
 );
 
 export const byPid = new Map<string, IdentitySpec>();
@@ -222,7 +223,7 @@ export async function runStage(ledger: TestLedger, tradeId: string, taskId: stri
   const others = task.committee.filter((m) => m !== leader);
   for (const [i, v] of votes.entries()) {
     if (!v) continue;
-    await ledger.submit(byPid.get(others[i]) as IdentitySpec, 'trades:vote', [tradeId, JSON.stringify(v)]);
+    await ledger.submit(byPid.get(nth(others, i)) as IdentitySpec, 'trades:vote', [tradeId, JSON.stringify(v)]);
   }
   if (!decide) return undefined;
   return (await ledger.submit(who.regulator, 'trades:decide', [tradeId])).result;

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'crypto';
 import type { ChaincodeStub, Iterators, StateQueryResponse, Timestamp } from 'fabric-shim-api';
+import { nth } from './lists';
 
 const MIN = '\u0000';
 const MAX = '\u{10FFFF}';
@@ -61,7 +62,7 @@ function iteratorOf<T>(items: T[]): Iterators.CommonIterator<T> & AsyncIterable<
   const it = {
     async next(): Promise<Iterators.NextResult<T>> {
       if (closed) throw new Error('iterator closed');
-      if (i < items.length) return { value: items[i++], done: false };
+      if (i < items.length) return { value: nth(items, i++), done: false };
       return { value: undefined as unknown as T, done: true };
     },
     async close(): Promise<void> {
@@ -189,7 +190,7 @@ export class FakeStub implements Partial<ChaincodeStub> {
     const start = bookmark !== '' ? bookmark : startKey === '' ? '\u0001' : startKey;
     const all = this.rangeKeys(start, endKey);
     const page = all.slice(0, pageSize);
-    const next = all.length > pageSize ? all[pageSize] : '';
+    const next = all[pageSize] ?? '';
     const it = iteratorOf(this.toKVs(page));
     const p = Promise.resolve({ iterator: it, metadata: { fetchedRecordsCount: page.length, bookmark: next } });
     return Object.assign(p, { [Symbol.asyncIterator]: () => it[Symbol.asyncIterator]() });
@@ -240,7 +241,7 @@ export class FakeStub implements Partial<ChaincodeStub> {
   splitCompositeKey(compositeKey: string): { objectType: string; attributes: string[] } {
     if (!compositeKey || compositeKey[0] !== MIN) return { objectType: null as unknown as string, attributes: [] };
     const parts = compositeKey.slice(1).split(MIN);
-    const [objectType, ...rest] = parts;
+    const [objectType = '', ...rest] = parts;
     return { objectType, attributes: rest.slice(0, -1) };
   }
 

@@ -82,7 +82,7 @@ export class TestLedger {
 
   /** Runs without committing, returning the stub so tests can inspect reads/writes. */
   async run<T = unknown>(who: IdentitySpec, fn: string, args: string[] = [], opts: CallOptions = {}): Promise<CallResult<T>> {
-    const [contractName, method] = fn.split(':');
+    const [contractName = '', method = ''] = fn.split(':');
     const contract = this.byName.get(contractName);
     if (!contract) throw new Error(`test harness: no contract named ${contractName}`);
     const declared = (Reflect.getMetadata('fabric:transactions', contract) ?? []) as Array<{ name: string }>;

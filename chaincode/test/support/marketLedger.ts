@@ -16,6 +16,7 @@ import { FakeClientIdentity, IdentitySpec, identities } from './fakeIdentity';
 import { T0, TestLedger } from './ledger';
 import { WorldState } from './fakeStub';
 import '../support/quietLogs';
+import { nth } from './lists';
 
 export { T0 };
 export const U1 = 'Utility1MSP';
@@ -63,7 +64,9 @@ export class MeterSim {
   last?: Reading;
   constructor(readonly spec: IdentitySpec) {}
   get meterId(): string {
-    return (this.spec.attrs as Record<string, string>).meterId;
+    const id = (this.spec.attrs as Record<string, string>).meterId;
+    if (id === undefined) throw new Error('test meter identity has no meterId attribute');
+    return id;
   }
   next(intervalStart: number, importWh: number, exportWh: number): Reading {
     this.importReg += importWh;
@@ -96,7 +99,7 @@ function decodeState(world: WorldState): Array<{ type: string; attrs: string[]; 
   for (const [k, v] of world.state) {
     if (k[0] !== '\u0000') continue;
     const parts = k.slice(1).split('\u0000');
-    out.push({ type: parts[0], attrs: parts.slice(1, -1), value: JSON.parse(Buffer.from(v).toString('utf8')) });
+    out.push({ type: nth(parts, 0), attrs: parts.slice(1, -1), value: JSON.parse(Buffer.from(v).toString('utf8')) });
   }
   return out;
 }
@@ -158,12 +161,12 @@ export function checkInvariants(world: WorldState): void {
   const fromShards = new Map<string, Record<string, number>>();
   const add = (m: Map<string, Record<string, number>>, owner: string, v: Record<string, unknown>, packets: number) => {
     const cur = m.get(owner) ?? { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: 0 };
-    for (const f of ['availableWh', 'escrowedWh', 'soldWh', 'claimedWh']) cur[f] += num(v[f]);
-    cur.packets += packets;
+    for (const f of ['availableWh', 'escrowedWh', 'soldWh', 'claimedWh']) cur[f] = (cur[f] ?? 0) + num(v[f]);
+    cur.packets = (cur.packets ?? 0) + packets;
     m.set(owner, cur);
   };
   for (const p of of('gl.market.packet')) add(fromPackets, String(p.value.owner), p.value, 1);
-  for (const b of of('gl.market.energyBalance')) add(fromShards, b.attrs[0], b.value, num(b.value.packets));
+  for (const b of of('gl.market.energyBalance')) add(fromShards, nth(b.attrs, 0), b.value, num(b.value.packets));
   expect(Object.fromEntries(fromShards)).toEqual(Object.fromEntries(fromPackets));
 }
 

@@ -159,8 +159,8 @@ export class AgentService {
     const later = (ms: number) => ms + this.keeperDelay;
     let local: Map<string, string> | undefined;
     for (const { name, payload: p } of events) {
-      const s = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
-      const n = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
+      const s = (k: string) => (typeof p[k] === 'string' ? p[k] : undefined);
+      const n = (k: string) => (typeof p[k] === 'number' ? p[k] : undefined);
       switch (name) {
         case EVENTS.committeeDrawn: {
           const taskId = s('taskId');

@@ -25,7 +25,7 @@ export interface ChaincodeFailure {
 /** One normalised failure of a ledger call, whatever class the Fabric client threw. */
 export class LedgerError extends Error {
   readonly stage: LedgerStage;
-  readonly grpcCode: number | undefined;
+  readonly grpcCode: Grpc | undefined;
   readonly validationCode: number | undefined;
   readonly details: Array<{ address: string; mspId: string; message: string }>;
   readonly txId: string | undefined;
@@ -34,7 +34,7 @@ export class LedgerError extends Error {
   constructor(o: {
     stage: LedgerStage;
     message: string;
-    grpcCode?: number;
+    grpcCode?: Grpc;
     validationCode?: number;
     details?: Array<{ address: string; mspId: string; message: string }>;
     txId?: string;
@@ -110,7 +110,7 @@ export function normalizeLedgerError(err: unknown, stage: LedgerStage): LedgerEr
   return new LedgerError({
     stage,
     message: typeof anyErr?.message === 'string' ? anyErr.message : String(err),
-    ...(typeof anyErr?.code === 'number' ? { grpcCode: anyErr.code } : {}),
+    ...(typeof anyErr?.code === 'number' ? { grpcCode: anyErr.code as Grpc } : {}),
     cause: err,
   });
 }

@@ -101,7 +101,7 @@ export class ThreadedLedger implements LedgerClient {
         p.reject(new LedgerError({ stage: p.stage, message: `the ledger thread stopped (${why}); the call may be retried` }));
       }
     };
-    w.on('error', (e) => lost(String((e as Error)?.message ?? e)));
+    w.on('error', (e) => lost(String(e?.message ?? e)));
     w.on('exit', (code) => lost(`exit code ${code}`));
     w.unref();
     this.worker = w;

@@ -140,7 +140,8 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
     res.locals.operationId = op.operationId;
     try {
       if (op.auth === 'apiKey') {
-        await new Promise<void>((resolve, reject) => auth(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+        // auth/middleware.ts calls next() with an HttpProblem (an Error) or nothing
+        await new Promise<void>((resolve, reject) => auth(req, res, (err?: unknown) => (err ? reject(err as Error) : resolve())));
       }
       // validation
       const errors: FieldError[] = [];
@@ -284,7 +285,7 @@ function authorize(p: Principal, op: Operation, params: Record<string, string>, 
   const roles = op.roles;
   if (roles.includes('meter-self')) {
     if (p.roles.includes('meter') && meterId !== undefined && p.meters.includes(meterId)) return;
-    const others = roles.filter((r) => r !== 'meter-self') as Principal['roles'];
+    const others = roles.filter((r) => r !== 'meter-self');
     if (others.some((r) => p.roles.includes(r))) return;
     if (p.roles.includes('meter') && meterId !== undefined) return checkMeter(p, meterId);
     checkRoles(p, [...others, 'meter']);

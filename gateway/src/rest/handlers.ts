@@ -203,7 +203,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
 
   const checkBodyMeter = (pathMeter: string, bodyMeter: unknown, where: string) => {
     if (bodyMeter !== undefined && bodyMeter !== pathMeter) {
-      throw new HttpProblem(400, 'validation-failed', 'The request is invalid', `${where} is ${String(bodyMeter)} but the path names meter ${pathMeter}; they must match (or omit it)`, {
+      throw new HttpProblem(400, 'validation-failed', 'The request is invalid', `${where} is ${typeof bodyMeter === 'string' ? bodyMeter : JSON.stringify(bodyMeter)} but the path names meter ${pathMeter}; they must match (or omit it)`, {
         errors: [{ in: 'body', pointer: where.replace(/^body/, '').replace(/\./g, '/').replace(/\[(\d+)\]/g, '/$1'), message: `must equal ${pathMeter}` }],
       });
     }
@@ -224,7 +224,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       id = regulatorIdentity();
     } else id = actingFor(ctx.principal!, (body.meterId ?? ctx.query.meterId) as string | undefined);
     const omit = new Set(['meterId', ...Object.values(m.transient ?? {}).map((e) => e.replace(/^body:/, ''))]);
-    const json = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    const json = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
     const arg = (expr: string): string => {
       const [kind, name = ''] = expr.split(/:(.*)/s) as [string, string?];
       if (kind === 'path') return ctx.params[name] ?? '';
@@ -236,7 +236,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     };
     const args = m.args.map(arg);
     if (m.mode === 'evaluate') return { status: 200, body: await evaluateJson(id, m.fn, args) };
-    const transient: Record<string, string> = m.transient ? Object.fromEntries(Object.entries(m.transient).map(([k, e]) => [k, arg(e)]).filter(([, v]) => v !== '')) : {};
+    const transient: Record<string, string> = m.transient ? Object.fromEntries(Object.entries(m.transient).map(([k, e]): [string, string] => [k, arg(e)]).filter(([, v]) => v !== '')) : {};
     for (const [name, p] of Object.entries(m.proofs ?? {})) {
       // The meter's reading proof stays off the block: fetched from its utility's peer, sent as transient data.
       let interval: string;
@@ -289,7 +289,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     },
     revokeMeter: async (ctx) => {
       const meterId = ctx.params.meterId!;
-      const reason = ((ctx.body as { reason?: string } | undefined)?.reason ?? 'cessationofoperation') as string;
+      const reason = ((ctx.body as { reason?: string } | undefined)?.reason ?? 'cessationofoperation');
       const { meter, crlPem } = await d.meters.revoke(meterId, reason);
       d.apiKeys.revokeKeysForMeter(meterId);
       d.ledger.forget(`meter:${meterId}`);

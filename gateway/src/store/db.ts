@@ -56,7 +56,7 @@ export function walSyncer(db: Db): () => Promise<void> {
       try {
         fd ??= fs.openSync(`${db.name}-wal`, 'r');
       } catch (e) {
-        reject(e);
+        reject(e as Error); // fs.openSync throws Error (ENOENT, EMFILE…)
         return;
       }
       fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()));
@@ -96,7 +96,7 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
  */
 export function prepared(db: Db, sql: string): Database.Statement {
   let m = statements.get(db);
-  if (!m) statements.set(db, (m = new Map()));
+  if (!m) statements.set(db, (m = new Map<string, Database.Statement>()));
   let st = m.get(sql);
   if (!st) m.set(sql, (st = db.prepare(sql)));
   return st;

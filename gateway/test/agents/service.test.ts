@@ -220,7 +220,7 @@ describe('AgentService', () => {
       { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
     ] });
     const ballots: Record<string, BallotState> = { execution: ballot('execution', { entryBy: 'p-D', status: 'APPROVED' }), final: { ballot: null, round: 0, votes: [] } };
-    const inner = ledger.evaluateImpl!;
+    const inner = ledger.evaluateImpl;
     ledger.evaluateImpl = async (id, fn, args) => {
       if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
       if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[1]!]));

@@ -53,6 +53,7 @@ function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
+    if (a === undefined) break;
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));

@@ -37,6 +37,7 @@ import { VALIDATION_PARAMETER } from './peer/keyLevelPolicy';
 import { TransientStore } from './peer/transientStore';
 import { withCachedKeys } from './peer/verifierCache';
 import { ChannelPolicies } from './policy';
+import { present } from './present';
 
 export interface DevnetStartOptions {
   configFile: string;
@@ -160,7 +161,7 @@ export class Devnet {
         transient, chaincodeVersion,
         onEndorsed: (ms, ok) => m.proposalProcessed(ms, ok),
       });
-      discoveryPeers.push({ mspId: o.mspId, endpoint: `${o.host}:${o.peerPort}`, serialized, identity: msp.deserialize(serialized), sign: signer.sign });
+      discoveryPeers.push({ mspId: o.mspId, endpoint: `${o.host}:${o.peerPort}`, serialized, identity: msp.deserialize(serialized), sign: (message) => signer.sign(message) });
       return { endorser, mspId: o.mspId, address: `peer0.${o.domain}:${o.peerPort}`, identity: msp.deserialize(serialized) };
     });
 
@@ -205,12 +206,11 @@ export class Devnet {
       },
     });
     try {
-      for (let i = 0; i < config.organizations.length; i++) {
-        const o = config.organizations[i];
+      for (const [i, o] of config.organizations.entries()) {
         const mat = material.get(o.name)!;
         const { server } = await startGatewayServer({
           host: o.host, port: o.peerPort, tlsCertPem: mat.peer!.tls.certPem, tlsKeyPem: mat.peer!.tls.keyPem,
-          service: gateways[i], deliver: delivers[i], endorser: peers[i].endorser, discovery: discoveries[i],
+          service: present(gateways[i], 'gateway of org i'), deliver: present(delivers[i], 'deliver service of org i'), endorser: present(peers[i], 'peer of org i').endorser, discovery: present(discoveries[i], 'discovery service of org i'),
         });
         devnet.closables.push({ name: `${o.name} gateway`, phase: 'serving', close: () => shutdownGrpc(server) });
         const ca = await startCaServer({ org: mat, caName: mat.caName, port: o.caPort, host: o.host, home: opts.home, logger: log.child({ org: o.name, component: 'ca' }) });

@@ -213,7 +213,19 @@ export class NetworkConfigError extends Error {
   }
 }
 
-let yamlValidator: ValidateFunction | undefined;
+/** A network.yaml document as NETWORK_YAML_SCHEMA accepts it (ports as offsets from `portBase`). */
+interface NetworkYaml {
+  portBase: number;
+  channel: string;
+  orderer: { name: string; mspId: string; domain: string; host?: string; caPortOffset: number; batch: { maxMessageCount: number; timeoutMs: number } };
+  organizations: Array<{ name: string; mspId: string; domain: string; host?: string; peerPortOffset: number; caPortOffset: number; opsPortOffset: number }>;
+  identities?: Array<Omit<IdentityConfig, 'attrs'> & { attrs?: Record<string, string> }>;
+  chaincodes: Array<{ name: string; addressPortOffset?: number; addressPortOffsets?: Record<string, number>; endorsementPolicy: string; collections?: Array<Pick<CollectionConfig, 'name' | 'policy'> & Partial<CollectionConfig>> }>;
+  gateway?: { portOffset: number };
+  development?: { intervalSeconds: 60 | 300 };
+}
+
+let yamlValidator: ValidateFunction<NetworkYaml> | undefined;
 
 /** Parses and validates a network.yaml document; `portBase` overrides the file's value. */
 export function parseNetworkConfig(text: string, file = 'network.yaml', portBaseOverride?: number): NetworkConfig {
@@ -223,13 +235,12 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
   } catch (err) {
     throw new NetworkConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
   }
-  yamlValidator ??= new Ajv({ allErrors: true }).compile(NETWORK_YAML_SCHEMA);
+  yamlValidator ??= new Ajv({ allErrors: true }).compile<NetworkYaml>(NETWORK_YAML_SCHEMA);
   const validate = yamlValidator;
   if (!validate(raw)) {
     throw new NetworkConfigError(file, (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const r = raw as any;
+  const r = raw;
   const base: number = portBaseOverride ?? r.portBase;
   const problems: string[] = [];
   const orgNames = new Set<string>();
@@ -261,27 +272,27 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
       port: base + ORDERER_PORT_OFFSET,
       batch: { ...r.orderer.batch },
     },
-    organizations: r.organizations.map((o: Record<string, unknown>) => ({
+    organizations: r.organizations.map((o) => ({
       name: o.name,
       mspId: o.mspId,
       domain: o.domain,
-      host: (o.host as string | undefined) ?? DEFAULT_HOST,
-      peerPort: base + (o.peerPortOffset as number),
-      caPort: base + (o.caPortOffset as number),
-      opsPort: base + (o.opsPortOffset as number),
+      host: o.host ?? DEFAULT_HOST,
+      peerPort: base + o.peerPortOffset,
+      caPort: base + o.caPortOffset,
+      opsPort: base + o.opsPortOffset,
     })),
-    identities: (r.identities ?? []).map((i: IdentityConfig) => ({ ...i, attrs: i.attrs ?? {} })),
-    chaincodes: r.chaincodes.map((c: Record<string, unknown>) => ({
+    identities: (r.identities ?? []).map((i) => ({ ...i, attrs: i.attrs ?? {} })),
+    chaincodes: r.chaincodes.map((c) => ({
       name: c.name,
       addresses: Object.fromEntries(
-        (r.organizations as Array<{ name: string }>).map((o) => {
-          const perOrg = c.addressPortOffsets as Record<string, number> | undefined;
-          return [o.name, `127.0.0.1:${base + (perOrg ? (perOrg[o.name] ?? 0) : (c.addressPortOffset as number))}`];
+        r.organizations.map((o) => {
+          const perOrg = c.addressPortOffsets;
+          return [o.name, `127.0.0.1:${base + (perOrg ? (perOrg[o.name] ?? 0) : (c.addressPortOffset ?? 0))}`];
         }),
       ),
       perOrg: c.addressPortOffsets !== undefined,
       endorsementPolicy: c.endorsementPolicy,
-      collections: ((c.collections as CollectionConfig[] | undefined) ?? []).map((col) => ({
+      collections: (c.collections ?? []).map((col) => ({
         name: col.name,
         policy: col.policy,
         memberOnlyRead: col.memberOnlyRead ?? false,
@@ -290,7 +301,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml', portBase
       })),
     })),
     gateway: { port: base + (r.gateway?.portOffset ?? 80) },
-    ...(r.development ? { development: { intervalSeconds: r.development.intervalSeconds as 60 | 300 } } : {}),
+    ...(r.development ? { development: { intervalSeconds: r.development.intervalSeconds } } : {}),
   };
   const ports = new Map<number, string>();
   const claim = (port: number, what: string) => {

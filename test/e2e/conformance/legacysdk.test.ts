@@ -65,8 +65,8 @@ describe('fabric-network 2.2 with discovery', () => {
     const orderer = f.net.orderer;
     expect(orderer?.nodes?.length).toBeGreaterThan(0);
     const committers = channel.getCommitters().map((c) => c.name).sort();
-    expect(committers).toEqual(orderer!.nodes.map((n) => n.endpoint).sort());
-    expect(channel.getCommitters().every((c) => c.mspid === orderer!.mspId)).toBe(true);
+    expect(committers).toEqual(orderer.nodes.map((n) => n.endpoint).sort());
+    expect(channel.getCommitters().every((c) => c.mspid === orderer.mspId)).toBe(true);
   });
 
   it('submit (discovery plan → ProcessProposal → Broadcast → commit event) and evaluate work unchanged', async () => {

@@ -23,7 +23,7 @@ let orderingRetries = 0;
 
 /** An ordering service's refusal (SubmitError), not a transport failure of the connection under test. */
 function isOrderingRefusal(err: unknown): boolean {
-  const transport = /RST_STREAM|GOAWAY|Session closed|Connection dropped/i.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
+  const transport = /RST_STREAM|GOAWAY|Session closed|Connection dropped/i.test(`${(err as Error).message} ${String((err as { cause?: Error }).cause?.message ?? '')}`);
   // fabric-gateway exports SubmitError as a type only; its instances are named so
   return (err as Error).name === 'SubmitError' && !transport;
 }

@@ -63,7 +63,7 @@ async function leader(): Promise<OrdererNode> {
 }
 
 async function kill(n: OrdererNode | OrgDescriptor): Promise<void> {
-  const file = 'pidFile' in n ? n.pidFile : net.control.ledgerPidFiles.find((f) => f.includes(`peer0.${(n as OrgDescriptor).name}.`))!;
+  const file = 'pidFile' in n ? n.pidFile : net.control.ledgerPidFiles.find((f) => f.includes(`peer0.${(n).name}.`))!;
   const pid = pidOf(file);
   process.kill(pid, 'SIGKILL');
   const until = Date.now() + 15_000;

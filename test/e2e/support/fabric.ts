@@ -121,7 +121,7 @@ const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
  * of the channel trusts, presented under `mspId` — what an attacker with their own CA would send.
  */
 export async function newUnknownCaIdentity(mspId: string): Promise<UserCredentials> {
-  const caKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const caKeys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
   const now = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 24 * 3600_000);
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -137,7 +137,7 @@ export async function newUnknownCaIdentity(mspId: string): Promise<UserCredentia
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const userKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const userKeys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
   const userCert = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(8).toString('hex'),
     subject: 'CN=intruder, OU=client',

@@ -74,7 +74,7 @@ export function mergeParameters(current: GovernanceParameters, update: Record<st
   const next: GovernanceParameters = { ...current };
   // each field's type and range: the one schema (GovernanceParametersInput, packages/protocol)
   for (const [name, value] of Object.entries(inputOf<Partial<GovernanceParameters>>('GovernanceParametersInput', update, 'paramsJson'))) {
-    next[name as keyof GovernanceParameters] = value as number;
+    next[name as keyof GovernanceParameters] = value;
   }
   checkInvariants(next);
   return next;

@@ -27,6 +27,7 @@
  * tells the caller why), so no custodian can reach the 2f+1 approval quorum alone.
  */
 import { streamValue } from './entropy';
+import { present } from '../../kernel/invariant';
 
 export interface ZoneSize {
   zone: string;
@@ -95,7 +96,7 @@ export async function clusteredDraw(
       // Next zone in round-robin that still has room and attempts left; stop if none.
       let zone: ZoneSize | undefined;
       for (let j = 0; j < Z; j++) {
-        const z = zones[(zoneStart + r + j) % Z];
+        const z = present(zones[(zoneStart + r + j) % Z], 'zone (index taken modulo the zone count)');
         if ((perZone.get(z.zone) ?? 0) < cap && (zoneAttempts.get(z.zone) ?? 0) < zoneLimit && !hopeless(z)) {
           zone = z;
           r += j + 1;

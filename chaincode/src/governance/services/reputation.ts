@@ -11,6 +11,7 @@ import { emit } from '../../kernel/events';
 import { appendQScoreHistory, mustReadParticipant, writeParticipant } from '../ledger/participants';
 import type { Decision } from './tasks';
 import { GridLedgerContext } from '../../kernel/context';
+import { present } from '../../kernel/invariant';
 
 /** Sets a participant's score (bounded), records history and the leaderboard, emits QScoreChanged. Writes `p`. */
 export async function setScore(ctx: GridLedgerContext, p: Participant, newScore: number, params: StoredParameters, reason: string, ref: string, now: number): Promise<void> {
@@ -76,7 +77,7 @@ export async function applyCommitteeDecision(ctx: GridLedgerContext, d: Decision
     params,
   );
   for (const [pid, p] of records) {
-    const q = pid === d.leader ? (next.leader as number) : next.honest[pid];
+    const q = pid === d.leader ? (next.leader as number) : present(next.honest[pid], `new Q-score of honest member ${pid}`);
     await setScore(ctx, p, q, params, pid === d.leader ? 'led a decided task' : 'voted with the decided outcome', `${d.taskId}/${d.ballot}`, now);
   }
   return banned;
@@ -137,7 +138,7 @@ export async function settleTradeReputation(ctx: GridLedgerContext, input: Trade
   await setScore(ctx, seller, next.seller, params, reason, ref, now);
   await setScore(ctx, buyer, next.buyer, params, reason, ref, now);
   if (leader && next.leader !== undefined) await setScore(ctx, leader, next.leader, params, reason, ref, now);
-  for (const [id, p] of honest) await setScore(ctx, p, next.honest[id], params, reason, ref, now);
+  for (const [id, p] of honest) await setScore(ctx, p, present(next.honest[id], `new Q-score of honest member ${id}`), params, reason, ref, now);
   if (input.penaliseFaulty && input.outcome.kind !== 'success') {
     const faulty = input.outcome.kind === 'seller-fault' ? seller : buyer;
     await penalise(ctx, faulty, params, input.penaliseFaulty.reason, ref, now);

@@ -45,6 +45,7 @@ import { fail, quote } from '../../kernel/errors';
 import { isoOf } from '../../kernel/clock';
 import { GridLedgerContext } from '../../kernel/context';
 import { checkKeyPart } from '../../kernel/keys';
+import { present } from '../../kernel/invariant';
 
 export type { Ballot, BallotSpec, Task, Vote } from '../ledger/tasks';
 export { readTask } from '../ledger/tasks';
@@ -239,7 +240,7 @@ export async function retryDraw(ctx: GridLedgerContext, taskId: string, now: num
 export function leaderAt(task: Task, time: number): { leader: string; slot: string } {
   if (task.committee.length === 0) fail('PRECONDITION_FAILED', 'NO_COMMITTEE', `task ${task.taskId} has no committee (status ${task.status})`);
   const idx = leaderIndex(time, task.genesisAt, task.slotSeconds, task.n, task.leaderOffset);
-  return { leader: task.committee[idx], slot: slotOf(time, task.genesisAt, task.slotSeconds).toString() };
+  return { leader: present(task.committee[idx], 'slot leader (leaderIndex is below the committee size)'), slot: slotOf(time, task.genesisAt, task.slotSeconds).toString() };
 }
 
 /**
@@ -279,8 +280,9 @@ async function currentBallot(ctx: GridLedgerContext, task: Task, name: string): 
 async function requirePreviousApproved(ctx: GridLedgerContext, task: Task, name: string): Promise<void> {
   const i = task.ballots.findIndex((b) => b.name === name);
   if (i <= 0) return;
-  const prev = await readBallot(ctx, task.taskId, task.ballots[i - 1].name);
-  if (!prev || prev.status !== 'APPROVED') fail('PRECONDITION_FAILED', 'PREVIOUS_BALLOT_OPEN', `ballot "${name}" opens after ballot "${task.ballots[i - 1].name}" is approved`);
+  const prevName = present(task.ballots[i - 1], 'the previous ballot (i > 0)').name;
+  const prev = await readBallot(ctx, task.taskId, prevName);
+  if (!prev || prev.status !== 'APPROVED') fail('PRECONDITION_FAILED', 'PREVIOUS_BALLOT_OPEN', `ballot "${name}" opens after ballot "${prevName}" is approved`);
 }
 
 function checkConditions(spec: BallotSpec, conditions: Record<string, boolean>, approve: boolean): void {
@@ -457,7 +459,7 @@ export async function decideBallot(ctx: GridLedgerContext, taskId: string, ballo
     decidedAt: now,
   };
   await writeBallot(ctx, ballot);
-  const isLast = task.ballots[task.ballots.length - 1].name === ballotName;
+  const isLast = task.ballots.at(-1)?.name === ballotName;
   const taskClosed = outcome === 'REJECTED' || isLast;
   if (taskClosed) {
     task.status = 'CLOSED';

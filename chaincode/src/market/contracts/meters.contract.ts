@@ -10,6 +10,7 @@ import { fail, quote } from '../../kernel/errors';
 import { ID_PATTERN, inputOf, intArg, jsonObjectArgOrTransient } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 import { openMarketTx } from '../services/session';
+import { present } from '../../kernel/invariant';
 
 /**
  * Meter readings (issue 3 §1). A meter identity posts only readings carrying its own meterId.
@@ -33,7 +34,7 @@ export class MetersContract extends GridLedgerContract {
     const { minIntervalSeconds } = await env.market();
     const r = R.parseReading(jsonObjectArgOrTransient(ctx.stub.getTransient(), readingJson, 'readingJson', 'reading'), 'reading', minIntervalSeconds);
     if (r.meterId !== meter.meterId) fail('FORBIDDEN', 'OTHER_METER', `meter ${meter.meterId} may only post its own readings, not meter ${r.meterId}'s`);
-    const [res] = await readings.postReadings(ctx, meter.mspId, meter.meterId, [r]);
+    const res = present((await readings.postReadings(ctx, meter.mspId, meter.meterId, [r]))[0], 'the result of the one reading posted');
     if (res.status === 'RECORDED') emit(ctx, EVENTS.readingRecorded, { mspId: meter.mspId, meterId: meter.meterId, intervals: [r.intervalStart] });
     return canonicalJson({ meterId: meter.meterId, intervalStart: r.intervalStart, status: res.status });
   }
@@ -57,7 +58,7 @@ export class MetersContract extends GridLedgerContract {
       return r;
     });
     for (let i = 1; i < parsed.length; i++) {
-      if (parsed[i].intervalStart <= parsed[i - 1].intervalStart) fail('INVALID_ARGUMENT', 'BAD_ORDER', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
+      if (present(parsed[i], 'reading i').intervalStart <= present(parsed[i - 1], 'reading i - 1').intervalStart) fail('INVALID_ARGUMENT', 'BAD_ORDER', `batch.readings must be in strictly increasing intervalStart order (index ${i})`);
     }
     const res = await readings.postReadings(ctx, meter.mspId, meter.meterId, parsed);
     const recorded = res.filter((x) => x.status === 'RECORDED').map((x) => x.intervalStart);

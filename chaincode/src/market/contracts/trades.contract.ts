@@ -18,6 +18,7 @@ import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { castVote, recordLeaderEntry, type VoteInput } from '../../governance';
 import { openMarketTx } from '../services/session';
 import { closeTrade, decideStage, endStage, escrowEnergy } from '../services/settlement';
+import { present } from '../../kernel/invariant';
 
 /**
  * Validated settlement of trades (seed 002 Fig. 5 on top of seed 001's escrow). See docs/market.md
@@ -164,7 +165,7 @@ export class TradesContract extends GridLedgerContract {
     await openMarketTx(ctx);
     const page = await pageByPartialKey<{ role: string }>(ctx, MKT.tradeByParty, [idArg(participantId, 'participantId')], pageSizeArg(pageSize), bookmark ?? '');
     const items = [];
-    for (const i of page.items) items.push({ role: i.value.role, trade: await getTrade(ctx, i.attributes[1]) });
+    for (const i of page.items) items.push({ role: i.value.role, trade: await getTrade(ctx, present(i.attributes[1], 'the trade id in a trade-by-party key')) });
     return canonicalJson({ items, bookmark: page.bookmark });
   }
 

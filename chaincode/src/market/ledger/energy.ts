@@ -47,7 +47,7 @@ export interface EnergyBalance {
 
 const ZERO: EnergyBalance = { availableWh: 0, escrowedWh: 0, soldWh: 0, claimedWh: 0, packets: 0 };
 
-export const shardOf = (packetId: string): number => createHash('sha256').update(packetId, 'utf8').digest()[0] % BALANCE_SHARDS;
+export const shardOf = (packetId: string): number => createHash('sha256').update(packetId, 'utf8').digest().readUInt8(0) % BALANCE_SHARDS;
 const balanceKey = (ctx: GridLedgerContext, owner: string, shard: number): string => ctx.state.key(MKT.energyBalance, [owner, padUint(shard, 2)]);
 
 export async function putPacket(ctx: GridLedgerContext, p: EnergyPacket, isNew: boolean): Promise<void> {

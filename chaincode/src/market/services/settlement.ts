@@ -70,7 +70,7 @@ export async function closeTrade(ctx: GridLedgerContext, gov: StoredParameters, 
     await putPacket(ctx, { ...p, escrowedWh: p.escrowedWh - part.amountWh, soldWh: p.soldWh + part.deliveredWh, availableWh: p.availableWh + part.returnedWh }, false);
   }
   if (outcome.energyToBuyerWh > 0) {
-    const first = t.packets.length ? await getPacket(ctx, t.packets[0].packetId) : undefined;
+    const first = t.packets[0] ? await getPacket(ctx, t.packets[0].packetId) : undefined;
     const bought: EnergyPacket = {
       packetId: `pkt-${t.tradeId.slice(4)}`,
       owner: t.buyer,

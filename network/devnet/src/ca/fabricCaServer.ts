@@ -148,7 +148,7 @@ function parseRegister(b: Json): RegisterRequest {
       const o = a as Json;
       const name = str(o.name);
       if (!name) throw badBody('attribute without a name');
-      return { name, value: o.value === undefined || o.value === null ? '' : String(o.value), ecert: o.ecert === true };
+      return { name, value: o.value === undefined || o.value === null ? '' : typeof o.value === 'string' ? o.value : JSON.stringify(o.value), ecert: o.ecert === true };
     }),
   };
   const type = str(b.type);
@@ -269,8 +269,7 @@ export async function startCaServer(opts: StartCaServerOptions): Promise<Running
     handle(req, res).catch((err: unknown) => {
       const e =
         err instanceof CaError ? err : new CaError(500, CaErrorCode.Unknown, `Internal error: ${(err as Error)?.message ?? String(err)}`);
-      const logFn = e.httpStatus >= 500 ? log.error : log.warn;
-      logFn.call(log, { ca: ca.caName, path: req.url, status: e.httpStatus, reason: e.localMessage }, 'CA request failed');
+      log[e.httpStatus >= 500 ? 'error' : 'warn']({ ca: ca.caName, path: req.url, status: e.httpStatus, reason: e.localMessage }, 'CA request failed');
       if (!res.headersSent) fail(res, e);
       else res.end();
     });

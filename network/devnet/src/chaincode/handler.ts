@@ -13,7 +13,7 @@ import type { ResultIterator, TxSimulator } from './simulator';
 
 type Msg = peer.ChaincodeMessage;
 const T = peer.ChaincodeMessage.Type;
-const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k]));
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(T).map(([k, v]: [string, number]): [number, string] => [v, k]));
 
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? String(type);

@@ -72,7 +72,8 @@ export class DeliverService {
       chain = chain.then(() => this.serve(kind, call, env, () => ended || this.closed));
     });
     call.on('end', () => {
-      chain.then(() => {
+      // serve() answers every failure with a status message, so the chain never rejects.
+      void chain.then(() => {
         if (ended) return;
         finish();
         call.end();

@@ -21,6 +21,7 @@ import type { DiscoveryService } from './discoveryService';
 import { endorserHandlers, RAW_ENDORSER_SERVICE } from './endorserService';
 import { completeLayout, eligiblePeers, requiredPolicies } from './plan';
 import { guardStreamResetBudget } from './resetBudget';
+import { present } from '../present';
 
 export interface GatewayPeer {
   endorser: Endorser;
@@ -177,10 +178,11 @@ export class GatewayService {
       const results = await beforeDeadline(Promise.all(chosen.map((p) => this.call(p, spBytes, false))), deadline, collecting);
       let first: Buffer | undefined;
       results.forEach((r, i) => {
-        if (!r.ok) return void details.push(this.detail(chosen[i], r.message));
+        const p = present(chosen[i], 'the peer of result i');
+        if (!r.ok) return void details.push(this.detail(p, r.message));
         const payload = Buffer.from(r.outcome.response.getPayload_asU8());
         if (!first) first = payload;
-        else if (!payload.equals(first)) return void details.push(this.detail(chosen[i], 'ProposalResponsePayloads do not match'));
+        else if (!payload.equals(first)) return void details.push(this.detail(p, 'ProposalResponsePayloads do not match'));
         endorsements.push(r.outcome.response.getEndorsement()!);
       });
       if (details.length > 0 || !first) {
@@ -230,12 +232,13 @@ export class GatewayService {
         remaining = remaining.filter((p) => !next.includes(p));
         const results = await beforeDeadline(Promise.all(next.map((p) => this.call(p, spBytes, false))), deadline, collecting);
         results.forEach((res, i) => {
-          if (!res.ok) return void details.push(this.detail(next[i], res.message));
+          const p = present(next[i], 'the peer of result i');
+          if (!res.ok) return void details.push(this.detail(p, res.message));
           if (!Buffer.from(res.outcome.response.getPayload_asU8()).equals(firstPayload)) {
-            return void details.push(this.detail(next[i], 'ProposalResponsePayloads do not match'));
+            return void details.push(this.detail(p, 'ProposalResponsePayloads do not match'));
           }
           endorsements.push(res.outcome.response.getEndorsement()!);
-          have.push(next[i].identity);
+          have.push(p.identity);
         });
       }
     }

@@ -48,7 +48,7 @@ const HALF_N = Buffer.from((P256_N >> 1n).toString(16).padStart(64, '0'), 'hex')
  * 72 bytes —, minimal positive integers, nothing trailing), as Go's encoding/asn1 requires in Fabric.
  */
 function derSignatureS(der: Uint8Array): Buffer | null {
-  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2 || der[1]! >= 0x80) return null;
+  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2 || der[1] >= 0x80) return null;
   let at = 2;
   let s: Buffer | null = null;
   for (let i = 0; i < 2; i++) {

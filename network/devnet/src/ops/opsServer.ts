@@ -82,8 +82,8 @@ export async function startOpsServer(o: OpsServerOptions): Promise<{ server: Ser
       try {
         const crls = splitCrlPems(await readBody(req));
         if (crls.length === 0) throw new CrlUpdateError(400, 'body must contain at least one PEM "X509 CRL" block');
-        const channel = decodeURIComponent(m[1]);
-        const mspId = decodeURIComponent(m[2]);
+        const channel = decodeURIComponent(m[1] ?? ''); // both groups are non-empty when the path matched
+        const mspId = decodeURIComponent(m[2] ?? '');
         await o.applyCrls(channel, mspId, crls);
         o.logger.info({ channel, mspId, crls: crls.length }, 'MSP CRLs updated (channel config update emulated)');
         return send(res, 200, { channel, mspId, crls: crls.length });

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
+import { present } from '../present';
 
 export const METADATA_SLOTS = 5; // SIGNATURES, LAST_CONFIG, TRANSACTIONS_FILTER, ORDERER, COMMIT_HASH
 
@@ -31,7 +32,7 @@ function derUint(n: number | bigint): Buffer {
     bytes.unshift(Number(v & 0xffn));
     v >>= 8n;
   } while (v > 0n);
-  if (bytes[0] & 0x80) bytes.unshift(0);
+  if ((bytes[0] ?? 0) & 0x80) bytes.unshift(0); // the do-while leaves at least one byte
   return tlv(0x02, Buffer.from(bytes));
 }
 
@@ -93,7 +94,7 @@ export function transactionsFilter(block: common.Block): Uint8Array {
  */
 export function signBlock(block: common.Block, signer: { serialized: Buffer; sign(message: Uint8Array): Buffer }, nonce: Uint8Array): void {
   const metaList = block.getMetadata()!.getMetadataList_asU8().slice();
-  const meta = common.Metadata.deserializeBinary(metaList[common.BlockMetadataIndex.SIGNATURES]);
+  const meta = common.Metadata.deserializeBinary(present(metaList[common.BlockMetadataIndex.SIGNATURES], 'the SIGNATURES metadata slot of a block the orderer built'));
   const sh = new common.SignatureHeader();
   sh.setCreator(signer.serialized);
   sh.setNonce(nonce);

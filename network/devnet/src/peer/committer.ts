@@ -70,8 +70,7 @@ export class Committer {
     /** keys whose key-level policy an earlier valid tx of this block changed */
     const policyChanged = new Set<string>();
     const txs: CommitTx[] = [];
-    for (let i = 0; i < checks.length; i++) {
-      const c = checks[i];
+    for (const [i, c] of checks.entries()) {
       let code = c.code;
       // Any later copy of a txid in the block is DUPLICATE_TXID, whatever the first copy's fate
       // (F txvalidator markTXIdDuplicates).

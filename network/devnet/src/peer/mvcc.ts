@@ -23,7 +23,7 @@ export class BlockUpdates {
   apply(rwset: NsRwset[], version: Version): void {
     for (const ns of rwset) {
       let m = this.pub.get(ns.namespace);
-      if (!m) this.pub.set(ns.namespace, (m = new Map()));
+      if (!m) this.pub.set(ns.namespace, (m = new Map<string, { version: Version; isDelete: boolean }>()));
       for (const w of ns.writes) m.set(w.key, { version, isDelete: w.isDelete });
       for (const mw of ns.metadataWrites) if (!m.has(mw.key)) m.set(mw.key, { version, isDelete: false });
       for (const c of ns.collections) {
@@ -102,13 +102,13 @@ async function rangeUnchanged(ns: string, q: NsRwset['ranges'][number], state: C
     return (
       got.merkle.maxLevel === q.merkle.maxLevel &&
       got.merkle.maxLevelHashes.length === q.merkle.maxLevelHashes.length &&
-      got.merkle.maxLevelHashes.every((h, i) => h.equals(q.merkle!.maxLevelHashes[i]))
+      got.merkle.maxLevelHashes.every((h, i) => { const want = q.merkle!.maxLevelHashes[i]; return want !== undefined && h.equals(want); })
     );
   }
   if (keys.length !== q.rawReads.length) return false;
-  for (let i = 0; i < keys.length; i++) {
+  for (const [i, k] of keys.entries()) {
     const r = q.rawReads[i];
-    if (r.key !== keys[i] || !sameVersion(combined.get(keys[i]), r.version)) return false;
+    if (!r || r.key !== k || !sameVersion(combined.get(k), r.version)) return false;
   }
   return true;
 }

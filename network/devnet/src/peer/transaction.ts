@@ -129,8 +129,8 @@ export interface EndorserTxParts {
 export function parseEndorserTransaction(h: EnvelopeHeaderParts): EndorserTxParts {
   const tx = stage('transaction', () => peer.Transaction.deserializeBinary(h.payload.getData_asU8()));
   const actions = tx.getActionsList();
-  if (actions.length !== 1) throw new EnvelopeFormatError('transaction', `only one action per transaction is supported, tx contains ${actions.length}`);
   const action = actions[0];
+  if (actions.length !== 1 || !action) throw new EnvelopeFormatError('transaction', `only one action per transaction is supported, tx contains ${actions.length}`);
   const cap = stage('action-payload', () => peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()));
   const endorsed = cap.getAction();
   if (!endorsed) throw new EnvelopeFormatError('action-payload', 'nil ChaincodeEndorsedAction');

@@ -60,8 +60,8 @@ export class ChaincodeServer {
       env: { ...process.env, CORE_PEER_LOCALMSPID: this.mspId },
     });
     this.proc = proc;
-    proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
     let exited = false;
     proc.once('exit', () => (exited = true));
     // Wait until the server accepts connections (it exits on startup errors).

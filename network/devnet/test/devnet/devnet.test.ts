@@ -19,6 +19,7 @@ import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { signLowS } from '../../src/identity/crypto';
 import { loadNetworkJson, type NetworkJson } from '@gridledger/protocol';
 import { ChaincodeServer, freePort } from '../chaincode/harness';
+import { nth } from '../lists';
 
 // The grpc-js copy fabric-gateway loads (its error decoding checks `instanceof Metadata` of that copy).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -90,12 +91,13 @@ const gateways: Gateway[] = [];
 const clients: Array<{ close(): void }> = [];
 
 function gatewayFor(orgIndex: number, user: string): Gateway {
-  const o = nj.organizations[orgIndex];
+  const o = nth(nj.organizations, orgIndex);
   const client = new grpc.Client(o.peer.endpoint, grpc.credentials.createSsl(readFileSync(o.peer.tlsRootCertPath)), {
     'grpc.ssl_target_name_override': o.peer.hostAlias,
   });
   clients.push(client);
   const files = o.users[user];
+  if (!files) throw new Error(`network.json: ${o.mspId} has no user ${user}`);
   const gw = connect({
     client: client as unknown as GrpcClient,
     identity: { mspId: o.mspId, credentials: readFileSync(files.certPath) },
@@ -119,8 +121,8 @@ async function startDevnet(): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc = child;
-  child.stdout!.on('data', (d: Buffer) => (procOutput += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (procOutput += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (procOutput += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (procOutput += d.toString()));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   while (!existsSync(file)) {
@@ -184,8 +186,8 @@ describe('devnet with the real fabric-gateway client', () => {
     const e = err as EndorseError;
     expect(e.code).toBe(grpc.status.ABORTED);
     expect(e.message).toContain('failed to endorse transaction, see attached details for more info');
-    expect(e.details[0].message).toBe('chaincode response 500, no such meter');
-    expect(e.details[0].mspId).toBe('Utility1MSP');
+    expect(nth(e.details, 0).message).toBe('chaincode response 500, no such meter');
+    expect(nth(e.details, 0).mspId).toBe('Utility1MSP');
   });
 
   it("each org's peer dials its own server (addressPortOffsets): stub.getMspID() names the org whose peer endorses", async () => {
@@ -246,15 +248,16 @@ describe('devnet with the real fabric-gateway client', () => {
   });
 
   it('the orderer endpoint of network.json serves Deliver (blocks by SeekInfo) and refuses a bad Broadcast envelope', async () => {
-    const node = nj.orderer.nodes[0];
+    const node = nth(nj.orderer.nodes, 0);
     const client = new grpc.Client(node.endpoint, grpc.credentials.createSsl(readFileSync(nj.orderer.tlsRootCertPath)), {
       'grpc.ssl_target_name_override': node.hostAlias,
     });
     clients.push(client);
-    const files = nj.organizations[0].users.operator1;
+    const files = nth(nj.organizations, 0).users.operator1;
+    if (!files) throw new Error('network.json: the first organisation has no user operator1');
     const key = createPrivateKey(readFileSync(files.keyPath));
     const creator = new msp.SerializedIdentity();
-    creator.setMspid(nj.organizations[0].mspId);
+    creator.setMspid(nth(nj.organizations, 0).mspId);
     creator.setIdBytes(readFileSync(files.certPath));
     const seek = (n: number): orderer.SeekPosition => {
       const p = new orderer.SeekPosition();
@@ -296,7 +299,7 @@ describe('devnet with the real fabric-gateway client', () => {
       deliver.write(env);
     });
     expect(got.filter((r) => r.hasBlock()).map((r) => r.getBlock()!.getHeader()!.getNumber())).toEqual([0, 1]);
-    expect(got[got.length - 1].getStatus()).toBe(common.Status.SUCCESS);
+    expect(nth(got, got.length - 1).getStatus()).toBe(common.Status.SUCCESS);
 
     const broadcast = client.makeBidiStreamRequest('/orderer.AtomicBroadcast/Broadcast', ser, (b: Buffer) => orderer.BroadcastResponse.deserializeBinary(b));
     const refused: orderer.BroadcastResponse = await new Promise((resolve, reject) => {
@@ -344,7 +347,7 @@ describe('devnet with the real fabric-gateway client', () => {
       const txs = fb.getFilteredTransactionsList() as Array<import('@hyperledger/fabric-protos').peer.FilteredTransaction>;
       const tx = txs.find((t) => t.getTxid() === commit.getTransactionId())!;
       expect(tx.getTxValidationCode()).toBe(StatusCode.VALID);
-      const ev = tx.getTransactionActions()!.getChaincodeActionsList()[0].getChaincodeEvent()!;
+      const ev = nth(tx.getTransactionActions()!.getChaincodeActionsList(), 0).getChaincodeEvent()!;
       expect(ev.getEventName()).toBe('Ev2');
       expect(ev.getPayload_asU8().length).toBe(0);
     } finally {
@@ -365,10 +368,10 @@ describe('devnet with the real fabric-gateway client', () => {
   });
 
   it('operations: /healthz and /metrics', async () => {
-    const h = await getText(`${nj.organizations[0].operations}/healthz`);
+    const h = await getText(`${nth(nj.organizations, 0).operations}/healthz`);
     expect(h.status).toBe(200);
     expect(JSON.parse(h.body)).toMatchObject({ status: 'OK' });
-    const m = await getText(`${nj.organizations[1].operations}/metrics`);
+    const m = await getText(`${nth(nj.organizations, 1).operations}/metrics`);
     expect(m.body).toContain('ledger_blocks_committed_total');
     expect(m.body).toMatch(/ledger_transactions_total\{[^}]*validation_code="MVCC_READ_CONFLICT"/);
   });
@@ -377,20 +380,20 @@ describe('devnet with the real fabric-gateway client', () => {
     expect(nj.tier).toBe('devnet');
     expect(nj.channel).toBe('energy');
     expect(nj.organizations.map((o) => o.mspId)).toEqual(['Utility1MSP', 'Utility2MSP', 'Utility3MSP']);
-    expect(nj.organizations[0].peer.hostAlias).toBe('peer0.utility1.test.local');
+    expect(nth(nj.organizations, 0).peer.hostAlias).toBe('peer0.utility1.test.local');
     // every endpoint of an org is on its network.yaml host (the other tests reach them there)
     expect(nj.organizations.map((o) => o.peer.endpoint.split(':')[0])).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
-    expect(nj.organizations[2].ca.url).toMatch(/^https:\/\/127\.0\.0\.3:\d+$/);
-    expect(nj.organizations[2].operations).toMatch(/^http:\/\/127\.0\.0\.3:\d+$/);
-    expect(Object.keys(nj.organizations[0].users)).toEqual(expect.arrayContaining(['admin', 'operator1']));
+    expect(nth(nj.organizations, 2).ca.url).toMatch(/^https:\/\/127\.0\.0\.3:\d+$/);
+    expect(nth(nj.organizations, 2).operations).toMatch(/^http:\/\/127\.0\.0\.3:\d+$/);
+    expect(Object.keys(nth(nj.organizations, 0).users)).toEqual(expect.arrayContaining(['admin', 'operator1']));
     const shared = expect.stringMatching(/^127\.0\.0\.1:\d+$/);
     expect(nj.chaincodes).toEqual([
       { name: 'testcc', addresses: { utility1: shared, utility2: shared, utility3: shared } },
       { name: 'percc', addresses: Object.fromEntries(perOrg.map((s, i) => [`utility${i + 1}`, s.address])) },
     ]);
-    expect(new Set(Object.values(nj.chaincodes[0]!.addresses)).size).toBe(1);
+    expect(new Set(Object.values(nth(nj.chaincodes, 0).addresses)).size).toBe(1);
     expect(nj.control.ledgerPidFiles).toEqual([join(home, 'devnet.pid')]);
-    expect(Number(readFileSync(nj.control.ledgerPidFiles[0], 'utf8'))).toBe(proc.pid);
+    expect(Number(readFileSync(nth(nj.control.ledgerPidFiles, 0), 'utf8'))).toBe(proc.pid);
     expect(nj.control.applyCrl).toEqual(expect.arrayContaining(['apply-crl', '--home', home]));
     expect(nj.control.restartLedger).toEqual(expect.arrayContaining(['restart', '--home', home]));
   });
@@ -399,10 +402,10 @@ describe('devnet with the real fabric-gateway client', () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const argv = [...nj.control.applyCrl!, ...args];
-        const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, TS_NODE_PROJECT: TSCONFIG }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(nth(argv, 0), argv.slice(1), { env: { ...process.env, TS_NODE_PROJECT: TSCONFIG }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
-        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
         child.on('exit', (code) => resolve({ code, out }));
       });
     const crlFile = join(home, 'bogus-crl.pem');

@@ -10,6 +10,7 @@ import { TransientStore } from '../../src/peer/transientStore';
 import { parseEndorserTransaction, parseEnvelopeHeader } from '../../src/peer/transaction';
 import { ChannelPolicies } from '../../src/policy';
 import { chaincodeConfig, FakeMsp, rwsetBytes, signaturePolicyEnvelope, signedProposal, TestIdentity } from '../peer/txBuilder';
+import { nth } from '../lists';
 
 const fake = new FakeMsp();
 const MSPS = ['Org1MSP', 'Org2MSP', 'Org3MSP'];
@@ -60,7 +61,7 @@ function setup(behaviours: Record<string, AsyncBehaviour> = {}, broadcastStatus 
     return { endorser, mspId, address: `peer0.org${i + 1}:7051`, identity: id };
   });
   const service = new GatewayService({
-    channel: 'energy', local: peers[0], peers, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
+    channel: 'energy', local: nth(peers, 0), peers, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
     notifier: new CommitNotifier<TxStatus>(async () => undefined),
     endorsementTimeoutMs,
     orderer: { broadcast: (env) => (broadcasts.push(Buffer.from(env)), { status: broadcastStatus, info: 'why' }) },

@@ -16,6 +16,7 @@ import { Endorser, EndorsementOutcome, ProposalContext, SimulationResult } from 
 import { TransientStore } from '../../src/peer/transientStore';
 import { ChannelPolicies } from '../../src/policy';
 import { chaincodeConfig, FakeMsp, rwsetBytes, signaturePolicyEnvelope, signedProposal, TestIdentity } from '../peer/txBuilder';
+import { nth } from '../lists';
 
 const fake = new FakeMsp();
 const MSPS = ['Org1MSP', 'Org2MSP', 'Org3MSP'];
@@ -55,14 +56,14 @@ function peers(sim: Sim, sbe: Record<string, Buffer> = {}, calls: string[] = [])
 }
 
 async function interestOf(sim: Sim, sbe: Record<string, Buffer> = {}): Promise<EndorsementOutcome> {
-  return peers(sim, sbe)[0].endorser.processProposal(signedProposal(client));
+  return nth(peers(sim, sbe), 0).endorser.processProposal(signedProposal(client));
 }
 
 function service(sim: Sim): { svc: GatewayService; calls: string[] } {
   const calls: string[] = [];
   const ps = peers(sim, {}, calls);
   const svc = new GatewayService({
-    channel: 'energy', local: ps[0], peers: ps, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
+    channel: 'energy', local: nth(ps, 0), peers: ps, chaincodes: new Map([['cc', cc]]), policies, msp: fake, ledger: {} as LedgerStore,
     notifier: new CommitNotifier<TxStatus>(async () => undefined),
     orderer: { broadcast: () => ({ status: 200, info: '' }) },
   });

@@ -95,7 +95,7 @@ describe('certificates', () => {
     expect(parsed.publicKeyPem).toBe(publicKeyPem);
     expect(parsed.hosts).toEqual(['peer0.example.com', '127.0.0.1']);
     const der = pemToDer(csr);
-    der[der.length - 5] ^= 0xff;
+    der.writeUInt8(der.readUInt8(der.length - 5) ^ 0xff, der.length - 5);
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     await expect(parseCsr(tampered)).rejects.toThrow();
   });

@@ -4,6 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { signLowS, verifyLowS } from '../../src/identity/crypto';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, buildBlock, setTransactionsFilter, signBlock, transactionsFilter } from '../../src/orderer/block';
 import { BlockCutter } from '../../src/orderer/blockCutter';
+import { nth } from '../lists';
 
 describe('block header hashing (P§1.4)', () => {
   it('DER-encodes SEQUENCE{INTEGER number, OCTET STRING prev, OCTET STRING dataHash} like Go encoding/asn1', () => {
@@ -51,10 +52,10 @@ describe('block signature (SIGNATURES metadata)', () => {
     signBlock(b, { serialized: Buffer.from('orderer-id'), sign: (m) => signLowS(privateKey, m) }, Buffer.alloc(24, 2));
     setTransactionsFilter(b, [0]);
     const round = common.Block.deserializeBinary(b.serializeBinary());
-    const meta = common.Metadata.deserializeBinary(round.getMetadata()!.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES]);
+    const meta = common.Metadata.deserializeBinary(nth(round.getMetadata()!.getMetadataList_asU8(), common.BlockMetadataIndex.SIGNATURES));
     const lastConfig = common.OrdererBlockMetadata.deserializeBinary(meta.getValue_asU8()).getLastConfig()!.getIndex();
     expect(lastConfig).toBe(0);
-    const [sig] = meta.getSignaturesList();
+    const sig = nth(meta.getSignaturesList(), 0);
     const sh = common.SignatureHeader.deserializeBinary(sig.getSignatureHeader_asU8());
     expect(Buffer.from(sh.getCreator_asU8()).toString()).toBe('orderer-id');
     const h = round.getHeader()!;

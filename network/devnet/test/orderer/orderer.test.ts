@@ -4,6 +4,7 @@ import { generateEcKeyPair } from '../../src/identity/crypto';
 import { blockHeaderHash } from '../../src/orderer/block';
 import { Orderer } from '../../src/orderer/orderer';
 import { endorsedEnvelope, FakeMsp } from '../peer/txBuilder';
+import { nth } from '../lists';
 
 const fake = new FakeMsp();
 const client = fake.create('Org1MSP', 'client1', 'client');
@@ -30,9 +31,9 @@ describe('Orderer', () => {
     for (let i = 0; i < 4; i++) expect(orderer.broadcast(endorsedEnvelope(client).envelope).status).toBe(common.Status.SUCCESS);
     await orderer.stop();
     expect(blocks.map((b) => b.getHeader()!.getNumber())).toEqual([5, 6]);
-    expect(Buffer.from(blocks[0].getHeader()!.getPreviousHash_asU8()).equals(Buffer.alloc(32, 7))).toBe(true);
-    expect(Buffer.from(blocks[1].getHeader()!.getPreviousHash_asU8()).equals(blockHeaderHash(blocks[0].getHeader()!))).toBe(true);
-    expect(blocks[0].getData()!.getDataList().length).toBe(2);
+    expect(Buffer.from(nth(blocks, 0).getHeader()!.getPreviousHash_asU8()).equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(Buffer.from(nth(blocks, 1).getHeader()!.getPreviousHash_asU8()).equals(blockHeaderHash(nth(blocks, 0).getHeader()!))).toBe(true);
+    expect(nth(blocks, 0).getData()!.getDataList().length).toBe(2);
   });
 
   it('cuts a partial batch when the batch timeout fires', async () => {
@@ -41,7 +42,7 @@ describe('Orderer', () => {
     orderer.broadcast(endorsedEnvelope(client).envelope);
     await arrived;
     expect(blocks.length).toBe(1);
-    expect(blocks[0].getData()!.getDataList().length).toBe(1);
+    expect(nth(blocks, 0).getData()!.getDataList().length).toBe(1);
     await orderer.stop();
   });
 

@@ -4,6 +4,7 @@ import { Endorser, ProposalContext, ProposalRejectedError, SimulationResult } fr
 import { unpackSignedProposal } from '../../src/peer/proposal';
 import { TransientStore } from '../../src/peer/transientStore';
 import { chaincodeConfig, FakeMsp, rwsetBytes, signedProposal } from './txBuilder';
+import { nth } from '../lists';
 
 const fake = new FakeMsp();
 const client = fake.create('Org1MSP', 'e-client', 'client');
@@ -47,8 +48,8 @@ describe('Endorser (ProcessProposal)', () => {
     const en = pr.getEndorsement()!;
     expect(Buffer.from(en.getEndorser_asU8()).equals(peerIdentity.serialized)).toBe(true);
     expect(fake.verify(peerIdentity, Buffer.concat([pr.getPayload_asU8(), en.getEndorser_asU8()]), en.getSignature_asU8())).toBe(true);
-    expect(seen[0].transient.get('t')!.toString()).toBe('x');
-    expect(seen[0].creator.mspId).toBe('Org1MSP');
+    expect(nth(seen, 0).transient.get('t')!.toString()).toBe('x');
+    expect(nth(seen, 0).creator.mspId).toBe('Org1MSP');
     expect(transient.get(out.proposal.txId)).toEqual(ok().privateData);
   });
 

@@ -12,7 +12,10 @@ function state(entries: Record<string, Version>, hashed: Record<string, Version>
     range: (_ns, start, end) => ({
       async *[Symbol.asyncIterator]() {
         const keys = Object.keys(entries).sort(compareKeys).filter((k) => compareKeys(k, start) >= 0 && (end === '' || compareKeys(k, end) < 0));
-        for (const k of keys) yield { key: k, version: entries[k] };
+        for (const k of keys) {
+          const version = entries[k];
+          if (version) yield { key: k, version };
+        }
       },
     }),
   };
@@ -74,7 +77,7 @@ describe('MVCC and phantom validation', () => {
     const entries: Record<string, Version> = {};
     for (let i = 0; i < 120; i++) entries[`k${String(i).padStart(3, '0')}`] = v(1, i);
     const helper = new RangeQueryResultsHelper(true, 50);
-    for (const k of Object.keys(entries).sort(compareKeys)) helper.add({ key: k, version: entries[k] });
+    for (const [k, version] of Object.entries(entries).sort(([a], [b]) => compareKeys(a, b))) helper.add({ key: k, version });
     const done = helper.done();
     expect(done.merkle).not.toBeNull();
     const kv = ledger.rwset.kvrwset;

@@ -113,10 +113,12 @@ export function signaturePolicyEnvelope(n: number, principals: string[]): Buffer
   const env = new common.SignaturePolicyEnvelope();
   env.setIdentitiesList(
     principals.map((p) => {
-      const [mspId, role] = p.split('.');
+      const [mspId = '', role = ''] = p.split('.');
+      const roleType = roles[role];
+      if (roleType === undefined) throw new Error(`test principal ${p}: unknown role "${role}"`);
       const r = new msp.MSPRole();
       r.setMspIdentifier(mspId);
-      r.setRole(roles[role] as msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]);
+      r.setRole(roleType as msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]);
       const mp = new msp.MSPPrincipal();
       mp.setPrincipalClassification(msp.MSPPrincipal.Classification.ROLE);
       mp.setPrincipal(r.serializeBinary());

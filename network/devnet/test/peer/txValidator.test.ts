@@ -5,6 +5,7 @@ import { TxCode } from '../../src/peer/validationCodes';
 import { signaturePolicyEnvelopeToText } from '../../src/peer/keyLevelPolicy';
 import { ChannelPolicies } from '../../src/policy';
 import { chaincodeConfig, endorsedEnvelope, FakeMsp, rwsetBytes, signaturePolicyEnvelope } from './txBuilder';
+import { nth } from '../lists';
 
 const fake = new FakeMsp();
 const client = fake.create('Org1MSP', 'client1', 'client');
@@ -37,7 +38,7 @@ describe('committer transaction checks (P§5)', () => {
     const r = await checkTransaction(envelope, ctx());
     expect(r.code).toBe(TxCode.VALID);
     expect(r.txId).toBe(txId);
-    expect(r.rwset?.[0].writes[0].key).toBe('k');
+    expect(r.rwset?.[0]?.writes[0]?.key).toBe('k');
   });
 
   it('NIL_ENVELOPE and BAD_PAYLOAD', async () => {
@@ -89,9 +90,9 @@ describe('committer transaction checks (P§5)', () => {
     const { parseEnvelopeHeader, parseEndorserTransaction } = await import('../../src/peer/transaction');
     const { validEndorsers } = await import('../../src/peer/txValidator');
     const tx = parseEndorserTransaction(parseEnvelopeHeader(envelope));
-    const badSig = Buffer.from(tx.endorsements[1].signature);
-    badSig[10] ^= 0xff;
-    const ids = validEndorsers(tx.prpBytes, [tx.endorsements[0], { endorser: tx.endorsements[1].endorser, signature: badSig }], fake);
+    const badSig = Buffer.from(nth(tx.endorsements, 1).signature);
+    badSig.writeUInt8(badSig.readUInt8(10) ^ 0xff, 10);
+    const ids = validEndorsers(tx.prpBytes, [nth(tx.endorsements, 0), { endorser: nth(tx.endorsements, 1).endorser, signature: badSig }], fake);
     expect(ids.map((i) => i.id)).toEqual(['peer1']);
   });
 

@@ -8,6 +8,8 @@ import { hintOf, schemaSubCodes } from './validate';
 import type { JsonSchema } from './fields';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** A schema's `description` (a string when present; the schemas are ours, packages/protocol/src/schemas). */
+const descriptionOf = (s: JsonSchema, fallback = ''): string => (typeof s.description === 'string' ? s.description : fallback);
 
 function argText(a: TxArg): string {
   const how = a.kind === 'json' ? (a.schemaName ? `JSON [${a.schemaName}](#${a.schemaName.toLowerCase()})` : `JSON (${hintOf(a.schema)})`) : a.kind === 'integer' ? hintOf(a.schema) : hintOf(a.schema);
@@ -19,8 +21,8 @@ function fieldRows(s: JsonSchema): string[] {
   const props = (s.properties as Record<string, JsonSchema> | undefined) ?? {};
   const required = (s.required as string[] | undefined) ?? [];
   return Object.entries(props).map(([k, p]) => {
-    const inner = p.type === 'array' && p.items ? ` of ${String((p.items as JsonSchema).description ?? 'items')}` : '';
-    return `| \`${k}\` | ${required.includes(k) ? 'yes' : 'no'} | ${cell(hintOf(p) + inner)} | ${cell(String(p.description ?? ''))} | ${schemaSubCodes({ [k]: p }).map((c) => `\`${c}\``).join(', ')} |`;
+    const inner = p.type === 'array' && p.items ? ` of ${descriptionOf(p.items as JsonSchema, 'items')}` : '';
+    return `| \`${k}\` | ${required.includes(k) ? 'yes' : 'no'} | ${cell(hintOf(p) + inner)} | ${cell(descriptionOf(p))} | ${schemaSubCodes({ [k]: p }).map((c) => `\`${c}\``).join(', ')} |`;
   });
 }
 
@@ -49,7 +51,7 @@ export function renderCatalogue(): string {
   out.push('', '## Input schemas', '');
   for (const [name, s] of Object.entries(INPUT_SCHEMAS)) {
     const kind = s.type === 'array' ? `An array of ${String(s.minItems)} to ${String(s.maxItems)} items, each:` : s.additionalProperties === false ? 'No other field is accepted (`UNKNOWN_FIELD`).' : '';
-    out.push(`### ${name}`, '', `${String(s.description ?? '')}. ${kind}`.trim(), '');
+    out.push(`### ${name}`, '', `${descriptionOf(s)}. ${kind}`.trim(), '');
     out.push('| field | required | value | meaning | sub-codes |', '|---|---|---|---|---|', ...fieldRows(s.type === 'array' ? (s.items as JsonSchema) : s), '');
   }
   out.push('## Output schemas', '', 'Records are closed: no field is answered that is not listed here.', '');
