@@ -1,6 +1,7 @@
 import { AgentService, NotHeldError, type AgentsConfig } from '../../src/agents/service';
 import { AgentStore } from '../../src/agents/store';
 import { SEEDED_RETRY_MS } from '../../src/agents/duties/keeper';
+import { DECIDE_TURN_MS } from '../../src/agents/duties/committee';
 import { agentHandlers } from '../../src/agents/rest';
 import type { HandlerContext } from '../../src/rest/app';
 import type { BallotState, TaskView } from '../../src/agents/duties/types';
@@ -9,7 +10,7 @@ import { Metrics } from '../../src/ops/metrics';
 import { openDatabase, type Db } from '../../src/store/db';
 import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
 import { silentLogger, tmpDir } from '../helpers/tmp';
-import { ballot, inSlot, task, trade } from './fixtures';
+import { ballot, inSlot, inSlotAt, task, trade } from './fixtures';
 
 const MSP = 'Utility1MSP';
 const CONFIG: AgentsConfig = {
@@ -154,6 +155,57 @@ describe('AgentService', () => {
     await again.handleEvent(ledger.chain[0]!);
     await again.runOnce();
     expect(acts().length).toBe(before);
+  });
+
+  describe('decide turns (quorum in slot 12, led by p-B of another utility: turns p-B 0, p-C 1, p-D 2, p-A 3)', () => {
+    const decides = () => acts().filter((a) => a.includes('admissions:decide'));
+    const quorumAt = inSlotAt(12);
+    beforeEach(() => {
+      // entry by p-D in slot 12 (its approval) plus p-B's and p-C's approvals: 2f+1 = 3, the last at the entry's time
+      world.ballot = ballot('admission', { entryBy: 'p-D', slot: 12, votes: [['p-B', true], ['p-C', true]] });
+      now = quorumAt * 1000;
+      ledger.result = (tx) => {
+        if (tx.fn === 'admissions:decide') decided();
+        return {};
+      };
+    });
+    const decided = () => {
+      world.task = { ...world.task, status: 'CLOSED', outcome: 'APPROVED' };
+      world.ballot = { ...world.ballot, ballot: { ...world.ballot.ballot!, status: 'APPROVED' } };
+    };
+
+    it('the slot leader decided at turn 0: the held members re-read at their turns and submit nothing', async () => {
+      const s = make();
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      expect(decides()).toEqual([]); // neither held member's turn yet
+      decided(); // p-B (another utility's agent) decides at its turn
+      for (const turn of [1, 2, 3]) {
+        now = quorumAt * 1000 + turn * DECIDE_TURN_MS;
+        await s.runOnce();
+      }
+      expect(decides()).toEqual([]);
+      const store = new AgentStore(db);
+      expect(store.get('member|t-1|0|m-a')!.state).toBe('done');
+      expect(store.get('member|t-1|0|m-c')!.state).toBe('done');
+    });
+
+    it('a silent slot leader: the next member decides after one turn, the later ones do not', async () => {
+      const s = make();
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      now = quorumAt * 1000 + DECIDE_TURN_MS - 1;
+      await s.runOnce();
+      expect(decides()).toEqual([]); // p-C waits out p-B's turn
+      now = quorumAt * 1000 + DECIDE_TURN_MS; // p-B said nothing: p-C's turn
+      await s.runOnce();
+      expect(decides()).toEqual(['meter:m-c admissions:decide p-new']);
+      now = quorumAt * 1000 + 3 * DECIDE_TURN_MS; // p-A's turn: it re-reads the decided ballot
+      await s.runOnce();
+      await s.runOnce();
+      expect(decides()).toHaveLength(1);
+      expect(new AgentStore(db).get('member|t-1|0|m-a')!.state).toBe('done');
+    });
   });
 
   it('after a crash between commit and record, the vote seen on the ledger is not repeated', async () => {

@@ -6,11 +6,15 @@
  *   1. trivial puts: the `bench:devnet` workload (common.ts: BENCH_TXS one-key puts, BENCH_INFLIGHT in
  *      flight) on the same network, before the market starts, for the ratio below;
  *   2. market: a community (community/, the simulator `npm start` runs) of BENCH_HOUSEHOLDS households
- *      with its own meter prefix, every agent `honest`, no auctions (the agents have no auction
- *      autopilot yet: docs/agents.md §7); once it is set up (every household admitted, or
+ *      with its own meter prefix, every agent `honest`, a share BENCH_AUCTION_SHARE of buyers running
+ *      sealed-bid auctions as the community does (their agents reveal, a keeper closes, the agents
+ *      claim: docs/agents.md §4); once it is set up (every household admitted, or
  *      BENCH_SETUP_TIMEOUT_S), the trades whose delivery interval is one of the next BENCH_INTERVALS
- *      intervals are followed until each is closed (SETTLED, DECLINED, FAILED_LATE) or
- *      BENCH_SETTLE_TIMEOUT_S after the last interval's end.
+ *      intervals — from accepted offers and from claimed auctions — are followed until each is closed
+ *      (SETTLED, DECLINED, FAILED_LATE) or BENCH_SETTLE_TIMEOUT_S after the last interval's end.
+ *      An auction is requested about five intervals before its delivery (bids, reveals and claims come
+ *      first), so part of the measured auctions' transactions precede the measured block range, and
+ *      auctions for later intervals fall inside it: the per-trade figures mix the two.
  *
  * Printed: settled trades per interval, settled trades/s, ledger transactions per settled trade (every
  * valid transaction in the measured block range, by function, read from the blocks themselves), p50/p99
@@ -21,7 +25,8 @@
  *
  * Knobs (environment): BENCH_HOUSEHOLDS (12), BENCH_INTERVALS (3), BENCH_INTERVAL_SECONDS (the market's
  * minIntervalSeconds: 60 on a development devnet, 300 otherwise), BENCH_ZONES (2), BENCH_SEED (1),
- * BENCH_LOTS (community default 2: offers per seller and interval), BENCH_TXS (2000), BENCH_INFLIGHT (50),
+ * BENCH_LOTS (community default 2: offers per seller and interval), BENCH_AUCTION_SHARE (0.25, the
+ * community's default; 0 = fixed-price offers only), BENCH_TXS (2000), BENCH_INFLIGHT (50),
  * BENCH_SETUP_TIMEOUT_S (300), BENCH_SETTLE_TIMEOUT_S (600), BENCH_TIER=devnet|fabric (refuse another
  * tier's network). Start the network with GRIDLEDGER_COMMUNITY=0 so nothing else trades beside it.
  */
@@ -40,6 +45,7 @@ const INTERVALS = intEnv('BENCH_INTERVALS', 3);
 const ZONES = intEnv('BENCH_ZONES', 2);
 const SEED = intEnv('BENCH_SEED', 1);
 const LOTS = process.env.BENCH_LOTS;
+const AUCTION_SHARE = /^(0(\.\d+)?|1(\.0+)?)$/.test(process.env.BENCH_AUCTION_SHARE ?? '') ? Number(process.env.BENCH_AUCTION_SHARE) : 0.25;
 const TXS = intEnv('BENCH_TXS', 2000);
 const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
 const SETUP_TIMEOUT_S = intEnv('BENCH_SETUP_TIMEOUT_S', 300);
@@ -131,20 +137,28 @@ function readStatus(stateDir: string): CommunityStatus | undefined {
   }
 }
 
-/** tradeId → deliveryStart of every acceptance the community logged ("offer accepted", pino JSON lines). */
-async function acceptedTrades(logFile: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+/**
+ * From the community's log (pino JSON lines): tradeId → deliveryStart of every acceptance ("offer
+ * accepted"), and requestId → deliveryStart of every auction request ("auction requested"; its trade is
+ * created later by the agents' claims, so only the auction names it).
+ */
+async function loggedMarket(logFile: string): Promise<{ trades: Map<string, number>; auctions: Map<string, number> }> {
+  const trades = new Map<string, number>();
+  const auctions = new Map<string, number>();
   const lines = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (!line.includes('"offer accepted"')) continue;
+    const accepted = line.includes('"offer accepted"');
+    if (!accepted && !line.includes('"auction requested"')) continue;
     try {
-      const o = JSON.parse(line) as { tradeId?: string; deliveryStart?: number };
-      if (o.tradeId && typeof o.deliveryStart === 'number') out.set(o.tradeId, o.deliveryStart);
+      const o = JSON.parse(line) as { tradeId?: string; requestId?: string; deliveryStart?: number };
+      if (typeof o.deliveryStart !== 'number') continue;
+      if (accepted && o.tradeId) trades.set(o.tradeId, o.deliveryStart);
+      if (!accepted && o.requestId) auctions.set(o.requestId, o.deliveryStart);
     } catch {
       /* a torn last line */
     }
   }
-  return out;
+  return { trades, auctions };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -165,18 +179,19 @@ async function main(): Promise<void> {
   const gateways = loadGateways(net.home);
   const regulator = regulatorClient(gateways);
   const orgs = gateways.map((g) => g.org);
-  const market = await regulator.get<{ minIntervalSeconds?: number }>('/api/v1/market/parameters');
+  const market = await regulator.get<{ minIntervalSeconds?: number; auctionClaimSeconds?: number }>('/api/v1/market/parameters');
   const governance = await regulator.get<{ slotSeconds: number }>('/api/v1/governance/parameters');
   if (market.status !== 200 || governance.status !== 200) throw new Error(`parameters: market ${market.status}, governance ${governance.status}`);
   const L = intEnv('BENCH_INTERVAL_SECONDS', market.body.minIntervalSeconds ?? 300);
   const slot = governance.body.slotSeconds;
+  const claimSeconds = market.body.auctionClaimSeconds ?? 3600;
   const run = newRunId();
   const conn = connectBench(net.organizations[0]!);
   const contract = conn.gateway.getNetwork(net.channel).getContract('conformance');
   let community: ChildProcess | undefined;
   try {
     console.log(`network: tier=${net.tier} channel=${net.channel} utilities=${orgs.join(',')}; batch ${batchSettings(net)}`);
-    console.log(`market:  ${HOUSEHOLDS} households, ${ZONES} zones, seed ${SEED}, ${INTERVALS} intervals of ${L} s, Eq. (1) slots of ${slot} s; honest agents, no auctions`);
+    console.log(`market:  ${HOUSEHOLDS} households, ${ZONES} zones, seed ${SEED}, ${INTERVALS} intervals of ${L} s, Eq. (1) slots of ${slot} s; honest agents, auction share ${AUCTION_SHARE}`);
 
     // 1. The trivial-put rate of this network, now (before the market loads it).
     await benchPuts(contract, `${run}w`, 50, 50);
@@ -191,7 +206,7 @@ async function main(): Promise<void> {
     mkdirSync(stateDir, { recursive: true });
     const logFile = join(stateDir, 'community.log');
     const args = [join(repoRoot, 'community', 'dist', 'main.js'), '--home', net.home, '--state-dir', stateDir, '--households', String(HOUSEHOLDS),
-      '--zones', String(ZONES), '--seed', String(SEED), '--interval', String(L), '--auction-share', '0', '--faulty-share', '0', '--meter-prefix', `${run}-`,
+      '--zones', String(ZONES), '--seed', String(SEED), '--interval', String(L), '--auction-share', String(AUCTION_SHARE), '--faulty-share', '0', '--meter-prefix', `${run}-`,
       ...(LOTS ? ['--lots', LOTS] : [])];
     if (!existsSync(args[0]!)) throw new Error(`${args[0]} is missing: npm run build --workspace community`);
     const fd = openSync(logFile, 'a');
@@ -211,9 +226,14 @@ async function main(): Promise<void> {
       await sleep(2000);
     }
 
-    // The measured delivery intervals: offers for D0 are made at D0 - L, after this point.
-    const D0 = Math.ceil(now() / L) * L + L;
+    // The measured delivery intervals: offers for D0 are made at D0 - L, after this point. With auctions,
+    // D0 is also the first interval an auction requested now can deliver in (the community's
+    // auctionTiming: bids and reveals take an interval each, then the claim window and one interval of
+    // slack), and the measurement starts when the offers for D0 are made.
+    const auctionLead = AUCTION_SHARE > 0 ? Math.ceil((3 * L + claimSeconds) / L) + 1 : 1;
+    const D0 = Math.ceil(now() / L) * L + auctionLead * L;
     const end = D0 + INTERVALS * L;
+    while (now() < D0 - L - 5) await sleep(1000);
     const fromBlock = (await markerBlock(contract, `${run}:from`)) + 1;
     const cpu0 = cpuSample(net, orgs);
     const acts0 = await agentCounters(gateways.map((g) => g.url));
@@ -226,7 +246,20 @@ async function main(): Promise<void> {
     const community1 = cpuOf([communityPid]);
     await stopChild(community);
 
-    const tradeIds = [...(await acceptedTrades(logFile))].filter(([, ds]) => ds >= D0 && ds < end).map(([id]) => id);
+    const logged = await loggedMarket(logFile);
+    const measured = (ds: number) => ds >= D0 && ds < end;
+    const offerTradeIds = [...logged.trades].filter(([, ds]) => measured(ds)).map(([id]) => id);
+    // The measured intervals' auctions were claimed (or not) before their delivery started, so by now.
+    const auctionStatus = new Map<string, number>();
+    const auctionTradeIds: string[] = [];
+    for (const [requestId] of [...logged.auctions].filter(([, ds]) => measured(ds))) {
+      const a = await regulator.get<{ status: string; tradeId?: string }>(`/api/v1/auctions/${requestId}`);
+      const st = a.status === 200 ? a.body.status : `HTTP ${a.status}`;
+      auctionStatus.set(st, (auctionStatus.get(st) ?? 0) + 1);
+      if (a.status === 200 && a.body.tradeId) auctionTradeIds.push(a.body.tradeId);
+    }
+    const tradeIds = [...offerTradeIds, ...auctionTradeIds];
+    const fromAuction = new Set(auctionTradeIds);
     const trades = new Map<string, TradeView>();
     const deadline = end + SETTLE_TIMEOUT_S;
     for (;;) {
@@ -271,7 +304,9 @@ async function main(): Promise<void> {
 
     console.log('');
     printRows([
-      ['trades in the measured intervals', `${tradeIds.length} accepted; by state ${[...states].map(([s, k]) => `${s}:${k}`).join(' ') || '-'}`],
+      ['trades in the measured intervals', `${tradeIds.length} (${offerTradeIds.length} offers accepted, ${auctionTradeIds.length} auctions claimed); by state ${[...states].map(([s, k]) => `${s}:${k}`).join(' ') || '-'}`],
+      ['auctions for the measured intervals', `${[...auctionStatus.values()].reduce((a, b) => a + b, 0)}; by status ${[...auctionStatus].map(([s, k]) => `${s}:${k}`).join(' ') || '-'}`],
+      ['…auction trades settled by committee', `${byVotes.filter((t) => fromAuction.has(t.tradeId)).length}/${auctionTradeIds.length}`],
       ['settled / trades per interval', perInterval.join('  ')],
       ['settled trades/s', `${fmt(settled.length / windowS, 3)} (${settled.length} in ${fmt(windowS, 0)} s, measure start → last close)`],
       ['settled by committee votes', `${byVotes.length}/${settled.length} (${fmt((byVotes.length / n) * 100, 0)}%)`],

@@ -16,7 +16,6 @@
 import { EndorseError } from '@hyperledger/fabric-gateway';
 import { CaHelper, connectOrg, loadNetwork, org, rejectionOf, utf8 } from '../support';
 import {
-  enrolAndJoin,
   ensureCommunity,
   eventually,
   expectStatus,
@@ -25,11 +24,10 @@ import {
   regulatorClient,
   RestClient,
   RUN,
-  saveMember,
   type GatewayDescriptor,
   type Member,
 } from './support';
-import { acceptOffer, balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
+import { acceptOffer, agentHousehold, balance, ensureMarketParameters, fundWallet, TEST_INTERVAL } from './market';
 
 const gateways = loadGateways();
 const regulator = regulatorClient(gateways);
@@ -44,18 +42,7 @@ async function participant(pid: string): Promise<{ status: string; qScore: numbe
   return r.body;
 }
 
-/** A fresh meter (stake 0: never drawn) joins and is admitted by the community's agents; its autopilot is on with `behaviour`. */
-async function household(gw: GatewayDescriptor, meterId: string, zone: string, behaviour: string): Promise<Member> {
-  const { meter, participant: p } = await enrolAndJoin(gw, meterId, zone, 0, 'honest');
-  const pid = p.participantId as string;
-  await eventually(`admission of ${meterId} by the agents`, async () => ((await participant(pid)).status === 'ACTIVE' ? true : undefined), 5 * 60_000);
-  const m = { meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org };
-  saveMember(m);
-  const r = await operator(gw).request('PUT', `/api/v1/meters/${meterId}/agent`, { body: { behaviour, autopilot: true } });
-  expectStatus(r, 200);
-  expect(r.body).toMatchObject({ behaviour, autopilot: true });
-  return m;
-}
+const household = (gw: GatewayDescriptor, meterId: string, zone: string, behaviour: string) => agentHousehold(gw, meterId, zone, behaviour, regulator);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a REST answer, checked field by field below
 async function closedTrade(tradeId: string, timeoutMs: number): Promise<any> {

@@ -147,3 +147,23 @@ export async function admitByCommittee(gw: GatewayDescriptor, meterId: string, z
   saveMember(member);
   return member;
 }
+
+/**
+ * A fresh meter (stake 0: never drawn onto a committee) joins and is admitted by the community's agents —
+ * no manual entry, vote or decision; its agent's household autopilot is then on with `behaviour`.
+ */
+export async function agentHousehold(gw: GatewayDescriptor, meterId: string, zone: string, behaviour: string, regulator: RestClient): Promise<Member> {
+  const { meter, participant: p } = await enrolAndJoin(gw, meterId, zone, 0, 'honest');
+  const pid = p.participantId as string;
+  await eventually(`admission of ${meterId} by the agents`, async () => {
+    const r = await regulator.get(`/api/v1/participants/${pid}`);
+    expectStatus(r, 200);
+    return r.body.status === 'ACTIVE' ? true : undefined;
+  }, 5 * 60_000);
+  const m = { meterId, apiKey: meter.apiKey, participantId: pid, org: gw.org };
+  saveMember(m);
+  const r = await new RestClient(gw.url, gw.apiKeys.operator).request('PUT', `/api/v1/meters/${meterId}/agent`, { body: { behaviour, autopilot: true } });
+  expectStatus(r, 200);
+  expect(r.body).toMatchObject({ behaviour, autopilot: true });
+  return m;
+}

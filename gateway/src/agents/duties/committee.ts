@@ -33,8 +33,14 @@ export const blockingQuorum = (f: number) => f + 1;
  * then the members after it in committee order, DECIDE_TURN_MS apart; a member whose turn comes finds the
  * ballot decided (and stops) unless every earlier member is silent or down. All members compute the same
  * order from the ledger, so the order needs no coordination.
+ *
+ * The gap must exceed the time a decide takes to commit, or the next member re-reads the ballot before
+ * the first decide is on the ledger and submits its own: with 2 s turns, bench:market on a loaded machine
+ * (load average 30) still counted 98 MVCC-invalid decides for 44 decisions (docs/benchmarks.md). 5 s
+ * covers the commit latency measured there; a silent turn-0 member then delays the decision by 5 s, a
+ * sixth of a 30 s slot.
  */
-export const DECIDE_TURN_MS = 2_000;
+export const DECIDE_TURN_MS = 5_000;
 
 export function decideTurn(task: Pick<TaskView, 'committee' | 'genesisAt' | 'slotSeconds' | 'leaderOffset' | 'n'>, me: string, quorumAt: number): number {
   const { leader } = leaderAt(task, quorumAt);
