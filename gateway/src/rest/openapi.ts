@@ -102,7 +102,7 @@ function protocolResponse(marker: Json, opaque: boolean): Json {
   const answer = { ...(opaque ? { type: schema.type } : (JSON.parse(JSON.stringify(schema)) as Json)), 'x-protocol-output': name };
   const envelope = marker['x-envelope'];
   if (envelope === undefined) return answer;
-  if (envelope !== 'transaction') throw new Error(`openapi.yaml: x-envelope ${String(envelope)} is not known (transaction)`);
+  if (envelope !== 'transaction') throw new Error(`openapi.yaml: x-envelope ${JSON.stringify(envelope)} is not known (transaction)`);
   return { allOf: [{ $ref: '#/components/schemas/TransactionResult' }, { type: 'object', properties: { result: answer } }], 'x-protocol-output': name, 'x-envelope': envelope };
 }
 

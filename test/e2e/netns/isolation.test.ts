@@ -28,7 +28,7 @@ const nsOf = (name: string): string => {
   return h.ns;
 };
 
-type Outcome = 'open' | string; // 'open' or the connect error code (EHOSTUNREACH, ECONNREFUSED, TIMEOUT)
+type Outcome = string; // 'open' or the connect error code (EHOSTUNREACH, ECONNREFUSED, TIMEOUT)
 const PROBE = `const s=require('net').connect(+process.argv[2],process.argv[1]);s.setTimeout(3000,()=>{console.log('TIMEOUT');process.exit(0)});s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',(e)=>{console.log(e.code);process.exit(0)})`;
 
 /** Connects to host:port from the namespace `ns` (null: the root namespace, where the test runs). */
@@ -47,7 +47,7 @@ const u1 = org(net, 'utility1');
 const [u1Host, u1PeerPort] = hostPort(u1.peer.endpoint);
 const u1Ops = new URL(u1.operations as string);
 const u1Ca = new URL(u1.ca.url);
-const orderer1 = net.orderer!.nodes[0]!;
+const orderer1 = net.orderer.nodes[0]!;
 
 describe('each org in its own network namespace', () => {
   test('every ledger process, chaincode server and gateway runs inside its own org namespace', () => {
@@ -62,14 +62,14 @@ describe('each org in its own network namespace', () => {
       for (const c of net.chaincodes) inNamespace(join(home, 'pids', `cc-${c.name}-${o.name}.pid`), o.name);
     }
     inNamespace(join(home, 'pids', 'ca-orderer.pid'), 'orderer');
-    for (const n of net.orderer!.nodes) inNamespace(n.pidFile as string, 'orderer');
+    for (const n of net.orderer.nodes) inNamespace(n.pidFile as string, 'orderer');
     // and the test itself does not: it is a client on the bridge
     expect(inode('/proc/self/ns/net')).not.toBe(inode(`/run/netns/${nsOf('utility1')}`));
   });
 
   test('another org reaches the inter-org ports: the peers and every orderer', () => {
     expect(probe(nsOf('utility2'), u1Host, u1PeerPort)).toBe('open');
-    for (const n of net.orderer!.nodes) expect(probe(nsOf('utility2'), ...hostPort(n.endpoint))).toBe('open');
+    for (const n of net.orderer.nodes) expect(probe(nsOf('utility2'), ...hostPort(n.endpoint))).toBe('open');
     expect(probe(nsOf('orderer'), u1Host, u1PeerPort)).toBe('open');
   });
 

@@ -58,7 +58,7 @@ export function renderCatalogue(): string {
   for (const [name, s] of Object.entries(OUTPUT_SCHEMAS)) {
     const body = s.type === 'array' ? (s.items as JsonSchema) : s;
     const kind = s.type === 'array' ? 'An array, each item:' : '';
-    out.push(`### ${name}`, '', `${String(s.description ?? '')}. ${kind}`.trim(), '');
+    out.push(`### ${name}`, '', `${typeof s.description === 'string' ? s.description : ''}. ${kind}`.trim(), '');
     out.push('| field | always | value | meaning |', '|---|---|---|---|', ...outputRows(body), '');
   }
   return out.join('\n');
@@ -77,5 +77,5 @@ function outputHint(p: JsonSchema): string {
 function outputRows(s: JsonSchema): string[] {
   const props = (s.properties as Record<string, JsonSchema> | undefined) ?? {};
   const required = (s.required as string[] | undefined) ?? [];
-  return Object.entries(props).map(([k, p]) => `| \`${k}\` | ${required.includes(k) ? 'yes' : 'no'} | ${cell(outputHint(p))} | ${cell(String(p.description ?? ''))} |`);
+  return Object.entries(props).map(([k, p]) => `| \`${k}\` | ${required.includes(k) ? 'yes' : 'no'} | ${cell(outputHint(p))} | ${cell(typeof p.description === 'string' ? p.description : '')} |`);
 }
