@@ -97,9 +97,12 @@ cmd_add_org() {
     die "$name left $CHANNEL (network.sh remove-org); a name is never reused (its CA, certificates and retired collection remain): choose another name"
   fi
   org="$name"
-  # each org on its own host (lib/netns.sh): the new utility needs its own address in the bridge's /24
+  # each org on its own host (lib/netns.sh): the new utility needs its own address in the bridge's /24;
+  # without one it gets the next free one after the highest in use (e.g. 10.77.0.14 after .13)
   if netns_enabled && [ -z "$host" ] && ! org_known "$org"; then
-    die "this network runs each org in its own network namespace: give $name its host, e.g. network.sh add-org $name <address in the bridge's /24>"
+    host="$(awk '{ split($1, a, "."); if (a[4] > m) { m = a[4]; p = a[1] "." a[2] "." a[3] } } END { if (m < 254) print p "." (m + 1) }' "$H/netns/hosts")"
+    [ -n "$host" ] || die "no free address left in the bridge's /24 for $name: give it one (network.sh add-org $name <address>)"
+    log "$name: host $host (the next free address on the namespaces' bridge)"
   fi
   tmp="$(mktemp -d)"
   local first; first="$(for o in $PEER_ORGS; do [ "$o" != "$org" ] && { echo "$o"; break; }; done)"
