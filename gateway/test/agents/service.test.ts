@@ -186,8 +186,8 @@ describe('AgentService', () => {
       }
       expect(decides()).toEqual([]);
       const store = new AgentStore(db);
-      expect(store.get('member|t-1|0|m-a')!.state).toBe('done');
-      expect(store.get('member|t-1|0|m-c')!.state).toBe('done');
+      expect(store.get('member|t-1|0|m-a')!.state).toBe('DONE');
+      expect(store.get('member|t-1|0|m-c')!.state).toBe('DONE');
     });
 
     it('a silent slot leader: the next member decides after one turn, the later ones do not', async () => {
@@ -204,7 +204,7 @@ describe('AgentService', () => {
       await s.runOnce();
       await s.runOnce();
       expect(decides()).toHaveLength(1);
-      expect(new AgentStore(db).get('member|t-1|0|m-a')!.state).toBe('done');
+      expect(new AgentStore(db).get('member|t-1|0|m-a')!.state).toBe('DONE');
     });
   });
 
