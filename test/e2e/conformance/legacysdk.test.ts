@@ -1,6 +1,6 @@
 /**
  * Conformance: the legacy `fabric-network` 2.2 SDK (npm, unmodified) with service discovery on and
- * `asLocalhost`, as Fabric's older samples and many applications run it. It needs the peer's
+ * `asLocalhost` (on loopback addresses), as Fabric's older samples and many applications run it. It needs the peer's
  * `discovery.Discovery/Discover` (config: MSPs and orderer endpoints; membership; endorsement plans),
  * `protos.Endorser/ProcessProposal` (evaluate and endorse without the peer gateway),
  * `protos.Deliver/DeliverFiltered` (commit events) and the orderer's `orderer.AtomicBroadcast/Broadcast`.
@@ -51,7 +51,11 @@ async function connectLegacy(o: OrgDescriptor): Promise<Network> {
   await wallet.put('user', identity);
   const gw = new Gateway();
   gateways.push(gw);
-  await gw.connect(connectionProfile(o), { wallet, identity: 'user', discovery: { enabled: true, asLocalhost: true } });
+  // asLocalhost rewrites every discovered host to localhost (fabric-network's setting for a network in
+  // Docker on the client's machine). With each org on its own address (the network-namespace mode,
+  // docs/operations.md §3) the client must dial what discovery answers, as it would across real hosts.
+  const asLocalhost = o.peer.endpoint.startsWith('127.');
+  await gw.connect(connectionProfile(o), { wallet, identity: 'user', discovery: { enabled: true, asLocalhost } });
   return gw.getNetwork(f.net.channel);
 }
 
