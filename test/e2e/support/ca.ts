@@ -5,9 +5,16 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import FabricCAServices from 'fabric-ca-client';
-import { User } from 'fabric-common';
+import { User, Utils } from 'fabric-common';
 import type { OrgDescriptor } from './network';
 import type { UserCredentials } from './gateway';
+
+// fabric-ca-client abandons a request that has no answer within its 'connection-timeout' (3 s by
+// default, fabric-ca-client config/default.json) with "socket hang up". On a loaded 2-core CI machine a
+// CA (the devnet's shares its process with the ledger) can take longer; the tests wait as an operator's
+// tool would, and a CA that does not answer at all still fails them.
+// (setConfigSetting is in fabric-common's lib/Utils.js but not in its type declarations)
+(Utils as unknown as { setConfigSetting(name: string, value: unknown): void }).setConfigSetting('connection-timeout', 30_000);
 
 export interface EnrolledIdentity extends UserCredentials {
   enrollmentId: string;
