@@ -87,7 +87,9 @@ export interface GatewayApp {
 export function createApp(deps: GatewayDeps): GatewayApp {
   const { config, logger, db, ledger } = deps;
   const spec = new ApiSpec(undefined, { opaqueLedgerAnswers: deps.opaqueLedgerAnswers ?? false });
-  migrateGatewayDb(db); // before the stores: a 0.1.0 database's rows get their 0.2.0 states
+  if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
+  const walletKey = config.walletKey; // seals the meters' keys and the agents' auction secrets
+  migrateGatewayDb(db, walletKey); // before the stores: old rows get their current form (states, sealed auction secrets)
   const apiKeys = new ApiKeyStore(db);
   if (config.apiKeysFile) apiKeys.loadBootstrap(readBootstrapFile(config.apiKeysFile));
   const idempotency = new IdempotencyStore(db);
@@ -97,8 +99,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   if (purged) logger.info({ purged }, 'deleted final receipts past the retention period');
   const metrics = new Metrics(() => queue.pendingCounts());
   const writes = new GroupCommit(db, { maxBatch: config.queue.groupCommitMaxBatch, maxDelayMs: config.queue.groupCommitMaxDelayMs, onCommit: metrics.groupCommitHook(), sync: walSyncer(db) });
-  if (!config.walletKey) throw new ConfigError(['walletKey is required (GATEWAY_WALLET_KEY)']);
-  const wallet = new Wallet(db, config.walletKey);
+  const wallet = new Wallet(db, walletKey);
   const meters = new MeterIdentities(wallet, deps.ca, {
     maxEnrollments: config.ca.maxEnrollments,
     affiliation: config.ca.affiliation,
@@ -208,7 +209,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     queueCounts: () => queue.counts(),
     sseClients: async () => (await metrics.sseClients.get()).values[0]?.value ?? 0,
   });
-  const agentStore = new AgentStore(db);
+  const agentStore = new AgentStore(db, walletKey);
   const agents = config.agents.enabled
     ? new AgentService({ ledger, submitter, store: agentStore, operator: deps.operator, meters, logger: logger.child({ component: 'agents' }), metrics, config: config.agents })
     : undefined;

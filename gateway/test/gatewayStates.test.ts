@@ -13,6 +13,8 @@ import { GATEWAY_SCHEMA_VERSION, migrateGatewayDb } from '../src/store/migration
 import { DurableQueue } from '../src/store/queue';
 import { tmpDir } from './helpers/tmp';
 
+const KEY = Buffer.alloc(32, 1);
+
 /** The value at `keys` in a parsed document (undefined where a step is missing). */
 function dig(o: unknown, ...keys: string[]): unknown {
   return keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
@@ -117,11 +119,11 @@ describe('gateway database migration (schema version 1: upper-case states)', () 
 
     // as the gateway opens it (gateway.ts createApp): migration, then the stores
     const db = openDatabase(dir);
-    migrateGatewayDb(db);
+    migrateGatewayDb(db, KEY);
     expect(db.pragma('user_version', { simple: true })).toBe(GATEWAY_SCHEMA_VERSION);
     const wallet = new Wallet(db, Buffer.alloc(32, 1));
     const queue = new DurableQueue(db);
-    const agents = new AgentStore(db);
+    const agents = new AgentStore(db, KEY);
     const beacon = new BeaconStore(db);
 
     expect(wallet.get('m-reg')).toMatchObject({ status: 'REGISTERED', zone: 'z-1' });
@@ -157,14 +159,14 @@ describe('gateway database migration (schema version 1: upper-case states)', () 
     expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '%_migrating'").get()).toEqual({ n: 0 });
 
     // a second start changes nothing
-    migrateGatewayDb(db);
+    migrateGatewayDb(db, KEY);
     expect(queue.counts()).toEqual({ QUEUED: 2, SUBMITTED: 1, COMMITTED: 1, REJECTED: 1 });
     db.close();
   });
 
   it('a fresh database is stamped and created in the current form', () => {
     const db = openDatabase(tmpDir());
-    migrateGatewayDb(db);
+    migrateGatewayDb(db, KEY);
     expect(db.pragma('user_version', { simple: true })).toBe(GATEWAY_SCHEMA_VERSION);
     const queue = new DurableQueue(db);
     new Wallet(db, Buffer.alloc(32, 1)).recordRegistration('m-1', 'z', 'Utility1MSP', 'm-1', 'secret');
@@ -179,7 +181,7 @@ describe('gateway database migration (schema version 1: upper-case states)', () 
     const dir = tmpDir();
     const db = oldDatabase(dir);
     db.prepare("INSERT INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, created_at, updated_at) VALUES ('x', 'member', 'm', 's', 0, 'sleeping', 0, 1, 1)").run();
-    expect(() => migrateGatewayDb(db)).toThrow(/agent_duties\.state holds 'sleeping'/);
+    expect(() => migrateGatewayDb(db, KEY)).toThrow(/agent_duties\.state holds 'sleeping'/);
     // the transaction rolled back: the earlier tables are untouched, the version unstamped
     expect(db.prepare("SELECT status FROM meter_identities WHERE meter_id = 'm-act'").get()).toEqual({ status: 'active' });
     expect(db.pragma('user_version', { simple: true })).toBe(0);
@@ -187,7 +189,7 @@ describe('gateway database migration (schema version 1: upper-case states)', () 
 
     const newer = openDatabase(tmpDir());
     newer.pragma(`user_version = ${GATEWAY_SCHEMA_VERSION + 1}`);
-    expect(() => migrateGatewayDb(newer)).toThrow(/newer than this gateway's/);
+    expect(() => migrateGatewayDb(newer, KEY)).toThrow(/newer than this gateway's/);
     newer.close();
   });
 });

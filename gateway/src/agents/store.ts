@@ -1,5 +1,6 @@
 import type { DutyState } from '@gridledger/protocol';
 import type { Db } from '../store/db';
+import { openSecret, sealSecret } from '../identity/wallet';
 import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } from './behaviour';
 
 /**
@@ -15,7 +16,9 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  *   there and never repeated;
  * - `agent_entries`: leader entries seen in the event stream, by (leader, slot) — what a member checks
  *   Condition 2 against;
- * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot).
+ * - `agent_meters`: each meter's participant id (`participants:whoAmI`) and settings (behaviour, autopilot);
+ * - `agent_auction_secrets`: the sealed-bid secrets meters handed over, sealed with the wallet key like the
+ *   meters' keys (`sealAuctionSecret`): the SQLite file alone never shows a price, salt or identity secret.
  */
 export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync' | 'auction';
 export type { DutyState };
@@ -68,8 +71,30 @@ export interface AuctionSecret {
   salt?: string;
 }
 
+/**
+ * The table of sealed auction secrets: the row's key in clear (the duty finds it), everything the meter
+ * handed over in one sealed JSON value. Also the form schema version 2's migration rebuilds a 0.2.0 table
+ * into (store/migrations.ts), hence the table name as a parameter.
+ */
+export const auctionSecretsDdl = (table = 'agent_auction_secrets'): string =>
+  `CREATE TABLE IF NOT EXISTS ${table} (meter_id TEXT NOT NULL, request_id TEXT NOT NULL, role TEXT NOT NULL, sealed TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (meter_id, request_id, role))`;
+
+/** The row's identity in the AAD: a sealed value opens for its own meter, auction and role only (wallet.ts). */
+const auctionAad = (meterId: string, requestId: string, role: string): string => `gridledger-agents:v1:auction-secret:${meterId}:${requestId}:${role}`;
+
+/** A meter's auction secrets sealed for its row (the wallet's AES-256-GCM with `key`, the gateway's walletKey). */
+export function sealAuctionSecret(key: Buffer, s: AuctionSecret): string {
+  const { secret, offerId, pricePerKwh, salt } = s;
+  return sealSecret(key, JSON.stringify({ secret, offerId, pricePerKwh, salt }), auctionAad(s.meterId, s.requestId, s.role));
+}
+
 export class AgentStore {
-  constructor(private readonly db: Db) {
+  /** `key`: the gateway's walletKey (GATEWAY_WALLET_KEY), which seals the auction secrets as it seals meter keys */
+  constructor(
+    private readonly db: Db,
+    private readonly key: Buffer,
+  ) {
+    if (key.length !== 32) throw new Error('the agents\' sealing key (walletKey) must be 32 bytes');
     db.exec(`
       CREATE TABLE IF NOT EXISTS event_checkpoints (name TEXT PRIMARY KEY, block INTEGER NOT NULL, tx_id TEXT NOT NULL, updated_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS agent_duties (
@@ -81,8 +106,7 @@ export class AgentStore {
       CREATE INDEX IF NOT EXISTS agent_duties_meter ON agent_duties (meter_id, state);
       CREATE TABLE IF NOT EXISTS agent_acts (act TEXT PRIMARY KEY, duty_id TEXT NOT NULL, tx_id TEXT, outcome TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS agent_entries (leader TEXT NOT NULL, slot INTEGER NOT NULL, task_id TEXT NOT NULL, ballot TEXT NOT NULL, PRIMARY KEY (leader, slot, task_id, ballot));
-      CREATE TABLE IF NOT EXISTS agent_auction_secrets (meter_id TEXT NOT NULL, request_id TEXT NOT NULL, role TEXT NOT NULL, secret TEXT NOT NULL,
-        offer_id TEXT, price INTEGER, salt TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (meter_id, request_id, role));
+      ${auctionSecretsDdl()};
       CREATE TABLE IF NOT EXISTS agent_meters (meter_id TEXT PRIMARY KEY, participant_id TEXT, behaviour TEXT, autopilot INTEGER, updated_at INTEGER NOT NULL);
     `);
   }
@@ -184,8 +208,8 @@ export class AgentStore {
         return;
       }
       this.db
-        .prepare('INSERT INTO agent_auction_secrets (meter_id, request_id, role, secret, offer_id, price, salt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(s.meterId, s.requestId, s.role, s.secret, s.offerId ?? null, s.pricePerKwh ?? null, s.salt ?? null, now);
+        .prepare('INSERT INTO agent_auction_secrets (meter_id, request_id, role, sealed, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(s.meterId, s.requestId, s.role, sealAuctionSecret(this.key, s), now);
       this.db
         .prepare(`INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, 'auction', ?, ?, 0, 'PENDING', ?, ?, ?, ?)`)
         .run(`auction|${s.requestId}|${s.role}|${s.meterId}`, s.meterId, s.requestId, now, now, now, now);
@@ -193,19 +217,21 @@ export class AgentStore {
     return out;
   }
 
+  /** The meter's secrets, opened; throws "cannot decrypt auction secrets: wrong GATEWAY_WALLET_KEY …" under another key. */
   auctionSecret(meterId: string, requestId: string, role: string): AuctionSecret | undefined {
-    const r = this.db.prepare('SELECT * FROM agent_auction_secrets WHERE meter_id = ? AND request_id = ? AND role = ?').get(meterId, requestId, role) as
-      | { meter_id: string; request_id: string; role: 'buyer' | 'seller'; secret: string; offer_id: string | null; price: number | null; salt: string | null }
+    const r = this.db.prepare('SELECT role, sealed FROM agent_auction_secrets WHERE meter_id = ? AND request_id = ? AND role = ?').get(meterId, requestId, role) as
+      | { role: 'buyer' | 'seller'; sealed: string }
       | undefined;
     if (!r) return undefined;
+    const o = JSON.parse(openSecret(this.key, r.sealed, auctionAad(meterId, requestId, r.role), 'auction secrets')) as { secret: string; offerId?: string; pricePerKwh?: number; salt?: string };
     return {
-      meterId: r.meter_id,
-      requestId: r.request_id,
+      meterId,
+      requestId,
       role: r.role,
-      secret: r.secret,
-      ...(r.offer_id !== null ? { offerId: r.offer_id } : {}),
-      ...(r.price !== null ? { pricePerKwh: r.price } : {}),
-      ...(r.salt !== null ? { salt: r.salt } : {}),
+      secret: o.secret,
+      ...(o.offerId !== undefined ? { offerId: o.offerId } : {}),
+      ...(o.pricePerKwh !== undefined ? { pricePerKwh: o.pricePerKwh } : {}),
+      ...(o.salt !== undefined ? { salt: o.salt } : {}),
     };
   }
 

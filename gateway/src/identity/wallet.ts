@@ -2,7 +2,12 @@ import crypto from 'node:crypto';
 import { METER_STATUSES, sqlValues, type MeterStatus } from '@gridledger/protocol';
 import { prepared, type Db } from '../store/db';
 
-/** AES-256-GCM with a random 96-bit IV; the AAD binds the ciphertext to its row, so rows cannot be swapped. */
+/**
+ * AES-256-GCM with a random 96-bit IV; the AAD binds the ciphertext to its row, so rows cannot be swapped.
+ * The gateway's one idiom for secrets in its SQLite file, keyed by `walletKey` (GATEWAY_WALLET_KEY, held
+ * outside the database): the meters' keys and enrolment secrets here, the auction secrets the agents keep
+ * (agents/store.ts). docs/operations.md "Secrets at rest".
+ */
 export function sealSecret(key: Buffer, plaintext: string, aad: string): string {
   const iv = crypto.randomBytes(12);
   const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
@@ -11,16 +16,17 @@ export function sealSecret(key: Buffer, plaintext: string, aad: string): string 
   return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join('.');
 }
 
-export function openSecret(key: Buffer, sealed: string, aad: string): string {
+/** Opens what `sealSecret` sealed; `what` names the entry in the refusal (a wrong key or a tampered row). */
+export function openSecret(key: Buffer, sealed: string, aad: string, what = 'wallet entry'): string {
   const [v, iv, tag, ct] = sealed.split('.');
-  if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error('wallet entry has an unknown format');
+  if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error(`${what} has an unknown format`);
   const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64'));
   try {
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64')), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error('cannot decrypt wallet entry: wrong GATEWAY_WALLET_KEY or tampered data');
+    throw new Error(`cannot decrypt ${what}: wrong GATEWAY_WALLET_KEY or tampered data`);
   }
 }
 

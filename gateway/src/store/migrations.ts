@@ -1,4 +1,5 @@
 import { CONTRIBUTION_STATES, DUTY_STATES, METER_STATUSES, RECEIPT_STATES } from '@gridledger/protocol';
+import { auctionSecretsDdl, sealAuctionSecret } from '../agents/store';
 import type { Db } from './db';
 
 /**
@@ -14,7 +15,7 @@ import type { Db } from './db';
  * Runs before the stores' constructors (gateway.ts createApp): those create missing tables and
  * indexes in the current form, so a fresh database only gets its version stamped here.
  */
-export const GATEWAY_SCHEMA_VERSION = 1;
+export const GATEWAY_SCHEMA_VERSION = 2;
 
 /** table, state column, the column's vocabulary, and whether the table's DDL has a CHECK list on it */
 const STATE_COLUMNS: ReadonlyArray<{ table: string; column: string; values: readonly string[]; checked: boolean }> = [
@@ -31,16 +32,53 @@ function upper(value: string, values: readonly string[], where: string): string 
   return v;
 }
 
-export function migrateGatewayDb(db: Db): void {
+/** `walletKey`: the gateway's GATEWAY_WALLET_KEY, which version 2 seals the auction secrets with. */
+export function migrateGatewayDb(db: Db, walletKey: Buffer): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > GATEWAY_SCHEMA_VERSION) {
     throw new Error(`gateway database has schema version ${version}, newer than this gateway's ${GATEWAY_SCHEMA_VERSION}: run the newer gateway, or start with an empty data directory`);
   }
   if (version >= GATEWAY_SCHEMA_VERSION) return;
+  // every step in one transaction: a refused step leaves the file as it was, version unstamped
+  let sealed = 0;
   db.transaction(() => {
-    for (const c of STATE_COLUMNS) upperCaseStates(db, c.table, c.column, c.values, c.checked);
+    if (version < 1) for (const c of STATE_COLUMNS) upperCaseStates(db, c.table, c.column, c.values, c.checked);
+    if (version < 2) sealed = sealAuctionSecrets(db, walletKey);
     db.pragma(`user_version = ${GATEWAY_SCHEMA_VERSION}`);
   })();
+  // the zeroed pages are in the WAL; until a checkpoint copies them over, the main file keeps the clear text
+  if (sealed > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+/** Version 2: rebuilds a clear-text `agent_auction_secrets` as the sealed table, every row kept and sealed; returns how many. */
+function sealAuctionSecrets(db: Db, key: Buffer): number {
+  const columns = (db.prepare('PRAGMA table_info(agent_auction_secrets)').all() as Array<{ name: string }>).map((c) => c.name);
+  if (columns.length === 0 || columns.includes('sealed')) return 0; // never opened by the agents, or already sealed
+  const rows = db.prepare('SELECT meter_id, request_id, role, secret, offer_id, price, salt, created_at FROM agent_auction_secrets').all() as Array<{
+    meter_id: string;
+    request_id: string;
+    role: 'buyer' | 'seller';
+    secret: string;
+    offer_id: string | null;
+    price: number | null;
+    salt: string | null;
+    created_at: number;
+  }>;
+  const tmp = 'agent_auction_secrets_migrating';
+  db.exec(auctionSecretsDdl(tmp));
+  const ins = db.prepare(`INSERT INTO ${tmp} (meter_id, request_id, role, sealed, created_at) VALUES (?, ?, ?, ?, ?)`);
+  for (const r of rows) {
+    const s = { meterId: r.meter_id, requestId: r.request_id, role: r.role, secret: r.secret, ...(r.offer_id !== null ? { offerId: r.offer_id } : {}), ...(r.price !== null ? { pricePerKwh: r.price } : {}), ...(r.salt !== null ? { salt: r.salt } : {}) };
+    ins.run(r.meter_id, r.request_id, r.role, sealAuctionSecret(key, s), r.created_at);
+  }
+  // a dropped table's pages go to SQLite's free list, where the clear text would stay readable until
+  // reused: secure_delete overwrites them with zeros (sqlite.org/pragma.html#pragma_secure_delete)
+  const secureDelete = db.pragma('secure_delete', { simple: true }) as number;
+  db.pragma('secure_delete = ON');
+  db.exec('DROP TABLE agent_auction_secrets');
+  db.pragma(`secure_delete = ${secureDelete}`);
+  db.exec(`ALTER TABLE ${tmp} RENAME TO agent_auction_secrets`);
+  return rows.length;
 }
 
 function upperCaseStates(db: Db, table: string, column: string, values: readonly string[], checked: boolean): void {

@@ -12,6 +12,8 @@ import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
 import { silentLogger, tmpDir } from '../helpers/tmp';
 import { ballot, inSlot, inSlotAt, task, trade } from './fixtures';
 
+/** the gateway's walletKey, which seals the auction secrets (agents/store.ts) */
+const KEY = Buffer.alloc(32, 7);
 const MSP = 'Utility1MSP';
 const CONFIG: AgentsConfig = {
   enabled: true,
@@ -39,6 +41,7 @@ class World {
 
 describe('AgentService', () => {
   let db: Db;
+  let dir: string;
   let ledger: FakeLedger;
   let world: World;
   let now: number;
@@ -55,7 +58,7 @@ describe('AgentService', () => {
     actingIdentity: (meterId: string) => ({ ...identity(`meter:${meterId}`), mspId: meterId === 'm-foreign' ? 'Utility2MSP' : MSP }),
   };
 
-  const make = (store = new AgentStore(db)) => {
+  const make = (store = new AgentStore(db, KEY)) => {
     const s = new AgentService({
       ledger,
       submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }),
@@ -75,7 +78,8 @@ describe('AgentService', () => {
   const acts = () => ledger.applied.map((t) => `${t.signer} ${t.fn} ${t.args.join(' ')}`);
 
   beforeEach(() => {
-    db = openDatabase(tmpDir());
+    dir = tmpDir();
+    db = openDatabase(dir);
     ledger = new FakeLedger();
     world = new World();
     now = inSlot(12); // slot 12 is led by p-B (another utility)
@@ -106,7 +110,7 @@ describe('AgentService', () => {
   it('creates a member duty only for the committee seats of meters this gateway holds, and a keeper duty for the round', async () => {
     const s = make();
     await s.handleEvent(ledger.emitEvents(drawn()));
-    const pending = new AgentStore(db).pending().map((d) => d.id).sort();
+    const pending = new AgentStore(db, KEY).pending().map((d) => d.id).sort();
     expect(pending).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c', 'task-redraw|t-1|0']);
   });
 
@@ -144,14 +148,14 @@ describe('AgentService', () => {
     expect(acts().filter((a) => a.includes('decide'))).toHaveLength(1);
     now += 10; // the loser re-reads after its (short) backoff
     await s.runOnce();
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     expect(store.pending().filter((d) => d.kind === 'member')).toEqual([]);
     expect(store.get('member|t-1|0|m-a')!.state).toBe('DONE');
     await s.stop();
 
     // restart on the same database; the follower replays the CommitteeDrawn event (crash before the checkpoint)
     const before = acts().length;
-    const again = make(new AgentStore(db));
+    const again = make(new AgentStore(db, KEY));
     await again.handleEvent(ledger.chain[0]!);
     await again.runOnce();
     expect(acts().length).toBe(before);
@@ -185,7 +189,7 @@ describe('AgentService', () => {
         await s.runOnce();
       }
       expect(decides()).toEqual([]);
-      const store = new AgentStore(db);
+      const store = new AgentStore(db, KEY);
       expect(store.get('member|t-1|0|m-a')!.state).toBe('DONE');
       expect(store.get('member|t-1|0|m-c')!.state).toBe('DONE');
     });
@@ -204,7 +208,7 @@ describe('AgentService', () => {
       await s.runOnce();
       await s.runOnce();
       expect(decides()).toHaveLength(1);
-      expect(new AgentStore(db).get('member|t-1|0|m-a')!.state).toBe('DONE');
+      expect(new AgentStore(db, KEY).get('member|t-1|0|m-a')!.state).toBe('DONE');
     });
   });
 
@@ -219,7 +223,7 @@ describe('AgentService', () => {
     // a second vote the chaincode refuses (CONFLICT: already voted) is a lost race, not an error
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] p-C already voted on ballot "admission"') });
     world.ballot.votes = world.ballot.votes.filter((v) => v.voter !== 'p-C'); // our peer is behind
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     store.reschedule('member|t-1|0|m-c', 0, 'test');
     await s.runOnce();
     expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
@@ -240,7 +244,7 @@ describe('AgentService', () => {
 
   it('as the slot leader it enters at its slot; silent and refuse-all seats do nothing / refuse', async () => {
     world.ballot = { ballot: null, round: 0, votes: [] };
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     const s = make(store);
     s.setSettings('m-c', { behaviour: 'silent' });
     await s.handleEvent(ledger.emitEvents(drawn()));
@@ -278,7 +282,7 @@ describe('AgentService', () => {
       if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[1]!]));
       return inner(id, fn, args);
     };
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     const s = make(store);
     now = inSlot(11); // p-A (m-a) leads slot 11
     await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
@@ -299,7 +303,7 @@ describe('AgentService', () => {
     const offer = { offerId: 'o-1', expiresAt: 1_767_300_000, status: 'OPEN' };
     const base = ledger.evaluateImpl;
     ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(offer)) : base(id, fn, args));
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     const s = make(store);
     await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'o-1', expiresAt: offer.expiresAt } }]));
     expect(store.get('offer-expire|o-1')!.dueAt).toBe(offer.expiresAt * 1000); // margin 0 in this config
@@ -326,7 +330,7 @@ describe('AgentService', () => {
 
   it('keeper: a task left seeded (its draw found too few eligible members) is drawn again once a member is admitted', async () => {
     world.task = task({ status: 'SEEDED', committee: [] });
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     const s = make(store);
     // the beacon completed without a committee (no CommitteeDrawn in that transaction): a draw duty
     await s.handleEvent(ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 't-1', round: 0, mspId: 'Utility2MSP', contributions: 2, quorum: 2 } }]));
@@ -336,7 +340,7 @@ describe('AgentService', () => {
       { name: 'CommitteeDrawn', payload: { taskId: 't-2', kind: 'admission', subjectId: 'p-x#1', round: 0, committee: ['p-B', 'p-D', 'p-E', 'p-F'], deadlineAt: world.task.deadlineAt } },
     ]));
     await s.handleEvent(ledger.emitEvents([{ name: 'EntropyContributed', payload: { taskId: 't-3', round: 0, mspId: 'Utility2MSP', contributions: 1, quorum: 2 } }]));
-    expect(new AgentStore(db).pending().filter((d) => d.kind === 'task-draw').map((d) => d.id)).toEqual(['task-draw|t-1|0']);
+    expect(new AgentStore(db, KEY).pending().filter((d) => d.kind === 'task-draw').map((d) => d.id)).toEqual(['task-draw|t-1|0']);
 
     // still too few eligible: the chaincode refuses the draw; that is a wait, not a failure
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[PRECONDITION_FAILED:TOO_FEW_ELIGIBLE] task t-1: only 3 of 4 eligible members found') });
@@ -365,7 +369,7 @@ describe('AgentService', () => {
     ledger.evaluateImpl = async (id, fn, args) => (fn === 'auctions:get' ? Buffer.from(JSON.stringify(a)) : base(id, fn, args));
     const lines: string[] = [];
     const logger = (await import('pino')).default({ level: 'debug' }, { write: (l: string) => lines.push(l) });
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     const s = new AgentService({ ledger, submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }), store, operator: identity('operator'), meters, logger, metrics: new Metrics(), config: CONFIG, now: () => now });
     services.push(s);
     const secret = { meterId: 'm-a', requestId: 'r-1', role: 'seller' as const, secret: 'identity-secret-of-m-a', offerId: 'o-1', pricePerKwh: 180, salt: 'salt-of-the-bid-1234' };
@@ -399,8 +403,34 @@ describe('AgentService', () => {
     expect(lines.some((l) => l.includes('auction secrets kept'))).toBe(true);
   });
 
+  it('auction autopilot after a restart: the sealed secrets open with the same wallet key and the reveal goes out; another key is refused by name', async () => {
+    const a = { requestId: 'r-1', t1: 1_767_300_000, t2: 1_767_300_060, claimDeadline: 1_767_300_120, status: 'OPEN' };
+    const base = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'auctions:get' ? Buffer.from(JSON.stringify(a)) : base(id, fn, args));
+    const before = make();
+    before.setSettings('m-a', { autopilot: true });
+    expect(before.storeAuctionSecret({ meterId: 'm-a', requestId: 'r-1', role: 'seller', secret: 'identity-secret-of-m-a', offerId: 'o-1', pricePerKwh: 180, salt: 'salt-of-the-bid-1234' })).toBe('stored');
+    await before.stop();
+    db.close();
+
+    // a gateway started with another wallet key: the duty fails with the key named, and nothing is revealed
+    db = openDatabase(dir);
+    now = a.t1 * 1000 + 1000;
+    const wrong = make(new AgentStore(db, Buffer.alloc(32, 9)));
+    await wrong.runOnce();
+    expect(acts()).toEqual([]);
+    expect(new AgentStore(db, KEY).get('auction|r-1|seller|m-a')!.lastError).toBe('cannot decrypt auction secrets: wrong GATEWAY_WALLET_KEY or tampered data');
+    await wrong.stop();
+
+    // the same key: the reveal goes out with the price and salt handed over before the restart
+    const after = make();
+    new AgentStore(db, KEY).reschedule('auction|r-1|seller|m-a', 0, 'test');
+    await after.runOnce();
+    expect(acts()).toEqual(['meter:m-a auctions:reveal r-1 o-1 {"pricePerKwh":180,"salt":"salt-of-the-bid-1234"}']);
+  });
+
   it('REST: POST /agents/{meterId}/auction-secrets answers what was kept, never the secrets; a mismatch is a 4xx', async () => {
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     const s = make(store);
     const h = agentHandlers({ agents: s, store, meters: { get: (id: string) => (id === 'm-a' ? ({ status: 'ACTIVE' } as never) : undefined) } });
     const call = (meterId: string, body: unknown) => h.putAuctionSecrets!({ params: { meterId }, body } as unknown as HandlerContext);
@@ -420,7 +450,7 @@ describe('AgentService', () => {
     const s = make();
     s.start();
     ledger.emitEvents(drawn());
-    const store = new AgentStore(db);
+    const store = new AgentStore(db, KEY);
     for (let i = 0; i < 5000 && !store.checkpoint(); i++) await new Promise((r) => setImmediate(r));
     await s.stop();
     expect(store.checkpoint()).toEqual({ block: 1, txId: 'evtx1' });
