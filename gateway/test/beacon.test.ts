@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
@@ -41,6 +42,20 @@ describe('beacon key at rest', () => {
     expect(fs.statSync(path.join(dir, 'beacon.key')).mode & 0o777).toBe(0o600);
     expect(() => loadOrCreateBeaconKey(dir, Buffer.alloc(32, 8), MSP)).toThrow(/cannot decrypt .* walletKey/);
     expect(() => loadOrCreateBeaconKey(dir, WALLET_KEY, 'Utility2MSP')).toThrow(/holds the beacon key of Utility1MSP/);
+  });
+
+  it('opens a key file written before the wallet seal was shared (same JSON fields, same AES-GCM and AAD)', () => {
+    // The format as 0.2.0 gateways wrote it with their own cipher calls: raw key bytes, AAD "gridledger-beacon:<msp>".
+    const dir = tmpDir();
+    const sk = bls.utils.randomPrivateKey();
+    const iv = crypto.randomBytes(12);
+    const c = crypto.createCipheriv('aes-256-gcm', WALLET_KEY, iv).setAAD(Buffer.from(`gridledger-beacon:${MSP}`));
+    const ct = Buffer.concat([c.update(sk), c.final()]);
+    fs.writeFileSync(path.join(dir, 'beacon.key'), JSON.stringify({ version: 1, mspId: MSP, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ciphertext: ct.toString('base64') }) + '\n', { mode: 0o600 });
+    const k = loadOrCreateBeaconKey(dir, WALLET_KEY, MSP);
+    expect(k.created).toBe(false);
+    expect(Buffer.from(k.secretKey).equals(Buffer.from(sk))).toBe(true);
+    expect(k.publicKeyHex).toBe(Buffer.from(bls.getPublicKey(sk)).toString('hex'));
   });
 });
 

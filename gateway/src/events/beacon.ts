@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
@@ -10,6 +9,7 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { BeaconStore, ContributionJob } from './store';
+import { openBytes, sealBytes } from '../identity/wallet';
 
 export const CHECKPOINT_NAME = 'beacon';
 
@@ -20,14 +20,12 @@ export const CHECKPOINT_NAME = 'beacon';
  */
 export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId: string): { secretKey: Uint8Array; publicKeyHex: string; created: boolean } {
   const file = path.join(dataDir, 'beacon.key');
-  const aad = Buffer.from(`gridledger-beacon:${mspId}`);
+  const aad = `gridledger-beacon:${mspId}`;
   let created = false;
   if (!fs.existsSync(file)) {
-    const sk = bls.utils.randomPrivateKey();
-    const iv = crypto.randomBytes(12);
-    const c = crypto.createCipheriv('aes-256-gcm', walletKey, iv).setAAD(aad);
-    const ct = Buffer.concat([c.update(sk), c.final()]);
-    const sealed = { version: 1, mspId, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ciphertext: ct.toString('base64') };
+    // The wallet's seal (identity/wallet.ts), its parts kept in this file's JSON fields.
+    const [, iv, tag, ciphertext] = sealBytes(walletKey, Buffer.from(bls.utils.randomPrivateKey()), aad).split('.');
+    const sealed = { version: 1, mspId, iv, tag, ciphertext };
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
       fs.writeFileSync(file, JSON.stringify(sealed) + '\n', { mode: 0o600, flag: 'wx' });
@@ -38,14 +36,7 @@ export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId:
   }
   const sealed = JSON.parse(fs.readFileSync(file, 'utf8')) as { mspId: string; iv: string; tag: string; ciphertext: string };
   if (sealed.mspId !== mspId) throw new Error(`${file} holds the beacon key of ${sealed.mspId}, not ${mspId}; use this org's data directory`);
-  let sk: Buffer;
-  try {
-    const d = crypto.createDecipheriv('aes-256-gcm', walletKey, Buffer.from(sealed.iv, 'base64')).setAAD(aad);
-    d.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-    sk = Buffer.concat([d.update(Buffer.from(sealed.ciphertext, 'base64')), d.final()]);
-  } catch {
-    throw new Error(`cannot decrypt ${file} with the configured walletKey (a different key than the one it was created with?)`);
-  }
+  const sk = openBytes(walletKey, ['v1', sealed.iv, sealed.tag, sealed.ciphertext].join('.'), aad, `${file} with the configured walletKey`);
   return { secretKey: new Uint8Array(sk), publicKeyHex: Buffer.from(bls.getPublicKey(sk)).toString('hex'), created };
 }
 

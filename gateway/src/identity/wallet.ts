@@ -6,30 +6,39 @@ import { prepared, type Db } from '../store/db';
  * AES-256-GCM with a random 96-bit IV; the AAD binds the ciphertext to its row, so rows cannot be swapped.
  * The gateway's one idiom for secrets in its SQLite file, keyed by `walletKey` (GATEWAY_WALLET_KEY, held
  * outside the database): the meters' keys and enrolment secrets here, the auction secrets the agents keep
- * (agents/store.ts). docs/operations.md "Secrets at rest".
+ * (agents/store.ts), the utility's beacon key (events/beacon.ts, as bytes: `sealBytes`/`openBytes`). docs/operations.md "Secrets at rest".
  */
 export function sealSecret(key: Buffer, plaintext: string, aad: string): string {
-  const iv = crypto.randomBytes(12);
-  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join('.');
+  return sealBytes(key, Buffer.from(plaintext, 'utf8'), aad);
 }
 
 /** Opens what `sealSecret` sealed; `what` names the entry in the refusal (a wrong key or a tampered row). */
 export function openSecret(key: Buffer, sealed: string, aad: string, what = 'wallet entry'): string {
+  return openBytes(key, sealed, aad, what).toString('utf8');
+}
+
+/** `sealSecret` for bytes, written `v1.<iv>.<tag>.<ciphertext>` (base64 parts). */
+export function sealBytes(key: Buffer, plaintext: Buffer, aad: string): string {
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join('.');
+}
+
+/** Opens what `sealBytes` sealed; `what` names the entry in the refusal (a wrong key or a tampered value). */
+export function openBytes(key: Buffer, sealed: string, aad: string, what = 'wallet entry'): Buffer {
   const [v, iv, tag, ct] = sealed.split('.');
   if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error(`${what} has an unknown format`);
   const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64'));
   try {
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64')), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64')), decipher.final()]);
   } catch {
     throw new Error(`cannot decrypt ${what}: wrong GATEWAY_WALLET_KEY or tampered data`);
   }
 }
-
 
 export interface MeterRecord {
   meterId: string;
