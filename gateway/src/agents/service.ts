@@ -640,8 +640,8 @@ export class AgentService {
     } else if (r.subCode === 'LEADER_SLOT_USED') {
       this.madeBlocks.add(slotKey); // Condition 2: this meter's block of the slot is on the ledger already (made before a restart)
     }
-    // The entered tasks' duties are woken by their LeaderEntryRecorded events; this one re-reads now.
-    if (r.outcome === 'lost-race' || r.outcome === 'refused') return this.reschedule(d, this.now(), `entry not made: ${r.code ?? ''} ${r.text ?? ''}`.trim());
+    // The entered tasks' duties are woken by their LeaderEntryRecorded events; this one re-reads now, or
+    // after a back-off when the block was refused (all or nothing: the next reads leave out what failed).
     return this.after(d, r);
   }
 
