@@ -15,6 +15,9 @@ import { TradesContract } from './market/contracts/trades.contract';
 import { AuctionsContract } from './market/contracts/auctions.contract';
 import { MarketContract } from './market/contracts/market.contract';
 import { describeTransactions } from './kernel/metadata';
+import { admissionEntry, ADMISSION_KIND, registerEntryKind } from './governance';
+import { tradeEntry } from './market/services/settlement';
+import { TRADE_TASK_KIND } from '@gridledger/protocol';
 
 export { AdmissionsContract, CommitteesContract, GovernanceContract, HealthContract, ParticipantsContract };
 
@@ -30,6 +33,11 @@ export const contracts: Array<new () => object> = [HealthContract, GovernanceCon
   AuctionsContract,
   MarketContract,
 ];
+
+// What a slot leader records for each kind of committee task (committees:recordEntries). Registered here
+// because governance never imports the market (docs/architecture.md "Chaincode layout").
+registerEntryKind(ADMISSION_KIND, admissionEntry);
+registerEntryKind(TRADE_TASK_KIND, tradeEntry);
 
 // GetMetadata describes every transaction's arguments from the one catalogue (kernel/metadata.ts).
 describeTransactions(contracts as never);

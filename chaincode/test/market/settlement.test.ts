@@ -105,6 +105,29 @@ describe('committee rules on trades', () => {
   });
 });
 
+describe('the leader\'s block (committees:recordEntries) on trade tasks', () => {
+  it('enters a trade stage with the trade\'s facts and the leader\'s verdict on them, like trades:recordEntry', async () => {
+    const t = await escrowedTrade();
+    await drawCommittee(ledger, t.validation.taskId);
+    await runStage(ledger, t.tradeId, t.validation.taskId, [{ approve: true }, { approve: true }, { approve: true }]);
+    await expectCode(ledger.submit(who.regulator, 'trades:decide', [t.tradeId]), 'PRECONDITION_FAILED');
+    ledger.advance(300);
+    let task = await readTaskOf(ledger, t.validation.taskId);
+    let { leader } = leaderAt(task, ledger.now);
+    const entries = JSON.stringify({ taskIds: [t.validation.taskId] });
+    await expectCode(ledger.submit(byPid.get(leader) as IdentitySpec, 'committees:recordEntries', [entries]), 'PRECONDITION_FAILED:NO_DELIVERY_EVIDENCE');
+    await confirm(t, 900); // Condition 3 fails: the buyer declares less than its meter shows
+    ledger.advance(300);
+    task = await readTaskOf(ledger, t.validation.taskId);
+    ({ leader } = leaderAt(task, ledger.now));
+    const r = await ledger.submit<{ ballots: Array<{ name: string; entry: { payload: { stage: string; meteredWh: number; buyerDeclaredWh: number } } }> }>(byPid.get(leader) as IdentitySpec, 'committees:recordEntries', [entries]);
+    expect(r.result.ballots).toHaveLength(1);
+    expect(nth(r.result.ballots, 0)).toMatchObject({ name: 'final', entry: { payload: { stage: 'final', meteredWh: 1000, buyerDeclaredWh: 900 } } });
+    const ballot = await ledger.evaluate<{ votes: Array<{ voter: string; approve: boolean; conditions: Record<string, boolean>; reason: string }> }>(who.regulator, 'committees:getBallot', [t.validation.taskId, 'final']);
+    expect(ballot.votes.find((v) => v.voter === leader)).toMatchObject({ approve: false, conditions: { condition3: false, condition4: true }, reason: 'leader entry: condition3 fail' });
+  });
+});
+
 describe('liveness fallback', () => {
   it('when no committee decides in the stage window, the facts decide each stage', async () => {
     const t = await escrowedTrade();

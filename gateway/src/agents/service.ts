@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { parseResult } from '../delivery/worker';
-import { EVENTS, taskIdFor, TRADE_TASK_KIND, unpackEvents } from '@gridledger/protocol';
+import { EVENTS, MAX_BLOCK_ENTRIES, taskIdFor, TRADE_TASK_KIND, unpackEvents } from '@gridledger/protocol';
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
+import { nextMemberStep, currentBallot, entryBlock, type EntryCandidate, type MemberStep } from './duties/committee';
+import { leaderAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
@@ -54,6 +55,15 @@ export interface AgentOptions {
 
 export class NotHeldError extends Error {}
 
+/** A member duty's next step on fresh reads, with what acting on it needs. */
+interface MemberView {
+  id: ActingIdentity;
+  task: TaskView;
+  /** the contract's subject argument (participant id of an admission, trade id) */
+  subjectArg: string;
+  step: MemberStep;
+}
+
 type ActOutcome = 'acted' | 'lost-race' | 'refused' | 'retry' | 'failed';
 
 /**
@@ -78,6 +88,10 @@ export class AgentService {
   private readonly running = new Map<string, number>();
   /** (meter|slot) where an entry was refused by Condition 2 before the agent saw the other entry's event */
   private readonly refusedSlots = new Set<string>();
+  /** (meter|slot) of the leader blocks this process made or found made (Condition 2: one per slot) */
+  private readonly madeBlocks = new Set<string>();
+  /** (meter|slot) -> the block being made now: other duties of that meter and slot wait for it */
+  private readonly blocks = new Map<string, Promise<void>>();
   private readonly now: () => number;
   private readonly keeperDelay: number;
 
@@ -339,7 +353,7 @@ export class AgentService {
    * CONFLICT = someone else did it or it is already done (a lost race, fine); FORBIDDEN = not (any more)
    * this meter's turn; PRECONDITION_FAILED / transient = try again later.
    */
-  private async act(d: Duty, id: ActingIdentity, actKey: string, fn: string, args: string[], transient?: Record<string, string>): Promise<{ outcome: ActOutcome; code?: string; text?: string }> {
+  private async act(d: Duty, id: ActingIdentity, actKey: string, fn: string, args: string[], transient?: Record<string, string>): Promise<{ outcome: ActOutcome; code?: string; subCode?: string; text?: string }> {
     const log = this.o.logger.child({ duty: d.id, act: actKey, fn });
     const started = this.now();
     try {
@@ -358,7 +372,8 @@ export class AgentService {
       const outcome: ActOutcome = code === 'CONFLICT' ? 'lost-race' : code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' ? 'refused' : 'retry';
       this.o.metrics.agentActs.inc({ act: actKey.split('|')[0]!, outcome });
       log[outcome === 'retry' ? 'warn' : 'info']({ code, reason: text }, outcome === 'lost-race' ? 'agent act not needed: already done on the ledger' : 'agent act refused');
-      return { outcome, ...(code ? { code } : {}), text };
+      const subCode = err.chaincode?.subCode;
+      return { outcome, ...(code ? { code } : {}), ...(subCode ? { subCode } : {}), text };
     }
   }
 
@@ -504,20 +519,34 @@ export class AgentService {
   }
 
   private async runMember(d: Duty): Promise<void> {
+    const v = await this.memberView(d);
+    if ('finish' in v) return this.finish(d, v.finish, v.state);
+    if (v.step.kind === 'enter') return this.enterBlock(d, v);
+    await this.perform(d, v.id, v.task, v.subjectArg, v.step);
+  }
+
+  /**
+   * What a member duty should do now, from fresh reads. `leadsOnly`: stop after the task read unless this
+   * meter leads the task's current slot (all that gathering a block needs to know of the meter's other tasks).
+   */
+  private async memberView(d: Duty, leadsOnly = false): Promise<MemberView | { finish: string; state?: 'FAILED' }> {
     const meterId = d.meterId;
     const settings = this.settings(meterId);
     let id: ActingIdentity;
     try {
       id = this.identityFor(meterId);
     } catch (e) {
-      return this.finish(d, (e as Error).message, 'FAILED');
+      return { finish: (e as Error).message, state: 'FAILED' };
     }
     const me = this.o.store.participantOf(meterId);
-    if (!me) return this.finish(d, 'participant id unknown', 'FAILED');
-    if (settings.behaviour === 'silent') return this.finish(d, 'behaviour silent');
+    if (!me) return { finish: 'participant id unknown', state: 'FAILED' };
+    if (settings.behaviour === 'silent') return { finish: 'behaviour silent' };
 
     const task = await this.read<TaskView>('committees:getTask', [d.subject]);
-    if (task.round !== d.round) return this.finish(d, `round ${d.round} replaced by round ${task.round}`);
+    if (task.round !== d.round) return { finish: `round ${d.round} replaced by round ${task.round}` };
+    if (leadsOnly && (task.status !== 'ACTIVE' || leaderAt(task, Math.floor(this.now() / 1000)).leader !== me)) {
+      return { id, task, subjectArg: task.subjectId, step: { kind: 'wait', why: "not this meter's slot" } };
+    }
     const ballots: Record<string, BallotState> = {};
     for (const b of task.ballots) {
       ballots[b.name] = await this.read<BallotState>('committees:getBallot', [task.taskId, b.name]);
@@ -543,7 +572,7 @@ export class AgentService {
       } else if (task.kind === 'trade') {
         const trade = await this.read<TradeView>('trades:get', [task.subjectId]);
         const stage = trade.state === 'EXECUTION' ? 'execution' : trade.state === 'FINAL' ? 'final' : undefined;
-        if (!stage) return this.finish(d, `trade ${trade.state}`);
+        if (!stage) return { finish: `trade ${trade.state}` };
         if (stage !== cur.spec.name) notReady = `the trade is in its ${stage} stage, the open ballot is ${cur.spec.name}`;
         else if (stage === 'execution') {
           const packets: Record<string, PacketView | undefined> = {};
@@ -556,13 +585,64 @@ export class AgentService {
           entryVerdict = entryApproves(trade, stage);
         }
       } else {
-        return this.finish(d, `no duty for task kind ${task.kind}`);
+        return { finish: `no duty for task kind ${task.kind}` };
       }
     }
     const enteredSlots = this.o.store.enteredSlots(me);
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
+    for (const k of this.madeBlocks) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
     const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots });
-    await this.perform(d, id, task, subjectArg, step);
+    return { id, task, subjectArg, step };
+  }
+
+  /**
+   * This meter leads the slot and a ballot waits for its entry: it makes its ONE block of the slot (seed 002;
+   * `committees:recordEntries`), carrying every task it leads now whose ballot waits for an entry — it looks
+   * at its other pending member duties (one task read each; the full check only for the tasks it leads now),
+   * so no task waits for a later slot because another took this one. One block per meter and slot at a time:
+   * a duty that reaches its entry while the block is being made waits for it and re-reads (its ballot is then
+   * entered, or it enters in the next slot it leads).
+   */
+  private async enterBlock(d: Duty, v: MemberView): Promise<void> {
+    const step = v.step as Extract<MemberStep, { kind: 'enter' }>;
+    const slotKey = `${d.meterId}|${step.slot}`;
+    const running = this.blocks.get(slotKey);
+    if (running || this.madeBlocks.has(slotKey)) {
+      await running;
+      return this.reschedule(d, this.now(), `the block of slot ${step.slot} is made; re-reading`);
+    }
+    const made = this.makeBlock(d, v, step, slotKey);
+    this.blocks.set(slotKey, made);
+    try {
+      await made;
+    } finally {
+      this.blocks.delete(slotKey);
+    }
+  }
+
+  private async makeBlock(d: Duty, v: MemberView, step: Extract<MemberStep, { kind: 'enter' }>, slotKey: string): Promise<void> {
+    const candidates: EntryCandidate[] = [{ taskId: v.task.taskId, step }];
+    for (const other of this.o.store.pending([d.meterId])) {
+      if (candidates.length >= MAX_BLOCK_ENTRIES) break;
+      if (other.kind !== 'member' || other.id === d.id || other.subject === v.task.taskId) continue;
+      try {
+        const ov = await this.memberView(other, true);
+        if (!('finish' in ov)) candidates.push({ taskId: ov.task.taskId, step: ov.step });
+      } catch (e) {
+        this.o.logger.warn({ duty: other.id, err: (e as Error).message }, "could not check a task for this slot's block; it waits for its own turn");
+      }
+    }
+    const taskIds = entryBlock(candidates, step.slot, undefined, MAX_BLOCK_ENTRIES);
+    const r = await this.act(d, v.id, `enter|${d.meterId}|${step.slot}`, 'committees:recordEntries', [JSON.stringify({ taskIds })]);
+    if (r.outcome === 'acted') {
+      this.madeBlocks.add(slotKey);
+      this.o.logger.info({ duty: d.id, slot: step.slot, tasks: taskIds }, 'leader block recorded');
+    } else if (r.subCode === 'LEADER_SLOT_USED') {
+      this.madeBlocks.add(slotKey); // Condition 2: this meter's block of the slot is on the ledger already (made before a restart)
+    }
+    // The entered tasks' duties are woken by their LeaderEntryRecorded events; this one re-reads now, or
+    // after a back-off when the block was refused (all or nothing: the next reads leave out what failed).
+    return this.after(d, r);
   }
 
   private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep): Promise<void> {
@@ -576,12 +656,8 @@ export class AgentService {
         this.reschedule(d, at, step.why);
         return;
       }
-      case 'enter': {
-        const key = `enter|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
-        const r = await this.act(d, id, key, `${contract}:recordEntry`, [subjectArg]);
-        if (r.outcome === 'lost-race') this.refusedSlots.add(`${d.meterId}|${step.slot}`);
-        return this.after(d, r);
-      }
+      case 'enter':
+        return this.retry(d, 'entries are made in blocks (enterBlock)');
       case 'vote': {
         const key = `vote|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
         if (this.o.store.hasAct(key)) {

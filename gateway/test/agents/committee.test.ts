@@ -1,4 +1,4 @@
-import { DECIDE_TURN_MS, decideTurn, enterAsLeader, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { DECIDE_TURN_MS, decideTurn, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -91,6 +91,44 @@ describe('committee member: the slot leader', () => {
     const step = nextMemberStep(input({ me: 'p-C', task: task({ deadlineAt: inSlotAt(12) }) }));
     expect(step.kind).toBe('wait');
     expect((step as { atMs?: number }).atMs).toBeUndefined();
+  });
+});
+
+describe('committee member: one block per slot for every task it leads (seed 002)', () => {
+  // p-A leads slot 11 of t-1 (offset 1, index 0), of t-2 ((11 + 2) mod 4 = 1: p-A in [p-B, p-A, …]) and of t-3
+  // (a trade stage); p-B leads slot 11 of t-4 (offset 2, index 1).
+  const t2 = task({ taskId: 't-2', subjectId: 'p-new2#1', committee: ['p-B', 'p-A', 'p-C', 'p-D'], leaderOffset: 2 });
+  const t3 = task({ taskId: 't-3', kind: 'trade', subjectId: 'trd-3', ballots: [{ name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true }] });
+  const t4 = task({ taskId: 't-4', subjectId: 'p-new4#1', leaderOffset: 2 });
+  const candidate = (t: typeof t2, over: Partial<MemberInput> = {}) => ({ taskId: t.taskId, step: nextMemberStep(input({ task: t, ballots: { [t.ballots[0]!.name]: ballot(t.ballots[0]!.name) }, ...over })) });
+
+  it('gathers every task it leads in this slot whose ballot waits for an entry into one block', () => {
+    const all = [candidate(task()), candidate(t2), candidate(t3)];
+    expect(all.map((c) => c.step.kind)).toEqual(['enter', 'enter', 'enter']);
+    expect(entryBlock(all, 11, undefined, 16)).toEqual(['t-1', 't-2', 't-3']);
+  });
+
+  it('leaves out a task another member leads in this slot, one already entered, one whose facts it would not sign, and a later slot', () => {
+    const led = candidate(t4);
+    expect(led.step).toMatchObject({ kind: 'wait', why: 'this meter leads slot 14' });
+    const entered = { taskId: 't-2', step: nextMemberStep(input({ task: t2, ballots: { admission: ballot('admission', { entryBy: 'p-A', slot: 11 }) } })) };
+    expect(entered.step.kind).not.toBe('enter');
+    const unsigned = candidate(t3, { verdict: bad, entryApproves: true });
+    const later = { taskId: 't-5', step: { kind: 'enter' as const, ballot: 'admission', slot: 15 } };
+    expect(entryBlock([candidate(task()), led, entered, unsigned, later], 11, undefined, 16)).toEqual(['t-1']);
+  });
+
+  it('after a restart, a block already made in this slot (seen on the ledger) means no second entry; the tasks wait for their next leader', () => {
+    const seen = new Set([11]);
+    expect(entryBlock([candidate(task()), candidate(t2)], 11, seen, 16)).toEqual([]);
+    // and each task's own step then waits for the meter's next slot of that task (or another leader's entry)
+    expect(nextMemberStep(input({ task: t2, ballots: { admission: ballot('admission') }, enteredSlots: seen }))).toMatchObject({ kind: 'wait' });
+  });
+
+  it('carries at most the bound the chaincode allows (the rest wait for the next slot it leads)', () => {
+    const many = Array.from({ length: 20 }, (_, i) => ({ taskId: `t-${i}`, step: { kind: 'enter' as const, ballot: 'admission', slot: 11 } }));
+    expect(entryBlock(many, 11, undefined, 16)).toHaveLength(16);
+    expect(entryBlock([...many.slice(0, 2), many[0]!], 11, undefined, 16)).toEqual(['t-0', 't-1']);
   });
 });
 

@@ -29,6 +29,19 @@ describe('admission Conditions 1–2, checked from the ledger', () => {
     expect(admissionConditions(task(), ok, { ...candidate, status: 'ACTIVE' }, []).conditions.condition1).toBe(false);
   });
 
+  it('Condition 2 holds for the other ballots of the entry\'s own block (one block per leader per slot), not for another block', () => {
+    const b = ballot('admission', { entryBy: 'p-D', slot: 10 }).ballot!;
+    b.entry!.block = [{ taskId: 't-1', ballot: 'admission' }, { taskId: 't-9', ballot: 'execution' }];
+    const seen = [{ taskId: 't-1', ballot: 'admission' }, { taskId: 't-9', ballot: 'execution' }];
+    expect(admissionConditions(task(), b, candidate, seen)).toEqual({ conditions: { condition1: true, condition2: true }, reasons: [] });
+    const v = admissionConditions(task(), b, candidate, [...seen, { taskId: 't-7', ballot: 'final' }]);
+    expect(v.conditions).toEqual({ condition1: true, condition2: false });
+    expect(v.reasons[0]).toMatch(/another block in slot 10 \(t-7\/final\)/);
+    // an entry whose block does not list this ballot is not this ballot's block
+    b.entry!.block = [{ taskId: 't-9', ballot: 'execution' }];
+    expect(admissionConditions(task(), b, candidate, seen).conditions.condition2).toBe(false);
+  });
+
   it('Condition 2 fails when the same leader made another entry in that slot', () => {
     const b = ballot('admission', { entryBy: 'p-D', slot: 10 }).ballot!;
     const v = admissionConditions(task(), b, candidate, [{ taskId: 't-1', ballot: 'admission' }, { taskId: 't-other', ballot: 'execution' }]);

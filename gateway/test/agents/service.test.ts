@@ -255,7 +255,7 @@ describe('AgentService', () => {
     expect(store.get('member|t-1|0|m-c')).toMatchObject({ state: 'DONE', note: 'behaviour silent' });
     now = store.get('member|t-1|0|m-a')!.dueAt;
     await s.runOnce();
-    expect(acts()).toEqual(['meter:m-a admissions:recordEntry p-new']);
+    expect(acts()).toEqual(['meter:m-a committees:recordEntries {"taskIds":["t-1"]}']);
 
     // refuse-all: never enters (an entry is an approval), votes no
     s.setSettings('m-a', { behaviour: 'refuse-all' });
@@ -267,6 +267,77 @@ describe('AgentService', () => {
     // switching the silent meter back to honest reopens its seat
     s.setSettings('m-c', { behaviour: 'honest' });
     expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
+  });
+
+  describe('one block per slot for every task the meter leads (seed 002)', () => {
+    // In slot 11 p-A (m-a) leads t-1 (offset 1) and t-2 ((11 + 2) mod 4 = 1: p-A in [p-B, p-A, …]); p-B leads t-3.
+    const tasks: Record<string, TaskView> = {
+      't-1': task(),
+      't-2': task({ taskId: 't-2', subjectId: 'p-new2#1', parties: ['p-new2'], committee: ['p-B', 'p-A', 'p-C', 'p-D'], leaderOffset: 2 }),
+      't-3': task({ taskId: 't-3', subjectId: 'p-new3#1', parties: ['p-new3'], leaderOffset: 2 }),
+    };
+    let ballots: Record<string, BallotState>;
+    const drawnAll = () => Object.values(tasks).map((t) => ({ name: 'CommitteeDrawn', payload: { taskId: t.taskId, kind: 'admission', subjectId: t.subjectId, round: 0, committee: t.committee, deadlineAt: t.deadlineAt } }));
+    const blocks = () => ledger.applied.filter((t) => t.fn === 'committees:recordEntries').map((t) => ({ signer: t.signer, taskIds: (JSON.parse(t.args[0]!) as { taskIds: string[] }).taskIds.sort() }));
+
+    beforeEach(() => {
+      ballots = Object.fromEntries(Object.keys(tasks).map((id) => [id, { ballot: null, round: 0, votes: [] }]));
+      const inner = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        if (fn === 'committees:getTask') return Buffer.from(JSON.stringify(tasks[args[0]!]));
+        if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[0]!]));
+        if (fn === 'participants:get') {
+          const taskId = Object.values(tasks).find((t) => t.subjectId.startsWith(`${args[0]!}#`))!.taskId;
+          return Buffer.from(JSON.stringify({ ...world.candidate, participantId: args[0], admissionTaskId: taskId }));
+        }
+        return inner(id, fn, args);
+      };
+      // the ledger records the block's entries, as the chaincode would
+      ledger.result = (tx) => {
+        if (tx.fn !== 'committees:recordEntries') return {};
+        const taskIds = (JSON.parse(tx.args[0]!) as { taskIds: string[] }).taskIds;
+        for (const id of taskIds) ballots[id] = { ...ballot('admission', { entryBy: world.pids[tx.signer]!, slot: 11 }), ballot: { ...ballot('admission', { entryBy: world.pids[tx.signer]!, slot: 11 }).ballot!, taskId: id } };
+        return {};
+      };
+    });
+
+    it('enters every task it leads in its slot in ONE transaction, never a task another member leads', async () => {
+      const store = new AgentStore(db);
+      const s = make(store);
+      now = inSlot(11);
+      await s.handleEvent(ledger.emitEvents(drawnAll()));
+      await s.runOnce();
+      await s.runOnce(); // the duty that waited for the block re-reads: its ballot is entered
+      expect(blocks()).toEqual([{ signer: 'meter:m-a', taskIds: ['t-1', 't-2'] }]);
+      expect(acts().filter((a) => /recordEntr/.test(a))).toHaveLength(1); // no single-task entry beside the block
+      expect(store.get('member|t-3|0|m-a')!.note).toBe('this meter leads slot 14'); // p-B leads t-3 now
+    });
+
+    it('after a restart it makes no second block in the slot: neither when the entries are visible nor when only the chaincode knows', async () => {
+      const store = new AgentStore(db);
+      const s = make(store);
+      now = inSlot(11);
+      await s.handleEvent(ledger.emitEvents(drawnAll()));
+      await s.runOnce();
+      await s.stop();
+      // restart, same store: the entries are on the ledger, so nothing to enter
+      const again = make(new AgentStore(db));
+      for (const id of ['member|t-1|0|m-a', 'member|t-2|0|m-a']) store.reschedule(id, 0, 'restart');
+      await again.runOnce();
+      expect(blocks()).toHaveLength(1);
+
+      // a block that committed while our peer still shows no entry: the chaincode refuses the second (Condition 2)
+      // and the agent makes no other block in that slot
+      ballots['t-1'] = { ballot: null, round: 0, votes: [] };
+      const restarted = make(new AgentStore(db));
+      ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:LEADER_SLOT_USED] Condition 2: leader p-A already made an entry in slot 11') });
+      store.reschedule('member|t-1|0|m-a', 0, 'restart');
+      await restarted.runOnce();
+      store.reschedule('member|t-1|0|m-a', 0, 'again');
+      await restarted.runOnce();
+      expect(blocks()).toHaveLength(1); // the refused one was never applied, and none after it
+      expect(store.get('member|t-1|0|m-a')!.note).toBe('this meter leads slot 15');
+    });
   });
 
   it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {
@@ -287,7 +358,7 @@ describe('AgentService', () => {
     now = inSlot(11); // p-A (m-a) leads slot 11
     await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
     await s.runOnce();
-    expect(acts()).toEqual([`meter:m-a trades:recordEntry ${t.tradeId}`]);
+    expect(acts()).toEqual(['meter:m-a committees:recordEntries {"taskIds":["t-1"]}']);
     // p-C, not leading, waits for the entry (and then votes no: its own Condition 3 fails)
     expect(store.get('member|t-1|0|m-c')!.note).toBe('this meter leads slot 13');
     ballots.final = ballot('final', { entryBy: 'p-A', slot: 11 });

@@ -5,9 +5,11 @@ import { getCaller, requireMeter } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { mustReadParticipant } from '../ledger/participants';
 import { readParameters } from '../ledger/parameters';
-import { castVote, decideBallot, recordLeaderEntry, type VoteInput } from '../services/tasks';
+import { castVote, decideBallot, recordLeaderBlock, type VoteInput } from '../services/tasks';
+import { mustReadTask } from '../ledger/tasks';
 import { applyCommitteeDecision } from '../services/reputation';
 import { admit, ADMISSION_BALLOT, reject, syncCommitteeIndex } from '../services/registry';
+import { admissionEntry } from '../services/admissionEntry';
 import { fail } from '../../kernel/errors';
 import { inputOf, jsonObjectArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
@@ -23,8 +25,8 @@ export class AdmissionsContract extends GridLedgerContract {
   }
 
   /**
-   * The slot leader's entry for the join request (Condition 1 and 2 checked). The entry records the
-   * identity the utility enrolled, which the leader attests matches the requesting certificate.
+   * The slot leader's entry for the join request (Condition 1 and 2 checked): a block of one. The entry
+   * records the identity the utility enrolled, which the leader attests matches the requesting certificate.
    */
   @Transaction()
   @Returns('string')
@@ -33,8 +35,10 @@ export class AdmissionsContract extends GridLedgerContract {
     const now = await ctx.time();
     const p = await mustReadParticipant(ctx, participantId);
     if (p.status !== 'PENDING') fail('CONFLICT', 'NOT_PENDING', `participant ${participantId} is ${p.status}, not pending admission`);
-    const payload = { participantId: p.participantId, mspId: p.mspId, zone: p.zone };
-    return canonicalJson(await recordLeaderEntry(ctx, p.admissionTaskId, ADMISSION_BALLOT, leader.participantId, payload, now));
+    const task = await mustReadTask(ctx, p.admissionTaskId);
+    // a block of one (committees:recordEntries enters several tasks' ballots at once)
+    const block = await recordLeaderBlock(ctx, leader.participantId, [await admissionEntry(ctx, task)], now);
+    return canonicalJson(block.ballots[0]);
   }
 
   /** A verifier's vote: `{"approve": bool, "conditions": {"condition1": bool, "condition2": bool}, "reason"?: string}`. */

@@ -3,13 +3,13 @@ import { GridLedgerContract } from '../../kernel/contract';
 import { checkPublicKeyHex } from '../domain/entropy';
 import { EVENTS } from '@gridledger/protocol';
 import { emit } from '../../kernel/events';
-import { getCaller, requireOperator, requireRegulator } from '../../kernel/caller';
+import { getCaller, requireMeter, requireOperator, requireRegulator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { readParameters } from '../ledger/parameters';
 import { deleteBeaconKey, mustReadTask, readBallot, readBeaconKey, readBeaconKeys, readVotes, writeBeaconKey } from '../ledger/tasks';
-import { contributeEntropy, leaderAt, nextLeaderSlots, redrawTask, retryDraw } from '../services/tasks';
+import { contributeEntropy, entryItemFor, leaderAt, nextLeaderSlots, recordLeaderBlock, redrawTask, retryDraw, type EntryItem } from '../services/tasks';
 import { fail } from '../../kernel/errors';
-import { intArg } from '../../kernel/args';
+import { inputOf, intArg, jsonObjectArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 
 @Info({ title: 'committees', description: 'Utility beacon, committee draws, leader slots, task queries' })
@@ -87,6 +87,24 @@ export class CommitteesContract extends GridLedgerContract {
     getCaller(ctx);
     const now = await ctx.time();
     return canonicalJson(await redrawTask(ctx, taskId, now));
+  }
+
+  /**
+   * The slot leader's ONE entry for this slot — seed 002's block — carrying the open ballot of every listed
+   * task (`entriesJson` = {"taskIds": [...]}, 1 to 16 distinct ids): an admission records the join request as
+   * enrolled, a trade stage its facts with the leader's verdict on them, each ballot with its own verdict.
+   * Condition 1 per task (the caller leads this slot in each), Condition 2 once (no other block by the caller
+   * in this slot). `admissions:recordEntry` and `trades:recordEntry` are blocks of one.
+   */
+  @Transaction()
+  @Returns('string')
+  async recordEntries(ctx: GridLedgerContext, entriesJson: string): Promise<string> {
+    const leader = requireMeter(ctx, 'committees:recordEntries');
+    const { taskIds } = inputOf<{ taskIds: string[] }>('EntriesInput', jsonObjectArg(entriesJson, 'entriesJson'), 'entriesJson');
+    const now = await ctx.time();
+    const items: EntryItem[] = [];
+    for (const taskId of taskIds) items.push(await entryItemFor(ctx, await mustReadTask(ctx, taskId), now));
+    return canonicalJson(await recordLeaderBlock(ctx, leader.participantId, items, now));
   }
 
   @Transaction(false)

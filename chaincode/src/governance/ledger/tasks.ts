@@ -4,7 +4,8 @@
  * - `gl.ballot~<taskId>~<ballot>`: leader entry + decision of one ballot;
  * - `gl.vote~<taskId>~<round>~<ballot>~<pid>`: ONE key per vote, so members voting at the same
  *   time never collide (MVCC); a decision reads at most n of them;
- * - `gl.entry~<leaderPid>~<slot>`: Condition 2 — at most one entry per leader per slot, across tasks;
+ * - `gl.entry~<leaderPid>~<slot>`: Condition 2 — at most one entry (block) per leader per slot, across
+ *   tasks; it lists the block's ballots;
  * - `gl.beacon.key~<mspId>`: a utility's BLS public key (bounded by the number of utilities).
  */
 import { KEY } from './keys';
@@ -70,6 +71,22 @@ export interface LeaderEntry {
   /** SHA-256 of the canonical payload the leader recorded. */
   payloadHash: string;
   payload: unknown;
+  /** The block this entry belongs to: every ballot the leader entered in this slot, with this transaction (absent on entries made before blocks). */
+  block?: EntryRef[];
+}
+
+/** A ballot of a block. */
+export interface EntryRef {
+  taskId: string;
+  ballot: string;
+}
+
+/** Condition 2's record: the leader's one block in a slot (`taskId`/`ballot` = its first ballot). */
+export interface SlotEntry {
+  taskId: string;
+  ballot: string;
+  txId: string;
+  block?: EntryRef[];
 }
 
 import type { BallotStatus } from '@gridledger/protocol';
@@ -123,9 +140,8 @@ export async function readVotes(ctx: GridLedgerContext, taskId: string, round: n
   return rows.map((r) => r.value);
 }
 
-export const readLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: string) =>
-  ctx.state.get<{ taskId: string; ballot: string; txId: string }>(entryKey(ctx, leader, slot));
-export const writeLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: string, v: { taskId: string; ballot: string; txId: string }) =>
+export const readLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: string) => ctx.state.get<SlotEntry>(entryKey(ctx, leader, slot));
+export const writeLeaderEntry = (ctx: GridLedgerContext, leader: string, slot: string, v: SlotEntry) =>
   ctx.state.put(entryKey(ctx, leader, slot), v);
 
 export interface BeaconKey {

@@ -3,8 +3,9 @@
  * trade validation. A TASK is one unit of committee work on a subject (a join request, a trade):
  *
  *   openTask ──► utilities contribute beacon signatures ──► (quorum) committee drawn
- *     ──► per ballot: slot leader records an entry (Condition 1: it leads the slot;
- *         Condition 2: no other entry by it in that slot) ──► members vote, one key per vote
+ *     ──► per ballot: slot leader records an entry, in one block per leader and slot that may carry
+ *         several tasks' ballots (Condition 1: it leads the slot in each task; Condition 2: no other
+ *         block by it in that slot) ──► members vote, one key per vote
  *     ──► decideBallot: 2f+1 approvals ⇒ approved, f+1 refusals ⇒ rejected
  *     ──► after the deadline without a decision: redrawTask (new round, fresh beacon, new committee)
  *
@@ -19,7 +20,7 @@ import { isEligibleForCommittee } from '../domain/participant';
 import { committeeSize, StoredParameters } from '../domain/parameters';
 import { BallotOutcome, decide, approvalQuorum, blockingQuorum, maxCustodianSeats } from '../domain/quorum';
 import { clusteredDraw } from '../domain/sampling';
-import { beaconMessage, EVENTS, taskIdFor } from '@gridledger/protocol';
+import { beaconMessage, EVENTS, MAX_BLOCK_ENTRIES, taskIdFor } from '@gridledger/protocol';
 import { emit } from '../../kernel/events';
 import { canonicalJson } from '../../kernel/codec';
 import { lookupSlot, readZones } from '../ledger/eligibilityIndex';
@@ -302,14 +303,106 @@ export interface LeaderVerdict {
   reason: string;
 }
 
+/** One ballot of a leader's block: what the leader records for it and its own verdict (default: approve). */
+export interface EntryItem {
+  taskId: string;
+  ballot: string;
+  payload: unknown;
+  verdict?: LeaderVerdict;
+}
+
+/** A leader's block as recorded: one transaction, one slot, one or more tasks' ballots. */
+export interface LeaderBlock {
+  leader: string;
+  slot: string;
+  at: number;
+  txId: string;
+  ballots: Ballot[];
+}
+
 /**
- * The slot leader's entry for a ballot (seed 002 Fig. 4: the leader records the request). Checks
- * Condition 1 (the caller leads the slot of the guarded tx time) and Condition 2 (it made no
- * other entry in that slot, for any task). The entry is also the leader's vote, carrying its own
- * verdict on the ballot's conditions (default: approve, every condition holds). A leader whose
- * entry records failing facts refuses with them, so when the committee correctly refuses the
- * leader votes with it and is never penalised for it (docs/governance.md "Leader entry").
+ * The slot leader's entry — seed 002's block — carrying the open ballot of one or more tasks it leads
+ * in this slot (Fig. 4: the leader "adds the request to a block, or creates a new block depending on
+ * the block's current size"). For every item: the task is active, the ballot takes an entry and has
+ * none in this round, the earlier ballots are approved, and the caller leads the slot of the guarded tx
+ * time in THAT task (Condition 1, Eq. (1) with the task's own committee and offset — a leader cannot
+ * enter a task it does not lead). Once for the block: the leader made no other block in that slot, for
+ * any task (Condition 2, `gl.entry~leader~slot`, which records the block's ballots). Every ballot gets
+ * its own entry (payload, hash, the block's list) and the leader's own vote with ITS verdict on that
+ * ballot's conditions, so an honest leader is never recorded contrary to a committee that correctly
+ * refuses one of its ballots (docs/governance.md §7). All or nothing: one refused item refuses the block.
+ *
+ * MVCC: the block reads each task, ballot (and previous ballot) and the leader's slot key, and writes each
+ * ballot, the leader's vote keys and the slot key once. Members' votes write only their own vote keys and
+ * need the entry first, so they never collide with it; a block conflicts only where its single entries
+ * would (a write to one of its tasks or subjects meanwhile), and then the submitter retries it whole.
  */
+export async function recordLeaderBlock(ctx: GridLedgerContext, callerPid: string, items: EntryItem[], now: number): Promise<LeaderBlock> {
+  if (items.length === 0 || items.length > MAX_BLOCK_ENTRIES) {
+    fail('INVALID_ARGUMENT', 'BAD_ENTRIES', `a leader's block carries 1 to ${MAX_BLOCK_ENTRIES} ballots, not ${items.length}`);
+  }
+  const seen = new Set<string>();
+  const planned: Array<{ task: Task; spec: BallotSpec; item: EntryItem }> = [];
+  let blockSlot: string | undefined;
+  for (const item of items) {
+    if (seen.has(item.taskId)) fail('INVALID_ARGUMENT', 'BAD_ENTRIES', `task ${item.taskId} is listed twice; a block enters each task's open ballot once`);
+    seen.add(item.taskId);
+    const task = await mustReadTask(ctx, item.taskId);
+    requireActive(task, now);
+    const spec = ballotSpec(task, item.ballot);
+    if (!spec.requiresEntry) fail('CONFLICT', 'NO_ENTRY_BALLOT', `ballot "${item.ballot}" of task ${task.taskId} takes no leader entry`);
+    if (!task.committee.includes(callerPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${callerPid} is not on the committee of task ${task.taskId} round ${task.round}`);
+    await requirePreviousApproved(ctx, task, item.ballot);
+    const { leader, slot } = leaderAt(task, now);
+    if (leader !== callerPid) {
+      fail('FORBIDDEN', 'NOT_SLOT_LEADER', `Condition 1: slot ${slot} of task ${task.taskId} is led by ${leader}, not ${callerPid}; wait for your slot`, { taskId: task.taskId, slot, leader });
+    }
+    // Slots count from each task's snapshotted genesis and slot length; a block belongs to one slot.
+    if (blockSlot !== undefined && slot !== blockSlot) {
+      fail('INVALID_ARGUMENT', 'MIXED_SLOTS', `task ${task.taskId} is in slot ${slot}, the block's first task in slot ${blockSlot} (their slot parameters differ); enter them in separate slots`);
+    }
+    blockSlot = slot;
+    const existing = await currentBallot(ctx, task, item.ballot);
+    if (existing?.entry || (existing && existing.status !== 'OPEN')) fail('CONFLICT', 'ENTRY_EXISTS', `ballot "${item.ballot}" of task ${task.taskId} already has a leader entry`);
+    planned.push({ task, spec, item });
+  }
+  const slot = present(blockSlot, 'the block\'s slot (items is not empty)');
+  const previous = await readLeaderEntry(ctx, callerPid, slot);
+  if (previous) {
+    fail('CONFLICT', 'LEADER_SLOT_USED', `Condition 2: leader ${callerPid} already made an entry in slot ${slot} (task ${previous.taskId}, ballot ${previous.ballot}); one block per leader per slot`);
+  }
+  const txId = ctx.stub.getTxID();
+  const block = planned.map(({ task, item }) => ({ taskId: task.taskId, ballot: item.ballot }));
+  const ballots: Ballot[] = [];
+  for (const { task, spec, item } of planned) {
+    const payloadText = canonicalJson(item.payload ?? {});
+    const ballot: Ballot = {
+      taskId: task.taskId,
+      name: item.ballot,
+      round: task.round,
+      status: 'OPEN',
+      entry: { leader: callerPid, slot, at: now, txId, payloadHash: createHash('sha256').update(payloadText).digest('hex'), payload: JSON.parse(payloadText), block },
+      approvals: 0,
+      refusals: 0,
+      honest: [],
+      contrary: [],
+      decidedAt: 0,
+    };
+    const conditions: Record<string, boolean> = {};
+    for (const c of spec.conditions) conditions[c] = true;
+    const own: LeaderVerdict = item.verdict ?? { approve: true, conditions, reason: 'leader entry' };
+    checkConditions(spec, own.conditions, own.approve);
+    await writeBallot(ctx, ballot);
+    await writeVote(ctx, { taskId: task.taskId, round: task.round, ballot: item.ballot, voter: callerPid, approve: own.approve, conditions: own.conditions, reason: own.reason, at: now, txId });
+    emit(ctx, EVENTS.leaderEntryRecorded, { taskId: task.taskId, ballot: item.ballot, round: task.round, leader: callerPid, slot, block: block.length });
+    ballots.push(ballot);
+  }
+  const first = present(block[0], 'the block\'s first ballot');
+  await writeLeaderEntry(ctx, callerPid, slot, { taskId: first.taskId, ballot: first.ballot, txId, block });
+  return { leader: callerPid, slot, at: now, txId, ballots };
+}
+
+/** A block of one: the slot leader's entry for one ballot (`recordLeaderBlock`). */
 export async function recordLeaderEntry(
   ctx: GridLedgerContext,
   taskId: string,
@@ -319,45 +412,29 @@ export async function recordLeaderEntry(
   now: number,
   verdict?: LeaderVerdict,
 ): Promise<Ballot> {
-  const task = await mustReadTask(ctx, taskId);
-  requireActive(task, now);
-  const spec = ballotSpec(task, ballotName);
-  if (!spec.requiresEntry) fail('CONFLICT', 'NO_ENTRY_BALLOT', `ballot "${ballotName}" of task ${taskId} takes no leader entry`);
-  if (!task.committee.includes(callerPid)) fail('FORBIDDEN', 'NOT_ON_COMMITTEE', `${callerPid} is not on the committee of task ${taskId} round ${task.round}`);
-  await requirePreviousApproved(ctx, task, ballotName);
-  const { leader, slot } = leaderAt(task, now);
-  if (leader !== callerPid) {
-    fail('FORBIDDEN', 'NOT_SLOT_LEADER', `Condition 1: slot ${slot} of task ${taskId} is led by ${leader}, not ${callerPid}; wait for your slot`, { taskId, slot, leader });
-  }
-  const existing = await currentBallot(ctx, task, ballotName);
-  if (existing?.entry || (existing && existing.status !== 'OPEN')) fail('CONFLICT', 'ENTRY_EXISTS', `ballot "${ballotName}" of task ${taskId} already has a leader entry`);
-  const previous = await readLeaderEntry(ctx, callerPid, slot);
-  if (previous) {
-    fail('CONFLICT', 'LEADER_SLOT_USED', `Condition 2: leader ${callerPid} already made an entry in slot ${slot} (task ${previous.taskId}, ballot ${previous.ballot}); one entry per leader per slot`);
-  }
-  const payloadText = canonicalJson(payload ?? {});
-  const txId = ctx.stub.getTxID();
-  const ballot: Ballot = {
-    taskId,
-    name: ballotName,
-    round: task.round,
-    status: 'OPEN',
-    entry: { leader: callerPid, slot, at: now, txId, payloadHash: createHash('sha256').update(payloadText).digest('hex'), payload: JSON.parse(payloadText) },
-    approvals: 0,
-    refusals: 0,
-    honest: [],
-    contrary: [],
-    decidedAt: 0,
-  };
-  await writeBallot(ctx, ballot);
-  await writeLeaderEntry(ctx, callerPid, slot, { taskId, ballot: ballotName, txId });
-  const conditions: Record<string, boolean> = {};
-  for (const c of spec.conditions) conditions[c] = true;
-  const own: LeaderVerdict = verdict ?? { approve: true, conditions, reason: 'leader entry' };
-  checkConditions(spec, own.conditions, own.approve);
-  await writeVote(ctx, { taskId, round: task.round, ballot: ballotName, voter: callerPid, approve: own.approve, conditions: own.conditions, reason: own.reason, at: now, txId });
-  emit(ctx, EVENTS.leaderEntryRecorded, { taskId, ballot: ballotName, round: task.round, leader: callerPid, slot });
-  return ballot;
+  const block = await recordLeaderBlock(ctx, callerPid, [{ taskId, ballot: ballotName, payload, ...(verdict ? { verdict } : {}) }], now);
+  return present(block.ballots[0], 'the one ballot of the block');
+}
+
+/**
+ * What a leader records for a task of one kind: the open ballot, its payload and the leader's verdict,
+ * read from the task's subject in the entry's own transaction (admission: the join request as enrolled;
+ * trade: the stage's facts). Governance does not know the market, so the kinds are registered by the
+ * chaincode's composition root (chaincode/src/index.ts); `committees:recordEntries` looks them up.
+ */
+export type EntryBuilder = (ctx: GridLedgerContext, task: Task, now: number) => Promise<EntryItem>;
+
+const entryBuilders = new Map<string, EntryBuilder>();
+
+export function registerEntryKind(kind: string, builder: EntryBuilder): void {
+  entryBuilders.set(kind, builder);
+}
+
+/** The entry a leader makes for `task` now, by its kind's builder. */
+export async function entryItemFor(ctx: GridLedgerContext, task: Task, now: number): Promise<EntryItem> {
+  const builder = entryBuilders.get(task.kind);
+  if (!builder) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task ${task.taskId} is of kind ${quote(task.kind)}, which takes no leader entry (kinds: ${[...entryBuilders.keys()].sort().join(', ')})`);
+  return builder(ctx, task, now);
 }
 
 export interface VoteInput {

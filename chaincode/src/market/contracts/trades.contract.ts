@@ -17,7 +17,7 @@ import { idArg, inputOf, intArg, jsonArg, jsonObjectArg } from '../../kernel/arg
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { castVote, recordLeaderEntry, type VoteInput } from '../../governance';
 import { openMarketTx } from '../services/session';
-import { closeTrade, decideStage, endStage, escrowEnergy } from '../services/settlement';
+import { closeTrade, decideStage, endStage, escrowEnergy, tradeEntryOf } from '../services/settlement';
 import { present } from '../../kernel/invariant';
 
 /**
@@ -93,14 +93,9 @@ export class TradesContract extends GridLedgerContract {
   async recordEntry(ctx: GridLedgerContext, tradeId: string): Promise<string> {
     const m = requireMeter(ctx, 'trades:recordEntry');
     await openMarketTx(ctx);
-    const t = await getTrade(ctx, idArg(tradeId, 'tradeId'));
-    const stage = T.stageOf(t);
-    if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
-    const payload = { contractHash: t.contractHash, stage, energyEscrowWh: t.energyEscrowWh, paymentEscrow: t.paymentEscrow, meteredWh: t.meteredWh, buyerDeclaredWh: t.buyerDeclaredWh };
-    const facts = T.stageFacts(t, stage);
-    const failing = Object.keys(facts.conditions).filter((c) => !facts.conditions[c]);
-    const verdict = { approve: facts.hold, conditions: facts.conditions, reason: facts.hold ? 'leader entry' : `leader entry: ${failing.join(', ')} fail` };
-    const ballot = await recordLeaderEntry(ctx, t.validation.taskId, stage, m.participantId, payload, ctx.now, verdict);
+    const item = tradeEntryOf(await getTrade(ctx, idArg(tradeId, 'tradeId')));
+    // a block of one (committees:recordEntries enters several tasks' ballots at once)
+    const ballot = await recordLeaderEntry(ctx, item.taskId, item.ballot, m.participantId, item.payload, ctx.now, item.verdict);
     return canonicalJson(ballot);
   }
 

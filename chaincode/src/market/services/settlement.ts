@@ -6,7 +6,7 @@
  * by construction. Governance is reached only through governance/index.ts.
  */
 import { applyCommitteeDecision, cancelTask, decideBallot, openTask, readTask } from '../../governance';
-import type { StoredParameters } from '../../governance';
+import type { EntryItem, StoredParameters, Task } from '../../governance';
 import { EnergyPacket } from '../domain/energy';
 import { MarketParams } from '../domain/params';
 import * as T from '../domain/trade';
@@ -14,7 +14,7 @@ import { EVENTS, taskIdFor, tradeIdFor, TRADE_TASK_KIND, type PacketUse, type Tr
 import { emit } from '../../kernel/events';
 import { getPacket, putPacket } from '../ledger/energy';
 import { PENALTY_POOL } from '../ledger/keys';
-import { putTrade } from '../ledger/trades';
+import { getTrade, putTrade } from '../ledger/trades';
 import { credit } from '../ledger/wallets';
 import { applyReputation } from './parties';
 import { fail } from '../../kernel/errors';
@@ -24,6 +24,27 @@ export const STAGE_BALLOTS = [
   { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
   { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
 ];
+
+/**
+ * What a trade task's slot leader records for the open stage: the stage's facts as payload and, as its
+ * vote, its verdict on those same facts as the chaincode evaluates them (`stageFacts`): it approves when
+ * they hold and refuses with the failing conditions when they do not, so an honest leader is never
+ * recorded contrary to a committee that correctly refuses (docs/governance.md §7).
+ */
+export function tradeEntryOf(t: Trade): EntryItem {
+  const stage = T.stageOf(t);
+  if (stage === 'final' && t.meteredWh === undefined) fail('PRECONDITION_FAILED', 'NO_DELIVERY_EVIDENCE', `trade ${t.tradeId}: no delivery evidence yet; the final entry follows the buyer's confirmDelivery`);
+  const payload = { contractHash: t.contractHash, stage, energyEscrowWh: t.energyEscrowWh, paymentEscrow: t.paymentEscrow, meteredWh: t.meteredWh, buyerDeclaredWh: t.buyerDeclaredWh };
+  const facts = T.stageFacts(t, stage);
+  const failing = Object.keys(facts.conditions).filter((c) => !facts.conditions[c]);
+  const verdict = { approve: facts.hold, conditions: facts.conditions, reason: facts.hold ? 'leader entry' : `leader entry: ${failing.join(', ')} fail` };
+  return { taskId: t.validation.taskId, ballot: stage, payload, verdict };
+}
+
+/** The trade kind's entry builder for `committees:recordEntries` (registered in chaincode/src/index.ts). */
+export async function tradeEntry(ctx: GridLedgerContext, task: Task): Promise<EntryItem> {
+  return tradeEntryOf(await getTrade(ctx, task.subjectId));
+}
 
 export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, params: MarketParams): Promise<Trade> {
   const tradeId = tradeIdFor(terms.origin, terms.originId);

@@ -12,7 +12,7 @@ import { leaderAt, nextLeadSlot } from './slots';
 import { holds, type BallotSpecView, type BallotState, type TaskView, type Verdict } from './types';
 
 export type MemberStep =
-  /** record the slot leader's entry for `ballot` now (this meter leads the current slot) */
+  /** record the slot leader's entry for `ballot` now (this meter leads the current slot), in this slot's block */
   | { kind: 'enter'; ballot: string; slot: number }
   /** vote on `ballot` with these conditions */
   | { kind: 'vote'; ballot: string; approve: boolean; conditions: Record<string, boolean>; reason: string }
@@ -146,4 +146,28 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   }
   if (votes.some((v) => v.voter === me)) return { kind: 'wait', why: `voted on ballot "${spec.name}"; waiting for the quorum` };
   return { kind: 'vote', ballot: spec.name, ...voteFor(i.behaviour, i.verdict, spec) };
+}
+
+/** One task a meter sits on, with the step `nextMemberStep` chose for it on fresh reads. */
+export interface EntryCandidate {
+  taskId: string;
+  step: MemberStep;
+}
+
+/**
+ * The tasks this meter enters in its block for `slot` — seed 002's one block per leader per slot, which may
+ * carry several requests (docs/governance.md §7): every task whose step is to enter in THIS slot (the tasks
+ * it leads now whose open ballot waits for an entry and whose facts it would sign), in the order given, at
+ * most `max`. None when it already made its block in this slot (Condition 2; e.g. after a restart, the
+ * entries it saw on the ledger): a second block would be refused, and the tasks wait for their next leader.
+ * A task led by another member in this slot is never in it: its step is to wait, not to enter.
+ */
+export function entryBlock(candidates: readonly EntryCandidate[], slot: number, enteredSlots: ReadonlySet<number> | undefined, max: number): string[] {
+  if (enteredSlots?.has(slot)) return [];
+  const taskIds: string[] = [];
+  for (const c of candidates) {
+    if (taskIds.length >= max) break;
+    if (c.step.kind === 'enter' && c.step.slot === slot && !taskIds.includes(c.taskId)) taskIds.push(c.taskId);
+  }
+  return taskIds;
 }

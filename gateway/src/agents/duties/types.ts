@@ -38,6 +38,8 @@ export interface EntryView {
   txId: string;
   payloadHash?: string;
   payload?: Record<string, unknown>;
+  /** the leader's block: every ballot it entered in this slot with this transaction (absent before blocks) */
+  block?: Array<{ taskId: string; ballot: string }>;
 }
 
 export interface BallotView {

@@ -3,7 +3,7 @@
  * admission ballot and on a trade's stages share one shape; which conditions a ballot has is the
  * chaincode's rule (UNKNOWN_CONDITION), not the shape's.
  */
-import { MAX_QUANTITY, int, object, type JsonSchema } from './fields';
+import { MAX_QUANTITY, id, int, object, type JsonSchema } from './fields';
 
 export const VoteInput: JsonSchema = object(
   {
@@ -21,6 +21,29 @@ export const VoteInput: JsonSchema = object(
   },
   ['approve'],
   "a committee member's vote (admissions:vote, trades:vote)",
+);
+
+/**
+ * Most ballots one leader entry (the paper's block) may carry. A member leads every n-th slot of each
+ * task it sits on; this bounds one transaction's reads and writes (about five keys per ballot), not the
+ * market: a leader with more ballots waiting enters the rest in its next slot, or the next leader does.
+ */
+export const MAX_BLOCK_ENTRIES = 16;
+
+export const EntriesInput: JsonSchema = object(
+  {
+    taskIds: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_BLOCK_ENTRIES,
+      uniqueItems: true,
+      items: { ...id('a task the caller leads in the current slot (committees:getTask)'), 'x-subCode': 'BAD_ENTRIES' },
+      'x-subCode': 'BAD_ENTRIES',
+      'x-hint': `an array of 1 to ${MAX_BLOCK_ENTRIES} distinct task ids`,
+    },
+  },
+  ['taskIds'],
+  "the tasks whose open ballots a slot leader enters in one block (committees:recordEntries)",
 );
 
 export const JoinInput: JsonSchema = object(

@@ -113,8 +113,17 @@ export const QScoreHistoryPage = page(QScoreHistoryEntry, 'a participant\'s Q-sc
 export const LeaderboardPage = page(record({ participantId: str(), qScore: integer() }, [], 'a participant and its Q-score'), 'participants by Q-score, highest first', 'entries');
 
 const LeaderEntry = record(
-  { leader: str(), slot: str('the slot number, in decimal digits'), at: at(), txId: str(), payloadHash: hex(), payload: { description: 'what the leader recorded (an admission or a trade stage\'s facts)' }, verdict: { type: 'object', description: 'the leader\'s own verdict' } },
-  ['verdict'],
+  {
+    leader: str(),
+    slot: str('the slot number, in decimal digits'),
+    at: at(),
+    txId: str(),
+    payloadHash: hex(),
+    payload: { description: 'what the leader recorded (an admission or a trade stage\'s facts)' },
+    verdict: { type: 'object', description: 'the leader\'s own verdict' },
+    block: list(record({ taskId: str(), ballot: str() }, [], 'a ballot of the block'), 'every ballot this leader entered in this slot with the same transaction (seed 002: one block per leader per slot; absent on entries recorded before blocks)'),
+  },
+  ['verdict', 'block'],
   'a slot leader\'s entry',
 );
 
@@ -133,6 +142,13 @@ export const Ballot = record(
   },
   ['entry'],
   'a committee ballot',
+);
+
+/** One leader entry (block) carrying one or more tasks' ballots (committees:recordEntries). */
+export const LeaderBlock = record(
+  { leader: str(), slot: str('the slot number, in decimal digits'), at: at(), txId: str(), ballots: list(Ballot, 'each entered ballot, in the order asked') },
+  [],
+  'a slot leader\'s block of entries',
 );
 
 export const Vote = record(

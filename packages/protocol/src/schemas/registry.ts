@@ -1,7 +1,7 @@
 /** Every named input and output schema: what the build compiles into standalone validators (scripts/compile-schemas.js). */
 import type { JsonSchema } from './fields';
 import { AuctionBidInput, AuctionRequestInput, AuctionRevealInput, FlowProofInput, MarketParametersInput, MintInput, OfferInput, PacketsInput, ReadingBatchInput, ReadingInput, ReadingItem } from './market';
-import { GovernanceParametersInput, JoinInput, VoteInput } from './governance';
+import { EntriesInput, GovernanceParametersInput, JoinInput, VoteInput } from './governance';
 import * as O from './outputs';
 
 export const INPUT_SCHEMAS = {
@@ -16,6 +16,7 @@ export const INPUT_SCHEMAS = {
   ReadingItem,
   ReadingBatchInput,
   VoteInput,
+  EntriesInput,
   JoinInput,
   GovernanceParametersInput,
   MarketParametersInput,
@@ -35,6 +36,7 @@ export const OUTPUT_SCHEMAS = {
   QScoreHistoryPage: O.QScoreHistoryPage,
   LeaderboardPage: O.LeaderboardPage,
   Ballot: O.Ballot,
+  LeaderBlock: O.LeaderBlock,
   Vote: O.Vote,
   BallotView: O.BallotView,
   AdmissionDecision: O.AdmissionDecision,

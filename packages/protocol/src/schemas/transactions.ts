@@ -88,6 +88,7 @@ export const TRANSACTIONS: readonly TxDef[] = [
   tx('committees:contributeEntropy', 'submit', 'operator', 'A utility\'s BLS signature over a task round (beacon entropy).', [idArg('taskId'), integer('round', int(0, 1_000_000)), str('signatureHex', { type: 'string', maxLength: 512, pattern: '^[0-9a-f]+$' })], 'Task'),
   tx('committees:draw', 'submit', 'anyone', 'Draws a task\'s committee once the beacon quorum contributed.', [idArg('taskId')], 'Task'),
   tx('committees:redraw', 'submit', 'anyone', 'Re-draws a task whose round passed its deadline undecided.', [idArg('taskId')], 'Task'),
+  tx('committees:recordEntries', 'submit', 'meter (the slot leader of every listed task)', 'The slot leader\'s one entry (seed 002\'s block) for the open ballot of every task it leads in this slot, each with its own verdict.', [json('entriesJson', 'EntriesInput')], 'LeaderBlock'),
   tx('committees:getTask', 'evaluate', 'anyone', 'A committee task.', [idArg('taskId')], 'Task'),
   tx('committees:getBallot', 'evaluate', 'anyone', 'A task\'s ballot with its votes.', [idArg('taskId'), str('ballot', { type: 'string', maxLength: 32, pattern: '^[a-z][a-z0-9-]{0,31}$' })], 'BallotView'),
   tx('committees:nextLeaderSlots', 'evaluate', 'anyone', 'The next slots in which a member leads the task.', [idArg('taskId'), idArg('memberId'), integer('count', int(1, 100, 'default 1'), { optional: true })], 'LeaderSlots'),
