@@ -6,7 +6,7 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { nextMemberStep, currentBallot, type MemberStep } from './duties/committee';
+import { nextMemberStep, currentBallot, decideGapMs, type MemberStep } from './duties/committee';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
@@ -54,6 +54,9 @@ export interface AgentOptions {
 
 export class NotHeldError extends Error {}
 
+/** How many recent commit latencies the decide gap is derived from. */
+const COMMIT_SAMPLES = 50;
+
 type ActOutcome = 'acted' | 'lost-race' | 'refused' | 'retry' | 'failed';
 
 /**
@@ -78,6 +81,8 @@ export class AgentService {
   private readonly running = new Map<string, number>();
   /** (meter|slot) where an entry was refused by Condition 2 before the agent saw the other entry's event */
   private readonly refusedSlots = new Set<string>();
+  /** the last COMMIT_SAMPLES commit latencies (ms, submit → committed) of this gateway's acts: the decide gap is derived from them */
+  private readonly commitMs: number[] = [];
   private readonly now: () => number;
   private readonly keeperDelay: number;
 
@@ -345,6 +350,9 @@ export class AgentService {
     try {
       const r = await this.o.submitter.submit(id, fn, args, {}, transient);
       this.o.store.recordAct(actKey, d.id, r.txId, 'committed');
+      this.commitMs.push(this.now() - started);
+      if (this.commitMs.length > COMMIT_SAMPLES) this.commitMs.shift();
+      this.o.metrics.agentDecideGap.set(this.decideGapMs() / 1000);
       this.o.metrics.agentActs.inc({ act: actKey.split('|')[0]!, outcome: 'acted' });
       const since = Math.max(d.eventAt ?? 0, Math.min(d.dueAt, started));
       this.o.metrics.agentLag.observe({ kind: d.kind }, Math.max(0, this.now() - since) / 1000);
@@ -360,6 +368,11 @@ export class AgentService {
       log[outcome === 'retry' ? 'warn' : 'info']({ code, reason: text }, outcome === 'lost-race' ? 'agent act not needed: already done on the ledger' : 'agent act refused');
       return { outcome, ...(code ? { code } : {}), text };
     }
+  }
+
+  /** The gap between decide turns this gateway's members use now (duties/committee.ts `decideGapMs`). */
+  decideGapMs(): number {
+    return decideGapMs(this.commitMs);
   }
 
   private async runKeeper(d: Duty): Promise<void> {
@@ -561,7 +574,7 @@ export class AgentService {
     }
     const enteredSlots = this.o.store.enteredSlots(me);
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
-    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots });
+    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots, decideGapMs: this.decideGapMs() });
     await this.perform(d, id, task, subjectArg, step);
   }
 

@@ -190,6 +190,33 @@ describe('AgentService', () => {
       expect(store.get('member|t-1|0|m-c')!.state).toBe('DONE');
     });
 
+    it('derives the gap from the commit latency it observed: acts taking 4 s each move p-C\'s turn to quorum + 9.5 s', async () => {
+      const s = make();
+      // five keeper acts (index syncs after bans) that each take 4 s from submit to commit on this ledger
+      world.candidate = { ...world.candidate, status: 'ACTIVE', bannedUntil: 1 } as typeof world.candidate;
+      ledger.result = (tx) => {
+        now += 2_000; // called at endorsement and again at commit: 4 s from submit to commit
+        if (tx.fn === 'admissions:decide') decided();
+        return {};
+      };
+      for (const pid of ['p-1', 'p-2', 'p-3', 'p-4', 'p-5']) {
+        await s.handleEvent(ledger.emitEvents([{ name: 'ParticipantBanned', payload: { participantId: pid, bannedUntil: 1 } }]));
+        await s.runOnce(); // one at a time, so each act's latency is its own 4 s
+      }
+      expect(acts().filter((a) => a.includes('syncCommitteeIndex'))).toHaveLength(5);
+      expect(s.decideGapMs()).toBe(1_500 + 2 * 4_000);
+      world.candidate = new World().candidate;
+      now = quorumAt * 1000;
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      now = quorumAt * 1000 + DECIDE_TURN_MS; // the fixed 5 s turn would be p-C's now
+      await s.runOnce();
+      expect(decides()).toEqual([]);
+      now = quorumAt * 1000 + 9_500; // p-B silent: p-C's turn with the derived gap
+      await s.runOnce();
+      expect(decides()).toEqual(['meter:m-c admissions:decide p-new']);
+    });
+
     it('a silent slot leader: the next member decides after one turn, the later ones do not', async () => {
       const s = make();
       await s.handleEvent(ledger.emitEvents(drawn()));
