@@ -6,7 +6,7 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { nextMemberStep, currentBallot, decideGapMs, type MemberStep } from './duties/committee';
+import { nextMemberStep, currentBallot, decideGapMs, needsOwnCheck, type MemberStep } from './duties/committee';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
@@ -541,7 +541,11 @@ export class AgentService {
     let notReady: string | undefined;
     let entryVerdict: boolean | undefined;
     let subjectArg = task.subjectId;
-    if (task.status === 'ACTIVE' && !('closed' in cur)) {
+    if (task.status === 'ACTIVE' && !('closed' in cur) && (task.kind === 'admission' || task.kind === 'trade') && !needsOwnCheck(task, ballots, me)) {
+      // quorum reached or already voted: the step is decide-at-its-turn or wait, whatever the facts
+      if (task.kind === 'admission') subjectArg = task.subjectId.split('#')[0]!;
+      notReady = `ballot "${cur.spec.name}" has its quorum or this member's vote; the facts are not needed`;
+    } else if (task.status === 'ACTIVE' && !('closed' in cur)) {
       if (task.kind === 'admission') {
         subjectArg = task.subjectId.split('#')[0]!;
         const candidate = await this.read<ParticipantView>('participants:get', [subjectArg]);

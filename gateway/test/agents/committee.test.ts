@@ -1,4 +1,4 @@
-import { DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, enterAsLeader, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -157,6 +157,20 @@ describe('committee member: decisions and races', () => {
     expect(step('p-C', at * 1000 + DECIDE_TURN_MS)).toMatchObject({ kind: 'wait', atMs: at * 1000 + 9_500 });
     expect(step('p-C', at * 1000 + 9_500)).toEqual({ kind: 'decide', ballot: 'admission' });
     expect(step('p-A', at * 1000 + 9_500)).toMatchObject({ kind: 'wait', atMs: at * 1000 + 3 * 9_500 });
+  });
+
+  it('needs its own check of the facts only while it may still enter or vote: no quorum and no vote of its own', () => {
+    const t = task();
+    expect(needsOwnCheck(t, { admission: ballot('admission') }, 'p-A')).toBe(true); // no entry yet: it may lead
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D' }) }, 'p-A')).toBe(true); // it may vote
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-A', true]] }) }, 'p-A')).toBe(false); // voted
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-A' }) }, 'p-A')).toBe(false); // its entry is its vote
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] }) }, 'p-A')).toBe(false); // 2f+1: decide at its turn
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', false], ['p-C', false]] }) }, 'p-A')).toBe(false); // f+1 refusals
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-X', true], ['p-Y', true]] }) }, 'p-A')).toBe(true); // non-members do not count
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-A', true]], round: 1 }) }, 'p-A')).toBe(true); // a vote of an earlier round
+    expect(needsOwnCheck(t, { admission: ballot('admission') }, 'p-X')).toBe(false); // not on the committee
+    expect(needsOwnCheck({ ...t, status: 'CLOSED' }, { admission: ballot('admission') }, 'p-A')).toBe(false);
   });
 
   it('decides at 2f+1 approvals (the entry counts) and at f+1 refusals', () => {

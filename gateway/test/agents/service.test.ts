@@ -320,6 +320,26 @@ describe('AgentService', () => {
     await s.runOnce();
     const v = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => ({ signer: x.signer, vote: JSON.parse(x.args[1]!) }));
     expect(v).toEqual([{ signer: 'meter:m-c', vote: expect.objectContaining({ approve: false, conditions: { condition3: false, condition4: true } }) }]);
+
+    // Once it voted, another member's vote wakes it: it reads the task and ballots, not the trade again.
+    ballots.final.votes.push({ voter: 'p-C', approve: false, round: 0, ballot: 'final' });
+    const reads: string[] = [];
+    const counted = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => {
+      reads.push(fn);
+      return counted(id, fn, args);
+    };
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    await s.runOnce();
+    expect(reads).toEqual(['committees:getTask', 'committees:getBallot', 'committees:getBallot']);
+    expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
+    // f+1 refusals (the entry's and p-C's): p-C decides at its turn, still without reading the trade
+    reads.length = 0;
+    now = inSlot(11) + 60_000;
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    await s.runOnce();
+    expect(reads).not.toContain('trades:get');
+    expect(acts()).toContain(`meter:m-c trades:decide ${t.tradeId}`);
   });
 
   it('keeper: expires an offer at its expiry as the operator; a keeper of another utility that was first is a lost race', async () => {

@@ -79,6 +79,24 @@ export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<st
   return { closed: 'every ballot is approved' };
 }
 
+/**
+ * Whether this member's next step can depend on its own check of the open ballot's conditions: only while
+ * the ballot has no quorum and this member has not voted on it (it may still enter as leader or vote).
+ * Otherwise its step is decide-at-its-turn or wait, whatever the facts, so the agent skips reading them
+ * (the trade, its packets, the candidate): most wake-ups of a member duty are other members' votes and
+ * decisions after it voted, and those reads were most of the agents' evaluations (docs/benchmarks.md
+ * "Market"). When it does vote or enter it still reads and checks everything itself.
+ */
+export function needsOwnCheck(task: TaskView, ballots: Record<string, BallotState | undefined>, me: string): boolean {
+  if (task.status !== 'ACTIVE' || !task.committee.includes(me)) return false;
+  const cur = currentBallot(task, ballots, task.round);
+  if ('closed' in cur) return false;
+  const votes = (cur.state?.round === task.round ? cur.state.votes : []).filter((v) => task.committee.includes(v.voter));
+  const approvals = votes.filter((v) => v.approve).length;
+  if (approvals >= approvalQuorum(task.f) || votes.length - approvals >= blockingQuorum(task.f)) return false;
+  return !votes.some((v) => v.voter === me);
+}
+
 export interface MemberInput {
   task: TaskView;
   /** `committees:getBallot` per ballot name (read for this round) */
