@@ -6,7 +6,7 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { nextMemberStep, currentBallot, decideGapMs, needsOwnCheck, type MemberStep } from './duties/committee';
+import { nextMemberStep, currentBallot, decideGapMs, decideTurn, needsOwnCheck, quorumTime, type MemberStep } from './duties/committee';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
@@ -83,6 +83,8 @@ export class AgentService {
   private readonly refusedSlots = new Set<string>();
   /** the last COMMIT_SAMPLES commit latencies (ms, submit → committed) of this gateway's acts: the decide gap is derived from them */
   private readonly commitMs: number[] = [];
+  /** the last COMMIT_SAMPLES times (ms) from a ballot's quorum (ledger time) to this gateway's turn-0 decide committed */
+  private readonly turn0DecideMs: number[] = [];
   private readonly now: () => number;
   private readonly keeperDelay: number;
 
@@ -372,7 +374,7 @@ export class AgentService {
 
   /** The gap between decide turns this gateway's members use now (duties/committee.ts `decideGapMs`). */
   decideGapMs(): number {
-    return decideGapMs(this.commitMs);
+    return decideGapMs(this.commitMs, this.turn0DecideMs);
   }
 
   private async runKeeper(d: Duty): Promise<void> {
@@ -579,10 +581,10 @@ export class AgentService {
     const enteredSlots = this.o.store.enteredSlots(me);
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
     const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots, decideGapMs: this.decideGapMs() });
-    await this.perform(d, id, task, subjectArg, step);
+    await this.perform(d, id, task, subjectArg, step, ballots, me);
   }
 
-  private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep): Promise<void> {
+  private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep, ballots: Record<string, BallotState>, me: string): Promise<void> {
     const contract = task.kind === 'admission' ? 'admissions' : 'trades';
     switch (step.kind) {
       case 'done':
@@ -612,6 +614,13 @@ export class AgentService {
       case 'decide': {
         const key = `decide|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
         const r = await this.act(d, id, key, `${contract}:decide`, [subjectArg]);
+        const quorumAt = quorumTime(task, ballots[step.ballot]);
+        if (r.outcome === 'acted' && quorumAt > 0 && decideTurn(task, me, quorumAt) === 0) {
+          // what the next member in turn must wait out: quorum → this decide committed (decideGapMs)
+          this.turn0DecideMs.push(Math.max(0, this.now() - quorumAt * 1000));
+          if (this.turn0DecideMs.length > COMMIT_SAMPLES) this.turn0DecideMs.shift();
+          this.o.metrics.agentDecideGap.set(this.decideGapMs() / 1000);
+        }
         return this.after(d, r);
       }
     }

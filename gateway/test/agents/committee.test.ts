@@ -146,6 +146,11 @@ describe('committee member: decisions and races', () => {
     expect(decideGapMs([2600, 2500, 2400, 2200, 2000])).toBe(1_500 + 2 * 2600);
     expect(decideGapMs([100, 120, 90, 110, 100])).toBe(DECIDE_GAP_MIN_MS); // a quiet ledger: turns still 2 s apart
     expect(decideGapMs([30_000, 30_000, 30_000, 30_000, 30_000])).toBe(DECIDE_GAP_MAX_MS); // a silent turn-0 costs at most half a slot
+    // what its own turn-0 decides took from the quorum to their commit, when that is longer (event delivery, queueing, reads)
+    expect(decideGapMs([], [7_000])).toBe(7_500);
+    expect(decideGapMs([1000, 1000, 1000, 1000, 1000], [2_000])).toBe(3_500); // the commit-latency bound is larger here
+    expect(decideGapMs([1000, 1000, 1000, 1000, 1000], [6_000, 9_000, 5_000])).toBe(9_500);
+    expect(decideGapMs([], [60_000])).toBe(DECIDE_GAP_MAX_MS);
   });
 
   it('spaces the decide turns by the gap it is given (a slow ledger: the next member waits longer than a decide takes)', () => {

@@ -217,6 +217,24 @@ describe('AgentService', () => {
       expect(decides()).toEqual(['meter:m-c admissions:decide p-new']);
     });
 
+    it('learns from its own turn-0 decide how long quorum → commit takes, and waits that long at its later turns', async () => {
+      // the quorum lands in slot 11, led by p-A (m-a): m-a decides at turn 0
+      world.ballot = ballot('admission', { entryBy: 'p-D', slot: 11, votes: [['p-B', true], ['p-C', true]] });
+      const q = inSlotAt(11);
+      ledger.result = (tx) => {
+        now += 2_000; // endorsement and commit: 4 s
+        if (tx.fn === 'admissions:decide') decided();
+        return {};
+      };
+      const s = make();
+      expect(s.decideGapMs()).toBe(DECIDE_TURN_MS);
+      now = q * 1000 + 7_000; // the quorum's event reached this gateway 7 s after its ledger time
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      expect(decides()).toEqual(['meter:m-a admissions:decide p-new']);
+      expect(s.decideGapMs()).toBe(7_000 + 4_000 + 500); // quorum → committed, + 0.5 s
+    });
+
     it('a silent slot leader: the next member decides after one turn, the later ones do not', async () => {
       const s = make();
       await s.handleEvent(ledger.emitEvents(drawn()));

@@ -45,20 +45,36 @@ export const DECIDE_GAP_MAX_MS = 15_000;
 /** Commit latencies needed before the gap is derived from them (fewer: DECIDE_TURN_MS). */
 export const DECIDE_GAP_MIN_SAMPLES = 5;
 
+const p90 = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.9) - 1)]!;
+};
+
 /**
- * The gap between decide turns, from the commit latencies this gateway observed for its own acts
- * (submit → committed, retries included). Turn k+1 re-reads the ballot at quorumAt + gap; by then turn k
- * must have seen the quorum's last vote commit (one commit latency after quorumAt, plus up to 1 s since
- * ledger time is whole seconds), read the ballot, and seen its own decide commit (a second commit
- * latency). So the gap is 1 s + 2 × the 90th percentile latency + 0.5 s for the reads, within
- * [DECIDE_GAP_MIN_MS, DECIDE_GAP_MAX_MS]. A gap shorter than that is what made the next member submit a
- * second decide that then failed validation (docs/benchmarks.md "Decide races").
+ * The gap between decide turns, from what this gateway observed (docs/agents.md §2):
+ * - `latenciesMs`: its own acts' commit latencies (submit → committed, retries included). Turn k+1
+ *   re-reads the ballot at quorumAt + gap; by then turn k must have seen the quorum's last vote commit (one
+ *   commit latency after quorumAt, plus up to 1 s since ledger time is whole seconds), read the ballot, and
+ *   seen its own decide commit (a second commit latency): 1 s + 2 × the 90th percentile + 0.5 s for the
+ *   reads; DECIDE_TURN_MS until DECIDE_GAP_MIN_SAMPLES were seen;
+ * - `turn0DecideMs`: how long its own turn-0 decides took from the quorum's ledger time to their commit —
+ *   exactly what the next member must wait out, event delivery, queueing and reads included (the commit
+ *   latencies alone under-estimated it: bench:market still counted redundant decides); its 90th
+ *   percentile + 0.5 s when larger.
+ * Within [DECIDE_GAP_MIN_MS, DECIDE_GAP_MAX_MS]. A gap shorter than a turn-0 decide takes is what makes
+ * the next member submit a second decide that fails validation (docs/benchmarks.md "Decide races").
  */
-export function decideGapMs(latenciesMs: readonly number[]): number {
-  if (latenciesMs.length < DECIDE_GAP_MIN_SAMPLES) return DECIDE_TURN_MS;
-  const sorted = [...latenciesMs].sort((a, b) => a - b);
-  const p90 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.9) - 1)]!;
-  return Math.min(DECIDE_GAP_MAX_MS, Math.max(DECIDE_GAP_MIN_MS, Math.ceil(1_500 + 2 * p90)));
+export function decideGapMs(latenciesMs: readonly number[], turn0DecideMs: readonly number[] = []): number {
+  const fromCommits = latenciesMs.length < DECIDE_GAP_MIN_SAMPLES ? DECIDE_TURN_MS : Math.ceil(1_500 + 2 * p90(latenciesMs));
+  const observed = turn0DecideMs.length ? Math.ceil(p90(turn0DecideMs) + 500) : 0;
+  return Math.min(DECIDE_GAP_MAX_MS, Math.max(DECIDE_GAP_MIN_MS, fromCommits, observed));
+}
+
+/** When a ballot's quorum was reached: its latest counted vote or entry (Unix seconds; 0 if the view has no times). */
+export function quorumTime(task: Pick<TaskView, 'committee' | 'round'>, state: BallotState | undefined): number {
+  const ballot = state?.ballot && state.ballot.round === task.round ? state.ballot : null;
+  const votes = (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
+  return Math.max(ballot?.entry?.at ?? 0, ...votes.map((v) => v.at ?? 0));
 }
 
 export function decideTurn(task: Pick<TaskView, 'committee' | 'genesisAt' | 'slotSeconds' | 'leaderOffset' | 'n'>, me: string, quorumAt: number): number {
@@ -161,8 +177,7 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   const approvals = votes.filter((v) => v.approve).length;
   const refusals = votes.length - approvals;
   if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) {
-    // when the quorum was reached: the latest counted vote or entry (Unix seconds; 0 if the view has no times)
-    const quorumAt = Math.max(ballot?.entry?.at ?? 0, ...votes.map((v) => v.at ?? 0));
+    const quorumAt = quorumTime(task, state);
     const dueMs = quorumAt * 1000 + decideTurn(task, me, quorumAt) * (i.decideGapMs ?? DECIDE_TURN_MS);
     if (nowMs < dueMs) return { kind: 'wait', atMs: dueMs, why: `ballot "${spec.name}" has its quorum; this member decides at its turn unless another did` };
     return { kind: 'decide', ballot: spec.name };
