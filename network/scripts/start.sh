@@ -53,7 +53,11 @@ start_chaincode() {
     tag="$name"; [ "$org" = "-" ] || tag="$name-$org"
     pid_alive "$PIDS/cc-$tag.pid" && continue
     # exec: the subshell becomes the supervisor, so nothing of ours keeps the caller's stdout open.
-    (cd "$dir" && export CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="${name}:devnet" &&
+    # fabric-shim logs one info line per invocation (lib/handler.js "Calling chaincode Invoke() succeeded"):
+    # ~8% of a chaincode server's CPU under bench:market (docs/benchmarks.md "Market"); warnings and the
+    # refusals' error lines stay. CORE_CHAINCODE_LOGGING_LEVEL=INFO brings them back.
+    (cd "$dir" && export CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="${name}:devnet" \
+        CORE_CHAINCODE_LOGGING_LEVEL="${CORE_CHAINCODE_LOGGING_LEVEL:-WARNING}" &&
       { [ "$msp" = "-" ] || export CORE_PEER_LOCALMSPID="$msp"; } &&
       exec setsid node "$REPO_ROOT/network/scripts/supervise.js" --name "chaincode-$tag" \
         --pid-file "$PIDS/cc-$tag.pid" --log-file "$LOGS/chaincode-$tag.log" \

@@ -83,3 +83,30 @@ export function describeTransactions(contracts: ReadonlyArray<new () => Contract
   for (const [name, schema] of Object.entries({ ...INPUT_SCHEMAS, ...OUTPUT_SCHEMAS })) objects[name] = { $id: name, ...schema };
   metadata.defineMetadata('fabric:objects', objects, global);
 }
+
+/**
+ * Keeps the component schemas out of fabric-shim's per-call argument handling.
+ *
+ * fabric-shim hands every component schema to each contract's DataMarshall
+ * (lib/contract-spi/chaincodefromcontract.js `_dataMarshall`), and `handleParameters`
+ * (lib/contract-spi/datamarshall.js) wraps them into the schema of EVERY argument of EVERY call: it
+ * JSON-stringifies that schema twice for debug lines it builds even when debug is off, and ajv keys
+ * its compile cache by a stable stringification of it (fast-json-stable-stringify). With our ~55
+ * component schemas that was about a quarter of the chaincode servers' CPU under bench:market
+ * (docs/benchmarks.md "Market … profiled"). Our parameters are `{type: 'string'}` without `$ref`
+ * (parameterOf above), so the marshall needs no component to check them: it gets none, and checks
+ * and converts exactly as before. GetMetadata still lists every component (it answers
+ * `this.metadata`, not the marshall's copy). Returns whether the shim had the hook we replace; a
+ * fabric-shim without it keeps its own behaviour (test/kernel/metadata.test.ts notices).
+ */
+export function lightenArgumentMarshalling(): boolean {
+  /* eslint-disable @typescript-eslint/no-require-imports -- fabric-shim ships no types for its contract SPI */
+  const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract') as { prototype: Record<string, unknown> };
+  const DataMarshall = require('fabric-shim/lib/contract-spi/datamarshall') as new (requested: unknown, serializers: unknown, components: Record<string, unknown>) => object;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  if (typeof ChaincodeFromContract.prototype._dataMarshall !== 'function') return false;
+  ChaincodeFromContract.prototype._dataMarshall = function dataMarshall(this: { serializers: { serializers: unknown } }, requested: unknown) {
+    return new DataMarshall(requested, this.serializers.serializers, {});
+  };
+  return true;
+}

@@ -1,4 +1,7 @@
+import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import { beaconMessage } from '@gridledger/protocol';
 import type { Task } from '../../src/governance/ledger/tasks';
+import { verifyContribution } from '../../src/governance/domain/entropy';
 import { identities } from '../support/fakeIdentity';
 import { expectCode, TestLedger } from '../support/ledger';
 import { beaconPublicKeyHex, beaconSignatureHex, getTask, join, registerUtilities, regulator, runBeacon, seedMembers } from '../support/community';
@@ -64,6 +67,36 @@ describe('committee entropy that no party to the task can steer', () => {
     expect(done.result.status).toBe('ACTIVE');
     expect(done.events.map((e) => e.name)).toEqual(['EntropyContributed', 'CommitteeDrawn']);
     await expectCode(ledger.submit(identities.operator('Org2MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org2MSP', j.taskId, 0)]), 'CONFLICT', /already has its beacon/);
+  });
+
+  it('verifies contributions as bls.verify does, hashing a round\'s message once for all its contributions', () => {
+    const hashing = jest.spyOn(bls.G2, 'hashToCurve');
+    try {
+      const message = beaconMessage('gridledger', 't-memo', 0);
+      const other = beaconMessage('gridledger', 't-memo', 1);
+      const cases: Array<[string, string, string]> = [
+        ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 0), message],
+        ['Org2MSP', beaconSignatureHex('Org2MSP', 't-memo', 0), message],
+        ['Org1MSP', beaconSignatureHex('Org2MSP', 't-memo', 0), message], // another utility's signature
+        ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 1), message], // another round's signature
+        ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 1), other],
+        ['Org1MSP', 'ab'.repeat(96), message], // not a point
+      ];
+      const expected = cases.map(([msp, sig, msg]) => {
+        try {
+          return bls.verify(sig, Buffer.from(msg, 'utf8'), beaconPublicKeyHex(msp));
+        } catch {
+          return false;
+        }
+      });
+      expect(expected).toEqual([true, true, false, false, true, false]);
+      hashing.mockClear();
+      for (let pass = 0; pass < 2; pass++) expect(cases.map(([msp, sig, msg]) => verifyContribution(beaconPublicKeyHex(msp), sig, msg))).toEqual(expected);
+      // two distinct messages, each hashed once (the second pass answered from the remembered verdicts)
+      expect(hashing).toHaveBeenCalledTimes(2);
+    } finally {
+      hashing.mockRestore();
+    }
   });
 
   it('beacon keys: one per utility, validated, replaceable only after the regulator revokes it', async () => {

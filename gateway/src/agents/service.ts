@@ -6,7 +6,7 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { nextMemberStep, currentBallot, entryBlock, type EntryCandidate, type MemberStep } from './duties/committee';
+import { nextMemberStep, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
 import { leaderAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
@@ -62,7 +62,13 @@ interface MemberView {
   /** the contract's subject argument (participant id of an admission, trade id) */
   subjectArg: string;
   step: MemberStep;
+  /** the ballots read (what `perform` needs to time a decide) and this member's participant id */
+  ballots: Record<string, BallotState>;
+  me: string;
 }
+
+/** How many recent commit latencies the decide gap is derived from. */
+const COMMIT_SAMPLES = 50;
 
 type ActOutcome = 'acted' | 'lost-race' | 'refused' | 'retry' | 'failed';
 
@@ -92,6 +98,10 @@ export class AgentService {
   private readonly madeBlocks = new Set<string>();
   /** (meter|slot) -> the block being made now: other duties of that meter and slot wait for it */
   private readonly blocks = new Map<string, Promise<void>>();
+  /** the last COMMIT_SAMPLES commit latencies (ms, submit → committed) of this gateway's acts: the decide gap is derived from them */
+  private readonly commitMs: number[] = [];
+  /** the last COMMIT_SAMPLES times (ms) from a ballot's quorum (ledger time) to this gateway's turn-0 decide committed */
+  private readonly turn0DecideMs: number[] = [];
   private readonly now: () => number;
   private readonly keeperDelay: number;
 
@@ -359,6 +369,9 @@ export class AgentService {
     try {
       const r = await this.o.submitter.submit(id, fn, args, {}, transient);
       this.o.store.recordAct(actKey, d.id, r.txId, 'committed');
+      this.commitMs.push(this.now() - started);
+      if (this.commitMs.length > COMMIT_SAMPLES) this.commitMs.shift();
+      this.o.metrics.agentDecideGap.set(this.decideGapMs() / 1000);
       this.o.metrics.agentActs.inc({ act: actKey.split('|')[0]!, outcome: 'acted' });
       const since = Math.max(d.eventAt ?? 0, Math.min(d.dueAt, started));
       this.o.metrics.agentLag.observe({ kind: d.kind }, Math.max(0, this.now() - since) / 1000);
@@ -375,6 +388,11 @@ export class AgentService {
       const subCode = err.chaincode?.subCode;
       return { outcome, ...(code ? { code } : {}), ...(subCode ? { subCode } : {}), text };
     }
+  }
+
+  /** The gap between decide turns this gateway's members use now (duties/committee.ts `decideGapMs`). */
+  decideGapMs(): number {
+    return decideGapMs(this.commitMs, this.turn0DecideMs);
   }
 
   private async runKeeper(d: Duty): Promise<void> {
@@ -522,7 +540,7 @@ export class AgentService {
     const v = await this.memberView(d);
     if ('finish' in v) return this.finish(d, v.finish, v.state);
     if (v.step.kind === 'enter') return this.enterBlock(d, v);
-    await this.perform(d, v.id, v.task, v.subjectArg, v.step);
+    await this.perform(d, v.id, v.task, v.subjectArg, v.step, v.ballots, v.me);
   }
 
   /**
@@ -545,7 +563,7 @@ export class AgentService {
     const task = await this.read<TaskView>('committees:getTask', [d.subject]);
     if (task.round !== d.round) return { finish: `round ${d.round} replaced by round ${task.round}` };
     if (leadsOnly && (task.status !== 'ACTIVE' || leaderAt(task, Math.floor(this.now() / 1000)).leader !== me)) {
-      return { id, task, subjectArg: task.subjectId, step: { kind: 'wait', why: "not this meter's slot" } };
+      return { id, task, subjectArg: task.subjectId, step: { kind: 'wait', why: "not this meter's slot" }, ballots: {}, me };
     }
     const ballots: Record<string, BallotState> = {};
     for (const b of task.ballots) {
@@ -557,7 +575,11 @@ export class AgentService {
     let notReady: string | undefined;
     let entryVerdict: boolean | undefined;
     let subjectArg = task.subjectId;
-    if (task.status === 'ACTIVE' && !('closed' in cur)) {
+    if (task.status === 'ACTIVE' && !('closed' in cur) && (task.kind === 'admission' || task.kind === 'trade') && !needsOwnCheck(task, ballots, me)) {
+      // quorum reached or already voted: the step is decide-at-its-turn or wait, whatever the facts
+      if (task.kind === 'admission') subjectArg = task.subjectId.split('#')[0]!;
+      notReady = `ballot "${cur.spec.name}" has its quorum or this member's vote; the facts are not needed`;
+    } else if (task.status === 'ACTIVE' && !('closed' in cur)) {
       if (task.kind === 'admission') {
         subjectArg = task.subjectId.split('#')[0]!;
         const candidate = await this.read<ParticipantView>('participants:get', [subjectArg]);
@@ -591,8 +613,8 @@ export class AgentService {
     const enteredSlots = this.o.store.enteredSlots(me);
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
     for (const k of this.madeBlocks) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
-    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots });
-    return { id, task, subjectArg, step };
+    const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots, decideGapMs: this.decideGapMs() });
+    return { id, task, subjectArg, step, ballots, me };
   }
 
   /**
@@ -645,7 +667,7 @@ export class AgentService {
     return this.after(d, r);
   }
 
-  private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep): Promise<void> {
+  private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep, ballots: Record<string, BallotState>, me: string): Promise<void> {
     const contract = task.kind === 'admission' ? 'admissions' : 'trades';
     switch (step.kind) {
       case 'done':
@@ -671,6 +693,13 @@ export class AgentService {
       case 'decide': {
         const key = `decide|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
         const r = await this.act(d, id, key, `${contract}:decide`, [subjectArg]);
+        const quorumAt = quorumTime(task, ballots[step.ballot]);
+        if (r.outcome === 'acted' && quorumAt > 0 && decideTurn(task, me, quorumAt) === 0) {
+          // what the next member in turn must wait out: quorum → this decide committed (decideGapMs)
+          this.turn0DecideMs.push(Math.max(0, this.now() - quorumAt * 1000));
+          if (this.turn0DecideMs.length > COMMIT_SAMPLES) this.turn0DecideMs.shift();
+          this.o.metrics.agentDecideGap.set(this.decideGapMs() / 1000);
+        }
         return this.after(d, r);
       }
     }

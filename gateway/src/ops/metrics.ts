@@ -111,6 +111,11 @@ export class Metrics {
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
+  readonly agentDecideGap = new client.Gauge({
+    name: 'gateway_agent_decide_gap_seconds',
+    help: 'Gap between committee members\' decide turns, derived from the commit latency of this gateway\'s acts (docs/agents.md §2)',
+    registers: [this.registry],
+  });
   readonly agentPending = new client.Gauge({
     name: 'gateway_agent_pending_duties',
     help: 'Agent duties not finished yet, by kind',

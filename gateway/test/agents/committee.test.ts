@@ -1,4 +1,4 @@
-import { DECIDE_TURN_MS, decideTurn, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -174,6 +174,46 @@ describe('committee member: decisions and races', () => {
     expect(step('p-A', at * 1000 + DECIDE_TURN_MS)).toMatchObject({ kind: 'wait', atMs: at * 1000 + 3 * DECIDE_TURN_MS });
     // p-B (and the others before p-A) silent or down: p-A decides at its turn
     expect(step('p-A', at * 1000 + 3 * DECIDE_TURN_MS)).toEqual({ kind: 'decide', ballot: 'admission' });
+  });
+
+  it('derives the decide gap from observed commit latencies: two commits and the reads after the quorum, within bounds', () => {
+    expect(decideGapMs([])).toBe(DECIDE_TURN_MS); // nothing observed yet
+    expect(decideGapMs([9000, 9000, 9000, 9000])).toBe(DECIDE_TURN_MS); // too few samples to trust
+    // 1 s (ledger seconds) + 2 × p90 + 0.5 s of reads: p90 of ten samples is the 9th smallest, one outlier ignored
+    expect(decideGapMs([1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 9000])).toBe(3_500);
+    expect(decideGapMs([2600, 2500, 2400, 2200, 2000])).toBe(1_500 + 2 * 2600);
+    expect(decideGapMs([100, 120, 90, 110, 100])).toBe(DECIDE_GAP_MIN_MS); // a quiet ledger: turns still 2 s apart
+    expect(decideGapMs([30_000, 30_000, 30_000, 30_000, 30_000])).toBe(DECIDE_GAP_MAX_MS); // a silent turn-0 costs at most half a slot
+    // what its own turn-0 decides took from the quorum to their commit, when that is longer (event delivery, queueing, reads)
+    expect(decideGapMs([], [7_000])).toBe(7_500);
+    expect(decideGapMs([1000, 1000, 1000, 1000, 1000], [2_000])).toBe(3_500); // the commit-latency bound is larger here
+    expect(decideGapMs([1000, 1000, 1000, 1000, 1000], [6_000, 9_000, 5_000])).toBe(9_500);
+    expect(decideGapMs([], [60_000])).toBe(DECIDE_GAP_MAX_MS);
+  });
+
+  it('spaces the decide turns by the gap it is given (a slow ledger: the next member waits longer than a decide takes)', () => {
+    const at = inSlotAt(12); // turns p-B 0, p-C 1, p-D 2, p-A 3
+    const b = ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] });
+    const timed = { admission: { ...b, votes: b.votes.map((v) => ({ ...v, at })) } };
+    const step = (me: string, nowMs: number) => nextMemberStep(input({ ballots: timed, me, nowMs, decideGapMs: 9_500 }));
+    expect(step('p-B', at * 1000)).toEqual({ kind: 'decide', ballot: 'admission' });
+    expect(step('p-C', at * 1000 + DECIDE_TURN_MS)).toMatchObject({ kind: 'wait', atMs: at * 1000 + 9_500 });
+    expect(step('p-C', at * 1000 + 9_500)).toEqual({ kind: 'decide', ballot: 'admission' });
+    expect(step('p-A', at * 1000 + 9_500)).toMatchObject({ kind: 'wait', atMs: at * 1000 + 3 * 9_500 });
+  });
+
+  it('needs its own check of the facts only while it may still enter or vote: no quorum and no vote of its own', () => {
+    const t = task();
+    expect(needsOwnCheck(t, { admission: ballot('admission') }, 'p-A')).toBe(true); // no entry yet: it may lead
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D' }) }, 'p-A')).toBe(true); // it may vote
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-A', true]] }) }, 'p-A')).toBe(false); // voted
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-A' }) }, 'p-A')).toBe(false); // its entry is its vote
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] }) }, 'p-A')).toBe(false); // 2f+1: decide at its turn
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', false], ['p-C', false]] }) }, 'p-A')).toBe(false); // f+1 refusals
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-X', true], ['p-Y', true]] }) }, 'p-A')).toBe(true); // non-members do not count
+    expect(needsOwnCheck(t, { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-A', true]], round: 1 }) }, 'p-A')).toBe(true); // a vote of an earlier round
+    expect(needsOwnCheck(t, { admission: ballot('admission') }, 'p-X')).toBe(false); // not on the committee
+    expect(needsOwnCheck({ ...t, status: 'CLOSED' }, { admission: ballot('admission') }, 'p-A')).toBe(false);
   });
 
   it('decides at 2f+1 approvals (the entry counts) and at f+1 refusals', () => {

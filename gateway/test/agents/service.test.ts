@@ -194,6 +194,51 @@ describe('AgentService', () => {
       expect(store.get('member|t-1|0|m-c')!.state).toBe('DONE');
     });
 
+    it('derives the gap from the commit latency it observed: acts taking 4 s each move p-C\'s turn to quorum + 9.5 s', async () => {
+      const s = make();
+      // five keeper acts (index syncs after bans) that each take 4 s from submit to commit on this ledger
+      world.candidate = { ...world.candidate, status: 'ACTIVE', bannedUntil: 1 } as typeof world.candidate;
+      ledger.result = (tx) => {
+        now += 2_000; // called at endorsement and again at commit: 4 s from submit to commit
+        if (tx.fn === 'admissions:decide') decided();
+        return {};
+      };
+      for (const pid of ['p-1', 'p-2', 'p-3', 'p-4', 'p-5']) {
+        await s.handleEvent(ledger.emitEvents([{ name: 'ParticipantBanned', payload: { participantId: pid, bannedUntil: 1 } }]));
+        await s.runOnce(); // one at a time, so each act's latency is its own 4 s
+      }
+      expect(acts().filter((a) => a.includes('syncCommitteeIndex'))).toHaveLength(5);
+      expect(s.decideGapMs()).toBe(1_500 + 2 * 4_000);
+      world.candidate = new World().candidate;
+      now = quorumAt * 1000;
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      now = quorumAt * 1000 + DECIDE_TURN_MS; // the fixed 5 s turn would be p-C's now
+      await s.runOnce();
+      expect(decides()).toEqual([]);
+      now = quorumAt * 1000 + 9_500; // p-B silent: p-C's turn with the derived gap
+      await s.runOnce();
+      expect(decides()).toEqual(['meter:m-c admissions:decide p-new']);
+    });
+
+    it('learns from its own turn-0 decide how long quorum → commit takes, and waits that long at its later turns', async () => {
+      // the quorum lands in slot 11, led by p-A (m-a): m-a decides at turn 0
+      world.ballot = ballot('admission', { entryBy: 'p-D', slot: 11, votes: [['p-B', true], ['p-C', true]] });
+      const q = inSlotAt(11);
+      ledger.result = (tx) => {
+        now += 2_000; // endorsement and commit: 4 s
+        if (tx.fn === 'admissions:decide') decided();
+        return {};
+      };
+      const s = make();
+      expect(s.decideGapMs()).toBe(DECIDE_TURN_MS);
+      now = q * 1000 + 7_000; // the quorum's event reached this gateway 7 s after its ledger time
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      expect(decides()).toEqual(['meter:m-a admissions:decide p-new']);
+      expect(s.decideGapMs()).toBe(7_000 + 4_000 + 500); // quorum → committed, + 0.5 s
+    });
+
     it('a silent slot leader: the next member decides after one turn, the later ones do not', async () => {
       const s = make();
       await s.handleEvent(ledger.emitEvents(drawn()));
@@ -302,7 +347,7 @@ describe('AgentService', () => {
     });
 
     it('enters every task it leads in its slot in ONE transaction, never a task another member leads', async () => {
-      const store = new AgentStore(db);
+      const store = new AgentStore(db, KEY);
       const s = make(store);
       now = inSlot(11);
       await s.handleEvent(ledger.emitEvents(drawnAll()));
@@ -314,14 +359,14 @@ describe('AgentService', () => {
     });
 
     it('after a restart it makes no second block in the slot: neither when the entries are visible nor when only the chaincode knows', async () => {
-      const store = new AgentStore(db);
+      const store = new AgentStore(db, KEY);
       const s = make(store);
       now = inSlot(11);
       await s.handleEvent(ledger.emitEvents(drawnAll()));
       await s.runOnce();
       await s.stop();
       // restart, same store: the entries are on the ledger, so nothing to enter
-      const again = make(new AgentStore(db));
+      const again = make(new AgentStore(db, KEY));
       for (const id of ['member|t-1|0|m-a', 'member|t-2|0|m-a']) store.reschedule(id, 0, 'restart');
       await again.runOnce();
       expect(blocks()).toHaveLength(1);
@@ -329,7 +374,7 @@ describe('AgentService', () => {
       // a block that committed while our peer still shows no entry: the chaincode refuses the second (Condition 2)
       // and the agent makes no other block in that slot
       ballots['t-1'] = { ballot: null, round: 0, votes: [] };
-      const restarted = make(new AgentStore(db));
+      const restarted = make(new AgentStore(db, KEY));
       ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:LEADER_SLOT_USED] Condition 2: leader p-A already made an entry in slot 11') });
       store.reschedule('member|t-1|0|m-a', 0, 'restart');
       await restarted.runOnce();
@@ -368,6 +413,26 @@ describe('AgentService', () => {
     await s.runOnce();
     const v = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => ({ signer: x.signer, vote: JSON.parse(x.args[1]!) }));
     expect(v).toEqual([{ signer: 'meter:m-c', vote: expect.objectContaining({ approve: false, conditions: { condition3: false, condition4: true } }) }]);
+
+    // Once it voted, another member's vote wakes it: it reads the task and ballots, not the trade again.
+    ballots.final.votes.push({ voter: 'p-C', approve: false, round: 0, ballot: 'final' });
+    const reads: string[] = [];
+    const counted = ledger.evaluateImpl;
+    ledger.evaluateImpl = async (id, fn, args) => {
+      reads.push(fn);
+      return counted(id, fn, args);
+    };
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    await s.runOnce();
+    expect(reads).toEqual(['committees:getTask', 'committees:getBallot', 'committees:getBallot']);
+    expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
+    // f+1 refusals (the entry's and p-C's): p-C decides at its turn, still without reading the trade
+    reads.length = 0;
+    now = inSlot(11) + 60_000;
+    store.reschedule('member|t-1|0|m-c', 0, 'test');
+    await s.runOnce();
+    expect(reads).not.toContain('trades:get');
+    expect(acts()).toContain(`meter:m-c trades:decide ${t.tradeId}`);
   });
 
   it('keeper: expires an offer at its expiry as the operator; a keeper of another utility that was first is a lost race', async () => {

@@ -30,17 +30,52 @@ export const blockingQuorum = (f: number) => f + 1;
  * Members take turns to call decide once a ballot has its quorum: one decide is enough, and when every
  * member raced, all but one committed as MVCC-invalid transactions (bench:market counted 166 for 30
  * trades, docs/benchmarks.md). Turn 0 is the leader of the slot in which the quorum's last vote landed,
- * then the members after it in committee order, DECIDE_TURN_MS apart; a member whose turn comes finds the
- * ballot decided (and stops) unless every earlier member is silent or down. All members compute the same
- * order from the ledger, so the order needs no coordination.
+ * then the members after it in committee order, a gap apart (`decideGapMs`); a member whose turn comes
+ * finds the ballot decided (and stops) unless every earlier member is silent or down. All members compute
+ * the same order from the ledger, so the order needs no coordination.
  *
- * The gap must exceed the time a decide takes to commit, or the next member re-reads the ballot before
- * the first decide is on the ledger and submits its own: with 2 s turns, bench:market on a loaded machine
- * (load average 30) still counted 98 MVCC-invalid decides for 44 decisions (docs/benchmarks.md). 5 s
- * covers the commit latency measured there; a silent turn-0 member then delays the decision by 5 s, a
- * sixth of a 30 s slot.
+ * DECIDE_TURN_MS is the gap until the gateway has observed enough commits to derive one: 5 s covered the
+ * commit latency measured on a loaded machine (load average 30), where 2 s turns still left 98
+ * MVCC-invalid decides for 44 decisions (docs/benchmarks.md).
  */
 export const DECIDE_TURN_MS = 5_000;
+/** Bounds of the derived gap: a silent turn-0 member delays the decision by one gap, at most half a 30 s slot. */
+export const DECIDE_GAP_MIN_MS = 2_000;
+export const DECIDE_GAP_MAX_MS = 15_000;
+/** Commit latencies needed before the gap is derived from them (fewer: DECIDE_TURN_MS). */
+export const DECIDE_GAP_MIN_SAMPLES = 5;
+
+const p90 = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.9) - 1)]!;
+};
+
+/**
+ * The gap between decide turns, from what this gateway observed (docs/agents.md §2):
+ * - `latenciesMs`: its own acts' commit latencies (submit → committed, retries included). Turn k+1
+ *   re-reads the ballot at quorumAt + gap; by then turn k must have seen the quorum's last vote commit (one
+ *   commit latency after quorumAt, plus up to 1 s since ledger time is whole seconds), read the ballot, and
+ *   seen its own decide commit (a second commit latency): 1 s + 2 × the 90th percentile + 0.5 s for the
+ *   reads; DECIDE_TURN_MS until DECIDE_GAP_MIN_SAMPLES were seen;
+ * - `turn0DecideMs`: how long its own turn-0 decides took from the quorum's ledger time to their commit —
+ *   exactly what the next member must wait out, event delivery, queueing and reads included (the commit
+ *   latencies alone under-estimated it: bench:market still counted redundant decides); its 90th
+ *   percentile + 0.5 s when larger.
+ * Within [DECIDE_GAP_MIN_MS, DECIDE_GAP_MAX_MS]. A gap shorter than a turn-0 decide takes is what makes
+ * the next member submit a second decide that fails validation (docs/benchmarks.md "Decide races").
+ */
+export function decideGapMs(latenciesMs: readonly number[], turn0DecideMs: readonly number[] = []): number {
+  const fromCommits = latenciesMs.length < DECIDE_GAP_MIN_SAMPLES ? DECIDE_TURN_MS : Math.ceil(1_500 + 2 * p90(latenciesMs));
+  const observed = turn0DecideMs.length ? Math.ceil(p90(turn0DecideMs) + 500) : 0;
+  return Math.min(DECIDE_GAP_MAX_MS, Math.max(DECIDE_GAP_MIN_MS, fromCommits, observed));
+}
+
+/** When a ballot's quorum was reached: its latest counted vote or entry (Unix seconds; 0 if the view has no times). */
+export function quorumTime(task: Pick<TaskView, 'committee' | 'round'>, state: BallotState | undefined): number {
+  const ballot = state?.ballot && state.ballot.round === task.round ? state.ballot : null;
+  const votes = (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
+  return Math.max(ballot?.entry?.at ?? 0, ...votes.map((v) => v.at ?? 0));
+}
 
 export function decideTurn(task: Pick<TaskView, 'committee' | 'genesisAt' | 'slotSeconds' | 'leaderOffset' | 'n'>, me: string, quorumAt: number): number {
   const { leader } = leaderAt(task, quorumAt);
@@ -58,6 +93,24 @@ export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<st
     return { spec, state: s };
   }
   return { closed: 'every ballot is approved' };
+}
+
+/**
+ * Whether this member's next step can depend on its own check of the open ballot's conditions: only while
+ * the ballot has no quorum and this member has not voted on it (it may still enter as leader or vote).
+ * Otherwise its step is decide-at-its-turn or wait, whatever the facts, so the agent skips reading them
+ * (the trade, its packets, the candidate): most wake-ups of a member duty are other members' votes and
+ * decisions after it voted, and those reads were most of the agents' evaluations (docs/benchmarks.md
+ * "Market"). When it does vote or enter it still reads and checks everything itself.
+ */
+export function needsOwnCheck(task: TaskView, ballots: Record<string, BallotState | undefined>, me: string): boolean {
+  if (task.status !== 'ACTIVE' || !task.committee.includes(me)) return false;
+  const cur = currentBallot(task, ballots, task.round);
+  if ('closed' in cur) return false;
+  const votes = (cur.state?.round === task.round ? cur.state.votes : []).filter((v) => task.committee.includes(v.voter));
+  const approvals = votes.filter((v) => v.approve).length;
+  if (approvals >= approvalQuorum(task.f) || votes.length - approvals >= blockingQuorum(task.f)) return false;
+  return !votes.some((v) => v.voter === me);
 }
 
 export interface MemberInput {
@@ -79,6 +132,8 @@ export interface MemberInput {
    * `entryApproves` in ./conditions mirrors it); an admission entry always approves. Undefined = approves.
    */
   entryApproves?: boolean;
+  /** the gap between decide turns (`decideGapMs` of this gateway's observed commit latencies); DECIDE_TURN_MS when absent */
+  decideGapMs?: number;
 }
 
 /** How the behaviour turns this meter's own verdict into its vote. */
@@ -122,9 +177,8 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   const approvals = votes.filter((v) => v.approve).length;
   const refusals = votes.length - approvals;
   if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) {
-    // when the quorum was reached: the latest counted vote or entry (Unix seconds; 0 if the view has no times)
-    const quorumAt = Math.max(ballot?.entry?.at ?? 0, ...votes.map((v) => v.at ?? 0));
-    const dueMs = quorumAt * 1000 + decideTurn(task, me, quorumAt) * DECIDE_TURN_MS;
+    const quorumAt = quorumTime(task, state);
+    const dueMs = quorumAt * 1000 + decideTurn(task, me, quorumAt) * (i.decideGapMs ?? DECIDE_TURN_MS);
     if (nowMs < dueMs) return { kind: 'wait', atMs: dueMs, why: `ballot "${spec.name}" has its quorum; this member decides at its turn unless another did` };
     return { kind: 'decide', ballot: spec.name };
   }
