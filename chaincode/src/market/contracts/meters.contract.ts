@@ -2,7 +2,7 @@ import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { GridLedgerContract } from '../../kernel/contract';
 import * as R from '../domain/reading';
 import { EVENTS, relayedReadingMessage } from '@gridledger/protocol';
-import { emit } from '../../kernel/events';
+import { emit, emitAll } from '../../kernel/events';
 import { getCaller, requireMeter, requireOperator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import * as readings from '../ledger/readings';
@@ -118,8 +118,13 @@ export class MetersContract extends GridLedgerContract {
     const { minIntervalSeconds } = await env.market();
     const channel = ctx.stub.getChannelID();
     const verdicts: Array<readings.Verdict | undefined> = input.entries.map(() => undefined);
+    const recordedEvents: unknown[] = [];
     const byMeter = new Map<string, number[]>(); // meter → its entries' indexes, in the order given
-    input.entries.forEach((e, i) => byMeter.set(e.meterId, [...(byMeter.get(e.meterId) ?? []), i]));
+    input.entries.forEach((e, i) => {
+      const idx = byMeter.get(e.meterId);
+      if (idx) idx.push(i);
+      else byMeter.set(e.meterId, [i]);
+    });
     for (const [meterId, idx] of byMeter) {
       const key = await meterKeys.getMeterKey(ctx, op.mspId, meterId);
       const accepted: R.Reading[] = [];
@@ -147,8 +152,9 @@ export class MetersContract extends GridLedgerContract {
       const posted = await readings.postReadingVerdicts(ctx, op.mspId, meterId, accepted);
       posted.forEach((v, k) => (verdicts[present(idx[k], 'index k')] = v));
       const recorded = posted.filter((v) => v.status === 'RECORDED').map((v) => v.intervalStart);
-      if (recorded.length) emit(ctx, EVENTS.readingRecorded, { mspId: op.mspId, meterId, intervals: recorded });
+      if (recorded.length) recordedEvents.push({ mspId: op.mspId, meterId, intervals: recorded });
     }
+    emitAll(ctx, EVENTS.readingRecorded, recordedEvents);
     const results = input.entries.map((e, i) => ({ meterId: e.meterId, ...present(verdicts[i], 'verdict i') }));
     const count = (...st: string[]) => results.filter((v) => st.includes(v.status)).length;
     return canonicalJson({ mspId: op.mspId, recorded: count('RECORDED'), duplicates: count('DUPLICATE'), refused: count('REFUSED', 'NOT_TRIED'), results });
