@@ -2,8 +2,9 @@
  * REST suite support — direct ledger reads through Fabric's gateway: evaluate, block scans, who signed what.
  * Tier-agnostic: only $GRIDLEDGER_HOME/gateways.json and network.json are read.
  */
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadNetwork, org } from '../../support/network';
+import { clientUserName, loadNetwork, org } from '../../support/network';
 import { connectOrg } from '../../support/gateway';
 import { GatewayDescriptor } from './gateways';
 import { expectStatus } from './http';
@@ -135,6 +136,35 @@ export class BlockCeiling {
 }
 
 /** The transaction is in block `blockNumber`, valid, and signed with exactly this certificate. */
+/**
+ * `txId` is a valid `meters:relayReadings` transaction in `blockNumber`, signed by the utility's own
+ * operator (the user the gateway acts with, network.json) — a reading relayed in a cross-meter batch,
+ * signed inside it by the meter's key (docs/market.md "Relayed readings").
+ */
+export async function expectRelayedBy(orgName: string, txId: string, blockNumber: number): Promise<void> {
+  const txs = await scanTransactions(orgName, blockNumber, blockNumber);
+  const tx = txs.find((t) => t.txId === txId);
+  if (!tx) throw new Error(`tx ${txId} is not in block ${blockNumber} (block holds ${txs.map((t) => t.txId).join(', ')})`);
+  if (!tx.valid) throw new Error(`tx ${txId} in block ${blockNumber} has validation code ${tx.validationCode}`);
+  if (!tx.fn.endsWith('/meters:relayReadings')) throw new Error(`tx ${txId} invoked ${tx.fn}, not meters:relayReadings`);
+  const o = org(loadNetwork(), orgName);
+  const operatorCert = readFileSync(o.users[clientUserName(o)]!.certPath, 'utf8');
+  if (tx.creatorMspId !== o.mspId || normPem(tx.creatorCertPem) !== normPem(operatorCert)) throw new Error(`tx ${txId} was not signed by ${orgName}'s operator`);
+}
+
+/** Evaluates (never commits) `meters:relayReadings` as `orgName`'s operator: the chaincode's verdicts. */
+export async function evaluateRelay(orgName: string, entries: unknown[]): Promise<{ results: Array<Record<string, unknown>> }> {
+  const net = loadNetwork();
+  const conn = connectOrg(org(net, orgName));
+  try {
+    const contract = conn.gateway.getNetwork(net.channel).getContract('gridledger');
+    const bytes = await contract.evaluate('meters:relayReadings', { arguments: [''], transientData: { relay: JSON.stringify({ entries }) } });
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as { results: Array<Record<string, unknown>> };
+  } finally {
+    conn.close();
+  }
+}
+
 export async function expectCommittedBy(orgName: string, certPem: string, txId: string, blockNumber: number): Promise<void> {
   const txs = await scanTransactions(orgName, blockNumber, blockNumber);
   const tx = txs.find((t) => t.txId === txId);
