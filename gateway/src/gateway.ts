@@ -114,7 +114,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     pollIntervalMs: config.queue.pollIntervalMs,
     concurrency: config.queue.concurrency,
     maxCoalesce: config.queue.maxCoalesce,
-    relay: config.queue.relayBatch > 0 ? meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency) : undefined,
+    // always given, so batches stored before a restart with relayBatch 0 are still re-sent as what they are
+    relay: meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency),
     writes,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.workerHooks(),

@@ -177,6 +177,25 @@ describe('relayed batches (cross-meter)', () => {
     s2.db.close();
   });
 
+  it('relaying turned off (maxReadings 0) after a crash: a stored relayed batch is still re-sent whole; new readings go as the meters\' own transactions', async () => {
+    const dir = tmpDir();
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const s1 = setup(ledger, relayer(), dir);
+    const ids = ['a', 'b'].map((m) => s1.queue.enqueue(single(m, 900)).id);
+    ledger.hangAfterCommit = true;
+    void s1.worker.runOnce();
+    while (ledger.applied.length === 0) await new Promise((r) => setImmediate(r));
+    s1.db.close();
+    ledger.hangAfterCommit = false;
+    const s2 = setup(ledger, relayer({ maxReadings: 0 }), dir);
+    const later = s2.queue.enqueue(single('c', 900)).id;
+    await drain(s2.worker);
+    for (const id of [...ids, later]) expect(s2.queue.get(id)!.state).toBe('COMMITTED');
+    expect(ledger.applied.map((t) => [t.signer, starts(t)])).toEqual([['operator', ['a@900', 'b@900']], ['meter:c', ['c@900']]]);
+    s2.db.close();
+  });
+
   it('a meter the relay cannot sign for goes as its own transaction', async () => {
     const ledger = new FakeLedger();
     ledger.result = chaincode();

@@ -60,7 +60,7 @@ const RELAY = 'meters:relayReadings';
 export interface Relayer {
   /** the utility's own identity (an operator) that submits relayed batches */
   identity: ActingIdentity;
-  /** most readings per relayed transaction (chaincode MAX_RELAY = 96) */
+  /** most readings per relayed transaction (chaincode MAX_RELAY = 96); 0 = start none (stored ones are still re-sent) */
   maxReadings: number;
   /** relayed transactions in flight at once (fewer, fuller batches under load; each counts in `concurrency`) */
   concurrency: number;
@@ -188,7 +188,7 @@ export class DeliveryWorker extends EventEmitter {
     const free = this.o.concurrency - this.active;
     if (free <= 0) return { started, nextDueAt: undefined };
     const relay = this.o.relay;
-    const relayFree = relay ? Math.min(free, relay.concurrency - this.relaysActive) : 0;
+    const relayFree = relay && relay.maxReadings > 0 ? Math.min(free, relay.concurrency - this.relaysActive) : 0;
     const solo = Math.min(free, soloStarts);
     const plan = this.o.queue.schedule(Date.now(), solo + Math.max(0, relayFree) * (relay?.maxReadings ?? 0), new Set(this.inFlight.keys()));
     const relayable: Receipt[] = [];
