@@ -115,11 +115,25 @@ export async function validTxsSignedBy(orgName: string, certPem: string, fromBlo
 }
 
 /**
+ * Every valid transaction that may have delivered the meter's readings from `fromBlock` to `toBlock`:
+ * signed by its certificate (its own transactions), or a relayed batch of its utility
+ * (`meters:relayReadings`, signed by the operator; docs/market.md "Relayed readings"). The suites run on
+ * a quiet network (no community), so the utility's relayed batches in the range are the suite's own.
+ */
+export async function validDeliveriesFor(orgName: string, certPem: string, fromBlock: number, toBlock: number): Promise<LedgerTx[]> {
+  const mspId = org(loadNetwork(), orgName).mspId;
+  const txs = await scanTransactions(orgName, fromBlock, toBlock);
+  return txs.filter((t) => t.valid && (normPem(t.creatorCertPem) === normPem(certPem) || (t.creatorMspId === mspId && t.fn.endsWith('/meters:relayReadings'))));
+}
+
+/**
  * A block number at or above every commit so far: a marker meter posts its next reading synchronously
  * and the commit's block is returned. Scanning up to it covers everything committed before the call.
  */
 export class BlockCeiling {
   private next = 0;
+  /** the marker's own transactions (relayed batches of its utility, or its own) */
+  readonly txIds = new Set<string>();
   private readonly series = readingSeries(96, { endBeforeNowSeconds: 7200 });
   private constructor(private readonly meter: EnrolledMeter) {}
 
@@ -131,11 +145,11 @@ export class BlockCeiling {
     const r = this.series[this.next++];
     const res = await this.meter.client.post(`/api/v1/meters/${this.meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
+    this.txIds.add(res.body.txId as string);
     return res.body.blockNumber as number;
   }
 }
 
-/** The transaction is in block `blockNumber`, valid, and signed with exactly this certificate. */
 /**
  * `txId` is a valid `meters:relayReadings` transaction in `blockNumber`, signed by the utility's own
  * operator (the user the gateway acts with, network.json) — a reading relayed in a cross-meter batch,
@@ -165,6 +179,7 @@ export async function evaluateRelay(orgName: string, entries: unknown[]): Promis
   }
 }
 
+/** The transaction is in block `blockNumber`, valid, and signed with exactly this certificate. */
 export async function expectCommittedBy(orgName: string, certPem: string, txId: string, blockNumber: number): Promise<void> {
   const txs = await scanTransactions(orgName, blockNumber, blockNumber);
   const tx = txs.find((t) => t.txId === txId);
