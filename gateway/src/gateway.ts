@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
+import crypto from 'node:crypto';
+import { relayedReadingMessage, type Reading } from '@gridledger/protocol';
 import type express from 'express';
 import pino, { type Logger } from 'pino';
 import { ApiKeyStore, readBootstrapFile } from './auth/apiKeys';
 import { ConfigError, type GatewayConfig } from './config';
 import { applyDevnetDefaults } from './config/devnetDefaults';
-import { DeliveryWorker, parseResult } from './delivery/worker';
+import { DeliveryWorker, parseResult, type Relayer } from './delivery/worker';
 import { FabricLedger, type ActingIdentity, type FabricLedgerOptions, type LedgerClient } from './fabric/ledger';
 import { defaultThreadScript, ThreadedLedger } from './fabric/ledgerThread';
 import { loadNetwork, selectOrg, selectUser } from './fabric/network';
@@ -113,6 +115,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     pollIntervalMs: config.queue.pollIntervalMs,
     concurrency: config.queue.concurrency,
     maxCoalesce: config.queue.maxCoalesce,
+    // always given, so batches stored before a restart with relayBatch 0 are still re-sent as what they are
+    relay: meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency),
     writes,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.workerHooks(),
@@ -362,4 +366,29 @@ export async function startGateway(
       logger.info('gateway stopped');
     })());
   return { url, port, org: org.name, gateway: gw, close };
+}
+
+/**
+ * The delivery worker's relay (docs/market.md "Relayed readings"): batches go out signed by the
+ * utility's operator; each reading is signed with its meter's key over the protocol's
+ * relayedReadingMessage, for meters whose current certificate key the ledger holds.
+ */
+function meterRelay(meters: MeterIdentities, operator: ActingIdentity, channel: string, maxReadings: number, concurrency: number): Relayer {
+  const keys = new Map<string, crypto.KeyObject>(); // PEM → parsed key (bounded; the wallet caches the PEM)
+  return {
+    identity: operator,
+    maxReadings,
+    concurrency,
+    eligible: (meterId) => meters.relayKey(meterId) !== undefined,
+    sign: (meterId, reading) => {
+      const k = meters.relayKey(meterId);
+      if (!k) return undefined;
+      let key = keys.get(k.privateKeyPem);
+      if (!key) {
+        if (keys.size >= 10_000) keys.clear();
+        keys.set(k.privateKeyPem, (key = crypto.createPrivateKey(k.privateKeyPem)));
+      }
+      return crypto.sign('sha256', relayedReadingMessage(channel, k.mspId, reading as unknown as Reading), { key, dsaEncoding: 'der' }).toString('base64');
+    },
+  };
 }

@@ -21,8 +21,11 @@ async function enrol(gw: TestGateway, meterId: string, zone = 'feeder-7'): Promi
   const res = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId, zone });
   expect(res.status).toBe(201);
   // the utility recorded the meter on the ledger, as its operator
-  expect(gw.ledger.applied.at(-1)).toMatchObject({ fn: 'participants:enrolMeter', args: [meterId, zone], signer: 'operator' });
-  expect(res.body.ledgerTxId).toBe(gw.ledger.applied.at(-1)!.txId);
+  const enrolled = gw.ledger.applied.at(-2);
+  expect(enrolled).toMatchObject({ fn: 'participants:enrolMeter', args: [meterId, zone], signer: 'operator' });
+  expect(res.body.ledgerTxId).toBe(enrolled!.txId);
+  // then the meter registered its own certificate's key (for relayed readings), signed by itself
+  expect(gw.ledger.applied.at(-1)).toMatchObject({ fn: 'meters:registerKey', args: [], signer: `meter:${meterId}` });
   gw.ledger.reset();
   return res.body.apiKey as string;
 }
@@ -267,7 +270,8 @@ describe('REST app (fake ledger + fake CA)', () => {
     const retry = await send(gw.app);
     expect(retry.status).toBe(201);
     expect(retry.body).toMatchObject({ meterId: 'm-7', status: 'ACTIVE', ledgerTxId: 'tx1', apiKey: expect.stringMatching(/^glk_/) });
-    expect(gw.ledger.endorseCalls).toBe(1);
+    // the enrolment's ledger transaction was not endorsed again; then the meter registered its key
+    expect([...gw.ledger.endorsed.values()].map((t) => t.fn)).toEqual(['participants:enrolMeter', 'meters:registerKey']);
     const meter = await request(gw.app).get('/api/v1/meters/m-7').set(bearer(retry.body.apiKey));
     expect(meter.status).toBe(200);
   });
@@ -469,7 +473,8 @@ describe('REST app (fake ledger + fake CA)', () => {
     await drain(gw);
     const r = gw.queue.get(queued.body.receiptId)!;
     expect(r).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('revoked') });
-    expect(gw.ledger.applied).toHaveLength(0);
+    // nothing was delivered for it; the ledger retired its relay key (the utility's operator)
+    expect(gw.ledger.applied.map((t) => [t.fn, t.args, t.signer])).toEqual([['meters:revokeKey', ['m-1'], 'operator']]);
     const again = await request(gw.app).post('/api/v1/meters').set(bearer(gw.keys.operator)).send({ meterId: 'm-1', zone: 'feeder-7' });
     expect(again.status).toBe(409);
   });

@@ -58,6 +58,11 @@ describe('startGateway', () => {
     const { config, operatorKey } = fixture();
     expect(config.dataDir).toMatch(/gateway-utility1$/);
     const ledger = new FakeLedger();
+    // the chaincode's answer to a relayed batch (the enrolment registered the meter's key, so its reading is relayed)
+    ledger.result = (tx) =>
+      tx.fn === 'meters:relayReadings'
+        ? { results: (JSON.parse(tx.transient!.relay!) as { entries: Array<{ meterId: string; reading: { intervalStart: number } }> }).entries.map((e) => ({ meterId: e.meterId, intervalStart: e.reading.intervalStart, status: 'RECORDED' })) }
+        : { fn: tx.fn, ok: true };
     const gw = await startGateway(config, { ledger, ca: new FakeCa(), logger: silentLogger, validateResponses: true });
     expect(gw.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(gw.port).toBeGreaterThan(0);
@@ -95,7 +100,9 @@ describe('startGateway', () => {
 
     const db = openDatabase(config.dataDir);
     // the beacon registers the utility's key in the background (its own transaction), so find the reading's
-    const readingTx = ledger.applied.find((t) => t.fn === 'meters:postReading')!;
+    const readingTx = ledger.applied.find((t) => t.fn === 'meters:relayReadings')!;
+    expect(readingTx.signer).toBe('operator'); // relayed by the utility, the reading signed by the meter's key
+    expect(ledger.applied.find((t) => t.fn === 'meters:registerKey')!.signer).toBe('meter:m-1');
     expect(new DurableQueue(db).get(receiptId)).toMatchObject({ state: 'COMMITTED', txId: readingTx.txId });
     db.close();
   });

@@ -15,11 +15,20 @@ import { GridLedgerContext } from './context';
 const batches = new WeakMap<object, Array<ChaincodeEvent<unknown>>>();
 
 export function emit(ctx: GridLedgerContext, name: EventName, payload: unknown): void {
+  emitAll(ctx, name, [payload]);
+}
+
+/**
+ * Several events of one name at once, encoded once (a relayed batch emits one per meter: emitting
+ * them one by one re-encodes the growing batch each time, quadratic in the number of meters).
+ */
+export function emitAll(ctx: GridLedgerContext, name: EventName, payloads: unknown[]): void {
+  if (payloads.length === 0) return;
   let batch = batches.get(ctx.stub);
   if (!batch) {
     batch = [];
     batches.set(ctx.stub, batch);
   }
-  batch.push({ name, payload });
+  for (const payload of payloads) batch.push({ name, payload });
   ctx.stub.setEvent(CHAINCODE_EVENT_NAME, encode({ events: batch }));
 }

@@ -14,7 +14,7 @@ import { contracts } from '../../src';
 import '../support/quietLogs';
 
 const API: Record<string, Record<string, [args: number, submit: boolean]>> = {
-  meters: { postReading: [1, true], postReadings: [1, true], getReading: [2, false], getHead: [2, false], getProof: [3, false], getReadingHash: [3, false] },
+  meters: { postReading: [1, true], postReadings: [1, true], registerKey: [0, true], revokeKey: [1, true], relayReadings: [1, true], getReading: [2, false], getHead: [2, false], getProof: [3, false], getReadingHash: [3, false] },
   wallets: { open: [0, true], credit: [3, true], get: [1, false], history: [3, false] },
   energy: { mint: [1, true], get: [1, false], listByOwner: [3, false], balance: [1, false] },
   offers: { create: [1, true], accept: [3, true], giveUp: [1, true], expire: [1, true], get: [1, false], listOpen: [3, false] },

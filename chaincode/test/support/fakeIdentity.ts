@@ -10,6 +10,8 @@ export interface IdentitySpec {
   /** Enrollment id (the certificate CN). */
   id: string;
   attrs?: Record<string, string>;
+  /** A real certificate for getIDBytes (support/certs.ts), where the test needs the caller's key. */
+  certPem?: string;
 }
 
 export class FakeClientIdentity implements ClientIdentity {
@@ -23,6 +25,7 @@ export class FakeClientIdentity implements ClientIdentity {
     return this.spec.mspId;
   }
   getIDBytes(): Uint8Array {
+    if (this.spec.certPem !== undefined) return Buffer.from(this.spec.certPem);
     return Buffer.from(`-----BEGIN CERTIFICATE-----\n${this.spec.mspId}/${this.spec.id}\n-----END CERTIFICATE-----\n`);
   }
   getAttributeValue(attrName: string): string | null {

@@ -6,6 +6,7 @@ import { backoffMs, type RetryPolicy } from '../fabric/submitter';
 import { HttpProblem, ledgerProblem } from '../rest/problem';
 import { directWriter, type Writer } from '../store/groupCommit';
 import type { DurableQueue, Receipt } from '../store/queue';
+import { MAX_RELAY } from '@gridledger/protocol';
 
 export interface WorkerMetrics {
   retry(reason: FailureClass): void;
@@ -39,6 +40,12 @@ export interface DeliveryWorkerOptions {
    * MAX_BATCH = 96); 1 = never coalesce. Default 1.
    */
   maxCoalesce?: number;
+  /**
+   * Cross-meter relaying (docs/market.md "Relayed readings"): queued single readings of meters whose key
+   * the ledger holds go out as `meters:relayReadings` batches signed by the utility's operator, each
+   * reading signed by its meter. Absent: every meter's readings go as its own transactions.
+   */
+  relay?: Relayer;
   /** where the worker's state changes are written (group commit); default: each its own transaction */
   writes?: Writer;
   logger: Logger;
@@ -46,6 +53,28 @@ export interface DeliveryWorkerOptions {
 }
 
 import { parseResult } from '../fabric/result';
+
+/** The chaincode's relayed batch (chaincode meters.contract.ts relayReadings: transient `relay` = `{entries}`). */
+const RELAY = 'meters:relayReadings';
+
+export interface Relayer {
+  /** the utility's own identity (an operator) that submits relayed batches */
+  identity: ActingIdentity;
+  /** most readings per relayed transaction (chaincode MAX_RELAY = 96); 0 = start none (stored ones are still re-sent) */
+  maxReadings: number;
+  /** relayed transactions in flight at once (fewer, fuller batches under load; each counts in `concurrency`) */
+  concurrency: number;
+  /** whether the meter's readings may be relayed now (the gateway holds its key, the ledger has it registered) */
+  eligible(meterId: string): boolean;
+  /** the meter key's signature of the reading (base64 DER), or undefined if it cannot sign now */
+  sign(meterId: string, reading: Record<string, unknown>): string | undefined;
+}
+
+interface RelayEntry {
+  meterId: string;
+  reading: Record<string, unknown>;
+  signature: string;
+}
 
 export { parseResult };
 
@@ -75,6 +104,9 @@ export class DeliveryWorker extends EventEmitter {
   /** meter → last seq to deliver one receipt per transaction (after its coalesced batch was refused) */
   private readonly solo = new Map<string, number>();
   private readonly writes: Writer;
+  /** transactions in flight (a relayed batch counts once, however many meters it carries) */
+  private active = 0;
+  private relaysActive = 0;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     super();
@@ -140,38 +172,62 @@ export class DeliveryWorker extends EventEmitter {
 
   /** One scheduling pass: starts deliveries for due meters; resolves when those deliveries finish. For tests and the loop. */
   async runOnce(): Promise<number> {
-    const free = this.o.concurrency - this.inFlight.size;
-    if (free <= 0) return 0;
-    const due = this.o.queue.due(Date.now(), free, new Set(this.inFlight.keys()));
-    await Promise.all(due.map((r) => this.begin(r)));
-    return due.length;
+    const { started } = this.dispatch(this.o.concurrency);
+    await Promise.all(started);
+    return started.length;
+  }
+
+  /**
+   * Starts deliveries for due meters: each meter's oldest unfinished receipt, at most `soloStarts` own
+   * transactions, and as many relayed batches as the relay's concurrency allows (each filled with up to
+   * `maxReadings` readings of different meters, a meter's run of readings in order). A stored relayed
+   * batch (after a crash or a send failure) is re-sent whole, once all its meters are free.
+   */
+  private dispatch(soloStarts: number): { started: Array<Promise<void>>; nextDueAt: number | undefined } {
+    const started: Array<Promise<void>> = [];
+    const free = this.o.concurrency - this.active;
+    if (free <= 0) return { started, nextDueAt: undefined };
+    const relay = this.o.relay;
+    const relayFree = relay && relay.maxReadings > 0 ? Math.min(free, relay.concurrency - this.relaysActive) : 0;
+    const solo = Math.min(free, soloStarts);
+    const plan = this.o.queue.schedule(Date.now(), solo + Math.max(0, relayFree) * (relay?.maxReadings ?? 0), new Set(this.inFlight.keys()));
+    const relayable: Receipt[] = [];
+    let soloStarted = 0;
+    for (const r of plan.due) {
+      if (this.inFlight.has(r.meterId) || this.active >= this.o.concurrency) continue;
+      if (r.state === 'SUBMITTED' && r.txId && relay && this.o.queue.isRelayed(r.txId)) {
+        const p = this.resendRelay(r.txId);
+        if (p) started.push(p);
+        continue;
+      }
+      if (relay && relayFree > 0 && this.relayable(r, relay)) relayable.push(r);
+      else if (soloStarted < solo) {
+        started.push(this.begin(r));
+        soloStarted++;
+      }
+    }
+    if (relay) started.push(...this.startRelays(relayable, relay));
+    return { started, nextDueAt: plan.nextDueAt };
   }
 
   private begin(r: Receipt): Promise<void> {
+    this.active++;
     const p = this.deliver(r).finally(() => {
       this.inFlight.delete(r.meterId);
-      this.o.metrics?.inFlight?.(this.inFlight.size);
+      this.active--;
+      this.o.metrics?.inFlight?.(this.active);
       this.kick();
     });
     this.inFlight.set(r.meterId, p);
-    this.o.metrics?.inFlight?.(this.inFlight.size);
+    this.o.metrics?.inFlight?.(this.active);
     return p;
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const free = this.o.concurrency - this.inFlight.size;
-      let started = 0;
-      let next: number | undefined;
-      if (free > 0) {
-        const plan = this.o.queue.schedule(Date.now(), Math.min(free, STARTS_PER_TURN), new Set(this.inFlight.keys()));
-        for (const r of plan.due) {
-          void this.begin(r);
-          started++;
-        }
-        next = plan.nextDueAt;
-      } // else every slot is busy: the next finished delivery wakes the loop
-      if (started > 0) {
+      const { started, nextDueAt: next } = this.dispatch(STARTS_PER_TURN);
+      // (when every slot is busy nothing was looked at: the next finished delivery wakes the loop)
+      if (started.length > 0) {
         // Starting a delivery runs synchronously up to its endorsement call (key import and gateway
         // connection for a meter's first transaction, proposal building, signing): dozens at once would
         // hold the event loop for hundreds of ms while acknowledgements wait. Let them in between.
@@ -188,6 +244,160 @@ export class DeliveryWorker extends EventEmitter {
       });
       clearTimeout(this.timer);
       this.wake = undefined;
+    }
+  }
+
+  // ---- relayed batches
+
+  /** A queued single reading of a meter the relay may sign for, not held back to go alone. */
+  private relayable(r: Receipt, relay: Relayer): boolean {
+    if (r.state !== 'QUEUED' || r.fn !== SINGLE || !readingOf(r)) return false;
+    const soloUntil = this.solo.get(r.meterId);
+    if (soloUntil !== undefined && r.seq <= soloUntil) return false;
+    return relay.eligible(r.meterId);
+  }
+
+  /** Packs the due meters' runs of readings into batches and starts them (relay concurrency permitting). */
+  private startRelays(heads: Receipt[], relay: Relayer): Array<Promise<void>> {
+    const started: Array<Promise<void>> = [];
+    const max = Math.max(1, Math.min(relay.maxReadings, MAX_RELAY));
+    let i = 0;
+    while (i < heads.length && this.relaysActive < relay.concurrency && this.active < this.o.concurrency) {
+      const group: Receipt[] = [];
+      const entries: RelayEntry[] = [];
+      while (i < heads.length && group.length < max) {
+        const head = heads[i++]!;
+        const run = this.singleRun(head, max - group.length);
+        const signed: RelayEntry[] = [];
+        for (const g of run) {
+          const reading = { ...readingOf(g)!, meterId: g.meterId };
+          let signature: string | undefined;
+          try {
+            signature = relay.sign(g.meterId, reading);
+          } catch (e) {
+            this.o.logger.warn({ meterId: g.meterId, err: (e as Error)?.message }, 'cannot sign a relayed reading; the meter\'s readings go as its own transactions');
+          }
+          if (signature === undefined) break;
+          signed.push({ meterId: g.meterId, reading, signature });
+        }
+        if (signed.length === 0) {
+          this.holdBack(head.meterId, head.seq); // its own transaction next time
+          continue;
+        }
+        group.push(...run.slice(0, signed.length));
+        entries.push(...signed);
+      }
+      if (group.length > 0) started.push(this.beginRelay(group, { entries }));
+    }
+    return started;
+  }
+
+  /** Re-sends a stored relayed batch whole (its bytes on one of its receipts), if all its meters are free. */
+  private resendRelay(txId: string): Promise<void> | undefined {
+    const group = this.o.queue.transactionGroup(txId);
+    if (group.length === 0 || group.some((g) => this.inFlight.has(g.meterId))) return undefined;
+    return this.beginRelay(group, group.find((g) => g.txBytes)?.txBytes ?? undefined);
+  }
+
+  private beginRelay(group: Receipt[], what: { entries: RelayEntry[] } | Uint8Array | undefined): Promise<void> {
+    const meters = [...new Set(group.map((g) => g.meterId))];
+    this.active++;
+    this.relaysActive++;
+    const p = this.deliverRelay(group, what)
+      .catch((e: unknown) => this.o.logger.error({ receipts: group.length, err: e }, 'relayed delivery aborted; the receipts stay in the queue'))
+      .finally(() => {
+        for (const m of meters) this.inFlight.delete(m);
+        this.active--;
+        this.relaysActive--;
+        this.o.metrics?.inFlight?.(this.active);
+        this.kick();
+      });
+    for (const m of meters) this.inFlight.set(m, p);
+    this.o.metrics?.inFlight?.(this.active);
+    return p;
+  }
+
+  /** A meter's receipts up to `seq` go as its own transactions, one at a time (each its own verdict). */
+  private holdBack(meterId: string, seq: number): void {
+    this.solo.set(meterId, Math.max(seq, this.solo.get(meterId) ?? seq));
+  }
+
+  /**
+   * One relayed batch: endorse as the operator, store (durably, with the relay mark) before sending,
+   * send, then settle each receipt by its reading's verdict. A reading the chaincode refused (or did
+   * not try) goes back to the queue to be delivered as its meter's own transaction, so it gets exactly
+   * the answer it would have had without relaying; the same when the whole batch is refused.
+   */
+  private async deliverRelay(group: Receipt[], what: { entries: RelayEntry[] } | Uint8Array | undefined): Promise<void> {
+    const relay = this.o.relay!;
+    const id = relay.identity;
+    const ids = group.map((g) => g.id);
+    let stage: 'endorse' | 'submit' = 'submit';
+    let txId = group[0]!.txId;
+    try {
+      let bytes: Uint8Array;
+      if (what instanceof Uint8Array) {
+        bytes = what;
+      } else if (what === undefined) {
+        // not expected (markSubmitted stores the bytes with the mark): endorse the readings afresh
+        await this.writes.run(() => {
+          this.o.queue.retryLater(ids, 'stored relayed batch without its transaction bytes: endorsing afresh', 0, true);
+          if (txId) this.o.queue.forgetRelayed(txId);
+        });
+        return;
+      } else {
+        stage = 'endorse';
+        const prepared = await this.o.ledger.endorse(id, RELAY, [''], { relay: JSON.stringify(what) });
+        await this.writes.run(() => {
+          this.o.queue.markSubmitted(ids, prepared.txId, prepared.bytes);
+          this.o.queue.markRelayed(prepared.txId);
+        });
+        this.o.metrics?.transaction?.(group.length, group.length);
+        txId = prepared.txId;
+        bytes = prepared.bytes;
+        stage = 'submit';
+      }
+      const committed = await this.o.ledger.submitPrepared(id, bytes);
+      const result = parseResult(committed.result) as { results?: Array<{ meterId?: unknown; intervalStart?: unknown; status?: unknown }> } | null;
+      const verdicts = new Map((Array.isArray(result?.results) ? result.results : []).map((v) => [`${String(v.meterId)}\n${String(v.intervalStart)}`, v.status]));
+      const done: Array<{ r: Receipt; answer: unknown }> = [];
+      const back: Receipt[] = [];
+      for (const g of group) {
+        const start = readingOf(g)?.intervalStart;
+        const status = verdicts.get(`${g.meterId}\n${String(start)}`);
+        // what meters:postReading answers for the one reading
+        if (status === 'RECORDED' || status === 'DUPLICATE') done.push({ r: g, answer: { meterId: g.meterId, intervalStart: start, status } });
+        else back.push(g);
+      }
+      await this.writes.run(() => {
+        for (const { r, answer } of done) this.o.queue.markCommitted(r.id, committed.txId, committed.blockNumber, answer);
+        if (back.length) this.o.queue.retryLater(back.map((g) => g.id), 'relayed reading not recorded: delivering it as the meter\'s own transaction', 0, true);
+        this.o.queue.forgetRelayed(committed.txId);
+      });
+      for (const g of back) this.holdBack(g.meterId, g.seq);
+      this.o.logger.info({ txId: committed.txId, blockNumber: committed.blockNumber, receipts: group.length, meters: new Set(group.map((g) => g.meterId)).size, back: back.length }, 'relayed batch committed');
+      for (const { r } of done) this.settle(r, 'committed');
+    } catch (e) {
+      const err = normalizeLedgerError(e, stage);
+      const cls = classifyFailure(err);
+      const stored = txId ?? err.txId;
+      if (cls === 'permanent') {
+        await this.writes.run(() => {
+          this.o.queue.retryLater(ids, `relayed batch refused, delivering its readings as the meters' own transactions: ${err.message}`, 0, true);
+          if (stored) this.o.queue.forgetRelayed(stored);
+        });
+        for (const g of group) this.holdBack(g.meterId, g.seq);
+        this.o.logger.warn({ txId: stored, receipts: group.length, error: err.message }, 'relayed batch refused; its readings go as their meters\' own transactions');
+        return;
+      }
+      const delay = backoffMs(Math.max(...group.map((g) => g.attempts)) + 1, this.o.retry);
+      this.o.metrics?.retry(cls);
+      const newProposal = cls === 'conflict' || cls === 'endorsement-mismatch' || (cls === 'retry-endorse' && stage === 'endorse');
+      await this.writes.run(() => {
+        this.o.queue.retryLater(ids, `${cls}: ${err.message}`, delay, newProposal);
+        if (newProposal && stored) this.o.queue.forgetRelayed(stored);
+      });
+      this.o.logger.info({ txId: stored, cls, delayMs: delay, receipts: group.length, error: err.message }, 'relayed batch will be retried');
     }
   }
 
@@ -218,19 +428,31 @@ export class DeliveryWorker extends EventEmitter {
     const soloUntil = this.solo.get(head.meterId);
     if (soloUntil !== undefined && head.seq > soloUntil) this.solo.delete(head.meterId);
     if (max <= 1 || head.fn !== SINGLE || (soloUntil !== undefined && head.seq <= soloUntil)) return { group: [head], ...own };
+    const group = this.singleRun(head, max);
+    const readings = group.map((g) => readingOf(g)!);
+    if (group.length === 1) return { group, ...own };
+    return { group, fn: BATCH, args: [''], transient: { readings: JSON.stringify({ meterId: head.meterId, readings }) } };
+  }
+
+  /**
+   * `head` (a queued single reading) and the meter's following queued single readings while their
+   * intervals strictly increase (the batch transactions' rule), at most `max`, none held back to go alone.
+   */
+  private singleRun(head: Receipt, max: number): Receipt[] {
     const first = readingOf(head);
-    if (!first) return { group: [head], ...own };
+    if (!first) return [head];
+    const soloUntil = this.solo.get(head.meterId);
     const group = [head];
-    const readings = [first];
+    let last = first.intervalStart as number;
+    if (max <= 1) return group;
     for (const r of this.o.queue.pendingOf(head.meterId, max).slice(1)) {
       if (r.state !== 'QUEUED' || r.fn !== SINGLE || (soloUntil !== undefined && r.seq <= soloUntil)) break;
       const reading = readingOf(r);
-      if (!reading || (reading.intervalStart as number) <= (readings[readings.length - 1]!.intervalStart as number)) break;
+      if (!reading || (reading.intervalStart as number) <= last) break;
       group.push(r);
-      readings.push(reading);
+      last = reading.intervalStart as number;
     }
-    if (group.length === 1) return { group, ...own };
-    return { group, fn: BATCH, args: [''], transient: { readings: JSON.stringify({ meterId: head.meterId, readings }) } };
+    return group;
   }
 
   private async deliverOnce(r: Receipt): Promise<void> {

@@ -99,6 +99,21 @@ export class MeterIdentities {
     return { key: `meter:${meterId}`, mspId: rec.mspId, certPem: rec.certPem!, privateKeyPem: this.wallet.privateKeyPem(meterId) };
   }
 
+  /**
+   * The meter's key for signing its readings for a relayed batch (meters:relayReadings), or undefined
+   * when the gateway may not (revoked, not enrolled) or the ledger does not hold the key of its current
+   * certificate yet (the reading then goes as the meter's own transaction).
+   */
+  relayKey(meterId: string): { mspId: string; privateKeyPem: string } | undefined {
+    const rec = this.wallet.get(meterId);
+    if (!rec || rec.status !== 'ACTIVE' || !rec.certPem || !this.wallet.ledgerKeyRegistered(meterId, rec.certPem)) return undefined;
+    return { mspId: rec.mspId, privateKeyPem: this.wallet.privateKeyPem(meterId) };
+  }
+
+  recordLedgerKey(meterId: string, certPem: string, txId: string): void {
+    this.wallet.recordLedgerKey(meterId, certPem, txId);
+  }
+
   /** Meters this gateway holds an enrolled key for. */
   activeMeters(): Array<{ meterId: string; mspId: string; zone: string }> {
     return this.wallet.activeMeters();

@@ -40,6 +40,11 @@ export function openBytes(key: Buffer, sealed: string, aad: string, what = 'wall
   }
 }
 
+/** The SHA-256 of a certificate's PEM text (trimmed), hex. */
+export function certSha256(certPem: string): string {
+  return crypto.createHash('sha256').update(certPem.trim(), 'utf8').digest('hex');
+}
+
 export interface MeterRecord {
   meterId: string;
   zone: string;
@@ -78,7 +83,29 @@ export class Wallet {
       revocation_reason TEXT,
       ledger_tx_id TEXT,
       created_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS meter_ledger_keys (
+      meter_id TEXT PRIMARY KEY,
+      cert_sha256 TEXT NOT NULL,
+      tx_id TEXT NOT NULL,
+      recorded_at INTEGER NOT NULL
     )`);
+  }
+
+  /**
+   * The meter's certificate key is registered on the ledger (meters:registerKey, committed as `txId`):
+   * its readings may be relayed in cross-meter batches. Kept per certificate, so a re-enrolled meter
+   * is relayed again only once its new key is registered.
+   */
+  recordLedgerKey(meterId: string, certPem: string, txId: string): void {
+    prepared(this.db, 'INSERT INTO meter_ledger_keys (meter_id, cert_sha256, tx_id, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET cert_sha256 = excluded.cert_sha256, tx_id = excluded.tx_id, recorded_at = excluded.recorded_at')
+      .run(meterId, certSha256(certPem), txId, Date.now());
+  }
+
+  /** Whether the ledger holds the key of the meter's current certificate (recordLedgerKey). */
+  ledgerKeyRegistered(meterId: string, certPem: string): boolean {
+    const r = prepared(this.db, 'SELECT cert_sha256 FROM meter_ledger_keys WHERE meter_id = ?').get(meterId) as { cert_sha256: string } | undefined;
+    return r !== undefined && r.cert_sha256 === certSha256(certPem);
   }
 
   private aad(meterId: string, what: string): string {

@@ -159,6 +159,22 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     }
   };
 
+  /**
+   * The meter records its own certificate's key on the ledger (meters:registerKey, signed by the meter),
+   * so its readings may be relayed in cross-meter batches (delivery/worker.ts). Best effort: without it
+   * the meter's readings simply go as its own transactions.
+   */
+  const registerLedgerKey = async (ctx: HandlerContext, meterId: string): Promise<void> => {
+    const rec = d.meters.get(meterId);
+    if (!rec?.certPem) return;
+    try {
+      const r = await d.submitter.submit(d.meters.actingIdentity(meterId), 'meters:registerKey', []);
+      d.meters.recordLedgerKey(meterId, rec.certPem, r.txId);
+    } catch (e) {
+      ctx.req.log?.warn({ meterId, err: (e as Error).message }, 'meters:registerKey failed; the meter\'s readings go as its own transactions');
+    }
+  };
+
   const receiptReply = (r: Receipt): Reply => ({ status: 202, body: receiptView(r), headers: { Location: `/api/v1/receipts/${r.id}` } });
 
   /**
@@ -272,6 +288,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       // failed ledger step is retried by POSTing the same enrolment again.
       const ledger = await submitSync(ctx, d.operator, 'participants:enrolMeter', [meterId, zone]);
       d.meters.recordLedgerEnrolment(meterId, (ledger.body as { txId: string }).txId);
+      await registerLedgerKey(ctx, meterId);
       const key = d.apiKeys.issueMeterKey(meterId);
       const body = { ...meterView(d.meters.get(meterId)!), apiKey: key.apiKey, apiKeyId: key.keyId };
       return {
@@ -293,6 +310,13 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       const { meter, crlPem } = await d.meters.revoke(meterId, reason);
       d.apiKeys.revokeKeysForMeter(meterId);
       d.ledger.forget(`meter:${meterId}`);
+      // The ledger retires the meter's relay key too (defence in depth: the gateway already refuses to
+      // sign for it). Best effort: the CA revocation above is what the answer reports.
+      try {
+        await d.submitter.submit(d.operator, 'meters:revokeKey', [meterId]);
+      } catch (e) {
+        ctx.req.log?.warn({ meterId, err: (e as Error).message }, 'meters:revokeKey failed; the gateway refuses the meter anyway');
+      }
       return { status: 200, body: { ...meterView(meter), crlPem } };
     },
 

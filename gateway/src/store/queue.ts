@@ -112,7 +112,9 @@ export class DurableQueue {
       updated_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS receipts_unfinished ON receipts (meter_id, seq, state, next_attempt_at) WHERE state IN ('QUEUED', 'SUBMITTED');
-    DROP INDEX IF EXISTS receipts_pending;`);
+    DROP INDEX IF EXISTS receipts_pending;
+    CREATE INDEX IF NOT EXISTS receipts_tx ON receipts (tx_id) WHERE tx_id IS NOT NULL AND state IN ('QUEUED', 'SUBMITTED');
+    CREATE TABLE IF NOT EXISTS relayed_txs (tx_id TEXT PRIMARY KEY);`);
     this.stmt = {
       insert: db.prepare(
         `INSERT INTO receipts (id, meter_id, principal, fn, args, transient, item_count, state, created_at, updated_at)
@@ -126,6 +128,10 @@ export class DurableQueue {
       // column next_attempt_at from the row whose seq is the MIN: sqlite.org/lang_select.html "bare columns").
       heads: db.prepare("SELECT meter_id, MIN(seq) AS seq, next_attempt_at FROM receipts WHERE state IN ('QUEUED', 'SUBMITTED') GROUP BY meter_id"),
       bySeq: db.prepare('SELECT * FROM receipts WHERE seq = ?'),
+      byTx: db.prepare("SELECT * FROM receipts WHERE tx_id = ? AND state IN ('QUEUED', 'SUBMITTED') ORDER BY seq"),
+      relayedIns: db.prepare('INSERT OR IGNORE INTO relayed_txs (tx_id) VALUES (?)'),
+      relayedGet: db.prepare('SELECT 1 AS x FROM relayed_txs WHERE tx_id = ?'),
+      relayedDel: db.prepare('DELETE FROM relayed_txs WHERE tx_id = ?'),
     };
   }
 
@@ -137,7 +143,33 @@ export class DurableQueue {
     heads: Database.Statement;
     bySeq: Database.Statement;
     pendingCounts: Database.Statement;
+    byTx: Database.Statement;
+    relayedIns: Database.Statement;
+    relayedGet: Database.Statement;
+    relayedDel: Database.Statement;
   };
+
+  /**
+   * Relayed batches (delivery/worker.ts): `txId` is a `meters:relayReadings` transaction signed by the
+   * utility's operator and carrying receipts of SEVERAL meters (the bytes on the lowest seq). Recorded in
+   * the same SQLite transaction as markSubmitted, so after a crash the worker re-sends it as a whole.
+   */
+  markRelayed(txId: string): void {
+    this.stmt.relayedIns.run(txId);
+  }
+
+  isRelayed(txId: string): boolean {
+    return this.stmt.relayedGet.get(txId) !== undefined;
+  }
+
+  forgetRelayed(txId: string): void {
+    this.stmt.relayedDel.run(txId);
+  }
+
+  /** Every unfinished receipt a stored transaction delivers, of any meter, in seq order. */
+  transactionGroup(txId: string): Receipt[] {
+    return (this.stmt.byTx.all(txId) as Row[]).map(toReceipt);
+  }
 
   /**
    * Inserts a queued receipt. Durable once the enclosing SQLite transaction commits: callers that

@@ -53,6 +53,8 @@ export function makeTestGateway(
       apiKeysFile: keysFile,
       network: { path: path.join(dataDir, 'network.json'), org: 'utility1' },
       retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+      // readings go as the meters' own transactions unless a test turns the relay on (relay.test.ts)
+      'queue.relayBatch': 0,
       ...(opts.overrides ?? {}),
     },
   });

@@ -3,8 +3,11 @@
  * participants/me) and readings: single (sync and queued → receipt → committed), batch, an identical
  * re-post is a no-op, a conflicting re-post is refused with a 409 problem.
  */
+import { generateKeyPairSync, sign } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { RUN, enrolMeter, expectCommittedBy, expectStatus, ledgerEvaluate, loadGateways, readingSeries, waitReceipt, type EnrolledMeter } from './support';
+import { relayedReadingMessage } from '@gridledger/protocol';
+import { loadNetwork } from '../support';
+import { RUN, enrolMeter, evaluateRelay, expectCommittedBy, expectRelayedBy, expectStatus, ledgerEvaluate, loadGateways, readingSeries, waitReceipt, type EnrolledMeter } from './support';
 
 const gateways = loadGateways();
 const gw = gateways[0]!;
@@ -56,12 +59,13 @@ describe('readings', () => {
     meter = await enrolMeter(gw, `read-${RUN}`, 'feeder-8');
   });
 
-  test('single reading, sync: 200 with the committed receipt; its tx is valid in that block, signed by the meter certificate; the reading is on the ledger', async () => {
+  test('single reading, sync: 200 with the committed receipt; relayed in a batch valid in that block, signed by the utility\'s operator (the reading by the meter\'s key); the reading is on the ledger', async () => {
     const r = series[0]!;
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
     expect(res.body).toMatchObject({ state: 'COMMITTED', itemCount: 1, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
-    await expectCommittedBy(gw.org, meter.certificatePem, res.body.txId, res.body.blockNumber);
+    // the enrolment registered the meter's certificate key on the ledger, so its single readings are relayed
+    await expectRelayedBy(gw.org, res.body.txId, res.body.blockNumber);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     expect(onLedger.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh, exportRegisterWh: r.exportRegisterWh });
   });
@@ -75,7 +79,7 @@ describe('readings', () => {
     const done = await waitReceipt(meter.client, res.body.receiptId);
     expect(done).toMatchObject({ state: 'COMMITTED', meterId: meter.meterId, result: { status: 'RECORDED', intervalStart: r.intervalStart } });
     expect(done.txId).toMatch(/^[0-9a-f]{64}$/);
-    await expectCommittedBy(gw.org, meter.certificatePem, done.txId!, done.blockNumber!);
+    await expectRelayedBy(gw.org, done.txId!, done.blockNumber!);
     const onLedger = await ledgerEvaluate(gw.org, 'meters:getReading', [meter.meterId, String(r.intervalStart)]);
     expect(onLedger.reading).toMatchObject({ importWh: r.importWh, exportWh: r.exportWh });
   });
@@ -127,5 +131,31 @@ describe('readings', () => {
     const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings`, { ...series[7]!, importWh: -1 });
     expectStatus(res, 400, 'validation-failed');
     expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body', pointer: '/importWh' })]));
+  });
+});
+
+describe('relayed readings: the ledger checks each meter\'s own key', () => {
+  let meter: EnrolledMeter;
+  const series = readingSeries(2);
+  beforeAll(async () => {
+    meter = await enrolMeter(gw, `relay-${RUN}`, 'feeder-9');
+  });
+
+  test('a reading whose signature is not the meter\'s is refused; another utility\'s operator never finds the meter', async () => {
+    const net = loadNetwork();
+    const r = { ...series[0]!, meterId: meter.meterId };
+    // a well-formed signature by a key that is not the meter's
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = sign('sha256', relayedReadingMessage(net.channel, gw.mspId, r), { key: privateKey, dsaEncoding: 'der' }).toString('base64');
+    const own = await evaluateRelay(gw.org, [{ meterId: meter.meterId, reading: r, signature: forged }]);
+    expect(own.results).toEqual([expect.objectContaining({ meterId: meter.meterId, status: 'REFUSED', reason: 'BAD_SIGNATURE' })]);
+    const other = gateways.find((g) => g.mspId !== gw.mspId)!;
+    const foreign = await evaluateRelay(other.org, [{ meterId: meter.meterId, reading: r, signature: forged }]);
+    expect(foreign.results).toEqual([expect.objectContaining({ meterId: meter.meterId, status: 'REFUSED', reason: 'KEY_NOT_REGISTERED' })]);
+    // the same reading through the meter's own gateway is relayed with the meter's real signature and recorded
+    const res = await meter.client.post(`/api/v1/meters/${meter.meterId}/readings?sync=true`, series[0]);
+    expectStatus(res, 200);
+    expect(res.body).toMatchObject({ state: 'COMMITTED', result: { status: 'RECORDED' } });
+    await expectRelayedBy(gw.org, res.body.txId, res.body.blockNumber);
   });
 });

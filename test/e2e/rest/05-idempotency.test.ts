@@ -2,7 +2,7 @@
  * Idempotency-Key: the same POST twice commits once (same receipt / tx id, replay flagged, one effect on
  * the ledger); the same key with another body is 422; keys are scoped per API key.
  */
-import { BlockCeiling, RUN, enrolMeter, expectStatus, ledgerEvaluate, loadGateways, readingSeries, validTxsSignedBy, waitReceipt, type EnrolledMeter } from './support';
+import { BlockCeiling, RUN, enrolMeter, expectStatus, ledgerEvaluate, loadGateways, readingSeries, validDeliveriesFor, waitReceipt, type EnrolledMeter } from './support';
 
 const gateways = loadGateways();
 const gw = gateways[2] ?? gateways[0]!;
@@ -16,8 +16,11 @@ describe('Idempotency-Key', () => {
     ceiling = await BlockCeiling.create(gw, `idem-marker-${RUN}`);
   });
 
-  /** Every valid transaction the meter's certificate signed from `from` up to now. */
-  const meterTxsSince = async (from: number) => validTxsSignedBy(gw.org, meter.certificatePem, from, await ceiling.block());
+  /** Every valid transaction that delivered readings for the meter from `from` up to now (its own, or its utility's relayed batches). */
+  const meterTxsSince = async (from: number) => {
+    const to = await ceiling.block();
+    return (await validDeliveriesFor(gw.org, meter.certificatePem, from, to)).filter((t) => !ceiling.txIds.has(t.txId));
+  };
 
   test('a queued reading POSTed twice with one key: one receipt, one transaction, one reading on the ledger', async () => {
     const key = `idem-reading-${meter.meterId}`;

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'crypto';
 import type { Reading as WireReading } from '@gridledger/protocol';
-import { EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH } from '@gridledger/protocol';
+import { EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH, readingRecordText } from '@gridledger/protocol';
 import { Obj } from './validate';
 import { fail } from '../../kernel/errors';
 import { inputOf } from '../../kernel/args';
@@ -42,8 +42,6 @@ export function checkIntervalLength(length: number, minIntervalSeconds: number, 
 
 /** A parsed reading: the protocol's `Reading` with its `nonce` always present (`''` when none was sent), as stored and hashed. */
 export type Reading = Required<WireReading>;
-
-const READING_FIELDS = ['meterId', 'intervalStart', 'intervalLength', 'importWh', 'exportWh', 'importRegisterWh', 'exportRegisterWh', 'nonce'] as const;
 
 /**
  * The schema (ReadingInput, or ReadingItem for batch items, packages/protocol) + interval-bound checks
@@ -80,12 +78,9 @@ export function checkIntervalEnded(r: Reading, now: number, what: string): void 
   }
 }
 
-/** Canonical private record: sorted keys, no time of posting, so an identical re-post hashes identically. */
+/** Canonical private record: sorted keys, no time of posting, so an identical re-post hashes identically (packages/protocol readingRecordText, which a relayed reading's signature covers too). */
 export function readingRecord(r: Reading): string {
-  const keys = [...READING_FIELDS].sort();
-  const ordered: Record<string, unknown> = {};
-  for (const k of keys) ordered[k] = r[k];
-  return JSON.stringify(ordered);
+  return readingRecordText(r);
 }
 
 export function readingHash(r: Reading): string {

@@ -11,6 +11,7 @@ export const MKT = {
   params: 'gl.market.params', // ('current') -> MarketParams
   meterHead: 'gl.market.meterHead', // PRIVATE (mspId, meterId) -> { lastIntervalStart, lastHash, last }
   reading: 'gl.market.reading', // PRIVATE (mspId, meterId, paddedIntervalStart) -> raw reading
+  meterKey: 'gl.market.meterKey', // PRIVATE (mspId, meterId) -> { spki, status } the meter's own public key (relayed readings)
   readingProof: 'gl.market.readingProof', // PRIVATE (mspId, meterId, paddedIntervalStart, export|import) -> flow proof
   wallet: 'gl.market.wallet', // (participantId) -> folded balance
   walletCredit: 'gl.market.walletCredit', // (participantId, localId) -> pending credit

@@ -27,7 +27,7 @@ import { createHash } from 'crypto';
 import * as R from '../domain/reading';
 import { privateCollectionOf } from '../../kernel/caller';
 import { MKT } from './keys';
-import { fail } from '../../kernel/errors';
+import { fail, GridLedgerError } from '../../kernel/errors';
 import { jsonObjectArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 import { padUint } from '../../kernel/keys';
@@ -120,23 +120,59 @@ export interface PostResult {
   status: R.PostOutcome;
 }
 
+/** A relayed reading's verdict (meters:relayReadings): posted, or refused with the rule's sub-code. */
+export type Verdict =
+  | PostResult
+  | { intervalStart: number; status: 'REFUSED'; reason: string; detail: string }
+  | { intervalStart: number; status: 'NOT_TRIED' };
+
 /**
  * Posts readings of ONE meter in interval order (a batch or a single one). Reads and writes only
- * the meter's utility collection: the registers are checked against the head kept there.
+ * the meter's utility collection: the registers are checked against the head kept there. A refused
+ * reading throws (the whole transaction fails).
  */
 export async function postReadings(ctx: GridLedgerContext, mspId: string, meterId: string, readings: R.Reading[]): Promise<PostResult[]> {
-  const results: PostResult[] = [];
+  return (await post(ctx, mspId, meterId, readings, false)) as PostResult[];
+}
+
+/**
+ * The same rules, one verdict per reading (a relayed batch carries many meters, and one bad reading
+ * must not sink the others): a refused reading writes nothing and the meter's later readings of the
+ * batch are NOT_TRIED (they could not follow it); what was recorded before it stays.
+ */
+export async function postReadingVerdicts(ctx: GridLedgerContext, mspId: string, meterId: string, readings: R.Reading[]): Promise<Verdict[]> {
+  return post(ctx, mspId, meterId, readings, true);
+}
+
+/** A refusal as a verdict (only the chaincode's own typed refusals; anything else still throws). */
+export function refusal(intervalStart: number, e: unknown): Verdict {
+  if (!(e instanceof GridLedgerError)) throw e;
+  const err = e as GridLedgerError;
+  return { intervalStart, status: 'REFUSED', reason: err.subCode as string, detail: err.detail };
+}
+
+async function post(ctx: GridLedgerContext, mspId: string, meterId: string, readings: R.Reading[], verdicts: boolean): Promise<Verdict[]> {
+  const results: Verdict[] = [];
   const head0 = await getHead(ctx, mspId, meterId);
   let head = head0;
   for (const [i, r] of readings.entries()) {
     const what = readings.length > 1 ? `readings[${i}]` : 'reading';
-    R.checkIntervalEnded(r, ctx.now, what);
-    const existing = head0 && r.intervalStart <= head0.lastIntervalStart ? await privateReading(ctx, mspId, meterId, r.intervalStart) : undefined;
-    if (existing) {
-      results.push({ intervalStart: r.intervalStart, status: R.classifyRepost(R.readingHash(existing), r, what) });
+    let repost: R.PostOutcome | undefined;
+    try {
+      R.checkIntervalEnded(r, ctx.now, what);
+      const existing = head0 && r.intervalStart <= head0.lastIntervalStart ? await privateReading(ctx, mspId, meterId, r.intervalStart) : undefined;
+      if (existing) repost = R.classifyRepost(R.readingHash(existing), r, what);
+      else if (head) R.checkSuccessor(head.last, r, what);
+    } catch (e) {
+      if (!verdicts) throw e;
+      results.push(refusal(r.intervalStart, e));
+      for (const later of readings.slice(i + 1)) results.push({ intervalStart: later.intervalStart, status: 'NOT_TRIED' });
+      break;
+    }
+    if (repost) {
+      results.push({ intervalStart: r.intervalStart, status: repost });
       continue;
     }
-    if (head) R.checkSuccessor(head.last, r, what);
     const record = R.readingRecord(r);
     await putPrivate(ctx, mspId, readingKey(ctx, mspId, meterId, r.intervalStart), record);
     for (const d of ['export', 'import'] as const) {

@@ -19,6 +19,8 @@ export const EARLIEST_INTERVAL = 1_577_836_800;
 export const INTERVAL_LENGTHS = [60, 300, 900, 1800, 3600] as const;
 /** A reading batch is bounded so one transaction stays small (one day of 15-minute intervals). */
 export const MAX_BATCH = 96;
+/** Most readings one `meters:relayReadings` transaction carries (readings of many meters, each signed by its meter). */
+export const MAX_RELAY = 96;
 
 /** Ids of ledger objects (offers, trades, auctions, packets, participants, meters). No `~`: it separates composite-key parts. */
 export const ID_PATTERN_SOURCE = '^[A-Za-z0-9._:-]{1,128}$';

@@ -5,7 +5,7 @@
  * GetMetadata (chaincode/src/kernel/metadata.ts).
  */
 import {
-  EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH, MAX_QUANTITY, MAX_UNIX_SECONDS,
+  EARLIEST_INTERVAL, INTERVAL_LENGTHS, MAX_BATCH, MAX_INTERVAL_WH, MAX_RELAY, MAX_QUANTITY, MAX_UNIX_SECONDS,
   energyWh, hex64, id, int, intervalLength, object, pricePerKwh, secret, unixSeconds, type JsonSchema,
 } from './fields';
 
@@ -93,6 +93,30 @@ export const ReadingBatchInput: JsonSchema = object(
   },
   ['meterId', 'readings'],
   'up to 96 readings of one meter, in interval order (meters:postReadings)',
+);
+
+/** Readings of MANY meters of the caller's utility, each signed by its meter's key (meters:relayReadings). */
+export const RelayedReadingsInput: JsonSchema = object(
+  {
+    entries: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_RELAY,
+      items: object(
+        {
+          meterId: id('the meter whose key signed the reading'),
+          reading: ReadingItem,
+          signature: { type: 'string', minLength: 8, maxLength: 200, pattern: '^[A-Za-z0-9+/]+={0,2}$', 'x-subCode': 'BAD_SIGNATURE', 'x-hint': 'base64 of a DER ECDSA signature', description: "the meter key's ECDSA/SHA-256 signature of relayedReadingMessage, base64 (DER)" },
+        },
+        ['meterId', 'reading', 'signature'],
+        'one relayed reading',
+      ),
+      'x-subCode': 'BAD_BATCH',
+      'x-hint': `an array of 1 to ${MAX_RELAY} signed readings`,
+    },
+  },
+  ['entries'],
+  `up to ${MAX_RELAY} readings of meters of the caller's utility, each meter's in interval order (meters:relayReadings)`,
 );
 
 /** The energy packets a seller escrows for a trade (trades:deliverEnergy). */

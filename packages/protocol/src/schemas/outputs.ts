@@ -248,6 +248,42 @@ export const ReadingBatchPosted = record(
   'a batch posted (meters:postReadings)',
 );
 
+export const READING_VERDICTS = ['RECORDED', 'DUPLICATE', 'REFUSED', 'NOT_TRIED'] as const;
+export const ReadingsRelayed = record(
+  {
+    mspId: str('the utility (the submitter\'s MSP)'),
+    recorded: integer(),
+    duplicates: integer(),
+    refused: integer('REFUSED and NOT_TRIED'),
+    results: list(
+      record(
+        {
+          meterId: str(),
+          intervalStart: at(),
+          status: oneOf(READING_VERDICTS, 'REFUSED: this reading was refused (reason); NOT_TRIED: an earlier reading of the same meter in this batch was refused, so this one was not looked at'),
+          reason: str('REFUSED: the refusal\'s sub-code (e.g. BAD_SIGNATURE, KEY_NOT_REGISTERED, OUT_OF_ORDER)'),
+          detail: str('REFUSED: what was wrong'),
+        },
+        ['reason', 'detail'],
+        'one relayed reading\'s verdict, in the order of the entries',
+      ),
+    ),
+  },
+  [],
+  'a relayed batch (meters:relayReadings)',
+);
+export const MeterKey = record(
+  {
+    mspId: str(),
+    meterId: str(),
+    status: oneOf(['ACTIVE', 'REVOKED']),
+    keySha256: hex('SHA-256 of the public key (SPKI DER)'),
+    change: oneOf(['REGISTERED', 'REPLACED', 'UNCHANGED', 'REVOKED'], 'what this transaction did'),
+  },
+  [],
+  'a meter\'s public key as the ledger knows it (meters:registerKey, meters:revokeKey)',
+);
+
 const StoredReading = record(
   {
     meterId: str(),

@@ -1,6 +1,6 @@
 /** Every named input and output schema: what the build compiles into standalone validators (scripts/compile-schemas.js). */
 import type { JsonSchema } from './fields';
-import { AuctionBidInput, AuctionRequestInput, AuctionRevealInput, FlowProofInput, MarketParametersInput, MintInput, OfferInput, PacketsInput, ReadingBatchInput, ReadingInput, ReadingItem } from './market';
+import { AuctionBidInput, AuctionRequestInput, AuctionRevealInput, FlowProofInput, MarketParametersInput, MintInput, OfferInput, PacketsInput, ReadingBatchInput, ReadingInput, ReadingItem, RelayedReadingsInput } from './market';
 import { EntriesInput, GovernanceParametersInput, JoinInput, VoteInput } from './governance';
 import * as O from './outputs';
 
@@ -15,6 +15,7 @@ export const INPUT_SCHEMAS = {
   ReadingInput,
   ReadingItem,
   ReadingBatchInput,
+  RelayedReadingsInput,
   VoteInput,
   EntriesInput,
   JoinInput,
@@ -49,6 +50,8 @@ export const OUTPUT_SCHEMAS = {
   MarketParameters: O.MarketParameters,
   ReadingPosted: O.ReadingPosted,
   ReadingBatchPosted: O.ReadingBatchPosted,
+  ReadingsRelayed: O.ReadingsRelayed,
+  MeterKey: O.MeterKey,
   Reading: O.Reading,
   FlowProof: O.FlowProof,
   ReadingHash: O.ReadingHash,

@@ -2,8 +2,9 @@
  * REST suite support — direct ledger reads through Fabric's gateway: evaluate, block scans, who signed what.
  * Tier-agnostic: only $GRIDLEDGER_HOME/gateways.json and network.json are read.
  */
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadNetwork, org } from '../../support/network';
+import { clientUserName, loadNetwork, org } from '../../support/network';
 import { connectOrg } from '../../support/gateway';
 import { GatewayDescriptor } from './gateways';
 import { expectStatus } from './http';
@@ -114,11 +115,25 @@ export async function validTxsSignedBy(orgName: string, certPem: string, fromBlo
 }
 
 /**
+ * Every valid transaction that may have delivered the meter's readings from `fromBlock` to `toBlock`:
+ * signed by its certificate (its own transactions), or a relayed batch of its utility
+ * (`meters:relayReadings`, signed by the operator; docs/market.md "Relayed readings"). The suites run on
+ * a quiet network (no community), so the utility's relayed batches in the range are the suite's own.
+ */
+export async function validDeliveriesFor(orgName: string, certPem: string, fromBlock: number, toBlock: number): Promise<LedgerTx[]> {
+  const mspId = org(loadNetwork(), orgName).mspId;
+  const txs = await scanTransactions(orgName, fromBlock, toBlock);
+  return txs.filter((t) => t.valid && (normPem(t.creatorCertPem) === normPem(certPem) || (t.creatorMspId === mspId && t.fn.endsWith('/meters:relayReadings'))));
+}
+
+/**
  * A block number at or above every commit so far: a marker meter posts its next reading synchronously
  * and the commit's block is returned. Scanning up to it covers everything committed before the call.
  */
 export class BlockCeiling {
   private next = 0;
+  /** the marker's own transactions (relayed batches of its utility, or its own) */
+  readonly txIds = new Set<string>();
   private readonly series = readingSeries(96, { endBeforeNowSeconds: 7200 });
   private constructor(private readonly meter: EnrolledMeter) {}
 
@@ -130,7 +145,37 @@ export class BlockCeiling {
     const r = this.series[this.next++];
     const res = await this.meter.client.post(`/api/v1/meters/${this.meter.meterId}/readings?sync=true`, r);
     expectStatus(res, 200);
+    this.txIds.add(res.body.txId as string);
     return res.body.blockNumber as number;
+  }
+}
+
+/**
+ * `txId` is a valid `meters:relayReadings` transaction in `blockNumber`, signed by the utility's own
+ * operator (the user the gateway acts with, network.json) — a reading relayed in a cross-meter batch,
+ * signed inside it by the meter's key (docs/market.md "Relayed readings").
+ */
+export async function expectRelayedBy(orgName: string, txId: string, blockNumber: number): Promise<void> {
+  const txs = await scanTransactions(orgName, blockNumber, blockNumber);
+  const tx = txs.find((t) => t.txId === txId);
+  if (!tx) throw new Error(`tx ${txId} is not in block ${blockNumber} (block holds ${txs.map((t) => t.txId).join(', ')})`);
+  if (!tx.valid) throw new Error(`tx ${txId} in block ${blockNumber} has validation code ${tx.validationCode}`);
+  if (!tx.fn.endsWith('/meters:relayReadings')) throw new Error(`tx ${txId} invoked ${tx.fn}, not meters:relayReadings`);
+  const o = org(loadNetwork(), orgName);
+  const operatorCert = readFileSync(o.users[clientUserName(o)]!.certPath, 'utf8');
+  if (tx.creatorMspId !== o.mspId || normPem(tx.creatorCertPem) !== normPem(operatorCert)) throw new Error(`tx ${txId} was not signed by ${orgName}'s operator`);
+}
+
+/** Evaluates (never commits) `meters:relayReadings` as `orgName`'s operator: the chaincode's verdicts. */
+export async function evaluateRelay(orgName: string, entries: unknown[]): Promise<{ results: Array<Record<string, unknown>> }> {
+  const net = loadNetwork();
+  const conn = connectOrg(org(net, orgName));
+  try {
+    const contract = conn.gateway.getNetwork(net.channel).getContract('gridledger');
+    const bytes = await contract.evaluate('meters:relayReadings', { arguments: [''], transientData: { relay: JSON.stringify({ entries }) } });
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as { results: Array<Record<string, unknown>> };
+  } finally {
+    conn.close();
   }
 }
 
