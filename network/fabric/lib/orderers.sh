@@ -1,9 +1,9 @@
 # Sourced by network/fabric/network.sh (after lib/common.sh). The SmartBFT orderers: start, readiness,
 # osnadmin, the live orderer the CLIs talk to, and the channel height they report.
 
-osnadmin_() { # orderer, args...
+osnadmin_() { # orderer, args... (bounded: a frozen orderer accepts the connection but never answers)
   local o="$1"; shift
-  "$FABRIC_BIN/osnadmin" "$@" -o "$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_ADMIN")" --ca-file "$ORDERER_CA_CERT" \
+  timeout 20 "$FABRIC_BIN/osnadmin" "$@" -o "$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_ADMIN")" --ca-file "$ORDERER_CA_CERT" \
     --client-cert "$ORDERER_ADMIN_TLS/server.crt" --client-key "$ORDERER_ADMIN_TLS/server.key"
 }
 
