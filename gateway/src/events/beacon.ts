@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import { randomBytes } from 'node:crypto';
+import { SecretKey } from '@chainsafe/blst';
 import type { Logger } from 'pino';
 import { parseResult } from '../delivery/worker';
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
@@ -16,7 +17,8 @@ export const CHECKPOINT_NAME = 'beacon';
 /**
  * The utility's BLS12-381 beacon key, kept in `<dataDir>/beacon.key` encrypted with the wallet key
  * (AES-256-GCM, the MSP ID in the AAD). Created once; never replaced by the gateway (the ledger refuses a
- * second key until the regulator revokes the first).
+ * second key until the regulator revokes the first). The file holds the 32-byte big-endian scalar, the
+ * same bytes for blst as for the @noble/curves gateways that wrote earlier files.
  */
 export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId: string): { secretKey: Uint8Array; publicKeyHex: string; created: boolean } {
   const file = path.join(dataDir, 'beacon.key');
@@ -24,7 +26,7 @@ export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId:
   let created = false;
   if (!fs.existsSync(file)) {
     // The wallet's seal (identity/wallet.ts), its parts kept in this file's JSON fields.
-    const [, iv, tag, ciphertext] = sealBytes(walletKey, Buffer.from(bls.utils.randomPrivateKey()), aad).split('.');
+    const [, iv, tag, ciphertext] = sealBytes(walletKey, Buffer.from(SecretKey.fromKeygen(randomBytes(32)).toBytes()), aad).split('.');
     const sealed = { version: 1, mspId, iv, tag, ciphertext };
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
@@ -37,7 +39,17 @@ export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId:
   const sealed = JSON.parse(fs.readFileSync(file, 'utf8')) as { mspId: string; iv: string; tag: string; ciphertext: string };
   if (sealed.mspId !== mspId) throw new Error(`${file} holds the beacon key of ${sealed.mspId}, not ${mspId}; use this org's data directory`);
   const sk = openBytes(walletKey, ['v1', sealed.iv, sealed.tag, sealed.ciphertext].join('.'), aad, `${file} with the configured walletKey`);
-  return { secretKey: new Uint8Array(sk), publicKeyHex: Buffer.from(bls.getPublicKey(sk)).toString('hex'), created };
+  return { secretKey: new Uint8Array(sk), publicKeyHex: Buffer.from(SecretKey.fromBytes(sk).toPublicKey().toBytes()).toString('hex'), created };
+}
+
+/**
+ * THE BLS signature of a beacon message (its UTF-8 bytes), compressed G2 as lowercase hex. blst signs
+ * under the protocol's `BEACON_DST` (@gridledger/protocol; pinned by a known-answer test), the tag the
+ * chaincode verifies with (chaincode/src/governance/domain/entropy.ts). About 0.5 ms native, where
+ * pure-JS @noble/curves took ~37 ms (23 % of a gateway's CPU under bench:market, docs/benchmarks.md).
+ */
+export function signBeacon(secretKey: SecretKey, message: string): string {
+  return Buffer.from(secretKey.sign(Buffer.from(message, 'utf8')).toBytes()).toString('hex');
 }
 
 export interface BeaconOptions {
@@ -91,9 +103,11 @@ export class BeaconService {
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly mspId: string;
+  private readonly secretKey: SecretKey;
 
   constructor(private readonly o: BeaconOptions) {
     this.mspId = o.operator.mspId;
+    this.secretKey = SecretKey.fromBytes(o.secretKey);
   }
 
   get publicKeyHex(): string {
@@ -159,7 +173,7 @@ export class BeaconService {
   }
 
   private async contribute(job: ContributionJob): Promise<Outcome> {
-    const sig = Buffer.from(bls.sign(Buffer.from(job.message, 'utf8'), this.o.secretKey)).toString('hex');
+    const sig = signBeacon(this.secretKey, job.message);
     const log = this.o.logger.child({ taskId: job.taskId, round: job.round, attempt: job.attempts + 1 });
     let outcome: Outcome;
     try {
