@@ -98,6 +98,7 @@ describe('BeaconService', () => {
       retryBaseMs: 1000,
       retryMaxMs: 60_000,
       reconnectMs: 1,
+      stepInMs: 10_000, // the events here carry no quorum: no turns (gateway/test/beaconTurns.test.ts has them)
     });
     services.push(s);
     return s;
