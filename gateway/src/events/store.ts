@@ -88,11 +88,12 @@ export class BeaconStore {
    * `EntropyContributed`), atomically. A job already known is not created again.
    * A checkpoint that creates no job is committed without its own fsync (db.ts withoutFsync): every
    * reading transaction emits an event, and losing such a checkpoint in a power cut only means handling
-   * events again that create nothing (jobs are INSERT OR IGNORE).
+   * events again that create nothing (jobs are INSERT OR IGNORE). The same holds for `updates`: lost with
+   * their checkpoint, their events are handled again and give the same updates (a set union, a due time).
    */
   advance(name: string, cp: Checkpoint, jobs: NewJob[], now = Date.now(), updates: JobUpdate[] = []): number {
     let added = 0;
-    const write = jobs.length || updates.length ? <T>(f: () => T) => f() : <T>(f: () => T) => withoutFsync(this.db, f);
+    const write = jobs.length ? <T>(f: () => T) => f() : <T>(f: () => T) => withoutFsync(this.db, f);
     write(() => this.db.transaction(() => {
       const ins = this.db.prepare(
         `INSERT OR IGNORE INTO beacon_contributions (task_id, round, message, state, attempts, next_attempt_at, opened_block, updated_at, turn_order, quorum, contributed, opened_at)
