@@ -47,6 +47,20 @@ describe('committee entropy that no party to the task can steer', () => {
     expect(c.committee).toEqual(a.committee);
   });
 
+  it('TaskOpened announces what the gateways need for their turns: the message, the snapshot\'s utilities and the quorum', async () => {
+    const ledger = await community();
+    await ledger.submit(identities.operator('Org2MSP'), 'participants:enrolMeter', ['new-1', 'z2']);
+    const r = await ledger.submit<{ admissionTaskId: string }>(identities.meter('Org2MSP', 'new-1', 'z2'), 'participants:requestJoin', ['{}']);
+    const opened = r.events.find((e) => e.name === 'TaskOpened');
+    expect(opened?.payload).toMatchObject({
+      taskId: r.result.admissionTaskId,
+      round: 0,
+      beaconMessage: beaconMessage('gridledger', r.result.admissionTaskId, 0),
+      utilities: ['Org1MSP', 'Org2MSP', 'Org3MSP'],
+      quorum: 2,
+    });
+  });
+
   it('accepts only THE unique BLS signature of the announced message from a utility with a snapshotted key', async () => {
     const ledger = await community();
     const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
