@@ -180,6 +180,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       retryBaseMs: config.beacon.retryBaseMs,
       retryMaxMs: config.beacon.retryMaxMs,
       reconnectMs: config.beacon.reconnectMs,
+      stepInMs: config.beacon.stepInMs,
     });
   }
   const participantOf = async (meterId: string): Promise<string | undefined> => {

@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { beaconMessage } from '@gridledger/protocol';
-import { BeaconKeyConflictError, BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from '../src/events/beacon';
+import { SecretKey } from '@chainsafe/blst';
+import { BEACON_DST, beaconMessage } from '@gridledger/protocol';
+import { BeaconKeyConflictError, BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey, signBeacon } from '../src/events/beacon';
 import { BeaconStore } from '../src/events/store';
 import { Submitter } from '../src/fabric/submitter';
 import { Metrics } from '../src/ops/metrics';
@@ -59,6 +60,20 @@ describe('beacon key at rest', () => {
   });
 });
 
+describe('beacon signature', () => {
+  it('known answer: a fixed key and beacon message give a fixed signature (the tag BEACON_DST, as the chaincode verifies)', () => {
+    // The same vector as chaincode/test/governance/entropy.test.ts: a change of library, tag or message
+    // encoding on either side fails one of the two.
+    const sk = SecretKey.fromBytes(Buffer.from('01d0486b187f92a2b7b121ac85402436b7281c3aca64bedd58c15a41326246bb', 'hex'));
+    expect(Buffer.from(sk.toPublicKey().toBytes()).toString('hex')).toBe(
+      '969d3f254993f419be93f36e965870823a35de93021889eaf4213b9720032155aaa05422167dc1739d57256e99d7d146',
+    );
+    expect(signBeacon(sk, beaconMessage('gridledger', 't-kat', 0))).toBe(
+      'abb3487f5b1a14273d7d856787d33918bce71ff5172e453596951af36ad907c8a667b7efd5c848b48969944c495728b5053ace6de138267b50d1ca46906c071fa23018919820eb4e6f71d9c978bf6e1e0f0e160e4d8c15d048c871eb8b3b9143',
+    );
+  });
+});
+
 describe('BeaconService', () => {
   let db: Db;
   let dir: string;
@@ -83,6 +98,7 @@ describe('BeaconService', () => {
       retryBaseMs: 1000,
       retryMaxMs: 60_000,
       reconnectMs: 1,
+      stepInMs: 10_000, // the events here carry no quorum: no turns (gateway/test/beaconTurns.test.ts has them)
     });
     services.push(s);
     return s;
@@ -132,7 +148,8 @@ describe('BeaconService', () => {
     expect(contributions()).toHaveLength(1);
     const [taskId, round, sig] = contributions()[0]!.args;
     expect([taskId, round, contributions()[0]!.signer]).toEqual(['t-1', '0', 'operator']);
-    expect(bls.verify(sig!, Buffer.from('gridledger/beacon/v1|energy|t-1|0'), key.publicKeyHex)).toBe(true);
+    // an independent implementation (noble) under the protocol's tag accepts it
+    expect(bls.verify(sig!, Buffer.from('gridledger/beacon/v1|energy|t-1|0'), key.publicKeyHex, { DST: BEACON_DST })).toBe(true);
     expect(store.get('t-1', 0)).toMatchObject({ state: 'CONTRIBUTED', txId: contributions()[0]!.txId, attempts: 1 });
 
     // a re-drawn round is a new contribution

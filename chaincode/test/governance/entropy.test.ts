@@ -1,5 +1,6 @@
 import { bls12_381 as bls } from '@noble/curves/bls12-381';
-import { beaconMessage } from '@gridledger/protocol';
+import { SecretKey } from '@chainsafe/blst';
+import { BEACON_DST, beaconMessage } from '@gridledger/protocol';
 import type { Task } from '../../src/governance/ledger/tasks';
 import { verifyContribution } from '../../src/governance/domain/entropy';
 import { identities } from '../support/fakeIdentity';
@@ -46,6 +47,20 @@ describe('committee entropy that no party to the task can steer', () => {
     expect(c.committee).toEqual(a.committee);
   });
 
+  it('TaskOpened announces what the gateways need for their turns: the message, the snapshot\'s utilities and the quorum', async () => {
+    const ledger = await community();
+    await ledger.submit(identities.operator('Org2MSP'), 'participants:enrolMeter', ['new-1', 'z2']);
+    const r = await ledger.submit<{ admissionTaskId: string }>(identities.meter('Org2MSP', 'new-1', 'z2'), 'participants:requestJoin', ['{}']);
+    const opened = r.events.find((e) => e.name === 'TaskOpened');
+    expect(opened?.payload).toMatchObject({
+      taskId: r.result.admissionTaskId,
+      round: 0,
+      beaconMessage: beaconMessage('gridledger', r.result.admissionTaskId, 0),
+      utilities: ['Org1MSP', 'Org2MSP', 'Org3MSP'],
+      quorum: 2,
+    });
+  });
+
   it('accepts only THE unique BLS signature of the announced message from a utility with a snapshotted key', async () => {
     const ledger = await community();
     const j = await join(ledger, 'Org2MSP', 'new-1', 'z2');
@@ -69,33 +84,60 @@ describe('committee entropy that no party to the task can steer', () => {
     await expectCode(ledger.submit(identities.operator('Org2MSP'), 'committees:contributeEntropy', [j.taskId, '0', beaconSignatureHex('Org2MSP', j.taskId, 0)]), 'CONFLICT', /already has its beacon/);
   });
 
-  it('verifies contributions as bls.verify does, hashing a round\'s message once for all its contributions', () => {
-    const hashing = jest.spyOn(bls.G2, 'hashToCurve');
+  // A fixed key and message and THE signature under BEACON_DST: a different tag (blst's, noble's default
+  // `…_NUL_`) or message encoding would change it, and every recorded contribution would stop verifying.
+  const KAT = {
+    secretKeyHex: '01d0486b187f92a2b7b121ac85402436b7281c3aca64bedd58c15a41326246bb',
+    publicKeyHex: '969d3f254993f419be93f36e965870823a35de93021889eaf4213b9720032155aaa05422167dc1739d57256e99d7d146',
+    message: beaconMessage('gridledger', 't-kat', 0),
+    signatureHex:
+      'abb3487f5b1a14273d7d856787d33918bce71ff5172e453596951af36ad907c8a667b7efd5c848b48969944c495728b5053ace6de138267b50d1ca46906c071fa23018919820eb4e6f71d9c978bf6e1e0f0e160e4d8c15d048c871eb8b3b9143',
+  };
+
+  it('known answer: a fixed key signs a fixed beacon message into a fixed signature under BEACON_DST, which verifies', () => {
+    expect(BEACON_DST).toBe('BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_');
+    const sk = SecretKey.fromBytes(Buffer.from(KAT.secretKeyHex, 'hex'));
+    expect(Buffer.from(sk.toPublicKey().toBytes()).toString('hex')).toBe(KAT.publicKeyHex);
+    expect(Buffer.from(sk.sign(Buffer.from(KAT.message, 'utf8')).toBytes()).toString('hex')).toBe(KAT.signatureHex);
+    // an independent implementation agrees on the tag: noble with BEACON_DST gives the same signature
+    expect(Buffer.from(bls.sign(Buffer.from(KAT.message, 'utf8'), Buffer.from(KAT.secretKeyHex, 'hex'), { DST: BEACON_DST })).toString('hex')).toBe(KAT.signatureHex);
+    expect(verifyContribution(KAT.publicKeyHex, KAT.signatureHex, KAT.message)).toBe(true);
+    // the same key's signature under the basic scheme's tag (noble's default, the beacon's before) does not
+    const nul = Buffer.from(bls.sign(Buffer.from(KAT.message, 'utf8'), Buffer.from(KAT.secretKeyHex, 'hex'))).toString('hex');
+    expect(nul).not.toBe(KAT.signatureHex);
+    expect(verifyContribution(KAT.publicKeyHex, nul, KAT.message)).toBe(false);
+  });
+
+  it('verifies contributions as an independent implementation does (noble under BEACON_DST), remembering verdicts', () => {
+    const message = beaconMessage('gridledger', 't-memo', 0);
+    const other = beaconMessage('gridledger', 't-memo', 1);
+    const identity = 'c0' + '00'.repeat(95);
+    const cases: Array<[string, string, string]> = [
+      ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 0), message],
+      ['Org2MSP', beaconSignatureHex('Org2MSP', 't-memo', 0), message],
+      ['Org1MSP', beaconSignatureHex('Org2MSP', 't-memo', 0), message], // another utility's signature
+      ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 1), message], // another round's signature
+      ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 1), other],
+      ['Org1MSP', 'ab'.repeat(96), message], // not a point
+      ['Org1MSP', identity, message], // the identity is nobody's signature
+    ];
+    const expected = cases.map(([msp, sig, msg]) => {
+      try {
+        return bls.verify(sig, bls.G2.hashToCurve(Buffer.from(msg, 'utf8'), { DST: BEACON_DST }) as Parameters<typeof bls.verify>[1], beaconPublicKeyHex(msp));
+      } catch {
+        return false;
+      }
+    });
+    expect(expected).toEqual([true, true, false, false, true, false, false]);
+    for (let pass = 0; pass < 2; pass++) expect(cases.map(([msp, sig, msg]) => verifyContribution(beaconPublicKeyHex(msp), sig, msg))).toEqual(expected);
+    // the second pass was answered from the remembered verdicts: a signature altered behind the memo's
+    // back would not be noticed, which is why the memo keys on the whole (key, signature, message)
+    const verifying = jest.spyOn(jest.requireActual<typeof import('@chainsafe/blst')>('@chainsafe/blst'), 'verify');
     try {
-      const message = beaconMessage('gridledger', 't-memo', 0);
-      const other = beaconMessage('gridledger', 't-memo', 1);
-      const cases: Array<[string, string, string]> = [
-        ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 0), message],
-        ['Org2MSP', beaconSignatureHex('Org2MSP', 't-memo', 0), message],
-        ['Org1MSP', beaconSignatureHex('Org2MSP', 't-memo', 0), message], // another utility's signature
-        ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 1), message], // another round's signature
-        ['Org1MSP', beaconSignatureHex('Org1MSP', 't-memo', 1), other],
-        ['Org1MSP', 'ab'.repeat(96), message], // not a point
-      ];
-      const expected = cases.map(([msp, sig, msg]) => {
-        try {
-          return bls.verify(sig, Buffer.from(msg, 'utf8'), beaconPublicKeyHex(msp));
-        } catch {
-          return false;
-        }
-      });
-      expect(expected).toEqual([true, true, false, false, true, false]);
-      hashing.mockClear();
-      for (let pass = 0; pass < 2; pass++) expect(cases.map(([msp, sig, msg]) => verifyContribution(beaconPublicKeyHex(msp), sig, msg))).toEqual(expected);
-      // two distinct messages, each hashed once (the second pass answered from the remembered verdicts)
-      expect(hashing).toHaveBeenCalledTimes(2);
+      for (const [msp, sig, msg] of cases) verifyContribution(beaconPublicKeyHex(msp), sig, msg);
+      expect(verifying).not.toHaveBeenCalled();
     } finally {
-      hashing.mockRestore();
+      verifying.mockRestore();
     }
   });
 
@@ -103,6 +145,9 @@ describe('committee entropy that no party to the task can steer', () => {
     const ledger = new TestLedger();
     const op = identities.operator('Org1MSP');
     await expectCode(ledger.submit(op, 'committees:registerBeaconKey', ['00'.repeat(48)]), 'INVALID_ARGUMENT', /not a valid BLS12-381 G1 point/);
+    await expectCode(ledger.submit(op, 'committees:registerBeaconKey', ['ab'.repeat(48)]), 'INVALID_ARGUMENT', /not a valid BLS12-381 G1 point: Point not on curve/);
+    await expectCode(ledger.submit(op, 'committees:registerBeaconKey', ['80' + '00'.repeat(47)]), 'INVALID_ARGUMENT', /not a valid BLS12-381 G1 point: Point not in group/);
+    await expectCode(ledger.submit(op, 'committees:registerBeaconKey', ['c0' + '00'.repeat(47)]), 'INVALID_ARGUMENT', /must not be the identity point/);
     await expectCode(ledger.submit(identities.meter('Org1MSP', 'm', 'z'), 'committees:registerBeaconKey', [beaconPublicKeyHex('Org1MSP')]), 'FORBIDDEN');
     await ledger.submit(op, 'committees:registerBeaconKey', [beaconPublicKeyHex('Org1MSP')]);
     await ledger.submit(op, 'committees:registerBeaconKey', [beaconPublicKeyHex('Org1MSP')]); // idempotent

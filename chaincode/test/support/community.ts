@@ -8,7 +8,7 @@
  * - the committee's slot leader (`whenLeads`) and a whole validation stage (`runStage`).
  */
 import { createHash } from 'crypto';
-import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import { SecretKey } from '@chainsafe/blst';
 import { Transaction } from 'fabric-contract-api';
 import { contracts } from '../../src';
 import { beaconMessage } from '@gridledger/protocol';
@@ -38,12 +38,13 @@ export function beaconSecret(mspId: string): Uint8Array {
   return new Uint8Array(sk);
 }
 
+/** The utility's key as its gateway holds it (gateway/src/events/beacon.ts: blst, `BEACON_DST`). */
 export function beaconPublicKeyHex(mspId: string): string {
-  return Buffer.from(bls.getPublicKey(beaconSecret(mspId))).toString('hex');
+  return Buffer.from(SecretKey.fromBytes(beaconSecret(mspId)).toPublicKey().toBytes()).toString('hex');
 }
 
 export function beaconSignatureHex(mspId: string, taskId: string, round: number, channel = 'gridledger'): string {
-  return Buffer.from(bls.sign(Buffer.from(beaconMessage(channel, taskId, round), 'utf8'), beaconSecret(mspId))).toString('hex');
+  return Buffer.from(SecretKey.fromBytes(beaconSecret(mspId)).sign(Buffer.from(beaconMessage(channel, taskId, round), 'utf8')).toBytes()).toString('hex');
 }
 
 export async function registerUtilities(ledger: TestLedger, msps = UTILITIES): Promise<void> {

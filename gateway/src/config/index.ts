@@ -37,7 +37,7 @@ export interface GatewayConfig {
   queue: { pollIntervalMs: number; concurrency: number; maxCoalesce: number; relayBatch: number; relayConcurrency: number; groupCommitMaxDelayMs: number; groupCommitMaxBatch: number; retentionDays: number; ledgerThread: boolean };
   ca: { maxEnrollments: number; affiliation: string };
   idempotency: { required: boolean; retentionHours: number; purgeIntervalMinutes: number };
-  beacon: { enabled: boolean; startBlock: number; retryBaseMs: number; retryMaxMs: number; reconnectMs: number };
+  beacon: { enabled: boolean; startBlock: number; retryBaseMs: number; retryMaxMs: number; reconnectMs: number; stepInMs: number };
   events: { heartbeatMs: number; maxClients: number };
   agents: AgentsConfig;
 }
@@ -90,7 +90,7 @@ const DEFAULTS = {
   queue: { pollIntervalMs: 1000, concurrency: 64, maxCoalesce: 96, relayBatch: 96, relayConcurrency: 4, groupCommitMaxDelayMs: 0, groupCommitMaxBatch: 512, retentionDays: 30, ledgerThread: true },
   ca: { maxEnrollments: 1, affiliation: '' },
   idempotency: { required: false, retentionHours: 24 * 7, purgeIntervalMinutes: 60 },
-  beacon: { enabled: true, startBlock: 0, retryBaseMs: 1000, retryMaxMs: 60_000, reconnectMs: 2000 },
+  beacon: { enabled: true, startBlock: 0, retryBaseMs: 1000, retryMaxMs: 60_000, reconnectMs: 2000, stepInMs: 10_000 },
   events: { heartbeatMs: 15_000, maxClients: 100 },
   agents: {
     enabled: true,

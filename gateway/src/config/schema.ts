@@ -105,6 +105,7 @@ export const configSchema = {
         retryBaseMs: { type: 'integer', minimum: 1 },
         retryMaxMs: { type: 'integer', minimum: 1 },
         reconnectMs: { type: 'integer', minimum: 1 },
+        stepInMs: { type: 'integer', minimum: 0, description: "contributions in turns: after how long per silent utility before it this one steps in (0: no turns, contribute at once)" },
       },
     },
     agents: {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { bls12_381 as bls } from '@noble/curves/bls12-381';
+import { randomBytes } from 'node:crypto';
+import { SecretKey } from '@chainsafe/blst';
 import type { Logger } from 'pino';
 import { parseResult } from '../delivery/worker';
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
@@ -8,7 +9,8 @@ import { beaconMessage, EVENTS, unpackEvents, type SubCodeOf } from '@gridledger
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
-import type { BeaconStore, ContributionJob } from './store';
+import type { BeaconStore, ContributionJob, JobUpdate, NewJob } from './store';
+import { beaconTurnOrder, turnDueAt } from './turns';
 import { openBytes, sealBytes } from '../identity/wallet';
 
 export const CHECKPOINT_NAME = 'beacon';
@@ -16,7 +18,8 @@ export const CHECKPOINT_NAME = 'beacon';
 /**
  * The utility's BLS12-381 beacon key, kept in `<dataDir>/beacon.key` encrypted with the wallet key
  * (AES-256-GCM, the MSP ID in the AAD). Created once; never replaced by the gateway (the ledger refuses a
- * second key until the regulator revokes the first).
+ * second key until the regulator revokes the first). The file holds the 32-byte big-endian scalar, the
+ * same bytes for blst as for the @noble/curves gateways that wrote earlier files.
  */
 export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId: string): { secretKey: Uint8Array; publicKeyHex: string; created: boolean } {
   const file = path.join(dataDir, 'beacon.key');
@@ -24,7 +27,7 @@ export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId:
   let created = false;
   if (!fs.existsSync(file)) {
     // The wallet's seal (identity/wallet.ts), its parts kept in this file's JSON fields.
-    const [, iv, tag, ciphertext] = sealBytes(walletKey, Buffer.from(bls.utils.randomPrivateKey()), aad).split('.');
+    const [, iv, tag, ciphertext] = sealBytes(walletKey, Buffer.from(SecretKey.fromKeygen(randomBytes(32)).toBytes()), aad).split('.');
     const sealed = { version: 1, mspId, iv, tag, ciphertext };
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
@@ -37,7 +40,17 @@ export function loadOrCreateBeaconKey(dataDir: string, walletKey: Buffer, mspId:
   const sealed = JSON.parse(fs.readFileSync(file, 'utf8')) as { mspId: string; iv: string; tag: string; ciphertext: string };
   if (sealed.mspId !== mspId) throw new Error(`${file} holds the beacon key of ${sealed.mspId}, not ${mspId}; use this org's data directory`);
   const sk = openBytes(walletKey, ['v1', sealed.iv, sealed.tag, sealed.ciphertext].join('.'), aad, `${file} with the configured walletKey`);
-  return { secretKey: new Uint8Array(sk), publicKeyHex: Buffer.from(bls.getPublicKey(sk)).toString('hex'), created };
+  return { secretKey: new Uint8Array(sk), publicKeyHex: Buffer.from(SecretKey.fromBytes(sk).toPublicKey().toBytes()).toString('hex'), created };
+}
+
+/**
+ * THE BLS signature of a beacon message (its UTF-8 bytes), compressed G2 as lowercase hex. blst signs
+ * under the protocol's `BEACON_DST` (@gridledger/protocol; pinned by a known-answer test), the tag the
+ * chaincode verifies with (chaincode/src/governance/domain/entropy.ts). About 0.5 ms native, where
+ * pure-JS @noble/curves took ~37 ms (23 % of a gateway's CPU under bench:market, docs/benchmarks.md).
+ */
+export function signBeacon(secretKey: SecretKey, message: string): string {
+  return Buffer.from(secretKey.sign(Buffer.from(message, 'utf8')).toBytes()).toString('hex');
 }
 
 export interface BeaconOptions {
@@ -56,6 +69,12 @@ export interface BeaconOptions {
   retryMaxMs: number;
   /** how long to wait before re-opening a broken event stream */
   reconnectMs: number;
+  /**
+   * Contributions in turns (events/turns.ts): how long after a round opened a utility that has not
+   * contributed counts as silent, per position, so that the next one steps in. 0: no turns, every
+   * utility contributes at once (as before turns).
+   */
+  stepInMs: number;
 }
 
 type Outcome = 'contributed' | 'superseded' | 'refused' | 'retry';
@@ -67,7 +86,11 @@ type Outcome = 'contributed' | 'superseded' | 'refused' | 'retry';
  * 2. A listener on the chaincode events, resumed from a checkpoint in SQLite: every `TaskOpened` (first
  *    round and re-drawn rounds) naming this utility becomes a durable job in the same SQLite transaction
  *    that moves the checkpoint past its event — a restart neither misses nor repeats an event.
- * 3. A worker that signs the beacon message and submits `committees:contributeEntropy`. Transient
+ * 3. Turns (events/turns.ts): the round's utilities contribute one after the other in an order derived
+ *    from the task id and round, each as soon as the ones before it have (their `EntropyContributed`
+ *    events, handled like `TaskOpened`), a later one stepping in after `stepInMs` per silent one before
+ *    it; once the quorum is on the ledger the others do not sign at all.
+ * 4. A worker that signs the beacon message and submits `committees:contributeEntropy`. Transient
  *    failures are retried with capped exponential backoff; the ledger accepts one contribution per
  *    utility and round, and a re-sent contribution after a crash is answered "already contributed",
  *    which counts as done — so each round gets exactly one contribution.
@@ -91,9 +114,11 @@ export class BeaconService {
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly mspId: string;
+  private readonly secretKey: SecretKey;
 
   constructor(private readonly o: BeaconOptions) {
     this.mspId = o.operator.mspId;
+    this.secretKey = SecretKey.fromBytes(o.secretKey);
   }
 
   get publicKeyHex(): string {
@@ -127,27 +152,72 @@ export class BeaconService {
     return 'registered';
   }
 
-  /** Handles one chaincode event: its contribution jobs and the checkpoint, in one SQLite transaction. */
-  handleEvent(ev: LedgerEvent): number {
-    const jobs: Array<{ taskId: string; round: number; message: string }> = [];
+  /**
+   * Handles one chaincode event: new contribution jobs (`TaskOpened`), the turns it moves and the jobs it
+   * ends (`EntropyContributed`), and the checkpoint, in one SQLite transaction. Returns the jobs added.
+   */
+  handleEvent(ev: LedgerEvent, now = Date.now()): number {
+    const jobs: NewJob[] = [];
+    const updates: JobUpdate[] = [];
+    let moved = false;
     for (const e of unpackEvents(ev)) {
+      if (e.name === EVENTS.entropyContributed) {
+        const u = this.contributionSeen(e.payload, jobs, now);
+        if (u) {
+          updates.push(u);
+          moved ||= u.dueAt !== undefined; // the worker re-arms its timer for the new time
+        }
+        continue;
+      }
       if (e.name !== EVENTS.taskOpened) continue;
-      const p = e.payload as { taskId?: unknown; round?: unknown; beaconMessage?: unknown; utilities?: unknown };
+      const p = e.payload as { taskId?: unknown; round?: unknown; beaconMessage?: unknown; utilities?: unknown; quorum?: unknown };
       if (typeof p.taskId !== 'string' || typeof p.round !== 'number') continue;
       if (Array.isArray(p.utilities) && !p.utilities.includes(this.mspId)) continue; // our key was not in the task's snapshot
       const message = beaconMessage(this.o.channel, p.taskId, p.round);
       if (p.beaconMessage !== message) {
         this.o.logger.warn({ taskId: p.taskId, round: p.round, announced: p.beaconMessage, expected: message }, 'TaskOpened announces another beacon message than this channel expects; signing the expected one');
       }
-      jobs.push({ taskId: p.taskId, round: p.round, message });
+      const job: NewJob = { taskId: p.taskId, round: p.round, message };
+      // Turns need the snapshot's utilities and the quorum; without them (or with turns off) contribute at once.
+      if (this.o.stepInMs > 0 && Array.isArray(p.utilities) && typeof p.quorum === 'number') {
+        job.turnOrder = beaconTurnOrder(p.taskId, p.round, p.utilities.filter((u): u is string => typeof u === 'string'));
+        job.quorum = p.quorum;
+        job.dueAt = turnDueAt({ order: job.turnOrder, me: this.mspId, contributed: new Set(), quorum: p.quorum, openedAt: now, stepInMs: this.o.stepInMs });
+      }
+      jobs.push(job);
     }
-    const added = this.o.store.advance(CHECKPOINT_NAME, { block: ev.blockNumber, txId: ev.txId }, jobs);
+    const added = this.o.store.advance(CHECKPOINT_NAME, { block: ev.blockNumber, txId: ev.txId }, jobs, now, updates);
     this.o.metrics.eventsCheckpointBlock.set(ev.blockNumber);
+    for (const u of updates) if (u.finish?.state === 'SUPERSEDED') this.o.metrics.beaconContributions.inc({ outcome: 'superseded' });
     if (added) {
-      this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, tasks: jobs.map((j) => `${j.taskId}#${j.round}`) }, 'task opened: beacon contribution due');
-      this.kick();
+      this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, tasks: jobs.map((j) => `${j.taskId}#${j.round}${j.dueAt !== undefined && j.dueAt > now ? ` in ${j.dueAt - now} ms` : ''}`) }, 'task opened: beacon contribution due');
     }
+    if (added || moved) this.kick();
     return added;
+  }
+
+  /** What an `EntropyContributed` event changes in this utility's job for that round (undefined: nothing). */
+  private contributionSeen(p: Record<string, unknown>, fresh: readonly NewJob[], now: number): JobUpdate | undefined {
+    const { taskId, round, mspId, contributions, quorum } = p;
+    if (typeof taskId !== 'string' || typeof round !== 'number' || typeof mspId !== 'string') return undefined;
+    const known = this.o.store.get(taskId, round);
+    const job = known ?? fresh.find((j) => j.taskId === taskId && j.round === round);
+    if (!job || (known && known.state !== 'PENDING')) return undefined; // not ours, or already ended
+    const contributed = [...new Set([...(known?.contributed ?? []), mspId])];
+    const update: JobUpdate = { taskId, round, contributed };
+    if (mspId === this.mspId) {
+      update.finish = { state: 'CONTRIBUTED', note: 'seen on the ledger (EntropyContributed)' };
+    } else if (typeof contributions === 'number' && typeof quorum === 'number' && contributions >= quorum) {
+      update.finish = { state: 'SUPERSEDED', note: `quorum reached without this utility (${contributions} of ${quorum})` };
+      this.o.logger.info({ taskId, round, contributions, quorum }, 'beacon quorum reached by other utilities: no contribution needed');
+    } else {
+      const order = known ? known.turnOrder : (job as NewJob).turnOrder;
+      const q = known ? known.quorum : (job as NewJob).quorum;
+      if (order && q !== null && q !== undefined) {
+        update.dueAt = turnDueAt({ order, me: this.mspId, contributed: new Set(contributed), quorum: q, openedAt: known?.openedAt ?? now, stepInMs: this.o.stepInMs });
+      }
+    }
+    return update;
   }
 
   /** Contributes every due job once; returns how many were attempted. */
@@ -159,7 +229,7 @@ export class BeaconService {
   }
 
   private async contribute(job: ContributionJob): Promise<Outcome> {
-    const sig = Buffer.from(bls.sign(Buffer.from(job.message, 'utf8'), this.o.secretKey)).toString('hex');
+    const sig = signBeacon(this.secretKey, job.message);
     const log = this.o.logger.child({ taskId: job.taskId, round: job.round, attempt: job.attempts + 1 });
     let outcome: Outcome;
     try {

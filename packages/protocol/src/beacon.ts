@@ -7,3 +7,16 @@
 export function beaconMessage(channelId: string, taskId: string, round: number): string {
   return `gridledger/beacon/v1|${channelId}|${taskId}|${round}`;
 }
+
+/**
+ * The hash-to-curve domain separation tag of beacon signatures — a protocol constant: a signature made
+ * under another tag does not verify, so signer (gateway/src/events/beacon.ts) and verifier
+ * (chaincode/src/governance/domain/entropy.ts) must use this one. It is the IETF BLS ciphersuite
+ * `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` ("minimal-pubkey-size": keys in G1, signatures in G2),
+ * the one tag `@chainsafe/blst` signs and verifies with. The beacon never aggregates signatures, so the
+ * proof-of-possession the tag names is not needed: a single signature under it is exactly as unique and
+ * unforgeable as under the basic scheme's tag. Known-answer tests pin it (chaincode/test/governance/
+ * entropy.test.ts, gateway/test/beacon.test.ts). Earlier builds signed under the basic
+ * scheme's `…_NUL_` tag; their signatures do not verify under this one (docs/governance.md §5).
+ */
+export const BEACON_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';

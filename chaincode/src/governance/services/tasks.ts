@@ -129,6 +129,8 @@ function emitTaskOpened(ctx: GridLedgerContext, t: Task): void {
     round: t.round,
     beaconMessage: beaconMessage(ctx.stub.getChannelID(), t.taskId, t.round),
     utilities: Object.keys(t.beaconKeys).sort(),
+    // how many contributions draw the committee: the gateways contribute in turns until it is reached
+    quorum: t.beaconQuorum,
   });
 }
 
