@@ -116,7 +116,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     concurrency: config.queue.concurrency,
     maxCoalesce: config.queue.maxCoalesce,
     // always given, so batches stored before a restart with relayBatch 0 are still re-sent as what they are
-    relay: meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency),
+    relay: meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency, config.queue.relayLingerMs),
     writes,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.workerHooks(),
@@ -373,12 +373,13 @@ export async function startGateway(
  * utility's operator; each reading is signed with its meter's key over the protocol's
  * relayedReadingMessage, for meters whose current certificate key the ledger holds.
  */
-function meterRelay(meters: MeterIdentities, operator: ActingIdentity, channel: string, maxReadings: number, concurrency: number): Relayer {
+function meterRelay(meters: MeterIdentities, operator: ActingIdentity, channel: string, maxReadings: number, concurrency: number, lingerMs: number): Relayer {
   const keys = new Map<string, crypto.KeyObject>(); // PEM → parsed key (bounded; the wallet caches the PEM)
   return {
     identity: operator,
     maxReadings,
     concurrency,
+    lingerMs,
     eligible: (meterId) => meters.relayKey(meterId) !== undefined,
     sign: (meterId, reading) => {
       const k = meters.relayKey(meterId);

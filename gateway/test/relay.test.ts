@@ -48,12 +48,12 @@ function relayer(o: Partial<Relayer> = {}, eligible = (m: string) => m !== 'lega
   return { identity: identity('operator'), maxReadings: 4, concurrency: 2, eligible, sign: (m, r) => `sig(${m},${String(r.intervalStart)})`, ...o };
 }
 
-function setup(ledger: FakeLedger, relay: Relayer, dir = tmpDir()) {
+function setup(ledger: FakeLedger, relay: Relayer, dir = tmpDir(), pollIntervalMs = 10) {
   const db = openDatabase(dir);
   const queue = new DurableQueue(db);
   const metrics: Array<[number, number]> = [];
   const worker = new DeliveryWorker({
-    queue, ledger, identityFor: (m) => identity(`meter:${m}`), retry, pollIntervalMs: 10, concurrency: 8, maxCoalesce: 96, relay, logger: silentLogger,
+    queue, ledger, identityFor: (m) => identity(`meter:${m}`), retry, pollIntervalMs, concurrency: 8, maxCoalesce: 96, relay, logger: silentLogger,
     metrics: { retry: () => undefined, delivered: () => undefined, transaction: (r, n) => metrics.push([r, n]) },
   });
   return { db, queue, worker, metrics };
@@ -205,5 +205,109 @@ describe('relayed batches (cross-meter)', () => {
     await drain(worker);
     expect(ledger.applied.map((t) => [t.signer, starts(t)]).sort()).toEqual([['meter:x', ['x@900']], ['operator', ['y@900']]]);
     db.close();
+  });
+});
+
+describe('relayed batches gather a burst (Relayer.lingerMs)', () => {
+  /** Date.now() at a chosen instant (enqueue stamps receipts with it; the worker decides with it) */
+  function clock(start = 1_000_000) {
+    let t = start;
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => t);
+    return { at: (ms: number) => (t = start + ms), restore: () => spy.mockRestore() };
+  }
+
+  it('a batch that is not full waits until its oldest reading has lingered, gathering the readings that arrive meanwhile, each meter in order', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, lingerMs: 100 }));
+    const c = clock();
+    try {
+      queue.enqueue(single('a', 900));
+      expect(await worker.runOnce()).toBe(0); // alone: it waits for company
+      c.at(60);
+      for (const m of ['b', 'c']) queue.enqueue(single(m, 900));
+      queue.enqueue(single('a', 1800));
+      expect(await worker.runOnce()).toBe(0);
+      c.at(99);
+      expect(await worker.runOnce()).toBe(0);
+      expect(ledger.endorseCalls).toBe(0);
+      c.at(100); // a@900 has waited 100 ms: the batch goes with everything that arrived
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'a@1800', 'b@900', 'c@900']]);
+      // the later ones lingered only 40 ms; a reading arriving now waits its own full 100 ms
+      queue.enqueue(single('d', 900));
+      c.at(150);
+      expect(await worker.runOnce()).toBe(0);
+      c.at(200);
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'a@1800', 'b@900', 'c@900'], ['d@900']]);
+    } finally {
+      c.restore();
+      db.close();
+    }
+  });
+
+  it('a full batch goes at once; only the partial rest lingers', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 3, concurrency: 4, lingerMs: 10_000 }));
+    const c = clock();
+    try {
+      for (const m of ['a', 'b', 'c', 'd', 'e']) queue.enqueue(single(m, 900));
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'b@900', 'c@900']]);
+      c.at(10_000);
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'b@900', 'c@900'], ['d@900', 'e@900']]);
+      // a legacy meter (no registered key) never lingers: its own transaction at once
+      queue.enqueue(single('legacy', 900));
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.at(-1)).toMatchObject({ signer: 'meter:legacy' });
+    } finally {
+      c.restore();
+      db.close();
+    }
+  });
+
+  it('while every relayed batch is in flight, relayable readings wait for the next batch instead of going as the meters\' own transactions; a meter\'s later reading follows its batch', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    let release!: () => void;
+    ledger.gate = new Promise<void>((r) => (release = r));
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, concurrency: 1 }));
+    queue.enqueue(single('a', 900));
+    const first = worker.runOnce();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ledger.endorseCalls).toBe(1);
+    queue.enqueue(single('a', 1800));
+    for (const m of ['b', 'c']) queue.enqueue(single(m, 900));
+    expect(await Promise.race([worker.runOnce(), new Promise((r) => setTimeout(() => r('held'), 50))])).toBe(0);
+    expect(ledger.endorseCalls).toBe(1); // no own transaction for b or c, nothing for a while a@900 is in flight
+    release();
+    ledger.gate = undefined;
+    await first;
+    await drain(worker);
+    expect(ledger.applied.map((t) => [t.signer, starts(t)])).toEqual([
+      ['operator', ['a@900']],
+      ['operator', ['a@1800', 'b@900', 'c@900']],
+    ]);
+    db.close();
+  });
+
+  it('the running worker starts a lingering batch when its wait ends, without another enqueue to wake it', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, lingerMs: 30 }), tmpDir(), 60_000);
+    worker.start();
+    try {
+      const id = queue.enqueue(single('a', 900)).id;
+      worker.kick();
+      // the poll interval is a minute: only the linger's own timer can start it within 5 s
+      expect((await worker.waitForSettled(id, 5000))?.state).toBe('COMMITTED');
+      expect(ledger.applied.map(starts)).toEqual([['a@900']]);
+    } finally {
+      await worker.stop();
+      db.close();
+    }
   });
 });

@@ -64,6 +64,13 @@ export interface Relayer {
   maxReadings: number;
   /** relayed transactions in flight at once (fewer, fuller batches under load; each counts in `concurrency`) */
   concurrency: number;
+  /**
+   * How long (ms) a relayed batch that is not full may wait for more readings, counted from its oldest
+   * reading's enqueue: the readings of a burst reach the queue spread over a few hundred ms, and a batch
+   * started at the first of them carries only a few (docs/benchmarks.md "Relayed batches that gather a
+   * burst"). A full batch goes at once; 0 or absent = never wait.
+   */
+  lingerMs?: number;
   /** whether the meter's readings may be relayed now (the gateway holds its key, the ledger has it registered) */
   eligible(meterId: string): boolean;
   /** the meter key's signature of the reading (base64 DER), or undefined if it cannot sign now */
@@ -107,6 +114,8 @@ export class DeliveryWorker extends EventEmitter {
   /** transactions in flight (a relayed batch counts once, however many meters it carries) */
   private active = 0;
   private relaysActive = 0;
+  /** while a partial relayed batch lingers (Relayer.lingerMs): when its oldest reading's wait ends */
+  private lingerUntil: number | undefined;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     super();
@@ -185,12 +194,19 @@ export class DeliveryWorker extends EventEmitter {
    */
   private dispatch(soloStarts: number): { started: Array<Promise<void>>; nextDueAt: number | undefined } {
     const started: Array<Promise<void>> = [];
+    const now = Date.now();
+    if (this.lingerUntil !== undefined && this.lingerUntil <= now) this.lingerUntil = undefined; // its wait is over
     const free = this.o.concurrency - this.active;
     if (free <= 0) return { started, nextDueAt: undefined };
     const relay = this.o.relay;
-    const relayFree = relay && relay.maxReadings > 0 ? Math.min(free, relay.concurrency - this.relaysActive) : 0;
+    const relaying = relay !== undefined && relay.maxReadings > 0;
+    const relayFree = relaying ? Math.max(0, Math.min(free, relay.concurrency - this.relaysActive)) : 0;
     const solo = Math.min(free, soloStarts);
-    const plan = this.o.queue.schedule(Date.now(), solo + Math.max(0, relayFree) * (relay?.maxReadings ?? 0), new Set(this.inFlight.keys()));
+    // While a partial batch lingers, one batch's worth of rows tells whether it has filled: reading every
+    // due row on every wake (each enqueue wakes the worker) would cost the HTTP thread for nothing.
+    const lingering = this.lingerUntil !== undefined;
+    const relayRows = relayFree > 0 ? (lingering ? 1 : relayFree) * relay!.maxReadings : 0;
+    const plan = this.o.queue.schedule(now, solo + relayRows, new Set(this.inFlight.keys()));
     const relayable: Receipt[] = [];
     let soloStarted = 0;
     for (const r of plan.due) {
@@ -200,13 +216,19 @@ export class DeliveryWorker extends EventEmitter {
         if (p) started.push(p);
         continue;
       }
-      if (relay && relayFree > 0 && this.relayable(r, relay)) relayable.push(r);
-      else if (soloStarted < solo) {
+      if (relaying && this.relayable(r, relay)) {
+        // With every relayed batch in flight, the reading waits for the next batch rather than going as
+        // its meter's own transaction: a single-reading transaction costs the ledger several times a
+        // relayed reading (docs/benchmarks.md), and the next batch starts as soon as one finishes.
+        if (relayFree > 0) relayable.push(r);
+        continue;
+      }
+      if (soloStarted < solo) {
         started.push(this.begin(r));
         soloStarted++;
       }
     }
-    if (relay) started.push(...this.startRelays(relayable, relay));
+    if (relay && relayFree > 0) started.push(...this.startRelays(relayable, relay, now));
     return { started, nextDueAt: plan.nextDueAt };
   }
 
@@ -237,7 +259,9 @@ export class DeliveryWorker extends EventEmitter {
       if (!this.running) break;
       // Something due but every due meter is busy: wait for a delivery to finish (it kicks) or the poll interval.
       const now = Date.now();
-      const wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(this.o.pollIntervalMs, next - now);
+      let wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(this.o.pollIntervalMs, next - now);
+      // a lingering batch starts when its wait ends, even if nothing else wakes the worker
+      if (this.lingerUntil !== undefined) wait = Math.min(wait, Math.max(1, this.lingerUntil - now));
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, wait);
@@ -257,12 +281,25 @@ export class DeliveryWorker extends EventEmitter {
     return relay.eligible(r.meterId);
   }
 
-  /** Packs the due meters' runs of readings into batches and starts them (relay concurrency permitting). */
-  private startRelays(heads: Receipt[], relay: Relayer): Array<Promise<void>> {
+  /**
+   * Packs the due meters' runs of readings into batches and starts them (relay concurrency permitting).
+   * A batch that would not be full starts only once its oldest reading has waited `lingerMs`; until then
+   * it lingers (the loop wakes when the wait ends, enqueues wake it sooner). Waiting never reorders a
+   * meter's readings: they stay in the queue, and only a meter's oldest is ever a head.
+   */
+  private startRelays(heads: Receipt[], relay: Relayer, now: number): Array<Promise<void>> {
     const started: Array<Promise<void>> = [];
     const max = Math.max(1, Math.min(relay.maxReadings, MAX_RELAY));
+    const linger = Math.max(0, relay.lingerMs ?? 0);
+    this.lingerUntil = undefined;
     let i = 0;
     while (i < heads.length && this.relaysActive < relay.concurrency && this.active < this.o.concurrency) {
+      // (heads are one per meter, oldest first; a meter's run may make the batch fuller than this count)
+      const oldest = heads[i]!;
+      if (linger > 0 && heads.length - i < max && oldest.createdAt + linger > now) {
+        this.lingerUntil = oldest.createdAt + linger;
+        break;
+      }
       const group: Receipt[] = [];
       const entries: RelayEntry[] = [];
       while (i < heads.length && group.length < max) {
