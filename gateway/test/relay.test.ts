@@ -216,31 +216,55 @@ describe('relayed batches gather a burst (Relayer.lingerMs)', () => {
     return { at: (ms: number) => (t = start + ms), restore: () => spy.mockRestore() };
   }
 
-  it('a batch that is not full waits until its oldest reading has lingered, gathering the readings that arrive meanwhile, each meter in order', async () => {
+  it('a batch that is not full gathers the readings that keep arriving, each meter in order, and goes once arrivals pause', async () => {
     const ledger = new FakeLedger();
     ledger.result = chaincode();
-    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, lingerMs: 100 }));
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, lingerMs: 100 })); // quiet gap: 20 ms
     const c = clock();
     try {
       queue.enqueue(single('a', 900));
-      expect(await worker.runOnce()).toBe(0); // alone: it waits for company
-      c.at(60);
-      for (const m of ['b', 'c']) queue.enqueue(single(m, 900));
-      queue.enqueue(single('a', 1800));
+      expect(await worker.runOnce()).toBe(0); // it waits for company
+      c.at(15);
+      queue.enqueue(single('b', 900));
       expect(await worker.runOnce()).toBe(0);
-      c.at(99);
+      c.at(30);
+      queue.enqueue(single('c', 900));
+      queue.enqueue(single('a', 1800));
+      c.at(49);
       expect(await worker.runOnce()).toBe(0);
       expect(ledger.endorseCalls).toBe(0);
-      c.at(100); // a@900 has waited 100 ms: the batch goes with everything that arrived
+      c.at(50); // nothing arrived for 20 ms: the batch goes with everything that came
       expect(await worker.runOnce()).toBe(1);
       expect(ledger.applied.map(starts)).toEqual([['a@900', 'a@1800', 'b@900', 'c@900']]);
-      // the later ones lingered only 40 ms; a reading arriving now waits its own full 100 ms
-      queue.enqueue(single('d', 900));
-      c.at(150);
-      expect(await worker.runOnce()).toBe(0);
+      // a lone reading waits only the quiet gap
       c.at(200);
+      queue.enqueue(single('d', 900));
+      c.at(219);
+      expect(await worker.runOnce()).toBe(0);
+      c.at(220);
       expect(await worker.runOnce()).toBe(1);
-      expect(ledger.applied.map(starts)).toEqual([['a@900', 'a@1800', 'b@900', 'c@900'], ['d@900']]);
+      expect(ledger.applied.map(starts).at(-1)).toEqual(['d@900']);
+    } finally {
+      c.restore();
+      db.close();
+    }
+  });
+
+  it('readings that never stop arriving hold a batch back at most lingerMs from its oldest', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 96, lingerMs: 100 }));
+    const c = clock();
+    try {
+      for (let t = 0; t < 100; t += 10) {
+        c.at(t);
+        queue.enqueue(single(`m${t}`, 900));
+        expect(await worker.runOnce()).toBe(0);
+      }
+      c.at(100);
+      queue.enqueue(single('m100', 900));
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map((t) => starts(t).length)).toEqual([11]);
     } finally {
       c.restore();
       db.close();

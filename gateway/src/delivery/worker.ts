@@ -17,6 +17,9 @@ export interface WorkerMetrics {
   transaction?(receipts: number, readings: number): void;
 }
 
+/** A lingering relayed batch goes once no reading arrived for this share of `lingerMs` (arrivals have stopped). */
+const LINGER_QUIET = 1 / 5;
+
 /** Deliveries started per event-loop turn (see loop). */
 const STARTS_PER_TURN = 8;
 
@@ -68,7 +71,8 @@ export interface Relayer {
    * How long (ms) a relayed batch that is not full may wait for more readings, counted from its oldest
    * reading's enqueue: the readings of a burst reach the queue spread over a few hundred ms, and a batch
    * started at the first of them carries only a few (docs/benchmarks.md "Relayed batches that gather a
-   * burst"). A full batch goes at once; 0 or absent = never wait.
+   * burst"). It waits only while readings keep arriving: once none came for a fifth of it (LINGER_QUIET),
+   * it goes; a full batch goes at once. 0 or absent = never wait.
    */
   lingerMs?: number;
   /** whether the meter's readings may be relayed now (the gateway holds its key, the ledger has it registered) */
@@ -283,9 +287,10 @@ export class DeliveryWorker extends EventEmitter {
 
   /**
    * Packs the due meters' runs of readings into batches and starts them (relay concurrency permitting).
-   * A batch that would not be full starts only once its oldest reading has waited `lingerMs`; until then
-   * it lingers (the loop wakes when the wait ends, enqueues wake it sooner). Waiting never reorders a
-   * meter's readings: they stay in the queue, and only a meter's oldest is ever a head.
+   * A batch that would not be full starts only once its oldest reading has waited `lingerMs`, or once no
+   * reading arrived for `lingerMs × LINGER_QUIET` (a lone reading waits only that); until then it lingers
+   * (the loop wakes when the wait ends, enqueues wake it sooner). Waiting never reorders a meter's
+   * readings: they stay in the queue, and only a meter's oldest is ever a head.
    */
   private startRelays(heads: Receipt[], relay: Relayer, now: number): Array<Promise<void>> {
     const started: Array<Promise<void>> = [];
@@ -295,10 +300,14 @@ export class DeliveryWorker extends EventEmitter {
     let i = 0;
     while (i < heads.length && this.relaysActive < relay.concurrency && this.active < this.o.concurrency) {
       // (heads are one per meter, oldest first; a meter's run may make the batch fuller than this count)
-      const oldest = heads[i]!;
-      if (linger > 0 && heads.length - i < max && oldest.createdAt + linger > now) {
-        this.lingerUntil = oldest.createdAt + linger;
-        break;
+      if (linger > 0 && heads.length - i < max) {
+        let newest = 0;
+        for (let j = i; j < heads.length; j++) newest = Math.max(newest, heads[j]!.createdAt);
+        const until = Math.min(heads[i]!.createdAt + linger, newest + Math.max(1, Math.round(linger * LINGER_QUIET)));
+        if (until > now) {
+          this.lingerUntil = until;
+          break;
+        }
       }
       const group: Receipt[] = [];
       const entries: RelayEntry[] = [];
