@@ -29,6 +29,7 @@ import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
 import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
 import { registerBeaconKey } from './events/registerBeaconKey';
+import { registerMeterKeys } from './identity/registerKeys';
 import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
@@ -71,6 +72,8 @@ export interface GatewayApp {
   apiKeys: ApiKeyStore;
   metrics: Metrics;
   meters: MeterIdentities;
+  /** submits and waits for the commit (the handlers' one; the background key registration uses it too) */
+  submitter: Submitter;
   /** this utility's beacon contributor (undefined when beacon.enabled is false) */
   beacon: BeaconService | undefined;
   beaconStore: BeaconStore;
@@ -251,7 +254,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     validateResponses: deps.validateResponses ?? false,
     staticDir: dashboardDir(),
   });
-  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
+  return { app, worker, queue, apiKeys, metrics, meters, submitter, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
 }
 
 export interface RunningGateway {
@@ -319,6 +322,17 @@ export async function startGateway(
     void registerBeaconKey(gw, logger.child({ component: 'beacon' }), config.beacon.retryBaseMs, () => stopping);
   }
   gw.agents?.start();
+  // meters enrolled before relaying existed (or whose registration failed) register their keys now
+  if (config.queue.relayBatch > 0) {
+    void registerMeterKeys({
+      meters: gw.meters,
+      submit: (id, fn, args) => gw.submitter.submit(id, fn, args),
+      logger: logger.child({ component: 'delivery' }),
+      concurrency: 4,
+      retryMs: 30_000,
+      stopped: () => stopping,
+    }).catch((e: unknown) => logger.error({ err: e }, 'meter key registration stopped'));
+  }
   const housekeeping = setInterval(() => {
     gw.queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   }, 86_400_000);
