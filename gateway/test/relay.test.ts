@@ -334,4 +334,21 @@ describe('relayed batches gather a burst (Relayer.lingerMs)', () => {
       db.close();
     }
   });
+
+  it('a large batch is signed a few readings at a time, letting other work (acknowledgements) run in between', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const marks: string[] = [];
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 64, sign: (m, r) => (marks.push('sign'), `sig(${m},${String(r.intervalStart)})`) }));
+    for (let i = 0; i < 64; i++) queue.enqueue(single(`m${i}`, 900));
+    const pass = worker.runOnce();
+    setImmediate(() => marks.push('other'));
+    await pass;
+    const other = marks.indexOf('other');
+    expect(marks.filter((m) => m === 'sign')).toHaveLength(64);
+    expect(other).toBeGreaterThan(0);
+    expect(other).toBeLessThan(64); // it ran while the batch was being signed, not after all 64
+    expect(ledger.applied.map((t) => starts(t).length)).toEqual([64]);
+    db.close();
+  });
 });
