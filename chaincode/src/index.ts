@@ -15,6 +15,7 @@ import { TradesContract } from './market/contracts/trades.contract';
 import { AuctionsContract } from './market/contracts/auctions.contract';
 import { MarketContract } from './market/contracts/market.contract';
 import { describeTransactions, lightenArgumentMarshalling } from './kernel/metadata';
+import { skipDisabledShimLogs } from './kernel/shimLogging';
 import { admissionEntry, ADMISSION_KIND, registerEntryKind } from './governance';
 import { tradeEntry } from './market/services/settlement';
 import { TRADE_TASK_KIND } from '@gridledger/protocol';
@@ -43,3 +44,5 @@ registerEntryKind(TRADE_TASK_KIND, tradeEntry);
 describeTransactions(contracts as never);
 // …without handing those schemas to the shim's per-argument checks (a quarter of the chaincode's CPU; kernel/metadata.ts).
 lightenArgumentMarshalling();
+// …nor format the shim's debug lines that are never printed (kernel/shimLogging.ts).
+skipDisabledShimLogs();

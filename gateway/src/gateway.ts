@@ -29,6 +29,7 @@ import { IdempotencyStore } from './store/idempotency';
 import { DurableQueue } from './store/queue';
 import { BeaconService, CHECKPOINT_NAME, loadOrCreateBeaconKey } from './events/beacon';
 import { registerBeaconKey } from './events/registerBeaconKey';
+import { registerMeterKeys } from './identity/registerKeys';
 import { createEventsHandler } from './events/sse';
 import { BeaconStore } from './events/store';
 import { ordererCheck } from './ops/orderers';
@@ -71,6 +72,8 @@ export interface GatewayApp {
   apiKeys: ApiKeyStore;
   metrics: Metrics;
   meters: MeterIdentities;
+  /** submits and waits for the commit (the handlers' one; the background key registration uses it too) */
+  submitter: Submitter;
   /** this utility's beacon contributor (undefined when beacon.enabled is false) */
   beacon: BeaconService | undefined;
   beaconStore: BeaconStore;
@@ -116,7 +119,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     concurrency: config.queue.concurrency,
     maxCoalesce: config.queue.maxCoalesce,
     // always given, so batches stored before a restart with relayBatch 0 are still re-sent as what they are
-    relay: meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency),
+    relay: meterRelay(meters, deps.operator, deps.channel ?? config.network.channel ?? '', config.queue.relayBatch, config.queue.relayConcurrency, config.queue.relayLingerMs),
     writes,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.workerHooks(),
@@ -252,7 +255,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     validateResponses: deps.validateResponses ?? false,
     staticDir: dashboardDir(),
   });
-  return { app, worker, queue, apiKeys, metrics, meters, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
+  return { app, worker, queue, apiKeys, metrics, meters, submitter, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
 }
 
 export interface RunningGateway {
@@ -320,6 +323,17 @@ export async function startGateway(
     void registerBeaconKey(gw, logger.child({ component: 'beacon' }), config.beacon.retryBaseMs, () => stopping);
   }
   gw.agents?.start();
+  // meters enrolled before relaying existed (or whose registration failed) register their keys now
+  if (config.queue.relayBatch > 0) {
+    void registerMeterKeys({
+      meters: gw.meters,
+      submit: (id, fn, args) => gw.submitter.submit(id, fn, args),
+      logger: logger.child({ component: 'delivery' }),
+      concurrency: 4,
+      retryMs: 30_000,
+      stopped: () => stopping,
+    }).catch((e: unknown) => logger.error({ err: e }, 'meter key registration stopped'));
+  }
   const housekeeping = setInterval(() => {
     gw.queue.purgeFinished(Date.now() - config.queue.retentionDays * 86_400_000);
   }, 86_400_000);
@@ -374,12 +388,13 @@ export async function startGateway(
  * utility's operator; each reading is signed with its meter's key over the protocol's
  * relayedReadingMessage, for meters whose current certificate key the ledger holds.
  */
-function meterRelay(meters: MeterIdentities, operator: ActingIdentity, channel: string, maxReadings: number, concurrency: number): Relayer {
+function meterRelay(meters: MeterIdentities, operator: ActingIdentity, channel: string, maxReadings: number, concurrency: number, lingerMs: number): Relayer {
   const keys = new Map<string, crypto.KeyObject>(); // PEM → parsed key (bounded; the wallet caches the PEM)
   return {
     identity: operator,
     maxReadings,
     concurrency,
+    lingerMs,
     eligible: (meterId) => meters.relayKey(meterId) !== undefined,
     sign: (meterId, reading) => {
       const k = meters.relayKey(meterId);

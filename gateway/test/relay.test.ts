@@ -48,12 +48,12 @@ function relayer(o: Partial<Relayer> = {}, eligible = (m: string) => m !== 'lega
   return { identity: identity('operator'), maxReadings: 4, concurrency: 2, eligible, sign: (m, r) => `sig(${m},${String(r.intervalStart)})`, ...o };
 }
 
-function setup(ledger: FakeLedger, relay: Relayer, dir = tmpDir()) {
+function setup(ledger: FakeLedger, relay: Relayer, dir = tmpDir(), pollIntervalMs = 10) {
   const db = openDatabase(dir);
   const queue = new DurableQueue(db);
   const metrics: Array<[number, number]> = [];
   const worker = new DeliveryWorker({
-    queue, ledger, identityFor: (m) => identity(`meter:${m}`), retry, pollIntervalMs: 10, concurrency: 8, maxCoalesce: 96, relay, logger: silentLogger,
+    queue, ledger, identityFor: (m) => identity(`meter:${m}`), retry, pollIntervalMs, concurrency: 8, maxCoalesce: 96, relay, logger: silentLogger,
     metrics: { retry: () => undefined, delivered: () => undefined, transaction: (r, n) => metrics.push([r, n]) },
   });
   return { db, queue, worker, metrics };
@@ -204,6 +204,151 @@ describe('relayed batches (cross-meter)', () => {
     queue.enqueue(single('y', 900));
     await drain(worker);
     expect(ledger.applied.map((t) => [t.signer, starts(t)]).sort()).toEqual([['meter:x', ['x@900']], ['operator', ['y@900']]]);
+    db.close();
+  });
+});
+
+describe('relayed batches gather a burst (Relayer.lingerMs)', () => {
+  /** Date.now() at a chosen instant (enqueue stamps receipts with it; the worker decides with it) */
+  function clock(start = 1_000_000) {
+    let t = start;
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => t);
+    return { at: (ms: number) => (t = start + ms), restore: () => spy.mockRestore() };
+  }
+
+  it('a batch that is not full gathers the readings that keep arriving, each meter in order, and goes once arrivals pause', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, lingerMs: 100 })); // quiet gap: 20 ms
+    const c = clock();
+    try {
+      queue.enqueue(single('a', 900));
+      expect(await worker.runOnce()).toBe(0); // it waits for company
+      c.at(15);
+      queue.enqueue(single('b', 900));
+      expect(await worker.runOnce()).toBe(0);
+      c.at(30);
+      queue.enqueue(single('c', 900));
+      queue.enqueue(single('a', 1800));
+      c.at(49);
+      expect(await worker.runOnce()).toBe(0);
+      expect(ledger.endorseCalls).toBe(0);
+      c.at(50); // nothing arrived for 20 ms: the batch goes with everything that came
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'a@1800', 'b@900', 'c@900']]);
+      // a lone reading waits only the quiet gap
+      c.at(200);
+      queue.enqueue(single('d', 900));
+      c.at(219);
+      expect(await worker.runOnce()).toBe(0);
+      c.at(220);
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts).at(-1)).toEqual(['d@900']);
+    } finally {
+      c.restore();
+      db.close();
+    }
+  });
+
+  it('readings that never stop arriving hold a batch back at most lingerMs from its oldest', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 96, lingerMs: 100 }));
+    const c = clock();
+    try {
+      for (let t = 0; t < 100; t += 10) {
+        c.at(t);
+        queue.enqueue(single(`m${t}`, 900));
+        expect(await worker.runOnce()).toBe(0);
+      }
+      c.at(100);
+      queue.enqueue(single('m100', 900));
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map((t) => starts(t).length)).toEqual([11]);
+    } finally {
+      c.restore();
+      db.close();
+    }
+  });
+
+  it('a full batch goes at once; only the partial rest lingers', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 3, concurrency: 4, lingerMs: 10_000 }));
+    const c = clock();
+    try {
+      for (const m of ['a', 'b', 'c', 'd', 'e']) queue.enqueue(single(m, 900));
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'b@900', 'c@900']]);
+      c.at(10_000);
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.map(starts)).toEqual([['a@900', 'b@900', 'c@900'], ['d@900', 'e@900']]);
+      // a legacy meter (no registered key) never lingers: its own transaction at once
+      queue.enqueue(single('legacy', 900));
+      expect(await worker.runOnce()).toBe(1);
+      expect(ledger.applied.at(-1)).toMatchObject({ signer: 'meter:legacy' });
+    } finally {
+      c.restore();
+      db.close();
+    }
+  });
+
+  it('while every relayed batch is in flight, relayable readings wait for the next batch instead of going as the meters\' own transactions; a meter\'s later reading follows its batch', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    let release!: () => void;
+    ledger.gate = new Promise<void>((r) => (release = r));
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, concurrency: 1 }));
+    queue.enqueue(single('a', 900));
+    const first = worker.runOnce();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ledger.endorseCalls).toBe(1);
+    queue.enqueue(single('a', 1800));
+    for (const m of ['b', 'c']) queue.enqueue(single(m, 900));
+    expect(await Promise.race([worker.runOnce(), new Promise((r) => setTimeout(() => r('held'), 50))])).toBe(0);
+    expect(ledger.endorseCalls).toBe(1); // no own transaction for b or c, nothing for a while a@900 is in flight
+    release();
+    ledger.gate = undefined;
+    await first;
+    await drain(worker);
+    expect(ledger.applied.map((t) => [t.signer, starts(t)])).toEqual([
+      ['operator', ['a@900']],
+      ['operator', ['a@1800', 'b@900', 'c@900']],
+    ]);
+    db.close();
+  });
+
+  it('the running worker starts a lingering batch when its wait ends, without another enqueue to wake it', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 8, lingerMs: 30 }), tmpDir(), 60_000);
+    worker.start();
+    try {
+      const id = queue.enqueue(single('a', 900)).id;
+      worker.kick();
+      // the poll interval is a minute: only the linger's own timer can start it within 5 s
+      expect((await worker.waitForSettled(id, 5000))?.state).toBe('COMMITTED');
+      expect(ledger.applied.map(starts)).toEqual([['a@900']]);
+    } finally {
+      await worker.stop();
+      db.close();
+    }
+  });
+
+  it('a large batch is signed a few readings at a time, letting other work (acknowledgements) run in between', async () => {
+    const ledger = new FakeLedger();
+    ledger.result = chaincode();
+    const marks: string[] = [];
+    const { db, queue, worker } = setup(ledger, relayer({ maxReadings: 64, sign: (m, r) => (marks.push('sign'), `sig(${m},${String(r.intervalStart)})`) }));
+    for (let i = 0; i < 64; i++) queue.enqueue(single(`m${i}`, 900));
+    const pass = worker.runOnce();
+    setImmediate(() => marks.push('other'));
+    await pass;
+    const other = marks.indexOf('other');
+    expect(marks.filter((m) => m === 'sign')).toHaveLength(64);
+    expect(other).toBeGreaterThan(0);
+    expect(other).toBeLessThan(64); // it ran while the batch was being signed, not after all 64
+    expect(ledger.applied.map((t) => starts(t).length)).toEqual([64]);
     db.close();
   });
 });

@@ -34,7 +34,7 @@ export interface GatewayConfig {
     shutdownMs: number;
   };
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
-  queue: { pollIntervalMs: number; concurrency: number; maxCoalesce: number; relayBatch: number; relayConcurrency: number; groupCommitMaxDelayMs: number; groupCommitMaxBatch: number; retentionDays: number; ledgerThread: boolean };
+  queue: { pollIntervalMs: number; concurrency: number; maxCoalesce: number; relayBatch: number; relayConcurrency: number; relayLingerMs: number; groupCommitMaxDelayMs: number; groupCommitMaxBatch: number; retentionDays: number; ledgerThread: boolean };
   ca: { maxEnrollments: number; affiliation: string };
   idempotency: { required: boolean; retentionHours: number; purgeIntervalMinutes: number };
   beacon: { enabled: boolean; startBlock: number; retryBaseMs: number; retryMaxMs: number; reconnectMs: number; stepInMs: number };
@@ -70,6 +70,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: 'str
   { env: 'GATEWAY_QUEUE_MAX_COALESCE', path: 'queue.maxCoalesce', kind: 'int' },
   { env: 'GATEWAY_QUEUE_RELAY_BATCH', path: 'queue.relayBatch', kind: 'int' },
   { env: 'GATEWAY_QUEUE_RELAY_CONCURRENCY', path: 'queue.relayConcurrency', kind: 'int' },
+  { env: 'GATEWAY_QUEUE_RELAY_LINGER_MS', path: 'queue.relayLingerMs', kind: 'int' },
   { env: 'GATEWAY_LEDGER_THREAD', path: 'queue.ledgerThread', kind: 'bool' },
   { env: 'GATEWAY_IDEMPOTENCY_REQUIRED', path: 'idempotency.required', kind: 'bool' },
   { env: 'GATEWAY_CA_MAX_ENROLLMENTS', path: 'ca.maxEnrollments', kind: 'int' },
@@ -87,7 +88,7 @@ const DEFAULTS = {
   retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5000 },
   // concurrency: docs/benchmarks.md ("REST ingest") — 64 transactions in flight keep the devnet's
   // blocks full (maxMessageCount 10) without queueing at the orderer; maxCoalesce: chaincode MAX_BATCH
-  queue: { pollIntervalMs: 1000, concurrency: 64, maxCoalesce: 96, relayBatch: 96, relayConcurrency: 4, groupCommitMaxDelayMs: 0, groupCommitMaxBatch: 512, retentionDays: 30, ledgerThread: true },
+  queue: { pollIntervalMs: 1000, concurrency: 64, maxCoalesce: 96, relayBatch: 96, relayConcurrency: 4, relayLingerMs: 100, groupCommitMaxDelayMs: 0, groupCommitMaxBatch: 512, retentionDays: 30, ledgerThread: true },
   ca: { maxEnrollments: 1, affiliation: '' },
   idempotency: { required: false, retentionHours: 24 * 7, purgeIntervalMinutes: 60 },
   beacon: { enabled: true, startBlock: 0, retryBaseMs: 1000, retryMaxMs: 60_000, reconnectMs: 2000, stepInMs: 10_000 },

@@ -73,6 +73,7 @@ export const configSchema = {
         maxCoalesce: { type: 'integer', minimum: 1, maximum: 96, description: "most queued single readings of a meter sent as one meters:postReadings transaction (the chaincode's MAX_BATCH is 96); 1 = never coalesce" },
         relayBatch: { type: 'integer', minimum: 0, maximum: 96, description: "most readings of different meters relayed in one meters:relayReadings transaction (the chaincode's MAX_RELAY is 96); 0 = never relay (docs/market.md \"Relayed readings\")" },
         relayConcurrency: { type: 'integer', minimum: 1, maximum: 64, description: 'relayed batches in flight at once (fewer, fuller batches under load)' },
+        relayLingerMs: { type: 'integer', minimum: 0, maximum: 5000, description: 'how long a relayed batch that is not full waits for more readings, from its oldest reading (a burst gathers into fewer transactions); 0 = never wait' },
         groupCommitMaxDelayMs: { type: 'integer', minimum: 0, maximum: 1000, description: 'how long a write waits for others to share its SQLite commit (0 = the end of the event-loop turn)' },
         groupCommitMaxBatch: { type: 'integer', minimum: 1, description: 'most writes per SQLite commit' },
         retentionDays: { type: 'integer', minimum: 1, description: 'final receipts older than this are deleted (at start and daily)' },

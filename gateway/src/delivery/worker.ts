@@ -17,6 +17,12 @@ export interface WorkerMetrics {
   transaction?(receipts: number, readings: number): void;
 }
 
+/** A lingering relayed batch goes once no reading arrived for this share of `lingerMs` (arrivals have stopped). */
+const LINGER_QUIET = 1 / 5;
+
+/** Readings a relayed batch signs between two yields to the event loop (signRuns). */
+const SIGN_CHUNK = 16;
+
 /** Deliveries started per event-loop turn (see loop). */
 const STARTS_PER_TURN = 8;
 
@@ -64,6 +70,14 @@ export interface Relayer {
   maxReadings: number;
   /** relayed transactions in flight at once (fewer, fuller batches under load; each counts in `concurrency`) */
   concurrency: number;
+  /**
+   * How long (ms) a relayed batch that is not full may wait for more readings, counted from its oldest
+   * reading's enqueue: the readings of a burst reach the queue spread over a few hundred ms, and a batch
+   * started at the first of them carries only a few (docs/benchmarks.md "Relayed batches that gather a
+   * burst"). It waits only while readings keep arriving: once none came for a fifth of it (LINGER_QUIET),
+   * it goes; a full batch goes at once. 0 or absent = never wait.
+   */
+  lingerMs?: number;
   /** whether the meter's readings may be relayed now (the gateway holds its key, the ledger has it registered) */
   eligible(meterId: string): boolean;
   /** the meter key's signature of the reading (base64 DER), or undefined if it cannot sign now */
@@ -107,6 +121,8 @@ export class DeliveryWorker extends EventEmitter {
   /** transactions in flight (a relayed batch counts once, however many meters it carries) */
   private active = 0;
   private relaysActive = 0;
+  /** while a partial relayed batch lingers (Relayer.lingerMs): when its oldest reading's wait ends */
+  private lingerUntil: number | undefined;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     super();
@@ -185,12 +201,19 @@ export class DeliveryWorker extends EventEmitter {
    */
   private dispatch(soloStarts: number): { started: Array<Promise<void>>; nextDueAt: number | undefined } {
     const started: Array<Promise<void>> = [];
+    const now = Date.now();
+    if (this.lingerUntil !== undefined && this.lingerUntil <= now) this.lingerUntil = undefined; // its wait is over
     const free = this.o.concurrency - this.active;
     if (free <= 0) return { started, nextDueAt: undefined };
     const relay = this.o.relay;
-    const relayFree = relay && relay.maxReadings > 0 ? Math.min(free, relay.concurrency - this.relaysActive) : 0;
+    const relaying = relay !== undefined && relay.maxReadings > 0;
+    const relayFree = relaying ? Math.max(0, Math.min(free, relay.concurrency - this.relaysActive)) : 0;
     const solo = Math.min(free, soloStarts);
-    const plan = this.o.queue.schedule(Date.now(), solo + Math.max(0, relayFree) * (relay?.maxReadings ?? 0), new Set(this.inFlight.keys()));
+    // While a partial batch lingers, one batch's worth of rows tells whether it has filled: reading every
+    // due row on every wake (each enqueue wakes the worker) would cost the HTTP thread for nothing.
+    const lingering = this.lingerUntil !== undefined;
+    const relayRows = relayFree > 0 ? (lingering ? 1 : relayFree) * relay!.maxReadings : 0;
+    const plan = this.o.queue.schedule(now, solo + relayRows, new Set(this.inFlight.keys()));
     const relayable: Receipt[] = [];
     let soloStarted = 0;
     for (const r of plan.due) {
@@ -200,13 +223,19 @@ export class DeliveryWorker extends EventEmitter {
         if (p) started.push(p);
         continue;
       }
-      if (relay && relayFree > 0 && this.relayable(r, relay)) relayable.push(r);
-      else if (soloStarted < solo) {
+      if (relaying && this.relayable(r, relay)) {
+        // With every relayed batch in flight, the reading waits for the next batch rather than going as
+        // its meter's own transaction: a single-reading transaction costs the ledger several times a
+        // relayed reading (docs/benchmarks.md), and the next batch starts as soon as one finishes.
+        if (relayFree > 0) relayable.push(r);
+        continue;
+      }
+      if (soloStarted < solo) {
         started.push(this.begin(r));
         soloStarted++;
       }
     }
-    if (relay) started.push(...this.startRelays(relayable, relay));
+    if (relay && relayFree > 0) started.push(...this.startRelays(relayable, relay, now));
     return { started, nextDueAt: plan.nextDueAt };
   }
 
@@ -237,7 +266,9 @@ export class DeliveryWorker extends EventEmitter {
       if (!this.running) break;
       // Something due but every due meter is busy: wait for a delivery to finish (it kicks) or the poll interval.
       const now = Date.now();
-      const wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(this.o.pollIntervalMs, next - now);
+      let wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(this.o.pollIntervalMs, next - now);
+      // a lingering batch starts when its wait ends, even if nothing else wakes the worker
+      if (this.lingerUntil !== undefined) wait = Math.min(wait, Math.max(1, this.lingerUntil - now));
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, wait);
@@ -257,39 +288,74 @@ export class DeliveryWorker extends EventEmitter {
     return relay.eligible(r.meterId);
   }
 
-  /** Packs the due meters' runs of readings into batches and starts them (relay concurrency permitting). */
-  private startRelays(heads: Receipt[], relay: Relayer): Array<Promise<void>> {
+  /**
+   * Packs the due meters' runs of readings into batches and starts them (relay concurrency permitting).
+   * A batch that would not be full starts only once its oldest reading has waited `lingerMs`, or once no
+   * reading arrived for `lingerMs × LINGER_QUIET` (a lone reading waits only that); until then it lingers
+   * (the loop wakes when the wait ends, enqueues wake it sooner). Waiting never reorders a meter's
+   * readings: they stay in the queue, and only a meter's oldest is ever a head.
+   */
+  private startRelays(heads: Receipt[], relay: Relayer, now: number): Array<Promise<void>> {
     const started: Array<Promise<void>> = [];
     const max = Math.max(1, Math.min(relay.maxReadings, MAX_RELAY));
+    const linger = Math.max(0, relay.lingerMs ?? 0);
+    this.lingerUntil = undefined;
     let i = 0;
     while (i < heads.length && this.relaysActive < relay.concurrency && this.active < this.o.concurrency) {
-      const group: Receipt[] = [];
-      const entries: RelayEntry[] = [];
-      while (i < heads.length && group.length < max) {
-        const head = heads[i++]!;
-        const run = this.singleRun(head, max - group.length);
-        const signed: RelayEntry[] = [];
-        for (const g of run) {
-          const reading = { ...readingOf(g)!, meterId: g.meterId };
-          let signature: string | undefined;
-          try {
-            signature = relay.sign(g.meterId, reading);
-          } catch (e) {
-            this.o.logger.warn({ meterId: g.meterId, err: (e as Error)?.message }, 'cannot sign a relayed reading; the meter\'s readings go as its own transactions');
-          }
-          if (signature === undefined) break;
-          signed.push({ meterId: g.meterId, reading, signature });
+      // (heads are one per meter, oldest first; a meter's run may make the batch fuller than this count)
+      if (linger > 0 && heads.length - i < max) {
+        let newest = 0;
+        for (let j = i; j < heads.length; j++) newest = Math.max(newest, heads[j]!.createdAt);
+        const until = Math.min(heads[i]!.createdAt + linger, newest + Math.max(1, Math.round(linger * LINGER_QUIET)));
+        if (until > now) {
+          this.lingerUntil = until;
+          break;
         }
-        if (signed.length === 0) {
-          this.holdBack(head.meterId, head.seq); // its own transaction next time
-          continue;
-        }
-        group.push(...run.slice(0, signed.length));
-        entries.push(...signed);
       }
-      if (group.length > 0) started.push(this.beginRelay(group, { entries }));
+      // Which readings go is decided here (each meter's run, in order); they are signed when the batch
+      // starts, a few at a time between other work (signRuns), not in this synchronous pass.
+      const runs: Receipt[][] = [];
+      let count = 0;
+      while (i < heads.length && count < max) {
+        const run = this.singleRun(heads[i++]!, max - count);
+        runs.push(run);
+        count += run.length;
+      }
+      if (runs.length > 0) started.push(this.beginRelay(runs.flat(), { runs }));
     }
     return started;
+  }
+
+  /**
+   * Signs the readings of a batch with their meters' keys (relay.sign), yielding to the event loop every
+   * SIGN_CHUNK readings: signing ~100 readings at once held the HTTP thread for 50–80 ms under load
+   * (key look-up, canonical message, ECDSA), and acknowledgements waited behind it. A meter whose
+   * reading cannot be signed keeps the readings signed before it in the batch; the rest stay queued (its
+   * first one unsigned: its own transactions from then on).
+   */
+  private async signRuns(runs: Receipt[][], relay: Relayer): Promise<{ group: Receipt[]; entries: RelayEntry[] }> {
+    const group: Receipt[] = [];
+    const entries: RelayEntry[] = [];
+    let n = 0;
+    for (const run of runs) {
+      let signed = 0;
+      for (const g of run) {
+        if (++n % SIGN_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const reading = { ...readingOf(g)!, meterId: g.meterId };
+        let signature: string | undefined;
+        try {
+          signature = relay.sign(g.meterId, reading);
+        } catch (e) {
+          this.o.logger.warn({ meterId: g.meterId, err: (e as Error)?.message }, 'cannot sign a relayed reading; the meter\'s readings go as its own transactions');
+        }
+        if (signature === undefined) break;
+        group.push(g);
+        entries.push({ meterId: g.meterId, reading, signature });
+        signed++;
+      }
+      if (signed === 0) this.holdBack(run[0]!.meterId, run[0]!.seq); // its own transaction next time
+    }
+    return { group, entries };
   }
 
   /** Re-sends a stored relayed batch whole (its bytes on one of its receipts), if all its meters are free. */
@@ -299,7 +365,7 @@ export class DeliveryWorker extends EventEmitter {
     return this.beginRelay(group, group.find((g) => g.txBytes)?.txBytes ?? undefined);
   }
 
-  private beginRelay(group: Receipt[], what: { entries: RelayEntry[] } | Uint8Array | undefined): Promise<void> {
+  private beginRelay(group: Receipt[], what: { runs: Receipt[][] } | Uint8Array | undefined): Promise<void> {
     const meters = [...new Set(group.map((g) => g.meterId))];
     this.active++;
     this.relaysActive++;
@@ -328,10 +394,11 @@ export class DeliveryWorker extends EventEmitter {
    * not try) goes back to the queue to be delivered as its meter's own transaction, so it gets exactly
    * the answer it would have had without relaying; the same when the whole batch is refused.
    */
-  private async deliverRelay(group: Receipt[], what: { entries: RelayEntry[] } | Uint8Array | undefined): Promise<void> {
+  private async deliverRelay(reserved: Receipt[], what: { runs: Receipt[][] } | Uint8Array | undefined): Promise<void> {
     const relay = this.o.relay!;
     const id = relay.identity;
-    const ids = group.map((g) => g.id);
+    let group = reserved;
+    let ids = group.map((g) => g.id);
     let stage: 'endorse' | 'submit' = 'submit';
     let txId = group[0]!.txId;
     try {
@@ -346,8 +413,12 @@ export class DeliveryWorker extends EventEmitter {
         });
         return;
       } else {
+        const signed = await this.signRuns(what.runs, relay);
+        if (signed.group.length === 0) return; // nothing signable: those meters go as their own transactions
+        group = signed.group;
+        ids = group.map((g) => g.id);
         stage = 'endorse';
-        const prepared = await this.o.ledger.endorse(id, RELAY, [''], { relay: JSON.stringify(what) });
+        const prepared = await this.o.ledger.endorse(id, RELAY, [''], { relay: JSON.stringify({ entries: signed.entries }) });
         await this.writes.run(() => {
           this.o.queue.markSubmitted(ids, prepared.txId, prepared.bytes);
           this.o.queue.markRelayed(prepared.txId);

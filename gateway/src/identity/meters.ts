@@ -110,6 +110,11 @@ export class MeterIdentities {
     return { mspId: rec.mspId, privateKeyPem: this.wallet.privateKeyPem(meterId) };
   }
 
+  /** Active meters whose current key the ledger is not known to hold (registerMeterKeys registers them). */
+  unregisteredKeys(): string[] {
+    return this.wallet.meterKeysUnregistered();
+  }
+
   recordLedgerKey(meterId: string, certPem: string, txId: string): void {
     this.wallet.recordLedgerKey(meterId, certPem, txId);
   }

@@ -102,6 +102,15 @@ export class Wallet {
       .run(meterId, certSha256(certPem), txId, Date.now());
   }
 
+  /**
+   * Active meters whose current certificate's key the ledger is not known to hold (no recordLedgerKey for
+   * that certificate): meters enrolled before relaying existed, or whose registration failed. One query.
+   */
+  meterKeysUnregistered(): string[] {
+    const rows = prepared(this.db, "SELECT m.meter_id AS meter_id, m.cert_pem AS cert_pem, k.cert_sha256 AS cert_sha256 FROM meter_identities m LEFT JOIN meter_ledger_keys k ON k.meter_id = m.meter_id WHERE m.status = 'ACTIVE' AND m.cert_pem IS NOT NULL ORDER BY m.meter_id").all() as Array<{ meter_id: string; cert_pem: string; cert_sha256: string | null }>;
+    return rows.filter((r) => r.cert_sha256 !== certSha256(r.cert_pem)).map((r) => r.meter_id);
+  }
+
   /** Whether the ledger holds the key of the meter's current certificate (recordLedgerKey). */
   ledgerKeyRegistered(meterId: string, certPem: string): boolean {
     const r = prepared(this.db, 'SELECT cert_sha256 FROM meter_ledger_keys WHERE meter_id = ?').get(meterId) as { cert_sha256: string } | undefined;
