@@ -66,6 +66,8 @@ export interface MeterRecord {
 interface CachedRow {
   record: Readonly<MeterRecord>;
   keyEnc: string | null;
+  /** keyEnc opened */
+  pem?: string;
   /** the last ledgerKeyRegistered answer, for this certificate */
   ledgerKeyFor?: { certPem: string; registered: boolean };
 }
@@ -200,19 +202,21 @@ export class Wallet {
   }
 
   privateKeyPem(meterId: string): string {
-    const keyEnc = this.row(meterId)?.keyEnc;
+    const row = this.row(meterId);
+    const keyEnc = row?.keyEnc;
     if (!keyEnc) throw new Error(`meter ${meterId} has no enrolled key`);
+    if (row.pem !== undefined) return row.pem; // opened from this very row (forgotten with it on any write)
     // Every reading asks for its meter's key twice (the request's check, the delivery's signature):
     // the AES-GCM open was ~6% of the HTTP thread's CPU under ingest load. Keyed by the sealed value,
     // so a revoked (NULL) or re-sealed key is never answered from here; the signer in the ledger
     // thread keeps the same plaintext key in memory anyway.
     const sealed = `${meterId}\n${keyEnc}`; // the meter is part of the AAD: one sealed value opens for one meter
     const known = this.opened.get(sealed);
-    if (known !== undefined) return known;
+    if (known !== undefined) return (row.pem = known);
     const pem = openSecret(this.key, keyEnc, this.aad(meterId, 'key'));
     if (this.opened.size >= Wallet.OPENED_MAX) this.opened.clear();
     this.opened.set(sealed, pem);
-    return pem;
+    return (row.pem = pem);
   }
 
   /** meter + sealed key → its opened PEM (bounded: cleared when full) */
