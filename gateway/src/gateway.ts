@@ -254,6 +254,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     requireIdempotencyKey: config.idempotency.required,
     validateResponses: deps.validateResponses ?? false,
     staticDir: dashboardDir(),
+    durable: () => writes.run(() => undefined),
   });
   return { app, worker, queue, apiKeys, metrics, meters, submitter, beacon, beaconStore, idempotency, beaconRegistration, agents, closeEventStreams: () => streamEvents.closeAll(), analytics: { store: analyticsStore, listener: analyticsListener, db: analyticsDb } };
 }

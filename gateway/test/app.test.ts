@@ -1,4 +1,5 @@
 import { status as Grpc } from '@grpc/grpc-js';
+import fs from 'node:fs';
 import http from 'node:http';
 import request from 'supertest';
 import { chaincodeError, mismatch, unavailable } from './helpers/fakeLedger';
@@ -307,6 +308,35 @@ describe('REST app (fake ledger + fake CA)', () => {
     expect(gw.queue.counts().QUEUED).toBe(3);
     expect((await post(1)).headers['idempotent-replayed']).toBe('true');
     expect(gw.queue.counts().QUEUED).toBe(3);
+  });
+
+  it('a replay is answered only once its stored answer is durable (the group commit\'s next fdatasync)', async () => {
+    const k = await enrol(gw, 'm-1');
+    const post = () => request(gw.app).post('/api/v1/meters/m-1/readings').set(bearer(k)).set('Idempotency-Key', 'dur-1').send(reading());
+    const first = await post();
+    expect(first.status).toBe(202);
+    // hold every fdatasync from now on: the replay's row is committed, but no sync after its read has finished
+    const held: Array<() => void> = [];
+    const sync = jest.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      held.push(() => fs.fdatasync(fd, cb));
+    }) as typeof fs.fdatasync);
+    try {
+      let answered = false;
+      const replay = post().then((r) => ((answered = true), r));
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      sync.mockRestore();
+      held.splice(0).forEach((go) => go());
+      const again = await replay;
+      expect(again.status).toBe(202);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body.receiptId).toBe(first.body.receiptId);
+    } finally {
+      sync.mockRestore();
+      held.splice(0).forEach((go) => go()); // (a failed expectation must not leave the gateway waiting for a sync)
+    }
+    expect(gw.queue.counts().QUEUED).toBe(1);
   });
 
   it('Idempotency-Key: a retried POST returns the original response and queues once; a different body is 422', async () => {

@@ -70,6 +70,28 @@ describe('IdempotencyStore', () => {
     db2.close();
   });
 
+  it('a new key is claimed in memory: no row until the request\'s first effect writes it, with the claim\'s fingerprint', () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const s = new IdempotencyStore(db);
+    const rows = () => db.prepare('SELECT principal, key, fingerprint, state, status FROM idempotency').all();
+    expect(s.begin('k', 'a', 'f')).toEqual({ kind: 'new' });
+    expect(rows()).toEqual([]);
+    // while it runs, the same key is held: the same request waits, a different one is refused
+    expect(s.begin('k', 'a', 'f')).toEqual({ kind: 'in-progress', txId: null, fromEarlierRun: false });
+    expect(s.begin('k', 'a', 'other')).toEqual({ kind: 'mismatch' });
+    // the answer is the first write: one row, completed, with the claim's fingerprint
+    s.complete('k', 'a', { status: 202, headers: {}, body: { receiptId: 'r1' } });
+    expect(rows()).toEqual([{ principal: 'k', key: 'a', fingerprint: 'f', state: 'completed', status: 202 }]);
+    expect(s.begin('k', 'a', 'other')).toEqual({ kind: 'mismatch' });
+    expect(s.begin('k', 'a', 'f')).toMatchObject({ kind: 'replay', response: { body: { receiptId: 'r1' } } });
+    // a claim forgotten by a crash before any effect had none: the retry runs (and no stale row blocks it)
+    expect(s.begin('k', 'b', 'g')).toEqual({ kind: 'new' });
+    db.close();
+    const s2 = new IdempotencyStore(openDatabase(dir));
+    expect(s2.begin('k', 'b', 'g')).toEqual({ kind: 'new' });
+  });
+
   it('release frees a claim; canonical JSON sorts keys at every level', () => {
     const s = new IdempotencyStore(openDatabase(tmpDir()));
     s.begin('k', 'x', 'f');

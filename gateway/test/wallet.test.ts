@@ -59,6 +59,28 @@ describe('MeterIdentities', () => {
     db.close();
   });
 
+  it('remembered rows follow every write: enrolment, ledger key, re-enrolment, revocation', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const wallet = new Wallet(db, KEY);
+    const ids = new MeterIdentities(wallet, new FakeCa(), { maxEnrollments: 2, affiliation: '', crlDir: `${dir}/crls` });
+    await ids.enrol('m-1', 'z-1');
+    const first = wallet.get('m-1')!;
+    expect(wallet.get('m-1')).toBe(first); // remembered
+    expect(ids.relayKey('m-1')).toBeUndefined(); // the ledger does not hold its key yet
+    ids.recordLedgerKey('m-1', first.certPem!, 'tx-key');
+    expect(ids.relayKey('m-1')).toMatchObject({ privateKeyPem: expect.stringMatching(/BEGIN PRIVATE KEY/) });
+    // a new certificate for the meter: its key is not the one the ledger holds
+    db.prepare("UPDATE meter_identities SET status = 'REGISTERED', secret_enc = NULL WHERE meter_id = 'm-1'").run();
+    wallet.recordEnrolment('m-1', 'OTHER CERT', first.certPem!);
+    expect(wallet.get('m-1')!.certPem).toBe('OTHER CERT');
+    expect(ids.relayKey('m-1')).toBeUndefined();
+    wallet.markRevoked('m-1', 'keycompromise');
+    expect(wallet.get('m-1')).toMatchObject({ status: 'REVOKED' });
+    expect(() => wallet.privateKeyPem('m-1')).toThrow(/no enrolled key/);
+    db.close();
+  });
+
   it('a crash between CA registration and enrolment is resumed with the sealed secret', async () => {
     const dir = tmpDir();
     const db = openDatabase(dir);

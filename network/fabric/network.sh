@@ -89,6 +89,7 @@ cmd_up() {
   deploy_all
   wait_endorsable
   run_gateways
+  deprioritise_ledger "$H"
   print_summary
 }
 

@@ -122,6 +122,31 @@ stop_pidfile() {
   rm -f "$f"
 }
 
+# The ledger side yields the CPU to the REST gateways' acknowledgements: GRIDLEDGER_LEDGER_NICE (0-19,
+# default 5; 0 leaves it alone) becomes the nice value of the autogroup of each ledger process
+# (network.json control.ledgerPidFiles: the devnet, or Fabric's peers and orderers) and chaincode server
+# (pids/cc-*.pid). Every process here is started with setsid, so each is its own autogroup, and the
+# kernel shares the CPUs between autogroups before it looks at a thread's own nice (sched(7), "The
+# autogroup feature"); `nice` on a process would not reach across them. Raising an autogroup's nice
+# needs no privilege. The kernel refuses an unprivileged change within 100 ms of the last one (EAGAIN,
+# kernel/sched/autogroup.c), hence the retries. Measured in docs/benchmarks.md ("REST ingest",
+# 2026-12-06); a production deployment does the same with systemd's CPUWeight= (docs/operations.md §2).
+deprioritise_ledger() { # home
+  local nice="${GRIDLEDGER_LEDGER_NICE:-5}" f pid
+  case "$nice" in ''|*[!0-9]*) die "GRIDLEDGER_LEDGER_NICE must be a whole number 0-19, got '$nice'" ;; esac
+  [ "$nice" -le 19 ] || die "GRIDLEDGER_LEDGER_NICE must be 0-19, got $nice"
+  [ "$nice" -gt 0 ] && [ -e /proc/self/autogroup ] || return 0
+  for f in $(node -e 'for (const f of require(process.argv[1]).control.ledgerPidFiles) console.log(f)' "$1/network.json") "$1"/pids/cc-*.pid; do
+    pid_alive "$f" || continue
+    pid="$(cat "$f")"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      if (echo "$nice" > "/proc/$pid/autogroup") 2>/dev/null; then break; fi
+      sleep 0.11
+    done
+  done
+  log "ledger processes and chaincode servers at autogroup nice $nice (GRIDLEDGER_LEDGER_NICE; 0 turns it off)"
+}
+
 # Waits (without fixed sleeps beyond a short poll) until a command succeeds or the deadline passes.
 wait_for() {
   local what="$1" timeout="$2"; shift 2

@@ -8,6 +8,8 @@
 #   GRIDLEDGER_PORT_BASE=N                move every port (default: portBase in network.yaml)
 #   GRIDLEDGER_COMMUNITY=0|1              a simulated community of households (default: 1 on the devnet,
 #                                         0 on Fabric); COMMUNITY_* settings in community/README.md
+#   GRIDLEDGER_LEDGER_NICE=0-19           autogroup nice of the ledger and chaincode processes, so the
+#                                         gateways' acknowledgements get a CPU first (default 5; 0 = off)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dependencies
@@ -84,6 +86,7 @@ wait_for "devnet" 60 test -s "$GRIDLEDGER_HOME/network.json" ||
   die "the devnet did not become ready in 60 s; see $LOGS/devnet.log"
 
 start_gateways
+deprioritise_ledger "$GRIDLEDGER_HOME"
 apply_development_settings
 COMMUNITY=0
 if community_wanted devnet; then start_community; COMMUNITY=1; fi

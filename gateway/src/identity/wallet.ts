@@ -63,6 +63,15 @@ export interface MeterRecord {
  * The custodial wallet: each meter's certificate and its private key, encrypted at rest.
  * A meter is `REGISTERED` (CA registration done, enrolment secret sealed) → `ACTIVE` (key + cert) → `REVOKED`.
  */
+interface CachedRow {
+  record: Readonly<MeterRecord>;
+  keyEnc: string | null;
+  /** keyEnc opened */
+  pem?: string;
+  /** the last ledgerKeyRegistered answer, for this certificate */
+  ledgerKeyFor?: { certPem: string; registered: boolean };
+}
+
 export class Wallet {
   constructor(
     private readonly db: Db,
@@ -100,6 +109,7 @@ export class Wallet {
   recordLedgerKey(meterId: string, certPem: string, txId: string): void {
     prepared(this.db, 'INSERT INTO meter_ledger_keys (meter_id, cert_sha256, tx_id, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET cert_sha256 = excluded.cert_sha256, tx_id = excluded.tx_id, recorded_at = excluded.recorded_at')
       .run(meterId, certSha256(certPem), txId, Date.now());
+    this.forget(meterId);
   }
 
   /**
@@ -113,34 +123,69 @@ export class Wallet {
 
   /** Whether the ledger holds the key of the meter's current certificate (recordLedgerKey). */
   ledgerKeyRegistered(meterId: string, certPem: string): boolean {
+    const row = this.row(meterId);
+    if (row?.ledgerKeyFor !== undefined && row.ledgerKeyFor.certPem === certPem) return row.ledgerKeyFor.registered;
     const r = prepared(this.db, 'SELECT cert_sha256 FROM meter_ledger_keys WHERE meter_id = ?').get(meterId) as { cert_sha256: string } | undefined;
-    return r !== undefined && r.cert_sha256 === certSha256(certPem);
+    const registered = r !== undefined && r.cert_sha256 === certSha256(certPem);
+    if (row) row.ledgerKeyFor = { certPem, registered };
+    return registered;
   }
+
+  /**
+   * The meter's row, remembered. Every posted reading reads its meter's row several times (the request's
+   * check, then the delivery's relay eligibility and signature), each a SELECT, a new record and a
+   * SHA-256 of the certificate: ~7% of the gateway's CPU per reading on the ingest harness
+   * (docs/benchmarks.md "REST ingest"). Only this process writes these tables, and every write below
+   * forgets the meter's entry; a row read inside an open transaction (which could still roll back) is
+   * not remembered.
+   */
+  private row(meterId: string): CachedRow | undefined {
+    const known = this.rows.get(meterId);
+    if (known) return known;
+    const r = prepared(this.db, 'SELECT * FROM meter_identities WHERE meter_id = ?').get(meterId) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    const row: CachedRow = {
+      record: Object.freeze({
+        meterId: r.meter_id as string,
+        zone: r.zone as string,
+        mspId: r.msp_id as string,
+        enrollmentId: r.enrollment_id as string,
+        status: r.status as MeterStatus,
+        certPem: (r.cert_pem as string | null) ?? null,
+        enrolledAt: (r.enrolled_at as number | null) ?? null,
+        revokedAt: (r.revoked_at as number | null) ?? null,
+        revocationReason: (r.revocation_reason as string | null) ?? null,
+        ledgerTxId: (r.ledger_tx_id as string | null) ?? null,
+      }),
+      keyEnc: (r.key_enc as string | null) ?? null,
+    };
+    if (!this.db.inTransaction) {
+      if (this.rows.size >= Wallet.OPENED_MAX) this.rows.clear();
+      this.rows.set(meterId, row);
+    }
+    return row;
+  }
+
+  private forget(meterId: string): void {
+    this.rows.delete(meterId);
+  }
+
+  /** meter → its row as last read (see `row`) */
+  private readonly rows = new Map<string, CachedRow>();
 
   private aad(meterId: string, what: string): string {
     return `gridledger-wallet:v1:${meterId}:${what}`;
   }
 
-  get(meterId: string): MeterRecord | undefined {
-    const r = prepared(this.db, 'SELECT * FROM meter_identities WHERE meter_id = ?').get(meterId) as Record<string, unknown> | undefined;
-    if (!r) return undefined;
-    return {
-      meterId: r.meter_id as string,
-      zone: r.zone as string,
-      mspId: r.msp_id as string,
-      enrollmentId: r.enrollment_id as string,
-      status: r.status as MeterStatus,
-      certPem: (r.cert_pem as string | null) ?? null,
-      enrolledAt: (r.enrolled_at as number | null) ?? null,
-      revokedAt: (r.revoked_at as number | null) ?? null,
-      revocationReason: (r.revocation_reason as string | null) ?? null,
-      ledgerTxId: (r.ledger_tx_id as string | null) ?? null,
-    };
+  /** The meter's record (frozen: shared by every caller until the meter's row changes). */
+  get(meterId: string): Readonly<MeterRecord> | undefined {
+    return this.row(meterId)?.record;
   }
 
   recordRegistration(meterId: string, zone: string, mspId: string, enrollmentId: string, secret: string): void {
     prepared(this.db, "INSERT INTO meter_identities (meter_id, zone, msp_id, enrollment_id, status, secret_enc, created_at) VALUES (?, ?, ?, ?, 'REGISTERED', ?, ?)")
       .run(meterId, zone, mspId, enrollmentId, sealSecret(this.key, secret, this.aad(meterId, 'secret')), Date.now());
+    this.forget(meterId);
   }
 
   /** Meters with an enrolled key (the ones the gateway can sign for). */
@@ -161,23 +206,26 @@ export class Wallet {
   recordEnrolment(meterId: string, certPem: string, keyPem: string): void {
     const res = prepared(this.db, "UPDATE meter_identities SET status = 'ACTIVE', cert_pem = ?, key_enc = ?, secret_enc = NULL, enrolled_at = ? WHERE meter_id = ? AND status = 'REGISTERED'")
       .run(certPem, sealSecret(this.key, keyPem, this.aad(meterId, 'key')), Date.now(), meterId);
+    this.forget(meterId);
     if (res.changes !== 1) throw new Error(`meter ${meterId} is not awaiting enrolment`);
   }
 
   privateKeyPem(meterId: string): string {
-    const r = prepared(this.db, 'SELECT key_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { key_enc: string | null } | undefined;
-    if (!r?.key_enc) throw new Error(`meter ${meterId} has no enrolled key`);
+    const row = this.row(meterId);
+    const keyEnc = row?.keyEnc;
+    if (!keyEnc) throw new Error(`meter ${meterId} has no enrolled key`);
+    if (row.pem !== undefined) return row.pem; // opened from this very row (forgotten with it on any write)
     // Every reading asks for its meter's key twice (the request's check, the delivery's signature):
     // the AES-GCM open was ~6% of the HTTP thread's CPU under ingest load. Keyed by the sealed value,
     // so a revoked (NULL) or re-sealed key is never answered from here; the signer in the ledger
     // thread keeps the same plaintext key in memory anyway.
-    const sealed = `${meterId}\n${r.key_enc}`; // the meter is part of the AAD: one sealed value opens for one meter
+    const sealed = `${meterId}\n${keyEnc}`; // the meter is part of the AAD: one sealed value opens for one meter
     const known = this.opened.get(sealed);
-    if (known !== undefined) return known;
-    const pem = openSecret(this.key, r.key_enc, this.aad(meterId, 'key'));
+    if (known !== undefined) return (row.pem = known);
+    const pem = openSecret(this.key, keyEnc, this.aad(meterId, 'key'));
     if (this.opened.size >= Wallet.OPENED_MAX) this.opened.clear();
     this.opened.set(sealed, pem);
-    return pem;
+    return (row.pem = pem);
   }
 
   /** meter + sealed key → its opened PEM (bounded: cleared when full) */
@@ -186,14 +234,17 @@ export class Wallet {
 
   recordLedgerEnrolment(meterId: string, txId: string): void {
     prepared(this.db, 'UPDATE meter_identities SET ledger_tx_id = ? WHERE meter_id = ?').run(txId, meterId);
+    this.forget(meterId);
   }
 
   deleteRegistration(meterId: string): void {
     prepared(this.db, "DELETE FROM meter_identities WHERE meter_id = ? AND status = 'REGISTERED'").run(meterId);
+    this.forget(meterId);
   }
 
   markRevoked(meterId: string, reason: string): void {
     prepared(this.db, "UPDATE meter_identities SET status = 'REVOKED', revoked_at = ?, revocation_reason = ?, key_enc = NULL, secret_enc = NULL WHERE meter_id = ?")
       .run(Date.now(), reason, meterId);
+    this.forget(meterId);
   }
 }

@@ -59,6 +59,13 @@ export interface AppCoreDeps {
   validateResponses: boolean;
   /** the dashboard's built files, served at `/` (docs/dashboard.md); absent = not built, `/` is a 404 */
   staticDir?: string;
+  /**
+   * Resolves once everything committed so far is durable (the group commit's next sync). A stored answer
+   * is committed before it is synced (store/groupCommit.ts), so a replay read in between waits for this
+   * before it is sent: nothing is answered that a power cut could still lose. Absent: every write is
+   * durable when it returns.
+   */
+  durable?: () => Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -205,6 +212,7 @@ export function createHttpApp(d: AppCoreDeps): express.Express {
             resume = { receiptId: begun.receiptId };
           }
           if (begun.kind === 'replay') {
+            await d.durable?.();
             res.setHeader('Idempotent-Replayed', 'true');
             for (const [k, v] of Object.entries(begun.response.headers)) res.setHeader(k, v);
             const ct = begun.response.status >= 400 ? 'application/problem+json' : 'application/json';

@@ -35,9 +35,17 @@ export function canonicalJson(v: unknown): string {
 }
 
 /**
- * Idempotency-Key records, scoped per authenticated principal. A key is claimed (in_progress) before
- * the request runs and completed with the response; a replay returns the stored response, a
- * different request under the same key is refused.
+ * Idempotency-Key records, scoped per authenticated principal. A key is claimed before the request runs
+ * and completed with the response; a replay returns the stored response, a different request under the
+ * same key is refused.
+ *
+ * The claim of a new key is held in memory (`active`), not written: the gateway is the only process that
+ * writes its database, so no other request can act under a key this process holds, and a claim that a
+ * crash forgets had no effect (the client's retry simply runs the request). The key's row is written
+ * with the request's first effect, in that effect's own transaction: the queued receipt and its 202
+ * answer in one savepoint of the group commit (rest/handlers.ts `enqueue`), the endorsed transaction
+ * before it is sent (`notePrepared`), or the final answer (`complete`). A separate claim transaction per
+ * request cost ~8% of the HTTP thread under ingest load (docs/benchmarks.md, "REST ingest").
  *
  * A claim whose request already had an effect remembers it while the request runs: the endorsed
  * transaction (`notePrepared`, synchronous submits) or the queued receipt (`noteReceipt`, synchronous
@@ -47,8 +55,8 @@ export function canonicalJson(v: unknown): string {
  */
 export class IdempotencyStore {
   private readonly bootId = crypto.randomUUID();
-  /** claims whose request is running in this process right now */
-  private readonly active = new Set<string>();
+  /** claims whose request is running in this process right now, with the request's fingerprint */
+  private readonly active = new Map<string, string>();
 
   constructor(private readonly db: Db) {
     db.exec(`CREATE TABLE IF NOT EXISTS idempotency (
@@ -74,58 +82,50 @@ export class IdempotencyStore {
   }
 
   /**
-   * Atomically claims the key or reports what is already stored under it.
-   *
-   * The claim is committed without its own fsync (synchronous = NORMAL for this one transaction, WAL
-   * mode: db.ts): nothing is answered on the strength of a claim alone, and the write that does answer
-   * (the queued receipt with the completed key, `notePrepared` before a send, `complete`) commits with
-   * synchronous = FULL, whose fsync of the WAL makes the earlier claim durable too. A claim lost to a
-   * power cut is a key never claimed: the client's retry runs the request, which had no effect.
+   * Claims the key or reports what is already stored under it. A new key costs one read and no write
+   * (the claim is in memory until the request's first effect writes the row, see the class comment).
    */
   begin(principal: string, key: string, fingerprint: string): IdempotencyBegin {
-    return withoutFsync(this.db, () => this.claim(principal, key, fingerprint));
-  }
-
-  private claim(principal: string, key: string, fingerprint: string): IdempotencyBegin {
-    return this.db.transaction((): IdempotencyBegin => {
-      const row = prepared(this.db, 'SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, receipt_id, boot_id FROM idempotency WHERE principal = ? AND key = ?')
-        .get(principal, key) as
-        | {
-            fingerprint: string;
-            state: string;
-            status: number;
-            headers: string;
-            body: string;
-            tx_id: string | null;
-            tx_bytes: Buffer | null;
-            acting_key: string | null;
-            receipt_id: string | null;
-            boot_id: string;
-          }
-        | undefined;
-      if (!row) {
-        const now = Date.now();
-        prepared(this.db, 
-            "INSERT INTO idempotency (principal, key, fingerprint, state, boot_id, created_at, updated_at) VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
-          )
-          .run(principal, key, fingerprint, this.bootId, now, now);
-        this.active.add(`${principal}\n${key}`);
+    const id = `${principal}\n${key}`;
+    const row = prepared(this.db, 'SELECT fingerprint, state, status, headers, body, tx_id, tx_bytes, acting_key, receipt_id FROM idempotency WHERE principal = ? AND key = ?')
+      .get(principal, key) as
+      | {
+          fingerprint: string;
+          state: string;
+          status: number;
+          headers: string;
+          body: string;
+          tx_id: string | null;
+          tx_bytes: Buffer | null;
+          acting_key: string | null;
+          receipt_id: string | null;
+        }
+      | undefined;
+    const running = this.active.get(id);
+    if (!row) {
+      if (running === undefined) {
+        this.active.set(id, fingerprint);
         return { kind: 'new' };
       }
-      if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
-      if (row.state === 'completed') {
-        return {
-          kind: 'replay',
-          response: { status: row.status, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body === '' ? undefined : JSON.parse(row.body) },
-        };
-      }
-      const fromEarlierRun = row.boot_id !== this.bootId;
-      if (!this.active.has(`${principal}\n${key}`)) {
-        // Nobody is running it (the process that claimed it died, or it ended with an unknown outcome).
-        // Take it over: with nothing endorsed it simply runs again; with an endorsed transaction, that same
-        // transaction is re-sent (Fabric commits a tx id at most once); with a queued receipt, the answer
-        // comes from that receipt.
-        this.active.add(`${principal}\n${key}`);
+      if (running !== fingerprint) return { kind: 'mismatch' };
+      return { kind: 'in-progress', txId: null, fromEarlierRun: false };
+    }
+    if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
+    if (row.state === 'completed') {
+      return {
+        kind: 'replay',
+        response: { status: row.status, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body === '' ? undefined : JSON.parse(row.body) },
+      };
+    }
+    if (running !== undefined) return { kind: 'in-progress', txId: row.tx_id, fromEarlierRun: false };
+    // Nobody is running it (the process that claimed it died, or it ended with an unknown outcome).
+    // Take it over: with nothing endorsed it simply runs again; with an endorsed transaction, that same
+    // transaction is re-sent (Fabric commits a tx id at most once); with a queued receipt, the answer
+    // comes from that receipt. Rare (after a crash or an unknown outcome): its write pays no fsync of its
+    // own, since nothing is answered on it (db.ts withoutFsync).
+    this.active.set(id, fingerprint);
+    return withoutFsync(this.db, () =>
+      this.db.transaction((): IdempotencyBegin => {
         prepared(this.db, 'UPDATE idempotency SET boot_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(this.bootId, Date.now(), principal, key);
         if (row.receipt_id) return { kind: 'resume-receipt', receiptId: row.receipt_id };
         if (!row.tx_id || !row.tx_bytes || !row.acting_key) {
@@ -133,9 +133,27 @@ export class IdempotencyStore {
           return { kind: 'new' };
         }
         return { kind: 'resume', txId: row.tx_id, txBytes: row.tx_bytes, actingKey: row.acting_key };
-      }
-      return { kind: 'in-progress', txId: row.tx_id, fromEarlierRun };
-    })();
+      })(),
+    );
+  }
+
+  /**
+   * Writes the claim's row with `set` (columns → values) applied, inserting it if this run's claim has
+   * none yet (begin writes none). A key not claimed in this process only updates an existing row.
+   */
+  private write(principal: string, key: string, set: Record<string, unknown>): number {
+    const now = Date.now();
+    const cols = Object.keys(set);
+    const fingerprint = this.active.get(`${principal}\n${key}`);
+    if (fingerprint === undefined) {
+      return prepared(this.db, `UPDATE idempotency SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE principal = ? AND key = ?`)
+        .run(...Object.values(set), now, principal, key).changes;
+    }
+    return prepared(
+      this.db,
+      `INSERT INTO idempotency (principal, key, fingerprint, boot_id, created_at, updated_at, ${cols.join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ${cols.map(() => '?').join(', ')})
+       ON CONFLICT (principal, key) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = excluded.updated_at`,
+    ).run(principal, key, fingerprint, this.bootId, now, now, ...Object.values(set)).changes;
   }
 
   /**
@@ -143,8 +161,7 @@ export class IdempotencyStore {
    * re-sending the same transaction rather than endorsing a new one.
    */
   notePrepared(principal: string, key: string, txId: string, txBytes: Uint8Array, actingKey: string): void {
-    prepared(this.db, 'UPDATE idempotency SET tx_id = ?, tx_bytes = ?, acting_key = ?, updated_at = ? WHERE principal = ? AND key = ?')
-      .run(txId, Buffer.from(txBytes), actingKey, Date.now(), principal, key);
+    this.write(principal, key, { state: 'in_progress', tx_id: txId, tx_bytes: Buffer.from(txBytes), acting_key: actingKey });
   }
 
   /**
@@ -152,7 +169,7 @@ export class IdempotencyStore {
    * that answer only once it settles (`?sync=true`): the claim stays in progress until `complete`.
    */
   noteReceipt(principal: string, key: string, receiptId: string): void {
-    prepared(this.db, 'UPDATE idempotency SET receipt_id = ?, updated_at = ? WHERE principal = ? AND key = ?').run(receiptId, Date.now(), principal, key);
+    this.write(principal, key, { state: 'in_progress', receipt_id: receiptId });
   }
 
   /** The request stopped running without a final answer (outcome unknown); a retry takes the claim over. */
@@ -161,15 +178,20 @@ export class IdempotencyStore {
   }
 
   complete(principal: string, key: string, response: StoredResponse): void {
+    this.write(principal, key, {
+      state: 'completed',
+      status: response.status,
+      headers: JSON.stringify(response.headers),
+      body: response.body === undefined ? '' : JSON.stringify(response.body),
+      tx_bytes: null,
+    });
     this.active.delete(`${principal}\n${key}`);
-    prepared(this.db, "UPDATE idempotency SET state = 'completed', status = ?, headers = ?, body = ?, tx_bytes = NULL, updated_at = ? WHERE principal = ? AND key = ?")
-      .run(response.status, JSON.stringify(response.headers), response.body === undefined ? '' : JSON.stringify(response.body), Date.now(), principal, key);
   }
 
   /**
    * Releases a claim whose request failed without any effect, so the client may run it again with the
    * key. A claim that queued a receipt is kept (as by `abandon`): its effect exists, and the next
-   * request with the key answers from that receipt. Returns whether the claim was deleted.
+   * request with the key answers from that receipt. Returns whether a stored claim was deleted.
    */
   release(principal: string, key: string): boolean {
     this.active.delete(`${principal}\n${key}`);

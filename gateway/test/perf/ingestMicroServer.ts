@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     tier: 'devnet', channel: 'energy', home,
     organizations: [{ name: 'utility1', mspId: 'Utility1MSP', peer: { endpoint: '127.0.0.1:1', hostAlias: 'p', tlsRootCertPath: path.join(home, 'tlsca.pem') },
       ca: { url: 'https://127.0.0.1:1', caName: 'ca', tlsRootCertPath: path.join(home, 'tlsca.pem'), registrar: { enrollmentId: 'admin', enrollmentSecret: 'adminpw' } }, users }],
-    chaincodes: [{ name: 'gridledger', address: '127.0.0.1:1' }],
+    chaincodes: [{ name: 'gridledger', addresses: { utility1: '127.0.0.1:1' } }],
     orderer: { batch: { maxMessageCount: 10, timeoutMs: 100 }, consensus: 'solo', mspId: 'OrdererMSP', tlsRootCertPath: path.join(home, 'tlsca.pem'), nodes: [{ name: 'o', endpoint: '127.0.0.1:1', hostAlias: 'o' }] },
     control: { ledgerPidFiles: [] },
   }));
