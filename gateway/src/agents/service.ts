@@ -6,7 +6,7 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { ARRIVAL_WINDOW_MS, blockHold, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
+import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
 import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
@@ -108,6 +108,11 @@ export class AgentService {
   private readonly arriving = new Map<string, number>();
   /** (meter|slot) → when the meter first had a ballot to enter in that slot (ms): the hold is bounded from it */
   private readonly readySince = new Map<string, number>();
+  /**
+   * tradeId → its delivery interval's start, for open trades (TradeCreated, or the household duty's own read
+   * after a restart): a reading of that interval wakes the trade's household duty, and no other's.
+   */
+  private readonly tradeIntervals = new Map<string, number>();
   /** duty id → the block hold it waits out: woken when no trade is arriving any more */
   private readonly holding = new Map<string, { slotKey: string; subject: string; untilMs: number }>();
   /** the last COMMIT_SAMPLES commit latencies (ms, submit → committed) of this gateway's acts: the decide gap is derived from them */
@@ -185,7 +190,9 @@ export class AgentService {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
-    const wakeKinds: Array<'household' | 'task-draw'> = [];
+    const wakeKinds: Array<'task-draw'> = [];
+    /** duties woken by id: the household duties of the trades a reading's interval concerns */
+    const wakeIds: string[] = [];
     /** tasks whose committee was drawn in this transaction: their beacon's completion needs no keeper */
     const drawnNow = new Set<string>();
     const seeded: DutyInput[] = [];
@@ -253,6 +260,7 @@ export class AgentService {
           const start = n('deliveryStart');
           const length = n('deliveryLength');
           if (tradeId && start !== undefined && length !== undefined) this.arriving.set(tradeId, (start + length) * 1000);
+          if (tradeId && start !== undefined) this.tradeIntervals.set(tradeId, start);
           // the autopilot looks at the trade when its delivery interval starts (it reads who the parties are)
           if (tradeId && start !== undefined) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
           if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
@@ -263,13 +271,21 @@ export class AgentService {
         case EVENTS.tradeStageAdvanced:
         case EVENTS.tradeClosed: {
           const tradeId = s('tradeId');
-          if (name === EVENTS.tradeClosed && tradeId) this.arriving.delete(tradeId);
+          if (name === EVENTS.tradeClosed && tradeId) {
+            this.arriving.delete(tradeId);
+            this.tradeIntervals.delete(tradeId);
+          }
           if (tradeId) wake.push(tradeId, taskIdFor(TRADE_TASK_KIND, tradeId)); // trade events name the trade, duties the task
           break;
         }
-        case EVENTS.readingRecorded:
-          wakeKinds.push('household'); // a reading a seller or buyer autopilot may be waiting for
+        case EVENTS.readingRecorded: {
+          // a reading a seller or buyer autopilot may be waiting for: the household duties of the trades
+          // delivering in that interval (waking every household duty on every reading made each gateway read
+          // all its trades again, right when the sellers mint: docs/benchmarks.md "Market")
+          const intervals = Array.isArray(p.intervals) ? (p.intervals as unknown[]) : [];
+          for (const [tradeId, start] of this.tradeIntervals) if (intervals.includes(start)) wakeIds.push(`household|${tradeId}`);
           break;
+        }
         case EVENTS.offerCreated: {
           const offerId = s('offerId');
           const expiresAt = n('expiresAt');
@@ -315,7 +331,7 @@ export class AgentService {
       for (const [id, h] of this.holding) if (h.untilMs <= now) this.holding.delete(id);
       for (const h of this.holding.values()) if (this.arrivingBy(now, h.untilMs).length === 0) wake.push(h.subject);
     }
-    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, entries }, now);
+    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, wakeIds, entries }, now);
     if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
     if (r.added || r.woken) this.kick();
     return r;
@@ -489,6 +505,8 @@ export class AgentService {
 
   private async runHousehold(d: Duty): Promise<void> {
     const trade = await this.read<TradeView>('trades:get', [d.subject]);
+    if (trade.state === 'SETTLED' || trade.state === 'DECLINED' || trade.state === 'FAILED_LATE') this.tradeIntervals.delete(trade.tradeId);
+    else this.tradeIntervals.set(trade.tradeId, trade.deliveryStart); // a reading of its interval wakes this duty
     const sellerHeld = this.heldMeter(trade.sellerMeterId, trade.sellerMspId);
     const buyerHeld = this.heldMeter(trade.buyerMeterId, trade.buyerMspId);
     const seller = sellerHeld ? this.settings(trade.sellerMeterId) : undefined;
@@ -703,7 +721,7 @@ export class AgentService {
       for (const [k, at] of this.readySince) if (at < now - 600_000) this.readySince.delete(k);
       this.readySince.set(slotKey, now);
     }
-    const hold = blockHold({ nowMs: now, slotStartAt: slotStartAt(step.slot, v.task.genesisAt, v.task.slotSeconds), slotSeconds: v.task.slotSeconds, readySinceMs: this.readySince.get(slotKey)!, imminent, arrivingEndsMs: this.arrivingBy(now, Infinity) });
+    const hold = blockHold({ nowMs: now, slotStartAt: slotStartAt(step.slot, v.task.genesisAt, v.task.slotSeconds), slotSeconds: v.task.slotSeconds, readySinceMs: this.readySince.get(slotKey)!, marginMs: blockMarginMs(this.commitMs), imminent, arrivingEndsMs: this.arrivingBy(now, Infinity) });
     if (hold.hold) {
       // the tasks it leads that become ready meanwhile wake their own duties, which make the block with this one
       this.holding.set(d.id, { slotKey, subject: d.subject, untilMs: hold.untilMs });
@@ -777,6 +795,10 @@ export class AgentService {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // Household duties are woken by the readings of their trade's interval, which this process learns from
+    // TradeCreated or from the duty's own read: after a restart each pending one looks at its trade once.
+    const now = this.now();
+    for (const d of this.o.store.pending()) if (d.kind === 'household' && d.dueAt > now) this.reschedule(d, now, 'restart: reading its trade');
     this.listening = this.listen();
     this.working = this.work();
   }

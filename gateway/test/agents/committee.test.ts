@@ -1,4 +1,4 @@
-import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, blockHold, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -140,7 +140,7 @@ describe('committee member: holding its block for a stage about to open', () => 
   const tradeTask = task({ kind: 'trade', subjectId: 'trd-1', ballots: stages });
   const slotStart = GENESIS + 11 * SLOT;
   const hold = (over: Partial<Parameters<typeof blockHold>[0]> = {}) =>
-    blockHold({ nowMs: slotStart * 1000 + 4_000, slotStartAt: slotStart, slotSeconds: SLOT, readySinceMs: slotStart * 1000 + 4_000, imminent: [], arrivingEndsMs: [], ...over });
+    blockHold({ nowMs: slotStart * 1000 + 4_000, slotStartAt: slotStart, slotSeconds: SLOT, readySinceMs: slotStart * 1000 + 4_000, marginMs: BLOCK_MARGIN_MIN_MS, imminent: [], arrivingEndsMs: [], ...over });
 
   it("a trade's final stage is about to open while its execution ballot has its entry, and while the buyer's evidence is missing", () => {
     const now = inSlot(11);
@@ -165,15 +165,23 @@ describe('committee member: holding its block for a stage about to open', () => 
     expect(hold({ arrivingEndsMs: [slotStart * 1000 + 60_000] })).toMatchObject({ hold: false });
   });
 
-  it('holds while a trade is arriving or a task it leads is about to open a ballot, until the middle of the slot at the latest', () => {
+  it('holds while a trade is arriving or a task it leads is about to open a ballot, until the margin before the slot ends at the latest', () => {
     const arriving = hold({ arrivingEndsMs: [slotStart * 1000] });
-    expect(arriving).toEqual({ hold: true, untilMs: slotStart * 1000 + (SLOT * 1000) / 2, why: 'holding the block of this slot: 1 trade(s) about to open a stage' });
+    expect(arriving).toEqual({ hold: true, untilMs: (slotStart + SLOT) * 1000 - BLOCK_MARGIN_MIN_MS, why: 'holding the block of this slot: 1 trade(s) about to open a stage' });
     expect(hold({ imminent: ['t-9'] })).toMatchObject({ hold: true, why: 'holding the block of this slot: 1 task(s) it leads about to open a ballot' });
-    // bounded from the moment it first had a ballot to enter (BLOCK_HOLD_MAX_MS) and by the slot's middle
+    // a longer margin (slow commits) ends the hold earlier
+    expect(hold({ imminent: ['t-9'], marginMs: 16_000 })).toMatchObject({ hold: true, untilMs: (slotStart + SLOT) * 1000 - 16_000 });
+    // bounded from the moment it first had a ballot to enter (BLOCK_HOLD_MAX_MS) and by the margin
     const longSlot = hold({ slotSeconds: 300, imminent: ['t-9'] });
     expect(longSlot).toMatchObject({ hold: true, untilMs: slotStart * 1000 + 4_000 + BLOCK_HOLD_MAX_MS });
-    expect(hold({ imminent: ['t-9'], nowMs: slotStart * 1000 + 15_000 })).toEqual({ hold: false, why: 'held as long as allowed' });
+    expect(hold({ imminent: ['t-9'], nowMs: (slotStart + SLOT) * 1000 - BLOCK_MARGIN_MIN_MS })).toEqual({ hold: false, why: 'held as long as allowed' });
     expect(hold({ imminent: ['t-9'], slotSeconds: 300, nowMs: slotStart * 1000 + 4_000 + BLOCK_HOLD_MAX_MS })).toMatchObject({ hold: false });
+  });
+
+  it('keeps room for two commits at the observed latency before the slot ends, at least BLOCK_MARGIN_MIN_MS', () => {
+    expect(blockMarginMs([])).toBe(BLOCK_MARGIN_MIN_MS);
+    expect(blockMarginMs([500, 600, 700, 800, 900])).toBe(BLOCK_MARGIN_MIN_MS);
+    expect(blockMarginMs([6_000, 6_000, 6_000, 6_000, 6_000])).toBe(13_000);
   });
 });
 

@@ -443,7 +443,7 @@ describe('AgentService', () => {
       await s.handleEvent(ledger.emitEvents([arriving, drawnOf('t-1')]));
       await s.runOnce();
       expect(blocks()).toEqual([]); // without the hold: a block of t-1 alone, and t-2 (drawn next) would wait for a later slot
-      expect(store.get('member|t-1|0|m-a')).toMatchObject({ dueAt: slotStartMs + 15_000, note: 'holding the block of this slot: 1 trade(s) about to open a stage' });
+      expect(store.get('member|t-1|0|m-a')).toMatchObject({ dueAt: slotStartMs + 20_000, note: 'holding the block of this slot: 1 trade(s) about to open a stage' });
       // woken meanwhile while the trade is still arriving: it reads nothing
       reads = [];
       store.reschedule('member|t-1|0|m-a', 0, 'woken');
@@ -458,14 +458,14 @@ describe('AgentService', () => {
       expect(blocks()).toEqual([['t-1', 't-2']]);
     });
 
-    it('holds no longer than the middle of the slot: then the block carries what is ready', async () => {
+    it('holds no longer than the margin before the slot ends: then the block carries what is ready', async () => {
       const store = new AgentStore(db, KEY);
       const s = make(store);
       now = slotStartMs + 4_000;
       await s.handleEvent(ledger.emitEvents([arriving, drawnOf('t-1')]));
       await s.runOnce();
       expect(blocks()).toEqual([]);
-      now = store.get('member|t-1|0|m-a')!.dueAt; // the slot's middle; the trade is still arriving
+      now = store.get('member|t-1|0|m-a')!.dueAt; // 10 s before the slot's end; the trade is still arriving
       await s.runOnce();
       expect(blocks()).toEqual([['t-1']]);
     });
@@ -486,6 +486,49 @@ describe('AgentService', () => {
       await s.runOnce();
       expect(blocks()).toEqual([['t-1', 't-tr']]);
     });
+  });
+
+  it("household autopilot: only a reading of the trade's delivery interval wakes its duty, which then mints at once", async () => {
+    const D = 1_767_300_000;
+    let t = trade({ state: 'AWAITING_ENERGY', sellerMeterId: 'm-a', sellerMspId: MSP, buyerMeterId: 'm-x', buyerMspId: 'Utility2MSP', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, energyEscrowWh: 0, packets: [] });
+    let exported = false;
+    const reads: string[] = [];
+    ledger.evaluateImpl = async (_id, fn, args) => {
+      reads.push(fn);
+      if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+      if (fn === 'meters:getProof') {
+        if (!exported) throw chaincodeError('[NOT_FOUND:NO_READING] no reading of meter m-a in that interval');
+        return Buffer.from(JSON.stringify({ meterId: 'm-a', intervalStart: D, direction: 'export', wh: 500 }));
+      }
+      if (fn === 'energy:listByOwner') return Buffer.from(JSON.stringify({ items: [] }));
+      throw new Error(`unexpected read ${fn} ${args.join(',')}`);
+    };
+    const store = new AgentStore(db, KEY);
+    const s = make(store);
+    s.setSettings('m-a', { autopilot: true });
+    now = (D + 61) * 1000; // the interval ended; the seller meter's reading is not recorded yet
+    await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: t.tradeId, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+    await s.runOnce();
+    expect(store.get(`household|${t.tradeId}`)!.note).toBe("the seller meter's reading of the delivery interval");
+    // another interval's reading (e.g. the next trades' meters) wakes nothing: no reads
+    reads.length = 0;
+    await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-z', intervals: [D + 60] } }]));
+    await s.runOnce();
+    expect(reads).toEqual([]);
+    // its interval's reading: the duty runs now and mints from the proven export
+    exported = true;
+    await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-a', intervals: [D] } }]));
+    await s.runOnce();
+    expect(acts()).toEqual([`meter:m-a energy:mint ${JSON.stringify({ intervalStart: D, amountWh: 200, source: 'solar' })}`]);
+    // after a restart the pending duty looks at its trade once, so a later reading of its interval wakes it again
+    await s.stop();
+    t = { ...t };
+    const again = make(new AgentStore(db, KEY));
+    store.reschedule(`household|${t.tradeId}`, now + 3_600_000, 'far');
+    const streams = ledger.streamOptions.length;
+    again.start();
+    expect(store.get(`household|${t.tradeId}`)!.dueAt).toBe(now);
+    for (let i = 0; i < 5000 && ledger.streamOptions.length === streams; i++) await new Promise((r) => setImmediate(r)); // listening: stop() then ends the stream
   });
 
   it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {

@@ -257,14 +257,26 @@ export function nextEntryImminent(task: TaskView, ballots: Record<string, Ballot
  *   and that have no committee yet — their seller is minting and delivering, or the beacon is being
  *   completed; one of them may be this meter's to lead once drawn. A trade whose interval ended more than
  *   ARRIVAL_WINDOW_MS ago no longer counts (a seller that withholds delivery holds nobody).
- * It holds at most BLOCK_HOLD_MAX_MS after it first had a ballot to enter in the slot, and never past the
- * slot's middle: the block is then still submitted with half a slot left for its commit and its retries,
- * which also covers the clock tolerance (a slot is at least twice `clockToleranceSeconds`,
- * docs/governance.md §7). Protocol rules are unchanged: the block is made by the slot's leader, in its
- * slot, once.
+ * It holds at most BLOCK_HOLD_MAX_MS after it first had a ballot to enter in the slot, and never later than
+ * `marginMs` before the slot's end (`blockMarginMs`): the block's proposal time is what the chaincode places
+ * in a slot (Condition 1; the clock guard only bounds how far that time may be from the endorsers' clocks,
+ * chaincode/src/kernel/clock.ts), so the margin is for its commit and for retries, each a new proposal with
+ * a new time. Protocol rules are unchanged: the block is made by the slot's leader, in its slot, once.
  */
-export const BLOCK_HOLD_MAX_MS = 15_000;
+export const BLOCK_HOLD_MAX_MS = 20_000;
 export const ARRIVAL_WINDOW_MS = 20_000;
+/** The least time left in the slot when a held block is submitted (a third of a 30 s development slot). */
+export const BLOCK_MARGIN_MIN_MS = 10_000;
+
+/**
+ * The margin a held block keeps before its slot's end: BLOCK_MARGIN_MIN_MS, or room for two commits at the
+ * 90th percentile of this gateway's observed commit latencies (submit → committed, retries included) plus
+ * 1 s when that is longer — a block whose first proposal fails MVCC validation is proposed again.
+ */
+export function blockMarginMs(latenciesMs: readonly number[]): number {
+  if (latenciesMs.length < DECIDE_GAP_MIN_SAMPLES) return BLOCK_MARGIN_MIN_MS;
+  return Math.max(BLOCK_MARGIN_MIN_MS, Math.ceil(1_000 + 2 * p90(latenciesMs)));
+}
 
 export interface BlockHoldInput {
   nowMs: number;
@@ -273,6 +285,8 @@ export interface BlockHoldInput {
   slotSeconds: number;
   /** when this meter first had a ballot to enter in this slot (ms) */
   readySinceMs: number;
+  /** time kept before the slot's end (`blockMarginMs`) */
+  marginMs: number;
   imminent: readonly string[];
   arrivingEndsMs: readonly number[];
 }
@@ -280,7 +294,7 @@ export interface BlockHoldInput {
 export type BlockHold = { hold: false; why: string } | { hold: true; untilMs: number; why: string };
 
 export function blockHold(i: BlockHoldInput): BlockHold {
-  const limit = Math.min(i.readySinceMs + BLOCK_HOLD_MAX_MS, i.slotStartAt * 1000 + (i.slotSeconds * 1000) / 2);
+  const limit = Math.min(i.readySinceMs + BLOCK_HOLD_MAX_MS, (i.slotStartAt + i.slotSeconds) * 1000 - i.marginMs);
   if (i.nowMs >= limit) return { hold: false, why: 'held as long as allowed' };
   const arriving = i.arrivingEndsMs.filter((end) => end <= limit && i.nowMs <= end + ARRIVAL_WINDOW_MS).length;
   if (!i.imminent.length && !arriving) return { hold: false, why: 'no stage about to open' };
