@@ -113,8 +113,12 @@ export class AgentService {
    * after a restart): a reading of that interval wakes the trade's household duty, and no other's.
    */
   private readonly tradeIntervals = new Map<string, number>();
-  /** duty id → the block hold it waits out: woken when no trade is arriving any more */
-  private readonly holding = new Map<string, { slotKey: string; subject: string; untilMs: number }>();
+  /**
+   * duty id → the block hold it waits out. One held for arriving trades is woken once, when none is arriving
+   * any more (`forArrivals` then cleared); one held only for its own tasks' next ballots is woken by those
+   * tasks (the first to be ready makes the block) or at the hold's limit.
+   */
+  private readonly holding = new Map<string, { slotKey: string; subject: string; untilMs: number; forArrivals: boolean }>();
   /** the last COMMIT_SAMPLES commit latencies (ms, submit → committed) of this gateway's acts: the decide gap is derived from them */
   private readonly commitMs: number[] = [];
   /** the last COMMIT_SAMPLES times (ms) from a ballot's quorum (ledger time) to this gateway's turn-0 decide committed */
@@ -329,7 +333,12 @@ export class AgentService {
     if (this.holding.size) {
       // a leader holding its block for arriving trades re-checks once none is arriving (or at its hold's limit)
       for (const [id, h] of this.holding) if (h.untilMs <= now) this.holding.delete(id);
-      for (const h of this.holding.values()) if (this.arrivingBy(now, h.untilMs).length === 0) wake.push(h.subject);
+      for (const h of this.holding.values()) {
+        if (h.forArrivals && this.arrivingBy(now, h.untilMs).length === 0) {
+          h.forArrivals = false;
+          wake.push(h.subject);
+        }
+      }
     }
     const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, wakeIds, entries }, now);
     if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
@@ -590,7 +599,7 @@ export class AgentService {
 
   private async runMember(d: Duty): Promise<void> {
     const held = this.holding.get(d.id);
-    if (held && this.now() < held.untilMs && this.arrivingBy(this.now(), held.untilMs).length > 0 && !this.madeBlocks.has(held.slotKey)) {
+    if (held?.forArrivals && this.now() < held.untilMs && this.arrivingBy(this.now(), held.untilMs).length > 0 && !this.madeBlocks.has(held.slotKey)) {
       // still holding its block for arriving trades: nothing to read until they have their committees
       return this.reschedule(d, held.untilMs, 'holding the block of this slot: trades about to open a stage');
     }
@@ -724,7 +733,7 @@ export class AgentService {
     const hold = blockHold({ nowMs: now, slotStartAt: slotStartAt(step.slot, v.task.genesisAt, v.task.slotSeconds), slotSeconds: v.task.slotSeconds, readySinceMs: this.readySince.get(slotKey)!, marginMs: blockMarginMs(this.commitMs), imminent, arrivingEndsMs: this.arrivingBy(now, Infinity) });
     if (hold.hold) {
       // the tasks it leads that become ready meanwhile wake their own duties, which make the block with this one
-      this.holding.set(d.id, { slotKey, subject: d.subject, untilMs: hold.untilMs });
+      this.holding.set(d.id, { slotKey, subject: d.subject, untilMs: hold.untilMs, forArrivals: hold.arriving > 0 });
       this.o.metrics.agentActs.inc({ act: 'enter', outcome: 'held' });
       return this.reschedule(d, hold.untilMs, hold.why);
     }

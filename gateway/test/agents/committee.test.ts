@@ -167,7 +167,7 @@ describe('committee member: holding its block for a stage about to open', () => 
 
   it('holds while a trade is arriving or a task it leads is about to open a ballot, until the margin before the slot ends at the latest', () => {
     const arriving = hold({ arrivingEndsMs: [slotStart * 1000] });
-    expect(arriving).toEqual({ hold: true, untilMs: (slotStart + SLOT) * 1000 - BLOCK_MARGIN_MIN_MS, why: 'holding the block of this slot: 1 trade(s) about to open a stage' });
+    expect(arriving).toEqual({ hold: true, untilMs: (slotStart + SLOT) * 1000 - BLOCK_MARGIN_MIN_MS, why: 'holding the block of this slot: 1 trade(s) about to open a stage', arriving: 1, imminent: 0 });
     expect(hold({ imminent: ['t-9'] })).toMatchObject({ hold: true, why: 'holding the block of this slot: 1 task(s) it leads about to open a ballot' });
     // a longer margin (slow commits) ends the hold earlier
     expect(hold({ imminent: ['t-9'], marginMs: 16_000 })).toMatchObject({ hold: true, untilMs: (slotStart + SLOT) * 1000 - 16_000 });

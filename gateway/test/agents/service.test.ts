@@ -478,6 +478,11 @@ describe('AgentService', () => {
       await s.runOnce();
       expect(blocks()).toEqual([]);
       expect(store.get('member|t-1|0|m-a')!.note).toBe('holding the block of this slot: 1 task(s) it leads about to open a ballot');
+      // held for its own task only: other tasks' events do not wake it (no reads until that task or the limit)
+      reads = [];
+      await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-other', ballot: 'execution', round: 0, voter: 'p-Z', approve: true } }]));
+      await s.runOnce();
+      expect(reads).toEqual([]);
       // the buyer confirms: the final stage's facts are on the ledger, the trade's duty enters with t-1
       now += 3_000;
       tradeNow = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200 });

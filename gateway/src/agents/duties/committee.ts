@@ -291,7 +291,7 @@ export interface BlockHoldInput {
   arrivingEndsMs: readonly number[];
 }
 
-export type BlockHold = { hold: false; why: string } | { hold: true; untilMs: number; why: string };
+export type BlockHold = { hold: false; why: string } | { hold: true; untilMs: number; why: string; arriving: number; imminent: number };
 
 export function blockHold(i: BlockHoldInput): BlockHold {
   const limit = Math.min(i.readySinceMs + BLOCK_HOLD_MAX_MS, (i.slotStartAt + i.slotSeconds) * 1000 - i.marginMs);
@@ -299,5 +299,5 @@ export function blockHold(i: BlockHoldInput): BlockHold {
   const arriving = i.arrivingEndsMs.filter((end) => end <= limit && i.nowMs <= end + ARRIVAL_WINDOW_MS).length;
   if (!i.imminent.length && !arriving) return { hold: false, why: 'no stage about to open' };
   const what = [i.imminent.length ? `${i.imminent.length} task(s) it leads about to open a ballot` : '', arriving ? `${arriving} trade(s) about to open a stage` : ''].filter(Boolean).join(', ');
-  return { hold: true, untilMs: limit, why: `holding the block of this slot: ${what}` };
+  return { hold: true, untilMs: limit, why: `holding the block of this slot: ${what}`, arriving, imminent: i.imminent.length };
 }
