@@ -62,8 +62,11 @@ describe('scenario 1: energy sent and received', () => {
     const open = await ledger.evaluate<{ items: Offer[] }>(who.buyer, 'offers:listOpen', [String(D), '10', '']);
     expect(open.items.map((i) => i.offerId)).toEqual([offer.offerId]);
 
-    const t = await accept(offer);
+    const accepted = await ledger.submit<Trade>(who.buyer, 'offers:accept', [offer.offerId, String(offer.amountWh), String(offer.pricePerKwh)]);
+    const t = accepted.result;
     expect(t).toMatchObject({ state: 'AWAITING_ENERGY', paymentEscrow: COST, collateralEscrow: COLLATERAL, amountWh: 2000 });
+    // the event tells listeners when the delivery interval ends (the agents' slot leaders wait for the stage it opens)
+    expect(accepted.events.find((e) => e.name === 'TradeCreated')?.payload).toMatchObject({ tradeId: t.tradeId, deliveryStart: D, deliveryLength: 900, deliveryDeadline: t.deliveryDeadline });
     expect(await balance(ledger, who.buyer)).toBe(1000 - COST);
     expect((await ledger.evaluate<{ items: Offer[] }>(who.buyer, 'offers:listOpen', [String(D), '10', ''])).items).toEqual([]);
 

@@ -6,8 +6,8 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { nextMemberStep, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
-import { leaderAt } from './duties/slots';
+import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
+import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
@@ -65,6 +65,8 @@ interface MemberView {
   /** the ballots read (what `perform` needs to time a decide) and this member's participant id */
   ballots: Record<string, BallotState>;
   me: string;
+  /** the task's next ballot is about to open for an entry (`nextEntryImminent`; only computed for a task this meter leads now) */
+  imminent?: boolean;
 }
 
 /** How many recent commit latencies the decide gap is derived from. */
@@ -98,6 +100,25 @@ export class AgentService {
   private readonly madeBlocks = new Set<string>();
   /** (meter|slot) -> the block being made now: other duties of that meter and slot wait for it */
   private readonly blocks = new Map<string, Promise<void>>();
+  /**
+   * Trades without a committee yet → when their delivery interval ends (ms), from TradeCreated until their
+   * committee is drawn or they close: what a slot leader may hold its block for (`blockHold`). In memory:
+   * after a restart only trades created since are known, and the leaders then hold less (never longer).
+   */
+  private readonly arriving = new Map<string, number>();
+  /** (meter|slot) → when the meter first had a ballot to enter in that slot (ms): the hold is bounded from it */
+  private readonly readySince = new Map<string, number>();
+  /**
+   * tradeId → its delivery interval's start, for open trades (TradeCreated, or the household duty's own read
+   * after a restart): a reading of that interval wakes the trade's household duty, and no other's.
+   */
+  private readonly tradeIntervals = new Map<string, number>();
+  /**
+   * duty id → the block hold it waits out. One held for arriving trades is woken once, when none is arriving
+   * any more (`forArrivals` then cleared); one held only for its own tasks' next ballots is woken by those
+   * tasks (the first to be ready makes the block) or at the hold's limit.
+   */
+  private readonly holding = new Map<string, { slotKey: string; subject: string; untilMs: number; forArrivals: boolean }>();
   /** the last COMMIT_SAMPLES commit latencies (ms, submit → committed) of this gateway's acts: the decide gap is derived from them */
   private readonly commitMs: number[] = [];
   /** the last COMMIT_SAMPLES times (ms) from a ballot's quorum (ledger time) to this gateway's turn-0 decide committed */
@@ -173,7 +194,9 @@ export class AgentService {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
-    const wakeKinds: Array<'household' | 'task-draw'> = [];
+    const wakeKinds: Array<'task-draw'> = [];
+    /** duties woken by id: the household duties of the trades a reading's interval concerns */
+    const wakeIds: string[] = [];
     /** tasks whose committee was drawn in this transaction: their beacon's completion needs no keeper */
     const drawnNow = new Set<string>();
     const seeded: DutyInput[] = [];
@@ -189,6 +212,7 @@ export class AgentService {
         case EVENTS.committeeDrawn: {
           const taskId = s('taskId');
           const round = n('round');
+          if (s('kind') === TRADE_TASK_KIND && s('subjectId')) this.arriving.delete(s('subjectId')!);
           if (!taskId || round === undefined || !Array.isArray(p.committee)) break;
           local ??= await this.refreshMeters();
           for (const pid of p.committee as string[]) {
@@ -238,6 +262,9 @@ export class AgentService {
           const tradeId = s('tradeId');
           const deadline = n('deliveryDeadline');
           const start = n('deliveryStart');
+          const length = n('deliveryLength');
+          if (tradeId && start !== undefined && length !== undefined) this.arriving.set(tradeId, (start + length) * 1000);
+          if (tradeId && start !== undefined) this.tradeIntervals.set(tradeId, start);
           // the autopilot looks at the trade when its delivery interval starts (it reads who the parties are)
           if (tradeId && start !== undefined) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
           if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
@@ -248,12 +275,21 @@ export class AgentService {
         case EVENTS.tradeStageAdvanced:
         case EVENTS.tradeClosed: {
           const tradeId = s('tradeId');
+          if (name === EVENTS.tradeClosed && tradeId) {
+            this.arriving.delete(tradeId);
+            this.tradeIntervals.delete(tradeId);
+          }
           if (tradeId) wake.push(tradeId, taskIdFor(TRADE_TASK_KIND, tradeId)); // trade events name the trade, duties the task
           break;
         }
-        case EVENTS.readingRecorded:
-          wakeKinds.push('household'); // a reading a seller or buyer autopilot may be waiting for
+        case EVENTS.readingRecorded: {
+          // a reading a seller or buyer autopilot may be waiting for: the household duties of the trades
+          // delivering in that interval (waking every household duty on every reading made each gateway read
+          // all its trades again, right when the sellers mint: docs/benchmarks.md "Market")
+          const intervals = Array.isArray(p.intervals) ? (p.intervals as unknown[]) : [];
+          for (const [tradeId, start] of this.tradeIntervals) if (intervals.includes(start)) wakeIds.push(`household|${tradeId}`);
           break;
+        }
         case EVENTS.offerCreated: {
           const offerId = s('offerId');
           const expiresAt = n('expiresAt');
@@ -294,7 +330,17 @@ export class AgentService {
       }
     }
     for (const d of seeded) if (!drawnNow.has(`${d.subject}|${d.round}`)) add.push(d);
-    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, entries }, now);
+    if (this.holding.size) {
+      // a leader holding its block for arriving trades re-checks once none is arriving (or at its hold's limit)
+      for (const [id, h] of this.holding) if (h.untilMs <= now) this.holding.delete(id);
+      for (const h of this.holding.values()) {
+        if (h.forArrivals && this.arrivingBy(now, h.untilMs).length === 0) {
+          h.forArrivals = false;
+          wake.push(h.subject);
+        }
+      }
+    }
+    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, wakeIds, entries }, now);
     if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
     if (r.added || r.woken) this.kick();
     return r;
@@ -390,6 +436,19 @@ export class AgentService {
     }
   }
 
+  /**
+   * When the delivery intervals of the arriving trades end (ms): those ending by `limitMs` and ended at most
+   * ARRIVAL_WINDOW_MS ago (older ones are forgotten: a seller that never delivers holds nobody).
+   */
+  private arrivingBy(nowMs: number, limitMs: number): number[] {
+    const out: number[] = [];
+    for (const [tradeId, end] of this.arriving) {
+      if (nowMs > end + ARRIVAL_WINDOW_MS) this.arriving.delete(tradeId);
+      else if (end <= limitMs) out.push(end);
+    }
+    return out;
+  }
+
   /** The gap between decide turns this gateway's members use now (duties/committee.ts `decideGapMs`). */
   decideGapMs(): number {
     return decideGapMs(this.commitMs, this.turn0DecideMs);
@@ -455,6 +514,8 @@ export class AgentService {
 
   private async runHousehold(d: Duty): Promise<void> {
     const trade = await this.read<TradeView>('trades:get', [d.subject]);
+    if (trade.state === 'SETTLED' || trade.state === 'DECLINED' || trade.state === 'FAILED_LATE') this.tradeIntervals.delete(trade.tradeId);
+    else this.tradeIntervals.set(trade.tradeId, trade.deliveryStart); // a reading of its interval wakes this duty
     const sellerHeld = this.heldMeter(trade.sellerMeterId, trade.sellerMspId);
     const buyerHeld = this.heldMeter(trade.buyerMeterId, trade.buyerMspId);
     const seller = sellerHeld ? this.settings(trade.sellerMeterId) : undefined;
@@ -537,6 +598,12 @@ export class AgentService {
   }
 
   private async runMember(d: Duty): Promise<void> {
+    const held = this.holding.get(d.id);
+    if (held?.forArrivals && this.now() < held.untilMs && this.arrivingBy(this.now(), held.untilMs).length > 0 && !this.madeBlocks.has(held.slotKey)) {
+      // still holding its block for arriving trades: nothing to read until they have their committees
+      return this.reschedule(d, held.untilMs, 'holding the block of this slot: trades about to open a stage');
+    }
+    this.holding.delete(d.id);
     const v = await this.memberView(d);
     if ('finish' in v) return this.finish(d, v.finish, v.state);
     if (v.step.kind === 'enter') return this.enterBlock(d, v);
@@ -614,7 +681,8 @@ export class AgentService {
     for (const k of this.refusedSlots) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
     for (const k of this.madeBlocks) if (k.startsWith(`${meterId}|`)) enteredSlots.add(Number(k.split('|')[1]));
     const step = nextMemberStep({ task, ballots, me, nowMs: this.now(), behaviour: settings.behaviour, verdict, ...(notReady ? { notReady } : {}), ...(entryVerdict !== undefined ? { entryApproves: entryVerdict } : {}), enteredSlots, decideGapMs: this.decideGapMs() });
-    return { id, task, subjectArg, step, ballots, me };
+    const imminent = leadsOnly && step.kind !== 'enter' && nextEntryImminent(task, ballots, verdict !== undefined, this.now());
+    return { id, task, subjectArg, step, ballots, me, ...(imminent ? { imminent } : {}) };
   }
 
   /**
@@ -644,21 +712,37 @@ export class AgentService {
 
   private async makeBlock(d: Duty, v: MemberView, step: Extract<MemberStep, { kind: 'enter' }>, slotKey: string): Promise<void> {
     const candidates: EntryCandidate[] = [{ taskId: v.task.taskId, step }];
+    const imminent: string[] = [];
     for (const other of this.o.store.pending([d.meterId])) {
       if (candidates.length >= MAX_BLOCK_ENTRIES) break;
       if (other.kind !== 'member' || other.id === d.id || other.subject === v.task.taskId) continue;
       try {
         const ov = await this.memberView(other, true);
-        if (!('finish' in ov)) candidates.push({ taskId: ov.task.taskId, step: ov.step });
+        if ('finish' in ov) continue;
+        candidates.push({ taskId: ov.task.taskId, step: ov.step });
+        if (ov.imminent) imminent.push(ov.task.taskId);
       } catch (e) {
         this.o.logger.warn({ duty: other.id, err: (e as Error).message }, "could not check a task for this slot's block; it waits for its own turn");
       }
+    }
+    const now = this.now();
+    if (!this.readySince.has(slotKey)) {
+      for (const [k, at] of this.readySince) if (at < now - 600_000) this.readySince.delete(k);
+      this.readySince.set(slotKey, now);
+    }
+    const hold = blockHold({ nowMs: now, slotStartAt: slotStartAt(step.slot, v.task.genesisAt, v.task.slotSeconds), slotSeconds: v.task.slotSeconds, readySinceMs: this.readySince.get(slotKey)!, marginMs: blockMarginMs(this.commitMs), imminent, arrivingEndsMs: this.arrivingBy(now, Infinity) });
+    if (hold.hold) {
+      // the tasks it leads that become ready meanwhile wake their own duties, which make the block with this one
+      this.holding.set(d.id, { slotKey, subject: d.subject, untilMs: hold.untilMs, forArrivals: hold.arriving > 0 });
+      this.o.metrics.agentActs.inc({ act: 'enter', outcome: 'held' });
+      return this.reschedule(d, hold.untilMs, hold.why);
     }
     const taskIds = entryBlock(candidates, step.slot, undefined, MAX_BLOCK_ENTRIES);
     const r = await this.act(d, v.id, `enter|${d.meterId}|${step.slot}`, 'committees:recordEntries', [JSON.stringify({ taskIds })]);
     if (r.outcome === 'acted') {
       this.madeBlocks.add(slotKey);
-      this.o.logger.info({ duty: d.id, slot: step.slot, tasks: taskIds }, 'leader block recorded');
+      for (const [id, h] of this.holding) if (h.slotKey === slotKey) this.holding.delete(id);
+      this.o.logger.info({ duty: d.id, slot: step.slot, tasks: taskIds, heldMs: this.now() - (this.readySince.get(slotKey) ?? this.now()) }, 'leader block recorded');
     } else if (r.subCode === 'LEADER_SLOT_USED') {
       this.madeBlocks.add(slotKey); // Condition 2: this meter's block of the slot is on the ledger already (made before a restart)
     }
@@ -720,6 +804,10 @@ export class AgentService {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // Household duties are woken by the readings of their trade's interval, which this process learns from
+    // TradeCreated or from the duty's own read: after a restart each pending one looks at its trade once.
+    const now = this.now();
+    for (const d of this.o.store.pending()) if (d.kind === 'household' && d.dueAt > now) this.reschedule(d, now, 'restart: reading its trade');
     this.listening = this.listen();
     this.working = this.work();
   }

@@ -122,7 +122,7 @@ export class AgentStore {
    */
   advance(
     cp: Checkpoint,
-    change: { add: DutyInput[]; wake: string[]; wakeKinds?: DutyKind[]; entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> },
+    change: { add: DutyInput[]; wake: string[]; wakeKinds?: DutyKind[]; wakeIds?: string[]; entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> },
     now = Date.now(),
     name = AGENTS_CHECKPOINT,
   ): { added: number; woken: number } {
@@ -137,6 +137,8 @@ export class AgentStore {
       for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
       const wakeKind = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
       for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
+      const wakeId = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
+      for (const id of new Set(change.wakeIds ?? [])) woken += wakeId.run(now, now, now, id).changes;
       const ent = this.db.prepare('INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
       for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
       this.db

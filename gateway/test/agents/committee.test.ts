@@ -1,4 +1,4 @@
-import { DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -129,6 +129,59 @@ describe('committee member: one block per slot for every task it leads (seed 002
     const many = Array.from({ length: 20 }, (_, i) => ({ taskId: `t-${i}`, step: { kind: 'enter' as const, ballot: 'admission', slot: 11 } }));
     expect(entryBlock(many, 11, undefined, 16)).toHaveLength(16);
     expect(entryBlock([...many.slice(0, 2), many[0]!], 11, undefined, 16)).toEqual(['t-0', 't-1']);
+  });
+});
+
+describe('committee member: holding its block for a stage about to open', () => {
+  const stages = [
+    { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+    { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+  ];
+  const tradeTask = task({ kind: 'trade', subjectId: 'trd-1', ballots: stages });
+  const slotStart = GENESIS + 11 * SLOT;
+  const hold = (over: Partial<Parameters<typeof blockHold>[0]> = {}) =>
+    blockHold({ nowMs: slotStart * 1000 + 4_000, slotStartAt: slotStart, slotSeconds: SLOT, readySinceMs: slotStart * 1000 + 4_000, marginMs: BLOCK_MARGIN_MIN_MS, imminent: [], arrivingEndsMs: [], ...over });
+
+  it("a trade's final stage is about to open while its execution ballot has its entry, and while the buyer's evidence is missing", () => {
+    const now = inSlot(11);
+    expect(nextEntryImminent(tradeTask, { execution: ballot('execution', { entryBy: 'p-D', slot: 10 }) }, true, now)).toBe(true);
+    const approved = ballot('execution', { entryBy: 'p-D', slot: 10, status: 'APPROVED' });
+    expect(nextEntryImminent(tradeTask, { execution: approved, final: { ballot: null, round: 0, votes: [] } }, false, now)).toBe(true);
+    // facts there: the step is to enter (not "imminent"); the final entered: nothing later to open
+    expect(nextEntryImminent(tradeTask, { execution: approved, final: { ballot: null, round: 0, votes: [] } }, true, now)).toBe(false);
+    expect(nextEntryImminent(tradeTask, { execution: approved, final: ballot('final', { entryBy: 'p-A', slot: 11 }) }, true, now)).toBe(false);
+    // an admission has one ballot: once entered, nothing opens after it
+    expect(nextEntryImminent(task(), { admission: ballot('admission', { entryBy: 'p-D', slot: 10 }) }, true, now)).toBe(false);
+    // not active, or past the round's deadline: nothing to wait for
+    expect(nextEntryImminent({ ...tradeTask, status: 'CLOSED' }, { execution: ballot('execution', { entryBy: 'p-D', slot: 10 }) }, true, now)).toBe(false);
+    expect(nextEntryImminent(tradeTask, { execution: ballot('execution', { entryBy: 'p-D', slot: 10 }) }, true, (tradeTask.deadlineAt + 1) * 1000)).toBe(false);
+  });
+
+  it('makes the block at once when no stage is about to open', () => {
+    expect(hold()).toEqual({ hold: false, why: 'no stage about to open' });
+    // a trade whose interval ended longer ago than the arrival window holds nobody (a seller that withholds delivery)
+    expect(hold({ arrivingEndsMs: [slotStart * 1000 + 4_000 - ARRIVAL_WINDOW_MS - 1] })).toMatchObject({ hold: false });
+    // nor one whose interval ends after the hold's limit (it cannot be ready in time for this block)
+    expect(hold({ arrivingEndsMs: [slotStart * 1000 + 60_000] })).toMatchObject({ hold: false });
+  });
+
+  it('holds while a trade is arriving or a task it leads is about to open a ballot, until the margin before the slot ends at the latest', () => {
+    const arriving = hold({ arrivingEndsMs: [slotStart * 1000] });
+    expect(arriving).toEqual({ hold: true, untilMs: (slotStart + SLOT) * 1000 - BLOCK_MARGIN_MIN_MS, why: 'holding the block of this slot: 1 trade(s) about to open a stage', arriving: 1, imminent: 0 });
+    expect(hold({ imminent: ['t-9'] })).toMatchObject({ hold: true, why: 'holding the block of this slot: 1 task(s) it leads about to open a ballot' });
+    // a longer margin (slow commits) ends the hold earlier
+    expect(hold({ imminent: ['t-9'], marginMs: 16_000 })).toMatchObject({ hold: true, untilMs: (slotStart + SLOT) * 1000 - 16_000 });
+    // bounded from the moment it first had a ballot to enter (BLOCK_HOLD_MAX_MS) and by the margin
+    const longSlot = hold({ slotSeconds: 300, imminent: ['t-9'] });
+    expect(longSlot).toMatchObject({ hold: true, untilMs: slotStart * 1000 + 4_000 + BLOCK_HOLD_MAX_MS });
+    expect(hold({ imminent: ['t-9'], nowMs: (slotStart + SLOT) * 1000 - BLOCK_MARGIN_MIN_MS })).toEqual({ hold: false, why: 'held as long as allowed' });
+    expect(hold({ imminent: ['t-9'], slotSeconds: 300, nowMs: slotStart * 1000 + 4_000 + BLOCK_HOLD_MAX_MS })).toMatchObject({ hold: false });
+  });
+
+  it('keeps room for two commits at the observed latency before the slot ends, at least BLOCK_MARGIN_MIN_MS', () => {
+    expect(blockMarginMs([])).toBe(BLOCK_MARGIN_MIN_MS);
+    expect(blockMarginMs([500, 600, 700, 800, 900])).toBe(BLOCK_MARGIN_MIN_MS);
+    expect(blockMarginMs([6_000, 6_000, 6_000, 6_000, 6_000])).toBe(13_000);
   });
 });
 

@@ -385,6 +385,157 @@ describe('AgentService', () => {
     });
   });
 
+  describe('holding the block for a stage about to open (docs/agents.md §2)', () => {
+    // As above: p-A (m-a) leads slot 11 of t-1 and t-2; t-tr is a trade task it leads too (offset 1, index 0).
+    const stages = [
+      { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+      { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+    ];
+    const tasks: Record<string, TaskView> = {
+      't-1': task(),
+      't-2': task({ taskId: 't-2', subjectId: 'p-new2#1', parties: ['p-new2'], committee: ['p-B', 'p-A', 'p-C', 'p-D'], leaderOffset: 2 }),
+      't-tr': task({ taskId: 't-tr', kind: 'trade', subjectId: 'trd-1', parties: ['p-S', 'p-B'], ballots: stages }),
+    };
+    const slotStartMs = (inSlotAt(11) - 5) * 1000;
+    let ballots: Record<string, Record<string, BallotState>>;
+    let tradeNow: ReturnType<typeof trade>;
+    let reads: string[];
+    const drawnOf = (id: string) => ({ name: 'CommitteeDrawn', payload: { taskId: id, kind: tasks[id]!.kind, subjectId: tasks[id]!.subjectId, round: 0, committee: tasks[id]!.committee, deadlineAt: tasks[id]!.deadlineAt } });
+    /** a trade of the market whose delivery interval ended at the slot's start: its seller is delivering, its committee not drawn */
+    const arriving = { name: 'TradeCreated', payload: { tradeId: 'trd-x', deliveryStart: slotStartMs / 1000 - 60, deliveryLength: 60, deliveryDeadline: slotStartMs / 1000 + 60 } };
+    const arrived = { name: 'CommitteeDrawn', payload: { taskId: 'tt-x', kind: 'trade', subjectId: 'trd-x', round: 0, committee: ['p-B', 'p-D', 'p-E', 'p-F'], deadlineAt: tasks['t-1']!.deadlineAt } };
+    const blocks = () => ledger.applied.filter((t) => t.fn === 'committees:recordEntries').map((t) => (JSON.parse(t.args[0]!) as { taskIds: string[] }).taskIds.sort());
+
+    beforeEach(() => {
+      reads = [];
+      tradeNow = trade({ state: 'FINAL' });
+      ballots = {
+        't-1': { admission: { ballot: null, round: 0, votes: [] } },
+        't-2': { admission: { ballot: null, round: 0, votes: [] } },
+        't-tr': { execution: ballot('execution', { entryBy: 'p-D', slot: 10, status: 'APPROVED' }), final: { ballot: null, round: 0, votes: [] } },
+      };
+      const inner = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        reads.push(fn);
+        if (fn === 'committees:getTask') return Buffer.from(JSON.stringify(tasks[args[0]!]));
+        if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[0]!]![args[1]!]));
+        if (fn === 'trades:get') return Buffer.from(JSON.stringify(tradeNow));
+        if (fn === 'participants:get') {
+          const taskId = Object.values(tasks).find((t) => t.subjectId.startsWith(`${args[0]!}#`))!.taskId;
+          return Buffer.from(JSON.stringify({ ...world.candidate, participantId: args[0], admissionTaskId: taskId }));
+        }
+        return inner(id, fn, args);
+      };
+      ledger.result = (tx) => {
+        if (tx.fn !== 'committees:recordEntries') return {};
+        for (const id of (JSON.parse(tx.args[0]!) as { taskIds: string[] }).taskIds) {
+          const name = Object.keys(ballots[id]!).find((b) => ballots[id]![b]!.ballot?.status !== 'APPROVED')!;
+          ballots[id]![name] = ballot(name, { entryBy: 'p-A', slot: 11 });
+        }
+        return {};
+      };
+    });
+
+    it('waits while a trade is arriving, and makes ONE block with the task drawn meanwhile', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      now = slotStartMs + 4_000;
+      await s.handleEvent(ledger.emitEvents([arriving, drawnOf('t-1')]));
+      await s.runOnce();
+      expect(blocks()).toEqual([]); // without the hold: a block of t-1 alone, and t-2 (drawn next) would wait for a later slot
+      expect(store.get('member|t-1|0|m-a')).toMatchObject({ dueAt: slotStartMs + 20_000, note: 'holding the block of this slot: 1 trade(s) about to open a stage' });
+      // woken meanwhile while the trade is still arriving: it reads nothing
+      reads = [];
+      store.reschedule('member|t-1|0|m-a', 0, 'woken');
+      await s.runOnce();
+      expect(reads).toEqual([]);
+      expect(blocks()).toEqual([]);
+      // t-2 is drawn (this meter leads it now) and the arriving trade's committee too: the hold ends at once
+      now += 2_000;
+      await s.handleEvent(ledger.emitEvents([drawnOf('t-2'), arrived]));
+      await s.runOnce();
+      await s.runOnce();
+      expect(blocks()).toEqual([['t-1', 't-2']]);
+    });
+
+    it('holds no longer than the margin before the slot ends: then the block carries what is ready', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      now = slotStartMs + 4_000;
+      await s.handleEvent(ledger.emitEvents([arriving, drawnOf('t-1')]));
+      await s.runOnce();
+      expect(blocks()).toEqual([]);
+      now = store.get('member|t-1|0|m-a')!.dueAt; // 10 s before the slot's end; the trade is still arriving
+      await s.runOnce();
+      expect(blocks()).toEqual([['t-1']]);
+    });
+
+    it("waits for the final stage of a trade it leads (the buyer's evidence), then enters both in one block", async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      now = slotStartMs + 4_000;
+      await s.handleEvent(ledger.emitEvents([drawnOf('t-tr'), drawnOf('t-1')]));
+      await s.runOnce();
+      expect(blocks()).toEqual([]);
+      expect(store.get('member|t-1|0|m-a')!.note).toBe('holding the block of this slot: 1 task(s) it leads about to open a ballot');
+      // held for its own task only: other tasks' events do not wake it (no reads until that task or the limit)
+      reads = [];
+      await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-other', ballot: 'execution', round: 0, voter: 'p-Z', approve: true } }]));
+      await s.runOnce();
+      expect(reads).toEqual([]);
+      // the buyer confirms: the final stage's facts are on the ledger, the trade's duty enters with t-1
+      now += 3_000;
+      tradeNow = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200 });
+      store.reschedule('member|t-tr|0|m-a', 0, 'TradeDeliveryEvidenced');
+      await s.runOnce();
+      await s.runOnce();
+      expect(blocks()).toEqual([['t-1', 't-tr']]);
+    });
+  });
+
+  it("household autopilot: only a reading of the trade's delivery interval wakes its duty, which then mints at once", async () => {
+    const D = 1_767_300_000;
+    let t = trade({ state: 'AWAITING_ENERGY', sellerMeterId: 'm-a', sellerMspId: MSP, buyerMeterId: 'm-x', buyerMspId: 'Utility2MSP', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, energyEscrowWh: 0, packets: [] });
+    let exported = false;
+    const reads: string[] = [];
+    ledger.evaluateImpl = async (_id, fn, args) => {
+      reads.push(fn);
+      if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+      if (fn === 'meters:getProof') {
+        if (!exported) throw chaincodeError('[NOT_FOUND:NO_READING] no reading of meter m-a in that interval');
+        return Buffer.from(JSON.stringify({ meterId: 'm-a', intervalStart: D, direction: 'export', wh: 500 }));
+      }
+      if (fn === 'energy:listByOwner') return Buffer.from(JSON.stringify({ items: [] }));
+      throw new Error(`unexpected read ${fn} ${args.join(',')}`);
+    };
+    const store = new AgentStore(db, KEY);
+    const s = make(store);
+    s.setSettings('m-a', { autopilot: true });
+    now = (D + 61) * 1000; // the interval ended; the seller meter's reading is not recorded yet
+    await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: t.tradeId, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+    await s.runOnce();
+    expect(store.get(`household|${t.tradeId}`)!.note).toBe("the seller meter's reading of the delivery interval");
+    // another interval's reading (e.g. the next trades' meters) wakes nothing: no reads
+    reads.length = 0;
+    await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-z', intervals: [D + 60] } }]));
+    await s.runOnce();
+    expect(reads).toEqual([]);
+    // its interval's reading: the duty runs now and mints from the proven export
+    exported = true;
+    await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-a', intervals: [D] } }]));
+    await s.runOnce();
+    expect(acts()).toEqual([`meter:m-a energy:mint ${JSON.stringify({ intervalStart: D, amountWh: 200, source: 'solar' })}`]);
+    // after a restart the pending duty looks at its trade once, so a later reading of its interval wakes it again
+    await s.stop();
+    t = { ...t };
+    const again = make(new AgentStore(db, KEY));
+    store.reschedule(`household|${t.tradeId}`, now + 3_600_000, 'far');
+    const streams = ledger.streamOptions.length;
+    again.start();
+    expect(store.get(`household|${t.tradeId}`)!.dueAt).toBe(now);
+    for (let i = 0; i < 5000 && ledger.streamOptions.length === streams; i++) await new Promise((r) => setImmediate(r)); // listening: stop() then ends the stream
+  });
+
   it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {
     const t = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 100 });
     world.task = task({ kind: 'trade', subjectId: t.tradeId, ballots: [

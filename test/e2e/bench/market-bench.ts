@@ -41,6 +41,7 @@ import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { loadNetwork, newRunId, readLedgerPids, repoRoot, sleep, type NetworkDescriptor } from '../support';
 import { gatewayPid, loadGateways, regulatorClient, scanTransactions, type LedgerTx } from '../rest/support';
 import { batchSettings, benchPuts, checkTier, connectBench, cpuOf, fmt, intEnv, percentile, printRows } from './common';
+import { summarise, tradeTimelines, type TimelineTask, type TimelineTrade } from './timeline';
 
 const HOUSEHOLDS = intEnv('BENCH_HOUSEHOLDS', 12);
 const INTERVALS = intEnv('BENCH_INTERVALS', 3);
@@ -57,12 +58,9 @@ const CLOSED = new Set(['SETTLED', 'DECLINED', 'FAILED_LATE']);
 const now = (): number => Date.now() / 1000;
 
 /** The fields of a trade this benchmark reads (GET /api/v1/trades/{id}; chaincode market/domain/trade.ts). */
-interface TradeView {
-  tradeId: string;
+interface TradeView extends TimelineTrade {
   state: string;
-  deliveryStart: number;
-  deliveryLength: number;
-  validation: { decidedByFacts: boolean };
+  validation: { taskId: string; decidedByFacts: boolean };
   outcome?: { closedAt: number; fault: string };
 }
 
@@ -344,6 +342,18 @@ async function main(): Promise<void> {
       ['CPU ms / market tx (window)', `${fmt(cpuPerTradeTx, 2)} → capacity ratio ≈ ${fmt(cpuPerPut / cpuPerTradeTx, 2)} of trivial puts/s (CPU per put ÷ per market tx)`],
       ['machine', `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`],
     ]);
+
+    // Where the time goes (bench/timeline.ts): each step's wait over the measured trades, from the blocks.
+    const tasks = new Map<string, TimelineTask>();
+    for (const t of all) {
+      const r = await regulator.get<TimelineTask>(`/api/v1/committees/tasks/${t.validation.taskId}`);
+      if (r.status === 200) tasks.set(t.validation.taskId, r.body);
+    }
+    const { rows, misses } = summarise(tradeTimelines(scanned, all, tasks), 2 * slot * 1000);
+    console.log('');
+    console.log(`where the time goes (proposal times of each trade's transactions, s; ${misses.length} trades beyond two slots):`);
+    printRows(rows);
+    for (const m of misses) console.log(`  miss ${m}`);
   } finally {
     if (community) await stopChild(community);
     conn.close();

@@ -50,7 +50,9 @@ export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, p
   const tradeId = tradeIdFor(terms.origin, terms.originId);
   const t = T.newTrade(terms, taskIdFor(TRADE_TASK_KIND, tradeId), ctx.now, params);
   await putTrade(ctx, t, true);
-  emit(ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryDeadline: t.deliveryDeadline });
+  // deliveryLength: a listener knows when the delivery interval ends, i.e. when the trade's committee stage is
+  // about to open (the agents' slot leaders hold their block for it, docs/agents.md §2)
+  emit(ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryLength: t.deliveryLength, deliveryDeadline: t.deliveryDeadline });
   return t;
 }
 

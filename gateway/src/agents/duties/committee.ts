@@ -225,3 +225,79 @@ export function entryBlock(candidates: readonly EntryCandidate[], slot: number, 
   }
   return taskIds;
 }
+
+/**
+ * Whether a task's next ballot is about to open for an entry, though none can be made now (so a slot leader
+ * of the task may hold its block for it, `blockHold`): the open ballot has its entry and a later ballot
+ * needs one (a trade's final stage opens once the execution ballot is decided and the buyer confirmed), or
+ * the open ballot needs an entry whose facts are not on the ledger yet (`hasFacts` false: the final stage
+ * waits for the buyer's delivery evidence). Nothing is imminent in a task that is not active or past its
+ * round's deadline.
+ */
+export function nextEntryImminent(task: TaskView, ballots: Record<string, BallotState | undefined>, hasFacts: boolean, nowMs: number): boolean {
+  if (task.status !== 'ACTIVE' || Math.floor(nowMs / 1000) > task.deadlineAt) return false;
+  const cur = currentBallot(task, ballots, task.round);
+  if ('closed' in cur) return false;
+  const ballot = cur.state?.ballot && cur.state.ballot.round === task.round ? cur.state.ballot : null;
+  if (ballot?.entry) {
+    const later = task.ballots.slice(task.ballots.findIndex((b) => b.name === cur.spec.name) + 1);
+    return later.some((b) => b.requiresEntry);
+  }
+  return cur.spec.requiresEntry && !hasFacts;
+}
+
+/**
+ * Holding a leader's block (docs/agents.md §2 "Holding the block"). A meter makes ONE block per slot
+ * (Condition 2), so a stage that becomes ready in its slot after it made the block waits for the task's
+ * next slot leader — 30 s on the development network, the difference between settling within two slots
+ * of the interval's end and not (docs/benchmarks.md "Market": every such miss was a stage one slot late).
+ * So a leader waits while a stage it may have to enter is about to open:
+ * - `imminent`: tasks it leads in this slot whose next ballot is about to open (`nextEntryImminent`);
+ * - `arrivingEndsMs`: trades of the market whose delivery interval ended (or ends before the hold's limit)
+ *   and that have no committee yet — their seller is minting and delivering, or the beacon is being
+ *   completed; one of them may be this meter's to lead once drawn. A trade whose interval ended more than
+ *   ARRIVAL_WINDOW_MS ago no longer counts (a seller that withholds delivery holds nobody).
+ * It holds at most BLOCK_HOLD_MAX_MS after it first had a ballot to enter in the slot, and never later than
+ * `marginMs` before the slot's end (`blockMarginMs`): the block's proposal time is what the chaincode places
+ * in a slot (Condition 1; the clock guard only bounds how far that time may be from the endorsers' clocks,
+ * chaincode/src/kernel/clock.ts), so the margin is for its commit and for retries, each a new proposal with
+ * a new time. Protocol rules are unchanged: the block is made by the slot's leader, in its slot, once.
+ */
+export const BLOCK_HOLD_MAX_MS = 20_000;
+export const ARRIVAL_WINDOW_MS = 20_000;
+/** The least time left in the slot when a held block is submitted (a third of a 30 s development slot). */
+export const BLOCK_MARGIN_MIN_MS = 10_000;
+
+/**
+ * The margin a held block keeps before its slot's end: BLOCK_MARGIN_MIN_MS, or room for two commits at the
+ * 90th percentile of this gateway's observed commit latencies (submit → committed, retries included) plus
+ * 1 s when that is longer — a block whose first proposal fails MVCC validation is proposed again.
+ */
+export function blockMarginMs(latenciesMs: readonly number[]): number {
+  if (latenciesMs.length < DECIDE_GAP_MIN_SAMPLES) return BLOCK_MARGIN_MIN_MS;
+  return Math.max(BLOCK_MARGIN_MIN_MS, Math.ceil(1_000 + 2 * p90(latenciesMs)));
+}
+
+export interface BlockHoldInput {
+  nowMs: number;
+  /** the slot's start (ledger seconds) and length */
+  slotStartAt: number;
+  slotSeconds: number;
+  /** when this meter first had a ballot to enter in this slot (ms) */
+  readySinceMs: number;
+  /** time kept before the slot's end (`blockMarginMs`) */
+  marginMs: number;
+  imminent: readonly string[];
+  arrivingEndsMs: readonly number[];
+}
+
+export type BlockHold = { hold: false; why: string } | { hold: true; untilMs: number; why: string; arriving: number; imminent: number };
+
+export function blockHold(i: BlockHoldInput): BlockHold {
+  const limit = Math.min(i.readySinceMs + BLOCK_HOLD_MAX_MS, (i.slotStartAt + i.slotSeconds) * 1000 - i.marginMs);
+  if (i.nowMs >= limit) return { hold: false, why: 'held as long as allowed' };
+  const arriving = i.arrivingEndsMs.filter((end) => end <= limit && i.nowMs <= end + ARRIVAL_WINDOW_MS).length;
+  if (!i.imminent.length && !arriving) return { hold: false, why: 'no stage about to open' };
+  const what = [i.imminent.length ? `${i.imminent.length} task(s) it leads about to open a ballot` : '', arriving ? `${arriving} trade(s) about to open a stage` : ''].filter(Boolean).join(', ');
+  return { hold: true, untilMs: limit, why: `holding the block of this slot: ${what}`, arriving, imminent: i.imminent.length };
+}

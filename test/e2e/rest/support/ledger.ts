@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { unpackEvents, type ChaincodeEvent } from '@gridledger/protocol';
 import { clientUserName, loadNetwork, org } from '../../support/network';
 import { connectOrg } from '../../support/gateway';
 import { GatewayDescriptor } from './gateways';
@@ -40,6 +41,26 @@ export interface LedgerTx {
   fn: string;
   /** the channel header's timestamp, Unix seconds (the client's proposal time) */
   timestamp: number;
+  /** the same timestamp in milliseconds (seconds and nanos of the channel header) */
+  timestampMs: number;
+  /** the GridLedger events the transaction set (unpacked from its one chaincode event; [] for other chaincodes) */
+  events: ChaincodeEvent[];
+}
+
+/** The events of an endorser transaction: the first action's ChaincodeAction.events, unpacked (`unpackEvents`). */
+function transactionEvents(payload: import('@hyperledger/fabric-protos').common.Payload): ChaincodeEvent[] {
+  try {
+    const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
+    const action = tx.getActionsList()[0];
+    if (!action) return [];
+    const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+    const prp = protos.peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
+    const cca = protos.peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+    const ev = protos.peer.ChaincodeEvent.deserializeBinary(cca.getEvents_asU8());
+    return unpackEvents({ eventName: ev.getEventName(), payload: ev.getPayload_asU8() });
+  } catch {
+    return [];
+  }
 }
 
 /** `<chaincode>/<function>` of an endorser transaction: first action's ChaincodeInvocationSpec, args[0]. */
@@ -92,6 +113,8 @@ export async function scanTransactions(orgName: string, fromBlock: number, toBlo
           creatorCertPem: Buffer.from(creator.getIdBytes_asU8()).toString('utf8'),
           fn: invokedFunction(payload),
           timestamp: ch.getTimestamp()?.getSeconds() ?? 0,
+          timestampMs: (ch.getTimestamp()?.getSeconds() ?? 0) * 1000 + Math.floor((ch.getTimestamp()?.getNanos() ?? 0) / 1e6),
+          events: transactionEvents(payload),
         });
       });
       last = number;
