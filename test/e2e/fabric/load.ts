@@ -28,9 +28,22 @@ async function committedOnLedger(net: NetworkDescriptor, gateway: Gateway, key: 
  * so it can never be applied twice. Returns its validation code, or the last error.
  */
 export async function submitOnce(net: NetworkDescriptor, gateway: Gateway, key: string, value: string, resendForMs: number): Promise<Outcome> {
-  const tx = await gateway.getNetwork(net.channel).getContract(CHAINCODE).newProposal('put', { arguments: [key, value] }).endorse();
-  const txId = tx.getTransactionId();
   const until = Date.now() + resendForMs;
+  const proposal = gateway.getNetwork(net.channel).getContract(CHAINCODE).newProposal('put', { arguments: [key, value] });
+  // An endorsement refused while the channel's membership changes (FAILED_PRECONDITION "no combination of
+  // peers can be derived…" while a joining org's peer has no chaincode yet) sent nothing to the orderers:
+  // endorse again, as a client would, until the deadline.
+  let tx: Awaited<ReturnType<typeof proposal.endorse>>;
+  for (;;) {
+    try {
+      tx = await proposal.endorse();
+      break;
+    } catch (err) {
+      if (Date.now() > until) return { key, txId: proposal.getTransactionId(), error: describeError(err), at: Date.now() };
+      await sleep(1000);
+    }
+  }
+  const txId = tx.getTransactionId();
   let lastError: unknown;
   for (;;) {
     try {
