@@ -32,6 +32,8 @@ export const CaErrorCode = {
   GettingAffiliation: 63,
   CertAlreadyRevoked: 66,
   AuthorizationFailure: 71,
+  ModifyingIdentity: 58,
+  DBGet: 63,
   DuplicateIdentity: 74,
   CnInvalidEnroll: 77,
 } as const;
@@ -74,6 +76,25 @@ export interface RegisterRequest {
   maxEnrollments?: number;
   affiliation?: string;
   attrs?: Array<{ name: string; value: string; ecert?: boolean }>;
+}
+
+/** CA `api.ModifyIdentityRequest` (`PUT /api/v1/identities/{id}`): empty/0 fields leave the value as it is. */
+export interface ModifyIdentityRequest {
+  type?: string;
+  affiliation?: string;
+  attrs?: Array<{ name: string; value: string; ecert?: boolean }>;
+  /** 0 or absent: unchanged; -2: set to 0 (the CA's maximum); anything else: set */
+  maxEnrollments?: number;
+  secret?: string;
+}
+
+/** CA `api.GetIDResponse` / `api.IdentityResponse` (JSON names as Fabric CA writes them). */
+export interface IdentityInfo {
+  id: string;
+  type: string;
+  affiliation: string;
+  attrs: Array<{ name: string; value: string; ecert: boolean }>;
+  max_enrollments: number;
 }
 
 export interface AttributeRequest {
@@ -450,6 +471,95 @@ export class FabricCa {
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- identities (GET / PUT)
+
+  /**
+   * The target of an identities request, as CA `lib/serverrequestcontext.go` `GetUser` finds it: an
+   * unknown id is 404 code 63 ("Failed to get User"), then `CanManageUser`: the caller must be a
+   * registrar, affiliated at or above the target and allowed its type (else 403/71, masked).
+   */
+  private manageable(caller: RegisteredIdentity, id: string): RegisteredIdentity {
+    const target = this.registry.getIdentity(id);
+    if (!target) throw new CaError(404, CaErrorCode.DBGet, 'Failed to get User: sql: no rows in result set');
+    if (listValue(attrValue(caller, 'hf.Registrar.Roles')).length === 0) {
+      throw authorizationError(`'${caller.id}' is not allowed to manage users`);
+    }
+    this.checkCanManage(caller, target);
+    return target;
+  }
+
+  private identityInfo(identity: RegisteredIdentity): IdentityInfo {
+    return {
+      id: identity.id,
+      type: identity.type,
+      affiliation: identity.affiliation,
+      attrs: identity.attrs.map((a) => ({ name: a.name, value: a.value, ecert: a.ecert })),
+      max_enrollments: identity.maxEnrollments,
+    };
+  }
+
+  /** `GET /api/v1/identities/{id}` (CA `lib/serveridentities.go` `getID`). The enrolment count is not shown. */
+  getIdentityInfo(caller: RegisteredIdentity, id: string): IdentityInfo {
+    return this.identityInfo(this.manageable(caller, id));
+  }
+
+  /**
+   * `PUT /api/v1/identities/{id}` (CA `lib/serveridentities.go` `processPutRequest`/`getModifyReq`,
+   * `CanModifyUser`): a new secret, max enrolments, type, affiliation or attributes. As in Fabric CA the
+   * number of enrolments already made (`state`) is kept: a new secret alone does not let an identity
+   * that used up its enrolments enrol again; raising `max_enrollments` above that number does.
+   * Answers the identity with the secret that was set (CA `getIDResp`).
+   */
+  modifyIdentity(caller: RegisteredIdentity, id: string, req: ModifyIdentityRequest): IdentityInfo & { secret?: string } {
+    const target = this.manageable(caller, id);
+    const affiliation = req.affiliation ?? '';
+    if (affiliation !== '' && affiliation !== '.' && !this.affiliations.has(affiliation)) {
+      throw new CaError(400, CaErrorCode.ModifyingIdentity, `Affiliation '${affiliation}' is not supported`);
+    }
+    if (affiliation !== '' && !this.affiliationCovers(caller.affiliation, affiliation === '.' ? '' : affiliation)) {
+      throw authorizationError(`Caller does not have authority to act on affiliation '${affiliation}'`);
+    }
+    const type = req.type ?? '';
+    if (type !== '') {
+      const roles = listValue(attrValue(caller, 'hf.Registrar.Roles'));
+      if (!roles.includes('*') && !roles.includes(type)) throw authorizationError(`Registrar does not have authority to act on type '${type}'`);
+    }
+    const reqAttrs: RegisteredAttribute[] = (req.attrs ?? []).map((a) => ({ name: a.name, value: String(a.value ?? ''), ecert: a.ecert === true }));
+    // Fabric checks the requested attributes only (not the hf.Type/hf.Affiliation it adds itself below)
+    this.checkAttributePermissions(caller, reqAttrs);
+
+    // Changed in place, as enrollWithSecret changes the same object: an enrolment in flight then keeps
+    // its reserved count and writes back the modified identity, not an older copy.
+    const updated = target;
+    const attrs = target.attrs.map((a) => ({ ...a }));
+    if (req.secret !== undefined && req.secret !== '') {
+      const { salt, hash } = hashSecret(req.secret);
+      updated.secretSalt = salt;
+      updated.secretHash = hash;
+    }
+    const max = req.maxEnrollments ?? 0;
+    if (max === -2) updated.maxEnrollments = 0;
+    else if (max !== 0) updated.maxEnrollments = max;
+    if (affiliation !== '') {
+      updated.affiliation = affiliation === '.' ? '' : affiliation;
+      reqAttrs.push({ name: 'hf.Affiliation', value: updated.affiliation, ecert: true });
+    }
+    if (type !== '') {
+      updated.type = type;
+      reqAttrs.push({ name: 'hf.Type', value: type, ecert: true });
+    }
+    // CA getNewAttributes: update by name, add new ones, an empty value deletes
+    for (const a of reqAttrs) {
+      const i = attrs.findIndex((x) => x.name === a.name);
+      if (i >= 0 && a.value === '') attrs.splice(i, 1);
+      else if (i >= 0) attrs[i] = { ...attrs[i]!, value: a.value, ecert: a.ecert };
+      else if (a.value !== '') attrs.push(a);
+    }
+    updated.attrs = attrs;
+    this.registry.putIdentity(updated);
+    return { ...this.identityInfo(updated), ...(req.secret ? { secret: req.secret } : {}) };
   }
 
   // ---------------------------------------------------------------- enroll / reenroll

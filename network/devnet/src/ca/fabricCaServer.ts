@@ -8,6 +8,9 @@
  *   POST     /api/v1/reenroll   token auth                      201
  *   POST     /api/v1/revoke     token auth + hf.Revoker         200 (CRL with gencrl)
  *   POST     /api/v1/gencrl     token auth + hf.GenCRL          200
+ *   GET      /api/v1/identities/{id}  token auth + registrar       200 (no enrolment count, no secret)
+ *   PUT      /api/v1/identities/{id}  token auth + registrar       200 (`identity modify`: secret,
+ *                                      max_enrollments, type, affiliation, attrs)
  *
  * Envelope (P§7.1): success `{"result":…,"errors":[],"messages":[],"success":true}`, failure
  * `{"success":false,"result":null,"errors":[{"code":n,"message":"…"}],"messages":[]}` with the
@@ -35,6 +38,7 @@ import {
   caRegistryDir,
   defaultAffiliations,
   FabricCa,
+  ModifyIdentityRequest,
   RegisterRequest,
 } from './fabricCa';
 
@@ -135,22 +139,38 @@ function parseAttrReqs(v: unknown): AttributeRequest[] | undefined {
   });
 }
 
+function parseAttrs(v: unknown): Array<{ name: string; value: string; ecert: boolean }> {
+  const attrsRaw = v ?? [];
+  if (!Array.isArray(attrsRaw)) throw badBody('attrs must be an array');
+  return attrsRaw.map((a) => {
+    const o = a as Json;
+    const name = str(o.name);
+    if (!name) throw badBody('attribute without a name');
+    return { name, value: o.value === undefined || o.value === null ? '' : typeof o.value === 'string' ? o.value : JSON.stringify(o.value), ecert: o.ecert === true };
+  });
+}
+
+/** CA `api.ModifyIdentityRequest`; Go's decoder refuses a field of the wrong type (400). */
+function parseModify(b: Json): ModifyIdentityRequest {
+  const maxRaw = b.max_enrollments;
+  if (maxRaw !== undefined && maxRaw !== null && (typeof maxRaw !== 'number' || !Number.isInteger(maxRaw))) throw badBody('max_enrollments must be an integer');
+  for (const f of ['type', 'affiliation', 'secret'] as const) {
+    if (b[f] !== undefined && b[f] !== null && typeof b[f] !== 'string') throw badBody(`${f} must be a string`);
+  }
+  const req: ModifyIdentityRequest = { attrs: parseAttrs(b.attrs) };
+  if (str(b.type)) req.type = str(b.type)!;
+  if (str(b.affiliation)) req.affiliation = str(b.affiliation)!;
+  if (str(b.secret)) req.secret = str(b.secret)!;
+  if (typeof maxRaw === 'number') req.maxEnrollments = maxRaw;
+  return req;
+}
+
 function parseRegister(b: Json): RegisterRequest {
   const id = str(b.id);
   if (!id) throw badBody('Registration request must have an id');
-  const attrsRaw = b.attrs ?? [];
-  if (!Array.isArray(attrsRaw)) throw badBody('attrs must be an array');
   const maxRaw = b.max_enrollments;
   if (maxRaw !== undefined && maxRaw !== null && typeof maxRaw !== 'number') throw badBody('max_enrollments must be a number');
-  const req: RegisterRequest = {
-    id,
-    attrs: attrsRaw.map((a) => {
-      const o = a as Json;
-      const name = str(o.name);
-      if (!name) throw badBody('attribute without a name');
-      return { name, value: o.value === undefined || o.value === null ? '' : typeof o.value === 'string' ? o.value : JSON.stringify(o.value), ecert: o.ecert === true };
-    }),
-  };
+  const req: RegisterRequest = { id, attrs: parseAttrs(b.attrs) };
   const type = str(b.type);
   if (type !== undefined) req.type = type;
   const secret = str(b.secret);
@@ -174,12 +194,19 @@ export async function startCaServer(opts: StartCaServerOptions): Promise<Running
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const uri = req.url ?? '/';
     const url = new URL(uri, 'https://ca.invalid');
-    const m = /^\/api\/v1\/([a-z]+)\/?$/.exec(url.pathname);
+    // `identities/{id}` as CA lib/server.go registers it (gorilla mux: {id} is one path segment)
+    const m = /^\/api\/v1\/([a-z]+)(?:\/([^/]+))?\/?$/.exec(url.pathname);
     if (!m) throw new CaError(404, CaErrorCode.Unknown, `Not found: ${url.pathname}`);
     const endpoint = m[1]!;
+    let pathId: string | undefined;
+    try {
+      pathId = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    } catch {
+      throw new CaError(404, CaErrorCode.Unknown, `Not found: ${url.pathname}`);
+    }
     const method = (req.method ?? 'GET').toUpperCase();
-    const allowed = endpoint === 'cainfo' ? ['GET', 'POST'] : ['POST'];
-    if (!['cainfo', 'register', 'enroll', 'reenroll', 'revoke', 'gencrl'].includes(endpoint)) {
+    const allowed = endpoint === 'cainfo' ? ['GET', 'POST'] : endpoint === 'identities' ? ['GET', 'PUT'] : ['POST'];
+    if (!['cainfo', 'register', 'enroll', 'reenroll', 'revoke', 'gencrl', 'identities'].includes(endpoint) || (pathId !== undefined) !== (endpoint === 'identities')) {
       throw new CaError(404, CaErrorCode.Unknown, `Not found: ${url.pathname}`);
     }
     if (!allowed.includes(method)) throw new CaError(405, CaErrorCode.MethodNotAllowed, `Method ${method} is not allowed`);
@@ -261,6 +288,13 @@ export async function startCaServer(opts: StartCaServerOptions): Promise<Running
           ...(str(body.expireafter) ? { expireAfter: str(body.expireafter)! } : {}),
         };
         return ok(res, 200, await ca.genCrl(identity, filters));
+      }
+      case 'identities': {
+        const { identity } = ca.authenticateToken(method, uri, raw, auth);
+        if (method === 'GET') return ok(res, 200, { ...ca.getIdentityInfo(identity, pathId!), caname: ca.caName });
+        const result = ca.modifyIdentity(identity, pathId!, parseModify(body));
+        log.info({ ca: ca.caName, registrar: identity.id, id: pathId, secret: result.secret !== undefined, maxEnrollments: result.max_enrollments }, 'identity modified');
+        return ok(res, 200, { ...result, caname: ca.caName });
       }
     }
   }

@@ -306,6 +306,66 @@ describe('Fabric CA server with the real fabric-ca-client', () => {
     expect(() => msp2.deserialize(bytes)).toThrow(/revoked/);
   });
 
+  test('identity modify (PUT /api/v1/identities/{id}) as Fabric CA: a new secret keeps the enrolment count; raising max_enrollments lets a used-up identity enrol once more', async () => {
+    const ca = client();
+    const ids = ca.newIdentityService();
+    await ca.register(
+      { enrollmentID: 'lost-1', enrollmentSecret: 'first', role: 'client', affiliation: '', maxEnrollments: 1, attrs: [{ name: 'meterId', value: 'l-1', ecert: true }] },
+      admin,
+    );
+    await ca.enroll({ enrollmentID: 'lost-1', enrollmentSecret: 'first' }); // its answer "lost": the one enrolment is used
+    expect((await rejection(ca.enroll({ enrollmentID: 'lost-1', enrollmentSecret: 'first' }))).errors).toEqual([{ code: 20, message: 'Authentication failure' }]);
+
+    // the registrar reads the identity (no enrolment count, no secret in the answer)
+    const got = await ids.getOne('lost-1', admin);
+    expect(got.result).toEqual({ id: 'lost-1', type: 'client', affiliation: '', attrs: expect.arrayContaining([{ name: 'meterId', value: 'l-1', ecert: true }]), max_enrollments: 1, caname: org.caName });
+
+    // a new secret alone: the count is kept (CA getModifyReq leaves `state`), still refused
+    const secretOnly = await ids.update('lost-1', { enrollmentSecret: 'second' }, admin);
+    expect(secretOnly.result).toMatchObject({ id: 'lost-1', secret: 'second', max_enrollments: 1 });
+    expect((await rejection(ca.enroll({ enrollmentID: 'lost-1', enrollmentSecret: 'second' }))).errors[0].code).toBe(20);
+
+    // one more enrolment: exactly one, and only with the new secret
+    await ids.update('lost-1', { enrollmentSecret: 'third', maxEnrollments: 2 }, admin);
+    expect((await rejection(ca.enroll({ enrollmentID: 'lost-1', enrollmentSecret: 'second' }))).errors[0].code).toBe(20);
+    const e = await ca.enroll({ enrollmentID: 'lost-1', enrollmentSecret: 'third', attr_reqs: [{ name: 'meterId' }] });
+    expect(certificateInfo(e.certificate)).toMatchObject({ commonName: 'lost-1', attrs: { meterId: 'l-1' } });
+    expect((await rejection(ca.enroll({ enrollmentID: 'lost-1', enrollmentSecret: 'third' }))).errors[0].code).toBe(20);
+
+    // attributes: update by name, an empty value deletes (CA getNewAttributes); not its fixed hf.* ones
+    const attrs = await ids.update('lost-1', { attrs: [{ name: 'meterId', value: 'l-2', ecert: true }, { name: 'extra', value: 'x' }] }, admin);
+    expect(attrs.result.attrs).toEqual(expect.arrayContaining([{ name: 'meterId', value: 'l-2', ecert: true }, { name: 'extra', value: 'x', ecert: false }]));
+    const removed = await ids.update('lost-1', { attrs: [{ name: 'extra', value: '' }] }, admin);
+    expect(removed.result.attrs.map((a: { name: string }) => a.name)).not.toContain('extra');
+    expect((await rejection(ids.update('lost-1', { attrs: [{ name: 'hf.Type', value: 'peer' }] }, admin))).errors).toEqual([{ code: 71, message: 'Authorization failure' }]);
+
+    // affiliation must exist (400 code 58); unknown identity 404 code 63
+    expect((await rejection(ids.update('lost-1', { affiliation: 'nowhere.dept' }, admin))).errors[0].code).toBe(58);
+    expect((await rejection(ids.update('nobody', { enrollmentSecret: 'x' }, admin))).errors[0].code).toBe(63);
+    expect((await rejection(ids.getOne('nobody', admin))).errors[0].code).toBe(63);
+  });
+
+  test('identity modify needs a registrar that may manage the identity: type and affiliation (403/71, masked)', async () => {
+    const ca = client();
+    const ids = ca.newIdentityService();
+    await ca.register({ enrollmentID: 'dept-reg', enrollmentSecret: 'dpw', role: 'client', affiliation: 'utility1.department1', maxEnrollments: -1, attrs: [{ name: 'hf.Registrar.Roles', value: 'client' }] }, admin);
+    const deptRegistrar = userOf('dept-reg', await ca.enroll({ enrollmentID: 'dept-reg', enrollmentSecret: 'dpw' }));
+    await ca.register({ enrollmentID: 'in-dept', enrollmentSecret: 'a', role: 'client', affiliation: 'utility1.department1', maxEnrollments: 1 }, admin);
+    await ca.register({ enrollmentID: 'root-client', enrollmentSecret: 'b', role: 'client', affiliation: '', maxEnrollments: 1 }, admin);
+    await ca.register({ enrollmentID: 'dept-peer', enrollmentSecret: 'c', role: 'peer', affiliation: 'utility1.department1', maxEnrollments: 1 }, admin);
+    const plain = userOf('in-dept', await ca.enroll({ enrollmentID: 'in-dept', enrollmentSecret: 'a' }));
+
+    // within its affiliation and types: allowed
+    await expect(ids.update('in-dept', { enrollmentSecret: 'a2', maxEnrollments: 2 }, deptRegistrar)).resolves.toMatchObject({ success: true });
+    // above its affiliation, another type, or not a registrar at all: refused, masked
+    for (const [id, who] of [['root-client', deptRegistrar], ['dept-peer', deptRegistrar], ['in-dept', plain]] as const) {
+      expect((await rejection(ids.update(id, { enrollmentSecret: 'z', maxEnrollments: 5 }, who))).errors).toEqual([{ code: 71, message: 'Authorization failure' }]);
+    }
+    expect((await rejection(ids.getOne('root-client', deptRegistrar))).errors).toEqual([{ code: 71, message: 'Authorization failure' }]);
+    // a refused modify changed nothing: root-client still has its one enrolment with its own secret
+    await expect(ca.enroll({ enrollmentID: 'root-client', enrollmentSecret: 'b' })).resolves.toMatchObject({ certificate: expect.any(String) });
+  });
+
   test('the registry survives a restart', async () => {
     await server.close();
     server = await startCaServer({ org, caName: org.caName, port: 0, home });
