@@ -22,7 +22,7 @@ import type { CommunityConfig } from './config';
 import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
 import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, offerLeadIntervals, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
-import type { Reading } from '@gridledger/protocol';
+import { mapLimit, type Reading } from '@gridledger/protocol';
 
 export interface GatewayDescriptor {
   org: string;
@@ -551,14 +551,3 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Runs fn over items with at most `limit` at once. */
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { parseResult } from '../delivery/worker';
-import { EVENTS, MAX_BLOCK_ENTRIES, taskIdFor, TRADE_TASK_KIND, unpackEvents } from '@gridledger/protocol';
+import { EVENTS, mapLimit, MAX_BLOCK_ENTRIES, taskIdFor, TRADE_TASK_KIND, unpackEvents } from '@gridledger/protocol';
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
@@ -351,22 +351,17 @@ export class AgentService {
   /** Runs every due duty once (at most `concurrency` at a time); returns how many ran. */
   async runOnce(): Promise<number> {
     const due = this.o.store.due(this.now(), 64).filter((d) => !this.running.has(d.id));
-    let i = 0;
-    const workers = Array.from({ length: Math.min(this.o.config.concurrency, due.length) }, async () => {
-      while (i < due.length) {
-        const d = due[i++]!;
-        this.running.set(d.id, this.now());
-        try {
-          await this.runDuty(d);
-        } catch (e) {
-          this.o.logger.error({ duty: d.id, err: (e as Error).message }, 'agent duty failed unexpectedly');
-          this.retry(d, (e as Error).message);
-        } finally {
-          this.running.delete(d.id);
-        }
+    await mapLimit(due, this.o.config.concurrency, async (d) => {
+      this.running.set(d.id, this.now());
+      try {
+        await this.runDuty(d);
+      } catch (e) {
+        this.o.logger.error({ duty: d.id, err: (e as Error).message }, 'agent duty failed unexpectedly');
+        this.retry(d, (e as Error).message);
+      } finally {
+        this.running.delete(d.id);
       }
     });
-    await Promise.all(workers);
     this.o.metrics.agentPending.reset();
     for (const [kind, c] of Object.entries(this.o.store.counts())) this.o.metrics.agentPending.set({ kind }, c);
     return due.length;

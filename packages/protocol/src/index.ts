@@ -10,6 +10,7 @@ export const PROTOCOL_VERSION = '0.1.0';
 export * from './errors';
 export * from './events';
 export * from './beacon';
+export * from './concurrency';
 export * from './reading';
 export * from './tasks';
 export * from './trade';
