@@ -109,7 +109,12 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     maxEnrollments: config.ca.maxEnrollments,
     affiliation: config.ca.affiliation,
     crlDir: path.join(config.dataDir, 'crls'),
+    onEnrolAgain: (meterId, outcome) => {
+      metrics.meterEnrolmentsAgain.inc({ outcome });
+      logger.warn({ meterId, outcome }, 'the CA refused to enrol a meter this gateway registered (an earlier enrolment answer was lost); enrolled it again with a new secret');
+    },
   });
+  metrics.meterKeysRefusedSource = () => meters.refusedKeysCount();
   const worker = new DeliveryWorker({
     queue,
     ledger,
@@ -330,6 +335,7 @@ export async function startGateway(
       meters: gw.meters,
       submit: (id, fn, args) => gw.submitter.submit(id, fn, args),
       logger: logger.child({ component: 'delivery' }),
+      count: (outcome) => gw.metrics.meterKeyRegistrations.inc({ outcome }),
       concurrency: 4,
       retryMs: 30_000,
       stopped: () => stopping,

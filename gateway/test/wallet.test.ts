@@ -1,3 +1,4 @@
+import { CaError } from '../src/identity/ca';
 import { MeterIdentities } from '../src/identity/meters';
 import { openSecret, sealSecret, Wallet } from '../src/identity/wallet';
 import { HttpProblem } from '../src/rest/problem';
@@ -97,6 +98,107 @@ describe('MeterIdentities', () => {
     const { meter } = await ids.enrol('m-2', 'z');
     expect(meter.status).toBe('ACTIVE');
     expect(ca.registered.get('m-2')!.enrolments).toBe(1);
+    db.close();
+  });
+
+  it('an enrolment whose CA answer was lost is retried: the gateway resets the identity (new secret, one more enrolment) and stores only the new certificate', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const wallet = new Wallet(db, KEY);
+    const again: string[] = [];
+    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir, onEnrolAgain: (m, outcome) => void again.push(`${m}:${outcome}`) });
+    ca.loseEnrolAnswers = 1; // the CA enrols, the gateway times out
+    await expect(ids.enrol('m-3', 'z')).rejects.toMatchObject({ status: 503, slug: 'ca-unavailable' });
+    expect(wallet.get('m-3')!.status).toBe('REGISTERED');
+    expect(ca.registered.get('m-3')!.enrolments).toBe(1); // its one enrolment is used up
+    const sealedBefore = wallet.registrationSecret('m-3');
+
+    const { meter, certPem } = await ids.enrol('m-3', 'z');
+    expect(meter.status).toBe('ACTIVE');
+    expect(ca.modified).toEqual([{ enrollmentId: 'm-3', maxEnrollments: 2 }]); // exactly one more enrolment
+    expect(ca.registered.get('m-3')!.secret).not.toBe(sealedBefore); // under a new secret
+    expect(ca.issued.map((c) => c.answered)).toEqual([false, true]);
+    expect(certPem).toBe(ca.issued[1]!.certPem); // the new certificate, never the lost one
+    expect(wallet.get('m-3')!.certPem).toBe(ca.issued[1]!.certPem);
+    expect(ids.actingIdentity('m-3').certPem).not.toBe(ca.issued[0]!.certPem);
+    expect(again).toEqual(['m-3:reset']);
+    // and the identity has no enrolment left for anyone holding an older secret
+    await expect(ca.enroll('m-3', sealedBefore)).rejects.toMatchObject({ kind: 'auth' });
+    db.close();
+  });
+
+  it('a crash after the new secret was sealed but before the CA changed it recovers the same way; a lost registration is registered again', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const wallet = new Wallet(db, KEY);
+    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    ca.loseEnrolAnswers = 1;
+    await expect(ids.enrol('m-4', 'z')).rejects.toMatchObject({ status: 503 });
+    // the reset's answer is lost too (the gateway crashed after sealing the new secret)
+    const realAllow = ca.allowEnrolmentAgain.bind(ca);
+    ca.allowEnrolmentAgain = async () => {
+      throw new CaError('unavailable', 'Calling identities/m-4 endpoint failed, CONNECTION Timeout');
+    };
+    await expect(ids.enrol('m-4', 'z')).rejects.toMatchObject({ status: 503 });
+    ca.allowEnrolmentAgain = realAllow;
+    await expect(ids.enrol('m-4', 'z')).resolves.toMatchObject({ meter: { status: 'ACTIVE' } });
+
+    // the CA never saw the registration (lost on its way): the wallet's REGISTERED meter is registered again
+    wallet.recordRegistration('m-5', 'z', ca.mspId, 'm-5', 'a-secret-the-ca-never-saw');
+    const again: string[] = [];
+    const ids2 = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir, onEnrolAgain: (m, outcome) => void again.push(`${m}:${outcome}`) });
+    await expect(ids2.enrol('m-5', 'z')).resolves.toMatchObject({ meter: { status: 'ACTIVE' } });
+    expect(ca.registered.get('m-5')).toMatchObject({ zone: 'z', maxEnrollments: 1, enrolments: 1 });
+    expect(again).toEqual(['m-5:registered-again']);
+    db.close();
+  });
+
+  it('a meter revoked at the CA is not enrolled by the reset: the second refusal is reported', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const wallet = new Wallet(db, KEY);
+    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    ca.loseEnrolAnswers = 1;
+    await expect(ids.enrol('m-6', 'z')).rejects.toMatchObject({ status: 503 });
+    await ca.revoke('m-6');
+    await expect(ids.enrol('m-6', 'z')).rejects.toMatchObject({ status: 502, message: expect.stringContaining('even with a new secret') });
+    expect(wallet.get('m-6')!.status).toBe('REGISTERED');
+    db.close();
+  });
+
+  it('two enrolments of one meter at once run one after the other: one enrols, the other is told it is enrolled', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const ids = new MeterIdentities(new Wallet(db, KEY), ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    const [a, b] = await Promise.allSettled([ids.enrol('m-7', 'z'), ids.enrol('m-7', 'z')]);
+    // the ledger step is not done yet, so the second resumes the first's enrolment (no second CA enrolment)
+    expect([a.status, b.status]).toEqual(['fulfilled', 'fulfilled']);
+    expect(ca.issued).toHaveLength(1);
+    expect(ca.modified).toEqual([]);
+    db.close();
+  });
+
+  it('a registration whose answer was lost keeps the sealed secret: the retry enrols instead of finding the id "registered elsewhere"', async () => {
+    const dir = tmpDir();
+    const db = openDatabase(dir);
+    const ca = new FakeCa();
+    const wallet = new Wallet(db, KEY);
+    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    ca.loseRegisterAnswers = 1; // registered at the CA, the gateway timed out
+    await expect(ids.enrol('m-8', 'z')).rejects.toMatchObject({ status: 503 });
+    expect(wallet.get('m-8')!.status).toBe('REGISTERED');
+    await expect(ids.enrol('m-8', 'z')).resolves.toMatchObject({ meter: { status: 'ACTIVE' } });
+    expect(ca.modified).toEqual([]); // the sealed secret was the CA's: no reset needed
+    // a refusal (not a lost answer) still starts afresh
+    ca.register = async () => {
+      throw new CaError('auth', 'Authorization failure', [{ code: 71, message: 'Authorization failure' }]);
+    };
+    await expect(ids.enrol('m-9', 'z')).rejects.toMatchObject({ status: 502 });
+    expect(wallet.get('m-9')).toBeUndefined();
     db.close();
   });
 });

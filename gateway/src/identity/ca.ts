@@ -21,6 +21,12 @@ export interface MeterCa {
   register(r: MeterRegistration): Promise<void>;
   /** Enrols with attribute requests for role, meterId and zone; returns PEM cert and PKCS#8 PEM key. */
   enroll(enrollmentId: string, secret: string): Promise<{ certPem: string; keyPem: string }>;
+  /**
+   * As the registrar, lets an identity enrol once more with a new secret (Fabric CA `PUT
+   * /api/v1/identities/{id}`, `fabric-ca-client identity modify`): for an enrolment whose answer was lost.
+   * Answers 'not-registered' when the CA has no such identity (its registration never reached the CA).
+   */
+  allowEnrolmentAgain(enrollmentId: string, secret: string): Promise<'reset' | 'not-registered'>;
   /** Revokes every certificate of the enrollment id and disables it; returns the new CRL (PEM). */
   revoke(enrollmentId: string, reason: string): Promise<{ crlPem: string | null }>;
   /** GET /api/v1/cainfo (no auth) within the deadline. */
@@ -115,6 +121,35 @@ export class FabricMeterCa implements MeterCa {
       });
       const keyPem = crypto.createPrivateKey(res.key.toBytes()).export({ format: 'pem', type: 'pkcs8' }).toString();
       return { certPem: res.certificate, keyPem };
+    } catch (e) {
+      throw toCaError(e);
+    }
+  }
+
+  /**
+   * Fabric CA keeps the number of enrolments an identity has made when its secret changes
+   * (lib/serveridentities.go `getModifyReq` copies `state`; lib/server/user/user.go `Login` refuses once
+   * state >= max_enrollments), and the registrar cannot read that number. Every earlier enrolment used
+   * up at most the identity's max_enrollments (`LoginComplete` increments only below it), so raising it
+   * by one leaves exactly one enrolment, usable only with the new secret. Needs the CA's own cap
+   * (`registry.maxenrollments`) at -1, Fabric CA's default, or above the raised value.
+   */
+  async allowEnrolmentAgain(enrollmentId: string, secret: string): Promise<'reset' | 'not-registered'> {
+    try {
+      const registrar = await this.getRegistrar();
+      const identities = this.ca.newIdentityService();
+      let max: number;
+      try {
+        const got = await identities.getOne(enrollmentId, registrar);
+        max = (got.result as { max_enrollments?: number } | undefined)?.max_enrollments ?? 0;
+      } catch (e) {
+        // 404 code 63 "Failed to get User" (lib/server/db/util/util.go GetError)
+        if ((e as { errors?: Array<{ code: number }> })?.errors?.some((x) => x.code === 63)) return 'not-registered';
+        throw e;
+      }
+      // affiliation '' (falsy) is not sent: only the secret and the maximum change
+      await identities.update(enrollmentId, { enrollmentID: enrollmentId, affiliation: '', enrollmentSecret: secret, maxEnrollments: max === -1 ? -1 : Math.max(max, 0) + 1 }, registrar);
+      return 'reset';
     } catch (e) {
       throw toCaError(e);
     }

@@ -14,16 +14,45 @@ export interface EnrolResult {
 /**
  * Meter identities: registration + enrolment at the utility's Fabric CA, the encrypted wallet, revocation.
  * Crash-safe: the CA registration secret is sealed in the wallet before the CA is asked to register, so a
- * retried enrolment after a crash enrols with it instead of failing on "already registered".
+ * retried enrolment after a crash enrols with it instead of failing on "already registered". An enrolment
+ * whose answer was lost (the gateway crashed or timed out after the CA had issued the certificate) used
+ * up the identity's enrolments; the retry is refused, and the gateway, as the registrar, gives the
+ * identity a new secret and one more enrolment and enrols again (`enrolAgain`). The lost certificate's
+ * private key was only ever in the memory of the enrolment that lost it, so it is never used.
  */
 export class MeterIdentities {
+  /** meter → its enrolment in progress: a second request for the same meter waits for the first */
+  private readonly enrolling = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly wallet: Wallet,
     private readonly ca: MeterCa,
-    private readonly opts: { maxEnrollments: number; affiliation: string; crlDir: string },
+    private readonly opts: {
+      maxEnrollments: number;
+      affiliation: string;
+      crlDir: string;
+      /** told when an enrolment refused by the CA was recovered (logged and counted by the gateway) */
+      onEnrolAgain?: (meterId: string, outcome: 'reset' | 'registered-again') => void;
+    },
   ) {}
 
+  /**
+   * Registers (if needed) and enrols the meter. Enrolments of one meter run one after the other: the
+   * recovery below replaces the meter's secret at the CA, which must not happen under another
+   * enrolment of the same meter.
+   */
   async enrol(meterId: string, zone: string): Promise<EnrolResult> {
+    const before = this.enrolling.get(meterId);
+    const run = (before ?? Promise.resolve()).catch(() => undefined).then(() => this.enrolOnce(meterId, zone));
+    this.enrolling.set(meterId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.enrolling.get(meterId) === run) this.enrolling.delete(meterId);
+    }
+  }
+
+  private async enrolOnce(meterId: string, zone: string): Promise<EnrolResult> {
     let rec = this.wallet.get(meterId);
     if (rec?.status === 'ACTIVE' && !rec.ledgerTxId) {
       // CA enrolment done earlier, ledger step not confirmed: resume with the ledger step only
@@ -52,7 +81,10 @@ export class MeterIdentities {
           this.wallet.markRevoked(meterId, 'registration refused by the CA: identity already registered');
           throw new HttpProblem(409, 'meter-registered-elsewhere', 'Meter id already registered at the CA', `the CA already has an identity named ${meterId} that this gateway did not register; choose another meter id`, { meterId });
         }
-        this.wallet.deleteRegistration(meterId); // the CA did not register it: a retry starts afresh
+        // Refused: the CA did not register it, a retry starts afresh. Unavailable (a timeout, a dropped
+        // connection): the CA may have registered it all the same, so the sealed secret stays and the
+        // retry enrols with it — or, if the CA never got the registration, registers it (enrolAgain).
+        if (!(e instanceof CaError && e.kind === 'unavailable')) this.wallet.deleteRegistration(meterId);
         throw caProblem(e);
       }
       rec = this.wallet.get(meterId)!;
@@ -62,10 +94,44 @@ export class MeterIdentities {
     try {
       enrolled = await this.ca.enroll(rec.enrollmentId, secret);
     } catch (e) {
-      throw caProblem(e);
+      // Fabric CA masks why it refused an enrolment (401 code 20: wrong secret, revoked, or no enrolments
+      // left). With the secret this wallet sealed, the likely reason is an earlier enrolment whose answer
+      // was lost; anything else the second enrolment below is refused for too, and reports.
+      if (!(e instanceof CaError && e.kind === 'auth' && e.caErrors.some((x) => x.code === 20))) throw caProblem(e);
+      enrolled = await this.enrolAgain(meterId, rec);
     }
+    // Stored (sealed, committed) before anyone is told the meter is enrolled.
     this.wallet.recordEnrolment(meterId, enrolled.certPem, enrolled.keyPem);
     return { meter: this.wallet.get(meterId)!, certPem: enrolled.certPem };
+  }
+
+  /**
+   * The CA refused to enrol a meter this wallet registered: as the registrar, give the identity a new
+   * secret and one more enrolment (MeterCa.allowEnrolmentAgain), then enrol with it. The new secret is
+   * sealed in the wallet before the CA hears of it, so a crash at any point leaves a state the next
+   * attempt recovers from the same way. If the CA has no such identity (the registration was lost on
+   * its way), it is registered now with that secret.
+   */
+  private async enrolAgain(meterId: string, rec: MeterRecord): Promise<{ certPem: string; keyPem: string }> {
+    const secret = crypto.randomBytes(18).toString('base64url');
+    this.wallet.replaceRegistrationSecret(meterId, secret);
+    let outcome: 'reset' | 'not-registered';
+    try {
+      outcome = await this.ca.allowEnrolmentAgain(rec.enrollmentId, secret);
+      if (outcome === 'not-registered') {
+        await this.ca.register({ meterId, zone: rec.zone, enrollmentId: rec.enrollmentId, secret, maxEnrollments: this.opts.maxEnrollments, affiliation: this.opts.affiliation });
+      }
+    } catch (e) {
+      throw caProblem(e, 'the CA refused to enrol the meter, and letting it enrol again failed; retry this request');
+    }
+    let enrolled: { certPem: string; keyPem: string };
+    try {
+      enrolled = await this.ca.enroll(rec.enrollmentId, secret);
+    } catch (e) {
+      throw caProblem(e, 'the CA refused to enrol the meter even with a new secret (revoked at the CA?)');
+    }
+    this.opts.onEnrolAgain?.(meterId, outcome === 'reset' ? 'reset' : 'registered-again');
+    return enrolled;
   }
 
   async revoke(meterId: string, reason: string): Promise<{ meter: MeterRecord; crlPem: string | null }> {
@@ -110,13 +176,36 @@ export class MeterIdentities {
     return { mspId: rec.mspId, privateKeyPem: this.wallet.privateKeyPem(meterId) };
   }
 
-  /** Active meters whose current key the ledger is not known to hold (registerMeterKeys registers them). */
+  /** Active meters whose current key the ledger neither is known to hold nor refused for good (registerMeterKeys registers them). */
   unregisteredKeys(): string[] {
     return this.wallet.meterKeysUnregistered();
   }
 
   recordLedgerKey(meterId: string, certPem: string, txId: string): void {
     this.wallet.recordLedgerKey(meterId, certPem, txId);
+  }
+
+  recordLedgerKeyRefusal(meterId: string, certPem: string, refusal: { code: string; subCode: string | null; reason: string }): void {
+    this.wallet.recordLedgerKeyRefusal(meterId, certPem, refusal);
+  }
+
+  /**
+   * Where the meter's current key stands on the ledger (`GET /meters/{id}` `ledgerKey`): REGISTERED
+   * (its readings may be relayed), PENDING (not yet; registered in the background) or REFUSED for good,
+   * with the ledger's code. Null when the gateway holds no active key for the meter.
+   */
+  ledgerKeyStatus(meterId: string): { status: 'REGISTERED' | 'PENDING' | 'REFUSED'; code?: string; subCode?: string | null; reason?: string } | null {
+    const rec = this.wallet.get(meterId);
+    if (!rec || rec.status !== 'ACTIVE' || !rec.certPem) return null;
+    if (this.wallet.ledgerKeyRegistered(meterId, rec.certPem)) return { status: 'REGISTERED' };
+    const refusal = this.wallet.ledgerKeyRefusal(meterId, rec.certPem);
+    if (refusal) return { status: 'REFUSED', code: refusal.code, subCode: refusal.subCode, reason: refusal.reason };
+    return { status: 'PENDING' };
+  }
+
+  /** Active meters whose current key the ledger refused for good. */
+  refusedKeysCount(): number {
+    return this.wallet.meterKeysRefusedCount();
   }
 
   /** Meters this gateway holds an enrolled key for. */

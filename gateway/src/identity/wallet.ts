@@ -98,6 +98,14 @@ export class Wallet {
       cert_sha256 TEXT NOT NULL,
       tx_id TEXT NOT NULL,
       recorded_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS meter_key_refusals (
+      meter_id TEXT PRIMARY KEY,
+      cert_sha256 TEXT NOT NULL,
+      code TEXT NOT NULL,
+      sub_code TEXT,
+      reason TEXT NOT NULL,
+      refused_at INTEGER NOT NULL
     )`);
   }
 
@@ -113,12 +121,43 @@ export class Wallet {
   }
 
   /**
+   * The ledger refused the key of this certificate for good (identity/registerKeys.ts `finalKeyRefusal`):
+   * it is not tried again; a new certificate is.
+   */
+  recordLedgerKeyRefusal(meterId: string, certPem: string, refusal: { code: string; subCode: string | null; reason: string }): void {
+    prepared(this.db, 'INSERT INTO meter_key_refusals (meter_id, cert_sha256, code, sub_code, reason, refused_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET cert_sha256 = excluded.cert_sha256, code = excluded.code, sub_code = excluded.sub_code, reason = excluded.reason, refused_at = excluded.refused_at')
+      .run(meterId, certSha256(certPem), refusal.code, refusal.subCode, refusal.reason, Date.now());
+    this.forget(meterId);
+  }
+
+  /** The ledger's refusal of this certificate's key, if it refused it for good. */
+  ledgerKeyRefusal(meterId: string, certPem: string): { code: string; subCode: string | null; reason: string; refusedAt: number } | undefined {
+    const r = prepared(this.db, 'SELECT cert_sha256, code, sub_code, reason, refused_at FROM meter_key_refusals WHERE meter_id = ?').get(meterId) as
+      | { cert_sha256: string; code: string; sub_code: string | null; reason: string; refused_at: number }
+      | undefined;
+    if (!r || r.cert_sha256 !== certSha256(certPem)) return undefined;
+    return { code: r.code, subCode: r.sub_code, reason: r.reason, refusedAt: r.refused_at };
+  }
+
+  /** How many active meters' current keys the ledger refused for good (the gauge gateway_meter_keys_refused). */
+  meterKeysRefusedCount(): number {
+    const rows = prepared(this.db, "SELECT m.cert_pem AS cert_pem, f.cert_sha256 AS refused FROM meter_identities m JOIN meter_key_refusals f ON f.meter_id = m.meter_id WHERE m.status = 'ACTIVE' AND m.cert_pem IS NOT NULL").all() as Array<{ cert_pem: string; refused: string }>;
+    return rows.filter((r) => r.refused === certSha256(r.cert_pem)).length;
+  }
+
+  /**
    * Active meters whose current certificate's key the ledger is not known to hold (no recordLedgerKey for
-   * that certificate): meters enrolled before relaying existed, or whose registration failed. One query.
+   * that certificate) and did not refuse for good: meters enrolled before relaying existed, or whose
+   * registration failed. One query.
    */
   meterKeysUnregistered(): string[] {
-    const rows = prepared(this.db, "SELECT m.meter_id AS meter_id, m.cert_pem AS cert_pem, k.cert_sha256 AS cert_sha256 FROM meter_identities m LEFT JOIN meter_ledger_keys k ON k.meter_id = m.meter_id WHERE m.status = 'ACTIVE' AND m.cert_pem IS NOT NULL ORDER BY m.meter_id").all() as Array<{ meter_id: string; cert_pem: string; cert_sha256: string | null }>;
-    return rows.filter((r) => r.cert_sha256 !== certSha256(r.cert_pem)).map((r) => r.meter_id);
+    const rows = prepared(this.db, "SELECT m.meter_id AS meter_id, m.cert_pem AS cert_pem, k.cert_sha256 AS cert_sha256, f.cert_sha256 AS refused FROM meter_identities m LEFT JOIN meter_ledger_keys k ON k.meter_id = m.meter_id LEFT JOIN meter_key_refusals f ON f.meter_id = m.meter_id WHERE m.status = 'ACTIVE' AND m.cert_pem IS NOT NULL ORDER BY m.meter_id").all() as Array<{ meter_id: string; cert_pem: string; cert_sha256: string | null; refused: string | null }>;
+    return rows
+      .filter((r) => {
+        const sha = certSha256(r.cert_pem);
+        return r.cert_sha256 !== sha && r.refused !== sha;
+      })
+      .map((r) => r.meter_id);
   }
 
   /** Whether the ledger holds the key of the meter's current certificate (recordLedgerKey). */
@@ -201,6 +240,14 @@ export class Wallet {
     const r = prepared(this.db, 'SELECT secret_enc FROM meter_identities WHERE meter_id = ?').get(meterId) as { secret_enc: string | null } | undefined;
     if (!r?.secret_enc) throw new Error(`no registration secret for meter ${meterId}`);
     return openSecret(this.key, r.secret_enc, this.aad(meterId, 'secret'));
+  }
+
+  /** A new enrolment secret for a registered meter (identity modify at the CA follows), sealed as recordRegistration seals it. */
+  replaceRegistrationSecret(meterId: string, secret: string): void {
+    const res = prepared(this.db, "UPDATE meter_identities SET secret_enc = ? WHERE meter_id = ? AND status = 'REGISTERED'")
+      .run(sealSecret(this.key, secret, this.aad(meterId, 'secret')), meterId);
+    this.forget(meterId);
+    if (res.changes !== 1) throw new Error(`meter ${meterId} is not awaiting enrolment`);
   }
 
   recordEnrolment(meterId: string, certPem: string, keyPem: string): void {

@@ -127,6 +127,30 @@ export class Metrics {
     help: 'Open Server-Sent Events streams',
     registers: [this.registry],
   });
+  readonly meterKeyRegistrations = new client.Counter({
+    name: 'gateway_meter_key_registrations_total',
+    help: "Meters' meters:registerKey attempts by outcome (registered; refused = a typed ledger refusal, not retried for that certificate; retry = tried again later)",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  /** the wallet's count of refused keys (set by createApp) */
+  meterKeysRefusedSource: (() => number) | undefined;
+  readonly meterKeysRefused = ((metrics: Metrics) =>
+    new client.Gauge({
+      name: 'gateway_meter_keys_refused',
+      help: "Active meters whose current certificate's key the ledger refused for good (GET /api/v1/meters/{id} ledgerKey says why); their readings go as their own transactions",
+      registers: [this.registry],
+      collect() {
+        const n = metrics.meterKeysRefusedSource?.();
+        if (n !== undefined) this.set(n);
+      },
+    }))(this);
+  readonly meterEnrolmentsAgain = new client.Counter({
+    name: 'gateway_meter_enrolments_again_total',
+    help: 'Meter enrolments the CA refused (an earlier answer lost) that the gateway recovered by giving the identity a new secret and one more enrolment (reset) or by registering it again (registered-again)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly queueDepth: client.Gauge<'state'>;
 
   constructor(queueCounts?: () => Record<string, number>) {

@@ -6,6 +6,7 @@ import type { ActingIdentity, LedgerClient } from '../fabric/ledger';
 import type { Submitter, SubmitOutcome } from '../fabric/submitter';
 import { classifyFailure, normalizeLedgerError } from '../fabric/errors';
 import type { MeterIdentities } from '../identity/meters';
+import { registerOneKey } from '../identity/registerKeys';
 import type { MeterRecord } from '../identity/wallet';
 import type { Metrics } from '../ops/metrics';
 import type { CheckResult } from '../ops/readiness';
@@ -61,7 +62,8 @@ export function receiptView(r: Receipt) {
   };
 }
 
-export function meterView(m: MeterRecord) {
+/** `ledgerKey`: MeterIdentities.ledgerKeyStatus (whether the meter's readings may be relayed, or why not). */
+export function meterView(m: MeterRecord, ledgerKey: ReturnType<MeterIdentities['ledgerKeyStatus']> = null) {
   return {
     meterId: m.meterId,
     zone: m.zone,
@@ -73,6 +75,7 @@ export function meterView(m: MeterRecord) {
     revokedAt: seconds(m.revokedAt),
     revocationReason: m.revocationReason,
     ledgerTxId: m.ledgerTxId,
+    ledgerKey,
   };
 }
 
@@ -164,15 +167,13 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
    * so its readings may be relayed in cross-meter batches (delivery/worker.ts). Best effort: without it
    * the meter's readings simply go as its own transactions.
    */
+  // best effort: a failure is retried by the background registration (identity/registerKeys.ts), a
+  // final refusal is recorded and shown in the answer's `ledgerKey`
   const registerLedgerKey = async (ctx: HandlerContext, meterId: string): Promise<void> => {
-    const rec = d.meters.get(meterId);
-    if (!rec?.certPem) return;
-    try {
-      const r = await d.submitter.submit(d.meters.actingIdentity(meterId), 'meters:registerKey', []);
-      d.meters.recordLedgerKey(meterId, rec.certPem, r.txId);
-    } catch (e) {
-      ctx.req.log?.warn({ meterId, err: (e as Error).message }, 'meters:registerKey failed; the meter\'s readings go as its own transactions');
-    }
+    await registerOneKey(
+      { meters: d.meters, submit: (id, fn, args) => d.submitter.submit(id, fn, args), logger: ctx.req.log, count: (outcome) => d.metrics.meterKeyRegistrations.inc({ outcome }) },
+      meterId,
+    );
   };
 
   const receiptReply = (r: Receipt): Reply => ({ status: 202, body: receiptView(r), headers: { Location: `/api/v1/receipts/${r.id}` } });
@@ -290,7 +291,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
       d.meters.recordLedgerEnrolment(meterId, (ledger.body as { txId: string }).txId);
       await registerLedgerKey(ctx, meterId);
       const key = d.apiKeys.issueMeterKey(meterId);
-      const body = { ...meterView(d.meters.get(meterId)!), apiKey: key.apiKey, apiKeyId: key.keyId };
+      const body = { ...meterView(d.meters.get(meterId)!, d.meters.ledgerKeyStatus(meterId)), apiKey: key.apiKey, apiKeyId: key.keyId };
       return {
         status: 201,
         body,
@@ -302,7 +303,7 @@ export function createHandlers(d: HandlerDeps): Record<string, Handler> {
     getMeter: async (ctx) => {
       const m = d.meters.get(ctx.params.meterId!);
       if (!m) throw new HttpProblem(404, 'meter-not-found', 'Unknown meter', `meter ${ctx.params.meterId} is not enrolled at this gateway`);
-      return { status: 200, body: meterView(m) };
+      return { status: 200, body: meterView(m, d.meters.ledgerKeyStatus(m.meterId)) };
     },
     revokeMeter: async (ctx) => {
       const meterId = ctx.params.meterId!;
