@@ -101,13 +101,19 @@ describe('MeterIdentities', () => {
     db.close();
   });
 
-  it('an enrolment whose CA answer was lost is retried: the gateway resets the identity (new secret, one more enrolment) and stores only the new certificate', async () => {
+  /** A wallet and MeterIdentities over a FakeCa, with the recoveries it reports. */
+  function recoverySetup() {
     const dir = tmpDir();
     const db = openDatabase(dir);
     const ca = new FakeCa();
     const wallet = new Wallet(db, KEY);
     const again: string[] = [];
     const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir, onEnrolAgain: (m, outcome) => void again.push(`${m}:${outcome}`) });
+    return { db, ca, wallet, ids, again };
+  }
+
+  it('an enrolment whose CA answer was lost is retried: the gateway resets the identity (new secret, one more enrolment) and stores only the new certificate', async () => {
+    const { db, ca, wallet, ids, again } = recoverySetup();
     ca.loseEnrolAnswers = 1; // the CA enrols, the gateway times out
     await expect(ids.enrol('m-3', 'z')).rejects.toMatchObject({ status: 503, slug: 'ca-unavailable' });
     expect(wallet.get('m-3')!.status).toBe('REGISTERED');
@@ -129,11 +135,7 @@ describe('MeterIdentities', () => {
   });
 
   it('a crash after the new secret was sealed but before the CA changed it recovers the same way; a lost registration is registered again', async () => {
-    const dir = tmpDir();
-    const db = openDatabase(dir);
-    const ca = new FakeCa();
-    const wallet = new Wallet(db, KEY);
-    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    const { db, ca, wallet, ids, again } = recoverySetup();
     ca.loseEnrolAnswers = 1;
     await expect(ids.enrol('m-4', 'z')).rejects.toMatchObject({ status: 503 });
     // the reset's answer is lost too (the gateway crashed after sealing the new secret)
@@ -147,20 +149,14 @@ describe('MeterIdentities', () => {
 
     // the CA never saw the registration (lost on its way): the wallet's REGISTERED meter is registered again
     wallet.recordRegistration('m-5', 'z', ca.mspId, 'm-5', 'a-secret-the-ca-never-saw');
-    const again: string[] = [];
-    const ids2 = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir, onEnrolAgain: (m, outcome) => void again.push(`${m}:${outcome}`) });
-    await expect(ids2.enrol('m-5', 'z')).resolves.toMatchObject({ meter: { status: 'ACTIVE' } });
+    await expect(ids.enrol('m-5', 'z')).resolves.toMatchObject({ meter: { status: 'ACTIVE' } });
     expect(ca.registered.get('m-5')).toMatchObject({ zone: 'z', maxEnrollments: 1, enrolments: 1 });
-    expect(again).toEqual(['m-5:registered-again']);
+    expect(again).toEqual(['m-4:reset', 'm-5:registered-again']);
     db.close();
   });
 
   it('a meter revoked at the CA is not enrolled by the reset: the second refusal is reported', async () => {
-    const dir = tmpDir();
-    const db = openDatabase(dir);
-    const ca = new FakeCa();
-    const wallet = new Wallet(db, KEY);
-    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    const { db, ca, wallet, ids } = recoverySetup();
     ca.loseEnrolAnswers = 1;
     await expect(ids.enrol('m-6', 'z')).rejects.toMatchObject({ status: 503 });
     await ca.revoke('m-6');
@@ -170,10 +166,7 @@ describe('MeterIdentities', () => {
   });
 
   it('two enrolments of one meter at once run one after the other: one enrols, the other is told it is enrolled', async () => {
-    const dir = tmpDir();
-    const db = openDatabase(dir);
-    const ca = new FakeCa();
-    const ids = new MeterIdentities(new Wallet(db, KEY), ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    const { db, ca, ids } = recoverySetup();
     const [a, b] = await Promise.allSettled([ids.enrol('m-7', 'z'), ids.enrol('m-7', 'z')]);
     // the ledger step is not done yet, so the second resumes the first's enrolment (no second CA enrolment)
     expect([a.status, b.status]).toEqual(['fulfilled', 'fulfilled']);
@@ -183,11 +176,7 @@ describe('MeterIdentities', () => {
   });
 
   it('a registration whose answer was lost keeps the sealed secret: the retry enrols instead of finding the id "registered elsewhere"', async () => {
-    const dir = tmpDir();
-    const db = openDatabase(dir);
-    const ca = new FakeCa();
-    const wallet = new Wallet(db, KEY);
-    const ids = new MeterIdentities(wallet, ca, { maxEnrollments: 1, affiliation: '', crlDir: dir });
+    const { db, ca, wallet, ids } = recoverySetup();
     ca.loseRegisterAnswers = 1; // registered at the CA, the gateway timed out
     await expect(ids.enrol('m-8', 'z')).rejects.toMatchObject({ status: 503 });
     expect(wallet.get('m-8')!.status).toBe('REGISTERED');
