@@ -269,7 +269,8 @@ export class Devnet {
 
   networkJson(pidFile: string): NetworkJson {
     const cli = this.cliArgv;
-    const control: NetworkJson['control'] = { ledgerPidFiles: [pidFile] };
+    // the devnet process serves every org's CA too
+    const control: NetworkJson['control'] = { ledgerPidFiles: [pidFile], caPidFiles: Object.fromEntries(this.config.organizations.map((o) => [o.name, pidFile])) };
     if (cli) {
       const node = [cli.node, ...(cli.execArgv ?? []), cli.script];
       control.restartLedger = [...node, 'restart', '--config', this.configFileAbs, '--home', this.home, '--port-base', String(this.config.portBase)];

@@ -431,6 +431,8 @@ function networkJson(L, networkSh) {
     control: {
       // every process holding a copy of the ledger: the peers and the orderers
       ledgerPidFiles: [...L.orgs.map((o) => path.join(pids, `${o.peer.name}.pid`)), ...L.orderers.map((n) => path.join(pids, `${n.name}.pid`))],
+      // each org's fabric-ca-server (cas.sh start_ca: start_process names it after the CA)
+      caPidFiles: Object.fromEntries([L.ordererOrg, ...L.orgs].map((o) => [o.name, path.join(pids, `${o.caName}.pid`)])),
       restartLedger: ctl('restart-ledger'),
       applyCrl: ctl('apply-crl', '{mspId}', '{crlFile}'),
       // consenter set changes (Fabric only; test/e2e/fabric/orderers.test.ts)

@@ -404,6 +404,11 @@ export interface NetworkControl {
   addOrg?: string[];
   /** Fabric only: argv that removes the utility `{name}` from the consortium (network.sh remove-org). */
   removeOrg?: string[];
+  /**
+   * org name → pid file of the process that serves its Fabric CA (on the devnet the devnet itself, on
+   * Fabric `pids/ca-<org>.pid`): SIGSTOP/SIGCONT it to hold the CA's answers (test/e2e/rest/15-lost-enrolment).
+   */
+  caPidFiles?: Record<string, string>;
 }
 
 /** `$GRIDLEDGER_HOME/network.json` (network/devnet/DESIGN.md, docs/operations.md). */
@@ -503,7 +508,10 @@ export const NETWORK_JSON_SCHEMA = {
     control: {
       type: 'object',
       required: ['ledgerPidFiles'],
-      properties: { ledgerPidFiles: STRS, restartLedger: STRS, applyCrl: STRS, addOrderer: STRS, removeOrderer: STRS, addOrg: STRS, removeOrg: STRS },
+      properties: {
+        ledgerPidFiles: STRS, restartLedger: STRS, applyCrl: STRS, addOrderer: STRS, removeOrderer: STRS, addOrg: STRS, removeOrg: STRS,
+        caPidFiles: { type: 'object', additionalProperties: { type: 'string' } },
+      },
     },
   },
 } as const;

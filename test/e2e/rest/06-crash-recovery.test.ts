@@ -10,7 +10,7 @@
  * endorsed but unrecorded); after the restart each meter re-sends what was not acknowledged with the same
  * Idempotency-Key, as a meter would, and every reading ends in exactly one receipt, committed once.
  */
-import { BlockCeiling, RUN, enrolMeter, expectStatus, gatewayPid, killGateway, ledgerEvaluate, loadGateways, readingSeries, restartGateways, RestClient, scanTransactions, validTxsSignedBy, waitReceipt, type EnrolledMeter } from './support';
+import { BlockCeiling, RUN, enrolMeter, expectStatus, gatewayPid, killGateway, ledgerEvaluate, loadGateways, readingSeries, restartGateways, restartGatewaysIfDown, RestClient, scanTransactions, validTxsSignedBy, waitReceipt, type EnrolledMeter } from './support';
 import { connectOrg, isAlive, loadNetwork, org, sleep } from '../support';
 
 const gateways = loadGateways();
@@ -19,16 +19,8 @@ const observer = gateways[0]!;
 const N = 30;
 
 describe('gateway crash while readings are queued', () => {
-  afterAll(async () => {
-    // leave the network as we found it even if an assertion failed mid-way
-    let alive = false;
-    try {
-      alive = isAlive(gatewayPid(victim.org));
-    } catch {
-      alive = false;
-    }
-    if (!alive) await restartGateways();
-  });
+  // leave the network as we found it even if an assertion failed mid-way
+  afterAll(() => restartGatewaysIfDown(victim.org));
 
   test(`${N} queued readings, SIGKILL, restart: every receipt committed exactly once`, async () => {
     const ceiling = await BlockCeiling.create(observer, `crash-marker-${RUN}`);
@@ -86,15 +78,7 @@ describe('gateway crash under a load of thousands of readings', () => {
   const PER_METER = 10;
   const KILL_AFTER = 1_200; // acknowledged readings before the SIGKILL
 
-  afterAll(async () => {
-    let alive = false;
-    try {
-      alive = isAlive(gatewayPid(victim.org));
-    } catch {
-      alive = false;
-    }
-    if (!alive) await restartGateways();
-  });
+  afterAll(() => restartGatewaysIfDown(victim.org));
 
   /** Meters enrolled a few at a time (the CA is the slow part); a 503 from a loaded CA is retried with the same enrolment. */
   async function enrolMany(n: number): Promise<EnrolledMeter[]> {

@@ -393,6 +393,8 @@ describe('devnet with the real fabric-gateway client', () => {
     ]);
     expect(new Set(Object.values(nth(nj.chaincodes, 0).addresses)).size).toBe(1);
     expect(nj.control.ledgerPidFiles).toEqual([join(home, 'devnet.pid')]);
+    // the devnet process serves every utility's CA (test/e2e/rest/15-lost-enrolment holds it with SIGSTOP)
+    expect(nj.control.caPidFiles).toEqual({ utility1: join(home, 'devnet.pid'), utility2: join(home, 'devnet.pid'), utility3: join(home, 'devnet.pid') });
     expect(Number(readFileSync(nth(nj.control.ledgerPidFiles, 0), 'utf8'))).toBe(proc.pid);
     expect(nj.control.applyCrl).toEqual(expect.arrayContaining(['apply-crl', '--home', home]));
     expect(nj.control.restartLedger).toEqual(expect.arrayContaining(['restart', '--home', home]));

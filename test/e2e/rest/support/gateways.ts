@@ -53,6 +53,17 @@ export async function killGateway(org: string, timeoutMs = 15_000): Promise<numb
   return pid;
 }
 
+/** Restarts the gateways if `org`'s is not running: what a crash test's afterAll does to leave the network as it found it. */
+export async function restartGatewaysIfDown(org: string): Promise<void> {
+  let alive = false;
+  try {
+    alive = isAlive(gatewayPid(org));
+  } catch {
+    alive = false;
+  }
+  if (!alive) await restartGateways();
+}
+
 /**
  * Brings the gateways back exactly as start.sh does: runs start.sh's own `start_gateways` (lib.sh) with
  * the same environment — it starts only the gateways whose pid is not alive, waits for /ready and rewrites
