@@ -8,6 +8,7 @@ import { mustReadParticipant, QScoreHistoryEntry } from '../ledger/participants'
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { readParameters } from '../ledger/parameters';
 import * as registry from '../services/registry';
+import { withCreditedScore } from '../services/reputation';
 import { MAX_QUANTITY } from '@gridledger/protocol';
 import { inputOf, intArg, jsonObjectArg, textArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
@@ -63,8 +64,10 @@ export class ParticipantsContract extends GridLedgerContract {
   @Returns('string')
   async get(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const caller = getCaller(ctx);
-    const now = await ctx.time();
-    const p = await mustReadParticipant(ctx, participantId);
+    const params = await ctx.parameters();
+    const now = await ctx.time(params);
+    // the score the rules see: the record's plus its pending credits (ledger/participants.ts)
+    const p = await withCreditedScore(ctx, await mustReadParticipant(ctx, participantId), params);
     const full = caller.participantId === p.participantId || registry.canManage(caller, p);
     return canonicalJson(view(p, now, full));
   }
