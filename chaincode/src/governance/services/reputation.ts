@@ -9,6 +9,8 @@ import { Alpha, qScoreEq2, TradeOutcome, updatePartyScores, xForOutcome } from '
 import { EVENTS } from '@gridledger/protocol';
 import { emit } from '../../kernel/events';
 import { addScoreCredit, appendQScoreHistory, creditedScore, mustReadParticipant, pendingScoreCredits, writeParticipant } from '../ledger/participants';
+import type { QScoreHistoryEntry, ScoreCredit } from '../ledger/participants';
+import type { Entry } from '../../kernel/state';
 import type { Decision } from './tasks';
 import { GridLedgerContext } from '../../kernel/context';
 import { present } from '../../kernel/invariant';
@@ -23,15 +25,28 @@ import { present } from '../../kernel/invariant';
  * credits this participant at the same time, and is retried.
  */
 export async function foldScoreCredits(ctx: GridLedgerContext, p: Participant, params: StoredParameters): Promise<void> {
-  for (const c of await pendingScoreCredits(ctx, p.participantId)) {
-    const before = p.qScore;
-    const after = clamp(before + c.value.delta, params.qScoreMin, params.qScoreMax);
-    if (after !== before) {
-      p.qScore = after;
-      await appendQScoreHistory(ctx, p, { at: c.value.at, delta: after - before, qScore: after, reason: c.value.reason, ref: c.value.ref }, c.value.txId);
-    }
-    await ctx.state.del(c.key);
+  const credits = await pendingScoreCredits(ctx, p.participantId);
+  for (const e of pendingHistory(p, credits, params)) {
+    p.qScore = e.qScore;
+    await appendQScoreHistory(ctx, p, { at: e.at, delta: e.delta, qScore: e.qScore, reason: e.reason, ref: e.ref }, e.txId);
   }
+  for (const c of credits) await ctx.state.del(c.key);
+}
+
+/**
+ * The history entries folding `credits` into `p` writes (pure): in key order, each bounded, one per
+ * credit that changes the score, numbered from `p.qHistoryCount`, under the credit's transaction.
+ */
+export function pendingHistory(p: Participant, credits: ReadonlyArray<Entry<ScoreCredit>>, params: StoredParameters): QScoreHistoryEntry[] {
+  const out: QScoreHistoryEntry[] = [];
+  let q = p.qScore;
+  for (const { value: c } of credits) {
+    const after = clamp(q + c.delta, params.qScoreMin, params.qScoreMax);
+    if (after === q) continue;
+    out.push({ seq: p.qHistoryCount + out.length, at: c.at, txId: c.txId, delta: after - q, qScore: after, reason: c.reason, ref: c.ref });
+    q = after;
+  }
+  return out;
 }
 
 /**
