@@ -64,12 +64,8 @@ export interface TxRwset {
 /** The first action's read-write set (ChaincodeAction.results), public keys only; [] when it cannot be read. */
 function transactionRwset(payload: import('@hyperledger/fabric-protos').common.Payload): TxRwset[] {
   try {
-    const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
-    const action = tx.getActionsList()[0];
-    if (!action) return [];
-    const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-    const prp = protos.peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
-    const cca = protos.peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+    const cca = chaincodeAction(payload);
+    if (!cca) return [];
     const txrw = protos.ledger.rwset.TxReadWriteSet.deserializeBinary(cca.getResults_asU8());
     return txrw.getNsRwsetList().map((ns) => {
       const kv = protos.ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
@@ -88,15 +84,21 @@ function transactionRwset(payload: import('@hyperledger/fabric-protos').common.P
   }
 }
 
+/** The first action's ChaincodeAction (results = read-write set, events) of an endorser transaction; undefined without one. */
+function chaincodeAction(payload: import('@hyperledger/fabric-protos').common.Payload): import('@hyperledger/fabric-protos').peer.ChaincodeAction | undefined {
+  const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const action = tx.getActionsList()[0];
+  if (!action) return undefined;
+  const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+  const prp = protos.peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
+  return protos.peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+}
+
 /** The events of an endorser transaction: the first action's ChaincodeAction.events, unpacked (`unpackEvents`). */
 function transactionEvents(payload: import('@hyperledger/fabric-protos').common.Payload): ChaincodeEvent[] {
   try {
-    const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
-    const action = tx.getActionsList()[0];
-    if (!action) return [];
-    const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-    const prp = protos.peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
-    const cca = protos.peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+    const cca = chaincodeAction(payload);
+    if (!cca) return [];
     const ev = protos.peer.ChaincodeEvent.deserializeBinary(cca.getEvents_asU8());
     return unpackEvents({ eventName: ev.getEventName(), payload: ev.getPayload_asU8() });
   } catch {
