@@ -73,7 +73,8 @@ function writeChain(ledger: FakeLedger): void {
   ledger.emitEvents([{ name: 'TradeDeliveryEvidenced', payload: { tradeId: 'T1', declaredWh: 500, meteredWh: 500 } }]);
   ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'T1', state: 'FINAL', decidedBy: 'facts' } }]);
   ledger.emitEvents([
-    { name: 'QScoreChanged', payload: { participantId: 'p-sun', qScore: 520000, delta: 20000, reason: 'trade settled', ref: 'T1' } },
+    // a raise is a credit: delta only, the store adds it to the score it holds (500000 at admission)
+    { name: 'QScoreChanged', payload: { participantId: 'p-sun', delta: 20000, reason: 'trade settled', ref: 'T1', credited: true } },
     { name: 'TradeClosed', payload: { tradeId: 'T1', state: 'SETTLED', fault: 'none', energyToBuyerWh: 500 } },
   ]);
   ledger.emitEvents([
@@ -258,8 +259,8 @@ describe('analytics routes', () => {
     expect(((await h.getAnalyticsSanctions!(ctx(principal(['operator'])))).body as { sanctions: unknown[] }).sanctions).toEqual([]);
     const all = ((await h.getAnalyticsSanctions!(ctx(principal(['regulator'])))).body as { sanctions: Array<{ kind: string }> }).sanctions;
     expect(all.map((s) => s.kind)).toEqual(['ban', 'penalty']);
-    const q = (await h.getAnalyticsQScores!(ctx(principal(['meter'], ['m-home']), { participantId: 'p-sun' }))).body as { leaderboard: Array<{ participantId: string }>; history: unknown[] };
-    expect(q.leaderboard.map((l) => l.participantId)).toEqual(['p-sun', 'p-far']);
+    const q = (await h.getAnalyticsQScores!(ctx(principal(['meter'], ['m-home']), { participantId: 'p-sun' }))).body as { leaderboard: Array<{ participantId: string; qScore: number }>; history: unknown[] };
+    expect(q.leaderboard.map((l) => [l.participantId, l.qScore])).toEqual([['p-sun', 520000], ['p-far', 400000]]);
     expect(q.history).toEqual([]); // not this meter's participant
   });
 });

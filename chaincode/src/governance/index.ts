@@ -16,4 +16,4 @@ export { readParameters } from './ledger/parameters';
 export type { Ballot, BallotSpec, Decision, EntryBuilder, EntryItem, LeaderVerdict, Task, Vote, VoteInput } from './services/tasks';
 export { cancelTask, castVote, decideBallot, openTask, readTask, recordLeaderBlock, recordLeaderEntry, registerEntryKind } from './services/tasks';
 export { admissionEntry, ADMISSION_KIND } from './services/admissionEntry';
-export { applyCommitteeDecision, settleTradeReputation } from './services/reputation';
+export { applyCommitteeDecision, holdsWithCredits, settleTradeReputation } from './services/reputation';

@@ -107,6 +107,11 @@ export class FakeStub implements Partial<ChaincodeStub> {
   readonly privateWrites = new Map<string, Map<string, Uint8Array | null>>();
   /** Every public key read, in order (getState and each key handed out by a query). */
   readonly readKeys: string[] = [];
+  /**
+   * Every range read, [start, end) ('' = unbounded): Fabric re-runs them at validation and a key
+   * written into one since the simulation invalidates the reader (code 12, phantom read).
+   */
+  readonly readRanges: Array<{ start: string; end: string }> = [];
   event?: { name: string; payload: Uint8Array };
 
   constructor(
@@ -166,6 +171,7 @@ export class FakeStub implements Partial<ChaincodeStub> {
   }
 
   private rangeKeys(startKey: string, endKey: string): string[] {
+    this.readRanges.push({ start: startKey, end: endKey });
     return [...this.world.state.keys()]
       .filter((k) => byteCompare(k, startKey) >= 0 && (endKey === '' || byteCompare(k, endKey) < 0))
       .sort(byteCompare);

@@ -100,6 +100,8 @@ export class AgentService {
   private readonly madeBlocks = new Set<string>();
   /** (meter|slot) -> the block being made now: other duties of that meter and slot wait for it */
   private readonly blocks = new Map<string, Promise<void>>();
+  /** key → the last step queued in turn under it (`inTurn`): one meter's household steps run one at a time */
+  private readonly turns = new Map<string, Promise<void>>();
   /**
    * Trades without a committee yet → when their delivery interval ends (ms), from TradeCreated until their
    * committee is drawn or they close: what a slot leader may hold its block for (`blockHold`). In memory:
@@ -507,8 +509,36 @@ export class AgentService {
     }
   }
 
+  /**
+   * Runs `fn` after every earlier call with the same key has finished (in-process, in call order). The
+   * household steps of one meter go through it: a seller's two trades of one interval would otherwise
+   * mint at once (both update the meter's minted counter of that interval) or deliver from the same
+   * packet, and a buyer's two confirmations update its import claim of the interval — each pair
+   * simulated together is one MVCC-invalid transaction retried in full (docs/benchmarks.md "Hot
+   * records"). In turn, the second step reads what the first committed (its packet, the counters).
+   */
+  private async inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.turns.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = before.then(() => new Promise<void>((r) => (release = r)));
+    this.turns.set(key, mine);
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.turns.get(key) === mine) this.turns.delete(key);
+    }
+  }
+
   private async runHousehold(d: Duty): Promise<void> {
     const trade = await this.read<TradeView>('trades:get', [d.subject]);
+    // the meter this step may act for: the seller's until its energy is escrowed, then the buyer's
+    const meter = trade.state === 'AWAITING_ENERGY' ? trade.sellerMeterId : trade.buyerMeterId;
+    return this.inTurn(`household|${meter}`, () => this.householdStep(d, trade));
+  }
+
+  private async householdStep(d: Duty, trade: TradeView): Promise<void> {
     if (trade.state === 'SETTLED' || trade.state === 'DECLINED' || trade.state === 'FAILED_LATE') this.tradeIntervals.delete(trade.tradeId);
     else this.tradeIntervals.set(trade.tradeId, trade.deliveryStart); // a reading of its interval wakes this duty
     const sellerHeld = this.heldMeter(trade.sellerMeterId, trade.sellerMspId);

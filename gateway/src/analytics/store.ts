@@ -160,10 +160,16 @@ export class AnalyticsStore {
       case EVENTS.qScoreChanged: {
         const pid = str(p.participantId);
         this.participant(pid, b);
-        this.run('UPDATE an_participants SET q_score = ?, block_number = ? WHERE participant_id = ?', int(p.qScore), b, pid);
+        // A raise is a credit (docs/governance.md §8 "Score credits"): the event carries the delta and no
+        // score, so the row adds it (unbounded: the ledger caps the sum at qScoreMax when it folds).
+        if (p.credited === true) this.run('UPDATE an_participants SET q_score = q_score + ?, block_number = ? WHERE participant_id = ?', int(p.delta) ?? 0, b, pid);
+        else this.run('UPDATE an_participants SET q_score = ?, block_number = ? WHERE participant_id = ?', int(p.qScore), b, pid);
+        const after = p.credited === true
+          ? (this.db.prepare('SELECT q_score FROM an_participants WHERE participant_id = ?').get(pid) as { q_score: number | null } | undefined)?.q_score
+          : int(p.qScore);
         this.run(
           'INSERT INTO an_qscores (block_number, tx_id, idx, participant_id, q_score, delta, reason) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, tx_id, idx) DO NOTHING',
-          b, tx.txId, idx, pid, int(p.qScore) ?? 0, int(p.delta) ?? 0, str(p.reason) ?? '',
+          b, tx.txId, idx, pid, after ?? 0, int(p.delta) ?? 0, str(p.reason) ?? '',
         );
         return;
       }

@@ -536,6 +536,32 @@ describe('AgentService', () => {
     for (let i = 0; i < 5000 && ledger.streamOptions.length === streams; i++) await new Promise((r) => setImmediate(r)); // listening: stop() then ends the stream
   });
 
+  it("household autopilot: a seller's two trades of one interval take turns (read, mint, commit), so the second never simulates against the first's counter or packet", async () => {
+    const D = 1_767_300_000;
+    const base = { state: 'AWAITING_ENERGY' as const, sellerMeterId: 'm-a', sellerMspId: MSP, buyerMeterId: 'm-x', buyerMspId: 'Utility2MSP', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, energyEscrowWh: 0, packets: [] };
+    const trades = [trade({ ...base, tradeId: 'trd-one', amountWh: 200 }), trade({ ...base, tradeId: 'trd-two', amountWh: 300 })];
+    const log: string[] = [];
+    ledger.evaluateImpl = async (_id, fn, args) => {
+      if (fn === 'trades:get') return Buffer.from(JSON.stringify(trades.find((t) => t.tradeId === args[0])));
+      if (fn === 'meters:getProof') return Buffer.from(JSON.stringify({ meterId: 'm-a', intervalStart: D, direction: 'export', wh: 1000 }));
+      if (fn === 'energy:listByOwner') {
+        log.push(`read packets after ${ledger.applied.length} acts`);
+        await new Promise((r) => setTimeout(r, 5)); // a slow peer: the other duty would run meanwhile
+        return Buffer.from(JSON.stringify({ items: [] }));
+      }
+      throw new Error(`unexpected read ${fn} ${args.join(',')}`);
+    };
+    const store = new AgentStore(db, KEY);
+    const s = make(store);
+    s.setSettings('m-a', { autopilot: true });
+    now = (D + 61) * 1000;
+    await s.handleEvent(ledger.emitEvents(trades.map((t) => ({ name: 'TradeCreated', payload: { tradeId: t.tradeId, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }))));
+    await s.runOnce(); // both duties due, run by two workers at once
+    expect(acts().map((a) => a.split(' ').slice(0, 2).join(' '))).toEqual(['meter:m-a energy:mint', 'meter:m-a energy:mint']);
+    // the second duty read the ledger only once the first had acted (without turns: both read before either acted)
+    expect(log).toEqual(['read packets after 0 acts', 'read packets after 1 acts']);
+  });
+
   it('as the slot leader of a trade stage whose facts fail (a lying buyer) it enters, and the entry is its refusal', async () => {
     const t = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 100 });
     world.task = task({ kind: 'trade', subjectId: t.tradeId, ballots: [

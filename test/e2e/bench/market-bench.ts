@@ -30,10 +30,11 @@
  * BENCH_LOTS (community default 2: offers per seller and interval), BENCH_AUCTION_SHARE (0.25, the
  * community's default; 0 = fixed-price offers only), BENCH_TXS (2000), BENCH_INFLIGHT (50),
  * BENCH_SETUP_TIMEOUT_S (300), BENCH_SETTLE_TIMEOUT_S (600), BENCH_TIER=devnet|fabric (refuse another
- * tier's network). Start the network with GRIDLEDGER_COMMUNITY=0 so nothing else trades beside it.
+ * tier's network), BENCH_CONFLICTS=1 (also read the blocks' read-write sets and print, for each
+ * MVCC-invalid transaction, the key that invalidated it and the function that wrote it: bench/conflicts.ts). Start the network with GRIDLEDGER_COMMUNITY=0 so nothing else trades beside it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,6 +42,7 @@ import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { loadNetwork, newRunId, readLedgerPids, repoRoot, sleep, type NetworkDescriptor } from '../support';
 import { gatewayPid, loadGateways, regulatorClient, scanTransactions, type LedgerTx } from '../rest/support';
 import { batchSettings, benchPuts, checkTier, connectBench, cpuOf, fmt, intEnv, percentile, printRows } from './common';
+import { findConflicts, summariseConflicts } from './conflicts';
 import { summarise, tradeTimelines, type TimelineTask, type TimelineTrade } from './timeline';
 
 const HOUSEHOLDS = intEnv('BENCH_HOUSEHOLDS', 12);
@@ -53,6 +55,7 @@ const TXS = intEnv('BENCH_TXS', 2000);
 const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
 const SETUP_TIMEOUT_S = intEnv('BENCH_SETUP_TIMEOUT_S', 300);
 const SETTLE_TIMEOUT_S = intEnv('BENCH_SETTLE_TIMEOUT_S', 600);
+const CONFLICTS = process.env.BENCH_CONFLICTS === '1';
 const CLOSED = new Set(['SETTLED', 'DECLINED', 'FAILED_LATE']);
 
 const now = (): number => Date.now() / 1000;
@@ -293,7 +296,7 @@ async function main(): Promise<void> {
     const cpu = cpuDelta(cpu0, cpuSample(net, orgs));
     const acts1 = await agentCounters(gateways.map((g) => g.url));
     const toBlock = await markerBlock(contract, `${run}:to`);
-    const scanned: LedgerTx[] = (await scanTransactions(net.organizations[0]!.name, fromBlock, toBlock, 300_000)).filter((t) => !t.fn.endsWith('/put'));
+    const scanned: LedgerTx[] = (await scanTransactions(net.organizations[0]!.name, fromBlock, toBlock, 300_000, { rwsets: CONFLICTS })).filter((t) => !t.fn.endsWith('/put'));
     const txs = scanned.filter((t) => t.valid);
     const invalidByFn = new Map<string, number>();
     for (const t of scanned.filter((x) => !x.valid)) invalidByFn.set(`${t.fn}(${t.validationCode})`, (invalidByFn.get(`${t.fn}(${t.validationCode})`) ?? 0) + 1);
@@ -342,6 +345,15 @@ async function main(): Promise<void> {
       ['CPU ms / market tx (window)', `${fmt(cpuPerTradeTx, 2)} → capacity ratio ≈ ${fmt(cpuPerPut / cpuPerTradeTx, 2)} of trivial puts/s (CPU per put ÷ per market tx)`],
       ['machine', `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`],
     ]);
+
+    if (CONFLICTS) {
+      // Which key made each invalid transaction invalid, and who wrote it (bench/conflicts.ts).
+      const conflicts = findConflicts(scanned);
+      writeFileSync(join(stateDir, 'conflicts.json'), JSON.stringify(conflicts, null, 1));
+      console.log('');
+      console.log(`MVCC conflicts: invalid fn(code): n — conflicting key type ← function of the valid tx that wrote it (${join(stateDir, 'conflicts.json')}):`);
+      printRows(summariseConflicts(conflicts));
+    }
 
     // Where the time goes (bench/timeline.ts): each step's wait over the measured trades, from the blocks.
     const tasks = new Map<string, TimelineTask>();

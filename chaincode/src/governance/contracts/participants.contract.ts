@@ -4,10 +4,11 @@ import { effectiveStatus, Participant } from '../domain/participant';
 import { getCaller, requireMeter, requireOperator, requireRegulator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { KEY } from '../ledger/keys';
-import { mustReadParticipant, QScoreHistoryEntry } from '../ledger/participants';
+import { mustReadParticipant, pendingScoreCredits, QScoreHistoryEntry } from '../ledger/participants';
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { readParameters } from '../ledger/parameters';
 import * as registry from '../services/registry';
+import { pendingHistory, withCreditedScore } from '../services/reputation';
 import { MAX_QUANTITY } from '@gridledger/protocol';
 import { inputOf, intArg, jsonObjectArg, textArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
@@ -63,8 +64,10 @@ export class ParticipantsContract extends GridLedgerContract {
   @Returns('string')
   async get(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const caller = getCaller(ctx);
-    const now = await ctx.time();
-    const p = await mustReadParticipant(ctx, participantId);
+    const params = await ctx.parameters();
+    const now = await ctx.time(params);
+    // the score the rules see: the record's plus its pending credits (ledger/participants.ts)
+    const p = await withCreditedScore(ctx, await mustReadParticipant(ctx, participantId), params);
     const full = caller.participantId === p.participantId || registry.canManage(caller, p);
     return canonicalJson(view(p, now, full));
   }
@@ -157,9 +160,13 @@ export class ParticipantsContract extends GridLedgerContract {
   @Returns('string')
   async getQScoreHistory(ctx: GridLedgerContext, participantId: string, pageSize: string, bookmark: string): Promise<string> {
     getCaller(ctx);
-    await mustReadParticipant(ctx, participantId);
+    const p = await mustReadParticipant(ctx, participantId);
     const page = await pageByPartialKey<QScoreHistoryEntry>(ctx, KEY.qscoreHistory, [participantId], pageSizeArg(pageSize), bookmark ?? '');
-    return canonicalJson({ participantId, entries: page.items.map((i) => i.value), bookmark: page.bookmark });
+    const entries = page.items.map((i) => i.value);
+    // The last page also lists the raises not folded yet, as the fold will record them (same order,
+    // sequence numbers and bounded scores; services/reputation.ts foldScoreCredits).
+    if (page.bookmark === '') entries.push(...pendingHistory(p, await pendingScoreCredits(ctx, participantId), await ctx.parameters()));
+    return canonicalJson({ participantId, entries, bookmark: page.bookmark });
   }
 
   /**

@@ -8,6 +8,7 @@ export const KEY = {
   eligiblePosition: 'gl.elig.pos', // (participantId) -> { zone, position } : where it sits in the dense index
   qscoreRank: 'gl.qrank', // (invertedScore, participantId) -> '' : leaderboard order
   qscoreHistory: 'gl.qhist', // (participantId, seq) -> entry
+  qscoreCredit: 'gl.qcredit', // (participantId, localId) -> a raise not yet folded into the record
   beaconKey: 'gl.beacon.key', // (mspId) -> BLS public key of a utility
   task: 'gl.task', // (taskId) -> committee task
   ballot: 'gl.ballot', // (taskId, ballot) -> ballot tally

@@ -25,6 +25,7 @@ import { canonicalJson } from '../../kernel/codec';
 import { addToIndex, backfillPositions, lookupSlot, readIndexEntry, readZones, removeFromIndex, requireMaintainedZone, zoneIsMaintained } from '../ledger/eligibilityIndex';
 import { enrolmentKey, mustReadParticipant, readEnrolment, readParticipant, writeEnrolment, writeParticipant } from '../ledger/participants';
 import { cancelTask, openTask } from './tasks';
+import { foldScoreCredits, holdsWithCredits } from './reputation';
 import { fail } from '../../kernel/errors';
 import { jsonArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
@@ -168,7 +169,7 @@ async function countCommitteeEligible(ctx: GridLedgerContext, now: number, param
     for (let position = 0; position < z.count && count < atLeast; position++) {
       const pid = await lookupSlot(ctx, z.zone, position);
       const p = pid === undefined ? undefined : await readParticipant(ctx, pid);
-      if (p && isEligibleForCommittee(p, now, params)) count += 1;
+      if (p && (await holdsWithCredits(ctx, p, params, (q) => isEligibleForCommittee(q, now, params)))) count += 1;
     }
     if (count >= atLeast) break;
   }
@@ -292,11 +293,14 @@ export async function ban(ctx: GridLedgerContext, pid: string, seconds: number, 
 export async function setStake(ctx: GridLedgerContext, meter: MeterCaller, amount: number, now: number): Promise<Participant> {
   const p = await readParticipant(ctx, meter.participantId);
   if (!p) fail('NOT_FOUND', 'PARTICIPANT_NOT_FOUND', `participant ${meter.participantId} does not exist; call participants:requestJoin first`);
+  // The stake is bounded by the whole score: fold the pending credits into the record first.
+  const ranked = p.qScore;
+  await foldScoreCredits(ctx, p, await ctx.parameters());
   if (!Number.isSafeInteger(amount) || amount < 0 || amount > p.qScore) {
     fail('INVALID_ARGUMENT', 'BAD_STAKE', `stake must be an integer in [0, your Q-score ${p.qScore}] (fixed point)`);
   }
   p.stake = amount;
-  await writeParticipant(ctx, p, p.qScore);
+  await writeParticipant(ctx, p, ranked);
   await syncCommitteeIndex(ctx, p, now);
   return p;
 }

@@ -8,23 +8,101 @@ import type { StoredParameters } from '../domain/parameters';
 import { Alpha, qScoreEq2, TradeOutcome, updatePartyScores, xForOutcome } from '../domain/qscore';
 import { EVENTS } from '@gridledger/protocol';
 import { emit } from '../../kernel/events';
-import { appendQScoreHistory, mustReadParticipant, writeParticipant } from '../ledger/participants';
+import { addScoreCredit, appendQScoreHistory, creditedScore, mustReadParticipant, pendingScoreCredits, writeParticipant } from '../ledger/participants';
+import type { QScoreHistoryEntry, ScoreCredit } from '../ledger/participants';
+import type { Entry } from '../../kernel/state';
 import type { Decision } from './tasks';
 import { GridLedgerContext } from '../../kernel/context';
 import { present } from '../../kernel/invariant';
 
-/** Sets a participant's score (bounded), records history and the leaderboard, emits QScoreChanged. Writes `p`. */
-export async function setScore(ctx: GridLedgerContext, p: Participant, newScore: number, params: StoredParameters, reason: string, ref: string, now: number): Promise<void> {
+/**
+ * Folds `p`'s pending credits (`gl.qcredit`, ledger/participants.ts) into it, in key order, each
+ * bounded and recorded in its history under the transaction that earned it; deletes them. Mutates
+ * `p`; the caller writes it (with the score the leaderboard lists it under before the fold). Every
+ * change of a record that is not a raise folds first: a lowering does not commute with the bounds
+ * (a raise folded after a lowering at qScoreMin would differ), and a stake is bounded by the score.
+ * Reads the participant's credit range, so it conflicts (code 12) only with a transaction that
+ * credits this participant at the same time, and is retried.
+ */
+export async function foldScoreCredits(ctx: GridLedgerContext, p: Participant, params: StoredParameters): Promise<void> {
+  const credits = await pendingScoreCredits(ctx, p.participantId);
+  for (const e of pendingHistory(p, credits, params)) {
+    p.qScore = e.qScore;
+    await appendQScoreHistory(ctx, p, { at: e.at, delta: e.delta, qScore: e.qScore, reason: e.reason, ref: e.ref }, e.txId);
+  }
+  for (const c of credits) await ctx.state.del(c.key);
+}
+
+/**
+ * The history entries folding `credits` into `p` writes (pure): in key order, each bounded, one per
+ * credit that changes the score, numbered from `p.qHistoryCount`, under the credit's transaction.
+ */
+export function pendingHistory(p: Participant, credits: ReadonlyArray<Entry<ScoreCredit>>, params: StoredParameters): QScoreHistoryEntry[] {
+  const out: QScoreHistoryEntry[] = [];
+  let q = p.qScore;
+  for (const { value: c } of credits) {
+    const after = clamp(q + c.delta, params.qScoreMin, params.qScoreMax);
+    if (after === q) continue;
+    out.push({ seq: p.qHistoryCount + out.length, at: c.at, txId: c.txId, delta: after - q, qScore: after, reason: c.reason, ref: c.ref });
+    q = after;
+  }
+  return out;
+}
+
+/**
+ * `p` with its score including the pending credits (a copy; nothing written). For queries, and for
+ * a threshold the record's score misses: the credits may lift it (spec §5 gates on the score).
+ */
+export async function withCreditedScore(ctx: GridLedgerContext, p: Participant, params: StoredParameters): Promise<Participant> {
+  return { ...p, qScore: creditedScore(p.qScore, await pendingScoreCredits(ctx, p.participantId), params.qScoreMax) };
+}
+
+/**
+ * Whether `test` holds for `p`. It is tried on the record first: every pending credit raises the
+ * score, so a score threshold the record meets is met, and the common case reads no credit range
+ * (which every settlement crediting `p` would make stale). Only when the record fails is it tried
+ * again with the credits included. `test` must be monotone in the score (thresholds are).
+ */
+export async function holdsWithCredits(ctx: GridLedgerContext, p: Participant, params: StoredParameters, test: (q: Participant) => boolean): Promise<boolean> {
+  if (test(p)) return true;
+  return test(await withCreditedScore(ctx, p, params));
+}
+
+/**
+ * A raise (x > 0 terms of the per-party rule): a credit key of its own, written blind, so
+ * settlements of different trades raising the same member never collide (ledger/participants.ts).
+ * QScoreChanged carries the delta and `credited: true`; the new score is the record's plus its
+ * credits (participants:get).
+ */
+export async function raiseScore(ctx: GridLedgerContext, pid: string, delta: number, reason: string, ref: string, now: number): Promise<void> {
+  if (delta <= 0) return;
+  await addScoreCredit(ctx, pid, { delta, at: now, reason, ref });
+  emit(ctx, EVENTS.qScoreChanged, { participantId: pid, delta, reason, ref, credited: true });
+}
+
+/**
+ * Changes `p`'s score by `delta` (a lowering, or 0) on its record after folding its credits;
+ * bounded; records history and the leaderboard, emits QScoreChanged. Writes `p`.
+ */
+export async function changeScore(ctx: GridLedgerContext, p: Participant, delta: number, params: StoredParameters, reason: string, ref: string, now: number): Promise<void> {
+  const ranked = p.qScore;
+  await foldScoreCredits(ctx, p, params);
   const before = p.qScore;
-  const after = clamp(newScore, params.qScoreMin, params.qScoreMax);
+  const after = clamp(before + delta, params.qScoreMin, params.qScoreMax);
   if (after !== before) {
     p.qScore = after;
-    // Stake is pledged Q-score: it can never exceed the score.
-    if (p.stake > after) p.stake = Math.max(0, after);
     await appendQScoreHistory(ctx, p, { at: now, delta: after - before, qScore: after, reason, ref });
     emit(ctx, EVENTS.qScoreChanged, { participantId: p.participantId, qScore: after, delta: after - before, reason, ref });
   }
-  await writeParticipant(ctx, p, before);
+  // Stake is pledged Q-score: it can never exceed the score.
+  if (p.stake > p.qScore) p.stake = Math.max(0, p.qScore);
+  await writeParticipant(ctx, p, ranked);
+}
+
+/** The per-party terms of `updatePartyScores` (each party's change, unbounded: bounds apply to the score). */
+function termsOf(x: bigint, alpha: Alpha | undefined, leader: boolean, honest: string[], params: StoredParameters) {
+  const wide = { qStep: params.qStep, qScoreMin: Number.MIN_SAFE_INTEGER, qScoreMax: Number.MAX_SAFE_INTEGER };
+  return updatePartyScores({ seller: 0, buyer: 0, leader: leader ? 0 : undefined, honest: Object.fromEntries(honest.map((id) => [id, 0])) }, x, alpha, wide);
 }
 
 /**
@@ -42,7 +120,7 @@ export async function penalise(ctx: GridLedgerContext, p: Participant, params: S
     p.bannedUntil = Math.max(p.bannedUntil, now + params.banSeconds);
     emit(ctx, EVENTS.participantBanned, { participantId: p.participantId, bannedUntil: p.bannedUntil, reason: `penalty count ${p.penaltyCount} exceeds k = ${params.penaltyThreshold}` });
   }
-  await setScore(ctx, p, p.qScore - params.qStep, params, reason, ref, now);
+  await changeScore(ctx, p, -params.qStep, params, reason, ref, now);
   return p.penaltyCount > params.penaltyThreshold;
 }
 
@@ -61,25 +139,13 @@ export async function applyCommitteeDecision(ctx: GridLedgerContext, d: Decision
     if (await penalise(ctx, p, params, `vote contradicts the decided outcome (${d.outcome})`, `${d.taskId}/${d.ballot}`, now)) banned.push(p);
   }
   if (rewardX <= 0n) return banned;
-  const scores: Record<string, number> = {};
-  const records = new Map<string, Participant>();
-  for (const pid of d.honest) {
-    const p = await mustReadParticipant(ctx, pid);
-    records.set(pid, p);
-    scores[pid] = p.qScore;
-  }
-  const leaderHonest = d.leader !== undefined && records.has(d.leader);
-  const honestOthers = Object.fromEntries(Object.entries(scores).filter(([pid]) => pid !== d.leader));
-  const next = updatePartyScores(
-    { seller: 0, buyer: 0, leader: leaderHonest ? scores[d.leader as string] : undefined, honest: honestOthers },
-    rewardX,
-    undefined,
-    params,
-  );
-  for (const [pid, p] of records) {
-    const q = pid === d.leader ? (next.leader as number) : present(next.honest[pid], `new Q-score of honest member ${pid}`);
-    await setScore(ctx, p, q, params, pid === d.leader ? 'led a decided task' : 'voted with the decided outcome', `${d.taskId}/${d.ballot}`, now);
-  }
+  // Raises are credits: no member's record is read or written (ledger/participants.ts).
+  const leaderHonest = d.leader !== undefined && d.honest.includes(d.leader);
+  const others = d.honest.filter((pid) => pid !== d.leader);
+  const terms = termsOf(rewardX, undefined, leaderHonest, others, params);
+  const ref = `${d.taskId}/${d.ballot}`;
+  if (leaderHonest) await raiseScore(ctx, d.leader as string, terms.leader as number, 'led a decided task', ref, now);
+  for (const pid of others) await raiseScore(ctx, pid, present(terms.honest[pid], `Q-score term of honest member ${pid}`), 'voted with the decided outcome', ref, now);
   return banned;
 }
 
@@ -127,26 +193,30 @@ export async function settleTradeReputation(ctx: GridLedgerContext, input: Trade
   const vPrev = honest.size ? floorDiv(vSum, BigInt(honest.size)) : 0n;
   const eq2 = qScoreEq2({ vPrev, lPrev: leader?.qScore ?? 0, x, S: seller.qScore, B: buyer.qScore, alpha });
 
-  const next = updatePartyScores(
-    { seller: seller.qScore, buyer: buyer.qScore, leader: leader?.qScore, honest: Object.fromEntries([...honest].map(([id, p]) => [id, p.qScore])) },
-    x,
-    alpha,
-    params,
-  );
+  const terms = termsOf(x, alpha, leader !== undefined, [...honest.keys()], params);
   const ref = input.tradeId;
   const reason = input.outcome.kind === 'success' ? 'trade settled' : `trade declined: ${input.outcome.kind}`;
-  await setScore(ctx, seller, next.seller, params, reason, ref, now);
-  await setScore(ctx, buyer, next.buyer, params, reason, ref, now);
-  if (leader && next.leader !== undefined) await setScore(ctx, leader, next.leader, params, reason, ref, now);
-  for (const [id, p] of honest) await setScore(ctx, p, present(next.honest[id], `new Q-score of honest member ${id}`), params, reason, ref, now);
-  if (input.penaliseFaulty && input.outcome.kind !== 'success') {
+  // The scores after this trade's change, as far as this trade knows (the records' scores, without
+  // other trades' pending credits: reading those would collide with every settlement raising them).
+  const scores: Record<string, number> = {};
+  const bounded = (q: number, d: number) => clamp(q + d, params.qScoreMin, params.qScoreMax);
+  if (x > 0n) {
+    // A success raises seller, buyer, leader and honest members: credits only, no record written.
+    await raiseScore(ctx, seller.participantId, terms.seller, reason, ref, now);
+    await raiseScore(ctx, buyer.participantId, terms.buyer, reason, ref, now);
+    if (leader && terms.leader !== undefined) await raiseScore(ctx, leader.participantId, terms.leader, reason, ref, now);
+    for (const id of honest.keys()) await raiseScore(ctx, id, present(terms.honest[id], `Q-score term of honest member ${id}`), reason, ref, now);
+    scores[seller.participantId] = bounded(seller.qScore, terms.seller);
+    scores[buyer.participantId] = bounded(buyer.qScore, terms.buyer);
+    if (leader && terms.leader !== undefined) scores[leader.participantId] = bounded(leader.qScore, terms.leader);
+    for (const [id, p] of honest) scores[id] = bounded(p.qScore, present(terms.honest[id], `Q-score term of honest member ${id}`));
+  } else {
+    // A fault lowers the faulty party only (its record, after folding its credits), then one penalty.
     const faulty = input.outcome.kind === 'seller-fault' ? seller : buyer;
-    await penalise(ctx, faulty, params, input.penaliseFaulty.reason, ref, now);
+    await changeScore(ctx, faulty, faulty === seller ? terms.seller : terms.buyer, params, reason, ref, now);
+    if (input.penaliseFaulty) await penalise(ctx, faulty, params, input.penaliseFaulty.reason, ref, now);
+    for (const p of [seller, buyer, ...(leader ? [leader] : []), ...honest.values()]) scores[p.participantId] ??= p.qScore;
   }
-
-  const scores: Record<string, number> = { [seller.participantId]: seller.qScore, [buyer.participantId]: buyer.qScore };
-  if (leader) scores[leader.participantId] = leader.qScore;
-  for (const [id, p] of honest) scores[id] = p.qScore;
   return { x: x.toString(), alpha: alpha ?? 0, eq2: { v: eq2.v.toString(), L: eq2.L.toString(), f: eq2.f.toString(), q: eq2.q.toString() }, scores };
 }
 

@@ -25,6 +25,7 @@ import { emit } from '../../kernel/events';
 import { canonicalJson } from '../../kernel/codec';
 import { lookupSlot, readZones } from '../ledger/eligibilityIndex';
 import { readParticipant } from '../ledger/participants';
+import { holdsWithCredits } from './reputation';
 import {
   Ballot,
   BallotSpec,
@@ -189,7 +190,8 @@ async function drawInto(ctx: GridLedgerContext, task: Task, now: number, params:
     (zone, position) => lookupSlot(ctx, zone, position),
     async (pid) => {
       const p = await readParticipant(ctx, pid);
-      return p !== undefined && isEligibleForCommittee(p, now, params);
+      // the record first: its pending score credits are only read when its own score misses minQScore
+      return p !== undefined && (await holdsWithCredits(ctx, p, params, (q) => isEligibleForCommittee(q, now, params)));
     },
     {
       maxSeats,

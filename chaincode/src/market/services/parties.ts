@@ -7,14 +7,15 @@ import type { Trade } from '@gridledger/protocol';
 import { fail } from '../../kernel/errors';
 import { isoOf } from '../../kernel/clock';
 import { GridLedgerContext } from '../../kernel/context';
-import { canTrade, effectiveStatus, readParticipant, settleTradeReputation } from '../../governance';
+import { canTrade, effectiveStatus, holdsWithCredits, readParticipant, settleTradeReputation } from '../../governance';
 import type { Participant, StoredParameters, TradeOutcome } from '../../governance';
 
 /** The caller must be an admitted participant allowed to trade (not banned, suspended, or below the Q gate). */
 export async function requireTrader(ctx: GridLedgerContext, gov: StoredParameters, participantId: string, action: string): Promise<Participant> {
   const p = await readParticipant(ctx, participantId);
   if (!p) fail('PRECONDITION_FAILED', 'NOT_JOINED', `${action}: participant ${participantId} has not joined; call participants:requestJoin and be admitted first`);
-  if (!canTrade(p, ctx.now, gov)) {
+  // the record first; its pending score credits only when its own score misses the trading minimum
+  if (!(await holdsWithCredits(ctx, p, gov, (q) => canTrade(q, ctx.now, gov)))) {
     const status = effectiveStatus(p, ctx.now);
     if (status === 'BANNED') fail('FORBIDDEN', 'BANNED', `${action}: participant ${participantId} is banned from trading until ${isoOf(p.bannedUntil)}`);
     if (status !== 'ACTIVE') fail('FORBIDDEN', 'NOT_ACTIVE', `${action}: participant ${participantId} is ${status}, not active`);

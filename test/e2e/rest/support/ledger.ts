@@ -45,17 +45,60 @@ export interface LedgerTx {
   timestampMs: number;
   /** the GridLedger events the transaction set (unpacked from its one chaincode event; [] for other chaincodes) */
   events: ChaincodeEvent[];
+  /** index of the transaction in its block (the `txNum` of the versions it wrote) */
+  txNum: number;
+  /** its public read-write set, when `scanTransactions` was asked for it (`{ rwsets: true }`) */
+  rwset?: TxRwset[];
+}
+
+/** One namespace of a transaction's public read-write set (ledger.rwset.kvrwset.KVRWSet), as plain values. */
+export interface TxRwset {
+  namespace: string;
+  /** keys read, with the committed version the simulation saw (null: the key did not exist) */
+  reads: Array<{ key: string; version: { blockNum: number; txNum: number } | null }>;
+  /** range queries: [startKey, endKey), or up to and including endKey when the iterator stopped early */
+  ranges: Array<{ startKey: string; endKey: string; itrExhausted: boolean }>;
+  writes: Array<{ key: string; isDelete: boolean }>;
+}
+
+/** The first action's read-write set (ChaincodeAction.results), public keys only; [] when it cannot be read. */
+function transactionRwset(payload: import('@hyperledger/fabric-protos').common.Payload): TxRwset[] {
+  try {
+    const cca = chaincodeAction(payload);
+    if (!cca) return [];
+    const txrw = protos.ledger.rwset.TxReadWriteSet.deserializeBinary(cca.getResults_asU8());
+    return txrw.getNsRwsetList().map((ns) => {
+      const kv = protos.ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+      return {
+        namespace: ns.getNamespace(),
+        reads: kv.getReadsList().map((r) => {
+          const v = r.getVersion();
+          return { key: r.getKey(), version: v ? { blockNum: Number(v.getBlockNum()), txNum: Number(v.getTxNum()) } : null };
+        }),
+        ranges: kv.getRangeQueriesInfoList().map((q) => ({ startKey: q.getStartKey(), endKey: q.getEndKey(), itrExhausted: q.getItrExhausted() })),
+        writes: kv.getWritesList().map((w) => ({ key: w.getKey(), isDelete: w.getIsDelete() })),
+      };
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** The first action's ChaincodeAction (results = read-write set, events) of an endorser transaction; undefined without one. */
+function chaincodeAction(payload: import('@hyperledger/fabric-protos').common.Payload): import('@hyperledger/fabric-protos').peer.ChaincodeAction | undefined {
+  const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const action = tx.getActionsList()[0];
+  if (!action) return undefined;
+  const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+  const prp = protos.peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
+  return protos.peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
 }
 
 /** The events of an endorser transaction: the first action's ChaincodeAction.events, unpacked (`unpackEvents`). */
 function transactionEvents(payload: import('@hyperledger/fabric-protos').common.Payload): ChaincodeEvent[] {
   try {
-    const tx = protos.peer.Transaction.deserializeBinary(payload.getData_asU8());
-    const action = tx.getActionsList()[0];
-    if (!action) return [];
-    const cap = protos.peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-    const prp = protos.peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
-    const cca = protos.peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+    const cca = chaincodeAction(payload);
+    if (!cca) return [];
     const ev = protos.peer.ChaincodeEvent.deserializeBinary(cca.getEvents_asU8());
     return unpackEvents({ eventName: ev.getEventName(), payload: ev.getPayload_asU8() });
   } catch {
@@ -84,7 +127,7 @@ function invokedFunction(payload: import('@hyperledger/fabric-protos').common.Pa
  * peer gateway) and returns every endorser transaction in them. The ledger's own record, independent
  * of the REST gateway's receipts.
  */
-export async function scanTransactions(orgName: string, fromBlock: number, toBlock: number, timeoutMs = 60_000): Promise<LedgerTx[]> {
+export async function scanTransactions(orgName: string, fromBlock: number, toBlock: number, timeoutMs = 60_000, opts: { rwsets?: boolean } = {}): Promise<LedgerTx[]> {
   const net = loadNetwork();
   const conn = connectOrg(org(net, orgName));
   const out: LedgerTx[] = [];
@@ -115,6 +158,8 @@ export async function scanTransactions(orgName: string, fromBlock: number, toBlo
           timestamp: ch.getTimestamp()?.getSeconds() ?? 0,
           timestampMs: (ch.getTimestamp()?.getSeconds() ?? 0) * 1000 + Math.floor((ch.getTimestamp()?.getNanos() ?? 0) / 1e6),
           events: transactionEvents(payload),
+          txNum: i,
+          ...(opts.rwsets ? { rwset: transactionRwset(payload) } : {}),
         });
       });
       last = number;
