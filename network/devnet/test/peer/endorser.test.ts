@@ -75,7 +75,7 @@ describe('Endorser (ProcessProposal)', () => {
   });
 
   it('an evaluation (read-only) answers the chaincode response alone: no ProposalResponsePayload, no signature', async () => {
-    const signed: Buffer[] = [];
+    const signed: Uint8Array[] = [];
     const e = new Endorser({
       org: 'org1', mspId: 'Org1MSP', channel: 'energy', msp: fake,
       signer: { mspId: 'Org1MSP', serialized: peerIdentity.serialized, sign: (m) => (signed.push(m), signLowS(peerIdentity.key, m)) },
