@@ -16,6 +16,7 @@ import { AuctionsContract } from './market/contracts/auctions.contract';
 import { MarketContract } from './market/contracts/market.contract';
 import { describeTransactions, lightenArgumentMarshalling } from './kernel/metadata';
 import { skipDisabledShimLogs } from './kernel/shimLogging';
+import { memoiseShimCertificates } from './kernel/shimIdentity';
 import { admissionEntry, ADMISSION_KIND, registerEntryKind } from './governance';
 import { tradeEntry } from './market/services/settlement';
 import { TRADE_TASK_KIND } from '@gridledger/protocol';
@@ -46,3 +47,5 @@ describeTransactions(contracts as never);
 lightenArgumentMarshalling();
 // …nor format the shim's debug lines that are never printed (kernel/shimLogging.ts).
 skipDisabledShimLogs();
+// …nor parse the same caller certificate again on every invocation (kernel/shimIdentity.ts).
+memoiseShimCertificates();

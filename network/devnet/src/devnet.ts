@@ -140,7 +140,19 @@ export class Devnet {
       const mat = material.get(o.name)!;
       const serialized = serializeIdentity(o.mspId, mat.peer!.identity.certPem);
       const key = createPrivateKey(mat.peer!.identity.keyPem);
-      const signer: PeerSigner = { mspId: o.mspId, serialized, sign: (m) => signLowS(key, m) };
+      // The peer's own endorsement signatures are remembered as verified, so committing them costs no
+      // second ECDSA (verifierCache.ts remember) — once a probe signature shows key and certificate match.
+      const peerId = msp.deserialize(serialized);
+      const probe = Buffer.from(`gridledger devnet signer probe ${o.mspId}`);
+      const selfVerified = msp.verify(peerId, probe, signLowS(key, probe));
+      const signer: PeerSigner = {
+        mspId: o.mspId, serialized,
+        sign: (m) => {
+          const sig = signLowS(key, m);
+          if (selfVerified) msp.verified.remember(peerId.id, m, sig);
+          return sig;
+        },
+      };
       const orgRuntimes = new Map<string, ChaincodeRuntime>();
       for (const cc of config.chaincodes) {
         const rt = new ChaincodeRuntime({

@@ -21,7 +21,10 @@
  * from the delivery interval's end to SETTLED (trade.outcome.closedAt, ledger seconds), the share decided
  * by committee votes (trade.validation.decidedByFacts false), CPU ms per settled trade of the ledger
  * processes, the gateways and the chaincode servers (/proc), and trade-path tx/s ÷ trivial puts/s —
- * measured, and the capacity ratio the CPU figures imply (ledger+gateway CPU per put ÷ per trade-path tx).
+ * measured, and the capacity ratio the CPU figures imply (CPU per put ÷ per market tx), twice: raw (all CPU
+ * in the window ÷ its valid transactions, idle cost included) and marginal (each process group's idle CPU
+ * rate, measured over BENCH_IDLE_S quiet seconds after the puts and before the community starts, times
+ * the window's length, taken off first; the puts' CPU likewise).
  *
  * Knobs (environment): BENCH_HOUSEHOLDS (12), BENCH_INTERVALS (3), BENCH_INTERVAL_SECONDS (the market's
  * minIntervalSeconds: 60 on a development devnet, 300 otherwise; a value below it is applied as the
@@ -29,9 +32,11 @@
  * settings — `BENCH_INTERVAL_SECONDS=60 npm run bench:market:fabric`), BENCH_ZONES (2), BENCH_SEED (1),
  * BENCH_LOTS (community default 2: offers per seller and interval), BENCH_AUCTION_SHARE (0.25, the
  * community's default; 0 = fixed-price offers only), BENCH_TXS (2000), BENCH_INFLIGHT (50),
- * BENCH_SETUP_TIMEOUT_S (300), BENCH_SETTLE_TIMEOUT_S (600), BENCH_TIER=devnet|fabric (refuse another
+ * BENCH_SETUP_TIMEOUT_S (300), BENCH_SETTLE_TIMEOUT_S (600), BENCH_IDLE_S (25; 0 = no idle window, marginal =
+ * raw), BENCH_TIER=devnet|fabric (refuse another
  * tier's network), BENCH_CONFLICTS=1 (also read the blocks' read-write sets and print, for each
- * MVCC-invalid transaction, the key that invalidated it and the function that wrote it: bench/conflicts.ts). Start the network with GRIDLEDGER_COMMUNITY=0 so nothing else trades beside it.
+ * MVCC-invalid transaction, the key that invalidated it and the function that wrote it: bench/conflicts.ts).
+ * Start the network with GRIDLEDGER_COMMUNITY=0 so nothing else trades beside it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,6 +61,7 @@ const INFLIGHT = intEnv('BENCH_INFLIGHT', 50);
 const SETUP_TIMEOUT_S = intEnv('BENCH_SETUP_TIMEOUT_S', 300);
 const SETTLE_TIMEOUT_S = intEnv('BENCH_SETTLE_TIMEOUT_S', 600);
 const CONFLICTS = process.env.BENCH_CONFLICTS === '1';
+const IDLE_S = intEnv('BENCH_IDLE_S', 25);
 const CLOSED = new Set(['SETTLED', 'DECLINED', 'FAILED_LATE']);
 
 const now = (): number => Date.now() / 1000;
@@ -104,6 +110,17 @@ function cpuSample(net: NetworkDescriptor, orgs: string[]): CpuSample {
 }
 
 const cpuDelta = (a: CpuSample, b: CpuSample): CpuSample => ({ ledger: b.ledger - a.ledger, gateways: b.gateways - a.gateways, chaincode: b.chaincode - a.chaincode });
+const GROUPS = ['ledger', 'chaincode', 'gateways'] as const;
+/** A sample's sum; a group without a figure (NaN: no pid files on this tier) counts 0. */
+const cpuTotal = (c: CpuSample): number => GROUPS.reduce((sum, g) => sum + (Number.isNaN(c[g]) ? 0 : c[g]), 0);
+/**
+ * The CPU a window's work cost beyond the network's idle cost: per group, window CPU − idle rate (ms/s)
+ * × window length (s). Idle timers, GC and the gateways' housekeeping run whatever the load; at the light
+ * load a benchmark offers they are a large share of the raw figure, which then overstates what one more
+ * transaction costs (issue 17: capacity measured honestly).
+ */
+const marginal = (c: CpuSample, idlePerS: CpuSample, seconds: number): CpuSample =>
+  ({ ledger: c.ledger - idlePerS.ledger * seconds, gateways: c.gateways - idlePerS.gateways * seconds, chaincode: c.chaincode - idlePerS.chaincode * seconds });
 
 /** One synchronous put through the conformance chaincode: its block number bounds everything committed before. */
 async function markerBlock(contract: Contract, key: string): Promise<number> {
@@ -221,6 +238,24 @@ async function main(): Promise<void> {
     const putRate = (puts.valid / puts.wallMs) * 1000;
     console.log(`puts:    ${puts.valid}/${TXS} valid, ${fmt(putRate)} tx/s, p50 ${fmt(percentile(puts.latencies, 50))} ms`);
 
+    // 1b. The idle CPU rate of each process group: a quiet window with no transaction at all, after the
+    // puts' tail (their blocks, events and the gateways' analytics writes) and before the community
+    // starts. The agents sleep until an event or a ledger-derived time (docs/agents.md), so their idle
+    // cost does not grow with the households enrolled later; what this window catches is timers, GC and
+    // native threads, which the market window pays too, whatever its load.
+    let idlePerS: CpuSample = { ledger: 0, gateways: 0, chaincode: 0 };
+    let idleS = 0;
+    if (IDLE_S > 0) {
+      await sleep(5000);
+      const idle0 = cpuSample(net, orgs);
+      const idleT0 = now();
+      await sleep(IDLE_S * 1000);
+      idleS = now() - idleT0;
+      const idleCpu = cpuDelta(idle0, cpuSample(net, orgs));
+      idlePerS = { ledger: idleCpu.ledger / idleS, gateways: idleCpu.gateways / idleS, chaincode: idleCpu.chaincode / idleS };
+    }
+    console.log(`idle:    ${fmt(idleS, 1)} s with no transaction: CPU ${fmt(cpuTotal(idlePerS), 1)} ms/s (ledger ${fmt(idlePerS.ledger, 1)}, chaincode ${fmt(idlePerS.chaincode, 1)}, gateways ${fmt(idlePerS.gateways, 1)})`);
+
     // 2. The community, through the REST gateways like `npm start`'s, with its own prefix and state.
     const stateDir = join(net.home, `bench-market-${run}`);
     mkdirSync(stateDir, { recursive: true });
@@ -321,6 +356,14 @@ async function main(): Promise<void> {
     const cpuPerTradeTx = total / Math.max(1, txs.length); // the window's CPU over every transaction in it
     const states = new Map<string, number>();
     for (const t of all) states.set(t.state, (states.get(t.state) ?? 0) + 1);
+    // Marginal CPU (window − idle rate × length), per group and per valid market tx, and the put's the same way.
+    const nTx = Math.max(1, txs.length);
+    const nPut = Math.max(1, puts.valid);
+    const marg = marginal(cpu, idlePerS, windowS);
+    const margPut = marginal(putCpu, idlePerS, puts.wallMs / 1000);
+    const margPerTx = cpuTotal(marg) / nTx;
+    const margPerPut = cpuTotal(margPut) / nPut;
+    const perTx = (c: CpuSample, k: number): string => GROUPS.map((g) => `${g} ${fmt(c[g] / k, 1)}`).join(', ');
 
     console.log('');
     printRows([
@@ -342,7 +385,10 @@ async function main(): Promise<void> {
       ['CPU share of the network in the window', `${fmt((total / (windowS * 1000)) * 100, 0)}% of one core`],
       ['trivial puts/s (same run)', `${fmt(putRate)} (CPU ${fmt(cpuPerPut, 2)} ms/put: ledger ${fmt(putCpu.ledger / Math.max(1, puts.valid), 2)}, chaincode ${fmt(putCpu.chaincode / Math.max(1, puts.valid), 2)})`],
       ['trade-path tx/s, measured', `${fmt(tradeTxRate, 2)} → ratio ${fmt(tradeTxRate / putRate, 3)} of trivial puts/s (the offered load, not a ceiling)`],
-      ['CPU ms / market tx (window)', `${fmt(cpuPerTradeTx, 2)} → capacity ratio ≈ ${fmt(cpuPerPut / cpuPerTradeTx, 2)} of trivial puts/s (CPU per put ÷ per market tx)`],
+      ['CPU ms / market tx (window)', `${fmt(cpuPerTradeTx, 2)} (${perTx(cpu, nTx)}) → capacity ratio ≈ ${fmt(cpuPerPut / cpuPerTradeTx, 3)} of trivial puts/s (raw: all CPU in the window ÷ valid txs; CPU per put ÷ per market tx)`],
+      ['idle CPU in the window (idle rate × length)', `${fmt(cpuTotal(idlePerS) * windowS, 0)} ms of ${fmt(total, 0)} (${fmt(((cpuTotal(idlePerS) * windowS) / total) * 100, 0)}%; ${fmt(windowS, 0)} s × ${fmt(cpuTotal(idlePerS), 1)} ms/s)`],
+      ['marginal CPU ms / put', `${fmt(margPerPut, 2)} (${perTx(margPut, nPut)}; the puts' ${fmt(puts.wallMs / 1000, 1)} s less idle)`],
+      ['marginal CPU ms / market tx', `${fmt(margPerTx, 2)} (${perTx(marg, nTx)}) → capacity ratio ≈ ${fmt(margPerPut / margPerTx, 3)} of trivial puts/s (marginal CPU per put ÷ per market tx)`],
       ['machine', `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`],
     ]);
 

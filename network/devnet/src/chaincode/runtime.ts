@@ -23,7 +23,7 @@ import { defaultMembership, type CreatorIdentity, type MembershipCheck } from '.
 import { ChaincodeConnection, type ChaincodeTlsOptions } from './connection';
 import { ChaincodeRuntimeError } from './errors';
 import { TransactionContext, errorReply, handleRequest } from './handler';
-import type { PrivateWrite } from './rwsetBuilder';
+import type { BuiltRwset, PrivateWrite } from './rwsetBuilder';
 import { TxSimulator } from './simulator';
 
 const T = peer.ChaincodeMessage.Type;
@@ -84,6 +84,8 @@ interface Execution {
   conn: ChaincodeConnection | undefined;
   /** Requests of one tx are handled strictly in arrival order. */
   chain: Promise<void>;
+  /** An evaluation: no read-write set is built (nobody reads it; Endorser.simulateAndEndorse). */
+  readOnly: boolean;
   settle: (r: { ok: SimulationResult } | { err: ChaincodeRuntimeError }) => void;
 }
 
@@ -123,7 +125,7 @@ export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
     let settle!: Execution['settle'];
     const outcome = new Promise<{ ok: SimulationResult } | { err: ChaincodeRuntimeError }>((resolve) => (settle = resolve));
     // Reserve the channel+txid before any await so a concurrent duplicate is refused.
-    const ex: Execution = { ctx, conn: undefined, chain: Promise.resolve(), settle };
+    const ex: Execution = { ctx, conn: undefined, chain: Promise.resolve(), readOnly: p.readOnly === true, settle };
     this.executions.set(key, ex);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -207,7 +209,7 @@ export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
       return;
     }
     ex.chain = ex.chain.then(async () => {
-      if (type === T.COMPLETED) ex.settle(this.completed(ex.ctx, msg));
+      if (type === T.COMPLETED) ex.settle(this.completed(ex.ctx, msg, ex.readOnly));
       else if (type === T.ERROR) {
         const text = Buffer.from(msg.getPayload_asU8()).toString('utf8');
         ex.settle({ err: new ChaincodeRuntimeError('chaincode-error', `failed to execute transaction ${ex.ctx.txId}: transaction returned with failure: ${text}`) });
@@ -215,9 +217,11 @@ export class ChaincodeRuntime<C extends CreatorIdentity = CreatorIdentity> {
     });
   }
 
-  private completed(ctx: TransactionContext, msg: peer.ChaincodeMessage): { ok: SimulationResult } {
+  private completed(ctx: TransactionContext, msg: peer.ChaincodeMessage, readOnly: boolean): { ok: SimulationResult } {
     const res = peer.Response.deserializeBinary(msg.getPayload_asU8());
-    const built = ctx.sim.build();
+    // An evaluation's rwset is never read (a successful one returns only the response; a failed one's
+    // interest is not used by Evaluate), so it is not serialised: empty, as a simulation that read nothing.
+    const built: BuiltRwset = readOnly ? { rwsetBytes: Buffer.alloc(0), pvtRwsetBytes: undefined, privateData: [] } : ctx.sim.build();
     const result: SimulationResult = {
       response: { status: res.getStatus(), message: res.getMessage(), payload: Buffer.from(res.getPayload_asU8()) },
       rwsetBytes: built.rwsetBytes,

@@ -135,7 +135,7 @@ export class GatewayService {
       const r = await beforeDeadline(this.call(p, spBytes, true), deadline, 'evaluate timeout expired');
       if (r.ok) {
         const result = r.outcome.response.getResponse() ?? new peer.Response();
-        result.setPayload(chaincodeResponsePayload(r.outcome.response));
+        result.setPayload(r.outcome.result ?? chaincodeResponsePayload(r.outcome.response));
         const res = new gateway.EvaluateResponse();
         res.setResult(result);
         return res;

@@ -51,11 +51,25 @@ export interface LedgerOpenOptions {
   sync?: boolean;
 }
 
+/** Entries a range scan reads in its first trip to LevelDB (a chaincode query's batch: handler.ts MAX_RESULT_LIMIT), then per trip. */
+const SCAN_FIRST_BATCH = 100;
+const SCAN_BATCH = 1000;
+
 export class LedgerStore implements LedgerReader {
   private readonly emitter = new EventEmitter();
   private closed = false;
   /** Tail of the commit queue: commits run strictly one after another. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * The chaincode events of the newest blocks, as committed. Every open ChaincodeEvents and deliver
+   * stream reads each new block's events right after its commit (three gateways × their event
+   * consumers: a dozen readers of the same block), and each read was a LevelDB iterator (libuv hops)
+   * plus a JSON and base64 decode of every event. A committed block never changes, so the events
+   * its commit wrote are the answer; older blocks (a consumer resuming from a checkpoint) are read
+   * from LevelDB as before.
+   */
+  private readonly recentEvents = new Map<number, StoredEvent[]>();
+  private static readonly RECENT_EVENT_BLOCKS = 64;
 
   private constructor(
     private readonly db: Db,
@@ -194,6 +208,8 @@ export class LedgerStore implements LedgerReader {
 
   async getBlockEvents(blockNum: number): Promise<StoredEvent[]> {
     this.assertOpen();
+    const recent = this.recentEvents.get(blockNum);
+    if (recent) return recent.map((e) => ({ ...e, payload: Buffer.from(e.payload) }));
     const prefix = K.eventPrefix(blockNum);
     const out: StoredEvent[] = [];
     for await (const [, value] of this.db.iterator({ gte: prefix, lt: K.prefixEnd(prefix) })) out.push(codec.decodeEvent(value));
@@ -230,6 +246,7 @@ export class LedgerStore implements LedgerReader {
     };
 
     const indexed = new Set<string>();
+    const events: StoredEvent[] = [];
     for (const tx of batch.txs) {
       if (!indexed.has(tx.txId)) {
         indexed.add(tx.txId);
@@ -281,7 +298,11 @@ export class LedgerStore implements LedgerReader {
         const pk = K.privateKey(pw.org, pw.ns, pw.coll, pw.key);
         setState(pk, pw.value === null ? null : { value: pw.value, version });
       }
-      if (tx.event) put(K.eventKey(batch.blockNum, tx.txIndex), codec.encodeEvent({ ...tx.event, txIndex: tx.txIndex }));
+      if (tx.event) {
+        const stored: StoredEvent = { ...tx.event, txIndex: tx.txIndex };
+        put(K.eventKey(batch.blockNum, tx.txIndex), codec.encodeEvent(stored));
+        events.push(stored);
+      }
     }
     put(K.blockKey(batch.blockNum), batch.blockBytes);
     const h = Buffer.alloc(8);
@@ -289,6 +310,10 @@ export class LedgerStore implements LedgerReader {
     put(K.HEIGHT_KEY, h);
 
     await this.db.batch(ops, { sync: this.sync });
+    // In txIndex order, as the LevelDB scan returns them (eventKey sorts by block, then txIndex).
+    events.sort((a, b) => a.txIndex - b.txIndex);
+    this.recentEvents.set(batch.blockNum, events);
+    this.recentEvents.delete(batch.blockNum - LedgerStore.RECENT_EVENT_BLOCKS);
     this.currentHeight = batch.blockNum + 1;
     this.emitter.emit('block', batch.blockNum);
   }
@@ -296,8 +321,18 @@ export class LedgerStore implements LedgerReader {
   private async *scan(prefix: Buffer, gte: Buffer, lt: Buffer, snapshot: Snapshot | undefined): AsyncGenerator<{ key: string; vv: VersionedValue }> {
     if (Buffer.compare(gte, lt) >= 0) return;
     // LevelDB iterators read from a snapshot (implicit if none given), so a concurrent commit never tears a scan.
-    for await (const [k, v] of this.db.iterator({ gte, lt, snapshot })) {
-      yield { key: k.subarray(prefix.length).toString('utf8'), vv: codec.decodeState(v) };
+    // Read in batches (nextv): classic-level's next() fetches ONE entry first and then 1000, two trips
+    // to the libuv pool for the few entries a chaincode's partial-key list usually has; a first batch of
+    // SCAN_FIRST_BATCH answers those in one trip (and ends the iterator, so no trip finds it empty).
+    const it = this.db.iterator({ gte, lt, snapshot });
+    try {
+      for (let size = SCAN_FIRST_BATCH; ; size = SCAN_BATCH) {
+        const entries = await it.nextv(size);
+        if (entries.length === 0) return;
+        for (const [k, v] of entries) yield { key: k.subarray(prefix.length).toString('utf8'), vv: codec.decodeState(v) };
+      }
+    } finally {
+      await it.close();
     }
   }
 

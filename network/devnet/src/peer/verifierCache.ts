@@ -51,18 +51,36 @@ export class VerifiedSignatures {
   constructor(private readonly max = 20_000) {}
 
   check(certId: string, message: Uint8Array, signature: Uint8Array, verify: () => boolean): boolean {
-    const key = `${certId}:${createHash('sha256').update(message).digest('base64')}:${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')}`;
+    const key = resultKey(certId, message, signature);
     const hit = this.results.get(key);
     if (hit !== undefined) return hit;
     const ok = verify();
+    this.store(key, ok);
+    return ok;
+  }
+
+  /**
+   * A signature this process made itself with the private key of `certId`'s certificate (an
+   * endorsing peer's ESCC signature): valid by construction, so the committer's check of that
+   * endorsement (txValidator validEndorsers) need not run ECDSA again. Only for a key already shown to
+   * match the certificate (signerMatches).
+   */
+  remember(certId: string, message: Uint8Array, signature: Uint8Array): void {
+    this.store(resultKey(certId, message, signature), true);
+  }
+
+  private store(key: string, ok: boolean): void {
     if (this.results.size >= this.max) this.results.delete(this.results.keys().next().value as string);
     this.results.set(key, ok);
-    return ok;
   }
 
   get size(): number {
     return this.results.size;
   }
+}
+
+function resultKey(certId: string, message: Uint8Array, signature: Uint8Array): string {
+  return `${certId}:${createHash('sha256').update(message).digest('base64')}:${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')}`;
 }
 
 /** A ChannelMsp whose verify uses cached public keys and remembered results; deserialize is the MSP's own. */

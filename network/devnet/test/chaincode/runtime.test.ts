@@ -109,6 +109,16 @@ describe('ChaincodeRuntime: state and rwset', () => {
     expect(decodeRwset(absent.rwsetBytes)[0]!.reads).toEqual([{ key: 'nope', version: null }]);
   });
 
+  it('an evaluation (read-only) returns the same response without building a read-write set', async () => {
+    const rt = runtime();
+    const full = await run(rt, ['get', 'k2']);
+    const evaluated = await rt.execute({ ...proposal(['get', 'k2']), readOnly: true });
+    expect(evaluated.response).toEqual(full.response);
+    expect(decodeRwset(full.rwsetBytes)[0]!.reads).toHaveLength(1);
+    expect(evaluated.rwsetBytes.length).toBe(0);
+    expect(evaluated.privateData).toEqual([]);
+  });
+
   it('has no read-your-writes; empty value and delete are deletes', async () => {
     const rt = runtime();
     const r = await run(rt, ['putThenGet', 'k1', 'changed']);

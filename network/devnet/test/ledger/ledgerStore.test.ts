@@ -206,6 +206,25 @@ describe('LedgerStore', () => {
     expect(await store.getBlockEvents(1)).toEqual([]);
   });
 
+  it("serves the newest blocks' events from what their commit wrote, older ones from LevelDB, the same either way", async () => {
+    const ev = (n: number) => ({ chaincodeId: 'cc', txId: `t${n}`, eventName: 'E', payload: b(`p${n}`) });
+    for (let n = 0; n < 70; n++) await store.commit(block(n, [tx(`t${n}`, 0, { event: ev(n) }), tx(`u${n}`, 1)]));
+    const db = (store as unknown as { db: { iterator: (...a: unknown[]) => unknown } }).db;
+    const iterator = jest.spyOn(db, 'iterator');
+    const recent = await store.getBlockEvents(69);
+    expect(recent).toEqual([{ ...ev(69), txIndex: 0 }]);
+    expect(iterator).not.toHaveBeenCalled();
+    recent[0]!.payload.fill(0); // a reader's copy: the next reader is not affected
+    expect(await store.getBlockEvents(69)).toEqual([{ ...ev(69), txIndex: 0 }]);
+    expect(await store.getBlockEvents(0)).toEqual([{ ...ev(0), txIndex: 0 }]); // beyond the recent ones: read
+    expect(iterator).toHaveBeenCalledTimes(1);
+    iterator.mockRestore();
+    // after a reopen every block is read from LevelDB, with the same answer
+    await store.close();
+    store = await LedgerStore.open(dir);
+    expect(await store.getBlockEvents(69)).toEqual([{ ...ev(69), txIndex: 0 }]);
+  });
+
   it('serialises concurrent commits in order', async () => {
     const p = [0, 1, 2].map((n) => store.commit(block(n, [tx(`t${n}`, 0, { publicWrites: [{ ns: 'cc', key: 'k', value: b(String(n)) }] })])));
     await Promise.all(p);

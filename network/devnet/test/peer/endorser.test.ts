@@ -74,6 +74,40 @@ describe('Endorser (ProcessProposal)', () => {
     expect(transient.get(out.proposal.txId)).toBeUndefined();
   });
 
+  it('an evaluation (read-only) answers the chaincode response alone: no ProposalResponsePayload, no signature', async () => {
+    const signed: Uint8Array[] = [];
+    const e = new Endorser({
+      org: 'org1', mspId: 'Org1MSP', channel: 'energy', msp: fake,
+      signer: { mspId: 'Org1MSP', serialized: peerIdentity.serialized, sign: (m) => (signed.push(m), signLowS(peerIdentity.key, m)) },
+      chaincodes: new Map([['cc', chaincodeConfig('cc')]]),
+      runtime: (name) => (name === 'cc' ? { execute: async () => ok() } : undefined),
+      txIdCommitted: async (id) => committed.has(id),
+      transient: new TransientStore(),
+    });
+    const out = await e.processProposal(signedProposal(client), true);
+    expect(out.result?.toString()).toBe('result');
+    expect(out.response.getResponse()!.getStatus()).toBe(200);
+    expect(Buffer.from(out.response.getResponse()!.getPayload_asU8()).toString()).toBe('result');
+    expect(out.response.hasEndorsement()).toBe(false);
+    expect(out.response.getPayload_asU8().length).toBe(0);
+    expect(signed).toHaveLength(0);
+    // the same proposal submitted for endorsement is signed as before
+    const endorsed = await e.processProposal(signedProposal(client));
+    expect(endorsed.result).toBeUndefined();
+    expect(endorsed.response.hasEndorsement()).toBe(true);
+    expect(signed).toHaveLength(1);
+  });
+
+  it('a failed evaluation keeps the full response (its payload tells a chaincode error from a peer error)', async () => {
+    const fail = (status: number) => (): SimulationResult => ({ ...ok(), response: { status, message: 'nope', payload: Buffer.from('why') } });
+    const r500 = await endorser(fail(500)).e.processProposal(signedProposal(client), true);
+    expect(r500.result).toBeUndefined();
+    expect(r500.response.getPayload_asU8().length).toBeGreaterThan(0);
+    const r404 = await endorser(fail(404)).e.processProposal(signedProposal(client), true);
+    expect(r404.result).toBeUndefined();
+    expect(r404.response.getResponse()!.getStatus()).toBe(404);
+  });
+
   it('chaincode status ≥ 500: response and payload, no endorsement; 4xx: response only', async () => {
     const fail = (status: number) => (): SimulationResult => ({ ...ok(), response: { status, message: 'nope', payload: Buffer.alloc(0) } });
     const r500 = (await endorser(fail(500)).e.processProposal(signedProposal(client))).response;

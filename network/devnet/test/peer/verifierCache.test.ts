@@ -60,4 +60,15 @@ describe('remembered verifications', () => {
     expect(cached.verify(id, Buffer.from('payloaX'), sig)).toBe(false);
     expect(cached.verified.size).toBe(2);
   });
+
+  it("a signature remembered as this process's own is accepted without ECDSA; a tampered one is still verified", () => {
+    const v = new VerifiedSignatures();
+    let calls = 0;
+    v.remember('peer1', Buffer.from('prp|endorser'), Buffer.from('sig'));
+    expect(v.check('peer1', Buffer.from('prp|endorser'), Buffer.from('sig'), () => (calls++, false))).toBe(true);
+    expect(calls).toBe(0);
+    expect(v.check('peer1', Buffer.from('prp|endorser'), Buffer.from('siX'), () => (calls++, false))).toBe(false);
+    expect(v.check('peer2', Buffer.from('prp|endorser'), Buffer.from('sig'), () => (calls++, false))).toBe(false);
+    expect(calls).toBe(2);
+  });
 });
