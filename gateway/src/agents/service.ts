@@ -4,6 +4,7 @@ import { EVENTS, MAX_BLOCK_ENTRIES, taskIdFor, TRADE_TASK_KIND, unpackEvents } f
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
+import { blockBatches } from '../events/batches';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
 import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
@@ -12,7 +13,7 @@ import { admissionConditions, entryApproves, executionConditions, finalCondition
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
-import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyInput } from './store';
+import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
 import { nextAuctionStep } from './duties/auction';
 
 /** The meters whose keys this gateway holds (the wallet), and the identity to sign with for one. */
@@ -191,6 +192,29 @@ export class AgentService {
 
   /** Turns one chaincode event into new and woken duties, recorded with the checkpoint in one SQLite transaction. */
   async handleEvent(ev: LedgerEvent): Promise<{ added: number; woken: number }> {
+    return this.handleEvents([ev]);
+  }
+
+  /**
+   * Turns a batch of chaincode events (one block's, events/batches.ts) into new and woken duties, recorded
+   * with the checkpoint past the batch's last event in ONE SQLite transaction (AgentStore.advanceBatch: each
+   * event's changes applied in ledger order, as one event at a time did, then the checkpoint). A crash
+   * before the commit loses the whole batch and its checkpoint together: the events are read again.
+   */
+  async handleEvents(evs: LedgerEvent[]): Promise<{ added: number; woken: number }> {
+    const last = evs.at(-1);
+    if (!last) return { added: 0, woken: 0 };
+    const now = this.now();
+    const changes: DutyChange[] = [];
+    for (const ev of evs) changes.push(await this.changeOf(ev, now));
+    const r = this.o.store.advanceBatch({ block: last.blockNumber, txId: last.txId }, changes, now);
+    if (r.added) this.o.logger.info({ block: last.blockNumber, txId: last.txId, duties: changes.flatMap((c) => c.add.map((d) => d.id)) }, 'agent duties due');
+    if (r.added || r.woken) this.kick();
+    return r;
+  }
+
+  /** What one chaincode event changes in the duties (and in this process's memory of arriving trades and holds). */
+  private async changeOf(ev: LedgerEvent, now: number): Promise<DutyChange> {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
@@ -201,7 +225,6 @@ export class AgentService {
     const drawnNow = new Set<string>();
     const seeded: DutyInput[] = [];
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
-    const now = this.now();
     const keeper = this.o.config.keeper.enabled;
     const later = (ms: number) => ms + this.keeperDelay;
     let local: Map<string, string> | undefined;
@@ -340,10 +363,7 @@ export class AgentService {
         }
       }
     }
-    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, wakeIds, entries }, now);
-    if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
-    if (r.added || r.woken) this.kick();
-    return r;
+    return { add, wake, wakeKinds, wakeIds, entries };
   }
 
   // ---------------------------------------------------------------- executing duties
@@ -839,9 +859,9 @@ export class AgentService {
         await this.refreshMeters();
         this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
         this.o.logger.info({ ...opts }, 'listening for chaincode events (agents)');
-        for await (const ev of this.stream) {
+        for await (const batch of blockBatches(this.stream)) {
           if (this.stopped) break;
-          await this.handleEvent(ev);
+          await this.handleEvents(batch);
         }
       } catch (e) {
         if (this.stopped) break;
