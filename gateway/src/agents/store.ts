@@ -1,10 +1,11 @@
 import type { DutyState } from '@gridledger/protocol';
-import { prepared, type Db } from '../store/db';
+import { prepared, withoutFsync, type Db } from '../store/db';
 import { openSecret, sealSecret } from '../identity/wallet';
 import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } from './behaviour';
 
 /**
- * Durable state of the gateway's agents, in the gateway's SQLite database (fsynced, like the queue):
+ * Durable state of the gateway's agents, in the gateway's SQLite database (fsynced, like the queue, except
+ * the duties' own bookkeeping: `reschedule`, `finish`, `recordAct`):
  * - the event checkpoint `agents` (table `event_checkpoints`, shared with the beacon listener under its
  *   own name): the last chaincode event whose duties were recorded;
  * - `agent_duties`: one row per duty (a committee seat of one meter in one task round, or a keeper
@@ -188,18 +189,25 @@ export class AgentStore {
     return Object.fromEntries(rows.map((r) => [r.kind, r.c]));
   }
 
-  /** Reschedules a pending duty (what it waits for in `note`); `attempt` counts a failed try. */
   /**
    * Reschedules a pending duty (what it waits for in `note`); `attempt` counts a failed try. An event that
    * woke the duty after `since` (while it was running on older reads) keeps it due now.
+   *
+   * Committed without its own fsync (store/db.ts withoutFsync; the next fsynced commit makes it durable): a
+   * duty's due time, note, attempts and end are bookkeeping that nothing is acknowledged on. A power cut
+   * that loses them only makes a duty run again sooner, and every run re-reads the ledger before acting
+   * (the chaincode refuses a second vote or entry), so nothing is done twice. Every duty re-run did one
+   * such commit, an fsync each on the event loop: 15–18 % of a gateway's busy time in the profile
+   * (docs/benchmarks.md "Gateway CPU per settled trade").
    */
   reschedule(id: string, dueAt: number, note: string, opts: { attempt?: boolean; error?: string | null; since?: number } = {}, now = Date.now()): void {
-    prepared(this.db, `UPDATE agent_duties SET due_at = CASE WHEN COALESCE(event_at, 0) > ? THEN MIN(?, ?) ELSE ? END, note = ?, attempts = attempts + ?,
-         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'PENDING'`).run(opts.since ?? Number.MAX_SAFE_INTEGER, now, dueAt, dueAt, note, opts.attempt ? 1 : 0, opts.error ?? null, now, id);
+    withoutFsync(this.db, () => prepared(this.db, `UPDATE agent_duties SET due_at = CASE WHEN COALESCE(event_at, 0) > ? THEN MIN(?, ?) ELSE ? END, note = ?, attempts = attempts + ?,
+         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'PENDING'`).run(opts.since ?? Number.MAX_SAFE_INTEGER, now, dueAt, dueAt, note, opts.attempt ? 1 : 0, opts.error ?? null, now, id));
   }
 
+  /** Ends a duty (committed without its own fsync, as `reschedule`). */
   finish(id: string, state: Exclude<DutyState, 'PENDING'>, note: string, error: string | null = null, now = Date.now()): void {
-    prepared(this.db, 'UPDATE agent_duties SET state = ?, note = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?').run(state, note, error, now, id);
+    withoutFsync(this.db, () => prepared(this.db, 'UPDATE agent_duties SET state = ?, note = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?').run(state, note, error, now, id));
   }
 
   /** Reopens a finished duty (e.g. a meter's behaviour changed back from silent). */
@@ -248,8 +256,9 @@ export class AgentStore {
     return prepared(this.db, 'SELECT 1 FROM agent_acts WHERE act = ?').get(act) !== undefined;
   }
 
+  /** Records a committed act (without its own fsync, as `reschedule`: the ledger, which the duty re-reads before acting, is the authority). */
   recordAct(act: string, dutyId: string, txId: string | null, outcome: string, now = Date.now()): void {
-    prepared(this.db, 'INSERT OR IGNORE INTO agent_acts (act, duty_id, tx_id, outcome, at) VALUES (?, ?, ?, ?, ?)').run(act, dutyId, txId, outcome, now);
+    withoutFsync(this.db, () => prepared(this.db, 'INSERT OR IGNORE INTO agent_acts (act, duty_id, tx_id, outcome, at) VALUES (?, ?, ?, ?, ?)').run(act, dutyId, txId, outcome, now));
   }
 
   acts(dutyId: string): Array<{ act: string; txId: string | null; outcome: string; at: number }> {
