@@ -218,6 +218,8 @@ export class AgentService {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
+    /** subjects (tasks) whose member duties only are due now */
+    const wakeMembers: string[] = [];
     const wakeKinds: Array<'task-draw'> = [];
     /** duties woken by id: the household duties of the trades a reading's interval concerns */
     const wakeIds: string[] = [];
@@ -270,10 +272,16 @@ export class AgentService {
           const ballot = s('ballot');
           const slot = Number(p.slot);
           if (taskId && leader && ballot && Number.isSafeInteger(slot)) entries.push({ leader, slot, taskId, ballot });
-          if (taskId) wake.push(taskId);
+          if (taskId) wakeMembers.push(taskId);
           break;
         }
-        case EVENTS.voteRecorded:
+        case EVENTS.voteRecorded: {
+          // A vote changes what the members may do (quorum, decide turn), never the round's deadline, which
+          // the draw fixed: the task's keeper (task-redraw) sleeps until then (docs/agents.md §3).
+          const taskId = s('taskId');
+          if (taskId) wakeMembers.push(taskId);
+          break;
+        }
         case EVENTS.ballotDecided:
         case EVENTS.taskCancelled:
         case EVENTS.taskOpened: {
@@ -302,7 +310,11 @@ export class AgentService {
             this.arriving.delete(tradeId);
             this.tradeIntervals.delete(tradeId);
           }
-          if (tradeId) wake.push(tradeId, taskIdFor(TRADE_TASK_KIND, tradeId)); // trade events name the trade, duties the task
+          // trade events name the trade, member duties the task; the task's keeper only needs the trade's end
+          if (tradeId) {
+            wake.push(tradeId);
+            (name === EVENTS.tradeClosed ? wake : wakeMembers).push(taskIdFor(TRADE_TASK_KIND, tradeId));
+          }
           break;
         }
         case EVENTS.readingRecorded: {
@@ -363,7 +375,7 @@ export class AgentService {
         }
       }
     }
-    return { add, wake, wakeKinds, wakeIds, entries };
+    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries };
   }
 
   // ---------------------------------------------------------------- executing duties

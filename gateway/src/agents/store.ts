@@ -65,6 +65,12 @@ export interface DutyChange {
   add: DutyInput[];
   /** subjects whose pending duties are due now */
   wake: string[];
+  /**
+   * subjects (tasks) whose pending MEMBER duties are due now: events that change what members may do but
+   * not the round's deadline (entries, votes, a trade's progress), so the task's keeper is not woken to
+   * read the task only to sleep until the same deadline again
+   */
+  wakeMembers?: string[];
   wakeKinds?: DutyKind[];
   /** duty ids due now */
   wakeIds?: string[];
@@ -148,6 +154,7 @@ export class AgentStore {
     let woken = 0;
     const ins = prepared(this.db, `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`);
     const wake = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING'`);
+    const wakeMember = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING' AND kind = 'member'`);
     const wakeKind = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
     const wakeId = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
     const ent = prepared(this.db, 'INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
@@ -155,6 +162,7 @@ export class AgentStore {
       for (const change of changes) {
         for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
         for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
+        for (const s of new Set(change.wakeMembers ?? [])) if (!change.wake.includes(s)) woken += wakeMember.run(now, now, now, s).changes;
         for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
         for (const id of new Set(change.wakeIds ?? [])) woken += wakeId.run(now, now, now, id).changes;
         for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);

@@ -137,6 +137,20 @@ describe('AgentService', () => {
     expect(store.pending().map((d) => d.id).sort()).toEqual(['offer-expire|o-0', 'offer-expire|o-1', 'offer-expire|o-2']);
   });
 
+  it("wakes a task's member duties on an entry, a vote or a trade's progress, its redraw keeper only when the task ends (its deadline is fixed at the draw)", async () => {
+    const s = make();
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    const store = new AgentStore(db, KEY);
+    const due = () => store.due(now + 1, 64).map((d) => d.id).sort();
+    for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+    expect(due()).toEqual([]);
+    await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter: 'p-B', approve: true } }]));
+    await s.handleEvent(ledger.emitEvents([{ name: 'LeaderEntryRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, leader: 'p-B', slot: 12 } }]));
+    expect(due()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+    await s.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', ballot: 'admission', round: 0, outcome: 'APPROVED' } }]));
+    expect(due()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c', 'task-redraw|t-1|0']);
+  });
+
   it('creates a member duty only for the committee seats of meters this gateway holds, and a keeper duty for the round', async () => {
     const s = make();
     await s.handleEvent(ledger.emitEvents(drawn()));
