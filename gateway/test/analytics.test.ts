@@ -183,6 +183,43 @@ describe('analytics store', () => {
     again.db.close();
   });
 
+  it('applies a block of transactions in ONE SQLite transaction: a failed read leaves the whole block out, checkpoint before it; the result equals one block per transaction', async () => {
+    const t1 = fakeLedger().chain.findIndex((e) => Buffer.from(e.payload).toString().includes('"TradeCreated","payload":{"tradeId":"T1"'));
+    // three transactions per block, T1's the last of its block (the two before it in the same block)
+    const grouped = () => {
+      const l = fakeLedger();
+      l.chain.forEach((e, i) => (e.blockNumber = 1 + Math.floor((i + ((2 - (t1 % 3) + 3) % 3)) / 3)));
+      return l;
+    };
+    const ledger = grouped();
+    expect(ledger.chain[t1 - 2]!.blockNumber).toBe(ledger.chain[t1]!.blockNumber);
+    const ok = ledger.evaluateImpl;
+    let fail = 1;
+    let checkpointAtFailure: string | undefined;
+    const box: { store?: AnalyticsStore } = {};
+    ledger.evaluateImpl = async (id, fn, args) => {
+      if (fn === 'trades:get' && args[0] === 'T1' && fail-- > 0) {
+        checkpointAtFailure = box.store?.checkpoint()?.txId;
+        throw unavailable();
+      }
+      return ok(id, fn, args);
+    };
+    const dir = tmpDir('analytics-');
+    const db = openDatabase(dir, 'analytics.sqlite');
+    const store = (box.store = new AnalyticsStore(db, MSP));
+    const listener = new AnalyticsListener({ ledger, store, operator: identity(), logger: silentLogger, reconnectMs: 5 });
+    listener.start();
+    await until(() => store.checkpoint()?.txId === lastOf(ledger).txId, 'the listener to reach the last event');
+    await listener.stop();
+    expect(checkpointAtFailure).toBe(ledger.chain[t1 - 3]!.txId); // nothing of T1's block was committed before its read failed
+    expect(ledger.streamOptions[1]).toEqual({ startBlock: ledger.chain[t1 - 3]!.blockNumber, afterTxId: ledger.chain[t1 - 3]!.txId });
+    const fresh = await build(grouped());
+    expect(store.dump()).toEqual(fresh.store.dump());
+    expect(store.checkpoint()?.events).toBe(eventCount(ledger));
+    db.close();
+    fresh.db.close();
+  });
+
   it('a store written by another schema version is dropped and rebuilt from block 0', async () => {
     const ledger = fakeLedger();
     const { store, db, dir } = await build(ledger);

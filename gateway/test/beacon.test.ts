@@ -83,11 +83,11 @@ describe('BeaconService', () => {
   let key: ReturnType<typeof loadOrCreateBeaconKey>;
   const services: BeaconService[] = [];
 
-  const make = () => {
+  const make = (st = store) => {
     const s = new BeaconService({
       ledger,
       submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }),
-      store,
+      store: st,
       operator: identity('operator'),
       channel: 'energy',
       secretKey: key.secretKey,
@@ -134,6 +134,43 @@ describe('BeaconService', () => {
     ledger.evaluateImpl = async () => Buffer.from('[]');
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:BEACON_KEY_EXISTS] Utility1MSP already has a beacon key; the regulator must revoke it first\n{"mspId":"Utility1MSP"}') });
     await expect(s.registerKey()).rejects.toThrow(BeaconKeyConflictError);
+  });
+
+  it('handles a block of events in ONE SQLite transaction: a failed write keeps the whole block and its checkpoint out; the next pass contributes once per round', async () => {
+    ledger.emitEvents([taskOpened('t-0', 0)], { block: 6, txId: 'tx-0' });
+    ledger.emitEvents([taskOpened('t-1', 0)], { block: 7, txId: 'tx-1' });
+    ledger.emitEvents([taskOpened('t-2', 0)], { block: 7, txId: 'tx-2' });
+    db.exec(`CREATE TEMP TRIGGER fail_t2 BEFORE INSERT ON beacon_contributions WHEN NEW.task_id = 't-2' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const s = make();
+    s.start();
+    await until(() => ledger.streamOptions.length >= 3, 'the listener resumed twice after the failed block');
+    expect(store.checkpoint(CHECKPOINT_NAME)).toEqual({ block: 6, txId: 'tx-0' });
+    expect(store.all().map((j) => j.taskId)).toEqual(['t-0']); // nothing of block 7, not even t-1
+    db.exec('DROP TRIGGER fail_t2');
+    await until(() => contributions().length === 3, 'the three rounds contributed');
+    expect(store.checkpoint(CHECKPOINT_NAME)).toEqual({ block: 7, txId: 'tx-2' });
+    expect(contributions().map((t) => t.args[0]).sort()).toEqual(['t-0', 't-1', 't-2']);
+  });
+
+  it('a batch sees what its earlier events did, as one event at a time would (turns, quorum)', () => {
+    const opened = { name: 'TaskOpened', payload: { ...taskOpened('t-1', 0, [MSP, 'Utility2MSP', 'Utility3MSP']).payload, quorum: 2 } };
+    const seen = (mspId: string, contributions: number) => ({ name: 'EntropyContributed', payload: { taskId: 't-1', round: 0, mspId, contributions, quorum: 2 } });
+    const evs = [ledger.emitEvents([opened], { block: 9, txId: 'tx-a' }), ledger.emitEvents([seen('Utility2MSP', 1)], { block: 9, txId: 'tx-b' }), ledger.emitEvents([seen('Utility3MSP', 2)], { block: 9, txId: 'tx-c' })];
+    expect(make().handleEvents(evs, 1_000)).toBe(1);
+    const batched = store.get('t-1', 0);
+    // the same events one at a time, on another database
+    const other = openDatabase(tmpDir());
+    try {
+      const otherStore = new BeaconStore(other);
+      const one = make(otherStore);
+      for (const ev of evs) one.handleEvent(ev, 1_000);
+      const single = otherStore.get('t-1', 0);
+      expect(batched).toMatchObject({ state: 'SUPERSEDED', contributed: ['Utility2MSP', 'Utility3MSP'] });
+      expect(batched).toEqual(single);
+      expect(store.checkpoint(CHECKPOINT_NAME)).toEqual({ block: 9, txId: 'tx-c' });
+    } finally {
+      other.close();
+    }
   });
 
   it('contributes exactly once per task round, with THE BLS signature of the beacon message', async () => {
@@ -213,10 +250,10 @@ describe('BeaconService', () => {
     ledger.emitEvents([taskOpened('t-d', 0)]);
     const s2 = make();
     const seen: string[] = [];
-    const orig = s2.handleEvent.bind(s2);
-    jest.spyOn(s2, 'handleEvent').mockImplementation((ev) => {
-      seen.push(ev.txId);
-      return orig(ev);
+    const orig = s2.handleEvents.bind(s2);
+    jest.spyOn(s2, 'handleEvents').mockImplementation((evs) => {
+      seen.push(...evs.map((ev) => ev.txId));
+      return orig(evs);
     });
     s2.start();
     await until(() => contributions().length === 4, 'resumed pass');

@@ -4,6 +4,7 @@ import { EVENTS, mapLimit, MAX_BLOCK_ENTRIES, taskIdFor, TRADE_TASK_KIND, unpack
 import { LedgerError, normalizeLedgerError } from '../fabric/errors';
 import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../fabric/ledger';
 import type { Submitter } from '../fabric/submitter';
+import { blockBatches } from '../events/batches';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
 import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
@@ -12,7 +13,7 @@ import { admissionConditions, entryApproves, executionConditions, finalCondition
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
-import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyInput } from './store';
+import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
 import { nextAuctionStep } from './duties/auction';
 
 /** The meters whose keys this gateway holds (the wallet), and the identity to sign with for one. */
@@ -193,9 +194,34 @@ export class AgentService {
 
   /** Turns one chaincode event into new and woken duties, recorded with the checkpoint in one SQLite transaction. */
   async handleEvent(ev: LedgerEvent): Promise<{ added: number; woken: number }> {
+    return this.handleEvents([ev]);
+  }
+
+  /**
+   * Turns a batch of chaincode events (one block's, events/batches.ts) into new and woken duties, recorded
+   * with the checkpoint past the batch's last event in ONE SQLite transaction (AgentStore.advanceBatch: each
+   * event's changes applied in ledger order, as one event at a time did, then the checkpoint). A crash
+   * before the commit loses the whole batch and its checkpoint together: the events are read again.
+   */
+  async handleEvents(evs: LedgerEvent[]): Promise<{ added: number; woken: number }> {
+    const last = evs.at(-1);
+    if (!last) return { added: 0, woken: 0 };
+    const now = this.now();
+    const changes: DutyChange[] = [];
+    for (const ev of evs) changes.push(await this.changeOf(ev, now));
+    const r = this.o.store.advanceBatch({ block: last.blockNumber, txId: last.txId }, changes, now);
+    if (r.added) this.o.logger.info({ block: last.blockNumber, txId: last.txId, duties: changes.flatMap((c) => c.add.map((d) => d.id)) }, 'agent duties due');
+    if (r.added || r.woken) this.kick();
+    return r;
+  }
+
+  /** What one chaincode event changes in the duties (and in this process's memory of arriving trades and holds). */
+  private async changeOf(ev: LedgerEvent, now: number): Promise<DutyChange> {
     const events = unpackEvents(ev);
     const add: DutyInput[] = [];
     const wake: string[] = [];
+    /** subjects (tasks) whose member duties only are due now */
+    const wakeMembers: string[] = [];
     const wakeKinds: Array<'task-draw'> = [];
     /** duties woken by id: the household duties of the trades a reading's interval concerns */
     const wakeIds: string[] = [];
@@ -203,7 +229,6 @@ export class AgentService {
     const drawnNow = new Set<string>();
     const seeded: DutyInput[] = [];
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
-    const now = this.now();
     const keeper = this.o.config.keeper.enabled;
     const later = (ms: number) => ms + this.keeperDelay;
     let local: Map<string, string> | undefined;
@@ -249,10 +274,16 @@ export class AgentService {
           const ballot = s('ballot');
           const slot = Number(p.slot);
           if (taskId && leader && ballot && Number.isSafeInteger(slot)) entries.push({ leader, slot, taskId, ballot });
-          if (taskId) wake.push(taskId);
+          if (taskId) wakeMembers.push(taskId);
           break;
         }
-        case EVENTS.voteRecorded:
+        case EVENTS.voteRecorded: {
+          // A vote changes what the members may do (quorum, decide turn), never the round's deadline, which
+          // the draw fixed: the task's keeper (task-redraw) sleeps until then (docs/agents.md §3).
+          const taskId = s('taskId');
+          if (taskId) wakeMembers.push(taskId);
+          break;
+        }
         case EVENTS.ballotDecided:
         case EVENTS.taskCancelled:
         case EVENTS.taskOpened: {
@@ -281,7 +312,11 @@ export class AgentService {
             this.arriving.delete(tradeId);
             this.tradeIntervals.delete(tradeId);
           }
-          if (tradeId) wake.push(tradeId, taskIdFor(TRADE_TASK_KIND, tradeId)); // trade events name the trade, duties the task
+          // trade events name the trade, member duties the task; the task's keeper only needs the trade's end
+          if (tradeId) {
+            wake.push(tradeId);
+            (name === EVENTS.tradeClosed ? wake : wakeMembers).push(taskIdFor(TRADE_TASK_KIND, tradeId));
+          }
           break;
         }
         case EVENTS.readingRecorded: {
@@ -342,10 +377,7 @@ export class AgentService {
         }
       }
     }
-    const r = this.o.store.advance({ block: ev.blockNumber, txId: ev.txId }, { add, wake, wakeKinds, wakeIds, entries }, now);
-    if (r.added) this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, duties: add.map((d) => d.id) }, 'agent duties due');
-    if (r.added || r.woken) this.kick();
-    return r;
+    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries };
   }
 
   // ---------------------------------------------------------------- executing duties
@@ -864,9 +896,9 @@ export class AgentService {
         await this.refreshMeters();
         this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
         this.o.logger.info({ ...opts }, 'listening for chaincode events (agents)');
-        for await (const ev of this.stream) {
+        for await (const batch of blockBatches(this.stream)) {
           if (this.stopped) break;
-          await this.handleEvent(ev);
+          await this.handleEvents(batch);
         }
       } catch (e) {
         if (this.stopped) break;

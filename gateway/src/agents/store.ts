@@ -1,10 +1,11 @@
 import type { DutyState } from '@gridledger/protocol';
-import type { Db } from '../store/db';
+import { prepared, withoutFsync, type Db } from '../store/db';
 import { openSecret, sealSecret } from '../identity/wallet';
 import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } from './behaviour';
 
 /**
- * Durable state of the gateway's agents, in the gateway's SQLite database (fsynced, like the queue):
+ * Durable state of the gateway's agents, in the gateway's SQLite database (fsynced, like the queue, except
+ * the duties' own bookkeeping: `reschedule`, `finish`, `recordAct`):
  * - the event checkpoint `agents` (table `event_checkpoints`, shared with the beacon listener under its
  *   own name): the last chaincode event whose duties were recorded;
  * - `agent_duties`: one row per duty (a committee seat of one meter in one task round, or a keeper
@@ -59,6 +60,24 @@ export interface Checkpoint {
 
 export const AGENTS_CHECKPOINT = 'agents';
 
+/** What one chaincode event changes in the duties (AgentService.changeOf → AgentStore.advanceBatch). */
+export interface DutyChange {
+  add: DutyInput[];
+  /** subjects whose pending duties are due now */
+  wake: string[];
+  /**
+   * subjects (tasks) whose pending MEMBER duties are due now: events that change what members may do but
+   * not the round's deadline (entries, votes, a trade's progress), so the task's keeper is not woken to
+   * read the task only to sleep until the same deadline again
+   */
+  wakeMembers?: string[];
+  wakeKinds?: DutyKind[];
+  /** duty ids due now */
+  wakeIds?: string[];
+  /** leader entries seen (Condition 2) */
+  entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }>;
+}
+
 /** A meter's secrets for one sealed-bid auction (docs/agents.md §4): never logged, never returned by the API. */
 export interface AuctionSecret {
   meterId: string;
@@ -112,7 +131,7 @@ export class AgentStore {
   }
 
   checkpoint(name = AGENTS_CHECKPOINT): Checkpoint | undefined {
-    const r = this.db.prepare('SELECT block, tx_id FROM event_checkpoints WHERE name = ?').get(name) as { block: number; tx_id: string } | undefined;
+    const r = prepared(this.db, 'SELECT block, tx_id FROM event_checkpoints WHERE name = ?').get(name) as { block: number; tx_id: string } | undefined;
     return r ? { block: r.block, txId: r.tx_id } : undefined;
   }
 
@@ -120,80 +139,88 @@ export class AgentStore {
    * Records one handled event atomically: new duties (a duty already known is left alone), duties woken
    * (their subject named by the event: due now, unless already done), leader entries seen, the checkpoint.
    */
-  advance(
-    cp: Checkpoint,
-    change: { add: DutyInput[]; wake: string[]; wakeKinds?: DutyKind[]; wakeIds?: string[]; entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> },
-    now = Date.now(),
-    name = AGENTS_CHECKPOINT,
-  ): { added: number; woken: number } {
+  advance(cp: Checkpoint, change: DutyChange, now = Date.now(), name = AGENTS_CHECKPOINT): { added: number; woken: number } {
+    return this.advanceBatch(cp, [change], now, name);
+  }
+
+  /**
+   * Records a batch of handled events (one block's, events/batches.ts) in ONE SQLite transaction: each
+   * event's change applied in order, exactly as one `advance` per event would, then the checkpoint `cp`
+   * (the batch's last event). The checkpoint never moves past an event whose duties are not committed with
+   * it, and a block costs one commit (one fsync) instead of one per transaction in it.
+   */
+  advanceBatch(cp: Checkpoint, changes: DutyChange[], now = Date.now(), name = AGENTS_CHECKPOINT): { added: number; woken: number } {
     let added = 0;
     let woken = 0;
+    const ins = prepared(this.db, `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`);
+    const wake = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING'`);
+    const wakeMember = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING' AND kind = 'member'`);
+    const wakeKind = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
+    const wakeId = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
+    const ent = prepared(this.db, 'INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
-      const ins = this.db.prepare(
-        `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`,
-      );
-      for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
-      const wake = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING'`);
-      for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
-      const wakeKind = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
-      for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
-      const wakeId = this.db.prepare(`UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
-      for (const id of new Set(change.wakeIds ?? [])) woken += wakeId.run(now, now, now, id).changes;
-      const ent = this.db.prepare('INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
-      for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
-      this.db
-        .prepare('INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at')
-        .run(name, cp.block, cp.txId, now);
+      for (const change of changes) {
+        for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
+        for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
+        for (const s of new Set(change.wakeMembers ?? [])) if (!change.wake.includes(s)) woken += wakeMember.run(now, now, now, s).changes;
+        for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
+        for (const id of new Set(change.wakeIds ?? [])) woken += wakeId.run(now, now, now, id).changes;
+        for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
+      }
+      prepared(this.db, 'INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at').run(name, cp.block, cp.txId, now);
     })();
     return { added, woken };
   }
 
   due(now: number, limit = 32): Duty[] {
-    return (this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'PENDING' AND due_at <= ? ORDER BY due_at, id LIMIT ?`).all(now, limit) as Row[]).map(toDuty);
+    return (prepared(this.db, `SELECT * FROM agent_duties WHERE state = 'PENDING' AND due_at <= ? ORDER BY due_at, id LIMIT ?`).all(now, limit) as Row[]).map(toDuty);
   }
 
   nextDueAt(): number | undefined {
-    const r = this.db.prepare(`SELECT MIN(due_at) AS t FROM agent_duties WHERE state = 'PENDING'`).get() as { t: number | null };
+    const r = prepared(this.db, `SELECT MIN(due_at) AS t FROM agent_duties WHERE state = 'PENDING'`).get() as { t: number | null };
     return r.t ?? undefined;
   }
 
   get(id: string): Duty | undefined {
-    const r = this.db.prepare('SELECT * FROM agent_duties WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM agent_duties WHERE id = ?').get(id) as Row | undefined;
     return r ? toDuty(r) : undefined;
   }
 
   pending(meterIds?: string[]): Duty[] {
-    const rows = this.db.prepare(`SELECT * FROM agent_duties WHERE state = 'PENDING' ORDER BY due_at, id`).all() as Row[];
+    const rows = prepared(this.db, `SELECT * FROM agent_duties WHERE state = 'PENDING' ORDER BY due_at, id`).all() as Row[];
     const all = rows.map(toDuty);
     return meterIds ? all.filter((d) => meterIds.includes(d.meterId)) : all;
   }
 
   counts(): Record<string, number> {
-    const rows = this.db.prepare('SELECT kind, COUNT(*) AS c FROM agent_duties WHERE state = ? GROUP BY kind').all('PENDING') as Array<{ kind: string; c: number }>;
+    const rows = prepared(this.db, 'SELECT kind, COUNT(*) AS c FROM agent_duties WHERE state = ? GROUP BY kind').all('PENDING') as Array<{ kind: string; c: number }>;
     return Object.fromEntries(rows.map((r) => [r.kind, r.c]));
   }
 
-  /** Reschedules a pending duty (what it waits for in `note`); `attempt` counts a failed try. */
   /**
    * Reschedules a pending duty (what it waits for in `note`); `attempt` counts a failed try. An event that
    * woke the duty after `since` (while it was running on older reads) keeps it due now.
+   *
+   * Committed without its own fsync (store/db.ts withoutFsync; the next fsynced commit makes it durable): a
+   * duty's due time, note, attempts and end are bookkeeping that nothing is acknowledged on. A power cut
+   * that loses them only makes a duty run again sooner, and every run re-reads the ledger before acting
+   * (the chaincode refuses a second vote or entry), so nothing is done twice. Every duty re-run did one
+   * such commit, an fsync each on the event loop: 15–18 % of a gateway's busy time in the profile
+   * (docs/benchmarks.md "Gateway CPU per settled trade").
    */
   reschedule(id: string, dueAt: number, note: string, opts: { attempt?: boolean; error?: string | null; since?: number } = {}, now = Date.now()): void {
-    this.db
-      .prepare(
-        `UPDATE agent_duties SET due_at = CASE WHEN COALESCE(event_at, 0) > ? THEN MIN(?, ?) ELSE ? END, note = ?, attempts = attempts + ?,
-         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'PENDING'`,
-      )
-      .run(opts.since ?? Number.MAX_SAFE_INTEGER, now, dueAt, dueAt, note, opts.attempt ? 1 : 0, opts.error ?? null, now, id);
+    withoutFsync(this.db, () => prepared(this.db, `UPDATE agent_duties SET due_at = CASE WHEN COALESCE(event_at, 0) > ? THEN MIN(?, ?) ELSE ? END, note = ?, attempts = attempts + ?,
+         last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ? AND state = 'PENDING'`).run(opts.since ?? Number.MAX_SAFE_INTEGER, now, dueAt, dueAt, note, opts.attempt ? 1 : 0, opts.error ?? null, now, id));
   }
 
+  /** Ends a duty (committed without its own fsync, as `reschedule`). */
   finish(id: string, state: Exclude<DutyState, 'PENDING'>, note: string, error: string | null = null, now = Date.now()): void {
-    this.db.prepare('UPDATE agent_duties SET state = ?, note = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?').run(state, note, error, now, id);
+    withoutFsync(this.db, () => prepared(this.db, 'UPDATE agent_duties SET state = ?, note = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?').run(state, note, error, now, id));
   }
 
   /** Reopens a finished duty (e.g. a meter's behaviour changed back from silent). */
   reopenForMeter(meterId: string, now = Date.now()): number {
-    return this.db.prepare(`UPDATE agent_duties SET state = 'PENDING', due_at = ?, updated_at = ? WHERE meter_id = ? AND state = 'DONE' AND note = 'behaviour silent'`).run(now, now, meterId).changes;
+    return prepared(this.db, `UPDATE agent_duties SET state = 'PENDING', due_at = ?, updated_at = ? WHERE meter_id = ? AND state = 'DONE' AND note = 'behaviour silent'`).run(now, now, meterId).changes;
   }
 
   /**
@@ -209,19 +236,15 @@ export class AgentStore {
         out = old.secret === s.secret && old.offerId === s.offerId && old.pricePerKwh === s.pricePerKwh && old.salt === s.salt ? 'same' : 'different';
         return;
       }
-      this.db
-        .prepare('INSERT INTO agent_auction_secrets (meter_id, request_id, role, sealed, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(s.meterId, s.requestId, s.role, sealAuctionSecret(this.key, s), now);
-      this.db
-        .prepare(`INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, 'auction', ?, ?, 0, 'PENDING', ?, ?, ?, ?)`)
-        .run(`auction|${s.requestId}|${s.role}|${s.meterId}`, s.meterId, s.requestId, now, now, now, now);
+      prepared(this.db, 'INSERT INTO agent_auction_secrets (meter_id, request_id, role, sealed, created_at) VALUES (?, ?, ?, ?, ?)').run(s.meterId, s.requestId, s.role, sealAuctionSecret(this.key, s), now);
+      prepared(this.db, `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, 'auction', ?, ?, 0, 'PENDING', ?, ?, ?, ?)`).run(`auction|${s.requestId}|${s.role}|${s.meterId}`, s.meterId, s.requestId, now, now, now, now);
     })();
     return out;
   }
 
   /** The meter's secrets, opened; throws "cannot decrypt auction secrets: wrong GATEWAY_WALLET_KEY …" under another key. */
   auctionSecret(meterId: string, requestId: string, role: string): AuctionSecret | undefined {
-    const r = this.db.prepare('SELECT role, sealed FROM agent_auction_secrets WHERE meter_id = ? AND request_id = ? AND role = ?').get(meterId, requestId, role) as
+    const r = prepared(this.db, 'SELECT role, sealed FROM agent_auction_secrets WHERE meter_id = ? AND request_id = ? AND role = ?').get(meterId, requestId, role) as
       | { role: 'buyer' | 'seller'; sealed: string }
       | undefined;
     if (!r) return undefined;
@@ -238,15 +261,16 @@ export class AgentStore {
   }
 
   hasAct(act: string): boolean {
-    return this.db.prepare('SELECT 1 FROM agent_acts WHERE act = ?').get(act) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM agent_acts WHERE act = ?').get(act) !== undefined;
   }
 
+  /** Records a committed act (without its own fsync, as `reschedule`: the ledger, which the duty re-reads before acting, is the authority). */
   recordAct(act: string, dutyId: string, txId: string | null, outcome: string, now = Date.now()): void {
-    this.db.prepare('INSERT OR IGNORE INTO agent_acts (act, duty_id, tx_id, outcome, at) VALUES (?, ?, ?, ?, ?)').run(act, dutyId, txId, outcome, now);
+    withoutFsync(this.db, () => prepared(this.db, 'INSERT OR IGNORE INTO agent_acts (act, duty_id, tx_id, outcome, at) VALUES (?, ?, ?, ?, ?)').run(act, dutyId, txId, outcome, now));
   }
 
   acts(dutyId: string): Array<{ act: string; txId: string | null; outcome: string; at: number }> {
-    return (this.db.prepare('SELECT act, tx_id, outcome, at FROM agent_acts WHERE duty_id = ? ORDER BY at, act').all(dutyId) as Array<{ act: string; tx_id: string | null; outcome: string; at: number }>).map((r) => ({
+    return (prepared(this.db, 'SELECT act, tx_id, outcome, at FROM agent_acts WHERE duty_id = ? ORDER BY at, act').all(dutyId) as Array<{ act: string; tx_id: string | null; outcome: string; at: number }>).map((r) => ({
       act: r.act,
       txId: r.tx_id,
       outcome: r.outcome,
@@ -256,34 +280,32 @@ export class AgentStore {
 
   /** Other entries by `leader` in `slot` seen on the ledger (admission Condition 2). */
   entriesInSlot(leader: string, slot: number): Array<{ taskId: string; ballot: string }> {
-    return (this.db.prepare('SELECT task_id, ballot FROM agent_entries WHERE leader = ? AND slot = ?').all(leader, slot) as Array<{ task_id: string; ballot: string }>).map((r) => ({ taskId: r.task_id, ballot: r.ballot }));
+    return (prepared(this.db, 'SELECT task_id, ballot FROM agent_entries WHERE leader = ? AND slot = ?').all(leader, slot) as Array<{ task_id: string; ballot: string }>).map((r) => ({ taskId: r.task_id, ballot: r.ballot }));
   }
 
   /** Slots in which `leader` made an entry, among `slots`. */
   enteredSlots(leader: string): Set<number> {
-    return new Set((this.db.prepare('SELECT slot FROM agent_entries WHERE leader = ?').all(leader) as Array<{ slot: number }>).map((r) => r.slot));
+    return new Set((prepared(this.db, 'SELECT slot FROM agent_entries WHERE leader = ?').all(leader) as Array<{ slot: number }>).map((r) => r.slot));
   }
 
   participantOf(meterId: string): string | undefined {
-    const r = this.db.prepare('SELECT participant_id FROM agent_meters WHERE meter_id = ?').get(meterId) as { participant_id: string | null } | undefined;
+    const r = prepared(this.db, 'SELECT participant_id FROM agent_meters WHERE meter_id = ?').get(meterId) as { participant_id: string | null } | undefined;
     return r?.participant_id ?? undefined;
   }
 
   setParticipant(meterId: string, participantId: string, now = Date.now()): void {
-    this.db
-      .prepare(`INSERT INTO agent_meters (meter_id, participant_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(meter_id) DO UPDATE SET participant_id = excluded.participant_id, updated_at = excluded.updated_at`)
-      .run(meterId, participantId, now);
+    prepared(this.db, `INSERT INTO agent_meters (meter_id, participant_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(meter_id) DO UPDATE SET participant_id = excluded.participant_id, updated_at = excluded.updated_at`).run(meterId, participantId, now);
   }
 
   /** meterId by participant id, for the meters whose participant id is known. */
   meterByParticipant(): Map<string, string> {
-    const rows = this.db.prepare('SELECT meter_id, participant_id FROM agent_meters WHERE participant_id IS NOT NULL').all() as Array<{ meter_id: string; participant_id: string }>;
+    const rows = prepared(this.db, 'SELECT meter_id, participant_id FROM agent_meters WHERE participant_id IS NOT NULL').all() as Array<{ meter_id: string; participant_id: string }>;
     return new Map(rows.map((r) => [r.participant_id, r.meter_id]));
   }
 
   /** A meter's settings: what the operator set through the API, else the configured defaults. */
   settings(meterId: string, defaults: AgentSettings = DEFAULT_SETTINGS): AgentSettings {
-    const r = this.db.prepare('SELECT behaviour, autopilot FROM agent_meters WHERE meter_id = ?').get(meterId) as { behaviour: string | null; autopilot: number | null } | undefined;
+    const r = prepared(this.db, 'SELECT behaviour, autopilot FROM agent_meters WHERE meter_id = ?').get(meterId) as { behaviour: string | null; autopilot: number | null } | undefined;
     return {
       behaviour: r && isBehaviour(r.behaviour) ? r.behaviour : defaults.behaviour,
       autopilot: r && r.autopilot !== null ? r.autopilot === 1 : defaults.autopilot,
@@ -293,9 +315,7 @@ export class AgentStore {
   setSettings(meterId: string, s: { behaviour?: Behaviour; autopilot?: boolean }, defaults: AgentSettings = DEFAULT_SETTINGS, now = Date.now()): AgentSettings {
     const cur = this.settings(meterId, defaults);
     const next: AgentSettings = { behaviour: s.behaviour ?? cur.behaviour, autopilot: s.autopilot ?? cur.autopilot };
-    this.db
-      .prepare(`INSERT INTO agent_meters (meter_id, behaviour, autopilot, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(meter_id) DO UPDATE SET behaviour = excluded.behaviour, autopilot = excluded.autopilot, updated_at = excluded.updated_at`)
-      .run(meterId, next.behaviour, next.autopilot ? 1 : 0, now);
+    prepared(this.db, `INSERT INTO agent_meters (meter_id, behaviour, autopilot, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(meter_id) DO UPDATE SET behaviour = excluded.behaviour, autopilot = excluded.autopilot, updated_at = excluded.updated_at`).run(meterId, next.behaviour, next.autopilot ? 1 : 0, now);
     return next;
   }
 }

@@ -5,7 +5,8 @@ import type { ActingIdentity, EventStream, LedgerClient, LedgerEvent } from '../
 import type { Metrics } from '../ops/metrics';
 import { parseResult } from '../fabric/result';
 import { SCHEMA_VERSION } from './schema';
-import { emptyEnrichment, type AnalyticsStore, type Enrichment } from './store';
+import { emptyEnrichment, type AnalyticsStore, type AppliedTx, type Enrichment } from './store';
+import { blockBatches } from '../events/batches';
 
 export interface AnalyticsListenerOptions {
   ledger: LedgerClient;
@@ -88,14 +89,29 @@ export class AnalyticsListener {
 
   /** Handles one chaincode event (one transaction): enrich, then apply atomically with the checkpoint. */
   async handle(ev: LedgerEvent): Promise<boolean> {
-    const events = unpackEvents(ev);
-    this.lastSeenBlock = Math.max(this.lastSeenBlock ?? 0, ev.blockNumber);
-    const enrich = events.length ? await this.enrich(events) : emptyEnrichment();
-    const fresh = this.o.store.apply({ blockNumber: ev.blockNumber, txId: ev.txId, events }, enrich);
+    return (await this.handleBatch([ev])) > 0;
+  }
+
+  /**
+   * Handles a batch of chaincode events (one block's, events/batches.ts): each transaction enriched in order,
+   * then all applied with the checkpoint past the last in ONE SQLite transaction (AnalyticsStore.applyBatch).
+   * A failed read applies nothing of the batch: the next pass resumes at its first transaction. Returns how
+   * many transactions were new.
+   */
+  async handleBatch(evs: LedgerEvent[]): Promise<number> {
+    const txs: Array<{ tx: AppliedTx; enrich: Enrichment }> = [];
+    for (const ev of evs) {
+      const events = unpackEvents(ev);
+      this.lastSeenBlock = Math.max(this.lastSeenBlock ?? 0, ev.blockNumber);
+      txs.push({ tx: { blockNumber: ev.blockNumber, txId: ev.txId, events }, enrich: events.length ? await this.enrich(events) : emptyEnrichment() });
+    }
+    const before = this.o.store.checkpoint()?.events ?? 0;
+    const fresh = this.o.store.applyBatch(txs);
     if (fresh) {
-      this.sample(events.length);
-      this.o.metrics?.analyticsEvents.inc(events.length);
-      this.o.metrics?.analyticsCheckpointBlock.set(ev.blockNumber);
+      const applied = (this.o.store.checkpoint()?.events ?? 0) - before;
+      this.sample(applied);
+      this.o.metrics?.analyticsEvents.inc(applied);
+      this.o.metrics?.analyticsCheckpointBlock.set(evs.at(-1)!.blockNumber);
     }
     return fresh;
   }
@@ -131,9 +147,9 @@ export class AnalyticsListener {
       try {
         this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
         this.o.logger.info({ ...opts }, 'analytics: listening for chaincode events');
-        for await (const ev of this.stream) {
+        for await (const batch of blockBatches(this.stream)) {
           if (this.stopped) break;
-          await this.handle(ev);
+          await this.handleBatch(batch);
         }
       } catch (e) {
         if (this.stopped) break;

@@ -1,5 +1,5 @@
 import { EVENTS, type ChaincodeEvent } from '@gridledger/protocol';
-import type { Db } from '../store/db';
+import { prepared, type Db } from '../store/db';
 import { DDL, META_DDL, SCHEMA_VERSION, TABLES } from './schema';
 
 
@@ -81,8 +81,16 @@ export class AnalyticsStore {
   readonly rebuilt: boolean = false;
 
   checkpoint(): AnalyticsCheckpoint | undefined {
-    const r = this.db.prepare('SELECT block_number, tx_id, events FROM an_checkpoint WHERE name = ?').get(CHECKPOINT) as { block_number: number; tx_id: string; events: number } | undefined;
+    const r = prepared(this.db, 'SELECT block_number, tx_id, events FROM an_checkpoint WHERE name = ?').get(CHECKPOINT) as { block_number: number; tx_id: string; events: number } | undefined;
     return r ? { block: r.block_number, txId: r.tx_id, events: r.events } : undefined;
+  }
+
+  /**
+   * Applies a batch of transactions (one block's, events/batches.ts) in ONE SQLite transaction, in order,
+   * each as `apply` does; the checkpoint ends past the batch's last transaction. Returns how many were new.
+   */
+  applyBatch(txs: Array<{ tx: AppliedTx; enrich: Enrichment }>): number {
+    return this.db.transaction(() => txs.filter(({ tx, enrich }) => this.apply(tx, enrich)).length)();
   }
 
   /** Applies one transaction; returns false when it had been applied before (nothing counted again). */
@@ -90,15 +98,11 @@ export class AnalyticsStore {
     return this.db.transaction(() => {
       // Already applied (a stream that re-delivers, a replayed test input): nothing changes, not even the
       // checkpoint, which is at or after this transaction.
-      if (this.db.prepare('SELECT 1 AS x FROM an_applied_tx WHERE tx_id = ?').get(tx.txId)) return false;
+      if (prepared(this.db, 'SELECT 1 AS x FROM an_applied_tx WHERE tx_id = ?').get(tx.txId)) return false;
       const events = this.checkpoint()?.events ?? 0;
       tx.events.forEach((e, idx) => this.applyEvent(tx, idx, e, enrich));
-      this.db.prepare('INSERT INTO an_applied_tx (tx_id, block_number) VALUES (?, ?)').run(tx.txId, tx.blockNumber);
-      this.db
-        .prepare(
-          'INSERT INTO an_checkpoint (name, block_number, tx_id, events) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET block_number = excluded.block_number, tx_id = excluded.tx_id, events = excluded.events',
-        )
-        .run(CHECKPOINT, tx.blockNumber, tx.txId, events + tx.events.length);
+      prepared(this.db, 'INSERT INTO an_applied_tx (tx_id, block_number) VALUES (?, ?)').run(tx.txId, tx.blockNumber);
+      prepared(this.db, 'INSERT INTO an_checkpoint (name, block_number, tx_id, events) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET block_number = excluded.block_number, tx_id = excluded.tx_id, events = excluded.events').run(CHECKPOINT, tx.blockNumber, tx.txId, events + tx.events.length);
       return true;
     })();
   }
@@ -106,12 +110,12 @@ export class AnalyticsStore {
   /** Every table in key order (rebuild comparisons, debugging). */
   dump(): Record<string, unknown[]> {
     const out: Record<string, unknown[]> = {};
-    for (const t of TABLES) out[t.name] = this.db.prepare(`SELECT * FROM ${t.name} ORDER BY ${t.key}`).all();
+    for (const t of TABLES) out[t.name] = prepared(this.db, `SELECT * FROM ${t.name} ORDER BY ${t.key}`).all();
     return out;
   }
 
   private run(sql: string, ...args: unknown[]): void {
-    this.db.prepare(sql).run(...args);
+    prepared(this.db, sql).run(...args);
   }
 
   private applyEvent(tx: AppliedTx, idx: number, e: ChaincodeEvent, x: Enrichment): void {
@@ -177,7 +181,7 @@ export class AnalyticsStore {
         // Other utilities' readings are private to them (their collection): this store keeps only its own.
         if (str(p.mspId) !== this.mspId) return;
         const meterId = str(p.meterId);
-        const zone = (this.db.prepare('SELECT zone FROM an_meters WHERE meter_id = ?').get(meterId) as { zone: string } | undefined)?.zone ?? 'unknown';
+        const zone = (prepared(this.db, 'SELECT zone FROM an_meters WHERE meter_id = ?').get(meterId) as { zone: string } | undefined)?.zone ?? 'unknown';
         for (const start of Array.isArray(p.intervals) ? p.intervals : []) {
           if (int(start) === null) continue;
           const r = x.readings.get(`${meterId}@${start}`);
@@ -235,8 +239,8 @@ export class AnalyticsStore {
         const tradeId = str(p.tradeId) ?? '';
         const f = x.trades.get(tradeId);
         const zone =
-          (this.db.prepare('SELECT zone FROM an_meters WHERE meter_id = ?').get(f?.sellerMeterId ?? null) as { zone: string } | undefined)?.zone ??
-          (this.db.prepare('SELECT zone FROM an_participants WHERE participant_id = ?').get(f?.seller ?? null) as { zone: string | null } | undefined)?.zone ??
+          (prepared(this.db, 'SELECT zone FROM an_meters WHERE meter_id = ?').get(f?.sellerMeterId ?? null) as { zone: string } | undefined)?.zone ??
+          (prepared(this.db, 'SELECT zone FROM an_participants WHERE participant_id = ?').get(f?.seller ?? null) as { zone: string | null } | undefined)?.zone ??
           'unknown';
         this.run(
           `INSERT INTO an_trades (trade_id, origin, origin_id, seller, buyer, seller_msp_id, buyer_msp_id, seller_meter_id, buyer_meter_id, zone, amount_wh, price_per_kwh,

@@ -11,6 +11,7 @@ import type { Submitter } from '../fabric/submitter';
 import type { Metrics } from '../ops/metrics';
 import type { BeaconStore, ContributionJob, JobUpdate, NewJob } from './store';
 import { beaconTurnOrder, turnDueAt } from './turns';
+import { blockBatches } from './batches';
 import { openBytes, sealBytes } from '../identity/wallet';
 
 export const CHECKPOINT_NAME = 'beacon';
@@ -157,53 +158,71 @@ export class BeaconService {
    * ends (`EntropyContributed`), and the checkpoint, in one SQLite transaction. Returns the jobs added.
    */
   handleEvent(ev: LedgerEvent, now = Date.now()): number {
+    return this.handleEvents([ev], now);
+  }
+
+  /**
+   * Handles a batch of chaincode events (one block's, events/batches.ts) as `handleEvent` handles one, in ONE
+   * SQLite transaction with the checkpoint past the batch's last event: a later event of the batch sees
+   * what an earlier one created or changed (`fresh` jobs, `earlier` updates), as if each had been committed.
+   */
+  handleEvents(evs: LedgerEvent[], now = Date.now()): number {
+    const last = evs.at(-1);
+    if (!last) return 0;
     const jobs: NewJob[] = [];
     const updates: JobUpdate[] = [];
     let moved = false;
-    for (const e of unpackEvents(ev)) {
-      if (e.name === EVENTS.entropyContributed) {
-        const u = this.contributionSeen(e.payload, jobs, now);
-        if (u) {
-          updates.push(u);
-          moved ||= u.dueAt !== undefined; // the worker re-arms its timer for the new time
+    for (const ev of evs) {
+      for (const e of unpackEvents(ev)) {
+        if (e.name === EVENTS.entropyContributed) {
+          const u = this.contributionSeen(e.payload, jobs, updates, now);
+          if (u) {
+            updates.push(u);
+            moved ||= u.dueAt !== undefined; // the worker re-arms its timer for the new time
+          }
+          continue;
         }
-        continue;
+        if (e.name !== EVENTS.taskOpened) continue;
+        const p = e.payload as { taskId?: unknown; round?: unknown; beaconMessage?: unknown; utilities?: unknown; quorum?: unknown };
+        if (typeof p.taskId !== 'string' || typeof p.round !== 'number') continue;
+        if (Array.isArray(p.utilities) && !p.utilities.includes(this.mspId)) continue; // our key was not in the task's snapshot
+        const message = beaconMessage(this.o.channel, p.taskId, p.round);
+        if (p.beaconMessage !== message) {
+          this.o.logger.warn({ taskId: p.taskId, round: p.round, announced: p.beaconMessage, expected: message }, 'TaskOpened announces another beacon message than this channel expects; signing the expected one');
+        }
+        const job: NewJob = { taskId: p.taskId, round: p.round, message };
+        // Turns need the snapshot's utilities and the quorum; without them (or with turns off) contribute at once.
+        if (this.o.stepInMs > 0 && Array.isArray(p.utilities) && typeof p.quorum === 'number') {
+          job.turnOrder = beaconTurnOrder(p.taskId, p.round, p.utilities.filter((u): u is string => typeof u === 'string'));
+          job.quorum = p.quorum;
+          job.dueAt = turnDueAt({ order: job.turnOrder, me: this.mspId, contributed: new Set(), quorum: p.quorum, openedAt: now, stepInMs: this.o.stepInMs });
+        }
+        jobs.push(job);
       }
-      if (e.name !== EVENTS.taskOpened) continue;
-      const p = e.payload as { taskId?: unknown; round?: unknown; beaconMessage?: unknown; utilities?: unknown; quorum?: unknown };
-      if (typeof p.taskId !== 'string' || typeof p.round !== 'number') continue;
-      if (Array.isArray(p.utilities) && !p.utilities.includes(this.mspId)) continue; // our key was not in the task's snapshot
-      const message = beaconMessage(this.o.channel, p.taskId, p.round);
-      if (p.beaconMessage !== message) {
-        this.o.logger.warn({ taskId: p.taskId, round: p.round, announced: p.beaconMessage, expected: message }, 'TaskOpened announces another beacon message than this channel expects; signing the expected one');
-      }
-      const job: NewJob = { taskId: p.taskId, round: p.round, message };
-      // Turns need the snapshot's utilities and the quorum; without them (or with turns off) contribute at once.
-      if (this.o.stepInMs > 0 && Array.isArray(p.utilities) && typeof p.quorum === 'number') {
-        job.turnOrder = beaconTurnOrder(p.taskId, p.round, p.utilities.filter((u): u is string => typeof u === 'string'));
-        job.quorum = p.quorum;
-        job.dueAt = turnDueAt({ order: job.turnOrder, me: this.mspId, contributed: new Set(), quorum: p.quorum, openedAt: now, stepInMs: this.o.stepInMs });
-      }
-      jobs.push(job);
     }
-    const added = this.o.store.advance(CHECKPOINT_NAME, { block: ev.blockNumber, txId: ev.txId }, jobs, now, updates);
-    this.o.metrics.eventsCheckpointBlock.set(ev.blockNumber);
+    const added = this.o.store.advance(CHECKPOINT_NAME, { block: last.blockNumber, txId: last.txId }, jobs, now, updates);
+    this.o.metrics.eventsCheckpointBlock.set(last.blockNumber);
     for (const u of updates) if (u.finish?.state === 'SUPERSEDED') this.o.metrics.beaconContributions.inc({ outcome: 'superseded' });
     if (added) {
-      this.o.logger.info({ block: ev.blockNumber, txId: ev.txId, tasks: jobs.map((j) => `${j.taskId}#${j.round}${j.dueAt !== undefined && j.dueAt > now ? ` in ${j.dueAt - now} ms` : ''}`) }, 'task opened: beacon contribution due');
+      this.o.logger.info({ block: last.blockNumber, txId: last.txId, tasks: jobs.map((j) => `${j.taskId}#${j.round}${j.dueAt !== undefined && j.dueAt > now ? ` in ${j.dueAt - now} ms` : ''}`) }, 'task opened: beacon contribution due');
     }
     if (added || moved) this.kick();
     return added;
   }
 
-  /** What an `EntropyContributed` event changes in this utility's job for that round (undefined: nothing). */
-  private contributionSeen(p: Record<string, unknown>, fresh: readonly NewJob[], now: number): JobUpdate | undefined {
+  /**
+   * What an `EntropyContributed` event changes in this utility's job for that round (undefined: nothing).
+   * `fresh` and `earlier`: the jobs and updates of the batch's earlier events, not committed yet.
+   */
+  private contributionSeen(p: Record<string, unknown>, fresh: readonly NewJob[], earlier: readonly JobUpdate[], now: number): JobUpdate | undefined {
     const { taskId, round, mspId, contributions, quorum } = p;
     if (typeof taskId !== 'string' || typeof round !== 'number' || typeof mspId !== 'string') return undefined;
     const known = this.o.store.get(taskId, round);
     const job = known ?? fresh.find((j) => j.taskId === taskId && j.round === round);
     if (!job || (known && known.state !== 'PENDING')) return undefined; // not ours, or already ended
-    const contributed = [...new Set([...(known?.contributed ?? []), mspId])];
+    const before = earlier.filter((u) => u.taskId === taskId && u.round === round).at(-1);
+    if (before?.finish) return undefined; // ended by an earlier event of the batch
+    const contributed = [...new Set([...(before?.contributed ?? known?.contributed ?? []), mspId])];
     const update: JobUpdate = { taskId, round, contributed };
     if (mspId === this.mspId) {
       update.finish = { state: 'CONTRIBUTED', note: 'seen on the ledger (EntropyContributed)' };
@@ -301,9 +320,9 @@ export class BeaconService {
       try {
         this.stream = await this.o.ledger.chaincodeEvents(this.o.operator, opts);
         this.o.logger.info({ ...opts }, 'listening for chaincode events (beacon)');
-        for await (const ev of this.stream) {
+        for await (const batch of blockBatches(this.stream)) {
           if (this.stopped) break;
-          this.handleEvent(ev);
+          this.handleEvents(batch);
         }
       } catch (e) {
         if (this.stopped) break;

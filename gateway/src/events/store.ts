@@ -1,5 +1,5 @@
 import type { ContributionState } from '@gridledger/protocol';
-import { withoutFsync, type Db } from '../store/db';
+import { prepared, withoutFsync, type Db } from '../store/db';
 
 /**
  * Durable state of the beacon listener (SQLite, same fsynced database as the queue):
@@ -79,7 +79,7 @@ export class BeaconStore {
   }
 
   checkpoint(name: string): Checkpoint | undefined {
-    const r = this.db.prepare('SELECT block, tx_id FROM event_checkpoints WHERE name = ?').get(name) as { block: number; tx_id: string } | undefined;
+    const r = prepared(this.db, 'SELECT block, tx_id FROM event_checkpoints WHERE name = ?').get(name) as { block: number; tx_id: string } | undefined;
     return r ? { block: r.block, txId: r.tx_id } : undefined;
   }
 
@@ -95,56 +95,48 @@ export class BeaconStore {
     let added = 0;
     const write = jobs.length ? <T>(f: () => T) => f() : <T>(f: () => T) => withoutFsync(this.db, f);
     write(() => this.db.transaction(() => {
-      const ins = this.db.prepare(
-        `INSERT OR IGNORE INTO beacon_contributions (task_id, round, message, state, attempts, next_attempt_at, opened_block, updated_at, turn_order, quorum, contributed, opened_at)
-         VALUES (?, ?, ?, 'PENDING', 0, ?, ?, ?, ?, ?, '[]', ?)`,
-      );
+      const ins = prepared(this.db, `INSERT OR IGNORE INTO beacon_contributions (task_id, round, message, state, attempts, next_attempt_at, opened_block, updated_at, turn_order, quorum, contributed, opened_at)
+         VALUES (?, ?, ?, 'PENDING', 0, ?, ?, ?, ?, ?, '[]', ?)`);
       for (const j of jobs) {
         added += ins.run(j.taskId, j.round, j.message, j.dueAt ?? now, cp.block, now, j.turnOrder ? JSON.stringify(j.turnOrder) : null, j.quorum ?? null, now).changes;
       }
-      const seen = this.db.prepare(`UPDATE beacon_contributions SET contributed = ?, updated_at = ? WHERE task_id = ? AND round = ?`);
-      const end = this.db.prepare(`UPDATE beacon_contributions SET state = ?, last_error = ?, updated_at = ? WHERE task_id = ? AND round = ? AND state = 'PENDING'`);
-      const sooner = this.db.prepare(`UPDATE beacon_contributions SET next_attempt_at = ? WHERE task_id = ? AND round = ? AND state = 'PENDING' AND attempts = 0 AND next_attempt_at > ?`);
+      const seen = prepared(this.db, `UPDATE beacon_contributions SET contributed = ?, updated_at = ? WHERE task_id = ? AND round = ?`);
+      const end = prepared(this.db, `UPDATE beacon_contributions SET state = ?, last_error = ?, updated_at = ? WHERE task_id = ? AND round = ? AND state = 'PENDING'`);
+      const sooner = prepared(this.db, `UPDATE beacon_contributions SET next_attempt_at = ? WHERE task_id = ? AND round = ? AND state = 'PENDING' AND attempts = 0 AND next_attempt_at > ?`);
       for (const u of updates) {
         seen.run(JSON.stringify(u.contributed), now, u.taskId, u.round);
         if (u.finish) end.run(u.finish.state, u.finish.note, now, u.taskId, u.round);
         else if (u.dueAt !== undefined) sooner.run(u.dueAt, u.taskId, u.round, u.dueAt);
       }
-      this.db
-        .prepare('INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at')
-        .run(name, cp.block, cp.txId, now);
+      prepared(this.db, 'INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at').run(name, cp.block, cp.txId, now);
     })());
     return added;
   }
 
   due(now: number, limit = 16): ContributionJob[] {
-    return (this.db.prepare(`SELECT * FROM beacon_contributions WHERE state = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at, task_id LIMIT ?`).all(now, limit) as Row[]).map(toJob);
+    return (prepared(this.db, `SELECT * FROM beacon_contributions WHERE state = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at, task_id LIMIT ?`).all(now, limit) as Row[]).map(toJob);
   }
 
   nextDueAt(): number | undefined {
-    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM beacon_contributions WHERE state = 'PENDING'`).get() as { t: number | null };
+    const r = prepared(this.db, `SELECT MIN(next_attempt_at) AS t FROM beacon_contributions WHERE state = 'PENDING'`).get() as { t: number | null };
     return r.t ?? undefined;
   }
 
   get(taskId: string, round: number): ContributionJob | undefined {
-    const r = this.db.prepare('SELECT * FROM beacon_contributions WHERE task_id = ? AND round = ?').get(taskId, round) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM beacon_contributions WHERE task_id = ? AND round = ?').get(taskId, round) as Row | undefined;
     return r ? toJob(r) : undefined;
   }
 
   all(): ContributionJob[] {
-    return (this.db.prepare('SELECT * FROM beacon_contributions ORDER BY opened_block, task_id, round').all() as Row[]).map(toJob);
+    return (prepared(this.db, 'SELECT * FROM beacon_contributions ORDER BY opened_block, task_id, round').all() as Row[]).map(toJob);
   }
 
   finish(taskId: string, round: number, state: Exclude<ContributionState, 'PENDING'>, txId: string | null, note: string | null, now = Date.now()): void {
-    this.db
-      .prepare('UPDATE beacon_contributions SET state = ?, tx_id = ?, last_error = ?, attempts = attempts + 1, updated_at = ? WHERE task_id = ? AND round = ?')
-      .run(state, txId, note, now, taskId, round);
+    prepared(this.db, 'UPDATE beacon_contributions SET state = ?, tx_id = ?, last_error = ?, attempts = attempts + 1, updated_at = ? WHERE task_id = ? AND round = ?').run(state, txId, note, now, taskId, round);
   }
 
   retryLater(taskId: string, round: number, error: string, at: number, now = Date.now()): void {
-    this.db
-      .prepare('UPDATE beacon_contributions SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE task_id = ? AND round = ?')
-      .run(error, at, now, taskId, round);
+    prepared(this.db, 'UPDATE beacon_contributions SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE task_id = ? AND round = ?').run(error, at, now, taskId, round);
   }
 }
 

@@ -28,7 +28,9 @@ export function openDatabase(dataDir: string, fileName = 'gateway.sqlite'): Db {
  * an fsync that blocks the event loop.
  */
 export function withoutFsync<T>(db: Db, fn: () => T): T {
-  const full = (prepared(db, 'PRAGMA synchronous').pluck().get() as number) === 2;
+  // Inside a transaction SQLite refuses to change the safety level ("Safety level may not be changed inside
+  // a transaction"): `fn` then commits with the enclosing transaction, under whatever level that has.
+  const full = !db.inTransaction && (prepared(db, 'PRAGMA synchronous').pluck().get() as number) === 2;
   if (full) prepared(db, 'PRAGMA synchronous = NORMAL').run();
   try {
     return fn();

@@ -12,6 +12,15 @@ import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
 import { silentLogger, tmpDir } from '../helpers/tmp';
 import { ballot, inSlot, inSlotAt, task, trade } from './fixtures';
 
+/** Lets timers, promise callbacks and I/O run until `cond` holds (bounded; asserts no timing). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
 /** the gateway's walletKey, which seals the auction secrets (agents/store.ts) */
 const KEY = Buffer.alloc(32, 7);
 const MSP = 'Utility1MSP';
@@ -105,6 +114,41 @@ describe('AgentService', () => {
   afterEach(async () => {
     await Promise.all(services.splice(0).map((s) => s.stop()));
     db.close();
+  });
+
+  it('records a block of events with its checkpoint in ONE SQLite transaction: a failed write keeps the whole block and its checkpoint out, and the next pass handles it exactly once', async () => {
+    const later = Math.floor(now / 1000) + 86_400; // offers expiring tomorrow: their keeper duties are not due during the test
+    const offer = (offerId: string) => [{ name: 'OfferCreated', payload: { offerId, expiresAt: later } }];
+    ledger.emitEvents(offer('o-0'), { block: 6, txId: 'tx-0' });
+    ledger.emitEvents(offer('o-1'), { block: 7, txId: 'tx-1' });
+    ledger.emitEvents(offer('o-2'), { block: 7, txId: 'tx-2' });
+    const store = new AgentStore(db, KEY);
+    // the second transaction's duty cannot be written (what a full disk would do), after the first's was
+    db.exec(`CREATE TEMP TRIGGER fail_o2 BEFORE INSERT ON agent_duties WHEN NEW.id = 'offer-expire|o-2' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const s = make(store);
+    s.start();
+    await until(() => ledger.streamOptions.length >= 3, 'the listener resumed twice after the failed block');
+    // block 6 is recorded; of block 7 nothing, not even its first transaction's duty, and the checkpoint stays before it
+    expect(store.checkpoint()).toEqual({ block: 6, txId: 'tx-0' });
+    expect(store.pending().map((d) => d.id)).toEqual(['offer-expire|o-0']);
+    expect(ledger.streamOptions.at(-1)).toEqual({ startBlock: 6, afterTxId: 'tx-0' });
+    db.exec('DROP TRIGGER fail_o2');
+    await until(() => store.checkpoint()?.txId === 'tx-2', 'block 7 recorded');
+    expect(store.pending().map((d) => d.id).sort()).toEqual(['offer-expire|o-0', 'offer-expire|o-1', 'offer-expire|o-2']);
+  });
+
+  it("wakes a task's member duties on an entry, a vote or a trade's progress, its redraw keeper only when the task ends (its deadline is fixed at the draw)", async () => {
+    const s = make();
+    await s.handleEvent(ledger.emitEvents(drawn()));
+    const store = new AgentStore(db, KEY);
+    const due = () => store.due(now + 1, 64).map((d) => d.id).sort();
+    for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+    expect(due()).toEqual([]);
+    await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter: 'p-B', approve: true } }]));
+    await s.handleEvent(ledger.emitEvents([{ name: 'LeaderEntryRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, leader: 'p-B', slot: 12 } }]));
+    expect(due()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+    await s.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', ballot: 'admission', round: 0, outcome: 'APPROVED' } }]));
+    expect(due()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c', 'task-redraw|t-1|0']);
   });
 
   it('creates a member duty only for the committee seats of meters this gateway holds, and a keeper duty for the round', async () => {
