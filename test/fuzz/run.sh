@@ -46,12 +46,26 @@ read -r URL OPERATOR REGULATOR < <(node -e '
   if (!g) { console.error("no gateway in gateways.json has a regulator key"); process.exit(1); }
   console.log(g.url, g.apiKeys.operator, g.apiKeys.regulator);
 ' "$HOME_DIR/gateways.json") || die "cannot read $HOME_DIR/gateways.json"
+# The enrolment carries an Idempotency-Key and is sent again with the same key while the gateway answers
+# 503/504 (e.g. commit-status-unknown while an orderer catches up): the problem+json says to retry that way,
+# and a new request would enrol a second meter (docs/api.md "Idempotency").
 METER="$(node -e '
   const [url, key] = process.argv.slice(1);
   const meterId = `fuzz-${Date.now().toString(36)}`;
-  fetch(`${url}/api/v1/meters`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ meterId, zone: "fuzz" }) })
-    .then(async (r) => { const b = await r.json(); if (r.status !== 201) throw new Error(`enrol ${meterId}: ${r.status} ${JSON.stringify(b)}`); console.log(b.apiKey); })
-    .catch((e) => { console.error(e.message); process.exit(1); });
+  const idempotencyKey = `enrol-${meterId}`;
+  const deadline = Date.now() + 180_000;
+  const attempt = async () => {
+    const r = await fetch(`${url}/api/v1/meters`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "idempotency-key": idempotencyKey }, body: JSON.stringify({ meterId, zone: "fuzz" }) });
+    const b = await r.json();
+    if (r.status === 201) return b.apiKey;
+    if ((r.status === 503 || r.status === 504) && Date.now() < deadline) {
+      console.error(`enrol ${meterId}: ${r.status} ${b.type ?? ""}, sending again with the same Idempotency-Key`);
+      await new Promise((res) => setTimeout(res, 5000));
+      return attempt();
+    }
+    throw new Error(`enrol ${meterId}: ${r.status} ${JSON.stringify(b)}`);
+  };
+  attempt().then((k) => console.log(k)).catch((e) => { console.error(e.message); process.exit(1); });
 ' "$URL" "$OPERATOR")" || die "could not enrol the fuzzing meter"
 
 failed=0
