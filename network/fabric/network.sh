@@ -23,6 +23,7 @@
 #   network.sh remove-org <name>       it leaves: channel config update (majority), its processes stopped,
 #                        chaincode definitions without it (refuses the regulator's org and fewer than 3 utilities)
 #   internal (named in network.json control.*): restart-ledger, apply-crl <mspId> <crlFile>
+#   internal (the orderer watchdog, lib/watchdog.js, started by up): restart-orderer ordererN
 #
 #   GRIDLEDGER_HOME (default .runtime/fabric), GRIDLEDGER_PORT_BASE, GRIDLEDGER_NETWORK_CONFIG,
 #   FABRIC_BIN / FABRIC_CA_BIN / FABRIC_CFG_TEMPLATE / FABRIC_CCAAS_BUILDER — see docs/operations.md.
@@ -68,6 +69,7 @@ cmd_up() {
   done
   if [ "$running" = 1 ] && [ -s "$H/network.json" ]; then
     log "already running (Fabric, home $H); stop it with: npm run stop"
+    start_watchdog   # if it was stopped (start_process does nothing when it runs)
     print_summary; return 0
   fi
   log "tier: Fabric $FABRIC_VERSION (binaries: $FABRIC_BIN, CA: $FABRIC_CA_BIN; home $H, port base $PORT_BASE)"
@@ -90,6 +92,7 @@ cmd_up() {
   wait_endorsable
   run_gateways
   deprioritise_ledger "$H"
+  start_watchdog
   print_summary
 }
 
@@ -121,6 +124,7 @@ $(diff <(cat "$H/addresses") <(printf '%s\n' "$now") | sed -n -e 's/^</  was:/p'
 cmd_down() {
   [ -d "$PIDS" ] || { log "nothing to stop in $H"; return 0; }
   local f
+  stop_pidfile "$PIDS/watchdog.pid"   # first: it must not restart an orderer being stopped
   for f in "$PIDS"/gateway-*.pid "$PIDS/gateway.pid"; do stop_pidfile "$f"; done   # gateway.pid: homes from before start_gateways
   for f in "$PIDS"/cc-*.pid; do stop_pidfile "$f"; done
   rm -f "$PIDS"/cc-*.id
@@ -133,7 +137,7 @@ cmd_down() {
 cmd_restart_ledger() {
   load_settings
   local o org
-  for o in $ORDERERS; do start_orderer "$o"; done
+  with_ledger_lock eval 'for o in $ORDERERS; do start_orderer "$o"; done'
   for o in $ORDERERS; do wait_orderer "$o"; done
   for o in $ORDERERS; do wait_for "$o channel $CHANNEL" 60 orderer_channel_active "$o" || fail_with_log "$o" "$o: channel not active"; done
   for org in $PEER_ORGS; do start_peer "$org"; done
@@ -142,6 +146,7 @@ cmd_restart_ledger() {
   wait_gossip
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
   wait_endorsable
+  start_watchdog
 }
 
 cmd_clean() {
@@ -161,6 +166,7 @@ case "$CMD" in
   logs) cmd_logs "$@" ;;
   clean) cmd_clean ;;
   restart-ledger) cmd_restart_ledger ;;
+  restart-orderer) cmd_restart_orderer "${1:-}" ;;
   apply-crl) cmd_apply_crl "${1:-}" "${2:-}" ;;
   add-orderer) cmd_add_orderer "${1:-}" ;;
   remove-orderer) cmd_remove_orderer "${1:-}" ;;

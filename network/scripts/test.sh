@@ -39,7 +39,8 @@ if [ "$UNIT" = "1" ]; then
   for ws in packages/protocol chaincode network/devnet gateway dashboard test/e2e community; do
     run_step "typecheck $ws" npx --no-install tsc -p "$REPO_ROOT/$ws/tsconfig.json" --noEmit
   done
-  for ws in packages/protocol chaincode network/devnet gateway community; do
+  # network: the scripts' JavaScript helpers (network/jest.config.js), e.g. the orderer watchdog's decision
+  for ws in packages/protocol chaincode network/devnet network gateway community; do
     run_step "unit tests $ws" bash -c "cd '$REPO_ROOT/$ws' && npx --no-install jest --ci --maxWorkers=2 --json --outputFile='$RESULTS/$(basename "$ws").json'"
   done
 fi

@@ -48,7 +48,9 @@ v() { eval "printf '%s' \"\${$1}\""; }    # v CA_utility1_PORT → value
 start_process() { # name, command... (env assignments allowed via env)
   local name="$1"; shift
   if alive "$PIDS/$name.pid"; then return 0; fi
-  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  # 9>&-: the process must not inherit the ledger lock's descriptor (lib/orderers.sh with_ledger_lock),
+  # or it would hold the lock for as long as it runs
+  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
 

@@ -26,6 +26,31 @@ wait_orderer() {
 
 orderer_channel_active() { osnadmin_ "$1" channel list --channelID "$CHANNEL" 2>/dev/null | grep -q '"status": *"active"'; }
 
+# Starting and stopping ledger processes from two places at once (restart-ledger from a test, the
+# watchdog's restart-orderer) could start one orderer twice on the same ports and ledger: both take this
+# lock around their stop/start steps.
+with_ledger_lock() { ( flock -w 120 9 || die "another network.sh holds $H/.ledger.lock for 120 s"; "$@" ) 9>"$H/.ledger.lock"; }
+
+# internal (the orderer watchdog, lib/watchdog.js): stop one running orderer that stopped following the
+# channel, start it again and wait until it answers; it then catches up from the others.
+cmd_restart_orderer() {
+  local o="${1:-}"
+  load_settings
+  printf ' %s ' $ORDERERS | grep -q " $o " || die "usage: network.sh restart-orderer ordererN (one of: $ORDERERS)"
+  alive "$PIDS/$o.pid" || die "$o is not running; restart-ledger starts what is not running"
+  log "restarting $o (it stopped following $CHANNEL; docs/operations.md §4)"
+  with_ledger_lock eval 'stop_pidfile "$PIDS/$o.pid"; start_orderer "$o"'
+  wait_orderer "$o"
+  deprioritise_ledger "$H"
+}
+
+# The watchdog runs beside the orderers from `up` (and `restart-ledger`) until `down`;
+# GRIDLEDGER_ORDERER_WATCHDOG=0 leaves it off.
+start_watchdog() {
+  [ "${GRIDLEDGER_ORDERER_WATCHDOG:-1}" = 0 ] && { log "orderer watchdog off (GRIDLEDGER_ORDERER_WATCHDOG=0)"; return 0; }
+  start_process watchdog node "$FABRIC_DIR/lib/watchdog.js" "$H" "$NETWORK_SH"
+}
+
 
 # The live orderer (the fault tests kill some) with the greatest channel height: the first of them on a
 # tie, the first live one when none answers. An orderer that is alive but behind is a poor place to
@@ -100,7 +125,10 @@ update_consenters() {
   cp "$tmp/new.pb" "$H/channel-artifacts/latest-config.block"
   for o in $ORDERERS; do
     alive "$PIDS/$o.pid" || continue
-    wait_for "$o at config block $cfgnum" 60 orderer_at_height "$o" $((cfgnum + 1)) || fail_with_log "$o" "$o did not commit config block $cfgnum"
+    # 180 s: an orderer that stopped following the channel is restarted by the watchdog (lib/watchdog.js,
+    # after GRIDLEDGER_ORDERER_WATCHDOG_STALL_S) and then catches up to this block
+    wait_for "$o at config block $cfgnum" 180 orderer_at_height "$o" $((cfgnum + 1)) ||
+      fail_with_log "$o" "$o did not commit config block $cfgnum in 180 s (network.sh logs watchdog says whether it was restarted)"
   done
   rm -rf "$tmp"
   CONFIG_BLOCK_NUMBER="$cfgnum"

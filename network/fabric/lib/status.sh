@@ -15,6 +15,7 @@ cmd_status() {
   done
   for o in $ORDERERS; do status_line "$o" "http://$(v "ORD_${o}_ADDR"):$(v "ORD_${o}_OPS")/healthz"; done
   for org in $PEER_ORGS; do status_line "$(v "PEER_${org}_NAME")" "http://$(v "PEER_${org}_ADDR"):$(v "PEER_${org}_OPS")/healthz"; done
+  status_line watchdog ""   # the orderer watchdog (lib/watchdog.js; GRIDLEDGER_ORDERER_WATCHDOG=0 turns it off)
   for n in $CHAINCODES; do while read -r c _; do status_line "cc-$c" ""; done < <(chaincode_servers "$n"); done
   if [ -s "$H/gateways.json" ]; then
     while read -r n url; do status_line "gateway-$n" "$url/ready"; done < <(node -e 'for (const g of require(process.argv[1]).gateways) console.log(g.org, g.url)' "$H/gateways.json")
