@@ -21,7 +21,7 @@ import { problemType, RestClient, type HttpResult } from './client';
 import type { CommunityConfig } from './config';
 import { forecastFlows, intervalFlows, makeHouseholds, profileTime, Weather, type Household, type Site } from './profiles';
 import { StateStore, pruneBefore, type MeterState } from './state';
-import { askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, offerLeadIntervals, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
+import { askPrice, assignBehaviours, AUCTION_BID_INTERVALS, auctionTiming, bidFor, chooseFounders, lotPrice, lots, lotSizeWh, matchOffers, offerAmountWh, offerLeadIntervals, purchaseNeedWh, runsAuction, type Buyer, type OpenAuction, type OpenOffer, type PriceBand } from './strategy';
 import { mapLimit, type Reading } from '@gridledger/protocol';
 
 export interface GatewayDescriptor {
@@ -400,7 +400,7 @@ export class Community {
       }
     }));
     // a share of buyers asks for sealed bids on an interval far enough ahead for bids, reveals and claims
-    const timing = auctionTiming(now, L, band.auctionClaimSeconds, L);
+    const timing = auctionTiming(now, AUCTION_BID_INTERVALS * L, band.auctionClaimSeconds, L);
     await mapLimit(active, 4, (h) => this.safe(h, 'auction request', async () => {
       if (!runsAuction(this.cfg.seed, h.meterId, timing.deliveryStart, this.cfg.auctionShare)) return;
       const amountWh = purchaseNeedWh(this.forecast(h, timing.deliveryStart, now).importWh) - (h.state.boughtWh[timing.deliveryStart] ?? 0);
@@ -419,13 +419,26 @@ export class Community {
     for (const h of this.households) pruneBefore(h.state, start - 4 * 3600);
   }
 
-  /** Mid-interval: buyers take the cheapest offers for the next interval; sellers bid on open auctions. */
+  /** Mid-interval: sellers bid on open auctions; buyers take the cheapest offers for the next interval. */
   private async phaseB(boundary: number): Promise<void> {
     const L = this.cfg.intervalSeconds;
     const deliveryStart = boundary + L;
     const band = await this.band();
     const active = this.households.filter((h) => h.state.status === 'ACTIVE' && h.state.funded);
     const now = nowSeconds();
+    // Bids first: they must land 30 s before t1 (`bidFor`), and the acceptances below each wait for a commit.
+    const auctions = (await this.list<OpenAuction & { status: string }>('/api/v1/auctions')).filter((a) => a.status === 'OPEN');
+    for (const auction of auctions) {
+      for (const h of active) {
+        if (h.state.bidOn.includes(auction.requestId) || h.kWp === 0) continue;
+        const { exportWh } = this.forecast(h, auction.deliveryStart, nowSeconds());
+        const offerable = offerAmountWh(exportWh) - (h.state.soldWh[auction.deliveryStart] ?? 0);
+        const ask = askPrice(band, exportWh, this.capacity(h), this.cfg.seed, h.meterId, auction.deliveryStart);
+        const bid = bidFor(auction, offerable, ask, band, nowSeconds(), 30);
+        if (!bid) continue;
+        await this.safe(h, 'bid', () => this.placeBid(h, auction, bid));
+      }
+    }
     const buyers: Buyer[] = [];
     for (const h of active) {
       const need = purchaseNeedWh(this.forecast(h, deliveryStart, now).importWh) - (h.state.boughtWh[deliveryStart] ?? 0);
@@ -442,18 +455,6 @@ export class Community {
           this.counters.acceptances++;
           this.log.info({ meterId: h.meterId, offerId: a.offerId, tradeId: res.body.result.tradeId, amountWh: a.amountWh, pricePerKwh: a.pricePerKwh, deliveryStart }, 'offer accepted');
         });
-      }
-    }
-    const auctions = (await this.list<OpenAuction & { status: string }>('/api/v1/auctions')).filter((a) => a.status === 'OPEN');
-    for (const auction of auctions) {
-      for (const h of active) {
-        if (h.state.bidOn.includes(auction.requestId) || h.kWp === 0) continue;
-        const { exportWh } = this.forecast(h, auction.deliveryStart, nowSeconds());
-        const offerable = offerAmountWh(exportWh) - (h.state.soldWh[auction.deliveryStart] ?? 0);
-        const ask = askPrice(band, exportWh, this.capacity(h), this.cfg.seed, h.meterId, auction.deliveryStart);
-        const bid = bidFor(auction, offerable, ask, band, nowSeconds(), 30);
-        if (!bid) continue;
-        await this.safe(h, 'bid', () => this.placeBid(h, auction, bid));
       }
     }
     if (this.store.state.auctions.length > 500) this.store.state.auctions = this.store.state.auctions.slice(-500);

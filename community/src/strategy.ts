@@ -162,10 +162,19 @@ export function runsAuction(seed: number, meterId: string, deliveryStart: number
 }
 
 /**
+ * How many metering intervals sellers have to bid on an auction (and its bidders to reveal). Sellers bid
+ * in the mid-interval phase, and only up to 30 s before t1 (`bidFor`). With one interval (t1 = the
+ * request + L) the request's own phase came at L/2 after the boundary and, once the buyers' acceptances
+ * before it had taken their commits, it ran later than t1 − 30 s: no bench run ever saw a bid, and every
+ * auction ended NO_WINNER (docs/benchmarks.md "Market"). Two intervals leave a full phase of margin.
+ */
+export const AUCTION_BID_INTERVALS = 2;
+
+/**
  * Auction timing from `now` (wall clock): bids until t1, reveals until t2, winners claim until
  * t2 + auctionClaimSeconds, and delivery starts at the first metering interval after that plus one
  * interval of slack (the claims must be on the ledger before delivery). `bidWindow` is how long sellers
- * have to bid, the reveal window the same.
+ * have to bid, the reveal window the same (the simulator: AUCTION_BID_INTERVALS intervals).
  */
 export function auctionTiming(now: number, bidWindow: number, claimSeconds: number, intervalLength: number): { t1: number; t2: number; deliveryStart: number } {
   const t1 = now + bidWindow;

@@ -1,6 +1,6 @@
 import {
   offerLeadIntervals,
-  askPrice, assignBehaviours, auctionTiming, bidFor, chooseFounders, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
+  askPrice, assignBehaviours, AUCTION_BID_INTERVALS, auctionTiming, bidFor, chooseFounders, FAULTY_BEHAVIOURS, lotPrice, lots, lotSizeWh, matchOffers, MIN_TRADE_WH, offerAmountWh, purchaseNeedWh, runsAuction, type OpenOffer,
 } from '../src/strategy';
 import { identityCommitment, priceCommitment } from '../src/simulator';
 
@@ -122,6 +122,20 @@ describe('auctions', () => {
     expect(t.t2).toBe(1_000_610);
     expect(t.deliveryStart % 300).toBe(0);
     expect(t.deliveryStart).toBeGreaterThanOrEqual(t.t2 + 3600 + 300);
+  });
+  test('sellers can still bid in the request\'s own mid-interval phase when it runs late (the bid window is AUCTION_BID_INTERVALS intervals)', () => {
+    const L = 60;
+    const boundary = 1_000_020; // an interval start
+    const requestedAt = boundary + 3; // phase A, just after the boundary
+    const timing = auctionTiming(requestedAt, AUCTION_BID_INTERVALS * L, 60, L);
+    const a = { requestId: 'req-1', amountWh: 200, maxPricePerKwh: 250, t1: timing.t1, deliveryStart: timing.deliveryStart };
+    // phase B starts at L/2; the acceptances and listings before a bid can take another ~25 s under load
+    const lateBid = boundary + L / 2 + 25;
+    expect(bidFor(a, 300, 100, band, lateBid, 30)).toEqual({ energyWh: 200, pricePerKwh: 100 });
+    // with a one-interval window the same bid came too close to t1: no auction ever got a bid
+    const oneInterval = auctionTiming(requestedAt, L, 60, L);
+    expect(bidFor({ ...a, t1: oneInterval.t1 }, 300, 100, band, lateBid, 30)).toBeUndefined();
+    expect(timing.deliveryStart).toBeGreaterThanOrEqual(timing.t2 + 60 + L);
   });
   test('a seller bids the whole request at its ask only before t1, when it can cover it, within [P_k, P_m]', () => {
     const a = { requestId: 'req-1', amountWh: 200, maxPricePerKwh: 250, t1: 1_000, deliveryStart: 9_000 };

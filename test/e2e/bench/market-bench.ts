@@ -12,7 +12,7 @@
  *      BENCH_SETUP_TIMEOUT_S), the trades whose delivery interval is one of the next BENCH_INTERVALS
  *      intervals — from accepted offers and from claimed auctions — are followed until each is closed
  *      (SETTLED, DECLINED, FAILED_LATE) or BENCH_SETTLE_TIMEOUT_S after the last interval's end.
- *      An auction is requested about five intervals before its delivery (bids, reveals and claims come
+ *      An auction is requested about seven intervals before its delivery (bids, reveals and claims come
  *      first), so part of the measured auctions' transactions precede the measured block range, and
  *      auctions for later intervals fall inside it: the per-trade figures mix the two.
  *
@@ -283,9 +283,9 @@ async function main(): Promise<void> {
 
     // The measured delivery intervals: offers for D0 are made at D0 - L, after this point. With auctions,
     // D0 is also the first interval an auction requested now can deliver in (the community's
-    // auctionTiming: bids and reveals take an interval each, then the claim window and one interval of
-    // slack), and the measurement starts when the offers for D0 are made.
-    const auctionLead = AUCTION_SHARE > 0 ? Math.ceil((3 * L + claimSeconds) / L) + 1 : 1;
+    // auctionTiming: bids and reveals take AUCTION_BID_INTERVALS (2) intervals each, then the claim window
+    // and one interval of slack), and the measurement starts when the offers for D0 are made.
+    const auctionLead = AUCTION_SHARE > 0 ? Math.ceil((5 * L + claimSeconds) / L) + 1 : 1;
     const D0 = Math.ceil(now() / L) * L + auctionLead * L;
     const end = D0 + INTERVALS * L;
     while (now() < D0 - L - 5) await sleep(1000);
