@@ -80,9 +80,10 @@ export class StateView {
    * `limit`: only the first `limit` entries of that view (ask for one more to learn whether there
    * are more). The committed range is read only until `limit` entries that this transaction did not
    * delete were seen, and the iterator closed there: Fabric records such a range read as not
-   * exhausted and, at validation, compares it only up to the last key read (a key written later
-   * beyond it does not invalidate the reader). Allowed in update transactions (unlike the paginated
-   * queries, kernel/paging.ts).
+   * exhausted and, at validation, compares it only up to the last key the peer handed out (the shim
+   * fetches in batches, so possibly a little beyond the last one used); a key written later beyond
+   * it does not invalidate the reader. Allowed in update transactions (unlike the paginated queries,
+   * kernel/paging.ts).
    */
   async list<T>(type: string, attrs: readonly string[], limit = Number.POSITIVE_INFINITY): Promise<Array<Entry<T>>> {
     const out = new Map<string, Entry<T>>();
