@@ -76,9 +76,20 @@ export class StateView {
   /**
    * Every entry under a partial composite key: the committed ones overlaid with this transaction's
    * writes and deletions, in key order. Use only where the set is bounded by design.
+   *
+   * `limit`: only the first `limit` entries of that view (ask for one more to learn whether there
+   * are more). The committed range is read only until `limit` entries that this transaction did not
+   * delete were seen, and the iterator closed there: Fabric records such a range read as not
+   * exhausted and, at validation, compares it only up to the last key the peer handed out (the shim
+   * fetches in batches, so possibly a little beyond the last one used); a key written later beyond
+   * it does not invalidate the reader. Allowed in update transactions (unlike the paginated queries,
+   * kernel/paging.ts).
    */
-  async list<T>(type: string, attrs: readonly string[]): Promise<Array<Entry<T>>> {
+  async list<T>(type: string, attrs: readonly string[], limit = Number.POSITIVE_INFINITY): Promise<Array<Entry<T>>> {
     const out = new Map<string, Entry<T>>();
+    /** the last committed key read when the read stopped early (undefined: the range was read to its end) */
+    let stoppedAt: string | undefined;
+    let kept = 0;
     const it = await this.stub.getStateByPartialCompositeKey(type, [...attrs]);
     try {
       for (let r = await it.next(); !r.done; r = await it.next()) {
@@ -86,16 +97,25 @@ export class StateView {
         const bytes = r.value.value;
         if (!bytes || bytes.length === 0) continue;
         out.set(r.value.key, { key: r.value.key, attributes, value: decode<T>(bytes) });
+        if (this.written.get(r.value.key) !== null) kept += 1;
+        if (kept >= limit) {
+          stoppedAt = r.value.key;
+          break;
+        }
       }
     } finally {
       await it.close();
     }
     const prefix = this.stub.createCompositeKey(type, [...attrs]);
+    const byKey = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
     for (const [k, v] of this.written) {
-      if (!k.startsWith(prefix)) continue;
+      // beyond where the read stopped the committed keys are unknown: this transaction's writes there
+      // sort after at least `limit` entries anyway
+      if (!k.startsWith(prefix) || (stoppedAt !== undefined && byKey(k, stoppedAt) > 0)) continue;
       if (v === null) out.delete(k);
       else out.set(k, { key: k, attributes: this.stub.splitCompositeKey(k).attributes, value: structuredClone(v) as T });
     }
-    return [...out.values()].sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+    const sorted = [...out.values()].sort((a, b) => byKey(a.key, b.key));
+    return Number.isFinite(limit) ? sorted.slice(0, limit) : sorted;
   }
 }

@@ -10,12 +10,13 @@ import { canTrade, type Participant } from '../../src/governance/domain/particip
 import { DEFAULT_PARAMETERS, type StoredParameters } from '../../src/governance/domain/parameters';
 import { mustReadParticipant, pendingScoreCredits, type QScoreHistoryEntry } from '../../src/governance/ledger/participants';
 import { readParameters } from '../../src/governance/ledger/parameters';
-import { holdsWithCredits, penalise, settleTradeReputation, withCreditedScore } from '../../src/governance/services/reputation';
-import { FakeClientIdentity } from '../support/fakeIdentity';
+import { holdsWithCredits, penalise, raiseScore, settleTradeReputation, withCreditedScore } from '../../src/governance/services/reputation';
+import { FOLD_PAGE } from '../../src/governance/services/registry';
+import { FakeClientIdentity, identities, type IdentitySpec } from '../support/fakeIdentity';
 import { FakeStub } from '../support/fakeStub';
 import { TestLedger } from '../support/ledger';
-import { Member, registerUtilities, regulator, seedMembers } from '../support/community';
-import { take } from '../support/lists';
+import { Member, registerUtilities, regulator, seedMembers, UTILITIES } from '../support/community';
+import { nth, take } from '../support/lists';
 
 const INITIAL = DEFAULT_PARAMETERS.qScoreInitial;
 const STEP = DEFAULT_PARAMETERS.qStep;
@@ -99,5 +100,99 @@ describe('score credits', () => {
     expect(await check(INITIAL)).toEqual({ ok: true, rangeRead: false }); // the record meets it: no credit range read
     expect(await check(INITIAL + STEP)).toEqual({ ok: true, rangeRead: true }); // only the credit lifts it there
     expect(await check(INITIAL + STEP + 1)).toEqual({ ok: false, rangeRead: true });
+  });
+});
+
+/**
+ * participants:foldScore (the keeper duty `score-fold`, docs/agents.md §3): the fold a lowering does,
+ * on its own, so the record, history and leaderboard catch up with a participant that only earns.
+ */
+describe('participants:foldScore', () => {
+  type Fold = { participantId: string; folded: number; more: boolean; qScore: number; change: 'folded' | 'none' };
+  type Board = { entries: Array<{ participantId: string; qScore: number }> };
+  const operatorOf = (m: Member) => identities.operator(m.identity.mspId);
+  const fold = (l: TestLedger, who: IdentitySpec, pid: string) => l.submit<Fold>(who, 'participants:foldScore', [pid]);
+  const board = async (l: TestLedger) => (await l.evaluate<Board>(regulator, 'participants:leaderboard', ['100', ''])).entries;
+  const record = (l: TestLedger, pid: string) => inTx(l, (ctx) => mustReadParticipant(ctx, pid), `read-${pid}`);
+
+  it('records exactly what the fold before a lowering records, and writes only the participant\'s own keys', async () => {
+    await inTx(ledger, success('trd-1'), 'tx-1');
+    ledger.advance(60);
+    await inTx(ledger, success('trd-2'), 'tx-2');
+    const listed = await history(ledger, seller.participantId); // the pending raises, as the fold will record them
+    const lowered = ledger.fork();
+
+    const r = await fold(ledger, operatorOf(seller), seller.participantId);
+    expect(r.result).toEqual({ participantId: seller.participantId, folded: 2, more: false, qScore: INITIAL + 2 * STEP, change: 'folded' });
+    expect(r.events).toEqual([]); // like every fold: each credit was announced when it was earned
+    // concurrency: it reads the record and its credit range, and writes only this participant's keys —
+    // folds of different participants never conflict; a credit for this one committed meanwhile is a phantom (code 12)
+    expect([...r.stub.writes.keys()].every((k) => k.includes(seller.participantId))).toBe(true);
+    expect(r.stub.readRanges.map((x) => x.start)).toEqual([expect.stringContaining(`gl.qcredit\u0000${seller.participantId}`)]);
+    expect(await history(ledger, seller.participantId)).toEqual(listed);
+    expect((await record(ledger, seller.participantId)).qScore).toBe(INITIAL + 2 * STEP);
+    expect((await get(ledger, seller.participantId)).qScore).toBe(INITIAL + 2 * STEP); // the score did not change
+
+    // the same credits folded by a lowering (a penalty): the same entries, then the penalty's
+    await inTx(lowered, async (ctx, now) => penalise(ctx, await mustReadParticipant(ctx, seller.participantId), params, 'test penalty', 'ref', now), 'tx-3');
+    const after = await history(lowered, seller.participantId);
+    expect(after.slice(0, -1)).toEqual(listed);
+    expect(nth(after, -1)).toMatchObject({ delta: -STEP, qScore: INITIAL + STEP });
+  });
+
+  it('moves the leaderboard rank key: the board orders by the folded score; a second fold is a no-op', async () => {
+    const [other] = take(await seedMembers(ledger, 1, ['z1'], 'quiet'), 1); // never credited
+    await inTx(ledger, success('trd-1'), 'tx-1');
+    const stale = await board(ledger);
+    expect(stale.find((e) => e.participantId === seller.participantId)?.qScore).toBe(INITIAL); // the score of record
+    expect(stale.find((e) => e.participantId === other.participantId)?.qScore).toBe(INITIAL);
+
+    await fold(ledger, seller.identity, seller.participantId); // the meter itself may fold
+    const fresh = await board(ledger);
+    expect(fresh).toHaveLength(stale.length); // the old rank key is gone, one entry per participant
+    expect(nth(fresh, 0)).toEqual({ participantId: seller.participantId, qScore: INITIAL + STEP });
+    expect(fresh.filter((e) => e.participantId === seller.participantId)).toHaveLength(1);
+
+    const again = await fold(ledger, regulator, seller.participantId);
+    expect(again.result).toEqual({ participantId: seller.participantId, folded: 0, more: false, qScore: INITIAL + STEP, change: 'none' });
+    expect(again.stub.writes.size).toBe(0);
+    expect(await board(ledger)).toEqual(fresh);
+  });
+
+  it('participants:get says how many raises are pending and since when; none after the fold', async () => {
+    const t1 = ledger.now;
+    await inTx(ledger, success('trd-1'), 'tx-1');
+    ledger.advance(90);
+    await inTx(ledger, success('trd-2'), 'tx-2');
+    expect(await get(ledger, h1.participantId)).toMatchObject({ qScore: INITIAL + 2 * STEP, pendingCredits: 2, oldestCreditAt: t1, newestCreditAt: t1 + 90 });
+    await fold(ledger, operatorOf(h1), h1.participantId);
+    expect(await get(ledger, h1.participantId)).toMatchObject({ qScore: INITIAL + 2 * STEP, pendingCredits: 0, oldestCreditAt: 0, newestCreditAt: 0 });
+  });
+
+  it('folds at most a page per transaction; the pages add up to the one fold a lowering makes', async () => {
+    const raises = FOLD_PAGE + 20;
+    await inTx(ledger, async (ctx, now) => {
+      for (let i = 0; i < raises; i++) await raiseScore(ctx, h2.participantId, STEP / 4, 'test raise', `r-${i}`, now + i);
+    }, 'tx-raises');
+    const whole = ledger.fork();
+    const page1 = await fold(ledger, operatorOf(h2), h2.participantId);
+    expect(page1.result).toMatchObject({ folded: FOLD_PAGE, more: true });
+    expect((await get(ledger, h2.participantId)).pendingCredits).toBe(20);
+    const page2 = await fold(ledger, operatorOf(h2), h2.participantId);
+    expect(page2.result).toMatchObject({ folded: 20, more: false, change: 'folded' });
+
+    await whole.submit(h2.identity, 'participants:setStake', ['1']); // folds every credit at once
+    expect(await history(ledger, h2.participantId)).toEqual(await history(whole, h2.participantId));
+    expect((await record(ledger, h2.participantId)).qScore).toBe((await record(whole, h2.participantId)).qScore);
+  });
+
+  it('is refused for outsiders, a malformed id and an unknown participant', async () => {
+    await inTx(ledger, success('trd-1'), 'tx-1');
+    const otherUtility = identities.operator(nth(UTILITIES.filter((m) => m !== seller.identity.mspId), 0));
+    await expect(fold(ledger, otherUtility, seller.participantId)).rejects.toThrow(/\[FORBIDDEN:NOT_MANAGER\]/);
+    await expect(fold(ledger, buyer.identity, seller.participantId)).rejects.toThrow(/\[FORBIDDEN:NOT_MANAGER\]/);
+    await expect(fold(ledger, regulator, 'p-1/2')).rejects.toThrow(/\[INVALID_ARGUMENT:BAD_ID\]/);
+    await expect(fold(ledger, regulator, 'p-unknown')).rejects.toThrow(/\[NOT_FOUND:PARTICIPANT_NOT_FOUND\]/);
+    expect((await get(ledger, seller.participantId)).pendingCredits).toBe(1); // nothing folded by the refusals
   });
 });

@@ -57,6 +57,27 @@ describe('StateView: read-your-writes over a stub that has none', () => {
     expect(rows.map((r) => [r.attributes, r.value.id])).toEqual([[['g', 'b'], 'b'], [['g', 'c'], 'c2']]);
   });
 
+  it('lists only the first `limit` entries of the overlaid view, reading the committed range no further than needed', async () => {
+    const world = new WorldState();
+    const seed = contextOn(world, 'seed');
+    for (const id of ['a', 'c', 'e', 'g']) await seed.ctx.state.put(seed.ctx.state.key('t.obj', ['g', id]), { id });
+    seed.stub.commitTo(world);
+
+    const { ctx, stub } = contextOn(world);
+    await ctx.state.del(ctx.state.key('t.obj', ['g', 'a'])); // deleted here: not counted
+    await ctx.state.put(ctx.state.key('t.obj', ['g', 'b']), { id: 'b' }); // written here, before the stop
+    await ctx.state.put(ctx.state.key('t.obj', ['g', 'f']), { id: 'f' }); // written here, beyond the stop
+    const ids = async (limit?: number) => (await ctx.state.list<{ id: string }>('t.obj', ['g'], limit)).map((r) => r.value.id);
+    const before = stub.readKeys.length;
+    expect(await ids(2)).toEqual(['b', 'c']);
+    // a, c, e handed out by the committed range: 'a' is deleted by this transaction, so reading stopped at e
+    expect(stub.readKeys.slice(before).map((k) => k.split('\u0000')[3])).toEqual(['a', 'c', 'e']);
+    expect(await ids(3)).toEqual(['b', 'c', 'e']);
+    expect(await ids(4)).toEqual(['b', 'c', 'e', 'f']);
+    expect(await ids(10)).toEqual(await ids());
+    expect(await ids()).toEqual(['b', 'c', 'e', 'f', 'g']);
+  });
+
   it('fetches a committed key from the peer once per transaction', async () => {
     const { ctx, stub } = contextOn(new WorldState());
     const key = ctx.state.key('t.obj', ['z']);

@@ -7,7 +7,8 @@
  *   byte order (Buffer.compare, not JS string order), an empty range start maps to "\x01" so plain
  *   ranges never return composite keys, pagination with Fabric's bookmark (= next key);
  * - history per key, private data with SHA-256 hashes, transient map, one event per tx (last wins).
- * It also records every key read, so tests can count what a transaction touched.
+ * It also records every key read (a query's keys as its iterator hands them out), so tests can count
+ * what a transaction touched.
  */
 import { createHash } from 'crypto';
 import type { ChaincodeStub, Iterators, StateQueryResponse, Timestamp } from 'fabric-shim-api';
@@ -56,13 +57,18 @@ function validateCompositeKeyAttribute(attr: string): void {
 
 type KV = Iterators.KV;
 
-function iteratorOf<T>(items: T[]): Iterators.CommonIterator<T> & AsyncIterable<T> {
+/** `onYield`: called for each item as `next()` hands it out (a read counts when the caller takes it, as Fabric records it). */
+function iteratorOf<T>(items: T[], onYield?: (item: T) => void): Iterators.CommonIterator<T> & AsyncIterable<T> {
   let i = 0;
   let closed = false;
   const it = {
     async next(): Promise<Iterators.NextResult<T>> {
       if (closed) throw new Error('iterator closed');
-      if (i < items.length) return { value: nth(items, i++), done: false };
+      if (i < items.length) {
+        const value = nth(items, i++);
+        onYield?.(value);
+        return { value, done: false };
+      }
       return { value: undefined as unknown as T, done: true };
     },
     async close(): Promise<void> {
@@ -81,8 +87,8 @@ function iteratorOf<T>(items: T[]): Iterators.CommonIterator<T> & AsyncIterable<
 }
 
 /** The shim returns a promise that is also async-iterable; mimic that shape. */
-function queryResult<T>(items: T[]): Promise<Iterators.CommonIterator<T>> & AsyncIterable<T> {
-  const it = iteratorOf(items);
+function queryResult<T>(items: T[], onYield?: (item: T) => void): Promise<Iterators.CommonIterator<T>> & AsyncIterable<T> {
+  const it = iteratorOf(items, onYield);
   const p = Promise.resolve(it) as unknown as Promise<Iterators.CommonIterator<T>> & AsyncIterable<T>;
   (p as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<T> })[Symbol.asyncIterator] = () =>
     it[Symbol.asyncIterator]();
@@ -177,14 +183,15 @@ export class FakeStub implements Partial<ChaincodeStub> {
       .sort(byteCompare);
   }
   private toKVs(keys: string[]): KV[] {
-    return keys.map((key) => {
-      this.readKeys.push(key);
-      return { namespace: 'gridledger', key, value: this.world.state.get(key) as Uint8Array };
-    });
+    return keys.map((key) => ({ namespace: 'gridledger', key, value: this.world.state.get(key) as Uint8Array }));
   }
+  /** Records a key as read when the iterator hands it out (a caller that stops early has not read the rest). */
+  private readonly onRead = (kv: KV): void => {
+    this.readKeys.push(kv.key);
+  };
 
   getStateByRange(startKey: string, endKey: string): Promise<Iterators.StateQueryIterator> & AsyncIterable<KV> {
-    return queryResult(this.toKVs(this.rangeKeys(startKey === '' ? '\u0001' : startKey, endKey)));
+    return queryResult(this.toKVs(this.rangeKeys(startKey === '' ? '\u0001' : startKey, endKey)), this.onRead);
   }
 
   getStateByRangeWithPagination(
@@ -197,14 +204,14 @@ export class FakeStub implements Partial<ChaincodeStub> {
     const all = this.rangeKeys(start, endKey);
     const page = all.slice(0, pageSize);
     const next = all[pageSize] ?? '';
-    const it = iteratorOf(this.toKVs(page));
+    const it = iteratorOf(this.toKVs(page), this.onRead);
     const p = Promise.resolve({ iterator: it, metadata: { fetchedRecordsCount: page.length, bookmark: next } });
     return Object.assign(p, { [Symbol.asyncIterator]: () => it[Symbol.asyncIterator]() });
   }
 
   getStateByPartialCompositeKey(objectType: string, attributes: string[]): Promise<Iterators.StateQueryIterator> & AsyncIterable<KV> {
     const start = this.createCompositeKey(objectType, attributes);
-    return queryResult(this.toKVs(this.rangeKeys(start, start + MAX)));
+    return queryResult(this.toKVs(this.rangeKeys(start, start + MAX)), this.onRead);
   }
 
   getStateByPartialCompositeKeyWithPagination(

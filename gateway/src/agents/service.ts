@@ -11,7 +11,7 @@ import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryI
 import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
-import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type KeeperKind, type KeeperPlan } from './duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
 import { nextAuctionStep } from './duties/auction';
@@ -35,7 +35,8 @@ export interface AgentsConfig {
   maxAttempts: number;
   /** how many duties run at once */
   concurrency: number;
-  keeper: { enabled: boolean; marginMs: number; staggerMs: number };
+  /** `fold`: when `score-fold` folds a participant's score credits (duties/keeper.ts `foldPlan`; DEFAULT_FOLD_POLICY where absent) */
+  keeper: { enabled: boolean; marginMs: number; staggerMs: number; fold?: Partial<FoldPolicy> };
   /** settings of a meter the operator did not set through the API */
   defaults: AgentSettings;
   /** per-meter settings from the configuration (the API overrides them) */
@@ -128,10 +129,12 @@ export class AgentService {
   private readonly turn0DecideMs: number[] = [];
   private readonly now: () => number;
   private readonly keeperDelay: number;
+  private readonly fold: FoldPolicy;
 
   constructor(private readonly o: AgentOptions) {
     this.now = o.now ?? Date.now;
     this.keeperDelay = keeperDelayMs(o.operator.mspId, o.config.keeper.marginMs, o.config.keeper.staggerMs);
+    this.fold = { ...DEFAULT_FOLD_POLICY, ...(o.config.keeper.fold ?? {}) };
   }
 
   /** A meter's effective settings: API-set, else configured per meter, else the defaults. */
@@ -356,6 +359,16 @@ export class AgentService {
           if (requestId) wake.push(requestId);
           break;
         }
+        case EVENTS.qScoreChanged: {
+          // A raise credited to a participant of one of this gateway's meters: its custodian folds the credits
+          // once it is quiet (duties/keeper.ts foldPlan). Only the custodian: the utilities never race on one
+          // record, and nobody else may (participants:foldScore). One duty per participant, reopened after a fold.
+          const pid = s('participantId');
+          if (!keeper || p.credited !== true || !pid) break;
+          local ??= await this.refreshMeters();
+          if (local.has(pid)) add.push({ id: `score-fold|${pid}`, kind: 'score-fold', meterId: '', subject: pid, round: 0, dueAt: later(now + this.fold.quietMs), reopen: true });
+          break;
+        }
         case EVENTS.participantBanned: {
           const pid = s('participantId');
           const until = n('bannedUntil');
@@ -503,15 +516,19 @@ export class AgentService {
       case 'task-redraw': plan = redrawPlan(obj as TaskView, d.round, now); break;
       case 'task-draw': plan = drawPlan(obj as TaskView, d.round, now); break;
       case 'index-sync': plan = indexSyncPlan(obj as ParticipantView, now); break;
+      case 'score-fold': plan = foldPlan(obj as ParticipantView, now, this.fold); break;
     }
     if ('done' in plan) return this.finish(d, plan.done);
     if (!plan.act) {
       this.reschedule(d, plan.atMs + this.keeperDelay, `waits for ${new Date(plan.atMs).toISOString()}`);
       return;
     }
-    const r = await this.act(d, this.o.operator, `${kind}|${d.subject}|${d.round}`, KEEPER_FN[kind], [d.subject]);
+    // a score fold recurs under one duty: its act is named by the credits it folds (up to the newest pending)
+    const actKey = kind === 'score-fold' ? `${kind}|${d.subject}|${(obj as ParticipantView).newestCreditAt ?? 0}|${(obj as ParticipantView).pendingCredits ?? 0}` : `${kind}|${d.subject}|${d.round}`;
+    const r = await this.act(d, this.o.operator, actKey, KEEPER_FN[kind], [d.subject]);
     if (r.outcome === 'acted') {
       if (kind === 'index-sync') return this.finish(d, 'committee index synced');
+      // re-read: done when nothing is pending; a page more (more than 100 were pending) folds at once; new credits wait
       this.reschedule(d, this.now(), 'acted; re-reading');
       return;
     }

@@ -8,9 +8,10 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  * the duties' own bookkeeping: `reschedule`, `finish`, `recordAct`):
  * - the event checkpoint `agents` (table `event_checkpoints`, shared with the beacon listener under its
  *   own name): the last chaincode event whose duties were recorded;
- * - `agent_duties`: one row per duty (a committee seat of one meter in one task round, or a keeper
- *   deadline), written in the SAME transaction as the checkpoint that moves past the event creating or
- *   waking it — a restart neither misses a duty nor creates one twice;
+ * - `agent_duties`: one row per duty (a committee seat of one meter in one task round, a keeper
+ *   deadline, or a participant's recurring score fold, reopened when it has credits again), written
+ *   in the SAME transaction as the checkpoint that moves past the event creating or waking it — a
+ *   restart neither misses a duty nor creates one twice;
  * - `agent_acts`: every act submitted and committed (entry, vote, decision, keeper call), keyed by what it
  *   was (`vote|task|round|ballot|meter`): the agent's own record of what it did. The ledger stays the
  *   authority — a duty re-reads it before acting, so an act whose record was lost in a crash is seen
@@ -21,7 +22,7 @@ import { DEFAULT_SETTINGS, isBehaviour, type AgentSettings, type Behaviour } fro
  * - `agent_auction_secrets`: the sealed-bid secrets meters handed over, sealed with the wallet key like the
  *   meters' keys (`sealAuctionSecret`): the SQLite file alone never shows a price, salt or identity secret.
  */
-export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync' | 'auction';
+export type DutyKind = 'member' | 'household' | 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync' | 'score-fold' | 'auction';
 export type { DutyState };
 
 export interface Duty {
@@ -51,6 +52,11 @@ export interface DutyInput {
   subject: string;
   round: number;
   dueAt: number;
+  /**
+   * A duty that recurs under one id (`score-fold|<participant>`): a finished one (DONE or FAILED) is
+   * opened again with this due time and fresh attempts; a pending one is left alone, like any duty.
+   */
+  reopen?: boolean;
 }
 
 export interface Checkpoint {
@@ -153,6 +159,9 @@ export class AgentStore {
     let added = 0;
     let woken = 0;
     const ins = prepared(this.db, `INSERT OR IGNORE INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`);
+    const reopen = prepared(this.db, `INSERT INTO agent_duties (id, kind, meter_id, subject, round, state, due_at, event_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET state = 'PENDING', due_at = excluded.due_at, attempts = 0, note = '', last_error = NULL, event_at = excluded.event_at, updated_at = excluded.updated_at
+      WHERE agent_duties.state <> 'PENDING'`);
     const wake = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING'`);
     const wakeMember = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE subject = ? AND state = 'PENDING' AND kind = 'member'`);
     const wakeKind = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
@@ -160,7 +169,7 @@ export class AgentStore {
     const ent = prepared(this.db, 'INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const change of changes) {
-        for (const d of change.add) added += ins.run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
+        for (const d of change.add) added += (d.reopen ? reopen : ins).run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
         for (const s of new Set(change.wake)) woken += wake.run(now, now, now, s).changes;
         for (const s of new Set(change.wakeMembers ?? [])) if (!change.wake.includes(s)) woken += wakeMember.run(now, now, now, s).changes;
         for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;

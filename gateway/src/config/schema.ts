@@ -128,6 +128,16 @@ export const configSchema = {
             enabled: { type: 'boolean' },
             marginMs: { type: 'integer', minimum: 0, description: 'how long after a ledger deadline the keeper acts (clock skew)' },
             staggerMs: { type: 'integer', minimum: 0, description: "per-utility offset so the consortium's keepers do not collide" },
+            fold: {
+              type: 'object',
+              additionalProperties: false,
+              description: "when the keeper folds the score credits of this utility's participants (participants:foldScore; docs/agents.md §3)",
+              properties: {
+                quietMs: { type: 'integer', minimum: 0, description: 'fold once no new credit arrived for this long' },
+                maxAgeMs: { type: 'integer', minimum: 0, description: 'fold once the oldest pending credit is this old, even while credits keep arriving' },
+                maxPending: { type: 'integer', minimum: 1, description: 'fold once this many credits are pending, even while credits keep arriving' },
+              },
+            },
           },
         },
         defaults: { $ref: '#/definitions/agentSettings' },

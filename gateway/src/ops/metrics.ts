@@ -94,7 +94,7 @@ export class Metrics {
   });
   readonly agentDuties = new client.Counter({
     name: 'gateway_agent_duties_total',
-    help: "Agent duties ended, by kind (member, household, offer-expire, trade-timeout, auction-close, auction-expire, task-redraw, task-draw, index-sync) and outcome (done, failed)",
+    help: "Agent duties ended, by kind (member, household, offer-expire, trade-timeout, auction-close, auction-expire, task-redraw, task-draw, index-sync, score-fold) and outcome (done, failed)",
     labelNames: ['kind', 'outcome'],
     registers: [this.registry],
   });

@@ -1,4 +1,4 @@
-import { auctionClosePlan, auctionExpirePlan, drawPlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
 import { task, trade } from './fixtures';
 import type { AuctionView, ParticipantView } from '../../src/agents/duties/types';
 
@@ -61,5 +61,37 @@ describe('keeper plans', () => {
     expect(drawPlan(task({ status: 'CLOSED', outcome: 'CANCELLED' }), 0, S * 1000)).toEqual({ done: 'task closed (CANCELLED)' });
     // a peer that has not seen the beacon complete yet: look again shortly
     expect(drawPlan(task({ status: 'AWAITING_ENTROPY' }), 0, S * 1000)).toEqual({ act: false, atMs: S * 1000 + 5000 });
+  });
+
+  describe('participants:foldScore (score-fold): folds a quiet participant, waits while credits keep arriving', () => {
+    const policy = { quietMs: 60_000, maxAgeMs: 300_000, maxPending: 32 };
+    const p = (pendingCredits: number, oldestCreditAt: number, newestCreditAt: number): ParticipantView => ({ participantId: 'p', mspId: 'M', zone: 'z', status: 'ACTIVE', pendingCredits, oldestCreditAt, newestCreditAt });
+
+    it('waits until no credit arrived for quietMs, then folds', () => {
+      expect(foldPlan(p(3, S, S + 30), (S + 60) * 1000, policy)).toEqual({ act: false, atMs: (S + 90) * 1000 });
+      expect(foldPlan(p(3, S, S + 30), (S + 90) * 1000, policy)).toEqual({ act: true });
+    });
+
+    it('a new credit moves the wait (the re-read sees it), so it never folds in the middle of a burst of settlements', () => {
+      // the duty woke at the first credit's quiet time, but another credit arrived meanwhile
+      expect(foldPlan(p(4, S, S + 55), (S + 60) * 1000, policy)).toEqual({ act: false, atMs: (S + 115) * 1000 });
+    });
+
+    it('a participant that is never quiet is folded once its oldest credit is maxAgeMs old, or maxPending are pending', () => {
+      expect(foldPlan(p(10, S, S + 290), (S + 299) * 1000, policy)).toEqual({ act: false, atMs: (S + 300) * 1000 });
+      expect(foldPlan(p(10, S, S + 299), (S + 300) * 1000, policy)).toEqual({ act: true });
+      expect(foldPlan(p(32, S + 10, S + 20), (S + 21) * 1000, policy)).toEqual({ act: true });
+      expect(foldPlan(p(31, S + 10, S + 20), (S + 21) * 1000, policy)).toEqual({ act: false, atMs: (S + 80) * 1000 });
+    });
+
+    it('is over once nothing is pending (a lowering, a re-stake or another caller folded first: a lost race, nothing to do)', () => {
+      expect(foldPlan(p(0, 0, 0), (S + 1000) * 1000, policy)).toEqual({ done: 'no credits pending' });
+      // a chaincode without the credit summary: nothing to decide on
+      expect(foldPlan({ participantId: 'p', mspId: 'M', zone: 'z', status: 'ACTIVE' }, S * 1000, policy)).toMatchObject({ done: expect.stringContaining('no credit summary') });
+    });
+
+    it('defaults: quiet for a devnet interval, at most 5 minutes behind, at most 32 credits', () => {
+      expect(DEFAULT_FOLD_POLICY).toEqual(policy);
+    });
   });
 });

@@ -685,6 +685,132 @@ describe('AgentService', () => {
     expect(acts()).toEqual(['operator offers:expire o-1']);
   });
 
+  describe('keeper: folds the score credits of its own participants once they are quiet (score-fold)', () => {
+    const QUIET = 60_000; // DEFAULT_FOLD_POLICY: this CONFIG sets none
+    /** p-A (meter m-a, held here) on the ledger: its credit summary as participants:get answers it */
+    let pa: { participantId: string; mspId: string; zone: string; status: string; pendingCredits: number; oldestCreditAt: number; newestCreditAt: number };
+    const credited = (pid: string, credited = true) => ({ name: 'QScoreChanged', payload: { participantId: pid, delta: 1_000_000, reason: 'trade settled', ref: 'trd-1', ...(credited ? { credited: true } : { qScore: 9_000_000 }) } });
+    /** a fold committed on the ledger empties p-A's credits (FakeLedger.applied holds only valid transactions) */
+    let foldsSeen = 0;
+    const sync = () => {
+      const n = ledger.applied.filter((t) => t.fn === 'participants:foldScore').length;
+      if (n > foldsSeen) pa = { ...pa, pendingCredits: 0, oldestCreditAt: 0, newestCreditAt: 0 };
+      foldsSeen = n;
+    };
+    const earn = (n = 1) => {
+      sync();
+      const t = Math.floor(now / 1000);
+      pa.pendingCredits += n;
+      if (!pa.oldestCreditAt) pa.oldestCreditAt = t;
+      pa.newestCreditAt = t;
+    };
+    beforeEach(() => {
+      pa = { participantId: 'p-A', mspId: MSP, zone: 'zone-a', status: 'ACTIVE', pendingCredits: 0, oldestCreditAt: 0, newestCreditAt: 0 };
+      foldsSeen = 0;
+      const base = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        sync();
+        return fn === 'participants:get' && args[0] === 'p-A' ? Buffer.from(JSON.stringify(pa)) : base(id, fn, args);
+      };
+    });
+    const folds = () => acts().filter((a) => a.includes('participants:foldScore'));
+
+    it('a credit of a held participant opens one duty; credits of other utilities\' participants and lowerings open none', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      earn(2);
+      await s.handleEvent(ledger.emitEvents([credited('p-A'), credited('p-A'), credited('p-B'), credited('p-C', false)]));
+      expect(store.pending().filter((d) => d.kind === 'score-fold').map((d) => [d.id, d.meterId, d.dueAt])).toEqual([['score-fold|p-A', '', now + QUIET]]);
+    });
+
+    it('waits while credits keep arriving, folds once quiet as the operator, then ends; the next credit reopens it', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const t0 = now;
+      earn();
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      now = t0 + 40_000;
+      earn(); // a settlement 40 s later
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      now = t0 + QUIET;
+      await s.runOnce();
+      expect(folds()).toEqual([]); // the newest credit is 20 s old: not quiet yet
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'PENDING', dueAt: Math.floor((t0 + 40_000) / 1000) * 1000 + QUIET });
+      now = store.get('score-fold|p-A')!.dueAt;
+      await s.runOnce();
+      expect(folds()).toEqual(['operator participants:foldScore p-A']);
+      await s.runOnce(); // the re-read: nothing pending
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'DONE', note: 'no credits pending' });
+      expect(store.acts('score-fold|p-A').map((a) => a.act)).toEqual([`score-fold|p-A|${Math.floor((t0 + 40_000) / 1000)}|2`]);
+
+      earn();
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'PENDING', dueAt: now + QUIET, attempts: 0 });
+      now += QUIET;
+      await s.runOnce();
+      await s.runOnce();
+      expect(folds()).toHaveLength(2);
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'DONE' });
+    });
+
+    it('lost race: the credits were folded by someone else first (a lowering, a re-stake, the meter): nothing is sent', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      earn(3);
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      pa = { ...pa, pendingCredits: 0, oldestCreditAt: 0, newestCreditAt: 0 }; // folded by a penalty in a settlement
+      now += QUIET;
+      await s.runOnce();
+      expect(folds()).toEqual([]);
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'DONE', note: 'no credits pending' });
+    });
+
+    it('a fold invalidated by a credit committed meanwhile (MVCC) is retried on a fresh read: it waits for the new quiet time', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      earn();
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      now += QUIET;
+      // both tries of the submitter are invalidated (code 11): a settlement crediting p-A committed first
+      ledger.script.push({ stage: 'conflict' }, { stage: 'conflict' });
+      await s.runOnce();
+      expect(ledger.applied).toEqual([]);
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'PENDING', attempts: 1 });
+      earn(); // a settlement committed meanwhile
+      now += 10;
+      await s.runOnce();
+      expect(folds()).toEqual([]); // the re-read sees the new credit: quiet again first
+      expect(store.get('score-fold|p-A')!.note).toMatch(/^waits for /);
+    });
+
+    it('after a restart the pending duty folds once; a crash after the fold committed sends no second fold', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      earn(2);
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      await s.stop();
+      now += QUIET;
+      const t = make(new AgentStore(db, KEY));
+      await t.runOnce();
+      expect(folds()).toEqual(['operator participants:foldScore p-A']);
+      // the process dies before it re-reads and ends the duty: the next process finds nothing pending
+      await t.stop();
+      const u = make(new AgentStore(db, KEY));
+      await u.runOnce();
+      expect(folds()).toHaveLength(1);
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'DONE', note: 'no credits pending' });
+    });
+
+    it('with the keeper off, no fold duty is opened', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = new AgentService({ ledger, submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }), store, operator: identity('operator'), meters, logger: silentLogger, metrics: new Metrics(), config: { ...CONFIG, keeper: { ...CONFIG.keeper, enabled: false } }, now: () => now });
+      services.push(s);
+      earn();
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      expect(store.pending().filter((d) => d.kind === 'score-fold')).toEqual([]);
+    });
+  });
+
   it('keeper: a task left seeded (its draw found too few eligible members) is drawn again once a member is admitted', async () => {
     world.task = task({ status: 'SEEDED', committee: [] });
     const store = new AgentStore(db, KEY);

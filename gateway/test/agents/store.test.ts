@@ -34,4 +34,23 @@ describe('AgentStore commits', () => {
     expect(() => db.transaction(() => store.reschedule('d', 7, 'inside', {}, 2))()).not.toThrow();
     expect(store.get('d')!.dueAt).toBe(7);
   });
+
+  it('reopens a recurring duty (score-fold) once it is finished, never one that is still pending; other duties are added once', () => {
+    const store = new AgentStore(db, KEY);
+    const fold = (dueAt: number) => ({ id: 'score-fold|p-1', kind: 'score-fold' as const, meterId: '', subject: 'p-1', round: 0, dueAt, reopen: true });
+    expect(store.advance({ block: 1, txId: 'a' }, { add: [fold(100)], wake: [], entries: [] }, 1).added).toBe(1);
+    // more credits while it waits: the pending duty is left alone (its run re-reads the ledger)
+    expect(store.advance({ block: 2, txId: 'b' }, { add: [fold(200), fold(300)], wake: [], entries: [] }, 2).added).toBe(0);
+    expect(store.get('score-fold|p-1')).toMatchObject({ state: 'PENDING', dueAt: 100 });
+    store.reschedule('score-fold|p-1', 150, 'retry', { attempt: true, error: 'MVCC' }, 3);
+    store.finish('score-fold|p-1', 'DONE', 'no credits pending', null, 4);
+    // a credit after the fold: the same row, pending again with fresh attempts
+    expect(store.advance({ block: 3, txId: 'c' }, { add: [fold(500)], wake: [], entries: [] }, 5).added).toBe(1);
+    expect(store.get('score-fold|p-1')).toMatchObject({ state: 'PENDING', dueAt: 500, attempts: 0, note: '', lastError: null, createdAt: 1 });
+    // a duty without `reopen` is never re-added once finished
+    store.advance({ block: 4, txId: 'd' }, { add: [{ id: 'offer-expire|o', kind: 'offer-expire', meterId: '', subject: 'o', round: 0, dueAt: 5 }], wake: [], entries: [] }, 6);
+    store.finish('offer-expire|o', 'DONE', 'offer expired', null, 7);
+    expect(store.advance({ block: 5, txId: 'e' }, { add: [{ id: 'offer-expire|o', kind: 'offer-expire', meterId: '', subject: 'o', round: 0, dueAt: 9 }], wake: [], entries: [] }, 8).added).toBe(0);
+    expect(store.get('offer-expire|o')).toMatchObject({ state: 'DONE' });
+  });
 });

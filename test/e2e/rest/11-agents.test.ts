@@ -31,7 +31,7 @@ const gwOf = (m: Member) => gateways.find((g) => g.org === m.org)!;
 const TASK_DEADLINE_SECONDS = TEST_GOVERNANCE.slotSeconds * 4;
 const NAMES = ['TaskOpened', 'CommitteeDrawn', 'LeaderEntryRecorded', 'VoteRecorded', 'BallotDecided', 'ParticipantAdmitted', 'TaskCancelled'];
 
-async function participant(pid: string): Promise<{ status: string; stake: number; qScore: number }> {
+async function participant(pid: string): Promise<{ status: string; stake: number; qScore: number; pendingCredits: number }> {
   const r = await regulator.get(`/api/v1/participants/${pid}`);
   expectStatus(r, 200);
   return r.body;
@@ -180,6 +180,7 @@ describe('meter agents', () => {
     await fundWallet(seller, sellerGw, 100_000);
     await fundWallet(buyer, buyerGw, 100_000);
     const [sellerBefore, buyerBefore] = [await balance(regulator, seller.participantId), await balance(regulator, buyer.participantId)];
+    const scoreBefore = new Map([[seller.participantId, (await participant(seller.participantId)).qScore], [buyer.participantId, (await participant(buyer.participantId)).qScore]]);
 
     await ensureMarketParameters(regulator); // 60 s metering intervals (docs/market.md "Metering intervals")
     const len = TEST_INTERVAL;
@@ -210,6 +211,27 @@ describe('meter agents', () => {
     const history = await regulator.get(`/api/v1/trades/${tradeId}/history?pageSize=50`);
     const states = (history.body.items as Array<{ state: string }>).map((h) => h.state).filter((st, i, all) => i === 0 || all[i - 1] !== st);
     expect(states).toEqual(['AWAITING_ENERGY', 'EXECUTION', 'FINAL', 'SETTLED']);
+
+    // The settlement raised seller and buyer by score credits (docs/governance.md §8); the score of record —
+    // what the leaderboard orders by — catches up when each party's own utility's keeper folds them, once the
+    // party has been quiet for a while (docs/agents.md §3 score-fold). Nobody calls participants:foldScore here.
+    await eventually("the parties' score credits folded by their utilities' keepers", async () => {
+      for (const m of [seller, buyer]) if ((await participant(m.participantId)).pendingCredits !== 0) return undefined;
+      return true;
+    }, 5 * 60_000);
+    const board: Array<{ participantId: string; qScore: number }> = [];
+    for (let bookmark = '', first = true; first || bookmark !== ''; first = false) {
+      const page = await regulator.get(`/api/v1/participants/leaderboard?pageSize=100${bookmark ? `&bookmark=${encodeURIComponent(bookmark)}` : ''}`);
+      expectStatus(page, 200);
+      board.push(...page.body.entries);
+      bookmark = page.body.bookmark;
+    }
+    for (let i = 1; i < board.length; i++) expect(board[i]!.qScore).toBeLessThanOrEqual(board[i - 1]!.qScore);
+    for (const m of [seller, buyer]) {
+      const listed = board.filter((e) => e.participantId === m.participantId);
+      expect(listed).toEqual([{ participantId: m.participantId, qScore: (await participant(m.participantId)).qScore }]);
+      expect(listed[0]!.qScore).toBeGreaterThan(scoreBefore.get(m.participantId)!); // the trade's raise, folded
+    }
   }, 20 * 60_000);
 
   test('an offer nobody accepted is closed by a keeper once it expired, its collateral returned', async () => {

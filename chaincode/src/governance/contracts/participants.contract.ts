@@ -4,13 +4,13 @@ import { effectiveStatus, Participant } from '../domain/participant';
 import { getCaller, requireMeter, requireOperator, requireRegulator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { KEY } from '../ledger/keys';
-import { mustReadParticipant, pendingScoreCredits, QScoreHistoryEntry } from '../ledger/participants';
+import { creditedScore, creditSummary, mustReadParticipant, pendingScoreCredits, QScoreHistoryEntry } from '../ledger/participants';
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { readParameters } from '../ledger/parameters';
 import * as registry from '../services/registry';
-import { pendingHistory, withCreditedScore } from '../services/reputation';
+import { pendingHistory } from '../services/reputation';
 import { MAX_QUANTITY } from '@gridledger/protocol';
-import { inputOf, intArg, jsonObjectArg, textArg } from '../../kernel/args';
+import { idArg, inputOf, intArg, jsonObjectArg, textArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 
 /**
@@ -66,10 +66,13 @@ export class ParticipantsContract extends GridLedgerContract {
     const caller = getCaller(ctx);
     const params = await ctx.parameters();
     const now = await ctx.time(params);
-    // the score the rules see: the record's plus its pending credits (ledger/participants.ts)
-    const p = await withCreditedScore(ctx, await mustReadParticipant(ctx, participantId), params);
+    // the score the rules see: the record's plus its pending credits (ledger/participants.ts), and how
+    // many are pending since when (what the keeper's participants:foldScore decides on)
+    const record = await mustReadParticipant(ctx, participantId);
+    const credits = await pendingScoreCredits(ctx, participantId);
+    const p = { ...record, qScore: creditedScore(record.qScore, credits, params.qScoreMax) };
     const full = caller.participantId === p.participantId || registry.canManage(caller, p);
-    return canonicalJson(view(p, now, full));
+    return canonicalJson({ ...view(p, now, full), ...creditSummary(credits) });
   }
 
   @Transaction(false)
@@ -139,6 +142,20 @@ export class ParticipantsContract extends GridLedgerContract {
     getCaller(ctx);
     const now = await ctx.time();
     return canonicalJson(await registry.syncParticipantIndex(ctx, participantId, now));
+  }
+
+  /**
+   * The participant itself, an operator of its utility or the regulator: folds up to 100 of its
+   * pending score credits into its record, so the record, history and leaderboard catch up with the
+   * score (`participants:get` already includes them). Writes nothing when none are pending. Result:
+   * `{participantId, folded, more, qScore, change}`; `more`: call again.
+   */
+  @Transaction()
+  @Returns('string')
+  async foldScore(ctx: GridLedgerContext, participantId: string): Promise<string> {
+    const pid = idArg(participantId, 'participantId');
+    const caller = getCaller(ctx);
+    return canonicalJson(await registry.foldScore(ctx, caller, pid, await ctx.parameters()));
   }
 
   /**

@@ -108,9 +108,24 @@ export async function addScoreCredit(ctx: GridLedgerContext, pid: string, c: Omi
   await ctx.state.put(ctx.state.key(KEY.qscoreCredit, [pid, ctx.nextLocalId()]), { ...c, txId: ctx.txId });
 }
 
-/** The participant's credits not yet folded, in key order (a range bounded by its own raises since its last fold). */
-export function pendingScoreCredits(ctx: GridLedgerContext, pid: string): Promise<Array<Entry<ScoreCredit>>> {
-  return ctx.state.list<ScoreCredit>(KEY.qscoreCredit, [pid]);
+/**
+ * The participant's credits not yet folded, in key order (a range bounded by its own raises since its
+ * last fold); with `limit`, only the first `limit` of them (kernel/state.ts `list`).
+ */
+export function pendingScoreCredits(ctx: GridLedgerContext, pid: string, limit?: number): Promise<Array<Entry<ScoreCredit>>> {
+  return ctx.state.list<ScoreCredit>(KEY.qscoreCredit, [pid], limit);
+}
+
+/** How many raises are pending and when the oldest and newest were earned (Unix seconds; 0 when none). Pure. */
+export function creditSummary(credits: ReadonlyArray<Entry<ScoreCredit>>): { pendingCredits: number; oldestCreditAt: number; newestCreditAt: number } {
+  // key order is not time order (a credit's key carries its transaction id): take the extremes
+  let oldest = 0;
+  let newest = 0;
+  for (const { value: c } of credits) {
+    if (oldest === 0 || c.at < oldest) oldest = c.at;
+    if (c.at > newest) newest = c.at;
+  }
+  return { pendingCredits: credits.length, oldestCreditAt: oldest, newestCreditAt: newest };
 }
 
 /** The score a record and its pending credits add up to: raises commute with the upper bound. */

@@ -223,6 +223,47 @@ export async function syncParticipantIndex(ctx: GridLedgerContext, pid: string, 
   return syncCommitteeIndex(ctx, await mustReadParticipant(ctx, pid), now, true);
 }
 
+/** Credits one `participants:foldScore` folds at most: 100 history entries and 100 deletions, one small transaction. */
+export const FOLD_PAGE = 100;
+
+export interface ScoreFold {
+  participantId: string;
+  /** credits folded into the record (and deleted) by this call */
+  folded: number;
+  /** credits still pending after it (more than a page were pending): call again */
+  more: boolean;
+  /** the record's score after the call: the participant's score when `more` is false */
+  qScore: number;
+  change: 'folded' | 'none';
+}
+
+/**
+ * Folds up to FOLD_PAGE of `pid`'s pending score credits into its record (docs/governance.md §8 "Score
+ * credits"; the keeper duty `score-fold`, docs/agents.md §3). The score does not change, only where it
+ * is stored: the record, its leaderboard rank key and its history catch up with the credits, which
+ * are deleted. No credits: nothing is written (`change: 'none'`).
+ *
+ * Who: the participant itself, an operator of its utility or the regulator (`canManage`). Harmless as
+ * that is, a fold writes the record, which every settlement, draw and offer touching the participant
+ * reads: an outsider folding each new credit would invalidate them (MVCC code 11) at will. Its
+ * custodian — the utility whose keeper folds — knows when the participant is quiet.
+ *
+ * Emits nothing, like every fold: each credit was announced by its own `QScoreChanged {credited: true}`
+ * (analytics stores already added it), and the score is unchanged.
+ */
+export async function foldScore(ctx: GridLedgerContext, caller: Caller, pid: string, params: StoredParameters): Promise<ScoreFold> {
+  const p = await mustReadParticipant(ctx, pid);
+  if (caller.participantId !== pid && !canManage(caller, p)) {
+    fail('FORBIDDEN', 'NOT_MANAGER', `only ${pid} itself, an operator of ${p.mspId} or the regulator may fold its score credits`);
+  }
+  const ranked = p.qScore;
+  const entries = p.qHistoryCount;
+  const { folded, more } = await foldScoreCredits(ctx, p, params, FOLD_PAGE);
+  // credits that changed nothing (the score was at qScoreMax) are only deleted: the record is not rewritten
+  if (p.qHistoryCount !== entries) await writeParticipant(ctx, p, ranked);
+  return { participantId: pid, folded, more, qScore: p.qScore, change: folded > 0 ? 'folded' : 'none' };
+}
+
 /**
  * Upgrade step (regulator) for a zone indexed by a chaincode version without position keys:
  * writes the position keys of the next `pageSize` entries; call again until `complete`. Returns the

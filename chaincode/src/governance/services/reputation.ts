@@ -24,13 +24,19 @@ import { present } from '../../kernel/invariant';
  * Reads the participant's credit range, so it conflicts (code 12) only with a transaction that
  * credits this participant at the same time, and is retried.
  */
-export async function foldScoreCredits(ctx: GridLedgerContext, p: Participant, params: StoredParameters): Promise<void> {
-  const credits = await pendingScoreCredits(ctx, p.participantId);
+export async function foldScoreCredits(ctx: GridLedgerContext, p: Participant, params: StoredParameters, limit?: number): Promise<{ folded: number; more: boolean }> {
+  // With `limit` (participants:foldScore only): the first `limit` credits in key order, and one more
+  // read to tell whether any remain. Folding a prefix then the rest records exactly what folding all
+  // at once records (each step is bounded from the score before it, in the same order), so a fold may
+  // be split over transactions; a lowering must not be (changeScore folds every credit first).
+  const read = await pendingScoreCredits(ctx, p.participantId, limit === undefined ? undefined : limit + 1);
+  const credits = limit === undefined ? read : read.slice(0, limit);
   for (const e of pendingHistory(p, credits, params)) {
     p.qScore = e.qScore;
     await appendQScoreHistory(ctx, p, { at: e.at, delta: e.delta, qScore: e.qScore, reason: e.reason, ref: e.ref }, e.txId);
   }
   for (const c of credits) await ctx.state.del(c.key);
+  return { folded: credits.length, more: read.length > credits.length };
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import type { AuctionView, OfferView, ParticipantView, TaskView, TradeView } from './types';
 
-export type KeeperKind = 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync';
+export type KeeperKind = 'offer-expire' | 'trade-timeout' | 'auction-close' | 'auction-expire' | 'task-redraw' | 'task-draw' | 'index-sync' | 'score-fold';
 
 /** The chaincode function each keeper duty submits (its one argument is the duty's subject). */
 export const KEEPER_FN: Record<KeeperKind, string> = {
@@ -21,6 +21,7 @@ export const KEEPER_FN: Record<KeeperKind, string> = {
   'task-redraw': 'committees:redraw',
   'task-draw': 'committees:draw',
   'index-sync': 'participants:syncCommitteeIndex',
+  'score-fold': 'participants:foldScore',
 };
 
 /** The read that tells whether the duty still applies. */
@@ -32,6 +33,7 @@ export const KEEPER_READ: Record<KeeperKind, string> = {
   'task-redraw': 'committees:getTask',
   'task-draw': 'committees:getTask',
   'index-sync': 'participants:get',
+  'score-fold': 'participants:get',
 };
 
 export type KeeperPlan = { act: true } | { act: false; atMs: number } | { done: string };
@@ -104,6 +106,41 @@ export function indexSyncPlan(p: ParticipantView, nowMs: number): KeeperPlan {
   if (p.status === 'BANNED') return at((p.bannedUntil + 1) * 1000, nowMs);
   if (p.status === 'ACTIVE' && nowMs >= p.bannedUntil * 1000) return { act: true };
   return { done: `participant ${p.status}` };
+}
+
+/** When the custodian's keeper folds a participant's pending score credits (docs/agents.md §3 `score-fold`). */
+export interface FoldPolicy {
+  /** quiet: no new credit for this long (the settlements crediting it are over for now) */
+  quietMs: number;
+  /** staleness bound: the oldest pending credit is this old, whatever keeps arriving */
+  maxAgeMs: number;
+  /** work bound: this many credits pending, whatever keeps arriving */
+  maxPending: number;
+}
+
+/**
+ * Defaults (docs/agents.md §3): quiet for one 60 s devnet interval (a production utility with longer
+ * intervals and 300 s slots sets it to about a slot), at most 5 minutes of lag, at most 32 credits.
+ */
+export const DEFAULT_FOLD_POLICY: FoldPolicy = { quietMs: 60_000, maxAgeMs: 300_000, maxPending: 32 };
+
+/**
+ * `participants:foldScore` for a participant of this utility's meters, from `participants:get`'s credit
+ * summary. A fold writes the participant record, which every settlement crediting it, every offer and
+ * every draw that considers it reads: folding while credits keep arriving would invalidate those (MVCC,
+ * code 11) and be invalidated by them (a new credit in its range, code 12). So it waits until the
+ * participant has been quiet for `quietMs`; a participant that is never quiet is folded once its oldest
+ * credit is `maxAgeMs` old or `maxPending` credits are pending (the leaderboard's lag and the fold's size
+ * stay bounded, at the price of the settlements in flight at that moment, retried by their submitters). Over once nothing is pending (a lowering, a re-stake,
+ * the meter or another caller folded meanwhile: the "lost race", nothing to do).
+ */
+export function foldPlan(p: ParticipantView, nowMs: number, policy: FoldPolicy): KeeperPlan {
+  if (p.pendingCredits === undefined) return { done: 'participants:get reports no credit summary (chaincode before participants:foldScore)' };
+  if (p.pendingCredits === 0) return { done: 'no credits pending' };
+  if (p.pendingCredits >= policy.maxPending) return { act: true };
+  const quietAt = (p.newestCreditAt ?? 0) * 1000 + policy.quietMs;
+  const staleAt = (p.oldestCreditAt ?? 0) * 1000 + policy.maxAgeMs;
+  return at(Math.min(quietAt, staleAt), nowMs);
 }
 
 /**

@@ -76,6 +76,10 @@ export interface ParticipantView {
   status: ParticipantStatus;
   admissionTaskId?: string;
   bannedUntil?: number;
+  /** `participants:get` only: score credits not folded into the record yet, and when the oldest and newest were earned (Unix seconds, 0 = none) */
+  pendingCredits?: number;
+  oldestCreditAt?: number;
+  newestCreditAt?: number;
 }
 
 /** The fields of the protocol's `Trade` (`trades:get`) a duty decides on. */

@@ -74,8 +74,11 @@ export const Participant = record(
     admissionTaskId: str(),
     meterId: str('full view only (the participant, its operator, the regulator)'),
     attempts: integer('join attempts; full view only'),
+    pendingCredits: integer('participants:get only: raises not folded into the record yet (qScore includes them; participants:foldScore folds them)'),
+    oldestCreditAt: at('participants:get only: Unix seconds of the oldest pending raise; 0 = none'),
+    newestCreditAt: at('participants:get only: Unix seconds of the newest pending raise; 0 = none'),
   },
-  ['meterId', 'attempts'],
+  ['meterId', 'attempts', 'pendingCredits', 'oldestCreditAt', 'newestCreditAt'],
   'a participant: the full view, or the pseudonymous public view without meterId and attempts (participants:get)',
 );
 
@@ -96,6 +99,18 @@ export const CommitteeIndexSync = record(
   },
   ['position'],
   'a participant\'s committee-index entry brought up to date (participants:syncCommitteeIndex)',
+);
+
+export const ScoreFold = record(
+  {
+    participantId: str(),
+    folded: integer('pending score credits folded into the record (and deleted) by this call'),
+    more: bool('credits are still pending (more than one page was): call again'),
+    qScore: integer('the record\'s score after the call; the participant\'s score when `more` is false'),
+    change: oneOf(['folded', 'none']),
+  },
+  [],
+  'a participant\'s pending score credits folded into its record (participants:foldScore)',
 );
 
 export const CommitteeIndexBackfill = record(

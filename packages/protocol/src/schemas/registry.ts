@@ -33,6 +33,7 @@ export const OUTPUT_SCHEMAS = {
   Participant: O.Participant,
   WhoAmI: O.WhoAmI,
   CommitteeIndexSync: O.CommitteeIndexSync,
+  ScoreFold: O.ScoreFold,
   CommitteeIndexBackfill: O.CommitteeIndexBackfill,
   QScoreHistoryPage: O.QScoreHistoryPage,
   LeaderboardPage: O.LeaderboardPage,
