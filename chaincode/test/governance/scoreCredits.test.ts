@@ -32,7 +32,9 @@ async function inTx<T>(ledger: TestLedger, fn: (ctx: GridLedgerContext, now: num
   return out;
 }
 
-const get = (ledger: TestLedger, pid: string) => ledger.evaluate<Participant>(regulator, 'participants:get', [pid]);
+/** `participants:get`: the participant with its credited score and the credit summary the keeper decides on */
+const get = (ledger: TestLedger, pid: string) =>
+  ledger.evaluate<Participant & { pendingCredits: number; oldestCreditAt: number; newestCreditAt: number }>(regulator, 'participants:get', [pid]);
 const history = async (ledger: TestLedger, pid: string) =>
   (await ledger.evaluate<{ entries: QScoreHistoryEntry[] }>(regulator, 'participants:getQScoreHistory', [pid, '100', ''])).entries;
 
