@@ -397,8 +397,15 @@ export class AgentService {
             this.arriving.delete(tradeId);
             this.tradeIntervals.delete(tradeId);
           }
-          // trade events name the trade, member duties the task; the task's keeper only needs the trade's end
-          if (tradeId) {
+          // trade events name the trade, member duties the task; the task's keeper only needs the trade's end.
+          // The buyer's evidence moves neither the trade's state nor its stage window: its timeout keeper
+          // would only read it to sleep until the same deadline (duties/keeper.ts tradePlan), so only the
+          // trade's household autopilot is woken.
+          if (tradeId && name === EVENTS.tradeDeliveryEvidenced) {
+            wakeIds.push(`household|${tradeId}`);
+            wakeMembers.push(taskIdFor(TRADE_TASK_KIND, tradeId));
+            if (this.o.store.pendingOf(tradeId, 'trade-timeout').length) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'evidence-keeps-deadline' });
+          } else if (tradeId) {
             wake.push(tradeId);
             (name === EVENTS.tradeClosed ? wake : wakeMembers).push(taskIdFor(TRADE_TASK_KIND, tradeId));
           }
@@ -793,7 +800,7 @@ export class AgentService {
 
     // ONE evaluation: the task, its ballots up to the open one with their votes, and the subject (the
     // candidate, or the trade and its packets) — what getTask, getBallot per ballot and the subject's reads
-    // answered in up to five (docs/agents.md §2 "Reading the ledger")
+    // answered in up to five (docs/agents.md §1 "Executor")
     const startedAt = this.eventSeq;
     const view = await this.read<MemberViewState>('committees:getMemberView', [d.subject, 'true']);
     const task = view.task;

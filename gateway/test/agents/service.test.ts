@@ -767,6 +767,20 @@ describe('AgentService', () => {
       expect(store.get('trade-timeout|trd-1')).toMatchObject({ state: 'DONE', note: 'trade SETTLED' });
       expect(ledger.evaluated).toEqual([]);
     });
+
+    it("the buyer's evidence wakes the trade's household autopilot and member duties, not its timeout keeper (the stage window did not move)", async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const D = Math.floor(now / 1000) + 600;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: 'trd-1', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeDeliveryEvidenced', payload: { tradeId: 'trd-1', declaredWh: 200, meteredWh: 200 } }]));
+      expect(store.due(now, 64).map((d) => d.id)).toEqual(['household|trd-1']);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'evidence-keeps-deadline' })).toBe(1);
+      // a stage that moves (the execution stage approved: the final one has its own window) wakes the keeper
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-1', state: 'FINAL', decidedBy: 'committee' } }]));
+      expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['household|trd-1', 'trade-timeout|trd-1']);
+    });
   });
 
   it("household autopilot: only a reading of the trade's delivery interval wakes its duty, which then mints at once", async () => {
