@@ -139,6 +139,12 @@ export class AgentService {
    * every event wakes the duty and it reads).
    */
   private readonly tallies = new Map<string, OpenBallotTally>();
+  /**
+   * member duties whose last read showed the open ballot voted on by this member or at its quorum, so their
+   * step is decide-at-its-turn or wait whatever the facts (`needsOwnCheck`): they read without the subject
+   * (`withSubject` false). Dropped by anything that may open another ballot (every wake-up but a vote's).
+   */
+  private readonly factsDone = new Set<string>();
   /** member duty id → the task as its last read showed it (its round's slot schedule: whether the meter leads now) */
   private readonly lastTasks = new Map<string, TaskView>();
   /** taskId → its ballots' names in order, fixed when it opened: whether an approved ballot closes it (`decisionClosesTask`) */
@@ -469,7 +475,10 @@ export class AgentService {
     }
     // A duty woken by anything but a vote it could count re-reads: what it knew of its ballot may be stale
     // (an entry adds the leader's approval, a decision opens the next ballot).
-    for (const subject of [...wake, ...wakeMembers]) for (const id of this.tallies.keys()) if (id.startsWith(`member|${subject}|`)) this.tallies.delete(id);
+    for (const subject of [...wake, ...wakeMembers]) {
+      for (const id of this.tallies.keys()) if (id.startsWith(`member|${subject}|`)) this.tallies.delete(id);
+      for (const id of this.factsDone) if (id.startsWith(`member|${subject}|`)) this.factsDone.delete(id);
+    }
     for (const d of seeded) if (!drawnNow.has(`${d.subject}|${d.round}`)) add.push(d);
     if (this.holding.size) {
       // a leader holding its block for arriving trades re-checks once none is arriving (or at its hold's limit)
@@ -544,6 +553,7 @@ export class AgentService {
   /** Drops what this process remembers of a duty's last read (the duty is over, or an event made it stale). */
   private forget(dutyId: string): void {
     this.tallies.delete(dutyId);
+    this.factsDone.delete(dutyId);
     this.lastTasks.delete(dutyId);
   }
 
@@ -802,7 +812,8 @@ export class AgentService {
     // candidate, or the trade and its packets) — what getTask, getBallot per ballot and the subject's reads
     // answered in up to five (docs/agents.md §1 "Executor")
     const startedAt = this.eventSeq;
-    const view = await this.read<MemberViewState>('committees:getMemberView', [d.subject, 'true']);
+    const withSubject = !this.factsDone.has(d.id);
+    const view = await this.read<MemberViewState>('committees:getMemberView', [d.subject, String(withSubject)]);
     const task = view.task;
     if (task.round !== d.round) return { finish: `round ${d.round} replaced by round ${task.round}` };
     this.lastTasks.set(d.id, task);
@@ -818,6 +829,15 @@ export class AgentService {
     }
     const subject = view.subject;
     const cur = currentBallot(task, ballots, task.round);
+    const ownCheck = task.status === 'ACTIVE' && !('closed' in cur) && (task.kind === 'admission' || task.kind === 'trade') && needsOwnCheck(task, ballots, me);
+    if (ownCheck && !withSubject) {
+      // read without the facts, yet the open ballot wants this member's own check (not expected: only a new
+      // ballot does that, and everything that opens one drops factsDone): read again, with them
+      this.factsDone.delete(d.id);
+      return this.memberView(d, leadsOnly);
+    }
+    if (quiet && task.status === 'ACTIVE' && !('closed' in cur) && !ownCheck) this.factsDone.add(d.id);
+    else this.factsDone.delete(d.id);
     let verdict: Verdict | undefined;
     let notReady: string | undefined;
     let entryVerdict: boolean | undefined;

@@ -696,6 +696,41 @@ describe('AgentService', () => {
       expect(dueMembers(store)).toEqual(['member|t-1|0|m-a']);
     });
 
+    it('a member that voted reads without the facts; should the next ballot open without an event dropping that, it reads again with them', async () => {
+      const stages = [
+        { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+        { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+      ];
+      world.task = task({ kind: 'trade', subjectId: 'trd-1', ballots: stages, committee: ['p-A', 'p-B', 'p-D', 'p-E'] }); // m-a only
+      const ballots: Record<string, BallotState> = { execution: ballot('execution', { entryBy: 'p-D', slot: 10, votes: [['p-A', true]] }), final: { ballot: null, round: 0, votes: [] } };
+      let t = trade();
+      const inner = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[1]!]));
+        if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+        if (fn === 'energy:get') return Buffer.from(JSON.stringify({ packetId: 'pkt-1', owner: 'p-S', meterId: 'm-s', intervalStart: t.deliveryStart, escrowedWh: 200, tradeId: t.tradeId }));
+        return inner(id, fn, args);
+      };
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: 'trd-1', round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
+      await s.runOnce(); // voted already: waits for the quorum
+      ledger.evaluated.length = 0;
+      store.reschedule('member|t-1|0|m-a', 0, 'test');
+      await s.runOnce();
+      expect(ledger.evaluated.map((e) => e.args[1])).toEqual(['false']);
+      // the execution stage approved and the final one entered, but nothing told this process: it reads
+      // without the facts, sees a ballot it must check itself, and reads again with them — then votes
+      t = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200 });
+      ballots.execution = ballot('execution', { entryBy: 'p-D', slot: 10, votes: [['p-A', true], ['p-B', true]], status: 'APPROVED' });
+      ballots.final = ballot('final', { entryBy: 'p-D', slot: 12 });
+      ledger.evaluated.length = 0;
+      store.reschedule('member|t-1|0|m-a', 0, 'test');
+      await s.runOnce();
+      expect(ledger.evaluated.map((e) => e.args[1])).toEqual(['false', 'true']);
+      expect(ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => JSON.parse(x.args[1]!) as { approve: boolean })).toEqual([expect.objectContaining({ approve: true, conditions: { condition3: true, condition4: true } })]);
+    });
+
     it('a decision that closes the task ends its member duties and redraw keeper without a read; one that opens the next ballot wakes them', async () => {
       const stages = [
         { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
@@ -893,8 +928,10 @@ describe('AgentService', () => {
     now = inSlot(11) + 60_000;
     store.reschedule('member|t-1|0|m-c', 0, 'test');
     await s.runOnce();
-    // both seats are due by now (m-a's was put at +60 s above): one read each
-    expect(ledger.evaluated.map((e) => `${e.fn} ${e.args[0]}`)).toEqual(['committees:getMemberView t-1', 'committees:getMemberView t-1']);
+    // both seats are due by now (m-a's was put at +60 s above): one read each. m-c's last read showed its own
+    // vote on the open ballot, so it reads without the trade (withSubject false); m-a's last read was before
+    // its entry, so it asks for the facts.
+    expect(ledger.evaluated.map((e) => `${e.fn} ${e.args.join(' ')}`).sort()).toEqual(['committees:getMemberView t-1 false', 'committees:getMemberView t-1 true']);
     expect(acts()).toContain(`meter:m-c trades:decide ${t.tradeId}`);
   });
 
