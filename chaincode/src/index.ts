@@ -17,8 +17,8 @@ import { MarketContract } from './market/contracts/market.contract';
 import { describeTransactions, lightenArgumentMarshalling } from './kernel/metadata';
 import { skipDisabledShimLogs } from './kernel/shimLogging';
 import { memoiseShimCertificates } from './kernel/shimIdentity';
-import { admissionEntry, ADMISSION_KIND, registerEntryKind } from './governance';
-import { tradeEntry } from './market/services/settlement';
+import { admissionEntry, admissionSubject, ADMISSION_KIND, registerEntryKind, registerSubjectKind } from './governance';
+import { tradeEntry, tradeSubject } from './market/services/settlement';
 import { TRADE_TASK_KIND } from '@gridledger/protocol';
 
 export { AdmissionsContract, CommitteesContract, GovernanceContract, HealthContract, ParticipantsContract };
@@ -40,6 +40,9 @@ export const contracts: Array<new () => object> = [HealthContract, GovernanceCon
 // because governance never imports the market (docs/architecture.md "Chaincode layout").
 registerEntryKind(ADMISSION_KIND, admissionEntry);
 registerEntryKind(TRADE_TASK_KIND, tradeEntry);
+// …and what a member's view of a task shows of its subject (committees:getMemberView with withSubject).
+registerSubjectKind(ADMISSION_KIND, admissionSubject);
+registerSubjectKind(TRADE_TASK_KIND, tradeSubject);
 
 // GetMetadata describes every transaction's arguments from the one catalogue (kernel/metadata.ts).
 describeTransactions(contracts as never);

@@ -71,3 +71,10 @@ export function idArg(v: string, name: string): string {
   return v;
 }
 
+
+/** A yes/no argument: "true", or "false" / "" (absent) for no; anything else is refused. */
+export function flagArg(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  fail('INVALID_ARGUMENT', 'NOT_ALLOWED_VALUE', `${name} must be "true" or "false" ("" = false), got ${quote(v)}`);
+}

@@ -7,12 +7,12 @@ import type { Submitter } from '../fabric/submitter';
 import { blockBatches } from '../events/batches';
 import type { Metrics } from '../ops/metrics';
 import type { AgentSettings, Behaviour } from './behaviour';
-import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, entryBlock, needsOwnCheck, quorumTime, type EntryCandidate, type MemberStep } from './duties/committee';
+import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, decisionClosesTask, entryBlock, needsOwnCheck, quorumTime, tallyOf, voteWakeup, type EntryCandidate, type MemberStep, type OpenBallotTally } from './duties/committee';
 import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
-import type { AuctionView, BallotState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
+import type { AuctionView, BallotState, MemberViewState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
 import { nextAuctionStep } from './duties/auction';
 
@@ -74,6 +74,13 @@ interface MemberView {
 /** How many recent commit latencies the decide gap is derived from. */
 const COMMIT_SAMPLES = 50;
 
+/**
+ * After a member's act committed, the event it emitted (LeaderEntryRecorded, VoteRecorded, BallotDecided)
+ * wakes the duty, so it does not re-read at once; it re-reads by itself after this long (or at the round's
+ * deadline, if sooner) only if no event woke it meanwhile.
+ */
+export const MEMBER_BACKSTOP_MS = 60_000;
+
 type ActOutcome = 'acted' | 'lost-race' | 'refused' | 'retry' | 'failed';
 
 /**
@@ -127,6 +134,31 @@ export class AgentService {
   private readonly commitMs: number[] = [];
   /** the last COMMIT_SAMPLES times (ms) from a ballot's quorum (ledger time) to this gateway's turn-0 decide committed */
   private readonly turn0DecideMs: number[] = [];
+  /**
+   * member duty id → the open ballot as its last read showed it, kept current by the vote events: a vote
+   * that leaves the step unchanged wakes nothing (`voteWakeup`). In memory: empty after a restart (then
+   * every event wakes the duty and it reads).
+   */
+  private readonly tallies = new Map<string, OpenBallotTally>();
+  /**
+   * member duties whose last read showed the open ballot voted on by this member or at its quorum, so their
+   * step is decide-at-its-turn or wait whatever the facts (`needsOwnCheck`): they read without the subject
+   * (`withSubject` false). Dropped by anything that may open another ballot (every wake-up but a vote's).
+   */
+  private readonly factsDone = new Set<string>();
+  /** member duty id → the task as its last read showed it (its round's slot schedule: whether the meter leads now) */
+  private readonly lastTasks = new Map<string, TaskView>();
+  /** taskId → its ballots' names in order, fixed when it opened: whether an approved ballot closes it (`decisionClosesTask`) */
+  private readonly taskBallots = new Map<string, string[]>();
+  /**
+   * taskId → the sequence number of the last event naming it that this process handled (`eventSeq` counts
+   * them all). A read keeps its tally only if no event of its task came while it was in flight: a tally read
+   * before a vote and stored after that vote's event would miss the vote. Pruned wholesale when large
+   * (`prunedAt`: reads started before the pruning keep no tally).
+   */
+  private readonly taskEvents = new Map<string, number>();
+  private eventSeq = 0;
+  private prunedAt = 0;
   private readonly now: () => number;
   private readonly keeperDelay: number;
   private readonly fold: FoldPolicy;
@@ -169,7 +201,7 @@ export class AgentService {
     for (const m of this.o.meters.activeMeters()) {
       if (m.mspId !== this.o.operator.mspId || this.o.store.participantOf(m.meterId)) continue;
       try {
-        const me = parseResult(await this.o.ledger.evaluate(this.identityFor(m.meterId), 'participants:whoAmI', [])) as { participantId?: unknown } | null;
+        const me = await this.read<{ participantId?: unknown } | null>('participants:whoAmI', [], this.identityFor(m.meterId));
         if (typeof me?.participantId === 'string') this.o.store.setParticipant(m.meterId, me.participantId);
       } catch (e) {
         this.o.logger.warn({ meterId: m.meterId, err: (e as Error).message }, 'could not learn the participant id of a meter');
@@ -213,6 +245,7 @@ export class AgentService {
     const changes: DutyChange[] = [];
     for (const ev of evs) changes.push(await this.changeOf(ev, now));
     const r = this.o.store.advanceBatch({ block: last.blockNumber, txId: last.txId }, changes, now);
+    for (const c of changes) for (const f of c.finish ?? []) this.o.metrics.agentDuties.inc({ kind: f.id.split('|')[0]!, outcome: 'done' });
     if (r.added) this.o.logger.info({ block: last.blockNumber, txId: last.txId, duties: changes.flatMap((c) => c.add.map((d) => d.id)) }, 'agent duties due');
     if (r.added || r.woken) this.kick();
     return r;
@@ -232,10 +265,20 @@ export class AgentService {
     const drawnNow = new Set<string>();
     const seeded: DutyInput[] = [];
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
+    /** duties the event shows over (docs/agents.md §1 "Wake-ups"): ended without a read */
+    const finish: Array<{ id: string; note: string }> = [];
     const keeper = this.o.config.keeper.enabled;
     const later = (ms: number) => ms + this.keeperDelay;
     let local: Map<string, string> | undefined;
     for (const { name, payload: p } of events) {
+      const named = typeof p.taskId === 'string' ? p.taskId : typeof p.tradeId === 'string' ? taskIdFor(TRADE_TASK_KIND, p.tradeId) : undefined;
+      if (named) {
+        if (this.taskEvents.size >= 10_000) {
+          this.taskEvents.clear();
+          this.prunedAt = this.eventSeq + 1;
+        }
+        this.taskEvents.set(named, ++this.eventSeq);
+      }
       const s = (k: string) => (typeof p[k] === 'string' ? p[k] : undefined);
       const n = (k: string) => (typeof p[k] === 'number' ? p[k] : undefined);
       switch (name) {
@@ -252,7 +295,18 @@ export class AgentService {
           drawnNow.add(`${taskId}|${round}`);
           const deadline = n('deadlineAt');
           if (keeper && deadline !== undefined) add.push({ id: `task-redraw|${taskId}|${round}`, kind: 'task-redraw', meterId: '', subject: taskId, round, dueAt: later((deadline + 1) * 1000) });
-          wake.push(taskId);
+          // What the draw ends needs no read: the earlier rounds' member duties and redraw keeper (their round
+          // is replaced) and the task's draw keeper (drawn). The new round's redraw keeper sleeps until its
+          // deadline and its member duties are due now; one already pending (this event replayed after a
+          // restart) is woken to read, as before.
+          for (const d of this.o.store.pendingOf(taskId)) {
+            if (this.running.has(d.id)) wakeIds.push(d.id);
+            else if (d.kind === 'task-draw' || (d.round < round && (d.kind === 'member' || d.kind === 'task-redraw'))) {
+              finish.push({ id: d.id, note: d.kind === 'task-draw' ? 'committee drawn' : `round ${d.round} replaced by round ${round}` });
+              this.forget(d.id);
+              this.o.metrics.agentWakeupsSkipped.inc({ rule: 'committee-drawn' });
+            } else if (d.kind === 'member') wakeIds.push(d.id);
+          }
           break;
         }
         case EVENTS.entropyContributed: {
@@ -282,16 +336,53 @@ export class AgentService {
         }
         case EVENTS.voteRecorded: {
           // A vote changes what the members may do (quorum, decide turn), never the round's deadline, which
-          // the draw fixed: the task's keeper (task-redraw) sleeps until then (docs/agents.md §3).
+          // the draw fixed: the task's keeper (task-redraw) sleeps until then (docs/agents.md §3). A member
+          // that voted and whose ballot has no quorum yet stays asleep: its step cannot change (`voteWakeup`).
           const taskId = s('taskId');
-          if (taskId) wakeMembers.push(taskId);
+          if (!taskId) break;
+          const ballot = s('ballot');
+          const round = n('round');
+          const voter = s('voter');
+          if (ballot === undefined || round === undefined || voter === undefined || typeof p.approve !== 'boolean') {
+            wakeMembers.push(taskId);
+            break;
+          }
+          for (const d of this.o.store.pendingOf(taskId, 'member')) {
+            // a duty reading now may have read before this vote: it is woken (and its tally dropped)
+            const w = this.running.has(d.id) ? undefined : voteWakeup(this.tallies.get(d.id), { round, ballot, voter, approve: p.approve });
+            if (w?.skip) {
+              this.tallies.set(d.id, w.tally);
+              this.o.metrics.agentWakeupsSkipped.inc({ rule: 'voted-no-quorum' });
+            } else {
+              this.tallies.delete(d.id);
+              wakeIds.push(d.id);
+            }
+          }
           break;
         }
-        case EVENTS.ballotDecided:
+        case EVENTS.ballotDecided: {
+          // A decision that closes the task (a refusal, or its last ballot approved) ends its member duties
+          // and its redraw keeper of that round: a read would only find the task closed.
+          const taskId = s('taskId');
+          if (!taskId) break;
+          wake.push(taskId);
+          const round = n('round');
+          const ballot = s('ballot');
+          if (round === undefined || ballot === undefined || !decisionClosesTask(s('outcome'), ballot, this.taskBallots.get(taskId))) break;
+          for (const d of this.o.store.pendingOf(taskId)) {
+            if (d.round !== round || (d.kind !== 'member' && d.kind !== 'task-redraw') || this.running.has(d.id)) continue;
+            finish.push({ id: d.id, note: `task closed: ballot "${ballot}" ${s('outcome')}` });
+            this.forget(d.id);
+            this.o.metrics.agentWakeupsSkipped.inc({ rule: 'task-closed' });
+          }
+          this.taskBallots.delete(taskId);
+          break;
+        }
         case EVENTS.taskCancelled:
         case EVENTS.taskOpened: {
           const taskId = s('taskId');
           if (taskId) wake.push(taskId);
+          if (taskId && name === EVENTS.taskCancelled) this.taskBallots.delete(taskId);
           break;
         }
         case EVENTS.tradeCreated: {
@@ -315,10 +406,26 @@ export class AgentService {
             this.arriving.delete(tradeId);
             this.tradeIntervals.delete(tradeId);
           }
-          // trade events name the trade, member duties the task; the task's keeper only needs the trade's end
-          if (tradeId) {
+          // trade events name the trade, member duties the task; the task's keeper only needs the trade's end.
+          // The buyer's evidence moves neither the trade's state nor its stage window: its timeout keeper
+          // would only read it to sleep until the same deadline (duties/keeper.ts tradePlan), so only the
+          // trade's household autopilot is woken.
+          if (tradeId && name === EVENTS.tradeDeliveryEvidenced) {
+            wakeIds.push(`household|${tradeId}`);
+            wakeMembers.push(taskIdFor(TRADE_TASK_KIND, tradeId));
+            if (this.o.store.pendingOf(tradeId, 'trade-timeout').length) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'evidence-keeps-deadline' });
+          } else if (tradeId) {
             wake.push(tradeId);
             (name === EVENTS.tradeClosed ? wake : wakeMembers).push(taskIdFor(TRADE_TASK_KIND, tradeId));
+          }
+          if (tradeId && name === EVENTS.tradeClosed) {
+            // a closed trade leaves its household autopilot and its timeout keeper nothing to do: a read
+            // would only find it SETTLED, DECLINED or FAILED_LATE (duties/household.ts, duties/keeper.ts)
+            for (const d of this.o.store.pendingOf(tradeId)) {
+              if ((d.kind !== 'household' && d.kind !== 'trade-timeout') || this.running.has(d.id)) continue;
+              finish.push({ id: d.id, note: `trade ${s('state') ?? 'closed'}` });
+              this.o.metrics.agentWakeupsSkipped.inc({ rule: 'trade-closed' });
+            }
           }
           break;
         }
@@ -379,6 +486,12 @@ export class AgentService {
           break;
       }
     }
+    // A duty woken by anything but a vote it could count re-reads: what it knew of its ballot may be stale
+    // (an entry adds the leader's approval, a decision opens the next ballot).
+    for (const subject of [...wake, ...wakeMembers]) {
+      for (const id of this.tallies.keys()) if (id.startsWith(`member|${subject}|`)) this.tallies.delete(id);
+      for (const id of this.factsDone) if (id.startsWith(`member|${subject}|`)) this.factsDone.delete(id);
+    }
     for (const d of seeded) if (!drawnNow.has(`${d.subject}|${d.round}`)) add.push(d);
     if (this.holding.size) {
       // a leader holding its block for arriving trades re-checks once none is arriving (or at its hold's limit)
@@ -390,7 +503,7 @@ export class AgentService {
         }
       }
     }
-    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries };
+    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries, finish };
   }
 
   // ---------------------------------------------------------------- executing duties
@@ -421,7 +534,9 @@ export class AgentService {
     return this.runKeeper(d);
   }
 
+  /** Every ledger read of the agents: one evaluation (a signed proposal through the gateway and the chaincode), counted by function. */
   private async read<T>(fn: string, args: string[], as: ActingIdentity = this.o.operator): Promise<T> {
+    this.o.metrics.agentEvaluations.inc({ fn });
     return parseResult(await this.o.ledger.evaluate(as, fn, args)) as T;
   }
 
@@ -431,6 +546,7 @@ export class AgentService {
 
   private retry(d: Duty, error: string): void {
     if (d.attempts + 1 >= this.o.config.maxAttempts) {
+      this.forget(d.id);
       this.o.store.finish(d.id, 'FAILED', `gave up after ${d.attempts + 1} attempts`, error.slice(0, 500));
       this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: 'failed' });
       this.o.logger.error({ duty: d.id, err: error }, 'agent duty given up');
@@ -441,9 +557,17 @@ export class AgentService {
   }
 
   private finish(d: Duty, why: string, state: 'DONE' | 'FAILED' = 'DONE'): void {
+    this.forget(d.id);
     this.o.store.finish(d.id, state, why);
     this.o.metrics.agentDuties.inc({ kind: d.kind, outcome: state === 'DONE' ? 'done' : 'failed' });
     this.o.logger.info({ duty: d.id, why }, state === 'DONE' ? 'agent duty over' : 'agent duty failed');
+  }
+
+  /** Drops what this process remembers of a duty's last read (the duty is over, or an event made it stale). */
+  private forget(dutyId: string): void {
+    this.tallies.delete(dutyId);
+    this.factsDone.delete(dutyId);
+    this.lastTasks.delete(dutyId);
   }
 
   /**
@@ -701,17 +825,36 @@ export class AgentService {
     if (!me) return { finish: 'participant id unknown', state: 'FAILED' };
     if (settings.behaviour === 'silent') return { finish: 'behaviour silent' };
 
-    const task = await this.read<TaskView>('committees:getTask', [d.subject]);
+    // ONE evaluation: the task, its ballots up to the open one with their votes, and the subject (the
+    // candidate, or the trade and its packets) — what getTask, getBallot per ballot and the subject's reads
+    // answered in up to five (docs/agents.md §1 "Executor")
+    const startedAt = this.eventSeq;
+    const withSubject = !this.factsDone.has(d.id);
+    const view = await this.read<MemberViewState>('committees:getMemberView', [d.subject, String(withSubject)]);
+    const task = view.task;
     if (task.round !== d.round) return { finish: `round ${d.round} replaced by round ${task.round}` };
+    this.lastTasks.set(d.id, task);
+    this.taskBallots.set(task.taskId, task.ballots.map((b) => b.name));
+    const ballots: Record<string, BallotState> = {};
+    for (const b of view.ballots) ballots[b.name] = { ballot: b.ballot, round: b.round, votes: b.votes };
+    const quiet = this.prunedAt <= startedAt && (this.taskEvents.get(d.subject) ?? 0) <= startedAt;
+    const tally = quiet ? tallyOf(task, ballots, me) : undefined;
+    if (tally) this.tallies.set(d.id, tally);
+    else this.tallies.delete(d.id);
     if (leadsOnly && (task.status !== 'ACTIVE' || leaderAt(task, Math.floor(this.now() / 1000)).leader !== me)) {
       return { id, task, subjectArg: task.subjectId, step: { kind: 'wait', why: "not this meter's slot" }, ballots: {}, me };
     }
-    const ballots: Record<string, BallotState> = {};
-    for (const b of task.ballots) {
-      ballots[b.name] = await this.read<BallotState>('committees:getBallot', [task.taskId, b.name]);
-      if (ballots[b.name]!.ballot?.status !== 'APPROVED' || ballots[b.name]!.ballot?.round !== task.round) break;
-    }
+    const subject = view.subject;
     const cur = currentBallot(task, ballots, task.round);
+    const ownCheck = task.status === 'ACTIVE' && !('closed' in cur) && (task.kind === 'admission' || task.kind === 'trade') && needsOwnCheck(task, ballots, me);
+    if (ownCheck && !withSubject) {
+      // read without the facts, yet the open ballot wants this member's own check (not expected: only a new
+      // ballot does that, and everything that opens one drops factsDone): read again, with them
+      this.factsDone.delete(d.id);
+      return this.memberView(d, leadsOnly);
+    }
+    if (quiet && task.status === 'ACTIVE' && !('closed' in cur) && !ownCheck) this.factsDone.add(d.id);
+    else this.factsDone.delete(d.id);
     let verdict: Verdict | undefined;
     let notReady: string | undefined;
     let entryVerdict: boolean | undefined;
@@ -723,7 +866,8 @@ export class AgentService {
     } else if (task.status === 'ACTIVE' && !('closed' in cur)) {
       if (task.kind === 'admission') {
         subjectArg = task.subjectId.split('#')[0]!;
-        const candidate = await this.read<ParticipantView>('participants:get', [subjectArg]);
+        if (!subject || !('participant' in subject)) throw new Error(`the member view of ${task.taskId} has no candidate`);
+        const candidate = subject.participant;
         const ballot = cur.state?.ballot && cur.state.ballot.round === task.round ? cur.state.ballot : null;
         if (ballot?.entry) {
           verdict = admissionConditions(task, ballot, candidate, this.o.store.entriesInSlot(ballot.entry.leader, Number(ballot.entry.slot)));
@@ -733,13 +877,14 @@ export class AgentService {
           verdict = { conditions: { condition1: ok, condition2: true }, reasons: ok ? [] : [`${candidate.participantId} is ${candidate.status}`] };
         }
       } else if (task.kind === 'trade') {
-        const trade = await this.read<TradeView>('trades:get', [task.subjectId]);
+        if (!subject || !('trade' in subject)) throw new Error(`the member view of ${task.taskId} has no trade`);
+        const trade = subject.trade;
         const stage = trade.state === 'EXECUTION' ? 'execution' : trade.state === 'FINAL' ? 'final' : undefined;
         if (!stage) return { finish: `trade ${trade.state}` };
         if (stage !== cur.spec.name) notReady = `the trade is in its ${stage} stage, the open ballot is ${cur.spec.name}`;
         else if (stage === 'execution') {
           const packets: Record<string, PacketView | undefined> = {};
-          for (const u of trade.packets) packets[u.packetId] = await this.read<PacketView>('energy:get', [u.packetId]).catch(() => undefined);
+          for (const p of subject.packets) packets[p.packetId] = p;
           verdict = executionConditions(trade, packets);
           entryVerdict = entryApproves(trade, stage);
         } else {
@@ -787,9 +932,17 @@ export class AgentService {
   private async makeBlock(d: Duty, v: MemberView, step: Extract<MemberStep, { kind: 'enter' }>, slotKey: string): Promise<void> {
     const candidates: EntryCandidate[] = [{ taskId: v.task.taskId, step }];
     const imminent: string[] = [];
+    const nowSec = Math.floor(this.now() / 1000);
     for (const other of this.o.store.pending([d.meterId])) {
       if (candidates.length >= MAX_BLOCK_ENTRIES) break;
       if (other.kind !== 'member' || other.id === d.id || other.subject === v.task.taskId) continue;
+      // The slot schedule of a round is fixed at its draw: a task this meter's last read shows led by another
+      // member now (or no longer active in that round) has nothing to enter in this block, without a read.
+      const known = this.lastTasks.get(other.id);
+      if (known && known.round === other.round && (known.status !== 'ACTIVE' || leaderAt(known, nowSec).leader !== v.me)) {
+        this.o.metrics.agentWakeupsSkipped.inc({ rule: 'block-not-leader' });
+        continue;
+      }
       try {
         const ov = await this.memberView(other, true);
         if ('finish' in ov) continue;
@@ -813,6 +966,7 @@ export class AgentService {
     }
     const taskIds = entryBlock(candidates, step.slot, undefined, MAX_BLOCK_ENTRIES);
     const r = await this.act(d, v.id, `enter|${d.meterId}|${step.slot}`, 'committees:recordEntries', [JSON.stringify({ taskIds })]);
+    // (the entered tasks' duties, this one included, are woken by their LeaderEntryRecorded events)
     if (r.outcome === 'acted') {
       this.madeBlocks.add(slotKey);
       for (const [id, h] of this.holding) if (h.slotKey === slotKey) this.holding.delete(id);
@@ -820,9 +974,9 @@ export class AgentService {
     } else if (r.subCode === 'LEADER_SLOT_USED') {
       this.madeBlocks.add(slotKey); // Condition 2: this meter's block of the slot is on the ledger already (made before a restart)
     }
-    // The entered tasks' duties are woken by their LeaderEntryRecorded events; this one re-reads now, or
-    // after a back-off when the block was refused (all or nothing: the next reads leave out what failed).
-    return this.after(d, r);
+    // The entered tasks' duties, this one included, are woken by their LeaderEntryRecorded events; after a
+    // refusal this one re-reads after a back-off (all or nothing: the next reads leave out what failed).
+    return this.afterMemberAct(d, r, v.task);
   }
 
   private async perform(d: Duty, id: ActingIdentity, task: TaskView, subjectArg: string, step: MemberStep, ballots: Record<string, BallotState>, me: string): Promise<void> {
@@ -846,7 +1000,7 @@ export class AgentService {
         }
         const vote = { approve: step.approve, conditions: step.conditions, reason: step.reason };
         const r = await this.act(d, id, key, `${contract}:vote`, [subjectArg, JSON.stringify(vote)]);
-        return this.after(d, r);
+        return this.afterMemberAct(d, r, task);
       }
       case 'decide': {
         const key = `decide|${task.taskId}|${task.round}|${step.ballot}|${d.meterId}`;
@@ -858,9 +1012,22 @@ export class AgentService {
           if (this.turn0DecideMs.length > COMMIT_SAMPLES) this.turn0DecideMs.shift();
           this.o.metrics.agentDecideGap.set(this.decideGapMs() / 1000);
         }
-        return this.after(d, r);
+        return this.afterMemberAct(d, r, task);
       }
     }
+  }
+
+  /**
+   * After a member's act: when it committed, the event it emitted (LeaderEntryRecorded, VoteRecorded,
+   * BallotDecided) wakes the duty — or shows that nothing changed for it (`voteWakeup`, `decisionClosesTask`)
+   * — so it does not re-read at once as other duties do; it re-reads by itself only if no event came within
+   * MEMBER_BACKSTOP_MS (or by the round's deadline). An event handled while the act was in flight keeps the
+   * duty due now (AgentStore.reschedule). Anything but a commit: as `after`.
+   */
+  private afterMemberAct(d: Duty, r: { outcome: ActOutcome; code?: string; text?: string }, task: TaskView): void {
+    if (r.outcome !== 'acted') return this.after(d, r);
+    const now = this.now();
+    this.reschedule(d, Math.min(now + MEMBER_BACKSTOP_MS, Math.max(now + 1000, (task.deadlineAt + 1) * 1000)), 'acted; the event of its act wakes it');
   }
 
   private after(d: Duty, r: { outcome: ActOutcome; code?: string; text?: string }): void {

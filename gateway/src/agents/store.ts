@@ -82,6 +82,11 @@ export interface DutyChange {
   wakeIds?: string[];
   /** leader entries seen (Condition 2) */
   entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }>;
+  /**
+   * pending duties whose end the event itself shows (a task closed by a decided ballot, a closed trade):
+   * ended DONE with the note, without the read that would only have found the same (AgentService.changeOf)
+   */
+  finish?: Array<{ id: string; note: string }>;
 }
 
 /** A meter's secrets for one sealed-bid auction (docs/agents.md §4): never logged, never returned by the API. */
@@ -167,6 +172,7 @@ export class AgentStore {
     const wakeKind = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE kind = ? AND state = 'PENDING'`);
     const wakeId = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
     const ent = prepared(this.db, 'INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
+    const fin = prepared(this.db, `UPDATE agent_duties SET state = 'DONE', note = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
     this.db.transaction(() => {
       for (const change of changes) {
         for (const d of change.add) added += (d.reopen ? reopen : ins).run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
@@ -175,6 +181,7 @@ export class AgentStore {
         for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
         for (const id of new Set(change.wakeIds ?? [])) woken += wakeId.run(now, now, now, id).changes;
         for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
+        for (const f of change.finish ?? []) fin.run(f.note, now, f.id);
       }
       prepared(this.db, 'INSERT INTO event_checkpoints (name, block, tx_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block, tx_id = excluded.tx_id, updated_at = excluded.updated_at').run(name, cp.block, cp.txId, now);
     })();
@@ -199,6 +206,12 @@ export class AgentStore {
     const rows = prepared(this.db, `SELECT * FROM agent_duties WHERE state = 'PENDING' ORDER BY due_at, id`).all() as Row[];
     const all = rows.map(toDuty);
     return meterIds ? all.filter((d) => meterIds.includes(d.meterId)) : all;
+  }
+
+  /** The pending duties of one subject (a task, a trade), optionally of one kind: what an event about it may wake. */
+  pendingOf(subject: string, kind?: DutyKind): Duty[] {
+    const rows = prepared(this.db, `SELECT * FROM agent_duties WHERE subject = ? AND state = 'PENDING' ORDER BY id`).all(subject) as Row[];
+    return rows.map(toDuty).filter((d) => kind === undefined || d.kind === kind);
   }
 
   counts(): Record<string, number> {

@@ -104,6 +104,18 @@ export class Metrics {
     labelNames: ['act', 'outcome'],
     registers: [this.registry],
   });
+  readonly agentEvaluations = new client.Counter({
+    name: 'gateway_agent_evaluations_total',
+    help: 'Ledger reads (evaluations: a signed proposal each, through the gateway and the chaincode) the agents made, by chaincode function',
+    labelNames: ['fn'],
+    registers: [this.registry],
+  });
+  readonly agentWakeupsSkipped = new client.Counter({
+    name: 'gateway_agent_wakeups_skipped_total',
+    help: 'Events that would have woken an agent duty to re-read the ledger but whose outcome the event itself decides (docs/agents.md §1 "Wake-ups"), by rule',
+    labelNames: ['rule'],
+    registers: [this.registry],
+  });
   readonly agentLag = new client.Histogram({
     name: 'gateway_agent_act_lag_seconds',
     help: 'Time from the event or ledger time that made an agent act due to the act committed, by duty kind',

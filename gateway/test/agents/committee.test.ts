@@ -1,4 +1,4 @@
-import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, voteFor, type MemberInput } from '../../src/agents/duties/committee';
+import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, decisionClosesTask, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, tallyOf, voteFor, voteWakeup, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -309,5 +309,49 @@ describe('committee member: decisions and races', () => {
     const ballots = { execution: ballot('execution', { entryBy: 'p-D', status: 'APPROVED' }), final: ballot('final', { entryBy: 'p-B' }) };
     const v: Verdict = { conditions: { condition3: true, condition4: true }, reasons: [] };
     expect(nextMemberStep(input({ task: t, ballots, verdict: v }))).toMatchObject({ kind: 'vote', ballot: 'final', approve: true, conditions: { condition3: true, condition4: true } });
+  });
+});
+
+describe('wake-ups a vote or a decision decides without a read (docs/agents.md §1 "Wake-ups")', () => {
+  // committee p-A..p-D, f = 1: 3 approvals or 2 refusals decide; p-D's entry is its approval
+  const vote = (voter: string, approve = true, over: Partial<{ round: number; ballot: string }> = {}) => ({ round: 0, ballot: 'admission', voter, approve, ...over });
+  const seen = (votes: Array<[string, boolean]>) => tallyOf(task(), { admission: ballot('admission', { entryBy: 'p-D', votes }) }, 'p-A');
+
+  it('tallyOf: the open ballot\'s committee votes from a fresh view; nothing when no ballot is open or the member is not on the committee', () => {
+    expect(seen([['p-A', true], ['p-X', false]])).toEqual({ round: 0, ballot: 'admission', f: 1, committee: ['p-A', 'p-B', 'p-C', 'p-D'], me: 'p-A', approvals: ['p-D', 'p-A'], refusals: [] });
+    expect(tallyOf(task({ status: 'CLOSED' }), { admission: ballot('admission', { entryBy: 'p-D' }) }, 'p-A')).toBeUndefined();
+    expect(tallyOf(task(), { admission: ballot('admission', { entryBy: 'p-D', status: 'APPROVED' }) }, 'p-A')).toBeUndefined();
+    expect(tallyOf(task(), { admission: ballot('admission', { entryBy: 'p-D' }) }, 'p-Z')).toBeUndefined();
+  });
+
+  it('a vote that leaves the ballot without quorum after this member voted changes nothing: skipped, and counted', () => {
+    const t = seen([['p-A', true]]); // approvals p-D, p-A
+    const w = voteWakeup(t, vote('p-B', false)); // 2 approvals, 1 refusal: no quorum
+    expect(w).toEqual({ skip: true, tally: { ...t, refusals: ['p-B'] } });
+    // the next vote is counted against the updated tally: p-C's refusal is the f+1-th → wake (decide turns)
+    expect(voteWakeup(w.skip ? w.tally : undefined, vote('p-C', false))).toEqual({ skip: false, why: 'the ballot has its quorum' });
+    // its own vote event (the act does not re-read): skipped while there is no quorum
+    const before = seen([]);
+    expect(voteWakeup(before, vote('p-A'))).toEqual({ skip: true, tally: { ...before, approvals: ['p-D', 'p-A'] } });
+    // the same vote seen twice (an event replayed after a failed batch) is counted once
+    const again = voteWakeup(t, vote('p-A'));
+    expect(again).toEqual({ skip: true, tally: t });
+  });
+
+  it('never skips when the step could change: quorum, not voted yet, another round or ballot, a stranger, or nothing known (a restart)', () => {
+    expect(voteWakeup(seen([['p-A', true]]), vote('p-B'))).toEqual({ skip: false, why: 'the ballot has its quorum' });
+    expect(voteWakeup(seen([]), vote('p-B', false))).toEqual({ skip: false, why: 'this member has not voted on the ballot' });
+    expect(voteWakeup(seen([['p-A', true]]), vote('p-B', false, { round: 1 }))).toMatchObject({ skip: false });
+    expect(voteWakeup(seen([['p-A', true]]), vote('p-B', false, { ballot: 'final' }))).toMatchObject({ skip: false });
+    expect(voteWakeup(seen([['p-A', true]]), vote('p-X', false))).toMatchObject({ skip: false });
+    expect(voteWakeup(undefined, vote('p-B', false))).toEqual({ skip: false, why: 'nothing known of the ballot' });
+  });
+
+  it('decisionClosesTask: a refusal always closes; an approval only of the task\'s last ballot, when its ballots are known', () => {
+    expect(decisionClosesTask('REJECTED', 'execution', undefined)).toBe(true);
+    expect(decisionClosesTask('APPROVED', 'final', ['execution', 'final'])).toBe(true);
+    expect(decisionClosesTask('APPROVED', 'execution', ['execution', 'final'])).toBe(false);
+    expect(decisionClosesTask('APPROVED', 'final', undefined)).toBe(false);
+    expect(decisionClosesTask(undefined, 'final', ['execution', 'final'])).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import type { BallotState, TaskView, TradeView, VoteView } from '../../src/agents/duties/types';
+import type { BallotState, MemberViewState, PacketView, ParticipantView, TaskView, TradeView, VoteView } from '../../src/agents/duties/types';
 import type { BallotStatus } from '@gridledger/protocol';
 import { contractHashOf } from '@gridledger/protocol';
 
@@ -76,4 +76,31 @@ export function trade(over: Partial<TradeView> = {}): TradeView {
   };
   if (!over.contractHash) t.contractHash = contractHashOf(t);
   return t;
+}
+
+/**
+ * `committees:getMemberView` as a test world answers it, composed from the separate reads the world already
+ * answers (`committees:getTask`, `committees:getBallot`, `participants:get`, `trades:get`, `energy:get`):
+ * chaincode/test/governance/memberView.test.ts proves the chaincode's view equal to those reads.
+ */
+export async function memberViewFrom(read: (fn: string, args: string[]) => Promise<unknown>, taskId: string, withSubject: boolean): Promise<MemberViewState> {
+  const task = (await read('committees:getTask', [taskId])) as TaskView;
+  const ballots: MemberViewState['ballots'] = [];
+  for (const b of task.ballots) {
+    const st = (await read('committees:getBallot', [taskId, b.name])) as BallotState;
+    ballots.push({ name: b.name, ...st });
+    if (st.ballot?.status !== 'APPROVED' || st.ballot.round !== task.round) break;
+  }
+  let subject: MemberViewState['subject'] = null;
+  if (withSubject && task.kind === 'admission') subject = { participant: (await read('participants:get', [task.subjectId.split('#')[0]!])) as ParticipantView };
+  if (withSubject && task.kind === 'trade') {
+    const t = (await read('trades:get', [task.subjectId])) as TradeView;
+    const packets: PacketView[] = [];
+    for (const u of t.packets) {
+      const p = (await read('energy:get', [u.packetId]).catch(() => undefined)) as PacketView | undefined;
+      if (p) packets.push(p);
+    }
+    subject = { trade: t, packets };
+  }
+  return { task, ballots, subject };
 }

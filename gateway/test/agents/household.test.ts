@@ -32,11 +32,18 @@ describe('household autopilot', () => {
     expect(nextHouseholdStep({ trade: final, nowMs: end, buyer: on, importWh: 300 })).toEqual({ kind: 'confirm', receivedWh: 200 });
     expect(nextHouseholdStep({ trade: final, nowMs: end, buyer: on, importWh: 150 })).toEqual({ kind: 'confirm', receivedWh: 150 });
     expect(nextHouseholdStep({ trade: final, nowMs: end, buyer: { behaviour: 'lying-buyer', autopilot: true }, importWh: 300 })).toEqual({ kind: 'confirm', receivedWh: 100 });
-    expect(nextHouseholdStep({ trade: { ...final, meteredWh: 200, buyerDeclaredWh: 200 }, nowMs: end, buyer: on, importWh: 300 }).kind).toBe('wait'); // already confirmed
+    expect(nextHouseholdStep({ trade: { ...final, meteredWh: 200, buyerDeclaredWh: 200 }, nowMs: end, buyer: on, importWh: 300 })).toEqual({ kind: 'done', why: "the buyer's delivery evidence is recorded" }); // already confirmed: nothing left
+    expect(nextHouseholdStep({ trade: trade({ state: 'EXECUTION' }), nowMs: end, buyer: on }).kind).toBe('wait'); // the committee's turn, then its confirmation
+  });
+
+  it("is over once the held meters have nothing left to do: a seller's part ends with its delivery", () => {
+    expect(nextHouseholdStep(input({ trade: trade({ state: 'EXECUTION' }) }))).toEqual({ kind: 'done', why: "the energy is escrowed; the buyer's confirmation is not this gateway's" });
+    expect(nextHouseholdStep(input({ trade: trade({ state: 'FINAL' }) })).kind).toBe('done');
+    expect(nextHouseholdStep(input({ trade: trade({ state: 'FINAL' }), buyer: { behaviour: 'honest', autopilot: false } })).kind).toBe('done');
   });
 
   it('ends with the trade', () => {
     expect(nextHouseholdStep(input({ trade: trade({ state: 'SETTLED' }) }))).toEqual({ kind: 'done', why: 'trade SETTLED' });
-    expect(nextHouseholdStep(input({ trade: trade({ state: 'EXECUTION' }) })).kind).toBe('wait');
+    expect(nextHouseholdStep(input({ trade: trade({ state: 'DECLINED' }), buyer: on }))).toEqual({ kind: 'done', why: 'trade DECLINED' });
   });
 });

@@ -10,7 +10,7 @@ import { Metrics } from '../../src/ops/metrics';
 import { openDatabase, type Db } from '../../src/store/db';
 import { chaincodeError, FakeLedger, identity } from '../helpers/fakeLedger';
 import { silentLogger, tmpDir } from '../helpers/tmp';
-import { ballot, inSlot, inSlotAt, task, trade } from './fixtures';
+import { ballot, inSlot, inSlotAt, memberViewFrom, task, trade } from './fixtures';
 
 /** Lets timers, promise callbacks and I/O run until `cond` holds (bounded; asserts no timing). */
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -54,6 +54,7 @@ describe('AgentService', () => {
   let ledger: FakeLedger;
   let world: World;
   let now: number;
+  let metrics: Metrics;
   const services: AgentService[] = [];
 
   const held = [
@@ -75,7 +76,7 @@ describe('AgentService', () => {
       operator: identity('operator'),
       meters,
       logger: silentLogger,
-      metrics: new Metrics(),
+      metrics: (metrics = new Metrics()),
       config: CONFIG,
       now: () => now,
     });
@@ -85,6 +86,13 @@ describe('AgentService', () => {
 
   const drawn = (round = 0) => [{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', round, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }];
   const acts = () => ledger.applied.map((t) => `${t.signer} ${t.fn} ${t.args.join(' ')}`);
+  /** A counter's value by label set, from the service's own registry (what /metrics serves). */
+  const counter = async (name: string, labels: Record<string, string>): Promise<number> => {
+    const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+    const v = (m?.values as Array<{ labels: Record<string, string>; value: number }> | undefined)?.find((x) => Object.entries(labels).every(([k, l]) => x.labels[k] === l));
+    return v?.value ?? 0;
+  };
+
 
   beforeEach(() => {
     dir = tmpDir();
@@ -93,6 +101,8 @@ describe('AgentService', () => {
     world = new World();
     now = inSlot(12); // slot 12 is led by p-B (another utility)
     ledger.evaluateImpl = async (id, fn, args) => {
+      // the member view is composed from whatever the test's (possibly wrapped) world answers for the separate reads
+      if (fn === 'committees:getMemberView') return Buffer.from(JSON.stringify(await memberViewFrom(async (f, a) => JSON.parse(Buffer.from(await ledger.evaluateImpl(id, f, a)).toString('utf8')), args[0]!, args[1] === 'true')));
       const out = (() => {
         switch (fn) {
           case 'participants:whoAmI':
@@ -179,6 +189,14 @@ describe('AgentService', () => {
       'meter:m-a admissions:vote p-new {"approve":true,"conditions":{"condition1":true,"condition2":true},"reason":"conditions checked on the ledger"}',
       'meter:m-c admissions:vote p-new {"approve":true,"conditions":{"condition1":true,"condition2":true},"reason":"conditions checked on the ledger"}',
     ]);
+    // Neither re-reads at once after its vote: the votes' own events wake them. p-A's vote leaves the ballot
+    // without quorum and p-A voted: m-a stays asleep, m-c (not voted yet) is woken; p-C's vote is the quorum.
+    const store0 = new AgentStore(db, KEY);
+    expect(store0.due(now, 64).filter((d) => d.kind === 'member')).toEqual([]);
+    await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter: 'p-A', approve: true } }]));
+    expect(store0.due(now, 64).map((d) => d.id)).toEqual(['member|t-1|0|m-c']);
+    await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter: 'p-C', approve: true } }]));
+    expect(store0.due(now, 64).map((d) => d.id).sort()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
     // 3 approvals now (entry + 2 votes): both seats race to decide; the second loses (CONFLICT) and that is fine.
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] participant p-new is active, not pending admission') });
     ledger.result = (tx) => {
@@ -190,6 +208,9 @@ describe('AgentService', () => {
     };
     await s.runOnce();
     expect(acts().filter((a) => a.includes('decide'))).toHaveLength(1);
+    // the decision's event ends the winner's duty (the task's only ballot approved: closed) without a read
+    ledger.evaluated.length = 0;
+    await s.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', ballot: 'admission', round: 0, outcome: 'APPROVED', approvals: 3, refusals: 0 } }]));
     now += 10; // the loser re-reads after its (short) backoff
     await s.runOnce();
     const store = new AgentStore(db, KEY);
@@ -402,6 +423,27 @@ describe('AgentService', () => {
       expect(store.get('member|t-3|0|m-a')!.note).toBe('this meter leads slot 14'); // p-B leads t-3 now
     });
 
+    it('gathering its block, it reads only the tasks whose known slot schedule says it leads now (the schedule is fixed at the draw)', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      now = inSlot(12); // p-B leads t-1, p-C (m-c, held too) leads t-2 and t-3: m-a's duties read and wait
+      await s.handleEvent(ledger.emitEvents(drawnAll()));
+      await s.runOnce();
+      expect(blocks()).toEqual([{ signer: 'meter:m-c', taskIds: ['t-2', 't-3'] }]);
+      ballots['t-2'] = { ballot: null, round: 0, votes: [] }; // as if m-c's entry of t-2 had not been made
+      // slot 15: p-A leads t-1 and t-2, p-B leads t-3. Only t-1's duty runs; its block gathers t-2 with a read
+      // and leaves t-3 out without one.
+      now = inSlot(15);
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      store.reschedule('member|t-1|0|m-a', 0, 'woken', {}, now - 1);
+      ledger.evaluated.length = 0;
+      const skipped = await counter('gateway_agent_wakeups_skipped_total', { rule: 'block-not-leader' });
+      await s.runOnce();
+      expect(blocks().filter((b) => b.signer === 'meter:m-a')).toEqual([{ signer: 'meter:m-a', taskIds: ['t-1', 't-2'] }]);
+      expect(ledger.evaluated.map((e) => e.args[0])).toEqual(['t-1', 't-2']);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'block-not-leader' })).toBe(skipped + 1);
+    });
+
     it('after a restart it makes no second block in the slot: neither when the entries are visible nor when only the chaincode knows', async () => {
       const store = new AgentStore(db, KEY);
       const s = make(store);
@@ -537,6 +579,245 @@ describe('AgentService', () => {
     });
   });
 
+  describe('one evaluation per member wake-up (committees:getMemberView)', () => {
+    it('an admission member reads task, ballot and candidate in ONE evaluation, then votes; counted by function', async () => {
+      const s = make();
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      ledger.evaluated.length = 0;
+      await s.runOnce(); // both held seats (m-a, m-c) wake, read and vote
+      expect(ledger.evaluated).toEqual([
+        { signer: 'operator', fn: 'committees:getMemberView', args: ['t-1', 'true'] },
+        { signer: 'operator', fn: 'committees:getMemberView', args: ['t-1', 'true'] },
+      ]);
+      expect(acts().filter((a) => a.includes('admissions:vote'))).toHaveLength(2);
+      expect(await counter('gateway_agent_evaluations_total', { fn: 'committees:getMemberView' })).toBe(2);
+    });
+
+    it('a trade member checks the execution stage (trade and packets) from the same one read', async () => {
+      const t = trade();
+      world.task = task({ kind: 'trade', subjectId: t.tradeId, parties: ['p-S', 'p-B'], ballots: [
+        { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+        { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+      ] });
+      world.ballot = ballot('execution', { entryBy: 'p-D', slot: 10, payload: { contractHash: t.contractHash, stage: 'execution', energyEscrowWh: 200, paymentEscrow: 50 } });
+      const inner = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+        if (fn === 'energy:get') return Buffer.from(JSON.stringify({ packetId: 'pkt-1', owner: 'p-S', meterId: 'm-s', intervalStart: t.deliveryStart, escrowedWh: 200, tradeId: t.tradeId }));
+        return inner(id, fn, args);
+      };
+      const s = make();
+      await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
+      ledger.evaluated.length = 0;
+      await s.runOnce();
+      expect(ledger.evaluated.map((e) => e.fn)).toEqual(['committees:getMemberView', 'committees:getMemberView']);
+      const votes = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => JSON.parse(x.args[1]!) as { approve: boolean; conditions: Record<string, boolean> });
+      expect(votes).toEqual([expect.objectContaining({ approve: true, conditions: { condition1: true, condition2: true } }), expect.objectContaining({ approve: true })]);
+    });
+  });
+
+  describe('wake-ups decided by the event, without a read (docs/agents.md §1)', () => {
+    const voted = (voter: string, approve = true) => [{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter, approve } }];
+    const dueMembers = (store: AgentStore) => store.due(now, 64).filter((d) => d.kind === 'member').map((d) => d.id).sort();
+
+    it('a vote of another task wakes nothing here; a restart forgets what the duties knew, so a vote that was skipped before wakes them', async () => {
+      world.ballot = ballot('admission', { entryBy: 'p-D', slot: 10, votes: [['p-A', true], ['p-C', false]] }); // 2 approvals, 1 refusal
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce(); // both read: voted already, no quorum → wait
+      expect(acts()).toEqual([]);
+      expect(dueMembers(store)).toEqual([]);
+      await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-2', ballot: 'admission', round: 0, voter: 'p-B', approve: false } }]));
+      await s.handleEvent(ledger.emitEvents(voted('p-C', false))); // replayed: already counted, no quorum
+      expect(dueMembers(store)).toEqual([]);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'voted-no-quorum' })).toBe(2);
+      // a restart: nothing is known, so the same event wakes both seats, which read
+      await s.stop();
+      const again = make(new AgentStore(db, KEY));
+      await again.handleEvent(ledger.emitEvents(voted('p-C', false)));
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+      ledger.evaluated.length = 0;
+      await again.runOnce();
+      expect(ledger.evaluated.map((e) => e.fn)).toEqual(['committees:getMemberView', 'committees:getMemberView']);
+      // p-B's refusal is the f+1-th: now they wake and decide (their turns long past)
+      world.ballot.votes.push({ voter: 'p-B', approve: false, round: 0, ballot: 'admission' });
+      await again.handleEvent(ledger.emitEvents(voted('p-B', false)));
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+      await again.runOnce();
+      expect(acts().filter((a) => a.includes('admissions:decide')).length).toBeGreaterThan(0);
+    });
+
+    it('after a read that saw the ballot without quorum, a vote that keeps it so is skipped; the quorum-making vote wakes', async () => {
+      world.ballot = ballot('admission', { entryBy: 'p-D', slot: 10, votes: [['p-A', true], ['p-C', false]] }); // 2 approvals, 1 refusal
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.runOnce();
+      ledger.evaluated.length = 0;
+      // a replayed vote (already counted) keeps the ballot as it was: skipped for both seats
+      await s.handleEvent(ledger.emitEvents(voted('p-A')));
+      expect(dueMembers(store)).toEqual([]);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'voted-no-quorum' })).toBe(2);
+      await s.runOnce();
+      expect(ledger.evaluated).toEqual([]);
+      // p-B approves: 3 approvals → both wake (their decide turns start from the votes' times)
+      world.ballot.votes.push({ voter: 'p-B', approve: true, round: 0, ballot: 'admission' });
+      await s.handleEvent(ledger.emitEvents(voted('p-B')));
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+    });
+
+    it('a vote that arrives while a read is in flight leaves no tally behind: the next vote wakes the duty', async () => {
+      world.ballot = ballot('admission', { entryBy: 'p-D', slot: 10, votes: [['p-A', true]] }); // 2 approvals, m-a voted; m-c not yet
+      world.task = task({ committee: ['p-A', 'p-B', 'p-D', 'p-E'] }); // only m-a (p-A) sits here
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      // while m-a's read is in flight, p-B's refusal commits and its event is handled: the read is stale
+      const inner = ledger.evaluateImpl;
+      let once = true;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        const out = await inner(id, fn, args);
+        if (fn === 'committees:getMemberView' && once) {
+          once = false;
+          world.ballot.votes.push({ voter: 'p-B', approve: false, round: 0, ballot: 'admission' });
+          now += 1; // the event is handled after the run started
+          await s.handleEvent(ledger.emitEvents(voted('p-B', false)));
+        }
+        return out;
+      };
+      await s.runOnce();
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a']); // woken by the event during its run
+      // before it re-reads, p-E refuses: the f+1-th refusal. A tally from the stale read (p-E's refusal alone)
+      // would have skipped it; without one the duty stays due and its read sees the quorum.
+      world.ballot.votes.push({ voter: 'p-E', approve: false, round: 0, ballot: 'admission' });
+      await s.handleEvent(ledger.emitEvents(voted('p-E', false)));
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'voted-no-quorum' })).toBe(0);
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a']);
+    });
+
+    it('a member that voted reads without the facts; should the next ballot open without an event dropping that, it reads again with them', async () => {
+      const stages = [
+        { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+        { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+      ];
+      world.task = task({ kind: 'trade', subjectId: 'trd-1', ballots: stages, committee: ['p-A', 'p-B', 'p-D', 'p-E'] }); // m-a only
+      const ballots: Record<string, BallotState> = { execution: ballot('execution', { entryBy: 'p-D', slot: 10, votes: [['p-A', true]] }), final: { ballot: null, round: 0, votes: [] } };
+      let t = trade();
+      const inner = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => {
+        if (fn === 'committees:getBallot') return Buffer.from(JSON.stringify(ballots[args[1]!]));
+        if (fn === 'trades:get') return Buffer.from(JSON.stringify(t));
+        if (fn === 'energy:get') return Buffer.from(JSON.stringify({ packetId: 'pkt-1', owner: 'p-S', meterId: 'm-s', intervalStart: t.deliveryStart, escrowedWh: 200, tradeId: t.tradeId }));
+        return inner(id, fn, args);
+      };
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: 'trd-1', round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
+      await s.runOnce(); // voted already: waits for the quorum
+      ledger.evaluated.length = 0;
+      store.reschedule('member|t-1|0|m-a', 0, 'test');
+      await s.runOnce();
+      expect(ledger.evaluated.map((e) => e.args[1])).toEqual(['false']);
+      // the execution stage approved and the final one entered, but nothing told this process: it reads
+      // without the facts, sees a ballot it must check itself, and reads again with them — then votes
+      t = trade({ state: 'FINAL', meteredWh: 200, buyerDeclaredWh: 200 });
+      ballots.execution = ballot('execution', { entryBy: 'p-D', slot: 10, votes: [['p-A', true], ['p-B', true]], status: 'APPROVED' });
+      ballots.final = ballot('final', { entryBy: 'p-D', slot: 12 });
+      ledger.evaluated.length = 0;
+      store.reschedule('member|t-1|0|m-a', 0, 'test');
+      await s.runOnce();
+      expect(ledger.evaluated.map((e) => e.args[1])).toEqual(['false', 'true']);
+      expect(ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => JSON.parse(x.args[1]!) as { approve: boolean })).toEqual([expect.objectContaining({ approve: true, conditions: { condition3: true, condition4: true } })]);
+    });
+
+    it('a decision that closes the task ends its member duties and redraw keeper without a read; one that opens the next ballot wakes them', async () => {
+      const stages = [
+        { name: 'execution', conditions: ['condition1', 'condition2'], requiresEntry: true },
+        { name: 'final', conditions: ['condition3', 'condition4'], requiresEntry: true },
+      ];
+      world.task = task({ kind: 'trade', subjectId: 'trd-1', ballots: stages });
+      world.ballot = ballot('execution', { entryBy: 'p-D', slot: 10, votes: [['p-A', true], ['p-C', true]] });
+      const inner = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => (fn === 'trades:get' ? Buffer.from(JSON.stringify(trade())) : fn === 'energy:get' ? Buffer.from('{}') : inner(id, fn, args));
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-1', kind: 'trade', subjectId: 'trd-1', round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
+      now = inSlot(40); // the quorum is long past: any decide turn is due
+      ledger.result = () => ({});
+      ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:BALLOT_DECIDED] ballot "execution" of task t-1 is already APPROVED') });
+      ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT:BALLOT_DECIDED] ballot "execution" of task t-1 is already APPROVED') });
+      await s.runOnce(); // the seats read (learning the task's ballots) and try to decide (another member was first)
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      // the execution ballot approved: the final one opens → the members are woken to read
+      const decided = (ballotName: string, outcome: string) => [{ name: 'BallotDecided', payload: { taskId: 't-1', kind: 'trade', subjectId: 'trd-1', ballot: ballotName, round: 0, outcome, approvals: 3, refusals: 0 } }];
+      await s.handleEvent(ledger.emitEvents(decided('execution', 'APPROVED')));
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      // the final ballot approved: the task is closed → the duties end, nothing is read
+      ledger.evaluated.length = 0;
+      await s.handleEvent(ledger.emitEvents(decided('final', 'APPROVED')));
+      for (const id of ['member|t-1|0|m-a', 'member|t-1|0|m-c', 'task-redraw|t-1|0']) expect(store.get(id)).toMatchObject({ state: 'DONE', note: 'task closed: ballot "final" APPROVED' });
+      await s.runOnce();
+      expect(ledger.evaluated).toEqual([]);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'task-closed' })).toBe(3);
+    });
+
+    it('a refusal closes the task whatever this process knows (even after a restart)', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents(drawn()));
+      await s.stop();
+      const again = make(new AgentStore(db, KEY));
+      await again.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', ballot: 'admission', round: 0, outcome: 'REJECTED', approvals: 1, refusals: 2 } }]));
+      expect(store.pending()).toEqual([]);
+      // …but an approval of a task whose ballots it never read wakes the duties to read
+      await again.handleEvent(ledger.emitEvents([{ name: 'CommitteeDrawn', payload: { taskId: 't-9', kind: 'admission', subjectId: 'p-new#2', round: 0, committee: world.task.committee, deadlineAt: world.task.deadlineAt } }]));
+      const third = make(new AgentStore(db, KEY));
+      await third.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-9', kind: 'admission', subjectId: 'p-new#2', ballot: 'admission', round: 0, outcome: 'APPROVED', approvals: 3, refusals: 0 } }]));
+      expect(store.pending().map((d) => `${d.id} ${d.state}`).sort()).toEqual(['member|t-9|0|m-a PENDING', 'member|t-9|0|m-c PENDING', 'task-redraw|t-9|0 PENDING']);
+    });
+
+    it('a new round ends the replaced round\'s member duties and redraw keeper without a read, and does not wake its own keeper', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      await s.handleEvent(ledger.emitEvents(drawn(0)));
+      ledger.evaluated.length = 0;
+      await s.handleEvent(ledger.emitEvents(drawn(1)));
+      for (const id of ['member|t-1|0|m-a', 'member|t-1|0|m-c', 'task-redraw|t-1|0']) expect(store.get(id)).toMatchObject({ state: 'DONE', note: 'round 0 replaced by round 1' });
+      expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['member|t-1|1|m-a', 'member|t-1|1|m-c']); // its keeper sleeps until the deadline
+      expect(ledger.evaluated).toEqual([]);
+    });
+
+    it("a closed trade ends its household autopilot and its timeout keeper without a read", async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const D = Math.floor(now / 1000) + 600;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: 'trd-1', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+      expect(store.pending().map((d) => d.id).sort()).toEqual(['household|trd-1', 'trade-timeout|trd-1']);
+      ledger.evaluated.length = 0;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeClosed', payload: { tradeId: 'trd-1', state: 'SETTLED' } }]));
+      expect(store.pending()).toEqual([]);
+      expect(store.get('household|trd-1')).toMatchObject({ state: 'DONE', note: 'trade SETTLED' });
+      expect(store.get('trade-timeout|trd-1')).toMatchObject({ state: 'DONE', note: 'trade SETTLED' });
+      expect(ledger.evaluated).toEqual([]);
+    });
+
+    it("the buyer's evidence wakes the trade's household autopilot and member duties, not its timeout keeper (the stage window did not move)", async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const D = Math.floor(now / 1000) + 600;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: 'trd-1', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeDeliveryEvidenced', payload: { tradeId: 'trd-1', declaredWh: 200, meteredWh: 200 } }]));
+      expect(store.due(now, 64).map((d) => d.id)).toEqual(['household|trd-1']);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'evidence-keeps-deadline' })).toBe(1);
+      // a stage that moves (the execution stage approved: the final one has its own window) wakes the keeper
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-1', state: 'FINAL', decidedBy: 'committee' } }]));
+      expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['household|trd-1', 'trade-timeout|trd-1']);
+    });
+  });
+
   it("household autopilot: only a reading of the trade's delivery interval wakes its duty, which then mints at once", async () => {
     const D = 1_767_300_000;
     let t = trade({ state: 'AWAITING_ENERGY', sellerMeterId: 'm-a', sellerMspId: MSP, buyerMeterId: 'm-x', buyerMspId: 'Utility2MSP', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, energyEscrowWh: 0, packets: [] });
@@ -635,24 +916,22 @@ describe('AgentService', () => {
     const v = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => ({ signer: x.signer, vote: JSON.parse(x.args[1]!) }));
     expect(v).toEqual([{ signer: 'meter:m-c', vote: expect.objectContaining({ approve: false, conditions: { condition3: false, condition4: true } }) }]);
 
-    // Once it voted, another member's vote wakes it: it reads the task and ballots, not the trade again.
+    // Woken after its vote, it reads ONCE: task, both ballots and the trade in one committees:getMemberView.
     ballots.final.votes.push({ voter: 'p-C', approve: false, round: 0, ballot: 'final' });
-    const reads: string[] = [];
-    const counted = ledger.evaluateImpl;
-    ledger.evaluateImpl = async (id, fn, args) => {
-      reads.push(fn);
-      return counted(id, fn, args);
-    };
+    ledger.evaluated.length = 0;
     store.reschedule('member|t-1|0|m-c', 0, 'test');
     await s.runOnce();
-    expect(reads).toEqual(['committees:getTask', 'committees:getBallot', 'committees:getBallot']);
+    expect(ledger.evaluated).toEqual([{ signer: 'operator', fn: 'committees:getMemberView', args: ['t-1', 'true'] }]);
     expect(store.get('member|t-1|0|m-c')!.state).toBe('PENDING');
-    // f+1 refusals (the entry's and p-C's): p-C decides at its turn, still without reading the trade
-    reads.length = 0;
+    // f+1 refusals (the entry's and p-C's): p-C decides at its turn, again after one read
+    ledger.evaluated.length = 0;
     now = inSlot(11) + 60_000;
     store.reschedule('member|t-1|0|m-c', 0, 'test');
     await s.runOnce();
-    expect(reads).not.toContain('trades:get');
+    // both seats are due by now (m-a's was put at +60 s above): one read each. m-c's last read showed its own
+    // vote on the open ballot, so it reads without the trade (withSubject false); m-a's last read was before
+    // its entry, so it asks for the facts.
+    expect(ledger.evaluated.map((e) => `${e.fn} ${e.args.join(' ')}`).sort()).toEqual(['committees:getMemberView t-1 false', 'committees:getMemberView t-1 true']);
     expect(acts()).toContain(`meter:m-c trades:decide ${t.tradeId}`);
   });
 

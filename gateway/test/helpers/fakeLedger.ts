@@ -30,6 +30,8 @@ export class FakeLedger implements LedgerClient {
   endorseCalls = 0;
   submitCalls = 0;
   evaluateImpl: (id: ActingIdentity, fn: string, args: string[]) => Promise<Uint8Array> = async () => Buffer.from('{}');
+  /** every evaluation the code under test made (`evaluate` calls, in order; not what an `evaluateImpl` composes from others) */
+  readonly evaluated: Array<{ signer: string; fn: string; args: string[] }> = [];
   result: (tx: Tx) => unknown = (tx) => ({ fn: tx.fn, ok: true });
 
   private take(stage: string): { stage: string; error?: LedgerError } | undefined {
@@ -38,6 +40,7 @@ export class FakeLedger implements LedgerClient {
   }
 
   async evaluate(id: ActingIdentity, fn: string, args: string[]): Promise<Uint8Array> {
+    this.evaluated.push({ signer: id.key, fn, args: [...args] });
     return this.evaluateImpl(id, fn, args);
   }
 

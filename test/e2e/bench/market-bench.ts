@@ -130,14 +130,19 @@ async function markerBlock(contract: Contract, key: string): Promise<number> {
   return Number(status.blockNumber);
 }
 
-/** Sum over the gateways of the agents' acts and the ledger retries (their /metrics counters), by label set. */
+/**
+ * Sum over the gateways of their /metrics counters, by label set: the agents' acts (`act …`), the ledger
+ * retries (`retry …`), the agents' ledger reads (`eval fn=…`, gateway_agent_evaluations_total) and the
+ * wake-ups their events decided without a read (`skip rule=…`).
+ */
 async function agentCounters(urls: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const url of urls) {
     try {
       const text = await (await fetch(`${url}/metrics`)).text();
-      for (const m of text.matchAll(/^gateway_(agent_acts_total|fabric_retries_total)\{([^}]*)\} (\d+)/gm)) {
-        const key = `${m[1] === 'agent_acts_total' ? 'act' : 'retry'} ${m[2]!.replace(/"/g, '')}`;
+      const kinds: Record<string, string> = { agent_acts_total: 'act', fabric_retries_total: 'retry', agent_evaluations_total: 'eval', agent_wakeups_skipped_total: 'skip' };
+      for (const m of text.matchAll(/^gateway_(agent_acts_total|fabric_retries_total|agent_evaluations_total|agent_wakeups_skipped_total)\{([^}]*)\} (\d+)/gm)) {
+        const key = `${kinds[m[1]!]} ${m[2]!.replace(/"/g, '')}`;
         out.set(key, (out.get(key) ?? 0) + Number(m[3]));
       }
     } catch {
@@ -335,7 +340,11 @@ async function main(): Promise<void> {
     const txs = scanned.filter((t) => t.valid);
     const invalidByFn = new Map<string, number>();
     for (const t of scanned.filter((x) => !x.valid)) invalidByFn.set(`${t.fn}(${t.validationCode})`, (invalidByFn.get(`${t.fn}(${t.validationCode})`) ?? 0) + 1);
-    const actDelta = [...acts1].map(([k, v]) => [k, v - (acts0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    const counterDelta = [...acts1].map(([k, v]) => [k, v - (acts0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    const actDelta = counterDelta.filter(([k]) => k.startsWith('act ') || k.startsWith('retry '));
+    const evalDelta = counterDelta.filter(([k]) => k.startsWith('eval ')).map(([k, v]) => [k.slice('eval fn='.length), v] as const);
+    const skipDelta = counterDelta.filter(([k]) => k.startsWith('skip ')).map(([k, v]) => [k.slice('skip rule='.length), v] as const);
+    const evaluations = evalDelta.reduce((a, [, v]) => a + v, 0);
 
     // Figures.
     const all = [...trades.values()];
@@ -380,6 +389,8 @@ async function main(): Promise<void> {
       ['txs by function', [...byFn].sort((a, b) => b[1] - a[1]).map(([f, k]) => `${f.replace(/^gridledger\//, '')}:${k}`).join(' ')],
       ['invalid txs (fn(code):count)', [...invalidByFn].map(([f, k]) => `${f.replace(/^gridledger\//, '')}:${k}`).join(' ') || '0'],
       ['agents\' acts and retries (3 gateways)', actDelta.map(([k, v]) => `${k}:${v}`).join(' ') || '-'],
+      ['agents\' evaluations / settled trade', `${fmt(evaluations / n)} (${evaluations} in the window; ${fmt(evaluations / Math.max(1, txs.length))} per valid ledger tx) by function: ${evalDelta.map(([k, v]) => `${k}:${v}`).join(' ') || '-'}`],
+      ['agents\' wake-ups decided without a read', skipDelta.map(([k, v]) => `${k}:${v}`).join(' ') || '-'],
       ['CPU ms / settled trade', `${fmt(total / n, 0)} (ledger ${fmt(cpu.ledger / n, 0)}, gateways ${fmt(cpu.gateways / n, 0)}, chaincode ${fmt(cpu.chaincode / n, 0)})`],
       ['community (client) CPU ms / settled trade', fmt((community1 - community0) / n, 0)],
       ['CPU share of the network in the window', `${fmt((total / (windowS * 1000)) * 100, 0)}% of one core`],

@@ -7,9 +7,9 @@ import { getCaller, requireMeter, requireOperator, requireRegulator } from '../.
 import { canonicalJson } from '../../kernel/codec';
 import { readParameters } from '../ledger/parameters';
 import { deleteBeaconKey, mustReadTask, readBallot, readBeaconKey, readBeaconKeys, readVotes, writeBeaconKey } from '../ledger/tasks';
-import { contributeEntropy, entryItemFor, leaderAt, nextLeaderSlots, recordLeaderBlock, redrawTask, retryDraw, type EntryItem } from '../services/tasks';
+import { contributeEntropy, entryItemFor, leaderAt, memberViewOf, nextLeaderSlots, recordLeaderBlock, redrawTask, retryDraw, type EntryItem } from '../services/tasks';
 import { fail } from '../../kernel/errors';
-import { inputOf, intArg, jsonObjectArg } from '../../kernel/args';
+import { flagArg, idArg, inputOf, intArg, jsonObjectArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
 
 @Info({ title: 'committees', description: 'Utility beacon, committee draws, leader slots, task queries' })
@@ -122,6 +122,23 @@ export class CommitteesContract extends GridLedgerContract {
     const b = await readBallot(ctx, taskId, ballot);
     const votes = await readVotes(ctx, taskId, task.round, ballot);
     return canonicalJson({ ballot: b ?? null, round: task.round, votes });
+  }
+
+  /**
+   * Any caller: what a committee member's agent decides on, in ONE read instead of `getTask`, `getBallot`
+   * per ballot and the subject's reads (docs/agents.md §2): the task; its ballots in order, each as
+   * `getBallot` answers it plus its name, up to the first not approved in the current round; and, when
+   * `withSubject` is "true", the task's subject as the caller may see it — admission `{participant}` (as
+   * `participants:get`), trade `{trade, packets}` (as `trades:get`, and `energy:get` for each of the trade's
+   * packets). It shows no caller more than those reads do; they stay for the REST API and other clients.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async getMemberView(ctx: GridLedgerContext, taskId: string, withSubject: string): Promise<string> {
+    const caller = getCaller(ctx);
+    const subject = flagArg(withSubject, 'withSubject');
+    const task = await mustReadTask(ctx, idArg(taskId, 'taskId'));
+    return canonicalJson(await memberViewOf(ctx, task, caller, subject));
   }
 
   /**

@@ -1,10 +1,9 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { GridLedgerContract } from '../../kernel/contract';
-import { effectiveStatus, Participant } from '../domain/participant';
 import { getCaller, requireMeter, requireOperator, requireRegulator } from '../../kernel/caller';
 import { canonicalJson } from '../../kernel/codec';
 import { KEY } from '../ledger/keys';
-import { creditedScore, creditSummary, mustReadParticipant, pendingScoreCredits, QScoreHistoryEntry } from '../ledger/participants';
+import { mustReadParticipant, pendingScoreCredits, QScoreHistoryEntry } from '../ledger/participants';
 import { pageByPartialKey, pageSizeArg } from '../../kernel/paging';
 import { readParameters } from '../ledger/parameters';
 import * as registry from '../services/registry';
@@ -12,27 +11,7 @@ import { pendingHistory } from '../services/reputation';
 import { MAX_QUANTITY } from '@gridledger/protocol';
 import { idArg, inputOf, intArg, jsonObjectArg, textArg } from '../../kernel/args';
 import { GridLedgerContext } from '../../kernel/context';
-
-/**
- * What a caller may see of a participant: the owner, its utility's operators and the regulator see
- * the whole record; everyone else sees the pseudonymous public view (no meterId), as spec §5 asks.
- */
-function view(p: Participant, now: number, full: boolean): Record<string, unknown> {
-  const pub = {
-    participantId: p.participantId,
-    mspId: p.mspId,
-    zone: p.zone,
-    status: effectiveStatus(p, now),
-    bannedUntil: p.bannedUntil,
-    qScore: p.qScore,
-    stake: p.stake,
-    penaltyCount: p.penaltyCount,
-    joinedAt: p.joinedAt,
-    admittedAt: p.admittedAt,
-    admissionTaskId: p.admissionTaskId,
-  };
-  return full ? { ...pub, meterId: p.meterId, attempts: p.attempts } : pub;
-}
+import { participantSeenBy, participantView } from '../services/participantView';
 
 @Info({ title: 'participants', description: 'Participant registry: enrolment, join, status, Q-score queries' })
 export class ParticipantsContract extends GridLedgerContract {
@@ -57,7 +36,7 @@ export class ParticipantsContract extends GridLedgerContract {
     const req = inputOf<Record<string, unknown>>('JoinInput', jsonObjectArg(requestJson, 'requestJson'), 'requestJson');
     const params = await readParameters(ctx);
     const now = await ctx.time(params);
-    return canonicalJson(view(await registry.requestJoin(ctx, meter, req, now, params), now, true));
+    return canonicalJson(participantView(await registry.requestJoin(ctx, meter, req, now, params), now, true));
   }
 
   @Transaction(false)
@@ -66,13 +45,7 @@ export class ParticipantsContract extends GridLedgerContract {
     const caller = getCaller(ctx);
     const params = await ctx.parameters();
     const now = await ctx.time(params);
-    // the score the rules see: the record's plus its pending credits (ledger/participants.ts), and how
-    // many are pending since when (what the keeper's participants:foldScore decides on)
-    const record = await mustReadParticipant(ctx, participantId);
-    const credits = await pendingScoreCredits(ctx, participantId);
-    const p = { ...record, qScore: creditedScore(record.qScore, credits, params.qScoreMax) };
-    const full = caller.participantId === p.participantId || registry.canManage(caller, p);
-    return canonicalJson({ ...view(p, now, full), ...creditSummary(credits) });
+    return canonicalJson(await participantSeenBy(ctx, caller, participantId, params, now));
   }
 
   @Transaction(false)
@@ -89,7 +62,7 @@ export class ParticipantsContract extends GridLedgerContract {
     const meter = requireMeter(ctx, 'participants:setStake');
     const now = await ctx.time();
     const p = await registry.setStake(ctx, meter, intArg(amount, 'amount', 0, MAX_QUANTITY), now);
-    return canonicalJson(view(p, now, true));
+    return canonicalJson(participantView(p, now, true));
   }
 
   /** Regulator: admits a founding member while the community is smaller than one committee. */
@@ -99,7 +72,7 @@ export class ParticipantsContract extends GridLedgerContract {
     requireRegulator(ctx, 'participants:admitFounding');
     const params = await readParameters(ctx);
     const now = await ctx.time(params);
-    return canonicalJson(view(await registry.admitFounding(ctx, participantId, now, params), now, true));
+    return canonicalJson(participantView(await registry.admitFounding(ctx, participantId, now, params), now, true));
   }
 
   /** Operator of the participant's utility, or the regulator. */
@@ -108,7 +81,7 @@ export class ParticipantsContract extends GridLedgerContract {
   async suspend(ctx: GridLedgerContext, participantId: string, reason: string): Promise<string> {
     const caller = getCaller(ctx);
     const now = await ctx.time();
-    return canonicalJson(view(await registry.suspend(ctx, caller, participantId, textArg(reason, 'reason', 1, 256), now), now, true));
+    return canonicalJson(participantView(await registry.suspend(ctx, caller, participantId, textArg(reason, 'reason', 1, 256), now), now, true));
   }
 
   /** Operator of the participant's utility (suspension), or the regulator (suspension or ban). */
@@ -117,7 +90,7 @@ export class ParticipantsContract extends GridLedgerContract {
   async reinstate(ctx: GridLedgerContext, participantId: string): Promise<string> {
     const caller = getCaller(ctx);
     const now = await ctx.time();
-    return canonicalJson(view(await registry.reinstate(ctx, caller, participantId, now), now, true));
+    return canonicalJson(participantView(await registry.reinstate(ctx, caller, participantId, now), now, true));
   }
 
   /** Regulator: bans for `seconds` (the ban expires by itself). */
@@ -127,7 +100,7 @@ export class ParticipantsContract extends GridLedgerContract {
     requireRegulator(ctx, 'participants:ban');
     const now = await ctx.time();
     const p = await registry.ban(ctx, participantId, intArg(seconds, 'seconds', 1, 315_360_000), textArg(reason, 'reason', 1, 256), now);
-    return canonicalJson(view(p, now, true));
+    return canonicalJson(participantView(p, now, true));
   }
 
   /**

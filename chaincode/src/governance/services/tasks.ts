@@ -46,6 +46,7 @@ import {
 import { fail, quote } from '../../kernel/errors';
 import { isoOf } from '../../kernel/clock';
 import { GridLedgerContext } from '../../kernel/context';
+import type { Caller } from '../../kernel/caller';
 import { checkKeyPart } from '../../kernel/keys';
 import { present } from '../../kernel/invariant';
 
@@ -439,6 +440,56 @@ export async function entryItemFor(ctx: GridLedgerContext, task: Task, now: numb
   const builder = entryBuilders.get(task.kind);
   if (!builder) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task ${task.taskId} is of kind ${quote(task.kind)}, which takes no leader entry (kinds: ${[...entryBuilders.keys()].sort().join(', ')})`);
   return builder(ctx, task, now);
+}
+
+/**
+ * What a member checks a task's open ballot against, for a task of one kind, as the caller may see it
+ * (`committees:getMemberView` with `withSubject`): admission — `{participant}` as `participants:get`
+ * shows it to the caller; trade — `{trade, packets}` as `trades:get` and `energy:get` show them. Registered
+ * by the composition root (chaincode/src/index.ts) like the entry builders: governance does not know the market.
+ */
+export type SubjectReader = (ctx: GridLedgerContext, task: Task, caller: Caller) => Promise<Record<string, unknown>>;
+
+const subjectReaders = new Map<string, SubjectReader>();
+
+export function registerSubjectKind(kind: string, reader: SubjectReader): void {
+  subjectReaders.set(kind, reader);
+}
+
+/** One ballot as `committees:getBallot` answers it, with its name. */
+export interface BallotWithVotes {
+  name: string;
+  ballot: Ballot | null;
+  round: number;
+  votes: Vote[];
+}
+
+export interface MemberView {
+  task: Task;
+  ballots: BallotWithVotes[];
+  subject: Record<string, unknown> | null;
+}
+
+/**
+ * A committee member's whole view of a task in one read (`committees:getMemberView`): the task; its
+ * ballots in order, each with the current round's votes, up to the first one not approved in this round
+ * (ballots open in order, so later ones have nothing yet); and, when asked, the subject by its kind's
+ * reader. Exactly what `getTask`, `getBallot` per ballot and the subject's own reads return.
+ */
+export async function memberViewOf(ctx: GridLedgerContext, task: Task, caller: Caller, withSubject: boolean): Promise<MemberView> {
+  const ballots: BallotWithVotes[] = [];
+  for (const spec of task.ballots) {
+    const ballot = (await readBallot(ctx, task.taskId, spec.name)) ?? null;
+    ballots.push({ name: spec.name, ballot, round: task.round, votes: await readVotes(ctx, task.taskId, task.round, spec.name) });
+    if (ballot?.status !== 'APPROVED' || ballot.round !== task.round) break;
+  }
+  let subject: Record<string, unknown> | null = null;
+  if (withSubject) {
+    const reader = subjectReaders.get(task.kind);
+    if (!reader) fail('INVALID_ARGUMENT', 'BAD_TASK_KIND', `task ${task.taskId} is of kind ${quote(task.kind)}, whose subject has no member view (kinds: ${[...subjectReaders.keys()].sort().join(', ')}); ask without withSubject`);
+    subject = await reader(ctx, task, caller);
+  }
+  return { task, ballots, subject };
 }
 
 export interface VoteInput {

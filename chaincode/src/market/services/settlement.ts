@@ -17,6 +17,7 @@ import { PENALTY_POOL } from '../ledger/keys';
 import { getTrade, putTrade } from '../ledger/trades';
 import { credit } from '../ledger/wallets';
 import { applyReputation } from './parties';
+import { openMarketTx } from './session';
 import { fail } from '../../kernel/errors';
 import { GridLedgerContext } from '../../kernel/context';
 
@@ -44,6 +45,18 @@ export function tradeEntryOf(t: Trade): EntryItem {
 /** The trade kind's entry builder for `committees:recordEntries` (registered in chaincode/src/index.ts). */
 export async function tradeEntry(ctx: GridLedgerContext, task: Task): Promise<EntryItem> {
   return tradeEntryOf(await getTrade(ctx, task.subjectId));
+}
+
+/**
+ * The trade kind's subject for `committees:getMemberView`: the trade and its escrowed packets, as
+ * `trades:get` and `energy:get` answer them (any caller may read both; the same opener runs first).
+ */
+export async function tradeSubject(ctx: GridLedgerContext, task: Task): Promise<Record<string, unknown>> {
+  await openMarketTx(ctx);
+  const trade = await getTrade(ctx, task.subjectId);
+  const packets: EnergyPacket[] = [];
+  for (const u of trade.packets) packets.push(await getPacket(ctx, u.packetId));
+  return { trade, packets };
 }
 
 export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, params: MarketParams): Promise<Trade> {

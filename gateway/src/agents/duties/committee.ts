@@ -301,3 +301,67 @@ export function blockHold(i: BlockHoldInput): BlockHold {
   const what = [i.imminent.length ? `${i.imminent.length} task(s) it leads about to open a ballot` : '', arriving ? `${arriving} trade(s) about to open a stage` : ''].filter(Boolean).join(', ');
   return { hold: true, untilMs: limit, why: `holding the block of this slot: ${what}`, arriving, imminent: i.imminent.length };
 }
+
+/**
+ * What a member duty knows of its task's open ballot after a read: the round, the ballot, the committee's
+ * votes on it so far. The vote events keep it current, so a vote that leaves the member's step unchanged
+ * wakes nothing (`voteWakeup`). Held in memory only: after a restart every event wakes the duty again.
+ */
+export interface OpenBallotTally {
+  round: number;
+  ballot: string;
+  f: number;
+  committee: readonly string[];
+  me: string;
+  approvals: readonly string[];
+  refusals: readonly string[];
+}
+
+/** The tally of the open ballot in a fresh view; undefined when no ballot is open (then every event wakes the duty). */
+export function tallyOf(task: TaskView, ballots: Record<string, BallotState | undefined>, me: string): OpenBallotTally | undefined {
+  if (task.status !== 'ACTIVE' || !task.committee.includes(me)) return undefined;
+  const cur = currentBallot(task, ballots, task.round);
+  if ('closed' in cur) return undefined;
+  const votes = (cur.state?.round === task.round ? cur.state.votes : []).filter((v) => task.committee.includes(v.voter));
+  return {
+    round: task.round,
+    ballot: cur.spec.name,
+    f: task.f,
+    committee: task.committee,
+    me,
+    approvals: votes.filter((v) => v.approve).map((v) => v.voter),
+    refusals: votes.filter((v) => !v.approve).map((v) => v.voter),
+  };
+}
+
+export type VoteWakeup = { skip: true; tally: OpenBallotTally } | { skip: false; why: string };
+
+/**
+ * Whether a `VoteRecorded` event must wake a member duty (docs/agents.md §1 "Wake-ups"). It may stay asleep
+ * only when its step provably stays "voted; waiting for the quorum": the event is a vote on the ballot the
+ * duty last saw open, in that round; this member has voted on it (the event may be its own vote); and the
+ * ballot still has neither 2f+1 approvals nor f+1 refusals. Everything else wakes it — no tally (a restart,
+ * or the duty woken since), another round or ballot, a quorum (the decide turns start: their timing comes
+ * from the votes' times), or a member that has not voted yet (it re-checks, as before).
+ */
+export function voteWakeup(t: OpenBallotTally | undefined, ev: { round: number; ballot: string; voter: string; approve: boolean }): VoteWakeup {
+  if (!t) return { skip: false, why: 'nothing known of the ballot' };
+  if (ev.round !== t.round || ev.ballot !== t.ballot) return { skip: false, why: 'a vote on another round or ballot' };
+  if (!t.committee.includes(ev.voter)) return { skip: false, why: 'a voter not on the committee' };
+  const approvals = ev.approve && !t.approvals.includes(ev.voter) ? [...t.approvals, ev.voter] : t.approvals;
+  const refusals = !ev.approve && !t.refusals.includes(ev.voter) ? [...t.refusals, ev.voter] : t.refusals;
+  if (approvals.length >= approvalQuorum(t.f) || refusals.length >= blockingQuorum(t.f)) return { skip: false, why: 'the ballot has its quorum' };
+  if (!approvals.includes(t.me) && !refusals.includes(t.me)) return { skip: false, why: 'this member has not voted on the ballot' };
+  return { skip: true, tally: { ...t, approvals, refusals } };
+}
+
+/**
+ * Whether a `BallotDecided` event closed its task (the chaincode closes it on a refusal or when the last
+ * ballot is approved: chaincode/src/governance/services/tasks.ts `decideBallot`); then every member duty and
+ * the redraw keeper of that round are over without a read. `ballots`: the task's ballot names in order, as a
+ * read showed them (fixed when the task opened); unknown (undefined) decides only a refusal.
+ */
+export function decisionClosesTask(outcome: string | undefined, ballot: string, ballots: readonly string[] | undefined): boolean {
+  if (outcome === 'REJECTED') return true;
+  return outcome === 'APPROVED' && ballots !== undefined && ballots.at(-1) === ballot;
+}

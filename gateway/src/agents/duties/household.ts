@@ -49,8 +49,12 @@ export function nextHouseholdStep(i: HouseholdInput): HouseholdStep {
     if (i.exportWh <= 0) return { kind: 'done', why: 'no export in the delivery interval: nothing to deliver' };
     return { kind: 'mint', amountWh: Math.min(target, i.exportWh), intervalStart: t.deliveryStart };
   }
-  if (t.state === 'FINAL' && t.meteredWh === undefined) {
-    if (!buyer) return { kind: 'wait', why: "the buyer's confirmation" };
+  // Past the delivery only the buyer has a step left, its confirmation in the final stage; once its evidence
+  // is recorded (or its meter is not one with the autopilot here) the duty is over: waiting on would only read
+  // the trade again at every event of it until it closes.
+  if (!buyer) return { kind: 'done', why: "the energy is escrowed; the buyer's confirmation is not this gateway's" };
+  if (t.meteredWh !== undefined) return { kind: 'done', why: "the buyer's delivery evidence is recorded" };
+  if (t.state === 'FINAL') {
     if (i.importWh === null || i.importWh === undefined) return { kind: 'wait', why: "the buyer meter's reading of the delivery interval" };
     const metered = Math.min(t.energyEscrowWh, i.importWh);
     return { kind: 'confirm', receivedWh: buyer.behaviour === 'lying-buyer' ? Math.floor(metered / 2) : metered };

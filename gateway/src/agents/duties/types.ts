@@ -69,6 +69,17 @@ export interface BallotState {
   votes: VoteView[];
 }
 
+/**
+ * `committees:getMemberView` — a member duty's ONE read: the task, its ballots in order up to the first not
+ * approved in the current round (each as `committees:getBallot` answers it, with its name), and with
+ * `withSubject` the candidate (as `participants:get`) or the trade and its packets (as `trades:get`, `energy:get`).
+ */
+export interface MemberViewState {
+  task: TaskView;
+  ballots: Array<BallotState & { name: string }>;
+  subject: { participant: ParticipantView } | { trade: TradeView; packets: PacketView[] } | null;
+}
+
 export interface ParticipantView {
   participantId: string;
   mspId: string;

@@ -492,3 +492,25 @@ export const AuctionBid = record(
   'a sealed bid',
 );
 export const AuctionBidPage = page(AuctionBid, 'an auction\'s bids');
+
+/**
+ * A committee member's view of a task in one read (committees:getMemberView): the task, its ballots of the
+ * current round in order up to the first not approved (each as committees:getBallot answers it, with its
+ * name), and the subject when asked (`withSubject`), else null.
+ */
+export const MemberView = record(
+  {
+    task: Task,
+    ballots: list(record({ name: str(), ballot: { anyOf: [Ballot, { type: 'null' }] }, round: integer(), votes: list(Vote) }, [], 'a ballot with the round\'s votes')),
+    subject: {
+      anyOf: [
+        { type: 'null' },
+        record({ participant: Participant }, [], 'an admission\'s candidate, as participants:get shows it to the caller'),
+        record({ trade: Trade, packets: list(EnergyPacket, 'the trade\'s packets, in its order') }, [], 'a trade and its packets, as trades:get and energy:get show them'),
+      ],
+      description: 'null unless withSubject was "true"',
+    },
+  },
+  [],
+  'a committee member\'s view of a task (committees:getMemberView)',
+);

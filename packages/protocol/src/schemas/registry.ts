@@ -41,6 +41,7 @@ export const OUTPUT_SCHEMAS = {
   LeaderBlock: O.LeaderBlock,
   Vote: O.Vote,
   BallotView: O.BallotView,
+  MemberView: O.MemberView,
   AdmissionDecision: O.AdmissionDecision,
   BeaconKey: O.BeaconKey,
   BeaconKeys: O.BeaconKeys,

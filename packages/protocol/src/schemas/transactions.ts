@@ -92,6 +92,7 @@ export const TRANSACTIONS: readonly TxDef[] = [
   tx('committees:recordEntries', 'submit', 'meter (the slot leader of every listed task)', 'The slot leader\'s one entry (seed 002\'s block) for the open ballot of every task it leads in this slot, each with its own verdict.', [json('entriesJson', 'EntriesInput')], 'LeaderBlock'),
   tx('committees:getTask', 'evaluate', 'anyone', 'A committee task.', [idArg('taskId')], 'Task'),
   tx('committees:getBallot', 'evaluate', 'anyone', 'A task\'s ballot with its votes.', [idArg('taskId'), str('ballot', { type: 'string', maxLength: 32, pattern: '^[a-z][a-z0-9-]{0,31}$' })], 'BallotView'),
+  tx('committees:getMemberView', 'evaluate', 'anyone', 'A committee member\'s view of a task in one read: the task, its ballots of the current round up to the first not approved (with votes) and, with withSubject, the subject as participants:get or trades:get and energy:get show it to the caller.', [idArg('taskId'), str('withSubject', { enum: ['true', 'false'], description: 'also the subject: an admission\'s candidate, a trade with its packets (default false)' }, { optional: true })], 'MemberView'),
   tx('committees:nextLeaderSlots', 'evaluate', 'anyone', 'The next slots in which a member leads the task.', [idArg('taskId'), idArg('memberId'), integer('count', int(1, 100, 'default 1'), { optional: true })], 'LeaderSlots'),
   tx('committees:leaderOf', 'evaluate', 'anyone', 'The task\'s leader in the current slot.', [idArg('taskId')], 'SlotLeader'),
 
