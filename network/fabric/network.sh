@@ -146,6 +146,7 @@ cmd_restart_ledger() {
   wait_gossip
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
   wait_endorsable
+  deprioritise_ledger "$H" keep
   start_watchdog
 }
 

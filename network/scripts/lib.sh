@@ -122,21 +122,34 @@ stop_pidfile() {
   rm -f "$f"
 }
 
-# The ledger side yields the CPU to the REST gateways' acknowledgements: GRIDLEDGER_LEDGER_NICE (0-19,
-# default 5; 0 leaves it alone) becomes the nice value of the autogroup of each ledger process
-# (network.json control.ledgerPidFiles: the devnet, or Fabric's peers and orderers) and chaincode server
-# (pids/cc-*.pid). Every process here is started with setsid, so each is its own autogroup, and the
-# kernel shares the CPUs between autogroups before it looks at a thread's own nice (sched(7), "The
-# autogroup feature"); `nice` on a process would not reach across them. Raising an autogroup's nice
-# needs no privilege. The kernel refuses an unprivileged change within 100 ms of the last one (EAGAIN,
-# kernel/sched/autogroup.c), hence the retries. Measured in docs/benchmarks.md ("REST ingest",
-# 2026-12-06); a production deployment does the same with systemd's CPUWeight= (docs/operations.md §2).
-deprioritise_ledger() { # home
-  local nice="${GRIDLEDGER_LEDGER_NICE:-5}" f pid
+# The ledger side yields the CPU to the REST gateways' acknowledgements: GRIDLEDGER_LEDGER_NICE (0-19;
+# 0 leaves it alone) becomes the nice value of the autogroup of each ledger process (network.json
+# control.ledgerPidFiles: the devnet, or Fabric's peers and orderers) and chaincode server (pids/cc-*.pid).
+# Every process here is started with setsid, so each is its own autogroup, and the kernel shares the CPUs
+# between autogroups before it looks at a thread's own nice (sched(7), "The autogroup feature"); `nice` on
+# a process would not reach across them. Because the share goes per autogroup, what competes with a
+# gateway is the SUM of the ledger groups' weights (kernel/sched/core.c sched_prio_to_weight: nice 0 =
+# 1024, 5 = 335, 15 = 36): the devnet is one ledger process and three chaincode servers (4 × 335 = 1340),
+# Fabric four orderers, three peers and six chaincode servers (13 × 335 = 4355 at nice 5, four times a
+# gateway's weight, but 13 × 36 = 468 at nice 15). Hence the default per tier: 5 on the devnet, 15 on
+# Fabric (measured in docs/benchmarks.md, "Fabric's ledger weight and the steady ack p99"). The value in
+# force is kept in <home>/ledger.nice: with `keep` (a process restarted or added later: network.sh
+# restart-ledger, the orderer watchdog's restart-orderer, add-orderer) that value is applied again, so the
+# new process gets the weight its network started with whatever the caller's environment says.
+# Raising an autogroup's nice needs no privilege. The kernel refuses an unprivileged change within 100 ms
+# of the last one (EAGAIN, kernel/sched/autogroup.c), hence the retries. A production deployment does the
+# same with systemd's CPUWeight= (docs/operations.md §2).
+deprioritise_ledger() { # home [keep]
+  local home="$1" nice="" f pid tier
+  tier="$(node -e 'console.log(require(process.argv[1]).tier || "")' "$home/network.json" 2>/dev/null || true)"
+  [ "${2:-}" = keep ] && nice="$(cat "$home/ledger.nice" 2>/dev/null || true)"
+  nice="${nice:-${GRIDLEDGER_LEDGER_NICE:-}}"
+  if [ -z "$nice" ]; then if [ "$tier" = fabric ]; then nice=15; else nice=5; fi; fi
   case "$nice" in ''|*[!0-9]*) die "GRIDLEDGER_LEDGER_NICE must be a whole number 0-19, got '$nice'" ;; esac
   [ "$nice" -le 19 ] || die "GRIDLEDGER_LEDGER_NICE must be 0-19, got $nice"
+  echo "$nice" > "$home/ledger.nice"
   [ "$nice" -gt 0 ] && [ -e /proc/self/autogroup ] || return 0
-  for f in $(node -e 'for (const f of require(process.argv[1]).control.ledgerPidFiles) console.log(f)' "$1/network.json") "$1"/pids/cc-*.pid; do
+  for f in $(node -e 'for (const f of require(process.argv[1]).control.ledgerPidFiles) console.log(f)' "$home/network.json") "$home"/pids/cc-*.pid; do
     pid_alive "$f" || continue
     pid="$(cat "$f")"
     for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -144,7 +157,7 @@ deprioritise_ledger() { # home
       sleep 0.11
     done
   done
-  log "ledger processes and chaincode servers at autogroup nice $nice (GRIDLEDGER_LEDGER_NICE; 0 turns it off)"
+  log "ledger processes and chaincode servers at autogroup nice $nice (GRIDLEDGER_LEDGER_NICE; default 5 on the devnet, 15 on Fabric; 0 turns it off)"
 }
 
 # Waits (without fixed sleeps beyond a short poll) until a command succeeds or the deadline passes.

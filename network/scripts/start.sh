@@ -9,7 +9,8 @@
 #   GRIDLEDGER_COMMUNITY=0|1              a simulated community of households (default: 1 on the devnet,
 #                                         0 on Fabric); COMMUNITY_* settings in community/README.md
 #   GRIDLEDGER_LEDGER_NICE=0-19           autogroup nice of the ledger and chaincode processes, so the
-#                                         gateways' acknowledgements get a CPU first (default 5; 0 = off)
+#                                         gateways' acknowledgements get a CPU first (default 5 on the
+#                                         devnet, 15 on Fabric; 0 = off)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dependencies

@@ -41,7 +41,7 @@ cmd_restart_orderer() {
   log "restarting $o (it stopped following $CHANNEL; docs/operations.md §4)"
   with_ledger_lock eval 'stop_pidfile "$PIDS/$o.pid"; start_orderer "$o"'
   wait_orderer "$o"
-  deprioritise_ledger "$H"
+  deprioritise_ledger "$H" keep
 }
 
 # The watchdog runs beside the orderers from `up` (and `restart-ledger`) until `down`;
@@ -180,6 +180,7 @@ cmd_add_orderer() {
   fi
   wait_for "$o onboarded (channel $CHANNEL active)" 180 orderer_channel_active "$o" || fail_with_log "$o" "$o did not become active in $CHANNEL within 180 s"
   node "$HELPER" network-json "$NETWORK_CONFIG" "${PORT_BASE_SETTING:-}" "$H" "$NETWORK_SH" >/dev/null
+  deprioritise_ledger "$H" keep
   echo "$o is a consenter of $CHANNEL: $ORDERERS ($(set -- $ORDERERS; echo $#) consenters, f = $(bft_f "$(set -- $ORDERERS; echo $#)"))"
 }
 

@@ -156,6 +156,7 @@ cmd_add_org() {
   wait_endorsable
   alive "$PIDS/gateway-$org.pid" || did+=("gateway")
   run_gateways
+  deprioritise_ledger "$H" keep   # the new peer and chaincode servers at the weight of the others
   rm -rf "$tmp"
   if [ "${#did[@]}" -eq 0 ]; then
     echo "$name ($msp) is already a member of $CHANNEL; nothing changed"

@@ -23,6 +23,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadNetwork, newRunId, readLedgerPids, sleep } from '../support';
 import { enrolMeter, gatewayPid, loadGateways, readingSeries, RestClient, type EnrolledMeter, type GatewayDescriptor, type Receipt } from '../rest/support';
 import { batchSettings, benchPuts, benchSigner, checkTier, connectBench, cpuOf, fmt, intEnv, percentile, pool, printRows } from './common';
@@ -131,6 +132,8 @@ interface AckWindow {
   httpThread: { runMs: number; waitMs: number };
   /** this benchmark client's own CPU (ms) */
   clientCpuMs: number;
+  /** this client's own main thread: waiting for a CPU (ms), and its event-loop delay p99 / max (ms) — time in the ack figures that is not the gateway's */
+  client: { waitMs: number; lagP99Ms: number; lagMaxMs: number };
   wallMs: number;
 }
 
@@ -256,6 +259,9 @@ async function restPhase(
   const m0 = await scrape(gw); // also starts a fresh event-loop delay histogram
   const sched0 = schedstat(pids.gateway);
   const client0 = process.cpuUsage();
+  const clientSched0 = schedstat(process.pid);
+  const clientLag = monitorEventLoopDelay({ resolution: 5 });
+  clientLag.enable();
   const t0 = Date.now();
   let lastAck = t0;
   await Promise.all(
@@ -294,6 +300,8 @@ async function restPhase(
     }),
   );
   const clientCpu = process.cpuUsage(client0);
+  clientLag.disable();
+  const clientSched1 = schedstat(process.pid);
   const sched1 = schedstat(pids.gateway);
   const m1 = await scrape(gw);
   const ackWallMs = Date.now() - t0;
@@ -306,6 +314,7 @@ async function restPhase(
     groupCommit: { writes: gcWrites.meanMs / 1000, ms: gc.meanMs },
     httpThread: { runMs: sched1.runMs - sched0.runMs, waitMs: sched1.waitMs - sched0.waitMs },
     clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
+    client: { waitMs: clientSched1.waitMs - clientSched0.waitMs, lagP99Ms: clientLag.percentile(99) / 1e6, lagMaxMs: clientLag.max / 1e6 },
     wallMs: ackWallMs,
   };
   const receipts = await settle(gw, posted);
@@ -407,6 +416,7 @@ async function main(): Promise<void> {
       [`${name}: ack window: group commit writes / ms until durable (mean)`, `${fmt(p.ack.groupCommit.writes)} / ${fmt(p.ack.groupCommit.ms)}`],
       [`${name}: ack window: gateway HTTP thread on CPU / waiting for a CPU (ms)`, `${fmt(p.ack.httpThread.runMs, 0)} / ${fmt(p.ack.httpThread.waitMs, 0)} of ${fmt(p.ack.wallMs, 0)} wall`],
       [`${name}: ack window: client CPU ms (per reading)`, `${fmt(p.ack.clientCpuMs, 0)} (${fmt(p.ack.clientCpuMs / Math.max(1, p.readings), 2)})`],
+      [`${name}: ack window: client thread waiting for a CPU (ms), client event-loop delay p99 / max (ms)`, `${fmt(p.ack.client.waitMs, 0)}, ${fmt(p.ack.client.lagP99Ms)} / ${fmt(p.ack.client.lagMaxMs)}`],
       [`${name}: committed / rejected / posted`, `${p.committed} / ${p.rejected} / ${p.readings}`],
       [`${name}: refused POSTs`, [...p.refused].map(([m, n]) => `${n}x ${m}`).join('; ') || '0'],
       [`${name}: transactions (readings per tx)`, `${p.transactions} (${fmt(p.committed / Math.max(1, p.transactions), 2)})`],
