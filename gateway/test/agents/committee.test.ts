@@ -1,4 +1,4 @@
-import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, decisionClosesTask, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, tallyOf, voteFor, voteWakeup, type MemberInput } from '../../src/agents/duties/committee';
+import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, countedVotes, hasQuorum, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, decisionClosesTask, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, tallyOf, voteFor, voteWakeup, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -276,6 +276,16 @@ describe('committee member: decisions and races', () => {
     expect(nextMemberStep(input({ ballots: rejected }))).toEqual({ kind: 'decide', ballot: 'admission' });
     const open = { admission: ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', false]] }) };
     expect(nextMemberStep(input({ ballots: open })).kind).toBe('vote');
+  });
+
+  it('countedVotes: only the current round\'s votes by committee members; hasQuorum: 2f+1 approvals or f+1 refusals', () => {
+    const t = task({ round: 1 });
+    const stale = ballot('admission', { round: 0, votes: [['p-B', true], ['p-C', true], ['p-D', true]] });
+    expect(countedVotes(t, stale)).toEqual([]); // a re-drawn round starts from no votes
+    const cur = ballot('admission', { round: 1, votes: [['p-B', true], ['p-X', false], ['p-C', false]] });
+    expect(countedVotes(t, cur).map((v) => v.voter)).toEqual(['p-B', 'p-C']); // p-X is not on the committee
+    expect(countedVotes(t, undefined)).toEqual([]);
+    expect([hasQuorum(1, 3, 0), hasQuorum(1, 2, 1), hasQuorum(1, 1, 2), hasQuorum(1, 0, 1), hasQuorum(2, 4, 2), hasQuorum(2, 0, 3)]).toEqual([true, false, true, false, false, true]);
   });
 
   it('ignores votes of non-members when counting', () => {

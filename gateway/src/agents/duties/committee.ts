@@ -9,7 +9,7 @@
  */
 import type { Behaviour } from '../behaviour';
 import { leaderAt, nextLeadSlot } from './slots';
-import { holds, type BallotSpecView, type BallotState, type TaskView, type Verdict } from './types';
+import { holds, type BallotSpecView, type BallotState, type TaskView, type Verdict, type VoteView } from './types';
 
 export type MemberStep =
   /** record the slot leader's entry for `ballot` now (this meter leads the current slot), in this slot's block */
@@ -25,6 +25,18 @@ export type MemberStep =
 
 export const approvalQuorum = (f: number) => 2 * f + 1;
 export const blockingQuorum = (f: number) => f + 1;
+
+/** Whether a ballot is decided by its votes: 2f+1 approvals or f+1 refusals. */
+export const hasQuorum = (f: number, approvals: number, refusals: number) => approvals >= approvalQuorum(f) || refusals >= blockingQuorum(f);
+
+/**
+ * The votes that count on a ballot: those of the task's current round by members of its committee (the
+ * chaincode counts no other: chaincode/src/governance/services/tasks.ts). The one place the duties and
+ * their wake-up rules derive a ballot's votes from a read.
+ */
+export function countedVotes(task: Pick<TaskView, 'committee' | 'round'>, state: BallotState | undefined): VoteView[] {
+  return (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
+}
 
 /**
  * Members take turns to call decide once a ballot has its quorum: one decide is enough, and when every
@@ -73,8 +85,7 @@ export function decideGapMs(latenciesMs: readonly number[], turn0DecideMs: reado
 /** When a ballot's quorum was reached: its latest counted vote or entry (Unix seconds; 0 if the view has no times). */
 export function quorumTime(task: Pick<TaskView, 'committee' | 'round'>, state: BallotState | undefined): number {
   const ballot = state?.ballot && state.ballot.round === task.round ? state.ballot : null;
-  const votes = (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
-  return Math.max(ballot?.entry?.at ?? 0, ...votes.map((v) => v.at ?? 0));
+  return Math.max(ballot?.entry?.at ?? 0, ...countedVotes(task, state).map((v) => v.at ?? 0));
 }
 
 export function decideTurn(task: Pick<TaskView, 'committee' | 'genesisAt' | 'slotSeconds' | 'leaderOffset' | 'n'>, me: string, quorumAt: number): number {
@@ -96,6 +107,17 @@ export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<st
 }
 
 /**
+ * The ballot this member works on, with its counted votes: undefined unless the task is active, the member
+ * sits on its committee and a ballot is open. (`nextMemberStep` says why not, case by case; the wake-up
+ * rules only need to know whether.)
+ */
+function openBallotOf(task: TaskView, ballots: Record<string, BallotState | undefined>, me: string): { spec: BallotSpecView; votes: VoteView[] } | undefined {
+  if (task.status !== 'ACTIVE' || !task.committee.includes(me)) return undefined;
+  const cur = currentBallot(task, ballots, task.round);
+  return 'closed' in cur ? undefined : { spec: cur.spec, votes: countedVotes(task, cur.state) };
+}
+
+/**
  * Whether this member's next step can depend on its own check of the open ballot's conditions: only while
  * the ballot has no quorum and this member has not voted on it (it may still enter as leader or vote).
  * Otherwise its step is decide-at-its-turn or wait, whatever the facts, so the agent skips reading them
@@ -104,13 +126,11 @@ export function currentBallot(task: Pick<TaskView, 'ballots'>, states: Record<st
  * "Market"). When it does vote or enter it still reads and checks everything itself.
  */
 export function needsOwnCheck(task: TaskView, ballots: Record<string, BallotState | undefined>, me: string): boolean {
-  if (task.status !== 'ACTIVE' || !task.committee.includes(me)) return false;
-  const cur = currentBallot(task, ballots, task.round);
-  if ('closed' in cur) return false;
-  const votes = (cur.state?.round === task.round ? cur.state.votes : []).filter((v) => task.committee.includes(v.voter));
-  const approvals = votes.filter((v) => v.approve).length;
-  if (approvals >= approvalQuorum(task.f) || votes.length - approvals >= blockingQuorum(task.f)) return false;
-  return !votes.some((v) => v.voter === me);
+  const open = openBallotOf(task, ballots, me);
+  if (!open) return false;
+  const approvals = open.votes.filter((v) => v.approve).length;
+  if (hasQuorum(task.f, approvals, open.votes.length - approvals)) return false;
+  return !open.votes.some((v) => v.voter === me);
 }
 
 export interface MemberInput {
@@ -173,10 +193,9 @@ export function nextMemberStep(i: MemberInput): MemberStep {
   if ('closed' in cur) return { kind: 'done', why: cur.closed };
   const { spec, state } = cur;
   const ballot = state?.ballot && state.ballot.round === task.round ? state.ballot : null;
-  const votes = (state?.round === task.round ? state.votes : []).filter((v) => task.committee.includes(v.voter));
+  const votes = countedVotes(task, state);
   const approvals = votes.filter((v) => v.approve).length;
-  const refusals = votes.length - approvals;
-  if (approvals >= approvalQuorum(task.f) || refusals >= blockingQuorum(task.f)) {
+  if (hasQuorum(task.f, approvals, votes.length - approvals)) {
     const quorumAt = quorumTime(task, state);
     const dueMs = quorumAt * 1000 + decideTurn(task, me, quorumAt) * (i.decideGapMs ?? DECIDE_TURN_MS);
     if (nowMs < dueMs) return { kind: 'wait', atMs: dueMs, why: `ballot "${spec.name}" has its quorum; this member decides at its turn unless another did` };
@@ -319,18 +338,16 @@ export interface OpenBallotTally {
 
 /** The tally of the open ballot in a fresh view; undefined when no ballot is open (then every event wakes the duty). */
 export function tallyOf(task: TaskView, ballots: Record<string, BallotState | undefined>, me: string): OpenBallotTally | undefined {
-  if (task.status !== 'ACTIVE' || !task.committee.includes(me)) return undefined;
-  const cur = currentBallot(task, ballots, task.round);
-  if ('closed' in cur) return undefined;
-  const votes = (cur.state?.round === task.round ? cur.state.votes : []).filter((v) => task.committee.includes(v.voter));
+  const open = openBallotOf(task, ballots, me);
+  if (!open) return undefined;
   return {
     round: task.round,
-    ballot: cur.spec.name,
+    ballot: open.spec.name,
     f: task.f,
     committee: task.committee,
     me,
-    approvals: votes.filter((v) => v.approve).map((v) => v.voter),
-    refusals: votes.filter((v) => !v.approve).map((v) => v.voter),
+    approvals: open.votes.filter((v) => v.approve).map((v) => v.voter),
+    refusals: open.votes.filter((v) => !v.approve).map((v) => v.voter),
   };
 }
 
@@ -350,7 +367,7 @@ export function voteWakeup(t: OpenBallotTally | undefined, ev: { round: number; 
   if (!t.committee.includes(ev.voter)) return { skip: false, why: 'a voter not on the committee' };
   const approvals = ev.approve && !t.approvals.includes(ev.voter) ? [...t.approvals, ev.voter] : t.approvals;
   const refusals = !ev.approve && !t.refusals.includes(ev.voter) ? [...t.refusals, ev.voter] : t.refusals;
-  if (approvals.length >= approvalQuorum(t.f) || refusals.length >= blockingQuorum(t.f)) return { skip: false, why: 'the ballot has its quorum' };
+  if (hasQuorum(t.f, approvals.length, refusals.length)) return { skip: false, why: 'the ballot has its quorum' };
   if (!approvals.includes(t.me) && !refusals.includes(t.me)) return { skip: false, why: 'this member has not voted on the ballot' };
   return { skip: true, tally: { ...t, approvals, refusals } };
 }
