@@ -1,4 +1,4 @@
-import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, countedVotes, hasQuorum, nextEntryImminent, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, decisionClosesTask, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, tallyOf, voteFor, voteWakeup, type MemberInput } from '../../src/agents/duties/committee';
+import { ARRIVAL_WINDOW_MS, BLOCK_HOLD_MAX_MS, BLOCK_MARGIN_MIN_MS, blockHold, blockMarginMs, countedVotes, hasQuorum, nextEntryImminent, quorumTime, DECIDE_GAP_MAX_MS, DECIDE_GAP_MIN_MS, DECIDE_TURN_MS, decideGapMs, decideTurn, decisionClosesTask, needsOwnCheck, enterAsLeader, entryBlock, nextMemberStep, tallyOf, voteFor, voteWakeup, type MemberInput } from '../../src/agents/duties/committee';
 import { leaderAt, nextLeadSlot, slotOf } from '../../src/agents/duties/slots';
 import type { Verdict } from '../../src/agents/duties/types';
 import { ballot, GENESIS, inSlot, inSlotAt, SLOT, task } from './fixtures';
@@ -286,6 +286,23 @@ describe('committee member: decisions and races', () => {
     expect(countedVotes(t, cur).map((v) => v.voter)).toEqual(['p-B', 'p-C']); // p-X is not on the committee
     expect(countedVotes(t, undefined)).toEqual([]);
     expect([hasQuorum(1, 3, 0), hasQuorum(1, 2, 1), hasQuorum(1, 1, 2), hasQuorum(1, 0, 1), hasQuorum(2, 4, 2), hasQuorum(2, 0, 3)]).toEqual([true, false, true, false, false, true]);
+  });
+
+  it('quorumTime: the vote that completed the quorum, whatever came after it; never before the entry', () => {
+    const t = task();
+    const at = (b: ReturnType<typeof ballot>, times: number[]) => ({ ...b, votes: b.votes.map((v, i) => ({ ...v, at: times[i] })) });
+    const entryAt = inSlotAt(10);
+    // p-D's entry (its approval), p-B at +4 s, p-C at +9 s completes 2f+1 = 3; p-A's late approval at +30 s does not move it
+    const late = at(ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true], ['p-A', true]] }), [entryAt, entryAt + 4, entryAt + 9, entryAt + 30]);
+    expect(quorumTime(t, late)).toBe(entryAt + 9);
+    expect(quorumTime(t, { ...late, votes: late.votes.slice(0, 3) })).toBe(entryAt + 9); // a read before the late vote: the same instant
+    // refusals: f+1 = 2, the second refusal completes it (votes listed out of time order)
+    const refused = at(ballot('admission', { entryBy: 'p-D', votes: [['p-A', false], ['p-B', false], ['p-C', true]] }), [entryAt, entryAt + 20, entryAt + 5, entryAt + 2]);
+    expect(quorumTime(t, refused)).toBe(entryAt + 20);
+    // no quorum yet: the latest counted vote
+    expect(quorumTime(t, at(ballot('admission', { entryBy: 'p-D', votes: [['p-B', true]] }), [entryAt, entryAt + 7]))).toBe(entryAt + 7);
+    // votes without times (older views): the entry's time
+    expect(quorumTime(t, ballot('admission', { entryBy: 'p-D', votes: [['p-B', true], ['p-C', true]] }))).toBe(entryAt);
   });
 
   it('ignores votes of non-members when counting', () => {

@@ -82,10 +82,23 @@ export function decideGapMs(latenciesMs: readonly number[], turn0DecideMs: reado
   return Math.min(DECIDE_GAP_MAX_MS, Math.max(DECIDE_GAP_MIN_MS, fromCommits, observed));
 }
 
-/** When a ballot's quorum was reached: its latest counted vote or entry (Unix seconds; 0 if the view has no times). */
-export function quorumTime(task: Pick<TaskView, 'committee' | 'round'>, state: BallotState | undefined): number {
+/**
+ * When a ballot's quorum was reached (Unix seconds; 0 if the view has no times): the time of the counted
+ * vote that completed 2f+1 approvals or f+1 refusals, in the order the votes were recorded, and never
+ * before the entry (nobody votes before it: chaincode tasks.ts NO_ENTRY_YET). Votes after the quorum do
+ * not move it, so every member computes the same instant — and so the same decide turns — whether its read
+ * came before or after a late vote. Without a quorum in the view: its latest counted vote or entry.
+ */
+export function quorumTime(task: Pick<TaskView, 'committee' | 'round' | 'f'>, state: BallotState | undefined): number {
   const ballot = state?.ballot && state.ballot.round === task.round ? state.ballot : null;
-  return Math.max(ballot?.entry?.at ?? 0, ...countedVotes(task, state).map((v) => v.at ?? 0));
+  const entryAt = ballot?.entry?.at ?? 0;
+  const votes = countedVotes(task, state).sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+  let approvals = 0;
+  for (const [i, v] of votes.entries()) {
+    if (v.approve) approvals++;
+    if (hasQuorum(task.f, approvals, i + 1 - approvals)) return Math.max(entryAt, v.at ?? 0);
+  }
+  return Math.max(entryAt, ...votes.map((v) => v.at ?? 0));
 }
 
 export function decideTurn(task: Pick<TaskView, 'committee' | 'genesisAt' | 'slotSeconds' | 'leaderOffset' | 'n'>, me: string, quorumAt: number): number {
