@@ -129,6 +129,22 @@ describe('the leader\'s block (committees:recordEntries) on trade tasks', () => 
 });
 
 describe('liveness fallback', () => {
+  it('the escrow and stage events carry the state and stage window a timeout keeper needs (no read of the trade)', async () => {
+    const offer = (await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)])).result;
+    const t = (await ledger.submit<Trade>(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'])).result;
+    ledger.now = D + 960;
+    await sm.post(ledger, sm.next(D, 0, 1000));
+    await bm.post(ledger, bm.next(D, 1000, 0));
+    const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
+    const escrow = await ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])]);
+    expect(escrow.events.find((e) => e.name === 'TradeEnergyEscrowed')?.payload).toMatchObject({ tradeId: t.tradeId, state: 'EXECUTION', stageDeadline: escrow.result.stageDeadline });
+    expect(escrow.result.stageDeadline).toBe(D + 960 + escrow.result.stageWindowSeconds);
+    ledger.now = escrow.result.stageDeadline as number;
+    const advanced = await ledger.submit<Trade>(who.buyer, 'trades:timeout', [t.tradeId]);
+    expect(advanced.events.find((e) => e.name === 'TradeStageAdvanced')?.payload).toEqual({ tradeId: t.tradeId, state: 'FINAL', decidedBy: 'facts', stageDeadline: advanced.result.stageDeadline });
+    expect(advanced.result.stageDeadline).toBe(ledger.now + advanced.result.stageWindowSeconds);
+  });
+
   it('when no committee decides in the stage window, the facts decide each stage', async () => {
     const t = await escrowedTrade();
     await expectCode(ledger.submit(who.buyer, 'trades:timeout', [t.tradeId]), 'PRECONDITION_FAILED', /execution stage runs until/);

@@ -267,6 +267,8 @@ export class AgentService {
     const entries: Array<{ leader: string; slot: number; taskId: string; ballot: string }> = [];
     /** duties the event shows over (docs/agents.md §1 "Wake-ups"): ended without a read */
     const finish: Array<{ id: string; note: string }> = [];
+    /** duties the event gives their next due time (a trade's stage window for its timeout keeper) */
+    const defer: Array<{ id: string; dueAt: number; note: string }> = [];
     const keeper = this.o.config.keeper.enabled;
     const later = (ms: number) => ms + this.keeperDelay;
     let local: Map<string, string> | undefined;
@@ -414,6 +416,19 @@ export class AgentService {
             wakeIds.push(`household|${tradeId}`);
             wakeMembers.push(taskIdFor(TRADE_TASK_KIND, tradeId));
             if (this.o.store.pendingOf(tradeId, 'trade-timeout').length) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'evidence-keeps-deadline' });
+          } else if (tradeId && name !== EVENTS.tradeClosed && n('stageDeadline') !== undefined && (s('state') === 'EXECUTION' || s('state') === 'FINAL')) {
+            // The escrow and the stage's end carry the new state and stage window (chaincode trades.contract.ts
+            // deliverEnergy, services/settlement.ts endStage): the timeout keeper's plan is that window
+            // (duties/keeper.ts tradePlan), so it sleeps until then without reading the trade; the household
+            // autopilot and the members still look.
+            wakeIds.push(`household|${tradeId}`);
+            wakeMembers.push(taskIdFor(TRADE_TASK_KIND, tradeId));
+            const dueAt = later(n('stageDeadline')! * 1000);
+            for (const d of this.o.store.pendingOf(tradeId, 'trade-timeout')) {
+              if (this.running.has(d.id)) continue; // it reads the trade now anyway
+              defer.push({ id: d.id, dueAt, note: `waits for ${new Date(n('stageDeadline')! * 1000).toISOString()} (${s('state')} stage window, from the event)` });
+              this.o.metrics.agentWakeupsSkipped.inc({ rule: 'stage-window-in-event' });
+            }
           } else if (tradeId) {
             wake.push(tradeId);
             (name === EVENTS.tradeClosed ? wake : wakeMembers).push(taskIdFor(TRADE_TASK_KIND, tradeId));
@@ -503,7 +518,7 @@ export class AgentService {
         }
       }
     }
-    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries, finish };
+    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries, finish, defer };
   }
 
   // ---------------------------------------------------------------- executing duties

@@ -87,6 +87,11 @@ export interface DutyChange {
    * ended DONE with the note, without the read that would only have found the same (AgentService.changeOf)
    */
   finish?: Array<{ id: string; note: string }>;
+  /**
+   * pending duties whose next due time the event itself shows (a trade's new stage window, for its timeout
+   * keeper): set to `dueAt` with the note, without the read that would only have found the same
+   */
+  defer?: Array<{ id: string; dueAt: number; note: string }>;
 }
 
 /** A meter's secrets for one sealed-bid auction (docs/agents.md §4): never logged, never returned by the API. */
@@ -173,6 +178,7 @@ export class AgentStore {
     const wakeId = prepared(this.db, `UPDATE agent_duties SET due_at = MIN(due_at, ?), event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
     const ent = prepared(this.db, 'INSERT OR IGNORE INTO agent_entries (leader, slot, task_id, ballot) VALUES (?, ?, ?, ?)');
     const fin = prepared(this.db, `UPDATE agent_duties SET state = 'DONE', note = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
+    const defer = prepared(this.db, `UPDATE agent_duties SET due_at = ?, note = ?, event_at = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`);
     this.db.transaction(() => {
       for (const change of changes) {
         for (const d of change.add) added += (d.reopen ? reopen : ins).run(d.id, d.kind, d.meterId, d.subject, d.round, d.dueAt, now, now, now).changes;
@@ -180,6 +186,7 @@ export class AgentStore {
         for (const s of new Set(change.wakeMembers ?? [])) if (!change.wake.includes(s)) woken += wakeMember.run(now, now, now, s).changes;
         for (const k of new Set(change.wakeKinds ?? [])) woken += wakeKind.run(now, now, now, k).changes;
         for (const id of new Set(change.wakeIds ?? [])) woken += wakeId.run(now, now, now, id).changes;
+        for (const d of change.defer ?? []) defer.run(d.dueAt, d.note, now, now, d.id);
         for (const e of change.entries) ent.run(e.leader, e.slot, e.taskId, e.ballot);
         for (const f of change.finish ?? []) fin.run(f.note, now, f.id);
       }

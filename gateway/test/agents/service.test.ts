@@ -816,6 +816,29 @@ describe('AgentService', () => {
       await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-1', state: 'FINAL', decidedBy: 'committee' } }]));
       expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['household|trd-1', 'trade-timeout|trd-1']);
     });
+
+    it('an escrow or stage event with its stage window moves the timeout keeper to that window without a read; the autopilot still looks', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const D = Math.floor(now / 1000) + 600;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: 'trd-1', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+      const delay = store.get('trade-timeout|trd-1')!.dueAt - (D + 120) * 1000; // this utility's keeper margin and stagger
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      ledger.evaluated.length = 0;
+      const window = D + 400;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeEnergyEscrowed', payload: { tradeId: 'trd-1', energyEscrowWh: 200, taskId: 'trade-trd-1', state: 'EXECUTION', stageDeadline: window } }]));
+      expect(store.due(now, 64).map((d) => d.id)).toEqual(['household|trd-1']);
+      expect(store.get('trade-timeout|trd-1')).toMatchObject({ state: 'PENDING', dueAt: window * 1000 + delay });
+      expect(store.get('trade-timeout|trd-1')!.note).toMatch(/EXECUTION stage window, from the event/);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'stage-window-in-event' })).toBe(1);
+      // the final stage's window, later than the execution's: the keeper moves with it
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-1', state: 'FINAL', decidedBy: 'committee', stageDeadline: window + 300 } }]));
+      expect(store.get('trade-timeout|trd-1')).toMatchObject({ state: 'PENDING', dueAt: (window + 300) * 1000 + delay });
+      expect(ledger.evaluated.filter((e) => e.fn === 'trades:get')).toEqual([]);
+      // a replayed event whose window already passed makes it due now: it reads, finds the trade, and acts or re-plans
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-1', state: 'FINAL', decidedBy: 'facts', stageDeadline: Math.floor(now / 1000) - 600 } }]));
+      expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['household|trd-1', 'trade-timeout|trd-1']);
+    });
   });
 
   it("household autopilot: only a reading of the trade's delivery interval wakes its duty, which then mints at once", async () => {

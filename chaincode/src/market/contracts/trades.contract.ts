@@ -47,7 +47,8 @@ export class TradesContract extends GridLedgerContract {
     const uses = inputOf<PacketUse[]>('PacketsInput', jsonArg(packetsJson, 'packetsJson', 'a JSON array of {packetId, amountWh}'), 'packetsJson');
     const next = await escrowEnergy(ctx, gov, t, uses);
     await putTrade(ctx, next);
-    emit(ctx, EVENTS.tradeEnergyEscrowed, { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId });
+    // state and stage window in the event: a timeout keeper learns when the execution stage ends without reading the trade (docs/agents.md §3)
+    emit(ctx, EVENTS.tradeEnergyEscrowed, { tradeId: t.tradeId, energyEscrowWh: next.energyEscrowWh, taskId: next.validation.taskId, state: next.state, stageDeadline: next.stageDeadline });
     return canonicalJson(next);
   }
 

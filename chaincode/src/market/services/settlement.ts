@@ -141,7 +141,7 @@ export async function endStage(ctx: GridLedgerContext, gov: StoredParameters, t:
   if (end === 'advance') {
     const next: Trade = { ...t, state: 'FINAL', stageDeadline: ctx.now + t.stageWindowSeconds };
     await putTrade(ctx, next);
-    emit(ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts' });
+    emit(ctx, EVENTS.tradeStageAdvanced, { tradeId: t.tradeId, state: 'FINAL', decidedBy: committee ?? 'facts', stageDeadline: next.stageDeadline });
     return next;
   }
   return closeTrade(ctx, gov, t, end);
