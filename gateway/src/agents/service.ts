@@ -352,9 +352,21 @@ export class AgentService {
           for (const d of this.o.store.pendingOf(taskId, 'member')) {
             // a duty reading now may have read before this vote: it is woken (and its tally dropped)
             const w = this.running.has(d.id) ? undefined : voteWakeup(this.tallies.get(d.id), { round, ballot, voter, approve: p.approve });
+            const known = this.lastTasks.get(d.id);
+            const me = this.o.store.participantOf(d.meterId);
             if (w?.skip) {
               this.tallies.set(d.id, w.tally);
               this.o.metrics.agentWakeupsSkipped.inc({ rule: 'voted-no-quorum' });
+            } else if (w?.quorum && known?.round === round && me && leaderAt(known, Math.floor(now / 1000)).leader !== me) {
+              // The quorum starts the decide turns, led by the leader of the quorum's slot — the slot now, but
+              // for a vote that crossed a slot boundary on its way. A member that does not lead this slot
+              // cannot be first: it sleeps one decide gap (the earliest a second turn comes) and then reads,
+              // unless the decision's event ends it first; a read now would only have told it to wait. The
+              // leader of this slot is woken and reads at once. If the quorum fell in the previous slot, its
+              // leader decides one gap later than it would have (after its read then), never not at all.
+              this.tallies.delete(d.id);
+              defer.push({ id: d.id, dueAt: now + this.decideGapMs(), note: `ballot "${ballot}" has its quorum; this member decides at its turn unless another did` });
+              this.o.metrics.agentWakeupsSkipped.inc({ rule: 'quorum-not-first' });
             } else {
               this.tallies.delete(d.id);
               wakeIds.push(d.id);
@@ -518,7 +530,14 @@ export class AgentService {
         }
       }
     }
-    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries, finish, defer };
+    // a duty this event also wakes (another event of the same transaction) is not deferred
+    const woken = new Set(wakeIds);
+    const deferred = defer.filter((d) => {
+      if (woken.has(d.id)) return false;
+      const duty = this.o.store.get(d.id);
+      return !duty || (!wake.includes(duty.subject) && !(duty.kind === 'member' && wakeMembers.includes(duty.subject)));
+    });
+    return { add, wake, wakeMembers, wakeKinds, wakeIds, entries, finish, defer: deferred };
   }
 
   // ---------------------------------------------------------------- executing duties

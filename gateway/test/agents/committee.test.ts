@@ -356,7 +356,7 @@ describe('wake-ups a vote or a decision decides without a read (docs/agents.md Â
     const w = voteWakeup(t, vote('p-B', false)); // 2 approvals, 1 refusal: no quorum
     expect(w).toEqual({ skip: true, tally: { ...t, refusals: ['p-B'] } });
     // the next vote is counted against the updated tally: p-C's refusal is the f+1-th â†’ wake (decide turns)
-    expect(voteWakeup(w.skip ? w.tally : undefined, vote('p-C', false))).toEqual({ skip: false, why: 'the ballot has its quorum' });
+    expect(voteWakeup(w.skip ? w.tally : undefined, vote('p-C', false))).toEqual({ skip: false, why: 'the ballot has its quorum', quorum: true });
     // its own vote event (the act does not re-read): skipped while there is no quorum
     const before = seen([]);
     expect(voteWakeup(before, vote('p-A'))).toEqual({ skip: true, tally: { ...before, approvals: ['p-D', 'p-A'] } });
@@ -366,7 +366,7 @@ describe('wake-ups a vote or a decision decides without a read (docs/agents.md Â
   });
 
   it('never skips when the step could change: quorum, not voted yet, another round or ballot, a stranger, or nothing known (a restart)', () => {
-    expect(voteWakeup(seen([['p-A', true]]), vote('p-B'))).toEqual({ skip: false, why: 'the ballot has its quorum' });
+    expect(voteWakeup(seen([['p-A', true]]), vote('p-B'))).toEqual({ skip: false, why: 'the ballot has its quorum', quorum: true });
     expect(voteWakeup(seen([]), vote('p-B', false))).toEqual({ skip: false, why: 'this member has not voted on the ballot' });
     expect(voteWakeup(seen([['p-A', true]]), vote('p-B', false, { round: 1 }))).toMatchObject({ skip: false });
     expect(voteWakeup(seen([['p-A', true]]), vote('p-B', false, { ballot: 'final' }))).toMatchObject({ skip: false });

@@ -196,6 +196,10 @@ describe('AgentService', () => {
     await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter: 'p-A', approve: true } }]));
     expect(store0.due(now, 64).map((d) => d.id)).toEqual(['member|t-1|0|m-c']);
     await s.handleEvent(ledger.emitEvents([{ name: 'VoteRecorded', payload: { taskId: 't-1', ballot: 'admission', round: 0, voter: 'p-C', approve: true } }]));
+    // m-c (woken, its tally dropped) is due now; m-a saw the quorum and does not lead slot 12 (p-B does): it
+    // cannot decide first, so it sleeps one decide gap instead of reading now
+    expect(store0.due(now, 64).map((d) => d.id)).toEqual(['member|t-1|0|m-c']);
+    now += DECIDE_TURN_MS;
     expect(store0.due(now, 64).map((d) => d.id).sort()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
     // 3 approvals now (entry + 2 votes): both seats race to decide; the second loses (CONFLICT) and that is fine.
     ledger.script.push({ stage: 'endorse', error: chaincodeError('[CONFLICT] participant p-new is active, not pending admission') });
@@ -640,15 +644,18 @@ describe('AgentService', () => {
       ledger.evaluated.length = 0;
       await again.runOnce();
       expect(ledger.evaluated.map((e) => e.fn)).toEqual(['committees:getMemberView', 'committees:getMemberView']);
-      // p-B's refusal is the f+1-th: now they wake and decide (their turns long past)
+      // p-B's refusal is the f+1-th: neither seat leads slot 12, so both sleep one decide gap, then read
+      // and decide (their turns long past)
       world.ballot.votes.push({ voter: 'p-B', approve: false, round: 0, ballot: 'admission' });
       await again.handleEvent(ledger.emitEvents(voted('p-B', false)));
+      expect(dueMembers(store)).toEqual([]);
+      now += DECIDE_TURN_MS;
       expect(dueMembers(store)).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
       await again.runOnce();
       expect(acts().filter((a) => a.includes('admissions:decide')).length).toBeGreaterThan(0);
     });
 
-    it('after a read that saw the ballot without quorum, a vote that keeps it so is skipped; the quorum-making vote wakes', async () => {
+    it('after a read that saw the ballot without quorum, a vote that keeps it so is skipped; the quorum-making vote wakes the leader of this slot and defers the others by a decide gap', async () => {
       world.ballot = ballot('admission', { entryBy: 'p-D', slot: 10, votes: [['p-A', true], ['p-C', false]] }); // 2 approvals, 1 refusal
       const store = new AgentStore(db, KEY);
       const s = make(store);
@@ -661,10 +668,18 @@ describe('AgentService', () => {
       expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'voted-no-quorum' })).toBe(2);
       await s.runOnce();
       expect(ledger.evaluated).toEqual([]);
-      // p-B approves: 3 approvals → both wake (their decide turns start from the votes' times)
+      // p-B approves: 3 approvals. The decide turns start with the leader of the quorum's slot: in slot 15 that
+      // is p-A, so m-a wakes and reads now; m-c (p-C) cannot be first and sleeps one decide gap, without a read
+      now = inSlot(15);
       world.ballot.votes.push({ voter: 'p-B', approve: true, round: 0, ballot: 'admission' });
       await s.handleEvent(ledger.emitEvents(voted('p-B')));
-      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+      expect(dueMembers(store)).toEqual(['member|t-1|0|m-a']);
+      expect(store.get('member|t-1|0|m-c')).toMatchObject({ state: 'PENDING', dueAt: now + DECIDE_TURN_MS, note: expect.stringMatching(/has its quorum; this member decides at its turn/) });
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'quorum-not-first' })).toBe(1);
+      // the decision's event ends m-c before its gap is over: it never reads
+      await s.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', kind: 'admission', subjectId: 'p-new#1', ballot: 'admission', round: 0, outcome: 'APPROVED', approvals: 3, refusals: 0 } }]));
+      expect(store.get('member|t-1|0|m-c')!.state).toBe('DONE');
+      expect(ledger.evaluated).toEqual([]);
     });
 
     it('a vote that arrives while a read is in flight leaves no tally behind: the next vote wakes the duty', async () => {

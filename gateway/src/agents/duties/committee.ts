@@ -364,7 +364,7 @@ export function tallyOf(task: TaskView, ballots: Record<string, BallotState | un
   };
 }
 
-export type VoteWakeup = { skip: true; tally: OpenBallotTally } | { skip: false; why: string };
+export type VoteWakeup = { skip: true; tally: OpenBallotTally } | { skip: false; why: string; quorum?: true };
 
 /**
  * Whether a `VoteRecorded` event must wake a member duty (docs/agents.md §1 "Wake-ups"). It may stay asleep
@@ -380,7 +380,7 @@ export function voteWakeup(t: OpenBallotTally | undefined, ev: { round: number; 
   if (!t.committee.includes(ev.voter)) return { skip: false, why: 'a voter not on the committee' };
   const approvals = ev.approve && !t.approvals.includes(ev.voter) ? [...t.approvals, ev.voter] : t.approvals;
   const refusals = !ev.approve && !t.refusals.includes(ev.voter) ? [...t.refusals, ev.voter] : t.refusals;
-  if (hasQuorum(t.f, approvals.length, refusals.length)) return { skip: false, why: 'the ballot has its quorum' };
+  if (hasQuorum(t.f, approvals.length, refusals.length)) return { skip: false, why: 'the ballot has its quorum', quorum: true };
   if (!approvals.includes(t.me) && !refusals.includes(t.me)) return { skip: false, why: 'this member has not voted on the ballot' };
   return { skip: true, tally: { ...t, approvals, refusals } };
 }
