@@ -22,9 +22,7 @@ const T0 = 1_767_225_600; // an interval start (2026-01-01T00:00:00Z)
 /** Records the ledger holds (what trades:get / offers:get / meters:getReading answer as the operator). */
 const records: Record<string, unknown> = {
   'trades:get:T1': { tradeId: 'T1', seller: 'p-sun', buyer: 'p-shade', sellerMspId: MSP, buyerMspId: 'Utility2MSP', sellerMeterId: 'm-sun', buyerMeterId: 'm-shade', state: 'SETTLED' },
-  'trades:get:T2': { tradeId: 'T2', seller: 'p-far', buyer: 'p-other', sellerMspId: 'Utility3MSP', buyerMspId: 'Utility2MSP', sellerMeterId: 'm-far', buyerMeterId: 'm-other', state: 'DECLINED' },
   'offers:get:O1': { offerId: 'O1', seller: 'p-sun', sellerMspId: MSP, sellerMeterId: 'm-sun' },
-  'offers:get:O2': { offerId: 'O2', seller: 'p-far', sellerMspId: 'Utility3MSP', sellerMeterId: 'm-far' },
   [`meters:getReading:m-sun:${T0}`]: { reading: { intervalLength: 300, importWh: 100, exportWh: 900 } },
   [`meters:getReading:m-home:${T0}`]: { reading: { intervalLength: 300, importWh: 700, exportWh: 0 } },
   [`meters:getReading:m-home:${T0 + 300}`]: { reading: { intervalLength: 300, importWh: 650, exportWh: 10 } },
@@ -55,14 +53,16 @@ function writeChain(ledger: FakeLedger): void {
   // another utility's reading: its values are private to it (and not readable here)
   ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: 'Utility3MSP', meterId: 'm-far', intervals: [T0] } }]);
   ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'O1', amountWh: 500, pricePerKwh: 120, deliveryStart: T0, expiresAt: T0 + 60 } }]);
-  ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'O2', amountWh: 300, pricePerKwh: 150, deliveryStart: T0, expiresAt: T0 + 60 } }]);
+  // O2 and T2 as the chaincode emits them since 2026-12-06: their events name the parties, which are not read
+  // (no record of them here); O1 and T1 as an older chaincode emitted them: their parties are read
+  ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: 'O2', amountWh: 300, pricePerKwh: 150, deliveryStart: T0, expiresAt: T0 + 60, seller: 'p-far', sellerMspId: 'Utility3MSP', sellerMeterId: 'm-far' } }]);
   ledger.emitEvents([
     { name: 'OfferAccepted', payload: { offerId: 'O1', tradeId: 'T1' } },
     { name: 'TradeCreated', payload: { tradeId: 'T1', origin: 'offer', originId: 'O1', amountWh: 500, pricePerKwh: 120, deliveryStart: T0, deliveryDeadline: T0 + 600 } },
   ]);
   ledger.emitEvents([
     { name: 'OfferAccepted', payload: { offerId: 'O2', tradeId: 'T2' } },
-    { name: 'TradeCreated', payload: { tradeId: 'T2', origin: 'offer', originId: 'O2', amountWh: 300, pricePerKwh: 150, deliveryStart: T0, deliveryDeadline: T0 + 600 } },
+    { name: 'TradeCreated', payload: { tradeId: 'T2', origin: 'offer', originId: 'O2', amountWh: 300, pricePerKwh: 150, deliveryStart: T0, deliveryDeadline: T0 + 600, seller: 'p-far', buyer: 'p-other', sellerMspId: 'Utility3MSP', buyerMspId: 'Utility2MSP', sellerMeterId: 'm-far', buyerMeterId: 'm-other' } },
   ]);
   ledger.emitEvents([
     { name: 'TradeEnergyEscrowed', payload: { tradeId: 'T1', energyEscrowWh: 500, taskId: 'trade-T1' } },
@@ -129,6 +129,13 @@ describe('analytics store', () => {
     expect(b.store.dump()).toEqual(dump);
     expect(dump.an_trades).toHaveLength(2);
     expect(dump.an_readings).toHaveLength(3); // Utility3MSP's reading is not ours: not stored
+    // parties from the events where they name them (T2, O2), from a read where they do not (T1, O1)
+    const row = (table: string, key: string, id: string) => (dump[table] as Array<Record<string, unknown>> | undefined)?.find((r) => r[key] === id);
+    expect(row('an_trades', 'trade_id', 'T2')).toMatchObject({ seller: 'p-far', buyer: 'p-other', seller_msp_id: 'Utility3MSP', buyer_msp_id: 'Utility2MSP', seller_meter_id: 'm-far', buyer_meter_id: 'm-other' });
+    expect(row('an_offers', 'offer_id', 'O2')).toMatchObject({ seller: 'p-far', seller_msp_id: 'Utility3MSP', seller_meter_id: 'm-far' });
+    expect(row('an_trades', 'trade_id', 'T1')).toMatchObject({ seller: 'p-sun', buyer_meter_id: 'm-shade' });
+    const reads = ledger.evaluated.map((e) => `${e.fn}:${e.args.join(':')}`);
+    expect(reads.filter((r) => /^(trades|offers):get/.test(r)).sort()).toEqual(['offers:get:O1', 'offers:get:O1', 'trades:get:T1', 'trades:get:T1']); // two stores built
     expect(a.store.checkpoint()).toEqual({ block: lastOf(ledger).blockNumber, txId: lastOf(ledger).txId, events: eventCount(ledger) });
     a.db.close();
     b.db.close();

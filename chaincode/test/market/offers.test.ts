@@ -54,6 +54,17 @@ const approveAll = [{ approve: true }, { approve: true }, undefined];
 const confirm = (t: Trade, receivedWh: number) =>
   ledger.submit<Trade>(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(receivedWh)], { transient: { importProof: importProof(buyerMeter.last!) } });
 
+describe('offer events', () => {
+  it('OfferCreated names the seller, its utility and meter (the analytics store files the offer without reading it)', async () => {
+    const r = await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)]);
+    expect(r.events.find((e) => e.name === 'OfferCreated')?.payload).toEqual({
+      offerId: r.result.offerId, amountWh: r.result.amountWh, pricePerKwh: r.result.pricePerKwh, deliveryStart: r.result.deliveryStart, expiresAt: r.result.expiresAt,
+      seller: r.result.seller, sellerMspId: r.result.sellerMspId, sellerMeterId: r.result.sellerMeterId,
+    });
+    expect(typeof r.result.sellerMeterId).toBe('string');
+  });
+});
+
 describe('scenario 1: energy sent and received', () => {
   it('offer → accept → escrow → execution (2f+1) → buyer meter evidence → final (2f+1) → settled', async () => {
     const offer = await makeOffer();
@@ -67,6 +78,9 @@ describe('scenario 1: energy sent and received', () => {
     expect(t).toMatchObject({ state: 'AWAITING_ENERGY', paymentEscrow: COST, collateralEscrow: COLLATERAL, amountWh: 2000 });
     // the event tells listeners when the delivery interval ends (the agents' slot leaders wait for the stage it opens)
     expect(accepted.events.find((e) => e.name === 'TradeCreated')?.payload).toMatchObject({ tradeId: t.tradeId, deliveryStart: D, deliveryLength: 900, deliveryDeadline: t.deliveryDeadline });
+    // and who the parties are: a gateway knows whether the trade concerns its meters without reading it
+    expect(accepted.events.find((e) => e.name === 'TradeCreated')?.payload).toMatchObject({ seller: t.seller, buyer: t.buyer, sellerMspId: t.sellerMspId, buyerMspId: t.buyerMspId, sellerMeterId: t.sellerMeterId, buyerMeterId: t.buyerMeterId });
+    expect([t.seller, t.buyer, t.sellerMeterId, t.buyerMeterId].every((v) => typeof v === 'string' && v.length > 0)).toBe(true);
     expect(await balance(ledger, who.buyer)).toBe(1000 - COST);
     expect((await ledger.evaluate<{ items: Offer[] }>(who.buyer, 'offers:listOpen', [String(D), '10', ''])).items).toEqual([]);
 

@@ -406,8 +406,13 @@ export class AgentService {
           const length = n('deliveryLength');
           if (tradeId && start !== undefined && length !== undefined) this.arriving.set(tradeId, (start + length) * 1000);
           if (tradeId && start !== undefined) this.tradeIntervals.set(tradeId, start);
-          // the autopilot looks at the trade when its delivery interval starts (it reads who the parties are)
-          if (tradeId && start !== undefined) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
+          // The autopilot looks at the trade when its delivery interval starts. The event names the parties'
+          // meters (chaincode settlement.ts createTrade): a trade of no meter this gateway holds gets no duty,
+          // whose first read would only find that out. An event without them (older chaincode): the duty reads.
+          const partiesNamed = typeof p.sellerMeterId === 'string' && typeof p.buyerMeterId === 'string';
+          const ours = !partiesNamed || this.heldMeter(p.sellerMeterId as string, s('sellerMspId')) || this.heldMeter(p.buyerMeterId as string, s('buyerMspId'));
+          if (tradeId && start !== undefined && ours) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
+          else if (tradeId && start !== undefined) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'trade-not-ours' });
           if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
           break;
         }

@@ -31,7 +31,8 @@ function absent(e: unknown): boolean {
  * - with no checkpoint it reads from block 0, so an empty store is rebuilt from the whole chain;
  * - otherwise from the checkpoint's block after its transaction (Fabric's checkpoint semantics);
  * - per transaction it first reads the immutable fields its events refer to but do not carry (the
- *   trade's and offer's parties, the values of this utility's own readings), then applies the events
+ *   values of this utility's own readings; the trade's and offer's parties only for events from a
+ *   chaincode before 2026-12-06, whose TradeCreated and OfferCreated did not name them), then applies the events
  *   and the checkpoint in one SQLite transaction (AnalyticsStore.apply). A transient read failure ends
  *   the pass without applying: the next pass resumes at that same transaction.
  */
@@ -63,12 +64,14 @@ export class AnalyticsListener {
     for (const e of events) {
       const p = e.payload;
       if (e.name === EVENTS.tradeCreated && typeof p.tradeId === 'string') {
-        const t = await read('trades:get', [p.tradeId]);
+        const named = ['seller', 'buyer', 'sellerMspId', 'buyerMspId', 'sellerMeterId', 'buyerMeterId'].every((k) => typeof p[k] === 'string');
+        const t = named ? p : await read('trades:get', [p.tradeId]);
         x.trades.set(p.tradeId, {
           seller: s(t?.seller), buyer: s(t?.buyer), sellerMspId: s(t?.sellerMspId), buyerMspId: s(t?.buyerMspId), sellerMeterId: s(t?.sellerMeterId), buyerMeterId: s(t?.buyerMeterId),
         });
       } else if (e.name === EVENTS.offerCreated && typeof p.offerId === 'string') {
-        const o = await read('offers:get', [p.offerId]);
+        const named = ['seller', 'sellerMspId', 'sellerMeterId'].every((k) => typeof p[k] === 'string');
+        const o = named ? p : await read('offers:get', [p.offerId]);
         x.offers.set(p.offerId, { seller: s(o?.seller), sellerMspId: s(o?.sellerMspId), sellerMeterId: s(o?.sellerMeterId) });
       } else if (e.name === EVENTS.readingRecorded && p.mspId === this.o.store.mspId && typeof p.meterId === 'string' && Array.isArray(p.intervals)) {
         const meterId = p.meterId;

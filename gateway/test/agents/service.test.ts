@@ -804,6 +804,23 @@ describe('AgentService', () => {
       expect(ledger.evaluated).toEqual([]);
     });
 
+    it('a trade whose event names parties this gateway does not hold gets no household duty; one of its meters does; an event without parties does', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const D = Math.floor(now / 1000) + 600;
+      const created = (tradeId: string, parties: Record<string, string>) => [{ name: 'TradeCreated', payload: { tradeId, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, ...parties } }];
+      const foreign = { seller: 'p-X', buyer: 'p-Y', sellerMspId: 'Utility2MSP', buyerMspId: 'Utility3MSP', sellerMeterId: 'm-x', buyerMeterId: 'm-y' };
+      await s.handleEvent(ledger.emitEvents(created('trd-f', foreign)));
+      // m-foreign is a record of another utility's meter: not held here even though it is listed
+      await s.handleEvent(ledger.emitEvents(created('trd-g', { ...foreign, sellerMeterId: 'm-foreign' })));
+      await s.handleEvent(ledger.emitEvents(created('trd-b', { ...foreign, buyerMspId: MSP, buyerMeterId: 'm-c' }))); // our buyer
+      await s.handleEvent(ledger.emitEvents(created('trd-o', {}))); // an older chaincode's event: unknown parties
+      expect(store.pending().filter((d) => d.kind === 'household').map((d) => d.id).sort()).toEqual(['household|trd-b', 'household|trd-o']);
+      expect(store.pending().filter((d) => d.kind === 'trade-timeout')).toHaveLength(4); // every trade's timeout keeper, ours or not
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'trade-not-ours' })).toBe(2);
+      expect(ledger.evaluated).toEqual([]);
+    });
+
     it("a closed trade ends its household autopilot and its timeout keeper without a read", async () => {
       const store = new AgentStore(db, KEY);
       const s = make(store);

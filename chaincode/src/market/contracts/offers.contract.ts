@@ -39,7 +39,8 @@ export class OffersContract extends GridLedgerContract {
     const offer = O.newOffer(input, m, ctx.now, await market(), O.offerIdFor(ctx.txId));
     await debit(ctx, m.participantId, offer.collateral, 'collateral-lock', `offer:${offer.offerId}`);
     await putOffer(ctx, offer, true);
-    emit(ctx, EVENTS.offerCreated, { offerId: offer.offerId, amountWh: offer.amountWh, pricePerKwh: offer.pricePerKwh, deliveryStart: offer.deliveryStart, expiresAt: offer.expiresAt });
+    // the seller (immutable) in the event: the analytics store files the offer without reading it
+    emit(ctx, EVENTS.offerCreated, { offerId: offer.offerId, amountWh: offer.amountWh, pricePerKwh: offer.pricePerKwh, deliveryStart: offer.deliveryStart, expiresAt: offer.expiresAt, seller: offer.seller, sellerMspId: offer.sellerMspId, sellerMeterId: offer.sellerMeterId });
     return canonicalJson(offer);
   }
 

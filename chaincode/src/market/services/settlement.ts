@@ -64,8 +64,12 @@ export async function createTrade(ctx: GridLedgerContext, terms: T.TradeTerms, p
   const t = T.newTrade(terms, taskIdFor(TRADE_TASK_KIND, tradeId), ctx.now, params);
   await putTrade(ctx, t, true);
   // deliveryLength: a listener knows when the delivery interval ends, i.e. when the trade's committee stage is
-  // about to open (the agents' slot leaders hold their block for it, docs/agents.md §2)
-  emit(ctx, EVENTS.tradeCreated, { tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryLength: t.deliveryLength, deliveryDeadline: t.deliveryDeadline });
+  // about to open (the agents' slot leaders hold their block for it, docs/agents.md §2). The parties (immutable):
+  // a gateway knows whether the trade concerns its meters, and the analytics store files it, without reading it.
+  emit(ctx, EVENTS.tradeCreated, {
+    tradeId: t.tradeId, origin: t.origin, originId: t.originId, amountWh: t.amountWh, pricePerKwh: t.pricePerKwh, deliveryStart: t.deliveryStart, deliveryLength: t.deliveryLength, deliveryDeadline: t.deliveryDeadline,
+    seller: t.seller, buyer: t.buyer, sellerMspId: t.sellerMspId, buyerMspId: t.buyerMspId, sellerMeterId: t.sellerMeterId, buyerMeterId: t.buyerMeterId,
+  });
   return t;
 }
 
