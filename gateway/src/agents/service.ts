@@ -477,8 +477,19 @@ export class AgentService {
         }
         case EVENTS.offerAccepted:
         case EVENTS.offerClosed: {
+          // An acceptance takes the whole offer and a closure ends it (chaincode offers.contract.ts accept,
+          // release): it is no longer OPEN, so its expiry keeper is over (duties/keeper.ts offerPlan) without
+          // the read that would only find that. One reading right now sees it anyway.
           const offerId = s('offerId');
-          if (offerId) wake.push(offerId);
+          if (!offerId) break;
+          for (const d of this.o.store.pendingOf(offerId)) {
+            if (d.kind !== 'offer-expire' || this.running.has(d.id)) {
+              wakeIds.push(d.id);
+              continue;
+            }
+            finish.push({ id: d.id, note: name === EVENTS.offerAccepted ? 'offer accepted' : `offer ${(s('status') ?? 'closed').toLowerCase()}` });
+            this.o.metrics.agentWakeupsSkipped.inc({ rule: 'offer-closed' });
+          }
           break;
         }
         case EVENTS.auctionRequested: {

@@ -1019,6 +1019,22 @@ describe('AgentService', () => {
     expect(acts()).toEqual(['operator offers:expire o-1']);
   });
 
+  it('keeper: an accepted or closed offer ends its expiry keeper without a read (an acceptance takes the whole offer)', async () => {
+    const store = new AgentStore(db, KEY);
+    const s = make(store);
+    const at = Math.floor(now / 1000) + 3600;
+    for (const id of ['o-1', 'o-2', 'o-3']) await s.handleEvent(ledger.emitEvents([{ name: 'OfferCreated', payload: { offerId: id, expiresAt: at } }]));
+    ledger.evaluated.length = 0;
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferAccepted', payload: { offerId: 'o-1', tradeId: 'trd-1' } }]));
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferClosed', payload: { offerId: 'o-2', status: 'WITHDRAWN', returned: 10, forfeited: 0 } }]));
+    expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'DONE', note: 'offer accepted' });
+    expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'DONE', note: 'offer withdrawn' });
+    expect(store.get('offer-expire|o-3')).toMatchObject({ state: 'PENDING', dueAt: at * 1000 }); // untouched
+    expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'offer-closed' })).toBe(2);
+    await s.runOnce();
+    expect(ledger.evaluated).toEqual([]);
+  });
+
   describe('keeper: folds the score credits of its own participants once they are quiet (score-fold)', () => {
     const QUIET = 60_000; // DEFAULT_FOLD_POLICY: this CONFIG sets none
     /** p-A (meter m-a, held here) on the ledger: its credit summary as participants:get answers it */
