@@ -379,10 +379,20 @@ export class AgentService {
           // and its redraw keeper of that round: a read would only find the task closed.
           const taskId = s('taskId');
           if (!taskId) break;
-          wake.push(taskId);
           const round = n('round');
           const ballot = s('ballot');
-          if (round === undefined || ballot === undefined || !decisionClosesTask(s('outcome'), ballot, this.taskBallots.get(taskId))) break;
+          const known = this.taskBallots.get(taskId);
+          if (round === undefined || ballot === undefined || !decisionClosesTask(s('outcome'), ballot, known)) {
+            // A decision that opens the next ballot (a trade's execution stage approved) changes what the members
+            // may do, not the round's deadline: the task's keeper would read only to sleep until it again. Whether
+            // it is the last ballot is known from a read in this process; unknown, everything is woken.
+            if (round !== undefined && ballot !== undefined && known !== undefined && s('outcome') === 'APPROVED') {
+              wakeMembers.push(taskId);
+              if (this.o.store.pendingOf(taskId, 'task-redraw').length) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'decision-keeps-deadline' });
+            } else wake.push(taskId);
+            break;
+          }
+          wake.push(taskId);
           for (const d of this.o.store.pendingOf(taskId)) {
             if (d.round !== round || (d.kind !== 'member' && d.kind !== 'task-redraw') || this.running.has(d.id)) continue;
             finish.push({ id: d.id, note: `task closed: ballot "${ballot}" ${s('outcome')}` });

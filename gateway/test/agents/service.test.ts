@@ -617,6 +617,17 @@ describe('AgentService', () => {
       expect(ledger.evaluated.map((e) => e.fn)).toEqual(['committees:getMemberView', 'committees:getMemberView']);
       const votes = ledger.applied.filter((x) => x.fn === 'trades:vote').map((x) => JSON.parse(x.args[1]!) as { approve: boolean; conditions: Record<string, boolean> });
       expect(votes).toEqual([expect.objectContaining({ approve: true, conditions: { condition1: true, condition2: true } }), expect.objectContaining({ approve: true })]);
+      // the execution stage approved opens the final ballot: the members look; the redraw keeper (its deadline is
+      // the round's, fixed at the draw) sleeps on, as the task's ballots are known from the members' reads
+      const store = new AgentStore(db, KEY);
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      await s.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, ballot: 'execution', round: 0, outcome: 'APPROVED', approvals: 3, refusals: 0 } }]));
+      expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['member|t-1|0|m-a', 'member|t-1|0|m-c']);
+      expect(store.get('task-redraw|t-1|0')).toMatchObject({ state: 'PENDING', dueAt: now + 3_600_000 });
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'decision-keeps-deadline' })).toBe(1);
+      // the final ballot approved closes the task: members and keeper end without a read
+      await s.handleEvent(ledger.emitEvents([{ name: 'BallotDecided', payload: { taskId: 't-1', kind: 'trade', subjectId: t.tradeId, ballot: 'final', round: 0, outcome: 'APPROVED', approvals: 3, refusals: 0 } }]));
+      expect(store.get('task-redraw|t-1|0')!.state).toBe('DONE');
     });
   });
 
