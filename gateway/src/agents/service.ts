@@ -10,7 +10,7 @@ import type { AgentSettings, Behaviour } from './behaviour';
 import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryImminent, currentBallot, decideGapMs, decideTurn, decisionClosesTask, entryBlock, needsOwnCheck, quorumTime, tallyOf, voteWakeup, type EntryCandidate, type MemberStep, type OpenBallotTally } from './duties/committee';
 import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
-import { nextHouseholdStep, type HouseholdInput } from './duties/household';
+import { nextHouseholdStep, TERMINAL_TRADE_STATES, type HouseholdInput } from './duties/household';
 import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, MemberViewState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
@@ -124,6 +124,12 @@ export class AgentService {
    * after a restart): a reading of that interval wakes the trade's household duty, and no other's.
    */
   private readonly tradeIntervals = new Map<string, number>();
+  /**
+   * tradeId → its party meters and whether the buyer's is held here, for open trades (TradeCreated when it
+   * names them, or the household duty's own read): only readings of those meters can move its household
+   * duty, and once the energy is escrowed only a buyer held here has a step left (docs/agents.md §1).
+   */
+  private readonly tradeParties = new Map<string, { sellerMeterId: string; buyerMeterId: string; buyerHeld: boolean }>();
   /**
    * duty id → the block hold it waits out. One held for arriving trades is woken once, when none is arriving
    * any more (`forArrivals` then cleared); one held only for its own tasks' next ballots is woken by those
@@ -420,7 +426,9 @@ export class AgentService {
           // meters (chaincode settlement.ts createTrade): a trade of no meter this gateway holds gets no duty,
           // whose first read would only find that out. An event without them (older chaincode): the duty reads.
           const partiesNamed = typeof p.sellerMeterId === 'string' && typeof p.buyerMeterId === 'string';
-          const ours = !partiesNamed || this.heldMeter(p.sellerMeterId as string, s('sellerMspId')) || this.heldMeter(p.buyerMeterId as string, s('buyerMspId'));
+          const buyerHeld = partiesNamed && this.heldMeter(p.buyerMeterId as string, s('buyerMspId'));
+          const ours = !partiesNamed || buyerHeld || this.heldMeter(p.sellerMeterId as string, s('sellerMspId'));
+          if (tradeId && partiesNamed && ours) this.tradeParties.set(tradeId, { sellerMeterId: p.sellerMeterId as string, buyerMeterId: p.buyerMeterId as string, buyerHeld });
           if (tradeId && start !== undefined && ours) add.push({ id: `household|${tradeId}`, kind: 'household', meterId: '', subject: tradeId, round: 0, dueAt: Math.max(now, start * 1000) });
           else if (tradeId && start !== undefined) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'trade-not-ours' });
           if (keeper && tradeId && deadline !== undefined) add.push({ id: `trade-timeout|${tradeId}`, kind: 'trade-timeout', meterId: '', subject: tradeId, round: 0, dueAt: later(deadline * 1000) });
@@ -434,13 +442,15 @@ export class AgentService {
           if (name === EVENTS.tradeClosed && tradeId) {
             this.arriving.delete(tradeId);
             this.tradeIntervals.delete(tradeId);
+            this.tradeParties.delete(tradeId);
           }
           // trade events name the trade, member duties the task; the task's keeper only needs the trade's end.
           // The buyer's evidence moves neither the trade's state nor its stage window: its timeout keeper
           // would only read it to sleep until the same deadline (duties/keeper.ts tradePlan), so only the
           // trade's household autopilot is woken.
           if (tradeId && name === EVENTS.tradeDeliveryEvidenced) {
-            wakeIds.push(`household|${tradeId}`);
+            // the buyer's evidence is recorded, after the escrow: neither party has a household step left
+            this.endHousehold(tradeId, "the buyer's delivery evidence is recorded", finish, wakeIds);
             wakeMembers.push(taskIdFor(TRADE_TASK_KIND, tradeId));
             if (this.o.store.pendingOf(tradeId, 'trade-timeout').length) this.o.metrics.agentWakeupsSkipped.inc({ rule: 'evidence-keeps-deadline' });
           } else if (tradeId && name !== EVENTS.tradeClosed && n('stageDeadline') !== undefined && (s('state') === 'EXECUTION' || s('state') === 'FINAL')) {
@@ -448,7 +458,14 @@ export class AgentService {
             // deliverEnergy, services/settlement.ts endStage): the timeout keeper's plan is that window
             // (duties/keeper.ts tradePlan), so it sleeps until then without reading the trade; the household
             // autopilot and the members still look.
-            wakeIds.push(`household|${tradeId}`);
+            const parties = this.tradeParties.get(tradeId);
+            if (name === EVENTS.tradeEnergyEscrowed && parties && !parties.buyerHeld) {
+              // the seller's part ends with the escrow, and the buyer's meter is not held here
+              this.endHousehold(tradeId, "the energy is escrowed; the buyer's confirmation is not this gateway's", finish, wakeIds);
+            } else if (name === EVENTS.tradeEnergyEscrowed && parties) {
+              // a buyer held here has its next step in the final stage: its TradeStageAdvanced wakes the duty
+              if (this.o.store.get(`household|${tradeId}`)?.state === 'PENDING') this.o.metrics.agentWakeupsSkipped.inc({ rule: 'household-waits-final' });
+            } else wakeIds.push(`household|${tradeId}`);
             wakeMembers.push(taskIdFor(TRADE_TASK_KIND, tradeId));
             const dueAt = later(n('stageDeadline')! * 1000);
             for (const d of this.o.store.pendingOf(tradeId, 'trade-timeout')) {
@@ -476,7 +493,14 @@ export class AgentService {
           // delivering in that interval (waking every household duty on every reading made each gateway read
           // all its trades again, right when the sellers mint: docs/benchmarks.md "Market")
           const intervals = Array.isArray(p.intervals) ? (p.intervals as unknown[]) : [];
-          for (const [tradeId, start] of this.tradeIntervals) if (intervals.includes(start)) wakeIds.push(`household|${tradeId}`);
+          // — and of those only the trades whose party meter posted it, where the parties are known
+          const meterId = s('meterId');
+          for (const [tradeId, start] of this.tradeIntervals) {
+            if (!intervals.includes(start)) continue;
+            const parties = this.tradeParties.get(tradeId);
+            if (parties && meterId !== undefined && meterId !== parties.sellerMeterId && meterId !== parties.buyerMeterId) continue;
+            wakeIds.push(`household|${tradeId}`);
+          }
           break;
         }
         case EVENTS.offerCreated: {
@@ -564,6 +588,18 @@ export class AgentService {
       return !duty || (!wake.includes(duty.subject) && !(duty.kind === 'member' && wakeMembers.includes(duty.subject)));
     });
     return { add, wake, wakeMembers, wakeKinds, wakeIds, entries, finish, defer: deferred };
+  }
+
+  /** Ends a trade's pending household duty from an event that shows it has no step left (one reading right now is woken instead). */
+  private endHousehold(tradeId: string, note: string, finish: Array<{ id: string; note: string }>, wakeIds: string[]): void {
+    const id = `household|${tradeId}`;
+    if (this.o.store.get(id)?.state !== 'PENDING') return;
+    if (this.running.has(id)) {
+      wakeIds.push(id);
+      return;
+    }
+    finish.push({ id, note });
+    this.o.metrics.agentWakeupsSkipped.inc({ rule: 'household-part-over' });
   }
 
   // ---------------------------------------------------------------- executing duties
@@ -772,10 +808,12 @@ export class AgentService {
   }
 
   private async householdStep(d: Duty, trade: TradeView): Promise<void> {
-    if (trade.state === 'SETTLED' || trade.state === 'DECLINED' || trade.state === 'FAILED_LATE') this.tradeIntervals.delete(trade.tradeId);
+    if (TERMINAL_TRADE_STATES.has(trade.state)) this.tradeIntervals.delete(trade.tradeId);
     else this.tradeIntervals.set(trade.tradeId, trade.deliveryStart); // a reading of its interval wakes this duty
     const sellerHeld = this.heldMeter(trade.sellerMeterId, trade.sellerMspId);
     const buyerHeld = this.heldMeter(trade.buyerMeterId, trade.buyerMspId);
+    if (TERMINAL_TRADE_STATES.has(trade.state)) this.tradeParties.delete(trade.tradeId);
+    else this.tradeParties.set(trade.tradeId, { sellerMeterId: trade.sellerMeterId, buyerMeterId: trade.buyerMeterId, buyerHeld });
     const seller = sellerHeld ? this.settings(trade.sellerMeterId) : undefined;
     const buyer = buyerHeld ? this.settings(trade.buyerMeterId) : undefined;
     const input: HouseholdInput = { trade, nowMs: this.now(), ...(seller ? { seller } : {}), ...(buyer ? { buyer } : {}) };
@@ -808,10 +846,15 @@ export class AgentService {
       }
       case 'deliver': {
         const r = await this.act(d, this.identityFor(trade.sellerMeterId), `deliver|${trade.tradeId}`, 'trades:deliverEnergy', [trade.tradeId, JSON.stringify([{ packetId: step.packetId, amountWh: step.amountWh }])]);
+        // committed: the seller's part is over (escrowed, or the trade closed late); with no buyer's step here
+        // the duty ends without the re-read that would only find that
+        if (r.outcome === 'acted' && !buyerHeld) return this.finish(d, "the energy is delivered; the buyer's confirmation is not this gateway's");
         return this.after(d, r);
       }
       case 'confirm': {
         const r = await this.act(d, this.identityFor(trade.buyerMeterId), `confirm|${trade.tradeId}`, 'trades:confirmDelivery', [trade.tradeId, String(step.receivedWh)], { importProof: JSON.stringify(importProof) });
+        // committed: the buyer's evidence is recorded, its last step (the seller's ended with the escrow)
+        if (r.outcome === 'acted') return this.finish(d, "the buyer's delivery evidence is recorded");
         return this.after(d, r);
       }
     }

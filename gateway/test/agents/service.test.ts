@@ -846,18 +846,56 @@ describe('AgentService', () => {
       expect(ledger.evaluated).toEqual([]);
     });
 
-    it("the buyer's evidence wakes the trade's household autopilot and member duties, not its timeout keeper (the stage window did not move)", async () => {
+    it("the buyer's evidence ends the trade's household autopilot (no step left) and wakes its members, not its timeout keeper (the stage window did not move)", async () => {
       const store = new AgentStore(db, KEY);
       const s = make(store);
       const D = Math.floor(now / 1000) + 600;
       await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: 'trd-1', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
       for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
-      await s.handleEvent(ledger.emitEvents([{ name: 'TradeDeliveryEvidenced', payload: { tradeId: 'trd-1', declaredWh: 200, meteredWh: 200 } }]));
-      expect(store.due(now, 64).map((d) => d.id)).toEqual(['household|trd-1']);
-      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'evidence-keeps-deadline' })).toBe(1);
-      // a stage that moves (the execution stage approved: the final one has its own window) wakes the keeper
+      // a stage that moves (here from an older chaincode, without its window in the event) wakes the keeper and the autopilot
       await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-1', state: 'FINAL', decidedBy: 'committee' } }]));
       expect(store.due(now, 64).map((d) => d.id).sort()).toEqual(['household|trd-1', 'trade-timeout|trd-1']);
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      ledger.evaluated.length = 0;
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeDeliveryEvidenced', payload: { tradeId: 'trd-1', declaredWh: 200, meteredWh: 200 } }]));
+      expect(store.get('household|trd-1')).toMatchObject({ state: 'DONE', note: "the buyer's delivery evidence is recorded" });
+      expect(store.get('trade-timeout|trd-1')).toMatchObject({ state: 'PENDING', dueAt: now + 3_600_000 });
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'evidence-keeps-deadline' })).toBe(1);
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'household-part-over' })).toBe(1);
+      expect(ledger.evaluated).toEqual([]);
+    });
+
+    it('with the parties known: only their readings wake the household duty; the escrow ends a seller-only duty, and a held buyer waits for the final stage', async () => {
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const D = Math.floor(now / 1000) + 600;
+      const parties = (seller: string, buyer: string) => ({ seller: 'p-S', buyer: 'p-B', sellerMspId: seller === 'm-x' ? 'Utility2MSP' : MSP, buyerMspId: buyer === 'm-y' ? 'Utility3MSP' : MSP, sellerMeterId: seller, buyerMeterId: buyer });
+      const created = (tradeId: string, p: object) => [{ name: 'TradeCreated', payload: { tradeId, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, ...p } }];
+      await s.handleEvent(ledger.emitEvents(created('trd-s', parties('m-a', 'm-y')))); // our seller, a foreign buyer
+      await s.handleEvent(ledger.emitEvents(created('trd-b', parties('m-x', 'm-c')))); // a foreign seller, our buyer
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      const household = () => store.due(now, 64).filter((d) => d.kind === 'household').map((d) => d.id).sort();
+      // another household's reading of the interval moves neither trade
+      await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-other', intervals: [D] } }]));
+      expect(household()).toEqual([]);
+      // the seller's reading wakes its trade only; the buyer's reading its own
+      await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-a', intervals: [D] } }]));
+      expect(household()).toEqual(['household|trd-s']);
+      await s.handleEvent(ledger.emitEvents([{ name: 'ReadingRecorded', payload: { mspId: MSP, meterId: 'm-c', intervals: [D] } }]));
+      expect(household()).toEqual(['household|trd-b', 'household|trd-s']);
+      for (const d of store.pending()) store.reschedule(d.id, now + 3_600_000, 'asleep', {}, now - 1);
+      ledger.evaluated.length = 0;
+      // the escrow: the seller-only duty is over; the buyer's waits for its final stage, asleep
+      const escrowed = (tradeId: string) => [{ name: 'TradeEnergyEscrowed', payload: { tradeId, energyEscrowWh: 200, taskId: `trade-${tradeId}`, state: 'EXECUTION', stageDeadline: D + 400 } }];
+      await s.handleEvent(ledger.emitEvents(escrowed('trd-s')));
+      await s.handleEvent(ledger.emitEvents(escrowed('trd-b')));
+      expect(store.get('household|trd-s')).toMatchObject({ state: 'DONE', note: "the energy is escrowed; the buyer's confirmation is not this gateway's" });
+      expect(store.get('household|trd-b')).toMatchObject({ state: 'PENDING', dueAt: now + 3_600_000 });
+      expect(await counter('gateway_agent_wakeups_skipped_total', { rule: 'household-waits-final' })).toBe(1);
+      // its final stage wakes it
+      await s.handleEvent(ledger.emitEvents([{ name: 'TradeStageAdvanced', payload: { tradeId: 'trd-b', state: 'FINAL', decidedBy: 'committee', stageDeadline: D + 700 } }]));
+      expect(household()).toEqual(['household|trd-b']);
+      expect(ledger.evaluated).toEqual([]);
     });
 
     it('an escrow or stage event with its stage window moves the timeout keeper to that window without a read; the autopilot still looks', async () => {
@@ -925,6 +963,33 @@ describe('AgentService', () => {
     again.start();
     expect(store.get(`household|${t.tradeId}`)!.dueAt).toBe(now);
     for (let i = 0; i < 5000 && ledger.streamOptions.length === streams; i++) await new Promise((r) => setImmediate(r)); // listening: stop() then ends the stream
+  });
+
+  it('household autopilot: a committed delivery ends a seller-only duty, and a committed confirmation a buyer\'s, without a re-read', async () => {
+    const D = 1_767_300_000;
+    const t = trade({ state: 'AWAITING_ENERGY', sellerMeterId: 'm-a', sellerMspId: MSP, buyerMeterId: 'm-x', buyerMspId: 'Utility2MSP', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, energyEscrowWh: 0, packets: [] });
+    const reads: string[] = [];
+    ledger.evaluateImpl = async (_id, fn, args) => {
+      reads.push(fn);
+      if (fn === 'trades:get') return Buffer.from(JSON.stringify(args[0] === t.tradeId ? t : bought));
+      if (fn === 'meters:getProof') return Buffer.from(JSON.stringify({ meterId: args[0], intervalStart: D, direction: args[2], wh: 500 }));
+      if (fn === 'energy:listByOwner') return Buffer.from(JSON.stringify({ items: [{ packetId: 'pkt-1', meterId: 'm-a', intervalStart: D, availableWh: 500 }] }));
+      throw new Error(`unexpected read ${fn} ${args.join(',')}`);
+    };
+    // the other direction: a trade whose buyer is m-c (held), in its final stage, evidence not yet given
+    const bought = trade({ tradeId: 'trd-2', state: 'FINAL', sellerMeterId: 'm-x', sellerMspId: 'Utility2MSP', buyerMeterId: 'm-c', buyerMspId: MSP, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120, energyEscrowWh: 200, stageDeadline: D + 700 });
+    const store = new AgentStore(db, KEY);
+    const s = make(store);
+    s.setSettings('m-a', { autopilot: true });
+    s.setSettings('m-c', { autopilot: true });
+    now = (D + 61) * 1000;
+    await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: t.tradeId, deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+    await s.handleEvent(ledger.emitEvents([{ name: 'TradeCreated', payload: { tradeId: 'trd-2', deliveryStart: D, deliveryLength: 60, deliveryDeadline: D + 120 } }]));
+    await s.runOnce();
+    expect(acts().sort()).toEqual([`meter:m-a trades:deliverEnergy ${t.tradeId} ${JSON.stringify([{ packetId: 'pkt-1', amountWh: 200 }])}`, 'meter:m-c trades:confirmDelivery trd-2 200'].sort());
+    expect(store.get(`household|${t.tradeId}`)).toMatchObject({ state: 'DONE', note: "the energy is delivered; the buyer's confirmation is not this gateway's" });
+    expect(store.get('household|trd-2')).toMatchObject({ state: 'DONE', note: "the buyer's delivery evidence is recorded" });
+    expect(reads.filter((r) => r === 'trades:get')).toHaveLength(2); // one read each, none after its act
   });
 
   it("household autopilot: a seller's two trades of one interval take turns (read, mint, commit), so the second never simulates against the first's counter or packet", async () => {

@@ -29,14 +29,15 @@ export interface HouseholdInput {
   packets?: Array<{ packetId: string; availableWh: number }>;
 }
 
-const TERMINAL = new Set(['SETTLED', 'DECLINED', 'FAILED_LATE']);
+/** The states a trade ends in (chaincode market/domain/trade.ts). */
+export const TERMINAL_TRADE_STATES: ReadonlySet<string> = new Set(['SETTLED', 'DECLINED', 'FAILED_LATE']);
 
 export function nextHouseholdStep(i: HouseholdInput): HouseholdStep {
   const t = i.trade;
   const seller = i.seller?.autopilot ? i.seller : undefined;
   const buyer = i.buyer?.autopilot ? i.buyer : undefined;
   if (!seller && !buyer) return { kind: 'done', why: "no autopilot for this trade's meters here" };
-  if (TERMINAL.has(t.state)) return { kind: 'done', why: `trade ${t.state}` };
+  if (TERMINAL_TRADE_STATES.has(t.state)) return { kind: 'done', why: `trade ${t.state}` };
   const endMs = (t.deliveryStart + t.deliveryLength) * 1000;
   if (t.state === 'AWAITING_ENERGY') {
     if (!seller) return { kind: 'wait', why: "the seller's delivery" };
