@@ -15,6 +15,18 @@
  * rebuilds the controller from the ledger's last block, with its correct DecisionsInView, and the node
  * catches up: what an operator did by hand before this watchdog.
  *
+ * A second rule, for a stall of the whole cluster: every running consenter at the same height, none moving
+ * for the stall time, while requests wait in their pools all that time (`consensus_smartbft_pool_count_of_
+ * elements` > 0: transactions were submitted and nothing orders them). Seen once in `npm run test:fabric`
+ * (2026-12-06, orderers starved of CPU under load after a consenter removal): the leader logged
+ * "Changing role to follower without change current view and current leader" (SmartBFT controller.go
+ * StopLeaderSendMsg, after a request-forward timeout), the followers complained about it, synced, found
+ * themselves at the target height and started the same view with the same leader again, and no block
+ * followed. The watchdog then restarts the leader the followers report (`consensus_smartbft_view_leader_
+ * id`, SmartBFT pkg/api/metrics.go; consenter id N is ordererN here): its controller is rebuilt from the
+ * ledger and leads again, or the others' complaints move the view. An idle cluster (empty pools) is never
+ * touched.
+ *
  * What it never does: start an orderer that is not running (tests and operators stop orderers on
  * purpose; `network.sh restart-ledger` brings them back), touch a stopped (SIGSTOP) or unanswering one,
  * act on an orderer outside the consenter set (<home>/orderers, written before a removal's config
@@ -54,11 +66,15 @@ function judge(samples, memory, nowMs, { stallMs, cooldownMs, busy }) {
     const m = memory[name];
     if (s.height === undefined) {
       // not running or not answering: forget it, so its stall clock starts afresh when it is back
-      if (m) { m.height = undefined; m.sinceMs = nowMs; }
+      if (m) { m.height = undefined; m.sinceMs = nowMs; m.poolSinceMs = undefined; }
       continue;
     }
     if (!m) memory[name] = { height: s.height, sinceMs: nowMs, restartedAtMs: -Infinity };
     else if (m.height !== s.height) { m.height = s.height; m.sinceMs = nowMs; }
+    // since when its pool has held requests without a break (undefined: empty now, or not reported)
+    const mm = memory[name];
+    if (!(s.pool > 0)) mm.poolSinceMs = undefined;
+    else if (mm.poolSinceMs === undefined) mm.poolSinceMs = nowMs;
   }
   if (busy) return undefined;
   let pick;
@@ -73,8 +89,28 @@ function judge(samples, memory, nowMs, { stallMs, cooldownMs, busy }) {
       pick = { name, height: s.height, freshest, stalledForS: Math.round((nowMs - m.sinceMs) / 1000) };
     }
   }
+  pick ??= clusterStall(samples, memory, nowMs, { stallMs, cooldownMs });
   if (pick) memory[pick.name].restartedAtMs = nowMs; // the cooldown starts now (and again when the restart ends)
   return pick;
+}
+
+/**
+ * The whole-cluster stall (header): at least two running consenters, all at one height, none moved for
+ * `stallMs`, some pool holding requests for all of that time, and no restart within `cooldownMs`. Picks
+ * the leader most of them report, when it is one of the running consenters.
+ */
+function clusterStall(samples, memory, nowMs, { stallMs, cooldownMs }) {
+  const live = Object.entries(samples).filter(([, s]) => s.height !== undefined);
+  if (live.length < 2 || new Set(live.map(([, s]) => s.height)).size !== 1) return undefined;
+  if (live.some(([n]) => nowMs - memory[n].sinceMs < stallMs || nowMs - memory[n].restartedAtMs < cooldownMs)) return undefined;
+  if (!live.some(([n]) => memory[n].poolSinceMs !== undefined && nowMs - memory[n].poolSinceMs >= stallMs)) return undefined;
+  const votes = new Map();
+  for (const [, s] of live) if (Number.isInteger(s.leader)) votes.set(s.leader, (votes.get(s.leader) ?? 0) + 1);
+  const [leader] = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [];
+  const name = leader === undefined ? undefined : `orderer${leader}`;
+  if (!name || !live.some(([n]) => n === name)) return undefined;
+  const pooled = Math.max(...live.map(([n]) => (memory[n].poolSinceMs === undefined ? 0 : nowMs - memory[n].poolSinceMs)));
+  return { name, height: samples[name].height, freshest: samples[name].height, stalledForS: Math.round((nowMs - memory[name].sinceMs) / 1000), cluster: true, pooledForS: Math.round(pooled / 1000) };
 }
 
 /** Whether the pid in `file` runs and is neither stopped (SIGSTOP, state T) nor a zombie. */
@@ -94,16 +130,25 @@ function running(file) {
   }
 }
 
-async function height(operationsUrl, channel) {
+/**
+ * One orderer's sample from its operations endpoint: its block height (undefined when it does not answer),
+ * the requests waiting in its SmartBFT pool and the leader it follows (undefined where not reported).
+ */
+async function observe(operationsUrl, channel) {
+  let text;
   try {
     const res = await fetch(`${operationsUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) return undefined;
-    const line = (await res.text()).split('\n').find((l) => l.startsWith('ledger_blockchain_height') && l.includes(`channel="${channel}"`));
-    const h = line ? Number(line.trim().split(/\s+/).pop()) : NaN;
-    return Number.isFinite(h) ? h : undefined;
+    if (!res.ok) return { height: undefined };
+    text = await res.text();
   } catch {
-    return undefined;
+    return { height: undefined };
   }
+  const gauge = (name) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`channel="${channel}"`));
+    const v = line ? Number(line.trim().split(/\s+/).pop()) : NaN;
+    return Number.isFinite(v) ? v : undefined;
+  };
+  return { height: gauge('ledger_blockchain_height'), pool: gauge('consensus_smartbft_pool_count_of_elements'), leader: gauge('consensus_smartbft_view_leader_id') };
 }
 
 /** The consenters to watch: network.json's orderer nodes that <home>/orderers still names (read each round). */
@@ -144,12 +189,13 @@ function main() {
     const { channel, nodes } = consenters(home);
     const samples = {};
     await Promise.all(nodes.map(async (n) => {
-      samples[n.name] = { height: running(n.pidFile) ? await height(n.operations, channel) : undefined };
+      samples[n.name] = running(n.pidFile) ? await observe(n.operations, channel) : { height: undefined };
     }));
     const pick = judge(samples, memory, Date.now(), { ...opts, busy });
     if (!pick) return;
     busy = true;
-    log({ msg: 'restarting an orderer that stopped following the channel', orderer: pick.name, height: pick.height, freshest: pick.freshest, stalledForS: pick.stalledForS });
+    if (pick.cluster) log({ msg: 'restarting the leader of a stalled cluster (every orderer at one height, requests waiting)', orderer: pick.name, height: pick.height, stalledForS: pick.stalledForS, pooledForS: pick.pooledForS });
+    else log({ msg: 'restarting an orderer that stopped following the channel', orderer: pick.name, height: pick.height, freshest: pick.freshest, stalledForS: pick.stalledForS });
     const child = spawn('bash', [networkSh, 'restart-orderer', pick.name], { env: { ...process.env, GRIDLEDGER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });

@@ -9,11 +9,14 @@ const { judge, consenters, running } = require('./watchdog');
 const opts = { stallMs: 60_000, cooldownMs: 180_000, busy: false };
 const S = 1000;
 
-/** Feeds rounds of heights (one object per round, `undefined` = not running) every 10 s; returns each round's pick. */
+/**
+ * Feeds rounds every 10 s — one object per round of heights (`undefined` = not running) or of samples
+ * ({height, pool, leader}) — and returns each round's pick.
+ */
 function play(rounds, o = opts) {
   const memory = {};
   return rounds.map((heights, i) => {
-    const samples = Object.fromEntries(Object.entries(heights).map(([n, h]) => [n, { height: h }]));
+    const samples = Object.fromEntries(Object.entries(heights).map(([n, h]) => [n, typeof h === 'object' ? h : { height: h }]));
     return judge(samples, memory, i * 10 * S, o)?.name;
   });
 }
@@ -56,6 +59,40 @@ describe('orderer watchdog: judge', () => {
 
   it('needs another orderer to compare with', () => {
     expect(play(Array.from({ length: 10 }, () => ({ orderer1: 5 }))).every((p) => p === undefined)).toBe(true);
+  });
+});
+
+describe('orderer watchdog: a stall of the whole cluster', () => {
+  /** Every orderer at `h`, pools holding `pool` requests, all following `leader`. */
+  const all = (h, pool, leader = 3, names = ['orderer1', 'orderer2', 'orderer3', 'orderer4']) => Object.fromEntries(names.map((n) => [n, { height: h, pool, leader }]));
+
+  it('restarts the leader the orderers report once none moved and requests waited for the stall time, then waits out the cooldown', () => {
+    const picks = play(Array.from({ length: 30 }, () => all(2277, 2)));
+    // from round 0 every height is unmoved and the pools hold requests: 60 s later (round 6) the leader; cooldown 180 s → round 24
+    expect(picks.flatMap((p, i) => (p ? [[i, p]] : []))).toEqual([[6, 'orderer3'], [24, 'orderer3']]);
+  });
+
+  it('never touches an idle cluster, one that orders, or one whose pools emptied in between', () => {
+    expect(play(Array.from({ length: 20 }, () => all(2277, 0))).every((p) => p === undefined)).toBe(true); // idle
+    expect(play(Array.from({ length: 20 }, (_, i) => all(2277 + i, 5))).every((p) => p === undefined)).toBe(true); // busy and ordering
+    // requests came and went: the pools were empty at round 4, so the 60 s count from round 5 (round 11)
+    const blips = Array.from({ length: 12 }, (_, i) => all(2277, i === 4 ? 0 : 1));
+    expect(play(blips).flatMap((p, i) => (p ? [i] : []))).toEqual([11]);
+  });
+
+  it('needs the leader among the running consenters, and every running one at the same height', () => {
+    const leaderDown = Array.from({ length: 10 }, () => ({ ...all(2277, 2, 3, ['orderer1', 'orderer2', 'orderer4']), orderer3: undefined }));
+    expect(play(leaderDown).every((p) => p === undefined)).toBe(true);
+    const unknownLeader = Array.from({ length: 10 }, () => all(2277, 2, null)); // not reported
+    expect(play(unknownLeader).every((p) => p === undefined)).toBe(true);
+    // one orderer behind the others is the first rule's case: the one behind is restarted, not the leader
+    const behind = Array.from({ length: 10 }, () => ({ ...all(2277, 2), orderer2: { height: 2270, pool: 2, leader: 3 } }));
+    expect(play(behind)[6]).toBe('orderer2');
+  });
+
+  it('follows the leader most orderers report', () => {
+    const split = Array.from({ length: 8 }, () => ({ ...all(500, 1, 2), orderer4: { height: 500, pool: 1, leader: 4 } }));
+    expect(play(split)[6]).toBe('orderer2');
   });
 });
 
@@ -104,10 +141,11 @@ describe('orderer watchdog: the process', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  /** An operations endpoint answering `ledger_blockchain_height` from `heightOf()` at each scrape. */
-  const opsServer = (heightOf) => new Promise((resolve) => {
+  /** An operations endpoint answering `ledger_blockchain_height` from `heightOf()` at each scrape (and, with `smartbft`, the pool and leader gauges). */
+  const opsServer = (heightOf, smartbft) => new Promise((resolve) => {
     const s = http.createServer((req, res) => {
-      res.end(req.url === '/metrics' ? `# TYPE ledger_blockchain_height gauge\nledger_blockchain_height{channel="energy"} ${heightOf()}\n` : '');
+      const bft = smartbft ? `consensus_smartbft_pool_count_of_elements{channel="energy"} ${smartbft.pool}\nconsensus_smartbft_pool_count_of_elements_all{channel="energy"} 999\nconsensus_smartbft_view_leader_id{channel="energy"} ${smartbft.leader}\n` : '';
+      res.end(req.url === '/metrics' ? `# TYPE ledger_blockchain_height gauge\nledger_blockchain_height{channel="energy"} ${heightOf()}\n${bft}` : '');
     });
     servers.push(s);
     s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${s.address().port}`));
@@ -151,5 +189,29 @@ describe('orderer watchdog: the process', () => {
     expect(await exit).toBe(0);
     // the cooldown: one restart only
     expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toHaveLength(1);
+  }, 30_000);
+
+  it('restarts the leader of a cluster where no orderer moves while requests wait (read from the SmartBFT gauges)', async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'watchdog-'));
+    const nodes = [];
+    for (const id of [1, 2, 3, 4]) {
+      const operations = await opsServer(() => 2277, { pool: 2, leader: 3 });
+      const pidFile = path.join(home, `orderer${id}.pid`);
+      fs.writeFileSync(pidFile, String(process.pid));
+      nodes.push({ name: `orderer${id}`, operations, pidFile });
+    }
+    fs.writeFileSync(path.join(home, 'network.json'), JSON.stringify({ channel: 'energy', orderer: { nodes } }));
+    const calls = path.join(home, 'calls');
+    const script = path.join(home, 'network.sh');
+    fs.writeFileSync(script, `echo "$*" >> '${calls}'\n`);
+    const log = [];
+    child = spawn(process.execPath, [path.join(__dirname, 'watchdog.js'), home, script], {
+      env: { ...process.env, GRIDLEDGER_ORDERER_WATCHDOG_STALL_S: '2', GRIDLEDGER_ORDERER_WATCHDOG_INTERVAL_S: '1', GRIDLEDGER_ORDERER_WATCHDOG_COOLDOWN_S: '60' },
+    });
+    child.stdout.on('data', (d) => log.push(...String(d).split('\n').filter(Boolean).map((l) => JSON.parse(l))));
+    const until = Date.now() + 15_000;
+    while (!log.some((l) => l.msg === 'orderer restarted') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(fs.readFileSync(calls, 'utf8')).toBe('restart-orderer orderer3\n');
+    expect(log.find((l) => l.orderer === 'orderer3' && /stalled cluster/.test(l.msg))).toMatchObject({ height: 2277 });
   }, 30_000);
 });
