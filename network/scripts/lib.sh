@@ -124,40 +124,57 @@ stop_pidfile() {
 
 # The ledger side yields the CPU to the REST gateways' acknowledgements: GRIDLEDGER_LEDGER_NICE (0-19;
 # 0 leaves it alone) becomes the nice value of the autogroup of each ledger process (network.json
-# control.ledgerPidFiles: the devnet, or Fabric's peers and orderers) and chaincode server (pids/cc-*.pid).
-# Every process here is started with setsid, so each is its own autogroup, and the kernel shares the CPUs
-# between autogroups before it looks at a thread's own nice (sched(7), "The autogroup feature"); `nice` on
-# a process would not reach across them. Because the share goes per autogroup, what competes with a
-# gateway is the SUM of the ledger groups' weights (kernel/sched/core.c sched_prio_to_weight: nice 0 =
-# 1024, 5 = 335, 15 = 36): the devnet is one ledger process and three chaincode servers (4 × 335 = 1340),
-# Fabric four orderers, three peers and six chaincode servers (13 × 335 = 4355 at nice 5, four times a
-# gateway's weight, but 13 × 36 = 468 at nice 15). Hence the default per tier: 5 on the devnet, 15 on
-# Fabric (measured in docs/benchmarks.md, "Fabric's ledger weight and the steady ack p99"). The value in
-# force is kept in <home>/ledger.nice: with `keep` (a process restarted or added later: network.sh
-# restart-ledger, the orderer watchdog's restart-orderer, add-orderer) that value is applied again, so the
-# new process gets the weight its network started with whatever the caller's environment says.
+# control.ledgerPidFiles: the devnet, or Fabric's peers) and chaincode server (pids/cc-*.pid); Fabric's
+# orderers get GRIDLEDGER_ORDERER_NICE. Every process here is started with setsid, so each is its own
+# autogroup, and the kernel shares the CPUs between autogroups before it looks at a thread's own nice
+# (sched(7), "The autogroup feature"); `nice` on a process would not reach across them. Because the share
+# goes per autogroup, what competes with a gateway is the SUM of the busy ledger groups' weights
+# (kernel/sched/core.c sched_prio_to_weight: nice 0 = 1024, 5 = 335, 15 = 36): the devnet is one process,
+# Fabric three peers and four orderers that all work on every block. Hence per tier: the devnet at 5;
+# on Fabric the peers and chaincode servers at 15 and the orderers at 5 — SmartBFT runs on timers
+# (leader heartbeats, request-forward timeouts: orderer.yaml SmartBFT section), and orderers starved of
+# CPU under load trip them (a whole-cluster stall after a consenter change was seen with them at 15).
+# Measured in docs/benchmarks.md ("Fabric's ledger weight and the steady ack p99").
+# The values in force are kept in <home>/ledger.nice ("<ledger> <orderer>"): with `keep` (a process
+# restarted or added later: network.sh restart-ledger, the orderer watchdog's restart-orderer,
+# add-orderer, add-org) they are applied again, whatever the caller's environment says.
 # Raising an autogroup's nice needs no privilege. The kernel refuses an unprivileged change within 100 ms
 # of the last one (EAGAIN, kernel/sched/autogroup.c), hence the retries. A production deployment does the
 # same with systemd's CPUWeight= (docs/operations.md §2).
+nice_value() { # name value
+  case "$2" in ''|*[!0-9]*) die "$1 must be a whole number 0-19, got '$2'" ;; esac
+  [ "$2" -le 19 ] || die "$1 must be 0-19, got $2"
+}
+set_autogroup_nice() { # pid nice
+  [ "$2" -gt 0 ] || return 0
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if (echo "$2" > "/proc/$1/autogroup") 2>/dev/null; then return 0; fi
+    sleep 0.11
+  done
+}
 deprioritise_ledger() { # home [keep]
-  local home="$1" nice="" f pid tier
+  local home="$1" nice="" onice="" f pid tier kept=""
   tier="$(node -e 'console.log(require(process.argv[1]).tier || "")' "$home/network.json" 2>/dev/null || true)"
-  [ "${2:-}" = keep ] && nice="$(cat "$home/ledger.nice" 2>/dev/null || true)"
+  [ "${2:-}" = keep ] && kept="$(cat "$home/ledger.nice" 2>/dev/null || true)"
+  if [ -n "$kept" ]; then read -r nice onice <<<"$kept"; fi
   nice="${nice:-${GRIDLEDGER_LEDGER_NICE:-}}"
+  onice="${onice:-${GRIDLEDGER_ORDERER_NICE:-}}"
   if [ -z "$nice" ]; then if [ "$tier" = fabric ]; then nice=15; else nice=5; fi; fi
-  case "$nice" in ''|*[!0-9]*) die "GRIDLEDGER_LEDGER_NICE must be a whole number 0-19, got '$nice'" ;; esac
-  [ "$nice" -le 19 ] || die "GRIDLEDGER_LEDGER_NICE must be 0-19, got $nice"
-  echo "$nice" > "$home/ledger.nice"
-  [ "$nice" -gt 0 ] && [ -e /proc/self/autogroup ] || return 0
+  onice="${onice:-$(( nice < 5 ? nice : 5 ))}"
+  nice_value GRIDLEDGER_LEDGER_NICE "$nice"
+  nice_value GRIDLEDGER_ORDERER_NICE "$onice"
+  echo "$nice $onice" > "$home/ledger.nice"
+  [ -e /proc/self/autogroup ] || return 0
   for f in $(node -e 'for (const f of require(process.argv[1]).control.ledgerPidFiles) console.log(f)' "$home/network.json") "$home"/pids/cc-*.pid; do
     pid_alive "$f" || continue
     pid="$(cat "$f")"
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      if (echo "$nice" > "/proc/$pid/autogroup") 2>/dev/null; then break; fi
-      sleep 0.11
-    done
+    case "$(basename "$f")" in orderer*) set_autogroup_nice "$pid" "$onice" ;; *) set_autogroup_nice "$pid" "$nice" ;; esac
   done
-  log "ledger processes and chaincode servers at autogroup nice $nice (GRIDLEDGER_LEDGER_NICE; default 5 on the devnet, 15 on Fabric; 0 turns it off)"
+  if [ "$tier" = fabric ]; then
+    log "peers and chaincode servers at autogroup nice $nice, orderers at $onice (GRIDLEDGER_LEDGER_NICE, default 15 on Fabric; GRIDLEDGER_ORDERER_NICE, default 5; 0 = off)"
+  else
+    log "ledger processes and chaincode servers at autogroup nice $nice (GRIDLEDGER_LEDGER_NICE; default 5 on the devnet; 0 turns it off)"
+  fi
 }
 
 # Waits (without fixed sleeps beyond a short poll) until a command succeeds or the deadline passes.

@@ -10,7 +10,8 @@
 #                                         0 on Fabric); COMMUNITY_* settings in community/README.md
 #   GRIDLEDGER_LEDGER_NICE=0-19           autogroup nice of the ledger and chaincode processes, so the
 #                                         gateways' acknowledgements get a CPU first (default 5 on the
-#                                         devnet, 15 on Fabric; 0 = off)
+#                                         devnet, 15 for Fabric's peers and chaincode servers; 0 = off)
+#   GRIDLEDGER_ORDERER_NICE=0-19          the same for Fabric's orderers (default 5: SmartBFT's timers)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dependencies

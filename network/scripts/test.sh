@@ -50,7 +50,7 @@ export GRIDLEDGER_HOME="$E2E_HOME"
 export GRIDLEDGER_PORT_BASE="${GRIDLEDGER_TEST_PORT_BASE:-21000}"
 # Every gateway answer is checked against its OpenAPI document: a mismatch is a 500 the suites see.
 export GATEWAY_VALIDATE_RESPONSES=true
-# The suites' network runs with `npm start`'s GRIDLEDGER_LEDGER_NICE (default 5 on the devnet, 15 on Fabric). It used to keep 0: the
+# The suites' network runs with `npm start`'s GRIDLEDGER_LEDGER_NICE / GRIDLEDGER_ORDERER_NICE defaults. It used to keep 0: the
 # devnet's CA, niced with the ledger, let an enrolment time out after the CA had enrolled the identity,
 # and the retry was refused; a retried enrolment now recovers (docs/operations.md "Meter enrolment").
 cleanup() {
