@@ -26,15 +26,17 @@ beforeEach(async () => {
 });
 afterEach(() => checkInvariants(ledger.world));
 
-async function escrowedTrade(): Promise<Trade> {
+/** Offer, acceptance, both readings, the mint and the seller's delivery: the delivery's submission (result and events). */
+async function escrowTrade() {
   const offer = (await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)])).result;
   const t = (await ledger.submit<Trade>(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'])).result;
   ledger.now = D + 960;
   await sm.post(ledger, sm.next(D, 0, 1000));
   await bm.post(ledger, bm.next(D, 1000, 0));
   const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
-  return (await ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])])).result;
+  return ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])]);
 }
+const escrowedTrade = async (): Promise<Trade> => (await escrowTrade()).result;
 const confirm = (t: Trade, wh: number) => ledger.submit(who.buyer, 'trades:confirmDelivery', [t.tradeId, String(wh)], { transient: { importProof: importProof(bm.last!) } });
 
 describe('committee rules on trades', () => {
@@ -130,13 +132,8 @@ describe('the leader\'s block (committees:recordEntries) on trade tasks', () => 
 
 describe('liveness fallback', () => {
   it('the escrow and stage events carry the state and stage window a timeout keeper needs (no read of the trade)', async () => {
-    const offer = (await ledger.submit<Offer>(who.seller, 'offers:create', [JSON.stringify(OFFER)])).result;
-    const t = (await ledger.submit<Trade>(who.buyer, 'offers:accept', [offer.offerId, '1000', '40'])).result;
-    ledger.now = D + 960;
-    await sm.post(ledger, sm.next(D, 0, 1000));
-    await bm.post(ledger, bm.next(D, 1000, 0));
-    const pkt = await ledger.submit<{ packetId: string }>(who.seller, 'energy:mint', [JSON.stringify({ intervalStart: D, amountWh: 1000, source: 'solar' })], { transient: { exportProof: exportProof(sm.last!) } });
-    const escrow = await ledger.submit<Trade>(who.seller, 'trades:deliverEnergy', [t.tradeId, JSON.stringify([{ packetId: pkt.result.packetId, amountWh: 1000 }])]);
+    const escrow = await escrowTrade();
+    const t = escrow.result;
     expect(escrow.events.find((e) => e.name === 'TradeEnergyEscrowed')?.payload).toMatchObject({ tradeId: t.tradeId, state: 'EXECUTION', stageDeadline: escrow.result.stageDeadline });
     expect(escrow.result.stageDeadline).toBe(D + 960 + escrow.result.stageWindowSeconds);
     ledger.now = escrow.result.stageDeadline as number;

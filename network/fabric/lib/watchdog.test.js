@@ -151,18 +151,21 @@ describe('orderer watchdog: the process', () => {
     s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${s.address().port}`));
   });
 
-  it('restarts (through network.sh restart-orderer) the orderer that stays behind, logs it, and stops on SIGTERM', async () => {
+  /**
+   * Four orderers (operations endpoints from `endpoint(id)`, pid files naming this running process), a
+   * network.sh that records its arguments and the home it was given, and the watchdog on 1-s rounds with a
+   * 2-s stall time; resolves once it logged a finished restart (or after 15 s).
+   */
+  async function runWatchdog(endpoint) {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'watchdog-'));
-    let tick = 0;
     const nodes = [];
     for (const id of [1, 2, 3, 4]) {
-      const operations = await opsServer(() => (id === 1 ? 7 : 7 + ++tick));
+      const operations = await endpoint(id);
       const pidFile = path.join(home, `orderer${id}.pid`);
       fs.writeFileSync(pidFile, String(process.pid)); // a running process
       nodes.push({ name: `orderer${id}`, operations, pidFile });
     }
     fs.writeFileSync(path.join(home, 'network.json'), JSON.stringify({ channel: 'energy', orderer: { nodes } }));
-    // the network script: records its arguments and the home it was given
     const calls = path.join(home, 'calls');
     const script = path.join(home, 'network.sh');
     fs.writeFileSync(script, `echo "$GRIDLEDGER_HOME $*" >> '${calls}'\n`);
@@ -179,7 +182,13 @@ describe('orderer watchdog: the process', () => {
     });
     const until = Date.now() + 15_000;
     while (!log.some((l) => l.msg === 'orderer restarted') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-    expect(fs.readFileSync(calls, 'utf8')).toBe(`${home} restart-orderer orderer1\n`);
+    return { log, calls: () => fs.readFileSync(calls, 'utf8') };
+  }
+
+  it('restarts (through network.sh restart-orderer) the orderer that stays behind, logs it, and stops on SIGTERM', async () => {
+    let tick = 0;
+    const { log, calls } = await runWatchdog((id) => opsServer(() => (id === 1 ? 7 : 7 + ++tick)));
+    expect(calls()).toBe(`${home} restart-orderer orderer1\n`);
     const restart = log.find((l) => l.msg === 'restarting an orderer that stopped following the channel');
     expect(restart).toMatchObject({ orderer: 'orderer1', height: 7 });
     expect(restart.freshest).toBeGreaterThan(7);
@@ -188,30 +197,12 @@ describe('orderer watchdog: the process', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     // the cooldown: one restart only
-    expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(calls().trim().split('\n')).toHaveLength(1);
   }, 30_000);
 
   it('restarts the leader of a cluster where no orderer moves while requests wait (read from the SmartBFT gauges)', async () => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'watchdog-'));
-    const nodes = [];
-    for (const id of [1, 2, 3, 4]) {
-      const operations = await opsServer(() => 2277, { pool: 2, leader: 3 });
-      const pidFile = path.join(home, `orderer${id}.pid`);
-      fs.writeFileSync(pidFile, String(process.pid));
-      nodes.push({ name: `orderer${id}`, operations, pidFile });
-    }
-    fs.writeFileSync(path.join(home, 'network.json'), JSON.stringify({ channel: 'energy', orderer: { nodes } }));
-    const calls = path.join(home, 'calls');
-    const script = path.join(home, 'network.sh');
-    fs.writeFileSync(script, `echo "$*" >> '${calls}'\n`);
-    const log = [];
-    child = spawn(process.execPath, [path.join(__dirname, 'watchdog.js'), home, script], {
-      env: { ...process.env, GRIDLEDGER_ORDERER_WATCHDOG_STALL_S: '2', GRIDLEDGER_ORDERER_WATCHDOG_INTERVAL_S: '1', GRIDLEDGER_ORDERER_WATCHDOG_COOLDOWN_S: '60' },
-    });
-    child.stdout.on('data', (d) => log.push(...String(d).split('\n').filter(Boolean).map((l) => JSON.parse(l))));
-    const until = Date.now() + 15_000;
-    while (!log.some((l) => l.msg === 'orderer restarted') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-    expect(fs.readFileSync(calls, 'utf8')).toBe('restart-orderer orderer3\n');
-    expect(log.find((l) => l.orderer === 'orderer3' && /stalled cluster/.test(l.msg))).toMatchObject({ height: 2277 });
+    const { log, calls } = await runWatchdog(() => opsServer(() => 2277, { pool: 2, leader: 3 }));
+    expect(calls()).toBe(`${home} restart-orderer orderer3\n`);
+    expect(log.find((l) => l.orderer === 'orderer3' && /stalled cluster/.test(l.msg))).toMatchObject({ height: 2277, pooledForS: expect.any(Number) });
   }, 30_000);
 });
