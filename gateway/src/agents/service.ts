@@ -11,7 +11,7 @@ import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryI
 import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, TERMINAL_TRADE_STATES, type HouseholdInput } from './duties/household';
-import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, drawPlan, foldPlan, foldPolicyFor, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, MemberViewState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
 import { nextAuctionStep } from './duties/auction';
@@ -35,7 +35,7 @@ export interface AgentsConfig {
   maxAttempts: number;
   /** how many duties run at once */
   concurrency: number;
-  /** `fold`: when `score-fold` folds a participant's score credits (duties/keeper.ts `foldPlan`; DEFAULT_FOLD_POLICY where absent) */
+  /** `fold`: when `score-fold` folds a participant's score credits (duties/keeper.ts `foldPlan`); what is unset follows the ledger's slot length (`foldPolicyFor`) */
   keeper: { enabled: boolean; marginMs: number; staggerMs: number; fold?: Partial<FoldPolicy> };
   /** settings of a meter the operator did not set through the API */
   defaults: AgentSettings;
@@ -73,6 +73,9 @@ interface MemberView {
 
 /** How many recent commit latencies the decide gap is derived from. */
 const COMMIT_SAMPLES = 50;
+
+/** How long the slot length behind the score-fold policy is trusted before it is read again (`foldPolicy`). */
+const FOLD_PARAMS_TTL_MS = 600_000;
 
 /**
  * After a member's act committed, the event it emitted (LeaderEntryRecorded, VoteRecorded, BallotDecided)
@@ -167,12 +170,13 @@ export class AgentService {
   private prunedAt = 0;
   private readonly now: () => number;
   private readonly keeperDelay: number;
-  private readonly fold: FoldPolicy;
+  /** the fold policy in force and when the slot length behind it was read (`foldPolicy`) */
+  private fold: { policy: FoldPolicy; readAtMs?: number };
 
   constructor(private readonly o: AgentOptions) {
     this.now = o.now ?? Date.now;
     this.keeperDelay = keeperDelayMs(o.operator.mspId, o.config.keeper.marginMs, o.config.keeper.staggerMs);
-    this.fold = { ...DEFAULT_FOLD_POLICY, ...(o.config.keeper.fold ?? {}) };
+    this.fold = { policy: foldPolicyFor(undefined, o.config.keeper.fold) };
   }
 
   /** A meter's effective settings: API-set, else configured per meter, else the defaults. */
@@ -550,7 +554,7 @@ export class AgentService {
           const pid = s('participantId');
           if (!keeper || p.credited !== true || !pid) break;
           local ??= await this.refreshMeters();
-          if (local.has(pid)) add.push({ id: `score-fold|${pid}`, kind: 'score-fold', meterId: '', subject: pid, round: 0, dueAt: later(now + this.fold.quietMs), reopen: true });
+          if (local.has(pid)) add.push({ id: `score-fold|${pid}`, kind: 'score-fold', meterId: '', subject: pid, round: 0, dueAt: later(now + this.fold.policy.quietMs), reopen: true });
           break;
         }
         case EVENTS.participantBanned: {
@@ -711,6 +715,23 @@ export class AgentService {
     return out;
   }
 
+  /**
+   * The fold policy in force (duties/keeper.ts `foldPolicyFor`): this gateway's settings over what the
+   * ledger's slot length gives (`governance:getParameters`), read again after FOLD_PARAMS_TTL_MS since the
+   * regulator may change it. A failed read keeps the policy in force and is tried at the next fold.
+   */
+  private async foldPolicy(): Promise<FoldPolicy> {
+    const now = this.now();
+    if (this.fold.readAtMs !== undefined && now - this.fold.readAtMs < FOLD_PARAMS_TTL_MS) return this.fold.policy;
+    try {
+      const { slotSeconds } = await this.read<{ slotSeconds?: unknown }>('governance:getParameters', []);
+      if (typeof slotSeconds === 'number') this.fold = { policy: foldPolicyFor(slotSeconds, this.o.config.keeper.fold), readAtMs: now };
+    } catch (e) {
+      this.o.logger.warn({ err: (e as Error).message }, 'could not read the slot length for the score-fold policy; keeping the one in force');
+    }
+    return this.fold.policy;
+  }
+
   /** The gap between decide turns this gateway's members use now (duties/committee.ts `decideGapMs`). */
   decideGapMs(): number {
     return decideGapMs(this.commitMs, this.turn0DecideMs);
@@ -736,7 +757,7 @@ export class AgentService {
       case 'task-redraw': plan = redrawPlan(obj as TaskView, d.round, now); break;
       case 'task-draw': plan = drawPlan(obj as TaskView, d.round, now); break;
       case 'index-sync': plan = indexSyncPlan(obj as ParticipantView, now); break;
-      case 'score-fold': plan = foldPlan(obj as ParticipantView, now, this.fold); break;
+      case 'score-fold': plan = foldPlan(obj as ParticipantView, now, await this.foldPolicy()); break;
     }
     if ('done' in plan) return this.finish(d, plan.done);
     if (!plan.act) {

@@ -1,4 +1,4 @@
-import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, DEFAULT_FOLD_POLICY, drawPlan, foldPlan, foldPolicyFor, indexSyncPlan, keeperDelayMs, offerPlan, redrawPlan, tradePlan } from '../../src/agents/duties/keeper';
 import { task, trade } from './fixtures';
 import type { AuctionView, ParticipantView } from '../../src/agents/duties/types';
 
@@ -92,6 +92,16 @@ describe('keeper plans', () => {
 
     it('defaults: quiet for a devnet interval, at most 5 minutes behind, at most 32 credits', () => {
       expect(DEFAULT_FOLD_POLICY).toEqual(policy);
+    });
+
+    it("follows the ledger's slot length: quiet for two slots, at most ten behind; what the gateway sets wins", () => {
+      expect(foldPolicyFor(30)).toEqual(policy); // the devnet's 30 s slots give the defaults
+      expect(foldPolicyFor(300)).toEqual({ quietMs: 600_000, maxAgeMs: 3_000_000, maxPending: 32 }); // production's 300 s slots
+      expect(foldPolicyFor(300, { quietMs: 90_000 })).toEqual({ quietMs: 90_000, maxAgeMs: 3_000_000, maxPending: 32 });
+      expect(foldPolicyFor(undefined, { maxPending: 8 })).toEqual({ ...policy, maxPending: 8 }); // slot length not known yet
+      expect(foldPolicyFor(0)).toEqual(policy);
+      // on 300 s slots a credit 5 minutes old is still within its burst: not folded yet
+      expect(foldPlan(p(3, S, S + 300), (S + 600) * 1000, foldPolicyFor(300))).toEqual({ act: false, atMs: (S + 900) * 1000 });
     });
   });
 });

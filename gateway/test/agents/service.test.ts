@@ -1179,6 +1179,24 @@ describe('AgentService', () => {
       expect(store.get('score-fold|p-A')).toMatchObject({ state: 'DONE' });
     });
 
+    it("on slots longer than the devnet's it waits two of them (governance:getParameters, read once per ten minutes)", async () => {
+      const base = ledger.evaluateImpl;
+      ledger.evaluateImpl = async (id, fn, args) => (fn === 'governance:getParameters' ? Buffer.from(JSON.stringify({ slotSeconds: 300 })) : base(id, fn, args));
+      const store = new AgentStore(db, KEY);
+      const s = make(store);
+      const t0 = now;
+      earn();
+      await s.handleEvent(ledger.emitEvents([credited('p-A')]));
+      now = t0 + QUIET;
+      await s.runOnce();
+      expect(folds()).toEqual([]); // a minute without a credit is not quiet when settlements take two 300 s slots
+      expect(store.get('score-fold|p-A')).toMatchObject({ state: 'PENDING', dueAt: Math.floor(t0 / 1000) * 1000 + 600_000 });
+      now = store.get('score-fold|p-A')!.dueAt;
+      await s.runOnce();
+      expect(folds()).toEqual(['operator participants:foldScore p-A']);
+      expect(ledger.evaluated.filter((e) => e.fn === 'governance:getParameters')).toHaveLength(1);
+    });
+
     it('lost race: the credits were folded by someone else first (a lowering, a re-stake, the meter): nothing is sent', async () => {
       const store = new AgentStore(db, KEY);
       const s = make(store);

@@ -119,10 +119,21 @@ export interface FoldPolicy {
 }
 
 /**
- * Defaults (docs/agents.md §3): quiet for one 60 s devnet interval (a production utility with longer
- * intervals and 300 s slots sets it to about a slot), at most 5 minutes of lag, at most 32 credits.
+ * Defaults where the ledger's slot length is not known yet (docs/agents.md §3): those `foldPolicyFor`
+ * gives for the devnet's 30 s slots — quiet for 60 s, at most 5 minutes of lag, at most 32 credits.
  */
 export const DEFAULT_FOLD_POLICY: FoldPolicy = { quietMs: 60_000, maxAgeMs: 300_000, maxPending: 32 };
+
+/**
+ * The fold policy for Eq. (1) slots of `slotSeconds` (governance parameters): a burst of credits is the
+ * settlements of one delivery interval, which end within about two slots of its end, so quiet means two
+ * slots without a credit, and the leaderboard may lag ten slots at most (30 s slots: 60 s and 5 minutes;
+ * production's 300 s slots: 10 and 50 minutes). What the gateway's configuration sets wins.
+ */
+export function foldPolicyFor(slotSeconds: number | undefined, configured: Partial<FoldPolicy> = {}): FoldPolicy {
+  const derived = slotSeconds && slotSeconds > 0 ? { quietMs: 2 * slotSeconds * 1000, maxAgeMs: 10 * slotSeconds * 1000 } : {};
+  return { ...DEFAULT_FOLD_POLICY, ...derived, ...configured };
+}
 
 /**
  * `participants:foldScore` for a participant of this utility's meters, from `participants:get`'s credit
