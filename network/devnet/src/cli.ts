@@ -12,6 +12,7 @@
  *       else <home>/devnet.log) and exits 0 only once it is ready (network.json written); exits 1 if it
  *       died or was not ready in 60 s. This is control.restartLedger in network.json: a caller that
  *       waits for its exit knows the ledger serves again, as with network.sh restart-ledger on Fabric.
+ *       The relaunched devnet gets the CPU weight start.sh gave the first one (<home>/ledger.nice).
  *   devnet apply-crl --home DIR <mspId> <crlPemFile>
  *       Puts the CRL(s) in the file into the channel MSP of <mspId> (on Fabric: a channel config
  *       update) through the running devnet's operations endpoint.
@@ -155,7 +156,40 @@ async function restart(p: Parsed, argv: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   child.unref();
-  process.stdout.write(`devnet ready (pid ${child.pid}, home ${home})\n`);
+  const weight = await reapplyLedgerNice(home, child.pid!);
+  process.stdout.write(`devnet ready (pid ${child.pid}, home ${home}${weight})\n`);
+}
+
+/**
+ * The relaunched devnet runs in a session of its own (detached), so in an autogroup of its own at nice 0:
+ * without this it would outweigh the gateways until the next start (docs/operations.md "CPU priority").
+ * start.sh keeps the weight it applied in <home>/ledger.nice ("<ledger> <orderer>", network/scripts/lib.sh
+ * deprioritise_ledger); as network.sh restart-ledger does on Fabric, the restart applies it again. No
+ * file (a devnet started without start.sh) or 0: nothing to apply. The kernel refuses an unprivileged
+ * change within 100 ms of the last one anywhere (EAGAIN, kernel/sched/autogroup.c), hence the retries, as
+ * lib.sh's set_autogroup_nice. Returns what to print.
+ */
+async function reapplyLedgerNice(home: string, pid: number): Promise<string> {
+  let nice: number;
+  try {
+    nice = Number.parseInt(readFileSync(join(home, 'ledger.nice'), 'utf8').trim().split(/\s+/)[0] ?? '', 10);
+  } catch {
+    return '';
+  }
+  if (!Number.isInteger(nice) || nice <= 0 || nice > 19) return '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+      return `, autogroup nice ${nice}`;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN' && attempt < 10) {
+        await new Promise((r) => setTimeout(r, 110));
+        continue;
+      }
+      // no autogroups (not Linux, or CONFIG_SCHED_AUTOGROUP off): the weight is a tuning, not a condition
+      return `; autogroup nice ${nice} not applied: ${(e as Error).message}`;
+    }
+  }
 }
 
 function post(url: string, body: string): Promise<{ status: number; text: string }> {

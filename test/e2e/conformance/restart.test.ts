@@ -4,7 +4,7 @@
  * history and commit statuses must be intact and the network must keep committing.
  */
 import { StatusCode, type Commit } from '@hyperledger/fabric-gateway';
-import { awaitBlock, connectOrg, isAlive, killLedger, loadNetwork, readLedgerPids, restartLedger, utf8, type OrgDescriptor } from '../support';
+import { awaitBlock, connectOrg, isAlive, killLedger, ledgerWeights, loadNetwork, readLedgerPids, restartLedger, utf8, type OrgDescriptor } from '../support';
 import { CHAINCODE, openFixture, type Fixture } from './fixture';
 
 /** A Fabric restart (orderers, peers catching up) takes far longer than the devnet's. */
@@ -57,6 +57,11 @@ describe('crash and restart', () => {
     );
     // The restart rewrote network.json (pids may change); every org must be back.
     const net = loadNetwork(f.net.home);
+    // ... at the CPU weight start.sh gave the ledger, not at nice 0 in a session of its own, where it would
+    // outweigh the gateways (docs/operations.md "CPU priority"; devnet restart, network.sh restart-ledger)
+    const weights = ledgerWeights(net);
+    expect(weights.length).toBeGreaterThan(0);
+    for (const w of weights) expect({ pidFile: w.pidFile, nice: w.actual }).toEqual({ pidFile: w.pidFile, nice: w.expected });
 
     for (const o of net.organizations) {
       await expect(evaluateVia(o, 'get', key)).resolves.toBe('d2');

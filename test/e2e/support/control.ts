@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { NetworkDescriptor } from './network';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,6 +17,30 @@ export function readLedgerPids(net: NetworkDescriptor): number[] {
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
     if (!Number.isInteger(pid) || pid <= 1) throw new Error(`ledger pid file ${file} holds no pid`);
     return pid;
+  });
+}
+
+/**
+ * Each ledger process's CPU weight, as the kernel has it (`/proc/<pid>/autogroup`: "/autogroup-N nice K"),
+ * beside the one start.sh recorded for it in `<home>/ledger.nice` ("<ledger> <orderer>", network/scripts/
+ * lib.sh deprioritise_ledger; orderers take the second value). Without that file nothing was weighted, so
+ * 0 is expected; on a machine without autogroups both are undefined.
+ */
+export function ledgerWeights(net: NetworkDescriptor): Array<{ pidFile: string; expected: number | undefined; actual: number | undefined }> {
+  const autogroups = existsSync('/proc/self/autogroup');
+  let ledger = 0;
+  let orderer = 0;
+  const kept = join(net.home, 'ledger.nice');
+  if (existsSync(kept)) [ledger, orderer] = readFileSync(kept, 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+  const pids = readLedgerPids(net);
+  return net.control.ledgerPidFiles.map((pidFile, i) => {
+    let actual: number | undefined;
+    try {
+      actual = Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pids[i]}/autogroup`, 'utf8'))?.[1]);
+    } catch {
+      actual = undefined;
+    }
+    return { pidFile, expected: autogroups ? (basename(pidFile).startsWith('orderer') ? orderer : ledger) : undefined, actual };
   });
 }
 
