@@ -11,7 +11,7 @@ import { ARRIVAL_WINDOW_MS, blockHold, blockMarginMs, nextMemberStep, nextEntryI
 import { leaderAt, slotStartAt } from './duties/slots';
 import { admissionConditions, entryApproves, executionConditions, finalConditions } from './duties/conditions';
 import { nextHouseholdStep, TERMINAL_TRADE_STATES, type HouseholdInput } from './duties/household';
-import { auctionClosePlan, auctionExpirePlan, drawPlan, foldPlan, foldPolicyFor, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
+import { auctionClosePlan, auctionExpirePlan, DEFAULT_KEEPER_BACKUP_MS, drawPlan, foldPlan, foldPolicyFor, indexSyncPlan, KEEPER_FN, KEEPER_READ, keeperDelayMs, offerPlan, redrawPlan, SEEDED_RETRY_MS, tradePlan, type FoldPolicy, type KeeperKind, type KeeperPlan } from './duties/keeper';
 import type { AuctionView, BallotState, MemberViewState, OfferView, PacketView, ParticipantView, TaskView, TradeView, Verdict } from './duties/types';
 import { AGENTS_CHECKPOINT, type AgentStore, type AuctionSecret, type Duty, type DutyChange, type DutyInput } from './store';
 import { nextAuctionStep } from './duties/auction';
@@ -36,7 +36,8 @@ export interface AgentsConfig {
   /** how many duties run at once */
   concurrency: number;
   /** `fold`: when `score-fold` folds a participant's score credits (duties/keeper.ts `foldPlan`); what is unset follows the ledger's slot length (`foldPolicyFor`) */
-  keeper: { enabled: boolean; marginMs: number; staggerMs: number; fold?: Partial<FoldPolicy> };
+  /** `backupMs`: how much later than a subject's own utility the others' keepers stand in (duties/keeper.ts `keeperDelayMs`; DEFAULT_KEEPER_BACKUP_MS where absent) */
+  keeper: { enabled: boolean; marginMs: number; staggerMs: number; backupMs?: number; fold?: Partial<FoldPolicy> };
   /** settings of a meter the operator did not set through the API */
   defaults: AgentSettings;
   /** per-meter settings from the configuration (the API overrides them) */
@@ -510,7 +511,7 @@ export class AgentService {
         case EVENTS.offerCreated: {
           const offerId = s('offerId');
           const expiresAt = n('expiresAt');
-          if (keeper && offerId && expiresAt !== undefined) add.push({ id: `offer-expire|${offerId}`, kind: 'offer-expire', meterId: '', subject: offerId, round: 0, dueAt: later(expiresAt * 1000) });
+          if (keeper && offerId && expiresAt !== undefined) add.push({ id: `offer-expire|${offerId}`, kind: 'offer-expire', meterId: '', subject: offerId, round: 0, dueAt: expiresAt * 1000 + this.keeperDelayFor(s('sellerMspId')) });
           break;
         }
         case EVENTS.offerAccepted:
@@ -715,6 +716,13 @@ export class AgentService {
     return out;
   }
 
+  /** This utility's keeper delay after a deadline whose subject is `custodianMspId`'s (duties/keeper.ts `keeperDelayMs`). */
+  private keeperDelayFor(custodianMspId: string | undefined): number {
+    if (!custodianMspId) return this.keeperDelay;
+    const k = this.o.config.keeper;
+    return keeperDelayMs(this.o.operator.mspId, k.marginMs, k.staggerMs, custodianMspId, k.backupMs ?? DEFAULT_KEEPER_BACKUP_MS);
+  }
+
   /**
    * The fold policy in force (duties/keeper.ts `foldPolicyFor`): this gateway's settings over what the
    * ledger's slot length gives (`governance:getParameters`), read again after FOLD_PARAMS_TTL_MS since the
@@ -761,7 +769,8 @@ export class AgentService {
     }
     if ('done' in plan) return this.finish(d, plan.done);
     if (!plan.act) {
-      this.reschedule(d, plan.atMs + this.keeperDelay, `waits for ${new Date(plan.atMs).toISOString()}`);
+      const custodian = kind === 'offer-expire' ? (obj as OfferView).sellerMspId : undefined;
+      this.reschedule(d, plan.atMs + this.keeperDelayFor(custodian), `waits for ${new Date(plan.atMs).toISOString()}`);
       return;
     }
     // a score fold recurs under one duty: its act is named by the credits it folds (up to the newest pending)

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import YAML from 'yaml';
 import type { AgentsConfig } from '../agents/service';
+import { DEFAULT_KEEPER_BACKUP_MS } from '../agents/duties/keeper';
 import { configSchema } from './schema';
 
 export interface GatewayConfig {
@@ -101,7 +102,7 @@ const DEFAULTS = {
     retryMaxMs: 30_000,
     maxAttempts: 40,
     concurrency: 8,
-    keeper: { enabled: true, marginMs: 2000, staggerMs: 3000, fold: {} }, // fold: derived from the slot length where unset (foldPolicyFor)
+    keeper: { enabled: true, marginMs: 2000, staggerMs: 3000, backupMs: DEFAULT_KEEPER_BACKUP_MS, fold: {} }, // fold: derived from the slot length where unset (foldPolicyFor)
     defaults: { behaviour: 'honest', autopilot: false },
     meters: {},
   },

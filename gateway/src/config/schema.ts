@@ -128,6 +128,7 @@ export const configSchema = {
             enabled: { type: 'boolean' },
             marginMs: { type: 'integer', minimum: 0, description: 'how long after a ledger deadline the keeper acts (clock skew)' },
             staggerMs: { type: 'integer', minimum: 0, description: "per-utility offset so the consortium's keepers do not collide" },
+            backupMs: { type: 'integer', minimum: 0, description: "how much later than the seller's own utility the other utilities' keepers expire an offer (they stand in if it is down)" },
             fold: {
               type: 'object',
               additionalProperties: false,

@@ -54,6 +54,13 @@ describe('keeper plans', () => {
     expect(delays.size).toBeGreaterThan(1);
   });
 
+  it("the offer's own utility keeps its deadline first; the others stand in backupMs later, still staggered", () => {
+    expect(keeperDelayMs('Utility1MSP', 2000, 3000, 'Utility1MSP', 20_000)).toBe(2000);
+    for (const m of ['Utility2MSP', 'Utility3MSP']) expect([22_000, 25_000, 28_000]).toContain(keeperDelayMs(m, 2000, 3000, 'Utility1MSP', 20_000));
+    // no custodian: the staggered delay as before
+    expect(keeperDelayMs('Utility2MSP', 2000, 3000, undefined, 20_000)).toBe(keeperDelayMs('Utility2MSP', 2000, 3000));
+  });
+
   it('committees:draw while the round is seeded without a committee; over once drawn, replaced or closed', () => {
     expect(drawPlan(task({ status: 'SEEDED', committee: [] }), 0, S * 1000)).toEqual({ act: true });
     expect(drawPlan(task(), 0, S * 1000)).toEqual({ done: 'committee drawn' });

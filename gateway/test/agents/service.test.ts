@@ -68,7 +68,7 @@ describe('AgentService', () => {
     actingIdentity: (meterId: string) => ({ ...identity(`meter:${meterId}`), mspId: meterId === 'm-foreign' ? 'Utility2MSP' : MSP }),
   };
 
-  const make = (store = new AgentStore(db, KEY)) => {
+  const make = (store = new AgentStore(db, KEY), config: AgentsConfig = CONFIG) => {
     const s = new AgentService({
       ledger,
       submitter: new Submitter(ledger, { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }),
@@ -77,7 +77,7 @@ describe('AgentService', () => {
       meters,
       logger: silentLogger,
       metrics: (metrics = new Metrics()),
-      config: CONFIG,
+      config,
       now: () => now,
     });
     services.push(s);
@@ -1093,6 +1093,36 @@ describe('AgentService', () => {
     expect(store.get('offer-expire|o-2')).toMatchObject({ state: 'DONE', note: 'offer expired' });
     expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'DONE' });
     expect(acts()).toEqual(['operator offers:expire o-1']);
+  });
+
+  it("keeper: the seller's own utility expires its offer first; the others stand in backupMs later, unless its OfferClosed ended their duty", async () => {
+    const at = 1_767_300_000;
+    const open = (offerId: string, sellerMspId?: string) => ({ offerId, expiresAt: at, status: 'OPEN', ...(sellerMspId ? { sellerMspId } : {}) });
+    const offers: Record<string, object> = { 'o-own': open('o-own', MSP), 'o-other': open('o-other', 'Utility2MSP'), 'o-down': open('o-down', 'Utility2MSP'), 'o-old': open('o-old') };
+    const base = ledger.evaluateImpl;
+    /** an offer as offers:get answers it: EXPIRED once an offers:expire of it committed */
+    const read = (offerId: string) => (ledger.applied.some((t) => t.fn === 'offers:expire' && t.args[0] === offerId) ? { ...offers[offerId], status: 'EXPIRED' } : offers[offerId]);
+    ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(read(args[0]!))) : base(id, fn, args));
+    const store = new AgentStore(db, KEY);
+    const s = make(store, { ...CONFIG, keeper: { ...CONFIG.keeper, backupMs: 20_000 } });
+    await s.handleEvent(ledger.emitEvents(Object.values(offers).map((o) => ({ name: 'OfferCreated', payload: o as Record<string, unknown> }))));
+    const due = (id: string) => store.get(`offer-expire|${id}`)!.dueAt - at * 1000;
+    // its own seller's offer and an offer whose event names no utility (older chaincode): at the margin (0 here)
+    expect([due('o-own'), due('o-old'), due('o-other'), due('o-down')]).toEqual([0, 0, 20_000, 20_000]);
+    now = at * 1000;
+    await s.runOnce();
+    expect(acts().sort()).toEqual(['operator offers:expire o-old', 'operator offers:expire o-own']);
+    // Utility2's keeper expired o-other in time: its event ends this keeper's duty, nothing read or sent
+    ledger.evaluated.length = 0;
+    await s.handleEvent(ledger.emitEvents([{ name: 'OfferClosed', payload: { offerId: 'o-other', status: 'EXPIRED', returned: 10, forfeited: 0 } }]));
+    now = at * 1000 + 19_999;
+    await s.runOnce();
+    expect(ledger.evaluated.filter((e) => e.args[0] === 'o-other')).toEqual([]);
+    // Utility2's gateway is down: o-down is still open after the backup delay, so this keeper stands in
+    now = at * 1000 + 20_000;
+    await s.runOnce();
+    expect(store.get('offer-expire|o-other')).toMatchObject({ state: 'DONE', note: 'offer expired' });
+    expect(acts().sort()).toEqual(['operator offers:expire o-down', 'operator offers:expire o-old', 'operator offers:expire o-own']);
   });
 
   it('keeper: an accepted or closed offer ends its expiry keeper without a read (an acceptance takes the whole offer)', async () => {

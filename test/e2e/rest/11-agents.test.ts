@@ -252,9 +252,19 @@ describe('meter agents', () => {
     expect(offer.collateral).toBeGreaterThan(0);
     expect(await balance(regulator, seller.participantId)).toBe(before - offer.collateral);
 
-    // Nobody calls offers:expire: every utility's keeper has it scheduled for expiresAt (+ its margin).
-    const duties = await new RestClient(gwOf(seller).url, gwOf(seller).apiKeys.operator).get('/api/v1/agents');
-    expect(duties.body.pending).toContainEqual(expect.objectContaining({ kind: 'offer-expire', subject: offer.offerId, meterId: null }));
+    // Nobody calls offers:expire: every utility's keeper has it scheduled, the seller's own utility's at
+    // expiresAt + its margin, the others' standing in 20 s later (agents.keeper.backupMs; docs/agents.md §3)
+    for (const gw of loadGateways()) {
+      // each gateway's agents see the offer's block on their own event stream, shortly after the 201
+      const duty = await eventually(`${gw.org}'s expiry keeper of ${offer.offerId}`, async () => {
+        const duties = await new RestClient(gw.url, gw.apiKeys.operator).get('/api/v1/agents');
+        expectStatus(duties, 200);
+        return (duties.body.pending as Array<{ kind: string; subject: string; dueAt: number; meterId: string | null }>).find((d) => d.kind === 'offer-expire' && d.subject === offer.offerId);
+      }, 30_000);
+      expect(duty.meterId).toBeNull();
+      if (gw.org === seller.org) expect(duty.dueAt).toBeLessThan(offer.expiresAt + 20);
+      else expect(duty.dueAt).toBeGreaterThanOrEqual(offer.expiresAt + 20);
+    }
     const closed = await eventually('the offer expired by a keeper', async () => {
       const o = await regulator.get(`/api/v1/offers/${offer.offerId}`);
       expectStatus(o, 200);

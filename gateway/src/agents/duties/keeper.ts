@@ -157,9 +157,20 @@ export function foldPlan(p: ParticipantView, nowMs: number, policy: FoldPolicy):
 /**
  * How long after a deadline this utility's keeper acts: a base margin for clock skew, plus a stagger per
  * utility so the consortium's keepers do not all collide on the same key in the same block.
+ *
+ * A deadline that concerns a meter of one utility — an offer's seller (`custodianMspId`) — is that
+ * utility's to keep first: its keeper acts at the base margin, and the other utilities' keepers stand in
+ * only `backupMs` later (plus their stagger). By then the custodian's call has normally committed, and its
+ * event (`OfferClosed`) has ended their duties without a read or a transaction; should the custodian's
+ * gateway be down, they still act (docs/agents.md §3). Without a custodian (pseudonymous auctions,
+ * committee tasks, trades) every keeper keeps the base margin plus its stagger.
  */
-export function keeperDelayMs(mspId: string, baseMs: number, staggerMs: number): number {
+export function keeperDelayMs(mspId: string, baseMs: number, staggerMs: number, custodianMspId?: string, backupMs = 0): number {
+  if (custodianMspId && custodianMspId === mspId) return baseMs;
   let h = 0;
   for (const ch of mspId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return baseMs + (h % 3) * staggerMs;
+  return baseMs + (custodianMspId ? backupMs : 0) + (h % 3) * staggerMs;
 }
+
+/** `agents.keeper.backupMs` where the configuration sets none: three devnet blocks' commit under load, several times over. */
+export const DEFAULT_KEEPER_BACKUP_MS = 20_000;

@@ -116,6 +116,8 @@ export interface OfferView {
   offerId: string;
   expiresAt: number;
   status: OfferStatus;
+  /** the seller's utility: its keeper expires the offer first (keeper.ts `keeperDelayMs`) */
+  sellerMspId?: string;
 }
 
 export interface AuctionView {
