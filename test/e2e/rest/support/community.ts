@@ -132,6 +132,11 @@ export async function ensureCommunity(agent: AgentBehaviour = 'silent'): Promise
       return t.body.status !== 'AWAITING_ENTROPY' ? true : undefined;
     }, 120_000);
     const admitted = await regulator.post(`/api/v1/participants/${participant.participantId}/founding-admission`, {}, { idempotencyKey: `found-${meterId}` });
+    if (admitted.status === 412 && /COMMUNITY_FOUNDED/.test(admitted.text)) {
+      // founding admissions are over on this ledger, and the members that founded it are not in this home's
+      // member file (another run's community, `npm start`'s): the suites need members they hold the keys of
+      throw new Error(`this ledger's community was founded by members ${membersFile(networkHome())} does not list (${members.length} of ${n} known): run the suite on a fresh GRIDLEDGER_HOME`);
+    }
     expectStatus(admitted, 201);
     if (admitted.body.result.status !== 'ACTIVE') throw new Error(`founding admission left ${participant.participantId} ${admitted.body.result.status}`);
     const m = { meterId, apiKey: meter.apiKey, participantId: participant.participantId, org: gw.org };
