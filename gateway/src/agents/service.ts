@@ -778,6 +778,8 @@ export class AgentService {
     const r = await this.act(d, this.o.operator, actKey, KEEPER_FN[kind], [d.subject]);
     if (r.outcome === 'acted') {
       if (kind === 'index-sync') return this.finish(d, 'committee index synced');
+      // an expiry that committed closed the offer for good (chaincode market/domain/offer.ts expire: OPEN → EXPIRED)
+      if (kind === 'offer-expire') return this.finish(d, 'offer expired');
       // re-read: done when nothing is pending; a page more (more than 100 were pending) folds at once; new credits wait
       this.reschedule(d, this.now(), 'acted; re-reading');
       return;

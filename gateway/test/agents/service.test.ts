@@ -1080,6 +1080,9 @@ describe('AgentService', () => {
     now = offer.expiresAt * 1000;
     await s.runOnce();
     expect(acts()).toEqual(['operator offers:expire o-1']);
+    // the committed expiry closed the offer for good: over without the read that would only confirm it
+    expect(store.get('offer-expire|o-1')).toMatchObject({ state: 'DONE', note: 'offer expired' });
+    expect(ledger.evaluated.filter((e) => e.fn === 'offers:get' && e.args[0] === 'o-1')).toHaveLength(1);
     // a second offer: another utility's keeper expired it first
     const other = { ...offer, offerId: 'o-2' };
     ledger.evaluateImpl = async (id, fn, args) => (fn === 'offers:get' ? Buffer.from(JSON.stringify(args[0] === 'o-2' ? other : { ...offer, status: 'EXPIRED' })) : base(id, fn, args));
