@@ -35,8 +35,11 @@ export interface AgentsConfig {
   maxAttempts: number;
   /** how many duties run at once */
   concurrency: number;
-  /** `fold`: when `score-fold` folds a participant's score credits (duties/keeper.ts `foldPlan`); what is unset follows the ledger's slot length (`foldPolicyFor`) */
-  /** `backupMs`: how much later than a subject's own utility the others' keepers stand in (duties/keeper.ts `keeperDelayMs`; DEFAULT_KEEPER_BACKUP_MS where absent) */
+  /**
+   * `backupMs`: how much later than an offer's own utility the others' keepers stand in (duties/keeper.ts
+   * `keeperDelayMs`; DEFAULT_KEEPER_BACKUP_MS where absent). `fold`: when `score-fold` folds a participant's
+   * score credits (duties/keeper.ts `foldPlan`); what is unset follows the ledger's slot length (`foldPolicyFor`).
+   */
   keeper: { enabled: boolean; marginMs: number; staggerMs: number; backupMs?: number; fold?: Partial<FoldPolicy> };
   /** settings of a meter the operator did not set through the API */
   defaults: AgentSettings;

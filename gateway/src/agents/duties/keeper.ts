@@ -162,8 +162,8 @@ export function foldPlan(p: ParticipantView, nowMs: number, policy: FoldPolicy):
  * utility's to keep first: its keeper acts at the base margin, and the other utilities' keepers stand in
  * only `backupMs` later (plus their stagger). By then the custodian's call has normally committed, and its
  * event (`OfferClosed`) has ended their duties without a read or a transaction; should the custodian's
- * gateway be down, they still act (docs/agents.md §3). Without a custodian (pseudonymous auctions,
- * committee tasks, trades) every keeper keeps the base margin plus its stagger.
+ * gateway be down, they still act (docs/agents.md §3). Without a custodian (auctions are pseudonymous;
+ * committee tasks, trade timeouts and the rest) every keeper keeps the base margin plus its stagger.
  */
 export function keeperDelayMs(mspId: string, baseMs: number, staggerMs: number, custodianMspId?: string, backupMs = 0): number {
   if (custodianMspId && custodianMspId === mspId) return baseMs;
@@ -172,5 +172,9 @@ export function keeperDelayMs(mspId: string, baseMs: number, staggerMs: number, 
   return baseMs + (custodianMspId ? backupMs : 0) + (h % 3) * staggerMs;
 }
 
-/** `agents.keeper.backupMs` where the configuration sets none: three devnet blocks' commit under load, several times over. */
+/**
+ * `agents.keeper.backupMs` where the configuration sets none: time for the seller's utility's expiry to
+ * commit and its event to reach the others under load (a few seconds in bench:market's 96- and
+ * 240-household runs), with room to spare; short enough that an offer of a utility that is down closes soon.
+ */
 export const DEFAULT_KEEPER_BACKUP_MS = 20_000;
